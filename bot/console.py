@@ -1,0 +1,302 @@
+"""``smsbot console``: the real bot driven from a terminal, without Slack.
+
+The console starts the very same app as ``smsbot serve`` (handlers, storage, delivery tracking) on a
+loopback port, plus a small stand-in for Slack's Web API that prints what the bot posts. Each line
+typed (or read from stdin) is signed and posted to ``/slack/events`` exactly as Slack would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import json
+import re
+import secrets
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, TextIO
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+from bot.app import create_app
+from bot.runtime import RUNTIME
+from bot.settings import Settings
+from storage import delivery, messages
+
+CONSOLE_TOKEN = "xoxb-console-not-a-real-token"  # noqa: S105  # accepted only by the console's own fake
+PROMPT = "sms> "
+HELP = (
+    "Type /sms commands as in Slack, e.g. `/sms send +55 11 98765-4321 hello` or `/sms help`.\n"
+    "`next` / `previous` press the buttons under the last search; `quit` leaves."
+)
+
+_MENTION = re.compile(r"<([@#!])([^>|]+)(?:\|([^>]+))?>")
+_LINK = re.compile(r"<([^@#!>|][^>|]*)(?:\|([^>]+))?>")
+
+
+def mrkdwn_to_text(text: str) -> str:
+    """Turn Slack mrkdwn into plain terminal text (mentions, links, entities, emphasis)."""
+    text = _MENTION.sub(lambda m: f"{'@' if m.group(1) != '#' else '#'}{m.group(3) or m.group(2)}", text)
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)
+    text = re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", r"\1", text)
+    return html.unescape(text)
+
+
+def render_blocks(blocks: list[dict[str, Any]], fallback: str = "") -> list[str]:
+    """Render Block Kit as readable lines: sections, fields, context, and buttons."""
+    lines: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "section":
+            if "text" in block:
+                lines.extend(mrkdwn_to_text(block["text"]["text"]).split("\n"))
+            for item in block.get("fields", []):
+                title, _, value = mrkdwn_to_text(item["text"]).partition("\n")
+                lines.append(f"  {title + ':':<14} {value}")
+        elif kind == "context":
+            lines.extend(
+                "  " + mrkdwn_to_text(e.get("text", "")) for e in block.get("elements", [])
+            )
+        elif kind == "actions":
+            buttons = [f"[{e['text']['text']}]" for e in block.get("elements", [])]
+            lines.append("  " + "  ".join(buttons))
+    if not lines and fallback:
+        lines = mrkdwn_to_text(fallback).split("\n")
+    return lines
+
+
+@dataclass
+class ConsoleSlack:
+    """A stand-in for Slack's Web API and response URLs that prints what the bot posts."""
+
+    out: TextIO
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    last_buttons: dict[str, str] = field(default_factory=dict)
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def make_app(self) -> web.Application:
+        """The aiohttp application serving ``/api/<method>`` and ``/response/<id>``."""
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/response/{id}", self._response)
+        return app
+
+    def show(self, title: str, body: dict[str, Any]) -> None:
+        """Print one message the bot posted, rendered from its blocks."""
+        blocks = body.get("blocks") or []
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        for block in blocks:
+            if block.get("type") == "actions":
+                for element in block.get("elements", []):
+                    label = "next" if "next" in element.get("action_id", "") else "previous"
+                    self.last_buttons[label] = element.get("value", "")
+        lines = render_blocks(blocks, str(body.get("text", "")))
+        self.out.write(f"\n── {title} " + "─" * max(0, 60 - len(title)) + "\n")
+        self.out.write("\n".join(lines) + "\n")
+        self.out.flush()
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.content_type == "application/json":
+            params = await request.json()
+        else:
+            params = dict(await request.post())
+        if method == "auth.test":
+            return web.json_response(
+                {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "TCONSOLE"}
+            )
+        if method == "chat.postMessage":
+            ts = f"{int(time.time())}.{next(self._ts):06d}"
+            self.messages[ts] = params
+            where = "thread reply" if params.get("thread_ts") else "bot posted"
+            self.show(f"{where} in #{params.get('channel')}", params)
+            return web.json_response({"ok": True, "channel": params.get("channel"), "ts": ts})
+        if method == "chat.update":
+            self.show(f"bot updated its message in #{params.get('channel')}", params)
+            return web.json_response({"ok": True, "channel": params.get("channel"), "ts": params.get("ts")})
+        return web.json_response({"ok": True})
+
+    async def _response(self, request: web.Request) -> web.Response:
+        self.show("reply (only you see this)", await request.json())
+        return web.Response(text="ok")
+
+
+def console_settings(settings: Settings, slack_url: str) -> Settings:
+    """The process settings, pointed at the console's Slack stand-in on a loopback port."""
+    return replace(
+        settings,
+        slack_bot_token=CONSOLE_TOKEN,
+        slack_signing_secret=secrets.token_hex(16),
+        slack_app_token=None,
+        slack_api_url=slack_url + "api/",
+        host="127.0.0.1",
+        port=0,
+    )
+
+
+@dataclass
+class Console:
+    """Reads commands, posts them to the bot signed as Slack does, and prints the answers."""
+
+    settings: Settings
+    slack: ConsoleSlack
+    bot_url: str
+    slack_url: str
+    session: aiohttp.ClientSession
+    out: TextIO
+    user_id: str = "UCONSOLE"
+    channel_id: str = "CCONSOLE"
+    _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def _post(self, raw: str) -> tuple[int, str]:
+        ts = str(int(time.time()))
+        secret = self.settings.slack_signing_secret or ""
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=ts, body=raw),
+        }
+        async with self.session.post(self.bot_url + "slack/events", data=raw, headers=headers) as r:
+            return r.status, await r.text()
+
+    async def command(self, line: str) -> None:
+        """Send one ``/sms …`` line as a slash command and print the immediate answer."""
+        n = next(self._counter)
+        text = line.strip().removeprefix("/sms").strip()
+        body = {
+            "team_id": "TCONSOLE",
+            "channel_id": self.channel_id,
+            "channel_name": "console",
+            "user_id": self.user_id,
+            "user_name": "you",
+            "command": "/sms",
+            # Slack escapes these three before sending; the bot undoes it
+            "text": text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
+            "response_url": f"{self.slack_url}response/{n}",
+            "trigger_id": f"console.{time.time_ns()}.{n}",
+        }
+        status, answer = await self._post(urlencode(body))
+        if status != 200:  # noqa: PLR2004
+            self.out.write(f"(the bot answered HTTP {status})\n")
+        elif answer.strip():
+            self._print_ack(answer)
+
+    def _print_ack(self, answer: str) -> None:
+        try:
+            body = json.loads(answer)
+        except ValueError:
+            body = {"text": answer}
+        self.slack.show("reply (only you see this)", body)
+
+    async def press(self, label: str) -> None:
+        """Press the Previous/Next button of the last search results."""
+        value = self.slack.last_buttons.get(label)
+        if not value:
+            self.out.write(f"There is no “{label}” button to press.\n")
+            return
+        action_id = "sms_find_next" if label == "next" else "sms_find_previous"
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "TCONSOLE"},
+            "user": {"id": self.user_id},
+            "channel": {"id": self.channel_id},
+            "api_app_id": "ACONSOLE",
+            "trigger_id": f"console.{time.time_ns()}",
+            "response_url": f"{self.slack_url}response/buttons",
+            "actions": [{"type": "button", "action_id": action_id, "value": value, "block_id": "b"}],
+        }
+        self.slack.last_buttons.clear()
+        await self._post(urlencode({"payload": json.dumps(payload)}))
+
+
+async def _read_lines(stream: TextIO, interactive: bool, out: TextIO) -> asyncio.Queue[str | None]:
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+
+    def reader() -> None:
+        for line in stream:
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+        loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    if interactive:
+        out.write(PROMPT)
+        out.flush()
+    loop.run_in_executor(None, reader)
+    return queue
+
+
+def _settled(app: web.Application) -> bool:
+    db = app[RUNTIME].db
+    if db is None:
+        return True
+    return messages.count_pending(db) == 0 and delivery.outbox_size(db) == 0
+
+
+async def run_console(
+    settings: Settings,
+    *,
+    stdin: TextIO = sys.stdin,
+    out: TextIO = sys.stdout,
+    linger: float = 60.0,
+    announce: Callable[[str], None] | None = None,
+) -> int:
+    """Run the console until ``quit`` or end of input; then wait up to ``linger`` s for deliveries."""
+    slack = ConsoleSlack(out)
+    slack_runner = web.AppRunner(slack.make_app(), access_log=None)
+    await slack_runner.setup()
+    slack_site = web.TCPSite(slack_runner, "127.0.0.1", 0)
+    await slack_site.start()
+    slack_url = _site_url(slack_runner)
+    bot_settings = console_settings(settings, slack_url)
+    bot_app = create_app(bot_settings)
+    bot_runner = web.AppRunner(bot_app, access_log=None)
+    await bot_runner.setup()
+    await web.TCPSite(bot_runner, "127.0.0.1", 0).start()
+    interactive = stdin.isatty()
+    (announce or (lambda line: out.write(line + "\n")))(
+        "smsbot console: "
+        + ("SANDBOX, SMS go to the built-in simulator. " if settings.sandbox else "LIVE Mobizon. ")
+        + HELP
+    )
+    try:
+        async with aiohttp.ClientSession() as session:
+            console = Console(
+                bot_settings, slack, _site_url(bot_runner), slack_url, session, out
+            )
+            queue = await _read_lines(stdin, interactive, out)
+            while (line := await queue.get()) is not None:
+                word = line.strip()
+                if word in ("quit", "exit"):
+                    break
+                if word in ("next", "previous", "prev"):
+                    await console.press("previous" if word.startswith("prev") else "next")
+                elif word.startswith("/sms") or word.startswith("sms "):
+                    await console.command(word.removeprefix("sms "))
+                elif word:
+                    out.write(HELP + "\n")
+                if interactive:
+                    out.write(PROMPT)
+                    out.flush()
+            else:
+                # end of scripted input: let delivery tracking report what is still pending
+                deadline = time.monotonic() + linger
+                while not _settled(bot_app) and time.monotonic() < deadline:
+                    await asyncio.sleep(0.2)
+    finally:
+        await bot_runner.cleanup()
+        await slack_runner.cleanup()
+    return 0
+
+
+def _site_url(runner: web.AppRunner) -> str:
+    addresses = runner.addresses
+    host, port = addresses[0][0], addresses[0][1]
+    return f"http://{host}:{port}/"

@@ -1,0 +1,74 @@
+"""Delivery tracking's lifetime: the poll job on an APScheduler, and the notifier task."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import aiohttp
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.delivery.notifier import Notifier
+from bot.delivery.poller import Poller
+from bot.runtime import RUNTIME
+
+logger = logging.getLogger(__name__)
+
+FLUSH_DEADLINE = 5.0
+POLL_JOB = "poll-statuses"
+
+
+async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
+    """Start the poller and the notifier with the app; on shutdown, flush the outbox briefly."""
+    runtime = app[RUNTIME]
+    if runtime.db is None or runtime.gateway is None:
+        msg = "delivery tracking needs the database and the gateway"
+        raise RuntimeError(msg)
+    settings = runtime.settings
+    # its own client without retry handlers: the notifier paces itself and reschedules on 429
+    session = aiohttp.ClientSession()
+    slack = AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        session=session,
+        retry_handlers=[],
+    )
+    notifier = Notifier(runtime.db, slack)
+    poller = Poller(runtime.db, runtime.gateway, on_change=notifier.wake)
+    scheduler = AsyncIOScheduler()
+    scheduler.add_job(
+        poller.run_once,
+        "interval",
+        seconds=settings.poll_interval,
+        id=POLL_JOB,
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now().astimezone(),
+    )
+    scheduler.start()
+    task = asyncio.create_task(notifier.run(), name="notifier")
+    runtime.notifier = notifier
+    runtime.poller = poller
+    runtime.extras["health"] = {"scheduler": lambda: scheduler.running}
+    try:
+        yield
+    finally:
+        scheduler.shutdown(wait=False)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        try:
+            await asyncio.wait_for(
+                notifier.drain(deadline=time.monotonic() + FLUSH_DEADLINE), FLUSH_DEADLINE + 1
+            )
+        except TimeoutError:
+            logger.warning("outbox not fully flushed at shutdown; the next start finishes it")
+        await session.close()
+        runtime.notifier = None
+        runtime.poller = None

@@ -1,0 +1,104 @@
+"""Logging: one line per event, JSON when not on a terminal, secrets and phone numbers kept out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from bot.redact import RedactingFilter, mask_phone
+
+# 10 to 15 digits standing alone: a phone number (Slack ts and Mobizon ids don't match)
+_PHONE = re.compile(r"(?<![\w.])\+?\d{10,15}(?![\w.])")
+
+# attributes every LogRecord has; anything else came through ``extra=`` and is logged as a field
+_STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+
+def mask_phones(text: str) -> str:
+    """Mask every phone-number-looking run of digits in ``text`` but its last 4 digits."""
+    return _PHONE.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+class PhoneMaskingFilter(logging.Filter):
+    """Mask phone numbers in a record's message and extra fields (logs keep the last 4 digits)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record in place; never drops it."""
+        record.msg = mask_phones(record.getMessage())
+        record.args = None
+        for key, value in list(vars(record).items()):
+            if key not in _STANDARD and isinstance(value, str):
+                setattr(record, key, mask_phones(value))
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the extra fields, and any traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render ``record`` as one line of JSON."""
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = value if isinstance(value, int | float | bool | None) else str(value)
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """A readable line for terminals, with the extra fields as ``key=value``."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render ``record`` with its extra fields appended."""
+        line = super().format(record)
+        extras = [
+            f"{k}={v}" for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")
+        ]
+        if extras:
+            first, sep, rest = line.partition("\n")
+            line = f"{first} [{' '.join(extras)}]{sep}{rest}"
+        return line
+
+
+def configure_logging(
+    *,
+    secrets: Iterable[str],
+    fmt: Literal["auto", "json", "text"] = "auto",
+    mask_numbers: bool = True,
+    level: int = logging.INFO,
+) -> logging.Handler:
+    """Send every log record to stderr through the redaction (and phone-masking) filters."""
+    handler = logging.StreamHandler(sys.stderr)
+    use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    handler.setFormatter(JsonFormatter() if use_json else TextFormatter())
+    install_filters(handler, secrets=secrets, mask_numbers=mask_numbers)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    return handler
+
+
+def install_filters(
+    handler: logging.Handler, *, secrets: Iterable[str], mask_numbers: bool = True
+) -> None:
+    """Put the secret filter (and the phone mask unless turned off) on ``handler``."""
+    handler.addFilter(RedactingFilter(list(secrets)))
+    if mask_numbers:
+        handler.addFilter(PhoneMaskingFilter())

@@ -1,0 +1,453 @@
+"""The async Mobizon client: send SMS, read their statuses, list sent messages.
+
+One :class:`MobizonClient` per process, opened with ``async with`` (or closed with
+:meth:`MobizonClient.close`); it holds one ``aiohttp.ClientSession``. Every failure is a
+:class:`~bot.mobizon.errors.MobizonError` whose text people can read, and none carries
+the API key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import random
+import socket
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Self
+
+import aiohttp
+from yarl import URL
+
+from bot.mobizon import wire
+from bot.mobizon.errors import (
+    MobizonApiError,
+    MobizonError,
+    MobizonGatewayError,
+    MobizonNetworkError,
+    MobizonRateLimitedError,
+    MobizonTimeoutError,
+    error_for,
+)
+from bot.redact import redact
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from types import TracebackType
+
+    from bot.mobizon.types import ListCriteria, MessagePage, SentMessage, SmsStatus, Sort
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_RETRY",
+    "DEFAULT_TIMEOUTS",
+    "MobizonClient",
+    "RequestObserver",
+    "RetryPolicy",
+    "Timeouts",
+]
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL: Final = "https://api.mobizon.com.br"
+
+#: Called after each HTTP attempt with (method, outcome, seconds); outcome is one of
+#: "ok", "api_error", "gateway_error", "network_error", "timeout". It must not raise.
+RequestObserver = Callable[[str, str, float], None]
+
+_SEND = "sendsmsmessage"
+_STATUS = "getsmsstatus"
+_LIST = "list"
+_FORM = "application/x-www-form-urlencoded"
+_USER_AGENT = "smsbot (+aiohttp)"
+_HTTP_REDIRECT = range(300, 400)
+_HTTP_CLIENT_ERROR = range(400, 500)
+_HTTP_SERVER_ERROR = range(500, 600)
+_HTTP_TOO_MANY_REQUESTS = 429
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """How long to wait for Mobizon, in seconds: to connect, and for the whole exchange."""
+
+    connect: float = 5.0
+    total: float = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How read calls retry: ``attempts`` in all, capped exponential backoff, full jitter.
+
+    Sends are retried only when the request provably never left this machine.
+    """
+
+    attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("RetryPolicy.attempts must be at least 1")
+        if self.base_delay < 0 or self.max_delay < 0:
+            raise ValueError("RetryPolicy delays must not be negative")
+
+    def backoff(self, retry_number: int) -> float:
+        """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
+        cap = min(self.max_delay, self.base_delay * 2 ** (retry_number - 1))
+        return random.uniform(0, cap)
+
+
+DEFAULT_TIMEOUTS: Final = Timeouts()
+DEFAULT_RETRY: Final = RetryPolicy()
+
+
+def _worth_retrying_read(error: MobizonError) -> bool:
+    """Tell whether a read call may try again: network, outages, 5xx, rate limiting."""
+    if isinstance(error, MobizonNetworkError | MobizonRateLimitedError):
+        return True
+    if isinstance(error, MobizonGatewayError):
+        status = error.http_status
+        # Redirects and 4xx pages mean a wrong MOBIZON_API_URL: asking again won't help.
+        return status is None or status == _HTTP_TOO_MANY_REQUESTS or status not in range(300, 500)
+    return False
+
+
+def _worth_retrying_send(error: MobizonError) -> bool:
+    """Tell whether a send may try again: only when the SMS cannot have gone out."""
+    return isinstance(error, MobizonNetworkError) and error.never_sent
+
+
+def _outcome_of(error: MobizonError) -> str:
+    """Name the metrics outcome of a failed attempt."""
+    if isinstance(error, MobizonTimeoutError):
+        return "timeout"
+    if isinstance(error, MobizonNetworkError):
+        return "network_error"
+    if isinstance(error, MobizonApiError):
+        return "api_error"
+    return "gateway_error"
+
+
+def _connect_failure(
+    error: aiohttp.ClientConnectorError, host: str, *, sending: bool
+) -> MobizonNetworkError:
+    """Describe a connection never made (so the request never left), without the URL."""
+    cause = error.os_error
+    if isinstance(error, aiohttp.ClientConnectorDNSError) or isinstance(cause, socket.gaierror):
+        problem = (
+            f"Mobizon could not be reached: the name {host} could not be resolved "
+            "(check MOBIZON_API_URL and the network)"
+        )
+    elif isinstance(cause, ConnectionRefusedError):
+        problem = f"Mobizon could not be reached: {host} refused the connection"
+    elif isinstance(error, aiohttp.ClientSSLError):
+        problem = f"Mobizon could not be reached: the secure connection to {host} failed"
+    else:
+        problem = f"Mobizon could not be reached: {cause.strerror or type(cause).__name__}"
+    return MobizonNetworkError(problem, never_sent=True, sending=sending)
+
+
+def _broken_connection(error: aiohttp.ClientError, *, sending: bool) -> MobizonNetworkError:
+    """Describe a connection that broke once made, by type only: aiohttp's text has the URL."""
+    if isinstance(error, aiohttp.ServerDisconnectedError):
+        reason = "Mobizon closed the connection before answering"
+    elif isinstance(error, ConnectionResetError) or (
+        isinstance(error, OSError) and error.errno == errno.ECONNRESET
+    ):
+        reason = "the connection to Mobizon was reset"
+    else:
+        reason = f"the connection to Mobizon failed ({type(error).__name__})"
+    return MobizonNetworkError(reason, never_sent=False, sending=sending)
+
+
+def _http_failure(
+    status: int, location: str | None, body: bytes, *, sending: bool
+) -> MobizonGatewayError:
+    """Judge a reply that is not Mobizon's JSON envelope by its HTTP status."""
+    if status in _HTTP_REDIRECT:
+        target = URL(location).host if location else None
+        towards = f" to {target}" if target else ""
+        problem = (
+            f"Mobizon redirected the request{towards} (HTTP {status}); "
+            "the operator should check MOBIZON_API_URL"
+        )
+        return MobizonGatewayError(problem, http_status=status, sending=sending)
+    if status == _HTTP_TOO_MANY_REQUESTS:
+        problem = "Mobizon is getting too many requests right now (HTTP 429)"
+        return MobizonGatewayError(problem, http_status=status, sending=sending)
+    if status in _HTTP_CLIENT_ERROR:
+        problem = (
+            f"Mobizon answered HTTP {status} instead of an API response; "
+            "the operator should check MOBIZON_API_URL"
+        )
+        return MobizonGatewayError(problem, http_status=status, sending=sending)
+    if status in _HTTP_SERVER_ERROR:
+        problem = f"Mobizon failed with HTTP {status}"
+    elif not body.strip():
+        problem = "Mobizon's answer was empty"
+    else:
+        problem = "Mobizon's answer could not be read (cut off or not JSON)"
+    return MobizonGatewayError(problem, http_status=status, sending=sending, outcome_unknown=True)
+
+
+class MobizonClient:
+    """Talks to one Mobizon account; safe to share between concurrent tasks.
+
+    ``on_request`` observes each HTTP attempt (see :data:`RequestObserver`); ``sleep``
+    waits between retries and exists so tests can skip the wait.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        max_concurrency: int = 4,
+        on_request: RequestObserver | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        url = URL(base_url.rstrip("/"))
+        if url.scheme not in {"http", "https"} or not url.host:
+            raise ValueError("the Mobizon base URL must look like https://api.mobizon.com.br")
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self._api_key = api_key
+        self._base_url = str(url)
+        self._host = url.host
+        self._timeouts = timeouts
+        self._retry = retry
+        self._max_concurrency = max_concurrency
+        self._on_request = on_request
+        self._sleep = sleep
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+        self._requests_made = 0
+
+    def __repr__(self) -> str:
+        return f"MobizonClient(base_url={self._base_url!r}, api_key='***')"
+
+    async def __aenter__(self) -> Self:
+        self._open_session()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the HTTP session; the client cannot be used afterwards. Safe to call twice."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    @property
+    def requests_made(self) -> int:
+        """How many HTTP requests this client has started, retries included."""
+        return self._requests_made
+
+    async def send_sms(
+        self,
+        recipient: str,
+        text: str,
+        *,
+        sender: str | None = None,
+        name: str | None = None,
+        deferred_to: datetime | None = None,
+        validity: int | None = None,
+        mclass: int | None = None,
+        shorten_links: bool | None = None,
+    ) -> SentMessage:
+        """Send one SMS to ``recipient`` (international digits, no ``+``).
+
+        Only the parameters given are sent. Never repeated unless the request provably
+        never left; a failure with ``outcome_unknown`` may still have sent the SMS.
+        """
+        pairs = wire.send_sms_pairs(
+            recipient,
+            text,
+            sender=sender,
+            name=name,
+            deferred_to=deferred_to,
+            validity=validity,
+            mclass=mclass,
+            shorten_links=shorten_links,
+        )
+        data = await self._call(_SEND, pairs, sending=True)
+        try:
+            return wire.parse_sent_message(data)
+        except wire.MalformedAnswerError:
+            problem = "Mobizon accepted the SMS but its answer could not be read"
+        raise MobizonGatewayError(problem, sending=True, outcome_unknown=True)
+
+    async def get_sms_status(self, ids: Iterable[int]) -> dict[int, SmsStatus]:
+        """Ask the current status of each message id; ids Mobizon doesn't know are absent.
+
+        Any number of ids: duplicates are dropped, the rest asked in batches of at most
+        100 with at most ``max_concurrency`` requests in flight. No ids, no request.
+        """
+        unique = list(dict.fromkeys(ids))
+        batches = [
+            unique[start : start + wire.MAX_IDS_PER_STATUS_REQUEST]
+            for start in range(0, len(unique), wire.MAX_IDS_PER_STATUS_REQUEST)
+        ]
+        tasks = [asyncio.ensure_future(self._status_batch(batch)) for batch in batches]
+        try:
+            answers = await asyncio.gather(*tasks)
+        except BaseException:
+            # Stop the other batches rather than leave them running against a closing client.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        found = {status.id: status for answer in answers for status in answer}
+        return {message_id: found[message_id] for message_id in unique if message_id in found}
+
+    async def list_messages(
+        self,
+        criteria: ListCriteria | None = None,
+        *,
+        page: int = 0,
+        page_size: int = 25,
+        sort: Sort | None = None,
+        with_number_info: bool = False,
+    ) -> MessagePage:
+        """One page (0-based) of sent messages matching ``criteria``.
+
+        Raises ValueError, before any request, for a page size other than 25, 50 or 100,
+        a negative page or an unknown sort field.
+        """
+        pairs = wire.list_pairs(
+            criteria,
+            page=page,
+            page_size=page_size,
+            sort=sort,
+            with_number_info=with_number_info,
+        )
+        data = await self._call(_LIST, pairs, sending=False)
+        try:
+            return wire.parse_message_page(data, page=page, page_size=page_size)
+        except wire.MalformedAnswerError:
+            problem = "Mobizon's list of messages could not be read"
+        raise MobizonGatewayError(problem)
+
+    async def _status_batch(self, ids: list[int]) -> list[SmsStatus]:
+        """One getSMSStatus request of at most 100 ids."""
+        data = await self._call(_STATUS, wire.status_pairs(ids), sending=False)
+        try:
+            return wire.parse_statuses(data)
+        except wire.MalformedAnswerError:
+            problem = "Mobizon's delivery statuses could not be read"
+        raise MobizonGatewayError(problem)
+
+    async def _call(self, method: str, pairs: wire.Pairs, *, sending: bool) -> object:
+        """Call ``method`` with retries per the policy; return the envelope's ``data``."""
+        body = wire.encode_form(pairs)
+        worth_retrying = _worth_retrying_send if sending else _worth_retrying_read
+        retry_number = 0
+        while True:
+            try:
+                return await self._attempt(method, body, sending=sending)
+            except MobizonError as error:
+                retry_number += 1
+                if retry_number >= self._retry.attempts or not worth_retrying(error):
+                    raise
+                delay = self._retry.backoff(retry_number)
+                _log.info(
+                    "Mobizon %s failed (%s); retry %d of %d in %.2f s",
+                    method,
+                    type(error).__name__,
+                    retry_number,
+                    self._retry.attempts - 1,
+                    delay,
+                )
+            await self._sleep(delay)
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        """Return the client's session, created on first use inside the running loop."""
+        if self._closed:
+            raise RuntimeError("this MobizonClient is closed")
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(
+                    total=self._timeouts.total, sock_connect=self._timeouts.connect
+                ),
+                connector=aiohttp.TCPConnector(limit=self._max_concurrency),
+                headers={"User-Agent": _USER_AGENT},
+            )
+        return self._session
+
+    async def _attempt(self, method: str, body: bytes, *, sending: bool) -> object:
+        """One HTTP exchange; aiohttp's errors become ours here, outside any ``except``.
+
+        They are raised after the ``except`` block so they chain nothing: aiohttp's
+        exceptions carry the URL, and with it the API key.
+        """
+        session = self._open_session()
+        async with self._slots:
+            self._requests_made += 1
+            started = time.monotonic()
+            failure: MobizonError | None = None
+            data: object = None
+            try:
+                status, location, raw = await self._post(session, method, body)
+            except TimeoutError as error:  # aiohttp's connect and read timeouts included
+                failure = self._timeout(error, sending=sending)
+            except aiohttp.ClientConnectorError as error:
+                failure = _connect_failure(error, self._host, sending=sending)
+            except aiohttp.ClientPayloadError:
+                failure = MobizonGatewayError(
+                    "Mobizon's answer was cut off", sending=sending, outcome_unknown=True
+                )
+            except aiohttp.ClientError as error:
+                failure = _broken_connection(error, sending=sending)
+            else:
+                envelope = wire.decode_envelope(raw)
+                if envelope is None:
+                    failure = _http_failure(status, location, raw, sending=sending)
+                elif envelope.code != 0:
+                    # Mobizon's text is shown to people; make sure it cannot echo the key back.
+                    message = redact(envelope.message, [self._api_key])
+                    failure = error_for(envelope.code, message, envelope.data, sending=sending)
+                else:
+                    data = envelope.data
+            elapsed = time.monotonic() - started
+        outcome = "ok" if failure is None else _outcome_of(failure)
+        _log.debug("Mobizon %s: %s in %.3f s", method, outcome, elapsed)
+        if self._on_request is not None:
+            self._on_request(method, outcome, elapsed)
+        if failure is not None:
+            raise failure
+        return data
+
+    async def _post(
+        self, session: aiohttp.ClientSession, method: str, body: bytes
+    ) -> tuple[int, str | None, bytes]:
+        """POST the form to ``message/<method>``; return status, Location and the body."""
+        async with session.post(
+            f"{self._base_url}/service/message/{method}",
+            params={"output": "json", "api": "v1", "apiKey": self._api_key},
+            data=body,
+            headers={"Content-Type": _FORM},
+            allow_redirects=False,
+        ) as response:
+            return response.status, response.headers.get("Location"), await response.read()
+
+    def _timeout(self, error: TimeoutError, *, sending: bool) -> MobizonTimeoutError:
+        """Describe a connect or total timeout in words."""
+        if isinstance(error, aiohttp.ConnectionTimeoutError):
+            problem = (
+                f"Mobizon could not be reached: no connection within {self._timeouts.connect:g} s"
+            )
+        else:
+            problem = f"Mobizon did not answer within {self._timeouts.total:g} s"
+        return MobizonTimeoutError(problem, sending=sending)

@@ -1,0 +1,332 @@
+"""Everything that can go wrong talking to Mobizon, as one exception tree.
+
+Each error's ``str()`` is a plain sentence a Slack user or the operator can act on;
+Mobizon's own ``message`` is shown inside it, never matched on. No error ever holds
+the API key.
+
+Our exception hierarchy:
+
+* MobizonError
+  + MobizonApiError - Mobizon understood the request and refused it (a non-zero code).
+    - MobizonValidationError ....... code 1
+    - MobizonNotFoundError ......... code 2
+    - MobizonAuthError ............. code 8
+    - MobizonAccessDeniedError ..... code 9
+    - MobizonLimitError ............ code 12
+    - MobizonWrongServerError ...... code 13
+    - MobizonAccountBlockedError ... code 14
+    - MobizonRateLimitedError ...... code 30
+  + MobizonGatewayError - Mobizon failed: codes 3 and 999, any other code, HTTP 5xx,
+    an error page, a redirect, or a body that is not Mobizon's JSON envelope.
+  + MobizonNetworkError - the connection failed: refused, reset, DNS failure.
+    - MobizonTimeoutError
+
+``MobizonGatewayError`` is deliberately *not* a ``MobizonApiError``, even when it carries
+a code (3, 999, ...): those codes say Mobizon broke, not that it refused the request, so
+they are handled like an outage (read calls retry them; a send's outcome is unknown).
+Their ``code``, ``api_message`` and ``data`` are still there to read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import ClassVar
+
+__all__ = [
+    "MobizonAccessDeniedError",
+    "MobizonAccountBlockedError",
+    "MobizonApiError",
+    "MobizonAuthError",
+    "MobizonError",
+    "MobizonGatewayError",
+    "MobizonLimitError",
+    "MobizonNetworkError",
+    "MobizonNotFoundError",
+    "MobizonRateLimitedError",
+    "MobizonTimeoutError",
+    "MobizonValidationError",
+    "MobizonWrongServerError",
+    "error_for",
+]
+
+_MAY_HAVE_BEEN_SENT = "The SMS may still have been sent: check its status before sending it again."
+_NOT_SENT = "The SMS was not sent; try again in a minute."
+_TRY_AGAIN = "Try again in a minute."
+
+
+def _with_period(text: str) -> str:
+    """End ``text`` with sentence punctuation exactly once."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def _quoted(api_message: str) -> str:
+    """Mobizon's own words, for people, or nothing when it said nothing."""
+    api_message = api_message.strip().rstrip(".")
+    return f" (Mobizon: {api_message})" if api_message else ""
+
+
+def _outcome(*, sending: bool, outcome_unknown: bool) -> str:
+    """Say whether the SMS may have gone out, and what to do: the closing sentence."""
+    if not sending:
+        return _TRY_AGAIN
+    return _MAY_HAVE_BEEN_SENT if outcome_unknown else _NOT_SENT
+
+
+class MobizonError(Exception):
+    """Catch this to handle every failure of a Mobizon call in one place.
+
+    ``code`` is Mobizon's response code when it answered with one, else ``None``.
+    ``outcome_unknown`` is True only for a send whose SMS may have gone out anyway.
+    """
+
+    def __init__(
+        self, sentence: str, *, code: int | None = None, outcome_unknown: bool = False
+    ) -> None:
+        super().__init__(sentence)
+        self.code = code
+        self.outcome_unknown = outcome_unknown
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, message={str(self)!r})"
+
+
+class MobizonApiError(MobizonError):
+    """Catch this when Mobizon refused the request: sending it again unchanged won't help.
+
+    ``api_message`` is Mobizon's localized text; ``data`` is its ``data`` as received.
+    """
+
+    #: What the error means, as the start of the sentence; subclasses say more.
+    summary: ClassVar[str] = "Mobizon refused the request"
+
+    def __init__(self, code: int, api_message: str, data: object, *, sending: bool = False) -> None:
+        self.api_message = api_message
+        self.data = data
+        sentence = self._describe(sending=sending)
+        if sending:
+            sentence = f"{sentence} The SMS was not sent."
+        super().__init__(sentence, code=code)
+
+    def _describe(self, *, sending: bool) -> str:  # noqa: ARG002 - subclasses use it
+        """Build the sentence people read."""
+        return _with_period(f"{self.summary}{_quoted(self.api_message)}")
+
+
+def _messages(value: object) -> list[str]:
+    """Flatten one field's error value (a string, a list, a nested dict...) to strings."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    if isinstance(value, Mapping):
+        return [text for item in value.values() for text in _messages(item)]
+    if isinstance(value, Iterable):
+        return [text for item in value for text in _messages(item)]
+    return [str(value)]
+
+
+def _fields_of(data: object) -> dict[str, list[str]]:
+    """Field -> messages from whatever shape code 1's ``data`` has; unnamed ones under ``""``."""
+    fields: dict[str, list[str]] = {}
+    if isinstance(data, Mapping):
+        for name, value in data.items():
+            messages = _messages(value)
+            if messages:
+                fields.setdefault(str(name), []).extend(messages)
+    elif isinstance(data, str | bytes) or not isinstance(data, Iterable):
+        messages = _messages(data if not isinstance(data, bytes) else None)
+        if messages:
+            fields[""] = messages
+    else:
+        for item in data:
+            for name, messages in _fields_of(item).items():
+                fields.setdefault(name, []).extend(messages)
+    return fields
+
+
+class MobizonValidationError(MobizonApiError):
+    """Catch this when Mobizon said a parameter is wrong; ``fields`` says which and why."""
+
+    def __init__(self, code: int, api_message: str, data: object, *, sending: bool = False) -> None:
+        self.fields: dict[str, list[str]] = _fields_of(data)
+        super().__init__(code, api_message, data, sending=sending)
+
+    def _describe(self, *, sending: bool) -> str:
+        subject = "the message" if sending else "the request"
+        parts = [
+            f"{name}: {'; '.join(m.rstrip('.') for m in messages)}"
+            if name
+            else "; ".join(m.rstrip(".") for m in messages)
+            for name, messages in self.fields.items()
+        ]
+        reason = "; ".join(parts) or self.api_message.strip() or "a parameter is wrong"
+        return _with_period(f"Mobizon refused {subject}: {reason}")
+
+
+class MobizonNotFoundError(MobizonApiError):
+    """Catch this when Mobizon found nothing for the given ids, or this account can't see them."""
+
+    summary = "Mobizon found no such record, or this account has no access to it"
+
+
+class MobizonAuthError(MobizonApiError):
+    """Catch this when Mobizon refused the API key (bad, expired or revoked)."""
+
+    summary = "Mobizon refused the API key; the operator should check MOBIZON_API_KEY"
+
+
+class MobizonAccessDeniedError(MobizonApiError):
+    """Catch this when the API key may not call this Mobizon method."""
+
+    summary = (
+        "This Mobizon API key is not allowed to use this method; the operator should "
+        "allow it in Mobizon's control panel"
+    )
+
+
+class MobizonLimitError(MobizonApiError):
+    """Catch this when a parameter broke one of Mobizon's limits (e.g. over 100 ids)."""
+
+    summary = "Mobizon refused the request because a value is over its limit"
+
+
+def _domain_of(data: object) -> str | None:
+    """Find the right API domain in code 13's ``data``: a string, or a dict or list holding it."""
+    if isinstance(data, str):
+        return data.strip() or None
+    if isinstance(data, Mapping):
+        for key in ("domain", "apiDomain", "api_domain", "server", "apiServer", "host", "url"):
+            found = _domain_of(data.get(key))
+            if found:
+                return found
+        values: Iterable[object] = data.values()
+    elif isinstance(data, Iterable) and not isinstance(data, bytes):
+        values = data
+    else:
+        return None
+    return next((found for value in values if (found := _domain_of(value))), None)
+
+
+class MobizonWrongServerError(MobizonApiError):
+    """Catch this when the account belongs to another Mobizon server; ``domain`` names it."""
+
+    def __init__(self, code: int, api_message: str, data: object, *, sending: bool = False) -> None:
+        self.domain: str | None = _domain_of(data)
+        super().__init__(code, api_message, data, sending=sending)
+
+    def _describe(self, *, sending: bool) -> str:  # noqa: ARG002 - same signature as the base
+        if self.domain is None:
+            return (
+                "This Mobizon account belongs to another API server; the operator should set "
+                "MOBIZON_API_URL to the server shown in Mobizon's control panel"
+                f"{_quoted(self.api_message)}."
+            )
+        url = self.domain if "://" in self.domain else f"https://{self.domain}"
+        return (
+            f"This Mobizon account belongs to the API server {self.domain}; "
+            f"the operator should set MOBIZON_API_URL to {url}."
+        )
+
+
+class MobizonAccountBlockedError(MobizonApiError):
+    """Catch this when the Mobizon account is blocked or deleted."""
+
+    summary = (
+        "The Mobizon account is blocked or deleted; the operator should contact Mobizon support"
+    )
+
+
+class MobizonRateLimitedError(MobizonApiError):
+    """Catch this when Mobizon asks to slow down; wait and try again."""
+
+    summary = "Mobizon is getting too many requests right now; wait a minute and try again"
+
+
+class MobizonGatewayError(MobizonError):
+    """Catch this when Mobizon failed or answered something unreadable; often passes.
+
+    ``http_status`` is the HTTP status when it matters; ``code``, ``api_message`` and
+    ``data`` are set when Mobizon answered with a failure code such as 3 or 999.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        code: int | None = None,
+        api_message: str | None = None,
+        data: object = None,
+        http_status: int | None = None,
+        sending: bool = False,
+        outcome_unknown: bool = False,
+    ) -> None:
+        self.api_message = api_message
+        self.data = data
+        self.http_status = http_status
+        outcome_unknown = sending and outcome_unknown
+        sentence = (
+            f"{_with_period(problem)} {_outcome(sending=sending, outcome_unknown=outcome_unknown)}"
+        )
+        super().__init__(sentence, code=code, outcome_unknown=outcome_unknown)
+
+
+class MobizonNetworkError(MobizonError):
+    """Catch this when Mobizon could not be reached or the connection broke.
+
+    ``never_sent`` is True only when the request provably never left this machine
+    (the connection was never made: refused, DNS failure): only then is a send safe to repeat.
+    """
+
+    def __init__(self, problem: str, *, never_sent: bool, sending: bool = False) -> None:
+        self.never_sent = never_sent
+        outcome_unknown = sending and not never_sent
+        sentence = (
+            f"{_with_period(problem)} {_outcome(sending=sending, outcome_unknown=outcome_unknown)}"
+        )
+        super().__init__(sentence, outcome_unknown=outcome_unknown)
+
+
+class MobizonTimeoutError(MobizonNetworkError):
+    """Catch this when Mobizon did not answer in time (connect or total timeout)."""
+
+    def __init__(self, problem: str, *, sending: bool = False) -> None:
+        super().__init__(problem, never_sent=False, sending=sending)
+
+
+_API_ERRORS: dict[int, type[MobizonApiError]] = {
+    1: MobizonValidationError,
+    2: MobizonNotFoundError,
+    8: MobizonAuthError,
+    9: MobizonAccessDeniedError,
+    12: MobizonLimitError,
+    13: MobizonWrongServerError,
+    14: MobizonAccountBlockedError,
+    30: MobizonRateLimitedError,
+}
+
+
+def error_for(code: int, message: str, data: object, *, sending: bool = False) -> MobizonError:
+    """Map one non-zero Mobizon response code to its exception.
+
+    ``sending`` is True for ``sendSmsMessage``: the sentence then speaks of the SMS, and a
+    gateway failure (3, 999, or an undocumented code) leaves the outcome unknown.
+    """
+    if code == 0:
+        raise ValueError("code 0 is Mobizon's success, not an error")
+    error_class = _API_ERRORS.get(code)
+    if error_class is not None:
+        return error_class(code, message, data, sending=sending)
+    said = message.strip().rstrip(".")
+    detail = f"code {code}: {said}" if said else f"code {code}"
+    return MobizonGatewayError(
+        f"Mobizon failed to handle the request ({detail})",
+        code=code,
+        api_message=message,
+        data=data,
+        sending=sending,
+        outcome_unknown=True,
+    )

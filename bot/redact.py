@@ -1,0 +1,88 @@
+"""Keep secrets and phone numbers out of logs and messages.
+
+Use :func:`redact` on any text that might hold a secret, :class:`RedactingFilter` on every
+log handler, and :func:`mask_phone` wherever a recipient's number is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+from urllib.parse import quote, quote_plus
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = ["REDACTED", "RedactingFilter", "mask_phone", "redact"]
+
+#: What a secret is replaced with.
+REDACTED = "***"
+
+_VISIBLE_PHONE_DIGITS = 4
+
+
+def _forms(secrets: Iterable[str]) -> list[str]:
+    """Each non-empty secret as written and URL-encoded, longest first so no part survives."""
+    forms = {
+        form
+        for secret in secrets
+        if secret
+        for form in (secret, quote(secret, safe=""), quote_plus(secret, safe=""))
+    }
+    return sorted(forms, key=len, reverse=True)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Return ``text`` with each non-empty secret, plain or URL-encoded, replaced by ``***``."""
+    for form in _forms(secrets):
+        text = text.replace(form, REDACTED)
+    return text
+
+
+def mask_phone(number: str) -> str:
+    """Hide a phone number but its last 4 digits: ``+55 11 98765-4321`` -> ``*********4321``.
+
+    Numbers of 4 digits or fewer are hidden entirely.
+    """
+    digits = "".join(char for char in number if char.isdigit())
+    if len(digits) <= _VISIBLE_PHONE_DIGITS:
+        return "*" * len(digits)
+    hidden = len(digits) - _VISIBLE_PHONE_DIGITS
+    return "*" * hidden + digits[hidden:]
+
+
+class RedactingFilter(logging.Filter):
+    """A log filter that removes secrets from a record before any handler formats it.
+
+    Install one on every handler (a filter on a logger does not see records
+    propagated from child loggers). It rewrites the message (``msg % args``), the
+    formatted exception and the stack, and drops the live exception object, whose
+    text would otherwise be formatted again without redaction.
+    """
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self._forms = _forms(secrets)
+
+    def _clean(self, text: str) -> str:
+        for form in self._forms:
+            text = text.replace(form, REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite ``record`` in place; never drops it."""
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            # A malformed call must not hide the log line, nor a secret in its arguments.
+            message = f"{record.msg!s} {record.args!r}"
+        record.msg = self._clean(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
+        record.exc_info = None
+        if record.stack_info:
+            record.stack_info = self._clean(record.stack_info)
+        return True

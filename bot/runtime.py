@@ -1,0 +1,59 @@
+"""The process's runtime objects, shared by the app's lifetimes through one typed app key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from bot.settings import Settings
+from handlers.context import HandlerConfig, Services
+
+if TYPE_CHECKING:
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+    from sqlite_utils import Database
+
+    from bot.delivery.notifier import Notifier
+    from bot.delivery.poller import Poller
+    from bot.mobizon.client import MobizonClient
+    from bot.simulator import MobizonSimulator
+
+
+@dataclass
+class Runtime:
+    """Everything the process opened, in the order it opened it; closed in reverse."""
+
+    settings: Settings
+    db: Database | None = None
+    gateway: MobizonClient | None = None
+    simulator: MobizonSimulator | None = None
+    slack: AsyncWebClient | None = None
+    bolt: AsyncApp | None = None
+    notifier: Notifier | None = None
+    poller: Poller | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def services(self) -> Services:
+        """The services listeners receive through Bolt context."""
+        if self.db is None or self.gateway is None:
+            msg = "the runtime is not started"
+            raise RuntimeError(msg)
+        return Services(
+            db=self.db,
+            gateway=self.gateway,
+            config=HandlerConfig(
+                default_region=self.settings.default_region,
+                allowed_users=self.settings.allowed_users,
+                sandbox=self.settings.sandbox,
+            ),
+        )
+
+    def wake_notifier(self) -> None:
+        """Ask the notifier to drain now (a status was applied)."""
+        if self.notifier is not None:
+            self.notifier.wake()
+
+
+RUNTIME = web.AppKey("runtime", Runtime)

@@ -1,0 +1,195 @@
+"""Settings: read once, at the edge, from the environment into one frozen object."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import phonenumbers
+
+Mode = Literal["http", "socket", "console"]
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_MOBIZON_API_URL = "https://api.mobizon.com.br"
+DEFAULT_DB = "smsbot.db"
+DEFAULT_POLL_INTERVAL = 30.0
+SANDBOX_POLL_INTERVAL = 5.0
+CONSOLE_POLL_INTERVAL = 1.0
+DEFAULT_REGION = "BR"
+DEFAULT_HOST = "0.0.0.0"  # noqa: S104  # the contract: serve on every interface by default
+DEFAULT_PORT = 3000
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class SettingsError(Exception):
+    """Start-up refused: one or more environment variables are missing or malformed."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("smsbot cannot start:\n" + "\n".join(f"- {p}" for p in problems))
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the process needs from its environment (DESIGN.md, "Operator contract")."""
+
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    mobizon_api_key: str | None = field(default=None, repr=False)
+    mobizon_api_url: str = DEFAULT_MOBIZON_API_URL
+    mobizon_webhook_secret: str | None = field(default=None, repr=False)
+    db_path: str = DEFAULT_DB
+    poll_interval: float = DEFAULT_POLL_INTERVAL
+    allowed_users: frozenset[str] = frozenset()
+    default_region: str = DEFAULT_REGION
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    show_full_numbers: bool = False
+    log_format: Literal["auto", "json", "text"] = "auto"
+
+    @property
+    def sandbox(self) -> bool:
+        """True when no Mobizon key is set: the built-in simulator stands in for Mobizon."""
+        return not self.mobizon_api_key
+
+    @property
+    def socket_mode(self) -> bool:
+        """True when an app-level token is set: Slack is reached over Socket Mode."""
+        return bool(self.slack_app_token)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value in force, for log redaction."""
+        values = (
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.mobizon_api_key,
+            self.mobizon_webhook_secret,
+        )
+        return tuple(v for v in values if v)
+
+    def may_send(self, user_id: str) -> bool:
+        """True when ``user_id`` may send SMS (an empty allow-list lets everyone)."""
+        return not self.allowed_users or user_id in self.allowed_users
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, mode: Mode = "http") -> Settings:
+        """Read settings from ``env``; raise :class:`SettingsError` naming every bad variable."""
+        problems: list[str] = []
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        bot_token = get("SLACK_BOT_TOKEN")
+        signing_secret = get("SLACK_SIGNING_SECRET")
+        app_token = get("SLACK_APP_TOKEN")
+        if mode != "console":
+            if bot_token is None:
+                problems.append("SLACK_BOT_TOKEN is not set: give the bot token (xoxb-…).")
+            elif not bot_token.startswith("xoxb-"):
+                problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
+            if app_token is not None and not app_token.startswith("xapp-"):
+                problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
+            if app_token is None and signing_secret is None:
+                problems.append(
+                    "SLACK_SIGNING_SECRET is not set: it is required in HTTP mode "
+                    "(Slack app settings → Basic Information → Signing Secret)."
+                )
+
+        slack_api_url = _url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL, "SLACK_API_URL", problems)
+        if not slack_api_url.endswith("/"):
+            slack_api_url += "/"
+        mobizon_api_url = _url(
+            get("MOBIZON_API_URL") or DEFAULT_MOBIZON_API_URL, "MOBIZON_API_URL", problems
+        ).rstrip("/")
+
+        poll_interval = _number(get("SMSBOT_POLL_INTERVAL"), "SMSBOT_POLL_INTERVAL", problems)
+        port = _port(get("PORT"), problems)
+
+        allowed: set[str] = set()
+        for raw in (get("SMSBOT_ALLOWED_USERS") or "").split(","):
+            user = raw.strip()
+            if not user:
+                continue
+            if _USER_ID.match(user):
+                allowed.add(user)
+            else:
+                problems.append(
+                    f"SMSBOT_ALLOWED_USERS holds “{user}”, which is not a Slack user id (like U0123ABCD)."
+                )
+
+        region = (get("SMSBOT_DEFAULT_REGION") or DEFAULT_REGION).upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            problems.append(
+                f"SMSBOT_DEFAULT_REGION “{region}” is not a two-letter region code (like BR or KZ)."
+            )
+
+        log_format = (get("SMSBOT_LOG_FORMAT") or "auto").lower()
+        if log_format not in ("auto", "json", "text"):
+            problems.append("SMSBOT_LOG_FORMAT must be auto, json or text.")
+            log_format = "auto"
+
+        if problems:
+            raise SettingsError(problems)
+        api_key = get("MOBIZON_API_KEY")
+        if poll_interval is None:
+            # the simulator delivers in seconds: poll it often enough to show that
+            poll_interval = (
+                CONSOLE_POLL_INTERVAL
+                if mode == "console"
+                else DEFAULT_POLL_INTERVAL
+                if api_key
+                else SANDBOX_POLL_INTERVAL
+            )
+        return cls(
+            slack_bot_token=bot_token,
+            slack_signing_secret=signing_secret,
+            slack_app_token=app_token,
+            slack_api_url=slack_api_url,
+            mobizon_api_key=api_key,
+            mobizon_api_url=mobizon_api_url,
+            mobizon_webhook_secret=get("MOBIZON_WEBHOOK_SECRET"),
+            db_path=get("SMSBOT_DB") or DEFAULT_DB,
+            poll_interval=poll_interval,
+            allowed_users=frozenset(allowed),
+            default_region=region,
+            host=get("HOST") or DEFAULT_HOST,
+            port=DEFAULT_PORT if port is None else port,
+            show_full_numbers=(get("SMSBOT_SHOW_FULL_NUMBERS") or "").lower() in ("1", "true", "yes"),
+            log_format=log_format,  # type: ignore[arg-type]  # checked against the three values above
+        )
+
+
+def _url(value: str, name: str, problems: list[str]) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        problems.append(f"{name} must be a URL with its scheme, like https://example.com.")
+    return value
+
+
+def _number(value: str | None, name: str, problems: list[str]) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        problems.append(f"{name} must be a number of seconds, not “{value}”.")
+        return None
+    if not number > 0:
+        problems.append(f"{name} must be more than 0 seconds.")
+        return None
+    return number
+
+
+def _port(value: str | None, problems: list[str]) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or not 0 <= int(value) <= 65535:  # noqa: PLR2004  # the TCP port range
+        problems.append(f"PORT must be a port number from 0 to 65535, not “{value}”.")
+        return None
+    return int(value)

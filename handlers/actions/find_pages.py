@@ -1,0 +1,25 @@
+"""Previous/Next buttons under ``/sms find`` results: fetch the neighbouring page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from handlers.commands.sms import find
+from handlers.context import services
+from handlers.grammar import UsageError, decode_find
+
+
+async def handle_find_page(
+    ack: AsyncAck, action: dict[str, Any], context: dict[str, Any], respond: AsyncRespond
+) -> None:
+    """Replace the results message with the page the button names."""
+    await ack()
+    try:
+        cmd = decode_find(str(action.get("value", "")))
+    except UsageError as err:
+        await respond(text=str(err), response_type="ephemeral", replace_original=False)
+        return
+    await find(services(context), cmd, respond, replace_original=True)

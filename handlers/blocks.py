@@ -1,0 +1,224 @@
+"""Block Kit rendering: every Slack message smsbot posts about an SMS, with its text fallback."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.mobizon.types import MessageItem, MessagePage, SmsStatus
+from handlers.phone import format_phone
+from storage.messages import SmsRecord
+from storage.status import DeliveryStatus, describe, is_final
+
+Block = dict[str, Any]
+
+SANDBOX_NOTE = ":test_tube: *Sandbox*: simulated by smsbot's built-in Mobizon simulator; no real SMS was sent."
+_TEXT_PREVIEW = 600
+
+_FAILED = frozenset({DeliveryStatus.UNDELIV, DeliveryStatus.REJECTD, DeliveryStatus.DELETED})
+
+
+@dataclass(frozen=True, slots=True)
+class SlackMessage:
+    """A message ready for ``chat.postMessage``/``chat.update``: fallback text and blocks."""
+
+    text: str
+    blocks: list[Block]
+
+
+def status_mark(status: str | None) -> str:
+    """The emoji that marks a status at a glance: delivered, failed, expired or in progress."""
+    if status == DeliveryStatus.DELIVRD:
+        return ":white_check_mark:"
+    if status in _FAILED:
+        return ":x:"
+    if status == DeliveryStatus.EXPIRED:
+        return ":hourglass:"
+    return ":outbox_tray:"
+
+
+def status_words(status: str | None, *, awaiting_moderation: bool = False) -> str:
+    """Say a status for people: ``DELIVRD (delivered)``, with moderation when Mobizon holds it."""
+    if status is None:
+        return "not sent"
+    words = f"{status} ({describe(status)})"
+    if awaiting_moderation and not is_final(status):
+        words += ", awaiting moderation"
+    return words
+
+
+def _quote(text: str) -> str:
+    shown = text if len(text) <= _TEXT_PREVIEW else text[:_TEXT_PREVIEW] + "…"
+    return "\n".join("> " + _escape(line) for line in shown.split("\n"))
+
+
+def _escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def sms_message(sms: SmsRecord) -> SlackMessage:
+    """The channel message about one sent SMS; delivery tracking edits it as the status moves."""
+    recipient = format_phone(sms.recipient)
+    awaiting = sms.campaign_status == 1
+    status_line = f"{status_mark(sms.status)} {status_words(sms.status, awaiting_moderation=awaiting)}"
+    if sms.gave_up_at is not None and not is_final(sms.status or ""):
+        status_line = ":grey_question: no final status from Mobizon (gave up waiting)"
+    segments = f"{sms.segments} ({sms.encoding}, {len(sms.text)} characters)"
+    fields = [
+        f"*To*\n{recipient}",
+        f"*From*\n{_escape(sms.sender) if sms.sender else 'account default'}",
+        f"*Segments*\n{segments}",
+        f"*Sent by*\n<@{sms.user_id}>",
+        f"*Mobizon ids*\nmessage {sms.message_id} · campaign {sms.campaign_id}",
+        f"*Status*\n{status_line}",
+    ]
+    extras = []
+    if sms.deferred_to:
+        extras.append(f"scheduled for {sms.deferred_to}")
+    if sms.validity:
+        extras.append(f"valid {sms.validity} min")
+    if sms.flash:
+        extras.append("flash SMS")
+    if sms.name:
+        extras.append(f"campaign “{_escape(sms.name)}”")
+    blocks: list[Block] = [
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"*SMS to {recipient}*\n{_quote(sms.text)}"},
+        },
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
+    ]
+    context = []
+    if extras:
+        context.append(" · ".join(extras))
+    if sms.sandbox:
+        context.append(SANDBOX_NOTE)
+    if context:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": c} for c in context]}
+        )
+    sandbox = "[sandbox] " if sms.sandbox else ""
+    text = (
+        f"{sandbox}SMS {sms.message_id} to {recipient} sent by <@{sms.user_id}>: "
+        f"{status_words(sms.status, awaiting_moderation=awaiting)}"
+    )
+    return SlackMessage(text=text, blocks=blocks)
+
+
+def final_reply(sms: SmsRecord) -> SlackMessage:
+    """The one thread reply posted when an SMS reaches a final status (or tracking gives up)."""
+    recipient = format_phone(sms.recipient)
+    status = sms.status or ""
+    sandbox = " (sandbox)" if sms.sandbox else ""
+    if sms.gave_up_at is not None and not is_final(status):
+        text = (
+            f":grey_question: SMS {sms.message_id} to {recipient}: no final status from Mobizon "
+            f"after {_validity_words(sms.validity)} plus a grace period; last status "
+            f"{status_words(status)}. Check it later with `/sms status {sms.message_id}`.{sandbox}"
+        )
+    elif status == DeliveryStatus.DELIVRD:
+        text = f":white_check_mark: SMS {sms.message_id} to {recipient} was delivered.{sandbox}"
+    else:
+        text = (
+            f"{status_mark(status)} SMS {sms.message_id} to {recipient} was not delivered: "
+            f"Mobizon reports {status}, {describe(status)}.{sandbox}"
+        )
+    return SlackMessage(text=text, blocks=[{"type": "section", "text": _mrkdwn(text)}])
+
+
+def _validity_words(validity: int | None) -> str:
+    minutes = validity or 1440
+    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def notice(text: str) -> SlackMessage:
+    """A plain one-section message (errors, confirmations)."""
+    return SlackMessage(text=text, blocks=[{"type": "section", "text": _mrkdwn(text)}])
+
+
+def _ts(value: object) -> str:
+    return "—" if value is None else str(value)
+
+
+def status_report(
+    found: Sequence[SmsStatus], missing: Sequence[int], *, title: str, sandbox: bool = False
+) -> SlackMessage:
+    """The answer to ``/sms status``: each id with its status in words, segments and times."""
+    lines = [
+        f"{status_mark(s.status)} *{s.id}*: {status_words(s.status)} · "
+        f"{_ts(s.segments)} segment(s) · sent {_ts(s.start_send_at)} · updated {_ts(s.status_updated_at)}"
+        for s in found
+    ]
+    lines.extend(f":grey_question: *{i}*: not found at Mobizon" for i in missing)
+    if not lines:
+        lines.append("No SMS to show.")
+    return _list_message(title, lines, sandbox=sandbox)
+
+
+def _list_message(title: str, lines: list[str], *, sandbox: bool) -> SlackMessage:
+    blocks: list[Block] = [{"type": "section", "text": _mrkdwn(f"*{title}*")}]
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        # a section's text holds at most 3,000 characters
+        if chunk and size + len(line) + 1 > 2900:  # noqa: PLR2004
+            blocks.append({"type": "section", "text": _mrkdwn("\n".join(chunk))})
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk:
+        blocks.append({"type": "section", "text": _mrkdwn("\n".join(chunk))})
+    if sandbox:
+        blocks.append({"type": "context", "elements": [_mrkdwn(SANDBOX_NOTE)]})
+    text = title + "\n" + "\n".join(lines)
+    return SlackMessage(text=text[:3900], blocks=blocks[:50])
+
+
+def _item_line(item: MessageItem) -> str:
+    preview = item.text if len(item.text) <= 80 else item.text[:80] + "…"  # noqa: PLR2004
+    sender = f" from {_escape(item.sender)}" if item.sender else ""
+    return (
+        f"{status_mark(item.status)} *{item.id}* to {format_phone(item.recipient)}{sender} · "
+        f"{item.status} · {_ts(item.segments)} seg · {_ts(item.start_send_at)}\n"
+        f"      _{_escape(preview.replace(chr(10), ' '))}_"
+    )
+
+
+FIND_PREVIOUS = "sms_find_previous"
+FIND_NEXT = "sms_find_next"
+
+
+def find_results(
+    page: MessagePage,
+    *,
+    people_page: int,
+    previous_value: str | None,
+    next_value: str | None,
+    sandbox: bool = False,
+) -> SlackMessage:
+    """The answer to ``/sms find``: a readable list, "page X of Y, N found", Previous/Next."""
+    title = f"SMS found: page {people_page} of {page.page_count}, {page.total} found"
+    message = _list_message(title, [_item_line(i) for i in page.items], sandbox=sandbox)
+    buttons: list[Block] = []
+    if previous_value is not None:
+        buttons.append(_button("← Previous", FIND_PREVIOUS, previous_value))
+    if next_value is not None:
+        buttons.append(_button("Next →", FIND_NEXT, next_value))
+    if buttons:
+        message.blocks.append({"type": "actions", "elements": buttons})
+    return message
+
+
+def _button(label: str, action_id: str, value: str) -> Block:
+    return {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label},
+        "action_id": action_id,
+        "value": value,
+    }

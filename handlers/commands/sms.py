@@ -1,0 +1,250 @@
+"""``/sms``: parse the command, answer bad input at once, then send, look up or search."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.mobizon.errors import MobizonError
+from handlers import blocks
+from handlers.context import Services, services
+from handlers.grammar import (
+    HELP_TEXT,
+    FindCommand,
+    HelpCommand,
+    SendCommand,
+    StatusCommand,
+    UsageError,
+    encode_find,
+    parse_command,
+)
+from handlers.phone import format_phone
+from handlers.segments import count_segments
+from storage import messages
+
+logger = logging.getLogger(__name__)
+
+LATEST_COUNT = 10
+_JOINABLE_ERRORS = frozenset({"not_in_channel", "channel_not_found"})
+
+
+async def handle_sms(
+    ack: AsyncAck,
+    command: dict[str, Any],
+    context: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
+    """Answer one ``/sms`` command: ack within Slack's 3 seconds, then do the work."""
+    svc = services(context)
+    try:
+        parsed = parse_command(
+            command.get("text", ""), default_region=svc.config.default_region, now=datetime.now()
+        )
+    except UsageError as err:
+        await ack(text=str(err))
+        return
+    if isinstance(parsed, HelpCommand):
+        await ack(text=HELP_TEXT)
+        return
+    if isinstance(parsed, SendCommand):
+        if not svc.config.may_send(command["user_id"]):
+            await ack(
+                text="You may not send SMS from Slack: ask an admin to add you to "
+                "SMSBOT_ALLOWED_USERS. `/sms status` and `/sms find` stay open to you."
+            )
+            return
+        await ack()
+        await send(svc, parsed, command, client, respond)
+        return
+    await ack()
+    if isinstance(parsed, StatusCommand):
+        await status(svc, parsed, command, respond)
+    else:
+        await find(svc, parsed, respond)
+
+
+async def send(
+    svc: Services,
+    cmd: SendCommand,
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
+    """Send one SMS exactly once, record it, and post the result in the originating channel."""
+    info = count_segments(cmd.text)
+    claim = messages.claim_send(
+        svc.db,
+        trigger_id=command.get("trigger_id") or f"{command['team_id']}:{command['user_id']}:?",
+        team_id=command.get("team_id", ""),
+        channel_id=command["channel_id"],
+        user_id=command["user_id"],
+        response_url=command.get("response_url"),
+        recipient=cmd.recipient,
+        text=cmd.text,
+        sender=cmd.sender,
+        segments=info.segments,
+        encoding=info.encoding,
+        name=cmd.name,
+        deferred_to=cmd.at.strftime("%Y-%m-%d %H:%M:%S") if cmd.at else None,
+        validity=cmd.validity,
+        flash=cmd.flash,
+        sandbox=svc.config.sandbox,
+    )
+    if claim is None:
+        # Slack delivered this command twice: the first delivery owns the send
+        logger.info("duplicate /sms send ignored", extra={"trigger_id": command.get("trigger_id")})
+        return
+    try:
+        sent = await svc.gateway.send_sms(
+            cmd.recipient,
+            cmd.text,
+            sender=cmd.sender,
+            name=cmd.name,
+            deferred_to=cmd.at,
+            validity=cmd.validity,
+            mclass=0 if cmd.flash else None,
+        )
+    except MobizonError as err:
+        messages.record_failed(
+            svc.db, claim.id, error=str(err), outcome_unknown=err.outcome_unknown
+        )
+        logger.warning(
+            "send failed", extra={"sms_id": claim.id, "outcome_unknown": err.outcome_unknown}
+        )
+        await respond(
+            text=f":warning: The SMS to {format_phone(cmd.recipient)} was not sent. {err}"
+            if not err.outcome_unknown
+            else f":warning: The SMS to {format_phone(cmd.recipient)} may or may not have been "
+            f"sent. {err} Check with `/sms find to:{cmd.recipient}` before sending it again.",
+            response_type="ephemeral",
+        )
+        return
+    sms = messages.record_sent(
+        svc.db,
+        claim.id,
+        message_id=sent.message_id,
+        campaign_id=sent.campaign_id,
+        campaign_status=sent.campaign_status,
+    )
+    logger.info("sms sent", extra={"sms_id": sms.message_id, "channel": sms.channel_id})
+    await post_sms_message(svc, sms, client, respond)
+
+
+async def post_sms_message(
+    svc: Services, sms: messages.SmsRecord, client: AsyncWebClient, respond: AsyncRespond
+) -> None:
+    """Post the SMS's message in its channel, joining a public channel when Slack requires it."""
+    message = blocks.sms_message(sms)
+    for attempt in range(2):
+        try:
+            response = await client.chat_postMessage(
+                channel=sms.channel_id, text=message.text, blocks=message.blocks
+            )
+        except SlackApiError as err:
+            error = str(err.response.get("error", ""))
+            if attempt == 0 and error in _JOINABLE_ERRORS and await _join(client, sms.channel_id):
+                continue
+            logger.warning(
+                "could not post the SMS message",
+                extra={"sms_id": sms.message_id, "channel": sms.channel_id, "error": error},
+            )
+            await respond(
+                text=f"{message.text}\n:information_source: I could not post in this channel "
+                f"({error}). Invite me with `/invite @smsbot` so delivery updates appear here; "
+                "until then I will send them to you directly.",
+                response_type="ephemeral",
+            )
+            return
+        ts = response.get("ts")
+        channel = response.get("channel") or sms.channel_id
+        if isinstance(ts, str):
+            messages.set_slack_message(svc.db, sms.id, channel=str(channel), ts=ts)
+        return
+
+
+async def _join(client: AsyncWebClient, channel: str) -> bool:
+    """Join a public channel; False for private channels and DMs, where only an invite helps."""
+    try:
+        await client.conversations_join(channel=channel)
+    except SlackApiError as err:
+        logger.info("could not join channel", extra={"channel": channel, "error": str(err.response.get("error"))})
+        return False
+    return True
+
+
+async def status(
+    svc: Services, cmd: StatusCommand, command: dict[str, Any], respond: AsyncRespond
+) -> None:
+    """Answer ``/sms status``: the ids asked, or the latest SMS sent from this channel."""
+    ids = list(cmd.ids)
+    title = f"Status of {len(ids)} SMS"
+    if not ids:
+        latest = messages.latest_in_channel(
+            svc.db,
+            team_id=command.get("team_id", ""),
+            channel_id=command["channel_id"],
+            limit=LATEST_COUNT,
+        )
+        ids = [s.message_id for s in latest if s.message_id is not None]
+        if not ids:
+            await respond(text="No SMS has been sent from this channel yet.", response_type="ephemeral")
+            return
+        title = f"Latest {len(ids)} SMS sent from this channel"
+    try:
+        found = await svc.gateway.get_sms_status(ids)
+    except MobizonError as err:
+        await respond(text=f":warning: I could not get the status. {err}", response_type="ephemeral")
+        return
+    report = blocks.status_report(
+        [found[i] for i in ids if i in found],
+        [i for i in ids if i not in found],
+        title=title,
+        sandbox=svc.config.sandbox,
+    )
+    await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")
+
+
+async def find(
+    svc: Services, cmd: FindCommand, respond: AsyncRespond, *, replace_original: bool = False
+) -> None:
+    """Answer ``/sms find`` (and its Previous/Next buttons) with one page of results."""
+    try:
+        page = await svc.gateway.list_messages(
+            cmd.criteria, page=cmd.wire_page, page_size=cmd.page_size, sort=cmd.sort
+        )
+    except MobizonError as err:
+        await respond(
+            text=f":warning: I could not search the SMS. {err}",
+            response_type="ephemeral",
+            replace_original=replace_original,
+        )
+        return
+    previous_value = encode_find(_with_page(cmd, cmd.page - 1)) if cmd.page > 1 else None
+    next_value = (
+        encode_find(_with_page(cmd, cmd.page + 1)) if cmd.page < page.page_count else None
+    )
+    message = blocks.find_results(
+        page,
+        people_page=cmd.page,
+        previous_value=previous_value,
+        next_value=next_value,
+        sandbox=svc.config.sandbox,
+    )
+    await respond(
+        text=message.text,
+        blocks=message.blocks,
+        response_type="ephemeral",
+        replace_original=replace_original,
+    )
+
+
+def _with_page(cmd: FindCommand, page: int) -> FindCommand:
+    return replace(cmd, page=page)

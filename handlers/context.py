@@ -1,0 +1,74 @@
+"""What listeners receive through Bolt context: the database, the gateway, and their settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlite_utils import Database
+
+from bot.mobizon.types import ListCriteria, MessagePage, SentMessage, SmsStatus, Sort
+
+CONTEXT_KEY = "smsbot"
+
+
+class SmsGateway(Protocol):
+    """The part of the Mobizon client that listeners use (the real client or a sandbox one)."""
+
+    async def send_sms(  # noqa: D102  # documented on MobizonClient
+        self,
+        recipient: str,
+        text: str,
+        *,
+        sender: str | None = None,
+        name: str | None = None,
+        deferred_to: datetime | None = None,
+        validity: int | None = None,
+        mclass: int | None = None,
+        shorten_links: bool | None = None,
+    ) -> SentMessage: ...
+
+    async def get_sms_status(self, ids: Iterable[int]) -> dict[int, SmsStatus]: ...  # noqa: D102
+
+    async def list_messages(  # noqa: D102  # documented on MobizonClient
+        self,
+        criteria: ListCriteria | None = None,
+        *,
+        page: int = 0,
+        page_size: int = 25,
+        sort: Sort | None = None,
+        with_number_info: bool = False,
+    ) -> MessagePage: ...
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerConfig:
+    """The settings listeners need, taken from the process settings at start."""
+
+    default_region: str = "BR"
+    allowed_users: frozenset[str] = frozenset()
+    sandbox: bool = False
+
+    def may_send(self, user_id: str) -> bool:
+        """True when ``user_id`` may send SMS (an empty allow-list lets everyone)."""
+        return not self.allowed_users or user_id in self.allowed_users
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The objects a listener works with; set once per request by a middleware."""
+
+    db: Database
+    gateway: SmsGateway
+    config: HandlerConfig = field(default_factory=HandlerConfig)
+
+
+def services(context: Mapping[str, Any]) -> Services:
+    """Return the services a middleware put in Bolt's ``context``."""
+    found = context[CONTEXT_KEY]
+    if not isinstance(found, Services):
+        msg = "smsbot services are missing from the Bolt context"
+        raise TypeError(msg)
+    return found

@@ -1,0 +1,124 @@
+"""Phone numbers as people paste them, turned into the international digits Mobizon wants.
+
+Pure functions over the ``phonenumbers`` library: :func:`parse_phone` finds the number at the
+start of some text (``+55 (11) 98765-4321 your order is ready``) and :func:`format_phone` shows
+stored digits back to people.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import phonenumbers
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+#: Shown in error sentences as the shape a number should have.
+EXAMPLE_NUMBER = "+55 11 98765-4321"
+
+# A token can be part of a number only if it is made of these characters and holds a digit.
+_PHONE_TOKEN = re.compile(r"[0-9+().\-]*[0-9][0-9+().\-]*")
+_TOKEN = re.compile(r"\S+")
+# No valid number is written in more pieces than this; bounds the work on long texts.
+_MAX_NUMBER_TOKENS = 10
+# Error sentences quote at most this much of what was typed.
+_QUOTE_LIMIT = 40
+
+
+class PhoneNumberError(ValueError):
+    """The text does not start with a phone number we can send to.
+
+    ``sentence`` says so in plain words; the grammar turns it into a usage error.
+    """
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__(sentence)
+        self.sentence = sentence
+
+
+def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, int]:
+    """Find the phone number at the start of ``source``; return its digits and how much it used.
+
+    ``source`` is either the text itself or the text already split into whitespace-free tokens.
+    The number is the longest run of leading number-looking tokens (digits with ``+ ( ) - .``)
+    that ``phonenumbers`` calls valid, longest tried first, so in
+    ``+55 11 98765-4321 100 units ready`` it ends before ``100``. A number without ``+`` is
+    tried as international first (``5511987654321``), then as national in ``default_region``
+    (``(11) 98765-4321``).
+
+    Returns ``(digits, consumed)``: ``digits`` is the international number without ``+``
+    (``"5511987654321"``); ``consumed`` is the number of tokens used when given tokens, or the
+    offset just past the number when given text (the SMS text starts after it).
+
+    Raises :class:`PhoneNumberError` when no leading run is a valid number.
+    """
+    if isinstance(source, str):
+        spans = [(match.group(), match.end()) for match in _TOKEN.finditer(source)]
+        tokens: Sequence[str] = [token for token, _ in spans]
+    else:
+        spans = []
+        tokens = source
+    run = _phone_looking_run(tokens)
+    for count in range(len(run), 0, -1):
+        digits = _valid_digits(" ".join(run[:count]), default_region)
+        if digits is not None:
+            return digits, spans[count - 1][1] if spans else count
+    shown = " ".join(run) if run else (tokens[0] if tokens else "")
+    if not shown:
+        raise PhoneNumberError(f"Give a phone number, like {EXAMPLE_NUMBER}.")
+    raise PhoneNumberError(
+        f"“{_quote(shown)}” is not a phone number I can send to; "
+        f"write it with its country code, like {EXAMPLE_NUMBER}."
+    )
+
+
+def format_phone(digits: str) -> str:
+    """Show international ``digits`` the way people read them (``"+55 11 98765-4321"``).
+
+    Digits that do not parse as a number are shown as ``+`` and the digits unchanged.
+    """
+    try:
+        number = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return "+" + digits
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
+
+
+def _phone_looking_run(tokens: Sequence[str]) -> list[str]:
+    """Return the leading tokens that could be pieces of a phone number."""
+    run: list[str] = []
+    for token in tokens[:_MAX_NUMBER_TOKENS]:
+        if not _PHONE_TOKEN.fullmatch(token):
+            break
+        run.append(token)
+    return run
+
+
+def _valid_digits(candidate: str, default_region: str) -> str | None:
+    """Return the E.164 digits of ``candidate`` when it is a valid number, else ``None``."""
+    attempts: list[tuple[str, str | None]] = []
+    if candidate.startswith("+"):
+        attempts.append((candidate, None))
+    else:
+        # Parentheses mean a national area code, so only bare digits are tried as international.
+        if candidate[0].isdigit():
+            attempts.append(("+" + candidate, None))
+        attempts.append((candidate, default_region.upper()))
+    for text, region in attempts:
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return str(e164).removeprefix("+")
+    return None
+
+
+def _quote(text: str) -> str:
+    """Shorten typed text for an error sentence."""
+    if len(text) <= _QUOTE_LIMIT:
+        return text
+    return text[: _QUOTE_LIMIT - 1] + "…"

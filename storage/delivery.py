@@ -1,0 +1,334 @@
+"""Delivery tracking: the one place a status is written, and the outbox of Slack notifications.
+
+:func:`apply_status` writes a status change, its history row and its outbox row in one
+transaction; the notifier reads :func:`due_notifications` and deletes a row with
+:func:`finish_notification` only after Slack accepted it. A crash in between re-sends, never loses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import KW_ONLY, dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+from storage.messages import MAX_ERROR_LENGTH, SmsRecord, get_by_message_id, get_by_message_ids
+from storage.schema import utc_text, write_transaction
+from storage.status import is_final, should_apply
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+#: Who reported a status: Mobizon's webhook, the status poller, or a user's ``/sms status``.
+UpdateSource = Literal["webhook", "poll", "command"]
+
+#: Outbox/history key of "the bot stopped waiting for a final status" (not a Mobizon status).
+GAVE_UP = "GAVEUP"
+
+_SOURCES = frozenset(get_args(UpdateSource))
+
+
+class NotificationKind(StrEnum):
+    """What an outbox row tells Slack about."""
+
+    STATUS = "status"  # Mobizon reported a new status
+    GIVEUP = "giveup"  # no final status came within the validity period
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """One status Mobizon reported for one message, from whichever source.
+
+    ``status_ts`` / ``start_send_ts`` are Mobizon's ``YYYY-MM-DD HH:MM:SS`` text, as sent;
+    ``None`` fields leave what is stored untouched.
+    """
+
+    message_id: int
+    status: str
+    status_ts: str | None
+    _: KW_ONLY
+    source: UpdateSource
+    segments: int | None = None
+    start_send_ts: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedUpdate:
+    """A change that was written: the SMS as it is now, its status before, its outbox row.
+
+    ``notification_id`` is ``None`` when an outbox row for the same (SMS, status) already waits.
+    """
+
+    sms: SmsRecord
+    previous: str | None
+    notification_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One outbox row to deliver to Slack: update the SMS's message, then reply in its thread.
+
+    ``reply_done`` starts true for non-final statuses: a thread reply is owed only for final
+    statuses and give-ups.
+    """
+
+    id: int
+    message_id: int
+    status: str
+    kind: NotificationKind
+    attempts: int
+    update_done: bool
+    reply_done: bool
+    last_error: str | None
+    sms: SmsRecord
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """One row of an SMS's status history."""
+
+    message_id: int
+    status: str
+    status_ts: str | None
+    source: str
+    recorded_at: datetime
+
+
+def apply_status(
+    db: Database, update: StatusUpdate, *, now: datetime | None = None
+) -> AppliedUpdate | None:
+    """Apply ``update`` if it moves the SMS forward; ``None`` when ignored or not the bot's SMS.
+
+    The only function that writes a Mobizon status. Safe to call from the webhook and the
+    poller at once, over one or several connections: the change, its history row and its
+    outbox row are written together or not at all.
+    """
+    if update.source not in _SOURCES:
+        raise ValueError(f"unknown status source {update.source!r}")
+    stamp = utc_text(now)
+    final = is_final(update.status)
+    with write_transaction(db):
+        current = get_by_message_id(db, update.message_id)
+        if current is None or not should_apply(
+            current.status, current.status_ts, update.status, update.status_ts
+        ):
+            return None
+        db.execute(
+            """
+            UPDATE sms
+            SET status = ?, status_ts = coalesce(?, status_ts),
+                segments = coalesce(?, segments), start_send_ts = coalesce(?, start_send_ts),
+                updated_at = ?, final_at = CASE WHEN ? THEN ? ELSE final_at END
+            WHERE id = ?
+            """,
+            [
+                update.status,
+                update.status_ts,
+                update.segments,
+                update.start_send_ts,
+                stamp,
+                final,
+                stamp,
+                current.id,
+            ],
+        )
+        _record_history(
+            db,
+            message_id=update.message_id,
+            status=update.status,
+            status_ts=update.status_ts,
+            source=update.source,
+            stamp=stamp,
+        )
+        notification_id = _queue_notification(
+            db, update.message_id, update.status, NotificationKind.STATUS, stamp, reply_owed=final
+        )
+        sms = get_by_message_id(db, update.message_id)
+    if sms is None:  # pragma: no cover - the row was read and updated in this transaction
+        raise LookupError(f"message {update.message_id} vanished")
+    return AppliedUpdate(sms=sms, previous=current.status, notification_id=notification_id)
+
+
+def give_up(db: Database, sms_id: int, *, now: datetime | None = None) -> AppliedUpdate | None:
+    """Stop tracking an overdue SMS and queue a "no final status came" notification.
+
+    ``None`` when the SMS is not pending (final, already given up, never sent, or unknown).
+    A status Mobizon reports later is still applied.
+    """
+    stamp = utc_text(now)
+    with write_transaction(db):
+        cursor = db.execute(
+            """
+            UPDATE sms SET gave_up_at = ?, updated_at = ?
+            WHERE id = ? AND state = 'sent' AND final_at IS NULL AND gave_up_at IS NULL
+            """,
+            [stamp, stamp, sms_id],
+        )
+        if cursor.rowcount == 0:
+            return None
+        row = next(db.query("SELECT message_id FROM sms WHERE id = ?", [sms_id]))
+        message_id = int(row["message_id"])
+        _record_history(
+            db, message_id=message_id, status=GAVE_UP, status_ts=None, source="giveup", stamp=stamp
+        )
+        notification_id = _queue_notification(
+            db, message_id, GAVE_UP, NotificationKind.GIVEUP, stamp, reply_owed=True
+        )
+        sms = get_by_message_id(db, message_id)
+    if sms is None:  # pragma: no cover - the row was updated in this transaction
+        raise LookupError(f"SMS {sms_id} vanished")
+    return AppliedUpdate(sms=sms, previous=sms.status, notification_id=notification_id)
+
+
+def _record_history(
+    db: Database,
+    *,
+    message_id: int,
+    status: str,
+    status_ts: str | None,
+    source: str,
+    stamp: str,
+) -> None:
+    db.execute(
+        """
+        INSERT INTO status_history (message_id, status, status_ts, source, recorded_at)
+        VALUES (?, ?, ?, ?, ?)
+        """,
+        [message_id, status, status_ts, source, stamp],
+    )
+
+
+def _queue_notification(
+    db: Database,
+    message_id: int,
+    status: str,
+    kind: NotificationKind,
+    stamp: str,
+    *,
+    reply_owed: bool,
+) -> int | None:
+    cursor = db.execute(
+        """
+        INSERT INTO outbox (
+            message_id, status, kind, created_at, attempts, next_attempt_at, update_done,
+            reply_done
+        )
+        VALUES (?, ?, ?, ?, 0, ?, 0, ?)
+        ON CONFLICT (message_id, status) DO NOTHING
+        """,
+        [message_id, status, kind.value, stamp, stamp, int(not reply_owed)],
+    )
+    return cursor.lastrowid if cursor.rowcount == 1 else None
+
+
+def record_webhook_event(db: Database, event_id: int, *, now: datetime | None = None) -> bool:
+    """Remember a Mobizon webhook ``eventId``; ``False`` when it was seen before (a retry)."""
+    cursor = db.execute(
+        """
+        INSERT INTO webhook_events (event_id, received_at) VALUES (?, ?)
+        ON CONFLICT (event_id) DO NOTHING
+        """,
+        [event_id, utc_text(now)],
+    )
+    return cursor.rowcount == 1
+
+
+def prune_webhook_events(
+    db: Database, *, older_than: timedelta, now: datetime | None = None
+) -> int:
+    """Forget webhook events received more than ``older_than`` ago; returns how many."""
+    cutoff = utc_text((now or datetime.now(UTC)) - older_than)
+    cursor = db.execute("DELETE FROM webhook_events WHERE received_at < ?", [cutoff])
+    return cursor.rowcount
+
+
+def due_notifications(
+    db: Database, *, now: datetime | None = None, limit: int = 100
+) -> list[Notification]:
+    """Outbox rows whose next attempt is due, oldest first, each with its SMS as it is now."""
+    rows = list(
+        db.query(
+            "SELECT * FROM outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?",
+            [utc_text(now), limit],
+        )
+    )
+    sms_by_message = get_by_message_ids(db, (row["message_id"] for row in rows))
+    return [_notification(row, sms_by_message[row["message_id"]]) for row in rows]
+
+
+def _notification(row: dict[str, Any], sms: SmsRecord) -> Notification:
+    return Notification(
+        id=row["id"],
+        message_id=row["message_id"],
+        status=row["status"],
+        kind=NotificationKind(row["kind"]),
+        attempts=row["attempts"],
+        update_done=bool(row["update_done"]),
+        reply_done=bool(row["reply_done"]),
+        last_error=row["last_error"],
+        sms=sms,
+    )
+
+
+_STEP_DONE_SQL = {
+    "update": "UPDATE outbox SET update_done = 1 WHERE id = ?",
+    "reply": "UPDATE outbox SET reply_done = 1 WHERE id = ?",
+}
+
+
+def mark_step_done(db: Database, notification_id: int, step: Literal["update", "reply"]) -> None:
+    """Record that Slack accepted one step, so a retry does not repeat it."""
+    sql = _STEP_DONE_SQL.get(step)
+    if sql is None:
+        raise ValueError(f"unknown notification step {step!r}")
+    db.execute(sql, [notification_id])
+
+
+def finish_notification(db: Database, notification_id: int) -> None:
+    """Remove a notification once Slack accepted every step of it."""
+    db.execute("DELETE FROM outbox WHERE id = ?", [notification_id])
+
+
+def retry_notification(
+    db: Database,
+    notification_id: int,
+    *,
+    delay: float,
+    error: str,
+    now: datetime | None = None,
+) -> None:
+    """Put a notification off for ``delay`` seconds after a failed attempt, noting why.
+
+    ``error`` must already be free of secrets; it is cut to a bounded length.
+    """
+    next_attempt = (now or datetime.now(UTC)) + timedelta(seconds=delay)
+    db.execute(
+        """
+        UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
+        WHERE id = ?
+        """,
+        [utc_text(next_attempt), error[:MAX_ERROR_LENGTH], notification_id],
+    )
+
+
+def outbox_size(db: Database) -> int:
+    """How many notifications wait for Slack (due or not)."""
+    return int(next(db.query("SELECT count(*) AS n FROM outbox"))["n"])
+
+
+def status_history(db: Database, message_id: int) -> list[StatusChange]:
+    """Every change applied to one SMS's status, in the order applied."""
+    rows = db.query(
+        "SELECT * FROM status_history WHERE message_id = ? ORDER BY id",
+        [message_id],
+    )
+    return [
+        StatusChange(
+            message_id=row["message_id"],
+            status=row["status"],
+            status_ts=row["status_ts"],
+            source=row["source"],
+            recorded_at=datetime.fromisoformat(row["recorded_at"]),
+        )
+        for row in rows
+    ]

@@ -1,0 +1,186 @@
+"""The SQLite schema, its numbered migrations, and how a connection is opened and written to.
+
+Use :func:`open_database` once at start-up; wrap every multi-statement write in
+:func:`write_transaction`.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+#: Number of schema steps this code knows; equals the count of applied ``smsbot`` migrations.
+SCHEMA_VERSION = 1
+
+#: Milliseconds a writer waits for another connection's lock before giving up.
+BUSY_TIMEOUT_MS = 5000
+
+#: Mobizon's own timestamp format (``statusUpdateTs``, ``startSendTs``, ``deferredToTs``).
+MOBIZON_TS_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+migrations = Migrations("smsbot")
+
+
+@migrations(name="0001_initial")
+def _initial(db: Database) -> None:
+    for statement in _INITIAL_SCHEMA:
+        db.execute(statement)
+
+
+_INITIAL_SCHEMA = (
+    """
+    CREATE TABLE sms (
+        id INTEGER PRIMARY KEY,
+        trigger_id TEXT NOT NULL UNIQUE,
+        team_id TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        response_url TEXT,
+        recipient TEXT NOT NULL,
+        sender TEXT,
+        text TEXT NOT NULL,
+        segments INTEGER,
+        encoding TEXT,
+        name TEXT,
+        deferred_to TEXT,
+        validity INTEGER,
+        flash INTEGER NOT NULL DEFAULT 0 CHECK (flash IN (0, 1)),
+        state TEXT NOT NULL DEFAULT 'claimed'
+            CHECK (state IN ('claimed', 'sent', 'failed', 'unknown')),
+        error TEXT,
+        message_id INTEGER UNIQUE,
+        campaign_id INTEGER,
+        campaign_status INTEGER,
+        status TEXT,
+        status_ts TEXT,
+        start_send_ts TEXT,
+        slack_channel TEXT,
+        slack_ts TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        updated_at TEXT NOT NULL,
+        final_at TEXT,
+        gave_up_at TEXT,
+        sandbox INTEGER NOT NULL DEFAULT 0 CHECK (sandbox IN (0, 1))
+    )
+    """,
+    # Only the rows the poller still has to ask about: stays small however many SMS were sent.
+    """
+    CREATE INDEX sms_pending ON sms (id)
+    WHERE state = 'sent' AND final_at IS NULL AND gave_up_at IS NULL
+    """,
+    "CREATE INDEX sms_channel_latest ON sms (team_id, channel_id, state, id)",
+    """
+    CREATE TABLE status_history (
+        id INTEGER PRIMARY KEY,
+        message_id INTEGER NOT NULL REFERENCES sms (message_id),
+        status TEXT NOT NULL,
+        status_ts TEXT,
+        source TEXT NOT NULL CHECK (source IN ('webhook', 'poll', 'command', 'giveup')),
+        recorded_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX status_history_message ON status_history (message_id, id)",
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        message_id INTEGER NOT NULL REFERENCES sms (message_id),
+        status TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('status', 'giveup')),
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        update_done INTEGER NOT NULL DEFAULT 0 CHECK (update_done IN (0, 1)),
+        reply_done INTEGER NOT NULL DEFAULT 0 CHECK (reply_done IN (0, 1)),
+        last_error TEXT,
+        UNIQUE (message_id, status)
+    )
+    """,
+    "CREATE INDEX outbox_due ON outbox (next_attempt_at, id)",
+    """
+    CREATE TABLE webhook_events (
+        event_id INTEGER PRIMARY KEY,
+        received_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX webhook_events_received ON webhook_events (received_at)",
+)
+
+
+def open_database(path: str | os.PathLike[str]) -> Database:
+    """Open (or create) the bot's database at ``path`` and bring its schema up to date.
+
+    ``":memory:"`` gives a private in-memory database (tests). File databases run in WAL
+    mode so the webhook, the poller and a second process can read while one writes.
+    """
+    db = Database(os.fspath(path))
+    try:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA synchronous = NORMAL")
+        if not db.memory:
+            db.enable_wal()
+        # Under the write lock, so two processes starting at once cannot both apply a step.
+        with write_transaction(db):
+            migrations.apply(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def schema_version(db: Database) -> int:
+    """How many ``smsbot`` schema steps have been applied to ``db``."""
+    return len(migrations.applied(db))
+
+
+@contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """Run the block as one transaction that holds the write lock from its first statement.
+
+    Use it for every read-then-write: a plain deferred ``BEGIN`` (``db.atomic()``) that reads
+    first fails with "database is locked" when another connection commits in between, whereas
+    ``BEGIN IMMEDIATE`` waits (up to the busy timeout) and then sees the latest data.
+    Inside an open transaction it nests as a savepoint, like ``db.atomic()``.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    try:
+        db.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        raise
+
+
+def utc_text(now: datetime | None = None) -> str:
+    """Format ``now`` (default: the current time) as the UTC ISO-8601 text stored in every table."""
+    moment = datetime.now(UTC) if now is None else now
+    if moment.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def wall_text(moment: datetime) -> str:
+    """Format ``moment``'s wall-clock time (its zone ignored) as ``YYYY-MM-DD HH:MM:SS``."""
+    return moment.strftime(MOBIZON_TS_FORMAT)
+
+
+def parse_utc(text: str | None) -> datetime | None:
+    """Read back a time written by :func:`utc_text`."""
+    return None if text is None else datetime.fromisoformat(text)

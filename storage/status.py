@@ -1,0 +1,96 @@
+"""Mobizon delivery statuses and the rules for moving between them (pure functions)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class DeliveryStatus(StrEnum):
+    """The message statuses Mobizon documents. Unknown strings are kept as plain ``str``."""
+
+    NEW = "NEW"
+    ENQUEUD = "ENQUEUD"
+    ACCEPTD = "ACCEPTD"
+    PDLIVRD = "PDLIVRD"
+    DELIVRD = "DELIVRD"
+    UNDELIV = "UNDELIV"
+    REJECTD = "REJECTD"
+    EXPIRED = "EXPIRED"
+    DELETED = "DELETED"
+
+
+FINAL_STATUSES = frozenset(
+    {
+        DeliveryStatus.DELIVRD,
+        DeliveryStatus.UNDELIV,
+        DeliveryStatus.REJECTD,
+        DeliveryStatus.EXPIRED,
+        DeliveryStatus.DELETED,
+    }
+)
+
+#: Plain-language meaning of each documented status, for people.
+STATUS_MEANINGS: dict[str, str] = {
+    DeliveryStatus.NEW: "created, not yet sent",
+    DeliveryStatus.ENQUEUD: "queued for sending",
+    DeliveryStatus.ACCEPTD: "accepted by the operator",
+    DeliveryStatus.PDLIVRD: "not all segments delivered yet",
+    DeliveryStatus.DELIVRD: "delivered",
+    DeliveryStatus.UNDELIV: "not delivered",
+    DeliveryStatus.REJECTD: (
+        "rejected by the operator (bad number, forbidden text or unregistered sender)"
+    ),
+    DeliveryStatus.EXPIRED: "validity period ran out before delivery",
+    DeliveryStatus.DELETED: "deleted by operator-side restrictions",
+}
+
+# Progress order of the non-final statuses; unknown statuses rank with NEW.
+_RANK: dict[str, int] = {
+    DeliveryStatus.NEW: 0,
+    DeliveryStatus.ENQUEUD: 1,
+    DeliveryStatus.ACCEPTD: 2,
+    DeliveryStatus.PDLIVRD: 3,
+}
+_FINAL_RANK = 10
+
+
+def is_final(status: str) -> bool:
+    """True when ``status`` is one Mobizon never changes again."""
+    return status in FINAL_STATUSES
+
+
+def describe(status: str) -> str:
+    """Say what ``status`` means in words; unknown statuses are shown as they are."""
+    return STATUS_MEANINGS.get(status, f"unknown status reported by Mobizon ({status})")
+
+
+def rank(status: str) -> int:
+    """Order statuses by progress: final ones above every non-final one."""
+    if is_final(status):
+        return _FINAL_RANK
+    return _RANK.get(status, 0)
+
+
+def should_apply(
+    current: str | None,
+    current_ts: str | None,
+    new: str,
+    new_ts: str | None,
+) -> bool:
+    """Decide whether an update to ``new`` may replace ``current`` (statuses move forward only).
+
+    Timestamps are Mobizon's ``YYYY-MM-DD HH:MM:SS`` strings, which sort as text.
+    A final status is never replaced; an older ``statusUpdateTs`` never overwrites a newer one;
+    a same-rank update is applied only when it is newer and names another status.
+    """
+    if current is None:
+        return True
+    if new == current:
+        return False
+    if is_final(current):
+        return False
+    if current_ts is not None and new_ts is not None and new_ts < current_ts:
+        return False
+    if is_final(new):
+        return True
+    return rank(new) >= rank(current)

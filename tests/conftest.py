@@ -1,0 +1,168 @@
+"""Shared fixtures: the fake Slack API, the Mobizon simulator and the bot, each on a loopback port."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from slack_sdk.signature import SignatureVerifier
+
+from bot.app import RUNTIME, Runtime, create_app
+from bot.settings import Settings
+from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator
+from tests.fakes.slack import BOT_TOKEN, FakeSlack
+
+SIGNING_SECRET = "fake-signing-secret-1234567890abcdef"
+MOBIZON_KEY = "fake-mobizon-key-" + "9" * 23
+WEBHOOK_SECRET = "fake-webhook-secret-42"
+SECRETS = (BOT_TOKEN, SIGNING_SECRET, MOBIZON_KEY, WEBHOOK_SECRET)
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    """A fake Slack Web API on a loopback port."""
+    fake = FakeSlack()
+    server = TestServer(fake.make_app(), host="127.0.0.1", port=0)
+    await server.start_server()
+    fake.url = str(server.make_url("/"))
+    yield fake
+    await server.close()
+
+
+@pytest.fixture
+def simulator_config() -> SimulatorConfig:
+    """The simulator's settings; override in a test module to change them."""
+    return SimulatorConfig(api_key=MOBIZON_KEY, speed=1.0)
+
+
+@pytest.fixture
+async def simulator(simulator_config: SimulatorConfig) -> AsyncIterator[tuple[MobizonSimulator, str]]:
+    """The Mobizon simulator on a loopback port, with its base URL."""
+    sim, runner, url = await start_simulator(simulator_config)
+    yield sim, url
+    await runner.cleanup()
+
+
+@dataclass
+class BotHarness:
+    """The running bot and a way to talk to it as Slack does."""
+
+    url: str
+    app: web.Application
+    slack: FakeSlack
+    settings: Settings
+    session: aiohttp.ClientSession
+    _trigger: int = 0
+    sent: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def runtime(self) -> Runtime:
+        """The bot's runtime objects (database, gateway, …)."""
+        return self.app[RUNTIME]
+
+    def command_body(self, text: str, **overrides: str) -> dict[str, str]:
+        """A slash-command payload as Slack sends it."""
+        self._trigger += 1
+        body = {
+            "token": "legacy-verification-token",
+            "team_id": "T1",
+            "team_domain": "acme",
+            "channel_id": "C1",
+            "channel_name": "support",
+            "user_id": "U1",
+            "user_name": "ana",
+            "command": "/sms",
+            "text": text,
+            "api_app_id": "A1",
+            "response_url": f"{self.slack.url}response/{self._trigger}",
+            "trigger_id": f"1337.42.trigger{self._trigger}",
+        }
+        body.update(overrides)
+        return body
+
+    async def post_signed(
+        self, raw: str, *, timestamp: int | None = None, secret: str = SIGNING_SECRET
+    ) -> tuple[int, str]:
+        """POST ``raw`` to /slack/events signed the way Slack signs it; return status and body."""
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=raw)
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature,
+        }
+        async with self.session.post(self.url + "slack/events", data=raw, headers=headers) as resp:
+            return resp.status, await resp.text()
+
+    async def command(self, text: str, **overrides: str) -> tuple[int, str]:
+        """Send ``/sms text`` signed; return the HTTP status and the ack body."""
+        body = self.command_body(text, **overrides)
+        self.sent.append(body)
+        return await self.post_signed(urlencode(body))
+
+
+SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> SettingsFactory:
+    """Build settings for a bot wired to the fakes; keyword arguments override fields."""
+
+    def build(slack: FakeSlack, mobizon_url: str | None, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "slack_bot_token": BOT_TOKEN,
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": slack.url + "api/",
+            "mobizon_api_key": MOBIZON_KEY if mobizon_url else None,
+            "mobizon_api_url": mobizon_url or "http://127.0.0.1:9",
+            "db_path": str(tmp_path / "smsbot.db"),
+            "poll_interval": 3600.0,
+            "host": "127.0.0.1",
+            "port": 0,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return build
+
+
+@pytest.fixture
+async def start_bot(
+    fake_slack: FakeSlack, make_settings: SettingsFactory
+) -> AsyncIterator[Callable[..., Any]]:
+    """Start the bot on a loopback port with the given settings; everything is closed after."""
+    servers: list[TestServer] = []
+    sessions: list[aiohttp.ClientSession] = []
+
+    async def start(mobizon_url: str | None, **overrides: Any) -> BotHarness:
+        settings = make_settings(fake_slack, mobizon_url, **overrides)
+        app = create_app(settings)
+        server = TestServer(app, host="127.0.0.1", port=0)
+        await server.start_server()
+        servers.append(server)
+        session = aiohttp.ClientSession()
+        sessions.append(session)
+        return BotHarness(str(server.make_url("/")), app, fake_slack, settings, session)
+
+    yield start
+    for session in sessions:
+        await session.close()
+    for server in servers:
+        await server.close()
+
+
+@pytest.fixture
+async def bot(
+    start_bot: Callable[..., Any], simulator: tuple[MobizonSimulator, str]
+) -> BotHarness:
+    """The bot wired to the fake Slack and the simulator (as if it were the real Mobizon)."""
+    harness: BotHarness = await start_bot(simulator[1])
+    return harness

@@ -1,0 +1,188 @@
+"""A fake Slack Web API on a loopback port: records every call and answers like Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_TOKEN = "xoxb-fake-bot-token-0000"
+
+
+@dataclass
+class SlackCall:
+    """One request the fake received."""
+
+    method: str
+    params: dict[str, Any]
+    at: float
+
+
+@dataclass
+class FakeSlack:
+    """Slack's Web API (``/api/<method>``) and response URLs (``/response/<id>``), recorded."""
+
+    token: str = BOT_TOKEN
+    calls: list[SlackCall] = field(default_factory=list)
+    responses: list[SlackCall] = field(default_factory=list)
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    not_in_channel: set[str] = field(default_factory=set)
+    private_channels: set[str] = field(default_factory=set)
+    deleted_channels: set[str] = field(default_factory=set)
+    down: bool = False
+    per_channel_interval: float | None = None
+    rate_limited_count: int = 0
+    _failures: dict[str, list[tuple[int, str, float | None]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    _last_post: dict[str, float] = field(default_factory=dict)
+    _ts: int = 0
+    url: str = ""
+
+    def fail_next(self, method: str, error: str, *, times: int = 1) -> None:
+        """Answer ``{"ok": false, "error": error}`` to the next ``times`` calls of ``method``."""
+        self._failures[method].extend([(200, error, None)] * times)
+
+    def rate_limit_next(self, method: str, *, retry_after: float, times: int = 1) -> None:
+        """Answer HTTP 429 with ``Retry-After`` to the next ``times`` calls of ``method``."""
+        self._failures[method].extend([(429, "ratelimited", retry_after)] * times)
+
+    def called(self, method: str) -> list[SlackCall]:
+        """The recorded calls of one Web API method, oldest first."""
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, *, timeout: float = 10.0) -> list[SlackCall]:
+        """Wait until ``method`` was called at least ``count`` times; return its calls."""
+        deadline = time.monotonic() + timeout
+        while len(self.called(method)) < count:
+            if time.monotonic() > deadline:
+                got = len(self.called(method))
+                msg = f"{method} called {got} times, expected {count}"
+                raise AssertionError(msg)
+            await asyncio.sleep(0.01)
+        return self.called(method)
+
+    async def wait_for_responses(self, count: int = 1, *, timeout: float = 10.0) -> list[SlackCall]:
+        """Wait until ``count`` response_url posts arrived; return them."""
+        deadline = time.monotonic() + timeout
+        while len(self.responses) < count:
+            if time.monotonic() > deadline:
+                msg = f"{len(self.responses)} response_url posts, expected {count}"
+                raise AssertionError(msg)
+            await asyncio.sleep(0.01)
+        return self.responses
+
+    def make_app(self) -> web.Application:
+        """The aiohttp application serving the fake."""
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/response/{id}", self._response)
+        return app
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            data = await request.json()
+            return dict(data) if isinstance(data, dict) else {}
+        form = await request.post()
+        params: dict[str, Any] = {k: str(v) for k, v in form.items()}
+        for key in ("blocks", "attachments"):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        return params
+
+    async def _response(self, request: web.Request) -> web.Response:
+        self.responses.append(SlackCall("response_url", await request.json(), time.monotonic()))
+        return web.Response(text="ok")
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        self.calls.append(SlackCall(method, params, time.monotonic()))
+        if self.down:
+            return web.Response(status=503, text="Slack is down")
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        if self._failures[method]:
+            status, error, retry_after = self._failures[method].pop(0)
+            if status == 429:  # noqa: PLR2004
+                self.rate_limited_count += 1
+                headers = {"Retry-After": str(retry_after)}
+                return web.json_response({"ok": False, "error": error}, status=429, headers=headers)
+            return web.json_response({"ok": False, "error": error})
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return web.json_response({"ok": True})
+        result: dict[str, Any] = handler(params)
+        if result.get("_retry_after") is not None:
+            self.rate_limited_count += 1
+            headers = {"Retry-After": str(result["_retry_after"])}
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers=headers)
+        return web.json_response(result)
+
+    def _paced(self, channel: str) -> dict[str, Any] | None:
+        if self.per_channel_interval is None:
+            return None
+        now = time.monotonic()
+        last = self._last_post.get(channel)
+        if last is not None and now - last < self.per_channel_interval:
+            wait = self.per_channel_interval - (now - last)
+            return {"_retry_after": max(1, round(wait + 0.49))}
+        self._last_post[channel] = now
+        return None
+
+    def _auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "smsbot"}
+
+    def _channel_error(self, channel: str) -> dict[str, Any] | None:
+        if channel in self.deleted_channels:
+            return {"ok": False, "error": "channel_not_found"}
+        if channel in self.not_in_channel or channel in self.private_channels:
+            return {"ok": False, "error": "not_in_channel"}
+        return None
+
+    def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        channel = str(params.get("channel", ""))
+        error = self._channel_error(channel)
+        if error:
+            return error
+        paced = self._paced(channel)
+        if paced:
+            return paced
+        if channel.startswith("U"):
+            channel = "D" + channel[1:]
+        self._ts += 1
+        ts = f"{1_700_000_000 + self._ts}.{self._ts:06d}"
+        self.messages[(channel, ts)] = dict(params)
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"text": params.get("text")}}
+
+    def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        error = self._channel_error(channel)
+        if error:
+            return error
+        key = (channel, str(params.get("ts", "")))
+        if key not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        paced = self._paced(channel)
+        if paced:
+            return paced
+        self.messages[key] = {**self.messages[key], **params}
+        return {"ok": True, "channel": channel, "ts": key[1]}
+
+    def _conversations_join(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        if channel in self.private_channels:
+            return {"ok": False, "error": "method_not_supported_for_channel_type"}
+        if channel in self.deleted_channels:
+            return {"ok": False, "error": "channel_not_found"}
+        self.not_in_channel.discard(channel)
+        return {"ok": True, "channel": {"id": channel}}
+
+    def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        users = str(params.get("users", ""))
+        return {"ok": True, "channel": {"id": "D" + users.lstrip("U")}}

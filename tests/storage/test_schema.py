@@ -1,0 +1,102 @@
+"""Opening the database: migrations, pragmas, and the write transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pytest
+
+from storage import SCHEMA_VERSION, open_database, schema_version, write_transaction
+from storage.schema import migrations, utc_text, wall_text
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlite_utils import Database
+
+    from storage import SmsRecord
+
+    MakeSms = Callable[..., SmsRecord]
+
+T0 = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
+
+
+def _pragma(db: Database, name: str) -> object:
+    return db.execute(f"PRAGMA {name}").fetchone()[0]
+
+
+def test_in_memory_database_has_every_table(db: Database) -> None:
+    """A fresh in-memory database gets the whole schema and records its migration."""
+    assert {"sms", "status_history", "outbox", "webhook_events"} <= set(db.table_names())
+    assert [m.name for m in migrations.applied(db)] == ["0001_initial"]
+    assert schema_version(db) == SCHEMA_VERSION
+
+
+def test_file_database_runs_in_wal_with_safe_pragmas(db_path: str) -> None:
+    """A file database is in WAL mode with foreign keys on, NORMAL sync and a busy timeout."""
+    db = open_database(db_path)
+    try:
+        assert db.journal_mode == "wal"
+        assert _pragma(db, "foreign_keys") == 1
+        assert _pragma(db, "synchronous") == 1  # NORMAL
+        assert int(str(_pragma(db, "busy_timeout"))) > 0
+    finally:
+        db.close()
+
+
+def test_opening_twice_applies_migrations_once_and_keeps_data(
+    db_path: str, make_sms: MakeSms
+) -> None:
+    """Re-opening an existing file is a no-op for the schema and keeps every row."""
+    first = open_database(db_path)
+    make_sms(first, message_id=7)
+    first.close()
+
+    second = open_database(db_path)
+    try:
+        applied = list(second.query("SELECT name FROM _sqlite_migrations"))
+        assert applied == [{"name": "0001_initial"}]
+        assert second["sms"].count == 1
+    finally:
+        second.close()
+
+
+def test_foreign_keys_reject_history_for_unknown_messages(db: Database) -> None:
+    """The schema refuses history rows for messages that are not ours."""
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute(
+            "INSERT INTO status_history (message_id, status, source, recorded_at)"
+            " VALUES (1, 'NEW', 'poll', 'x')"
+        )
+
+
+def test_write_transaction_rolls_back_everything_on_error(db: Database, make_sms: MakeSms) -> None:
+    """An exception inside the block undoes every write made in it."""
+    sms = make_sms(db)
+    with pytest.raises(RuntimeError), write_transaction(db):
+        db.execute("UPDATE sms SET text = 'changed' WHERE id = ?", [sms.id])
+        raise RuntimeError
+    assert next(db.query("SELECT text FROM sms"))["text"] == sms.text
+    assert not db.conn.in_transaction
+
+
+def test_write_transaction_nests_as_a_savepoint(db: Database, make_sms: MakeSms) -> None:
+    """An inner failure undoes only the inner block; the outer one still commits."""
+    sms = make_sms(db)
+    with write_transaction(db):
+        db.execute("UPDATE sms SET text = 'outer' WHERE id = ?", [sms.id])
+        with pytest.raises(RuntimeError), write_transaction(db):
+            db.execute("UPDATE sms SET name = 'inner' WHERE id = ?", [sms.id])
+            raise RuntimeError
+    row = next(db.query("SELECT text, name FROM sms"))
+    assert row == {"text": "outer", "name": None}
+
+
+def test_times_are_utc_iso_text() -> None:
+    """Stored times are UTC ISO-8601 to the second; naive times are refused."""
+    assert utc_text(T0) == "2026-01-15T12:00:00+00:00"
+    assert wall_text(T0) == "2026-01-15 12:00:00"
+    with pytest.raises(ValueError, match="timezone-aware"):
+        utc_text(T0.replace(tzinfo=None))
