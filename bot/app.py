@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-
-import aiohttp
 from collections.abc import AsyncIterator, Callable
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -108,7 +107,11 @@ async def healthz(request: web.Request) -> web.StreamResponse:
     for name, probe in runtime.extras.get("health", {}).items():
         checks[name] = bool(probe())
     healthy = all(checks.values())
-    body = {"status": "ok" if healthy else "starting", "sandbox": runtime.settings.sandbox, **checks}
+    body = {
+        "status": "ok" if healthy else "starting",
+        "sandbox": runtime.settings.sandbox,
+        **checks,
+    }
     return web.json_response(body, status=200 if healthy else 503)
 
 
@@ -121,7 +124,9 @@ def _db(runtime: Runtime) -> Database:
 Lifetime = Callable[[web.Application], AsyncIterator[None]]
 
 
-def create_app(settings: Settings, *, extra_lifetimes: tuple[Lifetime, ...] = ()) -> web.Application:
+def create_app(
+    settings: Settings, *, extra_lifetimes: tuple[Lifetime, ...] = ()
+) -> web.Application:
     """Build the aiohttp application: routes plus resources opened and closed with it."""
     app = web.Application()
     runtime = Runtime(settings=settings)

@@ -42,7 +42,9 @@ _LINK = re.compile(r"<([^@#!>|][^>|]*)(?:\|([^>]+))?>")
 
 def mrkdwn_to_text(text: str) -> str:
     """Turn Slack mrkdwn into plain terminal text (mentions, links, entities, emphasis)."""
-    text = _MENTION.sub(lambda m: f"{'@' if m.group(1) != '#' else '#'}{m.group(3) or m.group(2)}", text)
+    text = _MENTION.sub(
+        lambda m: f"{'@' if m.group(1) != '#' else '#'}{m.group(3) or m.group(2)}", text
+    )
     text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
     text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)
     text = re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", r"\1", text)
@@ -121,7 +123,9 @@ class ConsoleSlack:
             return web.json_response({"ok": True, "channel": params.get("channel"), "ts": ts})
         if method == "chat.update":
             self.show(f"bot updated its message in #{params.get('channel')}", params)
-            return web.json_response({"ok": True, "channel": params.get("channel"), "ts": params.get("ts")})
+            return web.json_response(
+                {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+            )
         return web.json_response({"ok": True})
 
     async def _response(self, request: web.Request) -> web.Response:
@@ -162,7 +166,10 @@ class Console:
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=ts, body=raw),
+            "X-Slack-Signature": SignatureVerifier(secret).generate_signature(
+                timestamp=ts, body=raw
+            )
+            or "",
         }
         async with self.session.post(self.bot_url + "slack/events", data=raw, headers=headers) as r:
             return r.status, await r.text()
@@ -211,7 +218,9 @@ class Console:
             "api_app_id": "ACONSOLE",
             "trigger_id": f"console.{time.time_ns()}",
             "response_url": f"{self.slack_url}response/buttons",
-            "actions": [{"type": "button", "action_id": action_id, "value": value, "block_id": "b"}],
+            "actions": [
+                {"type": "button", "action_id": action_id, "value": value, "block_id": "b"}
+            ],
         }
         self.slack.last_buttons.clear()
         await self._post(urlencode({"payload": json.dumps(payload)}))
@@ -268,9 +277,7 @@ async def run_console(
     )
     try:
         async with aiohttp.ClientSession() as session:
-            console = Console(
-                bot_settings, slack, _site_url(bot_runner), slack_url, session, out
-            )
+            console = Console(bot_settings, slack, _site_url(bot_runner), slack_url, session, out)
             queue = await _read_lines(stdin, interactive, out)
             while (line := await queue.get()) is not None:
                 word = line.strip()

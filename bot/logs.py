@@ -66,7 +66,9 @@ class TextFormatter(logging.Formatter):
         """Render ``record`` with its extra fields appended."""
         line = super().format(record)
         extras = [
-            f"{k}={v}" for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")
+            f"{k}={v}"
+            for k, v in vars(record).items()
+            if k not in _STANDARD and not k.startswith("_")
         ]
         if extras:
             first, sep, rest = line.partition("\n")

@@ -102,7 +102,9 @@ class Settings:
                     "(Slack app settings → Basic Information → Signing Secret)."
                 )
 
-        slack_api_url = _url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL, "SLACK_API_URL", problems)
+        slack_api_url = _url(
+            get("SLACK_API_URL") or DEFAULT_SLACK_API_URL, "SLACK_API_URL", problems
+        )
         if not slack_api_url.endswith("/"):
             slack_api_url += "/"
         mobizon_api_url = _url(
@@ -161,7 +163,8 @@ class Settings:
             default_region=region,
             host=get("HOST") or DEFAULT_HOST,
             port=DEFAULT_PORT if port is None else port,
-            show_full_numbers=(get("SMSBOT_SHOW_FULL_NUMBERS") or "").lower() in ("1", "true", "yes"),
+            show_full_numbers=(get("SMSBOT_SHOW_FULL_NUMBERS") or "").lower()
+            in ("1", "true", "yes"),
             log_format=log_format,  # type: ignore[arg-type]  # checked against the three values above
         )
 

@@ -23,7 +23,9 @@ UNEXPECTED_ERROR = (
 def register_listeners(app: AsyncApp, services: Services) -> None:
     """Register every listener, the services middleware and the one error handler on ``app``."""
 
-    async def provide_services(context: dict[str, Any], next: Callable[[], Awaitable[None]]) -> None:  # noqa: A002  # Bolt passes it by this name
+    async def provide_services(
+        context: dict[str, Any], next: Callable[[], Awaitable[None]]
+    ) -> None:  # noqa: A002  # Bolt passes it by this name
         context[CONTEXT_KEY] = services
         await next()
 
@@ -33,7 +35,9 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
     actions.register(app)
 
 
-async def handle_error(error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:
+async def handle_error(
+    error: Exception, body: dict[str, Any], respond: AsyncRespond | None
+) -> None:
     """Log an unexpected error with its traceback and tell the user in one sentence."""
     logger.error("unexpected error in a Slack listener", exc_info=error)
     if respond is not None and body.get("response_url"):

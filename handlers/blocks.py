@@ -13,7 +13,9 @@ from storage.status import DeliveryStatus, describe, is_final
 
 Block = dict[str, Any]
 
-SANDBOX_NOTE = ":test_tube: *Sandbox*: simulated by smsbot's built-in Mobizon simulator; no real SMS was sent."
+SANDBOX_NOTE = (
+    ":test_tube: *Sandbox*: simulated by smsbot's built-in Mobizon simulator; no real SMS was sent."
+)
 _TEXT_PREVIEW = 600
 
 _FAILED = frozenset({DeliveryStatus.UNDELIV, DeliveryStatus.REJECTD, DeliveryStatus.DELETED})
@@ -62,7 +64,9 @@ def sms_message(sms: SmsRecord) -> SlackMessage:
     """The channel message about one sent SMS; delivery tracking edits it as the status moves."""
     recipient = format_phone(sms.recipient)
     awaiting = sms.campaign_status == 1
-    status_line = f"{status_mark(sms.status)} {status_words(sms.status, awaiting_moderation=awaiting)}"
+    status_line = (
+        f"{status_mark(sms.status)} {status_words(sms.status, awaiting_moderation=awaiting)}"
+    )
     if sms.gave_up_at is not None and not is_final(sms.status or ""):
         status_line = ":grey_question: no final status from Mobizon (gave up waiting)"
     segments = f"{sms.segments} ({sms.encoding}, {len(sms.text)} characters)"

@@ -16,6 +16,7 @@ from storage.delivery import (
     outbox_size,
     prune_webhook_events,
     record_webhook_event,
+    webhook_event_seen,
     retry_notification,
     status_history,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "record_failed",
     "record_sent",
     "record_webhook_event",
+    "webhook_event_seen",
     "retry_notification",
     "schema_version",
     "set_slack_message",

@@ -233,6 +233,12 @@ def record_webhook_event(db: Database, event_id: int, *, now: datetime | None = 
     return cursor.rowcount == 1
 
 
+def webhook_event_seen(db: Database, event_id: int) -> bool:
+    """Whether a Mobizon webhook ``eventId`` was already recorded."""
+    rows = db.execute("SELECT 1 FROM webhook_events WHERE event_id = ?", [event_id]).fetchall()
+    return bool(rows)
+
+
 def prune_webhook_events(
     db: Database, *, older_than: timedelta, now: datetime | None = None
 ) -> int:

@@ -15,7 +15,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import RUNTIME, Runtime, create_app
+from bot.app import create_app
+from bot.runtime import RUNTIME, Runtime
 from bot.settings import Settings
 from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
@@ -44,7 +45,9 @@ def simulator_config() -> SimulatorConfig:
 
 
 @pytest.fixture
-async def simulator(simulator_config: SimulatorConfig) -> AsyncIterator[tuple[MobizonSimulator, str]]:
+async def simulator(
+    simulator_config: SimulatorConfig,
+) -> AsyncIterator[tuple[MobizonSimulator, str]]:
     """The Mobizon simulator on a loopback port, with its base URL."""
     sim, runner, url = await start_simulator(simulator_config)
     yield sim, url
@@ -93,7 +96,7 @@ class BotHarness:
     ) -> tuple[int, str]:
         """POST ``raw`` to /slack/events signed the way Slack signs it; return status and body."""
         ts = str(int(time.time()) if timestamp is None else timestamp)
-        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=raw)
+        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=raw) or ""
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Slack-Request-Timestamp": ts,
@@ -160,9 +163,7 @@ async def start_bot(
 
 
 @pytest.fixture
-async def bot(
-    start_bot: Callable[..., Any], simulator: tuple[MobizonSimulator, str]
-) -> BotHarness:
+async def bot(start_bot: Callable[..., Any], simulator: tuple[MobizonSimulator, str]) -> BotHarness:
     """The bot wired to the fake Slack and the simulator (as if it were the real Mobizon)."""
     harness: BotHarness = await start_bot(simulator[1])
     return harness

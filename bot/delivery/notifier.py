@@ -29,7 +29,13 @@ logger = logging.getLogger(__name__)
 
 #: Errors that mean the SMS's original message or its channel is gone: tell the sender directly.
 GONE_ERRORS = frozenset(
-    {"message_not_found", "channel_not_found", "not_in_channel", "is_archived", "cant_update_message"}
+    {
+        "message_not_found",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "cant_update_message",
+    }
 )
 MAX_BACKOFF = 300.0
 
@@ -154,7 +160,10 @@ class Notifier:
             await self._pace(channel)
             try:
                 await self._slack.chat_update(
-                    channel=sms.slack_channel, ts=sms.slack_ts, text=message.text, blocks=message.blocks
+                    channel=sms.slack_channel,
+                    ts=sms.slack_ts,
+                    text=message.text,
+                    blocks=message.blocks,
                 )
             except SlackApiError as err:
                 if err.response.get("error") not in GONE_ERRORS:

@@ -84,7 +84,9 @@ def make_handler(
         if secret is not None:
             sign = (report.sign or "").lower()
             if not hmac.compare_digest(sign, expected_sign(report, secret)):
-                logger.warning("webhook with a bad sign refused", extra={"event_id": report.event_id})
+                logger.warning(
+                    "webhook with a bad sign refused", extra={"event_id": report.event_id}
+                )
                 return web.json_response({"ok": False, "error": "bad sign"}, status=403)
         database = db()
         if delivery.webhook_event_seen(database, report.event_id):
@@ -105,7 +107,11 @@ def make_handler(
             on_change()
         logger.info(
             "webhook received",
-            extra={"event_id": report.event_id, "sms_id": report.message_id, "applied": applied is not None},
+            extra={
+                "event_id": report.event_id,
+                "sms_id": report.message_id,
+                "applied": applied is not None,
+            },
         )
         return web.json_response({"ok": True})
 

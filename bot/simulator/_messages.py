@@ -139,8 +139,12 @@ def plan_timeline(
     def after(seconds: float) -> datetime:
         return begin + timedelta(seconds=seconds / speed)
 
+    steps: tuple[tuple[str, datetime], ...]
     if outcome == DeliveryStatus.REJECTD:
-        steps = ((DeliveryStatus.ENQUEUD, after(_ENQUEUED_AFTER)), (outcome, after(_ACCEPTED_AFTER)))
+        steps = (
+            (DeliveryStatus.ENQUEUD, after(_ENQUEUED_AFTER)),
+            (outcome, after(_ACCEPTED_AFTER)),
+        )
     else:
         steps = (
             (DeliveryStatus.ENQUEUD, after(_ENQUEUED_AFTER)),

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from datetime import datetime, timedelta
+from functools import partial
 
 from bot.mobizon.types import PAGE_SIZES
 from bot.simulator._form import PhpForm, PhpValue, as_list, as_mapping, as_text
@@ -150,9 +150,7 @@ def report_statuses(
     return Answer(0, report)
 
 
-def list_messages(
-    form: PhpForm, messages: Mapping[int, SimulatedMessage], now: datetime
-) -> Answer:
+def list_messages(form: PhpForm, messages: Mapping[int, SimulatedMessage], now: datetime) -> Answer:
     """Answer ``list``: filter by ``criteria``, order by ``sort``, cut one ``pagination`` page."""
     errors: dict[str, str] = {}
     matches = _filter(as_mapping(form.get("criteria")), messages, now, errors)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import heapq
+import hmac
 import json
 import logging
 import random
@@ -135,9 +135,7 @@ class _RedactingAccessLogger(AbstractAccessLogger):
     """Access log without the query string, which carries the API key."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info(
-            "%s %s %s %.3fs", request.method, request.path, response.status, time
-        )
+        self.logger.info("%s %s %s %.3fs", request.method, request.path, response.status, time)
 
 
 class MobizonSimulator:
@@ -152,7 +150,7 @@ class MobizonSimulator:
 
     def __init__(
         self,
-        config: SimulatorConfig = SimulatorConfig(),  # noqa: B008 - frozen, so sharing is safe
+        config: SimulatorConfig = SimulatorConfig(),
         *,
         clock: Callable[[], datetime] | None = None,
     ) -> None:

@@ -45,7 +45,7 @@ def number_info(recipient: str) -> tuple[str | None, str | None]:
     except phonenumbers.NumberParseException:
         return None, None
     region = phonenumbers.region_code_for_number(number) or (
-        phonenumbers.region_code_for_country_code(number.country_code)
+        phonenumbers.region_code_for_country_code(number.country_code or 0)
     )
     operator = carrier.name_for_number(number, "en")
     return (region if region and region != "ZZ" else None), (operator or None)

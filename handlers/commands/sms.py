@@ -175,7 +175,10 @@ async def _join(client: AsyncWebClient, channel: str) -> bool:
     try:
         await client.conversations_join(channel=channel)
     except SlackApiError as err:
-        logger.info("could not join channel", extra={"channel": channel, "error": str(err.response.get("error"))})
+        logger.info(
+            "could not join channel",
+            extra={"channel": channel, "error": str(err.response.get("error"))},
+        )
         return False
     return True
 
@@ -195,13 +198,17 @@ async def status(
         )
         ids = [s.message_id for s in latest if s.message_id is not None]
         if not ids:
-            await respond(text="No SMS has been sent from this channel yet.", response_type="ephemeral")
+            await respond(
+                text="No SMS has been sent from this channel yet.", response_type="ephemeral"
+            )
             return
         title = f"Latest {len(ids)} SMS sent from this channel"
     try:
         found = await svc.gateway.get_sms_status(ids)
     except MobizonError as err:
-        await respond(text=f":warning: I could not get the status. {err}", response_type="ephemeral")
+        await respond(
+            text=f":warning: I could not get the status. {err}", response_type="ephemeral"
+        )
         return
     report = blocks.status_report(
         [found[i] for i in ids if i in found],
@@ -228,9 +235,7 @@ async def find(
         )
         return
     previous_value = encode_find(_with_page(cmd, cmd.page - 1)) if cmd.page > 1 else None
-    next_value = (
-        encode_find(_with_page(cmd, cmd.page + 1)) if cmd.page < page.page_count else None
-    )
+    next_value = encode_find(_with_page(cmd, cmd.page + 1)) if cmd.page < page.page_count else None
     message = blocks.find_results(
         page,
         people_page=cmd.page,

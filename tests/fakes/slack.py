@@ -56,7 +56,9 @@ class FakeSlack:
         """The recorded calls of one Web API method, oldest first."""
         return [c for c in self.calls if c.method == method]
 
-    async def wait_for(self, method: str, count: int = 1, *, timeout: float = 10.0) -> list[SlackCall]:
+    async def wait_for(
+        self, method: str, count: int = 1, *, timeout: float = 10.0
+    ) -> list[SlackCall]:
         """Wait until ``method`` was called at least ``count`` times; return its calls."""
         deadline = time.monotonic() + timeout
         while len(self.called(method)) < count:
@@ -109,7 +111,7 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if self._failures[method]:
             status, error, retry_after = self._failures[method].pop(0)
-            if status == 429:  # noqa: PLR2004
+            if status == 429:
                 self.rate_limited_count += 1
                 headers = {"Retry-After": str(retry_after)}
                 return web.json_response({"ok": False, "error": error}, status=429, headers=headers)
@@ -121,7 +123,9 @@ class FakeSlack:
         if result.get("_retry_after") is not None:
             self.rate_limited_count += 1
             headers = {"Retry-After": str(result["_retry_after"])}
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers=headers)
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers=headers
+            )
         return web.json_response(result)
 
     def _paced(self, channel: str) -> dict[str, Any] | None:

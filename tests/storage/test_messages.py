@@ -334,7 +334,7 @@ def _query_plans(db: Database, call: Callable[[], object]) -> str:
     issued: list[tuple[str, object]] = []
     with db.tracer(lambda sql, params: issued.append((sql, params))):
         call()
-    plans = []
+    plans: list[str] = []
     for sql, params in issued:
         if sql.lstrip().upper().startswith("SELECT"):
             rows = db.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()  # type: ignore[arg-type]  # params as the function passed them
@@ -353,16 +353,17 @@ def test_ten_thousand_pending_rows_use_indexes(db: Database) -> None:
             "user_id": "U1",
             "recipient": "5511987654321",
             "text": "x",
-            "state": "sent" if i % 10 else "failed",
+            "state": "sent" if i % 30 else "failed",
+            "final_at": None if i % 3 == 1 else "2026-01-15T12:05:00+00:00",
             "message_id": 1_000_000 + i,
             "status": "NEW",
             "created_at": "2026-01-15T12:00:00+00:00",
             "updated_at": "2026-01-15T12:00:00+00:00",
             "sent_at": "2026-01-15T12:00:00+00:00",
         }
-        for i in range(11_112)
+        for i in range(30_000)
     ]
-    db["sms"].insert_all(rows, batch_size=1000)
+    db.table("sms").insert_all(rows, batch_size=1000)
     db.execute("ANALYZE")
 
     pending = pending_for_poll(db, local_now=LOCAL_NOON)
