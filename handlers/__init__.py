@@ -27,6 +27,8 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
         context: dict[str, Any], next: Callable[[], Awaitable[None]]
     ) -> None:  # noqa: A002  # Bolt passes it by this name
         context[CONTEXT_KEY] = services
+        context["store"] = services.db  # the names DESIGN.md gives
+        context["mobizon"] = services.gateway
         await next()
 
     app.middleware(provide_services)
