@@ -1,31 +1,38 @@
-"""The app factory: one aiohttp server with Bolt, the Mobizon webhook and health, and their lifetimes."""
+"""The app factory: one aiohttp server (Bolt, Mobizon webhook, health, metrics), its lifetimes."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
 from bot.delivery.tracking import delivery_tracking
 from bot.delivery.webhook import make_handler
+from bot.logs import bind_log_context
+from bot.metrics import METRICS, metrics_handler
 from bot.mobizon.client import MobizonClient
 from bot.runtime import RUNTIME, Runtime
 from bot.settings import Settings
 from bot.simulator import SimulatorConfig, start_simulator
+from bot.socket_mode import socket_mode
 from handlers import register_listeners
 from handlers.context import Services
+from storage import delivery, messages
 from storage.schema import open_database
 
 logger = logging.getLogger(__name__)
 
 SANDBOX_SPEED = 5.0
+#: How long shutdown waits for sends in flight (Mobizon's own timeout is 20 s).
+INFLIGHT_DEADLINE = 25.0
 
 
 def make_slack_client(settings: Settings, session: aiohttp.ClientSession) -> AsyncWebClient:
@@ -46,8 +53,15 @@ def make_bolt_app(settings: Settings, client: AsyncWebClient, services: Services
         request_verification_enabled=True,
         raise_error_for_unhandled_request=False,
     )
+    app.middleware(_log_fields)
     register_listeners(app, services)
     return app
+
+
+async def _log_fields(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:  # noqa: A002  # Bolt passes it by this name
+    """Every log line of a Slack request (and of its listener task) names its channel and user."""
+    bind_log_context(channel=context.channel_id, user=context.user_id)
+    await next()
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -56,6 +70,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     yield
     runtime.db.close()
     runtime.db = None
+    logger.info("database closed")
 
 
 async def _gateway(app: web.Application) -> AsyncIterator[None]:
@@ -65,14 +80,18 @@ async def _gateway(app: web.Application) -> AsyncIterator[None]:
     if settings.sandbox:
         config = SimulatorConfig(speed=SANDBOX_SPEED)
         runtime.simulator, runner, url = await start_simulator(config)
-        runtime.gateway = MobizonClient(config.api_key, base_url=url)
+        runtime.gateway = MobizonClient(
+            config.api_key, base_url=url, on_request=runtime.metrics.gateway_request
+        )
         logger.warning(
             "SANDBOX MODE: no MOBIZON_API_KEY is set, so SMS go to the built-in Mobizon "
             "simulator and nothing is sent for real."
         )
     else:
         runtime.gateway = MobizonClient(
-            settings.mobizon_api_key or "", base_url=settings.mobizon_api_url
+            settings.mobizon_api_key or "",
+            base_url=settings.mobizon_api_url,
+            on_request=runtime.metrics.gateway_request,
         )
     async with runtime.gateway:
         yield
@@ -98,6 +117,25 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
         raise web.HTTPServiceUnavailable(text="smsbot is starting")
     response = await bolt.async_dispatch(await to_bolt_request(request))
     return await to_aiohttp_response(response)
+
+
+async def _inflight(app: web.Application) -> AsyncIterator[None]:
+    """On shutdown (requests no longer taken), let the sends in flight finish, within a deadline."""
+    yield
+    runtime = app[RUNTIME]
+    pending = [task for task in runtime.inflight if not task.done()]
+    if not pending:
+        return
+    logger.info("waiting for sends in flight", extra={"count": len(pending)})
+    _, late = await asyncio.wait(pending, timeout=INFLIGHT_DEADLINE)
+    for task in late:
+        task.cancel()
+    if late:
+        await asyncio.wait(late, timeout=1.0)
+        logger.warning(
+            "sends still in flight at the shutdown deadline were cancelled",
+            extra={"count": len(late)},
+        )
 
 
 async def healthz(request: web.Request) -> web.StreamResponse:
@@ -131,11 +169,30 @@ def create_app(
     app = web.Application()
     runtime = Runtime(settings=settings)
     app[RUNTIME] = runtime
-    app.cleanup_ctx.extend([_database, _gateway, _slack, delivery_tracking, *extra_lifetimes])
-    app.router.add_post("/slack/events", slack_events)
+    app[METRICS] = runtime.metrics
+    runtime.metrics.watch_database(
+        outbox=lambda: 0 if runtime.db is None else delivery.outbox_size(runtime.db),
+        pending=lambda: 0 if runtime.db is None else messages.count_pending(runtime.db),
+    )
+    # closed in reverse: Socket Mode stops taking requests, sends in flight finish, the outbox
+    # is flushed, then Slack's session, the gateway and the database close
+    app.cleanup_ctx.extend(
+        [
+            _database,
+            _gateway,
+            _slack,
+            delivery_tracking,
+            _inflight,
+            socket_mode,
+            *extra_lifetimes,
+        ]
+    )
+    if not settings.socket_mode:
+        app.router.add_post("/slack/events", slack_events)
     app.router.add_post(
         "/mobizon/webhook",
         make_handler(lambda: _db(runtime), settings.mobizon_webhook_secret, runtime.wake_notifier),
     )
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_handler)
     return app

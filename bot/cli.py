@@ -1,4 +1,4 @@
-"""The command line: ``smsbot serve``, ``smsbot console``, ``smsbot simulator`` (same as ``python -m bot``)."""
+"""The command line (``smsbot`` or ``python -m bot``): ``serve``, ``console`` and ``simulator``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -13,6 +14,11 @@ from aiohttp import web
 
 from bot.logs import configure_logging
 from bot.settings import Mode, Settings, SettingsError
+
+logger = logging.getLogger("bot.cli")
+
+#: How long the server waits for HTTP requests in progress when it stops.
+HTTP_SHUTDOWN_TIMEOUT = 10.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,8 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as err:
         print(err, file=sys.stderr)  # noqa: T201  # start-up errors go to the operator's terminal
         return 2
+    from bot.simulator import DEFAULT_API_KEY  # noqa: PLC0415  # after the settings are read
+
     configure_logging(
-        secrets=settings.secrets(),
+        # the sandbox simulator's key is not secret, but it stays out of logs all the same
+        secrets=(*settings.secrets(), DEFAULT_API_KEY) if settings.sandbox else settings.secrets(),
         fmt=settings.log_format,
         mask_numbers=not settings.show_full_numbers,
         level=logging.WARNING if mode == "console" else logging.INFO,
@@ -72,13 +81,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.console import run_console  # noqa: PLC0415  # only this command needs it
 
         return asyncio.run(run_console(settings, linger=args.linger))
+    return asyncio.run(serve(settings))
+
+
+async def serve(settings: Settings) -> int:
+    """Serve until SIGTERM or SIGINT, then shut down gracefully; return the exit code.
+
+    Shutting down: stop taking requests (HTTP and Socket Mode), let the sends in flight finish,
+    flush the outbox within a deadline, close the database.
+    """
     from bot.app import create_app  # noqa: PLC0415  # imported after logging is set up
 
-    web.run_app(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        print=None,
-        shutdown_timeout=10.0,
+    runner = web.AppRunner(
+        create_app(settings), handle_signals=False, shutdown_timeout=HTTP_SHUTDOWN_TIMEOUT
     )
+    try:
+        await runner.setup()
+        await web.TCPSite(runner, settings.host, settings.port).start()
+    except Exception as err:  # noqa: BLE001  # any start-up failure: one sentence, exit 1
+        logger.error("smsbot could not start: %s", err)  # noqa: TRY400  # the sentence is enough
+        await runner.cleanup()
+        return 1
+    stop = asyncio.Event()
+    received: list[str] = []
+
+    def on_signal(sig: signal.Signals) -> None:
+        received.append(sig.name)
+        stop.set()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig)
+    host, port = runner.addresses[0][:2]
+    logger.info(
+        "smsbot listening on http://%s:%s (%s)",
+        host,
+        port,
+        "Slack over Socket Mode" if settings.socket_mode else "Slack events at /slack/events",
+        extra={"port": port},
+    )
+    await stop.wait()
+    logger.info(
+        "%s received: no new requests; finishing sends in flight and flushing the outbox",
+        received[0] if received else "stop",
+    )
+    await runner.cleanup()
+    logger.info("smsbot stopped")
     return 0

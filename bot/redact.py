@@ -7,8 +7,11 @@ log handler, and :func:`mask_phone` wherever a recipient's number is logged.
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus
+
+from yarl import URL
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -19,16 +22,29 @@ __all__ = ["REDACTED", "RedactingFilter", "mask_phone", "redact"]
 REDACTED = "***"
 
 _VISIBLE_PHONE_DIGITS = 4
+# Attributes every LogRecord has; any other came through ``extra=``.
+_STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
+
+
+def _encodings(secret: str) -> set[str]:
+    """``secret`` as written and in every way a URL may encode it (query strings included)."""
+    forms = {
+        secret,
+        quote(secret),
+        quote(secret, safe=""),
+        quote_plus(secret),
+        quote_plus(secret, safe=""),
+        # yarl (aiohttp's URLs, hence its exception texts) keeps "/" and "?" in a query value.
+        URL("/").with_query({"k": secret}).raw_query_string.removeprefix("k="),
+    }
+    # Percent escapes are case-insensitive: %2b is %2B.
+    return forms | {_PERCENT_ESCAPE.sub(lambda m: m.group(0).lower(), form) for form in forms}
 
 
 def _forms(secrets: Iterable[str]) -> list[str]:
-    """Each non-empty secret as written and URL-encoded, longest first so no part survives."""
-    forms = {
-        form
-        for secret in secrets
-        if secret
-        for form in (secret, quote(secret, safe=""), quote_plus(secret, safe=""))
-    }
+    """Each non-empty secret in all its forms, longest first so no part survives."""
+    forms = {form for secret in secrets if secret for form in _encodings(secret)}
     return sorted(forms, key=len, reverse=True)
 
 
@@ -56,8 +72,9 @@ class RedactingFilter(logging.Filter):
 
     Install one on every handler (a filter on a logger does not see records
     propagated from child loggers). It rewrites the message (``msg % args``), the
-    formatted exception and the stack, and drops the live exception object, whose
-    text would otherwise be formatted again without redaction.
+    formatted exception, the stack and every ``extra=`` field (aiohttp's access log
+    passes the request line, query string and all, as one), and drops the live
+    exception object, whose text would otherwise be formatted again without redaction.
     """
 
     def __init__(self, secrets: Iterable[str]) -> None:
@@ -85,4 +102,11 @@ class RedactingFilter(logging.Filter):
         record.exc_info = None
         if record.stack_info:
             record.stack_info = self._clean(record.stack_info)
+        for name, value in list(vars(record).items()):
+            if name not in _STANDARD_ATTRIBUTES and value is not None:
+                if isinstance(value, str):
+                    setattr(record, name, self._clean(value))
+                elif not isinstance(value, int | float | bool):
+                    # A dict or object: formatters print its str(); print it clean instead.
+                    setattr(record, name, self._clean(str(value)))
         return True

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.metrics import MeteredGateway, Metrics
 from bot.settings import Settings
 from handlers.context import HandlerConfig, Services
 
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     from bot.delivery.poller import Poller
     from bot.mobizon.client import MobizonClient
     from bot.simulator import MobizonSimulator
+    from bot.socket_mode import SocketMode
 
 
 @dataclass
@@ -33,6 +36,10 @@ class Runtime:
     bolt: AsyncApp | None = None
     notifier: Notifier | None = None
     poller: Poller | None = None
+    socket_mode: SocketMode | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    #: Slack listener tasks still working (a send in flight); shutdown waits for them.
+    inflight: set[asyncio.Task[object]] = field(default_factory=set)
     extras: dict[str, Any] = field(default_factory=dict)
 
     def services(self) -> Services:
@@ -42,7 +49,7 @@ class Runtime:
             raise RuntimeError(msg)
         return Services(
             db=self.db,
-            gateway=self.gateway,
+            gateway=MeteredGateway(self.gateway, self.metrics, self.inflight),
             config=HandlerConfig(
                 default_region=self.settings.default_region,
                 allowed_users=self.settings.allowed_users,

@@ -90,17 +90,7 @@ class Settings:
         signing_secret = get("SLACK_SIGNING_SECRET")
         app_token = get("SLACK_APP_TOKEN")
         if mode != "console":
-            if bot_token is None:
-                problems.append("SLACK_BOT_TOKEN is not set: give the bot token (xoxb-…).")
-            elif not bot_token.startswith("xoxb-"):
-                problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
-            if app_token is not None and not app_token.startswith("xapp-"):
-                problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
-            if app_token is None and signing_secret is None:
-                problems.append(
-                    "SLACK_SIGNING_SECRET is not set: it is required in HTTP mode "
-                    "(Slack app settings → Basic Information → Signing Secret)."
-                )
+            _check_slack_tokens(bot_token, app_token, signing_secret, problems)
 
         slack_api_url = _url(
             get("SLACK_API_URL") or DEFAULT_SLACK_API_URL, "SLACK_API_URL", problems
@@ -113,18 +103,7 @@ class Settings:
 
         poll_interval = _number(get("SMSBOT_POLL_INTERVAL"), "SMSBOT_POLL_INTERVAL", problems)
         port = _port(get("PORT"), problems)
-
-        allowed: set[str] = set()
-        for raw in (get("SMSBOT_ALLOWED_USERS") or "").split(","):
-            user = raw.strip()
-            if not user:
-                continue
-            if _USER_ID.match(user):
-                allowed.add(user)
-            else:
-                problems.append(
-                    f"SMSBOT_ALLOWED_USERS holds “{user}”, which is not a Slack user id (like U0123ABCD)."
-                )
+        allowed = _allowed_users(get("SMSBOT_ALLOWED_USERS") or "", problems)
 
         region = (get("SMSBOT_DEFAULT_REGION") or DEFAULT_REGION).upper()
         if region not in phonenumbers.SUPPORTED_REGIONS:
@@ -136,6 +115,10 @@ class Settings:
         if log_format not in ("auto", "json", "text"):
             problems.append("SMSBOT_LOG_FORMAT must be auto, json or text.")
             log_format = "auto"
+
+        show_full_numbers = _flag(
+            get("SMSBOT_SHOW_FULL_NUMBERS"), "SMSBOT_SHOW_FULL_NUMBERS", problems
+        )
 
         if problems:
             raise SettingsError(problems)
@@ -159,14 +142,55 @@ class Settings:
             mobizon_webhook_secret=get("MOBIZON_WEBHOOK_SECRET"),
             db_path=get("SMSBOT_DB") or DEFAULT_DB,
             poll_interval=poll_interval,
-            allowed_users=frozenset(allowed),
+            allowed_users=allowed,
             default_region=region,
             host=get("HOST") or DEFAULT_HOST,
             port=DEFAULT_PORT if port is None else port,
-            show_full_numbers=(get("SMSBOT_SHOW_FULL_NUMBERS") or "").lower()
-            in ("1", "true", "yes"),
+            show_full_numbers=show_full_numbers,
             log_format=log_format,  # type: ignore[arg-type]  # checked against the three values above
         )
+
+
+def _check_slack_tokens(
+    bot_token: str | None, app_token: str | None, signing_secret: str | None, problems: list[str]
+) -> None:
+    """Name what is missing or malformed among the Slack credentials (never echoing them)."""
+    if bot_token is None:
+        problems.append("SLACK_BOT_TOKEN is not set: give the bot token (xoxb-…).")
+    elif not bot_token.startswith("xoxb-"):
+        problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
+    if app_token is None and signing_secret is None:
+        problems.append(
+            "SLACK_SIGNING_SECRET is not set: it is required in HTTP mode "
+            "(Slack app settings → Basic Information → Signing Secret)."
+        )
+
+
+def _allowed_users(value: str, problems: list[str]) -> frozenset[str]:
+    allowed: set[str] = set()
+    for raw in value.split(","):
+        user = raw.strip()
+        if not user:
+            continue
+        if _USER_ID.match(user):
+            allowed.add(user)
+        else:
+            problems.append(
+                f"SMSBOT_ALLOWED_USERS holds “{user}”, "
+                "which is not a Slack user id (like U0123ABCD)."
+            )
+    return frozenset(allowed)
+
+
+def _flag(value: str | None, name: str, problems: list[str]) -> bool:
+    if value is None or value.lower() in ("0", "false", "no", "off"):
+        return False
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    problems.append(f"{name} must be true or false (1/0, yes/no), not “{value}”.")
+    return False
 
 
 def _url(value: str, name: str, problems: list[str]) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import shlex
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -66,7 +65,8 @@ as typed (at most 10 SMS segments):
 • `--validity MINUTES`: how long to keep trying to deliver, 60 to 1440
 • `--flash`: show the SMS on the screen without saving it
 • `--name NAME`: the campaign name
-A number without a country code is read in the bot's default region.
+A number without a country code is read in the bot's default region; put its area code in \
+parentheses, like `(11) 98765-4321`, so it cannot be mistaken for a country code.
 
 *Status* of SMS by id; with no id, the latest SMS sent from this channel:
 `/sms status`   `/sms status 6300284`   `/sms status 6300284, 6300285 6300290`
@@ -330,13 +330,11 @@ def _read_value(text: str, pos: int, name: str) -> tuple[str, int]:
         pos = _skip_space(text, pos)
     if pos >= len(text):
         raise missing
-    opener = text[pos]
-    for family in (_DOUBLE_QUOTES, _SINGLE_QUOTES):
-        if opener in family:
-            close = next((i for i in range(pos + 1, len(text)) if text[i] in family), None)
-            if close is None:
-                raise UsageError(f"The quote after “--{name}” is never closed.", usage)
-            return text[pos + 1 : close], close + 1
+    if _is_quote(text[pos]):
+        quoted = _read_quoted(text, pos)
+        if quoted is None:
+            raise UsageError(f"The quote after “--{name}” is never closed.", usage)
+        return quoted
     end = _token_end(text, pos)
     value = text[pos:end]
     if _OPTION.match(value):
@@ -348,6 +346,25 @@ def _read_value(text: str, pos: int, name: str) -> tuple[str, int]:
         if _TIME.fullmatch(text[time_start:time_end]):
             return f"{value} {text[time_start:time_end]}", time_end
     return value, end
+
+
+def _is_quote(char: str) -> bool:
+    """Tell whether ``char`` opens a quoted value (straight or curly, double or single)."""
+    return char in _DOUBLE_QUOTES or char in _SINGLE_QUOTES
+
+
+def _read_quoted(text: str, pos: int) -> tuple[str, int] | None:
+    """Read the quoted value opening at ``pos``; return it and the position after it.
+
+    The value ends at the first quote of the same kind (straight and curly count alike) that is
+    followed by whitespace or the end, so an apostrophe inside it stays (``'Joe's sale'``). Nothing
+    inside is escaped or changed. Returns ``None`` when no quote closes it.
+    """
+    family = _DOUBLE_QUOTES if text[pos] in _DOUBLE_QUOTES else _SINGLE_QUOTES
+    for index in range(pos + 1, len(text)):
+        if text[index] in family and (index + 1 == len(text) or text[index + 1].isspace()):
+            return text[pos + 1 : index], index + 1
+    return None
 
 
 def _check_sender(value: str, _now: datetime) -> str:
@@ -473,9 +490,8 @@ _FIND_FIELDS = (
 )
 _FIND_FIELD_LIST = ", ".join(_FIND_FIELDS)
 _DATE_FIELDS = frozenset({"sent-after", "sent-before", "updated-after", "updated-before"})
-_CURLY_TO_STRAIGHT = str.maketrans(
-    dict.fromkeys(_DOUBLE_QUOTES[1:], '"') | dict.fromkeys(_SINGLE_QUOTES[1:], "'")
-)
+# A word that may continue a number written with spaces: "to:+55 11 98765-4321".
+_NUMBER_PIECE = re.compile(r"[0-9+().\-]*[0-9][0-9+().\-]*")
 _STATUS_ALIASES: dict[str, str] = {status.name.lower(): status.value for status in DeliveryStatus}
 _STATUS_ALIASES |= {
     "queued": DeliveryStatus.ENQUEUD,
@@ -500,17 +516,18 @@ _PAGE_MARGIN = 16
 def _parse_find(rest: str) -> FindCommand:
     """Parse what follows ``find``: ``field:value`` pairs, values quoted when they hold spaces."""
     usage = USAGE["find"]
-    try:
-        tokens = shlex.split(rest.translate(_CURLY_TO_STRAIGHT))
-    except ValueError as error:
-        raise UsageError(
-            "The search has a quote that is never closed or a lone backslash at the end.", usage
-        ) from error
+    words = _find_words(rest)
     values: dict[str, str] = {}
     index = 0
-    while index < len(tokens):
-        token = tokens[index]
+    while index < len(words):
+        token, quoted = words[index]
         index += 1
+        if quoted:
+            raise UsageError(
+                f"“{_quote(token)}” is not FIELD:VALUE; put the field before the quote, "
+                'like text:"Your order is ready".',
+                usage,
+            )
         field, colon, value = token.partition(":")
         field = field.lower()
         if not colon:
@@ -524,17 +541,7 @@ def _parse_find(rest: str) -> FindCommand:
             )
         if field in values:
             raise UsageError(f"“{field}” is given twice; give each field once.", usage)
-        if not value and index < len(tokens) and not _is_find_pair(tokens[index]):
-            # "to: 5511": the value came as the next word.
-            value, index = tokens[index], index + 1
-        if (
-            field in _DATE_FIELDS
-            and _DATE.fullmatch(value)
-            and index < len(tokens)
-            and _TIME.fullmatch(tokens[index])
-        ):
-            # sent-after:2026-01-31 14:30 without quotes: the time is the next word.
-            value, index = f"{value} {tokens[index]}", index + 1
+        value, index = _continue_value(words, index, field, value)
         if not value:
             raise UsageError(f"“{field}:” needs a value.", usage)
         values[field] = value
@@ -545,10 +552,64 @@ def _parse_find(rest: str) -> FindCommand:
     return command
 
 
-def _is_find_pair(token: str) -> bool:
-    """Tell whether ``token`` starts with a known ``field:``."""
+def _continue_value(
+    words: list[tuple[str, bool]], index: int, field: str, value: str
+) -> tuple[str, int]:
+    """Take the words that finish the value of ``field``; return it and the next word's index."""
+    if not value and index < len(words) and not _is_find_pair(words[index]):
+        # "to: 5511": the value came as the next word.
+        value, index = words[index][0], index + 1
+    while (
+        field == "to"
+        and index < len(words)
+        and not words[index][1]
+        and _NUMBER_PIECE.fullmatch(words[index][0])
+    ):
+        # to:+55 11 98765-4321 without quotes: the number goes on in the next words.
+        value, index = f"{value} {words[index][0]}", index + 1
+    if (
+        field in _DATE_FIELDS
+        and _DATE.fullmatch(value)
+        and index < len(words)
+        and _TIME.fullmatch(words[index][0])
+    ):
+        # sent-after:2026-01-31 14:30 without quotes: the time is the next word.
+        value, index = f"{value} {words[index][0]}", index + 1
+    return value, index
+
+
+def _is_find_pair(word: tuple[str, bool]) -> bool:
+    """Tell whether a word (not wholly quoted) starts with a known ``field:``."""
+    token, quoted = word
     field, colon, _ = token.partition(":")
-    return bool(colon) and field.lower() in _FIND_FIELDS
+    return not quoted and bool(colon) and field.lower() in _FIND_FIELDS
+
+
+def _find_words(rest: str) -> list[tuple[str, bool]]:
+    """Split find text into words, each with whether it was wholly quoted.
+
+    A quote opens a value at the start of a word or right after ``field:``
+    (``text:"a b"``, ``text: 'a b'``); the value is kept exactly as typed, curly quotes,
+    apostrophes and backslashes included.
+    """
+    words: list[tuple[str, bool]] = []
+    pos = _skip_space(rest, 0)
+    while pos < len(rest):
+        end = _token_end(rest, pos)
+        word = rest[pos:end]
+        field, colon, _ = word.partition(":")
+        start = pos if _is_quote(rest[pos]) else pos + len(field) + 1
+        if (colon or start == pos) and start < len(rest) and _is_quote(rest[start]):
+            quoted = _read_quoted(rest, start)
+            if quoted is None:
+                after = f"after “{_quote(field)}:”" if start > pos else "in the search"
+                raise UsageError(f"The quote {after} is never closed.", USAGE["find"])
+            value, end = quoted
+            words.append((rest[pos:start] + value, start == pos))
+        else:
+            words.append((word, False))
+        pos = _skip_space(rest, end)
+    return words
 
 
 def _build_find(values: dict[str, str]) -> FindCommand:
@@ -761,7 +822,10 @@ def _find_from_payload(payload: object) -> FindCommand:
         if name not in _CRITERIA_FIELDS:
             raise ValueError(name)
         if name in _TIME_CRITERIA:
-            criteria[name] = datetime.fromisoformat(_expect(str, item))
+            moment = datetime.fromisoformat(_expect(str, item))
+            if moment.tzinfo is not None:
+                raise ValueError(item)  # times are naive local time, as typed
+            criteria[name] = moment
         elif name == "campaign_ids":
             criteria[name] = tuple(_expect_int(i) for i in _expect(list, item))
         elif name == "groups":

@@ -45,14 +45,17 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
     The number is the longest run of leading number-looking tokens (digits with ``+ ( ) - .``)
     that ``phonenumbers`` calls valid, longest tried first, so in
     ``+55 11 98765-4321 100 units ready`` it ends before ``100``. A number without ``+`` is
-    tried as international first (``5511987654321``), then as national in ``default_region``
-    (``(11) 98765-4321``).
+    read as international (``5511987654321``) or as national in ``default_region``
+    (``(11) 98765-4321``), whichever is valid; bare digits valid both ways and naming two
+    different numbers (``51 98765-4321``: Porto Alegre, or Peru?) are refused rather than
+    guessed.
 
     Returns ``(digits, consumed)``: ``digits`` is the international number without ``+``
     (``"5511987654321"``); ``consumed`` is the number of tokens used when given tokens, or the
     offset just past the number when given text (the SMS text starts after it).
 
-    Raises :class:`PhoneNumberError` when no leading run is a valid number.
+    Raises :class:`PhoneNumberError` when no leading run is a valid number, or when the
+    longest valid run is ambiguous.
     """
     if isinstance(source, str):
         spans = [(match.group(), match.end()) for match in _TOKEN.finditer(source)]
@@ -62,9 +65,17 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
         tokens = source
     run = _phone_looking_run(tokens)
     for count in range(len(run), 0, -1):
-        digits = _valid_digits(" ".join(run[:count]), default_region)
-        if digits is not None:
-            return digits, spans[count - 1][1] if spans else count
+        candidate = " ".join(run[:count])
+        readings = _valid_readings(candidate, default_region)
+        if len(readings) > 1:
+            first, second = (format_phone(digits) for digits in readings)
+            raise PhoneNumberError(
+                f"“{_quote(candidate)}” could be {first} or {second}; "
+                "write it with + and its country code, like "
+                f"{EXAMPLE_NUMBER}, or its area code in parentheses."
+            )
+        if readings:
+            return readings[0], spans[count - 1][1] if spans else count
     shown = " ".join(run) if run else (tokens[0] if tokens else "")
     if not shown:
         raise PhoneNumberError(f"Give a phone number, like {EXAMPLE_NUMBER}.")
@@ -96,25 +107,31 @@ def _phone_looking_run(tokens: Sequence[str]) -> list[str]:
     return run
 
 
-def _valid_digits(candidate: str, default_region: str) -> str | None:
-    """Return the E.164 digits of ``candidate`` when it is a valid number, else ``None``."""
+def _valid_readings(candidate: str, default_region: str) -> list[str]:
+    """Return the distinct E.164 digits ``candidate`` validly reads as (none, one or two).
+
+    With ``+`` only the international reading counts; bare digits are read both as
+    international and as national in ``default_region``; a leading parenthesis means a
+    national area code, so such a candidate is read only as national.
+    """
     attempts: list[tuple[str, str | None]] = []
     if candidate.startswith("+"):
         attempts.append((candidate, None))
     else:
-        # Parentheses mean a national area code, so only bare digits are tried as international.
         if candidate[0].isdigit():
             attempts.append(("+" + candidate, None))
         attempts.append((candidate, default_region.upper()))
+    readings: list[str] = []
     for text, region in attempts:
         try:
             number = phonenumbers.parse(text, region)
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_valid_number(number):
-            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-            return str(e164).removeprefix("+")
-    return None
+            e164 = str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+            if e164.removeprefix("+") not in readings:
+                readings.append(e164.removeprefix("+"))
+    return readings
 
 
 def _quote(text: str) -> str:

@@ -233,6 +233,21 @@ def record_webhook_event(db: Database, event_id: int, *, now: datetime | None = 
     return cursor.rowcount == 1
 
 
+def apply_webhook_event(
+    db: Database, event_id: int, update: StatusUpdate, *, now: datetime | None = None
+) -> tuple[bool, AppliedUpdate | None]:
+    """Record a webhook ``eventId`` and apply its status in one transaction.
+
+    Returns ``(first_time, applied)``: ``(False, None)`` for an event seen before (Mobizon's
+    retry), ``(True, None)`` for a new event that changed nothing (unknown SMS, stale status).
+    A crash leaves neither the event nor the status written, so Mobizon's retry applies it.
+    """
+    with write_transaction(db):
+        if not record_webhook_event(db, event_id, now=now):
+            return False, None
+        return True, apply_status(db, update, now=now)
+
+
 def webhook_event_seen(db: Database, event_id: int) -> bool:
     """Whether a Mobizon webhook ``eventId`` was already recorded."""
     rows = db.execute("SELECT 1 FROM webhook_events WHERE event_id = ?", [event_id]).fetchall()
@@ -307,14 +322,31 @@ def retry_notification(
 
     ``error`` must already be free of secrets; it is cut to a bounded length.
     """
-    next_attempt = (now or datetime.now(UTC)) + timedelta(seconds=delay)
     db.execute(
         """
         UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
         WHERE id = ?
         """,
-        [utc_text(next_attempt), error[:MAX_ERROR_LENGTH], notification_id],
+        [_not_before(delay, now), error[:MAX_ERROR_LENGTH], notification_id],
     )
+
+
+def postpone_notification(
+    db: Database, notification_id: int, *, delay: float, now: datetime | None = None
+) -> None:
+    """Put a notification off for ``delay`` seconds without counting a failed attempt."""
+    db.execute(
+        "UPDATE outbox SET next_attempt_at = ? WHERE id = ?",
+        [_not_before(delay, now), notification_id],
+    )
+
+
+def _not_before(delay: float, now: datetime | None) -> str:
+    """``now + delay`` as stored text, rounded up to the second: never due sooner than asked."""
+    moment = (now or datetime.now(UTC)) + timedelta(seconds=max(0.0, delay))
+    if moment.microsecond:
+        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
+    return utc_text(moment)
 
 
 def outbox_size(db: Database) -> int:

@@ -80,17 +80,23 @@ def should_apply(
     """Decide whether an update to ``new`` may replace ``current`` (statuses move forward only).
 
     Timestamps are Mobizon's ``YYYY-MM-DD HH:MM:SS`` strings, which sort as text.
-    A final status is never replaced; an older ``statusUpdateTs`` never overwrites a newer one;
-    a same-rank update is applied only when it is newer and names another status.
+
+    - A final status is never replaced, not even by another final status.
+    - A final status replaces any non-final one: it is Mobizon's last word on the SMS, and
+      refusing it over a clock disagreement would leave the SMS pending until tracking gives up.
+    - Between non-final statuses, an older ``statusUpdateTs`` never overwrites a newer one,
+      a lower rank never replaces a higher one, and an equal rank (an unknown status against
+      ``NEW``) replaces the current one only when it is newer, or the current one carries no
+      timestamp (the ``NEW`` the bot wrote itself when Mobizon accepted the SMS).
     """
     if current is None:
         return True
-    if new == current:
-        return False
-    if is_final(current):
-        return False
-    if current_ts is not None and new_ts is not None and new_ts < current_ts:
+    if new == current or is_final(current):
         return False
     if is_final(new):
         return True
-    return rank(new) >= rank(current)
+    if current_ts is not None and new_ts is not None and new_ts < current_ts:
+        return False
+    if rank(new) != rank(current):
+        return rank(new) > rank(current)
+    return current_ts is None or (new_ts is not None and new_ts > current_ts)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import logging
+import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,15 +19,69 @@ from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import create_app
+from bot.logs import JsonFormatter, TextFormatter, install_filters
 from bot.runtime import RUNTIME, Runtime
 from bot.settings import Settings
-from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator
+from bot.simulator import DEFAULT_API_KEY, MobizonSimulator, SimulatorConfig, start_simulator
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
 
 SIGNING_SECRET = "fake-signing-secret-1234567890abcdef"
 MOBIZON_KEY = "fake-mobizon-key-" + "9" * 23
 WEBHOOK_SECRET = "fake-webhook-secret-42"
 SECRETS = (BOT_TOKEN, SIGNING_SECRET, MOBIZON_KEY, WEBHOOK_SECRET)
+
+#: A full phone number in a log line: 10 or more digits in a row (not a Slack ts like 1700000001.000001).
+FULL_NUMBER = re.compile(r"(?<![\d.])\d{10,}(?!\.?\d)")
+
+
+class _KeepRecords(logging.Handler):
+    """Keeps a copy of every record as it was logged (before any filter rewrites it)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(copy.copy(record))
+
+
+def log_leaks(records: list[logging.LogRecord]) -> list[str]:
+    """The lines, formatted as the app formats them (filters included), that leak a secret or number."""
+    pipeline = logging.Handler()
+    install_filters(pipeline, secrets=(*SECRETS, DEFAULT_API_KEY))
+    leaks: list[str] = []
+    for record in records:
+        for formatter in (JsonFormatter(), TextFormatter()):
+            clean = copy.copy(record)
+            pipeline.filter(clean)
+            line = formatter.format(clean)
+            if any(s in line for s in (*SECRETS, DEFAULT_API_KEY)) or FULL_NUMBER.search(line):
+                leaks.append(line)
+    return leaks
+
+
+@pytest.fixture(autouse=True)
+def _logs_keep_secrets_and_numbers_out(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every INFO+ log record of every test, formatted by the app, holds no secret and no full number.
+
+    A test that logs raw data on purpose opts out with ``@pytest.mark.raw_logs``.
+    """
+    if request.node.get_closest_marker("raw_logs") is not None:
+        yield
+        return
+    keeper = _KeepRecords()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(keeper)
+    if level == logging.NOTSET or level > logging.INFO:
+        root.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(keeper)
+        root.setLevel(level)
+    leaks = log_leaks(keeper.records)
+    assert not leaks, "log lines leak a secret or a full phone number:\n" + "\n".join(leaks)
 
 
 @pytest.fixture

@@ -1,19 +1,21 @@
 """The notifier: drains the outbox into Slack, paced per channel, honouring Retry-After.
 
-A row leaves the outbox only after Slack accepted every step of it (the ``chat.update`` of the SMS's
-message and, for a final status, one thread reply); each step is marked done as soon as Slack accepts
-it, so a crash re-sends at most the step that was in flight.
+A row leaves the outbox only after Slack accepted every step of it (the ``chat.update`` of the
+SMS's message and, for a final status, one thread reply); each step is marked done as soon as
+Slack accepts it, so a crash re-sends at most the step that was in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -23,7 +25,7 @@ from sqlite_utils import Database
 
 from handlers import blocks
 from storage import delivery
-from storage.status import is_final
+from storage.messages import SmsRecord
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +39,12 @@ GONE_ERRORS = frozenset(
         "cant_update_message",
     }
 )
+#: Longest wait between two attempts of one notification, in seconds.
 MAX_BACKOFF = 300.0
+#: How long after the send a missing channel message is awaited before the sender gets a DM:
+#: the ``/sms send`` listener posts it right after Mobizon answers, maybe after a status arrived.
+POST_GRACE = timedelta(seconds=60)
+_HTTP_TOO_MANY_REQUESTS = 429
 
 
 class Notifier:
@@ -51,13 +58,17 @@ class Notifier:
         per_channel_interval: float = 1.0,
         batch: int = 200,
         idle_wait: float = 1.0,
-        on_posted: Callable[[str, float], None] | None = None,
+        retry_base: float = 1.0,
+        post_grace: timedelta = POST_GRACE,
+        on_posted: Callable[[delivery.Notification], None] | None = None,
     ) -> None:
         self._db = db
         self._slack = slack
         self._interval = per_channel_interval
         self._batch = batch
         self._idle_wait = idle_wait
+        self._retry_base = retry_base
+        self._post_grace = post_grace
         self._wake = asyncio.Event()
         self._next_post: dict[str, float] = defaultdict(float)
         self._on_posted = on_posted
@@ -70,26 +81,51 @@ class Notifier:
     async def run(self) -> None:
         """Drain forever: after every wake-up, and at least every ``idle_wait`` seconds."""
         while True:
+            self._wake.clear()
             try:
                 await self.drain()
             except Exception:  # the loop must outlive any single bad row
                 logger.exception("notifier drain failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._idle_wait)
-            self._wake.clear()
 
     async def drain(self, *, deadline: float | None = None) -> int:
         """Post every notification that is due now; return how many left the outbox."""
         due = delivery.due_notifications(self._db, limit=self._batch)
         if not due:
             return 0
+        due, done = self._settle_superseded(due)
         by_channel: dict[str, list[delivery.Notification]] = defaultdict(list)
         for note in due:
             by_channel[note.sms.slack_channel or note.sms.user_id].append(note)
         results = await asyncio.gather(
             *(self._drain_channel(ch, notes, deadline) for ch, notes in by_channel.items())
         )
-        return sum(results)
+        return done + sum(results)
+
+    def _settle_superseded(
+        self, due: list[delivery.Notification]
+    ) -> tuple[list[delivery.Notification], int]:
+        """Skip the ``chat.update`` of rows a later row of the same SMS will redo.
+
+        Every update shows the SMS as it is now, so only the newest row's update is needed.
+        A superseded row that owes no thread reply leaves the outbox without a Slack call;
+        the newest row, which carries the same update, stays until Slack accepts it.
+        """
+        newest = {note.message_id: note.id for note in due}
+        kept: list[delivery.Notification] = []
+        done = 0
+        for row in due:
+            note = row
+            if note.id != newest[note.message_id] and not note.update_done:
+                delivery.mark_step_done(self._db, note.id, "update")
+                note = dataclasses.replace(note, update_done=True)
+                if not _reply_owed(note):
+                    delivery.finish_notification(self._db, note.id)
+                    done += 1
+                    continue
+            kept.append(note)
+        return kept, done
 
     async def _drain_channel(
         self, channel: str, notes: list[delivery.Notification], deadline: float | None
@@ -103,26 +139,33 @@ class Notifier:
             done += 1
         return done
 
-    async def _pace(self, channel: str) -> None:
-        wait = self._next_post[channel] - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._next_post[channel] = time.monotonic() + self._interval
+    async def _pace(self, key: str) -> None:
+        """Wait for this channel's next free slot (about one post per interval), reserving it."""
+        now = time.monotonic()
+        slot = max(now, self._next_post[key])
+        self._next_post[key] = slot + self._interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
     async def _deliver(self, channel: str, note: delivery.Notification) -> bool:
         sms = note.sms
+        if self._awaiting_channel_message(sms):
+            # the /sms send listener has not posted the SMS's message yet: wait for it
+            delivery.postpone_notification(self._db, note.id, delay=1.0)
+            return False
         try:
+            in_channel = True
             if not note.update_done:
-                await self._update(channel, note)
+                in_channel = await self._update(note)
                 delivery.mark_step_done(self._db, note.id, "update")
-            if _needs_reply(note) and not note.reply_done:
-                await self._reply(channel, note)
+            if _reply_owed(note):
+                await self._reply(note, in_channel=in_channel)
                 delivery.mark_step_done(self._db, note.id, "reply")
         except SlackApiError as err:
             self._retry_later(channel, note, err)
             return False
-        except (SlackClientError, aiohttp.ClientError, TimeoutError, ValueError) as err:
-            delay = _backoff(note.attempts)
+        except (SlackClientError, aiohttp.ClientError, TimeoutError, ValueError, TypeError) as err:
+            delay = self._backoff(note.attempts)
             delivery.retry_notification(self._db, note.id, delay=delay, error=type(err).__name__)
             logger.warning(
                 "slack unreachable; notification retried later",
@@ -131,52 +174,68 @@ class Notifier:
             return False
         delivery.finish_notification(self._db, note.id)
         if self._on_posted is not None:
-            self._on_posted(note.status, time.time())
+            self._on_posted(note)
         logger.info(
             "delivery update posted",
             extra={"sms_id": sms.message_id, "channel": channel, "status": note.status},
         )
         return True
 
+    def _awaiting_channel_message(self, sms: SmsRecord) -> bool:
+        if sms.slack_ts is not None or sms.sent_at is None:
+            return False
+        return datetime.now(UTC) - sms.sent_at < self._post_grace
+
     def _retry_later(self, channel: str, note: delivery.Notification, err: SlackApiError) -> None:
         response = err.response
-        if response.status_code == 429:  # noqa: PLR2004  # Slack's rate limit
+        if response.status_code == _HTTP_TOO_MANY_REQUESTS:
             self.rate_limited += 1
             delay = _retry_after(response.headers)
             self._next_post[channel] = max(self._next_post[channel], time.monotonic() + delay)
         else:
-            delay = _backoff(note.attempts)
-        error = str(response.get("error", response.status_code))
+            delay = self._backoff(note.attempts)
+        error = _error_code(err)
         delivery.retry_notification(self._db, note.id, delay=delay, error=error)
         logger.warning(
             "slack refused a delivery update; retried later",
-            extra={"sms_id": note.sms.message_id, "channel": channel, "error": error},
+            extra={
+                "sms_id": note.sms.message_id,
+                "channel": channel,
+                "error": error,
+                "retry_in": round(delay, 1),
+            },
         )
 
-    async def _update(self, channel: str, note: delivery.Notification) -> None:
+    async def _update(self, note: delivery.Notification) -> bool:
+        """Edit the SMS's channel message to show its status now; ``False`` when it is gone."""
         sms = note.sms
+        if not (sms.slack_channel and sms.slack_ts):
+            return False  # never posted in the channel: the final outcome goes to the sender
         message = blocks.sms_message(sms)
-        if sms.slack_channel and sms.slack_ts:
-            await self._pace(channel)
-            try:
-                await self._slack.chat_update(
-                    channel=sms.slack_channel,
-                    ts=sms.slack_ts,
-                    text=message.text,
-                    blocks=message.blocks,
-                )
-            except SlackApiError as err:
-                if err.response.get("error") not in GONE_ERRORS:
-                    raise
-            else:
-                return
-        # the message or its channel is gone: the final outcome goes to the sender directly
+        await self._pace(sms.slack_channel)
+        try:
+            await self._slack.chat_update(
+                channel=sms.slack_channel,
+                ts=sms.slack_ts,
+                text=message.text,
+                blocks=message.blocks,
+            )
+        except SlackApiError as err:
+            if _error_code(err) not in GONE_ERRORS:
+                raise
+            logger.info(
+                "the SMS's channel message is gone; not updated",
+                extra={"sms_id": sms.message_id, "error": _error_code(err)},
+            )
+            return False
+        return True
 
-    async def _reply(self, channel: str, note: delivery.Notification) -> None:
+    async def _reply(self, note: delivery.Notification, *, in_channel: bool) -> None:
+        """Post the final outcome in the SMS's thread, or to its sender when that is gone."""
         sms = note.sms
         reply = blocks.final_reply(sms)
-        if sms.slack_channel and sms.slack_ts:
-            await self._pace(channel)
+        if in_channel and sms.slack_channel and sms.slack_ts:
+            await self._pace(sms.slack_channel)
             try:
                 await self._slack.chat_postMessage(
                     channel=sms.slack_channel,
@@ -185,21 +244,47 @@ class Notifier:
                     blocks=reply.blocks,
                 )
             except SlackApiError as err:
-                if err.response.get("error") not in GONE_ERRORS:
+                if _error_code(err) not in GONE_ERRORS:
                     raise
             else:
                 return
-        await self._pace(sms.user_id)
+        await self._direct_message(sms, reply)
+
+    async def _direct_message(self, sms: SmsRecord, reply: blocks.SlackMessage) -> None:
+        opened = await self._slack.conversations_open(users=sms.user_id)
+        channel = opened.get("channel")
+        dm = channel.get("id") if isinstance(channel, dict) else None
+        if not isinstance(dm, str):
+            raise TypeError("conversations.open returned no channel id")
         gone = "I could not update the channel message about this SMS, so the outcome comes to you."
+        await self._pace(dm)
         await self._slack.chat_postMessage(
-            channel=sms.user_id,
+            channel=dm,
             text=reply.text,
             blocks=[*reply.blocks, {"type": "context", "elements": [_mrkdwn(gone)]}],
         )
 
+    def _backoff(self, attempts: int) -> float:
+        capped = min(MAX_BACKOFF, self._retry_base * 2.0 ** min(attempts, 10))
+        return capped / 2 + random.uniform(0, capped / 2)  # jitter, not crypto
 
-def _needs_reply(note: delivery.Notification) -> bool:
-    return note.kind == "giveup" or is_final(note.status)
+
+def _reply_owed(note: delivery.Notification) -> bool:
+    """A thread reply is owed for final statuses and give-ups, until Slack accepted it.
+
+    A give-up whose SMS turned final meanwhile owes none: the final status's own row says more.
+    """
+    if note.reply_done:
+        return False
+    return not (note.kind is delivery.NotificationKind.GIVEUP and note.sms.is_final)
+
+
+def _error_code(err: SlackApiError) -> str:
+    """Slack's ``error`` field, or ``http_<status>`` when the answer was not Slack's JSON."""
+    data = err.response.data
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    return f"http_{err.response.status_code}"
 
 
 def _mrkdwn(text: str) -> dict[str, str]:
@@ -207,17 +292,13 @@ def _mrkdwn(text: str) -> dict[str, str]:
 
 
 def _retry_after(headers: Any) -> float:  # noqa: ANN401  # slack_sdk types headers loosely
+    """Seconds Slack asked to wait (``Retry-After``), at least one; aiohttp's headers included."""
     value = None
-    if isinstance(headers, dict):
+    if isinstance(headers, Mapping):
         for key, raw in headers.items():
-            if key.lower() == "retry-after":
+            if str(key).lower() == "retry-after":
                 value = raw[0] if isinstance(raw, list) else raw
     try:
         return max(1.0, float(value)) if value is not None else 1.0
     except ValueError:
         return 1.0
-
-
-def _backoff(attempts: int) -> float:
-    capped = min(MAX_BACKOFF, 2.0 ** min(attempts, 10))
-    return capped / 2 + random.uniform(0, capped / 2)

@@ -5,21 +5,35 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from sqlite_utils import Database
 
 from bot.mobizon.errors import MobizonError, MobizonRateLimitedError
-from handlers.context import SmsGateway
+from bot.mobizon.types import SmsStatus
 from storage import delivery, messages
 
 logger = logging.getLogger(__name__)
 
+#: Ids per getSMSStatus request (Mobizon's limit).
 BATCH = 100
+#: Requests in flight at once during one cycle.
+CONCURRENCY = 4
+#: How long after an SMS's validity ran out the poller still waits for a final status.
 GRACE = timedelta(hours=1)
+#: Most poll cycles skipped in a row while Mobizon keeps failing or rate limiting.
 MAX_SKIP = 16
+#: Webhook event ids older than this are forgotten (Mobizon retries for far less).
+WEBHOOK_EVENT_MEMORY = timedelta(days=7)
+
+
+class StatusSource(Protocol):
+    """What the poller needs of the gateway: Mobizon's getSMSStatus."""
+
+    async def get_sms_status(self, ids: Iterable[int]) -> dict[int, SmsStatus]: ...  # noqa: D102
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,20 +50,24 @@ class PollReport:
 
 
 class Poller:
-    """One poll cycle at a time: batch the pending ids, apply what Mobizon says, give up late ones."""
+    """One poll cycle at a time: ask about pending ids in batches, apply, give up late ones."""
 
     def __init__(
         self,
         db: Database,
-        gateway: SmsGateway,
+        gateway: StatusSource,
         *,
         grace: timedelta = GRACE,
+        concurrency: int = CONCURRENCY,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_change: Callable[[], None] | None = None,
         on_cycle: Callable[[PollReport], None] | None = None,
     ) -> None:
         self._db = db
         self._gateway = gateway
         self._grace = grace
+        self._slots = asyncio.Semaphore(concurrency)
+        self._clock = clock
         self._on_change = on_change
         self._on_cycle = on_cycle
         self._skip = 0
@@ -61,11 +79,12 @@ class Poller:
             self._skip -= 1
             return PollReport(0, 0, 0, 0, 0, 0.0, skipped=True)
         started = time.perf_counter()
-        pending = messages.pending_for_poll(self._db, local_now=datetime.now())  # noqa: DTZ005  # --at is local wall time
+        now = self._clock()
+        pending = messages.pending_for_poll(self._db, local_now=now.astimezone())
         ids = [s.message_id for s in pending if s.message_id is not None]
         batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
         results = await asyncio.gather(
-            *(self._gateway.get_sms_status(batch) for batch in batches), return_exceptions=True
+            *(self._ask(batch) for batch in batches), return_exceptions=True
         )
         changed = failed = 0
         rate_limited = False
@@ -91,8 +110,9 @@ class Poller:
                 )
                 changed += applied is not None
         gave_up = 0
-        for sms in messages.overdue(self._db, now=datetime.now(UTC), grace=self._grace):
-            gave_up += delivery.give_up(self._db, sms.id) is not None
+        for sms in messages.overdue(self._db, now=now, grace=self._grace):
+            gave_up += delivery.give_up(self._db, sms.id, now=now) is not None
+        delivery.prune_webhook_events(self._db, older_than=WEBHOOK_EVENT_MEMORY, now=now)
         self._adjust_backoff(failed=failed > 0, rate_limited=rate_limited)
         if (changed or gave_up) and self._on_change is not None:
             self._on_change()
@@ -107,6 +127,10 @@ class Poller:
         if self._on_cycle is not None:
             self._on_cycle(report)
         return report
+
+    async def _ask(self, batch: list[int]) -> dict[int, SmsStatus]:
+        async with self._slots:
+            return await self._gateway.get_sms_status(batch)
 
     def _adjust_backoff(self, *, failed: bool, rate_limited: bool) -> None:
         if not failed:

@@ -39,8 +39,10 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         session=session,
         retry_handlers=[],
     )
-    notifier = Notifier(runtime.db, slack)
-    poller = Poller(runtime.db, runtime.gateway, on_change=notifier.wake)
+    notifier = Notifier(runtime.db, slack, on_posted=runtime.metrics.notification_posted)
+    poller = Poller(
+        runtime.db, runtime.gateway, on_change=notifier.wake, on_cycle=runtime.metrics.poll_cycle
+    )
     scheduler = AsyncIOScheduler()
     scheduler.add_job(
         poller.run_once,

@@ -48,7 +48,7 @@ def parse_report(raw: bytes) -> DeliveryReport:
         raise BadReportError("body has no data object")
     data: dict[str, Any] = body["data"]
     try:
-        return DeliveryReport(
+        report = DeliveryReport(
             event_id=int(body["eventId"]),
             attempt=int(body.get("attempt", 1)),
             created=str(body["eventCreateTs"]),
@@ -60,6 +60,9 @@ def parse_report(raw: bytes) -> DeliveryReport:
         )
     except (KeyError, TypeError, ValueError) as err:
         raise BadReportError(f"missing or malformed field: {err}") from None
+    if not report.status:
+        raise BadReportError("data.status is empty")
+    return report
 
 
 def expected_sign(report: DeliveryReport, secret: str) -> str:
@@ -74,7 +77,9 @@ def make_handler(
     """Build the webhook route: 400 malformed, 403 bad sign, 200 otherwise (fast)."""
 
     async def mobizon_webhook(request: web.Request) -> web.Response:
-        raw = await request.content.read(MAX_BODY + 1)
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return web.json_response({"ok": False, "error": "body too large"}, status=413)
+        raw = await request.read()
         if len(raw) > MAX_BODY:
             return web.json_response({"ok": False, "error": "body too large"}, status=413)
         try:
@@ -82,17 +87,17 @@ def make_handler(
         except BadReportError as err:
             return web.json_response({"ok": False, "error": str(err)}, status=400)
         if secret is not None:
-            sign = (report.sign or "").lower()
-            if not hmac.compare_digest(sign, expected_sign(report, secret)):
+            sign = (report.sign or "").lower().encode()
+            if not hmac.compare_digest(sign, expected_sign(report, secret).encode()):
                 logger.warning(
                     "webhook with a bad sign refused", extra={"event_id": report.event_id}
                 )
                 return web.json_response({"ok": False, "error": "bad sign"}, status=403)
-        database = db()
-        if delivery.webhook_event_seen(database, report.event_id):
-            return web.json_response({"ok": True, "duplicate": True})
-        applied = delivery.apply_status(
-            database,
+        # the event id and the status it carries are written in one transaction: a retry of an
+        # event already applied changes nothing, and a crash before the commit loses nothing
+        first_time, applied = delivery.apply_webhook_event(
+            db(),
+            report.event_id,
             delivery.StatusUpdate(
                 message_id=report.message_id,
                 status=report.status,
@@ -101,8 +106,6 @@ def make_handler(
                 source="webhook",
             ),
         )
-        # recorded after applying: a crash in between makes Mobizon's retry apply it (idempotently)
-        delivery.record_webhook_event(database, report.event_id)
         if applied is not None:
             on_change()
         logger.info(
@@ -110,9 +113,10 @@ def make_handler(
             extra={
                 "event_id": report.event_id,
                 "sms_id": report.message_id,
+                "duplicate": not first_time,
                 "applied": applied is not None,
             },
         )
-        return web.json_response({"ok": True})
+        return web.json_response({"ok": True, "duplicate": not first_time})
 
     return mobizon_webhook

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import os
 import random
 import socket
 import time
@@ -140,12 +141,15 @@ def _connect_failure(
             f"Mobizon could not be reached: the name {host} could not be resolved "
             "(check MOBIZON_API_URL and the network)"
         )
-    elif isinstance(cause, ConnectionRefusedError):
+    elif isinstance(cause, ConnectionRefusedError) or cause.errno == errno.ECONNREFUSED:
+        # The errno test covers "Multiple exceptions" (every address of the host refused).
         problem = f"Mobizon could not be reached: {host} refused the connection"
     elif isinstance(error, aiohttp.ClientSSLError):
         problem = f"Mobizon could not be reached: the secure connection to {host} failed"
     else:
-        problem = f"Mobizon could not be reached: {cause.strerror or type(cause).__name__}"
+        # Not cause.strerror: for several addresses it lists each of them, bracketed.
+        reason = f" ({os.strerror(cause.errno).lower()})" if cause.errno else ""
+        problem = f"Mobizon could not be reached: the connection to {host} failed{reason}"
     return MobizonNetworkError(problem, never_sent=True, sending=sending)
 
 

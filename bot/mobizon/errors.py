@@ -170,7 +170,9 @@ class MobizonValidationError(MobizonApiError):
 class MobizonNotFoundError(MobizonApiError):
     """Catch this when Mobizon found nothing for the given ids, or this account can't see them."""
 
-    summary = "Mobizon found no such record, or this account has no access to it"
+    summary = (
+        "Mobizon found no such record, or this account has no access to it; check the message ids"
+    )
 
 
 class MobizonAuthError(MobizonApiError):
@@ -191,7 +193,10 @@ class MobizonAccessDeniedError(MobizonApiError):
 class MobizonLimitError(MobizonApiError):
     """Catch this when a parameter broke one of Mobizon's limits (e.g. over 100 ids)."""
 
-    summary = "Mobizon refused the request because a value is over its limit"
+    summary = (
+        "Mobizon refused the request because a value is over its limit; "
+        "ask for less at once (at most 100 message ids)"
+    )
 
 
 def _domain_of(data: object) -> str | None:

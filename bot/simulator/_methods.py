@@ -167,13 +167,23 @@ def list_messages(form: PhpForm, messages: Mapping[int, SimulatedMessage], now: 
 Match = tuple[SimulatedMessage, MessageState]
 
 
+Test = Callable[[SimulatedMessage, MessageState], bool]
+
+
 def _filter(
     criteria: dict[str, PhpValue],
     messages: Mapping[int, SimulatedMessage],
     now: datetime,
     errors: dict[str, str],
 ) -> list[Match]:
-    tests: list[Callable[[SimulatedMessage, MessageState], bool]] = []
+    tests = _field_tests(criteria, now) + _time_tests(criteria, errors)
+    states = ((message, message.state_at(now)) for message in messages.values())
+    return [match for match in states if all(test(*match) for test in tests)]
+
+
+def _field_tests(criteria: dict[str, PhpValue], now: datetime) -> list[Test]:
+    """Tests for the criteria that compare a message's fields (all but the time bounds)."""
+    tests: list[Test] = []
     if campaign_ids := set(_ids(as_list(criteria.get("campaignIds"))[:MAX_IDS])):
         tests.append(lambda message, _: message.campaign_id in campaign_ids)
     if sender := as_text(criteria.get("from")):
@@ -190,6 +200,12 @@ def _filter(
     if campaign_status := as_text(criteria.get("campaignStatus")):
         wanted = campaign_status.strip().upper()
         tests.append(lambda message, _: message.matches_campaign_status(wanted, now))
+    return tests
+
+
+def _time_tests(criteria: dict[str, PhpValue], errors: dict[str, str]) -> list[Test]:
+    """Tests for the ``...TsFrom`` / ``...TsTo`` bounds; a malformed one is an error."""
+    tests: list[Test] = []
     for name, (moment, lower) in _TIME_CRITERIA.items():
         if name in criteria:
             bound = parse_timestamp(as_text(criteria[name]) or "")
@@ -197,13 +213,10 @@ def _filter(
                 errors[name] = f"{name} must be written YYYY-MM-DD HH:MM:SS."
             else:
                 tests.append(_time_test(moment, bound, lower=lower))
-    states = ((message, message.state_at(now)) for message in messages.values())
-    return [match for match in states if all(test(*match) for test in tests)]
+    return tests
 
 
-def _time_test(
-    moment: str, bound: datetime, *, lower: bool
-) -> Callable[[SimulatedMessage, MessageState], bool]:
+def _time_test(moment: str, bound: datetime, *, lower: bool) -> Test:
     def test(message: SimulatedMessage, state: MessageState) -> bool:
         if moment == "created":
             value: datetime | None = message.created_at.replace(microsecond=0)

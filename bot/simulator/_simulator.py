@@ -404,22 +404,31 @@ class MobizonSimulator:
             return await _truncated(request, payload, close_connection=fault.close_connection)
         return web.Response(body=payload, content_type="application/json", charset="utf-8")
 
+    def _refusal(self, module: str, method: str, query: Mapping[str, str]) -> Answer | None:
+        """The error answer due before a method runs (address, key, switches), if any."""
+        refusal: Answer | None = None
+        if module != "message":
+            refusal = Answer(4, [], f"Unknown module {module!r}.")
+        elif method not in MESSAGE_METHODS:
+            refusal = Answer(5, [], f"Unknown method {method!r}.")
+        elif query.get("output", "json").lower() != "json":
+            refusal = Answer(6, [], "Only output=json is simulated.")
+        elif not hmac.compare_digest(
+            query.get("apiKey", "").encode(), self._config.api_key.encode()
+        ):
+            refusal = Answer(8, [], _DEFAULT_MESSAGES[8])
+        elif self._forced[method]:
+            refusal = self._forced[method].popleft()
+        elif self._over_rate_limit(method):
+            refusal = Answer(_RATE_LIMITED, [], _DEFAULT_MESSAGES[_RATE_LIMITED])
+        return refusal
+
     def _answer(
         self, module: str, method: str, query: Mapping[str, str], params: PhpForm
     ) -> Answer:
-        if module != "message":
-            return Answer(4, [], f"Unknown module {module!r}.")
-        if method not in MESSAGE_METHODS:
-            return Answer(5, [], f"Unknown method {method!r}.")
-        if query.get("output", "json").lower() != "json":
-            return Answer(6, [], "Only output=json is simulated.")
-        given = query.get("apiKey", "").encode()
-        if not hmac.compare_digest(given, self._config.api_key.encode()):
-            return Answer(8, [], _DEFAULT_MESSAGES[8])
-        if self._forced[method]:
-            return self._forced[method].popleft()
-        if self._over_rate_limit(method):
-            return Answer(_RATE_LIMITED, [], _DEFAULT_MESSAGES[_RATE_LIMITED])
+        refusal = self._refusal(module, method, query)
+        if refusal is not None:
+            return refusal
         now = self.now()
         if method == GET_SMS_STATUS:
             return report_statuses(params, self.messages, now)

@@ -23,6 +23,7 @@ from handlers.grammar import (
     StatusCommand,
     UsageError,
     encode_find,
+    escape_slack,
     parse_command,
 )
 from handlers.phone import format_phone
@@ -49,7 +50,8 @@ async def handle_sms(
             command.get("text", ""), default_region=svc.config.default_region, now=datetime.now()
         )
     except UsageError as err:
-        await ack(text=str(err))
+        # the sentence may quote what was typed: escaped, Slack shows it rather than reading markup
+        await ack(text=escape_slack(str(err)))
         return
     if isinstance(parsed, HelpCommand):
         await ack(text=HELP_TEXT)

@@ -52,6 +52,10 @@ class FakeSlack:
         """Answer HTTP 429 with ``Retry-After`` to the next ``times`` calls of ``method``."""
         self._failures[method].extend([(429, "ratelimited", retry_after)] * times)
 
+    def clear_failures(self, method: str) -> None:
+        """Forget the failures still queued for ``method`` (``fail_next``, ``rate_limit_next``)."""
+        self._failures[method].clear()
+
     def called(self, method: str) -> list[SlackCall]:
         """The recorded calls of one Web API method, oldest first."""
         return [c for c in self.calls if c.method == method]
@@ -87,11 +91,13 @@ class FakeSlack:
         return app
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
+        # slack_sdk sends some methods' arguments (conversations.join, auth.test) in the query
+        query: dict[str, Any] = {k: str(v) for k, v in request.query.items()}
         if request.content_type == "application/json":
             data = await request.json()
-            return dict(data) if isinstance(data, dict) else {}
+            return query | (dict(data) if isinstance(data, dict) else {})
         form = await request.post()
-        params: dict[str, Any] = {k: str(v) for k, v in form.items()}
+        params: dict[str, Any] = query | {k: str(v) for k, v in form.items()}
         for key in ("blocks", "attachments"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])

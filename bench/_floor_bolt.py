@@ -1,0 +1,39 @@
+"""The framework's floor for ``ack.py``: a bare Bolt ``AsyncApp`` whose ``/sms`` only acks.
+
+Same framework, adapter and signature check as smsbot, nothing else. Reads ``PORT``,
+``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET`` and ``SLACK_API_URL`` from the environment and
+serves ``POST /slack/events`` and ``GET /healthz`` on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+
+def build() -> web.Application:
+    """The bare app: one command listener that only calls ``ack()``."""
+    client = AsyncWebClient(
+        token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"]
+    )
+    app = AsyncApp(client=client, signing_secret=os.environ["SLACK_SIGNING_SECRET"])
+
+    @app.command("/sms")
+    async def only_ack(ack: AsyncAck) -> None:
+        await ack()
+
+    web_app = app.web_app(path="/slack/events", port=int(os.environ["PORT"]))
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    web_app.router.add_get("/healthz", healthz)
+    return web_app
+
+
+if __name__ == "__main__":
+    web.run_app(build(), host="127.0.0.1", port=int(os.environ["PORT"]), print=None)

@@ -1,0 +1,60 @@
+"""A FakeSlack that also records which posts it accepted, and when (for drain and latency)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from _common import FakeSlack
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """One ``chat.update`` or ``chat.postMessage`` that Slack accepted (``ok: true``)."""
+
+    method: str
+    channel: str
+    ts: str  # the message updated, or the thread replied to ("" for a top-level post)
+    at: float  # time.monotonic() in this process
+
+
+@dataclass
+class RecordingSlack(FakeSlack):
+    """FakeSlack plus :attr:`accepted`; pacing and 429s as in FakeSlack."""
+
+    accepted: list[Accepted] = field(default_factory=list)
+
+    def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        result = super()._chat_update(params)
+        if result.get("ok"):
+            channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+            self.accepted.append(Accepted("chat.update", channel, ts, time.monotonic()))
+        return result
+
+    def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        result = super()._chat_postMessage(params)
+        if result.get("ok"):
+            channel, ts = str(params.get("channel", "")), str(params.get("thread_ts") or "")
+            self.accepted.append(Accepted("chat.postMessage", channel, ts, time.monotonic()))
+        return result
+
+    def add_message(self, channel: str, ts: str, text: str) -> None:
+        """Pretend the bot already posted ``text`` at ``(channel, ts)`` (so it can be updated)."""
+        self.messages[channel, ts] = {"channel": channel, "text": text}
+
+    def first_accepted(self, method: str) -> dict[str, float]:
+        """Earliest accepted time per message ts: its update, or the first reply in its thread."""
+        found: dict[str, float] = {}
+        for post in self.accepted:
+            if post.method == method and post.ts:
+                found.setdefault(post.ts, post.at)
+        return found
+
+    def count_accepted(self, method: str) -> dict[str, int]:
+        """How many accepted posts per message ts (updates, or replies in its thread)."""
+        counts: dict[str, int] = {}
+        for post in self.accepted:
+            if post.method == method and post.ts:
+                counts[post.ts] = counts.get(post.ts, 0) + 1
+        return counts

@@ -1,0 +1,286 @@
+"""Ack latency of ``/sms send`` bursts on ``smsbot serve``, next to a bare Bolt app (issue 6, 1).
+
+Fires 100 and then 500 concurrent Slack-signed ``/sms send`` commands at ``smsbot serve`` (a
+subprocess, sandbox off) whose Mobizon is an in-bench simulator answering after 1 s and whose
+Slack is an in-bench FakeSlack; prints ack p50/p99/max and commands per second, next to the
+same bursts against a bare Bolt ``AsyncApp`` whose ``/sms`` only acks (the framework's floor).
+Then waits for every SMS to be sent and posted and checks none was lost or doubled.
+
+    python bench/ack.py [--sizes 100,500] [--latency 1.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sqlite3
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from _common import (
+    MOBIZON_KEY,
+    BotProcess,
+    FakeSlack,
+    command_request,
+    machine,
+    percentile,
+    print_table,
+    start_fake_slack,
+    stats_ms,
+    wait_until,
+)
+
+from bot.simulator import SEND_SMS, MobizonSimulator, SimulatorConfig, start_simulator
+
+SLACK_ACK_LIMIT = 3.0
+_MESSAGE_ID = re.compile(r"message (\d+) · campaign")
+
+
+@dataclass(frozen=True, slots=True)
+class Burst:
+    """What one burst of concurrent commands measured."""
+
+    target: str
+    size: int
+    latencies: list[float]
+    seconds: float
+    statuses: Counter[int]
+
+    def row(self) -> list[object]:
+        """One table row: target, concurrency, p50, p99, max, commands/s, non-200 answers."""
+        p50, p99, worst = stats_ms(self.latencies)
+        bad = sum(n for status, n in self.statuses.items() if status != 200)
+        slow = sum(1 for x in self.latencies if x >= SLACK_ACK_LIMIT)
+        return [
+            self.target,
+            self.size,
+            p50,
+            p99,
+            worst,
+            f"{self.size / self.seconds:.0f}",
+            f"{bad} / {slow}",
+        ]
+
+
+async def burst(
+    session: aiohttp.ClientSession, url: str, size: int, *, label: str, target: str
+) -> Burst:
+    """POST ``size`` signed commands at once; time each from its POST to its full answer."""
+    requests = [
+        command_request(
+            f"send +55 11 98765-4321 bench {label} {i}", trigger=f"{label}.{i}", channel="C1"
+        )
+        for i in range(size)
+    ]
+    go = asyncio.Event()
+
+    async def one(body: str, headers: dict[str, str]) -> tuple[float, int]:
+        await go.wait()
+        started = time.perf_counter()
+        async with session.post(url + "slack/events", data=body, headers=headers) as response:
+            await response.read()
+            return time.perf_counter() - started, response.status
+
+    tasks = [asyncio.create_task(one(body, headers)) for body, headers in requests]
+    await asyncio.sleep(0.05)  # every task waits at the gate
+    started = time.perf_counter()
+    go.set()
+    results = await asyncio.gather(*tasks)
+    seconds = time.perf_counter() - started
+    return Burst(
+        target=target,
+        size=size,
+        latencies=[latency for latency, _ in results],
+        seconds=seconds,
+        statuses=Counter(status for _, status in results),
+    )
+
+
+def posted_message_ids(slack: FakeSlack) -> Counter[int]:
+    """Mobizon message ids named by the channel posts (not thread replies) FakeSlack received."""
+    found: Counter[int] = Counter()
+    for call in slack.called("chat.postMessage"):
+        if call.params.get("thread_ts"):
+            continue
+        match = _MESSAGE_ID.search(json.dumps(call.params, ensure_ascii=False))
+        if match:
+            found[int(match.group(1))] += 1
+    return found
+
+
+def sent_ids(simulator: MobizonSimulator, label: str) -> Counter[int]:
+    """Simulator message ids per command of one burst (keyed by command number)."""
+    prefix = f"bench {label} "
+    per_command: Counter[int] = Counter()
+    for message in simulator.messages.values():
+        if message.text.startswith(prefix):
+            per_command[int(message.text.removeprefix(prefix))] += 1
+    return per_command
+
+
+async def check_delivery(
+    simulator: MobizonSimulator,
+    *,
+    slack: FakeSlack,
+    db_path: str,
+    size: int,
+    label: str,
+    latency: float,
+) -> list[object]:
+    """Wait for every SMS of a burst to be sent and posted; say what was lost or doubled."""
+    started = time.perf_counter()
+    ids_of_burst = {
+        m.id for m in simulator.messages.values() if m.text.startswith(f"bench {label} ")
+    }
+
+    def done() -> bool:
+        mine = {m.id for m in simulator.messages.values() if m.text.startswith(f"bench {label} ")}
+        ids_of_burst.update(mine)
+        posted = posted_message_ids(slack)
+        return len(mine) >= size and all(posted[i] >= 1 for i in mine)
+
+    # MobizonClient sends at most max_concurrency (4) at a time: size / 4 * latency seconds
+    await wait_until(done, within=size / 4 * latency * 2 + 60, interval=0.25)
+    all_sent = time.perf_counter() - started
+    await asyncio.sleep(2)  # let any late duplicate show up
+    per_command = sent_ids(simulator, label)
+    lost_sends = sum(1 for i in range(size) if per_command[i] == 0)
+    doubled_sends = sum(1 for i in range(size) if per_command[i] > 1)
+    posted = posted_message_ids(slack)
+    burst_ids = {m.id for m in simulator.messages.values() if m.text.startswith(f"bench {label} ")}
+    lost_posts = sum(1 for i in burst_ids if posted[i] == 0)
+    doubled_posts = sum(1 for i in burst_ids if posted[i] > 1)
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT count(*), count(slack_ts), count(DISTINCT message_id) FROM sms "
+            "WHERE text LIKE ? AND state = 'sent'",
+            [f"bench {label} %"],
+        ).fetchone()
+    finally:
+        conn.close()
+    return [
+        size,
+        len(burst_ids),
+        f"{lost_sends} / {doubled_sends}",
+        len([i for i in burst_ids if posted[i]]),
+        f"{lost_posts} / {doubled_posts}",
+        f"{rows[0]} sent, {rows[1]} with ts",
+        f"{all_sent:.1f} s ({size / all_sent:.1f} SMS/s)",
+    ]
+
+
+async def main() -> None:
+    """Run the floor and smsbot bursts, then the loss check, and print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,500", help="burst sizes (default 100,500)")
+    parser.add_argument("--latency", type=float, default=1.0, help="simulator latency (s)")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"# ack: {machine()}")
+    print(f"simulator latency {args.latency:g} s; bursts {sizes}; Slack's ack limit 3 s\n")
+
+    slack, slack_runner = await start_fake_slack(FakeSlack())
+    simulator, sim_runner, sim_url = await start_simulator(
+        SimulatorConfig(api_key=MOBIZON_KEY, latency=args.latency)
+    )
+    connector = aiohttp.TCPConnector(limit=0)
+    session = aiohttp.ClientSession(connector=connector)
+    bursts: list[Burst] = []
+    checks: list[list[object]] = []
+    with tempfile.TemporaryDirectory(prefix="smsbot-bench-") as tmp:
+        db_path = str(Path(tmp) / "ack.db")
+        try:
+            floor = BotProcess(
+                slack_url=slack.url,
+                mobizon_url=sim_url,
+                db_path=db_path,
+                argv=("bench/_floor_bolt.py",),
+                extra_env={"SLACK_API_URL": slack.url + "api/"},
+            )
+            async with floor.running():
+                await burst(session, floor.url, 5, label="floor-warm", target="warm-up")
+                bursts.extend(
+                    [
+                        await burst(
+                            session,
+                            floor.url,
+                            size,
+                            label=f"floor{size}",
+                            target="bare Bolt (floor)",
+                        )
+                        for size in sizes
+                    ]
+                )
+            bot = BotProcess(slack_url=slack.url, mobizon_url=sim_url, db_path=db_path)
+            async with bot.running():
+                await burst(session, bot.url, 4, label="warm", target="warm-up")
+                await check_delivery(
+                    simulator,
+                    slack=slack,
+                    db_path=db_path,
+                    size=4,
+                    label="warm",
+                    latency=args.latency,
+                )
+                for size in sizes:
+                    bursts.append(
+                        await burst(session, bot.url, size, label=f"b{size}", target="smsbot")
+                    )
+                    checks.append(
+                        await check_delivery(
+                            simulator,
+                            slack=slack,
+                            db_path=db_path,
+                            size=size,
+                            label=f"b{size}",
+                            latency=args.latency,
+                        )
+                    )
+                    print(f"(smsbot burst of {size} done)", flush=True)
+        finally:
+            await session.close()
+            await sim_runner.cleanup()
+            await slack_runner.cleanup()
+
+    print("\n## Ack latency (POST to full answer), bursts fired at once\n")
+    print_table(
+        ["target", "concurrent", "p50", "p99", "max", "commands/s", "non-200 / ≥3 s"],
+        [b.row() for b in sorted(bursts, key=lambda b: (b.size, b.target))],
+    )
+    print("\n## Ratio to the floor\n")
+    ratio_rows = []
+    for size in sizes:
+        floor_b = next(b for b in bursts if b.size == size and b.target != "smsbot")
+        bot_b = next(b for b in bursts if b.size == size and b.target == "smsbot")
+        p99_floor = percentile(floor_b.latencies, 99)
+        p99_bot = percentile(bot_b.latencies, 99)
+        ratio_rows.append([size, f"{p99_bot / p99_floor:.2f}x", f"{max(bot_b.latencies):.2f} s"])
+    print_table(["concurrent", "smsbot p99 / floor p99", "smsbot slowest ack"], ratio_rows)
+    print("\n## No SMS lost or doubled (simulator sends, channel posts, database rows)\n")
+    print_table(
+        [
+            "commands",
+            "SMS sent",
+            "sends lost / doubled",
+            "posted",
+            "posts lost / doubled",
+            "database",
+            "all sent+posted after",
+        ],
+        checks,
+    )
+    print(
+        f"\nsimulator sendSmsMessage total: {simulator.count(SEND_SMS)}; "
+        f"FakeSlack 429s: {slack.rate_limited_count}"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,196 @@
+"""Prometheus metrics (``GET /metrics``): one registry per app, fed by hooks on the moving parts.
+
+- ``smsbot_sms_sent_total{outcome}``: sends asked of Mobizon, by outcome (``sent``, ``failed``,
+  ``unknown`` when Mobizon may or may not have sent it);
+- ``smsbot_gateway_request_duration_seconds{method,outcome}``: every HTTP attempt to Mobizon;
+- ``smsbot_delivery_seconds{status}``: from the send to the final status, per final status;
+- ``smsbot_outbox_size`` and ``smsbot_pending_sms``: read from the database at each scrape;
+- ``smsbot_poll_cycle_duration_seconds``: each status poll cycle that ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import generate_latest
+
+from bot.mobizon.errors import MobizonError
+from bot.mobizon.types import ListCriteria, MessagePage, SentMessage, SmsStatus, Sort
+from handlers.context import SmsGateway
+
+if TYPE_CHECKING:
+    from bot.delivery.poller import PollReport
+    from storage.delivery import Notification
+
+__all__ = ["MeteredGateway", "Metrics", "metrics_handler"]
+
+#: Seconds a Mobizon request may take: fast answers to the 20 s client timeout.
+GATEWAY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0)
+#: Seconds from the send to the final status: a few seconds to a day.
+DELIVERY_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
+#: Seconds one poll cycle takes.
+POLL_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+class Metrics:
+    """The process's metrics in their own registry (so many apps can live in one process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.sms_sent = Counter(
+            "smsbot_sms_sent",
+            "SMS sends asked of Mobizon, by outcome (sent, failed, unknown).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.gateway_requests = Histogram(
+            "smsbot_gateway_request_duration_seconds",
+            "Duration of each HTTP attempt to Mobizon, by API method and outcome.",
+            ["method", "outcome"],
+            buckets=GATEWAY_BUCKETS,
+            registry=self.registry,
+        )
+        self.delivery = Histogram(
+            "smsbot_delivery_seconds",
+            "Time from sending an SMS to its final status, by final status.",
+            ["status"],
+            buckets=DELIVERY_BUCKETS,
+            registry=self.registry,
+        )
+        self.poll_cycles = Histogram(
+            "smsbot_poll_cycle_duration_seconds",
+            "Duration of each status poll cycle that ran.",
+            buckets=POLL_BUCKETS,
+            registry=self.registry,
+        )
+        self.outbox = Gauge(
+            "smsbot_outbox_size",
+            "Delivery notifications waiting to be posted to Slack.",
+            registry=self.registry,
+        )
+        self.pending = Gauge(
+            "smsbot_pending_sms",
+            "Sent SMS still waiting for a final status.",
+            registry=self.registry,
+        )
+        for outcome in ("sent", "failed", "unknown"):
+            self.sms_sent.labels(outcome=outcome)
+
+    def watch_database(self, outbox: Callable[[], float], pending: Callable[[], float]) -> None:
+        """Read the outbox size and the pending count at each scrape (0 while closed)."""
+        self.outbox.set_function(outbox)
+        self.pending.set_function(pending)
+
+    def gateway_request(self, method: str, outcome: str, seconds: float) -> None:
+        """The MobizonClient's ``on_request`` hook: one HTTP attempt finished."""
+        self.gateway_requests.labels(method=method.lower(), outcome=outcome).observe(seconds)
+
+    def poll_cycle(self, report: PollReport) -> None:
+        """The Poller's ``on_cycle`` hook: one cycle ran (skipped cycles are not observed)."""
+        if not report.skipped:
+            self.poll_cycles.observe(report.seconds)
+
+    def notification_posted(self, note: Notification) -> None:
+        """The Notifier's ``on_posted`` hook: observe the delivery time of a final status."""
+        sms = note.sms
+        if sms.final_at is None or sms.sent_at is None or note.status != sms.status:
+            return
+        seconds = (_aware(sms.final_at) - _aware(sms.sent_at)).total_seconds()
+        self.delivery.labels(status=note.status).observe(max(0.0, seconds))
+
+    def exposition(self) -> bytes:
+        """The registry in Prometheus text format."""
+        return generate_latest(self.registry)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.astimezone()
+
+
+class MeteredGateway:
+    """The gateway handed to listeners: counts sends by outcome and remembers listeners at work.
+
+    The task that calls it (a Slack listener, which Bolt runs in a task of its own after the
+    ack) is added to ``inflight``, so that shutdown waits for it to record the SMS and post
+    its message (or to answer a status or a search).
+    """
+
+    def __init__(
+        self, gateway: SmsGateway, metrics: Metrics, inflight: set[asyncio.Task[object]]
+    ) -> None:
+        self._gateway = gateway
+        self._metrics = metrics
+        self._inflight = inflight
+
+    def _track(self) -> None:
+        task = asyncio.current_task()
+        if task is not None and task not in self._inflight:
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+
+    async def send_sms(  # noqa: D102  # documented on MobizonClient
+        self,
+        recipient: str,
+        text: str,
+        *,
+        sender: str | None = None,
+        name: str | None = None,
+        deferred_to: datetime | None = None,
+        validity: int | None = None,
+        mclass: int | None = None,
+        shorten_links: bool | None = None,
+    ) -> SentMessage:
+        self._track()
+        try:
+            sent = await self._gateway.send_sms(
+                recipient,
+                text,
+                sender=sender,
+                name=name,
+                deferred_to=deferred_to,
+                validity=validity,
+                mclass=mclass,
+                shorten_links=shorten_links,
+            )
+        except MobizonError as err:
+            outcome = "unknown" if err.outcome_unknown else "failed"
+            self._metrics.sms_sent.labels(outcome=outcome).inc()
+            raise
+        self._metrics.sms_sent.labels(outcome="sent").inc()
+        return sent
+
+    async def get_sms_status(self, ids: Iterable[int]) -> dict[int, SmsStatus]:  # noqa: D102
+        self._track()
+        return await self._gateway.get_sms_status(ids)
+
+    async def list_messages(  # noqa: D102  # documented on MobizonClient
+        self,
+        criteria: ListCriteria | None = None,
+        *,
+        page: int = 0,
+        page_size: int = 25,
+        sort: Sort | None = None,
+        with_number_info: bool = False,
+    ) -> MessagePage:
+        self._track()
+        return await self._gateway.list_messages(
+            criteria,
+            page=page,
+            page_size=page_size,
+            sort=sort,
+            with_number_info=with_number_info,
+        )
+
+
+METRICS = web.AppKey("metrics", Metrics)
+
+
+async def metrics_handler(request: web.Request) -> web.StreamResponse:
+    """``GET /metrics``: the app's registry in Prometheus text format."""
+    body = request.app[METRICS].exposition()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -1,0 +1,185 @@
+"""Logs: one line per event, JSON off a terminal, request fields, no secrets, numbers masked."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from bot.logs import (
+    JsonFormatter,
+    TextFormatter,
+    configure_logging,
+    install_filters,
+    log_context,
+)
+from bot.simulator import MobizonSimulator
+from tests.conftest import FULL_NUMBER, MOBIZON_KEY, SECRETS, BotHarness
+from tests.fakes.slack import FakeSlack
+
+
+class _Lines(logging.Handler):
+    """A handler that formats every record through the app's filters into a list of lines."""
+
+    def __init__(self, formatter: logging.Formatter, *, mask_numbers: bool = True) -> None:
+        super().__init__()
+        self.setFormatter(formatter)
+        install_filters(self, secrets=SECRETS, mask_numbers=mask_numbers)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def _fail(error: Exception) -> None:
+    raise error
+
+
+@pytest.fixture
+def json_lines() -> Iterator[_Lines]:
+    """JSON lines of every record logged under ``smsbot.test`` and ``handlers``."""
+    handler = _Lines(JsonFormatter())
+    loggers = [logging.getLogger(name) for name in ("smsbot.test", "handlers", "bot")]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    yield handler
+    for logger in loggers:
+        logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
+
+
+@pytest.fixture
+def restore_root() -> Iterator[None]:
+    """Put the root logger's handlers and level back after a test that reconfigures it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+    for name in ("aiohttp.access", "apscheduler"):
+        logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+def test_a_json_line_per_event_even_with_a_traceback(json_lines: _Lines) -> None:
+    """Each record is one JSON object on one line: message, level, extras and the traceback."""
+    log = logging.getLogger("smsbot.test")
+    try:
+        _fail(RuntimeError("boom\nsecond line"))
+    except RuntimeError:
+        log.exception("it failed", extra={"sms_id": 6300284, "channel": "C1"})
+    [line] = json_lines.lines
+    assert "\n" not in line
+    entry = json.loads(line)
+    assert entry["msg"] == "it failed"
+    assert entry["level"] == "error"
+    assert entry["logger"] == "smsbot.test"
+    assert entry["sms_id"] == 6300284
+    assert entry["channel"] == "C1"
+    assert "RuntimeError: boom" in entry["exc"]
+    assert entry["ts"].endswith("+00:00")
+
+
+def test_secrets_never_reach_a_line(json_lines: _Lines) -> None:
+    """Secrets in the message, its arguments, extra fields or an exception are replaced by ***."""
+    log = logging.getLogger("smsbot.test")
+    log.info("key %s in args", MOBIZON_KEY, extra={"error": f"url?apiKey={MOBIZON_KEY}"})
+    log.warning(f"token {SECRETS[0]} in the message")  # noqa: G004  # a careless call, on purpose
+    try:
+        _fail(ValueError(f"signing secret {SECRETS[1]}"))
+    except ValueError:
+        log.exception("failed")
+    assert len(json_lines.lines) == 3
+    for line in json_lines.lines:
+        for secret in SECRETS:
+            assert secret not in line
+    assert "***" in json.loads(json_lines.lines[0])["error"]
+
+
+def test_phone_numbers_keep_only_their_last_four_digits(json_lines: _Lines) -> None:
+    """Numbers in messages and extras are masked but their last 4 digits; ids and ts are kept."""
+    log = logging.getLogger("smsbot.test")
+    log.info(
+        "sending to %s (+5511987654321) as sms 6300284 ts 1700000001.000001",
+        "5511987654321",
+        extra={"recipient": "+5511912345678"},
+    )
+    entry = json.loads(json_lines.lines[0])
+    assert entry["msg"] == (
+        "sending to *********4321 (*********4321) as sms 6300284 ts 1700000001.000001"
+    )
+    assert entry["recipient"] == "*********5678"
+    assert not FULL_NUMBER.search(json_lines.lines[0])
+
+
+@pytest.mark.raw_logs
+def test_full_numbers_shown_when_configured() -> None:
+    """With SMSBOT_SHOW_FULL_NUMBERS the mask is off (secrets are still removed)."""
+    handler = _Lines(JsonFormatter(), mask_numbers=False)
+    log = logging.getLogger("smsbot.test.raw")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        log.warning("to 5511987654321 with %s", MOBIZON_KEY)
+    finally:
+        log.removeHandler(handler)
+        log.propagate = True
+    entry = json.loads(handler.lines[0])
+    assert entry["msg"] == "to 5511987654321 with ***"
+
+
+def test_context_fields_are_added_to_records(json_lines: _Lines) -> None:
+    """Fields bound for a request (channel, user) appear on its records, without overriding extras."""
+    log = logging.getLogger("smsbot.test")
+    with log_context(channel="C9", user="U9"):
+        log.info("inside", extra={"channel": "C1"})
+    log.info("outside")
+    inside, outside = (json.loads(line) for line in json_lines.lines)
+    assert (inside["channel"], inside["user"]) == ("C1", "U9")
+    assert "user" not in outside
+
+
+async def test_a_send_logs_sms_id_channel_and_user(
+    json_lines: _Lines,
+    start_bot: Callable[..., Any],
+    simulator: tuple[MobizonSimulator, str],
+    fake_slack: FakeSlack,
+) -> None:
+    """The bot's log line for a send names the SMS id, the Slack channel and the user."""
+    bot: BotHarness = await start_bot(simulator[1])
+    await bot.command("send +55 11 98765-4321 log me", channel_id="C7", user_id="U7")
+    await fake_slack.wait_for("chat.postMessage")
+    entries = [json.loads(line) for line in json_lines.lines]
+    sent = [e for e in entries if e["msg"] == "sms sent"]
+    assert len(sent) == 1
+    assert sent[0]["sms_id"] == 6300284
+    assert sent[0]["channel"] == "C7"
+    assert sent[0]["user"] == "U7"
+
+
+@pytest.mark.usefixtures("restore_root")
+def test_json_off_a_terminal_and_text_on_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``auto`` writes JSON when stderr is not a terminal and readable text when it is."""
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for stream, is_json in ((io.StringIO(), True), (Tty(), False)):
+        monkeypatch.setattr("sys.stderr", stream)
+        handler = configure_logging(secrets=SECRETS, fmt="auto")
+        assert isinstance(handler.formatter, JsonFormatter if is_json else TextFormatter)
+        logging.getLogger("smsbot.test").info("hello", extra={"sms_id": 1})
+        line = stream.getvalue().strip()
+        if is_json:
+            assert json.loads(line)["msg"] == "hello"
+        else:
+            assert line.endswith("INFO    smsbot.test: hello [sms_id=1]")
+        assert logging.getLogger("apscheduler").level == logging.WARNING

@@ -1,0 +1,178 @@
+"""``smsbot serve`` as a real process: sandbox end to end, graceful SIGTERM, start-up refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlite_utils import Database
+
+from bot.simulator import SEND_SMS, SimulatorConfig, start_simulator
+from tests.bot.serve_process import (
+    SMSBOT,
+    ServeProcess,
+    assert_clean_line,
+    base_env,
+    command_body,
+    post_command,
+    wait_until,
+)
+from tests.conftest import MOBIZON_KEY, SECRETS
+from tests.fakes.slack import FakeSlack
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """An HTTP client session for talking to the bot process."""
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+def _block_text(params: dict[str, object]) -> str:
+    return json.dumps(params.get("blocks", [])) + str(params.get("text", ""))
+
+
+async def test_sandbox_serve_delivers_end_to_end(
+    fake_slack: FakeSlack, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    """Without MOBIZON_API_KEY, serve says SANDBOX once, sends to its simulator, and reports delivery."""
+    env = base_env(fake_slack.url, tmp_path / "smsbot.db", SMSBOT_POLL_INTERVAL="0.5")
+    serve = await ServeProcess.start(env)
+    try:
+        status, _ = await post_command(
+            session,
+            serve.url,
+            command_body("send +55 11 98765-4321 hello from serve", fake_slack.url),
+        )
+        assert status == 200
+        posted = (await fake_slack.wait_for("chat.postMessage", timeout=20))[0].params
+        assert posted["channel"] == "C1"
+        assert "Sandbox" in _block_text(posted)
+        replies = await fake_slack.wait_for("chat.postMessage", 2, timeout=30)
+        reply = replies[1].params
+        first_ts = next(iter(fake_slack.messages))[1]
+        assert reply["thread_ts"] == first_ts
+        assert "was delivered" in str(reply["text"])
+        assert "(sandbox)" in str(reply["text"])
+        update = fake_slack.called("chat.update")[-1].params
+        assert "DELIVRD" in _block_text(update)
+        health = await session.get(serve.url + "healthz")
+        assert (await health.json())["sandbox"] is True
+    finally:
+        code = await serve.stop()
+    assert code == 0
+    sandbox_lines = [r for r in serve.records if "SANDBOX MODE" in r["msg"]]
+    assert len(sandbox_lines) == 1
+    assert serve.records, "serve logged nothing"
+    for line in serve.lines:
+        json.loads(line)  # every line is one JSON object
+        assert_clean_line(line)
+    with Database(tmp_path / "smsbot.db") as db:
+        row = next(db.query("SELECT state, status, sandbox FROM sms"))
+    assert row == {"state": "sent", "status": "DELIVRD", "sandbox": 1}
+
+
+async def test_sigterm_during_a_send_finishes_it_and_exits_0(
+    fake_slack: FakeSlack, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    """SIGTERM while Mobizon is answering: the send completes, is recorded and posted; exit code 0."""
+    sim, runner, sim_url = await start_simulator(SimulatorConfig(api_key=MOBIZON_KEY))
+    sim.set_latency(2.0, method=SEND_SMS)
+    db_path = tmp_path / "smsbot.db"
+    env = base_env(fake_slack.url, db_path, MOBIZON_API_KEY=MOBIZON_KEY, MOBIZON_API_URL=sim_url)
+    serve = await ServeProcess.start(env)
+    try:
+        status, _ = await post_command(
+            session, serve.url, command_body("send 5511987654321 bye now", fake_slack.url)
+        )
+        assert status == 200
+        await wait_until(lambda: sim.count(SEND_SMS) == 1)  # Mobizon is answering, slowly
+        assert not fake_slack.called("chat.postMessage")
+        code = await serve.stop()
+    finally:
+        await serve.kill()
+        await runner.cleanup()
+    assert code == 0
+    assert fake_slack.called("chat.postMessage")[0].params["channel"] == "C1"
+    with Database(db_path) as db:
+        row = next(db.query("SELECT state, message_id, slack_ts FROM sms"))
+    assert row["state"] == "sent"
+    assert row["message_id"] is not None
+    assert row["slack_ts"] is not None
+    messages = [r["msg"] for r in serve.records]
+    assert any("SIGTERM received" in m for m in messages)
+    assert messages[-1] == "smsbot stopped"
+    assert any(m == "database closed" for m in messages)
+    for line in serve.lines:
+        assert_clean_line(line)
+
+
+async def _run_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        str(SMSBOT),
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_serve_refuses_missing_and_malformed_settings(tmp_path: Path) -> None:
+    """Bad environment: exit 2 and one sentence per variable on stderr, no traceback, no secret."""
+    env = base_env("http://127.0.0.1:9/", tmp_path / "x.db")
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
+        del env[name]
+    env["SLACK_APP_TOKEN"] = SECRETS[0] + "-but-not-an-app-token"
+    env["PORT"] = "99999"
+    env["SMSBOT_POLL_INTERVAL"] = "soon"
+    env["MOBIZON_API_URL"] = "api.mobizon.com.br"
+    code, out, err = await _run_cli(env, "serve")
+    assert code == 2
+    assert out == ""
+    assert "Traceback" not in err
+    assert "SLACK_BOT_TOKEN is not set" in err
+    assert "SLACK_APP_TOKEN must be an app-level token starting with xapp-" in err
+    assert "PORT must be a port number" in err
+    assert "SMSBOT_POLL_INTERVAL must be a number of seconds" in err
+    assert "MOBIZON_API_URL must be a URL with its scheme" in err
+    for secret in SECRETS:
+        assert secret not in err
+    assert not (tmp_path / "x.db").exists()
+
+
+async def test_serve_refuses_http_mode_without_signing_secret(tmp_path: Path) -> None:
+    """HTTP mode needs SLACK_SIGNING_SECRET: the refusal names it and how to find it."""
+    env = base_env("http://127.0.0.1:9/", tmp_path / "x.db")
+    del env["SLACK_SIGNING_SECRET"]
+    code, _, err = await _run_cli(env, "serve")
+    assert code == 2
+    assert "SLACK_SIGNING_SECRET is not set" in err
+    assert "Signing Secret" in err
+    assert "Traceback" not in err
+
+
+async def test_serve_reports_a_port_in_use_in_one_sentence(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """A start-up failure after the settings (the port is taken) is one log line and exit 1."""
+    blocker = await asyncio.start_server(lambda _r, _w: None, "127.0.0.1", 0)
+    port = blocker.sockets[0].getsockname()[1]
+    try:
+        env = base_env(fake_slack.url, tmp_path / "x.db", PORT=str(port))
+        code, _, err = await _run_cli(env, "serve")
+    finally:
+        blocker.close()
+        await blocker.wait_closed()
+    assert code == 1
+    assert "Traceback" not in err
+    failure = [json.loads(line) for line in err.splitlines() if "could not start" in line]
+    assert len(failure) == 1
+    assert failure[0]["level"] == "error"

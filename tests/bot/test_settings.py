@@ -1,0 +1,134 @@
+"""Settings: defaults, Socket Mode's app token, and refusals that name each bad variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import Settings, SettingsError
+from tests.conftest import MOBIZON_KEY, SIGNING_SECRET, WEBHOOK_SECRET
+from tests.fakes.slack import BOT_TOKEN
+
+APP_TOKEN = "xapp-1-A0123-4567-abcdef0123456789"
+HTTP_ENV = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+
+
+def problems_of(env: dict[str, str], **kwargs: str) -> list[str]:
+    """The problems :meth:`Settings.from_env` names for ``env`` (fails if it accepts it)."""
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env, **kwargs)  # type: ignore[arg-type]
+    return caught.value.problems
+
+
+def test_defaults_follow_the_operator_contract() -> None:
+    """With only the Slack credentials set, every other setting takes its documented default."""
+    settings = Settings.from_env(HTTP_ENV)
+    assert settings.sandbox
+    assert not settings.socket_mode
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.mobizon_api_url == "https://api.mobizon.com.br"
+    assert settings.db_path == "smsbot.db"
+    assert settings.poll_interval == 5.0  # sandbox: the simulator delivers in seconds
+    assert settings.allowed_users == frozenset()
+    assert settings.default_region == "BR"
+    assert (settings.host, settings.port) == ("0.0.0.0", 3000)
+    assert settings.show_full_numbers is False
+    assert settings.log_format == "auto"
+    live = Settings.from_env({**HTTP_ENV, "MOBIZON_API_KEY": MOBIZON_KEY})
+    assert not live.sandbox
+    assert live.poll_interval == 30.0
+
+
+def test_every_variable_is_read() -> None:
+    """Each documented variable reaches its setting, trimmed and normalised."""
+    settings = Settings.from_env(
+        {
+            **HTTP_ENV,
+            "SLACK_API_URL": "http://127.0.0.1:9000/api",
+            "MOBIZON_API_KEY": MOBIZON_KEY,
+            "MOBIZON_API_URL": "https://api.mobizon.kz/",
+            "MOBIZON_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "SMSBOT_DB": "/data/smsbot.db",
+            "SMSBOT_POLL_INTERVAL": "12.5",
+            "SMSBOT_ALLOWED_USERS": " U0123ABCD, W0456EFGH ",
+            "SMSBOT_DEFAULT_REGION": "kz",
+            "SMSBOT_SHOW_FULL_NUMBERS": "yes",
+            "SMSBOT_LOG_FORMAT": "TEXT",
+            "HOST": "127.0.0.1",
+            "PORT": "8080",
+        }
+    )
+    assert settings.slack_api_url == "http://127.0.0.1:9000/api/"
+    assert settings.mobizon_api_url == "https://api.mobizon.kz"
+    assert settings.mobizon_webhook_secret == WEBHOOK_SECRET
+    assert settings.db_path == "/data/smsbot.db"
+    assert settings.poll_interval == 12.5
+    assert settings.allowed_users == frozenset({"U0123ABCD", "W0456EFGH"})
+    assert settings.default_region == "KZ"
+    assert settings.show_full_numbers is True
+    assert settings.log_format == "text"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8080)
+    assert set(settings.secrets()) == {BOT_TOKEN, SIGNING_SECRET, MOBIZON_KEY, WEBHOOK_SECRET}
+
+
+def test_an_app_token_turns_on_socket_mode_without_a_signing_secret() -> None:
+    """SLACK_APP_TOKEN (xapp-) selects Socket Mode, where no signing secret is needed."""
+    settings = Settings.from_env({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN})
+    assert settings.socket_mode
+    assert settings.slack_signing_secret is None
+    assert APP_TOKEN in settings.secrets()
+
+
+def test_a_malformed_app_token_is_refused_without_echoing_it() -> None:
+    """An app token that is not xapp- is named as the problem, and its value is not shown."""
+    token = "xoxb-pasted-the-wrong-token-123"
+    problems = problems_of({**HTTP_ENV, "SLACK_APP_TOKEN": token})
+    assert problems == ["SLACK_APP_TOKEN must be an app-level token starting with xapp-."]
+    assert token not in str(SettingsError(problems))
+
+
+def test_every_problem_is_named_in_one_refusal() -> None:
+    """All bad variables are reported together, each in a sentence naming it."""
+    problems = problems_of(
+        {
+            "SLACK_BOT_TOKEN": "xapp-wrong-kind",
+            "SLACK_API_URL": "slack.com/api",
+            "SMSBOT_POLL_INTERVAL": "-3",
+            "PORT": "http",
+            "SMSBOT_ALLOWED_USERS": "U0123ABCD,@ana",
+            "SMSBOT_DEFAULT_REGION": "Brazil",
+            "SMSBOT_LOG_FORMAT": "xml",
+            "SMSBOT_SHOW_FULL_NUMBERS": "maybe",
+        }
+    )
+    named = [p.split(" ", 1)[0] for p in problems]
+    assert named == [
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_API_URL",
+        "SMSBOT_POLL_INTERVAL",
+        "PORT",
+        "SMSBOT_ALLOWED_USERS",
+        "SMSBOT_DEFAULT_REGION",
+        "SMSBOT_LOG_FORMAT",
+        "SMSBOT_SHOW_FULL_NUMBERS",
+    ]
+    assert all(p.endswith(".") for p in problems)
+    assert "xapp-wrong-kind" not in "\n".join(problems)
+    assert str(SettingsError(problems)).startswith("smsbot cannot start:\n- ")
+
+
+def test_the_console_needs_no_slack_credentials() -> None:
+    """``smsbot console`` starts with an empty environment: sandbox, polling every second."""
+    settings = Settings.from_env({}, mode="console")
+    assert settings.sandbox
+    assert settings.poll_interval == 1.0
+
+
+def test_settings_repr_hides_secrets() -> None:
+    """Printing the settings object shows no token, key or secret."""
+    settings = Settings.from_env(
+        {**HTTP_ENV, "MOBIZON_API_KEY": MOBIZON_KEY, "MOBIZON_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    )
+    shown = repr(settings)
+    for secret in settings.secrets():
+        assert secret not in shown

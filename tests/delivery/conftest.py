@@ -1,0 +1,170 @@
+"""Fixtures for delivery tracking tests: a database file, SMS already sent, a notifier on fake Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlite_utils import Database
+
+from bot.delivery.notifier import Notifier
+from storage import SmsRecord, claim_send, get_sms, open_database, record_sent, set_slack_message
+from storage.delivery import outbox_size
+from tests.fakes.slack import BOT_TOKEN, FakeSlack
+
+SeedSms = Callable[..., SmsRecord]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    """A fresh, migrated database file."""
+    database = open_database(tmp_path / "delivery.db")
+    yield database
+    database.close()
+
+
+def post_original(slack: FakeSlack, channel: str, text: str = "SMS sent") -> str:
+    """Put a bot message in the fake Slack as the ``/sms send`` listener would; return its ts."""
+    slack._ts += 1  # the fake's own ts counter, so later posts never clash
+    ts = f"{1_600_000_000 + slack._ts}.{slack._ts:06d}"
+    slack.messages[(channel, ts)] = {"channel": channel, "text": text}
+    return ts
+
+
+@pytest.fixture
+def seed_sms() -> SeedSms:
+    """Record one SMS as sent: ``seed_sms(db, message_id, slack=fake, channel="C1", ...)``.
+
+    With ``slack`` its channel message exists in the fake and its ts is stored, as after a
+    successful ``/sms send``; ``sent_at`` backdates the send; other fields go to claim_send.
+    """
+    counter = itertools.count(1)
+
+    def seed(
+        db: Database,
+        message_id: int,
+        *,
+        slack: FakeSlack | None = None,
+        channel: str = "C1",
+        user: str = "U1",
+        sent_at: datetime | None = None,
+        **fields: Any,
+    ) -> SmsRecord:
+        n = next(counter)
+        values: dict[str, Any] = {
+            "trigger_id": f"seed-{n}-{message_id}",
+            "team_id": "T1",
+            "channel_id": channel,
+            "user_id": user,
+            "response_url": None,
+            "recipient": "5511987654321",
+            "text": f"hello {n}",
+            "sender": None,
+            "segments": 1,
+            "encoding": "gsm7",
+            "name": None,
+            "deferred_to": None,
+            "validity": None,
+            "flash": False,
+        }
+        values.update(fields)
+        when = sent_at or datetime.now(UTC)
+        claimed = claim_send(db, now=when, **values)
+        assert claimed is not None
+        sms = record_sent(
+            db,
+            claimed.id,
+            message_id=message_id,
+            campaign_id=message_id + 1_000_000,
+            campaign_status=2,
+            now=when,
+        )
+        if slack is not None:
+            ts = post_original(slack, channel)
+            set_slack_message(db, sms.id, channel=channel, ts=ts)
+            found = get_sms(db, sms.id)
+            assert found is not None
+            sms = found
+        return sms
+
+    return seed
+
+
+@pytest.fixture
+async def slack_client(fake_slack: FakeSlack) -> AsyncIterator[AsyncWebClient]:
+    """A Slack Web API client for the fake, without retry handlers (as the notifier's)."""
+    async with aiohttp.ClientSession() as session:
+        yield AsyncWebClient(
+            token=BOT_TOKEN,
+            base_url=fake_slack.url + "api/",
+            session=session,
+            retry_handlers=[],
+        )
+
+
+@contextlib.asynccontextmanager
+async def running(notifier: Notifier) -> AsyncIterator[Notifier]:
+    """Run the notifier's drain loop in the background for the block."""
+    task = asyncio.create_task(notifier.run())
+    try:
+        yield notifier
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def eventually(
+    check: Callable[[], bool] | Callable[[], Awaitable[bool]],
+    *,
+    within: float = 20.0,
+    what: str = "condition",
+) -> None:
+    """Wait until ``check()`` is true (polled every 20 ms); fail after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            msg = f"timed out waiting for {what}"
+            raise AssertionError(msg)
+        await asyncio.sleep(0.02)
+
+
+async def outbox_drained(db: Database, *, within: float = 20.0) -> None:
+    """Wait until no notification is left in the outbox."""
+    await eventually(lambda: outbox_size(db) == 0, within=within, what="an empty outbox")
+
+
+def thread_replies(slack: FakeSlack, sms: SmsRecord) -> list[dict[str, Any]]:
+    """Messages Slack accepted in the thread of the SMS's channel message."""
+    return [
+        params
+        for (channel, _ts), params in slack.messages.items()
+        if channel == sms.slack_channel and params.get("thread_ts") == sms.slack_ts
+    ]
+
+
+def direct_messages(slack: FakeSlack, user: str = "U1") -> list[dict[str, Any]]:
+    """Messages Slack accepted in the DM the fake opens with ``user``."""
+    dm = "D" + user.removeprefix("U")
+    return [params for (channel, _ts), params in slack.messages.items() if channel == dm]
+
+
+def channel_message(slack: FakeSlack, sms: SmsRecord) -> dict[str, Any]:
+    """The SMS's channel message as Slack now shows it."""
+    assert sms.slack_channel is not None
+    assert sms.slack_ts is not None
+    return slack.messages[(sms.slack_channel, sms.slack_ts)]

@@ -1,0 +1,240 @@
+"""The notifier against the fake Slack on a loopback port: edits, thread replies, pacing, failures."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlite_utils import Database
+
+from bot.delivery.notifier import Notifier
+from storage import delivery, get_sms, set_slack_message
+from storage.delivery import StatusUpdate, apply_status
+from tests.delivery.conftest import (
+    SeedSms,
+    channel_message,
+    direct_messages,
+    eventually,
+    outbox_drained,
+    post_original,
+    running,
+    thread_replies,
+)
+from tests.fakes.slack import FakeSlack
+
+
+def report(db: Database, message_id: int, *statuses: str) -> None:
+    """Apply statuses to an SMS as the poller would, one second apart."""
+    for n, status in enumerate(statuses):
+        ts = f"2026-01-15 11:00:{n:02d}"
+        assert apply_status(db, StatusUpdate(message_id, status, ts, source="poll")) is not None
+
+
+def fast_notifier(db: Database, client: AsyncWebClient, **options: object) -> Notifier:
+    """A notifier with Slack's pacing but short idle waits and backoff, for quick tests."""
+    values: dict[str, object] = {"idle_wait": 0.05, "retry_base": 0.2}
+    values.update(options)
+    return Notifier(db, client, **values)  # type: ignore[arg-type]
+
+
+async def test_final_status_updates_the_message_and_replies_once(
+    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+) -> None:
+    """A delivered SMS: its message shows a check mark and DELIVRD, and one thread reply says so."""
+    sms = seed_sms(db, 7, slack=fake_slack)
+    report(db, 7, "ENQUEUD", "ACCEPTD", "DELIVRD")
+    async with running(fast_notifier(db, slack_client)):
+        await outbox_drained(db)
+    shown = channel_message(fake_slack, sms)
+    assert ":white_check_mark: DELIVRD (delivered)" in str(shown["blocks"])
+    assert "DELIVRD (delivered)" in shown["text"]
+    replies = thread_replies(fake_slack, sms)
+    assert [r["text"] for r in replies] == [
+        ":white_check_mark: SMS 7 to +55 11 98765-4321 was delivered."
+    ]
+    # the three rows queued before the drain need a single edit: each shows the SMS as it is now
+    assert len(fake_slack.called("chat.update")) == 1
+
+
+async def test_failed_status_says_what_mobizon_reported(
+    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+) -> None:
+    """Not delivered: a cross mark on the message and a reply with Mobizon's status and meaning."""
+    rejected = seed_sms(db, 7, slack=fake_slack)
+    expired = seed_sms(db, 8, slack=fake_slack, channel="C2")
+    report(db, 7, "REJECTD")
+    report(db, 8, "EXPIRED")
+    async with running(fast_notifier(db, slack_client)):
+        await outbox_drained(db)
+    assert ":x: REJECTD" in str(channel_message(fake_slack, rejected)["blocks"])
+    (reply,) = thread_replies(fake_slack, rejected)
+    assert "was not delivered: Mobizon reports REJECTD, rejected by the operator" in reply["text"]
+    assert ":hourglass: EXPIRED" in str(channel_message(fake_slack, expired)["blocks"])
+    (reply,) = thread_replies(fake_slack, expired)
+    assert "Mobizon reports EXPIRED, validity period ran out" in reply["text"]
+
+
+async def test_progress_updates_the_message_without_a_reply(
+    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+) -> None:
+    """A non-final status edits the channel message and posts nothing in its thread."""
+    sms = seed_sms(db, 7, slack=fake_slack)
+    report(db, 7, "ACCEPTD")
+    async with running(fast_notifier(db, slack_client)):
+        await outbox_drained(db)
+    assert ":outbox_tray: ACCEPTD (accepted by the operator)" in str(
+        channel_message(fake_slack, sms)["blocks"]
+    )
+    assert thread_replies(fake_slack, sms) == []
+    assert fake_slack.called("chat.postMessage") == []
+
+
+async def test_about_one_post_per_second_per_channel(
+    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+) -> None:
+    """Posts to one channel are spaced by the pacing interval; another channel is not held up."""
+    for message_id in (1, 2, 3):
+        seed_sms(db, message_id, slack=fake_slack, channel="C1")
+        report(db, message_id, "ACCEPTD")
+    for message_id in (4, 5):
+        seed_sms(db, message_id, slack=fake_slack, channel="C2")
+        report(db, message_id, "ACCEPTD")
+    async with running(fast_notifier(db, slack_client)):
+        await outbox_drained(db)
+    updates = fake_slack.called("chat.update")
+    c1 = [call.at for call in updates if call.params["channel"] == "C1"]
+    c2 = [call.at for call in updates if call.params["channel"] == "C2"]
+    assert (len(c1), len(c2)) == (3, 2)
+    # spaced by the 1 s interval (measured on arrival, so allow for loopback jitter)
+    assert all(later - earlier >= 0.95 for earlier, later in itertools.pairwise(c1))
+    assert c2[0] < c1[1]  # C2's first edit did not wait behind C1's queue
+
+
+async def test_retry_after_is_honoured(
+    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+) -> None:
+    """Slack answers 429 with Retry-After 2, then 200: the update arrives, not sooner than asked."""
+    sms = seed_sms(db, 7, slack=fake_slack)
+    report(db, 7, "DELIVRD")
+    fake_slack.rate_limit_next("chat.update", retry_after=2)
+    notifier = fast_notifier(db, slack_client)
+    async with running(notifier):
+        await outbox_drained(db)
+    first, second = fake_slack.called("chat.update")
+    assert second.at - first.at >= 2.0
+    assert notifier.rate_limited == 1
+    assert "DELIVRD" in channel_message(fake_slack, sms)["text"]
+    assert len(thread_replies(fake_slack, sms)) == 1
+
+
+async def test_slack_down_for_three_cycles_then_everything_arrives(
+    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+) -> None:
+    """While Slack answers 503 rows stay queued with backoff; after recovery every update arrives."""
+    sent = [seed_sms(db, message_id, slack=fake_slack) for message_id in (1, 2, 3)]
+    report(db, 1, "DELIVRD")
+    report(db, 2, "UNDELIV")
+    report(db, 3, "ACCEPTD")
+    fake_slack.down = True
+
+    def failed_cycles() -> int:
+        return min(
+            n.attempts for n in delivery.due_notifications(db, now=datetime.max.replace(tzinfo=UTC))
+        )
+
+    async with running(fast_notifier(db, slack_client, per_channel_interval=0.1)):
+        await eventually(lambda: failed_cycles() >= 3, what="three failed cycles")
+        assert delivery.outbox_size(db) == 3  # nothing was dropped while Slack was down
+        fake_slack.down = False
+        await outbox_drained(db)
+    assert "DELIVRD" in channel_message(fake_slack, sent[0])["text"]
+    assert "UNDELIV" in channel_message(fake_slack, sent[1])["text"]
+    assert "ACCEPTD" in channel_message(fake_slack, sent[2])["text"]
+    assert [len(thread_replies(fake_slack, sms)) for sms in sent] == [1, 1, 0]
+
+
+async def test_row_stays_until_slack_accepts_the_reply(
+    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+) -> None:
+    """A refused thread reply keeps the row (its edit marked done, not repeated) until it succeeds."""
+    sms = seed_sms(db, 7, slack=fake_slack)
+    report(db, 7, "DELIVRD")
+    fake_slack.fail_next("chat.postMessage", "internal_error")
+    notifier = fast_notifier(db, slack_client)
+    assert await notifier.drain() == 0
+    (row,) = delivery.due_notifications(db, now=datetime.max.replace(tzinfo=UTC))
+    assert (row.update_done, row.reply_done, row.attempts) == (True, False, 1)
+    assert row.last_error == "internal_error"
+    async with running(notifier):
+        await outbox_drained(db)
+    assert len(fake_slack.called("chat.update")) == 1
+    assert len(thread_replies(fake_slack, sms)) == 1
+
+
+async def test_message_gone_sends_the_outcome_to_the_sender(
+    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+) -> None:
+    """Original message deleted or channel gone: the sender gets the outcome in a DM."""
+    deleted = seed_sms(db, 7, slack=fake_slack, channel="C1", user="U7")
+    del fake_slack.messages[(deleted.slack_channel or "", deleted.slack_ts or "")]
+    seed_sms(db, 8, slack=fake_slack, channel="C9", user="U8")
+    fake_slack.deleted_channels.add("C9")
+    report(db, 7, "DELIVRD")
+    report(db, 8, "UNDELIV")
+    async with running(fast_notifier(db, slack_client)):
+        await outbox_drained(db)
+    assert {c.params["users"] for c in fake_slack.called("conversations.open")} == {"U7", "U8"}
+    (dm7,) = direct_messages(fake_slack, "U7")
+    assert "SMS 7" in dm7["text"]
+    assert "was delivered" in dm7["text"]
+    assert "could not update the channel message" in str(dm7["blocks"])
+    (dm8,) = direct_messages(fake_slack, "U8")
+    assert "was not delivered" in dm8["text"]
+    assert thread_replies(fake_slack, deleted) == []
+
+
+async def test_waits_for_the_channel_message_before_replying(
+    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+) -> None:
+    """A status that beats the /sms send listener's post waits for it, then replies in its thread."""
+    sms = seed_sms(db, 7)  # Mobizon accepted it; the channel message is not posted yet
+    report(db, 7, "DELIVRD")
+    async with running(fast_notifier(db, slack_client)):
+        await eventually(lambda: delivery.due_notifications(db) == [], what="the row to be put off")
+        set_slack_message(db, sms.id, channel="C1", ts=post_original(fake_slack, "C1"))
+        await outbox_drained(db)
+    now = get_sms(db, sms.id)
+    assert now is not None
+    assert len(thread_replies(fake_slack, now)) == 1
+    assert direct_messages(fake_slack) == []
+
+
+async def test_never_posted_message_goes_to_the_sender(
+    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+) -> None:
+    """An SMS whose channel message was never posted (bot not invited) is reported by DM."""
+    seed_sms(db, 7, sent_at=datetime.now(UTC) - timedelta(minutes=5))
+    report(db, 7, "ACCEPTD", "DELIVRD")
+    async with running(fast_notifier(db, slack_client)):
+        await outbox_drained(db)
+    (dm,) = direct_messages(fake_slack)
+    assert "was delivered" in dm["text"]
+    assert fake_slack.called("chat.update") == []
+
+
+async def test_give_up_says_so_in_the_thread(
+    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+) -> None:
+    """Giving up edits the message and replies "no final status from Mobizon after …"."""
+    sms = seed_sms(db, 7, slack=fake_slack)
+    report(db, 7, "ACCEPTD")
+    assert delivery.give_up(db, sms.id) is not None
+    async with running(fast_notifier(db, slack_client)):
+        await outbox_drained(db)
+    assert "no final status from Mobizon (gave up waiting)" in str(
+        channel_message(fake_slack, sms)["blocks"]
+    )
+    (reply,) = thread_replies(fake_slack, sms)
+    assert "no final status from Mobizon after 24 h plus a grace period" in reply["text"]
+    assert "last status ACCEPTD" in reply["text"]

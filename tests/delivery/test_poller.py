@@ -1,0 +1,227 @@
+"""The poller against the Mobizon simulator on a loopback port: batching, scheduling, backoff, giving up."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlite_utils import Database
+
+from bot.delivery.poller import BATCH, CONCURRENCY, Poller
+from bot.mobizon import MobizonClient, RetryPolicy
+from bot.mobizon.types import SmsStatus
+from bot.simulator import GET_SMS_STATUS, MobizonSimulator
+from storage import delivery, get_by_message_id
+from storage.schema import wall_text
+from tests.conftest import MOBIZON_KEY
+from tests.delivery.conftest import SeedSms
+
+
+@pytest.fixture
+async def client(simulator: tuple[MobizonSimulator, str]) -> AsyncIterator[MobizonClient]:
+    """A Mobizon client for the simulator that does not retry (the poller's backoff is tested)."""
+    async with MobizonClient(
+        MOBIZON_KEY, base_url=simulator[1], retry=RetryPolicy(attempts=1)
+    ) as gateway:
+        yield gateway
+
+
+def asked_ids(sim: MobizonSimulator, since: int = 0) -> list[list[int]]:
+    """The ids of each getSMSStatus request the simulator received, from request ``since`` on."""
+    batches = []
+    for request in sim.requests[since:]:
+        if request.method != GET_SMS_STATUS:
+            continue
+        ids = request.params["ids"]
+        assert isinstance(ids, dict)
+        batches.append([int(str(v)) for v in ids.values()])
+    return batches
+
+
+def seed_from_simulator(
+    db: Database, sim: MobizonSimulator, seed_sms: SeedSms, count: int, **fields: object
+) -> list[int]:
+    """Send ``count`` SMS through the simulator and record them as the bot's."""
+    ids = []
+    for n in range(count):
+        message = sim.create_message("5511987654321", f"hello {n}")
+        seed_sms(db, message.id, **fields)
+        ids.append(message.id)
+    return ids
+
+
+async def test_250_pending_sms_take_three_requests_and_final_ones_are_not_asked_again(
+    db: Database,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """250 pending SMS are asked in 3 requests of at most 100 ids; once final, never again."""
+    sim, _url = simulator
+    ids = seed_from_simulator(db, sim, seed_sms, 250)
+    poller = Poller(db, client)
+
+    report = await poller.run_once()
+    first = asked_ids(sim)
+    assert sim.count(GET_SMS_STATUS) == 3
+    assert (report.asked, report.requests, report.failed_batches) == (250, 3, 0)
+    assert all(len(batch) <= BATCH for batch in first)
+    assert sorted(i for batch in first for i in batch) == ids
+
+    sim.advance(3600)  # every message reaches its final status
+    before = len(sim.requests)
+    report = await poller.run_once()
+    assert sim.count(GET_SMS_STATUS) == 6
+    assert report.changed == 250
+    assert len(asked_ids(sim, before)) == 3
+    assert all(s is not None and s.is_final for s in (get_by_message_id(db, i) for i in ids))
+
+    report = await poller.run_once()
+    assert sim.count(GET_SMS_STATUS) == 6  # nothing left to ask
+    assert (report.asked, report.requests) == (0, 0)
+
+
+async def test_final_sms_drop_out_of_the_batches(
+    db: Database,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """Only the SMS still pending are asked about: final ones leave the next cycle's requests."""
+    sim, _url = simulator
+    ids = seed_from_simulator(db, sim, seed_sms, 5)
+    for message_id in ids[:2]:
+        sim.set_status(message_id, "DELIVRD")
+    poller = Poller(db, client)
+    await poller.run_once()
+    before = len(sim.requests)
+    await poller.run_once()
+    assert asked_ids(sim, before) == [ids[2:]]
+
+
+async def test_scheduled_sms_is_not_asked_before_its_time(
+    db: Database,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """An SMS sent with --at is left out of polls until its time comes, then asked."""
+    sim, _url = simulator
+    now = datetime.now(UTC)
+    at = now.astimezone() + timedelta(hours=2)
+    scheduled = sim.create_message(
+        "5511987654321", "later", deferred_to=at.replace(tzinfo=None, microsecond=0)
+    )
+    seed_sms(db, scheduled.id, deferred_to=wall_text(at))
+    (now_id,) = seed_from_simulator(db, sim, seed_sms, 1)
+
+    await Poller(db, client, clock=lambda: now).run_once()
+    assert asked_ids(sim) == [[now_id]]
+
+    before = len(sim.requests)
+    await Poller(db, client, clock=lambda: now + timedelta(hours=2, minutes=1)).run_once()
+    assert asked_ids(sim, before) == [[scheduled.id, now_id]]
+
+
+class CountingGateway:
+    """Wraps the client and records how many status requests were in flight at once."""
+
+    def __init__(self, inner: MobizonClient) -> None:
+        self._inner = inner
+        self.in_flight = 0
+        self.most = 0
+
+    async def get_sms_status(self, ids: Iterable[int]) -> dict[int, SmsStatus]:
+        """Answer like Mobizon's getSMSStatus (see the class)."""
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            return await self._inner.get_sms_status(ids)
+        finally:
+            self.in_flight -= 1
+
+
+async def test_requests_in_flight_are_bounded(
+    db: Database,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """1,000 pending SMS make 10 requests, never more than CONCURRENCY of them at once."""
+    sim, _url = simulator
+    seed_from_simulator(db, sim, seed_sms, 1000)
+    sim.set_latency(0.05, method=GET_SMS_STATUS)
+    gateway = CountingGateway(client)
+    report = await Poller(db, gateway).run_once()
+    assert report.requests == 10
+    assert sim.count(GET_SMS_STATUS) == 10
+    assert 1 < gateway.most <= CONCURRENCY
+
+
+async def test_rate_limit_backs_off_for_growing_numbers_of_cycles(
+    db: Database,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """Code 30 skips the next cycle, twice in a row skips two; success resets the backoff."""
+    sim, _url = simulator
+    seed_from_simulator(db, sim, seed_sms, 3)
+    sim.rate_limit_next(GET_SMS_STATUS, times=2)
+    poller = Poller(db, client)
+    outcomes = []
+    for _cycle in range(8):
+        report = await poller.run_once()
+        outcomes.append("skip" if report.skipped else "fail" if report.failed_batches else "ok")
+    assert outcomes == ["fail", "skip", "fail", "skip", "skip", "ok", "ok", "ok"]
+    assert sim.count(GET_SMS_STATUS) == 5
+
+
+async def test_gateway_errors_back_off_too(
+    db: Database,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """An HTML 502 page from the gateway counts as a failure: the next cycle is skipped."""
+    sim, _url = simulator
+    ids = seed_from_simulator(db, sim, seed_sms, 2)
+    sim.html_failure_next(status=502, method=GET_SMS_STATUS)
+    sim.set_status(ids[0], "DELIVRD")
+    poller = Poller(db, client)
+    assert (await poller.run_once()).failed_batches == 1
+    assert (await poller.run_once()).skipped
+    sim.advance(3600)
+    report = await poller.run_once()
+    assert (report.failed_batches, report.changed) == (0, 2)
+    sms = get_by_message_id(db, ids[0])
+    assert sms is not None
+    assert sms.status == "DELIVRD"
+
+
+async def test_gives_up_only_after_validity_and_grace(
+    db: Database,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """An SMS without a final status is given up after validity + grace, not before."""
+    now = datetime.now(UTC)
+    old = seed_sms(db, 501, sent_at=now - timedelta(hours=25, minutes=1))  # 24 h + 1 h grace
+    young = seed_sms(db, 502, sent_at=now - timedelta(hours=24, minutes=31))
+    short = seed_sms(db, 503, sent_at=now - timedelta(minutes=61), validity=60)
+    woke = asyncio.Event()
+    poller = Poller(db, client, clock=lambda: now, grace=timedelta(minutes=30), on_change=woke.set)
+
+    report = await poller.run_once()
+    assert report.gave_up == 2
+    assert woke.is_set()
+    gave_up = {n.message_id for n in delivery.due_notifications(db) if n.status == delivery.GAVE_UP}
+    assert gave_up == {old.message_id, young.message_id}
+    assert short.message_id not in gave_up  # 60 min validity + 30 min grace not over yet
+
+    report = await poller.run_once()
+    assert report.gave_up == 0
+    assert report.asked == 1  # given-up SMS are no longer asked about

@@ -1,0 +1,105 @@
+"""Restart safety: ``smsbot serve`` killed with SIGKILL before Slack took the news, then restarted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlite_utils import Database
+
+from bot.simulator import MobizonSimulator
+from tests.bot.serve_process import ServeProcess, base_env, command_body, post_command
+from tests.conftest import MOBIZON_KEY
+from tests.delivery.conftest import eventually
+from tests.fakes.slack import FakeSlack
+
+
+def final_row(db_path: Path) -> dict[str, Any] | None:
+    """The outbox row of the SMS's final status, read as another process would."""
+    db = Database(db_path)
+    try:
+        rows = list(
+            db.query(
+                "SELECT outbox.* FROM outbox JOIN sms USING (message_id) "
+                "WHERE sms.final_at IS NOT NULL AND outbox.status = sms.status"
+            )
+        )
+    finally:
+        db.close()
+    return rows[0] if rows else None
+
+
+def outbox_rows(db_path: Path) -> int:
+    """How many notifications wait in the outbox."""
+    db = Database(db_path)
+    try:
+        return int(next(db.query("SELECT count(*) AS n FROM outbox"))["n"])
+    finally:
+        db.close()
+
+
+def replies(slack: FakeSlack) -> list[dict[str, Any]]:
+    """Thread replies Slack accepted (the SMS's own message is the only top-level post)."""
+    return [params for params in slack.messages.values() if params.get("thread_ts")]
+
+
+@pytest.mark.parametrize(
+    ("refused", "update_done"),
+    [
+        pytest.param("chat.update", 0, id="killed-before-the-edit"),
+        pytest.param("chat.postMessage", 1, id="killed-after-the-edit-before-the-reply"),
+    ],
+)
+async def test_sigkill_between_status_change_and_slack_post(
+    tmp_path: Path,
+    fake_slack: FakeSlack,
+    simulator: tuple[MobizonSimulator, str],
+    refused: str,
+    update_done: int,
+) -> None:
+    """After SIGKILL with the final status stored but not in Slack, a restart posts one reply."""
+    sim, mobizon_url = simulator
+    db_path = tmp_path / "smsbot.db"
+    env = base_env(
+        fake_slack.url,
+        db_path,
+        MOBIZON_API_KEY=MOBIZON_KEY,
+        MOBIZON_API_URL=mobizon_url,
+        SMSBOT_POLL_INTERVAL="0.3",
+    )
+    first = await ServeProcess.start(env)
+    try:
+        async with aiohttp.ClientSession() as session:
+            body = command_body("send +55 11 98765-4321 survive a crash", fake_slack.url)
+            assert (await post_command(session, first.url, body))[0] == 200
+        await eventually(lambda: len(fake_slack.messages) == 1, what="the SMS's channel message")
+        # from now on Slack refuses this step, so the final status waits in the outbox
+        fake_slack.fail_next(refused, "internal_error", times=1_000_000)
+        await eventually(
+            lambda: (row := final_row(db_path)) is not None and row["attempts"] >= 1,
+            what="a failed attempt to post the final status",
+        )
+        row = final_row(db_path)
+        assert row is not None
+        assert (row["update_done"], row["reply_done"]) == (update_done, 0)
+        first.process.kill()  # SIGKILL: no shutdown flush, no clean-up
+        assert await first.process.wait() == -9
+    finally:
+        await first.kill()
+    assert replies(fake_slack) == []
+
+    fake_slack.clear_failures(refused)
+    second = await ServeProcess.start(env)
+    try:
+        await eventually(lambda: outbox_rows(db_path) == 0, what="the outbox to drain")
+        await second.stop()
+    finally:
+        await second.kill()
+    (reply,) = replies(fake_slack)
+    (message_id,) = sim.messages
+    assert f"SMS {message_id}" in reply["text"]
+    assert "was delivered" in reply["text"]
+    (original,) = [p for p in fake_slack.messages.values() if not p.get("thread_ts")]
+    assert "DELIVRD (delivered)" in original["text"]

@@ -1,0 +1,176 @@
+"""Statuses only move forward, every change is kept, and its outbox row is written with it."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlite_utils import Database
+
+from storage import delivery, get_by_message_id
+from storage.delivery import GAVE_UP, NotificationKind, StatusUpdate, apply_status
+from storage.status import should_apply
+from tests.delivery.conftest import SeedSms
+
+T1, T2, T3 = "2026-01-15 11:00:00", "2026-01-15 11:00:05", "2026-01-15 11:00:09"
+
+
+@pytest.mark.parametrize(
+    ("current", "current_ts", "new", "new_ts", "expected"),
+    [
+        (None, None, "NEW", None, True),
+        ("NEW", None, "ENQUEUD", T1, True),
+        ("ENQUEUD", T1, "ACCEPTD", T2, True),
+        ("ACCEPTD", T2, "ENQUEUD", T3, False),  # backwards, even when reported later
+        ("ACCEPTD", T2, "PDLIVRD", T1, False),  # an older statusUpdateTs never overwrites
+        ("ACCEPTD", T2, "ACCEPTD", T3, False),  # the same status again is no change
+        ("DELIVRD", T2, "ACCEPTD", T3, False),  # a final status is never replaced ...
+        ("DELIVRD", T2, "UNDELIV", T3, False),  # ... not even by another final one
+        ("EXPIRED", None, "DELIVRD", None, False),
+        ("ACCEPTD", T2, "DELIVRD", T1, True),  # a final status beats any non-final one
+        ("PDLIVRD", None, "REJECTD", None, True),
+        ("NEW", None, "UNKNOWN", T1, True),  # equal rank: the bot's own NEW has no timestamp
+        ("NEW", None, "UNKNOWN", None, True),
+        ("UNKNOWN", T2, "NEW", T2, False),  # equal rank, same time: not newer
+        ("UNKNOWN", T2, "NEW", T1, False),  # equal rank, older
+        ("UNKNOWN", T2, "SENDING", None, False),  # equal rank, no time to prove it newer
+        ("UNKNOWN", T1, "SENDING", T2, True),  # equal rank, newer
+        ("UNKNOWN", T3, "ENQUEUD", T3, True),  # a higher rank at the same time
+    ],
+)
+def test_should_apply(
+    current: str | None, current_ts: str | None, new: str, new_ts: str | None, expected: bool
+) -> None:
+    """should_apply moves statuses forward only, by rank first and then by statusUpdateTs."""
+    assert should_apply(current, current_ts, new, new_ts) is expected
+
+
+def _update(message_id: int, status: str, ts: str | None, source: str = "poll") -> StatusUpdate:
+    return StatusUpdate(message_id, status, ts, source=source)  # type: ignore[arg-type]
+
+
+def test_lifecycle_keeps_history_and_queues_one_row_per_status(
+    db: Database, seed_sms: SeedSms
+) -> None:
+    """Each forward step is written with a history row and an outbox row; stale ones are not."""
+    seed_sms(db, 7)
+    for status, ts in (("ENQUEUD", T1), ("ACCEPTD", T2), ("DELIVRD", T3)):
+        applied = apply_status(db, _update(7, status, ts))
+        assert applied is not None
+        assert applied.sms.status == status
+        assert applied.notification_id is not None
+    assert apply_status(db, _update(7, "ACCEPTD", T3, "webhook")) is None
+    assert apply_status(db, _update(7, "DELIVRD", T3, "webhook")) is None
+
+    sms = get_by_message_id(db, 7)
+    assert sms is not None
+    assert sms.status == "DELIVRD"
+    assert sms.status_ts == T3
+    assert sms.is_final
+    history = delivery.status_history(db, 7)
+    assert [(h.status, h.source) for h in history] == [
+        ("NEW", "command"),
+        ("ENQUEUD", "poll"),
+        ("ACCEPTD", "poll"),
+        ("DELIVRD", "poll"),
+    ]
+    due = delivery.due_notifications(db)
+    assert [(n.status, n.reply_done) for n in due] == [
+        ("ENQUEUD", True),  # non-final: only the channel message is updated
+        ("ACCEPTD", True),
+        ("DELIVRD", False),  # final: a thread reply is owed
+    ]
+
+
+def test_unknown_message_is_ignored(db: Database, seed_sms: SeedSms) -> None:
+    """A status for an SMS this bot did not send writes nothing."""
+    seed_sms(db, 7)
+    assert apply_status(db, _update(999, "DELIVRD", T1, "webhook")) is None
+    assert delivery.outbox_size(db) == 0
+    assert delivery.status_history(db, 999) == []
+
+
+def test_status_and_outbox_row_are_one_transaction(
+    db: Database, seed_sms: SeedSms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When queuing the notification fails, the status change and its history are rolled back."""
+    seed_sms(db, 7)
+
+    def broken(*_args: object, **_kwargs: object) -> int:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(delivery, "_queue_notification", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        apply_status(db, _update(7, "DELIVRD", T1))
+    sms = get_by_message_id(db, 7)
+    assert sms is not None
+    assert sms.status == "NEW"
+    assert not sms.is_final
+    assert [h.status for h in delivery.status_history(db, 7)] == ["NEW"]
+    assert delivery.outbox_size(db) == 0
+
+
+def test_sms_status_pair_is_queued_once(db: Database, seed_sms: SeedSms) -> None:
+    """The outbox is keyed by (SMS, status): a status seen again is not queued twice."""
+    seed_sms(db, 7)
+    first = apply_status(db, _update(7, "UNKNOWN", T1))
+    assert first is not None
+    assert first.notification_id is not None
+    assert apply_status(db, _update(7, "NEW", T2)) is not None
+    again = apply_status(db, _update(7, "UNKNOWN", T3))
+    assert again is not None  # the status did change back ...
+    assert again.notification_id is None  # ... but its notification already waits
+    assert [n.status for n in delivery.due_notifications(db)] == ["UNKNOWN", "NEW"]
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute(
+            "INSERT INTO outbox (message_id, status, kind, created_at, next_attempt_at) "
+            "VALUES (7, 'UNKNOWN', 'status', 'x', 'x')"
+        )
+
+
+def test_give_up_then_late_final_status(db: Database, seed_sms: SeedSms) -> None:
+    """Giving up queues its own notification once; a final status Mobizon reports later still counts."""
+    sms = seed_sms(db, 7)
+    gave_up = delivery.give_up(db, sms.id)
+    assert gave_up is not None
+    assert delivery.give_up(db, sms.id) is None
+    due = delivery.due_notifications(db)
+    assert [(n.status, n.kind, n.reply_done) for n in due] == [
+        (GAVE_UP, NotificationKind.GIVEUP, False)
+    ]
+    late = apply_status(db, _update(7, "DELIVRD", T1, "webhook"))
+    assert late is not None
+    assert late.sms.is_final
+    assert [h.status for h in delivery.status_history(db, 7)] == ["NEW", GAVE_UP, "DELIVRD"]
+
+
+def test_webhook_event_and_status_are_recorded_together(db: Database, seed_sms: SeedSms) -> None:
+    """An eventId applies its status once; the repeat is reported as seen and changes nothing."""
+    seed_sms(db, 7)
+    first, applied = delivery.apply_webhook_event(db, 26, _update(7, "DELIVRD", T1, "webhook"))
+    assert first
+    assert applied is not None
+    again, reapplied = delivery.apply_webhook_event(db, 26, _update(7, "DELIVRD", T1, "webhook"))
+    assert not again
+    assert reapplied is None
+    assert delivery.webhook_event_seen(db, 26)
+    assert delivery.outbox_size(db) == 1
+    later = datetime.now(UTC) + timedelta(days=8)
+    assert delivery.prune_webhook_events(db, older_than=timedelta(days=7), now=later) == 1
+    assert not delivery.webhook_event_seen(db, 26)
+
+
+def test_retry_is_never_due_sooner_than_asked(db: Database, seed_sms: SeedSms) -> None:
+    """A retry delay is stored rounded up to the second, so the row is not due early."""
+    seed_sms(db, 7)
+    applied = apply_status(db, _update(7, "DELIVRD", T1))
+    assert applied is not None
+    assert applied.notification_id is not None
+    now = datetime(2026, 1, 15, 12, 0, 0, 700_000, tzinfo=UTC)
+    delivery.retry_notification(
+        db, applied.notification_id, delay=1.5, error="ratelimited", now=now
+    )
+    asked = now + timedelta(seconds=1.5)
+    assert delivery.due_notifications(db, now=asked - timedelta(microseconds=1)) == []
+    assert delivery.due_notifications(db, now=asked + timedelta(seconds=1))[0].attempts == 1

@@ -1,0 +1,147 @@
+"""Mobizon failing, and the bot failing: each answered in a sentence, no SMS recorded as sent."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from bot.simulator import MobizonSimulator
+from handlers import UNEXPECTED_ERROR
+from storage import messages
+from tests.conftest import BotHarness
+from tests.handlers.conftest import refused_url
+
+pytestmark = pytest.mark.usefixtures("secret_guard")
+
+PHONE = "+55 11 98765-4321"
+
+
+async def failed_send(bot: BotHarness) -> tuple[str, messages.SmsRecord]:
+    """Send one SMS that is expected to fail; return what the user was told and the stored row."""
+    status, body = await bot.command(f"send {PHONE} hello")
+    assert (status, body) == (200, "")
+    (response,) = await bot.slack.wait_for_responses(1)
+    assert response.params["response_type"] == "ephemeral"
+    db = bot.runtime.db
+    assert db is not None
+    (row,) = [messages.sms_from_row(r) for r in db.query("SELECT * FROM sms")]
+    assert row.message_id is None
+    assert messages.count_by_state(db)["sent"] == 0
+    assert bot.slack.called("chat.postMessage") == []
+    said = response.params["text"]
+    assert "Traceback" not in said
+    assert "+55 11 98765-4321" in said
+    return said, row
+
+
+async def test_validation_error_names_the_field(bot: BotHarness, sim: MobizonSimulator) -> None:
+    """Mobizon's code 1 is shown as a sentence naming the wrong field; the SMS is recorded as failed."""
+    sim.fail_next("sendSmsMessage", 1, data={"recipient": "Recipient is not a mobile number."})
+    said, row = await failed_send(bot)
+    assert "was not sent" in said
+    assert "recipient: Recipient is not a mobile number" in said
+    assert row.state is messages.SendState.FAILED
+    assert row.error is not None
+    assert "recipient" in row.error
+
+
+async def test_gateway_down(start_bot: Any) -> None:
+    """With nothing listening at MOBIZON_API_URL, the user is told it was refused and not sent."""
+    bot: BotHarness = await start_bot(refused_url())
+    said, row = await failed_send(bot)
+    assert "refused the connection" in said
+    assert "was not sent" in said
+    assert row.state is messages.SendState.FAILED
+
+
+async def test_html_502(bot: BotHarness, sim: MobizonSimulator) -> None:
+    """An nginx 502 page is answered readably; the SMS may have left, so it is marked unknown."""
+    sim.html_failure_next(status=502, method="sendSmsMessage")
+    said, row = await failed_send(bot)
+    assert "HTTP 502" in said
+    assert "may or may not have been sent" in said
+    assert "/sms find to:5511987654321" in said
+    assert "<html" not in said
+    assert "nginx" not in said
+    assert row.state is messages.SendState.UNKNOWN
+    assert sim.count("sendSmsMessage") == 1  # a send is never repeated blindly
+
+
+async def test_rate_limited_code_30(bot: BotHarness, sim: MobizonSimulator) -> None:
+    """Mobizon's code 30 is answered as "too many requests, try again", with the SMS not sent."""
+    sim.rate_limit_next("sendSmsMessage")
+    said, row = await failed_send(bot)
+    assert "too many requests" in said
+    assert "was not sent" in said
+    assert row.state is messages.SendState.FAILED
+    assert sim.count("sendSmsMessage") == 1
+
+
+async def test_status_and_find_errors_are_sentences(bot: BotHarness, sim: MobizonSimulator) -> None:
+    """A refused status lookup or search is answered with Mobizon's reason, not a traceback."""
+    sim.fail_next("getSMSStatus", 9)
+    sim.fail_next("list", 1, data={"criteria[to]": "Too short."})
+    await bot.command("status 6300284")
+    await bot.command("find to:55")
+    responses = await bot.slack.wait_for_responses(2)
+    said = "\n".join(r.params["text"] for r in responses)
+    assert "I could not get the status" in said
+    assert "not allowed to use this method" in said
+    assert "I could not search the SMS" in said
+    assert "criteria[to]: Too short" in said
+
+
+async def test_unexpected_exception_is_logged_and_answered(
+    bot: BotHarness,
+    sim: MobizonSimulator,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bug in a listener is logged with its traceback, the user gets a sentence, the bot lives."""
+
+    def broken(*_args: object, **_kwargs: object) -> list[messages.SmsRecord]:
+        msg = "simulated bug in the status lookup"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(messages, "latest_in_channel", broken)
+    status, _ = await bot.command("status")
+    assert status == 200
+    (response,) = await bot.slack.wait_for_responses(1)
+    assert response.params["text"] == UNEXPECTED_ERROR
+    assert "simulated bug" not in response.params["text"]
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.exc_info]
+    assert errors
+    formatted = logging.Formatter().format(errors[0])
+    assert "Traceback" in formatted
+    assert "RuntimeError: simulated bug in the status lookup" in formatted
+
+    # the process lives: the next command works, and health is still green
+    await bot.command(f"send {PHONE} still here")
+    await bot.slack.wait_for("chat.postMessage")
+    assert sim.count("sendSmsMessage") == 1
+    async with bot.session.get(bot.url + "healthz") as resp:
+        assert resp.status == 200
+
+
+async def test_unexpected_exception_during_send_leaves_no_dangling_claim(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug while sending marks the SMS "unknown" (never "sent"), and the user is told."""
+    gateway = bot.runtime.gateway
+    assert gateway is not None
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        msg = "simulated bug in the client"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(gateway, "send_sms", broken)
+    await bot.command(f"send {PHONE} hello")
+    (response,) = await bot.slack.wait_for_responses(1)
+    assert response.params["text"] == UNEXPECTED_ERROR
+    db = bot.runtime.db
+    assert db is not None
+    (row,) = [messages.sms_from_row(r) for r in db.query("SELECT * FROM sms")]
+    assert row.state is messages.SendState.UNKNOWN
+    assert bot.slack.called("chat.postMessage") == []
