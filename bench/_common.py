@@ -234,7 +234,7 @@ def seed_database(path: str | os.PathLike[str], rows: Iterable[SeedSms]) -> int:
                         row.message_id,
                         row.message_id,
                         row.status,
-                        mobizon_now,
+                        None if row.status == "NEW" else mobizon_now,  # as record_sent leaves it
                         mobizon_now,
                         row.channel if row.slack_ts else None,
                         row.slack_ts,

@@ -43,6 +43,7 @@ class StorageTimer:
     def __init__(self, *modules: ModuleType) -> None:
         self.seconds = 0.0
         self.calls = 0
+        self.by_function: dict[str, float] = {}
         self._depth = 0
         self._originals: list[tuple[ModuleType, str, Any]] = []
         for module in modules:
@@ -65,17 +66,22 @@ class StorageTimer:
             try:
                 return func(*args, **kwargs)
             finally:
-                self.seconds += time.perf_counter() - started
+                spent = time.perf_counter() - started
+                self.seconds += spent
                 self.calls += 1
+                name = func.__name__
+                self.by_function[name] = self.by_function.get(name, 0.0) + spent
                 self._depth -= 1
 
         return timed
 
-    def take(self) -> tuple[float, int]:
-        """Seconds and calls since the last take."""
+    def take(self) -> tuple[float, int, str]:
+        """Seconds, calls and the three costliest functions since the last take."""
         seconds, calls = self.seconds, self.calls
-        self.seconds, self.calls = 0.0, 0
-        return seconds, calls
+        top = sorted(self.by_function.items(), key=lambda item: -item[1])[:3]
+        costliest = ", ".join(f"{name} {spent * 1000:.0f}" for name, spent in top)
+        self.seconds, self.calls, self.by_function = 0.0, 0, {}
+        return seconds, calls, costliest
 
     def restore(self) -> None:
         """Put the original functions back."""
@@ -95,6 +101,7 @@ class Cycle:
     cpu: float
     storage_seconds: float
     storage_calls: int
+    costliest: str
     latency: float
 
     def row(self) -> list[object]:
@@ -109,6 +116,7 @@ class Cycle:
             f"{self.seconds:.2f} s (floor {floor:.2f})",
             f"{self.cpu:.2f} s",
             f"{self.storage_seconds * 1000:.0f} ms / {self.storage_calls:,} calls",
+            self.costliest,
         ]
 
 
@@ -130,7 +138,7 @@ async def measure(pending: int, cycles: int, latency: float, tmp: Path) -> list[
                     cpu0, wall0 = time.process_time(), time.perf_counter()
                     report = await poller.run_once()
                     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-                    storage_seconds, storage_calls = timer.take()
+                    storage_seconds, storage_calls, costliest = timer.take()
                     after = (await sim.counts())["getsmsstatus"]
                     found.append(
                         Cycle(
@@ -142,6 +150,7 @@ async def measure(pending: int, cycles: int, latency: float, tmp: Path) -> list[
                             cpu=cpu,
                             storage_seconds=storage_seconds,
                             storage_calls=storage_calls,
+                            costliest=costliest,
                             latency=latency,
                         )
                     )
@@ -178,6 +187,7 @@ async def main() -> None:
             "cycle time",
             "CPU",
             "time in storage (SQLite)",
+            "costliest storage calls (ms)",
         ],
         [c.row() for c in cycles],
     )

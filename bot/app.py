@@ -44,12 +44,23 @@ def make_slack_client(settings: Settings, session: aiohttp.ClientSession) -> Asy
     return client
 
 
+class _NoTokenSkippedWarning(logging.Filter):
+    """Drop Bolt's start-up warning that SLACK_BOT_TOKEN is unused: our client carries it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_BOLT_LOGGER = logging.getLogger("slack_bolt")
+_BOLT_LOGGER.addFilter(_NoTokenSkippedWarning())
+
+
 def make_bolt_app(settings: Settings, client: AsyncWebClient, services: Services) -> AsyncApp:
     """The Bolt app with every listener registered; request signing stays verified."""
     app = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
-        logger=logging.getLogger("slack_bolt"),
+        logger=_BOLT_LOGGER,
         request_verification_enabled=True,
         raise_error_for_unhandled_request=False,
     )

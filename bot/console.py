@@ -31,12 +31,26 @@ from storage import delivery, messages
 
 CONSOLE_TOKEN = "xoxb-console-not-a-real-token"  # noqa: S105  # accepted only by the console's own fake
 PROMPT = "sms> "
+#: How long one command's listener may take before the next line is read anyway.
+LISTENER_WAIT = 30.0
 HELP = (
     "Type /sms commands as in Slack, e.g. `/sms send +55 11 98765-4321 hello` or `/sms help`.\n"
     "`next` / `previous` press the buttons under the last search; `quit` leaves."
 )
 
 _MENTION = re.compile(r"<([@#!])([^>|]+)(?:\|([^>]+))?>")
+_SHORTCODE = re.compile(r":([a-z0-9_+-]+):")
+#: The emoji the bot's messages use, as the terminal shows them.
+EMOJI = {
+    "outbox_tray": "📤",
+    "hourglass": "⏳",
+    "white_check_mark": "✅",
+    "x": "❌",
+    "warning": "⚠️",
+    "information_source": "ℹ️",  # noqa: RUF001  # the emoji, not a letter
+    "test_tube": "🧪",
+    "grey_question": "❔",
+}
 _LINK = re.compile(r"<([^@#!>|][^>|]*)(?:\|([^>]+))?>")
 
 
@@ -48,6 +62,7 @@ def mrkdwn_to_text(text: str) -> str:
     text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
     text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)
     text = re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", r"\1", text)
+    text = _SHORTCODE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
     return html.unescape(text)
 
 
@@ -101,6 +116,8 @@ class ConsoleSlack:
                     label = "next" if "next" in element.get("action_id", "") else "previous"
                     self.last_buttons[label] = element.get("value", "")
         lines = render_blocks(blocks, str(body.get("text", "")))
+        encoding = getattr(self.out, "encoding", None) or "utf-8"
+        lines = [_printable(line, encoding) for line in lines]
         self.out.write(f"\n── {title} " + "─" * max(0, 60 - len(title)) + "\n")
         self.out.write("\n".join(lines) + "\n")
         self.out.flush()
@@ -159,6 +176,14 @@ class Console:
     user_id: str = "UCONSOLE"
     channel_id: str = "CCONSOLE"
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    #: The bot's listener tasks at work; each command's answer is awaited before the next.
+    inflight: set[asyncio.Task[object]] = field(default_factory=set)
+
+    async def _finish(self) -> None:
+        """Wait for the listeners the last command started (its send, status or search)."""
+        pending = [task for task in self.inflight if not task.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=LISTENER_WAIT)
 
     async def _post(self, raw: str) -> tuple[int, str]:
         ts = str(int(time.time()))
@@ -195,6 +220,7 @@ class Console:
             self.out.write(f"(the bot answered HTTP {status})\n")
         elif answer.strip():
             self._print_ack(answer)
+        await self._finish()
 
     def _print_ack(self, answer: str) -> None:
         try:
@@ -224,6 +250,7 @@ class Console:
         }
         self.slack.last_buttons.clear()
         await self._post(urlencode({"payload": json.dumps(payload)}))
+        await self._finish()
 
 
 async def _read_lines(stream: TextIO, interactive: bool, out: TextIO) -> asyncio.Queue[str | None]:
@@ -257,7 +284,7 @@ async def run_console(
     linger: float = 60.0,
     announce: Callable[[str], None] | None = None,
 ) -> int:
-    """Run the console until ``quit`` or end of input; then wait up to ``linger`` s for deliveries."""
+    """Run the console until ``quit`` or end of input, then wait ``linger`` s for deliveries."""
     slack = ConsoleSlack(out)
     slack_runner = web.AppRunner(slack.make_app(), access_log=None)
     await slack_runner.setup()
@@ -277,7 +304,15 @@ async def run_console(
     )
     try:
         async with aiohttp.ClientSession() as session:
-            console = Console(bot_settings, slack, _site_url(bot_runner), slack_url, session, out)
+            console = Console(
+                bot_settings,
+                slack,
+                _site_url(bot_runner),
+                slack_url,
+                session,
+                out,
+                inflight=bot_app[RUNTIME].inflight,
+            )
             queue = await _read_lines(stdin, interactive, out)
             while (line := await queue.get()) is not None:
                 word = line.strip()
@@ -285,7 +320,7 @@ async def run_console(
                     break
                 if word in ("next", "previous", "prev"):
                     await console.press("previous" if word.startswith("prev") else "next")
-                elif word.startswith("/sms") or word.startswith("sms "):
+                elif word.startswith(("/sms", "sms ")):
                     await console.command(word.removeprefix("sms "))
                 elif word:
                     out.write(HELP + "\n")
@@ -294,13 +329,31 @@ async def run_console(
                     out.flush()
             else:
                 # end of scripted input: let delivery tracking report what is still pending
-                deadline = time.monotonic() + linger
-                while not _settled(bot_app) and time.monotonic() < deadline:
-                    await asyncio.sleep(0.2)
+                await _wait_settled(bot_app, linger)
     finally:
         await bot_runner.cleanup()
         await slack_runner.cleanup()
     return 0
+
+
+async def _wait_settled(app: web.Application, linger: float) -> None:
+    """Wait until no SMS awaits a final status and the outbox is empty, or ``linger`` s pass."""
+    deadline = time.monotonic() + linger
+    while not _settled(app):
+        if time.monotonic() >= deadline:
+            return
+        await asyncio.sleep(0.2)
+
+
+def _printable(line: str, encoding: str) -> str:
+    """``line``, with emoji turned back into :shortcodes: when the terminal cannot show them."""
+    try:
+        line.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        for name, emoji in EMOJI.items():
+            line = line.replace(emoji, f":{name}:")
+        return line.encode(encoding, errors="replace").decode(encoding)
+    return line
 
 
 def _site_url(runner: web.AppRunner) -> str:

@@ -47,6 +47,11 @@ class SocketMode(AsyncSocketModeHandler):
             raise SocketModeStartError(msg) from None
         await self.connect_async()  # type: ignore[no-untyped-call]  # Bolt's is untyped
 
+    def connected(self) -> bool:
+        """True while the WebSocket to Slack is open (the client reconnects by itself)."""
+        session = self.client.current_session
+        return session is not None and not session.closed and not self.client.closed
+
 
 async def socket_mode(app: web.Application) -> AsyncIterator[None]:
     """The Socket Mode connection's lifetime (nothing at all in HTTP mode)."""
@@ -65,6 +70,7 @@ async def socket_mode(app: web.Application) -> AsyncIterator[None]:
         await handler.close_async()  # type: ignore[no-untyped-call]  # Bolt's is untyped
         raise
     runtime.socket_mode = handler
+    runtime.extras.setdefault("health", {})["slack_socket"] = handler.connected
     logger.info("connected to Slack over Socket Mode")
     try:
         yield
@@ -72,4 +78,5 @@ async def socket_mode(app: web.Application) -> AsyncIterator[None]:
         # stop taking Slack requests first; in-flight sends are waited for afterwards
         await handler.close_async()  # type: ignore[no-untyped-call]  # Bolt's is untyped
         runtime.socket_mode = None
+        runtime.extras.get("health", {}).pop("slack_socket", None)
         logger.info("Socket Mode connection closed")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,21 +10,18 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from handlers import actions, commands
 from handlers.context import CONTEXT_KEY, Services
+from handlers.errors import UNEXPECTED_ERROR, report_unexpected
 
-logger = logging.getLogger(__name__)
-
-UNEXPECTED_ERROR = (
-    ":warning: Something went wrong on smsbot's side and the request was not finished. "
-    "It has been logged for the operator; please try again in a minute."
-)
+__all__ = ["UNEXPECTED_ERROR", "handle_error", "register_listeners"]
 
 
 def register_listeners(app: AsyncApp, services: Services) -> None:
     """Register every listener, the services middleware and the one error handler on ``app``."""
 
     async def provide_services(
-        context: dict[str, Any], next: Callable[[], Awaitable[None]]
-    ) -> None:  # noqa: A002  # Bolt passes it by this name
+        context: dict[str, Any],
+        next: Callable[[], Awaitable[None]],  # noqa: A002  # Bolt passes it by this name
+    ) -> None:
         context[CONTEXT_KEY] = services
         context["store"] = services.db  # the names DESIGN.md gives
         context["mobizon"] = services.gateway
@@ -40,10 +36,10 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
 async def handle_error(
     error: Exception, body: dict[str, Any], respond: AsyncRespond | None
 ) -> None:
-    """Log an unexpected error with its traceback and tell the user in one sentence."""
-    logger.error("unexpected error in a Slack listener", exc_info=error)
-    if respond is not None and body.get("response_url"):
-        try:
-            await respond(text=UNEXPECTED_ERROR, response_type="ephemeral")
-        except Exception:  # the user is told nothing more; the process lives
-            logger.exception("could not tell the user about an error")
+    """Bolt's error handler: an exception a listener let through (before its ack, or a bug).
+
+    Listeners catch their own errors after ``ack()``: Bolt's runner resets the ack when an
+    exception escapes a listener, and if that happens within its 10 ms polling step, the user's
+    command is answered 404 after 3 s instead of being acknowledged.
+    """
+    await report_unexpected(error, respond if body.get("response_url") else None)

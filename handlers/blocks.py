@@ -17,6 +17,9 @@ SANDBOX_NOTE = (
     ":test_tube: *Sandbox*: simulated by smsbot's built-in Mobizon simulator; no real SMS was sent."
 )
 _TEXT_PREVIEW = 600
+# A section's text holds at most 3,000 characters; the quoted SMS leaves room for its title.
+_QUOTE_BUDGET = 2800
+_NAME_PREVIEW = 100
 
 _FAILED = frozenset({DeliveryStatus.UNDELIV, DeliveryStatus.REJECTD, DeliveryStatus.DELETED})
 
@@ -51,8 +54,30 @@ def status_words(status: str | None, *, awaiting_moderation: bool = False) -> st
 
 
 def _quote(text: str) -> str:
-    shown = text if len(text) <= _TEXT_PREVIEW else text[:_TEXT_PREVIEW] + "…"
-    return "\n".join("> " + _escape(line) for line in shown.split("\n"))
+    """Quote an SMS text for mrkdwn: escaped, every line marked, short enough for one section.
+
+    Escaping can make a text five times longer (``&`` -> ``&amp;``), so the cut is made on the
+    escaped text, between characters, never inside an entity.
+    """
+    shown = text[:_TEXT_PREVIEW]
+    cut = len(shown) < len(text)
+    parts = ["> "]
+    size = len(parts[0])
+    for char in shown:
+        piece = "\n> " if char == "\n" else _escape(char)
+        if size + len(piece) > _QUOTE_BUDGET:
+            cut = True
+            break
+        parts.append(piece)
+        size += len(piece)
+    if cut:
+        parts.append("…")
+    return "".join(parts)
+
+
+def _short(text: str, limit: int = _NAME_PREVIEW) -> str:
+    """Cut ``text`` to ``limit`` characters, marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _escape(text: str) -> str:
@@ -86,7 +111,7 @@ def sms_message(sms: SmsRecord) -> SlackMessage:
     if sms.flash:
         extras.append("flash SMS")
     if sms.name:
-        extras.append(f"campaign “{_escape(sms.name)}”")
+        extras.append(f"campaign “{_escape(_short(sms.name))}”")
     blocks: list[Block] = [
         {
             "type": "section",
@@ -156,7 +181,8 @@ def status_report(
     """The answer to ``/sms status``: each id with its status in words, segments and times."""
     lines = [
         f"{status_mark(s.status)} *{s.id}*: {status_words(s.status)} · "
-        f"{_ts(s.segments)} segment(s) · sent {_ts(s.start_send_at)} · updated {_ts(s.status_updated_at)}"
+        f"{_ts(s.segments)} segment(s) · sent {_ts(s.start_send_at)} · "
+        f"updated {_ts(s.status_updated_at)}"
         for s in found
     ]
     lines.extend(f":grey_question: *{i}*: not found at Mobizon" for i in missing)
@@ -165,23 +191,32 @@ def status_report(
     return _list_message(title, lines, sandbox=sandbox)
 
 
+# Slack takes at most 50 blocks; a list keeps room for its title, a note and a row of buttons.
+_MAX_LIST_SECTIONS = 46
+_SECTION_BUDGET = 2900  # a section's text holds at most 3,000 characters
+
+
 def _list_message(title: str, lines: list[str], *, sandbox: bool) -> SlackMessage:
-    blocks: list[Block] = [{"type": "section", "text": _mrkdwn(f"*{title}*")}]
-    chunk: list[str] = []
+    """A title and lines packed into sections; lines beyond Slack's limits are counted."""
+    sections: list[list[str]] = []
     size = 0
     for line in lines:
-        # a section's text holds at most 3,000 characters
-        if chunk and size + len(line) + 1 > 2900:  # noqa: PLR2004
-            blocks.append({"type": "section", "text": _mrkdwn("\n".join(chunk))})
-            chunk, size = [], 0
-        chunk.append(line)
+        if not sections or size + len(line) + 1 > _SECTION_BUDGET:
+            sections.append([])
+            size = 0
+        sections[-1].append(line)
         size += len(line) + 1
-    if chunk:
-        blocks.append({"type": "section", "text": _mrkdwn("\n".join(chunk))})
+    shown = sections[:_MAX_LIST_SECTIONS]
+    blocks: list[Block] = [{"type": "section", "text": _mrkdwn(f"*{title}*")}]
+    blocks += [{"type": "section", "text": _mrkdwn("\n".join(chunk))} for chunk in shown]
+    hidden = len(lines) - sum(len(chunk) for chunk in shown)
+    if hidden:
+        note = f"… and {hidden} more not shown here: ask for fewer at a time."
+        blocks.append({"type": "context", "elements": [_mrkdwn(note)]})
     if sandbox:
         blocks.append({"type": "context", "elements": [_mrkdwn(SANDBOX_NOTE)]})
     text = title + "\n" + "\n".join(lines)
-    return SlackMessage(text=text[:3900], blocks=blocks[:50])
+    return SlackMessage(text=text[:3900], blocks=blocks)
 
 
 def _item_line(item: MessageItem) -> str:

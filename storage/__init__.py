@@ -16,9 +16,9 @@ from storage.delivery import (
     outbox_size,
     prune_webhook_events,
     record_webhook_event,
-    webhook_event_seen,
     retry_notification,
     status_history,
+    webhook_event_seen,
 )
 from storage.messages import (
     DEFAULT_VALIDITY_MINUTES,
@@ -75,10 +75,10 @@ __all__ = [
     "record_failed",
     "record_sent",
     "record_webhook_event",
-    "webhook_event_seen",
     "retry_notification",
     "schema_version",
     "set_slack_message",
     "status_history",
+    "webhook_event_seen",
     "write_transaction",
 ]

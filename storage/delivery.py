@@ -81,6 +81,7 @@ class Notification:
     reply_done: bool
     last_error: str | None
     sms: SmsRecord
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +289,7 @@ def _notification(row: dict[str, Any], sms: SmsRecord) -> Notification:
         reply_done=bool(row["reply_done"]),
         last_error=row["last_error"],
         sms=sms,
+        created_at=datetime.fromisoformat(row["created_at"]),
     )
 
 

@@ -30,8 +30,9 @@ MOBIZON_KEY = "fake-mobizon-key-" + "9" * 23
 WEBHOOK_SECRET = "fake-webhook-secret-42"
 SECRETS = (BOT_TOKEN, SIGNING_SECRET, MOBIZON_KEY, WEBHOOK_SECRET)
 
-#: A full phone number in a log line: 10 or more digits in a row (not a Slack ts like 1700000001.000001).
-FULL_NUMBER = re.compile(r"(?<![\d.])\d{10,}(?!\.?\d)")
+#: A full phone number in a log line: 10 or more digits standing alone (not part of an identifier
+#: like s_8772895239673, nor a Slack ts like 1700000001.000001).
+FULL_NUMBER = re.compile(r"(?<![\w.])\d{10,}(?!\w|\.\d)")
 
 
 class _KeepRecords(logging.Handler):

@@ -2,7 +2,11 @@
 
 A row leaves the outbox only after Slack accepted every step of it (the ``chat.update`` of the
 SMS's message and, for a final status, one thread reply); each step is marked done as soon as
-Slack accepts it, so a crash re-sends at most the step that was in flight.
+Slack accepts it, so a crash re-sends at most the step that was in flight. The edit is harmless
+to repeat; the thread reply carries message metadata, and a reply that may have reached Slack
+unseen (a row older than this process, or an attempt that got no answer) is first looked up in
+the thread (``conversations.replies``, which needs the ``channels:history`` / ``groups:history``
+scopes; without them the reply is posted, and a duplicate stays possible in that narrow case).
 """
 
 from __future__ import annotations
@@ -45,6 +49,9 @@ MAX_BACKOFF = 300.0
 #: the ``/sms send`` listener posts it right after Mobizon answers, maybe after a status arrived.
 POST_GRACE = timedelta(seconds=60)
 _HTTP_TOO_MANY_REQUESTS = 429
+_HTTP_SERVER_ERROR = 500
+#: Message metadata event type of the final thread reply, so a restart can find it in Slack.
+REPLY_EVENT = "smsbot_final_status"
 
 
 class Notifier:
@@ -72,6 +79,9 @@ class Notifier:
         self._wake = asyncio.Event()
         self._next_post: dict[str, float] = defaultdict(float)
         self._on_posted = on_posted
+        # seconds are what the outbox stores: a row of this very second counts as older
+        self._started = datetime.now(UTC).replace(microsecond=0)
+        self._unsure: set[int] = set()
         self.rate_limited = 0
 
     def wake(self) -> None:
@@ -164,7 +174,7 @@ class Notifier:
         except SlackApiError as err:
             self._retry_later(channel, note, err)
             return False
-        except (SlackClientError, aiohttp.ClientError, TimeoutError, ValueError, TypeError) as err:
+        except (SlackClientError, aiohttp.ClientError, TimeoutError, ValueError) as err:
             delay = self._backoff(note.attempts)
             delivery.retry_notification(self._db, note.id, delay=delay, error=type(err).__name__)
             logger.warning(
@@ -235,6 +245,12 @@ class Notifier:
         sms = note.sms
         reply = blocks.final_reply(sms)
         if in_channel and sms.slack_channel and sms.slack_ts:
+            if self._maybe_posted(note) and await self._already_replied(note):
+                logger.info(
+                    "thread reply found in Slack already; not posted again",
+                    extra={"sms_id": sms.message_id, "status": note.status},
+                )
+                return
             await self._pace(sms.slack_channel)
             try:
                 await self._slack.chat_postMessage(
@@ -242,20 +258,70 @@ class Notifier:
                     thread_ts=sms.slack_ts,
                     text=reply.text,
                     blocks=reply.blocks,
+                    metadata={
+                        "event_type": REPLY_EVENT,
+                        "event_payload": {"message_id": note.message_id, "status": note.status},
+                    },
                 )
             except SlackApiError as err:
+                if err.response.status_code >= _HTTP_SERVER_ERROR:
+                    self._unsure.add(note.id)
                 if _error_code(err) not in GONE_ERRORS:
                     raise
+            except (SlackClientError, aiohttp.ClientError, TimeoutError):
+                self._unsure.add(note.id)  # the reply may have reached Slack all the same
+                raise
             else:
                 return
         await self._direct_message(sms, reply)
+
+    def _maybe_posted(self, note: delivery.Notification) -> bool:
+        """Whether an earlier attempt may have posted this reply without us learning of it.
+
+        True for rows queued before this process started (it may have been killed right after
+        Slack accepted the reply) and for rows whose reply attempt ended without Slack's answer.
+        """
+        return note.id in self._unsure or note.created_at <= self._started
+
+    async def _already_replied(self, note: delivery.Notification) -> bool:
+        """Look in the SMS's thread for this reply (found by its message metadata)."""
+        sms = note.sms
+        try:
+            answer = await self._slack.conversations_replies(
+                channel=sms.slack_channel or "",
+                ts=sms.slack_ts or "",
+                include_all_metadata=True,
+                limit=200,
+            )
+        except SlackApiError as err:
+            if err.response.status_code == _HTTP_TOO_MANY_REQUESTS:
+                raise
+            # e.g. missing_scope (channels:history not granted): post, accepting a rare duplicate
+            logger.info(
+                "could not look for an earlier thread reply; posting it",
+                extra={"sms_id": sms.message_id, "error": _error_code(err)},
+            )
+            return False
+        self._unsure.discard(note.id)
+        for message in answer.get("messages") or []:
+            metadata = message.get("metadata") if isinstance(message, dict) else None
+            if not isinstance(metadata, dict) or metadata.get("event_type") != REPLY_EVENT:
+                continue
+            payload = metadata.get("event_payload") or {}
+            if (
+                isinstance(payload, dict)
+                and str(payload.get("message_id")) == str(note.message_id)
+                and payload.get("status") == note.status
+            ):
+                return True
+        return False
 
     async def _direct_message(self, sms: SmsRecord, reply: blocks.SlackMessage) -> None:
         opened = await self._slack.conversations_open(users=sms.user_id)
         channel = opened.get("channel")
         dm = channel.get("id") if isinstance(channel, dict) else None
-        if not isinstance(dm, str):
-            raise TypeError("conversations.open returned no channel id")
+        if not isinstance(dm, str) or not dm:
+            dm = sms.user_id  # Slack also takes a user id: the message goes to the app's DM
         gone = "I could not update the channel message about this SMS, so the outcome comes to you."
         await self._pace(dm)
         await self._slack.chat_postMessage(

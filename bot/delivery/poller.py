@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from bot.mobizon.errors import MobizonError, MobizonRateLimitedError
 from bot.mobizon.types import SmsStatus
 from storage import delivery, messages
+from storage.status import should_apply
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,8 @@ class Poller:
         started = time.perf_counter()
         now = self._clock()
         pending = messages.pending_for_poll(self._db, local_now=now.astimezone())
-        ids = [s.message_id for s in pending if s.message_id is not None]
+        by_id = {s.message_id: s for s in pending if s.message_id is not None}
+        ids = list(by_id)
         batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
         results = await asyncio.gather(
             *(self._ask(batch) for batch in batches), return_exceptions=True
@@ -97,12 +99,20 @@ class Poller:
             if isinstance(result, BaseException):
                 raise result
             for status in result.values():
+                known = by_id.get(status.id)
+                status_ts = _ts(status.status_updated_at)
+                if known is not None and not should_apply(
+                    known.status, known.status_ts, status.status, status_ts
+                ):
+                    # nothing new against the state read above, which can only have moved
+                    # forward since: skip the write transaction (the steady state of a cycle)
+                    continue
                 applied = delivery.apply_status(
                     self._db,
                     delivery.StatusUpdate(
                         message_id=status.id,
                         status=status.status,
-                        status_ts=_ts(status.status_updated_at),
+                        status_ts=status_ts,
                         segments=status.segments,
                         start_send_ts=_ts(status.start_send_at),
                         source="poll",

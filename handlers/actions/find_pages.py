@@ -9,7 +9,8 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from handlers.commands.sms import find
 from handlers.context import services
-from handlers.grammar import UsageError, decode_find
+from handlers.errors import report_unexpected
+from handlers.grammar import UsageError, decode_find, escape_slack
 
 
 async def handle_find_page(
@@ -20,6 +21,12 @@ async def handle_find_page(
     try:
         cmd = decode_find(str(action.get("value", "")))
     except UsageError as err:
-        await respond(text=str(err), response_type="ephemeral", replace_original=False)
+        await respond(
+            text=escape_slack(str(err)), response_type="ephemeral", replace_original=False
+        )
         return
-    await find(services(context), cmd, respond, replace_original=True)
+    # after the ack, every error is ours to report: letting it reach Bolt can undo the ack
+    try:
+        await find(services(context), cmd, respond, replace_original=True)
+    except Exception as error:  # noqa: BLE001  # logged with its traceback, the user told
+        await report_unexpected(error, respond)

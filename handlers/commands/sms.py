@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.mobizon.errors import MobizonError
 from handlers import blocks
 from handlers.context import Services, services
+from handlers.errors import UNEXPECTED_ERROR, report_unexpected
 from handlers.grammar import (
     HELP_TEXT,
     FindCommand,
@@ -45,32 +47,40 @@ async def handle_sms(
 ) -> None:
     """Answer one ``/sms`` command: ack within Slack's 3 seconds, then do the work."""
     svc = services(context)
+    # --at is wall time as the user writes it, checked against this machine's local time
+    now = datetime.now()  # noqa: DTZ005
     try:
         parsed = parse_command(
-            command.get("text", ""), default_region=svc.config.default_region, now=datetime.now()
+            command.get("text", ""), default_region=svc.config.default_region, now=now
         )
     except UsageError as err:
         # the sentence may quote what was typed: escaped, Slack shows it rather than reading markup
         await ack(text=escape_slack(str(err)))
         return
+    except Exception:  # a bug in the grammar: the user still gets an answer within 3 s
+        logger.exception("could not read an /sms command")
+        await ack(text=UNEXPECTED_ERROR)
+        return
     if isinstance(parsed, HelpCommand):
         await ack(text=HELP_TEXT)
         return
-    if isinstance(parsed, SendCommand):
-        if not svc.config.may_send(command["user_id"]):
-            await ack(
-                text="You may not send SMS from Slack: ask an admin to add you to "
-                "SMSBOT_ALLOWED_USERS. `/sms status` and `/sms find` stay open to you."
-            )
-            return
-        await ack()
-        await send(svc, parsed, command, client, respond)
+    if isinstance(parsed, SendCommand) and not svc.config.may_send(command["user_id"]):
+        await ack(
+            text="You may not send SMS from Slack: ask an admin to add you to "
+            "SMSBOT_ALLOWED_USERS. `/sms status` and `/sms find` stay open to you."
+        )
         return
     await ack()
-    if isinstance(parsed, StatusCommand):
-        await status(svc, parsed, command, respond)
-    else:
-        await find(svc, parsed, respond)
+    # after the ack, every error is ours to report: letting it reach Bolt can undo the ack
+    try:
+        if isinstance(parsed, SendCommand):
+            await send(svc, parsed, command, client, respond)
+        elif isinstance(parsed, StatusCommand):
+            await status(svc, parsed, command, respond)
+        else:
+            await find(svc, parsed, respond)
+    except Exception as error:  # noqa: BLE001  # logged with its traceback, the user told
+        await report_unexpected(error, respond)
 
 
 async def send(
@@ -84,7 +94,8 @@ async def send(
     info = count_segments(cmd.text)
     claim = messages.claim_send(
         svc.db,
-        trigger_id=command.get("trigger_id") or f"{command['team_id']}:{command['user_id']}:?",
+        # Slack always sends one; without it, no delivery can be told from another
+        trigger_id=command.get("trigger_id") or f"none:{uuid.uuid4()}",
         team_id=command.get("team_id", ""),
         channel_id=command["channel_id"],
         user_id=command["user_id"],
@@ -121,14 +132,21 @@ async def send(
         logger.warning(
             "send failed", extra={"sms_id": claim.id, "outcome_unknown": err.outcome_unknown}
         )
-        await respond(
-            text=f":warning: The SMS to {format_phone(cmd.recipient)} was not sent. {err}"
-            if not err.outcome_unknown
-            else f":warning: The SMS to {format_phone(cmd.recipient)} may or may not have been "
-            f"sent. {err} Check with `/sms find to:{cmd.recipient}` before sending it again.",
-            response_type="ephemeral",
-        )
+        # the client's sentence already says whether the SMS may have gone out
+        said = f":warning: SMS to {format_phone(cmd.recipient)}: {escape_slack(str(err))}"
+        if err.outcome_unknown:
+            said += f" Look for it with `/sms find to:{cmd.recipient}`."
+        await respond(text=said, response_type="ephemeral")
         return
+    except Exception:
+        # a bug, not Mobizon: the request may have left, so the SMS must not look unsent
+        messages.record_failed(
+            svc.db,
+            claim.id,
+            error="smsbot failed while sending; the SMS may or may not have been sent",
+            outcome_unknown=True,
+        )
+        raise
     sms = messages.record_sent(
         svc.db,
         claim.id,

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import signal
 import sys
 import time
@@ -20,14 +19,11 @@ import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
 from bot.simulator import DEFAULT_API_KEY
-from tests.conftest import SECRETS, SIGNING_SECRET
+from tests.conftest import FULL_NUMBER, SECRETS, SIGNING_SECRET
 from tests.fakes.slack import BOT_TOKEN
 
 #: The console script the package installs, next to this Python.
 SMSBOT = Path(sys.executable).with_name("smsbot")
-
-#: A full phone number: 10 or more digits in a row.
-FULL_NUMBER = re.compile(r"\d{10,}")
 
 
 def base_env(slack_url: str, db_path: Path, **extra: str) -> dict[str, str]:

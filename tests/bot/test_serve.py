@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from sqlite_utils import Database
 
 from bot.simulator import SEND_SMS, SimulatorConfig, start_simulator
@@ -40,7 +44,22 @@ async def test_sandbox_serve_delivers_end_to_end(
     fake_slack: FakeSlack, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
     """Without MOBIZON_API_KEY, serve says SANDBOX once, sends to its simulator, and reports delivery."""
-    env = base_env(fake_slack.url, tmp_path / "smsbot.db", SMSBOT_POLL_INTERVAL="0.5")
+    real_mobizon: list[str] = []  # a gateway URL is configured, but no key: it must stay unused
+
+    async def record(request: web.Request) -> web.Response:
+        real_mobizon.append(request.path)
+        return web.json_response({"code": 0, "data": [], "message": ""})
+
+    gateway = web.Application()
+    gateway.router.add_route("*", "/{tail:.*}", record)
+    gateway_server = TestServer(gateway, host="127.0.0.1", port=0)
+    await gateway_server.start_server()
+    env = base_env(
+        fake_slack.url,
+        tmp_path / "smsbot.db",
+        SMSBOT_POLL_INTERVAL="0.5",
+        MOBIZON_API_URL=str(gateway_server.make_url("")).rstrip("/"),
+    )
     serve = await ServeProcess.start(env)
     try:
         status, _ = await post_command(
@@ -60,13 +79,18 @@ async def test_sandbox_serve_delivers_end_to_end(
         assert "(sandbox)" in str(reply["text"])
         update = fake_slack.called("chat.update")[-1].params
         assert "DELIVRD" in _block_text(update)
+        assert "Sandbox" in _block_text(update)
         health = await session.get(serve.url + "healthz")
         assert (await health.json())["sandbox"] is True
     finally:
         code = await serve.stop()
+        await gateway_server.close()
     assert code == 0
+    assert real_mobizon == []
     sandbox_lines = [r for r in serve.records if "SANDBOX MODE" in r["msg"]]
     assert len(sandbox_lines) == 1
+    # that one clear line is the only warning of a healthy run
+    assert [r for r in serve.records if r["level"] != "info"] == sandbox_lines
     assert serve.records, "serve logged nothing"
     for line in serve.lines:
         json.loads(line)  # every line is one JSON object
@@ -176,3 +200,64 @@ async def test_serve_reports_a_port_in_use_in_one_sentence(
     failure = [json.loads(line) for line in err.splitlines() if "could not start" in line]
     assert len(failure) == 1
     assert failure[0]["level"] == "error"
+
+
+DOCKERFILE = Path(__file__).resolve().parents[2] / "Dockerfile"
+
+
+def _dockerfile_instructions() -> list[tuple[str, str]]:
+    """The Dockerfile's instructions as (KEYWORD, arguments), continuation lines joined."""
+    text = DOCKERFILE.read_text().replace("\\\n", " ")
+    instructions = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            keyword, _, rest = stripped.partition(" ")
+            instructions.append((keyword.upper(), rest.strip()))
+    return instructions
+
+
+def test_dockerfile_follows_the_operations_contract() -> None:
+    """Slim base, installed from pyproject.toml, non-root, DB on the volume, exec-form CMD."""
+    steps = _dockerfile_instructions()
+    keywords = [k for k, _ in steps]
+    args = dict(steps)  # the last of each keyword
+    assert steps[0] == ("FROM", "python:3.11-slim")
+    assert any(k == "RUN" and "pip install ." in a for k, a in steps)
+    assert "COPY" in keywords
+    assert args["USER"] not in ("root", "0")
+    assert keywords.index("USER") > max(i for i, k in enumerate(keywords) if k == "RUN")
+    volume = json.loads(args["VOLUME"])[0]
+    env = " ".join(a for k, a in steps if k == "ENV")
+    assert f"SMSBOT_DB={volume}/" in env
+    assert args["EXPOSE"] == "3000"
+    assert json.loads(args["CMD"]) == ["smsbot", "serve"]
+    assert "curl" not in args["HEALTHCHECK"]
+
+
+async def test_dockerfile_healthcheck_passes_on_a_live_bot_and_fails_on_a_dead_one(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """The HEALTHCHECK command, run as written, exits 0 against serve and non-zero once it stopped."""
+    healthcheck = dict(_dockerfile_instructions())["HEALTHCHECK"]
+    command: list[str] = json.loads(healthcheck.split(" CMD ", 1)[1])
+    command[0] = sys.executable  # the image's python
+    serve = await ServeProcess.start(base_env(fake_slack.url, tmp_path / "smsbot.db"))
+    port = serve.url.rstrip("/").rsplit(":", 1)[1]
+    try:
+        code, _, _ = await _run(command, {**os.environ, "PORT": port})
+        assert code == 0
+    finally:
+        assert await serve.stop() == 0
+    code, _, err = await _run(command, {**os.environ, "PORT": port})
+    assert code != 0
+    assert "Connection refused" in err
+
+
+async def _run(command: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        *command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()

@@ -30,7 +30,7 @@ def test_defaults_follow_the_operator_contract() -> None:
     assert settings.poll_interval == 5.0  # sandbox: the simulator delivers in seconds
     assert settings.allowed_users == frozenset()
     assert settings.default_region == "BR"
-    assert (settings.host, settings.port) == ("0.0.0.0", 3000)
+    assert (settings.host, settings.port) == ("0.0.0.0", 3000)  # noqa: S104  # the contract's default
     assert settings.show_full_numbers is False
     assert settings.log_format == "auto"
     live = Settings.from_env({**HTTP_ENV, "MOBIZON_API_KEY": MOBIZON_KEY})

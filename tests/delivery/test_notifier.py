@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from bot.delivery.notifier import Notifier
-from storage import delivery, get_sms, set_slack_message
+from bot.delivery.notifier import REPLY_EVENT, Notifier
+from storage import SmsRecord, delivery, get_sms, set_slack_message
 from storage.delivery import StatusUpdate, apply_status
 from tests.delivery.conftest import (
     SeedSms,
@@ -238,3 +238,67 @@ async def test_give_up_says_so_in_the_thread(
     (reply,) = thread_replies(fake_slack, sms)
     assert "no final status from Mobizon after 24 h plus a grace period" in reply["text"]
     assert "last status ACCEPTD" in reply["text"]
+
+
+def reply_in_slack(slack: FakeSlack, sms: SmsRecord, status: str) -> None:
+    """Put the thread reply in Slack as an earlier process would have posted it."""
+    assert sms.slack_channel is not None
+    slack.messages[(sms.slack_channel, "1700009999.000001")] = {
+        "channel": sms.slack_channel,
+        "thread_ts": sms.slack_ts,
+        "text": "delivered",
+        "metadata": {
+            "event_type": REPLY_EVENT,
+            "event_payload": {"message_id": sms.message_id, "status": status},
+        },
+    }
+
+
+async def test_reply_posted_before_a_crash_is_not_posted_again(
+    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+) -> None:
+    """A row left by a killed process whose reply Slack already has: found by metadata, not re-sent."""
+    sms = seed_sms(db, 7, slack=fake_slack)
+    report(db, 7, "DELIVRD")
+    (row,) = delivery.due_notifications(db)
+    delivery.mark_step_done(db, row.id, "update")
+    reply_in_slack(fake_slack, sms, "DELIVRD")
+    assert await fast_notifier(db, slack_client).drain() == 1
+    assert len(thread_replies(fake_slack, sms)) == 1
+    assert fake_slack.called("chat.postMessage") == []
+    assert len(fake_slack.called("conversations.replies")) == 1
+    assert delivery.outbox_size(db) == 0
+
+
+async def test_rows_from_before_a_restart_are_checked_then_posted_once(
+    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+) -> None:
+    """Without an earlier reply in the thread (or with no history scope), the reply is posted."""
+    first = seed_sms(db, 7, slack=fake_slack)
+    second = seed_sms(db, 8, slack=fake_slack, channel="C2")
+    report(db, 7, "DELIVRD")
+    report(db, 8, "UNDELIV")
+    reply_in_slack(fake_slack, first, "UNDELIV")  # another status's reply does not count
+    fake_slack.fail_next("conversations.replies", "missing_scope")
+    async with running(fast_notifier(db, slack_client)):
+        await outbox_drained(db)
+    (reply,) = [r for r in thread_replies(fake_slack, first) if r["text"] != "delivered"]
+    assert reply["metadata"] == {
+        "event_type": REPLY_EVENT,
+        "event_payload": {"message_id": 7, "status": "DELIVRD"},
+    }
+    assert len(thread_replies(fake_slack, second)) == 1
+    assert len(fake_slack.called("conversations.replies")) == 2
+
+
+async def test_rows_of_this_process_are_not_checked(
+    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+) -> None:
+    """A reply queued after the notifier started needs no look at the thread: one call, one post."""
+    notifier = fast_notifier(db, slack_client)
+    notifier._started -= timedelta(minutes=1)  # as if started a minute ago
+    sms = seed_sms(db, 7, slack=fake_slack)
+    report(db, 7, "DELIVRD")
+    assert await notifier.drain() == 1
+    assert len(thread_replies(fake_slack, sms)) == 1
+    assert fake_slack.called("conversations.replies") == []

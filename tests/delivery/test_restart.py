@@ -103,3 +103,45 @@ async def test_sigkill_between_status_change_and_slack_post(
     assert "was delivered" in reply["text"]
     (original,) = [p for p in fake_slack.messages.values() if not p.get("thread_ts")]
     assert "DELIVRD (delivered)" in original["text"]
+
+
+async def test_sigkill_after_slack_took_the_reply_before_it_was_recorded(
+    tmp_path: Path,
+    fake_slack: FakeSlack,
+    simulator: tuple[MobizonSimulator, str],
+) -> None:
+    """Killed while Slack's answer to the reply is on its way: the restart finds it, posts none."""
+    _sim, mobizon_url = simulator
+    db_path = tmp_path / "smsbot.db"
+    env = base_env(
+        fake_slack.url,
+        db_path,
+        MOBIZON_API_KEY=MOBIZON_KEY,
+        MOBIZON_API_URL=mobizon_url,
+        SMSBOT_POLL_INTERVAL="0.3",
+    )
+    first = await ServeProcess.start(env)
+    try:
+        async with aiohttp.ClientSession() as session:
+            body = command_body("send +55 11 98765-4321 survive a crash", fake_slack.url)
+            assert (await post_command(session, first.url, body))[0] == 200
+        await eventually(lambda: len(fake_slack.messages) == 1, what="the SMS's channel message")
+        fake_slack.held.add("chat.postMessage")  # Slack posts the reply; its answer is held
+        await eventually(lambda: len(replies(fake_slack)) == 1, what="Slack to take the reply")
+        row = final_row(db_path)
+        assert row is not None
+        assert row["reply_done"] == 0  # the bot has not heard back
+        first.process.kill()
+        assert await first.process.wait() == -9
+    finally:
+        fake_slack.release_held()
+        await first.kill()
+
+    second = await ServeProcess.start(env)
+    try:
+        await eventually(lambda: outbox_rows(db_path) == 0, what="the outbox to drain")
+        await second.stop()
+    finally:
+        await second.kill()
+    assert len(replies(fake_slack)) == 1
+    assert len(fake_slack.called("conversations.replies")) == 1

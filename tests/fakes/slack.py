@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections import defaultdict
@@ -43,6 +44,9 @@ class FakeSlack:
     _last_post: dict[str, float] = field(default_factory=dict)
     _ts: int = 0
     url: str = ""
+    #: Methods whose successful answer is held back (the call takes effect, the caller waits).
+    held: set[str] = field(default_factory=set)
+    _release: asyncio.Event = field(default_factory=asyncio.Event)
 
     def fail_next(self, method: str, error: str, *, times: int = 1) -> None:
         """Answer ``{"ok": false, "error": error}`` to the next ``times`` calls of ``method``."""
@@ -56,12 +60,21 @@ class FakeSlack:
         """Forget the failures still queued for ``method`` (``fail_next``, ``rate_limit_next``)."""
         self._failures[method].clear()
 
+    def release_held(self) -> None:
+        """Stop holding answers: every held call gets its answer now, later ones at once."""
+        self.held.clear()
+        self._release.set()
+
     def called(self, method: str) -> list[SlackCall]:
         """The recorded calls of one Web API method, oldest first."""
         return [c for c in self.calls if c.method == method]
 
     async def wait_for(
-        self, method: str, count: int = 1, *, timeout: float = 10.0
+        self,
+        method: str,
+        count: int = 1,
+        *,
+        timeout: float = 10.0,  # noqa: ASYNC109  # a polling deadline, not a cancellation
     ) -> list[SlackCall]:
         """Wait until ``method`` was called at least ``count`` times; return its calls."""
         deadline = time.monotonic() + timeout
@@ -73,7 +86,12 @@ class FakeSlack:
             await asyncio.sleep(0.01)
         return self.called(method)
 
-    async def wait_for_responses(self, count: int = 1, *, timeout: float = 10.0) -> list[SlackCall]:
+    async def wait_for_responses(
+        self,
+        count: int = 1,
+        *,
+        timeout: float = 10.0,  # noqa: ASYNC109  # a polling deadline, not a cancellation
+    ) -> list[SlackCall]:
         """Wait until ``count`` response_url posts arrived; return them."""
         deadline = time.monotonic() + timeout
         while len(self.responses) < count:
@@ -87,6 +105,8 @@ class FakeSlack:
         """The aiohttp application serving the fake."""
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        # slack_sdk sends a few methods as GET (conversations.replies)
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response)
         return app
 
@@ -107,7 +127,7 @@ class FakeSlack:
         self.responses.append(SlackCall("response_url", await request.json(), time.monotonic()))
         return web.Response(text="ok")
 
-    async def _api(self, request: web.Request) -> web.Response:
+    async def _api(self, request: web.Request) -> web.Response:  # noqa: PLR0911  # one answer per case
         method = request.match_info["method"]
         params = await self._params(request)
         self.calls.append(SlackCall(method, params, time.monotonic()))
@@ -132,6 +152,9 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers=headers
             )
+        if method in self.held and result.get("ok"):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._release.wait(), 60)
         return web.json_response(result)
 
     def _paced(self, channel: str) -> dict[str, Any] | None:
@@ -196,3 +219,20 @@ class FakeSlack:
     def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
         users = str(params.get("users", ""))
         return {"ok": True, "channel": {"id": "D" + users.lstrip("U")}}
+
+    def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+        error = self._channel_error(channel)
+        if error:
+            return error
+        if (channel, ts) not in self.messages:
+            return {"ok": False, "error": "thread_not_found"}
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        thread = [{**self.messages[(channel, ts)], "ts": ts}] + [
+            {**message, "ts": reply_ts}
+            for (where, reply_ts), message in self.messages.items()
+            if where == channel and message.get("thread_ts") == ts and reply_ts != ts
+        ]
+        if not with_metadata:
+            thread = [{k: v for k, v in m.items() if k != "metadata"} for m in thread]
+        return {"ok": True, "messages": thread}

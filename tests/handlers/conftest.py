@@ -22,13 +22,13 @@ USAGE_PREFIX = "Usage: /sms"
 
 
 async def wait_until(
-    predicate: Callable[[], object], *, timeout: float = 10.0, what: str = "the condition"
+    predicate: Callable[[], object], *, limit: float = 10.0, what: str = "the condition"
 ) -> None:
-    """Poll ``predicate`` until it is true; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
+    """Poll ``predicate`` until it is true; fail the test after ``limit`` seconds."""
+    deadline = time.monotonic() + limit
     while not predicate():
         if time.monotonic() > deadline:
-            msg = f"timed out after {timeout} s waiting for {what}"
+            msg = f"timed out after {limit} s waiting for {what}"
             raise AssertionError(msg)
         await asyncio.sleep(0.01)
 
@@ -61,6 +61,61 @@ def buttons(blocks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             for element in block["elements"]:
                 found[element["action_id"]] = element
     return found
+
+
+def block_kit_problems(blocks: object) -> list[str]:
+    """What in ``blocks`` breaks Block Kit's documented limits (Slack refuses the whole message)."""
+    if not isinstance(blocks, list):
+        return [] if blocks is None else ["blocks is not a list"]
+    problems = [f"{len(blocks)} blocks (at most 50)"] if len(blocks) > 50 else []
+    for block in blocks:
+        check = _BLOCK_CHECKS.get(block.get("type"))
+        if check is None:
+            problems.append(f"unexpected block type {block.get('type')!r}")
+        else:
+            problems += check(block)
+    return problems
+
+
+def _section_problems(block: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    fields = block.get("fields", [])
+    if "text" in block or not fields:
+        text = block.get("text", {}).get("text", "")
+        if not 0 < len(text) <= 3000:
+            problems.append(f"section text of {len(text)} characters (1 to 3000)")
+    if len(fields) > 10:
+        problems.append(f"{len(fields)} section fields (at most 10)")
+    problems += [f"field of {len(f['text'])} characters" for f in fields if len(f["text"]) > 2000]
+    return problems
+
+
+def _context_problems(block: dict[str, Any]) -> list[str]:
+    elements = block.get("elements", [])
+    problems = [] if 0 < len(elements) <= 10 else [f"{len(elements)} context elements (1 to 10)"]
+    problems += [
+        f"context text of {len(e['text'])} characters"
+        for e in elements
+        if len(e.get("text", "")) > 3000
+    ]
+    return problems
+
+
+def _actions_problems(block: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    for element in block.get("elements", []):
+        if len(element["text"]["text"]) > 75:
+            problems.append("button text over 75 characters")
+        if len(element.get("value", "")) > 2000:
+            problems.append("button value over 2000 characters")
+    return problems
+
+
+_BLOCK_CHECKS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    "section": _section_problems,
+    "context": _context_problems,
+    "actions": _actions_problems,
+}
 
 
 _click = 0
@@ -124,15 +179,27 @@ def sim(simulator: tuple[MobizonSimulator, str]) -> MobizonSimulator:
 def secret_guard(
     caplog: pytest.LogCaptureFixture, fake_slack: FakeSlack
 ) -> Iterator[pytest.LogCaptureFixture]:
-    """Capture every log record (DEBUG up); after the test, no secret may be in one, nor in Slack."""
+    """Capture every log record (DEBUG up); after the test, no secret may be in one, nor in Slack.
+
+    Every message sent to Slack must also keep within Block Kit's limits.
+    """
     caplog.set_level(logging.DEBUG)
     yield caplog
+    assert secret_leaks(caplog.records, fake_slack) == []
+    for message in [c.params for c in fake_slack.calls] + [r.params for r in fake_slack.responses]:
+        assert block_kit_problems(message.get("blocks")) == []
+
+
+def secret_leaks(records: list[logging.LogRecord], slack: FakeSlack) -> list[str]:
+    """Where a secret of the test environment shows: in a log line (traceback included) or in Slack."""
     formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
-    logged = "\n".join(formatter.format(record) for record in caplog.records)
+    logged = "\n".join(formatter.format(record) for record in records)
     posted = json.dumps(
-        [c.params for c in fake_slack.calls] + [r.params for r in fake_slack.responses],
-        ensure_ascii=False,
+        [c.params for c in slack.calls] + [r.params for r in slack.responses], ensure_ascii=False
     )
-    for secret in SECRETS:
-        assert secret not in logged, "a secret reached the logs"
-        assert secret not in posted, "a secret reached Slack"
+    return [
+        f"{where} holds secret #{number}"
+        for number, secret in enumerate(SECRETS)
+        for where, text in (("a log line", logged), ("a Slack message", posted))
+        if secret in text
+    ]

@@ -61,7 +61,7 @@ async def test_html_502(bot: BotHarness, sim: MobizonSimulator) -> None:
     sim.html_failure_next(status=502, method="sendSmsMessage")
     said, row = await failed_send(bot)
     assert "HTTP 502" in said
-    assert "may or may not have been sent" in said
+    assert "may still have been sent" in said
     assert "/sms find to:5511987654321" in said
     assert "<html" not in said
     assert "nginx" not in said

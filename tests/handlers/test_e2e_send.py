@@ -15,7 +15,7 @@ from bot.simulator import MobizonSimulator
 from handlers.grammar import HELP_TEXT
 from storage import messages
 from tests.conftest import BotHarness
-from tests.handlers.conftest import block_texts, sends, wait_until, wire_form
+from tests.handlers.conftest import block_kit_problems, block_texts, sends, wait_until, wire_form
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
 
@@ -219,18 +219,21 @@ async def test_same_command_twice_sends_one_sms(
     assert sum(messages.count_by_state(db).values()) == 1
 
 
-async def test_ack_comes_before_a_slow_send(bot: BotHarness, sim: MobizonSimulator) -> None:
-    """With Mobizon taking 5 s to answer, the command is acknowledged before the send completes."""
-    sim.set_latency(5.0, method="sendSmsMessage")
-    started = time.monotonic()
-    status, body = await bot.command(f"send {SHOWN} slow gateway")
+async def test_ack_comes_before_a_slow_gateway(bot: BotHarness, sim: MobizonSimulator) -> None:
+    """With Mobizon taking 5 s to answer, send, status and find are acknowledged before it answers."""
+    sim.set_latency(5.0)
+    commands = [f"send {SHOWN} slow gateway", "status 6300284", "find to:5511"]
+    acks = await asyncio.gather(*(bot.command(c) for c in commands))
     acked = time.monotonic()
-    assert (status, body) == (200, "")
-    # at the ack, Mobizon had not yet accepted anything and nothing was posted
+    assert acks == [(200, "")] * 3
+    # at the acks, Mobizon had answered nothing: no SMS accepted, nothing posted or replied
     assert sim.messages == {}
     assert bot.slack.called("chat.postMessage") == []
+    assert bot.slack.responses == []
     params = await sent_message(bot)
-    assert bot.slack.called("chat.postMessage")[0].at > acked > started
+    responses = await bot.slack.wait_for_responses(2)
+    assert bot.slack.called("chat.postMessage")[0].at > acked
+    assert all(r.at > acked for r in responses)
     assert len(sim.messages) == 1
     assert str(next(iter(sim.messages))) in params["text"]
 
@@ -305,3 +308,22 @@ async def test_unjoinable_channel_falls_back_to_response_url(
     assert row.state is messages.SendState.SENT
     assert row.channel_id == channel
     assert row.slack_ts is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["&" * 1500, "<>" * 700, "a\n" * 700, "\U0001f389" + "&" * 660, "x" * 1530],
+    ids=["ampersands", "angles", "newlines", "emoji", "ten-segments"],
+)
+async def test_longest_texts_fit_in_one_message(
+    bot: BotHarness, sim: MobizonSimulator, text: str
+) -> None:
+    """Even a 10-segment text that escaping makes five times longer is posted within Block Kit's limits."""
+    await bot.command(
+        f"send {SHOWN} {text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}"
+    )
+    params = await sent_message(bot)
+    assert block_kit_problems(params["blocks"]) == []
+    assert sends(sim) == [wire_form([("recipient", NUMBER), ("text", text)])]
+    quoted = params["blocks"][0]["text"]["text"]
+    assert quoted.endswith("…")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 import time
 from urllib.parse import urlencode
 
@@ -9,7 +11,9 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.simulator import MobizonSimulator
-from tests.conftest import SIGNING_SECRET, BotHarness
+from tests.conftest import MOBIZON_KEY, SIGNING_SECRET, BotHarness
+from tests.fakes.slack import BOT_TOKEN, FakeSlack, SlackCall
+from tests.handlers.conftest import secret_leaks
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
 
@@ -70,3 +74,17 @@ async def test_signed_request_is_accepted(bot: BotHarness, sim: MobizonSimulator
     assert status == 200
     await bot.slack.wait_for("chat.postMessage")
     assert sim.count("sendSmsMessage") == 1
+
+
+def test_secret_guard_catches_leaks() -> None:
+    """The check run after every end-to-end test finds a secret in a traceback or a Slack message."""
+    slack = FakeSlack()
+    try:
+        raise RuntimeError("token " + BOT_TOKEN)  # noqa: TRY301  # a traceback to format
+    except RuntimeError:
+        record = logging.LogRecord("x", logging.ERROR, "f", 1, "failed", None, sys.exc_info())
+    assert secret_leaks([record], slack) == ["a log line holds secret #0"]
+    slack.responses.append(SlackCall("response_url", {"text": f"key {MOBIZON_KEY}"}, 0.0))
+    assert "a Slack message holds secret #2" in secret_leaks([], slack)
+    clean = logging.LogRecord("x", logging.INFO, "f", 1, "sms sent", None, None)
+    assert secret_leaks([clean], FakeSlack()) == []

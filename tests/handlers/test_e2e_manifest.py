@@ -1,0 +1,53 @@
+"""``manifest.yml``: a Slack app manifest that installs the app as the bot expects to be reached."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+EVENTS_URL = "https://smsbot.example.com/slack/events"
+
+
+def load() -> dict[str, Any]:
+    """The manifest, parsed as YAML."""
+    data = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_manifest_declares_the_sms_command() -> None:
+    """The /sms command is declared with a description, a usage hint and the events URL."""
+    (command,) = load()["features"]["slash_commands"]
+    assert command["command"] == "/sms"
+    assert command["url"] == EVENTS_URL
+    assert command["description"].strip()
+    for word in ("send", "status", "find", "help"):
+        assert word in command["usage_hint"]
+
+
+def test_manifest_asks_for_the_bot_scopes() -> None:
+    """The bot asks for exactly the scopes it uses: commands, posting, joining, DMs."""
+    scopes = load()["oauth_config"]["scopes"]["bot"]
+    assert set(scopes) == {
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "channels:join",
+        "im:write",
+    }
+
+
+def test_manifest_turns_interactivity_on_and_socket_mode_off() -> None:
+    """Buttons post to /slack/events (HTTP mode): interactivity on, Socket Mode off."""
+    settings = load()["settings"]
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["interactivity"]["request_url"] == EVENTS_URL
+    assert settings["socket_mode_enabled"] is False
+
+
+def test_bot_name_matches_the_invite_hint() -> None:
+    """The bot's display name is the one the "invite me" message tells people to type."""
+    assert load()["features"]["bot_user"]["display_name"] == "smsbot"
