@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -17,7 +18,8 @@ from bot.app import create_app
 from bot.runtime import RUNTIME
 from bot.simulator import MobizonSimulator
 from bot.socket_mode import SocketModeStartError
-from tests.conftest import SettingsFactory
+from tests.bot.serve_process import SMSBOT, ServeProcess, assert_clean_line, base_env
+from tests.conftest import MOBIZON_KEY, SettingsFactory
 from tests.fakes.slack import FakeSlack
 
 APP_TOKEN = "xapp-1-A0123-4567-fakeapptoken0123456789"
@@ -173,3 +175,59 @@ async def test_a_refused_app_token_stops_start_up_with_a_sentence(
     assert "invalid_auth" in text
     assert other not in text
     assert not socket_slack.connected.is_set()
+
+
+async def test_serve_over_socket_mode_end_to_end(
+    socket_slack: FakeSocketSlack, tmp_path: Path, simulator: tuple[MobizonSimulator, str]
+) -> None:
+    """``smsbot serve`` with SLACK_APP_TOKEN: an SMS sent over the socket, then SIGTERM exits 0."""
+    env = base_env(
+        socket_slack.api.url,
+        tmp_path / "smsbot.db",
+        SLACK_APP_TOKEN=APP_TOKEN,
+        MOBIZON_API_KEY=MOBIZON_KEY,
+        MOBIZON_API_URL=simulator[1],
+    )
+    del env["SLACK_SIGNING_SECRET"]
+    serve = await ServeProcess.start(env)
+    try:
+        listening = await serve.wait_for_log(lambda r: "listening on" in r["msg"])
+        assert "Slack over Socket Mode" in listening["msg"]
+        async with asyncio.timeout(10):
+            await socket_slack.connected.wait()
+        await socket_slack.envelope("env-1", "send +55 11 98765-4321 from a process")
+        await socket_slack.ack_for("env-1")
+        posted = await socket_slack.api.wait_for("chat.postMessage")
+        assert posted[0].params["channel"] == "C1"
+        sent = await serve.wait_for_log(lambda r: r["msg"] == "sms sent")
+        assert (sent["channel"], sent["user"]) == ("C1", "U1")
+    finally:
+        code = await serve.stop()
+    assert code == 0
+    assert socket_slack.disconnected.is_set()
+    for line in serve.lines:
+        assert_clean_line(line)
+        assert APP_TOKEN not in line
+
+
+async def test_serve_with_a_refused_app_token_exits_1_with_a_sentence(
+    socket_slack: FakeSocketSlack, tmp_path: Path
+) -> None:
+    """Through the CLI: Slack refusing the app token is one log line naming it, and exit code 1."""
+    other = "xapp-1-A0123-4567-notthetokenslackknows"
+    env = base_env(socket_slack.api.url, tmp_path / "smsbot.db", SLACK_APP_TOKEN=other)
+    process = await asyncio.create_subprocess_exec(
+        str(SMSBOT),
+        "serve",
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    text = err.decode()
+    assert "Traceback" not in text
+    assert other not in text
+    [failure] = [json.loads(line) for line in text.splitlines() if "could not start" in line]
+    assert "SLACK_APP_TOKEN" in failure["msg"]
