@@ -29,7 +29,7 @@ def test_manifest_declares_the_sms_command() -> None:
 
 
 def test_manifest_asks_for_the_bot_scopes() -> None:
-    """The bot asks for exactly the scopes it uses: commands, posting, joining, DMs."""
+    """The bot asks for exactly the scopes it uses: commands, posting, joining, DMs, its threads."""
     scopes = load()["oauth_config"]["scopes"]["bot"]
     assert set(scopes) == {
         "commands",
@@ -37,6 +37,8 @@ def test_manifest_asks_for_the_bot_scopes() -> None:
         "chat:write.public",
         "channels:join",
         "im:write",
+        "channels:history",
+        "groups:history",
     }
 
 
