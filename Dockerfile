@@ -10,13 +10,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-WORKDIR /src
-COPY pyproject.toml README.md ./
-COPY bot ./bot
-COPY handlers ./handlers
-COPY storage ./storage
+COPY pyproject.toml README.md /tmp/smsbot/
+COPY bot /tmp/smsbot/bot
+COPY handlers /tmp/smsbot/handlers
+COPY storage /tmp/smsbot/storage
 # dependencies come from pyproject.toml; the source tree is not needed once installed
-RUN pip install . && rm -rf /src
+RUN cd /tmp/smsbot && pip install . && cd / && rm -rf /tmp/smsbot
 
 # a non-root user owns the data volume, where the SQLite database lives
 RUN useradd --system --uid 10001 --user-group --home-dir /data --no-create-home \

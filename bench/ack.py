@@ -194,6 +194,7 @@ async def main() -> None:
     session = aiohttp.ClientSession(connector=connector)
     bursts: list[Burst] = []
     checks: list[list[object]] = []
+    peak_rss = 0
     with tempfile.TemporaryDirectory(prefix="smsbot-bench-") as tmp:
         db_path = str(Path(tmp) / "ack.db")
         try:
@@ -244,6 +245,7 @@ async def main() -> None:
                         )
                     )
                     print(f"(smsbot burst of {size} done)", flush=True)
+                peak_rss = bot.vm_hwm_kib()
         finally:
             await session.close()
             await sim_runner.cleanup()
@@ -278,7 +280,8 @@ async def main() -> None:
     )
     print(
         f"\nsimulator sendSmsMessage total: {simulator.count(SEND_SMS)}; "
-        f"FakeSlack 429s: {slack.rate_limited_count}"
+        f"FakeSlack 429s: {slack.rate_limited_count}; "
+        f"smsbot peak RSS {peak_rss / 1024:.0f} MiB"
     )
 
 

@@ -20,6 +20,8 @@ CONSOLE_POLL_INTERVAL = 1.0
 DEFAULT_REGION = "BR"
 DEFAULT_HOST = "0.0.0.0"  # noqa: S104  # the contract: serve on every interface by default
 DEFAULT_PORT = 3000
+#: Secrets are masked wherever they appear in logs: a very short one would garble every line.
+MIN_SECRET_LENGTH = 8
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -115,6 +117,14 @@ class Settings:
         if log_format not in ("auto", "json", "text"):
             problems.append("SMSBOT_LOG_FORMAT must be auto, json or text.")
             log_format = "auto"
+
+        for name in ("SLACK_SIGNING_SECRET", "MOBIZON_API_KEY", "MOBIZON_WEBHOOK_SECRET"):
+            value = get(name)
+            if value is not None and len(value) < MIN_SECRET_LENGTH:
+                problems.append(
+                    f"{name} is too short to be real (under {MIN_SECRET_LENGTH} characters); "
+                    "copy the whole value."
+                )
 
         show_full_numbers = _flag(
             get("SMSBOT_SHOW_FULL_NUMBERS"), "SMSBOT_SHOW_FULL_NUMBERS", problems

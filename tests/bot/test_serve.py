@@ -15,7 +15,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlite_utils import Database
 
-from bot.simulator import SEND_SMS, SimulatorConfig, start_simulator
+from bot.simulator import SEND_SMS, MobizonSimulator, SimulatorConfig, start_simulator
+from storage import delivery, messages
+from storage.schema import open_database
 from tests.bot.serve_process import (
     SMSBOT,
     ServeProcess,
@@ -133,6 +135,59 @@ async def test_sigterm_during_a_send_finishes_it_and_exits_0(
     assert any(m == "database closed" for m in messages)
     for line in serve.lines:
         assert_clean_line(line)
+
+
+async def test_sigterm_flushes_the_outbox_before_exit(
+    fake_slack: FakeSlack,
+    tmp_path: Path,
+    session: aiohttp.ClientSession,
+    simulator: tuple[MobizonSimulator, str],
+) -> None:
+    """A final status applied just before SIGTERM still reaches Slack before the process exits."""
+    db_path = tmp_path / "smsbot.db"
+    env = base_env(
+        fake_slack.url,
+        db_path,
+        MOBIZON_API_KEY=MOBIZON_KEY,
+        MOBIZON_API_URL=simulator[1],
+        SMSBOT_POLL_INTERVAL="3600",  # only this test applies statuses
+    )
+    serve = await ServeProcess.start(env)
+    try:
+        await post_command(
+            session, serve.url, command_body("send 5511987654321 flush", fake_slack.url)
+        )
+        await fake_slack.wait_for("chat.postMessage")
+        db = open_database(db_path)
+        try:
+            await wait_until(
+                lambda: (
+                    messages.latest_in_channel(db, team_id="T1", channel_id="C1", limit=1)[
+                        0
+                    ].slack_ts
+                    is not None
+                )
+            )
+            [sms] = messages.latest_in_channel(db, team_id="T1", channel_id="C1", limit=1)
+            assert sms.message_id is not None
+            applied = delivery.apply_status(
+                db,
+                delivery.StatusUpdate(sms.message_id, "DELIVRD", None, source="webhook"),
+            )
+            assert applied is not None
+            assert delivery.outbox_size(db) == 1
+            code = await serve.stop()  # at once: nothing has woken the notifier
+        finally:
+            db.close()
+    finally:
+        await serve.kill()
+    assert code == 0
+    with Database(db_path) as after:
+        assert delivery.outbox_size(after) == 0
+    assert "DELIVRD" in _block_text(fake_slack.called("chat.update")[-1].params)
+    reply = fake_slack.called("chat.postMessage")[-1].params
+    assert reply["thread_ts"] == sms.slack_ts
+    assert "was delivered" in str(reply["text"])
 
 
 async def _run_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:

@@ -117,6 +117,17 @@ def test_every_problem_is_named_in_one_refusal() -> None:
     assert str(SettingsError(problems)).startswith("smsbot cannot start:\n- ")
 
 
+def test_secrets_too_short_to_be_real_are_refused() -> None:
+    """A secret of a few characters is refused: it would be masked all over the logs."""
+    problems = problems_of(
+        {**HTTP_ENV, "SLACK_SIGNING_SECRET": "s", "MOBIZON_WEBHOOK_SECRET": "abc1234"}
+    )
+    assert problems == [
+        "SLACK_SIGNING_SECRET is too short to be real (under 8 characters); copy the whole value.",
+        "MOBIZON_WEBHOOK_SECRET is too short to be real (under 8 characters); copy the whole value.",
+    ]
+
+
 def test_the_console_needs_no_slack_credentials() -> None:
     """``smsbot console`` starts with an empty environment: sandbox, polling every second."""
     settings = Settings.from_env({}, mode="console")
