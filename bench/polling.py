@@ -28,13 +28,15 @@ from typing import Any
 
 from _common import MOBIZON_KEY, SeedSms, SimulatorProcess, machine, print_table, seed_database
 
+import bot.delivery.poller
 import storage.delivery
 import storage.messages
 from bot.delivery.poller import Poller
 from bot.mobizon.client import MobizonClient
 from storage.schema import open_database
 
-CLIENT_CONCURRENCY = 4  # MobizonClient's default max_concurrency, as the app builds it
+#: Requests in flight per cycle: the Poller's own limit (MobizonClient's default is also 4).
+CLIENT_CONCURRENCY = int(getattr(bot.delivery.poller, "CONCURRENCY", 4))
 
 
 class StorageTimer:

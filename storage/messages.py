@@ -361,6 +361,19 @@ def pending_for_poll(
     return [sms_from_row(row) for row in rows]
 
 
+def interrupted_claims(db: Database, *, before: datetime) -> list[SmsRecord]:
+    """Sends claimed before ``before`` whose Mobizon answer was never recorded, oldest first.
+
+    A claim stays ``claimed`` only while its request is in flight; one older than the running
+    process (or than any request can last) was cut short by a crash or a forced stop.
+    """
+    rows = db.query(
+        "SELECT * FROM sms WHERE state = 'claimed' AND created_at < ? ORDER BY created_at, id",
+        [utc_text(before)],
+    )
+    return [sms_from_row(row) for row in rows]
+
+
 def overdue(
     db: Database,
     *,

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 #: Number of schema steps this code knows; equals the count of applied ``smsbot`` migrations.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Milliseconds a writer waits for another connection's lock before giving up.
 BUSY_TIMEOUT_MS = 5000
@@ -113,6 +113,12 @@ _INITIAL_SCHEMA = (
     """,
     "CREATE INDEX webhook_events_received ON webhook_events (received_at)",
 )
+
+
+@migrations(name="0002_claimed_index")
+def _claimed_index(db: Database) -> None:
+    # sends a crash interrupted are looked for every poll cycle: keep that lookup off the table
+    db.execute("CREATE INDEX sms_claimed ON sms (created_at) WHERE state = 'claimed'")
 
 
 def open_database(path: str | os.PathLike[str]) -> Database:

@@ -14,6 +14,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.delivery.interrupted import InterruptedSends
 from bot.delivery.notifier import Notifier
 from bot.delivery.poller import Poller
 from bot.runtime import RUNTIME
@@ -21,6 +22,8 @@ from bot.runtime import RUNTIME
 logger = logging.getLogger(__name__)
 
 FLUSH_DEADLINE = 5.0
+#: How long shutdown waits for a poll cycle in progress before closing the database under it.
+CYCLE_DEADLINE = 10.0
 POLL_JOB = "poll-statuses"
 
 
@@ -43,9 +46,22 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     poller = Poller(
         runtime.db, runtime.gateway, on_change=notifier.wake, on_cycle=runtime.metrics.poll_cycle
     )
+    interrupted = InterruptedSends(
+        runtime.db, runtime.gateway, slack, session, on_change=notifier.wake
+    )
+    cycle_lock = asyncio.Lock()
+
+    async def poll_cycle() -> None:
+        async with cycle_lock:
+            try:
+                await interrupted.run_once()
+            except Exception:  # a bug there must not stop status polling
+                logger.exception("settling interrupted sends failed")
+            await poller.run_once()
+
     scheduler = AsyncIOScheduler()
     scheduler.add_job(
-        poller.run_once,
+        poll_cycle,
         "interval",
         seconds=settings.poll_interval,
         id=POLL_JOB,
@@ -62,6 +78,11 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         scheduler.shutdown(wait=False)
+        try:  # let a cycle in progress finish: it uses the database closed after this
+            async with asyncio.timeout(CYCLE_DEADLINE), cycle_lock:
+                pass
+        except TimeoutError:
+            logger.warning("a poll cycle was still running at shutdown")
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
 
-from storage import SCHEMA_VERSION, open_database, schema_version, write_transaction
+from storage import SCHEMA_VERSION, open_database, schema, schema_version, write_transaction
 from storage.schema import migrations, utc_text, wall_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from sqlite_utils import Database
 
     from storage import SmsRecord
 
@@ -27,10 +27,31 @@ def _pragma(db: Database, name: str) -> object:
     return db.execute(f"PRAGMA {name}").fetchone()[0]
 
 
+MIGRATIONS = ["0001_initial", "0002_claimed_index"]
+
+
+def test_a_first_version_database_is_upgraded_in_place(db_path: str, make_sms: MakeSms) -> None:
+    """A database made by the first release gains the later steps at start and keeps its rows."""
+    first_release = Migrations("smsbot")
+    first_release(name="0001_initial")(schema._initial)
+    old = Database(db_path)
+    first_release.apply(old)
+    make_sms(old, message_id=7)
+    old.close()
+
+    upgraded = open_database(db_path)
+    try:
+        assert [m.name for m in migrations.applied(upgraded)] == MIGRATIONS
+        assert "sms_claimed" in {index.name for index in upgraded.table("sms").indexes}
+        assert upgraded.table("sms").count == 1
+    finally:
+        upgraded.close()
+
+
 def test_in_memory_database_has_every_table(db: Database) -> None:
     """A fresh in-memory database gets the whole schema and records its migration."""
     assert {"sms", "status_history", "outbox", "webhook_events"} <= set(db.table_names())
-    assert [m.name for m in migrations.applied(db)] == ["0001_initial"]
+    assert [m.name for m in migrations.applied(db)] == MIGRATIONS
     assert schema_version(db) == SCHEMA_VERSION
 
 
@@ -57,7 +78,7 @@ def test_opening_twice_applies_migrations_once_and_keeps_data(
     second = open_database(db_path)
     try:
         applied = list(second.query("SELECT name FROM _sqlite_migrations"))
-        assert applied == [{"name": "0001_initial"}]
+        assert [row["name"] for row in applied] == MIGRATIONS
         assert second["sms"].count == 1
     finally:
         second.close()
