@@ -43,6 +43,25 @@ GONE_ERRORS = frozenset(
         "cant_update_message",
     }
 )
+#: Errors no retry can cure (the sender's account is gone, the message cannot be built): after
+#: :data:`PERMANENT_ATTEMPTS` such refusals in a row the notification is dropped, logged as an
+#: error, instead of being retried forever. Token and scope errors are not among them: an
+#: operator fixes those, and the queued updates then go out.
+PERMANENT_ERRORS = frozenset(
+    {
+        "user_not_found",
+        "user_disabled",
+        "account_inactive",
+        "cannot_dm_bot",
+        "user_not_visible",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "no_text",
+        "too_many_attachments",
+    }
+)
+PERMANENT_ATTEMPTS = 5
 #: Longest wait between two attempts of one notification, in seconds.
 MAX_BACKOFF = 300.0
 #: How long after the send a missing channel message is awaited before the sender gets a DM:
@@ -198,13 +217,27 @@ class Notifier:
 
     def _retry_later(self, channel: str, note: delivery.Notification, err: SlackApiError) -> None:
         response = err.response
+        error = _error_code(err)
+        if error in PERMANENT_ERRORS and note.attempts + 1 >= PERMANENT_ATTEMPTS:
+            delivery.finish_notification(self._db, note.id)
+            logger.error(
+                "slack keeps refusing a delivery update for good; dropped",
+                extra={
+                    "sms_id": note.sms.message_id,
+                    "channel": channel,
+                    "user": note.sms.user_id,
+                    "status": note.status,
+                    "error": error,
+                    "attempts": note.attempts + 1,
+                },
+            )
+            return
         if response.status_code == _HTTP_TOO_MANY_REQUESTS:
             self.rate_limited += 1
             delay = _retry_after(response.headers)
             self._next_post[channel] = max(self._next_post[channel], time.monotonic() + delay)
         else:
             delay = self._backoff(note.attempts)
-        error = _error_code(err)
         delivery.retry_notification(self._db, note.id, delay=delay, error=error)
         logger.warning(
             "slack refused a delivery update; retried later",
