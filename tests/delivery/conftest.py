@@ -19,6 +19,8 @@ from sqlite_utils import Database
 from bot.delivery.notifier import Notifier
 from storage import SmsRecord, claim_send, get_sms, open_database, record_sent, set_slack_message
 from storage.delivery import outbox_size
+from tests.bot.serve_process import ServeProcess, base_env, command_body, post_command
+from tests.conftest import MOBIZON_KEY
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
 
 SeedSms = Callable[..., SmsRecord]
@@ -168,3 +170,28 @@ def channel_message(slack: FakeSlack, sms: SmsRecord) -> dict[str, Any]:
     assert sms.slack_channel is not None
     assert sms.slack_ts is not None
     return slack.messages[(sms.slack_channel, sms.slack_ts)]
+
+
+def serve_env(slack: FakeSlack, mobizon_url: str, db_path: Path) -> dict[str, str]:
+    """The environment of a ``smsbot serve`` on the fake Slack and the simulator, polling fast."""
+    return base_env(
+        slack.url,
+        db_path,
+        MOBIZON_API_KEY=MOBIZON_KEY,
+        MOBIZON_API_URL=mobizon_url,
+        SMSBOT_POLL_INTERVAL="0.3",
+    )
+
+
+async def serve_and_send(env: dict[str, str], slack: FakeSlack, text: str) -> ServeProcess:
+    """Start ``smsbot serve`` and have it take ``/sms send +55 11 98765-4321 <text>``."""
+    process = await ServeProcess.start(env)
+    try:
+        async with aiohttp.ClientSession() as session:
+            body = command_body(f"send +55 11 98765-4321 {text}", slack.url)
+            status, _ = await post_command(session, process.url, body)
+    except BaseException:
+        await process.kill()
+        raise
+    assert status == 200
+    return process

@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from sqlite_utils import Database
 
 from bot.simulator import MobizonSimulator
-from tests.bot.serve_process import ServeProcess, base_env, command_body, post_command
-from tests.conftest import MOBIZON_KEY
-from tests.delivery.conftest import eventually
+from tests.bot.serve_process import ServeProcess
+from tests.delivery.conftest import eventually, serve_and_send, serve_env
 from tests.fakes.slack import FakeSlack
 
 
@@ -62,18 +60,9 @@ async def test_sigkill_between_status_change_and_slack_post(
     """After SIGKILL with the final status stored but not in Slack, a restart posts one reply."""
     sim, mobizon_url = simulator
     db_path = tmp_path / "smsbot.db"
-    env = base_env(
-        fake_slack.url,
-        db_path,
-        MOBIZON_API_KEY=MOBIZON_KEY,
-        MOBIZON_API_URL=mobizon_url,
-        SMSBOT_POLL_INTERVAL="0.3",
-    )
-    first = await ServeProcess.start(env)
+    env = serve_env(fake_slack, mobizon_url, db_path)
+    first = await serve_and_send(env, fake_slack, "survive a crash")
     try:
-        async with aiohttp.ClientSession() as session:
-            body = command_body("send +55 11 98765-4321 survive a crash", fake_slack.url)
-            assert (await post_command(session, first.url, body))[0] == 200
         await eventually(lambda: len(fake_slack.messages) == 1, what="the SMS's channel message")
         # from now on Slack refuses this step, so the final status waits in the outbox
         fake_slack.fail_next(refused, "internal_error", times=1_000_000)
@@ -113,18 +102,9 @@ async def test_sigkill_after_slack_took_the_reply_before_it_was_recorded(
     """Killed while Slack's answer to the reply is on its way: the restart finds it, posts none."""
     _sim, mobizon_url = simulator
     db_path = tmp_path / "smsbot.db"
-    env = base_env(
-        fake_slack.url,
-        db_path,
-        MOBIZON_API_KEY=MOBIZON_KEY,
-        MOBIZON_API_URL=mobizon_url,
-        SMSBOT_POLL_INTERVAL="0.3",
-    )
-    first = await ServeProcess.start(env)
+    env = serve_env(fake_slack, mobizon_url, db_path)
+    first = await serve_and_send(env, fake_slack, "survive a crash")
     try:
-        async with aiohttp.ClientSession() as session:
-            body = command_body("send +55 11 98765-4321 survive a crash", fake_slack.url)
-            assert (await post_command(session, first.url, body))[0] == 200
         await eventually(lambda: len(fake_slack.messages) == 1, what="the SMS's channel message")
         fake_slack.held.add("chat.postMessage")  # Slack posts the reply; its answer is held
         await eventually(lambda: len(replies(fake_slack)) == 1, what="Slack to take the reply")
