@@ -22,6 +22,7 @@ from storage.delivery import (
 )
 from storage.messages import (
     DEFAULT_VALIDITY_MINUTES,
+    PendingStatus,
     SendState,
     SmsNotFoundError,
     SmsRecord,
@@ -36,6 +37,7 @@ from storage.messages import (
     latest_in_channel,
     overdue,
     pending_for_poll,
+    pending_statuses,
     record_failed,
     record_sent,
     set_slack_message,
@@ -49,6 +51,7 @@ __all__ = [
     "AppliedUpdate",
     "Notification",
     "NotificationKind",
+    "PendingStatus",
     "SendState",
     "SmsNotFoundError",
     "SmsRecord",
@@ -73,6 +76,7 @@ __all__ = [
     "outbox_size",
     "overdue",
     "pending_for_poll",
+    "pending_statuses",
     "prune_webhook_events",
     "record_failed",
     "record_sent",

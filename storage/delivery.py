@@ -264,18 +264,56 @@ def prune_webhook_events(
     return cursor.rowcount
 
 
+def notification_channel(sms: SmsRecord) -> str:
+    """Where an SMS's notifications go, for pacing and ordering: its channel, else its sender.
+
+    Matches the ``channel`` of :func:`due_channels` and :func:`due_notifications`.
+    """
+    return sms.slack_channel or sms.user_id
+
+
 def due_notifications(
-    db: Database, *, now: datetime | None = None, limit: int = 100
+    db: Database, *, now: datetime | None = None, limit: int = 100, channel: str | None = None
 ) -> list[Notification]:
-    """Outbox rows whose next attempt is due, oldest first, each with its SMS as it is now."""
-    rows = list(
-        db.query(
-            "SELECT * FROM outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?",
-            [utc_text(now), limit],
+    """Outbox rows whose next attempt is due, oldest first, each with its SMS as it is now.
+
+    With ``channel``, only the rows whose :func:`notification_channel` is ``channel``.
+    """
+    if channel is None:
+        rows = list(
+            db.query(
+                "SELECT * FROM outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?",
+                [utc_text(now), limit],
+            )
         )
-    )
+    else:
+        rows = list(
+            db.query(
+                """
+                SELECT o.* FROM outbox AS o JOIN sms AS s ON s.message_id = o.message_id
+                WHERE o.next_attempt_at <= ? AND coalesce(nullif(s.slack_channel, ''), s.user_id) = ?
+                ORDER BY o.id LIMIT ?
+                """,
+                [utc_text(now), channel, limit],
+            )
+        )
     sms_by_message = get_by_message_ids(db, (row["message_id"] for row in rows))
     return [_notification(row, sms_by_message[row["message_id"]]) for row in rows]
+
+
+def due_channels(db: Database, *, now: datetime | None = None) -> list[str]:
+    """Every :func:`notification_channel` with a due outbox row, the oldest row's first."""
+    rows = db.execute(
+        """
+        SELECT coalesce(nullif(s.slack_channel, ''), s.user_id) AS channel
+        FROM outbox AS o JOIN sms AS s ON s.message_id = o.message_id
+        WHERE o.next_attempt_at <= ?
+        GROUP BY channel
+        ORDER BY min(o.id)
+        """,
+        [utc_text(now)],
+    ).fetchall()
+    return [str(row[0]) for row in rows]
 
 
 def _notification(row: dict[str, Any], sms: SmsRecord) -> Notification:

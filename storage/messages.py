@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from storage.schema import (
     MOBIZON_TS_FORMAT,
@@ -372,6 +372,32 @@ def interrupted_claims(db: Database, *, before: datetime) -> list[SmsRecord]:
         [utc_text(before)],
     )
     return [sms_from_row(row) for row in rows]
+
+
+class PendingStatus(NamedTuple):
+    """What the poller needs of a pending SMS: its Mobizon id and the status last recorded."""
+
+    message_id: int
+    status: str | None
+    status_ts: str | None
+
+
+def pending_statuses(db: Database, *, local_now: datetime | None = None) -> list[PendingStatus]:
+    """The rows :func:`pending_for_poll` selects, reduced to what each poll cycle compares.
+
+    The poller runs this every cycle over every pending SMS; skipping the full records keeps
+    a cycle's SQLite time low (see bench/polling.py).
+    """
+    rows = db.execute(
+        """
+        SELECT message_id, status, status_ts FROM sms
+        WHERE state = 'sent' AND final_at IS NULL AND gave_up_at IS NULL
+          AND (deferred_to IS NULL OR deferred_to <= ?)
+        ORDER BY id
+        """,
+        [_local_wall_text(local_now)],
+    ).fetchall()
+    return [PendingStatus(*row) for row in rows]
 
 
 def overdue(

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from bot.mobizon.errors import MobizonError, MobizonRateLimitedError
 from bot.mobizon.types import SmsStatus
 from storage import delivery, messages
+from storage.schema import write_transaction
 from storage.status import should_apply
 
 logger = logging.getLogger(__name__)
@@ -81,8 +82,8 @@ class Poller:
             return PollReport(0, 0, 0, 0, 0, 0.0, skipped=True)
         started = time.perf_counter()
         now = self._clock()
-        pending = messages.pending_for_poll(self._db, local_now=now.astimezone())
-        by_id = {s.message_id: s for s in pending if s.message_id is not None}
+        pending = messages.pending_statuses(self._db, local_now=now.astimezone())
+        by_id = {row.message_id: row for row in pending}
         ids = list(by_id)
         batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
         results = await asyncio.gather(
@@ -98,27 +99,7 @@ class Poller:
                 continue
             if isinstance(result, BaseException):
                 raise result
-            for status in result.values():
-                known = by_id.get(status.id)
-                status_ts = _ts(status.status_updated_at)
-                if known is not None and not should_apply(
-                    known.status, known.status_ts, status.status, status_ts
-                ):
-                    # nothing new against the state read above, which can only have moved
-                    # forward since: skip the write transaction (the steady state of a cycle)
-                    continue
-                applied = delivery.apply_status(
-                    self._db,
-                    delivery.StatusUpdate(
-                        message_id=status.id,
-                        status=status.status,
-                        status_ts=status_ts,
-                        segments=status.segments,
-                        start_send_ts=_ts(status.start_send_at),
-                        source="poll",
-                    ),
-                )
-                changed += applied is not None
+            changed += self._apply(result, by_id)
         gave_up = 0
         for sms in messages.overdue(self._db, now=now, grace=self._grace):
             gave_up += delivery.give_up(self._db, sms.id, now=now) is not None
@@ -137,6 +118,33 @@ class Poller:
         if self._on_cycle is not None:
             self._on_cycle(report)
         return report
+
+    def _apply(self, result: dict[int, SmsStatus], by_id: dict[int, messages.PendingStatus]) -> int:
+        """Apply one batch's new statuses in one transaction (one commit per batch); count them."""
+        updates = []
+        for status in result.values():
+            known = by_id.get(status.id)
+            status_ts = _ts(status.status_updated_at)
+            if known is not None and not should_apply(
+                known.status, known.status_ts, status.status, status_ts
+            ):
+                # nothing new against the state read above, which can only have moved forward
+                # since: no write at all (the steady state of a cycle)
+                continue
+            updates.append(
+                delivery.StatusUpdate(
+                    message_id=status.id,
+                    status=status.status,
+                    status_ts=status_ts,
+                    segments=status.segments,
+                    start_send_ts=_ts(status.start_send_at),
+                    source="poll",
+                )
+            )
+        if not updates:
+            return 0
+        with write_transaction(self._db):
+            return sum(delivery.apply_status(self._db, update) is not None for update in updates)
 
     async def _ask(self, batch: list[int]) -> dict[int, SmsStatus]:
         async with self._slots:

@@ -23,6 +23,7 @@ from storage import (
     latest_in_channel,
     overdue,
     pending_for_poll,
+    pending_statuses,
     record_failed,
     record_sent,
     set_slack_message,
@@ -276,6 +277,12 @@ def test_pending_for_poll_selects_only_open_due_sends(db: Database, make_sms: Ma
     later = LOCAL_NOON + timedelta(hours=1)
     assert [s.message_id for s in pending_for_poll(db, local_now=later)] == [1, 4, 5, 6, 7]
     assert count_pending(db) == 5
+    assert pending_statuses(db, local_now=LOCAL_NOON) == [
+        (1, "NEW", None),
+        (4, "NEW", None),
+        (5, "NEW", None),
+        (7, "ACCEPTD", "2026-01-15 12:00:30"),
+    ]
 
 
 def test_pending_for_poll_defaults_to_the_local_clock(db: Database, make_sms: MakeSms) -> None:
@@ -373,9 +380,10 @@ def test_ten_thousand_pending_rows_use_indexes(db: Database) -> None:
     assert found is not None
     assert found.trigger_id == "t1"
 
-    pending_plan = _query_plans(db, lambda: pending_for_poll(db, local_now=LOCAL_NOON))
-    assert "USING INDEX sms_pending" in pending_plan
-    assert "TEMP B-TREE" not in pending_plan
+    for query in (pending_for_poll, pending_statuses):
+        pending_plan = _query_plans(db, lambda query=query: query(db, local_now=LOCAL_NOON))  # type: ignore[misc]
+        assert "USING INDEX sms_pending" in pending_plan
+        assert "TEMP B-TREE" not in pending_plan
     message_plan = _query_plans(db, lambda: get_by_message_id(db, 1_000_001))
     assert "(message_id=?)" in message_plan
     assert "SCAN" not in message_plan
