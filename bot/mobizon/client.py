@@ -199,6 +199,9 @@ def _http_failure(
 class MobizonClient:
     """Talks to one Mobizon account; safe to share between concurrent tasks.
 
+    Sends and reads take separate lanes of ``max_concurrency`` requests each, so a long status
+    poll never holds up a person's ``/sms send``.
+
     ``on_request`` observes each HTTP attempt (see :data:`RequestObserver`); ``sleep``
     waits between retries and exists so tests can skip the wait.
     """
@@ -228,6 +231,7 @@ class MobizonClient:
         self._on_request = on_request
         self._sleep = sleep
         self._slots = asyncio.Semaphore(max_concurrency)
+        self._send_slots = asyncio.Semaphore(max_concurrency)
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
         self._requests_made = 0
@@ -385,7 +389,7 @@ class MobizonClient:
                 timeout=aiohttp.ClientTimeout(
                     total=self._timeouts.total, sock_connect=self._timeouts.connect
                 ),
-                connector=aiohttp.TCPConnector(limit=self._max_concurrency),
+                connector=aiohttp.TCPConnector(limit=2 * self._max_concurrency),  # both lanes
                 headers={"User-Agent": _USER_AGENT},
             )
         return self._session
@@ -397,7 +401,7 @@ class MobizonClient:
         exceptions carry the URL, and with it the API key.
         """
         session = self._open_session()
-        async with self._slots:
+        async with self._send_slots if sending else self._slots:
             self._requests_made += 1
             started = time.monotonic()
             failure: MobizonError | None = None
