@@ -264,20 +264,13 @@ def prune_webhook_events(
     return cursor.rowcount
 
 
-def notification_channel(sms: SmsRecord) -> str:
-    """Where an SMS's notifications go, for pacing and ordering: its channel, else its sender.
-
-    Matches the ``channel`` of :func:`due_channels` and :func:`due_notifications`.
-    """
-    return sms.slack_channel or sms.user_id
-
-
 def due_notifications(
     db: Database, *, now: datetime | None = None, limit: int = 100, channel: str | None = None
 ) -> list[Notification]:
     """Outbox rows whose next attempt is due, oldest first, each with its SMS as it is now.
 
-    With ``channel``, only the rows whose :func:`notification_channel` is ``channel``.
+    With ``channel``, only the rows of that notification channel: the channel the SMS's message
+    is in, or, for an SMS without one, its sender's user id (as :func:`due_channels` names them).
     """
     if channel is None:
         rows = list(
@@ -291,7 +284,8 @@ def due_notifications(
             db.query(
                 """
                 SELECT o.* FROM outbox AS o JOIN sms AS s ON s.message_id = o.message_id
-                WHERE o.next_attempt_at <= ? AND coalesce(nullif(s.slack_channel, ''), s.user_id) = ?
+                WHERE o.next_attempt_at <= ?
+                    AND coalesce(nullif(s.slack_channel, ''), s.user_id) = ?
                 ORDER BY o.id LIMIT ?
                 """,
                 [utc_text(now), channel, limit],
@@ -302,7 +296,11 @@ def due_notifications(
 
 
 def due_channels(db: Database, *, now: datetime | None = None) -> list[str]:
-    """Every :func:`notification_channel` with a due outbox row, the oldest row's first."""
+    """Every notification channel with a due outbox row, the one with the oldest row first.
+
+    A notification channel is the channel the SMS's message is in, or its sender's user id for
+    an SMS never posted in a channel: the notifier paces and orders by it.
+    """
     rows = db.execute(
         """
         SELECT coalesce(nullif(s.slack_channel, ''), s.user_id) AS channel

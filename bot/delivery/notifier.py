@@ -7,6 +7,10 @@ to repeat; the thread reply carries message metadata, and a reply that may have 
 unseen (a row older than this process, or an attempt that got no answer) is first looked up in
 the thread (``conversations.replies``, which needs the ``channels:history`` / ``groups:history``
 scopes; without them the reply is posted, and a duplicate stays possible in that narrow case).
+
+Each channel is drained by a task of its own, started as soon as the channel has due rows and
+no task: a channel with a long backlog never holds up another channel's updates, and a status
+a webhook just reported goes out without waiting for any other channel's pacing.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import random
 import time
@@ -71,18 +76,26 @@ _HTTP_TOO_MANY_REQUESTS = 429
 _HTTP_SERVER_ERROR = 500
 #: Message metadata event type of the final thread reply, so a restart can find it in Slack.
 REPLY_EVENT = "smsbot_final_status"
+#: Seconds between two posts to one channel. Slack allows about one per second and counts them
+#: as they arrive; with exactly 1.0 s, jitter on the way puts about half of them under 1 s apart
+#: (and each such post costs a 429 and a Retry-After of at least 1 s). 5% margin avoids that.
+PER_CHANNEL_INTERVAL = 1.05
 
 
 class Notifier:
-    """Posts queued status notifications to Slack; one instance per process."""
+    """Posts queued status notifications to Slack; one instance per process.
+
+    ``batch`` is how many due rows of one channel are read at a time; ``idle_wait`` how long
+    :meth:`run` sleeps at most between two looks at the outbox when nobody calls :meth:`wake`.
+    """
 
     def __init__(
         self,
         db: Database,
         slack: AsyncWebClient,
         *,
-        per_channel_interval: float = 1.0,
-        batch: int = 200,
+        per_channel_interval: float = PER_CHANNEL_INTERVAL,
+        batch: int = 50,
         idle_wait: float = 1.0,
         retry_base: float = 1.0,
         post_grace: timedelta = POST_GRACE,
@@ -101,6 +114,7 @@ class Notifier:
         # seconds are what the outbox stores: a row of this very second counts as older
         self._started = datetime.now(UTC).replace(microsecond=0)
         self._unsure: set[int] = set()
+        self._in_flight: set[int] = set()  # outbox rows a channel drain holds now
         self.rate_limited = 0
 
     def wake(self) -> None:
@@ -108,29 +122,68 @@ class Notifier:
         self._wake.set()
 
     async def run(self) -> None:
-        """Drain forever: after every wake-up, and at least every ``idle_wait`` seconds."""
-        while True:
-            self._wake.clear()
-            try:
-                await self.drain()
-            except Exception:  # the loop must outlive any single bad row
-                logger.exception("notifier drain failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._idle_wait)
+        """Deliver forever, each channel with due rows on a task of its own.
+
+        After every wake-up (a status was applied, or a channel's task ended), and at least
+        every ``idle_wait`` seconds, every channel that has due rows and no task gets one.
+        A channel's task ends when nothing of it is due any more or a row failed (that row is
+        put off, and its channel's pacing honours a 429's Retry-After). Cancelling ``run``
+        cancels those tasks and waits for them.
+        """
+        tasks: dict[str, asyncio.Task[int]] = {}
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    self._start_channels(tasks)
+                except Exception:  # the loop must outlive a database hiccup
+                    logger.exception("notifier could not read the outbox")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._idle_wait)
+        finally:
+            running = list(tasks.values())
+            for task in running:
+                task.cancel()
+            if running:
+                await asyncio.wait(running)
+
+    def _start_channels(self, tasks: dict[str, asyncio.Task[int]]) -> None:
+        """Start a task for every channel that has due rows and none running (``tasks``)."""
+        for channel in delivery.due_channels(self._db):
+            if channel in tasks:
+                continue  # its task reads the outbox again after each batch: it finds new rows
+            task = asyncio.create_task(self._channel_task(channel), name=f"notifier {channel}")
+            tasks[channel] = task
+            task.add_done_callback(functools.partial(self._channel_ended, tasks, channel))
+
+    def _channel_ended(
+        self, tasks: dict[str, asyncio.Task[int]], channel: str, task: asyncio.Task[int]
+    ) -> None:
+        tasks.pop(channel, None)
+        if not task.cancelled() and task.exception() is None and task.result() > 0:
+            # rows may have come for it since its last look. Not after a failed first row:
+            # that row is put off, and the next look (``idle_wait`` at most) is soon enough.
+            self._wake.set()
+
+    async def _channel_task(self, channel: str) -> int:
+        """One channel's task in :meth:`run`: its drain, outliving any single bad row."""
+        try:
+            return await self._drain_channel(channel, None)
+        except Exception:
+            logger.exception("notifier drain failed", extra={"channel": channel})
+            # stay the channel's task a while, so the same row is not retried at once
+            await asyncio.sleep(self._idle_wait)
+            return 0
 
     async def drain(self, *, deadline: float | None = None) -> int:
-        """Post every notification that is due now; return how many left the outbox."""
-        due = delivery.due_notifications(self._db, limit=self._batch)
-        if not due:
-            return 0
-        due, done = self._settle_superseded(due)
-        by_channel: dict[str, list[delivery.Notification]] = defaultdict(list)
-        for note in due:
-            by_channel[note.sms.slack_channel or note.sms.user_id].append(note)
-        results = await asyncio.gather(
-            *(self._drain_channel(ch, notes, deadline) for ch, notes in by_channel.items())
-        )
-        return done + sum(results)
+        """Post every notification that is due now, channels side by side; return how many left.
+
+        With ``deadline`` (a :func:`time.monotonic` time) no row is started after it: for the
+        flush at shutdown, once :meth:`run` has been cancelled.
+        """
+        channels = delivery.due_channels(self._db)
+        results = await asyncio.gather(*(self._drain_channel(ch, deadline) for ch in channels))
+        return sum(results)
 
     def _settle_superseded(
         self, due: list[delivery.Notification]
@@ -156,17 +209,36 @@ class Notifier:
             kept.append(note)
         return kept, done
 
-    async def _drain_channel(
-        self, channel: str, notes: list[delivery.Notification], deadline: float | None
-    ) -> int:
+    async def _drain_channel(self, channel: str, deadline: float | None) -> int:
+        """Deliver one channel's due rows in order; return how many left the outbox.
+
+        Reads ``batch`` rows at a time, so rows queued meanwhile are found and each update
+        shows the SMS as recent as it can. Stops when none is due, when one fails (that row is
+        put off; the channel's next drain takes the rest, paced after any Retry-After) or at
+        ``deadline``. Rows another drain holds are left to it.
+        """
         done = 0
-        for note in notes:
-            if deadline is not None and time.monotonic() > deadline:
-                break
-            if not await self._deliver(channel, note):
-                break  # keep this channel's order: later rows wait for the one that failed
-            done += 1
-        return done
+        while True:
+            due = [
+                note
+                for note in delivery.due_notifications(self._db, channel=channel, limit=self._batch)
+                if note.id not in self._in_flight
+            ]
+            if not due:
+                return done
+            held = {note.id for note in due}
+            self._in_flight |= held
+            try:
+                due, settled = self._settle_superseded(due)
+                done += settled
+                for note in due:
+                    if deadline is not None and time.monotonic() > deadline:
+                        return done
+                    if not await self._deliver(channel, note):
+                        return done
+                    done += 1
+            finally:
+                self._in_flight -= held
 
     async def _pace(self, key: str) -> None:
         """Wait for this channel's next free slot (about one post per interval), reserving it."""
@@ -301,7 +373,7 @@ class Notifier:
                     self._unsure.add(note.id)
                 if _error_code(err) not in GONE_ERRORS:
                     raise
-            except (SlackClientError, aiohttp.ClientError, TimeoutError):
+            except (SlackClientError, aiohttp.ClientError, TimeoutError, asyncio.CancelledError):
                 self._unsure.add(note.id)  # the reply may have reached Slack all the same
                 raise
             else:
