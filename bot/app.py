@@ -36,12 +36,17 @@ INFLIGHT_DEADLINE = 25.0
 
 
 def make_slack_client(settings: Settings, session: aiohttp.ClientSession) -> AsyncWebClient:
-    """The Slack Web API client: the configured base URL, with Slack's rate-limit retries."""
-    client = AsyncWebClient(
-        token=settings.slack_bot_token, base_url=settings.slack_api_url, session=session
+    """The Slack Web API client: the configured base URL, with Slack's rate-limit retries only.
+
+    slack_sdk's default handler also retries dropped connections, which could post the SMS's
+    channel message twice after Slack had taken it; a 429 is safe to retry (nothing was done).
+    """
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        session=session,
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
     )
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
-    return client
 
 
 class _NoTokenSkippedWarning(logging.Filter):

@@ -56,7 +56,6 @@ PERMANENT_ERRORS = frozenset(
     {
         "user_not_found",
         "user_disabled",
-        "account_inactive",
         "cannot_dm_bot",
         "user_not_visible",
         "invalid_blocks",

@@ -20,6 +20,10 @@ logger = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 
 
+#: Ids must fit SQLite's 64-bit integers (Mobizon's are far smaller).
+_SQLITE_INT_LIMIT = 2**63
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryReport:
     """One ``sms-delivery-report`` event as Mobizon posts it."""
@@ -62,6 +66,9 @@ def parse_report(raw: bytes) -> DeliveryReport:
         raise BadReportError(f"missing or malformed field: {err}") from None
     if not report.status:
         raise BadReportError("data.status is empty")
+    for name, value in (("eventId", report.event_id), ("messageId", report.message_id)):
+        if not 0 < value < _SQLITE_INT_LIMIT:
+            raise BadReportError(f"{name} is out of range")
     return report
 
 

@@ -158,6 +158,11 @@ async def test_unknown_message_is_acknowledged_and_nothing_is_posted(
             json.dumps({**event(1, 7), "data": {**event(1, 7)["data"], "status": " "}}).encode(),
             "data.status is empty",
         ),
+        (json.dumps({**event(1, 7), "eventId": 2**63}).encode(), "eventId is out of range"),
+        (
+            json.dumps({**event(1, 7), "data": {**event(1, 7)["data"], "messageId": -7}}).encode(),
+            "messageId is out of range",
+        ),
     ],
 )
 async def test_malformed_body_gets_400(
