@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from dataclasses import replace
@@ -139,14 +140,23 @@ async def send(
         await respond(text=said, response_type="ephemeral")
         return
     except Exception:
-        # a bug, not Mobizon: the request may have left, so the SMS must not look unsent
+        # a bug, not Mobizon: the request may have left, so the SMS must not look unsent, and
+        # the user must not be told to simply try again (that could send it twice)
+        logger.exception("unexpected error while sending", extra={"sms_id": claim.id})
         messages.record_failed(
             svc.db,
             claim.id,
             error="smsbot failed while sending; the SMS may or may not have been sent",
             outcome_unknown=True,
         )
-        raise
+        await respond(
+            text=f":warning: SMS to {format_phone(cmd.recipient)}: something went wrong on "
+            "smsbot's side while sending, so it may or may not have gone out. smsbot checks "
+            "with Mobizon in a few minutes and tells you; or look for it with "
+            f"`/sms find to:{cmd.recipient}` before sending it again.",
+            response_type="ephemeral",
+        )
+        return
     sms = messages.record_sent(
         svc.db,
         claim.id,
@@ -155,7 +165,20 @@ async def send(
         campaign_status=sent.campaign_status,
     )
     logger.info("sms sent", extra={"sms_id": sms.message_id, "channel": sms.channel_id})
-    await post_sms_message(svc, sms, client, respond)
+    try:
+        await post_sms_message(svc, sms, client, respond)
+    except Exception:  # the SMS went out: say so, never "try again"
+        logger.exception(
+            "could not post the sent SMS's message",
+            extra={"sms_id": sms.message_id, "channel": sms.channel_id},
+        )
+        with contextlib.suppress(Exception):
+            await respond(
+                text=f":white_check_mark: SMS {sms.message_id} to {format_phone(sms.recipient)} "
+                "was sent, but I could not post it in this channel. Its delivery updates "
+                "will come to you directly.",
+                response_type="ephemeral",
+            )
 
 
 async def post_sms_message(

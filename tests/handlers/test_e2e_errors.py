@@ -9,6 +9,7 @@ import pytest
 
 from bot.simulator import MobizonSimulator
 from handlers import UNEXPECTED_ERROR
+from handlers.commands import sms as sms_command
 from storage import messages
 from tests.conftest import BotHarness
 from tests.handlers.conftest import refused_url
@@ -128,7 +129,7 @@ async def test_unexpected_exception_is_logged_and_answered(
 async def test_unexpected_exception_during_send_leaves_no_dangling_claim(
     bot: BotHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A bug while sending marks the SMS "unknown" (never "sent"), and the user is told."""
+    """A bug while sending marks the SMS "unknown" (never "sent"); the user is told to check, not retry."""
     gateway = bot.runtime.gateway
     assert gateway is not None
 
@@ -139,9 +140,32 @@ async def test_unexpected_exception_during_send_leaves_no_dangling_claim(
     monkeypatch.setattr(gateway, "send_sms", broken)
     await bot.command(f"send {PHONE} hello")
     (response,) = await bot.slack.wait_for_responses(1)
-    assert response.params["text"] == UNEXPECTED_ERROR
+    assert "may or may not have gone out" in response.params["text"]
+    assert "/sms find to:5511987654321" in response.params["text"]
+    assert "try again" not in response.params["text"]
     db = bot.runtime.db
     assert db is not None
     (row,) = [messages.sms_from_row(r) for r in db.query("SELECT * FROM sms")]
     assert row.state is messages.SendState.UNKNOWN
     assert bot.slack.called("chat.postMessage") == []
+
+
+async def test_a_sent_sms_whose_post_fails_is_reported_sent_not_retried(
+    bot: BotHarness, sim: MobizonSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When posting in the channel breaks after Mobizon took the SMS, the user hears it was sent."""
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise TimeoutError
+
+    monkeypatch.setattr(sms_command, "post_sms_message", broken)
+    await bot.command(f"send {PHONE} hello")
+    (response,) = await bot.slack.wait_for_responses(1)
+    (message_id,) = sim.messages
+    assert f"SMS {message_id} to +55 11 98765-4321 was sent" in response.params["text"]
+    assert "try again" not in response.params["text"]
+    db = bot.runtime.db
+    assert db is not None
+    row = messages.get_by_message_id(db, message_id)
+    assert row is not None
+    assert row.state is messages.SendState.SENT
