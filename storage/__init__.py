@@ -33,14 +33,16 @@ from storage.messages import (
     get_by_message_id,
     get_by_message_ids,
     get_sms,
-    interrupted_claims,
+    last_message_id_before,
     latest_in_channel,
+    mark_checked,
     overdue,
     pending_for_poll,
     pending_statuses,
     record_failed,
     record_sent,
     set_slack_message,
+    unsettled_sends,
 )
 from storage.schema import SCHEMA_VERSION, open_database, schema_version, write_transaction
 
@@ -69,8 +71,9 @@ __all__ = [
     "get_by_message_ids",
     "get_sms",
     "give_up",
-    "interrupted_claims",
+    "last_message_id_before",
     "latest_in_channel",
+    "mark_checked",
     "mark_step_done",
     "open_database",
     "outbox_size",
@@ -85,6 +88,7 @@ __all__ = [
     "schema_version",
     "set_slack_message",
     "status_history",
+    "unsettled_sends",
     "webhook_event_seen",
     "write_transaction",
 ]

@@ -361,17 +361,49 @@ def pending_for_poll(
     return [sms_from_row(row) for row in rows]
 
 
-def interrupted_claims(db: Database, *, before: datetime) -> list[SmsRecord]:
-    """Sends claimed before ``before`` whose Mobizon answer was never recorded, oldest first.
+def unsettled_sends(
+    db: Database, *, claimed_before: datetime, unknown_since: datetime
+) -> list[SmsRecord]:
+    """Sends whose outcome Mobizon never told us, oldest first: candidates for a lookup.
 
-    A claim stays ``claimed`` only while its request is in flight; one older than the running
-    process (or than any request can last) was cut short by a crash or a forced stop.
+    ``claimed`` rows created before ``claimed_before`` (a claim of a process that is gone: it
+    died between the claim and Mobizon's answer), and ``unknown`` rows (a timeout, a 5xx)
+    created since ``unknown_since``; rows marked by :func:`mark_checked` are left out.
     """
     rows = db.query(
-        "SELECT * FROM sms WHERE state = 'claimed' AND created_at < ? ORDER BY created_at, id",
-        [utc_text(before)],
+        """
+        SELECT * FROM sms
+        WHERE state IN ('claimed', 'unknown') AND message_id IS NULL AND checked_at IS NULL
+          AND ((state = 'claimed' AND created_at < ?) OR (state = 'unknown' AND created_at >= ?))
+        ORDER BY created_at, id
+        """,
+        [utc_text(claimed_before), utc_text(unknown_since)],
     )
     return [sms_from_row(row) for row in rows]
+
+
+def last_message_id_before(db: Database, moment: datetime) -> int | None:
+    """The highest Mobizon message id the bot recorded as sent before ``moment``.
+
+    Mobizon numbers messages in order, so a message created after ``moment`` has a higher id:
+    a lower bound when looking an SMS up after the fact.
+    """
+    row = db.execute(
+        "SELECT max(message_id) FROM sms WHERE sent_at < ?", [utc_text(moment)]
+    ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def mark_checked(db: Database, sms_id: int, *, error: str, now: datetime | None = None) -> None:
+    """Stop looking up an unsettled send (the lookup could not tell); its state becomes unknown."""
+    stamp = utc_text(now)
+    db.execute(
+        """
+        UPDATE sms SET state = 'unknown', error = ?, checked_at = ?, updated_at = ?
+        WHERE id = ? AND state IN ('claimed', 'unknown')
+        """,
+        [error[:MAX_ERROR_LENGTH], stamp, stamp, sms_id],
+    )
 
 
 class PendingStatus(NamedTuple):

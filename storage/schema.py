@@ -115,10 +115,15 @@ _INITIAL_SCHEMA = (
 )
 
 
-@migrations(name="0002_claimed_index")
-def _claimed_index(db: Database) -> None:
-    # sends a crash interrupted are looked for every poll cycle: keep that lookup off the table
-    db.execute("CREATE INDEX sms_claimed ON sms (created_at) WHERE state = 'claimed'")
+@migrations(name="0002_unsettled_sends")
+def _unsettled_sends(db: Database) -> None:
+    # sends whose outcome Mobizon never told us (a crash mid-send, a timeout) are looked up
+    # every poll cycle; ``checked_at`` marks those a lookup could not settle, so they stop
+    db.execute("ALTER TABLE sms ADD COLUMN checked_at TEXT")
+    db.execute(
+        "CREATE INDEX sms_unsettled ON sms (created_at) "
+        "WHERE state IN ('claimed', 'unknown') AND message_id IS NULL AND checked_at IS NULL"
+    )
 
 
 def open_database(path: str | os.PathLike[str]) -> Database:

@@ -14,9 +14,9 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery.interrupted import InterruptedSends
 from bot.delivery.notifier import Notifier
 from bot.delivery.poller import Poller
+from bot.delivery.unsettled import UnsettledSends
 from bot.runtime import RUNTIME
 
 logger = logging.getLogger(__name__)
@@ -46,17 +46,15 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     poller = Poller(
         runtime.db, runtime.gateway, on_change=notifier.wake, on_cycle=runtime.metrics.poll_cycle
     )
-    interrupted = InterruptedSends(
-        runtime.db, runtime.gateway, slack, session, on_change=notifier.wake
-    )
+    unsettled = UnsettledSends(runtime.db, runtime.gateway, slack, session, on_change=notifier.wake)
     cycle_lock = asyncio.Lock()
 
     async def poll_cycle() -> None:
         async with cycle_lock:
             try:
-                await interrupted.run_once()
+                await unsettled.run_once()
             except Exception:  # a bug there must not stop status polling
-                logger.exception("settling interrupted sends failed")
+                logger.exception("settling unsettled sends failed")
             await poller.run_once()
 
     scheduler = AsyncIOScheduler()

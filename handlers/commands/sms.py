@@ -136,7 +136,10 @@ async def send(
         # the client's sentence already says whether the SMS may have gone out
         said = f":warning: SMS to {format_phone(cmd.recipient)}: {escape_slack(str(err))}"
         if err.outcome_unknown:
-            said += f" Look for it with `/sms find to:{cmd.recipient}`."
+            said += (
+                " smsbot checks with Mobizon in a few minutes and tells you; or look for it "
+                f"with `/sms find to:{cmd.recipient}` before sending it again."
+            )
         await respond(text=said, response_type="ephemeral")
         return
     except Exception:

@@ -27,7 +27,7 @@ def _pragma(db: Database, name: str) -> object:
     return db.execute(f"PRAGMA {name}").fetchone()[0]
 
 
-MIGRATIONS = ["0001_initial", "0002_claimed_index"]
+MIGRATIONS = ["0001_initial", "0002_unsettled_sends"]
 
 
 def test_a_first_version_database_is_upgraded_in_place(db_path: str, make_sms: MakeSms) -> None:
@@ -42,7 +42,7 @@ def test_a_first_version_database_is_upgraded_in_place(db_path: str, make_sms: M
     upgraded = open_database(db_path)
     try:
         assert [m.name for m in migrations.applied(upgraded)] == MIGRATIONS
-        assert "sms_claimed" in {index.name for index in upgraded.table("sms").indexes}
+        assert "sms_unsettled" in {index.name for index in upgraded.table("sms").indexes}
         assert upgraded.table("sms").count == 1
     finally:
         upgraded.close()

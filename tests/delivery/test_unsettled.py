@@ -1,4 +1,4 @@
-"""Sends a crash cut short between the claim and Mobizon's answer are settled, never re-sent."""
+"""Sends whose outcome was never recorded (a crash mid-send, a lost answer) are settled, never re-sent."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from bot.delivery.interrupted import IN_FLIGHT_LIMIT, RECOVERED_NOTE, InterruptedSends
+from bot.delivery.unsettled import LISTING_DELAY, RECOVERED_NOTE, UnsettledSends
 from bot.mobizon import MobizonClient, RetryPolicy
 from bot.simulator import LIST, SEND_SMS, MobizonSimulator
-from storage import SendState, SmsRecord, claim_send, get_sms
+from storage import SendState, SmsRecord, claim_send, get_sms, record_failed
 from tests.bot.serve_process import ServeProcess
 from tests.conftest import MOBIZON_KEY
 from tests.delivery.conftest import SeedSms, eventually, serve_and_send, serve_env
@@ -76,7 +76,7 @@ class Rig:
     db: Database
     slack: FakeSlack
     sim: MobizonSimulator
-    settler: InterruptedSends
+    settler: UnsettledSends
 
     def claim(self, *, at: datetime, text: str = "your parcel is here", n: int = 1) -> SmsRecord:
         """A send claimed at ``at`` whose Mobizon answer was never recorded."""
@@ -100,8 +100,8 @@ def rig(
     slack_client: AsyncWebClient,
     session: aiohttp.ClientSession,
 ) -> Rig:
-    """InterruptedSends on a database, the fake Slack and the simulator."""
-    settler = InterruptedSends(db, gateway, slack_client, session, started_at=STARTED)
+    """UnsettledSends on a database, the fake Slack and the simulator."""
+    settler = UnsettledSends(db, gateway, slack_client, session, started_at=STARTED)
     return Rig(db, fake_slack, simulator[0], settler)
 
 
@@ -134,7 +134,7 @@ async def test_a_send_mobizon_received_is_tracked_and_posted_not_resent(rig: Rig
 
 async def test_a_send_mobizon_never_saw_is_reported_not_sent(rig: Rig) -> None:
     """A claim Mobizon has no record of is reported through response_url and marked failed."""
-    sms = rig.claim(at=STARTED - IN_FLIGHT_LIMIT - timedelta(seconds=1))
+    sms = rig.claim(at=STARTED - LISTING_DELAY - timedelta(seconds=1))
     rig.sim.create_message(NUMBER, "another text to the same number")
 
     settled = await rig.run()
@@ -173,12 +173,12 @@ async def test_an_old_claim_gets_a_direct_message_once_response_url_expired(rig:
     assert rig.state(sms).state is SendState.FAILED
 
 
-async def test_claims_of_this_process_in_flight_are_left_alone(rig: Rig) -> None:
-    """A claim made after the process started, younger than any send lasts, is not touched."""
+async def test_claims_of_this_process_are_left_alone(rig: Rig) -> None:
+    """A claim made by this process may still wait for a send slot, however old: not touched."""
     sms = rig.claim(at=STARTED + timedelta(seconds=30))
 
-    now = STARTED + timedelta(seconds=60)
-    assert await rig.run(now) == 0
+    assert await rig.run(STARTED + timedelta(seconds=60)) == 0
+    assert await rig.run(STARTED + timedelta(minutes=10)) == 0
 
     assert rig.state(sms).state is SendState.CLAIMED
     assert rig.sim.count(LIST) == 0
@@ -222,6 +222,75 @@ async def test_a_message_another_sms_owns_is_not_adopted(rig: Rig, seed_sms: See
 
     assert rig.state(sms).state is SendState.FAILED
     assert rig.state(sms).message_id is None
+
+
+async def test_an_older_identical_sms_is_not_taken_for_this_one(
+    rig: Rig, seed_sms: SeedSms
+) -> None:
+    """Yesterday's identical SMS (given out before the bot's last one) is not this send."""
+    rig.sim.create_message(NUMBER, "your parcel is here")  # not the bot's, long ago
+    later = rig.sim.create_message(NUMBER, "an SMS the bot sent afterwards")
+    seed_sms(rig.db, later.id, sent_at=STARTED - timedelta(hours=1), recipient=NUMBER)
+    sms = rig.claim(at=STARTED - timedelta(minutes=5), n=2)
+
+    assert await rig.run() == 1
+
+    assert rig.state(sms).state is SendState.FAILED
+    assert "was *not sent*" in rig.slack.responses[0].params["text"]
+
+
+async def test_several_candidates_are_reported_and_not_looked_up_again(rig: Rig) -> None:
+    """Two fresh identical SMS at Mobizon: the sender is told to check, and the lookup stops."""
+    rig.sim.create_message(NUMBER, "your parcel is here")
+    rig.sim.create_message(NUMBER, "your parcel is here")
+    sms = rig.claim(at=STARTED - timedelta(minutes=5))
+
+    assert await rig.run() == 1
+    assert await rig.run() == 0
+
+    row = rig.state(sms)
+    assert (row.state, row.message_id) == (SendState.UNKNOWN, None)
+    (notice,) = rig.slack.responses
+    assert "could not tell whether it was sent" in notice.params["text"]
+    assert "/sms find to:5511987654321" in notice.params["text"]
+    assert rig.sim.count(LIST) == 1
+
+
+async def test_a_send_whose_answer_was_lost_is_found_and_tracked(rig: Rig) -> None:
+    """An SMS left "unknown" by a timeout is adopted once Mobizon lists it."""
+    sms = rig.claim(at=STARTED + timedelta(minutes=1))  # this process: a timeout, not a crash
+    record_failed(rig.db, sms.id, error="timed out", outcome_unknown=True)
+    received = rig.sim.create_message(NUMBER, sms.text)
+
+    assert await rig.run(STARTED + timedelta(minutes=2)) == 1
+
+    row = rig.state(sms)
+    assert (row.state, row.message_id) == (SendState.SENT, received.id)
+    assert RECOVERED_NOTE in str(rig.slack.called("chat.postMessage")[0].params["blocks"])
+
+
+async def test_a_send_whose_answer_was_lost_and_never_arrived_is_reported_not_sent(
+    rig: Rig,
+) -> None:
+    """An "unknown" SMS Mobizon still does not list after a while is reported as not sent."""
+    sms = rig.claim(at=STARTED + timedelta(minutes=1))
+    record_failed(rig.db, sms.id, error="timed out", outcome_unknown=True)
+
+    assert await rig.run(STARTED + timedelta(minutes=2)) == 0  # too fresh to conclude
+    assert await rig.run(STARTED + timedelta(minutes=4)) == 1
+
+    assert rig.state(sms).state is SendState.FAILED
+    (notice,) = rig.slack.responses
+    assert "was *not sent*: Mobizon's answer was lost" in notice.params["text"]
+
+
+async def test_unknown_sends_older_than_a_day_are_left_alone(rig: Rig) -> None:
+    """The lookup of an "unknown" SMS stops after a day."""
+    sms = rig.claim(at=STARTED - timedelta(days=2))
+    record_failed(rig.db, sms.id, error="timed out", outcome_unknown=True)
+
+    assert await rig.run() == 0
+    assert rig.sim.count(LIST) == 0
 
 
 def stored_sms(db_path: Path) -> list[dict[str, Any]]:

@@ -1,0 +1,223 @@
+"""Sends whose outcome Mobizon never told us: find out whether they left, and tell the sender.
+
+Two ways a send ends without Mobizon's answer on record:
+
+- **interrupted**: ``/sms send`` claims the send (state ``claimed``) before calling Mobizon and
+  records the answer after; a process killed in between leaves the claim behind.
+- **unknown**: the request left but no answer came back (a timeout, a 5xx, a bug); the sender
+  was told it may or may not have gone out.
+
+Each poll cycle, :class:`UnsettledSends` looks every such SMS up in Mobizon's message list
+(same number, same text, a message id Mobizon gave out after the bot's last SMS before this
+one, not already one of ours):
+
+- exactly one found: the SMS left. It is recorded as sent, so delivery tracking takes it from
+  there, and its message is posted in the channel as ``/sms send`` would have.
+- none found, and the send is older than :data:`LISTING_DELAY`: it never reached Mobizon. The
+  sender is told it was not sent (through the command's ``response_url`` while Slack still
+  takes it, else a direct message); only once Slack accepted that is it marked failed.
+- several found: nothing can be told apart. The sender is told to check, and it is not looked
+  up again.
+
+Only claims older than this process are interrupted ones (one process per database); a claim of
+this process may still be waiting for Mobizon. Unknown sends are looked up for a day. A lookup
+that fails (Mobizon down) is tried again next cycle; nothing is ever re-sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlite_utils import Database
+
+from bot.mobizon.errors import MobizonError
+from bot.mobizon.types import CampaignStatus, ListCriteria, MessageItem, Sort
+from handlers import blocks
+from handlers.context import SmsGateway
+from handlers.grammar import escape_slack
+from handlers.phone import format_phone
+from storage import messages
+from storage.messages import SendState, SmsRecord, SmsStateError
+
+logger = logging.getLogger(__name__)
+
+#: Mobizon may take a moment to list a message it just took: "not found" waits this long.
+LISTING_DELAY = timedelta(minutes=2)
+#: How long a send with an unknown outcome is looked up before it is left as it is.
+UNKNOWN_WINDOW = timedelta(days=1)
+#: Slack takes ``response_url`` posts for 30 minutes; leave a margin.
+RESPONSE_URL_LIFETIME = timedelta(minutes=25)
+#: Mobizon's list is searched newest first; this many candidates are looked at.
+LOOKUP_PAGE_SIZE = 25
+
+RECOVERED_NOTE = (
+    ":arrows_counterclockwise: Mobizon's answer to this send was not recorded at the time "
+    "(smsbot restarted or the answer was lost); Mobizon has this SMS, so it is tracked as usual."
+)
+
+
+class UnsettledSends:
+    """Settles the sends whose outcome was never recorded; one instance per process."""
+
+    def __init__(
+        self,
+        db: Database,
+        gateway: SmsGateway,
+        slack: AsyncWebClient,
+        session: aiohttp.ClientSession,
+        *,
+        started_at: datetime | None = None,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self._db = db
+        self._gateway = gateway
+        self._slack = slack
+        self._session = session
+        self._started_at = started_at or datetime.now(UTC)
+        self._on_change = on_change or (lambda: None)
+
+    async def run_once(self, *, now: datetime | None = None) -> int:
+        """Settle every unsettled send that can be settled now; return how many were."""
+        moment = now or datetime.now(UTC)
+        unsettled = messages.unsettled_sends(
+            self._db, claimed_before=self._started_at, unknown_since=moment - UNKNOWN_WINDOW
+        )
+        settled = 0
+        for sms in unsettled:
+            try:
+                settled += await self._settle(sms, moment)
+            except MobizonError as err:
+                logger.warning(
+                    "could not look up an unsettled send; trying again next cycle",
+                    extra={"sms_id": sms.id, "error": str(err)},
+                )
+                return settled  # Mobizon is unwell: the others wait too
+            except (SlackClientError, aiohttp.ClientError, TimeoutError) as err:
+                logger.warning(
+                    "could not tell the sender about an unsettled send; trying again",
+                    extra={"sms_id": sms.id, "user": sms.user_id, "error": _slack_error(err)},
+                )
+            except SmsStateError:
+                logger.info("unsettled send settled meanwhile", extra={"sms_id": sms.id})
+        return settled
+
+    async def _settle(self, sms: SmsRecord, now: datetime) -> bool:
+        found = await self._look_up(sms)
+        if len(found) == 1:
+            await self._adopt(sms, found[0])
+            return True
+        if found:
+            await self._tell_sender(
+                sms,
+                f":warning: SMS to {format_phone(sms.recipient)}: smsbot could not tell whether "
+                f"it was sent: Mobizon has {len(found)} recent SMS with this number and text. "
+                f"Check with `/sms find to:{sms.recipient}` before sending it again.",
+                now,
+            )
+            messages.mark_checked(self._db, sms.id, error="Mobizon lists several candidates")
+            return True
+        if now - sms.created_at < LISTING_DELAY:
+            return False  # Mobizon may not list a message this fresh yet: ask again next cycle
+        why = (
+            "smsbot restarted before Mobizon answered"
+            if sms.state is SendState.CLAIMED
+            else "Mobizon's answer was lost"
+        )
+        await self._tell_sender(
+            sms,
+            f":warning: SMS to {format_phone(sms.recipient)} was *not sent*: {why}, and Mobizon "
+            "has no record of it. Send it again if it is still needed:\n"
+            f"> {escape_slack(_preview(sms.text))}",
+            now,
+        )
+        messages.record_failed(
+            self._db, sms.id, error=f"{why}; Mobizon has no record of it", outcome_unknown=False
+        )
+        logger.info(
+            "unsettled send never reached Mobizon; sender told",
+            extra={"sms_id": sms.id, "channel": sms.channel_id, "user": sms.user_id},
+        )
+        return True
+
+    async def _look_up(self, sms: SmsRecord) -> list[MessageItem]:
+        page = await self._gateway.list_messages(
+            ListCriteria(recipient=sms.recipient, text=sms.text),
+            page_size=LOOKUP_PAGE_SIZE,
+            sort=Sort("campaignId", descending=True),
+        )
+        # a message created after this send began has a higher id than any the bot got before
+        floor = messages.last_message_id_before(self._db, sms.created_at) or 0
+        candidates = [
+            item
+            for item in page.items
+            if item.id > floor and item.recipient == sms.recipient and item.text == sms.text
+        ]
+        ours = messages.get_by_message_ids(self._db, (item.id for item in candidates))
+        return [item for item in candidates if item.id not in ours]
+
+    async def _adopt(self, sms: SmsRecord, item: MessageItem) -> None:
+        recorded = messages.record_sent(
+            self._db,
+            sms.id,
+            message_id=item.id,
+            campaign_id=item.campaign_id or 0,
+            campaign_status=CampaignStatus.SENT,
+        )
+        logger.info(
+            "unsettled send found at Mobizon; tracking it",
+            extra={"sms_id": item.id, "channel": sms.channel_id, "user": sms.user_id},
+        )
+        self._on_change()
+        message = blocks.sms_message(recorded)
+        note = {"type": "context", "elements": [{"type": "mrkdwn", "text": RECOVERED_NOTE}]}
+        try:
+            response = await self._slack.chat_postMessage(
+                channel=recorded.channel_id, text=message.text, blocks=[*message.blocks, note]
+            )
+        except SlackApiError as err:
+            # the notifier sends this SMS's updates to the sender directly when no message exists
+            logger.warning(
+                "could not post the recovered SMS's message",
+                extra={"sms_id": item.id, "channel": sms.channel_id, "error": _slack_error(err)},
+            )
+            return
+        ts = response.get("ts")
+        if isinstance(ts, str):
+            channel = response.get("channel") or recorded.channel_id
+            messages.set_slack_message(self._db, recorded.id, channel=str(channel), ts=ts)
+
+    async def _tell_sender(self, sms: SmsRecord, text: str, now: datetime) -> None:
+        if sms.response_url and now - sms.created_at < RESPONSE_URL_LIFETIME:
+            async with self._session.post(
+                sms.response_url,
+                json={"text": text, "response_type": "ephemeral", "replace_original": False},
+                timeout=aiohttp.ClientTimeout(total=10),
+            ) as response:
+                if response.status < 300:  # noqa: PLR2004  # any 2xx: Slack took it
+                    return
+                logger.info(
+                    "response_url refused the notice; sending a direct message",
+                    extra={"sms_id": sms.id, "status": response.status},
+                )
+        opened = await self._slack.conversations_open(users=sms.user_id)
+        channel = opened.get("channel")
+        dm = channel.get("id") if isinstance(channel, dict) else None
+        await self._slack.chat_postMessage(
+            channel=dm if isinstance(dm, str) else sms.user_id, text=text
+        )
+
+
+def _preview(text: str, limit: int = 200) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _slack_error(err: Exception) -> str:
+    if isinstance(err, SlackApiError):
+        return str(err.response.get("error", "unknown"))
+    return type(err).__name__
