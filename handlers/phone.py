@@ -54,6 +54,10 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
     (``"5511987654321"``); ``consumed`` is the number of tokens used when given tokens, or the
     offset just past the number when given text (the SMS text starts after it).
 
+    A number written in one piece (``+493012345678``) ends with that piece. Where numbers vary
+    in length, a run whose shorter prefix is also a valid number (``+49 30 1234567 8 Uhr``:
+    ``…4567`` and text ``8 Uhr``, or ``…45678``?) is refused rather than guessed.
+
     Raises :class:`PhoneNumberError` when no leading run is a valid number, or when the
     longest valid run is ambiguous.
     """
@@ -64,6 +68,9 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
         spans = []
         tokens = source
     run = _phone_looking_run(tokens)
+    if run and len(whole := _valid_readings(run[0], default_region)) == 1:
+        # a number written in one piece ends there, even if the text starts with digits
+        return whole[0], spans[0][1] if spans else 1
     for count in range(len(run), 0, -1):
         candidate = " ".join(run[:count])
         readings = _valid_readings(candidate, default_region)
@@ -75,6 +82,21 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
                 f"{EXAMPLE_NUMBER}, or its area code in parentheses."
             )
         if readings:
+            shorter = next(
+                (
+                    (c, found[0])
+                    for c in range(count - 1, 1, -1)
+                    if (found := _valid_readings(" ".join(run[:c]), default_region))
+                ),
+                None,
+            )
+            if shorter is not None:
+                # "+49 30 1234567 8 Uhr": a longer number, or a shorter one and "8 Uhr"?
+                rest = " ".join(run[shorter[0] : count])
+                raise PhoneNumberError(
+                    f"“{_quote(candidate)}” could be +{readings[0]}, or +{shorter[1]} with "
+                    f"the text starting “{_quote(rest)}”; write the number without spaces."
+                )
             return readings[0], spans[count - 1][1] if spans else count
     shown = " ".join(run) if run else (tokens[0] if tokens else "")
     if not shown:

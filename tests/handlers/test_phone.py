@@ -40,6 +40,23 @@ def test_number_ends_before_a_number_in_the_text() -> None:
     assert text[end:] == " 100 units ready"
 
 
+def test_digits_after_a_variable_length_number_are_not_guessed_into_it() -> None:
+    """ "+49 30 1234567 8 Uhr" could be two numbers: refused naming both, not sent to either."""
+    with pytest.raises(PhoneNumberError) as caught:
+        parse_phone("+49 30 1234567 8 Uhr morgen", "BR")
+    assert "+493012345678" in str(caught.value)
+    assert "+49301234567 with the text starting “8”" in str(caught.value)
+    assert "without spaces" in str(caught.value)
+
+
+def test_a_number_written_in_one_piece_ends_there() -> None:
+    """ "+493012345678 8 Uhr": the number is the piece as written; the text starts with 8."""
+    text = "+493012345678 8 Uhr"
+    digits, end = parse_phone(text, "BR")
+    assert digits == "493012345678"
+    assert text[end:] == " 8 Uhr"
+
+
 def test_national_number_ends_before_a_number_in_the_text() -> None:
     """A national number followed by digits keeps the digits in the text."""
     text = "(11) 98765-4321 2 boxes, 30 kg"
