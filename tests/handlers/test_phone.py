@@ -41,7 +41,7 @@ def test_number_ends_before_a_number_in_the_text() -> None:
 
 
 def test_digits_after_a_variable_length_number_are_not_guessed_into_it() -> None:
-    """ "+49 30 1234567 8 Uhr" could be two numbers: refused naming both, not sent to either."""
+    """A spaced number whose prefix is valid too (+49 30 1234567 8 Uhr) is refused naming both."""
     with pytest.raises(PhoneNumberError) as caught:
         parse_phone("+49 30 1234567 8 Uhr morgen", "BR")
     assert "+493012345678" in str(caught.value)
@@ -50,7 +50,7 @@ def test_digits_after_a_variable_length_number_are_not_guessed_into_it() -> None
 
 
 def test_a_number_written_in_one_piece_ends_there() -> None:
-    """ "+493012345678 8 Uhr": the number is the piece as written; the text starts with 8."""
+    """A number in one piece (+493012345678 8 Uhr) ends there; the text starts with 8."""
     text = "+493012345678 8 Uhr"
     digits, end = parse_phone(text, "BR")
     assert digits == "493012345678"
