@@ -192,6 +192,8 @@ class UnsettledSends:
             messages.set_slack_message(self._db, recorded.id, channel=str(channel), ts=ts)
 
     async def _tell_sender(self, sms: SmsRecord, text: str, now: datetime) -> None:
+        if sms.sandbox:
+            text += " (sandbox)"
         if sms.response_url and now - sms.created_at < RESPONSE_URL_LIFETIME:
             async with self._session.post(
                 sms.response_url,
