@@ -25,7 +25,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -181,8 +181,13 @@ class Notifier:
         flush at shutdown, once :meth:`run` has been cancelled.
         """
         channels = delivery.due_channels(self._db)
-        results = await asyncio.gather(*(self._drain_channel(ch, deadline) for ch in channels))
-        return sum(results)
+        results = await asyncio.gather(
+            *(self._drain_channel(ch, deadline) for ch in channels), return_exceptions=True
+        )
+        for channel, result in zip(channels, results, strict=True):
+            if isinstance(result, Exception):
+                logger.error("notifier drain failed", extra={"channel": channel}, exc_info=result)
+        return sum(result for result in results if isinstance(result, int))
 
     def _settle_superseded(
         self, due: list[delivery.Notification]
@@ -253,16 +258,19 @@ class Notifier:
             # the /sms send listener has not posted the SMS's message yet: wait for it
             delivery.postpone_notification(self._db, note.id, delay=1.0)
             return False
+        step: Literal["update", "reply"] = "update"
         try:
             in_channel = True
             if not note.update_done:
                 in_channel = await self._update(note)
                 delivery.mark_step_done(self._db, note.id, "update")
+            step = "reply"
             if _reply_owed(note):
                 await self._reply(note, in_channel=in_channel)
                 delivery.mark_step_done(self._db, note.id, "reply")
+                self._unsure.discard(note.id)
         except SlackApiError as err:
-            self._retry_later(channel, note, err)
+            self._retry_later(channel, note, err, step=step)
             return False
         except (SlackClientError, aiohttp.ClientError, TimeoutError, ValueError) as err:
             delay = self._backoff(note.attempts)
@@ -271,6 +279,15 @@ class Notifier:
                 "slack unreachable; notification retried later",
                 extra={"sms_id": sms.message_id, "channel": channel, "retry_in": round(delay, 1)},
             )
+            return False
+        except Exception:  # a bug or a database error on this row: put it off, keep the channel
+            delay = self._backoff(note.attempts)
+            logger.exception(
+                "delivery update failed; retried later",
+                extra={"sms_id": sms.message_id, "channel": channel, "retry_in": round(delay, 1)},
+            )
+            with contextlib.suppress(Exception):
+                delivery.retry_notification(self._db, note.id, delay=delay, error="internal error")
             return False
         delivery.finish_notification(self._db, note.id)
         if self._on_posted is not None:
@@ -286,9 +303,25 @@ class Notifier:
             return False
         return datetime.now(UTC) - sms.sent_at < self._post_grace
 
-    def _retry_later(self, channel: str, note: delivery.Notification, err: SlackApiError) -> None:
+    def _retry_later(
+        self,
+        channel: str,
+        note: delivery.Notification,
+        err: SlackApiError,
+        *,
+        step: Literal["update", "reply"],
+    ) -> None:
         response = err.response
         error = _error_code(err)
+        if error in PERMANENT_ERRORS and step == "update":
+            # the message cannot be edited, but the outcome is still owed: go on to the reply
+            delivery.mark_step_done(self._db, note.id, "update")
+            delivery.retry_notification(self._db, note.id, delay=0, error=error)
+            logger.warning(
+                "slack refuses the SMS message's update for good; skipped",
+                extra={"sms_id": note.sms.message_id, "channel": channel, "error": error},
+            )
+            return
         if error in PERMANENT_ERRORS and note.attempts + 1 >= PERMANENT_ATTEMPTS:
             delivery.finish_notification(self._db, note.id)
             logger.error(
@@ -356,6 +389,9 @@ class Notifier:
                 )
                 return
             await self._pace(sms.slack_channel)
+            # unsure from here until the reply step is recorded done: an attempt that ends any
+            # other way (an error after Slack acted, a crash, a failed write) looks first
+            self._unsure.add(note.id)
             try:
                 await self._slack.chat_postMessage(
                     channel=sms.slack_channel,
@@ -368,13 +404,8 @@ class Notifier:
                     },
                 )
             except SlackApiError as err:
-                if err.response.status_code >= _HTTP_SERVER_ERROR:
-                    self._unsure.add(note.id)
                 if _error_code(err) not in GONE_ERRORS:
                     raise
-            except (SlackClientError, aiohttp.ClientError, TimeoutError, asyncio.CancelledError):
-                self._unsure.add(note.id)  # the reply may have reached Slack all the same
-                raise
             else:
                 return
         await self._direct_message(sms, reply)
@@ -398,8 +429,8 @@ class Notifier:
                 limit=200,
             )
         except SlackApiError as err:
-            if err.response.status_code == _HTTP_TOO_MANY_REQUESTS:
-                raise
+            if _transient(err):
+                raise  # Slack is unwell: look again later rather than risk a second reply
             # e.g. missing_scope (channels:history not granted): post, accepting a rare duplicate
             logger.info(
                 "could not look for an earlier thread reply; posting it",
@@ -447,6 +478,21 @@ def _reply_owed(note: delivery.Notification) -> bool:
     if note.reply_done:
         return False
     return not (note.kind is delivery.NotificationKind.GIVEUP and note.sms.is_final)
+
+
+#: Slack errors that pass: try again later rather than act on a guess.
+_TRANSIENT_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "request_timeout", "service_unavailable", "ratelimited"}
+)
+
+
+def _transient(err: SlackApiError) -> bool:
+    status = err.response.status_code
+    return (
+        status == _HTTP_TOO_MANY_REQUESTS
+        or status >= _HTTP_SERVER_ERROR
+        or _error_code(err) in _TRANSIENT_ERRORS
+    )
 
 
 def _error_code(err: SlackApiError) -> str:

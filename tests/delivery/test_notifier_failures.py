@@ -1,0 +1,127 @@
+"""The notifier under failures: permanent refusals, a bad row, Slack unwell while checking a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlite_utils import Database
+
+from bot.delivery.notifier import PERMANENT_ATTEMPTS
+from handlers import blocks
+from storage import SmsRecord, delivery
+from storage.delivery import outbox_size
+from tests.delivery.conftest import (
+    SeedSms,
+    channel_message,
+    direct_messages,
+    outbox_drained,
+    running,
+    thread_replies,
+)
+from tests.delivery.test_notifier import fast_notifier, report
+from tests.fakes.slack import FakeSlack
+
+
+async def test_a_permanently_refused_update_is_dropped_after_a_few_attempts(
+    db: Database,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """user_not_found on the DM, attempt after attempt: the row goes, with an error logged."""
+    seed_sms(db, 7, channel="C1", user="U7")  # never posted in the channel: outcome goes by DM
+    fake_slack.fail_next("chat.postMessage", "user_not_found", times=PERMANENT_ATTEMPTS)
+    report(db, 7, "DELIVRD")
+    assert outbox_size(db) == 1
+    with caplog.at_level(logging.ERROR, logger="bot.delivery.notifier"):
+        async with running(
+            fast_notifier(db, slack_client, retry_base=0.01, post_grace=timedelta(0))
+        ):
+            await outbox_drained(db)
+    assert len(fake_slack.called("chat.postMessage")) == PERMANENT_ATTEMPTS
+    assert direct_messages(fake_slack, "U7") == []
+    (dropped,) = [r for r in caplog.records if "dropped" in r.getMessage()]
+    assert getattr(dropped, "error", None) == "user_not_found"
+
+
+async def test_a_passing_refusal_is_retried_until_slack_takes_it(
+    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+) -> None:
+    """Fewer refusals than the limit: the update still arrives."""
+    seed_sms(db, 8, channel="C1", user="U8")
+    fake_slack.fail_next("chat.postMessage", "user_not_found", times=PERMANENT_ATTEMPTS - 1)
+    report(db, 8, "DELIVRD")
+    async with running(fast_notifier(db, slack_client, retry_base=0.01, post_grace=timedelta(0))):
+        await outbox_drained(db)
+    (dm,) = direct_messages(fake_slack, "U8")
+    assert "was delivered" in dm["text"]
+
+
+async def test_a_permanently_refused_edit_still_sends_the_outcome(
+    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+) -> None:
+    """invalid_blocks on the chat.update: the edit is skipped, the thread reply still goes out."""
+    sms = seed_sms(db, 7, slack=fake_slack)
+    fake_slack.fail_next("chat.update", "invalid_blocks", times=1_000)
+    report(db, 7, "DELIVRD")
+    async with running(fast_notifier(db, slack_client)):
+        await outbox_drained(db)
+    (reply,) = thread_replies(fake_slack, sms)
+    assert "was delivered" in reply["text"]
+    assert len(fake_slack.called("chat.update")) == 1
+
+
+async def test_a_row_that_breaks_is_put_off_and_its_channel_goes_on(
+    db: Database,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A bug on one SMS's update does not block later updates in the same channel."""
+    seed_sms(db, 7, slack=fake_slack)
+    second = seed_sms(db, 8, slack=fake_slack)
+    real = blocks.sms_message
+
+    def broken(sms: SmsRecord) -> blocks.SlackMessage:
+        if sms.message_id == 7:
+            msg = "simulated rendering bug"
+            raise RuntimeError(msg)
+        return real(sms)
+
+    monkeypatch.setattr(blocks, "sms_message", broken)
+    report(db, 7, "ACCEPTD")
+    report(db, 8, "ACCEPTD")
+    async with running(fast_notifier(db, slack_client, retry_base=30.0)):
+        await outbox_drained_but(db, keep=1)
+    assert "ACCEPTD" in channel_message(fake_slack, second)["text"]
+    (stuck,) = delivery.due_notifications(db, now=datetime.now(UTC) + timedelta(hours=1))
+    assert (stuck.message_id, stuck.attempts) == (7, 1)
+    assert any("simulated rendering bug" in str(r.exc_info) for r in caplog.records)
+
+
+async def test_slack_unwell_while_checking_the_thread_does_not_double_the_reply(
+    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+) -> None:
+    """A row from before a restart whose thread lookup fails with internal_error waits, then posts once."""
+    sms = seed_sms(db, 7, slack=fake_slack)
+    report(db, 7, "DELIVRD")
+    fake_slack.fail_next("conversations.replies", "internal_error")
+    async with running(fast_notifier(db, slack_client)):
+        await outbox_drained(db)
+    assert len(thread_replies(fake_slack, sms)) == 1
+    assert len(fake_slack.called("conversations.replies")) == 2
+
+
+async def outbox_drained_but(db: Database, *, keep: int, within: float = 20.0) -> None:
+    """Wait until only ``keep`` rows are left in the outbox."""
+    deadline = asyncio.get_running_loop().time() + within
+    while outbox_size(db) > keep:
+        assert asyncio.get_running_loop().time() < deadline, "the outbox did not drain"
+        await asyncio.sleep(0.02)
