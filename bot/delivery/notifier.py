@@ -137,8 +137,11 @@ class Notifier:
                     self._start_channels(tasks)
                 except Exception:  # the loop must outlive a database hiccup
                     logger.exception("notifier could not read the outbox")
+                # asyncio.timeout, not wait_for: on Python 3.11 a cancel landing as wait_for
+                # times out is swallowed, and this loop would never stop
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._idle_wait)
+                    async with asyncio.timeout(self._idle_wait):
+                        await self._wake.wait()
         finally:
             running = list(tasks.values())
             for task in running:

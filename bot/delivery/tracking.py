@@ -47,15 +47,22 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         runtime.db, runtime.gateway, on_change=notifier.wake, on_cycle=runtime.metrics.poll_cycle
     )
     unsettled = UnsettledSends(runtime.db, runtime.gateway, slack, session, on_change=notifier.wake)
-    cycle_lock = asyncio.Lock()
+    cycles: set[asyncio.Task[None]] = set()
+
+    async def cycle() -> None:
+        try:
+            await unsettled.run_once()
+        except Exception:  # a bug there must not stop status polling
+            logger.exception("settling unsettled sends failed")
+        await poller.run_once()
 
     async def poll_cycle() -> None:
-        async with cycle_lock:
-            try:
-                await unsettled.run_once()
-            except Exception:  # a bug there must not stop status polling
-                logger.exception("settling unsettled sends failed")
-            await poller.run_once()
+        # the cycle runs on a task of its own, so a scheduler shutting down cannot cut it
+        # between a Slack post and its record; shutdown waits for it below
+        task = asyncio.create_task(cycle(), name="poll cycle")
+        cycles.add(task)
+        task.add_done_callback(cycles.discard)
+        await asyncio.shield(task)
 
     scheduler = AsyncIOScheduler()
     scheduler.add_job(
@@ -75,21 +82,38 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        scheduler.shutdown(wait=False)
-        try:  # let a cycle in progress finish: it uses the database closed after this
-            async with asyncio.timeout(CYCLE_DEADLINE), cycle_lock:
-                pass
-        except TimeoutError:
-            logger.warning("a poll cycle was still running at shutdown")
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         try:
-            await asyncio.wait_for(
-                notifier.drain(deadline=time.monotonic() + FLUSH_DEADLINE), FLUSH_DEADLINE + 1
-            )
-        except TimeoutError:
-            logger.warning("outbox not fully flushed at shutdown; the next start finishes it")
-        await session.close()
-        runtime.notifier = None
-        runtime.poller = None
+            await _stop(scheduler, cycles, task, notifier)
+        finally:
+            await session.close()
+            runtime.notifier = None
+            runtime.poller = None
+
+
+async def _stop(
+    scheduler: AsyncIOScheduler,
+    cycles: set[asyncio.Task[None]],
+    notifier_task: asyncio.Task[None],
+    notifier: Notifier,
+) -> None:
+    """Stop polling (letting a cycle in progress finish), then the notifier, then flush."""
+    scheduler.pause()  # no new cycle; one in progress finishes (it uses the database)
+    if cycles:
+        _, late = await asyncio.wait(set(cycles), timeout=CYCLE_DEADLINE)
+        if late:
+            logger.warning("a poll cycle was still running at shutdown; stopped")
+            for cycle_task in late:
+                cycle_task.cancel()
+            await asyncio.wait(late)
+    scheduler.shutdown(wait=False)
+    notifier_task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await notifier_task
+    try:
+        await asyncio.wait_for(
+            notifier.drain(deadline=time.monotonic() + FLUSH_DEADLINE), FLUSH_DEADLINE + 1
+        )
+    except TimeoutError:
+        logger.warning("outbox not fully flushed at shutdown; the next start finishes it")
+    except Exception:  # the rest of the shutdown must run: the next start finishes the outbox
+        logger.exception("outbox flush failed at shutdown")

@@ -525,8 +525,9 @@ class MobizonSimulator:
             except Exception:
                 logger.exception("simulated webhook round failed")
             if self._wakeup is not None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), _WEBHOOK_TICK)
+                with contextlib.suppress(TimeoutError):  # not wait_for: see Notifier.run
+                    async with asyncio.timeout(_WEBHOOK_TICK):
+                        await self._wakeup.wait()
                 self._wakeup.clear()
 
     async def _webhook_round(self, *, everything: bool) -> int:
