@@ -42,6 +42,7 @@ from storage.messages import (
     record_failed,
     record_sent,
     set_slack_message,
+    unsettled_like,
     unsettled_sends,
 )
 from storage.schema import SCHEMA_VERSION, open_database, schema_version, write_transaction
@@ -88,6 +89,7 @@ __all__ = [
     "schema_version",
     "set_slack_message",
     "status_history",
+    "unsettled_like",
     "unsettled_sends",
     "webhook_event_seen",
     "write_transaction",

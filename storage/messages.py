@@ -382,6 +382,20 @@ def unsettled_sends(
     return [sms_from_row(row) for row in rows]
 
 
+def unsettled_like(db: Database, sms: SmsRecord) -> list[SmsRecord]:
+    """Other sends of the same text to the same number whose outcome is not recorded either."""
+    rows = db.query(
+        """
+        SELECT * FROM sms
+        WHERE recipient = ? AND text = ? AND id != ?
+          AND state IN ('claimed', 'unknown') AND message_id IS NULL AND checked_at IS NULL
+        ORDER BY id
+        """,
+        [sms.recipient, sms.text, sms.id],
+    )
+    return [sms_from_row(row) for row in rows]
+
+
 def last_message_id_before(db: Database, moment: datetime) -> int | None:
     """The highest Mobizon message id the bot recorded as sent before ``moment``.
 

@@ -35,7 +35,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from bot.mobizon.errors import MobizonError
+from bot.mobizon.errors import MobizonError, MobizonValidationError
 from bot.mobizon.types import CampaignStatus, ListCriteria, MessageItem, Sort
 from handlers import blocks
 from handlers.context import SmsGateway
@@ -107,19 +107,27 @@ class UnsettledSends:
         return settled
 
     async def _settle(self, sms: SmsRecord, now: datetime) -> bool:
-        found = await self._look_up(sms)
-        if len(found) == 1:
+        others = messages.unsettled_like(self._db, sms)
+        if any(o.state is SendState.CLAIMED and o.created_at >= self._started_at for o in others):
+            # the same SMS is being sent right now (a retry by hand): its message would look
+            # like this one's; wait until that send is recorded
+            return False
+        try:
+            found = await self._look_up(sms)
+        except MobizonValidationError:
+            # Mobizon refuses to search for this one (its text as a criterion): say so, once
+            await self._cannot_tell(sms, "Mobizon would not search for it", now)
+            return True
+        if len(found) == 1 and not others:
             await self._adopt(sms, found[0])
             return True
         if found:
-            await self._tell_sender(
+            await self._cannot_tell(
                 sms,
-                f":warning: SMS to {format_phone(sms.recipient)}: smsbot could not tell whether "
-                f"it was sent: Mobizon has {len(found)} recent SMS with this number and text. "
-                f"Check with `/sms find to:{sms.recipient}` before sending it again.",
+                f"Mobizon has {len(found)} recent SMS with this number and text and smsbot has "
+                f"{len(others) + 1} sends of it with no answer recorded",
                 now,
             )
-            messages.mark_checked(self._db, sms.id, error="Mobizon lists several candidates")
             return True
         if now - sms.created_at < LISTING_DELAY:
             return False  # Mobizon may not list a message this fresh yet: ask again next cycle
@@ -143,6 +151,15 @@ class UnsettledSends:
             extra={"sms_id": sms.id, "channel": sms.channel_id, "user": sms.user_id},
         )
         return True
+
+    async def _cannot_tell(self, sms: SmsRecord, why: str, now: datetime) -> None:
+        await self._tell_sender(
+            sms,
+            f":warning: SMS to {format_phone(sms.recipient)}: smsbot could not tell whether it "
+            f"was sent: {why}. Check with `/sms find to:{sms.recipient}` before sending it again.",
+            now,
+        )
+        messages.mark_checked(self._db, sms.id, error=f"could not tell whether it was sent: {why}")
 
     async def _look_up(self, sms: SmsRecord) -> list[MessageItem]:
         page = await self._gateway.list_messages(

@@ -160,13 +160,25 @@ async def send(
             response_type="ephemeral",
         )
         return
-    sms = messages.record_sent(
-        svc.db,
-        claim.id,
-        message_id=sent.message_id,
-        campaign_id=sent.campaign_id,
-        campaign_status=sent.campaign_status,
-    )
+    try:
+        sms = messages.record_sent(
+            svc.db,
+            claim.id,
+            message_id=sent.message_id,
+            campaign_id=sent.campaign_id,
+            campaign_status=sent.campaign_status,
+        )
+    except Exception:  # the SMS went out: never let the user think otherwise
+        logger.exception(
+            "could not record a sent SMS", extra={"sms_id": sent.message_id, "user": claim.user_id}
+        )
+        await respond(
+            text=f":white_check_mark: SMS {sent.message_id} to {format_phone(cmd.recipient)} was "
+            "sent, but smsbot could not record it, so no delivery updates will follow here. "
+            f"Check it with `/sms status {sent.message_id}`.",
+            response_type="ephemeral",
+        )
+        return
     logger.info("sms sent", extra={"sms_id": sms.message_id, "channel": sms.channel_id})
     try:
         await post_sms_message(svc, sms, client, respond)

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from bot.delivery.unsettled import LISTING_DELAY, RECOVERED_NOTE, UnsettledSends
 from bot.mobizon import MobizonClient, RetryPolicy
 from bot.simulator import LIST, SEND_SMS, MobizonSimulator
-from storage import SendState, SmsRecord, claim_send, get_sms, record_failed
+from storage import SendState, SmsRecord, claim_send, get_sms, record_failed, record_sent
 from tests.bot.serve_process import ServeProcess
 from tests.conftest import MOBIZON_KEY
 from tests.delivery.conftest import SeedSms, eventually, serve_and_send, serve_env
@@ -291,6 +291,40 @@ async def test_unknown_sends_older_than_a_day_are_left_alone(rig: Rig) -> None:
 
     assert await rig.run() == 0
     assert rig.sim.count(LIST) == 0
+
+
+async def test_a_resend_in_flight_is_not_taken_for_the_lost_send(rig: Rig) -> None:
+    """While the user's resend of a lost SMS is in flight, its message is not adopted by the lost one."""
+    lost = rig.claim(at=STARTED - timedelta(minutes=5))
+    record_failed(rig.db, lost.id, error="timed out", outcome_unknown=True)
+    resend = rig.claim(at=STARTED + timedelta(minutes=1), n=2)  # this process, Mobizon busy
+    received = rig.sim.create_message(NUMBER, resend.text)
+
+    assert await rig.run(STARTED + timedelta(minutes=2)) == 0
+    assert rig.sim.count(LIST) == 0
+
+    record_sent(
+        rig.db, resend.id, message_id=received.id, campaign_id=1, campaign_status=2
+    )  # the resend's answer arrives
+    assert await rig.run(STARTED + timedelta(minutes=2)) == 1
+    assert rig.state(lost).state is SendState.FAILED
+    assert rig.state(resend).message_id == received.id
+
+
+async def test_a_send_mobizon_will_not_search_for_is_reported_and_the_rest_go_on(
+    rig: Rig,
+) -> None:
+    """A validation refusal of the lookup settles that send as "could not tell"; others proceed."""
+    refused = rig.claim(at=STARTED - timedelta(minutes=6), text="one", n=1)
+    other = rig.claim(at=STARTED - timedelta(minutes=5), text="two", n=2)
+    received = rig.sim.create_message(NUMBER, "two")
+    rig.sim.fail_next(LIST, 1)
+
+    assert await rig.run() == 2
+
+    assert rig.state(refused).state is SendState.UNKNOWN
+    assert "Mobizon would not search for it" in rig.slack.responses[0].params["text"]
+    assert rig.state(other).message_id == received.id
 
 
 def stored_sms(db_path: Path) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 import pytest
@@ -169,3 +170,21 @@ async def test_a_sent_sms_whose_post_fails_is_reported_sent_not_retried(
     row = messages.get_by_message_id(db, message_id)
     assert row is not None
     assert row.state is messages.SendState.SENT
+
+
+async def test_a_sent_sms_that_cannot_be_recorded_is_reported_sent(
+    bot: BotHarness, sim: MobizonSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If storing Mobizon's answer fails, the user still hears the SMS was sent, with its id."""
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        msg = "UNIQUE constraint failed: sms.message_id"
+        raise sqlite3.IntegrityError(msg)
+
+    monkeypatch.setattr(messages, "record_sent", broken)
+    await bot.command(f"send {PHONE} hello")
+    (response,) = await bot.slack.wait_for_responses(1)
+    (message_id,) = sim.messages
+    assert f"SMS {message_id} to +55 11 98765-4321 was sent" in response.params["text"]
+    assert f"/sms status {message_id}" in response.params["text"]
+    assert sim.count("sendSmsMessage") == 1
