@@ -33,6 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
 from handlers import blocks
+from handlers.posting import open_direct_message, slack_error
 from storage import delivery
 from storage.messages import SmsRecord
 
@@ -315,7 +316,7 @@ class Notifier:
         step: Literal["update", "reply"],
     ) -> None:
         response = err.response
-        error = _error_code(err)
+        error = slack_error(err)
         if error in PERMANENT_ERRORS and step == "update":
             # the message cannot be edited, but the outcome is still owed: go on to the reply
             delivery.mark_step_done(self._db, note.id, "update")
@@ -371,11 +372,11 @@ class Notifier:
                 blocks=message.blocks,
             )
         except SlackApiError as err:
-            if _error_code(err) not in GONE_ERRORS:
+            if slack_error(err) not in GONE_ERRORS:
                 raise
             logger.info(
                 "the SMS's channel message is gone; not updated",
-                extra={"sms_id": sms.message_id, "error": _error_code(err)},
+                extra={"sms_id": sms.message_id, "error": slack_error(err)},
             )
             return False
         return True
@@ -407,7 +408,7 @@ class Notifier:
                     },
                 )
             except SlackApiError as err:
-                if _error_code(err) not in GONE_ERRORS:
+                if slack_error(err) not in GONE_ERRORS:
                     raise
             else:
                 return
@@ -437,7 +438,7 @@ class Notifier:
             # e.g. missing_scope (channels:history not granted): post, accepting a rare duplicate
             logger.info(
                 "could not look for an earlier thread reply; posting it",
-                extra={"sms_id": sms.message_id, "error": _error_code(err)},
+                extra={"sms_id": sms.message_id, "error": slack_error(err)},
             )
             return False
         self._unsure.discard(note.id)
@@ -455,11 +456,7 @@ class Notifier:
         return False
 
     async def _direct_message(self, sms: SmsRecord, reply: blocks.SlackMessage) -> None:
-        opened = await self._slack.conversations_open(users=sms.user_id)
-        channel = opened.get("channel")
-        dm = channel.get("id") if isinstance(channel, dict) else None
-        if not isinstance(dm, str) or not dm:
-            dm = sms.user_id  # Slack also takes a user id: the message goes to the app's DM
+        dm = await open_direct_message(self._slack, sms.user_id)
         gone = "I could not update the channel message about this SMS, so the outcome comes to you."
         await self._pace(dm)
         await self._slack.chat_postMessage(
@@ -494,16 +491,8 @@ def _transient(err: SlackApiError) -> bool:
     return (
         status == _HTTP_TOO_MANY_REQUESTS
         or status >= _HTTP_SERVER_ERROR
-        or _error_code(err) in _TRANSIENT_ERRORS
+        or slack_error(err) in _TRANSIENT_ERRORS
     )
-
-
-def _error_code(err: SlackApiError) -> str:
-    """Slack's ``error`` field, or ``http_<status>`` when the answer was not Slack's JSON."""
-    data = err.response.data
-    if isinstance(data, dict) and data.get("error"):
-        return str(data["error"])
-    return f"http_{err.response.status_code}"
 
 
 def _mrkdwn(text: str) -> dict[str, str]:

@@ -37,10 +37,10 @@ from sqlite_utils import Database
 
 from bot.mobizon.errors import MobizonError, MobizonValidationError
 from bot.mobizon.types import CampaignStatus, ListCriteria, MessageItem, Sort
-from handlers import blocks
 from handlers.context import SmsGateway
 from handlers.grammar import escape_slack
 from handlers.phone import format_phone
+from handlers.posting import open_direct_message, post_sms_message, slack_error
 from storage import messages
 from storage.messages import SendState, SmsRecord, SmsStateError
 
@@ -59,6 +59,7 @@ RECOVERED_NOTE = (
     ":arrows_counterclockwise: Mobizon's answer to this send was not recorded at the time "
     "(smsbot restarted or the answer was lost); Mobizon has this SMS, so it is tracked as usual."
 )
+RECOVERED_BLOCK = {"type": "context", "elements": [{"type": "mrkdwn", "text": RECOVERED_NOTE}]}
 
 
 class UnsettledSends:
@@ -100,7 +101,7 @@ class UnsettledSends:
             except (SlackClientError, aiohttp.ClientError, TimeoutError) as err:
                 logger.warning(
                     "could not tell the sender about an unsettled send; trying again",
-                    extra={"sms_id": sms.id, "user": sms.user_id, "error": _slack_error(err)},
+                    extra={"sms_id": sms.id, "user": sms.user_id, "error": _describe(err)},
                 )
             except SmsStateError:
                 logger.info("unsettled send settled meanwhile", extra={"sms_id": sms.id})
@@ -190,23 +191,8 @@ class UnsettledSends:
             extra={"sms_id": item.id, "channel": sms.channel_id, "user": sms.user_id},
         )
         self._on_change()
-        message = blocks.sms_message(recorded)
-        note = {"type": "context", "elements": [{"type": "mrkdwn", "text": RECOVERED_NOTE}]}
-        try:
-            response = await self._slack.chat_postMessage(
-                channel=recorded.channel_id, text=message.text, blocks=[*message.blocks, note]
-            )
-        except SlackApiError as err:
-            # the notifier sends this SMS's updates to the sender directly when no message exists
-            logger.warning(
-                "could not post the recovered SMS's message",
-                extra={"sms_id": item.id, "channel": sms.channel_id, "error": _slack_error(err)},
-            )
-            return
-        ts = response.get("ts")
-        if isinstance(ts, str):
-            channel = response.get("channel") or recorded.channel_id
-            messages.set_slack_message(self._db, recorded.id, channel=str(channel), ts=ts)
+        # if Slack refuses it, the notifier sends this SMS's updates to the sender directly
+        await post_sms_message(self._slack, self._db, recorded, extra_blocks=[RECOVERED_BLOCK])
 
     async def _tell_sender(self, sms: SmsRecord, text: str, now: datetime) -> None:
         if sms.sandbox:
@@ -223,12 +209,8 @@ class UnsettledSends:
                     "response_url refused the notice; sending a direct message",
                     extra={"sms_id": sms.id, "status": response.status},
                 )
-        opened = await self._slack.conversations_open(users=sms.user_id)
-        channel = opened.get("channel")
-        dm = channel.get("id") if isinstance(channel, dict) else None
-        await self._slack.chat_postMessage(
-            channel=dm if isinstance(dm, str) else sms.user_id, text=text
-        )
+        dm = await open_direct_message(self._slack, sms.user_id)
+        await self._slack.chat_postMessage(channel=dm, text=text)
 
 
 def _preview(text: str, limit: int = 200) -> str:
@@ -236,7 +218,5 @@ def _preview(text: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _slack_error(err: Exception) -> str:
-    if isinstance(err, SlackApiError):
-        return str(err.response.get("error", "unknown"))
-    return type(err).__name__
+def _describe(err: Exception) -> str:
+    return slack_error(err) if isinstance(err, SlackApiError) else type(err).__name__

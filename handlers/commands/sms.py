@@ -11,7 +11,6 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon.errors import MobizonError
@@ -30,13 +29,13 @@ from handlers.grammar import (
     parse_command,
 )
 from handlers.phone import format_phone
+from handlers.posting import post_sms_message
 from handlers.segments import count_segments
 from storage import messages
 
 logger = logging.getLogger(__name__)
 
 LATEST_COUNT = 10
-_JOINABLE_ERRORS = frozenset({"not_in_channel", "channel_not_found"})
 
 
 async def handle_sms(
@@ -181,7 +180,14 @@ async def send(
         return
     logger.info("sms sent", extra={"sms_id": sms.message_id, "channel": sms.channel_id})
     try:
-        await post_sms_message(svc, sms, client, respond)
+        error = await post_sms_message(client, svc.db, sms)
+        if error is not None:
+            await respond(
+                text=f"{blocks.sms_message(sms).text}\n:information_source: I could not post in "
+                f"this channel ({error}). Invite me with `/invite @smsbot` so delivery updates "
+                "appear here; until then I will send them to you directly.",
+                response_type="ephemeral",
+            )
     except Exception:  # the SMS went out: say so, never "try again"
         logger.exception(
             "could not post the sent SMS's message",
@@ -194,51 +200,6 @@ async def send(
                 "will come to you directly.",
                 response_type="ephemeral",
             )
-
-
-async def post_sms_message(
-    svc: Services, sms: messages.SmsRecord, client: AsyncWebClient, respond: AsyncRespond
-) -> None:
-    """Post the SMS's message in its channel, joining a public channel when Slack requires it."""
-    message = blocks.sms_message(sms)
-    for attempt in range(2):
-        try:
-            response = await client.chat_postMessage(
-                channel=sms.channel_id, text=message.text, blocks=message.blocks
-            )
-        except SlackApiError as err:
-            error = str(err.response.get("error", ""))
-            if attempt == 0 and error in _JOINABLE_ERRORS and await _join(client, sms.channel_id):
-                continue
-            logger.warning(
-                "could not post the SMS message",
-                extra={"sms_id": sms.message_id, "channel": sms.channel_id, "error": error},
-            )
-            await respond(
-                text=f"{message.text}\n:information_source: I could not post in this channel "
-                f"({error}). Invite me with `/invite @smsbot` so delivery updates appear here; "
-                "until then I will send them to you directly.",
-                response_type="ephemeral",
-            )
-            return
-        ts = response.get("ts")
-        channel = response.get("channel") or sms.channel_id
-        if isinstance(ts, str):
-            messages.set_slack_message(svc.db, sms.id, channel=str(channel), ts=ts)
-        return
-
-
-async def _join(client: AsyncWebClient, channel: str) -> bool:
-    """Join a public channel; False for private channels and DMs, where only an invite helps."""
-    try:
-        await client.conversations_join(channel=channel)
-    except SlackApiError as err:
-        logger.info(
-            "could not join channel",
-            extra={"channel": channel, "error": str(err.response.get("error"))},
-        )
-        return False
-    return True
 
 
 async def status(

@@ -1,0 +1,89 @@
+"""Slack posts shared by the ``/sms send`` listener and delivery tracking.
+
+The SMS's channel message (joining a public channel when Slack requires it, its ts stored so
+updates can edit it) and the sender's direct-message channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlite_utils import Database
+
+from handlers import blocks
+from storage import messages
+
+logger = logging.getLogger(__name__)
+
+_JOINABLE_ERRORS = frozenset({"not_in_channel", "channel_not_found"})
+
+
+def slack_error(err: SlackApiError) -> str:
+    """Slack's ``error`` field, or ``http_<status>`` when the answer was not Slack's JSON."""
+    data = err.response.data
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    return f"http_{err.response.status_code}"
+
+
+async def post_sms_message(
+    client: AsyncWebClient,
+    db: Database,
+    sms: messages.SmsRecord,
+    *,
+    extra_blocks: Sequence[dict[str, Any]] = (),
+) -> str | None:
+    """Post the SMS's message in its channel and store its ts; Slack's error if it could not.
+
+    A public channel the bot is not in is joined once; for a private one only an invite helps.
+    """
+    message = blocks.sms_message(sms)
+    payload = {"text": message.text, "blocks": [*message.blocks, *extra_blocks]}
+    error = await _post(client, db, sms, payload)
+    if error in _JOINABLE_ERRORS and await _join(client, sms.channel_id):
+        error = await _post(client, db, sms, payload)
+    if error is not None:
+        logger.warning(
+            "could not post the SMS message",
+            extra={"sms_id": sms.message_id, "channel": sms.channel_id, "error": error},
+        )
+    return error
+
+
+async def _post(
+    client: AsyncWebClient, db: Database, sms: messages.SmsRecord, payload: dict[str, Any]
+) -> str | None:
+    try:
+        response = await client.chat_postMessage(channel=sms.channel_id, **payload)
+    except SlackApiError as err:
+        return slack_error(err)
+    ts = response.get("ts")
+    if isinstance(ts, str):
+        channel = response.get("channel") or sms.channel_id
+        messages.set_slack_message(db, sms.id, channel=str(channel), ts=ts)
+    return None
+
+
+async def open_direct_message(client: AsyncWebClient, user_id: str) -> str:
+    """The bot's DM channel with ``user_id`` (``conversations.open``), or the user id itself.
+
+    Slack also takes a user id as a channel: the message then goes to the app's DM.
+    """
+    opened = await client.conversations_open(users=user_id)
+    channel = opened.get("channel")
+    dm = channel.get("id") if isinstance(channel, dict) else None
+    return dm if isinstance(dm, str) and dm else user_id
+
+
+async def _join(client: AsyncWebClient, channel: str) -> bool:
+    """Join a public channel; False for private channels and DMs, where only an invite helps."""
+    try:
+        await client.conversations_join(channel=channel)
+    except SlackApiError as err:
+        logger.info("could not join channel", extra={"channel": channel, "error": slack_error(err)})
+        return False
+    return True
