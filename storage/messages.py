@@ -339,28 +339,6 @@ def latest_in_channel(
     return [sms_from_row(row) for row in rows]
 
 
-def pending_for_poll(
-    db: Database, *, local_now: datetime | None = None, limit: int | None = None
-) -> list[SmsRecord]:
-    """Sent SMS whose delivery is still open and due to be asked about, oldest first.
-
-    Leaves out final, given-up and never-sent SMS, and deferred ones whose time has not come.
-    ``deferred_to`` is a wall time as the user wrote it, so it is compared with ``local_now``'s
-    wall time (default: this machine's local time).
-    """
-    rows = db.query(
-        """
-        SELECT * FROM sms
-        WHERE state = 'sent' AND final_at IS NULL AND gave_up_at IS NULL
-          AND (deferred_to IS NULL OR deferred_to <= ?)
-        ORDER BY id
-        LIMIT ?
-        """,
-        [_local_wall_text(local_now), -1 if limit is None else limit],
-    )
-    return [sms_from_row(row) for row in rows]
-
-
 def unsettled_sends(
     db: Database, *, claimed_before: datetime, unknown_since: datetime
 ) -> list[SmsRecord]:
@@ -429,10 +407,12 @@ class PendingStatus(NamedTuple):
 
 
 def pending_statuses(db: Database, *, local_now: datetime | None = None) -> list[PendingStatus]:
-    """The rows :func:`pending_for_poll` selects, reduced to what each poll cycle compares.
+    """Sent SMS whose delivery is still open and due to be asked about, oldest first.
 
-    The poller runs this every cycle over every pending SMS; skipping the full records keeps
-    a cycle's SQLite time low (see bench/polling.py).
+    Leaves out final, given-up and never-sent SMS, and deferred ones whose time has not come.
+    ``deferred_to`` is a wall time as the user wrote it, so it is compared with ``local_now``'s
+    wall time (default: this machine's local time). The poller runs this every cycle over every
+    pending SMS, so it returns only what a cycle compares, not full records (bench/polling.py).
     """
     rows = db.execute(
         """

@@ -22,7 +22,6 @@ from storage import (
     give_up,
     latest_in_channel,
     overdue,
-    pending_for_poll,
     pending_statuses,
     record_failed,
     record_sent,
@@ -253,7 +252,7 @@ def test_latest_in_channel_newest_first_and_isolated(db: Database, make_sms: Mak
     assert latest_in_channel(db, team_id="T3", channel_id="C1") == []
 
 
-def test_pending_for_poll_selects_only_open_due_sends(db: Database, make_sms: MakeSms) -> None:
+def test_pending_statuses_selects_only_open_due_sends(db: Database, make_sms: MakeSms) -> None:
     """Polling skips final, given-up, never-sent and not-yet-due deferred SMS, oldest first."""
     open_now = make_sms(db, message_id=1)
     final = make_sms(db, message_id=2)
@@ -269,13 +268,19 @@ def test_pending_for_poll_selects_only_open_due_sends(db: Database, make_sms: Ma
     in_progress = make_sms(db, message_id=7)
     apply_status(db, StatusUpdate(7, "ACCEPTD", "2026-01-15 12:00:30", source="poll"))
 
-    pending = pending_for_poll(db, local_now=LOCAL_NOON)
+    pending = pending_statuses(db, local_now=LOCAL_NOON)
     assert [s.message_id for s in pending] == [1, 4, 5, 7]
-    assert [s.id for s in pending] == [open_now.id, due_deferred.id, exactly_now.id, in_progress.id]
-    assert final.id not in {s.id for s in pending}
-    assert [s.message_id for s in pending_for_poll(db, local_now=LOCAL_NOON, limit=2)] == [1, 4]
+    rows = [get_by_message_id(db, s.message_id) for s in pending]
+    assert [r.id for r in rows if r] == [
+        open_now.id,
+        due_deferred.id,
+        exactly_now.id,
+        in_progress.id,
+    ]
+    assert final.message_id not in {s.message_id for s in pending}
+    assert [s.message_id for s in pending[:2]] == [1, 4]
     later = LOCAL_NOON + timedelta(hours=1)
-    assert [s.message_id for s in pending_for_poll(db, local_now=later)] == [1, 4, 5, 6, 7]
+    assert [s.message_id for s in pending_statuses(db, local_now=later)] == [1, 4, 5, 6, 7]
     assert count_pending(db) == 5
     assert pending_statuses(db, local_now=LOCAL_NOON) == [
         (1, "NEW", None),
@@ -285,11 +290,11 @@ def test_pending_for_poll_selects_only_open_due_sends(db: Database, make_sms: Ma
     ]
 
 
-def test_pending_for_poll_defaults_to_the_local_clock(db: Database, make_sms: MakeSms) -> None:
+def test_pending_statuses_defaults_to_the_local_clock(db: Database, make_sms: MakeSms) -> None:
     """Without local_now, a deferral far in the past is due and one far ahead is not."""
     make_sms(db, message_id=1, deferred_to="2000-01-01 00:00:00")
     make_sms(db, message_id=2, deferred_to="2999-01-01 00:00:00")
-    assert [s.message_id for s in pending_for_poll(db)] == [1]
+    assert [s.message_id for s in pending_statuses(db)] == [1]
 
 
 def test_overdue_uses_send_time_validity_and_grace(db: Database, make_sms: MakeSms) -> None:
@@ -373,17 +378,16 @@ def test_ten_thousand_pending_rows_use_indexes(db: Database) -> None:
     db.table("sms").insert_all(rows, batch_size=1000)
     db.execute("ANALYZE")
 
-    pending = pending_for_poll(db, local_now=LOCAL_NOON)
+    pending = pending_statuses(db, local_now=LOCAL_NOON)
     assert len(pending) == 10_000
-    assert [s.id for s in pending] == sorted(s.id for s in pending)
+    assert [s.message_id for s in pending] == sorted(s.message_id for s in pending)
     found = get_by_message_id(db, 1_000_001)
     assert found is not None
     assert found.trigger_id == "t1"
 
-    for query in (pending_for_poll, pending_statuses):
-        pending_plan = _query_plans(db, lambda query=query: query(db, local_now=LOCAL_NOON))  # type: ignore[misc]
-        assert "USING INDEX sms_pending" in pending_plan
-        assert "TEMP B-TREE" not in pending_plan
+    pending_plan = _query_plans(db, lambda: pending_statuses(db, local_now=LOCAL_NOON))
+    assert "USING INDEX sms_pending" in pending_plan
+    assert "TEMP B-TREE" not in pending_plan
     message_plan = _query_plans(db, lambda: get_by_message_id(db, 1_000_001))
     assert "(message_id=?)" in message_plan
     assert "SCAN" not in message_plan
