@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlite_utils import Database
 
 from bot.mobizon.errors import MobizonError, MobizonValidationError
@@ -198,17 +199,18 @@ class UnsettledSends:
         if sms.sandbox:
             text += " (sandbox)"
         if sms.response_url and now - sms.created_at < RESPONSE_URL_LIFETIME:
-            async with self._session.post(
-                sms.response_url,
-                json={"text": text, "response_type": "ephemeral", "replace_original": False},
-                timeout=aiohttp.ClientTimeout(total=10),
-            ) as response:
-                if response.status < 300:  # noqa: PLR2004  # any 2xx: Slack took it
-                    return
-                logger.info(
-                    "response_url refused the notice; sending a direct message",
-                    extra={"sms_id": sms.id, "status": response.status},
-                )
+            webhook = AsyncWebhookClient(
+                sms.response_url, timeout=10, session=self._session, retry_handlers=[]
+            )
+            answer = await webhook.send(
+                text=text, response_type="ephemeral", replace_original=False
+            )
+            if answer.status_code < 300:  # noqa: PLR2004  # any 2xx: Slack took it
+                return
+            logger.info(
+                "response_url refused the notice; sending a direct message",
+                extra={"sms_id": sms.id, "status": answer.status_code},
+            )
         dm = await open_direct_message(self._slack, sms.user_id)
         await self._slack.chat_postMessage(channel=dm, text=text)
 
