@@ -84,7 +84,7 @@ parentheses, like `(11) 98765-4321`, so it cannot be mistaken for a country code
 or a quoted date and time `"2026-01-31 14:30"`
 • `page:` the page, from 1
 • `size:` results per page: 25, 50 or 100
-• `sort:` sent, updated, to, from, status, text, segments or campaign; a leading `-` puts \
+• `sort:` id, sent, updated, to, from, status, text, segments or campaign; a leading `-` puts \
 the largest or newest first (default `-sent`)
 
 *Help*: `/sms help`"""
@@ -738,8 +738,8 @@ def _sort(value: str) -> Sort:
     field = _SORT_ALIASES.get(value.removeprefix("-").removeprefix("+").lower())
     if field is None:
         raise UsageError(
-            f"“sort:{_quote(value)}” is not a sort field; use sent, updated, to, from, status, "
-            "text, segments or campaign, with a leading - for largest or newest first.",
+            f"“sort:{_quote(value)}” is not a sort field; use id, sent, updated, to, from, "
+            "status, text, segments or campaign, with a leading - for largest or newest first.",
             USAGE["find"],
         )
     return Sort(field, descending=descending)

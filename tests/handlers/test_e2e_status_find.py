@@ -156,6 +156,18 @@ async def test_find_maps_every_field_onto_the_wire(bot: BotHarness, sim: Mobizon
             [("pagination[currentPage]", "2"), ("pagination[pageSize]", "25"), ("sort[to]", "ASC")],
         ),
         (
+            "find sort:id",
+            [("pagination[currentPage]", "0"), ("pagination[pageSize]", "25"), ("sort[id]", "ASC")],
+        ),
+        (
+            "find sort:-id",
+            [
+                ("pagination[currentPage]", "0"),
+                ("pagination[pageSize]", "25"),
+                ("sort[id]", "DESC"),
+            ],
+        ),
+        (
             "find sort:-status page:1",
             [
                 ("pagination[currentPage]", "0"),
@@ -259,3 +271,15 @@ async def test_status_of_thousands_of_ids_stays_within_slack_limits(
     listed = len(re.findall(r"\*\d+\*: not found at Mobizon", shown))
     assert 0 < listed < 3000
     assert f"… and {3000 - listed} more not shown here" in shown
+
+
+async def test_find_sort_by_id_lists_in_id_order(bot: BotHarness, sim: MobizonSimulator) -> None:
+    """`/sms find sort:-id` and `sort:id` answer with the SMS in descending and ascending id order."""
+    made = [sim.create_message(NUMBER, f"order {i}").id for i in range(3)]
+    await bot.command("find sort:-id")
+    (descending,) = await bot.slack.wait_for_responses(1)
+    await bot.command("find sort:id")
+    ascending = (await bot.slack.wait_for_responses(2))[1]
+    for response, expected in ((descending, made[::-1]), (ascending, made)):
+        shown = [int(i) for i in re.findall(r"\*(\d+)\* to", response.params["text"])]
+        assert shown == expected

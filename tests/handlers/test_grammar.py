@@ -361,6 +361,9 @@ def test_find_sizes(size: int) -> None:
         ("-TEXT", Sort("text", descending=True)),
         ("from", Sort("from", descending=False)),
         ("-startSendTs", Sort("startSendTs", descending=True)),
+        ("id", Sort("id", descending=False)),
+        ("-id", Sort("id", descending=True)),
+        ("-ID", Sort("id", descending=True)),
     ],
 )
 def test_find_sort(value: str, sort: Sort) -> None:
