@@ -143,3 +143,22 @@ def test_settings_repr_hides_secrets() -> None:
     shown = repr(settings)
     for secret in settings.secrets():
         assert secret not in shown
+
+
+def test_mobizon_timezone_is_read_as_an_iana_zone() -> None:
+    """MOBIZON_TIMEZONE names the account's zone; unset, it is the server's own (TZ)."""
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    import tzlocal  # noqa: PLC0415
+
+    settings = Settings.from_env({**HTTP_ENV, "MOBIZON_TIMEZONE": "America/Sao_Paulo"})
+    assert settings.mobizon_timezone == ZoneInfo("America/Sao_Paulo")
+    assert Settings.from_env(HTTP_ENV).mobizon_timezone == tzlocal.get_localzone()
+
+
+@pytest.mark.parametrize("name", ["Mars/Olympus", "BRT", "../etc/passwd", "America/Sao Paulo"])
+def test_a_bad_mobizon_timezone_stops_start_up_naming_the_variable(name: str) -> None:
+    """A zone name that is not an IANA name is refused with a sentence naming MOBIZON_TIMEZONE."""
+    (problem,) = problems_of({**HTTP_ENV, "MOBIZON_TIMEZONE": name})
+    assert problem.startswith(f"MOBIZON_TIMEZONE “{name}” is not a time zone name")
+    assert "America/Sao_Paulo" in problem

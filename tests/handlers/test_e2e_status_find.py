@@ -22,8 +22,9 @@ pytestmark = pytest.mark.usefixtures("secret_guard")
 
 NUMBER = "5511987654321"
 STATUS_LINE = re.compile(
-    r"\*(?P<id>\d+)\*: (?P<code>[A-Z]+) \((?P<words>[a-z ,]+)\) · (?P<seg>\d+) segment\(s\) · "
-    r"sent (?P<sent>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) · updated (?P<updated>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)"
+    r"\*(?P<id>\d+)\*: (?P<code>[A-Z]+) \((?P<words>[a-z ,]+)\) · (?P<seg>\d+) segments? · "
+    r"sent (?P<sent>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (?P<zone>\S+) · "
+    r"updated (?P<updated>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (?P<zone2>\S+)"
 )
 
 
@@ -56,8 +57,11 @@ async def test_status_of_150_ids(bot: BotHarness, sim: MobizonSimulator) -> None
         assert (line["code"], line["words"]) == ("DELIVRD", "delivered")
         assert line["seg"] == "1"
         assert line["sent"] <= line["updated"]
+        assert line["zone"] == line["zone2"] != ""
     for message_id in unknown:
         assert f"*{message_id}*: not found at Mobizon" in shown
+    assert " 1 segment · " in shown
+    assert "segment(s)" not in shown
     assert "Status of 150 SMS" in shown
 
 
