@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -287,3 +289,21 @@ async def test_find_sort_by_id_lists_in_id_order(bot: BotHarness, sim: MobizonSi
     for response, expected in ((descending, made[::-1]), (ascending, made)):
         shown = [int(i) for i in re.findall(r"\*(\d+)\* to", response.params["text"])]
         assert shown == expected
+
+
+async def test_sandbox_status_times_show_the_delivery_taking_seconds(start_bot: Any) -> None:
+    """In the sandbox, a delivered SMS's status reads "sent T · updated T+2 s", not sent == updated."""
+    bot: BotHarness = await start_bot(None)  # no Mobizon key: the built-in simulator
+    sim = bot.runtime.simulator
+    assert sim is not None
+    sim._clock = lambda: datetime(2026, 11, 30, 3, 46, 26)  # a whole second, frozen  # noqa: DTZ001  # the simulator keeps naive wall time
+    await bot.command("send +55 11 98765-4321 hello")
+    await bot.slack.wait_for("chat.postMessage", 1)
+    (message_id,) = sim.messages
+    sim.advance(30)  # long after its final status
+    await bot.command(f"status {message_id}")
+    responses = await bot.slack.wait_for_responses(1)
+    match = STATUS_LINE.search(responses[-1].params["text"])
+    assert match is not None
+    assert match["code"] == "DELIVRD"
+    assert (match["sent"], match["updated"]) == ("2026-11-30 03:46:26", "2026-11-30 03:46:28")
