@@ -412,8 +412,9 @@ def pending_statuses(db: Database, *, local_now: datetime | None = None) -> list
 
     Leaves out final, given-up and never-sent SMS, and deferred ones whose time has not come.
     ``deferred_to`` is a wall time as the user wrote it, in the Mobizon account's zone, so it is
-    compared with ``local_now``'s wall time: now in that zone (default: this machine's local time). The poller runs this every cycle over every
-    pending SMS, so it returns only what a cycle compares, not full records (bench/polling.py).
+    compared with ``local_now``'s wall time: now in that zone (default: this machine's local
+    time). The poller runs this every cycle over every pending SMS, so it returns only what a
+    cycle compares, not full records (bench/polling.py).
     """
     rows = db.execute(
         """
