@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import UTC, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -136,7 +136,7 @@ class Settings:
                     "copy the whole value."
                 )
 
-        zone = _zone(get("MOBIZON_TIMEZONE"), problems)
+        zone = _zone(get("MOBIZON_TIMEZONE"), env, problems)
 
         show_full_numbers = _flag(
             get("SMSBOT_SHOW_FULL_NUMBERS"), "SMSBOT_SHOW_FULL_NUMBERS", problems
@@ -170,7 +170,7 @@ class Settings:
             port=DEFAULT_PORT if port is None else port,
             show_full_numbers=show_full_numbers,
             log_format=log_format,  # type: ignore[arg-type]  # checked against the three values above
-            mobizon_timezone=zone or server_zone(),
+            mobizon_timezone=zone,
         )
 
 
@@ -191,10 +191,18 @@ def _check_slack_tokens(
         )
 
 
-def _zone(value: str | None, problems: list[str]) -> tzinfo | None:
-    """Read an IANA time zone name (``America/Sao_Paulo``); ``None`` when unset or unknown."""
+def _zone(value: str | None, env: Mapping[str, str], problems: list[str]) -> tzinfo:
+    """Read MOBIZON_TIMEZONE as an IANA name (``America/Sao_Paulo``); unset, the server's zone."""
     if value is None:
-        return None
+        try:
+            return server_zone()
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(
+                f"MOBIZON_TIMEZONE is not set and the server's time zone (TZ “{env.get('TZ', '')}”)"
+                " is not one smsbot can read: set MOBIZON_TIMEZONE to your Mobizon account's "
+                "zone as an IANA name, like America/Sao_Paulo or Asia/Almaty."
+            )
+            return UTC
     try:
         return ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -202,7 +210,7 @@ def _zone(value: str | None, problems: list[str]) -> tzinfo | None:
             f"MOBIZON_TIMEZONE “{value}” is not a time zone name: give your Mobizon account's "
             "zone as an IANA name, like America/Sao_Paulo or Asia/Almaty."
         )
-        return None
+        return UTC
 
 
 def _allowed_users(value: str, problems: list[str]) -> frozenset[str]:

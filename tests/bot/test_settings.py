@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from bot.settings import Settings, SettingsError
@@ -154,6 +159,23 @@ def test_mobizon_timezone_is_read_as_an_iana_zone() -> None:
     settings = Settings.from_env({**HTTP_ENV, "MOBIZON_TIMEZONE": "America/Sao_Paulo"})
     assert settings.mobizon_timezone == ZoneInfo("America/Sao_Paulo")
     assert Settings.from_env(HTTP_ENV).mobizon_timezone == tzlocal.get_localzone()
+
+
+def test_an_unreadable_server_zone_stops_start_up_naming_the_variable(tmp_path: Path) -> None:
+    """Without MOBIZON_TIMEZONE and with a TZ that names no zone, start-up says to set it (exit 2)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--linger", "0"],
+        input="quit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", ""), "TZ": "Foo/Bar"},
+    )
+    assert done.returncode == 2
+    assert "MOBIZON_TIMEZONE is not set and the server's time zone (TZ “Foo/Bar”)" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 @pytest.mark.parametrize("name", ["Mars/Olympus", "BRT", "../etc/passwd", "America/Sao Paulo"])
