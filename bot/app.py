@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 
 import aiohttp
 from aiohttp import web
@@ -30,7 +31,9 @@ from storage.schema import open_database
 
 logger = logging.getLogger(__name__)
 
-SANDBOX_SPEED = 5.0
+#: At 1.0 a simulated SMS takes about 2 s from sending to its final status, so its Mobizon
+#: times (sent, updated) differ by seconds, as a real delivery's do.
+SANDBOX_SPEED = 1.0
 #: How long shutdown waits for sends in flight (Mobizon's own timeout is 20 s).
 INFLIGHT_DEADLINE = 25.0
 
@@ -95,9 +98,15 @@ async def _gateway(app: web.Application) -> AsyncIterator[None]:
     runner: web.AppRunner | None = None
     if settings.sandbox:
         config = SimulatorConfig(speed=SANDBOX_SPEED)
-        runtime.simulator, runner, url = await start_simulator(config)
+        zone = settings.mobizon_timezone
+        runtime.simulator, runner, url = await start_simulator(
+            config, clock=lambda: datetime.now(zone).replace(tzinfo=None)
+        )
         runtime.gateway = MobizonClient(
-            config.api_key, base_url=url, on_request=runtime.metrics.gateway_request
+            config.api_key,
+            base_url=url,
+            on_request=runtime.metrics.gateway_request,
+            timezone=zone,
         )
         logger.warning(
             "SANDBOX MODE: no MOBIZON_API_KEY is set, so SMS go to the built-in Mobizon "
@@ -108,6 +117,7 @@ async def _gateway(app: web.Application) -> AsyncIterator[None]:
             settings.mobizon_api_key or "",
             base_url=settings.mobizon_api_url,
             on_request=runtime.metrics.gateway_request,
+            timezone=settings.mobizon_timezone,
         )
     async with runtime.gateway:
         yield

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
 import logging
 import os
 import signal
@@ -21,11 +22,20 @@ logger = logging.getLogger("bot.cli")
 HTTP_SHUTDOWN_TIMEOUT = 10.0
 
 
+def installed_version() -> str:
+    """The version of the installed smsbot package, from its metadata."""
+    try:
+        return importlib.metadata.version("smsbot")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smsbot",
         description="Send SMS from Slack through Mobizon and see delivery reported in the channel.",
     )
+    parser.add_argument("--version", action="version", version=f"smsbot {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the Slack app (HTTP on HOST:PORT, or Socket Mode)")
     con = sub.add_parser("console", help="drive the bot from this terminal, without Slack")

@@ -54,6 +54,7 @@ class Runtime:
                 default_region=self.settings.default_region,
                 allowed_users=self.settings.allowed_users,
                 sandbox=self.settings.sandbox,
+                timezone=self.settings.mobizon_timezone,
             ),
         )
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
+import tzlocal
 
 Mode = Literal["http", "socket", "console"]
 
@@ -24,6 +27,11 @@ DEFAULT_PORT = 3000
 MIN_SECRET_LENGTH = 8
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def server_zone() -> tzinfo:
+    """The server's own time zone (``TZ``, else the system's setting); UTC when none is set."""
+    return tzlocal.get_localzone()
 
 
 class SettingsError(Exception):
@@ -53,6 +61,8 @@ class Settings:
     port: int = DEFAULT_PORT
     show_full_numbers: bool = False
     log_format: Literal["auto", "json", "text"] = "auto"
+    #: The Mobizon account's time zone: every time sent to or read from Mobizon is in it.
+    mobizon_timezone: tzinfo = field(default_factory=server_zone)
 
     @property
     def sandbox(self) -> bool:
@@ -126,6 +136,8 @@ class Settings:
                     "copy the whole value."
                 )
 
+        zone = _zone(get("MOBIZON_TIMEZONE"), env, problems)
+
         show_full_numbers = _flag(
             get("SMSBOT_SHOW_FULL_NUMBERS"), "SMSBOT_SHOW_FULL_NUMBERS", problems
         )
@@ -158,6 +170,7 @@ class Settings:
             port=DEFAULT_PORT if port is None else port,
             show_full_numbers=show_full_numbers,
             log_format=log_format,  # type: ignore[arg-type]  # checked against the three values above
+            mobizon_timezone=zone,
         )
 
 
@@ -176,6 +189,28 @@ def _check_slack_tokens(
             "SLACK_SIGNING_SECRET is not set: it is required in HTTP mode "
             "(Slack app settings → Basic Information → Signing Secret)."
         )
+
+
+def _zone(value: str | None, env: Mapping[str, str], problems: list[str]) -> tzinfo:
+    """Read MOBIZON_TIMEZONE as an IANA name (``America/Sao_Paulo``); unset, the server's zone."""
+    if value is None:
+        try:
+            return server_zone()
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(
+                f"MOBIZON_TIMEZONE is not set and the server's time zone (TZ “{env.get('TZ', '')}”)"
+                " is not one smsbot can read: set MOBIZON_TIMEZONE to your Mobizon account's "
+                "zone as an IANA name, like America/Sao_Paulo or Asia/Almaty."
+            )
+            return UTC
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(
+            f"MOBIZON_TIMEZONE “{value}” is not a time zone name: give your Mobizon account's "
+            "zone as an IANA name, like America/Sao_Paulo or Asia/Almaty."
+        )
+        return UTC
 
 
 def _allowed_users(value: str, problems: list[str]) -> frozenset[str]:

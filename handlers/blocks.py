@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.mobizon.types import MessageItem, MessagePage, SmsStatus
 from handlers.phone import format_phone
+from handlers.segments import count_segments
 from storage.messages import SmsRecord
 from storage.status import DeliveryStatus, describe, is_final
 
@@ -20,6 +22,9 @@ _TEXT_PREVIEW = 600
 # A section's text holds at most 3,000 characters; the quoted SMS leaves room for its title.
 _QUOTE_BUDGET = 2800
 _NAME_PREVIEW = 100
+
+# smsbot does not know which name Mobizon picks when no --from is given; it says so
+_DEFAULT_SENDER = "the Mobizon account's default sender"
 
 _FAILED = frozenset({DeliveryStatus.UNDELIV, DeliveryStatus.REJECTD, DeliveryStatus.DELETED})
 
@@ -85,8 +90,35 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def sms_message(sms: SmsRecord) -> SlackMessage:
-    """The channel message about one sent SMS; delivery tracking edits it as the status moves."""
+def plural(count: int, noun: str) -> str:
+    """``1 segment``, ``2 segments``: a count and its noun, agreeing."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def when(moment: datetime | None, *, seconds: bool = True) -> str:
+    """A time for people, with its zone when known: ``2026-12-01 14:30:05 -03``; ``—`` if none."""
+    if moment is None:
+        return "—"
+    text = moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    zone = moment.tzname()
+    return f"{text} {zone}" if zone else text
+
+
+def scheduled_time(deferred_to: str, zone: tzinfo | None) -> str:
+    """A stored ``--at`` time (the account's wall time) for people, with the account's zone.
+
+    Without ``zone`` the time is the server's local time, and named so.
+    """
+    moment = datetime.strptime(deferred_to, "%Y-%m-%d %H:%M:%S")  # noqa: DTZ007 - zone set below
+    moment = moment.replace(tzinfo=zone) if zone is not None else moment.astimezone()
+    return when(moment, seconds=False)
+
+
+def sms_message(sms: SmsRecord, *, zone: tzinfo | None = None) -> SlackMessage:
+    """The channel message about one sent SMS; delivery tracking edits it as the status moves.
+
+    ``zone`` is the Mobizon account's time zone, in which a scheduled time is shown.
+    """
     recipient = format_phone(sms.recipient)
     awaiting = sms.campaign_status == 1
     status_line = (
@@ -94,10 +126,12 @@ def sms_message(sms: SmsRecord) -> SlackMessage:
     )
     if sms.gave_up_at is not None and not is_final(sms.status or ""):
         status_line = ":grey_question: no final status from Mobizon (gave up waiting)"
-    segments = f"{sms.segments} ({sms.encoding}, {len(sms.text)} characters)"
+    # counted as Mobizon counts for segments: GSM-7 septets or UTF-16 units, as /sms send does
+    length = count_segments(sms.text).length
+    segments = f"{sms.segments} ({sms.encoding}, {plural(length, 'character')})"
     fields = [
         f"*To*\n{recipient}",
-        f"*From*\n{_escape(sms.sender) if sms.sender else 'account default'}",
+        f"*From*\n{_escape(sms.sender) if sms.sender else _DEFAULT_SENDER}",
         f"*Segments*\n{segments}",
         f"*Sent by*\n<@{sms.user_id}>",
         f"*Mobizon ids*\nmessage {sms.message_id} · campaign {sms.campaign_id}",
@@ -105,7 +139,7 @@ def sms_message(sms: SmsRecord) -> SlackMessage:
     ]
     extras = []
     if sms.deferred_to:
-        extras.append(f"scheduled for {sms.deferred_to}")
+        extras.append(f"scheduled for {scheduled_time(sms.deferred_to, zone)}")
     if sms.validity:
         extras.append(f"valid {sms.validity} min")
     if sms.flash:
@@ -171,8 +205,8 @@ def notice(text: str) -> SlackMessage:
     return SlackMessage(text=text, blocks=[{"type": "section", "text": _mrkdwn(text)}])
 
 
-def _ts(value: object) -> str:
-    return "—" if value is None else str(value)
+def _segment_words(segments: int | None) -> str:
+    return "segments not known yet" if segments is None else plural(segments, "segment")
 
 
 def status_report(
@@ -181,8 +215,8 @@ def status_report(
     """The answer to ``/sms status``: each id with its status in words, segments and times."""
     lines = [
         f"{status_mark(s.status)} *{s.id}*: {status_words(s.status)} · "
-        f"{_ts(s.segments)} segment(s) · sent {_ts(s.start_send_at)} · "
-        f"updated {_ts(s.status_updated_at)}"
+        f"{_segment_words(s.segments)} · sent {when(s.start_send_at)} · "
+        f"updated {when(s.status_updated_at)}"
         for s in found
     ]
     lines.extend(f":grey_question: *{i}*: not found at Mobizon" for i in missing)
@@ -224,7 +258,7 @@ def _item_line(item: MessageItem) -> str:
     sender = f" from {_escape(item.sender)}" if item.sender else ""
     return (
         f"{status_mark(item.status)} *{item.id}* to {format_phone(item.recipient)}{sender} · "
-        f"{item.status} · {_ts(item.segments)} seg · {_ts(item.start_send_at)}\n"
+        f"{item.status} · {_segment_words(item.segments)} · {when(item.start_send_at)}\n"
         f"      _{_escape(preview.replace(chr(10), ' '))}_"
     )
 

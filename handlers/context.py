@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol
 
 from sqlite_utils import Database
@@ -50,6 +50,8 @@ class HandlerConfig:
     default_region: str = "BR"
     allowed_users: frozenset[str] = frozenset()
     sandbox: bool = False
+    #: The Mobizon account's time zone: ``--at`` and find's dates are read in it.
+    timezone: tzinfo = UTC
 
     def may_send(self, user_id: str) -> bool:
         """True when ``user_id`` may send SMS (an empty allow-list lets everyone)."""

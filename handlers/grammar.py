@@ -61,7 +61,8 @@ as typed (at most 10 SMS segments):
 `/sms send --at "2026-12-01 14:30" --validity 120 (11) 98765-4321 See you tomorrow`
 `/sms send --flash +55 11 98765-4321 Your code is 1234`
 • `--from SENDER`: the sender name, up to 11 letters and digits, or up to 15 digits
-• `--at "YYYY-MM-DD HH:MM"`: send later, from 1 hour to 14 days ahead
+• `--at "YYYY-MM-DD HH:MM"`: send later, from 1 hour to 14 days ahead, in the time zone of \
+the Mobizon account
 • `--validity MINUTES`: how long to keep trying to deliver, 60 to 1440
 • `--flash`: show the SMS on the screen without saving it
 • `--name NAME`: the campaign name
@@ -81,10 +82,10 @@ parentheses, like `(11) 98765-4321`, so it cannot be mistaken for a country code
 • `campaign:` campaign ids, comma-separated
 • `group:` contact group ids, comma-separated
 • `sent-after:` `sent-before:` `updated-after:` `updated-before:` a date `2026-01-31` \
-or a quoted date and time `"2026-01-31 14:30"`
+or a quoted date and time `"2026-01-31 14:30"`, in the Mobizon account's time zone
 • `page:` the page, from 1
 • `size:` results per page: 25, 50 or 100
-• `sort:` sent, updated, to, from, status, text, segments or campaign; a leading `-` puts \
+• `sort:` id, sent, updated, to, from, status, text, segments or campaign; a leading `-` puts \
 the largest or newest first (default `-sent`)
 
 *Help*: `/sms help`"""
@@ -120,7 +121,8 @@ class SendCommand:
     """``/sms send``: one SMS to one number.
 
     ``recipient`` is international digits without ``+``; ``text`` is exactly what was typed after
-    the number, unescaped; ``at`` is naive local time as written, seconds 0.
+    the number, unescaped; ``at`` is the time as written, seconds 0, in the zone of the ``now``
+    it was checked against (the Mobizon account's).
     """
 
     recipient: str
@@ -164,7 +166,8 @@ def parse_command(text: str, *, default_region: str, now: datetime) -> Command:
     """Parse the text of a ``/sms`` slash command as Slack sends it.
 
     ``default_region`` (e.g. ``"BR"``) reads numbers written without a country code; ``now`` is
-    the naive local time that ``--at`` is checked against. Raises :class:`UsageError` for any
+    the time ``--at`` is checked against, aware in the Mobizon account's zone (``--at`` is read
+    in that zone) or naive local time. Raises :class:`UsageError` for any
     input that is not a valid command.
     """
     text = unescape_slack(text)
@@ -403,22 +406,30 @@ def _check_schedule(value: str, now: datetime) -> datetime:
         raise UsageError(
             f"“--at {_quote(value)}” is not a date and time like 2026-12-01 14:30.", usage
         )
-    at = _to_datetime(match, value, usage)
-    now = now.replace(tzinfo=None)
+    at = _to_datetime(match, value, usage).replace(tzinfo=now.tzinfo)
     earliest, latest = now + _SCHEDULE_MIN, now + _SCHEDULE_MAX
+    ahead = "SMS can be scheduled 1 hour to 14 days ahead"
+    if at <= now:
+        raise UsageError(
+            f"“--at {_minutes(at)}” is in the past (it is {_minutes(now)} now); {ahead}.", usage
+        )
     if at < earliest:
         raise UsageError(
-            f"“--at {at:%Y-%m-%d %H:%M}” is less than 1 hour from now "
-            f"({now:%Y-%m-%d %H:%M}); SMS can be scheduled 1 hour to 14 days ahead.",
+            f"“--at {_minutes(at)}” is less than 1 hour from now ({_minutes(now)}); {ahead}.",
             usage,
         )
     if at > latest:
         raise UsageError(
-            f"“--at {at:%Y-%m-%d %H:%M}” is more than 14 days from now "
-            f"({now:%Y-%m-%d %H:%M}); SMS can be scheduled 1 hour to 14 days ahead.",
+            f"“--at {_minutes(at)}” is more than 14 days from now ({_minutes(now)}); {ahead}.",
             usage,
         )
     return at
+
+
+def _minutes(moment: datetime) -> str:
+    """A time to the minute, with its zone when it has one: ``2026-12-01 14:30 -03``."""
+    zone = moment.tzname() if moment.tzinfo is not None else None
+    return f"{moment:%Y-%m-%d %H:%M}" + (f" {zone}" if zone else "")
 
 
 def _check_validity(value: str, _now: datetime) -> int:
@@ -738,8 +749,8 @@ def _sort(value: str) -> Sort:
     field = _SORT_ALIASES.get(value.removeprefix("-").removeprefix("+").lower())
     if field is None:
         raise UsageError(
-            f"“sort:{_quote(value)}” is not a sort field; use sent, updated, to, from, status, "
-            "text, segments or campaign, with a leading - for largest or newest first.",
+            f"“sort:{_quote(value)}” is not a sort field; use id, sent, updated, to, from, "
+            "status, text, segments or campaign, with a leading - for largest or newest first.",
             USAGE["find"],
         )
     return Sort(field, descending=descending)

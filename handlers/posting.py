@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import tzinfo
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -36,12 +37,14 @@ async def post_sms_message(
     sms: messages.SmsRecord,
     *,
     extra_blocks: Sequence[dict[str, Any]] = (),
+    zone: tzinfo | None = None,
 ) -> str | None:
     """Post the SMS's message in its channel and store its ts; Slack's error if it could not.
 
     A public channel the bot is not in is joined once; for a private one only an invite helps.
+    ``zone`` is the Mobizon account's time zone, in which a scheduled time is shown.
     """
-    message = blocks.sms_message(sms)
+    message = blocks.sms_message(sms, zone=zone)
     payload = {"text": message.text, "blocks": [*message.blocks, *extra_blocks]}
     error = await _post(client, db, sms, payload)
     if error in _JOINABLE_ERRORS and await _join(client, sms.channel_id):

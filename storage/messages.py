@@ -54,7 +54,8 @@ class SmsRecord:
     """One SMS as stored: what was asked in Slack, what Mobizon answered, and where it stands.
 
     ``created_at`` ... ``gave_up_at`` are UTC; ``status_ts`` / ``start_send_ts`` are Mobizon's own
-    ``YYYY-MM-DD HH:MM:SS`` text and ``deferred_to`` is the wall time the user wrote.
+    ``YYYY-MM-DD HH:MM:SS`` text and ``deferred_to`` is the wall time the user wrote, all in the
+    Mobizon account's time zone (``MOBIZON_TIMEZONE``).
     """
 
     id: int
@@ -410,9 +411,10 @@ def pending_statuses(db: Database, *, local_now: datetime | None = None) -> list
     """Sent SMS whose delivery is still open and due to be asked about, oldest first.
 
     Leaves out final, given-up and never-sent SMS, and deferred ones whose time has not come.
-    ``deferred_to`` is a wall time as the user wrote it, so it is compared with ``local_now``'s
-    wall time (default: this machine's local time). The poller runs this every cycle over every
-    pending SMS, so it returns only what a cycle compares, not full records (bench/polling.py).
+    ``deferred_to`` is a wall time as the user wrote it, in the Mobizon account's zone, so it is
+    compared with ``local_now``'s wall time: now in that zone (default: this machine's local
+    time). The poller runs this every cycle over every pending SMS, so it returns only what a
+    cycle compares, not full records (bench/polling.py).
     """
     rows = db.execute(
         """
@@ -436,8 +438,8 @@ def overdue(
     """Pending SMS that should have reached a final status by now: candidates for giving up.
 
     The deadline is the send time (``deferred_to``, else ``sent_at``) plus the validity (default
-    1440 minutes) plus ``grace``. Deferred SMS are judged by ``local_now``'s wall time (default:
-    ``now`` in this machine's local zone), others by ``now``.
+    1440 minutes) plus ``grace``. Deferred SMS are judged by ``local_now``'s wall time, now in the
+    Mobizon account's zone (default: ``now`` in this machine's local zone), others by ``now``.
     """
     wall_now = _local_wall_text(local_now if local_now is not None else now.astimezone())
     # Validity is per row, so the date modifier ('+N seconds') is built in SQL from its column.

@@ -24,7 +24,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 import aiohttp
@@ -100,8 +100,10 @@ class Notifier:
         retry_base: float = 1.0,
         post_grace: timedelta = POST_GRACE,
         on_posted: Callable[[delivery.Notification], None] | None = None,
+        timezone: tzinfo | None = None,
     ) -> None:
         self._db = db
+        self._zone = timezone  # the Mobizon account's: scheduled times are shown in it
         self._slack = slack
         self._interval = per_channel_interval
         self._batch = batch
@@ -362,7 +364,7 @@ class Notifier:
         sms = note.sms
         if not (sms.slack_channel and sms.slack_ts):
             return False  # never posted in the channel: the final outcome goes to the sender
-        message = blocks.sms_message(sms)
+        message = blocks.sms_message(sms, zone=self._zone)
         await self._pace(sms.slack_channel)
         try:
             await self._slack.chat_update(

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
 from sqlite_utils import Database
@@ -64,8 +64,11 @@ class Poller:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_change: Callable[[], None] | None = None,
         on_cycle: Callable[[PollReport], None] | None = None,
+        timezone: tzinfo | None = None,
     ) -> None:
         self._db = db
+        # the Mobizon account's zone: scheduled SMS are due, and overdue, by its wall time
+        self._zone = timezone
         self._gateway = gateway
         self._grace = grace
         self._slots = asyncio.Semaphore(concurrency)
@@ -82,7 +85,8 @@ class Poller:
             return PollReport(0, 0, 0, 0, 0, 0.0, skipped=True)
         started = time.perf_counter()
         now = self._clock()
-        pending = messages.pending_statuses(self._db, local_now=now.astimezone())
+        account_now = now.astimezone(self._zone)
+        pending = messages.pending_statuses(self._db, local_now=account_now)
         by_id = {row.message_id: row for row in pending}
         ids = list(by_id)
         batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
@@ -101,7 +105,8 @@ class Poller:
                 raise result
             changed += self._apply(result, by_id)
         gave_up = 0
-        for sms in messages.overdue(self._db, now=now, grace=self._grace):
+        overdue = messages.overdue(self._db, now=now, grace=self._grace, local_now=account_now)
+        for sms in overdue:
             gave_up += delivery.give_up(self._db, sms.id, now=now) is not None
         delivery.prune_webhook_events(self._db, older_than=WEBHOOK_EVENT_MEMORY, now=now)
         self._adjust_backoff(failed=failed > 0, rate_limited=rate_limited)

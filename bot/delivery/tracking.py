@@ -42,11 +42,20 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         session=session,
         retry_handlers=[],
     )
-    notifier = Notifier(runtime.db, slack, on_posted=runtime.metrics.notification_posted)
-    poller = Poller(
-        runtime.db, runtime.gateway, on_change=notifier.wake, on_cycle=runtime.metrics.poll_cycle
+    zone = settings.mobizon_timezone
+    notifier = Notifier(
+        runtime.db, slack, on_posted=runtime.metrics.notification_posted, timezone=zone
     )
-    unsettled = UnsettledSends(runtime.db, runtime.gateway, slack, session, on_change=notifier.wake)
+    poller = Poller(
+        runtime.db,
+        runtime.gateway,
+        on_change=notifier.wake,
+        on_cycle=runtime.metrics.poll_cycle,
+        timezone=zone,
+    )
+    unsettled = UnsettledSends(
+        runtime.db, runtime.gateway, slack, session, on_change=notifier.wake, timezone=zone
+    )
     cycles: set[asyncio.Task[None]] = set()
 
     async def cycle() -> None:

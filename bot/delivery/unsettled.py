@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -75,8 +75,10 @@ class UnsettledSends:
         *,
         started_at: datetime | None = None,
         on_change: Callable[[], None] | None = None,
+        timezone: tzinfo | None = None,
     ) -> None:
         self._db = db
+        self._zone = timezone
         self._gateway = gateway
         self._slack = slack
         self._session = session
@@ -193,7 +195,9 @@ class UnsettledSends:
         )
         self._on_change()
         # if Slack refuses it, the notifier sends this SMS's updates to the sender directly
-        await post_sms_message(self._slack, self._db, recorded, extra_blocks=[RECOVERED_BLOCK])
+        await post_sms_message(
+            self._slack, self._db, recorded, extra_blocks=[RECOVERED_BLOCK], zone=self._zone
+        )
 
     async def _tell_sender(self, sms: SmsRecord, text: str, now: datetime) -> None:
         if sms.sandbox:

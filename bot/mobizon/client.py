@@ -35,7 +35,7 @@ from bot.mobizon.errors import (
 from bot.redact import redact
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import datetime, tzinfo
     from types import TracebackType
 
     from bot.mobizon.types import ListCriteria, MessagePage, SentMessage, SmsStatus, Sort
@@ -203,7 +203,9 @@ class MobizonClient:
     poll never holds up a person's ``/sms send``.
 
     ``on_request`` observes each HTTP attempt (see :data:`RequestObserver`); ``sleep``
-    waits between retries and exists so tests can skip the wait.
+    waits between retries and exists so tests can skip the wait. ``timezone`` is the account's
+    time zone: aware times sent are converted into it, and times read come back aware in it
+    (without it, times are naive wall time both ways).
     """
 
     def __init__(
@@ -216,6 +218,7 @@ class MobizonClient:
         max_concurrency: int = 4,
         on_request: RequestObserver | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        timezone: tzinfo | None = None,
     ) -> None:
         url = URL(base_url.rstrip("/"))
         if url.scheme not in {"http", "https"} or not url.host:
@@ -230,6 +233,7 @@ class MobizonClient:
         self._max_concurrency = max_concurrency
         self._on_request = on_request
         self._sleep = sleep
+        self._zone = timezone
         self._slots = asyncio.Semaphore(max_concurrency)
         self._send_slots = asyncio.Semaphore(max_concurrency)
         self._session: aiohttp.ClientSession | None = None
@@ -289,6 +293,7 @@ class MobizonClient:
             validity=validity,
             mclass=mclass,
             shorten_links=shorten_links,
+            zone=self._zone,
         )
         data = await self._call(_SEND, pairs, sending=True)
         try:
@@ -340,10 +345,11 @@ class MobizonClient:
             page_size=page_size,
             sort=sort,
             with_number_info=with_number_info,
+            zone=self._zone,
         )
         data = await self._call(_LIST, pairs, sending=False)
         try:
-            return wire.parse_message_page(data, page=page, page_size=page_size)
+            return wire.parse_message_page(data, page=page, page_size=page_size, zone=self._zone)
         except wire.MalformedAnswerError:
             problem = "Mobizon's list of messages could not be read"
         raise MobizonGatewayError(problem)
@@ -352,7 +358,7 @@ class MobizonClient:
         """One getSMSStatus request of at most 100 ids."""
         data = await self._call(_STATUS, wire.status_pairs(ids), sending=False)
         try:
-            return wire.parse_statuses(data)
+            return wire.parse_statuses(data, self._zone)
         except wire.MalformedAnswerError:
             problem = "Mobizon's delivery statuses could not be read"
         raise MobizonGatewayError(problem)

@@ -10,13 +10,14 @@ Our exception hierarchy:
   + MobizonApiError - Mobizon understood the request and refused it (a non-zero code).
     - MobizonValidationError ....... code 1
     - MobizonNotFoundError ......... code 2
+    - MobizonMalformedRequestError . codes 4, 5, 6 and 11
     - MobizonAuthError ............. code 8
     - MobizonAccessDeniedError ..... code 9
     - MobizonLimitError ............ code 12
     - MobizonWrongServerError ...... code 13
     - MobizonAccountBlockedError ... code 14
     - MobizonRateLimitedError ...... code 30
-  + MobizonGatewayError - Mobizon failed: codes 3 and 999, any other code, HTTP 5xx,
+  + MobizonGatewayError - Mobizon failed: codes 3, 10, 15 and 999, any other code, HTTP 5xx,
     an error page, a redirect, or a body that is not Mobizon's JSON envelope.
   + MobizonNetworkError - the connection failed: refused, reset, DNS failure.
     - MobizonTimeoutError
@@ -40,6 +41,7 @@ __all__ = [
     "MobizonError",
     "MobizonGatewayError",
     "MobizonLimitError",
+    "MobizonMalformedRequestError",
     "MobizonNetworkError",
     "MobizonNotFoundError",
     "MobizonRateLimitedError",
@@ -106,6 +108,7 @@ class MobizonApiError(MobizonError):
     def __init__(self, code: int, api_message: str, data: object, *, sending: bool = False) -> None:
         self.api_message = api_message
         self.data = data
+        self.code = code
         sentence = self._describe(sending=sending)
         if sending:
             sentence = f"{sentence} The SMS was not sent."
@@ -173,6 +176,31 @@ class MobizonNotFoundError(MobizonApiError):
     summary = (
         "Mobizon found no such record, or this account has no access to it; check the message ids"
     )
+
+
+#: What codes 4, 5, 6 and 11 say was wrong with the request.
+_MALFORMED: dict[int, str] = {
+    4: "it names a module Mobizon does not have",
+    5: "it names a method Mobizon does not have",
+    6: "it asks for an output format Mobizon does not serve",
+    11: "required parameters are missing",
+}
+
+
+class MobizonMalformedRequestError(MobizonApiError):
+    """Catch this when Mobizon could not take the request as made (codes 4, 5, 6, 11).
+
+    The request was malformed or incomplete, so Mobizon did nothing with it: a send was not
+    sent, and asking again unchanged gets the same answer. A bug on smsbot's side, or a
+    Mobizon API change: the operator should report it.
+    """
+
+    def _describe(self, *, sending: bool) -> str:  # noqa: ARG002 - same signature as the base
+        what = _MALFORMED.get(self.code or 0, "it is malformed")
+        return _with_period(
+            f"Mobizon could not take the request: {what}{_quoted(self.api_message)}; "
+            "the operator should report this smsbot problem"
+        )
 
 
 class MobizonAuthError(MobizonApiError):
@@ -305,8 +333,12 @@ class MobizonTimeoutError(MobizonNetworkError):
 _API_ERRORS: dict[int, type[MobizonApiError]] = {
     1: MobizonValidationError,
     2: MobizonNotFoundError,
+    4: MobizonMalformedRequestError,
+    5: MobizonMalformedRequestError,
+    6: MobizonMalformedRequestError,
     8: MobizonAuthError,
     9: MobizonAccessDeniedError,
+    11: MobizonMalformedRequestError,
     12: MobizonLimitError,
     13: MobizonWrongServerError,
     14: MobizonAccountBlockedError,

@@ -12,6 +12,7 @@ PAGE_SIZES = (25, 50, 100)
 
 #: Fields Mobizon's ``message/list`` can sort by (``sort[<field>]=ASC|DESC``).
 SORT_FIELDS = (
+    "id",
     "campaignId",
     "from",
     "to",

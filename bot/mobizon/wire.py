@@ -4,6 +4,10 @@ Bodies are PHP ``http_build_query`` style (``ids[0]=1&ids[1]=2``, ``params[valid
 built with :func:`urllib.parse.urlencode` over ``(key, value)`` pairs, as Mobizon's own PHP
 client sends them. Answers are tolerated in every shape Mobizon is known to use: numbers as
 strings or ints, ``null`` timestamps, lists that PHP turned into objects.
+
+Mobizon's timestamps carry no zone: they are wall time in the account's time zone. Given that
+zone (``zone``), aware datetimes are converted into it on the way out, and timestamps read
+come back aware in it; naive datetimes go out as they are.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import TypeAlias
 from urllib.parse import urlencode
@@ -80,11 +84,14 @@ def encode_form(pairs: Iterable[tuple[str, str]]) -> bytes:
     return urlencode(list(pairs)).encode("ascii")
 
 
-def format_timestamp(moment: datetime) -> str:
-    """Write ``moment`` as Mobizon's ``YYYY-MM-DD HH:MM:SS``, wall time as given.
+def format_timestamp(moment: datetime, zone: tzinfo | None = None) -> str:
+    """Write ``moment`` as Mobizon's ``YYYY-MM-DD HH:MM:SS``: the account's wall time.
 
-    Mobizon documents no time zone, so an aware datetime is not converted.
+    An aware ``moment`` is first converted into ``zone`` (the account's); a naive one is
+    taken as that wall time already.
     """
+    if zone is not None and moment.tzinfo is not None:
+        moment = moment.astimezone(zone)
     return moment.strftime(TIMESTAMP_FORMAT)
 
 
@@ -98,6 +105,7 @@ def send_sms_pairs(
     validity: int | None = None,
     mclass: int | None = None,
     shorten_links: bool | None = None,
+    zone: tzinfo | None = None,
 ) -> Pairs:
     """Form pairs of ``message/sendSmsMessage``: only the parameters the caller gave."""
     pairs: Pairs = [("recipient", recipient), ("text", text)]
@@ -106,7 +114,7 @@ def send_sms_pairs(
     if name is not None:
         pairs.append(("params[name]", name))
     if deferred_to is not None:
-        pairs.append(("params[deferredToTs]", format_timestamp(deferred_to)))
+        pairs.append(("params[deferredToTs]", format_timestamp(deferred_to, zone)))
     if validity is not None:
         pairs.append(("params[validity]", str(validity)))
     if mclass is not None:
@@ -121,7 +129,7 @@ def status_pairs(ids: Sequence[int]) -> Pairs:
     return [(f"ids[{index}]", str(message_id)) for index, message_id in enumerate(ids)]
 
 
-def _criteria_pairs(criteria: ListCriteria) -> Pairs:
+def _criteria_pairs(criteria: ListCriteria, zone: tzinfo | None) -> Pairs:
     """``criteria[...]`` pairs in the order of the seed's Search Criteria table."""
     texts: list[tuple[str, str | None]] = [
         ("campaignIds", ",".join(map(str, criteria.campaign_ids)) or None),
@@ -144,7 +152,7 @@ def _criteria_pairs(criteria: ListCriteria) -> Pairs:
     ]
     pairs = [(f"criteria[{key}]", value) for key, value in texts if value is not None]
     pairs += [
-        (f"criteria[{key}]", format_timestamp(moment))
+        (f"criteria[{key}]", format_timestamp(moment, zone))
         for key, moment in moments
         if moment is not None
     ]
@@ -158,6 +166,7 @@ def list_pairs(
     page_size: int = 25,
     sort: Sort | None = None,
     with_number_info: bool = False,
+    zone: tzinfo | None = None,
 ) -> Pairs:
     """Build ``message/list`` pairs; raise ValueError for a page, size or sort Mobizon rejects."""
     if page_size not in PAGE_SIZES:
@@ -166,7 +175,7 @@ def list_pairs(
         raise ValueError(f"page starts at 0, not {page}")
     if sort is not None and sort.field not in SORT_FIELDS:
         raise ValueError(f"sort field must be one of {SORT_FIELDS}, not {sort.field!r}")
-    pairs = _criteria_pairs(criteria) if criteria is not None else []
+    pairs = _criteria_pairs(criteria, zone) if criteria is not None else []
     pairs += [("pagination[currentPage]", str(page)), ("pagination[pageSize]", str(page_size))]
     if sort is not None:
         pairs.append((f"sort[{sort.field}]", "DESC" if sort.descending else "ASC"))
@@ -233,17 +242,21 @@ def parse_decimal(value: object) -> Decimal | None:
         raise MalformedAnswerError(f"expected a decimal number, got {value!r}") from None
 
 
-def parse_timestamp(value: object) -> datetime | None:
-    """Read a ``YYYY-MM-DD HH:MM:SS`` timestamp; null, empty or the zero date give ``None``."""
+def parse_timestamp(value: object, zone: tzinfo | None = None) -> datetime | None:
+    """Read a ``YYYY-MM-DD HH:MM:SS`` timestamp; null, empty or the zero date give ``None``.
+
+    With ``zone`` (the account's), the time comes back aware in it; without, naive.
+    """
     if value is None or value in {"", _ZERO_TIMESTAMP}:
         return None
     if not isinstance(value, str):
         raise MalformedAnswerError(f"expected a timestamp, got {value!r}")
     for layout in (TIMESTAMP_FORMAT, _ALTERNATE_TIMESTAMP_FORMAT):
         try:
-            return datetime.strptime(value.strip(), layout)  # noqa: DTZ007 - Mobizon sends no zone
+            moment = datetime.strptime(value.strip(), layout)  # noqa: DTZ007 - Mobizon sends no zone
         except ValueError:
             continue
+        return moment if zone is None else moment.replace(tzinfo=zone)
     raise MalformedAnswerError(f"expected a timestamp, got {value!r}")
 
 
@@ -284,21 +297,21 @@ def parse_sent_message(data: object) -> SentMessage:
     )
 
 
-def parse_statuses(data: object) -> list[SmsStatus]:
+def parse_statuses(data: object, zone: tzinfo | None = None) -> list[SmsStatus]:
     """Read the ``data`` of a successful getSMSStatus: one entry per message Mobizon knows."""
     return [
         SmsStatus(
             id=_required_int(record.get("id"), "id"),
             status=_required_status(record.get("status")),
             segments=parse_int(record.get("segNum")),
-            start_send_at=parse_timestamp(record.get("startSendTs")),
-            status_updated_at=parse_timestamp(record.get("statusUpdateTs")),
+            start_send_at=parse_timestamp(record.get("startSendTs"), zone),
+            status_updated_at=parse_timestamp(record.get("statusUpdateTs"), zone),
         )
         for record in _records(data, "statuses")
     ]
 
 
-def _message_item(record: Mapping[str, object]) -> MessageItem:
+def _message_item(record: Mapping[str, object], zone: tzinfo | None) -> MessageItem:
     """One entry of message/list's ``items``."""
     return MessageItem(
         id=_required_int(record.get("id"), "id"),
@@ -313,16 +326,20 @@ def _message_item(record: Mapping[str, object]) -> MessageItem:
         uuid=_text(record.get("uuid")),
         country=_text(record.get("countryA2")),
         operator=_text(record.get("operatorName")),
-        start_send_at=parse_timestamp(record.get("startSendTs")),
-        status_updated_at=parse_timestamp(record.get("statusUpdateTs")),
+        start_send_at=parse_timestamp(record.get("startSendTs"), zone),
+        status_updated_at=parse_timestamp(record.get("statusUpdateTs"), zone),
     )
 
 
-def parse_message_page(data: object, *, page: int, page_size: int) -> MessagePage:
+def parse_message_page(
+    data: object, *, page: int, page_size: int, zone: tzinfo | None = None
+) -> MessagePage:
     """Read the ``data`` of a successful message/list, with the page that was asked for."""
     if not isinstance(data, Mapping):
         raise MalformedAnswerError("expected an object with items")
-    items = tuple(_message_item(record) for record in _records(data.get("items") or [], "messages"))
+    items = tuple(
+        _message_item(record, zone) for record in _records(data.get("items") or [], "messages")
+    )
     total = parse_int(data.get("totalItemCount"))
     return MessagePage(
         items=items,

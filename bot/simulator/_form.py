@@ -32,6 +32,37 @@ def build_php_form(pairs: list[tuple[str, str]]) -> PhpForm:
     return form
 
 
+def from_json(decoded: object) -> PhpForm:
+    """Turn a decoded JSON body into the form PHP would see; not an object: an empty form.
+
+    Objects and lists nest, scalars become strings (``true`` ``"1"``, ``false`` ``""``,
+    numbers as written), ``null`` is absent.
+    """
+    if not isinstance(decoded, dict):
+        return {}
+    nested = _json_value(decoded)
+    return nested if isinstance(nested, dict) else {}
+
+
+def _json_value(value: object) -> PhpValue | None:
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)  # type: ignore[assignment]  # a list is an array keyed by index
+    elif value is None:
+        return None
+    elif isinstance(value, bool):
+        return "1" if value else ""
+    else:
+        return str(value)
+    nested: dict[str, PhpValue] = {}
+    for key, item in items:
+        converted = _json_value(item)
+        if converted is not None:
+            nested[str(key)] = converted
+    return nested
+
+
 def as_list(value: PhpValue | None) -> list[str]:
     """Read a list parameter given as a PHP array or as a comma-separated string."""
     if value is None:

@@ -279,9 +279,9 @@ def _item(message: SimulatedMessage, state: MessageState, with_info: bool) -> di
         "startSendTs": format_timestamp(state.start_send_at),
         "statusUpdateTs": format_timestamp(state.status_updated_at),
     }
-    if with_info:
-        item["countryA2"] = message.country
-        item["operatorName"] = message.operator
+    # without withNumberInfo=1 Mobizon still sends both fields, as null
+    item["countryA2"] = message.country if with_info else None
+    item["operatorName"] = message.operator if with_info else None
     return item
 
 

@@ -22,7 +22,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from bot.simulator._form import PhpForm, decode_php_form
+from bot.simulator._form import PhpForm, as_text, decode_php_form, from_json
 from bot.simulator._messages import MessageState, SimulatedMessage, plan_timeline
 from bot.simulator._methods import Answer, list_messages, report_statuses, validate_send
 from bot.simulator._sms import format_timestamp, number_info, segment_count
@@ -46,6 +46,7 @@ SEGMENT_PRICE = Decimal("0.0600")
 # Query parameters that address the gateway rather than the method.
 _RESERVED_QUERY = frozenset({"apiKey", "output", "api"})
 _FORM_TYPE = "application/x-www-form-urlencoded"
+_JSON_TYPE = "application/json"
 # How often, in real seconds, the webhook task looks for messages that became final.
 _WEBHOOK_TICK = 0.1
 _DEFAULT_MESSAGES = {
@@ -142,7 +143,8 @@ class MobizonSimulator:
     """A fake Mobizon gateway for tests, benchmarks and the bot's sandbox mode.
 
     It answers ``message/sendSmsMessage``, ``message/getSMSStatus`` and ``message/list``
-    like the real service (same envelope, numbers as strings, same codes), moves each
+    like the real service (any case of module and method, form or JSON bodies, same envelope,
+    numbers as strings, same codes), moves each
     message through ``NEW -> ENQUEUD -> ACCEPTD -> final`` on its own clock, records every
     request, and can be told to misbehave. Serve it with :meth:`make_app`, or use
     :func:`start_simulator`. ``clock`` replaces ``datetime.now`` (naive local time).
@@ -376,15 +378,11 @@ class MobizonSimulator:
         return app
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        # any case, as Mobizon serves both message/sendsmsmessage and Message/SendSmsMessage
         module = request.match_info["module"].lower()
         method = request.match_info["method"].lower()
         body = await request.read()
-        params = decode_php_form(request.query_string)
-        for reserved in _RESERVED_QUERY:
-            params.pop(reserved, None)
-        if request.content_type == _FORM_TYPE:
-            params.update(decode_php_form(body.decode("utf-8", errors="replace")))
-        query = {key: request.query[key] for key in request.query}
+        query, params = _read_parameters(request, body)
         self.requests.append(
             RecordedRequest(module, method, request.method, query, body, params, self.now())
         )
@@ -623,6 +621,28 @@ async def _serve(host: str, port: int, config: SimulatorConfig) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
         await runner.cleanup()
+
+
+def _read_parameters(request: web.Request, body: bytes) -> tuple[dict[str, str], PhpForm]:
+    """The gateway's own parameters (key, output, api) and the method's, from query and body.
+
+    The body is a PHP form or, as some published clients send it, a JSON object; the
+    gateway's parameters may come in either, the query's winning.
+    """
+    params = decode_php_form(request.query_string)
+    text = body.decode("utf-8", errors="replace")
+    if request.content_type == _FORM_TYPE:
+        params.update(decode_php_form(text))
+    elif request.content_type == _JSON_TYPE:
+        # like PHP with a body it cannot read: no parameters from it
+        with contextlib.suppress(json.JSONDecodeError):
+            params.update(from_json(json.loads(text)))
+    query = {key: request.query[key] for key in request.query}
+    for reserved in _RESERVED_QUERY:
+        value = as_text(params.pop(reserved, None))
+        if value is not None:
+            query.setdefault(reserved, value)
+    return query, params
 
 
 def _method_name(method: str) -> str:

@@ -2,7 +2,9 @@
 
 An event keeps its ``eventId`` and ``eventCreateTs`` across attempts; each attempt is
 signed anew because ``attempt`` is part of the signature. Any 2xx within 5 seconds is
-success; anything else is retried, up to 10 attempts.
+success; anything else is retried on Mobizon's documented schedule: up to 10 retries, the
+first a minute after the failed attempt and each gap a minute longer than the one before
+(so the last comes 55 minutes after the first attempt), ``speed`` times faster.
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ logger = logging.getLogger(__name__)
 
 #: Mobizon's delivery report event type.
 EVENT_TYPE = "sms-delivery-report"
-#: How many attempts Mobizon makes per event.
-MAX_ATTEMPTS = 10
+#: How many times Mobizon retries an event after its first attempt fails.
+MAX_RETRIES = 10
+#: How many attempts Mobizon makes per event: the first and its retries.
+MAX_ATTEMPTS = 1 + MAX_RETRIES
+#: The gap before the first retry; each later gap is this much longer than the one before.
+RETRY_STEP = 60.0
 #: How long Mobizon waits for a 2xx.
 ANSWER_TIMEOUT = 5.0
 # The id Mobizon's control panel would give the one configured webhook.
 _WEBHOOK_ID = 1
-# Seconds before retry n (at speed 1.0), doubling up to a minute.
-_FIRST_RETRY_DELAY, _LONGEST_RETRY_DELAY = 1.0, 60.0
 # Events posted at once, so a burst of final statuses does not open hundreds of sockets.
 _CONCURRENT_POSTS = 8
 _SUCCESS = range(200, 300)
@@ -37,6 +41,11 @@ def sign(event_id: int, attempt: int, event_create_ts: str, secret: str) -> str:
     """Mobizon's webhook signature: lowercase hex SHA-1 of ``id|attempt|createTs|secret``."""
     payload = f"{event_id}|{attempt}|{event_create_ts}|{secret}".encode()
     return hashlib.sha1(payload).hexdigest()  # noqa: S324 - the algorithm is Mobizon's, not ours
+
+
+def retry_delay(failed_attempts: int) -> float:
+    """Seconds (at speed 1) from the ``failed_attempts``-th failed attempt to the next one."""
+    return RETRY_STEP * failed_attempts
 
 
 @dataclass(slots=True)
@@ -126,8 +135,7 @@ class WebhookOutbox:
         results = await asyncio.gather(*(post(event) for event in due))
         for event, accepted in zip(due, results, strict=True):
             event.delivered = accepted
-            delay = min(_FIRST_RETRY_DELAY * 2 ** (event.attempts - 1), _LONGEST_RETRY_DELAY)
-            event.due = loop_time + delay / speed
+            event.due = loop_time + retry_delay(event.attempts) / speed
         self.events = [event for event in self.events if not event.settled]
         return sum(results)
 

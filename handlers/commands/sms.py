@@ -47,8 +47,8 @@ async def handle_sms(
 ) -> None:
     """Answer one ``/sms`` command: ack within Slack's 3 seconds, then do the work."""
     svc = services(context)
-    # --at is wall time as the user writes it, checked against this machine's local time
-    now = datetime.now()  # noqa: DTZ005
+    # --at is wall time as the user writes it, in the Mobizon account's time zone
+    now = datetime.now(svc.config.timezone).replace(microsecond=0)
     try:
         parsed = parse_command(
             command.get("text", ""), default_region=svc.config.default_region, now=now
@@ -180,7 +180,7 @@ async def send(
         return
     logger.info("sms sent", extra={"sms_id": sms.message_id, "channel": sms.channel_id})
     try:
-        error = await post_sms_message(client, svc.db, sms)
+        error = await post_sms_message(client, svc.db, sms, zone=svc.config.timezone)
         if error is not None:
             await respond(
                 text=f"{blocks.sms_message(sms).text}\n:information_source: I could not post in "

@@ -19,6 +19,7 @@ from bot.mobizon import (
     MobizonError,
     MobizonGatewayError,
     MobizonLimitError,
+    MobizonMalformedRequestError,
     MobizonNetworkError,
     MobizonNotFoundError,
     MobizonRateLimitedError,
@@ -42,6 +43,7 @@ ALL_ERRORS: list[type[MobizonError]] = [
     MobizonApiError,
     MobizonValidationError,
     MobizonNotFoundError,
+    MobizonMalformedRequestError,
     MobizonAuthError,
     MobizonAccessDeniedError,
     MobizonLimitError,
@@ -57,8 +59,13 @@ CODES: list[tuple[int, type[MobizonError]]] = [
     (1, MobizonValidationError),
     (2, MobizonNotFoundError),
     (3, MobizonGatewayError),
+    (4, MobizonMalformedRequestError),
+    (5, MobizonMalformedRequestError),
+    (6, MobizonMalformedRequestError),
     (8, MobizonAuthError),
     (9, MobizonAccessDeniedError),
+    (10, MobizonGatewayError),
+    (11, MobizonMalformedRequestError),
     (12, MobizonLimitError),
     (13, MobizonWrongServerError),
     (14, MobizonAccountBlockedError),
@@ -87,7 +94,7 @@ def test_docstring_draws_the_whole_tree() -> None:
     for error_class in ALL_ERRORS:
         assert error_class.__name__ in doc
         assert error_class.__doc__, error_class.__name__
-    for error_class in ALL_ERRORS[2:10]:
+    for error_class in ALL_ERRORS[2:11]:
         assert issubclass(error_class, MobizonApiError)
     assert not issubclass(MobizonGatewayError, MobizonApiError)
     assert issubclass(MobizonTimeoutError, MobizonNetworkError)
@@ -128,6 +135,25 @@ async def test_each_code_on_a_send_says_what_became_of_the_sms(
         assert error.outcome_unknown
         assert "may still have been sent" in str(error)
     assert_sentence(error)
+
+
+@pytest.mark.parametrize("code", [4, 5, 6, 11])
+async def test_malformed_request_codes_are_refusals_never_retried(
+    gateway: CaptureGateway, make_client: ClientFactory, code: int
+) -> None:
+    """Codes 4, 5, 6, 11: a read is asked once (no retry), a send was not sent."""
+    gateway.reply(*[Reply.envelope(code, [], "Faltam parâmetros")] * 2)
+    client = make_client(gateway.url, retry=RetryPolicy(attempts=4, base_delay=0))
+    with pytest.raises(MobizonMalformedRequestError) as read:
+        await client.get_sms_status([1])
+    assert len(gateway.requests) == 1
+    assert "Faltam parâmetros" in str(read.value)
+    with pytest.raises(MobizonMalformedRequestError) as sent:
+        await client.send_sms("12223334455", "hi")
+    assert len(gateway.requests) == 2
+    assert not sent.value.outcome_unknown
+    assert "The SMS was not sent." in str(sent.value)
+    assert "may still have been sent" not in str(sent.value)
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
@@ -379,3 +380,46 @@ async def test_list_of_nothing(gateway: CaptureGateway, make_client: ClientFacto
     client = make_client(gateway.url)
     page = await client.list_messages()
     assert (page.items, page.total, page.page_count) == ((), 0, 1)
+
+
+async def test_times_go_out_and_come_back_in_the_account_zone(
+    gateway: CaptureGateway, make_client: ClientFactory
+) -> None:
+    """With the account's zone, aware times are sent as its wall time and times read carry it."""
+    from datetime import UTC  # noqa: PLC0415
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    sao_paulo = ZoneInfo("America/Sao_Paulo")
+    client = make_client(gateway.url, timezone=sao_paulo)
+    at = datetime(2026, 12, 1, 17, 30, tzinfo=UTC)  # 14:30 in São Paulo
+    await client.send_sms("12223334455", "hello", deferred_to=at)
+    (sent,) = gateway.bodies("sendsmsmessage")
+    assert dict(parse_qsl(sent.decode()))["params[deferredToTs]"] == "2026-12-01 14:30:00"
+
+    gateway.reply(Reply.envelope(0, {"items": [], "totalItemCount": "0"}))
+    await client.list_messages(
+        ListCriteria(sent_from=at, sent_to=wall("2026-12-01 23:59:59")), page_size=25
+    )
+    (listed,) = gateway.bodies("list")
+    criteria = dict(parse_qsl(listed.decode()))
+    assert criteria["criteria[startSendTsFrom]"] == "2026-12-01 14:30:00"
+    assert criteria["criteria[startSendTsTo]"] == "2026-12-01 23:59:59"  # naive: as typed
+
+    gateway.reply(
+        Reply.envelope(
+            0,
+            [
+                {
+                    "id": "1",
+                    "status": "DELIVRD",
+                    "segNum": "1",
+                    "startSendTs": "2026-12-01 14:30:00",
+                    "statusUpdateTs": "2026-12-01 14:30:07",
+                }
+            ],
+        )
+    )
+    status = (await client.get_sms_status([1]))[1]
+    assert status.status_updated_at == datetime(2026, 12, 1, 14, 30, 7, tzinfo=sao_paulo)
+    assert status.start_send_at is not None
+    assert status.start_send_at.tzname() == "-03"

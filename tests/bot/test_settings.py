@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from bot.settings import Settings, SettingsError
@@ -143,3 +148,39 @@ def test_settings_repr_hides_secrets() -> None:
     shown = repr(settings)
     for secret in settings.secrets():
         assert secret not in shown
+
+
+def test_mobizon_timezone_is_read_as_an_iana_zone() -> None:
+    """MOBIZON_TIMEZONE names the account's zone; unset, it is the server's own (TZ)."""
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    import tzlocal  # noqa: PLC0415
+
+    settings = Settings.from_env({**HTTP_ENV, "MOBIZON_TIMEZONE": "America/Sao_Paulo"})
+    assert settings.mobizon_timezone == ZoneInfo("America/Sao_Paulo")
+    assert Settings.from_env(HTTP_ENV).mobizon_timezone == tzlocal.get_localzone()
+
+
+def test_an_unreadable_server_zone_stops_start_up_naming_the_variable(tmp_path: Path) -> None:
+    """Without MOBIZON_TIMEZONE and with a TZ that names no zone, start-up says to set it (exit 2)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--linger", "0"],
+        input="quit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", ""), "TZ": "Foo/Bar"},
+    )
+    assert done.returncode == 2
+    assert "MOBIZON_TIMEZONE is not set and the server's time zone (TZ “Foo/Bar”)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("name", ["Mars/Olympus", "BRT", "../etc/passwd", "America/Sao Paulo"])
+def test_a_bad_mobizon_timezone_stops_start_up_naming_the_variable(name: str) -> None:
+    """A zone name that is not an IANA name is refused with a sentence naming MOBIZON_TIMEZONE."""
+    (problem,) = problems_of({**HTTP_ENV, "MOBIZON_TIMEZONE": name})
+    assert problem.startswith(f"MOBIZON_TIMEZONE “{name}” is not a time zone name")
+    assert "America/Sao_Paulo" in problem

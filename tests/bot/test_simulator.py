@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import json
 import re
 import sys
@@ -31,6 +32,7 @@ from bot.simulator import (
     sign,
     start_simulator,
 )
+from bot.simulator._webhooks import WebhookOutbox
 from tests.bot.conftest import ClientFactory, free_port, wall
 from tests.conftest import MOBIZON_KEY
 
@@ -262,7 +264,7 @@ async def test_list_pages_are_0_based_in_sizes_25_50_100(gw: Gateway) -> None:
 
 
 async def test_list_items_have_every_field_as_the_gateway_writes_it(gw: Gateway) -> None:
-    """Items carry the seed's fields with strings for numbers; withNumberInfo adds country."""
+    """Items carry the seed's fields with strings for numbers; number info is null unless asked."""
     gw.sim.create_message("5511987654321", "Olá", sender="Alpha", groups=("7", "9"))
     [item] = (await gw.data(LIST, ""))["items"]
     assert set(item) == {
@@ -278,7 +280,12 @@ async def test_list_items_have_every_field_as_the_gateway_writes_it(gw: Gateway)
         "uuid",
         "startSendTs",
         "statusUpdateTs",
+        "countryA2",
+        "operatorName",
     }
+    assert (item["countryA2"], item["operatorName"]) == (None, None)
+    [without] = (await gw.data(LIST, "withNumberInfo=0"))["items"]
+    assert (without["countryA2"], without["operatorName"]) == (None, None)
     assert (item["id"], item["campaignId"], item["segNum"], item["segUserBuy"]) == (
         "6300284",
         "855834",
@@ -558,17 +565,107 @@ async def test_webhook_is_retried_with_the_same_event_until_accepted(
     assert [attempt.accepted for attempt in gw.sim.webhook_attempts] == [False, True]
 
 
-async def test_webhook_gives_up_after_ten_attempts(gw: Gateway) -> None:
-    """An unreachable webhook URL is tried 10 times per event, like Mobizon, then left alone."""
+async def test_webhook_gives_up_after_ten_retries(gw: Gateway) -> None:
+    """An unreachable webhook URL is tried once and retried 10 times, like Mobizon, then left."""
     gw.sim.configure_webhook(f"http://127.0.0.1:{free_port()}/mobizon/webhook", WEBHOOK_SECRET)
     message = gw.sim.create_message("5511987654321", "x")
     gw.sim.set_status(message.id, "EXPIRED")
-    for _ in range(12):
+    for _ in range(13):
         await gw.sim.deliver_webhooks_now()
     attempts = gw.sim.webhook_attempts
-    assert [attempt.attempt for attempt in attempts] == list(range(1, 11))
+    assert [attempt.attempt for attempt in attempts] == list(range(1, 12))
     assert {attempt.event_id for attempt in attempts} == {1}
     assert all(not attempt.accepted and attempt.error for attempt in attempts)
+
+
+async def json_call(gw: Gateway, path: str, body: object, **query: str) -> dict[str, Any]:
+    """POST ``body`` as JSON to ``/service/<path>``, as some published clients do."""
+    params = {"output": "json", "api": "v1", "apiKey": MOBIZON_KEY, **query}
+    async with gw.session.post(f"{gw.url}/service/{path}", params=params, json=body) as response:
+        assert response.status == 200
+        envelope: dict[str, Any] = json.loads(await response.read())
+    return envelope
+
+
+async def test_json_bodies_on_camelcase_paths_are_served(gw: Gateway) -> None:
+    """JSON bodies to Message/SendSmsMessage, Message/GetSMSStatus and Message/List work like forms."""
+    sent = await json_call(
+        gw,
+        "Message/SendSmsMessage",
+        {"recipient": "5511987654321", "text": "Olá", "from": "Alpha", "params": {"validity": 60}},
+    )
+    assert sent["code"] == 0, sent
+    message_id = int(sent["data"]["messageId"])
+    assert gw.sim.messages[message_id].validity == 60
+    assert gw.sim.messages[message_id].sender == "Alpha"
+
+    status = await json_call(gw, "Message/GetSMSStatus", {"ids": [message_id, 1]})
+    assert status["code"] == 0, status
+    assert [entry["id"] for entry in status["data"]] == [str(message_id)]
+
+    listed = await json_call(
+        gw,
+        "MESSAGE/list",
+        {
+            "criteria": {"to": "5511"},
+            "pagination": {"currentPage": 0, "pageSize": 25},
+            "sort": {"id": "DESC"},
+            "withNumberInfo": 1,
+        },
+    )
+    assert listed["code"] == 0, listed
+    (item,) = listed["data"]["items"]
+    assert (item["id"], item["countryA2"]) == (str(message_id), "BR")
+    assert gw.sim.count("sendSmsMessage") == 1
+
+
+async def test_json_body_may_carry_the_api_key(gw: Gateway) -> None:
+    """The key in the JSON body is checked like the one in the query; a wrong one is code 8."""
+    async with gw.session.post(
+        f"{gw.url}/service/message/getSMSStatus",
+        params={"output": "json"},
+        json={"ids": "6300284", "apiKey": MOBIZON_KEY},
+    ) as response:
+        assert (await response.json())["code"] == 0
+    async with gw.session.post(
+        f"{gw.url}/service/message/getSMSStatus", json={"ids": [1], "apiKey": "wrong"}
+    ) as response:
+        assert (await response.json())["code"] == 8
+
+
+async def test_webhook_retries_follow_mobizons_schedule_at_speed_1(receiver: Receiver) -> None:
+    """Retries come 1, 2, 3 … 10 minutes apart (the last 55 min after the first try), then stop."""
+    receiver.statuses = [500] * 20
+    outbox = WebhookOutbox(receiver.url, WEBHOOK_SECRET)
+    outbox.add({"messageId": 1, "status": "DELIVRD"}, "2026-01-15 12:00:02")
+    tried_at: list[float] = []
+    async with aiohttp.ClientSession() as session:
+        clock = 0.0
+        while clock <= 2 * 3600:  # an injected loop clock, walked in 10 s steps over two hours
+            before = len(outbox.attempts)
+            await outbox.send_due(session, now=T0, loop_time=clock, speed=1.0, everything=False)
+            tried_at += [clock] * (len(outbox.attempts) - before)
+            clock += 10.0
+    assert [attempt.attempt for attempt in outbox.attempts] == list(range(1, 12))
+    gaps = [later - earlier for earlier, later in itertools.pairwise(tried_at)]
+    assert gaps == [60.0 * minutes for minutes in range(1, 11)]
+    assert tried_at[-1] == 55 * 60.0
+    assert outbox.events == []  # settled: nothing more is sent for it
+
+
+async def test_webhook_retries_are_speed_times_faster(receiver: Receiver) -> None:
+    """At --speed 60 the same schedule runs in seconds: 1 s, 2 s, 3 s … apart."""
+    receiver.statuses = [500, 500, 500]
+    outbox = WebhookOutbox(receiver.url, None)
+    outbox.add({"messageId": 1}, "2026-01-15 12:00:02")
+    tried_at: list[float] = []
+    async with aiohttp.ClientSession() as session:
+        for clock in (0.0, 0.5, 0.9, 1.0, 2.9, 3.0, 5.9, 6.0):
+            before = len(outbox.attempts)
+            await outbox.send_due(session, now=T0, loop_time=clock, speed=60.0, everything=False)
+            tried_at += [clock] * (len(outbox.attempts) - before)
+    assert tried_at == [0.0, 1.0, 3.0, 6.0]
+    assert [attempt.accepted for attempt in outbox.attempts] == [False, False, False, True]
 
 
 async def test_unsigned_webhook_without_secret(receiver: Receiver, config: SimulatorConfig) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
@@ -89,11 +90,11 @@ async def test_a_row_that_breaks_is_put_off_and_its_channel_goes_on(
     second = seed_sms(db, 8, slack=fake_slack)
     real = blocks.sms_message
 
-    def broken(sms: SmsRecord) -> blocks.SlackMessage:
+    def broken(sms: SmsRecord, **kwargs: Any) -> blocks.SlackMessage:
         if sms.message_id == 7:
             msg = "simulated rendering bug"
             raise RuntimeError(msg)
-        return real(sms)
+        return real(sms, **kwargs)
 
     monkeypatch.setattr(blocks, "sms_message", broken)
     report(db, 7, "ACCEPTD")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlite_utils import Database
@@ -123,6 +124,34 @@ async def test_scheduled_sms_is_not_asked_before_its_time(
     before = len(sim.requests)
     await Poller(db, client, clock=lambda: now + timedelta(hours=2, minutes=1)).run_once()
     assert asked_ids(sim, before) == [[scheduled.id, now_id]]
+
+
+async def test_scheduled_sms_is_due_and_overdue_by_the_account_zone(
+    db: Database,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """--at is the Mobizon account's wall time: the poller asks, and gives up, by that zone's clock."""
+    sim, _url = simulator
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    # 10:00 in Almaty (+05) is 05:00 UTC, long past; 18:00 in Almaty is 13:00 UTC
+    far_east = ZoneInfo("Asia/Almaty")
+    soon = seed_sms(db, 501, deferred_to="2026-11-30 18:00:00", validity=60)
+    seed_sms(db, 502, deferred_to="2026-11-29 10:00:00", validity=60)
+
+    poller = Poller(db, client, clock=lambda: now, timezone=far_east)
+    report = await poller.run_once()
+    assert asked_ids(sim) == [[502]]  # 17:00 in Almaty: only yesterday's is due
+    assert report.gave_up == 1  # yesterday 10:00 + 60 min + grace is long gone
+    still = get_by_message_id(db, soon.message_id or 0)
+    assert still is not None
+    assert still.gave_up_at is None
+
+    later = now + timedelta(hours=1, minutes=1)  # 18:01 in Almaty
+    before = len(sim.requests)
+    await Poller(db, client, clock=lambda: later, timezone=far_east).run_once()
+    assert asked_ids(sim, before) == [[501]]
 
 
 class CountingGateway:

@@ -81,6 +81,20 @@ async def test_rate_limited_code_30(bot: BotHarness, sim: MobizonSimulator) -> N
     assert sim.count("sendSmsMessage") == 1
 
 
+@pytest.mark.parametrize("code", [4, 5, 6, 11])
+async def test_malformed_request_codes_are_told_not_sent(
+    bot: BotHarness, sim: MobizonSimulator, code: int
+) -> None:
+    """Codes 4, 5, 6, 11 mean Mobizon did nothing: "not sent", marked failed, no lookup owed."""
+    sim.fail_next("sendSmsMessage", code)
+    said, row = await failed_send(bot)
+    assert "was not sent" in said
+    assert "may still have been sent" not in said
+    assert "/sms find" not in said
+    assert row.state is messages.SendState.FAILED
+    assert sim.count("sendSmsMessage") == 1
+
+
 async def test_status_and_find_errors_are_sentences(bot: BotHarness, sim: MobizonSimulator) -> None:
     """A refused status lookup or search is answered with Mobizon's reason, not a traceback."""
     sim.fail_next("getSMSStatus", 9)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.simulator import MobizonSimulator
+from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator
 from handlers.grammar import HELP_TEXT
 from storage import messages
-from tests.conftest import BotHarness
+from tests.conftest import MOBIZON_KEY, BotHarness
 from tests.handlers.conftest import block_kit_problems, block_texts, sends, wait_until, wire_form
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
@@ -97,7 +99,8 @@ async def test_every_option_reaches_mobizon(bot: BotHarness, sim: MobizonSimulat
     ]
     shown = block_texts(params["blocks"])
     assert "MyShop" in shown
-    assert f"scheduled for {at:%Y-%m-%d %H:%M}:00" in shown
+    zone = at.replace(tzinfo=bot.settings.mobizon_timezone).tzname()
+    assert f"scheduled for {at:%Y-%m-%d %H:%M} {zone}" in shown
     assert "valid 120 min" in shown
     assert "flash SMS" in shown
     assert "Black Friday" in shown
@@ -327,3 +330,70 @@ async def test_longest_texts_fit_in_one_message(
     assert sends(sim) == [wire_form([("recipient", NUMBER), ("text", text)])]
     quoted = params["blocks"][0]["text"]["text"]
     assert quoted.endswith("…")
+
+
+def zone_behind_the_server() -> ZoneInfo:
+    """An account zone at least 3 hours behind this machine's, so the two readings differ."""
+    server = datetime.now().astimezone().utcoffset() or timedelta()
+    for name in ("America/Sao_Paulo", "Pacific/Honolulu", "Etc/GMT+12"):
+        zone = ZoneInfo(name)
+        if (datetime.now(zone).utcoffset() or timedelta()) <= server - timedelta(hours=3):
+            return zone
+    pytest.skip("this machine's zone is too far west to test a zone behind it")
+
+
+async def test_at_and_times_are_the_mobizon_accounts_zone(start_bot: Any) -> None:
+    """--at is read in MOBIZON_TIMEZONE and sent as its wall time; times are shown with the zone."""
+    zone = zone_behind_the_server()
+    sim, runner, url = await start_simulator(
+        SimulatorConfig(api_key=MOBIZON_KEY), clock=lambda: datetime.now(zone).replace(tzinfo=None)
+    )
+    try:
+        bot: BotHarness = await start_bot(url, mobizon_timezone=zone)
+        # 90 minutes ahead in the account's zone: hours in the past by this machine's clock
+        at = (datetime.now(zone) + timedelta(minutes=91)).replace(second=0, microsecond=0)
+        status, body = await bot.command(f'send --at "{at:%Y-%m-%d %H:%M}" +55 11 98765-4321 later')
+        assert (status, ack_text(body)) == (200, "")
+        posted = block_texts((await sent_message(bot))["blocks"])
+        (request,) = [r for r in sim.requests if r.method == "sendsmsmessage"]
+        params = request.params["params"]
+        assert isinstance(params, dict)
+        assert params["deferredToTs"] == f"{at:%Y-%m-%d %H:%M}:00"
+        assert f"scheduled for {at:%Y-%m-%d %H:%M} {at.tzname()}" in posted
+
+        now_sent = sim.create_message("5511987654321", "now")
+        sim.advance(10)
+        await bot.command(f"status {now_sent.id}")
+        (response,) = await bot.slack.wait_for_responses(1)
+        label = datetime.now(zone).tzname()
+        assert re.search(
+            rf"sent \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d {re.escape(label or '')} · "
+            rf"updated \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d {re.escape(label or '')}",
+            response.params["text"],
+        )
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("{[~]} ok", "1 (GSM-7, 13 characters)"),  # extension characters count twice
+        ("Olá 👍", "1 (UCS-2, 6 characters)"),  # an emoji is two UTF-16 units
+        ("a", "1 (GSM-7, 1 character)"),
+    ],
+)
+async def test_the_post_counts_characters_as_mobizon_does(
+    bot: BotHarness, text: str, shown: str
+) -> None:
+    """The post's character count is Mobizon's (septets or UTF-16 units), as the too-long refusal's."""
+    await bot.command(f"send +55 11 98765-4321 {text}")
+    posted = block_texts((await sent_message(bot))["blocks"])
+    assert f"*Segments*\n{shown}" in posted
+
+
+async def test_the_post_does_not_name_a_sender_it_does_not_know(bot: BotHarness) -> None:
+    """Without --from the post says Mobizon's default sender is used, not an "account default" name."""
+    await bot.command("send +55 11 98765-4321 hello")
+    posted = block_texts((await sent_message(bot))["blocks"])
+    assert "*From*\nthe Mobizon account's default sender" in posted

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -22,8 +24,9 @@ pytestmark = pytest.mark.usefixtures("secret_guard")
 
 NUMBER = "5511987654321"
 STATUS_LINE = re.compile(
-    r"\*(?P<id>\d+)\*: (?P<code>[A-Z]+) \((?P<words>[a-z ,]+)\) · (?P<seg>\d+) segment\(s\) · "
-    r"sent (?P<sent>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) · updated (?P<updated>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)"
+    r"\*(?P<id>\d+)\*: (?P<code>[A-Z]+) \((?P<words>[a-z ,]+)\) · (?P<seg>\d+) segments? · "
+    r"sent (?P<sent>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (?P<zone>\S+) · "
+    r"updated (?P<updated>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (?P<zone2>\S+)"
 )
 
 
@@ -56,8 +59,11 @@ async def test_status_of_150_ids(bot: BotHarness, sim: MobizonSimulator) -> None
         assert (line["code"], line["words"]) == ("DELIVRD", "delivered")
         assert line["seg"] == "1"
         assert line["sent"] <= line["updated"]
+        assert line["zone"] == line["zone2"] != ""
     for message_id in unknown:
         assert f"*{message_id}*: not found at Mobizon" in shown
+    assert " 1 segment · " in shown
+    assert "segment(s)" not in shown
     assert "Status of 150 SMS" in shown
 
 
@@ -154,6 +160,18 @@ async def test_find_maps_every_field_onto_the_wire(bot: BotHarness, sim: Mobizon
         (
             "find page:3 size:25 sort:to",
             [("pagination[currentPage]", "2"), ("pagination[pageSize]", "25"), ("sort[to]", "ASC")],
+        ),
+        (
+            "find sort:id",
+            [("pagination[currentPage]", "0"), ("pagination[pageSize]", "25"), ("sort[id]", "ASC")],
+        ),
+        (
+            "find sort:-id",
+            [
+                ("pagination[currentPage]", "0"),
+                ("pagination[pageSize]", "25"),
+                ("sort[id]", "DESC"),
+            ],
         ),
         (
             "find sort:-status page:1",
@@ -259,3 +277,33 @@ async def test_status_of_thousands_of_ids_stays_within_slack_limits(
     listed = len(re.findall(r"\*\d+\*: not found at Mobizon", shown))
     assert 0 < listed < 3000
     assert f"… and {3000 - listed} more not shown here" in shown
+
+
+async def test_find_sort_by_id_lists_in_id_order(bot: BotHarness, sim: MobizonSimulator) -> None:
+    """`/sms find sort:-id` and `sort:id` answer with the SMS in descending and ascending id order."""
+    made = [sim.create_message(NUMBER, f"order {i}").id for i in range(3)]
+    await bot.command("find sort:-id")
+    (descending,) = await bot.slack.wait_for_responses(1)
+    await bot.command("find sort:id")
+    ascending = (await bot.slack.wait_for_responses(2))[1]
+    for response, expected in ((descending, made[::-1]), (ascending, made)):
+        shown = [int(i) for i in re.findall(r"\*(\d+)\* to", response.params["text"])]
+        assert shown == expected
+
+
+async def test_sandbox_status_times_show_the_delivery_taking_seconds(start_bot: Any) -> None:
+    """In the sandbox, a delivered SMS's status reads "sent T · updated T+2 s", not sent == updated."""
+    bot: BotHarness = await start_bot(None)  # no Mobizon key: the built-in simulator
+    sim = bot.runtime.simulator
+    assert sim is not None
+    sim._clock = lambda: datetime(2026, 11, 30, 3, 46, 26)  # a whole second, frozen  # noqa: DTZ001  # the simulator keeps naive wall time
+    await bot.command("send +55 11 98765-4321 hello")
+    await bot.slack.wait_for("chat.postMessage", 1)
+    (message_id,) = sim.messages
+    sim.advance(30)  # long after its final status
+    await bot.command(f"status {message_id}")
+    responses = await bot.slack.wait_for_responses(1)
+    match = STATUS_LINE.search(responses[-1].params["text"])
+    assert match is not None
+    assert match["code"] == "DELIVRD"
+    assert (match["sent"], match["updated"]) == ("2026-11-30 03:46:26", "2026-11-30 03:46:28")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -182,17 +183,34 @@ def test_send_schedule_bounds_are_relative_to_now() -> None:
     assert send(f"send --at 2026-12-09 12:00 {BR_MOBILE} hi").at == NOW + timedelta(days=14)
     later = NOW + timedelta(days=10)
     assert send(f"send --at 2026-12-09 12:00 {BR_MOBILE} hi", now=later).at is not None
-    early = refusal(f"send --at 2026-11-26 13:00 {BR_MOBILE} hi", now=later)
+    early = refusal(f"send --at 2026-12-05 12:59 {BR_MOBILE} hi", now=later)
     assert "less than 1 hour from now (2026-12-05 12:00)" in early.sentence
 
 
-def test_send_schedule_ignores_the_time_zone_of_now() -> None:
-    """An aware now is compared as its wall-clock time, like the typed --at."""
-    aware = NOW.replace(tzinfo=UTC)
+@pytest.mark.parametrize("typed", ["2026-11-26 13:00", "2026-12-05 11:59", "2026-12-05 12:00"])
+def test_send_schedule_in_the_past_is_called_past(typed: str) -> None:
+    """An --at that has already come is refused as being in the past, not as too soon."""
+    past = refusal(f"send --at {typed} {BR_MOBILE} hi", now=NOW + timedelta(days=10))
+    assert past.sentence == (
+        f"“--at {typed}” is in the past (it is 2026-12-05 12:00 now); "
+        "SMS can be scheduled 1 hour to 14 days ahead."
+    )
+
+
+def test_send_schedule_is_read_in_the_zone_of_now() -> None:
+    """An aware now (the Mobizon account's zone) makes --at that zone's wall time, and says so."""
+    zone = ZoneInfo("America/Sao_Paulo")
+    aware = NOW.replace(tzinfo=zone)
     command = send(f"send --at 2026-11-25 13:00 {BR_MOBILE} hi", now=aware)
-    assert command.at == NOW + timedelta(hours=1)
-    assert command.at is not None
-    assert command.at.tzinfo is None
+    assert command.at == datetime(2026, 11, 25, 13, 0, tzinfo=zone)
+    early = refusal(f"send --at 2026-11-25 12:30 {BR_MOBILE} hi", now=aware)
+    assert "“--at 2026-11-25 12:30 -03” is less than 1 hour from now (2026-11-25 12:00 -03)" in (
+        early.sentence
+    )
+    past = refusal(f"send --at 2026-11-24 12:30 {BR_MOBILE} hi", now=aware.astimezone(UTC))
+    assert "“--at 2026-11-24 12:30 UTC” is in the past (it is 2026-11-25 15:00 UTC now)" in (
+        past.sentence
+    )
 
 
 # ---------------------------------------------------------------- send: text
@@ -361,6 +379,9 @@ def test_find_sizes(size: int) -> None:
         ("-TEXT", Sort("text", descending=True)),
         ("from", Sort("from", descending=False)),
         ("-startSendTs", Sort("startSendTs", descending=True)),
+        ("id", Sort("id", descending=False)),
+        ("-id", Sort("id", descending=True)),
+        ("-ID", Sort("id", descending=True)),
     ],
 )
 def test_find_sort(value: str, sort: Sort) -> None:
@@ -573,7 +594,7 @@ BAD_INPUTS: list[tuple[str, str, str]] = [
         SEND,
         "is less than 1 hour from now (2026-11-25 12:00)",
     ),
-    ("send --at 2026-11-20 12:00 5511987654321 hi", SEND, "is less than 1 hour from now"),
+    ("send --at 2026-11-20 12:00 5511987654321 hi", SEND, "is in the past"),
     (
         "send --at 2026-12-09 12:01 5511987654321 hi",
         SEND,
