@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.mobizon.types import MessageItem, MessagePage, SmsStatus
+from handlers.mrkdwn import escape, escape_short
 from handlers.phone import format_phone
 from storage.messages import SmsRecord
-from storage.status import DeliveryStatus, describe, is_final
+from storage.status import STATUS_MEANINGS, DeliveryStatus, is_final
 
 Block = dict[str, Any]
 
@@ -47,7 +48,12 @@ def status_words(status: str | None, *, awaiting_moderation: bool = False) -> st
     """Say a status for people: ``DELIVRD (delivered)``, with moderation when Mobizon holds it."""
     if status is None:
         return "not sent"
-    words = f"{status} ({describe(status)})"
+    meaning = STATUS_MEANINGS.get(status)
+    if meaning is None:
+        # whatever Mobizon (or someone posing as it) reported: shown as typed, never as markup
+        words = f"“{escape_short(status)}” (unknown status)"
+    else:
+        words = f"{status} ({meaning})"
     if awaiting_moderation and not is_final(status):
         words += ", awaiting moderation"
     return words
@@ -81,8 +87,8 @@ def _short(text: str, limit: int = _NAME_PREVIEW) -> str:
 
 
 def _escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text from outside, made safe for mrkdwn (:func:`handlers.mrkdwn.escape`)."""
+    return escape(text)
 
 
 def sms_message(sms: SmsRecord) -> SlackMessage:
@@ -152,7 +158,7 @@ def final_reply(sms: SmsRecord) -> SlackMessage:
     else:
         text = (
             f"{status_mark(status)} SMS {sms.message_id} to {recipient} was not delivered: "
-            f"Mobizon reports {status}, {describe(status)}.{sandbox}"
+            f"Mobizon reports {status_words(status)}.{sandbox}"
         )
     return SlackMessage(text=text, blocks=[{"type": "section", "text": _mrkdwn(text)}])
 
@@ -172,7 +178,7 @@ def notice(text: str) -> SlackMessage:
 
 
 def _ts(value: object) -> str:
-    return "—" if value is None else str(value)
+    return "—" if value is None else escape(value)
 
 
 def status_report(
@@ -223,10 +229,16 @@ def _item_line(item: MessageItem) -> str:
     preview = item.text if len(item.text) <= 80 else item.text[:80] + "…"  # noqa: PLR2004
     sender = f" from {_escape(item.sender)}" if item.sender else ""
     return (
-        f"{status_mark(item.status)} *{item.id}* to {format_phone(item.recipient)}{sender} · "
-        f"{item.status} · {_ts(item.segments)} seg · {_ts(item.start_send_at)}\n"
+        f"{status_mark(item.status)} *{item.id}* to {_escape(format_phone(item.recipient))}"
+        f"{sender} · {_status_code(item.status)} · {_ts(item.segments)} seg · "
+        f"{_ts(item.start_send_at)}\n"
         f"      _{_escape(preview.replace(chr(10), ' '))}_"
     )
+
+
+def _status_code(status: str) -> str:
+    """A status as its code: known ones as they are, anything else escaped and marked unknown."""
+    return status if status in STATUS_MEANINGS else f"“{escape_short(status)}” (unknown)"
 
 
 FIND_PREVIOUS = "sms_find_previous"

@@ -226,7 +226,8 @@ async def status(
         found = await svc.gateway.get_sms_status(ids)
     except MobizonError as err:
         await respond(
-            text=f":warning: I could not get the status. {err}", response_type="ephemeral"
+            text=f":warning: I could not get the status. {escape_slack(str(err))}",
+            response_type="ephemeral",
         )
         return
     report = blocks.status_report(
@@ -248,7 +249,7 @@ async def find(
         )
     except MobizonError as err:
         await respond(
-            text=f":warning: I could not search the SMS. {err}",
+            text=f":warning: I could not search the SMS. {escape_slack(str(err))}",
             response_type="ephemeral",
             replace_original=replace_original,
         )

@@ -305,3 +305,24 @@ async def test_1e400_in_a_field_gets_400(signed_bot: BotHarness, seed_sms: SeedS
     status, answer = await post(signed_bot, raw)
     assert status == 400
     assert answer["error"].startswith("missing or malformed field")
+
+
+HOSTILE = "<!channel> <https://evil.example|x> & <@U999>"
+
+
+def live_markup(text: str) -> list[str]:
+    """Mentions and links Slack would render live in mrkdwn ``text``."""
+    return [m for m in ("<!channel>", "<https://evil.example", "<@U999>") if m in text]
+
+
+async def test_hostile_status_is_escaped_and_shown_as_unknown(
+    signed_bot: BotHarness, seed_sms: SeedSms
+) -> None:
+    """A webhook status carrying a mention and a link reaches Slack escaped, marked unknown."""
+    sms = seed_sms(bot_db(signed_bot), 7, slack=signed_bot.slack)
+    assert (await post(signed_bot, event(26, 7, HOSTILE)))[0] == 200
+    await outbox_drained(bot_db(signed_bot))
+    shown = json.dumps(channel_message(signed_bot.slack, sms))
+    assert not live_markup(shown), shown
+    assert "&lt;!channel&gt;" in shown
+    assert "(unknown status)" in shown

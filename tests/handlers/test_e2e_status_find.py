@@ -259,3 +259,19 @@ async def test_status_of_thousands_of_ids_stays_within_slack_limits(
     listed = len(re.findall(r"\*\d+\*: not found at Mobizon", shown))
     assert 0 < listed < 3000
     assert f"… and {3000 - listed} more not shown here" in shown
+
+
+HOSTILE = "<!channel> <https://evil.example|x> & <@U999>"
+
+
+async def test_find_results_from_outside_are_escaped(bot: BotHarness, sim: MobizonSimulator) -> None:
+    """Texts, senders and statuses Mobizon lists are shown escaped: no live mention or link."""
+    message = sim.create_message(NUMBER, f"hi {HOSTILE}", sender=HOSTILE)
+    sim.set_status(message.id, HOSTILE)
+    await bot.command("find to:5511")
+    (response,) = await bot.slack.wait_for_responses(1)
+    shown = response.params["text"] + block_texts(response.params["blocks"])
+    for live in ("<!channel>", "<https://evil.example", "<@U999>"):
+        assert live not in shown, shown
+    assert "&lt;!channel&gt;" in shown
+    assert "(unknown)" in shown
