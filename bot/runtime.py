@@ -57,6 +57,7 @@ class Runtime:
             config=HandlerConfig(
                 default_region=self.settings.default_region,
                 allowed_users=self.settings.allowed_users,
+                readers=self.settings.readers,
                 sandbox=self.settings.sandbox,
             ),
         )

@@ -158,9 +158,15 @@ def final_reply(sms: SmsRecord) -> SlackMessage:
     else:
         text = (
             f"{status_mark(status)} SMS {sms.message_id} to {recipient} was not delivered: "
-            f"Mobizon reports {status_words(status)}.{sandbox}"
+            f"Mobizon reports {_status_with_meaning(status)}.{sandbox}"
         )
     return SlackMessage(text=text, blocks=[{"type": "section", "text": _mrkdwn(text)}])
+
+
+def _status_with_meaning(status: str) -> str:
+    """``REJECTD, rejected by …`` for a known status; an unknown one escaped and marked unknown."""
+    meaning = STATUS_MEANINGS.get(status)
+    return f"{status}, {meaning}" if meaning else status_words(status)
 
 
 def _validity_words(validity: int | None) -> str:
@@ -181,10 +187,25 @@ def _ts(value: object) -> str:
     return "—" if value is None else escape(value)
 
 
+#: Why an id is not shown to someone who may read only this channel's SMS.
+HIDDEN_NOTE = (
+    "not shown: not sent from this channel by smsbot. Only the users in SMSBOT_ALLOWED_USERS "
+    "and SMSBOT_READERS can see SMS sent from other channels."
+)
+
+
 def status_report(
-    found: Sequence[SmsStatus], missing: Sequence[int], *, title: str, sandbox: bool = False
+    found: Sequence[SmsStatus],
+    missing: Sequence[int],
+    *,
+    title: str,
+    sandbox: bool = False,
+    hidden: Sequence[int] = (),
 ) -> SlackMessage:
-    """The answer to ``/sms status``: each id with its status in words, segments and times."""
+    """The answer to ``/sms status``: each id with its status in words, segments and times.
+
+    ``hidden`` ids are ones the asker may not read (sent from another channel): named, not shown.
+    """
     lines = [
         f"{status_mark(s.status)} *{s.id}*: {status_words(s.status)} · "
         f"{_ts(s.segments)} segment(s) · sent {_ts(s.start_send_at)} · "
@@ -192,6 +213,7 @@ def status_report(
         for s in found
     ]
     lines.extend(f":grey_question: *{i}*: not found at Mobizon" for i in missing)
+    lines.extend(f":lock: *{i}*: {HIDDEN_NOTE}" for i in hidden)
     if not lines:
         lines.append("No SMS to show.")
     return _list_message(title, lines, sandbox=sandbox)
