@@ -46,7 +46,14 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     poller = Poller(
         runtime.db, runtime.gateway, on_change=notifier.wake, on_cycle=runtime.metrics.poll_cycle
     )
-    unsettled = UnsettledSends(runtime.db, runtime.gateway, slack, session, on_change=notifier.wake)
+    unsettled = UnsettledSends(
+        runtime.db,
+        runtime.gateway,
+        slack,
+        session,
+        on_change=notifier.wake,
+        on_adopted=runtime.metrics.sms_sent.labels(outcome="sent").inc,
+    )
     cycles: set[asyncio.Task[None]] = set()
 
     async def cycle() -> None:
