@@ -193,8 +193,7 @@ def _allowed_users(
             allowed.add(user)
         else:
             problems.append(
-                f"{name} holds “{user}”, "
-                "which is not a Slack user id (like U0123ABCD)."
+                f"{name} holds “{user}”, which is not a Slack user id (like U0123ABCD)."
             )
     return frozenset(allowed)
 

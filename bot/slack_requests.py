@@ -27,10 +27,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.signature import SignatureVerifier
 
 logger = logging.getLogger(__name__)
 

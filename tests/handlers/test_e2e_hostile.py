@@ -92,7 +92,9 @@ def personal_data_in(line: str) -> list[str]:
     return found
 
 
-def signed_headers(raw: bytes | str, *, ts: str | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
+def signed_headers(
+    raw: bytes | str, *, ts: str | None = None, secret: str = SIGNING_SECRET
+) -> dict[str, str]:
     """Headers Slack would send with ``raw``, signed with ``secret``."""
     stamp = ts or str(int(time.time()))
     body = raw.decode() if isinstance(raw, bytes) else raw
@@ -141,7 +143,9 @@ def test_leak_check_sees_every_form() -> None:
     assert personal_data_in(f"text=hi+{TEXT_MARK}") == ["text"]
 
 
-async def test_a_command_saying_payload_is_a_command(bot: BotHarness, sim: MobizonSimulator) -> None:
+async def test_a_command_saying_payload_is_a_command(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
     """Text and a channel name holding "payload" are read as a command (Bolt answered 404)."""
     status, _ = await bot.command(
         "send +55 11 98765-4321 your payload has shipped", channel_name="payload-team"

@@ -86,7 +86,9 @@ async def test_status_shows_only_this_channels_sms_to_others(
     assert sim.count("getSMSStatus") == asked_before + 1
 
 
-async def test_a_reader_sees_every_channels_status(guarded: BotHarness, sim: MobizonSimulator) -> None:
+async def test_a_reader_sees_every_channels_status(
+    guarded: BotHarness, sim: MobizonSimulator
+) -> None:
     """A reader asking from C1 sees the status of an SMS sent from C2."""
     elsewhere = await sent_from(guarded, sim, "C2")
     await guarded.command(f"status {elsewhere}", user_id=READER, channel_id="C1")
@@ -96,7 +98,9 @@ async def test_a_reader_sees_every_channels_status(guarded: BotHarness, sim: Mob
     assert f"*{elsewhere}*: " in shown
 
 
-async def test_find_buttons_are_refused_to_others(guarded: BotHarness, sim: MobizonSimulator) -> None:
+async def test_find_buttons_are_refused_to_others(
+    guarded: BotHarness, sim: MobizonSimulator
+) -> None:
     """A Next click by someone who may not search gets the refusal, not the next page."""
     for i in range(30):
         sim.create_message("5511987654321", f"hello {i}")
@@ -109,7 +113,9 @@ async def test_find_buttons_are_refused_to_others(guarded: BotHarness, sim: Mobi
     assert sim.count("list") == lists
 
 
-async def test_without_lists_everyone_reads_everything(bot: BotHarness, sim: MobizonSimulator) -> None:
+async def test_without_lists_everyone_reads_everything(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
     """With neither list set, /sms find stays open to everyone (the default is unchanged)."""
     sim.create_message("5511987654321", "hello")
     await bot.command("find to:5511", user_id=OTHER)

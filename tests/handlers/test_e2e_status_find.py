@@ -264,7 +264,9 @@ async def test_status_of_thousands_of_ids_stays_within_slack_limits(
 HOSTILE = "<!channel> <https://evil.example|x> & <@U999>"
 
 
-async def test_find_results_from_outside_are_escaped(bot: BotHarness, sim: MobizonSimulator) -> None:
+async def test_find_results_from_outside_are_escaped(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
     """Texts, senders and statuses Mobizon lists are shown escaped: no live mention or link."""
     message = sim.create_message(NUMBER, f"hi {HOSTILE}", sender=HOSTILE)
     sim.set_status(message.id, HOSTILE)
