@@ -21,6 +21,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -89,9 +90,22 @@ def read_body(raw: bytes, content_type: str) -> tuple[str, dict[str, Any]]:
     return text, form
 
 
+def _finite(text: str) -> float:
+    """A JSON number as a float; ``1e400`` (infinity once read) is refused."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _no_constant(name: str) -> object:
+    """Refuse ``NaN`` and ``Infinity``, which are not JSON."""
+    raise ValueError(f"{name} is not JSON")
+
+
 def _json_object(text: str, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
     except (ValueError, RecursionError):
         raise BadSlackRequestError(400, f"{what} is not JSON") from None
     if not isinstance(value, dict):

@@ -283,8 +283,15 @@ def test_event_ids_are_kept_longer_than_events_are_accepted() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b"[" * 30_000 + b"]" * 30_000, b'{"eventId": 1e400}', b'{"eventId": NaN}', b"\xff\xfe{"],
-    ids=["deeply nested", "1e400", "NaN", "invalid UTF-8"],
+    [
+        b"[" * 30_000 + b"]" * 30_000,
+        b'{"eventId": 1e400}',
+        b'{"eventId": NaN}',
+        b"\xff\xfe{",
+        b"{oops",
+        b"payload=%7Bnot+json",
+    ],
+    ids=["deeply nested", "1e400", "NaN", "invalid UTF-8", "{oops", "payload= form"],
 )
 async def test_hostile_bodies_get_400_without_a_traceback(
     signed_bot: BotHarness, caplog: pytest.LogCaptureFixture, raw: bytes

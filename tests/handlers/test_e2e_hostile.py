@@ -188,6 +188,7 @@ MALFORMED = {
     "{oops as JSON": b"{oops",
     "deeply nested JSON": b"[" * 100_000 + b"]" * 100_000,
     "deeply nested payload": b"payload=" + b"%5B" * 50_000,
+    "1e400 in a payload": b"payload=%7B%22type%22%3A1e400%7D",
 }
 
 
