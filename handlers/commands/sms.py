@@ -82,7 +82,8 @@ async def handle_sms(
     if isinstance(parsed, SendCommand) and not svc.config.may_send(user_id):
         await ack(
             text="You may not send SMS from Slack: ask an admin to add you to "
-            "SMSBOT_ALLOWED_USERS. `/sms status` and `/sms find` stay open to you."
+            "SMSBOT_ALLOWED_USERS. `/sms status` stays open to you for the SMS sent from this "
+            "channel."
         )
         return
     await ack()
