@@ -18,12 +18,13 @@ signature again, which passes).
 
 from __future__ import annotations
 
+import copy
 import hmac
 import json
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -125,12 +126,28 @@ class ReadBoltRequest(AsyncBoltRequest):
     """A Bolt request built from a body this module already read (not Bolt's ``parse_body``)."""
 
     def __init__(
-        self, *, raw: str, body: dict[str, Any], query: str, headers: Mapping[str, str]
+        self,
+        *,
+        raw: str,
+        body: dict[str, Any],
+        query: str | dict[str, Sequence[str]],
+        headers: Mapping[str, str | Sequence[str]],
+        context: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(body="", query=query, headers=dict(headers))
         self.raw_body = raw
         self.body = body
-        self.context = build_async_context(AsyncBoltContext({}), body)
+        self.context = build_async_context(AsyncBoltContext(context or {}), body)
+
+    def to_copyable(self) -> AsyncBoltRequest:
+        """A copy read the same way (Bolt's own copy would parse the raw body again)."""
+        return ReadBoltRequest(
+            raw=self.raw_body,
+            body=copy.deepcopy(self.body),
+            query=self.query,
+            headers=self.headers,
+            context=self.context.to_copyable(),
+        )
 
 
 async def to_bolt_request(

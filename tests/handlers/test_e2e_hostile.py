@@ -17,7 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.logs import JsonFormatter, TextFormatter, install_filters
 from bot.simulator import MobizonSimulator
-from bot.slack_requests import read_body
+from bot.slack_requests import ReadBoltRequest, read_body
 from tests.conftest import SECRETS, SIGNING_SECRET, BotHarness
 from tests.handlers.conftest import block_texts, buttons, click, wait_until
 
@@ -179,6 +179,16 @@ def test_form_with_payload_word_and_command_is_a_command() -> None:
         "application/x-www-form-urlencoded",
     )
     assert action == {"type": "block_actions"}
+
+
+def test_a_copy_of_the_request_is_read_the_same_way() -> None:
+    """Bolt's request copy (lazy listeners) keeps the command a command, not Bolt's reading."""
+    raw = urlencode({"command": "/sms", "text": "payload", "user_id": "U1", "channel_id": "C1"})
+    _, body = read_body(raw.encode(), "application/x-www-form-urlencoded")
+    request = ReadBoltRequest(raw=raw, body=body, query="", headers={})
+    copied = request.to_copyable()
+    assert copied.body["command"] == "/sms"
+    assert copied.context.user_id == "U1"
 
 
 MALFORMED = {
