@@ -9,7 +9,7 @@ from datetime import datetime
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -23,6 +23,7 @@ from bot.mobizon.client import MobizonClient
 from bot.runtime import RUNTIME, Runtime
 from bot.settings import Settings
 from bot.simulator import SimulatorConfig, start_simulator
+from bot.slack_requests import BadSlackRequestError, refusal, to_bolt_request
 from bot.socket_mode import socket_mode
 from handlers import register_listeners
 from handlers.context import Services
@@ -137,11 +138,16 @@ async def _slack(app: web.Application) -> AsyncIterator[None]:
 
 
 async def slack_events(request: web.Request) -> web.StreamResponse:
-    """``POST /slack/events``: hand the request to Bolt, which verifies its signature."""
-    bolt = request.app[RUNTIME].bolt
+    """``POST /slack/events``: verify Slack's signature, read the body, then hand it to Bolt."""
+    runtime = request.app[RUNTIME]
+    bolt = runtime.bolt
     if bolt is None:
         raise web.HTTPServiceUnavailable(text="smsbot is starting")
-    response = await bolt.async_dispatch(await to_bolt_request(request))
+    try:
+        bolt_request = await to_bolt_request(request, runtime.settings.slack_signing_secret or "")
+    except BadSlackRequestError as err:
+        return refusal(err)
+    response = await bolt.async_dispatch(bolt_request)
     return await to_aiohttp_response(response)
 
 
@@ -217,7 +223,12 @@ def create_app(
         app.router.add_post("/slack/events", slack_events)
     app.router.add_post(
         "/mobizon/webhook",
-        make_handler(lambda: _db(runtime), settings.mobizon_webhook_secret, runtime.wake_notifier),
+        make_handler(
+            lambda: _db(runtime),
+            settings.mobizon_webhook_secret,
+            runtime.wake_notifier,
+            clock=lambda: runtime.clock(),  # noqa: PLW0108  # read at each call: tests replace it
+        ),
     )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_handler)

@@ -14,8 +14,28 @@ from typing import Any, Literal
 
 from bot.redact import RedactingFilter, mask_phone, redact
 
-# 10 to 15 digits standing alone: a phone number (Slack ts and Mobizon ids don't match)
-_PHONE = re.compile(r"(?<![\w.])\+?\d{10,15}(?![\w.])")
+# What people write between a number's digits (README: "+55 (11) 98765-4321", "11.98765.4321"),
+# plain or URL-encoded as a form body carries it: %20 space, %28 ( %29 ), %2B +, %2D -, %2E .
+_SEPARATOR = r"(?:[ \t\-().+/]|%2[0589bBdDeEfF])"
+# 10 to 15 digits standing alone, with up to 3 separators between two digits: a phone number.
+# Not inside a word (ids like s_8772895239673), not a Slack ts (1700000001.000001: its digit run
+# goes on after a dot), not a date ("2026-01-15 11:42"), and found after an encoded "+" or "(".
+_PHONE = re.compile(
+    r"(?:(?<![\w.%])\+)?(?:(?<=%2[bB8])|(?<=%20)|(?<![\w.%]))(?!\d{4}-\d\d-\d\d)"
+    rf"\d(?:{_SEPARATOR}{{0,3}}\d){{9,14}}(?!\w|\.\d)"
+)
+# Values that are personal data whatever they hold, in a form body or a JSON/dict rendering:
+# the SMS text a command carries and the response URL (a credential to answer the user).
+_SENSITIVE_FORM_FIELD = re.compile(r"(?P<key>\b(?:text|response_url)=)[^&\s]*")
+_SENSITIVE_QUOTED_FIELD = re.compile(
+    r"""(?P<key>(?P<q>['"])(?:text|response_url)(?P=q)\s*:\s*)"""
+    r"""(?P<open>['"])(?:\\.|(?!(?P=open)).)*(?P=open)""",
+    re.DOTALL,
+)
+# Slack's response URLs, plain or URL-encoded, wherever they appear.
+_RESPONSE_URL = re.compile(r"https?(?::|%3[aA])(?://|%2[fF]%2[fF])hooks\.slack\.com[^\s'\"&,)]*")
+#: What a hidden value is replaced with.
+HIDDEN = "[hidden]"
 
 # attributes every LogRecord has; anything else came through ``extra=`` and is logged as a field
 _STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
@@ -73,20 +93,69 @@ class ExtraRedactingFilter(logging.Filter):
 
 
 def mask_phones(text: str) -> str:
-    """Mask every phone-number-looking run of digits in ``text`` but its last 4 digits."""
+    """Mask every phone number in ``text`` (written in any accepted form) but its last 4 digits."""
     return _PHONE.sub(lambda m: mask_phone(m.group(0)), text)
 
 
+def hide_personal_fields(text: str) -> str:
+    """Hide SMS texts and response URLs that a request body or a payload rendering carries."""
+    text = _RESPONSE_URL.sub(HIDDEN, text)
+    text = _SENSITIVE_QUOTED_FIELD.sub(lambda m: f"{m.group('key')}'{HIDDEN}'", text)
+    return _SENSITIVE_FORM_FIELD.sub(lambda m: m.group("key") + HIDDEN, text)
+
+
 class PhoneMaskingFilter(logging.Filter):
-    """Mask phone numbers in a record's message and extra fields (logs keep the last 4 digits)."""
+    """Mask phone numbers in a record's message, traceback and extra fields (last 4 digits kept)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record in place; never drops it."""
         record.msg = mask_phones(record.getMessage())
         record.args = None
+        if record.exc_text:
+            record.exc_text = mask_phones(record.exc_text)
         for key, value in list(vars(record).items()):
             if key not in _STANDARD and isinstance(value, str):
                 setattr(record, key, mask_phones(value))
+        return True
+
+
+#: Libraries that put request and response bodies in their log lines.
+_BODY_LOGGERS = ("slack_bolt", "slack_sdk", "aiohttp")
+#: Libraries whose every URL is a response URL (Bolt's ``respond`` and ours post through it).
+_RESPONSE_URL_LOGGERS = ("slack_sdk.webhook",)
+_ANY_URL = re.compile(r"https?://\S+?(?=[,\s]|$)")
+#: Where such a line starts to quote a body; the rest of the line is dropped.
+_BODY_MARKERS = ("body:", "body=", "(signature:", "request (", "payload:", "params:")
+
+
+class PersonalDataFilter(logging.Filter):
+    """Keep SMS texts and response URLs out of every record (numbers: PhoneMaskingFilter).
+
+    Slack's libraries quote whole request bodies (a command's text, its response URL) in some
+    lines: Bolt's "Invalid request signature detected (…, body: …)", its "no response for the
+    request ({body})", slack_sdk's DEBUG "Sending a request - url: …, body: …". Such lines keep
+    their words and lose the quoted part; every record also loses ``text=``/``response_url=``
+    values and Slack response URLs wherever they appear.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record in place; never drops it."""
+        message = record.getMessage()
+        if record.name.startswith(_RESPONSE_URL_LOGGERS):
+            # every URL slack_sdk's webhook client speaks of is a response URL
+            message = _ANY_URL.sub(HIDDEN, message)
+        if record.name.startswith(_BODY_LOGGERS):
+            for marker in _BODY_MARKERS:
+                at = message.find(marker)
+                if at >= 0:
+                    message = message[: at + len(marker)] + " " + HIDDEN
+        record.msg = hide_personal_fields(message)
+        record.args = None
+        if record.exc_text:
+            record.exc_text = hide_personal_fields(record.exc_text)
+        for key, value in list(vars(record).items()):
+            if key not in _STANDARD and isinstance(value, str):
+                setattr(record, key, hide_personal_fields(value))
         return True
 
 
@@ -164,5 +233,6 @@ def install_filters(
     handler.addFilter(ContextFilter())
     handler.addFilter(RedactingFilter(secrets))
     handler.addFilter(ExtraRedactingFilter(secrets))
+    handler.addFilter(PersonalDataFilter())
     if mask_numbers:
         handler.addFilter(PhoneMaskingFilter())

@@ -1,7 +1,9 @@
 """Prometheus metrics (``GET /metrics``): one registry per app, fed by hooks on the moving parts.
 
 - ``smsbot_sms_sent_total{outcome}``: sends asked of Mobizon, by outcome (``sent``, ``failed``,
-  ``unknown`` when Mobizon may or may not have sent it);
+  ``unknown`` when Mobizon may or may not have sent it); a send whose answer was lost (counted
+  ``unknown``, or not at all when the process died) and that the unsettled-send lookup later finds
+  at Mobizon is counted ``sent`` then;
 - ``smsbot_gateway_request_duration_seconds{method,outcome}``: every HTTP attempt to Mobizon;
 - ``smsbot_delivery_seconds{status}``: from the send to the final status, per final status;
 - ``smsbot_outbox_size`` and ``smsbot_pending_sms``: read from the database at each scrape;
@@ -44,7 +46,8 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.sms_sent = Counter(
             "smsbot_sms_sent",
-            "SMS sends asked of Mobizon, by outcome (sent, failed, unknown).",
+            "SMS sends asked of Mobizon, by outcome (sent, failed, unknown); sends whose answer "
+            "was lost and that were later found at Mobizon are counted sent then.",
             ["outcome"],
             registry=self.registry,
         )

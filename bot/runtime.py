@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -41,6 +43,8 @@ class Runtime:
     #: Slack listener tasks still working (a send in flight); shutdown waits for them.
     inflight: set[asyncio.Task[object]] = field(default_factory=set)
     extras: dict[str, Any] = field(default_factory=dict)
+    #: The current time in UTC (webhook event ages); tests replace it.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def services(self) -> Services:
         """The services listeners receive through Bolt context."""
@@ -53,6 +57,7 @@ class Runtime:
             config=HandlerConfig(
                 default_region=self.settings.default_region,
                 allowed_users=self.settings.allowed_users,
+                readers=self.settings.readers,
                 sandbox=self.settings.sandbox,
                 timezone=self.settings.mobizon_timezone,
             ),

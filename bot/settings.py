@@ -56,6 +56,7 @@ class Settings:
     db_path: str = DEFAULT_DB
     poll_interval: float = DEFAULT_POLL_INTERVAL
     allowed_users: frozenset[str] = frozenset()
+    readers: frozenset[str] = frozenset()
     default_region: str = DEFAULT_REGION
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
@@ -116,6 +117,7 @@ class Settings:
         poll_interval = _number(get("SMSBOT_POLL_INTERVAL"), "SMSBOT_POLL_INTERVAL", problems)
         port = _port(get("PORT"), problems)
         allowed = _allowed_users(get("SMSBOT_ALLOWED_USERS") or "", problems)
+        readers = _allowed_users(get("SMSBOT_READERS") or "", problems, name="SMSBOT_READERS")
 
         region = (get("SMSBOT_DEFAULT_REGION") or DEFAULT_REGION).upper()
         if region not in phonenumbers.SUPPORTED_REGIONS:
@@ -165,6 +167,7 @@ class Settings:
             db_path=get("SMSBOT_DB") or DEFAULT_DB,
             poll_interval=poll_interval,
             allowed_users=allowed,
+            readers=readers,
             default_region=region,
             host=get("HOST") or DEFAULT_HOST,
             port=DEFAULT_PORT if port is None else port,
@@ -213,7 +216,9 @@ def _zone(value: str | None, env: Mapping[str, str], problems: list[str]) -> tzi
         return UTC
 
 
-def _allowed_users(value: str, problems: list[str]) -> frozenset[str]:
+def _allowed_users(
+    value: str, problems: list[str], *, name: str = "SMSBOT_ALLOWED_USERS"
+) -> frozenset[str]:
     allowed: set[str] = set()
     for raw in value.split(","):
         user = raw.strip()
@@ -223,8 +228,7 @@ def _allowed_users(value: str, problems: list[str]) -> frozenset[str]:
             allowed.add(user)
         else:
             problems.append(
-                f"SMSBOT_ALLOWED_USERS holds “{user}”, "
-                "which is not a Slack user id (like U0123ABCD)."
+                f"{name} holds “{user}”, which is not a Slack user id (like U0123ABCD)."
             )
     return frozenset(allowed)
 

@@ -8,10 +8,11 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.mobizon.types import MessageItem, MessagePage, SmsStatus
+from handlers.mrkdwn import escape, escape_short
 from handlers.phone import format_phone
 from handlers.segments import count_segments
 from storage.messages import SmsRecord
-from storage.status import DeliveryStatus, describe, is_final
+from storage.status import STATUS_MEANINGS, DeliveryStatus, is_final
 
 Block = dict[str, Any]
 
@@ -52,7 +53,12 @@ def status_words(status: str | None, *, awaiting_moderation: bool = False) -> st
     """Say a status for people: ``DELIVRD (delivered)``, with moderation when Mobizon holds it."""
     if status is None:
         return "not sent"
-    words = f"{status} ({describe(status)})"
+    meaning = STATUS_MEANINGS.get(status)
+    if meaning is None:
+        # whatever Mobizon (or someone posing as it) reported: shown as typed, never as markup
+        words = f"“{escape_short(status)}” (unknown status)"
+    else:
+        words = f"{status} ({meaning})"
     if awaiting_moderation and not is_final(status):
         words += ", awaiting moderation"
     return words
@@ -86,8 +92,8 @@ def _short(text: str, limit: int = _NAME_PREVIEW) -> str:
 
 
 def _escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text from outside, made safe for mrkdwn (:func:`handlers.mrkdwn.escape`)."""
+    return escape(text)
 
 
 def plural(count: int, noun: str) -> str:
@@ -186,9 +192,15 @@ def final_reply(sms: SmsRecord) -> SlackMessage:
     else:
         text = (
             f"{status_mark(status)} SMS {sms.message_id} to {recipient} was not delivered: "
-            f"Mobizon reports {status}, {describe(status)}.{sandbox}"
+            f"Mobizon reports {_status_with_meaning(status)}.{sandbox}"
         )
     return SlackMessage(text=text, blocks=[{"type": "section", "text": _mrkdwn(text)}])
+
+
+def _status_with_meaning(status: str) -> str:
+    """``REJECTD, rejected by …`` for a known status; an unknown one escaped and marked unknown."""
+    meaning = STATUS_MEANINGS.get(status)
+    return f"{status}, {meaning}" if meaning else status_words(status)
 
 
 def _validity_words(validity: int | None) -> str:
@@ -209,10 +221,25 @@ def _segment_words(segments: int | None) -> str:
     return "segments not known yet" if segments is None else plural(segments, "segment")
 
 
+#: Why an id is not shown to someone who may read only this channel's SMS.
+HIDDEN_NOTE = (
+    "not shown: not sent from this channel by smsbot. Only the users in SMSBOT_ALLOWED_USERS "
+    "and SMSBOT_READERS can see SMS sent from other channels."
+)
+
+
 def status_report(
-    found: Sequence[SmsStatus], missing: Sequence[int], *, title: str, sandbox: bool = False
+    found: Sequence[SmsStatus],
+    missing: Sequence[int],
+    *,
+    title: str,
+    sandbox: bool = False,
+    hidden: Sequence[int] = (),
 ) -> SlackMessage:
-    """The answer to ``/sms status``: each id with its status in words, segments and times."""
+    """The answer to ``/sms status``: each id with its status in words, segments and times.
+
+    ``hidden`` ids are ones the asker may not read (sent from another channel): named, not shown.
+    """
     lines = [
         f"{status_mark(s.status)} *{s.id}*: {status_words(s.status)} · "
         f"{_segment_words(s.segments)} · sent {when(s.start_send_at)} · "
@@ -220,6 +247,7 @@ def status_report(
         for s in found
     ]
     lines.extend(f":grey_question: *{i}*: not found at Mobizon" for i in missing)
+    lines.extend(f":lock: *{i}*: {HIDDEN_NOTE}" for i in hidden)
     if not lines:
         lines.append("No SMS to show.")
     return _list_message(title, lines, sandbox=sandbox)
@@ -257,10 +285,16 @@ def _item_line(item: MessageItem) -> str:
     preview = item.text if len(item.text) <= 80 else item.text[:80] + "…"  # noqa: PLR2004
     sender = f" from {_escape(item.sender)}" if item.sender else ""
     return (
-        f"{status_mark(item.status)} *{item.id}* to {format_phone(item.recipient)}{sender} · "
-        f"{item.status} · {_segment_words(item.segments)} · {when(item.start_send_at)}\n"
+        f"{status_mark(item.status)} *{item.id}* to {_escape(format_phone(item.recipient))}"
+        f"{sender} · {_status_code(item.status)} · {_segment_words(item.segments)} · "
+        f"{when(item.start_send_at)}\n"
         f"      _{_escape(preview.replace(chr(10), ' '))}_"
     )
+
+
+def _status_code(status: str) -> str:
+    """A status as its code: known ones as they are, anything else escaped and marked unknown."""
+    return status if status in STATUS_MEANINGS else f"“{escape_short(status)}” (unknown)"
 
 
 FIND_PREVIOUS = "sms_find_previous"

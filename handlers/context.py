@@ -49,6 +49,7 @@ class HandlerConfig:
 
     default_region: str = "BR"
     allowed_users: frozenset[str] = frozenset()
+    readers: frozenset[str] = frozenset()
     sandbox: bool = False
     #: The Mobizon account's time zone: ``--at`` and find's dates are read in it.
     timezone: tzinfo = UTC
@@ -56,6 +57,17 @@ class HandlerConfig:
     def may_send(self, user_id: str) -> bool:
         """True when ``user_id`` may send SMS (an empty allow-list lets everyone)."""
         return not self.allowed_users or user_id in self.allowed_users
+
+    def may_read_all(self, user_id: str) -> bool:
+        """True when ``user_id`` may read SMS sent from any channel (``/sms find``, any id).
+
+        With neither list set, everyone may. Otherwise only the senders of
+        ``SMSBOT_ALLOWED_USERS`` and the read-only ``SMSBOT_READERS``: everyone else sees only
+        the SMS smsbot recorded as sent from the channel they are in.
+        """
+        if not self.allowed_users and not self.readers:
+            return True
+        return user_id in self.allowed_users or user_id in self.readers
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.mobizon.types import PAGE_SIZES, SORT_FIELDS, ListCriteria, Sort
+from handlers.mrkdwn import escape
 from handlers.phone import PhoneNumberError, format_phone, parse_phone
 from handlers.segments import TooLongError, check_length
 from storage.status import DeliveryStatus
@@ -210,7 +211,7 @@ def unescape_slack(text: str) -> str:
 
 def escape_slack(text: str) -> str:
     """Escape ``&``, ``<`` and ``>`` so Slack shows ``text`` literally in mrkdwn."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escape(text)
 
 
 def _undo_markup(match: re.Match[str]) -> str:

@@ -23,7 +23,7 @@ import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
@@ -414,7 +414,7 @@ class Notifier:
                     raise
             else:
                 return
-        await self._direct_message(sms, reply)
+        await self._direct_message(note, reply)
 
     def _maybe_posted(self, note: delivery.Notification) -> bool:
         """Whether an earlier attempt may have posted this reply without us learning of it.
@@ -427,19 +427,29 @@ class Notifier:
     async def _already_replied(self, note: delivery.Notification) -> bool:
         """Look in the SMS's thread for this reply (found by its message metadata)."""
         sms = note.sms
-        try:
-            answer = await self._slack.conversations_replies(
+        return await self._already_posted(
+            note,
+            lambda: self._slack.conversations_replies(
                 channel=sms.slack_channel or "",
                 ts=sms.slack_ts or "",
                 include_all_metadata=True,
                 limit=200,
-            )
+            ),
+        )
+
+    async def _already_posted(
+        self, note: delivery.Notification, fetch: Callable[[], Awaitable[Any]]
+    ) -> bool:
+        """Whether the messages ``fetch`` reads hold this outcome (found by its metadata)."""
+        sms = note.sms
+        try:
+            answer = await fetch()
         except SlackApiError as err:
             if _transient(err):
-                raise  # Slack is unwell: look again later rather than risk a second reply
+                raise  # Slack is unwell: look again later rather than risk a second post
             # e.g. missing_scope (channels:history not granted): post, accepting a rare duplicate
             logger.info(
-                "could not look for an earlier thread reply; posting it",
+                "could not look for an earlier post of the outcome; posting it",
                 extra={"sms_id": sms.message_id, "error": slack_error(err)},
             )
             return False
@@ -457,14 +467,41 @@ class Notifier:
                 return True
         return False
 
-    async def _direct_message(self, sms: SmsRecord, reply: blocks.SlackMessage) -> None:
+    async def _direct_message(
+        self, note: delivery.Notification, reply: blocks.SlackMessage
+    ) -> None:
+        """Send the outcome to the SMS's sender, once: a DM that may have gone is looked for.
+
+        Like the thread reply, the DM carries message metadata; a row older than this process
+        (or whose last attempt got no answer) is first looked up in the DM's recent history
+        (``conversations.history``, which needs ``im:history``; without it the DM is sent).
+        """
+        sms = note.sms
         dm = await open_direct_message(self._slack, sms.user_id)
+        if self._maybe_posted(note) and await self._already_posted(
+            note,
+            lambda: self._slack.conversations_history(
+                channel=dm,
+                include_all_metadata=True,
+                limit=200,
+            ),
+        ):
+            logger.info(
+                "direct message found in Slack already; not sent again",
+                extra={"sms_id": sms.message_id, "status": note.status},
+            )
+            return
         gone = "I could not update the channel message about this SMS, so the outcome comes to you."
         await self._pace(dm)
+        self._unsure.add(note.id)
         await self._slack.chat_postMessage(
             channel=dm,
             text=reply.text,
             blocks=[*reply.blocks, {"type": "context", "elements": [_mrkdwn(gone)]}],
+            metadata={
+                "event_type": REPLY_EVENT,
+                "event_payload": {"message_id": note.message_id, "status": note.status},
+            },
         )
 
     def _backoff(self, attempts: int) -> float:

@@ -28,7 +28,8 @@ CONCURRENCY = 4
 GRACE = timedelta(hours=1)
 #: Most poll cycles skipped in a row while Mobizon keeps failing or rate limiting.
 MAX_SKIP = 16
-#: Webhook event ids older than this are forgotten (Mobizon retries for far less).
+#: Webhook event ids older than this are forgotten: far longer than the webhook accepts an
+#: event after it first came (``EVENT_ID_MEMORY_FLOOR``, about two days), so none is applied twice.
 WEBHOOK_EVENT_MEMORY = timedelta(days=7)
 
 

@@ -54,7 +54,13 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         timezone=zone,
     )
     unsettled = UnsettledSends(
-        runtime.db, runtime.gateway, slack, session, on_change=notifier.wake, timezone=zone
+        runtime.db,
+        runtime.gateway,
+        slack,
+        session,
+        on_change=notifier.wake,
+        on_adopted=runtime.metrics.sms_sent.labels(outcome="sent").inc,
+        timezone=zone,
     )
     cycles: set[asyncio.Task[None]] = set()
 

@@ -76,6 +76,7 @@ class UnsettledSends:
         started_at: datetime | None = None,
         on_change: Callable[[], None] | None = None,
         timezone: tzinfo | None = None,
+        on_adopted: Callable[[], None] | None = None,
     ) -> None:
         self._db = db
         self._zone = timezone
@@ -84,6 +85,7 @@ class UnsettledSends:
         self._session = session
         self._started_at = started_at or datetime.now(UTC)
         self._on_change = on_change or (lambda: None)
+        self._on_adopted = on_adopted or (lambda: None)
 
     async def run_once(self, *, now: datetime | None = None) -> int:
         """Settle every unsettled send that can be settled now; return how many were."""
@@ -194,6 +196,7 @@ class UnsettledSends:
             extra={"sms_id": item.id, "channel": sms.channel_id, "user": sms.user_id},
         )
         self._on_change()
+        self._on_adopted()  # a send that went out: smsbot_sms_sent_total{outcome="sent"}
         # if Slack refuses it, the notifier sends this SMS's updates to the sender directly
         await post_sms_message(
             self._slack, self._db, recorded, extra_blocks=[RECOVERED_BLOCK], zone=self._zone

@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -22,6 +23,18 @@ MAX_BODY = 64 * 1024
 
 #: Ids must fit SQLite's 64-bit integers (Mobizon's are far smaller).
 _SQLITE_INT_LIMIT = 2**63
+
+#: Events older than this are refused. Mobizon's last retry comes about an hour after the event,
+#: so nothing older is a retry; ``sign`` does not cover ``data``, so an old event replayed with
+#: another message id and status would otherwise be applied.
+MAX_EVENT_AGE = timedelta(days=1)
+#: ``eventCreateTs`` is Mobizon's wall time, in a zone it does not name: UTC-12 to UTC+14 apart
+#: from this server's UTC. An event is judged on its age read in every such zone.
+CLOCK_SKEW = timedelta(hours=14)
+#: How long event ids must be remembered so that no event can be applied twice: an event is
+#: accepted at most ``MAX_EVENT_AGE + 2 * CLOCK_SKEW`` after it was first received.
+EVENT_ID_MEMORY_FLOOR = MAX_EVENT_AGE + 2 * CLOCK_SKEW
+_TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +58,9 @@ class BadReportError(ValueError):
 def parse_report(raw: bytes) -> DeliveryReport:
     """Read a webhook body; raise :class:`BadReportError` saying what is wrong."""
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise BadReportError("body is not JSON") from err
+        body = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BadReportError("body is not JSON") from None
     if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
         raise BadReportError("body has no data object")
     data: dict[str, Any] = body["data"]
@@ -62,14 +75,41 @@ def parse_report(raw: bytes) -> DeliveryReport:
             status_ts=str(data["statusUpdateTs"]) if data.get("statusUpdateTs") else None,
             segments=int(data["segNum"]) if data.get("segNum") not in (None, "") else None,
         )
-    except (KeyError, TypeError, ValueError) as err:
-        raise BadReportError(f"missing or malformed field: {err}") from None
+    except (KeyError, TypeError, ValueError, OverflowError) as err:
+        raise BadReportError(f"missing or malformed field: {_short(str(err))}") from None
     if not report.status:
         raise BadReportError("data.status is empty")
     for name, value in (("eventId", report.event_id), ("messageId", report.message_id)):
         if not 0 < value < _SQLITE_INT_LIMIT:
             raise BadReportError(f"{name} is out of range")
     return report
+
+
+def _no_constant(name: str) -> object:
+    """Refuse ``NaN`` and ``Infinity``, which are not JSON."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def event_age_problem(created: str, now: datetime) -> str | None:
+    """Why an event stamped ``created`` (Mobizon's wall time) is refused at ``now``, or None.
+
+    Too old: even read in the zone that makes it youngest (UTC+14), it is older than
+    :data:`MAX_EVENT_AGE`. From the future: even read in UTC-12, it is ahead of ``now``.
+    """
+    try:
+        stamp = datetime.strptime(created, _TS_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return "eventCreateTs is not a YYYY-MM-DD HH:MM:SS time"
+    apparent_age = now - stamp
+    if apparent_age > MAX_EVENT_AGE + CLOCK_SKEW:
+        return "event is too old to be a delivery (or a retry of one)"
+    if apparent_age < -CLOCK_SKEW - timedelta(minutes=5):
+        return "eventCreateTs is in the future"
+    return None
 
 
 def expected_sign(report: DeliveryReport, secret: str) -> str:
@@ -79,9 +119,13 @@ def expected_sign(report: DeliveryReport, secret: str) -> str:
 
 
 def make_handler(
-    db: Callable[[], Database], secret: str | None, on_change: Callable[[], None]
+    db: Callable[[], Database],
+    secret: str | None,
+    on_change: Callable[[], None],
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Callable[[web.Request], Any]:
-    """Build the webhook route: 400 malformed, 403 bad sign, 200 otherwise (fast)."""
+    """Build the webhook route: 400 malformed or too old, 403 bad sign, 200 otherwise (fast)."""
 
     async def mobizon_webhook(request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > MAX_BODY:
@@ -100,6 +144,13 @@ def make_handler(
                     "webhook with a bad sign refused", extra={"event_id": report.event_id}
                 )
                 return web.json_response({"ok": False, "error": "bad sign"}, status=403)
+        problem = event_age_problem(report.created, clock())
+        if problem is not None:
+            logger.warning(
+                "webhook event refused",
+                extra={"event_id": report.event_id, "reason": problem},
+            )
+            return web.json_response({"ok": False, "error": problem}, status=400)
         # the event id and the status it carries are written in one transaction: a retry of an
         # event already applied changes nothing, and a crash before the commit loses nothing
         first_time, applied = delivery.apply_webhook_event(

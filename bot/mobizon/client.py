@@ -32,7 +32,6 @@ from bot.mobizon.errors import (
     MobizonTimeoutError,
     error_for,
 )
-from bot.redact import redact
 
 if TYPE_CHECKING:
     from datetime import datetime, tzinfo
@@ -429,9 +428,15 @@ class MobizonClient:
                 if envelope is None:
                     failure = _http_failure(status, location, raw, sending=sending)
                 elif envelope.code != 0:
-                    # Mobizon's text is shown to people; make sure it cannot echo the key back.
-                    message = redact(envelope.message, [self._api_key])
-                    failure = error_for(envelope.code, message, envelope.data, sending=sending)
+                    # Mobizon's text and data are shown to people and stored: make sure neither
+                    # can echo the key back
+                    failure = error_for(
+                        envelope.code,
+                        envelope.message,
+                        envelope.data,
+                        sending=sending,
+                        secrets=[self._api_key],
+                    )
                 else:
                     data = envelope.data
             elapsed = time.monotonic() - started

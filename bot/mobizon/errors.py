@@ -33,6 +33,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
+from bot.redact import redact
+
 __all__ = [
     "MobizonAccessDeniedError",
     "MobizonAccountBlockedError",
@@ -346,14 +348,40 @@ _API_ERRORS: dict[int, type[MobizonApiError]] = {
 }
 
 
-def error_for(code: int, message: str, data: object, *, sending: bool = False) -> MobizonError:
+def redact_data(data: object, secrets: Iterable[str]) -> object:
+    """``data`` with every secret removed from its strings, keys included, however deep."""
+    secrets = [s for s in secrets if s]
+    if not secrets:
+        return data
+    if isinstance(data, str):
+        return redact(data, secrets)
+    if isinstance(data, Mapping):
+        return {redact_data(k, secrets): redact_data(v, secrets) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [redact_data(item, secrets) for item in data]
+    return data
+
+
+def error_for(
+    code: int,
+    message: str,
+    data: object,
+    *,
+    sending: bool = False,
+    secrets: Iterable[str] = (),
+) -> MobizonError:
     """Map one non-zero Mobizon response code to its exception.
 
     ``sending`` is True for ``sendSmsMessage``: the sentence then speaks of the SMS, and a
-    gateway failure (3, 999, or an undocumented code) leaves the outcome unknown.
+    gateway failure (3, 999, or an undocumented code) leaves the outcome unknown. Every secret
+    in ``secrets`` (the API key) is removed from ``message`` and from ``data`` (code 1's ``data``
+    can echo the request's fields back) before either reaches a sentence or an attribute.
     """
     if code == 0:
         raise ValueError("code 0 is Mobizon's success, not an error")
+    secrets = list(secrets)
+    message = redact(message, secrets)
+    data = redact_data(data, secrets)
     error_class = _API_ERRORS.get(code)
     if error_class is not None:
         return error_class(code, message, data, sending=sending)

@@ -7,17 +7,26 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from handlers.commands.sms import find
+from handlers.commands.sms import FIND_REFUSED, find
 from handlers.context import services
 from handlers.errors import report_unexpected
 from handlers.grammar import UsageError, decode_find, escape_slack
 
 
 async def handle_find_page(
-    ack: AsyncAck, action: dict[str, Any], context: dict[str, Any], respond: AsyncRespond
+    ack: AsyncAck,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    context: dict[str, Any],
+    respond: AsyncRespond,
 ) -> None:
     """Replace the results message with the page the button names."""
     await ack()
+    user = body.get("user")
+    user_id = str(user.get("id") or "") if isinstance(user, dict) else ""
+    if not services(context).config.may_read_all(user_id):
+        await respond(text=FIND_REFUSED, response_type="ephemeral", replace_original=False)
+        return
     try:
         cmd = decode_find(str(action.get("value", "")))
     except UsageError as err:

@@ -37,6 +37,13 @@ logger = logging.getLogger(__name__)
 
 LATEST_COUNT = 10
 
+#: Told to whoever may not read the whole account's SMS.
+FIND_REFUSED = (
+    "`/sms find` searches every SMS of the Mobizon account, from every channel, so it is only "
+    "for the users in SMSBOT_ALLOWED_USERS and SMSBOT_READERS: ask an admin to add you. "
+    "`/sms status` shows the SMS sent from this channel."
+)
+
 
 async def handle_sms(
     ack: AsyncAck,
@@ -64,10 +71,19 @@ async def handle_sms(
     if isinstance(parsed, HelpCommand):
         await ack(text=HELP_TEXT)
         return
-    if isinstance(parsed, SendCommand) and not svc.config.may_send(command["user_id"]):
+    user_id = str(command.get("user_id") or "")
+    if not user_id or not command.get("channel_id"):
+        # Slack always names both; without them nothing can be answered for the right person
+        await ack(text="This command came without a user or a channel, so I cannot answer it.")
+        return
+    if isinstance(parsed, FindCommand) and not svc.config.may_read_all(user_id):
+        await ack(text=FIND_REFUSED)
+        return
+    if isinstance(parsed, SendCommand) and not svc.config.may_send(user_id):
         await ack(
             text="You may not send SMS from Slack: ask an admin to add you to "
-            "SMSBOT_ALLOWED_USERS. `/sms status` and `/sms find` stay open to you."
+            "SMSBOT_ALLOWED_USERS. `/sms status` stays open to you for the SMS sent from this "
+            "channel."
         )
         return
     await ack()
@@ -208,6 +224,22 @@ async def status(
     """Answer ``/sms status``: the ids asked, or the latest SMS sent from this channel."""
     ids = list(cmd.ids)
     title = f"Status of {len(ids)} SMS"
+    hidden: list[int] = []
+    if ids and not svc.config.may_read_all(command["user_id"]):
+        # only what smsbot recorded as sent from this channel
+        ours = messages.get_by_message_ids(svc.db, ids)
+        here = {
+            i
+            for i, sms in ours.items()
+            if sms.channel_id == command["channel_id"]
+            and sms.team_id == command.get("team_id", sms.team_id)
+        }
+        hidden = [i for i in ids if i not in here]
+        ids = [i for i in ids if i in here]
+        if not ids:
+            report = blocks.status_report([], [], title=title, hidden=hidden)
+            await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")
+            return
     if not ids:
         latest = messages.latest_in_channel(
             svc.db,
@@ -226,7 +258,8 @@ async def status(
         found = await svc.gateway.get_sms_status(ids)
     except MobizonError as err:
         await respond(
-            text=f":warning: I could not get the status. {err}", response_type="ephemeral"
+            text=f":warning: I could not get the status. {escape_slack(str(err))}",
+            response_type="ephemeral",
         )
         return
     report = blocks.status_report(
@@ -234,6 +267,7 @@ async def status(
         [i for i in ids if i not in found],
         title=title,
         sandbox=svc.config.sandbox,
+        hidden=hidden,
     )
     await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")
 
@@ -248,7 +282,7 @@ async def find(
         )
     except MobizonError as err:
         await respond(
-            text=f":warning: I could not search the SMS. {err}",
+            text=f":warning: I could not search the SMS. {escape_slack(str(err))}",
             response_type="ephemeral",
             replace_original=replace_original,
         )

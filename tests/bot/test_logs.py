@@ -183,3 +183,43 @@ def test_json_off_a_terminal_and_text_on_one(monkeypatch: pytest.MonkeyPatch) ->
         else:
             assert line.endswith("INFO    smsbot.test: hello [sms_id=1]")
         assert logging.getLogger("apscheduler").level == logging.WARNING
+
+
+def test_bolt_and_slack_sdk_body_lines_lose_the_body() -> None:
+    """Bolt's invalid-signature line and slack_sdk's request line keep no text, number or URL."""
+    body = (
+        "token=x&command=%2Fsms&text=send+%2B55+%2811%29+98765-4321+Secretword+1234"
+        "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1%2F1%2Fabc&user_id=U1"
+    )
+    lines = [
+        logging.makeLogRecord(
+            {
+                "name": "slack_bolt.App",
+                "levelno": logging.INFO,
+                "levelname": "INFO",
+                "msg": f"Invalid request signature detected (signature: v0=1, timestamp: 1, body: {body})",
+            }
+        ),
+        logging.makeLogRecord(
+            {
+                "name": "slack_sdk.webhook.async_client",
+                "levelno": logging.DEBUG,
+                "levelname": "DEBUG",
+                "msg": "Sending a request - url: http://127.0.0.1:9/response/7, body: "
+                '{"text": "Secretword to +55 11 98765-4321"}',
+            }
+        ),
+        logging.makeLogRecord(
+            {"name": "smsbot", "levelno": logging.INFO, "levelname": "INFO", "msg": body}
+        ),
+    ]
+    pipeline = logging.Handler()
+    install_filters(pipeline, secrets=())
+    for record in lines:
+        pipeline.filter(record)
+        for formatter in (JsonFormatter(), TextFormatter()):
+            line = formatter.format(record)
+            assert "Secretword" not in line, line
+            assert "98765" not in line, line
+            assert "hooks.slack.com" not in line, line
+            assert "/response/7" not in line, line

@@ -486,3 +486,24 @@ def test_every_error_text_is_an_actionable_sentence(
         if error_class is not MobizonValidationError:  # its next step is to fix the named field
             assert any(step in text for step in next_step), text
         assert repr(error).startswith(f"{error_class.__name__}(code={code}")
+
+
+async def test_validation_data_echoing_the_key_is_redacted(
+    gateway: CaptureGateway, make_client: ClientFactory
+) -> None:
+    """Code 1's data quoting the API key (in a value or a key) never reaches the error's text or data."""
+    gateway.reply(
+        Reply.envelope(
+            1,
+            {"apiKey": [f"{MOBIZON_KEY} is not valid"], f"echo {MOBIZON_KEY}": {"x": MOBIZON_KEY}},
+            "validation failed",
+        )
+    )
+    client = make_client(gateway.url)
+    with pytest.raises(MobizonValidationError) as caught:
+        await client.send_sms("5511987654321", "hi")
+    error = caught.value
+    assert MOBIZON_KEY not in str(error)
+    assert MOBIZON_KEY not in repr(error.data)
+    assert MOBIZON_KEY not in repr(error.fields)
+    assert "apiKey: *** is not valid" in str(error)

@@ -55,6 +55,7 @@ def test_every_variable_is_read() -> None:
             "SMSBOT_DB": "/data/smsbot.db",
             "SMSBOT_POLL_INTERVAL": "12.5",
             "SMSBOT_ALLOWED_USERS": " U0123ABCD, W0456EFGH ",
+            "SMSBOT_READERS": "U0999ZZZZ ,",
             "SMSBOT_DEFAULT_REGION": "kz",
             "SMSBOT_SHOW_FULL_NUMBERS": "yes",
             "SMSBOT_LOG_FORMAT": "TEXT",
@@ -68,6 +69,7 @@ def test_every_variable_is_read() -> None:
     assert settings.db_path == "/data/smsbot.db"
     assert settings.poll_interval == 12.5
     assert settings.allowed_users == frozenset({"U0123ABCD", "W0456EFGH"})
+    assert settings.readers == frozenset({"U0999ZZZZ"})
     assert settings.default_region == "KZ"
     assert settings.show_full_numbers is True
     assert settings.log_format == "text"
@@ -100,6 +102,7 @@ def test_every_problem_is_named_in_one_refusal() -> None:
             "SMSBOT_POLL_INTERVAL": "-3",
             "PORT": "http",
             "SMSBOT_ALLOWED_USERS": "U0123ABCD,@ana",
+            "SMSBOT_READERS": "bob",
             "SMSBOT_DEFAULT_REGION": "Brazil",
             "SMSBOT_LOG_FORMAT": "xml",
             "SMSBOT_SHOW_FULL_NUMBERS": "maybe",
@@ -113,6 +116,7 @@ def test_every_problem_is_named_in_one_refusal() -> None:
         "SMSBOT_POLL_INTERVAL",
         "PORT",
         "SMSBOT_ALLOWED_USERS",
+        "SMSBOT_READERS",
         "SMSBOT_DEFAULT_REGION",
         "SMSBOT_LOG_FORMAT",
         "SMSBOT_SHOW_FULL_NUMBERS",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -126,3 +127,31 @@ async def outbox_drained_but(db: Database, *, keep: int, within: float = 20.0) -
     while outbox_size(db) > keep:
         assert asyncio.get_running_loop().time() < deadline, "the outbox did not drain"
         await asyncio.sleep(0.02)
+
+
+async def test_a_direct_message_slack_took_before_a_restart_is_not_sent_again(
+    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+) -> None:
+    """Killed after Slack took the outcome's DM but before it was recorded: the restart sends none."""
+    seed_sms(db, 7, sent_at=datetime.now(UTC) - timedelta(hours=1))  # never posted in a channel
+    report(db, 7, "DELIVRD")
+    fake_slack.held.add("chat.postMessage")  # Slack takes the DM; its answer never comes back
+    first = asyncio.create_task(fast_notifier(db, slack_client).drain())
+    try:
+        for _ in range(500):
+            if direct_messages(fake_slack):
+                break
+            await asyncio.sleep(0.01)
+        assert len(direct_messages(fake_slack)) == 1
+    finally:
+        first.cancel()  # the process dies here
+        with contextlib.suppress(asyncio.CancelledError):
+            await first
+        fake_slack.release_held()
+        fake_slack.held.discard("chat.postMessage")
+    assert outbox_size(db) == 1
+    async with running(fast_notifier(db, slack_client)):  # the next process
+        await outbox_drained(db)
+    assert len(direct_messages(fake_slack)) == 1
+    # each process looked in the DM before sending (the row is older than both)
+    assert len(fake_slack.called("conversations.history")) == 2

@@ -360,6 +360,11 @@ async def test_sigkill_while_mobizon_answers_is_settled_after_restart(
             lambda: any(p.get("thread_ts") for p in fake_slack.messages.values()),
             what="the delivery reply in the recovered SMS's thread",
         )
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(second.url + "metrics") as response,
+        ):
+            exposition = await response.text()
         await second.stop()
     finally:
         await second.kill()
@@ -372,3 +377,5 @@ async def test_sigkill_while_mobizon_answers_is_settled_after_restart(
     (reply,) = [p for p in fake_slack.messages.values() if p.get("thread_ts")]
     assert f"SMS {message_id}" in reply["text"]
     assert sim.count(SEND_SMS) == 1
+    # the adopted send is counted as sent by the process that found it
+    assert 'smsbot_sms_sent_total{outcome="sent"} 1.0' in exposition

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlite_utils import Database
 
+from bot.delivery.poller import WEBHOOK_EVENT_MEMORY
+from bot.delivery.webhook import EVENT_ID_MEMORY_FLOOR
 from bot.simulator import MobizonSimulator, sign
 from storage import SmsRecord, delivery, get_by_message_id
 from tests.conftest import WEBHOOK_SECRET, BotHarness
@@ -28,9 +32,13 @@ def event(
     attempt: int = 1,
     secret: str | None = WEBHOOK_SECRET,
     status_ts: str = "2026-01-15 11:42:08",
+    created: str | None = None,
 ) -> dict[str, Any]:
-    """A delivery report as Mobizon posts it, signed with ``secret`` (unsigned when None)."""
-    created = "2026-01-15 11:42:28"
+    """A delivery report as Mobizon posts it, signed with ``secret`` (unsigned when None).
+
+    ``created`` (``eventCreateTs``) is now, in UTC, unless given.
+    """
+    created = created or datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     body: dict[str, Any] = {
         "eventId": event_id,
         "eventType": "sms-delivery-report",
@@ -222,3 +230,106 @@ async def test_stale_report_after_delivery_changes_nothing(
     )
     assert len(signed_bot.slack.called("chat.update")) == 1
     assert len(thread_replies(signed_bot.slack, sms)) == 1
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+async def test_old_event_replayed_with_other_data_is_refused(
+    signed_bot: BotHarness, seed_sms: SeedSms
+) -> None:
+    """A signed event captured 8 days ago (its id pruned) and replayed with new data is refused."""
+    seed_sms(bot_db(signed_bot), 7, slack=signed_bot.slack)
+    captured = datetime.now(UTC) - timedelta(days=8)
+    body = event(26, 7, "UNDELIV", created=_stamp(captured))
+    status, answer = await post(signed_bot, body)
+    assert status == 400
+    assert answer["error"].startswith("event is too old")
+    assert status_of(signed_bot, 7) == "NEW"
+    assert not delivery.webhook_event_seen(bot_db(signed_bot), 26)
+
+
+@pytest.mark.parametrize("offset_hours", [-12, -3, 0, 5, 14])
+async def test_fresh_event_accepted_whatever_mobizons_time_zone(
+    signed_bot: BotHarness, seed_sms: SeedSms, offset_hours: int
+) -> None:
+    """An event made a minute ago is applied whatever zone Mobizon writes its time in."""
+    seed_sms(bot_db(signed_bot), 7, slack=signed_bot.slack)
+    wall = datetime.now(UTC) - timedelta(minutes=1) + timedelta(hours=offset_hours)
+    assert (await post(signed_bot, event(26, 7, created=_stamp(wall))))[0] == 200
+    assert status_of(signed_bot, 7) == "DELIVRD"
+
+
+async def test_an_hour_old_retry_is_accepted_with_an_injected_clock(
+    signed_bot: BotHarness, seed_sms: SeedSms
+) -> None:
+    """Mobizon's last retry (about an hour late) passes; two days late, with the clock moved, not."""
+    seed_sms(bot_db(signed_bot), 7, slack=signed_bot.slack)
+    created = datetime(2026, 1, 15, 11, 42, 28, tzinfo=UTC)
+    body = event(26, 7, created=_stamp(created))
+    signed_bot.runtime.clock = lambda: created + timedelta(days=2, hours=15)
+    assert (await post(signed_bot, body))[0] == 400
+    signed_bot.runtime.clock = lambda: created + timedelta(hours=1)
+    assert (await post(signed_bot, body))[0] == 200
+    assert status_of(signed_bot, 7) == "DELIVRD"
+
+
+def test_event_ids_are_kept_longer_than_events_are_accepted() -> None:
+    """Pruning keeps an event id longer than any replay of that event can be accepted."""
+    assert WEBHOOK_EVENT_MEMORY >= EVENT_ID_MEMORY_FLOOR
+    assert timedelta(days=1) <= EVENT_ID_MEMORY_FLOOR
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 30_000 + b"]" * 30_000,
+        b'{"eventId": 1e400}',
+        b'{"eventId": NaN}',
+        b"\xff\xfe{",
+        b"{oops",
+        b"payload=%7Bnot+json",
+    ],
+    ids=["deeply nested", "1e400", "NaN", "invalid UTF-8", "{oops", "payload= form"],
+)
+async def test_hostile_bodies_get_400_without_a_traceback(
+    signed_bot: BotHarness, caplog: pytest.LogCaptureFixture, raw: bytes
+) -> None:
+    """Deep nesting, 1e400, NaN, invalid UTF-8: 400, at most one WARNING, no ERROR or traceback."""
+    caplog.set_level(logging.DEBUG)
+    status, _ = await post(signed_bot, raw)
+    assert status == 400
+    assert len([r for r in caplog.records if r.levelno == logging.WARNING]) <= 1
+    assert not [r for r in caplog.records if r.levelno > logging.WARNING]
+    assert not [r for r in caplog.records if r.exc_info or r.exc_text]
+
+
+async def test_1e400_in_a_field_gets_400(signed_bot: BotHarness, seed_sms: SeedSms) -> None:
+    """A messageId of 1e400 (infinity once read) is a malformed field, not a 500."""
+    seed_sms(bot_db(signed_bot), 7, slack=signed_bot.slack)
+    raw = json.dumps(event(26, 7)).replace('"messageId": 7', '"messageId": 1e400').encode()
+    status, answer = await post(signed_bot, raw)
+    assert status == 400
+    assert answer["error"].startswith("missing or malformed field")
+
+
+HOSTILE = "<!channel> <https://evil.example|x> & <@U999>"
+
+
+def live_markup(text: str) -> list[str]:
+    """Mentions and links Slack would render live in mrkdwn ``text``."""
+    return [m for m in ("<!channel>", "<https://evil.example", "<@U999>") if m in text]
+
+
+async def test_hostile_status_is_escaped_and_shown_as_unknown(
+    signed_bot: BotHarness, seed_sms: SeedSms
+) -> None:
+    """A webhook status carrying a mention and a link reaches Slack escaped, marked unknown."""
+    sms = seed_sms(bot_db(signed_bot), 7, slack=signed_bot.slack)
+    assert (await post(signed_bot, event(26, 7, HOSTILE)))[0] == 200
+    await outbox_drained(bot_db(signed_bot))
+    shown = json.dumps(channel_message(signed_bot.slack, sms))
+    assert not live_markup(shown), shown
+    assert "&lt;!channel&gt;" in shown
+    assert "(unknown status)" in shown

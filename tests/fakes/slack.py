@@ -236,3 +236,19 @@ class FakeSlack:
         if not with_metadata:
             thread = [{k: v for k, v in m.items() if k != "metadata"} for m in thread]
         return {"ok": True, "messages": thread}
+
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        error = self._channel_error(channel)
+        if error:
+            return error
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = [
+            {**message, "ts": ts}
+            for (where, ts), message in self.messages.items()
+            if where == channel and not message.get("thread_ts")
+        ]
+        found.sort(key=lambda m: float(m["ts"]), reverse=True)
+        if not with_metadata:
+            found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+        return {"ok": True, "messages": found}

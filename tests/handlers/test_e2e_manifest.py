@@ -39,6 +39,7 @@ def test_manifest_asks_for_the_bot_scopes() -> None:
         "im:write",
         "channels:history",
         "groups:history",
+        "im:history",
     }
 
 

@@ -307,3 +307,21 @@ async def test_sandbox_status_times_show_the_delivery_taking_seconds(start_bot: 
     assert match is not None
     assert match["code"] == "DELIVRD"
     assert (match["sent"], match["updated"]) == ("2026-11-30 03:46:26", "2026-11-30 03:46:28")
+
+
+HOSTILE = "<!channel> <https://evil.example|x> & <@U999>"
+
+
+async def test_find_results_from_outside_are_escaped(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """Texts, senders and statuses Mobizon lists are shown escaped: no live mention or link."""
+    message = sim.create_message(NUMBER, f"hi {HOSTILE}", sender=HOSTILE)
+    sim.set_status(message.id, HOSTILE)
+    await bot.command("find to:5511")
+    (response,) = await bot.slack.wait_for_responses(1)
+    shown = response.params["text"] + block_texts(response.params["blocks"])
+    for live in ("<!channel>", "<https://evil.example", "<@U999>"):
+        assert live not in shown, shown
+    assert "&lt;!channel&gt;" in shown
+    assert "(unknown)" in shown
