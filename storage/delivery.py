@@ -110,8 +110,11 @@ def apply_status(
     final = is_final(update.status)
     with write_transaction(db):
         current = get_by_message_id(db, update.message_id)
-        if current is None or not should_apply(
-            current.status, current.status_ts, update.status, update.status_ts
+        # a detached SMS's id now names another SMS (messages.record_sent): its reports are not ours
+        if (
+            current is None
+            or current.detached
+            or not should_apply(current.status, current.status_ts, update.status, update.status_ts)
         ):
             return None
         db.execute(

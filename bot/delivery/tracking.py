@@ -44,7 +44,11 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     )
     notifier = Notifier(runtime.db, slack, on_posted=runtime.metrics.notification_posted)
     poller = Poller(
-        runtime.db, runtime.gateway, on_change=notifier.wake, on_cycle=runtime.metrics.poll_cycle
+        runtime.db,
+        runtime.gateway,
+        on_change=notifier.wake,
+        on_cycle=runtime.metrics.poll_cycle,
+        sandbox=settings.sandbox,
     )
     unsettled = UnsettledSends(runtime.db, runtime.gateway, slack, session, on_change=notifier.wake)
     cycles: set[asyncio.Task[None]] = set()
