@@ -266,31 +266,51 @@ def record_sent(
             db.query("SELECT id FROM sms WHERE message_id = ? AND id != ?", [message_id, sms_id]),
             None,
         )
-        if holder is not None:
-            _settle_collision(db, sms_id, message_id, holder["id"], stamp)
-            raise MessageIdTakenError(sms_id, message_id, holder["id"])
-        cursor = db.execute(
-            """
-            UPDATE sms
-            SET state = 'sent', message_id = ?, campaign_id = ?, campaign_status = ?,
-                status = 'NEW', status_ts = NULL, error = NULL, sent_at = ?, updated_at = ?
-            WHERE id = ? AND state IN ('claimed', 'unknown')
-            """,
-            [message_id, campaign_id, campaign_status, stamp, stamp, sms_id],
-        )
-        if cursor.rowcount == 0:
-            current = _existing(db, sms_id)
-            if current.state is SendState.SENT and current.message_id == message_id:
-                return current
-            raise SmsStateError(f"SMS {sms_id} is {current.state}; it cannot be marked sent")
-        db.execute(
-            """
-            INSERT INTO status_history (message_id, status, status_ts, source, recorded_at)
-            VALUES (?, 'NEW', NULL, 'command', ?)
-            """,
-            [message_id, stamp],
-        )
-        return _existing(db, sms_id)
+        if holder is None:
+            return _record_sent(
+                db,
+                sms_id,
+                message_id,
+                campaign_id=campaign_id,
+                campaign_status=campaign_status,
+                stamp=stamp,
+            )
+        _settle_collision(db, sms_id, message_id, holder["id"], stamp)
+    # raised once the settlement is committed (raising inside would roll it back)
+    raise MessageIdTakenError(sms_id, message_id, holder["id"])
+
+
+def _record_sent(
+    db: Database,
+    sms_id: int,
+    message_id: int,
+    *,
+    campaign_id: int,
+    campaign_status: int,
+    stamp: str,
+) -> SmsRecord:
+    cursor = db.execute(
+        """
+        UPDATE sms
+        SET state = 'sent', message_id = ?, campaign_id = ?, campaign_status = ?,
+            status = 'NEW', status_ts = NULL, error = NULL, sent_at = ?, updated_at = ?
+        WHERE id = ? AND state IN ('claimed', 'unknown')
+        """,
+        [message_id, campaign_id, campaign_status, stamp, stamp, sms_id],
+    )
+    if cursor.rowcount == 0:
+        current = _existing(db, sms_id)
+        if current.state is SendState.SENT and current.message_id == message_id:
+            return current
+        raise SmsStateError(f"SMS {sms_id} is {current.state}; it cannot be marked sent")
+    db.execute(
+        """
+        INSERT INTO status_history (message_id, status, status_ts, source, recorded_at)
+        VALUES (?, 'NEW', NULL, 'command', ?)
+        """,
+        [message_id, stamp],
+    )
+    return _existing(db, sms_id)
 
 
 def _settle_collision(db: Database, sms_id: int, message_id: int, holder: int, stamp: str) -> None:

@@ -134,14 +134,14 @@ def test_secrets_too_short_to_be_real_are_refused() -> None:
 
 def test_serve_without_a_key_needs_the_sandbox_asked_for() -> None:
     """No MOBIZON_API_KEY and no SMSBOT_SANDBOX=1: start-up stops with a sentence naming both."""
-    assert problems_of(HTTP_ENV) == [
+    no_key = (
         "MOBIZON_API_KEY is not set: give your Mobizon API key, or set SMSBOT_SANDBOX=1 to run "
         "against the built-in Mobizon simulator (nothing is sent for real)."
-    ]
+    )
+    assert problems_of(HTTP_ENV) == [no_key]
     assert problems_of({**HTTP_ENV, "SMSBOT_SANDBOX": "maybe"}) == [
         "SMSBOT_SANDBOX must be true or false (1/0, yes/no), not “maybe”.",
-        "MOBIZON_API_KEY is not set: give your Mobizon API key, or set SMSBOT_SANDBOX=1 to run "
-        "against the built-in Mobizon simulator (nothing is sent for real).",
+        no_key,
     ]
     assert problems_of({**HTTP_ENV, "SMSBOT_SANDBOX": "0"})  # 0 is not a yes
     assert Settings.from_env(SANDBOX_ENV).sandbox
