@@ -260,7 +260,12 @@ def create_app(
         app.router.add_post("/slack/events", slack_events)
     app.router.add_post(
         "/mobizon/webhook",
-        make_handler(lambda: _db(runtime), settings.mobizon_webhook_secret, runtime.wake_notifier),
+        make_handler(
+            lambda: _db(runtime),
+            settings.mobizon_webhook_secret,
+            runtime.wake_notifier,
+            sandbox=settings.sandbox,
+        ),
     )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_handler)

@@ -79,9 +79,16 @@ def expected_sign(report: DeliveryReport, secret: str) -> str:
 
 
 def make_handler(
-    db: Callable[[], Database], secret: str | None, on_change: Callable[[], None]
+    db: Callable[[], Database],
+    secret: str | None,
+    on_change: Callable[[], None],
+    *,
+    sandbox: bool | None = None,
 ) -> Callable[[web.Request], Any]:
-    """Build the webhook route: 400 malformed, 403 bad sign, 200 otherwise (fast)."""
+    """Build the webhook route: 400 malformed, 403 bad sign, 200 otherwise (fast).
+
+    With ``sandbox`` set, reports apply only to SMS sent in that mode (see ``apply_status``).
+    """
 
     async def mobizon_webhook(request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > MAX_BODY:
@@ -112,6 +119,7 @@ def make_handler(
                 segments=report.segments,
                 source="webhook",
             ),
+            sandbox=sandbox,
         )
         if applied is not None:
             on_change()

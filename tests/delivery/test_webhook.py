@@ -222,3 +222,18 @@ async def test_stale_report_after_delivery_changes_nothing(
     )
     assert len(signed_bot.slack.called("chat.update")) == 1
     assert len(thread_replies(signed_bot.slack, sms)) == 1
+
+
+async def test_a_report_never_reaches_an_sms_sent_in_the_other_mode(
+    bot: BotHarness, seed_sms: SeedSms
+) -> None:
+    """A live bot acknowledges a report for a sandbox SMS's id but leaves that SMS alone."""
+    seed_sms(bot_db(bot), 6300284, sandbox=True)
+    seed_sms(bot_db(bot), 169275418)
+    assert await post(bot, event(26, 6300284, secret=None)) == (
+        200,
+        {"ok": True, "duplicate": False},
+    )
+    assert status_of(bot, 6300284) == "NEW"
+    await post(bot, event(27, 169275418, secret=None))
+    assert status_of(bot, 169275418) == "DELIVRD"
