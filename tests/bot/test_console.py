@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -221,3 +222,50 @@ async def test_live_sends_through_the_configured_gateway(tmp_path: Path) -> None
     assert out.startswith("smsbot console: LIVE Mobizon.")
     assert [m.text for m in simulator.messages.values()] == ["for real"]
     assert "was delivered." in out
+
+
+async def _console_with_open_stdin(tmp_path: Path) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOBIZON_"))}
+    env["SMSBOT_DB"] = str(tmp_path / "console.db")
+    process = await asyncio.create_subprocess_exec(
+        str(SMSBOT),
+        "console",
+        cwd=tmp_path,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    await asyncio.wait_for(process.stdout.readline(), 60)  # the banner: it is up
+    return process
+
+
+async def test_quit_ends_the_console_while_its_input_stays_open(tmp_path: Path) -> None:
+    """``quit`` on a pipe that is never closed still ends the process (no reader thread waited for)."""
+    process = await _console_with_open_stdin(tmp_path)
+    assert process.stdin is not None
+    process.stdin.write(b"quit\n")
+    await process.stdin.drain()
+    try:
+        assert await asyncio.wait_for(process.wait(), 20) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_ctrl_c_ends_a_piped_console_without_a_traceback(tmp_path: Path) -> None:
+    """SIGINT (Ctrl-C) with the input still open: exit 130 at once, no KeyboardInterrupt traceback."""
+    process = await _console_with_open_stdin(tmp_path)
+    process.send_signal(signal.SIGINT)
+    try:
+        assert await asyncio.wait_for(process.wait(), 20) == 130
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.stderr is not None
+    err = (await process.stderr.read()).decode()
+    assert "Traceback" not in err
+    assert "KeyboardInterrupt" not in err
