@@ -12,12 +12,13 @@ import contextlib
 import html
 import itertools
 import json
+import logging
 import re
 import secrets
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 from urllib.parse import urlencode
@@ -345,6 +346,7 @@ async def run_console(
                 stack.enter_context(patch_stdout(raw=True))
                 out = sys.stdout  # the proxy that keeps the prompt below what is printed
                 slack.out = out
+                stack.enter_context(_logs_through(sys.stderr))
             async with aiohttp.ClientSession() as session:
                 console = Console(
                     bot_settings,
@@ -380,6 +382,27 @@ async def _session(console: Console, lines: AsyncIterator[str], out: TextIO) -> 
             out.write(HELP + "\n")
             out.flush()
     return True
+
+
+@contextlib.contextmanager
+def _logs_through(stream: TextIO) -> Iterator[None]:
+    """Point the log handlers that write to the real stderr at ``stream`` for a while.
+
+    At a prompt, a warning written straight to the terminal would cut through the line being
+    typed; through prompt_toolkit's proxy it is printed above the prompt, like the bot's posts.
+    """
+    moved = [
+        handler
+        for handler in logging.getLogger().handlers
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.__stderr__
+    ]
+    for handler in moved:
+        handler.setStream(stream)
+    try:
+        yield
+    finally:
+        for handler in moved:
+            handler.setStream(sys.__stderr__)
 
 
 def _say_pending(app: web.Application, out: TextIO) -> None:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import os
 import re
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlite_utils import Database
 
-from bot.console import mrkdwn_to_text, render_blocks
+from bot.console import _logs_through, mrkdwn_to_text, render_blocks
 from bot.simulator import SimulatorConfig, start_simulator
 from tests.conftest import MOBIZON_KEY
 
@@ -269,3 +271,17 @@ async def test_ctrl_c_ends_a_piped_console_without_a_traceback(tmp_path: Path) -
     err = (await process.stderr.read()).decode()
     assert "Traceback" not in err
     assert "KeyboardInterrupt" not in err
+
+
+def test_logs_go_through_the_prompt_proxy_while_it_is_up() -> None:
+    """At a terminal prompt, log lines meant for stderr go through the given stream, then back."""
+    handler: logging.StreamHandler[Any] = logging.StreamHandler(sys.__stderr__)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    proxy = io.StringIO()
+    try:
+        with _logs_through(proxy):
+            assert handler.stream is cast("object", proxy)
+        assert handler.stream is sys.__stderr__
+    finally:
+        root.removeHandler(handler)
