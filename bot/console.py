@@ -330,7 +330,11 @@ async def run_console(
     tell = announce or (lambda line: out.write(line + "\n"))
     tell(
         "smsbot console: "
-        + ("SANDBOX, SMS go to the built-in simulator. " if settings.sandbox else "LIVE Mobizon. ")
+        + (
+            "SANDBOX, SMS go to the built-in simulator. "
+            if settings.sandbox
+            else "LIVE Mobizon. Real SMS are sent, and billed. "
+        )
         + HELP
     )
     if settings.ignored_api_key:

@@ -221,7 +221,7 @@ async def test_live_sends_through_the_configured_gateway(tmp_path: Path) -> None
     finally:
         await runner.cleanup()
     assert code == 0, err
-    assert out.startswith("smsbot console: LIVE Mobizon.")
+    assert out.startswith("smsbot console: LIVE Mobizon. Real SMS are sent, and billed.")
     assert [m.text for m in simulator.messages.values()] == ["for real"]
     assert "was delivered." in out
 
