@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 
 import aiohttp
@@ -22,7 +23,7 @@ from bot.metrics import METRICS, metrics_handler
 from bot.mobizon.client import MobizonClient
 from bot.runtime import RUNTIME, Runtime
 from bot.settings import Settings
-from bot.simulator import SimulatorConfig, start_simulator
+from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator
 from bot.slack_requests import BadSlackRequestError, refusal, to_bolt_request
 from bot.socket_mode import socket_mode
 from handlers import register_listeners
@@ -98,11 +99,12 @@ async def _gateway(app: web.Application) -> AsyncIterator[None]:
     settings = runtime.settings
     runner: web.AppRunner | None = None
     if settings.sandbox:
-        config = SimulatorConfig(speed=SANDBOX_SPEED)
+        config = sandbox_config(runtime.db)
         zone = settings.mobizon_timezone
         runtime.simulator, runner, url = await start_simulator(
             config, clock=lambda: datetime.now(zone).replace(tzinfo=None)
         )
+        adopted = adopt_earlier_sandbox_sms(runtime.simulator, runtime.db)
         runtime.gateway = MobizonClient(
             config.api_key,
             base_url=url,
@@ -110,8 +112,9 @@ async def _gateway(app: web.Application) -> AsyncIterator[None]:
             timezone=zone,
         )
         logger.warning(
-            "SANDBOX MODE: no MOBIZON_API_KEY is set, so SMS go to the built-in Mobizon "
-            "simulator and nothing is sent for real."
+            "SANDBOX MODE: SMS go to the built-in Mobizon simulator and nothing is sent for real%s",
+            " (MOBIZON_API_KEY is set but ignored)." if settings.ignored_api_key else ".",
+            extra={"first_message_id": config.first_message_id, "resumed": adopted},
         )
     else:
         runtime.gateway = MobizonClient(
@@ -125,6 +128,55 @@ async def _gateway(app: web.Application) -> AsyncIterator[None]:
     if runner is not None:
         await runner.cleanup()
     runtime.gateway = None
+
+
+def sandbox_config(db: Database | None) -> SimulatorConfig:
+    """The sandbox simulator's set-up: its ids start above every id the database holds.
+
+    A simulator forgets its messages when the process ends, but the database keeps them: a new
+    run reusing their ids would attach its SMS's statuses to the earlier ones.
+    """
+    default = SimulatorConfig(speed=SANDBOX_SPEED)
+    last_message, last_campaign = (None, None) if db is None else messages.highest_ids(db)
+    return replace(
+        default,
+        first_message_id=max(default.first_message_id, (last_message or 0) + 1),
+        first_campaign_id=max(default.first_campaign_id, (last_campaign or 0) + 1),
+    )
+
+
+def adopt_earlier_sandbox_sms(simulator: MobizonSimulator, db: Database | None) -> int:
+    """Give a new sandbox simulator the SMS an earlier one left pending; return how many.
+
+    Each resumes its simulated lifecycle from the moment it was sent, so it reaches a final
+    status (at once, when it is older than a lifecycle) and its channel is told as usual.
+    """
+    if db is None:
+        return 0
+    adopted = 0
+    for sms in messages.pending_sandbox(db):
+        if sms.message_id is None or sms.message_id in simulator.messages:
+            continue
+        sent_at = sms.sent_at or sms.created_at
+        simulator.create_message(
+            sms.recipient,
+            sms.text,
+            sender=sms.sender,
+            name=sms.name,
+            validity=sms.validity,
+            deferred_to=_wall_time(sms.deferred_to),
+            mclass=0 if sms.flash else None,
+            message_id=sms.message_id,
+            campaign_id=sms.campaign_id,
+            # the simulator's clock is naive local time, like Mobizon's
+            created_at=sent_at.astimezone().replace(tzinfo=None),
+        )
+        adopted += 1
+    return adopted
+
+
+def _wall_time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.strptime(text, "%Y-%m-%d %H:%M:%S")  # noqa: DTZ007  # a wall time, like Mobizon's
 
 
 async def _slack(app: web.Application) -> AsyncIterator[None]:
@@ -228,6 +280,7 @@ def create_app(
             settings.mobizon_webhook_secret,
             runtime.wake_notifier,
             clock=lambda: runtime.clock(),  # noqa: PLW0108  # read at each call: tests replace it
+            sandbox=settings.sandbox,
         ),
     )
     app.router.add_get("/healthz", healthz)

@@ -43,7 +43,13 @@ def _parser() -> argparse.ArgumentParser:
         "--linger",
         type=float,
         default=60.0,
-        help="after the end of input, wait this many seconds for pending deliveries (default 60)",
+        help="after the end of piped input, wait this many seconds for pending deliveries "
+        "(default 60)",
+    )
+    con.add_argument(
+        "--live",
+        action="store_true",
+        help="send real SMS through Mobizon with MOBIZON_API_KEY (default: the built-in simulator)",
     )
     sim = sub.add_parser("simulator", help="run the Mobizon simulator on its own")
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -78,6 +84,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as err:
         print(err, file=sys.stderr)  # noqa: T201  # start-up errors go to the operator's terminal
         return 2
+    if args.command == "console":
+        if not args.live:
+            # real SMS cost money: a key exported in the shell is not enough to send them
+            settings = settings.sandboxed()
+        elif settings.sandbox:
+            print(  # noqa: T201  # start-up errors go to the operator's terminal
+                "smsbot cannot start: --live sends real SMS and needs MOBIZON_API_KEY "
+                "(and SMSBOT_SANDBOX unset).",
+                file=sys.stderr,
+            )
+            return 2
     from bot.simulator import DEFAULT_API_KEY  # noqa: PLC0415  # after the settings are read
 
     configure_logging(
@@ -90,7 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "console":
         from bot.console import run_console  # noqa: PLC0415  # only this command needs it
 
-        return asyncio.run(run_console(settings, linger=args.linger))
+        try:
+            return asyncio.run(run_console(settings, linger=args.linger))
+        except KeyboardInterrupt:  # Ctrl-C while a command ran: asyncio.run cleaned up
+            return 130
     return asyncio.run(serve(settings))
 
 

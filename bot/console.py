@@ -8,14 +8,17 @@ typed (or read from stdin) is signed and posted to ``/slack/events`` exactly as 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import itertools
 import json
+import logging
 import re
 import secrets
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 from urllib.parse import urlencode
@@ -253,20 +256,47 @@ class Console:
         await self._finish()
 
 
-async def _read_lines(stream: TextIO, interactive: bool, out: TextIO) -> asyncio.Queue[str | None]:
+def _read_lines(stream: TextIO) -> asyncio.Queue[str | None]:
+    """Lines of a piped ``stream`` as they come, then ``None`` at its end.
+
+    A daemon thread reads them: one blocked on a pipe that never closes must not keep the
+    process from ending after ``quit`` (an executor thread would be waited for at exit).
+    """
     queue: asyncio.Queue[str | None] = asyncio.Queue()
     loop = asyncio.get_running_loop()
 
     def reader() -> None:
-        for line in stream:
-            loop.call_soon_threadsafe(queue.put_nowait, line)
-        loop.call_soon_threadsafe(queue.put_nowait, None)
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody reads any more
+            for line in stream:
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+            loop.call_soon_threadsafe(queue.put_nowait, None)
 
-    if interactive:
-        out.write(PROMPT)
-        out.flush()
-    loop.run_in_executor(None, reader)
+    threading.Thread(target=reader, name="console stdin", daemon=True).start()
     return queue
+
+
+async def _terminal_lines(out: TextIO) -> AsyncIterator[str]:
+    """Lines typed at a terminal, with line editing and history; ends on Ctrl-C or Ctrl-D.
+
+    Output printed meanwhile (delivery updates) goes through prompt_toolkit's stdout proxy,
+    which prints it above the prompt and redraws the prompt with what was being typed.
+    """
+    from prompt_toolkit import PromptSession  # noqa: PLC0415  # only a terminal needs it
+    from prompt_toolkit.history import InMemoryHistory  # noqa: PLC0415
+
+    session: PromptSession[str] = PromptSession(history=InMemoryHistory())
+    while True:
+        try:
+            yield await session.prompt_async(PROMPT)
+        except (EOFError, KeyboardInterrupt):  # Ctrl-D, Ctrl-C: leave
+            out.write("\n")
+            return
+
+
+async def _piped_lines(stream: TextIO) -> AsyncIterator[str]:
+    queue = _read_lines(stream)
+    while (line := await queue.get()) is not None:
+        yield line
 
 
 def _settled(app: web.Application) -> bool:
@@ -296,44 +326,99 @@ async def run_console(
     bot_runner = web.AppRunner(bot_app, access_log=None)
     await bot_runner.setup()
     await web.TCPSite(bot_runner, "127.0.0.1", 0).start()
-    interactive = stdin.isatty()
-    (announce or (lambda line: out.write(line + "\n")))(
+    interactive = stdin.isatty() and out.isatty()
+    tell = announce or (lambda line: out.write(line + "\n"))
+    tell(
         "smsbot console: "
-        + ("SANDBOX, SMS go to the built-in simulator. " if settings.sandbox else "LIVE Mobizon. ")
+        + (
+            "SANDBOX, SMS go to the built-in simulator. "
+            if settings.sandbox
+            else "LIVE Mobizon. Real SMS are sent, and billed. "
+        )
         + HELP
     )
+    if settings.ignored_api_key:
+        tell(
+            "MOBIZON_API_KEY is set but ignored: nothing is sent for real. "
+            "Start `smsbot console --live` to send real SMS through Mobizon."
+        )
     try:
-        async with aiohttp.ClientSession() as session:
-            console = Console(
-                bot_settings,
-                slack,
-                _site_url(bot_runner),
-                slack_url,
-                session,
-                out,
-                inflight=bot_app[RUNTIME].inflight,
-            )
-            queue = await _read_lines(stdin, interactive, out)
-            while (line := await queue.get()) is not None:
-                word = line.strip()
-                if word in ("quit", "exit"):
-                    break
-                if word in ("next", "previous", "prev"):
-                    await console.press("previous" if word.startswith("prev") else "next")
-                elif word.startswith(("/sms", "sms ")):
-                    await console.command(word.removeprefix("sms "))
-                elif word:
-                    out.write(HELP + "\n")
-                if interactive:
-                    out.write(PROMPT)
-                    out.flush()
-            else:
-                # end of scripted input: let delivery tracking report what is still pending
-                await _wait_settled(bot_app, linger)
+        with contextlib.ExitStack() as stack:
+            if interactive:
+                from prompt_toolkit.patch_stdout import patch_stdout  # noqa: PLC0415
+
+                stack.enter_context(patch_stdout(raw=True))
+                out = sys.stdout  # the proxy that keeps the prompt below what is printed
+                slack.out = out
+                stack.enter_context(_logs_through(sys.stderr))
+            async with aiohttp.ClientSession() as session:
+                console = Console(
+                    bot_settings,
+                    slack,
+                    _site_url(bot_runner),
+                    slack_url,
+                    session,
+                    out,
+                    inflight=bot_app[RUNTIME].inflight,
+                )
+                lines = _terminal_lines(out) if interactive else _piped_lines(stdin)
+                if await _session(console, lines, out) and not interactive:
+                    # end of scripted input: let delivery tracking report what is still pending
+                    await _wait_settled(bot_app, linger)
+                _say_pending(bot_app, out)
     finally:
         await bot_runner.cleanup()
         await slack_runner.cleanup()
     return 0
+
+
+async def _session(console: Console, lines: AsyncIterator[str], out: TextIO) -> bool:
+    """Run each line as a command; ``False`` when ``quit`` ended it, ``True`` at end of input."""
+    async for line in lines:
+        word = line.strip()
+        if word in ("quit", "exit"):
+            return False
+        if word in ("next", "previous", "prev"):
+            await console.press("previous" if word.startswith("prev") else "next")
+        elif word.startswith(("/sms", "sms ")):
+            await console.command(word.removeprefix("sms "))
+        elif word:
+            out.write(HELP + "\n")
+            out.flush()
+    return True
+
+
+@contextlib.contextmanager
+def _logs_through(stream: TextIO) -> Iterator[None]:
+    """Point the log handlers that write to the real stderr at ``stream`` for a while.
+
+    At a prompt, a warning written straight to the terminal would cut through the line being
+    typed; through prompt_toolkit's proxy it is printed above the prompt, like the bot's posts.
+    """
+    moved = [
+        handler
+        for handler in logging.getLogger().handlers
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.__stderr__
+    ]
+    for handler in moved:
+        handler.setStream(stream)
+    try:
+        yield
+    finally:
+        for handler in moved:
+            handler.setStream(sys.__stderr__)
+
+
+def _say_pending(app: web.Application, out: TextIO) -> None:
+    """Say how many SMS still await a final status: the next console here goes on tracking them."""
+    db = app[RUNTIME].db
+    pending = 0 if db is None else messages.count_pending(db)
+    if pending:
+        out.write(
+            f"{pending} SMS still await a final status; `smsbot console` started again in this "
+            "folder goes on tracking them.\n"
+        )
+        out.flush()
 
 
 async def _wait_settled(app: web.Application, linger: float) -> None:

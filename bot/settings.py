@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -64,6 +64,8 @@ class Settings:
     log_format: Literal["auto", "json", "text"] = "auto"
     #: The Mobizon account's time zone: every time sent to or read from Mobizon is in it.
     mobizon_timezone: tzinfo = field(default_factory=server_zone)
+    #: True when a MOBIZON_API_KEY was set but left unused because the sandbox was asked for.
+    ignored_api_key: bool = False
 
     @property
     def sandbox(self) -> bool:
@@ -86,13 +88,24 @@ class Settings:
         )
         return tuple(v for v in values if v)
 
+    def sandboxed(self) -> Settings:
+        """These settings with the Mobizon key dropped: the built-in simulator, nothing sent."""
+        if self.sandbox:
+            return self
+        return replace(self, mobizon_api_key=None, ignored_api_key=True)
+
     def may_send(self, user_id: str) -> bool:
         """True when ``user_id`` may send SMS (an empty allow-list lets everyone)."""
         return not self.allowed_users or user_id in self.allowed_users
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, mode: Mode = "http") -> Settings:
-        """Read settings from ``env``; raise :class:`SettingsError` naming every bad variable."""
+        """Read settings from ``env``; raise :class:`SettingsError` naming every bad variable.
+
+        ``serve`` needs ``MOBIZON_API_KEY``, or ``SMSBOT_SANDBOX=1`` to run against the built-in
+        simulator; the console runs the sandbox unless ``MOBIZON_API_KEY`` is set (the command
+        line drops the key without ``--live``). ``SMSBOT_SANDBOX=1`` wins over a key.
+        """
         problems: list[str] = []
 
         def get(name: str) -> str | None:
@@ -143,10 +156,12 @@ class Settings:
         show_full_numbers = _flag(
             get("SMSBOT_SHOW_FULL_NUMBERS"), "SMSBOT_SHOW_FULL_NUMBERS", problems
         )
+        api_key, ignored_api_key = _mobizon_key(
+            get("MOBIZON_API_KEY"), get("SMSBOT_SANDBOX"), mode, problems
+        )
 
         if problems:
             raise SettingsError(problems)
-        api_key = get("MOBIZON_API_KEY")
         if poll_interval is None:
             # the simulator delivers in seconds: poll it often enough to show that
             poll_interval = (
@@ -174,6 +189,7 @@ class Settings:
             show_full_numbers=show_full_numbers,
             log_format=log_format,  # type: ignore[arg-type]  # checked against the three values above
             mobizon_timezone=zone,
+            ignored_api_key=ignored_api_key,
         )
 
 
@@ -214,6 +230,22 @@ def _zone(value: str | None, env: Mapping[str, str], problems: list[str]) -> tzi
             "zone as an IANA name, like America/Sao_Paulo or Asia/Almaty."
         )
         return UTC
+
+
+def _mobizon_key(
+    key: str | None, sandbox_flag: str | None, mode: Mode, problems: list[str]
+) -> tuple[str | None, bool]:
+    """The Mobizon key in force (``None``: sandbox), and whether a key was set but ignored."""
+    sandbox = _flag(sandbox_flag, "SMSBOT_SANDBOX", problems)
+    if mode != "console" and key is None and not sandbox:
+        # a typo in the key's name must not quietly "work" against the simulator
+        problems.append(
+            "MOBIZON_API_KEY is not set: give your Mobizon API key, or set SMSBOT_SANDBOX=1 "
+            "to run against the built-in Mobizon simulator (nothing is sent for real)."
+        )
+    if sandbox:
+        return None, key is not None
+    return key, False
 
 
 def _allowed_users(

@@ -96,13 +96,18 @@ class StatusChange:
 
 
 def apply_status(
-    db: Database, update: StatusUpdate, *, now: datetime | None = None
+    db: Database,
+    update: StatusUpdate,
+    *,
+    now: datetime | None = None,
+    sandbox: bool | None = None,
 ) -> AppliedUpdate | None:
     """Apply ``update`` if it moves the SMS forward; ``None`` when ignored or not the bot's SMS.
 
     The only function that writes a Mobizon status. Safe to call from the webhook and the
     poller at once, over one or several connections: the change, its history row and its
-    outbox row are written together or not at all.
+    outbox row are written together or not at all. With ``sandbox`` set, an SMS sent in the
+    other mode is not the reporter's (a simulator's id can name a stranger's message at Mobizon).
     """
     if update.source not in _SOURCES:
         raise ValueError(f"unknown status source {update.source!r}")
@@ -110,8 +115,12 @@ def apply_status(
     final = is_final(update.status)
     with write_transaction(db):
         current = get_by_message_id(db, update.message_id)
-        if current is None or not should_apply(
-            current.status, current.status_ts, update.status, update.status_ts
+        # a detached SMS's id now names another SMS (messages.record_sent): its reports are not ours
+        if (
+            current is None
+            or current.detached
+            or (sandbox is not None and current.sandbox != sandbox)
+            or not should_apply(current.status, current.status_ts, update.status, update.status_ts)
         ):
             return None
         db.execute(
@@ -235,7 +244,12 @@ def record_webhook_event(db: Database, event_id: int, *, now: datetime | None = 
 
 
 def apply_webhook_event(
-    db: Database, event_id: int, update: StatusUpdate, *, now: datetime | None = None
+    db: Database,
+    event_id: int,
+    update: StatusUpdate,
+    *,
+    now: datetime | None = None,
+    sandbox: bool | None = None,
 ) -> tuple[bool, AppliedUpdate | None]:
     """Record a webhook ``eventId`` and apply its status in one transaction.
 
@@ -246,7 +260,7 @@ def apply_webhook_event(
     with write_transaction(db):
         if not record_webhook_event(db, event_id, now=now):
             return False, None
-        return True, apply_status(db, update, now=now)
+        return True, apply_status(db, update, now=now, sandbox=sandbox)
 
 
 def webhook_event_seen(db: Database, event_id: int) -> bool:

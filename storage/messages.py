@@ -49,6 +49,21 @@ class SmsStateError(ValueError):
     """The SMS is not in a state that allows the requested change (e.g. failing a sent SMS)."""
 
 
+class MessageIdTakenError(SmsStateError):
+    """Mobizon gave a new SMS a message id another SMS already holds.
+
+    Mobizon numbers its messages once, so the gateway that answered has forgotten the earlier
+    one (a restarted simulator, another account over the same database). Statuses asked for that
+    id now describe the new SMS: neither SMS can be tracked by it any more.
+    """
+
+    def __init__(self, sms_id: int, message_id: int, holder: int) -> None:
+        self.sms_id = sms_id
+        self.message_id = message_id
+        self.holder = holder
+        super().__init__(f"SMS {sms_id}: message id {message_id} is already held by SMS {holder}")
+
+
 @dataclass(frozen=True, slots=True)
 class SmsRecord:
     """One SMS as stored: what was asked in Slack, what Mobizon answered, and where it stands.
@@ -94,6 +109,11 @@ class SmsRecord:
     def is_final(self) -> bool:
         """True once Mobizon reported a status it never changes again."""
         return self.final_at is not None
+
+    @property
+    def detached(self) -> bool:
+        """True for a sent SMS whose Mobizon id was given to another SMS: no status applies."""
+        return self.state is SendState.SENT and self.error is not None
 
     @property
     def is_pending(self) -> bool:
@@ -235,31 +255,86 @@ def record_sent(
 
     Also accepts an ``unknown`` SMS (its outcome found out later). Repeating the call with the
     same ``message_id`` changes nothing; raises :class:`SmsStateError` for any other conflict.
+
+    When another SMS already holds ``message_id`` (:class:`MessageIdTakenError`), neither can be
+    tracked by that id: this one is marked ``unknown`` and never looked up again, with the id
+    in its error, and the holder, if still pending, is given up on (its channel is told), so the
+    new SMS's statuses never reach the holder's message.
     """
     stamp = utc_text(now)
     with write_transaction(db):
-        cursor = db.execute(
-            """
-            UPDATE sms
-            SET state = 'sent', message_id = ?, campaign_id = ?, campaign_status = ?,
-                status = 'NEW', status_ts = NULL, error = NULL, sent_at = ?, updated_at = ?
-            WHERE id = ? AND state IN ('claimed', 'unknown')
-            """,
-            [message_id, campaign_id, campaign_status, stamp, stamp, sms_id],
+        holder = next(
+            db.query("SELECT id FROM sms WHERE message_id = ? AND id != ?", [message_id, sms_id]),
+            None,
         )
-        if cursor.rowcount == 0:
-            current = _existing(db, sms_id)
-            if current.state is SendState.SENT and current.message_id == message_id:
-                return current
-            raise SmsStateError(f"SMS {sms_id} is {current.state}; it cannot be marked sent")
-        db.execute(
-            """
-            INSERT INTO status_history (message_id, status, status_ts, source, recorded_at)
-            VALUES (?, 'NEW', NULL, 'command', ?)
-            """,
-            [message_id, stamp],
-        )
-        return _existing(db, sms_id)
+        if holder is None:
+            return _record_sent(
+                db,
+                sms_id,
+                message_id,
+                campaign_id=campaign_id,
+                campaign_status=campaign_status,
+                stamp=stamp,
+            )
+        _settle_collision(db, sms_id, message_id, holder["id"], stamp)
+    # raised once the settlement is committed (raising inside would roll it back)
+    raise MessageIdTakenError(sms_id, message_id, holder["id"])
+
+
+def _record_sent(
+    db: Database,
+    sms_id: int,
+    message_id: int,
+    *,
+    campaign_id: int,
+    campaign_status: int,
+    stamp: str,
+) -> SmsRecord:
+    cursor = db.execute(
+        """
+        UPDATE sms
+        SET state = 'sent', message_id = ?, campaign_id = ?, campaign_status = ?,
+            status = 'NEW', status_ts = NULL, error = NULL, sent_at = ?, updated_at = ?
+        WHERE id = ? AND state IN ('claimed', 'unknown')
+        """,
+        [message_id, campaign_id, campaign_status, stamp, stamp, sms_id],
+    )
+    if cursor.rowcount == 0:
+        current = _existing(db, sms_id)
+        if current.state is SendState.SENT and current.message_id == message_id:
+            return current
+        raise SmsStateError(f"SMS {sms_id} is {current.state}; it cannot be marked sent")
+    db.execute(
+        """
+        INSERT INTO status_history (message_id, status, status_ts, source, recorded_at)
+        VALUES (?, 'NEW', NULL, 'command', ?)
+        """,
+        [message_id, stamp],
+    )
+    return _existing(db, sms_id)
+
+
+def _settle_collision(db: Database, sms_id: int, message_id: int, holder: int, stamp: str) -> None:
+    db.execute(
+        """
+        UPDATE sms SET state = 'unknown', error = ?, checked_at = ?, updated_at = ?
+        WHERE id = ? AND state IN ('claimed', 'unknown')
+        """,
+        [
+            f"sent as Mobizon message {message_id}, an id SMS {holder} already holds: not tracked",
+            stamp,
+            stamp,
+            sms_id,
+        ],
+    )
+    # imported here: storage.delivery imports this module
+    from storage import delivery  # noqa: PLC0415
+
+    delivery.give_up(db, holder, now=datetime.fromisoformat(stamp))
+    db.execute(
+        "UPDATE sms SET error = ?, updated_at = ? WHERE id = ? AND state = 'sent'",
+        [f"Mobizon gave its message id {message_id} to a later SMS ({sms_id})", stamp, holder],
+    )
 
 
 def record_failed(
@@ -387,6 +462,33 @@ def last_message_id_before(db: Database, moment: datetime) -> int | None:
     return None if row is None or row[0] is None else int(row[0])
 
 
+def highest_ids(db: Database) -> tuple[int | None, int | None]:
+    """The highest Mobizon message id and campaign id recorded, whatever the mode (``None``: none).
+
+    A sandbox simulator starts its ids above them, so a new run never reuses an earlier one's.
+    """
+    row = db.execute("SELECT max(message_id), max(campaign_id) FROM sms").fetchone()
+    if row is None:
+        return None, None
+    return (
+        None if row[0] is None else int(row[0]),
+        None if row[1] is None else int(row[1]),
+    )
+
+
+def pending_sandbox(db: Database) -> list[SmsRecord]:
+    """SMS sent to a sandbox simulator and still awaiting a final status, oldest first."""
+    rows = db.query(
+        """
+        SELECT * FROM sms
+        WHERE state = 'sent' AND final_at IS NULL AND gave_up_at IS NULL AND sandbox = 1
+          AND message_id IS NOT NULL
+        ORDER BY id
+        """
+    )
+    return [sms_from_row(row) for row in rows]
+
+
 def mark_checked(db: Database, sms_id: int, *, error: str, now: datetime | None = None) -> None:
     """Stop looking up an unsettled send (the lookup could not tell); its state becomes unknown."""
     stamp = utc_text(now)
@@ -407,23 +509,27 @@ class PendingStatus(NamedTuple):
     status_ts: str | None
 
 
-def pending_statuses(db: Database, *, local_now: datetime | None = None) -> list[PendingStatus]:
+def pending_statuses(
+    db: Database, *, local_now: datetime | None = None, sandbox: bool | None = None
+) -> list[PendingStatus]:
     """Sent SMS whose delivery is still open and due to be asked about, oldest first.
 
     Leaves out final, given-up and never-sent SMS, and deferred ones whose time has not come.
     ``deferred_to`` is a wall time as the user wrote it, in the Mobizon account's zone, so it is
     compared with ``local_now``'s wall time: now in that zone (default: this machine's local
-    time). The poller runs this every cycle over every pending SMS, so it returns only what a
-    cycle compares, not full records (bench/polling.py).
+    time). With ``sandbox`` set, only the SMS sent in that mode: a simulator's ids mean nothing
+    to Mobizon, and Mobizon's nothing to a simulator. The poller runs this every cycle over every
+    pending SMS, so it returns only what a cycle compares, not full records (bench/polling.py).
     """
     rows = db.execute(
         """
         SELECT message_id, status, status_ts FROM sms
         WHERE state = 'sent' AND final_at IS NULL AND gave_up_at IS NULL
           AND (deferred_to IS NULL OR deferred_to <= ?)
+          AND (? IS NULL OR sandbox = ?)
         ORDER BY id
         """,
-        [_local_wall_text(local_now)],
+        [_local_wall_text(local_now), sandbox, sandbox],
     ).fetchall()
     return [PendingStatus(*row) for row in rows]
 

@@ -66,6 +66,7 @@ class Poller:
         on_change: Callable[[], None] | None = None,
         on_cycle: Callable[[PollReport], None] | None = None,
         timezone: tzinfo | None = None,
+        sandbox: bool | None = None,
     ) -> None:
         self._db = db
         # the Mobizon account's zone: scheduled SMS are due, and overdue, by its wall time
@@ -76,6 +77,9 @@ class Poller:
         self._clock = clock
         self._on_change = on_change
         self._on_cycle = on_cycle
+        # asks only about the SMS sent in this mode (None: all): a sandbox simulator's ids
+        # could name strangers' messages at Mobizon, and the reverse
+        self._sandbox = sandbox
         self._skip = 0
         self._backoff = 0
 
@@ -87,7 +91,7 @@ class Poller:
         started = time.perf_counter()
         now = self._clock()
         account_now = now.astimezone(self._zone)
-        pending = messages.pending_statuses(self._db, local_now=account_now)
+        pending = messages.pending_statuses(self._db, local_now=account_now, sandbox=self._sandbox)
         by_id = {row.message_id: row for row in pending}
         ids = list(by_id)
         batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]

@@ -52,6 +52,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         on_change=notifier.wake,
         on_cycle=runtime.metrics.poll_cycle,
         timezone=zone,
+        sandbox=settings.sandbox,
     )
     unsettled = UnsettledSends(
         runtime.db,

@@ -124,8 +124,12 @@ def make_handler(
     on_change: Callable[[], None],
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    sandbox: bool | None = None,
 ) -> Callable[[web.Request], Any]:
-    """Build the webhook route: 400 malformed or too old, 403 bad sign, 200 otherwise (fast)."""
+    """Build the webhook route: 400 malformed or too old, 403 bad sign, 200 otherwise (fast).
+
+    With ``sandbox`` set, reports apply only to SMS sent in that mode (see ``apply_status``).
+    """
 
     async def mobizon_webhook(request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > MAX_BODY:
@@ -163,6 +167,7 @@ def make_handler(
                 segments=report.segments,
                 source="webhook",
             ),
+            sandbox=sandbox,
         )
         if applied is not None:
             on_change()

@@ -212,12 +212,18 @@ class MobizonSimulator:
         mclass: int | None = None,
         shorten_links: int | None = None,
         groups: Sequence[str] = (),
+        message_id: int | None = None,
+        campaign_id: int | None = None,
+        created_at: datetime | None = None,
     ) -> SimulatedMessage:
         """Accept one SMS as ``sendSmsMessage`` does after validation, drawing its outcome.
 
         Use it to fill the simulator directly (benchmarks, ``groups`` the API cannot set).
+        ``message_id``, ``campaign_id`` and ``created_at`` take over a message an earlier run
+        of the simulator accepted (the sandbox does, at start): its lifecycle runs from
+        ``created_at``, and new messages still get ids above every id taken.
         """
-        now = self.now()
+        now = self.now() if created_at is None else created_at
         moderated = self._config.moderation
         moderated_until, timeline = plan_timeline(
             now,
@@ -227,9 +233,11 @@ class MobizonSimulator:
             deferred_to=deferred_to,
         )
         country, operator = number_info(recipient)
+        if message_id is not None and message_id in self.messages:
+            raise ValueError(f"message {message_id} exists already")
         message = SimulatedMessage(
-            id=self._next_message_id,
-            campaign_id=self._next_campaign_id,
+            id=self._next_message_id if message_id is None else message_id,
+            campaign_id=self._next_campaign_id if campaign_id is None else campaign_id,
             sender=sender or self._config.default_sender,
             recipient=recipient,
             text=text,
@@ -249,8 +257,9 @@ class MobizonSimulator:
             outcome=timeline[-1][0],
             timeline=timeline,
         )
-        self._next_message_id += 1
-        self._next_campaign_id += 1
+        # ids are never handed out twice, whoever chose them
+        self._next_message_id = max(self._next_message_id, message.id + 1)
+        self._next_campaign_id = max(self._next_campaign_id, message.campaign_id + 1)
         self.messages[message.id] = message
         self._queue_final(message)
         return message

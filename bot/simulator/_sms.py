@@ -6,7 +6,6 @@ from datetime import datetime
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import carrier
 
 #: Mobizon's timestamp format (``startSendTs``, ``statusUpdateTs``, ``deferredToTs``).
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -47,8 +46,21 @@ def number_info(recipient: str) -> tuple[str | None, str | None]:
     region = phonenumbers.region_code_for_number(number) or (
         phonenumbers.region_code_for_country_code(number.country_code or 0)
     )
-    operator = carrier.name_for_number(number, "en")
-    return (region if region and region != "ZZ" else None), (operator or None)
+    return (region if region and region != "ZZ" else None), _operator(number)
+
+
+def _operator(number: phonenumbers.PhoneNumber) -> str | None:
+    """The operator's name from phonenumbers' carrier data; ``None`` without that data.
+
+    smsbot depends on ``phonenumberslite``, which leaves the carrier and geocoding data out
+    (about 48 MB the bot never uses): the simulator then reports no operator, as Mobizon does
+    for numbers it cannot place. With the full ``phonenumbers`` installed, it names one.
+    """
+    try:
+        from phonenumbers import carrier  # noqa: PLC0415  # absent from phonenumberslite
+    except ImportError:
+        return None
+    return carrier.name_for_number(number, "en") or None
 
 
 def format_timestamp(moment: datetime | None) -> str | None:

@@ -183,6 +183,21 @@ async def send(
             campaign_id=sent.campaign_id,
             campaign_status=sent.campaign_status,
         )
+    except messages.MessageIdTakenError as err:
+        # the gateway forgot an earlier SMS and reused its id: track neither by it, say so
+        logger.warning(
+            "Mobizon reused a message id smsbot already holds; neither SMS is tracked by it",
+            extra={"sms_id": sent.message_id, "earlier_sms": err.holder},
+        )
+        await respond(
+            text=f":white_check_mark: SMS {sent.message_id} to {format_phone(cmd.recipient)} was "
+            f"sent, but Mobizon gave it the id of an earlier SMS smsbot tracked, so smsbot cannot "
+            "tell their delivery apart and follows neither (a restarted simulator or another "
+            "Mobizon account over the same database). No delivery updates will follow here; "
+            f"check it with `/sms find to:{cmd.recipient}`.",
+            response_type="ephemeral",
+        )
+        return
     except Exception:  # the SMS went out: never let the user think otherwise
         logger.exception(
             "could not record a sent SMS", extra={"sms_id": sent.message_id, "user": claim.user_id}

@@ -27,7 +27,7 @@ SMSBOT = Path(sys.executable).with_name("smsbot")
 
 
 def base_env(slack_url: str, db_path: Path, **extra: str) -> dict[str, str]:
-    """The environment of a bot wired to the fake Slack: no MOBIZON_API_KEY (sandbox) unless given."""
+    """The environment of a bot wired to the fake Slack: the sandbox (SMSBOT_SANDBOX=1) unless given."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -45,6 +45,8 @@ def base_env(slack_url: str, db_path: Path, **extra: str) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if "MOBIZON_API_KEY" not in extra:
+        env["SMSBOT_SANDBOX"] = "1"
     env.update(extra)
     return env
 

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import os
 import re
+import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from bot.console import mrkdwn_to_text, render_blocks
+from sqlite_utils import Database
+
+from bot.console import _logs_through, mrkdwn_to_text, render_blocks
+from bot.simulator import SimulatorConfig, start_simulator
+from tests.conftest import MOBIZON_KEY
 
 SMSBOT = Path(sys.executable).with_name("smsbot")
 
@@ -22,11 +29,16 @@ what is this
 """
 
 
-async def run_console(tmp_path: Path, script: str, *args: str) -> tuple[int, str, str]:
+async def run_console(
+    tmp_path: Path, script: str, *args: str, env_extra: dict[str, str] | None = None
+) -> tuple[int, str, str]:
     """Run ``smsbot console`` in ``tmp_path`` with ``script`` on stdin; return code, out, err."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOBIZON_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOBIZON_", "SMSBOT_"))
+    }
     env["SMSBOT_DB"] = str(tmp_path / "console.db")
     env["PYTHONIOENCODING"] = "utf-8"
+    env.update(env_extra or {})
     process = await asyncio.create_subprocess_exec(
         str(SMSBOT),
         "console",
@@ -126,3 +138,150 @@ def test_block_kit_renders_as_text() -> None:
         "see the site at 12:30:45"
     )
     assert render_blocks([], "fallback *text*") == ["fallback text"]
+
+
+async def test_a_second_console_run_in_the_same_folder_tracks_both_sms(tmp_path: Path) -> None:
+    """Run again over the same database: a fresh id, and the first run's pending SMS delivered."""
+    # the first run ends before its SMS is delivered
+    code, out, err = await run_console(
+        tmp_path, "/sms send +55 11 98765-4321 first\n", "--linger", "0"
+    )
+    assert code == 0, err
+    assert "message 6300284" in out
+    assert "1 SMS still await a final status" in out
+    code, out, err = await run_console(
+        tmp_path, "/sms send +55 11 98765-4321 second\n", "--linger", "20"
+    )
+    assert code == 0, err
+    assert "could not record" not in out
+    assert "Traceback" not in err
+    assert "message 6300285" in out
+    assert "✅ SMS 6300284 to +55 11 98765-4321 was delivered. (sandbox)" in out
+    assert "✅ SMS 6300285 to +55 11 98765-4321 was delivered. (sandbox)" in out
+    with Database(tmp_path / "console.db") as db:
+        rows = list(db.query("SELECT message_id, text, state, status FROM sms ORDER BY id"))
+        assert rows == [
+            {"message_id": 6300284, "text": "first", "state": "sent", "status": "DELIVRD"},
+            {"message_id": 6300285, "text": "second", "state": "sent", "status": "DELIVRD"},
+        ]
+        # each SMS's history is its own: NEW then its steps, one final status
+        for message_id in (6300284, 6300285):
+            finals = [
+                row["status"]
+                for row in db.query(
+                    "SELECT status FROM status_history WHERE message_id = ?", [message_id]
+                )
+                if row["status"] == "DELIVRD"
+            ]
+            assert finals == ["DELIVRD"]
+
+
+async def test_an_exported_key_is_ignored_without_live(tmp_path: Path) -> None:
+    """MOBIZON_API_KEY in the shell, no --live: the sandbox runs and says it ignored the key."""
+    code, out, err = await run_console(
+        tmp_path,
+        "/sms send +55 11 98765-4321 hi\n",
+        "--linger",
+        "20",
+        env_extra={
+            "MOBIZON_API_KEY": MOBIZON_KEY,
+            # were the key used, the send would fail: nothing listens there
+            "MOBIZON_API_URL": "http://127.0.0.1:9",
+        },
+    )
+    assert code == 0, err
+    assert out.startswith("smsbot console: SANDBOX")
+    assert "MOBIZON_API_KEY is set but ignored" in out
+    assert "smsbot console --live" in out
+    assert "was delivered. (sandbox)" in out
+    assert MOBIZON_KEY not in out + err
+
+
+async def test_live_needs_a_key(tmp_path: Path) -> None:
+    """``--live`` without MOBIZON_API_KEY stops at once with a sentence (exit 2)."""
+    code, out, err = await run_console(tmp_path, "/sms help\n", "--live")
+    assert code == 2
+    assert out == ""
+    assert "--live sends real SMS and needs MOBIZON_API_KEY" in err
+    assert "Traceback" not in err
+
+
+async def test_live_sends_through_the_configured_gateway(tmp_path: Path) -> None:
+    """``--live`` with a key sends through MOBIZON_API_URL with that key, not the simulator."""
+    simulator, runner, url = await start_simulator(SimulatorConfig(api_key=MOBIZON_KEY, speed=20))
+    try:
+        code, out, err = await run_console(
+            tmp_path,
+            "/sms send +55 11 98765-4321 for real\n",
+            "--live",
+            "--linger",
+            "20",
+            env_extra={"MOBIZON_API_KEY": MOBIZON_KEY, "MOBIZON_API_URL": url},
+        )
+    finally:
+        await runner.cleanup()
+    assert code == 0, err
+    assert out.startswith("smsbot console: LIVE Mobizon. Real SMS are sent, and billed.")
+    assert [m.text for m in simulator.messages.values()] == ["for real"]
+    assert "was delivered." in out
+
+
+async def _console_with_open_stdin(tmp_path: Path) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOBIZON_"))}
+    env["SMSBOT_DB"] = str(tmp_path / "console.db")
+    process = await asyncio.create_subprocess_exec(
+        str(SMSBOT),
+        "console",
+        cwd=tmp_path,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    await asyncio.wait_for(process.stdout.readline(), 60)  # the banner: it is up
+    return process
+
+
+async def test_quit_ends_the_console_while_its_input_stays_open(tmp_path: Path) -> None:
+    """``quit`` on a pipe that is never closed still ends the process (no reader thread waited for)."""
+    process = await _console_with_open_stdin(tmp_path)
+    assert process.stdin is not None
+    process.stdin.write(b"quit\n")
+    await process.stdin.drain()
+    try:
+        assert await asyncio.wait_for(process.wait(), 20) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_ctrl_c_ends_a_piped_console_without_a_traceback(tmp_path: Path) -> None:
+    """SIGINT (Ctrl-C) with the input still open: exit 130 at once, no KeyboardInterrupt traceback."""
+    process = await _console_with_open_stdin(tmp_path)
+    process.send_signal(signal.SIGINT)
+    try:
+        assert await asyncio.wait_for(process.wait(), 20) == 130
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.stderr is not None
+    err = (await process.stderr.read()).decode()
+    assert "Traceback" not in err
+    assert "KeyboardInterrupt" not in err
+
+
+def test_logs_go_through_the_prompt_proxy_while_it_is_up() -> None:
+    """At a terminal prompt, log lines meant for stderr go through the given stream, then back."""
+    handler: logging.StreamHandler[Any] = logging.StreamHandler(sys.__stderr__)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    proxy = io.StringIO()
+    try:
+        with _logs_through(proxy):
+            assert handler.stream is cast("object", proxy)
+        assert handler.stream is sys.__stderr__
+    finally:
+        root.removeHandler(handler)

@@ -45,7 +45,7 @@ def _block_text(params: dict[str, object]) -> str:
 async def test_sandbox_serve_delivers_end_to_end(
     fake_slack: FakeSlack, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
-    """Without MOBIZON_API_KEY, serve says SANDBOX once, sends to its simulator, and reports delivery."""
+    """With SMSBOT_SANDBOX=1, serve says SANDBOX once, sends to its simulator, and reports delivery."""
     real_mobizon: list[str] = []  # a gateway URL is configured, but no key: it must stay unused
 
     async def record(request: web.Request) -> web.Response:
@@ -227,6 +227,19 @@ async def test_serve_refuses_missing_and_malformed_settings(tmp_path: Path) -> N
     assert not (tmp_path / "x.db").exists()
 
 
+async def test_serve_without_a_key_needs_the_sandbox_asked_for(tmp_path: Path) -> None:
+    """No MOBIZON_API_KEY and no SMSBOT_SANDBOX=1: exit 2 with a sentence, nothing started."""
+    env = base_env("http://127.0.0.1:9/", tmp_path / "x.db")
+    del env["SMSBOT_SANDBOX"]
+    code, out, err = await _run_cli(env, "serve")
+    assert code == 2
+    assert out == ""
+    assert "MOBIZON_API_KEY is not set" in err
+    assert "SMSBOT_SANDBOX=1" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "x.db").exists()
+
+
 async def test_serve_refuses_http_mode_without_signing_secret(tmp_path: Path) -> None:
     """HTTP mode needs SLACK_SIGNING_SECRET: the refusal names it and how to find it."""
     env = base_env("http://127.0.0.1:9/", tmp_path / "x.db")
@@ -273,12 +286,12 @@ def _dockerfile_instructions() -> list[tuple[str, str]]:
 
 
 def test_dockerfile_follows_the_operations_contract() -> None:
-    """Slim base, installed from pyproject.toml, non-root, DB on the volume, exec-form CMD."""
+    """Slim Debian base, installed from pyproject.toml, non-root, DB on the volume, exec-form CMD."""
     steps = _dockerfile_instructions()
     keywords = [k for k, _ in steps]
     args = dict(steps)  # the last of each keyword
-    assert steps[0] == ("FROM", "python:3.11-slim")
-    assert any(k == "RUN" and "pip install ." in a for k, a in steps)
+    assert steps[0] == ("FROM", "python:3.11-slim-bookworm")
+    assert any(k == "RUN" and "pip install --no-deps /tmp/smsbot" in a for k, a in steps)
     assert "COPY" in keywords
     assert args["USER"] not in ("root", "0")
     assert keywords.index("USER") > max(i for i, k in enumerate(keywords) if k == "RUN")

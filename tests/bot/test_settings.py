@@ -15,6 +15,7 @@ from tests.fakes.slack import BOT_TOKEN
 
 APP_TOKEN = "xapp-1-A0123-4567-abcdef0123456789"
 HTTP_ENV = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+SANDBOX_ENV = {**HTTP_ENV, "SMSBOT_SANDBOX": "1"}
 
 
 def problems_of(env: dict[str, str], **kwargs: str) -> list[str]:
@@ -25,8 +26,8 @@ def problems_of(env: dict[str, str], **kwargs: str) -> list[str]:
 
 
 def test_defaults_follow_the_operator_contract() -> None:
-    """With only the Slack credentials set, every other setting takes its documented default."""
-    settings = Settings.from_env(HTTP_ENV)
+    """With the Slack credentials and the sandbox flag set, the rest takes its documented default."""
+    settings = Settings.from_env(SANDBOX_ENV)
     assert settings.sandbox
     assert not settings.socket_mode
     assert settings.slack_api_url == "https://slack.com/api/"
@@ -79,7 +80,9 @@ def test_every_variable_is_read() -> None:
 
 def test_an_app_token_turns_on_socket_mode_without_a_signing_secret() -> None:
     """SLACK_APP_TOKEN (xapp-) selects Socket Mode, where no signing secret is needed."""
-    settings = Settings.from_env({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN})
+    settings = Settings.from_env(
+        {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "SMSBOT_SANDBOX": "1"}
+    )
     assert settings.socket_mode
     assert settings.slack_signing_secret is None
     assert APP_TOKEN in settings.secrets()
@@ -88,7 +91,7 @@ def test_an_app_token_turns_on_socket_mode_without_a_signing_secret() -> None:
 def test_a_malformed_app_token_is_refused_without_echoing_it() -> None:
     """An app token that is not xapp- is named as the problem, and its value is not shown."""
     token = "xoxb-pasted-the-wrong-token-123"
-    problems = problems_of({**HTTP_ENV, "SLACK_APP_TOKEN": token})
+    problems = problems_of({**SANDBOX_ENV, "SLACK_APP_TOKEN": token})
     assert problems == ["SLACK_APP_TOKEN must be an app-level token starting with xapp-."]
     assert token not in str(SettingsError(problems))
 
@@ -120,6 +123,7 @@ def test_every_problem_is_named_in_one_refusal() -> None:
         "SMSBOT_DEFAULT_REGION",
         "SMSBOT_LOG_FORMAT",
         "SMSBOT_SHOW_FULL_NUMBERS",
+        "MOBIZON_API_KEY",
     ]
     assert all(p.endswith(".") for p in problems)
     assert "xapp-wrong-kind" not in "\n".join(problems)
@@ -129,12 +133,40 @@ def test_every_problem_is_named_in_one_refusal() -> None:
 def test_secrets_too_short_to_be_real_are_refused() -> None:
     """A secret of a few characters is refused: it would be masked all over the logs."""
     problems = problems_of(
-        {**HTTP_ENV, "SLACK_SIGNING_SECRET": "s", "MOBIZON_WEBHOOK_SECRET": "abc1234"}
+        {**SANDBOX_ENV, "SLACK_SIGNING_SECRET": "s", "MOBIZON_WEBHOOK_SECRET": "abc1234"}
     )
     assert problems == [
         "SLACK_SIGNING_SECRET is too short to be real (under 8 characters); copy the whole value.",
         "MOBIZON_WEBHOOK_SECRET is too short to be real (under 8 characters); copy the whole value.",
     ]
+
+
+def test_serve_without_a_key_needs_the_sandbox_asked_for() -> None:
+    """No MOBIZON_API_KEY and no SMSBOT_SANDBOX=1: start-up stops with a sentence naming both."""
+    no_key = (
+        "MOBIZON_API_KEY is not set: give your Mobizon API key, or set SMSBOT_SANDBOX=1 to run "
+        "against the built-in Mobizon simulator (nothing is sent for real)."
+    )
+    assert problems_of(HTTP_ENV) == [no_key]
+    assert problems_of({**HTTP_ENV, "SMSBOT_SANDBOX": "maybe"}) == [
+        "SMSBOT_SANDBOX must be true or false (1/0, yes/no), not “maybe”.",
+        no_key,
+    ]
+    assert problems_of({**HTTP_ENV, "SMSBOT_SANDBOX": "0"})  # 0 is not a yes
+    assert Settings.from_env(SANDBOX_ENV).sandbox
+
+
+def test_the_sandbox_flag_wins_over_a_key() -> None:
+    """SMSBOT_SANDBOX=1 with a key set: the sandbox runs, and the key is noted as ignored."""
+    settings = Settings.from_env({**SANDBOX_ENV, "MOBIZON_API_KEY": MOBIZON_KEY})
+    assert settings.sandbox
+    assert settings.mobizon_api_key is None
+    assert settings.ignored_api_key
+    assert not Settings.from_env(SANDBOX_ENV).ignored_api_key
+    live = Settings.from_env({**HTTP_ENV, "MOBIZON_API_KEY": MOBIZON_KEY})
+    assert not live.ignored_api_key
+    assert live.sandboxed().sandbox
+    assert live.sandboxed().ignored_api_key
 
 
 def test_the_console_needs_no_slack_credentials() -> None:
@@ -160,9 +192,9 @@ def test_mobizon_timezone_is_read_as_an_iana_zone() -> None:
 
     import tzlocal  # noqa: PLC0415
 
-    settings = Settings.from_env({**HTTP_ENV, "MOBIZON_TIMEZONE": "America/Sao_Paulo"})
+    settings = Settings.from_env({**SANDBOX_ENV, "MOBIZON_TIMEZONE": "America/Sao_Paulo"})
     assert settings.mobizon_timezone == ZoneInfo("America/Sao_Paulo")
-    assert Settings.from_env(HTTP_ENV).mobizon_timezone == tzlocal.get_localzone()
+    assert Settings.from_env(SANDBOX_ENV).mobizon_timezone == tzlocal.get_localzone()
 
 
 def test_an_unreadable_server_zone_stops_start_up_naming_the_variable(tmp_path: Path) -> None:
@@ -185,6 +217,6 @@ def test_an_unreadable_server_zone_stops_start_up_naming_the_variable(tmp_path: 
 @pytest.mark.parametrize("name", ["Mars/Olympus", "BRT", "../etc/passwd", "America/Sao Paulo"])
 def test_a_bad_mobizon_timezone_stops_start_up_naming_the_variable(name: str) -> None:
     """A zone name that is not an IANA name is refused with a sentence naming MOBIZON_TIMEZONE."""
-    (problem,) = problems_of({**HTTP_ENV, "MOBIZON_TIMEZONE": name})
+    (problem,) = problems_of({**SANDBOX_ENV, "MOBIZON_TIMEZONE": name})
     assert problem.startswith(f"MOBIZON_TIMEZONE “{name}” is not a time zone name")
     assert "America/Sao_Paulo" in problem

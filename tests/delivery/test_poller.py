@@ -254,3 +254,20 @@ async def test_gives_up_only_after_validity_and_grace(
     report = await poller.run_once()
     assert report.gave_up == 0
     assert report.asked == 1  # given-up SMS are no longer asked about
+
+
+async def test_a_poller_asks_only_about_sms_sent_in_its_mode(
+    db: Database,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """A sandbox poller never asks about live SMS, nor a live one about the sandbox's ids."""
+    sim, _url = simulator
+    (sandboxed,) = seed_from_simulator(db, sim, seed_sms, 1, sandbox=True)
+    (live,) = seed_from_simulator(db, sim, seed_sms, 1)
+    await Poller(db, client, sandbox=True).run_once()
+    assert asked_ids(sim) == [[sandboxed]]
+    before = len(sim.requests)
+    await Poller(db, client, sandbox=False).run_once()
+    assert asked_ids(sim, before) == [[live]]

@@ -333,3 +333,18 @@ async def test_hostile_status_is_escaped_and_shown_as_unknown(
     assert not live_markup(shown), shown
     assert "&lt;!channel&gt;" in shown
     assert "(unknown status)" in shown
+
+
+async def test_a_report_never_reaches_an_sms_sent_in_the_other_mode(
+    bot: BotHarness, seed_sms: SeedSms
+) -> None:
+    """A live bot acknowledges a report for a sandbox SMS's id but leaves that SMS alone."""
+    seed_sms(bot_db(bot), 6300284, sandbox=True)
+    seed_sms(bot_db(bot), 169275418)
+    assert await post(bot, event(26, 6300284, secret=None)) == (
+        200,
+        {"ok": True, "duplicate": False},
+    )
+    assert status_of(bot, 6300284) == "NEW"
+    await post(bot, event(27, 169275418, secret=None))
+    assert status_of(bot, 169275418) == "DELIVRD"

@@ -11,7 +11,7 @@ import pytest
 from bot.simulator import MobizonSimulator
 from handlers import UNEXPECTED_ERROR
 from handlers.commands import sms as sms_command
-from storage import messages
+from storage import StatusUpdate, apply_status, messages
 from tests.conftest import BotHarness
 from tests.handlers.conftest import refused_url
 
@@ -202,3 +202,37 @@ async def test_a_sent_sms_that_cannot_be_recorded_is_reported_sent(
     assert f"SMS {message_id} to +55 11 98765-4321 was sent" in response.params["text"]
     assert f"/sms status {message_id}" in response.params["text"]
     assert sim.count("sendSmsMessage") == 1
+
+
+async def test_a_reused_message_id_never_updates_the_earlier_sms(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """Mobizon restarted and reused an id: the user is told, and neither SMS's message is edited."""
+    await bot.command(f"send {PHONE} first")
+    await bot.slack.wait_for("chat.postMessage")
+    (first_id,) = sim.messages
+    sim._next_message_id = first_id  # the gateway forgot it: the next SMS gets the same id
+    await bot.command(f"send {PHONE} second")
+    (response,) = await bot.slack.wait_for_responses(1)
+    said = response.params["text"]
+    assert f"SMS {first_id} to +55 11 98765-4321 was sent" in said
+    assert "follows neither" in said
+    assert sim.messages[first_id].text == "second"
+    db = bot.runtime.db
+    assert db is not None
+    first, second = [messages.sms_from_row(r) for r in db.query("SELECT * FROM sms ORDER BY id")]
+    assert (first.message_id, first.text, first.gave_up_at is not None) == (first_id, "first", True)
+    assert (second.state, second.message_id) == (messages.SendState.UNKNOWN, None)
+    # the second SMS is delivered at Mobizon; polling and the webhook's reports never reach the first
+    sim.advance(60)
+    poller = bot.runtime.poller
+    assert poller is not None
+    await poller.run_once()
+    assert sim.count("getSMSStatus") == 0  # nothing left to ask about
+    update = StatusUpdate(message_id=first_id, status="DELIVRD", status_ts=None, source="webhook")
+    assert apply_status(db, update) is None
+    row = messages.get_sms(db, first.id)
+    assert row is not None
+    assert row.status == "NEW"
+    for call in bot.slack.called("chat.update"):
+        assert "DELIVRD" not in str(call.params)

@@ -28,6 +28,12 @@ from storage import (
     set_slack_message,
     status_history,
 )
+from storage.messages import (
+    MessageIdTakenError,
+    highest_ids,
+    pending_sandbox,
+    unsettled_sends,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -398,3 +404,48 @@ def test_ten_thousand_pending_rows_use_indexes(db: Database) -> None:
     )
     assert "USING INDEX sms_channel_latest" in channel_plan
     assert "TEMP B-TREE" not in channel_plan
+
+
+def test_a_reused_message_id_tracks_neither_sms(db: Database, make_sms: MakeSms) -> None:
+    """A second SMS given an id another holds: neither is tracked by it, no status reaches either."""
+    first = make_sms(db, message_id=6300284)
+    second = make_sms(db)
+    with pytest.raises(MessageIdTakenError) as caught:
+        record_sent(db, second.id, message_id=6300284, campaign_id=9, campaign_status=2, now=T0)
+    assert (caught.value.sms_id, caught.value.holder) == (second.id, first.id)
+    assert isinstance(caught.value, SmsStateError)
+    newer = get_sms(db, second.id)
+    assert newer is not None
+    assert (newer.state, newer.message_id) == (SendState.UNKNOWN, None)
+    assert "6300284" in (newer.error or "")
+    # the newer one is never looked up again as an unsettled send
+    assert unsettled_sends(db, claimed_before=T0 + timedelta(days=1), unknown_since=T0) == []
+    older = get_sms(db, first.id)
+    assert older is not None
+    assert older.detached
+    assert older.gave_up_at is not None  # its channel is told smsbot stopped waiting
+    assert pending_statuses(db) == []
+    # a report about that id (now the newer SMS's) never reaches the older SMS's row
+    update = StatusUpdate(message_id=6300284, status="DELIVRD", status_ts=None, source="webhook")
+    assert apply_status(db, update) is None
+    after = get_sms(db, first.id)
+    assert after is not None
+    assert after.status == "NEW"
+    assert [c.status for c in status_history(db, 6300284)] == ["NEW", "GAVEUP"]
+
+
+def test_highest_ids_and_pending_sandbox_sms(db: Database, make_sms: MakeSms) -> None:
+    """The highest ids recorded, whatever the mode; pending sandbox SMS only for the sandbox."""
+    assert highest_ids(db) == (None, None)
+    live = make_sms(db, message_id=900)
+    sandboxed = make_sms(db, message_id=6300284, sandbox=True)
+    done = make_sms(db, message_id=6300285, sandbox=True)
+    apply_status(
+        db, StatusUpdate(message_id=6300285, status="DELIVRD", status_ts=None, source="poll")
+    )
+    assert highest_ids(db) == (6300285, 6300285 + 1_000_000)
+    assert [s.id for s in pending_sandbox(db)] == [sandboxed.id]
+    assert done.id not in [s.id for s in pending_sandbox(db)]
+    assert [p.message_id for p in pending_statuses(db, sandbox=True)] == [6300284]
+    assert [p.message_id for p in pending_statuses(db, sandbox=False)] == [live.message_id]
+    assert [p.message_id for p in pending_statuses(db)] == [900, 6300284]
