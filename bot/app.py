@@ -12,7 +12,6 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlite_utils import Database
 
 from bot.delivery.tracking import delivery_tracking
 from bot.delivery.webhook import make_handler
@@ -26,7 +25,7 @@ from bot.socket_mode import socket_mode
 from handlers import register_listeners
 from handlers.context import Services
 from storage import delivery, messages
-from storage.schema import open_database
+from storage.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -82,10 +81,11 @@ async def _log_fields(context: AsyncBoltContext, next: Callable[[], Awaitable[No
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     runtime = app[RUNTIME]
-    runtime.db = open_database(runtime.settings.db_path)
+    # every SQLite call runs on the store's threads, never on the event loop
+    runtime.store = await Store.open(runtime.settings.db_path)
     yield
-    runtime.db.close()
-    runtime.db = None
+    await runtime.store.close()
+    runtime.store = None
     logger.info("database closed")
 
 
@@ -157,7 +157,7 @@ async def _inflight(app: web.Application) -> AsyncIterator[None]:
 async def healthz(request: web.Request) -> web.StreamResponse:
     """``GET /healthz``: 200 once the database is open and the scheduler runs."""
     runtime = request.app[RUNTIME]
-    checks: dict[str, bool] = {"database": runtime.db is not None}
+    checks: dict[str, bool] = {"database": runtime.store is not None}
     for name, probe in runtime.extras.get("health", {}).items():
         checks[name] = bool(probe())
     healthy = all(checks.values())
@@ -169,10 +169,18 @@ async def healthz(request: web.Request) -> web.StreamResponse:
     return web.json_response(body, status=200 if healthy else 503)
 
 
-def _db(runtime: Runtime) -> Database:
-    if runtime.db is None:
+def _store(runtime: Runtime) -> Store:
+    if runtime.store is None:
         raise web.HTTPServiceUnavailable(text="smsbot is starting")
-    return runtime.db
+    return runtime.store
+
+
+async def _database_gauges(runtime: Runtime) -> tuple[int, int]:
+    """The outbox size and the pending count, read off the event loop (0 while closed)."""
+    store = runtime.store
+    if store is None:
+        return 0, 0
+    return await store.read(delivery.outbox_size), await store.read(messages.count_pending)
 
 
 Lifetime = Callable[[web.Application], AsyncIterator[None]]
@@ -186,10 +194,7 @@ def create_app(
     runtime = Runtime(settings=settings)
     app[RUNTIME] = runtime
     app[METRICS] = runtime.metrics
-    runtime.metrics.watch_database(
-        outbox=lambda: 0 if runtime.db is None else delivery.outbox_size(runtime.db),
-        pending=lambda: 0 if runtime.db is None else messages.count_pending(runtime.db),
-    )
+    runtime.metrics.watch_database(lambda: _database_gauges(runtime))
     # closed in reverse: Socket Mode stops taking requests, sends in flight finish, the outbox
     # is flushed, then Slack's session, the gateway and the database close
     app.cleanup_ctx.extend(
@@ -207,7 +212,9 @@ def create_app(
         app.router.add_post("/slack/events", slack_events)
     app.router.add_post(
         "/mobizon/webhook",
-        make_handler(lambda: _db(runtime), settings.mobizon_webhook_secret, runtime.wake_notifier),
+        make_handler(
+            lambda: _store(runtime), settings.mobizon_webhook_secret, runtime.wake_notifier
+        ),
     )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_handler)

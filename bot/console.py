@@ -269,11 +269,12 @@ async def _read_lines(stream: TextIO, interactive: bool, out: TextIO) -> asyncio
     return queue
 
 
-def _settled(app: web.Application) -> bool:
-    db = app[RUNTIME].db
-    if db is None:
+async def _settled(app: web.Application) -> bool:
+    store = app[RUNTIME].store
+    if store is None:
         return True
-    return messages.count_pending(db) == 0 and delivery.outbox_size(db) == 0
+    pending = await store.read(messages.count_pending)
+    return pending == 0 and await store.read(delivery.outbox_size) == 0
 
 
 async def run_console(
@@ -339,7 +340,7 @@ async def run_console(
 async def _wait_settled(app: web.Application, linger: float) -> None:
     """Wait until no SMS awaits a final status and the outbox is empty, or ``linger`` s pass."""
     deadline = time.monotonic() + linger
-    while not _settled(app):
+    while not await _settled(app):
         if time.monotonic() >= deadline:
             return
         await asyncio.sleep(0.2)

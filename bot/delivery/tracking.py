@@ -30,7 +30,7 @@ POLL_JOB = "poll-statuses"
 async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     """Start the poller and the notifier with the app; on shutdown, flush the outbox briefly."""
     runtime = app[RUNTIME]
-    if runtime.db is None or runtime.gateway is None:
+    if runtime.store is None or runtime.gateway is None:
         msg = "delivery tracking needs the database and the gateway"
         raise RuntimeError(msg)
     settings = runtime.settings
@@ -42,11 +42,18 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         session=session,
         retry_handlers=[],
     )
-    notifier = Notifier(runtime.db, slack, on_posted=runtime.metrics.notification_posted)
+    notifier = Notifier(runtime.store, slack, on_posted=runtime.metrics.notification_posted)
     poller = Poller(
-        runtime.db, runtime.gateway, on_change=notifier.wake, on_cycle=runtime.metrics.poll_cycle
+        runtime.store, runtime.gateway, on_change=notifier.wake, on_cycle=runtime.metrics.poll_cycle
     )
-    unsettled = UnsettledSends(runtime.db, runtime.gateway, slack, session, on_change=notifier.wake)
+    unsettled = UnsettledSends(
+        runtime.store,
+        runtime.gateway,
+        slack,
+        session,
+        on_change=notifier.wake,
+        unrecorded=runtime.unrecorded,
+    )
     cycles: set[asyncio.Task[None]] = set()
 
     async def cycle() -> None:

@@ -14,6 +14,7 @@ from bot.delivery.notifier import PERMANENT_ATTEMPTS
 from handlers import blocks
 from storage import SmsRecord, delivery
 from storage.delivery import outbox_size
+from storage.store import Store
 from tests.delivery.conftest import (
     SeedSms,
     channel_message,
@@ -28,6 +29,7 @@ from tests.fakes.slack import FakeSlack
 
 async def test_a_permanently_refused_update_is_dropped_after_a_few_attempts(
     db: Database,
+    store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
     seed_sms: SeedSms,
@@ -40,7 +42,7 @@ async def test_a_permanently_refused_update_is_dropped_after_a_few_attempts(
     assert outbox_size(db) == 1
     with caplog.at_level(logging.ERROR, logger="bot.delivery.notifier"):
         async with running(
-            fast_notifier(db, slack_client, retry_base=0.01, post_grace=timedelta(0))
+            fast_notifier(store, slack_client, retry_base=0.01, post_grace=timedelta(0))
         ):
             await outbox_drained(db)
     assert len(fake_slack.called("chat.postMessage")) == PERMANENT_ATTEMPTS
@@ -50,26 +52,36 @@ async def test_a_permanently_refused_update_is_dropped_after_a_few_attempts(
 
 
 async def test_a_passing_refusal_is_retried_until_slack_takes_it(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """Fewer refusals than the limit: the update still arrives."""
     seed_sms(db, 8, channel="C1", user="U8")
     fake_slack.fail_next("chat.postMessage", "user_not_found", times=PERMANENT_ATTEMPTS - 1)
     report(db, 8, "DELIVRD")
-    async with running(fast_notifier(db, slack_client, retry_base=0.01, post_grace=timedelta(0))):
+    async with running(
+        fast_notifier(store, slack_client, retry_base=0.01, post_grace=timedelta(0))
+    ):
         await outbox_drained(db)
     (dm,) = direct_messages(fake_slack, "U8")
     assert "was delivered" in dm["text"]
 
 
 async def test_a_permanently_refused_edit_still_sends_the_outcome(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """invalid_blocks on the chat.update: the edit is skipped, the thread reply still goes out."""
     sms = seed_sms(db, 7, slack=fake_slack)
     fake_slack.fail_next("chat.update", "invalid_blocks", times=1_000)
     report(db, 7, "DELIVRD")
-    async with running(fast_notifier(db, slack_client)):
+    async with running(fast_notifier(store, slack_client)):
         await outbox_drained(db)
     (reply,) = thread_replies(fake_slack, sms)
     assert "was delivered" in reply["text"]
@@ -78,6 +90,7 @@ async def test_a_permanently_refused_edit_still_sends_the_outcome(
 
 async def test_a_row_that_breaks_is_put_off_and_its_channel_goes_on(
     db: Database,
+    store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
     seed_sms: SeedSms,
@@ -98,7 +111,7 @@ async def test_a_row_that_breaks_is_put_off_and_its_channel_goes_on(
     monkeypatch.setattr(blocks, "sms_message", broken)
     report(db, 7, "ACCEPTD")
     report(db, 8, "ACCEPTD")
-    async with running(fast_notifier(db, slack_client, retry_base=30.0)):
+    async with running(fast_notifier(store, slack_client, retry_base=30.0)):
         await outbox_drained_but(db, keep=1)
     assert "ACCEPTD" in channel_message(fake_slack, second)["text"]
     (stuck,) = delivery.due_notifications(db, now=datetime.now(UTC) + timedelta(hours=1))
@@ -107,13 +120,17 @@ async def test_a_row_that_breaks_is_put_off_and_its_channel_goes_on(
 
 
 async def test_slack_unwell_while_checking_the_thread_does_not_double_the_reply(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """A row from before a restart whose thread lookup fails with internal_error waits, then posts once."""
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "DELIVRD")
     fake_slack.fail_next("conversations.replies", "internal_error")
-    async with running(fast_notifier(db, slack_client)):
+    async with running(fast_notifier(store, slack_client)):
         await outbox_drained(db)
     assert len(thread_replies(fake_slack, sms)) == 1
     assert len(fake_slack.called("conversations.replies")) == 2

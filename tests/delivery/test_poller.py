@@ -15,6 +15,7 @@ from bot.mobizon.types import SmsStatus
 from bot.simulator import GET_SMS_STATUS, MobizonSimulator
 from storage import delivery, get_by_message_id
 from storage.schema import wall_text
+from storage.store import Store
 from tests.conftest import MOBIZON_KEY
 from tests.delivery.conftest import SeedSms
 
@@ -54,6 +55,7 @@ def seed_from_simulator(
 
 async def test_250_pending_sms_take_three_requests_and_final_ones_are_not_asked_again(
     db: Database,
+    store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
     seed_sms: SeedSms,
@@ -61,7 +63,7 @@ async def test_250_pending_sms_take_three_requests_and_final_ones_are_not_asked_
     """250 pending SMS are asked in 3 requests of at most 100 ids; once final, never again."""
     sim, _url = simulator
     ids = seed_from_simulator(db, sim, seed_sms, 250)
-    poller = Poller(db, client)
+    poller = Poller(store, client)
 
     report = await poller.run_once()
     first = asked_ids(sim)
@@ -85,6 +87,7 @@ async def test_250_pending_sms_take_three_requests_and_final_ones_are_not_asked_
 
 async def test_final_sms_drop_out_of_the_batches(
     db: Database,
+    store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
     seed_sms: SeedSms,
@@ -94,7 +97,7 @@ async def test_final_sms_drop_out_of_the_batches(
     ids = seed_from_simulator(db, sim, seed_sms, 5)
     for message_id in ids[:2]:
         sim.set_status(message_id, "DELIVRD")
-    poller = Poller(db, client)
+    poller = Poller(store, client)
     await poller.run_once()
     before = len(sim.requests)
     await poller.run_once()
@@ -103,6 +106,7 @@ async def test_final_sms_drop_out_of_the_batches(
 
 async def test_scheduled_sms_is_not_asked_before_its_time(
     db: Database,
+    store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
     seed_sms: SeedSms,
@@ -117,11 +121,11 @@ async def test_scheduled_sms_is_not_asked_before_its_time(
     seed_sms(db, scheduled.id, deferred_to=wall_text(at))
     (now_id,) = seed_from_simulator(db, sim, seed_sms, 1)
 
-    await Poller(db, client, clock=lambda: now).run_once()
+    await Poller(store, client, clock=lambda: now).run_once()
     assert asked_ids(sim) == [[now_id]]
 
     before = len(sim.requests)
-    await Poller(db, client, clock=lambda: now + timedelta(hours=2, minutes=1)).run_once()
+    await Poller(store, client, clock=lambda: now + timedelta(hours=2, minutes=1)).run_once()
     assert asked_ids(sim, before) == [[scheduled.id, now_id]]
 
 
@@ -145,6 +149,7 @@ class CountingGateway:
 
 async def test_requests_in_flight_are_bounded(
     db: Database,
+    store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
     seed_sms: SeedSms,
@@ -154,7 +159,7 @@ async def test_requests_in_flight_are_bounded(
     seed_from_simulator(db, sim, seed_sms, 1000)
     sim.set_latency(0.05, method=GET_SMS_STATUS)
     gateway = CountingGateway(client)
-    report = await Poller(db, gateway).run_once()
+    report = await Poller(store, gateway).run_once()
     assert report.requests == 10
     assert sim.count(GET_SMS_STATUS) == 10
     assert 1 < gateway.most <= CONCURRENCY
@@ -162,6 +167,7 @@ async def test_requests_in_flight_are_bounded(
 
 async def test_rate_limit_backs_off_for_growing_numbers_of_cycles(
     db: Database,
+    store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
     seed_sms: SeedSms,
@@ -170,7 +176,7 @@ async def test_rate_limit_backs_off_for_growing_numbers_of_cycles(
     sim, _url = simulator
     seed_from_simulator(db, sim, seed_sms, 3)
     sim.rate_limit_next(GET_SMS_STATUS, times=2)
-    poller = Poller(db, client)
+    poller = Poller(store, client)
     outcomes = []
     for _cycle in range(8):
         report = await poller.run_once()
@@ -181,6 +187,7 @@ async def test_rate_limit_backs_off_for_growing_numbers_of_cycles(
 
 async def test_gateway_errors_back_off_too(
     db: Database,
+    store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
     seed_sms: SeedSms,
@@ -190,7 +197,7 @@ async def test_gateway_errors_back_off_too(
     ids = seed_from_simulator(db, sim, seed_sms, 2)
     sim.html_failure_next(status=502, method=GET_SMS_STATUS)
     sim.set_status(ids[0], "DELIVRD")
-    poller = Poller(db, client)
+    poller = Poller(store, client)
     assert (await poller.run_once()).failed_batches == 1
     assert (await poller.run_once()).skipped
     sim.advance(3600)
@@ -203,6 +210,7 @@ async def test_gateway_errors_back_off_too(
 
 async def test_gives_up_only_after_validity_and_grace(
     db: Database,
+    store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
     seed_sms: SeedSms,
@@ -213,7 +221,9 @@ async def test_gives_up_only_after_validity_and_grace(
     young = seed_sms(db, 502, sent_at=now - timedelta(hours=24, minutes=31))
     short = seed_sms(db, 503, sent_at=now - timedelta(minutes=61), validity=60)
     woke = asyncio.Event()
-    poller = Poller(db, client, clock=lambda: now, grace=timedelta(minutes=30), on_change=woke.set)
+    poller = Poller(
+        store, client, clock=lambda: now, grace=timedelta(minutes=30), on_change=woke.set
+    )
 
     report = await poller.run_once()
     assert report.gave_up == 2

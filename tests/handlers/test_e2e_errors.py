@@ -26,8 +26,7 @@ async def failed_send(bot: BotHarness) -> tuple[str, messages.SmsRecord]:
     assert (status, body) == (200, "")
     (response,) = await bot.slack.wait_for_responses(1)
     assert response.params["response_type"] == "ephemeral"
-    db = bot.runtime.db
-    assert db is not None
+    db = bot.db
     (row,) = [messages.sms_from_row(r) for r in db.query("SELECT * FROM sms")]
     assert row.message_id is None
     assert messages.count_by_state(db)["sent"] == 0
@@ -144,8 +143,7 @@ async def test_unexpected_exception_during_send_leaves_no_dangling_claim(
     assert "may or may not have gone out" in response.params["text"]
     assert "/sms find to:5511987654321" in response.params["text"]
     assert "try again" not in response.params["text"]
-    db = bot.runtime.db
-    assert db is not None
+    db = bot.db
     (row,) = [messages.sms_from_row(r) for r in db.query("SELECT * FROM sms")]
     assert row.state is messages.SendState.UNKNOWN
     assert bot.slack.called("chat.postMessage") == []
@@ -165,8 +163,7 @@ async def test_a_sent_sms_whose_post_fails_is_reported_sent_not_retried(
     (message_id,) = sim.messages
     assert f"SMS {message_id} to +55 11 98765-4321 was sent" in response.params["text"]
     assert "try again" not in response.params["text"]
-    db = bot.runtime.db
-    assert db is not None
+    db = bot.db
     row = messages.get_by_message_id(db, message_id)
     assert row is not None
     assert row.state is messages.SendState.SENT
