@@ -19,8 +19,8 @@ logger = logging.getLogger("bot.cli")
 
 #: How long the server waits for HTTP requests in progress when it stops.
 HTTP_SHUTDOWN_TIMEOUT = 10.0
-#: Connections the kernel queues for the server while it is busy: Slack sends commands in bursts, and
-#: a connection refused by a full queue is retried only after 1 s (aiohttp's default is 128).
+#: Connections the kernel queues for the server while it is busy: Slack sends commands in bursts,
+#: and a connection refused by a full queue is retried only after 1 s (aiohttp's default: 128).
 LISTEN_BACKLOG = 1024
 
 
