@@ -33,7 +33,7 @@ import storage.delivery
 import storage.messages
 from bot.delivery.poller import Poller
 from bot.mobizon.client import MobizonClient
-from storage.schema import open_database
+from storage.store import Store
 
 #: Requests in flight per cycle: the Poller's own limit (MobizonClient's default is also 4).
 CLIENT_CONCURRENCY = int(getattr(bot.delivery.poller, "CONCURRENCY", 4))
@@ -129,11 +129,11 @@ async def measure(pending: int, cycles: int, latency: float, tmp: Path) -> list[
         ids = await sim.populate(pending, "ACCEPTD")
         db_path = tmp / f"poll-{pending}.db"
         seed_database(db_path, (SeedSms(i, f"C{i % 10}", None, status="NEW") for i in ids))
-        db = open_database(db_path)
+        store = await Store.open(db_path)
         timer = StorageTimer(storage.messages, storage.delivery)
         try:
             async with MobizonClient(MOBIZON_KEY, base_url=sim.url) as client:
-                poller = Poller(db, client)
+                poller = Poller(store, client)
                 for number in range(1, cycles + 1):
                     before = (await sim.counts())["getsmsstatus"]
                     timer.take()
@@ -159,7 +159,7 @@ async def measure(pending: int, cycles: int, latency: float, tmp: Path) -> list[
                     print(f"  {pending} pending, cycle {number}: {wall:.2f} s", flush=True)
         finally:
             timer.restore()
-            db.close()
+            await store.close()
     return found
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 import aiohttp
 from aiohttp import web
@@ -14,7 +14,6 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlite_utils import Database
 
 from bot.delivery.tracking import delivery_tracking
 from bot.delivery.webhook import make_handler
@@ -29,7 +28,8 @@ from bot.socket_mode import socket_mode
 from handlers import register_listeners
 from handlers.context import Services
 from storage import delivery, messages
-from storage.schema import open_database
+from storage.messages import SmsRecord
+from storage.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -87,10 +87,11 @@ async def _log_fields(context: AsyncBoltContext, next: Callable[[], Awaitable[No
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     runtime = app[RUNTIME]
-    runtime.db = open_database(runtime.settings.db_path)
+    # every SQLite call runs on the store's threads, never on the event loop
+    runtime.store = await Store.open(runtime.settings.db_path)
     yield
-    runtime.db.close()
-    runtime.db = None
+    await runtime.store.close()
+    runtime.store = None
     logger.info("database closed")
 
 
@@ -99,12 +100,15 @@ async def _gateway(app: web.Application) -> AsyncIterator[None]:
     settings = runtime.settings
     runner: web.AppRunner | None = None
     if settings.sandbox:
-        config = sandbox_config(runtime.db)
+        store = runtime.store
+        highest = (None, None) if store is None else await store.read(messages.highest_ids)
+        config = sandbox_config(*highest)
         zone = settings.mobizon_timezone
         runtime.simulator, runner, url = await start_simulator(
             config, clock=lambda: datetime.now(zone).replace(tzinfo=None)
         )
-        adopted = adopt_earlier_sandbox_sms(runtime.simulator, runtime.db)
+        earlier = [] if store is None else await store.read(messages.pending_sandbox)
+        adopted = adopt_earlier_sandbox_sms(runtime.simulator, earlier, zone)
         runtime.gateway = MobizonClient(
             config.api_key,
             base_url=url,
@@ -130,14 +134,13 @@ async def _gateway(app: web.Application) -> AsyncIterator[None]:
     runtime.gateway = None
 
 
-def sandbox_config(db: Database | None) -> SimulatorConfig:
+def sandbox_config(last_message: int | None, last_campaign: int | None) -> SimulatorConfig:
     """The sandbox simulator's set-up: its ids start above every id the database holds.
 
     A simulator forgets its messages when the process ends, but the database keeps them: a new
     run reusing their ids would attach its SMS's statuses to the earlier ones.
     """
     default = SimulatorConfig(speed=SANDBOX_SPEED)
-    last_message, last_campaign = (None, None) if db is None else messages.highest_ids(db)
     return replace(
         default,
         first_message_id=max(default.first_message_id, (last_message or 0) + 1),
@@ -145,16 +148,16 @@ def sandbox_config(db: Database | None) -> SimulatorConfig:
     )
 
 
-def adopt_earlier_sandbox_sms(simulator: MobizonSimulator, db: Database | None) -> int:
+def adopt_earlier_sandbox_sms(
+    simulator: MobizonSimulator, earlier: Sequence[SmsRecord], zone: tzinfo
+) -> int:
     """Give a new sandbox simulator the SMS an earlier one left pending; return how many.
 
     Each resumes its simulated lifecycle from the moment it was sent, so it reaches a final
     status (at once, when it is older than a lifecycle) and its channel is told as usual.
     """
-    if db is None:
-        return 0
     adopted = 0
-    for sms in messages.pending_sandbox(db):
+    for sms in earlier:
         if sms.message_id is None or sms.message_id in simulator.messages:
             continue
         sent_at = sms.sent_at or sms.created_at
@@ -168,8 +171,8 @@ def adopt_earlier_sandbox_sms(simulator: MobizonSimulator, db: Database | None) 
             mclass=0 if sms.flash else None,
             message_id=sms.message_id,
             campaign_id=sms.campaign_id,
-            # the simulator's clock is naive local time, like Mobizon's
-            created_at=sent_at.astimezone().replace(tzinfo=None),
+            # the simulator's clock is naive wall time in the account's zone, like Mobizon's
+            created_at=sent_at.astimezone(zone).replace(tzinfo=None),
         )
         adopted += 1
     return adopted
@@ -225,7 +228,7 @@ async def _inflight(app: web.Application) -> AsyncIterator[None]:
 async def healthz(request: web.Request) -> web.StreamResponse:
     """``GET /healthz``: 200 once the database is open and the scheduler runs."""
     runtime = request.app[RUNTIME]
-    checks: dict[str, bool] = {"database": runtime.db is not None}
+    checks: dict[str, bool] = {"database": runtime.store is not None}
     for name, probe in runtime.extras.get("health", {}).items():
         checks[name] = bool(probe())
     healthy = all(checks.values())
@@ -237,10 +240,18 @@ async def healthz(request: web.Request) -> web.StreamResponse:
     return web.json_response(body, status=200 if healthy else 503)
 
 
-def _db(runtime: Runtime) -> Database:
-    if runtime.db is None:
+def _store(runtime: Runtime) -> Store:
+    if runtime.store is None:
         raise web.HTTPServiceUnavailable(text="smsbot is starting")
-    return runtime.db
+    return runtime.store
+
+
+async def _database_gauges(runtime: Runtime) -> tuple[int, int]:
+    """The outbox size and the pending count, read off the event loop (0 while closed)."""
+    store = runtime.store
+    if store is None:
+        return 0, 0
+    return await store.read(delivery.outbox_size), await store.read(messages.count_pending)
 
 
 Lifetime = Callable[[web.Application], AsyncIterator[None]]
@@ -254,10 +265,7 @@ def create_app(
     runtime = Runtime(settings=settings)
     app[RUNTIME] = runtime
     app[METRICS] = runtime.metrics
-    runtime.metrics.watch_database(
-        outbox=lambda: 0 if runtime.db is None else delivery.outbox_size(runtime.db),
-        pending=lambda: 0 if runtime.db is None else messages.count_pending(runtime.db),
-    )
+    runtime.metrics.watch_database(lambda: _database_gauges(runtime))
     # closed in reverse: Socket Mode stops taking requests, sends in flight finish, the outbox
     # is flushed, then Slack's session, the gateway and the database close
     app.cleanup_ctx.extend(
@@ -276,7 +284,7 @@ def create_app(
     app.router.add_post(
         "/mobizon/webhook",
         make_handler(
-            lambda: _db(runtime),
+            lambda: _store(runtime),
             settings.mobizon_webhook_secret,
             runtime.wake_notifier,
             clock=lambda: runtime.clock(),  # noqa: PLW0108  # read at each call: tests replace it

@@ -20,6 +20,9 @@ logger = logging.getLogger("bot.cli")
 
 #: How long the server waits for HTTP requests in progress when it stops.
 HTTP_SHUTDOWN_TIMEOUT = 10.0
+#: Connections the kernel queues for the server while it is busy: Slack sends commands in bursts,
+#: and a connection refused by a full queue is retried only after 1 s (aiohttp's default: 128).
+LISTEN_BACKLOG = 1024
 
 
 def installed_version() -> str:
@@ -127,7 +130,7 @@ async def serve(settings: Settings) -> int:
     )
     try:
         await runner.setup()
-        await web.TCPSite(runner, settings.host, settings.port).start()
+        await web.TCPSite(runner, settings.host, settings.port, backlog=LISTEN_BACKLOG).start()
     except Exception as err:  # noqa: BLE001  # any start-up failure: one sentence, exit 1
         logger.error("smsbot could not start: %s", err)  # noqa: TRY400  # the sentence is enough
         await runner.cleanup()

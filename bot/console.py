@@ -299,11 +299,12 @@ async def _piped_lines(stream: TextIO) -> AsyncIterator[str]:
         yield line
 
 
-def _settled(app: web.Application) -> bool:
-    db = app[RUNTIME].db
-    if db is None:
+async def _settled(app: web.Application) -> bool:
+    store = app[RUNTIME].store
+    if store is None:
         return True
-    return messages.count_pending(db) == 0 and delivery.outbox_size(db) == 0
+    pending = await store.read(messages.count_pending)
+    return pending == 0 and await store.read(delivery.outbox_size) == 0
 
 
 async def run_console(
@@ -365,7 +366,7 @@ async def run_console(
                 if await _session(console, lines, out) and not interactive:
                     # end of scripted input: let delivery tracking report what is still pending
                     await _wait_settled(bot_app, linger)
-                _say_pending(bot_app, out)
+                await _say_pending(bot_app, out)
     finally:
         await bot_runner.cleanup()
         await slack_runner.cleanup()
@@ -409,10 +410,10 @@ def _logs_through(stream: TextIO) -> Iterator[None]:
             handler.setStream(sys.__stderr__)
 
 
-def _say_pending(app: web.Application, out: TextIO) -> None:
+async def _say_pending(app: web.Application, out: TextIO) -> None:
     """Say how many SMS still await a final status: the next console here goes on tracking them."""
-    db = app[RUNTIME].db
-    pending = 0 if db is None else messages.count_pending(db)
+    store = app[RUNTIME].store
+    pending = 0 if store is None else await store.read(messages.count_pending)
     if pending:
         out.write(
             f"{pending} SMS still await a final status; `smsbot console` started again in this "
@@ -424,7 +425,7 @@ def _say_pending(app: web.Application, out: TextIO) -> None:
 async def _wait_settled(app: web.Application, linger: float) -> None:
     """Wait until no SMS awaits a final status and the outbox is empty, or ``linger`` s pass."""
     deadline = time.monotonic() + linger
-    while not _settled(app):
+    while not await _settled(app):
         if time.monotonic() >= deadline:
             return
         await asyncio.sleep(0.2)

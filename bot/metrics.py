@@ -13,7 +13,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
 
 __all__ = ["MeteredGateway", "Metrics", "metrics_handler"]
 
+logger = logging.getLogger(__name__)
+
+#: Seconds a scrape waits for the database's two counts.
+DATABASE_READ_TIMEOUT = 2.0
 #: Seconds a Mobizon request may take: fast answers to the 20 s client timeout.
 GATEWAY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0)
 #: Seconds from the send to the final status: a few seconds to a day.
@@ -83,11 +88,25 @@ class Metrics:
         )
         for outcome in ("sent", "failed", "unknown"):
             self.sms_sent.labels(outcome=outcome)
+        self._read_database: Callable[[], Awaitable[tuple[float, float]]] | None = None
 
-    def watch_database(self, outbox: Callable[[], float], pending: Callable[[], float]) -> None:
-        """Read the outbox size and the pending count at each scrape (0 while closed)."""
-        self.outbox.set_function(outbox)
-        self.pending.set_function(pending)
+    def watch_database(self, read: Callable[[], Awaitable[tuple[float, float]]]) -> None:
+        """Read the outbox size and the pending count at each scrape, with ``read`` (awaited)."""
+        self._read_database = read
+
+    async def refresh_database(self) -> None:
+        """Set the outbox and pending gauges from the database; kept as they were if it fails."""
+        read = self._read_database
+        if read is None:
+            return
+        try:
+            async with asyncio.timeout(DATABASE_READ_TIMEOUT):
+                outbox, pending = await read()
+        except Exception:  # a scrape must answer: the gauges keep their last values
+            logger.warning("metrics: could not read the database", exc_info=True)
+            return
+        self.outbox.set(outbox)
+        self.pending.set(pending)
 
     def gateway_request(self, method: str, outcome: str, seconds: float) -> None:
         """The MobizonClient's ``on_request`` hook: one HTTP attempt finished."""
@@ -195,5 +214,7 @@ METRICS = web.AppKey("metrics", Metrics)
 
 async def metrics_handler(request: web.Request) -> web.StreamResponse:
     """``GET /metrics``: the app's registry in Prometheus text format."""
-    body = request.app[METRICS].exposition()
+    metrics = request.app[METRICS]
+    await metrics.refresh_database()
+    body = metrics.exposition()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

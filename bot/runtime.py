@@ -12,18 +12,18 @@ from aiohttp import web
 
 from bot.metrics import MeteredGateway, Metrics
 from bot.settings import Settings
-from handlers.context import HandlerConfig, Services
+from handlers.context import HandlerConfig, Services, UnrecordedSends
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
-    from sqlite_utils import Database
 
     from bot.delivery.notifier import Notifier
     from bot.delivery.poller import Poller
     from bot.mobizon.client import MobizonClient
     from bot.simulator import MobizonSimulator
     from bot.socket_mode import SocketMode
+    from storage.store import Store
 
 
 @dataclass
@@ -31,7 +31,7 @@ class Runtime:
     """Everything the process opened, in the order it opened it; closed in reverse."""
 
     settings: Settings
-    db: Database | None = None
+    store: Store | None = None
     gateway: MobizonClient | None = None
     simulator: MobizonSimulator | None = None
     slack: AsyncWebClient | None = None
@@ -42,17 +42,19 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     #: Slack listener tasks still working (a send in flight); shutdown waits for them.
     inflight: set[asyncio.Task[object]] = field(default_factory=set)
+    #: Sends Mobizon took whose record waits for the database (see UnrecordedSends).
+    unrecorded: UnrecordedSends = field(default_factory=UnrecordedSends)
     extras: dict[str, Any] = field(default_factory=dict)
     #: The current time in UTC (webhook event ages); tests replace it.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def services(self) -> Services:
         """The services listeners receive through Bolt context."""
-        if self.db is None or self.gateway is None:
+        if self.store is None or self.gateway is None:
             msg = "the runtime is not started"
             raise RuntimeError(msg)
         return Services(
-            db=self.db,
+            store=self.store,
             gateway=MeteredGateway(self.gateway, self.metrics, self.inflight),
             config=HandlerConfig(
                 default_region=self.settings.default_region,
@@ -61,6 +63,7 @@ class Runtime:
                 sandbox=self.settings.sandbox,
                 timezone=self.settings.mobizon_timezone,
             ),
+            unrecorded=self.unrecorded,
         )
 
     def wake_notifier(self) -> None:

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol
 
-from sqlite_utils import Database
-
 from bot.mobizon.types import ListCriteria, MessagePage, SentMessage, SmsStatus, Sort
+from storage.store import Store
 
 CONTEXT_KEY = "smsbot"
 
@@ -71,12 +70,50 @@ class HandlerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class AcceptedSend:
+    """Mobizon's answer to a send (it took the SMS) that could not be recorded yet."""
+
+    sms_id: int
+    message_id: int
+    campaign_id: int
+    campaign_status: int
+
+
+class UnrecordedSends:
+    """Sends Mobizon took whose record failed (the database stayed locked): kept until recorded.
+
+    The send path puts them here; delivery tracking records them each cycle and posts their
+    channel message, so they are tracked in this process. Only in memory: after a restart the
+    claim left behind is settled by looking the SMS up in Mobizon.
+    """
+
+    def __init__(self) -> None:
+        self._sends: dict[int, AcceptedSend] = {}
+
+    def add(self, send: AcceptedSend) -> None:
+        """Keep ``send`` until :meth:`discard` (it was recorded, or can never be)."""
+        self._sends[send.sms_id] = send
+
+    def discard(self, sms_id: int) -> None:
+        """Forget the send of SMS ``sms_id``."""
+        self._sends.pop(sms_id, None)
+
+    def waiting(self) -> list[AcceptedSend]:
+        """The sends still to record, oldest first."""
+        return list(self._sends.values())
+
+    def __contains__(self, sms_id: object) -> bool:
+        return sms_id in self._sends
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     """The objects a listener works with; set once per request by a middleware."""
 
-    db: Database
+    store: Store
     gateway: SmsGateway
     config: HandlerConfig = field(default_factory=HandlerConfig)
+    unrecorded: UnrecordedSends = field(default_factory=UnrecordedSends)
 
 
 def services(context: Mapping[str, Any]) -> Services:

@@ -13,10 +13,10 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlite_utils import Database
 
 from handlers import blocks
 from storage import messages
+from storage.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def slack_error(err: SlackApiError) -> str:
 
 async def post_sms_message(
     client: AsyncWebClient,
-    db: Database,
+    store: Store,
     sms: messages.SmsRecord,
     *,
     extra_blocks: Sequence[dict[str, Any]] = (),
@@ -46,9 +46,9 @@ async def post_sms_message(
     """
     message = blocks.sms_message(sms, zone=zone)
     payload = {"text": message.text, "blocks": [*message.blocks, *extra_blocks]}
-    error = await _post(client, db, sms, payload)
+    error = await _post(client, store, sms, payload)
     if error in _JOINABLE_ERRORS and await _join(client, sms.channel_id):
-        error = await _post(client, db, sms, payload)
+        error = await _post(client, store, sms, payload)
     if error is not None:
         logger.warning(
             "could not post the SMS message",
@@ -58,7 +58,7 @@ async def post_sms_message(
 
 
 async def _post(
-    client: AsyncWebClient, db: Database, sms: messages.SmsRecord, payload: dict[str, Any]
+    client: AsyncWebClient, store: Store, sms: messages.SmsRecord, payload: dict[str, Any]
 ) -> str | None:
     try:
         response = await client.chat_postMessage(channel=sms.channel_id, **payload)
@@ -67,7 +67,8 @@ async def _post(
     ts = response.get("ts")
     if isinstance(ts, str):
         channel = response.get("channel") or sms.channel_id
-        messages.set_slack_message(db, sms.id, channel=str(channel), ts=ts)
+        # Slack has the post: its ts must be kept, or updates would go to a DM instead
+        await store.write_retrying(messages.set_slack_message, sms.id, channel=str(channel), ts=ts)
     return None
 
 

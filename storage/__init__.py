@@ -1,4 +1,7 @@
-"""SQLite storage: the schema, its migrations, and every query (functions take a Database)."""
+"""SQLite storage: the schema, its migrations, every query (functions take a Database).
+
+:class:`Store` runs them off the event loop.
+"""
 
 from storage.delivery import (
     GAVE_UP,
@@ -45,6 +48,7 @@ from storage.messages import (
     unsettled_sends,
 )
 from storage.schema import SCHEMA_VERSION, open_database, schema_version, write_transaction
+from storage.store import Store, is_busy
 
 __all__ = [
     "DEFAULT_VALIDITY_MINUTES",
@@ -60,6 +64,7 @@ __all__ = [
     "SmsStateError",
     "StatusChange",
     "StatusUpdate",
+    "Store",
     "UpdateSource",
     "apply_status",
     "claim_send",
@@ -71,6 +76,7 @@ __all__ = [
     "get_by_message_ids",
     "get_sms",
     "give_up",
+    "is_busy",
     "last_message_id_before",
     "latest_in_channel",
     "mark_checked",

@@ -20,8 +20,10 @@ if TYPE_CHECKING:
 #: Number of schema steps this code knows; equals the count of applied ``smsbot`` migrations.
 SCHEMA_VERSION = 2
 
-#: Milliseconds a writer waits for another connection's lock before giving up.
-BUSY_TIMEOUT_MS = 5000
+#: Milliseconds a writer waits for another connection's lock before giving up: long enough for
+#: another process's short writes, short enough that a ``/sms send`` whose claim cannot be
+#: written is refused ("not sent, try again") within a few seconds.
+BUSY_TIMEOUT_MS = 3000
 
 #: Mobizon's own timestamp format (``statusUpdateTs``, ``startSendTs``, ``deferredToTs``).
 MOBIZON_TS_FORMAT = "%Y-%m-%d %H:%M:%S"

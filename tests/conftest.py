@@ -17,12 +17,14 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
+from sqlite_utils import Database
 
 from bot.app import create_app
 from bot.logs import JsonFormatter, TextFormatter, install_filters
 from bot.runtime import RUNTIME, Runtime
 from bot.settings import Settings
 from bot.simulator import DEFAULT_API_KEY, MobizonSimulator, SimulatorConfig, start_simulator
+from storage import open_database
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
 
 SIGNING_SECRET = "fake-signing-secret-1234567890abcdef"
@@ -123,11 +125,25 @@ class BotHarness:
     session: aiohttp.ClientSession
     _trigger: int = 0
     sent: list[dict[str, str]] = field(default_factory=list)
+    _db: Database | None = None
 
     @property
     def runtime(self) -> Runtime:
         """The bot's runtime objects (database, gateway, …)."""
         return self.app[RUNTIME]
+
+    @property
+    def db(self) -> Database:
+        """A connection of the test's own to the bot's database file, for synchronous checks."""
+        if self._db is None:
+            self._db = open_database(self.settings.db_path)
+        return self._db
+
+    def close(self) -> None:
+        """Close the test's own connection."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def command_body(self, text: str, **overrides: str) -> dict[str, str]:
         """A slash-command payload as Slack sends it."""
@@ -202,6 +218,7 @@ async def start_bot(
     """Start the bot on a loopback port with the given settings; everything is closed after."""
     servers: list[TestServer] = []
     sessions: list[aiohttp.ClientSession] = []
+    harnesses: list[BotHarness] = []
 
     async def start(mobizon_url: str | None, **overrides: Any) -> BotHarness:
         settings = make_settings(fake_slack, mobizon_url, **overrides)
@@ -211,9 +228,13 @@ async def start_bot(
         servers.append(server)
         session = aiohttp.ClientSession()
         sessions.append(session)
-        return BotHarness(str(server.make_url("/")), app, fake_slack, settings, session)
+        harness = BotHarness(str(server.make_url("/")), app, fake_slack, settings, session)
+        harnesses.append(harness)
+        return harness
 
     yield start
+    for harness in harnesses:
+        harness.close()
     for session in sessions:
         await session.close()
     for server in servers:

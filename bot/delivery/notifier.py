@@ -30,12 +30,12 @@ from typing import Any, Literal
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlite_utils import Database
 
 from handlers import blocks
 from handlers.posting import open_direct_message, slack_error
 from storage import delivery
 from storage.messages import SmsRecord
+from storage.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class Notifier:
 
     def __init__(
         self,
-        db: Database,
+        store: Store,
         slack: AsyncWebClient,
         *,
         per_channel_interval: float = PER_CHANNEL_INTERVAL,
@@ -102,7 +102,7 @@ class Notifier:
         on_posted: Callable[[delivery.Notification], None] | None = None,
         timezone: tzinfo | None = None,
     ) -> None:
-        self._db = db
+        self._store = store
         self._zone = timezone  # the Mobizon account's: scheduled times are shown in it
         self._slack = slack
         self._interval = per_channel_interval
@@ -137,7 +137,7 @@ class Notifier:
             while True:
                 self._wake.clear()
                 try:
-                    self._start_channels(tasks)
+                    await self._start_channels(tasks)
                 except Exception:  # the loop must outlive a database hiccup
                     logger.exception("notifier could not read the outbox")
                 # asyncio.timeout, not wait_for: on Python 3.11 a cancel landing as wait_for
@@ -152,9 +152,9 @@ class Notifier:
             if running:
                 await asyncio.wait(running)
 
-    def _start_channels(self, tasks: dict[str, asyncio.Task[int]]) -> None:
+    async def _start_channels(self, tasks: dict[str, asyncio.Task[int]]) -> None:
         """Start a task for every channel that has due rows and none running (``tasks``)."""
-        for channel in delivery.due_channels(self._db):
+        for channel in await self._store.read(delivery.due_channels):
             if channel in tasks:
                 continue  # its task reads the outbox again after each batch: it finds new rows
             task = asyncio.create_task(self._channel_task(channel), name=f"notifier {channel}")
@@ -186,7 +186,7 @@ class Notifier:
         With ``deadline`` (a :func:`time.monotonic` time) no row is started after it: for the
         flush at shutdown, once :meth:`run` has been cancelled.
         """
-        channels = delivery.due_channels(self._db)
+        channels = await self._store.read(delivery.due_channels)
         results = await asyncio.gather(
             *(self._drain_channel(ch, deadline) for ch in channels), return_exceptions=True
         )
@@ -195,7 +195,7 @@ class Notifier:
                 logger.error("notifier drain failed", extra={"channel": channel}, exc_info=result)
         return sum(result for result in results if isinstance(result, int))
 
-    def _settle_superseded(
+    async def _settle_superseded(
         self, due: list[delivery.Notification]
     ) -> tuple[list[delivery.Notification], int]:
         """Skip the ``chat.update`` of rows a later row of the same SMS will redo.
@@ -210,10 +210,10 @@ class Notifier:
         for row in due:
             note = row
             if note.id != newest[note.message_id] and not note.update_done:
-                delivery.mark_step_done(self._db, note.id, "update")
+                await self._store.write(delivery.mark_step_done, note.id, "update")
                 note = dataclasses.replace(note, update_done=True)
                 if not _reply_owed(note):
-                    delivery.finish_notification(self._db, note.id)
+                    await self._store.write(delivery.finish_notification, note.id)
                     done += 1
                     continue
             kept.append(note)
@@ -231,7 +231,9 @@ class Notifier:
         while True:
             due = [
                 note
-                for note in delivery.due_notifications(self._db, channel=channel, limit=self._batch)
+                for note in await self._store.read(
+                    delivery.due_notifications, channel=channel, limit=self._batch
+                )
                 if note.id not in self._in_flight
             ]
             if not due:
@@ -239,7 +241,7 @@ class Notifier:
             held = {note.id for note in due}
             self._in_flight |= held
             try:
-                due, settled = self._settle_superseded(due)
+                due, settled = await self._settle_superseded(due)
                 done += settled
                 for note in due:
                     if deadline is not None and time.monotonic() > deadline:
@@ -262,25 +264,27 @@ class Notifier:
         sms = note.sms
         if self._awaiting_channel_message(sms):
             # the /sms send listener has not posted the SMS's message yet: wait for it
-            delivery.postpone_notification(self._db, note.id, delay=1.0)
+            await self._store.write(delivery.postpone_notification, note.id, delay=1.0)
             return False
         step: Literal["update", "reply"] = "update"
         try:
             in_channel = True
             if not note.update_done:
                 in_channel = await self._update(note)
-                delivery.mark_step_done(self._db, note.id, "update")
+                await self._store.write(delivery.mark_step_done, note.id, "update")
             step = "reply"
             if _reply_owed(note):
                 await self._reply(note, in_channel=in_channel)
-                delivery.mark_step_done(self._db, note.id, "reply")
+                await self._store.write(delivery.mark_step_done, note.id, "reply")
                 self._unsure.discard(note.id)
         except SlackApiError as err:
-            self._retry_later(channel, note, err, step=step)
+            await self._retry_later(channel, note, err, step=step)
             return False
         except (SlackClientError, aiohttp.ClientError, TimeoutError, ValueError) as err:
             delay = self._backoff(note.attempts)
-            delivery.retry_notification(self._db, note.id, delay=delay, error=type(err).__name__)
+            await self._store.write(
+                delivery.retry_notification, note.id, delay=delay, error=type(err).__name__
+            )
             logger.warning(
                 "slack unreachable; notification retried later",
                 extra={"sms_id": sms.message_id, "channel": channel, "retry_in": round(delay, 1)},
@@ -293,9 +297,11 @@ class Notifier:
                 extra={"sms_id": sms.message_id, "channel": channel, "retry_in": round(delay, 1)},
             )
             with contextlib.suppress(Exception):
-                delivery.retry_notification(self._db, note.id, delay=delay, error="internal error")
+                await self._store.write(
+                    delivery.retry_notification, note.id, delay=delay, error="internal error"
+                )
             return False
-        delivery.finish_notification(self._db, note.id)
+        await self._store.write(delivery.finish_notification, note.id)
         if self._on_posted is not None:
             self._on_posted(note)
         logger.info(
@@ -309,7 +315,7 @@ class Notifier:
             return False
         return datetime.now(UTC) - sms.sent_at < self._post_grace
 
-    def _retry_later(
+    async def _retry_later(
         self,
         channel: str,
         note: delivery.Notification,
@@ -321,15 +327,15 @@ class Notifier:
         error = slack_error(err)
         if error in PERMANENT_ERRORS and step == "update":
             # the message cannot be edited, but the outcome is still owed: go on to the reply
-            delivery.mark_step_done(self._db, note.id, "update")
-            delivery.retry_notification(self._db, note.id, delay=0, error=error)
+            await self._store.write(delivery.mark_step_done, note.id, "update")
+            await self._store.write(delivery.retry_notification, note.id, delay=0, error=error)
             logger.warning(
                 "slack refuses the SMS message's update for good; skipped",
                 extra={"sms_id": note.sms.message_id, "channel": channel, "error": error},
             )
             return
         if error in PERMANENT_ERRORS and note.attempts + 1 >= PERMANENT_ATTEMPTS:
-            delivery.finish_notification(self._db, note.id)
+            await self._store.write(delivery.finish_notification, note.id)
             logger.error(
                 "slack keeps refusing a delivery update for good; dropped",
                 extra={
@@ -348,7 +354,7 @@ class Notifier:
             self._next_post[channel] = max(self._next_post[channel], time.monotonic() + delay)
         else:
             delay = self._backoff(note.attempts)
-        delivery.retry_notification(self._db, note.id, delay=delay, error=error)
+        await self._store.write(delivery.retry_notification, note.id, delay=delay, error=error)
         logger.warning(
             "slack refused a delivery update; retried later",
             extra={

@@ -17,6 +17,7 @@ from bot.mobizon.types import SmsStatus
 from storage import delivery, messages
 from storage.schema import write_transaction
 from storage.status import should_apply
+from storage.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class Poller:
 
     def __init__(
         self,
-        db: Database,
+        store: Store,
         gateway: StatusSource,
         *,
         grace: timedelta = GRACE,
@@ -68,7 +69,7 @@ class Poller:
         timezone: tzinfo | None = None,
         sandbox: bool | None = None,
     ) -> None:
-        self._db = db
+        self._store = store
         # the Mobizon account's zone: scheduled SMS are due, and overdue, by its wall time
         self._zone = timezone
         self._gateway = gateway
@@ -91,7 +92,9 @@ class Poller:
         started = time.perf_counter()
         now = self._clock()
         account_now = now.astimezone(self._zone)
-        pending = messages.pending_statuses(self._db, local_now=account_now, sandbox=self._sandbox)
+        pending = await self._store.read(
+            messages.pending_statuses, local_now=account_now, sandbox=self._sandbox
+        )
         by_id = {row.message_id: row for row in pending}
         ids = list(by_id)
         batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
@@ -108,12 +111,16 @@ class Poller:
                 continue
             if isinstance(result, BaseException):
                 raise result
-            changed += self._apply(result, by_id)
+            changed += await self._apply(result, by_id)
         gave_up = 0
-        overdue = messages.overdue(self._db, now=now, grace=self._grace, local_now=account_now)
+        overdue = await self._store.read(
+            messages.overdue, now=now, grace=self._grace, local_now=account_now
+        )
         for sms in overdue:
-            gave_up += delivery.give_up(self._db, sms.id, now=now) is not None
-        delivery.prune_webhook_events(self._db, older_than=WEBHOOK_EVENT_MEMORY, now=now)
+            gave_up += await self._store.write(delivery.give_up, sms.id, now=now) is not None
+        await self._store.write(
+            delivery.prune_webhook_events, older_than=WEBHOOK_EVENT_MEMORY, now=now
+        )
         self._adjust_backoff(failed=failed > 0, rate_limited=rate_limited)
         if (changed or gave_up) and self._on_change is not None:
             self._on_change()
@@ -129,7 +136,9 @@ class Poller:
             self._on_cycle(report)
         return report
 
-    def _apply(self, result: dict[int, SmsStatus], by_id: dict[int, messages.PendingStatus]) -> int:
+    async def _apply(
+        self, result: dict[int, SmsStatus], by_id: dict[int, messages.PendingStatus]
+    ) -> int:
         """Apply one batch's new statuses in one transaction (one commit per batch); count them."""
         updates = []
         for status in result.values():
@@ -153,8 +162,7 @@ class Poller:
             )
         if not updates:
             return 0
-        with write_transaction(self._db):
-            return sum(delivery.apply_status(self._db, update) is not None for update in updates)
+        return await self._store.write(_apply_all, updates)
 
     async def _ask(self, batch: list[int]) -> dict[int, SmsStatus]:
         async with self._slots:
@@ -171,6 +179,12 @@ class Poller:
             "status polling backs off",
             extra={"skip_cycles": self._skip, "rate_limited": rate_limited},
         )
+
+
+def _apply_all(db: Database, updates: list[delivery.StatusUpdate]) -> int:
+    """Apply ``updates`` in one transaction; count those that changed a status."""
+    with write_transaction(db):
+        return sum(delivery.apply_status(db, update) is not None for update in updates)
 
 
 def _ts(value: datetime | None) -> str | None:

@@ -30,7 +30,7 @@ POLL_JOB = "poll-statuses"
 async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     """Start the poller and the notifier with the app; on shutdown, flush the outbox briefly."""
     runtime = app[RUNTIME]
-    if runtime.db is None or runtime.gateway is None:
+    if runtime.store is None or runtime.gateway is None:
         msg = "delivery tracking needs the database and the gateway"
         raise RuntimeError(msg)
     settings = runtime.settings
@@ -44,10 +44,10 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     )
     zone = settings.mobizon_timezone
     notifier = Notifier(
-        runtime.db, slack, on_posted=runtime.metrics.notification_posted, timezone=zone
+        runtime.store, slack, on_posted=runtime.metrics.notification_posted, timezone=zone
     )
     poller = Poller(
-        runtime.db,
+        runtime.store,
         runtime.gateway,
         on_change=notifier.wake,
         on_cycle=runtime.metrics.poll_cycle,
@@ -55,13 +55,14 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         sandbox=settings.sandbox,
     )
     unsettled = UnsettledSends(
-        runtime.db,
+        runtime.store,
         runtime.gateway,
         slack,
         session,
         on_change=notifier.wake,
         on_adopted=runtime.metrics.sms_sent.labels(outcome="sent").inc,
         timezone=zone,
+        unrecorded=runtime.unrecorded,
     )
     cycles: set[asyncio.Task[None]] = set()
 

@@ -20,7 +20,10 @@ one, not already one of ours):
   up again.
 
 Only claims older than this process are interrupted ones (one process per database); a claim of
-this process may still be waiting for Mobizon. Unknown sends are looked up for a day. A lookup
+this process may still be waiting for Mobizon. A claim of this process that Mobizon took but
+that could not be recorded (the database stayed locked) is handed over by the send path
+(:class:`handlers.context.UnrecordedSends`) and recorded each cycle, with Mobizon's message id,
+before any lookup. Unknown sends are looked up for a day. A lookup
 that fails (Mobizon down) is tried again next cycle; nothing is ever re-sent.
 """
 
@@ -34,16 +37,16 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
-from sqlite_utils import Database
 
 from bot.mobizon.errors import MobizonError, MobizonValidationError
 from bot.mobizon.types import CampaignStatus, ListCriteria, MessageItem, Sort
-from handlers.context import SmsGateway
+from handlers.context import AcceptedSend, SmsGateway, UnrecordedSends
 from handlers.grammar import escape_slack
 from handlers.phone import format_phone
 from handlers.posting import open_direct_message, post_sms_message, slack_error
 from storage import messages
 from storage.messages import SendState, SmsRecord, SmsStateError
+from storage.store import Store, is_busy
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +64,11 @@ RECOVERED_NOTE = (
     "(smsbot restarted or the answer was lost); Mobizon has this SMS, so it is tracked as usual."
 )
 RECOVERED_BLOCK = {"type": "context", "elements": [{"type": "mrkdwn", "text": RECOVERED_NOTE}]}
+LATE_NOTE = (
+    ":hourglass: smsbot's database was busy when Mobizon took this SMS, so it is posted late; "
+    "it is tracked as usual."
+)
+LATE_BLOCK = {"type": "context", "elements": [{"type": "mrkdwn", "text": LATE_NOTE}]}
 
 
 class UnsettledSends:
@@ -68,7 +76,7 @@ class UnsettledSends:
 
     def __init__(
         self,
-        db: Database,
+        store: Store,
         gateway: SmsGateway,
         slack: AsyncWebClient,
         session: aiohttp.ClientSession,
@@ -76,9 +84,11 @@ class UnsettledSends:
         started_at: datetime | None = None,
         on_change: Callable[[], None] | None = None,
         timezone: tzinfo | None = None,
+        unrecorded: UnrecordedSends | None = None,
         on_adopted: Callable[[], None] | None = None,
     ) -> None:
-        self._db = db
+        self._store = store
+        self._unrecorded = unrecorded if unrecorded is not None else UnrecordedSends()
         self._zone = timezone
         self._gateway = gateway
         self._slack = slack
@@ -90,10 +100,12 @@ class UnsettledSends:
     async def run_once(self, *, now: datetime | None = None) -> int:
         """Settle every unsettled send that can be settled now; return how many were."""
         moment = now or datetime.now(UTC)
-        unsettled = messages.unsettled_sends(
-            self._db, claimed_before=self._started_at, unknown_since=moment - UNKNOWN_WINDOW
+        settled = await self._record_accepted()
+        unsettled = await self._store.read(
+            messages.unsettled_sends,
+            claimed_before=self._started_at,
+            unknown_since=moment - UNKNOWN_WINDOW,
         )
-        settled = 0
         for sms in unsettled:
             try:
                 settled += await self._settle(sms, moment)
@@ -112,8 +124,56 @@ class UnsettledSends:
                 logger.info("unsettled send settled meanwhile", extra={"sms_id": sms.id})
         return settled
 
+    async def _record_accepted(self) -> int:
+        """Record the sends Mobizon took whose record failed in this process; post them.
+
+        Mobizon's message id is known, so no lookup is needed. Stops at the first write the
+        locked database refuses (the rest wait for the next cycle).
+        """
+        recorded = 0
+        for accepted in self._unrecorded.waiting():
+            try:
+                sms = await self._store.write(
+                    messages.record_sent,
+                    accepted.sms_id,
+                    message_id=accepted.message_id,
+                    campaign_id=accepted.campaign_id,
+                    campaign_status=accepted.campaign_status,
+                )
+            except Exception as err:
+                if is_busy(err):
+                    logger.warning(
+                        "could not record a sent SMS yet: the database is locked; trying again",
+                        extra={"sms_id": accepted.message_id},
+                    )
+                    return recorded
+                logger.exception(
+                    "could not record a sent SMS; left unrecorded",
+                    extra={"sms_id": accepted.message_id},
+                )
+                self._unrecorded.discard(accepted.sms_id)
+                continue
+            self._unrecorded.discard(accepted.sms_id)
+            recorded += 1
+            logger.info(
+                "sent SMS recorded late; tracking it",
+                extra={"sms_id": sms.message_id, "channel": sms.channel_id, "user": sms.user_id},
+            )
+            self._on_change()
+            await self._post_late(sms, accepted)
+        return recorded
+
+    async def _post_late(self, sms: SmsRecord, accepted: AcceptedSend) -> None:
+        """Post a late-recorded SMS in its channel as ``/sms send`` would have; never raises."""
+        try:
+            await post_sms_message(self._slack, self._store, sms, extra_blocks=[LATE_BLOCK])
+        except Exception:  # the notifier sends its updates to the sender directly
+            logger.exception(
+                "could not post a late-recorded SMS", extra={"sms_id": accepted.message_id}
+            )
+
     async def _settle(self, sms: SmsRecord, now: datetime) -> bool:
-        others = messages.unsettled_like(self._db, sms)
+        others = await self._store.read(messages.unsettled_like, sms)
         if any(o.state is SendState.CLAIMED and o.created_at >= self._started_at for o in others):
             # the same SMS is being sent right now (a retry by hand): its message would look
             # like this one's; wait until that send is recorded
@@ -149,8 +209,11 @@ class UnsettledSends:
             f"> {escape_slack(_preview(sms.text))}",
             now,
         )
-        messages.record_failed(
-            self._db, sms.id, error=f"{why}; Mobizon has no record of it", outcome_unknown=False
+        await self._store.write(
+            messages.record_failed,
+            sms.id,
+            error=f"{why}; Mobizon has no record of it",
+            outcome_unknown=False,
         )
         logger.info(
             "unsettled send never reached Mobizon; sender told",
@@ -165,7 +228,9 @@ class UnsettledSends:
             f"was sent: {why}. Check with `/sms find to:{sms.recipient}` before sending it again.",
             now,
         )
-        messages.mark_checked(self._db, sms.id, error=f"could not tell whether it was sent: {why}")
+        await self._store.write(
+            messages.mark_checked, sms.id, error=f"could not tell whether it was sent: {why}"
+        )
 
     async def _look_up(self, sms: SmsRecord) -> list[MessageItem]:
         page = await self._gateway.list_messages(
@@ -174,18 +239,18 @@ class UnsettledSends:
             sort=Sort("campaignId", descending=True),
         )
         # a message created after this send began has a higher id than any the bot got before
-        floor = messages.last_message_id_before(self._db, sms.created_at) or 0
+        floor = await self._store.read(messages.last_message_id_before, sms.created_at) or 0
         candidates = [
             item
             for item in page.items
             if item.id > floor and item.recipient == sms.recipient and item.text == sms.text
         ]
-        ours = messages.get_by_message_ids(self._db, (item.id for item in candidates))
+        ours = await self._store.read(messages.get_by_message_ids, (item.id for item in candidates))
         return [item for item in candidates if item.id not in ours]
 
     async def _adopt(self, sms: SmsRecord, item: MessageItem) -> None:
-        recorded = messages.record_sent(
-            self._db,
+        recorded = await self._store.write(
+            messages.record_sent,
             sms.id,
             message_id=item.id,
             campaign_id=item.campaign_id or 0,
@@ -199,7 +264,7 @@ class UnsettledSends:
         self._on_adopted()  # a send that went out: smsbot_sms_sent_total{outcome="sent"}
         # if Slack refuses it, the notifier sends this SMS's updates to the sender directly
         await post_sms_message(
-            self._slack, self._db, recorded, extra_blocks=[RECOVERED_BLOCK], zone=self._zone
+            self._slack, self._store, recorded, extra_blocks=[RECOVERED_BLOCK], zone=self._zone
         )
 
     async def _tell_sender(self, sms: SmsRecord, text: str, now: datetime) -> None:

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlite_utils import Database
 
 from storage import delivery
+from storage.store import Store, is_busy
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
+#: Seconds a webhook waits for its write before answering 503 (Mobizon retries non-2xx answers,
+#: the first time a minute later, and waits 5 s for an answer).
+WRITE_WAIT = 0.8
 
 
 #: Ids must fit SQLite's 64-bit integers (Mobizon's are far smaller).
@@ -118,57 +123,78 @@ def expected_sign(report: DeliveryReport, secret: str) -> str:
     return hashlib.sha1(payload.encode()).hexdigest()  # noqa: S324  # Mobizon's scheme, not ours
 
 
+async def _checked_report(
+    request: web.Request, secret: str | None, now: datetime
+) -> DeliveryReport | web.Response:
+    """The request's report once it is readable, signed and fresh; otherwise the refusal to send."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return web.json_response({"ok": False, "error": "body too large"}, status=413)
+    raw = await request.read()
+    if len(raw) > MAX_BODY:
+        return web.json_response({"ok": False, "error": "body too large"}, status=413)
+    try:
+        report = parse_report(raw)
+    except BadReportError as err:
+        return web.json_response({"ok": False, "error": str(err)}, status=400)
+    if secret is not None:
+        sign = (report.sign or "").lower().encode()
+        if not hmac.compare_digest(sign, expected_sign(report, secret).encode()):
+            logger.warning("webhook with a bad sign refused", extra={"event_id": report.event_id})
+            return web.json_response({"ok": False, "error": "bad sign"}, status=403)
+    problem = event_age_problem(report.created, now)
+    if problem is not None:
+        logger.warning(
+            "webhook event refused", extra={"event_id": report.event_id, "reason": problem}
+        )
+        return web.json_response({"ok": False, "error": problem}, status=400)
+    return report
+
+
 def make_handler(
-    db: Callable[[], Database],
+    store: Callable[[], Store],
     secret: str | None,
     on_change: Callable[[], None],
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     sandbox: bool | None = None,
 ) -> Callable[[web.Request], Any]:
-    """Build the webhook route: 400 malformed or too old, 403 bad sign, 200 otherwise (fast).
+    """Build the webhook route: 400 malformed or too old, 403 bad sign, 503 busy, 200 otherwise.
+
+    Every answer is fast: when the event cannot be written within :data:`WRITE_WAIT` (another
+    process holds the database's lock), 503 asks Mobizon to send it again later.
 
     With ``sandbox`` set, reports apply only to SMS sent in that mode (see ``apply_status``).
     """
 
     async def mobizon_webhook(request: web.Request) -> web.Response:
-        if request.content_length is not None and request.content_length > MAX_BODY:
-            return web.json_response({"ok": False, "error": "body too large"}, status=413)
-        raw = await request.read()
-        if len(raw) > MAX_BODY:
-            return web.json_response({"ok": False, "error": "body too large"}, status=413)
-        try:
-            report = parse_report(raw)
-        except BadReportError as err:
-            return web.json_response({"ok": False, "error": str(err)}, status=400)
-        if secret is not None:
-            sign = (report.sign or "").lower().encode()
-            if not hmac.compare_digest(sign, expected_sign(report, secret).encode()):
-                logger.warning(
-                    "webhook with a bad sign refused", extra={"event_id": report.event_id}
-                )
-                return web.json_response({"ok": False, "error": "bad sign"}, status=403)
-        problem = event_age_problem(report.created, clock())
-        if problem is not None:
-            logger.warning(
-                "webhook event refused",
-                extra={"event_id": report.event_id, "reason": problem},
-            )
-            return web.json_response({"ok": False, "error": problem}, status=400)
+        report = await _checked_report(request, secret, clock())
+        if isinstance(report, web.Response):
+            return report
         # the event id and the status it carries are written in one transaction: a retry of an
         # event already applied changes nothing, and a crash before the commit loses nothing
-        first_time, applied = delivery.apply_webhook_event(
-            db(),
-            report.event_id,
-            delivery.StatusUpdate(
-                message_id=report.message_id,
-                status=report.status,
-                status_ts=report.status_ts,
-                segments=report.segments,
-                source="webhook",
-            ),
-            sandbox=sandbox,
-        )
+        # a write still running when the wait ends commits or not; either way the retry is safe
+        try:
+            async with asyncio.timeout(WRITE_WAIT):
+                first_time, applied = await store().write(
+                    delivery.apply_webhook_event,
+                    report.event_id,
+                    delivery.StatusUpdate(
+                        message_id=report.message_id,
+                        status=report.status,
+                        status_ts=report.status_ts,
+                        segments=report.segments,
+                        source="webhook",
+                    ),
+                    sandbox=sandbox,
+                )
+        except (TimeoutError, sqlite3.OperationalError) as err:
+            if isinstance(err, sqlite3.OperationalError) and not is_busy(err):
+                raise
+            logger.warning(
+                "webhook not recorded: the database is busy; Mobizon will send it again",
+                extra={"event_id": report.event_id},
+            )
+            return web.json_response({"ok": False, "error": "busy, try again"}, status=503)
         if applied is not None:
             on_change()
         logger.info(

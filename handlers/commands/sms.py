@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon.errors import MobizonError
 from handlers import blocks
-from handlers.context import Services, services
+from handlers.context import AcceptedSend, Services, services
 from handlers.errors import UNEXPECTED_ERROR, report_unexpected
 from handlers.grammar import (
     HELP_TEXT,
@@ -30,8 +30,9 @@ from handlers.grammar import (
 )
 from handlers.phone import format_phone
 from handlers.posting import post_sms_message
-from handlers.segments import count_segments
+from handlers.segments import SegmentInfo, count_segments
 from storage import messages
+from storage.store import is_busy
 
 logger = logging.getLogger(__name__)
 
@@ -108,8 +109,34 @@ async def send(
 ) -> None:
     """Send one SMS exactly once, record it, and post the result in the originating channel."""
     info = count_segments(cmd.text)
-    claim = messages.claim_send(
-        svc.db,
+    try:
+        claim = await _claim(svc, cmd, command, info)
+    except Exception as err:  # nothing went to Mobizon: the user may simply try again
+        busy = is_busy(err)
+        if busy:
+            logger.warning("could not claim a send: the database is locked; nothing sent")
+        else:
+            logger.exception("could not claim a send; nothing sent")
+        await respond(
+            text=f":warning: SMS to {format_phone(cmd.recipient)} was *not sent*: smsbot could "
+            f"not save it{' (its database is busy)' if busy else ''}. Nothing went to Mobizon; "
+            "please try again in a minute.",
+            response_type="ephemeral",
+        )
+        return
+    if claim is None:
+        # Slack delivered this command twice: the first delivery owns the send
+        logger.info("duplicate /sms send ignored", extra={"trigger_id": command.get("trigger_id")})
+        return
+    await _send_claimed(svc, cmd, claim, client, respond)
+
+
+async def _claim(
+    svc: Services, cmd: SendCommand, command: dict[str, Any], info: SegmentInfo
+) -> messages.SmsRecord | None:
+    """Claim the send (on the database's writer thread); ``None`` when Slack sent it twice."""
+    return await svc.store.write(
+        messages.claim_send,
         # Slack always sends one; without it, no delivery can be told from another
         trigger_id=command.get("trigger_id") or f"none:{uuid.uuid4()}",
         team_id=command.get("team_id", ""),
@@ -127,10 +154,16 @@ async def send(
         flash=cmd.flash,
         sandbox=svc.config.sandbox,
     )
-    if claim is None:
-        # Slack delivered this command twice: the first delivery owns the send
-        logger.info("duplicate /sms send ignored", extra={"trigger_id": command.get("trigger_id")})
-        return
+
+
+async def _send_claimed(
+    svc: Services,
+    cmd: SendCommand,
+    claim: messages.SmsRecord,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
+    """Ask Mobizon to send a claimed SMS, record its answer, post the SMS in its channel."""
     try:
         sent = await svc.gateway.send_sms(
             cmd.recipient,
@@ -142,9 +175,7 @@ async def send(
             mclass=0 if cmd.flash else None,
         )
     except MobizonError as err:
-        messages.record_failed(
-            svc.db, claim.id, error=str(err), outcome_unknown=err.outcome_unknown
-        )
+        await _record_failed(svc, claim, error=str(err), outcome_unknown=err.outcome_unknown)
         logger.warning(
             "send failed", extra={"sms_id": claim.id, "outcome_unknown": err.outcome_unknown}
         )
@@ -161,9 +192,9 @@ async def send(
         # a bug, not Mobizon: the request may have left, so the SMS must not look unsent, and
         # the user must not be told to simply try again (that could send it twice)
         logger.exception("unexpected error while sending", extra={"sms_id": claim.id})
-        messages.record_failed(
-            svc.db,
-            claim.id,
+        await _record_failed(
+            svc,
+            claim,
             error="smsbot failed while sending; the SMS may or may not have been sent",
             outcome_unknown=True,
         )
@@ -176,8 +207,9 @@ async def send(
         )
         return
     try:
-        sms = messages.record_sent(
-            svc.db,
+        # the SMS went out: its record is tried again while the database is locked
+        sms = await svc.store.write_retrying(
+            messages.record_sent,
             claim.id,
             message_id=sent.message_id,
             campaign_id=sent.campaign_id,
@@ -198,7 +230,24 @@ async def send(
             response_type="ephemeral",
         )
         return
-    except Exception:  # the SMS went out: never let the user think otherwise
+    except Exception as err:  # the SMS went out: never let the user think otherwise
+        if is_busy(err):
+            # still locked: delivery tracking records it as soon as it can, in this process
+            svc.unrecorded.add(
+                AcceptedSend(claim.id, sent.message_id, sent.campaign_id, sent.campaign_status)
+            )
+            logger.warning(
+                "could not record a sent SMS yet: the database is locked; recorded later",
+                extra={"sms_id": sent.message_id, "user": claim.user_id},
+            )
+            await respond(
+                text=f":white_check_mark: SMS {sent.message_id} to "
+                f"{format_phone(cmd.recipient)} was sent. smsbot could not record it yet (its "
+                "database is busy); it will, and then post it here with its delivery updates. "
+                f"Do not send it again; check it with `/sms status {sent.message_id}`.",
+                response_type="ephemeral",
+            )
+            return
         logger.exception(
             "could not record a sent SMS", extra={"sms_id": sent.message_id, "user": claim.user_id}
         )
@@ -211,7 +260,7 @@ async def send(
         return
     logger.info("sms sent", extra={"sms_id": sms.message_id, "channel": sms.channel_id})
     try:
-        error = await post_sms_message(client, svc.db, sms, zone=svc.config.timezone)
+        error = await post_sms_message(client, svc.store, sms, zone=svc.config.timezone)
         if error is not None:
             await respond(
                 text=f"{blocks.sms_message(sms).text}\n:information_source: I could not post in "
@@ -242,7 +291,7 @@ async def status(
     hidden: list[int] = []
     if ids and not svc.config.may_read_all(command["user_id"]):
         # only what smsbot recorded as sent from this channel
-        ours = messages.get_by_message_ids(svc.db, ids)
+        ours = await svc.store.read(messages.get_by_message_ids, ids)
         here = {
             i
             for i, sms in ours.items()
@@ -256,8 +305,8 @@ async def status(
             await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")
             return
     if not ids:
-        latest = messages.latest_in_channel(
-            svc.db,
+        latest = await svc.store.read(
+            messages.latest_in_channel,
             team_id=command.get("team_id", ""),
             channel_id=command["channel_id"],
             limit=LATEST_COUNT,
@@ -317,6 +366,21 @@ async def find(
         response_type="ephemeral",
         replace_original=replace_original,
     )
+
+
+async def _record_failed(
+    svc: Services, claim: messages.SmsRecord, *, error: str, outcome_unknown: bool
+) -> None:
+    """Record that Mobizon refused the send, or may not have taken it; logged when it cannot be.
+
+    A claim left unrecorded is settled at the next start (looked up in Mobizon).
+    """
+    try:
+        await svc.store.write_retrying(
+            messages.record_failed, claim.id, error=error, outcome_unknown=outcome_unknown
+        )
+    except Exception:
+        logger.exception("could not record a failed send", extra={"sms_id": claim.id})
 
 
 def _with_page(cmd: FindCommand, page: int) -> FindCommand:

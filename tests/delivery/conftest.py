@@ -17,7 +17,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
 from bot.delivery.notifier import Notifier
-from storage import SmsRecord, claim_send, get_sms, open_database, record_sent, set_slack_message
+from storage import (
+    SmsRecord,
+    Store,
+    claim_send,
+    get_sms,
+    open_database,
+    record_sent,
+    set_slack_message,
+)
 from storage.delivery import outbox_size
 from tests.bot.serve_process import ServeProcess, base_env, command_body, post_command
 from tests.conftest import MOBIZON_KEY
@@ -28,10 +36,18 @@ SeedSms = Callable[..., SmsRecord]
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
-    """A fresh, migrated database file."""
+    """A fresh, migrated database file (the test's own connection: storage calls run inline)."""
     database = open_database(tmp_path / "delivery.db")
     yield database
     database.close()
+
+
+@pytest.fixture
+async def store(db: Database, tmp_path: Path) -> AsyncIterator[Store]:
+    """The same database file as ``db``, as the app uses it: storage calls off the event loop."""
+    opened = await Store.open(tmp_path / "delivery.db")
+    yield opened
+    await opened.close()
 
 
 def post_original(slack: FakeSlack, channel: str, text: str = "SMS sent") -> str:

@@ -18,7 +18,7 @@ from tests.delivery.conftest import (
     outbox_drained,
     thread_replies,
 )
-from tests.delivery.test_webhook import bot_db, event, post
+from tests.delivery.test_webhook import bot_db, bot_store, event, post
 
 #: An SMS id the simulator does not know, so the bot's own scheduled polls never hear of it.
 SMS_ID = 7_000_001
@@ -52,7 +52,7 @@ async def test_webhook_and_poll_report_the_same_final_status_once(
     db = bot_db(bot)
     sms = seed_sms(db, SMS_ID, slack=bot.slack)
     gateway = MobizonSays(bot, webhook=event(26, SMS_ID))
-    poller = Poller(db, gateway, on_change=bot.runtime.wake_notifier)
+    poller = Poller(bot_store(bot), gateway, on_change=bot.runtime.wake_notifier)
 
     report = await poller.run_once()
     assert gateway.answers[0][SMS_ID].status == "DELIVRD"  # the poll saw it too ...
@@ -72,7 +72,7 @@ async def test_poll_first_then_webhook_posts_once(
     bot: BotHarness = await start_bot(simulator[1], mobizon_webhook_secret=WEBHOOK_SECRET)
     db = bot_db(bot)
     sms = seed_sms(db, SMS_ID, slack=bot.slack)
-    poller = Poller(db, MobizonSays(bot), on_change=bot.runtime.wake_notifier)
+    poller = Poller(bot_store(bot), MobizonSays(bot), on_change=bot.runtime.wake_notifier)
     assert (await poller.run_once()).changed == 1
     await outbox_drained(db)
     assert await post(bot, event(26, SMS_ID)) == (200, {"ok": True, "duplicate": False})

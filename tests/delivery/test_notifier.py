@@ -11,6 +11,7 @@ from sqlite_utils import Database
 from bot.delivery.notifier import REPLY_EVENT, Notifier
 from storage import SmsRecord, delivery, get_sms, set_slack_message
 from storage.delivery import StatusUpdate, apply_status
+from storage.store import Store
 from tests.delivery.conftest import (
     SeedSms,
     channel_message,
@@ -31,20 +32,24 @@ def report(db: Database, message_id: int, *statuses: str) -> None:
         assert apply_status(db, StatusUpdate(message_id, status, ts, source="poll")) is not None
 
 
-def fast_notifier(db: Database, client: AsyncWebClient, **options: object) -> Notifier:
+def fast_notifier(store: Store, client: AsyncWebClient, **options: object) -> Notifier:
     """A notifier with Slack's pacing but short idle waits and backoff, for quick tests."""
     values: dict[str, object] = {"idle_wait": 0.05, "retry_base": 0.2}
     values.update(options)
-    return Notifier(db, client, **values)  # type: ignore[arg-type]
+    return Notifier(store, client, **values)  # type: ignore[arg-type]
 
 
 async def test_final_status_updates_the_message_and_replies_once(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """A delivered SMS: its message shows a check mark and DELIVRD, and one thread reply says so."""
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "ENQUEUD", "ACCEPTD", "DELIVRD")
-    async with running(fast_notifier(db, slack_client)):
+    async with running(fast_notifier(store, slack_client)):
         await outbox_drained(db)
     shown = channel_message(fake_slack, sms)
     assert ":white_check_mark: DELIVRD (delivered)" in str(shown["blocks"])
@@ -58,14 +63,18 @@ async def test_final_status_updates_the_message_and_replies_once(
 
 
 async def test_failed_status_says_what_mobizon_reported(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """Not delivered: a cross mark on the message and a reply with Mobizon's status and meaning."""
     rejected = seed_sms(db, 7, slack=fake_slack)
     expired = seed_sms(db, 8, slack=fake_slack, channel="C2")
     report(db, 7, "REJECTD")
     report(db, 8, "EXPIRED")
-    async with running(fast_notifier(db, slack_client)):
+    async with running(fast_notifier(store, slack_client)):
         await outbox_drained(db)
     assert ":x: REJECTD" in str(channel_message(fake_slack, rejected)["blocks"])
     (reply,) = thread_replies(fake_slack, rejected)
@@ -76,12 +85,16 @@ async def test_failed_status_says_what_mobizon_reported(
 
 
 async def test_progress_updates_the_message_without_a_reply(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """A non-final status edits the channel message and posts nothing in its thread."""
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "ACCEPTD")
-    async with running(fast_notifier(db, slack_client)):
+    async with running(fast_notifier(store, slack_client)):
         await outbox_drained(db)
     assert ":outbox_tray: ACCEPTD (accepted by the operator)" in str(
         channel_message(fake_slack, sms)["blocks"]
@@ -91,7 +104,11 @@ async def test_progress_updates_the_message_without_a_reply(
 
 
 async def test_about_one_post_per_second_per_channel(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """Posts to one channel are spaced by the pacing interval; another channel is not held up."""
     for message_id in (1, 2, 3):
@@ -100,7 +117,7 @@ async def test_about_one_post_per_second_per_channel(
     for message_id in (4, 5):
         seed_sms(db, message_id, slack=fake_slack, channel="C2")
         report(db, message_id, "ACCEPTD")
-    async with running(fast_notifier(db, slack_client)):
+    async with running(fast_notifier(store, slack_client)):
         await outbox_drained(db)
     updates = fake_slack.called("chat.update")
     c1 = [call.at for call in updates if call.params["channel"] == "C1"]
@@ -112,13 +129,17 @@ async def test_about_one_post_per_second_per_channel(
 
 
 async def test_retry_after_is_honoured(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """Slack answers 429 with Retry-After 2, then 200: the update arrives, not sooner than asked."""
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "DELIVRD")
     fake_slack.rate_limit_next("chat.update", retry_after=2)
-    notifier = fast_notifier(db, slack_client)
+    notifier = fast_notifier(store, slack_client)
     async with running(notifier):
         await outbox_drained(db)
     first, second = fake_slack.called("chat.update")
@@ -129,7 +150,11 @@ async def test_retry_after_is_honoured(
 
 
 async def test_slack_down_for_three_cycles_then_everything_arrives(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """While Slack answers 503 rows stay queued with backoff; after recovery every update arrives."""
     sent = [seed_sms(db, message_id, slack=fake_slack) for message_id in (1, 2, 3)]
@@ -143,7 +168,7 @@ async def test_slack_down_for_three_cycles_then_everything_arrives(
             n.attempts for n in delivery.due_notifications(db, now=datetime.max.replace(tzinfo=UTC))
         )
 
-    async with running(fast_notifier(db, slack_client, per_channel_interval=0.1)):
+    async with running(fast_notifier(store, slack_client, per_channel_interval=0.1)):
         await eventually(lambda: failed_cycles() >= 3, what="three failed cycles")
         assert delivery.outbox_size(db) == 3  # nothing was dropped while Slack was down
         fake_slack.down = False
@@ -155,13 +180,17 @@ async def test_slack_down_for_three_cycles_then_everything_arrives(
 
 
 async def test_row_stays_until_slack_accepts_the_reply(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """A refused thread reply keeps the row (its edit marked done, not repeated) until it succeeds."""
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "DELIVRD")
     fake_slack.fail_next("chat.postMessage", "internal_error")
-    notifier = fast_notifier(db, slack_client)
+    notifier = fast_notifier(store, slack_client)
     assert await notifier.drain() == 0
     (row,) = delivery.due_notifications(db, now=datetime.max.replace(tzinfo=UTC))
     assert (row.update_done, row.reply_done, row.attempts) == (True, False, 1)
@@ -173,7 +202,11 @@ async def test_row_stays_until_slack_accepts_the_reply(
 
 
 async def test_message_gone_sends_the_outcome_to_the_sender(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """Original message deleted or channel gone: the sender gets the outcome in a DM."""
     deleted = seed_sms(db, 7, slack=fake_slack, channel="C1", user="U7")
@@ -182,7 +215,7 @@ async def test_message_gone_sends_the_outcome_to_the_sender(
     fake_slack.deleted_channels.add("C9")
     report(db, 7, "DELIVRD")
     report(db, 8, "UNDELIV")
-    async with running(fast_notifier(db, slack_client)):
+    async with running(fast_notifier(store, slack_client)):
         await outbox_drained(db)
     assert {c.params["users"] for c in fake_slack.called("conversations.open")} == {"U7", "U8"}
     (dm7,) = direct_messages(fake_slack, "U7")
@@ -195,12 +228,16 @@ async def test_message_gone_sends_the_outcome_to_the_sender(
 
 
 async def test_waits_for_the_channel_message_before_replying(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """A status that beats the /sms send listener's post waits for it, then replies in its thread."""
     sms = seed_sms(db, 7)  # Mobizon accepted it; the channel message is not posted yet
     report(db, 7, "DELIVRD")
-    async with running(fast_notifier(db, slack_client)):
+    async with running(fast_notifier(store, slack_client)):
         await eventually(lambda: delivery.due_notifications(db) == [], what="the row to be put off")
         set_slack_message(db, sms.id, channel="C1", ts=post_original(fake_slack, "C1"))
         await outbox_drained(db)
@@ -211,12 +248,16 @@ async def test_waits_for_the_channel_message_before_replying(
 
 
 async def test_never_posted_message_goes_to_the_sender(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """An SMS whose channel message was never posted (bot not invited) is reported by DM."""
     seed_sms(db, 7, sent_at=datetime.now(UTC) - timedelta(minutes=5))
     report(db, 7, "ACCEPTD", "DELIVRD")
-    async with running(fast_notifier(db, slack_client)):
+    async with running(fast_notifier(store, slack_client)):
         await outbox_drained(db)
     (dm,) = direct_messages(fake_slack)
     assert "was delivered" in dm["text"]
@@ -224,13 +265,17 @@ async def test_never_posted_message_goes_to_the_sender(
 
 
 async def test_give_up_says_so_in_the_thread(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """Giving up edits the message and replies "no final status from Mobizon after …"."""
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "ACCEPTD")
     assert delivery.give_up(db, sms.id) is not None
-    async with running(fast_notifier(db, slack_client)):
+    async with running(fast_notifier(store, slack_client)):
         await outbox_drained(db)
     assert "no final status from Mobizon (gave up waiting)" in str(
         channel_message(fake_slack, sms)["blocks"]
@@ -255,7 +300,11 @@ def reply_in_slack(slack: FakeSlack, sms: SmsRecord, status: str) -> None:
 
 
 async def test_reply_posted_before_a_crash_is_not_posted_again(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """A row left by a killed process whose reply Slack already has: found by metadata, not re-sent."""
     sms = seed_sms(db, 7, slack=fake_slack)
@@ -263,7 +312,7 @@ async def test_reply_posted_before_a_crash_is_not_posted_again(
     (row,) = delivery.due_notifications(db)
     delivery.mark_step_done(db, row.id, "update")
     reply_in_slack(fake_slack, sms, "DELIVRD")
-    assert await fast_notifier(db, slack_client).drain() == 1
+    assert await fast_notifier(store, slack_client).drain() == 1
     assert len(thread_replies(fake_slack, sms)) == 1
     assert fake_slack.called("chat.postMessage") == []
     assert len(fake_slack.called("conversations.replies")) == 1
@@ -271,7 +320,11 @@ async def test_reply_posted_before_a_crash_is_not_posted_again(
 
 
 async def test_rows_from_before_a_restart_are_checked_then_posted_once(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """Without an earlier reply in the thread (or with no history scope), the reply is posted."""
     first = seed_sms(db, 7, slack=fake_slack)
@@ -280,7 +333,7 @@ async def test_rows_from_before_a_restart_are_checked_then_posted_once(
     report(db, 8, "UNDELIV")
     reply_in_slack(fake_slack, first, "UNDELIV")  # another status's reply does not count
     fake_slack.fail_next("conversations.replies", "missing_scope")
-    async with running(fast_notifier(db, slack_client)):
+    async with running(fast_notifier(store, slack_client)):
         await outbox_drained(db)
     (reply,) = [r for r in thread_replies(fake_slack, first) if r["text"] != "delivered"]
     assert reply["metadata"] == {
@@ -292,10 +345,14 @@ async def test_rows_from_before_a_restart_are_checked_then_posted_once(
 
 
 async def test_rows_of_this_process_are_not_checked(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """A reply queued after the notifier started needs no look at the thread: one call, one post."""
-    notifier = fast_notifier(db, slack_client)
+    notifier = fast_notifier(store, slack_client)
     notifier._started -= timedelta(minutes=1)  # as if started a minute ago
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "DELIVRD")

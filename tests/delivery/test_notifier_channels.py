@@ -18,6 +18,7 @@ from sqlite_utils import Database
 from bot.delivery.notifier import Notifier
 from bot.delivery.webhook import make_handler
 from storage import SmsRecord, delivery
+from storage.store import Store
 from tests.delivery.conftest import (
     SeedSms,
     channel_message,
@@ -48,11 +49,15 @@ def queue_backlog(db: Database, slack: FakeSlack, seed_sms: SeedSms, channel: st
 
 
 async def test_a_busy_channel_does_not_hold_up_another(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """Channel A drains 20 queued updates; B's one update, queued meanwhile, goes out before A ends."""
     queue_backlog(db, fake_slack, seed_sms, "CA")
-    notifier = fast_notifier(db, slack_client, per_channel_interval=0.2)
+    notifier = fast_notifier(store, slack_client, per_channel_interval=0.2)
     async with running(notifier):
         await fake_slack.wait_for("chat.update", 2)  # A's drain is under way
         seed_sms(db, 99, slack=fake_slack, channel="CB")
@@ -66,13 +71,17 @@ async def test_a_busy_channel_does_not_hold_up_another(
 
 
 async def test_one_channels_backlog_does_not_fill_the_batch(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """20 older rows of A and a batch of 5: B's newer row still goes out before A's sixth update."""
     queue_backlog(db, fake_slack, seed_sms, "CA")
     seed_sms(db, 99, slack=fake_slack, channel="CB")
     report(db, 99, "ACCEPTD")
-    notifier = fast_notifier(db, slack_client, per_channel_interval=0.2, batch=5)
+    notifier = fast_notifier(store, slack_client, per_channel_interval=0.2, batch=5)
     async with running(notifier):
         await outbox_drained(db)
     in_a = update_times(fake_slack, "CA")
@@ -82,7 +91,7 @@ async def test_one_channels_backlog_does_not_fill_the_batch(
 
 
 @pytest.fixture
-async def webhook_url(db: Database) -> AsyncIterator[tuple[str, list[Notifier]]]:
+async def webhook_url(store: Store) -> AsyncIterator[tuple[str, list[Notifier]]]:
     """``POST /mobizon/webhook`` (unsigned) on a loopback port, waking the notifier put in the list."""
     woken: list[Notifier] = []
 
@@ -91,7 +100,7 @@ async def webhook_url(db: Database) -> AsyncIterator[tuple[str, list[Notifier]]]
             notifier.wake()
 
     app = web.Application()
-    app.router.add_post("/mobizon/webhook", make_handler(lambda: db, None, wake))
+    app.router.add_post("/mobizon/webhook", make_handler(lambda: store, None, wake))
     server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()
     try:
@@ -102,6 +111,7 @@ async def webhook_url(db: Database) -> AsyncIterator[tuple[str, list[Notifier]]]
 
 async def test_a_webhook_update_does_not_wait_for_another_channels_pacing(
     db: Database,
+    store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
     seed_sms: SeedSms,
@@ -113,7 +123,7 @@ async def test_a_webhook_update_does_not_wait_for_another_channels_pacing(
     in_b = seed_sms(db, 2, slack=fake_slack, channel="CB")
     report(db, 1, "DELIVRD")
     # without wake() nothing would be looked at again for 30 s
-    notifier = fast_notifier(db, slack_client, per_channel_interval=30.0, idle_wait=30.0)
+    notifier = fast_notifier(store, slack_client, per_channel_interval=30.0, idle_wait=30.0)
     woken.append(notifier)
     async with running(notifier), aiohttp.ClientSession() as session:
         await fake_slack.wait_for("chat.update", 1)  # A's update; its reply is 30 s away
@@ -128,14 +138,18 @@ async def test_a_webhook_update_does_not_wait_for_another_channels_pacing(
 
 
 async def test_shutdown_drain_flushes_after_run_is_cancelled(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """Run cancelled mid-backlog leaves no task; drain(deadline) then posts every row left, once."""
     sent: list[SmsRecord] = []
     for n in range(9):
         sent.append(seed_sms(db, n + 1, slack=fake_slack, channel=f"C{n % 3}"))
         report(db, n + 1, "DELIVRD")
-    notifier = fast_notifier(db, slack_client, per_channel_interval=0.2)
+    notifier = fast_notifier(store, slack_client, per_channel_interval=0.2)
     async with running(notifier):
         await fake_slack.wait_for("chat.update", 2)
     assert notifier_tasks() == []
@@ -151,10 +165,14 @@ async def test_shutdown_drain_flushes_after_run_is_cancelled(
 
 
 async def test_a_reply_cut_off_by_shutdown_is_not_posted_twice(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """Run cancelled while Slack takes a thread reply: the shutdown drain finds it, posts no other."""
-    notifier = fast_notifier(db, slack_client)
+    notifier = fast_notifier(store, slack_client)
     notifier._started -= timedelta(minutes=1)  # the row is this process's own: no check by default
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "DELIVRD")

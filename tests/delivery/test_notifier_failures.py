@@ -16,6 +16,7 @@ from bot.delivery.notifier import PERMANENT_ATTEMPTS
 from handlers import blocks
 from storage import SmsRecord, delivery
 from storage.delivery import outbox_size
+from storage.store import Store
 from tests.delivery.conftest import (
     SeedSms,
     channel_message,
@@ -30,6 +31,7 @@ from tests.fakes.slack import FakeSlack
 
 async def test_a_permanently_refused_update_is_dropped_after_a_few_attempts(
     db: Database,
+    store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
     seed_sms: SeedSms,
@@ -42,7 +44,7 @@ async def test_a_permanently_refused_update_is_dropped_after_a_few_attempts(
     assert outbox_size(db) == 1
     with caplog.at_level(logging.ERROR, logger="bot.delivery.notifier"):
         async with running(
-            fast_notifier(db, slack_client, retry_base=0.01, post_grace=timedelta(0))
+            fast_notifier(store, slack_client, retry_base=0.01, post_grace=timedelta(0))
         ):
             await outbox_drained(db)
     assert len(fake_slack.called("chat.postMessage")) == PERMANENT_ATTEMPTS
@@ -52,26 +54,36 @@ async def test_a_permanently_refused_update_is_dropped_after_a_few_attempts(
 
 
 async def test_a_passing_refusal_is_retried_until_slack_takes_it(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """Fewer refusals than the limit: the update still arrives."""
     seed_sms(db, 8, channel="C1", user="U8")
     fake_slack.fail_next("chat.postMessage", "user_not_found", times=PERMANENT_ATTEMPTS - 1)
     report(db, 8, "DELIVRD")
-    async with running(fast_notifier(db, slack_client, retry_base=0.01, post_grace=timedelta(0))):
+    async with running(
+        fast_notifier(store, slack_client, retry_base=0.01, post_grace=timedelta(0))
+    ):
         await outbox_drained(db)
     (dm,) = direct_messages(fake_slack, "U8")
     assert "was delivered" in dm["text"]
 
 
 async def test_a_permanently_refused_edit_still_sends_the_outcome(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """invalid_blocks on the chat.update: the edit is skipped, the thread reply still goes out."""
     sms = seed_sms(db, 7, slack=fake_slack)
     fake_slack.fail_next("chat.update", "invalid_blocks", times=1_000)
     report(db, 7, "DELIVRD")
-    async with running(fast_notifier(db, slack_client)):
+    async with running(fast_notifier(store, slack_client)):
         await outbox_drained(db)
     (reply,) = thread_replies(fake_slack, sms)
     assert "was delivered" in reply["text"]
@@ -80,6 +92,7 @@ async def test_a_permanently_refused_edit_still_sends_the_outcome(
 
 async def test_a_row_that_breaks_is_put_off_and_its_channel_goes_on(
     db: Database,
+    store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
     seed_sms: SeedSms,
@@ -100,7 +113,7 @@ async def test_a_row_that_breaks_is_put_off_and_its_channel_goes_on(
     monkeypatch.setattr(blocks, "sms_message", broken)
     report(db, 7, "ACCEPTD")
     report(db, 8, "ACCEPTD")
-    async with running(fast_notifier(db, slack_client, retry_base=30.0)):
+    async with running(fast_notifier(store, slack_client, retry_base=30.0)):
         await outbox_drained_but(db, keep=1)
     assert "ACCEPTD" in channel_message(fake_slack, second)["text"]
     (stuck,) = delivery.due_notifications(db, now=datetime.now(UTC) + timedelta(hours=1))
@@ -109,13 +122,17 @@ async def test_a_row_that_breaks_is_put_off_and_its_channel_goes_on(
 
 
 async def test_slack_unwell_while_checking_the_thread_does_not_double_the_reply(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """A row from before a restart whose thread lookup fails with internal_error waits, then posts once."""
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "DELIVRD")
     fake_slack.fail_next("conversations.replies", "internal_error")
-    async with running(fast_notifier(db, slack_client)):
+    async with running(fast_notifier(store, slack_client)):
         await outbox_drained(db)
     assert len(thread_replies(fake_slack, sms)) == 1
     assert len(fake_slack.called("conversations.replies")) == 2
@@ -130,13 +147,17 @@ async def outbox_drained_but(db: Database, *, keep: int, within: float = 20.0) -
 
 
 async def test_a_direct_message_slack_took_before_a_restart_is_not_sent_again(
-    db: Database, fake_slack: FakeSlack, slack_client: AsyncWebClient, seed_sms: SeedSms
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    seed_sms: SeedSms,
 ) -> None:
     """Killed after Slack took the outcome's DM but before it was recorded: the restart sends none."""
     seed_sms(db, 7, sent_at=datetime.now(UTC) - timedelta(hours=1))  # never posted in a channel
     report(db, 7, "DELIVRD")
     fake_slack.held.add("chat.postMessage")  # Slack takes the DM; its answer never comes back
-    first = asyncio.create_task(fast_notifier(db, slack_client).drain())
+    first = asyncio.create_task(fast_notifier(store, slack_client).drain())
     try:
         for _ in range(500):
             if direct_messages(fake_slack):
@@ -150,7 +171,7 @@ async def test_a_direct_message_slack_took_before_a_restart_is_not_sent_again(
         fake_slack.release_held()
         fake_slack.held.discard("chat.postMessage")
     assert outbox_size(db) == 1
-    async with running(fast_notifier(db, slack_client)):  # the next process
+    async with running(fast_notifier(store, slack_client)):  # the next process
         await outbox_drained(db)
     assert len(direct_messages(fake_slack)) == 1
     # each process looked in the DM before sending (the row is older than both)

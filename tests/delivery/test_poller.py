@@ -16,6 +16,7 @@ from bot.mobizon.types import SmsStatus
 from bot.simulator import GET_SMS_STATUS, MobizonSimulator
 from storage import delivery, get_by_message_id
 from storage.schema import wall_text
+from storage.store import Store
 from tests.conftest import MOBIZON_KEY
 from tests.delivery.conftest import SeedSms
 
@@ -55,6 +56,7 @@ def seed_from_simulator(
 
 async def test_250_pending_sms_take_three_requests_and_final_ones_are_not_asked_again(
     db: Database,
+    store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
     seed_sms: SeedSms,
@@ -62,7 +64,7 @@ async def test_250_pending_sms_take_three_requests_and_final_ones_are_not_asked_
     """250 pending SMS are asked in 3 requests of at most 100 ids; once final, never again."""
     sim, _url = simulator
     ids = seed_from_simulator(db, sim, seed_sms, 250)
-    poller = Poller(db, client)
+    poller = Poller(store, client)
 
     report = await poller.run_once()
     first = asked_ids(sim)
@@ -86,6 +88,7 @@ async def test_250_pending_sms_take_three_requests_and_final_ones_are_not_asked_
 
 async def test_final_sms_drop_out_of_the_batches(
     db: Database,
+    store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
     seed_sms: SeedSms,
@@ -95,7 +98,7 @@ async def test_final_sms_drop_out_of_the_batches(
     ids = seed_from_simulator(db, sim, seed_sms, 5)
     for message_id in ids[:2]:
         sim.set_status(message_id, "DELIVRD")
-    poller = Poller(db, client)
+    poller = Poller(store, client)
     await poller.run_once()
     before = len(sim.requests)
     await poller.run_once()
@@ -104,6 +107,7 @@ async def test_final_sms_drop_out_of_the_batches(
 
 async def test_scheduled_sms_is_not_asked_before_its_time(
     db: Database,
+    store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
     seed_sms: SeedSms,
@@ -118,16 +122,17 @@ async def test_scheduled_sms_is_not_asked_before_its_time(
     seed_sms(db, scheduled.id, deferred_to=wall_text(at))
     (now_id,) = seed_from_simulator(db, sim, seed_sms, 1)
 
-    await Poller(db, client, clock=lambda: now).run_once()
+    await Poller(store, client, clock=lambda: now).run_once()
     assert asked_ids(sim) == [[now_id]]
 
     before = len(sim.requests)
-    await Poller(db, client, clock=lambda: now + timedelta(hours=2, minutes=1)).run_once()
+    await Poller(store, client, clock=lambda: now + timedelta(hours=2, minutes=1)).run_once()
     assert asked_ids(sim, before) == [[scheduled.id, now_id]]
 
 
 async def test_scheduled_sms_is_due_and_overdue_by_the_account_zone(
     db: Database,
+    store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
     seed_sms: SeedSms,
@@ -140,7 +145,7 @@ async def test_scheduled_sms_is_due_and_overdue_by_the_account_zone(
     soon = seed_sms(db, 501, deferred_to="2026-11-30 18:00:00", validity=60)
     seed_sms(db, 502, deferred_to="2026-11-29 10:00:00", validity=60)
 
-    poller = Poller(db, client, clock=lambda: now, timezone=far_east)
+    poller = Poller(store, client, clock=lambda: now, timezone=far_east)
     report = await poller.run_once()
     assert asked_ids(sim) == [[502]]  # 17:00 in Almaty: only yesterday's is due
     assert report.gave_up == 1  # yesterday 10:00 + 60 min + grace is long gone
@@ -150,7 +155,7 @@ async def test_scheduled_sms_is_due_and_overdue_by_the_account_zone(
 
     later = now + timedelta(hours=1, minutes=1)  # 18:01 in Almaty
     before = len(sim.requests)
-    await Poller(db, client, clock=lambda: later, timezone=far_east).run_once()
+    await Poller(store, client, clock=lambda: later, timezone=far_east).run_once()
     assert asked_ids(sim, before) == [[501]]
 
 
@@ -174,6 +179,7 @@ class CountingGateway:
 
 async def test_requests_in_flight_are_bounded(
     db: Database,
+    store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
     seed_sms: SeedSms,
@@ -183,7 +189,7 @@ async def test_requests_in_flight_are_bounded(
     seed_from_simulator(db, sim, seed_sms, 1000)
     sim.set_latency(0.05, method=GET_SMS_STATUS)
     gateway = CountingGateway(client)
-    report = await Poller(db, gateway).run_once()
+    report = await Poller(store, gateway).run_once()
     assert report.requests == 10
     assert sim.count(GET_SMS_STATUS) == 10
     assert 1 < gateway.most <= CONCURRENCY
@@ -191,6 +197,7 @@ async def test_requests_in_flight_are_bounded(
 
 async def test_rate_limit_backs_off_for_growing_numbers_of_cycles(
     db: Database,
+    store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
     seed_sms: SeedSms,
@@ -199,7 +206,7 @@ async def test_rate_limit_backs_off_for_growing_numbers_of_cycles(
     sim, _url = simulator
     seed_from_simulator(db, sim, seed_sms, 3)
     sim.rate_limit_next(GET_SMS_STATUS, times=2)
-    poller = Poller(db, client)
+    poller = Poller(store, client)
     outcomes = []
     for _cycle in range(8):
         report = await poller.run_once()
@@ -210,6 +217,7 @@ async def test_rate_limit_backs_off_for_growing_numbers_of_cycles(
 
 async def test_gateway_errors_back_off_too(
     db: Database,
+    store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
     seed_sms: SeedSms,
@@ -219,7 +227,7 @@ async def test_gateway_errors_back_off_too(
     ids = seed_from_simulator(db, sim, seed_sms, 2)
     sim.html_failure_next(status=502, method=GET_SMS_STATUS)
     sim.set_status(ids[0], "DELIVRD")
-    poller = Poller(db, client)
+    poller = Poller(store, client)
     assert (await poller.run_once()).failed_batches == 1
     assert (await poller.run_once()).skipped
     sim.advance(3600)
@@ -232,6 +240,7 @@ async def test_gateway_errors_back_off_too(
 
 async def test_gives_up_only_after_validity_and_grace(
     db: Database,
+    store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
     seed_sms: SeedSms,
@@ -242,7 +251,9 @@ async def test_gives_up_only_after_validity_and_grace(
     young = seed_sms(db, 502, sent_at=now - timedelta(hours=24, minutes=31))
     short = seed_sms(db, 503, sent_at=now - timedelta(minutes=61), validity=60)
     woke = asyncio.Event()
-    poller = Poller(db, client, clock=lambda: now, grace=timedelta(minutes=30), on_change=woke.set)
+    poller = Poller(
+        store, client, clock=lambda: now, grace=timedelta(minutes=30), on_change=woke.set
+    )
 
     report = await poller.run_once()
     assert report.gave_up == 2
@@ -258,6 +269,7 @@ async def test_gives_up_only_after_validity_and_grace(
 
 async def test_a_poller_asks_only_about_sms_sent_in_its_mode(
     db: Database,
+    store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
     seed_sms: SeedSms,
@@ -266,8 +278,8 @@ async def test_a_poller_asks_only_about_sms_sent_in_its_mode(
     sim, _url = simulator
     (sandboxed,) = seed_from_simulator(db, sim, seed_sms, 1, sandbox=True)
     (live,) = seed_from_simulator(db, sim, seed_sms, 1)
-    await Poller(db, client, sandbox=True).run_once()
+    await Poller(store, client, sandbox=True).run_once()
     assert asked_ids(sim) == [[sandboxed]]
     before = len(sim.requests)
-    await Poller(db, client, sandbox=False).run_once()
+    await Poller(store, client, sandbox=False).run_once()
     assert asked_ids(sim, before) == [[live]]

@@ -17,6 +17,7 @@ from bot.delivery.unsettled import LISTING_DELAY, RECOVERED_NOTE, UnsettledSends
 from bot.mobizon import MobizonClient, RetryPolicy
 from bot.simulator import LIST, SEND_SMS, MobizonSimulator
 from storage import SendState, SmsRecord, claim_send, get_sms, record_failed, record_sent
+from storage.store import Store
 from tests.bot.serve_process import ServeProcess
 from tests.conftest import MOBIZON_KEY
 from tests.delivery.conftest import SeedSms, eventually, serve_and_send, serve_env
@@ -94,6 +95,7 @@ class Rig:
 @pytest.fixture
 def rig(
     db: Database,
+    store: Store,
     fake_slack: FakeSlack,
     simulator: tuple[MobizonSimulator, str],
     gateway: MobizonClient,
@@ -101,7 +103,7 @@ def rig(
     session: aiohttp.ClientSession,
 ) -> Rig:
     """UnsettledSends on a database, the fake Slack and the simulator."""
-    settler = UnsettledSends(db, gateway, slack_client, session, started_at=STARTED)
+    settler = UnsettledSends(store, gateway, slack_client, session, started_at=STARTED)
     return Rig(db, fake_slack, simulator[0], settler)
 
 

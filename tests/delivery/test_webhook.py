@@ -14,7 +14,7 @@ from sqlite_utils import Database
 from bot.delivery.poller import WEBHOOK_EVENT_MEMORY
 from bot.delivery.webhook import EVENT_ID_MEMORY_FLOOR
 from bot.simulator import MobizonSimulator, sign
-from storage import SmsRecord, delivery, get_by_message_id
+from storage import SmsRecord, Store, delivery, get_by_message_id
 from tests.conftest import WEBHOOK_SECRET, BotHarness
 from tests.delivery.conftest import (
     SeedSms,
@@ -78,9 +78,14 @@ async def signed_bot(
 
 
 def bot_db(bot: BotHarness) -> Database:
-    """The running bot's database."""
-    assert bot.runtime.db is not None
-    return bot.runtime.db
+    """The test's own connection to the running bot's database."""
+    return bot.db
+
+
+def bot_store(bot: BotHarness) -> Store:
+    """The running bot's store (its database, off the event loop)."""
+    assert bot.runtime.store is not None
+    return bot.runtime.store
 
 
 def status_of(bot: BotHarness, message_id: int) -> str | None:

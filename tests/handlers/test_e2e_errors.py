@@ -26,8 +26,7 @@ async def failed_send(bot: BotHarness) -> tuple[str, messages.SmsRecord]:
     assert (status, body) == (200, "")
     (response,) = await bot.slack.wait_for_responses(1)
     assert response.params["response_type"] == "ephemeral"
-    db = bot.runtime.db
-    assert db is not None
+    db = bot.db
     (row,) = [messages.sms_from_row(r) for r in db.query("SELECT * FROM sms")]
     assert row.message_id is None
     assert messages.count_by_state(db)["sent"] == 0
@@ -158,8 +157,7 @@ async def test_unexpected_exception_during_send_leaves_no_dangling_claim(
     assert "may or may not have gone out" in response.params["text"]
     assert "/sms find to:5511987654321" in response.params["text"]
     assert "try again" not in response.params["text"]
-    db = bot.runtime.db
-    assert db is not None
+    db = bot.db
     (row,) = [messages.sms_from_row(r) for r in db.query("SELECT * FROM sms")]
     assert row.state is messages.SendState.UNKNOWN
     assert bot.slack.called("chat.postMessage") == []
@@ -179,8 +177,7 @@ async def test_a_sent_sms_whose_post_fails_is_reported_sent_not_retried(
     (message_id,) = sim.messages
     assert f"SMS {message_id} to +55 11 98765-4321 was sent" in response.params["text"]
     assert "try again" not in response.params["text"]
-    db = bot.runtime.db
-    assert db is not None
+    db = bot.db
     row = messages.get_by_message_id(db, message_id)
     assert row is not None
     assert row.state is messages.SendState.SENT
@@ -218,8 +215,7 @@ async def test_a_reused_message_id_never_updates_the_earlier_sms(
     assert f"SMS {first_id} to +55 11 98765-4321 was sent" in said
     assert "follows neither" in said
     assert sim.messages[first_id].text == "second"
-    db = bot.runtime.db
-    assert db is not None
+    db = bot.db
     first, second = [messages.sms_from_row(r) for r in db.query("SELECT * FROM sms ORDER BY id")]
     assert (first.message_id, first.text, first.gave_up_at is not None) == (first_id, "first", True)
     assert (second.state, second.message_id) == (messages.SendState.UNKNOWN, None)

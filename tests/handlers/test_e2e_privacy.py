@@ -33,8 +33,7 @@ async def sent_from(bot: BotHarness, sim: MobizonSimulator, channel: str) -> int
     before = sim.count("sendSmsMessage")
     await bot.command("send +55 11 98765-4321 hello", user_id=SENDER, channel_id=channel)
     await wait_until(lambda: sim.count("sendSmsMessage") == before + 1, what="the send")
-    db = bot.runtime.db
-    assert db is not None
+    db = bot.db
     await wait_until(
         lambda: any(
             s.message_id

@@ -104,7 +104,7 @@ async def test_every_option_reaches_mobizon(bot: BotHarness, sim: MobizonSimulat
     assert "valid 120 min" in shown
     assert "flash SMS" in shown
     assert "Black Friday" in shown
-    row = messages.get_by_message_id(bot.runtime.db, next(iter(sim.messages)))  # type: ignore[arg-type]
+    row = messages.get_by_message_id(bot.db, next(iter(sim.messages)))
     assert row is not None
     assert (row.sender, row.validity, row.flash, row.name) == ("MyShop", 120, True, "Black Friday")
     assert row.deferred_to == f"{at:%Y-%m-%d %H:%M}:00"
@@ -139,7 +139,7 @@ async def test_text_arrives_as_the_user_meant_it(bot: BotHarness, sim: MobizonSi
     assert sends(sim) == [wire_form([("recipient", NUMBER), ("text", meant)])]
     (simulated,) = sim.messages.values()
     assert simulated.text == meant
-    row = messages.get_by_message_id(bot.runtime.db, simulated.id)  # type: ignore[arg-type]
+    row = messages.get_by_message_id(bot.db, simulated.id)
     assert row is not None
     assert row.text == meant
     assert row.encoding == "UCS-2"
@@ -172,8 +172,7 @@ async def test_channel_message_and_stored_row(bot: BotHarness, sim: MobizonSimul
     assert "Your order is ready" in shown
     assert "awaiting moderation" not in text
 
-    db = bot.runtime.db
-    assert db is not None
+    db = bot.db
     row = messages.get_by_message_id(db, simulated.id)
     assert row is not None
     assert (row.team_id, row.channel_id, row.user_id) == ("T1", "C1", "U1")
@@ -209,8 +208,7 @@ async def test_same_command_twice_sends_one_sms(
     first, second = await asyncio.gather(bot.post_signed(raw), bot.post_signed(raw))
     assert first[0] == second[0] == 200
     await sent_message(bot)
-    db = bot.runtime.db
-    assert db is not None
+    db = bot.db
     # both deliveries were handled: one sent, the other found the claim taken
     await wait_until(
         lambda: any("duplicate" in r.getMessage() for r in caplog.records),
@@ -274,8 +272,7 @@ async def test_not_in_channel_joins_then_posts(bot: BotHarness, sim: MobizonSimu
     params = await sent_message(bot, 2)
     assert [c.params["channel"] for c in bot.slack.called("conversations.join")] == ["C1"]
     assert params["channel"] == "C1"
-    db = bot.runtime.db
-    assert db is not None
+    db = bot.db
     row = messages.get_by_message_id(db, next(iter(sim.messages)))
     assert row is not None
     assert row.state is messages.SendState.SENT
@@ -304,8 +301,7 @@ async def test_unjoinable_channel_falls_back_to_response_url(
     assert str(simulated.id) in said
     assert SHOWN in said
     assert len(bot.slack.called("conversations.join")) == 1
-    db = bot.runtime.db
-    assert db is not None
+    db = bot.db
     row = messages.get_by_message_id(db, simulated.id)
     assert row is not None
     assert row.state is messages.SendState.SENT
