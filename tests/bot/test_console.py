@@ -223,7 +223,7 @@ async def test_live_sends_through_the_configured_gateway(tmp_path: Path) -> None
     assert code == 0, err
     assert out.startswith("smsbot console: LIVE Mobizon. Real SMS are sent, and billed.")
     assert [m.text for m in simulator.messages.values()] == ["for real"]
-    assert "was delivered." in out
+    assert "was delivered." in out, err
 
 
 async def _console_with_open_stdin(tmp_path: Path) -> asyncio.subprocess.Process:

@@ -173,6 +173,11 @@ async def test_channel_message_and_stored_row(bot: BotHarness, sim: MobizonSimul
     assert "awaiting moderation" not in text
 
     db = bot.db
+    # the message's ts is stored just after Slack answers the post
+    await wait_until(
+        lambda: getattr(messages.get_by_message_id(db, simulated.id), "slack_ts", None),
+        what="the channel message's ts to be stored",
+    )
     row = messages.get_by_message_id(db, simulated.id)
     assert row is not None
     assert (row.team_id, row.channel_id, row.user_id) == ("T1", "C1", "U1")
