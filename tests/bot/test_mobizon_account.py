@@ -45,7 +45,7 @@ T0 = wall("2026-01-15 12:00:00")
 NUMBER = "5511987654321"
 
 # campaign/getInfo as captured from Mobizon (api.mobizon.kz), the campaign id shortened.
-CAPTURED_CAMPAIGN = {
+CAPTURED_CAMPAIGN: dict[str, object] = {
     "moderationReason": None,
     "onPartnerModeration": 1,
     "moderationStatus": "READY_FOR_SEND",
@@ -88,7 +88,7 @@ CAPTURED_CAMPAIGN = {
 }
 
 # alphaname/list as captured from Mobizon, personal data left out.
-CAPTURED_SENDER_NAMES = {
+CAPTURED_SENDER_NAMES: dict[str, object] = {
     "items": [
         {
             "userId": "88296",
@@ -202,7 +202,8 @@ async def test_sender_names_are_read_from_every_page(
     sim.set_sender_names(names)
     found = await make_client(url).list_sender_names()
     assert [sender.name for sender in found] == names
-    assert found[0].is_default and not found[1].is_default
+    assert found[0].is_default
+    assert not found[1].is_default
     assert sim.count(SENDER_NAMES) == 3
     pages = [dict(parse_qsl(r.body.decode())) for r in sim.requests if r.module == "alphaname"]
     assert [page["pagination[currentPage]"] for page in pages] == ["0", "1", "2"]
@@ -244,18 +245,21 @@ async def test_sender_names_stop_on_a_short_page_without_total(
 async def test_campaign_info_follows_a_send_with_its_cost(
     account: tuple[MobizonSimulator, str], make_client: ClientFactory
 ) -> None:
-    """getInfo shows an unmoderated campaign running, then DONE with the delivered cost in BRL."""
+    """GetInfo shows an unmoderated campaign running, then DONE with the delivered cost in BRL."""
     sim, url = account
     client = make_client(url)
     sent = await client.send_sms(NUMBER, "hello")
     info = await client.get_campaign_info(sent.campaign_id)
     assert info.id == sent.campaign_id
     assert info.moderation_status == ModerationStatus.AUTO_READY_FOR_SEND
-    assert not info.awaiting_moderation and not info.declined and not info.is_deleted
+    assert not info.awaiting_moderation
+    assert not info.declined
+    assert not info.is_deleted
     sim.advance(5)
     done = await client.get_campaign_info(sent.campaign_id)
     assert done.common_status == CommonStatus.DONE
-    assert done.start_send_at is not None and done.end_send_at is not None
+    assert done.start_send_at is not None
+    assert done.end_send_at is not None
     assert done.counters is not None
     assert done.counters.costs["DELIVRD"] == Decimal("0.0950")
     assert done.counters.costs["NEW"] == Decimal("0.0000")
@@ -272,7 +276,8 @@ async def test_campaign_info_reads_the_captured_answer(
     info = await make_client(gateway.url).get_campaign_info(70000001234)
     assert (info.moderation_status, info.common_status) == ("READY_FOR_SEND", "SENT")
     assert info.start_send_at == wall("2026-06-24 23:13:22")
-    assert info.deferred_to is None and info.global_comment is None
+    assert info.deferred_to is None
+    assert info.global_comment is None
     assert not info.is_deleted
     assert info.counters is not None
     assert info.counters.total_cost == Decimal("16.2000")
@@ -313,7 +318,7 @@ def test_campaign_info_tolerates_missing_and_odd_fields() -> None:
 async def test_unknown_campaign_is_a_typed_not_found(
     account: tuple[MobizonSimulator, str], make_client: ClientFactory
 ) -> None:
-    """getInfo of an unknown campaign raises MobizonCampaignNotFoundError carrying its id."""
+    """GetInfo of an unknown campaign raises MobizonCampaignNotFoundError carrying its id."""
     _sim, url = account
     with pytest.raises(MobizonCampaignNotFoundError) as caught:
         await make_client(url).get_campaign_info(999)
@@ -336,7 +341,8 @@ async def test_declined_campaign_is_seen_with_the_comment(
     assert sent.awaiting_moderation
     sim.advance(3600)
     waiting = await client.get_campaign_info(sent.campaign_id)
-    assert waiting.awaiting_moderation and waiting.common_status == CommonStatus.MODERATION
+    assert waiting.awaiting_moderation
+    assert waiting.common_status == CommonStatus.MODERATION
     sim.moderate(sent.campaign_id, approve=False, comment="Forbidden content")
     declined = await client.get_campaign_info(sent.campaign_id)
     assert declined.declined
@@ -359,7 +365,8 @@ async def test_approved_campaign_goes_out(
     sim.moderate(sent.campaign_id, approve=True)
     info = await client.get_campaign_info(sent.campaign_id)
     assert info.moderation_status == ModerationStatus.READY_FOR_SEND
-    assert not info.awaiting_moderation and not info.declined
+    assert not info.awaiting_moderation
+    assert not info.declined
     sim.advance(5)
     statuses = await client.get_sms_status([sent.message_id])
     assert statuses[sent.message_id].status == "DELIVRD"
@@ -384,7 +391,7 @@ async def test_scheduled_campaign_is_deleted(
     assert caught.value.campaign_id == sent.campaign_id
     sim.advance(3 * 3600)
     assert (await client.get_sms_status([sent.message_id]))[sent.message_id].status == "NEW"
-    body = [r.body for r in sim.requests if r.module == "campaign" and r.method == "delete"][0]
+    body = next(r.body for r in sim.requests if r.module == "campaign" and r.method == "delete")
     assert body == f"id={sent.campaign_id}".encode()
 
 
@@ -445,7 +452,8 @@ async def test_delete_never_sent_is_retried_and_plain(
     with pytest.raises(MobizonNetworkError) as caught:
         await client.delete_campaign(5)
     assert not isinstance(caught.value, MobizonCampaignDeleteUnknownError)
-    assert caught.value.never_sent and not caught.value.outcome_unknown
+    assert caught.value.never_sent
+    assert not caught.value.outcome_unknown
     assert len(sleeps.delays) == 2
 
 
