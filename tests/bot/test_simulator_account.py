@@ -106,7 +106,7 @@ async def acc(config: SimulatorConfig) -> AsyncIterator[Account]:
 
 
 async def test_balance_answers_four_decimals_and_the_currency(acc: Account) -> None:
-    """GetOwnBalance answers the balance as a 4-decimal string and the ISO currency."""
+    """The balance method answers the balance as a 4-decimal string and the ISO currency."""
     assert await acc.data("user/getOwnBalance") == {"balance": "10.0000", "currency": "BRL"}
     assert acc.sim.count(GET_BALANCE) == 1
 
@@ -164,7 +164,7 @@ async def test_sender_names_page_like_a_list(acc: Account) -> None:
 
 
 async def test_campaign_info_counts_and_costs(acc: Account) -> None:
-    """GetInfo's counters put the message, its segments and cost under its status, as strings."""
+    """Campaign info counters put the message, its segments and its cost under its status."""
     sent = await acc.send("y" * 200)
     info = await acc.info(sent["campaignId"])
     assert info["id"] == sent["campaignId"]
