@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
+from bot.cli import _parser, main, simulator_config
 from bot.simulator import (
     CAMPAIGN_DELETE,
     CAMPAIGN_INFO,
@@ -349,3 +350,63 @@ def test_account_config_refuses_nonsense(bad: dict[str, Any]) -> None:
     """A negative moderation time or price, or code 0 for a refusal, is refused."""
     with pytest.raises(ValueError):
         SimulatorConfig(**bad)
+
+
+def test_simulator_command_sets_up_the_account() -> None:
+    """`smsbot simulator` options set moderation, balance, currency, price and sender names."""
+    args = _parser().parse_args(
+        [
+            "simulator",
+            "--moderation",
+            "decline",
+            "--moderation-seconds",
+            "30",
+            "--decline-comment",
+            "No links",
+            "--balance",
+            "5",
+            "--currency",
+            "usd",
+            "--segment-price",
+            "0.0950",
+            "--sender-name",
+            "ACME",
+            "--sender-name",
+            "SHOP",
+        ]
+    )
+    config = simulator_config(args, None)
+    assert (config.moderation, config.moderation_seconds, config.decline_comment) == (
+        True,
+        30.0,
+        "No links",
+    )
+    assert (config.balance, config.currency, config.segment_price) == (
+        Decimal(5),
+        "USD",
+        Decimal("0.0950"),
+    )
+    assert config.sender_names == ("ACME", "SHOP")
+    plain = simulator_config(_parser().parse_args(["simulator"]), None)
+    assert (plain.moderation, plain.decline_comment, plain.sender_names) == (
+        False,
+        None,
+        ("SMSBOT",),
+    )
+
+
+@pytest.mark.parametrize(
+    "argv", [["--balance", "-1"], ["--segment-price", "abc"], ["--speed", "0"]]
+)
+def test_simulator_command_refuses_bad_options(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A negative balance, a price that is no number or speed 0: one sentence and exit 2."""
+    try:
+        code = main(["simulator", *argv])
+    except SystemExit as stopped:  # argparse refuses the option itself
+        code = stopped.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "smsbot simulator: " in err
+    assert "Traceback" not in err
