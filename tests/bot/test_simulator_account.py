@@ -403,7 +403,7 @@ def test_simulator_command_refuses_bad_options(
 ) -> None:
     """A negative balance, a price that is no number or speed 0: one sentence and exit 2."""
     try:
-        code = main(["simulator", *argv])
+        code: object = main(["simulator", *argv])
     except SystemExit as stopped:  # argparse refuses the option itself
         code = stopped.code
     assert code == 2
