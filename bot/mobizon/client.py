@@ -418,17 +418,20 @@ class MobizonClient:
             data = await self._call(
                 method, wire.sender_names_pairs(page), sending=False, module=module
             )
-            try:
-                found, total, count = wire.parse_sender_name_page(data)
-            except wire.MalformedAnswerError:
-                problem = "Mobizon's list of sender names could not be read"
-                break
+            found, total, count = self._sender_name_page(data)
             names.extend(found)
             seen += count
             if count < wire.SENDER_NAMES_PAGE_SIZE or (total is not None and seen >= total):
-                return tuple(names)
-        else:
-            return tuple(names)
+                break
+        return tuple(names)
+
+    @staticmethod
+    def _sender_name_page(data: object) -> tuple[list[SenderName], int | None, int]:
+        """Read one alphaname/list page, or raise a gateway error in words."""
+        try:
+            return wire.parse_sender_name_page(data)
+        except wire.MalformedAnswerError:
+            problem = "Mobizon's list of sender names could not be read"
         raise MobizonGatewayError(problem)
 
     async def get_campaign_info(self, campaign_id: int) -> CampaignInfo:

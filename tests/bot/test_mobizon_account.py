@@ -239,6 +239,15 @@ async def test_sender_names_stop_on_a_short_page_without_total(
     assert len(gateway.requests) == 2
 
 
+async def test_unreadable_sender_names_are_a_gateway_error(
+    gateway: CaptureGateway, make_client: ClientFactory
+) -> None:
+    """An alphaname/list answer that is not a page raises a readable MobizonGatewayError."""
+    gateway.reply(Reply.envelope(0, "nonsense"))
+    with pytest.raises(MobizonGatewayError, match="sender names could not be read"):
+        await make_client(gateway.url).list_sender_names()
+
+
 # -- campaign info ------------------------------------------------------------------------
 
 
