@@ -10,11 +10,16 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.logs import configure_logging
 from bot.settings import Mode, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from bot.simulator import SimulatorConfig
 
 logger = logging.getLogger("bot.cli")
 
@@ -31,6 +36,17 @@ def installed_version() -> str:
         return importlib.metadata.version("smsbot")
     except importlib.metadata.PackageNotFoundError:
         return "(not installed)"
+
+
+def _amount(text: str) -> Decimal:
+    """Read an amount of money (``10``, ``0.0950``) for a command-line option."""
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount such as 10 or 0.0950")
+    return amount
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,23 +80,83 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="sign webhooks with this secret (default: $MOBIZON_WEBHOOK_SECRET if set)",
     )
+    sim.add_argument(
+        "--moderation",
+        choices=("off", "approve", "decline"),
+        default="off",
+        help="hold every campaign in moderation, then approve or decline it (default off)",
+    )
+    sim.add_argument(
+        "--moderation-seconds",
+        type=float,
+        default=1.0,
+        help="how long moderation takes at --speed 1 (default 1)",
+    )
+    sim.add_argument(
+        "--decline-comment",
+        default="Declined by the simulated moderator",
+        help="the moderator's comment on declined campaigns",
+    )
+    sim.add_argument(
+        "--balance", type=_amount, default=Decimal(10000), help="starting balance (default 10000)"
+    )
+    sim.add_argument("--currency", default="BRL", help="the account's currency (default BRL)")
+    sim.add_argument(
+        "--segment-price",
+        type=_amount,
+        default=Decimal("0.0600"),
+        help="what each SMS segment costs (default 0.0600)",
+    )
+    sim.add_argument(
+        "--sender-name",
+        action="append",
+        dest="sender_names",
+        help="a sender name of the account (repeat for more; default SMSBOT)",
+    )
     return parser
+
+
+def simulator_config(args: argparse.Namespace, webhook_secret: str | None) -> SimulatorConfig:
+    """The standalone simulator's settings from the ``simulator`` command's options.
+
+    Raises ValueError, in words, for settings the simulator refuses (e.g. ``--speed 0``).
+    """
+    from bot.simulator import SimulatorConfig  # noqa: PLC0415  # only this command needs it
+
+    return SimulatorConfig(
+        speed=args.speed,
+        webhook_url=args.webhook_url,
+        webhook_secret=webhook_secret,
+        moderation=args.moderation != "off",
+        moderation_seconds=args.moderation_seconds,
+        decline_comment=args.decline_comment if args.moderation == "decline" else None,
+        balance=args.balance,
+        currency=args.currency.strip().upper(),
+        segment_price=args.segment_price,
+        sender_names=tuple(args.sender_names or ("SMSBOT",)),
+    )
+
+
+def _run_simulator(args: argparse.Namespace) -> int:
+    """``smsbot simulator``: a standalone fake Mobizon until interrupted."""
+    from bot.simulator import run  # noqa: PLC0415  # only this command needs it
+
+    configure_logging(secrets=(), fmt="auto")
+    secret = args.webhook_secret or os.environ.get("MOBIZON_WEBHOOK_SECRET") or None
+    try:
+        config = simulator_config(args, secret)
+    except ValueError as err:
+        print(f"smsbot simulator: {err}", file=sys.stderr)  # noqa: T201  # the operator's terminal
+        return 2
+    run(args.host, args.port, config)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command named on the command line; return the process exit code."""
     args = _parser().parse_args(argv)
     if args.command == "simulator":
-        from bot.simulator import SimulatorConfig, run  # noqa: PLC0415  # only this command needs it
-
-        configure_logging(secrets=(), fmt="auto")
-        secret = args.webhook_secret or os.environ.get("MOBIZON_WEBHOOK_SECRET") or None
-        run(
-            args.host,
-            args.port,
-            SimulatorConfig(speed=args.speed, webhook_url=args.webhook_url, webhook_secret=secret),
-        )
-        return 0
+        return _run_simulator(args)
     mode: Mode = "console" if args.command == "console" else "http"
     try:
         settings = Settings.from_env(os.environ, mode=mode)

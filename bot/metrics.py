@@ -4,7 +4,9 @@
   ``unknown`` when Mobizon may or may not have sent it); a send whose answer was lost (counted
   ``unknown``, or not at all when the process died) and that the unsettled-send lookup later finds
   at Mobizon is counted ``sent`` then;
-- ``smsbot_gateway_request_duration_seconds{method,outcome}``: every HTTP attempt to Mobizon;
+- ``smsbot_gateway_request_duration_seconds{method,outcome}``: every HTTP attempt to Mobizon
+  (``method``: ``sendsmsmessage``, ``getsmsstatus``, ``list``, or ``module/method`` for the
+  account methods, such as ``user/getownbalance``);
 - ``smsbot_delivery_seconds{status}``: from the send to the final status, per final status;
 - ``smsbot_outbox_size`` and ``smsbot_pending_sms``: read from the database at each scrape;
 - ``smsbot_poll_cycle_duration_seconds``: each status poll cycle that ran.

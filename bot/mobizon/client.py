@@ -1,4 +1,8 @@
-"""The async Mobizon client: send SMS, read their statuses, list sent messages.
+"""The async Mobizon client: send SMS, read their statuses, list sent messages, and the account.
+
+Besides the three Message methods it reads the balance (``user/getOwnBalance``), the sender
+names (``alphaname/list``) and a campaign (``campaign/getInfo``), and deletes a scheduled
+campaign (``campaign/delete``).
 
 One :class:`MobizonClient` per process, opened with ``async with`` (or closed with
 :meth:`MobizonClient.close`); it holds one ``aiohttp.ClientSession``. Every failure is a
@@ -25,9 +29,13 @@ from yarl import URL
 from bot.mobizon import wire
 from bot.mobizon.errors import (
     MobizonApiError,
+    MobizonCampaignDeleteUnknownError,
+    MobizonCampaignNotDeletableError,
+    MobizonCampaignNotFoundError,
     MobizonError,
     MobizonGatewayError,
     MobizonNetworkError,
+    MobizonNotFoundError,
     MobizonRateLimitedError,
     MobizonTimeoutError,
     error_for,
@@ -37,7 +45,16 @@ if TYPE_CHECKING:
     from datetime import datetime, tzinfo
     from types import TracebackType
 
-    from bot.mobizon.types import ListCriteria, MessagePage, SentMessage, SmsStatus, Sort
+    from bot.mobizon.types import (
+        Balance,
+        CampaignInfo,
+        ListCriteria,
+        MessagePage,
+        SenderName,
+        SentMessage,
+        SmsStatus,
+        Sort,
+    )
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -55,11 +72,23 @@ DEFAULT_BASE_URL: Final = "https://api.mobizon.com.br"
 
 #: Called after each HTTP attempt with (method, outcome, seconds); outcome is one of
 #: "ok", "api_error", "gateway_error", "network_error", "timeout". It must not raise.
+#: ``method`` is the bare lowercased name for the Message module ("sendsmsmessage",
+#: "getsmsstatus", "list") and "module/method" for the others ("user/getownbalance",
+#: "alphaname/list", "campaign/getinfo", "campaign/delete").
 RequestObserver = Callable[[str, str, float], None]
 
+_MESSAGE = "message"
 _SEND = "sendsmsmessage"
 _STATUS = "getsmsstatus"
 _LIST = "list"
+_BALANCE = ("user", "getownbalance")
+_SENDER_NAMES = ("alphaname", "list")
+_CAMPAIGN_INFO = ("campaign", "getinfo")
+_CAMPAIGN_DELETE = ("campaign", "delete")
+# Code 10 of campaign/delete: "the campaign cannot be deleted" (sending started or near).
+_NOT_DELETABLE = 10
+# No account has this many sender names; a gateway paging forever stops here.
+_MAX_SENDER_NAME_PAGES = 50
 _FORM = "application/x-www-form-urlencoded"
 _USER_AGENT = "smsbot (+aiohttp)"
 _HTTP_REDIRECT = range(300, 400)
@@ -117,6 +146,20 @@ def _worth_retrying_read(error: MobizonError) -> bool:
 def _worth_retrying_send(error: MobizonError) -> bool:
     """Tell whether a send may try again: only when the SMS cannot have gone out."""
     return isinstance(error, MobizonNetworkError) and error.never_sent
+
+
+def _may_have_taken_effect(error: MobizonError) -> bool:
+    """Tell whether a failed write may still have been carried out by Mobizon.
+
+    Only a refusal (an API code), a connection never made, or a redirect or 4xx page (the
+    request never reached the API) prove it was not.
+    """
+    if isinstance(error, MobizonNetworkError):
+        return not error.never_sent
+    if isinstance(error, MobizonGatewayError):
+        status = error.http_status
+        return error.code is not None or status is None or status not in range(300, 500)
+    return False
 
 
 def _outcome_of(error: MobizonError) -> str:
@@ -353,6 +396,101 @@ class MobizonClient:
             problem = "Mobizon's list of messages could not be read"
         raise MobizonGatewayError(problem)
 
+    async def get_balance(self) -> Balance:
+        """The account's balance and currency (``user/getOwnBalance``); a read, retried."""
+        module, method = _BALANCE
+        data = await self._call(method, [], sending=False, module=module)
+        try:
+            return wire.parse_balance(data)
+        except wire.MalformedAnswerError:
+            problem = "Mobizon's answer about the balance could not be read"
+        raise MobizonGatewayError(problem)
+
+    async def list_sender_names(self) -> tuple[SenderName, ...]:
+        """Every sender name of the account (``alphaname/list``, all pages), in Mobizon's order.
+
+        A read, retried. Entries without a name are skipped; duplicates are kept as sent.
+        """
+        module, method = _SENDER_NAMES
+        names: list[SenderName] = []
+        seen = 0
+        for page in range(_MAX_SENDER_NAME_PAGES):
+            data = await self._call(
+                method, wire.sender_names_pairs(page), sending=False, module=module
+            )
+            found, total, count = self._sender_name_page(data)
+            names.extend(found)
+            seen += count
+            if count < wire.SENDER_NAMES_PAGE_SIZE or (total is not None and seen >= total):
+                break
+        return tuple(names)
+
+    @staticmethod
+    def _sender_name_page(data: object) -> tuple[list[SenderName], int | None, int]:
+        """Read one alphaname/list page, or raise a gateway error in words."""
+        try:
+            return wire.parse_sender_name_page(data)
+        except wire.MalformedAnswerError:
+            problem = "Mobizon's list of sender names could not be read"
+        raise MobizonGatewayError(problem)
+
+    async def get_campaign_info(self, campaign_id: int) -> CampaignInfo:
+        """Where campaign ``campaign_id`` stands (``campaign/getInfo``); a read, retried.
+
+        Raises :class:`MobizonCampaignNotFoundError` when Mobizon has no such campaign.
+        """
+        module, method = _CAMPAIGN_INFO
+        try:
+            data = await self._call(
+                method, wire.campaign_pairs(campaign_id), sending=False, module=module
+            )
+        except MobizonNotFoundError as error:
+            missing = MobizonCampaignNotFoundError(
+                campaign_id, error.code or 2, error.api_message, error.data
+            )
+        else:
+            try:
+                return wire.parse_campaign_info(data, self._zone, campaign_id=campaign_id)
+            except wire.MalformedAnswerError:
+                problem = "Mobizon's answer about the campaign could not be read"
+            raise MobizonGatewayError(problem)
+        raise missing
+
+    async def delete_campaign(self, campaign_id: int) -> None:
+        """Delete campaign ``campaign_id`` (``campaign/delete``), so it is never sent.
+
+        Mobizon allows it before sending starts, and for a scheduled campaign until 5 minutes
+        before its start. Never repeated unless the request provably never left. Raises
+        :class:`MobizonCampaignNotFoundError` (code 2), :class:`MobizonCampaignNotDeletableError`
+        (code 10: too late), :class:`MobizonCampaignDeleteUnknownError` when the outcome is
+        unknown, or another :class:`MobizonError` when it was refused or never sent.
+        """
+        module, method = _CAMPAIGN_DELETE
+        try:
+            await self._call(
+                method, wire.campaign_pairs(campaign_id), sending=False, module=module, writing=True
+            )
+        except MobizonNotFoundError as error:
+            failure: MobizonError = MobizonCampaignNotFoundError(
+                campaign_id, error.code or 2, error.api_message, error.data
+            )
+        except MobizonGatewayError as error:
+            if error.code == _NOT_DELETABLE:
+                failure = MobizonCampaignNotDeletableError(
+                    campaign_id, _NOT_DELETABLE, error.api_message or "", error.data
+                )
+            elif _may_have_taken_effect(error):
+                failure = MobizonCampaignDeleteUnknownError(campaign_id, error)
+            else:
+                raise
+        except MobizonNetworkError as error:
+            if not _may_have_taken_effect(error):
+                raise
+            failure = MobizonCampaignDeleteUnknownError(campaign_id, error)
+        else:
+            return
+        raise failure
+
     async def _status_batch(self, ids: list[int]) -> list[SmsStatus]:
         """One getSMSStatus request of at most 100 ids."""
         data = await self._call(_STATUS, wire.status_pairs(ids), sending=False)
@@ -362,14 +500,27 @@ class MobizonClient:
             problem = "Mobizon's delivery statuses could not be read"
         raise MobizonGatewayError(problem)
 
-    async def _call(self, method: str, pairs: wire.Pairs, *, sending: bool) -> object:
-        """Call ``method`` with retries per the policy; return the envelope's ``data``."""
+    async def _call(
+        self,
+        method: str,
+        pairs: wire.Pairs,
+        *,
+        sending: bool,
+        module: str = _MESSAGE,
+        writing: bool = False,
+    ) -> object:
+        """Call ``module/method`` with retries per the policy; return the envelope's ``data``.
+
+        ``writing`` (a change other than a send, such as a deletion) takes the send lane and
+        its retry rule, with the reads' wording in errors.
+        """
         body = wire.encode_form(pairs)
-        worth_retrying = _worth_retrying_send if sending else _worth_retrying_read
+        careful = sending or writing
+        worth_retrying = _worth_retrying_send if careful else _worth_retrying_read
         retry_number = 0
         while True:
             try:
-                return await self._attempt(method, body, sending=sending)
+                return await self._attempt(module, method, body, sending=sending, send_lane=careful)
             except MobizonError as error:
                 retry_number += 1
                 if retry_number >= self._retry.attempts or not worth_retrying(error):
@@ -377,7 +528,7 @@ class MobizonClient:
                 delay = self._retry.backoff(retry_number)
                 _log.info(
                     "Mobizon %s failed (%s); retry %d of %d in %.2f s",
-                    method,
+                    _label(module, method),
                     type(error).__name__,
                     retry_number,
                     self._retry.attempts - 1,
@@ -399,20 +550,22 @@ class MobizonClient:
             )
         return self._session
 
-    async def _attempt(self, method: str, body: bytes, *, sending: bool) -> object:
+    async def _attempt(
+        self, module: str, method: str, body: bytes, *, sending: bool, send_lane: bool
+    ) -> object:
         """One HTTP exchange; aiohttp's errors become ours here, outside any ``except``.
 
         They are raised after the ``except`` block so they chain nothing: aiohttp's
         exceptions carry the URL, and with it the API key.
         """
         session = self._open_session()
-        async with self._send_slots if sending else self._slots:
+        async with self._send_slots if send_lane else self._slots:
             self._requests_made += 1
             started = time.monotonic()
             failure: MobizonError | None = None
             data: object = None
             try:
-                status, location, raw = await self._post(session, method, body)
+                status, location, raw = await self._post(session, module, method, body)
             except TimeoutError as error:  # aiohttp's connect and read timeouts included
                 failure = self._timeout(error, sending=sending)
             except aiohttp.ClientConnectorError as error:
@@ -441,19 +594,20 @@ class MobizonClient:
                     data = envelope.data
             elapsed = time.monotonic() - started
         outcome = "ok" if failure is None else _outcome_of(failure)
-        _log.debug("Mobizon %s: %s in %.3f s", method, outcome, elapsed)
+        label = _label(module, method)
+        _log.debug("Mobizon %s: %s in %.3f s", label, outcome, elapsed)
         if self._on_request is not None:
-            self._on_request(method, outcome, elapsed)
+            self._on_request(label, outcome, elapsed)
         if failure is not None:
             raise failure
         return data
 
     async def _post(
-        self, session: aiohttp.ClientSession, method: str, body: bytes
+        self, session: aiohttp.ClientSession, module: str, method: str, body: bytes
     ) -> tuple[int, str | None, bytes]:
-        """POST the form to ``message/<method>``; return status, Location and the body."""
+        """POST the form to ``<module>/<method>``; return status, Location and the body."""
         async with session.post(
-            f"{self._base_url}/service/message/{method}",
+            f"{self._base_url}/service/{module}/{method}",
             params={"output": "json", "api": "v1", "apiKey": self._api_key},
             data=body,
             headers={"Content-Type": _FORM},
@@ -470,3 +624,8 @@ class MobizonClient:
         else:
             problem = f"Mobizon did not answer within {self._timeouts.total:g} s"
         return MobizonTimeoutError(problem, sending=sending)
+
+
+def _label(module: str, method: str) -> str:
+    """Name a method in logs and metrics: bare for the Message module, else ``module/method``."""
+    return method if module == _MESSAGE else f"{module}/{method}"

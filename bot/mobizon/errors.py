@@ -17,10 +17,14 @@ Our exception hierarchy:
     - MobizonWrongServerError ...... code 13
     - MobizonAccountBlockedError ... code 14
     - MobizonRateLimitedError ...... code 30
+    - MobizonCampaignNotFoundError . code 2 of campaign/getInfo and campaign/delete
+    - MobizonCampaignNotDeletableError  code 10 of campaign/delete
   + MobizonGatewayError - Mobizon failed: codes 3, 10, 15 and 999, any other code, HTTP 5xx,
     an error page, a redirect, or a body that is not Mobizon's JSON envelope.
   + MobizonNetworkError - the connection failed: refused, reset, DNS failure.
     - MobizonTimeoutError
+  + MobizonCampaignDeleteUnknownError - campaign/delete failed in a way that leaves unknown
+    whether the campaign was deleted (its ``cause`` is one of the errors above).
 
 ``MobizonGatewayError`` is deliberately *not* a ``MobizonApiError``, even when it carries
 a code (3, 999, ...): those codes say Mobizon broke, not that it refused the request, so
@@ -40,6 +44,9 @@ __all__ = [
     "MobizonAccountBlockedError",
     "MobizonApiError",
     "MobizonAuthError",
+    "MobizonCampaignDeleteUnknownError",
+    "MobizonCampaignNotDeletableError",
+    "MobizonCampaignNotFoundError",
     "MobizonError",
     "MobizonGatewayError",
     "MobizonLimitError",
@@ -51,6 +58,7 @@ __all__ = [
     "MobizonValidationError",
     "MobizonWrongServerError",
     "error_for",
+    "is_insufficient_funds",
 ]
 
 _MAY_HAVE_BEEN_SENT = "The SMS may still have been sent: check its status before sending it again."
@@ -330,6 +338,97 @@ class MobizonTimeoutError(MobizonNetworkError):
 
     def __init__(self, problem: str, *, sending: bool = False) -> None:
         super().__init__(problem, never_sent=False, sending=sending)
+
+
+class MobizonCampaignNotFoundError(MobizonNotFoundError):
+    """Catch this when Mobizon knows no campaign ``campaign_id`` (or it is deleted, or not ours).
+
+    Code 2 of ``campaign/getInfo`` and ``campaign/delete``; ``api_message`` is Mobizon's text.
+    """
+
+    def __init__(
+        self, campaign_id: int, code: int = 2, api_message: str = "", data: object = None
+    ) -> None:
+        self.campaign_id = campaign_id
+        super().__init__(code, api_message, data)
+
+    def _describe(self, *, sending: bool) -> str:  # noqa: ARG002 - same signature as the base
+        return _with_period(
+            f"Mobizon has no campaign {self.campaign_id}, or this account cannot see it"
+            f"{_quoted(self.api_message)}"
+        )
+
+
+class MobizonCampaignNotDeletableError(MobizonApiError):
+    """Catch this when Mobizon refused to delete campaign ``campaign_id`` (code 10).
+
+    Mobizon deletes a campaign only before sending starts, and a scheduled one only until
+    5 minutes before its start: too late, already sending or sent. Nothing was deleted.
+    """
+
+    def __init__(
+        self, campaign_id: int, code: int = 10, api_message: str = "", data: object = None
+    ) -> None:
+        self.campaign_id = campaign_id
+        super().__init__(code, api_message, data)
+
+    def _describe(self, *, sending: bool) -> str:  # noqa: ARG002 - same signature as the base
+        return _with_period(
+            f"Mobizon cannot delete campaign {self.campaign_id} any more: its sending has "
+            f"started or starts in less than 5 minutes{_quoted(self.api_message)}"
+        )
+
+
+class MobizonCampaignDeleteUnknownError(MobizonError):
+    """Catch this when ``campaign/delete`` may or may not have deleted ``campaign_id``.
+
+    The request left this machine but no readable answer came back (connection broken,
+    timeout, HTTP 5xx, an unreadable body, or a failure code such as 3 or 999). It was not
+    repeated. ``cause`` is the failure; ``campaign/getInfo`` (``is_deleted``) tells the truth.
+    """
+
+    def __init__(self, campaign_id: int, cause: MobizonError) -> None:
+        self.campaign_id = campaign_id
+        self.cause = cause
+        problem = str(cause.args[0]) if cause.args else type(cause).__name__
+        # the cause's closing sentence speaks of reads ("Try again in a minute."): drop it
+        problem = problem.removesuffix(_TRY_AGAIN).strip()
+        super().__init__(
+            f"{_with_period(problem)} Campaign {self.campaign_id} may or may not have been "
+            "deleted: check it before trying again.",
+            code=cause.code,
+            outcome_unknown=True,
+        )
+
+
+# Mobizon documents no code for a send the balance cannot pay for; these are the words its
+# localized ``message`` is likely to use (English, Portuguese, Russian, Ukrainian).
+_INSUFFICIENT_FUNDS = (
+    "insufficient funds",
+    "insufficient balance",
+    "not enough funds",
+    "not enough money",
+    "not enough balance",
+    "low balance",
+    "saldo insuficiente",
+    "sem saldo",
+    "недостаточно средств",
+    "недостаточно денег",
+    "недостатньо коштів",
+)
+
+
+def is_insufficient_funds(error: MobizonError) -> bool:
+    """Tell whether Mobizon's words say the balance could not pay (a guess from its text).
+
+    No code is documented for it, so this reads ``api_message`` (and ``data``'s texts) in
+    the languages Mobizon answers in. False means "not recognised", not "not that": show
+    Mobizon's own words then.
+    """
+    api_message = getattr(error, "api_message", None)
+    texts = [api_message or "", *_messages(getattr(error, "data", None))]
+    said = " ".join(texts).casefold()
+    return any(phrase in said for phrase in _INSUFFICIENT_FUNDS)
 
 
 _API_ERRORS: dict[int, type[MobizonApiError]] = {

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 #: Page sizes Mobizon's ``message/list`` accepts.
 PAGE_SIZES = (25, 50, 100)
@@ -75,6 +76,13 @@ class MessageItem:
     start_send_at: datetime | None
     status_updated_at: datetime | None
 
+    @property
+    def cost(self) -> Decimal | None:
+        """What the message cost: ``segUserBuy`` (per segment) times ``segNum``, when both came."""
+        if self.segment_price is None or self.segments is None:
+            return None
+        return self.segment_price * self.segments
+
 
 @dataclass(frozen=True, slots=True)
 class MessagePage:
@@ -122,3 +130,106 @@ class Sort:
 
     field: str
     descending: bool = False
+
+
+class ModerationStatus(StrEnum):
+    """``moderationStatus`` of ``campaign/getinfo``; unknown values are kept as plain strings."""
+
+    MODERATION = "MODERATION"
+    DECLINED = "DECLINED"
+    READY_FOR_SEND = "READY_FOR_SEND"
+    AUTO_READY_FOR_SEND = "AUTO_READY_FOR_SEND"
+
+
+class CommonStatus(StrEnum):
+    """``commonStatus`` of ``campaign/getinfo``; unknown values are kept as plain strings."""
+
+    MODERATION = "MODERATION"
+    DECLINED = "DECLINED"
+    READY_FOR_SEND = "READY_FOR_SEND"
+    RUNNING = "RUNNING"
+    SENT = "SENT"
+    DONE = "DONE"
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """``user/getownbalance``: what is left on the account, exactly, and its ISO 4217 currency."""
+
+    amount: Decimal
+    currency: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SenderName:
+    """One entry of ``alphaname/list``: a sender name (alphaname) of the account.
+
+    ``global_status`` and ``partner_status`` are Mobizon's moderation states of the name, kept
+    as sent (captured answers show ``"1"``; their meanings are not documented).
+    """
+
+    name: str
+    alphaname_id: int | None
+    global_status: str | None
+    partner_status: str | None
+    is_default: bool
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignCounters:
+    """The ``counters`` of ``campaign/getinfo`` (Mobizon updates them with a delay).
+
+    ``segments``, ``messages`` and ``costs`` are keyed by message status in capitals
+    (``"NEW"``, ``"DELIVRD"``...; from ``totalNewSegNum``, ``totalNewMsgNum``,
+    ``totalNewMsgCost``...), holding only what Mobizon sent. ``currency`` is ``userCurrency``.
+    """
+
+    updated_at: datetime | None
+    total_segments: int | None
+    total_messages: int | None
+    total_cost: Decimal | None
+    currency: str | None
+    segments: Mapping[str, int]
+    messages: Mapping[str, int]
+    costs: Mapping[str, Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignInfo:
+    """``campaign/getinfo``: where one campaign stands (moderation, sending, deletion, cost).
+
+    Statuses are kept as sent (compare with :class:`ModerationStatus` and
+    :class:`CommonStatus`); fields Mobizon left out are ``None``.
+    """
+
+    id: int
+    moderation_status: str | None
+    common_status: str | None
+    global_comment: str | None
+    deferred_to: datetime | None
+    created_at: datetime | None
+    start_send_at: datetime | None
+    end_send_at: datetime | None
+    is_deleted: bool
+    counters: CampaignCounters | None
+
+    @property
+    def awaiting_moderation(self) -> bool:
+        """True while Mobizon's moderators have not decided yet."""
+        return ModerationStatus.MODERATION in {self.moderation_status, self.common_status}
+
+    @property
+    def declined(self) -> bool:
+        """True when a moderator declined the campaign (``global_comment`` says why)."""
+        return ModerationStatus.DECLINED in {self.moderation_status, self.common_status}
+
+    @property
+    def total_cost(self) -> Decimal | None:
+        """The campaign's cost per its counters (``totalCost``), when Mobizon stated it."""
+        return None if self.counters is None else self.counters.total_cost
+
+    @property
+    def currency(self) -> str | None:
+        """The currency of the counters' costs (``userCurrency``), when Mobizon stated it."""
+        return None if self.counters is None else self.counters.currency

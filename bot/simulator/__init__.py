@@ -1,21 +1,31 @@
-"""A faithful fake of Mobizon's Message API, for tests, benchmarks and sandbox mode.
+"""A faithful fake of Mobizon's Message API and account methods, for tests and sandbox mode.
 
 ``MobizonSimulator`` is the gateway (state, switches, the aiohttp app); ``start_simulator``
 serves one on a loopback port; ``run`` serves one until interrupted (``python -m bot simulator``).
 
 Modules: ``_form`` decodes PHP-style form bodies, ``_sms`` counts segments and knows the
 time format, ``_messages`` holds messages and their lifecycle, ``_methods`` answers the
-three methods, ``_webhooks`` sends delivery reports, ``_simulator`` ties them together.
+three Message methods, ``_account`` the account-level ones (balance, sender names, campaign
+info and delete, short links), ``_webhooks`` sends delivery reports, ``_simulator`` ties
+them together.
 """
 
+from bot.simulator._account import DELETE_DEADLINE
 from bot.simulator._form import PhpForm, PhpValue
 from bot.simulator._messages import MessageState, SimulatedMessage
 from bot.simulator._simulator import (
+    ACCOUNT_METHODS,
+    CAMPAIGN_DELETE,
+    CAMPAIGN_INFO,
     DEFAULT_API_KEY,
+    GET_BALANCE,
     GET_SMS_STATUS,
+    INSUFFICIENT_FUNDS_CODE,
+    INSUFFICIENT_FUNDS_MESSAGE,
     LIST,
     MESSAGE_METHODS,
     SEND_SMS,
+    SENDER_NAMES,
     MobizonSimulator,
     RecordedRequest,
     SimulatorConfig,
@@ -25,10 +35,18 @@ from bot.simulator._simulator import (
 from bot.simulator._webhooks import WebhookAttempt, sign
 
 __all__ = [
+    "ACCOUNT_METHODS",
+    "CAMPAIGN_DELETE",
+    "CAMPAIGN_INFO",
     "DEFAULT_API_KEY",
+    "DELETE_DEADLINE",
+    "GET_BALANCE",
     "GET_SMS_STATUS",
+    "INSUFFICIENT_FUNDS_CODE",
+    "INSUFFICIENT_FUNDS_MESSAGE",
     "LIST",
     "MESSAGE_METHODS",
+    "SENDER_NAMES",
     "SEND_SMS",
     "MessageState",
     "MobizonSimulator",

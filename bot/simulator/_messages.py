@@ -17,6 +17,7 @@ _MODERATION_SECONDS = 1.0
 
 #: Campaign statuses of Mobizon's ``campaign`` module that a single-message campaign passes.
 MODERATION = "MODERATION"
+DECLINED = "DECLINED"
 READY_FOR_SEND = "READY_FOR_SEND"
 AUTO_READY_FOR_SEND = "AUTO_READY_FOR_SEND"
 RUNNING = "RUNNING"
@@ -67,6 +68,54 @@ class SimulatedMessage:
     moderated_until: datetime | None
     outcome: str
     timeline: tuple[tuple[str, datetime], ...]
+    #: The campaign went to moderation (sendSmsMessage answered ``status`` 1). With
+    #: ``moderated_until`` unset it waits for :meth:`decide`.
+    moderation: bool = False
+    #: The moderator's verdict, in force from ``moderated_until`` on.
+    declined: bool = False
+    #: The moderator's comment (``globalComment``), shown once declined.
+    global_comment: str | None = None
+    #: When ``campaign/delete`` deleted the campaign; it never goes out then.
+    deleted_at: datetime | None = None
+    #: The speed the lifecycle runs at (kept to plan it when a moderator approves).
+    speed: float = 1.0
+
+    @property
+    def cost(self) -> Decimal:
+        """What the message costs: its segments at its segment price."""
+        return self.segment_price * self.segments
+
+    def moderation_pending(self, now: datetime) -> bool:
+        """True while the campaign waits for a moderator's verdict."""
+        return self.moderation and (self.moderated_until is None or now < self.moderated_until)
+
+    def declined_at(self, now: datetime) -> bool:
+        """True when the campaign has been declined by ``now``."""
+        return self.declined and self.moderation and not self.moderation_pending(now)
+
+    def moderation_status_at(self, now: datetime) -> str:
+        """``moderationStatus`` of campaign/getInfo as of ``now``."""
+        if not self.moderation:
+            return AUTO_READY_FOR_SEND
+        if self.moderation_pending(now):
+            return MODERATION
+        return DECLINED if self.declined else READY_FOR_SEND
+
+    def decide(self, *, approve: bool, comment: str | None, at: datetime) -> None:
+        """Record a moderator's verdict at ``at``: approved campaigns go out, declined never do."""
+        self.moderated_until = at
+        self.declined = not approve
+        self.global_comment = comment
+        if approve:
+            begin = max(moment for moment in (at, self.deferred_to) if moment)
+            self.timeline = _steps(begin, self.outcome, self.speed)
+        else:
+            self.timeline = ()
+
+    def delete(self, at: datetime) -> None:
+        """Delete the campaign at ``at``: its message stays NEW and never goes out."""
+        self.deleted_at = at
+        self.timeline = ()
 
     @property
     def final_at(self) -> datetime | None:
@@ -112,9 +161,7 @@ class SimulatedMessage:
         self.timeline = (*earlier, (status, at))
 
     def _waiting_campaign_status(self, now: datetime) -> str:
-        if self.moderated_until is None:
-            return AUTO_READY_FOR_SEND
-        return MODERATION if now < self.moderated_until else READY_FOR_SEND
+        return self.moderation_status_at(now)
 
 
 def plan_timeline(
@@ -124,17 +171,30 @@ def plan_timeline(
     speed: float,
     moderated: bool,
     deferred_to: datetime | None,
+    moderation_seconds: float | None = _MODERATION_SECONDS,
+    declined: bool = False,
 ) -> tuple[datetime | None, tuple[tuple[str, datetime], ...]]:
     """Plan when moderation ends and when each status is reached, ``speed`` times faster.
 
     Sending starts once moderation is over and the deferred time (if any) has come; then
     ``ENQUEUD`` and ``ACCEPTD`` follow, and the drawn ``outcome``. The operator rejects
-    instead of accepting, so ``REJECTD`` comes where ``ACCEPTD`` would have.
+    instead of accepting, so ``REJECTD`` comes where ``ACCEPTD`` would have. Moderation
+    takes ``moderation_seconds`` (at speed 1; ``None``: until a moderator decides, so no
+    step is planned); a ``declined`` campaign never goes out.
     """
+    if moderated and moderation_seconds is None:
+        return None, ()
     moderated_until = (
-        created_at + timedelta(seconds=_MODERATION_SECONDS / speed) if moderated else None
+        created_at + timedelta(seconds=(moderation_seconds or 0.0) / speed) if moderated else None
     )
+    if moderated and declined:
+        return moderated_until, ()
     begin = max(moment for moment in (created_at, moderated_until, deferred_to) if moment)
+    return moderated_until, _steps(begin, outcome, speed)
+
+
+def _steps(begin: datetime, outcome: str, speed: float) -> tuple[tuple[str, datetime], ...]:
+    """The statuses a message goes through once sending starts at ``begin``."""
 
     def after(seconds: float) -> datetime:
         return begin + timedelta(seconds=seconds / speed)
@@ -151,7 +211,7 @@ def plan_timeline(
             (DeliveryStatus.ACCEPTD, after(_ACCEPTED_AFTER)),
             (outcome, after(_FINAL_AFTER)),
         )
-    return moderated_until, tuple((str(status), moment) for status, moment in steps)
+    return tuple((str(status), moment) for status, moment in steps)
 
 
 def _whole_seconds(moment: datetime) -> datetime:

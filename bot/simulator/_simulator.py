@@ -22,6 +22,15 @@ import aiohttp
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from bot.simulator._account import (
+    balance_answer,
+    campaign_id_of,
+    campaign_info,
+    delete_refusal,
+    not_found,
+    sender_names_answer,
+    shorten_links,
+)
 from bot.simulator._form import PhpForm, as_text, decode_php_form, from_json
 from bot.simulator._messages import MessageState, SimulatedMessage, plan_timeline
 from bot.simulator._methods import Answer, list_messages, report_statuses, validate_send
@@ -40,8 +49,24 @@ GET_SMS_STATUS = "getsmsstatus"
 LIST = "list"
 MESSAGE_METHODS = (SEND_SMS, GET_SMS_STATUS, LIST)
 
-#: What every simulated message segment costs (``segUserBuy``).
+#: The account-level methods the simulator answers, as ``module/method`` lowercased.
+GET_BALANCE = "user/getownbalance"
+SENDER_NAMES = "alphaname/list"
+CAMPAIGN_INFO = "campaign/getinfo"
+CAMPAIGN_DELETE = "campaign/delete"
+ACCOUNT_METHODS = (GET_BALANCE, SENDER_NAMES, CAMPAIGN_INFO, CAMPAIGN_DELETE)
+_MODULES: dict[str, tuple[str, ...]] = {"message": MESSAGE_METHODS}
+for _name in ACCOUNT_METHODS:
+    _module, _method = _name.split("/")
+    _MODULES[_module] = (*_MODULES.get(_module, ()), _method)
+
+#: What every simulated message segment costs (``segUserBuy``) unless configured otherwise.
 SEGMENT_PRICE = Decimal("0.0600")
+#: What the simulated sendSmsMessage answers when the balance cannot pay for the SMS.
+#: Mobizon documents no distinct code for it: code 1 (validation) with these words is a guess.
+INSUFFICIENT_FUNDS_CODE = 1
+INSUFFICIENT_FUNDS_MESSAGE = "Insufficient funds on the balance to send the message."
+_SHORT_CODE_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 # Query parameters that address the gateway rather than the method.
 _RESERVED_QUERY = frozenset({"apiKey", "output", "api"})
@@ -80,8 +105,17 @@ class SimulatorConfig:
     The three rates are the chances (0..1, summing to at most 1) that a message ends
     ``UNDELIV``, ``REJECTD`` or ``EXPIRED`` instead of ``DELIVRD``, drawn from ``seed``.
     ``latency`` delays every answer by that many seconds. With ``moderation`` on, campaigns
-    wait in moderation before sending. With ``webhook_url`` set, every final status is
+    wait in moderation before sending: ``moderation_seconds`` (at speed 1; ``None``: until
+    :meth:`MobizonSimulator.moderate` decides), then approved, or declined with
+    ``decline_comment`` when that is set. With ``webhook_url`` set, every final status is
     POSTed there as Mobizon's delivery webhook, signed when ``webhook_secret`` is set.
+
+    The account: ``balance`` in ``currency`` to start with, each segment costing
+    ``segment_price`` (taken when a send is accepted, given back when its campaign is deleted
+    or declined; a send the balance cannot pay for is refused with
+    ``insufficient_funds_code`` and ``insufficient_funds_message``), ``sender_names`` (the
+    first is the default) for ``alphaname/list``, and ``short_link_base`` for the links
+    ``params[shortenLinks]=1`` makes.
     """
 
     api_key: str = field(default=DEFAULT_API_KEY, repr=False)
@@ -97,6 +131,15 @@ class SimulatorConfig:
     first_message_id: int = 6300284
     first_campaign_id: int = 855834
     default_sender: str = "SMSBOT"
+    moderation_seconds: float | None = 1.0
+    decline_comment: str | None = None
+    balance: Decimal = Decimal("10000.0000")
+    currency: str = "BRL"
+    segment_price: Decimal = SEGMENT_PRICE
+    sender_names: tuple[str, ...] = ("SMSBOT",)
+    short_link_base: str = "https://mbz.io"
+    insufficient_funds_code: int = INSUFFICIENT_FUNDS_CODE
+    insufficient_funds_message: str = INSUFFICIENT_FUNDS_MESSAGE
 
     def __post_init__(self) -> None:
         if not self.speed > 0:
@@ -106,6 +149,12 @@ class SimulatorConfig:
             raise ValueError("outcome rates must be within 0..1 and sum to at most 1")
         if self.latency < 0:
             raise ValueError("latency cannot be negative")
+        if self.moderation_seconds is not None and self.moderation_seconds < 0:
+            raise ValueError("moderation_seconds cannot be negative")
+        if self.segment_price < 0:
+            raise ValueError("segment_price cannot be negative")
+        if self.insufficient_funds_code == 0:
+            raise ValueError("insufficient_funds_code must be an error code, not 0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +229,15 @@ class MobizonSimulator:
         self._session: aiohttp.ClientSession | None = None
         self._wakeup: asyncio.Event | None = None
         self._webhook_lock: asyncio.Lock | None = None
+        self._campaigns: dict[int, int] = {}
+        self._balance_base = config.balance
+        self._charged = Decimal(0)
+        self._refunded: set[int] = set()
+        self._refunds_due: list[tuple[datetime, int]] = []
+        self._links = random.Random(f"links-{config.seed}")
+        #: Every short link made by ``params[shortenLinks]=1``: short URL -> original link.
+        self.short_links: dict[str, str] = {}
+        self._created = self.now()
 
     def __repr__(self) -> str:
         return f"<MobizonSimulator {len(self.messages)} messages, {len(self.requests)} requests>"
@@ -224,13 +282,17 @@ class MobizonSimulator:
         ``created_at``, and new messages still get ids above every id taken.
         """
         now = self.now() if created_at is None else created_at
-        moderated = self._config.moderation
+        config = self._config
+        moderated = config.moderation
+        declined = config.decline_comment is not None
         moderated_until, timeline = plan_timeline(
             now,
-            outcome=self._draw_outcome(),
-            speed=self._config.speed,
+            outcome=(outcome := self._draw_outcome()),
+            speed=config.speed,
             moderated=moderated,
             deferred_to=deferred_to,
+            moderation_seconds=config.moderation_seconds,
+            declined=declined,
         )
         country, operator = number_info(recipient)
         if message_id is not None and message_id in self.messages:
@@ -242,7 +304,7 @@ class MobizonSimulator:
             recipient=recipient,
             text=text,
             segments=segment_count(text),
-            segment_price=SEGMENT_PRICE,
+            segment_price=config.segment_price,
             groups=",".join(groups) or None,
             uuid=str(uuid.UUID(int=self._uuids.getrandbits(128), version=4)),
             country=country,
@@ -254,15 +316,65 @@ class MobizonSimulator:
             mclass=mclass,
             shorten_links=shorten_links,
             moderated_until=moderated_until,
-            outcome=timeline[-1][0],
+            outcome=outcome,
             timeline=timeline,
+            moderation=moderated,
+            declined=moderated and declined,
+            global_comment=config.decline_comment if moderated else None,
+            speed=config.speed,
         )
         # ids are never handed out twice, whoever chose them
         self._next_message_id = max(self._next_message_id, message.id + 1)
         self._next_campaign_id = max(self._next_campaign_id, message.campaign_id + 1)
         self.messages[message.id] = message
+        self._campaigns[message.campaign_id] = message.id
+        self._charged += message.cost
+        if message.declined and moderated_until is not None:
+            heapq.heappush(self._refunds_due, (moderated_until, message.id))
         self._queue_final(message)
         return message
+
+    def campaign(self, campaign_id: int) -> SimulatedMessage:
+        """The message of a (single-message) campaign (``KeyError`` for an unknown id)."""
+        return self.messages[self._campaigns[campaign_id]]
+
+    @property
+    def balance(self) -> Decimal:
+        """What is left on the simulated account now."""
+        self._settle_refunds()
+        return self._balance_base - self._charged
+
+    def set_balance(self, amount: Decimal | int | str) -> None:
+        """Set the account's balance to ``amount`` now; sends from then on spend from it."""
+        self._settle_refunds()
+        self._balance_base = Decimal(amount) + self._charged
+
+    def set_pricing(self, segment_price: Decimal | str, currency: str | None = None) -> None:
+        """Change the segment price (and the currency) for messages sent from now on."""
+        price = Decimal(segment_price)
+        self._config = replace(
+            self._config, segment_price=price, currency=currency or self._config.currency
+        )
+
+    def set_sender_names(self, names: Sequence[str]) -> None:
+        """Change the sender names ``alphaname/list`` answers (the first is the default)."""
+        self._config = replace(self._config, sender_names=tuple(names))
+
+    def moderate(self, campaign_id: int, *, approve: bool, comment: str | None = None) -> None:
+        """Decide a campaign waiting in moderation now: approved goes out, declined never does.
+
+        ``comment`` is the moderator's ``globalComment``. ``KeyError`` for an unknown campaign,
+        ``ValueError`` for one not waiting in moderation.
+        """
+        message = self.campaign(campaign_id)
+        now = self.now()
+        if not message.moderation_pending(now):
+            raise ValueError(f"campaign {campaign_id} is not waiting in moderation")
+        message.decide(approve=approve, comment=comment, at=now)
+        if not approve:
+            self._refund(message)
+        self._queue_final(message)
+        self._wake_webhooks()
 
     def state(self, message_id: int) -> MessageState:
         """Where a message stands now (``KeyError`` for an unknown id)."""
@@ -286,6 +398,18 @@ class MobizonSimulator:
     def set_moderation(self, on: bool) -> None:
         """Hold campaigns sent from now on in moderation (``status`` 1) or not (``status`` 2)."""
         self._config = replace(self._config, moderation=on)
+
+    def set_moderation_timeline(
+        self, seconds: float | None, *, decline_comment: str | None = None
+    ) -> None:
+        """Say how moderation ends for campaigns sent from now on (when moderation is on).
+
+        After ``seconds`` (at speed 1) the campaign is approved, or declined with
+        ``decline_comment`` when given; ``None`` keeps it waiting for :meth:`moderate`.
+        """
+        self._config = replace(
+            self._config, moderation_seconds=seconds, decline_comment=decline_comment
+        )
 
     def set_speed(self, speed: float) -> None:
         """Change how fast messages sent from now on go through their lifecycle."""
@@ -359,9 +483,18 @@ class MobizonSimulator:
     # -- inspection -----------------------------------------------------------------------
 
     def count(self, method: str) -> int:
-        """How many requests named ``method`` (any case) arrived, whatever their answer."""
+        """How many requests named ``method`` (any case) arrived, whatever their answer.
+
+        A bare name (``list``) counts Message methods; ``module/method`` names one exactly.
+        """
         name = method.lower()
-        return sum(1 for request in self.requests if request.method == name)
+        if "/" in name:
+            return sum(1 for r in self.requests if _key(r.module, r.method) == _key(*_split(name)))
+        return sum(
+            1
+            for request in self.requests
+            if request.method == name and request.module not in _ACCOUNT_MODULES
+        )
 
     @property
     def webhook_attempts(self) -> list[WebhookAttempt]:
@@ -395,10 +528,11 @@ class MobizonSimulator:
         self.requests.append(
             RecordedRequest(module, method, request.method, query, body, params, self.now())
         )
-        delay = self._latency.get(method, self._latency[None])
+        key = _key(module, method)
+        delay = self._latency.get(key, self._latency[None])
         if delay > 0:
             await asyncio.sleep(delay)
-        fault = self._take_fault(method)
+        fault = self._take_fault(key)
         if fault is not None and fault.kind == "drop":
             if request.transport is not None:
                 request.transport.close()
@@ -414,9 +548,10 @@ class MobizonSimulator:
     def _refusal(self, module: str, method: str, query: Mapping[str, str]) -> Answer | None:
         """The error answer due before a method runs (address, key, switches), if any."""
         refusal: Answer | None = None
-        if module != "message":
+        key = _key(module, method)
+        if module not in _MODULES:
             refusal = Answer(4, [], f"Unknown module {module!r}.")
-        elif method not in MESSAGE_METHODS:
+        elif method not in _MODULES[module]:
             refusal = Answer(5, [], f"Unknown method {method!r}.")
         elif query.get("output", "json").lower() != "json":
             refusal = Answer(6, [], "Only output=json is simulated.")
@@ -424,9 +559,9 @@ class MobizonSimulator:
             query.get("apiKey", "").encode(), self._config.api_key.encode()
         ):
             refusal = Answer(8, [], _DEFAULT_MESSAGES[8])
-        elif self._forced[method]:
-            refusal = self._forced[method].popleft()
-        elif self._over_rate_limit(method):
+        elif self._forced[key]:
+            refusal = self._forced[key].popleft()
+        elif self._over_rate_limit(key):
             refusal = Answer(_RATE_LIMITED, [], _DEFAULT_MESSAGES[_RATE_LIMITED])
         return refusal
 
@@ -437,16 +572,29 @@ class MobizonSimulator:
         if refusal is not None:
             return refusal
         now = self.now()
+        if module != "message":
+            return self._account_answer(_key(module, method), params, now)
         if method == GET_SMS_STATUS:
             return report_statuses(params, self.messages, now)
         if method == LIST:
             return list_messages(params, self.messages, now)
+        return self._send(params, now)
+
+    def _send(self, params: PhpForm, now: datetime) -> Answer:
+        """Answer ``sendSmsMessage``: validate, shorten links, check the balance, accept."""
         order = validate_send(params, now)
         if isinstance(order, Answer):
             return order
+        text = order.text
+        if order.shorten_links == 1:
+            text = shorten_links(text, self._short_link)
+        if segment_count(text) * self._config.segment_price > self.balance:
+            return Answer(
+                self._config.insufficient_funds_code, [], self._config.insufficient_funds_message
+            )
         message = self.create_message(
             order.recipient,
-            order.text,
+            text,
             sender=order.sender,
             name=order.name,
             validity=order.validity,
@@ -454,7 +602,7 @@ class MobizonSimulator:
             mclass=order.mclass,
             shorten_links=order.shorten_links,
         )
-        campaign_status = 1 if message.moderated_until is not None else 2
+        campaign_status = 1 if message.moderation else 2
         return Answer(
             0,
             {
@@ -463,6 +611,59 @@ class MobizonSimulator:
                 "status": campaign_status,
             },
         )
+
+    def _account_answer(self, key: str, params: PhpForm, now: datetime) -> Answer:
+        """Answer one of :data:`ACCOUNT_METHODS`."""
+        if key == GET_BALANCE:
+            return balance_answer(self.balance, self._config.currency)
+        if key == SENDER_NAMES:
+            return sender_names_answer(params, self._config.sender_names, self._created)
+        campaign_id = campaign_id_of(params)
+        if isinstance(campaign_id, Answer):
+            return campaign_id
+        return self._campaign_answer(key, campaign_id, now)
+
+    def _campaign_answer(self, key: str, campaign_id: int, now: datetime) -> Answer:
+        """Answer ``campaign/getInfo`` or ``campaign/delete`` for ``campaign_id``."""
+        message_id = self._campaigns.get(campaign_id)
+        if message_id is None:
+            return not_found(campaign_id)
+        message = self.messages[message_id]
+        if key == CAMPAIGN_INFO:
+            return campaign_info(message, now, self._config.currency)
+        if message.deleted_at is not None:
+            return not_found(campaign_id)
+        refusal = delete_refusal(message, now)
+        if refusal is not None:
+            return refusal
+        message.delete(now)
+        self._refund(message)
+        return Answer(0, True)  # noqa: FBT003 - Mobizon's data for a deletion
+
+    def _refund(self, message: SimulatedMessage) -> None:
+        """Give a message's cost back to the balance, once."""
+        if message.id not in self._refunded:
+            self._refunded.add(message.id)
+            self._charged -= message.cost
+
+    def _settle_refunds(self) -> None:
+        """Give back the cost of campaigns declined on their timeline by now."""
+        now = self.now()
+        while self._refunds_due and self._refunds_due[0][0] <= now:
+            _at, message_id = heapq.heappop(self._refunds_due)
+            message = self.messages[message_id]
+            if message.declined_at(now):
+                self._refund(message)
+
+    def _short_link(self, link: str) -> str:
+        """A new short link on ``short_link_base`` standing for ``link``."""
+        base = self._config.short_link_base.rstrip("/")
+        while True:
+            code = "".join(self._links.choices(_SHORT_CODE_ALPHABET, k=4))
+            short = f"{base}/{code}"
+            if short not in self.short_links:
+                self.short_links[short] = link
+                return short
 
     def _over_rate_limit(self, method: str) -> bool:
         if self._rate_limited[method] > 0:
@@ -654,10 +855,27 @@ def _read_parameters(request: web.Request, body: bytes) -> tuple[dict[str, str],
     return query, params
 
 
+_ACCOUNT_MODULES = frozenset(module for module in _MODULES if module != "message")
+
+
+def _split(name: str) -> tuple[str, str]:
+    module, _, method = name.partition("/")
+    return module, method
+
+
+def _key(module: str, method: str) -> str:
+    """How switches name a method: bare for the Message module, else ``module/method``."""
+    return method if module == "message" else f"{module}/{method}"
+
+
 def _method_name(method: str) -> str:
+    """Normalize a method named by a switch: ``sendSmsMessage``, ``campaign/getInfo``..."""
     name = method.lower()
-    if name not in MESSAGE_METHODS:
-        raise ValueError(f"unknown Message method {method!r}; one of {MESSAGE_METHODS}")
+    if "/" in name:
+        name = _key(*_split(name))
+    if name not in MESSAGE_METHODS and name not in ACCOUNT_METHODS:
+        known = (*MESSAGE_METHODS, *ACCOUNT_METHODS)
+        raise ValueError(f"unknown Mobizon method {method!r}; one of {known}")
     return name
 
 

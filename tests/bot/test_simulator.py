@@ -202,9 +202,13 @@ async def test_invalid_send_is_code_1_naming_each_field(gw: Gateway) -> None:
 async def test_unknown_module_or_method(gw: Gateway) -> None:
     """Other modules and methods answer codes 4 and 5, like the gateway."""
     async with gw.session.post(
-        f"{gw.url}/service/campaign/list", params={"apiKey": MOBIZON_KEY}
+        f"{gw.url}/service/nosuchmodule/list", params={"apiKey": MOBIZON_KEY}
     ) as response:
         assert (await response.json())["code"] == 4
+    async with gw.session.post(
+        f"{gw.url}/service/campaign/list", params={"apiKey": MOBIZON_KEY}
+    ) as response:
+        assert (await response.json())["code"] == 5
     assert (await gw.call("delete", ""))["code"] == 5
 
 
