@@ -141,13 +141,13 @@ def _run_simulator(args: argparse.Namespace) -> int:
     """``smsbot simulator``: a standalone fake Mobizon until interrupted."""
     from bot.simulator import run  # noqa: PLC0415  # only this command needs it
 
-    configure_logging(secrets=(), fmt="auto")
     secret = args.webhook_secret or os.environ.get("MOBIZON_WEBHOOK_SECRET") or None
     try:
         config = simulator_config(args, secret)
     except ValueError as err:
         print(f"smsbot simulator: {err}", file=sys.stderr)  # noqa: T201  # the operator's terminal
         return 2
+    configure_logging(secrets=(), fmt="auto")  # only once the options are good
     run(args.host, args.port, config)
     return 0
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -402,11 +404,13 @@ def test_simulator_command_refuses_bad_options(
     argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A negative balance, a price that is no number or speed 0: one sentence and exit 2."""
+    handlers = list(logging.getLogger().handlers)
     try:
         code: object = main(["simulator", *argv])
     except SystemExit as stopped:  # argparse refuses the option itself
         code = stopped.code
     assert code == 2
+    assert logging.getLogger().handlers == handlers  # logging untouched by a refused start
     err = capsys.readouterr().err
     assert "smsbot simulator: " in err
     assert "Traceback" not in err
