@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
