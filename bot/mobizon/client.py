@@ -12,7 +12,6 @@ import asyncio
 import errno
 import logging
 import os
-import random
 import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -20,9 +19,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Self
 
 import aiohttp
+import tenacity
 from yarl import URL
 
 from bot.mobizon import wire
+from bot.mobizon.backoff import backoff
 from bot.mobizon.errors import (
     MobizonApiError,
     MobizonError,
@@ -80,6 +81,8 @@ class Timeouts:
 class RetryPolicy:
     """How read calls retry: ``attempts`` in all, capped exponential backoff, full jitter.
 
+    Between two attempts the client waits :func:`~bot.mobizon.backoff.backoff`: from
+    ``base_delay``, doubling, capped at ``max_delay``.
     Sends are retried only when the request provably never left this machine.
     """
 
@@ -95,8 +98,7 @@ class RetryPolicy:
 
     def backoff(self, retry_number: int) -> float:
         """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
-        cap = min(self.max_delay, self.base_delay * 2 ** (retry_number - 1))
-        return random.uniform(0, cap)
+        return backoff(retry_number, first=self.base_delay, cap=self.max_delay)
 
 
 DEFAULT_TIMEOUTS: Final = Timeouts()
@@ -363,27 +365,38 @@ class MobizonClient:
         raise MobizonGatewayError(problem)
 
     async def _call(self, method: str, pairs: wire.Pairs, *, sending: bool) -> object:
-        """Call ``method`` with retries per the policy; return the envelope's ``data``."""
+        """Call ``method`` with retries per the policy; return the envelope's ``data``.
+
+        Reads retry what may pass (network, outages, 5xx, rate limiting); a send retries only
+        what provably never left this machine (:func:`_worth_retrying_send`), since a second
+        send of an SMS that did go out would send it twice.
+        """
         body = wire.encode_form(pairs)
         worth_retrying = _worth_retrying_send if sending else _worth_retrying_read
-        retry_number = 0
-        while True:
-            try:
-                return await self._attempt(method, body, sending=sending)
-            except MobizonError as error:
-                retry_number += 1
-                if retry_number >= self._retry.attempts or not worth_retrying(error):
-                    raise
-                delay = self._retry.backoff(retry_number)
-                _log.info(
-                    "Mobizon %s failed (%s); retry %d of %d in %.2f s",
-                    method,
-                    type(error).__name__,
-                    retry_number,
-                    self._retry.attempts - 1,
-                    delay,
-                )
-            await self._sleep(delay)
+        retrying = tenacity.AsyncRetrying(
+            stop=tenacity.stop_after_attempt(self._retry.attempts),
+            wait=lambda state: self._retry.backoff(state.attempt_number),
+            retry=tenacity.retry_if_exception(
+                lambda error: isinstance(error, MobizonError) and worth_retrying(error)
+            ),
+            sleep=self._sleep,
+            before_sleep=lambda state: self._log_retry(method, state),
+            reraise=True,
+        )
+        result: object = await retrying(self._attempt, method, body, sending=sending)
+        return result
+
+    def _log_retry(self, method: str, state: tenacity.RetryCallState) -> None:
+        """Log a failed attempt that is about to be retried (the error's type only)."""
+        error = state.outcome.exception() if state.outcome is not None else None
+        _log.info(
+            "Mobizon %s failed (%s); retry %d of %d in %.2f s",
+            method,
+            type(error).__name__,
+            state.attempt_number,
+            self._retry.attempts - 1,
+            state.next_action.sleep if state.next_action is not None else 0.0,
+        )
 
     def _open_session(self) -> aiohttp.ClientSession:
         """Return the client's session, created on first use inside the running loop."""
