@@ -238,10 +238,12 @@ QUOTED = st.text(
 
 
 def _when(moment: datetime) -> str:
+    """A moment as find text takes it: quoted date and time to the second."""
     return f'"{moment:%Y-%m-%d %H:%M:%S}"'
 
 
 def _ordered(pair: tuple[datetime | None, datetime | None]) -> tuple[datetime | None, ...]:
+    """An after/before pair in order, so the search can match something."""
     low, high = pair
     return tuple(sorted(pair)) if low is not None and high is not None else pair  # type: ignore[type-var]
 
