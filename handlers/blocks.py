@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement
+
 from bot.mobizon.types import MessageItem, MessagePage, SmsStatus
 from handlers.mrkdwn import escape, escape_short
 from handlers.phone import format_phone
@@ -312,20 +314,14 @@ def find_results(
     """The answer to ``/sms find``: a readable list, "page X of Y, N found", Previous/Next."""
     title = f"SMS found: page {people_page} of {page.page_count}, {page.total} found"
     message = _list_message(title, [_item_line(i) for i in page.items], sandbox=sandbox)
-    buttons: list[Block] = []
+    buttons: list[ButtonElement] = []
     if previous_value is not None:
-        buttons.append(_button("← Previous", FIND_PREVIOUS, previous_value))
+        buttons.append(
+            ButtonElement(text="← Previous", action_id=FIND_PREVIOUS, value=previous_value)
+        )
     if next_value is not None:
-        buttons.append(_button("Next →", FIND_NEXT, next_value))
+        buttons.append(ButtonElement(text="Next →", action_id=FIND_NEXT, value=next_value))
     if buttons:
-        message.blocks.append({"type": "actions", "elements": buttons})
+        # to_dict() checks Slack's limits (a value holds at most 2,000 characters)
+        message.blocks.append(ActionsBlock(elements=buttons).to_dict())
     return message
-
-
-def _button(label: str, action_id: str, value: str) -> Block:
-    return {
-        "type": "button",
-        "text": {"type": "plain_text", "text": label},
-        "action_id": action_id,
-        "value": value,
-    }

@@ -20,7 +20,6 @@ import contextlib
 import dataclasses
 import functools
 import logging
-import random
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
@@ -31,6 +30,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.mobizon.backoff import backoff
 from handlers import blocks
 from handlers.posting import open_direct_message, slack_error
 from storage import delivery
@@ -511,8 +511,8 @@ class Notifier:
         )
 
     def _backoff(self, attempts: int) -> float:
-        capped = min(MAX_BACKOFF, self._retry_base * 2.0 ** min(attempts, 10))
-        return capped / 2 + random.uniform(0, capped / 2)  # jitter, not crypto
+        """Seconds before the next try of a row that failed ``attempts + 1`` times in all."""
+        return backoff(attempts + 1, first=self._retry_base, cap=MAX_BACKOFF)
 
 
 def _reply_owed(note: delivery.Notification) -> bool:
@@ -544,14 +544,13 @@ def _mrkdwn(text: str) -> dict[str, str]:
     return {"type": "mrkdwn", "text": text}
 
 
-def _retry_after(headers: Any) -> float:  # noqa: ANN401  # slack_sdk types headers loosely
-    """Seconds Slack asked to wait (``Retry-After``), at least one; aiohttp's headers included."""
-    value = None
-    if isinstance(headers, Mapping):
-        for key, raw in headers.items():
-            if str(key).lower() == "retry-after":
-                value = raw[0] if isinstance(raw, list) else raw
+def _retry_after(headers: Mapping[str, str]) -> float:
+    """Seconds Slack asked to wait (``Retry-After``), at least one.
+
+    slack_sdk's async client keeps aiohttp's headers, whose keys ignore case; it does not parse
+    the value itself (its own rate-limit handler reads the same header by hand).
+    """
     try:
-        return max(1.0, float(value)) if value is not None else 1.0
+        return max(1.0, float(headers.get("Retry-After", "1")))
     except ValueError:
         return 1.0

@@ -16,7 +16,6 @@ import asyncio
 import errno
 import logging
 import os
-import random
 import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -24,9 +23,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Self
 
 import aiohttp
+import tenacity
 from yarl import URL
 
 from bot.mobizon import wire
+from bot.mobizon.backoff import backoff
 from bot.mobizon.errors import (
     MobizonApiError,
     MobizonCampaignDeleteUnknownError,
@@ -109,6 +110,8 @@ class Timeouts:
 class RetryPolicy:
     """How read calls retry: ``attempts`` in all, capped exponential backoff, full jitter.
 
+    Between two attempts the client waits :func:`~bot.mobizon.backoff.backoff`: from
+    ``base_delay``, doubling, capped at ``max_delay``.
     Sends are retried only when the request provably never left this machine.
     """
 
@@ -124,8 +127,7 @@ class RetryPolicy:
 
     def backoff(self, retry_number: int) -> float:
         """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
-        cap = min(self.max_delay, self.base_delay * 2 ** (retry_number - 1))
-        return random.uniform(0, cap)
+        return backoff(retry_number, first=self.base_delay, cap=self.max_delay)
 
 
 DEFAULT_TIMEOUTS: Final = Timeouts()
@@ -511,30 +513,42 @@ class MobizonClient:
     ) -> object:
         """Call ``module/method`` with retries per the policy; return the envelope's ``data``.
 
-        ``writing`` (a change other than a send, such as a deletion) takes the send lane and
-        its retry rule, with the reads' wording in errors.
+        Reads retry what may pass (network, outages, 5xx, rate limiting); a send retries only
+        what provably never left this machine (:func:`_worth_retrying_send`), since a second
+        send of an SMS that did go out would send it twice. ``writing`` (a change other than a
+        send, such as a deletion) takes the send lane and its retry rule, with the reads'
+        wording in errors.
         """
         body = wire.encode_form(pairs)
         careful = sending or writing
         worth_retrying = _worth_retrying_send if careful else _worth_retrying_read
-        retry_number = 0
-        while True:
-            try:
-                return await self._attempt(module, method, body, sending=sending, send_lane=careful)
-            except MobizonError as error:
-                retry_number += 1
-                if retry_number >= self._retry.attempts or not worth_retrying(error):
-                    raise
-                delay = self._retry.backoff(retry_number)
-                _log.info(
-                    "Mobizon %s failed (%s); retry %d of %d in %.2f s",
-                    _label(module, method),
-                    type(error).__name__,
-                    retry_number,
-                    self._retry.attempts - 1,
-                    delay,
-                )
-            await self._sleep(delay)
+        label = _label(module, method)
+        retrying = tenacity.AsyncRetrying(
+            stop=tenacity.stop_after_attempt(self._retry.attempts),
+            wait=lambda state: self._retry.backoff(state.attempt_number),
+            retry=tenacity.retry_if_exception(
+                lambda error: isinstance(error, MobizonError) and worth_retrying(error)
+            ),
+            sleep=self._sleep,
+            before_sleep=lambda state: self._log_retry(label, state),
+            reraise=True,
+        )
+        result: object = await retrying(
+            self._attempt, module, method, body, sending=sending, send_lane=careful
+        )
+        return result
+
+    def _log_retry(self, label: str, state: tenacity.RetryCallState) -> None:
+        """Log a failed attempt that is about to be retried (the error's type only)."""
+        error = state.outcome.exception() if state.outcome is not None else None
+        _log.info(
+            "Mobizon %s failed (%s); retry %d of %d in %.2f s",
+            label,
+            type(error).__name__,
+            state.attempt_number,
+            self._retry.attempts - 1,
+            state.next_action.sleep if state.next_action is not None else 0.0,
+        )
 
     def _open_session(self) -> aiohttp.ClientSession:
         """Return the client's session, created on first use inside the running loop."""

@@ -10,7 +10,8 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from handlers.commands.sms import FIND_REFUSED, find
 from handlers.context import services
 from handlers.errors import report_unexpected
-from handlers.grammar import UsageError, decode_find, escape_slack
+from handlers.grammar import UsageError, parse_find_button
+from handlers.mrkdwn import escape
 
 
 async def handle_find_page(
@@ -28,11 +29,9 @@ async def handle_find_page(
         await respond(text=FIND_REFUSED, response_type="ephemeral", replace_original=False)
         return
     try:
-        cmd = decode_find(str(action.get("value", "")))
+        cmd = parse_find_button(str(action.get("value", "")))
     except UsageError as err:
-        await respond(
-            text=escape_slack(str(err)), response_type="ephemeral", replace_original=False
-        )
+        await respond(text=escape(str(err)), response_type="ephemeral", replace_original=False)
         return
     # after the ack, every error is ours to report: letting it reach Bolt can undo the ack
     try:

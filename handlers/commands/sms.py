@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -24,10 +23,10 @@ from handlers.grammar import (
     SendCommand,
     StatusCommand,
     UsageError,
-    encode_find,
-    escape_slack,
+    find_button_value,
     parse_command,
 )
+from handlers.mrkdwn import escape
 from handlers.phone import format_phone
 from handlers.posting import post_sms_message
 from handlers.segments import SegmentInfo, count_segments
@@ -63,7 +62,7 @@ async def handle_sms(
         )
     except UsageError as err:
         # the sentence may quote what was typed: escaped, Slack shows it rather than reading markup
-        await ack(text=escape_slack(str(err)))
+        await ack(text=escape(str(err)))
         return
     except Exception:  # a bug in the grammar: the user still gets an answer within 3 s
         logger.exception("could not read an /sms command")
@@ -180,7 +179,7 @@ async def _send_claimed(
             "send failed", extra={"sms_id": claim.id, "outcome_unknown": err.outcome_unknown}
         )
         # the client's sentence already says whether the SMS may have gone out
-        said = f":warning: SMS to {format_phone(cmd.recipient)}: {escape_slack(str(err))}"
+        said = f":warning: SMS to {format_phone(cmd.recipient)}: {escape(str(err))}"
         if err.outcome_unknown:
             said += (
                 " smsbot checks with Mobizon in a few minutes and tells you; or look for it "
@@ -322,7 +321,7 @@ async def status(
         found = await svc.gateway.get_sms_status(ids)
     except MobizonError as err:
         await respond(
-            text=f":warning: I could not get the status. {escape_slack(str(err))}",
+            text=f":warning: I could not get the status. {escape(str(err))}",
             response_type="ephemeral",
         )
         return
@@ -346,13 +345,13 @@ async def find(
         )
     except MobizonError as err:
         await respond(
-            text=f":warning: I could not search the SMS. {escape_slack(str(err))}",
+            text=f":warning: I could not search the SMS. {escape(str(err))}",
             response_type="ephemeral",
             replace_original=replace_original,
         )
         return
-    previous_value = encode_find(_with_page(cmd, cmd.page - 1)) if cmd.page > 1 else None
-    next_value = encode_find(_with_page(cmd, cmd.page + 1)) if cmd.page < page.page_count else None
+    previous_value = find_button_value(cmd, cmd.page - 1) if cmd.page > 1 else None
+    next_value = find_button_value(cmd, cmd.page + 1) if cmd.page < page.page_count else None
     message = blocks.find_results(
         page,
         people_page=cmd.page,
@@ -381,7 +380,3 @@ async def _record_failed(
         )
     except Exception:
         logger.exception("could not record a failed send", extra={"sms_id": claim.id})
-
-
-def _with_page(cmd: FindCommand, page: int) -> FindCommand:
-    return replace(cmd, page=page)

@@ -199,6 +199,32 @@ async def test_read_retries_network_errors_then_gives_up(
     assert all(0 <= delay <= 0.75 for delay in sleeps.delays)
 
 
+async def test_a_failing_read_is_tried_4_times_waiting_the_shared_backoff(
+    simulator: tuple[MobizonSimulator, str],
+    make_client: ClientFactory,
+    sleeps: Sleeps,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Default policy: 4 attempts in all, waits of at most 0.5, 1 and 2 s, each retry logged."""
+    sim, url = simulator
+    sim.html_failure_next(times=10, status=502, method=GET_SMS_STATUS)
+    client = make_client(url)
+    with (
+        caplog.at_level(logging.INFO, logger="bot.mobizon.client"),
+        pytest.raises(MobizonGatewayError),
+    ):
+        await client.get_sms_status([1])
+    assert sim.count(GET_SMS_STATUS) == 4
+    assert len(sleeps.delays) == 3
+    assert all(0 <= d <= cap for d, cap in zip(sleeps.delays, (0.5, 1.0, 2.0), strict=True))
+    logged = [r.getMessage() for r in caplog.records if "retry" in r.getMessage()]
+    assert [line.split("; ")[1].split(" in ")[0] for line in logged] == [
+        "retry 1 of 3",
+        "retry 2 of 3",
+        "retry 3 of 3",
+    ]
+
+
 @pytest.mark.parametrize(
     "reply",
     [

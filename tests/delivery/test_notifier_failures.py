@@ -12,6 +12,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
+from bot.delivery import notifier as notifier_module
 from bot.delivery.notifier import PERMANENT_ATTEMPTS
 from handlers import blocks
 from storage import SmsRecord, delivery
@@ -90,6 +91,11 @@ async def test_a_permanently_refused_edit_still_sends_the_outcome(
     assert len(fake_slack.called("chat.update")) == 1
 
 
+def longest_backoff(retry_number: int, *, first: float, cap: float) -> float:
+    """The longest wait the backoff may pick: no jitter, for a test that must not see a retry."""
+    return min(cap, first * 2.0 ** (retry_number - 1))
+
+
 async def test_a_row_that_breaks_is_put_off_and_its_channel_goes_on(
     db: Database,
     store: Store,
@@ -111,6 +117,8 @@ async def test_a_row_that_breaks_is_put_off_and_its_channel_goes_on(
         return real(sms, **kwargs)
 
     monkeypatch.setattr(blocks, "sms_message", broken)
+    # the full jitter could pick a wait under the test's length: take the backoff's upper limit
+    monkeypatch.setattr(notifier_module, "backoff", longest_backoff)
     report(db, 7, "ACCEPTD")
     report(db, 8, "ACCEPTD")
     async with running(fast_notifier(store, slack_client, retry_base=30.0)):

@@ -1,0 +1,85 @@
+"""The ``/sms`` command grammar: Slack's command text in, a typed command out (pure functions).
+
+::
+
+    /sms help
+    /sms send [--from SENDER] [--at "YYYY-MM-DD HH:MM"] [--validity MINUTES] [--flash]
+              [--name NAME] PHONE TEXT…
+    /sms status [ID …]
+    /sms find [FIELD:VALUE …]
+
+:func:`parse_command` returns a :class:`HelpCommand`, :class:`SendCommand`,
+:class:`StatusCommand` or :class:`FindCommand`, and raises :class:`UsageError` (a sentence and
+the usage line) for every bad input, so nothing unchecked reaches Mobizon.
+
+One module per concern: ``usage`` (usage lines, help, :class:`UsageError`), ``commands`` (the
+typed commands), ``slack_input`` (undoing Slack's escaping of what was typed), ``lexing`` (words,
+quotes, dates), ``send``, ``status`` and ``find`` (one parser each), ``find_buttons`` (the
+Previous/Next buttons' value).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from handlers.grammar.commands import (
+    Command,
+    FindCommand,
+    HelpCommand,
+    SendCommand,
+    StatusCommand,
+)
+from handlers.grammar.find import parse_find
+from handlers.grammar.find_buttons import find_button_value, parse_find_button
+from handlers.grammar.send import parse_send
+from handlers.grammar.slack_input import unescape_slack_input
+from handlers.grammar.status import parse_status
+from handlers.grammar.usage import GENERAL_USAGE, HELP_TEXT, USAGE, UsageError, shorten
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+__all__ = [
+    "GENERAL_USAGE",
+    "HELP_TEXT",
+    "USAGE",
+    "Command",
+    "FindCommand",
+    "HelpCommand",
+    "SendCommand",
+    "StatusCommand",
+    "UsageError",
+    "find_button_value",
+    "parse_command",
+    "parse_find_button",
+]
+
+_FIRST_WORD = re.compile(r"\s*(\S*)")
+
+
+def parse_command(text: str, *, default_region: str, now: datetime) -> Command:
+    """Parse the text of a ``/sms`` slash command as Slack sends it.
+
+    ``default_region`` (e.g. ``"BR"``) reads numbers written without a country code; ``now`` is
+    the time ``--at`` is checked against, aware in the Mobizon account's zone (``--at`` is read
+    in that zone) or naive local time. Raises :class:`UsageError` for any
+    input that is not a valid command.
+    """
+    text = unescape_slack_input(text)
+    first = _FIRST_WORD.match(text)
+    word = first.group(1) if first else ""
+    rest = text[first.end() :] if first else ""
+    subcommand = word.lower()
+    if subcommand in {"", "help"}:
+        return HelpCommand()
+    if subcommand == "send":
+        return parse_send(rest, default_region=default_region, now=now)
+    if subcommand == "status":
+        return parse_status(rest)
+    if subcommand == "find":
+        return parse_find(rest)
+    raise UsageError(
+        f"I don't know the command “{shorten(word)}”; use send, status, find or help.",
+        GENERAL_USAGE,
+    )

@@ -1,0 +1,310 @@
+"""``/sms find``: ``field:value`` pairs into search criteria, a page, a page size and a sort."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.mobizon.types import PAGE_SIZES, SORT_FIELDS, ListCriteria, Sort
+from handlers.grammar.commands import DEFAULT_SORT, FindCommand
+from handlers.grammar.lexing import (
+    DATE,
+    DATE_TIME,
+    ID,
+    MAX_ID,
+    TIME,
+    is_quote,
+    read_quoted,
+    skip_space,
+    to_datetime,
+    token_end,
+)
+from handlers.grammar.usage import USAGE, UsageError, shorten
+from storage.status import DeliveryStatus
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+#: The longest value a Block Kit button may carry.
+BUTTON_VALUE_LIMIT = 2000
+#: Room in a button value for the page number and the space after it (see ``find_buttons``).
+PAGE_MARGIN = 16
+#: The longest search text: its Previous/Next buttons carry it whole, after the page number.
+MAX_FIND_TEXT = BUTTON_VALUE_LIMIT - PAGE_MARGIN
+
+_FIND_FIELDS = (
+    "to",
+    "from",
+    "text",
+    "status",
+    "campaign",
+    "group",
+    "sent-after",
+    "sent-before",
+    "updated-after",
+    "updated-before",
+    "page",
+    "size",
+    "sort",
+)
+_FIND_FIELD_LIST = ", ".join(_FIND_FIELDS)
+_DATE_FIELDS = frozenset({"sent-after", "sent-before", "updated-after", "updated-before"})
+# A word that may continue a number written with spaces: "to:+55 11 98765-4321".
+_NUMBER_PIECE = re.compile(r"[0-9+().\-]*[0-9][0-9+().\-]*")
+_STATUS_ALIASES: dict[str, str] = {status.name.lower(): status.value for status in DeliveryStatus}
+_STATUS_ALIASES |= {
+    "queued": DeliveryStatus.ENQUEUD,
+    "enqueued": DeliveryStatus.ENQUEUD,
+    "accepted": DeliveryStatus.ACCEPTD,
+    "delivered": DeliveryStatus.DELIVRD,
+    "undelivered": DeliveryStatus.UNDELIV,
+    "rejected": DeliveryStatus.REJECTD,
+}
+_SORT_ALIASES: dict[str, str] = {field.lower(): field for field in SORT_FIELDS}
+_SORT_ALIASES |= {
+    "sent": "startSendTs",
+    "updated": "statusUpdateTs",
+    "segments": "segNum",
+    "campaign": "campaignId",
+}
+_MAX_CAMPAIGN_IDS = 100  # Mobizon searches only the first 100
+_MAX_PAGE = 10**6
+
+
+def parse_find(rest: str) -> FindCommand:
+    """Parse what follows ``find``: ``field:value`` pairs, values quoted when they hold spaces.
+
+    ``rest`` is already unescaped; the command keeps it, stripped, as its ``source``, which the
+    Previous/Next buttons carry to parse again. A search longer than :data:`MAX_FIND_TEXT` is
+    refused: its buttons could not carry it.
+    """
+    usage = USAGE["find"]
+    words = _find_words(rest)
+    values: dict[str, str] = {}
+    index = 0
+    while index < len(words):
+        token, quoted = words[index]
+        index += 1
+        if quoted:
+            raise UsageError(
+                f"“{shorten(token)}” is not FIELD:VALUE; put the field before the quote, "
+                'like text:"Your order is ready".',
+                usage,
+            )
+        field, colon, value = token.partition(":")
+        field = field.lower()
+        if not colon:
+            raise UsageError(
+                f"“{shorten(token)}” is not FIELD:VALUE; the fields are {_FIND_FIELD_LIST}.", usage
+            )
+        if field not in _FIND_FIELDS:
+            raise UsageError(
+                f"“{shorten(field)}” is not a search field; the fields are {_FIND_FIELD_LIST}.",
+                usage,
+            )
+        if field in values:
+            raise UsageError(f"“{field}” is given twice; give each field once.", usage)
+        value, index = _continue_value(words, index, field, value)
+        if not value:
+            raise UsageError(f"“{field}:” needs a value.", usage)
+        values[field] = value
+    source = rest.strip()
+    command = replace(_build_find(values), source=source)
+    if len(source) > MAX_FIND_TEXT:
+        raise UsageError("The search is too long; shorten its values.", usage)
+    return command
+
+
+def _continue_value(
+    words: list[tuple[str, bool]], index: int, field: str, value: str
+) -> tuple[str, int]:
+    """Take the words that finish the value of ``field``; return it and the next word's index."""
+    if not value and index < len(words) and not _is_find_pair(words[index]):
+        # "to: 5511": the value came as the next word.
+        value, index = words[index][0], index + 1
+    while (
+        field == "to"
+        and index < len(words)
+        and not words[index][1]
+        and _NUMBER_PIECE.fullmatch(words[index][0])
+    ):
+        # to:+55 11 98765-4321 without quotes: the number goes on in the next words.
+        value, index = f"{value} {words[index][0]}", index + 1
+    if (
+        field in _DATE_FIELDS
+        and DATE.fullmatch(value)
+        and index < len(words)
+        and TIME.fullmatch(words[index][0])
+    ):
+        # sent-after:2026-01-31 14:30 without quotes: the time is the next word.
+        value, index = f"{value} {words[index][0]}", index + 1
+    return value, index
+
+
+def _is_find_pair(word: tuple[str, bool]) -> bool:
+    """Tell whether a word (not wholly quoted) starts with a known ``field:``."""
+    token, quoted = word
+    field, colon, _ = token.partition(":")
+    return not quoted and bool(colon) and field.lower() in _FIND_FIELDS
+
+
+def _find_words(rest: str) -> list[tuple[str, bool]]:
+    """Split find text into words, each with whether it was wholly quoted.
+
+    A quote opens a value at the start of a word or right after ``field:``
+    (``text:"a b"``, ``text: 'a b'``); the value is kept exactly as typed, curly quotes,
+    apostrophes and backslashes included.
+    """
+    words: list[tuple[str, bool]] = []
+    pos = skip_space(rest, 0)
+    while pos < len(rest):
+        end = token_end(rest, pos)
+        word = rest[pos:end]
+        field, colon, _ = word.partition(":")
+        start = pos if is_quote(rest[pos]) else pos + len(field) + 1
+        if (colon or start == pos) and start < len(rest) and is_quote(rest[start]):
+            quoted = read_quoted(rest, start)
+            if quoted is None:
+                after = f"after “{shorten(field)}:”" if start > pos else "in the search"
+                raise UsageError(f"The quote {after} is never closed.", USAGE["find"])
+            value, end = quoted
+            words.append((rest[pos:start] + value, start == pos))
+        else:
+            words.append((word, False))
+        pos = skip_space(rest, end)
+    return words
+
+
+def _build_find(values: dict[str, str]) -> FindCommand:
+    """Check each find field's value and assemble the command."""
+    criteria: dict[str, Any] = {
+        attribute: parse(field, values[field])
+        for field, (attribute, parse) in _CRITERIA_PARSERS.items()
+        if field in values
+    }
+    for after, before in (("sent-after", "sent-before"), ("updated-after", "updated-before")):
+        low, high = _CRITERIA_PARSERS[after][0], _CRITERIA_PARSERS[before][0]
+        if low in criteria and high in criteria and criteria[low] > criteria[high]:
+            raise UsageError(
+                f"“{after}” is later than “{before}”, so nothing can match.", USAGE["find"]
+            )
+    return FindCommand(
+        criteria=ListCriteria(**criteria),
+        page=_page(values["page"]) if "page" in values else 1,
+        page_size=_page_size(values["size"]) if "size" in values else PAGE_SIZES[0],
+        sort=_sort(values["sort"]) if "sort" in values else DEFAULT_SORT,
+    )
+
+
+def _recipient(field: str, value: str) -> str:
+    """Parse ``to:`` as the digits of a number or part of one (Mobizon matches parts)."""
+    digits = re.sub(r"[^0-9]", "", value)
+    if not digits:
+        raise UsageError(
+            f"“{field}:{shorten(value)}” needs the digits of a number, or part of them.",
+            USAGE["find"],
+        )
+    return digits
+
+
+def _as_typed(_field: str, value: str) -> str:
+    """Keep ``from:`` and ``text:`` exactly as typed."""
+    return value
+
+
+def _status(field: str, value: str) -> str:
+    """Parse ``status:`` as a Mobizon status name or a plain word for one."""
+    status = _STATUS_ALIASES.get(value.lower())
+    if status is None:
+        raise UsageError(
+            f"“{field}:{shorten(value)}” is not a status; use one of {', '.join(DeliveryStatus)}.",
+            USAGE["find"],
+        )
+    return str(status)
+
+
+def _groups(field: str, value: str) -> tuple[str, ...]:
+    """Parse ``group:`` as comma-separated group ids."""
+    groups = tuple(dict.fromkeys(group.strip() for group in value.split(",") if group.strip()))
+    if not groups:
+        raise UsageError(f"“{field}:” needs group ids, separated by commas.", USAGE["find"])
+    return groups
+
+
+def _campaign_ids(_field: str, value: str) -> tuple[int, ...]:
+    """Parse ``campaign:`` as comma-separated positive ids (at most 100)."""
+    ids: dict[int, None] = {}
+    for item in value.split(","):
+        token = item.strip()
+        if not ID.fullmatch(token) or not 0 < int(token) <= MAX_ID:
+            raise UsageError(
+                f"“{shorten(token)}” in campaign: is not a campaign id; "
+                "use whole numbers separated by commas.",
+                USAGE["find"],
+            )
+        ids[int(token)] = None
+    if len(ids) > _MAX_CAMPAIGN_IDS:
+        raise UsageError(
+            f"“campaign:” has {len(ids)} ids; Mobizon searches at most {_MAX_CAMPAIGN_IDS}.",
+            USAGE["find"],
+        )
+    return tuple(ids)
+
+
+def _find_time(field: str, value: str) -> datetime:
+    """Parse a date field: a bare date covers the whole day (start for after, end for before)."""
+    usage = USAGE["find"]
+    match = DATE_TIME.fullmatch(value.strip())
+    if match is None:
+        raise UsageError(
+            f"“{field}:{shorten(value)}” is not a date like 2026-01-31 "
+            'or a date and time like "2026-01-31 14:30".',
+            usage,
+        )
+    moment = to_datetime(match, value, usage)
+    if match["H"] is None and field.endswith("-before"):
+        moment = moment.replace(hour=23, minute=59, second=59)
+    return moment
+
+
+_CRITERIA_PARSERS: dict[str, tuple[str, Callable[[str, str], object]]] = {
+    "to": ("recipient", _recipient),
+    "from": ("sender", _as_typed),
+    "text": ("text", _as_typed),
+    "status": ("status", _status),
+    "campaign": ("campaign_ids", _campaign_ids),
+    "group": ("groups", _groups),
+    "sent-after": ("sent_from", _find_time),
+    "sent-before": ("sent_to", _find_time),
+    "updated-after": ("updated_from", _find_time),
+    "updated-before": ("updated_to", _find_time),
+}
+
+
+def _page(value: str) -> int:
+    """Parse ``page:`` as a page number from 1."""
+    if ID.fullmatch(value) and 0 < int(value) <= _MAX_PAGE:
+        return int(value)
+    raise UsageError(f"“page:{shorten(value)}” must be a page number from 1.", USAGE["find"])
+
+
+def _page_size(value: str) -> int:
+    """Parse ``size:`` as one of the page sizes Mobizon accepts."""
+    if ID.fullmatch(value) and int(value) in PAGE_SIZES:
+        return int(value)
+    raise UsageError(f"“size:{shorten(value)}” must be 25, 50 or 100.", USAGE["find"])
+
+
+def _sort(value: str) -> Sort:
+    """Parse ``sort:`` as a field or alias, ``-`` first for descending."""
+    descending = value.startswith("-")
+    field = _SORT_ALIASES.get(value.removeprefix("-").removeprefix("+").lower())
+    if field is None:
+        raise UsageError(
+            f"“sort:{shorten(value)}” is not a sort field; use id, sent, updated, to, from, "
+            "status, text, segments or campaign, with a leading - for largest or newest first.",
+            USAGE["find"],
+        )
+    return Sort(field, descending=descending)

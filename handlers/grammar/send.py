@@ -1,0 +1,211 @@
+"""``/sms send``: options, the number, then the text exactly as typed."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from handlers.grammar.commands import SendCommand
+from handlers.grammar.lexing import (
+    DATE,
+    DATE_TIME,
+    TIME,
+    is_quote,
+    read_quoted,
+    skip_space,
+    to_datetime,
+    token_end,
+)
+from handlers.grammar.usage import USAGE, UsageError, shorten
+from handlers.phone import PhoneNumberError, format_phone, parse_phone
+from handlers.segments import TooLongError, check_length
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+# Slack and macOS autocorrect turn "--" into an em or en dash.
+_OPTION = re.compile("(?:--|\u2014|\u2013)([^\\s=]*)")
+_OPTIONS = ("from", "at", "validity", "flash", "name")
+_OPTION_NEEDS = {
+    "from": "the sender name",
+    "at": "a date and time like 2026-12-01 14:30",
+    "validity": "minutes from 60 to 1440",
+    "name": "the campaign name",
+}
+_NUMERIC_SENDER = re.compile(r"[0-9]+")
+_ALPHA_SENDER = re.compile(r"[A-Za-z0-9]+")
+_MAX_ALPHA_SENDER, _MAX_NUMERIC_SENDER = 11, 15
+_VALIDITY_MINUTES = range(60, 1441)
+_SCHEDULE_MIN, _SCHEDULE_MAX = timedelta(hours=1), timedelta(days=14)
+
+
+def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
+    """Parse what follows ``send``: options, the number, then the text verbatim."""
+    usage = USAGE["send"]
+    options: dict[str, Any] = {}
+    pos = skip_space(rest, 0)
+    while option := _OPTION.match(rest, pos):
+        name = option.group(1).lower()
+        if name not in _OPTIONS:
+            raise UsageError(
+                f"“{shorten('--' + option.group(1))}” is not an option of /sms send; "
+                "the options are --from, --at, --validity, --flash and --name.",
+                usage,
+            )
+        if name in options:
+            raise UsageError(f"“--{name}” is given twice; give each option once.", usage)
+        pos = option.end()
+        inline = rest.startswith("=", pos)
+        if name == "flash":
+            if inline:
+                raise UsageError("“--flash” takes no value.", usage)
+            options[name] = True
+        else:
+            raw, pos = _read_value(rest, pos + 1 if inline else pos, name)
+            # Checked as read, so errors come in the order the options were typed.
+            options[name] = _OPTION_CHECKS[name](raw, now)
+        pos = skip_space(rest, pos)
+
+    remainder = rest[pos:]
+    if not remainder.strip():
+        raise UsageError("Give the phone number and the text to send.", usage)
+    try:
+        recipient, end = parse_phone(remainder, default_region)
+    except PhoneNumberError as error:
+        raise UsageError(error.sentence, usage) from error
+    # Only the whitespace run between number and text goes; the text is kept as typed.
+    text = remainder[end:].lstrip()
+    if not text.strip():
+        raise UsageError(
+            f"Give the text to send after the number {format_phone(recipient)}.", usage
+        )
+    try:
+        check_length(text)
+    except TooLongError as error:
+        raise UsageError(error.sentence, usage) from error
+    return SendCommand(
+        recipient=recipient,
+        text=text,
+        sender=options.get("from"),
+        at=options.get("at"),
+        validity=options.get("validity"),
+        flash=options.get("flash", False),
+        name=options.get("name"),
+    )
+
+
+def _read_value(text: str, pos: int, name: str) -> tuple[str, int]:
+    """Read the value of option ``--name`` at ``pos``: quoted, one word, or a date and time."""
+    usage = USAGE["send"]
+    missing = UsageError(f"“--{name}” needs a value: {_OPTION_NEEDS[name]}.", usage)
+    if pos < len(text) and text[pos].isspace():
+        pos = skip_space(text, pos)
+    if pos >= len(text):
+        raise missing
+    if is_quote(text[pos]):
+        quoted = read_quoted(text, pos)
+        if quoted is None:
+            raise UsageError(f"The quote after “--{name}” is never closed.", usage)
+        return quoted
+    end = token_end(text, pos)
+    value = text[pos:end]
+    if _OPTION.match(value):
+        raise missing  # the next word is another option
+    if name == "at" and DATE.fullmatch(value):
+        # The time may follow the date as a second word: --at 2026-12-01 14:30.
+        time_start = skip_space(text, end)
+        time_end = token_end(text, time_start)
+        if TIME.fullmatch(text[time_start:time_end]):
+            return f"{value} {text[time_start:time_end]}", time_end
+    return value, end
+
+
+def _check_sender(value: str, _now: datetime) -> str:
+    """Validate ``--from``: 1 to 11 letters and digits, or up to 15 digits."""
+    usage = USAGE["send"]
+    if not value:
+        raise UsageError(f"“--from” needs a value: {_OPTION_NEEDS['from']}.", usage)
+    if _NUMERIC_SENDER.fullmatch(value):
+        if len(value) > _MAX_NUMERIC_SENDER:
+            raise UsageError(
+                f"The sender “{shorten(value)}” is {len(value)} digits long; "
+                f"a numeric sender has at most {_MAX_NUMERIC_SENDER}.",
+                usage,
+            )
+        return value
+    if not _ALPHA_SENDER.fullmatch(value):
+        raise UsageError(
+            f"The sender “{shorten(value)}” may hold only letters A-Z and digits "
+            f"(at most {_MAX_ALPHA_SENDER}, or up to {_MAX_NUMERIC_SENDER} digits).",
+            usage,
+        )
+    if len(value) > _MAX_ALPHA_SENDER:
+        raise UsageError(
+            f"The sender “{shorten(value)}” is {len(value)} characters long; "
+            f"a sender with letters has at most {_MAX_ALPHA_SENDER}.",
+            usage,
+        )
+    return value
+
+
+def _check_schedule(value: str, now: datetime) -> datetime:
+    """Validate ``--at``: a date and time from 1 hour to 14 days after ``now``."""
+    usage = USAGE["send"]
+    match = DATE_TIME.fullmatch(value.strip())
+    if match is None or match["H"] is None or match["S"] is not None:
+        raise UsageError(
+            f"“--at {shorten(value)}” is not a date and time like 2026-12-01 14:30.", usage
+        )
+    at = to_datetime(match, value, usage).replace(tzinfo=now.tzinfo)
+    earliest, latest = now + _SCHEDULE_MIN, now + _SCHEDULE_MAX
+    ahead = "SMS can be scheduled 1 hour to 14 days ahead"
+    if at <= now:
+        raise UsageError(
+            f"“--at {_minutes(at)}” is in the past (it is {_minutes(now)} now); {ahead}.", usage
+        )
+    if at < earliest:
+        raise UsageError(
+            f"“--at {_minutes(at)}” is less than 1 hour from now ({_minutes(now)}); {ahead}.",
+            usage,
+        )
+    if at > latest:
+        raise UsageError(
+            f"“--at {_minutes(at)}” is more than 14 days from now ({_minutes(now)}); {ahead}.",
+            usage,
+        )
+    return at
+
+
+def _minutes(moment: datetime) -> str:
+    """A time to the minute, with its zone when it has one: ``2026-12-01 14:30 -03``."""
+    zone = moment.tzname() if moment.tzinfo is not None else None
+    return f"{moment:%Y-%m-%d %H:%M}" + (f" {zone}" if zone else "")
+
+
+def _check_validity(value: str, _now: datetime) -> int:
+    """Validate ``--validity``: whole minutes from 60 to 1440."""
+    if value.isascii() and value.isdigit() and len(value) <= len("1440"):
+        minutes = int(value)
+        if minutes in _VALIDITY_MINUTES:
+            return minutes
+    raise UsageError(
+        f"“--validity {shorten(value)}” must be whole minutes from 60 to 1440.", USAGE["send"]
+    )
+
+
+def _check_name(value: str, _now: datetime) -> str:
+    """Validate ``--name``: any non-blank campaign name."""
+    name = value.strip()
+    if not name:
+        raise UsageError("“--name” needs a value: the campaign name.", USAGE["send"])
+    return name
+
+
+_OPTION_CHECKS: dict[str, Callable[[str, datetime], object]] = {
+    "from": _check_sender,
+    "at": _check_schedule,
+    "validity": _check_validity,
+    "name": _check_name,
+}

@@ -1,0 +1,27 @@
+"""``/sms status``: message ids separated by spaces and/or commas."""
+
+from __future__ import annotations
+
+import re
+
+from handlers.grammar.commands import StatusCommand
+from handlers.grammar.lexing import ID, MAX_ID
+from handlers.grammar.usage import USAGE, UsageError, shorten
+
+_ID_SEPARATORS = re.compile(r"[\s,]+")
+
+
+def parse_status(rest: str) -> StatusCommand:
+    """Parse what follows ``status``: message ids separated by spaces and/or commas."""
+    ids: dict[int, None] = {}  # a dict keeps the first-seen order while dropping repeats
+    for token in _ID_SEPARATORS.split(rest):
+        if not token:
+            continue
+        if not ID.fullmatch(token) or not 0 < int(token) <= MAX_ID:
+            raise UsageError(
+                f"“{shorten(token)}” is not a message id; ids are whole numbers above 0, "
+                "separated by spaces or commas.",
+                USAGE["status"],
+            )
+        ids[int(token)] = None
+    return StatusCommand(tuple(ids))

@@ -1,0 +1,87 @@
+"""What people are told about ``/sms``: usage lines, the help, and :class:`UsageError`."""
+
+from __future__ import annotations
+
+#: The usage line of each subcommand, shown under every error about it.
+USAGE: dict[str, str] = {
+    "help": "Usage: /sms help",
+    "send": (
+        'Usage: /sms send [--from SENDER] [--at "YYYY-MM-DD HH:MM"] [--validity MINUTES]'
+        " [--flash] [--name NAME] PHONE TEXT…"
+    ),
+    "status": "Usage: /sms status [ID …]",
+    "find": (
+        "Usage: /sms find [FIELD:VALUE …] with fields to, from, text, status, campaign, group,"
+        " sent-after, sent-before, updated-after, updated-before, page, size, sort"
+    ),
+}
+
+#: One usage line naming all four forms, for an unknown subcommand.
+GENERAL_USAGE = (
+    "Usage: /sms send [OPTIONS] PHONE TEXT… | /sms status [ID …] | /sms find [FIELD:VALUE …]"
+    " | /sms help"
+)
+
+#: The full help, in Slack mrkdwn.
+HELP_TEXT = """\
+*Send SMS from Slack with `/sms`*
+
+*Send* an SMS. Options go before the number; everything after the number is the text, exactly \
+as typed (at most 10 SMS segments):
+`/sms send +55 11 98765-4321 Your order is ready`
+`/sms send --from MyShop --name "Black Friday" 5511987654321 Sale starts now`
+`/sms send --at "2026-12-01 14:30" --validity 120 (11) 98765-4321 See you tomorrow`
+`/sms send --flash +55 11 98765-4321 Your code is 1234`
+• `--from SENDER`: the sender name, up to 11 letters and digits, or up to 15 digits
+• `--at "YYYY-MM-DD HH:MM"`: send later, from 1 hour to 14 days ahead, in the time zone of \
+the Mobizon account
+• `--validity MINUTES`: how long to keep trying to deliver, 60 to 1440
+• `--flash`: show the SMS on the screen without saving it
+• `--name NAME`: the campaign name
+A number without a country code is read in the bot's default region; put its area code in \
+parentheses, like `(11) 98765-4321`, so it cannot be mistaken for a country code.
+
+*Status* of SMS by id; with no id, the latest SMS sent from this channel:
+`/sms status`   `/sms status 6300284`   `/sms status 6300284, 6300285 6300290`
+
+*Find* SMS sent through Mobizon; fields combine, values with spaces go in quotes:
+`/sms find to:5511 status:DELIVRD`
+`/sms find text:"Your order is ready" sent-after:2026-01-01 sort:-sent size:50 page:2`
+• `to:` digits of the number, or part of them
+• `from:` the sender name
+• `text:` the exact text
+• `status:` NEW, ENQUEUD, ACCEPTD, PDLIVRD, DELIVRD, UNDELIV, REJECTD, EXPIRED or DELETED
+• `campaign:` campaign ids, comma-separated
+• `group:` contact group ids, comma-separated
+• `sent-after:` `sent-before:` `updated-after:` `updated-before:` a date `2026-01-31` \
+or a quoted date and time `"2026-01-31 14:30"`, in the Mobizon account's time zone
+• `page:` the page, from 1
+• `size:` results per page: 25, 50 or 100
+• `sort:` id, sent, updated, to, from, status, text, segments or campaign; a leading `-` puts \
+the largest or newest first (default `-sent`)
+
+*Help*: `/sms help`"""
+
+
+_QUOTE_LIMIT = 40
+
+
+class UsageError(ValueError):
+    """The command text is not valid ``/sms`` input.
+
+    ``sentence`` says what is wrong in one plain sentence ending with "."; ``usage`` is the usage
+    line to show under it. ``str(error)`` is both, on two lines. Both may quote what the user
+    typed, so escape them for Slack (:func:`handlers.mrkdwn.escape`) before posting as mrkdwn.
+    """
+
+    def __init__(self, sentence: str, usage: str) -> None:
+        super().__init__(f"{sentence}\n{usage}")
+        self.sentence = sentence
+        self.usage = usage
+
+
+def shorten(text: str) -> str:
+    """Shorten typed text for an error sentence."""
+    if len(text) <= _QUOTE_LIMIT:
+        return text
+    return text[: _QUOTE_LIMIT - 1] + "…"

@@ -1,0 +1,39 @@
+"""Undoing Slack's escaping of typed command text."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.grammar.slack_input import unescape_slack_input
+from handlers.mrkdwn import escape
+
+
+@pytest.mark.parametrize(
+    ("escaped", "plain"),
+    [
+        ("a &amp; b", "a & b"),
+        ("&lt;b&gt;", "<b>"),
+        ("&amp;lt;", "&lt;"),
+        ("<tel:+5511987654321|+55 11 98765-4321>", "+55 11 98765-4321"),
+        ("<tel:+5511987654321>", "+5511987654321"),
+        ("<mailto:a@b.co|a@b.co>", "a@b.co"),
+        ("<mailto:a@b.co>", "a@b.co"),
+        ("<https://x.co/?a=1&amp;b=2>", "https://x.co/?a=1&b=2"),
+        ("<http://x.co|x.co>", "x.co"),
+        ("<@U123|ana>", "@ana"),
+        ("<@U123>", "@U123"),
+        ("<#C123|general>", "#general"),
+        ("<!here>", "@here"),
+        ("<!subteam^S1|@team>", "@team"),
+        ("no markup", "no markup"),
+    ],
+)
+def test_unescape_slack_input(escaped: str, plain: str) -> None:
+    """Slack's entity escapes and link/mention markup become readable text."""
+    assert unescape_slack_input(escaped) == plain
+
+
+def test_mrkdwn_escape_is_undone_by_unescaping_input() -> None:
+    """mrkdwn.escape (what Slack does to typed text) is undone by unescape_slack_input."""
+    text = "a & b <c> &amp; <tel:1|2>"
+    assert unescape_slack_input(escape(text)) == text
