@@ -126,10 +126,14 @@ async def test_a_lock_taken_while_mobizon_sends_still_records_the_sms_once(
     (message_id,) = sim.messages
     posted = await bot.slack.wait_for("chat.postMessage", timeout=20.0)
     assert str(message_id) in posted[0].params["text"]
+    # the message's ts is stored just after Slack answers the post
+    await eventually(
+        lambda: getattr(get_by_message_id(bot.db, message_id), "slack_ts", None) is not None,
+        what="the channel message's ts to be stored",
+    )
     sms = get_by_message_id(bot.db, message_id)
     assert sms is not None
     assert sms.state is SendState.SENT
-    assert sms.slack_ts is not None
     assert sim.count("sendSmsMessage") == 1
     assert bot.slack.responses == []  # nothing to apologise for
 

@@ -278,10 +278,15 @@ async def test_not_in_channel_joins_then_posts(bot: BotHarness, sim: MobizonSimu
     assert [c.params["channel"] for c in bot.slack.called("conversations.join")] == ["C1"]
     assert params["channel"] == "C1"
     db = bot.db
-    row = messages.get_by_message_id(db, next(iter(sim.messages)))
+    message_id = next(iter(sim.messages))
+    # the message's ts is stored just after Slack answers the post
+    await wait_until(
+        lambda: getattr(messages.get_by_message_id(db, message_id), "slack_ts", None),
+        what="the channel message's ts to be stored",
+    )
+    row = messages.get_by_message_id(db, message_id)
     assert row is not None
     assert row.state is messages.SendState.SENT
-    assert row.slack_ts is not None
     assert bot.slack.responses == []
 
 
