@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from storage.messages import MAX_ERROR_LENGTH, SmsRecord, get_by_message_id, get_by_message_ids
-from storage.schema import utc_text, write_transaction
+from storage.schema import utc_ms_text, utc_text, write_transaction
 from storage.status import is_final, should_apply
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def apply_status(
     reporter's (a simulator's id can name a stranger's message at Mobizon).
     """
     _check_source(update)
-    stamp = utc_text(now)
+    moment = now or datetime.now(UTC)
     with write_transaction(db):
         current = get_by_message_id(db, update.message_id)
         if current is None or not _admits(
@@ -124,7 +124,7 @@ def apply_status(
             sandbox,
         ):
             return None
-        notification_id = _write_change(db, current.id, update, stamp)
+        notification_id = _write_change(db, current.id, update, moment)
         sms = get_by_message_id(db, update.message_id)
     if sms is None:  # pragma: no cover - the row was read and updated in this transaction
         raise LookupError(f"message {update.message_id} vanished")
@@ -150,7 +150,7 @@ def apply_statuses(
         _check_source(update)
     if not batch:
         return []
-    stamp = utc_text(now)
+    moment = now or datetime.now(UTC)
     changed: list[int] = []
     with write_transaction(db):
         currents = _currents(db, (update.message_id for update in batch))
@@ -158,7 +158,7 @@ def apply_statuses(
             current = currents.get(update.message_id)
             if current is None or not _admits(current, update, sandbox):
                 continue
-            _write_change(db, current.id, update, stamp)
+            _write_change(db, current.id, update, moment)
             current.status = update.status
             current.status_ts = update.status_ts or current.status_ts
             changed.append(update.message_id)
@@ -206,9 +206,12 @@ def _currents(db: Database, message_ids: Iterable[int]) -> dict[int, _Current]:
     }
 
 
-def _write_change(db: Database, sms_id: int, update: StatusUpdate, stamp: str) -> int | None:
+def _write_change(
+    db: Database, sms_id: int, update: StatusUpdate, moment: datetime
+) -> int | None:
     """Write an admitted change: the status, its history row, its outbox row (its id, or None)."""
     final = is_final(update.status)
+    stamp = utc_text(moment)
     db.execute(
         """
         UPDATE sms
@@ -237,7 +240,7 @@ def _write_change(db: Database, sms_id: int, update: StatusUpdate, stamp: str) -
         stamp=stamp,
     )
     return _queue_notification(
-        db, update.message_id, update.status, NotificationKind.STATUS, stamp, reply_owed=final
+        db, update.message_id, update.status, NotificationKind.STATUS, moment, reply_owed=final
     )
 
 
@@ -247,7 +250,8 @@ def give_up(db: Database, sms_id: int, *, now: datetime | None = None) -> Applie
     ``None`` when the SMS is not pending (final, already given up, never sent, or unknown).
     A status Mobizon reports later is still applied.
     """
-    stamp = utc_text(now)
+    moment = now or datetime.now(UTC)
+    stamp = utc_text(moment)
     with write_transaction(db):
         cursor = db.execute(
             """
@@ -264,7 +268,7 @@ def give_up(db: Database, sms_id: int, *, now: datetime | None = None) -> Applie
             db, message_id=message_id, status=GAVE_UP, status_ts=None, source="giveup", stamp=stamp
         )
         notification_id = _queue_notification(
-            db, message_id, GAVE_UP, NotificationKind.GIVEUP, stamp, reply_owed=True
+            db, message_id, GAVE_UP, NotificationKind.GIVEUP, moment, reply_owed=True
         )
         sms = get_by_message_id(db, message_id)
     if sms is None:  # pragma: no cover - the row was updated in this transaction
@@ -295,10 +299,11 @@ def _queue_notification(
     message_id: int,
     status: str,
     kind: NotificationKind,
-    stamp: str,
+    moment: datetime,
     *,
     reply_owed: bool,
 ) -> int | None:
+    queued = utc_ms_text(moment)  # due at once; retries put it off to the millisecond
     cursor = db.execute(
         """
         INSERT INTO outbox (
@@ -308,7 +313,7 @@ def _queue_notification(
         VALUES (?, ?, ?, ?, 0, ?, 0, ?)
         ON CONFLICT (message_id, status) DO NOTHING
         """,
-        [message_id, status, kind.value, stamp, stamp, int(not reply_owed)],
+        [message_id, status, kind.value, queued, queued, int(not reply_owed)],
     )
     return cursor.lastrowid if cursor.rowcount == 1 else None
 
@@ -372,7 +377,7 @@ def due_notifications(
         rows = list(
             db.query(
                 "SELECT * FROM outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?",
-                [utc_text(now), limit],
+                [utc_ms_text(now), limit],
             )
         )
     else:
@@ -384,7 +389,7 @@ def due_notifications(
                     AND coalesce(nullif(s.slack_channel, ''), s.user_id) = ?
                 ORDER BY o.id LIMIT ?
                 """,
-                [utc_text(now), channel, limit],
+                [utc_ms_text(now), channel, limit],
             )
         )
     sms_by_message = get_by_message_ids(db, (row["message_id"] for row in rows))
@@ -405,7 +410,7 @@ def due_channels(db: Database, *, now: datetime | None = None) -> list[str]:
         GROUP BY channel
         ORDER BY min(o.id)
         """,
-        [utc_text(now)],
+        [utc_ms_text(now)],
     ).fetchall()
     return [str(row[0]) for row in rows]
 
@@ -476,11 +481,11 @@ def postpone_notification(
 
 
 def _not_before(delay: float, now: datetime | None) -> str:
-    """``now + delay`` as stored text, rounded up to the second: never due sooner than asked."""
+    """``now + delay`` as stored text, rounded up to the millisecond: never due sooner than asked."""
     moment = (now or datetime.now(UTC)) + timedelta(seconds=max(0.0, delay))
-    if moment.microsecond:
-        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
-    return utc_text(moment)
+    if moment.microsecond % 1000:
+        moment += timedelta(microseconds=1000 - moment.microsecond % 1000)
+    return utc_ms_text(moment)
 
 
 def outbox_size(db: Database) -> int:

@@ -165,7 +165,7 @@ def test_webhook_event_and_status_are_recorded_together(db: Database, seed_sms: 
 
 
 def test_retry_is_never_due_sooner_than_asked(db: Database, seed_sms: SeedSms) -> None:
-    """A retry delay is stored rounded up to the second, so the row is not due early."""
+    """A retry delay is stored rounded up to the millisecond, so the row is not due early."""
     seed_sms(db, 7)
     applied = apply_status(db, _update(7, "DELIVRD", T1))
     assert applied is not None
@@ -176,7 +176,22 @@ def test_retry_is_never_due_sooner_than_asked(db: Database, seed_sms: SeedSms) -
     )
     asked = now + timedelta(seconds=1.5)
     assert delivery.due_notifications(db, now=asked - timedelta(microseconds=1)) == []
-    assert delivery.due_notifications(db, now=asked + timedelta(seconds=1))[0].attempts == 1
+    assert delivery.due_notifications(db, now=asked + timedelta(milliseconds=1))[0].attempts == 1
+
+
+def test_a_short_retry_is_due_after_its_milliseconds_not_the_next_second(
+    db: Database, seed_sms: SeedSms
+) -> None:
+    """A 50 ms retry is due 50 ms later: outbox times are kept to the millisecond."""
+    seed_sms(db, 7)
+    now = datetime(2026, 1, 15, 12, 0, 0, 100_000, tzinfo=UTC)
+    applied = apply_status(db, _update(7, "DELIVRD", T1), now=now)
+    assert applied is not None
+    assert applied.notification_id is not None
+    delivery.retry_notification(db, applied.notification_id, delay=0.05, error="x", now=now)
+    assert delivery.due_notifications(db, now=now + timedelta(milliseconds=49)) == []
+    assert delivery.due_channels(db, now=now + timedelta(milliseconds=50)) == ["U1"]
+    assert len(delivery.due_notifications(db, now=now + timedelta(milliseconds=50))) == 1
 
 
 def _rows(db: Database, sql: str) -> list[tuple[Any, ...]]:
