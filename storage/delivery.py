@@ -206,9 +206,7 @@ def _currents(db: Database, message_ids: Iterable[int]) -> dict[int, _Current]:
     }
 
 
-def _write_change(
-    db: Database, sms_id: int, update: StatusUpdate, moment: datetime
-) -> int | None:
+def _write_change(db: Database, sms_id: int, update: StatusUpdate, moment: datetime) -> int | None:
     """Write an admitted change: the status, its history row, its outbox row (its id, or None)."""
     final = is_final(update.status)
     stamp = utc_text(moment)
@@ -481,7 +479,7 @@ def postpone_notification(
 
 
 def _not_before(delay: float, now: datetime | None) -> str:
-    """``now + delay`` as stored text, rounded up to the millisecond: never due sooner than asked."""
+    """``now + delay`` as stored text, rounded up to the millisecond: never due before asked."""
     moment = (now or datetime.now(UTC)) + timedelta(seconds=max(0.0, delay))
     if moment.microsecond % 1000:
         moment += timedelta(microseconds=1000 - moment.microsecond % 1000)
