@@ -12,17 +12,17 @@ from bot.delivery.notifier import REPLY_EVENT, Notifier
 from storage import SmsRecord, delivery, get_sms, set_slack_message
 from storage.delivery import StatusUpdate, apply_status
 from storage.store import Store
+from testkit.slack import FakeSlack
+from testkit.waiting import wait_until
 from tests.delivery.conftest import (
     SeedSms,
     channel_message,
     direct_messages,
-    eventually,
     outbox_drained,
     post_original,
     running,
     thread_replies,
 )
-from tests.fakes.slack import FakeSlack
 
 
 def report(db: Database, message_id: int, *statuses: str) -> None:
@@ -169,7 +169,7 @@ async def test_slack_down_for_three_cycles_then_everything_arrives(
         )
 
     async with running(fast_notifier(store, slack_client, per_channel_interval=0.1)):
-        await eventually(lambda: failed_cycles() >= 3, what="three failed cycles")
+        await wait_until(lambda: failed_cycles() >= 3, what="three failed cycles")
         assert delivery.outbox_size(db) == 3  # nothing was dropped while Slack was down
         fake_slack.down = False
         await outbox_drained(db)
@@ -238,7 +238,7 @@ async def test_waits_for_the_channel_message_before_replying(
     sms = seed_sms(db, 7)  # Mobizon accepted it; the channel message is not posted yet
     report(db, 7, "DELIVRD")
     async with running(fast_notifier(store, slack_client)):
-        await eventually(lambda: delivery.due_notifications(db) == [], what="the row to be put off")
+        await wait_until(lambda: delivery.due_notifications(db) == [], what="the row to be put off")
         set_slack_message(db, sms.id, channel="C1", ts=post_original(fake_slack, "C1"))
         await outbox_drained(db)
     now = get_sms(db, sms.id)

@@ -19,6 +19,7 @@ from bot.delivery.notifier import Notifier
 from bot.delivery.webhook import make_handler
 from storage import SmsRecord, delivery
 from storage.store import Store
+from testkit.slack import FakeSlack
 from tests.delivery.conftest import (
     SeedSms,
     channel_message,
@@ -28,7 +29,6 @@ from tests.delivery.conftest import (
 )
 from tests.delivery.test_notifier import fast_notifier, report
 from tests.delivery.test_webhook import event
-from tests.fakes.slack import FakeSlack
 
 
 def update_times(slack: FakeSlack, channel: str) -> list[float]:

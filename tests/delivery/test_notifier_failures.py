@@ -17,6 +17,7 @@ from handlers import blocks
 from storage import SmsRecord, delivery
 from storage.delivery import outbox_size
 from storage.store import Store
+from testkit.slack import FakeSlack
 from tests.delivery.conftest import (
     SeedSms,
     channel_message,
@@ -26,7 +27,6 @@ from tests.delivery.conftest import (
     thread_replies,
 )
 from tests.delivery.test_notifier import fast_notifier, report
-from tests.fakes.slack import FakeSlack
 
 
 async def test_a_permanently_refused_update_is_dropped_after_a_few_attempts(

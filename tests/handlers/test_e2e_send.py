@@ -16,8 +16,9 @@ import pytest
 from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator
 from handlers.grammar import HELP_TEXT
 from storage import messages
+from testkit.waiting import wait_until
 from tests.conftest import MOBIZON_KEY, BotHarness
-from tests.handlers.conftest import block_kit_problems, block_texts, sends, wait_until, wire_form
+from tests.handlers.conftest import block_kit_problems, block_texts, sends, wire_form
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
 
