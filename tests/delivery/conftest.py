@@ -26,6 +26,7 @@ from storage import (
     set_slack_message,
 )
 from storage.delivery import outbox_size
+from testkit.clock import FastForwardClock
 from testkit.slack import BOT_TOKEN, FakeSlack
 from testkit.waiting import wait_until
 from tests.bot.serve_process import ServeProcess, base_env, command_body, post_command
@@ -115,6 +116,14 @@ def seed_sms() -> SeedSms:
         return sms
 
     return seed
+
+
+@pytest.fixture
+def clock(fake_slack: FakeSlack) -> FastForwardClock:
+    """A clock whose sleeps return at once, shared by the notifier and the fake Slack's pacing."""
+    fast = FastForwardClock()
+    fake_slack.clock = fast.monotonic
+    return fast
 
 
 @pytest.fixture

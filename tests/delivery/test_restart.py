@@ -14,6 +14,9 @@ from testkit.waiting import wait_until
 from tests.bot.serve_process import ServeProcess
 from tests.delivery.conftest import serve_and_send, serve_env
 
+#: every test here kills `smsbot serve` with SIGKILL and starts it again: seconds each
+pytestmark = pytest.mark.slow
+
 
 def final_row(db_path: Path) -> dict[str, Any] | None:
     """The outbox row of the SMS's final status, read as another process would."""

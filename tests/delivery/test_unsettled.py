@@ -339,6 +339,7 @@ def stored_sms(db_path: Path) -> list[dict[str, Any]]:
         database.close()
 
 
+@pytest.mark.slow
 async def test_sigkill_while_mobizon_answers_is_settled_after_restart(
     tmp_path: Path, fake_slack: FakeSlack, simulator: tuple[MobizonSimulator, str]
 ) -> None:
