@@ -18,7 +18,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,13 +29,12 @@ import aiohttp
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # `python bench/x.py` puts bench/, not the root, on the path
-    sys.path.insert(0, str(ROOT))
+from bot.simulator import sign
+from storage.schema import open_database, utc_text
+from testkit.slack import BOT_TOKEN, FakeSlack
 
-from bot.simulator import sign  # noqa: E402  # after the path fix above
-from storage.schema import open_database, utc_text  # noqa: E402
-from tests.fakes.slack import BOT_TOKEN, FakeSlack  # noqa: E402
+#: The repository (the bot runs from its installed package; bench/ scripts are found here).
+ROOT = Path(__file__).resolve().parent.parent
 
 SlackT = TypeVar("SlackT", bound=FakeSlack)
 
@@ -63,7 +62,6 @@ __all__ = [
     "seed_database",
     "start_fake_slack",
     "stats_ms",
-    "wait_until",
     "webhook_body",
 ]
 
@@ -377,18 +375,6 @@ def proc_status_kib(pid: int, name: str) -> int:
         if line.startswith(name + ":"):
             return int(line.split()[1])
     raise LookupError(name)
-
-
-async def wait_until(
-    predicate: Callable[[], bool], *, within: float, interval: float = 0.05
-) -> bool:
-    """Poll ``predicate()`` until true or ``within`` seconds pass; return whether it came true."""
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(interval)
-    return True
 
 
 class SimulatorProcess:

@@ -33,12 +33,12 @@ from _common import (
     seed_database,
     start_fake_slack,
     stats_ms,
-    wait_until,
     webhook_body,
 )
 from _slack import RecordingSlack
 
 from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator
+from testkit.waiting import wait_until
 
 WEBHOOK_SPACING = 0.05
 
@@ -74,7 +74,9 @@ async def webhook_part(n: int, sim_url: str, tmp: Path) -> list[list[object]]:
                     await response.read()
                 answers.append(time.monotonic() - started)
                 await asyncio.sleep(max(0.0, WEBHOOK_SPACING - (time.monotonic() - started)))
-            await wait_until(lambda: len(slack.count_accepted("chat.postMessage")) >= n, within=30)
+            await wait_until(
+                lambda: len(slack.count_accepted("chat.postMessage")) >= n, within=30, fail=False
+            )
     finally:
         await slack_runner.cleanup()
     updates = slack.first_accepted("chat.update")
@@ -130,6 +132,7 @@ async def poll_part(
             await wait_until(
                 lambda: len(slack.count_accepted("chat.update")) >= changes,
                 within=3 * interval + 30,
+                fail=False,
             )
             async with session.get(bot.url + "metrics") as response:
                 cycle = _mean_cycle(await response.text())

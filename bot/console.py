@@ -99,6 +99,9 @@ class ConsoleSlack:
     out: TextIO
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     last_buttons: dict[str, str] = field(default_factory=dict)
+    #: How many messages it has shown (posts, edits, replies only the user sees).
+    shown: int = 0
+    _news: asyncio.Event = field(default_factory=asyncio.Event)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def make_app(self) -> web.Application:
@@ -124,6 +127,16 @@ class ConsoleSlack:
         self.out.write(f"\n── {title} " + "─" * max(0, 60 - len(title)) + "\n")
         self.out.write("\n".join(lines) + "\n")
         self.out.flush()
+        self.shown += 1
+        self._news.set()
+
+    async def wait_beyond(self, shown: int, timeout: float) -> None:  # noqa: ASYNC109
+        """Wait until it has shown more than ``shown`` messages, or ``timeout`` seconds pass."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while self.shown <= shown:
+                    self._news.clear()
+                    await self._news.wait()
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -218,11 +231,16 @@ class Console:
             "response_url": f"{self.slack_url}response/{n}",
             "trigger_id": f"console.{time.time_ns()}.{n}",
         }
+        shown = self.slack.shown
         status, answer = await self._post(urlencode(body))
         if status != 200:  # noqa: PLR2004
             self.out.write(f"(the bot answered HTTP {status})\n")
         elif answer.strip():
             self._print_ack(answer)
+        else:
+            # an empty ack: the listener answers later, in Slack; it may not have reached the
+            # gateway yet (so is not in ``inflight``): wait for its first message
+            await self.slack.wait_beyond(shown, LISTENER_WAIT)
         await self._finish()
 
     def _print_ack(self, answer: str) -> None:

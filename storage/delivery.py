@@ -7,13 +7,15 @@ transaction; the notifier reads :func:`due_notifications` and deletes a row with
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from storage.messages import MAX_ERROR_LENGTH, SmsRecord, get_by_message_id, get_by_message_ids
-from storage.schema import utc_text, write_transaction
+from storage.schema import utc_ms_text, utc_text, write_transaction
 from storage.status import is_final, should_apply
 
 if TYPE_CHECKING:
@@ -104,59 +106,140 @@ def apply_status(
 ) -> AppliedUpdate | None:
     """Apply ``update`` if it moves the SMS forward; ``None`` when ignored or not the bot's SMS.
 
-    The only function that writes a Mobizon status. Safe to call from the webhook and the
-    poller at once, over one or several connections: the change, its history row and its
-    outbox row are written together or not at all. With ``sandbox`` set, an SMS sent in the
-    other mode is not the reporter's (a simulator's id can name a stranger's message at Mobizon).
+    The only function that writes a Mobizon status (:func:`apply_statuses` is the same rule
+    over many updates in one transaction). Safe to call from the webhook and the poller at once,
+    over one or several connections: the change, its history row and its outbox row are written
+    together or not at all. With ``sandbox`` set, an SMS sent in the other mode is not the
+    reporter's (a simulator's id can name a stranger's message at Mobizon).
     """
-    if update.source not in _SOURCES:
-        raise ValueError(f"unknown status source {update.source!r}")
-    stamp = utc_text(now)
-    final = is_final(update.status)
+    _check_source(update)
+    moment = now or datetime.now(UTC)
     with write_transaction(db):
         current = get_by_message_id(db, update.message_id)
-        # a detached SMS's id now names another SMS (messages.record_sent): its reports are not ours
-        if (
-            current is None
-            or current.detached
-            or (sandbox is not None and current.sandbox != sandbox)
-            or not should_apply(current.status, current.status_ts, update.status, update.status_ts)
+        if current is None or not _admits(
+            _Current(
+                current.id, current.status, current.status_ts, current.detached, current.sandbox
+            ),
+            update,
+            sandbox,
         ):
             return None
-        db.execute(
-            """
-            UPDATE sms
-            SET status = ?, status_ts = coalesce(?, status_ts),
-                segments = coalesce(?, segments), start_send_ts = coalesce(?, start_send_ts),
-                updated_at = ?, final_at = CASE WHEN ? THEN ? ELSE final_at END
-            WHERE id = ?
-            """,
-            [
-                update.status,
-                update.status_ts,
-                update.segments,
-                update.start_send_ts,
-                stamp,
-                final,
-                stamp,
-                current.id,
-            ],
-        )
-        _record_history(
-            db,
-            message_id=update.message_id,
-            status=update.status,
-            status_ts=update.status_ts,
-            source=update.source,
-            stamp=stamp,
-        )
-        notification_id = _queue_notification(
-            db, update.message_id, update.status, NotificationKind.STATUS, stamp, reply_owed=final
-        )
+        notification_id = _write_change(db, current.id, update, moment)
         sms = get_by_message_id(db, update.message_id)
     if sms is None:  # pragma: no cover - the row was read and updated in this transaction
         raise LookupError(f"message {update.message_id} vanished")
     return AppliedUpdate(sms=sms, previous=current.status, notification_id=notification_id)
+
+
+def apply_statuses(
+    db: Database,
+    updates: Iterable[StatusUpdate],
+    *,
+    now: datetime | None = None,
+    sandbox: bool | None = None,
+) -> list[int]:
+    """Apply many updates in one transaction, each by :func:`apply_status`'s rule, in order.
+
+    Writes the same status, history and outbox rows as calling :func:`apply_status` for each
+    update in turn, with one read of the SMS concerned and one commit for all of them (a poll
+    cycle in which thousands of SMS change). Returns the message ids whose status changed, in
+    the order applied (an id twice when two of its updates each moved it forward).
+    """
+    batch = list(updates)
+    for update in batch:
+        _check_source(update)
+    if not batch:
+        return []
+    moment = now or datetime.now(UTC)
+    changed: list[int] = []
+    with write_transaction(db):
+        currents = _currents(db, (update.message_id for update in batch))
+        for update in batch:
+            current = currents.get(update.message_id)
+            if current is None or not _admits(current, update, sandbox):
+                continue
+            _write_change(db, current.id, update, moment)
+            current.status = update.status
+            current.status_ts = update.status_ts or current.status_ts
+            changed.append(update.message_id)
+    return changed
+
+
+@dataclass(slots=True)
+class _Current:
+    """What the status rule reads of an SMS: its row id, status and whose it is."""
+
+    id: int
+    status: str | None
+    status_ts: str | None
+    detached: bool
+    sandbox: bool
+
+
+def _check_source(update: StatusUpdate) -> None:
+    if update.source not in _SOURCES:
+        raise ValueError(f"unknown status source {update.source!r}")
+
+
+def _admits(current: _Current, update: StatusUpdate, sandbox: bool | None) -> bool:
+    """The one rule: whether ``update`` moves ``current`` forward and is the bot's to apply."""
+    # a detached SMS's id now names another SMS (messages.record_sent): its reports are not ours
+    return (
+        not current.detached
+        and (sandbox is None or current.sandbox == sandbox)
+        and should_apply(current.status, current.status_ts, update.status, update.status_ts)
+    )
+
+
+def _currents(db: Database, message_ids: Iterable[int]) -> dict[int, _Current]:
+    wanted = sorted({int(i) for i in message_ids})
+    rows = db.execute(
+        """
+        SELECT message_id, id, status, status_ts, state = 'sent' AND error IS NOT NULL, sandbox
+        FROM sms WHERE message_id IN (SELECT value FROM json_each(?))
+        """,
+        [json.dumps(wanted)],
+    ).fetchall()
+    return {
+        int(row[0]): _Current(int(row[1]), row[2], row[3], bool(row[4]), bool(row[5]))
+        for row in rows
+    }
+
+
+def _write_change(db: Database, sms_id: int, update: StatusUpdate, moment: datetime) -> int | None:
+    """Write an admitted change: the status, its history row, its outbox row (its id, or None)."""
+    final = is_final(update.status)
+    stamp = utc_text(moment)
+    db.execute(
+        """
+        UPDATE sms
+        SET status = ?, status_ts = coalesce(?, status_ts),
+            segments = coalesce(?, segments), start_send_ts = coalesce(?, start_send_ts),
+            updated_at = ?, final_at = CASE WHEN ? THEN ? ELSE final_at END
+        WHERE id = ?
+        """,
+        [
+            update.status,
+            update.status_ts,
+            update.segments,
+            update.start_send_ts,
+            stamp,
+            final,
+            stamp,
+            sms_id,
+        ],
+    )
+    _record_history(
+        db,
+        message_id=update.message_id,
+        status=update.status,
+        status_ts=update.status_ts,
+        source=update.source,
+        stamp=stamp,
+    )
+    return _queue_notification(
+        db, update.message_id, update.status, NotificationKind.STATUS, moment, reply_owed=final
+    )
 
 
 def give_up(db: Database, sms_id: int, *, now: datetime | None = None) -> AppliedUpdate | None:
@@ -165,7 +248,8 @@ def give_up(db: Database, sms_id: int, *, now: datetime | None = None) -> Applie
     ``None`` when the SMS is not pending (final, already given up, never sent, or unknown).
     A status Mobizon reports later is still applied.
     """
-    stamp = utc_text(now)
+    moment = now or datetime.now(UTC)
+    stamp = utc_text(moment)
     with write_transaction(db):
         cursor = db.execute(
             """
@@ -182,7 +266,7 @@ def give_up(db: Database, sms_id: int, *, now: datetime | None = None) -> Applie
             db, message_id=message_id, status=GAVE_UP, status_ts=None, source="giveup", stamp=stamp
         )
         notification_id = _queue_notification(
-            db, message_id, GAVE_UP, NotificationKind.GIVEUP, stamp, reply_owed=True
+            db, message_id, GAVE_UP, NotificationKind.GIVEUP, moment, reply_owed=True
         )
         sms = get_by_message_id(db, message_id)
     if sms is None:  # pragma: no cover - the row was updated in this transaction
@@ -213,10 +297,11 @@ def _queue_notification(
     message_id: int,
     status: str,
     kind: NotificationKind,
-    stamp: str,
+    moment: datetime,
     *,
     reply_owed: bool,
 ) -> int | None:
+    queued = utc_ms_text(moment)  # due at once; retries put it off to the millisecond
     cursor = db.execute(
         """
         INSERT INTO outbox (
@@ -226,7 +311,7 @@ def _queue_notification(
         VALUES (?, ?, ?, ?, 0, ?, 0, ?)
         ON CONFLICT (message_id, status) DO NOTHING
         """,
-        [message_id, status, kind.value, stamp, stamp, int(not reply_owed)],
+        [message_id, status, kind.value, queued, queued, int(not reply_owed)],
     )
     return cursor.lastrowid if cursor.rowcount == 1 else None
 
@@ -290,7 +375,7 @@ def due_notifications(
         rows = list(
             db.query(
                 "SELECT * FROM outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?",
-                [utc_text(now), limit],
+                [utc_ms_text(now), limit],
             )
         )
     else:
@@ -302,7 +387,7 @@ def due_notifications(
                     AND coalesce(nullif(s.slack_channel, ''), s.user_id) = ?
                 ORDER BY o.id LIMIT ?
                 """,
-                [utc_text(now), channel, limit],
+                [utc_ms_text(now), channel, limit],
             )
         )
     sms_by_message = get_by_message_ids(db, (row["message_id"] for row in rows))
@@ -323,7 +408,7 @@ def due_channels(db: Database, *, now: datetime | None = None) -> list[str]:
         GROUP BY channel
         ORDER BY min(o.id)
         """,
-        [utc_text(now)],
+        [utc_ms_text(now)],
     ).fetchall()
     return [str(row[0]) for row in rows]
 
@@ -394,11 +479,11 @@ def postpone_notification(
 
 
 def _not_before(delay: float, now: datetime | None) -> str:
-    """``now + delay`` as stored text, rounded up to the second: never due sooner than asked."""
+    """``now + delay`` as stored text, rounded up to the millisecond: never due before asked."""
     moment = (now or datetime.now(UTC)) + timedelta(seconds=max(0.0, delay))
-    if moment.microsecond:
-        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
-    return utc_text(moment)
+    if moment.microsecond % 1000:
+        moment += timedelta(microseconds=1000 - moment.microsecond % 1000)
+    return utc_ms_text(moment)
 
 
 def outbox_size(db: Database) -> int:

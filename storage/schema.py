@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 #: Number of schema steps this code knows; equals the count of applied ``smsbot`` migrations.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Milliseconds a writer waits for another connection's lock before giving up: long enough for
 #: another process's short writes, short enough that a ``/sms send`` whose claim cannot be
@@ -128,6 +128,18 @@ def _unsettled_sends(db: Database) -> None:
     )
 
 
+@migrations(name="0003_outbox_milliseconds")
+def _outbox_milliseconds(db: Database) -> None:
+    # outbox times to the millisecond (utc_ms_text), so a retry put off by 50 ms is due after
+    # 50 ms, not after the next whole second; rows already queued keep their time, as .000
+    for column in ("created_at", "next_attempt_at"):
+        db.execute(
+            f"UPDATE outbox SET {column} = "  # noqa: S608  # the two column names above
+            f"strftime('%Y-%m-%dT%H:%M:%f', {column}) || '+00:00' "
+            f"WHERE {column} NOT LIKE '%.___+00:00'"
+        )
+
+
 def open_database(path: str | os.PathLike[str]) -> Database:
     """Open (or create) the bot's database at ``path`` and bring its schema up to date.
 
@@ -187,6 +199,17 @@ def utc_text(now: datetime | None = None) -> str:
     if moment.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def utc_ms_text(now: datetime | None = None) -> str:
+    """Like :func:`utc_text`, to the millisecond: the outbox's times (``…T12:00:00.250+00:00``).
+
+    Every time in a column is written by one of the two, never both, so each column sorts as text.
+    """
+    moment = datetime.now(UTC) if now is None else now
+    if moment.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def wall_text(moment: datetime) -> str:

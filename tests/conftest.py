@@ -25,7 +25,7 @@ from bot.runtime import RUNTIME, Runtime
 from bot.settings import Settings
 from bot.simulator import DEFAULT_API_KEY, MobizonSimulator, SimulatorConfig, start_simulator
 from storage import open_database
-from tests.fakes.slack import BOT_TOKEN, FakeSlack
+from testkit.slack import BOT_TOKEN, FakeSlack
 
 SIGNING_SECRET = "fake-signing-secret-1234567890abcdef"
 MOBIZON_KEY = "fake-mobizon-key-" + "9" * 23

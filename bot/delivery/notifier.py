@@ -24,7 +24,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -82,6 +82,35 @@ REPLY_EVENT = "smsbot_final_status"
 PER_CHANNEL_INTERVAL = 1.05
 
 
+class Clock(Protocol):
+    """The notifier's time: the wall clock (outbox times), a monotonic one (pacing), sleeping."""
+
+    def now(self) -> datetime:
+        """The current UTC time."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back (pacing, Retry-After, deadlines)."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` on this clock."""
+        ...
+
+
+class SystemClock:
+    """The real clocks and :func:`asyncio.sleep`."""
+
+    def now(self) -> datetime:  # noqa: D102
+        return datetime.now(UTC)
+
+    def monotonic(self) -> float:  # noqa: D102
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:  # noqa: D102
+        await asyncio.sleep(seconds)
+
+
 class Notifier:
     """Posts queued status notifications to Slack; one instance per process.
 
@@ -101,8 +130,10 @@ class Notifier:
         post_grace: timedelta = POST_GRACE,
         on_posted: Callable[[delivery.Notification], None] | None = None,
         timezone: tzinfo | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._store = store
+        self._clock: Clock = clock or SystemClock()
         self._zone = timezone  # the Mobizon account's: scheduled times are shown in it
         self._slack = slack
         self._interval = per_channel_interval
@@ -113,8 +144,9 @@ class Notifier:
         self._wake = asyncio.Event()
         self._next_post: dict[str, float] = defaultdict(float)
         self._on_posted = on_posted
-        # seconds are what the outbox stores: a row of this very second counts as older
-        self._started = datetime.now(UTC).replace(microsecond=0)
+        # milliseconds are what the outbox stores: a row of this very millisecond counts as older
+        started = self._clock.now()
+        self._started = started.replace(microsecond=started.microsecond // 1000 * 1000)
         self._unsure: set[int] = set()
         self._in_flight: set[int] = set()  # outbox rows a channel drain holds now
         self.rate_limited = 0
@@ -154,7 +186,7 @@ class Notifier:
 
     async def _start_channels(self, tasks: dict[str, asyncio.Task[int]]) -> None:
         """Start a task for every channel that has due rows and none running (``tasks``)."""
-        for channel in await self._store.read(delivery.due_channels):
+        for channel in await self._store.read(delivery.due_channels, now=self._clock.now()):
             if channel in tasks:
                 continue  # its task reads the outbox again after each batch: it finds new rows
             task = asyncio.create_task(self._channel_task(channel), name=f"notifier {channel}")
@@ -177,16 +209,16 @@ class Notifier:
         except Exception:
             logger.exception("notifier drain failed", extra={"channel": channel})
             # stay the channel's task a while, so the same row is not retried at once
-            await asyncio.sleep(self._idle_wait)
+            await self._clock.sleep(self._idle_wait)
             return 0
 
     async def drain(self, *, deadline: float | None = None) -> int:
         """Post every notification that is due now, channels side by side; return how many left.
 
-        With ``deadline`` (a :func:`time.monotonic` time) no row is started after it: for the
+        With ``deadline`` (a time of the clock's ``monotonic``) no row is started after it: for the
         flush at shutdown, once :meth:`run` has been cancelled.
         """
-        channels = await self._store.read(delivery.due_channels)
+        channels = await self._store.read(delivery.due_channels, now=self._clock.now())
         results = await asyncio.gather(
             *(self._drain_channel(ch, deadline) for ch in channels), return_exceptions=True
         )
@@ -232,7 +264,10 @@ class Notifier:
             due = [
                 note
                 for note in await self._store.read(
-                    delivery.due_notifications, channel=channel, limit=self._batch
+                    delivery.due_notifications,
+                    channel=channel,
+                    limit=self._batch,
+                    now=self._clock.now(),
                 )
                 if note.id not in self._in_flight
             ]
@@ -244,7 +279,7 @@ class Notifier:
                 due, settled = await self._settle_superseded(due)
                 done += settled
                 for note in due:
-                    if deadline is not None and time.monotonic() > deadline:
+                    if deadline is not None and self._clock.monotonic() > deadline:
                         return done
                     if not await self._deliver(channel, note):
                         return done
@@ -254,17 +289,19 @@ class Notifier:
 
     async def _pace(self, key: str) -> None:
         """Wait for this channel's next free slot (about one post per interval), reserving it."""
-        now = time.monotonic()
+        now = self._clock.monotonic()
         slot = max(now, self._next_post[key])
         self._next_post[key] = slot + self._interval
         if slot > now:
-            await asyncio.sleep(slot - now)
+            await self._clock.sleep(slot - now)
 
     async def _deliver(self, channel: str, note: delivery.Notification) -> bool:
         sms = note.sms
         if self._awaiting_channel_message(sms):
             # the /sms send listener has not posted the SMS's message yet: wait for it
-            await self._store.write(delivery.postpone_notification, note.id, delay=1.0)
+            await self._store.write(
+                delivery.postpone_notification, note.id, delay=1.0, now=self._clock.now()
+            )
             return False
         step: Literal["update", "reply"] = "update"
         try:
@@ -283,7 +320,11 @@ class Notifier:
         except (SlackClientError, aiohttp.ClientError, TimeoutError, ValueError) as err:
             delay = self._backoff(note.attempts)
             await self._store.write(
-                delivery.retry_notification, note.id, delay=delay, error=type(err).__name__
+                delivery.retry_notification,
+                note.id,
+                delay=delay,
+                error=type(err).__name__,
+                now=self._clock.now(),
             )
             logger.warning(
                 "slack unreachable; notification retried later",
@@ -298,7 +339,11 @@ class Notifier:
             )
             with contextlib.suppress(Exception):
                 await self._store.write(
-                    delivery.retry_notification, note.id, delay=delay, error="internal error"
+                    delivery.retry_notification,
+                    note.id,
+                    delay=delay,
+                    error="internal error",
+                    now=self._clock.now(),
                 )
             return False
         await self._store.write(delivery.finish_notification, note.id)
@@ -313,7 +358,7 @@ class Notifier:
     def _awaiting_channel_message(self, sms: SmsRecord) -> bool:
         if sms.slack_ts is not None or sms.sent_at is None:
             return False
-        return datetime.now(UTC) - sms.sent_at < self._post_grace
+        return self._clock.now() - sms.sent_at < self._post_grace
 
     async def _retry_later(
         self,
@@ -328,7 +373,9 @@ class Notifier:
         if error in PERMANENT_ERRORS and step == "update":
             # the message cannot be edited, but the outcome is still owed: go on to the reply
             await self._store.write(delivery.mark_step_done, note.id, "update")
-            await self._store.write(delivery.retry_notification, note.id, delay=0, error=error)
+            await self._store.write(
+                delivery.retry_notification, note.id, delay=0, error=error, now=self._clock.now()
+            )
             logger.warning(
                 "slack refuses the SMS message's update for good; skipped",
                 extra={"sms_id": note.sms.message_id, "channel": channel, "error": error},
@@ -351,10 +398,14 @@ class Notifier:
         if response.status_code == _HTTP_TOO_MANY_REQUESTS:
             self.rate_limited += 1
             delay = _retry_after(response.headers)
-            self._next_post[channel] = max(self._next_post[channel], time.monotonic() + delay)
+            self._next_post[channel] = max(
+                self._next_post[channel], self._clock.monotonic() + delay
+            )
         else:
             delay = self._backoff(note.attempts)
-        await self._store.write(delivery.retry_notification, note.id, delay=delay, error=error)
+        await self._store.write(
+            delivery.retry_notification, note.id, delay=delay, error=error, now=self._clock.now()
+        )
         logger.warning(
             "slack refused a delivery update; retried later",
             extra={

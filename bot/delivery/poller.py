@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
-from sqlite_utils import Database
-
 from bot.mobizon.errors import MobizonError, MobizonRateLimitedError
 from bot.mobizon.types import SmsStatus
+from bot.mobizon.wire import MAX_IDS_PER_STATUS_REQUEST
 from storage import delivery, messages
-from storage.schema import write_transaction
 from storage.status import should_apply
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
 
-#: Ids per getSMSStatus request (Mobizon's limit).
-BATCH = 100
-#: Requests in flight at once during one cycle.
-CONCURRENCY = 4
 #: How long after an SMS's validity ran out the poller still waits for a final status.
 GRACE = timedelta(hours=1)
 #: Most poll cycles skipped in a row while Mobizon keeps failing or rate limiting.
@@ -54,7 +48,7 @@ class PollReport:
 
 
 class Poller:
-    """One poll cycle at a time: ask about pending ids in batches, apply, give up late ones."""
+    """One poll cycle at a time: ask about the pending ids, apply, give up late ones."""
 
     def __init__(
         self,
@@ -62,7 +56,6 @@ class Poller:
         gateway: StatusSource,
         *,
         grace: timedelta = GRACE,
-        concurrency: int = CONCURRENCY,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_change: Callable[[], None] | None = None,
         on_cycle: Callable[[PollReport], None] | None = None,
@@ -74,7 +67,6 @@ class Poller:
         self._zone = timezone
         self._gateway = gateway
         self._grace = grace
-        self._slots = asyncio.Semaphore(concurrency)
         self._clock = clock
         self._on_change = on_change
         self._on_cycle = on_cycle
@@ -85,7 +77,12 @@ class Poller:
         self._backoff = 0
 
     async def run_once(self) -> PollReport:
-        """Run one cycle (the scheduler's job); backs off after rate limits and gateway errors."""
+        """Run one cycle (the scheduler's job); backs off after rate limits and gateway errors.
+
+        Every pending id goes to the gateway in one call: the client alone splits them into
+        getSMSStatus requests of at most 100 ids and bounds how many are in flight. A failed
+        request fails the cycle (the next one asks again, after the backoff).
+        """
         if self._skip > 0:
             self._skip -= 1
             return PollReport(0, 0, 0, 0, 0, 0.0, skipped=True)
@@ -96,22 +93,17 @@ class Poller:
             messages.pending_statuses, local_now=account_now, sandbox=self._sandbox
         )
         by_id = {row.message_id: row for row in pending}
-        ids = list(by_id)
-        batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
-        results = await asyncio.gather(
-            *(self._ask(batch) for batch in batches), return_exceptions=True
-        )
         changed = failed = 0
         rate_limited = False
-        for result in results:
-            if isinstance(result, MobizonError):
-                failed += 1
-                rate_limited = rate_limited or isinstance(result, MobizonRateLimitedError)
-                logger.warning("status poll batch failed", extra={"error": str(result)})
-                continue
-            if isinstance(result, BaseException):
-                raise result
-            changed += await self._apply(result, by_id)
+        if by_id:
+            try:
+                result = await self._gateway.get_sms_status(list(by_id))
+            except MobizonError as error:
+                failed = 1
+                rate_limited = isinstance(error, MobizonRateLimitedError)
+                logger.warning("status poll failed", extra={"error": str(error)})
+            else:
+                changed = await self._apply(result, by_id, now)
         gave_up = 0
         overdue = await self._store.read(
             messages.overdue, now=now, grace=self._grace, local_now=account_now
@@ -125,8 +117,8 @@ class Poller:
         if (changed or gave_up) and self._on_change is not None:
             self._on_change()
         report = PollReport(
-            asked=len(ids),
-            requests=len(batches),
+            asked=len(by_id),
+            requests=math.ceil(len(by_id) / MAX_IDS_PER_STATUS_REQUEST),
             changed=changed,
             failed_batches=failed,
             gave_up=gave_up,
@@ -137,9 +129,12 @@ class Poller:
         return report
 
     async def _apply(
-        self, result: dict[int, SmsStatus], by_id: dict[int, messages.PendingStatus]
+        self,
+        result: dict[int, SmsStatus],
+        by_id: dict[int, messages.PendingStatus],
+        now: datetime,
     ) -> int:
-        """Apply one batch's new statuses in one transaction (one commit per batch); count them."""
+        """Apply the new statuses in one transaction (`delivery.apply_statuses`); count them."""
         updates = []
         for status in result.values():
             known = by_id.get(status.id)
@@ -162,11 +157,10 @@ class Poller:
             )
         if not updates:
             return 0
-        return await self._store.write(_apply_all, updates)
-
-    async def _ask(self, batch: list[int]) -> dict[int, SmsStatus]:
-        async with self._slots:
-            return await self._gateway.get_sms_status(batch)
+        applied = await self._store.write(
+            delivery.apply_statuses, updates, now=now, sandbox=self._sandbox
+        )
+        return len(applied)
 
     def _adjust_backoff(self, *, failed: bool, rate_limited: bool) -> None:
         if not failed:
@@ -179,12 +173,6 @@ class Poller:
             "status polling backs off",
             extra={"skip_cycles": self._skip, "rate_limited": rate_limited},
         )
-
-
-def _apply_all(db: Database, updates: list[delivery.StatusUpdate]) -> int:
-    """Apply ``updates`` in one transaction; count those that changed a status."""
-    with write_transaction(db):
-        return sum(delivery.apply_status(db, update) is not None for update in updates)
 
 
 def _ts(value: datetime | None) -> str | None:

@@ -217,6 +217,8 @@ class MobizonSimulator:
         #: Every request received, oldest first.
         self.requests: list[RecordedRequest] = []
         self._latency: dict[str | None, float] = {None: config.latency}
+        self._released = asyncio.Event()  # cleared by hold(): answers wait for release()
+        self._released.set()
         self._forced: defaultdict[str, deque[Answer]] = defaultdict(deque)
         self._rate_limited: defaultdict[str, int] = defaultdict(int)
         self._max_per_second: dict[str, float] = {}
@@ -395,6 +397,17 @@ class MobizonSimulator:
             raise ValueError("latency cannot be negative")
         self._latency[_method_name(method) if method else None] = seconds
 
+    def hold(self) -> None:
+        """Hold every answer from now on (the request is recorded, not acted on) until released.
+
+        For tests that need Mobizon "still thinking" without sleeping through a latency.
+        """
+        self._released.clear()
+
+    def release(self) -> None:
+        """Let held answers, and later ones, go out."""
+        self._released.set()
+
     def set_moderation(self, on: bool) -> None:
         """Hold campaigns sent from now on in moderation (``status`` 1) or not (``status`` 2)."""
         self._config = replace(self._config, moderation=on)
@@ -532,6 +545,7 @@ class MobizonSimulator:
         delay = self._latency.get(key, self._latency[None])
         if delay > 0:
             await asyncio.sleep(delay)
+        await self._released.wait()
         fault = self._take_fault(key)
         if fault is not None and fault.kind == "drop":
             if request.transport is not None:

@@ -19,8 +19,8 @@ import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
 from bot.simulator import DEFAULT_API_KEY
+from testkit.slack import BOT_TOKEN
 from tests.conftest import FULL_NUMBER, SECRETS, SIGNING_SECRET
-from tests.fakes.slack import BOT_TOKEN
 
 #: The console script the package installs, next to this Python.
 SMSBOT = Path(sys.executable).with_name("smsbot")
@@ -134,16 +134,6 @@ class ServeProcess:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
-
-
-async def wait_until(condition: Callable[[], bool], *, within: float = 15.0) -> None:
-    """Poll ``condition`` until it holds; fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            msg = "the condition did not hold in time"
-            raise AssertionError(msg)
-        await asyncio.sleep(0.01)
 
 
 def command_body(text: str, slack_url: str, n: int = 1, **overrides: str) -> dict[str, str]:

@@ -18,8 +18,8 @@ from bot.logs import (
     log_context,
 )
 from bot.simulator import MobizonSimulator
+from testkit.slack import FakeSlack
 from tests.conftest import FULL_NUMBER, MOBIZON_KEY, SECRETS, BotHarness
-from tests.fakes.slack import FakeSlack
 
 
 class _Lines(logging.Handler):

@@ -10,8 +10,8 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.simulator import GET_SMS_STATUS, SEND_SMS, MobizonSimulator
+from testkit.slack import FakeSlack
 from tests.conftest import BotHarness
-from tests.fakes.slack import FakeSlack
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

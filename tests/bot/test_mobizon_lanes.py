@@ -6,7 +6,7 @@ import asyncio
 
 from bot.mobizon import MobizonClient
 from bot.simulator import GET_SMS_STATUS, SEND_SMS, MobizonSimulator
-from tests.bot.serve_process import wait_until
+from testkit.waiting import wait_until
 from tests.conftest import MOBIZON_KEY
 
 

@@ -18,6 +18,8 @@ from sqlite_utils import Database
 from bot.simulator import SEND_SMS, MobizonSimulator, SimulatorConfig, start_simulator
 from storage import delivery, messages
 from storage.schema import open_database
+from testkit.slack import FakeSlack
+from testkit.waiting import wait_until
 from tests.bot.serve_process import (
     SMSBOT,
     ServeProcess,
@@ -25,10 +27,8 @@ from tests.bot.serve_process import (
     base_env,
     command_body,
     post_command,
-    wait_until,
 )
 from tests.conftest import MOBIZON_KEY, SECRETS
-from tests.fakes.slack import FakeSlack
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings, SettingsError
+from testkit.slack import BOT_TOKEN
 from tests.conftest import MOBIZON_KEY, SIGNING_SECRET, WEBHOOK_SECRET
-from tests.fakes.slack import BOT_TOKEN
 
 APP_TOKEN = "xapp-1-A0123-4567-abcdef0123456789"
 HTTP_ENV = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET}

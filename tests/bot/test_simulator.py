@@ -33,6 +33,7 @@ from bot.simulator import (
     start_simulator,
 )
 from bot.simulator._webhooks import WebhookOutbox
+from testkit.waiting import wait_until
 from tests.bot.conftest import ClientFactory, free_port, wall
 from tests.conftest import MOBIZON_KEY
 
@@ -800,3 +801,16 @@ async def test_standalone_simulator_answers_the_seed_requests(tmp_path: Path) ->
             process.terminate()
         _, errors = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, errors.decode()
+
+
+async def test_held_answers_wait_for_release(gw: Gateway, make_client: ClientFactory) -> None:
+    """hold() keeps every answer back (the request is recorded) until release() lets it go."""
+    client = make_client(gw.url)
+    gw.sim.hold()
+    asked = asyncio.create_task(client.get_sms_status([1]))
+    await wait_until(lambda: gw.sim.count("getSmsStatus") == 1, what="the request")
+    for _ in range(20):
+        await asyncio.sleep(0.01)
+    assert not asked.done()
+    gw.sim.release()
+    assert await asked == {}

@@ -18,9 +18,9 @@ from bot.app import create_app
 from bot.runtime import RUNTIME
 from bot.simulator import MobizonSimulator
 from bot.socket_mode import SocketModeStartError
+from testkit.slack import FakeSlack
 from tests.bot.serve_process import SMSBOT, ServeProcess, assert_clean_line, base_env
 from tests.conftest import MOBIZON_KEY, SettingsFactory
-from tests.fakes.slack import FakeSlack
 
 APP_TOKEN = "xapp-1-A0123-4567-fakeapptoken0123456789"
 

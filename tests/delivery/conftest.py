@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,9 +26,11 @@ from storage import (
     set_slack_message,
 )
 from storage.delivery import outbox_size
+from testkit.clock import FastForwardClock
+from testkit.slack import BOT_TOKEN, FakeSlack
+from testkit.waiting import wait_until
 from tests.bot.serve_process import ServeProcess, base_env, command_body, post_command
 from tests.conftest import MOBIZON_KEY
-from tests.fakes.slack import BOT_TOKEN, FakeSlack
 
 SeedSms = Callable[..., SmsRecord]
 
@@ -118,6 +119,14 @@ def seed_sms() -> SeedSms:
 
 
 @pytest.fixture
+def clock(fake_slack: FakeSlack) -> FastForwardClock:
+    """A clock whose sleeps return at once, shared by the notifier and the fake Slack's pacing."""
+    fast = FastForwardClock()
+    fake_slack.clock = fast.monotonic
+    return fast
+
+
+@pytest.fixture
 async def slack_client(fake_slack: FakeSlack) -> AsyncIterator[AsyncWebClient]:
     """A Slack Web API client for the fake, without retry handlers (as the notifier's)."""
     async with aiohttp.ClientSession() as session:
@@ -141,29 +150,9 @@ async def running(notifier: Notifier) -> AsyncIterator[Notifier]:
             await task
 
 
-async def eventually(
-    check: Callable[[], bool] | Callable[[], Awaitable[bool]],
-    *,
-    within: float = 20.0,
-    what: str = "condition",
-) -> None:
-    """Wait until ``check()`` is true (polled every 20 ms); fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            msg = f"timed out waiting for {what}"
-            raise AssertionError(msg)
-        await asyncio.sleep(0.02)
-
-
 async def outbox_drained(db: Database, *, within: float = 20.0) -> None:
     """Wait until no notification is left in the outbox."""
-    await eventually(lambda: outbox_size(db) == 0, within=within, what="an empty outbox")
+    await wait_until(lambda: outbox_size(db) == 0, within=within, what="an empty outbox")
 
 
 def thread_replies(slack: FakeSlack, sms: SmsRecord) -> list[dict[str, Any]]:

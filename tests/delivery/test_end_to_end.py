@@ -10,11 +10,11 @@ from bot.delivery.poller import Poller
 from bot.mobizon.types import SmsStatus
 from bot.simulator import GET_SMS_STATUS, MobizonSimulator
 from storage import delivery, get_by_message_id
+from testkit.waiting import wait_until
 from tests.conftest import WEBHOOK_SECRET, BotHarness
 from tests.delivery.conftest import (
     SeedSms,
     channel_message,
-    eventually,
     outbox_drained,
     thread_replies,
 )
@@ -94,15 +94,15 @@ async def test_sms_from_slack_is_reported_once_with_webhooks_and_polling_on(
     status, _body = await bot.command("send +55 11 98765-4321 hello from the channel")
     assert status == 200
     db = bot_db(bot)
-    await eventually(lambda: len(sim.messages) == 1, what="the SMS at Mobizon")
+    await wait_until(lambda: len(sim.messages) == 1, what="the SMS at Mobizon")
     (message_id,) = sim.messages
 
     def reported() -> bool:
         sms = get_by_message_id(db, message_id)
         return sms is not None and sms.is_final and sms.slack_ts is not None
 
-    await eventually(reported, what="a final status")
-    await eventually(lambda: any(a.accepted for a in sim.webhook_attempts), what="the webhook")
+    await wait_until(reported, what="a final status")
+    await wait_until(lambda: any(a.accepted for a in sim.webhook_attempts), what="the webhook")
     await outbox_drained(db)
     sms = get_by_message_id(db, message_id)
     assert sms is not None
@@ -124,7 +124,7 @@ async def test_running_bot_gives_up_in_the_channel(
     bot: BotHarness = await start_bot(url, poll_interval=0.3)
     db = bot_db(bot)
     sms = seed_sms(db, 424242, slack=bot.slack, sent_at=datetime.now(UTC) - timedelta(hours=26))
-    await eventually(lambda: len(thread_replies(bot.slack, sms)) == 1, what="the give-up reply")
+    await wait_until(lambda: len(thread_replies(bot.slack, sms)) == 1, what="the give-up reply")
     (reply,) = thread_replies(bot.slack, sms)
     assert "no final status from Mobizon after 24 h plus a grace period" in reply["text"]
     await outbox_drained(db)

@@ -20,8 +20,9 @@ import pytest
 import storage.store
 from bot.simulator import MobizonSimulator
 from storage import SendState, get_by_message_id, messages
+from testkit.waiting import wait_until
 from tests.conftest import BotHarness
-from tests.delivery.conftest import eventually, thread_replies
+from tests.delivery.conftest import thread_replies
 from tests.delivery.test_webhook import event, post
 
 PHONE = "+55 11 98765-4321"
@@ -116,18 +117,18 @@ async def test_a_lock_taken_while_mobizon_sends_still_records_the_sms_once(
     """A lock held 8 s from the claim to after Mobizon took the SMS: sent once, recorded, posted."""
     sim.set_latency(2.0, method="sendSmsMessage")
     assert await bot.command(f"send {PHONE} taken under a lock") == (200, "")
-    await eventually(lambda: sim.count("sendSmsMessage") == 1, what="the send at Mobizon")
+    await wait_until(lambda: sim.count("sendSmsMessage") == 1, what="the send at Mobizon")
     async with write_lock_held(bot.settings.db_path, LOCK_SECONDS):
         assert sim.messages == {}  # Mobizon had not answered yet: its answer meets the lock
         health, health_s = await timed(healthz(bot))
         assert health == 200
         assert health_s < FAST
-        await eventually(lambda: len(sim.messages) == 1, what="Mobizon to take the SMS")
+        await wait_until(lambda: len(sim.messages) == 1, what="Mobizon to take the SMS")
     (message_id,) = sim.messages
     posted = await bot.slack.wait_for("chat.postMessage", timeout=20.0)
     assert str(message_id) in posted[0].params["text"]
     # the message's ts is stored just after Slack answers the post
-    await eventually(
+    await wait_until(
         lambda: getattr(get_by_message_id(bot.db, message_id), "slack_ts", None) is not None,
         what="the channel message's ts to be stored",
     )
@@ -167,10 +168,10 @@ async def test_a_send_whose_record_failed_is_tracked_and_reported_in_the_running
         sms = get_by_message_id(bot.db, message_id)
         return sms is not None and sms.is_final and sms.slack_ts is not None
 
-    await eventually(final, what="the SMS recorded and its final status")
+    await wait_until(final, what="the SMS recorded and its final status")
     sms = get_by_message_id(bot.db, message_id)
     assert sms is not None
-    await eventually(lambda: len(thread_replies(bot.slack, sms)) == 1, what="the thread reply")
+    await wait_until(lambda: len(thread_replies(bot.slack, sms)) == 1, what="the thread reply")
     assert refusals == [1]
     assert sim.count("sendSmsMessage") == 1
     channel_posts = [

@@ -8,21 +8,22 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from bot.delivery.notifier import REPLY_EVENT, Notifier
+from bot.delivery.notifier import REPLY_EVENT, Clock, Notifier
 from storage import SmsRecord, delivery, get_sms, set_slack_message
 from storage.delivery import StatusUpdate, apply_status
 from storage.store import Store
+from testkit.clock import FastForwardClock
+from testkit.slack import FakeSlack
+from testkit.waiting import wait_until
 from tests.delivery.conftest import (
     SeedSms,
     channel_message,
     direct_messages,
-    eventually,
     outbox_drained,
     post_original,
     running,
     thread_replies,
 )
-from tests.fakes.slack import FakeSlack
 
 
 def report(db: Database, message_id: int, *statuses: str) -> None:
@@ -32,9 +33,11 @@ def report(db: Database, message_id: int, *statuses: str) -> None:
         assert apply_status(db, StatusUpdate(message_id, status, ts, source="poll")) is not None
 
 
-def fast_notifier(store: Store, client: AsyncWebClient, **options: object) -> Notifier:
-    """A notifier with Slack's pacing but short idle waits and backoff, for quick tests."""
-    values: dict[str, object] = {"idle_wait": 0.05, "retry_base": 0.2}
+def fast_notifier(
+    store: Store, client: AsyncWebClient, clock: Clock, **options: object
+) -> Notifier:
+    """A notifier with Slack's pacing on a clock that skips its sleeps, short idle waits."""
+    values: dict[str, object] = {"idle_wait": 0.05, "retry_base": 0.2, "clock": clock}
     values.update(options)
     return Notifier(store, client, **values)  # type: ignore[arg-type]
 
@@ -44,12 +47,13 @@ async def test_final_status_updates_the_message_and_replies_once(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """A delivered SMS: its message shows a check mark and DELIVRD, and one thread reply says so."""
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "ENQUEUD", "ACCEPTD", "DELIVRD")
-    async with running(fast_notifier(store, slack_client)):
+    async with running(fast_notifier(store, slack_client, clock)):
         await outbox_drained(db)
     shown = channel_message(fake_slack, sms)
     assert ":white_check_mark: DELIVRD (delivered)" in str(shown["blocks"])
@@ -67,6 +71,7 @@ async def test_failed_status_says_what_mobizon_reported(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """Not delivered: a cross mark on the message and a reply with Mobizon's status and meaning."""
@@ -74,7 +79,7 @@ async def test_failed_status_says_what_mobizon_reported(
     expired = seed_sms(db, 8, slack=fake_slack, channel="C2")
     report(db, 7, "REJECTD")
     report(db, 8, "EXPIRED")
-    async with running(fast_notifier(store, slack_client)):
+    async with running(fast_notifier(store, slack_client, clock)):
         await outbox_drained(db)
     assert ":x: REJECTD" in str(channel_message(fake_slack, rejected)["blocks"])
     (reply,) = thread_replies(fake_slack, rejected)
@@ -89,12 +94,13 @@ async def test_progress_updates_the_message_without_a_reply(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """A non-final status edits the channel message and posts nothing in its thread."""
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "ACCEPTD")
-    async with running(fast_notifier(store, slack_client)):
+    async with running(fast_notifier(store, slack_client, clock)):
         await outbox_drained(db)
     assert ":outbox_tray: ACCEPTD (accepted by the operator)" in str(
         channel_message(fake_slack, sms)["blocks"]
@@ -108,6 +114,7 @@ async def test_about_one_post_per_second_per_channel(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """Posts to one channel are spaced by the pacing interval; another channel is not held up."""
@@ -117,7 +124,7 @@ async def test_about_one_post_per_second_per_channel(
     for message_id in (4, 5):
         seed_sms(db, message_id, slack=fake_slack, channel="C2")
         report(db, message_id, "ACCEPTD")
-    async with running(fast_notifier(store, slack_client)):
+    async with running(fast_notifier(store, slack_client, clock)):
         await outbox_drained(db)
     updates = fake_slack.called("chat.update")
     c1 = [call.at for call in updates if call.params["channel"] == "C1"]
@@ -126,6 +133,7 @@ async def test_about_one_post_per_second_per_channel(
     # spaced by the 1 s interval (measured on arrival, so allow for loopback jitter)
     assert all(later - earlier >= 0.95 for earlier, later in itertools.pairwise(c1))
     assert c2[0] < c1[1]  # C2's first edit did not wait behind C1's queue
+    assert sum(clock.sleeps) >= 1.9  # the pacing was waited on the notifier's clock, not slept
 
 
 async def test_retry_after_is_honoured(
@@ -133,13 +141,14 @@ async def test_retry_after_is_honoured(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """Slack answers 429 with Retry-After 2, then 200: the update arrives, not sooner than asked."""
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "DELIVRD")
     fake_slack.rate_limit_next("chat.update", retry_after=2)
-    notifier = fast_notifier(store, slack_client)
+    notifier = fast_notifier(store, slack_client, clock)
     async with running(notifier):
         await outbox_drained(db)
     first, second = fake_slack.called("chat.update")
@@ -154,6 +163,7 @@ async def test_slack_down_for_three_cycles_then_everything_arrives(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """While Slack answers 503 rows stay queued with backoff; after recovery every update arrives."""
@@ -168,8 +178,9 @@ async def test_slack_down_for_three_cycles_then_everything_arrives(
             n.attempts for n in delivery.due_notifications(db, now=datetime.max.replace(tzinfo=UTC))
         )
 
-    async with running(fast_notifier(store, slack_client, per_channel_interval=0.1)):
-        await eventually(lambda: failed_cycles() >= 3, what="three failed cycles")
+    notifier = fast_notifier(store, slack_client, clock, per_channel_interval=0.1, retry_base=0.02)
+    async with running(notifier):
+        await wait_until(lambda: failed_cycles() >= 3, what="three failed cycles")
         assert delivery.outbox_size(db) == 3  # nothing was dropped while Slack was down
         fake_slack.down = False
         await outbox_drained(db)
@@ -184,13 +195,14 @@ async def test_row_stays_until_slack_accepts_the_reply(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """A refused thread reply keeps the row (its edit marked done, not repeated) until it succeeds."""
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "DELIVRD")
     fake_slack.fail_next("chat.postMessage", "internal_error")
-    notifier = fast_notifier(store, slack_client)
+    notifier = fast_notifier(store, slack_client, clock)
     assert await notifier.drain() == 0
     (row,) = delivery.due_notifications(db, now=datetime.max.replace(tzinfo=UTC))
     assert (row.update_done, row.reply_done, row.attempts) == (True, False, 1)
@@ -206,6 +218,7 @@ async def test_message_gone_sends_the_outcome_to_the_sender(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """Original message deleted or channel gone: the sender gets the outcome in a DM."""
@@ -215,7 +228,7 @@ async def test_message_gone_sends_the_outcome_to_the_sender(
     fake_slack.deleted_channels.add("C9")
     report(db, 7, "DELIVRD")
     report(db, 8, "UNDELIV")
-    async with running(fast_notifier(store, slack_client)):
+    async with running(fast_notifier(store, slack_client, clock)):
         await outbox_drained(db)
     assert {c.params["users"] for c in fake_slack.called("conversations.open")} == {"U7", "U8"}
     (dm7,) = direct_messages(fake_slack, "U7")
@@ -232,13 +245,14 @@ async def test_waits_for_the_channel_message_before_replying(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """A status that beats the /sms send listener's post waits for it, then replies in its thread."""
     sms = seed_sms(db, 7)  # Mobizon accepted it; the channel message is not posted yet
     report(db, 7, "DELIVRD")
-    async with running(fast_notifier(store, slack_client)):
-        await eventually(lambda: delivery.due_notifications(db) == [], what="the row to be put off")
+    async with running(fast_notifier(store, slack_client, clock)):
+        await wait_until(lambda: delivery.due_notifications(db) == [], what="the row to be put off")
         set_slack_message(db, sms.id, channel="C1", ts=post_original(fake_slack, "C1"))
         await outbox_drained(db)
     now = get_sms(db, sms.id)
@@ -252,12 +266,13 @@ async def test_never_posted_message_goes_to_the_sender(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """An SMS whose channel message was never posted (bot not invited) is reported by DM."""
     seed_sms(db, 7, sent_at=datetime.now(UTC) - timedelta(minutes=5))
     report(db, 7, "ACCEPTD", "DELIVRD")
-    async with running(fast_notifier(store, slack_client)):
+    async with running(fast_notifier(store, slack_client, clock)):
         await outbox_drained(db)
     (dm,) = direct_messages(fake_slack)
     assert "was delivered" in dm["text"]
@@ -269,13 +284,14 @@ async def test_give_up_says_so_in_the_thread(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """Giving up edits the message and replies "no final status from Mobizon after …"."""
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "ACCEPTD")
     assert delivery.give_up(db, sms.id) is not None
-    async with running(fast_notifier(store, slack_client)):
+    async with running(fast_notifier(store, slack_client, clock)):
         await outbox_drained(db)
     assert "no final status from Mobizon (gave up waiting)" in str(
         channel_message(fake_slack, sms)["blocks"]
@@ -304,6 +320,7 @@ async def test_reply_posted_before_a_crash_is_not_posted_again(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """A row left by a killed process whose reply Slack already has: found by metadata, not re-sent."""
@@ -312,7 +329,7 @@ async def test_reply_posted_before_a_crash_is_not_posted_again(
     (row,) = delivery.due_notifications(db)
     delivery.mark_step_done(db, row.id, "update")
     reply_in_slack(fake_slack, sms, "DELIVRD")
-    assert await fast_notifier(store, slack_client).drain() == 1
+    assert await fast_notifier(store, slack_client, clock).drain() == 1
     assert len(thread_replies(fake_slack, sms)) == 1
     assert fake_slack.called("chat.postMessage") == []
     assert len(fake_slack.called("conversations.replies")) == 1
@@ -324,6 +341,7 @@ async def test_rows_from_before_a_restart_are_checked_then_posted_once(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """Without an earlier reply in the thread (or with no history scope), the reply is posted."""
@@ -333,7 +351,7 @@ async def test_rows_from_before_a_restart_are_checked_then_posted_once(
     report(db, 8, "UNDELIV")
     reply_in_slack(fake_slack, first, "UNDELIV")  # another status's reply does not count
     fake_slack.fail_next("conversations.replies", "missing_scope")
-    async with running(fast_notifier(store, slack_client)):
+    async with running(fast_notifier(store, slack_client, clock)):
         await outbox_drained(db)
     (reply,) = [r for r in thread_replies(fake_slack, first) if r["text"] != "delivered"]
     assert reply["metadata"] == {
@@ -349,10 +367,11 @@ async def test_rows_of_this_process_are_not_checked(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """A reply queued after the notifier started needs no look at the thread: one call, one post."""
-    notifier = fast_notifier(store, slack_client)
+    notifier = fast_notifier(store, slack_client, clock)
     notifier._started -= timedelta(minutes=1)  # as if started a minute ago
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "DELIVRD")

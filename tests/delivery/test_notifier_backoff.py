@@ -10,9 +10,10 @@ from sqlite_utils import Database
 from bot.delivery import notifier as notifier_module
 from bot.delivery.notifier import MAX_BACKOFF
 from storage.store import Store
+from testkit.clock import FastForwardClock
+from testkit.slack import FakeSlack
 from tests.delivery.conftest import SeedSms, channel_message, outbox_drained, running
 from tests.delivery.test_notifier import fast_notifier, report
-from tests.fakes.slack import FakeSlack
 
 
 async def test_a_refused_update_waits_the_shared_backoff(
@@ -21,6 +22,7 @@ async def test_a_refused_update_waits_the_shared_backoff(
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
     seed_sms: SeedSms,
+    clock: FastForwardClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Two internal_error answers: retries 1 and 2 wait the one backoff, from retry_base to 300 s."""
@@ -34,7 +36,7 @@ async def test_a_refused_update_waits_the_shared_backoff(
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "ACCEPTD")
     fake_slack.fail_next("chat.update", "internal_error", times=2)
-    async with running(fast_notifier(store, slack_client, retry_base=0.2)):
+    async with running(fast_notifier(store, slack_client, clock, retry_base=0.2)):
         await outbox_drained(db)
     assert calls == [(1, 0.2, MAX_BACKOFF), (2, 0.2, MAX_BACKOFF)]
     assert "ACCEPTD" in channel_message(fake_slack, sms)["text"]

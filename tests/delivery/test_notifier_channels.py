@@ -15,10 +15,12 @@ from aiohttp.test_utils import TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from bot.delivery.notifier import Notifier
+from bot.delivery.notifier import Notifier, SystemClock
 from bot.delivery.webhook import make_handler
 from storage import SmsRecord, delivery
 from storage.store import Store
+from testkit.clock import FastForwardClock
+from testkit.slack import FakeSlack
 from tests.delivery.conftest import (
     SeedSms,
     channel_message,
@@ -28,7 +30,6 @@ from tests.delivery.conftest import (
 )
 from tests.delivery.test_notifier import fast_notifier, report
 from tests.delivery.test_webhook import event
-from tests.fakes.slack import FakeSlack
 
 
 def update_times(slack: FakeSlack, channel: str) -> list[float]:
@@ -53,11 +54,12 @@ async def test_a_busy_channel_does_not_hold_up_another(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """Channel A drains 20 queued updates; B's one update, queued meanwhile, goes out before A ends."""
     queue_backlog(db, fake_slack, seed_sms, "CA")
-    notifier = fast_notifier(store, slack_client, per_channel_interval=0.2)
+    notifier = fast_notifier(store, slack_client, clock, per_channel_interval=0.2)
     async with running(notifier):
         await fake_slack.wait_for("chat.update", 2)  # A's drain is under way
         seed_sms(db, 99, slack=fake_slack, channel="CB")
@@ -75,13 +77,14 @@ async def test_one_channels_backlog_does_not_fill_the_batch(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """20 older rows of A and a batch of 5: B's newer row still goes out before A's sixth update."""
     queue_backlog(db, fake_slack, seed_sms, "CA")
     seed_sms(db, 99, slack=fake_slack, channel="CB")
     report(db, 99, "ACCEPTD")
-    notifier = fast_notifier(store, slack_client, per_channel_interval=0.2, batch=5)
+    notifier = fast_notifier(store, slack_client, clock, per_channel_interval=0.2, batch=5)
     async with running(notifier):
         await outbox_drained(db)
     in_a = update_times(fake_slack, "CA")
@@ -123,7 +126,10 @@ async def test_a_webhook_update_does_not_wait_for_another_channels_pacing(
     in_b = seed_sms(db, 2, slack=fake_slack, channel="CB")
     report(db, 1, "DELIVRD")
     # without wake() nothing would be looked at again for 30 s
-    notifier = fast_notifier(store, slack_client, per_channel_interval=30.0, idle_wait=30.0)
+    # the real clock: A's reply must still be waiting for its slot when B's update goes out
+    notifier = fast_notifier(
+        store, slack_client, SystemClock(), per_channel_interval=30.0, idle_wait=30.0
+    )
     woken.append(notifier)
     async with running(notifier), aiohttp.ClientSession() as session:
         await fake_slack.wait_for("chat.update", 1)  # A's update; its reply is 30 s away
@@ -142,6 +148,7 @@ async def test_shutdown_drain_flushes_after_run_is_cancelled(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """Run cancelled mid-backlog leaves no task; drain(deadline) then posts every row left, once."""
@@ -149,7 +156,7 @@ async def test_shutdown_drain_flushes_after_run_is_cancelled(
     for n in range(9):
         sent.append(seed_sms(db, n + 1, slack=fake_slack, channel=f"C{n % 3}"))
         report(db, n + 1, "DELIVRD")
-    notifier = fast_notifier(store, slack_client, per_channel_interval=0.2)
+    notifier = fast_notifier(store, slack_client, clock, per_channel_interval=0.2)
     async with running(notifier):
         await fake_slack.wait_for("chat.update", 2)
     assert notifier_tasks() == []
@@ -169,10 +176,11 @@ async def test_a_reply_cut_off_by_shutdown_is_not_posted_twice(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """Run cancelled while Slack takes a thread reply: the shutdown drain finds it, posts no other."""
-    notifier = fast_notifier(store, slack_client)
+    notifier = fast_notifier(store, slack_client, clock)
     notifier._started -= timedelta(minutes=1)  # the row is this process's own: no check by default
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "DELIVRD")

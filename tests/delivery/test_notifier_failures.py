@@ -18,6 +18,8 @@ from handlers import blocks
 from storage import SmsRecord, delivery
 from storage.delivery import outbox_size
 from storage.store import Store
+from testkit.clock import FastForwardClock
+from testkit.slack import FakeSlack
 from tests.delivery.conftest import (
     SeedSms,
     channel_message,
@@ -27,7 +29,6 @@ from tests.delivery.conftest import (
     thread_replies,
 )
 from tests.delivery.test_notifier import fast_notifier, report
-from tests.fakes.slack import FakeSlack
 
 
 async def test_a_permanently_refused_update_is_dropped_after_a_few_attempts(
@@ -35,6 +36,7 @@ async def test_a_permanently_refused_update_is_dropped_after_a_few_attempts(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -45,7 +47,7 @@ async def test_a_permanently_refused_update_is_dropped_after_a_few_attempts(
     assert outbox_size(db) == 1
     with caplog.at_level(logging.ERROR, logger="bot.delivery.notifier"):
         async with running(
-            fast_notifier(store, slack_client, retry_base=0.01, post_grace=timedelta(0))
+            fast_notifier(store, slack_client, clock, retry_base=0.01, post_grace=timedelta(0))
         ):
             await outbox_drained(db)
     assert len(fake_slack.called("chat.postMessage")) == PERMANENT_ATTEMPTS
@@ -59,6 +61,7 @@ async def test_a_passing_refusal_is_retried_until_slack_takes_it(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """Fewer refusals than the limit: the update still arrives."""
@@ -66,7 +69,7 @@ async def test_a_passing_refusal_is_retried_until_slack_takes_it(
     fake_slack.fail_next("chat.postMessage", "user_not_found", times=PERMANENT_ATTEMPTS - 1)
     report(db, 8, "DELIVRD")
     async with running(
-        fast_notifier(store, slack_client, retry_base=0.01, post_grace=timedelta(0))
+        fast_notifier(store, slack_client, clock, retry_base=0.01, post_grace=timedelta(0))
     ):
         await outbox_drained(db)
     (dm,) = direct_messages(fake_slack, "U8")
@@ -78,13 +81,14 @@ async def test_a_permanently_refused_edit_still_sends_the_outcome(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """invalid_blocks on the chat.update: the edit is skipped, the thread reply still goes out."""
     sms = seed_sms(db, 7, slack=fake_slack)
     fake_slack.fail_next("chat.update", "invalid_blocks", times=1_000)
     report(db, 7, "DELIVRD")
-    async with running(fast_notifier(store, slack_client)):
+    async with running(fast_notifier(store, slack_client, clock)):
         await outbox_drained(db)
     (reply,) = thread_replies(fake_slack, sms)
     assert "was delivered" in reply["text"]
@@ -101,6 +105,7 @@ async def test_a_row_that_breaks_is_put_off_and_its_channel_goes_on(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
@@ -121,7 +126,7 @@ async def test_a_row_that_breaks_is_put_off_and_its_channel_goes_on(
     monkeypatch.setattr(notifier_module, "backoff", longest_backoff)
     report(db, 7, "ACCEPTD")
     report(db, 8, "ACCEPTD")
-    async with running(fast_notifier(store, slack_client, retry_base=30.0)):
+    async with running(fast_notifier(store, slack_client, clock, retry_base=30.0)):
         await outbox_drained_but(db, keep=1)
     assert "ACCEPTD" in channel_message(fake_slack, second)["text"]
     (stuck,) = delivery.due_notifications(db, now=datetime.now(UTC) + timedelta(hours=1))
@@ -134,13 +139,14 @@ async def test_slack_unwell_while_checking_the_thread_does_not_double_the_reply(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """A row from before a restart whose thread lookup fails with internal_error waits, then posts once."""
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "DELIVRD")
     fake_slack.fail_next("conversations.replies", "internal_error")
-    async with running(fast_notifier(store, slack_client)):
+    async with running(fast_notifier(store, slack_client, clock)):
         await outbox_drained(db)
     assert len(thread_replies(fake_slack, sms)) == 1
     assert len(fake_slack.called("conversations.replies")) == 2
@@ -159,13 +165,14 @@ async def test_a_direct_message_slack_took_before_a_restart_is_not_sent_again(
     store: Store,
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
+    clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
     """Killed after Slack took the outcome's DM but before it was recorded: the restart sends none."""
     seed_sms(db, 7, sent_at=datetime.now(UTC) - timedelta(hours=1))  # never posted in a channel
     report(db, 7, "DELIVRD")
     fake_slack.held.add("chat.postMessage")  # Slack takes the DM; its answer never comes back
-    first = asyncio.create_task(fast_notifier(store, slack_client).drain())
+    first = asyncio.create_task(fast_notifier(store, slack_client, clock).drain())
     try:
         for _ in range(500):
             if direct_messages(fake_slack):
@@ -179,7 +186,7 @@ async def test_a_direct_message_slack_took_before_a_restart_is_not_sent_again(
         fake_slack.release_held()
         fake_slack.held.discard("chat.postMessage")
     assert outbox_size(db) == 1
-    async with running(fast_notifier(store, slack_client)):  # the next process
+    async with running(fast_notifier(store, slack_client, clock)):  # the next process
         await outbox_drained(db)
     assert len(direct_messages(fake_slack)) == 1
     # each process looked in the DM before sending (the row is older than both)

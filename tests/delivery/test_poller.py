@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlite_utils import Database
 
-from bot.delivery.poller import BATCH, CONCURRENCY, Poller
+from bot.delivery.poller import Poller
 from bot.mobizon import MobizonClient, RetryPolicy
 from bot.mobizon.types import SmsStatus
+from bot.mobizon.wire import MAX_IDS_PER_STATUS_REQUEST
 from bot.simulator import GET_SMS_STATUS, MobizonSimulator
 from storage import delivery, get_by_message_id
 from storage.schema import wall_text
@@ -70,7 +71,7 @@ async def test_250_pending_sms_take_three_requests_and_final_ones_are_not_asked_
     first = asked_ids(sim)
     assert sim.count(GET_SMS_STATUS) == 3
     assert (report.asked, report.requests, report.failed_batches) == (250, 3, 0)
-    assert all(len(batch) <= BATCH for batch in first)
+    assert all(len(batch) <= MAX_IDS_PER_STATUS_REQUEST for batch in first)
     assert sorted(i for batch in first for i in batch) == ids
 
     sim.advance(3600)  # every message reaches its final status
@@ -160,39 +161,34 @@ async def test_scheduled_sms_is_due_and_overdue_by_the_account_zone(
 
 
 class CountingGateway:
-    """Wraps the client and records how many status requests were in flight at once."""
+    """Wraps the client and records the ids of each getSMSStatus call made to it."""
 
     def __init__(self, inner: MobizonClient) -> None:
         self._inner = inner
-        self.in_flight = 0
-        self.most = 0
+        self.calls: list[list[int]] = []
 
     async def get_sms_status(self, ids: Iterable[int]) -> dict[int, SmsStatus]:
         """Answer like Mobizon's getSMSStatus (see the class)."""
-        self.in_flight += 1
-        self.most = max(self.most, self.in_flight)
-        try:
-            return await self._inner.get_sms_status(ids)
-        finally:
-            self.in_flight -= 1
+        asked = list(ids)
+        self.calls.append(asked)
+        return await self._inner.get_sms_status(asked)
 
 
-async def test_requests_in_flight_are_bounded(
+async def test_the_client_alone_batches_status_ids(
     db: Database,
     store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
     seed_sms: SeedSms,
 ) -> None:
-    """1,000 pending SMS make 10 requests, never more than CONCURRENCY of them at once."""
+    """1,000 pending SMS reach the gateway in one call, which the client sends as 10 requests."""
     sim, _url = simulator
-    seed_from_simulator(db, sim, seed_sms, 1000)
-    sim.set_latency(0.05, method=GET_SMS_STATUS)
+    ids = seed_from_simulator(db, sim, seed_sms, 1000)
     gateway = CountingGateway(client)
     report = await Poller(store, gateway).run_once()
+    assert [sorted(call) for call in gateway.calls] == [sorted(ids)]
     assert report.requests == 10
     assert sim.count(GET_SMS_STATUS) == 10
-    assert 1 < gateway.most <= CONCURRENCY
 
 
 async def test_rate_limit_backs_off_for_growing_numbers_of_cycles(

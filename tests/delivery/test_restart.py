@@ -9,9 +9,13 @@ import pytest
 from sqlite_utils import Database
 
 from bot.simulator import MobizonSimulator
+from testkit.slack import FakeSlack
+from testkit.waiting import wait_until
 from tests.bot.serve_process import ServeProcess
-from tests.delivery.conftest import eventually, serve_and_send, serve_env
-from tests.fakes.slack import FakeSlack
+from tests.delivery.conftest import serve_and_send, serve_env
+
+#: every test here kills `smsbot serve` with SIGKILL and starts it again: seconds each
+pytestmark = pytest.mark.slow
 
 
 def final_row(db_path: Path) -> dict[str, Any] | None:
@@ -63,10 +67,10 @@ async def test_sigkill_between_status_change_and_slack_post(
     env = serve_env(fake_slack, mobizon_url, db_path)
     first = await serve_and_send(env, fake_slack, "survive a crash")
     try:
-        await eventually(lambda: len(fake_slack.messages) == 1, what="the SMS's channel message")
+        await wait_until(lambda: len(fake_slack.messages) == 1, what="the SMS's channel message")
         # from now on Slack refuses this step, so the final status waits in the outbox
         fake_slack.fail_next(refused, "internal_error", times=1_000_000)
-        await eventually(
+        await wait_until(
             lambda: (row := final_row(db_path)) is not None and row["attempts"] >= 1,
             what="a failed attempt to post the final status",
         )
@@ -82,7 +86,7 @@ async def test_sigkill_between_status_change_and_slack_post(
     fake_slack.clear_failures(refused)
     second = await ServeProcess.start(env)
     try:
-        await eventually(lambda: outbox_rows(db_path) == 0, what="the outbox to drain")
+        await wait_until(lambda: outbox_rows(db_path) == 0, what="the outbox to drain")
         await second.stop()
     finally:
         await second.kill()
@@ -105,9 +109,9 @@ async def test_sigkill_after_slack_took_the_reply_before_it_was_recorded(
     env = serve_env(fake_slack, mobizon_url, db_path)
     first = await serve_and_send(env, fake_slack, "survive a crash")
     try:
-        await eventually(lambda: len(fake_slack.messages) == 1, what="the SMS's channel message")
+        await wait_until(lambda: len(fake_slack.messages) == 1, what="the SMS's channel message")
         fake_slack.held.add("chat.postMessage")  # Slack posts the reply; its answer is held
-        await eventually(lambda: len(replies(fake_slack)) == 1, what="Slack to take the reply")
+        await wait_until(lambda: len(replies(fake_slack)) == 1, what="Slack to take the reply")
         row = final_row(db_path)
         assert row is not None
         assert row["reply_done"] == 0  # the bot has not heard back
@@ -119,7 +123,7 @@ async def test_sigkill_after_slack_took_the_reply_before_it_was_recorded(
 
     second = await ServeProcess.start(env)
     try:
-        await eventually(lambda: outbox_rows(db_path) == 0, what="the outbox to drain")
+        await wait_until(lambda: outbox_rows(db_path) == 0, what="the outbox to drain")
         await second.stop()
     finally:
         await second.kill()

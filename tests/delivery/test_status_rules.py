@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlite_utils import Database
 
 from storage import delivery, get_by_message_id
 from storage.delivery import GAVE_UP, NotificationKind, StatusUpdate, apply_status
+from storage.schema import open_database
 from storage.status import should_apply
 from tests.delivery.conftest import SeedSms
 
@@ -162,7 +165,7 @@ def test_webhook_event_and_status_are_recorded_together(db: Database, seed_sms: 
 
 
 def test_retry_is_never_due_sooner_than_asked(db: Database, seed_sms: SeedSms) -> None:
-    """A retry delay is stored rounded up to the second, so the row is not due early."""
+    """A retry delay is stored rounded up to the millisecond, so the row is not due early."""
     seed_sms(db, 7)
     applied = apply_status(db, _update(7, "DELIVRD", T1))
     assert applied is not None
@@ -173,4 +176,71 @@ def test_retry_is_never_due_sooner_than_asked(db: Database, seed_sms: SeedSms) -
     )
     asked = now + timedelta(seconds=1.5)
     assert delivery.due_notifications(db, now=asked - timedelta(microseconds=1)) == []
-    assert delivery.due_notifications(db, now=asked + timedelta(seconds=1))[0].attempts == 1
+    assert delivery.due_notifications(db, now=asked + timedelta(milliseconds=1))[0].attempts == 1
+
+
+def test_a_short_retry_is_due_after_its_milliseconds_not_the_next_second(
+    db: Database, seed_sms: SeedSms
+) -> None:
+    """A 50 ms retry is due 50 ms later: outbox times are kept to the millisecond."""
+    seed_sms(db, 7)
+    now = datetime(2026, 1, 15, 12, 0, 0, 100_000, tzinfo=UTC)
+    applied = apply_status(db, _update(7, "DELIVRD", T1), now=now)
+    assert applied is not None
+    assert applied.notification_id is not None
+    delivery.retry_notification(db, applied.notification_id, delay=0.05, error="x", now=now)
+    assert delivery.due_notifications(db, now=now + timedelta(milliseconds=49)) == []
+    assert delivery.due_channels(db, now=now + timedelta(milliseconds=50)) == ["U1"]
+    assert len(delivery.due_notifications(db, now=now + timedelta(milliseconds=50))) == 1
+
+
+def _rows(db: Database, sql: str) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in db.execute(sql).fetchall()]
+
+
+def test_apply_statuses_writes_what_apply_status_writes_one_by_one(
+    tmp_path: Path, seed_sms: SeedSms
+) -> None:
+    """One batch in one transaction leaves the same SMS, history and outbox rows as a loop."""
+    now = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+    batch = [
+        _update(1, "ENQUEUD", T1),
+        _update(1, "ACCEPTD", T2),  # the same SMS again, further: applied on top
+        _update(1, "ENQUEUD", T3),  # backwards: ignored
+        _update(2, "DELIVRD", T2),
+        _update(2, "UNDELIV", T3),  # a final status is never replaced
+        _update(3, "ACCEPTD", None, "webhook"),
+        _update(99, "DELIVRD", T1),  # not the bot's SMS
+        _update(4, "ACCEPTD", T1),  # sent in the other mode
+    ]
+    databases = []
+    for name in ("loop", "batch"):
+        db = open_database(tmp_path / f"{name}.db")
+        for message_id in (1, 2, 3):
+            seed_sms(db, message_id, sent_at=now)
+        seed_sms(db, 4, sent_at=now, sandbox=True)
+        databases.append(db)
+    looped, batched = databases
+    applied = [apply_status(looped, update, now=now, sandbox=False) for update in batch]
+    changed = delivery.apply_statuses(batched, batch, now=now, sandbox=False)
+    assert changed == [u.message_id for u, a in zip(batch, applied, strict=True) if a is not None]
+    assert changed == [1, 1, 2, 3]
+    for sql in (
+        "SELECT message_id, status, status_ts, segments, updated_at, final_at FROM sms ORDER BY id",
+        "SELECT message_id, status, status_ts, source, recorded_at FROM status_history ORDER BY id",
+        "SELECT message_id, status, kind, next_attempt_at, reply_done FROM outbox ORDER BY id",
+    ):
+        assert _rows(batched, sql) == _rows(looped, sql)
+    assert len(_rows(batched, "SELECT * FROM outbox")) == 4
+    for db in databases:
+        db.close()
+
+
+def test_apply_statuses_rejects_an_unknown_source_before_writing(
+    db: Database, seed_sms: SeedSms
+) -> None:
+    """A batch with an update of unknown source writes nothing at all."""
+    seed_sms(db, 1)
+    with pytest.raises(ValueError, match="unknown status source"):
+        delivery.apply_statuses(db, [_update(1, "ACCEPTD", T1), _update(1, "DELIVRD", T2, "x")])
+    assert delivery.outbox_size(db) == 0

@@ -12,9 +12,9 @@ from sqlite_utils import Database
 
 from bot.app import create_app
 from bot.simulator import GET_SMS_STATUS, MobizonSimulator
-from tests.bot.serve_process import wait_until
+from testkit.slack import FakeSlack
+from testkit.waiting import wait_until
 from tests.conftest import BotHarness, SettingsFactory
-from tests.fakes.slack import FakeSlack
 
 
 async def test_a_poll_cycle_in_progress_finishes_before_the_database_closes(

@@ -18,10 +18,11 @@ from bot.mobizon import MobizonClient, RetryPolicy
 from bot.simulator import LIST, SEND_SMS, MobizonSimulator
 from storage import SendState, SmsRecord, claim_send, get_sms, record_failed, record_sent
 from storage.store import Store
+from testkit.slack import FakeSlack
+from testkit.waiting import wait_until
 from tests.bot.serve_process import ServeProcess
 from tests.conftest import MOBIZON_KEY
-from tests.delivery.conftest import SeedSms, eventually, serve_and_send, serve_env
-from tests.fakes.slack import FakeSlack
+from tests.delivery.conftest import SeedSms, serve_and_send, serve_env
 
 NUMBER = "5511987654321"
 STARTED = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -338,6 +339,7 @@ def stored_sms(db_path: Path) -> list[dict[str, Any]]:
         database.close()
 
 
+@pytest.mark.slow
 async def test_sigkill_while_mobizon_answers_is_settled_after_restart(
     tmp_path: Path, fake_slack: FakeSlack, simulator: tuple[MobizonSimulator, str]
 ) -> None:
@@ -348,17 +350,17 @@ async def test_sigkill_while_mobizon_answers_is_settled_after_restart(
     env = serve_env(fake_slack, mobizon_url, db_path)
     first = await serve_and_send(env, fake_slack, "killed mid-send")
     try:
-        await eventually(lambda: sim.count(SEND_SMS) == 1, what="the send to reach Mobizon")
+        await wait_until(lambda: sim.count(SEND_SMS) == 1, what="the send to reach Mobizon")
         first.process.kill()  # SIGKILL while Mobizon has not answered yet
         assert await first.process.wait() == -9
     finally:
         await first.kill()
     assert [row["state"] for row in stored_sms(db_path)] == ["claimed"]
-    await eventually(lambda: len(sim.messages) == 1, what="Mobizon to finish the send")
+    await wait_until(lambda: len(sim.messages) == 1, what="Mobizon to finish the send")
 
     second = await ServeProcess.start(env)
     try:
-        await eventually(
+        await wait_until(
             lambda: any(p.get("thread_ts") for p in fake_slack.messages.values()),
             what="the delivery reply in the recovered SMS's thread",
         )

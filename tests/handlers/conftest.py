@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import socket
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -14,23 +12,11 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.simulator import MobizonSimulator
+from testkit.slack import FakeSlack
 from tests.conftest import SECRETS, BotHarness
-from tests.fakes.slack import FakeSlack
 
 #: The first line Slack shows for every bad /sms input is a sentence; the last is a usage line.
 USAGE_PREFIX = "Usage: /sms"
-
-
-async def wait_until(
-    predicate: Callable[[], object], *, limit: float = 10.0, what: str = "the condition"
-) -> None:
-    """Poll ``predicate`` until it is true; fail the test after ``limit`` seconds."""
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > deadline:
-            msg = f"timed out after {limit} s waiting for {what}"
-            raise AssertionError(msg)
-        await asyncio.sleep(0.01)
 
 
 def block_texts(blocks: list[dict[str, Any]]) -> str:

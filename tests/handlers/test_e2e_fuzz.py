@@ -11,8 +11,9 @@ import pytest
 from handlers import UNEXPECTED_ERROR
 from handlers.commands import sms
 from handlers.grammar import HELP_TEXT
+from testkit.waiting import wait_until
 from tests.conftest import BotHarness
-from tests.handlers.conftest import USAGE_PREFIX, wait_until
+from tests.handlers.conftest import USAGE_PREFIX
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
 

@@ -18,8 +18,9 @@ from slack_sdk.signature import SignatureVerifier
 from bot.logs import JsonFormatter, TextFormatter, install_filters
 from bot.simulator import MobizonSimulator
 from bot.slack_requests import ReadBoltRequest, read_body
+from testkit.waiting import wait_until
 from tests.conftest import SECRETS, SIGNING_SECRET, BotHarness
-from tests.handlers.conftest import block_texts, buttons, click, wait_until
+from tests.handlers.conftest import block_texts, buttons, click
 
 #: Every way the README lets a person write the one number, 55 11 98765-4321.
 NUMBER_FORMS = (

@@ -9,8 +9,9 @@ import pytest
 
 from bot.simulator import MobizonSimulator
 from storage import messages
+from testkit.waiting import wait_until
 from tests.conftest import BotHarness
-from tests.handlers.conftest import block_texts, buttons, click, wait_until
+from tests.handlers.conftest import block_texts, buttons, click
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
 

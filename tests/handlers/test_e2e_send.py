@@ -16,8 +16,9 @@ import pytest
 from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator
 from handlers.grammar import HELP_TEXT
 from storage import messages
+from testkit.waiting import wait_until
 from tests.conftest import MOBIZON_KEY, BotHarness
-from tests.handlers.conftest import block_kit_problems, block_texts, sends, wait_until, wire_form
+from tests.handlers.conftest import block_kit_problems, block_texts, sends, wire_form
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
 
@@ -226,8 +227,8 @@ async def test_same_command_twice_sends_one_sms(
 
 
 async def test_ack_comes_before_a_slow_gateway(bot: BotHarness, sim: MobizonSimulator) -> None:
-    """With Mobizon taking 5 s to answer, send, status and find are acknowledged before it answers."""
-    sim.set_latency(5.0)
+    """With Mobizon holding its answers, send, status and find are acknowledged before it answers."""
+    sim.hold()
     commands = [f"send {SHOWN} slow gateway", "status 6300284", "find to:5511"]
     acks = await asyncio.gather(*(bot.command(c) for c in commands))
     acked = time.monotonic()
@@ -236,6 +237,7 @@ async def test_ack_comes_before_a_slow_gateway(bot: BotHarness, sim: MobizonSimu
     assert sim.messages == {}
     assert bot.slack.called("chat.postMessage") == []
     assert bot.slack.responses == []
+    sim.release()
     params = await sent_message(bot)
     responses = await bot.slack.wait_for_responses(2)
     assert bot.slack.called("chat.postMessage")[0].at > acked

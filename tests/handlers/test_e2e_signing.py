@@ -11,8 +11,8 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.simulator import MobizonSimulator
+from testkit.slack import BOT_TOKEN, FakeSlack, SlackCall
 from tests.conftest import MOBIZON_KEY, SIGNING_SECRET, BotHarness
-from tests.fakes.slack import BOT_TOKEN, FakeSlack, SlackCall
 from tests.handlers.conftest import secret_leaks
 
 pytestmark = pytest.mark.usefixtures("secret_guard")

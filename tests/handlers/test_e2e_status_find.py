@@ -10,13 +10,13 @@ import pytest
 
 from bot.simulator import MobizonSimulator
 from bot.simulator._form import as_list
+from testkit.waiting import wait_until
 from tests.conftest import BotHarness
 from tests.handlers.conftest import (
     block_kit_problems,
     block_texts,
     buttons,
     click,
-    wait_until,
     wire_form,
 )
 

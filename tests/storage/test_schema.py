@@ -27,7 +27,7 @@ def _pragma(db: Database, name: str) -> object:
     return db.execute(f"PRAGMA {name}").fetchone()[0]
 
 
-MIGRATIONS = ["0001_initial", "0002_unsettled_sends"]
+MIGRATIONS = ["0001_initial", "0002_unsettled_sends", "0003_outbox_milliseconds"]
 
 
 def test_a_first_version_database_is_upgraded_in_place(db_path: str, make_sms: MakeSms) -> None:
@@ -44,6 +44,32 @@ def test_a_first_version_database_is_upgraded_in_place(db_path: str, make_sms: M
         assert [m.name for m in migrations.applied(upgraded)] == MIGRATIONS
         assert "sms_unsettled" in {index.name for index in upgraded.table("sms").indexes}
         assert upgraded.table("sms").count == 1
+    finally:
+        upgraded.close()
+
+
+def test_outbox_times_in_whole_seconds_are_kept_as_milliseconds(
+    db_path: str, make_sms: MakeSms
+) -> None:
+    """An outbox row queued by a release that stored seconds keeps its times, to the millisecond."""
+    second_release = Migrations("smsbot")
+    second_release(name="0001_initial")(schema._initial)
+    second_release(name="0002_unsettled_sends")(schema._unsettled_sends)
+    old = Database(db_path)
+    second_release.apply(old)
+    make_sms(old, message_id=7)
+    old.execute(
+        "INSERT INTO outbox (message_id, status, kind, created_at, next_attempt_at) VALUES "
+        "(7, 'DELIVRD', 'status', '2026-01-15T12:00:00+00:00', '2026-01-15T12:00:05+00:00')"
+    )
+    old.close()
+
+    upgraded = open_database(db_path)
+    try:
+        rows = upgraded.execute("SELECT created_at, next_attempt_at FROM outbox").fetchall()
+        assert [tuple(row) for row in rows] == [
+            ("2026-01-15T12:00:00.000+00:00", "2026-01-15T12:00:05.000+00:00")
+        ]
     finally:
         upgraded.close()
 

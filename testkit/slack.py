@@ -7,10 +7,13 @@ import contextlib
 import json
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from testkit.waiting import wait_until
 
 BOT_TOKEN = "xoxb-fake-bot-token-0000"
 
@@ -37,6 +40,8 @@ class FakeSlack:
     deleted_channels: set[str] = field(default_factory=set)
     down: bool = False
     per_channel_interval: float | None = None
+    #: The time its pacing and call records read (a test may share the notifier's clock).
+    clock: Callable[[], float] = time.monotonic
     rate_limited_count: int = 0
     _failures: dict[str, list[tuple[int, str, float | None]]] = field(
         default_factory=lambda: defaultdict(list)
@@ -77,13 +82,11 @@ class FakeSlack:
         timeout: float = 10.0,  # noqa: ASYNC109  # a polling deadline, not a cancellation
     ) -> list[SlackCall]:
         """Wait until ``method`` was called at least ``count`` times; return its calls."""
-        deadline = time.monotonic() + timeout
-        while len(self.called(method)) < count:
-            if time.monotonic() > deadline:
-                got = len(self.called(method))
-                msg = f"{method} called {got} times, expected {count}"
-                raise AssertionError(msg)
-            await asyncio.sleep(0.01)
+        await wait_until(
+            lambda: len(self.called(method)) >= count,
+            within=timeout,
+            what=f"{count} calls of {method}",
+        )
         return self.called(method)
 
     async def wait_for_responses(
@@ -93,12 +96,9 @@ class FakeSlack:
         timeout: float = 10.0,  # noqa: ASYNC109  # a polling deadline, not a cancellation
     ) -> list[SlackCall]:
         """Wait until ``count`` response_url posts arrived; return them."""
-        deadline = time.monotonic() + timeout
-        while len(self.responses) < count:
-            if time.monotonic() > deadline:
-                msg = f"{len(self.responses)} response_url posts, expected {count}"
-                raise AssertionError(msg)
-            await asyncio.sleep(0.01)
+        await wait_until(
+            lambda: len(self.responses) >= count, within=timeout, what=f"{count} response_url posts"
+        )
         return self.responses
 
     def make_app(self) -> web.Application:
@@ -124,13 +124,13 @@ class FakeSlack:
         return params
 
     async def _response(self, request: web.Request) -> web.Response:
-        self.responses.append(SlackCall("response_url", await request.json(), time.monotonic()))
+        self.responses.append(SlackCall("response_url", await request.json(), self.clock()))
         return web.Response(text="ok")
 
     async def _api(self, request: web.Request) -> web.Response:  # noqa: PLR0911  # one answer per case
         method = request.match_info["method"]
         params = await self._params(request)
-        self.calls.append(SlackCall(method, params, time.monotonic()))
+        self.calls.append(SlackCall(method, params, self.clock()))
         if self.down:
             return web.Response(status=503, text="Slack is down")
         if request.headers.get("Authorization") != f"Bearer {self.token}":
@@ -160,7 +160,7 @@ class FakeSlack:
     def _paced(self, channel: str) -> dict[str, Any] | None:
         if self.per_channel_interval is None:
             return None
-        now = time.monotonic()
+        now = self.clock()
         last = self._last_post.get(channel)
         if last is not None and now - last < self.per_channel_interval:
             wait = self.per_channel_interval - (now - last)
