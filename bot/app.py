@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -12,7 +11,6 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.tracking import delivery_tracking
@@ -20,9 +18,11 @@ from bot.delivery.webhook import make_handler
 from bot.logs import bind_log_context
 from bot.metrics import METRICS, metrics_handler
 from bot.mobizon.client import MobizonClient
+from bot.mobizon.types import parse_timestamp
 from bot.runtime import RUNTIME, Runtime
 from bot.settings import Settings
 from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator
+from bot.slack_client import make_slack_client
 from bot.slack_requests import BadSlackRequestError, refusal, to_bolt_request
 from bot.socket_mode import socket_mode
 from handlers import register_listeners
@@ -38,20 +38,6 @@ logger = logging.getLogger(__name__)
 SANDBOX_SPEED = 1.0
 #: How long shutdown waits for sends in flight (Mobizon's own timeout is 20 s).
 INFLIGHT_DEADLINE = 25.0
-
-
-def make_slack_client(settings: Settings, session: aiohttp.ClientSession) -> AsyncWebClient:
-    """The Slack Web API client: the configured base URL, with Slack's rate-limit retries only.
-
-    slack_sdk's default handler also retries dropped connections, which could post the SMS's
-    channel message twice after Slack had taken it; a 429 is safe to retry (nothing was done).
-    """
-    return AsyncWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        session=session,
-        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
-    )
 
 
 class _NoTokenSkippedWarning(logging.Filter):
@@ -179,7 +165,7 @@ def adopt_earlier_sandbox_sms(
 
 
 def _wall_time(text: str | None) -> datetime | None:
-    return None if text is None else datetime.strptime(text, "%Y-%m-%d %H:%M:%S")  # noqa: DTZ007  # a wall time, like Mobizon's
+    return None if text is None else parse_timestamp(text)
 
 
 async def _slack(app: web.Application) -> AsyncIterator[None]:
@@ -209,28 +195,13 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
 async def _inflight(app: web.Application) -> AsyncIterator[None]:
     """On shutdown (requests no longer taken), let the sends in flight finish, within a deadline."""
     yield
-    runtime = app[RUNTIME]
-    pending = [task for task in runtime.inflight if not task.done()]
-    if not pending:
-        return
-    logger.info("waiting for sends in flight", extra={"count": len(pending)})
-    _, late = await asyncio.wait(pending, timeout=INFLIGHT_DEADLINE)
-    for task in late:
-        task.cancel()
-    if late:
-        await asyncio.wait(late, timeout=1.0)
-        logger.warning(
-            "sends still in flight at the shutdown deadline were cancelled",
-            extra={"count": len(late)},
-        )
+    await app[RUNTIME].inflight.wait(INFLIGHT_DEADLINE)
 
 
 async def healthz(request: web.Request) -> web.StreamResponse:
     """``GET /healthz``: 200 once the database is open and the scheduler runs."""
     runtime = request.app[RUNTIME]
-    checks: dict[str, bool] = {"database": runtime.store is not None}
-    for name, probe in runtime.extras.get("health", {}).items():
-        checks[name] = bool(probe())
+    checks = {"database": runtime.store is not None, **runtime.health.checks()}
     healthy = all(checks.values())
     body = {
         "status": "ok" if healthy else "starting",

@@ -28,6 +28,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import create_app
+from bot.inflight import InFlight
 from bot.runtime import RUNTIME
 from bot.settings import Settings
 from storage import delivery, messages
@@ -180,11 +181,11 @@ class Console:
     channel_id: str = "CCONSOLE"
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     #: The bot's listener tasks at work; each command's answer is awaited before the next.
-    inflight: set[asyncio.Task[object]] = field(default_factory=set)
+    inflight: InFlight = field(default_factory=InFlight)
 
     async def _finish(self) -> None:
         """Wait for the listeners the last command started (its send, status or search)."""
-        pending = [task for task in self.inflight if not task.done()]
+        pending = [task for task in self.inflight.tasks if not task.done()]
         if pending:
             await asyncio.wait(pending, timeout=LISTENER_WAIT)
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.inflight import InFlight, TrackedGateway
 from bot.metrics import MeteredGateway, Metrics
+from bot.sending.service import SendService
+from bot.sending.types import UnrecordedSends
 from bot.settings import Settings
-from handlers.context import HandlerConfig, Services, UnrecordedSends
+from handlers.context import HandlerConfig, Services
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
@@ -25,10 +27,34 @@ if TYPE_CHECKING:
     from bot.socket_mode import SocketMode
     from storage.store import Store
 
+Probe = Callable[[], bool]
+
+
+@dataclass
+class Health:
+    """What ``GET /healthz`` checks besides the database: each probe set by the lifetime it watches.
+
+    ``None`` is "not watched" (no scheduler before delivery tracking starts is reported as not
+    running; Socket Mode's probe exists only in Socket Mode).
+    """
+
+    scheduler: Probe | None = None
+    slack_socket: Probe | None = None
+
+    def checks(self) -> dict[str, bool]:
+        """Each check's name and its result, in a fixed order."""
+        found = {"scheduler": self.scheduler is not None and self.scheduler()}
+        if self.slack_socket is not None:
+            found["slack_socket"] = self.slack_socket()
+        return found
+
 
 @dataclass
 class Runtime:
-    """Everything the process opened, in the order it opened it; closed in reverse."""
+    """Everything the process opened, in the order it opened it; closed in reverse.
+
+    A resource is set by the lifetime that opens it and reset by it when closed.
+    """
 
     settings: Settings
     store: Store | None = None
@@ -41,10 +67,10 @@ class Runtime:
     socket_mode: SocketMode | None = None
     metrics: Metrics = field(default_factory=Metrics)
     #: Slack listener tasks still working (a send in flight); shutdown waits for them.
-    inflight: set[asyncio.Task[object]] = field(default_factory=set)
+    inflight: InFlight = field(default_factory=InFlight)
     #: Sends Mobizon took whose record waits for the database (see UnrecordedSends).
     unrecorded: UnrecordedSends = field(default_factory=UnrecordedSends)
-    extras: dict[str, Any] = field(default_factory=dict)
+    health: Health = field(default_factory=Health)
     #: The current time in UTC (webhook event ages); tests replace it.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -53,17 +79,25 @@ class Runtime:
         if self.store is None or self.gateway is None:
             msg = "the runtime is not started"
             raise RuntimeError(msg)
+        settings = self.settings
+        gateway = TrackedGateway(MeteredGateway(self.gateway, self.metrics), self.inflight)
         return Services(
             store=self.store,
-            gateway=MeteredGateway(self.gateway, self.metrics, self.inflight),
-            config=HandlerConfig(
-                default_region=self.settings.default_region,
-                allowed_users=self.settings.allowed_users,
-                readers=self.settings.readers,
-                sandbox=self.settings.sandbox,
-                timezone=self.settings.mobizon_timezone,
+            gateway=gateway,
+            sending=SendService(
+                self.store,
+                gateway,
+                unrecorded=self.unrecorded,
+                allowed_users=settings.allowed_users,
+                sandbox=settings.sandbox,
             ),
-            unrecorded=self.unrecorded,
+            config=HandlerConfig(
+                default_region=settings.default_region,
+                allowed_users=settings.allowed_users,
+                readers=settings.readers,
+                sandbox=settings.sandbox,
+                timezone=settings.mobizon_timezone,
+            ),
         )
 
     def wake_notifier(self) -> None:

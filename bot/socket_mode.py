@@ -70,7 +70,7 @@ async def socket_mode(app: web.Application) -> AsyncIterator[None]:
         await handler.close_async()  # type: ignore[no-untyped-call]  # Bolt's is untyped
         raise
     runtime.socket_mode = handler
-    runtime.extras.setdefault("health", {})["slack_socket"] = handler.connected
+    runtime.health.slack_socket = handler.connected
     logger.info("connected to Slack over Socket Mode")
     try:
         yield
@@ -78,5 +78,5 @@ async def socket_mode(app: web.Application) -> AsyncIterator[None]:
         # stop taking Slack requests first; in-flight sends are waited for afterwards
         await handler.close_async()  # type: ignore[no-untyped-call]  # Bolt's is untyped
         runtime.socket_mode = None
-        runtime.extras.get("health", {}).pop("slack_socket", None)
+        runtime.health.slack_socket = None
         logger.info("Socket Mode connection closed")

@@ -8,9 +8,9 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.mobizon.types import MessageItem, MessagePage, SmsStatus
+from bot.sending.segments import count_segments
 from handlers.mrkdwn import escape, escape_short
 from handlers.phone import format_phone
-from handlers.segments import count_segments
 from storage.messages import SmsRecord
 from storage.status import STATUS_MEANINGS, DeliveryStatus, is_final
 

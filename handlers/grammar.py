@@ -23,9 +23,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.mobizon.types import PAGE_SIZES, SORT_FIELDS, ListCriteria, Sort
-from handlers.mrkdwn import escape
+from bot.sending.segments import TooLongError, check_length
 from handlers.phone import PhoneNumberError, format_phone, parse_phone
-from handlers.segments import TooLongError, check_length
 from storage.status import DeliveryStatus
 
 if TYPE_CHECKING:
@@ -103,7 +102,7 @@ class UsageError(ValueError):
 
     ``sentence`` says what is wrong in one plain sentence ending with "."; ``usage`` is the usage
     line to show under it. ``str(error)`` is both, on two lines. Both may quote what the user
-    typed, so escape them for Slack (:func:`escape_slack`) before posting as mrkdwn.
+    typed, so escape them for Slack (:func:`handlers.mrkdwn.escape`) before posting as mrkdwn.
     """
 
     def __init__(self, sentence: str, usage: str) -> None:
@@ -207,11 +206,6 @@ def unescape_slack(text: str) -> str:
     """
     text = _MARKUP.sub(_undo_markup, text)
     return _ENTITY.sub(lambda match: _ENTITIES[match.group(1)], text)
-
-
-def escape_slack(text: str) -> str:
-    """Escape ``&``, ``<`` and ``>`` so Slack shows ``text`` literally in mrkdwn."""
-    return escape(text)
 
 
 def _undo_markup(match: re.Match[str]) -> str:

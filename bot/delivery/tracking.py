@@ -12,12 +12,12 @@ from datetime import datetime
 import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.notifier import Notifier
 from bot.delivery.poller import Poller
 from bot.delivery.unsettled import UnsettledSends
 from bot.runtime import RUNTIME
+from bot.slack_client import make_slack_client
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +36,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     settings = runtime.settings
     # its own client without retry handlers: the notifier paces itself and reschedules on 429
     session = aiohttp.ClientSession()
-    slack = AsyncWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        session=session,
-        retry_handlers=[],
-    )
+    slack = make_slack_client(settings, session, retry_rate_limits=False)
     zone = settings.mobizon_timezone
     notifier = Notifier(
         runtime.store, slack, on_posted=runtime.metrics.notification_posted, timezone=zone
@@ -95,7 +90,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(notifier.run(), name="notifier")
     runtime.notifier = notifier
     runtime.poller = poller
-    runtime.extras["health"] = {"scheduler": lambda: scheduler.running}
+    runtime.health.scheduler = lambda: scheduler.running
     try:
         yield
     finally:
@@ -105,6 +100,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
             await session.close()
             runtime.notifier = None
             runtime.poller = None
+            runtime.health.scheduler = None
 
 
 async def _stop(

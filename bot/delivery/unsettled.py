@@ -39,9 +39,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.mobizon.errors import MobizonError, MobizonValidationError
+from bot.mobizon.gateway import SmsGateway
 from bot.mobizon.types import CampaignStatus, ListCriteria, MessageItem, Sort
-from handlers.context import AcceptedSend, SmsGateway, UnrecordedSends
-from handlers.grammar import escape_slack
+from bot.sending.types import AcceptedSend, UnrecordedSends
+from handlers.mrkdwn import escape
 from handlers.phone import format_phone
 from handlers.posting import open_direct_message, post_sms_message, slack_error
 from storage import messages
@@ -206,7 +207,7 @@ class UnsettledSends:
             sms,
             f":warning: SMS to {format_phone(sms.recipient)} was *not sent*: {why}, and Mobizon "
             "has no record of it. Send it again if it is still needed:\n"
-            f"> {escape_slack(_preview(sms.text))}",
+            f"> {escape(_preview(sms.text))}",
             now,
         )
         await self._store.write(

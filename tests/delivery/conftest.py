@@ -17,16 +17,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
 from bot.delivery.notifier import Notifier
-from storage import (
-    SmsRecord,
-    Store,
-    claim_send,
-    get_sms,
-    open_database,
-    record_sent,
-    set_slack_message,
-)
 from storage.delivery import outbox_size
+from storage.messages import NewSend, SmsRecord, claim_send, get_sms, record_sent, set_slack_message
+from storage.schema import open_database
+from storage.store import Store
 from tests.bot.serve_process import ServeProcess, base_env, command_body, post_command
 from tests.conftest import MOBIZON_KEY
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
@@ -96,7 +90,7 @@ def seed_sms() -> SeedSms:
         }
         values.update(fields)
         when = sent_at or datetime.now(UTC)
-        claimed = claim_send(db, now=when, **values)
+        claimed = claim_send(db, NewSend(**values), now=when)
         assert claimed is not None
         sms = record_sent(
             db,

@@ -19,7 +19,8 @@ import pytest
 
 import storage.store
 from bot.simulator import MobizonSimulator
-from storage import SendState, get_by_message_id, messages
+from storage import messages
+from storage.messages import SendState, get_by_message_id
 from tests.conftest import BotHarness
 from tests.delivery.conftest import eventually, thread_replies
 from tests.delivery.test_webhook import event, post

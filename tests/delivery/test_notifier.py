@@ -9,8 +9,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
 from bot.delivery.notifier import REPLY_EVENT, Notifier
-from storage import SmsRecord, delivery, get_sms, set_slack_message
+from storage import delivery
 from storage.delivery import StatusUpdate, apply_status
+from storage.messages import SmsRecord, get_sms, set_slack_message
 from storage.store import Store
 from tests.delivery.conftest import (
     SeedSms,

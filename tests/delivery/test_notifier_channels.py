@@ -17,7 +17,8 @@ from sqlite_utils import Database
 
 from bot.delivery.notifier import Notifier
 from bot.delivery.webhook import make_handler
-from storage import SmsRecord, delivery
+from storage import delivery
+from storage.messages import SmsRecord
 from storage.store import Store
 from tests.delivery.conftest import (
     SeedSms,

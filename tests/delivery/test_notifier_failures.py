@@ -14,8 +14,9 @@ from sqlite_utils import Database
 
 from bot.delivery.notifier import PERMANENT_ATTEMPTS
 from handlers import blocks
-from storage import SmsRecord, delivery
+from storage import delivery
 from storage.delivery import outbox_size
+from storage.messages import SmsRecord
 from storage.store import Store
 from tests.delivery.conftest import (
     SeedSms,

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlite_utils import Database
 
-from storage import delivery, get_by_message_id
+from storage import delivery
 from storage.delivery import GAVE_UP, NotificationKind, StatusUpdate, apply_status
+from storage.messages import get_by_message_id
 from storage.status import should_apply
 from tests.delivery.conftest import SeedSms
 

@@ -16,7 +16,15 @@ from sqlite_utils import Database
 from bot.delivery.unsettled import LISTING_DELAY, RECOVERED_NOTE, UnsettledSends
 from bot.mobizon import MobizonClient, RetryPolicy
 from bot.simulator import LIST, SEND_SMS, MobizonSimulator
-from storage import SendState, SmsRecord, claim_send, get_sms, record_failed, record_sent
+from storage.messages import (
+    NewSend,
+    SendState,
+    SmsRecord,
+    claim_send,
+    get_sms,
+    record_failed,
+    record_sent,
+)
 from storage.store import Store
 from tests.bot.serve_process import ServeProcess
 from tests.conftest import MOBIZON_KEY
@@ -50,20 +58,22 @@ def claim(
     """A send claimed at ``at`` whose Mobizon answer was never recorded (the process died)."""
     claimed = claim_send(
         db,
-        trigger_id=f"trigger-{n}",
-        team_id="T1",
-        channel_id="C1",
-        user_id="U1",
-        response_url=f"{slack.url}response/{n}",
-        recipient=NUMBER,
-        text=text,
-        sender=None,
-        segments=1,
-        encoding="gsm7",
-        name=None,
-        deferred_to=None,
-        validity=None,
-        flash=False,
+        NewSend(
+            trigger_id=f"trigger-{n}",
+            team_id="T1",
+            channel_id="C1",
+            user_id="U1",
+            response_url=f"{slack.url}response/{n}",
+            recipient=NUMBER,
+            text=text,
+            sender=None,
+            segments=1,
+            encoding="gsm7",
+            name=None,
+            deferred_to=None,
+            validity=None,
+            flash=False,
+        ),
         now=at,
     )
     assert claimed is not None

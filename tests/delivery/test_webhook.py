@@ -14,7 +14,9 @@ from sqlite_utils import Database
 from bot.delivery.poller import WEBHOOK_EVENT_MEMORY
 from bot.delivery.webhook import EVENT_ID_MEMORY_FLOOR
 from bot.simulator import MobizonSimulator, sign
-from storage import SmsRecord, Store, delivery, get_by_message_id
+from storage import delivery
+from storage.messages import SmsRecord, get_by_message_id
+from storage.store import Store
 from tests.conftest import WEBHOOK_SECRET, BotHarness
 from tests.delivery.conftest import (
     SeedSms,

@@ -11,7 +11,8 @@ import pytest
 from bot.simulator import MobizonSimulator
 from handlers import UNEXPECTED_ERROR
 from handlers.commands import sms as sms_command
-from storage import StatusUpdate, apply_status, messages
+from storage import messages
+from storage.delivery import StatusUpdate, apply_status
 from tests.conftest import BotHarness
 from tests.handlers.conftest import refused_url
 

@@ -23,10 +23,10 @@ from handlers.grammar import (
     UsageError,
     decode_find,
     encode_find,
-    escape_slack,
     parse_command,
     unescape_slack,
 )
+from handlers.mrkdwn import escape
 
 NOW = datetime(2026, 11, 25, 12, 0)  # noqa: DTZ001 - the grammar works in naive local time
 BR_MOBILE = "5511987654321"
@@ -285,9 +285,9 @@ def test_unescape_slack(escaped: str, plain: str) -> None:
 
 
 def test_escape_slack_round_trips() -> None:
-    """escape_slack is undone by unescape_slack."""
+    """mrkdwn.escape is undone by unescape_slack."""
     text = "a & b <c> &amp; <tel:1|2>"
-    assert unescape_slack(escape_slack(text)) == text
+    assert unescape_slack(escape(text)) == text
 
 
 # ---------------------------------------------------------------- status

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.mobizon.types import PAGE_SIZES, SORT_FIELDS, ListCriteria, Sort
+from bot.sending.segments import MAX_SEGMENTS, count_segments
 from handlers.grammar import (
     GENERAL_USAGE,
     USAGE,
@@ -20,10 +21,9 @@ from handlers.grammar import (
     UsageError,
     decode_find,
     encode_find,
-    escape_slack,
     parse_command,
 )
-from handlers.segments import MAX_SEGMENTS, count_segments
+from handlers.mrkdwn import escape
 
 NOW = datetime(2026, 11, 25, 12, 0)  # noqa: DTZ001 - the grammar works in naive local time
 BR_MOBILE = "5511987654321"
@@ -210,7 +210,7 @@ def send_commands(draw: st.DrawFn) -> tuple[str, SendCommand]:
     separator = draw(st.sampled_from([" ", "  ", "\n", " \n "]))
     typed = " ".join(["send", *options, draw(PHONE_FORMS)]) + separator + expected.text
     # Slack escapes &, < and > in what the user typed before it reaches the bot.
-    return escape_slack(typed), expected
+    return escape(typed), expected
 
 
 @PROPERTY
