@@ -13,7 +13,6 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery.tracking import delivery_tracking
 from bot.delivery.webhook import make_handler
 from bot.logs import bind_log_context
 from bot.metrics import METRICS, metrics_handler
@@ -25,6 +24,7 @@ from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator
 from bot.slack_client import make_slack_client
 from bot.slack_requests import BadSlackRequestError, refusal, to_bolt_request
 from bot.socket_mode import socket_mode
+from bot.tracking import delivery_tracking
 from handlers import register_listeners
 from handlers.context import Services
 from storage import delivery, messages

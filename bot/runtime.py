@@ -20,11 +20,11 @@ if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from bot.delivery.notifier import Notifier
     from bot.delivery.poller import Poller
     from bot.mobizon.client import MobizonClient
     from bot.simulator import MobizonSimulator
     from bot.socket_mode import SocketMode
+    from handlers.notifier import Notifier
     from storage.store import Store
 
 Probe = Callable[[], bool]

@@ -23,8 +23,13 @@ from handlers.mrkdwn import escape
 from handlers.phone import format_phone
 
 
-def check_before_resending(recipient: str) -> str:
+def find_before_resending(recipient: str) -> str:
     """The advice for an SMS that may have been sent: the one wording of it."""
+    return f"Look for it with `/sms find to:{recipient}` before sending it again."
+
+
+def check_before_resending(recipient: str) -> str:
+    """The advice when smsbot will find out itself whether the SMS was sent."""
     return (
         "smsbot checks with Mobizon in a few minutes and tells you; or look for it with "
         f"`/sms find to:{recipient}` before sending it again."

@@ -16,7 +16,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from bot.delivery.notifier import Notifier
+from handlers.notifier import Notifier
 from storage.delivery import outbox_size
 from storage.messages import NewSend, SmsRecord, claim_send, get_sms, record_sent, set_slack_message
 from storage.schema import open_database

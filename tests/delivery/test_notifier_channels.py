@@ -15,8 +15,8 @@ from aiohttp.test_utils import TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from bot.delivery.notifier import Notifier
 from bot.delivery.webhook import make_handler
+from handlers.notifier import Notifier
 from storage import delivery
 from storage.messages import SmsRecord
 from storage.store import Store

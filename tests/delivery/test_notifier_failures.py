@@ -12,8 +12,8 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from bot.delivery.notifier import PERMANENT_ATTEMPTS
 from handlers import blocks
+from handlers.notifier import PERMANENT_ATTEMPTS
 from storage import delivery
 from storage.delivery import outbox_size
 from storage.messages import SmsRecord
@@ -43,7 +43,7 @@ async def test_a_permanently_refused_update_is_dropped_after_a_few_attempts(
     fake_slack.fail_next("chat.postMessage", "user_not_found", times=PERMANENT_ATTEMPTS)
     report(db, 7, "DELIVRD")
     assert outbox_size(db) == 1
-    with caplog.at_level(logging.ERROR, logger="bot.delivery.notifier"):
+    with caplog.at_level(logging.ERROR, logger="handlers.notifier"):
         async with running(
             fast_notifier(store, slack_client, retry_base=0.01, post_grace=timedelta(0))
         ):

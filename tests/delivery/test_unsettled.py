@@ -13,9 +13,10 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from bot.delivery.unsettled import LISTING_DELAY, RECOVERED_NOTE, UnsettledSends
+from bot.delivery.unsettled import LISTING_DELAY, UnsettledSends
 from bot.mobizon import MobizonClient, RetryPolicy
 from bot.simulator import LIST, SEND_SMS, MobizonSimulator
+from handlers.delivery_posts import RECOVERED_NOTE, SlackSettlingPosts
 from storage.messages import (
     NewSend,
     SendState,
@@ -113,7 +114,9 @@ def rig(
     session: aiohttp.ClientSession,
 ) -> Rig:
     """UnsettledSends on a database, the fake Slack and the simulator."""
-    settler = UnsettledSends(store, gateway, slack_client, session, started_at=STARTED)
+    settler = UnsettledSends(
+        store, gateway, SlackSettlingPosts(slack_client, store, session), started_at=STARTED
+    )
     return Rig(db, fake_slack, simulator[0], settler)
 
 

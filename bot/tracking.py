@@ -13,11 +13,12 @@ import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.delivery.notifier import Notifier
 from bot.delivery.poller import Poller
 from bot.delivery.unsettled import UnsettledSends
 from bot.runtime import RUNTIME
 from bot.slack_client import make_slack_client
+from handlers.delivery_posts import SlackSettlingPosts
+from handlers.notifier import Notifier
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +53,9 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     unsettled = UnsettledSends(
         runtime.store,
         runtime.gateway,
-        slack,
-        session,
+        SlackSettlingPosts(slack, runtime.store, session, timezone=zone),
         on_change=notifier.wake,
         on_adopted=runtime.metrics.sms_sent.labels(outcome="sent").inc,
-        timezone=zone,
         unrecorded=runtime.unrecorded,
     )
     cycles: set[asyncio.Task[None]] = set()
