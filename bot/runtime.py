@@ -88,7 +88,7 @@ class Runtime:
                 self.store,
                 gateway,
                 unrecorded=self.unrecorded,
-                allowed_users=settings.allowed_users,
+                may_send=settings.may_send,
                 sandbox=settings.sandbox,
             ),
             config=HandlerConfig(

@@ -13,7 +13,7 @@ from typing import Protocol
 from sqlite_utils import Database
 
 from bot.mobizon.errors import MobizonError, MobizonRateLimitedError
-from bot.mobizon.types import SmsStatus
+from bot.mobizon.types import SmsStatus, format_timestamp
 from storage import delivery, messages
 from storage.schema import write_transaction
 from storage.status import should_apply
@@ -188,4 +188,4 @@ def _apply_all(db: Database, updates: list[delivery.StatusUpdate]) -> int:
 
 
 def _ts(value: datetime | None) -> str | None:
-    return None if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
+    return None if value is None else format_timestamp(value)

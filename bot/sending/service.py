@@ -7,6 +7,7 @@ sent SMS where it came from is the surface's: it passes a :class:`PostSent`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from bot.mobizon.errors import MobizonError
@@ -43,7 +44,7 @@ class PostSent(Protocol):
 class SendService:
     """Sends one SMS exactly once per duplicate key, records it, and has it posted.
 
-    ``allowed_users`` may send (empty: everyone); ``sandbox`` marks the claims of a sandbox run.
+    ``may_send`` says who may send; ``sandbox`` marks the claims of a sandbox run.
     """
 
     def __init__(
@@ -52,18 +53,18 @@ class SendService:
         gateway: SmsGateway,
         *,
         unrecorded: UnrecordedSends,
-        allowed_users: frozenset[str] = frozenset(),
+        may_send: Callable[[str], bool] = lambda _user: True,
         sandbox: bool = False,
     ) -> None:
         self._store = store
         self._gateway = gateway
         self._unrecorded = unrecorded
-        self._allowed = allowed_users
+        self._may_send = may_send
         self._sandbox = sandbox
 
     def may_send(self, user_id: str) -> bool:
-        """True when ``user_id`` may send SMS (an empty allow-list lets everyone)."""
-        return not self._allowed or user_id in self._allowed
+        """True when ``user_id`` may send SMS (the settings' rule, ``Settings.may_send``)."""
+        return self._may_send(user_id)
 
     async def send(self, sms: OutgoingSms, origin: Origin, post: PostSent) -> Outcome:  # noqa: PLR0911  # one return per outcome
         """Send ``sms`` for ``origin``; never raises for what can go wrong on the way."""

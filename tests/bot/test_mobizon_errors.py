@@ -11,7 +11,9 @@ import aiohttp
 import pytest
 from aiohttp.client_reqrep import ConnectionKey
 
-from bot.mobizon import (
+from bot.mobizon import errors as errors_module
+from bot.mobizon.client import RetryPolicy, Timeouts, _connect_failure
+from bot.mobizon.errors import (
     MobizonAccessDeniedError,
     MobizonAccountBlockedError,
     MobizonApiError,
@@ -26,12 +28,8 @@ from bot.mobizon import (
     MobizonTimeoutError,
     MobizonValidationError,
     MobizonWrongServerError,
-    RetryPolicy,
-    Timeouts,
     error_for,
 )
-from bot.mobizon import errors as errors_module
-from bot.mobizon.client import _connect_failure
 from bot.mobizon.types import OutgoingSms
 from bot.simulator import SEND_SMS, MobizonSimulator
 from tests.bot.conftest import CaptureGateway, ClientFactory, Reply, free_port

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.mobizon import MobizonClient
+from bot.mobizon.client import MobizonClient
 from bot.mobizon.types import OutgoingSms
 from bot.simulator import GET_SMS_STATUS, SEND_SMS, MobizonSimulator
 from tests.bot.serve_process import wait_until

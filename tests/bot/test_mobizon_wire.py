@@ -8,8 +8,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from bot.mobizon import ListCriteria, MessageItem, SmsStatus, Sort
-from bot.mobizon.types import OutgoingSms
+from bot.mobizon.types import ListCriteria, MessageItem, OutgoingSms, SmsStatus, Sort
 from bot.simulator import MobizonSimulator
 from tests.bot.conftest import CaptureGateway, ClientFactory, Reply, wall
 from tests.conftest import MOBIZON_KEY

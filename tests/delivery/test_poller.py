@@ -11,7 +11,7 @@ import pytest
 from sqlite_utils import Database
 
 from bot.delivery.poller import BATCH, CONCURRENCY, Poller
-from bot.mobizon import MobizonClient, RetryPolicy
+from bot.mobizon.client import MobizonClient, RetryPolicy
 from bot.mobizon.types import SmsStatus
 from bot.simulator import GET_SMS_STATUS, MobizonSimulator
 from storage import delivery

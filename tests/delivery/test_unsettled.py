@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
 from bot.delivery.unsettled import LISTING_DELAY, UnsettledSends
-from bot.mobizon import MobizonClient, RetryPolicy
+from bot.mobizon.client import MobizonClient, RetryPolicy
 from bot.simulator import LIST, SEND_SMS, MobizonSimulator
 from handlers.delivery_posts import RECOVERED_NOTE, SlackSettlingPosts
 from storage.messages import (
