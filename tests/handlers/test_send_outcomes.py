@@ -11,6 +11,7 @@ from bot.sending.outcomes import (
     Duplicate,
     NotAllowed,
     NotSaved,
+    Outcome,
     OutcomeUnknown,
     Refused,
     SentIdReused,
@@ -37,17 +38,15 @@ def test_may_have_been_sent_has_one_wording() -> None:
 
 def test_every_outcome_has_its_sentence() -> None:
     """Each outcome renders to its own sentence; a duplicate says nothing (the first answers)."""
-    said = {
-        kind: send_outcomes.render(outcome)
-        for kind, outcome in {
-            "refused": Refused(SMS, "Mobizon refused <it>."),
-            "not allowed": NotAllowed("U1"),
-            "not saved": NotSaved(SMS, busy=True),
-            "later": SentRecordedLater(SMS, 7),
-            "not recorded": SentNotRecorded(SMS, 7),
-            "reused": SentIdReused(SMS, 7),
-        }.items()
+    outcomes: dict[str, Outcome] = {
+        "refused": Refused(SMS, "Mobizon refused <it>."),
+        "not allowed": NotAllowed("U1"),
+        "not saved": NotSaved(SMS, busy=True),
+        "later": SentRecordedLater(SMS, 7),
+        "not recorded": SentNotRecorded(SMS, 7),
+        "reused": SentIdReused(SMS, 7),
     }
+    said = {kind: send_outcomes.render(outcome) for kind, outcome in outcomes.items()}
     assert send_outcomes.render(Duplicate("k")) is None
     assert "&lt;it&gt;" in (said["refused"] or "")
     assert "SMSBOT_ALLOWED_USERS" in (said["not allowed"] or "")
@@ -77,7 +76,7 @@ async def test_an_error_before_the_ack_is_the_acks_answer() -> None:
     async def listener(ack: AsyncAck, respond: Respond) -> None:
         raise KeyError("bug")
 
-    ack, respond = AsyncAck(), Respond()
+    ack, respond = AsyncAck(), Respond()  # type: ignore[no-untyped-call]
     await reporting_errors(listener)(ack=ack, respond=respond)
     assert ack.response is not None
     assert UNEXPECTED_ERROR in str(ack.response.body)
@@ -91,6 +90,6 @@ async def test_an_error_after_the_ack_is_reported_through_respond() -> None:
         await ack()
         raise KeyError("bug")
 
-    ack, respond = AsyncAck(), Respond()
+    ack, respond = AsyncAck(), Respond()  # type: ignore[no-untyped-call]
     await reporting_errors(listener)(ack=ack, respond=respond)
     assert respond.said == [{"text": UNEXPECTED_ERROR, "response_type": "ephemeral"}]
