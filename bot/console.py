@@ -301,9 +301,10 @@ async def _piped_lines(stream: TextIO) -> AsyncIterator[str]:
 
 
 async def _settled(app: web.Application) -> bool:
-    store = app[RUNTIME].store
-    if store is None:
+    core = app[RUNTIME].core
+    if core is None:
         return True
+    store = core.store
     pending = await store.read(messages.count_pending)
     return pending == 0 and await store.read(delivery.outbox_size) == 0
 
@@ -413,8 +414,8 @@ def _logs_through(stream: TextIO) -> Iterator[None]:
 
 async def _say_pending(app: web.Application, out: TextIO) -> None:
     """Say how many SMS still await a final status: the next console here goes on tracking them."""
-    store = app[RUNTIME].store
-    pending = 0 if store is None else await store.read(messages.count_pending)
+    core = app[RUNTIME].core
+    pending = 0 if core is None else await core.store.read(messages.count_pending)
     if pending:
         out.write(
             f"{pending} SMS still await a final status; `smsbot console` started again in this "

@@ -49,21 +49,50 @@ class Health:
         return found
 
 
+class NotStartedError(RuntimeError):
+    """A resource was asked for before its lifetime opened it (or after it closed it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Core:
+    """The database and the gateway, opened together: what listeners and delivery tracking use.
+
+    ``simulator`` is the built-in Mobizon simulator in sandbox mode, else ``None``.
+    """
+
+    store: Store
+    gateway: MobizonClient
+    simulator: MobizonSimulator | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SlackSide:
+    """The listeners' Slack Web API client and the Bolt app that uses it."""
+
+    client: AsyncWebClient
+    bolt: AsyncApp
+
+
+@dataclass(frozen=True, slots=True)
+class Tracking:
+    """Delivery tracking's running parts."""
+
+    notifier: Notifier
+    poller: Poller
+
+
 @dataclass
 class Runtime:
-    """Everything the process opened, in the order it opened it; closed in reverse.
+    """The process's state: each group of resources exists only once its lifetime opened all of it.
 
-    A resource is set by the lifetime that opens it and reset by it when closed.
+    ``core`` (database and gateway), ``slack`` (client and Bolt), ``tracking`` (notifier and
+    poller) and ``socket_mode`` are set by their lifetimes, in that order, and reset when closed.
     """
 
     settings: Settings
-    store: Store | None = None
-    gateway: MobizonClient | None = None
-    simulator: MobizonSimulator | None = None
-    slack: AsyncWebClient | None = None
-    bolt: AsyncApp | None = None
-    notifier: Notifier | None = None
-    poller: Poller | None = None
+    core: Core | None = None
+    slack: SlackSide | None = None
+    tracking: Tracking | None = None
     socket_mode: SocketMode | None = None
     metrics: Metrics = field(default_factory=Metrics)
     #: Slack listener tasks still working (a send in flight); shutdown waits for them.
@@ -74,18 +103,23 @@ class Runtime:
     #: The current time in UTC (webhook event ages); tests replace it.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
+    def started(self) -> Core:
+        """The database and the gateway; :class:`NotStartedError` before they are open."""
+        if self.core is None:
+            msg = "the database and the gateway are not open"
+            raise NotStartedError(msg)
+        return self.core
+
     def services(self) -> Services:
         """The services listeners receive through Bolt context."""
-        if self.store is None or self.gateway is None:
-            msg = "the runtime is not started"
-            raise RuntimeError(msg)
+        core = self.started()
         settings = self.settings
-        gateway = TrackedGateway(MeteredGateway(self.gateway, self.metrics), self.inflight)
+        gateway = TrackedGateway(MeteredGateway(core.gateway, self.metrics), self.inflight)
         return Services(
-            store=self.store,
+            store=core.store,
             gateway=gateway,
             sending=SendService(
-                self.store,
+                core.store,
                 gateway,
                 unrecorded=self.unrecorded,
                 may_send=settings.may_send,
@@ -102,8 +136,8 @@ class Runtime:
 
     def wake_notifier(self) -> None:
         """Ask the notifier to drain now (a status was applied)."""
-        if self.notifier is not None:
-            self.notifier.wake()
+        if self.tracking is not None:
+            self.tracking.notifier.wake()
 
 
 RUNTIME = web.AppKey("runtime", Runtime)

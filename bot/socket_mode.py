@@ -60,10 +60,10 @@ async def socket_mode(app: web.Application) -> AsyncIterator[None]:
     if not token:
         yield
         return
-    if runtime.bolt is None or runtime.slack is None:
+    if runtime.slack is None:
         msg = "Socket Mode needs the Bolt app and the Slack client"
         raise RuntimeError(msg)
-    handler = SocketMode(runtime.bolt, token, web_client=runtime.slack)
+    handler = SocketMode(runtime.slack.bolt, token, web_client=runtime.slack.client)
     try:
         await handler.open()
     except BaseException:

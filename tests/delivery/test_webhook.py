@@ -86,8 +86,7 @@ def bot_db(bot: BotHarness) -> Database:
 
 def bot_store(bot: BotHarness) -> Store:
     """The running bot's store (its database, off the event loop)."""
-    assert bot.runtime.store is not None
-    return bot.runtime.store
+    return bot.runtime.started().store
 
 
 def status_of(bot: BotHarness, message_id: int) -> str | None:
