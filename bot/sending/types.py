@@ -11,10 +11,9 @@ from storage.messages import NewSend
 
 
 class Surface(StrEnum):
-    """The surface a send came from."""
+    """The surface a send came from (the console types slash commands, so it is one too)."""
 
     SLASH_COMMAND = "slash_command"
-    CONSOLE = "console"
 
 
 @dataclass(frozen=True, slots=True)
