@@ -9,6 +9,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: Each layer, as module prefixes, and the prefixes of ours it must not import.
 FORBIDDEN: dict[str, tuple[str, ...]] = {
+    # Slack code uses the domain and the gateway's types, errors and Protocol, never the process
+    # nor the gateway's client or wire format
+    "handlers": (
+        "bot.app",
+        "bot.runtime",
+        "bot.cli",
+        "bot.console",
+        "bot.tracking",
+        "bot.metrics",
+        "bot.inflight",
+        "bot.mobizon.client",
+        "bot.mobizon.wire",
+        "bot.simulator",
+    ),
     "storage": ("bot", "handlers"),
     "bot.mobizon": ("bot.sending", "bot.delivery", "bot.app", "bot.runtime", "handlers", "storage"),
     "bot.sending": ("handlers", "slack_sdk", "slack_bolt", "bot.delivery", "bot.app"),
