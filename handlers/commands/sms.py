@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import uuid
 from dataclasses import replace
 from datetime import datetime
@@ -33,8 +32,6 @@ from handlers.mrkdwn import escape
 from handlers.posting import post_sms_message
 from storage import messages
 from storage.messages import SmsRecord
-
-logger = logging.getLogger(__name__)
 
 LATEST_COUNT = 10
 
