@@ -127,10 +127,16 @@ async def test_a_lock_taken_while_mobizon_sends_still_records_the_sms_once(
     (message_id,) = sim.messages
     posted = await bot.slack.wait_for("chat.postMessage", timeout=20.0)
     assert str(message_id) in posted[0].params["text"]
+
+    def posted_ts_kept() -> bool:
+        # the post's ts is written just after Slack answers it
+        found = get_by_message_id(bot.db, message_id)
+        return found is not None and found.slack_ts is not None
+
+    await eventually(posted_ts_kept, what="the channel message's ts on the record")
     sms = get_by_message_id(bot.db, message_id)
     assert sms is not None
     assert sms.state is SendState.SENT
-    assert sms.slack_ts is not None
     assert sim.count("sendSmsMessage") == 1
     assert bot.slack.responses == []  # nothing to apologise for
 
