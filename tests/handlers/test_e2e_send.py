@@ -273,10 +273,17 @@ async def test_not_in_channel_joins_then_posts(bot: BotHarness, sim: MobizonSimu
     assert [c.params["channel"] for c in bot.slack.called("conversations.join")] == ["C1"]
     assert params["channel"] == "C1"
     db = bot.db
-    row = messages.get_by_message_id(db, next(iter(sim.messages)))
+    message_id = next(iter(sim.messages))
+
+    def ts_kept() -> bool:
+        # the post's ts is written just after Slack answers it
+        found = messages.get_by_message_id(db, message_id)
+        return found is not None and found.slack_ts is not None
+
+    await wait_until(ts_kept, what="the channel message's ts on the record")
+    row = messages.get_by_message_id(db, message_id)
     assert row is not None
     assert row.state is messages.SendState.SENT
-    assert row.slack_ts is not None
     assert bot.slack.responses == []
 
 
