@@ -22,6 +22,7 @@ from tests.delivery.conftest import (
     SeedSms,
     channel_message,
     direct_messages,
+    eventually,
     outbox_drained,
     running,
     thread_replies,
@@ -48,6 +49,11 @@ async def test_a_permanently_refused_update_is_dropped_after_a_few_attempts(
             fast_notifier(store, slack_client, retry_base=0.01, post_grace=timedelta(0))
         ):
             await outbox_drained(db)
+            # the row goes first, then the error is logged
+            await eventually(
+                lambda: any("dropped" in r.getMessage() for r in caplog.records),
+                what="the dropped notification's log line",
+            )
     assert len(fake_slack.called("chat.postMessage")) == PERMANENT_ATTEMPTS
     assert direct_messages(fake_slack, "U7") == []
     (dropped,) = [r for r in caplog.records if "dropped" in r.getMessage()]
