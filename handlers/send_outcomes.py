@@ -29,11 +29,10 @@ def find_before_resending(recipient: str) -> str:
 
 
 def check_before_resending(recipient: str) -> str:
-    """The advice when smsbot will find out itself whether the SMS was sent."""
-    return (
-        "smsbot checks with Mobizon in a few minutes and tells you; or look for it with "
-        f"`/sms find to:{recipient}` before sending it again."
-    )
+    """The same advice when smsbot will find out itself whether the SMS was sent."""
+    advice = find_before_resending(recipient)
+    lowered = advice[0].lower() + advice[1:]
+    return f"smsbot checks with Mobizon in a few minutes and tells you; or {lowered}"
 
 
 def not_allowed(_: NotAllowed | None = None) -> str:
