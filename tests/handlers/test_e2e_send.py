@@ -173,6 +173,13 @@ async def test_channel_message_and_stored_row(bot: BotHarness, sim: MobizonSimul
     assert "awaiting moderation" not in text
 
     db = bot.db
+
+    def ts_kept() -> bool:
+        # the post's ts is written just after Slack answers it
+        found = messages.get_by_message_id(db, simulated.id)
+        return found is not None and found.slack_ts is not None
+
+    await wait_until(ts_kept, what="the channel message's ts on the record")
     row = messages.get_by_message_id(db, simulated.id)
     assert row is not None
     assert (row.team_id, row.channel_id, row.user_id) == ("T1", "C1", "U1")
