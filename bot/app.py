@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -12,19 +11,20 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery.tracking import delivery_tracking
 from bot.delivery.webhook import make_handler
 from bot.logs import bind_log_context
 from bot.metrics import METRICS, metrics_handler
 from bot.mobizon.client import MobizonClient
-from bot.runtime import RUNTIME, Runtime
+from bot.mobizon.types import parse_timestamp
+from bot.runtime import RUNTIME, Core, Runtime, SlackSide
 from bot.settings import Settings
 from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator
+from bot.slack_client import make_slack_client
 from bot.slack_requests import BadSlackRequestError, refusal, to_bolt_request
 from bot.socket_mode import socket_mode
+from bot.tracking import delivery_tracking
 from handlers import register_listeners
 from handlers.context import Services
 from storage import delivery, messages
@@ -38,20 +38,6 @@ logger = logging.getLogger(__name__)
 SANDBOX_SPEED = 1.0
 #: How long shutdown waits for sends in flight (Mobizon's own timeout is 20 s).
 INFLIGHT_DEADLINE = 25.0
-
-
-def make_slack_client(settings: Settings, session: aiohttp.ClientSession) -> AsyncWebClient:
-    """The Slack Web API client: the configured base URL, with Slack's rate-limit retries only.
-
-    slack_sdk's default handler also retries dropped connections, which could post the SMS's
-    channel message twice after Slack had taken it; a 429 is safe to retry (nothing was done).
-    """
-    return AsyncWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        session=session,
-        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
-    )
 
 
 class _NoTokenSkippedWarning(logging.Filter):
@@ -85,53 +71,57 @@ async def _log_fields(context: AsyncBoltContext, next: Callable[[], Awaitable[No
     await next()
 
 
-async def _database(app: web.Application) -> AsyncIterator[None]:
+async def _core(app: web.Application) -> AsyncIterator[None]:
+    """Open the database, then the gateway (the simulator first in sandbox mode), as one Core."""
     runtime = app[RUNTIME]
     # every SQLite call runs on the store's threads, never on the event loop
-    runtime.store = await Store.open(runtime.settings.db_path)
-    yield
-    await runtime.store.close()
-    runtime.store = None
-    logger.info("database closed")
+    store = await Store.open(runtime.settings.db_path)
+    try:
+        gateway, simulator, runner = await _open_gateway(runtime, store)
+        try:
+            async with gateway:
+                runtime.core = Core(store, gateway, simulator)
+                try:
+                    yield
+                finally:
+                    runtime.core = None
+        finally:
+            if runner is not None:
+                await runner.cleanup()
+    finally:
+        await store.close()
+        logger.info("database closed")
 
 
-async def _gateway(app: web.Application) -> AsyncIterator[None]:
-    runtime = app[RUNTIME]
+async def _open_gateway(
+    runtime: Runtime, store: Store
+) -> tuple[MobizonClient, MobizonSimulator | None, web.AppRunner | None]:
+    """The Mobizon client; in sandbox mode, against a simulator started here (and its runner)."""
     settings = runtime.settings
-    runner: web.AppRunner | None = None
-    if settings.sandbox:
-        store = runtime.store
-        highest = (None, None) if store is None else await store.read(messages.highest_ids)
-        config = sandbox_config(*highest)
-        zone = settings.mobizon_timezone
-        runtime.simulator, runner, url = await start_simulator(
-            config, clock=lambda: datetime.now(zone).replace(tzinfo=None)
-        )
-        earlier = [] if store is None else await store.read(messages.pending_sandbox)
-        adopted = adopt_earlier_sandbox_sms(runtime.simulator, earlier, zone)
-        runtime.gateway = MobizonClient(
-            config.api_key,
-            base_url=url,
-            on_request=runtime.metrics.gateway_request,
-            timezone=zone,
-        )
-        logger.warning(
-            "SANDBOX MODE: SMS go to the built-in Mobizon simulator and nothing is sent for real%s",
-            " (MOBIZON_API_KEY is set but ignored)." if settings.ignored_api_key else ".",
-            extra={"first_message_id": config.first_message_id, "resumed": adopted},
-        )
-    else:
-        runtime.gateway = MobizonClient(
+    if not settings.sandbox:
+        client = MobizonClient(
             settings.mobizon_api_key or "",
             base_url=settings.mobizon_api_url,
             on_request=runtime.metrics.gateway_request,
             timezone=settings.mobizon_timezone,
         )
-    async with runtime.gateway:
-        yield
-    if runner is not None:
-        await runner.cleanup()
-    runtime.gateway = None
+        return client, None, None
+    config = sandbox_config(*await store.read(messages.highest_ids))
+    zone = settings.mobizon_timezone
+    simulator, runner, url = await start_simulator(
+        config, clock=lambda: datetime.now(zone).replace(tzinfo=None)
+    )
+    earlier = await store.read(messages.pending_sandbox)
+    adopted = adopt_earlier_sandbox_sms(simulator, earlier, zone)
+    client = MobizonClient(
+        config.api_key, base_url=url, on_request=runtime.metrics.gateway_request, timezone=zone
+    )
+    logger.warning(
+        "SANDBOX MODE: SMS go to the built-in Mobizon simulator and nothing is sent for real%s",
+        " (MOBIZON_API_KEY is set but ignored)." if settings.ignored_api_key else ".",
+        extra={"first_message_id": config.first_message_id, "resumed": adopted},
+    )
+    return client, simulator, runner
 
 
 def sandbox_config(last_message: int | None, last_campaign: int | None) -> SimulatorConfig:
@@ -179,25 +169,28 @@ def adopt_earlier_sandbox_sms(
 
 
 def _wall_time(text: str | None) -> datetime | None:
-    return None if text is None else datetime.strptime(text, "%Y-%m-%d %H:%M:%S")  # noqa: DTZ007  # a wall time, like Mobizon's
+    return None if text is None else parse_timestamp(text)
 
 
 async def _slack(app: web.Application) -> AsyncIterator[None]:
     runtime = app[RUNTIME]
     async with aiohttp.ClientSession() as session:
-        runtime.slack = make_slack_client(runtime.settings, session)
-        runtime.bolt = make_bolt_app(runtime.settings, runtime.slack, runtime.services())
-        yield
-        runtime.bolt = None
-        runtime.slack = None
+        client = make_slack_client(runtime.settings, session)
+        runtime.slack = SlackSide(
+            client, make_bolt_app(runtime.settings, client, runtime.services())
+        )
+        try:
+            yield
+        finally:
+            runtime.slack = None
 
 
 async def slack_events(request: web.Request) -> web.StreamResponse:
     """``POST /slack/events``: verify Slack's signature, read the body, then hand it to Bolt."""
     runtime = request.app[RUNTIME]
-    bolt = runtime.bolt
-    if bolt is None:
+    if runtime.slack is None:
         raise web.HTTPServiceUnavailable(text="smsbot is starting")
+    bolt = runtime.slack.bolt
     try:
         bolt_request = await to_bolt_request(request, runtime.settings.slack_signing_secret or "")
     except BadSlackRequestError as err:
@@ -209,28 +202,13 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
 async def _inflight(app: web.Application) -> AsyncIterator[None]:
     """On shutdown (requests no longer taken), let the sends in flight finish, within a deadline."""
     yield
-    runtime = app[RUNTIME]
-    pending = [task for task in runtime.inflight if not task.done()]
-    if not pending:
-        return
-    logger.info("waiting for sends in flight", extra={"count": len(pending)})
-    _, late = await asyncio.wait(pending, timeout=INFLIGHT_DEADLINE)
-    for task in late:
-        task.cancel()
-    if late:
-        await asyncio.wait(late, timeout=1.0)
-        logger.warning(
-            "sends still in flight at the shutdown deadline were cancelled",
-            extra={"count": len(late)},
-        )
+    await app[RUNTIME].inflight.wait(INFLIGHT_DEADLINE)
 
 
 async def healthz(request: web.Request) -> web.StreamResponse:
     """``GET /healthz``: 200 once the database is open and the scheduler runs."""
     runtime = request.app[RUNTIME]
-    checks: dict[str, bool] = {"database": runtime.store is not None}
-    for name, probe in runtime.extras.get("health", {}).items():
-        checks[name] = bool(probe())
+    checks = {"database": runtime.core is not None, **runtime.health.checks()}
     healthy = all(checks.values())
     body = {
         "status": "ok" if healthy else "starting",
@@ -241,16 +219,16 @@ async def healthz(request: web.Request) -> web.StreamResponse:
 
 
 def _store(runtime: Runtime) -> Store:
-    if runtime.store is None:
+    if runtime.core is None:
         raise web.HTTPServiceUnavailable(text="smsbot is starting")
-    return runtime.store
+    return runtime.core.store
 
 
 async def _database_gauges(runtime: Runtime) -> tuple[int, int]:
     """The outbox size and the pending count, read off the event loop (0 while closed)."""
-    store = runtime.store
-    if store is None:
+    if runtime.core is None:
         return 0, 0
+    store = runtime.core.store
     return await store.read(delivery.outbox_size), await store.read(messages.count_pending)
 
 
@@ -270,8 +248,7 @@ def create_app(
     # is flushed, then Slack's session, the gateway and the database close
     app.cleanup_ctx.extend(
         [
-            _database,
-            _gateway,
+            _core,
             _slack,
             delivery_tracking,
             _inflight,

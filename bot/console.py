@@ -28,6 +28,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import create_app
+from bot.inflight import InFlight
 from bot.runtime import RUNTIME
 from bot.settings import Settings
 from storage import delivery, messages
@@ -193,11 +194,11 @@ class Console:
     channel_id: str = "CCONSOLE"
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     #: The bot's listener tasks at work; each command's answer is awaited before the next.
-    inflight: set[asyncio.Task[object]] = field(default_factory=set)
+    inflight: InFlight = field(default_factory=InFlight)
 
     async def _finish(self) -> None:
         """Wait for the listeners the last command started (its send, status or search)."""
-        pending = [task for task in self.inflight if not task.done()]
+        pending = [task for task in self.inflight.tasks if not task.done()]
         if pending:
             await asyncio.wait(pending, timeout=LISTENER_WAIT)
 
@@ -318,9 +319,10 @@ async def _piped_lines(stream: TextIO) -> AsyncIterator[str]:
 
 
 async def _settled(app: web.Application) -> bool:
-    store = app[RUNTIME].store
-    if store is None:
+    core = app[RUNTIME].core
+    if core is None:
         return True
+    store = core.store
     pending = await store.read(messages.count_pending)
     return pending == 0 and await store.read(delivery.outbox_size) == 0
 
@@ -430,8 +432,8 @@ def _logs_through(stream: TextIO) -> Iterator[None]:
 
 async def _say_pending(app: web.Application, out: TextIO) -> None:
     """Say how many SMS still await a final status: the next console here goes on tracking them."""
-    store = app[RUNTIME].store
-    pending = 0 if store is None else await store.read(messages.count_pending)
+    core = app[RUNTIME].core
+    pending = 0 if core is None else await core.store.read(messages.count_pending)
     if pending:
         out.write(
             f"{pending} SMS still await a final status; `smsbot console` started again in this "

@@ -25,8 +25,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from prometheus_client.exposition import generate_latest
 
 from bot.mobizon.errors import MobizonError
-from bot.mobizon.types import ListCriteria, MessagePage, SentMessage, SmsStatus, Sort
-from handlers.context import SmsGateway
+from bot.mobizon.gateway import SmsGateway
+from bot.mobizon.types import ListCriteria, MessagePage, OutgoingSms, SentMessage, SmsStatus, Sort
 
 if TYPE_CHECKING:
     from bot.delivery.poller import PollReport
@@ -137,50 +137,15 @@ def _aware(moment: datetime) -> datetime:
 
 
 class MeteredGateway:
-    """The gateway handed to listeners: counts sends by outcome and remembers listeners at work.
+    """A gateway that counts sends by outcome (``smsbot_sms_sent_total``)."""
 
-    The task that calls it (a Slack listener, which Bolt runs in a task of its own after the
-    ack) is added to ``inflight``, so that shutdown waits for it to record the SMS and post
-    its message (or to answer a status or a search).
-    """
-
-    def __init__(
-        self, gateway: SmsGateway, metrics: Metrics, inflight: set[asyncio.Task[object]]
-    ) -> None:
+    def __init__(self, gateway: SmsGateway, metrics: Metrics) -> None:
         self._gateway = gateway
         self._metrics = metrics
-        self._inflight = inflight
 
-    def _track(self) -> None:
-        task = asyncio.current_task()
-        if task is not None and task not in self._inflight:
-            self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
-
-    async def send_sms(  # noqa: D102  # documented on MobizonClient
-        self,
-        recipient: str,
-        text: str,
-        *,
-        sender: str | None = None,
-        name: str | None = None,
-        deferred_to: datetime | None = None,
-        validity: int | None = None,
-        mclass: int | None = None,
-        shorten_links: bool | None = None,
-    ) -> SentMessage:
-        self._track()
+    async def send_sms(self, sms: OutgoingSms) -> SentMessage:  # noqa: D102  # on MobizonClient
         try:
-            sent = await self._gateway.send_sms(
-                recipient,
-                text,
-                sender=sender,
-                name=name,
-                deferred_to=deferred_to,
-                validity=validity,
-                mclass=mclass,
-                shorten_links=shorten_links,
-            )
+            sent = await self._gateway.send_sms(sms)
         except MobizonError as err:
             outcome = "unknown" if err.outcome_unknown else "failed"
             self._metrics.sms_sent.labels(outcome=outcome).inc()
@@ -189,7 +154,6 @@ class MeteredGateway:
         return sent
 
     async def get_sms_status(self, ids: Iterable[int]) -> dict[int, SmsStatus]:  # noqa: D102
-        self._track()
         return await self._gateway.get_sms_status(ids)
 
     async def list_messages(  # noqa: D102  # documented on MobizonClient
@@ -201,7 +165,6 @@ class MeteredGateway:
         sort: Sort | None = None,
         with_number_info: bool = False,
     ) -> MessagePage:
-        self._track()
         return await self._gateway.list_messages(
             criteria,
             page=page,

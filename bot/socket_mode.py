@@ -60,17 +60,17 @@ async def socket_mode(app: web.Application) -> AsyncIterator[None]:
     if not token:
         yield
         return
-    if runtime.bolt is None or runtime.slack is None:
+    if runtime.slack is None:
         msg = "Socket Mode needs the Bolt app and the Slack client"
         raise RuntimeError(msg)
-    handler = SocketMode(runtime.bolt, token, web_client=runtime.slack)
+    handler = SocketMode(runtime.slack.bolt, token, web_client=runtime.slack.client)
     try:
         await handler.open()
     except BaseException:
         await handler.close_async()  # type: ignore[no-untyped-call]  # Bolt's is untyped
         raise
     runtime.socket_mode = handler
-    runtime.extras.setdefault("health", {})["slack_socket"] = handler.connected
+    runtime.health.slack_socket = handler.connected
     logger.info("connected to Slack over Socket Mode")
     try:
         yield
@@ -78,5 +78,5 @@ async def socket_mode(app: web.Application) -> AsyncIterator[None]:
         # stop taking Slack requests first; in-flight sends are waited for afterwards
         await handler.close_async()  # type: ignore[no-untyped-call]  # Bolt's is untyped
         runtime.socket_mode = None
-        runtime.extras.get("health", {}).pop("slack_socket", None)
+        runtime.health.slack_socket = None
         logger.info("Socket Mode connection closed")

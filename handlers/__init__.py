@@ -38,8 +38,9 @@ async def handle_error(
 ) -> None:
     """Bolt's error handler: an exception a listener let through (before its ack, or a bug).
 
-    Listeners catch their own errors after ``ack()``: Bolt's runner resets the ack when an
-    exception escapes a listener, and if that happens within its 10 ms polling step, the user's
-    command is answered 404 after 3 s instead of being acknowledged.
+    Listeners are registered through :func:`~handlers.errors.reporting_errors`, which answers
+    their errors itself: Bolt's runner resets the ack when an exception escapes a listener, and
+    if that happens within its 10 ms polling step, the user's command is answered 404 after 3 s
+    instead of being acknowledged. What still reaches here comes from a middleware.
     """
     await report_unexpected(error, respond if body.get("response_url") else None)

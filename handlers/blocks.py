@@ -9,10 +9,10 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
-from bot.mobizon.types import MessageItem, MessagePage, SmsStatus
+from bot.mobizon.types import MessageItem, MessagePage, SmsStatus, parse_timestamp
+from bot.sending.segments import count_segments
 from handlers.mrkdwn import escape, escape_short
 from handlers.phone import format_phone
-from handlers.segments import count_segments
 from storage.messages import SmsRecord
 from storage.status import STATUS_MEANINGS, DeliveryStatus, is_final
 
@@ -117,7 +117,7 @@ def scheduled_time(deferred_to: str, zone: tzinfo | None) -> str:
 
     Without ``zone`` the time is the server's local time, and named so.
     """
-    moment = datetime.strptime(deferred_to, "%Y-%m-%d %H:%M:%S")  # noqa: DTZ007 - zone set below
+    moment = parse_timestamp(deferred_to)  # the zone is set below
     moment = moment.replace(tzinfo=zone) if zone is not None else moment.astimezone()
     return when(moment, seconds=False)
 

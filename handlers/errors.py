@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 logger = logging.getLogger("handlers")
@@ -23,3 +27,32 @@ async def report_unexpected(error: BaseException, respond: AsyncRespond | None) 
         await respond(text=UNEXPECTED_ERROR, response_type="ephemeral")
     except Exception:  # the user is told nothing more; the process lives
         logger.exception("could not tell the user about an error")
+
+
+Listener = Callable[..., Awaitable[None]]
+
+
+def reporting_errors(listener: Listener) -> Listener:
+    """Wrap a listener so that an exception it lets through is answered, never reaches Bolt.
+
+    Before the ack, the user gets :data:`UNEXPECTED_ERROR` as the ack's text; after it, it is
+    reported with :func:`report_unexpected` (Bolt's runner resets an ack when an exception
+    escapes a listener, and the user's command is then answered 404 after 3 s). Bolt reads the
+    listener's own argument names through the wrapper; it must take ``ack`` and ``respond``.
+    """
+
+    @functools.wraps(listener)
+    async def wrapped(**kwargs: Any) -> None:  # noqa: ANN401  # Bolt passes what the listener names
+        ack: AsyncAck = kwargs["ack"]
+        try:
+            await listener(**kwargs)
+        except Exception as error:  # logged with its traceback, the user told
+            if ack.response is None:
+                logger.error(  # noqa: TRY400  # the error is passed: this runs outside its except block
+                    "unexpected error in a Slack listener before its ack", exc_info=error
+                )
+                await ack(text=UNEXPECTED_ERROR)
+                return
+            await report_unexpected(error, kwargs.get("respond"))
+
+    return wrapped

@@ -180,30 +180,36 @@ def _deferred_text(deferred_to: datetime | str | None) -> str | None:
     return deferred_to
 
 
-def claim_send(
-    db: Database,
-    *,
-    trigger_id: str,
-    team_id: str,
-    channel_id: str,
-    user_id: str,
-    response_url: str | None,
-    recipient: str,
-    text: str,
-    sender: str | None,
-    segments: int | None,
-    encoding: str | None,
-    name: str | None,
-    deferred_to: datetime | str | None,
-    validity: int | None,
-    flash: bool,
-    sandbox: bool = False,
-    now: datetime | None = None,
-) -> SmsRecord | None:
-    """Claim the send of one Slack command; ``None`` when ``trigger_id`` was already claimed.
+@dataclass(frozen=True, slots=True)
+class NewSend:
+    """The row a send claims: the SMS, where it came from, and the key of its delivery.
+
+    Storage's own copy of the domain's outgoing SMS and origin (it imports nothing of ours);
+    ``trigger_id`` is the duplicate key (a redelivery of the same command claims nothing) and
+    ``deferred_to`` the user's wall time (``YYYY-MM-DD HH:MM:SS`` or a naive datetime).
+    """
+
+    trigger_id: str
+    team_id: str
+    channel_id: str
+    user_id: str
+    response_url: str | None
+    recipient: str
+    text: str
+    sender: str | None
+    segments: int | None
+    encoding: str | None
+    name: str | None
+    deferred_to: datetime | str | None
+    validity: int | None
+    flash: bool
+    sandbox: bool = False
+
+
+def claim_send(db: Database, new: NewSend, *, now: datetime | None = None) -> SmsRecord | None:
+    """Claim the send of one SMS; ``None`` when its ``trigger_id`` was already claimed.
 
     Call it before asking Mobizon: a command Slack delivers twice then sends one SMS, not two.
-    ``deferred_to`` is the user's wall time (``YYYY-MM-DD HH:MM:SS`` or a naive datetime).
     """
     stamp = utc_text(now)
     with write_transaction(db):
@@ -218,23 +224,23 @@ def claim_send(
             ON CONFLICT (trigger_id) DO NOTHING
             """,
             [
-                trigger_id,
-                team_id,
-                channel_id,
-                user_id,
-                response_url,
-                recipient,
-                sender,
-                text,
-                segments,
-                encoding,
-                name,
-                _deferred_text(deferred_to),
-                validity,
-                int(flash),
+                new.trigger_id,
+                new.team_id,
+                new.channel_id,
+                new.user_id,
+                new.response_url,
+                new.recipient,
+                new.sender,
+                new.text,
+                new.segments,
+                new.encoding,
+                new.name,
+                _deferred_text(new.deferred_to),
+                new.validity,
+                int(new.flash),
                 stamp,
                 stamp,
-                int(sandbox),
+                int(new.sandbox),
             ],
         )
         if cursor.rowcount == 0:

@@ -24,7 +24,7 @@ from bot.logs import JsonFormatter, TextFormatter, install_filters
 from bot.runtime import RUNTIME, Runtime
 from bot.settings import Settings
 from bot.simulator import DEFAULT_API_KEY, MobizonSimulator, SimulatorConfig, start_simulator
-from storage import open_database
+from storage.schema import open_database
 from testkit.slack import BOT_TOKEN, FakeSlack
 
 SIGNING_SECRET = "fake-signing-secret-1234567890abcdef"

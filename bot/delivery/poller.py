@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
 from bot.mobizon.errors import MobizonError, MobizonRateLimitedError
-from bot.mobizon.types import SmsStatus
+from bot.mobizon.types import SmsStatus, format_timestamp
 from bot.mobizon.wire import MAX_IDS_PER_STATUS_REQUEST
 from storage import delivery, messages
 from storage.status import should_apply
@@ -176,4 +176,4 @@ class Poller:
 
 
 def _ts(value: datetime | None) -> str | None:
-    return None if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
+    return None if value is None else format_timestamp(value)

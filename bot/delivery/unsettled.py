@@ -22,7 +22,7 @@ one, not already one of ours):
 Only claims older than this process are interrupted ones (one process per database); a claim of
 this process may still be waiting for Mobizon. A claim of this process that Mobizon took but
 that could not be recorded (the database stayed locked) is handed over by the send path
-(:class:`handlers.context.UnrecordedSends`) and recorded each cycle, with Mobizon's message id,
+(:class:`bot.sending.types.UnrecordedSends`) and recorded each cycle, with Mobizon's message id,
 before any lookup. Unknown sends are looked up for a day. A lookup
 that fails (Mobizon down) is tried again next cycle; nothing is ever re-sent.
 """
@@ -31,19 +31,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, tzinfo
-
-import aiohttp
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from bot.mobizon.errors import MobizonError, MobizonValidationError
+from bot.mobizon.gateway import SmsGateway
 from bot.mobizon.types import CampaignStatus, ListCriteria, MessageItem, Sort
-from handlers.context import AcceptedSend, SmsGateway, UnrecordedSends
-from handlers.mrkdwn import escape
-from handlers.phone import format_phone
-from handlers.posting import open_direct_message, post_sms_message, slack_error
+from bot.sending.types import AcceptedSend, UnrecordedSends
 from storage import messages
 from storage.messages import SendState, SmsRecord, SmsStateError
 from storage.store import Store, is_busy
@@ -54,21 +48,28 @@ logger = logging.getLogger(__name__)
 LISTING_DELAY = timedelta(minutes=2)
 #: How long a send with an unknown outcome is looked up before it is left as it is.
 UNKNOWN_WINDOW = timedelta(days=1)
-#: Slack takes ``response_url`` posts for 30 minutes; leave a margin.
-RESPONSE_URL_LIFETIME = timedelta(minutes=25)
 #: Mobizon's list is searched newest first; this many candidates are looked at.
 LOOKUP_PAGE_SIZE = 25
 
-RECOVERED_NOTE = (
-    ":arrows_counterclockwise: Mobizon's answer to this send was not recorded at the time "
-    "(smsbot restarted or the answer was lost); Mobizon has this SMS, so it is tracked as usual."
-)
-RECOVERED_BLOCK = {"type": "context", "elements": [{"type": "mrkdwn", "text": RECOVERED_NOTE}]}
-LATE_NOTE = (
-    ":hourglass: smsbot's database was busy when Mobizon took this SMS, so it is posted late; "
-    "it is tracked as usual."
-)
-LATE_BLOCK = {"type": "context", "elements": [{"type": "mrkdwn", "text": LATE_NOTE}]}
+
+class NoticeNotDelivered(Exception):  # noqa: N818  # a notice, not an error of ours
+    """A post or notice the surface could not deliver; tried again next cycle."""
+
+
+class SettlingPosts(Protocol):
+    """What settling tells people, through the surface that owns the sender (Slack)."""
+
+    async def post_recorded_late(self, sms: SmsRecord) -> None:
+        """Post an SMS recorded late where it was sent from."""
+
+    async def post_recovered(self, sms: SmsRecord) -> None:
+        """Post an SMS found at Mobizon after its answer was lost."""
+
+    async def tell_not_sent(self, sms: SmsRecord, why: str, now: datetime) -> None:
+        """Tell the sender that the SMS never reached Mobizon; raises NoticeNotDelivered."""
+
+    async def tell_cannot_tell(self, sms: SmsRecord, why: str, now: datetime) -> None:
+        """Tell the sender whether it was sent cannot be told; raises NoticeNotDelivered."""
 
 
 class UnsettledSends:
@@ -78,21 +79,17 @@ class UnsettledSends:
         self,
         store: Store,
         gateway: SmsGateway,
-        slack: AsyncWebClient,
-        session: aiohttp.ClientSession,
+        posts: SettlingPosts,
         *,
         started_at: datetime | None = None,
         on_change: Callable[[], None] | None = None,
-        timezone: tzinfo | None = None,
         unrecorded: UnrecordedSends | None = None,
         on_adopted: Callable[[], None] | None = None,
     ) -> None:
         self._store = store
         self._unrecorded = unrecorded if unrecorded is not None else UnrecordedSends()
-        self._zone = timezone
         self._gateway = gateway
-        self._slack = slack
-        self._session = session
+        self._posts = posts
         self._started_at = started_at or datetime.now(UTC)
         self._on_change = on_change or (lambda: None)
         self._on_adopted = on_adopted or (lambda: None)
@@ -115,10 +112,10 @@ class UnsettledSends:
                     extra={"sms_id": sms.id, "error": str(err)},
                 )
                 return settled  # Mobizon is unwell: the others wait too
-            except (SlackClientError, aiohttp.ClientError, TimeoutError) as err:
+            except NoticeNotDelivered as err:
                 logger.warning(
                     "could not tell the sender about an unsettled send; trying again",
-                    extra={"sms_id": sms.id, "user": sms.user_id, "error": _describe(err)},
+                    extra={"sms_id": sms.id, "user": sms.user_id, "error": str(err)},
                 )
             except SmsStateError:
                 logger.info("unsettled send settled meanwhile", extra={"sms_id": sms.id})
@@ -166,7 +163,7 @@ class UnsettledSends:
     async def _post_late(self, sms: SmsRecord, accepted: AcceptedSend) -> None:
         """Post a late-recorded SMS in its channel as ``/sms send`` would have; never raises."""
         try:
-            await post_sms_message(self._slack, self._store, sms, extra_blocks=[LATE_BLOCK])
+            await self._posts.post_recorded_late(sms)
         except Exception:  # the notifier sends its updates to the sender directly
             logger.exception(
                 "could not post a late-recorded SMS", extra={"sms_id": accepted.message_id}
@@ -202,13 +199,7 @@ class UnsettledSends:
             if sms.state is SendState.CLAIMED
             else "Mobizon's answer was lost"
         )
-        await self._tell_sender(
-            sms,
-            f":warning: SMS to {format_phone(sms.recipient)} was *not sent*: {why}, and Mobizon "
-            "has no record of it. Send it again if it is still needed:\n"
-            f"> {escape(_preview(sms.text))}",
-            now,
-        )
+        await self._posts.tell_not_sent(sms, why, now)
         await self._store.write(
             messages.record_failed,
             sms.id,
@@ -222,12 +213,7 @@ class UnsettledSends:
         return True
 
     async def _cannot_tell(self, sms: SmsRecord, why: str, now: datetime) -> None:
-        await self._tell_sender(
-            sms,
-            f":warning: SMS to {format_phone(sms.recipient)}: smsbot could not tell whether it "
-            f"was sent: {why}. Check with `/sms find to:{sms.recipient}` before sending it again.",
-            now,
-        )
+        await self._posts.tell_cannot_tell(sms, why, now)
         await self._store.write(
             messages.mark_checked, sms.id, error=f"could not tell whether it was sent: {why}"
         )
@@ -263,34 +249,4 @@ class UnsettledSends:
         self._on_change()
         self._on_adopted()  # a send that went out: smsbot_sms_sent_total{outcome="sent"}
         # if Slack refuses it, the notifier sends this SMS's updates to the sender directly
-        await post_sms_message(
-            self._slack, self._store, recorded, extra_blocks=[RECOVERED_BLOCK], zone=self._zone
-        )
-
-    async def _tell_sender(self, sms: SmsRecord, text: str, now: datetime) -> None:
-        if sms.sandbox:
-            text += " (sandbox)"
-        if sms.response_url and now - sms.created_at < RESPONSE_URL_LIFETIME:
-            webhook = AsyncWebhookClient(
-                sms.response_url, timeout=10, session=self._session, retry_handlers=[]
-            )
-            answer = await webhook.send(
-                text=text, response_type="ephemeral", replace_original=False
-            )
-            if answer.status_code < 300:  # noqa: PLR2004  # any 2xx: Slack took it
-                return
-            logger.info(
-                "response_url refused the notice; sending a direct message",
-                extra={"sms_id": sms.id, "status": answer.status_code},
-            )
-        dm = await open_direct_message(self._slack, sms.user_id)
-        await self._slack.chat_postMessage(channel=dm, text=text)
-
-
-def _preview(text: str, limit: int = 200) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def _describe(err: Exception) -> str:
-    return slack_error(err) if isinstance(err, SlackApiError) else type(err).__name__
+        await self._posts.post_recovered(recorded)

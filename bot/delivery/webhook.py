@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.mobizon.types import parse_timestamp
 from storage import delivery
 from storage.store import Store, is_busy
 
@@ -39,7 +40,6 @@ CLOCK_SKEW = timedelta(hours=14)
 #: How long event ids must be remembered so that no event can be applied twice: an event is
 #: accepted at most ``MAX_EVENT_AGE + 2 * CLOCK_SKEW`` after it was first received.
 EVENT_ID_MEMORY_FLOOR = MAX_EVENT_AGE + 2 * CLOCK_SKEW
-_TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +106,7 @@ def event_age_problem(created: str, now: datetime) -> str | None:
     :data:`MAX_EVENT_AGE`. From the future: even read in UTC-12, it is ahead of ``now``.
     """
     try:
-        stamp = datetime.strptime(created, _TS_FORMAT).replace(tzinfo=UTC)
+        stamp = parse_timestamp(created).replace(tzinfo=UTC)
     except ValueError:
         return "eventCreateTs is not a YYYY-MM-DD HH:MM:SS time"
     apparent_age = now - stamp

@@ -43,7 +43,7 @@ from bot.mobizon.errors import (
 )
 
 if TYPE_CHECKING:
-    from datetime import datetime, tzinfo
+    from datetime import tzinfo
     from types import TracebackType
 
     from bot.mobizon.types import (
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         CampaignInfo,
         ListCriteria,
         MessagePage,
+        OutgoingSms,
         SenderName,
         SentMessage,
         SmsStatus,
@@ -311,34 +312,13 @@ class MobizonClient:
         """How many HTTP requests this client has started, retries included."""
         return self._requests_made
 
-    async def send_sms(
-        self,
-        recipient: str,
-        text: str,
-        *,
-        sender: str | None = None,
-        name: str | None = None,
-        deferred_to: datetime | None = None,
-        validity: int | None = None,
-        mclass: int | None = None,
-        shorten_links: bool | None = None,
-    ) -> SentMessage:
-        """Send one SMS to ``recipient`` (international digits, no ``+``).
+    async def send_sms(self, sms: OutgoingSms) -> SentMessage:
+        """Send one SMS (its recipient in international digits, no ``+``).
 
-        Only the parameters given are sent. Never repeated unless the request provably
+        Only the parameters ``sms`` sets are sent. Never repeated unless the request provably
         never left; a failure with ``outcome_unknown`` may still have sent the SMS.
         """
-        pairs = wire.send_sms_pairs(
-            recipient,
-            text,
-            sender=sender,
-            name=name,
-            deferred_to=deferred_to,
-            validity=validity,
-            mclass=mclass,
-            shorten_links=shorten_links,
-            zone=self._zone,
-        )
+        pairs = wire.send_sms_pairs(sms, zone=self._zone)
         data = await self._call(_SEND, pairs, sending=True)
         try:
             return wire.parse_sent_message(data)

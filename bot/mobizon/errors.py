@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
-from bot.redact import redact
+from bot.mobizon.redact import redact
 
 __all__ = [
     "MobizonAccessDeniedError",

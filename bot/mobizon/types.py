@@ -1,4 +1,4 @@
-"""Typed results of the Mobizon client: what handlers and delivery tracking read."""
+"""The gateway's value types: the SMS to send, and the typed answers of the Mobizon client."""
 
 from __future__ import annotations
 
@@ -23,6 +23,41 @@ SORT_FIELDS = (
     "statusUpdateTs",
     "segNum",
 )
+
+
+#: Mobizon's timestamp format (``YYYY-MM-DD HH:MM:SS``, wall time in the account's zone): on the
+#: wire, in the simulator, and for the ``--at`` wall time smsbot stores.
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def format_timestamp(moment: datetime) -> str:
+    """``moment``'s wall-clock time (its zone ignored) in :data:`TIMESTAMP_FORMAT`."""
+    return moment.strftime(TIMESTAMP_FORMAT)
+
+
+def parse_timestamp(text: str) -> datetime:
+    """A naive wall time read from :data:`TIMESTAMP_FORMAT`."""
+    return datetime.strptime(text, TIMESTAMP_FORMAT)  # noqa: DTZ007  # a wall time, like Mobizon's
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingSms:
+    """One SMS to send: what every surface builds and the gateway sends.
+
+    ``recipient`` is international digits without ``+``. ``schedule`` is the wall time to send at,
+    in the Mobizon account's zone (aware times are converted to it on the wire). ``validity`` is
+    in minutes. ``flash`` sends it as class 0 (shown, not stored). ``shorten_links`` asks Mobizon
+    to shorten the links in the text (``params[shortenLinks]=1``).
+    """
+
+    recipient: str
+    text: str
+    sender: str | None = None
+    schedule: datetime | None = None
+    validity: int | None = None
+    flash: bool = False
+    campaign_name: str | None = None
+    shorten_links: bool = False
 
 
 class CampaignStatus(IntEnum):

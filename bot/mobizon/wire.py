@@ -24,17 +24,20 @@ from urllib.parse import urlencode
 from bot.mobizon.types import (
     PAGE_SIZES,
     SORT_FIELDS,
+    TIMESTAMP_FORMAT,
     Balance,
     CampaignCounters,
     CampaignInfo,
     ListCriteria,
     MessageItem,
     MessagePage,
+    OutgoingSms,
     SenderName,
     SentMessage,
     SmsStatus,
     Sort,
 )
+from bot.mobizon.types import format_timestamp as wall_timestamp
 
 __all__ = [
     "MAX_IDS_PER_STATUS_REQUEST",
@@ -64,9 +67,6 @@ __all__ = [
 
 #: Form fields in the order they go on the wire.
 Pairs: TypeAlias = list[tuple[str, str]]
-
-#: Mobizon's timestamp format, both ways.
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 #: getSMSStatus answers code 12 beyond this many ids in one request.
 MAX_IDS_PER_STATUS_REQUEST = 100
@@ -106,35 +106,27 @@ def format_timestamp(moment: datetime, zone: tzinfo | None = None) -> str:
     """
     if zone is not None and moment.tzinfo is not None:
         moment = moment.astimezone(zone)
-    return moment.strftime(TIMESTAMP_FORMAT)
+    return wall_timestamp(moment)
 
 
-def send_sms_pairs(
-    recipient: str,
-    text: str,
-    *,
-    sender: str | None = None,
-    name: str | None = None,
-    deferred_to: datetime | None = None,
-    validity: int | None = None,
-    mclass: int | None = None,
-    shorten_links: bool | None = None,
-    zone: tzinfo | None = None,
-) -> Pairs:
-    """Form pairs of ``message/sendSmsMessage``: only the parameters the caller gave."""
-    pairs: Pairs = [("recipient", recipient), ("text", text)]
-    if sender is not None:
-        pairs.append(("from", sender))
-    if name is not None:
-        pairs.append(("params[name]", name))
-    if deferred_to is not None:
-        pairs.append(("params[deferredToTs]", format_timestamp(deferred_to, zone)))
-    if validity is not None:
-        pairs.append(("params[validity]", str(validity)))
-    if mclass is not None:
-        pairs.append(("params[mclass]", str(mclass)))
-    if shorten_links is not None:
-        pairs.append(("params[shortenLinks]", "1" if shorten_links else "0"))
+def send_sms_pairs(sms: OutgoingSms, zone: tzinfo | None = None) -> Pairs:
+    """Form pairs of ``message/sendSmsMessage``: only the parameters ``sms`` sets.
+
+    A flash SMS is ``params[mclass]=0``; link shortening is ``params[shortenLinks]=1``.
+    """
+    pairs: Pairs = [("recipient", sms.recipient), ("text", sms.text)]
+    if sms.sender is not None:
+        pairs.append(("from", sms.sender))
+    if sms.campaign_name is not None:
+        pairs.append(("params[name]", sms.campaign_name))
+    if sms.schedule is not None:
+        pairs.append(("params[deferredToTs]", format_timestamp(sms.schedule, zone)))
+    if sms.validity is not None:
+        pairs.append(("params[validity]", str(sms.validity)))
+    if sms.flash:
+        pairs.append(("params[mclass]", "0"))
+    if sms.shorten_links:
+        pairs.append(("params[shortenLinks]", "1"))
     return pairs
 
 

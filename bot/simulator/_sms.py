@@ -7,8 +7,9 @@ from functools import lru_cache
 
 import phonenumbers
 
+from bot.mobizon.types import TIMESTAMP_FORMAT
+
 #: Mobizon's timestamp format (``startSendTs``, ``statusUpdateTs``, ``deferredToTs``).
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 # GSM 03.38 basic character set; every one of these costs one septet.
 _GSM7_BASIC = frozenset(

@@ -9,7 +9,6 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from handlers.commands.sms import FIND_REFUSED, find
 from handlers.context import services
-from handlers.errors import report_unexpected
 from handlers.grammar import UsageError, parse_find_button
 from handlers.mrkdwn import escape
 
@@ -21,7 +20,10 @@ async def handle_find_page(
     context: dict[str, Any],
     respond: AsyncRespond,
 ) -> None:
-    """Replace the results message with the page the button names."""
+    """Replace the results message with the page the button names.
+
+    Registered through :func:`~handlers.errors.reporting_errors`, which answers what escapes.
+    """
     await ack()
     user = body.get("user")
     user_id = str(user.get("id") or "") if isinstance(user, dict) else ""
@@ -33,8 +35,4 @@ async def handle_find_page(
     except UsageError as err:
         await respond(text=escape(str(err)), response_type="ephemeral", replace_original=False)
         return
-    # after the ack, every error is ours to report: letting it reach Bolt can undo the ack
-    try:
-        await find(services(context), cmd, respond, replace_original=True)
-    except Exception as error:  # noqa: BLE001  # logged with its traceback, the user told
-        await report_unexpected(error, respond)
+    await find(services(context), cmd, respond, replace_original=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import uuid
 from datetime import datetime
 from typing import Any
@@ -13,9 +12,11 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon.errors import MobizonError
-from handlers import blocks
-from handlers.context import AcceptedSend, Services, services
-from handlers.errors import UNEXPECTED_ERROR, report_unexpected
+from bot.mobizon.types import OutgoingSms
+from bot.sending.outcomes import Sent
+from bot.sending.types import Origin, Surface
+from handlers import blocks, send_outcomes
+from handlers.context import Services, services
 from handlers.grammar import (
     HELP_TEXT,
     FindCommand,
@@ -27,13 +28,9 @@ from handlers.grammar import (
     parse_command,
 )
 from handlers.mrkdwn import escape
-from handlers.phone import format_phone
 from handlers.posting import post_sms_message
-from handlers.segments import SegmentInfo, count_segments
 from storage import messages
-from storage.store import is_busy
-
-logger = logging.getLogger(__name__)
+from storage.messages import SmsRecord
 
 LATEST_COUNT = 10
 
@@ -52,7 +49,10 @@ async def handle_sms(
     client: AsyncWebClient,
     respond: AsyncRespond,
 ) -> None:
-    """Answer one ``/sms`` command: ack within Slack's 3 seconds, then do the work."""
+    """Answer one ``/sms`` command: ack within Slack's 3 seconds, then do the work.
+
+    Registered through :func:`~handlers.errors.reporting_errors`, which answers what escapes.
+    """
     svc = services(context)
     # --at is wall time as the user writes it, in the Mobizon account's time zone
     now = datetime.now(svc.config.timezone).replace(microsecond=0)
@@ -63,10 +63,6 @@ async def handle_sms(
     except UsageError as err:
         # the sentence may quote what was typed: escaped, Slack shows it rather than reading markup
         await ack(text=escape(str(err)))
-        return
-    except Exception:  # a bug in the grammar: the user still gets an answer within 3 s
-        logger.exception("could not read an /sms command")
-        await ack(text=UNEXPECTED_ERROR)
         return
     if isinstance(parsed, HelpCommand):
         await ack(text=HELP_TEXT)
@@ -79,206 +75,66 @@ async def handle_sms(
     if isinstance(parsed, FindCommand) and not svc.config.may_read_all(user_id):
         await ack(text=FIND_REFUSED)
         return
-    if isinstance(parsed, SendCommand) and not svc.config.may_send(user_id):
-        await ack(
-            text="You may not send SMS from Slack: ask an admin to add you to "
-            "SMSBOT_ALLOWED_USERS. `/sms status` stays open to you for the SMS sent from this "
-            "channel."
-        )
+    if isinstance(parsed, SendCommand) and not svc.sending.may_send(user_id):
+        await ack(text=send_outcomes.not_allowed())
         return
     await ack()
-    # after the ack, every error is ours to report: letting it reach Bolt can undo the ack
-    try:
-        if isinstance(parsed, SendCommand):
-            await send(svc, parsed, command, client, respond)
-        elif isinstance(parsed, StatusCommand):
-            await status(svc, parsed, command, respond)
-        else:
-            await find(svc, parsed, respond)
-    except Exception as error:  # noqa: BLE001  # logged with its traceback, the user told
-        await report_unexpected(error, respond)
+    if isinstance(parsed, SendCommand):
+        await send(svc, outgoing(parsed), origin(command), client, respond)
+    elif isinstance(parsed, StatusCommand):
+        await status(svc, parsed, command, respond)
+    else:
+        await find(svc, parsed, respond)
+
+
+def outgoing(cmd: SendCommand) -> OutgoingSms:
+    """The SMS a parsed ``/sms send`` asks for."""
+    return OutgoingSms(
+        recipient=cmd.recipient,
+        text=cmd.text,
+        sender=cmd.sender,
+        schedule=cmd.at,
+        validity=cmd.validity,
+        flash=cmd.flash,
+        campaign_name=cmd.name,
+    )
+
+
+def origin(command: dict[str, Any]) -> Origin:
+    """Where a slash command came from; its ``trigger_id`` tells a redelivery from a new one."""
+    return Origin(
+        team_id=command.get("team_id", ""),
+        channel_id=command["channel_id"],
+        user_id=command["user_id"],
+        surface=Surface.SLASH_COMMAND,
+        # Slack always sends one; without it, no delivery can be told from another
+        duplicate_key=command.get("trigger_id") or f"none:{uuid.uuid4()}",
+        response_url=command.get("response_url"),
+    )
 
 
 async def send(
     svc: Services,
-    cmd: SendCommand,
-    command: dict[str, Any],
+    sms: OutgoingSms,
+    source: Origin,
     client: AsyncWebClient,
     respond: AsyncRespond,
 ) -> None:
-    """Send one SMS exactly once, record it, and post the result in the originating channel."""
-    info = count_segments(cmd.text)
-    try:
-        claim = await _claim(svc, cmd, command, info)
-    except Exception as err:  # nothing went to Mobizon: the user may simply try again
-        busy = is_busy(err)
-        if busy:
-            logger.warning("could not claim a send: the database is locked; nothing sent")
-        else:
-            logger.exception("could not claim a send; nothing sent")
-        await respond(
-            text=f":warning: SMS to {format_phone(cmd.recipient)} was *not sent*: smsbot could "
-            f"not save it{' (its database is busy)' if busy else ''}. Nothing went to Mobizon; "
-            "please try again in a minute.",
-            response_type="ephemeral",
-        )
-        return
-    if claim is None:
-        # Slack delivered this command twice: the first delivery owns the send
-        logger.info("duplicate /sms send ignored", extra={"trigger_id": command.get("trigger_id")})
-        return
-    await _send_claimed(svc, cmd, claim, client, respond)
+    """Send one SMS through the send service and tell the user what became of it."""
 
+    async def post(record: SmsRecord) -> str | None:
+        return await post_sms_message(client, svc.store, record, zone=svc.config.timezone)
 
-async def _claim(
-    svc: Services, cmd: SendCommand, command: dict[str, Any], info: SegmentInfo
-) -> messages.SmsRecord | None:
-    """Claim the send (on the database's writer thread); ``None`` when Slack sent it twice."""
-    return await svc.store.write(
-        messages.claim_send,
-        # Slack always sends one; without it, no delivery can be told from another
-        trigger_id=command.get("trigger_id") or f"none:{uuid.uuid4()}",
-        team_id=command.get("team_id", ""),
-        channel_id=command["channel_id"],
-        user_id=command["user_id"],
-        response_url=command.get("response_url"),
-        recipient=cmd.recipient,
-        text=cmd.text,
-        sender=cmd.sender,
-        segments=info.segments,
-        encoding=info.encoding,
-        name=cmd.name,
-        deferred_to=cmd.at.strftime("%Y-%m-%d %H:%M:%S") if cmd.at else None,
-        validity=cmd.validity,
-        flash=cmd.flash,
-        sandbox=svc.config.sandbox,
-    )
-
-
-async def _send_claimed(
-    svc: Services,
-    cmd: SendCommand,
-    claim: messages.SmsRecord,
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-) -> None:
-    """Ask Mobizon to send a claimed SMS, record its answer, post the SMS in its channel."""
-    try:
-        sent = await svc.gateway.send_sms(
-            cmd.recipient,
-            cmd.text,
-            sender=cmd.sender,
-            name=cmd.name,
-            deferred_to=cmd.at,
-            validity=cmd.validity,
-            mclass=0 if cmd.flash else None,
-        )
-    except MobizonError as err:
-        await _record_failed(svc, claim, error=str(err), outcome_unknown=err.outcome_unknown)
-        logger.warning(
-            "send failed", extra={"sms_id": claim.id, "outcome_unknown": err.outcome_unknown}
-        )
-        # the client's sentence already says whether the SMS may have gone out
-        said = f":warning: SMS to {format_phone(cmd.recipient)}: {escape(str(err))}"
-        if err.outcome_unknown:
-            said += (
-                " smsbot checks with Mobizon in a few minutes and tells you; or look for it "
-                f"with `/sms find to:{cmd.recipient}` before sending it again."
-            )
-        await respond(text=said, response_type="ephemeral")
+    outcome = await svc.sending.send(sms, source, post)
+    said = send_outcomes.render(outcome)
+    if said is None:
         return
-    except Exception:
-        # a bug, not Mobizon: the request may have left, so the SMS must not look unsent, and
-        # the user must not be told to simply try again (that could send it twice)
-        logger.exception("unexpected error while sending", extra={"sms_id": claim.id})
-        await _record_failed(
-            svc,
-            claim,
-            error="smsbot failed while sending; the SMS may or may not have been sent",
-            outcome_unknown=True,
-        )
-        await respond(
-            text=f":warning: SMS to {format_phone(cmd.recipient)}: something went wrong on "
-            "smsbot's side while sending, so it may or may not have gone out. smsbot checks "
-            "with Mobizon in a few minutes and tells you; or look for it with "
-            f"`/sms find to:{cmd.recipient}` before sending it again.",
-            response_type="ephemeral",
-        )
-        return
-    try:
-        # the SMS went out: its record is tried again while the database is locked
-        sms = await svc.store.write_retrying(
-            messages.record_sent,
-            claim.id,
-            message_id=sent.message_id,
-            campaign_id=sent.campaign_id,
-            campaign_status=sent.campaign_status,
-        )
-    except messages.MessageIdTakenError as err:
-        # the gateway forgot an earlier SMS and reused its id: track neither by it, say so
-        logger.warning(
-            "Mobizon reused a message id smsbot already holds; neither SMS is tracked by it",
-            extra={"sms_id": sent.message_id, "earlier_sms": err.holder},
-        )
-        await respond(
-            text=f":white_check_mark: SMS {sent.message_id} to {format_phone(cmd.recipient)} was "
-            f"sent, but Mobizon gave it the id of an earlier SMS smsbot tracked, so smsbot cannot "
-            "tell their delivery apart and follows neither (a restarted simulator or another "
-            "Mobizon account over the same database). No delivery updates will follow here; "
-            f"check it with `/sms find to:{cmd.recipient}`.",
-            response_type="ephemeral",
-        )
-        return
-    except Exception as err:  # the SMS went out: never let the user think otherwise
-        if is_busy(err):
-            # still locked: delivery tracking records it as soon as it can, in this process
-            svc.unrecorded.add(
-                AcceptedSend(claim.id, sent.message_id, sent.campaign_id, sent.campaign_status)
-            )
-            logger.warning(
-                "could not record a sent SMS yet: the database is locked; recorded later",
-                extra={"sms_id": sent.message_id, "user": claim.user_id},
-            )
-            await respond(
-                text=f":white_check_mark: SMS {sent.message_id} to "
-                f"{format_phone(cmd.recipient)} was sent. smsbot could not record it yet (its "
-                "database is busy); it will, and then post it here with its delivery updates. "
-                f"Do not send it again; check it with `/sms status {sent.message_id}`.",
-                response_type="ephemeral",
-            )
-            return
-        logger.exception(
-            "could not record a sent SMS", extra={"sms_id": sent.message_id, "user": claim.user_id}
-        )
-        await respond(
-            text=f":white_check_mark: SMS {sent.message_id} to {format_phone(cmd.recipient)} was "
-            "sent, but smsbot could not record it, so no delivery updates will follow here. "
-            f"Check it with `/sms status {sent.message_id}`.",
-            response_type="ephemeral",
-        )
-        return
-    logger.info("sms sent", extra={"sms_id": sms.message_id, "channel": sms.channel_id})
-    try:
-        error = await post_sms_message(client, svc.store, sms, zone=svc.config.timezone)
-        if error is not None:
-            await respond(
-                text=f"{blocks.sms_message(sms).text}\n:information_source: I could not post in "
-                f"this channel ({error}). Invite me with `/invite @smsbot` so delivery updates "
-                "appear here; until then I will send them to you directly.",
-                response_type="ephemeral",
-            )
-    except Exception:  # the SMS went out: say so, never "try again"
-        logger.exception(
-            "could not post the sent SMS's message",
-            extra={"sms_id": sms.message_id, "channel": sms.channel_id},
-        )
+    if isinstance(outcome, Sent) and outcome.post_failed:
+        # the SMS went out and that was logged: a failing reply must not look like a failed send
         with contextlib.suppress(Exception):
-            await respond(
-                text=f":white_check_mark: SMS {sms.message_id} to {format_phone(sms.recipient)} "
-                "was sent, but I could not post it in this channel. Its delivery updates "
-                "will come to you directly.",
-                response_type="ephemeral",
-            )
+            await respond(text=said, response_type="ephemeral")
+        return
+    await respond(text=said, response_type="ephemeral")
 
 
 async def status(
@@ -365,18 +221,3 @@ async def find(
         response_type="ephemeral",
         replace_original=replace_original,
     )
-
-
-async def _record_failed(
-    svc: Services, claim: messages.SmsRecord, *, error: str, outcome_unknown: bool
-) -> None:
-    """Record that Mobizon refused the send, or may not have taken it; logged when it cannot be.
-
-    A claim left unrecorded is settled at the next start (looked up in Mobizon).
-    """
-    try:
-        await svc.store.write_retrying(
-            messages.record_failed, claim.id, error=error, outcome_unknown=outcome_unknown
-        )
-    except Exception:
-        logger.exception("could not record a failed send", extra={"sms_id": claim.id})

@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.sending.segments import TooLongError, check_length
 from handlers.grammar.commands import SendCommand
 from handlers.grammar.lexing import (
     DATE,
@@ -19,7 +20,6 @@ from handlers.grammar.lexing import (
 )
 from handlers.grammar.usage import USAGE, UsageError, shorten
 from handlers.phone import PhoneNumberError, format_phone, parse_phone
-from handlers.segments import TooLongError, check_length
 
 if TYPE_CHECKING:
     from collections.abc import Callable

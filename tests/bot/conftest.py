@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.test_utils import TestServer
 
-from bot.mobizon import MobizonClient, RetryPolicy, Timeouts
+from bot.mobizon.client import MobizonClient, RetryPolicy, Timeouts
 from tests.conftest import MOBIZON_KEY
 
 #: What a successful answer of each method holds when a test queued nothing else.

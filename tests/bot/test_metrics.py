@@ -54,6 +54,13 @@ async def test_metrics_expose_each_series_after_a_send(
     status, _ = await bot.command("send +55 11 98765-4321 metrics please")
     assert status == 200
     await fake_slack.wait_for("chat.postMessage", 2, timeout=20)  # the message, then the reply
+    # the notifier observes the delivery time once it has recorded Slack's acceptance of the reply
+    delivered = ("smsbot_delivery_seconds_count", frozenset({("status", "DELIVRD")}))
+
+    async def observed() -> bool:
+        return delivered in (await scrape(bot))[1]
+
+    await until(observed, within=20)
     content_type, samples = await scrape(bot)
     assert content_type.startswith("text/plain; version=")
     assert value(samples, "smsbot_sms_sent_total", outcome="sent") == 1

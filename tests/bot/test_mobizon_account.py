@@ -9,10 +9,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from bot.mobizon import (
-    Balance,
-    CampaignInfo,
-    CommonStatus,
+from bot.mobizon.client import RetryPolicy
+from bot.mobizon.errors import (
     MobizonAuthError,
     MobizonCampaignDeleteUnknownError,
     MobizonCampaignNotDeletableError,
@@ -22,11 +20,10 @@ from bot.mobizon import (
     MobizonNetworkError,
     MobizonNotFoundError,
     MobizonValidationError,
-    ModerationStatus,
-    RetryPolicy,
     error_for,
     is_insufficient_funds,
 )
+from bot.mobizon.types import Balance, CampaignInfo, CommonStatus, ModerationStatus, OutgoingSms
 from bot.mobizon.wire import MalformedAnswerError, parse_campaign_info
 from bot.simulator import (
     CAMPAIGN_DELETE,
@@ -138,7 +135,7 @@ async def test_balance_is_exact_and_drops_per_segment(
     sim, url = account
     client = make_client(url)
     assert await client.get_balance() == Balance(Decimal("10.0000"), "BRL")
-    await client.send_sms(NUMBER, "x" * 161)
+    await client.send_sms(OutgoingSms(NUMBER, "x" * 161))
     balance = await client.get_balance()
     assert balance.amount == Decimal("9.8100")
     assert sim.count(GET_BALANCE) == 2
@@ -257,7 +254,7 @@ async def test_campaign_info_follows_a_send_with_its_cost(
     """GetInfo shows an unmoderated campaign running, then DONE with the delivered cost in BRL."""
     sim, url = account
     client = make_client(url)
-    sent = await client.send_sms(NUMBER, "hello")
+    sent = await client.send_sms(OutgoingSms(NUMBER, "hello"))
     info = await client.get_campaign_info(sent.campaign_id)
     assert info.id == sent.campaign_id
     assert info.moderation_status == ModerationStatus.AUTO_READY_FOR_SEND
@@ -346,7 +343,7 @@ async def test_declined_campaign_is_seen_with_the_comment(
     sim.set_moderation(True)
     sim.set_moderation_timeline(None)
     client = make_client(url)
-    sent = await client.send_sms(NUMBER, "buy now")
+    sent = await client.send_sms(OutgoingSms(NUMBER, "buy now"))
     assert sent.awaiting_moderation
     sim.advance(3600)
     waiting = await client.get_campaign_info(sent.campaign_id)
@@ -370,7 +367,7 @@ async def test_approved_campaign_goes_out(
     sim.set_moderation(True)
     sim.set_moderation_timeline(None)
     client = make_client(url)
-    sent = await client.send_sms(NUMBER, "hello")
+    sent = await client.send_sms(OutgoingSms(NUMBER, "hello"))
     sim.moderate(sent.campaign_id, approve=True)
     info = await client.get_campaign_info(sent.campaign_id)
     assert info.moderation_status == ModerationStatus.READY_FOR_SEND
@@ -390,7 +387,7 @@ async def test_scheduled_campaign_is_deleted(
     """A campaign scheduled in 2 hours is deleted; getInfo says so; a second delete is not found."""
     sim, url = account
     client = make_client(url)
-    sent = await client.send_sms(NUMBER, "later", deferred_to=T0 + timedelta(hours=2))
+    sent = await client.send_sms(OutgoingSms(NUMBER, "later", schedule=T0 + timedelta(hours=2)))
     await client.delete_campaign(sent.campaign_id)
     info = await client.get_campaign_info(sent.campaign_id)
     assert info.is_deleted
@@ -410,8 +407,10 @@ async def test_too_late_to_delete_is_typed(
     """Inside the last 5 minutes, or once sent, delete raises MobizonCampaignNotDeletableError."""
     sim, url = account
     client = make_client(url)
-    scheduled = await client.send_sms(NUMBER, "later", deferred_to=T0 + timedelta(hours=1))
-    sent = await client.send_sms(NUMBER, "now")
+    scheduled = await client.send_sms(
+        OutgoingSms(NUMBER, "later", schedule=T0 + timedelta(hours=1))
+    )
+    sent = await client.send_sms(OutgoingSms(NUMBER, "now"))
     sim.advance(56 * 60)
     for campaign_id in (scheduled.campaign_id, sent.campaign_id):
         with pytest.raises(MobizonCampaignNotDeletableError) as caught:
@@ -430,7 +429,7 @@ async def test_delete_with_unknown_outcome_is_not_repeated(
     """A delete whose answer is lost is sent once and raises MobizonCampaignDeleteUnknownError."""
     sim, url = account
     client = make_client(url)
-    sent = await client.send_sms(NUMBER, "later", deferred_to=T0 + timedelta(hours=2))
+    sent = await client.send_sms(OutgoingSms(NUMBER, "later", schedule=T0 + timedelta(hours=2)))
     if fault == "drop":
         sim.drop_connection_next(method=CAMPAIGN_DELETE)
     elif fault == "truncate":
@@ -484,7 +483,7 @@ async def test_request_observer_names_account_methods(
     _sim, url = account
     seen: list[str] = []
     client = make_client(url, on_request=lambda method, _outcome, _s: seen.append(method))
-    sent = await client.send_sms(NUMBER, "later", deferred_to=T0 + timedelta(hours=2))
+    sent = await client.send_sms(OutgoingSms(NUMBER, "later", schedule=T0 + timedelta(hours=2)))
     await client.get_balance()
     await client.list_sender_names()
     await client.get_campaign_info(sent.campaign_id)
@@ -507,7 +506,7 @@ async def test_message_list_carries_the_segment_price(
     """message/list items expose segUserBuy as a Decimal, and the message's cost."""
     _sim, url = account
     client = make_client(url)
-    await client.send_sms(NUMBER, "y" * 200)
+    await client.send_sms(OutgoingSms(NUMBER, "y" * 200))
     [item] = (await client.list_messages()).items
     assert item.segment_price == Decimal("0.0950")
     assert item.cost == Decimal("0.1900")
@@ -519,7 +518,9 @@ async def test_shortened_links_are_stored_short(
     """shorten_links=True sends params[shortenLinks]=1 and the stored text holds an mbz.io link."""
     sim, url = account
     client = make_client(url)
-    sent = await client.send_sms(NUMBER, "See https://example.com/a?b=1.", shorten_links=True)
+    sent = await client.send_sms(
+        OutgoingSms(NUMBER, "See https://example.com/a?b=1.", shorten_links=True)
+    )
     [item] = (await client.list_messages()).items
     assert item.text.startswith("See https://mbz.io/")
     assert item.text.endswith(".")
@@ -536,7 +537,7 @@ async def test_send_the_balance_cannot_pay_for_is_refused(
     sim.set_balance("0.05")
     client = make_client(url)
     with pytest.raises(MobizonValidationError) as caught:
-        await client.send_sms(NUMBER, "too dear")
+        await client.send_sms(OutgoingSms(NUMBER, "too dear"))
     assert caught.value.code == 1
     assert is_insufficient_funds(caught.value)
     assert "Insufficient funds" in str(caught.value)

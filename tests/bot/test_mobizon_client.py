@@ -11,19 +11,15 @@ import pytest
 from aiohttp import web
 from yarl import URL
 
-from bot.mobizon import (
-    DEFAULT_RETRY,
-    DEFAULT_TIMEOUTS,
-    ListCriteria,
+from bot.mobizon.client import DEFAULT_RETRY, DEFAULT_TIMEOUTS, MobizonClient, RetryPolicy, Timeouts
+from bot.mobizon.errors import (
     MobizonAuthError,
-    MobizonClient,
     MobizonError,
     MobizonGatewayError,
     MobizonNetworkError,
     MobizonTimeoutError,
-    RetryPolicy,
-    Timeouts,
 )
+from bot.mobizon.types import ListCriteria, OutgoingSms
 from bot.simulator import GET_SMS_STATUS, LIST, SEND_SMS, MobizonSimulator, SimulatorConfig
 from bot.simulator import start_simulator as serve_simulator
 from tests.bot.conftest import (
@@ -74,7 +70,7 @@ async def test_send_that_timed_out_was_made_once(
     sim.set_latency(1.0, method=SEND_SMS)
     client = make_client(url, timeouts=Timeouts(connect=2.0, total=0.2))
     with pytest.raises(MobizonTimeoutError) as caught:
-        await client.send_sms("5511987654321", "only once")
+        await client.send_sms(OutgoingSms("5511987654321", "only once"))
     assert caught.value.outcome_unknown
     assert "may still have been sent" in str(caught.value)
     assert sim.count(SEND_SMS) == 1
@@ -103,7 +99,7 @@ async def test_send_is_never_retried_once_it_reached_mobizon(
         sim.rate_limit_next(SEND_SMS)
     client = make_client(url)
     with pytest.raises(MobizonError):
-        await client.send_sms("5511987654321", "at most once")
+        await client.send_sms(OutgoingSms("5511987654321", "at most once"))
     assert sim.count(SEND_SMS) == 1
     assert sleeps.delays == []
 
@@ -124,7 +120,7 @@ async def test_send_is_retried_after_connection_refused(
     sleeps.before_retry = gateway_comes_up
     client = make_client(f"http://127.0.0.1:{port}")
     try:
-        sent = await client.send_sms("12223334455", "second try")
+        sent = await client.send_sms(OutgoingSms("12223334455", "second try"))
     finally:
         for runner in runners:
             await runner.cleanup()
@@ -140,7 +136,7 @@ async def test_send_gives_up_when_the_gateway_stays_unreachable(
     """A refused send is tried the policy's number of times, then says the SMS was not sent."""
     client = make_client(f"http://127.0.0.1:{free_port()}", retry=RetryPolicy(attempts=3))
     with pytest.raises(MobizonNetworkError) as caught:
-        await client.send_sms("12223334455", "hi")
+        await client.send_sms(OutgoingSms("12223334455", "hi"))
     assert caught.value.never_sent
     assert "The SMS was not sent" in str(caught.value)
     assert client.requests_made == 3
@@ -338,7 +334,7 @@ async def test_api_key_never_in_logs_or_errors(
         wrong = make_client(url, api_key=TRICKY_KEY[::-1])
         refused = make_client(f"http://127.0.0.1:{free_port()}", api_key=TRICKY_KEY)
         unresolved = make_client("http://no-such-host.invalid", api_key=TRICKY_KEY)
-        sent = await client.send_sms("5511987654321", "fine")
+        sent = await client.send_sms(OutgoingSms("5511987654321", "fine"))
         await client.get_sms_status([sent.message_id])
         await client.list_messages(ListCriteria(recipient="5511"))
         sim.set_latency(1.5, method=LIST)
@@ -347,9 +343,9 @@ async def test_api_key_never_in_logs_or_errors(
         attempts: list[Callable[[], Awaitable[object]]] = [
             impatient.list_messages,
             lambda: client.get_sms_status([1]),
-            lambda: client.send_sms("5511987654321", "dropped"),
+            lambda: client.send_sms(OutgoingSms("5511987654321", "dropped")),
             lambda: wrong.get_sms_status([1]),
-            lambda: refused.send_sms("5511987654321", "refused"),
+            lambda: refused.send_sms(OutgoingSms("5511987654321", "refused")),
             unresolved.list_messages,
         ]
         for attempt in attempts:
@@ -359,11 +355,11 @@ async def test_api_key_never_in_logs_or_errors(
         sim._faults.clear()
         sim.truncate_next(method=SEND_SMS)
         with pytest.raises(MobizonGatewayError) as cut:
-            await client.send_sms("5511987654321", "cut")
+            await client.send_sms(OutgoingSms("5511987654321", "cut"))
         query_form = URL("/").with_query(k=TRICKY_KEY).raw_query_string[2:]
         sim.fail_next(SEND_SMS, 8, message=f"bad key {TRICKY_KEY} / {query_form}")
         with pytest.raises(MobizonAuthError) as echoed:
-            await client.send_sms("5511987654321", "echo")
+            await client.send_sms(OutgoingSms("5511987654321", "echo"))
         errors += [cut.value, echoed.value]
     finally:
         await runner.cleanup()

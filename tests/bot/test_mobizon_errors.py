@@ -11,7 +11,9 @@ import aiohttp
 import pytest
 from aiohttp.client_reqrep import ConnectionKey
 
-from bot.mobizon import (
+from bot.mobizon import errors as errors_module
+from bot.mobizon.client import RetryPolicy, Timeouts, _connect_failure
+from bot.mobizon.errors import (
     MobizonAccessDeniedError,
     MobizonAccountBlockedError,
     MobizonApiError,
@@ -26,12 +28,9 @@ from bot.mobizon import (
     MobizonTimeoutError,
     MobizonValidationError,
     MobizonWrongServerError,
-    RetryPolicy,
-    Timeouts,
     error_for,
 )
-from bot.mobizon import errors as errors_module
-from bot.mobizon.client import _connect_failure
+from bot.mobizon.types import OutgoingSms
 from bot.simulator import SEND_SMS, MobizonSimulator
 from tests.bot.conftest import CaptureGateway, ClientFactory, Reply, free_port
 from tests.conftest import MOBIZON_KEY
@@ -124,7 +123,7 @@ async def test_each_code_on_a_send_says_what_became_of_the_sms(
     gateway.reply(Reply.envelope(code, [], ""))
     client = make_client(gateway.url)
     with pytest.raises(MobizonError) as caught:
-        await client.send_sms("12223334455", "hi")
+        await client.send_sms(OutgoingSms("12223334455", "hi"))
     error = caught.value
     assert type(error) is error_class
     assert len(gateway.requests) == 1  # a send is never repeated after Mobizon answered
@@ -149,7 +148,7 @@ async def test_malformed_request_codes_are_refusals_never_retried(
     assert len(gateway.requests) == 1
     assert "Faltam parâmetros" in str(read.value)
     with pytest.raises(MobizonMalformedRequestError) as sent:
-        await client.send_sms("12223334455", "hi")
+        await client.send_sms(OutgoingSms("12223334455", "hi"))
     assert len(gateway.requests) == 2
     assert not sent.value.outcome_unknown
     assert "The SMS was not sent." in str(sent.value)
@@ -184,7 +183,7 @@ async def test_validation_error_carries_per_field_messages_in_any_shape(
     gateway.reply(Reply.envelope(1, data, "Validation error"))
     client = make_client(gateway.url)
     with pytest.raises(MobizonValidationError) as caught:
-        await client.send_sms("12223334455", "hi")
+        await client.send_sms(OutgoingSms("12223334455", "hi"))
     error = caught.value
     assert error.fields == fields
     assert error.data == data
@@ -295,7 +294,7 @@ async def test_html_502_on_a_send_warns_it_may_have_gone_out(
     sim.html_failure_next(status=502, method=SEND_SMS)
     client = make_client(url)
     with pytest.raises(MobizonGatewayError) as caught:
-        await client.send_sms("5511987654321", "hi")
+        await client.send_sms(OutgoingSms("5511987654321", "hi"))
     assert caught.value.outcome_unknown
     assert str(caught.value) == (
         "Mobizon failed with HTTP 502. "
@@ -367,7 +366,7 @@ async def test_refused_connection_is_a_clear_error(make_client: ClientFactory) -
     """A refused connection names the host and proves the request never left."""
     client = make_client(f"http://127.0.0.1:{free_port()}", retry=ONE_TRY)
     with pytest.raises(MobizonNetworkError) as caught:
-        await client.send_sms("12223334455", "hi")
+        await client.send_sms(OutgoingSms("12223334455", "hi"))
     error = caught.value
     assert error.never_sent
     assert not error.outcome_unknown
@@ -397,7 +396,7 @@ async def test_refused_by_every_address_of_a_host(
     monkeypatch.setattr(socket, "getaddrinfo", two_addresses)
     client = make_client(f"http://dual.test:{port}", retry=ONE_TRY)
     with pytest.raises(MobizonNetworkError) as caught:
-        await client.send_sms("12223334455", "hi")
+        await client.send_sms(OutgoingSms("12223334455", "hi"))
     assert caught.value.never_sent
     assert str(caught.value) == (
         "Mobizon could not be reached: dual.test refused the connection. "
@@ -455,7 +454,7 @@ async def test_dropped_connection_is_a_clear_error(
     sim.drop_connection_next(method=SEND_SMS)
     client = make_client(url)
     with pytest.raises(MobizonNetworkError) as caught:
-        await client.send_sms("5511987654321", "hi")
+        await client.send_sms(OutgoingSms("5511987654321", "hi"))
     assert not caught.value.never_sent
     assert caught.value.outcome_unknown
     assert str(caught.value) == (
@@ -501,7 +500,7 @@ async def test_validation_data_echoing_the_key_is_redacted(
     )
     client = make_client(gateway.url)
     with pytest.raises(MobizonValidationError) as caught:
-        await client.send_sms("5511987654321", "hi")
+        await client.send_sms(OutgoingSms("5511987654321", "hi"))
     error = caught.value
     assert MOBIZON_KEY not in str(error)
     assert MOBIZON_KEY not in repr(error.data)

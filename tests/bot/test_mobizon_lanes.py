@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.mobizon import MobizonClient
+from bot.mobizon.client import MobizonClient
+from bot.mobizon.types import OutgoingSms
 from bot.simulator import GET_SMS_STATUS, SEND_SMS, MobizonSimulator
 from testkit.waiting import wait_until
 from tests.conftest import MOBIZON_KEY
@@ -21,7 +22,7 @@ async def test_a_send_is_not_queued_behind_a_long_status_poll(
         poll = asyncio.create_task(client.get_sms_status(range(1, 601)))
         await wait_until(lambda: sim.count(GET_SMS_STATUS) == 2)  # both read slots taken
 
-        sent = await client.send_sms("5511987654321", "not stuck behind the poll")
+        sent = await client.send_sms(OutgoingSms("5511987654321", "not stuck behind the poll"))
 
         assert not poll.done()
         assert sim.count(GET_SMS_STATUS) == 2  # the first round of reads is still in flight

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from bot.mobizon import ListCriteria, MessageItem, SmsStatus, Sort
+from bot.mobizon.types import ListCriteria, MessageItem, OutgoingSms, SmsStatus, Sort
 from bot.simulator import MobizonSimulator
 from tests.bot.conftest import CaptureGateway, ClientFactory, Reply, wall
 from tests.conftest import MOBIZON_KEY
@@ -40,7 +40,9 @@ async def test_send_sms_body_equals_seed_curl(
 ) -> None:
     """SendSmsMessage with sender and validity puts the seed's exact bytes on the wire."""
     client = make_client(gateway.url)
-    await client.send_sms("12223334455", "Test sms message", sender="YourAlpha", validity=1440)
+    await client.send_sms(
+        OutgoingSms("12223334455", "Test sms message", sender="YourAlpha", validity=1440)
+    )
     [request] = gateway.requests
     assert fields(request.body) == fields(
         b"recipient=12223334455&text=Test+sms+message&from=YourAlpha&params%5Bvalidity%5D=1440"
@@ -69,7 +71,7 @@ async def test_every_method_posts_a_form_to_the_lowercased_path(
     """Each method is a form POST to /service/message/<lowercase> with output, api and apiKey."""
     client = make_client(gateway.url)
     if method == "sendsmsmessage":
-        await client.send_sms("12223334455", "hi")
+        await client.send_sms(OutgoingSms("12223334455", "hi"))
     elif method == "getsmsstatus":
         await client.get_sms_status([1])
     else:
@@ -86,7 +88,7 @@ async def test_tricky_text_is_encoded_like_php(
 ) -> None:
     """Reserved characters, quotes, newlines, accents and emoji are percent-encoded, never raw."""
     client = make_client(gateway.url)
-    await client.send_sms("12223334455", TRICKY_TEXT)
+    await client.send_sms(OutgoingSms("12223334455", TRICKY_TEXT))
     [request] = gateway.requests
     raw = request.body.decode("ascii")  # UTF-8 percent-encoded: plain ASCII on the wire
     assert raw.count("&") == 1  # only the separator between recipient and text
@@ -101,7 +103,7 @@ async def test_tricky_text_arrives_unchanged_at_the_gateway(
     """The simulated gateway stores the tricky text exactly and lists it back exactly."""
     sim, url = simulator
     client = make_client(url)
-    sent = await client.send_sms("5511987654321", TRICKY_TEXT)
+    sent = await client.send_sms(OutgoingSms("5511987654321", TRICKY_TEXT))
     assert sim.messages[sent.message_id].text == TRICKY_TEXT
     page = await client.list_messages(ListCriteria(text=TRICKY_TEXT))
     assert [item.text for item in page.items] == [TRICKY_TEXT]
@@ -112,16 +114,18 @@ async def test_send_sends_only_the_parameters_given(
 ) -> None:
     """Without options only recipient and text go out; with all, each lands in its params[] key."""
     client = make_client(gateway.url)
-    await client.send_sms("12223334455", "hello")
+    await client.send_sms(OutgoingSms("12223334455", "hello"))
     await client.send_sms(
-        "12223334455",
-        "hello",
-        sender="Alpha",
-        name="Campaign one",
-        deferred_to=wall("2026-12-24 18:30:05"),
-        validity=60,
-        mclass=0,
-        shorten_links=True,
+        OutgoingSms(
+            "12223334455",
+            "hello",
+            sender="Alpha",
+            campaign_name="Campaign one",
+            schedule=wall("2026-12-24 18:30:05"),
+            validity=60,
+            flash=True,
+            shorten_links=True,
+        )
     )
     bare, full = (parse_qsl(body.decode()) for body in gateway.bodies("sendsmsmessage"))
     assert bare == [("recipient", "12223334455"), ("text", "hello")]
@@ -232,8 +236,8 @@ async def test_send_answer_with_strings_for_numbers(
     gateway.reply(Reply.envelope(0, {"campaignId": "855834", "messageId": "6300284", "status": 1}))
     gateway.reply(Reply.envelope(0, {"campaignId": 855835, "messageId": 6300285, "status": "2"}))
     client = make_client(gateway.url)
-    moderated = await client.send_sms("12223334455", "one")
-    sent = await client.send_sms("12223334455", "two")
+    moderated = await client.send_sms(OutgoingSms("12223334455", "one"))
+    sent = await client.send_sms(OutgoingSms("12223334455", "two"))
     assert (moderated.message_id, moderated.campaign_id, moderated.campaign_status) == (
         6300284,
         855834,
@@ -392,7 +396,7 @@ async def test_times_go_out_and_come_back_in_the_account_zone(
     sao_paulo = ZoneInfo("America/Sao_Paulo")
     client = make_client(gateway.url, timezone=sao_paulo)
     at = datetime(2026, 12, 1, 17, 30, tzinfo=UTC)  # 14:30 in São Paulo
-    await client.send_sms("12223334455", "hello", deferred_to=at)
+    await client.send_sms(OutgoingSms("12223334455", "hello", schedule=at))
     (sent,) = gateway.bodies("sendsmsmessage")
     assert dict(parse_qsl(sent.decode()))["params[deferredToTs]"] == "2026-12-01 14:30:00"
 

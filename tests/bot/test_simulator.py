@@ -21,7 +21,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.mobizon import ListCriteria, MobizonTimeoutError, RetryPolicy, Sort, Timeouts
+from bot.mobizon.client import RetryPolicy, Timeouts
+from bot.mobizon.errors import MobizonTimeoutError
+from bot.mobizon.types import ListCriteria, OutgoingSms, Sort
 from bot.simulator import (
     DEFAULT_API_KEY,
     GET_SMS_STATUS,
@@ -463,7 +465,7 @@ async def test_moderation_holds_the_campaign(gw: Gateway, make_client: ClientFac
     """With moderation on, send answers status 1 and the message waits in MODERATION, then goes."""
     gw.sim.set_moderation(True)
     client = make_client(gw.url)
-    sent = await client.send_sms("5511987654321", "moderated")
+    sent = await client.send_sms(OutgoingSms("5511987654321", "moderated"))
     assert sent.awaiting_moderation
     moderated = await client.list_messages(ListCriteria(campaign_status="MODERATION"))
     assert [item.id for item in moderated.items] == [sent.message_id]
@@ -476,7 +478,9 @@ async def test_moderation_holds_the_campaign(gw: Gateway, make_client: ClientFac
 async def test_deferred_message_waits_for_its_time(gw: Gateway, make_client: ClientFactory) -> None:
     """A send deferred by two hours stays NEW (campaign DEFERRED) until then, then proceeds."""
     client = make_client(gw.url)
-    sent = await client.send_sms("5511987654321", "later", deferred_to=T0 + timedelta(hours=2))
+    sent = await client.send_sms(
+        OutgoingSms("5511987654321", "later", schedule=T0 + timedelta(hours=2))
+    )
     deferred = await client.list_messages(ListCriteria(campaign_status="DEFERRED"))
     assert [item.id for item in deferred.items] == [sent.message_id]
     gw.sim.advance(7199)

@@ -15,17 +15,11 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from bot.delivery.notifier import Notifier
-from storage import (
-    SmsRecord,
-    Store,
-    claim_send,
-    get_sms,
-    open_database,
-    record_sent,
-    set_slack_message,
-)
+from handlers.notifier import Notifier
 from storage.delivery import outbox_size
+from storage.messages import NewSend, SmsRecord, claim_send, get_sms, record_sent, set_slack_message
+from storage.schema import open_database
+from storage.store import Store
 from testkit.clock import FastForwardClock
 from testkit.slack import BOT_TOKEN, FakeSlack
 from testkit.waiting import wait_until
@@ -97,7 +91,7 @@ def seed_sms() -> SeedSms:
         }
         values.update(fields)
         when = sent_at or datetime.now(UTC)
-        claimed = claim_send(db, now=when, **values)
+        claimed = claim_send(db, NewSend(**values), now=when)
         assert claimed is not None
         sms = record_sent(
             db,

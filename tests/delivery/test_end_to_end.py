@@ -9,7 +9,8 @@ from typing import Any
 from bot.delivery.poller import Poller
 from bot.mobizon.types import SmsStatus
 from bot.simulator import GET_SMS_STATUS, MobizonSimulator
-from storage import delivery, get_by_message_id
+from storage import delivery
+from storage.messages import get_by_message_id
 from testkit.waiting import wait_until
 from tests.conftest import WEBHOOK_SECRET, BotHarness
 from tests.delivery.conftest import (

@@ -19,7 +19,8 @@ import pytest
 
 import storage.store
 from bot.simulator import MobizonSimulator
-from storage import SendState, get_by_message_id, messages
+from storage import messages
+from storage.messages import SendState, get_by_message_id
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
 from tests.delivery.conftest import thread_replies

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from bot.delivery.notifier import REPLY_EVENT, Clock, Notifier
-from storage import SmsRecord, delivery, get_sms, set_slack_message
+from handlers.notifier import REPLY_EVENT, Clock, Notifier
+from storage import delivery
 from storage.delivery import StatusUpdate, apply_status
+from storage.messages import SmsRecord, get_sms, set_slack_message
 from storage.store import Store
 from testkit.clock import FastForwardClock
 from testkit.slack import FakeSlack

@@ -7,8 +7,8 @@ from multidict import CIMultiDict
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from bot.delivery import notifier as notifier_module
-from bot.delivery.notifier import MAX_BACKOFF
+from handlers import notifier as notifier_module
+from handlers.notifier import MAX_BACKOFF
 from storage.store import Store
 from testkit.clock import FastForwardClock
 from testkit.slack import FakeSlack

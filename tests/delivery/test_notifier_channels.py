@@ -15,9 +15,10 @@ from aiohttp.test_utils import TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from bot.delivery.notifier import Notifier, SystemClock
 from bot.delivery.webhook import make_handler
-from storage import SmsRecord, delivery
+from handlers.notifier import Notifier, SystemClock
+from storage import delivery
+from storage.messages import SmsRecord
 from storage.store import Store
 from testkit.clock import FastForwardClock
 from testkit.slack import FakeSlack

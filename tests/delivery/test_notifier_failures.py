@@ -12,14 +12,16 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from bot.delivery import notifier as notifier_module
-from bot.delivery.notifier import PERMANENT_ATTEMPTS
 from handlers import blocks
-from storage import SmsRecord, delivery
+from handlers import notifier as notifier_module
+from handlers.notifier import PERMANENT_ATTEMPTS
+from storage import delivery
 from storage.delivery import outbox_size
+from storage.messages import SmsRecord
 from storage.store import Store
 from testkit.clock import FastForwardClock
 from testkit.slack import FakeSlack
+from testkit.waiting import wait_until
 from tests.delivery.conftest import (
     SeedSms,
     channel_message,
@@ -45,11 +47,16 @@ async def test_a_permanently_refused_update_is_dropped_after_a_few_attempts(
     fake_slack.fail_next("chat.postMessage", "user_not_found", times=PERMANENT_ATTEMPTS)
     report(db, 7, "DELIVRD")
     assert outbox_size(db) == 1
-    with caplog.at_level(logging.ERROR, logger="bot.delivery.notifier"):
+    with caplog.at_level(logging.ERROR, logger="handlers.notifier"):
         async with running(
             fast_notifier(store, slack_client, clock, retry_base=0.01, post_grace=timedelta(0))
         ):
             await outbox_drained(db)
+            # the row goes first, then the error is logged
+            await wait_until(
+                lambda: any("dropped" in r.getMessage() for r in caplog.records),
+                what="the dropped notification's log line",
+            )
     assert len(fake_slack.called("chat.postMessage")) == PERMANENT_ATTEMPTS
     assert direct_messages(fake_slack, "U7") == []
     (dropped,) = [r for r in caplog.records if "dropped" in r.getMessage()]

@@ -11,11 +11,12 @@ import pytest
 from sqlite_utils import Database
 
 from bot.delivery.poller import Poller
-from bot.mobizon import MobizonClient, RetryPolicy
+from bot.mobizon.client import MobizonClient, RetryPolicy
 from bot.mobizon.types import SmsStatus
 from bot.mobizon.wire import MAX_IDS_PER_STATUS_REQUEST
 from bot.simulator import GET_SMS_STATUS, MobizonSimulator
-from storage import delivery, get_by_message_id
+from storage import delivery
+from storage.messages import get_by_message_id
 from storage.schema import wall_text
 from storage.store import Store
 from tests.conftest import MOBIZON_KEY

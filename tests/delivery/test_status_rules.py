@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
-from storage import delivery, get_by_message_id
+from storage import delivery
 from storage.delivery import GAVE_UP, NotificationKind, StatusUpdate, apply_status
+from storage.messages import get_by_message_id
 from storage.schema import open_database
 from storage.status import should_apply
 from tests.delivery.conftest import SeedSms

@@ -13,10 +13,19 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from bot.delivery.unsettled import LISTING_DELAY, RECOVERED_NOTE, UnsettledSends
-from bot.mobizon import MobizonClient, RetryPolicy
+from bot.delivery.unsettled import LISTING_DELAY, UnsettledSends
+from bot.mobizon.client import MobizonClient, RetryPolicy
 from bot.simulator import LIST, SEND_SMS, MobizonSimulator
-from storage import SendState, SmsRecord, claim_send, get_sms, record_failed, record_sent
+from handlers.delivery_posts import RECOVERED_NOTE, SlackSettlingPosts
+from storage.messages import (
+    NewSend,
+    SendState,
+    SmsRecord,
+    claim_send,
+    get_sms,
+    record_failed,
+    record_sent,
+)
 from storage.store import Store
 from testkit.slack import FakeSlack
 from testkit.waiting import wait_until
@@ -51,20 +60,22 @@ def claim(
     """A send claimed at ``at`` whose Mobizon answer was never recorded (the process died)."""
     claimed = claim_send(
         db,
-        trigger_id=f"trigger-{n}",
-        team_id="T1",
-        channel_id="C1",
-        user_id="U1",
-        response_url=f"{slack.url}response/{n}",
-        recipient=NUMBER,
-        text=text,
-        sender=None,
-        segments=1,
-        encoding="gsm7",
-        name=None,
-        deferred_to=None,
-        validity=None,
-        flash=False,
+        NewSend(
+            trigger_id=f"trigger-{n}",
+            team_id="T1",
+            channel_id="C1",
+            user_id="U1",
+            response_url=f"{slack.url}response/{n}",
+            recipient=NUMBER,
+            text=text,
+            sender=None,
+            segments=1,
+            encoding="gsm7",
+            name=None,
+            deferred_to=None,
+            validity=None,
+            flash=False,
+        ),
         now=at,
     )
     assert claimed is not None
@@ -104,7 +115,9 @@ def rig(
     session: aiohttp.ClientSession,
 ) -> Rig:
     """UnsettledSends on a database, the fake Slack and the simulator."""
-    settler = UnsettledSends(store, gateway, slack_client, session, started_at=STARTED)
+    settler = UnsettledSends(
+        store, gateway, SlackSettlingPosts(slack_client, store, session), started_at=STARTED
+    )
     return Rig(db, fake_slack, simulator[0], settler)
 
 

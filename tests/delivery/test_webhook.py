@@ -14,7 +14,9 @@ from sqlite_utils import Database
 from bot.delivery.poller import WEBHOOK_EVENT_MEMORY
 from bot.delivery.webhook import EVENT_ID_MEMORY_FLOOR
 from bot.simulator import MobizonSimulator, sign
-from storage import SmsRecord, Store, delivery, get_by_message_id
+from storage import delivery
+from storage.messages import SmsRecord, get_by_message_id
+from storage.store import Store
 from tests.conftest import WEBHOOK_SECRET, BotHarness
 from tests.delivery.conftest import (
     SeedSms,
@@ -84,8 +86,7 @@ def bot_db(bot: BotHarness) -> Database:
 
 def bot_store(bot: BotHarness) -> Store:
     """The running bot's store (its database, off the event loop)."""
-    assert bot.runtime.store is not None
-    return bot.runtime.store
+    return bot.runtime.started().store
 
 
 def status_of(bot: BotHarness, message_id: int) -> str | None:

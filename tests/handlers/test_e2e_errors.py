@@ -11,7 +11,8 @@ import pytest
 from bot.simulator import MobizonSimulator
 from handlers import UNEXPECTED_ERROR
 from handlers.commands import sms as sms_command
-from storage import StatusUpdate, apply_status, messages
+from storage import messages
+from storage.delivery import StatusUpdate, apply_status
 from tests.conftest import BotHarness
 from tests.handlers.conftest import refused_url
 
@@ -144,8 +145,7 @@ async def test_unexpected_exception_during_send_leaves_no_dangling_claim(
     bot: BotHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A bug while sending marks the SMS "unknown" (never "sent"); the user is told to check, not retry."""
-    gateway = bot.runtime.gateway
-    assert gateway is not None
+    gateway = bot.runtime.started().gateway
 
     async def broken(*_args: object, **_kwargs: object) -> None:
         msg = "simulated bug in the client"
@@ -221,9 +221,9 @@ async def test_a_reused_message_id_never_updates_the_earlier_sms(
     assert (second.state, second.message_id) == (messages.SendState.UNKNOWN, None)
     # the second SMS is delivered at Mobizon; polling and the webhook's reports never reach the first
     sim.advance(60)
-    poller = bot.runtime.poller
-    assert poller is not None
-    await poller.run_once()
+    tracking = bot.runtime.tracking
+    assert tracking is not None
+    await tracking.poller.run_once()
     assert sim.count("getSMSStatus") == 0  # nothing left to ask about
     update = StatusUpdate(message_id=first_id, status="DELIVRD", status_ts=None, source="webhook")
     assert apply_status(db, update) is None

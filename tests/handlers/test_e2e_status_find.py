@@ -308,7 +308,7 @@ async def test_find_sort_by_id_lists_in_id_order(bot: BotHarness, sim: MobizonSi
 async def test_sandbox_status_times_show_the_delivery_taking_seconds(start_bot: Any) -> None:
     """In the sandbox, a delivered SMS's status reads "sent T · updated T+2 s", not sent == updated."""
     bot: BotHarness = await start_bot(None)  # no Mobizon key: the built-in simulator
-    sim = bot.runtime.simulator
+    sim = bot.runtime.started().simulator
     assert sim is not None
     sim._clock = lambda: datetime(2026, 11, 30, 3, 46, 26)  # a whole second, frozen  # noqa: DTZ001  # the simulator keeps naive wall time
     await bot.command("send +55 11 98765-4321 hello")

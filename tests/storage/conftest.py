@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from storage import SmsRecord, claim_send, open_database, record_sent
+from storage.messages import NewSend, SmsRecord, claim_send, record_sent
+from storage.schema import open_database
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -62,7 +63,9 @@ def make_sms() -> Callable[..., SmsRecord]:
             "now": T0,
         }
         values.update(fields)
-        sms = claim_send(db, **values)
+        sms = claim_send(
+            db, NewSend(**{k: v for k, v in values.items() if k != "now"}), now=values["now"]
+        )
         assert sms is not None
         if message_id is None:
             return sms

@@ -7,31 +7,27 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from storage import (
+from storage.delivery import StatusUpdate, apply_status, give_up, status_history
+from storage.messages import (
+    MessageIdTakenError,
+    NewSend,
     SendState,
     SmsNotFoundError,
     SmsStateError,
-    StatusUpdate,
-    apply_status,
     claim_send,
     count_by_state,
     count_pending,
     get_by_message_id,
     get_by_message_ids,
     get_sms,
-    give_up,
+    highest_ids,
     latest_in_channel,
     overdue,
+    pending_sandbox,
     pending_statuses,
     record_failed,
     record_sent,
     set_slack_message,
-    status_history,
-)
-from storage.messages import (
-    MessageIdTakenError,
-    highest_ids,
-    pending_sandbox,
     unsettled_sends,
 )
 
@@ -40,7 +36,7 @@ if TYPE_CHECKING:
 
     from sqlite_utils import Database
 
-    from storage import SmsRecord
+    from storage.messages import SmsRecord
 
     MakeSms = Callable[..., SmsRecord]
 
@@ -51,21 +47,23 @@ LOCAL_NOON = datetime(2026, 1, 15, 12, 0, 0)  # noqa: DTZ001  # a wall time, as 
 def _claim(db: Database, trigger_id: str = "trig-1") -> SmsRecord | None:
     return claim_send(
         db,
-        trigger_id=trigger_id,
-        team_id="T1",
-        channel_id="C1",
-        user_id="U1",
-        response_url="https://hooks.slack.invalid/commands/secret-path",
-        recipient="5511987654321",
-        text="Olá & <bem-vindo>\nline two",
-        sender="Alpha",
-        segments=2,
-        encoding="ucs2",
-        name="launch",
-        deferred_to="2026-01-16 09:30:00",
-        validity=120,
-        flash=True,
-        sandbox=True,
+        NewSend(
+            trigger_id=trigger_id,
+            team_id="T1",
+            channel_id="C1",
+            user_id="U1",
+            response_url="https://hooks.slack.invalid/commands/secret-path",
+            recipient="5511987654321",
+            text="Olá & <bem-vindo>\nline two",
+            sender="Alpha",
+            segments=2,
+            encoding="ucs2",
+            name="launch",
+            deferred_to="2026-01-16 09:30:00",
+            validity=120,
+            flash=True,
+            sandbox=True,
+        ),
         now=T0,
     )
 
@@ -113,27 +111,8 @@ def test_claim_accepts_a_datetime_and_refuses_a_malformed_deferral(db: Database)
     """A naive datetime is stored as wall-time text; text that would not sort is refused."""
     sms = claim_send(
         db,
-        trigger_id="t",
-        team_id="T1",
-        channel_id="C1",
-        user_id="U1",
-        response_url=None,
-        recipient="1",
-        text="x",
-        sender=None,
-        segments=None,
-        encoding=None,
-        name=None,
-        deferred_to=datetime(2026, 2, 1, 8, 5),  # noqa: DTZ001  # wall time by design
-        validity=None,
-        flash=False,
-    )
-    assert sms is not None
-    assert sms.deferred_to == "2026-02-01 08:05:00"
-    with pytest.raises(ValueError):
-        claim_send(
-            db,
-            trigger_id="u",
+        NewSend(
+            trigger_id="t",
             team_id="T1",
             channel_id="C1",
             user_id="U1",
@@ -144,9 +123,32 @@ def test_claim_accepts_a_datetime_and_refuses_a_malformed_deferral(db: Database)
             segments=None,
             encoding=None,
             name=None,
-            deferred_to="1/2/2026 8:05",
+            deferred_to=datetime(2026, 2, 1, 8, 5),  # noqa: DTZ001  # wall time by design
             validity=None,
             flash=False,
+        ),
+    )
+    assert sms is not None
+    assert sms.deferred_to == "2026-02-01 08:05:00"
+    with pytest.raises(ValueError):
+        claim_send(
+            db,
+            NewSend(
+                trigger_id="u",
+                team_id="T1",
+                channel_id="C1",
+                user_id="U1",
+                response_url=None,
+                recipient="1",
+                text="x",
+                sender=None,
+                segments=None,
+                encoding=None,
+                name=None,
+                deferred_to="1/2/2026 8:05",
+                validity=None,
+                flash=False,
+            ),
         )
 
 

@@ -10,13 +10,21 @@ import pytest
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from storage import SCHEMA_VERSION, open_database, schema, schema_version, write_transaction
-from storage.schema import migrations, utc_text, wall_text
+from storage import schema
+from storage.schema import (
+    SCHEMA_VERSION,
+    migrations,
+    open_database,
+    schema_version,
+    utc_text,
+    wall_text,
+    write_transaction,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from storage import SmsRecord
+    from storage.messages import SmsRecord
 
     MakeSms = Callable[..., SmsRecord]
 

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.mobizon.types import PAGE_SIZES, SORT_FIELDS, ListCriteria, Sort
+from bot.sending.segments import MAX_SEGMENTS, count_segments
 from handlers.grammar import (
     GENERAL_USAGE,
     USAGE,
@@ -24,7 +25,6 @@ from handlers.grammar import (
     parse_find_button,
 )
 from handlers.mrkdwn import escape
-from handlers.segments import MAX_SEGMENTS, count_segments
 
 NOW = datetime(2026, 11, 25, 12, 0)  # noqa: DTZ001 - the grammar works in naive local time
 BR_MOBILE = "5511987654321"

@@ -12,12 +12,13 @@ from datetime import datetime
 import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery.notifier import Notifier
 from bot.delivery.poller import Poller
 from bot.delivery.unsettled import UnsettledSends
-from bot.runtime import RUNTIME
+from bot.runtime import RUNTIME, Tracking
+from bot.slack_client import make_slack_client
+from handlers.delivery_posts import SlackSettlingPosts
+from handlers.notifier import Notifier
 
 logger = logging.getLogger(__name__)
 
@@ -30,38 +31,29 @@ POLL_JOB = "poll-statuses"
 async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     """Start the poller and the notifier with the app; on shutdown, flush the outbox briefly."""
     runtime = app[RUNTIME]
-    if runtime.store is None or runtime.gateway is None:
-        msg = "delivery tracking needs the database and the gateway"
-        raise RuntimeError(msg)
+    core = runtime.started()
     settings = runtime.settings
     # its own client without retry handlers: the notifier paces itself and reschedules on 429
     session = aiohttp.ClientSession()
-    slack = AsyncWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        session=session,
-        retry_handlers=[],
-    )
+    slack = make_slack_client(settings, session, retry_rate_limits=False)
     zone = settings.mobizon_timezone
     notifier = Notifier(
-        runtime.store, slack, on_posted=runtime.metrics.notification_posted, timezone=zone
+        core.store, slack, on_posted=runtime.metrics.notification_posted, timezone=zone
     )
     poller = Poller(
-        runtime.store,
-        runtime.gateway,
+        core.store,
+        core.gateway,
         on_change=notifier.wake,
         on_cycle=runtime.metrics.poll_cycle,
         timezone=zone,
         sandbox=settings.sandbox,
     )
     unsettled = UnsettledSends(
-        runtime.store,
-        runtime.gateway,
-        slack,
-        session,
+        core.store,
+        core.gateway,
+        SlackSettlingPosts(slack, core.store, session, timezone=zone),
         on_change=notifier.wake,
         on_adopted=runtime.metrics.sms_sent.labels(outcome="sent").inc,
-        timezone=zone,
         unrecorded=runtime.unrecorded,
     )
     cycles: set[asyncio.Task[None]] = set()
@@ -93,9 +85,8 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     )
     scheduler.start()
     task = asyncio.create_task(notifier.run(), name="notifier")
-    runtime.notifier = notifier
-    runtime.poller = poller
-    runtime.extras["health"] = {"scheduler": lambda: scheduler.running}
+    runtime.tracking = Tracking(notifier, poller)
+    runtime.health.scheduler = lambda: scheduler.running
     try:
         yield
     finally:
@@ -103,8 +94,8 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
             await _stop(scheduler, cycles, task, notifier)
         finally:
             await session.close()
-            runtime.notifier = None
-            runtime.poller = None
+            runtime.tracking = None
+            runtime.health.scheduler = None
 
 
 async def _stop(

@@ -1,4 +1,4 @@
-"""Keep secrets and phone numbers out of logs and messages.
+"""Keep secrets and phone numbers out of logs and messages (the gateway scrubs its own errors).
 
 Use :func:`redact` on any text that might hold a secret, :class:`RedactingFilter` on every
 log handler, and :func:`mask_phone` wherever a recipient's number is logged.

@@ -1,5 +1,8 @@
 """The notifier: drains the outbox into Slack, paced per channel, honouring Retry-After.
 
+It is the Slack side of delivery tracking: the domain applies statuses and writes outbox rows,
+and wakes it through a callable.
+
 A row leaves the outbox only after Slack accepted every step of it (the ``chat.update`` of the
 SMS's message and, for a final status, one thread reply); each step is marked done as soon as
 Slack accepts it, so a crash re-sends at most the step that was in flight. The edit is harmless

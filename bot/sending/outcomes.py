@@ -1,0 +1,99 @@
+"""What became of one send: one value per outcome, rendered by each surface in its own words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.mobizon.types import OutgoingSms
+from storage.messages import SmsRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """Mobizon took the SMS, it is recorded, and the surface was asked to post it.
+
+    ``post_problem`` is the surface's reason when it could not post the SMS where it came from
+    (the updates then go to the sender directly); ``post_failed`` when posting raised.
+    """
+
+    sms: SmsRecord
+    post_problem: str | None = None
+    post_failed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Mobizon refused the SMS (or it never left): nothing was sent; ``reason`` says why."""
+
+    sms: OutgoingSms
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeUnknown:
+    """The SMS may or may not have been sent; delivery tracking finds out and tells the sender.
+
+    ``reason`` is the gateway's sentence, ``None`` when smsbot itself failed while sending.
+    """
+
+    sms: OutgoingSms
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """The same request came twice (a redelivery): the first one owns the send."""
+
+    duplicate_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotAllowed:
+    """The user may not send SMS."""
+
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotSaved:
+    """The send could not be claimed in the database, so nothing went to Mobizon."""
+
+    sms: OutgoingSms
+    busy: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SentRecordedLater:
+    """Sent, but the database stayed locked: delivery tracking records and posts it later."""
+
+    sms: OutgoingSms
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SentNotRecorded:
+    """Sent, but it could not be recorded: no delivery updates will follow."""
+
+    sms: OutgoingSms
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SentIdReused:
+    """Sent, but Mobizon gave it the id of an earlier SMS: neither is followed."""
+
+    sms: OutgoingSms
+    message_id: int
+
+
+Outcome = (
+    Sent
+    | Refused
+    | OutcomeUnknown
+    | Duplicate
+    | NotAllowed
+    | NotSaved
+    | SentRecordedLater
+    | SentNotRecorded
+    | SentIdReused
+)

@@ -1,0 +1,163 @@
+"""The one send service: claim → send → record → post, and an :mod:`outcome <bot.sending.outcomes>`.
+
+Every surface calls it; none talks to the gateway or writes a send's state itself. Posting the
+sent SMS where it came from is the surface's: it passes a :class:`PostSent`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from bot.mobizon.errors import MobizonError
+from bot.mobizon.gateway import SmsGateway
+from bot.mobizon.types import OutgoingSms, SentMessage
+from bot.sending.outcomes import (
+    Duplicate,
+    NotAllowed,
+    NotSaved,
+    Outcome,
+    OutcomeUnknown,
+    Refused,
+    Sent,
+    SentIdReused,
+    SentNotRecorded,
+    SentRecordedLater,
+)
+from bot.sending.types import AcceptedSend, Origin, UnrecordedSends, new_send
+from storage import messages
+from storage.store import Store, is_busy
+
+logger = logging.getLogger(__name__)
+
+#: Recorded on a claim when smsbot itself failed while sending.
+FAILED_WHILE_SENDING = "smsbot failed while sending; the SMS may or may not have been sent"
+
+
+class PostSent(Protocol):
+    """Post a sent SMS where it came from; the reason it could not, or ``None`` once posted."""
+
+    async def __call__(self, sms: messages.SmsRecord, /) -> str | None: ...  # noqa: D102
+
+
+class SendService:
+    """Sends one SMS exactly once per duplicate key, records it, and has it posted.
+
+    ``may_send`` says who may send; ``sandbox`` marks the claims of a sandbox run.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        gateway: SmsGateway,
+        *,
+        unrecorded: UnrecordedSends,
+        may_send: Callable[[str], bool] = lambda _user: True,
+        sandbox: bool = False,
+    ) -> None:
+        self._store = store
+        self._gateway = gateway
+        self._unrecorded = unrecorded
+        self._may_send = may_send
+        self._sandbox = sandbox
+
+    def may_send(self, user_id: str) -> bool:
+        """True when ``user_id`` may send SMS (the settings' rule, ``Settings.may_send``)."""
+        return self._may_send(user_id)
+
+    async def send(self, sms: OutgoingSms, origin: Origin, post: PostSent) -> Outcome:  # noqa: PLR0911  # one return per outcome
+        """Send ``sms`` for ``origin``; never raises for what can go wrong on the way."""
+        if not self.may_send(origin.user_id):
+            return NotAllowed(origin.user_id)
+        try:
+            # on the database's writer thread; None when the same request came before
+            claim = await self._store.write(
+                messages.claim_send, new_send(sms, origin, sandbox=self._sandbox)
+            )
+        except Exception as err:  # nothing went to Mobizon: the user may simply try again
+            busy = is_busy(err)
+            if busy:
+                logger.warning("could not claim a send: the database is locked; nothing sent")
+            else:
+                logger.exception("could not claim a send; nothing sent")
+            return NotSaved(sms, busy=busy)
+        if claim is None:
+            logger.info("duplicate send ignored", extra={"trigger_id": origin.duplicate_key})
+            return Duplicate(origin.duplicate_key)
+        try:
+            sent = await self._gateway.send_sms(sms)
+        except MobizonError as err:
+            await self._record_failed(claim, error=str(err), outcome_unknown=err.outcome_unknown)
+            logger.warning(
+                "send failed", extra={"sms_id": claim.id, "outcome_unknown": err.outcome_unknown}
+            )
+            if err.outcome_unknown:
+                return OutcomeUnknown(sms, reason=str(err))
+            return Refused(sms, reason=str(err))
+        except Exception:
+            # a bug, not Mobizon: the request may have left, so the SMS must not look unsent
+            logger.exception("unexpected error while sending", extra={"sms_id": claim.id})
+            await self._record_failed(claim, error=FAILED_WHILE_SENDING, outcome_unknown=True)
+            return OutcomeUnknown(sms, reason=None)
+        return await self._record(sms, claim, sent, post)
+
+    async def _record(
+        self, sms: OutgoingSms, claim: messages.SmsRecord, sent: SentMessage, post: PostSent
+    ) -> Outcome:
+        """Record what Mobizon took and have it posted; the SMS went out whatever happens here."""
+        try:
+            # tried again while the database is locked
+            record = await self._store.write_retrying(
+                messages.record_sent,
+                claim.id,
+                message_id=sent.message_id,
+                campaign_id=sent.campaign_id,
+                campaign_status=sent.campaign_status,
+            )
+        except messages.MessageIdTakenError as err:
+            logger.warning(
+                "Mobizon reused a message id smsbot already holds; neither SMS is tracked by it",
+                extra={"sms_id": sent.message_id, "earlier_sms": err.holder},
+            )
+            return SentIdReused(sms, sent.message_id)
+        except Exception as err:
+            if is_busy(err):
+                # still locked: delivery tracking records it as soon as it can, in this process
+                self._unrecorded.add(
+                    AcceptedSend(claim.id, sent.message_id, sent.campaign_id, sent.campaign_status)
+                )
+                logger.warning(
+                    "could not record a sent SMS yet: the database is locked; recorded later",
+                    extra={"sms_id": sent.message_id, "user": claim.user_id},
+                )
+                return SentRecordedLater(sms, sent.message_id)
+            logger.exception(
+                "could not record a sent SMS",
+                extra={"sms_id": sent.message_id, "user": claim.user_id},
+            )
+            return SentNotRecorded(sms, sent.message_id)
+        logger.info("sms sent", extra={"sms_id": record.message_id, "channel": record.channel_id})
+        try:
+            problem = await post(record)
+        except Exception:
+            logger.exception(
+                "could not post the sent SMS's message",
+                extra={"sms_id": record.message_id, "channel": record.channel_id},
+            )
+            return Sent(record, post_failed=True)
+        return Sent(record, post_problem=problem)
+
+    async def _record_failed(
+        self, claim: messages.SmsRecord, *, error: str, outcome_unknown: bool
+    ) -> None:
+        """Record that Mobizon refused the send, or may not have taken it; logged when it cannot be.
+
+        A claim left unrecorded is settled at the next start (looked up in Mobizon).
+        """
+        try:
+            await self._store.write_retrying(
+                messages.record_failed, claim.id, error=error, outcome_unknown=outcome_unknown
+            )
+        except Exception:
+            logger.exception("could not record a failed send", extra={"sms_id": claim.id})

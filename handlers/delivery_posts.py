@@ -1,0 +1,122 @@
+"""The Slack side of settling unsettled sends: channel messages and the sender's notices.
+
+A late or recovered SMS is posted in its channel; the sender is told through the command's
+``response_url`` while Slack takes it, else in a direct message.
+
+Delivery tracking (:mod:`bot.delivery.unsettled`) calls it through its ``SettlingPosts``
+Protocol; a notice Slack did not take raises :class:`~bot.delivery.unsettled.NoticeNotDelivered`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, tzinfo
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.delivery.unsettled import NoticeNotDelivered
+from handlers.mrkdwn import escape
+from handlers.phone import format_phone
+from handlers.posting import open_direct_message, post_sms_message, slack_error
+from handlers.send_outcomes import find_before_resending
+from storage.messages import SmsRecord
+from storage.store import Store
+
+logger = logging.getLogger(__name__)
+
+#: Slack takes ``response_url`` posts for 30 minutes; leave a margin.
+RESPONSE_URL_LIFETIME = timedelta(minutes=25)
+
+RECOVERED_NOTE = (
+    ":arrows_counterclockwise: Mobizon's answer to this send was not recorded at the time "
+    "(smsbot restarted or the answer was lost); Mobizon has this SMS, so it is tracked as usual."
+)
+RECOVERED_BLOCK = {"type": "context", "elements": [{"type": "mrkdwn", "text": RECOVERED_NOTE}]}
+LATE_NOTE = (
+    ":hourglass: smsbot's database was busy when Mobizon took this SMS, so it is posted late; "
+    "it is tracked as usual."
+)
+LATE_BLOCK = {"type": "context", "elements": [{"type": "mrkdwn", "text": LATE_NOTE}]}
+
+
+class SlackSettlingPosts:
+    """Posts and notices of unsettled-send settling, in Slack."""
+
+    def __init__(
+        self,
+        slack: AsyncWebClient,
+        store: Store,
+        session: aiohttp.ClientSession,
+        *,
+        timezone: tzinfo | None = None,
+    ) -> None:
+        self._slack = slack
+        self._store = store
+        self._session = session
+        self._zone = timezone
+
+    async def post_recorded_late(self, sms: SmsRecord) -> None:
+        """Post an SMS recorded late (the database was busy) as ``/sms send`` would have."""
+        await post_sms_message(self._slack, self._store, sms, extra_blocks=[LATE_BLOCK])
+
+    async def post_recovered(self, sms: SmsRecord) -> None:
+        """Post an SMS found at Mobizon after its answer was lost."""
+        await post_sms_message(
+            self._slack, self._store, sms, extra_blocks=[RECOVERED_BLOCK], zone=self._zone
+        )
+
+    async def tell_not_sent(self, sms: SmsRecord, why: str, now: datetime) -> None:
+        """Tell the sender the SMS never reached Mobizon."""
+        await self._tell_sender(
+            sms,
+            f":warning: SMS to {format_phone(sms.recipient)} was *not sent*: {why}, and Mobizon "
+            "has no record of it. Send it again if it is still needed:\n"
+            f"> {escape(_preview(sms.text))}",
+            now,
+        )
+
+    async def tell_cannot_tell(self, sms: SmsRecord, why: str, now: datetime) -> None:
+        """Tell the sender smsbot cannot find out whether the SMS was sent."""
+        await self._tell_sender(
+            sms,
+            f":warning: SMS to {format_phone(sms.recipient)}: smsbot could not tell whether it "
+            f"was sent: {why}. {find_before_resending(sms.recipient)}",
+            now,
+        )
+
+    async def _tell_sender(self, sms: SmsRecord, text: str, now: datetime) -> None:
+        try:
+            await self._tell(sms, text, now)
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as err:
+            raise NoticeNotDelivered(_describe(err)) from err
+
+    async def _tell(self, sms: SmsRecord, text: str, now: datetime) -> None:
+        if sms.sandbox:
+            text += " (sandbox)"
+        if sms.response_url and now - sms.created_at < RESPONSE_URL_LIFETIME:
+            webhook = AsyncWebhookClient(
+                sms.response_url, timeout=10, session=self._session, retry_handlers=[]
+            )
+            answer = await webhook.send(
+                text=text, response_type="ephemeral", replace_original=False
+            )
+            if answer.status_code < 300:  # noqa: PLR2004  # any 2xx: Slack took it
+                return
+            logger.info(
+                "response_url refused the notice; sending a direct message",
+                extra={"sms_id": sms.id, "status": answer.status_code},
+            )
+        dm = await open_direct_message(self._slack, sms.user_id)
+        await self._slack.chat_postMessage(channel=dm, text=text)
+
+
+def _preview(text: str, limit: int = 200) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _describe(err: Exception) -> str:
+    return slack_error(err) if isinstance(err, SlackApiError) else type(err).__name__

@@ -1,0 +1,94 @@
+"""The runtime's groups of resources, its health probes, in-flight tracking and Slack clients."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+
+from bot.inflight import InFlight, TrackedGateway
+from bot.metrics import MeteredGateway, Metrics
+from bot.mobizon.client import MobizonClient
+from bot.mobizon.types import OutgoingSms
+from bot.runtime import Health, NotStartedError, Runtime
+from bot.settings import Settings
+from bot.simulator import MobizonSimulator
+from bot.slack_client import make_slack_client
+from testkit.slack import FakeSlack
+from tests.conftest import MOBIZON_KEY
+
+
+def test_nothing_is_handed_out_before_it_is_open(
+    fake_slack: FakeSlack, make_settings: Callable[..., Settings]
+) -> None:
+    """Before its lifetimes ran, the runtime has no core and refuses to build services."""
+    runtime = Runtime(make_settings(fake_slack, None))
+    assert runtime.core is None
+    with pytest.raises(NotStartedError):
+        runtime.started()
+    with pytest.raises(NotStartedError):
+        runtime.services()
+    runtime.wake_notifier()  # no tracking yet: nothing to wake, no error
+
+
+def test_health_names_each_probe_it_watches() -> None:
+    """The scheduler is always checked; Socket Mode only once its probe is set."""
+    health = Health()
+    assert health.checks() == {"scheduler": False}
+    health.scheduler = lambda: True
+    health.slack_socket = lambda: False
+    assert health.checks() == {"scheduler": True, "slack_socket": False}
+
+
+async def test_only_the_tracked_gateway_keeps_its_callers(
+    simulator: tuple[MobizonSimulator, str],
+) -> None:
+    """Sends counted by the metered gateway are waited for only through the tracked wrapper."""
+    inflight, metrics = InFlight(), Metrics()
+    async with MobizonClient(MOBIZON_KEY, base_url=simulator[1]) as client:
+        metered = MeteredGateway(client, metrics)
+        await asyncio.create_task(metered.send_sms(OutgoingSms("5511987654321", "a")))
+        assert inflight.tasks == set()
+        tracked = TrackedGateway(metered, inflight)
+        seen: list[bool] = []
+
+        async def send() -> None:
+            await tracked.send_sms(OutgoingSms("5511987654321", "b"))
+            seen.append(asyncio.current_task() in inflight.tasks)
+
+        await asyncio.create_task(send())
+    assert seen == [True]
+    assert metrics.sms_sent.labels(outcome="sent")._value.get() == 2
+
+
+async def test_shutdown_cancels_what_outlives_the_deadline() -> None:
+    """A listener still working at the deadline is cancelled; one that finished is not waited."""
+    inflight = InFlight()
+    never = asyncio.Event()
+
+    async def stuck() -> None:
+        inflight.track_current()
+        await never.wait()
+
+    task = asyncio.create_task(stuck())
+    await asyncio.sleep(0)
+    await inflight.wait(0.01)
+    assert task.cancelled()
+
+
+async def test_one_construction_two_retry_rules(
+    fake_slack: FakeSlack, make_settings: Callable[..., Settings]
+) -> None:
+    """Listeners' client retries 429s only; the notifier's retries nothing (it paces itself)."""
+    settings = make_settings(fake_slack, None)
+    async with aiohttp.ClientSession() as session:
+        listeners = make_slack_client(settings, session)
+        notifier = make_slack_client(settings, session, retry_rate_limits=False)
+    kinds: list[Any] = [type(handler) for handler in listeners.retry_handlers]
+    assert kinds == [AsyncRateLimitErrorRetryHandler]
+    assert notifier.retry_handlers == []
+    assert listeners.base_url == notifier.base_url == settings.slack_api_url

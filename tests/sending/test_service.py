@@ -1,0 +1,190 @@
+"""The send service: claim → send → record → post, and the Outcome it returns."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.mobizon.client import MobizonClient
+from bot.mobizon.errors import MobizonError, MobizonValidationError
+from bot.mobizon.gateway import SmsGateway
+from bot.mobizon.types import ListCriteria, MessagePage, OutgoingSms, SentMessage, SmsStatus, Sort
+from bot.sending.outcomes import Duplicate, NotAllowed, OutcomeUnknown, Refused, Sent
+from bot.sending.service import SendService
+from bot.sending.types import Origin, Surface, UnrecordedSends, new_send
+from bot.simulator import MobizonSimulator
+from storage import messages
+from storage.messages import SendState, SmsRecord
+from storage.store import Store
+from tests.conftest import MOBIZON_KEY
+
+NUMBER = "5511987654321"
+AT = datetime(2026, 12, 24, 18, 30)  # noqa: DTZ001  # a wall time, as users write it
+
+
+def origin(key: str = "trigger-1", user: str = "U1") -> Origin:
+    """A slash command's origin."""
+    return Origin("T1", "C1", user, Surface.SLASH_COMMAND, key, "https://hooks.slack.invalid/r")
+
+
+class Posts:
+    """The surface's post: remembers what it was asked to post, or fails."""
+
+    def __init__(self, *, problem: str | None = None, fail: bool = False) -> None:
+        self.posted: list[SmsRecord] = []
+        self._problem = problem
+        self._fail = fail
+
+    async def __call__(self, sms: SmsRecord, /) -> str | None:
+        """Post ``sms``, or fail."""
+        if self._fail:
+            raise RuntimeError("the surface broke")
+        self.posted.append(sms)
+        return self._problem
+
+
+class FailingGateway:
+    """A gateway whose send raises ``error``; reads are never asked."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.sends = 0
+
+    async def send_sms(self, sms: OutgoingSms) -> SentMessage:  # noqa: ARG002
+        """Fail."""
+        self.sends += 1
+        raise self.error
+
+    async def get_sms_status(self, ids: Iterable[int]) -> dict[int, SmsStatus]:
+        """Not asked."""
+        raise NotImplementedError
+
+    async def list_messages(
+        self,
+        criteria: ListCriteria | None = None,
+        *,
+        page: int = 0,
+        page_size: int = 25,
+        sort: Sort | None = None,
+        with_number_info: bool = False,
+    ) -> MessagePage:
+        """Not asked."""
+        raise NotImplementedError
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A database as the app opens it."""
+    opened = await Store.open(tmp_path / "send.db")
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def client(simulator: tuple[MobizonSimulator, str]) -> AsyncIterator[MobizonClient]:
+    """The Mobizon client against the simulator on loopback."""
+    async with MobizonClient(MOBIZON_KEY, base_url=simulator[1]) as opened:
+        yield opened
+
+
+def service(store: Store, gateway: SmsGateway, **options: object) -> SendService:
+    """The service over ``store`` and ``gateway``."""
+    return SendService(store, gateway, unrecorded=UnrecordedSends(), **options)  # type: ignore[arg-type]
+
+
+async def test_a_send_is_claimed_sent_recorded_and_posted(
+    store: Store, client: MobizonClient, simulator: tuple[MobizonSimulator, str]
+) -> None:
+    """Every field of the OutgoingSms and Origin reaches Mobizon and the record; it is posted."""
+    at = (simulator[0].now() + timedelta(days=2)).replace(microsecond=0)
+    sms = OutgoingSms(
+        NUMBER, "hello", sender="Shop", schedule=at, validity=60, flash=True, campaign_name="x"
+    )
+    posts = Posts()
+    outcome = await service(store, client, sandbox=True).send(sms, origin(), posts)
+    assert isinstance(outcome, Sent)
+    record = outcome.sms
+    assert posts.posted == [record]
+    assert record.state is SendState.SENT
+    assert (record.recipient, record.text, record.sender, record.name) == (
+        NUMBER,
+        "hello",
+        "Shop",
+        "x",
+    )
+    assert (record.deferred_to, record.validity, record.flash, record.sandbox) == (
+        f"{at:%Y-%m-%d %H:%M:%S}",
+        60,
+        True,
+        True,
+    )
+    assert (record.team_id, record.channel_id, record.user_id) == ("T1", "C1", "U1")
+    assert record.message_id in simulator[0].messages
+
+
+async def test_the_same_duplicate_key_sends_once(
+    store: Store, client: MobizonClient, simulator: tuple[MobizonSimulator, str]
+) -> None:
+    """A redelivered request (same duplicate key) is a Duplicate and sends nothing more."""
+    svc = service(store, client)
+    sms = OutgoingSms(NUMBER, "once")
+    first = await svc.send(sms, origin("k"), Posts())
+    second = await svc.send(sms, origin("k"), Posts())
+    assert isinstance(first, Sent)
+    assert second == Duplicate("k")
+    assert len(simulator[0].messages) == 1
+
+
+async def test_a_user_not_allowed_sends_nothing(store: Store) -> None:
+    """A user the settings' rule refuses gets NotAllowed; nothing is claimed or sent."""
+    gateway = FailingGateway(RuntimeError("must not be called"))
+    svc = service(store, gateway, may_send=lambda user: user == "U1")
+    outcome = await svc.send(OutgoingSms(NUMBER, "no"), origin(user="U2"), Posts())
+    assert outcome == NotAllowed("U2")
+    assert gateway.sends == 0
+    assert (await store.read(messages.count_by_state))["claimed"] == 0
+
+
+async def test_a_refusal_and_a_bug_are_told_apart(store: Store) -> None:
+    """Mobizon's refusal is Refused (failed); smsbot's own bug is OutcomeUnknown (unknown)."""
+    refusal = MobizonValidationError(2, "bad", {"recipient": "wrong"}, sending=True)
+    refused = await service(store, FailingGateway(refusal)).send(
+        OutgoingSms(NUMBER, "a"), origin("a"), Posts()
+    )
+    bug = await service(store, FailingGateway(KeyError("x"))).send(
+        OutgoingSms(NUMBER, "b"), origin("b"), Posts()
+    )
+    assert refused == Refused(OutgoingSms(NUMBER, "a"), str(refusal))
+    assert bug == OutcomeUnknown(OutgoingSms(NUMBER, "b"), None)
+    counts = await store.read(messages.count_by_state)
+    assert (counts["failed"], counts["unknown"]) == (1, 1)
+
+
+async def test_a_lost_answer_is_outcome_unknown(store: Store) -> None:
+    """A gateway error that may have sent the SMS is OutcomeUnknown with its sentence."""
+    lost = MobizonError("no answer; it may have been sent", outcome_unknown=True)
+    outcome = await service(store, FailingGateway(lost)).send(
+        OutgoingSms(NUMBER, "c"), origin(), Posts()
+    )
+    assert outcome == OutcomeUnknown(OutgoingSms(NUMBER, "c"), str(lost))
+
+
+async def test_a_failing_post_still_says_sent(store: Store, client: MobizonClient) -> None:
+    """The SMS went out: a surface that cannot post gets Sent(post_failed), never an error."""
+    outcome = await service(store, client).send(
+        OutgoingSms(NUMBER, "d"), origin(), Posts(fail=True)
+    )
+    assert isinstance(outcome, Sent)
+    assert outcome.post_failed
+    assert outcome.sms.state is SendState.SENT
+
+
+def test_new_send_maps_every_field() -> None:
+    """The one mapping to storage's claim carries the SMS, the origin and its segments."""
+    new = new_send(OutgoingSms(NUMBER, "olá", schedule=AT, campaign_name="n"), origin("t"))
+    assert (new.trigger_id, new.name, new.deferred_to) == ("t", "n", "2026-12-24 18:30:00")
+    assert (new.segments, new.encoding) == (1, "UCS-2")
+    assert new.response_url == "https://hooks.slack.invalid/r"
