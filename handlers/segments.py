@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from handlers.i18n import gettext as _
+
 #: The most segments one SMS may take before the bot refuses to send it.
 MAX_SEGMENTS = 10
 
@@ -70,10 +72,15 @@ def check_length(text: str) -> SegmentInfo:
     """
     info = count_segments(text)
     if info.segments > MAX_SEGMENTS:
-        sentence = (
-            f"The text is {info.segments:,} SMS segments long "
-            f"({info.length:,} {info.encoding} characters); the limit is {MAX_SEGMENTS}."
-        )
+        sentence = _(
+            "The text is %(segments)s SMS segments long "
+            "(%(length)s %(encoding)s characters); the limit is %(limit)s."
+        ) % {
+            "segments": f"{info.segments:,}",
+            "length": f"{info.length:,}",
+            "encoding": info.encoding,
+            "limit": MAX_SEGMENTS,
+        }
         raise TooLongError(sentence, info)
     return info
 
