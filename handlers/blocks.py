@@ -340,7 +340,7 @@ def _item_line(item: MessageItem) -> str:
         "mark": status_mark(item.status),
         "id": item.id,
         "recipient": _escape(format_phone(item.recipient)),
-        "sender": _escape(item.sender),
+        "sender": _escape(item.sender or ""),
         "status": _status_code(item.status),
         "segments": _segment_words(item.segments),
         "sent": when(item.start_send_at),
