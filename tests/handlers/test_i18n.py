@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import io
 import re
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -226,3 +228,14 @@ def test_the_installed_catalogues_are_found() -> None:
     """The package's own locale directory is read: every committed .mo is available."""
     assert set(I18n().available) == {po.parts[-3] for po in PO_FILES}
     assert PO_FILES, "at least one catalogue is committed"
+
+
+def test_the_catalogue_files_are_package_data() -> None:
+    """Pyproject's package data names every catalogue file, so `pip install .` installs them."""
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        globs = tomllib.load(handle)["tool"]["setuptools"]["package-data"]["handlers"]
+    files = [p for p in LOCALE_DIR.rglob("*") if p.is_file()]
+    assert {p.suffix for p in files} >= {".pot", ".po", ".mo"}
+    for path in files:
+        relative = path.relative_to(ROOT / "handlers").as_posix()
+        assert any(fnmatch.fnmatch(relative, glob) for glob in globs), relative
