@@ -239,3 +239,61 @@ def test_the_catalogue_files_are_package_data() -> None:
     for path in files:
         relative = path.relative_to(ROOT / "handlers").as_posix()
         assert any(fnmatch.fnmatch(relative, glob) for glob in globs), relative
+
+
+@pytest.fixture
+def pseudo(tmp_path: Path) -> I18n:
+    """Every message of the template pseudo-translated as ⟦English⟧ (placeholders kept), as eo."""
+    with TEMPLATE.open("rb") as handle:
+        template = read_po(handle)
+    catalog = Catalog(locale="eo", domain=i18n.DOMAIN)
+    for message in template:
+        if not message.id:
+            continue
+        if isinstance(message.id, str):
+            catalog.add(message.id, f"⟦{message.id}⟧")
+        else:
+            catalog.add(message.id, tuple(f"⟦{form}⟧" for form in message.id))
+    target = tmp_path / "eo" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    with (target / f"{i18n.DOMAIN}.mo").open("wb") as handle:
+        write_mo(handle, catalog)
+    return I18n(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "bogus",
+        "send",
+        "send --bogus 5511987654321 hi",
+        "send --flash=1 5511987654321 hi",
+        "send --from ABCDEFGHIJKLMNOP 5511987654321 hi",
+        "send --at 2020-01-01 10:00 5511987654321 hi",
+        "send --validity 5 5511987654321 hi",
+        "send 123 hi",
+        "send 5511987654321",
+        "status x",
+        "find nonsense",
+        "find size:7",
+        'find text:"open',
+    ],
+)
+def test_every_refusal_of_the_grammar_comes_from_the_catalogue(pseudo: I18n, typed: str) -> None:
+    """With a pseudo-translation active, each refusal and its usage line is the translated one."""
+    with use_i18n(pseudo), use_locale("eo"), pytest.raises(UsageError) as caught:
+        parse_command(typed, default_region="BR", now=NOW)
+    assert caught.value.sentence.startswith("⟦"), caught.value.sentence
+    assert caught.value.sentence.endswith("⟧"), caught.value.sentence
+    assert caught.value.usage.startswith("⟦Usage: /sms"), caught.value.usage
+
+
+def test_help_and_status_words_come_from_the_catalogue(pseudo: I18n) -> None:
+    """The help, a status in words and the list messages are all translated ones."""
+    with use_i18n(pseudo), use_locale("eo"):
+        assert help_text().startswith("⟦*Send SMS from Slack")
+        assert blocks.status_words("DELIVRD") == "⟦DELIVRD (⟦delivered⟧)⟧"
+        assert (
+            blocks.status_report([], [7], title="t").text
+            == "t\n⟦:grey_question: *7*: not found at Mobizon⟧"
+        )
