@@ -31,13 +31,16 @@ from bot.app import create_app
 from bot.inflight import InFlight
 from bot.runtime import RUNTIME
 from bot.settings import Settings
+from handlers.i18n import N_, ngettext
+from handlers.i18n import gettext as _
 from storage import delivery, messages
 
 CONSOLE_TOKEN = "xoxb-console-not-a-real-token"  # noqa: S105  # accepted only by the console's own fake
 PROMPT = "sms> "
 #: How long one command's listener may take before the next line is read anyway.
 LISTENER_WAIT = 30.0
-HELP = (
+#: English message id: show it as ``gettext(HELP)``.
+HELP = N_(
     "Type /sms commands as in Slack, e.g. `/sms send +55 11 98765-4321 hello` or `/sms help`.\n"
     "`next` / `previous` press the buttons under the last search; `quit` leaves."
 )
@@ -152,11 +155,18 @@ class ConsoleSlack:
         if method == "chat.postMessage":
             ts = f"{int(time.time())}.{next(self._ts):06d}"
             self.messages[ts] = params
-            where = "thread reply" if params.get("thread_ts") else "bot posted"
-            self.show(f"{where} in #{params.get('channel')}", params)
+            where = (
+                _("thread reply in #%(channel)s")
+                if params.get("thread_ts")
+                else _("bot posted in #%(channel)s")
+            )
+            self.show(where % {"channel": params.get("channel")}, params)
             return web.json_response({"ok": True, "channel": params.get("channel"), "ts": ts})
         if method == "chat.update":
-            self.show(f"bot updated its message in #{params.get('channel')}", params)
+            self.show(
+                _("bot updated its message in #%(channel)s") % {"channel": params.get("channel")},
+                params,
+            )
             return web.json_response(
                 {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
             )
@@ -235,7 +245,7 @@ class Console:
         shown = self.slack.shown
         status, answer = await self._post(urlencode(body))
         if status != 200:  # noqa: PLR2004
-            self.out.write(f"(the bot answered HTTP {status})\n")
+            self.out.write(_("(the bot answered HTTP %(status)s)") % {"status": status} + "\n")
         elif answer.strip():
             self._print_ack(answer)
         else:
@@ -249,13 +259,16 @@ class Console:
             body = json.loads(answer)
         except ValueError:
             body = {"text": answer}
-        self.slack.show("reply (only you see this)", body)
+        self.slack.show(_("reply (only you see this)"), body)
 
     async def press(self, label: str) -> None:
         """Press the Previous/Next button of the last search results."""
         value = self.slack.last_buttons.get(label)
         if not value:
-            self.out.write(f"There is no “{label}” button to press.\n")
+            button = _("next") if label == "next" else _("previous")
+            self.out.write(
+                _("There is no “%(button)s” button to press.") % {"button": button} + "\n"
+            )
             return
         action_id = "sms_find_next" if label == "next" else "sms_find_previous"
         payload = {
@@ -349,19 +362,18 @@ async def run_console(
     await web.TCPSite(bot_runner, "127.0.0.1", 0).start()
     interactive = stdin.isatty() and out.isatty()
     tell = announce or (lambda line: out.write(line + "\n"))
-    tell(
-        "smsbot console: "
-        + (
-            "SANDBOX, SMS go to the built-in simulator. "
-            if settings.sandbox
-            else "LIVE Mobizon. Real SMS are sent, and billed. "
-        )
-        + HELP
+    banner = (
+        _("smsbot console: SANDBOX, SMS go to the built-in simulator. %(help)s")
+        if settings.sandbox
+        else _("smsbot console: LIVE Mobizon. Real SMS are sent, and billed. %(help)s")
     )
+    tell(banner % {"help": _(HELP)})
     if settings.ignored_api_key:
         tell(
-            "MOBIZON_API_KEY is set but ignored: nothing is sent for real. "
-            "Start `smsbot console --live` to send real SMS through Mobizon."
+            _(
+                "MOBIZON_API_KEY is set but ignored: nothing is sent for real. "
+                "Start `smsbot console --live` to send real SMS through Mobizon."
+            )
         )
     try:
         with contextlib.ExitStack() as stack:
@@ -404,7 +416,7 @@ async def _session(console: Console, lines: AsyncIterator[str], out: TextIO) -> 
         elif word.startswith(("/sms", "sms ")):
             await console.command(word.removeprefix("sms "))
         elif word:
-            out.write(HELP + "\n")
+            out.write(_(HELP) + "\n")
             out.flush()
     return True
 
@@ -435,10 +447,14 @@ async def _say_pending(app: web.Application, out: TextIO) -> None:
     core = app[RUNTIME].core
     pending = 0 if core is None else await core.store.read(messages.count_pending)
     if pending:
-        out.write(
-            f"{pending} SMS still await a final status; `smsbot console` started again in this "
-            "folder goes on tracking them.\n"
+        said = ngettext(
+            "%(count)s SMS still await a final status; `smsbot console` started again in this "
+            "folder goes on tracking them.",
+            "%(count)s SMS still await a final status; `smsbot console` started again in this "
+            "folder goes on tracking them.",
+            pending,
         )
+        out.write(said % {"count": pending} + "\n")
         out.flush()
 
 

@@ -11,23 +11,41 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from bot.mobizon.types import MessageItem, MessagePage, SmsStatus, parse_timestamp
 from bot.sending.segments import count_segments
+from handlers.i18n import N_, ngettext
+from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape, escape_short
 from handlers.phone import format_phone
 from storage.messages import SmsRecord
-from storage.status import STATUS_MEANINGS, DeliveryStatus, is_final
+from storage.status import DeliveryStatus, is_final
 
 Block = dict[str, Any]
 
-SANDBOX_NOTE = (
+#: English message id: show it as ``gettext(SANDBOX_NOTE)``.
+SANDBOX_NOTE = N_(
     ":test_tube: *Sandbox*: simulated by smsbot's built-in Mobizon simulator; no real SMS was sent."
 )
+
+#: Plain-language meaning of each documented status, for people (English message ids).
+STATUS_MEANINGS: dict[str, str] = {
+    DeliveryStatus.NEW: N_("created, not yet sent"),
+    DeliveryStatus.ENQUEUD: N_("queued for sending"),
+    DeliveryStatus.ACCEPTD: N_("accepted by the operator"),
+    DeliveryStatus.PDLIVRD: N_("not all segments delivered yet"),
+    DeliveryStatus.DELIVRD: N_("delivered"),
+    DeliveryStatus.UNDELIV: N_("not delivered"),
+    DeliveryStatus.REJECTD: N_(
+        "rejected by the operator (bad number, forbidden text or unregistered sender)"
+    ),
+    DeliveryStatus.EXPIRED: N_("validity period ran out before delivery"),
+    DeliveryStatus.DELETED: N_("deleted by operator-side restrictions"),
+}
 _TEXT_PREVIEW = 600
 # A section's text holds at most 3,000 characters; the quoted SMS leaves room for its title.
 _QUOTE_BUDGET = 2800
 _NAME_PREVIEW = 100
 
 # smsbot does not know which name Mobizon picks when no --from is given; it says so
-_DEFAULT_SENDER = "the Mobizon account's default sender"
+_DEFAULT_SENDER = N_("the Mobizon account's default sender")
 
 _FAILED = frozenset({DeliveryStatus.UNDELIV, DeliveryStatus.REJECTD, DeliveryStatus.DELETED})
 
@@ -54,15 +72,15 @@ def status_mark(status: str | None) -> str:
 def status_words(status: str | None, *, awaiting_moderation: bool = False) -> str:
     """Say a status for people: ``DELIVRD (delivered)``, with moderation when Mobizon holds it."""
     if status is None:
-        return "not sent"
+        return _("not sent")
     meaning = STATUS_MEANINGS.get(status)
     if meaning is None:
         # whatever Mobizon (or someone posing as it) reported: shown as typed, never as markup
-        words = f"“{escape_short(status)}” (unknown status)"
+        words = _("“%(status)s” (unknown status)") % {"status": escape_short(status)}
     else:
-        words = f"{status} ({meaning})"
+        words = _("%(status)s (%(meaning)s)") % {"status": status, "meaning": _(meaning)}
     if awaiting_moderation and not is_final(status):
-        words += ", awaiting moderation"
+        words = _("%(status)s, awaiting moderation") % {"status": words}
     return words
 
 
@@ -98,9 +116,14 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
-def plural(count: int, noun: str) -> str:
+def characters(count: int) -> str:
+    """``1 character``, ``2 characters``: a count and its noun, agreeing."""
+    return ngettext("%(count)s character", "%(count)s characters", count) % {"count": f"{count:,}"}
+
+
+def segments(count: int) -> str:
     """``1 segment``, ``2 segments``: a count and its noun, agreeing."""
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+    return ngettext("%(count)s segment", "%(count)s segments", count) % {"count": f"{count:,}"}
 
 
 def when(moment: datetime | None, *, seconds: bool = True) -> str:
@@ -133,31 +156,38 @@ def sms_message(sms: SmsRecord, *, zone: tzinfo | None = None) -> SlackMessage:
         f"{status_mark(sms.status)} {status_words(sms.status, awaiting_moderation=awaiting)}"
     )
     if sms.gave_up_at is not None and not is_final(sms.status or ""):
-        status_line = ":grey_question: no final status from Mobizon (gave up waiting)"
+        status_line = _(":grey_question: no final status from Mobizon (gave up waiting)")
     # counted as Mobizon counts for segments: GSM-7 septets or UTF-16 units, as /sms send does
     length = count_segments(sms.text).length
-    segments = f"{sms.segments} ({sms.encoding}, {plural(length, 'character')})"
+    segment_count = _("%(segments)s (%(encoding)s, %(characters)s)") % {
+        "segments": sms.segments,
+        "encoding": sms.encoding,
+        "characters": characters(length),
+    }
+    sender = _escape(sms.sender) if sms.sender else _(_DEFAULT_SENDER)
+    ids = {"message": sms.message_id, "campaign": sms.campaign_id}
     fields = [
-        f"*To*\n{recipient}",
-        f"*From*\n{_escape(sms.sender) if sms.sender else _DEFAULT_SENDER}",
-        f"*Segments*\n{segments}",
-        f"*Sent by*\n<@{sms.user_id}>",
-        f"*Mobizon ids*\nmessage {sms.message_id} · campaign {sms.campaign_id}",
-        f"*Status*\n{status_line}",
+        _("*To*\n%(recipient)s") % {"recipient": recipient},
+        _("*From*\n%(sender)s") % {"sender": sender},
+        _("*Segments*\n%(segments)s") % {"segments": segment_count},
+        _("*Sent by*\n%(user)s") % {"user": f"<@{sms.user_id}>"},
+        _("*Mobizon ids*\nmessage %(message)s · campaign %(campaign)s") % ids,
+        _("*Status*\n%(status)s") % {"status": status_line},
     ]
     extras = []
     if sms.deferred_to:
-        extras.append(f"scheduled for {scheduled_time(sms.deferred_to, zone)}")
+        extras.append(_("scheduled for %(time)s") % {"time": scheduled_time(sms.deferred_to, zone)})
     if sms.validity:
-        extras.append(f"valid {sms.validity} min")
+        extras.append(_("valid %(minutes)s min") % {"minutes": sms.validity})
     if sms.flash:
-        extras.append("flash SMS")
+        extras.append(_("flash SMS"))
     if sms.name:
-        extras.append(f"campaign “{_escape(_short(sms.name))}”")
+        extras.append(_("campaign “%(name)s”") % {"name": _escape(_short(sms.name))})
+    title = _("*SMS to %(recipient)s*") % {"recipient": recipient}
     blocks: list[Block] = [
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": f"*SMS to {recipient}*\n{_quote(sms.text)}"},
+            "text": {"type": "mrkdwn", "text": f"{title}\n{_quote(sms.text)}"},
         },
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
     ]
@@ -165,16 +195,22 @@ def sms_message(sms: SmsRecord, *, zone: tzinfo | None = None) -> SlackMessage:
     if extras:
         context.append(" · ".join(extras))
     if sms.sandbox:
-        context.append(SANDBOX_NOTE)
+        context.append(_(SANDBOX_NOTE))
     if context:
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": c} for c in context]}
         )
-    sandbox = "[sandbox] " if sms.sandbox else ""
+    said = {
+        "id": sms.message_id,
+        "recipient": recipient,
+        "user": f"<@{sms.user_id}>",
+        "status": status_words(sms.status, awaiting_moderation=awaiting),
+    }
     text = (
-        f"{sandbox}SMS {sms.message_id} to {recipient} sent by <@{sms.user_id}>: "
-        f"{status_words(sms.status, awaiting_moderation=awaiting)}"
-    )
+        _("[sandbox] SMS %(id)s to %(recipient)s sent by %(user)s: %(status)s")
+        if sms.sandbox
+        else _("SMS %(id)s to %(recipient)s sent by %(user)s: %(status)s")
+    ) % said
     return SlackMessage(text=text, blocks=blocks)
 
 
@@ -182,32 +218,37 @@ def final_reply(sms: SmsRecord) -> SlackMessage:
     """The one thread reply posted when an SMS reaches a final status (or tracking gives up)."""
     recipient = format_phone(sms.recipient)
     status = sms.status or ""
-    sandbox = " (sandbox)" if sms.sandbox else ""
+    said = {"id": sms.message_id, "recipient": recipient}
     if sms.gave_up_at is not None and not is_final(status):
-        text = (
-            f":grey_question: SMS {sms.message_id} to {recipient}: no final status from Mobizon "
-            f"after {_validity_words(sms.validity)} plus a grace period; last status "
-            f"{status_words(status)}. Check it later with `/sms status {sms.message_id}`.{sandbox}"
-        )
+        text = _(
+            ":grey_question: SMS %(id)s to %(recipient)s: no final status from Mobizon "
+            "after %(validity)s plus a grace period; last status %(status)s. "
+            "Check it later with `/sms status %(id)s`."
+        ) % {**said, "validity": _validity_words(sms.validity), "status": status_words(status)}
     elif status == DeliveryStatus.DELIVRD:
-        text = f":white_check_mark: SMS {sms.message_id} to {recipient} was delivered.{sandbox}"
+        text = _(":white_check_mark: SMS %(id)s to %(recipient)s was delivered.") % said
     else:
-        text = (
-            f"{status_mark(status)} SMS {sms.message_id} to {recipient} was not delivered: "
-            f"Mobizon reports {_status_with_meaning(status)}.{sandbox}"
-        )
+        text = _(
+            "%(mark)s SMS %(id)s to %(recipient)s was not delivered: Mobizon reports %(status)s."
+        ) % {**said, "mark": status_mark(status), "status": _status_with_meaning(status)}
+    if sms.sandbox:
+        text = _("%(text)s (sandbox)") % {"text": text}
     return SlackMessage(text=text, blocks=[{"type": "section", "text": _mrkdwn(text)}])
 
 
 def _status_with_meaning(status: str) -> str:
     """``REJECTD, rejected by …`` for a known status; an unknown one escaped and marked unknown."""
     meaning = STATUS_MEANINGS.get(status)
-    return f"{status}, {meaning}" if meaning else status_words(status)
+    if meaning is None:
+        return status_words(status)
+    return _("%(status)s, %(meaning)s") % {"status": status, "meaning": _(meaning)}
 
 
 def _validity_words(validity: int | None) -> str:
     minutes = validity or 1440
-    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
+    if minutes % 60 == 0:
+        return _("%(hours)s h") % {"hours": minutes // 60}
+    return _("%(minutes)s min") % {"minutes": minutes}
 
 
 def _mrkdwn(text: str) -> dict[str, str]:
@@ -219,12 +260,12 @@ def notice(text: str) -> SlackMessage:
     return SlackMessage(text=text, blocks=[{"type": "section", "text": _mrkdwn(text)}])
 
 
-def _segment_words(segments: int | None) -> str:
-    return "segments not known yet" if segments is None else plural(segments, "segment")
+def _segment_words(count: int | None) -> str:
+    return _("segments not known yet") if count is None else segments(count)
 
 
 #: Why an id is not shown to someone who may read only this channel's SMS.
-HIDDEN_NOTE = (
+HIDDEN_NOTE = N_(
     "not shown: not sent from this channel by smsbot. Only the users in SMSBOT_ALLOWED_USERS "
     "and SMSBOT_READERS can see SMS sent from other channels."
 )
@@ -243,15 +284,21 @@ def status_report(
     ``hidden`` ids are ones the asker may not read (sent from another channel): named, not shown.
     """
     lines = [
-        f"{status_mark(s.status)} *{s.id}*: {status_words(s.status)} · "
-        f"{_segment_words(s.segments)} · sent {when(s.start_send_at)} · "
-        f"updated {when(s.status_updated_at)}"
+        _("%(mark)s *%(id)s*: %(status)s · %(segments)s · sent %(sent)s · updated %(updated)s")
+        % {
+            "mark": status_mark(s.status),
+            "id": s.id,
+            "status": status_words(s.status),
+            "segments": _segment_words(s.segments),
+            "sent": when(s.start_send_at),
+            "updated": when(s.status_updated_at),
+        }
         for s in found
     ]
-    lines.extend(f":grey_question: *{i}*: not found at Mobizon" for i in missing)
-    lines.extend(f":lock: *{i}*: {HIDDEN_NOTE}" for i in hidden)
+    lines.extend(_(":grey_question: *%(id)s*: not found at Mobizon") % {"id": i} for i in missing)
+    lines.extend(_(":lock: *%(id)s*: %(note)s") % {"id": i, "note": _(HIDDEN_NOTE)} for i in hidden)
     if not lines:
-        lines.append("No SMS to show.")
+        lines.append(_("No SMS to show."))
     return _list_message(title, lines, sandbox=sandbox)
 
 
@@ -275,28 +322,45 @@ def _list_message(title: str, lines: list[str], *, sandbox: bool) -> SlackMessag
     blocks += [{"type": "section", "text": _mrkdwn("\n".join(chunk))} for chunk in shown]
     hidden = len(lines) - sum(len(chunk) for chunk in shown)
     if hidden:
-        note = f"… and {hidden} more not shown here: ask for fewer at a time."
+        note = ngettext(
+            "… and %(count)s more not shown here: ask for fewer at a time.",
+            "… and %(count)s more not shown here: ask for fewer at a time.",
+            hidden,
+        ) % {"count": hidden}
         blocks.append({"type": "context", "elements": [_mrkdwn(note)]})
     if sandbox:
-        blocks.append({"type": "context", "elements": [_mrkdwn(SANDBOX_NOTE)]})
+        blocks.append({"type": "context", "elements": [_mrkdwn(_(SANDBOX_NOTE))]})
     text = title + "\n" + "\n".join(lines)
     return SlackMessage(text=text[:3900], blocks=blocks)
 
 
 def _item_line(item: MessageItem) -> str:
     preview = item.text if len(item.text) <= 80 else item.text[:80] + "…"  # noqa: PLR2004
-    sender = f" from {_escape(item.sender)}" if item.sender else ""
-    return (
-        f"{status_mark(item.status)} *{item.id}* to {_escape(format_phone(item.recipient))}"
-        f"{sender} · {_status_code(item.status)} · {_segment_words(item.segments)} · "
-        f"{when(item.start_send_at)}\n"
-        f"      _{_escape(preview.replace(chr(10), ' '))}_"
-    )
+    said = {
+        "mark": status_mark(item.status),
+        "id": item.id,
+        "recipient": _escape(format_phone(item.recipient)),
+        "sender": _escape(item.sender or ""),
+        "status": _status_code(item.status),
+        "segments": _segment_words(item.segments),
+        "sent": when(item.start_send_at),
+    }
+    line = (
+        _(
+            "%(mark)s *%(id)s* to %(recipient)s from %(sender)s · "
+            "%(status)s · %(segments)s · %(sent)s"
+        )
+        if item.sender
+        else _("%(mark)s *%(id)s* to %(recipient)s · %(status)s · %(segments)s · %(sent)s")
+    ) % said
+    return f"{line}\n      _{_escape(preview.replace(chr(10), ' '))}_"
 
 
 def _status_code(status: str) -> str:
     """A status as its code: known ones as they are, anything else escaped and marked unknown."""
-    return status if status in STATUS_MEANINGS else f"“{escape_short(status)}” (unknown)"
+    if status in STATUS_MEANINGS:
+        return status
+    return _("“%(status)s” (unknown)") % {"status": escape_short(status)}
 
 
 FIND_PREVIOUS = "sms_find_previous"
@@ -312,15 +376,19 @@ def find_results(
     sandbox: bool = False,
 ) -> SlackMessage:
     """The answer to ``/sms find``: a readable list, "page X of Y, N found", Previous/Next."""
-    title = f"SMS found: page {people_page} of {page.page_count}, {page.total} found"
+    title = _("SMS found: page %(page)s of %(pages)s, %(total)s found") % {
+        "page": people_page,
+        "pages": page.page_count,
+        "total": page.total,
+    }
     message = _list_message(title, [_item_line(i) for i in page.items], sandbox=sandbox)
     buttons: list[ButtonElement] = []
     if previous_value is not None:
         buttons.append(
-            ButtonElement(text="← Previous", action_id=FIND_PREVIOUS, value=previous_value)
+            ButtonElement(text=_("← Previous"), action_id=FIND_PREVIOUS, value=previous_value)
         )
     if next_value is not None:
-        buttons.append(ButtonElement(text="Next →", action_id=FIND_NEXT, value=next_value))
+        buttons.append(ButtonElement(text=_("Next →"), action_id=FIND_NEXT, value=next_value))
     if buttons:
         # to_dict() checks Slack's limits (a value holds at most 2,000 characters)
         message.blocks.append(ActionsBlock(elements=buttons).to_dict())

@@ -10,9 +10,13 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
+from handlers.i18n import N_
+from handlers.i18n import gettext as _
+
 logger = logging.getLogger("handlers")
 
-UNEXPECTED_ERROR = (
+#: English message id: show it as ``gettext(UNEXPECTED_ERROR)``.
+UNEXPECTED_ERROR = N_(
     ":warning: Something went wrong on smsbot's side and the request was not finished. "
     "It has been logged for the operator; please try again in a minute."
 )
@@ -24,7 +28,7 @@ async def report_unexpected(error: BaseException, respond: AsyncRespond | None) 
     if respond is None or respond.response_url is None:
         return
     try:
-        await respond(text=UNEXPECTED_ERROR, response_type="ephemeral")
+        await respond(text=_(UNEXPECTED_ERROR), response_type="ephemeral")
     except Exception:  # the user is told nothing more; the process lives
         logger.exception("could not tell the user about an error")
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import phonenumbers
 
+from handlers.i18n import gettext as _
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -63,7 +65,7 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
     """
     if isinstance(source, str):
         spans = [(match.group(), match.end()) for match in _TOKEN.finditer(source)]
-        tokens: Sequence[str] = [token for token, _ in spans]
+        tokens: Sequence[str] = [token for token, _end in spans]
     else:
         spans = []
         tokens = source
@@ -77,9 +79,17 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
         if len(readings) > 1:
             first, second = (format_phone(digits) for digits in readings)
             raise PhoneNumberError(
-                f"“{_quote(candidate)}” could be {first} or {second}; "
-                "write it with + and its country code, like "
-                f"{EXAMPLE_NUMBER}, or its area code in parentheses."
+                _(
+                    "“%(typed)s” could be %(first)s or %(second)s; "
+                    "write it with + and its country code, like "
+                    "%(example)s, or its area code in parentheses."
+                )
+                % {
+                    "typed": _quote(candidate),
+                    "first": first,
+                    "second": second,
+                    "example": EXAMPLE_NUMBER,
+                }
             )
         if readings:
             shorter = next(
@@ -94,16 +104,29 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
                 # "+49 30 1234567 8 Uhr": a longer number, or a shorter one and "8 Uhr"?
                 rest = " ".join(run[shorter[0] : count])
                 raise PhoneNumberError(
-                    f"“{_quote(candidate)}” could be +{readings[0]}, or +{shorter[1]} with "
-                    f"the text starting “{_quote(rest)}”; write the number without spaces."
+                    _(
+                        "“%(typed)s” could be +%(longer)s, or +%(shorter)s with "
+                        "the text starting “%(rest)s”; write the number without spaces."
+                    )
+                    % {
+                        "typed": _quote(candidate),
+                        "longer": readings[0],
+                        "shorter": shorter[1],
+                        "rest": _quote(rest),
+                    }
                 )
             return readings[0], spans[count - 1][1] if spans else count
     shown = " ".join(run) if run else (tokens[0] if tokens else "")
     if not shown:
-        raise PhoneNumberError(f"Give a phone number, like {EXAMPLE_NUMBER}.")
+        raise PhoneNumberError(
+            _("Give a phone number, like %(example)s.") % {"example": EXAMPLE_NUMBER}
+        )
     raise PhoneNumberError(
-        f"“{_quote(shown)}” is not a phone number I can send to; "
-        f"write it with its country code, like {EXAMPLE_NUMBER}."
+        _(
+            "“%(typed)s” is not a phone number I can send to; "
+            "write it with its country code, like %(example)s."
+        )
+        % {"typed": _quote(shown), "example": EXAMPLE_NUMBER}
     )
 
 

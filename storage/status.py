@@ -29,21 +29,6 @@ FINAL_STATUSES = frozenset(
     }
 )
 
-#: Plain-language meaning of each documented status, for people.
-STATUS_MEANINGS: dict[str, str] = {
-    DeliveryStatus.NEW: "created, not yet sent",
-    DeliveryStatus.ENQUEUD: "queued for sending",
-    DeliveryStatus.ACCEPTD: "accepted by the operator",
-    DeliveryStatus.PDLIVRD: "not all segments delivered yet",
-    DeliveryStatus.DELIVRD: "delivered",
-    DeliveryStatus.UNDELIV: "not delivered",
-    DeliveryStatus.REJECTD: (
-        "rejected by the operator (bad number, forbidden text or unregistered sender)"
-    ),
-    DeliveryStatus.EXPIRED: "validity period ran out before delivery",
-    DeliveryStatus.DELETED: "deleted by operator-side restrictions",
-}
-
 # Progress order of the non-final statuses; unknown statuses rank with NEW.
 _RANK: dict[str, int] = {
     DeliveryStatus.NEW: 0,
@@ -57,11 +42,6 @@ _FINAL_RANK = 10
 def is_final(status: str) -> bool:
     """True when ``status`` is one Mobizon never changes again."""
     return status in FINAL_STATUSES
-
-
-def describe(status: str) -> str:
-    """Say what ``status`` means in words; unknown statuses are shown as they are."""
-    return STATUS_MEANINGS.get(status, f"unknown status reported by Mobizon ({status})")
 
 
 def rank(status: str) -> int:

@@ -39,6 +39,7 @@ from bot.mobizon.errors import (
     MobizonNotFoundError,
     MobizonRateLimitedError,
     MobizonTimeoutError,
+    Problem,
     error_for,
 )
 
@@ -181,34 +182,46 @@ def _connect_failure(
 ) -> MobizonNetworkError:
     """Describe a connection never made (so the request never left), without the URL."""
     cause = error.os_error
+    details: dict[str, object] = {"host": host}
     if isinstance(error, aiohttp.ClientConnectorDNSError) or isinstance(cause, socket.gaierror):
+        kind = Problem.UNREACHABLE_NAME
         problem = (
             f"Mobizon could not be reached: the name {host} could not be resolved "
             "(check MOBIZON_API_URL and the network)"
         )
     elif isinstance(cause, ConnectionRefusedError) or cause.errno == errno.ECONNREFUSED:
         # The errno test covers "Multiple exceptions" (every address of the host refused).
+        kind = Problem.UNREACHABLE_REFUSED
         problem = f"Mobizon could not be reached: {host} refused the connection"
     elif isinstance(error, aiohttp.ClientSSLError):
+        kind = Problem.UNREACHABLE_TLS
         problem = f"Mobizon could not be reached: the secure connection to {host} failed"
     else:
         # Not cause.strerror: for several addresses it lists each of them, bracketed.
-        reason = f" ({os.strerror(cause.errno).lower()})" if cause.errno else ""
+        kind = Problem.UNREACHABLE
+        details["reason"] = os.strerror(cause.errno).lower() if cause.errno else ""
+        reason = f" ({details['reason']})" if cause.errno else ""
         problem = f"Mobizon could not be reached: the connection to {host} failed{reason}"
-    return MobizonNetworkError(problem, never_sent=True, sending=sending)
+    return MobizonNetworkError(
+        problem, never_sent=True, sending=sending, reason=kind, details=details
+    )
 
 
 def _broken_connection(error: aiohttp.ClientError, *, sending: bool) -> MobizonNetworkError:
     """Describe a connection that broke once made, by type only: aiohttp's text has the URL."""
+    details: dict[str, object] = {}
     if isinstance(error, aiohttp.ServerDisconnectedError):
-        reason = "Mobizon closed the connection before answering"
+        kind, reason = Problem.DISCONNECTED, "Mobizon closed the connection before answering"
     elif isinstance(error, ConnectionResetError) or (
         isinstance(error, OSError) and error.errno == errno.ECONNRESET
     ):
-        reason = "the connection to Mobizon was reset"
+        kind, reason = Problem.RESET, "The connection to Mobizon was reset"
     else:
-        reason = f"the connection to Mobizon failed ({type(error).__name__})"
-    return MobizonNetworkError(reason, never_sent=False, sending=sending)
+        kind, details["error_type"] = Problem.CONNECTION_FAILED, type(error).__name__
+        reason = f"The connection to Mobizon failed ({type(error).__name__})"
+    return MobizonNetworkError(
+        reason, never_sent=False, sending=sending, reason=kind, details=details
+    )
 
 
 def _http_failure(
@@ -222,23 +235,49 @@ def _http_failure(
             f"Mobizon redirected the request{towards} (HTTP {status}); "
             "the operator should check MOBIZON_API_URL"
         )
-        return MobizonGatewayError(problem, http_status=status, sending=sending)
+        return MobizonGatewayError(
+            problem,
+            http_status=status,
+            sending=sending,
+            reason=Problem.REDIRECT,
+            details={"status": status, "target": target},
+        )
     if status == _HTTP_TOO_MANY_REQUESTS:
         problem = "Mobizon is getting too many requests right now (HTTP 429)"
-        return MobizonGatewayError(problem, http_status=status, sending=sending)
+        return MobizonGatewayError(
+            problem,
+            http_status=status,
+            sending=sending,
+            reason=Problem.HTTP_TOO_MANY,
+            details={"status": status},
+        )
     if status in _HTTP_CLIENT_ERROR:
         problem = (
             f"Mobizon answered HTTP {status} instead of an API response; "
             "the operator should check MOBIZON_API_URL"
         )
-        return MobizonGatewayError(problem, http_status=status, sending=sending)
+        return MobizonGatewayError(
+            problem,
+            http_status=status,
+            sending=sending,
+            reason=Problem.HTTP_CLIENT_ERROR,
+            details={"status": status},
+        )
     if status in _HTTP_SERVER_ERROR:
-        problem = f"Mobizon failed with HTTP {status}"
+        kind, problem = Problem.HTTP_SERVER_ERROR, f"Mobizon failed with HTTP {status}"
     elif not body.strip():
-        problem = "Mobizon's answer was empty"
+        kind, problem = Problem.EMPTY_ANSWER, "Mobizon's answer was empty"
     else:
+        kind = Problem.UNREADABLE_ANSWER
         problem = "Mobizon's answer could not be read (cut off or not JSON)"
-    return MobizonGatewayError(problem, http_status=status, sending=sending, outcome_unknown=True)
+    return MobizonGatewayError(
+        problem,
+        http_status=status,
+        sending=sending,
+        outcome_unknown=True,
+        reason=kind,
+        details={"status": status},
+    )
 
 
 class MobizonClient:
@@ -376,7 +415,7 @@ class MobizonClient:
             return wire.parse_message_page(data, page=page, page_size=page_size, zone=self._zone)
         except wire.MalformedAnswerError:
             problem = "Mobizon's list of messages could not be read"
-        raise MobizonGatewayError(problem)
+        raise MobizonGatewayError(problem, reason=Problem.UNREADABLE_LIST)
 
     async def get_balance(self) -> Balance:
         """The account's balance and currency (``user/getOwnBalance``); a read, retried."""
@@ -386,7 +425,7 @@ class MobizonClient:
             return wire.parse_balance(data)
         except wire.MalformedAnswerError:
             problem = "Mobizon's answer about the balance could not be read"
-        raise MobizonGatewayError(problem)
+        raise MobizonGatewayError(problem, reason=Problem.UNREADABLE_BALANCE)
 
     async def list_sender_names(self) -> tuple[SenderName, ...]:
         """Every sender name of the account (``alphaname/list``, all pages), in Mobizon's order.
@@ -414,7 +453,7 @@ class MobizonClient:
             return wire.parse_sender_name_page(data)
         except wire.MalformedAnswerError:
             problem = "Mobizon's list of sender names could not be read"
-        raise MobizonGatewayError(problem)
+        raise MobizonGatewayError(problem, reason=Problem.UNREADABLE_SENDER_NAMES)
 
     async def get_campaign_info(self, campaign_id: int) -> CampaignInfo:
         """Where campaign ``campaign_id`` stands (``campaign/getInfo``); a read, retried.
@@ -435,7 +474,7 @@ class MobizonClient:
                 return wire.parse_campaign_info(data, self._zone, campaign_id=campaign_id)
             except wire.MalformedAnswerError:
                 problem = "Mobizon's answer about the campaign could not be read"
-            raise MobizonGatewayError(problem)
+            raise MobizonGatewayError(problem, reason=Problem.UNREADABLE_CAMPAIGN)
         raise missing
 
     async def delete_campaign(self, campaign_id: int) -> None:
@@ -480,7 +519,7 @@ class MobizonClient:
             return wire.parse_statuses(data, self._zone)
         except wire.MalformedAnswerError:
             problem = "Mobizon's delivery statuses could not be read"
-        raise MobizonGatewayError(problem)
+        raise MobizonGatewayError(problem, reason=Problem.UNREADABLE_STATUSES)
 
     async def _call(
         self,
@@ -566,7 +605,10 @@ class MobizonClient:
                 failure = _connect_failure(error, self._host, sending=sending)
             except aiohttp.ClientPayloadError:
                 failure = MobizonGatewayError(
-                    "Mobizon's answer was cut off", sending=sending, outcome_unknown=True
+                    "Mobizon's answer was cut off",
+                    sending=sending,
+                    outcome_unknown=True,
+                    reason=Problem.CUT_OFF,
                 )
             except aiohttp.ClientError as error:
                 failure = _broken_connection(error, sending=sending)
@@ -612,12 +654,14 @@ class MobizonClient:
     def _timeout(self, error: TimeoutError, *, sending: bool) -> MobizonTimeoutError:
         """Describe a connect or total timeout in words."""
         if isinstance(error, aiohttp.ConnectionTimeoutError):
-            problem = (
-                f"Mobizon could not be reached: no connection within {self._timeouts.connect:g} s"
-            )
+            kind, seconds = Problem.CONNECT_TIMEOUT, self._timeouts.connect
+            problem = f"Mobizon could not be reached: no connection within {seconds:g} s"
         else:
-            problem = f"Mobizon did not answer within {self._timeouts.total:g} s"
-        return MobizonTimeoutError(problem, sending=sending)
+            kind, seconds = Problem.TIMEOUT, self._timeouts.total
+            problem = f"Mobizon did not answer within {seconds:g} s"
+        return MobizonTimeoutError(
+            problem, sending=sending, reason=kind, details={"seconds": seconds}
+        )
 
 
 def _label(module: str, method: str) -> str:

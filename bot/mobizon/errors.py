@@ -1,7 +1,10 @@
 """Everything that can go wrong talking to Mobizon, as one exception tree.
 
-Each error's ``str()`` is a plain sentence a Slack user or the operator can act on;
-Mobizon's own ``message`` is shown inside it, never matched on. No error ever holds
+Each error carries data: Mobizon's response ``code``, its own ``api_message`` (never matched
+on), whether the call was a send (``sending``) and whether the SMS may have gone out anyway
+(``outcome_unknown``); failures without a code carry a :class:`Problem` and its ``details``.
+People read them worded by the Slack side's catalogue (``handlers.gateway_errors.describe``).
+``str()`` is the same sentence in English, for logs and the operator. No error ever holds
 the API key.
 
 Our exception hierarchy:
@@ -35,6 +38,7 @@ Their ``code``, ``api_message`` and ``data`` are still there to read.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from enum import StrEnum
 from typing import ClassVar
 
 from bot.mobizon.redact import redact
@@ -57,9 +61,44 @@ __all__ = [
     "MobizonTimeoutError",
     "MobizonValidationError",
     "MobizonWrongServerError",
+    "Problem",
     "error_for",
     "is_insufficient_funds",
 ]
+
+
+class Problem(StrEnum):
+    """What went wrong, as data, for a failure that is not a refusal with a code.
+
+    A :class:`MobizonGatewayError` or :class:`MobizonNetworkError` carries one in ``problem``
+    and its values in ``details`` (names listed here); the Slack side words it for people.
+    """
+
+    UNREACHABLE_NAME = "unreachable_name"  # host: the name could not be resolved
+    UNREACHABLE_REFUSED = "unreachable_refused"  # host: the connection was refused
+    UNREACHABLE_TLS = "unreachable_tls"  # host: the secure connection failed
+    UNREACHABLE = "unreachable"  # host, reason (the OS's words, may be empty)
+    CONNECT_TIMEOUT = "connect_timeout"  # seconds: no connection within that time
+    TIMEOUT = "timeout"  # seconds: no answer within that time
+    DISCONNECTED = "disconnected"  # Mobizon closed the connection before answering
+    RESET = "reset"  # the connection was reset
+    CONNECTION_FAILED = "connection_failed"  # error_type: another broken connection
+    REDIRECT = "redirect"  # status, target (a host or None)
+    HTTP_TOO_MANY = "http_too_many"  # status 429
+    HTTP_CLIENT_ERROR = "http_client_error"  # status: a 4xx page
+    HTTP_SERVER_ERROR = "http_server_error"  # status: a 5xx page
+    EMPTY_ANSWER = "empty_answer"
+    UNREADABLE_ANSWER = "unreadable_answer"  # cut off or not JSON
+    CUT_OFF = "cut_off"
+    FAILURE_CODE = "failure_code"  # code, api_message: a code that says Mobizon broke
+    UNREADABLE_SENT = "unreadable_sent"  # accepted the SMS, answer unreadable
+    UNREADABLE_LIST = "unreadable_list"
+    UNREADABLE_BALANCE = "unreadable_balance"
+    UNREADABLE_SENDER_NAMES = "unreadable_sender_names"
+    UNREADABLE_CAMPAIGN = "unreadable_campaign"
+    UNREADABLE_STATUSES = "unreadable_statuses"
+    OTHER = "other"  # only the English ``str()`` says more
+
 
 _MAY_HAVE_BEEN_SENT = "The SMS may still have been sent: check its status before sending it again."
 _NOT_SENT = "The SMS was not sent; try again in a minute."
@@ -93,11 +132,18 @@ class MobizonError(Exception):
     """
 
     def __init__(
-        self, sentence: str, *, code: int | None = None, outcome_unknown: bool = False
+        self,
+        sentence: str,
+        *,
+        code: int | None = None,
+        outcome_unknown: bool = False,
+        sending: bool = False,
     ) -> None:
         super().__init__(sentence)
         self.code = code
         self.outcome_unknown = outcome_unknown
+        #: True when the failed call was a send (``sendSmsMessage``).
+        self.sending = sending
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
@@ -122,7 +168,7 @@ class MobizonApiError(MobizonError):
         sentence = self._describe(sending=sending)
         if sending:
             sentence = f"{sentence} The SMS was not sent."
-        super().__init__(sentence, code=code)
+        super().__init__(sentence, code=code, sending=sending)
 
     def _describe(self, *, sending: bool) -> str:  # noqa: ARG002 - subclasses use it
         """Build the sentence people read."""
@@ -306,15 +352,19 @@ class MobizonGatewayError(MobizonError):
         http_status: int | None = None,
         sending: bool = False,
         outcome_unknown: bool = False,
+        reason: Problem = Problem.OTHER,
+        details: Mapping[str, object] | None = None,
     ) -> None:
         self.api_message = api_message
         self.data = data
         self.http_status = http_status
+        self.problem = reason
+        self.details: dict[str, object] = dict(details or {})
         outcome_unknown = sending and outcome_unknown
         sentence = (
             f"{_with_period(problem)} {_outcome(sending=sending, outcome_unknown=outcome_unknown)}"
         )
-        super().__init__(sentence, code=code, outcome_unknown=outcome_unknown)
+        super().__init__(sentence, code=code, outcome_unknown=outcome_unknown, sending=sending)
 
 
 class MobizonNetworkError(MobizonError):
@@ -324,20 +374,37 @@ class MobizonNetworkError(MobizonError):
     (the connection was never made: refused, DNS failure): only then is a send safe to repeat.
     """
 
-    def __init__(self, problem: str, *, never_sent: bool, sending: bool = False) -> None:
+    def __init__(
+        self,
+        problem: str,
+        *,
+        never_sent: bool,
+        sending: bool = False,
+        reason: Problem = Problem.OTHER,
+        details: Mapping[str, object] | None = None,
+    ) -> None:
         self.never_sent = never_sent
+        self.problem = reason
+        self.details: dict[str, object] = dict(details or {})
         outcome_unknown = sending and not never_sent
         sentence = (
             f"{_with_period(problem)} {_outcome(sending=sending, outcome_unknown=outcome_unknown)}"
         )
-        super().__init__(sentence, outcome_unknown=outcome_unknown)
+        super().__init__(sentence, outcome_unknown=outcome_unknown, sending=sending)
 
 
 class MobizonTimeoutError(MobizonNetworkError):
     """Catch this when Mobizon did not answer in time (connect or total timeout)."""
 
-    def __init__(self, problem: str, *, sending: bool = False) -> None:
-        super().__init__(problem, never_sent=False, sending=sending)
+    def __init__(
+        self,
+        problem: str,
+        *,
+        sending: bool = False,
+        reason: Problem = Problem.TIMEOUT,
+        details: Mapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(problem, never_sent=False, sending=sending, reason=reason, details=details)
 
 
 class MobizonCampaignNotFoundError(MobizonNotFoundError):
@@ -493,4 +560,5 @@ def error_for(
         data=data,
         sending=sending,
         outcome_unknown=True,
+        reason=Problem.FAILURE_CODE,
     )

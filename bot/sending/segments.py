@@ -41,12 +41,15 @@ class SegmentInfo:
 
 
 class TooLongError(ValueError):
-    """The text takes more than :data:`MAX_SEGMENTS` segments; ``sentence`` says by how much."""
+    """The text takes more than :data:`MAX_SEGMENTS` segments; ``info`` says by how much.
 
-    def __init__(self, sentence: str, info: SegmentInfo) -> None:
-        super().__init__(sentence)
-        self.sentence = sentence
+    It carries data, not a sentence: the surface words it for people.
+    """
+
+    def __init__(self, info: SegmentInfo) -> None:
+        super().__init__(f"{info.segments} segments, more than {MAX_SEGMENTS}")
         self.info = info
+        self.limit = MAX_SEGMENTS
 
 
 def count_segments(text: str) -> SegmentInfo:
@@ -65,16 +68,11 @@ def count_segments(text: str) -> SegmentInfo:
 def check_length(text: str) -> SegmentInfo:
     """Count the segments of ``text`` and refuse a text longer than :data:`MAX_SEGMENTS`.
 
-    Raises :class:`TooLongError` with a sentence such as
-    "The text is 11 SMS segments long (1,650 GSM-7 characters); the limit is 10."
+    Raises :class:`TooLongError` carrying the count.
     """
     info = count_segments(text)
     if info.segments > MAX_SEGMENTS:
-        sentence = (
-            f"The text is {info.segments:,} SMS segments long "
-            f"({info.length:,} {info.encoding} characters); the limit is {MAX_SEGMENTS}."
-        )
-        raise TooLongError(sentence, info)
+        raise TooLongError(info)
     return info
 
 

@@ -35,7 +35,17 @@ from handlers.grammar.find_buttons import find_button_value, parse_find_button
 from handlers.grammar.send import parse_send
 from handlers.grammar.slack_input import unescape_slack_input
 from handlers.grammar.status import parse_status
-from handlers.grammar.usage import GENERAL_USAGE, HELP_TEXT, USAGE, UsageError, shorten
+from handlers.grammar.usage import (
+    GENERAL_USAGE,
+    HELP_TEXT,
+    USAGE,
+    UsageError,
+    general_usage,
+    help_text,
+    shorten,
+    usage_line,
+)
+from handlers.i18n import gettext as _
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -51,8 +61,11 @@ __all__ = [
     "StatusCommand",
     "UsageError",
     "find_button_value",
+    "general_usage",
+    "help_text",
     "parse_command",
     "parse_find_button",
+    "usage_line",
 ]
 
 _FIRST_WORD = re.compile(r"\s*(\S*)")
@@ -80,6 +93,7 @@ def parse_command(text: str, *, default_region: str, now: datetime) -> Command:
     if subcommand == "find":
         return parse_find(rest)
     raise UsageError(
-        f"I don't know the command “{shorten(word)}”; use send, status, find or help.",
-        GENERAL_USAGE,
+        _("I don't know the command “%(word)s”; use send, status, find or help.")
+        % {"word": shorten(word)},
+        general_usage(),
     )

@@ -21,7 +21,8 @@ from handlers.grammar.lexing import (
     to_datetime,
     token_end,
 )
-from handlers.grammar.usage import USAGE, UsageError, shorten
+from handlers.grammar.usage import UsageError, shorten, usage_line
+from handlers.i18n import gettext as _
 from storage.status import DeliveryStatus
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def parse_find(rest: str) -> FindCommand:
     Previous/Next buttons carry to parse again. A search longer than :data:`MAX_FIND_TEXT` is
     refused: its buttons could not carry it.
     """
-    usage = USAGE["find"]
+    usage = usage_line("find")
     words = _find_words(rest)
     values: dict[str, str] = {}
     index = 0
@@ -89,31 +90,39 @@ def parse_find(rest: str) -> FindCommand:
         index += 1
         if quoted:
             raise UsageError(
-                f"“{shorten(token)}” is not FIELD:VALUE; put the field before the quote, "
-                'like text:"Your order is ready".',
+                _(
+                    "“%(token)s” is not FIELD:VALUE; put the field before the quote, "
+                    'like text:"Your order is ready".'
+                )
+                % {"token": shorten(token)},
                 usage,
             )
         field, colon, value = token.partition(":")
         field = field.lower()
         if not colon:
             raise UsageError(
-                f"“{shorten(token)}” is not FIELD:VALUE; the fields are {_FIND_FIELD_LIST}.", usage
+                _("“%(token)s” is not FIELD:VALUE; the fields are %(fields)s.")
+                % {"token": shorten(token), "fields": _FIND_FIELD_LIST},
+                usage,
             )
         if field not in _FIND_FIELDS:
             raise UsageError(
-                f"“{shorten(field)}” is not a search field; the fields are {_FIND_FIELD_LIST}.",
+                _("“%(field)s” is not a search field; the fields are %(fields)s.")
+                % {"field": shorten(field), "fields": _FIND_FIELD_LIST},
                 usage,
             )
         if field in values:
-            raise UsageError(f"“{field}” is given twice; give each field once.", usage)
+            raise UsageError(
+                _("“%(field)s” is given twice; give each field once.") % {"field": field}, usage
+            )
         value, index = _continue_value(words, index, field, value)
         if not value:
-            raise UsageError(f"“{field}:” needs a value.", usage)
+            raise UsageError(_("“%(field)s:” needs a value.") % {"field": field}, usage)
         values[field] = value
     source = rest.strip()
     command = replace(_build_find(values), source=source)
     if len(source) > MAX_FIND_TEXT:
-        raise UsageError("The search is too long; shorten its values.", usage)
+        raise UsageError(_("The search is too long; shorten its values."), usage)
     return command
 
 
@@ -146,7 +155,7 @@ def _continue_value(
 def _is_find_pair(word: tuple[str, bool]) -> bool:
     """Tell whether a word (not wholly quoted) starts with a known ``field:``."""
     token, quoted = word
-    field, colon, _ = token.partition(":")
+    field, colon, _value = token.partition(":")
     return not quoted and bool(colon) and field.lower() in _FIND_FIELDS
 
 
@@ -162,13 +171,17 @@ def _find_words(rest: str) -> list[tuple[str, bool]]:
     while pos < len(rest):
         end = token_end(rest, pos)
         word = rest[pos:end]
-        field, colon, _ = word.partition(":")
+        field, colon, _value = word.partition(":")
         start = pos if is_quote(rest[pos]) else pos + len(field) + 1
         if (colon or start == pos) and start < len(rest) and is_quote(rest[start]):
             quoted = read_quoted(rest, start)
             if quoted is None:
-                after = f"after “{shorten(field)}:”" if start > pos else "in the search"
-                raise UsageError(f"The quote {after} is never closed.", USAGE["find"])
+                unclosed = (
+                    _("The quote after “%(field)s:” is never closed.") % {"field": shorten(field)}
+                    if start > pos
+                    else _("The quote in the search is never closed.")
+                )
+                raise UsageError(unclosed, usage_line("find"))
             value, end = quoted
             words.append((rest[pos:start] + value, start == pos))
         else:
@@ -188,7 +201,9 @@ def _build_find(values: dict[str, str]) -> FindCommand:
         low, high = _CRITERIA_PARSERS[after][0], _CRITERIA_PARSERS[before][0]
         if low in criteria and high in criteria and criteria[low] > criteria[high]:
             raise UsageError(
-                f"“{after}” is later than “{before}”, so nothing can match.", USAGE["find"]
+                _("“%(after)s” is later than “%(before)s”, so nothing can match.")
+                % {"after": after, "before": before},
+                usage_line("find"),
             )
     return FindCommand(
         criteria=ListCriteria(**criteria),
@@ -203,8 +218,9 @@ def _recipient(field: str, value: str) -> str:
     digits = re.sub(r"[^0-9]", "", value)
     if not digits:
         raise UsageError(
-            f"“{field}:{shorten(value)}” needs the digits of a number, or part of them.",
-            USAGE["find"],
+            _("“%(field)s:%(value)s” needs the digits of a number, or part of them.")
+            % {"field": field, "value": shorten(value)},
+            usage_line("find"),
         )
     return digits
 
@@ -219,8 +235,9 @@ def _status(field: str, value: str) -> str:
     status = _STATUS_ALIASES.get(value.lower())
     if status is None:
         raise UsageError(
-            f"“{field}:{shorten(value)}” is not a status; use one of {', '.join(DeliveryStatus)}.",
-            USAGE["find"],
+            _("“%(field)s:%(value)s” is not a status; use one of %(statuses)s.")
+            % {"field": field, "value": shorten(value), "statuses": ", ".join(DeliveryStatus)},
+            usage_line("find"),
         )
     return str(status)
 
@@ -229,7 +246,10 @@ def _groups(field: str, value: str) -> tuple[str, ...]:
     """Parse ``group:`` as comma-separated group ids."""
     groups = tuple(dict.fromkeys(group.strip() for group in value.split(",") if group.strip()))
     if not groups:
-        raise UsageError(f"“{field}:” needs group ids, separated by commas.", USAGE["find"])
+        raise UsageError(
+            _("“%(field)s:” needs group ids, separated by commas.") % {"field": field},
+            usage_line("find"),
+        )
     return groups
 
 
@@ -240,27 +260,34 @@ def _campaign_ids(_field: str, value: str) -> tuple[int, ...]:
         token = item.strip()
         if not ID.fullmatch(token) or not 0 < int(token) <= MAX_ID:
             raise UsageError(
-                f"“{shorten(token)}” in campaign: is not a campaign id; "
-                "use whole numbers separated by commas.",
-                USAGE["find"],
+                _(
+                    "“%(token)s” in campaign: is not a campaign id; "
+                    "use whole numbers separated by commas."
+                )
+                % {"token": shorten(token)},
+                usage_line("find"),
             )
         ids[int(token)] = None
     if len(ids) > _MAX_CAMPAIGN_IDS:
         raise UsageError(
-            f"“campaign:” has {len(ids)} ids; Mobizon searches at most {_MAX_CAMPAIGN_IDS}.",
-            USAGE["find"],
+            _("“campaign:” has %(count)d ids; Mobizon searches at most %(most)d.")
+            % {"count": len(ids), "most": _MAX_CAMPAIGN_IDS},
+            usage_line("find"),
         )
     return tuple(ids)
 
 
 def _find_time(field: str, value: str) -> datetime:
     """Parse a date field: a bare date covers the whole day (start for after, end for before)."""
-    usage = USAGE["find"]
+    usage = usage_line("find")
     match = DATE_TIME.fullmatch(value.strip())
     if match is None:
         raise UsageError(
-            f"“{field}:{shorten(value)}” is not a date like 2026-01-31 "
-            'or a date and time like "2026-01-31 14:30".',
+            _(
+                "“%(field)s:%(value)s” is not a date like 2026-01-31 "
+                'or a date and time like "2026-01-31 14:30".'
+            )
+            % {"field": field, "value": shorten(value)},
             usage,
         )
     moment = to_datetime(match, value, usage)
@@ -287,14 +314,20 @@ def _page(value: str) -> int:
     """Parse ``page:`` as a page number from 1."""
     if ID.fullmatch(value) and 0 < int(value) <= _MAX_PAGE:
         return int(value)
-    raise UsageError(f"“page:{shorten(value)}” must be a page number from 1.", USAGE["find"])
+    raise UsageError(
+        _("“page:%(value)s” must be a page number from 1.") % {"value": shorten(value)},
+        usage_line("find"),
+    )
 
 
 def _page_size(value: str) -> int:
     """Parse ``size:`` as one of the page sizes Mobizon accepts."""
     if ID.fullmatch(value) and int(value) in PAGE_SIZES:
         return int(value)
-    raise UsageError(f"“size:{shorten(value)}” must be 25, 50 or 100.", USAGE["find"])
+    raise UsageError(
+        _("“size:%(value)s” must be 25, 50 or 100.") % {"value": shorten(value)},
+        usage_line("find"),
+    )
 
 
 def _sort(value: str) -> Sort:
@@ -303,8 +336,11 @@ def _sort(value: str) -> Sort:
     field = _SORT_ALIASES.get(value.removeprefix("-").removeprefix("+").lower())
     if field is None:
         raise UsageError(
-            f"“sort:{shorten(value)}” is not a sort field; use id, sent, updated, to, from, "
-            "status, text, segments or campaign, with a leading - for largest or newest first.",
-            USAGE["find"],
+            _(
+                "“sort:%(value)s” is not a sort field; use id, sent, updated, to, from, "
+                "status, text, segments or campaign, with a leading - for largest or newest first."
+            )
+            % {"value": shorten(value)},
+            usage_line("find"),
         )
     return Sort(field, descending=descending)

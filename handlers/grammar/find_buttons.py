@@ -13,7 +13,8 @@ from dataclasses import replace
 from handlers.grammar.commands import FindCommand
 from handlers.grammar.find import BUTTON_VALUE_LIMIT, MAX_FIND_TEXT, PAGE_MARGIN, parse_find
 from handlers.grammar.lexing import ID
-from handlers.grammar.usage import USAGE, UsageError
+from handlers.grammar.usage import UsageError, usage_line
+from handlers.i18n import gettext as _
 
 __all__ = ["BUTTON_VALUE_LIMIT", "MAX_FIND_TEXT", "find_button_value", "parse_find_button"]
 
@@ -38,6 +39,6 @@ def parse_find_button(value: str) -> FindCommand:
         return replace(parse_find(source), page=int(page))
     except (ValueError, UsageError) as error:
         raise UsageError(
-            "That button belongs to a search I can no longer read; run /sms find again.",
-            USAGE["find"],
+            _("That button belongs to a search I can no longer read; run /sms find again."),
+            usage_line("find"),
         ) from error

@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 
 from handlers.grammar.usage import UsageError, shorten
+from handlers.i18n import gettext as _
 
 # Slack and macOS autocorrect turn straight quotes into curly ones.
 DOUBLE_QUOTES = '"\u201c\u201d\u201e'
@@ -63,7 +64,9 @@ def to_datetime(match: re.Match[str], value: str, usage: str) -> datetime:
             int(match["S"] or 0),
         )
     except ValueError as error:
-        raise UsageError(f"“{shorten(value)}” is not a real date and time.", usage) from error
+        raise UsageError(
+            _("“%(value)s” is not a real date and time.") % {"value": shorten(value)}, usage
+        ) from error
 
 
 ID = re.compile(r"[0-9]{1,19}")

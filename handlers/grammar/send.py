@@ -18,7 +18,9 @@ from handlers.grammar.lexing import (
     to_datetime,
     token_end,
 )
-from handlers.grammar.usage import USAGE, UsageError, shorten
+from handlers.grammar.usage import UsageError, shorten, usage_line
+from handlers.i18n import N_
+from handlers.i18n import gettext as _
 from handlers.phone import PhoneNumberError, format_phone, parse_phone
 
 if TYPE_CHECKING:
@@ -29,10 +31,10 @@ if TYPE_CHECKING:
 _OPTION = re.compile("(?:--|\u2014|\u2013)([^\\s=]*)")
 _OPTIONS = ("from", "at", "validity", "flash", "name")
 _OPTION_NEEDS = {
-    "from": "the sender name",
-    "at": "a date and time like 2026-12-01 14:30",
-    "validity": "minutes from 60 to 1440",
-    "name": "the campaign name",
+    "from": N_("“--from” needs a value: the sender name."),
+    "at": N_("“--at” needs a value: a date and time like 2026-12-01 14:30."),
+    "validity": N_("“--validity” needs a value: minutes from 60 to 1440."),
+    "name": N_("“--name” needs a value: the campaign name."),
 }
 _NUMERIC_SENDER = re.compile(r"[0-9]+")
 _ALPHA_SENDER = re.compile(r"[A-Za-z0-9]+")
@@ -43,24 +45,30 @@ _SCHEDULE_MIN, _SCHEDULE_MAX = timedelta(hours=1), timedelta(days=14)
 
 def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
     """Parse what follows ``send``: options, the number, then the text verbatim."""
-    usage = USAGE["send"]
+    usage = usage_line("send")
     options: dict[str, Any] = {}
     pos = skip_space(rest, 0)
     while option := _OPTION.match(rest, pos):
         name = option.group(1).lower()
         if name not in _OPTIONS:
             raise UsageError(
-                f"“{shorten('--' + option.group(1))}” is not an option of /sms send; "
-                "the options are --from, --at, --validity, --flash and --name.",
+                _(
+                    "“%(option)s” is not an option of /sms send; "
+                    "the options are --from, --at, --validity, --flash and --name."
+                )
+                % {"option": shorten("--" + option.group(1))},
                 usage,
             )
         if name in options:
-            raise UsageError(f"“--{name}” is given twice; give each option once.", usage)
+            raise UsageError(
+                _("“--%(option)s” is given twice; give each option once.") % {"option": name},
+                usage,
+            )
         pos = option.end()
         inline = rest.startswith("=", pos)
         if name == "flash":
             if inline:
-                raise UsageError("“--flash” takes no value.", usage)
+                raise UsageError(_("“--flash” takes no value."), usage)
             options[name] = True
         else:
             raw, pos = _read_value(rest, pos + 1 if inline else pos, name)
@@ -70,7 +78,7 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
 
     remainder = rest[pos:]
     if not remainder.strip():
-        raise UsageError("Give the phone number and the text to send.", usage)
+        raise UsageError(_("Give the phone number and the text to send."), usage)
     try:
         recipient, end = parse_phone(remainder, default_region)
     except PhoneNumberError as error:
@@ -79,12 +87,14 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
     text = remainder[end:].lstrip()
     if not text.strip():
         raise UsageError(
-            f"Give the text to send after the number {format_phone(recipient)}.", usage
+            _("Give the text to send after the number %(phone)s.")
+            % {"phone": format_phone(recipient)},
+            usage,
         )
     try:
         check_length(text)
     except TooLongError as error:
-        raise UsageError(error.sentence, usage) from error
+        raise UsageError(too_long(error), usage) from error
     return SendCommand(
         recipient=recipient,
         text=text,
@@ -98,8 +108,8 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
 
 def _read_value(text: str, pos: int, name: str) -> tuple[str, int]:
     """Read the value of option ``--name`` at ``pos``: quoted, one word, or a date and time."""
-    usage = USAGE["send"]
-    missing = UsageError(f"“--{name}” needs a value: {_OPTION_NEEDS[name]}.", usage)
+    usage = usage_line("send")
+    missing = UsageError(_(_OPTION_NEEDS[name]), usage)
     if pos < len(text) and text[pos].isspace():
         pos = skip_space(text, pos)
     if pos >= len(text):
@@ -107,7 +117,9 @@ def _read_value(text: str, pos: int, name: str) -> tuple[str, int]:
     if is_quote(text[pos]):
         quoted = read_quoted(text, pos)
         if quoted is None:
-            raise UsageError(f"The quote after “--{name}” is never closed.", usage)
+            raise UsageError(
+                _("The quote after “--%(option)s” is never closed.") % {"option": name}, usage
+            )
         return quoted
     end = token_end(text, pos)
     value = text[pos:end]
@@ -124,27 +136,36 @@ def _read_value(text: str, pos: int, name: str) -> tuple[str, int]:
 
 def _check_sender(value: str, _now: datetime) -> str:
     """Validate ``--from``: 1 to 11 letters and digits, or up to 15 digits."""
-    usage = USAGE["send"]
+    usage = usage_line("send")
     if not value:
-        raise UsageError(f"“--from” needs a value: {_OPTION_NEEDS['from']}.", usage)
+        raise UsageError(_(_OPTION_NEEDS["from"]), usage)
     if _NUMERIC_SENDER.fullmatch(value):
         if len(value) > _MAX_NUMERIC_SENDER:
             raise UsageError(
-                f"The sender “{shorten(value)}” is {len(value)} digits long; "
-                f"a numeric sender has at most {_MAX_NUMERIC_SENDER}.",
+                _(
+                    "The sender “%(sender)s” is %(length)d digits long; "
+                    "a numeric sender has at most %(most)d."
+                )
+                % {"sender": shorten(value), "length": len(value), "most": _MAX_NUMERIC_SENDER},
                 usage,
             )
         return value
     if not _ALPHA_SENDER.fullmatch(value):
         raise UsageError(
-            f"The sender “{shorten(value)}” may hold only letters A-Z and digits "
-            f"(at most {_MAX_ALPHA_SENDER}, or up to {_MAX_NUMERIC_SENDER} digits).",
+            _(
+                "The sender “%(sender)s” may hold only letters A-Z and digits "
+                "(at most %(most)d, or up to %(digits)d digits)."
+            )
+            % {"sender": shorten(value), "most": _MAX_ALPHA_SENDER, "digits": _MAX_NUMERIC_SENDER},
             usage,
         )
     if len(value) > _MAX_ALPHA_SENDER:
         raise UsageError(
-            f"The sender “{shorten(value)}” is {len(value)} characters long; "
-            f"a sender with letters has at most {_MAX_ALPHA_SENDER}.",
+            _(
+                "The sender “%(sender)s” is %(length)d characters long; "
+                "a sender with letters has at most %(most)d."
+            )
+            % {"sender": shorten(value), "length": len(value), "most": _MAX_ALPHA_SENDER},
             usage,
         )
     return value
@@ -152,27 +173,42 @@ def _check_sender(value: str, _now: datetime) -> str:
 
 def _check_schedule(value: str, now: datetime) -> datetime:
     """Validate ``--at``: a date and time from 1 hour to 14 days after ``now``."""
-    usage = USAGE["send"]
+    usage = usage_line("send")
     match = DATE_TIME.fullmatch(value.strip())
     if match is None or match["H"] is None or match["S"] is not None:
         raise UsageError(
-            f"“--at {shorten(value)}” is not a date and time like 2026-12-01 14:30.", usage
+            _("“--at %(value)s” is not a date and time like 2026-12-01 14:30.")
+            % {"value": shorten(value)},
+            usage,
         )
     at = to_datetime(match, value, usage).replace(tzinfo=now.tzinfo)
     earliest, latest = now + _SCHEDULE_MIN, now + _SCHEDULE_MAX
-    ahead = "SMS can be scheduled 1 hour to 14 days ahead"
+    moments = {"at": _minutes(at), "now": _minutes(now)}
     if at <= now:
         raise UsageError(
-            f"“--at {_minutes(at)}” is in the past (it is {_minutes(now)} now); {ahead}.", usage
+            _(
+                "“--at %(at)s” is in the past (it is %(now)s now); "
+                "SMS can be scheduled 1 hour to 14 days ahead."
+            )
+            % moments,
+            usage,
         )
     if at < earliest:
         raise UsageError(
-            f"“--at {_minutes(at)}” is less than 1 hour from now ({_minutes(now)}); {ahead}.",
+            _(
+                "“--at %(at)s” is less than 1 hour from now (%(now)s); "
+                "SMS can be scheduled 1 hour to 14 days ahead."
+            )
+            % moments,
             usage,
         )
     if at > latest:
         raise UsageError(
-            f"“--at {_minutes(at)}” is more than 14 days from now ({_minutes(now)}); {ahead}.",
+            _(
+                "“--at %(at)s” is more than 14 days from now (%(now)s); "
+                "SMS can be scheduled 1 hour to 14 days ahead."
+            )
+            % moments,
             usage,
         )
     return at
@@ -191,7 +227,9 @@ def _check_validity(value: str, _now: datetime) -> int:
         if minutes in _VALIDITY_MINUTES:
             return minutes
     raise UsageError(
-        f"“--validity {shorten(value)}” must be whole minutes from 60 to 1440.", USAGE["send"]
+        _("“--validity %(value)s” must be whole minutes from 60 to 1440.")
+        % {"value": shorten(value)},
+        usage_line("send"),
     )
 
 
@@ -199,7 +237,7 @@ def _check_name(value: str, _now: datetime) -> str:
     """Validate ``--name``: any non-blank campaign name."""
     name = value.strip()
     if not name:
-        raise UsageError("“--name” needs a value: the campaign name.", USAGE["send"])
+        raise UsageError(_(_OPTION_NEEDS["name"]), usage_line("send"))
     return name
 
 
@@ -209,3 +247,17 @@ _OPTION_CHECKS: dict[str, Callable[[str, datetime], object]] = {
     "validity": _check_validity,
     "name": _check_name,
 }
+
+
+def too_long(error: TooLongError) -> str:
+    """The refusal of a text longer than the segment limit, e.g. "The text is 11 SMS segments …"."""
+    info = error.info
+    return _(
+        "The text is %(segments)s SMS segments long "
+        "(%(length)s %(encoding)s characters); the limit is %(limit)s."
+    ) % {
+        "segments": f"{info.segments:,}",
+        "length": f"{info.length:,}",
+        "encoding": info.encoding,
+        "limit": error.limit,
+    }

@@ -6,7 +6,8 @@ import re
 
 from handlers.grammar.commands import StatusCommand
 from handlers.grammar.lexing import ID, MAX_ID
-from handlers.grammar.usage import USAGE, UsageError, shorten
+from handlers.grammar.usage import UsageError, shorten, usage_line
+from handlers.i18n import gettext as _
 
 _ID_SEPARATORS = re.compile(r"[\s,]+")
 
@@ -19,9 +20,12 @@ def parse_status(rest: str) -> StatusCommand:
             continue
         if not ID.fullmatch(token) or not 0 < int(token) <= MAX_ID:
             raise UsageError(
-                f"“{shorten(token)}” is not a message id; ids are whole numbers above 0, "
-                "separated by spaces or commas.",
-                USAGE["status"],
+                _(
+                    "“%(token)s” is not a message id; ids are whole numbers above 0, "
+                    "separated by spaces or commas."
+                )
+                % {"token": shorten(token)},
+                usage_line("status"),
             )
         ids[int(token)] = None
     return StatusCommand(tuple(ids))

@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
+from handlers.i18n import N_
+from handlers.i18n import gettext as _
+
 #: The usage line of each subcommand, shown under every error about it.
+#: English message ids: show them through :func:`usage_line`, which translates.
 USAGE: dict[str, str] = {
-    "help": "Usage: /sms help",
-    "send": (
+    "help": N_("Usage: /sms help"),
+    "send": N_(
         'Usage: /sms send [--from SENDER] [--at "YYYY-MM-DD HH:MM"] [--validity MINUTES]'
         " [--flash] [--name NAME] PHONE TEXT…"
     ),
-    "status": "Usage: /sms status [ID …]",
-    "find": (
+    "status": N_("Usage: /sms status [ID …]"),
+    "find": N_(
         "Usage: /sms find [FIELD:VALUE …] with fields to, from, text, status, campaign, group,"
         " sent-after, sent-before, updated-after, updated-before, page, size, sort"
     ),
 }
 
 #: One usage line naming all four forms, for an unknown subcommand.
-GENERAL_USAGE = (
+GENERAL_USAGE = N_(
     "Usage: /sms send [OPTIONS] PHONE TEXT… | /sms status [ID …] | /sms find [FIELD:VALUE …]"
     " | /sms help"
 )
 
-#: The full help, in Slack mrkdwn.
-HELP_TEXT = """\
+#: The full help, in Slack mrkdwn (the English message id: show it through :func:`help_text`).
+HELP_TEXT = N_("""\
 *Send SMS from Slack with `/sms`*
 
 *Send* an SMS. Options go before the number; everything after the number is the text, exactly \
@@ -60,10 +64,25 @@ or a quoted date and time `"2026-01-31 14:30"`, in the Mobizon account's time zo
 • `sort:` id, sent, updated, to, from, status, text, segments or campaign; a leading `-` puts \
 the largest or newest first (default `-sent`)
 
-*Help*: `/sms help`"""
+*Help*: `/sms help`""")
 
 
 _QUOTE_LIMIT = 40
+
+
+def usage_line(command: str) -> str:
+    """The usage line of subcommand ``command`` (``send``, ``status``, ...) in the active locale."""
+    return _(USAGE[command])
+
+
+def general_usage() -> str:
+    """The usage line naming every subcommand, in the active locale."""
+    return _(GENERAL_USAGE)
+
+
+def help_text() -> str:
+    """The full ``/sms help``, in Slack mrkdwn, in the active locale."""
+    return _(HELP_TEXT)
 
 
 class UsageError(ValueError):

@@ -32,6 +32,7 @@ from bot.mobizon.errors import (
 )
 from bot.mobizon.types import OutgoingSms
 from bot.simulator import SEND_SMS, MobizonSimulator
+from handlers.gateway_errors import describe
 from tests.bot.conftest import CaptureGateway, ClientFactory, Reply, free_port
 from tests.conftest import MOBIZON_KEY
 
@@ -75,8 +76,14 @@ CODES: list[tuple[int, type[MobizonError]]] = [
 
 
 def assert_sentence(error: BaseException) -> None:
-    """``error`` reads as plain sentences: capitalised, punctuated, no internals, no secrets."""
+    """``error`` reads as plain sentences: capitalised, punctuated, no internals, no secrets.
+
+    The words people read come from the catalogue (:func:`handlers.gateway_errors.describe`,
+    worded from the error's data); they are the English ``str()`` word for word.
+    """
     text = str(error)
+    assert isinstance(error, MobizonError)
+    assert describe(error) == text
     assert re.match(r"^[A-Z]", text), text
     assert text.endswith("."), text
     assert "\n" not in text
@@ -398,6 +405,7 @@ async def test_refused_by_every_address_of_a_host(
     with pytest.raises(MobizonNetworkError) as caught:
         await client.send_sms(OutgoingSms("12223334455", "hi"))
     assert caught.value.never_sent
+    assert_sentence(caught.value)
     assert str(caught.value) == (
         "Mobizon could not be reached: dual.test refused the connection. "
         "The SMS was not sent; try again in a minute."
@@ -432,6 +440,7 @@ def test_other_connect_failures_read_cleanly(os_error: OSError, expected: str) -
     )
     assert error.never_sent
     assert str(error) == expected
+    assert_sentence(error)
 
 
 async def test_dns_failure_is_a_clear_error(make_client: ClientFactory) -> None:
@@ -457,6 +466,7 @@ async def test_dropped_connection_is_a_clear_error(
         await client.send_sms(OutgoingSms("5511987654321", "hi"))
     assert not caught.value.never_sent
     assert caught.value.outcome_unknown
+    assert_sentence(caught.value)
     assert str(caught.value) == (
         "Mobizon closed the connection before answering. "
         "The SMS may still have been sent: check its status before sending it again."

@@ -13,6 +13,7 @@ from bot.sending.segments import (
     check_length,
     count_segments,
 )
+from handlers.grammar.send import too_long
 
 EMOJI = "\U0001f600"
 
@@ -131,8 +132,9 @@ def test_ten_segments_pass_the_check() -> None:
     ],
 )
 def test_more_than_ten_segments_is_refused_naming_the_count(text: str, sentence: str) -> None:
-    """A text over 10 segments raises TooLongError whose sentence names the segment count."""
+    """A text over 10 segments raises TooLongError with its count, worded naming the count."""
     with pytest.raises(TooLongError) as caught:
         check_length(text)
-    assert caught.value.sentence == sentence
+    assert too_long(caught.value) == sentence
     assert caught.value.info == count_segments(text)
+    assert caught.value.limit == 10
