@@ -17,7 +17,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.delivery.unsettled import NoticeNotDelivered
+from bot.delivery.unsettled import CannotTell, NoticeNotDelivered, NotSent
+from handlers.i18n import N_
+from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
 from handlers.phone import format_phone
 from handlers.posting import open_direct_message, post_sms_message, slack_error
@@ -30,16 +32,19 @@ logger = logging.getLogger(__name__)
 #: Slack takes ``response_url`` posts for 30 minutes; leave a margin.
 RESPONSE_URL_LIFETIME = timedelta(minutes=25)
 
-RECOVERED_NOTE = (
+RECOVERED_NOTE = N_(
     ":arrows_counterclockwise: Mobizon's answer to this send was not recorded at the time "
     "(smsbot restarted or the answer was lost); Mobizon has this SMS, so it is tracked as usual."
 )
-RECOVERED_BLOCK = {"type": "context", "elements": [{"type": "mrkdwn", "text": RECOVERED_NOTE}]}
-LATE_NOTE = (
+LATE_NOTE = N_(
     ":hourglass: smsbot's database was busy when Mobizon took this SMS, so it is posted late; "
     "it is tracked as usual."
 )
-LATE_BLOCK = {"type": "context", "elements": [{"type": "mrkdwn", "text": LATE_NOTE}]}
+
+
+def _note_block(note: str) -> dict[str, object]:
+    """A context block with one of the notes above, in the reader's language."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _(note)}]}
 
 
 class SlackSettlingPosts:
@@ -60,30 +65,54 @@ class SlackSettlingPosts:
 
     async def post_recorded_late(self, sms: SmsRecord) -> None:
         """Post an SMS recorded late (the database was busy) as ``/sms send`` would have."""
-        await post_sms_message(self._slack, self._store, sms, extra_blocks=[LATE_BLOCK])
+        await post_sms_message(self._slack, self._store, sms, extra_blocks=[_note_block(LATE_NOTE)])
 
     async def post_recovered(self, sms: SmsRecord) -> None:
         """Post an SMS found at Mobizon after its answer was lost."""
         await post_sms_message(
-            self._slack, self._store, sms, extra_blocks=[RECOVERED_BLOCK], zone=self._zone
+            self._slack,
+            self._store,
+            sms,
+            extra_blocks=[_note_block(RECOVERED_NOTE)],
+            zone=self._zone,
         )
 
-    async def tell_not_sent(self, sms: SmsRecord, why: str, now: datetime) -> None:
+    async def tell_not_sent(self, sms: SmsRecord, why: NotSent, now: datetime) -> None:
         """Tell the sender the SMS never reached Mobizon."""
+        reason = (
+            _("smsbot restarted before Mobizon answered")
+            if why is NotSent.RESTARTED
+            else _("Mobizon's answer was lost")
+        )
         await self._tell_sender(
             sms,
-            f":warning: SMS to {format_phone(sms.recipient)} was *not sent*: {why}, and Mobizon "
-            "has no record of it. Send it again if it is still needed:\n"
-            f"> {escape(_preview(sms.text))}",
+            _(
+                ":warning: SMS to %(phone)s was *not sent*: %(why)s, and Mobizon has no record of "
+                "it. Send it again if it is still needed:\n> %(text)s"
+            )
+            % {
+                "phone": format_phone(sms.recipient),
+                "why": reason,
+                "text": escape(_preview(sms.text)),
+            },
             now,
         )
 
-    async def tell_cannot_tell(self, sms: SmsRecord, why: str, now: datetime) -> None:
+    async def tell_cannot_tell(self, sms: SmsRecord, why: CannotTell, now: datetime) -> None:
         """Tell the sender smsbot cannot find out whether the SMS was sent."""
+        if why.search_refused:
+            reason = _("Mobizon would not search for it")
+        else:
+            reason = _(
+                "Mobizon has %(at_mobizon)s recent SMS with this number and text and smsbot has "
+                "%(unanswered)s sends of it with no answer recorded"
+            ) % {"at_mobizon": why.at_mobizon, "unanswered": why.unanswered}
         await self._tell_sender(
             sms,
-            f":warning: SMS to {format_phone(sms.recipient)}: smsbot could not tell whether it "
-            f"was sent: {why}. {find_before_resending(sms.recipient)}",
+            _(":warning: SMS to %(phone)s: smsbot could not tell whether it was sent: %(why)s.")
+            % {"phone": format_phone(sms.recipient), "why": reason}
+            + " "
+            + find_before_resending(sms.recipient),
             now,
         )
 
@@ -95,7 +124,7 @@ class SlackSettlingPosts:
 
     async def _tell(self, sms: SmsRecord, text: str, now: datetime) -> None:
         if sms.sandbox:
-            text += " (sandbox)"
+            text += " " + _("(sandbox)")
         if sms.response_url and now - sms.created_at < RESPONSE_URL_LIFETIME:
             webhook = AsyncWebhookClient(
                 sms.response_url, timeout=10, session=self._session, retry_handlers=[]

@@ -35,6 +35,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon.backoff import backoff
 from handlers import blocks
+from handlers.i18n import gettext as _
 from handlers.posting import open_direct_message, slack_error
 from storage import delivery
 from storage.messages import SmsRecord
@@ -551,7 +552,9 @@ class Notifier:
                 extra={"sms_id": sms.message_id, "status": note.status},
             )
             return
-        gone = "I could not update the channel message about this SMS, so the outcome comes to you."
+        gone = _(
+            "I could not update the channel message about this SMS, so the outcome comes to you."
+        )
         await self._pace(dm)
         self._unsure.add(note.id)
         await self._slack.chat_postMessage(

@@ -1,7 +1,9 @@
 """The sentences a send's outcome is told in: one function per outcome, one wording of each advice.
 
 Every surface that sends (the slash command, and the console which runs it) renders the
-:mod:`bot.sending.outcomes` value it gets back with :func:`render`.
+:mod:`bot.sending.outcomes` value it gets back with :func:`render`. Every sentence comes from the
+catalogue (:mod:`handlers.i18n`); the gateway's failures are worded by
+:func:`handlers.gateway_errors.describe`.
 """
 
 from __future__ import annotations
@@ -19,25 +21,30 @@ from bot.sending.outcomes import (
     SentRecordedLater,
 )
 from handlers import blocks
+from handlers.gateway_errors import describe
+from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
 from handlers.phone import format_phone
 
 
 def find_before_resending(recipient: str) -> str:
     """The advice for an SMS that may have been sent: the one wording of it."""
-    return f"Look for it with `/sms find to:{recipient}` before sending it again."
+    return _("Look for it with `/sms find to:%(recipient)s` before sending it again.") % {
+        "recipient": recipient
+    }
 
 
 def check_before_resending(recipient: str) -> str:
     """The same advice when smsbot will find out itself whether the SMS was sent."""
-    advice = find_before_resending(recipient)
-    lowered = advice[0].lower() + advice[1:]
-    return f"smsbot checks with Mobizon in a few minutes and tells you; or {lowered}"
+    return _(
+        "smsbot checks with Mobizon in a few minutes and tells you; or look for it with "
+        "`/sms find to:%(recipient)s` before sending it again."
+    ) % {"recipient": recipient}
 
 
-def not_allowed(_: NotAllowed | None = None) -> str:
+def not_allowed(_outcome: NotAllowed | None = None) -> str:
     """The user may not send."""
-    return (
+    return _(
         "You may not send SMS from Slack: ask an admin to add you to "
         "SMSBOT_ALLOWED_USERS. `/sms status` stays open to you for the SMS sent from this "
         "channel."
@@ -48,77 +55,85 @@ def sent(outcome: Sent) -> str | None:
     """Sent and posted in its channel: nothing more to say; otherwise where the updates go."""
     sms = outcome.sms
     if outcome.post_failed:
-        return (
-            f":white_check_mark: SMS {sms.message_id} to {format_phone(sms.recipient)} "
-            "was sent, but I could not post it in this channel. Its delivery updates "
-            "will come to you directly."
-        )
+        return _(
+            ":white_check_mark: SMS %(id)s to %(phone)s was sent, but I could not post it in "
+            "this channel. Its delivery updates will come to you directly."
+        ) % {"id": sms.message_id, "phone": format_phone(sms.recipient)}
     if outcome.post_problem is not None:
-        return (
-            f"{blocks.sms_message(sms).text}\n:information_source: I could not post in "
-            f"this channel ({outcome.post_problem}). Invite me with `/invite @smsbot` so delivery "
-            "updates appear here; until then I will send them to you directly."
-        )
+        return _(
+            "%(message)s\n:information_source: I could not post in this channel (%(problem)s). "
+            "Invite me with `/invite @smsbot` so delivery updates appear here; until then I will "
+            "send them to you directly."
+        ) % {"message": blocks.sms_message(sms).text, "problem": outcome.post_problem}
     return None
 
 
 def refused(outcome: Refused) -> str:
-    """Mobizon refused it; the gateway's sentence says why."""
-    return f":warning: SMS to {format_phone(outcome.sms.recipient)}: {escape(outcome.reason)}"
+    """Mobizon refused it; the gateway's failure says why."""
+    return _(":warning: SMS to %(phone)s: %(why)s") % {
+        "phone": format_phone(outcome.sms.recipient),
+        "why": escape(describe(outcome.error)),
+    }
 
 
 def outcome_unknown(outcome: OutcomeUnknown) -> str:
     """It may or may not have gone out."""
     recipient = outcome.sms.recipient
-    if outcome.reason is None:
-        why = (
+    if outcome.error is None:
+        why = _(
             "something went wrong on smsbot's side while sending, so it may or may not have "
             "gone out."
         )
     else:
         # the gateway's sentence already says that the SMS may have gone out
-        why = escape(outcome.reason)
-    return f":warning: SMS to {format_phone(recipient)}: {why} {check_before_resending(recipient)}"
+        why = escape(describe(outcome.error))
+    return _(":warning: SMS to %(phone)s: %(why)s %(advice)s") % {
+        "phone": format_phone(recipient),
+        "why": why,
+        "advice": check_before_resending(recipient),
+    }
 
 
 def not_saved(outcome: NotSaved) -> str:
     """Nothing went to Mobizon: try again."""
-    busy = " (its database is busy)" if outcome.busy else ""
-    return (
-        f":warning: SMS to {format_phone(outcome.sms.recipient)} was *not sent*: smsbot could "
-        f"not save it{busy}. Nothing went to Mobizon; please try again in a minute."
-    )
+    phone = format_phone(outcome.sms.recipient)
+    if outcome.busy:
+        return _(
+            ":warning: SMS to %(phone)s was *not sent*: smsbot could not save it (its database "
+            "is busy). Nothing went to Mobizon; please try again in a minute."
+        ) % {"phone": phone}
+    return _(
+        ":warning: SMS to %(phone)s was *not sent*: smsbot could not save it. Nothing went to "
+        "Mobizon; please try again in a minute."
+    ) % {"phone": phone}
 
 
 def sent_recorded_later(outcome: SentRecordedLater) -> str:
     """Sent; recorded and posted as soon as the database lets smsbot."""
-    return (
-        f":white_check_mark: SMS {outcome.message_id} to {format_phone(outcome.sms.recipient)} "
-        "was sent. smsbot could not record it yet (its database is busy); it will, and then "
-        "post it here with its delivery updates. Do not send it again; check it with "
-        f"`/sms status {outcome.message_id}`."
-    )
+    return _(
+        ":white_check_mark: SMS %(id)s to %(phone)s was sent. smsbot could not record it yet "
+        "(its database is busy); it will, and then post it here with its delivery updates. Do "
+        "not send it again; check it with `/sms status %(id)s`."
+    ) % {"id": outcome.message_id, "phone": format_phone(outcome.sms.recipient)}
 
 
 def sent_not_recorded(outcome: SentNotRecorded) -> str:
     """Sent, but not recorded: no updates will follow."""
-    return (
-        f":white_check_mark: SMS {outcome.message_id} to {format_phone(outcome.sms.recipient)} "
-        "was sent, but smsbot could not record it, so no delivery updates will follow here. "
-        f"Check it with `/sms status {outcome.message_id}`."
-    )
+    return _(
+        ":white_check_mark: SMS %(id)s to %(phone)s was sent, but smsbot could not record it, "
+        "so no delivery updates will follow here. Check it with `/sms status %(id)s`."
+    ) % {"id": outcome.message_id, "phone": format_phone(outcome.sms.recipient)}
 
 
 def sent_id_reused(outcome: SentIdReused) -> str:
     """Sent under an id an earlier SMS holds: neither is followed."""
     recipient = outcome.sms.recipient
-    return (
-        f":white_check_mark: SMS {outcome.message_id} to {format_phone(recipient)} was "
-        "sent, but Mobizon gave it the id of an earlier SMS smsbot tracked, so smsbot cannot "
-        "tell their delivery apart and follows neither (a restarted simulator or another "
-        "Mobizon account over the same database). No delivery updates will follow here; "
-        f"check it with `/sms find to:{recipient}`."
-    )
+    return _(
+        ":white_check_mark: SMS %(id)s to %(phone)s was sent, but Mobizon gave it the id of an "
+        "earlier SMS smsbot tracked, so smsbot cannot tell their delivery apart and follows "
+        "neither (a restarted simulator or another Mobizon account over the same database). "
+        "No delivery updates will follow here; check it with `/sms find to:%(recipient)s`."
+    ) % {"id": outcome.message_id, "phone": format_phone(recipient), "recipient": recipient}
 
 
 def render(outcome: Outcome) -> str | None:  # noqa: PLR0911  # one case per outcome

@@ -29,8 +29,10 @@ that fails (Mobizon down) is tried again next cycle; nothing is ever re-sent.
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -52,6 +54,32 @@ UNKNOWN_WINDOW = timedelta(days=1)
 LOOKUP_PAGE_SIZE = 25
 
 
+class NotSent(enum.Enum):
+    """Why an unsettled send never reached Mobizon (its value is the record's English note)."""
+
+    RESTARTED = "smsbot restarted before Mobizon answered"
+    ANSWER_LOST = "Mobizon's answer was lost"
+
+
+@dataclass(frozen=True, slots=True)
+class CannotTell:
+    """Why smsbot cannot tell whether an unsettled send left: data, worded by the surface."""
+
+    #: Mobizon refused to search for it (its text as a criterion)
+    search_refused: bool = False
+    #: SMS at Mobizon with its number and text, and sends of it with no answer recorded
+    at_mobizon: int = 0
+    unanswered: int = 0
+
+    def __str__(self) -> str:
+        if self.search_refused:
+            return "Mobizon would not search for it"
+        return (
+            f"Mobizon has {self.at_mobizon} recent SMS with this number and text and smsbot has "
+            f"{self.unanswered} sends of it with no answer recorded"
+        )
+
+
 class NoticeNotDelivered(Exception):  # noqa: N818  # a notice, not an error of ours
     """A post or notice the surface could not deliver; tried again next cycle."""
 
@@ -65,10 +93,10 @@ class SettlingPosts(Protocol):
     async def post_recovered(self, sms: SmsRecord) -> None:
         """Post an SMS found at Mobizon after its answer was lost."""
 
-    async def tell_not_sent(self, sms: SmsRecord, why: str, now: datetime) -> None:
+    async def tell_not_sent(self, sms: SmsRecord, why: NotSent, now: datetime) -> None:
         """Tell the sender that the SMS never reached Mobizon; raises NoticeNotDelivered."""
 
-    async def tell_cannot_tell(self, sms: SmsRecord, why: str, now: datetime) -> None:
+    async def tell_cannot_tell(self, sms: SmsRecord, why: CannotTell, now: datetime) -> None:
         """Tell the sender whether it was sent cannot be told; raises NoticeNotDelivered."""
 
 
@@ -179,31 +207,24 @@ class UnsettledSends:
             found = await self._look_up(sms)
         except MobizonValidationError:
             # Mobizon refuses to search for this one (its text as a criterion): say so, once
-            await self._cannot_tell(sms, "Mobizon would not search for it", now)
+            await self._cannot_tell(sms, CannotTell(search_refused=True), now)
             return True
         if len(found) == 1 and not others:
             await self._adopt(sms, found[0])
             return True
         if found:
             await self._cannot_tell(
-                sms,
-                f"Mobizon has {len(found)} recent SMS with this number and text and smsbot has "
-                f"{len(others) + 1} sends of it with no answer recorded",
-                now,
+                sms, CannotTell(at_mobizon=len(found), unanswered=len(others) + 1), now
             )
             return True
         if now - sms.created_at < LISTING_DELAY:
             return False  # Mobizon may not list a message this fresh yet: ask again next cycle
-        why = (
-            "smsbot restarted before Mobizon answered"
-            if sms.state is SendState.CLAIMED
-            else "Mobizon's answer was lost"
-        )
+        why = NotSent.RESTARTED if sms.state is SendState.CLAIMED else NotSent.ANSWER_LOST
         await self._posts.tell_not_sent(sms, why, now)
         await self._store.write(
             messages.record_failed,
             sms.id,
-            error=f"{why}; Mobizon has no record of it",
+            error=f"{why.value}; Mobizon has no record of it",
             outcome_unknown=False,
         )
         logger.info(
@@ -212,7 +233,7 @@ class UnsettledSends:
         )
         return True
 
-    async def _cannot_tell(self, sms: SmsRecord, why: str, now: datetime) -> None:
+    async def _cannot_tell(self, sms: SmsRecord, why: CannotTell, now: datetime) -> None:
         await self._posts.tell_cannot_tell(sms, why, now)
         await self._store.write(
             messages.mark_checked, sms.id, error=f"could not tell whether it was sent: {why}"

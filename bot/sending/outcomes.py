@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.mobizon.errors import MobizonError
 from bot.mobizon.types import OutgoingSms
 from storage.messages import SmsRecord
 
@@ -23,21 +24,21 @@ class Sent:
 
 @dataclass(frozen=True, slots=True)
 class Refused:
-    """Mobizon refused the SMS (or it never left): nothing was sent; ``reason`` says why."""
+    """Mobizon refused the SMS (or it never left): nothing was sent; ``error`` says why."""
 
     sms: OutgoingSms
-    reason: str
+    error: MobizonError
 
 
 @dataclass(frozen=True, slots=True)
 class OutcomeUnknown:
     """The SMS may or may not have been sent; delivery tracking finds out and tells the sender.
 
-    ``reason`` is the gateway's sentence, ``None`` when smsbot itself failed while sending.
+    ``error`` is the gateway's failure, ``None`` when smsbot itself failed while sending.
     """
 
     sms: OutgoingSms
-    reason: str | None
+    error: MobizonError | None
 
 
 @dataclass(frozen=True, slots=True)

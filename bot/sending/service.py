@@ -93,13 +93,13 @@ class SendService:
                 "send failed", extra={"sms_id": claim.id, "outcome_unknown": err.outcome_unknown}
             )
             if err.outcome_unknown:
-                return OutcomeUnknown(sms, reason=str(err))
-            return Refused(sms, reason=str(err))
+                return OutcomeUnknown(sms, error=err)
+            return Refused(sms, error=err)
         except Exception:
             # a bug, not Mobizon: the request may have left, so the SMS must not look unsent
             logger.exception("unexpected error while sending", extra={"sms_id": claim.id})
             await self._record_failed(claim, error=FAILED_WHILE_SENDING, outcome_unknown=True)
-            return OutcomeUnknown(sms, reason=None)
+            return OutcomeUnknown(sms, error=None)
         return await self._record(sms, claim, sent, post)
 
     async def _record(

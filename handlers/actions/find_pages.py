@@ -10,6 +10,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from handlers.commands.sms import FIND_REFUSED, find
 from handlers.context import services
 from handlers.grammar import UsageError, parse_find_button
+from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
 
 
@@ -28,7 +29,7 @@ async def handle_find_page(
     user = body.get("user")
     user_id = str(user.get("id") or "") if isinstance(user, dict) else ""
     if not services(context).config.may_read_all(user_id):
-        await respond(text=FIND_REFUSED, response_type="ephemeral", replace_original=False)
+        await respond(text=_(FIND_REFUSED), response_type="ephemeral", replace_original=False)
         return
     try:
         cmd = parse_find_button(str(action.get("value", "")))

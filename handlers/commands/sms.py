@@ -17,16 +17,19 @@ from bot.sending.outcomes import Sent
 from bot.sending.types import Origin, Surface
 from handlers import blocks, send_outcomes
 from handlers.context import Services, services
+from handlers.gateway_errors import describe
 from handlers.grammar import (
-    HELP_TEXT,
     FindCommand,
     HelpCommand,
     SendCommand,
     StatusCommand,
     UsageError,
     find_button_value,
+    help_text,
     parse_command,
 )
+from handlers.i18n import N_, ngettext
+from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
 from handlers.posting import post_sms_message
 from storage import messages
@@ -35,7 +38,7 @@ from storage.messages import SmsRecord
 LATEST_COUNT = 10
 
 #: Told to whoever may not read the whole account's SMS.
-FIND_REFUSED = (
+FIND_REFUSED = N_(
     "`/sms find` searches every SMS of the Mobizon account, from every channel, so it is only "
     "for the users in SMSBOT_ALLOWED_USERS and SMSBOT_READERS: ask an admin to add you. "
     "`/sms status` shows the SMS sent from this channel."
@@ -65,15 +68,15 @@ async def handle_sms(
         await ack(text=escape(str(err)))
         return
     if isinstance(parsed, HelpCommand):
-        await ack(text=HELP_TEXT)
+        await ack(text=help_text())
         return
     user_id = str(command.get("user_id") or "")
     if not user_id or not command.get("channel_id"):
         # Slack always names both; without them nothing can be answered for the right person
-        await ack(text="This command came without a user or a channel, so I cannot answer it.")
+        await ack(text=_("This command came without a user or a channel, so I cannot answer it."))
         return
     if isinstance(parsed, FindCommand) and not svc.config.may_read_all(user_id):
-        await ack(text=FIND_REFUSED)
+        await ack(text=_(FIND_REFUSED))
         return
     if isinstance(parsed, SendCommand) and not svc.sending.may_send(user_id):
         await ack(text=send_outcomes.not_allowed())
@@ -142,7 +145,9 @@ async def status(
 ) -> None:
     """Answer ``/sms status``: the ids asked, or the latest SMS sent from this channel."""
     ids = list(cmd.ids)
-    title = f"Status of {len(ids)} SMS"
+    title = ngettext("Status of %(count)s SMS", "Status of %(count)s SMS", len(ids)) % {
+        "count": len(ids)
+    }
     hidden: list[int] = []
     if ids and not svc.config.may_read_all(command["user_id"]):
         # only what smsbot recorded as sent from this channel
@@ -169,15 +174,20 @@ async def status(
         ids = [s.message_id for s in latest if s.message_id is not None]
         if not ids:
             await respond(
-                text="No SMS has been sent from this channel yet.", response_type="ephemeral"
+                text=_("No SMS has been sent from this channel yet."), response_type="ephemeral"
             )
             return
-        title = f"Latest {len(ids)} SMS sent from this channel"
+        title = ngettext(
+            "Latest %(count)s SMS sent from this channel",
+            "Latest %(count)s SMS sent from this channel",
+            len(ids),
+        ) % {"count": len(ids)}
     try:
         found = await svc.gateway.get_sms_status(ids)
     except MobizonError as err:
         await respond(
-            text=f":warning: I could not get the status. {escape(str(err))}",
+            text=_(":warning: I could not get the status. %(why)s")
+            % {"why": escape(describe(err))},
             response_type="ephemeral",
         )
         return
@@ -201,7 +211,8 @@ async def find(
         )
     except MobizonError as err:
         await respond(
-            text=f":warning: I could not search the SMS. {escape(str(err))}",
+            text=_(":warning: I could not search the SMS. %(why)s")
+            % {"why": escape(describe(err))},
             response_type="ephemeral",
             replace_original=replace_original,
         )

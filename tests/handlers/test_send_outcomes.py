@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
+from bot.mobizon.errors import MobizonError, MobizonValidationError
 from bot.mobizon.types import OutgoingSms
 from bot.sending.outcomes import (
     Duplicate,
@@ -27,7 +28,9 @@ ADVICE = send_outcomes.check_before_resending(SMS.recipient)
 
 def test_may_have_been_sent_has_one_wording() -> None:
     """A gateway's lost answer and smsbot's own failure end in the same advice."""
-    lost = send_outcomes.render(OutcomeUnknown(SMS, "Mobizon did not answer."))
+    lost = send_outcomes.render(
+        OutcomeUnknown(SMS, MobizonError("Mobizon did not answer.", outcome_unknown=True))
+    )
     bug = send_outcomes.render(OutcomeUnknown(SMS, None))
     assert lost is not None
     assert bug is not None
@@ -39,7 +42,9 @@ def test_may_have_been_sent_has_one_wording() -> None:
 def test_every_outcome_has_its_sentence() -> None:
     """Each outcome renders to its own sentence; a duplicate says nothing (the first answers)."""
     outcomes: dict[str, Outcome] = {
-        "refused": Refused(SMS, "Mobizon refused <it>."),
+        "refused": Refused(
+            SMS, MobizonValidationError(2, "Mobizon refused <it>.", {}, sending=True)
+        ),
         "not allowed": NotAllowed("U1"),
         "not saved": NotSaved(SMS, busy=True),
         "later": SentRecordedLater(SMS, 7),

@@ -157,7 +157,7 @@ async def test_a_refusal_and_a_bug_are_told_apart(store: Store) -> None:
     bug = await service(store, FailingGateway(KeyError("x"))).send(
         OutgoingSms(NUMBER, "b"), origin("b"), Posts()
     )
-    assert refused == Refused(OutgoingSms(NUMBER, "a"), str(refusal))
+    assert refused == Refused(OutgoingSms(NUMBER, "a"), refusal)
     assert bug == OutcomeUnknown(OutgoingSms(NUMBER, "b"), None)
     counts = await store.read(messages.count_by_state)
     assert (counts["failed"], counts["unknown"]) == (1, 1)
@@ -169,7 +169,7 @@ async def test_a_lost_answer_is_outcome_unknown(store: Store) -> None:
     outcome = await service(store, FailingGateway(lost)).send(
         OutgoingSms(NUMBER, "c"), origin(), Posts()
     )
-    assert outcome == OutcomeUnknown(OutgoingSms(NUMBER, "c"), str(lost))
+    assert outcome == OutcomeUnknown(OutgoingSms(NUMBER, "c"), lost)
 
 
 async def test_a_failing_post_still_says_sent(store: Store, client: MobizonClient) -> None:
