@@ -223,8 +223,9 @@ async def test_a_reused_message_id_never_updates_the_earlier_sms(
     sim.advance(60)
     tracking = bot.runtime.tracking
     assert tracking is not None
+    asked = sim.count("getSMSStatus")  # a scheduled cycle may have asked about the first before
     await tracking.poller.run_once()
-    assert sim.count("getSMSStatus") == 0  # nothing left to ask about
+    assert sim.count("getSMSStatus") == asked  # nothing left to ask about
     update = StatusUpdate(message_id=first_id, status="DELIVRD", status_ts=None, source="webhook")
     assert apply_status(db, update) is None
     row = messages.get_sms(db, first.id)
