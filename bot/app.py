@@ -28,7 +28,7 @@ from bot.tracking import delivery_tracking
 from handlers import register_listeners
 from handlers.context import Services
 from storage import delivery, messages
-from storage.messages import SmsRecord
+from storage.records import SmsRecord
 from storage.store import Store
 
 logger = logging.getLogger(__name__)

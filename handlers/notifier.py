@@ -37,7 +37,7 @@ from bot.mobizon.backoff import backoff
 from handlers import blocks
 from handlers.posting import open_direct_message, slack_error
 from storage import delivery
-from storage.messages import SmsRecord
+from storage.records import SmsRecord
 from storage.store import Store
 
 logger = logging.getLogger(__name__)

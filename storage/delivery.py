@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from storage.messages import MAX_ERROR_LENGTH, SmsRecord, get_by_message_id, get_by_message_ids
+from storage.messages import get_by_message_id, get_by_message_ids
+from storage.records import MAX_ERROR_LENGTH, SmsRecord
 from storage.schema import utc_ms_text, utc_text, write_transaction
 from storage.status import is_final, should_apply
 
@@ -183,7 +184,7 @@ def _check_source(update: StatusUpdate) -> None:
 
 def _admits(current: _Current, update: StatusUpdate, sandbox: bool | None) -> bool:
     """The one rule: whether ``update`` moves ``current`` forward and is the bot's to apply."""
-    # a detached SMS's id now names another SMS (messages.record_sent): its reports are not ours
+    # a detached SMS's id now names another SMS (claims.record_sent): its reports are not ours
     return (
         not current.detached
         and (sandbox is None or current.sandbox == sandbox)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.mobizon.types import OutgoingSms
-from storage.messages import SmsRecord
+from storage.records import SmsRecord
 
 
 @dataclass(frozen=True, slots=True)

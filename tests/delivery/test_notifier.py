@@ -10,8 +10,10 @@ from sqlite_utils import Database
 
 from handlers.notifier import REPLY_EVENT, Clock, Notifier
 from storage import delivery
+from storage.claims import set_slack_message
 from storage.delivery import StatusUpdate, apply_status
-from storage.messages import SmsRecord, get_sms, set_slack_message
+from storage.messages import get_sms
+from storage.records import SmsRecord
 from storage.store import Store
 from testkit.clock import FastForwardClock
 from testkit.slack import FakeSlack

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from bot.delivery.webhook import make_handler
 from handlers.notifier import Notifier, SystemClock
 from storage import delivery
-from storage.messages import SmsRecord
+from storage.records import SmsRecord
 from storage.store import Store
 from testkit.clock import FastForwardClock
 from testkit.slack import FakeSlack

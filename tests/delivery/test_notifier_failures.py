@@ -17,7 +17,7 @@ from handlers import notifier as notifier_module
 from handlers.notifier import PERMANENT_ATTEMPTS
 from storage import delivery
 from storage.delivery import outbox_size
-from storage.messages import SmsRecord
+from storage.records import SmsRecord
 from storage.store import Store
 from testkit.clock import FastForwardClock
 from testkit.slack import FakeSlack

@@ -15,7 +15,8 @@ from bot.delivery.poller import WEBHOOK_EVENT_MEMORY
 from bot.delivery.webhook import EVENT_ID_MEMORY_FLOOR
 from bot.simulator import MobizonSimulator, sign
 from storage import delivery
-from storage.messages import SmsRecord, get_by_message_id
+from storage.messages import get_by_message_id
+from storage.records import SmsRecord
 from storage.store import Store
 from tests.conftest import WEBHOOK_SECRET, BotHarness
 from tests.delivery.conftest import (
