@@ -7,9 +7,10 @@ is written by :func:`storage.delivery.apply_status`, the one writer of statuses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from storage import delivery
 from storage.messages import get_sms
 from storage.records import (
     MAX_ERROR_LENGTH,
@@ -119,7 +120,11 @@ def record_sent(
     campaign_status: int,
     now: datetime | None = None,
 ) -> SmsRecord:
-    """Mark a claimed SMS as accepted by Mobizon: state ``sent``, status ``NEW``, history kept.
+    """Mark a claimed SMS as accepted by Mobizon: state ``sent``, then status ``NEW``.
+
+    The status, its history row (source ``command``) and no outbox row (the channel message
+    is yet to be posted) are written by :func:`storage.delivery.apply_status`, in the same
+    transaction.
 
     Also accepts an ``unknown`` SMS (its outcome found out later). Repeating the call with the
     same ``message_id`` changes nothing; raises :class:`SmsStateError` for any other conflict.
@@ -129,7 +134,8 @@ def record_sent(
     in its error, and the holder, if still pending, is given up on (its channel is told), so the
     new SMS's statuses never reach the holder's message.
     """
-    stamp = utc_text(now)
+    moment = now or datetime.now(UTC)
+    stamp = utc_text(moment)
     with write_transaction(db):
         holder = next(
             db.query("SELECT id FROM sms WHERE message_id = ? AND id != ?", [message_id, sms_id]),
@@ -142,7 +148,7 @@ def record_sent(
                 message_id,
                 campaign_id=campaign_id,
                 campaign_status=campaign_status,
-                stamp=stamp,
+                moment=moment,
             )
         _settle_collision(db, sms_id, message_id, holder["id"], stamp)
     # raised once the settlement is committed (raising inside would roll it back)
@@ -156,13 +162,14 @@ def _record_sent(
     *,
     campaign_id: int,
     campaign_status: int,
-    stamp: str,
+    moment: datetime,
 ) -> SmsRecord:
+    stamp = utc_text(moment)
     cursor = db.execute(
         """
         UPDATE sms
         SET state = 'sent', message_id = ?, campaign_id = ?, campaign_status = ?,
-            status = 'NEW', status_ts = NULL, error = NULL, sent_at = ?, updated_at = ?
+            error = NULL, sent_at = ?, updated_at = ?
         WHERE id = ? AND state IN ('claimed', 'unknown')
         """,
         [message_id, campaign_id, campaign_status, stamp, stamp, sms_id],
@@ -172,12 +179,12 @@ def _record_sent(
         if current.state is SendState.SENT and current.message_id == message_id:
             return current
         raise SmsStateError(f"SMS {sms_id} is {current.state}; it cannot be marked sent")
-    db.execute(
-        """
-        INSERT INTO status_history (message_id, status, status_ts, source, recorded_at)
-        VALUES (?, 'NEW', NULL, 'command', ?)
-        """,
-        [message_id, stamp],
+    # the first status, by the one writer of statuses; nothing to tell Slack about yet
+    delivery.apply_status(
+        db,
+        delivery.StatusUpdate(message_id, "NEW", None, source="command"),
+        now=moment,
+        notify=False,
     )
     return _existing(db, sms_id)
 
@@ -195,9 +202,6 @@ def _settle_collision(db: Database, sms_id: int, message_id: int, holder: int, s
             sms_id,
         ],
     )
-    # imported here: storage.delivery imports this module
-    from storage import delivery  # noqa: PLC0415
-
     delivery.give_up(db, holder, now=datetime.fromisoformat(stamp))
     db.execute(
         "UPDATE sms SET error = ?, updated_at = ? WHERE id = ? AND state = 'sent'",

@@ -8,13 +8,13 @@ transaction; the notifier reads :func:`due_notifications` and deletes a row with
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from storage.messages import get_by_message_id, get_by_message_ids
+from storage.messages import PendingStatus, get_by_message_id, get_by_message_ids
 from storage.records import MAX_ERROR_LENGTH, SmsRecord
 from storage.schema import utc_ms_text, utc_text, write_transaction
 from storage.status import is_final, should_apply
@@ -104,6 +104,7 @@ def apply_status(
     *,
     now: datetime | None = None,
     sandbox: bool | None = None,
+    notify: bool = True,
 ) -> AppliedUpdate | None:
     """Apply ``update`` if it moves the SMS forward; ``None`` when ignored or not the bot's SMS.
 
@@ -111,7 +112,8 @@ def apply_status(
     over many updates in one transaction). Safe to call from the webhook and the poller at once,
     over one or several connections: the change, its history row and its outbox row are written
     together or not at all. With ``sandbox`` set, an SMS sent in the other mode is not the
-    reporter's (a simulator's id can name a stranger's message at Mobizon).
+    reporter's (a simulator's id can name a stranger's message at Mobizon). With ``notify``
+    false no outbox row is queued (the ``NEW`` of a send, before its channel message exists).
     """
     _check_source(update)
     moment = now or datetime.now(UTC)
@@ -125,7 +127,7 @@ def apply_status(
             sandbox,
         ):
             return None
-        notification_id = _write_change(db, current.id, update, moment)
+        notification_id = _write_change(db, current.id, update, moment, notify=notify)
         sms = get_by_message_id(db, update.message_id)
     if sms is None:  # pragma: no cover - the row was read and updated in this transaction
         raise LookupError(f"message {update.message_id} vanished")
@@ -138,6 +140,7 @@ def apply_statuses(
     *,
     now: datetime | None = None,
     sandbox: bool | None = None,
+    seen: Mapping[int, PendingStatus] | None = None,
 ) -> list[int]:
     """Apply many updates in one transaction, each by :func:`apply_status`'s rule, in order.
 
@@ -145,10 +148,22 @@ def apply_statuses(
     update in turn, with one read of the SMS concerned and one commit for all of them (a poll
     cycle in which thousands of SMS change). Returns the message ids whose status changed, in
     the order applied (an id twice when two of its updates each moved it forward).
+
+    ``seen`` is the statuses as the caller read them a moment ago (the poller's
+    :func:`~storage.messages.pending_statuses`): an update that would not move those forward
+    cannot move the stored ones, which only go forward, so it is dropped before the write lock
+    is taken, and a batch with nothing new (a poll cycle's steady state) writes nothing.
     """
     batch = list(updates)
     for update in batch:
         _check_source(update)
+    if seen is not None:
+        batch = [
+            update
+            for update in batch
+            if (known := seen.get(update.message_id)) is None
+            or _moves_forward(known.status, known.status_ts, update)
+        ]
     if not batch:
         return []
     moment = now or datetime.now(UTC)
@@ -188,8 +203,13 @@ def _admits(current: _Current, update: StatusUpdate, sandbox: bool | None) -> bo
     return (
         not current.detached
         and (sandbox is None or current.sandbox == sandbox)
-        and should_apply(current.status, current.status_ts, update.status, update.status_ts)
+        and _moves_forward(current.status, current.status_ts, update)
     )
+
+
+def _moves_forward(status: str | None, status_ts: str | None, update: StatusUpdate) -> bool:
+    """Whether ``update`` moves an SMS at ``status`` forward (``storage.status.should_apply``)."""
+    return should_apply(status, status_ts, update.status, update.status_ts)
 
 
 def _currents(db: Database, message_ids: Iterable[int]) -> dict[int, _Current]:
@@ -207,7 +227,9 @@ def _currents(db: Database, message_ids: Iterable[int]) -> dict[int, _Current]:
     }
 
 
-def _write_change(db: Database, sms_id: int, update: StatusUpdate, moment: datetime) -> int | None:
+def _write_change(
+    db: Database, sms_id: int, update: StatusUpdate, moment: datetime, *, notify: bool = True
+) -> int | None:
     """Write an admitted change: the status, its history row, its outbox row (its id, or None)."""
     final = is_final(update.status)
     stamp = utc_text(moment)
@@ -238,6 +260,8 @@ def _write_change(db: Database, sms_id: int, update: StatusUpdate, moment: datet
         source=update.source,
         stamp=stamp,
     )
+    if not notify:
+        return None
     return _queue_notification(
         db, update.message_id, update.status, NotificationKind.STATUS, moment, reply_owed=final
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,10 +14,13 @@ from sqlite_utils import Database
 
 from storage import delivery
 from storage.delivery import GAVE_UP, NotificationKind, StatusUpdate, apply_status
-from storage.messages import get_by_message_id
+from storage.messages import get_by_message_id, pending_statuses
 from storage.schema import open_database
 from storage.status import should_apply
 from tests.delivery.conftest import SeedSms
+
+#: The repository's root, for the tests that read the production code.
+ROOT = Path(__file__).resolve().parents[2]
 
 T1, T2, T3 = "2026-01-15 11:00:00", "2026-01-15 11:00:05", "2026-01-15 11:00:09"
 
@@ -244,4 +249,67 @@ def test_apply_statuses_rejects_an_unknown_source_before_writing(
     seed_sms(db, 1)
     with pytest.raises(ValueError, match="unknown status source"):
         delivery.apply_statuses(db, [_update(1, "ACCEPTD", T1), _update(1, "DELIVRD", T2, "x")])
+    assert delivery.outbox_size(db) == 0
+
+
+def test_apply_statuses_with_nothing_new_since_seen_takes_no_write_lock(
+    tmp_path: Path, seed_sms: SeedSms
+) -> None:
+    """A batch that moves none of the statuses the caller saw writes nothing, lock or no lock."""
+    path = tmp_path / "smsbot.db"
+    db = open_database(path)
+    seed_sms(db, 1)
+    seed_sms(db, 2)
+    delivery.apply_statuses(db, [_update(1, "ACCEPTD", T2), _update(2, "ACCEPTD", T2)])
+    seen = {row.message_id: row for row in pending_statuses(db)}
+    steady = [_update(1, "ACCEPTD", T2), _update(2, "ENQUEUD", T1)]  # the same, and backwards
+    other = sqlite3.connect(path, timeout=0)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        db.execute("PRAGMA busy_timeout = 0")
+        assert delivery.apply_statuses(db, steady, seen=seen) == []
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            delivery.apply_statuses(db, steady)  # without ``seen`` the rule is read under the lock
+    finally:
+        other.rollback()
+        other.close()
+    assert delivery.apply_statuses(db, [_update(1, "DELIVRD", T3)], seen=seen) == [1]
+    db.close()
+
+
+def test_only_storage_delivery_judges_a_status() -> None:
+    """should_apply is called by storage.delivery alone: the poller hands its reads over."""
+    callers = set()
+    for folder in ("bot", "handlers", "storage"):
+        for path in (ROOT / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Name) and node.id == "should_apply":
+                    callers.add(path.relative_to(ROOT).as_posix())
+    assert callers == {"storage/delivery.py"}
+
+
+def test_only_storage_delivery_writes_a_status_or_its_history() -> None:
+    """No other module sets an SMS's status or adds a status history row (send recording too)."""
+    writers = set()
+    for folder in ("bot", "handlers", "storage"):
+        for path in (ROOT / folder).rglob("*.py"):
+            source = path.read_text(encoding="utf-8")
+            sets = re.findall(r"UPDATE\s+sms\s+SET(.*?)(?:WHERE|\"\"\")", source, flags=re.DOTALL)
+            if "INSERT INTO status_history" in source or any(
+                re.search(r"(?<![\w.])status(_ts)?\s*=", clause) for clause in sets
+            ):
+                writers.add(path.relative_to(ROOT).as_posix())
+    assert writers == {"storage/delivery.py"}
+
+
+def test_recording_a_send_writes_new_without_queueing_a_slack_update(
+    db: Database, seed_sms: SeedSms
+) -> None:
+    """record_sent's NEW status and history row come with no outbox row (no edit, no DM)."""
+    sms = seed_sms(db, 5)
+    assert sms.status == "NEW"
+    assert [(h.status, h.status_ts, h.source) for h in delivery.status_history(db, 5)] == [
+        ("NEW", None, "command")
+    ]
     assert delivery.outbox_size(db) == 0
