@@ -36,7 +36,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.mobizon.backoff import backoff
 from handlers import blocks
 from handlers.posting import open_direct_message, slack_error
-from storage import delivery
+from storage import outbox
 from storage.records import SmsRecord
 from storage.store import Store
 
@@ -131,7 +131,7 @@ class Notifier:
         idle_wait: float = 1.0,
         retry_base: float = 1.0,
         post_grace: timedelta = POST_GRACE,
-        on_posted: Callable[[delivery.Notification], None] | None = None,
+        on_posted: Callable[[outbox.Notification], None] | None = None,
         timezone: tzinfo | None = None,
         clock: Clock | None = None,
     ) -> None:
@@ -189,7 +189,7 @@ class Notifier:
 
     async def _start_channels(self, tasks: dict[str, asyncio.Task[int]]) -> None:
         """Start a task for every channel that has due rows and none running (``tasks``)."""
-        for channel in await self._store.read(delivery.due_channels, now=self._clock.now()):
+        for channel in await self._store.read(outbox.due_channels, now=self._clock.now()):
             if channel in tasks:
                 continue  # its task reads the outbox again after each batch: it finds new rows
             task = asyncio.create_task(self._channel_task(channel), name=f"notifier {channel}")
@@ -221,7 +221,7 @@ class Notifier:
         With ``deadline`` (a time of the clock's ``monotonic``) no row is started after it: for the
         flush at shutdown, once :meth:`run` has been cancelled.
         """
-        channels = await self._store.read(delivery.due_channels, now=self._clock.now())
+        channels = await self._store.read(outbox.due_channels, now=self._clock.now())
         results = await asyncio.gather(
             *(self._drain_channel(ch, deadline) for ch in channels), return_exceptions=True
         )
@@ -231,8 +231,8 @@ class Notifier:
         return sum(result for result in results if isinstance(result, int))
 
     async def _settle_superseded(
-        self, due: list[delivery.Notification]
-    ) -> tuple[list[delivery.Notification], int]:
+        self, due: list[outbox.Notification]
+    ) -> tuple[list[outbox.Notification], int]:
         """Skip the ``chat.update`` of rows a later row of the same SMS will redo.
 
         Every update shows the SMS as it is now, so only the newest row's update is needed.
@@ -240,15 +240,15 @@ class Notifier:
         the newest row, which carries the same update, stays until Slack accepts it.
         """
         newest = {note.message_id: note.id for note in due}
-        kept: list[delivery.Notification] = []
+        kept: list[outbox.Notification] = []
         done = 0
         for row in due:
             note = row
             if note.id != newest[note.message_id] and not note.update_done:
-                await self._store.write(delivery.mark_step_done, note.id, "update")
+                await self._store.write(outbox.mark_step_done, note.id, "update")
                 note = dataclasses.replace(note, update_done=True)
                 if not _reply_owed(note):
-                    await self._store.write(delivery.finish_notification, note.id)
+                    await self._store.write(outbox.finish_notification, note.id)
                     done += 1
                     continue
             kept.append(note)
@@ -267,7 +267,7 @@ class Notifier:
             due = [
                 note
                 for note in await self._store.read(
-                    delivery.due_notifications,
+                    outbox.due_notifications,
                     channel=channel,
                     limit=self._batch,
                     now=self._clock.now(),
@@ -298,12 +298,12 @@ class Notifier:
         if slot > now:
             await self._clock.sleep(slot - now)
 
-    async def _deliver(self, channel: str, note: delivery.Notification) -> bool:
+    async def _deliver(self, channel: str, note: outbox.Notification) -> bool:
         sms = note.sms
         if self._awaiting_channel_message(sms):
             # the /sms send listener has not posted the SMS's message yet: wait for it
             await self._store.write(
-                delivery.postpone_notification, note.id, delay=1.0, now=self._clock.now()
+                outbox.postpone_notification, note.id, delay=1.0, now=self._clock.now()
             )
             return False
         step: Literal["update", "reply"] = "update"
@@ -311,11 +311,11 @@ class Notifier:
             in_channel = True
             if not note.update_done:
                 in_channel = await self._update(note)
-                await self._store.write(delivery.mark_step_done, note.id, "update")
+                await self._store.write(outbox.mark_step_done, note.id, "update")
             step = "reply"
             if _reply_owed(note):
                 await self._reply(note, in_channel=in_channel)
-                await self._store.write(delivery.mark_step_done, note.id, "reply")
+                await self._store.write(outbox.mark_step_done, note.id, "reply")
                 self._unsure.discard(note.id)
         except SlackApiError as err:
             await self._retry_later(channel, note, err, step=step)
@@ -323,7 +323,7 @@ class Notifier:
         except (SlackClientError, aiohttp.ClientError, TimeoutError, ValueError) as err:
             delay = self._backoff(note.attempts)
             await self._store.write(
-                delivery.retry_notification,
+                outbox.retry_notification,
                 note.id,
                 delay=delay,
                 error=type(err).__name__,
@@ -342,14 +342,14 @@ class Notifier:
             )
             with contextlib.suppress(Exception):
                 await self._store.write(
-                    delivery.retry_notification,
+                    outbox.retry_notification,
                     note.id,
                     delay=delay,
                     error="internal error",
                     now=self._clock.now(),
                 )
             return False
-        await self._store.write(delivery.finish_notification, note.id)
+        await self._store.write(outbox.finish_notification, note.id)
         if self._on_posted is not None:
             self._on_posted(note)
         logger.info(
@@ -366,7 +366,7 @@ class Notifier:
     async def _retry_later(
         self,
         channel: str,
-        note: delivery.Notification,
+        note: outbox.Notification,
         err: SlackApiError,
         *,
         step: Literal["update", "reply"],
@@ -375,9 +375,9 @@ class Notifier:
         error = slack_error(err)
         if error in PERMANENT_ERRORS and step == "update":
             # the message cannot be edited, but the outcome is still owed: go on to the reply
-            await self._store.write(delivery.mark_step_done, note.id, "update")
+            await self._store.write(outbox.mark_step_done, note.id, "update")
             await self._store.write(
-                delivery.retry_notification, note.id, delay=0, error=error, now=self._clock.now()
+                outbox.retry_notification, note.id, delay=0, error=error, now=self._clock.now()
             )
             logger.warning(
                 "slack refuses the SMS message's update for good; skipped",
@@ -385,7 +385,7 @@ class Notifier:
             )
             return
         if error in PERMANENT_ERRORS and note.attempts + 1 >= PERMANENT_ATTEMPTS:
-            await self._store.write(delivery.finish_notification, note.id)
+            await self._store.write(outbox.finish_notification, note.id)
             logger.error(
                 "slack keeps refusing a delivery update for good; dropped",
                 extra={
@@ -407,7 +407,7 @@ class Notifier:
         else:
             delay = self._backoff(note.attempts)
         await self._store.write(
-            delivery.retry_notification, note.id, delay=delay, error=error, now=self._clock.now()
+            outbox.retry_notification, note.id, delay=delay, error=error, now=self._clock.now()
         )
         logger.warning(
             "slack refused a delivery update; retried later",
@@ -419,7 +419,7 @@ class Notifier:
             },
         )
 
-    async def _update(self, note: delivery.Notification) -> bool:
+    async def _update(self, note: outbox.Notification) -> bool:
         """Edit the SMS's channel message to show its status now; ``False`` when it is gone."""
         sms = note.sms
         if not (sms.slack_channel and sms.slack_ts):
@@ -443,7 +443,7 @@ class Notifier:
             return False
         return True
 
-    async def _reply(self, note: delivery.Notification, *, in_channel: bool) -> None:
+    async def _reply(self, note: outbox.Notification, *, in_channel: bool) -> None:
         """Post the final outcome in the SMS's thread, or to its sender when that is gone."""
         sms = note.sms
         reply = blocks.final_reply(sms)
@@ -476,7 +476,7 @@ class Notifier:
                 return
         await self._direct_message(note, reply)
 
-    def _maybe_posted(self, note: delivery.Notification) -> bool:
+    def _maybe_posted(self, note: outbox.Notification) -> bool:
         """Whether an earlier attempt may have posted this reply without us learning of it.
 
         True for rows queued before this process started (it may have been killed right after
@@ -484,7 +484,7 @@ class Notifier:
         """
         return note.id in self._unsure or note.created_at <= self._started
 
-    async def _already_replied(self, note: delivery.Notification) -> bool:
+    async def _already_replied(self, note: outbox.Notification) -> bool:
         """Look in the SMS's thread for this reply (found by its message metadata)."""
         sms = note.sms
         return await self._already_posted(
@@ -498,7 +498,7 @@ class Notifier:
         )
 
     async def _already_posted(
-        self, note: delivery.Notification, fetch: Callable[[], Awaitable[Any]]
+        self, note: outbox.Notification, fetch: Callable[[], Awaitable[Any]]
     ) -> bool:
         """Whether the messages ``fetch`` reads hold this outcome (found by its metadata)."""
         sms = note.sms
@@ -527,9 +527,7 @@ class Notifier:
                 return True
         return False
 
-    async def _direct_message(
-        self, note: delivery.Notification, reply: blocks.SlackMessage
-    ) -> None:
+    async def _direct_message(self, note: outbox.Notification, reply: blocks.SlackMessage) -> None:
         """Send the outcome to the SMS's sender, once: a DM that may have gone is looked for.
 
         Like the thread reply, the DM carries message metadata; a row older than this process
@@ -569,14 +567,14 @@ class Notifier:
         return backoff(attempts + 1, first=self._retry_base, cap=MAX_BACKOFF)
 
 
-def _reply_owed(note: delivery.Notification) -> bool:
+def _reply_owed(note: outbox.Notification) -> bool:
     """A thread reply is owed for final statuses and give-ups, until Slack accepted it.
 
     A give-up whose SMS turned final meanwhile owes none: the final status's own row says more.
     """
     if note.reply_done:
         return False
-    return not (note.kind is delivery.NotificationKind.GIVEUP and note.sms.is_final)
+    return not (note.kind is outbox.NotificationKind.GIVEUP and note.sms.is_final)
 
 
 #: Slack errors that pass: try again later rather than act on a guess.

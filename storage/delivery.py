@@ -1,8 +1,7 @@
-"""Delivery tracking: the one place a status is written, and the outbox of Slack notifications.
+"""Delivery tracking: the one place a status is written, with its history and outbox rows.
 
-:func:`apply_status` writes a status change, its history row and its outbox row in one
-transaction; the notifier reads :func:`due_notifications` and deletes a row with
-:func:`finish_notification` only after Slack accepted it. A crash in between re-sends, never loses.
+:func:`apply_status` writes a status change, its history row and its outbox row
+(:mod:`storage.outbox`) in one transaction; give-ups and Mobizon's webhook events too.
 """
 
 from __future__ import annotations
@@ -11,12 +10,13 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
-from storage.messages import PendingStatus, get_by_message_id, get_by_message_ids
-from storage.records import MAX_ERROR_LENGTH, SmsRecord
-from storage.schema import utc_ms_text, utc_text, write_transaction
+from storage.messages import PendingStatus, get_by_message_id
+from storage.outbox import NotificationKind, queue_notification
+from storage.outbox import outbox_size as outbox_size  # noqa: PLC0414  # the console reads it here
+from storage.records import SmsRecord
+from storage.schema import utc_text, write_transaction
 from storage.status import is_final, should_apply
 
 if TYPE_CHECKING:
@@ -29,13 +29,6 @@ UpdateSource = Literal["webhook", "poll", "command"]
 GAVE_UP = "GAVEUP"
 
 _SOURCES = frozenset(get_args(UpdateSource))
-
-
-class NotificationKind(StrEnum):
-    """What an outbox row tells Slack about."""
-
-    STATUS = "status"  # Mobizon reported a new status
-    GIVEUP = "giveup"  # no final status came within the validity period
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,26 +58,6 @@ class AppliedUpdate:
     sms: SmsRecord
     previous: str | None
     notification_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Notification:
-    """One outbox row to deliver to Slack: update the SMS's message, then reply in its thread.
-
-    ``reply_done`` starts true for non-final statuses: a thread reply is owed only for final
-    statuses and give-ups.
-    """
-
-    id: int
-    message_id: int
-    status: str
-    kind: NotificationKind
-    attempts: int
-    update_done: bool
-    reply_done: bool
-    last_error: str | None
-    sms: SmsRecord
-    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +235,7 @@ def _write_change(
     )
     if not notify:
         return None
-    return _queue_notification(
+    return queue_notification(
         db, update.message_id, update.status, NotificationKind.STATUS, moment, reply_owed=final
     )
 
@@ -290,7 +263,7 @@ def give_up(db: Database, sms_id: int, *, now: datetime | None = None) -> Applie
         _record_history(
             db, message_id=message_id, status=GAVE_UP, status_ts=None, source="giveup", stamp=stamp
         )
-        notification_id = _queue_notification(
+        notification_id = queue_notification(
             db, message_id, GAVE_UP, NotificationKind.GIVEUP, moment, reply_owed=True
         )
         sms = get_by_message_id(db, message_id)
@@ -315,30 +288,6 @@ def _record_history(
         """,
         [message_id, status, status_ts, source, stamp],
     )
-
-
-def _queue_notification(
-    db: Database,
-    message_id: int,
-    status: str,
-    kind: NotificationKind,
-    moment: datetime,
-    *,
-    reply_owed: bool,
-) -> int | None:
-    queued = utc_ms_text(moment)  # due at once; retries put it off to the millisecond
-    cursor = db.execute(
-        """
-        INSERT INTO outbox (
-            message_id, status, kind, created_at, attempts, next_attempt_at, update_done,
-            reply_done
-        )
-        VALUES (?, ?, ?, ?, 0, ?, 0, ?)
-        ON CONFLICT (message_id, status) DO NOTHING
-        """,
-        [message_id, status, kind.value, queued, queued, int(not reply_owed)],
-    )
-    return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
 def record_webhook_event(db: Database, event_id: int, *, now: datetime | None = None) -> bool:
@@ -386,134 +335,6 @@ def prune_webhook_events(
     cutoff = utc_text((now or datetime.now(UTC)) - older_than)
     cursor = db.execute("DELETE FROM webhook_events WHERE received_at < ?", [cutoff])
     return cursor.rowcount
-
-
-def due_notifications(
-    db: Database, *, now: datetime | None = None, limit: int = 100, channel: str | None = None
-) -> list[Notification]:
-    """Outbox rows whose next attempt is due, oldest first, each with its SMS as it is now.
-
-    With ``channel``, only the rows of that notification channel: the channel the SMS's message
-    is in, or, for an SMS without one, its sender's user id (as :func:`due_channels` names them).
-    """
-    if channel is None:
-        rows = list(
-            db.query(
-                "SELECT * FROM outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?",
-                [utc_ms_text(now), limit],
-            )
-        )
-    else:
-        rows = list(
-            db.query(
-                """
-                SELECT o.* FROM outbox AS o JOIN sms AS s ON s.message_id = o.message_id
-                WHERE o.next_attempt_at <= ?
-                    AND coalesce(nullif(s.slack_channel, ''), s.user_id) = ?
-                ORDER BY o.id LIMIT ?
-                """,
-                [utc_ms_text(now), channel, limit],
-            )
-        )
-    sms_by_message = get_by_message_ids(db, (row["message_id"] for row in rows))
-    return [_notification(row, sms_by_message[row["message_id"]]) for row in rows]
-
-
-def due_channels(db: Database, *, now: datetime | None = None) -> list[str]:
-    """Every notification channel with a due outbox row, the one with the oldest row first.
-
-    A notification channel is the channel the SMS's message is in, or its sender's user id for
-    an SMS never posted in a channel: the notifier paces and orders by it.
-    """
-    rows = db.execute(
-        """
-        SELECT coalesce(nullif(s.slack_channel, ''), s.user_id) AS channel
-        FROM outbox AS o JOIN sms AS s ON s.message_id = o.message_id
-        WHERE o.next_attempt_at <= ?
-        GROUP BY channel
-        ORDER BY min(o.id)
-        """,
-        [utc_ms_text(now)],
-    ).fetchall()
-    return [str(row[0]) for row in rows]
-
-
-def _notification(row: dict[str, Any], sms: SmsRecord) -> Notification:
-    return Notification(
-        id=row["id"],
-        message_id=row["message_id"],
-        status=row["status"],
-        kind=NotificationKind(row["kind"]),
-        attempts=row["attempts"],
-        update_done=bool(row["update_done"]),
-        reply_done=bool(row["reply_done"]),
-        last_error=row["last_error"],
-        sms=sms,
-        created_at=datetime.fromisoformat(row["created_at"]),
-    )
-
-
-_STEP_DONE_SQL = {
-    "update": "UPDATE outbox SET update_done = 1 WHERE id = ?",
-    "reply": "UPDATE outbox SET reply_done = 1 WHERE id = ?",
-}
-
-
-def mark_step_done(db: Database, notification_id: int, step: Literal["update", "reply"]) -> None:
-    """Record that Slack accepted one step, so a retry does not repeat it."""
-    sql = _STEP_DONE_SQL.get(step)
-    if sql is None:
-        raise ValueError(f"unknown notification step {step!r}")
-    db.execute(sql, [notification_id])
-
-
-def finish_notification(db: Database, notification_id: int) -> None:
-    """Remove a notification once Slack accepted every step of it."""
-    db.execute("DELETE FROM outbox WHERE id = ?", [notification_id])
-
-
-def retry_notification(
-    db: Database,
-    notification_id: int,
-    *,
-    delay: float,
-    error: str,
-    now: datetime | None = None,
-) -> None:
-    """Put a notification off for ``delay`` seconds after a failed attempt, noting why.
-
-    ``error`` must already be free of secrets; it is cut to a bounded length.
-    """
-    db.execute(
-        """
-        UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
-        WHERE id = ?
-        """,
-        [_not_before(delay, now), error[:MAX_ERROR_LENGTH], notification_id],
-    )
-
-
-def postpone_notification(
-    db: Database, notification_id: int, *, delay: float, now: datetime | None = None
-) -> None:
-    """Put a notification off for ``delay`` seconds without counting a failed attempt."""
-    db.execute(
-        "UPDATE outbox SET next_attempt_at = ? WHERE id = ?",
-        [_not_before(delay, now), notification_id],
-    )
-
-
-def _not_before(delay: float, now: datetime | None) -> str:
-    """``now + delay`` as stored text, rounded up to the millisecond: never due before asked."""
-    moment = (now or datetime.now(UTC)) + timedelta(seconds=max(0.0, delay))
-    if moment.microsecond % 1000:
-        moment += timedelta(microseconds=1000 - moment.microsecond % 1000)
-    return utc_ms_text(moment)
-
-
-def outbox_size(db: Database) -> int:
-    """How many notifications wait for Slack (due or not)."""
-    return int(next(db.query("SELECT count(*) AS n FROM outbox"))["n"])
 
 
 def status_history(db: Database, message_id: int) -> list[StatusChange]:
