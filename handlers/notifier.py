@@ -23,95 +23,37 @@ import contextlib
 import dataclasses
 import functools
 import logging
-import time
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any, Literal, Protocol
+from collections.abc import Awaitable, Callable
+from datetime import timedelta, tzinfo
+from typing import Any, Literal
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon.backoff import backoff
-from handlers import blocks
+from handlers import blocks, notifier_posts
+from handlers.pacing import PER_CHANNEL_INTERVAL, ChannelPacer, Clock, SystemClock
 from handlers.posting import open_direct_message, slack_error
+from handlers.slack_failures import (
+    GONE_ERRORS,
+    HTTP_TOO_MANY_REQUESTS,
+    PERMANENT_ATTEMPTS,
+    PERMANENT_ERRORS,
+    retry_after,
+    transient,
+)
 from storage import outbox
 from storage.records import SmsRecord
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
 
-#: Errors that mean the SMS's original message or its channel is gone: tell the sender directly.
-GONE_ERRORS = frozenset(
-    {
-        "message_not_found",
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "cant_update_message",
-    }
-)
-#: Errors no retry can cure (the sender's account is gone, the message cannot be built): after
-#: :data:`PERMANENT_ATTEMPTS` such refusals in a row the notification is dropped, logged as an
-#: error, instead of being retried forever. Token and scope errors are not among them: an
-#: operator fixes those, and the queued updates then go out.
-PERMANENT_ERRORS = frozenset(
-    {
-        "user_not_found",
-        "user_disabled",
-        "cannot_dm_bot",
-        "user_not_visible",
-        "invalid_blocks",
-        "invalid_blocks_format",
-        "msg_too_long",
-        "no_text",
-        "too_many_attachments",
-    }
-)
-PERMANENT_ATTEMPTS = 5
 #: Longest wait between two attempts of one notification, in seconds.
 MAX_BACKOFF = 300.0
 #: How long after the send a missing channel message is awaited before the sender gets a DM:
 #: the ``/sms send`` listener posts it right after Mobizon answers, maybe after a status arrived.
 POST_GRACE = timedelta(seconds=60)
-_HTTP_TOO_MANY_REQUESTS = 429
-_HTTP_SERVER_ERROR = 500
-#: Message metadata event type of the final thread reply, so a restart can find it in Slack.
-REPLY_EVENT = "smsbot_final_status"
-#: Seconds between two posts to one channel. Slack allows about one per second and counts them
-#: as they arrive; with exactly 1.0 s, jitter on the way puts about half of them under 1 s apart
-#: (and each such post costs a 429 and a Retry-After of at least 1 s). 5% margin avoids that.
-PER_CHANNEL_INTERVAL = 1.05
-
-
-class Clock(Protocol):
-    """The notifier's time: the wall clock (outbox times), a monotonic one (pacing), sleeping."""
-
-    def now(self) -> datetime:
-        """The current UTC time."""
-        ...
-
-    def monotonic(self) -> float:
-        """Seconds on a clock that never goes back (pacing, Retry-After, deadlines)."""
-        ...
-
-    async def sleep(self, seconds: float) -> None:
-        """Wait ``seconds`` on this clock."""
-        ...
-
-
-class SystemClock:
-    """The real clocks and :func:`asyncio.sleep`."""
-
-    def now(self) -> datetime:  # noqa: D102
-        return datetime.now(UTC)
-
-    def monotonic(self) -> float:  # noqa: D102
-        return time.monotonic()
-
-    async def sleep(self, seconds: float) -> None:  # noqa: D102
-        await asyncio.sleep(seconds)
 
 
 class Notifier:
@@ -139,13 +81,12 @@ class Notifier:
         self._clock: Clock = clock or SystemClock()
         self._zone = timezone  # the Mobizon account's: scheduled times are shown in it
         self._slack = slack
-        self._interval = per_channel_interval
         self._batch = batch
         self._idle_wait = idle_wait
         self._retry_base = retry_base
         self._post_grace = post_grace
         self._wake = asyncio.Event()
-        self._next_post: dict[str, float] = defaultdict(float)
+        self._pacer = ChannelPacer(self._clock, per_channel_interval)
         self._on_posted = on_posted
         # milliseconds are what the outbox stores: a row of this very millisecond counts as older
         started = self._clock.now()
@@ -290,14 +231,6 @@ class Notifier:
             finally:
                 self._in_flight -= held
 
-    async def _pace(self, key: str) -> None:
-        """Wait for this channel's next free slot (about one post per interval), reserving it."""
-        now = self._clock.monotonic()
-        slot = max(now, self._next_post[key])
-        self._next_post[key] = slot + self._interval
-        if slot > now:
-            await self._clock.sleep(slot - now)
-
     async def _deliver(self, channel: str, note: outbox.Notification) -> bool:
         sms = note.sms
         if self._awaiting_channel_message(sms):
@@ -398,12 +331,10 @@ class Notifier:
                 },
             )
             return
-        if response.status_code == _HTTP_TOO_MANY_REQUESTS:
+        if response.status_code == HTTP_TOO_MANY_REQUESTS:
             self.rate_limited += 1
-            delay = _retry_after(response.headers)
-            self._next_post[channel] = max(
-                self._next_post[channel], self._clock.monotonic() + delay
-            )
+            delay = retry_after(response.headers)
+            self._pacer.hold(channel, delay)
         else:
             delay = self._backoff(note.attempts)
         await self._store.write(
@@ -425,7 +356,7 @@ class Notifier:
         if not (sms.slack_channel and sms.slack_ts):
             return False  # never posted in the channel: the final outcome goes to the sender
         message = blocks.sms_message(sms, zone=self._zone)
-        await self._pace(sms.slack_channel)
+        await self._pacer.pace(sms.slack_channel)
         try:
             await self._slack.chat_update(
                 channel=sms.slack_channel,
@@ -454,7 +385,7 @@ class Notifier:
                     extra={"sms_id": sms.message_id, "status": note.status},
                 )
                 return
-            await self._pace(sms.slack_channel)
+            await self._pacer.pace(sms.slack_channel)
             # unsure from here until the reply step is recorded done: an attempt that ends any
             # other way (an error after Slack acted, a crash, a failed write) looks first
             self._unsure.add(note.id)
@@ -464,10 +395,7 @@ class Notifier:
                     thread_ts=sms.slack_ts,
                     text=reply.text,
                     blocks=reply.blocks,
-                    metadata={
-                        "event_type": REPLY_EVENT,
-                        "event_payload": {"message_id": note.message_id, "status": note.status},
-                    },
+                    metadata=notifier_posts.reply_metadata(note.message_id, note.status),
                 )
             except SlackApiError as err:
                 if slack_error(err) not in GONE_ERRORS:
@@ -505,7 +433,7 @@ class Notifier:
         try:
             answer = await fetch()
         except SlackApiError as err:
-            if _transient(err):
+            if transient(err):
                 raise  # Slack is unwell: look again later rather than risk a second post
             # e.g. missing_scope (channels:history not granted): post, accepting a rare duplicate
             logger.info(
@@ -514,18 +442,10 @@ class Notifier:
             )
             return False
         self._unsure.discard(note.id)
-        for message in answer.get("messages") or []:
-            metadata = message.get("metadata") if isinstance(message, dict) else None
-            if not isinstance(metadata, dict) or metadata.get("event_type") != REPLY_EVENT:
-                continue
-            payload = metadata.get("event_payload") or {}
-            if (
-                isinstance(payload, dict)
-                and str(payload.get("message_id")) == str(note.message_id)
-                and payload.get("status") == note.status
-            ):
-                return True
-        return False
+        return any(
+            notifier_posts.is_reply(message, note.message_id, note.status)
+            for message in answer.get("messages") or []
+        )
 
     async def _direct_message(self, note: outbox.Notification, reply: blocks.SlackMessage) -> None:
         """Send the outcome to the SMS's sender, once: a DM that may have gone is looked for.
@@ -549,17 +469,14 @@ class Notifier:
                 extra={"sms_id": sms.message_id, "status": note.status},
             )
             return
-        gone = "I could not update the channel message about this SMS, so the outcome comes to you."
-        await self._pace(dm)
+        message = notifier_posts.direct_message(reply)
+        await self._pacer.pace(dm)
         self._unsure.add(note.id)
         await self._slack.chat_postMessage(
             channel=dm,
-            text=reply.text,
-            blocks=[*reply.blocks, {"type": "context", "elements": [_mrkdwn(gone)]}],
-            metadata={
-                "event_type": REPLY_EVENT,
-                "event_payload": {"message_id": note.message_id, "status": note.status},
-            },
+            text=message.text,
+            blocks=message.blocks,
+            metadata=notifier_posts.reply_metadata(note.message_id, note.status),
         )
 
     def _backoff(self, attempts: int) -> float:
@@ -575,34 +492,3 @@ def _reply_owed(note: outbox.Notification) -> bool:
     if note.reply_done:
         return False
     return not (note.kind is outbox.NotificationKind.GIVEUP and note.sms.is_final)
-
-
-#: Slack errors that pass: try again later rather than act on a guess.
-_TRANSIENT_ERRORS = frozenset(
-    {"internal_error", "fatal_error", "request_timeout", "service_unavailable", "ratelimited"}
-)
-
-
-def _transient(err: SlackApiError) -> bool:
-    status = err.response.status_code
-    return (
-        status == _HTTP_TOO_MANY_REQUESTS
-        or status >= _HTTP_SERVER_ERROR
-        or slack_error(err) in _TRANSIENT_ERRORS
-    )
-
-
-def _mrkdwn(text: str) -> dict[str, str]:
-    return {"type": "mrkdwn", "text": text}
-
-
-def _retry_after(headers: Mapping[str, str]) -> float:
-    """Seconds Slack asked to wait (``Retry-After``), at least one.
-
-    slack_sdk's async client keeps aiohttp's headers, whose keys ignore case; it does not parse
-    the value itself (its own rate-limit handler reads the same header by hand).
-    """
-    try:
-        return max(1.0, float(headers.get("Retry-After", "1")))
-    except ValueError:
-        return 1.0

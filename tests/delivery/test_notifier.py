@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from handlers.notifier import REPLY_EVENT, Clock, Notifier
+from handlers.notifier import Notifier
+from handlers.notifier_posts import REPLY_EVENT
+from handlers.pacing import Clock
 from storage import delivery, outbox
 from storage.claims import set_slack_message
 from storage.delivery import StatusUpdate, apply_status

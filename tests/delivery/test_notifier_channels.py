@@ -16,7 +16,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
 from bot.delivery.webhook import make_handler
-from handlers.notifier import Notifier, SystemClock
+from handlers.notifier import Notifier
+from handlers.pacing import SystemClock
 from storage import outbox
 from storage.records import SmsRecord
 from storage.store import Store

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from handlers import blocks
 from handlers import notifier as notifier_module
-from handlers.notifier import PERMANENT_ATTEMPTS
+from handlers.slack_failures import PERMANENT_ATTEMPTS
 from storage import outbox
 from storage.outbox import outbox_size
 from storage.records import SmsRecord
