@@ -40,16 +40,18 @@ class AccountMethods:
 
     _zone: tzinfo | None
 
-    async def _call(
-        self,
-        method: str,
-        pairs: Pairs,
-        *,
-        sending: bool,
-        module: str = "message",
-        writing: bool = False,
-    ) -> object:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # the client's own, found at run time on the subclass
+
+        async def _call(
+            self,
+            method: str,
+            pairs: Pairs,
+            *,
+            sending: bool,
+            module: str = "message",
+            writing: bool = False,
+        ) -> object:
+            raise NotImplementedError
 
     async def get_balance(self) -> Balance:
         """The account's balance and currency (``user/getOwnBalance``); a read, retried."""
