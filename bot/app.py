@@ -27,8 +27,8 @@ from bot.socket_mode import socket_mode
 from bot.tracking import delivery_tracking
 from handlers import register_listeners
 from handlers.context import Services
-from storage import delivery, messages
-from storage.messages import SmsRecord
+from storage import messages, outbox
+from storage.records import SmsRecord
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -229,7 +229,7 @@ async def _database_gauges(runtime: Runtime) -> tuple[int, int]:
     if runtime.core is None:
         return 0, 0
     store = runtime.core.store
-    return await store.read(delivery.outbox_size), await store.read(messages.count_pending)
+    return await store.read(outbox.outbox_size), await store.read(messages.count_pending)
 
 
 Lifetime = Callable[[web.Application], AsyncIterator[None]]

@@ -30,7 +30,7 @@ from bot.mobizon.types import ListCriteria, MessagePage, OutgoingSms, SentMessag
 
 if TYPE_CHECKING:
     from bot.delivery.poller import PollReport
-    from storage.delivery import Notification
+    from storage.outbox import Notification
 
 __all__ = ["MeteredGateway", "Metrics", "metrics_handler"]
 

@@ -24,7 +24,7 @@ from handlers.mrkdwn import escape
 from handlers.phone import format_phone
 from handlers.posting import open_direct_message, post_sms_message, slack_error
 from handlers.send_outcomes import find_before_resending
-from storage.messages import SmsRecord
+from storage.records import SmsRecord
 from storage.store import Store
 
 logger = logging.getLogger(__name__)

@@ -23,96 +23,37 @@ import contextlib
 import dataclasses
 import functools
 import logging
-import time
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any, Literal, Protocol
+from collections.abc import Awaitable, Callable
+from datetime import timedelta, tzinfo
+from typing import Any, Literal
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon.backoff import backoff
-from handlers import blocks
-from handlers.i18n import gettext as _
+from handlers import blocks, notifier_posts
+from handlers.pacing import PER_CHANNEL_INTERVAL, ChannelPacer, Clock, SystemClock
 from handlers.posting import open_direct_message, slack_error
-from storage import delivery
-from storage.messages import SmsRecord
+from handlers.slack_failures import (
+    GONE_ERRORS,
+    HTTP_TOO_MANY_REQUESTS,
+    PERMANENT_ATTEMPTS,
+    PERMANENT_ERRORS,
+    retry_after,
+    transient,
+)
+from storage import outbox
+from storage.records import SmsRecord
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
 
-#: Errors that mean the SMS's original message or its channel is gone: tell the sender directly.
-GONE_ERRORS = frozenset(
-    {
-        "message_not_found",
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "cant_update_message",
-    }
-)
-#: Errors no retry can cure (the sender's account is gone, the message cannot be built): after
-#: :data:`PERMANENT_ATTEMPTS` such refusals in a row the notification is dropped, logged as an
-#: error, instead of being retried forever. Token and scope errors are not among them: an
-#: operator fixes those, and the queued updates then go out.
-PERMANENT_ERRORS = frozenset(
-    {
-        "user_not_found",
-        "user_disabled",
-        "cannot_dm_bot",
-        "user_not_visible",
-        "invalid_blocks",
-        "invalid_blocks_format",
-        "msg_too_long",
-        "no_text",
-        "too_many_attachments",
-    }
-)
-PERMANENT_ATTEMPTS = 5
 #: Longest wait between two attempts of one notification, in seconds.
 MAX_BACKOFF = 300.0
 #: How long after the send a missing channel message is awaited before the sender gets a DM:
 #: the ``/sms send`` listener posts it right after Mobizon answers, maybe after a status arrived.
 POST_GRACE = timedelta(seconds=60)
-_HTTP_TOO_MANY_REQUESTS = 429
-_HTTP_SERVER_ERROR = 500
-#: Message metadata event type of the final thread reply, so a restart can find it in Slack.
-REPLY_EVENT = "smsbot_final_status"
-#: Seconds between two posts to one channel. Slack allows about one per second and counts them
-#: as they arrive; with exactly 1.0 s, jitter on the way puts about half of them under 1 s apart
-#: (and each such post costs a 429 and a Retry-After of at least 1 s). 5% margin avoids that.
-PER_CHANNEL_INTERVAL = 1.05
-
-
-class Clock(Protocol):
-    """The notifier's time: the wall clock (outbox times), a monotonic one (pacing), sleeping."""
-
-    def now(self) -> datetime:
-        """The current UTC time."""
-        ...
-
-    def monotonic(self) -> float:
-        """Seconds on a clock that never goes back (pacing, Retry-After, deadlines)."""
-        ...
-
-    async def sleep(self, seconds: float) -> None:
-        """Wait ``seconds`` on this clock."""
-        ...
-
-
-class SystemClock:
-    """The real clocks and :func:`asyncio.sleep`."""
-
-    def now(self) -> datetime:  # noqa: D102
-        return datetime.now(UTC)
-
-    def monotonic(self) -> float:  # noqa: D102
-        return time.monotonic()
-
-    async def sleep(self, seconds: float) -> None:  # noqa: D102
-        await asyncio.sleep(seconds)
 
 
 class Notifier:
@@ -132,7 +73,7 @@ class Notifier:
         idle_wait: float = 1.0,
         retry_base: float = 1.0,
         post_grace: timedelta = POST_GRACE,
-        on_posted: Callable[[delivery.Notification], None] | None = None,
+        on_posted: Callable[[outbox.Notification], None] | None = None,
         timezone: tzinfo | None = None,
         clock: Clock | None = None,
     ) -> None:
@@ -140,13 +81,12 @@ class Notifier:
         self._clock: Clock = clock or SystemClock()
         self._zone = timezone  # the Mobizon account's: scheduled times are shown in it
         self._slack = slack
-        self._interval = per_channel_interval
         self._batch = batch
         self._idle_wait = idle_wait
         self._retry_base = retry_base
         self._post_grace = post_grace
         self._wake = asyncio.Event()
-        self._next_post: dict[str, float] = defaultdict(float)
+        self._pacer = ChannelPacer(self._clock, per_channel_interval)
         self._on_posted = on_posted
         # milliseconds are what the outbox stores: a row of this very millisecond counts as older
         started = self._clock.now()
@@ -190,7 +130,7 @@ class Notifier:
 
     async def _start_channels(self, tasks: dict[str, asyncio.Task[int]]) -> None:
         """Start a task for every channel that has due rows and none running (``tasks``)."""
-        for channel in await self._store.read(delivery.due_channels, now=self._clock.now()):
+        for channel in await self._store.read(outbox.due_channels, now=self._clock.now()):
             if channel in tasks:
                 continue  # its task reads the outbox again after each batch: it finds new rows
             task = asyncio.create_task(self._channel_task(channel), name=f"notifier {channel}")
@@ -222,7 +162,7 @@ class Notifier:
         With ``deadline`` (a time of the clock's ``monotonic``) no row is started after it: for the
         flush at shutdown, once :meth:`run` has been cancelled.
         """
-        channels = await self._store.read(delivery.due_channels, now=self._clock.now())
+        channels = await self._store.read(outbox.due_channels, now=self._clock.now())
         results = await asyncio.gather(
             *(self._drain_channel(ch, deadline) for ch in channels), return_exceptions=True
         )
@@ -232,8 +172,8 @@ class Notifier:
         return sum(result for result in results if isinstance(result, int))
 
     async def _settle_superseded(
-        self, due: list[delivery.Notification]
-    ) -> tuple[list[delivery.Notification], int]:
+        self, due: list[outbox.Notification]
+    ) -> tuple[list[outbox.Notification], int]:
         """Skip the ``chat.update`` of rows a later row of the same SMS will redo.
 
         Every update shows the SMS as it is now, so only the newest row's update is needed.
@@ -241,15 +181,15 @@ class Notifier:
         the newest row, which carries the same update, stays until Slack accepts it.
         """
         newest = {note.message_id: note.id for note in due}
-        kept: list[delivery.Notification] = []
+        kept: list[outbox.Notification] = []
         done = 0
         for row in due:
             note = row
             if note.id != newest[note.message_id] and not note.update_done:
-                await self._store.write(delivery.mark_step_done, note.id, "update")
+                await self._store.write(outbox.mark_step_done, note.id, "update")
                 note = dataclasses.replace(note, update_done=True)
                 if not _reply_owed(note):
-                    await self._store.write(delivery.finish_notification, note.id)
+                    await self._store.write(outbox.finish_notification, note.id)
                     done += 1
                     continue
             kept.append(note)
@@ -268,7 +208,7 @@ class Notifier:
             due = [
                 note
                 for note in await self._store.read(
-                    delivery.due_notifications,
+                    outbox.due_notifications,
                     channel=channel,
                     limit=self._batch,
                     now=self._clock.now(),
@@ -291,20 +231,12 @@ class Notifier:
             finally:
                 self._in_flight -= held
 
-    async def _pace(self, key: str) -> None:
-        """Wait for this channel's next free slot (about one post per interval), reserving it."""
-        now = self._clock.monotonic()
-        slot = max(now, self._next_post[key])
-        self._next_post[key] = slot + self._interval
-        if slot > now:
-            await self._clock.sleep(slot - now)
-
-    async def _deliver(self, channel: str, note: delivery.Notification) -> bool:
+    async def _deliver(self, channel: str, note: outbox.Notification) -> bool:
         sms = note.sms
         if self._awaiting_channel_message(sms):
             # the /sms send listener has not posted the SMS's message yet: wait for it
             await self._store.write(
-                delivery.postpone_notification, note.id, delay=1.0, now=self._clock.now()
+                outbox.postpone_notification, note.id, delay=1.0, now=self._clock.now()
             )
             return False
         step: Literal["update", "reply"] = "update"
@@ -312,11 +244,11 @@ class Notifier:
             in_channel = True
             if not note.update_done:
                 in_channel = await self._update(note)
-                await self._store.write(delivery.mark_step_done, note.id, "update")
+                await self._store.write(outbox.mark_step_done, note.id, "update")
             step = "reply"
             if _reply_owed(note):
                 await self._reply(note, in_channel=in_channel)
-                await self._store.write(delivery.mark_step_done, note.id, "reply")
+                await self._store.write(outbox.mark_step_done, note.id, "reply")
                 self._unsure.discard(note.id)
         except SlackApiError as err:
             await self._retry_later(channel, note, err, step=step)
@@ -324,7 +256,7 @@ class Notifier:
         except (SlackClientError, aiohttp.ClientError, TimeoutError, ValueError) as err:
             delay = self._backoff(note.attempts)
             await self._store.write(
-                delivery.retry_notification,
+                outbox.retry_notification,
                 note.id,
                 delay=delay,
                 error=type(err).__name__,
@@ -343,14 +275,14 @@ class Notifier:
             )
             with contextlib.suppress(Exception):
                 await self._store.write(
-                    delivery.retry_notification,
+                    outbox.retry_notification,
                     note.id,
                     delay=delay,
                     error="internal error",
                     now=self._clock.now(),
                 )
             return False
-        await self._store.write(delivery.finish_notification, note.id)
+        await self._store.write(outbox.finish_notification, note.id)
         if self._on_posted is not None:
             self._on_posted(note)
         logger.info(
@@ -367,7 +299,7 @@ class Notifier:
     async def _retry_later(
         self,
         channel: str,
-        note: delivery.Notification,
+        note: outbox.Notification,
         err: SlackApiError,
         *,
         step: Literal["update", "reply"],
@@ -376,9 +308,9 @@ class Notifier:
         error = slack_error(err)
         if error in PERMANENT_ERRORS and step == "update":
             # the message cannot be edited, but the outcome is still owed: go on to the reply
-            await self._store.write(delivery.mark_step_done, note.id, "update")
+            await self._store.write(outbox.mark_step_done, note.id, "update")
             await self._store.write(
-                delivery.retry_notification, note.id, delay=0, error=error, now=self._clock.now()
+                outbox.retry_notification, note.id, delay=0, error=error, now=self._clock.now()
             )
             logger.warning(
                 "slack refuses the SMS message's update for good; skipped",
@@ -386,7 +318,7 @@ class Notifier:
             )
             return
         if error in PERMANENT_ERRORS and note.attempts + 1 >= PERMANENT_ATTEMPTS:
-            await self._store.write(delivery.finish_notification, note.id)
+            await self._store.write(outbox.finish_notification, note.id)
             logger.error(
                 "slack keeps refusing a delivery update for good; dropped",
                 extra={
@@ -399,16 +331,14 @@ class Notifier:
                 },
             )
             return
-        if response.status_code == _HTTP_TOO_MANY_REQUESTS:
+        if response.status_code == HTTP_TOO_MANY_REQUESTS:
             self.rate_limited += 1
-            delay = _retry_after(response.headers)
-            self._next_post[channel] = max(
-                self._next_post[channel], self._clock.monotonic() + delay
-            )
+            delay = retry_after(response.headers)
+            self._pacer.hold(channel, delay)
         else:
             delay = self._backoff(note.attempts)
         await self._store.write(
-            delivery.retry_notification, note.id, delay=delay, error=error, now=self._clock.now()
+            outbox.retry_notification, note.id, delay=delay, error=error, now=self._clock.now()
         )
         logger.warning(
             "slack refused a delivery update; retried later",
@@ -420,13 +350,13 @@ class Notifier:
             },
         )
 
-    async def _update(self, note: delivery.Notification) -> bool:
+    async def _update(self, note: outbox.Notification) -> bool:
         """Edit the SMS's channel message to show its status now; ``False`` when it is gone."""
         sms = note.sms
         if not (sms.slack_channel and sms.slack_ts):
             return False  # never posted in the channel: the final outcome goes to the sender
         message = blocks.sms_message(sms, zone=self._zone)
-        await self._pace(sms.slack_channel)
+        await self._pacer.pace(sms.slack_channel)
         try:
             await self._slack.chat_update(
                 channel=sms.slack_channel,
@@ -444,7 +374,7 @@ class Notifier:
             return False
         return True
 
-    async def _reply(self, note: delivery.Notification, *, in_channel: bool) -> None:
+    async def _reply(self, note: outbox.Notification, *, in_channel: bool) -> None:
         """Post the final outcome in the SMS's thread, or to its sender when that is gone."""
         sms = note.sms
         reply = blocks.final_reply(sms)
@@ -455,7 +385,7 @@ class Notifier:
                     extra={"sms_id": sms.message_id, "status": note.status},
                 )
                 return
-            await self._pace(sms.slack_channel)
+            await self._pacer.pace(sms.slack_channel)
             # unsure from here until the reply step is recorded done: an attempt that ends any
             # other way (an error after Slack acted, a crash, a failed write) looks first
             self._unsure.add(note.id)
@@ -465,10 +395,7 @@ class Notifier:
                     thread_ts=sms.slack_ts,
                     text=reply.text,
                     blocks=reply.blocks,
-                    metadata={
-                        "event_type": REPLY_EVENT,
-                        "event_payload": {"message_id": note.message_id, "status": note.status},
-                    },
+                    metadata=notifier_posts.reply_metadata(note.message_id, note.status),
                 )
             except SlackApiError as err:
                 if slack_error(err) not in GONE_ERRORS:
@@ -477,7 +404,7 @@ class Notifier:
                 return
         await self._direct_message(note, reply)
 
-    def _maybe_posted(self, note: delivery.Notification) -> bool:
+    def _maybe_posted(self, note: outbox.Notification) -> bool:
         """Whether an earlier attempt may have posted this reply without us learning of it.
 
         True for rows queued before this process started (it may have been killed right after
@@ -485,7 +412,7 @@ class Notifier:
         """
         return note.id in self._unsure or note.created_at <= self._started
 
-    async def _already_replied(self, note: delivery.Notification) -> bool:
+    async def _already_replied(self, note: outbox.Notification) -> bool:
         """Look in the SMS's thread for this reply (found by its message metadata)."""
         sms = note.sms
         return await self._already_posted(
@@ -499,14 +426,14 @@ class Notifier:
         )
 
     async def _already_posted(
-        self, note: delivery.Notification, fetch: Callable[[], Awaitable[Any]]
+        self, note: outbox.Notification, fetch: Callable[[], Awaitable[Any]]
     ) -> bool:
         """Whether the messages ``fetch`` reads hold this outcome (found by its metadata)."""
         sms = note.sms
         try:
             answer = await fetch()
         except SlackApiError as err:
-            if _transient(err):
+            if transient(err):
                 raise  # Slack is unwell: look again later rather than risk a second post
             # e.g. missing_scope (channels:history not granted): post, accepting a rare duplicate
             logger.info(
@@ -515,22 +442,12 @@ class Notifier:
             )
             return False
         self._unsure.discard(note.id)
-        for message in answer.get("messages") or []:
-            metadata = message.get("metadata") if isinstance(message, dict) else None
-            if not isinstance(metadata, dict) or metadata.get("event_type") != REPLY_EVENT:
-                continue
-            payload = metadata.get("event_payload") or {}
-            if (
-                isinstance(payload, dict)
-                and str(payload.get("message_id")) == str(note.message_id)
-                and payload.get("status") == note.status
-            ):
-                return True
-        return False
+        return any(
+            notifier_posts.is_reply(message, note.message_id, note.status)
+            for message in answer.get("messages") or []
+        )
 
-    async def _direct_message(
-        self, note: delivery.Notification, reply: blocks.SlackMessage
-    ) -> None:
+    async def _direct_message(self, note: outbox.Notification, reply: blocks.SlackMessage) -> None:
         """Send the outcome to the SMS's sender, once: a DM that may have gone is looked for.
 
         Like the thread reply, the DM carries message metadata; a row older than this process
@@ -552,19 +469,14 @@ class Notifier:
                 extra={"sms_id": sms.message_id, "status": note.status},
             )
             return
-        gone = _(
-            "I could not update the channel message about this SMS, so the outcome comes to you."
-        )
-        await self._pace(dm)
+        message = notifier_posts.direct_message(reply)
+        await self._pacer.pace(dm)
         self._unsure.add(note.id)
         await self._slack.chat_postMessage(
             channel=dm,
-            text=reply.text,
-            blocks=[*reply.blocks, {"type": "context", "elements": [_mrkdwn(gone)]}],
-            metadata={
-                "event_type": REPLY_EVENT,
-                "event_payload": {"message_id": note.message_id, "status": note.status},
-            },
+            text=message.text,
+            blocks=message.blocks,
+            metadata=notifier_posts.reply_metadata(note.message_id, note.status),
         )
 
     def _backoff(self, attempts: int) -> float:
@@ -572,42 +484,11 @@ class Notifier:
         return backoff(attempts + 1, first=self._retry_base, cap=MAX_BACKOFF)
 
 
-def _reply_owed(note: delivery.Notification) -> bool:
+def _reply_owed(note: outbox.Notification) -> bool:
     """A thread reply is owed for final statuses and give-ups, until Slack accepted it.
 
     A give-up whose SMS turned final meanwhile owes none: the final status's own row says more.
     """
     if note.reply_done:
         return False
-    return not (note.kind is delivery.NotificationKind.GIVEUP and note.sms.is_final)
-
-
-#: Slack errors that pass: try again later rather than act on a guess.
-_TRANSIENT_ERRORS = frozenset(
-    {"internal_error", "fatal_error", "request_timeout", "service_unavailable", "ratelimited"}
-)
-
-
-def _transient(err: SlackApiError) -> bool:
-    status = err.response.status_code
-    return (
-        status == _HTTP_TOO_MANY_REQUESTS
-        or status >= _HTTP_SERVER_ERROR
-        or slack_error(err) in _TRANSIENT_ERRORS
-    )
-
-
-def _mrkdwn(text: str) -> dict[str, str]:
-    return {"type": "mrkdwn", "text": text}
-
-
-def _retry_after(headers: Mapping[str, str]) -> float:
-    """Seconds Slack asked to wait (``Retry-After``), at least one.
-
-    slack_sdk's async client keeps aiohttp's headers, whose keys ignore case; it does not parse
-    the value itself (its own rate-limit handler reads the same header by hand).
-    """
-    try:
-        return max(1.0, float(headers.get("Retry-After", "1")))
-    except ValueError:
-        return 1.0
+    return not (note.kind is outbox.NotificationKind.GIVEUP and note.sms.is_final)

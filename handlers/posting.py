@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers import blocks
-from storage import messages
+from storage import claims, records
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def slack_error(err: SlackApiError) -> str:
 async def post_sms_message(
     client: AsyncWebClient,
     store: Store,
-    sms: messages.SmsRecord,
+    sms: records.SmsRecord,
     *,
     extra_blocks: Sequence[dict[str, Any]] = (),
     zone: tzinfo | None = None,
@@ -58,7 +58,7 @@ async def post_sms_message(
 
 
 async def _post(
-    client: AsyncWebClient, store: Store, sms: messages.SmsRecord, payload: dict[str, Any]
+    client: AsyncWebClient, store: Store, sms: records.SmsRecord, payload: dict[str, Any]
 ) -> str | None:
     try:
         response = await client.chat_postMessage(channel=sms.channel_id, **payload)
@@ -68,7 +68,7 @@ async def _post(
     if isinstance(ts, str):
         channel = response.get("channel") or sms.channel_id
         # Slack has the post: its ts must be kept, or updates would go to a DM instead
-        await store.write_retrying(messages.set_slack_message, sms.id, channel=str(channel), ts=ts)
+        await store.write_retrying(claims.set_slack_message, sms.id, channel=str(channel), ts=ts)
     return None
 
 

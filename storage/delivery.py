@@ -1,21 +1,22 @@
-"""Delivery tracking: the one place a status is written, and the outbox of Slack notifications.
+"""Delivery tracking: the one place a status is written, with its history and outbox rows.
 
-:func:`apply_status` writes a status change, its history row and its outbox row in one
-transaction; the notifier reads :func:`due_notifications` and deletes a row with
-:func:`finish_notification` only after Slack accepted it. A crash in between re-sends, never loses.
+:func:`apply_status` writes a status change, its history row and its outbox row
+(:mod:`storage.outbox`) in one transaction; give-ups and Mobizon's webhook events too.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
-from storage.messages import MAX_ERROR_LENGTH, SmsRecord, get_by_message_id, get_by_message_ids
-from storage.schema import utc_ms_text, utc_text, write_transaction
+from storage.messages import PendingStatus, get_by_message_id
+from storage.outbox import NotificationKind, queue_notification
+from storage.outbox import outbox_size as outbox_size  # noqa: PLC0414  # the console reads it here
+from storage.records import SmsRecord
+from storage.schema import utc_text, write_transaction
 from storage.status import is_final, should_apply
 
 if TYPE_CHECKING:
@@ -28,13 +29,6 @@ UpdateSource = Literal["webhook", "poll", "command"]
 GAVE_UP = "GAVEUP"
 
 _SOURCES = frozenset(get_args(UpdateSource))
-
-
-class NotificationKind(StrEnum):
-    """What an outbox row tells Slack about."""
-
-    STATUS = "status"  # Mobizon reported a new status
-    GIVEUP = "giveup"  # no final status came within the validity period
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,26 +61,6 @@ class AppliedUpdate:
 
 
 @dataclass(frozen=True, slots=True)
-class Notification:
-    """One outbox row to deliver to Slack: update the SMS's message, then reply in its thread.
-
-    ``reply_done`` starts true for non-final statuses: a thread reply is owed only for final
-    statuses and give-ups.
-    """
-
-    id: int
-    message_id: int
-    status: str
-    kind: NotificationKind
-    attempts: int
-    update_done: bool
-    reply_done: bool
-    last_error: str | None
-    sms: SmsRecord
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class StatusChange:
     """One row of an SMS's status history."""
 
@@ -103,6 +77,7 @@ def apply_status(
     *,
     now: datetime | None = None,
     sandbox: bool | None = None,
+    notify: bool = True,
 ) -> AppliedUpdate | None:
     """Apply ``update`` if it moves the SMS forward; ``None`` when ignored or not the bot's SMS.
 
@@ -110,7 +85,8 @@ def apply_status(
     over many updates in one transaction). Safe to call from the webhook and the poller at once,
     over one or several connections: the change, its history row and its outbox row are written
     together or not at all. With ``sandbox`` set, an SMS sent in the other mode is not the
-    reporter's (a simulator's id can name a stranger's message at Mobizon).
+    reporter's (a simulator's id can name a stranger's message at Mobizon). With ``notify``
+    false no outbox row is queued (the ``NEW`` of a send, before its channel message exists).
     """
     _check_source(update)
     moment = now or datetime.now(UTC)
@@ -124,7 +100,7 @@ def apply_status(
             sandbox,
         ):
             return None
-        notification_id = _write_change(db, current.id, update, moment)
+        notification_id = _write_change(db, current.id, update, moment, notify=notify)
         sms = get_by_message_id(db, update.message_id)
     if sms is None:  # pragma: no cover - the row was read and updated in this transaction
         raise LookupError(f"message {update.message_id} vanished")
@@ -137,6 +113,7 @@ def apply_statuses(
     *,
     now: datetime | None = None,
     sandbox: bool | None = None,
+    seen: Mapping[int, PendingStatus] | None = None,
 ) -> list[int]:
     """Apply many updates in one transaction, each by :func:`apply_status`'s rule, in order.
 
@@ -144,10 +121,22 @@ def apply_statuses(
     update in turn, with one read of the SMS concerned and one commit for all of them (a poll
     cycle in which thousands of SMS change). Returns the message ids whose status changed, in
     the order applied (an id twice when two of its updates each moved it forward).
+
+    ``seen`` is the statuses as the caller read them a moment ago (the poller's
+    :func:`~storage.messages.pending_statuses`): an update that would not move those forward
+    cannot move the stored ones, which only go forward, so it is dropped before the write lock
+    is taken, and a batch with nothing new (a poll cycle's steady state) writes nothing.
     """
     batch = list(updates)
     for update in batch:
         _check_source(update)
+    if seen is not None:
+        batch = [
+            update
+            for update in batch
+            if (known := seen.get(update.message_id)) is None
+            or _moves_forward(known.status, known.status_ts, update)
+        ]
     if not batch:
         return []
     moment = now or datetime.now(UTC)
@@ -183,12 +172,17 @@ def _check_source(update: StatusUpdate) -> None:
 
 def _admits(current: _Current, update: StatusUpdate, sandbox: bool | None) -> bool:
     """The one rule: whether ``update`` moves ``current`` forward and is the bot's to apply."""
-    # a detached SMS's id now names another SMS (messages.record_sent): its reports are not ours
+    # a detached SMS's id now names another SMS (claims.record_sent): its reports are not ours
     return (
         not current.detached
         and (sandbox is None or current.sandbox == sandbox)
-        and should_apply(current.status, current.status_ts, update.status, update.status_ts)
+        and _moves_forward(current.status, current.status_ts, update)
     )
+
+
+def _moves_forward(status: str | None, status_ts: str | None, update: StatusUpdate) -> bool:
+    """Whether ``update`` moves an SMS at ``status`` forward (``storage.status.should_apply``)."""
+    return should_apply(status, status_ts, update.status, update.status_ts)
 
 
 def _currents(db: Database, message_ids: Iterable[int]) -> dict[int, _Current]:
@@ -206,7 +200,9 @@ def _currents(db: Database, message_ids: Iterable[int]) -> dict[int, _Current]:
     }
 
 
-def _write_change(db: Database, sms_id: int, update: StatusUpdate, moment: datetime) -> int | None:
+def _write_change(
+    db: Database, sms_id: int, update: StatusUpdate, moment: datetime, *, notify: bool = True
+) -> int | None:
     """Write an admitted change: the status, its history row, its outbox row (its id, or None)."""
     final = is_final(update.status)
     stamp = utc_text(moment)
@@ -237,7 +233,9 @@ def _write_change(db: Database, sms_id: int, update: StatusUpdate, moment: datet
         source=update.source,
         stamp=stamp,
     )
-    return _queue_notification(
+    if not notify:
+        return None
+    return queue_notification(
         db, update.message_id, update.status, NotificationKind.STATUS, moment, reply_owed=final
     )
 
@@ -265,7 +263,7 @@ def give_up(db: Database, sms_id: int, *, now: datetime | None = None) -> Applie
         _record_history(
             db, message_id=message_id, status=GAVE_UP, status_ts=None, source="giveup", stamp=stamp
         )
-        notification_id = _queue_notification(
+        notification_id = queue_notification(
             db, message_id, GAVE_UP, NotificationKind.GIVEUP, moment, reply_owed=True
         )
         sms = get_by_message_id(db, message_id)
@@ -290,30 +288,6 @@ def _record_history(
         """,
         [message_id, status, status_ts, source, stamp],
     )
-
-
-def _queue_notification(
-    db: Database,
-    message_id: int,
-    status: str,
-    kind: NotificationKind,
-    moment: datetime,
-    *,
-    reply_owed: bool,
-) -> int | None:
-    queued = utc_ms_text(moment)  # due at once; retries put it off to the millisecond
-    cursor = db.execute(
-        """
-        INSERT INTO outbox (
-            message_id, status, kind, created_at, attempts, next_attempt_at, update_done,
-            reply_done
-        )
-        VALUES (?, ?, ?, ?, 0, ?, 0, ?)
-        ON CONFLICT (message_id, status) DO NOTHING
-        """,
-        [message_id, status, kind.value, queued, queued, int(not reply_owed)],
-    )
-    return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
 def record_webhook_event(db: Database, event_id: int, *, now: datetime | None = None) -> bool:
@@ -361,134 +335,6 @@ def prune_webhook_events(
     cutoff = utc_text((now or datetime.now(UTC)) - older_than)
     cursor = db.execute("DELETE FROM webhook_events WHERE received_at < ?", [cutoff])
     return cursor.rowcount
-
-
-def due_notifications(
-    db: Database, *, now: datetime | None = None, limit: int = 100, channel: str | None = None
-) -> list[Notification]:
-    """Outbox rows whose next attempt is due, oldest first, each with its SMS as it is now.
-
-    With ``channel``, only the rows of that notification channel: the channel the SMS's message
-    is in, or, for an SMS without one, its sender's user id (as :func:`due_channels` names them).
-    """
-    if channel is None:
-        rows = list(
-            db.query(
-                "SELECT * FROM outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?",
-                [utc_ms_text(now), limit],
-            )
-        )
-    else:
-        rows = list(
-            db.query(
-                """
-                SELECT o.* FROM outbox AS o JOIN sms AS s ON s.message_id = o.message_id
-                WHERE o.next_attempt_at <= ?
-                    AND coalesce(nullif(s.slack_channel, ''), s.user_id) = ?
-                ORDER BY o.id LIMIT ?
-                """,
-                [utc_ms_text(now), channel, limit],
-            )
-        )
-    sms_by_message = get_by_message_ids(db, (row["message_id"] for row in rows))
-    return [_notification(row, sms_by_message[row["message_id"]]) for row in rows]
-
-
-def due_channels(db: Database, *, now: datetime | None = None) -> list[str]:
-    """Every notification channel with a due outbox row, the one with the oldest row first.
-
-    A notification channel is the channel the SMS's message is in, or its sender's user id for
-    an SMS never posted in a channel: the notifier paces and orders by it.
-    """
-    rows = db.execute(
-        """
-        SELECT coalesce(nullif(s.slack_channel, ''), s.user_id) AS channel
-        FROM outbox AS o JOIN sms AS s ON s.message_id = o.message_id
-        WHERE o.next_attempt_at <= ?
-        GROUP BY channel
-        ORDER BY min(o.id)
-        """,
-        [utc_ms_text(now)],
-    ).fetchall()
-    return [str(row[0]) for row in rows]
-
-
-def _notification(row: dict[str, Any], sms: SmsRecord) -> Notification:
-    return Notification(
-        id=row["id"],
-        message_id=row["message_id"],
-        status=row["status"],
-        kind=NotificationKind(row["kind"]),
-        attempts=row["attempts"],
-        update_done=bool(row["update_done"]),
-        reply_done=bool(row["reply_done"]),
-        last_error=row["last_error"],
-        sms=sms,
-        created_at=datetime.fromisoformat(row["created_at"]),
-    )
-
-
-_STEP_DONE_SQL = {
-    "update": "UPDATE outbox SET update_done = 1 WHERE id = ?",
-    "reply": "UPDATE outbox SET reply_done = 1 WHERE id = ?",
-}
-
-
-def mark_step_done(db: Database, notification_id: int, step: Literal["update", "reply"]) -> None:
-    """Record that Slack accepted one step, so a retry does not repeat it."""
-    sql = _STEP_DONE_SQL.get(step)
-    if sql is None:
-        raise ValueError(f"unknown notification step {step!r}")
-    db.execute(sql, [notification_id])
-
-
-def finish_notification(db: Database, notification_id: int) -> None:
-    """Remove a notification once Slack accepted every step of it."""
-    db.execute("DELETE FROM outbox WHERE id = ?", [notification_id])
-
-
-def retry_notification(
-    db: Database,
-    notification_id: int,
-    *,
-    delay: float,
-    error: str,
-    now: datetime | None = None,
-) -> None:
-    """Put a notification off for ``delay`` seconds after a failed attempt, noting why.
-
-    ``error`` must already be free of secrets; it is cut to a bounded length.
-    """
-    db.execute(
-        """
-        UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
-        WHERE id = ?
-        """,
-        [_not_before(delay, now), error[:MAX_ERROR_LENGTH], notification_id],
-    )
-
-
-def postpone_notification(
-    db: Database, notification_id: int, *, delay: float, now: datetime | None = None
-) -> None:
-    """Put a notification off for ``delay`` seconds without counting a failed attempt."""
-    db.execute(
-        "UPDATE outbox SET next_attempt_at = ? WHERE id = ?",
-        [_not_before(delay, now), notification_id],
-    )
-
-
-def _not_before(delay: float, now: datetime | None) -> str:
-    """``now + delay`` as stored text, rounded up to the millisecond: never due before asked."""
-    moment = (now or datetime.now(UTC)) + timedelta(seconds=max(0.0, delay))
-    if moment.microsecond % 1000:
-        moment += timedelta(microseconds=1000 - moment.microsecond % 1000)
-    return utc_ms_text(moment)
-
-
-def outbox_size(db: Database) -> int:
-    """How many notifications wait for Slack (due or not)."""
-    return int(next(db.query("SELECT count(*) AS n FROM outbox"))["n"])
 
 
 def status_history(db: Database, message_id: int) -> list[StatusChange]:

@@ -1,384 +1,49 @@
-"""The SMS sent from Slack: claiming a send, recording Mobizon's answer, and finding SMS again.
+"""Finding the SMS sent from Slack again: by id, by channel, by what is still open.
 
-Statuses are written only by :func:`storage.delivery.apply_status`; this module records the send
-itself (``claimed`` -> ``sent`` | ``failed`` | ``unknown``).
+The rows are :class:`~storage.records.SmsRecord`; writing the send is :mod:`storage.claims`,
+writing a status :mod:`storage.delivery`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from storage.schema import (
-    MOBIZON_TS_FORMAT,
-    parse_utc,
-    utc_text,
-    wall_text,
-    write_transaction,
-)
+from storage.records import SendState, SmsRecord, sms_from_row
+from storage.schema import utc_text, wall_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from sqlite_utils import Database
 
+__all__ = [
+    "DEFAULT_VALIDITY_MINUTES",
+    "PendingStatus",
+    "SmsRecord",  # imported from here by the Slack rendering
+    "count_by_state",
+    "count_pending",
+    "get_by_message_id",
+    "get_by_message_ids",
+    "get_sms",
+    "highest_ids",
+    "last_message_id_before",
+    "latest_in_channel",
+    "overdue",
+    "pending_sandbox",
+    "pending_statuses",
+    "unsettled_like",
+    "unsettled_sends",
+]
+
 #: Minutes Mobizon keeps trying to deliver when no validity was asked for.
 DEFAULT_VALIDITY_MINUTES = 1440
-
-#: Longest error text kept on a row (Mobizon's messages are short; stack traces are not wanted).
-MAX_ERROR_LENGTH = 1000
-
-
-class SendState(StrEnum):
-    """Where the send itself stands (not the delivery: that is ``SmsRecord.status``)."""
-
-    CLAIMED = "claimed"  # taken from Slack, Mobizon not yet answered
-    SENT = "sent"  # Mobizon accepted it and gave a message id
-    FAILED = "failed"  # Mobizon refused it; nothing was sent
-    UNKNOWN = "unknown"  # the request left but no answer came back (timeout, 5xx)
-
-
-class SmsNotFoundError(LookupError):
-    """No SMS has the local id asked for."""
-
-
-class SmsStateError(ValueError):
-    """The SMS is not in a state that allows the requested change (e.g. failing a sent SMS)."""
-
-
-class MessageIdTakenError(SmsStateError):
-    """Mobizon gave a new SMS a message id another SMS already holds.
-
-    Mobizon numbers its messages once, so the gateway that answered has forgotten the earlier
-    one (a restarted simulator, another account over the same database). Statuses asked for that
-    id now describe the new SMS: neither SMS can be tracked by it any more.
-    """
-
-    def __init__(self, sms_id: int, message_id: int, holder: int) -> None:
-        self.sms_id = sms_id
-        self.message_id = message_id
-        self.holder = holder
-        super().__init__(f"SMS {sms_id}: message id {message_id} is already held by SMS {holder}")
-
-
-@dataclass(frozen=True, slots=True)
-class SmsRecord:
-    """One SMS as stored: what was asked in Slack, what Mobizon answered, and where it stands.
-
-    ``created_at`` ... ``gave_up_at`` are UTC; ``status_ts`` / ``start_send_ts`` are Mobizon's own
-    ``YYYY-MM-DD HH:MM:SS`` text and ``deferred_to`` is the wall time the user wrote, all in the
-    Mobizon account's time zone (``MOBIZON_TIMEZONE``).
-    """
-
-    id: int
-    trigger_id: str
-    team_id: str
-    channel_id: str
-    user_id: str
-    response_url: str | None = field(repr=False)  # lets anyone post to the channel for a while
-    recipient: str
-    sender: str | None
-    text: str
-    segments: int | None
-    encoding: str | None
-    name: str | None
-    deferred_to: str | None
-    validity: int | None
-    flash: bool
-    state: SendState
-    error: str | None
-    message_id: int | None
-    campaign_id: int | None
-    campaign_status: int | None
-    status: str | None
-    status_ts: str | None
-    start_send_ts: str | None
-    slack_channel: str | None
-    slack_ts: str | None
-    created_at: datetime
-    sent_at: datetime | None
-    updated_at: datetime
-    final_at: datetime | None
-    gave_up_at: datetime | None
-    sandbox: bool
-
-    @property
-    def is_final(self) -> bool:
-        """True once Mobizon reported a status it never changes again."""
-        return self.final_at is not None
-
-    @property
-    def detached(self) -> bool:
-        """True for a sent SMS whose Mobizon id was given to another SMS: no status applies."""
-        return self.state is SendState.SENT and self.error is not None
-
-    @property
-    def is_pending(self) -> bool:
-        """True while the SMS was sent and its delivery is still being tracked."""
-        return self.state is SendState.SENT and self.final_at is None and self.gave_up_at is None
-
-
-def sms_from_row(row: dict[str, Any]) -> SmsRecord:
-    """Build an :class:`SmsRecord` from a ``SELECT * FROM sms`` row."""
-    return SmsRecord(
-        id=row["id"],
-        trigger_id=row["trigger_id"],
-        team_id=row["team_id"],
-        channel_id=row["channel_id"],
-        user_id=row["user_id"],
-        response_url=row["response_url"],
-        recipient=row["recipient"],
-        sender=row["sender"],
-        text=row["text"],
-        segments=row["segments"],
-        encoding=row["encoding"],
-        name=row["name"],
-        deferred_to=row["deferred_to"],
-        validity=row["validity"],
-        flash=bool(row["flash"]),
-        state=SendState(row["state"]),
-        error=row["error"],
-        message_id=row["message_id"],
-        campaign_id=row["campaign_id"],
-        campaign_status=row["campaign_status"],
-        status=row["status"],
-        status_ts=row["status_ts"],
-        start_send_ts=row["start_send_ts"],
-        slack_channel=row["slack_channel"],
-        slack_ts=row["slack_ts"],
-        created_at=datetime.fromisoformat(row["created_at"]),
-        sent_at=parse_utc(row["sent_at"]),
-        updated_at=datetime.fromisoformat(row["updated_at"]),
-        final_at=parse_utc(row["final_at"]),
-        gave_up_at=parse_utc(row["gave_up_at"]),
-        sandbox=bool(row["sandbox"]),
-    )
 
 
 def _one(db: Database, sql: str, params: list[Any]) -> SmsRecord | None:
     row = next(db.query(sql, params), None)
     return None if row is None else sms_from_row(row)
-
-
-def _existing(db: Database, sms_id: int) -> SmsRecord:
-    sms = get_sms(db, sms_id)
-    if sms is None:
-        raise SmsNotFoundError(f"SMS {sms_id} does not exist")
-    return sms
-
-
-def _deferred_text(deferred_to: datetime | str | None) -> str | None:
-    if deferred_to is None:
-        return None
-    if isinstance(deferred_to, datetime):
-        return wall_text(deferred_to)
-    # Parsed to guarantee the text sorts as a time; the value kept is exactly what was given.
-    datetime.strptime(deferred_to, MOBIZON_TS_FORMAT)  # noqa: DTZ007  # a wall time, no zone by design
-    return deferred_to
-
-
-@dataclass(frozen=True, slots=True)
-class NewSend:
-    """The row a send claims: the SMS, where it came from, and the key of its delivery.
-
-    Storage's own copy of the domain's outgoing SMS and origin (it imports nothing of ours);
-    ``trigger_id`` is the duplicate key (a redelivery of the same command claims nothing) and
-    ``deferred_to`` the user's wall time (``YYYY-MM-DD HH:MM:SS`` or a naive datetime).
-    """
-
-    trigger_id: str
-    team_id: str
-    channel_id: str
-    user_id: str
-    response_url: str | None
-    recipient: str
-    text: str
-    sender: str | None
-    segments: int | None
-    encoding: str | None
-    name: str | None
-    deferred_to: datetime | str | None
-    validity: int | None
-    flash: bool
-    sandbox: bool = False
-
-
-def claim_send(db: Database, new: NewSend, *, now: datetime | None = None) -> SmsRecord | None:
-    """Claim the send of one SMS; ``None`` when its ``trigger_id`` was already claimed.
-
-    Call it before asking Mobizon: a command Slack delivers twice then sends one SMS, not two.
-    """
-    stamp = utc_text(now)
-    with write_transaction(db):
-        cursor = db.execute(
-            """
-            INSERT INTO sms (
-                trigger_id, team_id, channel_id, user_id, response_url, recipient, sender, text,
-                segments, encoding, name, deferred_to, validity, flash, state, created_at,
-                updated_at, sandbox
-            )
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?)
-            ON CONFLICT (trigger_id) DO NOTHING
-            """,
-            [
-                new.trigger_id,
-                new.team_id,
-                new.channel_id,
-                new.user_id,
-                new.response_url,
-                new.recipient,
-                new.sender,
-                new.text,
-                new.segments,
-                new.encoding,
-                new.name,
-                _deferred_text(new.deferred_to),
-                new.validity,
-                int(new.flash),
-                stamp,
-                stamp,
-                int(new.sandbox),
-            ],
-        )
-        if cursor.rowcount == 0:
-            return None
-        return get_sms(db, cursor.lastrowid or 0)
-
-
-def record_sent(
-    db: Database,
-    sms_id: int,
-    *,
-    message_id: int,
-    campaign_id: int,
-    campaign_status: int,
-    now: datetime | None = None,
-) -> SmsRecord:
-    """Mark a claimed SMS as accepted by Mobizon: state ``sent``, status ``NEW``, history kept.
-
-    Also accepts an ``unknown`` SMS (its outcome found out later). Repeating the call with the
-    same ``message_id`` changes nothing; raises :class:`SmsStateError` for any other conflict.
-
-    When another SMS already holds ``message_id`` (:class:`MessageIdTakenError`), neither can be
-    tracked by that id: this one is marked ``unknown`` and never looked up again, with the id
-    in its error, and the holder, if still pending, is given up on (its channel is told), so the
-    new SMS's statuses never reach the holder's message.
-    """
-    stamp = utc_text(now)
-    with write_transaction(db):
-        holder = next(
-            db.query("SELECT id FROM sms WHERE message_id = ? AND id != ?", [message_id, sms_id]),
-            None,
-        )
-        if holder is None:
-            return _record_sent(
-                db,
-                sms_id,
-                message_id,
-                campaign_id=campaign_id,
-                campaign_status=campaign_status,
-                stamp=stamp,
-            )
-        _settle_collision(db, sms_id, message_id, holder["id"], stamp)
-    # raised once the settlement is committed (raising inside would roll it back)
-    raise MessageIdTakenError(sms_id, message_id, holder["id"])
-
-
-def _record_sent(
-    db: Database,
-    sms_id: int,
-    message_id: int,
-    *,
-    campaign_id: int,
-    campaign_status: int,
-    stamp: str,
-) -> SmsRecord:
-    cursor = db.execute(
-        """
-        UPDATE sms
-        SET state = 'sent', message_id = ?, campaign_id = ?, campaign_status = ?,
-            status = 'NEW', status_ts = NULL, error = NULL, sent_at = ?, updated_at = ?
-        WHERE id = ? AND state IN ('claimed', 'unknown')
-        """,
-        [message_id, campaign_id, campaign_status, stamp, stamp, sms_id],
-    )
-    if cursor.rowcount == 0:
-        current = _existing(db, sms_id)
-        if current.state is SendState.SENT and current.message_id == message_id:
-            return current
-        raise SmsStateError(f"SMS {sms_id} is {current.state}; it cannot be marked sent")
-    db.execute(
-        """
-        INSERT INTO status_history (message_id, status, status_ts, source, recorded_at)
-        VALUES (?, 'NEW', NULL, 'command', ?)
-        """,
-        [message_id, stamp],
-    )
-    return _existing(db, sms_id)
-
-
-def _settle_collision(db: Database, sms_id: int, message_id: int, holder: int, stamp: str) -> None:
-    db.execute(
-        """
-        UPDATE sms SET state = 'unknown', error = ?, checked_at = ?, updated_at = ?
-        WHERE id = ? AND state IN ('claimed', 'unknown')
-        """,
-        [
-            f"sent as Mobizon message {message_id}, an id SMS {holder} already holds: not tracked",
-            stamp,
-            stamp,
-            sms_id,
-        ],
-    )
-    # imported here: storage.delivery imports this module
-    from storage import delivery  # noqa: PLC0415
-
-    delivery.give_up(db, holder, now=datetime.fromisoformat(stamp))
-    db.execute(
-        "UPDATE sms SET error = ?, updated_at = ? WHERE id = ? AND state = 'sent'",
-        [f"Mobizon gave its message id {message_id} to a later SMS ({sms_id})", stamp, holder],
-    )
-
-
-def record_failed(
-    db: Database,
-    sms_id: int,
-    *,
-    error: str,
-    outcome_unknown: bool,
-    now: datetime | None = None,
-) -> SmsRecord:
-    """Mark a claimed SMS as refused by Mobizon (``failed``) or as possibly sent (``unknown``).
-
-    ``outcome_unknown`` is for a request that left but got no answer (timeout, 5xx): the SMS
-    may have gone out, so it must not be re-sent blindly. Raises :class:`SmsStateError` on a
-    ``sent`` SMS. ``error`` must already be free of secrets; it is cut to a bounded length.
-    """
-    state = SendState.UNKNOWN if outcome_unknown else SendState.FAILED
-    with write_transaction(db):
-        cursor = db.execute(
-            "UPDATE sms SET state = ?, error = ?, updated_at = ? WHERE id = ? AND state != 'sent'",
-            [state.value, error[:MAX_ERROR_LENGTH], utc_text(now), sms_id],
-        )
-        if cursor.rowcount == 0:
-            current = _existing(db, sms_id)
-            raise SmsStateError(f"SMS {sms_id} is {current.state}; it cannot be marked {state}")
-        return _existing(db, sms_id)
-
-
-def set_slack_message(
-    db: Database, sms_id: int, *, channel: str, ts: str, now: datetime | None = None
-) -> None:
-    """Remember the bot's Slack message about this SMS, so status changes can update it."""
-    cursor = db.execute(
-        "UPDATE sms SET slack_channel = ?, slack_ts = ?, updated_at = ? WHERE id = ?",
-        [channel, ts, utc_text(now), sms_id],
-    )
-    if cursor.rowcount == 0:
-        raise SmsNotFoundError(f"SMS {sms_id} does not exist")
 
 
 def get_sms(db: Database, sms_id: int) -> SmsRecord | None:
@@ -493,18 +158,6 @@ def pending_sandbox(db: Database) -> list[SmsRecord]:
         """
     )
     return [sms_from_row(row) for row in rows]
-
-
-def mark_checked(db: Database, sms_id: int, *, error: str, now: datetime | None = None) -> None:
-    """Stop looking up an unsettled send (the lookup could not tell); its state becomes unknown."""
-    stamp = utc_text(now)
-    db.execute(
-        """
-        UPDATE sms SET state = 'unknown', error = ?, checked_at = ?, updated_at = ?
-        WHERE id = ? AND state IN ('claimed', 'unknown')
-        """,
-        [error[:MAX_ERROR_LENGTH], stamp, stamp, sms_id],
-    )
 
 
 class PendingStatus(NamedTuple):

@@ -10,8 +10,8 @@ webhooks). A :class:`Store` owns two connections, each on a thread of its own:
   and the notifier's look at the outbox go on while another process holds the write lock.
 
 The storage functions stay synchronous and take a :class:`sqlite_utils.Database`:
-``await store.write(messages.claim_send, trigger_id=...)`` runs
-``messages.claim_send(<writer's Database>, trigger_id=...)`` on the writer thread.
+``await store.write(claims.claim_send, new)`` runs
+``claims.claim_send(<writer's Database>, new)`` on the writer thread.
 An in-memory database has one connection, so there both run on the writer.
 """
 

@@ -14,7 +14,6 @@ from bot.mobizon.errors import MobizonError, MobizonRateLimitedError
 from bot.mobizon.types import SmsStatus, format_timestamp
 from bot.mobizon.wire import MAX_IDS_PER_STATUS_REQUEST
 from storage import delivery, messages
-from storage.status import should_apply
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -134,31 +133,26 @@ class Poller:
         by_id: dict[int, messages.PendingStatus],
         now: datetime,
     ) -> int:
-        """Apply the new statuses in one transaction (`delivery.apply_statuses`); count them."""
-        updates = []
-        for status in result.values():
-            known = by_id.get(status.id)
-            status_ts = _ts(status.status_updated_at)
-            if known is not None and not should_apply(
-                known.status, known.status_ts, status.status, status_ts
-            ):
-                # nothing new against the state read above, which can only have moved forward
-                # since: no write at all (the steady state of a cycle)
-                continue
-            updates.append(
-                delivery.StatusUpdate(
-                    message_id=status.id,
-                    status=status.status,
-                    status_ts=status_ts,
-                    segments=status.segments,
-                    start_send_ts=_ts(status.start_send_at),
-                    source="poll",
-                )
+        """Apply the new statuses in one transaction (`delivery.apply_statuses`); count them.
+
+        The statuses read at the start of the cycle go along (``seen``): what moves none of them
+        forward is dropped without a write (the steady state of a cycle).
+        """
+        updates = [
+            delivery.StatusUpdate(
+                message_id=status.id,
+                status=status.status,
+                status_ts=_ts(status.status_updated_at),
+                segments=status.segments,
+                start_send_ts=_ts(status.start_send_at),
+                source="poll",
             )
+            for status in result.values()
+        ]
         if not updates:
             return 0
         applied = await self._store.write(
-            delivery.apply_statuses, updates, now=now, sandbox=self._sandbox
+            delivery.apply_statuses, updates, now=now, sandbox=self._sandbox, seen=by_id
         )
         return len(applied)
 

@@ -40,8 +40,8 @@ from bot.mobizon.errors import MobizonError, MobizonValidationError
 from bot.mobizon.gateway import SmsGateway
 from bot.mobizon.types import CampaignStatus, ListCriteria, MessageItem, Sort
 from bot.sending.types import AcceptedSend, UnrecordedSends
-from storage import messages
-from storage.messages import SendState, SmsRecord, SmsStateError
+from storage import claims, messages
+from storage.records import SendState, SmsRecord, SmsStateError
 from storage.store import Store, is_busy
 
 logger = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ class UnsettledSends:
         for accepted in self._unrecorded.waiting():
             try:
                 sms = await self._store.write(
-                    messages.record_sent,
+                    claims.record_sent,
                     accepted.sms_id,
                     message_id=accepted.message_id,
                     campaign_id=accepted.campaign_id,
@@ -222,7 +222,7 @@ class UnsettledSends:
         why = NotSent.RESTARTED if sms.state is SendState.CLAIMED else NotSent.ANSWER_LOST
         await self._posts.tell_not_sent(sms, why, now)
         await self._store.write(
-            messages.record_failed,
+            claims.record_failed,
             sms.id,
             error=f"{why.value}; Mobizon has no record of it",
             outcome_unknown=False,
@@ -236,7 +236,7 @@ class UnsettledSends:
     async def _cannot_tell(self, sms: SmsRecord, why: CannotTell, now: datetime) -> None:
         await self._posts.tell_cannot_tell(sms, why, now)
         await self._store.write(
-            messages.mark_checked, sms.id, error=f"could not tell whether it was sent: {why}"
+            claims.mark_checked, sms.id, error=f"could not tell whether it was sent: {why}"
         )
 
     async def _look_up(self, sms: SmsRecord) -> list[MessageItem]:
@@ -257,7 +257,7 @@ class UnsettledSends:
 
     async def _adopt(self, sms: SmsRecord, item: MessageItem) -> None:
         recorded = await self._store.write(
-            messages.record_sent,
+            claims.record_sent,
             sms.id,
             message_id=item.id,
             campaign_id=item.campaign_id or 0,

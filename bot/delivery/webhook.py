@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 #: Seconds a webhook waits for its write before answering 503 (Mobizon retries non-2xx answers,
 #: the first time a minute later, and waits 5 s for an answer).
-WRITE_WAIT = 0.8
+WRITE_WAIT = 0.5
 
 
 #: Ids must fit SQLite's 64-bit integers (Mobizon's are far smaller).

@@ -13,10 +13,7 @@ the API key.
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
-import os
-import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -27,20 +24,22 @@ import tenacity
 from yarl import URL
 
 from bot.mobizon import wire
+from bot.mobizon.account import AccountMethods
 from bot.mobizon.backoff import backoff
 from bot.mobizon.errors import (
-    MobizonApiError,
-    MobizonCampaignDeleteUnknownError,
-    MobizonCampaignNotDeletableError,
-    MobizonCampaignNotFoundError,
     MobizonError,
     MobizonGatewayError,
-    MobizonNetworkError,
-    MobizonNotFoundError,
-    MobizonRateLimitedError,
     MobizonTimeoutError,
     Problem,
     error_for,
+)
+from bot.mobizon.failures import (
+    broken_connection,
+    connect_failure,
+    http_failure,
+    outcome_of,
+    worth_retrying_read,
+    worth_retrying_send,
 )
 
 if TYPE_CHECKING:
@@ -48,12 +47,9 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from bot.mobizon.types import (
-        Balance,
-        CampaignInfo,
         ListCriteria,
         MessagePage,
         OutgoingSms,
-        SenderName,
         SentMessage,
         SmsStatus,
         Sort,
@@ -84,20 +80,8 @@ _MESSAGE = "message"
 _SEND = "sendsmsmessage"
 _STATUS = "getsmsstatus"
 _LIST = "list"
-_BALANCE = ("user", "getownbalance")
-_SENDER_NAMES = ("alphaname", "list")
-_CAMPAIGN_INFO = ("campaign", "getinfo")
-_CAMPAIGN_DELETE = ("campaign", "delete")
-# Code 10 of campaign/delete: "the campaign cannot be deleted" (sending started or near).
-_NOT_DELETABLE = 10
-# No account has this many sender names; a gateway paging forever stops here.
-_MAX_SENDER_NAME_PAGES = 50
 _FORM = "application/x-www-form-urlencoded"
 _USER_AGENT = "smsbot (+aiohttp)"
-_HTTP_REDIRECT = range(300, 400)
-_HTTP_CLIENT_ERROR = range(400, 500)
-_HTTP_SERVER_ERROR = range(500, 600)
-_HTTP_TOO_MANY_REQUESTS = 429
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,151 +120,7 @@ DEFAULT_TIMEOUTS: Final = Timeouts()
 DEFAULT_RETRY: Final = RetryPolicy()
 
 
-def _worth_retrying_read(error: MobizonError) -> bool:
-    """Tell whether a read call may try again: network, outages, 5xx, rate limiting."""
-    if isinstance(error, MobizonNetworkError | MobizonRateLimitedError):
-        return True
-    if isinstance(error, MobizonGatewayError):
-        status = error.http_status
-        # Redirects and 4xx pages mean a wrong MOBIZON_API_URL: asking again won't help.
-        return status is None or status == _HTTP_TOO_MANY_REQUESTS or status not in range(300, 500)
-    return False
-
-
-def _worth_retrying_send(error: MobizonError) -> bool:
-    """Tell whether a send may try again: only when the SMS cannot have gone out."""
-    return isinstance(error, MobizonNetworkError) and error.never_sent
-
-
-def _may_have_taken_effect(error: MobizonError) -> bool:
-    """Tell whether a failed write may still have been carried out by Mobizon.
-
-    Only a refusal (an API code), a connection never made, or a redirect or 4xx page (the
-    request never reached the API) prove it was not.
-    """
-    if isinstance(error, MobizonNetworkError):
-        return not error.never_sent
-    if isinstance(error, MobizonGatewayError):
-        status = error.http_status
-        return error.code is not None or status is None or status not in range(300, 500)
-    return False
-
-
-def _outcome_of(error: MobizonError) -> str:
-    """Name the metrics outcome of a failed attempt."""
-    if isinstance(error, MobizonTimeoutError):
-        return "timeout"
-    if isinstance(error, MobizonNetworkError):
-        return "network_error"
-    if isinstance(error, MobizonApiError):
-        return "api_error"
-    return "gateway_error"
-
-
-def _connect_failure(
-    error: aiohttp.ClientConnectorError, host: str, *, sending: bool
-) -> MobizonNetworkError:
-    """Describe a connection never made (so the request never left), without the URL."""
-    cause = error.os_error
-    details: dict[str, object] = {"host": host}
-    if isinstance(error, aiohttp.ClientConnectorDNSError) or isinstance(cause, socket.gaierror):
-        kind = Problem.UNREACHABLE_NAME
-        problem = (
-            f"Mobizon could not be reached: the name {host} could not be resolved "
-            "(check MOBIZON_API_URL and the network)"
-        )
-    elif isinstance(cause, ConnectionRefusedError) or cause.errno == errno.ECONNREFUSED:
-        # The errno test covers "Multiple exceptions" (every address of the host refused).
-        kind = Problem.UNREACHABLE_REFUSED
-        problem = f"Mobizon could not be reached: {host} refused the connection"
-    elif isinstance(error, aiohttp.ClientSSLError):
-        kind = Problem.UNREACHABLE_TLS
-        problem = f"Mobizon could not be reached: the secure connection to {host} failed"
-    else:
-        # Not cause.strerror: for several addresses it lists each of them, bracketed.
-        kind = Problem.UNREACHABLE
-        details["reason"] = os.strerror(cause.errno).lower() if cause.errno else ""
-        reason = f" ({details['reason']})" if cause.errno else ""
-        problem = f"Mobizon could not be reached: the connection to {host} failed{reason}"
-    return MobizonNetworkError(
-        problem, never_sent=True, sending=sending, reason=kind, details=details
-    )
-
-
-def _broken_connection(error: aiohttp.ClientError, *, sending: bool) -> MobizonNetworkError:
-    """Describe a connection that broke once made, by type only: aiohttp's text has the URL."""
-    details: dict[str, object] = {}
-    if isinstance(error, aiohttp.ServerDisconnectedError):
-        kind, reason = Problem.DISCONNECTED, "Mobizon closed the connection before answering"
-    elif isinstance(error, ConnectionResetError) or (
-        isinstance(error, OSError) and error.errno == errno.ECONNRESET
-    ):
-        kind, reason = Problem.RESET, "The connection to Mobizon was reset"
-    else:
-        kind, details["error_type"] = Problem.CONNECTION_FAILED, type(error).__name__
-        reason = f"The connection to Mobizon failed ({type(error).__name__})"
-    return MobizonNetworkError(
-        reason, never_sent=False, sending=sending, reason=kind, details=details
-    )
-
-
-def _http_failure(
-    status: int, location: str | None, body: bytes, *, sending: bool
-) -> MobizonGatewayError:
-    """Judge a reply that is not Mobizon's JSON envelope by its HTTP status."""
-    if status in _HTTP_REDIRECT:
-        target = URL(location).host if location else None
-        towards = f" to {target}" if target else ""
-        problem = (
-            f"Mobizon redirected the request{towards} (HTTP {status}); "
-            "the operator should check MOBIZON_API_URL"
-        )
-        return MobizonGatewayError(
-            problem,
-            http_status=status,
-            sending=sending,
-            reason=Problem.REDIRECT,
-            details={"status": status, "target": target},
-        )
-    if status == _HTTP_TOO_MANY_REQUESTS:
-        problem = "Mobizon is getting too many requests right now (HTTP 429)"
-        return MobizonGatewayError(
-            problem,
-            http_status=status,
-            sending=sending,
-            reason=Problem.HTTP_TOO_MANY,
-            details={"status": status},
-        )
-    if status in _HTTP_CLIENT_ERROR:
-        problem = (
-            f"Mobizon answered HTTP {status} instead of an API response; "
-            "the operator should check MOBIZON_API_URL"
-        )
-        return MobizonGatewayError(
-            problem,
-            http_status=status,
-            sending=sending,
-            reason=Problem.HTTP_CLIENT_ERROR,
-            details={"status": status},
-        )
-    if status in _HTTP_SERVER_ERROR:
-        kind, problem = Problem.HTTP_SERVER_ERROR, f"Mobizon failed with HTTP {status}"
-    elif not body.strip():
-        kind, problem = Problem.EMPTY_ANSWER, "Mobizon's answer was empty"
-    else:
-        kind = Problem.UNREADABLE_ANSWER
-        problem = "Mobizon's answer could not be read (cut off or not JSON)"
-    return MobizonGatewayError(
-        problem,
-        http_status=status,
-        sending=sending,
-        outcome_unknown=True,
-        reason=kind,
-        details={"status": status},
-    )
-
-
-class MobizonClient:
+class MobizonClient(AccountMethods):
     """Talks to one Mobizon account; safe to share between concurrent tasks.
 
     Sends and reads take separate lanes of ``max_concurrency`` requests each, so a long status
@@ -417,101 +257,6 @@ class MobizonClient:
             problem = "Mobizon's list of messages could not be read"
         raise MobizonGatewayError(problem, reason=Problem.UNREADABLE_LIST)
 
-    async def get_balance(self) -> Balance:
-        """The account's balance and currency (``user/getOwnBalance``); a read, retried."""
-        module, method = _BALANCE
-        data = await self._call(method, [], sending=False, module=module)
-        try:
-            return wire.parse_balance(data)
-        except wire.MalformedAnswerError:
-            problem = "Mobizon's answer about the balance could not be read"
-        raise MobizonGatewayError(problem, reason=Problem.UNREADABLE_BALANCE)
-
-    async def list_sender_names(self) -> tuple[SenderName, ...]:
-        """Every sender name of the account (``alphaname/list``, all pages), in Mobizon's order.
-
-        A read, retried. Entries without a name are skipped; duplicates are kept as sent.
-        """
-        module, method = _SENDER_NAMES
-        names: list[SenderName] = []
-        seen = 0
-        for page in range(_MAX_SENDER_NAME_PAGES):
-            data = await self._call(
-                method, wire.sender_names_pairs(page), sending=False, module=module
-            )
-            found, total, count = self._sender_name_page(data)
-            names.extend(found)
-            seen += count
-            if count < wire.SENDER_NAMES_PAGE_SIZE or (total is not None and seen >= total):
-                break
-        return tuple(names)
-
-    @staticmethod
-    def _sender_name_page(data: object) -> tuple[list[SenderName], int | None, int]:
-        """Read one alphaname/list page, or raise a gateway error in words."""
-        try:
-            return wire.parse_sender_name_page(data)
-        except wire.MalformedAnswerError:
-            problem = "Mobizon's list of sender names could not be read"
-        raise MobizonGatewayError(problem, reason=Problem.UNREADABLE_SENDER_NAMES)
-
-    async def get_campaign_info(self, campaign_id: int) -> CampaignInfo:
-        """Where campaign ``campaign_id`` stands (``campaign/getInfo``); a read, retried.
-
-        Raises :class:`MobizonCampaignNotFoundError` when Mobizon has no such campaign.
-        """
-        module, method = _CAMPAIGN_INFO
-        try:
-            data = await self._call(
-                method, wire.campaign_pairs(campaign_id), sending=False, module=module
-            )
-        except MobizonNotFoundError as error:
-            missing = MobizonCampaignNotFoundError(
-                campaign_id, error.code or 2, error.api_message, error.data
-            )
-        else:
-            try:
-                return wire.parse_campaign_info(data, self._zone, campaign_id=campaign_id)
-            except wire.MalformedAnswerError:
-                problem = "Mobizon's answer about the campaign could not be read"
-            raise MobizonGatewayError(problem, reason=Problem.UNREADABLE_CAMPAIGN)
-        raise missing
-
-    async def delete_campaign(self, campaign_id: int) -> None:
-        """Delete campaign ``campaign_id`` (``campaign/delete``), so it is never sent.
-
-        Mobizon allows it before sending starts, and for a scheduled campaign until 5 minutes
-        before its start. Never repeated unless the request provably never left. Raises
-        :class:`MobizonCampaignNotFoundError` (code 2), :class:`MobizonCampaignNotDeletableError`
-        (code 10: too late), :class:`MobizonCampaignDeleteUnknownError` when the outcome is
-        unknown, or another :class:`MobizonError` when it was refused or never sent.
-        """
-        module, method = _CAMPAIGN_DELETE
-        try:
-            await self._call(
-                method, wire.campaign_pairs(campaign_id), sending=False, module=module, writing=True
-            )
-        except MobizonNotFoundError as error:
-            failure: MobizonError = MobizonCampaignNotFoundError(
-                campaign_id, error.code or 2, error.api_message, error.data
-            )
-        except MobizonGatewayError as error:
-            if error.code == _NOT_DELETABLE:
-                failure = MobizonCampaignNotDeletableError(
-                    campaign_id, _NOT_DELETABLE, error.api_message or "", error.data
-                )
-            elif _may_have_taken_effect(error):
-                failure = MobizonCampaignDeleteUnknownError(campaign_id, error)
-            else:
-                raise
-        except MobizonNetworkError as error:
-            if not _may_have_taken_effect(error):
-                raise
-            failure = MobizonCampaignDeleteUnknownError(campaign_id, error)
-        else:
-            return
-        raise failure
-
     async def _status_batch(self, ids: list[int]) -> list[SmsStatus]:
         """One getSMSStatus request of at most 100 ids."""
         data = await self._call(_STATUS, wire.status_pairs(ids), sending=False)
@@ -533,14 +278,14 @@ class MobizonClient:
         """Call ``module/method`` with retries per the policy; return the envelope's ``data``.
 
         Reads retry what may pass (network, outages, 5xx, rate limiting); a send retries only
-        what provably never left this machine (:func:`_worth_retrying_send`), since a second
+        what provably never left this machine (:func:`worth_retrying_send`), since a second
         send of an SMS that did go out would send it twice. ``writing`` (a change other than a
         send, such as a deletion) takes the send lane and its retry rule, with the reads'
         wording in errors.
         """
         body = wire.encode_form(pairs)
         careful = sending or writing
-        worth_retrying = _worth_retrying_send if careful else _worth_retrying_read
+        worth_retrying = worth_retrying_send if careful else worth_retrying_read
         label = _label(module, method)
         retrying = tenacity.AsyncRetrying(
             stop=tenacity.stop_after_attempt(self._retry.attempts),
@@ -602,7 +347,7 @@ class MobizonClient:
             except TimeoutError as error:  # aiohttp's connect and read timeouts included
                 failure = self._timeout(error, sending=sending)
             except aiohttp.ClientConnectorError as error:
-                failure = _connect_failure(error, self._host, sending=sending)
+                failure = connect_failure(error, self._host, sending=sending)
             except aiohttp.ClientPayloadError:
                 failure = MobizonGatewayError(
                     "Mobizon's answer was cut off",
@@ -611,11 +356,11 @@ class MobizonClient:
                     reason=Problem.CUT_OFF,
                 )
             except aiohttp.ClientError as error:
-                failure = _broken_connection(error, sending=sending)
+                failure = broken_connection(error, sending=sending)
             else:
                 envelope = wire.decode_envelope(raw)
                 if envelope is None:
-                    failure = _http_failure(status, location, raw, sending=sending)
+                    failure = http_failure(status, location, raw, sending=sending)
                 elif envelope.code != 0:
                     # Mobizon's text and data are shown to people and stored: make sure neither
                     # can echo the key back
@@ -629,7 +374,7 @@ class MobizonClient:
                 else:
                     data = envelope.data
             elapsed = time.monotonic() - started
-        outcome = "ok" if failure is None else _outcome_of(failure)
+        outcome = "ok" if failure is None else outcome_of(failure)
         label = _label(module, method)
         _log.debug("Mobizon %s: %s in %.3f s", label, outcome, elapsed)
         if self._on_request is not None:

@@ -38,9 +38,10 @@ Their ``code``, ``api_message`` and ``data`` are still there to read.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from enum import StrEnum
 from typing import ClassVar
 
+from bot.mobizon.api_data import domain_of, fields_of, messages_of, redact_data
+from bot.mobizon.problems import Problem
 from bot.mobizon.redact import redact
 
 __all__ = [
@@ -65,39 +66,6 @@ __all__ = [
     "error_for",
     "is_insufficient_funds",
 ]
-
-
-class Problem(StrEnum):
-    """What went wrong, as data, for a failure that is not a refusal with a code.
-
-    A :class:`MobizonGatewayError` or :class:`MobizonNetworkError` carries one in ``problem``
-    and its values in ``details`` (names listed here); the Slack side words it for people.
-    """
-
-    UNREACHABLE_NAME = "unreachable_name"  # host: the name could not be resolved
-    UNREACHABLE_REFUSED = "unreachable_refused"  # host: the connection was refused
-    UNREACHABLE_TLS = "unreachable_tls"  # host: the secure connection failed
-    UNREACHABLE = "unreachable"  # host, reason (the OS's words, may be empty)
-    CONNECT_TIMEOUT = "connect_timeout"  # seconds: no connection within that time
-    TIMEOUT = "timeout"  # seconds: no answer within that time
-    DISCONNECTED = "disconnected"  # Mobizon closed the connection before answering
-    RESET = "reset"  # the connection was reset
-    CONNECTION_FAILED = "connection_failed"  # error_type: another broken connection
-    REDIRECT = "redirect"  # status, target (a host or None)
-    HTTP_TOO_MANY = "http_too_many"  # status 429
-    HTTP_CLIENT_ERROR = "http_client_error"  # status: a 4xx page
-    HTTP_SERVER_ERROR = "http_server_error"  # status: a 5xx page
-    EMPTY_ANSWER = "empty_answer"
-    UNREADABLE_ANSWER = "unreadable_answer"  # cut off or not JSON
-    CUT_OFF = "cut_off"
-    FAILURE_CODE = "failure_code"  # code, api_message: a code that says Mobizon broke
-    UNREADABLE_SENT = "unreadable_sent"  # accepted the SMS, answer unreadable
-    UNREADABLE_LIST = "unreadable_list"
-    UNREADABLE_BALANCE = "unreadable_balance"
-    UNREADABLE_SENDER_NAMES = "unreadable_sender_names"
-    UNREADABLE_CAMPAIGN = "unreadable_campaign"
-    UNREADABLE_STATUSES = "unreadable_statuses"
-    OTHER = "other"  # only the English ``str()`` says more
 
 
 _MAY_HAVE_BEEN_SENT = "The SMS may still have been sent: check its status before sending it again."
@@ -175,43 +143,11 @@ class MobizonApiError(MobizonError):
         return _with_period(f"{self.summary}{_quoted(self.api_message)}")
 
 
-def _messages(value: object) -> list[str]:
-    """Flatten one field's error value (a string, a list, a nested dict...) to strings."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value.strip()] if value.strip() else []
-    if isinstance(value, Mapping):
-        return [text for item in value.values() for text in _messages(item)]
-    if isinstance(value, Iterable):
-        return [text for item in value for text in _messages(item)]
-    return [str(value)]
-
-
-def _fields_of(data: object) -> dict[str, list[str]]:
-    """Field -> messages from whatever shape code 1's ``data`` has; unnamed ones under ``""``."""
-    fields: dict[str, list[str]] = {}
-    if isinstance(data, Mapping):
-        for name, value in data.items():
-            messages = _messages(value)
-            if messages:
-                fields.setdefault(str(name), []).extend(messages)
-    elif isinstance(data, str | bytes) or not isinstance(data, Iterable):
-        messages = _messages(data if not isinstance(data, bytes) else None)
-        if messages:
-            fields[""] = messages
-    else:
-        for item in data:
-            for name, messages in _fields_of(item).items():
-                fields.setdefault(name, []).extend(messages)
-    return fields
-
-
 class MobizonValidationError(MobizonApiError):
     """Catch this when Mobizon said a parameter is wrong; ``fields`` says which and why."""
 
     def __init__(self, code: int, api_message: str, data: object, *, sending: bool = False) -> None:
-        self.fields: dict[str, list[str]] = _fields_of(data)
+        self.fields: dict[str, list[str]] = fields_of(data)
         super().__init__(code, api_message, data, sending=sending)
 
     def _describe(self, *, sending: bool) -> str:
@@ -283,28 +219,11 @@ class MobizonLimitError(MobizonApiError):
     )
 
 
-def _domain_of(data: object) -> str | None:
-    """Find the right API domain in code 13's ``data``: a string, or a dict or list holding it."""
-    if isinstance(data, str):
-        return data.strip() or None
-    if isinstance(data, Mapping):
-        for key in ("domain", "apiDomain", "api_domain", "server", "apiServer", "host", "url"):
-            found = _domain_of(data.get(key))
-            if found:
-                return found
-        values: Iterable[object] = data.values()
-    elif isinstance(data, Iterable) and not isinstance(data, bytes):
-        values = data
-    else:
-        return None
-    return next((found for value in values if (found := _domain_of(value))), None)
-
-
 class MobizonWrongServerError(MobizonApiError):
     """Catch this when the account belongs to another Mobizon server; ``domain`` names it."""
 
     def __init__(self, code: int, api_message: str, data: object, *, sending: bool = False) -> None:
-        self.domain: str | None = _domain_of(data)
+        self.domain: str | None = domain_of(data)
         super().__init__(code, api_message, data, sending=sending)
 
     def _describe(self, *, sending: bool) -> str:  # noqa: ARG002 - same signature as the base
@@ -493,7 +412,7 @@ def is_insufficient_funds(error: MobizonError) -> bool:
     Mobizon's own words then.
     """
     api_message = getattr(error, "api_message", None)
-    texts = [api_message or "", *_messages(getattr(error, "data", None))]
+    texts = [api_message or "", *messages_of(getattr(error, "data", None))]
     said = " ".join(texts).casefold()
     return any(phrase in said for phrase in _INSUFFICIENT_FUNDS)
 
@@ -512,20 +431,6 @@ _API_ERRORS: dict[int, type[MobizonApiError]] = {
     14: MobizonAccountBlockedError,
     30: MobizonRateLimitedError,
 }
-
-
-def redact_data(data: object, secrets: Iterable[str]) -> object:
-    """``data`` with every secret removed from its strings, keys included, however deep."""
-    secrets = [s for s in secrets if s]
-    if not secrets:
-        return data
-    if isinstance(data, str):
-        return redact(data, secrets)
-    if isinstance(data, Mapping):
-        return {redact_data(k, secrets): redact_data(v, secrets) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [redact_data(item, secrets) for item in data]
-    return data
 
 
 def error_for(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bot.mobizon.errors import MobizonError
 from bot.mobizon.types import OutgoingSms
-from storage.messages import SmsRecord
+from storage.records import SmsRecord
 
 
 @dataclass(frozen=True, slots=True)

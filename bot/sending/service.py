@@ -26,7 +26,7 @@ from bot.sending.outcomes import (
     SentRecordedLater,
 )
 from bot.sending.types import AcceptedSend, Origin, UnrecordedSends, new_send
-from storage import messages
+from storage import claims, records
 from storage.store import Store, is_busy
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ FAILED_WHILE_SENDING = "smsbot failed while sending; the SMS may or may not have
 class PostSent(Protocol):
     """Post a sent SMS where it came from; the reason it could not, or ``None`` once posted."""
 
-    async def __call__(self, sms: messages.SmsRecord, /) -> str | None: ...  # noqa: D102
+    async def __call__(self, sms: records.SmsRecord, /) -> str | None: ...  # noqa: D102
 
 
 class SendService:
@@ -73,7 +73,7 @@ class SendService:
         try:
             # on the database's writer thread; None when the same request came before
             claim = await self._store.write(
-                messages.claim_send, new_send(sms, origin, sandbox=self._sandbox)
+                claims.claim_send, new_send(sms, origin, sandbox=self._sandbox)
             )
         except Exception as err:  # nothing went to Mobizon: the user may simply try again
             busy = is_busy(err)
@@ -103,19 +103,19 @@ class SendService:
         return await self._record(sms, claim, sent, post)
 
     async def _record(
-        self, sms: OutgoingSms, claim: messages.SmsRecord, sent: SentMessage, post: PostSent
+        self, sms: OutgoingSms, claim: records.SmsRecord, sent: SentMessage, post: PostSent
     ) -> Outcome:
         """Record what Mobizon took and have it posted; the SMS went out whatever happens here."""
         try:
             # tried again while the database is locked
             record = await self._store.write_retrying(
-                messages.record_sent,
+                claims.record_sent,
                 claim.id,
                 message_id=sent.message_id,
                 campaign_id=sent.campaign_id,
                 campaign_status=sent.campaign_status,
             )
-        except messages.MessageIdTakenError as err:
+        except records.MessageIdTakenError as err:
             logger.warning(
                 "Mobizon reused a message id smsbot already holds; neither SMS is tracked by it",
                 extra={"sms_id": sent.message_id, "earlier_sms": err.holder},
@@ -149,7 +149,7 @@ class SendService:
         return Sent(record, post_problem=problem)
 
     async def _record_failed(
-        self, claim: messages.SmsRecord, *, error: str, outcome_unknown: bool
+        self, claim: records.SmsRecord, *, error: str, outcome_unknown: bool
     ) -> None:
         """Record that Mobizon refused the send, or may not have taken it; logged when it cannot be.
 
@@ -157,7 +157,7 @@ class SendService:
         """
         try:
             await self._store.write_retrying(
-                messages.record_failed, claim.id, error=error, outcome_unknown=outcome_unknown
+                claims.record_failed, claim.id, error=error, outcome_unknown=outcome_unknown
             )
         except Exception:
             logger.exception("could not record a failed send", extra={"sms_id": claim.id})

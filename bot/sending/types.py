@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from bot.mobizon.types import OutgoingSms, format_timestamp
 from bot.sending.segments import count_segments
-from storage.messages import NewSend
+from storage.claims import NewSend
 
 
 class Surface(StrEnum):

@@ -6,14 +6,14 @@ serves one on a loopback port; ``run`` serves one until interrupted (``python -m
 Modules: ``_form`` decodes PHP-style form bodies, ``_sms`` counts segments and knows the
 time format, ``_messages`` holds messages and their lifecycle, ``_methods`` answers the
 three Message methods, ``_account`` the account-level ones (balance, sender names, campaign
-info and delete, short links), ``_webhooks`` sends delivery reports, ``_simulator`` ties
-them together.
+info and delete, short links), ``_webhooks`` sends delivery reports, ``_config`` holds the
+configuration and the method names, ``_requests`` the HTTP side (checks, latency, faults),
+``_account_state`` the account (balance, campaigns, refunds), and ``_simulator`` ties them
+together (messages, their clock, webhooks).
 """
 
 from bot.simulator._account import DELETE_DEADLINE
-from bot.simulator._form import PhpForm, PhpValue
-from bot.simulator._messages import MessageState, SimulatedMessage
-from bot.simulator._simulator import (
+from bot.simulator._config import (
     ACCOUNT_METHODS,
     CAMPAIGN_DELETE,
     CAMPAIGN_INFO,
@@ -26,12 +26,12 @@ from bot.simulator._simulator import (
     MESSAGE_METHODS,
     SEND_SMS,
     SENDER_NAMES,
-    MobizonSimulator,
     RecordedRequest,
     SimulatorConfig,
-    run,
-    start_simulator,
 )
+from bot.simulator._form import PhpForm, PhpValue
+from bot.simulator._messages import MessageState, SimulatedMessage
+from bot.simulator._simulator import MobizonSimulator, run, start_simulator
 from bot.simulator._webhooks import WebhookAttempt, sign
 
 __all__ = [

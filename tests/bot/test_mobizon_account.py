@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from bot.mobizon.account_wire import parse_campaign_info
 from bot.mobizon.client import RetryPolicy
 from bot.mobizon.errors import (
     MobizonAuthError,
@@ -24,7 +25,7 @@ from bot.mobizon.errors import (
     is_insufficient_funds,
 )
 from bot.mobizon.types import Balance, CampaignInfo, CommonStatus, ModerationStatus, OutgoingSms
-from bot.mobizon.wire import MalformedAnswerError, parse_campaign_info
+from bot.mobizon.wire import MalformedAnswerError
 from bot.simulator import (
     CAMPAIGN_DELETE,
     CAMPAIGN_INFO,
@@ -180,7 +181,7 @@ async def test_unreadable_balance_is_a_gateway_error(
 
 def test_balance_needs_an_amount() -> None:
     """parse_balance refuses an answer without ``balance`` and keeps the amount exact."""
-    from bot.mobizon.wire import parse_balance  # noqa: PLC0415 - the function under test
+    from bot.mobizon.account_wire import parse_balance  # noqa: PLC0415 - the function under test
 
     with pytest.raises(MalformedAnswerError):
         parse_balance({"currency": "BRL"})

@@ -12,7 +12,7 @@ import pytest
 from aiohttp.client_reqrep import ConnectionKey
 
 from bot.mobizon import errors as errors_module
-from bot.mobizon.client import RetryPolicy, Timeouts, _connect_failure
+from bot.mobizon.client import RetryPolicy, Timeouts
 from bot.mobizon.errors import (
     MobizonAccessDeniedError,
     MobizonAccountBlockedError,
@@ -30,6 +30,7 @@ from bot.mobizon.errors import (
     MobizonWrongServerError,
     error_for,
 )
+from bot.mobizon.failures import connect_failure
 from bot.mobizon.types import OutgoingSms
 from bot.simulator import SEND_SMS, MobizonSimulator
 from handlers.gateway_errors import describe
@@ -435,7 +436,7 @@ def test_other_connect_failures_read_cleanly(os_error: OSError, expected: str) -
     """Unreachable hosts are described by errno in words, never by aiohttp's address list."""
     blank: list[Any] = [None] * len(ConnectionKey._fields)
     key = ConnectionKey(*blank)._replace(host="api.mobizon.kz", port=443)
-    error = _connect_failure(
+    error = connect_failure(
         aiohttp.ClientConnectorError(key, os_error), "api.mobizon.kz", sending=True
     )
     assert error.never_sent

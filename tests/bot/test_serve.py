@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer
 from sqlite_utils import Database
 
 from bot.simulator import SEND_SMS, MobizonSimulator, SimulatorConfig, start_simulator
-from storage import delivery, messages
+from storage import delivery, messages, outbox
 from storage.schema import open_database
 from testkit.slack import FakeSlack
 from testkit.waiting import wait_until
@@ -175,7 +175,7 @@ async def test_sigterm_flushes_the_outbox_before_exit(
                 delivery.StatusUpdate(sms.message_id, "DELIVRD", None, source="webhook"),
             )
             assert applied is not None
-            assert delivery.outbox_size(db) == 1
+            assert outbox.outbox_size(db) == 1
             code = await serve.stop()  # at once: nothing has woken the notifier
         finally:
             db.close()
@@ -183,7 +183,7 @@ async def test_sigterm_flushes_the_outbox_before_exit(
         await serve.kill()
     assert code == 0
     with Database(db_path) as after:
-        assert delivery.outbox_size(after) == 0
+        assert outbox.outbox_size(after) == 0
     assert "DELIVRD" in _block_text(fake_slack.called("chat.update")[-1].params)
     reply = fake_slack.called("chat.postMessage")[-1].params
     assert reply["thread_ts"] == sms.slack_ts

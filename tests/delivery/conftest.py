@@ -16,8 +16,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
 from handlers.notifier import Notifier
-from storage.delivery import outbox_size
-from storage.messages import NewSend, SmsRecord, claim_send, get_sms, record_sent, set_slack_message
+from storage.claims import NewSend, claim_send, record_sent, set_slack_message
+from storage.messages import get_sms
+from storage.outbox import outbox_size
+from storage.records import SmsRecord
 from storage.schema import open_database
 from storage.store import Store
 from testkit.clock import FastForwardClock

@@ -19,8 +19,9 @@ import pytest
 
 import storage.store
 from bot.simulator import MobizonSimulator
-from storage import messages
-from storage.messages import SendState, get_by_message_id
+from storage import claims, messages, records
+from storage.messages import get_by_message_id
+from storage.records import SendState
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
 from tests.delivery.conftest import thread_replies
@@ -149,16 +150,16 @@ async def test_a_send_whose_record_failed_is_tracked_and_reported_in_the_running
     sim, url = simulator
     bot: BotHarness = await start_bot(url, poll_interval=0.3)
     monkeypatch.setattr(storage.store, "RETRY_DELAYS", ())  # the send path gives up at once
-    real_record_sent = messages.record_sent
+    real_record_sent = claims.record_sent
     refusals: list[int] = []
 
-    def record_sent_locked_once(*args: Any, **kwargs: Any) -> messages.SmsRecord:
+    def record_sent_locked_once(*args: Any, **kwargs: Any) -> records.SmsRecord:
         if not refusals:
             refusals.append(1)
             raise sqlite3.OperationalError("database is locked")
         return real_record_sent(*args, **kwargs)
 
-    monkeypatch.setattr(messages, "record_sent", record_sent_locked_once)
+    monkeypatch.setattr(claims, "record_sent", record_sent_locked_once)
     assert await bot.command(f"send {PHONE} recorded late") == (200, "")
     (response,) = await bot.slack.wait_for_responses(1)
     (message_id,) = sim.messages

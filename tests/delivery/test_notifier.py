@@ -8,10 +8,14 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from handlers.notifier import REPLY_EVENT, Clock, Notifier
-from storage import delivery
+from handlers.notifier import Notifier
+from handlers.notifier_posts import REPLY_EVENT
+from handlers.pacing import Clock
+from storage import delivery, outbox
+from storage.claims import set_slack_message
 from storage.delivery import StatusUpdate, apply_status
-from storage.messages import SmsRecord, get_sms, set_slack_message
+from storage.messages import get_sms
+from storage.records import SmsRecord
 from storage.store import Store
 from testkit.clock import FastForwardClock
 from testkit.slack import FakeSlack
@@ -176,13 +180,13 @@ async def test_slack_down_for_three_cycles_then_everything_arrives(
 
     def failed_cycles() -> int:
         return min(
-            n.attempts for n in delivery.due_notifications(db, now=datetime.max.replace(tzinfo=UTC))
+            n.attempts for n in outbox.due_notifications(db, now=datetime.max.replace(tzinfo=UTC))
         )
 
     notifier = fast_notifier(store, slack_client, clock, per_channel_interval=0.1, retry_base=0.02)
     async with running(notifier):
         await wait_until(lambda: failed_cycles() >= 3, what="three failed cycles")
-        assert delivery.outbox_size(db) == 3  # nothing was dropped while Slack was down
+        assert outbox.outbox_size(db) == 3  # nothing was dropped while Slack was down
         fake_slack.down = False
         await outbox_drained(db)
     assert "DELIVRD" in channel_message(fake_slack, sent[0])["text"]
@@ -205,7 +209,7 @@ async def test_row_stays_until_slack_accepts_the_reply(
     fake_slack.fail_next("chat.postMessage", "internal_error")
     notifier = fast_notifier(store, slack_client, clock)
     assert await notifier.drain() == 0
-    (row,) = delivery.due_notifications(db, now=datetime.max.replace(tzinfo=UTC))
+    (row,) = outbox.due_notifications(db, now=datetime.max.replace(tzinfo=UTC))
     assert (row.update_done, row.reply_done, row.attempts) == (True, False, 1)
     assert row.last_error == "internal_error"
     async with running(notifier):
@@ -253,7 +257,7 @@ async def test_waits_for_the_channel_message_before_replying(
     sms = seed_sms(db, 7)  # Mobizon accepted it; the channel message is not posted yet
     report(db, 7, "DELIVRD")
     async with running(fast_notifier(store, slack_client, clock)):
-        await wait_until(lambda: delivery.due_notifications(db) == [], what="the row to be put off")
+        await wait_until(lambda: outbox.due_notifications(db) == [], what="the row to be put off")
         set_slack_message(db, sms.id, channel="C1", ts=post_original(fake_slack, "C1"))
         await outbox_drained(db)
     now = get_sms(db, sms.id)
@@ -327,14 +331,14 @@ async def test_reply_posted_before_a_crash_is_not_posted_again(
     """A row left by a killed process whose reply Slack already has: found by metadata, not re-sent."""
     sms = seed_sms(db, 7, slack=fake_slack)
     report(db, 7, "DELIVRD")
-    (row,) = delivery.due_notifications(db)
-    delivery.mark_step_done(db, row.id, "update")
+    (row,) = outbox.due_notifications(db)
+    outbox.mark_step_done(db, row.id, "update")
     reply_in_slack(fake_slack, sms, "DELIVRD")
     assert await fast_notifier(store, slack_client, clock).drain() == 1
     assert len(thread_replies(fake_slack, sms)) == 1
     assert fake_slack.called("chat.postMessage") == []
     assert len(fake_slack.called("conversations.replies")) == 1
-    assert delivery.outbox_size(db) == 0
+    assert outbox.outbox_size(db) == 0
 
 
 async def test_rows_from_before_a_restart_are_checked_then_posted_once(

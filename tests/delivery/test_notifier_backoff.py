@@ -9,6 +9,7 @@ from sqlite_utils import Database
 
 from handlers import notifier as notifier_module
 from handlers.notifier import MAX_BACKOFF
+from handlers.slack_failures import retry_after
 from storage.store import Store
 from testkit.clock import FastForwardClock
 from testkit.slack import FakeSlack
@@ -55,4 +56,4 @@ async def test_a_refused_update_waits_the_shared_backoff(
 )
 def test_retry_after_is_read_from_slacks_headers(headers: dict[str, str], seconds: float) -> None:
     """The wait Slack asks for is read from its headers whatever their case; one second at least."""
-    assert notifier_module._retry_after(CIMultiDict(headers)) == seconds
+    assert retry_after(CIMultiDict(headers)) == seconds

@@ -16,9 +16,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
 from bot.delivery.webhook import make_handler
-from handlers.notifier import Notifier, SystemClock
-from storage import delivery
-from storage.messages import SmsRecord
+from handlers.notifier import Notifier
+from handlers.pacing import SystemClock
+from storage import outbox
+from storage.records import SmsRecord
 from storage.store import Store
 from testkit.clock import FastForwardClock
 from testkit.slack import FakeSlack
@@ -161,12 +162,12 @@ async def test_shutdown_drain_flushes_after_run_is_cancelled(
     async with running(notifier):
         await fake_slack.wait_for("chat.update", 2)
     assert notifier_tasks() == []
-    left = delivery.outbox_size(db)
+    left = outbox.outbox_size(db)
     assert left > 0
     assert await notifier.drain(deadline=time.monotonic() - 1) == 0  # past its deadline: no row
-    assert delivery.outbox_size(db) == left
+    assert outbox.outbox_size(db) == left
     assert await notifier.drain(deadline=time.monotonic() + 60) == left
-    assert delivery.outbox_size(db) == 0
+    assert outbox.outbox_size(db) == 0
     for sms in sent:
         assert "DELIVRD" in channel_message(fake_slack, sms)["text"]
         assert len(thread_replies(fake_slack, sms)) == 1

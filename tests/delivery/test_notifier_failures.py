@@ -14,10 +14,10 @@ from sqlite_utils import Database
 
 from handlers import blocks
 from handlers import notifier as notifier_module
-from handlers.notifier import PERMANENT_ATTEMPTS
-from storage import delivery
-from storage.delivery import outbox_size
-from storage.messages import SmsRecord
+from handlers.slack_failures import PERMANENT_ATTEMPTS
+from storage import outbox
+from storage.outbox import outbox_size
+from storage.records import SmsRecord
 from storage.store import Store
 from testkit.clock import FastForwardClock
 from testkit.slack import FakeSlack
@@ -136,7 +136,7 @@ async def test_a_row_that_breaks_is_put_off_and_its_channel_goes_on(
     async with running(fast_notifier(store, slack_client, clock, retry_base=30.0)):
         await outbox_drained_but(db, keep=1)
     assert "ACCEPTD" in channel_message(fake_slack, second)["text"]
-    (stuck,) = delivery.due_notifications(db, now=datetime.now(UTC) + timedelta(hours=1))
+    (stuck,) = outbox.due_notifications(db, now=datetime.now(UTC) + timedelta(hours=1))
     assert (stuck.message_id, stuck.attempts) == (7, 1)
     assert any("simulated rendering bug" in str(r.exc_info) for r in caplog.records)
 

@@ -15,7 +15,7 @@ from bot.mobizon.client import MobizonClient, RetryPolicy
 from bot.mobizon.types import SmsStatus
 from bot.mobizon.wire import MAX_IDS_PER_STATUS_REQUEST
 from bot.simulator import GET_SMS_STATUS, MobizonSimulator
-from storage import delivery
+from storage import delivery, outbox
 from storage.messages import get_by_message_id
 from storage.schema import wall_text
 from storage.store import Store
@@ -255,7 +255,7 @@ async def test_gives_up_only_after_validity_and_grace(
     report = await poller.run_once()
     assert report.gave_up == 2
     assert woke.is_set()
-    gave_up = {n.message_id for n in delivery.due_notifications(db) if n.status == delivery.GAVE_UP}
+    gave_up = {n.message_id for n in outbox.due_notifications(db) if n.status == delivery.GAVE_UP}
     assert gave_up == {old.message_id, young.message_id}
     assert short.message_id not in gave_up  # 60 min validity + 30 min grace not over yet
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,12 +12,16 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
-from storage import delivery
-from storage.delivery import GAVE_UP, NotificationKind, StatusUpdate, apply_status
-from storage.messages import get_by_message_id
+from storage import delivery, outbox
+from storage.delivery import GAVE_UP, StatusUpdate, apply_status
+from storage.messages import get_by_message_id, pending_statuses
+from storage.outbox import NotificationKind
 from storage.schema import open_database
 from storage.status import should_apply
 from tests.delivery.conftest import SeedSms
+
+#: The repository's root, for the tests that read the production code.
+ROOT = Path(__file__).resolve().parents[2]
 
 T1, T2, T3 = "2026-01-15 11:00:00", "2026-01-15 11:00:05", "2026-01-15 11:00:09"
 
@@ -79,7 +85,7 @@ def test_lifecycle_keeps_history_and_queues_one_row_per_status(
         ("ACCEPTD", "poll"),
         ("DELIVRD", "poll"),
     ]
-    due = delivery.due_notifications(db)
+    due = outbox.due_notifications(db)
     assert [(n.status, n.reply_done) for n in due] == [
         ("ENQUEUD", True),  # non-final: only the channel message is updated
         ("ACCEPTD", True),
@@ -91,7 +97,7 @@ def test_unknown_message_is_ignored(db: Database, seed_sms: SeedSms) -> None:
     """A status for an SMS this bot did not send writes nothing."""
     seed_sms(db, 7)
     assert apply_status(db, _update(999, "DELIVRD", T1, "webhook")) is None
-    assert delivery.outbox_size(db) == 0
+    assert outbox.outbox_size(db) == 0
     assert delivery.status_history(db, 999) == []
 
 
@@ -104,7 +110,7 @@ def test_status_and_outbox_row_are_one_transaction(
     def broken(*_args: object, **_kwargs: object) -> int:
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(delivery, "_queue_notification", broken)
+    monkeypatch.setattr(delivery, "queue_notification", broken)
     with pytest.raises(sqlite3.OperationalError):
         apply_status(db, _update(7, "DELIVRD", T1))
     sms = get_by_message_id(db, 7)
@@ -112,7 +118,7 @@ def test_status_and_outbox_row_are_one_transaction(
     assert sms.status == "NEW"
     assert not sms.is_final
     assert [h.status for h in delivery.status_history(db, 7)] == ["NEW"]
-    assert delivery.outbox_size(db) == 0
+    assert outbox.outbox_size(db) == 0
 
 
 def test_sms_status_pair_is_queued_once(db: Database, seed_sms: SeedSms) -> None:
@@ -125,7 +131,7 @@ def test_sms_status_pair_is_queued_once(db: Database, seed_sms: SeedSms) -> None
     again = apply_status(db, _update(7, "UNKNOWN", T3))
     assert again is not None  # the status did change back ...
     assert again.notification_id is None  # ... but its notification already waits
-    assert [n.status for n in delivery.due_notifications(db)] == ["UNKNOWN", "NEW"]
+    assert [n.status for n in outbox.due_notifications(db)] == ["UNKNOWN", "NEW"]
     with pytest.raises(sqlite3.IntegrityError):
         db.execute(
             "INSERT INTO outbox (message_id, status, kind, created_at, next_attempt_at) "
@@ -139,7 +145,7 @@ def test_give_up_then_late_final_status(db: Database, seed_sms: SeedSms) -> None
     gave_up = delivery.give_up(db, sms.id)
     assert gave_up is not None
     assert delivery.give_up(db, sms.id) is None
-    due = delivery.due_notifications(db)
+    due = outbox.due_notifications(db)
     assert [(n.status, n.kind, n.reply_done) for n in due] == [
         (GAVE_UP, NotificationKind.GIVEUP, False)
     ]
@@ -159,7 +165,7 @@ def test_webhook_event_and_status_are_recorded_together(db: Database, seed_sms: 
     assert not again
     assert reapplied is None
     assert delivery.webhook_event_seen(db, 26)
-    assert delivery.outbox_size(db) == 1
+    assert outbox.outbox_size(db) == 1
     later = datetime.now(UTC) + timedelta(days=8)
     assert delivery.prune_webhook_events(db, older_than=timedelta(days=7), now=later) == 1
     assert not delivery.webhook_event_seen(db, 26)
@@ -172,12 +178,10 @@ def test_retry_is_never_due_sooner_than_asked(db: Database, seed_sms: SeedSms) -
     assert applied is not None
     assert applied.notification_id is not None
     now = datetime(2026, 1, 15, 12, 0, 0, 700_000, tzinfo=UTC)
-    delivery.retry_notification(
-        db, applied.notification_id, delay=1.5, error="ratelimited", now=now
-    )
+    outbox.retry_notification(db, applied.notification_id, delay=1.5, error="ratelimited", now=now)
     asked = now + timedelta(seconds=1.5)
-    assert delivery.due_notifications(db, now=asked - timedelta(microseconds=1)) == []
-    assert delivery.due_notifications(db, now=asked + timedelta(milliseconds=1))[0].attempts == 1
+    assert outbox.due_notifications(db, now=asked - timedelta(microseconds=1)) == []
+    assert outbox.due_notifications(db, now=asked + timedelta(milliseconds=1))[0].attempts == 1
 
 
 def test_a_short_retry_is_due_after_its_milliseconds_not_the_next_second(
@@ -189,10 +193,10 @@ def test_a_short_retry_is_due_after_its_milliseconds_not_the_next_second(
     applied = apply_status(db, _update(7, "DELIVRD", T1), now=now)
     assert applied is not None
     assert applied.notification_id is not None
-    delivery.retry_notification(db, applied.notification_id, delay=0.05, error="x", now=now)
-    assert delivery.due_notifications(db, now=now + timedelta(milliseconds=49)) == []
-    assert delivery.due_channels(db, now=now + timedelta(milliseconds=50)) == ["U1"]
-    assert len(delivery.due_notifications(db, now=now + timedelta(milliseconds=50))) == 1
+    outbox.retry_notification(db, applied.notification_id, delay=0.05, error="x", now=now)
+    assert outbox.due_notifications(db, now=now + timedelta(milliseconds=49)) == []
+    assert outbox.due_channels(db, now=now + timedelta(milliseconds=50)) == ["U1"]
+    assert len(outbox.due_notifications(db, now=now + timedelta(milliseconds=50))) == 1
 
 
 def _rows(db: Database, sql: str) -> list[tuple[Any, ...]]:
@@ -244,4 +248,67 @@ def test_apply_statuses_rejects_an_unknown_source_before_writing(
     seed_sms(db, 1)
     with pytest.raises(ValueError, match="unknown status source"):
         delivery.apply_statuses(db, [_update(1, "ACCEPTD", T1), _update(1, "DELIVRD", T2, "x")])
-    assert delivery.outbox_size(db) == 0
+    assert outbox.outbox_size(db) == 0
+
+
+def test_apply_statuses_with_nothing_new_since_seen_takes_no_write_lock(
+    tmp_path: Path, seed_sms: SeedSms
+) -> None:
+    """A batch that moves none of the statuses the caller saw writes nothing, lock or no lock."""
+    path = tmp_path / "smsbot.db"
+    db = open_database(path)
+    seed_sms(db, 1)
+    seed_sms(db, 2)
+    delivery.apply_statuses(db, [_update(1, "ACCEPTD", T2), _update(2, "ACCEPTD", T2)])
+    seen = {row.message_id: row for row in pending_statuses(db)}
+    steady = [_update(1, "ACCEPTD", T2), _update(2, "ENQUEUD", T1)]  # the same, and backwards
+    other = sqlite3.connect(path, timeout=0)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        db.execute("PRAGMA busy_timeout = 0")
+        assert delivery.apply_statuses(db, steady, seen=seen) == []
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            delivery.apply_statuses(db, steady)  # without ``seen`` the rule is read under the lock
+    finally:
+        other.rollback()
+        other.close()
+    assert delivery.apply_statuses(db, [_update(1, "DELIVRD", T3)], seen=seen) == [1]
+    db.close()
+
+
+def test_only_storage_delivery_judges_a_status() -> None:
+    """should_apply is called by storage.delivery alone: the poller hands its reads over."""
+    callers = set()
+    for folder in ("bot", "handlers", "storage"):
+        for path in (ROOT / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Name) and node.id == "should_apply":
+                    callers.add(path.relative_to(ROOT).as_posix())
+    assert callers == {"storage/delivery.py"}
+
+
+def test_only_storage_delivery_writes_a_status_or_its_history() -> None:
+    """No other module sets an SMS's status or adds a status history row (send recording too)."""
+    writers = set()
+    for folder in ("bot", "handlers", "storage"):
+        for path in (ROOT / folder).rglob("*.py"):
+            source = path.read_text(encoding="utf-8")
+            sets = re.findall(r"UPDATE\s+sms\s+SET(.*?)(?:WHERE|\"\"\")", source, flags=re.DOTALL)
+            if "INSERT INTO status_history" in source or any(
+                re.search(r"(?<![\w.])status(_ts)?\s*=", clause) for clause in sets
+            ):
+                writers.add(path.relative_to(ROOT).as_posix())
+    assert writers == {"storage/delivery.py"}
+
+
+def test_recording_a_send_writes_new_without_queueing_a_slack_update(
+    db: Database, seed_sms: SeedSms
+) -> None:
+    """record_sent's NEW status and history row come with no outbox row (no edit, no DM)."""
+    sms = seed_sms(db, 5)
+    assert sms.status == "NEW"
+    assert [(h.status, h.status_ts, h.source) for h in delivery.status_history(db, 5)] == [
+        ("NEW", None, "command")
+    ]
+    assert outbox.outbox_size(db) == 0

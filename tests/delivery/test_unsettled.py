@@ -17,15 +17,9 @@ from bot.delivery.unsettled import LISTING_DELAY, UnsettledSends
 from bot.mobizon.client import MobizonClient, RetryPolicy
 from bot.simulator import LIST, SEND_SMS, MobizonSimulator
 from handlers.delivery_posts import RECOVERED_NOTE, SlackSettlingPosts
-from storage.messages import (
-    NewSend,
-    SendState,
-    SmsRecord,
-    claim_send,
-    get_sms,
-    record_failed,
-    record_sent,
-)
+from storage.claims import NewSend, claim_send, record_failed, record_sent
+from storage.messages import get_sms
+from storage.records import SendState, SmsRecord
 from storage.store import Store
 from testkit.slack import FakeSlack
 from testkit.waiting import wait_until

@@ -14,8 +14,9 @@ from sqlite_utils import Database
 from bot.delivery.poller import WEBHOOK_EVENT_MEMORY
 from bot.delivery.webhook import EVENT_ID_MEMORY_FLOOR
 from bot.simulator import MobizonSimulator, sign
-from storage import delivery
-from storage.messages import SmsRecord, get_by_message_id
+from storage import delivery, outbox
+from storage.messages import get_by_message_id
+from storage.records import SmsRecord
 from storage.store import Store
 from tests.conftest import WEBHOOK_SECRET, BotHarness
 from tests.delivery.conftest import (
@@ -127,7 +128,7 @@ async def test_bad_or_missing_sign_is_refused(
     assert status == 403
     assert answer == {"ok": False, "error": "bad sign"}
     assert status_of(signed_bot, 7) == "NEW"
-    assert delivery.outbox_size(bot_db(signed_bot)) == 0
+    assert outbox.outbox_size(bot_db(signed_bot)) == 0
     assert not delivery.webhook_event_seen(bot_db(signed_bot), 26)
 
 
@@ -199,7 +200,7 @@ async def test_answered_without_waiting_for_slack(
     signed_bot.slack.down = True
     assert (await post(signed_bot, event(26, 7)))[0] == 200
     assert status_of(signed_bot, 7) == "DELIVRD"
-    assert delivery.outbox_size(bot_db(signed_bot)) == 1
+    assert outbox.outbox_size(bot_db(signed_bot)) == 1
     signed_bot.slack.down = False
     await outbox_drained(bot_db(signed_bot), within=30)
     assert len(thread_replies(signed_bot.slack, sms)) == 1

@@ -11,7 +11,7 @@ import pytest
 from bot.simulator import MobizonSimulator
 from handlers import UNEXPECTED_ERROR
 from handlers.commands import sms as sms_command
-from storage import messages
+from storage import claims, messages, records
 from storage.delivery import StatusUpdate, apply_status
 from tests.conftest import BotHarness
 from tests.handlers.conftest import refused_url
@@ -21,14 +21,14 @@ pytestmark = pytest.mark.usefixtures("secret_guard")
 PHONE = "+55 11 98765-4321"
 
 
-async def failed_send(bot: BotHarness) -> tuple[str, messages.SmsRecord]:
+async def failed_send(bot: BotHarness) -> tuple[str, records.SmsRecord]:
     """Send one SMS that is expected to fail; return what the user was told and the stored row."""
     status, body = await bot.command(f"send {PHONE} hello")
     assert (status, body) == (200, "")
     (response,) = await bot.slack.wait_for_responses(1)
     assert response.params["response_type"] == "ephemeral"
     db = bot.db
-    (row,) = [messages.sms_from_row(r) for r in db.query("SELECT * FROM sms")]
+    (row,) = [records.sms_from_row(r) for r in db.query("SELECT * FROM sms")]
     assert row.message_id is None
     assert messages.count_by_state(db)["sent"] == 0
     assert bot.slack.called("chat.postMessage") == []
@@ -44,7 +44,7 @@ async def test_validation_error_names_the_field(bot: BotHarness, sim: MobizonSim
     said, row = await failed_send(bot)
     assert "was not sent" in said
     assert "recipient: Recipient is not a mobile number" in said
-    assert row.state is messages.SendState.FAILED
+    assert row.state is records.SendState.FAILED
     assert row.error is not None
     assert "recipient" in row.error
 
@@ -55,7 +55,7 @@ async def test_gateway_down(start_bot: Any) -> None:
     said, row = await failed_send(bot)
     assert "refused the connection" in said
     assert "was not sent" in said
-    assert row.state is messages.SendState.FAILED
+    assert row.state is records.SendState.FAILED
 
 
 async def test_html_502(bot: BotHarness, sim: MobizonSimulator) -> None:
@@ -67,7 +67,7 @@ async def test_html_502(bot: BotHarness, sim: MobizonSimulator) -> None:
     assert "/sms find to:5511987654321" in said
     assert "<html" not in said
     assert "nginx" not in said
-    assert row.state is messages.SendState.UNKNOWN
+    assert row.state is records.SendState.UNKNOWN
     assert sim.count("sendSmsMessage") == 1  # a send is never repeated blindly
 
 
@@ -77,7 +77,7 @@ async def test_rate_limited_code_30(bot: BotHarness, sim: MobizonSimulator) -> N
     said, row = await failed_send(bot)
     assert "too many requests" in said
     assert "was not sent" in said
-    assert row.state is messages.SendState.FAILED
+    assert row.state is records.SendState.FAILED
     assert sim.count("sendSmsMessage") == 1
 
 
@@ -91,7 +91,7 @@ async def test_malformed_request_codes_are_told_not_sent(
     assert "was not sent" in said
     assert "may still have been sent" not in said
     assert "/sms find" not in said
-    assert row.state is messages.SendState.FAILED
+    assert row.state is records.SendState.FAILED
     assert sim.count("sendSmsMessage") == 1
 
 
@@ -117,7 +117,7 @@ async def test_unexpected_exception_is_logged_and_answered(
 ) -> None:
     """A bug in a listener is logged with its traceback, the user gets a sentence, the bot lives."""
 
-    def broken(*_args: object, **_kwargs: object) -> list[messages.SmsRecord]:
+    def broken(*_args: object, **_kwargs: object) -> list[records.SmsRecord]:
         msg = "simulated bug in the status lookup"
         raise RuntimeError(msg)
 
@@ -158,8 +158,8 @@ async def test_unexpected_exception_during_send_leaves_no_dangling_claim(
     assert "/sms find to:5511987654321" in response.params["text"]
     assert "try again" not in response.params["text"]
     db = bot.db
-    (row,) = [messages.sms_from_row(r) for r in db.query("SELECT * FROM sms")]
-    assert row.state is messages.SendState.UNKNOWN
+    (row,) = [records.sms_from_row(r) for r in db.query("SELECT * FROM sms")]
+    assert row.state is records.SendState.UNKNOWN
     assert bot.slack.called("chat.postMessage") == []
 
 
@@ -180,7 +180,7 @@ async def test_a_sent_sms_whose_post_fails_is_reported_sent_not_retried(
     db = bot.db
     row = messages.get_by_message_id(db, message_id)
     assert row is not None
-    assert row.state is messages.SendState.SENT
+    assert row.state is records.SendState.SENT
 
 
 async def test_a_sent_sms_that_cannot_be_recorded_is_reported_sent(
@@ -192,7 +192,7 @@ async def test_a_sent_sms_that_cannot_be_recorded_is_reported_sent(
         msg = "UNIQUE constraint failed: sms.message_id"
         raise sqlite3.IntegrityError(msg)
 
-    monkeypatch.setattr(messages, "record_sent", broken)
+    monkeypatch.setattr(claims, "record_sent", broken)
     await bot.command(f"send {PHONE} hello")
     (response,) = await bot.slack.wait_for_responses(1)
     (message_id,) = sim.messages
@@ -216,9 +216,9 @@ async def test_a_reused_message_id_never_updates_the_earlier_sms(
     assert "follows neither" in said
     assert sim.messages[first_id].text == "second"
     db = bot.db
-    first, second = [messages.sms_from_row(r) for r in db.query("SELECT * FROM sms ORDER BY id")]
+    first, second = [records.sms_from_row(r) for r in db.query("SELECT * FROM sms ORDER BY id")]
     assert (first.message_id, first.text, first.gave_up_at is not None) == (first_id, "first", True)
-    assert (second.state, second.message_id) == (messages.SendState.UNKNOWN, None)
+    assert (second.state, second.message_id) == (records.SendState.UNKNOWN, None)
     # the second SMS is delivered at Mobizon; polling and the webhook's reports never reach the first
     sim.advance(60)
     tracking = bot.runtime.tracking

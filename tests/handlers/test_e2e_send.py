@@ -15,7 +15,7 @@ import pytest
 
 from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator
 from handlers.grammar import HELP_TEXT
-from storage import messages
+from storage import messages, records
 from testkit.waiting import wait_until
 from tests.conftest import MOBIZON_KEY, BotHarness
 from tests.handlers.conftest import block_kit_problems, block_texts, sends, wire_form
@@ -185,7 +185,7 @@ async def test_channel_message_and_stored_row(bot: BotHarness, sim: MobizonSimul
     assert row.trigger_id == bot.sent[-1]["trigger_id"]
     assert (row.recipient, row.sender, row.text) == (NUMBER, "MyShop", "Your order is ready")
     assert (row.segments, row.encoding) == (1, "GSM-7")
-    assert row.state is messages.SendState.SENT
+    assert row.state is records.SendState.SENT
     assert row.status == "NEW"
     assert row.campaign_id == simulated.campaign_id
     assert row.sent_at is not None
@@ -288,7 +288,7 @@ async def test_not_in_channel_joins_then_posts(bot: BotHarness, sim: MobizonSimu
     )
     row = messages.get_by_message_id(db, message_id)
     assert row is not None
-    assert row.state is messages.SendState.SENT
+    assert row.state is records.SendState.SENT
     assert bot.slack.responses == []
 
 
@@ -316,7 +316,7 @@ async def test_unjoinable_channel_falls_back_to_response_url(
     db = bot.db
     row = messages.get_by_message_id(db, simulated.id)
     assert row is not None
-    assert row.state is messages.SendState.SENT
+    assert row.state is records.SendState.SENT
     assert row.channel_id == channel
     assert row.slack_ts is None
 

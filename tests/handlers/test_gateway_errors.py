@@ -15,9 +15,6 @@ from babel.messages.mofile import write_mo
 from bot.mobizon.client import (
     MobizonClient,
     Timeouts,
-    _broken_connection,
-    _connect_failure,
-    _http_failure,
 )
 from bot.mobizon.errors import (
     MobizonAuthError,
@@ -29,6 +26,9 @@ from bot.mobizon.errors import (
     Problem,
     error_for,
 )
+from bot.mobizon.failures import broken_connection as _broken_connection
+from bot.mobizon.failures import connect_failure as _connect_failure
+from bot.mobizon.failures import http_failure as _http_failure
 from handlers import gateway_errors, i18n
 from handlers.gateway_errors import describe
 from handlers.i18n import I18n, use_i18n, use_locale

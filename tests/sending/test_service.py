@@ -17,7 +17,7 @@ from bot.sending.service import SendService
 from bot.sending.types import Origin, Surface, UnrecordedSends, new_send
 from bot.simulator import MobizonSimulator
 from storage import messages
-from storage.messages import SendState, SmsRecord
+from storage.records import SendState, SmsRecord
 from storage.store import Store
 from tests.conftest import MOBIZON_KEY
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from storage.messages import NewSend, SmsRecord, claim_send, record_sent
+from storage.claims import NewSend, claim_send, record_sent
+from storage.records import SmsRecord
 from storage.schema import open_database
 
 if TYPE_CHECKING:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
 
+from storage.claims import NewSend, claim_send, record_failed, record_sent, set_slack_message
 from storage.delivery import StatusUpdate, apply_status, give_up, status_history
 from storage.messages import (
-    MessageIdTakenError,
-    NewSend,
-    SendState,
-    SmsNotFoundError,
-    SmsStateError,
-    claim_send,
     count_by_state,
     count_pending,
     get_by_message_id,
@@ -25,18 +21,21 @@ from storage.messages import (
     overdue,
     pending_sandbox,
     pending_statuses,
-    record_failed,
-    record_sent,
-    set_slack_message,
     unsettled_sends,
+)
+from storage.records import (
+    MessageIdTakenError,
+    SendState,
+    SmsNotFoundError,
+    SmsRecord,
+    SmsStateError,
+    sms_from_row,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from sqlite_utils import Database
-
-    from storage.messages import SmsRecord
 
     MakeSms = Callable[..., SmsRecord]
 
@@ -451,3 +450,23 @@ def test_highest_ids_and_pending_sandbox_sms(db: Database, make_sms: MakeSms) ->
     assert [p.message_id for p in pending_statuses(db, sandbox=True)] == [6300284]
     assert [p.message_id for p in pending_statuses(db, sandbox=False)] == [live.message_id]
     assert [p.message_id for p in pending_statuses(db)] == [900, 6300284]
+
+
+def test_every_record_field_is_read_from_its_column_by_its_type(db: Database) -> None:
+    """sms_from_row fills each SmsRecord field from the column of its name, converted by type."""
+    claimed = _claim(db)
+    assert claimed is not None
+    sent = record_sent(db, claimed.id, message_id=71, campaign_id=9, campaign_status=1, now=T0)
+    (row,) = db.query("SELECT * FROM sms")
+    columns = set(row)
+    assert {f.name for f in dataclasses.fields(SmsRecord)} <= columns
+    mapped = sms_from_row(row)
+    assert mapped == sent
+    assert mapped.flash is True
+    assert mapped.sandbox is True
+    assert mapped.state is SendState.SENT
+    assert mapped.created_at == T0
+    assert mapped.sent_at == T0
+    assert mapped.final_at is None
+    assert mapped.gave_up_at is None
+    assert (mapped.message_id, mapped.deferred_to) == (71, "2026-01-16 09:30:00")

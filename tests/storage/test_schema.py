@@ -24,7 +24,7 @@ from storage.schema import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from storage.messages import SmsRecord
+    from storage.records import SmsRecord
 
     MakeSms = Callable[..., SmsRecord]
 

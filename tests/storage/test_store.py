@@ -14,7 +14,7 @@ import pytest
 from sqlite_utils import Database
 
 import storage.store
-from storage import messages
+from storage import claims, messages, records
 from storage.store import Store, is_busy
 
 CLAIM: dict[str, Any] = {
@@ -83,7 +83,7 @@ async def test_a_read_passes_a_write_waiting_for_the_lock(store: Store) -> None:
     """While a write waits for another process's lock, a read on the read connection answers."""
     with write_lock(store.path) as release:
         waiting = asyncio.create_task(
-            store.write(messages.claim_send, messages.NewSend(trigger_id="t1", **CLAIM))
+            store.write(claims.claim_send, claims.NewSend(trigger_id="t1", **CLAIM))
         )
         counts = await store.read(messages.count_by_state)
         assert not waiting.done()  # the writer is still blocked ...
@@ -98,7 +98,7 @@ async def test_a_locked_write_fails_with_a_busy_error(store: Store) -> None:
     """A write that cannot get the lock within the busy timeout raises "database is locked"."""
     await store.write(lambda db: db.execute("PRAGMA busy_timeout = 50"))
     with write_lock(store.path), pytest.raises(sqlite3.OperationalError) as raised:
-        await store.write(messages.claim_send, messages.NewSend(trigger_id="t1", **CLAIM))
+        await store.write(claims.claim_send, claims.NewSend(trigger_id="t1", **CLAIM))
     assert is_busy(raised.value)
     assert not is_busy(sqlite3.OperationalError("no such table: sms"))
 
@@ -111,11 +111,11 @@ async def test_write_retrying_outlasts_a_lock(
     monkeypatch.setattr(storage.store, "RETRY_DELAYS", (0.05,) * 200)
     with write_lock(store.path) as release:
         task = asyncio.create_task(
-            store.write_retrying(messages.claim_send, messages.NewSend(trigger_id="t1", **CLAIM))
+            store.write_retrying(claims.claim_send, claims.NewSend(trigger_id="t1", **CLAIM))
         )
         await asyncio.sleep(0.3)  # several attempts fail meanwhile
         assert not task.done()
         release.set()
         claimed = await task
     assert claimed is not None
-    assert claimed.state is messages.SendState.CLAIMED
+    assert claimed.state is records.SendState.CLAIMED

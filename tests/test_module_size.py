@@ -1,0 +1,21 @@
+"""No production module grows past 500 lines (issue 11, point 8: modules that mix concerns)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Longest a module of the product may be, in lines.
+MAX_LINES = 500
+
+
+def test_no_production_module_is_over_500_lines() -> None:
+    """Every module under bot/, handlers/, storage/ and testkit/ has at most 500 lines."""
+    too_long = {
+        path.relative_to(ROOT).as_posix(): length
+        for folder in ("bot", "handlers", "storage", "testkit")
+        for path in (ROOT / folder).rglob("*.py")
+        if (length := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert too_long == {}
