@@ -26,7 +26,17 @@ from prometheus_client.exposition import generate_latest
 
 from bot.mobizon.errors import MobizonError
 from bot.mobizon.gateway import SmsGateway
-from bot.mobizon.types import ListCriteria, MessagePage, OutgoingSms, SentMessage, SmsStatus, Sort
+from bot.mobizon.types import (
+    Balance,
+    CampaignInfo,
+    ListCriteria,
+    MessagePage,
+    OutgoingSms,
+    SenderName,
+    SentMessage,
+    SmsStatus,
+    Sort,
+)
 
 if TYPE_CHECKING:
     from bot.delivery.poller import PollReport
@@ -172,6 +182,18 @@ class MeteredGateway:
             sort=sort,
             with_number_info=with_number_info,
         )
+
+    async def get_balance(self) -> Balance:  # noqa: D102  # on MobizonClient
+        return await self._gateway.get_balance()
+
+    async def list_sender_names(self) -> tuple[SenderName, ...]:  # noqa: D102
+        return await self._gateway.list_sender_names()
+
+    async def get_campaign_info(self, campaign_id: int) -> CampaignInfo:  # noqa: D102
+        return await self._gateway.get_campaign_info(campaign_id)
+
+    async def delete_campaign(self, campaign_id: int) -> None:  # noqa: D102
+        await self._gateway.delete_campaign(campaign_id)
 
 
 METRICS = web.AppKey("metrics", Metrics)

@@ -17,8 +17,10 @@ from bot.sending.outcomes import Sent
 from bot.sending.types import Origin, Surface
 from handlers import blocks, send_outcomes
 from handlers.context import Services, services
+from handlers.commands import account
 from handlers.grammar import (
     HELP_TEXT,
+    BalanceCommand,
     FindCommand,
     HelpCommand,
     SendCommand,
@@ -83,8 +85,12 @@ async def handle_sms(
         await send(svc, outgoing(parsed), origin(command), client, respond)
     elif isinstance(parsed, StatusCommand):
         await status(svc, parsed, command, respond)
-    else:
+    elif isinstance(parsed, FindCommand):
         await find(svc, parsed, respond)
+    elif isinstance(parsed, BalanceCommand):
+        await account.balance(svc, respond)
+    else:
+        await account.cancel(svc, parsed, command, client, respond)
 
 
 def outgoing(cmd: SendCommand) -> OutgoingSms:
@@ -97,6 +103,7 @@ def outgoing(cmd: SendCommand) -> OutgoingSms:
         validity=cmd.validity,
         flash=cmd.flash,
         campaign_name=cmd.name,
+        shorten_links=cmd.shorten_links,
     )
 
 

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 # Slack and macOS autocorrect turn "--" into an em or en dash.
 _OPTION = re.compile("(?:--|\u2014|\u2013)([^\\s=]*)")
-_OPTIONS = ("from", "at", "validity", "flash", "name")
+_OPTIONS = ("from", "at", "validity", "flash", "name", "shorten-links")
+_FLAGS = ("flash", "shorten-links")
 _OPTION_NEEDS = {
     "from": "the sender name",
     "at": "a date and time like 2026-12-01 14:30",
@@ -51,16 +52,16 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
         if name not in _OPTIONS:
             raise UsageError(
                 f"“{shorten('--' + option.group(1))}” is not an option of /sms send; "
-                "the options are --from, --at, --validity, --flash and --name.",
+                "the options are --from, --at, --validity, --flash, --name and --shorten-links.",
                 usage,
             )
         if name in options:
             raise UsageError(f"“--{name}” is given twice; give each option once.", usage)
         pos = option.end()
         inline = rest.startswith("=", pos)
-        if name == "flash":
+        if name in _FLAGS:
             if inline:
-                raise UsageError("“--flash” takes no value.", usage)
+                raise UsageError(f"“--{name}” takes no value.", usage)
             options[name] = True
         else:
             raw, pos = _read_value(rest, pos + 1 if inline else pos, name)
@@ -93,6 +94,7 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
         validity=options.get("validity"),
         flash=options.get("flash", False),
         name=options.get("name"),
+        shorten_links=options.get("shorten-links", False),
     )
 
 
