@@ -9,7 +9,10 @@
   account methods, such as ``user/getownbalance``);
 - ``smsbot_delivery_seconds{status}``: from the send to the final status, per final status;
 - ``smsbot_outbox_size`` and ``smsbot_pending_sms``: read from the database at each scrape;
-- ``smsbot_poll_cycle_duration_seconds``: each status poll cycle that ran.
+- ``smsbot_poll_cycle_duration_seconds``: each status poll cycle that ran;
+- ``smsbot_balance{currency}``: the account's balance as Mobizon last stated it (``/sms balance``
+  and the low-balance check);
+- ``smsbot_declined_campaigns_total``: campaigns Mobizon's moderators declined.
 """
 
 from __future__ import annotations
@@ -98,6 +101,17 @@ class Metrics:
             "Sent SMS still waiting for a final status.",
             registry=self.registry,
         )
+        self.balance = Gauge(
+            "smsbot_balance",
+            "The Mobizon account's balance, as last stated by Mobizon, by currency.",
+            ["currency"],
+            registry=self.registry,
+        )
+        self.declined = Counter(
+            "smsbot_declined_campaigns",
+            "Campaigns Mobizon's moderators declined.",
+            registry=self.registry,
+        )
         for outcome in ("sent", "failed", "unknown"):
             self.sms_sent.labels(outcome=outcome)
         self._read_database: Callable[[], Awaitable[tuple[float, float]]] | None = None
@@ -119,6 +133,10 @@ class Metrics:
             return
         self.outbox.set(outbox)
         self.pending.set(pending)
+
+    def balance_seen(self, balance: Balance) -> None:
+        """A balance Mobizon stated: set ``smsbot_balance``."""
+        self.balance.labels(currency=balance.currency or "").set(float(balance.amount))
 
     def gateway_request(self, method: str, outcome: str, seconds: float) -> None:
         """The MobizonClient's ``on_request`` hook: one HTTP attempt finished."""

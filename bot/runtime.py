@@ -132,6 +132,8 @@ class Runtime:
                 sandbox=settings.sandbox,
                 timezone=settings.mobizon_timezone,
             ),
+            wake_notifier=self.wake_notifier,
+            on_balance=self.metrics.balance_seen,
         )
 
     def wake_notifier(self) -> None:

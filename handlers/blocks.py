@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from bot.mobizon.types import MessageItem, MessagePage, SmsStatus, parse_timestamp
 from bot.sending.segments import count_segments
+from handlers import account_words
 from handlers.mrkdwn import escape, escape_short
 from handlers.phone import format_phone
 from storage.messages import SmsRecord
@@ -129,11 +130,7 @@ def sms_message(sms: SmsRecord, *, zone: tzinfo | None = None) -> SlackMessage:
     """
     recipient = format_phone(sms.recipient)
     awaiting = sms.campaign_status == 1
-    status_line = (
-        f"{status_mark(sms.status)} {status_words(sms.status, awaiting_moderation=awaiting)}"
-    )
-    if sms.gave_up_at is not None and not is_final(sms.status or ""):
-        status_line = ":grey_question: no final status from Mobizon (gave up waiting)"
+    status_line = _status_line(sms)
     # counted as Mobizon counts for segments: GSM-7 septets or UTF-16 units, as /sms send does
     length = count_segments(sms.text).length
     segments = f"{sms.segments} ({sms.encoding}, {plural(length, 'character')})"
@@ -171,11 +168,21 @@ def sms_message(sms: SmsRecord, *, zone: tzinfo | None = None) -> SlackMessage:
             {"type": "context", "elements": [{"type": "mrkdwn", "text": c} for c in context]}
         )
     sandbox = "[sandbox] " if sms.sandbox else ""
-    text = (
-        f"{sandbox}SMS {sms.message_id} to {recipient} sent by <@{sms.user_id}>: "
-        f"{status_words(sms.status, awaiting_moderation=awaiting)}"
-    )
+    said = status_words(sms.status, awaiting_moderation=awaiting)
+    if sms.cancelled_by is not None:
+        said = account_words.cancelled_note(sms.cancelled_by)
+    text = f"{sandbox}SMS {sms.message_id} to {recipient} sent by <@{sms.user_id}>: {said}"
     return SlackMessage(text=text, blocks=blocks)
+
+
+def _status_line(sms: SmsRecord) -> str:
+    """The post's status field: the status, or that tracking gave up or the SMS was cancelled."""
+    if sms.cancelled_by is not None:
+        return account_words.cancelled_note(sms.cancelled_by)
+    if sms.gave_up_at is not None and not is_final(sms.status or ""):
+        return ":grey_question: no final status from Mobizon (gave up waiting)"
+    awaiting = sms.campaign_status == 1
+    return f"{status_mark(sms.status)} {status_words(sms.status, awaiting_moderation=awaiting)}"
 
 
 def final_reply(sms: SmsRecord) -> SlackMessage:
@@ -183,7 +190,11 @@ def final_reply(sms: SmsRecord) -> SlackMessage:
     recipient = format_phone(sms.recipient)
     status = sms.status or ""
     sandbox = " (sandbox)" if sms.sandbox else ""
-    if sms.gave_up_at is not None and not is_final(status):
+    if sms.cancelled_by is not None:
+        text = f"SMS {sms.message_id} to {recipient}: " + account_words.cancelled_note(
+            sms.cancelled_by
+        )
+    elif sms.gave_up_at is not None and not is_final(status):
         text = (
             f":grey_question: SMS {sms.message_id} to {recipient}: no final status from Mobizon "
             f"after {_validity_words(sms.validity)} plus a grace period; last status "

@@ -18,7 +18,7 @@ from bot.sending.outcomes import (
     SentNotRecorded,
     SentRecordedLater,
 )
-from handlers import blocks
+from handlers import account_words, blocks
 from handlers.mrkdwn import escape
 from handlers.phone import format_phone
 
@@ -64,7 +64,10 @@ def sent(outcome: Sent) -> str | None:
 
 def refused(outcome: Refused) -> str:
     """Mobizon refused it; the gateway's sentence says why."""
-    return f":warning: SMS to {format_phone(outcome.sms.recipient)}: {escape(outcome.reason)}"
+    said = f":warning: SMS to {format_phone(outcome.sms.recipient)}: {escape(outcome.reason)}"
+    if outcome.insufficient_funds:
+        said = f"{said} {account_words.SEE_BALANCE}"
+    return said
 
 
 def outcome_unknown(outcome: OutcomeUnknown) -> str:

@@ -104,6 +104,7 @@ class SmsRecord:
     final_at: datetime | None
     gave_up_at: datetime | None
     sandbox: bool
+    cancelled_by: str | None = None
 
     @property
     def is_final(self) -> bool:
@@ -155,6 +156,7 @@ def sms_from_row(row: dict[str, Any]) -> SmsRecord:
         final_at=parse_utc(row["final_at"]),
         gave_up_at=parse_utc(row["gave_up_at"]),
         sandbox=bool(row["sandbox"]),
+        cancelled_by=row.get("cancelled_by"),
     )
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 #: Number of schema steps this code knows; equals the count of applied ``smsbot`` migrations.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Milliseconds a writer waits for another connection's lock before giving up: long enough for
 #: another process's short writes, short enough that a ``/sms send`` whose claim cannot be
@@ -138,6 +138,17 @@ def _outbox_milliseconds(db: Database) -> None:
             f"strftime('%Y-%m-%dT%H:%M:%f', {column}) || '+00:00' "
             f"WHERE {column} NOT LIKE '%.___+00:00'"
         )
+
+
+@migrations(name="0004_account")
+def _account(db: Database) -> None:
+    # who cancelled a scheduled SMS with /sms cancel (its post says so)
+    db.execute("ALTER TABLE sms ADD COLUMN cancelled_by TEXT")
+    # account-level facts kept across restarts, such as whether the low-balance alert is raised
+    db.execute(
+        "CREATE TABLE account_state (key TEXT PRIMARY KEY, value TEXT NOT NULL, "
+        "updated_at TEXT NOT NULL)"
+    )
 
 
 def open_database(path: str | os.PathLike[str]) -> Database:

@@ -27,6 +27,8 @@ class Refused:
 
     sms: OutgoingSms
     reason: str
+    #: Mobizon's words say the balance could not pay for it.
+    insufficient_funds: bool = False
 
 
 @dataclass(frozen=True, slots=True)

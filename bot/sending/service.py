@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
-from bot.mobizon.errors import MobizonError
+from bot.mobizon.errors import MobizonError, is_insufficient_funds
 from bot.mobizon.gateway import SmsGateway
 from bot.mobizon.types import OutgoingSms, SentMessage
 from bot.sending.outcomes import (
@@ -94,7 +94,7 @@ class SendService:
             )
             if err.outcome_unknown:
                 return OutcomeUnknown(sms, reason=str(err))
-            return Refused(sms, reason=str(err))
+            return Refused(sms, reason=str(err), insufficient_funds=is_insufficient_funds(err))
         except Exception:
             # a bug, not Mobizon: the request may have left, so the SMS must not look unsent
             logger.exception("unexpected error while sending", extra={"sms_id": claim.id})

@@ -16,8 +16,8 @@ from bot.mobizon.types import OutgoingSms
 from bot.sending.outcomes import Sent
 from bot.sending.types import Origin, Surface
 from handlers import blocks, send_outcomes
-from handlers.context import Services, services
 from handlers.commands import account
+from handlers.context import Services, services
 from handlers.grammar import (
     HELP_TEXT,
     BalanceCommand,

@@ -45,11 +45,11 @@ if TYPE_CHECKING:
     from datetime import datetime
 
 __all__ = [
-    "BalanceCommand",
-    "CancelCommand",
     "GENERAL_USAGE",
     "HELP_TEXT",
     "USAGE",
+    "BalanceCommand",
+    "CancelCommand",
     "Command",
     "FindCommand",
     "HelpCommand",

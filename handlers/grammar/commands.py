@@ -76,6 +76,4 @@ class CancelCommand:
     message_id: int
 
 
-Command = (
-    HelpCommand | SendCommand | StatusCommand | FindCommand | BalanceCommand | CancelCommand
-)
+Command = HelpCommand | SendCommand | StatusCommand | FindCommand | BalanceCommand | CancelCommand

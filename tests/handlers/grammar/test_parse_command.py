@@ -8,6 +8,8 @@ from handlers.grammar import (
     GENERAL_USAGE,
     HELP_TEXT,
     USAGE,
+    BalanceCommand,
+    CancelCommand,
     HelpCommand,
 )
 from tests.handlers.grammar.helpers import parse, refusal
@@ -165,7 +167,14 @@ def test_there_are_at_least_25_distinct_bad_inputs() -> None:
     """The bad-input table covers at least 25 distinct inputs across all subcommands."""
     texts = {text for text, _, _ in BAD_INPUTS}
     assert len(texts) == len(BAD_INPUTS) >= 25
-    assert {usage for _, usage, _ in BAD_INPUTS} == {SEND, STATUS, FIND, BALANCE, CANCEL, GENERAL_USAGE}
+    assert {usage for _, usage, _ in BAD_INPUTS} == {
+        SEND,
+        STATUS,
+        FIND,
+        BALANCE,
+        CANCEL,
+        GENERAL_USAGE,
+    }
 
 
 def test_sentences_quote_at_most_40_characters_of_input() -> None:
@@ -177,7 +186,5 @@ def test_sentences_quote_at_most_40_characters_of_input() -> None:
 
 def test_balance_and_cancel_commands() -> None:
     """``balance`` takes nothing; ``cancel`` takes exactly one message id."""
-    from handlers.grammar import BalanceCommand, CancelCommand
-
     assert parse("balance") == BalanceCommand()
     assert parse("CANCEL 6300284") == CancelCommand(6300284)
