@@ -17,6 +17,7 @@ from bot.sending.outcomes import (
     SentIdReused,
     SentNotRecorded,
     SentRecordedLater,
+    UnknownSender,
 )
 from handlers import account_words, blocks
 from handlers.mrkdwn import escape
@@ -124,7 +125,7 @@ def sent_id_reused(outcome: SentIdReused) -> str:
     )
 
 
-def render(outcome: Outcome) -> str | None:  # noqa: PLR0911  # one case per outcome
+def render(outcome: Outcome) -> str | None:  # noqa: C901, PLR0911  # one case per outcome
     """The ephemeral reply for ``outcome``; ``None`` when there is nothing to tell."""
     match outcome:
         case Sent():
@@ -137,6 +138,8 @@ def render(outcome: Outcome) -> str | None:  # noqa: PLR0911  # one case per out
             return None  # the first delivery of the request answers
         case NotAllowed():
             return not_allowed(outcome)
+        case UnknownSender():
+            return account_words.unknown_sender(outcome.sms.sender or "", outcome.names)
         case NotSaved():
             return not_saved(outcome)
         case SentRecordedLater():

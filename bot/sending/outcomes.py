@@ -50,6 +50,14 @@ class Duplicate:
 
 
 @dataclass(frozen=True, slots=True)
+class UnknownSender:
+    """``--from`` is not one of the account's sender names: nothing was sent."""
+
+    sms: OutgoingSms
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class NotAllowed:
     """The user may not send SMS."""
 
@@ -94,6 +102,7 @@ Outcome = (
     | OutcomeUnknown
     | Duplicate
     | NotAllowed
+    | UnknownSender
     | NotSaved
     | SentRecordedLater
     | SentNotRecorded

@@ -24,7 +24,9 @@ from bot.sending.outcomes import (
     SentIdReused,
     SentNotRecorded,
     SentRecordedLater,
+    UnknownSender,
 )
+from bot.sending.senders import SenderNames
 from bot.sending.types import AcceptedSend, Origin, UnrecordedSends, new_send
 from storage import messages
 from storage.store import Store, is_busy
@@ -55,12 +57,14 @@ class SendService:
         unrecorded: UnrecordedSends,
         may_send: Callable[[str], bool] = lambda _user: True,
         sandbox: bool = False,
+        senders: SenderNames | None = None,
     ) -> None:
         self._store = store
         self._gateway = gateway
         self._unrecorded = unrecorded
         self._may_send = may_send
         self._sandbox = sandbox
+        self._senders = senders
 
     def may_send(self, user_id: str) -> bool:
         """True when ``user_id`` may send SMS (the settings' rule, ``Settings.may_send``)."""
@@ -70,6 +74,10 @@ class SendService:
         """Send ``sms`` for ``origin``; never raises for what can go wrong on the way."""
         if not self.may_send(origin.user_id):
             return NotAllowed(origin.user_id)
+        if sms.sender and self._senders is not None:
+            names = await self._senders.unknown(sms.sender)
+            if names is not None:
+                return UnknownSender(sms, names)
         try:
             # on the database's writer thread; None when the same request came before
             claim = await self._store.write(

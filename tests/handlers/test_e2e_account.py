@@ -105,3 +105,40 @@ async def test_lack_of_funds_points_at_balance(bot: BotHarness, sim: MobizonSimu
     said = await answer(bot, 1)
     assert "/sms balance" in said
     assert not bot.slack.called("chat.postMessage")
+
+
+async def test_unknown_sender_is_refused_with_the_valid_names(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """``--from`` not among the account's sender names is refused, naming the valid ones."""
+    sim.set_sender_names(["SMSBOT", "MyShop"])
+    await bot.command(f"send --from Nobody {NUMBER} hello")
+    said = await answer(bot, 1)
+    assert "“Nobody” is not a sender name" in said
+    assert "`SMSBOT`, `MyShop`" in said
+    assert not any(r.method == "sendsmsmessage" for r in sim.requests)
+    await bot.command(f"send --from MyShop {NUMBER} hello")
+    await bot.slack.wait_for("chat.postMessage", 1)
+    # the unknown name was looked up afresh once; the known one came from the cache
+    assert sum(r.module == "alphaname" for r in sim.requests) == 2
+
+
+async def test_a_new_sender_name_is_fetched_on_demand(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """A name missing from the cached list is looked up afresh, so a new name works at once."""
+    await bot.command(f"send --from SMSBOT {NUMBER} hello")
+    await bot.slack.wait_for("chat.postMessage", 1)
+    sim.set_sender_names(["SMSBOT", "NewName"])
+    await bot.command(f"send --from NewName {NUMBER} hello")
+    await bot.slack.wait_for("chat.postMessage", 2)
+
+
+async def test_sender_names_unavailable_do_not_block_sending(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """When ``alphaname/list`` fails, the send goes on (Mobizon still checks the sender)."""
+    sim.fail_next("alphaname/list", code=3, times=8, message="Internal error")
+    await bot.command(f"send --from MyShop {NUMBER} hello")
+    await bot.slack.wait_for("chat.postMessage", 1)
+    assert any(r.method == "sendsmsmessage" for r in sim.requests)
