@@ -13,6 +13,7 @@ import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.delivery.moderation import ModerationWatch
 from bot.delivery.poller import Poller
 from bot.delivery.unsettled import UnsettledSends
 from bot.runtime import RUNTIME, Tracking
@@ -56,6 +57,13 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         on_adopted=runtime.metrics.sms_sent.labels(outcome="sent").inc,
         unrecorded=runtime.unrecorded,
     )
+    moderation = ModerationWatch(
+        core.store,
+        core.gateway,
+        on_change=notifier.wake,
+        on_declined=runtime.metrics.declined.inc,
+        sandbox=settings.sandbox,
+    )
     cycles: set[asyncio.Task[None]] = set()
 
     async def cycle() -> None:
@@ -64,6 +72,10 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         except Exception:  # a bug there must not stop status polling
             logger.exception("settling unsettled sends failed")
         await poller.run_once()
+        try:
+            await moderation.run_once()
+        except Exception:  # a bug there must not stop status polling
+            logger.exception("the moderation watch failed")
 
     async def poll_cycle() -> None:
         # the cycle runs on a task of its own, so a scheduler shutting down cannot cut it

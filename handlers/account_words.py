@@ -136,3 +136,18 @@ def unknown_sender(sender: str, names: tuple[str, ...]) -> str:
         f"“{escape(sender)}” is not a sender name of this Mobizon account, so nothing was sent. "
         f"The valid names are: {valid}."
     )
+
+
+def declined_note(comment: str | None) -> str:
+    """On the post of an SMS Mobizon's moderators declined."""
+    why = f": “{escape(comment)}”" if comment else ""
+    return f":no_entry: declined by Mobizon's moderators, not sent{why}"
+
+
+def declined_reply(message_id: int | None, recipient: str, comment: str | None) -> str:
+    """The one thread reply about a declined SMS."""
+    why = f" The moderator's comment: “{escape(comment)}”." if comment else ""
+    return (
+        f":no_entry: SMS {message_id} to {recipient} was declined by Mobizon's moderators and "
+        f"will not be sent.{why}"
+    )

@@ -129,7 +129,7 @@ def sms_message(sms: SmsRecord, *, zone: tzinfo | None = None) -> SlackMessage:
     ``zone`` is the Mobizon account's time zone, in which a scheduled time is shown.
     """
     recipient = format_phone(sms.recipient)
-    awaiting = sms.campaign_status == 1
+    awaiting = sms.campaign_status == 1 and sms.moderation is None
     status_line = _status_line(sms)
     # counted as Mobizon counts for segments: GSM-7 septets or UTF-16 units, as /sms send does
     length = count_segments(sms.text).length
@@ -171,6 +171,8 @@ def sms_message(sms: SmsRecord, *, zone: tzinfo | None = None) -> SlackMessage:
     said = status_words(sms.status, awaiting_moderation=awaiting)
     if sms.cancelled_by is not None:
         said = account_words.cancelled_note(sms.cancelled_by)
+    elif sms.moderation == "declined":
+        said = account_words.declined_note(sms.moderation_comment)
     text = f"{sandbox}SMS {sms.message_id} to {recipient} sent by <@{sms.user_id}>: {said}"
     return SlackMessage(text=text, blocks=blocks)
 
@@ -179,9 +181,11 @@ def _status_line(sms: SmsRecord) -> str:
     """The post's status field: the status, or that tracking gave up or the SMS was cancelled."""
     if sms.cancelled_by is not None:
         return account_words.cancelled_note(sms.cancelled_by)
+    if sms.moderation == "declined":
+        return account_words.declined_note(sms.moderation_comment)
     if sms.gave_up_at is not None and not is_final(sms.status or ""):
         return ":grey_question: no final status from Mobizon (gave up waiting)"
-    awaiting = sms.campaign_status == 1
+    awaiting = sms.campaign_status == 1 and sms.moderation is None
     return f"{status_mark(sms.status)} {status_words(sms.status, awaiting_moderation=awaiting)}"
 
 
@@ -194,6 +198,8 @@ def final_reply(sms: SmsRecord) -> SlackMessage:
         text = f"SMS {sms.message_id} to {recipient}: " + account_words.cancelled_note(
             sms.cancelled_by
         )
+    elif sms.moderation == "declined":
+        text = account_words.declined_reply(sms.message_id, recipient, sms.moderation_comment)
     elif sms.gave_up_at is not None and not is_final(status):
         text = (
             f":grey_question: SMS {sms.message_id} to {recipient}: no final status from Mobizon "

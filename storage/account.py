@@ -5,12 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from storage.delivery import AppliedUpdate, StatusUpdate, apply_status
+from storage.delivery import (
+    AppliedUpdate,
+    NotificationKind,
+    StatusUpdate,
+    _queue_notification,
+    _record_history,
+    apply_status,
+)
 from storage.schema import utc_text, write_transaction
 from storage.status import DeliveryStatus
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
+
+#: Outbox/history key of "Mobizon's moderators declined the SMS" (not a Mobizon status).
+DECLINED = "DECLINED"
 
 #: ``account_state`` key of the low-balance alert: ``"low"`` while raised, ``"ok"`` otherwise.
 LOW_BALANCE_KEY = "low_balance"
@@ -59,3 +69,74 @@ def set_state(db: Database, key: str, value: str, *, now: datetime | None = None
             "updated_at = excluded.updated_at",
             [key, value, utc_text(now)],
         )
+
+
+def awaiting_moderation(db: Database, *, sandbox: bool | None = None) -> dict[int, list[int]]:
+    """Tracked SMS sent awaiting moderation with no decision yet: campaign id → message ids."""
+    rows = db.query(
+        """
+        SELECT campaign_id, message_id FROM sms
+        WHERE state = 'sent' AND campaign_status = 1 AND moderation IS NULL
+          AND final_at IS NULL AND gave_up_at IS NULL
+          AND message_id IS NOT NULL AND campaign_id IS NOT NULL
+          AND (? IS NULL OR sandbox = ?)
+        ORDER BY id
+        """,
+        [sandbox, sandbox],
+    )
+    found: dict[int, list[int]] = {}
+    for row in rows:
+        found.setdefault(int(row["campaign_id"]), []).append(int(row["message_id"]))
+    return found
+
+
+def record_approved(db: Database, campaign_id: int, *, now: datetime | None = None) -> None:
+    """Mobizon's moderators approved ``campaign_id``: its SMS are tracked as usual."""
+    with write_transaction(db):
+        db.execute(
+            "UPDATE sms SET moderation = 'approved', updated_at = ? "
+            "WHERE campaign_id = ? AND moderation IS NULL",
+            [utc_text(now), campaign_id],
+        )
+
+
+def record_declined(
+    db: Database, campaign_id: int, comment: str | None, *, now: datetime | None = None
+) -> list[int]:
+    """Mobizon's moderators declined ``campaign_id``: stop tracking, queue the channel's news.
+
+    Each of its SMS gets one outbox row (edit the post, one thread reply), written in the same
+    transaction, so a restart loses nothing. Returns the message ids newly declined.
+    """
+    moment = now or datetime.now(UTC)
+    stamp = utc_text(moment)
+    declined: list[int] = []
+    with write_transaction(db):
+        rows = list(
+            db.query(
+                "SELECT message_id FROM sms WHERE campaign_id = ? AND moderation IS NULL "
+                "AND state = 'sent' AND final_at IS NULL AND gave_up_at IS NULL "
+                "AND message_id IS NOT NULL",
+                [campaign_id],
+            )
+        )
+        for row in rows:
+            message_id = int(row["message_id"])
+            db.execute(
+                "UPDATE sms SET moderation = 'declined', moderation_comment = ?, "
+                "gave_up_at = ?, updated_at = ? WHERE message_id = ?",
+                [comment, stamp, stamp, message_id],
+            )
+            _record_history(
+                db,
+                message_id=message_id,
+                status=DECLINED,
+                status_ts=None,
+                source="giveup",
+                stamp=stamp,
+            )
+            _queue_notification(
+                db, message_id, DECLINED, NotificationKind.GIVEUP, moment, reply_owed=True
+            )
+            declined.append(message_id)
+    return declined

@@ -105,6 +105,8 @@ class SmsRecord:
     gave_up_at: datetime | None
     sandbox: bool
     cancelled_by: str | None = None
+    moderation: str | None = None
+    moderation_comment: str | None = None
 
     @property
     def is_final(self) -> bool:
@@ -157,6 +159,8 @@ def sms_from_row(row: dict[str, Any]) -> SmsRecord:
         gave_up_at=parse_utc(row["gave_up_at"]),
         sandbox=bool(row["sandbox"]),
         cancelled_by=row.get("cancelled_by"),
+        moderation=row.get("moderation"),
+        moderation_comment=row.get("moderation_comment"),
     )
 
 

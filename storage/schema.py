@@ -144,6 +144,12 @@ def _outbox_milliseconds(db: Database) -> None:
 def _account(db: Database) -> None:
     # who cancelled a scheduled SMS with /sms cancel (its post says so)
     db.execute("ALTER TABLE sms ADD COLUMN cancelled_by TEXT")
+    # what Mobizon's moderators decided about an SMS sent awaiting moderation, and why
+    db.execute(
+        "ALTER TABLE sms ADD COLUMN moderation TEXT "
+        "CHECK (moderation IS NULL OR moderation IN ('approved', 'declined'))"
+    )
+    db.execute("ALTER TABLE sms ADD COLUMN moderation_comment TEXT")
     # account-level facts kept across restarts, such as whether the low-balance alert is raised
     db.execute(
         "CREATE TABLE account_state (key TEXT PRIMARY KEY, value TEXT NOT NULL, "
