@@ -13,6 +13,7 @@ import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.delivery.costs import CostLookup
 from bot.delivery.moderation import ModerationWatch
 from bot.delivery.poller import Poller
 from bot.delivery.unsettled import UnsettledSends
@@ -64,6 +65,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         on_declined=runtime.metrics.declined.inc,
         sandbox=settings.sandbox,
     )
+    costs = CostLookup(core.store, core.gateway, on_change=notifier.wake, sandbox=settings.sandbox)
     cycles: set[asyncio.Task[None]] = set()
 
     async def cycle() -> None:
@@ -76,6 +78,10 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
             await moderation.run_once()
         except Exception:  # a bug there must not stop status polling
             logger.exception("the moderation watch failed")
+        try:
+            await costs.run_once()
+        except Exception:  # a bug there must not stop status polling
+            logger.exception("the cost lookup failed")
 
     async def poll_cycle() -> None:
         # the cycle runs on a task of its own, so a scheduler shutting down cannot cut it

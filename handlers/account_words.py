@@ -151,3 +151,8 @@ def declined_reply(message_id: int | None, recipient: str, comment: str | None) 
         f":no_entry: SMS {message_id} to {recipient} was declined by Mobizon's moderators and "
         f"will not be sent.{why}"
     )
+
+
+def cost_note(cost: str, currency: str | None) -> str:
+    """An SMS's cost as Mobizon stated it: ``cost 0.25 BRL``."""
+    return f"cost {money(Decimal(cost), currency)}"

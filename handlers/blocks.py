@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -142,15 +142,7 @@ def sms_message(sms: SmsRecord, *, zone: tzinfo | None = None) -> SlackMessage:
         f"*Mobizon ids*\nmessage {sms.message_id} · campaign {sms.campaign_id}",
         f"*Status*\n{status_line}",
     ]
-    extras = []
-    if sms.deferred_to:
-        extras.append(f"scheduled for {scheduled_time(sms.deferred_to, zone)}")
-    if sms.validity:
-        extras.append(f"valid {sms.validity} min")
-    if sms.flash:
-        extras.append("flash SMS")
-    if sms.name:
-        extras.append(f"campaign “{_escape(_short(sms.name))}”")
+    extras = _extras(sms, zone)
     blocks: list[Block] = [
         {
             "type": "section",
@@ -175,6 +167,22 @@ def sms_message(sms: SmsRecord, *, zone: tzinfo | None = None) -> SlackMessage:
         said = account_words.declined_note(sms.moderation_comment)
     text = f"{sandbox}SMS {sms.message_id} to {recipient} sent by <@{sms.user_id}>: {said}"
     return SlackMessage(text=text, blocks=blocks)
+
+
+def _extras(sms: SmsRecord, zone: tzinfo | None) -> list[str]:
+    """The post's small print: schedule, validity, flash, campaign name, cost."""
+    extras: list[str] = []
+    if sms.deferred_to:
+        extras.append(f"scheduled for {scheduled_time(sms.deferred_to, zone)}")
+    if sms.validity:
+        extras.append(f"valid {sms.validity} min")
+    if sms.flash:
+        extras.append("flash SMS")
+    if sms.cost is not None:
+        extras.append(account_words.cost_note(sms.cost, sms.currency))
+    if sms.name:
+        extras.append(f"campaign “{_escape(_short(sms.name))}”")
+    return extras
 
 
 def _status_line(sms: SmsRecord) -> str:
@@ -254,15 +262,18 @@ def status_report(
     title: str,
     sandbox: bool = False,
     hidden: Sequence[int] = (),
+    costs: Mapping[int, str] | None = None,
 ) -> SlackMessage:
     """The answer to ``/sms status``: each id with its status in words, segments and times.
 
     ``hidden`` ids are ones the asker may not read (sent from another channel): named, not shown.
+    ``costs`` are the known costs by id, as :func:`account_words.cost_note` words them.
     """
+    known = costs or {}
     lines = [
         f"{status_mark(s.status)} *{s.id}*: {status_words(s.status)} · "
         f"{_segment_words(s.segments)} · sent {when(s.start_send_at)} · "
-        f"updated {when(s.status_updated_at)}"
+        f"updated {when(s.status_updated_at)}" + (f" · {known[s.id]}" if s.id in known else "")
         for s in found
     ]
     lines.extend(f":grey_question: *{i}*: not found at Mobizon" for i in missing)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from storage.delivery import (
@@ -21,6 +22,11 @@ if TYPE_CHECKING:
 
 #: Outbox/history key of "Mobizon's moderators declined the SMS" (not a Mobizon status).
 DECLINED = "DECLINED"
+
+#: Outbox key of "the SMS's cost is known": edits the post, no thread reply.
+COST = "COST"
+#: Lookups of an SMS's cost before giving up on it (Mobizon states none).
+MAX_COST_ASKS = 3
 
 #: ``account_state`` key of the low-balance alert: ``"low"`` while raised, ``"ok"`` otherwise.
 LOW_BALANCE_KEY = "low_balance"
@@ -140,3 +146,54 @@ def record_declined(
             )
             declined.append(message_id)
     return declined
+
+
+def costs_wanted(db: Database, *, limit: int = 100, sandbox: bool | None = None) -> dict[int, int]:
+    """Final SMS whose cost is not known yet (and still worth asking): message → campaign id."""
+    rows = db.query(
+        """
+        SELECT message_id, campaign_id FROM sms
+        WHERE state = 'sent' AND cost IS NULL AND final_at IS NOT NULL AND cost_asks < ?
+          AND message_id IS NOT NULL AND campaign_id IS NOT NULL
+          AND (? IS NULL OR sandbox = ?)
+        ORDER BY id LIMIT ?
+        """,
+        [MAX_COST_ASKS, sandbox, sandbox, limit],
+    )
+    return {int(r["message_id"]): int(r["campaign_id"]) for r in rows}
+
+
+def record_costs(
+    db: Database,
+    asked: list[int],
+    costs: dict[int, Decimal],
+    currency: str | None,
+    *,
+    now: datetime | None = None,
+) -> int:
+    """Keep the costs Mobizon stated for ``asked`` SMS and queue their posts' edits.
+
+    Every asked SMS counts one lookup; those with a cost get an outbox row that edits their
+    post (no thread reply). Returns how many costs were recorded.
+    """
+    moment = now or datetime.now(UTC)
+    stamp = utc_text(moment)
+    recorded = 0
+    with write_transaction(db):
+        for message_id in asked:
+            cost = costs.get(message_id)
+            if cost is None:
+                db.execute(
+                    "UPDATE sms SET cost_asks = cost_asks + 1 WHERE message_id = ?", [message_id]
+                )
+                continue
+            db.execute(
+                "UPDATE sms SET cost = ?, currency = ?, cost_asks = cost_asks + 1, "
+                "updated_at = ? WHERE message_id = ? AND cost IS NULL",
+                [str(cost), currency, stamp, message_id],
+            )
+            _queue_notification(
+                db, message_id, COST, NotificationKind.STATUS, moment, reply_owed=False
+            )
+            recorded += 1
+    return recorded

@@ -107,6 +107,8 @@ class SmsRecord:
     cancelled_by: str | None = None
     moderation: str | None = None
     moderation_comment: str | None = None
+    cost: str | None = None
+    currency: str | None = None
 
     @property
     def is_final(self) -> bool:
@@ -161,6 +163,8 @@ def sms_from_row(row: dict[str, Any]) -> SmsRecord:
         cancelled_by=row.get("cancelled_by"),
         moderation=row.get("moderation"),
         moderation_comment=row.get("moderation_comment"),
+        cost=row.get("cost"),
+        currency=row.get("currency"),
     )
 
 

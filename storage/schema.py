@@ -150,6 +150,11 @@ def _account(db: Database) -> None:
         "CHECK (moderation IS NULL OR moderation IN ('approved', 'declined'))"
     )
     db.execute("ALTER TABLE sms ADD COLUMN moderation_comment TEXT")
+    # what Mobizon charged for the SMS (its segUserBuy, decimal text) in the account's currency;
+    # ``cost_asks`` counts the lookups, which stop after a few when Mobizon states none
+    db.execute("ALTER TABLE sms ADD COLUMN cost TEXT")
+    db.execute("ALTER TABLE sms ADD COLUMN currency TEXT")
+    db.execute("ALTER TABLE sms ADD COLUMN cost_asks INTEGER NOT NULL DEFAULT 0")
     # account-level facts kept across restarts, such as whether the low-balance alert is raised
     db.execute(
         "CREATE TABLE account_state (key TEXT PRIMARY KEY, value TEXT NOT NULL, "

@@ -15,7 +15,7 @@ from bot.mobizon.errors import MobizonError
 from bot.mobizon.types import OutgoingSms
 from bot.sending.outcomes import Sent
 from bot.sending.types import Origin, Surface
-from handlers import blocks, send_outcomes
+from handlers import account_words, blocks, send_outcomes
 from handlers.commands import account
 from handlers.context import Services, services
 from handlers.grammar import (
@@ -188,12 +188,18 @@ async def status(
             response_type="ephemeral",
         )
         return
+    ours = await svc.store.read(messages.get_by_message_ids, ids)
     report = blocks.status_report(
         [found[i] for i in ids if i in found],
         [i for i in ids if i not in found],
         title=title,
         sandbox=svc.config.sandbox,
         hidden=hidden,
+        costs={
+            i: account_words.cost_note(sms.cost, sms.currency)
+            for i, sms in ours.items()
+            if sms.cost is not None
+        },
     )
     await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")
 
