@@ -31,7 +31,7 @@ from bot.app import create_app
 from bot.inflight import InFlight
 from bot.runtime import RUNTIME
 from bot.settings import Settings
-from storage import delivery, messages
+from storage import account, delivery, messages
 
 CONSOLE_TOKEN = "xoxb-console-not-a-real-token"  # noqa: S105  # accepted only by the console's own fake
 PROMPT = "sms> "
@@ -54,6 +54,8 @@ EMOJI = {
     "information_source": "ℹ️",  # noqa: RUF001  # the emoji, not a letter
     "test_tube": "🧪",
     "grey_question": "❔",
+    "no_entry": "⛔",
+    "no_entry_sign": "🚫",
 }
 _LINK = re.compile(r"<([^@#!>|][^>|]*)(?:\|([^>]+))?>")
 
@@ -324,7 +326,12 @@ async def _settled(app: web.Application) -> bool:
         return True
     store = core.store
     pending = await store.read(messages.count_pending)
-    return pending == 0 and await store.read(delivery.outbox_size) == 0
+    if pending:
+        return False
+    costs_due = await store.read(account.costs_wanted, limit=1)
+    if costs_due:
+        return False  # a final SMS's cost is still to be put on its post
+    return await store.read(delivery.outbox_size) == 0
 
 
 async def run_console(

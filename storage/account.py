@@ -51,10 +51,12 @@ def record_cancelled(
 
 
 def sent_campaigns_since(db: Database, since: datetime) -> dict[int, int]:
-    """The SMS smsbot sent from ``since`` on: message id → campaign id."""
+    """The SMS smsbot sent from ``since`` on, not cancelled nor declined: message → campaign."""
     rows = db.query(
         "SELECT message_id, campaign_id FROM sms WHERE state = 'sent' AND sent_at >= ? "
-        "AND message_id IS NOT NULL AND campaign_id IS NOT NULL",
+        "AND message_id IS NOT NULL AND campaign_id IS NOT NULL "
+        # cancelled and declined SMS were never sent, and Mobizon gave their cost back
+        "AND cancelled_by IS NULL AND moderation IS NOT 'declined'",
         [utc_text(since)],
     )
     return {int(r["message_id"]): int(r["campaign_id"]) for r in rows}
@@ -154,6 +156,7 @@ def costs_wanted(db: Database, *, limit: int = 100, sandbox: bool | None = None)
         """
         SELECT message_id, campaign_id FROM sms
         WHERE state = 'sent' AND cost IS NULL AND final_at IS NOT NULL AND cost_asks < ?
+          AND cancelled_by IS NULL
           AND message_id IS NOT NULL AND campaign_id IS NOT NULL
           AND (? IS NULL OR sandbox = ?)
         ORDER BY id LIMIT ?
