@@ -6,7 +6,7 @@ Every sentence people read here is in :mod:`handlers.account_words`.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -79,19 +79,28 @@ async def _costs(svc: Services, sent: dict[int, int]) -> dict[int, Decimal]:
     return costs
 
 
-def _refusal(  # noqa: PLR0911  # one answer per refusal
-    sms: messages.SmsRecord | None, message_id: int, user_id: str, svc: Services, now: datetime
+def cancel_refusal(  # noqa: PLR0911  # one answer per refusal
+    sms: messages.SmsRecord | None,
+    message_id: int,
+    user_id: str,
+    *,
+    allowed_users: frozenset[str],
+    zone: tzinfo,
+    now: datetime,
 ) -> str | None:
-    """Why ``user_id`` may not cancel ``sms`` now, or ``None``."""
+    """Why ``user_id`` may not cancel ``sms`` (message ``message_id``) now, or ``None``.
+
+    ``zone`` is the Mobizon account's, in which the scheduled time was written.
+    """
     if sms is None or sms.campaign_id is None:
         return words.cancel_not_ours(message_id)
-    if sms.user_id != user_id and user_id not in svc.config.allowed_users:
+    if sms.user_id != user_id and user_id not in allowed_users:
         return words.cancel_not_yours(message_id, sms.user_id)
     if sms.cancelled_by is not None:
         return words.cancel_already_cancelled(message_id, sms.cancelled_by)
     if sms.deferred_to is None:
         return words.cancel_not_scheduled(message_id)
-    at = parse_timestamp(sms.deferred_to).replace(tzinfo=svc.config.timezone)
+    at = parse_timestamp(sms.deferred_to).replace(tzinfo=zone)
     if sms.is_final or now >= at:
         return words.cancel_already_sent(message_id)
     if now >= at - CANCEL_LEAD:
@@ -115,7 +124,14 @@ async def cancel(
     async def say(text: str) -> None:
         await respond(text=text, response_type="ephemeral")
 
-    refused = _refusal(sms, cmd.message_id, user_id, svc, now or datetime.now(UTC))
+    refused = cancel_refusal(
+        sms,
+        cmd.message_id,
+        user_id,
+        allowed_users=svc.config.allowed_users,
+        zone=svc.config.timezone,
+        now=now or datetime.now(UTC),
+    )
     if refused is not None or sms is None or sms.campaign_id is None:
         await say(refused or words.cancel_not_ours(cmd.message_id))
         return
