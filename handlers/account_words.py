@@ -156,3 +156,12 @@ def declined_reply(message_id: int | None, recipient: str, comment: str | None) 
 def cost_note(cost: str, currency: str | None) -> str:
     """An SMS's cost as Mobizon stated it: ``cost 0.25 BRL``."""
     return f"cost {money(Decimal(cost), currency)}"
+
+
+def sender_unchecked(sender: str) -> str:
+    """``--from`` was not checked: the sender names could not be fetched."""
+    return (
+        f":information_source: I could not check the sender “{escape(sender)}” against the "
+        "account's sender names (Mobizon did not list them), so the SMS went out unchecked; "
+        "Mobizon itself refuses a sender it does not know."
+    )

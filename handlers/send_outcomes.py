@@ -47,6 +47,15 @@ def not_allowed(_: NotAllowed | None = None) -> str:
 
 def sent(outcome: Sent) -> str | None:
     """Sent and posted in its channel: nothing more to say; otherwise where the updates go."""
+    said = _sent(outcome)
+    if not outcome.sender_unchecked:
+        return said
+    note = account_words.sender_unchecked(outcome.sms.sender or "")
+    return note if said is None else f"{said}\n{note}"
+
+
+def _sent(outcome: Sent) -> str | None:
+    """What :func:`sent` says about the SMS itself."""
     sms = outcome.sms
     if outcome.post_failed:
         return (

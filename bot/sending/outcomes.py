@@ -14,11 +14,13 @@ class Sent:
 
     ``post_problem`` is the surface's reason when it could not post the SMS where it came from
     (the updates then go to the sender directly); ``post_failed`` when posting raised.
+    ``sender_unchecked`` when ``--from`` could not be checked against the account's names.
     """
 
     sms: SmsRecord
     post_problem: str | None = None
     post_failed: bool = False
+    sender_unchecked: bool = False
 
 
 @dataclass(frozen=True, slots=True)

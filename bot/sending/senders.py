@@ -54,16 +54,16 @@ class SenderNames:
         self._fetched_at = now
         return self._names
 
-    async def unknown(self, sender: str) -> tuple[str, ...] | None:
-        """The valid names when ``sender`` is not one of them; ``None`` when it is (or unknown).
+    async def check(self, sender: str) -> tuple[bool | None, tuple[str, ...]]:
+        """Whether ``sender`` is a name of the account, and the names.
 
-        A name missing from a cached list is looked up once more, fresh: it may be new.
+        ``True`` or ``False``, or ``None`` when the names could not be fetched. A name missing
+        from a cached list is looked up once more, fresh: it may be new.
         """
         names = await self.names()
-        if names is None or sender in names:
-            return None
-        self.forget()
-        names = await self.names()
-        if names is None or sender in names:
-            return None
-        return names
+        if names is not None and sender not in names:
+            self.forget()
+            names = await self.names()
+        if names is None:
+            return None, ()
+        return sender in names, names

@@ -6,6 +6,7 @@ sent SMS where it came from is the surface's: it passes a :class:`PostSent`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Protocol
@@ -70,14 +71,26 @@ class SendService:
         """True when ``user_id`` may send SMS (the settings' rule, ``Settings.may_send``)."""
         return self._may_send(user_id)
 
-    async def send(self, sms: OutgoingSms, origin: Origin, post: PostSent) -> Outcome:  # noqa: PLR0911  # one return per outcome
+    async def send(self, sms: OutgoingSms, origin: Origin, post: PostSent) -> Outcome:
         """Send ``sms`` for ``origin``; never raises for what can go wrong on the way."""
         if not self.may_send(origin.user_id):
             return NotAllowed(origin.user_id)
+        sender_unchecked = False
         if sms.sender and self._senders is not None:
-            names = await self._senders.unknown(sms.sender)
-            if names is not None:
+            known, names = await self._senders.check(sms.sender)
+            if known is False:
                 return UnknownSender(sms, names)
+            # the names could not be fetched: sent anyway, Mobizon refuses an unknown sender
+            sender_unchecked = known is None
+        outcome = await self._send(sms, origin, post)
+        if sender_unchecked and isinstance(outcome, Sent):
+            return dataclasses.replace(outcome, sender_unchecked=True)
+        return outcome
+
+    async def _send(
+        self, sms: OutgoingSms, origin: Origin, post: PostSent
+    ) -> Outcome:  # one return per outcome
+        """Claim, send, record and post ``sms``."""
         try:
             # on the database's writer thread; None when the same request came before
             claim = await self._store.write(

@@ -142,3 +142,4 @@ async def test_sender_names_unavailable_do_not_block_sending(
     await bot.command(f"send --from MyShop {NUMBER} hello")
     await bot.slack.wait_for("chat.postMessage", 1)
     assert any(r.method == "sendsmsmessage" for r in sim.requests)
+    assert "could not check the sender “MyShop”" in await answer(bot, 1)
