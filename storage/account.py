@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -60,6 +61,16 @@ def sent_campaigns_since(db: Database, since: datetime) -> dict[int, int]:
         [utc_text(since)],
     )
     return {int(r["message_id"]): int(r["campaign_id"]) for r in rows}
+
+
+def known_costs(db: Database, message_ids: list[int]) -> dict[int, Decimal]:
+    """The costs already kept for ``message_ids`` (those with one)."""
+    rows = db.query(
+        "SELECT message_id, cost FROM sms WHERE cost IS NOT NULL "
+        "AND message_id IN (SELECT value FROM json_each(?))",
+        [json.dumps(message_ids)],
+    )
+    return {int(r["message_id"]): Decimal(r["cost"]) for r in rows}
 
 
 def get_state(db: Database, key: str) -> str | None:

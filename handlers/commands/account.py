@@ -60,9 +60,9 @@ async def balance(svc: Services, respond: AsyncRespond, *, now: datetime | None 
 
 
 async def _costs(svc: Services, sent: dict[int, int]) -> dict[int, Decimal]:
-    """The cost Mobizon states for each of ``sent``'s messages (those it states one for)."""
-    campaigns = sorted(set(sent.values()))
-    costs: dict[int, Decimal] = {}
+    """The cost of each of ``sent``'s messages: kept ones, the rest as Mobizon states them."""
+    costs = await svc.store.read(account.known_costs, sorted(sent))
+    campaigns = sorted({c for i, c in sent.items() if i not in costs})
     for start in range(0, len(campaigns), COST_CHUNK):
         chunk = tuple(campaigns[start : start + COST_CHUNK])
         page_no = 0

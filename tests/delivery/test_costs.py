@@ -46,3 +46,19 @@ async def test_cost_on_the_post_and_in_status(bot: BotHarness, sim: MobizonSimul
     await bot.command(f"status {message_id}")
     responses = await bot.slack.wait_for_responses(1)
     assert "cost 0.25 BRL" in block_texts(responses[0].params["blocks"])
+
+
+async def test_balance_adds_kept_costs_without_asking_again(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """``/sms balance`` counts a kept cost as it is, asking Mobizon only for the unknown ones."""
+    sim.set_pricing("0.25", "BRL")
+    await bot.command(f"send {NUMBER} hello")
+    await bot.slack.wait_for("chat.postMessage", 1)
+    (message_id,) = sim.messages
+    bot.db.execute("UPDATE sms SET cost = '0.50' WHERE message_id = ?", [message_id])
+    bot.db.conn.commit()
+    await bot.command("balance")
+    responses = await bot.slack.wait_for_responses(1)
+    assert "today cost 0.50 BRL" in str(responses[0].params["text"])
+    assert not any(r.module == "message" and r.method == "list" for r in sim.requests)
