@@ -132,6 +132,8 @@ async def test_a_new_sender_name_is_fetched_on_demand(
     sim.set_sender_names(["SMSBOT", "NewName"])
     await bot.command(f"send --from NewName {NUMBER} hello")
     await bot.slack.wait_for("chat.postMessage", 2)
+    assert sum(r.method == "sendsmsmessage" for r in sim.requests) == 2
+    assert sum(r.module == "alphaname" for r in sim.requests) == 2  # cached, then on demand
 
 
 async def test_sender_names_unavailable_do_not_block_sending(
