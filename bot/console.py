@@ -33,7 +33,7 @@ from bot.runtime import RUNTIME
 from bot.settings import Settings
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
-from storage import delivery, messages
+from storage import account, delivery, messages
 
 CONSOLE_TOKEN = "xoxb-console-not-a-real-token"  # noqa: S105  # accepted only by the console's own fake
 PROMPT = "sms> "
@@ -57,6 +57,8 @@ EMOJI = {
     "information_source": "ℹ️",  # noqa: RUF001  # the emoji, not a letter
     "test_tube": "🧪",
     "grey_question": "❔",
+    "no_entry": "⛔",
+    "no_entry_sign": "🚫",
 }
 _LINK = re.compile(r"<([^@#!>|][^>|]*)(?:\|([^>]+))?>")
 
@@ -337,7 +339,12 @@ async def _settled(app: web.Application) -> bool:
         return True
     store = core.store
     pending = await store.read(messages.count_pending)
-    return pending == 0 and await store.read(delivery.outbox_size) == 0
+    if pending:
+        return False
+    costs_due = await store.read(account.costs_wanted, limit=1)
+    if costs_due:
+        return False  # a final SMS's cost is still to be put on its post
+    return await store.read(delivery.outbox_size) == 0
 
 
 async def run_console(

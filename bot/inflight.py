@@ -7,7 +7,17 @@ import logging
 from collections.abc import Iterable
 
 from bot.mobizon.gateway import SmsGateway
-from bot.mobizon.types import ListCriteria, MessagePage, OutgoingSms, SentMessage, SmsStatus, Sort
+from bot.mobizon.types import (
+    Balance,
+    CampaignInfo,
+    ListCriteria,
+    MessagePage,
+    OutgoingSms,
+    SenderName,
+    SentMessage,
+    SmsStatus,
+    Sort,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -74,3 +84,19 @@ class TrackedGateway:
         return await self._gateway.list_messages(
             criteria, page=page, page_size=page_size, sort=sort, with_number_info=with_number_info
         )
+
+    async def get_balance(self) -> Balance:  # noqa: D102  # on MobizonClient
+        self._inflight.track_current()
+        return await self._gateway.get_balance()
+
+    async def list_sender_names(self) -> tuple[SenderName, ...]:  # noqa: D102
+        self._inflight.track_current()
+        return await self._gateway.list_sender_names()
+
+    async def get_campaign_info(self, campaign_id: int) -> CampaignInfo:  # noqa: D102
+        self._inflight.track_current()
+        return await self._gateway.get_campaign_info(campaign_id)
+
+    async def delete_campaign(self, campaign_id: int) -> None:  # noqa: D102
+        self._inflight.track_current()
+        await self._gateway.delete_campaign(campaign_id)

@@ -9,7 +9,10 @@
   account methods, such as ``user/getownbalance``);
 - ``smsbot_delivery_seconds{status}``: from the send to the final status, per final status;
 - ``smsbot_outbox_size`` and ``smsbot_pending_sms``: read from the database at each scrape;
-- ``smsbot_poll_cycle_duration_seconds``: each status poll cycle that ran.
+- ``smsbot_poll_cycle_duration_seconds``: each status poll cycle that ran;
+- ``smsbot_balance{currency}``: the account's balance as Mobizon last stated it (``/sms balance``
+  and the low-balance check);
+- ``smsbot_declined_campaigns_total``: campaigns Mobizon's moderators declined.
 """
 
 from __future__ import annotations
@@ -26,7 +29,17 @@ from prometheus_client.exposition import generate_latest
 
 from bot.mobizon.errors import MobizonError
 from bot.mobizon.gateway import SmsGateway
-from bot.mobizon.types import ListCriteria, MessagePage, OutgoingSms, SentMessage, SmsStatus, Sort
+from bot.mobizon.types import (
+    Balance,
+    CampaignInfo,
+    ListCriteria,
+    MessagePage,
+    OutgoingSms,
+    SenderName,
+    SentMessage,
+    SmsStatus,
+    Sort,
+)
 
 if TYPE_CHECKING:
     from bot.delivery.poller import PollReport
@@ -88,6 +101,17 @@ class Metrics:
             "Sent SMS still waiting for a final status.",
             registry=self.registry,
         )
+        self.balance = Gauge(
+            "smsbot_balance",
+            "The Mobizon account's balance, as last stated by Mobizon, by currency.",
+            ["currency"],
+            registry=self.registry,
+        )
+        self.declined = Counter(
+            "smsbot_declined_campaigns",
+            "Campaigns Mobizon's moderators declined.",
+            registry=self.registry,
+        )
         for outcome in ("sent", "failed", "unknown"):
             self.sms_sent.labels(outcome=outcome)
         self._read_database: Callable[[], Awaitable[tuple[float, float]]] | None = None
@@ -109,6 +133,10 @@ class Metrics:
             return
         self.outbox.set(outbox)
         self.pending.set(pending)
+
+    def balance_seen(self, balance: Balance) -> None:
+        """A balance Mobizon stated: set ``smsbot_balance``."""
+        self.balance.labels(currency=balance.currency or "").set(float(balance.amount))
 
     def gateway_request(self, method: str, outcome: str, seconds: float) -> None:
         """The MobizonClient's ``on_request`` hook: one HTTP attempt finished."""
@@ -172,6 +200,18 @@ class MeteredGateway:
             sort=sort,
             with_number_info=with_number_info,
         )
+
+    async def get_balance(self) -> Balance:  # noqa: D102  # on MobizonClient
+        return await self._gateway.get_balance()
+
+    async def list_sender_names(self) -> tuple[SenderName, ...]:  # noqa: D102
+        return await self._gateway.list_sender_names()
+
+    async def get_campaign_info(self, campaign_id: int) -> CampaignInfo:  # noqa: D102
+        return await self._gateway.get_campaign_info(campaign_id)
+
+    async def delete_campaign(self, campaign_id: int) -> None:  # noqa: D102
+        await self._gateway.delete_campaign(campaign_id)
 
 
 METRICS = web.AppKey("metrics", Metrics)

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.inflight import InFlight, TrackedGateway
 from bot.metrics import MeteredGateway, Metrics
+from bot.sending.senders import SenderNames
 from bot.sending.service import SendService
 from bot.sending.types import UnrecordedSends
 from bot.settings import Settings
@@ -100,6 +101,8 @@ class Runtime:
     #: Sends Mobizon took whose record waits for the database (see UnrecordedSends).
     unrecorded: UnrecordedSends = field(default_factory=UnrecordedSends)
     health: Health = field(default_factory=Health)
+    #: The account's sender names, cached (``--from`` is checked against them).
+    sender_names: SenderNames | None = None
     #: The current time in UTC (webhook event ages); tests replace it.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -124,6 +127,7 @@ class Runtime:
                 unrecorded=self.unrecorded,
                 may_send=settings.may_send,
                 sandbox=settings.sandbox,
+                senders=self._sender_names(core),
             ),
             config=HandlerConfig(
                 default_region=settings.default_region,
@@ -132,7 +136,15 @@ class Runtime:
                 sandbox=settings.sandbox,
                 timezone=settings.mobizon_timezone,
             ),
+            wake_notifier=self.wake_notifier,
+            on_balance=self.metrics.balance_seen,
         )
+
+    def _sender_names(self, core: Core) -> SenderNames:
+        """The account's sender names, one cache for the process's life."""
+        if self.sender_names is None:
+            self.sender_names = SenderNames(MeteredGateway(core.gateway, self.metrics))
+        return self.sender_names
 
     def wake_notifier(self) -> None:
         """Ask the notifier to drain now (a status was applied)."""

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, tzinfo
+from decimal import Decimal, InvalidOperation
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -66,6 +67,10 @@ class Settings:
     mobizon_timezone: tzinfo = field(default_factory=server_zone)
     #: True when a MOBIZON_API_KEY was set but left unused because the sandbox was asked for.
     ignored_api_key: bool = False
+    #: ``SMSBOT_LOW_BALANCE``: alert in ``alert_channel`` when the balance drops below it.
+    low_balance: Decimal | None = None
+    #: ``SMSBOT_ALERT_CHANNEL``: the Slack channel id the low-balance alert goes to.
+    alert_channel: str | None = None
 
     @property
     def sandbox(self) -> bool:
@@ -160,6 +165,10 @@ class Settings:
             get("MOBIZON_API_KEY"), get("SMSBOT_SANDBOX"), mode, problems
         )
 
+        low_balance, alert_channel = _low_balance(
+            get("SMSBOT_LOW_BALANCE"), get("SMSBOT_ALERT_CHANNEL"), problems
+        )
+
         if problems:
             raise SettingsError(problems)
         if poll_interval is None:
@@ -190,7 +199,40 @@ class Settings:
             log_format=log_format,  # type: ignore[arg-type]  # checked against the three values above
             mobizon_timezone=zone,
             ignored_api_key=ignored_api_key,
+            low_balance=low_balance,
+            alert_channel=alert_channel,
         )
+
+
+def _low_balance(
+    amount: str | None, channel: str | None, problems: list[str]
+) -> tuple[Decimal | None, str | None]:
+    """Read SMSBOT_LOW_BALANCE (an amount) and SMSBOT_ALERT_CHANNEL (a channel id): both or none."""
+    if amount is None and channel is None:
+        return None, None
+    if amount is None or channel is None:
+        problems.append(
+            "SMSBOT_LOW_BALANCE and SMSBOT_ALERT_CHANNEL go together: set both for the "
+            "low-balance alert, or neither."
+        )
+        return None, None
+    try:
+        threshold = Decimal(amount)
+    except InvalidOperation:
+        threshold = Decimal(-1)
+    if not threshold.is_finite() or threshold < 0:
+        problems.append(f"SMSBOT_LOW_BALANCE “{amount[:20]}” is not an amount like 50 or 12.5.")
+        return None, None
+    if not _CHANNEL_ID.fullmatch(channel):
+        problems.append(
+            "SMSBOT_ALERT_CHANNEL must be a Slack channel id like C0123456789 (in the channel's "
+            "details), not its name."
+        )
+        return None, None
+    return threshold, channel
+
+
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
 
 
 def _check_slack_tokens(

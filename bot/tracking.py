@@ -6,17 +6,24 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
 import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.balance import CHECK_SECONDS as BALANCE_CHECK_SECONDS
+from bot.balance import BalanceWatch
+from bot.delivery.costs import CostLookup
+from bot.delivery.moderation import ModerationWatch
 from bot.delivery.poller import Poller
 from bot.delivery.unsettled import UnsettledSends
-from bot.runtime import RUNTIME, Tracking
+from bot.mobizon.types import Balance
+from bot.runtime import RUNTIME, Runtime, Tracking
 from bot.slack_client import make_slack_client
+from handlers import account_words
 from handlers.delivery_posts import SlackSettlingPosts
 from handlers.notifier import Notifier
 
@@ -26,6 +33,61 @@ FLUSH_DEADLINE = 5.0
 #: How long shutdown waits for a poll cycle in progress before closing the database under it.
 CYCLE_DEADLINE = 10.0
 POLL_JOB = "poll-statuses"
+BALANCE_JOB = "check-balance"
+
+
+def _account_watches(
+    runtime: Runtime, notifier: Notifier
+) -> list[tuple[str, Callable[[], Awaitable[int]]]]:
+    """What each poll cycle also does: watch moderation, look up costs."""
+    core = runtime.started()
+    sandbox = runtime.settings.sandbox
+    moderation = ModerationWatch(
+        core.store,
+        core.gateway,
+        on_change=notifier.wake,
+        on_declined=runtime.metrics.declined.inc,
+        sandbox=sandbox,
+    )
+    costs = CostLookup(core.store, core.gateway, on_change=notifier.wake, sandbox=sandbox)
+    return [("moderation", moderation.run_once), ("costs", costs.run_once)]
+
+
+def _schedule_balance_watch(
+    scheduler: AsyncIOScheduler, runtime: Runtime, slack: AsyncWebClient
+) -> None:
+    """Check the balance every few minutes when the low-balance alert is configured."""
+    watch = balance_watch(runtime, slack)
+    if watch is None:
+        return
+    scheduler.add_job(
+        watch.run_once,
+        "interval",
+        seconds=BALANCE_CHECK_SECONDS,
+        id=BALANCE_JOB,
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now().astimezone(),
+    )
+
+
+def balance_watch(runtime: Runtime, slack: AsyncWebClient) -> BalanceWatch | None:
+    """The low-balance watch, posting to SMSBOT_ALERT_CHANNEL; ``None`` when not configured."""
+    settings = runtime.settings
+    threshold, channel = settings.low_balance, settings.alert_channel
+    if threshold is None or channel is None:
+        return None
+
+    async def post(low: bool, balance: Balance) -> None:  # the PostAlert shape
+        words = account_words.low_balance_alert if low else account_words.balance_recovered
+        await slack.chat_postMessage(
+            channel=channel, text=words(balance.amount, balance.currency, threshold)
+        )
+
+    core = runtime.started()
+    return BalanceWatch(
+        core.store, core.gateway, threshold, post, on_balance=runtime.metrics.balance_seen
+    )
 
 
 async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
@@ -56,6 +118,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         on_adopted=runtime.metrics.sms_sent.labels(outcome="sent").inc,
         unrecorded=runtime.unrecorded,
     )
+    account_watches = _account_watches(runtime, notifier)
     cycles: set[asyncio.Task[None]] = set()
 
     async def cycle() -> None:
@@ -64,6 +127,11 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         except Exception:  # a bug there must not stop status polling
             logger.exception("settling unsettled sends failed")
         await poller.run_once()
+        for name, run_once in account_watches:
+            try:
+                await run_once()
+            except Exception:  # a bug there must not stop status polling
+                logger.exception("an account watch failed", extra={"watch": name})
 
     async def poll_cycle() -> None:
         # the cycle runs on a task of its own, so a scheduler shutting down cannot cut it
@@ -83,6 +151,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         coalesce=True,
         next_run_time=datetime.now().astimezone(),
     )
+    _schedule_balance_watch(scheduler, runtime, slack)
     scheduler.start()
     task = asyncio.create_task(notifier.run(), name="notifier")
     runtime.tracking = Tracking(notifier, poller)

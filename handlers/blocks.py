@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -11,11 +11,12 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from bot.mobizon.types import MessageItem, MessagePage, SmsStatus, parse_timestamp
 from bot.sending.segments import count_segments
+from handlers import account_words
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape, escape_short
 from handlers.phone import format_phone
-from storage.messages import SmsRecord
+from storage.records import SmsRecord
 from storage.status import DeliveryStatus, is_final
 
 Block = dict[str, Any]
@@ -151,12 +152,8 @@ def sms_message(sms: SmsRecord, *, zone: tzinfo | None = None) -> SlackMessage:
     ``zone`` is the Mobizon account's time zone, in which a scheduled time is shown.
     """
     recipient = format_phone(sms.recipient)
-    awaiting = sms.campaign_status == 1
-    status_line = (
-        f"{status_mark(sms.status)} {status_words(sms.status, awaiting_moderation=awaiting)}"
-    )
-    if sms.gave_up_at is not None and not is_final(sms.status or ""):
-        status_line = _(":grey_question: no final status from Mobizon (gave up waiting)")
+    awaiting = sms.campaign_status == 1 and sms.moderation is None
+    status_line = _status_line(sms)
     # counted as Mobizon counts for segments: GSM-7 septets or UTF-16 units, as /sms send does
     length = count_segments(sms.text).length
     segment_count = _("%(segments)s (%(encoding)s, %(characters)s)") % {
@@ -174,15 +171,7 @@ def sms_message(sms: SmsRecord, *, zone: tzinfo | None = None) -> SlackMessage:
         _("*Mobizon ids*\nmessage %(message)s · campaign %(campaign)s") % ids,
         _("*Status*\n%(status)s") % {"status": status_line},
     ]
-    extras = []
-    if sms.deferred_to:
-        extras.append(_("scheduled for %(time)s") % {"time": scheduled_time(sms.deferred_to, zone)})
-    if sms.validity:
-        extras.append(_("valid %(minutes)s min") % {"minutes": sms.validity})
-    if sms.flash:
-        extras.append(_("flash SMS"))
-    if sms.name:
-        extras.append(_("campaign “%(name)s”") % {"name": _escape(_short(sms.name))})
+    extras = _extras(sms, zone)
     title = _("*SMS to %(recipient)s*") % {"recipient": recipient}
     blocks: list[Block] = [
         {
@@ -200,18 +189,51 @@ def sms_message(sms: SmsRecord, *, zone: tzinfo | None = None) -> SlackMessage:
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": c} for c in context]}
         )
-    said = {
+    said = status_words(sms.status, awaiting_moderation=awaiting)
+    if sms.cancelled_by is not None:
+        said = account_words.cancelled_note(sms.cancelled_by)
+    elif sms.moderation == "declined":
+        said = account_words.declined_note(sms.moderation_comment)
+    shown = {
         "id": sms.message_id,
         "recipient": recipient,
         "user": f"<@{sms.user_id}>",
-        "status": status_words(sms.status, awaiting_moderation=awaiting),
+        "status": said,
     }
     text = (
         _("[sandbox] SMS %(id)s to %(recipient)s sent by %(user)s: %(status)s")
         if sms.sandbox
         else _("SMS %(id)s to %(recipient)s sent by %(user)s: %(status)s")
-    ) % said
+    ) % shown
     return SlackMessage(text=text, blocks=blocks)
+
+
+def _extras(sms: SmsRecord, zone: tzinfo | None) -> list[str]:
+    """The post's small print: schedule, validity, flash, cost, campaign name."""
+    extras: list[str] = []
+    if sms.deferred_to:
+        extras.append(_("scheduled for %(time)s") % {"time": scheduled_time(sms.deferred_to, zone)})
+    if sms.validity:
+        extras.append(_("valid %(minutes)s min") % {"minutes": sms.validity})
+    if sms.flash:
+        extras.append(_("flash SMS"))
+    if sms.cost is not None:
+        extras.append(account_words.cost_note(sms.cost, sms.currency))
+    if sms.name:
+        extras.append(_("campaign “%(name)s”") % {"name": _escape(_short(sms.name))})
+    return extras
+
+
+def _status_line(sms: SmsRecord) -> str:
+    """The post's status field: the status, or that tracking gave up or the SMS was cancelled."""
+    if sms.cancelled_by is not None:
+        return account_words.cancelled_note(sms.cancelled_by)
+    if sms.moderation == "declined":
+        return account_words.declined_note(sms.moderation_comment)
+    if sms.gave_up_at is not None and not is_final(sms.status or ""):
+        return _(":grey_question: no final status from Mobizon (gave up waiting)")
+    awaiting = sms.campaign_status == 1 and sms.moderation is None
+    return f"{status_mark(sms.status)} {status_words(sms.status, awaiting_moderation=awaiting)}"
 
 
 def final_reply(sms: SmsRecord) -> SlackMessage:
@@ -219,7 +241,14 @@ def final_reply(sms: SmsRecord) -> SlackMessage:
     recipient = format_phone(sms.recipient)
     status = sms.status or ""
     said = {"id": sms.message_id, "recipient": recipient}
-    if sms.gave_up_at is not None and not is_final(status):
+    if sms.cancelled_by is not None:
+        text = _("SMS %(id)s to %(recipient)s: %(note)s") % {
+            **said,
+            "note": account_words.cancelled_note(sms.cancelled_by),
+        }
+    elif sms.moderation == "declined":
+        text = account_words.declined_reply(sms.message_id, recipient, sms.moderation_comment)
+    elif sms.gave_up_at is not None and not is_final(status):
         text = _(
             ":grey_question: SMS %(id)s to %(recipient)s: no final status from Mobizon "
             "after %(validity)s plus a grace period; last status %(status)s. "
@@ -278,11 +307,14 @@ def status_report(
     title: str,
     sandbox: bool = False,
     hidden: Sequence[int] = (),
+    costs: Mapping[int, str] | None = None,
 ) -> SlackMessage:
     """The answer to ``/sms status``: each id with its status in words, segments and times.
 
     ``hidden`` ids are ones the asker may not read (sent from another channel): named, not shown.
+    ``costs`` are the known costs by id, as :func:`account_words.cost_note` words them.
     """
+    known = costs or {}
     lines = [
         _("%(mark)s *%(id)s*: %(status)s · %(segments)s · sent %(sent)s · updated %(updated)s")
         % {
@@ -293,6 +325,7 @@ def status_report(
             "sent": when(s.start_send_at),
             "updated": when(s.status_updated_at),
         }
+        + (f" · {known[s.id]}" if s.id in known else "")
         for s in found
     ]
     lines.extend(_(":grey_question: *%(id)s*: not found at Mobizon") % {"id": i} for i in missing)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from typing import Any
 
 from bot.mobizon.gateway import SmsGateway
+from bot.mobizon.types import Balance
 from bot.sending.service import SendService
 from storage.store import Store
 
@@ -48,6 +49,10 @@ class Services:
     gateway: SmsGateway
     sending: SendService
     config: HandlerConfig = field(default_factory=HandlerConfig)
+    #: Asks the notifier to look at the outbox now (a status was applied).
+    wake_notifier: Callable[[], None] | None = None
+    #: Told every balance Mobizon states (the ``smsbot_balance`` gauge).
+    on_balance: Callable[[Balance], None] | None = None
 
 
 def services(context: Mapping[str, Any]) -> Services:

@@ -43,7 +43,7 @@ from handlers.slack_failures import (
     retry_after,
     transient,
 )
-from storage import outbox
+from storage import account, outbox
 from storage.records import SmsRecord
 from storage.store import Store
 
@@ -180,12 +180,13 @@ class Notifier:
         A superseded row that owes no thread reply leaves the outbox without a Slack call;
         the newest row, which carries the same update, stays until Slack accepts it.
         """
-        newest = {note.message_id: note.id for note in due}
+        # a cost's edit never supersedes a status's: that row's own edit must be tried first
+        newest = {note.message_id: note.id for note in due if note.status != account.COST}
         kept: list[outbox.Notification] = []
         done = 0
         for row in due:
             note = row
-            if note.id != newest[note.message_id] and not note.update_done:
+            if note.id != newest.get(note.message_id, note.id) and not note.update_done:
                 await self._store.write(outbox.mark_step_done, note.id, "update")
                 note = dataclasses.replace(note, update_done=True)
                 if not _reply_owed(note):

@@ -19,8 +19,9 @@ from bot.sending.outcomes import (
     SentIdReused,
     SentNotRecorded,
     SentRecordedLater,
+    UnknownSender,
 )
-from handlers import blocks
+from handlers import account_words, blocks
 from handlers.gateway_errors import describe
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
@@ -53,6 +54,15 @@ def not_allowed(_outcome: NotAllowed | None = None) -> str:
 
 def sent(outcome: Sent) -> str | None:
     """Sent and posted in its channel: nothing more to say; otherwise where the updates go."""
+    said = _sent(outcome)
+    if not outcome.sender_unchecked:
+        return said
+    note = account_words.sender_unchecked(outcome.sms.sender or "")
+    return note if said is None else f"{said}\n{note}"
+
+
+def _sent(outcome: Sent) -> str | None:
+    """What :func:`sent` says about the SMS itself."""
     sms = outcome.sms
     if outcome.post_failed:
         return _(
@@ -69,11 +79,14 @@ def sent(outcome: Sent) -> str | None:
 
 
 def refused(outcome: Refused) -> str:
-    """Mobizon refused it; the gateway's failure says why."""
-    return _(":warning: SMS to %(phone)s: %(why)s") % {
+    """Mobizon refused it; the gateway's failure says why (and where to see the balance)."""
+    said = _(":warning: SMS to %(phone)s: %(why)s") % {
         "phone": format_phone(outcome.sms.recipient),
         "why": escape(describe(outcome.error)),
     }
+    if outcome.insufficient_funds:
+        said = f"{said} {_(account_words.SEE_BALANCE)}"
+    return said
 
 
 def outcome_unknown(outcome: OutcomeUnknown) -> str:
@@ -136,7 +149,7 @@ def sent_id_reused(outcome: SentIdReused) -> str:
     ) % {"id": outcome.message_id, "phone": format_phone(recipient), "recipient": recipient}
 
 
-def render(outcome: Outcome) -> str | None:  # noqa: PLR0911  # one case per outcome
+def render(outcome: Outcome) -> str | None:  # noqa: C901, PLR0911  # one case per outcome
     """The ephemeral reply for ``outcome``; ``None`` when there is nothing to tell."""
     match outcome:
         case Sent():
@@ -149,6 +162,8 @@ def render(outcome: Outcome) -> str | None:  # noqa: PLR0911  # one case per out
             return None  # the first delivery of the request answers
         case NotAllowed():
             return not_allowed(outcome)
+        case UnknownSender():
+            return account_words.unknown_sender(outcome.sms.sender or "", outcome.names)
         case NotSaved():
             return not_saved(outcome)
         case SentRecordedLater():

@@ -7,7 +7,7 @@ fields' own types (a flag, a state, a UTC time), so a new column is one field, n
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -90,6 +90,11 @@ class SmsRecord:
     final_at: datetime | None
     gave_up_at: datetime | None
     sandbox: bool
+    cancelled_by: str | None = None
+    moderation: str | None = None
+    moderation_comment: str | None = None
+    cost: str | None = None
+    currency: str | None = None
 
     @property
     def is_final(self) -> bool:
@@ -115,10 +120,20 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "datetime | None": parse_utc,
 }
 _COLUMNS = tuple((f.name, _CONVERTERS.get(str(f.type))) for f in fields(SmsRecord))
+#: Fields a row written before their migration lacks: they keep their default.
+_LATER = frozenset(f.name for f in fields(SmsRecord) if f.default is not MISSING)
 
 
 def sms_from_row(row: dict[str, Any]) -> SmsRecord:
-    """Build an :class:`SmsRecord` from a ``SELECT * FROM sms`` row (extra columns ignored)."""
+    """Build an :class:`SmsRecord` from a ``SELECT * FROM sms`` row (extra columns ignored).
+
+    A column added by a later migration may be missing (a row read while an older database is
+    upgraded): its field keeps its default.
+    """
     return SmsRecord(
-        **{name: row[name] if convert is None else convert(row[name]) for name, convert in _COLUMNS}
+        **{
+            name: row[name] if convert is None else convert(row[name])
+            for name, convert in _COLUMNS
+            if name in row or name not in _LATER
+        }
     )

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 #: Number of schema steps this code knows; equals the count of applied ``smsbot`` migrations.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Milliseconds a writer waits for another connection's lock before giving up: long enough for
 #: another process's short writes, short enough that a ``/sms send`` whose claim cannot be
@@ -138,6 +138,28 @@ def _outbox_milliseconds(db: Database) -> None:
             f"strftime('%Y-%m-%dT%H:%M:%f', {column}) || '+00:00' "
             f"WHERE {column} NOT LIKE '%.___+00:00'"
         )
+
+
+@migrations(name="0004_account")
+def _account(db: Database) -> None:
+    # who cancelled a scheduled SMS with /sms cancel (its post says so)
+    db.execute("ALTER TABLE sms ADD COLUMN cancelled_by TEXT")
+    # what Mobizon's moderators decided about an SMS sent awaiting moderation, and why
+    db.execute(
+        "ALTER TABLE sms ADD COLUMN moderation TEXT "
+        "CHECK (moderation IS NULL OR moderation IN ('approved', 'declined'))"
+    )
+    db.execute("ALTER TABLE sms ADD COLUMN moderation_comment TEXT")
+    # what Mobizon charged for the SMS (its segUserBuy, decimal text) in the account's currency;
+    # ``cost_asks`` counts the lookups, which stop after a few when Mobizon states none
+    db.execute("ALTER TABLE sms ADD COLUMN cost TEXT")
+    db.execute("ALTER TABLE sms ADD COLUMN currency TEXT")
+    db.execute("ALTER TABLE sms ADD COLUMN cost_asks INTEGER NOT NULL DEFAULT 0")
+    # account-level facts kept across restarts, such as whether the low-balance alert is raised
+    db.execute(
+        "CREATE TABLE account_state (key TEXT PRIMARY KEY, value TEXT NOT NULL, "
+        "updated_at TEXT NOT NULL)"
+    )
 
 
 def open_database(path: str | os.PathLike[str]) -> Database:

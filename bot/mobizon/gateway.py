@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from bot.mobizon.types import ListCriteria, MessagePage, OutgoingSms, SentMessage, SmsStatus, Sort
+from bot.mobizon.types import (
+    Balance,
+    CampaignInfo,
+    ListCriteria,
+    MessagePage,
+    OutgoingSms,
+    SenderName,
+    SentMessage,
+    SmsStatus,
+    Sort,
+)
 
 
 class SmsGateway(Protocol):
@@ -24,3 +34,11 @@ class SmsGateway(Protocol):
         sort: Sort | None = None,
         with_number_info: bool = False,
     ) -> MessagePage: ...
+
+    async def get_balance(self) -> Balance: ...  # noqa: D102  # on MobizonClient
+
+    async def list_sender_names(self) -> tuple[SenderName, ...]: ...  # noqa: D102
+
+    async def get_campaign_info(self, campaign_id: int) -> CampaignInfo: ...  # noqa: D102
+
+    async def delete_campaign(self, campaign_id: int) -> None: ...  # noqa: D102

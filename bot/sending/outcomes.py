@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.mobizon.errors import MobizonError
+from bot.mobizon.errors import MobizonError, is_insufficient_funds
 from bot.mobizon.types import OutgoingSms
 from storage.records import SmsRecord
 
@@ -15,11 +15,13 @@ class Sent:
 
     ``post_problem`` is the surface's reason when it could not post the SMS where it came from
     (the updates then go to the sender directly); ``post_failed`` when posting raised.
+    ``sender_unchecked`` when ``--from`` could not be checked against the account's names.
     """
 
     sms: SmsRecord
     post_problem: str | None = None
     post_failed: bool = False
+    sender_unchecked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,11 @@ class Refused:
 
     sms: OutgoingSms
     error: MobizonError
+
+    @property
+    def insufficient_funds(self) -> bool:
+        """Mobizon's words say the balance could not pay for it."""
+        return is_insufficient_funds(self.error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +53,14 @@ class Duplicate:
     """The same request came twice (a redelivery): the first one owns the send."""
 
     duplicate_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownSender:
+    """``--from`` is not one of the account's sender names: nothing was sent."""
+
+    sms: OutgoingSms
+    names: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +108,7 @@ Outcome = (
     | OutcomeUnknown
     | Duplicate
     | NotAllowed
+    | UnknownSender
     | NotSaved
     | SentRecordedLater
     | SentNotRecorded

@@ -6,6 +6,7 @@ sent SMS where it came from is the surface's: it passes a :class:`PostSent`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Protocol
@@ -24,7 +25,9 @@ from bot.sending.outcomes import (
     SentIdReused,
     SentNotRecorded,
     SentRecordedLater,
+    UnknownSender,
 )
+from bot.sending.senders import SenderNames
 from bot.sending.types import AcceptedSend, Origin, UnrecordedSends, new_send
 from storage import claims, records
 from storage.store import Store, is_busy
@@ -55,21 +58,39 @@ class SendService:
         unrecorded: UnrecordedSends,
         may_send: Callable[[str], bool] = lambda _user: True,
         sandbox: bool = False,
+        senders: SenderNames | None = None,
     ) -> None:
         self._store = store
         self._gateway = gateway
         self._unrecorded = unrecorded
         self._may_send = may_send
         self._sandbox = sandbox
+        self._senders = senders
 
     def may_send(self, user_id: str) -> bool:
         """True when ``user_id`` may send SMS (the settings' rule, ``Settings.may_send``)."""
         return self._may_send(user_id)
 
-    async def send(self, sms: OutgoingSms, origin: Origin, post: PostSent) -> Outcome:  # noqa: PLR0911  # one return per outcome
+    async def send(self, sms: OutgoingSms, origin: Origin, post: PostSent) -> Outcome:
         """Send ``sms`` for ``origin``; never raises for what can go wrong on the way."""
         if not self.may_send(origin.user_id):
             return NotAllowed(origin.user_id)
+        sender_unchecked = False
+        if sms.sender and self._senders is not None:
+            known, names = await self._senders.check(sms.sender)
+            if known is False:
+                return UnknownSender(sms, names)
+            # the names could not be fetched: sent anyway, Mobizon refuses an unknown sender
+            sender_unchecked = known is None
+        outcome = await self._send(sms, origin, post)
+        if sender_unchecked and isinstance(outcome, Sent):
+            return dataclasses.replace(outcome, sender_unchecked=True)
+        return outcome
+
+    async def _send(
+        self, sms: OutgoingSms, origin: Origin, post: PostSent
+    ) -> Outcome:  # one return per outcome
+        """Claim, send, record and post ``sms``."""
         try:
             # on the database's writer thread; None when the same request came before
             claim = await self._store.write(

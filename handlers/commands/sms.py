@@ -15,10 +15,12 @@ from bot.mobizon.errors import MobizonError
 from bot.mobizon.types import OutgoingSms
 from bot.sending.outcomes import Sent
 from bot.sending.types import Origin, Surface
-from handlers import blocks, send_outcomes
+from handlers import account_words, blocks, send_outcomes
+from handlers.commands import account
 from handlers.context import Services, services
 from handlers.gateway_errors import describe
 from handlers.grammar import (
+    BalanceCommand,
     FindCommand,
     HelpCommand,
     SendCommand,
@@ -86,8 +88,12 @@ async def handle_sms(
         await send(svc, outgoing(parsed), origin(command), client, respond)
     elif isinstance(parsed, StatusCommand):
         await status(svc, parsed, command, respond)
-    else:
+    elif isinstance(parsed, FindCommand):
         await find(svc, parsed, respond)
+    elif isinstance(parsed, BalanceCommand):
+        await account.balance(svc, respond)
+    else:
+        await account.cancel(svc, parsed, command, client, respond)
 
 
 def outgoing(cmd: SendCommand) -> OutgoingSms:
@@ -100,6 +106,7 @@ def outgoing(cmd: SendCommand) -> OutgoingSms:
         validity=cmd.validity,
         flash=cmd.flash,
         campaign_name=cmd.name,
+        shorten_links=cmd.shorten_links,
     )
 
 
@@ -191,12 +198,18 @@ async def status(
             response_type="ephemeral",
         )
         return
+    ours = await svc.store.read(messages.get_by_message_ids, ids)
     report = blocks.status_report(
         [found[i] for i in ids if i in found],
         [i for i in ids if i not in found],
         title=title,
         sandbox=svc.config.sandbox,
         hidden=hidden,
+        costs={
+            i: account_words.cost_note(sms.cost, sms.currency)
+            for i, sms in ours.items()
+            if sms.cost is not None
+        },
     )
     await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")
 

@@ -7,6 +7,8 @@
               [--name NAME] PHONE TEXT…
     /sms status [ID …]
     /sms find [FIELD:VALUE …]
+    /sms balance
+    /sms cancel ID
 
 :func:`parse_command` returns a :class:`HelpCommand`, :class:`SendCommand`,
 :class:`StatusCommand` or :class:`FindCommand`, and raises :class:`UsageError` (a sentence and
@@ -24,6 +26,8 @@ import re
 from typing import TYPE_CHECKING
 
 from handlers.grammar.commands import (
+    BalanceCommand,
+    CancelCommand,
     Command,
     FindCommand,
     HelpCommand,
@@ -34,7 +38,7 @@ from handlers.grammar.find import parse_find
 from handlers.grammar.find_buttons import find_button_value, parse_find_button
 from handlers.grammar.send import parse_send
 from handlers.grammar.slack_input import unescape_slack_input
-from handlers.grammar.status import parse_status
+from handlers.grammar.status import parse_balance, parse_cancel, parse_status
 from handlers.grammar.usage import (
     GENERAL_USAGE,
     HELP_TEXT,
@@ -54,6 +58,8 @@ __all__ = [
     "GENERAL_USAGE",
     "HELP_TEXT",
     "USAGE",
+    "BalanceCommand",
+    "CancelCommand",
     "Command",
     "FindCommand",
     "HelpCommand",
@@ -92,8 +98,12 @@ def parse_command(text: str, *, default_region: str, now: datetime) -> Command:
         return parse_status(rest)
     if subcommand == "find":
         return parse_find(rest)
+    if subcommand == "balance":
+        return parse_balance(rest)
+    if subcommand == "cancel":
+        return parse_cancel(rest)
     raise UsageError(
-        _("I don't know the command “%(word)s”; use send, status, find or help.")
+        _("I don't know the command “%(word)s”; use send, status, find, balance, cancel or help.")
         % {"word": shorten(word)},
         general_usage(),
     )

@@ -32,6 +32,7 @@ class SendCommand:
     validity: int | None = None
     flash: bool = False
     name: str | None = None
+    shorten_links: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,4 +64,16 @@ class FindCommand:
         return self.page - 1
 
 
-Command = HelpCommand | SendCommand | StatusCommand | FindCommand
+@dataclass(frozen=True, slots=True)
+class BalanceCommand:
+    """``/sms balance``: the account's balance and what smsbot's SMS cost."""
+
+
+@dataclass(frozen=True, slots=True)
+class CancelCommand:
+    """``/sms cancel ID``: cancel the scheduled SMS with message id ``message_id``."""
+
+    message_id: int
+
+
+Command = HelpCommand | SendCommand | StatusCommand | FindCommand | BalanceCommand | CancelCommand

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 # Slack and macOS autocorrect turn "--" into an em or en dash.
 _OPTION = re.compile("(?:--|\u2014|\u2013)([^\\s=]*)")
-_OPTIONS = ("from", "at", "validity", "flash", "name")
+_OPTIONS = ("from", "at", "validity", "flash", "name", "shorten-links")
+_FLAGS = ("flash", "shorten-links")
 _OPTION_NEEDS = {
     "from": N_("“--from” needs a value: the sender name."),
     "at": N_("“--at” needs a value: a date and time like 2026-12-01 14:30."),
@@ -53,8 +54,8 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
         if name not in _OPTIONS:
             raise UsageError(
                 _(
-                    "“%(option)s” is not an option of /sms send; "
-                    "the options are --from, --at, --validity, --flash and --name."
+                    "“%(option)s” is not an option of /sms send; the options are --from, --at, "
+                    "--validity, --flash, --name and --shorten-links."
                 )
                 % {"option": shorten("--" + option.group(1))},
                 usage,
@@ -66,9 +67,9 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
             )
         pos = option.end()
         inline = rest.startswith("=", pos)
-        if name == "flash":
+        if name in _FLAGS:
             if inline:
-                raise UsageError(_("“--flash” takes no value."), usage)
+                raise UsageError(_("“--%(option)s” takes no value.") % {"option": name}, usage)
             options[name] = True
         else:
             raw, pos = _read_value(rest, pos + 1 if inline else pos, name)
@@ -103,6 +104,7 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
         validity=options.get("validity"),
         flash=options.get("flash", False),
         name=options.get("name"),
+        shorten_links=options.get("shorten-links", False),
     )
 
 

@@ -11,9 +11,11 @@ USAGE: dict[str, str] = {
     "help": N_("Usage: /sms help"),
     "send": N_(
         'Usage: /sms send [--from SENDER] [--at "YYYY-MM-DD HH:MM"] [--validity MINUTES]'
-        " [--flash] [--name NAME] PHONE TEXT…"
+        " [--flash] [--name NAME] [--shorten-links] PHONE TEXT…"
     ),
     "status": N_("Usage: /sms status [ID …]"),
+    "balance": N_("Usage: /sms balance"),
+    "cancel": N_("Usage: /sms cancel ID"),
     "find": N_(
         "Usage: /sms find [FIELD:VALUE …] with fields to, from, text, status, campaign, group,"
         " sent-after, sent-before, updated-after, updated-before, page, size, sort"
@@ -23,7 +25,7 @@ USAGE: dict[str, str] = {
 #: One usage line naming all four forms, for an unknown subcommand.
 GENERAL_USAGE = N_(
     "Usage: /sms send [OPTIONS] PHONE TEXT… | /sms status [ID …] | /sms find [FIELD:VALUE …]"
-    " | /sms help"
+    " | /sms balance | /sms cancel ID | /sms help"
 )
 
 #: The full help, in Slack mrkdwn (the English message id: show it through :func:`help_text`).
@@ -42,6 +44,7 @@ the Mobizon account
 • `--validity MINUTES`: how long to keep trying to deliver, 60 to 1440
 • `--flash`: show the SMS on the screen without saving it
 • `--name NAME`: the campaign name
+• `--shorten-links`: Mobizon replaces the links in the text with short ones
 A number without a country code is read in the bot's default region; put its area code in \
 parentheses, like `(11) 98765-4321`, so it cannot be mistaken for a country code.
 
@@ -63,6 +66,15 @@ or a quoted date and time `"2026-01-31 14:30"`, in the Mobizon account's time zo
 • `size:` results per page: 25, 50 or 100
 • `sort:` id, sent, updated, to, from, status, text, segments or campaign; a leading `-` puts \
 the largest or newest first (default `-sent`)
+
+*Balance* of the Mobizon account, and what the SMS sent through smsbot cost today and in the \
+last 7 days: `/sms balance`
+
+*Cancel* a scheduled SMS by its id, until 5 minutes before its time (its sender or an allowed \
+user): `/sms cancel 6300284`
+
+A new SMS may wait for Mobizon's moderators: its post says "awaiting moderation", and if they \
+decline it the post says so with their comment.
 
 *Help*: `/sms help`""")
 

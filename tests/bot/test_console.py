@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -100,7 +101,9 @@ async def test_console_send_status_find_help_and_delivery(tmp_path: Path) -> Non
     final = dict(shown[4:])
     assert "✅ DELIVRD (delivered)" in final["bot updated its message in #CCONSOLE"]
     assert "was delivered. (sandbox)" in final["thread reply in #CCONSOLE"]
-    assert headers[-1] == "thread reply in #CCONSOLE"
+    # once final, its cost is looked up and put on the post: the last edit shows it
+    assert headers[-1] == "bot updated its message in #CCONSOLE"
+    assert "cost 0.06 BRL" in shown[-1][1]
 
     # rendered from Block Kit into text: no JSON, no Slack markup, no entities, no shortcodes
     for raw in ('"type"', "<@", "&amp;", "&lt;", ":white_check_mark:", ":test_tube:", "*Sandbox*"):
@@ -285,3 +288,22 @@ def test_logs_go_through_the_prompt_proxy_while_it_is_up() -> None:
         assert handler.stream is sys.__stderr__
     finally:
         root.removeHandler(handler)
+
+
+async def test_console_cancels_a_scheduled_sms_and_shows_the_balance(tmp_path: Path) -> None:
+    """In the sandbox console: a scheduled SMS is cancelled (post edited) and the balance shown."""
+    at = (datetime.now(UTC) + timedelta(days=2)).replace(hour=14, minute=30)
+    script = (
+        f'/sms send --at "{at:%Y-%m-%d %H:%M}" +55 11 98765-4321 See you later\n'
+        "/sms cancel 6300284\n"
+        "/sms balance\n"
+    )
+    code, out, err = await run_console(
+        tmp_path, script, "--linger", "5", env_extra={"MOBIZON_TIMEZONE": "UTC"}
+    )
+    assert code == 0, err
+    assert "SMS 6300284 is cancelled: it will not be sent." in out
+    assert "Status:        🚫 cancelled by @UCONSOLE" in out
+    # the cancelled SMS's cost was given back: the balance is whole and no cost is counted
+    assert "Balance of the Mobizon account: 10000.00 BRL" in out
+    assert "today cost 0.00 BRL" in out

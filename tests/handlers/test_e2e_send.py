@@ -77,6 +77,7 @@ async def test_number_forms_reach_mobizon_as_international_digits(
 
 async def test_every_option_reaches_mobizon(bot: BotHarness, sim: MobizonSimulator) -> None:
     """--from, --at, --validity, --flash and --name become exactly Mobizon's form fields."""
+    sim.set_sender_names(["SMSBOT", "MyShop"])
     at = (datetime.now() + timedelta(days=2)).replace(hour=14, minute=30, second=0, microsecond=0)  # noqa: DTZ005  # --at is local wall time
     typed = (
         f'send --from MyShop --at "{at:%Y-%m-%d %H:%M}" --validity 120 --flash '
@@ -113,6 +114,7 @@ async def test_every_option_reaches_mobizon(bot: BotHarness, sim: MobizonSimulat
 
 async def test_options_with_equals_and_em_dash(bot: BotHarness, sim: MobizonSimulator) -> None:
     """``--validity=90`` and an autocorrected ``—from`` are read as the options people meant."""
+    sim.set_sender_names(["SMSBOT", "Shop2"])
     await bot.command(f"send --validity=90 \u2014from Shop2 {SHOWN} hi")
     await sent_message(bot)
     assert sends(sim) == [
@@ -153,6 +155,7 @@ async def test_text_arrives_as_the_user_meant_it(bot: BotHarness, sim: MobizonSi
 
 async def test_channel_message_and_stored_row(bot: BotHarness, sim: MobizonSimulator) -> None:
     """The result is posted in the channel (blocks + fallback) and one row records the SMS."""
+    sim.set_sender_names(["SMSBOT", "MyShop"])
     status, _ = await bot.command(f"send --from MyShop {SHOWN} Your order is ready")
     assert status == 200
     params = await sent_message(bot)

@@ -8,6 +8,7 @@ import io
 import re
 import tomllib
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from handlers import blocks, i18n
+from handlers import account_words, blocks, i18n
 from handlers.grammar import UsageError, help_text, parse_command
 from handlers.i18n import I18n, gettext, ngettext, normalize_locale, use_i18n, use_locale
 
@@ -64,7 +65,7 @@ def portuguese(tmp_path: Path) -> I18n:
             ),
             "Give the phone number and the text to send.": "Informe o número e o texto a enviar.",
             "Usage: /sms send [OPTIONS] PHONE TEXT… | /sms status [ID …] | /sms find [FIELD:VALUE …]"
-            " | /sms help": "Uso: /sms send [OPÇÕES] TELEFONE TEXTO…",
+            " | /sms balance | /sms cancel ID | /sms help": "Uso: /sms send [OPÇÕES] TELEFONE TEXTO…",
         },
     )
     _write_catalogue(tmp_path, "de", {"No SMS to show.": "Keine SMS anzuzeigen."})
@@ -268,6 +269,7 @@ def pseudo(tmp_path: Path) -> I18n:
         "send",
         "send --bogus 5511987654321 hi",
         "send --flash=1 5511987654321 hi",
+        "send --shorten-links=1 5511987654321 hi",
         "send --from ABCDEFGHIJKLMNOP 5511987654321 hi",
         "send --at 2020-01-01 10:00 5511987654321 hi",
         "send --validity 5 5511987654321 hi",
@@ -277,6 +279,10 @@ def pseudo(tmp_path: Path) -> I18n:
         "find nonsense",
         "find size:7",
         'find text:"open',
+        "balance now",
+        "cancel",
+        "cancel 1 2",
+        "cancel x",
     ],
 )
 def test_every_refusal_of_the_grammar_comes_from_the_catalogue(pseudo: I18n, typed: str) -> None:
@@ -297,3 +303,15 @@ def test_help_and_status_words_come_from_the_catalogue(pseudo: I18n) -> None:
             blocks.status_report([], [7], title="t").text
             == "t\n⟦:grey_question: *7*: not found at Mobizon⟧"
         )
+
+
+def test_the_account_sentences_come_from_the_catalogue(pseudo: I18n) -> None:
+    """The balance, cancel, moderation and sender sentences are the translated ones."""
+    with use_i18n(pseudo), use_locale("eo"):
+        assert account_words.cancelled(7) == "⟦SMS 7 is cancelled: it will not be sent.⟧"
+        assert account_words.cost_note("0.25", "BRL") == "⟦cost 0.25 BRL⟧"
+        alert = account_words.low_balance_alert(Decimal(3), "BRL", Decimal(10))
+        assert alert.startswith("⟦:warning:")
+        assert "⟦Check the account's balance with `/sms balance`.⟧" in alert
+        assert account_words.declined_note(None).startswith("⟦:no_entry:")
+        assert account_words.unknown_sender("X", ()).endswith("⟦none⟧.⟧")

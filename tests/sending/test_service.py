@@ -11,7 +11,17 @@ import pytest
 from bot.mobizon.client import MobizonClient
 from bot.mobizon.errors import MobizonError, MobizonValidationError
 from bot.mobizon.gateway import SmsGateway
-from bot.mobizon.types import ListCriteria, MessagePage, OutgoingSms, SentMessage, SmsStatus, Sort
+from bot.mobizon.types import (
+    Balance,
+    CampaignInfo,
+    ListCriteria,
+    MessagePage,
+    OutgoingSms,
+    SenderName,
+    SentMessage,
+    SmsStatus,
+    Sort,
+)
 from bot.sending.outcomes import Duplicate, NotAllowed, OutcomeUnknown, Refused, Sent
 from bot.sending.service import SendService
 from bot.sending.types import Origin, Surface, UnrecordedSends, new_send
@@ -71,6 +81,22 @@ class FailingGateway:
         sort: Sort | None = None,
         with_number_info: bool = False,
     ) -> MessagePage:
+        """Not asked."""
+        raise NotImplementedError
+
+    async def get_balance(self) -> Balance:
+        """Not asked."""
+        raise NotImplementedError
+
+    async def list_sender_names(self) -> tuple[SenderName, ...]:
+        """Not asked."""
+        raise NotImplementedError
+
+    async def get_campaign_info(self, campaign_id: int) -> CampaignInfo:
+        """Not asked."""
+        raise NotImplementedError
+
+    async def delete_campaign(self, campaign_id: int) -> None:
         """Not asked."""
         raise NotImplementedError
 

@@ -35,7 +35,12 @@ def _pragma(db: Database, name: str) -> object:
     return db.execute(f"PRAGMA {name}").fetchone()[0]
 
 
-MIGRATIONS = ["0001_initial", "0002_unsettled_sends", "0003_outbox_milliseconds"]
+MIGRATIONS = [
+    "0001_initial",
+    "0002_unsettled_sends",
+    "0003_outbox_milliseconds",
+    "0004_account",
+]
 
 
 def test_a_first_version_database_is_upgraded_in_place(db_path: str, make_sms: MakeSms) -> None:
@@ -84,7 +89,8 @@ def test_outbox_times_in_whole_seconds_are_kept_as_milliseconds(
 
 def test_in_memory_database_has_every_table(db: Database) -> None:
     """A fresh in-memory database gets the whole schema and records its migration."""
-    assert {"sms", "status_history", "outbox", "webhook_events"} <= set(db.table_names())
+    tables = {"sms", "status_history", "outbox", "webhook_events", "account_state"}
+    assert tables <= set(db.table_names())
     assert [m.name for m in migrations.applied(db)] == MIGRATIONS
     assert schema_version(db) == SCHEMA_VERSION
 

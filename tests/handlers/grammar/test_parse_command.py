@@ -8,6 +8,8 @@ from handlers.grammar import (
     GENERAL_USAGE,
     HELP_TEXT,
     USAGE,
+    BalanceCommand,
+    CancelCommand,
     HelpCommand,
 )
 from tests.handlers.grammar.helpers import parse, refusal
@@ -23,21 +25,27 @@ def test_help(text: str) -> None:
 
 def test_help_text_names_every_option_and_find_field() -> None:
     """The help text shows every send option and every find field."""
-    for option in ("--from", "--at", "--validity", "--flash", "--name"):
+    for option in ("--from", "--at", "--validity", "--flash", "--name", "--shorten-links"):
         assert option in HELP_TEXT
     for field in ("to:", "from:", "text:", "status:", "campaign:", "group:", "page:", "size:"):
         assert f"`{field}`" in HELP_TEXT
     for field in ("sent-after:", "sent-before:", "updated-after:", "updated-before:", "sort:"):
         assert field in HELP_TEXT
-    assert set(USAGE) == {"help", "send", "status", "find"}
+    assert set(USAGE) == {"help", "send", "status", "find", "balance", "cancel"}
     assert all(line.startswith("Usage: /sms ") for line in [*USAGE.values(), GENERAL_USAGE])
 
 
 # ---------------------------------------------------------------- bad input
 
 SEND, STATUS, FIND = USAGE["send"], USAGE["status"], USAGE["find"]
+BALANCE, CANCEL = USAGE["balance"], USAGE["cancel"]
 
 BAD_INPUTS: list[tuple[str, str, str]] = [
+    ("balance now", BALANCE, "takes nothing after it"),
+    ("cancel", CANCEL, "Give the message id"),
+    ("cancel 12 13", CANCEL, "one SMS at a time"),
+    ("cancel abc", CANCEL, "“abc” is not a message id"),
+    ("send --shorten-links=1 5511987654321 hi", SEND, "“--shorten-links” takes no value"),
     ("frobnicate", GENERAL_USAGE, "I don't know the command “frobnicate”"),
     ("sned 5511987654321 hi", GENERAL_USAGE, "I don't know the command “sned”"),
     ("send", SEND, "Give the phone number and the text to send."),
@@ -159,7 +167,14 @@ def test_there_are_at_least_25_distinct_bad_inputs() -> None:
     """The bad-input table covers at least 25 distinct inputs across all subcommands."""
     texts = {text for text, _, _ in BAD_INPUTS}
     assert len(texts) == len(BAD_INPUTS) >= 25
-    assert {usage for _, usage, _ in BAD_INPUTS} == {SEND, STATUS, FIND, GENERAL_USAGE}
+    assert {usage for _, usage, _ in BAD_INPUTS} == {
+        SEND,
+        STATUS,
+        FIND,
+        BALANCE,
+        CANCEL,
+        GENERAL_USAGE,
+    }
 
 
 def test_sentences_quote_at_most_40_characters_of_input() -> None:
@@ -167,3 +182,9 @@ def test_sentences_quote_at_most_40_characters_of_input() -> None:
     error = refusal("send --validity " + "9" * 500 + " 5511987654321 hi")
     assert "…" in error.sentence
     assert len(error.sentence) < 120
+
+
+def test_balance_and_cancel_commands() -> None:
+    """``balance`` takes nothing; ``cancel`` takes exactly one message id."""
+    assert parse("balance") == BalanceCommand()
+    assert parse("CANCEL 6300284") == CancelCommand(6300284)

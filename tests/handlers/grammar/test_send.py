@@ -187,3 +187,10 @@ def test_send_text_over_ten_segments_is_refused(text: str, count: str) -> None:
     error = refusal(f"send {BR_MOBILE} {text}")
     assert f"is {count} SMS segments long" in error.sentence
     assert error.usage == USAGE["send"]
+
+
+def test_send_shorten_links_flag() -> None:
+    """``--shorten-links`` (and its em-dash form) asks Mobizon to shorten the text's links."""
+    assert send("send --shorten-links 5511987654321 see https://x.example/a").shorten_links
+    assert send("send \u2014shorten-links 5511987654321 hi").shorten_links
+    assert not send("send 5511987654321 hi").shorten_links

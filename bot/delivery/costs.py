@@ -1,0 +1,71 @@
+"""The cost lookup: once an SMS is final, ask Mobizon what it cost and show it on its post.
+
+Each poll cycle asks ``message/list`` about the campaigns of up to 100 final SMS whose cost is
+not known (``segUserBuy``); the account's currency comes from ``user/getownbalance`` once.
+An SMS whose cost Mobizon does not state is asked about a few times, then left.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from bot.mobizon.errors import MobizonError
+from bot.mobizon.gateway import SmsGateway
+from bot.mobizon.types import ListCriteria
+from storage import account
+from storage.store import Store
+
+logger = logging.getLogger(__name__)
+
+#: SMS whose cost is asked per cycle (one ``message/list`` page).
+BATCH = 100
+
+
+class CostLookup:
+    """One lookup of the costs not known yet per call of :meth:`run_once`."""
+
+    def __init__(
+        self,
+        store: Store,
+        gateway: SmsGateway,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_change: Callable[[], None] | None = None,
+        sandbox: bool | None = None,
+    ) -> None:
+        self._store = store
+        self._gateway = gateway
+        self._clock = clock
+        self._on_change = on_change
+        self._sandbox = sandbox
+        self._currency: str | None = None
+        self._currency_known = False
+
+    async def run_once(self) -> int:
+        """Ask about the final SMS whose cost is unknown; return how many costs were recorded."""
+        wanted = await self._store.read(account.costs_wanted, limit=BATCH, sandbox=self._sandbox)
+        if not wanted:
+            return 0
+        try:
+            if not self._currency_known:
+                self._currency = (await self._gateway.get_balance()).currency
+                self._currency_known = True
+            page = await self._gateway.list_messages(
+                ListCriteria(campaign_ids=tuple(sorted(set(wanted.values())))),
+                page_size=BATCH,
+            )
+        except MobizonError as err:
+            logger.warning("cost lookup failed", extra={"error": str(err)})
+            return 0
+        costs: dict[int, Decimal] = {
+            item.id: item.cost for item in page.items if item.id in wanted and item.cost is not None
+        }
+        recorded = await self._store.write(
+            account.record_costs, list(wanted), costs, self._currency, now=self._clock()
+        )
+        if recorded and self._on_change is not None:
+            self._on_change()
+        return recorded

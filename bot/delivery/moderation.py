@@ -1,0 +1,79 @@
+"""The moderation watch: asks ``campaign/getinfo`` about the SMS awaiting Mobizon's moderators.
+
+Only campaigns sent awaiting moderation (``campaign_status`` 1) with no decision yet are asked
+about, once per poll cycle; code 30 (too many requests) makes it skip 1, 2, 4 … cycles. A
+declined campaign stops being tracked and its post is edited, with one thread reply, through
+the outbox (:func:`storage.account.record_declined`); an approved one is tracked as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bot.mobizon.errors import MobizonError, MobizonRateLimitedError
+from bot.mobizon.gateway import SmsGateway
+from storage import account
+from storage.store import Store
+
+logger = logging.getLogger(__name__)
+
+#: Most cycles skipped in a row while Mobizon rate limits the watch.
+MAX_SKIP = 16
+
+
+class ModerationWatch:
+    """One look at the campaigns awaiting moderation per call of :meth:`run_once`."""
+
+    def __init__(
+        self,
+        store: Store,
+        gateway: SmsGateway,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_change: Callable[[], None] | None = None,
+        on_declined: Callable[[], None] | None = None,
+        sandbox: bool | None = None,
+    ) -> None:
+        self._store = store
+        self._gateway = gateway
+        self._clock = clock
+        self._on_change = on_change
+        self._on_declined = on_declined
+        self._sandbox = sandbox
+        self._skip = 0
+        self._backoff = 0
+
+    async def run_once(self) -> int:
+        """Ask about every campaign awaiting moderation; return how many SMS were declined."""
+        if self._skip > 0:
+            self._skip -= 1
+            return 0
+        waiting = await self._store.read(account.awaiting_moderation, sandbox=self._sandbox)
+        declined = 0
+        for campaign_id in waiting:
+            try:
+                info = await self._gateway.get_campaign_info(campaign_id)
+            except MobizonRateLimitedError:
+                self._backoff = min(MAX_SKIP, max(1, self._backoff * 2))
+                self._skip = self._backoff
+                logger.warning("moderation watch backs off", extra={"skip_cycles": self._skip})
+                break
+            except MobizonError as err:
+                logger.warning("moderation watch failed", extra={"error": str(err)})
+                continue
+            self._backoff = 0
+            if info.declined:
+                ids = await self._store.write(
+                    account.record_declined, campaign_id, info.global_comment, now=self._clock()
+                )
+                declined += len(ids)
+                if ids and self._on_declined is not None:
+                    self._on_declined()
+                logger.info("campaign declined by moderation", extra={"campaign_id": campaign_id})
+            elif not info.awaiting_moderation:
+                await self._store.write(account.record_approved, campaign_id, now=self._clock())
+        if declined and self._on_change is not None:
+            self._on_change()
+        return declined

@@ -1,0 +1,69 @@
+"""The account's sender names (``alphaname/list``), cached: refreshed hourly and on demand.
+
+``--from`` is checked against them before sending. When the list cannot be fetched the send is
+not blocked: Mobizon itself still refuses a sender it does not know, and a Mobizon hiccup on a
+read must not stop SMS from going out (the failure is logged).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from bot.mobizon.errors import MobizonError
+from bot.mobizon.gateway import SmsGateway
+
+logger = logging.getLogger(__name__)
+
+#: Seconds a fetched list is trusted.
+REFRESH_SECONDS = 3600.0
+
+
+class SenderNames:
+    """The account's sender names, fetched at most once per ``refresh`` seconds."""
+
+    def __init__(
+        self,
+        gateway: SmsGateway,
+        *,
+        refresh: float = REFRESH_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._gateway = gateway
+        self._refresh = refresh
+        self._monotonic = monotonic
+        self._names: tuple[str, ...] | None = None
+        self._fetched_at = 0.0
+
+    def forget(self) -> None:
+        """Fetch the list again at the next use (on demand)."""
+        self._names = None
+
+    async def names(self) -> tuple[str, ...] | None:
+        """The sender names, from the cache or Mobizon; ``None`` when they could not be fetched."""
+        now = self._monotonic()
+        if self._names is not None and now - self._fetched_at < self._refresh:
+            return self._names
+        try:
+            found = await self._gateway.list_sender_names()
+        except MobizonError as err:
+            logger.warning("could not fetch the sender names", extra={"error": str(err)})
+            return self._names  # a stale list is better than none
+        self._names = tuple(s.name for s in found)
+        self._fetched_at = now
+        return self._names
+
+    async def check(self, sender: str) -> tuple[bool | None, tuple[str, ...]]:
+        """Whether ``sender`` is a name of the account, and the names.
+
+        ``True`` or ``False``, or ``None`` when the names could not be fetched. A name missing
+        from a cached list is looked up once more, fresh: it may be new.
+        """
+        names = await self.names()
+        if names is not None and sender not in names:
+            self.forget()
+            names = await self.names()
+        if names is None:
+            return None, ()
+        return sender in names, names

@@ -1,0 +1,64 @@
+"""An SMS's cost: asked once final, shown on its post and in ``/sms status``."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.delivery.costs import CostLookup
+from bot.delivery.poller import Poller
+from bot.simulator import MobizonSimulator
+from storage import account
+from storage.messages import get_by_message_id
+from tests.conftest import BotHarness
+from tests.delivery.conftest import channel_message, outbox_drained
+from tests.handlers.conftest import block_texts
+
+NUMBER = "5511987654321"
+
+
+@pytest.fixture
+def sim(simulator: tuple[MobizonSimulator, str]) -> MobizonSimulator:
+    """The simulator behind the ``bot`` fixture."""
+    return simulator[0]
+
+
+async def test_cost_on_the_post_and_in_status(bot: BotHarness, sim: MobizonSimulator) -> None:
+    """Once final, the SMS's cost is asked, kept, put on its post and shown by /sms status."""
+    sim.set_pricing("0.25", "BRL")
+    await bot.command(f"send {NUMBER} two segments? no, one")
+    await bot.slack.wait_for("chat.postMessage", 1)
+    (message_id,) = sim.messages
+    core = bot.runtime.started()
+    lookup = CostLookup(core.store, core.gateway, on_change=bot.runtime.wake_notifier)
+    assert await lookup.run_once() == 0  # not final yet: not asked
+    assert not any(r.module == "message" and r.method == "list" for r in sim.requests)
+    sim.set_status(message_id, "DELIVRD")
+    await Poller(core.store, core.gateway, on_change=bot.runtime.wake_notifier).run_once()
+    assert await lookup.run_once() == 1
+    await outbox_drained(bot.db)
+    sms = get_by_message_id(bot.db, message_id)
+    assert sms is not None
+    assert sms.cost is not None
+    assert sms.currency == "BRL"
+    assert "cost 0.25 BRL" in block_texts(channel_message(bot.slack, sms)["blocks"])
+    assert await lookup.run_once() == 0  # known: not asked again
+    assert account.costs_wanted(bot.db) == {}
+    await bot.command(f"status {message_id}")
+    responses = await bot.slack.wait_for_responses(1)
+    assert "cost 0.25 BRL" in block_texts(responses[0].params["blocks"])
+
+
+async def test_balance_adds_kept_costs_without_asking_again(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """``/sms balance`` counts a kept cost as it is, asking Mobizon only for the unknown ones."""
+    sim.set_pricing("0.25", "BRL")
+    await bot.command(f"send {NUMBER} hello")
+    await bot.slack.wait_for("chat.postMessage", 1)
+    (message_id,) = sim.messages
+    bot.db.execute("UPDATE sms SET cost = '0.50' WHERE message_id = ?", [message_id])
+    bot.db.conn.commit()
+    await bot.command("balance")
+    responses = await bot.slack.wait_for_responses(1)
+    assert "today cost 0.50 BRL" in str(responses[0].params["text"])
+    assert not any(r.module == "message" and r.method == "list" for r in sim.requests)

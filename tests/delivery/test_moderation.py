@@ -1,0 +1,109 @@
+"""Moderation end to end: a send held by Mobizon's moderators, then declined or approved."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.delivery.moderation import ModerationWatch
+from bot.simulator import MobizonSimulator
+from storage import account
+from storage.messages import SmsRecord, get_by_message_id
+from tests.conftest import BotHarness
+from tests.delivery.conftest import channel_message, outbox_drained, thread_replies
+from tests.handlers.conftest import block_texts
+
+NUMBER = "5511987654321"
+
+
+@pytest.fixture
+def sim(simulator: tuple[MobizonSimulator, str]) -> MobizonSimulator:
+    """The simulator behind the ``bot`` fixture."""
+    return simulator[0]
+
+
+async def held_sms(bot: BotHarness, sim: MobizonSimulator) -> SmsRecord:
+    """Send one SMS that Mobizon holds in moderation; return its record once posted."""
+    sim.set_moderation(True)
+    await bot.command(f"send {NUMBER} Big sale today")
+    await bot.slack.wait_for("chat.postMessage", 1)
+    (message_id,) = sim.messages
+    sms = get_by_message_id(bot.db, message_id)
+    assert sms is not None
+    assert sms.slack_ts is not None
+    return sms
+
+
+def watch(bot: BotHarness) -> ModerationWatch:
+    """A moderation watch over the running bot's database and gateway."""
+    core = bot.runtime.started()
+    return ModerationWatch(
+        core.store,
+        core.gateway,
+        on_change=bot.runtime.wake_notifier,
+        on_declined=bot.runtime.metrics.declined.inc,
+    )
+
+
+def getinfo_calls(sim: MobizonSimulator) -> int:
+    """How many campaign/getinfo requests the simulator received."""
+    return sum(r.module == "campaign" and r.method == "getinfo" for r in sim.requests)
+
+
+async def test_declined_campaign_edits_the_post_and_replies_once(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """A declined campaign: post edited with the comment, one reply, tracking stops."""
+    sms = await held_sms(bot, sim)
+    assert "awaiting moderation" in block_texts(channel_message(bot.slack, sms)["blocks"])
+    watcher = watch(bot)
+    assert await watcher.run_once() == 0  # still waiting: nothing changes
+    sim.moderate(sms.campaign_id or 0, approve=False, comment="Links are <not> allowed")
+    assert await watcher.run_once() == 1
+    await outbox_drained(bot.db)
+    shown = block_texts(channel_message(bot.slack, sms)["blocks"])
+    assert "declined by Mobizon's moderators" in shown
+    assert "Links are &lt;not&gt; allowed" in shown
+    replies = thread_replies(bot.slack, sms)
+    assert len(replies) == 1
+    assert "will not be sent" in replies[0]["text"]
+    row = get_by_message_id(bot.db, sms.message_id or 0)
+    assert row is not None
+    assert (row.moderation, row.is_pending) == ("declined", False)
+    asked = getinfo_calls(sim)
+    assert await watcher.run_once() == 0
+    assert getinfo_calls(sim) == asked  # no longer watched
+    assert "smsbot_declined_campaigns_total 1.0" in bot.runtime.metrics.exposition().decode()
+
+
+async def test_approved_campaign_is_tracked_as_usual(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """An approved campaign stops being watched and its SMS stays tracked."""
+    sms = await held_sms(bot, sim)
+    watcher = watch(bot)
+    sim.moderate(sms.campaign_id or 0, approve=True)
+    assert await watcher.run_once() == 0
+    row = get_by_message_id(bot.db, sms.message_id or 0)
+    assert row is not None
+    assert (row.moderation, row.is_pending) == ("approved", True)
+    assert account.awaiting_moderation(bot.db) == {}
+
+
+async def test_only_held_campaigns_are_watched_and_code_30_backs_off(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """Nothing held: no getinfo at all; code 30 skips the next cycle."""
+    watcher = watch(bot)
+    await bot.command(f"send {NUMBER} not held")
+    await bot.slack.wait_for("chat.postMessage", 1)
+    await watcher.run_once()
+    assert getinfo_calls(sim) == 0
+    sim.set_moderation(True)
+    await bot.command(f"send {NUMBER} held")
+    await bot.slack.wait_for("chat.postMessage", 2)
+    sim.rate_limit_next("campaign/getinfo", times=10)
+    await watcher.run_once()
+    asked = getinfo_calls(sim)
+    assert asked >= 1
+    await watcher.run_once()  # skipped
+    assert getinfo_calls(sim) == asked
