@@ -125,6 +125,7 @@ class Runtime:
                 may_send=settings.may_send,
                 sandbox=settings.sandbox,
             ),
+            sender_names=core.gateway.list_sender_names,
             config=HandlerConfig(
                 default_region=settings.default_region,
                 allowed_users=settings.allowed_users,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from typing import Any
 
 from bot.mobizon.gateway import SmsGateway
+from bot.mobizon.types import SenderName
 from bot.sending.service import SendService
 from storage.store import Store
 
@@ -48,6 +49,8 @@ class Services:
     gateway: SmsGateway
     sending: SendService
     config: HandlerConfig = field(default_factory=HandlerConfig)
+    #: The account's sender names (Mobizon's ``alphaname/list``); ``None`` when unknown.
+    sender_names: Callable[[], Awaitable[Sequence[SenderName]]] | None = None
 
 
 def services(context: Mapping[str, Any]) -> Services:

@@ -29,6 +29,7 @@ from handlers.grammar import (
 )
 from handlers.mrkdwn import escape
 from handlers.posting import post_sms_message
+from handlers.views.listeners import handle_compose_command
 from storage import messages
 from storage.messages import SmsRecord
 
@@ -54,6 +55,9 @@ async def handle_sms(
     Registered through :func:`~handlers.errors.reporting_errors`, which answers what escapes.
     """
     svc = services(context)
+    if not str(command.get("text", "")).strip() and command.get("user_id"):
+        await handle_compose_command(ack, command, svc, client)
+        return
     # --at is wall time as the user writes it, in the Mobizon account's time zone
     now = datetime.now(svc.config.timezone).replace(microsecond=0)
     try:
