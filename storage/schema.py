@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 #: Number of schema steps this code knows; equals the count of applied ``smsbot`` migrations.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Milliseconds a writer waits for another connection's lock before giving up: long enough for
 #: another process's short writes, short enough that a ``/sms send`` whose claim cannot be
@@ -138,6 +138,23 @@ def _outbox_milliseconds(db: Database) -> None:
             f"strftime('%Y-%m-%dT%H:%M:%f', {column}) || '+00:00' "
             f"WHERE {column} NOT LIKE '%.___+00:00'"
         )
+
+
+@migrations(name="0005_templates")
+def _templates(db: Database) -> None:
+    # saved SMS texts with {placeholders}, one set per Slack workspace
+    db.execute(
+        """
+        CREATE TABLE templates (
+            team_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (team_id, name)
+        )
+        """
+    )
 
 
 def open_database(path: str | os.PathLike[str]) -> Database:

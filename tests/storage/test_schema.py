@@ -35,7 +35,12 @@ def _pragma(db: Database, name: str) -> object:
     return db.execute(f"PRAGMA {name}").fetchone()[0]
 
 
-MIGRATIONS = ["0001_initial", "0002_unsettled_sends", "0003_outbox_milliseconds"]
+MIGRATIONS = [
+    "0001_initial",
+    "0002_unsettled_sends",
+    "0003_outbox_milliseconds",
+    "0005_templates",
+]
 
 
 def test_a_first_version_database_is_upgraded_in_place(db_path: str, make_sms: MakeSms) -> None:
