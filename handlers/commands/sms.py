@@ -16,6 +16,7 @@ from bot.mobizon.types import OutgoingSms
 from bot.sending.outcomes import Sent
 from bot.sending.types import Origin, Surface
 from handlers import blocks, send_outcomes
+from handlers.commands import templates
 from handlers.context import Services, services
 from handlers.grammar import (
     HELP_TEXT,
@@ -23,10 +24,12 @@ from handlers.grammar import (
     HelpCommand,
     SendCommand,
     StatusCommand,
+    TemplateSendCommand,
     UsageError,
     find_button_value,
     parse_command,
 )
+from handlers.grammar.templates import TemplateCommand
 from handlers.mrkdwn import escape
 from handlers.posting import post_sms_message
 from handlers.views.listeners import handle_compose_command
@@ -43,7 +46,7 @@ FIND_REFUSED = (
 )
 
 
-async def handle_sms(
+async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of command
     ack: AsyncAck,
     command: dict[str, Any],
     context: dict[str, Any],
@@ -78,6 +81,13 @@ async def handle_sms(
         return
     if isinstance(parsed, FindCommand) and not svc.config.may_read_all(user_id):
         await ack(text=FIND_REFUSED)
+        return
+    if isinstance(parsed, TemplateCommand | TemplateSendCommand):
+
+        async def send_one(sms: OutgoingSms) -> None:
+            await send(svc, sms, origin(command), client, respond)
+
+        await templates.handle(ack, parsed, command, svc, send_one)
         return
     if isinstance(parsed, SendCommand) and not svc.sending.may_send(user_id):
         await ack(text=send_outcomes.not_allowed())

@@ -35,6 +35,16 @@ from handlers.grammar.find_buttons import find_button_value, parse_find_button
 from handlers.grammar.send import parse_send
 from handlers.grammar.slack_input import unescape_slack_input
 from handlers.grammar.status import parse_status
+from handlers.grammar.templates import (
+    TemplateAddCommand,
+    TemplateCommand,
+    TemplateListCommand,
+    TemplateRemoveCommand,
+    TemplateSendCommand,
+    is_template_send,
+    parse_template,
+    parse_template_send,
+)
 from handlers.grammar.usage import GENERAL_USAGE, HELP_TEXT, USAGE, UsageError, shorten
 
 if TYPE_CHECKING:
@@ -44,21 +54,29 @@ __all__ = [
     "GENERAL_USAGE",
     "HELP_TEXT",
     "USAGE",
+    "AnyCommand",
     "Command",
     "FindCommand",
     "HelpCommand",
     "SendCommand",
     "StatusCommand",
+    "TemplateAddCommand",
+    "TemplateListCommand",
+    "TemplateRemoveCommand",
+    "TemplateSendCommand",
     "UsageError",
     "find_button_value",
     "parse_command",
     "parse_find_button",
 ]
 
+#: Every command :func:`parse_command` returns: the typed commands and the template ones.
+AnyCommand = Command | TemplateCommand | TemplateSendCommand
+
 _FIRST_WORD = re.compile(r"\s*(\S*)")
 
 
-def parse_command(text: str, *, default_region: str, now: datetime) -> Command:
+def parse_command(text: str, *, default_region: str, now: datetime) -> AnyCommand:
     """Parse the text of a ``/sms`` slash command as Slack sends it.
 
     ``default_region`` (e.g. ``"BR"``) reads numbers written without a country code; ``now`` is
@@ -73,6 +91,10 @@ def parse_command(text: str, *, default_region: str, now: datetime) -> Command:
     subcommand = word.lower()
     if subcommand in {"", "help"}:
         return HelpCommand()
+    if subcommand == "template":
+        return parse_template(rest)
+    if subcommand == "send" and is_template_send(rest):
+        return parse_template_send(rest, default_region=default_region)
     if subcommand == "send":
         return parse_send(rest, default_region=default_region, now=now)
     if subcommand == "status":

@@ -57,3 +57,31 @@ NOT_IN_CHANNEL = (
     "This modal came without a channel to post in, so nothing was sent. Open it again from a "
     "channel."
 )
+
+
+def template_added(name: str) -> str:
+    """A template was saved."""
+    return f"Template *{name}* saved. Send it with `/sms send --template {name} PHONE key=value …`."
+
+
+def template_taken(name: str) -> str:
+    """A template of that name exists."""
+    return f"A template named *{name}* exists already; remove it first to replace it."
+
+
+def template_removed(name: str) -> str:
+    """A template was removed."""
+    return f"Template *{name}* removed."
+
+
+def template_unknown(name: str) -> str:
+    """No template of that name."""
+    return f"There is no template named {name}; `/sms template list` shows them."
+
+
+def template_list(found: list[tuple[str, str]]) -> str:
+    """The workspace's templates, each with its text (escaped by the caller's rules)."""
+    if not found:
+        return "No templates yet. Save one with `/sms template add NAME TEXT`."
+    lines = [f"• *{name}*: {text}" for name, text in found]
+    return "*Templates*\n" + "\n".join(lines)
