@@ -57,6 +57,7 @@ async def handle_message_shortcut(
         client,
         trigger_id=str(body.get("trigger_id") or ""),
         meta=ComposeMeta(channel_id or None, Surface.MESSAGE_SHORTCUT.value),
+        team_id=str((body.get("team") or {}).get("id") or ""),
         text=text,
     )
 
@@ -85,5 +86,6 @@ async def handle_global_shortcut(
         client,
         trigger_id=str(body.get("trigger_id") or ""),
         meta=ComposeMeta(None, Surface.GLOBAL_SHORTCUT.value),
+        team_id=str((body.get("team") or {}).get("id") or ""),
         pick_channel=direct,
     )

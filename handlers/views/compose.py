@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     ContextBlock,
     ConversationSelectElement,
     DateTimePickerElement,
@@ -28,6 +29,7 @@ from slack_sdk.models.views import View
 from bot.mobizon.types import OutgoingSms
 from bot.sending.segments import TooLongError, check_length, count_segments
 from handlers.grammar.send import _check_sender, _check_validity  # one rule for both surfaces
+from handlers.grammar.templates import PLACEHOLDER, placeholders
 from handlers.grammar.usage import UsageError
 from handlers.phone import PhoneNumberError, parse_phone
 from handlers.views import compose_text as say
@@ -42,6 +44,12 @@ VALIDITY = "sms_validity"
 NAME = "sms_name"
 CHANNEL = "sms_channel"
 COUNT = "sms_count"
+TEMPLATE = "sms_template"
+#: A placeholder's input: this prefix and the placeholder's name.
+PLACEHOLDER_PREFIX = "sms_ph."
+#: The message block's id after a template filled it: ``sms_text~2`` (a new id makes Slack
+#: show the template's text instead of keeping what was typed).
+_VERSION = "~"
 
 #: Each input's action id is its block id with this suffix.
 _ACTION = "_input"
@@ -58,6 +66,13 @@ def action_id(block_id: str) -> str:
 
 #: The action id the message input dispatches on each character (the live count).
 TEXT_ACTION = action_id(TEXT)
+#: The action id of the template select.
+TEMPLATE_ACTION = action_id(TEMPLATE)
+
+
+def is_text_block(block_id: str) -> bool:
+    """True for the message input's block, whatever its version."""
+    return block_id == TEXT or block_id.startswith(TEXT + _VERSION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +121,7 @@ def compose_view(
     text: str = "",
     pick_channel: str | None = None,
     ask_channel: bool = False,
+    templates: Sequence[str] = (),
 ) -> View:
     """The compose modal.
 
@@ -122,6 +138,20 @@ def compose_view(
                 element=ConversationSelectElement(
                     action_id=action_id(CHANNEL), initial_conversation=pick_channel
                 ),
+            )
+        )
+    if templates:
+        options = [Option(value=name, text=name[:75]) for name in templates][:100]
+        blocks.append(
+            ActionsBlock(
+                block_id=TEMPLATE,
+                elements=[
+                    StaticSelectElement(
+                        action_id=TEMPLATE_ACTION,
+                        placeholder=say.TEMPLATE_PLACEHOLDER,
+                        options=options,
+                    )
+                ],
             )
         )
     blocks += [
@@ -200,6 +230,46 @@ def with_count(view: Mapping[str, Any], text: str) -> dict[str, Any]:
     return {key: view[key] for key in keep if key in view} | {"blocks": blocks}
 
 
+def with_template(view: Mapping[str, Any], text: str) -> dict[str, Any]:
+    """``view`` with the message set to a template's ``text`` and one input per placeholder.
+
+    The message block gets a new id (so Slack shows ``text``); the other inputs keep theirs.
+    """
+    version = 1 + max(
+        (
+            int(b["block_id"].rsplit(_VERSION, 1)[1])
+            for b in view.get("blocks", [])
+            if str(b.get("block_id", "")).startswith(TEXT + _VERSION)
+        ),
+        default=0,
+    )
+    blocks: list[dict[str, Any]] = []
+    for block in view.get("blocks", []):
+        block_id = str(block.get("block_id", ""))
+        if block_id.startswith(PLACEHOLDER_PREFIX):
+            continue
+        if is_text_block(block_id):
+            element = {**block["element"], "initial_value": text[:_MAX_INPUT]}
+            blocks.append({**block, "block_id": f"{TEXT}{_VERSION}{version}", "element": element})
+        elif block_id == COUNT:
+            blocks.append(count_block(text).to_dict())
+            blocks += [placeholder_block(name).to_dict() for name in placeholders(text)]
+        else:
+            blocks.append(dict(block))
+    keep = ("type", "callback_id", "title", "submit", "close", "private_metadata")
+    return {key: view[key] for key in keep if key in view} | {"blocks": blocks}
+
+
+def placeholder_block(name: str) -> InputBlock:
+    """The input for one ``{placeholder}`` of a template."""
+    block_id = PLACEHOLDER_PREFIX + name
+    return InputBlock(
+        block_id=block_id,
+        label=say.placeholder_label(name),
+        element=PlainTextInputElement(action_id=action_id(block_id), max_length=500),
+    )
+
+
 def _sender_block(names: Sequence[str]) -> InputBlock:
     if names:
         options = [Option(value=name, text=name) for name in dict.fromkeys(names)][:100]
@@ -252,14 +322,25 @@ def read_submission(
     values = view.get("state", {}).get("values", {})
     errors: dict[str, str] = {}
     recipient = _read_phone(_typed(values, PHONE), default_region, errors)
-    text = _typed(values, TEXT)
+    text_id = next((b for b in values if is_text_block(b)), TEXT)
+    text = str(values.get(text_id, {}).get(TEXT_ACTION, {}).get("value") or "")
+    filled = {
+        b.removeprefix(PLACEHOLDER_PREFIX): _typed(values, b)
+        for b in values
+        if b.startswith(PLACEHOLDER_PREFIX)
+    }
+    for name, value in filled.items():
+        if not value.strip():
+            errors[PLACEHOLDER_PREFIX + name] = say.placeholder_missing(name)
+    if filled and not any(b.startswith(PLACEHOLDER_PREFIX) for b in errors):
+        text = PLACEHOLDER.sub(lambda m: filled.get(m.group(1), m.group(0)), text)
     if not text.strip():
-        errors[TEXT] = say.TEXT_EMPTY
+        errors[text_id] = say.TEXT_EMPTY
     else:
         try:
             check_length(text)
         except TooLongError as err:
-            errors[TEXT] = err.sentence
+            errors[text_id] = err.sentence
     sender = _checked(_typed(values, SENDER).strip(), SENDER, _check_sender, now, errors)
     validity = _checked(_typed(values, VALIDITY).strip(), VALIDITY, _check_validity, now, errors)
     name = _typed(values, NAME).strip() or None

@@ -20,6 +20,17 @@ VALIDITY_LABEL = "Validity (minutes)"
 VALIDITY_PLACEHOLDER = "60 to 1440"
 NAME_LABEL = "Campaign name"
 CHANNEL_LABEL = "Post the SMS in"
+TEMPLATE_PLACEHOLDER = "Start from a template"
+
+
+def placeholder_label(name: str) -> str:
+    """The label of a template placeholder's input."""
+    return f"Value for {{{name}}}"
+
+
+def placeholder_missing(name: str) -> str:
+    """A placeholder was left empty."""
+    return f"Give a value for {{{name}}}."
 
 
 def at_hint(zone_name: str) -> str:

@@ -24,8 +24,10 @@ from handlers.views.compose import (
     compose_view,
     read_submission,
     with_count,
+    with_template,
 )
 from storage.messages import SmsRecord
+from storage.templates import get_template, list_templates
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +55,14 @@ async def open_compose(
     *,
     trigger_id: str,
     meta: ComposeMeta,
+    team_id: str,
     text: str = "",
     pick_channel: str | None = None,
 ) -> str | None:
     """Open the compose modal; Slack's error when it could not."""
+    saved = await svc.store.read(list_templates, team_id=team_id)
     view = compose_view(
+        templates=[t.name for t in saved],
         meta=meta,
         zone=svc.config.timezone,
         sender_names=await sender_names(svc),
@@ -87,6 +92,7 @@ async def handle_compose_command(
         client,
         trigger_id=str(command.get("trigger_id") or ""),
         meta=ComposeMeta(str(command["channel_id"]), Surface.MODAL.value),
+        team_id=str(command.get("team_id") or ""),
     )
 
 
@@ -103,6 +109,27 @@ async def handle_compose_typed(ack: AsyncAck, body: dict[str, Any], client: Asyn
     except SlackApiError as err:
         # hash_conflict: newer typing already updated the modal, which shows the newer count
         logger.info("compose count not updated", extra={"error": slack_error(err)})
+
+
+async def handle_template_chosen(
+    ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
+) -> None:
+    """A template chosen in the modal: its text in the message, one input per placeholder."""
+    await ack()
+    svc = services(context)
+    view = body.get("view") or {}
+    actions = body.get("actions") or [{}]
+    name = str((actions[0].get("selected_option") or {}).get("value") or "")
+    team_id = str((body.get("team") or {}).get("id") or "")
+    found = await svc.store.read(get_template, team_id=team_id, name=name)
+    if found is None:
+        return
+    try:
+        await client.views_update(
+            view_id=view.get("id"), hash=view.get("hash"), view=with_template(view, found.text)
+        )
+    except SlackApiError as err:
+        logger.info("compose template not shown", extra={"error": slack_error(err)})
 
 
 async def handle_compose_submit(

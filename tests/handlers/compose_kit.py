@@ -60,3 +60,27 @@ async def keystroke(
         ],
     }
     return await bot.post_signed(urlencode({"payload": json.dumps(payload)}))
+
+
+async def choose_template(bot: BotHarness, view: dict[str, Any], name: str) -> tuple[int, str]:
+    """POST a signed ``block_actions`` choosing template ``name`` in the compose modal."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T1", "domain": "acme"},
+        "user": {"id": "U1", "username": "ana", "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": "legacy-verification-token",
+        "trigger_id": "1337.42.template",
+        "container": {"type": "view", "view_id": view["id"]},
+        "view": view,
+        "actions": [
+            {
+                "type": "static_select",
+                "action_id": action_id("sms_template"),
+                "block_id": "sms_template",
+                "selected_option": {"text": {"type": "plain_text", "text": name}, "value": name},
+                "action_ts": "1700000001.000003",
+            }
+        ],
+    }
+    return await bot.post_signed(urlencode({"payload": json.dumps(payload)}))

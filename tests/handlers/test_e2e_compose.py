@@ -15,7 +15,7 @@ from handlers import send_outcomes
 from handlers.views import compose_text as say
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
-from tests.handlers.compose_kit import keystroke, state, submit
+from tests.handlers.compose_kit import choose_template, keystroke, state, submit
 from tests.handlers.conftest import refused_url, sends, wire_form
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
@@ -211,3 +211,42 @@ async def test_a_stale_keystroke_does_not_overwrite_newer_typing(bot: BotHarness
     await bot.slack.wait_for("views.update", 2)
     count = next(b for b in bot.slack.views[view["id"]]["blocks"] if b["block_id"] == "sms_count")
     assert "10 characters" in count["elements"][0]["text"]
+
+
+async def test_a_template_fills_the_text_and_asks_for_its_values(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """Choosing a template shows its text and one input per placeholder; submit fills them."""
+    await bot.command("template add ready Hi {name}, order {order} is ready")
+    view = await open_modal(bot)
+    select = next(b for b in view["blocks"] if b["block_id"] == "sms_template")
+    assert [o["value"] for o in select["elements"][0]["options"]] == ["ready"]
+    assert await choose_template(bot, view, "ready") == (200, "")
+    await bot.slack.wait_for("views.update")
+    shown = bot.slack.views[view["id"]]
+    found = inputs(shown)
+    text_id = next(b for b in found if b.startswith("sms_text"))
+    assert text_id != "sms_text"
+    assert found[text_id]["element"]["initial_value"] == "Hi {name}, order {order} is ready"
+    assert {"sms_ph.name", "sms_ph.order"} <= set(found)
+    assert found["sms_phone"] == inputs(view)["sms_phone"]
+    values = {
+        "values": {
+            "sms_phone": {"sms_phone_input": {"type": "plain_text_input", "value": NUMBER}},
+            text_id: {
+                "sms_text_input": {
+                    "type": "plain_text_input",
+                    "value": "Hi {name}, order {order} is ready",
+                }
+            },
+            "sms_ph.name": {"sms_ph.name_input": {"type": "plain_text_input", "value": "Ana"}},
+            "sms_ph.order": {"sms_ph.order_input": {"type": "plain_text_input", "value": " "}},
+        }
+    }
+    _, body = await submit(bot, shown, values)
+    assert json.loads(body)["errors"] == {"sms_ph.order": say.placeholder_missing("order")}
+    values["values"]["sms_ph.order"]["sms_ph.order_input"]["value"] = "A17"
+    assert await submit(bot, shown, values) == (200, "")
+    await bot.slack.wait_for("chat.postMessage")
+    text = "Hi Ana, order A17 is ready"
+    assert sends(sim) == [wire_form([("recipient", NUMBER), ("text", text)])]
