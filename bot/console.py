@@ -27,6 +27,7 @@ import aiohttp
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
+from bot import console_modal
 from bot.app import create_app
 from bot.inflight import InFlight
 from bot.runtime import RUNTIME
@@ -38,7 +39,8 @@ PROMPT = "sms> "
 #: How long one command's listener may take before the next line is read anyway.
 LISTENER_WAIT = 30.0
 HELP = (
-    "Type /sms commands as in Slack, e.g. `/sms send +55 11 98765-4321 hello` or `/sms help`.\n"
+    "Type /sms commands as in Slack, e.g. `/sms send +55 11 98765-4321 hello` or `/sms help`;\n"
+    "`/sms` alone opens the compose form, asked field by field (`cancel` closes it).\n"
     "`next` / `previous` press the buttons under the last search; `quit` leaves."
 )
 
@@ -104,6 +106,8 @@ class ConsoleSlack:
     shown: int = 0
     _news: asyncio.Event = field(default_factory=asyncio.Event)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    #: The modal the bot opened and the console has not filled yet (views.open, views.update).
+    open_view: dict[str, Any] | None = None
 
     def make_app(self) -> web.Application:
         """The aiohttp application serving ``/api/<method>`` and ``/response/<id>``."""
@@ -155,12 +159,30 @@ class ConsoleSlack:
             where = "thread reply" if params.get("thread_ts") else "bot posted"
             self.show(f"{where} in #{params.get('channel')}", params)
             return web.json_response({"ok": True, "channel": params.get("channel"), "ts": ts})
+        if method in ("views.open", "views.update"):
+            return web.json_response({"ok": True, "view": self._view(method, params)})
+        if method == "chat.postEphemeral":
+            self.show("reply (only you see this)", params)
+            return web.json_response({"ok": True})
         if method == "chat.update":
             self.show(f"bot updated its message in #{params.get('channel')}", params)
             return web.json_response(
                 {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
             )
         return web.json_response({"ok": True})
+
+    def _view(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Keep the modal the bot opened or updated; an update shows its new count."""
+        view = params.get("view")
+        view = json.loads(view) if isinstance(view, str) else dict(view or {})
+        view |= {"id": "VCONSOLE", "hash": f"h{next(self._ts)}"}
+        if method == "views.update":
+            for block in view.get("blocks", []):
+                if block.get("type") == "context":
+                    self.out.write("  " + render_blocks([block])[0] + "\n")
+        self.open_view = view
+        self._news.set()
+        return view
 
     async def _response(self, request: web.Request) -> web.Response:
         self.show("reply (only you see this)", await request.json())
@@ -250,6 +272,80 @@ class Console:
         except ValueError:
             body = {"text": answer}
         self.slack.show("reply (only you see this)", body)
+
+    async def fill_modal(self, ask: console_modal.Ask) -> None:
+        """Show the modal the bot opened, ask for each field, and submit it as Slack would."""
+        view = self.slack.open_view
+        if view is None:
+            return
+        self.out.write("\n".join(console_modal.render_view(view)) + "\n")
+        values: dict[str, dict[str, Any]] = {}
+        errors: dict[str, str] = {}
+        while True:
+            for block in [b for b in view.get("blocks", []) if b.get("type") == "input"]:
+                block_id = str(block.get("block_id"))
+                if block_id in values and block_id not in errors:
+                    continue
+                if block_id in errors:
+                    self.out.write(f"  ⚠️ {errors[block_id]}\n")
+                value = await self._ask_field(block, ask)
+                if value is None:
+                    self.slack.open_view = None
+                    self.out.write("(the modal was closed without sending)\n")
+                    return
+                values[block_id] = {console_modal.action_of(block): value}
+                if block.get("dispatch_action") and value.get("value"):
+                    await self._typed(view, block, str(value["value"]))
+            errors = await self._submit(view, values)
+            if not errors:
+                self.slack.open_view = None
+                await self._finish()
+                return
+
+    async def _ask_field(
+        self, block: dict[str, Any], ask: console_modal.Ask
+    ) -> dict[str, Any] | None:
+        """Ask for one field until it can be read; ``None`` when the modal is cancelled."""
+        zone = self.settings.mobizon_timezone
+        zone_name = str(getattr(zone, "key", "")) or "the account's time zone"
+        while True:
+            typed = await ask(console_modal.field_prompt(block, zone_name))
+            if typed is None or typed.strip() == console_modal.CANCEL:
+                return None
+            value = console_modal.element_value(block["element"], typed.strip(), zone)
+            if not isinstance(value, str):
+                return value
+            self.out.write(f"  {value}\n")
+
+    async def _typed(self, view: dict[str, Any], block: dict[str, Any], text: str) -> None:
+        """Tell the bot what was typed in a dispatching input, as Slack does (the live count)."""
+        current = self.slack.open_view or view
+        action = {"type": "plain_text_input", "action_id": console_modal.action_of(block)}
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "TCONSOLE"},
+            "user": {"id": self.user_id},
+            "view": current,
+            "actions": [{**action, "block_id": block.get("block_id"), "value": text}],
+        }
+        await self._post(urlencode({"payload": json.dumps(payload)}))
+        await self._finish()
+
+    async def _submit(
+        self, view: dict[str, Any], values: dict[str, dict[str, Any]]
+    ) -> dict[str, str]:
+        """Submit the modal; the errors the bot answered, by block id."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": "TCONSOLE"},
+            "user": {"id": self.user_id},
+            "view": {**view, "state": {"values": values}},
+        }
+        status, answer = await self._post(urlencode({"payload": json.dumps(payload)}))
+        if status != 200 or not answer.strip():  # noqa: PLR2004
+            return {}
+        body = json.loads(answer)
+        return dict(body.get("errors") or {}) if body.get("response_action") == "errors" else {}
 
     async def press(self, label: str) -> None:
         """Press the Previous/Next button of the last search results."""
@@ -403,6 +499,14 @@ async def _session(console: Console, lines: AsyncIterator[str], out: TextIO) -> 
             await console.press("previous" if word.startswith("prev") else "next")
         elif word.startswith(("/sms", "sms ")):
             await console.command(word.removeprefix("sms "))
+            if console.slack.open_view is not None:
+
+                async def ask(prompt: str) -> str | None:
+                    out.write(prompt + "\n")
+                    out.flush()
+                    return await anext(lines, None)
+
+                await console.fill_modal(ask)
         elif word:
             out.write(HELP + "\n")
             out.flush()

@@ -285,3 +285,25 @@ def test_logs_go_through_the_prompt_proxy_while_it_is_up() -> None:
         assert handler.stream is sys.__stderr__
     finally:
         root.removeHandler(handler)
+
+
+async def test_sms_alone_opens_the_compose_form_at_prompts(tmp_path: Path) -> None:
+    """``/sms`` alone shows the modal as text, asks each field, re-asks a bad one, then sends."""
+    script = "/sms\n12\nHello from the form\n\n\n\n\n+55 11 98765-4321\nquit\n"
+    code, out, err = await run_console(tmp_path, script, "--linger", "0")
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert "[Send an SMS]" in out
+    assert "Phone number: " in out
+    assert "GSM-7 · 19 characters · 1 SMS segment" in out  # the live count, from views.update
+    assert out.count("Phone number: ") == 2  # the bad number was refused and asked again
+    posted = dict(sections(out))["bot posted in #CCONSOLE"]
+    assert "> Hello from the form" in posted
+
+
+async def test_the_compose_form_can_be_cancelled(tmp_path: Path) -> None:
+    """``cancel`` at a prompt closes the form without sending."""
+    code, out, _ = await run_console(tmp_path, "/sms\ncancel\nquit\n", "--linger", "0")
+    assert code == 0
+    assert "closed without sending" in out
+    assert "bot posted" not in out
