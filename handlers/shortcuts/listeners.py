@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -20,6 +21,9 @@ logger = logging.getLogger(__name__)
 
 MESSAGE_SHORTCUT = "send_as_sms"
 GLOBAL_SHORTCUT = "compose_sms"
+#: How long a mention's name is waited for: the modal must open within Slack's 3 seconds
+#: (a name not found in time stays an id).
+NAME_WAIT = 1.0
 
 
 async def handle_message_shortcut(
@@ -37,8 +41,9 @@ async def handle_message_shortcut(
 
     async def user_name(user: str) -> str | None:
         try:
-            found = await client.users_info(user=user)
-        except SlackApiError:
+            async with asyncio.timeout(NAME_WAIT):
+                found = await client.users_info(user=user)
+        except (SlackApiError, TimeoutError):
             return None
         info = found.get("user") or {}
         profile = info.get("profile") or {}
@@ -46,8 +51,9 @@ async def handle_message_shortcut(
 
     async def channel_name(channel: str) -> str | None:
         try:
-            found = await client.conversations_info(channel=channel)
-        except SlackApiError:
+            async with asyncio.timeout(NAME_WAIT):
+                found = await client.conversations_info(channel=channel)
+        except (SlackApiError, TimeoutError):
             return None
         return str((found.get("channel") or {}).get("name") or "") or None
 

@@ -116,3 +116,16 @@ async def test_global_shortcut_needs_a_channel(bot: BotHarness, sim: MobizonSimu
     assert status == 200
     assert list(json.loads(body)["errors"]) == ["sms_channel"]
     assert sends(sim) == []
+
+
+async def test_a_slow_name_lookup_does_not_keep_the_modal_closed(bot: BotHarness) -> None:
+    """When users.info does not answer, the modal still opens in time, the mention left as an id."""
+    bot.slack.user_names["U5"] = "bruno"
+    bot.slack.held = {"users.info"}
+    try:
+        assert await message_shortcut(bot, "Hi <@U5>") == (200, "")
+        await bot.slack.wait_for("views.open", timeout=3.0)  # Slack's trigger lasts 3 s
+    finally:
+        bot.slack.release_held()
+    text = block(bot.slack.views["V0001"], "sms_text")["element"]["initial_value"]
+    assert text == "Hi @U5"
