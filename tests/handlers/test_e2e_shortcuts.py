@@ -129,3 +129,15 @@ async def test_a_slow_name_lookup_does_not_keep_the_modal_closed(bot: BotHarness
         bot.slack.release_held()
     text = block(bot.slack.views["V0001"], "sms_text")["element"]["initial_value"]
     assert text == "Hi @U5"
+
+
+async def test_global_shortcut_refused_for_who_may_not_send(start_bot: Callable[..., Any]) -> None:
+    """Someone outside the allow-list is told why in a direct message, and no modal opens."""
+    bot: BotHarness = await start_bot(refused_url(), allowed_users=frozenset({"U2"}))
+    assert await global_shortcut(bot) == (200, "")
+    told = await bot.slack.wait_for("chat.postMessage")
+    assert (told[0].params["channel"], told[0].params["text"]) == (
+        "U1",
+        send_outcomes.not_allowed(),
+    )
+    assert bot.slack.called("views.open") == []
