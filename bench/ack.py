@@ -4,9 +4,11 @@ Fires 100 and then 500 concurrent Slack-signed ``/sms send`` commands at ``smsbo
 subprocess, sandbox off) whose Mobizon is an in-bench simulator answering after 1 s and whose
 Slack is an in-bench FakeSlack; prints ack p50/p99/max and commands per second, next to the
 same bursts against a bare Bolt ``AsyncApp`` whose ``/sms`` only acks (the framework's floor).
-Then waits for every SMS to be sent and posted and checks none was lost or doubled.
+Then waits for every SMS to be sent and posted and checks none was lost or doubled. Last, a
+burst of ``/sms`` alone (the compose modal, issue 12): its acks, and how long until Slack was
+asked to open each modal (``views.open``, which Slack takes within 3 s of the command).
 
-    python bench/ack.py [--sizes 100,500] [--latency 1.0]
+    python bench/ack.py [--sizes 100,500] [--latency 1.0] [--modal 100]
 """
 
 from __future__ import annotations
@@ -69,12 +71,20 @@ class Burst:
 
 
 async def burst(
-    session: aiohttp.ClientSession, url: str, size: int, *, label: str, target: str
+    session: aiohttp.ClientSession,
+    url: str,
+    size: int,
+    *,
+    label: str,
+    target: str,
+    modal: bool = False,
 ) -> Burst:
     """POST ``size`` signed commands at once; time each from its POST to its full answer."""
     requests = [
         command_request(
-            f"send +55 11 98765-4321 bench {label} {i}", trigger=f"{label}.{i}", channel="C1"
+            "" if modal else f"send +55 11 98765-4321 bench {label} {i}",
+            trigger=f"{label}.{i}",
+            channel="C1",
         )
         for i in range(size)
     ]
@@ -176,12 +186,34 @@ async def check_delivery(
     ]
 
 
-async def main() -> None:
-    """Run the floor and smsbot bursts, then the loss check, and print the tables."""
+async def open_modals(
+    session: aiohttp.ClientSession, url: str, slack: FakeSlack, size: int, bursts: list[Burst]
+) -> tuple[int, float]:
+    """A burst of ``/sms`` alone, added to ``bursts``: modals opened, and the last one's time."""
+    opened_before = len(slack.called("views.open"))
+    started = time.monotonic()  # FakeSlack records calls on this clock
+    measured = await burst(
+        session, url, size, label="modal", target="smsbot, /sms alone (modal)", modal=True
+    )
+    await wait_until(
+        lambda: len(slack.called("views.open")) >= opened_before + size, within=30, fail=False
+    )
+    opens = slack.called("views.open")[opened_before:]
+    bursts.append(measured)
+    return len(opens), max((c.at - started for c in opens), default=0.0)
+
+
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,500", help="burst sizes (default 100,500)")
     parser.add_argument("--latency", type=float, default=1.0, help="simulator latency (s)")
-    args = parser.parse_args()
+    parser.add_argument("--modal", type=int, default=100, help="modal-open burst size (0: none)")
+    return parser.parse_args()
+
+
+async def main() -> None:
+    """Run the floor and smsbot bursts, then the loss check, and print the tables."""
+    args = _arguments()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"# ack: {machine()}")
     print(f"simulator latency {args.latency:g} s; bursts {sizes}; Slack's ack limit 3 s\n")
@@ -193,6 +225,7 @@ async def main() -> None:
     connector = aiohttp.TCPConnector(limit=0)
     session = aiohttp.ClientSession(connector=connector)
     bursts: list[Burst] = []
+    modal_open = (0, 0.0)
     checks: list[list[object]] = []
     peak_rss = 0
     with tempfile.TemporaryDirectory(prefix="smsbot-bench-") as tmp:
@@ -245,6 +278,8 @@ async def main() -> None:
                         )
                     )
                     print(f"(smsbot burst of {size} done)", flush=True)
+                if args.modal:
+                    modal_open = await open_modals(session, bot.url, slack, args.modal, bursts)
                 peak_rss = bot.vm_hwm_kib()
         finally:
             await session.close()
@@ -259,7 +294,7 @@ async def main() -> None:
     print("\n## Ratio to the floor\n")
     ratio_rows = []
     for size in sizes:
-        floor_b = next(b for b in bursts if b.size == size and b.target != "smsbot")
+        floor_b = next(b for b in bursts if b.size == size and b.target == "bare Bolt (floor)")
         bot_b = next(b for b in bursts if b.size == size and b.target == "smsbot")
         p99_floor = percentile(floor_b.latencies, 99)
         p99_bot = percentile(bot_b.latencies, 99)
@@ -278,6 +313,11 @@ async def main() -> None:
         ],
         checks,
     )
+    if args.modal:
+        print(
+            f"\n## /sms alone: {modal_open[0]} of {args.modal} modals asked of Slack "
+            f"(views.open), the last {modal_open[1]:.2f} s after the burst began (limit 3 s)"
+        )
     print(
         f"\nsimulator sendSmsMessage total: {simulator.count(SEND_SMS)}; "
         f"FakeSlack 429s: {slack.rate_limited_count}; "

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import itertools
 import json
 import logging
-import re
 import secrets
 import sys
 import threading
@@ -27,7 +25,9 @@ import aiohttp
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
+from bot import console_modal
 from bot.app import create_app
+from bot.console_text import EMOJI, render_blocks
 from bot.inflight import InFlight
 from bot.runtime import RUNTIME
 from bot.settings import Settings
@@ -41,61 +41,10 @@ PROMPT = "sms> "
 LISTENER_WAIT = 30.0
 #: English message id: show it as ``gettext(HELP)``.
 HELP = N_(
-    "Type /sms commands as in Slack, e.g. `/sms send +55 11 98765-4321 hello` or `/sms help`.\n"
+    "Type /sms commands as in Slack, e.g. `/sms send +55 11 98765-4321 hello` or `/sms help`;\n"
+    "`/sms` alone opens the compose form, asked field by field (`cancel` closes it).\n"
     "`next` / `previous` press the buttons under the last search; `quit` leaves."
 )
-
-_MENTION = re.compile(r"<([@#!])([^>|]+)(?:\|([^>]+))?>")
-_SHORTCODE = re.compile(r":([a-z0-9_+-]+):")
-#: The emoji the bot's messages use, as the terminal shows them.
-EMOJI = {
-    "outbox_tray": "📤",
-    "hourglass": "⏳",
-    "white_check_mark": "✅",
-    "x": "❌",
-    "warning": "⚠️",
-    "information_source": "ℹ️",  # noqa: RUF001  # the emoji, not a letter
-    "test_tube": "🧪",
-    "grey_question": "❔",
-    "no_entry": "⛔",
-    "no_entry_sign": "🚫",
-}
-_LINK = re.compile(r"<([^@#!>|][^>|]*)(?:\|([^>]+))?>")
-
-
-def mrkdwn_to_text(text: str) -> str:
-    """Turn Slack mrkdwn into plain terminal text (mentions, links, entities, emphasis)."""
-    text = _MENTION.sub(
-        lambda m: f"{'@' if m.group(1) != '#' else '#'}{m.group(3) or m.group(2)}", text
-    )
-    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
-    text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)
-    text = re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", r"\1", text)
-    text = _SHORTCODE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
-    return html.unescape(text)
-
-
-def render_blocks(blocks: list[dict[str, Any]], fallback: str = "") -> list[str]:
-    """Render Block Kit as readable lines: sections, fields, context, and buttons."""
-    lines: list[str] = []
-    for block in blocks:
-        kind = block.get("type")
-        if kind == "section":
-            if "text" in block:
-                lines.extend(mrkdwn_to_text(block["text"]["text"]).split("\n"))
-            for item in block.get("fields", []):
-                title, _, value = mrkdwn_to_text(item["text"]).partition("\n")
-                lines.append(f"  {title + ':':<14} {value}")
-        elif kind == "context":
-            lines.extend(
-                "  " + mrkdwn_to_text(e.get("text", "")) for e in block.get("elements", [])
-            )
-        elif kind == "actions":
-            buttons = [f"[{e['text']['text']}]" for e in block.get("elements", [])]
-            lines.append("  " + "  ".join(buttons))
-    if not lines and fallback:
-        lines = mrkdwn_to_text(fallback).split("\n")
-    return lines
 
 
 @dataclass
@@ -109,6 +58,8 @@ class ConsoleSlack:
     shown: int = 0
     _news: asyncio.Event = field(default_factory=asyncio.Event)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    #: The modal the bot opened and the console has not filled yet (views.open, views.update).
+    open_view: dict[str, Any] | None = None
 
     def make_app(self) -> web.Application:
         """The aiohttp application serving ``/api/<method>`` and ``/response/<id>``."""
@@ -164,6 +115,11 @@ class ConsoleSlack:
             )
             self.show(where % {"channel": params.get("channel")}, params)
             return web.json_response({"ok": True, "channel": params.get("channel"), "ts": ts})
+        if method in ("views.open", "views.update"):
+            return web.json_response({"ok": True, "view": self._view(method, params)})
+        if method == "chat.postEphemeral":
+            self.show(_("reply (only you see this)"), params)
+            return web.json_response({"ok": True})
         if method == "chat.update":
             self.show(
                 _("bot updated its message in #%(channel)s") % {"channel": params.get("channel")},
@@ -173,6 +129,19 @@ class ConsoleSlack:
                 {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
             )
         return web.json_response({"ok": True})
+
+    def _view(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Keep the modal the bot opened or updated; an update shows its new count."""
+        view = params.get("view")
+        view = json.loads(view) if isinstance(view, str) else dict(view or {})
+        view |= {"id": "VCONSOLE", "hash": f"h{next(self._ts)}"}
+        if method == "views.update":
+            for block in view.get("blocks", []):
+                if block.get("type") == "context":
+                    self.out.write("  " + render_blocks([block])[0] + "\n")
+        self.open_view = view
+        self._news.set()
+        return view
 
     async def _response(self, request: web.Request) -> web.Response:
         self.show("reply (only you see this)", await request.json())
@@ -193,7 +162,7 @@ def console_settings(settings: Settings, slack_url: str) -> Settings:
 
 
 @dataclass
-class Console:
+class Console(console_modal.ModalFilling):
     """Reads commands, posts them to the bot signed as Slack does, and prints the answers."""
 
     settings: Settings
@@ -422,6 +391,14 @@ async def _session(console: Console, lines: AsyncIterator[str], out: TextIO) -> 
             await console.press("previous" if word.startswith("prev") else "next")
         elif word.startswith(("/sms", "sms ")):
             await console.command(word.removeprefix("sms "))
+            if console.slack.open_view is not None:
+
+                async def ask(prompt: str) -> str | None:
+                    out.write(prompt + "\n")
+                    out.flush()
+                    return await anext(lines, None)
+
+                await console.fill_modal(ask)
         elif word:
             out.write(_(HELP) + "\n")
             out.flush()

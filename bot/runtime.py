@@ -129,6 +129,7 @@ class Runtime:
                 sandbox=settings.sandbox,
                 senders=self._sender_names(core),
             ),
+            sender_names=self._sender_names(core).names,
             config=HandlerConfig(
                 default_region=settings.default_region,
                 allowed_users=settings.allowed_users,

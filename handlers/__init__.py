@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from handlers import actions, commands
+from handlers import actions, commands, shortcuts, views
 from handlers.context import CONTEXT_KEY, Services
 from handlers.errors import UNEXPECTED_ERROR, report_unexpected
 
@@ -31,6 +31,8 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
     app.error(handle_error)
     commands.register(app)
     actions.register(app)
+    views.register(app)
+    shortcuts.register(app)
 
 
 async def handle_error(

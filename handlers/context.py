@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from typing import Any
@@ -53,6 +53,9 @@ class Services:
     wake_notifier: Callable[[], None] | None = None
     #: Told every balance Mobizon states (the ``smsbot_balance`` gauge).
     on_balance: Callable[[Balance], None] | None = None
+    #: The account's sender names (Mobizon's ``alphaname/list``, cached); ``None`` when they
+    #: cannot be fetched.
+    sender_names: Callable[[], Awaitable[Sequence[str] | None]] | None = None
 
 
 def services(context: Mapping[str, Any]) -> Services:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 #: Number of schema steps this code knows; equals the count of applied ``smsbot`` migrations.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Milliseconds a writer waits for another connection's lock before giving up: long enough for
 #: another process's short writes, short enough that a ``/sms send`` whose claim cannot be
@@ -159,6 +159,23 @@ def _account(db: Database) -> None:
     db.execute(
         "CREATE TABLE account_state (key TEXT PRIMARY KEY, value TEXT NOT NULL, "
         "updated_at TEXT NOT NULL)"
+    )
+
+
+@migrations(name="0005_templates")
+def _templates(db: Database) -> None:
+    # saved SMS texts with {placeholders}, one set per Slack workspace
+    db.execute(
+        """
+        CREATE TABLE templates (
+            team_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (team_id, name)
+        )
+        """
     )
 
 

@@ -51,6 +51,12 @@ class FakeSlack:
     url: str = ""
     #: Methods whose successful answer is held back (the call takes effect, the caller waits).
     held: set[str] = field(default_factory=set)
+    #: Open modals by view id, as views.open and views.update left them (with their hash).
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Display names users.info answers, by user id.
+    user_names: dict[str, str] = field(default_factory=dict)
+    #: Names conversations.info answers, by channel id.
+    channel_names: dict[str, str] = field(default_factory=dict)
     _release: asyncio.Event = field(default_factory=asyncio.Event)
 
     def fail_next(self, method: str, error: str, *, times: int = 1) -> None:
@@ -167,6 +173,43 @@ class FakeSlack:
             return {"_retry_after": max(1, round(wait + 0.49))}
         self._last_post[channel] = now
         return None
+
+    def _view_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        view = params.get("view")
+        return json.loads(view) if isinstance(view, str) else dict(view or {})
+
+    def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        view_id = f"V{len(self.views) + 1:04d}"
+        view = self._view_params(params) | {"id": view_id, "hash": f"{view_id}.1"}
+        self.views[view_id] = view
+        return {"ok": True, "view": view}
+
+    def _views_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        view_id = str(params.get("view_id", ""))
+        if view_id not in self.views:
+            return {"ok": False, "error": "not_found"}
+        current = self.views[view_id]
+        if params.get("hash") and params["hash"] != current["hash"]:
+            return {"ok": False, "error": "hash_conflict"}
+        number = int(current["hash"].rsplit(".", 1)[1]) + 1
+        view = self._view_params(params) | {"id": view_id, "hash": f"{view_id}.{number}"}
+        self.views[view_id] = view
+        return {"ok": True, "view": view}
+
+    def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = str(params.get("user", ""))
+        if user not in self.user_names:
+            return {"ok": False, "error": "user_not_found"}
+        name = self.user_names[user]
+        return {"ok": True, "user": {"id": user, "name": name, "profile": {"display_name": name}}}
+
+    def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        if channel not in self.channel_names:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": {"id": channel, "name": self.channel_names[channel]}}
 
     def _auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "smsbot"}

@@ -14,6 +14,9 @@ class Surface(StrEnum):
     """The surface a send came from (the console types slash commands, so it is one too)."""
 
     SLASH_COMMAND = "slash_command"
+    MODAL = "modal"
+    MESSAGE_SHORTCUT = "message_shortcut"
+    GLOBAL_SHORTCUT = "global_shortcut"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from bot.mobizon.types import OutgoingSms
 from bot.sending.outcomes import Sent
 from bot.sending.types import Origin, Surface
 from handlers import account_words, blocks, send_outcomes
-from handlers.commands import account
+from handlers.commands import account, templates
 from handlers.context import Services, services
 from handlers.gateway_errors import describe
 from handlers.grammar import (
@@ -25,15 +25,18 @@ from handlers.grammar import (
     HelpCommand,
     SendCommand,
     StatusCommand,
+    TemplateSendCommand,
     UsageError,
     find_button_value,
     help_text,
     parse_command,
 )
+from handlers.grammar.templates import TemplateCommand
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
 from handlers.posting import post_sms_message
+from handlers.views.listeners import handle_compose_command
 from storage import messages
 from storage.messages import SmsRecord
 
@@ -47,7 +50,7 @@ FIND_REFUSED = N_(
 )
 
 
-async def handle_sms(
+async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of command
     ack: AsyncAck,
     command: dict[str, Any],
     context: dict[str, Any],
@@ -59,6 +62,9 @@ async def handle_sms(
     Registered through :func:`~handlers.errors.reporting_errors`, which answers what escapes.
     """
     svc = services(context)
+    if not str(command.get("text", "")).strip() and command.get("user_id"):
+        await handle_compose_command(ack, command, svc, client)
+        return
     # --at is wall time as the user writes it, in the Mobizon account's time zone
     now = datetime.now(svc.config.timezone).replace(microsecond=0)
     try:
@@ -79,6 +85,13 @@ async def handle_sms(
         return
     if isinstance(parsed, FindCommand) and not svc.config.may_read_all(user_id):
         await ack(text=_(FIND_REFUSED))
+        return
+    if isinstance(parsed, TemplateCommand | TemplateSendCommand):
+
+        async def send_one(sms: OutgoingSms) -> None:
+            await send(svc, sms, origin(command), client, respond)
+
+        await templates.handle(ack, parsed, command, svc, send_one)
         return
     if isinstance(parsed, SendCommand) and not svc.sending.may_send(user_id):
         await ack(text=send_outcomes.not_allowed())

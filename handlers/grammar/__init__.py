@@ -2,11 +2,14 @@
 
 ::
 
+    /sms
     /sms help
     /sms send [--from SENDER] [--at "YYYY-MM-DD HH:MM"] [--validity MINUTES] [--flash]
               [--name NAME] PHONE TEXT…
     /sms status [ID …]
     /sms find [FIELD:VALUE …]
+    /sms template add NAME TEXT | list | remove NAME
+    /sms send --template NAME PHONE [KEY=VALUE …]
     /sms balance
     /sms cancel ID
 
@@ -39,6 +42,16 @@ from handlers.grammar.find_buttons import find_button_value, parse_find_button
 from handlers.grammar.send import parse_send
 from handlers.grammar.slack_input import unescape_slack_input
 from handlers.grammar.status import parse_balance, parse_cancel, parse_status
+from handlers.grammar.templates import (
+    TemplateAddCommand,
+    TemplateCommand,
+    TemplateListCommand,
+    TemplateRemoveCommand,
+    TemplateSendCommand,
+    is_template_send,
+    parse_template,
+    parse_template_send,
+)
 from handlers.grammar.usage import (
     GENERAL_USAGE,
     HELP_TEXT,
@@ -58,6 +71,7 @@ __all__ = [
     "GENERAL_USAGE",
     "HELP_TEXT",
     "USAGE",
+    "AnyCommand",
     "BalanceCommand",
     "CancelCommand",
     "Command",
@@ -65,6 +79,10 @@ __all__ = [
     "HelpCommand",
     "SendCommand",
     "StatusCommand",
+    "TemplateAddCommand",
+    "TemplateListCommand",
+    "TemplateRemoveCommand",
+    "TemplateSendCommand",
     "UsageError",
     "find_button_value",
     "general_usage",
@@ -74,10 +92,13 @@ __all__ = [
     "usage_line",
 ]
 
+#: Every command :func:`parse_command` returns: the typed commands and the template ones.
+AnyCommand = Command | TemplateCommand | TemplateSendCommand
+
 _FIRST_WORD = re.compile(r"\s*(\S*)")
 
 
-def parse_command(text: str, *, default_region: str, now: datetime) -> Command:
+def parse_command(text: str, *, default_region: str, now: datetime) -> AnyCommand:  # noqa: PLR0911  # one return per subcommand
     """Parse the text of a ``/sms`` slash command as Slack sends it.
 
     ``default_region`` (e.g. ``"BR"``) reads numbers written without a country code; ``now`` is
@@ -92,6 +113,10 @@ def parse_command(text: str, *, default_region: str, now: datetime) -> Command:
     subcommand = word.lower()
     if subcommand in {"", "help"}:
         return HelpCommand()
+    if subcommand == "template":
+        return parse_template(rest)
+    if subcommand == "send" and is_template_send(rest):
+        return parse_template_send(rest, default_region=default_region)
     if subcommand == "send":
         return parse_send(rest, default_region=default_region, now=now)
     if subcommand == "status":
@@ -103,7 +128,10 @@ def parse_command(text: str, *, default_region: str, now: datetime) -> Command:
     if subcommand == "cancel":
         return parse_cancel(rest)
     raise UsageError(
-        _("I don't know the command “%(word)s”; use send, status, find, balance, cancel or help.")
+        _(
+            "I don't know the command “%(word)s”; use send, status, find, template, balance, "
+            "cancel or help, or /sms alone for the compose form."
+        )
         % {"word": shorten(word)},
         general_usage(),
     )

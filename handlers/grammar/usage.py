@@ -16,21 +16,30 @@ USAGE: dict[str, str] = {
     "status": N_("Usage: /sms status [ID …]"),
     "balance": N_("Usage: /sms balance"),
     "cancel": N_("Usage: /sms cancel ID"),
+    "template": N_(
+        "Usage: /sms template add NAME TEXT | /sms template list | /sms template remove NAME"
+    ),
+    "send --template": N_("Usage: /sms send --template NAME PHONE [KEY=VALUE …]"),
     "find": N_(
         "Usage: /sms find [FIELD:VALUE …] with fields to, from, text, status, campaign, group,"
         " sent-after, sent-before, updated-after, updated-before, page, size, sort"
     ),
 }
 
-#: One usage line naming all four forms, for an unknown subcommand.
+#: One usage line naming every form, for an unknown subcommand.
 GENERAL_USAGE = N_(
-    "Usage: /sms send [OPTIONS] PHONE TEXT… | /sms status [ID …] | /sms find [FIELD:VALUE …]"
-    " | /sms balance | /sms cancel ID | /sms help"
+    "Usage: /sms (the compose form) | /sms send [OPTIONS] PHONE TEXT… | /sms status [ID …]"
+    " | /sms find [FIELD:VALUE …] | /sms template add|list|remove | /sms balance"
+    " | /sms cancel ID | /sms help"
 )
 
 #: The full help, in Slack mrkdwn (the English message id: show it through :func:`help_text`).
 HELP_TEXT = N_("""\
 *Send SMS from Slack with `/sms`*
+
+*Compose*: `/sms` alone opens a form (phone, message with a live segment count, sender, send \
+later, validity, campaign name); the message shortcut *Send as SMS* opens it with a message's \
+text, the global shortcut *Send an SMS* from anywhere.
 
 *Send* an SMS. Options go before the number; everything after the number is the text, exactly \
 as typed (at most 10 SMS segments):
@@ -66,6 +75,11 @@ or a quoted date and time `"2026-01-31 14:30"`, in the Mobizon account's time zo
 • `size:` results per page: 25, 50 or 100
 • `sort:` id, sent, updated, to, from, status, text, segments or campaign; a leading `-` puts \
 the largest or newest first (default `-sent`)
+
+*Templates*, saved per workspace, with `{placeholders}` filled when sending:
+`/sms template add ready Hi {name}, order {order} is ready`
+`/sms template list`   `/sms template remove ready`
+`/sms send --template ready +55 11 98765-4321 name=Ana order="A 17"`
 
 *Balance* of the Mobizon account, and what the SMS sent through smsbot cost today and in the \
 last 7 days: `/sms balance`

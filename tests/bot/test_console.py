@@ -15,7 +15,8 @@ from typing import Any, cast
 
 from sqlite_utils import Database
 
-from bot.console import _logs_through, mrkdwn_to_text, render_blocks
+from bot.console import _logs_through
+from bot.console_text import mrkdwn_to_text, render_blocks
 from bot.simulator import SimulatorConfig, start_simulator
 from tests.conftest import MOBIZON_KEY
 
@@ -307,3 +308,25 @@ async def test_console_cancels_a_scheduled_sms_and_shows_the_balance(tmp_path: P
     # the cancelled SMS's cost was given back: the balance is whole and no cost is counted
     assert "Balance of the Mobizon account: 10000.00 BRL" in out
     assert "today cost 0.00 BRL" in out
+
+
+async def test_sms_alone_opens_the_compose_form_at_prompts(tmp_path: Path) -> None:
+    """``/sms`` alone shows the modal as text, asks each field, re-asks a bad one, then sends."""
+    script = "/sms\n12\nHello from the form\n\n\n\n\n+55 11 98765-4321\nquit\n"
+    code, out, err = await run_console(tmp_path, script, "--linger", "0")
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert "[Send an SMS]" in out
+    assert "Phone number: " in out
+    assert "GSM-7 · 19 characters · 1 SMS segment" in out  # the live count, from views.update
+    assert out.count("Phone number: ") == 2  # the bad number was refused and asked again
+    posted = dict(sections(out))["bot posted in #CCONSOLE"]
+    assert "> Hello from the form" in posted
+
+
+async def test_the_compose_form_can_be_cancelled(tmp_path: Path) -> None:
+    """``cancel`` at a prompt closes the form without sending."""
+    code, out, _ = await run_console(tmp_path, "/sms\ncancel\nquit\n", "--linger", "0")
+    assert code == 0
+    assert "closed without sending" in out
+    assert "bot posted" not in out

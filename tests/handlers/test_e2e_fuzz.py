@@ -55,9 +55,17 @@ async def test_arbitrary_commands_are_always_answered(
             continue
         assert text == HELP_TEXT or text.rsplit("\n", 1)[-1].startswith(USAGE_PREFIX), typed
     assert accepted >= 20
-    # every accepted command is answered: a channel post for a send, a private reply otherwise
+    # every accepted command is answered: a channel post for a send, the compose modal for an
+    # empty command, a private reply otherwise
     await wait_until(
-        lambda: len(bot.slack.called("chat.postMessage")) + len(bot.slack.responses) >= accepted,
+        lambda: (
+            (
+                len(bot.slack.called("chat.postMessage"))
+                + len(bot.slack.called("views.open"))
+                + len(bot.slack.responses)
+            )
+            >= accepted
+        ),
         what="every accepted command to be answered",
     )
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -29,7 +29,7 @@ def test_manifest_declares_the_sms_command() -> None:
 
 
 def test_manifest_asks_for_the_bot_scopes() -> None:
-    """The bot asks for exactly the scopes it uses: commands, posting, joining, DMs, its threads."""
+    """The bot asks for exactly the scopes it uses, names for "Send as SMS" included."""
     scopes = load()["oauth_config"]["scopes"]["bot"]
     assert set(scopes) == {
         "commands",
@@ -40,7 +40,19 @@ def test_manifest_asks_for_the_bot_scopes() -> None:
         "channels:history",
         "groups:history",
         "im:history",
+        "users:read",
+        "channels:read",
     }
+
+
+def test_manifest_declares_the_shortcuts() -> None:
+    """The message and global shortcuts are declared with the callback ids the bot listens to."""
+    shortcuts = {s["callback_id"]: s for s in load()["features"]["shortcuts"]}
+    assert shortcuts["send_as_sms"]["type"] == "message"
+    assert shortcuts["compose_sms"]["type"] == "global"
+    for shortcut in shortcuts.values():
+        assert 0 < len(shortcut["name"]) <= 24
+        assert 0 < len(shortcut["description"]) <= 150
 
 
 def test_manifest_turns_interactivity_on_and_socket_mode_off() -> None:

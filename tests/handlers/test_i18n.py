@@ -19,7 +19,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from handlers import account_words, blocks, i18n
-from handlers.grammar import UsageError, help_text, parse_command
+from handlers.grammar import GENERAL_USAGE, UsageError, help_text, parse_command
 from handlers.i18n import I18n, gettext, ngettext, normalize_locale, use_i18n, use_locale
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,8 +64,7 @@ def portuguese(tmp_path: Path) -> I18n:
                 "%(count)s segmentos",
             ),
             "Give the phone number and the text to send.": "Informe o número e o texto a enviar.",
-            "Usage: /sms send [OPTIONS] PHONE TEXT… | /sms status [ID …] | /sms find [FIELD:VALUE …]"
-            " | /sms balance | /sms cancel ID | /sms help": "Uso: /sms send [OPÇÕES] TELEFONE TEXTO…",
+            GENERAL_USAGE: "Uso: /sms send [OPÇÕES] TELEFONE TEXTO…",
         },
     )
     _write_catalogue(tmp_path, "de", {"No SMS to show.": "Keine SMS anzuzeigen."})
@@ -283,6 +282,13 @@ def pseudo(tmp_path: Path) -> I18n:
         "cancel",
         "cancel 1 2",
         "cancel x",
+        "template",
+        "template frob",
+        "template add",
+        "template add bad/name hi",
+        "send --template",
+        "send --template ready",
+        "send --template ready 5511987654321 nokey",
     ],
 )
 def test_every_refusal_of_the_grammar_comes_from_the_catalogue(pseudo: I18n, typed: str) -> None:

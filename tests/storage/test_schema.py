@@ -40,6 +40,7 @@ MIGRATIONS = [
     "0002_unsettled_sends",
     "0003_outbox_milliseconds",
     "0004_account",
+    "0005_templates",
 ]
 
 

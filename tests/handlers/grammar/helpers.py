@@ -6,14 +6,14 @@ from datetime import datetime
 
 import pytest
 
-from handlers.grammar import Command, FindCommand, SendCommand, UsageError, parse_command
+from handlers.grammar import AnyCommand, FindCommand, SendCommand, UsageError, parse_command
 
 NOW = datetime(2026, 11, 25, 12, 0)  # noqa: DTZ001 - the grammar works in naive local time
 BR_MOBILE = "5511987654321"
 EMOJI = "\U0001f600"
 
 
-def parse(text: str, *, now: datetime = NOW, region: str = "BR") -> Command:
+def parse(text: str, *, now: datetime = NOW, region: str = "BR") -> AnyCommand:
     """Parse ``text`` as /sms command text with the test's clock and region."""
     return parse_command(text, default_region=region, now=now)
 

@@ -31,8 +31,28 @@ def test_help_text_names_every_option_and_find_field() -> None:
         assert f"`{field}`" in HELP_TEXT
     for field in ("sent-after:", "sent-before:", "updated-after:", "updated-before:", "sort:"):
         assert field in HELP_TEXT
-    assert set(USAGE) == {"help", "send", "status", "find", "balance", "cancel"}
+    assert set(USAGE) == {
+        "help",
+        "send",
+        "send --template",
+        "status",
+        "find",
+        "template",
+        "balance",
+        "cancel",
+    }
     assert all(line.startswith("Usage: /sms ") for line in [*USAGE.values(), GENERAL_USAGE])
+
+
+def test_help_and_general_usage_name_every_command() -> None:
+    """The help and the general usage line both name compose, template, balance and cancel."""
+    for words in ("/sms template add", "/sms send --template", "/sms balance", "/sms cancel"):
+        assert words in HELP_TEXT
+    assert "`/sms` alone opens a form" in HELP_TEXT
+    for words in ("/sms (the compose form)", "/sms template", "/sms balance", "/sms cancel ID"):
+        assert words in GENERAL_USAGE
+    for command in ("send", "status", "find", "template", "balance", "cancel", "help"):
+        assert f"/sms {command}" in GENERAL_USAGE
 
 
 # ---------------------------------------------------------------- bad input

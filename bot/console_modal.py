@@ -1,0 +1,185 @@
+"""Modals in ``smsbot console``: a view rendered as text, its inputs filled at prompts.
+
+The console has no Slack client to draw a modal, so each input block becomes one question; the
+answers become the view's ``state.values`` exactly as Slack sends them in a ``view_submission``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from urllib.parse import urlencode
+
+from handlers.i18n import gettext as _
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+#: Typed at a field's prompt to close the modal without submitting it.
+CANCEL = "cancel"
+
+Ask = Callable[[str], Awaitable[str | None]]
+
+
+def _text(node: object) -> str:
+    return str(node.get("text", "")) if isinstance(node, dict) else str(node or "")
+
+
+def render_view(view: dict[str, Any]) -> list[str]:
+    """The view's title, then one line per block: inputs with their label, context as text."""
+    lines = [f"[{_text(view.get('title'))}]"]
+    for block in view.get("blocks", []):
+        kind = block.get("type")
+        if kind == "input":
+            optional = " " + _("(optional)") if block.get("optional") else ""
+            lines.append(f"• {_text(block.get('label'))}{optional}")
+        elif kind == "context":
+            lines.extend("  " + _text(e) for e in block.get("elements", []))
+    return lines
+
+
+def field_prompt(block: dict[str, Any], zone_name: str) -> str:
+    """The question asked for one input block."""
+    element = block.get("element", {})
+    label = _text(block.get("label"))
+    kind = element.get("type")
+    extra = ""
+    if kind == "static_select":
+        names = [str(o.get("value")) for o in element.get("options", [])]
+        extra = f" [{' | '.join(names)}]"
+    elif kind == "datetimepicker":
+        extra = f" [YYYY-MM-DD HH:MM, {zone_name}]"
+    elif kind == "conversations_select" and element.get("initial_conversation"):
+        default = _("default %(channel)s") % {"channel": element["initial_conversation"]}
+        extra = f" [{default}]"
+    optional = _(", empty to skip") if block.get("optional") else ""
+    return f"{label}{extra}{optional}: "
+
+
+def element_value(  # noqa: PLR0911  # one answer per element type and case
+    element: dict[str, Any], typed: str, zone: tzinfo
+) -> dict[str, Any] | str:
+    """The state Slack would send for ``typed`` in ``element``, or why it cannot be read."""
+    kind = element.get("type")
+    if kind == "static_select":
+        if not typed:
+            return {"type": kind, "selected_option": None}
+        values = [str(o.get("value")) for o in element.get("options", [])]
+        if typed not in values:
+            return _("Choose one of %(values)s.") % {"values": ", ".join(values)}
+        return {"type": kind, "selected_option": {"value": typed}}
+    if kind == "datetimepicker":
+        if not typed:
+            return {"type": kind, "selected_date_time": None}
+        try:
+            moment = datetime.strptime(typed, "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+        except ValueError:
+            return _("Write the date and time like 2026-12-01 14:30.")
+        return {"type": kind, "selected_date_time": int(moment.timestamp())}
+    if kind == "conversations_select":
+        chosen = typed or element.get("initial_conversation")
+        return {"type": kind, "selected_conversation": chosen}
+    # plain text; "\n" typed stands for a line break
+    return {"type": "plain_text_input", "value": typed.replace("\\n", "\n") or None}
+
+
+def action_of(block: dict[str, Any]) -> str:
+    """The action id of an input block's element."""
+    return str(block.get("element", {}).get("action_id", ""))
+
+
+class _OpenView(Protocol):
+    """The console's Slack stand-in, as the modal sees it: the view the bot opened."""
+
+    open_view: dict[str, Any] | None
+
+
+class ModalFilling:
+    """The console's side of a modal: show it, ask each field, submit it as Slack would.
+
+    Mixed into the console, which provides the attributes and the two methods below.
+    """
+
+    if TYPE_CHECKING:
+        settings: Settings
+        slack: _OpenView
+        out: TextIO
+        user_id: str
+
+        async def _post(self, raw: str) -> tuple[int, str]: ...
+
+        async def _finish(self) -> None: ...
+
+    async def fill_modal(self, ask: Ask) -> None:
+        """Show the modal the bot opened, ask for each field, and submit it as Slack would."""
+        view = self.slack.open_view
+        if view is None:
+            return
+        self.out.write("\n".join(render_view(view)) + "\n")
+        values: dict[str, dict[str, Any]] = {}
+        errors: dict[str, str] = {}
+        while True:
+            for block in [b for b in view.get("blocks", []) if b.get("type") == "input"]:
+                block_id = str(block.get("block_id"))
+                if block_id in values and block_id not in errors:
+                    continue
+                if block_id in errors:
+                    self.out.write(f"  ⚠️ {errors[block_id]}\n")
+                value = await self._ask_field(block, ask)
+                if value is None:
+                    self.slack.open_view = None
+                    self.out.write(_("(the modal was closed without sending)") + "\n")
+                    return
+                values[block_id] = {action_of(block): value}
+                if block.get("dispatch_action") and value.get("value"):
+                    await self._typed(view, block, str(value["value"]))
+            errors = await self._submit(view, values)
+            if not errors:
+                self.slack.open_view = None
+                await self._finish()
+                return
+
+    async def _ask_field(self, block: dict[str, Any], ask: Ask) -> dict[str, Any] | None:
+        """Ask for one field until it can be read; ``None`` when the modal is cancelled."""
+        zone = self.settings.mobizon_timezone
+        zone_name = str(getattr(zone, "key", "")) or _("the account's time zone")
+        while True:
+            typed = await ask(field_prompt(block, zone_name))
+            if typed is None or typed.strip() == CANCEL:
+                return None
+            value = element_value(block["element"], typed.strip(), zone)
+            if not isinstance(value, str):
+                return value
+            self.out.write(f"  {value}\n")
+
+    async def _typed(self, view: dict[str, Any], block: dict[str, Any], text: str) -> None:
+        """Tell the bot what was typed in a dispatching input, as Slack does (the live count)."""
+        current = self.slack.open_view or view
+        action = {"type": "plain_text_input", "action_id": action_of(block)}
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "TCONSOLE"},
+            "user": {"id": self.user_id},
+            "view": current,
+            "actions": [{**action, "block_id": block.get("block_id"), "value": text}],
+        }
+        await self._post(urlencode({"payload": json.dumps(payload)}))
+        await self._finish()
+
+    async def _submit(
+        self, view: dict[str, Any], values: dict[str, dict[str, Any]]
+    ) -> dict[str, str]:
+        """Submit the modal; the errors the bot answered, by block id."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": "TCONSOLE"},
+            "user": {"id": self.user_id},
+            "view": {**view, "state": {"values": values}},
+        }
+        status, answer = await self._post(urlencode({"payload": json.dumps(payload)}))
+        if status != 200 or not answer.strip():  # noqa: PLR2004
+            return {}
+        body = json.loads(answer)
+        return dict(body.get("errors") or {}) if body.get("response_action") == "errors" else {}

@@ -1,0 +1,208 @@
+"""``/sms template add|list|remove`` and ``/sms send --template``; ``{placeholders}`` filled.
+
+::
+
+    /sms template add NAME TEXT
+    /sms template list
+    /sms template remove NAME
+    /sms send --template NAME PHONE [KEY=VALUE …]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from handlers.grammar.lexing import is_quote, read_quoted, skip_space, token_end
+from handlers.grammar.usage import UsageError, shorten, usage_line
+from handlers.i18n import gettext as _
+from handlers.phone import PhoneNumberError, parse_phone
+
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+#: ``{name}``: a letter or underscore, then letters, digits and underscores.
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,39})\}")
+_TEMPLATE_OPTION = re.compile(r"\s*(?:--|\u2014|\u2013)template(?=\s|=|$)", re.IGNORECASE)
+_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateAddCommand:
+    """``/sms template add``: save ``text`` as ``name``."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateListCommand:
+    """``/sms template list``."""
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateRemoveCommand:
+    """``/sms template remove``: delete ``name``."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateSendCommand:
+    """``/sms send --template``: template ``name`` filled with ``values``, to ``recipient``."""
+
+    name: str
+    recipient: str
+    values: tuple[tuple[str, str], ...] = ()
+
+
+TemplateCommand = TemplateAddCommand | TemplateListCommand | TemplateRemoveCommand
+
+
+def placeholders(text: str) -> list[str]:
+    """The placeholder names of ``text``, each once, in the order they first appear."""
+    return list(dict.fromkeys(m.group(1) for m in PLACEHOLDER.finditer(text)))
+
+
+def template_usage() -> str:
+    """The usage line of ``/sms template``, in the active locale."""
+    return usage_line("template")
+
+
+def template_send_usage() -> str:
+    """The usage line of ``/sms send --template``, in the active locale."""
+    return usage_line("send --template")
+
+
+def fill(text: str, values: Mapping[str, str], usage: str | None = None) -> str:
+    """``text`` with every ``{placeholder}`` replaced; a missing or unknown value is refused."""
+    usage = usage or template_send_usage()
+    wanted = placeholders(text)
+    missing = [name for name in wanted if not values.get(name, "").strip()]
+    if missing:
+        names = ", ".join(f"{{{name}}}" for name in missing)
+        raise UsageError(
+            _("Give a value for %(names)s, like %(first)s=….")
+            % {"names": names, "first": missing[0]},
+            usage,
+        )
+    unknown = [key for key in values if key not in wanted]
+    if unknown:
+        raise UsageError(
+            _("The template has no placeholder %(unknown)s; it has %(known)s.")
+            % {
+                "unknown": f"{{{shorten(unknown[0])}}}",
+                "known": ", ".join(f"{{{n}}}" for n in wanted) or _("none"),
+            },
+            usage,
+        )
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+
+def _name(word: str) -> str:
+    if not _NAME.fullmatch(word):
+        raise UsageError(
+            _("“%(word)s” is not a template name: use up to 40 letters, digits, - and _.")
+            % {"word": shorten(word)},
+            template_usage(),
+        )
+    return word.lower()
+
+
+def parse_template(rest: str) -> TemplateCommand:
+    """Parse what follows ``/sms template``."""
+    pos = skip_space(rest, 0)
+    end = token_end(rest, pos)
+    action = rest[pos:end].lower()
+    if action == "list":
+        if rest[end:].strip():
+            raise UsageError(_("“/sms template list” takes nothing after it."), template_usage())
+        return TemplateListCommand()
+    if action not in {"add", "remove"}:
+        if action:
+            raise UsageError(
+                _("“%(word)s” is not what to do with templates: add, list or remove.")
+                % {"word": shorten(rest[pos:end])},
+                template_usage(),
+            )
+        raise UsageError(_("Say what to do with templates: add, list or remove."), template_usage())
+    pos = skip_space(rest, end)
+    end = token_end(rest, pos)
+    if pos >= len(rest):
+        sentence = (
+            _("Give the name of the template to add.")
+            if action == "add"
+            else _("Give the name of the template to remove.")
+        )
+        raise UsageError(sentence, template_usage())
+    name = _name(rest[pos:end])
+    text = rest[end:].lstrip()
+    if action == "remove":
+        if text.strip():
+            raise UsageError(_("Give only the name of the template to remove."), template_usage())
+        return TemplateRemoveCommand(name)
+    if not text.strip():
+        raise UsageError(
+            _("Give the text of the template after its name %(name)s.") % {"name": name},
+            template_usage(),
+        )
+    return TemplateAddCommand(name, text)
+
+
+def is_template_send(rest: str) -> bool:
+    """True when what follows ``send`` starts with ``--template``."""
+    return _TEMPLATE_OPTION.match(rest) is not None
+
+
+def parse_template_send(rest: str, *, default_region: str) -> TemplateSendCommand:
+    """Parse ``--template NAME PHONE [KEY=VALUE …]`` (what follows ``send``)."""
+    usage = template_send_usage()
+    option = _TEMPLATE_OPTION.match(rest)
+    if option is None:
+        raise UsageError(_("Start with --template NAME."), usage)
+    pos = option.end()
+    if rest.startswith("=", pos):
+        pos += 1
+    pos = skip_space(rest, pos)
+    end = token_end(rest, pos)
+    if pos >= len(rest):
+        raise UsageError(_("“--template” needs a value: the template's name."), usage)
+    name = _name(rest[pos:end])
+    remainder = rest[end:].strip()
+    if not remainder:
+        raise UsageError(_("Give the phone number after the template's name."), usage)
+    try:
+        recipient, used = parse_phone(remainder, default_region)
+    except PhoneNumberError as error:
+        raise UsageError(error.sentence, usage) from error
+    return TemplateSendCommand(name, recipient, _pairs(remainder[used:], usage))
+
+
+def _pairs(text: str, usage: str) -> tuple[tuple[str, str], ...]:
+    values: dict[str, str] = {}
+    pos = skip_space(text, 0)
+    while pos < len(text):
+        pair = _PAIR.match(text, pos)
+        if pair is None:
+            word = text[pos : token_end(text, pos)]
+            raise UsageError(
+                _("“%(word)s” is not a value like key=value; quote a value with spaces.")
+                % {"word": shorten(word)},
+                usage,
+            )
+        key, pos = pair.group(1), pair.end()
+        if key in values:
+            raise UsageError(
+                _("“%(key)s” is given twice; give each value once.") % {"key": shorten(key)}, usage
+            )
+        if pos < len(text) and is_quote(text[pos]):
+            quoted = read_quoted(text, pos)
+            if quoted is None:
+                raise UsageError(
+                    _("The quote after “%(key)s=” is never closed.") % {"key": shorten(key)}, usage
+                )
+            values[key], pos = quoted
+        else:
+            end = token_end(text, pos)
+            values[key], pos = text[pos:end], end
+        pos = skip_space(text, pos)
+    return tuple(values.items())

@@ -1,0 +1,123 @@
+"""Every sentence and label of the compose modal and its shortcuts, in one place to translate.
+
+The constants are English message ids (``N_``): show them as ``_(say.TITLE)``.
+"""
+
+from __future__ import annotations
+
+from bot.sending.segments import MAX_SEGMENTS
+from handlers.i18n import N_, ngettext
+from handlers.i18n import gettext as _
+
+TITLE = N_("Send an SMS")
+SUBMIT = N_("Send")
+CLOSE = N_("Cancel")
+
+PHONE_LABEL = N_("Phone number")
+PHONE_PLACEHOLDER = N_("+55 11 98765-4321")
+TEXT_LABEL = N_("Message")
+TEXT_PLACEHOLDER = N_("The text of the SMS")
+SENDER_LABEL = N_("Sender")
+SENDER_PLACEHOLDER = N_("The account's default sender")
+SENDER_HINT = N_("Up to 11 letters and digits, or up to 15 digits.")
+AT_LABEL = N_("Send later")
+VALIDITY_LABEL = N_("Validity (minutes)")
+VALIDITY_PLACEHOLDER = N_("60 to 1440")
+NAME_LABEL = N_("Campaign name")
+CHANNEL_LABEL = N_("Post the SMS in")
+TEMPLATE_PLACEHOLDER = N_("Start from a template")
+
+
+def placeholder_label(name: str) -> str:
+    """The label of a template placeholder's input."""
+    return _("Value for %(placeholder)s") % {"placeholder": f"{{{name}}}"}
+
+
+def placeholder_missing(name: str) -> str:
+    """A placeholder was left empty."""
+    return _("Give a value for %(placeholder)s.") % {"placeholder": f"{{{name}}}"}
+
+
+def at_hint(zone_name: str) -> str:
+    """The hint under the send-later picker: the range and the account's time zone."""
+    return _(
+        "1 hour to 14 days ahead. Slack shows your own time; the Mobizon account's time zone "
+        "is %(zone)s."
+    ) % {"zone": zone_name}
+
+
+def count_line(encoding: str, length: int, segments: int) -> str:
+    """The live count under the message: encoding, characters, segments, and any warning."""
+    line = " · ".join(
+        [
+            encoding,
+            ngettext("%(count)s character", "%(count)s characters", length)
+            % {"count": f"{length:,}"},
+            ngettext("%(count)s SMS segment", "%(count)s SMS segments", segments)
+            % {"count": segments},
+        ]
+    )
+    if segments > MAX_SEGMENTS:
+        return _(
+            ":no_entry: %(line)s: over the limit of %(limit)s; shorten the text to send it."
+        ) % {"line": line, "limit": MAX_SEGMENTS}
+    if segments >= MAX_SEGMENTS - 2:
+        return _(":warning: %(line)s: close to the limit of %(limit)s.") % {
+            "line": line,
+            "limit": MAX_SEGMENTS,
+        }
+    return line
+
+
+EMPTY_COUNT = N_("Type the message to see how many SMS segments it takes.")
+
+TEXT_EMPTY = N_("Write the text to send.")
+PHONE_EMPTY = N_("Give the phone number to send to.")
+PHONE_TRAILING = N_("Give only the phone number here; the text goes in Message.")
+VALIDITY_BAD = N_("Give whole minutes from 60 to 1440.")
+NAME_BLANK = N_("Give a campaign name, or leave it empty.")
+CHANNEL_MISSING = N_("Choose where to post the SMS.")
+AT_PAST = N_("This time has passed; SMS can be scheduled 1 hour to 14 days ahead.")
+AT_TOO_SOON = N_("This is less than 1 hour from now; SMS can be scheduled 1 hour to 14 days ahead.")
+AT_TOO_LATE = N_(
+    "This is more than 14 days from now; SMS can be scheduled 1 hour to 14 days ahead."
+)
+
+NOT_IN_CHANNEL = N_(
+    "This modal came without a channel to post in, so nothing was sent. Open it again from a "
+    "channel."
+)
+
+
+def template_added(name: str) -> str:
+    """A template was saved."""
+    return _(
+        "Template *%(name)s* saved. Send it with `/sms send --template %(name)s PHONE key=value …`."
+    ) % {"name": name}
+
+
+def template_taken(name: str) -> str:
+    """A template of that name exists."""
+    return _("A template named *%(name)s* exists already; remove it first to replace it.") % {
+        "name": name
+    }
+
+
+def template_removed(name: str) -> str:
+    """A template was removed."""
+    return _("Template *%(name)s* removed.") % {"name": name}
+
+
+def template_unknown(name: str) -> str:
+    """No template of that name."""
+    return _("There is no template named %(name)s; `/sms template list` shows them.") % {
+        "name": name
+    }
+
+
+def template_list(found: list[tuple[str, str]]) -> str:
+    """The workspace's templates, each with its text (escaped by the caller's rules)."""
+    if not found:
+        return _("No templates yet. Save one with `/sms template add NAME TEXT`.")
+    lines = [f"• *{name}*: {text}" for name, text in found]
+    return _("*Templates*") + "\n" + "\n".join(lines)

@@ -1,0 +1,184 @@
+"""The compose modal's listeners: open it, count as the user types, send on submit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.sending.types import Origin, Surface
+from handlers import send_outcomes
+from handlers.context import Services, services
+from handlers.i18n import gettext as _
+from handlers.posting import post_sms_message, slack_error
+from handlers.views import compose_text as say
+from handlers.views.compose import (
+    TEXT,
+    ComposeMeta,
+    Submission,
+    compose_view,
+    read_submission,
+    with_count,
+    with_template,
+)
+from storage.messages import SmsRecord
+from storage.templates import get_template, list_templates
+
+logger = logging.getLogger(__name__)
+
+#: How long the modal waits for Mobizon's sender names before offering free text (Slack's
+#: trigger_id lasts 3 seconds).
+SENDER_NAMES_WAIT = 1.2
+
+
+async def sender_names(svc: Services) -> list[str]:
+    """The account's sender names, or none when Mobizon does not list them quickly."""
+    if svc.sender_names is None:
+        return []
+    try:
+        async with asyncio.timeout(SENDER_NAMES_WAIT):
+            names = await svc.sender_names()
+    except Exception as err:  # free text is always possible  # noqa: BLE001
+        logger.info("no sender names for the compose modal", extra={"error": type(err).__name__})
+        return []
+    return [name for name in names or () if name]
+
+
+async def open_compose(
+    svc: Services,
+    client: AsyncWebClient,
+    *,
+    trigger_id: str,
+    meta: ComposeMeta,
+    team_id: str,
+    text: str = "",
+    pick_channel: str | None = None,
+) -> str | None:
+    """Open the compose modal; Slack's error when it could not."""
+    saved = await svc.store.read(list_templates, team_id=team_id)
+    view = compose_view(
+        templates=[t.name for t in saved],
+        meta=meta,
+        zone=svc.config.timezone,
+        sender_names=await sender_names(svc),
+        text=text,
+        pick_channel=pick_channel,
+        ask_channel=meta.channel_id is None,
+    )
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as err:
+        error = slack_error(err)
+        logger.warning("could not open the compose modal", extra={"error": error})
+        return error
+    return None
+
+
+async def handle_compose_command(
+    ack: AsyncAck, command: dict[str, Any], svc: Services, client: AsyncWebClient
+) -> None:
+    """``/sms`` alone: open the compose modal for someone who may send, in the command's channel."""
+    if not svc.sending.may_send(str(command["user_id"])):
+        await ack(text=send_outcomes.not_allowed())
+        return
+    await ack()
+    await open_compose(
+        svc,
+        client,
+        trigger_id=str(command.get("trigger_id") or ""),
+        meta=ComposeMeta(str(command["channel_id"]), Surface.MODAL.value),
+        team_id=str(command.get("team_id") or ""),
+    )
+
+
+async def handle_compose_typed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """Each character typed in the message: show its count; a stale update is dropped."""
+    await ack()
+    view = body.get("view") or {}
+    actions = body.get("actions") or [{}]
+    text = str(actions[0].get("value") or "")
+    try:
+        await client.views_update(
+            view_id=view.get("id"), hash=view.get("hash"), view=with_count(view, text)
+        )
+    except SlackApiError as err:
+        # hash_conflict: newer typing already updated the modal, which shows the newer count
+        logger.info("compose count not updated", extra={"error": slack_error(err)})
+
+
+async def handle_template_chosen(
+    ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
+) -> None:
+    """A template chosen in the modal: its text in the message, one input per placeholder."""
+    await ack()
+    svc = services(context)
+    view = body.get("view") or {}
+    actions = body.get("actions") or [{}]
+    name = str((actions[0].get("selected_option") or {}).get("value") or "")
+    team_id = str((body.get("team") or {}).get("id") or "")
+    found = await svc.store.read(get_template, team_id=team_id, name=name)
+    if found is None:
+        return
+    try:
+        await client.views_update(
+            view_id=view.get("id"), hash=view.get("hash"), view=with_template(view, found.text)
+        )
+    except SlackApiError as err:
+        logger.info("compose template not shown", extra={"error": slack_error(err)})
+
+
+async def handle_compose_submit(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    context: dict[str, Any],
+    client: AsyncWebClient,
+) -> None:
+    """Send the composed SMS once: errors shown in the modal, or the modal closes and it goes."""
+    svc = services(context)
+    view: dict[str, Any] = body.get("view") or {}
+    user_id = str((body.get("user") or {}).get("id") or "")
+    if not svc.sending.may_send(user_id):
+        await ack(response_action="errors", errors={TEXT: send_outcomes.not_allowed()})
+        return
+    now = datetime.now(svc.config.timezone).replace(microsecond=0)
+    read = read_submission(view, default_region=svc.config.default_region, now=now)
+    if not isinstance(read, Submission):
+        await ack(response_action="errors", errors=read)
+        return
+    if read.channel_id is None:
+        await ack(response_action="errors", errors={TEXT: _(say.NOT_IN_CHANNEL)})
+        return
+    await ack()
+    meta = ComposeMeta.load(view.get("private_metadata"))
+    surface = Surface(meta.surface) if meta.surface in set(Surface) else Surface.MODAL
+    origin = Origin(
+        team_id=str((body.get("team") or {}).get("id") or ""),
+        channel_id=read.channel_id,
+        user_id=user_id,
+        surface=surface,
+        # a submission Slack delivers twice carries the same view
+        duplicate_key=f"view:{view.get('id')}",
+    )
+
+    async def post(record: SmsRecord) -> str | None:
+        return await post_sms_message(client, svc.store, record, zone=svc.config.timezone)
+
+    outcome = await svc.sending.send(read.sms, origin, post)
+    said = send_outcomes.render(outcome)
+    if said is not None:
+        await tell(client, channel_id=read.channel_id, user_id=user_id, text=said)
+
+
+async def tell(client: AsyncWebClient, *, channel_id: str, user_id: str, text: str) -> None:
+    """Tell the user privately in the channel, or in a direct message when that fails."""
+    try:
+        await client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+    except SlackApiError:
+        with contextlib.suppress(SlackApiError):
+            await client.chat_postMessage(channel=user_id, text=text)

@@ -1,0 +1,47 @@
+"""The compose modal's pure parts: its metadata, the live count, and updates that keep inputs."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import pytest
+
+from handlers.views.compose import ComposeMeta, compose_view, count_text, with_count
+
+
+def test_metadata_round_trip_and_garbage() -> None:
+    """The channel and surface come back as sent; unreadable metadata names no channel."""
+    meta = ComposeMeta("C1", "message_shortcut")
+    assert ComposeMeta.load(meta.dump()) == meta
+    assert ComposeMeta.load("not json") == ComposeMeta(None)
+    assert ComposeMeta.load('["C1"]') == ComposeMeta(None)
+    assert ComposeMeta.load('{"channel": 5}') == ComposeMeta(None)
+
+
+@pytest.mark.parametrize(
+    ("segments", "warned", "over"),
+    [(1, False, False), (7, False, False), (8, True, False), (10, True, False), (11, False, True)],
+)
+def test_count_warns_before_the_limit(segments: int, warned: bool, over: bool) -> None:
+    """The count warns from 8 segments and says when the text is over the limit of 10."""
+    text = "a" * (153 * segments if segments > 1 else 10)
+    shown = count_text(text)
+    assert f"{segments} SMS segment" in shown
+    assert (":warning:" in shown) is warned
+    assert (":no_entry:" in shown) is over
+
+
+def test_an_update_changes_only_the_count() -> None:
+    """with_count replaces the count block and keeps every other block, ids and all."""
+    view = compose_view(meta=ComposeMeta("C1"), zone=UTC, sender_names=["A"]).to_dict()
+    view |= {"id": "V1", "hash": "h1", "state": {"values": {}}}
+    updated = with_count(view, "hello")
+    assert "id" not in updated
+    assert "hash" not in updated
+    assert "state" not in updated
+    for before, after in zip(view["blocks"], updated["blocks"], strict=True):
+        if before["block_id"] == "sms_count":
+            assert "5 characters" in after["elements"][0]["text"]
+        else:
+            assert after == before
+    assert updated["private_metadata"] == view["private_metadata"]

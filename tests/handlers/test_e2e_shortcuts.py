@@ -1,0 +1,143 @@
+"""The shortcuts end to end: "Send as SMS" on a message and the global "Send an SMS"."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from bot.simulator import MobizonSimulator
+from handlers import send_outcomes
+from tests.conftest import BotHarness
+from tests.handlers.compose_kit import state, submit
+from tests.handlers.conftest import refused_url, sends, wire_form
+
+pytestmark = pytest.mark.usefixtures("secret_guard")
+
+NUMBER = "5511987654321"
+
+
+async def message_shortcut(bot: BotHarness, text: str, *, user: str = "U1") -> tuple[int, str]:
+    """POST a signed ``message_action`` for a message in C7 holding ``text``."""
+    payload = {
+        "type": "message_action",
+        "callback_id": "send_as_sms",
+        "team": {"id": "T1", "domain": "acme"},
+        "user": {"id": user, "name": "ana"},
+        "channel": {"id": "C7", "name": "orders"},
+        "trigger_id": "1337.42.shortcut",
+        "response_url": f"{bot.slack.url}response/shortcut",
+        "message_ts": "1700000000.000100",
+        "message": {"type": "message", "text": text, "ts": "1700000000.000100", "user": "U2"},
+    }
+    return await bot.post_signed(urlencode({"payload": json.dumps(payload)}))
+
+
+async def global_shortcut(bot: BotHarness, *, user: str = "U1") -> tuple[int, str]:
+    """POST a signed global ``shortcut`` payload."""
+    payload = {
+        "type": "shortcut",
+        "callback_id": "compose_sms",
+        "team": {"id": "T1", "domain": "acme"},
+        "user": {"id": user, "username": "ana"},
+        "trigger_id": "1337.42.global",
+        "action_ts": "1700000000.000200",
+    }
+    return await bot.post_signed(urlencode({"payload": json.dumps(payload)}))
+
+
+def block(view: dict[str, Any], block_id: str) -> dict[str, Any]:
+    """The block of ``view`` with ``block_id``."""
+    return next(b for b in view["blocks"] if b.get("block_id") == block_id)
+
+
+async def test_send_as_sms_fills_plain_text_and_posts_in_its_channel(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """The message's markup becomes plain text in the modal; the SMS is posted in its channel."""
+    bot.slack.user_names["U5"] = "bruno"
+    bot.slack.channel_names["C3"] = "billing"
+    raw = "Hi <@U5>, see <#C3> &amp; <https://x.example/o?id=1|your order>"
+    assert await message_shortcut(bot, raw) == (200, "")
+    await bot.slack.wait_for("views.open")
+    view = bot.slack.views["V0001"]
+    text = block(view, "sms_text")["element"]["initial_value"]
+    assert text == "Hi @bruno, see #billing & your order (https://x.example/o?id=1)"
+    assert json.loads(view["private_metadata"])["channel"] == "C7"
+    assert await submit(bot, view, state(sms_phone=NUMBER, sms_text=text)) == (200, "")
+    posted = await bot.slack.wait_for("chat.postMessage")
+    assert posted[0].params["channel"] == "C7"
+    assert sends(sim) == [wire_form([("recipient", NUMBER), ("text", text)])]
+
+
+async def test_send_as_sms_refused_for_who_may_not_send(start_bot: Callable[..., Any]) -> None:
+    """Someone outside the allow-list is told why in the channel, and no modal opens."""
+    bot: BotHarness = await start_bot(refused_url(), allowed_users=frozenset({"U2"}))
+    assert await message_shortcut(bot, "hello") == (200, "")
+    told = await bot.slack.wait_for("chat.postEphemeral")
+    assert told[0].params["text"] == send_outcomes.not_allowed()
+    assert bot.slack.called("views.open") == []
+
+
+async def test_global_shortcut_picks_a_channel_defaulting_to_the_dm(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """The global shortcut asks where to post, defaulting to the user's DM with the bot."""
+    assert await global_shortcut(bot) == (200, "")
+    await bot.slack.wait_for("views.open")
+    view = bot.slack.views["V0001"]
+    picker = block(view, "sms_channel")["element"]
+    assert picker["type"] == "conversations_select"
+    assert picker["initial_conversation"] == "D1"
+    values = state(
+        sms_phone=NUMBER,
+        sms_text="hi",
+        sms_channel={"type": "conversations_select", "selected_conversation": "C9"},
+    )
+    assert await submit(bot, view, values) == (200, "")
+    posted = await bot.slack.wait_for("chat.postMessage")
+    assert posted[0].params["channel"] == "C9"
+    assert len(sends(sim)) == 1
+
+
+async def test_global_shortcut_needs_a_channel(bot: BotHarness, sim: MobizonSimulator) -> None:
+    """A global-shortcut modal submitted without a channel is answered with an error on the picker."""
+    await global_shortcut(bot)
+    await bot.slack.wait_for("views.open")
+    values = state(
+        sms_phone=NUMBER,
+        sms_text="hi",
+        sms_channel={"type": "conversations_select", "selected_conversation": None},
+    )
+    status, body = await submit(bot, bot.slack.views["V0001"], values)
+    assert status == 200
+    assert list(json.loads(body)["errors"]) == ["sms_channel"]
+    assert sends(sim) == []
+
+
+async def test_a_slow_name_lookup_does_not_keep_the_modal_closed(bot: BotHarness) -> None:
+    """When users.info does not answer, the modal still opens in time, the mention left as an id."""
+    bot.slack.user_names["U5"] = "bruno"
+    bot.slack.held = {"users.info"}
+    try:
+        assert await message_shortcut(bot, "Hi <@U5>") == (200, "")
+        await bot.slack.wait_for("views.open", timeout=3.0)  # Slack's trigger lasts 3 s
+    finally:
+        bot.slack.release_held()
+    text = block(bot.slack.views["V0001"], "sms_text")["element"]["initial_value"]
+    assert text == "Hi @U5"
+
+
+async def test_global_shortcut_refused_for_who_may_not_send(start_bot: Callable[..., Any]) -> None:
+    """Someone outside the allow-list is told why in a direct message, and no modal opens."""
+    bot: BotHarness = await start_bot(refused_url(), allowed_users=frozenset({"U2"}))
+    assert await global_shortcut(bot) == (200, "")
+    told = await bot.slack.wait_for("chat.postMessage")
+    assert (told[0].params["channel"], told[0].params["text"]) == (
+        "U1",
+        send_outcomes.not_allowed(),
+    )
+    assert bot.slack.called("views.open") == []
