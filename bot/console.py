@@ -60,6 +60,8 @@ class ConsoleSlack:
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     #: The modal the bot opened and the console has not filled yet (views.open, views.update).
     open_view: dict[str, Any] | None = None
+    #: How many modals the bot has opened (an empty ack followed by a modal needs no more waiting).
+    opened: int = 0
 
     def make_app(self) -> web.Application:
         """The aiohttp application serving ``/api/<method>`` and ``/response/<id>``."""
@@ -87,11 +89,11 @@ class ConsoleSlack:
         self.shown += 1
         self._news.set()
 
-    async def wait_beyond(self, shown: int, timeout: float) -> None:  # noqa: ASYNC109
-        """Wait until it has shown more than ``shown`` messages, or ``timeout`` seconds pass."""
+    async def wait_beyond(self, shown: int, opened: int, timeout: float) -> None:  # noqa: ASYNC109
+        """Wait for more than ``shown`` messages or ``opened`` modals, or ``timeout`` seconds."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
-                while self.shown <= shown:
+                while self.shown <= shown and self.opened == opened:
                     self._news.clear()
                     await self._news.wait()
 
@@ -140,6 +142,8 @@ class ConsoleSlack:
                 if block.get("type") == "context":
                     self.out.write("  " + render_blocks([block])[0] + "\n")
         self.open_view = view
+        if method == "views.open":
+            self.opened += 1
         self._news.set()
         return view
 
@@ -213,7 +217,7 @@ class Console(console_modal.ModalFilling):
             "response_url": f"{self.slack_url}response/{n}",
             "trigger_id": f"console.{time.time_ns()}.{n}",
         }
-        shown = self.slack.shown
+        shown, opened = self.slack.shown, self.slack.opened
         status, answer = await self._post(urlencode(body))
         if status != 200:  # noqa: PLR2004
             self.out.write(_("(the bot answered HTTP %(status)s)") % {"status": status} + "\n")
@@ -222,7 +226,7 @@ class Console(console_modal.ModalFilling):
         else:
             # an empty ack: the listener answers later, in Slack; it may not have reached the
             # gateway yet (so is not in ``inflight``): wait for its first message
-            await self.slack.wait_beyond(shown, LISTENER_WAIT)
+            await self.slack.wait_beyond(shown, opened, LISTENER_WAIT)
         await self._finish()
 
     def _print_ack(self, answer: str) -> None:
