@@ -14,6 +14,7 @@ Modeled on ``aiogram.utils.i18n``: one :class:`I18n` object over the compiled ca
 
 from __future__ import annotations
 
+import functools
 import gettext as _gettext
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,6 +48,7 @@ LOCALE_DIR: Final = Path(__file__).parent / "locale"
 DEFAULT_LOCALE: Final = "en"
 
 
+@functools.lru_cache(maxsize=256)  # every sentence asks: Babel's parse costs more than the lookup
 def normalize_locale(tag: str) -> str:
     """``tag`` as gettext names it: ``pt-br``, ``pt_br`` and ``PT-BR`` all give ``pt_BR``.
 

@@ -6,6 +6,7 @@ log handler, and :func:`mask_phone` wherever a recipient's number is logged.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import TYPE_CHECKING
@@ -27,7 +28,8 @@ _STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", 
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
 
 
-def _encodings(secret: str) -> set[str]:
+@functools.lru_cache(maxsize=256)
+def _encodings(secret: str) -> frozenset[str]:
     """``secret`` as written and in every way a URL may encode it (query strings included)."""
     forms = {
         secret,
@@ -39,7 +41,9 @@ def _encodings(secret: str) -> set[str]:
         URL("/").with_query({"k": secret}).raw_query_string.removeprefix("k="),
     }
     # Percent escapes are case-insensitive: %2b is %2B.
-    return forms | {_PERCENT_ESCAPE.sub(lambda m: m.group(0).lower(), form) for form in forms}
+    return frozenset(
+        forms | {_PERCENT_ESCAPE.sub(lambda m: m.group(0).lower(), form) for form in forms}
+    )
 
 
 def _forms(secrets: Iterable[str]) -> list[str]:
