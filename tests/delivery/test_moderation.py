@@ -8,6 +8,7 @@ from bot.delivery.moderation import ModerationWatch
 from bot.simulator import MobizonSimulator
 from storage import account
 from storage.messages import SmsRecord, get_by_message_id
+from testkit.waiting import wait_until
 from tests.conftest import BotHarness
 from tests.delivery.conftest import channel_message, outbox_drained, thread_replies
 from tests.handlers.conftest import block_texts
@@ -27,9 +28,13 @@ async def held_sms(bot: BotHarness, sim: MobizonSimulator) -> SmsRecord:
     await bot.command(f"send {NUMBER} Big sale today")
     await bot.slack.wait_for("chat.postMessage", 1)
     (message_id,) = sim.messages
+    # the message's ts is stored just after Slack answers the post
+    await wait_until(
+        lambda: getattr(get_by_message_id(bot.db, message_id), "slack_ts", None) is not None,
+        what="the channel message's ts to be stored",
+    )
     sms = get_by_message_id(bot.db, message_id)
     assert sms is not None
-    assert sms.slack_ts is not None
     return sms
 
 
