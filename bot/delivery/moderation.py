@@ -12,15 +12,13 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from bot.delivery.skipping import CycleSkipper
 from bot.mobizon.errors import MobizonError, MobizonRateLimitedError
 from bot.mobizon.gateway import SmsGateway
 from storage import account
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
-
-#: Most cycles skipped in a row while Mobizon rate limits the watch.
-MAX_SKIP = 16
 
 
 class ModerationWatch:
@@ -42,13 +40,11 @@ class ModerationWatch:
         self._on_change = on_change
         self._on_declined = on_declined
         self._sandbox = sandbox
-        self._skip = 0
-        self._backoff = 0
+        self._skipper = CycleSkipper()
 
     async def run_once(self) -> int:
         """Ask about every campaign awaiting moderation; return how many SMS were declined."""
-        if self._skip > 0:
-            self._skip -= 1
+        if self._skipper.skip_this_cycle():
             return 0
         waiting = await self._store.read(account.awaiting_moderation, sandbox=self._sandbox)
         declined = 0
@@ -56,14 +52,13 @@ class ModerationWatch:
             try:
                 info = await self._gateway.get_campaign_info(campaign_id)
             except MobizonRateLimitedError:
-                self._backoff = min(MAX_SKIP, max(1, self._backoff * 2))
-                self._skip = self._backoff
-                logger.warning("moderation watch backs off", extra={"skip_cycles": self._skip})
+                skipped = self._skipper.failed()
+                logger.warning("moderation watch backs off", extra={"skip_cycles": skipped})
                 break
             except MobizonError as err:
                 logger.warning("moderation watch failed", extra={"error": str(err)})
                 continue
-            self._backoff = 0
+            self._skipper.succeeded()
             if info.declined:
                 ids = await self._store.write(
                     account.record_declined, campaign_id, info.global_comment, now=self._clock()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
+from bot.delivery.skipping import CycleSkipper
 from bot.mobizon.errors import MobizonError, MobizonRateLimitedError
 from bot.mobizon.types import SmsStatus, format_timestamp
 from bot.mobizon.wire import MAX_IDS_PER_STATUS_REQUEST
@@ -20,8 +21,6 @@ logger = logging.getLogger(__name__)
 
 #: How long after an SMS's validity ran out the poller still waits for a final status.
 GRACE = timedelta(hours=1)
-#: Most poll cycles skipped in a row while Mobizon keeps failing or rate limiting.
-MAX_SKIP = 16
 #: Webhook event ids older than this are forgotten: far longer than the webhook accepts an
 #: event after it first came (``EVENT_ID_MEMORY_FLOOR``, about two days), so none is applied twice.
 WEBHOOK_EVENT_MEMORY = timedelta(days=7)
@@ -72,8 +71,7 @@ class Poller:
         # asks only about the SMS sent in this mode (None: all): a sandbox simulator's ids
         # could name strangers' messages at Mobizon, and the reverse
         self._sandbox = sandbox
-        self._skip = 0
-        self._backoff = 0
+        self._skipper = CycleSkipper()
 
     async def run_once(self) -> PollReport:
         """Run one cycle (the scheduler's job); backs off after rate limits and gateway errors.
@@ -82,8 +80,7 @@ class Poller:
         getSMSStatus requests of at most 100 ids and bounds how many are in flight. A failed
         request fails the cycle (the next one asks again, after the backoff).
         """
-        if self._skip > 0:
-            self._skip -= 1
+        if self._skipper.skip_this_cycle():
             return PollReport(0, 0, 0, 0, 0, 0.0, skipped=True)
         started = time.perf_counter()
         now = self._clock()
@@ -158,14 +155,11 @@ class Poller:
 
     def _adjust_backoff(self, *, failed: bool, rate_limited: bool) -> None:
         if not failed:
-            self._backoff = 0
+            self._skipper.succeeded()
             return
-        # skip 1, 2, 4 … cycles (capped) while Mobizon keeps failing or limiting us
-        self._backoff = min(MAX_SKIP, max(1, self._backoff * 2))
-        self._skip = self._backoff
         logger.warning(
             "status polling backs off",
-            extra={"skip_cycles": self._skip, "rate_limited": rate_limited},
+            extra={"skip_cycles": self._skipper.failed(), "rate_limited": rate_limited},
         )
 
 
