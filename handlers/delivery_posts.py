@@ -20,7 +20,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.delivery.unsettled import CannotTell, NoticeNotDelivered, NotSent
 from handlers.i18n import N_
 from handlers.i18n import gettext as _
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import escape_short
 from handlers.phone import format_phone
 from handlers.posting import open_direct_message, post_sms_message, slack_error
 from handlers.send_outcomes import find_before_resending
@@ -93,7 +93,7 @@ class SlackSettlingPosts:
             % {
                 "phone": format_phone(sms.recipient),
                 "why": reason,
-                "text": escape(_preview(sms.text)),
+                "text": escape_short(" ".join(sms.text.split()), 200),
             },
             now,
         )
@@ -140,11 +140,6 @@ class SlackSettlingPosts:
             )
         dm = await open_direct_message(self._slack, sms.user_id)
         await self._slack.chat_postMessage(channel=dm, text=text)
-
-
-def _preview(text: str, limit: int = 200) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _describe(err: Exception) -> str:

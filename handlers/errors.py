@@ -55,7 +55,7 @@ def reporting_errors(listener: Listener) -> Listener:
                 logger.error(  # noqa: TRY400  # the error is passed: this runs outside its except block
                     "unexpected error in a Slack listener before its ack", exc_info=error
                 )
-                await ack(text=UNEXPECTED_ERROR)
+                await ack(text=_(UNEXPECTED_ERROR))
                 return
             await report_unexpected(error, kwargs.get("respond"))
 

@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon.errors import (
     MobizonCampaignDeleteUnknownError,
@@ -114,7 +113,6 @@ async def cancel(
     svc: Services,
     cmd: CancelCommand,
     command: dict[str, Any],
-    client: AsyncWebClient,  # noqa: ARG001  # the post is edited through the outbox
     respond: AsyncRespond,
     *,
     now: datetime | None = None,

@@ -106,7 +106,7 @@ async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of com
     elif isinstance(parsed, BalanceCommand):
         await account.balance(svc, respond)
     else:
-        await account.cancel(svc, parsed, command, client, respond)
+        await account.cancel(svc, parsed, command, respond)
 
 
 def outgoing(cmd: SendCommand) -> OutgoingSms:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.sending.segments import TooLongError, check_length
 from handlers.grammar.commands import SendCommand
@@ -42,6 +42,20 @@ _ALPHA_SENDER = re.compile(r"[A-Za-z0-9]+")
 _MAX_ALPHA_SENDER, _MAX_NUMERIC_SENDER = 11, 15
 _VALIDITY_MINUTES = range(60, 1441)
 _SCHEDULE_MIN, _SCHEDULE_MAX = timedelta(hours=1), timedelta(days=14)
+
+
+def schedule_problem(at: datetime, now: datetime) -> Literal["past", "soon", "late"] | None:
+    """Why ``at`` cannot be a schedule (1 hour to 14 days ahead), or ``None``.
+
+    One rule for every surface that schedules: ``--at`` and the compose modal's picker.
+    """
+    if at <= now:
+        return "past"
+    if at < now + _SCHEDULE_MIN:
+        return "soon"
+    if at > now + _SCHEDULE_MAX:
+        return "late"
+    return None
 
 
 def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
@@ -184,9 +198,9 @@ def _check_schedule(value: str, now: datetime) -> datetime:
             usage,
         )
     at = to_datetime(match, value, usage).replace(tzinfo=now.tzinfo)
-    earliest, latest = now + _SCHEDULE_MIN, now + _SCHEDULE_MAX
+    problem = schedule_problem(at, now)
     moments = {"at": _minutes(at), "now": _minutes(now)}
-    if at <= now:
+    if problem == "past":
         raise UsageError(
             _(
                 "“--at %(at)s” is in the past (it is %(now)s now); "
@@ -195,7 +209,7 @@ def _check_schedule(value: str, now: datetime) -> datetime:
             % moments,
             usage,
         )
-    if at < earliest:
+    if problem == "soon":
         raise UsageError(
             _(
                 "“--at %(at)s” is less than 1 hour from now (%(now)s); "
@@ -204,7 +218,7 @@ def _check_schedule(value: str, now: datetime) -> datetime:
             % moments,
             usage,
         )
-    if at > latest:
+    if problem == "late":
         raise UsageError(
             _(
                 "“--at %(at)s” is more than 14 days from now (%(now)s); "

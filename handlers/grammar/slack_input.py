@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+#: Slack's link and mention markup: ``<target>`` or ``<target|label>``.
+MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 _ENTITY = re.compile(r"&(amp|lt|gt);")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 
@@ -16,7 +17,11 @@ def unescape_slack_input(text: str) -> str:
     (``<https://x>`` -> ``https://x``); mentions stay readable (``@U123``, ``#general``,
     ``@here``). Entities are undone in one pass, so ``&amp;lt;`` becomes ``&lt;``.
     """
-    text = _MARKUP.sub(_undo_markup, text)
+    return unescape_entities(MARKUP.sub(_undo_markup, text))
+
+
+def unescape_entities(text: str) -> str:
+    """Undo ``&amp;`` ``&lt;`` ``&gt;`` in one pass (``&amp;lt;`` becomes ``&lt;``)."""
     return _ENTITY.sub(lambda match: _ENTITIES[match.group(1)], text)
 
 

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.sending.types import Surface
 from handlers import send_outcomes
 from handlers.context import services
+from handlers.posting import open_direct_message
 from handlers.shortcuts.plain_text import to_plain_text
 from handlers.views.compose import ComposeMeta
 from handlers.views.listeners import open_compose, tell
@@ -83,8 +84,8 @@ async def handle_global_shortcut(
         return
     direct: str | None = None
     try:
-        opened = await client.conversations_open(users=user_id)
-        direct = str((opened.get("channel") or {}).get("id") or "") or None
+        dm = await open_direct_message(client, user_id)
+        direct = dm if dm != user_id else None  # the picker takes a conversation, not a user
     except SlackApiError:
         logger.info("no direct message channel to offer in the compose modal")
     await open_compose(

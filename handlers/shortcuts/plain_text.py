@@ -6,9 +6,7 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable
 
-_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
-_ENTITY = re.compile(r"&(amp|lt|gt);")
-_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+from handlers.grammar.slack_input import MARKUP, unescape_entities
 
 #: Looks up a user's or a channel's name by id; ``None`` when it cannot be found.
 NameLookup = Callable[[str], Awaitable[str | None]]
@@ -22,8 +20,8 @@ async def to_plain_text(text: str, *, user_name: NameLookup, channel_name: NameL
     its address, or its label followed by the address in brackets when the label hides it (an
     SMS cannot hide a link); ``mailto:`` and ``tel:`` lose their scheme. Entities are undone last.
     """
-    users = {m.group(1)[1:] for m in _MARKUP.finditer(text) if _is(m, "@") and not m.group(2)}
-    channels = {m.group(1)[1:] for m in _MARKUP.finditer(text) if _is(m, "#") and not m.group(2)}
+    users = {m.group(1)[1:] for m in MARKUP.finditer(text) if _is(m, "@") and not m.group(2)}
+    channels = {m.group(1)[1:] for m in MARKUP.finditer(text) if _is(m, "#") and not m.group(2)}
     user_ids, channel_ids = sorted(users), sorted(channels)
     found = await asyncio.gather(
         *(user_name(i) for i in user_ids), *(channel_name(i) for i in channel_ids)
@@ -43,16 +41,12 @@ async def to_plain_text(text: str, *, user_name: NameLookup, channel_name: NameL
         for scheme in ("tel:", "mailto:"):
             if target.startswith(scheme):
                 return label or target.removeprefix(scheme)
-        if not label or _unescape(label) in _unescape(target):
+        if not label or unescape_entities(label) in unescape_entities(target):
             return target
         return f"{label} ({target})"
 
-    return _unescape(_MARKUP.sub(undo, text))
+    return unescape_entities(MARKUP.sub(undo, text))
 
 
 def _is(match: re.Match[str], sigil: str) -> bool:
     return match.group(1).startswith(sigil)
-
-
-def _unescape(text: str) -> str:
-    return _ENTITY.sub(lambda match: _ENTITIES[match.group(1)], text)

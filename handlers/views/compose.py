@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -31,6 +31,7 @@ from bot.sending.segments import TooLongError, check_length, count_segments
 from handlers.grammar.send import (  # one rule for both surfaces
     _check_sender,
     _check_validity,
+    schedule_problem,
     too_long,
 )
 from handlers.grammar.templates import PLACEHOLDER, placeholders
@@ -61,7 +62,6 @@ _ACTION = "_input"
 
 #: Slack's limit on a plain-text input (the SMS limit of 10 segments is checked on submit).
 _MAX_INPUT = 3000
-_SCHEDULE_MIN, _SCHEDULE_MAX = timedelta(hours=1), timedelta(days=14)
 
 
 def action_id(block_id: str) -> str:
@@ -406,12 +406,8 @@ def _read_at(chosen: object, now: datetime, errors: dict[str, str]) -> datetime 
     if chosen is None or isinstance(chosen, bool) or not isinstance(chosen, int | float):
         return None
     at = datetime.fromtimestamp(int(chosen), tz=UTC).astimezone(now.tzinfo)
-    if at <= now:
-        errors[AT] = _(say.AT_PAST)
-    elif at < now + _SCHEDULE_MIN:
-        errors[AT] = _(say.AT_TOO_SOON)
-    elif at > now + _SCHEDULE_MAX:
-        errors[AT] = _(say.AT_TOO_LATE)
-    else:
+    problem = schedule_problem(at, now)
+    if problem is None:
         return at
+    errors[AT] = _({"past": say.AT_PAST, "soon": say.AT_TOO_SOON, "late": say.AT_TOO_LATE}[problem])
     return None

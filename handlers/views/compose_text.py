@@ -6,6 +6,7 @@ The constants are English message ids (``N_``): show them as ``_(say.TITLE)``.
 from __future__ import annotations
 
 from bot.sending.segments import MAX_SEGMENTS
+from handlers.blocks import characters
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
 
@@ -51,8 +52,7 @@ def count_line(encoding: str, length: int, segments: int) -> str:
     line = " · ".join(
         [
             encoding,
-            ngettext("%(count)s character", "%(count)s characters", length)
-            % {"count": f"{length:,}"},
+            characters(length),
             ngettext("%(count)s SMS segment", "%(count)s SMS segments", segments)
             % {"count": segments},
         ]
@@ -74,8 +74,6 @@ EMPTY_COUNT = N_("Type the message to see how many SMS segments it takes.")
 TEXT_EMPTY = N_("Write the text to send.")
 PHONE_EMPTY = N_("Give the phone number to send to.")
 PHONE_TRAILING = N_("Give only the phone number here; the text goes in Message.")
-VALIDITY_BAD = N_("Give whole minutes from 60 to 1440.")
-NAME_BLANK = N_("Give a campaign name, or leave it empty.")
 CHANNEL_MISSING = N_("Choose where to post the SMS.")
 AT_PAST = N_("This time has passed; SMS can be scheduled 1 hour to 14 days ahead.")
 AT_TOO_SOON = N_("This is less than 1 hour from now; SMS can be scheduled 1 hour to 14 days ahead.")
