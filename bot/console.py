@@ -33,7 +33,7 @@ from bot.runtime import RUNTIME
 from bot.settings import Settings
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
-from storage import account, delivery, messages
+from storage import account, messages, outbox
 
 CONSOLE_TOKEN = "xoxb-console-not-a-real-token"  # noqa: S105  # accepted only by the console's own fake
 PROMPT = "sms> "
@@ -317,7 +317,7 @@ async def _settled(app: web.Application) -> bool:
     costs_due = await store.read(account.costs_wanted, limit=1)
     if costs_due:
         return False  # a final SMS's cost is still to be put on its post
-    return await store.read(delivery.outbox_size) == 0
+    return await store.read(outbox.outbox_size) == 0
 
 
 async def run_console(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,12 +21,11 @@ from bot.delivery.costs import CostLookup
 from bot.delivery.moderation import ModerationWatch
 from bot.delivery.poller import Poller
 from bot.delivery.unsettled import UnsettledSends
-from bot.mobizon.types import Balance
 from bot.runtime import RUNTIME, Runtime, Tracking
 from bot.slack_client import make_slack_client
-from handlers import account_words
 from handlers.delivery_posts import SlackSettlingPosts
 from handlers.notifier import Notifier
+from handlers.posting import post_balance_alert
 
 logger = logging.getLogger(__name__)
 
@@ -78,12 +78,7 @@ def balance_watch(runtime: Runtime, slack: AsyncWebClient) -> BalanceWatch | Non
     if threshold is None or channel is None:
         return None
 
-    async def post(low: bool, balance: Balance) -> None:  # the PostAlert shape
-        words = account_words.low_balance_alert if low else account_words.balance_recovered
-        await slack.chat_postMessage(
-            channel=channel, text=words(balance.amount, balance.currency, threshold)
-        )
-
+    post = functools.partial(post_balance_alert, slack, channel, threshold)
     core = runtime.started()
     return BalanceWatch(
         core.store, core.gateway, threshold, post, on_balance=runtime.metrics.balance_seen

@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import tzinfo
+from decimal import Decimal
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers import blocks
+from bot.mobizon.types import Balance
+from handlers import account_words, blocks
 from storage import claims, records
 from storage.store import Store
 
@@ -91,3 +93,13 @@ async def _join(client: AsyncWebClient, channel: str) -> bool:
         logger.info("could not join channel", extra={"channel": channel, "error": slack_error(err)})
         return False
     return True
+
+
+async def post_balance_alert(
+    client: AsyncWebClient, channel: str, threshold: Decimal, low: bool, balance: Balance
+) -> None:
+    """Tell ``channel`` the balance dropped below ``threshold`` (``low``) or is back above it."""
+    words = account_words.low_balance_alert if low else account_words.balance_recovered
+    await client.chat_postMessage(
+        channel=channel, text=words(balance.amount, balance.currency, threshold)
+    )

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from storage.delivery import AppliedUpdate, StatusUpdate, _record_history, apply_status
+from storage import delivery
+from storage.delivery import AppliedUpdate, StatusUpdate, apply_status
 from storage.outbox import NotificationKind, queue_notification
 from storage.schema import utc_text, write_transaction
 from storage.status import DeliveryStatus
@@ -122,36 +123,24 @@ def record_declined(
     transaction, so a restart loses nothing. Returns the message ids newly declined.
     """
     moment = now or datetime.now(UTC)
-    stamp = utc_text(moment)
     declined: list[int] = []
     with write_transaction(db):
         rows = list(
             db.query(
-                "SELECT message_id FROM sms WHERE campaign_id = ? AND moderation IS NULL "
+                "SELECT id, message_id FROM sms WHERE campaign_id = ? AND moderation IS NULL "
                 "AND state = 'sent' AND final_at IS NULL AND gave_up_at IS NULL "
                 "AND message_id IS NOT NULL",
                 [campaign_id],
             )
         )
         for row in rows:
-            message_id = int(row["message_id"])
             db.execute(
-                "UPDATE sms SET moderation = 'declined', moderation_comment = ?, "
-                "gave_up_at = ?, updated_at = ? WHERE message_id = ?",
-                [comment, stamp, stamp, message_id],
+                "UPDATE sms SET moderation = 'declined', moderation_comment = ? WHERE id = ?",
+                [comment, row["id"]],
             )
-            _record_history(
-                db,
-                message_id=message_id,
-                status=DECLINED,
-                status_ts=None,
-                source="giveup",
-                stamp=stamp,
-            )
-            queue_notification(
-                db, message_id, DECLINED, NotificationKind.GIVEUP, moment, reply_owed=True
-            )
-            declined.append(message_id)
+            # tracking stops the way it does for an overdue SMS, under the decline's own name
+            if delivery.give_up(db, int(row["id"]), now=moment, status=DECLINED) is not None:
+                declined.append(int(row["message_id"]))
     return declined
 
 

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Literal, get_args
 
 from storage.messages import PendingStatus, get_by_message_id
 from storage.outbox import NotificationKind, queue_notification
-from storage.outbox import outbox_size as outbox_size  # noqa: PLC0414  # the console reads it here
 from storage.records import SmsRecord
 from storage.schema import utc_text, write_transaction
 from storage.status import is_final, should_apply
@@ -240,11 +239,14 @@ def _write_change(
     )
 
 
-def give_up(db: Database, sms_id: int, *, now: datetime | None = None) -> AppliedUpdate | None:
+def give_up(
+    db: Database, sms_id: int, *, now: datetime | None = None, status: str = GAVE_UP
+) -> AppliedUpdate | None:
     """Stop tracking an overdue SMS and queue a "no final status came" notification.
 
     ``None`` when the SMS is not pending (final, already given up, never sent, or unknown).
-    A status Mobizon reports later is still applied.
+    A status Mobizon reports later is still applied. ``status`` names why tracking stopped
+    (``GAVE_UP``; a moderator's decline gives its own), in the history and the outbox row.
     """
     moment = now or datetime.now(UTC)
     stamp = utc_text(moment)
@@ -261,10 +263,10 @@ def give_up(db: Database, sms_id: int, *, now: datetime | None = None) -> Applie
         row = next(db.query("SELECT message_id FROM sms WHERE id = ?", [sms_id]))
         message_id = int(row["message_id"])
         _record_history(
-            db, message_id=message_id, status=GAVE_UP, status_ts=None, source="giveup", stamp=stamp
+            db, message_id=message_id, status=status, status_ts=None, source="giveup", stamp=stamp
         )
         notification_id = queue_notification(
-            db, message_id, GAVE_UP, NotificationKind.GIVEUP, moment, reply_owed=True
+            db, message_id, status, NotificationKind.GIVEUP, moment, reply_owed=True
         )
         sms = get_by_message_id(db, message_id)
     if sms is None:  # pragma: no cover - the row was updated in this transaction

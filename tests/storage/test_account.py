@@ -11,8 +11,8 @@ from sqlite_utils import Database
 
 from handlers.commands.account import cancel_refusal
 from storage import account
-from storage.delivery import outbox_size
 from storage.messages import SmsRecord, get_by_message_id
+from storage.outbox import outbox_size
 
 AT = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)
 
