@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from decimal import Decimal
+from typing import TypeVar
 
 from bot.mobizon.types import Balance, CampaignCounters, CampaignInfo, SenderName
 from bot.mobizon.wire import (
@@ -34,6 +35,9 @@ __all__ = [
 
 #: How many sender names one ``alphaname/list`` request asks for.
 SENDER_NAMES_PAGE_SIZE = 100
+
+
+_T = TypeVar("_T")
 
 
 def campaign_pairs(campaign_id: int) -> Pairs:
@@ -132,9 +136,9 @@ def _counters(data: object, zone: tzinfo | None) -> CampaignCounters | None:
             continue
     return CampaignCounters(
         updated_at=_lenient(parse_timestamp, data.get("updateTs"), zone),
-        total_segments=_lenient_int(data.get("totalSegNum")),
-        total_messages=_lenient_int(data.get("totalMsgNum")),
-        total_cost=_lenient_decimal(data.get("totalCost")),
+        total_segments=_lenient(parse_int, data.get("totalSegNum")),
+        total_messages=_lenient(parse_int, data.get("totalMsgNum")),
+        total_cost=_lenient(parse_decimal, data.get("totalCost")),
         currency=_currency(data.get("userCurrency") or data.get("currency")),
         segments=segments,
         messages=messages,
@@ -142,28 +146,10 @@ def _counters(data: object, zone: tzinfo | None) -> CampaignCounters | None:
     )
 
 
-def _lenient(
-    parse: Callable[[object, tzinfo | None], datetime | None], value: object, zone: tzinfo | None
-) -> datetime | None:
-    """A timestamp of an informative field: unreadable counts as missing."""
+def _lenient(parse: Callable[..., _T | None], value: object, *args: object) -> _T | None:
+    """``parse(value, *args)`` for an informative field: unreadable counts as missing."""
     try:
-        return parse(value, zone)
-    except MalformedAnswerError:
-        return None
-
-
-def _lenient_int(value: object) -> int | None:
-    """A count of an informative field: unreadable counts as missing."""
-    try:
-        return parse_int(value)
-    except MalformedAnswerError:
-        return None
-
-
-def _lenient_decimal(value: object) -> Decimal | None:
-    """An amount of an informative field: unreadable counts as missing."""
-    try:
-        return parse_decimal(value)
+        return parse(value, *args)
     except MalformedAnswerError:
         return None
 
@@ -185,7 +171,7 @@ def parse_campaign_info(
     """
     if not isinstance(data, Mapping):
         raise MalformedAnswerError("expected an object with the campaign")
-    found_id = _lenient_int(data.get("id"))
+    found_id = _lenient(parse_int, data.get("id"))
     if found_id is None:
         found_id = _required_int(campaign_id, "id")
     comment = _text(data.get("globalComment"))
