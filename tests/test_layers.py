@@ -46,14 +46,24 @@ def _module(path: Path, root: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _imports(path: Path) -> set[str]:
+def _imports(path: Path, root: Path = ROOT) -> set[str]:
+    """The modules ``path`` imports, relative imports resolved against its package."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = _module(path, root).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - (node.level - 1)]
+            if node.module:
+                found.add(".".join([*base, node.module]))
+            else:
+                found.update(".".join([*base, alias.name]) for alias in node.names)
     return found
 
 
@@ -70,13 +80,13 @@ def upward_imports(root: Path = ROOT) -> set[tuple[str, str]]:
             for layer, forbidden in FORBIDDEN.items():
                 if not _within(module, layer):
                     continue
-                for name in _imports(path):
+                for name in _imports(path, root):
                     for prefix in forbidden:
                         if _within(name, prefix):
                             found.add((module, prefix))
     # bot.mobizon imports nothing of ours but itself (bot.mobizon.redact is a known exception)
     for path in (root / "bot" / "mobizon").rglob("*.py"):
-        for name in _imports(path):
+        for name in _imports(path, root):
             if _within(name, "bot") and not _within(name, "bot.mobizon"):
                 found.add((_module(path, root), name))
     return found
@@ -96,6 +106,7 @@ def test_an_upward_import_is_caught(tmp_path: Path) -> None:
     """The checker flags storage importing Slack code, the domain Slack, the gateway the domain."""
     for folder, source in {
         "storage": "from handlers import blocks\n",
+        "storage/deeper": "from ...handlers import notifier\nfrom .. import schema\n",
         "bot/sending": "from slack_sdk.web.async_client import AsyncWebClient\n",
         "bot/mobizon": "import bot.sending.service\n",
         "handlers": "",
@@ -104,6 +115,7 @@ def test_an_upward_import_is_caught(tmp_path: Path) -> None:
         (tmp_path / folder / "probe.py").write_text(source, encoding="utf-8")
     assert upward_imports(tmp_path) == {
         ("storage.probe", "handlers"),
+        ("storage.deeper.probe", "handlers"),
         ("bot.sending.probe", "slack_sdk"),
         ("bot.mobizon.probe", "bot.sending"),
         ("bot.mobizon.probe", "bot.sending.service"),

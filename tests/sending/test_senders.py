@@ -1,0 +1,75 @@
+"""The sender-name cache: trusted for an hour, fetched again on demand, stale kept on failure."""
+
+from __future__ import annotations
+
+from bot.mobizon.errors import MobizonGatewayError
+from bot.mobizon.types import SenderName
+from bot.sending.senders import REFRESH_SECONDS, SenderNames
+
+
+class Names:
+    """A gateway stand-in that counts ``alphaname/list`` calls and can fail."""
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+        self.calls = 0
+        self.failing = False
+
+    async def list_sender_names(self) -> tuple[SenderName, ...]:
+        """The configured names, or Mobizon's failure."""
+        self.calls += 1
+        if self.failing:
+            raise MobizonGatewayError("Mobizon did not answer")
+        return tuple(
+            SenderName(n, None, None, None, is_default=False, description=None) for n in self.names
+        )
+
+
+class Clock:
+    """A monotonic clock moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        """The current reading."""
+        return self.now
+
+
+async def test_a_fetched_list_is_trusted_for_an_hour_then_fetched_again() -> None:
+    """Within the hour no new fetch; at the hour one fetch brings the new names."""
+    gateway, clock = Names("SHOP"), Clock()
+    cache = SenderNames(gateway, monotonic=clock)  # type: ignore[arg-type]
+    assert await cache.names() == ("SHOP",)
+    gateway.names = ("SHOP", "NEWS")
+    clock.now = REFRESH_SECONDS - 1
+    assert await cache.names() == ("SHOP",)
+    assert gateway.calls == 1
+    clock.now = REFRESH_SECONDS
+    assert await cache.names() == ("SHOP", "NEWS")
+    assert gateway.calls == 2
+
+
+async def test_an_unknown_name_is_looked_up_once_more_fresh() -> None:
+    """A name missing from the cached list triggers one fresh fetch (it may be new)."""
+    gateway, clock = Names("SHOP"), Clock()
+    cache = SenderNames(gateway, monotonic=clock)  # type: ignore[arg-type]
+    assert await cache.check("SHOP") == (True, ("SHOP",))
+    gateway.names = ("SHOP", "NEWS")
+    assert await cache.check("NEWS") == (True, ("SHOP", "NEWS"))
+    assert gateway.calls == 2
+    assert await cache.check("NOPE") == (False, ("SHOP", "NEWS"))
+    assert gateway.calls == 3
+
+
+async def test_a_failed_fetch_keeps_the_stale_list_and_none_without_one() -> None:
+    """Mobizon failing: the last list still answers; with none fetched yet, the check is unknown."""
+    gateway, clock = Names("SHOP"), Clock()
+    cache = SenderNames(gateway, monotonic=clock)  # type: ignore[arg-type]
+    gateway.failing = True
+    assert await cache.check("SHOP") == (None, ())
+    gateway.failing = False
+    assert await cache.names() == ("SHOP",)
+    gateway.failing = True
+    clock.now = REFRESH_SECONDS * 2
+    assert await cache.names() == ("SHOP",)
