@@ -14,6 +14,7 @@ from bot.settings import Settings, SettingsError
 from bot.simulator import MobizonSimulator
 from bot.slack_client import make_slack_client
 from bot.tracking import balance_watch
+from testkit.waiting import wait_until
 from tests.conftest import BotHarness
 
 
@@ -68,3 +69,14 @@ def test_alert_settings_go_together() -> None:
     ):
         with pytest.raises(SettingsError, match="SMSBOT_"):
             Settings.from_env({**base, **extra})
+
+
+async def test_the_running_bot_checks_the_balance_on_its_own(
+    start_bot: Callable[..., Any], simulator: tuple[MobizonSimulator, str]
+) -> None:
+    """Started with the balance already below SMSBOT_LOW_BALANCE, the bot alerts by itself, once."""
+    sim, url = simulator
+    sim.set_balance("10")
+    bot: BotHarness = await start_bot(url, low_balance=Decimal(50), alert_channel="C0ALERTS")
+    await wait_until(lambda: len(alerts(bot)) == 1, what="the low-balance alert")
+    assert "10" in alerts(bot)[0]

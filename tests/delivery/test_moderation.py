@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.delivery.moderation import ModerationWatch
@@ -112,3 +114,18 @@ async def test_only_held_campaigns_are_watched_and_code_30_backs_off(
     assert asked >= 1
     await watcher.run_once()  # skipped
     assert getinfo_calls(sim) == asked
+
+
+async def test_the_running_bot_watches_moderation_on_its_own(
+    start_bot: Any, simulator: tuple[MobizonSimulator, str]
+) -> None:
+    """With polling on, the bot itself asks about a held campaign and reports its decline."""
+    sim, url = simulator
+    bot: BotHarness = await start_bot(url, poll_interval=0.2)
+    sms = await held_sms(bot, sim)
+    sim.moderate(sms.campaign_id or 0, approve=False, comment="Not allowed")
+    await wait_until(lambda: len(thread_replies(bot.slack, sms)) == 1, what="the decline's reply")
+    assert getinfo_calls(sim) >= 1
+    assert "declined by Mobizon's moderators" in block_texts(
+        channel_message(bot.slack, sms)["blocks"]
+    )
