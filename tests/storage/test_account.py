@@ -92,3 +92,23 @@ def test_a_cost_is_kept_once_and_queues_one_edit(
     eight = get_by_message_id(db, 8)
     assert eight is not None
     assert eight.cost is None
+
+
+def test_the_cost_windows_count_only_sms_sent_since_and_not_refunded(
+    db: Database, make_sms: Callable[..., SmsRecord]
+) -> None:
+    """Today's and the week's SMS: sent since the moment asked, leaving out declined and cancelled."""
+    now = datetime(2026, 12, 10, 15, 0, tzinfo=UTC)
+    today = make_sms(db, message_id=1, now=now - timedelta(hours=2))
+    three_days = make_sms(db, message_id=2, now=now - timedelta(days=3))
+    make_sms(db, message_id=3, now=now - timedelta(days=8))
+    declined = make_sms(db, message_id=4, now=now - timedelta(hours=1))
+    cancelled = make_sms(db, message_id=5, now=now - timedelta(hours=1))
+    db.execute("UPDATE sms SET moderation = 'declined' WHERE id = ?", [declined.id])
+    db.execute("UPDATE sms SET cancelled_by = 'U9' WHERE id = ?", [cancelled.id])
+    db.conn.commit()
+    midnight = now.replace(hour=0)
+    assert set(account.sent_campaigns_since(db, midnight)) == {today.message_id}
+    week = account.sent_campaigns_since(db, now - timedelta(days=7))
+    assert set(week) == {today.message_id, three_days.message_id}
+    assert week[2] == 1_000_002  # message → its campaign
