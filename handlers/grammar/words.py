@@ -103,12 +103,15 @@ class Words:
         """The word a sentence shows for ``meaning``, which was typed as ``typed``.
 
         What was typed when it is a word of the reader's language, or when the reader reads
-        English (a Portuguese word typed by an English reader is echoed); otherwise the reader's
-        own word (a Portuguese reader who typed ``to`` reads ``para``).
+        English or a language with no words here (a Portuguese word typed by an English reader is
+        echoed); otherwise the reader's own word (a Portuguese reader who typed ``to`` reads
+        ``para``).
         """
         typed = normal(typed)
         language = reader_language()
-        if language == DEFAULT_LOCALE or language in self._languages.get(typed, frozenset()):
+        if language not in self.spellings or language == DEFAULT_LOCALE:
+            return typed  # English, or a language without words of its own: echo what was typed
+        if language in self._languages.get(typed, frozenset()):
             return typed
         return self.word(meaning, language)
 

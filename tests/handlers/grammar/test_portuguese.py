@@ -566,3 +566,12 @@ def test_a_portuguese_search_survives_its_buttons(clicker: str) -> None:
     assert value.startswith("3 para:5511 status:entregue")
     with use_locale(clicker):
         assert parse_find_button(value) == replace(command, page=3)
+
+
+def test_a_language_without_words_of_its_own_echoes_as_typed(ids_only: I18n) -> None:
+    """A reader in a language with no table (German) reads the field as typed, like English."""
+    with use_locale("de"):
+        assert refusal("buscar para:1 para:2").sentence.startswith("“para” is given twice")
+        assert refusal("find to:1 to:2").sentence.startswith("“to” is given twice")
+        assert refusal("find foo:1").sentence.endswith(f"the fields are {FIELD_LIST_EN}.")
+        assert "could be read month first" in refusal("find sent-after:1/2/2026").sentence
