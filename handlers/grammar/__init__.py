@@ -13,6 +13,9 @@
     /sms balance
     /sms cancel ID
 
+Every word has a Portuguese twin, accepted whatever the reader's language (``/sms enviar``,
+``/sms buscar para:5511``); :mod:`handlers.grammar.words` holds them, one table per kind.
+
 :func:`parse_command` returns a :class:`HelpCommand`, :class:`SendCommand`,
 :class:`StatusCommand` or :class:`FindCommand`, and raises :class:`UsageError` (a sentence and
 the usage line) for every bad input, so nothing unchecked reaches Mobizon.
@@ -62,6 +65,7 @@ from handlers.grammar.usage import (
     shorten,
     usage_line,
 )
+from handlers.grammar.words import SUBCOMMANDS
 from handlers.i18n import gettext as _
 
 if TYPE_CHECKING:
@@ -110,8 +114,8 @@ def parse_command(text: str, *, default_region: str, now: datetime) -> AnyComman
     first = _FIRST_WORD.match(text)
     word = first.group(1) if first else ""
     rest = text[first.end() :] if first else ""
-    subcommand = word.lower()
-    if subcommand in {"", "help"}:
+    subcommand = SUBCOMMANDS.meaning(word) if word else "help"
+    if subcommand == "help":
         return HelpCommand()
     if subcommand == "template":
         return parse_template(rest)

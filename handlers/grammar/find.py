@@ -7,21 +7,22 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.mobizon.types import PAGE_SIZES, SORT_FIELDS, ListCriteria, Sort
+from bot.mobizon.types import PAGE_SIZES, ListCriteria, Sort
 from handlers.grammar.commands import DEFAULT_SORT, FindCommand
 from handlers.grammar.lexing import (
-    DATE,
-    DATE_TIME,
     ID,
     MAX_ID,
     TIME,
+    is_date,
     is_quote,
+    match_date_time,
     read_quoted,
     skip_space,
     to_datetime,
     token_end,
 )
 from handlers.grammar.usage import UsageError, shorten, usage_line
+from handlers.grammar.words import FIND_FIELDS, SORT_KEYS, STATUS_WORDS
 from handlers.i18n import gettext as _
 from storage.status import DeliveryStatus
 
@@ -35,6 +36,7 @@ PAGE_MARGIN = 16
 #: The longest search text: its Previous/Next buttons carry it whole, after the page number.
 MAX_FIND_TEXT = BUTTON_VALUE_LIMIT - PAGE_MARGIN
 
+#: The fields, by their English names (what the parsers work with), in the order people read them.
 _FIND_FIELDS = (
     "to",
     "from",
@@ -50,40 +52,25 @@ _FIND_FIELDS = (
     "size",
     "sort",
 )
-_FIND_FIELD_LIST = ", ".join(_FIND_FIELDS)
-_DATE_FIELDS = frozenset({"sent-after", "sent-before", "updated-after", "updated-before"})
 # A word that may continue a number written with spaces: "to:+55 11 98765-4321".
 _NUMBER_PIECE = re.compile(r"[0-9+().\-]*[0-9][0-9+().\-]*")
-_STATUS_ALIASES: dict[str, str] = {status.name.lower(): status.value for status in DeliveryStatus}
-_STATUS_ALIASES |= {
-    "queued": DeliveryStatus.ENQUEUD,
-    "enqueued": DeliveryStatus.ENQUEUD,
-    "accepted": DeliveryStatus.ACCEPTD,
-    "delivered": DeliveryStatus.DELIVRD,
-    "undelivered": DeliveryStatus.UNDELIV,
-    "rejected": DeliveryStatus.REJECTD,
-}
-_SORT_ALIASES: dict[str, str] = {field.lower(): field for field in SORT_FIELDS}
-_SORT_ALIASES |= {
-    "sent": "startSendTs",
-    "updated": "statusUpdateTs",
-    "segments": "segNum",
-    "campaign": "campaignId",
-}
 _MAX_CAMPAIGN_IDS = 100  # Mobizon searches only the first 100
 _MAX_PAGE = 10**6
 
 
-def parse_find(rest: str) -> FindCommand:
+def parse_find(rest: str, *, day_first: bool | None = None) -> FindCommand:
     """Parse what follows ``find``: ``field:value`` pairs, values quoted when they hold spaces.
 
-    ``rest`` is already unescaped; the command keeps it, stripped, as its ``source``, which the
-    Previous/Next buttons carry to parse again. A search longer than :data:`MAX_FIND_TEXT` is
-    refused: its buttons could not carry it.
+    Fields and words are accepted in every language (``para:5511 status:entregue``); dates are
+    year first, or day first (``30/11/2026``) when ``day_first`` (default: the reader's language
+    writes dates so). ``rest`` is already unescaped; the command keeps it, stripped, as its
+    ``source``, which the Previous/Next buttons carry to parse again. A search longer than
+    :data:`MAX_FIND_TEXT` is refused: its buttons could not carry it.
     """
     usage = usage_line("find")
     words = _find_words(rest)
     values: dict[str, str] = {}
+    shown: dict[str, str] = {}  # how each field is named to the reader, by its English name
     index = 0
     while index < len(words):
         token, quoted = words[index]
@@ -97,33 +84,41 @@ def parse_find(rest: str) -> FindCommand:
                 % {"token": shorten(token)},
                 usage,
             )
-        field, colon, value = token.partition(":")
-        field = field.lower()
+        typed, colon, value = token.partition(":")
         if not colon:
             raise UsageError(
                 _("“%(token)s” is not FIELD:VALUE; the fields are %(fields)s.")
-                % {"token": shorten(token), "fields": _FIND_FIELD_LIST},
+                % {"token": shorten(token), "fields": field_list()},
                 usage,
             )
-        if field not in _FIND_FIELDS:
+        field = FIND_FIELDS.meaning(typed)
+        if field is None:
             raise UsageError(
                 _("“%(field)s” is not a search field; the fields are %(fields)s.")
-                % {"field": shorten(field), "fields": _FIND_FIELD_LIST},
+                % {"field": shorten(typed.lower()), "fields": field_list()},
                 usage,
             )
         if field in values:
             raise UsageError(
-                _("“%(field)s” is given twice; give each field once.") % {"field": field}, usage
+                _("“%(field)s” is given twice; give each field once.")
+                % {"field": FIND_FIELDS.shown(typed, field)},
+                usage,
             )
+        shown[field] = FIND_FIELDS.shown(typed, field)
         value, index = _continue_value(words, index, field, value)
         if not value:
-            raise UsageError(_("“%(field)s:” needs a value.") % {"field": field}, usage)
+            raise UsageError(_("“%(field)s:” needs a value.") % {"field": shown[field]}, usage)
         values[field] = value
     source = rest.strip()
-    command = replace(_build_find(values), source=source)
+    command = replace(_build_find(values, shown, day_first=day_first), source=source)
     if len(source) > MAX_FIND_TEXT:
         raise UsageError(_("The search is too long; shorten its values."), usage)
     return command
+
+
+def field_list() -> str:
+    """The find fields in the reader's language, comma-separated: ``to, from, text, …``."""
+    return FIND_FIELDS.listed(_FIND_FIELDS)
 
 
 def _continue_value(
@@ -142,8 +137,8 @@ def _continue_value(
         # to:+55 11 98765-4321 without quotes: the number goes on in the next words.
         value, index = f"{value} {words[index][0]}", index + 1
     if (
-        field in _DATE_FIELDS
-        and DATE.fullmatch(value)
+        field in _DATE_ATTRIBUTES
+        and is_date(value)
         and index < len(words)
         and TIME.fullmatch(words[index][0])
     ):
@@ -156,7 +151,7 @@ def _is_find_pair(word: tuple[str, bool]) -> bool:
     """Tell whether a word (not wholly quoted) starts with a known ``field:``."""
     token, quoted = word
     field, colon, _value = token.partition(":")
-    return not quoted and bool(colon) and field.lower() in _FIND_FIELDS
+    return not quoted and bool(colon) and FIND_FIELDS.meaning(field) is not None
 
 
 def _find_words(rest: str) -> list[tuple[str, bool]]:
@@ -190,19 +185,34 @@ def _find_words(rest: str) -> list[tuple[str, bool]]:
     return words
 
 
-def _build_find(values: dict[str, str]) -> FindCommand:
-    """Check each find field's value and assemble the command."""
+def _build_find(
+    values: dict[str, str], shown: dict[str, str], *, day_first: bool | None
+) -> FindCommand:
+    """Check each find field's value and assemble the command.
+
+    ``values`` and ``shown`` (how each field is named in sentences) are keyed by English names.
+    """
     criteria: dict[str, Any] = {
-        attribute: parse(field, values[field])
+        attribute: parse(shown[field], values[field])
         for field, (attribute, parse) in _CRITERIA_PARSERS.items()
         if field in values
     }
+    criteria |= {
+        attribute: _find_time(
+            shown[field], values[field], end_of_day=field.endswith("-before"), day_first=day_first
+        )
+        for field, attribute in _DATE_ATTRIBUTES.items()
+        if field in values
+    }
     for after, before in (("sent-after", "sent-before"), ("updated-after", "updated-before")):
-        low, high = _CRITERIA_PARSERS[after][0], _CRITERIA_PARSERS[before][0]
+        low, high = _DATE_ATTRIBUTES[after], _DATE_ATTRIBUTES[before]
         if low in criteria and high in criteria and criteria[low] > criteria[high]:
             raise UsageError(
                 _("“%(after)s” is later than “%(before)s”, so nothing can match.")
-                % {"after": after, "before": before},
+                % {
+                    "after": shown.get(after, FIND_FIELDS.word(after)),
+                    "before": shown.get(before, FIND_FIELDS.word(before)),
+                },
                 usage_line("find"),
             )
     return FindCommand(
@@ -232,7 +242,7 @@ def _as_typed(_field: str, value: str) -> str:
 
 def _status(field: str, value: str) -> str:
     """Parse ``status:`` as a Mobizon status name or a plain word for one."""
-    status = _STATUS_ALIASES.get(value.lower())
+    status = STATUS_WORDS.meaning(value)
     if status is None:
         raise UsageError(
             _("“%(field)s:%(value)s” is not a status; use one of %(statuses)s.")
@@ -277,10 +287,15 @@ def _campaign_ids(_field: str, value: str) -> tuple[int, ...]:
     return tuple(ids)
 
 
-def _find_time(field: str, value: str) -> datetime:
-    """Parse a date field: a bare date covers the whole day (start for after, end for before)."""
+def _find_time(
+    field: str, value: str, *, end_of_day: bool = False, day_first: bool | None = None
+) -> datetime:
+    """Parse a date field: a bare date covers the whole day, to its end when ``end_of_day``.
+
+    The ``-before`` fields read a bare date as its end; day first as :func:`parse_find` says.
+    """
     usage = usage_line("find")
-    match = DATE_TIME.fullmatch(value.strip())
+    match = match_date_time(value, usage, example="2026-01-31", day_first=day_first)
     if match is None:
         raise UsageError(
             _(
@@ -291,7 +306,7 @@ def _find_time(field: str, value: str) -> datetime:
             usage,
         )
     moment = to_datetime(match, value, usage)
-    if match["H"] is None and field.endswith("-before"):
+    if match["H"] is None and end_of_day:
         moment = moment.replace(hour=23, minute=59, second=59)
     return moment
 
@@ -303,10 +318,12 @@ _CRITERIA_PARSERS: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "status": ("status", _status),
     "campaign": ("campaign_ids", _campaign_ids),
     "group": ("groups", _groups),
-    "sent-after": ("sent_from", _find_time),
-    "sent-before": ("sent_to", _find_time),
-    "updated-after": ("updated_from", _find_time),
-    "updated-before": ("updated_to", _find_time),
+}
+_DATE_ATTRIBUTES: dict[str, str] = {
+    "sent-after": "sent_from",
+    "sent-before": "sent_to",
+    "updated-after": "updated_from",
+    "updated-before": "updated_to",
 }
 
 
@@ -333,7 +350,7 @@ def _page_size(value: str) -> int:
 def _sort(value: str) -> Sort:
     """Parse ``sort:`` as a field or alias, ``-`` first for descending."""
     descending = value.startswith("-")
-    field = _SORT_ALIASES.get(value.removeprefix("-").removeprefix("+").lower())
+    field = SORT_KEYS.meaning(value.removeprefix("-").removeprefix("+"))
     if field is None:
         raise UsageError(
             _(

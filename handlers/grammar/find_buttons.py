@@ -4,6 +4,10 @@ The value is the page number, one space, then the search exactly as typed after 
 (:attr:`FindCommand.source`); a click parses the search again with :func:`parse_find`, so the
 buttons need no format of their own and follow the grammar as it is. :func:`parse_find` refuses a
 search longer than :data:`MAX_FIND_TEXT`, so every value fits Slack's 2,000 characters.
+
+Words of every language are read whatever the clicker's language; a date with slashes is read day
+first, since only a reader whose language writes dates so could have typed it (elsewhere it is
+refused).
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ def parse_find_button(value: str) -> FindCommand:
     try:
         if not space or not ID.fullmatch(page) or not 0 < int(page) <= _MAX_BUTTON_PAGE:
             raise ValueError(page)  # noqa: TRY301 - one refusal path for every bad value
-        return replace(parse_find(source), page=int(page))
+        # Day first: a slashed date was accepted only from a reader who writes dates so.
+        return replace(parse_find(source, day_first=True), page=int(page))
     except (ValueError, UsageError) as error:
         raise UsageError(
             _("That button belongs to a search I can no longer read; run /sms find again."),

@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 
 from handlers.grammar.usage import UsageError, shorten
+from handlers.grammar.words import reader_day_first
 from handlers.i18n import gettext as _
 
 # Slack and macOS autocorrect turn straight quotes into curly ones.
@@ -17,6 +18,46 @@ DATE_TIME = re.compile(
     r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})"
     r"(?:[ T](?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2}))?)?"
 )
+#: A date written day first with slashes, ``30/11/2026``: read so only where people write so.
+SLASHED_DATE = re.compile(r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}")
+_SLASHED_DATE_TIME = re.compile(
+    r"(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})"
+    r"(?:[ T](?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2}))?)?"
+)
+
+
+def is_date(word: str) -> bool:
+    """Tell whether ``word`` is a date alone (ISO or slashed), so a time may follow it."""
+    return DATE.fullmatch(word) is not None or SLASHED_DATE.fullmatch(word) is not None
+
+
+def match_date_time(
+    value: str, usage: str, *, example: str, day_first: bool | None = None
+) -> re.Match[str] | None:
+    """Match ``value`` as a date and maybe a time: year first always, day first where read so.
+
+    ``day_first`` (default: whether the reader's language writes dates day first) allows
+    ``30/11/2026 14:30``. Elsewhere a slashed date could be month first or day first, so it is
+    refused with a sentence pointing at the year-first form ``example``. Returns ``None`` when
+    ``value`` is no date at all; the groups are named alike either way (see :func:`to_datetime`).
+    """
+    text = value.strip()
+    match = DATE_TIME.fullmatch(text)
+    if match is not None:
+        return match
+    slashed = _SLASHED_DATE_TIME.fullmatch(text)
+    if slashed is None:
+        return None
+    if reader_day_first() if day_first is None else day_first:
+        return slashed
+    raise UsageError(
+        _(
+            "“%(value)s” could be read month first or day first; "
+            "write the year first, like %(example)s."
+        )
+        % {"value": shorten(value), "example": example},
+        usage,
+    )
 
 
 def skip_space(text: str, pos: int) -> int:
@@ -53,7 +94,7 @@ def read_quoted(text: str, pos: int) -> tuple[str, int] | None:
 
 
 def to_datetime(match: re.Match[str], value: str, usage: str) -> datetime:
-    """Build the datetime a :data:`DATE_TIME` match names, refusing impossible dates."""
+    """Build the datetime a :func:`match_date_time` match names, refusing impossible dates."""
     try:
         return datetime(  # noqa: DTZ001 - times are naive local time, as typed
             int(match["y"]),

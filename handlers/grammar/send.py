@@ -9,16 +9,17 @@ from typing import TYPE_CHECKING, Any, Literal
 from bot.sending.segments import TooLongError, check_length
 from handlers.grammar.commands import SendCommand
 from handlers.grammar.lexing import (
-    DATE,
-    DATE_TIME,
     TIME,
+    is_date,
     is_quote,
+    match_date_time,
     read_quoted,
     skip_space,
     to_datetime,
     token_end,
 )
 from handlers.grammar.usage import UsageError, shorten, usage_line
+from handlers.grammar.words import SEND_OPTIONS
 from handlers.i18n import N_
 from handlers.i18n import gettext as _
 from handlers.phone import PhoneNumberError, format_phone, parse_phone
@@ -64,7 +65,8 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
     options: dict[str, Any] = {}
     pos = skip_space(rest, 0)
     while option := _OPTION.match(rest, pos):
-        name = option.group(1).lower()
+        typed = option.group(1)
+        name = SEND_OPTIONS.meaning(typed) or ""
         if name not in _OPTIONS:
             raise UsageError(
                 _(
@@ -76,17 +78,22 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
             )
         if name in options:
             raise UsageError(
-                _("“--%(option)s” is given twice; give each option once.") % {"option": name},
+                _("“--%(option)s” is given twice; give each option once.")
+                % {"option": SEND_OPTIONS.shown(typed, name)},
                 usage,
             )
         pos = option.end()
         inline = rest.startswith("=", pos)
         if name in _FLAGS:
             if inline:
-                raise UsageError(_("“--%(option)s” takes no value.") % {"option": name}, usage)
+                raise UsageError(
+                    _("“--%(option)s” takes no value.")
+                    % {"option": SEND_OPTIONS.shown(typed, name)},
+                    usage,
+                )
             options[name] = True
         else:
-            raw, pos = _read_value(rest, pos + 1 if inline else pos, name)
+            raw, pos = _read_value(rest, pos + 1 if inline else pos, name, typed)
             # Checked as read, so errors come in the order the options were typed.
             options[name] = _OPTION_CHECKS[name](raw, now)
         pos = skip_space(rest, pos)
@@ -122,8 +129,11 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
     )
 
 
-def _read_value(text: str, pos: int, name: str) -> tuple[str, int]:
-    """Read the value of option ``--name`` at ``pos``: quoted, one word, or a date and time."""
+def _read_value(text: str, pos: int, name: str, typed: str) -> tuple[str, int]:
+    """Read the value of option ``--name`` (typed ``--typed``) at ``pos``.
+
+    The value is quoted, one word, or a date and a time as two words.
+    """
     usage = usage_line("send")
     missing = UsageError(_(_OPTION_NEEDS[name]), usage)
     if pos < len(text) and text[pos].isspace():
@@ -134,14 +144,16 @@ def _read_value(text: str, pos: int, name: str) -> tuple[str, int]:
         quoted = read_quoted(text, pos)
         if quoted is None:
             raise UsageError(
-                _("The quote after “--%(option)s” is never closed.") % {"option": name}, usage
+                _("The quote after “--%(option)s” is never closed.")
+                % {"option": SEND_OPTIONS.shown(typed, name)},
+                usage,
             )
         return quoted
     end = token_end(text, pos)
     value = text[pos:end]
     if _OPTION.match(value):
         raise missing  # the next word is another option
-    if name == "at" and DATE.fullmatch(value):
+    if name == "at" and is_date(value):
         # The time may follow the date as a second word: --at 2026-12-01 14:30.
         time_start = skip_space(text, end)
         time_end = token_end(text, time_start)
@@ -188,9 +200,12 @@ def _check_sender(value: str, _now: datetime) -> str:
 
 
 def _check_schedule(value: str, now: datetime) -> datetime:
-    """Validate ``--at``: a date and time from 1 hour to 14 days after ``now``."""
+    """Validate ``--at``: a date and time from 1 hour to 14 days after ``now``.
+
+    Year first always; day first (``01/12/2026 14:30``) where the reader's language writes so.
+    """
     usage = usage_line("send")
-    match = DATE_TIME.fullmatch(value.strip())
+    match = match_date_time(value, usage, example="2026-12-01 14:30")
     if match is None or match["H"] is None or match["S"] is not None:
         raise UsageError(
             _("“--at %(value)s” is not a date and time like 2026-12-01 14:30.")

@@ -16,13 +16,19 @@ from dataclasses import dataclass
 
 from handlers.grammar.lexing import is_quote, read_quoted, skip_space, token_end
 from handlers.grammar.usage import UsageError, shorten, usage_line
+from handlers.grammar.words import SEND_OPTIONS, TEMPLATE_ACTIONS
 from handlers.i18n import gettext as _
 from handlers.phone import PhoneNumberError, parse_phone
 
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 #: ``{name}``: a letter or underscore, then letters, digits and underscores.
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,39})\}")
-_TEMPLATE_OPTION = re.compile(r"\s*(?:--|\u2014|\u2013)template(?=\s|=|$)", re.IGNORECASE)
+_TEMPLATE_OPTION = re.compile(
+    r"\s*(?:--|\u2014|\u2013)(?:"
+    + "|".join(map(re.escape, SEND_OPTIONS.spellings_of("template")))
+    + r")(?=\s|=|$)",
+    re.IGNORECASE,
+)
 _PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
 
 
@@ -112,13 +118,13 @@ def parse_template(rest: str) -> TemplateCommand:
     """Parse what follows ``/sms template``."""
     pos = skip_space(rest, 0)
     end = token_end(rest, pos)
-    action = rest[pos:end].lower()
+    action = TEMPLATE_ACTIONS.meaning(rest[pos:end]) or ""
     if action == "list":
         if rest[end:].strip():
             raise UsageError(_("“/sms template list” takes nothing after it."), template_usage())
         return TemplateListCommand()
     if action not in {"add", "remove"}:
-        if action:
+        if pos < end:
             raise UsageError(
                 _("“%(word)s” is not what to do with templates: add, list or remove.")
                 % {"word": shorten(rest[pos:end])},

@@ -114,7 +114,11 @@ BAD_INPUTS: list[tuple[str, str, str]] = [
         SEND,
         "is not a date and time like 2026-12-01 14:30.",
     ),
-    ('send --at "26/11/2026 13:00" 5511987654321 hi', SEND, "is not a date and time"),
+    (
+        'send --at "26/11/2026 13:00" 5511987654321 hi',
+        SEND,
+        "could be read month first or day first; write the year first, like 2026-12-01 14:30.",
+    ),
     (
         'send --at "2026-02-30 13:00" 5511987654321 hi',
         SEND,
