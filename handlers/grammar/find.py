@@ -56,6 +56,18 @@ _FIND_FIELDS = (
 _NUMBER_PIECE = re.compile(r"[0-9+().\-]*[0-9][0-9+().\-]*")
 _MAX_CAMPAIGN_IDS = 100  # Mobizon searches only the first 100
 _MAX_PAGE = 10**6
+#: The sort fields a refusal lists (Mobizon's names; shown as the reader's words).
+_SORT_SHOWN = (
+    "id",
+    "startSendTs",
+    "statusUpdateTs",
+    "to",
+    "from",
+    "status",
+    "text",
+    "segNum",
+    "campaignId",
+)
 
 
 def parse_find(rest: str, *, day_first: bool | None = None) -> FindCommand:
@@ -217,9 +229,9 @@ def _build_find(
             )
     return FindCommand(
         criteria=ListCriteria(**criteria),
-        page=_page(values["page"]) if "page" in values else 1,
-        page_size=_page_size(values["size"]) if "size" in values else PAGE_SIZES[0],
-        sort=_sort(values["sort"]) if "sort" in values else DEFAULT_SORT,
+        page=_page(shown["page"], values["page"]) if "page" in values else 1,
+        page_size=_page_size(shown["size"], values["size"]) if "size" in values else PAGE_SIZES[0],
+        sort=_sort(shown["sort"], values["sort"]) if "sort" in values else DEFAULT_SORT,
     )
 
 
@@ -263,7 +275,7 @@ def _groups(field: str, value: str) -> tuple[str, ...]:
     return groups
 
 
-def _campaign_ids(_field: str, value: str) -> tuple[int, ...]:
+def _campaign_ids(field: str, value: str) -> tuple[int, ...]:
     """Parse ``campaign:`` as comma-separated positive ids (at most 100)."""
     ids: dict[int, None] = {}
     for item in value.split(","):
@@ -271,17 +283,17 @@ def _campaign_ids(_field: str, value: str) -> tuple[int, ...]:
         if not ID.fullmatch(token) or not 0 < int(token) <= MAX_ID:
             raise UsageError(
                 _(
-                    "“%(token)s” in campaign: is not a campaign id; "
+                    "“%(token)s” is not a campaign id (in “%(field)s:”); "
                     "use whole numbers separated by commas."
                 )
-                % {"token": shorten(token)},
+                % {"token": shorten(token), "field": field},
                 usage_line("find"),
             )
         ids[int(token)] = None
     if len(ids) > _MAX_CAMPAIGN_IDS:
         raise UsageError(
-            _("“campaign:” has %(count)d ids; Mobizon searches at most %(most)d.")
-            % {"count": len(ids), "most": _MAX_CAMPAIGN_IDS},
+            _("“%(field)s:” has %(count)d ids; Mobizon searches at most %(most)d.")
+            % {"field": field, "count": len(ids), "most": _MAX_CAMPAIGN_IDS},
             usage_line("find"),
         )
     return tuple(ids)
@@ -327,37 +339,39 @@ _DATE_ATTRIBUTES: dict[str, str] = {
 }
 
 
-def _page(value: str) -> int:
+def _page(field: str, value: str) -> int:
     """Parse ``page:`` as a page number from 1."""
     if ID.fullmatch(value) and 0 < int(value) <= _MAX_PAGE:
         return int(value)
     raise UsageError(
-        _("“page:%(value)s” must be a page number from 1.") % {"value": shorten(value)},
+        _("“%(field)s:%(value)s” must be a page number from 1.")
+        % {"field": field, "value": shorten(value)},
         usage_line("find"),
     )
 
 
-def _page_size(value: str) -> int:
+def _page_size(field: str, value: str) -> int:
     """Parse ``size:`` as one of the page sizes Mobizon accepts."""
     if ID.fullmatch(value) and int(value) in PAGE_SIZES:
         return int(value)
     raise UsageError(
-        _("“size:%(value)s” must be 25, 50 or 100.") % {"value": shorten(value)},
+        _("“%(field)s:%(value)s” must be 25, 50 or 100.")
+        % {"field": field, "value": shorten(value)},
         usage_line("find"),
     )
 
 
-def _sort(value: str) -> Sort:
+def _sort(shown: str, value: str) -> Sort:
     """Parse ``sort:`` as a field or alias, ``-`` first for descending."""
     descending = value.startswith("-")
     field = SORT_KEYS.meaning(value.removeprefix("-").removeprefix("+"))
     if field is None:
         raise UsageError(
             _(
-                "“sort:%(value)s” is not a sort field; use id, sent, updated, to, from, "
-                "status, text, segments or campaign, with a leading - for largest or newest first."
+                "“%(field)s:%(value)s” is not a sort field; use %(keys)s, "
+                "with a leading - for largest or newest first."
             )
-            % {"value": shorten(value)},
+            % {"field": shown, "value": shorten(value), "keys": SORT_KEYS.listed(_SORT_SHOWN)},
             usage_line("find"),
         )
     return Sort(field, descending=descending)

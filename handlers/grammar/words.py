@@ -275,6 +275,13 @@ STATUS_WORDS = Words(
             "expirado": "EXPIRED",
             "excluido": "DELETED",
             "excluído": "DELETED",
+            # "a mensagem" is feminine: people write these as often as the masculine words.
+            "nova": "NEW",
+            "aceita": "ACCEPTD",
+            "rejeitada": "REJECTD",
+            "expirada": "EXPIRED",
+            "excluida": "DELETED",
+            "excluída": "DELETED",
         },
     }
 )

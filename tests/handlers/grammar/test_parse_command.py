@@ -154,7 +154,7 @@ BAD_INPUTS: list[tuple[str, str, str]] = [
     ("find size:30", FIND, "“size:30” must be 25, 50 or 100."),
     ("find sort:price", FIND, "“sort:price” is not a sort field"),
     ("find sort:-", FIND, "“sort:-” is not a sort field"),
-    ("find campaign:1,x", FIND, "“x” in campaign: is not a campaign id"),
+    ("find campaign:1,x", FIND, "“x” is not a campaign id (in “campaign:”)"),
     ("find campaign:" + ",".join(map(str, range(1, 102))), FIND, "“campaign:” has 101 ids"),
     ("find group:,,", FIND, "“group:” needs group ids"),
     ("find sent-after:yesterday", FIND, "“sent-after:yesterday” is not a date"),

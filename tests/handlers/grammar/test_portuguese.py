@@ -405,6 +405,11 @@ def test_english_and_portuguese_fields_mix() -> None:
         ("novo", "NEW"),
         ("expirado", "EXPIRED"),
         ("excluido", "DELETED"),
+        ("nova", "NEW"),
+        ("aceita", "ACCEPTD"),
+        ("rejeitada", "REJECTD"),
+        ("expirada", "EXPIRED"),
+        ("excluída", "DELETED"),
         ("DELIVRD", "DELIVRD"),
         ("pdlivrd", "PDLIVRD"),
     ],
@@ -513,6 +518,16 @@ def test_field_list_in_english(en: str) -> None:
         ("buscar status:feito", "“status:feito” is not a status; use one of"),
         ("buscar enviado-apos:ontem", "“enviado-apos:ontem” is not a date like 2026-01-31"),
         ("find sent-after:ontem", "“enviado-apos:ontem” is not a date like 2026-01-31"),
+        ("buscar pagina:0", "“pagina:0” must be a page number from 1."),
+        ("find size:30", "“tamanho:30” must be 25, 50 or 100."),
+        (
+            "buscar ordem:preço",
+            (
+                "“ordem:preço” is not a sort field; use id, enviado, atualizado, para, de, "
+                "status, texto, segmentos, campanha, with"
+            ),
+        ),
+        ("buscar campanha:1,x", "“x” is not a campaign id (in “campanha:”)"),
         (
             "buscar enviado-apos:2026-02-01 enviado-antes:2026-01-01",
             "“enviado-apos” is later than “enviado-antes”, so nothing can match.",
@@ -535,6 +550,11 @@ def test_errors_name_portuguese_fields_in_portuguese(pt: str, typed: str, senten
         ("find to:1 to:2", "“to” is given twice; give each field once."),
         ("find texto:", "“texto:” needs a value."),
         ("find text:", "“text:” needs a value."),
+        ("find pagina:0", "“pagina:0” must be a page number from 1."),
+        ("find tamanho:30", "“tamanho:30” must be 25, 50 or 100."),
+        ("find ordem:x", "“ordem:x” is not a sort field; use id, sent, updated, to, from, status"),
+        ("find sort:x", "“sort:x” is not a sort field; use id, sent, updated, to, from, status"),
+        ("find campanha:1,x", "“x” is not a campaign id (in “campanha:”)"),
         ("find enviado-após:ontem", "“enviado-após:ontem” is not a date like 2026-01-31"),
         (
             "find enviado-apos:2026-02-01 sent-before:2026-01-01",
