@@ -11,6 +11,10 @@ unseen (a row older than this process, or an attempt that got no answer) is firs
 the thread (``conversations.replies``, which needs the ``channels:history`` / ``groups:history``
 scopes; without them the reply is posted, and a duplicate stays possible in that narrow case).
 
+Everything it posts in a channel (the edits of the SMS's message, thread replies) is in the
+workspace language, set explicitly since there is no request; an outcome that goes to the sender
+by direct message is in the sender's own language when Slack tells it (:mod:`handlers.languages`).
+
 Each channel is drained by a task of its own, started as soon as the channel has due rows and
 no task: a channel with a long backlog never holds up another channel's updates, and a status
 a webhook just reported goes out without waiting for any other channel's pacing.
@@ -33,6 +37,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon.backoff import backoff
 from handlers import blocks, notifier_posts
+from handlers.i18n import use_locale
+from handlers.languages import BACKGROUND_WAIT, PeopleLanguages
 from handlers.pacing import PER_CHANNEL_INTERVAL, ChannelPacer, Clock, SystemClock
 from handlers.posting import open_direct_message, slack_error
 from handlers.slack_failures import (
@@ -76,8 +82,12 @@ class Notifier:
         on_posted: Callable[[outbox.Notification], None] | None = None,
         timezone: tzinfo | None = None,
         clock: Clock | None = None,
+        language: str = "en",
+        languages: PeopleLanguages | None = None,
     ) -> None:
         self._store = store
+        self._language = language  # the workspace's: every channel post is in it
+        self._languages = languages  # each sender's, for the outcomes sent to them directly
         self._clock: Clock = clock or SystemClock()
         self._zone = timezone  # the Mobizon account's: scheduled times are shown in it
         self._slack = slack
@@ -233,6 +243,10 @@ class Notifier:
                 self._in_flight -= held
 
     async def _deliver(self, channel: str, note: outbox.Notification) -> bool:
+        with use_locale(self._language):
+            return await self._deliver_row(channel, note)
+
+    async def _deliver_row(self, channel: str, note: outbox.Notification) -> bool:
         sms = note.sms
         if self._awaiting_channel_message(sms):
             # the /sms send listener has not posted the SMS's message yet: wait for it
@@ -403,7 +417,7 @@ class Notifier:
                     raise
             else:
                 return
-        await self._direct_message(note, reply)
+        await self._direct_message(note)
 
     def _maybe_posted(self, note: outbox.Notification) -> bool:
         """Whether an earlier attempt may have posted this reply without us learning of it.
@@ -448,12 +462,13 @@ class Notifier:
             for message in answer.get("messages") or []
         )
 
-    async def _direct_message(self, note: outbox.Notification, reply: blocks.SlackMessage) -> None:
+    async def _direct_message(self, note: outbox.Notification) -> None:
         """Send the outcome to the SMS's sender, once: a DM that may have gone is looked for.
 
         Like the thread reply, the DM carries message metadata; a row older than this process
         (or whose last attempt got no answer) is first looked up in the DM's recent history
         (``conversations.history``, which needs ``im:history``; without it the DM is sent).
+        It is in the sender's own language when Slack tells it, else the workspace's.
         """
         sms = note.sms
         dm = await open_direct_message(self._slack, sms.user_id)
@@ -470,7 +485,11 @@ class Notifier:
                 extra={"sms_id": sms.message_id, "status": note.status},
             )
             return
-        message = notifier_posts.direct_message(reply)
+        locale = self._language
+        if self._languages is not None:
+            locale = await self._languages.locale_of(sms.user_id, self._slack, wait=BACKGROUND_WAIT)
+        with use_locale(locale):
+            message = notifier_posts.direct_message(blocks.final_reply(sms))
         await self._pacer.pace(dm)
         self._unsure.add(note.id)
         await self._slack.chat_postMessage(

@@ -306,7 +306,7 @@ async def test_console_cancels_a_scheduled_sms_and_shows_the_balance(tmp_path: P
     assert "SMS 6300284 is cancelled: it will not be sent." in out
     assert "Status:        🚫 cancelled by @UCONSOLE" in out
     # the cancelled SMS's cost was given back: the balance is whole and no cost is counted
-    assert "Balance of the Mobizon account: 10000.00 BRL" in out
+    assert "Balance of the Mobizon account: 10,000.00 BRL" in out
     assert "today cost 0.00 BRL" in out
 
 
