@@ -41,6 +41,7 @@ __all__ = [
     "lazy_gettext",
     "ngettext",
     "normalize_locale",
+    "set_locale",
     "spoken_locale",
     "use_i18n",
     "use_locale",
@@ -175,6 +176,19 @@ def use_locale(locale: str | None) -> Iterator[str]:
         yield name
     finally:
         _locale.reset(token)
+
+
+def set_locale(locale: str | None) -> str:
+    """Translate into ``locale`` for the rest of the current task; returns its normal name.
+
+    For a request's task (a Bolt middleware: Bolt runs the listeners after every middleware has
+    returned, so a ``with`` block around ``next()`` would end too early). Tasks started
+    afterwards (Bolt runs a listener on one after the ack) inherit it; each request has a task
+    of its own, so it ends with the request. Elsewhere prefer :func:`use_locale`.
+    """
+    name = DEFAULT_LOCALE if not locale else normalize_locale(locale)
+    _locale.set(name)
+    return name
 
 
 @contextmanager

@@ -12,7 +12,8 @@ only briefly. A lookup that takes longer goes on in the background and serves th
 request; the one waiting gets the workspace language, so an ack never waits on Slack for long.
 
 :func:`language_middleware` is the Bolt middleware that sets the active locale for the rest of a
-request; listeners Bolt runs on tasks after the ack copy it with the rest of the context.
+request (its task: aiohttp and Socket Mode give each request one); listeners Bolt runs on tasks
+after the ack copy it with the rest of the context.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from cachetools import TLRUCache
 from slack_bolt.async_app import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.i18n import normalize_locale, spoken_locale, use_locale
+from handlers.i18n import normalize_locale, set_locale, spoken_locale
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +167,9 @@ def language_middleware(languages: PeopleLanguages) -> Middleware:
             locale = languages.workspace
         else:
             locale = await languages.locale_of(context.user_id, client)
-        with use_locale(locale):
-            await next()
+        # for the rest of the request's task: Bolt runs the listeners once every middleware has
+        # returned, and the listener's own task (after the ack) copies it
+        set_locale(locale)
+        await next()
 
     return choose_language
