@@ -35,6 +35,7 @@ PORTUGUESE: dict[str, str] = {
         "%(see_balance)s"
     ),
     "Send an SMS": "Enviar um SMS",
+    "bot posted in #%(channel)s": "o bot postou em #%(channel)s",
     "smsbot restarted before Mobizon answered": "o smsbot reiniciou antes da resposta da Mobizon",
     ":arrows_counterclockwise: Mobizon's answer to this send was not recorded at the time "
     "(smsbot restarted or the answer was lost); Mobizon has this SMS, so it is tracked as usual.": (
