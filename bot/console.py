@@ -149,7 +149,7 @@ class ConsoleSlack:
         return view
 
     async def _response(self, request: web.Request) -> web.Response:
-        self.show("reply (only you see this)", await request.json())
+        self.show(_("reply (only you see this)"), await request.json())
         return web.Response(text="ok")
 
 

@@ -11,9 +11,8 @@ unseen (a row older than this process, or an attempt that got no answer) is firs
 the thread (``conversations.replies``, which needs the ``channels:history`` / ``groups:history``
 scopes; without them the reply is posted, and a duplicate stays possible in that narrow case).
 
-Everything it posts in a channel (the edits of the SMS's message, thread replies) is in the
-workspace language, set explicitly since there is no request; an outcome that goes to the sender
-by direct message is in the sender's own language when Slack tells it (:mod:`handlers.languages`).
+Its channel posts are in the workspace language, set explicitly (there is no request); an outcome
+sent to its sender directly is in the sender's own (:func:`notifier_posts.outcome_for_sender`).
 
 Each channel is drained by a task of its own, started as soon as the channel has due rows and
 no task: a channel with a long backlog never holds up another channel's updates, and a status
@@ -38,7 +37,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.mobizon.backoff import backoff
 from handlers import blocks, notifier_posts
 from handlers.i18n import use_locale
-from handlers.languages import BACKGROUND_WAIT, PeopleLanguages
+from handlers.languages import PeopleLanguages
 from handlers.pacing import PER_CHANNEL_INTERVAL, ChannelPacer, Clock, SystemClock
 from handlers.posting import open_direct_message, slack_error
 from handlers.slack_failures import (
@@ -199,7 +198,7 @@ class Notifier:
             if note.id != newest.get(note.message_id, note.id) and not note.update_done:
                 await self._store.write(outbox.mark_step_done, note.id, "update")
                 note = dataclasses.replace(note, update_done=True)
-                if not _reply_owed(note):
+                if not notifier_posts.reply_owed(note):
                     await self._store.write(outbox.finish_notification, note.id)
                     done += 1
                     continue
@@ -261,7 +260,7 @@ class Notifier:
                 in_channel = await self._update(note)
                 await self._store.write(outbox.mark_step_done, note.id, "update")
             step = "reply"
-            if _reply_owed(note):
+            if notifier_posts.reply_owed(note):
                 await self._reply(note, in_channel=in_channel)
                 await self._store.write(outbox.mark_step_done, note.id, "reply")
                 self._unsure.discard(note.id)
@@ -468,7 +467,6 @@ class Notifier:
         Like the thread reply, the DM carries message metadata; a row older than this process
         (or whose last attempt got no answer) is first looked up in the DM's recent history
         (``conversations.history``, which needs ``im:history``; without it the DM is sent).
-        It is in the sender's own language when Slack tells it, else the workspace's.
         """
         sms = note.sms
         dm = await open_direct_message(self._slack, sms.user_id)
@@ -485,11 +483,9 @@ class Notifier:
                 extra={"sms_id": sms.message_id, "status": note.status},
             )
             return
-        locale = self._language
-        if self._languages is not None:
-            locale = await self._languages.locale_of(sms.user_id, self._slack, wait=BACKGROUND_WAIT)
-        with use_locale(locale):
-            message = notifier_posts.direct_message(blocks.final_reply(sms))
+        message = await notifier_posts.outcome_for_sender(
+            sms, self._slack, self._languages, workspace=self._language
+        )
         await self._pacer.pace(dm)
         self._unsure.add(note.id)
         await self._slack.chat_postMessage(
@@ -502,13 +498,3 @@ class Notifier:
     def _backoff(self, attempts: int) -> float:
         """Seconds before the next try of a row that failed ``attempts + 1`` times in all."""
         return backoff(attempts + 1, first=self._retry_base, cap=MAX_BACKOFF)
-
-
-def _reply_owed(note: outbox.Notification) -> bool:
-    """A thread reply is owed for final statuses and give-ups, until Slack accepted it.
-
-    A give-up whose SMS turned final meanwhile owes none: the final status's own row says more.
-    """
-    if note.reply_done:
-        return False
-    return not (note.kind is outbox.NotificationKind.GIVEUP and note.sms.is_final)
