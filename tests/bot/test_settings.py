@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings, SettingsError
+from bot.settings import LANGUAGES, Settings, SettingsError
+from handlers import i18n
 from testkit.slack import BOT_TOKEN
 from tests.conftest import MOBIZON_KEY, SIGNING_SECRET, WEBHOOK_SECRET
 
@@ -238,3 +239,8 @@ def test_a_language_smsbot_does_not_speak_stops_start_up(value: str) -> None:
     (problem,) = problems_of({**SANDBOX_ENV, "SMSBOT_LANGUAGE": value})
     assert problem.startswith(f"SMSBOT_LANGUAGE “{value}” is not a language smsbot speaks")
     assert "en (English) or pt-BR (Brazilian Portuguese)" in problem
+
+
+def test_smsbot_language_offers_exactly_the_languages_smsbot_speaks() -> None:
+    """SMSBOT_LANGUAGE's choices are the catalogue's languages a person's locale is matched to."""
+    assert set(LANGUAGES.values()) == set(i18n.LANGUAGES)
