@@ -183,6 +183,7 @@ async def _slack(app: web.Application) -> AsyncIterator[None]:
             yield
         finally:
             runtime.slack = None
+            await runtime.people_languages().close()
 
 
 async def slack_events(request: web.Request) -> web.StreamResponse:

@@ -31,7 +31,8 @@ from bot.console_text import EMOJI, render_blocks
 from bot.inflight import InFlight
 from bot.runtime import RUNTIME
 from bot.settings import Settings
-from handlers.i18n import N_, ngettext
+from handlers import formats
+from handlers.i18n import N_, ngettext, use_locale
 from handlers.i18n import gettext as _
 from storage import account, messages, outbox
 
@@ -148,7 +149,7 @@ class ConsoleSlack:
         return view
 
     async def _response(self, request: web.Request) -> web.Response:
-        self.show("reply (only you see this)", await request.json())
+        self.show(_("reply (only you see this)"), await request.json())
         return web.Response(text="ok")
 
 
@@ -328,7 +329,23 @@ async def run_console(
     linger: float = 60.0,
     announce: Callable[[str], None] | None = None,
 ) -> int:
-    """Run the console until ``quit`` or end of input, then wait ``linger`` s for deliveries."""
+    """Run the console until ``quit`` or end of input, then wait ``linger`` s for deliveries.
+
+    Everything it says is in ``SMSBOT_LANGUAGE``: its own lines, and the bot's (the console's
+    Slack stand-in tells no person's language, so the workspace's serves every reply too).
+    """
+    with use_locale(settings.language):
+        return await _run_console(settings, stdin=stdin, out=out, linger=linger, announce=announce)
+
+
+async def _run_console(
+    settings: Settings,
+    *,
+    stdin: TextIO,
+    out: TextIO,
+    linger: float,
+    announce: Callable[[str], None] | None,
+) -> int:
     slack = ConsoleSlack(out)
     slack_runner = web.AppRunner(slack.make_app(), access_log=None)
     await slack_runner.setup()
@@ -442,7 +459,7 @@ async def _say_pending(app: web.Application, out: TextIO) -> None:
             "folder goes on tracking them.",
             pending,
         )
-        out.write(said % {"count": pending} + "\n")
+        out.write(said % {"count": formats.number(pending)} + "\n")
         out.flush()
 
 

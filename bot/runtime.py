@@ -16,6 +16,7 @@ from bot.sending.service import SendService
 from bot.sending.types import UnrecordedSends
 from bot.settings import Settings
 from handlers.context import HandlerConfig, Services
+from handlers.languages import PeopleLanguages
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
@@ -103,6 +104,8 @@ class Runtime:
     health: Health = field(default_factory=Health)
     #: The account's sender names, cached (``--from`` is checked against them).
     sender_names: SenderNames | None = None
+    #: Each person's Slack language, kept for an hour (their replies and DMs are in it).
+    languages: PeopleLanguages | None = None
     #: The current time in UTC (webhook event ages); tests replace it.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -136,10 +139,18 @@ class Runtime:
                 readers=settings.readers,
                 sandbox=settings.sandbox,
                 timezone=settings.mobizon_timezone,
+                language=settings.language,
             ),
             wake_notifier=self.wake_notifier,
             on_balance=self.metrics.balance_seen,
+            languages=self.people_languages(),
         )
+
+    def people_languages(self) -> PeopleLanguages:
+        """Each person's language, one cache for the process's life."""
+        if self.languages is None:
+            self.languages = PeopleLanguages(self.settings.language)
+        return self.languages
 
     def _sender_names(self, core: Core) -> SenderNames:
         """The account's sender names, one cache for the process's life."""

@@ -24,6 +24,10 @@ CONSOLE_POLL_INTERVAL = 1.0
 DEFAULT_REGION = "BR"
 DEFAULT_HOST = "0.0.0.0"  # noqa: S104  # the contract: serve on every interface by default
 DEFAULT_PORT = 3000
+#: ``SMSBOT_LANGUAGE``'s values (as people write them, any case, ``-`` or ``_``) and the locale
+#: each names, as the sentence catalogue names it.
+LANGUAGES = {"en": "en", "pt-br": "pt_BR"}
+DEFAULT_LANGUAGE = "en"
 #: Secrets are masked wherever they appear in logs: a very short one would garble every line.
 MIN_SECRET_LENGTH = 8
 
@@ -71,6 +75,9 @@ class Settings:
     low_balance: Decimal | None = None
     #: ``SMSBOT_ALERT_CHANNEL``: the Slack channel id the low-balance alert goes to.
     alert_channel: str | None = None
+    #: ``SMSBOT_LANGUAGE``: the workspace language (``en`` or ``pt_BR``), used for everything
+    #: posted in a channel, and for a person whose Slack language smsbot does not speak.
+    language: str = DEFAULT_LANGUAGE
 
     @property
     def sandbox(self) -> bool:
@@ -169,6 +176,8 @@ class Settings:
             get("SMSBOT_LOW_BALANCE"), get("SMSBOT_ALERT_CHANNEL"), problems
         )
 
+        language = _language(get("SMSBOT_LANGUAGE"), problems)
+
         if problems:
             raise SettingsError(problems)
         if poll_interval is None:
@@ -201,7 +210,22 @@ class Settings:
             ignored_api_key=ignored_api_key,
             low_balance=low_balance,
             alert_channel=alert_channel,
+            language=language,
         )
+
+
+def _language(value: str | None, problems: list[str]) -> str:
+    """Read SMSBOT_LANGUAGE: ``en`` or ``pt-BR`` (any case, ``pt_BR`` too); unset, English."""
+    if value is None:
+        return DEFAULT_LANGUAGE
+    language = LANGUAGES.get(value.lower().replace("_", "-"))
+    if language is None:
+        problems.append(
+            f"SMSBOT_LANGUAGE “{value[:20]}” is not a language smsbot speaks: use en (English) "
+            "or pt-BR (Brazilian Portuguese)."
+        )
+        return DEFAULT_LANGUAGE
+    return language
 
 
 def _low_balance(

@@ -78,7 +78,9 @@ def balance_watch(runtime: Runtime, slack: AsyncWebClient) -> BalanceWatch | Non
     if threshold is None or channel is None:
         return None
 
-    post = functools.partial(post_balance_alert, slack, channel, threshold)
+    post = functools.partial(
+        post_balance_alert, slack, channel, threshold, language=settings.language
+    )
     core = runtime.started()
     return BalanceWatch(
         core.store, core.gateway, threshold, post, on_balance=runtime.metrics.balance_seen
@@ -94,8 +96,14 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     session = aiohttp.ClientSession()
     slack = make_slack_client(settings, session, retry_rate_limits=False)
     zone = settings.mobizon_timezone
+    languages = runtime.people_languages()
     notifier = Notifier(
-        core.store, slack, on_posted=runtime.metrics.notification_posted, timezone=zone
+        core.store,
+        slack,
+        on_posted=runtime.metrics.notification_posted,
+        timezone=zone,
+        language=settings.language,
+        languages=languages,
     )
     poller = Poller(
         core.store,
@@ -108,7 +116,14 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     unsettled = UnsettledSends(
         core.store,
         core.gateway,
-        SlackSettlingPosts(slack, core.store, session, timezone=zone),
+        SlackSettlingPosts(
+            slack,
+            core.store,
+            session,
+            timezone=zone,
+            language=settings.language,
+            languages=languages,
+        ),
         on_change=notifier.wake,
         on_adopted=runtime.metrics.sms_sent.labels(outcome="sent").inc,
         unrecorded=runtime.unrecorded,

@@ -11,12 +11,17 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from handlers import actions, commands, shortcuts, views
 from handlers.context import CONTEXT_KEY, Services
 from handlers.errors import UNEXPECTED_ERROR, report_unexpected
+from handlers.languages import PeopleLanguages, language_middleware
 
 __all__ = ["UNEXPECTED_ERROR", "handle_error", "register_listeners"]
 
 
 def register_listeners(app: AsyncApp, services: Services) -> None:
-    """Register every listener, the services middleware and the one error handler on ``app``."""
+    """Register every listener, the services and language middlewares and the error handler.
+
+    The language middleware sets the active locale for the rest of each request: the person's
+    Slack language when smsbot speaks it, else the workspace's (:mod:`handlers.languages`).
+    """
 
     async def provide_services(
         context: dict[str, Any],
@@ -28,6 +33,8 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
         await next()
 
     app.middleware(provide_services)
+    languages = services.languages or PeopleLanguages(services.config.language)
+    app.middleware(language_middleware(languages))
     app.error(handle_error)
     commands.register(app)
     actions.register(app)

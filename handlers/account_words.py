@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from handlers import formats
 from handlers.i18n import N_
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
@@ -16,10 +17,11 @@ SEE_BALANCE = N_("Check the account's balance with `/sms balance`.")
 
 
 def money(amount: Decimal, currency: str | None) -> str:
-    """An amount with its currency: ``12.34 BRL``."""
-    exact = amount == amount.quantize(Decimal("0.01"))
-    shown = f"{amount:.2f}" if exact else f"{amount.normalize()}"
-    return f"{shown} {escape(currency)}" if currency else shown
+    """An amount with its currency in the active locale: ``12.34 BRL``, ``R$ 12,34`` in pt-BR.
+
+    Every decimal Mobizon states is kept (:func:`handlers.formats.money`).
+    """
+    return formats.money(amount, currency)
 
 
 def balance_failed(problem: str) -> str:

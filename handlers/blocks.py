@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from bot.mobizon.types import MessageItem, MessagePage, SmsStatus, parse_timestamp
 from bot.sending.segments import count_segments
-from handlers import account_words
+from handlers import account_words, formats
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape, escape_short
@@ -119,21 +119,24 @@ def _escape(text: str) -> str:
 
 def characters(count: int) -> str:
     """``1 character``, ``2 characters``: a count and its noun, agreeing."""
-    return ngettext("%(count)s character", "%(count)s characters", count) % {"count": f"{count:,}"}
+    return ngettext("%(count)s character", "%(count)s characters", count) % {
+        "count": formats.number(count)
+    }
 
 
 def segments(count: int) -> str:
     """``1 segment``, ``2 segments``: a count and its noun, agreeing."""
-    return ngettext("%(count)s segment", "%(count)s segments", count) % {"count": f"{count:,}"}
+    return ngettext("%(count)s segment", "%(count)s segments", count) % {
+        "count": formats.number(count)
+    }
 
 
 def when(moment: datetime | None, *, seconds: bool = True) -> str:
-    """A time for people, with its zone when known: ``2026-12-01 14:30:05 -03``; ``—`` if none."""
-    if moment is None:
-        return "—"
-    text = moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
-    zone = moment.tzname()
-    return f"{text} {zone}" if zone else text
+    """A time for people, with its zone when known: ``2026-12-01 14:30:05 -03``; ``—`` if none.
+
+    In the active locale (:func:`handlers.formats.moment`): ``01/12/2026 14:30:05 -03`` in pt-BR.
+    """
+    return formats.moment(moment, seconds=seconds)
 
 
 def scheduled_time(deferred_to: str, zone: tzinfo | None) -> str:
@@ -157,7 +160,7 @@ def sms_message(sms: SmsRecord, *, zone: tzinfo | None = None) -> SlackMessage:
     # counted as Mobizon counts for segments: GSM-7 septets or UTF-16 units, as /sms send does
     length = count_segments(sms.text).length
     segment_count = _("%(segments)s (%(encoding)s, %(characters)s)") % {
-        "segments": sms.segments,
+        "segments": sms.segments if sms.segments is None else formats.number(sms.segments),
         "encoding": sms.encoding,
         "characters": characters(length),
     }
@@ -359,7 +362,7 @@ def _list_message(title: str, lines: list[str], *, sandbox: bool) -> SlackMessag
             "… and %(count)s more not shown here: ask for fewer at a time.",
             "… and %(count)s more not shown here: ask for fewer at a time.",
             hidden,
-        ) % {"count": hidden}
+        ) % {"count": formats.number(hidden)}
         blocks.append({"type": "context", "elements": [_mrkdwn(note)]})
     if sandbox:
         blocks.append({"type": "context", "elements": [_mrkdwn(_(SANDBOX_NOTE))]})
@@ -410,9 +413,9 @@ def find_results(
 ) -> SlackMessage:
     """The answer to ``/sms find``: a readable list, "page X of Y, N found", Previous/Next."""
     title = _("SMS found: page %(page)s of %(pages)s, %(total)s found") % {
-        "page": people_page,
-        "pages": page.page_count,
-        "total": page.total,
+        "page": formats.number(people_page),
+        "pages": formats.number(page.page_count),
+        "total": formats.number(page.total),
     }
     message = _list_message(title, [_item_line(i) for i in page.items], sandbox=sandbox)
     buttons: list[ButtonElement] = []

@@ -10,6 +10,7 @@ from typing import Any
 from bot.mobizon.gateway import SmsGateway
 from bot.mobizon.types import Balance
 from bot.sending.service import SendService
+from handlers.languages import PeopleLanguages
 from storage.store import Store
 
 CONTEXT_KEY = "smsbot"
@@ -25,6 +26,8 @@ class HandlerConfig:
     sandbox: bool = False
     #: The Mobizon account's time zone: ``--at`` and find's dates are read in it.
     timezone: tzinfo = UTC
+    #: The workspace language (``SMSBOT_LANGUAGE``, as a catalogue name): channel posts are in it.
+    language: str = "en"
 
     def may_read_all(self, user_id: str) -> bool:
         """True when ``user_id`` may read SMS sent from any channel (``/sms find``, any id).
@@ -56,6 +59,8 @@ class Services:
     #: The account's sender names (Mobizon's ``alphaname/list``, cached); ``None`` when they
     #: cannot be fetched.
     sender_names: Callable[[], Awaitable[Sequence[str] | None]] | None = None
+    #: Each person's language (their Slack locale, kept); ``None``: everyone gets the workspace's.
+    languages: PeopleLanguages | None = None
 
 
 def services(context: Mapping[str, Any]) -> Services:

@@ -1,7 +1,8 @@
 """The Slack side of settling unsettled sends: channel messages and the sender's notices.
 
-A late or recovered SMS is posted in its channel; the sender is told through the command's
-``response_url`` while Slack takes it, else in a direct message.
+A late or recovered SMS is posted in its channel, in the workspace language; the sender is told
+through the command's ``response_url`` while Slack takes it, else in a direct message, in their
+own language when Slack tells it (:mod:`handlers.languages`).
 
 Delivery tracking (:mod:`bot.delivery.unsettled`) calls it through its ``SettlingPosts``
 Protocol; a notice Slack did not take raises :class:`~bot.delivery.unsettled.NoticeNotDelivered`.
@@ -18,8 +19,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.delivery.unsettled import CannotTell, NoticeNotDelivered, NotSent
-from handlers.i18n import N_
+from handlers import formats
+from handlers.i18n import N_, use_locale
 from handlers.i18n import gettext as _
+from handlers.languages import BACKGROUND_WAIT, PeopleLanguages
 from handlers.mrkdwn import escape_short
 from handlers.phone import format_phone
 from handlers.posting import open_direct_message, post_sms_message, slack_error
@@ -57,28 +60,49 @@ class SlackSettlingPosts:
         session: aiohttp.ClientSession,
         *,
         timezone: tzinfo | None = None,
+        language: str = "en",
+        languages: PeopleLanguages | None = None,
     ) -> None:
         self._slack = slack
         self._store = store
         self._session = session
         self._zone = timezone
+        self._language = language  # the workspace's: channel posts are in it
+        self._languages = languages
 
     async def post_recorded_late(self, sms: SmsRecord) -> None:
         """Post an SMS recorded late (the database was busy) as ``/sms send`` would have."""
-        await post_sms_message(self._slack, self._store, sms, extra_blocks=[_note_block(LATE_NOTE)])
+        await self._post(sms, LATE_NOTE)
 
     async def post_recovered(self, sms: SmsRecord) -> None:
         """Post an SMS found at Mobizon after its answer was lost."""
+        await self._post(sms, RECOVERED_NOTE)
+
+    async def _post(self, sms: SmsRecord, note: str) -> None:
+        """Post ``sms`` in its channel with ``note`` under it, in the workspace language."""
+        with use_locale(self._language):
+            extra = [_note_block(note)]
         await post_sms_message(
             self._slack,
             self._store,
             sms,
-            extra_blocks=[_note_block(RECOVERED_NOTE)],
+            language=self._language,
+            extra_blocks=extra,
             zone=self._zone,
         )
 
+    async def _sender_locale(self, sms: SmsRecord) -> str:
+        """The language the sender is told in: their own, else the workspace's."""
+        if self._languages is None:
+            return self._language
+        return await self._languages.locale_of(sms.user_id, self._slack, wait=BACKGROUND_WAIT)
+
     async def tell_not_sent(self, sms: SmsRecord, why: NotSent, now: datetime) -> None:
         """Tell the sender the SMS never reached Mobizon."""
+        with use_locale(await self._sender_locale(sms)):
+            await self._tell_not_sent(sms, why, now)
+
+    async def _tell_not_sent(self, sms: SmsRecord, why: NotSent, now: datetime) -> None:
         reason = (
             _("smsbot restarted before Mobizon answered")
             if why is NotSent.RESTARTED
@@ -100,13 +124,20 @@ class SlackSettlingPosts:
 
     async def tell_cannot_tell(self, sms: SmsRecord, why: CannotTell, now: datetime) -> None:
         """Tell the sender smsbot cannot find out whether the SMS was sent."""
+        with use_locale(await self._sender_locale(sms)):
+            await self._tell_cannot_tell(sms, why, now)
+
+    async def _tell_cannot_tell(self, sms: SmsRecord, why: CannotTell, now: datetime) -> None:
         if why.search_refused:
             reason = _("Mobizon would not search for it")
         else:
             reason = _(
                 "Mobizon has %(at_mobizon)s recent SMS with this number and text and smsbot has "
                 "%(unanswered)s sends of it with no answer recorded"
-            ) % {"at_mobizon": why.at_mobizon, "unanswered": why.unanswered}
+            ) % {
+                "at_mobizon": formats.number(why.at_mobizon),
+                "unanswered": formats.number(why.unanswered),
+            }
         await self._tell_sender(
             sms,
             _(":warning: SMS to %(phone)s: smsbot could not tell whether it was sent: %(why)s.")

@@ -7,7 +7,11 @@ sees what each one is and may move it.
 
 The language is not passed around: the active locale lives in a :class:`~contextvars.ContextVar`
 (each asyncio task has its own copy), set with :func:`use_locale` where a request starts. A locale
-with no catalogue falls back to its language (``pt_BR`` → ``pt``), then to the default (English).
+with no catalogue falls back to its language (``pt_BR`` → ``pt``), then to another catalogue of
+the same language (``pt_PT`` → ``pt_BR``), then to the default (English).
+
+Which locale a request gets is chosen in :mod:`handlers.languages`: a person's Slack language when
+smsbot speaks it (:func:`spoken_locale`), else the workspace's (``SMSBOT_LANGUAGE``).
 
 Modeled on ``aiogram.utils.i18n``: one :class:`I18n` object over the compiled catalogues.
 """
@@ -28,6 +32,7 @@ from babel.support import LazyProxy
 __all__ = [
     "DEFAULT_LOCALE",
     "DOMAIN",
+    "LANGUAGES",
     "LOCALE_DIR",
     "N_",
     "I18n",
@@ -36,6 +41,8 @@ __all__ = [
     "lazy_gettext",
     "ngettext",
     "normalize_locale",
+    "set_locale",
+    "spoken_locale",
     "use_i18n",
     "use_locale",
 ]
@@ -46,6 +53,9 @@ DOMAIN: Final = "smsbot"
 LOCALE_DIR: Final = Path(__file__).parent / "locale"
 #: The language of the message ids.
 DEFAULT_LOCALE: Final = "en"
+#: The languages smsbot speaks, as the catalogue names them: ``SMSBOT_LANGUAGE``'s choices, and
+#: what a person's Slack language is matched against.
+LANGUAGES: Final = ("en", "pt_BR")
 
 
 @functools.lru_cache(maxsize=256)  # every sentence asks: Babel's parse costs more than the lookup
@@ -59,6 +69,24 @@ def normalize_locale(tag: str) -> str:
         return str(Locale.parse(cleaned))
     except (UnknownLocaleError, ValueError) as error:
         raise ValueError(f"{tag!r} is not a language tag such as en or pt-BR") from error
+
+
+def spoken_locale(tag: str | None) -> str | None:
+    """The language of :data:`LANGUAGES` that serves the locale ``tag``; ``None`` when none does.
+
+    ``pt-BR`` gives ``pt_BR``, and so does ``pt-PT`` (the same language, better than another);
+    ``en-US`` and ``en-GB`` give ``en``; ``es-ES``, junk and ``None`` give ``None``.
+    """
+    if not tag:
+        return None
+    try:
+        name = normalize_locale(tag)
+    except ValueError:
+        return None
+    if name in LANGUAGES:
+        return name
+    language = name.split("_", 1)[0]
+    return next((known for known in LANGUAGES if known.split("_", 1)[0] == language), None)
 
 
 class I18n:
@@ -85,7 +113,11 @@ class I18n:
         return tuple(sorted(self._catalogues))
 
     def resolve(self, locale: str | None) -> str:
-        """The locale whose catalogue serves ``locale``: itself, its language, or the default."""
+        """The locale whose catalogue serves ``locale``.
+
+        Itself, else its language (``pt_BR`` → ``pt``), else another of its language (``pt_PT``
+        → ``pt_BR``: closer than English), else the default.
+        """
         if locale:
             try:
                 name = normalize_locale(locale)
@@ -96,6 +128,9 @@ class I18n:
             language = name.split("_", 1)[0]
             if language in self._catalogues:
                 return language
+            kin = [known for known in self._catalogues if known.split("_", 1)[0] == language]
+            if kin:
+                return min(kin)
         return self.default
 
     def translations(self, locale: str | None) -> _gettext.NullTranslations:
@@ -141,6 +176,19 @@ def use_locale(locale: str | None) -> Iterator[str]:
         yield name
     finally:
         _locale.reset(token)
+
+
+def set_locale(locale: str | None) -> str:
+    """Translate into ``locale`` for the rest of the current task; returns its normal name.
+
+    For a request's task (a Bolt middleware: Bolt runs the listeners after every middleware has
+    returned, so a ``with`` block around ``next()`` would end too early). Tasks started
+    afterwards (Bolt runs a listener on one after the ack) inherit it; each request has a task
+    of its own, so it ends with the request. Elsewhere prefer :func:`use_locale`.
+    """
+    name = DEFAULT_LOCALE if not locale else normalize_locale(locale)
+    _locale.set(name)
+    return name
 
 
 @contextmanager

@@ -11,6 +11,9 @@ unseen (a row older than this process, or an attempt that got no answer) is firs
 the thread (``conversations.replies``, which needs the ``channels:history`` / ``groups:history``
 scopes; without them the reply is posted, and a duplicate stays possible in that narrow case).
 
+Its channel posts are in the workspace language, set explicitly (there is no request); an outcome
+sent to its sender directly is in the sender's own (:func:`notifier_posts.outcome_for_sender`).
+
 Each channel is drained by a task of its own, started as soon as the channel has due rows and
 no task: a channel with a long backlog never holds up another channel's updates, and a status
 a webhook just reported goes out without waiting for any other channel's pacing.
@@ -33,6 +36,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon.backoff import backoff
 from handlers import blocks, notifier_posts
+from handlers.i18n import use_locale
+from handlers.languages import PeopleLanguages
 from handlers.pacing import PER_CHANNEL_INTERVAL, ChannelPacer, Clock, SystemClock
 from handlers.posting import open_direct_message, slack_error
 from handlers.slack_failures import (
@@ -76,8 +81,12 @@ class Notifier:
         on_posted: Callable[[outbox.Notification], None] | None = None,
         timezone: tzinfo | None = None,
         clock: Clock | None = None,
+        language: str = "en",
+        languages: PeopleLanguages | None = None,
     ) -> None:
         self._store = store
+        self._language = language  # the workspace's: every channel post is in it
+        self._languages = languages  # each sender's, for the outcomes sent to them directly
         self._clock: Clock = clock or SystemClock()
         self._zone = timezone  # the Mobizon account's: scheduled times are shown in it
         self._slack = slack
@@ -189,7 +198,7 @@ class Notifier:
             if note.id != newest.get(note.message_id, note.id) and not note.update_done:
                 await self._store.write(outbox.mark_step_done, note.id, "update")
                 note = dataclasses.replace(note, update_done=True)
-                if not _reply_owed(note):
+                if not notifier_posts.reply_owed(note):
                     await self._store.write(outbox.finish_notification, note.id)
                     done += 1
                     continue
@@ -233,6 +242,10 @@ class Notifier:
                 self._in_flight -= held
 
     async def _deliver(self, channel: str, note: outbox.Notification) -> bool:
+        with use_locale(self._language):
+            return await self._deliver_row(channel, note)
+
+    async def _deliver_row(self, channel: str, note: outbox.Notification) -> bool:
         sms = note.sms
         if self._awaiting_channel_message(sms):
             # the /sms send listener has not posted the SMS's message yet: wait for it
@@ -247,7 +260,7 @@ class Notifier:
                 in_channel = await self._update(note)
                 await self._store.write(outbox.mark_step_done, note.id, "update")
             step = "reply"
-            if _reply_owed(note):
+            if notifier_posts.reply_owed(note):
                 await self._reply(note, in_channel=in_channel)
                 await self._store.write(outbox.mark_step_done, note.id, "reply")
                 self._unsure.discard(note.id)
@@ -403,7 +416,7 @@ class Notifier:
                     raise
             else:
                 return
-        await self._direct_message(note, reply)
+        await self._direct_message(note)
 
     def _maybe_posted(self, note: outbox.Notification) -> bool:
         """Whether an earlier attempt may have posted this reply without us learning of it.
@@ -448,7 +461,7 @@ class Notifier:
             for message in answer.get("messages") or []
         )
 
-    async def _direct_message(self, note: outbox.Notification, reply: blocks.SlackMessage) -> None:
+    async def _direct_message(self, note: outbox.Notification) -> None:
         """Send the outcome to the SMS's sender, once: a DM that may have gone is looked for.
 
         Like the thread reply, the DM carries message metadata; a row older than this process
@@ -470,7 +483,9 @@ class Notifier:
                 extra={"sms_id": sms.message_id, "status": note.status},
             )
             return
-        message = notifier_posts.direct_message(reply)
+        message = await notifier_posts.outcome_for_sender(
+            sms, self._slack, self._languages, workspace=self._language
+        )
         await self._pacer.pace(dm)
         self._unsure.add(note.id)
         await self._slack.chat_postMessage(
@@ -483,13 +498,3 @@ class Notifier:
     def _backoff(self, attempts: int) -> float:
         """Seconds before the next try of a row that failed ``attempts + 1`` times in all."""
         return backoff(attempts + 1, first=self._retry_base, cap=MAX_BACKOFF)
-
-
-def _reply_owed(note: outbox.Notification) -> bool:
-    """A thread reply is owed for final statuses and give-ups, until Slack accepted it.
-
-    A give-up whose SMS turned final meanwhile owes none: the final status's own row says more.
-    """
-    if note.reply_done:
-        return False
-    return not (note.kind is outbox.NotificationKind.GIVEUP and note.sms.is_final)

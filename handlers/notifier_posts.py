@@ -1,4 +1,4 @@
-"""Block Kit of the notifier's own posts: the outcome's DM, and the metadata marking a reply.
+"""The notifier's own posts: the outcome's DM, the metadata marking a reply, when one is owed.
 
 The final thread reply and the DM carry message metadata (:data:`REPLY_EVENT`), so that a
 restarted notifier finds a post that reached Slack unseen instead of posting it twice.
@@ -9,9 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
+from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.blocks import SlackMessage
+from handlers.blocks import SlackMessage, final_reply
 from handlers.i18n import gettext as _
+from handlers.i18n import use_locale
+from handlers.languages import BACKGROUND_WAIT, PeopleLanguages
+from storage import outbox
+from storage.records import SmsRecord
 
 #: Message metadata event type of the final thread reply, so a restart can find it in Slack.
 REPLY_EVENT = "smsbot_final_status"
@@ -43,3 +48,28 @@ def direct_message(reply: SlackMessage) -> SlackMessage:
     gone = _("I could not update the channel message about this SMS, so the outcome comes to you.")
     context = ContextBlock(elements=[MarkdownTextObject(text=gone)])
     return SlackMessage(text=reply.text, blocks=[*reply.blocks, context.to_dict()])
+
+
+async def outcome_for_sender(
+    sms: SmsRecord,
+    slack: AsyncWebClient,
+    languages: PeopleLanguages | None,
+    *,
+    workspace: str,
+) -> SlackMessage:
+    """The final outcome as the DM to the SMS's sender, in their language (else ``workspace``)."""
+    locale = workspace
+    if languages is not None:
+        locale = await languages.locale_of(sms.user_id, slack, wait=BACKGROUND_WAIT)
+    with use_locale(locale):
+        return direct_message(final_reply(sms))
+
+
+def reply_owed(note: outbox.Notification) -> bool:
+    """A thread reply is owed for final statuses and give-ups, until Slack accepted it.
+
+    A give-up whose SMS turned final meanwhile owes none: the final status's own row says more.
+    """
+    if note.reply_done:
+        return False
+    return not (note.kind is outbox.NotificationKind.GIVEUP and note.sms.is_final)

@@ -2,6 +2,9 @@
 
 The SMS's channel message (joining a public channel when Slack requires it, its ts stored so
 updates can edit it) and the sender's direct-message channel.
+
+A channel is shared: what is posted in one is in the workspace language, passed explicitly
+(``language``), whatever the language of the request that posts it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon.types import Balance
 from handlers import account_words, blocks
+from handlers.i18n import use_locale
 from storage import claims, records
 from storage.store import Store
 
@@ -38,15 +42,18 @@ async def post_sms_message(
     store: Store,
     sms: records.SmsRecord,
     *,
+    language: str,
     extra_blocks: Sequence[dict[str, Any]] = (),
     zone: tzinfo | None = None,
 ) -> str | None:
     """Post the SMS's message in its channel and store its ts; Slack's error if it could not.
 
     A public channel the bot is not in is joined once; for a private one only an invite helps.
-    ``zone`` is the Mobizon account's time zone, in which a scheduled time is shown.
+    ``language`` is the workspace's (the post is rendered in it, ``extra_blocks`` are the
+    caller's); ``zone`` is the Mobizon account's time zone, in which a scheduled time is shown.
     """
-    message = blocks.sms_message(sms, zone=zone)
+    with use_locale(language):
+        message = blocks.sms_message(sms, zone=zone)
     payload = {"text": message.text, "blocks": [*message.blocks, *extra_blocks]}
     error = await _post(client, store, sms, payload)
     if error in _JOINABLE_ERRORS and await _join(client, sms.channel_id):
@@ -96,10 +103,19 @@ async def _join(client: AsyncWebClient, channel: str) -> bool:
 
 
 async def post_balance_alert(
-    client: AsyncWebClient, channel: str, threshold: Decimal, low: bool, balance: Balance
+    client: AsyncWebClient,
+    channel: str,
+    threshold: Decimal,
+    low: bool,
+    balance: Balance,
+    *,
+    language: str,
 ) -> None:
-    """Tell ``channel`` the balance dropped below ``threshold`` (``low``) or is back above it."""
+    """Tell ``channel`` the balance dropped below ``threshold`` (``low``) or is back above it.
+
+    In the workspace ``language``, like every channel post.
+    """
     words = account_words.low_balance_alert if low else account_words.balance_recovered
-    await client.chat_postMessage(
-        channel=channel, text=words(balance.amount, balance.currency, threshold)
-    )
+    with use_locale(language):
+        text = words(balance.amount, balance.currency, threshold)
+    await client.chat_postMessage(channel=channel, text=text)

@@ -55,6 +55,9 @@ class FakeSlack:
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Display names users.info answers, by user id.
     user_names: dict[str, str] = field(default_factory=dict)
+    #: Slack locales users.info answers with ``include_locale`` (``pt-BR``, ``en-US``), by user
+    #: id; a user listed here and not in ``user_names`` is found, named by their id.
+    user_locales: dict[str, str] = field(default_factory=dict)
     #: Names conversations.info answers, by channel id.
     channel_names: dict[str, str] = field(default_factory=dict)
     _release: asyncio.Event = field(default_factory=asyncio.Event)
@@ -200,10 +203,15 @@ class FakeSlack:
 
     def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user = str(params.get("user", ""))
-        if user not in self.user_names:
+        if user not in self.user_names and user not in self.user_locales:
             return {"ok": False, "error": "user_not_found"}
-        name = self.user_names[user]
-        return {"ok": True, "user": {"id": user, "name": name, "profile": {"display_name": name}}}
+        name = self.user_names.get(user, user)
+        found: dict[str, Any] = {"id": user, "name": name, "profile": {"display_name": name}}
+        # as Slack: the locale only when asked for
+        asked = str(params.get("include_locale", "")).lower() in ("1", "true")
+        if asked and user in self.user_locales:
+            found["locale"] = self.user_locales[user]
+        return {"ok": True, "user": found}
 
     def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel", ""))

@@ -15,7 +15,7 @@ from bot.mobizon.errors import MobizonError
 from bot.mobizon.types import OutgoingSms
 from bot.sending.outcomes import Sent
 from bot.sending.types import Origin, Surface
-from handlers import account_words, blocks, send_outcomes
+from handlers import account_words, blocks, formats, send_outcomes
 from handlers.commands import account, templates
 from handlers.context import Services, services
 from handlers.gateway_errors import describe
@@ -146,7 +146,10 @@ async def send(
     """Send one SMS through the send service and tell the user what became of it."""
 
     async def post(record: SmsRecord) -> str | None:
-        return await post_sms_message(client, svc.store, record, zone=svc.config.timezone)
+        # in the channel: the workspace language, whatever the sender's
+        return await post_sms_message(
+            client, svc.store, record, language=svc.config.language, zone=svc.config.timezone
+        )
 
     outcome = await svc.sending.send(sms, source, post)
     said = send_outcomes.render(outcome)
@@ -166,7 +169,7 @@ async def status(
     """Answer ``/sms status``: the ids asked, or the latest SMS sent from this channel."""
     ids = list(cmd.ids)
     title = ngettext("Status of %(count)s SMS", "Status of %(count)s SMS", len(ids)) % {
-        "count": len(ids)
+        "count": formats.number(len(ids))
     }
     hidden: list[int] = []
     if ids and not svc.config.may_read_all(command["user_id"]):
@@ -201,7 +204,7 @@ async def status(
             "Latest %(count)s SMS sent from this channel",
             "Latest %(count)s SMS sent from this channel",
             len(ids),
-        ) % {"count": len(ids)}
+        ) % {"count": formats.number(len(ids))}
     try:
         found = await svc.gateway.get_sms_status(ids)
     except MobizonError as err:

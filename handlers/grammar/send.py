@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.sending.segments import TooLongError, check_length
+from handlers import formats
 from handlers.grammar.commands import SendCommand
 from handlers.grammar.lexing import (
     TIME,
@@ -287,8 +288,8 @@ def too_long(error: TooLongError) -> str:
         "The text is %(segments)s SMS segments long "
         "(%(length)s %(encoding)s characters); the limit is %(limit)s."
     ) % {
-        "segments": f"{info.segments:,}",
-        "length": f"{info.length:,}",
+        "segments": formats.number(info.segments),
+        "length": formats.number(info.length),
         "encoding": info.encoding,
         "limit": error.limit,
     }

@@ -6,6 +6,7 @@ The constants are English message ids (``N_``): show them as ``_(say.TITLE)``.
 from __future__ import annotations
 
 from bot.sending.segments import MAX_SEGMENTS
+from handlers import formats
 from handlers.blocks import characters
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
@@ -54,7 +55,7 @@ def count_line(encoding: str, length: int, segments: int) -> str:
             encoding,
             characters(length),
             ngettext("%(count)s SMS segment", "%(count)s SMS segments", segments)
-            % {"count": segments},
+            % {"count": formats.number(segments)},
         ]
     )
     if segments > MAX_SEGMENTS:

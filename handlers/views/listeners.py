@@ -167,7 +167,10 @@ async def handle_compose_submit(
     )
 
     async def post(record: SmsRecord) -> str | None:
-        return await post_sms_message(client, svc.store, record, zone=svc.config.timezone)
+        # in the channel: the workspace language, whatever the sender's
+        return await post_sms_message(
+            client, svc.store, record, language=svc.config.language, zone=svc.config.timezone
+        )
 
     outcome = await svc.sending.send(read.sms, origin, post)
     said = send_outcomes.render(outcome)

@@ -15,9 +15,13 @@ from typing import Any, cast
 
 from sqlite_utils import Database
 
+from bot import console
 from bot.console import _logs_through
 from bot.console_text import mrkdwn_to_text, render_blocks
+from bot.settings import Settings
 from bot.simulator import SimulatorConfig, start_simulator
+from handlers.i18n import use_i18n
+from tests.catalogue import portuguese_catalogue
 from tests.conftest import MOBIZON_KEY
 
 SMSBOT = Path(sys.executable).with_name("smsbot")
@@ -306,7 +310,7 @@ async def test_console_cancels_a_scheduled_sms_and_shows_the_balance(tmp_path: P
     assert "SMS 6300284 is cancelled: it will not be sent." in out
     assert "Status:        🚫 cancelled by @UCONSOLE" in out
     # the cancelled SMS's cost was given back: the balance is whole and no cost is counted
-    assert "Balance of the Mobizon account: 10000.00 BRL" in out
+    assert "Balance of the Mobizon account: 10,000.00 BRL" in out
     assert "today cost 0.00 BRL" in out
 
 
@@ -330,3 +334,33 @@ async def test_the_compose_form_can_be_cancelled(tmp_path: Path) -> None:
     assert code == 0
     assert "closed without sending" in out
     assert "bot posted" not in out
+
+
+async def test_the_console_speaks_smsbot_language_throughout(tmp_path: Path) -> None:
+    """SMSBOT_LANGUAGE=pt-BR: the console's posts and its replies all use pt-BR formats."""
+    at = (datetime.now(UTC) + timedelta(days=2)).replace(hour=14, minute=30)
+    script = f'/sms send --at "{at:%Y-%m-%d %H:%M}" +55 11 98765-4321 See you later\n/sms balance\n'
+    code, out, err = await run_console(
+        tmp_path,
+        script,
+        "--linger",
+        "0",
+        env_extra={"MOBIZON_TIMEZONE": "UTC", "SMSBOT_LANGUAGE": "pt-BR"},
+    )
+    assert code == 0, err
+    assert f"{at:%d/%m/%Y} 14:30 UTC" in out  # the channel post's schedule
+    assert f"{at:%Y-%m-%d} 14:30" not in out
+    assert "R$ 9.999,94" in out  # the balance, after one segment at 0.06
+
+
+async def test_the_consoles_own_lines_are_in_smsbot_language(tmp_path: Path) -> None:
+    """The console's own words (a post's heading) follow SMSBOT_LANGUAGE, not the caller's locale."""
+    env = {"SMSBOT_DB": str(tmp_path / "c.db"), "SMSBOT_LANGUAGE": "pt-BR", "TZ": "UTC"}
+    settings = Settings.from_env(env, mode="console").sandboxed()
+    out = io.StringIO()
+    with use_i18n(portuguese_catalogue(tmp_path / "locale")):
+        code = await console.run_console(
+            settings, stdin=io.StringIO("/sms send +55 11 98765-4321 hi\n"), out=out, linger=0
+        )
+    assert code == 0
+    assert "── o bot postou em #CCONSOLE" in out.getvalue()

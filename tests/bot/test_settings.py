@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings, SettingsError
+from bot.settings import LANGUAGES, Settings, SettingsError
+from handlers import i18n
 from testkit.slack import BOT_TOKEN
 from tests.conftest import MOBIZON_KEY, SIGNING_SECRET, WEBHOOK_SECRET
 
@@ -220,3 +221,26 @@ def test_a_bad_mobizon_timezone_stops_start_up_naming_the_variable(name: str) ->
     (problem,) = problems_of({**SANDBOX_ENV, "MOBIZON_TIMEZONE": name})
     assert problem.startswith(f"MOBIZON_TIMEZONE “{name}” is not a time zone name")
     assert "America/Sao_Paulo" in problem
+
+
+@pytest.mark.parametrize(
+    ("value", "language"),
+    [("en", "en"), ("EN", "en"), ("pt-BR", "pt_BR"), ("pt-br", "pt_BR"), ("pt_BR", "pt_BR")],
+)
+def test_smsbot_language_reads_english_and_brazilian_portuguese(value: str, language: str) -> None:
+    """SMSBOT_LANGUAGE takes en or pt-BR in any case, with - or _; unset, English."""
+    assert Settings.from_env({**SANDBOX_ENV, "SMSBOT_LANGUAGE": value}).language == language
+    assert Settings.from_env(SANDBOX_ENV).language == "en"
+
+
+@pytest.mark.parametrize("value", ["es", "pt", "pt-PT", "português", "english"])
+def test_a_language_smsbot_does_not_speak_stops_start_up(value: str) -> None:
+    """Any other SMSBOT_LANGUAGE is refused with a sentence naming the variable and the choices."""
+    (problem,) = problems_of({**SANDBOX_ENV, "SMSBOT_LANGUAGE": value})
+    assert problem.startswith(f"SMSBOT_LANGUAGE “{value}” is not a language smsbot speaks")
+    assert "en (English) or pt-BR (Brazilian Portuguese)" in problem
+
+
+def test_smsbot_language_offers_exactly_the_languages_smsbot_speaks() -> None:
+    """SMSBOT_LANGUAGE's choices are the catalogue's languages a person's locale is matched to."""
+    assert set(LANGUAGES.values()) == set(i18n.LANGUAGES)

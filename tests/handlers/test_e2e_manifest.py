@@ -29,7 +29,7 @@ def test_manifest_declares_the_sms_command() -> None:
 
 
 def test_manifest_asks_for_the_bot_scopes() -> None:
-    """The bot asks for exactly the scopes it uses, names for "Send as SMS" included."""
+    """The bot asks for exactly the scopes it uses: users:read gives names and each person's language."""
     scopes = load()["oauth_config"]["scopes"]["bot"]
     assert set(scopes) == {
         "commands",

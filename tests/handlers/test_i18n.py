@@ -81,6 +81,27 @@ def test_normalize_locale_reads_slack_and_posix_spellings() -> None:
         normalize_locale("not a language")
 
 
+@pytest.mark.parametrize(
+    ("slack", "spoken"),
+    [
+        ("pt-BR", "pt_BR"),
+        ("pt-PT", "pt_BR"),
+        ("en-US", "en"),
+        ("en-GB", "en"),
+        ("es-ES", None),
+        ("ja-JP", None),
+        ("", None),
+        (None, None),
+        ("not a locale", None),
+    ],
+)
+def test_spoken_locale_matches_a_slack_locale_to_a_language_smsbot_speaks(
+    slack: str | None, spoken: str | None
+) -> None:
+    """Slack's locale maps onto en or pt_BR by its language; others (es-ES) onto nothing."""
+    assert i18n.spoken_locale(slack) == spoken
+
+
 def test_without_a_catalogue_the_english_id_is_the_sentence() -> None:
     """English needs no translation: the message id comes back, plurals by count."""
     with use_locale("en"):
@@ -99,20 +120,22 @@ def test_a_translated_sentence_is_used_when_the_locale_is_set(portuguese: I18n) 
             assert "Nenhum SMS para mostrar." in blocks.status_report([], [], title="x").text
             assert blocks.segments(1) == "1 segmento"
             assert blocks.segments(3) == "3 segmentos"
-            assert blocks.segments(1_000_000) == "1,000,000 de segmentos"
+            assert blocks.segments(1_000_000) == "1.000.000 de segmentos"  # and its number
             with pytest.raises(UsageError) as caught:
                 parse_command("bogus", default_region="BR", now=NOW)
             assert caught.value.usage == "Uso: /sms send [OPÇÕES] TELEFONE TEXTO…"
         assert gettext("No SMS to show.") == "No SMS to show."
 
 
-def test_fallback_goes_to_the_language_then_the_default(portuguese: I18n) -> None:
-    """de_AT uses the de catalogue; pt_PT has none (only pt_BR) and gets English; junk too."""
+def test_fallback_goes_to_the_language_then_its_kin_then_the_default(portuguese: I18n) -> None:
+    """de_AT uses the de catalogue; pt_PT has none but gets pt_BR's (not English); junk: English."""
     with use_i18n(portuguese):
         with use_locale("de-AT"):
             assert gettext("No SMS to show.") == "Keine SMS anzuzeigen."
         with use_locale("pt-PT"):
-            assert gettext("No SMS to show.") == "No SMS to show."
+            assert gettext("No SMS to show.") == "Nenhum SMS para mostrar."
+        assert portuguese.resolve("pt") == "pt_BR"
+        assert portuguese.resolve("es-ES") == "en"
         assert portuguese.resolve("xx-nonsense") == "en"
         assert portuguese.resolve(None) == "en"
         assert portuguese.available == ("de", "pt_BR")
@@ -315,7 +338,8 @@ def test_the_account_sentences_come_from_the_catalogue(pseudo: I18n) -> None:
     """The balance, cancel, moderation and sender sentences are the translated ones."""
     with use_i18n(pseudo), use_locale("eo"):
         assert account_words.cancelled(7) == "⟦SMS 7 is cancelled: it will not be sent.⟧"
-        assert account_words.cost_note("0.25", "BRL") == "⟦cost 0.25 BRL⟧"
+        # the amount follows the locale too (CLDR's Esperanto)
+        assert account_words.cost_note("0.25", "BRL") == "⟦cost 0,25 R$⟧"
         alert = account_words.low_balance_alert(Decimal(3), "BRL", Decimal(10))
         assert alert.startswith("⟦:warning:")
         assert "⟦Check the account's balance with `/sms balance`.⟧" in alert

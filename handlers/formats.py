@@ -1,0 +1,105 @@
+"""Numbers, money and times for people, in the active locale (:func:`handlers.i18n.current_locale`).
+
+Everything goes through Babel (CLDR): ``12.345`` and ``R$ 123,45`` and ``30/11/2026 14:30`` in
+Brazilian Portuguese. English keeps smsbot's own unambiguous forms, written as Babel patterns:
+times as ``2026-11-30 14:30`` (CLDR's English short form, ``11/30/26, 2:30 PM``, reads either
+way round) and money as ``12.34 BRL``. A time is shown with its zone's abbreviation (``-03``)
+when it has one.
+
+Babel's non-breaking spaces (``R$ 123,45``) become plain spaces: Slack and terminals show them
+alike, and copied text stays plain.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from decimal import Decimal
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_datetime, get_date_format, get_datetime_format, get_time_format
+from babel.numbers import format_currency, format_decimal, is_currency
+
+from handlers.i18n import DEFAULT_LOCALE, current_locale
+from handlers.mrkdwn import escape
+
+__all__ = ["moment", "money", "number"]
+
+#: English times: ISO-like, as smsbot always showed them.
+_ENGLISH_MOMENT = {True: "yyyy-MM-dd HH:mm:ss", False: "yyyy-MM-dd HH:mm"}
+#: English money: the amount, then the currency's code (``1,234.50 BRL``).
+_ENGLISH_MONEY = "#,##0.00 ¤¤"
+#: An amount in no known currency: at least two decimals, and every decimal it has.
+_PLAIN_AMOUNT = "#,##0.00"
+_SPACES = str.maketrans({"\xa0": " ", "\u202f": " "})
+
+
+@functools.lru_cache(maxsize=32)
+def _locale(name: str) -> Locale:
+    """Babel's locale for a catalogue name (``pt_BR``); English for anything Babel cannot read."""
+    try:
+        return Locale.parse(name)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(DEFAULT_LOCALE)
+
+
+def _active() -> Locale:
+    return _locale(current_locale())
+
+
+def _english(locale: Locale) -> bool:
+    return locale.language == "en"
+
+
+def number(value: int | Decimal) -> str:
+    """A count for people: ``12,345`` in English, ``12.345`` in Brazilian Portuguese."""
+    return format_decimal(value, locale=_active()).translate(_SPACES)
+
+
+def money(amount: Decimal, currency: str | None) -> str:
+    """An amount with its currency: ``12.34 BRL`` in English, ``R$ 12,34`` in Portuguese.
+
+    Every decimal Mobizon states is kept (a segment may cost ``0.0625``), and at least two are
+    shown. A currency Babel does not know is written after the plain amount, escaped; without
+    one, the amount alone.
+    """
+    locale = _active()
+    code = (currency or "").strip().upper()
+    if code and is_currency(code):
+        shown = format_currency(
+            amount,
+            code,
+            format=_ENGLISH_MONEY if _english(locale) else None,
+            locale=locale,
+            decimal_quantization=False,
+        )
+        return shown.translate(_SPACES)
+    plain = format_decimal(
+        amount, format=_PLAIN_AMOUNT, locale=locale, decimal_quantization=False
+    ).translate(_SPACES)
+    return f"{plain} {escape(currency.strip())}" if currency and currency.strip() else plain
+
+
+def _moment_pattern(locale: Locale, *, seconds: bool) -> str:
+    """The date-and-time pattern: smsbot's own in English, CLDR's short date otherwise."""
+    if _english(locale):
+        return _ENGLISH_MOMENT[seconds]
+    date = get_date_format("short", locale=locale).pattern
+    time = get_time_format("medium" if seconds else "short", locale=locale).pattern
+    both = str(get_datetime_format("short", locale=locale))
+    return both.replace("{1}", date).replace("{0}", time)
+
+
+def moment(value: datetime | None, *, seconds: bool = True) -> str:
+    """A time for people, in its own zone, named when known: ``2026-12-01 14:30:05 -03``.
+
+    Brazilian Portuguese: ``01/12/2026 14:30:05 -03``. ``—`` when there is no time.
+    """
+    if value is None:
+        return "—"
+    locale = _active()
+    pattern = _moment_pattern(locale, seconds=seconds)
+    # shown in the time's own zone (a naive time as it is): never converted
+    text = format_datetime(value, pattern, tzinfo=value.tzinfo, locale=locale).translate(_SPACES)
+    zone = value.tzname()
+    return f"{text} {zone}" if zone else text

@@ -1,0 +1,187 @@
+"""Whose language, end to end: a person's replies in their Slack language, channel posts in the workspace's.
+
+Signed requests to the bot, the fake Slack and the simulator on loopback sockets;
+``SMSBOT_LANGUAGE`` sets the workspace language.
+
+Which language was chosen shows in the formats (``R$ 100,00``, ``30/11/2026 14:30``, ``2.000``)
+and in a small test catalogue (tests/catalogue.py) standing in for the product's Portuguese.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.simulator import MobizonSimulator
+from handlers import i18n
+from handlers.commands import account as account_command
+from handlers.i18n import I18n, current_locale
+from handlers.languages import LOOKUP_WAIT
+from testkit.waiting import wait_until
+from tests.catalogue import PORTUGUESE, portuguese_catalogue
+from tests.conftest import BotHarness
+from tests.handlers.conftest import block_texts
+
+pytestmark = pytest.mark.usefixtures("secret_guard")
+
+NUMBER = "5511987654321"
+TEMPLATE = Path(i18n.__file__).parent / "locale" / f"{i18n.DOMAIN}.pot"
+
+
+@pytest.fixture
+def portuguese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I18n:
+    """The bot looks sentences up in the test's Portuguese catalogue (and English ids)."""
+    catalogue = portuguese_catalogue(tmp_path / "locale")
+    monkeypatch.setattr(i18n, "_installed", catalogue)
+    return catalogue
+
+
+def test_the_test_catalogue_translates_real_sentences() -> None:
+    """Every sentence of the test catalogue is a message of the product's template."""
+    with TEMPLATE.open("rb") as handle:
+        template = read_po(handle)
+    assert [msgid for msgid in PORTUGUESE if msgid not in template] == []
+
+
+async def answer(bot: BotHarness, count: int) -> str:
+    """The text of the ``count``-th response_url post (an ephemeral reply after the ack)."""
+    responses = await bot.slack.wait_for_responses(count)
+    return str(responses[count - 1].params.get("text", ""))
+
+
+def two_days_ahead(bot: BotHarness) -> datetime:
+    """14:30 two days from now, in the Mobizon account's zone."""
+    zone = bot.settings.mobizon_timezone
+    return (datetime.now(zone) + timedelta(days=2)).replace(hour=14, minute=30, second=0)
+
+
+async def send_later(bot: BotHarness, at: datetime, **overrides: str) -> dict[str, Any]:
+    """``/sms send --at`` from U1 in C1; the channel post it makes."""
+    status, body = await bot.command(
+        f'send --at "{at:%Y-%m-%d %H:%M}" {NUMBER} See you', **overrides
+    )
+    assert (status, body) == (200, "")
+    (post,) = await bot.slack.wait_for("chat.postMessage", 1)
+    return post.params
+
+
+async def test_a_portuguese_reader_in_an_english_workspace(
+    bot: BotHarness, sim: MobizonSimulator, portuguese: I18n
+) -> None:
+    """A pt-BR user: acks and replies in Portuguese and pt-BR formats; the channel post in English."""
+    bot.slack.user_locales["U1"] = "pt-BR"
+    sim.set_balance("1234.5")
+    # the ack itself (bad input answered at once): the number follows pt-BR
+    status, body = await bot.command(f"send {NUMBER} {'a' * 2000}")
+    assert status == 200
+    assert "(2.000 GSM-7 characters)" in body
+    # a reply after the ack, from the listener's task
+    assert (await bot.command("balance"))[1] == ""
+    said = await answer(bot, 1)
+    assert "*Saldo da conta Mobizon*: R$ 1.234,50" in said
+    assert (await bot.command("status", channel_id="C2"))[1] == ""
+    assert await answer(bot, 2) == "Nenhum SMS foi enviado deste canal ainda."
+    # the channel is shared: its post is in the workspace's English, times as ever
+    at = two_days_ahead(bot)
+    post = await send_later(bot, at)
+    shown = block_texts(post["blocks"])
+    assert post["text"].startswith("SMS ")
+    assert " sent by <@U1>: " in post["text"]
+    assert "*To*\n+55 11 98765-4321" in shown
+    assert f"scheduled for {at:%Y-%m-%d} 14:30" in shown
+    assert "Para" not in shown
+    assert "agendado" not in shown
+    # four commands of one person: Slack was asked their language once
+    assert [c.params["user"] for c in bot.slack.called("users.info")] == ["U1"]
+
+
+async def test_a_portuguese_workspace_with_an_english_reader(
+    start_bot: Callable[..., Any],
+    simulator: tuple[MobizonSimulator, str],
+    portuguese: I18n,
+) -> None:
+    """pt-BR workspace: channel posts in Portuguese, an en-US user's replies in English, es-ES's in Portuguese."""
+    sim, url = simulator
+    bot: BotHarness = await start_bot(url, language="pt_BR")
+    bot.slack.user_locales |= {"U1": "en-US", "U3": "es-ES"}
+    sim.set_balance("1234.5")
+    assert (await bot.command("balance"))[1] == ""
+    assert "*Balance of the Mobizon account*: 1,234.50 BRL" in await answer(bot, 1)
+    assert (await bot.command("balance", user_id="U3"))[1] == ""
+    assert "*Saldo da conta Mobizon*: R$ 1.234,50" in await answer(bot, 2)
+    at = two_days_ahead(bot)
+    post = await send_later(bot, at)
+    shown = block_texts(post["blocks"])
+    assert " enviado por <@U1>: " in post["text"]
+    assert "*Para*\n+55 11 98765-4321" in shown
+    assert f"agendado para {at:%d/%m/%Y} 14:30" in shown
+
+
+async def test_users_info_failing_or_slow_gives_the_workspace_language_and_a_quick_ack(
+    bot: BotHarness, sim: MobizonSimulator, portuguese: I18n
+) -> None:
+    """users.info refused or held: workspace English, ack well under 3 s; once answered, their own language."""
+    bot.slack.user_locales |= {"U1": "pt-BR", "U2": "pt-BR"}
+    sim.set_balance("10")
+    bot.slack.fail_next("users.info", "missing_scope")
+    assert (await bot.command("balance"))[1] == ""
+    assert "*Balance of the Mobizon account*: 10.00 BRL" in await answer(bot, 1)
+    bot.slack.held.add("users.info")
+    started = time.monotonic()
+    status, body = await bot.command("help", user_id="U2")
+    took = time.monotonic() - started
+    assert status == 200
+    assert body.startswith("*Send SMS from Slack with `/sms`*")
+    assert LOOKUP_WAIT <= took < 2.5  # waited briefly for Slack, then answered anyway
+    assert (await bot.command("balance", user_id="U2"))[1] == ""
+    assert "10.00 BRL" in await answer(bot, 2)
+    bot.slack.release_held()
+    languages = bot.runtime.languages
+    assert languages is not None
+    await wait_until(lambda: not languages._pending, what="the lookup that went on")
+    assert (await bot.command("balance", user_id="U2"))[1] == ""
+    assert "*Saldo da conta Mobizon*: R$ 10,00" in await answer(bot, 3)
+    assert [c.params["user"] for c in bot.slack.called("users.info")] == ["U1", "U2"]
+
+
+async def test_a_listener_running_after_the_ack_keeps_the_requests_language(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bolt runs the listener on a task that outlives the ack: it still sees the chosen locale."""
+    bot.slack.user_locales["U1"] = "pt-BR"
+    acked = asyncio.Event()
+    seen: list[str] = []
+
+    async def balance(*_args: object, **_kwargs: object) -> None:
+        await acked.wait()  # the HTTP answer (the ack) has reached Slack by now
+        seen.append(current_locale())
+
+    monkeypatch.setattr(account_command, "balance", balance)
+    assert await bot.command("balance") == (200, "")
+    acked.set()
+    await wait_until(lambda: bool(seen), what="the listener after the ack")
+    assert seen == ["pt_BR"]
+
+
+async def test_the_compose_modal_is_in_the_persons_language(
+    bot: BotHarness, portuguese: I18n
+) -> None:
+    """``/sms`` alone opens the modal titled in the opener's language."""
+    bot.slack.user_locales |= {"U1": "pt-BR", "U2": "en-US"}
+    assert await bot.command("") == (200, "")
+    assert await bot.command("", user_id="U2") == (200, "")
+    opened = await bot.slack.wait_for("views.open", 2)
+    titles = sorted(
+        (call.params["view"] if isinstance(call.params["view"], dict) else {})
+        .get("title", {})
+        .get("text")
+        for call in opened
+    )
+    assert titles == ["Enviar um SMS", "Send an SMS"]

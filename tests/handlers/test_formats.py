@@ -1,0 +1,113 @@
+"""Numbers, money and times follow the active locale, through Babel (handlers/formats.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.sending.segments import TooLongError, count_segments
+from handlers import account_words, blocks, formats
+from handlers.grammar.send import too_long
+from handlers.i18n import use_locale
+from handlers.views.compose_text import count_line
+
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+MOMENT = datetime(2026, 11, 30, 14, 30, 5, tzinfo=SAO_PAULO)
+
+
+@pytest.mark.parametrize(
+    ("locale", "count", "shown"),
+    [
+        ("en", 12_345, "12,345"),
+        ("en", 7, "7"),
+        ("pt-BR", 12_345, "12.345"),
+        ("pt-BR", 1_000_000, "1.000.000"),
+        ("pt-PT", 12_345, "12 345"),  # CLDR's European Portuguese groups with a space
+    ],
+)
+def test_counts_are_grouped_as_the_locale_groups_them(locale: str, count: int, shown: str) -> None:
+    """12,345 in English, 12.345 in Brazilian Portuguese."""
+    with use_locale(locale):
+        assert formats.number(count) == shown
+
+
+@pytest.mark.parametrize(
+    ("locale", "amount", "currency", "shown"),
+    [
+        ("en", "123.45", "BRL", "123.45 BRL"),
+        ("en", "12345.5", "BRL", "12,345.50 BRL"),
+        ("en", "0.0625", "BRL", "0.0625 BRL"),  # a cost's decimals are kept, not rounded away
+        ("en", "100", "KZT", "100.00 KZT"),
+        ("pt-BR", "123.45", "BRL", "R$ 123,45"),
+        ("pt-BR", "12345.5", "BRL", "R$ 12.345,50"),
+        ("pt-BR", "0.0625", "BRL", "R$ 0,0625"),
+        ("pt-BR", "12.340", "BRL", "R$ 12,34"),
+        ("pt-BR", "3", "USD", "US$ 3,00"),
+        ("pt-BR", "3", "brl", "R$ 3,00"),  # the code in any case
+    ],
+)
+def test_money_follows_the_locale_and_keeps_every_decimal(
+    locale: str, amount: str, currency: str, shown: str
+) -> None:
+    """R$ 123,45 in pt-BR, 123.45 BRL in English; 0.0625 stays 0.0625."""
+    with use_locale(locale):
+        assert formats.money(Decimal(amount), currency) == shown
+
+
+def test_money_in_an_unknown_currency_is_a_plain_amount_with_its_code_escaped() -> None:
+    """A currency Babel does not know is written after the plain amount, as text, never markup."""
+    with use_locale("pt-BR"):
+        assert formats.money(Decimal("1234.5"), "<XYZ>") == "1.234,50 &lt;XYZ&gt;"
+        assert formats.money(Decimal("0.125"), None) == "0,125"
+    with use_locale("en"):
+        assert formats.money(Decimal("1234.5"), "ZZZ1") == "1,234.50 ZZZ1"
+        assert formats.money(Decimal(2), "") == "2.00"
+
+
+@pytest.mark.parametrize(
+    ("locale", "seconds", "shown"),
+    [
+        ("en", True, "2026-11-30 14:30:05 -03"),
+        ("en", False, "2026-11-30 14:30 -03"),
+        ("pt-BR", True, "30/11/2026 14:30:05 -03"),
+        ("pt-BR", False, "30/11/2026 14:30 -03"),
+    ],
+)
+def test_times_keep_english_iso_and_use_cldr_short_in_portuguese(
+    locale: str, seconds: bool, shown: str
+) -> None:
+    """English keeps 2026-11-30 14:30 (unambiguous); pt-BR reads 30/11/2026 14:30; zone kept."""
+    with use_locale(locale):
+        assert formats.moment(MOMENT, seconds=seconds) == shown
+
+
+def test_a_time_is_shown_in_its_own_zone_and_a_naive_one_as_it_is() -> None:
+    """No conversion: a UTC time stays UTC, a naive time gets no zone; none is a dash."""
+    utc = MOMENT.astimezone(ZoneInfo("UTC"))
+    with use_locale("pt-BR"):
+        assert formats.moment(utc) == "30/11/2026 17:30:05 UTC"
+        assert formats.moment(MOMENT.replace(tzinfo=None), seconds=False) == "30/11/2026 14:30"
+        assert formats.moment(None) == "—"
+
+
+def test_the_people_facing_sentences_use_the_formats() -> None:
+    """Balances, costs, counts, the too-long refusal and the compose count follow the locale."""
+    long_text = "a" * 2_000
+    info = count_segments(long_text)
+    with use_locale("pt-BR"):
+        assert account_words.cost_note("0.0625", "BRL") == "cost R$ 0,0625"
+        assert "R$ 1.234,50" in account_words.balance_text(
+            Decimal("1234.5"), "BRL", Decimal(0), Decimal(1), None
+        )
+        assert blocks.characters(2_000) == "2.000 characters"
+        assert blocks.when(MOMENT) == "30/11/2026 14:30:05 -03"
+        assert "(2.000 GSM-7 characters)" in too_long(TooLongError(info))
+        assert "2.000 characters" in count_line("GSM-7", 2_000, 14)
+    with use_locale("en"):
+        assert account_words.cost_note("0.0625", "BRL") == "cost 0.0625 BRL"
+        assert blocks.characters(2_000) == "2,000 characters"
+        assert "(2,000 GSM-7 characters)" in too_long(TooLongError(info))
+        assert blocks.when(MOMENT) == "2026-11-30 14:30:05 -03"
