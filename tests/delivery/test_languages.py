@@ -1,25 +1,22 @@
 """Background work: channel posts in the workspace language, a person's DM or notice in theirs.
 
 Background work has no request, so its language is set explicitly. The notifier, settling's posts and the balance alert against the fake Slack on a loopback port;
-a small test catalogue (tests/catalogue.py) shows which language each text is in.
+the product's own pt_BR catalogue shows which language each text is in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import aiohttp
-import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
 from bot.delivery.unsettled import NotSent
 from bot.mobizon.types import Balance
 from handlers.delivery_posts import SlackSettlingPosts
-from handlers.i18n import I18n, use_i18n, use_locale
+from handlers.i18n import use_locale
 from handlers.languages import PeopleLanguages
 from handlers.notifier import Notifier
 from handlers.posting import post_balance_alert
@@ -27,7 +24,6 @@ from storage.delivery import StatusUpdate, apply_status
 from storage.store import Store
 from testkit.clock import FastForwardClock
 from testkit.slack import FakeSlack
-from tests.catalogue import portuguese_catalogue
 from tests.delivery.conftest import (
     SeedSms,
     channel_message,
@@ -37,13 +33,6 @@ from tests.delivery.conftest import (
     thread_replies,
 )
 from tests.handlers.conftest import block_texts
-
-
-@pytest.fixture
-def portuguese(tmp_path: Path) -> Iterator[I18n]:
-    """The test's Portuguese catalogue, for the test and the tasks it starts."""
-    with use_i18n(portuguese_catalogue(tmp_path / "locale")) as catalogue:
-        yield catalogue
 
 
 def delivered(db: Database, message_id: int) -> None:
@@ -67,7 +56,6 @@ def notifier(
     )
 
 
-@pytest.mark.usefixtures("portuguese")
 async def test_a_portuguese_workspace_edits_and_replies_in_portuguese_and_dms_the_sender_in_theirs(
     db: Database,
     store: Store,
@@ -90,13 +78,12 @@ async def test_a_portuguese_workspace_edits_and_replies_in_portuguese_and_dms_th
     assert "*Para*\n+55 11 98765-4321" in block_texts(edited["blocks"])
     assert " enviado por <@U7>: " in edited["text"]
     (reply,) = thread_replies(fake_slack, in_channel)
-    assert reply["text"] == ":white_check_mark: SMS 7 para +55 11 98765-4321 foi entregue."
+    assert reply["text"] == ":white_check_mark: O SMS 7 para +55 11 98765-4321 foi entregue."
     (dm,) = direct_messages(fake_slack, "U8")
     assert dm["text"] == ":white_check_mark: SMS 8 to +55 11 98765-4321 was delivered."
     assert "I could not update the channel message" in str(dm["blocks"])
 
 
-@pytest.mark.usefixtures("portuguese")
 async def test_an_english_workspace_posts_in_english_and_dms_a_portuguese_sender_in_portuguese(
     db: Database,
     store: Store,
@@ -121,11 +108,10 @@ async def test_an_english_workspace_posts_in_english_and_dms_a_portuguese_sender
         channel_message(fake_slack, in_channel)["blocks"]
     )
     (dm,) = direct_messages(fake_slack, "U8")
-    assert dm["text"] == ":white_check_mark: SMS 8 para +55 11 98765-4321 foi entregue."
+    assert dm["text"] == ":white_check_mark: O SMS 8 para +55 11 98765-4321 foi entregue."
     assert "Não consegui atualizar a mensagem do canal" in str(dm["blocks"])
 
 
-@pytest.mark.usefixtures("portuguese")
 async def test_the_balance_alert_is_in_the_workspace_language(
     fake_slack: FakeSlack, slack_client: AsyncWebClient
 ) -> None:
@@ -141,12 +127,11 @@ async def test_the_balance_alert_is_in_the_workspace_language(
         )
     first, second = (c.params["text"] for c in fake_slack.called("chat.postMessage"))
     assert first.startswith(
-        ":warning: O saldo da Mobizon está baixo: R$ 12,50, abaixo de R$ 50,00."
+        ":warning: O saldo do Mobizon está baixo: R$ 12,50, abaixo de R$ 50,00."
     )
     assert second.startswith(":warning: The Mobizon balance is low: 12.50 BRL, below 50.00 BRL.")
 
 
-@pytest.mark.usefixtures("portuguese")
 async def test_settling_posts_in_the_channel_in_the_workspace_language_and_tells_the_sender_in_theirs(
     db: Database,
     store: Store,
@@ -169,4 +154,4 @@ async def test_settling_posts_in_the_channel_in_the_workspace_language_and_tells
     assert "*To*\n+55 11 98765-4321" in block_texts(post.params["blocks"])
     assert "Mobizon's answer to this send was not recorded" in str(post.params["blocks"])
     assert notice.params["channel"] == "D7"
-    assert "o smsbot reiniciou antes da resposta da Mobizon" in notice.params["text"]
+    assert "o smsbot reiniciou antes de o Mobizon responder" in notice.params["text"]

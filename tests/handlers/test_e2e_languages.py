@@ -4,7 +4,7 @@ Signed requests to the bot, the fake Slack and the simulator on loopback sockets
 ``SMSBOT_LANGUAGE`` sets the workspace language.
 
 Which language was chosen shows in the formats (``R$ 100,00``, ``30/11/2026 14:30``, ``2.000``)
-and in a small test catalogue (tests/catalogue.py) standing in for the product's Portuguese.
+and in the product's own Portuguese sentences (the pt_BR catalogue).
 """
 
 from __future__ import annotations
@@ -17,15 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.messages.pofile import read_po
 
 from bot.simulator import MobizonSimulator
 from handlers import i18n
 from handlers.commands import account as account_command
-from handlers.i18n import I18n, current_locale
+from handlers.i18n import current_locale
 from handlers.languages import LOOKUP_WAIT
 from testkit.waiting import wait_until
-from tests.catalogue import PORTUGUESE, portuguese_catalogue
 from tests.conftest import BotHarness
 from tests.handlers.conftest import block_texts
 
@@ -33,21 +31,6 @@ pytestmark = pytest.mark.usefixtures("secret_guard")
 
 NUMBER = "5511987654321"
 TEMPLATE = Path(i18n.__file__).parent / "locale" / f"{i18n.DOMAIN}.pot"
-
-
-@pytest.fixture
-def portuguese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I18n:
-    """The bot looks sentences up in the test's Portuguese catalogue (and English ids)."""
-    catalogue = portuguese_catalogue(tmp_path / "locale")
-    monkeypatch.setattr(i18n, "_installed", catalogue)
-    return catalogue
-
-
-def test_the_test_catalogue_translates_real_sentences() -> None:
-    """Every sentence of the test catalogue is a message of the product's template."""
-    with TEMPLATE.open("rb") as handle:
-        template = read_po(handle)
-    assert [msgid for msgid in PORTUGUESE if msgid not in template] == []
 
 
 async def answer(bot: BotHarness, count: int) -> str:
@@ -73,7 +56,7 @@ async def send_later(bot: BotHarness, at: datetime, **overrides: str) -> dict[st
 
 
 async def test_a_portuguese_reader_in_an_english_workspace(
-    bot: BotHarness, sim: MobizonSimulator, portuguese: I18n
+    bot: BotHarness, sim: MobizonSimulator
 ) -> None:
     """A pt-BR user: acks and replies in Portuguese and pt-BR formats; the channel post in English."""
     bot.slack.user_locales["U1"] = "pt-BR"
@@ -81,11 +64,12 @@ async def test_a_portuguese_reader_in_an_english_workspace(
     # the ack itself (bad input answered at once): the number follows pt-BR
     status, body = await bot.command(f"send {NUMBER} {'a' * 2000}")
     assert status == 200
-    assert "(2.000 GSM-7 characters)" in body
+    assert "(2.000 caracteres GSM-7)" in body
+    assert "Uso: /sms enviar [--de REMETENTE]" in body
     # a reply after the ack, from the listener's task
     assert (await bot.command("balance"))[1] == ""
     said = await answer(bot, 1)
-    assert "*Saldo da conta Mobizon*: R$ 1.234,50" in said
+    assert "*Saldo da conta do Mobizon*: R$ 1.234,50" in said
     assert (await bot.command("status", channel_id="C2"))[1] == ""
     assert await answer(bot, 2) == "Nenhum SMS foi enviado deste canal ainda."
     # the channel is shared: its post is in the workspace's English, times as ever
@@ -105,7 +89,6 @@ async def test_a_portuguese_reader_in_an_english_workspace(
 async def test_a_portuguese_workspace_with_an_english_reader(
     start_bot: Callable[..., Any],
     simulator: tuple[MobizonSimulator, str],
-    portuguese: I18n,
 ) -> None:
     """pt-BR workspace: channel posts in Portuguese, an en-US user's replies in English, es-ES's in Portuguese."""
     sim, url = simulator
@@ -115,7 +98,7 @@ async def test_a_portuguese_workspace_with_an_english_reader(
     assert (await bot.command("balance"))[1] == ""
     assert "*Balance of the Mobizon account*: 1,234.50 BRL" in await answer(bot, 1)
     assert (await bot.command("balance", user_id="U3"))[1] == ""
-    assert "*Saldo da conta Mobizon*: R$ 1.234,50" in await answer(bot, 2)
+    assert "*Saldo da conta do Mobizon*: R$ 1.234,50" in await answer(bot, 2)
     at = two_days_ahead(bot)
     post = await send_later(bot, at)
     shown = block_texts(post["blocks"])
@@ -125,7 +108,7 @@ async def test_a_portuguese_workspace_with_an_english_reader(
 
 
 async def test_users_info_failing_or_slow_gives_the_workspace_language_and_a_quick_ack(
-    bot: BotHarness, sim: MobizonSimulator, portuguese: I18n
+    bot: BotHarness, sim: MobizonSimulator
 ) -> None:
     """users.info refused or held: workspace English, ack well under 3 s; once answered, their own language."""
     bot.slack.user_locales |= {"U1": "pt-BR", "U2": "pt-BR"}
@@ -147,7 +130,7 @@ async def test_users_info_failing_or_slow_gives_the_workspace_language_and_a_qui
     assert languages is not None
     await wait_until(lambda: not languages._pending, what="the lookup that went on")
     assert (await bot.command("balance", user_id="U2"))[1] == ""
-    assert "*Saldo da conta Mobizon*: R$ 10,00" in await answer(bot, 3)
+    assert "*Saldo da conta do Mobizon*: R$ 10,00" in await answer(bot, 3)
     assert [c.params["user"] for c in bot.slack.called("users.info")] == ["U1", "U2"]
 
 
@@ -170,9 +153,7 @@ async def test_a_listener_running_after_the_ack_keeps_the_requests_language(
     assert seen == ["pt_BR"]
 
 
-async def test_the_compose_modal_is_in_the_persons_language(
-    bot: BotHarness, portuguese: I18n
-) -> None:
+async def test_the_compose_modal_is_in_the_persons_language(bot: BotHarness) -> None:
     """``/sms`` alone opens the modal titled in the opener's language."""
     bot.slack.user_locales |= {"U1": "pt-BR", "U2": "en-US"}
     assert await bot.command("") == (200, "")

@@ -98,14 +98,14 @@ def test_the_people_facing_sentences_use_the_formats() -> None:
     long_text = "a" * 2_000
     info = count_segments(long_text)
     with use_locale("pt-BR"):
-        assert account_words.cost_note("0.0625", "BRL") == "cost R$ 0,0625"
+        assert account_words.cost_note("0.0625", "BRL") == "custo: R$ 0,0625"
         assert "R$ 1.234,50" in account_words.balance_text(
             Decimal("1234.5"), "BRL", Decimal(0), Decimal(1), None
         )
-        assert blocks.characters(2_000) == "2.000 characters"
+        assert blocks.characters(2_000) == "2.000 caracteres"
         assert blocks.when(MOMENT) == "30/11/2026 14:30:05 -03"
-        assert "(2.000 GSM-7 characters)" in too_long(TooLongError(info))
-        assert "2.000 characters" in count_line("GSM-7", 2_000, 14)
+        assert "(2.000 caracteres GSM-7)" in too_long(TooLongError(info))
+        assert "2.000 caracteres" in count_line("GSM-7", 2_000, 14)
     with use_locale("en"):
         assert account_words.cost_note("0.0625", "BRL") == "cost 0.0625 BRL"
         assert blocks.characters(2_000) == "2,000 characters"
