@@ -20,7 +20,7 @@ from handlers.grammar.lexing import (
     token_end,
 )
 from handlers.grammar.usage import UsageError, shorten, usage_line
-from handlers.grammar.words import SEND_OPTIONS
+from handlers.grammar.words import SEND_OPTIONS, reader_day_first
 from handlers.i18n import N_
 from handlers.i18n import gettext as _
 from handlers.phone import PhoneNumberError, format_phone, parse_phone
@@ -34,10 +34,10 @@ _OPTION = re.compile("(?:--|\u2014|\u2013)([^\\s=]*)")
 _OPTIONS = ("from", "at", "validity", "flash", "name", "shorten-links")
 _FLAGS = ("flash", "shorten-links")
 _OPTION_NEEDS = {
-    "from": N_("“--from” needs a value: the sender name."),
-    "at": N_("“--at” needs a value: a date and time like 2026-12-01 14:30."),
-    "validity": N_("“--validity” needs a value: minutes from 60 to 1440."),
-    "name": N_("“--name” needs a value: the campaign name."),
+    "from": N_("“--%(option)s” needs a value: the sender name."),
+    "at": N_("“--%(option)s” needs a value: a date and time like %(example)s."),
+    "validity": N_("“--%(option)s” needs a value: minutes from 60 to 1440."),
+    "name": N_("“--%(option)s” needs a value: the campaign name."),
 }
 _NUMERIC_SENDER = re.compile(r"[0-9]+")
 _ALPHA_SENDER = re.compile(r"[A-Za-z0-9]+")
@@ -70,11 +70,11 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
         name = SEND_OPTIONS.meaning(typed) or ""
         if name not in _OPTIONS:
             raise UsageError(
-                _(
-                    "“%(option)s” is not an option of /sms send; the options are --from, --at, "
-                    "--validity, --flash, --name and --shorten-links."
-                )
-                % {"option": shorten("--" + option.group(1))},
+                _("“%(option)s” is not an option of /sms send; the options are %(options)s.")
+                % {
+                    "option": shorten("--" + option.group(1)),
+                    "options": ", ".join("--" + SEND_OPTIONS.word(o) for o in _OPTIONS),
+                },
                 usage,
             )
         if name in options:
@@ -96,7 +96,7 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
         else:
             raw, pos = _read_value(rest, pos + 1 if inline else pos, name, typed)
             # Checked as read, so errors come in the order the options were typed.
-            options[name] = _OPTION_CHECKS[name](raw, now)
+            options[name] = _OPTION_CHECKS[name](raw, now, SEND_OPTIONS.shown(typed, name))
         pos = skip_space(rest, pos)
 
     remainder = rest[pos:]
@@ -136,7 +136,7 @@ def _read_value(text: str, pos: int, name: str, typed: str) -> tuple[str, int]:
     The value is quoted, one word, or a date and a time as two words.
     """
     usage = usage_line("send")
-    missing = UsageError(_(_OPTION_NEEDS[name]), usage)
+    missing = _needs_value(name, SEND_OPTIONS.shown(typed, name))
     if pos < len(text) and text[pos].isspace():
         pos = skip_space(text, pos)
     if pos >= len(text):
@@ -163,11 +163,24 @@ def _read_value(text: str, pos: int, name: str, typed: str) -> tuple[str, int]:
     return value, end
 
 
-def _check_sender(value: str, _now: datetime) -> str:
+def _needs_value(name: str, option: str) -> UsageError:
+    """The refusal of option ``--name``, shown as ``--option``, given without its value."""
+    return UsageError(
+        _(_OPTION_NEEDS[name]) % {"option": option, "example": _schedule_example()},
+        usage_line("send"),
+    )
+
+
+def _schedule_example() -> str:
+    """A date and time as the reader writes them for ``--at``: ``2026-12-01 14:30``."""
+    return "01/12/2026 14:30" if reader_day_first() else "2026-12-01 14:30"
+
+
+def _check_sender(value: str, _now: datetime, option: str) -> str:
     """Validate ``--from``: 1 to 11 letters and digits, or up to 15 digits."""
     usage = usage_line("send")
     if not value:
-        raise UsageError(_(_OPTION_NEEDS["from"]), usage)
+        raise _needs_value("from", option)
     if _NUMERIC_SENDER.fullmatch(value):
         if len(value) > _MAX_NUMERIC_SENDER:
             raise UsageError(
@@ -200,7 +213,7 @@ def _check_sender(value: str, _now: datetime) -> str:
     return value
 
 
-def _check_schedule(value: str, now: datetime) -> datetime:
+def _check_schedule(value: str, now: datetime, option: str) -> datetime:
     """Validate ``--at``: a date and time from 1 hour to 14 days after ``now``.
 
     Year first always; day first (``01/12/2026 14:30``) where the reader's language writes so.
@@ -209,17 +222,21 @@ def _check_schedule(value: str, now: datetime) -> datetime:
     match = match_date_time(value, usage, example="2026-12-01 14:30")
     if match is None or match["H"] is None or match["S"] is not None:
         raise UsageError(
-            _("“--at %(value)s” is not a date and time like 2026-12-01 14:30.")
-            % {"value": shorten(value)},
+            _("“--%(option)s %(value)s” is not a date and time like %(example)s.")
+            % {"option": option, "value": shorten(value), "example": _schedule_example()},
             usage,
         )
     at = to_datetime(match, value, usage).replace(tzinfo=now.tzinfo)
     problem = schedule_problem(at, now)
-    moments = {"at": _minutes(at), "now": _minutes(now)}
+    moments = {
+        "option": option,
+        "at": formats.moment(at, seconds=False),
+        "now": formats.moment(now, seconds=False),
+    }
     if problem == "past":
         raise UsageError(
             _(
-                "“--at %(at)s” is in the past (it is %(now)s now); "
+                "“--%(option)s %(at)s” is in the past (it is %(now)s now); "
                 "SMS can be scheduled 1 hour to 14 days ahead."
             )
             % moments,
@@ -228,7 +245,7 @@ def _check_schedule(value: str, now: datetime) -> datetime:
     if problem == "soon":
         raise UsageError(
             _(
-                "“--at %(at)s” is less than 1 hour from now (%(now)s); "
+                "“--%(option)s %(at)s” is less than 1 hour from now (%(now)s); "
                 "SMS can be scheduled 1 hour to 14 days ahead."
             )
             % moments,
@@ -237,7 +254,7 @@ def _check_schedule(value: str, now: datetime) -> datetime:
     if problem == "late":
         raise UsageError(
             _(
-                "“--at %(at)s” is more than 14 days from now (%(now)s); "
+                "“--%(option)s %(at)s” is more than 14 days from now (%(now)s); "
                 "SMS can be scheduled 1 hour to 14 days ahead."
             )
             % moments,
@@ -246,34 +263,28 @@ def _check_schedule(value: str, now: datetime) -> datetime:
     return at
 
 
-def _minutes(moment: datetime) -> str:
-    """A time to the minute, with its zone when it has one: ``2026-12-01 14:30 -03``."""
-    zone = moment.tzname() if moment.tzinfo is not None else None
-    return f"{moment:%Y-%m-%d %H:%M}" + (f" {zone}" if zone else "")
-
-
-def _check_validity(value: str, _now: datetime) -> int:
+def _check_validity(value: str, _now: datetime, option: str) -> int:
     """Validate ``--validity``: whole minutes from 60 to 1440."""
     if value.isascii() and value.isdigit() and len(value) <= len("1440"):
         minutes = int(value)
         if minutes in _VALIDITY_MINUTES:
             return minutes
     raise UsageError(
-        _("“--validity %(value)s” must be whole minutes from 60 to 1440.")
-        % {"value": shorten(value)},
+        _("“--%(option)s %(value)s” must be whole minutes from 60 to 1440.")
+        % {"option": option, "value": shorten(value)},
         usage_line("send"),
     )
 
 
-def _check_name(value: str, _now: datetime) -> str:
+def _check_name(value: str, _now: datetime, option: str) -> str:
     """Validate ``--name``: any non-blank campaign name."""
     name = value.strip()
     if not name:
-        raise UsageError(_(_OPTION_NEEDS["name"]), usage_line("send"))
+        raise _needs_value("name", option)
     return name
 
 
-_OPTION_CHECKS: dict[str, Callable[[str, datetime], object]] = {
+_OPTION_CHECKS: dict[str, Callable[[str, datetime, str], object]] = {
     "from": _check_sender,
     "at": _check_schedule,
     "validity": _check_validity,

@@ -24,7 +24,7 @@ _NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 #: ``{name}``: a letter or underscore, then letters, digits and underscores.
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,39})\}")
 _TEMPLATE_OPTION = re.compile(
-    r"\s*(?:--|\u2014|\u2013)(?:"
+    r"\s*(?:--|\u2014|\u2013)(?P<word>"
     + "|".join(map(re.escape, SEND_OPTIONS.spellings_of("template")))
     + r")(?=\s|=|$)",
     re.IGNORECASE,
@@ -171,7 +171,11 @@ def parse_template_send(rest: str, *, default_region: str) -> TemplateSendComman
     pos = skip_space(rest, pos)
     end = token_end(rest, pos)
     if pos >= len(rest):
-        raise UsageError(_("“--template” needs a value: the template's name."), usage)
+        raise UsageError(
+            _("“--%(option)s” needs a value: the template's name.")
+            % {"option": SEND_OPTIONS.shown(option.group("word"), "template")},
+            usage,
+        )
     name = _name(rest[pos:end])
     remainder = rest[end:].strip()
     if not remainder:

@@ -36,6 +36,7 @@ from handlers.grammar.send import (  # one rule for both surfaces
 )
 from handlers.grammar.templates import PLACEHOLDER, placeholders
 from handlers.grammar.usage import UsageError
+from handlers.grammar.words import SEND_OPTIONS
 from handlers.i18n import gettext as _
 from handlers.phone import PhoneNumberError, parse_phone
 from handlers.views import compose_text as say
@@ -348,8 +349,12 @@ def read_submission(
             check_length(text)
         except TooLongError as err:
             errors[text_id] = too_long(err)
-    sender = _checked(_typed(values, SENDER).strip(), SENDER, _check_sender, now, errors)
-    validity = _checked(_typed(values, VALIDITY).strip(), VALIDITY, _check_validity, now, errors)
+    sender = _checked(
+        _typed(values, SENDER).strip(), SENDER, _check_sender, now, errors, option="from"
+    )
+    validity = _checked(
+        _typed(values, VALIDITY).strip(), VALIDITY, _check_validity, now, errors, option="validity"
+    )
     name = _typed(values, NAME).strip() or None
     at = _read_at(_value(values, AT).get("selected_date_time"), now, errors)
     channel = ComposeMeta.load(view.get("private_metadata")).channel_id
@@ -392,11 +397,13 @@ def _checked(
     check: Any,  # noqa: ANN401  # the grammar's option checks
     now: datetime,
     errors: dict[str, str],
+    *,
+    option: str,
 ) -> object:
     if not typed:
         return None
     try:
-        return check(typed, now)
+        return check(typed, now, SEND_OPTIONS.word(option))
     except UsageError as err:
         errors[block_id] = err.sentence
         return None

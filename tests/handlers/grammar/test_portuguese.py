@@ -312,12 +312,18 @@ def test_day_first_means_day_first(pt: str) -> None:
 @pytest.mark.parametrize(
     ("when", "sentence"),
     [
-        ("25/11/2026 11:00", "“--at 2026-11-25 11:00” is in the past (it is 2026-11-25 12:00 now)"),
-        ("25/11/2026 12:30", "“--at 2026-11-25 12:30” is less than 1 hour from now"),
-        ("10/12/2026 12:01", "“--at 2026-12-10 12:01” is more than 14 days from now"),
+        (
+            "25/11/2026 11:00",
+            "“--agendar 25/11/2026 11:00” is in the past (it is 25/11/2026 12:00 now)",
+        ),
+        ("25/11/2026 12:30", "“--agendar 25/11/2026 12:30” is less than 1 hour from now"),
+        ("10/12/2026 12:01", "“--agendar 10/12/2026 12:01” is more than 14 days from now"),
         ("31/02/2026 12:00", "“31/02/2026 12:00” is not a real date and time."),
-        ("26/11/2026", "“--at 26/11/2026” is not a date and time like 2026-12-01 14:30."),
-        ("26/11/26 13:00", "“--at 26/11/26 13:00” is not a date and time like 2026-12-01 14:30."),
+        ("26/11/2026", "“--agendar 26/11/2026” is not a date and time like 01/12/2026 14:30."),
+        (
+            "26/11/26 13:00",
+            "“--agendar 26/11/26 13:00” is not a date and time like 01/12/2026 14:30.",
+        ),
     ],
 )
 def test_day_first_schedules_keep_the_rules(pt: str, when: str, sentence: str) -> None:
@@ -595,3 +601,56 @@ def test_a_language_without_words_of_its_own_echoes_as_typed(ids_only: I18n) -> 
         assert refusal("find to:1 to:2").sentence.startswith("“to” is given twice")
         assert refusal("find foo:1").sentence.endswith(f"the fields are {FIELD_LIST_EN}.")
         assert "could be read month first" in refusal("find sent-after:1/2/2026").sentence
+
+
+# ---------------------------------------------------------------- options named in refusals
+
+
+@pytest.mark.parametrize(
+    ("typed", "sentence"),
+    [
+        (f"enviar --validity 5 {BR_MOBILE} oi", "“--validade 5” must be whole minutes"),
+        (f"enviar --validade 5 {BR_MOBILE} oi", "“--validade 5” must be whole minutes"),
+        (f"enviar {BR_MOBILE} --de", None),  # after the number it is text: no refusal
+        ("enviar --de", "“--de” needs a value: the sender name."),
+        ("enviar --from", "“--de” needs a value: the sender name."),
+        ("enviar --agendar", "“--agendar” needs a value: a date and time like 01/12/2026 14:30."),
+        ("enviar --modelo", "“--modelo” needs a value: the template's name."),
+        ("enviar --template", "“--modelo” needs a value: the template's name."),
+        (
+            f"enviar --preço 1 {BR_MOBILE} oi",
+            (
+                "“--preço” is not an option of /sms send; the options are --de, --agendar, "
+                "--validade, --flash, --nome, --encurtar-links."
+            ),
+        ),
+    ],
+)
+def test_refusals_name_options_in_portuguese(pt: str, typed: str, sentence: str | None) -> None:
+    """Under pt-BR an option is named by its Portuguese word, whichever language was typed."""
+    if sentence is None:
+        assert send(typed).text
+    else:
+        assert refusal(typed).sentence.startswith(sentence)
+
+
+@pytest.mark.parametrize(
+    ("typed", "sentence"),
+    [
+        (f"send --validade 5 {BR_MOBILE} hi", "“--validade 5” must be whole minutes"),
+        (f"send --validity 5 {BR_MOBILE} hi", "“--validity 5” must be whole minutes"),
+        ("send --de", "“--de” needs a value: the sender name."),
+        ("send --at", "“--at” needs a value: a date and time like 2026-12-01 14:30."),
+        ("send --modelo", "“--modelo” needs a value: the template's name."),
+        (
+            f"send --price 1 {BR_MOBILE} hi",
+            (
+                "“--price” is not an option of /sms send; the options are --from, --at, "
+                "--validity, --flash, --name, --shorten-links."
+            ),
+        ),
+    ],
+)
+def test_an_english_reader_sees_options_as_typed(en: str, typed: str, sentence: str) -> None:
+    """Under English an option is echoed as typed, and the option list is the English one."""
+    assert refusal(typed).sentence.startswith(sentence)
