@@ -25,7 +25,7 @@ from handlers.i18n import current_locale
 from handlers.languages import LOOKUP_WAIT
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
-from tests.handlers.conftest import block_texts
+from tests.handlers.conftest import block_texts, sends
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
 
@@ -166,3 +166,29 @@ async def test_the_compose_modal_is_in_the_persons_language(bot: BotHarness) -> 
         for call in opened
     )
     assert titles == ["Enviar um SMS", "Send an SMS"]
+
+
+async def test_the_help_shows_the_readers_own_words(bot: BotHarness) -> None:
+    """``/sms help`` or ``ajuda``: a pt-BR reader gets the Portuguese help with enviar, an English one send."""
+    bot.slack.user_locales |= {"U1": "pt-BR", "U2": "en-US"}
+    status, portuguese = await bot.command("help")
+    assert status == 200
+    assert "`/sms enviar +55 11 98765-4321" in portuguese
+    assert "`/sms buscar para:" in portuguese
+    assert "/sms send" not in portuguese
+    status, english = await bot.command("ajuda", user_id="U2")
+    assert status == 200
+    assert "`/sms send +55 11 98765-4321" in english
+    assert "/sms enviar" not in english
+
+
+async def test_a_refusal_and_its_usage_line_are_in_the_readers_language(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """Bad input from a pt-BR reader: a Portuguese sentence and a usage line in Portuguese words."""
+    bot.slack.user_locales["U1"] = "pt-BR"
+    status, body = await bot.command("enviar --validade 5 +55 11 98765-4321 oi")
+    assert status == 200
+    assert "“--validade 5” precisa ser um número inteiro de minutos, de 60 a 1440." in body
+    assert "Uso: /sms enviar [--de REMETENTE]" in body
+    assert sends(sim) == []
