@@ -25,8 +25,9 @@ DEFAULT_REGION = "BR"
 DEFAULT_HOST = "0.0.0.0"  # noqa: S104  # the contract: serve on every interface by default
 DEFAULT_PORT = 3000
 #: ``SMSBOT_LANGUAGE``'s values (as people write them, any case, ``-`` or ``_``) and the locale
-#: each names, as the sentence catalogue names it.
-LANGUAGES = {"en": "en", "pt-br": "pt_BR"}
+#: each names, as the sentence catalogue names it. ``pt`` alone is Brazilian Portuguese, the one
+#: Portuguese smsbot speaks (``pt-PT`` is refused rather than silently served Brazilian).
+LANGUAGES = {"en": "en", "en-us": "en", "en-gb": "en", "pt-br": "pt_BR", "pt": "pt_BR"}
 DEFAULT_LANGUAGE = "en"
 #: Secrets are masked wherever they appear in logs: a very short one would garble every line.
 MIN_SECRET_LENGTH = 8

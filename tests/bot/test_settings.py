@@ -225,15 +225,23 @@ def test_a_bad_mobizon_timezone_stops_start_up_naming_the_variable(name: str) ->
 
 @pytest.mark.parametrize(
     ("value", "language"),
-    [("en", "en"), ("EN", "en"), ("pt-BR", "pt_BR"), ("pt-br", "pt_BR"), ("pt_BR", "pt_BR")],
+    [
+        ("en", "en"),
+        ("EN", "en"),
+        ("en-US", "en"),
+        ("pt-BR", "pt_BR"),
+        ("pt-br", "pt_BR"),
+        ("pt_BR", "pt_BR"),
+        ("pt", "pt_BR"),
+    ],
 )
 def test_smsbot_language_reads_english_and_brazilian_portuguese(value: str, language: str) -> None:
-    """SMSBOT_LANGUAGE takes en or pt-BR in any case, with - or _; unset, English."""
+    """SMSBOT_LANGUAGE takes en or pt-BR (pt, en-US too) in any case, with - or _; unset, English."""
     assert Settings.from_env({**SANDBOX_ENV, "SMSBOT_LANGUAGE": value}).language == language
     assert Settings.from_env(SANDBOX_ENV).language == "en"
 
 
-@pytest.mark.parametrize("value", ["es", "pt", "pt-PT", "português", "english"])
+@pytest.mark.parametrize("value", ["es", "pt-PT", "fr-FR", "português", "english"])
 def test_a_language_smsbot_does_not_speak_stops_start_up(value: str) -> None:
     """Any other SMSBOT_LANGUAGE is refused with a sentence naming the variable and the choices."""
     (problem,) = problems_of({**SANDBOX_ENV, "SMSBOT_LANGUAGE": value})
