@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot import console
+from bot.settings import Settings
 from tests.bot.test_console import run_console, sections
 
 SCRIPT = """\
@@ -34,3 +38,35 @@ async def test_console_reads_portuguese_words(tmp_path: Path) -> None:
     assert "6300284 to +55 11 98765-4321" in found
     assert "“cor” is not a search field" in refused
     assert "Usage: /sms find" in refused
+
+
+async def test_the_compose_form_at_prompts_speaks_portuguese(tmp_path: Path) -> None:
+    """pt-BR: the form's own words are Portuguese and its schedule is typed day first."""
+    at = (datetime.now(UTC) + timedelta(days=2)).replace(hour=14, minute=30)
+    script = f"/sms\n+55 11 98765-4321\nOlá do formulário\n\n{at:%d/%m/%Y} 14:30\n\n\n"
+    env = {"SMSBOT_DB": str(tmp_path / "c.db"), "SMSBOT_LANGUAGE": "pt-BR", "TZ": "UTC"}
+    env["MOBIZON_TIMEZONE"] = "UTC"
+    settings = Settings.from_env(env, mode="console").sandboxed()
+    out = io.StringIO()
+    code = await console.run_console(settings, stdin=io.StringIO(script), out=out, linger=0)
+    text = out.getvalue()
+    assert code == 0
+    assert "• Remetente (opcional)" in text
+    assert "Agendar envio [DD/MM/AAAA HH:MM, UTC], vazio para pular: " in text
+    for english in ("optional", "empty to skip", "YYYY"):
+        assert english not in text
+    assert f"agendado para {at:%d/%m/%Y} 14:30 UTC" in text
+
+
+async def test_a_bad_schedule_in_the_form_is_asked_again_in_portuguese(tmp_path: Path) -> None:
+    """pt-BR: a schedule the form cannot read gets a Portuguese sentence and the question again."""
+    script = "/sms\n+55 11 98765-4321\nOi\n\namanhã\ncancelar\ncancel\n"
+    env = {"SMSBOT_DB": str(tmp_path / "c.db"), "SMSBOT_LANGUAGE": "pt-BR", "TZ": "UTC"}
+    settings = Settings.from_env(env, mode="console").sandboxed()
+    out = io.StringIO()
+    code = await console.run_console(settings, stdin=io.StringIO(script), out=out, linger=0)
+    text = out.getvalue()
+    assert code == 0
+    assert "Escreva a data e a hora assim: 01/12/2026 14:30." in text
+    assert "(o formulário foi fechado sem enviar)" in text
+    assert "o bot publicou" not in text
