@@ -19,8 +19,8 @@ from handlers.i18n import gettext as _
 if TYPE_CHECKING:
     from bot.settings import Settings
 
-#: Typed at a field's prompt to close the modal without submitting it.
-CANCEL = "cancel"
+#: Typed at a field's prompt to close the modal without submitting it (in any language).
+CANCEL_WORDS = frozenset({"cancel", "cancelar"})
 
 Ask = Callable[[str], Awaitable[str | None]]
 
@@ -154,7 +154,7 @@ class ModalFilling:
         zone_name = str(getattr(zone, "key", "")) or _("the account's time zone")
         while True:
             typed = await ask(field_prompt(block, zone_name))
-            if typed is None or typed.strip() == CANCEL:
+            if typed is None or typed.strip().casefold() in CANCEL_WORDS:
                 return None
             value = element_value(block["element"], typed.strip(), zone)
             if not isinstance(value, str):
