@@ -457,8 +457,8 @@ async def _say_pending(app: web.Application, out: TextIO) -> None:
     pending = 0 if core is None else await core.store.read(messages.count_pending)
     if pending:
         said = ngettext(
-            "%(count)s SMS still await a final status; `smsbot console` started again in this "
-            "folder goes on tracking them.",
+            "%(count)s SMS still awaits a final status; `smsbot console` started again in this "
+            "folder goes on tracking it.",
             "%(count)s SMS still await a final status; `smsbot console` started again in this "
             "folder goes on tracking them.",
             pending,

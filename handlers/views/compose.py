@@ -409,6 +409,10 @@ def _checked(
         return None
 
 
+#: What the form says of each ``schedule_problem`` (English message ids of compose_text).
+_SCHEDULE_PROBLEMS = {"past": say.AT_PAST, "soon": say.AT_TOO_SOON, "late": say.AT_TOO_LATE}
+
+
 def _read_at(chosen: object, now: datetime, errors: dict[str, str]) -> datetime | None:
     if chosen is None or isinstance(chosen, bool) or not isinstance(chosen, int | float):
         return None
@@ -416,5 +420,5 @@ def _read_at(chosen: object, now: datetime, errors: dict[str, str]) -> datetime 
     problem = schedule_problem(at, now)
     if problem is None:
         return at
-    errors[AT] = _({"past": say.AT_PAST, "soon": say.AT_TOO_SOON, "late": say.AT_TOO_LATE}[problem])
+    errors[AT] = _(_SCHEDULE_PROBLEMS[problem])
     return None
