@@ -13,6 +13,8 @@ from bot.mobizon.errors import MobizonGatewayError
 from handlers import blocks
 from handlers.delivery_posts import cannot_tell_reason
 from handlers.gateway_errors import describe
+from handlers.grammar import UsageError
+from handlers.grammar.find import parse_find
 from handlers.i18n import use_locale
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "handlers" / "locale" / "smsbot.pot"
@@ -113,3 +115,11 @@ def test_a_failure_without_a_known_problem_is_worded_from_its_data(
     with use_locale("pt-BR"):
         assert describe(error).startswith(portuguese)
         assert "Odd answer" not in describe(error)
+
+
+def test_a_count_of_campaign_ids_follows_the_readers_number_format() -> None:
+    """Too many campaign ids are counted in the reader's format (1.201 in pt-BR)."""
+    typed = "campanha:" + ",".join(str(n) for n in range(1, 1202))
+    with use_locale("pt-BR"), pytest.raises(UsageError) as caught:
+        parse_find(typed)
+    assert caught.value.sentence == "“campanha:” tem 1.201 IDs; o Mobizon busca no máximo 100."
