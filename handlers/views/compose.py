@@ -355,6 +355,9 @@ def read_submission(
     validity = _checked(
         _typed(values, VALIDITY).strip(), VALIDITY, _check_validity, now, errors, option="validity"
     )
+    if VALIDITY in errors:
+        # the form has no --validity option to quote: say what the field takes
+        errors[VALIDITY] = _(say.VALIDITY_BAD)
     name = _typed(values, NAME).strip() or None
     at = _read_at(_value(values, AT).get("selected_date_time"), now, errors)
     channel = ComposeMeta.load(view.get("private_metadata")).channel_id
