@@ -40,6 +40,10 @@ CONSOLE_TOKEN = "xoxb-console-not-a-real-token"  # noqa: S105  # accepted only b
 PROMPT = "sms> "
 #: How long one command's listener may take before the next line is read anyway.
 LISTENER_WAIT = 30.0
+#: The console's own words, in every language smsbot speaks (as the ``/sms`` grammar's are).
+QUIT_WORDS = frozenset({"quit", "exit", "sair"})
+NEXT_WORDS = frozenset({"next", "próxima", "proxima"})
+PREVIOUS_WORDS = frozenset({"previous", "prev", "anterior"})
 #: English message id: show it as ``gettext(HELP)``.
 HELP = N_(
     "Type /sms commands as in Slack, e.g. `/sms send +55 11 98765-4321 hello` or `/sms help`;\n"
@@ -406,10 +410,10 @@ async def _session(console: Console, lines: AsyncIterator[str], out: TextIO) -> 
     """Run each line as a command; ``False`` when ``quit`` ended it, ``True`` at end of input."""
     async for line in lines:
         word = line.strip()
-        if word in ("quit", "exit"):
+        if word.casefold() in QUIT_WORDS:
             return False
-        if word in ("next", "previous", "prev"):
-            await console.press("previous" if word.startswith("prev") else "next")
+        if word.casefold() in NEXT_WORDS | PREVIOUS_WORDS:
+            await console.press("next" if word.casefold() in NEXT_WORDS else "previous")
         elif word.startswith(("/sms", "sms ")):
             await console.command(word.removeprefix("sms "))
             if console.slack.open_view is not None:
@@ -453,8 +457,8 @@ async def _say_pending(app: web.Application, out: TextIO) -> None:
     pending = 0 if core is None else await core.store.read(messages.count_pending)
     if pending:
         said = ngettext(
-            "%(count)s SMS still await a final status; `smsbot console` started again in this "
-            "folder goes on tracking them.",
+            "%(count)s SMS still awaits a final status; `smsbot console` started again in this "
+            "folder goes on tracking it.",
             "%(count)s SMS still await a final status; `smsbot console` started again in this "
             "folder goes on tracking them.",
             pending,

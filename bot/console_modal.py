@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 from urllib.parse import urlencode
 
+from handlers.grammar.lexing import match_date_time, to_datetime
+from handlers.grammar.usage import UsageError
 from handlers.i18n import gettext as _
 
 if TYPE_CHECKING:
     from bot.settings import Settings
 
-#: Typed at a field's prompt to close the modal without submitting it.
-CANCEL = "cancel"
+#: Typed at a field's prompt to close the modal without submitting it (in any language).
+CANCEL_WORDS = frozenset({"cancel", "cancelar"})
 
 Ask = Callable[[str], Awaitable[str | None]]
 
@@ -50,7 +52,9 @@ def field_prompt(block: dict[str, Any], zone_name: str) -> str:
         names = [str(o.get("value")) for o in element.get("options", [])]
         extra = f" [{' | '.join(names)}]"
     elif kind == "datetimepicker":
-        extra = f" [YYYY-MM-DD HH:MM, {zone_name}]"
+        # how a date and time is typed in the reader's language (pt-BR: day first)
+        typed_like = _("YYYY-MM-DD HH:MM")
+        extra = f" [{typed_like}, {zone_name}]"
     elif kind == "conversations_select" and element.get("initial_conversation"):
         default = _("default %(channel)s") % {"channel": element["initial_conversation"]}
         extra = f" [{default}]"
@@ -74,9 +78,12 @@ def element_value(  # noqa: PLR0911  # one answer per element type and case
         if not typed:
             return {"type": kind, "selected_date_time": None}
         try:
-            moment = datetime.strptime(typed, "%Y-%m-%d %H:%M").replace(tzinfo=zone)
-        except ValueError:
-            return _("Write the date and time like 2026-12-01 14:30.")
+            match = match_date_time(typed, "", example="2026-12-01 14:30")
+            if match is None or match["H"] is None:
+                return _("Write the date and time like 2026-12-01 14:30.")
+            moment = to_datetime(match, typed, "").replace(tzinfo=zone)
+        except UsageError as error:
+            return error.sentence
         return {"type": kind, "selected_date_time": int(moment.timestamp())}
     if kind == "conversations_select":
         chosen = typed or element.get("initial_conversation")
@@ -130,7 +137,7 @@ class ModalFilling:
                 value = await self._ask_field(block, ask)
                 if value is None:
                     self.slack.open_view = None
-                    self.out.write(_("(the modal was closed without sending)") + "\n")
+                    self.out.write(_("(the form was closed without sending)") + "\n")
                     return
                 values[block_id] = {action_of(block): value}
                 if block.get("dispatch_action") and value.get("value"):
@@ -147,7 +154,7 @@ class ModalFilling:
         zone_name = str(getattr(zone, "key", "")) or _("the account's time zone")
         while True:
             typed = await ask(field_prompt(block, zone_name))
-            if typed is None or typed.strip() == CANCEL:
+            if typed is None or typed.strip().casefold() in CANCEL_WORDS:
                 return None
             value = element_value(block["element"], typed.strip(), zone)
             if not isinstance(value, str):

@@ -30,15 +30,16 @@ SANDBOX_NOTE = N_(
 STATUS_MEANINGS: dict[str, str] = {
     DeliveryStatus.NEW: N_("created, not yet sent"),
     DeliveryStatus.ENQUEUD: N_("queued for sending"),
-    DeliveryStatus.ACCEPTD: N_("accepted by the operator"),
+    DeliveryStatus.ACCEPTD: N_("accepted by the carrier"),
     DeliveryStatus.PDLIVRD: N_("not all segments delivered yet"),
     DeliveryStatus.DELIVRD: N_("delivered"),
     DeliveryStatus.UNDELIV: N_("not delivered"),
+    # one level of brackets: the meaning is shown in brackets after the code
     DeliveryStatus.REJECTD: N_(
-        "rejected by the operator (bad number, forbidden text or unregistered sender)"
+        "rejected by the carrier: bad number, forbidden text or unregistered sender"
     ),
     DeliveryStatus.EXPIRED: N_("validity period ran out before delivery"),
-    DeliveryStatus.DELETED: N_("deleted by operator-side restrictions"),
+    DeliveryStatus.DELETED: N_("deleted because of the carrier's restrictions"),
 }
 _TEXT_PREVIEW = 600
 # A section's text holds at most 3,000 characters; the quoted SMS leaves room for its title.

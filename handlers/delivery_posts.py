@@ -20,7 +20,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.delivery.unsettled import CannotTell, NoticeNotDelivered, NotSent
 from handlers import formats
-from handlers.i18n import N_, use_locale
+from handlers.i18n import N_, ngettext, use_locale
 from handlers.i18n import gettext as _
 from handlers.languages import BACKGROUND_WAIT, PeopleLanguages
 from handlers.mrkdwn import escape_short
@@ -128,20 +128,10 @@ class SlackSettlingPosts:
             await self._tell_cannot_tell(sms, why, now)
 
     async def _tell_cannot_tell(self, sms: SmsRecord, why: CannotTell, now: datetime) -> None:
-        if why.search_refused:
-            reason = _("Mobizon would not search for it")
-        else:
-            reason = _(
-                "Mobizon has %(at_mobizon)s recent SMS with this number and text and smsbot has "
-                "%(unanswered)s sends of it with no answer recorded"
-            ) % {
-                "at_mobizon": formats.number(why.at_mobizon),
-                "unanswered": formats.number(why.unanswered),
-            }
         await self._tell_sender(
             sms,
             _(":warning: SMS to %(phone)s: smsbot could not tell whether it was sent: %(why)s.")
-            % {"phone": format_phone(sms.recipient), "why": reason}
+            % {"phone": format_phone(sms.recipient), "why": cannot_tell_reason(why)}
             + " "
             + find_before_resending(sms.recipient),
             now,
@@ -175,3 +165,23 @@ class SlackSettlingPosts:
 
 def _describe(err: Exception) -> str:
     return slack_error(err) if isinstance(err, SlackApiError) else type(err).__name__
+
+
+def cannot_tell_reason(why: CannotTell) -> str:
+    """Why smsbot cannot tell whether an SMS was sent, each count with its own plural."""
+    if why.search_refused:
+        return _("Mobizon would not search for it")
+    at_mobizon = ngettext(
+        "Mobizon has %(count)s recent SMS with this number and text",
+        "Mobizon has %(count)s recent SMS with this number and text",
+        why.at_mobizon,
+    ) % {"count": formats.number(why.at_mobizon)}
+    unanswered = ngettext(
+        "smsbot has %(count)s send of it with no answer recorded",
+        "smsbot has %(count)s sends of it with no answer recorded",
+        why.unanswered,
+    ) % {"count": formats.number(why.unanswered)}
+    return _("%(at_mobizon)s, and %(unanswered)s") % {
+        "at_mobizon": at_mobizon,
+        "unanswered": unanswered,
+    }

@@ -18,7 +18,7 @@ logger = logging.getLogger("handlers")
 #: English message id: show it as ``gettext(UNEXPECTED_ERROR)``.
 UNEXPECTED_ERROR = N_(
     ":warning: Something went wrong on smsbot's side and the request was not finished. "
-    "It has been logged for the operator; please try again in a minute."
+    "It has been logged for whoever runs smsbot; please try again in a minute."
 )
 
 

@@ -67,12 +67,14 @@ _SUMMARIES: tuple[tuple[type[MobizonApiError], str], ...] = (
     ),
     (
         MobizonAuthError,
-        N_("Mobizon refused the API key; the operator should check MOBIZON_API_KEY%(said)s."),
+        N_(
+            "Mobizon refused the API key; whoever runs smsbot should check MOBIZON_API_KEY%(said)s."
+        ),
     ),
     (
         MobizonAccessDeniedError,
         N_(
-            "This Mobizon API key is not allowed to use this method; the operator should "
+            "This Mobizon API key is not allowed to use this method; whoever runs smsbot should "
             "allow it in Mobizon's control panel%(said)s."
         ),
     ),
@@ -86,7 +88,7 @@ _SUMMARIES: tuple[tuple[type[MobizonApiError], str], ...] = (
     (
         MobizonAccountBlockedError,
         N_(
-            "The Mobizon account is blocked or deleted; the operator should contact Mobizon "
+            "The Mobizon account is blocked or deleted; whoever runs smsbot should contact Mobizon "
             "support%(said)s."
         ),
     ),
@@ -125,13 +127,13 @@ def _validation(error: MobizonValidationError) -> str:
 def _wrong_server(error: MobizonWrongServerError) -> str:
     if error.domain is None:
         return _(
-            "This Mobizon account belongs to another API server; the operator should set "
+            "This Mobizon account belongs to another API server; whoever runs smsbot should set "
             "MOBIZON_API_URL to the server shown in Mobizon's control panel%(said)s."
         ) % {"said": _said(error.api_message)}
     url = error.domain if "://" in error.domain else f"https://{error.domain}"
     return _(
         "This Mobizon account belongs to the API server %(domain)s; "
-        "the operator should set MOBIZON_API_URL to %(url)s."
+        "whoever runs smsbot should set MOBIZON_API_URL to %(url)s."
     ) % {"domain": error.domain, "url": url}
 
 
@@ -157,7 +159,7 @@ def _refusal(error: MobizonApiError) -> str:  # noqa: PLR0911  # one return per 
         what = _MALFORMED.get(error.code or 0)
         return _(
             "Mobizon could not take the request: %(what)s%(said)s; "
-            "the operator should report this smsbot problem."
+            "whoever runs smsbot should report this smsbot problem."
         ) % {"what": _(what) if what else _("it is malformed"), "said": said}
     if isinstance(error, MobizonWrongServerError):
         return _wrong_server(error)
@@ -189,12 +191,12 @@ _PROBLEMS: dict[Problem, str] = {
     Problem.CONNECTION_FAILED: N_("The connection to Mobizon failed (%(error_type)s)."),
     Problem.REDIRECT: N_(
         "Mobizon redirected the request (HTTP %(status)s); "
-        "the operator should check MOBIZON_API_URL."
+        "whoever runs smsbot should check MOBIZON_API_URL."
     ),
     Problem.HTTP_TOO_MANY: N_("Mobizon is getting too many requests right now (HTTP 429)."),
     Problem.HTTP_CLIENT_ERROR: N_(
         "Mobizon answered HTTP %(status)s instead of an API response; "
-        "the operator should check MOBIZON_API_URL."
+        "whoever runs smsbot should check MOBIZON_API_URL."
     ),
     Problem.HTTP_SERVER_ERROR: N_("Mobizon failed with HTTP %(status)s."),
     Problem.FAILURE_CODE: N_("Mobizon failed to handle the request (code %(code)s)."),
@@ -216,7 +218,7 @@ _PROBLEMS_WITH: dict[tuple[Problem, str], str] = {
     ),
     (Problem.REDIRECT, "target"): N_(
         "Mobizon redirected the request to %(target)s (HTTP %(status)s); "
-        "the operator should check MOBIZON_API_URL."
+        "whoever runs smsbot should check MOBIZON_API_URL."
     ),
     (Problem.FAILURE_CODE, "message"): N_(
         "Mobizon failed to handle the request (code %(code)s: %(message)s)."
@@ -254,6 +256,18 @@ def _problem(error: MobizonError) -> str:
         found = _worded(error)
     if found is not None:
         return found
+    if isinstance(error, MobizonGatewayError):
+        # Problem.OTHER: what the gateway knows still makes a sentence (Mobizon's words as written)
+        said = (error.api_message or "").strip().rstrip(".")
+        if error.code is not None:
+            template = _PROBLEMS_WITH[Problem.FAILURE_CODE, "message"] if said else None
+            template = template or _PROBLEMS[Problem.FAILURE_CODE]
+            return _(template) % {"code": error.code, "message": said}
+        if error.http_status is not None:
+            return _("Mobizon answered HTTP %(status)s%(said)s.") % {
+                "status": error.http_status,
+                "said": _said(said),
+            }
     # no data to word it from (Problem.OTHER): the gateway's English sentence, less its closing
     english = str(error)
     for closing in (

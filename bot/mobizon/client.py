@@ -203,7 +203,9 @@ class MobizonClient(AccountMethods):
             return wire.parse_sent_message(data)
         except wire.MalformedAnswerError:
             problem = "Mobizon accepted the SMS but its answer could not be read"
-        raise MobizonGatewayError(problem, sending=True, outcome_unknown=True)
+        raise MobizonGatewayError(
+            problem, sending=True, outcome_unknown=True, reason=Problem.UNREADABLE_SENT
+        )
 
     async def get_sms_status(self, ids: Iterable[int]) -> dict[int, SmsStatus]:
         """Ask the current status of each message id; ids Mobizon doesn't know are absent.

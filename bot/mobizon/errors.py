@@ -184,28 +184,28 @@ class MobizonMalformedRequestError(MobizonApiError):
 
     The request was malformed or incomplete, so Mobizon did nothing with it: a send was not
     sent, and asking again unchanged gets the same answer. A bug on smsbot's side, or a
-    Mobizon API change: the operator should report it.
+    Mobizon API change: whoever runs smsbot should report it.
     """
 
     def _describe(self, *, sending: bool) -> str:  # noqa: ARG002 - same signature as the base
         what = _MALFORMED.get(self.code or 0, "it is malformed")
         return _with_period(
             f"Mobizon could not take the request: {what}{_quoted(self.api_message)}; "
-            "the operator should report this smsbot problem"
+            "whoever runs smsbot should report this smsbot problem"
         )
 
 
 class MobizonAuthError(MobizonApiError):
     """Catch this when Mobizon refused the API key (bad, expired or revoked)."""
 
-    summary = "Mobizon refused the API key; the operator should check MOBIZON_API_KEY"
+    summary = "Mobizon refused the API key; whoever runs smsbot should check MOBIZON_API_KEY"
 
 
 class MobizonAccessDeniedError(MobizonApiError):
     """Catch this when the API key may not call this Mobizon method."""
 
     summary = (
-        "This Mobizon API key is not allowed to use this method; the operator should "
+        "This Mobizon API key is not allowed to use this method; whoever runs smsbot should "
         "allow it in Mobizon's control panel"
     )
 
@@ -229,14 +229,14 @@ class MobizonWrongServerError(MobizonApiError):
     def _describe(self, *, sending: bool) -> str:  # noqa: ARG002 - same signature as the base
         if self.domain is None:
             return (
-                "This Mobizon account belongs to another API server; the operator should set "
-                "MOBIZON_API_URL to the server shown in Mobizon's control panel"
+                "This Mobizon account belongs to another API server; whoever runs smsbot "
+                "should set MOBIZON_API_URL to the server shown in Mobizon's control panel"
                 f"{_quoted(self.api_message)}."
             )
         url = self.domain if "://" in self.domain else f"https://{self.domain}"
         return (
             f"This Mobizon account belongs to the API server {self.domain}; "
-            f"the operator should set MOBIZON_API_URL to {url}."
+            f"whoever runs smsbot should set MOBIZON_API_URL to {url}."
         )
 
 
@@ -244,7 +244,8 @@ class MobizonAccountBlockedError(MobizonApiError):
     """Catch this when the Mobizon account is blocked or deleted."""
 
     summary = (
-        "The Mobizon account is blocked or deleted; the operator should contact Mobizon support"
+        "The Mobizon account is blocked or deleted; whoever runs smsbot should contact "
+        "Mobizon support"
     )
 
 

@@ -126,7 +126,7 @@ def http_failure(
         towards = f" to {target}" if target else ""
         problem = (
             f"Mobizon redirected the request{towards} (HTTP {status}); "
-            "the operator should check MOBIZON_API_URL"
+            "whoever runs smsbot should check MOBIZON_API_URL"
         )
         return MobizonGatewayError(
             problem,
@@ -147,7 +147,7 @@ def http_failure(
     if status in _HTTP_CLIENT_ERROR:
         problem = (
             f"Mobizon answered HTTP {status} instead of an API response; "
-            "the operator should check MOBIZON_API_URL"
+            "whoever runs smsbot should check MOBIZON_API_URL"
         )
         return MobizonGatewayError(
             problem,

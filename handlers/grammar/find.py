@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.mobizon.types import PAGE_SIZES, ListCriteria, Sort
+from handlers import formats
 from handlers.grammar.commands import DEFAULT_SORT, FindCommand
 from handlers.grammar.lexing import (
     ID,
@@ -292,8 +293,12 @@ def _campaign_ids(field: str, value: str) -> tuple[int, ...]:
         ids[int(token)] = None
     if len(ids) > _MAX_CAMPAIGN_IDS:
         raise UsageError(
-            _("“%(field)s:” has %(count)d ids; Mobizon searches at most %(most)d.")
-            % {"field": field, "count": len(ids), "most": _MAX_CAMPAIGN_IDS},
+            _("“%(field)s:” has %(count)s ids; Mobizon searches at most %(most)s.")
+            % {
+                "field": field,
+                "count": formats.number(len(ids)),
+                "most": formats.number(_MAX_CAMPAIGN_IDS),
+            },
             usage_line("find"),
         )
     return tuple(ids)

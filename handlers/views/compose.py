@@ -355,6 +355,9 @@ def read_submission(
     validity = _checked(
         _typed(values, VALIDITY).strip(), VALIDITY, _check_validity, now, errors, option="validity"
     )
+    if VALIDITY in errors:
+        # the form has no --validity option to quote: say what the field takes
+        errors[VALIDITY] = _(say.VALIDITY_BAD)
     name = _typed(values, NAME).strip() or None
     at = _read_at(_value(values, AT).get("selected_date_time"), now, errors)
     channel = ComposeMeta.load(view.get("private_metadata")).channel_id
@@ -409,6 +412,10 @@ def _checked(
         return None
 
 
+#: What the form says of each ``schedule_problem`` (English message ids of compose_text).
+_SCHEDULE_PROBLEMS = {"past": say.AT_PAST, "soon": say.AT_TOO_SOON, "late": say.AT_TOO_LATE}
+
+
 def _read_at(chosen: object, now: datetime, errors: dict[str, str]) -> datetime | None:
     if chosen is None or isinstance(chosen, bool) or not isinstance(chosen, int | float):
         return None
@@ -416,5 +423,5 @@ def _read_at(chosen: object, now: datetime, errors: dict[str, str]) -> datetime 
     problem = schedule_problem(at, now)
     if problem is None:
         return at
-    errors[AT] = _({"past": say.AT_PAST, "soon": say.AT_TOO_SOON, "late": say.AT_TOO_LATE}[problem])
+    errors[AT] = _(_SCHEDULE_PROBLEMS[problem])
     return None

@@ -76,6 +76,7 @@ TEXT_EMPTY = N_("Write the text to send.")
 PHONE_EMPTY = N_("Give the phone number to send to.")
 PHONE_TRAILING = N_("Give only the phone number here; the text goes in Message.")
 CHANNEL_MISSING = N_("Choose where to post the SMS.")
+VALIDITY_BAD = N_("Give whole minutes from 60 to 1440.")
 AT_PAST = N_("This time has passed; SMS can be scheduled 1 hour to 14 days ahead.")
 AT_TOO_SOON = N_("This is less than 1 hour from now; SMS can be scheduled 1 hour to 14 days ahead.")
 AT_TOO_LATE = N_(

@@ -154,7 +154,7 @@ async def test_a_second_console_run_in_the_same_folder_tracks_both_sms(tmp_path:
     )
     assert code == 0, err
     assert "message 6300284" in out
-    assert "1 SMS still await a final status" in out
+    assert "1 SMS still awaits a final status" in out
     code, out, err = await run_console(
         tmp_path, "/sms send +55 11 98765-4321 second\n", "--linger", "20"
     )

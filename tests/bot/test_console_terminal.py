@@ -97,10 +97,11 @@ def console_on_terminal(folder: Path) -> Iterator[Terminal]:
 
 
 @pytest.mark.parametrize(
-    ("keys", "what"), [("quit\r", "quit"), ("\x03", "Ctrl-C"), ("\x04", "Ctrl-D")]
+    ("keys", "what"),
+    [("quit\r", "quit"), ("sair\r", "sair"), ("\x03", "Ctrl-C"), ("\x04", "Ctrl-D")],
 )
 def test_the_console_ends_at_once_on_a_terminal(tmp_path: Path, keys: str, what: str) -> None:
-    """`quit`, Ctrl-C and Ctrl-D each end the console on a terminal, cleanly and at once."""
+    """`quit`, `sair`, Ctrl-C and Ctrl-D each end the console on a terminal, cleanly and at once."""
     with console_on_terminal(tmp_path) as terminal:
         took = terminal.seconds_to_exit(keys)
         assert terminal.process.returncode == 0, f"{what}: {terminal.text()}"

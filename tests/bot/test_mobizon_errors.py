@@ -28,12 +28,14 @@ from bot.mobizon.errors import (
     MobizonTimeoutError,
     MobizonValidationError,
     MobizonWrongServerError,
+    Problem,
     error_for,
 )
 from bot.mobizon.failures import connect_failure
 from bot.mobizon.types import OutgoingSms
 from bot.simulator import SEND_SMS, MobizonSimulator
 from handlers.gateway_errors import describe
+from handlers.i18n import use_locale
 from tests.bot.conftest import CaptureGateway, ClientFactory, Reply, free_port
 from tests.conftest import MOBIZON_KEY
 
@@ -237,7 +239,7 @@ async def test_wrong_server_names_the_right_domain(
     assert caught.value.domain == "api.mobizon.kz"
     assert str(caught.value) == (
         "This Mobizon account belongs to the API server api.mobizon.kz; "
-        "the operator should set MOBIZON_API_URL to https://api.mobizon.kz."
+        "whoever runs smsbot should set MOBIZON_API_URL to https://api.mobizon.kz."
     )
 
 
@@ -263,7 +265,7 @@ async def test_auth_error_names_the_setting(
     with pytest.raises(MobizonAuthError) as caught:
         await client.get_sms_status([1])
     assert str(caught.value) == (
-        "Mobizon refused the API key; the operator should check MOBIZON_API_KEY "
+        "Mobizon refused the API key; whoever runs smsbot should check MOBIZON_API_KEY "
         "(Mobizon: failed.api.auth)."
     )
     assert "wrong-key-0123456789" not in repr(caught.value)
@@ -337,7 +339,7 @@ async def test_truncated_json_is_a_clear_gateway_error(
             Reply(b"Not Found", status=404, content_type="text/plain"),
             (
                 "Mobizon answered HTTP 404 instead of an API response; "
-                "the operator should check MOBIZON_API_URL. Try again in a minute."
+                "whoever runs smsbot should check MOBIZON_API_URL. Try again in a minute."
             ),
         ),
         (
@@ -492,7 +494,7 @@ def test_every_error_text_is_an_actionable_sentence(
         assert type(error) is error_class
         assert_sentence(error)
         text = str(error)
-        next_step = ("operator should", "try again", "Try again", "check", "ask for less")
+        next_step = ("runs smsbot should", "try again", "Try again", "check", "ask for less")
         if error_class is not MobizonValidationError:  # its next step is to fix the named field
             assert any(step in text for step in next_step), text
         assert repr(error).startswith(f"{error_class.__name__}(code={code}")
@@ -517,3 +519,18 @@ async def test_validation_data_echoing_the_key_is_redacted(
     assert MOBIZON_KEY not in repr(error.data)
     assert MOBIZON_KEY not in repr(error.fields)
     assert "apiKey: *** is not valid" in str(error)
+
+
+async def test_an_unreadable_answer_to_a_send_is_worded_in_the_readers_language(
+    gateway: CaptureGateway, make_client: ClientFactory
+) -> None:
+    """A send's answer without its ids is UNREADABLE_SENT, so pt-BR readers get Portuguese."""
+    gateway.reply(Reply(b'{"code": 0, "data": {}}'))
+    client = make_client(gateway.url, retry=ONE_TRY)
+    with pytest.raises(MobizonGatewayError) as caught:
+        await client.send_sms(OutgoingSms("5511987654321", "hi"))
+    assert caught.value.problem is Problem.UNREADABLE_SENT
+    with use_locale("pt-BR"):
+        assert describe(caught.value).startswith(
+            "O Mobizon aceitou o SMS, mas não foi possível ler a resposta."
+        )

@@ -88,7 +88,7 @@ async def test_failed_status_says_what_mobizon_reported(
         await outbox_drained(db)
     assert ":x: REJECTD" in str(channel_message(fake_slack, rejected)["blocks"])
     (reply,) = thread_replies(fake_slack, rejected)
-    assert "was not delivered: Mobizon reports REJECTD, rejected by the operator" in reply["text"]
+    assert "was not delivered: Mobizon reports REJECTD, rejected by the carrier" in reply["text"]
     assert ":hourglass: EXPIRED" in str(channel_message(fake_slack, expired)["blocks"])
     (reply,) = thread_replies(fake_slack, expired)
     assert "Mobizon reports EXPIRED, validity period ran out" in reply["text"]
@@ -107,7 +107,7 @@ async def test_progress_updates_the_message_without_a_reply(
     report(db, 7, "ACCEPTD")
     async with running(fast_notifier(store, slack_client, clock)):
         await outbox_drained(db)
-    assert ":outbox_tray: ACCEPTD (accepted by the operator)" in str(
+    assert ":outbox_tray: ACCEPTD (accepted by the carrier)" in str(
         channel_message(fake_slack, sms)["blocks"]
     )
     assert thread_replies(fake_slack, sms) == []

@@ -177,6 +177,7 @@ async def test_bad_input_is_shown_on_its_field(
     assert answer["response_action"] == "errors"
     assert list(answer["errors"]) == [block]
     assert answer["errors"][block]
+    assert "--" not in answer["errors"][block]  # the form has fields, not command options
     assert sends(sim) == []
 
 

@@ -133,7 +133,7 @@ def test_a_translation_words_the_error_and_keeps_mobizons_message(tmp_path: Path
     """In another locale the sentence is translated; Mobizon's own message is shown as written."""
     catalog = Catalog(locale="pt_BR", domain=i18n.DOMAIN)
     catalog.add(
-        "Mobizon refused the API key; the operator should check MOBIZON_API_KEY%(said)s.",
+        "Mobizon refused the API key; whoever runs smsbot should check MOBIZON_API_KEY%(said)s.",
         "O Mobizon recusou a chave de API; o operador deve conferir MOBIZON_API_KEY%(said)s.",
     )
     catalog.add(" (Mobizon: %(message)s)", " (Mobizon: %(message)s)")

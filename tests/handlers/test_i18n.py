@@ -17,6 +17,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.util import pathmatch
 
 from handlers import account_words, blocks, i18n
 from handlers.grammar import GENERAL_USAGE, UsageError, help_text, parse_command
@@ -345,3 +346,20 @@ def test_the_account_sentences_come_from_the_catalogue(pseudo: I18n) -> None:
         assert "⟦Check the account's balance with `/sms balance`.⟧" in alert
         assert account_words.declined_note(None).startswith("⟦:no_entry:")
         assert account_words.unknown_sender("X", ()).endswith("⟦none⟧.⟧")
+
+
+def test_every_module_that_translates_is_extracted() -> None:
+    """Each module calling gettext is in babel.cfg, so its sentences reach the catalogue."""
+    with (ROOT / "babel.cfg").open() as handle:
+        method_map, _options = frontend.parse_mapping_cfg(handle)  # type: ignore[no-untyped-call]
+    patterns = [pattern for pattern, _method in method_map]
+    translating = [
+        path.relative_to(ROOT).as_posix()
+        for folder in ("bot", "handlers", "storage")
+        for path in (ROOT / folder).rglob("*.py")
+        if "from handlers.i18n import" in path.read_text(encoding="utf-8")
+        and path.name != "i18n.py"
+    ]
+    missed = [path for path in translating if not any(pathmatch(p, path) for p in patterns)]
+    assert translating
+    assert missed == []
