@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -27,25 +27,13 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 
-from bot.mobizon.errors import MobizonError
-from bot.mobizon.gateway import SmsGateway
-from bot.mobizon.types import (
-    Balance,
-    CampaignInfo,
-    ListCriteria,
-    MessagePage,
-    OutgoingSms,
-    SenderName,
-    SentMessage,
-    SmsStatus,
-    Sort,
-)
+from bot.mobizon.types import Balance
 
 if TYPE_CHECKING:
     from bot.delivery.poller import PollReport
     from storage.outbox import Notification
 
-__all__ = ["MeteredGateway", "Metrics", "metrics_handler"]
+__all__ = ["Metrics", "metrics_handler"]
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +126,10 @@ class Metrics:
         """A balance Mobizon stated: set ``smsbot_balance``."""
         self.balance.labels(currency=balance.currency or "").set(float(balance.amount))
 
+    def sms_send(self, outcome: str) -> None:
+        """The SendService's ``on_sent`` hook: Mobizon answered a send (or may not have)."""
+        self.sms_sent.labels(outcome=outcome).inc()
+
     def gateway_request(self, method: str, outcome: str, seconds: float) -> None:
         """The MobizonClient's ``on_request`` hook: one HTTP attempt finished."""
         self.gateway_requests.labels(method=method.lower(), outcome=outcome).observe(seconds)
@@ -162,56 +154,6 @@ class Metrics:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.astimezone()
-
-
-class MeteredGateway:
-    """A gateway that counts sends by outcome (``smsbot_sms_sent_total``)."""
-
-    def __init__(self, gateway: SmsGateway, metrics: Metrics) -> None:
-        self._gateway = gateway
-        self._metrics = metrics
-
-    async def send_sms(self, sms: OutgoingSms) -> SentMessage:  # noqa: D102  # on MobizonClient
-        try:
-            sent = await self._gateway.send_sms(sms)
-        except MobizonError as err:
-            outcome = "unknown" if err.outcome_unknown else "failed"
-            self._metrics.sms_sent.labels(outcome=outcome).inc()
-            raise
-        self._metrics.sms_sent.labels(outcome="sent").inc()
-        return sent
-
-    async def get_sms_status(self, ids: Iterable[int]) -> dict[int, SmsStatus]:  # noqa: D102
-        return await self._gateway.get_sms_status(ids)
-
-    async def list_messages(  # noqa: D102  # documented on MobizonClient
-        self,
-        criteria: ListCriteria | None = None,
-        *,
-        page: int = 0,
-        page_size: int = 25,
-        sort: Sort | None = None,
-        with_number_info: bool = False,
-    ) -> MessagePage:
-        return await self._gateway.list_messages(
-            criteria,
-            page=page,
-            page_size=page_size,
-            sort=sort,
-            with_number_info=with_number_info,
-        )
-
-    async def get_balance(self) -> Balance:  # noqa: D102  # on MobizonClient
-        return await self._gateway.get_balance()
-
-    async def list_sender_names(self) -> tuple[SenderName, ...]:  # noqa: D102
-        return await self._gateway.list_sender_names()
-
-    async def get_campaign_info(self, campaign_id: int) -> CampaignInfo:  # noqa: D102
-        return await self._gateway.get_campaign_info(campaign_id)
-
-    async def delete_campaign(self, campaign_id: int) -> None:  # noqa: D102
-        await self._gateway.delete_campaign(campaign_id)
 
 
 METRICS = web.AppKey("metrics", Metrics)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.inflight import InFlight, TrackedGateway
-from bot.metrics import MeteredGateway, Metrics
+from bot.metrics import Metrics
 from bot.sending.senders import SenderNames
 from bot.sending.service import SendService
 from bot.sending.types import UnrecordedSends
@@ -120,7 +120,7 @@ class Runtime:
         """The services listeners receive through Bolt context."""
         core = self.started()
         settings = self.settings
-        gateway = TrackedGateway(MeteredGateway(core.gateway, self.metrics), self.inflight)
+        gateway = TrackedGateway(core.gateway, self.inflight)
         return Services(
             store=core.store,
             gateway=gateway,
@@ -131,6 +131,7 @@ class Runtime:
                 may_send=settings.may_send,
                 sandbox=settings.sandbox,
                 senders=self._sender_names(core),
+                on_sent=self.metrics.sms_send,
             ),
             sender_names=self._sender_names(core).names,
             config=HandlerConfig(
@@ -155,7 +156,7 @@ class Runtime:
     def _sender_names(self, core: Core) -> SenderNames:
         """The account's sender names, one cache for the process's life."""
         if self.sender_names is None:
-            self.sender_names = SenderNames(MeteredGateway(core.gateway, self.metrics))
+            self.sender_names = SenderNames(core.gateway)
         return self.sender_names
 
     def wake_notifier(self) -> None:

@@ -1,4 +1,4 @@
-"""The gateway as its users see it: the real client, the metered wrapper and fakes all fit it."""
+"""The gateway as its users see it: the real client, the tracked wrapper and fakes all fit it."""
 
 from __future__ import annotations
 

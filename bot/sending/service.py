@@ -47,7 +47,9 @@ class PostSent(Protocol):
 class SendService:
     """Sends one SMS exactly once per duplicate key, records it, and has it posted.
 
-    ``may_send`` says who may send; ``sandbox`` marks the claims of a sandbox run.
+    ``may_send`` says who may send; ``sandbox`` marks the claims of a sandbox run; ``on_sent`` is
+    told each send Mobizon was asked, as it answered: ``sent``, ``failed``, or ``unknown`` when it
+    may or may not have sent it (a send that failed on smsbot's side is not told).
     """
 
     def __init__(
@@ -59,6 +61,7 @@ class SendService:
         may_send: Callable[[str], bool] = lambda _user: True,
         sandbox: bool = False,
         senders: SenderNames | None = None,
+        on_sent: Callable[[str], None] = lambda _outcome: None,
     ) -> None:
         self._store = store
         self._gateway = gateway
@@ -66,6 +69,7 @@ class SendService:
         self._may_send = may_send
         self._sandbox = sandbox
         self._senders = senders
+        self._on_sent = on_sent
 
     def may_send(self, user_id: str) -> bool:
         """True when ``user_id`` may send SMS (the settings' rule, ``Settings.may_send``)."""
@@ -109,6 +113,7 @@ class SendService:
         try:
             sent = await self._gateway.send_sms(sms)
         except MobizonError as err:
+            self._on_sent("unknown" if err.outcome_unknown else "failed")
             await self._record_failed(claim, error=str(err), outcome_unknown=err.outcome_unknown)
             logger.warning(
                 "send failed", extra={"sms_id": claim.id, "outcome_unknown": err.outcome_unknown}
@@ -121,6 +126,7 @@ class SendService:
             logger.exception("unexpected error while sending", extra={"sms_id": claim.id})
             await self._record_failed(claim, error=FAILED_WHILE_SENDING, outcome_unknown=True)
             return OutcomeUnknown(sms, error=None)
+        self._on_sent("sent")
         return await self._record(sms, claim, sent, post)
 
     async def _record(
