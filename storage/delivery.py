@@ -310,6 +310,7 @@ def apply_webhook_event(
     update: StatusUpdate,
     *,
     now: datetime | None = None,
+    received_at: datetime | None = None,
     sandbox: bool | None = None,
 ) -> tuple[bool, AppliedUpdate | None]:
     """Record a webhook ``eventId`` and apply its status in one transaction.
@@ -317,9 +318,11 @@ def apply_webhook_event(
     Returns ``(first_time, applied)``: ``(False, None)`` for an event seen before (Mobizon's
     retry), ``(True, None)`` for a new event that changed nothing (unknown SMS, stale status).
     A crash leaves neither the event nor the status written, so Mobizon's retry applies it.
+    ``received_at`` (default ``now``) is the time the event id is remembered from: what
+    :func:`prune_webhook_events` counts from.
     """
     with write_transaction(db):
-        if not record_webhook_event(db, event_id, now=now):
+        if not record_webhook_event(db, event_id, now=received_at or now):
             return False, None
         return True, apply_status(db, update, now=now, sandbox=sandbox)
 

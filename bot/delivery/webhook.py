@@ -37,9 +37,12 @@ MAX_EVENT_AGE = timedelta(days=1)
 #: ``eventCreateTs`` is Mobizon's wall time, in a zone it does not name: UTC-12 to UTC+14 apart
 #: from this server's UTC. An event is judged on its age read in every such zone.
 CLOCK_SKEW = timedelta(hours=14)
+#: How far Mobizon's clock may run ahead of this server's, on top of its zone.
+CLOCK_DRIFT = timedelta(minutes=5)
 #: How long event ids must be remembered so that no event can be applied twice: an event is
-#: accepted at most ``MAX_EVENT_AGE + 2 * CLOCK_SKEW`` after it was first received.
-EVENT_ID_MEMORY_FLOOR = MAX_EVENT_AGE + 2 * CLOCK_SKEW
+#: first accepted as early as ``CLOCK_SKEW + CLOCK_DRIFT`` before its stamp, and last accepted
+#: ``MAX_EVENT_AGE + CLOCK_SKEW`` after it.
+EVENT_ID_MEMORY_FLOOR = MAX_EVENT_AGE + 2 * CLOCK_SKEW + CLOCK_DRIFT
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +115,7 @@ def event_age_problem(created: str, now: datetime) -> str | None:
     apparent_age = now - stamp
     if apparent_age > MAX_EVENT_AGE + CLOCK_SKEW:
         return "event is too old to be a delivery (or a retry of one)"
-    if apparent_age < -CLOCK_SKEW - timedelta(minutes=5):
+    if apparent_age < -CLOCK_SKEW - CLOCK_DRIFT:
         return "eventCreateTs is in the future"
     return None
 
@@ -167,7 +170,9 @@ def make_handler(
     """
 
     async def mobizon_webhook(request: web.Request) -> web.Response:
-        report = await _checked_report(request, secret, clock())
+        # the webhook's clock judges the event's age and dates its id, which pruning counts from
+        now = clock()
+        report = await _checked_report(request, secret, now)
         if isinstance(report, web.Response):
             return report
         # the event id and the status it carries are written in one transaction: a retry of an
@@ -185,6 +190,7 @@ def make_handler(
                         segments=report.segments,
                         source="webhook",
                     ),
+                    received_at=now,
                     sandbox=sandbox,
                 )
         except (TimeoutError, sqlite3.OperationalError) as err:

@@ -25,7 +25,7 @@ from yarl import URL
 
 from bot.mobizon import wire
 from bot.mobizon.account import AccountMethods
-from bot.mobizon.backoff import backoff
+from bot.mobizon.backoff import backoff, full_jitter
 from bot.mobizon.errors import (
     MobizonError,
     MobizonGatewayError,
@@ -96,8 +96,8 @@ class Timeouts:
 class RetryPolicy:
     """How read calls retry: ``attempts`` in all, capped exponential backoff, full jitter.
 
-    Between two attempts the client waits :func:`~bot.mobizon.backoff.backoff`: from
-    ``base_delay``, doubling, capped at ``max_delay``.
+    Between two attempts the client waits :func:`~bot.mobizon.backoff.full_jitter`: up to
+    ``base_delay``, the limit doubling, capped at ``max_delay``.
     Sends are retried only when the request provably never left this machine.
     """
 
@@ -114,6 +114,11 @@ class RetryPolicy:
     def backoff(self, retry_number: int) -> float:
         """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
         return backoff(retry_number, first=self.base_delay, cap=self.max_delay)
+
+    @property
+    def wait(self) -> tenacity.wait.wait_base:
+        """The same wait as :meth:`backoff`, for a tenacity retry loop."""
+        return full_jitter(first=self.base_delay, cap=self.max_delay)
 
 
 DEFAULT_TIMEOUTS: Final = Timeouts()
@@ -291,7 +296,7 @@ class MobizonClient(AccountMethods):
         label = _label(module, method)
         retrying = tenacity.AsyncRetrying(
             stop=tenacity.stop_after_attempt(self._retry.attempts),
-            wait=lambda state: self._retry.backoff(state.attempt_number),
+            wait=self._retry.wait,
             retry=tenacity.retry_if_exception(
                 lambda error: isinstance(error, MobizonError) and worth_retrying(error)
             ),

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
-from bot.delivery.poller import WEBHOOK_EVENT_MEMORY
-from bot.delivery.webhook import EVENT_ID_MEMORY_FLOOR
+from bot.delivery import poller as poller_module
+from bot.delivery.poller import Poller
+from bot.delivery.webhook import CLOCK_DRIFT, CLOCK_SKEW, EVENT_ID_MEMORY_FLOOR, MAX_EVENT_AGE
 from bot.simulator import MobizonSimulator, sign
 from storage import delivery, outbox
 from storage.messages import get_by_message_id
@@ -282,10 +283,53 @@ async def test_an_hour_old_retry_is_accepted_with_an_injected_clock(
     assert status_of(signed_bot, 7) == "DELIVRD"
 
 
-def test_event_ids_are_kept_longer_than_events_are_accepted() -> None:
-    """Pruning keeps an event id longer than any replay of that event can be accepted."""
-    assert WEBHOOK_EVENT_MEMORY >= EVENT_ID_MEMORY_FLOOR
-    assert timedelta(days=1) <= EVENT_ID_MEMORY_FLOOR
+@pytest.mark.parametrize(
+    ("memory", "remembered"),
+    [
+        pytest.param(None, True, id="the-poller's-memory"),
+        pytest.param(EVENT_ID_MEMORY_FLOOR, True, id="exactly-the-floor"),
+        pytest.param(EVENT_ID_MEMORY_FLOOR - timedelta(seconds=1), False, id="a-second-short"),
+    ],
+)
+async def test_replay_at_the_last_acceptable_moment_after_pruning_is_a_duplicate(
+    signed_bot: BotHarness,
+    seed_sms: SeedSms,
+    monkeypatch: pytest.MonkeyPatch,
+    memory: timedelta | None,
+    remembered: bool,
+) -> None:
+    """After the poll cycle's pruning, a replay accepted at the latest moment is a duplicate."""
+    if memory is not None:
+        monkeypatch.setattr(poller_module, "WEBHOOK_EVENT_MEMORY", memory)
+    seed_sms(bot_db(signed_bot), 7, slack=signed_bot.slack)
+    # read in UTC+14 with a clock running ahead, the stamp is as far in the future as allowed
+    stamp = datetime.now(UTC).replace(microsecond=0)
+    first_seen = stamp - CLOCK_SKEW - CLOCK_DRIFT
+    # read in UTC-12, it is as old as allowed: the last moment any replay of it passes
+    last_chance = stamp + MAX_EVENT_AGE + CLOCK_SKEW
+    captured = event(26, 7, created=_stamp(stamp))
+    signed_bot.runtime.clock = lambda: first_seen - timedelta(seconds=1)
+    assert (await post(signed_bot, captured))[1]["error"] == "eventCreateTs is in the future"
+    signed_bot.runtime.clock = lambda: first_seen
+    assert await post(signed_bot, captured) == (200, {"ok": True, "duplicate": False})
+    await outbox_drained(bot_db(signed_bot))
+    updates = len(signed_bot.slack.called("chat.update"))
+    # the running bot's store and gateway, pruned as its poll cycle does, as of the last chance
+    started = signed_bot.runtime.started()
+    cycle = Poller(started.store, started.gateway, clock=lambda: last_chance)
+    assert (await cycle.run_once()).asked == 0
+    # ``sign`` does not cover ``data``: the captured event replayed about another SMS
+    other = seed_sms(bot_db(signed_bot), 8, slack=signed_bot.slack, sent_at=last_chance)
+    replay = {**captured, "data": {**captured["data"], "messageId": 8, "status": "UNDELIV"}}
+    signed_bot.runtime.clock = lambda: last_chance + timedelta(seconds=1)
+    assert (await post(signed_bot, replay))[1]["error"].startswith("event is too old")
+    signed_bot.runtime.clock = lambda: last_chance
+    assert await post(signed_bot, replay) == (200, {"ok": True, "duplicate": remembered})
+    await outbox_drained(bot_db(signed_bot))
+    assert status_of(signed_bot, 8) == ("NEW" if remembered else "UNDELIV")
+    assert len(signed_bot.slack.called("chat.update")) == updates + (not remembered)
+    assert bool(thread_replies(signed_bot.slack, other)) is not remembered
+    assert [h.status for h in delivery.status_history(bot_db(signed_bot), 7)] == ["NEW", "DELIVRD"]
 
 
 @pytest.mark.parametrize(
