@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import copy
 import logging
 import re
+import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +37,21 @@ SECRETS = (BOT_TOKEN, SIGNING_SECRET, MOBIZON_KEY, WEBHOOK_SECRET)
 #: A full phone number in a log line: 10 or more digits standing alone (not part of an identifier
 #: like s_8772895239673, nor a Slack ts like 1700000001.000001).
 FULL_NUMBER = re.compile(r"(?<![\w.])\d{10,}(?!\w|\.\d)")
+
+
+def refusing_port() -> int:
+    """A loopback port that refuses connections for the rest of the session.
+
+    Its socket stays bound and never listens: a port only probed and closed could be taken by
+    another server meanwhile (of this xdist worker or another), and answer. The test itself may
+    still start a server on it (the socket allows address reuse, as asyncio's servers ask).
+    """
+    held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    held.bind(("127.0.0.1", 0))
+    atexit.register(held.close)
+    port: int = held.getsockname()[1]
+    return port
 
 
 class _KeepRecords(logging.Handler):
