@@ -20,6 +20,7 @@ from handlers.delivery_posts import RECOVERED_NOTE, SlackSettlingPosts
 from storage.claims import NewSend, claim_send, record_failed, record_sent
 from storage.messages import get_sms
 from storage.records import SendState, SmsRecord
+from storage.schema import utc_text
 from storage.store import Store
 from testkit.slack import FakeSlack
 from testkit.waiting import wait_until
@@ -366,6 +367,11 @@ async def test_sigkill_while_mobizon_answers_is_settled_after_restart(
     finally:
         await first.kill()
     assert [row["state"] for row in stored_sms(db_path)] == ["claimed"]
+    # a claim is an interrupted one when stored before the next process started, to the second
+    # (claims of the running process may still be waiting for Mobizon): restart a second later
+    with Database(db_path) as database:
+        (claimed_at,) = [row["created_at"] for row in database.query("SELECT created_at FROM sms")]
+    await wait_until(lambda: utc_text() > claimed_at, what="the second of the claim to pass")
     sim.release()
     await wait_until(lambda: len(sim.messages) == 1, what="Mobizon to finish the send")
 
