@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import copy
 import logging
@@ -28,6 +29,7 @@ from bot.settings import Settings
 from bot.simulator import DEFAULT_API_KEY, MobizonSimulator, SimulatorConfig, start_simulator
 from storage.schema import open_database
 from testkit.slack import BOT_TOKEN, FakeSlack
+from testkit.waiting import wait_until
 
 SIGNING_SECRET = "fake-signing-secret-1234567890abcdef"
 MOBIZON_KEY = "fake-mobizon-key-" + "9" * 23
@@ -155,6 +157,23 @@ class BotHarness:
         if self._db is None:
             self._db = open_database(self.settings.db_path)
         return self._db
+
+    async def first_poll_cycle_done(self) -> None:
+        """Wait until the poll cycle the bot runs as it starts is over.
+
+        It settles, polls, watches moderation and looks up costs; on a loaded machine it may
+        still be at work when a test drives its own poller, watch or lookup, and take their
+        changes first.
+        """
+
+        async def over() -> bool:
+            async with self.session.get(self.url + "metrics") as response:
+                text = await response.text()
+            ran = re.search(r"^smsbot_poll_cycle_duration_seconds_count (\S+)$", text, re.MULTILINE)
+            running = [t for t in asyncio.all_tasks() if t.get_name() == "poll cycle"]
+            return ran is not None and float(ran.group(1)) >= 1 and not running
+
+        await wait_until(over, what="the start-up poll cycle to end")
 
     def close(self) -> None:
         """Close the test's own connection."""
