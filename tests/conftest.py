@@ -130,6 +130,7 @@ async def simulator(
     """The Mobizon simulator on a loopback port, with its base URL."""
     sim, runner, url = await start_simulator(simulator_config)
     yield sim, url
+    sim.release()  # answers a failed test held back must not hold up the shutdown
     await runner.cleanup()
 
 

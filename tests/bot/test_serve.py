@@ -124,6 +124,7 @@ async def test_sigterm_during_a_send_finishes_it_and_exits_0(
         sim.release()  # Mobizon's answer comes while the process shuts down
         code = await serve.stop()
     finally:
+        sim.release()
         await serve.kill()
         await runner.cleanup()
     assert code == 0
