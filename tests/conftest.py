@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import copy
 import logging
 import re
+import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +29,7 @@ from bot.settings import Settings
 from bot.simulator import DEFAULT_API_KEY, MobizonSimulator, SimulatorConfig, start_simulator
 from storage.schema import open_database
 from testkit.slack import BOT_TOKEN, FakeSlack
+from testkit.waiting import wait_until
 
 SIGNING_SECRET = "fake-signing-secret-1234567890abcdef"
 MOBIZON_KEY = "fake-mobizon-key-" + "9" * 23
@@ -35,6 +39,21 @@ SECRETS = (BOT_TOKEN, SIGNING_SECRET, MOBIZON_KEY, WEBHOOK_SECRET)
 #: A full phone number in a log line: 10 or more digits standing alone (not part of an identifier
 #: like s_8772895239673, nor a Slack ts like 1700000001.000001).
 FULL_NUMBER = re.compile(r"(?<![\w.])\d{10,}(?!\w|\.\d)")
+
+
+def refusing_port() -> int:
+    """A loopback port that refuses connections for the rest of the session.
+
+    Its socket stays bound and never listens: a port only probed and closed could be taken by
+    another server meanwhile (of this xdist worker or another), and answer. The test itself may
+    still start a server on it (the socket allows address reuse, as asyncio's servers ask).
+    """
+    held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    held.bind(("127.0.0.1", 0))
+    atexit.register(held.close)
+    port: int = held.getsockname()[1]
+    return port
 
 
 class _KeepRecords(logging.Handler):
@@ -111,6 +130,7 @@ async def simulator(
     """The Mobizon simulator on a loopback port, with its base URL."""
     sim, runner, url = await start_simulator(simulator_config)
     yield sim, url
+    sim.release()  # answers a failed test held back must not hold up the shutdown
     await runner.cleanup()
 
 
@@ -138,6 +158,23 @@ class BotHarness:
         if self._db is None:
             self._db = open_database(self.settings.db_path)
         return self._db
+
+    async def first_poll_cycle_done(self) -> None:
+        """Wait until the poll cycle the bot runs as it starts is over.
+
+        It settles, polls, watches moderation and looks up costs; on a loaded machine it may
+        still be at work when a test drives its own poller, watch or lookup, and take their
+        changes first.
+        """
+
+        async def over() -> bool:
+            async with self.session.get(self.url + "metrics") as response:
+                text = await response.text()
+            ran = re.search(r"^smsbot_poll_cycle_duration_seconds_count (\S+)$", text, re.MULTILINE)
+            running = [t for t in asyncio.all_tasks() if t.get_name() == "poll cycle"]
+            return ran is not None and float(ran.group(1)) >= 1 and not running
+
+        await wait_until(over, what="the start-up poll cycle to end")
 
     def close(self) -> None:
         """Close the test's own connection."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.test_utils import TestServer
 
 from bot.mobizon.client import MobizonClient, RetryPolicy, Timeouts
-from tests.conftest import MOBIZON_KEY
+from tests.conftest import MOBIZON_KEY, refusing_port
 
 #: What a successful answer of each method holds when a test queued nothing else.
 DEFAULT_DATA: dict[str, object] = {
@@ -169,8 +168,5 @@ def wall(text: str) -> datetime:
 
 
 def free_port() -> int:
-    """A loopback port nobody listens on right now (connecting to it is refused)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+    """A loopback port nobody listens on (connecting to it is refused) for the whole session."""
+    return refusing_port()

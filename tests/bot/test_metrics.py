@@ -10,6 +10,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.simulator import GET_SMS_STATUS, SEND_SMS, MobizonSimulator
+from storage import messages
 from testkit.slack import FakeSlack
 from tests.conftest import BotHarness
 
@@ -56,11 +57,15 @@ async def test_metrics_expose_each_series_after_a_send(
     await fake_slack.wait_for("chat.postMessage", 2, timeout=20)  # the message, then the reply
     # the notifier observes the delivery time once it has recorded Slack's acceptance of the reply
     delivered = ("smsbot_delivery_seconds_count", frozenset({("status", "DELIVRD")}))
+    (message_id,) = simulator[0].messages
 
     async def observed() -> bool:
         samples = (await scrape(bot))[1]
-        # the SMS's cost, looked up once it is final, edits its post through the outbox too
-        return delivered in samples and value(samples, "smsbot_outbox_size") == 0
+        # the SMS's cost, looked up once it is final (it may be after the reply was posted),
+        # edits its post through the outbox too: the outbox is empty for good once it is kept
+        sms = messages.get_by_message_id(bot.db, message_id)
+        costed = sms is not None and sms.cost is not None
+        return costed and delivered in samples and value(samples, "smsbot_outbox_size") == 0
 
     await until(observed, within=20)
     content_type, samples = await scrape(bot)

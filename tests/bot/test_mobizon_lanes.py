@@ -16,10 +16,11 @@ async def test_a_send_is_not_queued_behind_a_long_status_poll(
 ) -> None:
     """With every read slot busy on slow status calls, a send still goes out and returns first."""
     sim, url = simulator
-    sim.set_latency(1.0, method=GET_SMS_STATUS)
+    # each read takes long enough that the send's own round trip fits in it on a loaded machine
+    sim.set_latency(3.0, method=GET_SMS_STATUS)
     async with MobizonClient(MOBIZON_KEY, base_url=url, max_concurrency=2) as client:
-        # 600 ids: 6 requests through 2 read slots, so about three rounds of 1 s each
-        poll = asyncio.create_task(client.get_sms_status(range(1, 601)))
+        # 400 ids: 4 requests through 2 read slots, so two rounds of 3 s each
+        poll = asyncio.create_task(client.get_sms_status(range(1, 401)))
         await wait_until(lambda: sim.count(GET_SMS_STATUS) == 2)  # both read slots taken
 
         sent = await client.send_sms(OutgoingSms("5511987654321", "not stuck behind the poll"))

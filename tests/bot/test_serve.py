@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -107,19 +108,23 @@ async def test_sigterm_during_a_send_finishes_it_and_exits_0(
 ) -> None:
     """SIGTERM while Mobizon is answering: the send completes, is recorded and posted; exit code 0."""
     sim, runner, sim_url = await start_simulator(SimulatorConfig(api_key=MOBIZON_KEY))
-    sim.set_latency(2.0, method=SEND_SMS)
     db_path = tmp_path / "smsbot.db"
     env = base_env(fake_slack.url, db_path, MOBIZON_API_KEY=MOBIZON_KEY, MOBIZON_API_URL=sim_url)
     serve = await ServeProcess.start(env)
     try:
+        sim.hold()  # Mobizon takes the send and answers only once released
         status, _ = await post_command(
             session, serve.url, command_body("send 5511987654321 bye now", fake_slack.url)
         )
         assert status == 200
-        await wait_until(lambda: sim.count(SEND_SMS) == 1)  # Mobizon is answering, slowly
+        await wait_until(lambda: sim.count(SEND_SMS) == 1)  # Mobizon is answering
         assert not fake_slack.called("chat.postMessage")
+        serve.process.send_signal(signal.SIGTERM)
+        await serve.wait_for_log(lambda r: "SIGTERM received" in r["msg"])
+        sim.release()  # Mobizon's answer comes while the process shuts down
         code = await serve.stop()
     finally:
+        sim.release()
         await serve.kill()
         await runner.cleanup()
     assert code == 0

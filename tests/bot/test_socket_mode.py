@@ -19,6 +19,7 @@ from bot.runtime import RUNTIME
 from bot.simulator import MobizonSimulator
 from bot.socket_mode import SocketModeStartError
 from testkit.slack import FakeSlack
+from testkit.waiting import wait_until
 from tests.bot.serve_process import SMSBOT, ServeProcess, assert_clean_line, base_env
 from tests.conftest import MOBIZON_KEY, SettingsFactory
 
@@ -204,7 +205,8 @@ async def test_serve_over_socket_mode_end_to_end(
     finally:
         code = await serve.stop()
     assert code == 0
-    assert socket_slack.disconnected.is_set()
+    # the process is gone; the fake's side of the socket hears it on its own task
+    await wait_until(socket_slack.disconnected.is_set, what="the socket to be closed")
     for line in serve.lines:
         assert_clean_line(line)
         assert APP_TOKEN not in line

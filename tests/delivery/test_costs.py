@@ -24,6 +24,7 @@ def sim(simulator: tuple[MobizonSimulator, str]) -> MobizonSimulator:
 
 async def test_cost_on_the_post_and_in_status(bot: BotHarness, sim: MobizonSimulator) -> None:
     """Once final, the SMS's cost is asked, kept, put on its post and shown by /sms status."""
+    await bot.first_poll_cycle_done()  # its own cost lookup would race the one below
     sim.set_pricing("0.25", "BRL")
     await bot.command(f"send {NUMBER} two segments? no, one")
     await bot.slack.wait_for("chat.postMessage", 1)
@@ -52,6 +53,7 @@ async def test_balance_adds_kept_costs_without_asking_again(
     bot: BotHarness, sim: MobizonSimulator
 ) -> None:
     """``/sms balance`` counts a kept cost as it is, asking Mobizon only for the unknown ones."""
+    await bot.first_poll_cycle_done()  # its own cost lookup asks message/list too
     sim.set_pricing("0.25", "BRL")
     await bot.command(f"send {NUMBER} hello")
     await bot.slack.wait_for("chat.postMessage", 1)

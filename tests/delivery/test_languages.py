@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import aiohttp
+import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
 from bot.delivery.unsettled import NotSent
 from bot.mobizon.types import Balance
+from handlers import delivery_posts, notifier_posts
 from handlers.delivery_posts import SlackSettlingPosts
 from handlers.i18n import use_locale
 from handlers.languages import PeopleLanguages
@@ -33,6 +35,17 @@ from tests.delivery.conftest import (
     thread_replies,
 )
 from tests.handlers.conftest import block_texts
+
+
+@pytest.fixture(autouse=True)
+def _patient_language_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Background posts wait for the fake's users.info as long as it takes.
+
+    It answers at once, but on a loaded machine not always within BACKGROUND_WAIT; these tests
+    are about which language each text is in, not about that wait.
+    """
+    monkeypatch.setattr(notifier_posts, "BACKGROUND_WAIT", 20.0)
+    monkeypatch.setattr(delivery_posts, "BACKGROUND_WAIT", 20.0)
 
 
 def delivered(db: Database, message_id: int) -> None:

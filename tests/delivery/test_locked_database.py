@@ -117,11 +117,12 @@ async def test_a_lock_taken_while_mobizon_sends_still_records_the_sms_once(
     bot: BotHarness, sim: MobizonSimulator
 ) -> None:
     """A lock held 8 s from the claim to after Mobizon took the SMS: sent once, recorded, posted."""
-    sim.set_latency(2.0, method="sendSmsMessage")
+    sim.hold()  # Mobizon takes the send and answers only once released
     assert await bot.command(f"send {PHONE} taken under a lock") == (200, "")
     await wait_until(lambda: sim.count("sendSmsMessage") == 1, what="the send at Mobizon")
     async with write_lock_held(bot.settings.db_path, LOCK_SECONDS):
         assert sim.messages == {}  # Mobizon had not answered yet: its answer meets the lock
+        sim.release()
         health, health_s = await timed(healthz(bot))
         assert health == 200
         assert health_s < FAST

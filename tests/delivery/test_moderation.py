@@ -26,6 +26,7 @@ def sim(simulator: tuple[MobizonSimulator, str]) -> MobizonSimulator:
 
 async def held_sms(bot: BotHarness, sim: MobizonSimulator) -> SmsRecord:
     """Send one SMS that Mobizon holds in moderation; return its record once posted."""
+    await bot.first_poll_cycle_done()  # its own moderation watch would race the test's
     sim.set_moderation(True)
     await bot.command(f"send {NUMBER} Big sale today")
     await bot.slack.wait_for("chat.postMessage", 1)
@@ -100,6 +101,7 @@ async def test_only_held_campaigns_are_watched_and_code_30_backs_off(
     bot: BotHarness, sim: MobizonSimulator
 ) -> None:
     """Nothing held: no getinfo at all; code 30 skips the next cycle."""
+    await bot.first_poll_cycle_done()  # its own moderation watch asks getinfo too
     watcher = watch(bot)
     await bot.command(f"send {NUMBER} not held")
     await bot.slack.wait_for("chat.postMessage", 1)

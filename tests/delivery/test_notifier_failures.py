@@ -181,10 +181,7 @@ async def test_a_direct_message_slack_took_before_a_restart_is_not_sent_again(
     fake_slack.held.add("chat.postMessage")  # Slack takes the DM; its answer never comes back
     first = asyncio.create_task(fast_notifier(store, slack_client, clock).drain())
     try:
-        for _ in range(500):
-            if direct_messages(fake_slack):
-                break
-            await asyncio.sleep(0.01)
+        await wait_until(lambda: direct_messages(fake_slack), what="Slack to take the DM")
         assert len(direct_messages(fake_slack)) == 1
     finally:
         first.cancel()  # the process dies here

@@ -42,6 +42,12 @@ def outbox_rows(db_path: Path) -> int:
         db.close()
 
 
+def freeze(sim: MobizonSimulator) -> None:
+    """Stop the simulator's time: an SMS stays NEW until the test moves it on (``advance``)."""
+    frozen = sim.now()
+    sim._clock = lambda: frozen
+
+
 def replies(slack: FakeSlack) -> list[dict[str, Any]]:
     """Thread replies Slack accepted (the SMS's own message is the only top-level post)."""
     return [params for params in slack.messages.values() if params.get("thread_ts")]
@@ -65,11 +71,13 @@ async def test_sigkill_between_status_change_and_slack_post(
     sim, mobizon_url = simulator
     db_path = tmp_path / "smsbot.db"
     env = serve_env(fake_slack, mobizon_url, db_path)
+    freeze(sim)
     first = await serve_and_send(env, fake_slack, "survive a crash")
     try:
         await wait_until(lambda: len(fake_slack.messages) == 1, what="the SMS's channel message")
         # from now on Slack refuses this step, so the final status waits in the outbox
         fake_slack.fail_next(refused, "internal_error", times=1_000_000)
+        sim.advance(60)  # Mobizon has the final status only now
         await wait_until(
             lambda: (row := final_row(db_path)) is not None and row["attempts"] >= 1,
             what="a failed attempt to post the final status",
@@ -104,13 +112,15 @@ async def test_sigkill_after_slack_took_the_reply_before_it_was_recorded(
     simulator: tuple[MobizonSimulator, str],
 ) -> None:
     """Killed while Slack's answer to the reply is on its way: the restart finds it, posts none."""
-    _sim, mobizon_url = simulator
+    sim, mobizon_url = simulator
     db_path = tmp_path / "smsbot.db"
     env = serve_env(fake_slack, mobizon_url, db_path)
+    freeze(sim)
     first = await serve_and_send(env, fake_slack, "survive a crash")
     try:
         await wait_until(lambda: len(fake_slack.messages) == 1, what="the SMS's channel message")
         fake_slack.held.add("chat.postMessage")  # Slack posts the reply; its answer is held
+        sim.advance(60)  # Mobizon has the final status only now
         await wait_until(lambda: len(replies(fake_slack)) == 1, what="Slack to take the reply")
         row = final_row(db_path)
         assert row is not None

@@ -20,12 +20,13 @@ from handlers.delivery_posts import RECOVERED_NOTE, SlackSettlingPosts
 from storage.claims import NewSend, claim_send, record_failed, record_sent
 from storage.messages import get_sms
 from storage.records import SendState, SmsRecord
+from storage.schema import utc_text
 from storage.store import Store
 from testkit.slack import FakeSlack
 from testkit.waiting import wait_until
-from tests.bot.serve_process import ServeProcess
+from tests.bot.serve_process import ServeProcess, command_body, post_command
 from tests.conftest import MOBIZON_KEY
-from tests.delivery.conftest import SeedSms, serve_and_send, serve_env
+from tests.delivery.conftest import SeedSms, serve_env
 
 NUMBER = "5511987654321"
 STARTED = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -352,17 +353,26 @@ async def test_sigkill_while_mobizon_answers_is_settled_after_restart(
 ) -> None:
     """Killed between the claim and Mobizon's answer, the restarted bot finds the SMS, never re-sends."""
     sim, mobizon_url = simulator
-    sim.set_latency(2.0, method=SEND_SMS)
     db_path = tmp_path / "smsbot.db"
     env = serve_env(fake_slack, mobizon_url, db_path)
-    first = await serve_and_send(env, fake_slack, "killed mid-send")
+    first = await ServeProcess.start(env)
     try:
+        sim.hold()  # Mobizon takes the send and answers only once released
+        async with aiohttp.ClientSession() as http:
+            body = command_body("send +55 11 98765-4321 killed mid-send", fake_slack.url)
+            assert (await post_command(http, first.url, body))[0] == 200
         await wait_until(lambda: sim.count(SEND_SMS) == 1, what="the send to reach Mobizon")
         first.process.kill()  # SIGKILL while Mobizon has not answered yet
         assert await first.process.wait() == -9
     finally:
         await first.kill()
     assert [row["state"] for row in stored_sms(db_path)] == ["claimed"]
+    # a claim is an interrupted one when stored before the next process started, to the second
+    # (claims of the running process may still be waiting for Mobizon): restart a second later
+    with Database(db_path) as database:
+        (claimed_at,) = [row["created_at"] for row in database.query("SELECT created_at FROM sms")]
+    await wait_until(lambda: utc_text() > claimed_at, what="the second of the claim to pass")
+    sim.release()
     await wait_until(lambda: len(sim.messages) == 1, what="Mobizon to finish the send")
 
     second = await ServeProcess.start(env)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -13,7 +12,7 @@ import pytest
 
 from bot.simulator import MobizonSimulator
 from testkit.slack import FakeSlack
-from tests.conftest import SECRETS, BotHarness
+from tests.conftest import SECRETS, BotHarness, refusing_port
 
 #: The first line Slack shows for every bad /sms input is a sentence; the last is a usage line.
 USAGE_PREFIX = "Usage: /sms"
@@ -139,10 +138,7 @@ async def click(
 
 def refused_url() -> str:
     """A loopback URL on which nothing listens: connecting to it is refused."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{refusing_port()}"
 
 
 def wire_form(pairs: list[tuple[str, str]]) -> bytes:

@@ -33,6 +33,21 @@ NUMBER = "5511987654321"
 TEMPLATE = Path(i18n.__file__).parent / "locale" / f"{i18n.DOMAIN}.pot"
 
 
+#: How long a request of these tests may wait for the person's language: the fake Slack answers
+#: users.info at once, but on a loaded machine not always within LOOKUP_WAIT.
+PATIENT = 20.0
+
+
+def patient(bot: BotHarness) -> BotHarness:
+    """Have ``bot`` wait for Slack's answer on a person's language as long as it takes.
+
+    These tests prove which language a request gets once Slack has told it, not how long a
+    request waits (the users.info test below keeps LOOKUP_WAIT for that).
+    """
+    bot.runtime.people_languages()._wait = PATIENT
+    return bot
+
+
 async def answer(bot: BotHarness, count: int) -> str:
     """The text of the ``count``-th response_url post (an ephemeral reply after the ack)."""
     responses = await bot.slack.wait_for_responses(count)
@@ -59,6 +74,7 @@ async def test_a_portuguese_reader_in_an_english_workspace(
     bot: BotHarness, sim: MobizonSimulator
 ) -> None:
     """A pt-BR user: acks and replies in Portuguese and pt-BR formats; the channel post in English."""
+    patient(bot)
     bot.slack.user_locales["U1"] = "pt-BR"
     sim.set_balance("1234.5")
     # the ack itself (bad input answered at once): the number follows pt-BR
@@ -92,7 +108,7 @@ async def test_a_portuguese_workspace_with_an_english_reader(
 ) -> None:
     """pt-BR workspace: channel posts in Portuguese, an en-US user's replies in English, es-ES's in Portuguese."""
     sim, url = simulator
-    bot: BotHarness = await start_bot(url, language="pt_BR")
+    bot = patient(await start_bot(url, language="pt_BR"))
     bot.slack.user_locales |= {"U1": "en-US", "U3": "es-ES"}
     sim.set_balance("1234.5")
     assert (await bot.command("balance"))[1] == ""
@@ -138,6 +154,7 @@ async def test_a_listener_running_after_the_ack_keeps_the_requests_language(
     bot: BotHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Bolt runs the listener on a task that outlives the ack: it still sees the chosen locale."""
+    patient(bot)
     bot.slack.user_locales["U1"] = "pt-BR"
     acked = asyncio.Event()
     seen: list[str] = []
@@ -155,6 +172,7 @@ async def test_a_listener_running_after_the_ack_keeps_the_requests_language(
 
 async def test_the_compose_modal_is_in_the_persons_language(bot: BotHarness) -> None:
     """``/sms`` alone opens the modal titled in the opener's language."""
+    patient(bot)
     bot.slack.user_locales |= {"U1": "pt-BR", "U2": "en-US"}
     assert await bot.command("") == (200, "")
     assert await bot.command("", user_id="U2") == (200, "")
@@ -170,6 +188,7 @@ async def test_the_compose_modal_is_in_the_persons_language(bot: BotHarness) -> 
 
 async def test_the_help_shows_the_readers_own_words(bot: BotHarness) -> None:
     """``/sms help`` or ``ajuda``: a pt-BR reader gets the Portuguese help with enviar, an English one send."""
+    patient(bot)
     bot.slack.user_locales |= {"U1": "pt-BR", "U2": "en-US"}
     status, portuguese = await bot.command("help")
     assert status == 200
@@ -186,6 +205,7 @@ async def test_a_refusal_and_its_usage_line_are_in_the_readers_language(
     bot: BotHarness, sim: MobizonSimulator
 ) -> None:
     """Bad input from a pt-BR reader: a Portuguese sentence and a usage line in Portuguese words."""
+    patient(bot)
     bot.slack.user_locales["U1"] = "pt-BR"
     status, body = await bot.command("enviar --validade 5 +55 11 98765-4321 oi")
     assert status == 200

@@ -15,6 +15,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.languages import KEEP_FAILED_SECONDS, KEEP_SECONDS, PeopleLanguages
 from testkit.slack import BOT_TOKEN, FakeSlack
 
+#: How long these tests let a request wait for Slack's answer: the loopback fake answers at once,
+#: but on a loaded machine not always within the product's LOOKUP_WAIT. They are about which
+#: language is chosen and how often Slack is asked; the slow-lookup tests keep a short wait.
+PATIENT = 20.0
+
 
 class Clock:
     """A monotonic clock a test moves by hand."""
@@ -52,7 +57,7 @@ async def test_a_person_gets_their_slack_language_when_smsbot_speaks_it(
 ) -> None:
     """users.info's locale, matched by language; any other language gets the workspace's."""
     fake_slack.user_locales["U1"] = slack_locale
-    languages = PeopleLanguages(workspace)
+    languages = PeopleLanguages(workspace, wait=PATIENT)
     assert await languages.locale_of("U1", client) == chosen
     (call,) = fake_slack.called("users.info")
     assert call.params["user"] == "U1"
@@ -64,7 +69,7 @@ async def test_slack_not_telling_the_locale_gives_the_workspace_language(
 ) -> None:
     """A user without a locale in the answer, an unknown user, or no user at all: the workspace's."""
     fake_slack.user_names["U1"] = "ana"  # found, but no locale
-    languages = PeopleLanguages("pt-BR")
+    languages = PeopleLanguages("pt-BR", wait=PATIENT)
     assert await languages.locale_of("U1", client) == "pt_BR"
     assert await languages.locale_of("UNOBODY", client) == "pt_BR"
     assert await languages.locale_of(None, client) == "pt_BR"
@@ -78,7 +83,7 @@ async def test_one_lookup_per_person_an_hour_however_many_ask_at_once(
     """Fifty requests of one person at once ask Slack once; the answer is kept for an hour."""
     fake_slack.user_locales |= {"U1": "pt-BR", "U2": "en-US"}
     clock = Clock()
-    languages = PeopleLanguages("en", clock=clock)
+    languages = PeopleLanguages("en", wait=PATIENT, clock=clock)
     found = await asyncio.gather(*(languages.locale_of("U1", client) for _ in range(50)))
     assert set(found) == {"pt_BR"}
     assert await languages.locale_of("U2", client) == "en"
@@ -100,14 +105,14 @@ async def test_a_failed_lookup_gives_the_workspace_language_and_is_asked_again_l
     fake_slack.user_locales["U1"] = "pt-BR"
     fake_slack.fail_next("users.info", "missing_scope")
     clock = Clock()
-    languages = PeopleLanguages("en", clock=clock)
+    languages = PeopleLanguages("en", wait=PATIENT, clock=clock)
     assert await languages.locale_of("U1", client) == "en"
     assert await languages.locale_of("U1", client) == "en"
     assert len(fake_slack.called("users.info")) == 1
     clock.now += KEEP_FAILED_SECONDS + 1
     assert await languages.locale_of("U1", client) == "pt_BR"
     fake_slack.down = True  # Slack answers 503 from now on
-    assert await PeopleLanguages("en").locale_of("U1", client) == "en"
+    assert await PeopleLanguages("en", wait=PATIENT).locale_of("U1", client) == "en"
 
 
 async def test_a_slow_lookup_does_not_hold_the_request_and_serves_the_next_one(
@@ -144,7 +149,7 @@ async def test_the_people_remembered_are_bounded(
 ) -> None:
     """Past max_people, the least recently used person is asked again."""
     fake_slack.user_locales |= {"U1": "pt-BR", "U2": "pt-BR", "U3": "pt-BR"}
-    languages = PeopleLanguages("en", max_people=2)
+    languages = PeopleLanguages("en", wait=PATIENT, max_people=2)
     for user in ("U1", "U2", "U3", "U1"):
         assert await languages.locale_of(user, client) == "pt_BR"
     assert [c.params["user"] for c in fake_slack.called("users.info")] == ["U1", "U2", "U3", "U1"]
