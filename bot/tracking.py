@@ -26,6 +26,7 @@ from bot.slack_client import make_slack_client
 from handlers.delivery_posts import SlackSettlingPosts
 from handlers.notifier import Notifier
 from handlers.posting import post_balance_alert
+from storage import messages
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,8 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         timezone=zone,
         sandbox=settings.sandbox,
     )
+    # read before the app serves anything: every row up to it is a claim of a process that is gone
+    claimed_up_to = await core.store.read(messages.last_sms_id)
     unsettled = UnsettledSends(
         core.store,
         core.gateway,
@@ -124,6 +127,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
             language=settings.language,
             languages=languages,
         ),
+        claimed_up_to=claimed_up_to,
         on_change=notifier.wake,
         on_adopted=runtime.metrics.sms_sent.labels(outcome="sent").inc,
         unrecorded=runtime.unrecorded,

@@ -87,24 +87,41 @@ def latest_in_channel(
 
 
 def unsettled_sends(
-    db: Database, *, claimed_before: datetime, unknown_since: datetime
+    db: Database,
+    *,
+    claimed_before: datetime,
+    unknown_since: datetime,
+    claimed_up_to: int | None = None,
 ) -> list[SmsRecord]:
     """Sends whose outcome Mobizon never told us, oldest first: candidates for a lookup.
 
-    ``claimed`` rows created before ``claimed_before`` (a claim of a process that is gone: it
-    died between the claim and Mobizon's answer), and ``unknown`` rows (a timeout, a 5xx)
-    created since ``unknown_since``; rows marked by :func:`mark_checked` are left out.
+    ``claimed`` rows of a process that is gone (it died between the claim and Mobizon's
+    answer): created before ``claimed_before``, or with a row id up to ``claimed_up_to`` (the
+    last row when this process started, which also catches a claim stored in the very second the
+    process started); and ``unknown`` rows (a timeout, a 5xx) created since ``unknown_since``.
+    Rows marked by :func:`mark_checked` are left out.
     """
     rows = db.query(
         """
         SELECT * FROM sms
         WHERE state IN ('claimed', 'unknown') AND message_id IS NULL AND checked_at IS NULL
-          AND ((state = 'claimed' AND created_at < ?) OR (state = 'unknown' AND created_at >= ?))
+          AND ((state = 'claimed' AND (created_at < ? OR id <= ?))
+               OR (state = 'unknown' AND created_at >= ?))
         ORDER BY created_at, id
         """,
-        [utc_text(claimed_before), utc_text(unknown_since)],
+        [
+            utc_text(claimed_before),
+            -1 if claimed_up_to is None else claimed_up_to,
+            utc_text(unknown_since),
+        ],
     )
     return [sms_from_row(row) for row in rows]
+
+
+def last_sms_id(db: Database) -> int | None:
+    """The id of the newest row of the ``sms`` table (``None`` when empty)."""
+    row = next(db.query("SELECT MAX(id) AS last FROM sms"), None)
+    return None if row is None or row["last"] is None else int(row["last"])
 
 
 def unsettled_like(db: Database, sms: SmsRecord) -> list[SmsRecord]:

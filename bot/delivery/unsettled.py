@@ -110,6 +110,7 @@ class UnsettledSends:
         posts: SettlingPosts,
         *,
         started_at: datetime | None = None,
+        claimed_up_to: int | None = None,
         on_change: Callable[[], None] | None = None,
         unrecorded: UnrecordedSends | None = None,
         on_adopted: Callable[[], None] | None = None,
@@ -119,6 +120,8 @@ class UnsettledSends:
         self._gateway = gateway
         self._posts = posts
         self._started_at = started_at or datetime.now(UTC)
+        # the newest row when this process started: every claim up to it is a gone process's
+        self._claimed_up_to = claimed_up_to
         self._on_change = on_change or (lambda: None)
         self._on_adopted = on_adopted or (lambda: None)
 
@@ -129,6 +132,7 @@ class UnsettledSends:
         unsettled = await self._store.read(
             messages.unsettled_sends,
             claimed_before=self._started_at,
+            claimed_up_to=self._claimed_up_to,
             unknown_since=moment - UNKNOWN_WINDOW,
         )
         for sms in unsettled:
@@ -197,9 +201,15 @@ class UnsettledSends:
                 "could not post a late-recorded SMS", extra={"sms_id": accepted.message_id}
             )
 
+    def _ours(self, sms: SmsRecord) -> bool:
+        """Whether ``sms`` was claimed by this process (it may still be waiting for Mobizon)."""
+        if self._claimed_up_to is not None and sms.id <= self._claimed_up_to:
+            return False
+        return sms.created_at >= self._started_at
+
     async def _settle(self, sms: SmsRecord, now: datetime) -> bool:
         others = await self._store.read(messages.unsettled_like, sms)
-        if any(o.state is SendState.CLAIMED and o.created_at >= self._started_at for o in others):
+        if any(o.state is SendState.CLAIMED and self._ours(o) for o in others):
             # the same SMS is being sent right now (a retry by hand): its message would look
             # like this one's; wait until that send is recorded
             return False

@@ -20,7 +20,6 @@ from handlers.delivery_posts import RECOVERED_NOTE, SlackSettlingPosts
 from storage.claims import NewSend, claim_send, record_failed, record_sent
 from storage.messages import get_sms
 from storage.records import SendState, SmsRecord
-from storage.schema import utc_text
 from storage.store import Store
 from testkit.slack import FakeSlack
 from testkit.waiting import wait_until
@@ -367,11 +366,7 @@ async def test_sigkill_while_mobizon_answers_is_settled_after_restart(
     finally:
         await first.kill()
     assert [row["state"] for row in stored_sms(db_path)] == ["claimed"]
-    # a claim is an interrupted one when stored before the next process started, to the second
-    # (claims of the running process may still be waiting for Mobizon): restart a second later
-    with Database(db_path) as database:
-        (claimed_at,) = [row["created_at"] for row in database.query("SELECT created_at FROM sms")]
-    await wait_until(lambda: utc_text() > claimed_at, what="the second of the claim to pass")
+    # restarted at once, maybe in the claim's own second: its row predates the new process
     sim.release()
     await wait_until(lambda: len(sim.messages) == 1, what="Mobizon to finish the send")
 
@@ -400,3 +395,34 @@ async def test_sigkill_while_mobizon_answers_is_settled_after_restart(
     assert sim.count(SEND_SMS) == 1
     # the adopted send is counted as sent by the process that found it
     assert 'smsbot_sms_sent_total{outcome="sent"} 1.0' in exposition
+
+
+@pytest.mark.parametrize("of_the_gone_process", [True, False])
+async def test_a_claim_in_the_second_the_process_started_is_judged_by_its_row(
+    rig: Rig,
+    store: Store,
+    gateway: MobizonClient,
+    slack_client: AsyncWebClient,
+    session: aiohttp.ClientSession,
+    *,
+    of_the_gone_process: bool,
+) -> None:
+    """Claims are stored to the second: one in the start's own second is settled if its row predates the start."""
+    started = STARTED + timedelta(milliseconds=600)
+    sms = rig.claim(at=STARTED + timedelta(milliseconds=200))  # stored as 12:00:00, like the start
+    rig.sim.create_message(NUMBER, sms.text)
+    settler = UnsettledSends(
+        store,
+        gateway,
+        SlackSettlingPosts(slack_client, store, session),
+        started_at=started,
+        claimed_up_to=sms.id if of_the_gone_process else sms.id - 1,
+    )
+
+    settled = await settler.run_once(now=STARTED + timedelta(seconds=5))
+
+    if of_the_gone_process:
+        assert (settled, rig.state(sms).state) == (1, SendState.SENT)
+    else:  # claimed by this process just after it started: it may still be waiting for Mobizon
+        assert (settled, rig.state(sms).state) == (0, SendState.CLAIMED)
+        assert rig.sim.count(LIST) == 0
