@@ -39,6 +39,21 @@ _OPTION_NEEDS = {
     "validity": N_("“--%(option)s” needs a value: minutes from 60 to 1440."),
     "name": N_("“--%(option)s” needs a value: the campaign name."),
 }
+#: Why a ``--at`` time cannot be a schedule, by :func:`schedule_problem`'s answer.
+_SCHEDULE_REFUSALS = {
+    "past": N_(
+        "“--%(option)s %(at)s” is in the past (it is %(now)s now); "
+        "SMS can be scheduled 1 hour to 14 days ahead."
+    ),
+    "soon": N_(
+        "“--%(option)s %(at)s” is less than 1 hour from now (%(now)s); "
+        "SMS can be scheduled 1 hour to 14 days ahead."
+    ),
+    "late": N_(
+        "“--%(option)s %(at)s” is more than 14 days from now (%(now)s); "
+        "SMS can be scheduled 1 hour to 14 days ahead."
+    ),
+}
 _NUMERIC_SENDER = re.compile(r"[0-9]+")
 _ALPHA_SENDER = re.compile(r"[A-Za-z0-9]+")
 _MAX_ALPHA_SENDER, _MAX_NUMERIC_SENDER = 11, 15
@@ -233,33 +248,8 @@ def _check_schedule(value: str, now: datetime, option: str) -> datetime:
         "at": formats.moment(at, seconds=False),
         "now": formats.moment(now, seconds=False),
     }
-    if problem == "past":
-        raise UsageError(
-            _(
-                "“--%(option)s %(at)s” is in the past (it is %(now)s now); "
-                "SMS can be scheduled 1 hour to 14 days ahead."
-            )
-            % moments,
-            usage,
-        )
-    if problem == "soon":
-        raise UsageError(
-            _(
-                "“--%(option)s %(at)s” is less than 1 hour from now (%(now)s); "
-                "SMS can be scheduled 1 hour to 14 days ahead."
-            )
-            % moments,
-            usage,
-        )
-    if problem == "late":
-        raise UsageError(
-            _(
-                "“--%(option)s %(at)s” is more than 14 days from now (%(now)s); "
-                "SMS can be scheduled 1 hour to 14 days ahead."
-            )
-            % moments,
-            usage,
-        )
+    if problem is not None:
+        raise UsageError(_(_SCHEDULE_REFUSALS[problem]) % moments, usage)
     return at
 
 
