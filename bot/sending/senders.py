@@ -7,6 +7,7 @@ read must not stop SMS from going out (the failure is logged).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -21,7 +22,11 @@ REFRESH_SECONDS = 3600.0
 
 
 class SenderNames:
-    """The account's sender names, fetched at most once per ``refresh`` seconds."""
+    """The account's sender names, fetched at most once per ``refresh`` seconds.
+
+    One fetch at a time, shared by everyone waiting, and shielded: a caller that stops waiting
+    (the compose modal has a deadline) does not cancel it, so its answer still fills the cache.
+    """
 
     def __init__(
         self,
@@ -35,24 +40,33 @@ class SenderNames:
         self._monotonic = monotonic
         self._names: tuple[str, ...] | None = None
         self._fetched_at = 0.0
+        self._fetching: asyncio.Task[tuple[str, ...] | None] | None = None
 
-    def forget(self) -> None:
-        """Fetch the list again at the next use (on demand)."""
-        self._names = None
+    async def names(self, *, fresh: bool = False) -> tuple[str, ...] | None:
+        """The sender names, from the cache or Mobizon; ``None`` when never fetched.
 
-    async def names(self) -> tuple[str, ...] | None:
-        """The sender names, from the cache or Mobizon; ``None`` when they could not be fetched."""
-        now = self._monotonic()
-        if self._names is not None and now - self._fetched_at < self._refresh:
+        ``fresh`` asks Mobizon even when the cache is recent. When Mobizon cannot answer, the
+        cached list is kept and returned: a stale list is better than none.
+        """
+        recent = self._monotonic() - self._fetched_at < self._refresh
+        if not fresh and self._names is not None and recent:
             return self._names
+        if self._fetching is None:
+            self._fetching = asyncio.create_task(self._fetch(), name="alphaname/list")
+        return await asyncio.shield(self._fetching)
+
+    async def _fetch(self) -> tuple[str, ...] | None:
         try:
             found = await self._gateway.list_sender_names()
         except MobizonError as err:
             logger.warning("could not fetch the sender names", extra={"error": str(err)})
-            return self._names  # a stale list is better than none
-        self._names = tuple(s.name for s in found)
-        self._fetched_at = now
-        return self._names
+            return self._names
+        else:
+            self._names = tuple(s.name for s in found)
+            self._fetched_at = self._monotonic()
+            return self._names
+        finally:
+            self._fetching = None
 
     async def check(self, sender: str) -> tuple[bool | None, tuple[str, ...]]:
         """Whether ``sender`` is a name of the account, and the names.
@@ -62,8 +76,7 @@ class SenderNames:
         """
         names = await self.names()
         if names is not None and sender not in names:
-            self.forget()
-            names = await self.names()
+            names = await self.names(fresh=True)
         if names is None:
             return None, ()
         return sender in names, names

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
 from bot.mobizon.errors import MobizonGatewayError
 from bot.mobizon.types import SenderName
 from bot.sending.senders import REFRESH_SECONDS, SenderNames
@@ -73,3 +77,44 @@ async def test_a_failed_fetch_keeps_the_stale_list_and_none_without_one() -> Non
     gateway.failing = True
     clock.now = REFRESH_SECONDS * 2
     assert await cache.names() == ("SHOP",)
+
+
+async def test_an_unknown_name_during_an_outage_keeps_the_stale_list() -> None:
+    """A misspelled --from while Mobizon fails: the cached names stay and still answer."""
+    gateway, clock = Names("SHOP"), Clock()
+    cache = SenderNames(gateway, monotonic=clock)  # type: ignore[arg-type]
+    assert await cache.names() == ("SHOP",)
+    gateway.failing = True
+    assert await cache.check("SHPO") == (False, ("SHOP",))
+    calls = gateway.calls
+    assert await cache.check("SHOP") == (True, ("SHOP",))
+    assert gateway.calls == calls  # the stale list still serves, without asking again
+
+
+class SlowNames(Names):
+    """Names that Mobizon gives only when the test releases them."""
+
+    def __init__(self, *names: str) -> None:
+        super().__init__(*names)
+        self.release = asyncio.Event()
+
+    async def list_sender_names(self) -> tuple[SenderName, ...]:
+        """Wait for the release, then answer."""
+        await self.release.wait()
+        return await super().list_sender_names()
+
+
+async def test_one_fetch_is_shared_and_outlives_a_caller_that_gives_up() -> None:
+    """Callers waiting together make one request; one timing out does not cancel it."""
+    gateway = SlowNames("SHOP")
+    cache = SenderNames(gateway)  # type: ignore[arg-type]
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.01):
+            await cache.names()
+    waiting = [asyncio.create_task(cache.names()) for _ in range(5)]
+    await asyncio.sleep(0)
+    gateway.release.set()
+    assert await asyncio.gather(*waiting) == [("SHOP",)] * 5
+    assert gateway.calls == 1
+    assert await cache.names() == ("SHOP",)
+    assert gateway.calls == 1
