@@ -13,7 +13,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.delivery.skipping import CycleSkipper
-from bot.mobizon.errors import MobizonError, MobizonRateLimitedError
+from bot.mobizon.errors import (
+    MobizonError,
+    MobizonGatewayError,
+    MobizonNetworkError,
+    MobizonRateLimitedError,
+)
 from bot.mobizon.gateway import SmsGateway
 from storage import account
 from storage.store import Store
@@ -51,11 +56,16 @@ class ModerationWatch:
         for campaign_id in waiting:
             try:
                 info = await self._gateway.get_campaign_info(campaign_id)
-            except MobizonRateLimitedError:
+            except (MobizonRateLimitedError, MobizonGatewayError, MobizonNetworkError) as err:
+                # Mobizon is busy or unreachable: asking about the next campaign would only wait
+                # through the same retries and hold the poll cycle up
                 skipped = self._skipper.failed()
-                logger.warning("moderation watch backs off", extra={"skip_cycles": skipped})
+                logger.warning(
+                    "moderation watch backs off",
+                    extra={"skip_cycles": skipped, "error": str(err)},
+                )
                 break
-            except MobizonError as err:
+            except MobizonError as err:  # about this campaign only: ask about the others
                 logger.warning("moderation watch failed", extra={"error": str(err)})
                 continue
             self._skipper.succeeded()

@@ -131,3 +131,22 @@ async def test_the_running_bot_watches_moderation_on_its_own(
     assert "declined by Mobizon's moderators" in block_texts(
         channel_message(bot.slack, sms)["blocks"]
     )
+
+
+async def test_mobizon_failing_stops_the_watch_for_the_cycle_and_backs_off(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """A Mobizon failure (code 999) on one held campaign: the others wait, the next cycle is skipped."""
+    await bot.first_poll_cycle_done()  # its own moderation watch asks getinfo too
+    watcher = watch(bot)
+    sim.set_moderation(True)
+    await bot.command(f"send {NUMBER} first held")
+    await bot.command(f"send {NUMBER} second held")
+    await bot.slack.wait_for("chat.postMessage", 2)
+    sim.fail_next("campaign/getinfo", 999, times=50)
+    assert await watcher.run_once() == 0
+    asked = [r.body for r in sim.requests if r.module == "campaign" and r.method == "getinfo"]
+    assert asked
+    assert len(set(asked)) == 1  # one campaign asked about (with its retries), not each in turn
+    await watcher.run_once()  # skipped
+    assert getinfo_calls(sim) == len(asked)
