@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import logging
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -193,8 +192,8 @@ def make_handler(
                     received_at=now,
                     sandbox=sandbox,
                 )
-        except (TimeoutError, sqlite3.OperationalError) as err:
-            if isinstance(err, sqlite3.OperationalError) and not is_busy(err):
+        except Exception as err:
+            if not (isinstance(err, TimeoutError) or is_busy(err)):
                 raise
             logger.warning(
                 "webhook not recorded: the database is busy; Mobizon will send it again",
