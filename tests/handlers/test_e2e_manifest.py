@@ -19,12 +19,12 @@ def load() -> dict[str, Any]:
 
 
 def test_manifest_declares_the_sms_command() -> None:
-    """The /sms command is declared with a description, a usage hint and the events URL."""
+    """The /sms command is declared with a description, a usage hint naming every subcommand, and the events URL."""
     (command,) = load()["features"]["slash_commands"]
     assert command["command"] == "/sms"
     assert command["url"] == EVENTS_URL
     assert command["description"].strip()
-    for word in ("send", "status", "find", "help"):
+    for word in ("send", "status", "find", "balance", "cancel", "template", "help", "enviar"):
         assert word in command["usage_hint"]
 
 
