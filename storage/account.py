@@ -184,11 +184,13 @@ def record_costs(
                     "UPDATE sms SET cost_asks = cost_asks + 1 WHERE message_id = ?", [message_id]
                 )
                 continue
-            db.execute(
+            changed = db.execute(
                 "UPDATE sms SET cost = ?, currency = ?, cost_asks = cost_asks + 1, "
                 "updated_at = ? WHERE message_id = ? AND cost IS NULL",
                 [str(cost), currency, stamp, message_id],
-            )
+            ).rowcount
+            if not changed:  # already known (another lookup was first): nothing to edit
+                continue
             queue_notification(
                 db, message_id, COST, NotificationKind.STATUS, moment, reply_owed=False
             )

@@ -92,6 +92,9 @@ def test_a_cost_is_kept_once_and_queues_one_edit(
     eight = get_by_message_id(db, 8)
     assert eight is not None
     assert eight.cost is None
+    # stated again (a second lookup): already known, nothing recorded or queued
+    assert account.record_costs(db, [7], {7: Decimal("0.06")}, "BRL", now=AT) == 0
+    assert outbox_size(db) == before + 1
 
 
 def test_the_cost_windows_count_only_sms_sent_since_and_not_refunded(
