@@ -17,7 +17,8 @@ RUN useradd --system --uid 10001 --user-group --home-dir /data --no-create-home 
 
 # dependencies first, from pyproject.toml alone: a change to the code reuses this layer
 COPY pyproject.toml /tmp/smsbot/pyproject.toml
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('/tmp/smsbot/pyproject.toml', 'rb'))['project']['dependencies']))" \
+# (with the build backend, so building smsbot below downloads nothing)
+RUN python -c "import tomllib; p = tomllib.load(open('/tmp/smsbot/pyproject.toml', 'rb')); print('\n'.join(p['project']['dependencies'] + p['build-system']['requires']))" \
         > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
@@ -27,7 +28,7 @@ COPY README.md /tmp/smsbot/
 COPY bot /tmp/smsbot/bot
 COPY handlers /tmp/smsbot/handlers
 COPY storage /tmp/smsbot/storage
-RUN pip install --no-deps /tmp/smsbot && rm -rf /tmp/smsbot
+RUN pip install --no-deps --no-build-isolation /tmp/smsbot && rm -rf /tmp/smsbot
 
 VOLUME ["/data"]
 WORKDIR /data
