@@ -24,8 +24,7 @@ from storage.messages import get_by_message_id
 from storage.records import SendState
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
-from tests.delivery.conftest import thread_replies
-from tests.delivery.test_webhook import event, post
+from tests.delivery.conftest import event, post, thread_replies
 
 PHONE = "+55 11 98765-4321"
 #: How long the other process keeps the write lock (the issue's figure).

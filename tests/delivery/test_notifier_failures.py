@@ -26,11 +26,12 @@ from tests.delivery.conftest import (
     SeedSms,
     channel_message,
     direct_messages,
+    fast_notifier,
     outbox_drained,
+    report,
     running,
     thread_replies,
 )
-from tests.delivery.test_notifier import fast_notifier, report
 
 
 async def test_a_permanently_refused_update_is_dropped_after_a_few_attempts(
