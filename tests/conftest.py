@@ -165,6 +165,12 @@ async def simulator(
     await runner.cleanup()
 
 
+@pytest.fixture
+def sim(simulator: tuple[MobizonSimulator, str]) -> MobizonSimulator:
+    """The simulator behind the ``bot`` fixture."""
+    return simulator[0]
+
+
 @dataclass
 class BotHarness:
     """The running bot and a way to talk to it as Slack does."""

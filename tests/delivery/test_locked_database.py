@@ -71,12 +71,6 @@ async def timed(answer: Awaitable[T]) -> tuple[T, float]:
     return result, time.monotonic() - started
 
 
-@pytest.fixture
-def sim(simulator: tuple[MobizonSimulator, str]) -> MobizonSimulator:
-    """The simulator behind the ``bot`` fixture."""
-    return simulator[0]
-
-
 async def healthz(bot: BotHarness) -> int:
     """``GET /healthz``'s status."""
     async with bot.session.get(bot.url + "healthz") as resp:

@@ -152,12 +152,6 @@ def sends(sim: MobizonSimulator) -> list[bytes]:
 
 
 @pytest.fixture
-def sim(simulator: tuple[MobizonSimulator, str]) -> MobizonSimulator:
-    """The simulator behind the ``bot`` fixture."""
-    return simulator[0]
-
-
-@pytest.fixture
 def secret_guard(
     caplog: pytest.LogCaptureFixture, fake_slack: FakeSlack
 ) -> Iterator[pytest.LogCaptureFixture]:
