@@ -151,6 +151,22 @@ def sends(sim: MobizonSimulator) -> list[bytes]:
     return [r.body for r in sim.requests if r.method == "sendsmsmessage"]
 
 
+def shown(body: str) -> str:
+    """The ack's text as Slack shows it (Bolt answers plain text or JSON)."""
+    return str(json.loads(body).get("text", "")) if body.startswith("{") else body
+
+
+async def answer(bot: BotHarness, count: int) -> str:
+    """The text of the ``count``-th response_url post (an ephemeral reply after the ack)."""
+    responses = await bot.slack.wait_for_responses(count)
+    return str(responses[count - 1].params.get("text", ""))
+
+
+def list_bodies(sim: MobizonSimulator) -> list[bytes]:
+    """The bodies of every message/list request, oldest first."""
+    return [r.body for r in sim.requests if r.method == "list"]
+
+
 @pytest.fixture
 def secret_guard(
     caplog: pytest.LogCaptureFixture, fake_slack: FakeSlack
