@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import copy
+import json
 import logging
 import re
 import socket
@@ -258,6 +259,10 @@ class BotHarness:
         body = self.command_body(text, **overrides)
         self.sent.append(body)
         return await self.post_signed(urlencode(body))
+
+    async def post_payload(self, payload: dict[str, Any]) -> tuple[int, str]:
+        """Post an interactivity payload (a click, a view submission, a shortcut) signed."""
+        return await self.post_signed(urlencode({"payload": json.dumps(payload)}))
 
 
 SettingsFactory = Callable[..., Settings]

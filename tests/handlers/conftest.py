@@ -133,7 +133,7 @@ async def click(
             }
         ],
     }
-    return await bot.post_signed(urlencode({"payload": json.dumps(payload)}))
+    return await bot.post_payload(payload)
 
 
 def refused_url() -> str:
