@@ -11,11 +11,16 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.simulator import MobizonSimulator
+from handlers.i18n import DOMAIN, LOCALE_DIR
 from testkit.slack import FakeSlack
 from tests.conftest import SECRETS, BotHarness, refusing_port
 
 #: The first line Slack shows for every bad /sms input is a sentence; the last is a usage line.
 USAGE_PREFIX = "Usage: /sms"
+
+#: The committed sentence catalogues, where handlers.i18n reads them: the template, one .po a language.
+TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
+PO_FILES = sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
 
 
 def block_texts(blocks: list[dict[str, Any]]) -> str:
