@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import copy
+import json
 import logging
 import re
 import socket
@@ -13,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus, urlencode
 
 import aiohttp
 import pytest
@@ -36,9 +37,29 @@ MOBIZON_KEY = "fake-mobizon-key-" + "9" * 23
 WEBHOOK_SECRET = "fake-webhook-secret-42"
 SECRETS = (BOT_TOKEN, SIGNING_SECRET, MOBIZON_KEY, WEBHOOK_SECRET)
 
+#: Every secret a log line must not hold: the test settings' and the simulator's default key.
+ALL_SECRETS = (*SECRETS, DEFAULT_API_KEY)
+
 #: A full phone number in a log line: 10 or more digits standing alone (not part of an identifier
 #: like s_8772895239673, nor a Slack ts like 1700000001.000001).
 FULL_NUMBER = re.compile(r"(?<![\w.])\d{10,}(?!\w|\.\d)")
+
+#: A phone number written with separators, as people type them: +55 (11) 98765-4321,
+#: 11 98765-4321, +55.11.98765.4321. Groups of at most five digits (a Slack ts has a ten-digit
+#: one), not part of a time (2026-11-30 09:15) nor an address (127.0.0.1:8080).
+SPACED_NUMBER = re.compile(
+    r"(?<![\w.:+\-])\+?\(?\d{1,5}\)?(?:[ .\-]\(?\d{1,5}\)?){2,}(?![\w:]|\.\d)"
+)
+
+
+def full_number_in(line: str) -> bool:
+    """Whether ``line`` shows a full phone number: as digits, with separators, or URL-encoded."""
+    decoded = unquote_plus(unquote_plus(line))
+    if FULL_NUMBER.search(line) or FULL_NUMBER.search(decoded):
+        return True
+    return any(
+        sum(c.isdigit() for c in match.group()) >= 10 for match in SPACED_NUMBER.finditer(decoded)
+    )
 
 
 def refusing_port() -> int:
@@ -56,30 +77,41 @@ def refusing_port() -> int:
     return port
 
 
-class _KeepRecords(logging.Handler):
-    """Keeps a copy of every record as it was logged (before any filter rewrites it)."""
+class KeepRecords(logging.Handler):
+    """Keeps a copy of every record from ``level`` up as it was logged (before any filter rewrites it)."""
 
-    def __init__(self) -> None:
-        super().__init__(level=logging.INFO)
+    def __init__(self, level: int = logging.INFO) -> None:
+        super().__init__(level=level)
         self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
+        """Keep a copy of ``record``."""
         self.records.append(copy.copy(record))
 
 
-def log_leaks(records: list[logging.LogRecord]) -> list[str]:
-    """The lines, formatted as the app formats them (filters included), that leak a secret or number."""
+def formatted_lines(
+    records: list[logging.LogRecord], secrets: tuple[str, ...] = ALL_SECRETS
+) -> list[str]:
+    """Each record as the app writes it, in JSON and in text, through the app's filters."""
     pipeline = logging.Handler()
-    install_filters(pipeline, secrets=(*SECRETS, DEFAULT_API_KEY))
-    leaks: list[str] = []
+    install_filters(pipeline, secrets=secrets)
+    lines: list[str] = []
     for record in records:
         for formatter in (JsonFormatter(), TextFormatter()):
             clean = copy.copy(record)
             pipeline.filter(clean)
-            line = formatter.format(clean)
-            if any(s in line for s in (*SECRETS, DEFAULT_API_KEY)) or FULL_NUMBER.search(line):
-                leaks.append(line)
-    return leaks
+            lines.append(formatter.format(clean))
+    return lines
+
+
+def leaks_in(line: str) -> bool:
+    """Whether a log line holds a secret or a full phone number."""
+    return any(secret in line for secret in ALL_SECRETS) or full_number_in(line)
+
+
+def log_leaks(records: list[logging.LogRecord]) -> list[str]:
+    """The lines, formatted as the app formats them (filters included), that leak a secret or number."""
+    return [line for line in formatted_lines(records) if leaks_in(line)]
 
 
 @pytest.fixture(autouse=True)
@@ -91,7 +123,7 @@ def _logs_keep_secrets_and_numbers_out(request: pytest.FixtureRequest) -> Iterat
     if request.node.get_closest_marker("raw_logs") is not None:
         yield
         return
-    keeper = _KeepRecords()
+    keeper = KeepRecords()
     root = logging.getLogger()
     level = root.level
     root.addHandler(keeper)
@@ -132,6 +164,12 @@ async def simulator(
     yield sim, url
     sim.release()  # answers a failed test held back must not hold up the shutdown
     await runner.cleanup()
+
+
+@pytest.fixture
+def sim(simulator: tuple[MobizonSimulator, str]) -> MobizonSimulator:
+    """The simulator behind the ``bot`` fixture."""
+    return simulator[0]
 
 
 @dataclass
@@ -221,6 +259,10 @@ class BotHarness:
         body = self.command_body(text, **overrides)
         self.sent.append(body)
         return await self.post_signed(urlencode(body))
+
+    async def post_payload(self, payload: dict[str, Any]) -> tuple[int, str]:
+        """Post an interactivity payload (a click, a view submission, a shortcut) signed."""
+        return await self.post_signed(urlencode({"payload": json.dumps(payload)}))
 
 
 SettingsFactory = Callable[..., Settings]

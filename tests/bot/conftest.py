@@ -1,12 +1,16 @@
-"""Fixtures for the Mobizon client and simulator tests: a capturing gateway and client factories."""
+"""Fixtures for the bot tests: a capturing gateway, Mobizon client factories, a console runner."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import re
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +19,7 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.test_utils import TestServer
 
 from bot.mobizon.client import MobizonClient, RetryPolicy, Timeouts
+from tests.bot.serve_process import SMSBOT
 from tests.conftest import MOBIZON_KEY, refusing_port
 
 #: What a successful answer of each method holds when a test queued nothing else.
@@ -170,3 +175,34 @@ def wall(text: str) -> datetime:
 def free_port() -> int:
     """A loopback port nobody listens on (connecting to it is refused) for the whole session."""
     return refusing_port()
+
+
+async def run_console(
+    tmp_path: Path, script: str, *args: str, env_extra: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    """Run ``smsbot console`` in ``tmp_path`` with ``script`` on stdin; return code, out, err."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOBIZON_", "SMSBOT_"))
+    }
+    env["SMSBOT_DB"] = str(tmp_path / "console.db")
+    env["PYTHONIOENCODING"] = "utf-8"
+    env.update(env_extra or {})
+    process = await asyncio.create_subprocess_exec(
+        str(SMSBOT),
+        "console",
+        *args,
+        cwd=tmp_path,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(script.encode()), 90)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def sections(out: str) -> list[tuple[str, str]]:
+    """Split the console's output into (header, body) per message it printed."""
+    parts = re.split(r"^── (.+?) ─+$", out, flags=re.MULTILINE)
+    return list(zip(parts[1::2], (p.strip("\n") for p in parts[2::2]), strict=True))

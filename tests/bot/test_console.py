@@ -20,9 +20,9 @@ from bot.console import _logs_through
 from bot.console_text import mrkdwn_to_text, render_blocks
 from bot.settings import Settings
 from bot.simulator import SimulatorConfig, start_simulator
+from tests.bot.conftest import run_console, sections
+from tests.bot.serve_process import SMSBOT
 from tests.conftest import MOBIZON_KEY
-
-SMSBOT = Path(sys.executable).with_name("smsbot")
 
 SCRIPT = """\
 /sms help
@@ -31,37 +31,6 @@ SCRIPT = """\
 /sms find to:5511
 what is this
 """
-
-
-async def run_console(
-    tmp_path: Path, script: str, *args: str, env_extra: dict[str, str] | None = None
-) -> tuple[int, str, str]:
-    """Run ``smsbot console`` in ``tmp_path`` with ``script`` on stdin; return code, out, err."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOBIZON_", "SMSBOT_"))
-    }
-    env["SMSBOT_DB"] = str(tmp_path / "console.db")
-    env["PYTHONIOENCODING"] = "utf-8"
-    env.update(env_extra or {})
-    process = await asyncio.create_subprocess_exec(
-        str(SMSBOT),
-        "console",
-        *args,
-        cwd=tmp_path,
-        env=env,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(script.encode()), 90)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
-
-
-def sections(out: str) -> list[tuple[str, str]]:
-    """Split the console's output into (header, body) per message it printed."""
-    parts = re.split(r"^── (.+?) ─+$", out, flags=re.MULTILINE)
-    return list(zip(parts[1::2], (p.strip("\n") for p in parts[2::2]), strict=True))
 
 
 async def test_console_send_status_find_help_and_delivery(tmp_path: Path) -> None:

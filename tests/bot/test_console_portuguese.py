@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot import console
 from bot.settings import Settings
-from tests.bot.test_console import run_console, sections
+from tests.bot.conftest import run_console, sections
 
 SCRIPT = """\
 /sms ajuda

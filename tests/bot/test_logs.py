@@ -19,7 +19,7 @@ from bot.logs import (
 )
 from bot.simulator import MobizonSimulator
 from testkit.slack import FakeSlack
-from tests.conftest import FULL_NUMBER, MOBIZON_KEY, SECRETS, BotHarness
+from tests.conftest import MOBIZON_KEY, SECRETS, BotHarness, full_number_in
 
 
 class _Lines(logging.Handler):
@@ -116,7 +116,7 @@ def test_phone_numbers_keep_only_their_last_four_digits(json_lines: _Lines) -> N
         "sending to *********4321 (*********4321) as sms 6300284 ts 1700000001.000001"
     )
     assert entry["recipient"] == "*********5678"
-    assert not FULL_NUMBER.search(json_lines.lines[0])
+    assert not full_number_in(json_lines.lines[0])
 
 
 @pytest.mark.raw_logs

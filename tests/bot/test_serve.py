@@ -7,13 +7,16 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from slack_sdk.signature import SignatureVerifier
 from sqlite_utils import Database
 
 from bot.simulator import SEND_SMS, MobizonSimulator, SimulatorConfig, start_simulator
@@ -101,6 +104,39 @@ async def test_sandbox_serve_delivers_end_to_end(
     with Database(tmp_path / "smsbot.db") as db:
         row = next(db.query("SELECT state, status, sandbox FROM sms"))
     assert row == {"state": "sent", "status": "DELIVRD", "sandbox": 1}
+
+
+async def test_forged_commands_leave_no_number_in_serve_output(
+    fake_slack: FakeSlack, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    """Forged and unsigned commands carrying %2B5511987654321: refused, and no output line shows it."""
+    serve = await ServeProcess.start(base_env(fake_slack.url, tmp_path / "smsbot.db"))
+    try:
+        raw = urlencode(command_body("send +5511987654321 forged", fake_slack.url))
+        assert "%2B5511987654321" in raw
+        ts = str(int(time.time()))
+        forged = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": SignatureVerifier("not-the-signing-secret-123").generate_signature(
+                timestamp=ts, body=raw
+            )
+            or "",
+        }
+        unsigned = {"Content-Type": "application/x-www-form-urlencoded"}
+        for headers in (forged, unsigned):
+            async with session.post(serve.url + "slack/events", data=raw, headers=headers) as resp:
+                assert resp.status == 401
+        code = await serve.stop()
+    finally:
+        await serve.kill()
+    assert code == 0
+    assert not fake_slack.called("chat.postMessage")
+    assert serve.lines, "serve logged nothing"
+    refused = [r for r in serve.records if r["msg"] == "slack request refused"]
+    assert [r["status"] for r in refused] == [401, 401]
+    for line in serve.lines:
+        assert_clean_line(line)
 
 
 async def test_sigterm_during_a_send_finishes_it_and_exits_0(

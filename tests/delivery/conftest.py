@@ -1,10 +1,11 @@
-"""Fixtures for delivery tracking tests: a database file, SMS already sent, a notifier on fake Slack."""
+"""Fixtures for delivery tracking tests: a database, SMS already sent, notifiers, webhook reports."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import itertools
+import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,8 +16,11 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
+from bot.simulator import sign
 from handlers.notifier import Notifier
+from handlers.pacing import Clock
 from storage.claims import NewSend, claim_send, record_sent, set_slack_message
+from storage.delivery import StatusUpdate, apply_status
 from storage.messages import get_sms
 from storage.outbox import outbox_size
 from storage.records import SmsRecord
@@ -26,7 +30,7 @@ from testkit.clock import FastForwardClock
 from testkit.slack import BOT_TOKEN, FakeSlack
 from testkit.waiting import wait_until
 from tests.bot.serve_process import ServeProcess, base_env, command_body, post_command
-from tests.conftest import MOBIZON_KEY
+from tests.conftest import MOBIZON_KEY, WEBHOOK_SECRET, BotHarness
 
 SeedSms = Callable[..., SmsRecord]
 
@@ -196,3 +200,73 @@ async def serve_and_send(env: dict[str, str], slack: FakeSlack, text: str) -> Se
         raise
     assert status == 200
     return process
+
+
+def report(db: Database, message_id: int, *statuses: str) -> None:
+    """Apply statuses to an SMS as the poller would, one second apart."""
+    for n, status in enumerate(statuses):
+        ts = f"2026-01-15 11:00:{n:02d}"
+        assert apply_status(db, StatusUpdate(message_id, status, ts, source="poll")) is not None
+
+
+def fast_notifier(
+    store: Store, client: AsyncWebClient, clock: Clock, **options: object
+) -> Notifier:
+    """A notifier with Slack's pacing on a clock that skips its sleeps, short idle waits."""
+    values: dict[str, object] = {"idle_wait": 0.05, "retry_base": 0.2, "clock": clock}
+    values.update(options)
+    return Notifier(store, client, **values)  # type: ignore[arg-type]
+
+
+def event(
+    event_id: int,
+    message_id: int,
+    status: str = "DELIVRD",
+    *,
+    attempt: int = 1,
+    secret: str | None = WEBHOOK_SECRET,
+    status_ts: str = "2026-01-15 11:42:08",
+    created: str | None = None,
+) -> dict[str, Any]:
+    """A delivery report as Mobizon posts it, signed with ``secret`` (unsigned when None).
+
+    ``created`` (``eventCreateTs``) is now, in UTC, unless given.
+    """
+    created = created or datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    body: dict[str, Any] = {
+        "eventId": event_id,
+        "eventType": "sms-delivery-report",
+        "eventCreateTs": created,
+        "webhookId": 1,
+        "attempt": attempt,
+        "data": {
+            "campaignId": 245455096,
+            "messageId": message_id,
+            "segNum": 1,
+            "statusUpdateTs": status_ts,
+            "status": status,
+            "to": "5511987654321",
+        },
+    }
+    if secret is not None:
+        body["sign"] = sign(event_id, attempt, created, secret)
+    return body
+
+
+async def post(bot: BotHarness, body: dict[str, Any] | bytes) -> tuple[int, dict[str, Any]]:
+    """POST a webhook body to the bot; return the HTTP status and its JSON answer."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    async with bot.session.post(
+        bot.url + "mobizon/webhook", data=raw, headers={"Content-Type": "application/json"}
+    ) as resp:
+        return resp.status, await resp.json()
+
+
+def bot_db(bot: BotHarness) -> Database:
+    """The test's own connection to the running bot's database."""
+    return bot.db
+
+
+def bot_store(bot: BotHarness) -> Store:
+    """The running bot's store (its database, off the event loop)."""
+    return bot.runtime.started().store

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot.delivery.costs import CostLookup
 from bot.delivery.poller import Poller
 from bot.simulator import MobizonSimulator
@@ -14,12 +12,6 @@ from tests.delivery.conftest import channel_message, outbox_drained
 from tests.handlers.conftest import block_texts
 
 NUMBER = "5511987654321"
-
-
-@pytest.fixture
-def sim(simulator: tuple[MobizonSimulator, str]) -> MobizonSimulator:
-    """The simulator behind the ``bot`` fixture."""
-    return simulator[0]
 
 
 async def test_cost_on_the_post_and_in_status(bot: BotHarness, sim: MobizonSimulator) -> None:

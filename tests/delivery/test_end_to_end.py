@@ -15,11 +15,14 @@ from testkit.waiting import wait_until
 from tests.conftest import WEBHOOK_SECRET, BotHarness
 from tests.delivery.conftest import (
     SeedSms,
+    bot_db,
+    bot_store,
     channel_message,
+    event,
     outbox_drained,
+    post,
     thread_replies,
 )
-from tests.delivery.test_webhook import bot_db, bot_store, event, post
 
 #: An SMS id the simulator does not know, so the bot's own scheduled polls never hear of it.
 SMS_ID = 7_000_001

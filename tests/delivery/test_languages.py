@@ -30,6 +30,7 @@ from tests.delivery.conftest import (
     SeedSms,
     channel_message,
     direct_messages,
+    fast_notifier,
     outbox_drained,
     running,
     thread_replies,
@@ -58,14 +59,8 @@ def notifier(
     store: Store, client: AsyncWebClient, clock: FastForwardClock, language: str
 ) -> Notifier:
     """A notifier for workspace ``language`` that knows each person's language."""
-    return Notifier(
-        store,
-        client,
-        idle_wait=0.05,
-        retry_base=0.2,
-        clock=clock,
-        language=language,
-        languages=PeopleLanguages(language),
+    return fast_notifier(
+        store, client, clock, language=language, languages=PeopleLanguages(language)
     )
 
 

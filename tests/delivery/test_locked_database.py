@@ -24,8 +24,7 @@ from storage.messages import get_by_message_id
 from storage.records import SendState
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
-from tests.delivery.conftest import thread_replies
-from tests.delivery.test_webhook import event, post
+from tests.delivery.conftest import event, post, thread_replies
 
 PHONE = "+55 11 98765-4321"
 #: How long the other process keeps the write lock (the issue's figure).
@@ -70,12 +69,6 @@ async def timed(answer: Awaitable[T]) -> tuple[T, float]:
     started = time.monotonic()
     result = await answer
     return result, time.monotonic() - started
-
-
-@pytest.fixture
-def sim(simulator: tuple[MobizonSimulator, str]) -> MobizonSimulator:
-    """The simulator behind the ``bot`` fixture."""
-    return simulator[0]
 
 
 async def healthz(bot: BotHarness) -> int:

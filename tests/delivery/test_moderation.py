@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from bot.delivery.moderation import ModerationWatch
 from bot.simulator import MobizonSimulator
 from storage import account
@@ -16,12 +14,6 @@ from tests.delivery.conftest import channel_message, outbox_drained, thread_repl
 from tests.handlers.conftest import block_texts
 
 NUMBER = "5511987654321"
-
-
-@pytest.fixture
-def sim(simulator: tuple[MobizonSimulator, str]) -> MobizonSimulator:
-    """The simulator behind the ``bot`` fixture."""
-    return simulator[0]
 
 
 async def held_sms(bot: BotHarness, sim: MobizonSimulator) -> SmsRecord:

@@ -8,12 +8,9 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from handlers.notifier import Notifier
 from handlers.notifier_posts import REPLY_EVENT
-from handlers.pacing import Clock
 from storage import delivery, outbox
 from storage.claims import set_slack_message
-from storage.delivery import StatusUpdate, apply_status
 from storage.messages import get_sms
 from storage.records import SmsRecord
 from storage.store import Store
@@ -24,27 +21,13 @@ from tests.delivery.conftest import (
     SeedSms,
     channel_message,
     direct_messages,
+    fast_notifier,
     outbox_drained,
     post_original,
+    report,
     running,
     thread_replies,
 )
-
-
-def report(db: Database, message_id: int, *statuses: str) -> None:
-    """Apply statuses to an SMS as the poller would, one second apart."""
-    for n, status in enumerate(statuses):
-        ts = f"2026-01-15 11:00:{n:02d}"
-        assert apply_status(db, StatusUpdate(message_id, status, ts, source="poll")) is not None
-
-
-def fast_notifier(
-    store: Store, client: AsyncWebClient, clock: Clock, **options: object
-) -> Notifier:
-    """A notifier with Slack's pacing on a clock that skips its sleeps, short idle waits."""
-    values: dict[str, object] = {"idle_wait": 0.05, "retry_base": 0.2, "clock": clock}
-    values.update(options)
-    return Notifier(store, client, **values)  # type: ignore[arg-type]
 
 
 async def test_final_status_updates_the_message_and_replies_once(

@@ -13,8 +13,14 @@ from handlers.slack_failures import retry_after
 from storage.store import Store
 from testkit.clock import FastForwardClock
 from testkit.slack import FakeSlack
-from tests.delivery.conftest import SeedSms, channel_message, outbox_drained, running
-from tests.delivery.test_notifier import fast_notifier, report
+from tests.delivery.conftest import (
+    SeedSms,
+    channel_message,
+    fast_notifier,
+    outbox_drained,
+    report,
+    running,
+)
 
 
 async def test_a_refused_update_waits_the_shared_backoff(

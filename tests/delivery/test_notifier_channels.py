@@ -26,12 +26,13 @@ from testkit.slack import FakeSlack
 from tests.delivery.conftest import (
     SeedSms,
     channel_message,
+    event,
+    fast_notifier,
     outbox_drained,
+    report,
     running,
     thread_replies,
 )
-from tests.delivery.test_notifier import fast_notifier, report
-from tests.delivery.test_webhook import event
 
 
 def update_times(slack: FakeSlack, channel: str) -> list[float]:

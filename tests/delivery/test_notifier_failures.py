@@ -26,11 +26,12 @@ from tests.delivery.conftest import (
     SeedSms,
     channel_message,
     direct_messages,
+    fast_notifier,
     outbox_drained,
+    report,
     running,
     thread_replies,
 )
-from tests.delivery.test_notifier import fast_notifier, report
 
 
 async def test_a_permanently_refused_update_is_dropped_after_a_few_attempts(
@@ -161,10 +162,11 @@ async def test_slack_unwell_while_checking_the_thread_does_not_double_the_reply(
 
 async def outbox_drained_but(db: Database, *, keep: int, within: float = 20.0) -> None:
     """Wait until only ``keep`` rows are left in the outbox."""
-    deadline = asyncio.get_running_loop().time() + within
-    while outbox_size(db) > keep:
-        assert asyncio.get_running_loop().time() < deadline, "the outbox did not drain"
-        await asyncio.sleep(0.02)
+    await wait_until(
+        lambda: outbox_size(db) <= keep,
+        within=within,
+        what=f"the outbox to drain down to {keep} rows",
+    )
 
 
 async def test_a_direct_message_slack_took_before_a_restart_is_not_sent_again(

@@ -9,67 +9,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlite_utils import Database
 
 from bot.delivery import poller as poller_module
 from bot.delivery.poller import Poller
 from bot.delivery.webhook import CLOCK_DRIFT, CLOCK_SKEW, EVENT_ID_MEMORY_FLOOR, MAX_EVENT_AGE
-from bot.simulator import MobizonSimulator, sign
+from bot.simulator import MobizonSimulator
 from storage import delivery, outbox
 from storage.messages import get_by_message_id
 from storage.records import SmsRecord
-from storage.store import Store
 from tests.conftest import WEBHOOK_SECRET, BotHarness
 from tests.delivery.conftest import (
     SeedSms,
+    bot_db,
     channel_message,
+    event,
     outbox_drained,
+    post,
     thread_replies,
 )
-
-
-def event(
-    event_id: int,
-    message_id: int,
-    status: str = "DELIVRD",
-    *,
-    attempt: int = 1,
-    secret: str | None = WEBHOOK_SECRET,
-    status_ts: str = "2026-01-15 11:42:08",
-    created: str | None = None,
-) -> dict[str, Any]:
-    """A delivery report as Mobizon posts it, signed with ``secret`` (unsigned when None).
-
-    ``created`` (``eventCreateTs``) is now, in UTC, unless given.
-    """
-    created = created or datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    body: dict[str, Any] = {
-        "eventId": event_id,
-        "eventType": "sms-delivery-report",
-        "eventCreateTs": created,
-        "webhookId": 1,
-        "attempt": attempt,
-        "data": {
-            "campaignId": 245455096,
-            "messageId": message_id,
-            "segNum": 1,
-            "statusUpdateTs": status_ts,
-            "status": status,
-            "to": "5511987654321",
-        },
-    }
-    if secret is not None:
-        body["sign"] = sign(event_id, attempt, created, secret)
-    return body
-
-
-async def post(bot: BotHarness, body: dict[str, Any] | bytes) -> tuple[int, dict[str, Any]]:
-    """POST a webhook body to the bot; return the HTTP status and its JSON answer."""
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    async with bot.session.post(
-        bot.url + "mobizon/webhook", data=raw, headers={"Content-Type": "application/json"}
-    ) as resp:
-        return resp.status, await resp.json()
 
 
 @pytest.fixture
@@ -79,16 +36,6 @@ async def signed_bot(
     """The bot with MOBIZON_WEBHOOK_SECRET set."""
     harness: BotHarness = await start_bot(simulator[1], mobizon_webhook_secret=WEBHOOK_SECRET)
     return harness
-
-
-def bot_db(bot: BotHarness) -> Database:
-    """The test's own connection to the running bot's database."""
-    return bot.db
-
-
-def bot_store(bot: BotHarness) -> Store:
-    """The running bot's store (its database, off the event loop)."""
-    return bot.runtime.started().store
 
 
 def status_of(bot: BotHarness, message_id: int) -> str | None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
-from urllib.parse import urlencode
 
 from handlers.views.compose import action_id
 from tests.conftest import BotHarness
@@ -32,7 +30,7 @@ async def submit(
         "trigger_id": "1337.42.submit",
         "view": {**view, "state": values},
     }
-    return await bot.post_signed(urlencode({"payload": json.dumps(payload)}))
+    return await bot.post_payload(payload)
 
 
 async def keystroke(
@@ -59,7 +57,7 @@ async def keystroke(
             }
         ],
     }
-    return await bot.post_signed(urlencode({"payload": json.dumps(payload)}))
+    return await bot.post_payload(payload)
 
 
 async def choose_template(bot: BotHarness, view: dict[str, Any], name: str) -> tuple[int, str]:
@@ -83,4 +81,4 @@ async def choose_template(bot: BotHarness, view: dict[str, Any], name: str) -> t
             }
         ],
     }
-    return await bot.post_signed(urlencode({"payload": json.dumps(payload)}))
+    return await bot.post_payload(payload)

@@ -11,11 +11,16 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.simulator import MobizonSimulator
+from handlers.i18n import DOMAIN, LOCALE_DIR
 from testkit.slack import FakeSlack
 from tests.conftest import SECRETS, BotHarness, refusing_port
 
 #: The first line Slack shows for every bad /sms input is a sentence; the last is a usage line.
 USAGE_PREFIX = "Usage: /sms"
+
+#: The committed sentence catalogues, where handlers.i18n reads them: the template, one .po a language.
+TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
+PO_FILES = sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
 
 
 def block_texts(blocks: list[dict[str, Any]]) -> str:
@@ -133,7 +138,7 @@ async def click(
             }
         ],
     }
-    return await bot.post_signed(urlencode({"payload": json.dumps(payload)}))
+    return await bot.post_payload(payload)
 
 
 def refused_url() -> str:
@@ -151,10 +156,20 @@ def sends(sim: MobizonSimulator) -> list[bytes]:
     return [r.body for r in sim.requests if r.method == "sendsmsmessage"]
 
 
-@pytest.fixture
-def sim(simulator: tuple[MobizonSimulator, str]) -> MobizonSimulator:
-    """The simulator behind the ``bot`` fixture."""
-    return simulator[0]
+def shown(body: str) -> str:
+    """The ack's text as Slack shows it (Bolt answers plain text or JSON)."""
+    return str(json.loads(body).get("text", "")) if body.startswith("{") else body
+
+
+async def answer(bot: BotHarness, count: int) -> str:
+    """The text of the ``count``-th response_url post (an ephemeral reply after the ack)."""
+    responses = await bot.slack.wait_for_responses(count)
+    return str(responses[count - 1].params.get("text", ""))
+
+
+def list_bodies(sim: MobizonSimulator) -> list[bytes]:
+    """The bodies of every message/list request, oldest first."""
+    return [r.body for r in sim.requests if r.method == "list"]
 
 
 @pytest.fixture

@@ -10,17 +10,11 @@ import pytest
 from bot.simulator import MobizonSimulator
 from storage import messages
 from tests.conftest import BotHarness
-from tests.handlers.conftest import block_texts
+from tests.handlers.conftest import answer, block_texts
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
 
 NUMBER = "5511987654321"
-
-
-async def answer(bot: BotHarness, count: int) -> str:
-    """The text of the ``count``-th response_url post."""
-    responses = await bot.slack.wait_for_responses(count)
-    return str(responses[count - 1].params.get("text", ""))
 
 
 async def send_scheduled(bot: BotHarness, sim: MobizonSimulator) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 
@@ -11,7 +10,7 @@ import pytest
 from bot.simulator import MobizonSimulator
 from handlers.grammar import GENERAL_USAGE, USAGE
 from tests.conftest import BotHarness
-from tests.handlers.conftest import USAGE_PREFIX
+from tests.handlers.conftest import USAGE_PREFIX, shown
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
 
@@ -64,9 +63,9 @@ BAD_INPUTS: list[tuple[str, str]] = [
 ]
 
 
-def shown(body: str) -> str:
+def shown_unescaped(body: str) -> str:
     """The text Slack shows for an acknowledgement body, with Slack's escaping undone."""
-    text = str(json.loads(body).get("text", "")) if body.startswith("{") else body
+    text = shown(body)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
@@ -86,7 +85,7 @@ async def test_bad_input_gets_a_sentence_and_the_usage_line(
     """The user is answered at once with one sentence and the usage line; Mobizon is never called."""
     status, body = await bot.command(typed)
     assert status == 200
-    sentence, _, last = shown(body).rpartition("\n")
+    sentence, _, last = shown_unescaped(body).rpartition("\n")
     assert last == usage
     assert last.startswith(USAGE_PREFIX)
     assert sentence
@@ -126,5 +125,5 @@ async def test_too_long_text_names_the_segment_count(
     """A text over 10 segments is refused with its segment count, before any request to Mobizon."""
     status, body = await bot.command(f"send {PHONE} " + "x" * 1600)
     assert status == 200
-    assert "11" in shown(body).split("\n")[0]
+    assert "11" in shown_unescaped(body).split("\n")[0]
     assert sim.requests == []

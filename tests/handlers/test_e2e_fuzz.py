@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 
@@ -13,7 +12,7 @@ from handlers.commands import sms
 from handlers.grammar import HELP_TEXT
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
-from tests.handlers.conftest import USAGE_PREFIX
+from tests.handlers.conftest import USAGE_PREFIX, shown
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
 
@@ -26,11 +25,6 @@ TOKENS = [
     "<!channel>", "\U0001f389", "\n", "\\", ",", ":", "to:", "page:", "size:50", "sort:-sent",
     "text:", "sent-after:", "status:DELIVRD", "campaign:1,2", "x" * 200, "\u00e3", "\t",
 ]  # fmt: skip
-
-
-def shown(body: str) -> str:
-    """The text of an acknowledgement body (Bolt answers plain text or JSON)."""
-    return str(json.loads(body).get("text", "")) if body.startswith("{") else body
 
 
 async def test_arbitrary_commands_are_always_answered(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import hmac
 import json
@@ -10,16 +9,21 @@ import logging
 import re
 import time
 from collections.abc import Iterator
-from urllib.parse import quote, unquote_plus, urlencode
+from urllib.parse import quote, quote_plus, unquote_plus, urlencode
 
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.logs import JsonFormatter, TextFormatter, install_filters
 from bot.simulator import MobizonSimulator
 from bot.slack_requests import ReadBoltRequest, read_body
 from testkit.waiting import wait_until
-from tests.conftest import SECRETS, SIGNING_SECRET, BotHarness
+from tests.conftest import (
+    SIGNING_SECRET,
+    BotHarness,
+    KeepRecords,
+    formatted_lines,
+    full_number_in,
+)
 from tests.handlers.conftest import block_texts, buttons, click
 
 #: Every way the README lets a person write the one number, 55 11 98765-4321.
@@ -37,19 +41,10 @@ NUMBER_FORMS = (
 TEXT_MARK = "Zanzibarcode"
 
 
-class _Keep(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(copy.copy(record))
-
-
 @pytest.fixture
-def all_logs() -> Iterator[_Keep]:
+def all_logs() -> Iterator[KeepRecords]:
     """Every record at every level, DEBUG included, while the test runs."""
-    keep = _Keep()
+    keep = KeepRecords(level=logging.DEBUG)
     root = logging.getLogger()
     level = root.level
     root.addHandler(keep)
@@ -64,27 +59,23 @@ def all_logs() -> Iterator[_Keep]:
 _FAKE_PATHS = re.compile(r"\"POST /(?:response|api|service)/")
 
 
-def formatted_lines(records: list[logging.LogRecord]) -> list[str]:
-    """Each record as the app writes it, in JSON and in text, through the app's filters."""
-    pipeline = logging.Handler()
-    install_filters(pipeline, secrets=SECRETS)
-    lines = []
-    for record in records:
-        if record.name == "aiohttp.access" and _FAKE_PATHS.search(record.getMessage()):
-            continue  # the fake Slack's and the simulator's own access lines, not the bot's
-        for formatter in (JsonFormatter(), TextFormatter()):
-            clean = copy.copy(record)
-            pipeline.filter(clean)
-            lines.append(formatter.format(clean))
-    return lines
+def bot_lines(records: list[logging.LogRecord]) -> list[str]:
+    """The bot's records as the app writes them, without the fakes' own access lines."""
+    return formatted_lines(
+        [
+            record
+            for record in records
+            if not (record.name == "aiohttp.access" and _FAKE_PATHS.search(record.getMessage()))
+        ]
+    )
 
 
 def personal_data_in(line: str) -> list[str]:
-    """What personal data ``line`` shows: the number's hidden digits, an SMS text, a response URL."""
+    """What personal data ``line`` shows: the number (or its hidden digits), an SMS text, a response URL."""
     found = []
     decoded = unquote_plus(unquote_plus(line))
     digits = re.sub(r"[\s().+\-/]", "", decoded)
-    if "1198765" in digits or "98765" in digits:
+    if full_number_in(line) or "98765" in digits:
         found.append("number")
     if TEXT_MARK.lower() in decoded.lower():
         found.append("text")
@@ -115,7 +106,7 @@ async def post_raw(bot: BotHarness, raw: bytes, headers: dict[str, str]) -> tupl
 
 @pytest.mark.raw_logs
 async def test_no_log_line_holds_a_number_text_or_response_url(
-    bot: BotHarness, sim: MobizonSimulator, all_logs: _Keep
+    bot: BotHarness, sim: MobizonSimulator, all_logs: KeepRecords
 ) -> None:
     """Forged, stale and real commands with the number in every form: no line at any level leaks."""
     for n, form in enumerate(NUMBER_FORMS):
@@ -130,7 +121,7 @@ async def test_no_log_line_holds_a_number_text_or_response_url(
     await wait_until(lambda: sim.count("sendSmsMessage") == len(NUMBER_FORMS), what="the sends")
     await bot.command("find to:5511987654321")
     await bot.slack.wait_for_responses(1)
-    lines = formatted_lines(all_logs.records)
+    lines = bot_lines(all_logs.records)
     assert lines, "the requests were logged"
     leaks = [(kinds, line) for line in lines if (kinds := personal_data_in(line))]
     assert not leaks, "\n".join(f"{kinds}: {line}" for kinds, line in leaks)
@@ -142,6 +133,22 @@ def test_leak_check_sees_every_form() -> None:
         assert personal_data_in(f"body: text=send+{quote(form)}") == ["number"]
         assert personal_data_in(f"x {form} y") == ["number"]
     assert personal_data_in(f"text=hi+{TEXT_MARK}") == ["text"]
+
+
+def test_suite_number_check_sees_every_form() -> None:
+    """The check every test's logs go through finds the number in every form, encoded or not."""
+    for form in NUMBER_FORMS:
+        assert full_number_in(f"body: text=send+{quote(form)}"), form
+        assert full_number_in(f"body: text=send+{quote_plus(form)}"), form
+        assert full_number_in(f"x {form} y"), form
+    assert full_number_in("text=send+%2B5511987654321")
+    for harmless in (
+        "2026-11-30 09:15:23,123 INFO smsbot: ok",
+        "slack ts 1700000001.000001",
+        "127.0.0.1:54321 POST /slack/events 200",
+        "to +55 11 *****-4321 id s_8772895239673",
+    ):
+        assert not full_number_in(harmless), harmless
 
 
 async def test_a_command_saying_payload_is_a_command(

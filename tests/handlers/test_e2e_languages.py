@@ -25,7 +25,7 @@ from handlers.i18n import current_locale
 from handlers.languages import LOOKUP_WAIT
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
-from tests.handlers.conftest import block_texts, sends
+from tests.handlers.conftest import answer, block_texts, sends
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
 
@@ -46,12 +46,6 @@ def patient(bot: BotHarness) -> BotHarness:
     """
     bot.runtime.people_languages()._wait = PATIENT
     return bot
-
-
-async def answer(bot: BotHarness, count: int) -> str:
-    """The text of the ``count``-th response_url post (an ephemeral reply after the ack)."""
-    responses = await bot.slack.wait_for_responses(count)
-    return str(responses[count - 1].params.get("text", ""))
 
 
 def two_days_ahead(bot: BotHarness) -> datetime:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -16,22 +15,20 @@ from handlers.grammar import USAGE, general_usage, help_text
 from handlers.views import compose_text
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
-from tests.handlers.conftest import block_texts, buttons, click, sends, wire_form
+from tests.handlers.conftest import (
+    block_texts,
+    buttons,
+    click,
+    list_bodies,
+    sends,
+    shown,
+    wire_form,
+)
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
 
 NUMBER = "5511987654321"
 SHOWN = "+55 11 98765-4321"
-
-
-def shown(body: str) -> str:
-    """The ack's text as Slack shows it (Bolt answers plain text or JSON)."""
-    return str(json.loads(body).get("text", "")) if body.startswith("{") else body
-
-
-def list_bodies(sim: MobizonSimulator) -> list[bytes]:
-    """The bodies of every message/list request, oldest first."""
-    return [r.body for r in sim.requests if r.method == "list"]
 
 
 async def test_enviar_sends_once(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
@@ -33,7 +32,7 @@ async def message_shortcut(bot: BotHarness, text: str, *, user: str = "U1") -> t
         "message_ts": "1700000000.000100",
         "message": {"type": "message", "text": text, "ts": "1700000000.000100", "user": "U2"},
     }
-    return await bot.post_signed(urlencode({"payload": json.dumps(payload)}))
+    return await bot.post_payload(payload)
 
 
 async def global_shortcut(bot: BotHarness, *, user: str = "U1") -> tuple[int, str]:
@@ -46,7 +45,7 @@ async def global_shortcut(bot: BotHarness, *, user: str = "U1") -> tuple[int, st
         "trigger_id": "1337.42.global",
         "action_ts": "1700000000.000200",
     }
-    return await bot.post_signed(urlencode({"payload": json.dumps(payload)}))
+    return await bot.post_payload(payload)
 
 
 def block(view: dict[str, Any], block_id: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from tests.handlers.conftest import (
     block_texts,
     buttons,
     click,
+    list_bodies,
     wire_form,
 )
 
@@ -28,11 +29,6 @@ STATUS_LINE = re.compile(
     r"sent (?P<sent>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (?P<zone>\S+) · "
     r"updated (?P<updated>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (?P<zone2>\S+)"
 )
-
-
-def list_bodies(sim: MobizonSimulator) -> list[bytes]:
-    """The bodies of every message/list request, oldest first."""
-    return [r.body for r in sim.requests if r.method == "list"]
 
 
 async def test_status_of_150_ids(bot: BotHarness, sim: MobizonSimulator) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -11,16 +10,11 @@ import pytest
 from bot.simulator import MobizonSimulator
 from handlers import send_outcomes
 from tests.conftest import BotHarness
-from tests.handlers.conftest import refused_url, sends, wire_form
+from tests.handlers.conftest import refused_url, sends, shown, wire_form
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
 
 NUMBER = "5511987654321"
-
-
-def shown(body: str) -> str:
-    """The ack's text as Slack shows it."""
-    return str(json.loads(body).get("text", "")) if body.startswith("{") else body
 
 
 async def test_add_list_send_remove(bot: BotHarness, sim: MobizonSimulator) -> None:

@@ -21,12 +21,18 @@ from babel.util import pathmatch
 
 from handlers import account_words, blocks, i18n
 from handlers.grammar import GENERAL_USAGE, UsageError, help_text, parse_command
-from handlers.i18n import I18n, gettext, ngettext, normalize_locale, use_i18n, use_locale
+from handlers.i18n import (
+    LOCALE_DIR,
+    I18n,
+    gettext,
+    ngettext,
+    normalize_locale,
+    use_i18n,
+    use_locale,
+)
+from tests.handlers.conftest import PO_FILES, TEMPLATE
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCALE_DIR = ROOT / "handlers" / "locale"
-TEMPLATE = LOCALE_DIR / f"{i18n.DOMAIN}.pot"
-PO_FILES = sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{i18n.DOMAIN}.po"))
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[#0 +\-]*\d*(?:\.\d+)?[sdfr]|%%")

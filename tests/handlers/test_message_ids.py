@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
@@ -16,8 +15,7 @@ from handlers.gateway_errors import describe
 from handlers.grammar import UsageError
 from handlers.grammar.find import parse_find
 from handlers.i18n import use_locale
-
-TEMPLATE = Path(__file__).resolve().parents[2] / "handlers" / "locale" / "smsbot.pot"
+from tests.handlers.conftest import TEMPLATE
 
 
 def _ids() -> list[str]:

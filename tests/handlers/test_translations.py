@@ -14,16 +14,10 @@ from handlers import account_words, blocks, i18n
 from handlers.grammar import UsageError, help_text, parse_command
 from handlers.grammar.usage import GENERAL_USAGE, USAGE, usage_line
 from handlers.i18n import gettext, ngettext, use_locale
+from tests.handlers.conftest import PO_FILES, TEMPLATE
 
-ROOT = Path(__file__).resolve().parents[2]
-LOCALE_DIR = ROOT / "handlers" / "locale"
-TEMPLATE = LOCALE_DIR / f"{i18n.DOMAIN}.pot"
 #: The catalogues that translate: English is the language of the message ids themselves.
-TRANSLATIONS = sorted(
-    po
-    for po in LOCALE_DIR.glob(f"*/LC_MESSAGES/{i18n.DOMAIN}.po")
-    if po.parts[-3] != i18n.DEFAULT_LOCALE
-)
+TRANSLATIONS = [po for po in PO_FILES if po.parts[-3] != i18n.DEFAULT_LOCALE]
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
