@@ -63,7 +63,7 @@ async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of com
     """
     svc = services(context)
     if not str(command.get("text", "")).strip() and command.get("user_id"):
-        await handle_compose_command(ack, command, svc, client)
+        await handle_compose_command(ack, command, svc, client, respond)
         return
     # --at is wall time as the user writes it, in the Mobizon account's time zone
     now = datetime.now(svc.config.timezone).replace(microsecond=0)

@@ -268,3 +268,12 @@ async def test_a_template_fills_the_text_and_asks_for_its_values(
     await bot.slack.wait_for("chat.postMessage")
     text = "Hi Ana, order A17 is ready"
     assert sends(sim) == [wire_form([("recipient", NUMBER), ("text", text)])]
+
+
+async def test_a_modal_slack_does_not_open_is_explained(bot: BotHarness) -> None:
+    """When Slack refuses to open the modal, ``/sms`` alone answers one private sentence why."""
+    bot.slack.fail_next("views.open", "expired_trigger_id")
+    assert await bot.command("") == (200, "")
+    told = await bot.slack.wait_for_responses()
+    assert told[0].params["text"] == say.not_opened("expired_trigger_id")
+    assert told[0].params["response_type"] == "ephemeral"
