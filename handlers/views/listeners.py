@@ -22,11 +22,11 @@ from handlers.mrkdwn import escape
 from handlers.posting import post_sms_message, slack_error
 from handlers.views import compose_text as say
 from handlers.views.compose import (
-    TEXT,
     ComposeMeta,
     Submission,
     compose_view,
     read_submission,
+    text_block_id,
     with_count,
     with_template,
 )
@@ -170,8 +170,9 @@ async def handle_compose_submit(
     svc = services(context)
     view: dict[str, Any] = body.get("view") or {}
     user_id = str((body.get("user") or {}).get("id") or "")
+    text_id = text_block_id(view)  # a template chosen renamed it: errors go on the one shown
     if not svc.sending.may_send(user_id):
-        await ack(response_action="errors", errors={TEXT: send_outcomes.not_allowed()})
+        await ack(response_action="errors", errors={text_id: send_outcomes.not_allowed()})
         return
     now = datetime.now(svc.config.timezone).replace(microsecond=0)
     read = read_submission(view, default_region=svc.config.default_region, now=now)
@@ -179,7 +180,7 @@ async def handle_compose_submit(
         await ack(response_action="errors", errors=read)
         return
     if read.channel_id is None:
-        await ack(response_action="errors", errors={TEXT: _(say.NOT_IN_CHANNEL)})
+        await ack(response_action="errors", errors={text_id: _(say.NOT_IN_CHANNEL)})
         return
     await ack()
     meta = ComposeMeta.load(view.get("private_metadata"))

@@ -277,3 +277,28 @@ async def test_a_modal_slack_does_not_open_is_explained(bot: BotHarness) -> None
     told = await bot.slack.wait_for_responses()
     assert told[0].params["text"] == say.not_opened("expired_trigger_id")
     assert told[0].params["response_type"] == "ephemeral"
+
+
+async def test_a_refusal_after_a_template_shows_on_the_renamed_text(
+    start_bot: Callable[..., Any], simulator: tuple[MobizonSimulator, str]
+) -> None:
+    """Once a template renamed the message block, a refused submission's error names that block."""
+    bot: BotHarness = await start_bot(simulator[1], allowed_users=frozenset({"U1"}))
+    await bot.command("template add ready Hi there")
+    await wait_until(lambda: bot.db["templates"].count == 1, what="the template to be saved")
+    view = await open_modal(bot)
+    assert await choose_template(bot, view, "ready") == (200, "")
+    await bot.slack.wait_for("views.update")
+    shown = bot.slack.views[view["id"]]
+    text_id = next(b for b in inputs(shown) if b.startswith("sms_text"))
+    assert text_id != "sms_text"
+    values = {
+        "values": {
+            "sms_phone": {"sms_phone_input": {"type": "plain_text_input", "value": NUMBER}},
+            text_id: {"sms_text_input": {"type": "plain_text_input", "value": "Hi there"}},
+        }
+    }
+    status, body = await submit(bot, shown, values, user="U9")
+    assert status == 200
+    assert json.loads(body)["errors"] == {text_id: send_outcomes.not_allowed()}
+    assert sends(simulator[0]) == []
