@@ -91,7 +91,7 @@ async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of com
         async def send_one(sms: OutgoingSms) -> None:
             await send(svc, sms, origin(command), client, respond)
 
-        await templates.handle(ack, parsed, command, svc, send_one)
+        await templates.handle(ack, parsed, command, svc, send_one=send_one, respond=respond)
         return
     if isinstance(parsed, SendCommand) and not svc.sending.may_send(user_id):
         await ack(text=send_outcomes.not_allowed())

@@ -17,6 +17,7 @@ from testkit.waiting import wait_until
 from tests.conftest import BotHarness
 from tests.handlers.compose_kit import choose_template, keystroke, state, submit
 from tests.handlers.conftest import refused_url, sends, wire_form
+from tests.handlers.test_e2e_templates import answered_later
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
 
@@ -235,7 +236,7 @@ async def test_a_template_fills_the_text_and_asks_for_its_values(
     bot: BotHarness, sim: MobizonSimulator
 ) -> None:
     """Choosing a template shows its text and one input per placeholder; submit fills them."""
-    await bot.command("template add ready Hi {name}, order {order} is ready")
+    await answered_later(bot, "template add ready Hi {name}, order {order} is ready")
     view = await open_modal(bot)
     select = next(b for b in view["blocks"] if b["block_id"] == "sms_template")
     assert [o["value"] for o in select["elements"][0]["options"]] == ["ready"]
@@ -284,8 +285,7 @@ async def test_a_refusal_after_a_template_shows_on_the_renamed_text(
 ) -> None:
     """Once a template renamed the message block, a refused submission's error names that block."""
     bot: BotHarness = await start_bot(simulator[1], allowed_users=frozenset({"U1"}))
-    await bot.command("template add ready Hi there")
-    await wait_until(lambda: bot.db["templates"].count == 1, what="the template to be saved")
+    await answered_later(bot, "template add ready Hi there")
     view = await open_modal(bot)
     assert await choose_template(bot, view, "ready") == (200, "")
     await bot.slack.wait_for("views.update")
