@@ -9,6 +9,7 @@ A channel is shared: what is posted in one is in the workspace language, passed 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import tzinfo
@@ -90,6 +91,22 @@ async def open_direct_message(client: AsyncWebClient, user_id: str) -> str:
     channel = opened.get("channel")
     dm = channel.get("id") if isinstance(channel, dict) else None
     return dm if isinstance(dm, str) and dm else user_id
+
+
+async def tell(client: AsyncWebClient, *, channel_id: str, user_id: str, text: str) -> None:
+    """Tell the user privately in the channel, or in a direct message when that fails.
+
+    Without a channel (a modal's submission), straight in a direct message.
+    """
+    if channel_id:
+        try:
+            await client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+        except SlackApiError:
+            pass
+        else:
+            return
+    with contextlib.suppress(SlackApiError):
+        await client.chat_postMessage(channel=user_id, text=text)
 
 
 async def _join(client: AsyncWebClient, channel: str) -> bool:

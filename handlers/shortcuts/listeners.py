@@ -13,10 +13,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.sending.types import Surface
 from handlers import send_outcomes
 from handlers.context import services
-from handlers.posting import open_direct_message
+from handlers.posting import open_direct_message, tell
 from handlers.shortcuts.plain_text import to_plain_text
 from handlers.views.compose import ComposeMeta
-from handlers.views.listeners import not_opened, open_compose, tell
+from handlers.views.listeners import not_opened, open_compose
 
 logger = logging.getLogger(__name__)
 

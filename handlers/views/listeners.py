@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable
 from datetime import datetime
@@ -19,7 +18,7 @@ from handlers import send_outcomes
 from handlers.context import Services, services
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
-from handlers.posting import post_sms_message, slack_error
+from handlers.posting import post_sms_message, slack_error, tell
 from handlers.views import compose_text as say
 from handlers.views.compose import (
     ComposeMeta,
@@ -204,12 +203,3 @@ async def handle_compose_submit(
     said = send_outcomes.render(outcome)
     if said is not None:
         await tell(client, channel_id=read.channel_id, user_id=user_id, text=said)
-
-
-async def tell(client: AsyncWebClient, *, channel_id: str, user_id: str, text: str) -> None:
-    """Tell the user privately in the channel, or in a direct message when that fails."""
-    try:
-        await client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
-    except SlackApiError:
-        with contextlib.suppress(SlackApiError):
-            await client.chat_postMessage(channel=user_id, text=text)
