@@ -20,7 +20,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon.types import Balance
+from bot.sending.service import PostSent
 from handlers import account_words, blocks
+from handlers.context import Services
 from handlers.i18n import use_locale
 from storage import claims, records
 from storage.store import Store
@@ -65,6 +67,20 @@ async def post_sms_message(
             extra={"sms_id": sms.message_id, "channel": sms.channel_id, "error": error},
         )
     return error
+
+
+def sms_poster(client: AsyncWebClient, svc: Services) -> PostSent:
+    """What posts a sent SMS's message in its channel, for the send service.
+
+    In the workspace language, whatever the sender's, and times in the account's zone.
+    """
+
+    async def post(sms: records.SmsRecord) -> str | None:
+        return await post_sms_message(
+            client, svc.store, sms, language=svc.config.language, zone=svc.config.timezone
+        )
+
+    return post
 
 
 async def _post(

@@ -35,10 +35,9 @@ from handlers.grammar.templates import TemplateCommand
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
-from handlers.posting import post_sms_message
+from handlers.posting import sms_poster
 from handlers.views.listeners import handle_compose_command
 from storage import messages
-from storage.messages import SmsRecord
 
 LATEST_COUNT = 10
 
@@ -144,14 +143,7 @@ async def send(
     respond: AsyncRespond,
 ) -> None:
     """Send one SMS through the send service and tell the user what became of it."""
-
-    async def post(record: SmsRecord) -> str | None:
-        # in the channel: the workspace language, whatever the sender's
-        return await post_sms_message(
-            client, svc.store, record, language=svc.config.language, zone=svc.config.timezone
-        )
-
-    outcome = await svc.sending.send(sms, source, post)
+    outcome = await svc.sending.send(sms, source, sms_poster(client, svc))
     said = send_outcomes.render(outcome)
     if said is None:
         return

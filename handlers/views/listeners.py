@@ -18,7 +18,7 @@ from handlers import send_outcomes
 from handlers.context import Services, services
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
-from handlers.posting import post_sms_message, slack_error, tell
+from handlers.posting import slack_error, sms_poster, tell
 from handlers.views import compose_text as say
 from handlers.views.compose import (
     ComposeMeta,
@@ -29,7 +29,6 @@ from handlers.views.compose import (
     with_count,
     with_template,
 )
-from storage.messages import SmsRecord
 from storage.templates import get_template, list_templates
 
 logger = logging.getLogger(__name__)
@@ -193,13 +192,7 @@ async def handle_compose_submit(
         duplicate_key=f"view:{view.get('id')}",
     )
 
-    async def post(record: SmsRecord) -> str | None:
-        # in the channel: the workspace language, whatever the sender's
-        return await post_sms_message(
-            client, svc.store, record, language=svc.config.language, zone=svc.config.timezone
-        )
-
-    outcome = await svc.sending.send(read.sms, origin, post)
+    outcome = await svc.sending.send(read.sms, origin, sms_poster(client, svc))
     said = send_outcomes.render(outcome)
     if said is not None:
         await tell(client, channel_id=read.channel_id, user_id=user_id, text=said)

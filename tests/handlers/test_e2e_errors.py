@@ -11,8 +11,7 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.simulator import MobizonSimulator
-from handlers import UNEXPECTED_ERROR, send_outcomes
-from handlers.commands import sms as sms_command
+from handlers import UNEXPECTED_ERROR, posting, send_outcomes
 from handlers.shortcuts import listeners as shortcut_listeners
 from storage import claims, messages, records
 from storage.delivery import StatusUpdate, apply_status
@@ -176,7 +175,7 @@ async def test_a_sent_sms_whose_post_fails_is_reported_sent_not_retried(
     async def broken(*_args: object, **_kwargs: object) -> None:
         raise TimeoutError
 
-    monkeypatch.setattr(sms_command, "post_sms_message", broken)
+    monkeypatch.setattr(posting, "post_sms_message", broken)
     await bot.command(f"send {PHONE} hello")
     (response,) = await bot.slack.wait_for_responses(1)
     (message_id,) = sim.messages
