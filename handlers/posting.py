@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from datetime import tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,10 +22,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.mobizon.types import Balance
 from bot.sending.service import PostSent
 from handlers import account_words, blocks
-from handlers.context import Services
 from handlers.i18n import use_locale
 from storage import claims, records
 from storage.store import Store
+
+if TYPE_CHECKING:  # the services import the languages, which name errors as this module does
+    from handlers.context import Services
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,11 @@ def slack_error(err: SlackApiError) -> str:
     if isinstance(data, dict) and data.get("error"):
         return str(data["error"])
     return f"http_{err.response.status_code}"
+
+
+def error_name(err: BaseException) -> str:
+    """Slack's error name for a Slack API error, else the exception's type: never its request."""
+    return slack_error(err) if isinstance(err, SlackApiError) else type(err).__name__
 
 
 async def post_sms_message(
