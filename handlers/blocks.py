@@ -14,7 +14,7 @@ from bot.sending.segments import count_segments
 from handlers import account_words, formats
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
-from handlers.mrkdwn import escape, escape_short
+from handlers.mrkdwn import escape, escape_short, short
 from handlers.phone import format_phone
 from storage.records import SmsRecord
 from storage.status import DeliveryStatus, is_final
@@ -106,11 +106,6 @@ def _quote(text: str) -> str:
     if cut:
         parts.append("…")
     return "".join(parts)
-
-
-def _short(text: str, limit: int = _NAME_PREVIEW) -> str:
-    """Cut ``text`` to ``limit`` characters, marking the cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _escape(text: str) -> str:
@@ -224,7 +219,7 @@ def _extras(sms: SmsRecord, zone: tzinfo | None) -> list[str]:
     if sms.cost is not None:
         extras.append(account_words.cost_note(sms.cost, sms.currency))
     if sms.name:
-        extras.append(_("campaign “%(name)s”") % {"name": _escape(_short(sms.name))})
+        extras.append(_("campaign “%(name)s”") % {"name": _escape(short(sms.name, _NAME_PREVIEW))})
     return extras
 
 
