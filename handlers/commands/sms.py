@@ -38,6 +38,7 @@ from handlers.mrkdwn import escape
 from handlers.posting import sms_poster
 from handlers.views.listeners import handle_compose_command
 from storage import messages
+from storage.messages import SmsRecord
 
 LATEST_COUNT = 10
 
@@ -164,6 +165,7 @@ async def status(
         "count": formats.number(len(ids))
     }
     hidden: list[int] = []
+    ours: dict[int, SmsRecord] | None = None
     if ids and not svc.config.may_read_all(command["user_id"]):
         # only what smsbot recorded as sent from this channel
         ours = await svc.store.read(messages.get_by_message_ids, ids)
@@ -206,7 +208,8 @@ async def status(
             response_type="ephemeral",
         )
         return
-    ours = await svc.store.read(messages.get_by_message_ids, ids)
+    if ours is None:  # read once: the channel's check above has them already
+        ours = await svc.store.read(messages.get_by_message_ids, ids)
     report = blocks.status_report(
         [found[i] for i in ids if i in found],
         [i for i in ids if i not in found],
@@ -216,7 +219,7 @@ async def status(
         costs={
             i: account_words.cost_note(sms.cost, sms.currency)
             for i, sms in ours.items()
-            if sms.cost is not None
+            if i in ids and sms.cost is not None
         },
     )
     await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")
