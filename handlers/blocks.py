@@ -278,11 +278,6 @@ def _mrkdwn(text: str) -> dict[str, str]:
     return {"type": "mrkdwn", "text": text}
 
 
-def notice(text: str) -> SlackMessage:
-    """A plain one-section message (errors, confirmations)."""
-    return SlackMessage(text=text, blocks=[{"type": "section", "text": _mrkdwn(text)}])
-
-
 def _segment_words(count: int | None) -> str:
     return _("segments not known yet") if count is None else segments(count)
 
