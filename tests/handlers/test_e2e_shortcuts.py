@@ -12,6 +12,7 @@ import pytest
 
 from bot.simulator import MobizonSimulator
 from handlers import send_outcomes
+from handlers.shortcuts import listeners as shortcut_listeners
 from handlers.views import compose_text as say
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
@@ -170,13 +171,15 @@ async def test_global_shortcut_tells_why_the_modal_did_not_open(bot: BotHarness)
 
 
 async def test_names_are_looked_up_while_the_sender_names_are(
-    bot: BotHarness, sim: MobizonSimulator
+    bot: BotHarness, sim: MobizonSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A mention's name and Mobizon's sender names are fetched at once, not one after the other.
 
     users.info is answered only once Mobizon was asked for the sender names (held meanwhile):
-    looked up one after the other, the name would give up waiting and stay an id.
+    looked up one after the other, the name would give up waiting and stay an id. The name's
+    wait is made generous, so that a loaded machine cannot make it give up early.
     """
+    monkeypatch.setattr(shortcut_listeners, "NAME_WAIT", 5.0)
     bot.slack.user_names["U5"] = "bruno"
     bot.slack.held = {"users.info"}
     sim.hold()
