@@ -28,8 +28,6 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
         next: Callable[[], Awaitable[None]],  # noqa: A002  # Bolt passes it by this name
     ) -> None:
         context[CONTEXT_KEY] = services
-        context["store"] = services.store  # the names DESIGN.md gives
-        context["mobizon"] = services.gateway
         await next()
 
     app.middleware(provide_services)

@@ -16,14 +16,6 @@ from handlers.mrkdwn import escape
 SEE_BALANCE = N_("Check the account's balance with `/sms balance`.")
 
 
-def money(amount: Decimal, currency: str | None) -> str:
-    """An amount with its currency in the active locale: ``12.34 BRL``, ``R$ 12,34`` in pt-BR.
-
-    Every decimal Mobizon states is kept (:func:`handlers.formats.money`).
-    """
-    return formats.money(amount, currency)
-
-
 def balance_failed(problem: str) -> str:
     """Mobizon did not tell the balance."""
     return _(":warning: I could not get the balance. %(problem)s") % {"problem": escape(problem)}
@@ -38,7 +30,8 @@ def balance_text(
 ) -> str:
     """The answer to ``/sms balance``."""
     lines = [
-        _("*Balance of the Mobizon account*: %(amount)s") % {"amount": money(amount, currency)}
+        _("*Balance of the Mobizon account*: %(amount)s")
+        % {"amount": formats.money(amount, currency)}
     ]
     if cost_problem is not None or today is None or last_week is None:
         lines.append(
@@ -48,7 +41,7 @@ def balance_text(
     else:
         lines.append(
             _("SMS sent through smsbot today cost %(today)s\nand in the last 7 days %(week)s.")
-            % {"today": money(today, currency), "week": money(last_week, currency)}
+            % {"today": formats.money(today, currency), "week": formats.money(last_week, currency)}
         )
     return "\n".join(lines)
 
@@ -59,8 +52,8 @@ def low_balance_alert(amount: Decimal, currency: str | None, threshold: Decimal)
         ":warning: The Mobizon balance is low: %(amount)s, below %(threshold)s. Sends will be "
         "refused when it runs out. %(see_balance)s"
     ) % {
-        "amount": money(amount, currency),
-        "threshold": money(threshold, currency),
+        "amount": formats.money(amount, currency),
+        "threshold": formats.money(threshold, currency),
         "see_balance": _(SEE_BALANCE),
     }
 
@@ -69,7 +62,7 @@ def balance_recovered(amount: Decimal, currency: str | None, threshold: Decimal)
     """Posted once when the balance is back at or above ``SMSBOT_LOW_BALANCE``."""
     return _(
         ":white_check_mark: The Mobizon balance is back to %(amount)s (at least %(threshold)s)."
-    ) % {"amount": money(amount, currency), "threshold": money(threshold, currency)}
+    ) % {"amount": formats.money(amount, currency), "threshold": formats.money(threshold, currency)}
 
 
 def cancel_not_ours(message_id: int) -> str:
@@ -174,7 +167,7 @@ def declined_reply(message_id: int | None, recipient: str, comment: str | None) 
 
 def cost_note(cost: str, currency: str | None) -> str:
     """An SMS's cost as Mobizon stated it: ``cost 0.25 BRL``."""
-    return _("cost %(amount)s") % {"amount": money(Decimal(cost), currency)}
+    return _("cost %(amount)s") % {"amount": formats.money(Decimal(cost), currency)}
 
 
 def sender_unchecked(sender: str) -> str:

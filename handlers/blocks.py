@@ -14,7 +14,7 @@ from bot.sending.segments import count_segments
 from handlers import account_words, formats
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
-from handlers.mrkdwn import escape, escape_short
+from handlers.mrkdwn import escape, escape_short, short
 from handlers.phone import format_phone
 from storage.records import SmsRecord
 from storage.status import DeliveryStatus, is_final
@@ -97,7 +97,7 @@ def _quote(text: str) -> str:
     parts = ["> "]
     size = len(parts[0])
     for char in shown:
-        piece = "\n> " if char == "\n" else _escape(char)
+        piece = "\n> " if char == "\n" else escape(char)
         if size + len(piece) > _QUOTE_BUDGET:
             cut = True
             break
@@ -106,16 +106,6 @@ def _quote(text: str) -> str:
     if cut:
         parts.append("…")
     return "".join(parts)
-
-
-def _short(text: str, limit: int = _NAME_PREVIEW) -> str:
-    """Cut ``text`` to ``limit`` characters, marking the cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _escape(text: str) -> str:
-    """Text from outside, made safe for mrkdwn (:func:`handlers.mrkdwn.escape`)."""
-    return escape(text)
 
 
 def characters(count: int) -> str:
@@ -165,7 +155,7 @@ def sms_message(sms: SmsRecord, *, zone: tzinfo | None = None) -> SlackMessage:
         "encoding": sms.encoding,
         "characters": characters(length),
     }
-    sender = _escape(sms.sender) if sms.sender else _(_DEFAULT_SENDER)
+    sender = escape(sms.sender) if sms.sender else _(_DEFAULT_SENDER)
     ids = {"message": sms.message_id, "campaign": sms.campaign_id}
     fields = [
         _("*To*\n%(recipient)s") % {"recipient": recipient},
@@ -224,7 +214,7 @@ def _extras(sms: SmsRecord, zone: tzinfo | None) -> list[str]:
     if sms.cost is not None:
         extras.append(account_words.cost_note(sms.cost, sms.currency))
     if sms.name:
-        extras.append(_("campaign “%(name)s”") % {"name": _escape(_short(sms.name))})
+        extras.append(_("campaign “%(name)s”") % {"name": escape(short(sms.name, _NAME_PREVIEW))})
     return extras
 
 
@@ -286,11 +276,6 @@ def _validity_words(validity: int | None) -> str:
 
 def _mrkdwn(text: str) -> dict[str, str]:
     return {"type": "mrkdwn", "text": text}
-
-
-def notice(text: str) -> SlackMessage:
-    """A plain one-section message (errors, confirmations)."""
-    return SlackMessage(text=text, blocks=[{"type": "section", "text": _mrkdwn(text)}])
 
 
 def _segment_words(count: int | None) -> str:
@@ -376,8 +361,8 @@ def _item_line(item: MessageItem) -> str:
     said = {
         "mark": status_mark(item.status),
         "id": item.id,
-        "recipient": _escape(format_phone(item.recipient)),
-        "sender": _escape(item.sender or ""),
+        "recipient": escape(format_phone(item.recipient)),
+        "sender": escape(item.sender or ""),
         "status": _status_code(item.status),
         "segments": _segment_words(item.segments),
         "sent": when(item.start_send_at),
@@ -390,7 +375,7 @@ def _item_line(item: MessageItem) -> str:
         if item.sender
         else _("%(mark)s *%(id)s* to %(recipient)s · %(status)s · %(segments)s · %(sent)s")
     ) % said
-    return f"{line}\n      _{_escape(preview.replace(chr(10), ' '))}_"
+    return f"{line}\n      _{escape(preview.replace(chr(10), ' '))}_"
 
 
 def _status_code(status: str) -> str:

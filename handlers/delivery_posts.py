@@ -14,7 +14,7 @@ import logging
 from datetime import datetime, timedelta, tzinfo
 
 import aiohttp
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -25,7 +25,7 @@ from handlers.i18n import gettext as _
 from handlers.languages import BACKGROUND_WAIT, PeopleLanguages
 from handlers.mrkdwn import escape_short
 from handlers.phone import format_phone
-from handlers.posting import open_direct_message, post_sms_message, slack_error
+from handlers.posting import error_name, open_direct_message, post_sms_message
 from handlers.send_outcomes import find_before_resending
 from storage.records import SmsRecord
 from storage.store import Store
@@ -141,7 +141,7 @@ class SlackSettlingPosts:
         try:
             await self._tell(sms, text, now)
         except (SlackClientError, aiohttp.ClientError, TimeoutError) as err:
-            raise NoticeNotDelivered(_describe(err)) from err
+            raise NoticeNotDelivered(error_name(err)) from err
 
     async def _tell(self, sms: SmsRecord, text: str, now: datetime) -> None:
         if sms.sandbox:
@@ -161,10 +161,6 @@ class SlackSettlingPosts:
             )
         dm = await open_direct_message(self._slack, sms.user_id)
         await self._slack.chat_postMessage(channel=dm, text=text)
-
-
-def _describe(err: Exception) -> str:
-    return slack_error(err) if isinstance(err, SlackApiError) else type(err).__name__
 
 
 def cannot_tell_reason(why: CannotTell) -> str:

@@ -9,9 +9,11 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.i18n import N_
 from handlers.i18n import gettext as _
+from handlers.posting import tell
 
 logger = logging.getLogger("handlers")
 
@@ -22,13 +24,28 @@ UNEXPECTED_ERROR = N_(
 )
 
 
-async def report_unexpected(error: BaseException, respond: AsyncRespond | None) -> None:
-    """Log ``error`` with its traceback and tell the user in one sentence; never raises."""
+async def report_unexpected(
+    error: BaseException,
+    respond: AsyncRespond | None,
+    *,
+    client: AsyncWebClient | None = None,
+    body: dict[str, Any] | None = None,
+) -> None:
+    """Log ``error`` with its traceback and tell the user in one sentence; never raises.
+
+    Through ``respond`` when the request has a response URL; else (a modal's submission, a
+    shortcut) privately in the ``body``'s channel, or in a direct message when it names none.
+    """
     logger.error("unexpected error in a Slack listener", exc_info=error)
-    if respond is None or respond.response_url is None:
-        return
     try:
-        await respond(text=_(UNEXPECTED_ERROR), response_type="ephemeral")
+        if respond is not None and respond.response_url is not None:
+            await respond(text=_(UNEXPECTED_ERROR), response_type="ephemeral")
+        elif client is not None and body is not None:
+            user_id = str((body.get("user") or {}).get("id") or body.get("user_id") or "")
+            channel = body.get("channel")
+            channel_id = str(channel.get("id") or "") if isinstance(channel, dict) else ""
+            if user_id:
+                await tell(client, channel_id=channel_id, user_id=user_id, text=_(UNEXPECTED_ERROR))
     except Exception:  # the user is told nothing more; the process lives
         logger.exception("could not tell the user about an error")
 
@@ -42,7 +59,8 @@ def reporting_errors(listener: Listener) -> Listener:
     Before the ack, the user gets :data:`UNEXPECTED_ERROR` as the ack's text; after it, it is
     reported with :func:`report_unexpected` (Bolt's runner resets an ack when an exception
     escapes a listener, and the user's command is then answered 404 after 3 s). Bolt reads the
-    listener's own argument names through the wrapper; it must take ``ack`` and ``respond``.
+    listener's own argument names through the wrapper; it must take ``ack``, and ``respond``
+    or ``client`` and ``body`` to tell the user after the ack.
     """
 
     @functools.wraps(listener)
@@ -57,6 +75,8 @@ def reporting_errors(listener: Listener) -> Listener:
                 )
                 await ack(text=_(UNEXPECTED_ERROR))
                 return
-            await report_unexpected(error, kwargs.get("respond"))
+            await report_unexpected(
+                error, kwargs.get("respond"), client=kwargs.get("client"), body=kwargs.get("body")
+            )
 
     return wrapped

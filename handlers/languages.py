@@ -30,6 +30,7 @@ from slack_bolt.async_app import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.i18n import normalize_locale, set_locale, spoken_locale
+from handlers.posting import error_name
 
 logger = logging.getLogger(__name__)
 
@@ -124,9 +125,7 @@ class PeopleLanguages:
             tag = user.get("locale") if isinstance(user, dict) else None
             known = _Known(spoken_locale(tag if isinstance(tag, str) else None))
         except Exception as err:  # noqa: BLE001  # any failure: the workspace language serves
-            logger.info(
-                "could not get a person's Slack language", extra={"error": _error_name(err)}
-            )
+            logger.info("could not get a person's Slack language", extra={"error": error_name(err)})
             known = _Known(None, failed=True)
         self._known[user_id] = known
         return known
@@ -138,15 +137,6 @@ class PeopleLanguages:
             task.cancel()
         if pending:
             await asyncio.wait(pending)
-
-
-def _error_name(err: Exception) -> str:
-    """Slack's error name, or the exception's type: never the request or its token."""
-    response = getattr(err, "response", None)
-    data = getattr(response, "data", None)
-    if isinstance(data, dict) and data.get("error"):
-        return str(data["error"])
-    return type(err).__name__
 
 
 Middleware = Callable[[AsyncBoltContext, Callable[[], Awaitable[None]]], Awaitable[None]]

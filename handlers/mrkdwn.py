@@ -8,7 +8,7 @@ search results, sender and campaign names, SMS texts, what a user typed) goes th
 
 from __future__ import annotations
 
-#: Longest piece of an unexpected value (an unknown status) shown to people.
+#: Longest piece of typed text or of an unexpected value (an unknown status) a sentence quotes.
 _SHORT = 40
 
 
@@ -17,7 +17,11 @@ def escape(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def short(text: str, limit: int = _SHORT) -> str:
+    """``text`` cut to ``limit`` characters, the cut marked “…” (what a sentence quotes)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def escape_short(text: object, limit: int = _SHORT) -> str:
     """:func:`escape` of ``text`` cut to ``limit`` characters (cut before escaping), marked “…”."""
-    raw = str(text)
-    return escape(raw if len(raw) <= limit else raw[: limit - 1] + "…")
+    return escape(short(str(text), limit))

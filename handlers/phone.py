@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import phonenumbers
 
 from handlers.i18n import gettext as _
+from handlers.mrkdwn import short
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -25,8 +26,6 @@ _PHONE_TOKEN = re.compile(r"[0-9+().\-]*[0-9][0-9+().\-]*")
 _TOKEN = re.compile(r"\S+")
 # No valid number is written in more pieces than this; bounds the work on long texts.
 _MAX_NUMBER_TOKENS = 10
-# Error sentences quote at most this much of what was typed.
-_QUOTE_LIMIT = 40
 
 
 class PhoneNumberError(ValueError):
@@ -85,7 +84,7 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
                     "%(example)s, or its area code in parentheses."
                 )
                 % {
-                    "typed": _quote(candidate),
+                    "typed": short(candidate),
                     "first": first,
                     "second": second,
                     "example": EXAMPLE_NUMBER,
@@ -109,10 +108,10 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
                         "the text starting “%(rest)s”; write the number without spaces."
                     )
                     % {
-                        "typed": _quote(candidate),
+                        "typed": short(candidate),
                         "longer": readings[0],
                         "shorter": shorter[1],
-                        "rest": _quote(rest),
+                        "rest": short(rest),
                     }
                 )
             return readings[0], spans[count - 1][1] if spans else count
@@ -126,7 +125,7 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
             "“%(typed)s” is not a phone number I can send to; "
             "write it with its country code, like %(example)s."
         )
-        % {"typed": _quote(shown), "example": EXAMPLE_NUMBER}
+        % {"typed": short(shown), "example": EXAMPLE_NUMBER}
     )
 
 
@@ -177,10 +176,3 @@ def _valid_readings(candidate: str, default_region: str) -> list[str]:
             if e164.removeprefix("+") not in readings:
                 readings.append(e164.removeprefix("+"))
     return readings
-
-
-def _quote(text: str) -> str:
-    """Shorten typed text for an error sentence."""
-    if len(text) <= _QUOTE_LIMIT:
-        return text
-    return text[: _QUOTE_LIMIT - 1] + "…"

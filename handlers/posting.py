@@ -9,20 +9,25 @@ A channel is shared: what is posted in one is in the workspace language, passed 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon.types import Balance
+from bot.sending.service import PostSent
 from handlers import account_words, blocks
 from handlers.i18n import use_locale
 from storage import claims, records
 from storage.store import Store
+
+if TYPE_CHECKING:  # the services import the languages, which name errors as this module does
+    from handlers.context import Services
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +40,11 @@ def slack_error(err: SlackApiError) -> str:
     if isinstance(data, dict) and data.get("error"):
         return str(data["error"])
     return f"http_{err.response.status_code}"
+
+
+def error_name(err: BaseException) -> str:
+    """Slack's error name for a Slack API error, else the exception's type: never its request."""
+    return slack_error(err) if isinstance(err, SlackApiError) else type(err).__name__
 
 
 async def post_sms_message(
@@ -66,6 +76,20 @@ async def post_sms_message(
     return error
 
 
+def sms_poster(client: AsyncWebClient, svc: Services) -> PostSent:
+    """What posts a sent SMS's message in its channel, for the send service.
+
+    In the workspace language, whatever the sender's, and times in the account's zone.
+    """
+
+    async def post(sms: records.SmsRecord) -> str | None:
+        return await post_sms_message(
+            client, svc.store, sms, language=svc.config.language, zone=svc.config.timezone
+        )
+
+    return post
+
+
 async def _post(
     client: AsyncWebClient, store: Store, sms: records.SmsRecord, payload: dict[str, Any]
 ) -> str | None:
@@ -90,6 +114,22 @@ async def open_direct_message(client: AsyncWebClient, user_id: str) -> str:
     channel = opened.get("channel")
     dm = channel.get("id") if isinstance(channel, dict) else None
     return dm if isinstance(dm, str) and dm else user_id
+
+
+async def tell(client: AsyncWebClient, *, channel_id: str, user_id: str, text: str) -> None:
+    """Tell the user privately in the channel, or in a direct message when that fails.
+
+    Without a channel (a modal's submission), straight in a direct message.
+    """
+    if channel_id:
+        try:
+            await client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+        except SlackApiError:
+            pass
+        else:
+            return
+    with contextlib.suppress(SlackApiError):
+        await client.chat_postMessage(channel=user_id, text=text)
 
 
 async def _join(client: AsyncWebClient, channel: str) -> bool:

@@ -35,7 +35,7 @@ from handlers.grammar.templates import TemplateCommand
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
-from handlers.posting import post_sms_message
+from handlers.posting import sms_poster
 from handlers.views.listeners import handle_compose_command
 from storage import messages
 from storage.messages import SmsRecord
@@ -63,7 +63,7 @@ async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of com
     """
     svc = services(context)
     if not str(command.get("text", "")).strip() and command.get("user_id"):
-        await handle_compose_command(ack, command, svc, client)
+        await handle_compose_command(ack, command, svc, client, respond)
         return
     # --at is wall time as the user writes it, in the Mobizon account's time zone
     now = datetime.now(svc.config.timezone).replace(microsecond=0)
@@ -91,7 +91,7 @@ async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of com
         async def send_one(sms: OutgoingSms) -> None:
             await send(svc, sms, origin(command), client, respond)
 
-        await templates.handle(ack, parsed, command, svc, send_one)
+        await templates.handle(ack, parsed, command, svc, send_one=send_one, respond=respond)
         return
     if isinstance(parsed, SendCommand) and not svc.sending.may_send(user_id):
         await ack(text=send_outcomes.not_allowed())
@@ -144,14 +144,7 @@ async def send(
     respond: AsyncRespond,
 ) -> None:
     """Send one SMS through the send service and tell the user what became of it."""
-
-    async def post(record: SmsRecord) -> str | None:
-        # in the channel: the workspace language, whatever the sender's
-        return await post_sms_message(
-            client, svc.store, record, language=svc.config.language, zone=svc.config.timezone
-        )
-
-    outcome = await svc.sending.send(sms, source, post)
+    outcome = await svc.sending.send(sms, source, sms_poster(client, svc))
     said = send_outcomes.render(outcome)
     if said is None:
         return
@@ -172,6 +165,7 @@ async def status(
         "count": formats.number(len(ids))
     }
     hidden: list[int] = []
+    ours: dict[int, SmsRecord] | None = None
     if ids and not svc.config.may_read_all(command["user_id"]):
         # only what smsbot recorded as sent from this channel
         ours = await svc.store.read(messages.get_by_message_ids, ids)
@@ -214,7 +208,8 @@ async def status(
             response_type="ephemeral",
         )
         return
-    ours = await svc.store.read(messages.get_by_message_ids, ids)
+    if ours is None:  # read once: the channel's check above has them already
+        ours = await svc.store.read(messages.get_by_message_ids, ids)
     report = blocks.status_report(
         [found[i] for i in ids if i in found],
         [i for i in ids if i not in found],
@@ -224,7 +219,7 @@ async def status(
         costs={
             i: account_words.cost_note(sms.cost, sms.currency)
             for i, sms in ours.items()
-            if sms.cost is not None
+            if i in ids and sms.cost is not None
         },
     )
     await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.mobizon.types import OutgoingSms
 from bot.sending.segments import TooLongError, check_length
@@ -30,7 +31,9 @@ async def handle(
     cmd: TemplateCommand | TemplateSendCommand,
     command: dict[str, Any],
     svc: Services,
+    *,
     send_one: Callable[[OutgoingSms], Awaitable[None]],
+    respond: AsyncRespond,
 ) -> None:
     """Answer a template command; a template send is acked first, then sent with ``send_one``."""
     if isinstance(cmd, TemplateSendCommand):
@@ -45,13 +48,21 @@ async def handle(
         await ack()
         await send_one(sms)
         return
-    await manage(ack, cmd, command, svc)
+    await manage(ack, cmd, command, svc, respond)
 
 
 async def manage(
-    ack: AsyncAck, cmd: TemplateCommand, command: dict[str, Any], svc: Services
+    ack: AsyncAck,
+    cmd: TemplateCommand,
+    command: dict[str, Any],
+    svc: Services,
+    respond: AsyncRespond,
 ) -> None:
-    """Answer ``/sms template …`` in the ack: saving and removing are for who may send."""
+    """Answer ``/sms template …``: saving and removing are for who may send.
+
+    A list is answered in the ack; a save or a removal writes the database, which another
+    connection may keep locked for a while, so it is acked first and its outcome told after.
+    """
     team_id = str(command.get("team_id") or "")
     user_id = str(command["user_id"])
     if isinstance(cmd, TemplateListCommand):
@@ -61,15 +72,17 @@ async def manage(
     if not svc.sending.may_send(user_id):
         await ack(text=send_outcomes.not_allowed())
         return
+    await ack()
     if isinstance(cmd, TemplateAddCommand):
         added = await svc.store.write(
             templates.add_template, team_id=team_id, name=cmd.name, text=cmd.text, user_id=user_id
         )
-        await ack(text=say.template_added(cmd.name) if added else say.template_taken(cmd.name))
-        return
-    assert isinstance(cmd, TemplateRemoveCommand)  # noqa: S101  # the union's last member
-    removed = await svc.store.write(templates.remove_template, team_id=team_id, name=cmd.name)
-    await ack(text=say.template_removed(cmd.name) if removed else say.template_unknown(cmd.name))
+        said = say.template_added(cmd.name) if added else say.template_taken(cmd.name)
+    else:
+        assert isinstance(cmd, TemplateRemoveCommand)  # noqa: S101  # the union's last member
+        removed = await svc.store.write(templates.remove_template, team_id=team_id, name=cmd.name)
+        said = say.template_removed(cmd.name) if removed else say.template_unknown(cmd.name)
+    await respond(text=said, response_type="ephemeral")
 
 
 async def template_sms(

@@ -62,11 +62,11 @@ from handlers.grammar.usage import (
     UsageError,
     general_usage,
     help_text,
-    shorten,
     usage_line,
 )
 from handlers.grammar.words import SUBCOMMANDS
 from handlers.i18n import gettext as _
+from handlers.mrkdwn import short
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -136,6 +136,6 @@ def parse_command(text: str, *, default_region: str, now: datetime) -> AnyComman
             "I don't know the command “%(word)s”; use send, status, find, template, balance, "
             "cancel or help, or /sms alone for the compose form."
         )
-        % {"word": shorten(word)},
+        % {"word": short(word)},
         general_usage(),
     )

@@ -22,9 +22,10 @@ from handlers.grammar.lexing import (
     to_datetime,
     token_end,
 )
-from handlers.grammar.usage import UsageError, shorten, usage_line
+from handlers.grammar.usage import UsageError, usage_line
 from handlers.grammar.words import FIND_FIELDS, SORT_KEYS, STATUS_WORDS
 from handlers.i18n import gettext as _
+from handlers.mrkdwn import short
 from storage.status import DeliveryStatus
 
 if TYPE_CHECKING:
@@ -94,21 +95,21 @@ def parse_find(rest: str, *, day_first: bool | None = None) -> FindCommand:
                     "“%(token)s” is not FIELD:VALUE; put the field before the quote, "
                     'like text:"Your order is ready".'
                 )
-                % {"token": shorten(token)},
+                % {"token": short(token)},
                 usage,
             )
         typed, colon, value = token.partition(":")
         if not colon:
             raise UsageError(
                 _("“%(token)s” is not FIELD:VALUE; the fields are %(fields)s.")
-                % {"token": shorten(token), "fields": field_list()},
+                % {"token": short(token), "fields": field_list()},
                 usage,
             )
         field = FIND_FIELDS.meaning(typed)
         if field is None:
             raise UsageError(
                 _("“%(field)s” is not a search field; the fields are %(fields)s.")
-                % {"field": shorten(typed.lower()), "fields": field_list()},
+                % {"field": short(typed.lower()), "fields": field_list()},
                 usage,
             )
         if field in values:
@@ -185,7 +186,7 @@ def _find_words(rest: str) -> list[tuple[str, bool]]:
             quoted = read_quoted(rest, start)
             if quoted is None:
                 unclosed = (
-                    _("The quote after “%(field)s:” is never closed.") % {"field": shorten(field)}
+                    _("The quote after “%(field)s:” is never closed.") % {"field": short(field)}
                     if start > pos
                     else _("The quote in the search is never closed.")
                 )
@@ -242,7 +243,7 @@ def _recipient(field: str, value: str) -> str:
     if not digits:
         raise UsageError(
             _("“%(field)s:%(value)s” needs the digits of a number, or part of them.")
-            % {"field": field, "value": shorten(value)},
+            % {"field": field, "value": short(value)},
             usage_line("find"),
         )
     return digits
@@ -259,7 +260,7 @@ def _status(field: str, value: str) -> str:
     if status is None:
         raise UsageError(
             _("“%(field)s:%(value)s” is not a status; use one of %(statuses)s.")
-            % {"field": field, "value": shorten(value), "statuses": ", ".join(DeliveryStatus)},
+            % {"field": field, "value": short(value), "statuses": ", ".join(DeliveryStatus)},
             usage_line("find"),
         )
     return str(status)
@@ -287,7 +288,7 @@ def _campaign_ids(field: str, value: str) -> tuple[int, ...]:
                     "“%(token)s” is not a campaign id (in “%(field)s:”); "
                     "use whole numbers separated by commas."
                 )
-                % {"token": shorten(token), "field": field},
+                % {"token": short(token), "field": field},
                 usage_line("find"),
             )
         ids[int(token)] = None
@@ -319,7 +320,7 @@ def _find_time(
                 "“%(field)s:%(value)s” is not a date like 2026-01-31 "
                 'or a date and time like "2026-01-31 14:30".'
             )
-            % {"field": field, "value": shorten(value)},
+            % {"field": field, "value": short(value)},
             usage,
         )
     moment = to_datetime(match, value, usage)
@@ -350,7 +351,7 @@ def _page(field: str, value: str) -> int:
         return int(value)
     raise UsageError(
         _("“%(field)s:%(value)s” must be a page number from 1.")
-        % {"field": field, "value": shorten(value)},
+        % {"field": field, "value": short(value)},
         usage_line("find"),
     )
 
@@ -360,8 +361,7 @@ def _page_size(field: str, value: str) -> int:
     if ID.fullmatch(value) and int(value) in PAGE_SIZES:
         return int(value)
     raise UsageError(
-        _("“%(field)s:%(value)s” must be 25, 50 or 100.")
-        % {"field": field, "value": shorten(value)},
+        _("“%(field)s:%(value)s” must be 25, 50 or 100.") % {"field": field, "value": short(value)},
         usage_line("find"),
     )
 
@@ -376,7 +376,7 @@ def _sort(shown: str, value: str) -> Sort:
                 "“%(field)s:%(value)s” is not a sort field; use %(keys)s, "
                 "with a leading - for largest or newest first."
             )
-            % {"field": shown, "value": shorten(value), "keys": SORT_KEYS.listed(_SORT_SHOWN)},
+            % {"field": shown, "value": short(value), "keys": SORT_KEYS.listed(_SORT_SHOWN)},
             usage_line("find"),
         )
     return Sort(field, descending=descending)

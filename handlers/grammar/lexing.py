@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from handlers.grammar.usage import UsageError, shorten
+from handlers.grammar.usage import UsageError
 from handlers.grammar.words import reader_day_first
 from handlers.i18n import gettext as _
+from handlers.mrkdwn import short
 
 # Slack and macOS autocorrect turn straight quotes into curly ones.
 DOUBLE_QUOTES = '"\u201c\u201d\u201e'
@@ -55,7 +56,7 @@ def match_date_time(
             "“%(value)s” could be read month first or day first; "
             "write the year first, like %(example)s."
         )
-        % {"value": shorten(value), "example": example},
+        % {"value": short(value), "example": example},
         usage,
     )
 
@@ -106,7 +107,7 @@ def to_datetime(match: re.Match[str], value: str, usage: str) -> datetime:
         )
     except ValueError as error:
         raise UsageError(
-            _("“%(value)s” is not a real date and time.") % {"value": shorten(value)}, usage
+            _("“%(value)s” is not a real date and time.") % {"value": short(value)}, usage
         ) from error
 
 

@@ -19,10 +19,11 @@ from handlers.grammar.lexing import (
     to_datetime,
     token_end,
 )
-from handlers.grammar.usage import UsageError, shorten, usage_line
+from handlers.grammar.usage import UsageError, usage_line
 from handlers.grammar.words import SEND_OPTIONS, reader_day_first
 from handlers.i18n import N_
 from handlers.i18n import gettext as _
+from handlers.mrkdwn import short
 from handlers.phone import PhoneNumberError, format_phone, parse_phone
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
             raise UsageError(
                 _("“%(option)s” is not an option of /sms send; the options are %(options)s.")
                 % {
-                    "option": shorten("--" + option.group(1)),
+                    "option": short("--" + option.group(1)),
                     "options": ", ".join("--" + SEND_OPTIONS.word(o) for o in _OPTIONS),
                 },
                 usage,
@@ -203,7 +204,7 @@ def _check_sender(value: str, _now: datetime, option: str) -> str:
                     "The sender “%(sender)s” is %(length)d digits long; "
                     "a numeric sender has at most %(most)d."
                 )
-                % {"sender": shorten(value), "length": len(value), "most": _MAX_NUMERIC_SENDER},
+                % {"sender": short(value), "length": len(value), "most": _MAX_NUMERIC_SENDER},
                 usage,
             )
         return value
@@ -213,7 +214,7 @@ def _check_sender(value: str, _now: datetime, option: str) -> str:
                 "The sender “%(sender)s” may hold only letters A-Z and digits "
                 "(at most %(most)d, or up to %(digits)d digits)."
             )
-            % {"sender": shorten(value), "most": _MAX_ALPHA_SENDER, "digits": _MAX_NUMERIC_SENDER},
+            % {"sender": short(value), "most": _MAX_ALPHA_SENDER, "digits": _MAX_NUMERIC_SENDER},
             usage,
         )
     if len(value) > _MAX_ALPHA_SENDER:
@@ -222,7 +223,7 @@ def _check_sender(value: str, _now: datetime, option: str) -> str:
                 "The sender “%(sender)s” is %(length)d characters long; "
                 "a sender with letters has at most %(most)d."
             )
-            % {"sender": shorten(value), "length": len(value), "most": _MAX_ALPHA_SENDER},
+            % {"sender": short(value), "length": len(value), "most": _MAX_ALPHA_SENDER},
             usage,
         )
     return value
@@ -238,7 +239,7 @@ def _check_schedule(value: str, now: datetime, option: str) -> datetime:
     if match is None or match["H"] is None or match["S"] is not None:
         raise UsageError(
             _("“--%(option)s %(value)s” is not a date and time like %(example)s.")
-            % {"option": option, "value": shorten(value), "example": _schedule_example()},
+            % {"option": option, "value": short(value), "example": _schedule_example()},
             usage,
         )
     at = to_datetime(match, value, usage).replace(tzinfo=now.tzinfo)
@@ -261,7 +262,7 @@ def _check_validity(value: str, _now: datetime, option: str) -> int:
             return minutes
     raise UsageError(
         _("“--%(option)s %(value)s” must be whole minutes from 60 to 1440.")
-        % {"option": option, "value": shorten(value)},
+        % {"option": option, "value": short(value)},
         usage_line("send"),
     )
 

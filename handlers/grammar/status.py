@@ -6,8 +6,9 @@ import re
 
 from handlers.grammar.commands import BalanceCommand, CancelCommand, StatusCommand
 from handlers.grammar.lexing import ID, MAX_ID
-from handlers.grammar.usage import UsageError, shorten, usage_line
+from handlers.grammar.usage import UsageError, usage_line
 from handlers.i18n import gettext as _
+from handlers.mrkdwn import short
 
 _ID_SEPARATORS = re.compile(r"[\s,]+")
 
@@ -24,7 +25,7 @@ def parse_status(rest: str) -> StatusCommand:
                     "“%(token)s” is not a message id; ids are whole numbers above 0, "
                     "separated by spaces or commas."
                 )
-                % {"token": shorten(token)},
+                % {"token": short(token)},
                 usage_line("status"),
             )
         ids[int(token)] = None
@@ -36,7 +37,7 @@ def parse_balance(rest: str) -> BalanceCommand:
     if rest.strip():
         raise UsageError(
             _("“%(token)s” is not understood: /sms balance takes nothing after it.")
-            % {"token": shorten(rest.strip())},
+            % {"token": short(rest.strip())},
             usage_line("balance"),
         )
     return BalanceCommand()
@@ -55,7 +56,7 @@ def parse_cancel(rest: str) -> CancelCommand:
     if not ID.fullmatch(token) or not 0 < int(token) <= MAX_ID:
         raise UsageError(
             _("“%(token)s” is not a message id; ids are whole numbers above 0.")
-            % {"token": shorten(token)},
+            % {"token": short(token)},
             usage_line("cancel"),
         )
     return CancelCommand(int(token))

@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from handlers.grammar.lexing import is_quote, read_quoted, skip_space, token_end
-from handlers.grammar.usage import UsageError, shorten, usage_line
+from handlers.grammar.usage import UsageError, usage_line
 from handlers.grammar.words import SEND_OPTIONS, TEMPLATE_ACTIONS
 from handlers.i18n import gettext as _
+from handlers.mrkdwn import short
 from handlers.phone import PhoneNumberError, parse_phone
 
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -96,7 +97,7 @@ def fill(text: str, values: Mapping[str, str], usage: str | None = None) -> str:
         raise UsageError(
             _("The template has no placeholder %(unknown)s; it has %(known)s.")
             % {
-                "unknown": f"{{{shorten(unknown[0])}}}",
+                "unknown": f"{{{short(unknown[0])}}}",
                 "known": ", ".join(f"{{{n}}}" for n in wanted) or _("none"),
             },
             usage,
@@ -108,7 +109,7 @@ def _name(word: str) -> str:
     if not _NAME.fullmatch(word):
         raise UsageError(
             _("“%(word)s” is not a template name: use up to 40 letters, digits, - and _.")
-            % {"word": shorten(word)},
+            % {"word": short(word)},
             template_usage(),
         )
     return word.lower()
@@ -127,7 +128,7 @@ def parse_template(rest: str) -> TemplateCommand:
         if pos < end:
             raise UsageError(
                 _("“%(word)s” is not what to do with templates: add, list or remove.")
-                % {"word": shorten(rest[pos:end])},
+                % {"word": short(rest[pos:end])},
                 template_usage(),
             )
         raise UsageError(_("Say what to do with templates: add, list or remove."), template_usage())
@@ -196,19 +197,19 @@ def _pairs(text: str, usage: str) -> tuple[tuple[str, str], ...]:
             word = text[pos : token_end(text, pos)]
             raise UsageError(
                 _("“%(word)s” is not a value like key=value; quote a value with spaces.")
-                % {"word": shorten(word)},
+                % {"word": short(word)},
                 usage,
             )
         key, pos = pair.group(1), pair.end()
         if key in values:
             raise UsageError(
-                _("“%(key)s” is given twice; give each value once.") % {"key": shorten(key)}, usage
+                _("“%(key)s” is given twice; give each value once.") % {"key": short(key)}, usage
             )
         if pos < len(text) and is_quote(text[pos]):
             quoted = read_quoted(text, pos)
             if quoted is None:
                 raise UsageError(
-                    _("The quote after “%(key)s=” is never closed.") % {"key": shorten(key)}, usage
+                    _("The quote after “%(key)s=” is never closed.") % {"key": short(key)}, usage
                 )
             values[key], pos = quoted
         else:

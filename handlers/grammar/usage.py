@@ -93,9 +93,6 @@ decline it the post says so with their comment.
 *Help*: `/sms help`""")
 
 
-_QUOTE_LIMIT = 40
-
-
 def usage_line(command: str) -> str:
     """The usage line of subcommand ``command`` (``send``, ``status``, ...) in the active locale."""
     return _(USAGE[command])
@@ -123,10 +120,3 @@ class UsageError(ValueError):
         super().__init__(f"{sentence}\n{usage}")
         self.sentence = sentence
         self.usage = usage
-
-
-def shorten(text: str) -> str:
-    """Shorten typed text for an error sentence."""
-    if len(text) <= _QUOTE_LIMIT:
-        return text
-    return text[: _QUOTE_LIMIT - 1] + "…"

@@ -13,10 +13,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.sending.types import Surface
 from handlers import send_outcomes
 from handlers.context import services
-from handlers.posting import open_direct_message
+from handlers.posting import open_direct_message, tell
 from handlers.shortcuts.plain_text import to_plain_text
 from handlers.views.compose import ComposeMeta
-from handlers.views.listeners import open_compose, tell
+from handlers.views.listeners import not_opened, open_compose
 
 logger = logging.getLogger(__name__)
 
@@ -58,15 +58,17 @@ async def handle_message_shortcut(
             return None
         return str((found.get("channel") or {}).get("name") or "") or None
 
-    text = await to_plain_text(raw, user_name=user_name, channel_name=channel_name)
-    await open_compose(
+    error = await open_compose(
         svc,
         client,
         trigger_id=str(body.get("trigger_id") or ""),
         meta=ComposeMeta(channel_id or None, Surface.MESSAGE_SHORTCUT.value),
         team_id=str((body.get("team") or {}).get("id") or ""),
-        text=text,
+        # the names are looked up while the sender names are: Slack's trigger lasts 3 seconds
+        text=to_plain_text(raw, user_name=user_name, channel_name=channel_name),
     )
+    if error is not None:
+        await tell(client, channel_id=channel_id, user_id=user_id, text=not_opened(error))
 
 
 async def handle_global_shortcut(
@@ -88,7 +90,7 @@ async def handle_global_shortcut(
         direct = dm if dm != user_id else None  # the picker takes a conversation, not a user
     except SlackApiError:
         logger.info("no direct message channel to offer in the compose modal")
-    await open_compose(
+    error = await open_compose(
         svc,
         client,
         trigger_id=str(body.get("trigger_id") or ""),
@@ -96,3 +98,5 @@ async def handle_global_shortcut(
         team_id=str((body.get("team") or {}).get("id") or ""),
         pick_channel=direct,
     )
+    if error is not None:
+        await tell(client, channel_id=direct or user_id, user_id=user_id, text=not_opened(error))

@@ -81,6 +81,13 @@ def is_text_block(block_id: str) -> bool:
     return block_id == TEXT or block_id.startswith(TEXT + _VERSION)
 
 
+def text_block_id(view: Mapping[str, Any]) -> str:
+    """The id of a submitted view's message block: a chosen template renames it."""
+    values = view.get("state", {}).get("values", {})
+    shown = [str(b.get("block_id", "")) for b in view.get("blocks", [])]
+    return next((b for b in [*values, *shown] if is_text_block(b)), TEXT)
+
+
 @dataclass(frozen=True, slots=True)
 class ComposeMeta:
     """What travels in the modal's ``private_metadata``: where to post the SMS, and from where.
@@ -330,7 +337,7 @@ def read_submission(
     values = view.get("state", {}).get("values", {})
     errors: dict[str, str] = {}
     recipient = _read_phone(_typed(values, PHONE), default_region, errors)
-    text_id = next((b for b in values if is_text_block(b)), TEXT)
+    text_id = text_block_id(view)
     text = str(values.get(text_id, {}).get(TEXT_ACTION, {}).get("value") or "")
     filled = {
         b.removeprefix(PLACEHOLDER_PREFIX): _typed(values, b)

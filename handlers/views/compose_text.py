@@ -89,6 +89,11 @@ NOT_IN_CHANNEL = N_(
 )
 
 
+def not_opened(error: str) -> str:
+    """The compose modal could not be opened; ``error`` is Slack's error name."""
+    return _("I could not open the form (Slack said %(error)s); try again.") % {"error": error}
+
+
 def template_added(name: str) -> str:
     """A template was saved."""
     return _(

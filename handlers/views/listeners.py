@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -16,18 +17,18 @@ from bot.sending.types import Origin, Surface
 from handlers import send_outcomes
 from handlers.context import Services, services
 from handlers.i18n import gettext as _
-from handlers.posting import post_sms_message, slack_error
+from handlers.mrkdwn import escape
+from handlers.posting import slack_error, sms_poster, tell
 from handlers.views import compose_text as say
 from handlers.views.compose import (
-    TEXT,
     ComposeMeta,
     Submission,
     compose_view,
     read_submission,
+    text_block_id,
     with_count,
     with_template,
 )
-from storage.messages import SmsRecord
 from storage.templates import get_template, list_templates
 
 logger = logging.getLogger(__name__)
@@ -57,17 +58,23 @@ async def open_compose(
     trigger_id: str,
     meta: ComposeMeta,
     team_id: str,
-    text: str = "",
+    text: str | Awaitable[str] = "",
     pick_channel: str | None = None,
 ) -> str | None:
-    """Open the compose modal; Slack's error when it could not."""
-    saved = await svc.store.read(list_templates, team_id=team_id)
+    """Open the compose modal; Slack's error when it could not.
+
+    ``text`` may still be in the making (a message's names looked up): it is awaited along with
+    the templates and the sender names, so that together they keep within Slack's 3 seconds.
+    """
+    saved, names, initial = await asyncio.gather(
+        svc.store.read(list_templates, team_id=team_id), sender_names(svc), _ready(text)
+    )
     view = compose_view(
         templates=[t.name for t in saved],
         meta=meta,
         zone=svc.config.timezone,
-        sender_names=await sender_names(svc),
-        text=text,
+        sender_names=names,
+        text=initial,
         pick_channel=pick_channel,
         ask_channel=meta.channel_id is None,
     )
@@ -80,21 +87,39 @@ async def open_compose(
     return None
 
 
+async def _ready(text: str | Awaitable[str]) -> str:
+    return text if isinstance(text, str) else await text
+
+
+def not_opened(error: str) -> str:
+    """What the person is told when the compose modal could not be opened."""
+    return say.not_opened(escape(error))
+
+
 async def handle_compose_command(
-    ack: AsyncAck, command: dict[str, Any], svc: Services, client: AsyncWebClient
+    ack: AsyncAck,
+    command: dict[str, Any],
+    svc: Services,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
 ) -> None:
-    """``/sms`` alone: open the compose modal for someone who may send, in the command's channel."""
+    """``/sms`` alone: open the compose modal for someone who may send, in the command's channel.
+
+    When Slack does not open it (the trigger expired), the person is told so privately.
+    """
     if not svc.sending.may_send(str(command["user_id"])):
         await ack(text=send_outcomes.not_allowed())
         return
     await ack()
-    await open_compose(
+    error = await open_compose(
         svc,
         client,
         trigger_id=str(command.get("trigger_id") or ""),
         meta=ComposeMeta(str(command["channel_id"]), Surface.MODAL.value),
         team_id=str(command.get("team_id") or ""),
     )
+    if error is not None:
+        await respond(text=not_opened(error), response_type="ephemeral")
 
 
 async def handle_compose_typed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -143,8 +168,9 @@ async def handle_compose_submit(
     svc = services(context)
     view: dict[str, Any] = body.get("view") or {}
     user_id = str((body.get("user") or {}).get("id") or "")
+    text_id = text_block_id(view)  # a template chosen renamed it: errors go on the one shown
     if not svc.sending.may_send(user_id):
-        await ack(response_action="errors", errors={TEXT: send_outcomes.not_allowed()})
+        await ack(response_action="errors", errors={text_id: send_outcomes.not_allowed()})
         return
     now = datetime.now(svc.config.timezone).replace(microsecond=0)
     read = read_submission(view, default_region=svc.config.default_region, now=now)
@@ -152,7 +178,7 @@ async def handle_compose_submit(
         await ack(response_action="errors", errors=read)
         return
     if read.channel_id is None:
-        await ack(response_action="errors", errors={TEXT: _(say.NOT_IN_CHANNEL)})
+        await ack(response_action="errors", errors={text_id: _(say.NOT_IN_CHANNEL)})
         return
     await ack()
     meta = ComposeMeta.load(view.get("private_metadata"))
@@ -166,22 +192,7 @@ async def handle_compose_submit(
         duplicate_key=f"view:{view.get('id')}",
     )
 
-    async def post(record: SmsRecord) -> str | None:
-        # in the channel: the workspace language, whatever the sender's
-        return await post_sms_message(
-            client, svc.store, record, language=svc.config.language, zone=svc.config.timezone
-        )
-
-    outcome = await svc.sending.send(read.sms, origin, post)
+    outcome = await svc.sending.send(read.sms, origin, sms_poster(client, svc))
     said = send_outcomes.render(outcome)
     if said is not None:
         await tell(client, channel_id=read.channel_id, user_id=user_id, text=said)
-
-
-async def tell(client: AsyncWebClient, *, channel_id: str, user_id: str, text: str) -> None:
-    """Tell the user privately in the channel, or in a direct message when that fails."""
-    try:
-        await client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
-    except SlackApiError:
-        with contextlib.suppress(SlackApiError):
-            await client.chat_postMessage(channel=user_id, text=text)

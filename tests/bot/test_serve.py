@@ -332,7 +332,12 @@ def test_dockerfile_follows_the_operations_contract() -> None:
     keywords = [k for k, _ in steps]
     args = dict(steps)  # the last of each keyword
     assert steps[0] == ("FROM", "python:3.11-slim-bookworm")
-    assert any(k == "RUN" and "pip install --no-deps /tmp/smsbot" in a for k, a in steps)
+    assert any(
+        k == "RUN" and "pip install --no-deps --no-build-isolation /tmp/smsbot" in a
+        for k, a in steps
+    )
+    # the build backend is installed with the dependencies, so the code's layer downloads nothing
+    assert any(k == "RUN" and "['build-system']['requires']" in a for k, a in steps)
     assert "COPY" in keywords
     assert args["USER"] not in ("root", "0")
     assert keywords.index("USER") > max(i for i, k in enumerate(keywords) if k == "RUN")

@@ -200,3 +200,12 @@ def secret_leaks(records: list[logging.LogRecord], slack: FakeSlack) -> list[str
         for where, text in (("a log line", logged), ("a Slack message", posted))
         if secret in text
     ]
+
+
+async def answered_later(bot: BotHarness, text: str, **overrides: str) -> str:
+    """Send ``/sms text``, check its ack is empty, and return what it answers after the ack."""
+    before = len(bot.slack.responses)
+    assert await bot.command(text, **overrides) == (200, "")
+    told = await bot.slack.wait_for_responses(before + 1)
+    assert told[before].params["response_type"] == "ephemeral"
+    return str(told[before].params["text"])

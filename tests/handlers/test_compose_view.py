@@ -6,7 +6,14 @@ from datetime import UTC
 
 import pytest
 
-from handlers.views.compose import ComposeMeta, compose_view, count_text, with_count
+from handlers.views.compose import (
+    ComposeMeta,
+    compose_view,
+    count_text,
+    text_block_id,
+    with_count,
+    with_template,
+)
 
 
 def test_metadata_round_trip_and_garbage() -> None:
@@ -45,3 +52,13 @@ def test_an_update_changes_only_the_count() -> None:
         else:
             assert after == before
     assert updated["private_metadata"] == view["private_metadata"]
+
+
+def test_the_text_block_id_follows_a_chosen_template() -> None:
+    """The message block's id is found in a fresh modal and after a template renamed it."""
+    view = compose_view(meta=ComposeMeta("C1"), zone=UTC, sender_names=["A"]).to_dict()
+    assert text_block_id(view) == "sms_text"
+    chosen = with_template(view, "Hi {name}")
+    assert text_block_id(chosen) == "sms_text~1"
+    assert text_block_id(with_template(chosen, "Bye")) == "sms_text~2"
+    assert text_block_id({"state": {"values": {"sms_text~3": {}}}}) == "sms_text~3"

@@ -16,7 +16,7 @@ from handlers.views import compose_text as say
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
 from tests.handlers.compose_kit import choose_template, keystroke, state, submit
-from tests.handlers.conftest import refused_url, sends, wire_form
+from tests.handlers.conftest import answered_later, refused_url, sends, wire_form
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
 
@@ -235,7 +235,7 @@ async def test_a_template_fills_the_text_and_asks_for_its_values(
     bot: BotHarness, sim: MobizonSimulator
 ) -> None:
     """Choosing a template shows its text and one input per placeholder; submit fills them."""
-    await bot.command("template add ready Hi {name}, order {order} is ready")
+    await answered_later(bot, "template add ready Hi {name}, order {order} is ready")
     view = await open_modal(bot)
     select = next(b for b in view["blocks"] if b["block_id"] == "sms_template")
     assert [o["value"] for o in select["elements"][0]["options"]] == ["ready"]
@@ -268,3 +268,36 @@ async def test_a_template_fills_the_text_and_asks_for_its_values(
     await bot.slack.wait_for("chat.postMessage")
     text = "Hi Ana, order A17 is ready"
     assert sends(sim) == [wire_form([("recipient", NUMBER), ("text", text)])]
+
+
+async def test_a_modal_slack_does_not_open_is_explained(bot: BotHarness) -> None:
+    """When Slack refuses to open the modal, ``/sms`` alone answers one private sentence why."""
+    bot.slack.fail_next("views.open", "expired_trigger_id")
+    assert await bot.command("") == (200, "")
+    told = await bot.slack.wait_for_responses()
+    assert told[0].params["text"] == say.not_opened("expired_trigger_id")
+    assert told[0].params["response_type"] == "ephemeral"
+
+
+async def test_a_refusal_after_a_template_shows_on_the_renamed_text(
+    start_bot: Callable[..., Any], simulator: tuple[MobizonSimulator, str]
+) -> None:
+    """Once a template renamed the message block, a refused submission's error names that block."""
+    bot: BotHarness = await start_bot(simulator[1], allowed_users=frozenset({"U1"}))
+    await answered_later(bot, "template add ready Hi there")
+    view = await open_modal(bot)
+    assert await choose_template(bot, view, "ready") == (200, "")
+    await bot.slack.wait_for("views.update")
+    shown = bot.slack.views[view["id"]]
+    text_id = next(b for b in inputs(shown) if b.startswith("sms_text"))
+    assert text_id != "sms_text"
+    values = {
+        "values": {
+            "sms_phone": {"sms_phone_input": {"type": "plain_text_input", "value": NUMBER}},
+            text_id: {"sms_text_input": {"type": "plain_text_input", "value": "Hi there"}},
+        }
+    }
+    status, body = await submit(bot, shown, values, user="U9")
+    assert status == 200
+    assert json.loads(body)["errors"] == {text_id: send_outcomes.not_allowed()}
+    assert sends(simulator[0]) == []

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
 from bot.simulator import MobizonSimulator
-from handlers import UNEXPECTED_ERROR
-from handlers.commands import sms as sms_command
+from handlers import UNEXPECTED_ERROR, posting, send_outcomes
+from handlers.shortcuts import listeners as shortcut_listeners
 from storage import claims, messages, records
 from storage.delivery import StatusUpdate, apply_status
+from testkit.waiting import wait_until
 from tests.conftest import BotHarness
+from tests.handlers.compose_kit import state, submit
 from tests.handlers.conftest import refused_url
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
@@ -171,7 +175,7 @@ async def test_a_sent_sms_whose_post_fails_is_reported_sent_not_retried(
     async def broken(*_args: object, **_kwargs: object) -> None:
         raise TimeoutError
 
-    monkeypatch.setattr(sms_command, "post_sms_message", broken)
+    monkeypatch.setattr(posting, "post_sms_message", broken)
     await bot.command(f"send {PHONE} hello")
     (response,) = await bot.slack.wait_for_responses(1)
     (message_id,) = sim.messages
@@ -233,3 +237,63 @@ async def test_a_reused_message_id_never_updates_the_earlier_sms(
     assert row.status == "NEW"
     for call in bot.slack.called("chat.update"):
         assert "DELIVRD" not in str(call.params)
+
+
+def _bug(*_args: object, **_kwargs: object) -> str:
+    msg = "simulated bug after the ack"
+    raise RuntimeError(msg)
+
+
+def _logged_bug(caplog: pytest.LogCaptureFixture) -> bool:
+    """Whether the simulated bug was logged with its traceback."""
+    return any(
+        r.exc_info and "simulated bug after the ack" in logging.Formatter().format(r)
+        for r in caplog.records
+        if r.levelno >= logging.ERROR
+    )
+
+
+async def test_a_bug_after_a_modal_submission_is_told_in_a_direct_message(
+    bot: BotHarness,
+    sim: MobizonSimulator,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A modal has no response URL: a bug after its ack is logged and told in a direct message."""
+    assert await bot.command("") == (200, "")
+    await bot.slack.wait_for("views.open")
+    monkeypatch.setattr(send_outcomes, "render", _bug)
+    values = state(sms_phone=PHONE, sms_text="hello")
+    assert await submit(bot, bot.slack.views["V0001"], values) == (200, "")
+    await wait_until(
+        lambda: any(c.params["channel"] == "U1" for c in bot.slack.called("chat.postMessage")),
+        what="the user to be told in a direct message",
+    )
+    (told,) = [c for c in bot.slack.called("chat.postMessage") if c.params["channel"] == "U1"]
+    assert told.params["text"] == UNEXPECTED_ERROR
+    assert _logged_bug(caplog)
+    assert sim.count("sendSmsMessage") == 1
+
+
+async def test_a_bug_after_a_shortcut_ack_is_told_privately_in_its_channel(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shortcut has no response URL: a bug after its ack is told privately in its channel."""
+    monkeypatch.setattr(shortcut_listeners, "to_plain_text", _bug)
+    payload = {
+        "type": "message_action",
+        "callback_id": "send_as_sms",
+        "team": {"id": "T1", "domain": "acme"},
+        "user": {"id": "U1", "name": "ana"},
+        "channel": {"id": "C7", "name": "orders"},
+        "trigger_id": "1337.42.shortcut",
+        "message_ts": "1700000000.000100",
+        "message": {"type": "message", "text": "hi", "ts": "1700000000.000100", "user": "U2"},
+    }
+    assert await bot.post_signed(urlencode({"payload": json.dumps(payload)})) == (200, "")
+    (told,) = await bot.slack.wait_for("chat.postEphemeral")
+    assert (told.params["channel"], told.params["user"]) == ("C7", "U1")
+    assert told.params["text"] == UNEXPECTED_ERROR
+    assert "simulated bug" not in told.params["text"]
+    assert _logged_bug(caplog)
+    assert bot.slack.called("views.open") == []

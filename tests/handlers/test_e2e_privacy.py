@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -121,3 +121,23 @@ async def test_without_lists_everyone_reads_everything(
     await bot.command("find to:5511", user_id=OTHER)
     (response,) = await bot.slack.wait_for_responses(1)
     assert "SMS found" in response.params["text"]
+
+
+async def test_status_reads_the_records_once_for_others(
+    guarded: BotHarness, sim: MobizonSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checking the channel and showing the costs share one read of the SMS asked for."""
+    here = await sent_from(guarded, sim, "C1")
+    real = messages.get_by_message_ids
+    reads: list[list[int]] = []
+
+    def counted(db: Any, ids: Iterable[int]) -> dict[int, messages.SmsRecord]:
+        asked = list(ids)
+        reads.append(asked)
+        return real(db, asked)
+
+    monkeypatch.setattr(messages, "get_by_message_ids", counted)
+    await guarded.command(f"status {here}", user_id=OTHER, channel_id="C1")
+    responses = await guarded.slack.wait_for_responses(1)
+    assert f"*{here}*: " in block_texts(responses[-1].params["blocks"])
+    assert [r for r in reads if here in r] == [[here]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,9 @@ import pytest
 
 from bot.simulator import MobizonSimulator
 from handlers import send_outcomes
+from handlers.shortcuts import listeners as shortcut_listeners
+from handlers.views import compose_text as say
+from testkit.waiting import wait_until
 from tests.conftest import BotHarness
 from tests.handlers.compose_kit import state, submit
 from tests.handlers.conftest import refused_url, sends, wire_form
@@ -140,3 +144,63 @@ async def test_global_shortcut_refused_for_who_may_not_send(start_bot: Callable[
         send_outcomes.not_allowed(),
     )
     assert bot.slack.called("views.open") == []
+
+
+async def test_send_as_sms_tells_why_the_modal_did_not_open(bot: BotHarness) -> None:
+    """When Slack refuses the modal, the person is told privately in the message's channel."""
+    bot.slack.fail_next("views.open", "expired_trigger_id")
+    assert await message_shortcut(bot, "hello") == (200, "")
+    told = await bot.slack.wait_for("chat.postEphemeral")
+    assert (told[0].params["channel"], told[0].params["user"], told[0].params["text"]) == (
+        "C7",
+        "U1",
+        say.not_opened("expired_trigger_id"),
+    )
+
+
+async def test_global_shortcut_tells_why_the_modal_did_not_open(bot: BotHarness) -> None:
+    """When Slack refuses the global shortcut's modal, the person is told in their DM with me."""
+    bot.slack.fail_next("views.open", "expired_trigger_id")
+    assert await global_shortcut(bot) == (200, "")
+    told = await bot.slack.wait_for("chat.postEphemeral")
+    assert (told[0].params["channel"], told[0].params["text"]) == (
+        "D1",
+        say.not_opened("expired_trigger_id"),
+    )
+
+
+async def test_names_are_looked_up_while_the_sender_names_are(
+    bot: BotHarness, sim: MobizonSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mention's name and Mobizon's sender names are fetched at once, not one after the other.
+
+    users.info is answered only once Mobizon was asked for the sender names (held meanwhile):
+    looked up one after the other, the name would give up waiting and stay an id. The name's
+    wait is made generous, so that a loaded machine cannot make it give up early.
+    """
+    monkeypatch.setattr(shortcut_listeners, "NAME_WAIT", 5.0)
+    bot.slack.user_names["U5"] = "bruno"
+    bot.slack.held = {"users.info"}
+    sim.hold()
+
+    def asked() -> int:
+        return sum((r.module, r.method) == ("alphaname", "list") for r in sim.requests)
+
+    before = asked()
+
+    async def release_when_asked() -> None:
+        await wait_until(
+            lambda: asked() > before or bool(bot.slack.called("views.open")),
+            what="the sender names to be asked for",
+        )
+        bot.slack.release_held()
+
+    releasing = asyncio.create_task(release_when_asked())
+    try:
+        assert await message_shortcut(bot, "Hi <@U5>") == (200, "")
+        await bot.slack.wait_for("views.open")
+    finally:
+        bot.slack.release_held()
+        sim.release()
+        await releasing
+    assert block(bot.slack.views["V0001"], "sms_text")["element"]["initial_value"] == "Hi @bruno"

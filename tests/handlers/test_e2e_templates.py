@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -9,8 +10,9 @@ import pytest
 
 from bot.simulator import MobizonSimulator
 from handlers import send_outcomes
+from handlers.views import compose_text
 from tests.conftest import BotHarness
-from tests.handlers.conftest import refused_url, sends, shown, wire_form
+from tests.handlers.conftest import answered_later, refused_url, sends, shown, wire_form
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
 
@@ -19,8 +21,10 @@ NUMBER = "5511987654321"
 
 async def test_add_list_send_remove(bot: BotHarness, sim: MobizonSimulator) -> None:
     """A saved template is listed, sent with its values filled, and gone once removed."""
-    _, body = await bot.command("template add ready Hi {name}, order {order} is ready & waiting")
-    assert "saved" in shown(body)
+    said = await answered_later(
+        bot, "template add ready Hi {name}, order {order} is ready & waiting"
+    )
+    assert "saved" in said
     _, body = await bot.command("template list")
     assert "ready" in shown(body)
     assert "&amp; waiting" in shown(body)
@@ -31,15 +35,14 @@ async def test_add_list_send_remove(bot: BotHarness, sim: MobizonSimulator) -> N
     await bot.slack.wait_for("chat.postMessage")
     text = "Hi Ana, order A 17 is ready & waiting"
     assert sends(sim) == [wire_form([("recipient", NUMBER), ("text", text)])]
-    _, body = await bot.command("template remove ready")
-    assert "removed" in shown(body)
+    assert "removed" in await answered_later(bot, "template remove ready")
     _, body = await bot.command(f"send --template ready {NUMBER} name=Ana order=1")
     assert "no template named ready" in shown(body)
 
 
 async def test_a_missing_value_sends_nothing(bot: BotHarness, sim: MobizonSimulator) -> None:
     """A template send without a placeholder's value is refused naming it, with the usage line."""
-    await bot.command("template add ready Hi {name}, order {order}")
+    await answered_later(bot, "template add ready Hi {name}, order {order}")
     _, body = await bot.command(f"send --template ready {NUMBER} name=Ana")
     text = shown(body)
     assert "{order}" in text
@@ -52,9 +55,36 @@ async def test_only_allowed_users_save_or_remove(start_bot: Callable[..., Any]) 
     bot: BotHarness = await start_bot(refused_url(), allowed_users=frozenset({"U2"}))
     _, body = await bot.command("template add ready Hi")
     assert shown(body) == send_outcomes.not_allowed()
-    _, body = await bot.command("template add ready Hi", user_id="U2")
-    assert "saved" in shown(body)
+    assert "saved" in await answered_later(bot, "template add ready Hi", user_id="U2")
     _, body = await bot.command("template remove ready")
     assert shown(body) == send_outcomes.not_allowed()
     _, body = await bot.command("template list")
     assert "ready" in shown(body)
+
+
+async def test_saving_is_acked_while_the_database_is_locked(bot: BotHarness) -> None:
+    """A save is acked at once though another connection holds the write lock, and told after."""
+    other = sqlite3.connect(bot.settings.db_path, timeout=0)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        before = len(bot.slack.responses)
+        assert await bot.command("template add ready Hi") == (200, "")
+    finally:
+        other.rollback()
+        other.close()
+    told = await bot.slack.wait_for_responses(before + 1)
+    assert told[before].params["text"] == compose_text.template_added("ready")
+    _, body = await bot.command("template list")
+    assert "ready" in shown(body)
+
+
+async def test_a_taken_name_and_an_unknown_one_are_told_after_the_ack(bot: BotHarness) -> None:
+    """Saving a name taken and removing one unknown are answered after the ack, nothing changed."""
+    await answered_later(bot, "template add ready Hi")
+    said = await answered_later(bot, "template add ready Bye")
+    assert said == compose_text.template_taken("ready")
+    assert await answered_later(bot, "template remove gone") == compose_text.template_unknown(
+        "gone"
+    )
+    _, body = await bot.command("template list")
+    assert "Hi" in shown(body)
