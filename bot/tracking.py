@@ -7,8 +7,9 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import datetime
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -54,15 +55,36 @@ def _account_watches(
     return [("moderation", moderation.run_once), ("costs", costs.run_once)]
 
 
+def _shielded(
+    jobs: set[asyncio.Task[Any]], run: Callable[[], Coroutine[Any, Any, object]], name: str
+) -> Callable[[], Awaitable[None]]:
+    """``run`` as a scheduler job on a task of its own, kept in ``jobs``.
+
+    A scheduler shutting down cancels its jobs: this one it cannot cut between a Slack post and
+    its record. Shutdown waits for the tasks in ``jobs`` instead (:func:`_stop`).
+    """
+
+    async def job() -> None:
+        task = asyncio.create_task(run(), name=name)
+        jobs.add(task)
+        task.add_done_callback(jobs.discard)
+        await asyncio.shield(task)
+
+    return job
+
+
 def _schedule_balance_watch(
-    scheduler: AsyncIOScheduler, runtime: Runtime, slack: AsyncWebClient
+    scheduler: AsyncIOScheduler,
+    runtime: Runtime,
+    slack: AsyncWebClient,
+    jobs: set[asyncio.Task[Any]],
 ) -> None:
     """Check the balance every few minutes when the low-balance alert is configured."""
     watch = balance_watch(runtime, slack)
     if watch is None:
         return
     scheduler.add_job(
-        watch.run_once,
+        _shielded(jobs, watch.run_once, "balance check"),
         "interval",
         seconds=BALANCE_CHECK_SECONDS,
         id=BALANCE_JOB,
@@ -133,7 +155,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         unrecorded=runtime.unrecorded,
     )
     account_watches = _account_watches(runtime, notifier)
-    cycles: set[asyncio.Task[None]] = set()
+    cycles: set[asyncio.Task[Any]] = set()
 
     async def cycle() -> None:
         try:
@@ -147,17 +169,9 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
             except Exception:  # a bug there must not stop status polling
                 logger.exception("an account watch failed", extra={"watch": name})
 
-    async def poll_cycle() -> None:
-        # the cycle runs on a task of its own, so a scheduler shutting down cannot cut it
-        # between a Slack post and its record; shutdown waits for it below
-        task = asyncio.create_task(cycle(), name="poll cycle")
-        cycles.add(task)
-        task.add_done_callback(cycles.discard)
-        await asyncio.shield(task)
-
     scheduler = AsyncIOScheduler()
     scheduler.add_job(
-        poll_cycle,
+        _shielded(cycles, cycle, "poll cycle"),
         "interval",
         seconds=settings.poll_interval,
         id=POLL_JOB,
@@ -165,7 +179,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         coalesce=True,
         next_run_time=datetime.now().astimezone(),
     )
-    _schedule_balance_watch(scheduler, runtime, slack)
+    _schedule_balance_watch(scheduler, runtime, slack, cycles)
     scheduler.start()
     task = asyncio.create_task(notifier.run(), name="notifier")
     runtime.tracking = Tracking(notifier, poller)
@@ -183,7 +197,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
 
 async def _stop(
     scheduler: AsyncIOScheduler,
-    cycles: set[asyncio.Task[None]],
+    cycles: set[asyncio.Task[Any]],
     notifier_task: asyncio.Task[None],
     notifier: Notifier,
 ) -> None:
@@ -192,7 +206,7 @@ async def _stop(
     if cycles:
         _, late = await asyncio.wait(set(cycles), timeout=CYCLE_DEADLINE)
         if late:
-            logger.warning("a poll cycle was still running at shutdown; stopped")
+            logger.warning("a poll cycle or balance check was still running at shutdown; stopped")
             for cycle_task in late:
                 cycle_task.cancel()
             await asyncio.wait(late)
