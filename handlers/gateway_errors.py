@@ -269,14 +269,7 @@ def _problem(error: MobizonError) -> str:
                 "said": _said(said),
             }
     # no data to word it from (Problem.OTHER): the gateway's English sentence, less its closing
-    english = str(error)
-    for closing in (
-        "The SMS may still have been sent: check its status before sending it again.",
-        "The SMS was not sent; try again in a minute.",
-        "Try again in a minute.",
-    ):
-        english = english.removesuffix(closing).strip()
-    return english
+    return error.what_failed
 
 
 def describe(error: MobizonError) -> str:

@@ -106,8 +106,11 @@ class MobizonError(Exception):
         code: int | None = None,
         outcome_unknown: bool = False,
         sending: bool = False,
+        what_failed: str | None = None,
     ) -> None:
         super().__init__(sentence)
+        #: The sentence without its closing advice (whether to try again): what failed.
+        self.what_failed = sentence if what_failed is None else what_failed
         self.code = code
         self.outcome_unknown = outcome_unknown
         #: True when the failed call was a send (``sendSmsMessage``).
@@ -281,10 +284,15 @@ class MobizonGatewayError(MobizonError):
         self.problem = reason
         self.details: dict[str, object] = dict(details or {})
         outcome_unknown = sending and outcome_unknown
-        sentence = (
-            f"{_with_period(problem)} {_outcome(sending=sending, outcome_unknown=outcome_unknown)}"
+        what = _with_period(problem)
+        sentence = f"{what} {_outcome(sending=sending, outcome_unknown=outcome_unknown)}"
+        super().__init__(
+            sentence,
+            code=code,
+            outcome_unknown=outcome_unknown,
+            sending=sending,
+            what_failed=what,
         )
-        super().__init__(sentence, code=code, outcome_unknown=outcome_unknown, sending=sending)
 
 
 class MobizonNetworkError(MobizonError):
@@ -307,10 +315,11 @@ class MobizonNetworkError(MobizonError):
         self.problem = reason
         self.details: dict[str, object] = dict(details or {})
         outcome_unknown = sending and not never_sent
-        sentence = (
-            f"{_with_period(problem)} {_outcome(sending=sending, outcome_unknown=outcome_unknown)}"
+        what = _with_period(problem)
+        sentence = f"{what} {_outcome(sending=sending, outcome_unknown=outcome_unknown)}"
+        super().__init__(
+            sentence, outcome_unknown=outcome_unknown, sending=sending, what_failed=what
         )
-        super().__init__(sentence, outcome_unknown=outcome_unknown, sending=sending)
 
 
 class MobizonTimeoutError(MobizonNetworkError):
