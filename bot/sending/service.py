@@ -127,10 +127,15 @@ class SendService:
             await self._record_failed(claim, error=FAILED_WHILE_SENDING, outcome_unknown=True)
             return OutcomeUnknown(sms, error=None)
         self._on_sent("sent")
-        return await self._record(sms, claim, sent, post)
+        return await self._record(sms, origin, claim, sent, post)
 
     async def _record(
-        self, sms: OutgoingSms, claim: records.SmsRecord, sent: SentMessage, post: PostSent
+        self,
+        sms: OutgoingSms,
+        origin: Origin,
+        claim: records.SmsRecord,
+        sent: SentMessage,
+        post: PostSent,
     ) -> Outcome:
         """Record what Mobizon took and have it posted; the SMS went out whatever happens here."""
         try:
@@ -164,7 +169,14 @@ class SendService:
                 extra={"sms_id": sent.message_id, "user": claim.user_id},
             )
             return SentNotRecorded(sms, sent.message_id)
-        logger.info("sms sent", extra={"sms_id": record.message_id, "channel": record.channel_id})
+        logger.info(
+            "sms sent",
+            extra={
+                "sms_id": record.message_id,
+                "channel": record.channel_id,
+                "surface": origin.surface.value,
+            },
+        )
         try:
             problem = await post(record)
         except Exception:

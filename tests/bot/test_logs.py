@@ -152,7 +152,7 @@ async def test_a_send_logs_sms_id_channel_and_user(
     simulator: tuple[MobizonSimulator, str],
     fake_slack: FakeSlack,
 ) -> None:
-    """The bot's log line for a send names the SMS id, the Slack channel and the user."""
+    """The bot's log line for a send names the SMS id, the Slack channel, the user and the surface."""
     bot: BotHarness = await start_bot(simulator[1])
     await bot.command("send +55 11 98765-4321 log me", channel_id="C7", user_id="U7")
     await fake_slack.wait_for("chat.postMessage")
@@ -162,6 +162,7 @@ async def test_a_send_logs_sms_id_channel_and_user(
     assert sent[0]["sms_id"] == 6300284
     assert sent[0]["channel"] == "C7"
     assert sent[0]["user"] == "U7"
+    assert sent[0]["surface"] == "slash_command"
 
 
 @pytest.mark.usefixtures("restore_root")
