@@ -20,9 +20,11 @@ from bot.sending.outcomes import (
     SentNotRecorded,
     SentRecordedLater,
     UnknownSender,
+    Unsendable,
 )
 from handlers import account_words, blocks
 from handlers.gateway_errors import describe
+from handlers.grammar.send import text_refused
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
 from handlers.phone import format_phone
@@ -164,6 +166,8 @@ def render(outcome: Outcome) -> str | None:  # noqa: C901, PLR0911  # one case p
             return not_allowed(outcome)
         case UnknownSender():
             return account_words.unknown_sender(outcome.sms.sender or "", outcome.names)
+        case Unsendable():
+            return f":warning: {text_refused(outcome.error)}"
         case NotSaved():
             return not_saved(outcome)
         case SentRecordedLater():

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from bot.mobizon.errors import MobizonError, is_insufficient_funds
 from bot.mobizon.types import OutgoingSms
+from bot.sending.segments import TooLongError
+from bot.sending.text import ControlCharacterError
 from storage.records import SmsRecord
 
 
@@ -71,6 +73,14 @@ class NotAllowed:
 
 
 @dataclass(frozen=True, slots=True)
+class Unsendable:
+    """The text breaks a rule of every SMS (a control character, too many segments): not sent."""
+
+    sms: OutgoingSms
+    error: ControlCharacterError | TooLongError
+
+
+@dataclass(frozen=True, slots=True)
 class NotSaved:
     """The send could not be claimed in the database, so nothing went to Mobizon."""
 
@@ -109,6 +119,7 @@ Outcome = (
     | Duplicate
     | NotAllowed
     | UnknownSender
+    | Unsendable
     | NotSaved
     | SentRecordedLater
     | SentNotRecorded

@@ -76,6 +76,15 @@ def check_length(text: str) -> SegmentInfo:
     return info
 
 
+def max_length(encoding: Literal["GSM-7", "UCS-2"]) -> int:
+    """The longest text of ``encoding`` that fits :data:`MAX_SEGMENTS`, in its units.
+
+    Exact for texts without extension characters or emoji, which may leave a part short by one.
+    """
+    part = _GSM7_PART if encoding == "GSM-7" else _UCS2_PART
+    return MAX_SEGMENTS * part
+
+
 def _pack(units: list[int], single: int, part: int) -> int:
     """Count the parts needed for characters of the given unit sizes, never splitting one."""
     total = sum(units)

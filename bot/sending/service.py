@@ -26,8 +26,11 @@ from bot.sending.outcomes import (
     SentNotRecorded,
     SentRecordedLater,
     UnknownSender,
+    Unsendable,
 )
+from bot.sending.segments import TooLongError
 from bot.sending.senders import SenderNames
+from bot.sending.text import ControlCharacterError, check_text
 from bot.sending.types import AcceptedSend, Origin, UnrecordedSends, new_send
 from storage import claims, records
 from storage.store import Store, is_busy
@@ -79,6 +82,11 @@ class SendService:
         """Send ``sms`` for ``origin``; never raises for what can go wrong on the way."""
         if not self.may_send(origin.user_id):
             return NotAllowed(origin.user_id)
+        try:
+            # surfaces check early for their own field errors; this is the rule every send meets
+            check_text(sms.text)
+        except (ControlCharacterError, TooLongError) as err:
+            return Unsendable(sms, err)
         sender_unchecked = False
         if sms.sender and self._senders is not None:
             known, names = await self._senders.check(sms.sender)

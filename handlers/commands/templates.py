@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -9,7 +10,8 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.mobizon.types import OutgoingSms
-from bot.sending.segments import TooLongError, check_length
+from bot.sending.segments import TooLongError
+from bot.sending.text import ControlCharacterError, check_text
 from handlers import send_outcomes
 from handlers.context import Services
 from handlers.grammar import (
@@ -19,11 +21,45 @@ from handlers.grammar import (
     TemplateSendCommand,
     UsageError,
 )
-from handlers.grammar.send import too_long
+from handlers.grammar.send import text_refused
 from handlers.grammar.templates import TemplateCommand, fill, template_send_usage
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import escape, escape_short
 from handlers.views import compose_text as say
 from storage import templates
+from storage.store import is_busy
+
+logger = logging.getLogger(__name__)
+
+#: Templates a page of ``/sms template list`` shows: with each text cut to :data:`PREVIEW`
+#: characters, a page stays far below Slack's 40,000 characters a message.
+PAGE_SIZE = 20
+#: The characters of a template's text the list shows (the compose form shows it whole).
+PREVIEW = 200
+#: How the list shows a line break of a template's text: every template stays on one line.
+LINE_BREAK = " ↵ "
+
+
+def preview(text: str) -> str:
+    """``text`` as the list shows it: on one line, line breaks marked ↵, cut, escaped."""
+    return escape_short(LINE_BREAK.join(text.splitlines()), PREVIEW)
+
+
+def template_page(found: list[templates.Template], page: int) -> str:
+    """Page ``page`` (from 1) of the templates ``found``, and how to see those not shown."""
+    pages = max(1, -(-len(found) // PAGE_SIZE))
+    if page > pages:
+        return say.template_list_no_page(page, pages)
+    start = (page - 1) * PAGE_SIZE
+    shown = found[start : start + PAGE_SIZE]
+    said = say.template_list(
+        [(t.name, preview(t.text)) for t in shown], first=start + 1, total=len(found)
+    )
+    if start + len(shown) < len(found):
+        more = say.template_list_more(
+            shown_to=start + len(shown), total=len(found), next_page=page + 1
+        )
+        said = f"{said}\n{more}"
+    return said
 
 
 async def handle(
@@ -67,22 +103,34 @@ async def manage(
     user_id = str(command["user_id"])
     if isinstance(cmd, TemplateListCommand):
         found = await svc.store.read(templates.list_templates, team_id=team_id)
-        await ack(text=say.template_list([(t.name, escape(t.text)) for t in found]))
+        await ack(text=template_page(found, cmd.page))
         return
     if not svc.sending.may_send(user_id):
         await ack(text=send_outcomes.not_allowed())
         return
     await ack()
+    try:
+        said = await _write(cmd, svc, team_id=team_id, user_id=user_id)
+    except Exception as err:
+        if not is_busy(err):
+            raise
+        # another process kept the write lock past the busy timeout: nothing changed
+        logger.warning("could not write a template: the database is locked")
+        said = say.template_busy(adding=isinstance(cmd, TemplateAddCommand))
+    await respond(text=said, response_type="ephemeral")
+
+
+async def _write(
+    cmd: TemplateAddCommand | TemplateRemoveCommand, svc: Services, *, team_id: str, user_id: str
+) -> str:
+    """Save or remove a template; what the person is told."""
     if isinstance(cmd, TemplateAddCommand):
         added = await svc.store.write(
             templates.add_template, team_id=team_id, name=cmd.name, text=cmd.text, user_id=user_id
         )
-        said = say.template_added(cmd.name) if added else say.template_taken(cmd.name)
-    else:
-        assert isinstance(cmd, TemplateRemoveCommand)  # noqa: S101  # the union's last member
-        removed = await svc.store.write(templates.remove_template, team_id=team_id, name=cmd.name)
-        said = say.template_removed(cmd.name) if removed else say.template_unknown(cmd.name)
-    await respond(text=said, response_type="ephemeral")
+        return say.template_added(cmd.name) if added else say.template_taken(cmd.name)
+    removed = await svc.store.write(templates.remove_template, team_id=team_id, name=cmd.name)
+    return say.template_removed(cmd.name) if removed else say.template_unknown(cmd.name)
 
 
 async def template_sms(
@@ -96,7 +144,7 @@ async def template_sms(
         raise UsageError(say.template_unknown(cmd.name), template_send_usage())
     text = fill(found.text, dict(cmd.values))
     try:
-        check_length(text)
-    except TooLongError as err:
-        raise UsageError(too_long(err), template_send_usage()) from err
+        check_text(text)
+    except (ControlCharacterError, TooLongError) as err:
+        raise UsageError(text_refused(err), template_send_usage()) from err
     return OutgoingSms(recipient=cmd.recipient, text=text)

@@ -6,7 +6,8 @@ import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from bot.sending.segments import TooLongError, check_length
+from bot.sending.segments import TooLongError
+from bot.sending.text import ControlCharacterError, check_text
 from handlers import formats
 from handlers.grammar.commands import SendCommand
 from handlers.grammar.lexing import (
@@ -131,9 +132,9 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
             usage,
         )
     try:
-        check_length(text)
-    except TooLongError as error:
-        raise UsageError(too_long(error), usage) from error
+        check_text(text)
+    except (ControlCharacterError, TooLongError) as error:
+        raise UsageError(text_refused(error), usage) from error
     return SendCommand(
         recipient=recipient,
         text=text,
@@ -295,3 +296,18 @@ def too_long(error: TooLongError) -> str:
         "encoding": info.encoding,
         "limit": error.limit,
     }
+
+
+def control_character(error: ControlCharacterError) -> str:
+    """The refusal of a text holding a control character, e.g. "… (U+0000, character 1) …"."""
+    return _(
+        "The text holds a control character (%(code)s, character %(position)s), which an SMS "
+        "cannot carry; remove it."
+    ) % {"code": error.found.code, "position": formats.number(error.found.position)}
+
+
+def text_refused(error: ControlCharacterError | TooLongError) -> str:
+    """Why a text cannot be sent, for either rule of :func:`bot.sending.text.check_text`."""
+    if isinstance(error, ControlCharacterError):
+        return control_character(error)
+    return too_long(error)

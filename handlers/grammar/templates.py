@@ -3,7 +3,7 @@
 ::
 
     /sms template add NAME TEXT
-    /sms template list
+    /sms template list [page:N]
     /sms template remove NAME
     /sms send --template NAME PHONE [KEY=VALUE …]
 """
@@ -14,9 +14,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.sending.segments import MAX_SEGMENTS, count_segments, max_length
+from bot.sending.text import find_control
+from handlers import formats
 from handlers.grammar.lexing import is_quote, read_quoted, skip_space, token_end
 from handlers.grammar.usage import UsageError, usage_line
-from handlers.grammar.words import SEND_OPTIONS, TEMPLATE_ACTIONS
+from handlers.grammar.words import SEND_OPTIONS, TEMPLATE_ACTIONS, TEMPLATE_LIST_FIELDS
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import short
 from handlers.phone import PhoneNumberError, parse_phone
@@ -31,6 +34,10 @@ _TEMPLATE_OPTION = re.compile(
     re.IGNORECASE,
 )
 _PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
+_LIST_PAGE = re.compile(r"([^\s:]+):(\S*)")
+_PAGE = re.compile(r"[1-9][0-9]{0,5}")
+#: The most placeholders one template may have: each is an input of the compose form.
+MAX_PLACEHOLDERS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +50,9 @@ class TemplateAddCommand:
 
 @dataclass(frozen=True, slots=True)
 class TemplateListCommand:
-    """``/sms template list``."""
+    """``/sms template list``: the templates on ``page`` (from 1)."""
+
+    page: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +79,54 @@ def placeholders(text: str) -> list[str]:
     return list(dict.fromkeys(m.group(1) for m in PLACEHOLDER.finditer(text)))
 
 
+def body_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a template's text, as a sentence; ``None`` when it can.
+
+    The text is checked as written, placeholders unfilled: a control character, more segments
+    than one SMS may take, or more than :data:`MAX_PLACEHOLDERS` placeholders.
+    """
+    found = find_control(text)
+    if found is not None:
+        return _(
+            "The template's text holds a control character (%(code)s, character %(position)s), "
+            "which an SMS cannot carry; remove it."
+        ) % {"code": found.code, "position": formats.number(found.position)}
+    info = count_segments(text)
+    if info.segments > MAX_SEGMENTS:
+        return _(
+            "The template's text is %(segments)s SMS segments long (%(length)s %(encoding)s "
+            "characters); a template may take at most %(limit)s segments, %(most)s %(encoding)s "
+            "characters."
+        ) % {
+            "segments": formats.number(info.segments),
+            "length": formats.number(info.length),
+            "encoding": info.encoding,
+            "limit": MAX_SEGMENTS,
+            "most": formats.number(max_length(info.encoding)),
+        }
+    count = len(placeholders(text))
+    if count > MAX_PLACEHOLDERS:
+        return _(
+            "The template has %(count)s placeholders; a template may have at most %(most)s."
+        ) % {"count": formats.number(count), "most": MAX_PLACEHOLDERS}
+    return None
+
+
+def value_problem(name: str, value: str) -> str | None:
+    """Why ``value`` cannot fill placeholder ``name``, as a sentence; ``None`` when it can."""
+    found = find_control(value)
+    if found is None:
+        return None
+    return _(
+        "The value of %(placeholder)s holds a control character (%(code)s, character "
+        "%(position)s), which an SMS cannot carry; remove it."
+    ) % {
+        "placeholder": f"{{{name}}}",
+        "code": found.code,
+        "position": formats.number(found.position),
+    }
+
+
 def template_usage() -> str:
     """The usage line of ``/sms template``, in the active locale."""
     return usage_line("template")
@@ -92,6 +149,10 @@ def fill(text: str, values: Mapping[str, str], usage: str | None = None) -> str:
             % {"names": names, "first": missing[0]},
             usage,
         )
+    for name in wanted:
+        problem = value_problem(name, values[name])
+        if problem is not None:
+            raise UsageError(problem, usage)
     unknown = [key for key in values if key not in wanted]
     if unknown:
         raise UsageError(
@@ -121,9 +182,7 @@ def parse_template(rest: str) -> TemplateCommand:
     end = token_end(rest, pos)
     action = TEMPLATE_ACTIONS.meaning(rest[pos:end]) or ""
     if action == "list":
-        if rest[end:].strip():
-            raise UsageError(_("“/sms template list” takes nothing after it."), template_usage())
-        return TemplateListCommand()
+        return TemplateListCommand(_list_page(rest[end:].strip()))
     if action not in {"add", "remove"}:
         if pos < end:
             raise UsageError(
@@ -152,7 +211,30 @@ def parse_template(rest: str) -> TemplateCommand:
             _("Give the text of the template after its name %(name)s.") % {"name": name},
             template_usage(),
         )
+    problem = body_problem(text)
+    if problem is not None:
+        raise UsageError(problem, template_usage())
     return TemplateAddCommand(name, text)
+
+
+def _list_page(typed: str) -> int:
+    """The page ``/sms template list`` asks for: nothing (the first) or ``page:N``."""
+    if not typed:
+        return 1
+    found = _LIST_PAGE.fullmatch(typed)
+    if found is None or TEMPLATE_LIST_FIELDS.meaning(found.group(1)) != "page":
+        raise UsageError(
+            _("“/sms template list” takes only a page after it, like %(example)s.")
+            % {"example": f"{TEMPLATE_LIST_FIELDS.word('page')}:2"},
+            template_usage(),
+        )
+    if _PAGE.fullmatch(found.group(2)) is None:
+        raise UsageError(
+            _("“%(field)s:%(value)s” must be a page number from 1.")
+            % {"field": short(found.group(1)), "value": short(found.group(2))},
+            template_usage(),
+        )
+    return int(found.group(2))
 
 
 def is_template_send(rest: str) -> bool:

@@ -17,7 +17,8 @@ USAGE: dict[str, str] = {
     "balance": N_("Usage: /sms balance"),
     "cancel": N_("Usage: /sms cancel ID"),
     "template": N_(
-        "Usage: /sms template add NAME TEXT | /sms template list | /sms template remove NAME"
+        "Usage: /sms template add NAME TEXT | /sms template list [page:N]"
+        " | /sms template remove NAME"
     ),
     "send --template": N_("Usage: /sms send --template NAME PHONE [KEY=VALUE …]"),
     "find": N_(

@@ -25,6 +25,7 @@ __all__ = [
     "STATUS_WORDS",
     "SUBCOMMANDS",
     "TEMPLATE_ACTIONS",
+    "TEMPLATE_LIST_FIELDS",
     "Words",
     "normal",
     "reader_day_first",
@@ -145,6 +146,14 @@ TEMPLATE_ACTIONS = Words(
     {
         "en": {"add": "add", "list": "list", "remove": "remove"},
         "pt": {"adicionar": "add", "listar": "list", "remover": "remove"},
+    }
+)
+
+#: ``/sms template list WORD:value``.
+TEMPLATE_LIST_FIELDS = Words(
+    {
+        "en": {"page": "page"},
+        "pt": {"página": "page", "pagina": "page"},
     }
 )
 

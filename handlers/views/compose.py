@@ -27,14 +27,15 @@ from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
 from bot.mobizon.types import OutgoingSms
-from bot.sending.segments import TooLongError, check_length, count_segments
+from bot.sending.segments import TooLongError, count_segments
+from bot.sending.text import ControlCharacterError, check_text
 from handlers.grammar.send import (  # one rule for both surfaces
     _check_sender,
     _check_validity,
     schedule_problem,
-    too_long,
+    text_refused,
 )
-from handlers.grammar.templates import PLACEHOLDER, placeholders
+from handlers.grammar.templates import PLACEHOLDER, body_problem, placeholders, value_problem
 from handlers.grammar.usage import UsageError
 from handlers.grammar.words import SEND_OPTIONS
 from handlers.i18n import gettext as _
@@ -225,9 +226,10 @@ def compose_view(
     )
 
 
-def count_block(text: str) -> ContextBlock:
-    """The block showing the live count."""
-    return ContextBlock(block_id=COUNT, elements=[MarkdownTextObject(text=count_text(text))])
+def count_block(text: str, *, line: str | None = None) -> ContextBlock:
+    """The block showing the live count of ``text`` (or ``line`` in its place)."""
+    shown = count_text(text) if line is None else line
+    return ContextBlock(block_id=COUNT, elements=[MarkdownTextObject(text=shown)])
 
 
 def with_count(view: Mapping[str, Any], text: str) -> dict[str, Any]:
@@ -235,8 +237,17 @@ def with_count(view: Mapping[str, Any], text: str) -> dict[str, Any]:
 
     Only the count block changes; every input keeps its ids, so Slack keeps what was typed.
     """
+    return _with_count_line(view, count_text(text))
+
+
+def with_note(view: Mapping[str, Any], note: str) -> dict[str, Any]:
+    """``view`` as Slack sent it with ``note`` where the count is; every input kept."""
+    return _with_count_line(view, note)
+
+
+def _with_count_line(view: Mapping[str, Any], line: str) -> dict[str, Any]:
     blocks = [
-        count_block(text).to_dict() if block.get("block_id") == COUNT else dict(block)
+        count_block("", line=line).to_dict() if block.get("block_id") == COUNT else dict(block)
         for block in view.get("blocks", [])
     ]
     keep = ("type", "callback_id", "title", "submit", "close", "private_metadata")
@@ -247,7 +258,12 @@ def with_template(view: Mapping[str, Any], text: str) -> dict[str, Any]:
     """``view`` with the message set to a template's ``text`` and one input per placeholder.
 
     The message block gets a new id (so Slack shows ``text``); the other inputs keep theirs.
+    A template saved before today's limits (too long, too many placeholders) is not filled in:
+    the count line says why, and the view stays within Slack's limits.
     """
+    problem = body_problem(text)
+    if problem is not None:
+        return with_note(view, say.template_unusable(problem))
     version = 1 + max(
         (
             int(b["block_id"].rsplit(_VERSION, 1)[1])
@@ -345,17 +361,18 @@ def read_submission(
         if b.startswith(PLACEHOLDER_PREFIX)
     }
     for name, value in filled.items():
-        if not value.strip():
-            errors[PLACEHOLDER_PREFIX + name] = say.placeholder_missing(name)
+        problem = say.placeholder_missing(name) if not value.strip() else value_problem(name, value)
+        if problem is not None:
+            errors[PLACEHOLDER_PREFIX + name] = problem
     if filled and not any(b.startswith(PLACEHOLDER_PREFIX) for b in errors):
         text = PLACEHOLDER.sub(lambda m: filled.get(m.group(1), m.group(0)), text)
     if not text.strip():
         errors[text_id] = _(say.TEXT_EMPTY)
     else:
         try:
-            check_length(text)
-        except TooLongError as err:
-            errors[text_id] = too_long(err)
+            check_text(text)
+        except (ControlCharacterError, TooLongError) as err:
+            errors[text_id] = text_refused(err)
     sender = _checked(
         _typed(values, SENDER).strip(), SENDER, _check_sender, now, errors, option="from"
     )

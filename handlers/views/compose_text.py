@@ -40,6 +40,14 @@ def placeholder_missing(name: str) -> str:
     return _("Give a value for %(placeholder)s.") % {"placeholder": f"{{{name}}}"}
 
 
+def template_unusable(problem: str) -> str:
+    """A template chosen in the form breaks today's limits; ``problem`` says how."""
+    return _(
+        ":no_entry: %(problem)s Remove the template and save it again within the limits to use "
+        "it here."
+    ) % {"problem": problem}
+
+
 def at_hint(zone_name: str) -> str:
     """The hint under the send-later picker: the range and the account's time zone."""
     return _(
@@ -120,9 +128,52 @@ def template_unknown(name: str) -> str:
     }
 
 
-def template_list(found: list[tuple[str, str]]) -> str:
-    """The workspace's templates, each with its text (escaped by the caller's rules)."""
+def template_list(found: list[tuple[str, str]], *, first: int = 1, total: int = 0) -> str:
+    """A page of the workspace's templates: name and one-line text each (made safe by the caller).
+
+    The page starts at template ``first`` (from 1) of ``total``; the header numbers them when
+    ``total`` is more than the page shows.
+    """
     if not found:
         return _("No templates yet. Save one with `/sms template add NAME TEXT`.")
-    lines = [f"• *{name}*: {text}" for name, text in found]
-    return _("*Templates*") + "\n" + "\n".join(lines)
+    header = _("*Templates*")
+    if total > len(found):
+        header = _("*Templates %(first)s to %(last)s of %(total)s*") % {
+            "first": formats.number(first),
+            "last": formats.number(first + len(found) - 1),
+            "total": formats.number(total),
+        }
+    lines = [f"• *{name}*: “{text}”" for name, text in found]
+    return header + "\n" + "\n".join(lines)
+
+
+def template_list_more(*, shown_to: int, total: int, next_page: int) -> str:
+    """Under a page of templates: how many are not shown, and how to see the next page."""
+    return ngettext(
+        "%(left)s more template not shown: `/sms template list page:%(page)s` shows it.",
+        "%(left)s more templates not shown: `/sms template list page:%(page)s` shows them.",
+        total - shown_to,
+    ) % {"left": formats.number(total - shown_to), "page": next_page}
+
+
+def template_list_no_page(page: int, pages: int) -> str:
+    """A page past the last one was asked for."""
+    return ngettext(
+        "There is no page %(page)s of templates: they fit on %(pages)s page; "
+        "`/sms template list` shows it.",
+        "There is no page %(page)s of templates: they fit on %(pages)s pages; "
+        "`/sms template list` shows the first.",
+        pages,
+    ) % {"page": formats.number(page), "pages": formats.number(pages)}
+
+
+def template_busy(*, adding: bool) -> str:
+    """A template could not be saved or removed: another connection holds the database."""
+    if adding:
+        return _(
+            ":warning: The template was not saved: smsbot's database is busy. "
+            "Try again in a moment."
+        )
+    return _(
+        ":warning: The template was not removed: smsbot's database is busy. Try again in a moment."
+    )

@@ -10,7 +10,9 @@ import pytest
 
 from bot.simulator import MobizonSimulator
 from handlers import send_outcomes
+from handlers.commands.templates import PAGE_SIZE
 from handlers.views import compose_text
+from storage import templates
 from tests.conftest import BotHarness
 from tests.handlers.conftest import answered_later, refused_url, sends, shown, wire_form
 
@@ -88,3 +90,82 @@ async def test_a_taken_name_and_an_unknown_one_are_told_after_the_ack(bot: BotHa
     )
     _, body = await bot.command("template list")
     assert "Hi" in shown(body)
+
+
+#: Slack refuses a message of more than this many characters.
+SLACK_MESSAGE_LIMIT = 40_000
+
+
+async def test_a_body_no_sms_can_carry_is_not_saved(bot: BotHarness) -> None:
+    """A 30,000-character body is refused in the ack with the limit, and nothing is saved."""
+    status, body = await bot.command("template add long " + "x" * 30_000)
+    said = shown(body)
+    assert status == 200
+    assert "197 SMS segments" in said
+    assert "at most 10 segments, 1,530 GSM-7 characters" in said
+    assert said.rsplit("\n", 1)[-1].startswith("Usage: /sms template")
+    assert templates.list_templates(bot.db, team_id="T1") == []
+
+
+async def test_a_body_cannot_forge_an_entry_of_the_list(bot: BotHarness) -> None:
+    """A body with line breaks and list markup stays on its own entry's line, breaks shown as ↵."""
+    assert "saved" in await answered_later(bot, "template add ready Hi\n• *fake*: forged\r\nbye")
+    _, body = await bot.command("template list")
+    lines = shown(body).split("\n")
+    assert lines == ["*Templates*", "• *ready*: “Hi ↵ • *fake*: forged ↵ bye”"]
+
+
+async def test_the_list_is_paged_within_slacks_limits(bot: BotHarness) -> None:
+    """40 long templates: each page stays under 40,000 characters and says how to see the rest."""
+    body_text = "Order & <stock> " * 95  # 1,520 characters, every & < > escaped longer
+    for number in range(40):
+        templates.add_template(
+            bot.db, team_id="T1", name=f"t{number:02d}", text=body_text, user_id="U1"
+        )
+    _, first = await bot.command("template list")
+    _, second = await bot.command("template list page:2")
+    _, third = await bot.command("template list page:3")
+    for page in (first, second):
+        assert len(shown(page)) < SLACK_MESSAGE_LIMIT
+        assert shown(page).count("\n• *t") == PAGE_SIZE
+    assert shown(first).startswith("*Templates 1 to 20 of 40*")
+    assert shown(first).endswith(
+        "20 more templates not shown: `/sms template list page:2` shows them."
+    )
+    assert "• *t19*" in shown(first)
+    assert "• *t20*" not in shown(first)
+    assert shown(second).startswith("*Templates 21 to 40 of 40*")
+    assert "• *t39*" in shown(second)
+    assert "not shown" not in shown(second)
+    assert "no page 3" in shown(third)
+
+
+async def test_a_busy_database_is_told_when_saving_or_removing(bot: BotHarness) -> None:
+    """Another connection holding the write lock past the busy timeout: told busy, not an error."""
+    assert "saved" in await answered_later(bot, "template add ready Hi")
+    store = bot.runtime.core.store  # type: ignore[union-attr]
+    # the writer gives up after 50 ms instead of 3 s, so the test stays fast
+    await store.write(lambda db: db.execute("PRAGMA busy_timeout = 50"))
+    other = sqlite3.connect(bot.settings.db_path, timeout=0)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        added = await answered_later(bot, "template add other Bye")
+        removed = await answered_later(bot, "template remove ready")
+    finally:
+        other.rollback()
+        other.close()
+    assert added == compose_text.template_busy(adding=True)
+    assert removed == compose_text.template_busy(adding=False)
+    assert "busy" in added
+    assert "try again in a moment" in removed.lower()
+    assert [t.name for t in templates.list_templates(bot.db, team_id="T1")] == ["ready"]
+
+
+async def test_a_value_with_a_control_character_sends_nothing(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """A placeholder's value holding a NUL is refused naming the placeholder; nothing is sent."""
+    await answered_later(bot, "template add ready Hi {name}")
+    _, body = await bot.command(f"send --template ready {NUMBER} name=Ana\x00")
+    assert "value of {name} holds a control character (U+0000" in shown(body)
+    assert sends(sim) == []

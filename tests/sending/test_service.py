@@ -22,8 +22,17 @@ from bot.mobizon.types import (
     SmsStatus,
     Sort,
 )
-from bot.sending.outcomes import Duplicate, NotAllowed, OutcomeUnknown, Refused, Sent
+from bot.sending.outcomes import (
+    Duplicate,
+    NotAllowed,
+    OutcomeUnknown,
+    Refused,
+    Sent,
+    Unsendable,
+)
+from bot.sending.segments import TooLongError
 from bot.sending.service import SendService
+from bot.sending.text import ControlCharacterError
 from bot.sending.types import Origin, Surface, UnrecordedSends, new_send
 from bot.simulator import MobizonSimulator
 from storage import messages
@@ -214,3 +223,16 @@ def test_new_send_maps_every_field() -> None:
     assert (new.trigger_id, new.name, new.deferred_to) == ("t", "n", "2026-12-24 18:30:00")
     assert (new.segments, new.encoding) == (1, "UCS-2")
     assert new.response_url == "https://hooks.slack.invalid/r"
+
+
+@pytest.mark.parametrize("text", ["\x00", "hi\x07", "x" * 1531])
+async def test_a_text_no_sms_may_carry_is_unsendable_and_never_claimed(
+    store: Store, text: str
+) -> None:
+    """A control character or a text over the segment limit is Unsendable; nothing is claimed."""
+    gateway = FailingGateway(RuntimeError("must not be called"))
+    outcome = await service(store, gateway).send(OutgoingSms(NUMBER, text), origin(), Posts())
+    assert isinstance(outcome, Unsendable)
+    assert isinstance(outcome.error, ControlCharacterError | TooLongError)
+    assert gateway.sends == 0
+    assert (await store.read(messages.count_by_state))["claimed"] == 0

@@ -160,8 +160,12 @@ def test_parse_find_button_refuses_anything_it_did_not_make(value: str) -> None:
 PHONE_FORMS = st.sampled_from(
     ["+55 (11) 98765-4321", BR_MOBILE, "(11) 98765-4321", "+55 11 98765-4321", "+5511987654321"]
 )
+# Control characters an SMS may hold are line breaks and tab; the grammar refuses the others.
 SMS_TEXT = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=400
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"])
+    | st.sampled_from("\n\r\t"),
+    min_size=1,
+    max_size=400,
 ).filter(
     lambda text: (
         not text[0].isspace()

@@ -189,6 +189,19 @@ def test_send_text_over_ten_segments_is_refused(text: str, count: str) -> None:
     assert error.usage == USAGE["send"]
 
 
+@pytest.mark.parametrize(("typed", "code"), [("\x00", "U+0000"), ("hi\x07 you", "U+0007")])
+def test_send_text_with_a_control_character_is_refused(typed: str, code: str) -> None:
+    """A text holding a control character (a NUL typed as %00) is refused, naming it."""
+    error = refusal(f"send {BR_MOBILE} {typed}")
+    assert f"control character ({code}" in error.sentence
+    assert error.usage == USAGE["send"]
+
+
+def test_send_text_keeps_line_breaks_and_tabs() -> None:
+    """Newline and tab are text: a multi-line SMS is sent as typed."""
+    assert send(f"send {BR_MOBILE} line one\n\tline two").text == "line one\n\tline two"
+
+
 def test_send_shorten_links_flag() -> None:
     """``--shorten-links`` (and its em-dash form) asks Mobizon to shorten the text's links."""
     assert send("send --shorten-links 5511987654321 see https://x.example/a").shorten_links

@@ -11,7 +11,7 @@ from handlers.grammar import (
     TemplateSendCommand,
     UsageError,
 )
-from handlers.grammar.templates import fill, placeholders
+from handlers.grammar.templates import MAX_PLACEHOLDERS, body_problem, fill, placeholders
 from tests.handlers.grammar.helpers import BR_MOBILE, parse
 
 
@@ -87,3 +87,96 @@ def test_an_unknown_value_is_refused() -> None:
     """A value for a placeholder the template does not have is refused."""
     with pytest.raises(UsageError, match=r"no placeholder \{nmae\}"):
         fill("Hi {name}", {"name": "Ana", "nmae": "x"})
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("a" * 1531, "at most 10 segments, 1,530 GSM-7 characters"),
+        ("ã" * 671, "at most 10 segments, 670 UCS-2 characters"),
+        ("x" * 30_000, "is 197 SMS segments long (30,000 GSM-7 characters)"),
+    ],
+)
+def test_a_template_longer_than_one_sms_is_refused_naming_the_limit(text: str, said: str) -> None:
+    """A text over 10 segments, counted as written, is refused with the limit in characters."""
+    with pytest.raises(UsageError) as caught:
+        parse(f"template add long {text}")
+    assert said in caught.value.sentence
+    assert caught.value.usage.startswith("Usage: /sms template")
+
+
+def test_unfilled_placeholders_count_as_written() -> None:
+    """A text of exactly 10 segments with its {placeholders} unfilled is saved; one more is not."""
+    text = "{name} " + "a" * (1530 - 9)  # the braces are GSM-7 extension characters: 2 each
+    assert parse(f"template add full {text}") == TemplateAddCommand("full", text)
+    assert body_problem(text + "a") is not None
+
+
+def test_placeholders_are_capped() -> None:
+    """20 distinct placeholders are saved; 21 are refused, naming the cap."""
+    twenty = " ".join(f"{{p{i}}}" for i in range(MAX_PLACEHOLDERS))
+    assert parse(f"template add many {twenty} {{p0}}") == TemplateAddCommand(
+        "many", twenty + " {p0}"
+    )
+    with pytest.raises(UsageError) as caught:
+        parse(f"template add many {twenty} {{p20}}")
+    assert "21 placeholders" in caught.value.sentence
+    assert "at most 20" in caught.value.sentence
+
+
+def test_a_template_with_a_control_character_is_refused() -> None:
+    """A template text holding a control character is refused; line breaks and tabs are text."""
+    with pytest.raises(UsageError) as caught:
+        parse("template add bell Hi\x07 {name}")
+    assert "control character (U+0007, character 3)" in caught.value.sentence
+    assert parse("template add two Hi {name}\n\tbye") == TemplateAddCommand(
+        "two", "Hi {name}\n\tbye"
+    )
+
+
+@pytest.mark.parametrize(
+    "typed", ["template remove a\nb", "template remove a\u2028b", "template remove a\rb"]
+)
+def test_a_name_never_holds_a_line_break(typed: str) -> None:
+    """A line break ends a name: what follows it is not part of the name, so it is refused."""
+    with pytest.raises(UsageError):
+        parse(typed)
+
+
+def test_a_name_is_read_up_to_a_line_break() -> None:
+    """Saved names hold only letters, digits, - and _ : a line break after a name starts the text."""
+    assert parse("template add ready\n• *fake*: x") == TemplateAddCommand("ready", "• *fake*: x")
+
+
+def test_a_value_with_a_control_character_is_refused() -> None:
+    """A placeholder's value holding a control character is refused, naming the placeholder."""
+    with pytest.raises(UsageError) as caught:
+        fill("Hi {name}", {"name": "Ana\x00"})
+    assert "value of {name}" in caught.value.sentence
+    assert "U+0000" in caught.value.sentence
+
+
+@pytest.mark.parametrize(
+    ("typed", "page"),
+    [
+        ("template list", 1),
+        ("template list page:2", 2),
+        ("template list PAGE:3", 3),
+        ("modelo listar página:4", 4),
+        ("modelo listar pagina:5", 5),
+    ],
+)
+def test_the_list_takes_a_page(typed: str, page: int) -> None:
+    """``/sms template list page:N`` (``página:N`` in Portuguese) asks for page N."""
+    assert parse(typed) == TemplateListCommand(page)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["template list 2", "template list page:0", "template list page:x", "template list size:2"],
+)
+def test_a_bad_list_page_is_refused(typed: str) -> None:
+    """Anything but ``page:N`` from 1 after list is a usage error with the template usage."""
+    with pytest.raises(UsageError) as caught:
+        parse(typed)
+    assert caught.value.usage.startswith("Usage: /sms template")
