@@ -21,7 +21,7 @@ from handlers.grammar import (
 )
 from handlers.grammar.send import too_long
 from handlers.grammar.templates import TemplateCommand, fill, template_send_usage
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import escape, unformatted, verbatim
 from handlers.views import compose_text as say
 from storage import templates
 
@@ -67,7 +67,7 @@ async def manage(
     user_id = str(command["user_id"])
     if isinstance(cmd, TemplateListCommand):
         found = await svc.store.read(templates.list_templates, team_id=team_id)
-        await ack(text=say.template_list([(t.name, escape(t.text)) for t in found]))
+        await ack(text=say.template_list([(verbatim(t.name), verbatim(t.text)) for t in found]))
         return
     if not svc.sending.may_send(user_id):
         await ack(text=send_outcomes.not_allowed())
@@ -77,11 +77,13 @@ async def manage(
         added = await svc.store.write(
             templates.add_template, team_id=team_id, name=cmd.name, text=cmd.text, user_id=user_id
         )
-        said = say.template_added(cmd.name) if added else say.template_taken(cmd.name)
+        shown = verbatim(cmd.name)
+        said = say.template_added(shown) if added else say.template_taken(shown)
     else:
         assert isinstance(cmd, TemplateRemoveCommand)  # noqa: S101  # the union's last member
         removed = await svc.store.write(templates.remove_template, team_id=team_id, name=cmd.name)
-        said = say.template_removed(cmd.name) if removed else say.template_unknown(cmd.name)
+        shown = verbatim(cmd.name)
+        said = say.template_removed(shown) if removed else say.template_unknown(shown)
     await respond(text=said, response_type="ephemeral")
 
 
@@ -93,7 +95,7 @@ async def template_sms(
         templates.get_template, team_id=str(command.get("team_id") or ""), name=cmd.name
     )
     if found is None:
-        raise UsageError(say.template_unknown(cmd.name), template_send_usage())
+        raise UsageError(say.template_unknown(unformatted(cmd.name)), template_send_usage())
     text = fill(found.text, dict(cmd.values))
     try:
         check_length(text)
