@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.console_text import mrkdwn_to_text, render_blocks
 from handlers.mrkdwn import MARK, verbatim
 
@@ -10,7 +12,7 @@ FORMATTED = "*x* _y_ ~z~ `w` :rage: > q"
 
 def test_outside_text_reads_as_typed_and_our_emphasis_is_dropped() -> None:
     """Our bold label and italics are dropped; the outside text inside them is printed as typed."""
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*SMS*\n> {verbatim(FORMATTED)}"}},
         {
             "type": "section",
