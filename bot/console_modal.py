@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from handlers.grammar.lexing import match_date_time, to_datetime
 from handlers.grammar.usage import UsageError
 from handlers.i18n import gettext as _
+from handlers.mrkdwn import unmarked
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -26,7 +27,7 @@ Ask = Callable[[str], Awaitable[str | None]]
 
 
 def _text(node: object) -> str:
-    return str(node.get("text", "")) if isinstance(node, dict) else str(node or "")
+    return unmarked(str(node.get("text", "")) if isinstance(node, dict) else str(node or ""))
 
 
 def render_view(view: dict[str, Any]) -> list[str]:
@@ -133,7 +134,7 @@ class ModalFilling:
                 if block_id in values and block_id not in errors:
                     continue
                 if block_id in errors:
-                    self.out.write(f"  ⚠️ {errors[block_id]}\n")
+                    self.out.write(f"  ⚠️ {unmarked(errors[block_id])}\n")
                 value = await self._ask_field(block, ask)
                 if value is None:
                     self.slack.open_view = None
@@ -159,7 +160,7 @@ class ModalFilling:
             value = element_value(block["element"], typed.strip(), zone)
             if not isinstance(value, str):
                 return value
-            self.out.write(f"  {value}\n")
+            self.out.write(f"  {unmarked(value)}\n")
 
     async def _typed(self, view: dict[str, Any], block: dict[str, Any], text: str) -> None:
         """Tell the bot what was typed in a dispatching input, as Slack does (the live count)."""

@@ -6,6 +6,8 @@ import html
 import re
 from typing import Any
 
+from handlers.mrkdwn import MARK
+
 __all__ = ["EMOJI", "mrkdwn_to_text", "render_blocks"]
 
 _MENTION = re.compile(r"<([@#!])([^>|]+)(?:\|([^>]+))?>")
@@ -24,6 +26,11 @@ EMOJI = {
     "no_entry_sign": "🚫",
 }
 _LINK = re.compile(r"<([^@#!>|][^>|]*)(?:\|([^>]+))?>")
+# outside text's formatting characters come marked (MARK on each side): set aside while our own
+# emphasis is read, so they are never taken for it, then shown as typed
+_MARKED = re.compile(rf"{MARK}([*_~`]){MARK}")
+_SET_ASIDE = {char: chr(0xE000 + n) for n, char in enumerate("*_~`")}
+_PUT_BACK = str.maketrans({hidden: char for char, hidden in _SET_ASIDE.items()} | {MARK: None})
 
 
 def mrkdwn_to_text(text: str) -> str:
@@ -32,10 +39,11 @@ def mrkdwn_to_text(text: str) -> str:
         lambda m: f"{'@' if m.group(1) != '#' else '#'}{m.group(3) or m.group(2)}", text
     )
     text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    text = _MARKED.sub(lambda m: _SET_ASIDE[m.group(1)], text)
     text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)
     text = re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", r"\1", text)
     text = _SHORTCODE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
-    return html.unescape(text)
+    return html.unescape(text).translate(_PUT_BACK)
 
 
 def render_blocks(blocks: list[dict[str, Any]], fallback: str = "") -> list[str]:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from handlers import formats
 from handlers.i18n import N_
 from handlers.i18n import gettext as _
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import escape, verbatim
 
 #: Where every refusal for lack of funds points (translated where shown: ``_(SEE_BALANCE)``).
 SEE_BALANCE = N_("Check the account's balance with `/sms balance`.")
@@ -138,18 +138,18 @@ def cancelled_note(user_id: str) -> str:
 
 def unknown_sender(sender: str, names: tuple[str, ...]) -> str:
     """``--from`` is not one of the account's sender names."""
-    valid = ", ".join(f"`{escape(n)}`" for n in names) if names else _("none")
+    valid = ", ".join(f"`{verbatim(n)}`" for n in names) if names else _("none")
     return _(
         "“%(sender)s” is not a sender name of this Mobizon account, so nothing was sent. "
         "The valid names are: %(names)s."
-    ) % {"sender": escape(sender), "names": valid}
+    ) % {"sender": verbatim(sender), "names": valid}
 
 
 def declined_note(comment: str | None) -> str:
     """On the post of an SMS Mobizon's moderators declined."""
     if comment:
         return _(":no_entry: declined by Mobizon's moderators, not sent: “%(comment)s”") % {
-            "comment": escape(comment)
+            "comment": verbatim(comment)
         }
     return _(":no_entry: declined by Mobizon's moderators, not sent")
 
@@ -161,7 +161,7 @@ def declined_reply(message_id: int | None, recipient: str, comment: str | None) 
         "not be sent."
     ) % {"id": message_id, "recipient": recipient}
     if comment:
-        said += " " + _("The moderator's comment: “%(comment)s”.") % {"comment": escape(comment)}
+        said += " " + _("The moderator's comment: “%(comment)s”.") % {"comment": verbatim(comment)}
     return said
 
 
@@ -176,4 +176,4 @@ def sender_unchecked(sender: str) -> str:
         ":information_source: I could not check the sender “%(sender)s” against the account's "
         "sender names (Mobizon did not list them), so the SMS went out unchecked; Mobizon itself "
         "refuses a sender it does not know."
-    ) % {"sender": escape(sender)}
+    ) % {"sender": verbatim(sender)}

@@ -14,7 +14,7 @@ from bot.sending.segments import count_segments
 from handlers import account_words, formats
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
-from handlers.mrkdwn import escape, escape_short, short
+from handlers.mrkdwn import escape_short, verbatim, verbatim_pieces
 from handlers.phone import format_phone
 from storage.records import SmsRecord
 from storage.status import DeliveryStatus, is_final
@@ -87,17 +87,17 @@ def status_words(status: str | None, *, awaiting_moderation: bool = False) -> st
 
 
 def _quote(text: str) -> str:
-    """Quote an SMS text for mrkdwn: escaped, every line marked, short enough for one section.
+    """Quote an SMS text for mrkdwn: as typed, every line marked, short enough for one section.
 
     Escaping can make a text five times longer (``&`` -> ``&amp;``), so the cut is made on the
-    escaped text, between characters, never inside an entity.
+    escaped text, between characters, never inside an entity or beside a lone mark.
     """
     shown = text[:_TEXT_PREVIEW]
     cut = len(shown) < len(text)
     parts = ["> "]
     size = len(parts[0])
-    for char in shown:
-        piece = "\n> " if char == "\n" else escape(char)
+    for char, escaped in zip(shown, verbatim_pieces(shown), strict=True):
+        piece = "\n> " if char == "\n" else escaped
         if size + len(piece) > _QUOTE_BUDGET:
             cut = True
             break
@@ -155,7 +155,7 @@ def sms_message(sms: SmsRecord, *, zone: tzinfo | None = None) -> SlackMessage:
         "encoding": sms.encoding,
         "characters": characters(length),
     }
-    sender = escape(sms.sender) if sms.sender else _(_DEFAULT_SENDER)
+    sender = verbatim(sms.sender) if sms.sender else _(_DEFAULT_SENDER)
     ids = {"message": sms.message_id, "campaign": sms.campaign_id}
     fields = [
         _("*To*\n%(recipient)s") % {"recipient": recipient},
@@ -214,7 +214,7 @@ def _extras(sms: SmsRecord, zone: tzinfo | None) -> list[str]:
     if sms.cost is not None:
         extras.append(account_words.cost_note(sms.cost, sms.currency))
     if sms.name:
-        extras.append(_("campaign “%(name)s”") % {"name": escape(short(sms.name, _NAME_PREVIEW))})
+        extras.append(_("campaign “%(name)s”") % {"name": escape_short(sms.name, _NAME_PREVIEW)})
     return extras
 
 
@@ -361,8 +361,8 @@ def _item_line(item: MessageItem) -> str:
     said = {
         "mark": status_mark(item.status),
         "id": item.id,
-        "recipient": escape(format_phone(item.recipient)),
-        "sender": escape(item.sender or ""),
+        "recipient": verbatim(format_phone(item.recipient)),
+        "sender": verbatim(item.sender or ""),
         "status": _status_code(item.status),
         "segments": _segment_words(item.segments),
         "sent": when(item.start_send_at),
@@ -375,7 +375,7 @@ def _item_line(item: MessageItem) -> str:
         if item.sender
         else _("%(mark)s *%(id)s* to %(recipient)s · %(status)s · %(segments)s · %(sent)s")
     ) % said
-    return f"{line}\n      _{escape(preview.replace(chr(10), ' '))}_"
+    return f"{line}\n      _{verbatim(preview.replace(chr(10), ' '))}_"
 
 
 def _status_code(status: str) -> str:

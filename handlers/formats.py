@@ -21,7 +21,7 @@ from babel.dates import format_datetime, get_date_format, get_datetime_format, g
 from babel.numbers import format_currency, format_decimal, is_currency
 
 from handlers.i18n import DEFAULT_LOCALE, current_locale
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import verbatim
 
 __all__ = ["moment", "money", "number"]
 
@@ -77,7 +77,7 @@ def money(amount: Decimal, currency: str | None) -> str:
     plain = format_decimal(
         amount, format=_PLAIN_AMOUNT, locale=locale, decimal_quantization=False
     ).translate(_SPACES)
-    return f"{plain} {escape(currency.strip())}" if currency and currency.strip() else plain
+    return f"{plain} {verbatim(currency.strip())}" if currency and currency.strip() else plain
 
 
 def _moment_pattern(locale: Locale, *, seconds: bool) -> str:

@@ -4,8 +4,9 @@ The gateway (``bot/mobizon``) raises exceptions that hold data: the response ``c
 Mobizon's own ``api_message`` (shown as Mobizon wrote it, never translated), which
 :class:`~bot.mobizon.errors.Problem` occurred with its ``details``, ``sending`` and
 ``outcome_unknown`` (whether the SMS may have gone out). :func:`describe` words them through
-the sentence catalogue, in the active locale. The text is plain: escape it before Slack
-renders it (:func:`handlers.mrkdwn.escape`).
+the sentence catalogue, in the active locale. Mobizon's own words in it are already
+:func:`~handlers.mrkdwn.unformatted` (shown as typed); escape the whole before Slack renders it
+(:func:`handlers.mrkdwn.escape`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bot.mobizon.errors import (
 )
 from handlers.i18n import N_
 from handlers.i18n import gettext as _
+from handlers.mrkdwn import unformatted
 
 __all__ = ["describe"]
 
@@ -44,7 +46,8 @@ def _with_period(text: str) -> str:
 def _said(api_message: str | None) -> str:
     """Mobizon's own words in brackets, as it wrote them, or nothing when it said nothing."""
     api_message = (api_message or "").strip().rstrip(".")
-    return _(" (Mobizon: %(message)s)") % {"message": api_message} if api_message else ""
+    shown = {"message": unformatted(api_message)}
+    return _(" (Mobizon: %(message)s)") % shown if api_message else ""
 
 
 def _closing(error: MobizonError) -> str:
@@ -115,7 +118,8 @@ def _validation(error: MobizonValidationError) -> str:
         else "; ".join(m.rstrip(".") for m in messages)
         for name, messages in error.fields.items()
     ]
-    reason = "; ".join(parts) or error.api_message.strip() or _("a parameter is wrong")
+    said = "; ".join(parts) or error.api_message.strip()
+    reason = unformatted(said) if said else _("a parameter is wrong")
     sentence = (
         _("Mobizon refused the message: %(reason)s")
         if error.sending
@@ -134,7 +138,7 @@ def _wrong_server(error: MobizonWrongServerError) -> str:
     return _(
         "This Mobizon account belongs to the API server %(domain)s; "
         "whoever runs smsbot should set MOBIZON_API_URL to %(url)s."
-    ) % {"domain": error.domain, "url": url}
+    ) % {"domain": unformatted(error.domain), "url": unformatted(url)}
 
 
 def _refusal(error: MobizonApiError) -> str:  # noqa: PLR0911  # one return per kind of refusal
@@ -228,11 +232,15 @@ _PROBLEMS_WITH: dict[tuple[Problem, str], str] = {
 
 def _worded(error: MobizonNetworkError | MobizonGatewayError) -> str | None:
     """The problem of an outage, a broken connection or an unreadable answer; None without data."""
-    values: dict[str, object] = dict(error.details)
+    # the details come from outside (a host, the OS's reason, a redirect's target): as typed
+    values: dict[str, object] = {
+        key: unformatted(value) if isinstance(value, str) else value
+        for key, value in error.details.items()
+    }
     if isinstance(error, MobizonGatewayError):
         values.setdefault("status", error.http_status)
         values["code"] = error.code
-        values["message"] = (error.api_message or "").strip().rstrip(".")
+        values["message"] = unformatted((error.api_message or "").strip().rstrip("."))
     seconds = values.get("seconds")
     if isinstance(seconds, int | float):
         values["seconds"] = f"{seconds:g}"
@@ -258,7 +266,7 @@ def _problem(error: MobizonError) -> str:
         return found
     if isinstance(error, MobizonGatewayError):
         # Problem.OTHER: what the gateway knows still makes a sentence (Mobizon's words as written)
-        said = (error.api_message or "").strip().rstrip(".")
+        said = unformatted((error.api_message or "").strip().rstrip("."))
         if error.code is not None:
             template = _PROBLEMS_WITH[Problem.FAILURE_CODE, "message"] if said else None
             template = template or _PROBLEMS[Problem.FAILURE_CODE]
@@ -266,10 +274,10 @@ def _problem(error: MobizonError) -> str:
         if error.http_status is not None:
             return _("Mobizon answered HTTP %(status)s%(said)s.") % {
                 "status": error.http_status,
-                "said": _said(said),
+                "said": _said(error.api_message),
             }
     # no data to word it from (Problem.OTHER): the gateway's English sentence, less its closing
-    return error.what_failed
+    return unformatted(error.what_failed)
 
 
 def describe(error: MobizonError) -> str:

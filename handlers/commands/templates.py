@@ -23,7 +23,7 @@ from handlers.grammar import (
 )
 from handlers.grammar.send import text_refused
 from handlers.grammar.templates import TemplateCommand, fill, template_send_usage
-from handlers.mrkdwn import escape, escape_short
+from handlers.mrkdwn import escape, escape_short, unformatted, verbatim
 from handlers.views import compose_text as say
 from storage import templates
 from storage.store import is_busy
@@ -52,7 +52,7 @@ def template_page(found: list[templates.Template], page: int) -> str:
     start = (page - 1) * PAGE_SIZE
     shown = found[start : start + PAGE_SIZE]
     said = say.template_list(
-        [(t.name, preview(t.text)) for t in shown], first=start + 1, total=len(found)
+        [(verbatim(t.name), preview(t.text)) for t in shown], first=start + 1, total=len(found)
     )
     if start + len(shown) < len(found):
         more = say.template_list_more(
@@ -128,9 +128,11 @@ async def _write(
         added = await svc.store.write(
             templates.add_template, team_id=team_id, name=cmd.name, text=cmd.text, user_id=user_id
         )
-        return say.template_added(cmd.name) if added else say.template_taken(cmd.name)
+        shown = verbatim(cmd.name)
+        return say.template_added(shown) if added else say.template_taken(shown)
     removed = await svc.store.write(templates.remove_template, team_id=team_id, name=cmd.name)
-    return say.template_removed(cmd.name) if removed else say.template_unknown(cmd.name)
+    shown = verbatim(cmd.name)
+    return say.template_removed(shown) if removed else say.template_unknown(shown)
 
 
 async def template_sms(
@@ -141,7 +143,7 @@ async def template_sms(
         templates.get_template, team_id=str(command.get("team_id") or ""), name=cmd.name
     )
     if found is None:
-        raise UsageError(say.template_unknown(cmd.name), template_send_usage())
+        raise UsageError(say.template_unknown(unformatted(cmd.name)), template_send_usage())
     text = fill(found.text, dict(cmd.values))
     try:
         check_text(text)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from handlers.mrkdwn import unmarked
+
 #: Slack's link and mention markup: ``<target>`` or ``<target|label>``.
 MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 _ENTITY = re.compile(r"&(amp|lt|gt);")
@@ -15,9 +17,11 @@ def unescape_slack_input(text: str) -> str:
 
     Links become their label (``<tel:+5511…|+55 11 …>`` -> ``+55 11 …``) or their address
     (``<https://x>`` -> ``https://x``); mentions stay readable (``@U123``, ``#general``,
-    ``@here``). Entities are undone in one pass, so ``&amp;lt;`` becomes ``&lt;``.
+    ``@here``). Entities are undone in one pass, so ``&amp;lt;`` becomes ``&lt;``. The marks
+    smsbot puts beside outside text's formatting characters are dropped, so a sender or
+    template name copied from one of its messages reads as typed.
     """
-    return unescape_entities(MARKUP.sub(_undo_markup, text))
+    return unescape_entities(MARKUP.sub(_undo_markup, unmarked(text)))
 
 
 def unescape_entities(text: str) -> str:

@@ -36,6 +36,7 @@ from bot.mobizon.types import OutgoingSms
 from bot.simulator import SEND_SMS, MobizonSimulator
 from handlers.gateway_errors import describe
 from handlers.i18n import use_locale
+from handlers.mrkdwn import unmarked
 from tests.bot.conftest import CaptureGateway, ClientFactory, Reply, free_port
 from tests.conftest import MOBIZON_KEY
 
@@ -82,11 +83,12 @@ def assert_sentence(error: BaseException) -> None:
     """``error`` reads as plain sentences: capitalised, punctuated, no internals, no secrets.
 
     The words people read come from the catalogue (:func:`handlers.gateway_errors.describe`,
-    worded from the error's data); they are the English ``str()`` word for word.
+    worded from the error's data); they are the English ``str()`` word for word (Mobizon's own
+    words in them marked to show as typed in Slack).
     """
     text = str(error)
     assert isinstance(error, MobizonError)
-    assert describe(error) == text
+    assert unmarked(describe(error)) == text
     assert re.match(r"^[A-Z]", text), text
     assert text.endswith("."), text
     assert "\n" not in text

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from handlers.grammar.slack_input import unescape_slack_input
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import escape, verbatim
 
 
 @pytest.mark.parametrize(
@@ -37,3 +39,16 @@ def test_mrkdwn_escape_is_undone_by_unescaping_input() -> None:
     """mrkdwn.escape (what Slack does to typed text) is undone by unescape_slack_input."""
     text = "a & b <c> &amp; <tel:1|2>"
     assert unescape_slack_input(escape(text)) == text
+
+
+@pytest.mark.parametrize("typed", ["boas_vindas", "*Big* _sale_ > ~now~ `x` :rage: & <3"])
+def test_text_copied_from_a_message_reads_as_typed(typed: str) -> None:
+    """Outside text copied from one of smsbot's messages and typed back carries none of its marks."""
+    copied = html.unescape(verbatim(typed))  # what a person copies from what Slack shows
+    assert copied != typed
+    assert unescape_slack_input(escape(copied)) == typed
+
+
+def test_a_soft_hyphen_someone_typed_is_kept() -> None:
+    """Only the marks smsbot puts in are dropped: a soft hyphen typed elsewhere stays."""
+    assert unescape_slack_input("co\u00adpy \u00ad") == "co\u00adpy \u00ad"
