@@ -11,6 +11,7 @@ import pytest
 from bot.simulator import MobizonSimulator
 from handlers import send_outcomes
 from handlers.commands.templates import PAGE_SIZE
+from handlers.mrkdwn import unformatted
 from handlers.views import compose_text
 from storage import templates
 from tests.conftest import BotHarness
@@ -112,7 +113,7 @@ async def test_a_body_cannot_forge_an_entry_of_the_list(bot: BotHarness) -> None
     assert "saved" in await answered_later(bot, "template add ready Hi\n• *fake*: forged\r\nbye")
     _, body = await bot.command("template list")
     lines = shown(body).split("\n")
-    assert lines == ["*Templates*", "• *ready*: “Hi ↵ • *fake*: forged ↵ bye”"]
+    assert lines == ["*Templates*", f"• *ready*: “Hi ↵ • {unformatted('*fake*')}: forged ↵ bye”"]
 
 
 async def test_the_list_is_paged_within_slacks_limits(bot: BotHarness) -> None:
