@@ -7,6 +7,7 @@ live count replaces the view (``views.update``).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -106,8 +107,8 @@ class ComposeMeta:
     def load(cls, raw: str | None) -> ComposeMeta:
         """Read the metadata back; an unreadable one names no channel."""
         try:
-            data = json.loads(raw or "{}")
-        except ValueError:
+            data = json.loads(raw if isinstance(raw, str) and raw else "{}")
+        except (ValueError, RecursionError):
             return cls(None)
         if not isinstance(data, dict):
             return cls(None)
@@ -313,18 +314,82 @@ class Submission:
     channel_id: str | None
 
 
-def _value(values: Mapping[str, Any], block_id: str) -> dict[str, Any]:
-    found = values.get(block_id, {}).get(action_id(block_id), {})
-    return found if isinstance(found, dict) else {}
+class _Fields:
+    """A submitted view's ``state.values``, read field by field.
+
+    A field whose value is not of its element's shape (a text that is not a string, a select
+    without its option, a date that is not a time) gets an error on that field, never a crash.
+    """
+
+    def __init__(self, values: object, errors: dict[str, str]) -> None:
+        self.values: Mapping[str, Any] = values if isinstance(values, dict) else {}
+        self.errors = errors
+
+    def entry(self, block_id: str, action: str | None = None) -> dict[str, Any]:
+        """The state of the input in ``block_id``: empty when the block was not submitted."""
+        block = self.values.get(block_id)
+        found = block.get(action or action_id(block_id)) if isinstance(block, dict) else None
+        return found if isinstance(found, dict) else {}
+
+    def typed(self, block_id: str, action: str | None = None) -> str:
+        """What was typed in a text input, or the chosen option of a select ("" for nothing)."""
+        entry = self.entry(block_id, action)
+        if entry.get("type") in _SELECTS or "selected_option" in entry:
+            value, sentence = _chosen(entry), say.CHOICE_UNREADABLE
+        else:
+            value, sentence = entry.get("value"), say.TYPED_UNREADABLE
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            return self._unreadable(block_id, sentence)
+        return value
+
+    def moment(self, block_id: str) -> int | None:
+        """A date-time picker's Unix time, or None when nothing was picked."""
+        chosen = self.entry(block_id).get("selected_date_time")
+        if chosen is None:
+            return None
+        # a JSON number Slack's picker cannot give (1e20, -1e12, 1.5, true, "soon")
+        if isinstance(chosen, bool) or not isinstance(chosen, int) or not 0 <= chosen <= _LAST:
+            self._unreadable(block_id, say.CHOICE_UNREADABLE)
+            return None
+        return chosen
+
+    def conversation(self, block_id: str) -> str | None:
+        """A conversation picker's channel id, or None when none was picked (or unreadable)."""
+        picked = self.entry(block_id).get("selected_conversation")
+        if picked is None or picked == "":
+            self.errors[block_id] = _(say.CHANNEL_MISSING)
+            return None
+        if not isinstance(picked, str) or not _CONVERSATION.fullmatch(picked):
+            self._unreadable(block_id, say.CHOICE_UNREADABLE)
+            return None
+        return picked
+
+    def _unreadable(self, block_id: str, sentence: str) -> str:
+        self.errors[block_id] = _(sentence)
+        return ""
 
 
-def _typed(values: Mapping[str, Any], block_id: str) -> str:
-    """What was typed in a text input, or the chosen option of a select."""
-    entry = _value(values, block_id)
-    option = entry.get("selected_option")
-    if isinstance(option, dict):
-        return str(option.get("value") or "")
-    return str(entry.get("value") or "")
+def _chosen(entry: Mapping[str, Any]) -> object:
+    """A select's chosen value: None when nothing is chosen; not a string when unreadable."""
+    if "selected_option" not in entry:
+        return _UNREADABLE
+    option = entry["selected_option"]
+    if option is None:
+        return None
+    return option.get("value", _UNREADABLE) if isinstance(option, dict) else _UNREADABLE
+
+
+#: What :func:`_chosen` gives for a select it cannot read.
+_UNREADABLE = object()
+#: Elements whose value is ``selected_option``.
+_SELECTS = frozenset({"static_select", "external_select"})
+#: The latest Unix time read from a picker (3000-01-01 UTC; far beyond any schedule, and any
+#: zone's datetime still holds it).
+_LAST = 32_503_680_000
+#: A channel, private channel or direct message id.
+_CONVERSATION = re.compile(r"[CGD][A-Z0-9]{1,31}")
 
 
 def read_submission(
@@ -334,22 +399,25 @@ def read_submission(
 
     ``now`` is aware, in the Mobizon account's zone: a chosen time is sent in that zone.
     """
-    values = view.get("state", {}).get("values", {})
+    state = view.get("state")
     errors: dict[str, str] = {}
-    recipient = _read_phone(_typed(values, PHONE), default_region, errors)
+    fields = _Fields(state.get("values") if isinstance(state, dict) else None, errors)
+    recipient = _read_phone(fields.typed(PHONE), default_region, errors)
     text_id = text_block_id(view)
-    text = str(values.get(text_id, {}).get(TEXT_ACTION, {}).get("value") or "")
+    text = fields.typed(text_id, TEXT_ACTION)
     filled = {
-        b.removeprefix(PLACEHOLDER_PREFIX): _typed(values, b)
-        for b in values
+        b.removeprefix(PLACEHOLDER_PREFIX): fields.typed(b)
+        for b in fields.values
         if b.startswith(PLACEHOLDER_PREFIX)
     }
     for name, value in filled.items():
-        if not value.strip():
+        if not value.strip() and PLACEHOLDER_PREFIX + name not in errors:
             errors[PLACEHOLDER_PREFIX + name] = say.placeholder_missing(name)
     if filled and not any(b.startswith(PLACEHOLDER_PREFIX) for b in errors):
         text = PLACEHOLDER.sub(lambda m: filled.get(m.group(1), m.group(0)), text)
-    if not text.strip():
+    if text_id in errors:  # unreadable: said so
+        pass
+    elif not text.strip():
         errors[text_id] = _(say.TEXT_EMPTY)
     else:
         try:
@@ -357,22 +425,19 @@ def read_submission(
         except TooLongError as err:
             errors[text_id] = too_long(err)
     sender = _checked(
-        _typed(values, SENDER).strip(), SENDER, _check_sender, now, errors, option="from"
+        fields.typed(SENDER).strip(), SENDER, _check_sender, now, errors, option="from"
     )
     validity = _checked(
-        _typed(values, VALIDITY).strip(), VALIDITY, _check_validity, now, errors, option="validity"
+        fields.typed(VALIDITY).strip(), VALIDITY, _check_validity, now, errors, option="validity"
     )
     if VALIDITY in errors:
         # the form has no --validity option to quote: say what the field takes
         errors[VALIDITY] = _(say.VALIDITY_BAD)
-    name = _typed(values, NAME).strip() or None
-    at = _read_at(_value(values, AT).get("selected_date_time"), now, errors)
+    campaign = fields.typed(NAME).strip() or None
+    at = _read_at(fields.moment(AT), now, errors)
     channel = ComposeMeta.load(view.get("private_metadata")).channel_id
-    if CHANNEL in values:
-        picked = _value(values, CHANNEL).get("selected_conversation")
-        channel = picked if isinstance(picked, str) and picked else None
-        if channel is None:
-            errors[CHANNEL] = _(say.CHANNEL_MISSING)
+    if CHANNEL in fields.values:
+        channel = fields.conversation(CHANNEL)
     if errors or recipient is None:
         return errors
     sms = OutgoingSms(
@@ -381,7 +446,7 @@ def read_submission(
         sender=sender if isinstance(sender, str) else None,
         schedule=at,
         validity=validity if isinstance(validity, int) else None,
-        campaign_name=name,
+        campaign_name=campaign,
     )
     return Submission(sms, channel)
 
@@ -423,10 +488,10 @@ def _checked(
 _SCHEDULE_PROBLEMS = {"past": say.AT_PAST, "soon": say.AT_TOO_SOON, "late": say.AT_TOO_LATE}
 
 
-def _read_at(chosen: object, now: datetime, errors: dict[str, str]) -> datetime | None:
-    if chosen is None or isinstance(chosen, bool) or not isinstance(chosen, int | float):
+def _read_at(chosen: int | None, now: datetime, errors: dict[str, str]) -> datetime | None:
+    if chosen is None:
         return None
-    at = datetime.fromtimestamp(int(chosen), tz=UTC).astimezone(now.tzinfo)
+    at = datetime.fromtimestamp(chosen, tz=UTC).astimezone(now.tzinfo)
     problem = schedule_problem(at, now)
     if problem is None:
         return at
