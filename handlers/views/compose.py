@@ -453,7 +453,7 @@ def read_submission(
 
 def _read_phone(typed: str, region: str, errors: dict[str, str]) -> str | None:
     if not typed.strip():
-        errors[PHONE] = _(say.PHONE_EMPTY)
+        errors.setdefault(PHONE, _(say.PHONE_EMPTY))  # an unreadable one was said so
         return None
     try:
         recipient, end = parse_phone(typed.strip(), region)
