@@ -369,7 +369,6 @@ BAD_PAYLOADS: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.mark.raw_logs
 @pytest.mark.parametrize("name", list(BAD_PAYLOADS))
 async def test_malformed_payloads_get_400_and_one_short_warning(
     bot: BotHarness, sim: MobizonSimulator, all_logs: KeepRecords, name: str
@@ -389,7 +388,6 @@ async def test_malformed_payloads_get_400_and_one_short_warning(
     assert sim.requests == []
 
 
-@pytest.mark.raw_logs
 @pytest.mark.parametrize("kind", ["view_submission", "block_actions", "shortcut", "message_action"])
 async def test_well_formed_payloads_pass_the_check_and_log_no_text(
     bot: BotHarness, all_logs: KeepRecords, kind: str
@@ -473,7 +471,6 @@ async def test_a_listener_failing_on_a_submission_answers_json(
     assert [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-@pytest.mark.raw_logs
 async def test_a_payload_no_listener_takes_logs_one_warning_without_its_ids(
     bot: BotHarness, all_logs: KeepRecords
 ) -> None:
