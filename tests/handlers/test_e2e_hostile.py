@@ -15,6 +15,7 @@ from urllib.parse import quote, quote_plus, unquote_plus, urlencode
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.logs import ContextFilter, log_context
 from bot.simulator import MobizonSimulator
 from bot.slack_requests import ReadBoltRequest, read_body
 from handlers import UNEXPECTED_ERROR
@@ -486,3 +487,12 @@ async def test_a_payload_no_listener_takes_logs_one_warning_without_its_ids(
     assert [getattr(r, "payload_type", None) for r in warnings] == ["shortcut", "view_submission"]
     raw = [r.getMessage() + str(vars(r)) for r in all_logs.records]
     assert not [line for line in raw if TEXT_MARK in line]
+
+
+def test_only_string_ids_reach_the_log_context() -> None:
+    """An id that is not a string (an object holding SMS text) never becomes a log field."""
+    record = logging.makeLogRecord({"msg": "x"})
+    with log_context(user={"text": SMS_TEXT}, channel="C1"):  # type: ignore[arg-type]  # as a forged payload would
+        ContextFilter().filter(record)
+    assert not hasattr(record, "user")
+    assert getattr(record, "channel", None) == "C1"
