@@ -116,8 +116,8 @@ ENTERPRISE_ID = _text(r"E[A-Z0-9]{1,31}", what="an enterprise id")
 CHANNEL_ID = _text(r"[CGD][A-Z0-9]{1,31}", what="a channel id")
 VIEW_ID = _text(r"V[A-Z0-9]{1,31}", what="a view id")
 APP_ID = _text(r"A[A-Z0-9]{1,31}", what="an app id")
-#: ``12345.98765.abcd…`` (Slack), ``console.1700000000`` (the console): dotted letters and digits.
-TRIGGER_ID = _text(r"[A-Za-z0-9]{1,40}(?:\.[A-Za-z0-9]{1,64}){1,3}", what="a trigger id")
+#: ``12345.98765.abcd…`` (Slack), ``console.1700000000`` (the console): dotted ASCII words.
+TRIGGER_ID = _text(r"[A-Za-z0-9_-]{1,40}(?:\.[A-Za-z0-9_-]{1,64}){1,3}", what="a trigger id")
 #: A message timestamp: ``1700000000.000001``.
 TS = _text(r"\d{1,12}\.\d{1,8}", what="a message timestamp")
 URL = _text(r"https?://\S+", what="a URL", most=2000)

@@ -119,11 +119,13 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
     return value
 
 
-def check_fields(body: Mapping[str, Any]) -> None:
+def check_fields(body: object) -> None:
     """Refuse (400) a command or payload whose fields are not of the shapes listeners rely on.
 
     The shapes are :mod:`bot.slack_payloads`'s; the reason names the field, never its value.
     """
+    if not isinstance(body, dict):
+        raise BadSlackRequestError(400, "the payload is not a JSON object")
     if not body or "ssl_check" in body or body.get("type") == "url_verification":
         return  # Bolt answers these itself, from no field of ours
     try:
@@ -178,7 +180,12 @@ async def to_bolt_request(
     return ReadBoltRequest(raw=text, body=body, query=request.query_string, headers=request.headers)
 
 
-def refusal(err: BadSlackRequestError) -> web.Response:
-    """The answer to a refused request, after one WARNING line that names only the reason."""
+def log_refusal(err: BadSlackRequestError) -> None:
+    """One WARNING line for a refused request, naming only the reason."""
     logger.warning("slack request refused", extra={"reason": str(err), "status": err.status})
+
+
+def refusal(err: BadSlackRequestError) -> web.Response:
+    """The answer to a refused request, after :func:`log_refusal`."""
+    log_refusal(err)
     return web.json_response({"ok": False, "error": str(err)}, status=err.status)
