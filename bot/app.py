@@ -58,7 +58,9 @@ def make_bolt_app(settings: Settings, client: AsyncWebClient, services: Services
         signing_secret=settings.slack_signing_secret or "",
         logger=_BOLT_LOGGER,
         request_verification_enabled=True,
-        raise_error_for_unhandled_request=False,
+        # a request no listener takes goes to our error handler: Bolt's own warning quotes ids
+        # and typed values from the payload
+        raise_error_for_unhandled_request=True,
     )
     app.middleware(_log_fields)
     register_listeners(app, services)

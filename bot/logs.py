@@ -53,13 +53,18 @@ def bind_log_context(**fields: str | None) -> None:
 
     Tasks started afterwards (Bolt runs each listener in one) inherit them.
     """
-    _CONTEXT.set({**_CONTEXT.get(), **{k: v for k, v in fields.items() if v}})
+    _CONTEXT.set({**_CONTEXT.get(), **_strings(fields)})
+
+
+def _strings(fields: dict[str, str | None]) -> dict[str, str]:
+    """The fields that are non-empty strings (an id that is an object would log what it holds)."""
+    return {key: value for key, value in fields.items() if isinstance(value, str) and value}
 
 
 @contextmanager
 def log_context(**fields: str | None) -> Iterator[None]:
     """Add ``fields`` to the records logged inside the ``with`` block only."""
-    token = _CONTEXT.set({**_CONTEXT.get(), **{k: v for k, v in fields.items() if v}})
+    token = _CONTEXT.set({**_CONTEXT.get(), **_strings(fields)})
     try:
         yield
     finally:

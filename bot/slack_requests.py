@@ -12,8 +12,9 @@ Bolt's own path has three faults this module closes:
 Here the signature is checked first, on the raw bytes (401, one WARNING line without the body);
 then the body is decoded and read: a form with a ``command`` field is a slash command whatever
 its text says, a form whose ``payload`` field is a JSON object is an interactivity payload, and
-anything else unreadable is answered 400. Bolt then gets the body already read (and checks the
-signature again, which passes).
+anything else unreadable is answered 400. A command or payload whose fields are not of the
+shapes Slack sends (:mod:`bot.slack_payloads`) is answered 400 too, before Bolt builds its context
+from them. Bolt then gets the body already read (and checks the signature again, which passes).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from aiohttp import web
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.slack_payloads import PayloadShapeError, check_command, check_payload
 
 logger = logging.getLogger(__name__)
 
@@ -116,12 +119,22 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
     return value
 
 
-def check_fields(body: Mapping[str, Any]) -> None:
-    """Refuse (400) a slash command without the fields every listener relies on."""
-    if "command" in body:
-        for name in ("user_id", "channel_id"):
-            if not isinstance(body.get(name), str) or not body[name]:
-                raise BadSlackRequestError(400, f"the command has no {name}")
+def check_fields(body: object) -> None:
+    """Refuse (400) a command or payload whose fields are not of the shapes listeners rely on.
+
+    The shapes are :mod:`bot.slack_payloads`'s; the reason names the field, never its value.
+    """
+    if not isinstance(body, dict):
+        raise BadSlackRequestError(400, "the payload is not a JSON object")
+    if not body or "ssl_check" in body or body.get("type") == "url_verification":
+        return  # Bolt answers these itself, from no field of ours
+    try:
+        if "command" in body:
+            check_command(body)
+        else:
+            check_payload(body)
+    except PayloadShapeError as err:
+        raise BadSlackRequestError(400, str(err)) from None
 
 
 class ReadBoltRequest(AsyncBoltRequest):
@@ -167,7 +180,12 @@ async def to_bolt_request(
     return ReadBoltRequest(raw=text, body=body, query=request.query_string, headers=request.headers)
 
 
-def refusal(err: BadSlackRequestError) -> web.Response:
-    """The answer to a refused request, after one WARNING line that names only the reason."""
+def log_refusal(err: BadSlackRequestError) -> None:
+    """One WARNING line for a refused request, naming only the reason."""
     logger.warning("slack request refused", extra={"reason": str(err), "status": err.status})
+
+
+def refusal(err: BadSlackRequestError) -> web.Response:
+    """The answer to a refused request, after :func:`log_refusal`."""
+    log_refusal(err)
     return web.json_response({"ok": False, "error": str(err)}, status=err.status)

@@ -13,9 +13,13 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import RUNTIME
+from bot.slack_requests import BadSlackRequestError, check_fields, log_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +50,18 @@ class SocketMode(AsyncSocketModeHandler):
             )
             raise SocketModeStartError(msg) from None
         await self.connect_async()  # type: ignore[no-untyped-call]  # Bolt's is untyped
+
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]  # Bolt's signature
+        """Check a command's or payload's shape as over HTTP; a wrong one is acked and dropped."""
+        if req.type in {"slash_commands", "interactive"}:
+            try:
+                check_fields(req.payload)
+            except BadSlackRequestError as err:
+                log_refusal(err)
+                # acknowledged all the same, or Slack would send it again
+                await client.send_socket_mode_response(SocketModeResponse(req.envelope_id))
+                return
+        await super().handle(client, req)
 
     def connected(self) -> bool:
         """True while the WebSocket to Slack is open (the client reconnects by itself)."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.response import BoltResponse
 
 from handlers import actions, commands, shortcuts, views
 from handlers.context import CONTEXT_KEY, Services
@@ -14,6 +17,8 @@ from handlers.errors import UNEXPECTED_ERROR, report_unexpected
 from handlers.languages import PeopleLanguages, language_middleware
 
 __all__ = ["UNEXPECTED_ERROR", "handle_error", "register_listeners"]
+
+logger = logging.getLogger("handlers")
 
 
 def register_listeners(app: AsyncApp, services: Services) -> None:
@@ -42,12 +47,24 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
 
 async def handle_error(
     error: Exception, body: dict[str, Any], respond: AsyncRespond | None
-) -> None:
+) -> BoltResponse | None:
     """Bolt's error handler: an exception a listener let through (before its ack, or a bug).
 
     Listeners are registered through :func:`~handlers.errors.reporting_errors`, which answers
     their errors itself: Bolt's runner resets the ack when an exception escapes a listener, and
     if that happens within its 10 ms polling step, the user's command is answered 404 after 3 s
-    instead of being acknowledged. What still reaches here comes from a middleware.
+    instead of being acknowledged. What still reaches here comes from a middleware, or is a
+    request no listener takes: that one is a WARNING naming its type (Bolt's own line quotes the
+    payload's callback ids and typed values), answered 404, or 200 empty for a modal submission.
+
+    A modal submission is always answered with nothing (Slack closes the modal), never the plain
+    text or empty 500 Slack cannot read.
     """
-    await report_unexpected(error, respond if body.get("response_url") else None)
+    kind = body.get("type") if isinstance(body.get("type"), str) else None
+    if isinstance(error, BoltUnhandledRequestError):
+        logger.warning("no listener takes this Slack request", extra={"payload_type": kind})
+    else:
+        await report_unexpected(error, respond if body.get("response_url") else None)
+    if kind == "view_submission":
+        return BoltResponse(status=200, body="")
+    return None

@@ -53,6 +53,25 @@ async def report_unexpected(
 Listener = Callable[..., Awaitable[None]]
 
 
+async def _ack_unexpected(ack: AsyncAck, body: object) -> None:
+    """Answer a request a listener failed before acknowledging, in the form Slack reads.
+
+    A modal's submission takes JSON only (plain text is an error Slack shows as its own): the
+    sentence goes on the view's first input, which keeps the modal open with what was typed.
+    """
+    if not isinstance(body, dict) or body.get("type") != "view_submission":
+        await ack(text=_(UNEXPECTED_ERROR))
+        return
+    view = body.get("view")
+    state = view.get("state") if isinstance(view, dict) else None
+    values = state.get("values") if isinstance(state, dict) else None
+    first = next(iter(values), None) if isinstance(values, dict) else None
+    if first is None:
+        await ack()  # an empty answer: the modal closes
+        return
+    await ack(response_action="errors", errors={first: _(UNEXPECTED_ERROR)})
+
+
 def reporting_errors(listener: Listener) -> Listener:
     """Wrap a listener so that an exception it lets through is answered, never reaches Bolt.
 
@@ -73,7 +92,7 @@ def reporting_errors(listener: Listener) -> Listener:
                 logger.error(  # noqa: TRY400  # the error is passed: this runs outside its except block
                     "unexpected error in a Slack listener before its ack", exc_info=error
                 )
-                await ack(text=_(UNEXPECTED_ERROR))
+                await _ack_unexpected(ack, kwargs.get("body"))
                 return
             await report_unexpected(
                 error, kwargs.get("respond"), client=kwargs.get("client"), body=kwargs.get("body")

@@ -41,6 +41,7 @@ from handlers.grammar.words import SEND_OPTIONS
 from handlers.i18n import gettext as _
 from handlers.phone import PhoneNumberError, parse_phone
 from handlers.views import compose_text as say
+from handlers.views.compose_fields import Fields
 
 CALLBACK_ID = "sms_compose"
 
@@ -107,8 +108,8 @@ class ComposeMeta:
     def load(cls, raw: str | None) -> ComposeMeta:
         """Read the metadata back; an unreadable one names no channel."""
         try:
-            data = json.loads(raw or "{}")
-        except ValueError:
+            data = json.loads(raw if isinstance(raw, str) and raw else "{}")
+        except (ValueError, RecursionError):
             return cls(None)
         if not isinstance(data, dict):
             return cls(None)
@@ -329,20 +330,6 @@ class Submission:
     channel_id: str | None
 
 
-def _value(values: Mapping[str, Any], block_id: str) -> dict[str, Any]:
-    found = values.get(block_id, {}).get(action_id(block_id), {})
-    return found if isinstance(found, dict) else {}
-
-
-def _typed(values: Mapping[str, Any], block_id: str) -> str:
-    """What was typed in a text input, or the chosen option of a select."""
-    entry = _value(values, block_id)
-    option = entry.get("selected_option")
-    if isinstance(option, dict):
-        return str(option.get("value") or "")
-    return str(entry.get("value") or "")
-
-
 def read_submission(
     view: Mapping[str, Any], *, default_region: str, now: datetime
 ) -> Submission | dict[str, str]:
@@ -350,23 +337,28 @@ def read_submission(
 
     ``now`` is aware, in the Mobizon account's zone: a chosen time is sent in that zone.
     """
-    values = view.get("state", {}).get("values", {})
+    state = view.get("state")
     errors: dict[str, str] = {}
-    recipient = _read_phone(_typed(values, PHONE), default_region, errors)
+    fields = Fields(state.get("values") if isinstance(state, dict) else None, errors, action_id)
+    recipient = _read_phone(fields.typed(PHONE), default_region, errors)
     text_id = text_block_id(view)
-    text = str(values.get(text_id, {}).get(TEXT_ACTION, {}).get("value") or "")
+    text = fields.typed(text_id, TEXT_ACTION)
     filled = {
-        b.removeprefix(PLACEHOLDER_PREFIX): _typed(values, b)
-        for b in values
+        b.removeprefix(PLACEHOLDER_PREFIX): fields.typed(b)
+        for b in fields.values
         if b.startswith(PLACEHOLDER_PREFIX)
     }
     for name, value in filled.items():
+        if PLACEHOLDER_PREFIX + name in errors:  # unreadable: said so
+            continue
         problem = say.placeholder_missing(name) if not value.strip() else value_problem(name, value)
         if problem is not None:
             errors[PLACEHOLDER_PREFIX + name] = problem
     if filled and not any(b.startswith(PLACEHOLDER_PREFIX) for b in errors):
         text = PLACEHOLDER.sub(lambda m: filled.get(m.group(1), m.group(0)), text)
-    if not text.strip():
+    if text_id in errors:  # unreadable: said so
+        pass
+    elif not text.strip():
         errors[text_id] = _(say.TEXT_EMPTY)
     else:
         try:
@@ -374,22 +366,19 @@ def read_submission(
         except (ControlCharacterError, TooLongError) as err:
             errors[text_id] = text_refused(err)
     sender = _checked(
-        _typed(values, SENDER).strip(), SENDER, _check_sender, now, errors, option="from"
+        fields.typed(SENDER).strip(), SENDER, _check_sender, now, errors, option="from"
     )
     validity = _checked(
-        _typed(values, VALIDITY).strip(), VALIDITY, _check_validity, now, errors, option="validity"
+        fields.typed(VALIDITY).strip(), VALIDITY, _check_validity, now, errors, option="validity"
     )
     if VALIDITY in errors:
         # the form has no --validity option to quote: say what the field takes
         errors[VALIDITY] = _(say.VALIDITY_BAD)
-    name = _typed(values, NAME).strip() or None
-    at = _read_at(_value(values, AT).get("selected_date_time"), now, errors)
+    campaign = fields.typed(NAME).strip() or None
+    at = _read_at(fields.moment(AT), now, errors)
     channel = ComposeMeta.load(view.get("private_metadata")).channel_id
-    if CHANNEL in values:
-        picked = _value(values, CHANNEL).get("selected_conversation")
-        channel = picked if isinstance(picked, str) and picked else None
-        if channel is None:
-            errors[CHANNEL] = _(say.CHANNEL_MISSING)
+    if CHANNEL in fields.values:
+        channel = fields.conversation(CHANNEL)
     if errors or recipient is None:
         return errors
     sms = OutgoingSms(
@@ -398,14 +387,14 @@ def read_submission(
         sender=sender if isinstance(sender, str) else None,
         schedule=at,
         validity=validity if isinstance(validity, int) else None,
-        campaign_name=name,
+        campaign_name=campaign,
     )
     return Submission(sms, channel)
 
 
 def _read_phone(typed: str, region: str, errors: dict[str, str]) -> str | None:
     if not typed.strip():
-        errors[PHONE] = _(say.PHONE_EMPTY)
+        errors.setdefault(PHONE, _(say.PHONE_EMPTY))  # an unreadable one was said so
         return None
     try:
         recipient, end = parse_phone(typed.strip(), region)
@@ -440,10 +429,10 @@ def _checked(
 _SCHEDULE_PROBLEMS = {"past": say.AT_PAST, "soon": say.AT_TOO_SOON, "late": say.AT_TOO_LATE}
 
 
-def _read_at(chosen: object, now: datetime, errors: dict[str, str]) -> datetime | None:
-    if chosen is None or isinstance(chosen, bool) or not isinstance(chosen, int | float):
+def _read_at(chosen: int | None, now: datetime, errors: dict[str, str]) -> datetime | None:
+    if chosen is None:
         return None
-    at = datetime.fromtimestamp(int(chosen), tz=UTC).astimezone(now.tzinfo)
+    at = datetime.fromtimestamp(chosen, tz=UTC).astimezone(now.tzinfo)
     problem = schedule_problem(at, now)
     if problem is None:
         return at

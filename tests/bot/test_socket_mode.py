@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -233,3 +234,41 @@ async def test_serve_with_a_refused_app_token_exits_1_with_a_sentence(
     assert other not in text
     [failure] = [json.loads(line) for line in text.splitlines() if "could not start" in line]
     assert "SLACK_APP_TOKEN" in failure["msg"]
+
+
+async def test_a_malformed_payload_over_the_socket_is_acked_and_dropped(
+    socket_slack: FakeSocketSlack,
+    simulator: tuple[MobizonSimulator, str],
+    make_settings: SettingsFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A payload whose user.id is an object: acked (no retry), one WARNING, no listener, no traceback."""
+    settings = make_settings(
+        socket_slack.api, simulator[1], slack_app_token=APP_TOKEN, slack_signing_secret=None
+    )
+    server = TestServer(create_app(settings), host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        async with asyncio.timeout(10):
+            await socket_slack.connected.wait()
+        assert socket_slack.socket is not None
+        payload = {
+            "type": "shortcut",
+            "callback_id": "compose_sms",
+            "team": {"id": "T1"},
+            "user": {"id": {"text": "an SMS text"}},
+            "trigger_id": "1337.42.abc",
+        }
+        await socket_slack.socket.send_json(
+            {"envelope_id": "env-bad", "type": "interactive", "payload": payload}
+        )
+        ack = await socket_slack.ack_for("env-bad")
+        assert not ack.get("payload")
+        refused = [r for r in caplog.records if r.getMessage() == "slack request refused"]
+        assert [getattr(r, "reason", "") for r in refused] == [
+            "the shortcut payload's user.id is not a user id"
+        ]
+        assert not [r for r in caplog.records if r.levelno > logging.WARNING or r.exc_info]
+        assert socket_slack.api.called("views.open") == []
+    finally:
+        await server.close()

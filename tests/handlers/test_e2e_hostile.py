@@ -9,13 +9,17 @@ import logging
 import re
 import time
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus, urlencode
 
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.logs import ContextFilter, log_context
 from bot.simulator import MobizonSimulator
 from bot.slack_requests import ReadBoltRequest, read_body
+from handlers import UNEXPECTED_ERROR
+from handlers.views import listeners
 from testkit.waiting import wait_until
 from tests.conftest import (
     SIGNING_SECRET,
@@ -24,6 +28,7 @@ from tests.conftest import (
     formatted_lines,
     full_number_in,
 )
+from tests.handlers.compose_kit import state, submit
 from tests.handlers.conftest import block_texts, buttons, click
 
 #: Every way the README lets a person write the one number, 55 11 98765-4321.
@@ -262,3 +267,232 @@ async def test_signed_command_without_user_id_gets_400(
     assert status == 400
     assert_one_warning_at_most(caplog)
     assert sim.requests == []
+
+
+#: An SMS text and a number only the payloads below hold: no log line may show either.
+SMS_TEXT = f"{TEXT_MARK} order 5511987654321 is ready"
+
+
+def payload_of(kind: str) -> dict[str, Any]:
+    """A well-formed signed payload of ``kind`` as Slack sends it, carrying :data:`SMS_TEXT`."""
+    common: dict[str, Any] = {
+        "type": kind,
+        "team": {"id": "T1", "domain": "acme"},
+        "user": {"id": "U1", "username": "ana", "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": "legacy-verification-token",
+        "trigger_id": "1337.42.abc123",
+    }
+    view = {
+        "id": "V0001",
+        "hash": "V0001.1",
+        "type": "modal",
+        "callback_id": "sms_compose",
+        "private_metadata": json.dumps({"channel": "C1", "surface": "modal"}),
+        "blocks": [{"type": "input", "block_id": "sms_text"}],
+    }
+    if kind == "view_submission":
+        # a phone field holding the text: answered with a field error, nothing sent
+        values = state(sms_phone=SMS_TEXT, sms_text=SMS_TEXT)
+        return {**common, "view": {**view, "state": values}}
+    if kind == "block_actions":
+        action = {
+            "type": "plain_text_input",
+            "action_id": "sms_text_input",
+            "block_id": "sms_text",
+            "value": SMS_TEXT,
+            "action_ts": "1700000001.000002",
+        }
+        return {**common, "view": view, "actions": [action]}
+    if kind == "shortcut":
+        return {**common, "callback_id": "compose_sms"}
+    message = {"type": "message", "text": SMS_TEXT, "user": "U2", "ts": "1700000000.000001"}
+    return {
+        **common,
+        "callback_id": "send_as_sms",
+        "channel": {"id": "C1", "name": "support"},
+        "message": message,
+        "response_url": "https://hooks.slack.com/actions/T1/1/secret",
+    }
+
+
+def changed(kind: str, path: str, value: object) -> dict[str, Any]:
+    """:func:`payload_of` ``kind`` with the field at dotted ``path`` set to ``value`` (or removed)."""
+    payload = payload_of(kind)
+    *parents, last = path.split(".")
+    node: Any = payload
+    for name in parents:
+        node = node[int(name)] if isinstance(node, list) else node[name]
+    if value is REMOVED:
+        del node[last]
+    elif isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return payload
+
+
+#: Marks a field removed in :func:`changed`.
+REMOVED = object()
+
+#: Signed payloads of a shape Slack never sends, each a 500 with a traceback before.
+BAD_PAYLOADS: dict[str, dict[str, Any]] = {
+    "a missing type": changed("view_submission", "type", REMOVED),
+    "a type that is an object": changed("shortcut", "type", {"kind": SMS_TEXT}),
+    "a type smsbot does not take": changed("shortcut", "type", "interactive_message"),
+    "team as a number": changed("view_submission", "team", 5),
+    "team.id as a list": changed("block_actions", "team.id", ["T1"]),
+    "actions: []": changed("block_actions", "actions", []),
+    "actions missing": changed("block_actions", "actions", REMOVED),
+    "an action that is a string": changed("block_actions", "actions", [SMS_TEXT]),
+    "an action's value as an object": changed("block_actions", "actions.0.value", {"t": 1}),
+    "user.id as an object": changed("view_submission", "user.id", {"text": SMS_TEXT}),
+    "user.id not a user id": changed("block_actions", "user.id", SMS_TEXT),
+    "user missing": changed("shortcut", "user", REMOVED),
+    "user as a string": changed("message_action", "user", "U1"),
+    "channel as a number": changed("message_action", "channel", 5),
+    "channel.id not a channel id": changed("message_action", "channel.id", SMS_TEXT),
+    "message as a list": changed("message_action", "message", [SMS_TEXT]),
+    "a view that is a list": changed("view_submission", "view", []),
+    "view.id not a view id": changed("view_submission", "view.id", SMS_TEXT),
+    "view.state as a list": changed("view_submission", "view.state", []),
+    "view.state.values as a string": changed("view_submission", "view.state.values", SMS_TEXT),
+    "a block's state as a number": changed("view_submission", "view.state.values.sms_text", 7),
+    "a submission without callback_id": changed("view_submission", "view.callback_id", REMOVED),
+    "trigger_id as a number": changed("shortcut", "trigger_id", 1e20),
+    "trigger_id holding text": changed("shortcut", "trigger_id", SMS_TEXT),
+    "callback_id as an object": changed("shortcut", "callback_id", {"id": SMS_TEXT}),
+    "enterprise as a number": changed("view_submission", "enterprise", 5),
+    "is_enterprise_install as a string": changed("block_actions", "is_enterprise_install", "y"),
+    "authorizations as an object": changed("shortcut", "authorizations", {"team_id": "T1"}),
+    "an event inside a payload": changed("block_actions", "event", {"channel": {"x": 1}}),
+    "response_url as a number": changed("message_action", "response_url", -1e12),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_PAYLOADS))
+async def test_malformed_payloads_get_400_and_one_short_warning(
+    bot: BotHarness, sim: MobizonSimulator, all_logs: KeepRecords, name: str
+) -> None:
+    """A signed payload of a wrong shape: 400, one WARNING naming the field, no payload text logged."""
+    status, answer = await bot.post_payload(BAD_PAYLOADS[name])
+    assert status == 400, answer
+    warnings = [r for r in all_logs.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in warnings] == ["slack request refused"]
+    reason = str(getattr(warnings[0], "reason", ""))
+    assert reason.startswith(("the payload's type", "the ")), reason
+    assert TEXT_MARK not in reason
+    assert not [r for r in all_logs.records if r.exc_info or r.exc_text]
+    lines = bot_lines(all_logs.records)
+    assert not [line for line in lines if personal_data_in(line)]
+    assert bot.slack.calls == []
+    assert sim.requests == []
+
+
+@pytest.mark.parametrize("kind", ["view_submission", "block_actions", "shortcut", "message_action"])
+async def test_well_formed_payloads_pass_the_check_and_log_no_text(
+    bot: BotHarness, all_logs: KeepRecords, kind: str
+) -> None:
+    """Each base payload above is taken (not 400), and no line at any level shows its text or number."""
+    status, answer = await bot.post_payload(payload_of(kind))
+    assert status == 200, answer
+    if kind in {"shortcut", "message_action"}:
+        await bot.slack.wait_for("views.open")
+    elif kind == "block_actions":
+        await bot.slack.wait_for("views.update")
+    else:
+        assert json.loads(answer)["response_action"] == "errors"
+    lines = bot_lines(all_logs.records)
+    assert lines
+    assert not [line for line in lines if personal_data_in(line)]
+    assert not [r for r in all_logs.records if r.levelno >= logging.WARNING]
+
+
+#: Modal fields Slack could not have sent; each is an error on its field, nothing is sent.
+UNREADABLE_FIELDS: dict[str, tuple[str, dict[str, Any]]] = {
+    "a time of 1e20": ("sms_at", {"type": "datetimepicker", "selected_date_time": 1e20}),
+    "a time of -1e12": ("sms_at", {"type": "datetimepicker", "selected_date_time": -1e12}),
+    "a time of -1": ("sms_at", {"type": "datetimepicker", "selected_date_time": -1}),
+    "a huge whole time": ("sms_at", {"type": "datetimepicker", "selected_date_time": 10**30}),
+    "a time as a string": ("sms_at", {"type": "datetimepicker", "selected_date_time": "soon"}),
+    "a time as a bool": ("sms_at", {"type": "datetimepicker", "selected_date_time": True}),
+    "a select without selected_option": ("sms_sender", {"type": "static_select"}),
+    "a select option without value": (
+        "sms_sender",
+        {"type": "static_select", "selected_option": {"text": "x"}},
+    ),
+    "a select option as a string": (
+        "sms_sender",
+        {"type": "static_select", "selected_option": SMS_TEXT},
+    ),
+    "a text input holding a number": ("sms_text", {"type": "plain_text_input", "value": 5}),
+    "a text input holding a list": ("sms_name", {"type": "plain_text_input", "value": [SMS_TEXT]}),
+    "a phone holding an object": ("sms_phone", {"type": "plain_text_input", "value": {"a": 1}}),
+}
+
+
+@pytest.mark.parametrize("name", list(UNREADABLE_FIELDS))
+async def test_unreadable_modal_fields_are_field_errors(
+    bot: BotHarness, sim: MobizonSimulator, caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    """A modal field Slack could not have sent is an error on that field (JSON), never a 500."""
+    block, entry = UNREADABLE_FIELDS[name]
+    caplog.set_level(logging.DEBUG)
+    status, _ = await bot.command("")
+    assert status == 200
+    await bot.slack.wait_for("views.open")
+    view = bot.slack.views["V0001"]
+    typed: dict[str, Any] = {"sms_phone": "+55 11 98765-4321", "sms_text": "Your order is ready"}
+    typed[block] = entry
+    status, answer = await submit(bot, view, state(**typed))
+    assert status == 200, answer
+    errors = json.loads(answer)
+    assert errors["response_action"] == "errors"
+    assert list(errors["errors"]) == [block]
+    assert "could not read" in errors["errors"][block]
+    assert_one_warning_at_most(caplog)
+    assert sim.requests == [] or "sendsmsmessage" not in {r.method for r in sim.requests}
+
+
+async def test_a_listener_failing_on_a_submission_answers_json(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A modal submission whose listener fails gets a field error Slack reads, not plain text."""
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        msg = "simulated reading bug"
+        raise IndexError(msg)
+
+    monkeypatch.setattr(listeners, "read_submission", broken)
+    status, answer = await bot.post_payload(changed("view_submission", "user.id", "U1"))
+    assert status == 200
+    body = json.loads(answer)
+    assert body["response_action"] == "errors"
+    assert body["errors"] == {"sms_phone": UNEXPECTED_ERROR}
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_payload_no_listener_takes_logs_one_warning_without_its_ids(
+    bot: BotHarness, all_logs: KeepRecords
+) -> None:
+    """A shortcut and a submission no listener takes: one WARNING each, naming only the type."""
+    shortcut = changed("shortcut", "callback_id", SMS_TEXT)
+    status, _ = await bot.post_payload(shortcut)
+    assert status == 404
+    submission = changed("view_submission", "view.callback_id", SMS_TEXT)
+    status, answer = await bot.post_payload(submission)
+    assert (status, answer) == (200, "")
+    warnings = [r for r in all_logs.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in warnings] == ["no listener takes this Slack request"] * 2
+    assert [getattr(r, "payload_type", None) for r in warnings] == ["shortcut", "view_submission"]
+    raw = [r.getMessage() + str(vars(r)) for r in all_logs.records]
+    assert not [line for line in raw if TEXT_MARK in line]
+
+
+def test_only_string_ids_reach_the_log_context() -> None:
+    """An id that is not a string (an object holding SMS text) never becomes a log field."""
+    record = logging.makeLogRecord({"msg": "x"})
+    with log_context(user={"text": SMS_TEXT}, channel="C1"):  # type: ignore[arg-type]  # as a forged payload would
+        ContextFilter().filter(record)
+    assert not hasattr(record, "user")
+    assert getattr(record, "channel", None) == "C1"
