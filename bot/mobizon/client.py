@@ -24,7 +24,7 @@ import tenacity
 from yarl import URL
 
 from bot.mobizon import wire
-from bot.mobizon.account import AccountMethods
+from bot.mobizon.account import ACCOUNT_METHODS, AccountMethods
 from bot.mobizon.backoff import backoff, full_jitter
 from bot.mobizon.errors import (
     MobizonError,
@@ -59,6 +59,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUTS",
+    "REQUEST_METHODS",
     "MobizonClient",
     "RequestObserver",
     "RetryPolicy",
@@ -80,6 +81,10 @@ _MESSAGE = "message"
 _SEND = "sendsmsmessage"
 _STATUS = "getsmsstatus"
 _LIST = "list"
+#: Every ``method`` a :data:`RequestObserver` is called with.
+REQUEST_METHODS: Final = frozenset(
+    {_SEND, _STATUS, _LIST, *(f"{module}/{method}" for module, method in ACCOUNT_METHODS)}
+)
 _FORM = "application/x-www-form-urlencoded"
 _USER_AGENT = "smsbot (+aiohttp)"
 
