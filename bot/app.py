@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 #: At 1.0 a simulated SMS takes about 2 s from sending to its final status, so its Mobizon
 #: times (sent, updated) differ by seconds, as a real delivery's do.
 SANDBOX_SPEED = 1.0
-#: How long shutdown waits for sends in flight (Mobizon's own timeout is 20 s).
+#: How long shutdown waits for sends in flight (each Mobizon call ends within 15 s).
 INFLIGHT_DEADLINE = 25.0
 
 

@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 #: Seconds a scrape waits for the database's two counts.
 DATABASE_READ_TIMEOUT = 2.0
-#: Seconds a Mobizon request may take: fast answers to the 20 s client timeout.
+#: Seconds a Mobizon request may take: fast answers to the 10 s exchange timeout.
 GATEWAY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0)
 #: Seconds from the send to the final status: a few seconds to a day.
 DELIVERY_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
