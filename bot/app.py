@@ -195,7 +195,7 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
     try:
         bolt_request = await to_bolt_request(request, runtime.settings.slack_signing_secret or "")
     except BadSlackRequestError as err:
-        return refusal(err)
+        return refusal(err, runtime.log_throttle)
     response = await bolt.async_dispatch(bolt_request)
     return await to_aiohttp_response(response)
 

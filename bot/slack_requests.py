@@ -33,6 +33,8 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.logs import LogThrottle
+
 logger = logging.getLogger(__name__)
 
 #: Slack refuses requests older than this itself; the same window as Bolt's verifier.
@@ -167,7 +169,19 @@ async def to_bolt_request(
     return ReadBoltRequest(raw=text, body=body, query=request.query_string, headers=request.headers)
 
 
-def refusal(err: BadSlackRequestError) -> web.Response:
-    """The answer to a refused request, after one WARNING line that names only the reason."""
-    logger.warning("slack request refused", extra={"reason": str(err), "status": err.status})
+#: Refusals' log lines when the caller keeps none of its own.
+_REFUSALS = LogThrottle()
+
+
+def refusal(err: BadSlackRequestError, throttle: LogThrottle = _REFUSALS) -> web.Response:
+    """The answer to a refused request, after a WARNING line that names only the reason.
+
+    Each reason logs at most one line a minute (``throttle``); the next counts those left out.
+    """
+    dropped = throttle.admit((err.status, str(err)))
+    if dropped is not None:
+        fields: dict[str, object] = {"reason": str(err), "status": err.status}
+        if dropped:
+            fields["suppressed"] = dropped
+        logger.warning("slack request refused", extra=fields)
     return web.json_response({"ok": False, "error": str(err)}, status=err.status)
