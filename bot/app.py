@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -36,8 +37,11 @@ logger = logging.getLogger(__name__)
 #: At 1.0 a simulated SMS takes about 2 s from sending to its final status, so its Mobizon
 #: times (sent, updated) differ by seconds, as a real delivery's do.
 SANDBOX_SPEED = 1.0
-#: How long shutdown waits for sends in flight (Mobizon's own timeout is 20 s).
+#: How long shutdown waits for sends in flight (each Mobizon call ends within 15 s).
 INFLIGHT_DEADLINE = 25.0
+#: Seconds a request's body may take to arrive once its headers have: Slack's and Mobizon's are
+#: small and come at once (Slack wants its answer within 3 s); a slower one holds a connection.
+BODY_READ_TIMEOUT = 5.0
 
 
 class _NoTokenSkippedWarning(logging.Filter):
@@ -197,9 +201,43 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
     try:
         bolt_request = await to_bolt_request(request, runtime.settings.slack_signing_secret or "")
     except BadSlackRequestError as err:
-        return refusal(err)
+        return refusal(err, runtime.log_throttle)
     response = await bolt.async_dispatch(bolt_request)
     return await to_aiohttp_response(response)
+
+
+@web.middleware
+async def read_body_in_time(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Read every request's body within :data:`BODY_READ_TIMEOUT` before its handler runs.
+
+    aiohttp waits for a body as long as it trickles in: one that does not arrive in time is
+    answered 408 and its connection closed. A body declared too large is left to the handler's
+    own refusal, unread.
+    """
+    declared = request.content_length
+    if request.body_exists and (declared is None or declared <= request.client_max_size):
+        try:
+            async with asyncio.timeout(BODY_READ_TIMEOUT):
+                await request.read()  # kept by aiohttp: the handler's read() returns it
+        except TimeoutError:
+            return await _body_too_slow(request)
+    return await handler(request)
+
+
+async def _body_too_slow(request: web.Request) -> web.StreamResponse:
+    """Answer 408, then close the connection (aiohttp would otherwise linger over the body)."""
+    dropped = request.app[RUNTIME].log_throttle.admit("slow body")
+    if dropped is not None:
+        fields = {"seconds": BODY_READ_TIMEOUT, **({"suppressed": dropped} if dropped else {})}
+        logger.warning("request body not received in time; connection closed", extra=fields)
+    response = web.json_response({"ok": False, "error": "the body took too long"}, status=408)
+    response.force_close()
+    await response.prepare(request)
+    await response.write_eof()
+    request.protocol.force_close()  # the answer is written; the rest of the body is not awaited
+    return response
 
 
 async def _inflight(app: web.Application) -> AsyncIterator[None]:
@@ -242,7 +280,7 @@ def create_app(
     settings: Settings, *, extra_lifetimes: tuple[Lifetime, ...] = ()
 ) -> web.Application:
     """Build the aiohttp application: routes plus resources opened and closed with it."""
-    app = web.Application()
+    app = web.Application(middlewares=[read_body_in_time])
     runtime = Runtime(settings=settings)
     app[RUNTIME] = runtime
     app[METRICS] = runtime.metrics

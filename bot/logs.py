@@ -6,7 +6,8 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -46,6 +47,39 @@ _CONTEXT: ContextVar[dict[str, str]] = ContextVar("smsbot_log_context", default=
 
 #: Loggers that speak too much at INFO for a long-running service.
 _QUIET = ("aiohttp.access", "apscheduler")
+
+
+#: Seconds between two lines of the same repeated warning (a flood of refused requests).
+REPEAT_WARNING_SECONDS = 60.0
+
+
+class LogThrottle:
+    """Lets a repeated log line through at most once per ``every`` seconds for each key.
+
+    Anyone can send requests that are refused: one WARNING each would let them fill the log.
+    Keys must come from a small set of our own (such as a refusal's reason), as each is kept.
+    """
+
+    def __init__(
+        self,
+        every: float = REPEAT_WARNING_SECONDS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._every = every
+        self._clock = clock
+        self._last: dict[Hashable, float] = {}
+        self._dropped: dict[Hashable, int] = {}
+
+    def admit(self, key: Hashable) -> int | None:
+        """``None`` to drop the line; else how many of ``key``'s were dropped since the last."""
+        now = self._clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self._every:
+            self._dropped[key] = self._dropped.get(key, 0) + 1
+            return None
+        self._last[key] = now
+        return self._dropped.pop(key, 0)
 
 
 def bind_log_context(**fields: str | None) -> None:

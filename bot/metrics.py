@@ -13,6 +13,9 @@
 - ``smsbot_balance{currency}``: the account's balance as Mobizon last stated it (``/sms balance``
   and the low-balance check);
 - ``smsbot_declined_campaigns_total``: campaigns Mobizon's moderators declined.
+
+Every label takes one of a known set of values (``other`` for anything else): a value from
+outside, such as the currency Mobizon states, must not make a new series each time it changes.
 """
 
 from __future__ import annotations
@@ -24,27 +27,45 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from babel.numbers import list_currencies
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 
+from bot.mobizon.client import REQUEST_METHODS
+from bot.mobizon.failures import OUTCOMES
 from bot.mobizon.types import Balance
+from storage.status import DeliveryStatus
 
 if TYPE_CHECKING:
     from bot.delivery.poller import PollReport
     from storage.outbox import Notification
 
-__all__ = ["Metrics", "metrics_handler"]
+__all__ = ["OTHER", "Metrics", "known_label", "metrics_handler"]
 
 logger = logging.getLogger(__name__)
 
 #: Seconds a scrape waits for the database's two counts.
 DATABASE_READ_TIMEOUT = 2.0
-#: Seconds a Mobizon request may take: fast answers to the 20 s client timeout.
+#: Seconds a Mobizon request may take: fast answers to the 10 s exchange timeout.
 GATEWAY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0)
 #: Seconds from the send to the final status: a few seconds to a day.
 DELIVERY_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
 #: Seconds one poll cycle takes.
 POLL_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+#: A label's value when what it was given is none of the known values.
+OTHER = "other"
+#: ISO 4217 currency codes, current and historic, as CLDR (through Babel) lists them.
+CURRENCIES = frozenset(list_currencies())
+#: What a send can come to (``smsbot_sms_sent_total{outcome}``).
+SEND_OUTCOMES = frozenset({"sent", "failed", "unknown"})
+#: Mobizon's documented delivery statuses (``smsbot_delivery_seconds{status}``).
+STATUSES = frozenset(status.value for status in DeliveryStatus)
+
+
+def known_label(value: str | None, allowed: frozenset[str]) -> str:
+    """``value`` when it is one of ``allowed``, else :data:`OTHER`: a label's values stay few."""
+    return value if value is not None and value in allowed else OTHER
 
 
 class Metrics:
@@ -100,7 +121,7 @@ class Metrics:
             "Campaigns Mobizon's moderators declined.",
             registry=self.registry,
         )
-        for outcome in ("sent", "failed", "unknown"):
+        for outcome in sorted(SEND_OUTCOMES):
             self.sms_sent.labels(outcome=outcome)
         self._read_database: Callable[[], Awaitable[tuple[float, float]]] | None = None
 
@@ -124,15 +145,19 @@ class Metrics:
 
     def balance_seen(self, balance: Balance) -> None:
         """A balance Mobizon stated: set ``smsbot_balance``."""
-        self.balance.labels(currency=balance.currency or "").set(float(balance.amount))
+        currency = known_label(balance.currency, CURRENCIES)
+        self.balance.labels(currency=currency).set(float(balance.amount))
 
     def sms_send(self, outcome: str) -> None:
         """The SendService's ``on_sent`` hook: Mobizon answered a send (or may not have)."""
-        self.sms_sent.labels(outcome=outcome).inc()
+        self.sms_sent.labels(outcome=known_label(outcome, SEND_OUTCOMES)).inc()
 
     def gateway_request(self, method: str, outcome: str, seconds: float) -> None:
         """The MobizonClient's ``on_request`` hook: one HTTP attempt finished."""
-        self.gateway_requests.labels(method=method.lower(), outcome=outcome).observe(seconds)
+        self.gateway_requests.labels(
+            method=known_label(method.lower(), REQUEST_METHODS),
+            outcome=known_label(outcome, OUTCOMES),
+        ).observe(seconds)
 
     def poll_cycle(self, report: PollReport) -> None:
         """The Poller's ``on_cycle`` hook: one cycle ran (skipped cycles are not observed)."""
@@ -145,7 +170,8 @@ class Metrics:
         if sms.final_at is None or sms.sent_at is None or note.status != sms.status:
             return
         seconds = (_aware(sms.final_at) - _aware(sms.sent_at)).total_seconds()
-        self.delivery.labels(status=note.status).observe(max(0.0, seconds))
+        status = known_label(note.status, STATUSES)
+        self.delivery.labels(status=status).observe(max(0.0, seconds))
 
     def exposition(self) -> bytes:
         """The registry in Prometheus text format."""

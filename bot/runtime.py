@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.inflight import InFlight, TrackedGateway
+from bot.logs import LogThrottle
 from bot.metrics import Metrics
 from bot.sending.senders import SenderNames
 from bot.sending.service import SendService
@@ -102,6 +103,8 @@ class Runtime:
     #: Sends Mobizon took whose record waits for the database (see UnrecordedSends).
     unrecorded: UnrecordedSends = field(default_factory=UnrecordedSends)
     health: Health = field(default_factory=Health)
+    #: Warnings anyone can cause (refused requests): at most one line a minute for each reason.
+    log_throttle: LogThrottle = field(default_factory=LogThrottle)
     #: The account's sender names, cached (``--from`` is checked against them).
     sender_names: SenderNames | None = None
     #: Each person's Slack language, kept for an hour (their replies and DMs are in it).

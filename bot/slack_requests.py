@@ -34,6 +34,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.logs import LogThrottle
 from bot.slack_payloads import PayloadShapeError, check_command, check_payload
 
 logger = logging.getLogger(__name__)
@@ -180,12 +181,24 @@ async def to_bolt_request(
     return ReadBoltRequest(raw=text, body=body, query=request.query_string, headers=request.headers)
 
 
-def log_refusal(err: BadSlackRequestError) -> None:
-    """One WARNING line for a refused request, naming only the reason."""
-    logger.warning("slack request refused", extra={"reason": str(err), "status": err.status})
+#: Refusals' log lines when the caller keeps none of its own.
+_REFUSALS = LogThrottle()
 
 
-def refusal(err: BadSlackRequestError) -> web.Response:
+def log_refusal(err: BadSlackRequestError, throttle: LogThrottle = _REFUSALS) -> None:
+    """A WARNING line for a refused request, naming only the reason.
+
+    Each reason logs at most one line a minute (``throttle``); the next counts those left out.
+    """
+    dropped = throttle.admit((err.status, str(err)))
+    if dropped is not None:
+        fields: dict[str, object] = {"reason": str(err), "status": err.status}
+        if dropped:
+            fields["suppressed"] = dropped
+        logger.warning("slack request refused", extra=fields)
+
+
+def refusal(err: BadSlackRequestError, throttle: LogThrottle = _REFUSALS) -> web.Response:
     """The answer to a refused request, after :func:`log_refusal`."""
-    log_refusal(err)
+    log_refusal(err, throttle)
     return web.json_response({"ok": False, "error": str(err)}, status=err.status)

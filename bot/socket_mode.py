@@ -18,6 +18,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.logs import LogThrottle
 from bot.runtime import RUNTIME
 from bot.slack_requests import BadSlackRequestError, check_fields, log_refusal
 
@@ -33,7 +34,15 @@ class SocketModeStartError(RuntimeError):
 class SocketMode(AsyncSocketModeHandler):
     """Bolt's aiohttp Socket Mode handler, failing fast when Slack refuses the app token."""
 
-    def __init__(self, app: AsyncApp, app_token: str, *, web_client: AsyncWebClient) -> None:
+    def __init__(
+        self,
+        app: AsyncApp,
+        app_token: str,
+        *,
+        web_client: AsyncWebClient,
+        log_throttle: LogThrottle | None = None,
+    ) -> None:
+        self.log_throttle = log_throttle or LogThrottle()
         super().__init__(
             app, app_token, logger=logging.getLogger("slack_sdk.socket_mode"), web_client=web_client
         )
@@ -57,7 +66,7 @@ class SocketMode(AsyncSocketModeHandler):
             try:
                 check_fields(req.payload)
             except BadSlackRequestError as err:
-                log_refusal(err)
+                log_refusal(err, self.log_throttle)
                 # acknowledged all the same, or Slack would send it again
                 await client.send_socket_mode_response(SocketModeResponse(req.envelope_id))
                 return
@@ -79,7 +88,12 @@ async def socket_mode(app: web.Application) -> AsyncIterator[None]:
     if runtime.slack is None:
         msg = "Socket Mode needs the Bolt app and the Slack client"
         raise RuntimeError(msg)
-    handler = SocketMode(runtime.slack.bolt, token, web_client=runtime.slack.client)
+    handler = SocketMode(
+        runtime.slack.bolt,
+        token,
+        web_client=runtime.slack.client,
+        log_throttle=runtime.log_throttle,
+    )
     try:
         await handler.open()
     except BaseException:

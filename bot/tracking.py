@@ -13,6 +13,12 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    JobEvent,
+)
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -36,6 +42,54 @@ FLUSH_DEADLINE = 5.0
 CYCLE_DEADLINE = 10.0
 POLL_JOB = "poll-statuses"
 BALANCE_JOB = "check-balance"
+
+
+class _NoPerTickSkipLine(logging.Filter):
+    """Drop APScheduler's WARNING for each run skipped while one runs: SkippedRuns tells."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in str(record.msg)
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_NoPerTickSkipLine())
+
+
+class SkippedRuns:
+    """An APScheduler listener: skipped runs logged once as skipping starts, once as it ends.
+
+    A job still running at its next run time (a poll cycle waiting on a silent Mobizon) has that
+    run skipped, at every tick until it ends; APScheduler would log each one.
+    """
+
+    def __init__(self) -> None:
+        self._skipped: dict[str, int] = {}
+
+    def __call__(self, event: JobEvent) -> None:
+        """Count a skipped run, or close a stretch of them when the running instance ends."""
+        job = event.job_id
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            self._skipped[job] = self._skipped.get(job, 0) + 1
+            if self._skipped[job] == 1:
+                logger.warning(
+                    "%s is still running at its next run time; its runs are skipped until it ends",
+                    job,
+                    extra={"job": job},
+                )
+            return
+        skipped = self._skipped.pop(job, 0)
+        if skipped:
+            logger.warning(
+                "%s ended after %d scheduled runs were skipped", job, skipped, extra={"job": job}
+            )
+
+
+def make_scheduler() -> AsyncIOScheduler:
+    """An asyncio scheduler whose skipped runs are logged once a stretch, not once a tick."""
+    scheduler = AsyncIOScheduler()
+    scheduler.add_listener(
+        SkippedRuns(), EVENT_JOB_MAX_INSTANCES | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+    )
+    return scheduler
 
 
 def _account_watches(
@@ -169,7 +223,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
             except Exception:  # a bug there must not stop status polling
                 logger.exception("an account watch failed", extra={"watch": name})
 
-    scheduler = AsyncIOScheduler()
+    scheduler = make_scheduler()
     scheduler.add_job(
         _shielded(cycles, cycle, "poll cycle"),
         "interval",

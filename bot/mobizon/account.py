@@ -30,6 +30,8 @@ _BALANCE = ("user", "getownbalance")
 _SENDER_NAMES = ("alphaname", "list")
 _CAMPAIGN_INFO = ("campaign", "getinfo")
 _CAMPAIGN_DELETE = ("campaign", "delete")
+#: Every (module, method) the account methods call.
+ACCOUNT_METHODS = (_BALANCE, _SENDER_NAMES, _CAMPAIGN_INFO, _CAMPAIGN_DELETE)
 # Code 10 of campaign/delete: "the campaign cannot be deleted" (sending started or near).
 _NOT_DELETABLE = 10
 # No account has this many sender names; a gateway paging forever stops here.

@@ -24,11 +24,12 @@ import tenacity
 from yarl import URL
 
 from bot.mobizon import wire
-from bot.mobizon.account import AccountMethods
+from bot.mobizon.account import ACCOUNT_METHODS, AccountMethods
 from bot.mobizon.backoff import backoff, full_jitter
 from bot.mobizon.errors import (
     MobizonError,
     MobizonGatewayError,
+    MobizonNetworkError,
     MobizonTimeoutError,
     Problem,
     error_for,
@@ -59,6 +60,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUTS",
+    "REQUEST_METHODS",
     "MobizonClient",
     "RequestObserver",
     "RetryPolicy",
@@ -80,16 +82,32 @@ _MESSAGE = "message"
 _SEND = "sendsmsmessage"
 _STATUS = "getsmsstatus"
 _LIST = "list"
+#: Every ``method`` a :data:`RequestObserver` is called with.
+REQUEST_METHODS: Final = frozenset(
+    {_SEND, _STATUS, _LIST, *(f"{module}/{method}" for module, method in ACCOUNT_METHODS)}
+)
 _FORM = "application/x-www-form-urlencoded"
 _USER_AGENT = "smsbot (+aiohttp)"
 
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """How long to wait for Mobizon, in seconds: to connect, and for the whole exchange."""
+    """How long to wait for Mobizon, in seconds: to connect, for one exchange, for a whole call.
+
+    ``deadline`` bounds a call from its start to its answer: the wait for a free lane, every
+    try and the waits between them. Whoever asked (a person in Slack, a poll cycle) has an
+    answer or an error within it, however Mobizon behaves.
+    """
 
     connect: float = 5.0
-    total: float = 20.0
+    total: float = 10.0
+    #: A person waits for the answer: Mobizon answers in well under a second when well, and
+    #: 15 s leaves one slow exchange (``total``) plus a quick retry room within it.
+    deadline: float = 15.0
+
+    def __post_init__(self) -> None:
+        if min(self.connect, self.total, self.deadline) <= 0:
+            raise ValueError("Timeouts must be positive")
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,10 +322,32 @@ class MobizonClient(AccountMethods):
             before_sleep=lambda state: self._log_retry(label, state),
             reraise=True,
         )
-        result: object = await retrying(
-            self._attempt, module, method, body, sending=sending, send_lane=careful
+        tried = _Tries()
+        try:
+            async with asyncio.timeout(self._timeouts.deadline) as scope:
+                result: object = await retrying(
+                    self._attempt, module, method, body, tried, sending=sending, send_lane=careful
+                )
+        except TimeoutError:
+            if not scope.expired():
+                raise
+        else:
+            return result
+        # outside the except block: the error chains nothing
+        raise self._past_deadline(label, tried, sending=sending)
+
+    def _past_deadline(self, label: str, tried: _Tries, *, sending: bool) -> MobizonTimeoutError:
+        """The call's deadline passed: say so, and whether a send may have left."""
+        seconds = self._timeouts.deadline
+        _log.info(
+            "Mobizon %s: no answer within the %g s deadline (%d tries)", label, seconds, tried.count
         )
-        return result
+        return MobizonTimeoutError(
+            f"Mobizon did not answer within {seconds:g} s",
+            sending=sending,
+            never_sent=not tried.in_flight,
+            details={"seconds": seconds},
+        )
 
     def _log_retry(self, label: str, state: tenacity.RetryCallState) -> None:
         """Log a failed attempt that is about to be retried (the error's type only)."""
@@ -336,7 +376,14 @@ class MobizonClient(AccountMethods):
         return self._session
 
     async def _attempt(
-        self, module: str, method: str, body: bytes, *, sending: bool, send_lane: bool
+        self,
+        module: str,
+        method: str,
+        body: bytes,
+        tried: _Tries,
+        *,
+        sending: bool,
+        send_lane: bool,
     ) -> object:
         """One HTTP exchange; aiohttp's errors become ours here, outside any ``except``.
 
@@ -344,13 +391,19 @@ class MobizonClient(AccountMethods):
         exceptions carry the URL, and with it the API key.
         """
         session = self._open_session()
+        label = _label(module, method)
         async with self._send_slots if send_lane else self._slots:
             self._requests_made += 1
+            tried.count += 1
             started = time.monotonic()
             failure: MobizonError | None = None
             data: object = None
+            tried.in_flight = True
             try:
                 status, location, raw = await self._post(session, module, method, body)
+            except asyncio.CancelledError:  # the call's deadline cut it (or shutdown did)
+                self._observe(label, "timeout", time.monotonic() - started)
+                raise
             except TimeoutError as error:  # aiohttp's connect and read timeouts included
                 failure = self._timeout(error, sending=sending)
             except aiohttp.ClientConnectorError as error:
@@ -380,15 +433,19 @@ class MobizonClient(AccountMethods):
                     )
                 else:
                     data = envelope.data
+            # a connection never made left nothing behind: the deadline may still say "not sent"
+            tried.in_flight = not (isinstance(failure, MobizonNetworkError) and failure.never_sent)
             elapsed = time.monotonic() - started
-        outcome = "ok" if failure is None else outcome_of(failure)
-        label = _label(module, method)
-        _log.debug("Mobizon %s: %s in %.3f s", label, outcome, elapsed)
-        if self._on_request is not None:
-            self._on_request(label, outcome, elapsed)
+        self._observe(label, "ok" if failure is None else outcome_of(failure), elapsed)
         if failure is not None:
             raise failure
         return data
+
+    def _observe(self, label: str, outcome: str, elapsed: float) -> None:
+        """Log one attempt's outcome and hand it to ``on_request``."""
+        _log.debug("Mobizon %s: %s in %.3f s", label, outcome, elapsed)
+        if self._on_request is not None:
+            self._on_request(label, outcome, elapsed)
 
     async def _post(
         self, session: aiohttp.ClientSession, module: str, method: str, body: bytes
@@ -414,6 +471,14 @@ class MobizonClient(AccountMethods):
         return MobizonTimeoutError(
             problem, sending=sending, reason=kind, details={"seconds": seconds}
         )
+
+
+@dataclass(slots=True)
+class _Tries:
+    """One call's tries so far: how many, and whether one may have reached Mobizon."""
+
+    count: int = 0
+    in_flight: bool = False
 
 
 def _label(module: str, method: str) -> str:

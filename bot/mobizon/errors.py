@@ -323,17 +323,24 @@ class MobizonNetworkError(MobizonError):
 
 
 class MobizonTimeoutError(MobizonNetworkError):
-    """Catch this when Mobizon did not answer in time (connect or total timeout)."""
+    """Catch this when Mobizon did not answer in time (connect, exchange or call deadline).
+
+    ``never_sent`` is True only when the deadline passed before the request left (waiting for a
+    free lane, or between tries of a connection that was never made).
+    """
 
     def __init__(
         self,
         problem: str,
         *,
         sending: bool = False,
+        never_sent: bool = False,
         reason: Problem = Problem.TIMEOUT,
         details: Mapping[str, object] | None = None,
     ) -> None:
-        super().__init__(problem, never_sent=False, sending=sending, reason=reason, details=details)
+        super().__init__(
+            problem, never_sent=never_sent, sending=sending, reason=reason, details=details
+        )
 
 
 class MobizonCampaignNotFoundError(MobizonNotFoundError):

@@ -59,6 +59,10 @@ def may_have_taken_effect(error: MobizonError) -> bool:
     return False
 
 
+#: Every outcome :func:`outcome_of` names, and "ok" for an attempt that succeeded.
+OUTCOMES = frozenset({"ok", "api_error", "gateway_error", "network_error", "timeout"})
+
+
 def outcome_of(error: MobizonError) -> str:
     """Name the metrics outcome of a failed attempt."""
     if isinstance(error, MobizonTimeoutError):

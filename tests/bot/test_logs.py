@@ -12,6 +12,7 @@ import pytest
 
 from bot.logs import (
     JsonFormatter,
+    LogThrottle,
     TextFormatter,
     configure_logging,
     install_filters,
@@ -224,3 +225,19 @@ def test_bolt_and_slack_sdk_body_lines_lose_the_body() -> None:
             assert "98765" not in line, line
             assert "hooks.slack.com" not in line, line
             assert "/response/7" not in line, line
+
+
+def test_a_throttle_lets_one_line_a_minute_through_and_counts_the_rest() -> None:
+    """Within a minute only the first line of a key passes; the next one counts those dropped."""
+    now = [1000.0]
+    throttle = LogThrottle(60.0, clock=lambda: now[0])
+    assert throttle.admit("unsigned") == 0
+    assert [throttle.admit("unsigned") for _ in range(5)] == [None] * 5
+    assert throttle.admit("bad timestamp") == 0  # another reason is not held back
+    now[0] += 59.9
+    assert throttle.admit("unsigned") is None
+    now[0] += 0.1
+    assert throttle.admit("unsigned") == 6
+    assert throttle.admit("unsigned") is None
+    now[0] += 60
+    assert throttle.admit("unsigned") == 1

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.metrics import CURRENCIES, STATUSES, Metrics, known_label
+from bot.mobizon.client import REQUEST_METHODS
+from bot.mobizon.types import Balance
 from bot.simulator import GET_SMS_STATUS, SEND_SMS, MobizonSimulator
 from storage import messages
 from testkit.slack import FakeSlack
@@ -160,3 +164,49 @@ async def test_each_app_has_its_own_registry(
     _, two = await scrape(second)
     assert value(one, "smsbot_sms_sent_total", outcome="sent") == 1
     assert value(two, "smsbot_sms_sent_total", outcome="sent") == 0
+
+
+async def test_a_currency_from_outside_is_one_series_named_other(
+    start_bot: Callable[..., Any],
+    simulator: tuple[MobizonSimulator, str],
+    fake_slack: FakeSlack,
+) -> None:
+    """Balances in made-up currencies all land in smsbot_balance{currency="other"}, not a series each."""
+    sim, url = simulator
+    bot: BotHarness = await start_bot(url)
+    for answered, currency in enumerate(("<!CHANNEL>*X*a1", "<!CHANNEL>*X*b2", "brl"), start=1):
+        sim.set_pricing("0.06", currency=currency)
+        await bot.command("balance")
+        await fake_slack.wait_for_responses(answered)
+        if answered == 2:
+            _, samples = await scrape(bot)
+            balances = {labels for name, labels in samples if name == "smsbot_balance"}
+            assert balances == {frozenset({("currency", "other")})}
+    _, samples = await scrape(bot)
+    balances = {labels for name, labels in samples if name == "smsbot_balance"}
+    assert balances == {frozenset({("currency", "other")}), frozenset({("currency", "BRL")})}
+    assert value(samples, "smsbot_balance", currency="BRL") == float(sim.balance)
+
+
+def test_labels_from_outside_take_known_values_only() -> None:
+    """Unknown gateway methods, outcomes, send outcomes and statuses are each labelled "other"."""
+    metrics = Metrics()
+    metrics.gateway_request("<!here>/x", "ok", 0.1)
+    metrics.gateway_request("getSMSStatus", "`odd`", 0.1)
+    metrics.sms_send("*bold*")
+    metrics.balance_seen(Balance(amount=Decimal(5), currency=None))
+    text = metrics.exposition().decode()
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    gateway = {
+        (s.labels["method"], s.labels["outcome"])
+        for s in families["smsbot_gateway_request_duration_seconds"].samples
+        if s.name.endswith("_count")
+    }
+    assert gateway == {("other", "ok"), ("getsmsstatus", "other")}
+    sends = {s.labels["outcome"] for s in families["smsbot_sms_sent"].samples}
+    assert sends == {"sent", "failed", "unknown", "other"}
+    assert {s.labels["currency"] for s in families["smsbot_balance"].samples} == {"other"}
+    assert known_label("<!channel>", STATUSES) == "other"
+    assert known_label("DELIVRD", STATUSES) == "DELIVRD"
+    assert "BRL" in CURRENCIES
+    assert {"sendsmsmessage", "user/getownbalance", "campaign/delete"} <= REQUEST_METHODS

@@ -34,8 +34,8 @@ from tests.conftest import MOBIZON_KEY
 
 
 def test_stated_defaults() -> None:
-    """Timeouts default to 5 s to connect and 20 s in all; reads try 4 times, 0.5 s doubling to 8 s."""
-    assert (DEFAULT_TIMEOUTS.connect, DEFAULT_TIMEOUTS.total) == (5.0, 20.0)
+    """Timeouts default to 5 s to connect and 10 s an exchange; reads try 4 times, 0.5 s doubling to 8 s."""
+    assert (DEFAULT_TIMEOUTS.connect, DEFAULT_TIMEOUTS.total) == (5.0, 10.0)
     assert (DEFAULT_RETRY.attempts, DEFAULT_RETRY.base_delay, DEFAULT_RETRY.max_delay) == (
         4,
         0.5,

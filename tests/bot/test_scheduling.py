@@ -1,0 +1,78 @@
+"""A scheduled job that outlasts its interval: its skipped runs are logged once, not at every tick."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+import pytest
+from apscheduler.events import (
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
+
+from bot.tracking import SkippedRuns, make_scheduler
+from testkit.waiting import wait_until
+
+
+def skip_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Every line about skipped runs: ours, and APScheduler's own per-tick one."""
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if "skipped" in r.getMessage() or "maximum number of running" in r.getMessage()
+    ]
+
+
+def test_a_stretch_of_skipped_runs_is_two_lines() -> None:
+    """Five skips of one job: one line as skipping starts, one with the count as the job ends."""
+    now = datetime.now(UTC)
+    runs = SkippedRuns()
+    logger = logging.getLogger("bot.tracking")
+    with pytest.MonkeyPatch.context() as patch:
+        said: list[str] = []
+        patch.setattr(logger, "warning", lambda msg, *args, **_: said.append(msg % args))
+        for _ in range(5):
+            runs(JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, "poll", "default", [now]))
+        runs(JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, "balance", "default", [now]))
+        runs(JobExecutionEvent(EVENT_JOB_EXECUTED, "poll", "default", now))
+        runs(JobExecutionEvent(EVENT_JOB_EXECUTED, "poll", "default", now))  # ran on time
+    assert said == [
+        "poll is still running at its next run time; its runs are skipped until it ends",
+        "balance is still running at its next run time; its runs are skipped until it ends",
+        "poll ended after 5 scheduled runs were skipped",
+    ]
+
+
+async def test_a_job_outlasting_its_interval_logs_its_skips_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A job held past several ticks of a 20 ms interval: two lines in all, none of APScheduler's."""
+    caplog.set_level(logging.INFO)
+    release = asyncio.Event()
+    skips: list[object] = []
+    ended: list[int] = []  # how many runs were skipped when the held run ended
+
+    async def slow_job() -> None:
+        await release.wait()
+
+    scheduler = make_scheduler()
+    scheduler.add_listener(skips.append, EVENT_JOB_MAX_INSTANCES)
+    scheduler.add_listener(lambda _: ended.append(len(skips)), EVENT_JOB_EXECUTED)
+    scheduler.add_job(slow_job, "interval", seconds=0.02, id="slow", max_instances=1, coalesce=True)
+    scheduler.start()
+    try:
+        await wait_until(lambda: len(skips) >= 3, what="three skipped runs")
+        release.set()
+        await wait_until(lambda: bool(ended), what="the held run to end")
+    finally:
+        scheduler.shutdown(wait=False)
+    lines = skip_lines(caplog)
+    assert lines[:2] == [
+        "slow is still running at its next run time; its runs are skipped until it ends",
+        f"slow ended after {ended[0]} scheduled runs were skipped",
+    ]
+    assert not [line for line in lines if "maximum number of running" in line]
