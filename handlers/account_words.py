@@ -139,6 +139,11 @@ def cancelled(message_id: int) -> str:
     return _("SMS %(id)s is cancelled: it will not be sent.") % {"id": message_id}
 
 
+def cancelled_by(user_id: str) -> str:
+    """A cancelled SMS's status in ``/sms status`` and ``/sms find`` (its mark shown apart)."""
+    return _("cancelled by <@%(user)s>") % {"user": user_id}
+
+
 def cancelled_note(user_id: str) -> str:
     """On the post of a cancelled SMS."""
     return _(":no_entry_sign: cancelled by <@%(user)s>") % {"user": user_id}

@@ -104,3 +104,18 @@ async def test_a_cancel_elsewhere_is_waited_for_and_a_dead_one_taken_over(
     said = await answered_later(bot, f"cancel {message_id}", user_id="U2")
     assert said == words.cancel_already_cancelled(message_id, "U1")
     assert deletes(sim) == 1
+
+
+async def test_a_cancelled_sms_reads_as_cancelled_in_status_and_find(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """After a cancel, ``/sms status ID`` and ``/sms find`` show it cancelled, not Mobizon's NEW."""
+    message_id = await send_scheduled(bot, sim)
+    assert await answered_later(bot, f"cancel {message_id}") == words.cancelled(message_id)
+    said = await answered_later(bot, f"status {message_id}")
+    assert f":no_entry_sign: *{message_id}*: cancelled by <@U1> · " in said
+    assert "NEW" not in said
+    found = await answered_later(bot, "find to:5511")
+    assert f":no_entry_sign: *{message_id}* to " in found
+    assert "· cancelled by <@U1> ·" in found
+    assert "NEW" not in found
