@@ -110,14 +110,15 @@ async def test_global_shortcut_picks_a_channel_defaulting_to_the_dm(
 
 async def pick_and_submit(bot: BotHarness, channel: str, *, user: str = "U1") -> tuple[int, str]:
     """Open the global shortcut's form as ``user`` and submit an SMS to be posted in ``channel``."""
+    opened = len(bot.slack.called("views.open"))
     await global_shortcut(bot, user=user)
-    await bot.slack.wait_for("views.open")
+    await bot.slack.wait_for("views.open", opened + 1)
     values = state(
         sms_phone=NUMBER,
         sms_text="hi",
         sms_channel={"type": "conversations_select", "selected_conversation": channel},
     )
-    return await submit(bot, bot.slack.views["V0001"], values, user=user)
+    return await submit(bot, bot.slack.views[max(bot.slack.views)], values, user=user)
 
 
 def picker_error(body: str) -> dict[str, str]:
@@ -187,7 +188,6 @@ async def test_the_dm_default_sends_and_another_dm_is_refused(
     assert status == 200
     assert picker_error(body) == {"sms_channel": _(channel_check.NOT_REACHABLE)}
     assert sends(sim) == []
-    bot.slack.views.clear()
     assert await pick_and_submit(bot, "D1") == (200, "")
     posted = await bot.slack.wait_for("chat.postMessage")
     assert posted[0].params["channel"] == "D1"
