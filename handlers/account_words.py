@@ -82,6 +82,14 @@ def cancel_already_cancelled(message_id: int, by: str) -> str:
     return _("SMS %(id)s was already cancelled by <@%(user)s>.") % {"id": message_id, "user": by}
 
 
+def cancel_in_progress(message_id: int, by: str) -> str:
+    """``/sms cancel`` while another person's cancel of the SMS is still at Mobizon."""
+    return _(
+        "SMS %(id)s is being cancelled by <@%(user)s> right now; "
+        "see `/sms status %(id)s` in a moment."
+    ) % {"id": message_id, "user": by}
+
+
 def cancel_not_scheduled(message_id: int) -> str:
     """``/sms cancel`` of an SMS sent at once."""
     return _(
@@ -129,6 +137,11 @@ def cancel_failed(message_id: int, problem: str) -> str:
 def cancelled(message_id: int) -> str:
     """The delete went through."""
     return _("SMS %(id)s is cancelled: it will not be sent.") % {"id": message_id}
+
+
+def cancelled_by(user_id: str) -> str:
+    """A cancelled SMS's status in ``/sms status`` and ``/sms find`` (its mark shown apart)."""
+    return _("cancelled by <@%(user)s>") % {"user": user_id}
 
 
 def cancelled_note(user_id: str) -> str:

@@ -297,24 +297,18 @@ def status_report(
     sandbox: bool = False,
     hidden: Sequence[int] = (),
     costs: Mapping[int, str] | None = None,
+    settled: Mapping[int, SmsRecord] | None = None,
 ) -> SlackMessage:
     """The answer to ``/sms status``: each id with its status in words, segments and times.
 
     ``hidden`` ids are ones the asker may not read (sent from another channel): named, not shown.
     ``costs`` are the known costs by id, as :func:`account_words.cost_note` words them.
+    ``settled`` are smsbot's records by id: a final status kept there is the one shown.
     """
     known = costs or {}
+    kept = settled or {}
     lines = [
-        _("%(mark)s *%(id)s*: %(status)s · %(segments)s · sent %(sent)s · updated %(updated)s")
-        % {
-            "mark": status_mark(s.status),
-            "id": s.id,
-            "status": status_words(s.status),
-            "segments": _segment_words(s.segments),
-            "sent": when(s.start_send_at),
-            "updated": when(s.status_updated_at),
-        }
-        + (f" · {known[s.id]}" if s.id in known else "")
+        _status_line_of(s, kept.get(s.id)) + (f" · {known[s.id]}" if s.id in known else "")
         for s in found
     ]
     lines.extend(_(":grey_question: *%(id)s*: not found at Mobizon") % {"id": i} for i in missing)
@@ -322,6 +316,20 @@ def status_report(
     if not lines:
         lines.append(_("No SMS to show."))
     return _list_message(title, lines, sandbox=sandbox)
+
+
+def _status_line_of(found: SmsStatus, sms: SmsRecord | None) -> str:
+    mark, status = shown_status(found.status, sms)
+    return _(
+        "%(mark)s *%(id)s*: %(status)s · %(segments)s · sent %(sent)s · updated %(updated)s"
+    ) % {
+        "mark": mark,
+        "id": found.id,
+        "status": status,
+        "segments": _segment_words(found.segments),
+        "sent": when(found.start_send_at),
+        "updated": when(found.status_updated_at),
+    }
 
 
 # Slack takes at most 50 blocks; a list keeps room for its title, a note and a row of buttons.
@@ -356,14 +364,28 @@ def _list_message(title: str, lines: list[str], *, sandbox: bool) -> SlackMessag
     return SlackMessage(text=text[:3900], blocks=blocks)
 
 
-def _item_line(item: MessageItem) -> str:
+def shown_status(status: str, sms: SmsRecord | None, *, code: bool = False) -> tuple[str, str]:
+    """The mark and words of a status Mobizon reports, or of the final one smsbot kept for ``sms``.
+
+    Mobizon keeps reporting ``NEW`` for the message of a campaign it deleted: a cancelled SMS
+    reads as cancelled, by whom. ``code`` words a status as its code alone (``/sms find``).
+    """
+    if sms is not None and sms.cancelled_by is not None:
+        return ":no_entry_sign:", account_words.cancelled_by(sms.cancelled_by)
+    if sms is not None and sms.is_final and sms.status:
+        status = sms.status
+    return status_mark(status), _status_code(status) if code else status_words(status)
+
+
+def _item_line(item: MessageItem, sms: SmsRecord | None = None) -> str:
     preview = item.text if len(item.text) <= 80 else item.text[:80] + "…"  # noqa: PLR2004
+    mark, status = shown_status(item.status, sms, code=True)
     said = {
-        "mark": status_mark(item.status),
+        "mark": mark,
         "id": item.id,
         "recipient": verbatim(format_phone(item.recipient)),
         "sender": verbatim(item.sender or ""),
-        "status": _status_code(item.status),
+        "status": status,
         "segments": _segment_words(item.segments),
         "sent": when(item.start_send_at),
     }
@@ -396,14 +418,20 @@ def find_results(
     previous_value: str | None,
     next_value: str | None,
     sandbox: bool = False,
+    settled: Mapping[int, SmsRecord] | None = None,
 ) -> SlackMessage:
-    """The answer to ``/sms find``: a readable list, "page X of Y, N found", Previous/Next."""
+    """The answer to ``/sms find``: a readable list, "page X of Y, N found", Previous/Next.
+
+    ``settled`` are smsbot's records by id: a final status kept there is the one shown.
+    """
     title = _("SMS found: page %(page)s of %(pages)s, %(total)s found") % {
         "page": formats.number(people_page),
         "pages": formats.number(page.page_count),
         "total": formats.number(page.total),
     }
-    message = _list_message(title, [_item_line(i) for i in page.items], sandbox=sandbox)
+    kept = settled or {}
+    lines = [_item_line(i, kept.get(i.id)) for i in page.items]
+    message = _list_message(title, lines, sandbox=sandbox)
     buttons: list[ButtonElement] = []
     if previous_value is not None:
         buttons.append(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from storage import delivery
 from storage.delivery import AppliedUpdate, StatusUpdate, apply_status
 from storage.outbox import NotificationKind, queue_notification
-from storage.schema import utc_text, write_transaction
+from storage.schema import utc_ms_text, utc_text, write_transaction
 from storage.status import DeliveryStatus
 
 if TYPE_CHECKING:
@@ -24,8 +24,41 @@ COST = "COST"
 #: Lookups of an SMS's cost before giving up on it (Mobizon states none).
 MAX_COST_ASKS = 3
 
+#: How long a cancel's claim holds: longer than any Mobizon call, so only the claim of a process
+#: that died while cancelling is ever taken over.
+CANCEL_CLAIM_LIFETIME = timedelta(minutes=2)
+
 #: ``account_state`` key of the low-balance alert: ``"low"`` while raised, ``"ok"`` otherwise.
 LOW_BALANCE_KEY = "low_balance"
+
+
+def claim_cancel(
+    db: Database, message_id: int, user_id: str, *, now: datetime | None = None
+) -> bool:
+    """Let ``user_id`` alone ask Mobizon to cancel SMS ``message_id``; False when not granted.
+
+    Not granted while another cancel holds a live claim, or once the SMS is cancelled or final:
+    the caller reads the SMS again to say who cancelled it, or is cancelling it.
+    """
+    moment = now or datetime.now(UTC)
+    with write_transaction(db):
+        claimed = db.execute(
+            "UPDATE sms SET cancelling_by = ?, cancelling_at = ? "
+            "WHERE message_id = ? AND cancelled_by IS NULL AND final_at IS NULL "
+            "AND (cancelling_by IS NULL OR cancelling_at < ?)",
+            [user_id, utc_ms_text(moment), message_id, utc_ms_text(moment - CANCEL_CLAIM_LIFETIME)],
+        ).rowcount
+    return bool(claimed)
+
+
+def release_cancel(db: Database, message_id: int, user_id: str) -> None:
+    """Give up ``user_id``'s claim on cancelling ``message_id`` (Mobizon did not cancel it)."""
+    with write_transaction(db):
+        db.execute(
+            "UPDATE sms SET cancelling_by = NULL, cancelling_at = NULL "
+            "WHERE message_id = ? AND cancelling_by = ?",
+            [message_id, user_id],
+        )
 
 
 def record_cancelled(
@@ -35,10 +68,15 @@ def record_cancelled(
 
     The SMS becomes DELETED through :func:`~storage.delivery.apply_status`, so its post is
     edited and its thread answered through the outbox, like any final status (restart-safe).
+    The cancel's claim ends with it.
     """
     moment = now or datetime.now(UTC)
     with write_transaction(db):
-        db.execute("UPDATE sms SET cancelled_by = ? WHERE message_id = ?", [user_id, message_id])
+        db.execute(
+            "UPDATE sms SET cancelled_by = ?, cancelling_by = NULL, cancelling_at = NULL "
+            "WHERE message_id = ?",
+            [user_id, message_id],
+        )
         return apply_status(
             db,
             StatusUpdate(message_id, DeliveryStatus.DELETED, None, source="command"),

@@ -95,6 +95,9 @@ class SmsRecord:
     moderation_comment: str | None = None
     cost: str | None = None
     currency: str | None = None
+    #: Who is cancelling the SMS at Mobizon right now (``/sms cancel``), and since when.
+    cancelling_by: str | None = None
+    cancelling_at: datetime | None = None
 
     @property
     def is_final(self) -> bool:

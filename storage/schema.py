@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 #: Number of schema steps this code knows; equals the count of applied ``smsbot`` migrations.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: Milliseconds a writer waits for another connection's lock before giving up: long enough for
 #: another process's short writes, short enough that a ``/sms send`` whose claim cannot be
@@ -177,6 +177,14 @@ def _templates(db: Database) -> None:
         )
         """
     )
+
+
+@migrations(name="0006_cancel_claims")
+def _cancel_claims(db: Database) -> None:
+    # who is cancelling an SMS at Mobizon right now, and since when: one cancel at a time asks
+    # Mobizon, the others are told who cancelled it; a claim left by a dead process expires
+    db.execute("ALTER TABLE sms ADD COLUMN cancelling_by TEXT")
+    db.execute("ALTER TABLE sms ADD COLUMN cancelling_at TEXT")
 
 
 def open_database(path: str | os.PathLike[str]) -> Database:

@@ -16,6 +16,9 @@ from aiohttp import web
 from testkit.waiting import wait_until
 
 BOT_TOKEN = "xoxb-fake-bot-token-0000"
+#: The members of a channel the test did not list in ``FakeSlack.channel_members``: the tests'
+#: usual sender and the bot.
+DEFAULT_MEMBERS = ("U1", "UBOT")
 
 
 @dataclass
@@ -60,6 +63,10 @@ class FakeSlack:
     user_locales: dict[str, str] = field(default_factory=dict)
     #: Names conversations.info answers, by channel id.
     channel_names: dict[str, str] = field(default_factory=dict)
+    #: Members conversations.members answers, by channel id, in pages of its ``limit``; a channel
+    #: not listed has :data:`DEFAULT_MEMBERS`. The bot sees no private channel it is not in and,
+    #: without ``im:read``, no direct message.
+    channel_members: dict[str, list[str]] = field(default_factory=dict)
     _release: asyncio.Event = field(default_factory=asyncio.Event)
 
     def fail_next(self, method: str, error: str, *, times: int = 1) -> None:
@@ -218,6 +225,22 @@ class FakeSlack:
         if channel not in self.channel_names:
             return {"ok": False, "error": "channel_not_found"}
         return {"ok": True, "channel": {"id": channel, "name": self.channel_names[channel]}}
+
+    def _conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        if channel.startswith("D"):
+            return {"ok": False, "error": "missing_scope", "needed": "im:read"}
+        if channel in self.private_channels or channel in self.deleted_channels:
+            return {"ok": False, "error": "channel_not_found"}
+        members = self.channel_members.get(channel, list(DEFAULT_MEMBERS))
+        start = int(params.get("cursor") or 0)
+        end = start + int(params.get("limit") or 100)
+        cursor = str(end) if end < len(members) else ""
+        return {
+            "ok": True,
+            "members": members[start:end],
+            "response_metadata": {"next_cursor": cursor},
+        }
 
     def _auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "smsbot"}

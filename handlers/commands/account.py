@@ -5,7 +5,9 @@ Every sentence people read here is in :mod:`handlers.account_words`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -30,6 +32,10 @@ logger = logging.getLogger(__name__)
 
 #: Mobizon deletes a scheduled campaign only until this long before its time.
 CANCEL_LEAD = timedelta(minutes=5)
+#: How long a cancel waits for another one already at Mobizon (longer than a Mobizon call).
+CANCEL_WAIT = 30.0
+#: How often the waiting cancel looks at the SMS again.
+CANCEL_POLL = 0.1
 #: Campaign ids asked per ``message/list`` page when adding up costs.
 COST_CHUNK = 100
 
@@ -117,40 +123,87 @@ async def cancel(
     *,
     now: datetime | None = None,
 ) -> None:
-    """Answer ``/sms cancel ID``: delete the scheduled SMS's campaign at Mobizon."""
+    """Answer ``/sms cancel ID``: delete the scheduled SMS's campaign at Mobizon.
+
+    One cancel at a time asks Mobizon (a claim in the database, across processes); the others
+    wait for its outcome and are told who cancelled the SMS.
+    """
     user_id = str(command["user_id"])
-    sms = await svc.store.read(messages.get_by_message_id, cmd.message_id)
 
     async def say(text: str) -> None:
         await respond(text=text, response_type="ephemeral")
 
-    refused = cancel_refusal(
-        sms,
-        cmd.message_id,
-        user_id,
-        allowed_users=svc.config.allowed_users,
-        zone=svc.config.timezone,
-        now=now or datetime.now(UTC),
-    )
-    if refused is not None or sms is None or sms.campaign_id is None:
-        await say(refused or words.cancel_not_ours(cmd.message_id))
+    sms = await _claimed(svc, cmd.message_id, user_id, say, now=now)
+    if sms is None or sms.campaign_id is None:
         return
+    cancelled = False
     try:
-        await svc.gateway.delete_campaign(sms.campaign_id)
-    except MobizonCampaignNotDeletableError:
-        await say(words.cancel_too_late(cmd.message_id))
-        return
-    except MobizonCampaignNotFoundError:
-        await say(words.cancel_gone(cmd.message_id))
-        return
-    except MobizonCampaignDeleteUnknownError:
-        await say(words.cancel_unknown(cmd.message_id))
-        return
-    except MobizonError as err:
-        await say(words.cancel_failed(cmd.message_id, describe(err)))
-        return
-    logger.info("scheduled SMS cancelled", extra={"message_id": cmd.message_id})
-    await svc.store.write_retrying(account.record_cancelled, cmd.message_id, user_id)
-    if svc.wake_notifier is not None:
+        answer = await _delete(svc, sms.campaign_id, cmd.message_id)
+        if answer is None:
+            logger.info("scheduled SMS cancelled", extra={"message_id": cmd.message_id})
+            await svc.store.write_retrying(account.record_cancelled, cmd.message_id, user_id)
+            cancelled = True
+    finally:
+        if not cancelled:  # Mobizon did not cancel it: the next cancel may try
+            await svc.store.write_retrying(account.release_cancel, cmd.message_id, user_id)
+    if cancelled and svc.wake_notifier is not None:
         svc.wake_notifier()
-    await say(words.cancelled(cmd.message_id))
+    await say(words.cancelled(cmd.message_id) if answer is None else answer)
+
+
+async def _claimed(
+    svc: Services,
+    message_id: int,
+    user_id: str,
+    say: Callable[[str], Awaitable[None]],
+    *,
+    now: datetime | None,
+) -> SmsRecord | None:
+    """The SMS once ``user_id`` holds the claim to cancel it; else ``None``, the person told why.
+
+    While another cancel holds the claim, its outcome is waited for (up to :data:`CANCEL_WAIT`)
+    and the SMS looked at again: cancelled, it is "already cancelled by" whoever did.
+    """
+    loop = asyncio.get_running_loop()
+    give_up_at = loop.time() + CANCEL_WAIT
+    while True:
+        sms = await svc.store.read(messages.get_by_message_id, message_id)
+        refused = cancel_refusal(
+            sms,
+            message_id,
+            user_id,
+            allowed_users=svc.config.allowed_users,
+            zone=svc.config.timezone,
+            now=now or datetime.now(UTC),
+        )
+        if refused is not None or sms is None:
+            await say(refused or words.cancel_not_ours(message_id))
+            return None
+        moment = datetime.now(UTC)
+        holder = sms.cancelling_by
+        live = sms.cancelling_at is not None and (
+            moment - sms.cancelling_at < account.CANCEL_CLAIM_LIFETIME
+        )
+        if holder is None or not live:
+            if await svc.store.write(account.claim_cancel, message_id, user_id, now=moment):
+                return sms
+        elif loop.time() >= give_up_at:
+            await say(words.cancel_in_progress(message_id, holder))
+            return None
+        else:
+            await asyncio.sleep(CANCEL_POLL)
+
+
+async def _delete(svc: Services, campaign_id: int, message_id: int) -> str | None:
+    """Delete the campaign at Mobizon: ``None`` when it is deleted, else what to tell."""
+    try:
+        await svc.gateway.delete_campaign(campaign_id)
+    except MobizonCampaignNotDeletableError:
+        return words.cancel_too_late(message_id)
+    except MobizonCampaignNotFoundError:
+        return words.cancel_gone(message_id)
+    except MobizonCampaignDeleteUnknownError:
+        return words.cancel_unknown(message_id)
+    except MobizonError as err:
+        return words.cancel_failed(message_id, describe(err))
+    return None

@@ -221,6 +221,7 @@ async def status(
             for i, sms in ours.items()
             if i in ids and sms.cost is not None
         },
+        settled=_this_mode(svc, ours),
     )
     await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")
 
@@ -241,6 +242,7 @@ async def find(
             replace_original=replace_original,
         )
         return
+    ours = await svc.store.read(messages.get_by_message_ids, [i.id for i in page.items])
     previous_value = find_button_value(cmd, cmd.page - 1) if cmd.page > 1 else None
     next_value = find_button_value(cmd, cmd.page + 1) if cmd.page < page.page_count else None
     message = blocks.find_results(
@@ -249,6 +251,7 @@ async def find(
         previous_value=previous_value,
         next_value=next_value,
         sandbox=svc.config.sandbox,
+        settled=_this_mode(svc, ours),
     )
     await respond(
         text=message.text,
@@ -256,3 +259,13 @@ async def find(
         response_type="ephemeral",
         replace_original=replace_original,
     )
+
+
+def _this_mode(svc: Services, ours: dict[int, SmsRecord]) -> dict[int, SmsRecord]:
+    """The records of SMS smsbot sent to the Mobizon answering now (live, or the sandbox's).
+
+    Their kept final status (a cancel) is what a read shows: Mobizon keeps reporting ``NEW``
+    for a deleted campaign's message. A simulator's id can name a live message, so the other
+    mode's records say nothing of it.
+    """
+    return {i: sms for i, sms in ours.items() if sms.sandbox == svc.config.sandbox}

@@ -330,6 +330,16 @@ class Submission:
     channel_id: str | None
 
 
+def _check_values(filled: Mapping[str, str], errors: dict[str, str]) -> None:
+    """An error on each placeholder's field whose value is missing or cannot be sent."""
+    for name, value in filled.items():
+        if PLACEHOLDER_PREFIX + name in errors:  # unreadable: said so
+            continue
+        problem = say.placeholder_missing(name) if not value.strip() else value_problem(name, value)
+        if problem is not None:
+            errors[PLACEHOLDER_PREFIX + name] = problem
+
+
 def read_submission(
     view: Mapping[str, Any], *, default_region: str, now: datetime
 ) -> Submission | dict[str, str]:
@@ -348,12 +358,7 @@ def read_submission(
         for b in fields.values
         if b.startswith(PLACEHOLDER_PREFIX)
     }
-    for name, value in filled.items():
-        if PLACEHOLDER_PREFIX + name in errors:  # unreadable: said so
-            continue
-        problem = say.placeholder_missing(name) if not value.strip() else value_problem(name, value)
-        if problem is not None:
-            errors[PLACEHOLDER_PREFIX + name] = problem
+    _check_values(filled, errors)
     if filled and not any(b.startswith(PLACEHOLDER_PREFIX) for b in errors):
         text = PLACEHOLDER.sub(lambda m: filled.get(m.group(1), m.group(0)), text)
     if text_id in errors:  # unreadable: said so

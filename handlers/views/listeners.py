@@ -20,7 +20,9 @@ from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
 from handlers.posting import slack_error, sms_poster, tell
 from handlers.views import compose_text as say
+from handlers.views.channel_check import channel_refusal
 from handlers.views.compose import (
+    CHANNEL,
     ComposeMeta,
     Submission,
     compose_view,
@@ -180,8 +182,13 @@ async def handle_compose_submit(
     if read.channel_id is None:
         await ack(response_action="errors", errors={text_id: _(say.NOT_IN_CHANNEL)})
         return
-    await ack()
     meta = ComposeMeta.load(view.get("private_metadata"))
+    if meta.channel_id is None:  # picked in the form: any public channel is listed there
+        refused = await channel_refusal(client, channel_id=read.channel_id, user_id=user_id)
+        if refused is not None:
+            await ack(response_action="errors", errors={CHANNEL: refused})
+            return
+    await ack()
     surface = Surface(meta.surface) if meta.surface in set(Surface) else Surface.MODAL
     origin = Origin(
         team_id=str((body.get("team") or {}).get("id") or ""),

@@ -29,7 +29,11 @@ def test_manifest_declares_the_sms_command() -> None:
 
 
 def test_manifest_asks_for_the_bot_scopes() -> None:
-    """The bot asks for exactly the scopes it uses: users:read gives names and each person's language."""
+    """The bot asks for exactly the scopes it uses: users:read gives names and each person's language.
+
+    channels:read and groups:read let the global shortcut check that its sender is in the channel
+    picked (conversations.members); no im:read, since the sender's DM with smsbot is known.
+    """
     scopes = load()["oauth_config"]["scopes"]["bot"]
     assert set(scopes) == {
         "commands",
@@ -42,6 +46,7 @@ def test_manifest_asks_for_the_bot_scopes() -> None:
         "im:history",
         "users:read",
         "channels:read",
+        "groups:read",
     }
 
 

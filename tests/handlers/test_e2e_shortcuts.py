@@ -11,7 +11,9 @@ import pytest
 
 from bot.simulator import MobizonSimulator
 from handlers import send_outcomes
+from handlers.i18n import gettext as _
 from handlers.shortcuts import listeners as shortcut_listeners
+from handlers.views import channel_check
 from handlers.views import compose_text as say
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
@@ -104,6 +106,93 @@ async def test_global_shortcut_picks_a_channel_defaulting_to_the_dm(
     posted = await bot.slack.wait_for("chat.postMessage")
     assert posted[0].params["channel"] == "C9"
     assert len(sends(sim)) == 1
+
+
+async def pick_and_submit(bot: BotHarness, channel: str, *, user: str = "U1") -> tuple[int, str]:
+    """Open the global shortcut's form as ``user`` and submit an SMS to be posted in ``channel``."""
+    opened = len(bot.slack.called("views.open"))
+    await global_shortcut(bot, user=user)
+    await bot.slack.wait_for("views.open", opened + 1)
+    values = state(
+        sms_phone=NUMBER,
+        sms_text="hi",
+        sms_channel={"type": "conversations_select", "selected_conversation": channel},
+    )
+    return await submit(bot, bot.slack.views[max(bot.slack.views)], values, user=user)
+
+
+def picker_error(body: str) -> dict[str, str]:
+    """The field errors of a submission's answer."""
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors"
+    errors: dict[str, str] = answer["errors"]
+    return errors
+
+
+async def test_global_shortcut_refuses_a_channel_the_person_is_not_in(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """A channel picked by someone not in it gets a field error: nothing sent, nothing posted."""
+    bot.slack.channel_members["C9"] = ["U2", "UBOT"]
+    status, body = await pick_and_submit(bot, "C9")
+    assert status == 200
+    assert picker_error(body) == {"sms_channel": _(channel_check.NOT_A_MEMBER)}
+    assert sends(sim) == []
+    assert bot.slack.called("chat.postMessage") == []
+    assert bot.slack.called("conversations.join") == []
+
+
+async def test_global_shortcut_sends_for_a_member_of_a_large_channel(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """A member listed on the second page of a big channel's members may post there."""
+    bot.slack.channel_members["C9"] = [f"U{n:05d}" for n in range(1500)] + ["U1"]
+    assert await pick_and_submit(bot, "C9") == (200, "")
+    posted = await bot.slack.wait_for("chat.postMessage")
+    assert posted[0].params["channel"] == "C9"
+    assert len(sends(sim)) == 1
+    assert [c.params.get("cursor") for c in bot.slack.called("conversations.members")] == [
+        None,
+        "1000",
+    ]
+
+
+async def test_a_failed_membership_lookup_sends_nothing(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """When Slack fails to list the channel's members, the picker says so and nothing is sent."""
+    bot.slack.fail_next("conversations.members", "fatal_error")
+    status, body = await pick_and_submit(bot, "C9")
+    assert status == 200
+    assert picker_error(body) == {"sms_channel": channel_check.check_failed("fatal_error")}
+    assert sends(sim) == []
+    assert bot.slack.called("chat.postMessage") == []
+
+
+async def test_a_private_channel_without_smsbot_is_refused(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """A private channel smsbot was not invited to gets a field error asking to invite it."""
+    bot.slack.private_channels.add("C8")
+    status, body = await pick_and_submit(bot, "C8")
+    assert status == 200
+    assert picker_error(body) == {"sms_channel": _(channel_check.NOT_REACHABLE)}
+    assert sends(sim) == []
+
+
+async def test_the_dm_default_sends_and_another_dm_is_refused(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """The default, the sender's DM with smsbot, is posted in; someone else's DM is refused."""
+    status, body = await pick_and_submit(bot, "D7")
+    assert status == 200
+    assert picker_error(body) == {"sms_channel": _(channel_check.NOT_REACHABLE)}
+    assert sends(sim) == []
+    assert await pick_and_submit(bot, "D1") == (200, "")
+    posted = await bot.slack.wait_for("chat.postMessage")
+    assert posted[0].params["channel"] == "D1"
+    assert len(sends(sim)) == 1
+    assert bot.slack.called("conversations.members") == []
 
 
 async def test_global_shortcut_needs_a_channel(bot: BotHarness, sim: MobizonSimulator) -> None:

@@ -115,3 +115,33 @@ def test_the_cost_windows_count_only_sms_sent_since_and_not_refunded(
     week = account.sent_campaigns_since(db, now - timedelta(days=7))
     assert set(week) == {today.message_id, three_days.message_id}
     assert week[2] == 1_000_002  # message → its campaign
+
+
+def test_one_cancel_claim_at_a_time(db: Database, make_sms: Callable[..., SmsRecord]) -> None:
+    """A second claim is refused while the first holds; a released claim can be taken again."""
+    scheduled(db, make_sms)
+    assert account.claim_cancel(db, 7, "U1", now=AT)
+    assert not account.claim_cancel(db, 7, "U2", now=AT)
+    held = get_by_message_id(db, 7)
+    assert held is not None
+    assert (held.cancelling_by, held.cancelling_at) == ("U1", AT)
+    account.release_cancel(db, 7, "U2")  # not U2's: kept
+    assert not account.claim_cancel(db, 7, "U2", now=AT)
+    account.release_cancel(db, 7, "U1")
+    assert account.claim_cancel(db, 7, "U2", now=AT)
+
+
+def test_a_cancelled_sms_cannot_be_claimed_and_a_dead_claim_expires(
+    db: Database, make_sms: Callable[..., SmsRecord]
+) -> None:
+    """Recording the cancel ends the claim for good; a claim older than its lifetime is taken over."""
+    scheduled(db, make_sms)
+    assert account.claim_cancel(db, 7, "U1", now=AT)
+    later = AT + account.CANCEL_CLAIM_LIFETIME
+    assert not account.claim_cancel(db, 7, "U2", now=later)
+    assert account.claim_cancel(db, 7, "U2", now=later + timedelta(seconds=1))
+    account.record_cancelled(db, 7, "U2", now=later)
+    done = get_by_message_id(db, 7)
+    assert done is not None
+    assert (done.cancelled_by, done.cancelling_by) == ("U2", None)
+    assert not account.claim_cancel(db, 7, "U3", now=later + timedelta(days=1))

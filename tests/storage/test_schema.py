@@ -41,6 +41,7 @@ MIGRATIONS = [
     "0003_outbox_milliseconds",
     "0004_account",
     "0005_templates",
+    "0006_cancel_claims",
 ]
 
 
