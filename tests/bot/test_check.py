@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.cli import check, main
 from bot.preflight import Outcome, check_mobizon, check_slack
 from bot.settings import Settings
 from bot.simulator import GET_BALANCE, MobizonSimulator
@@ -53,8 +55,17 @@ async def test_check_prints_what_it_found_and_exits_0(
     _assert_no_secret(out, err)
 
 
+async def _check(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> tuple[int, list[str], str]:
+    """``smsbot check``'s work in this process: its exit code, its lines and stderr."""
+    code = await check(Settings.from_env(env))
+    captured = capsys.readouterr()
+    return code, captured.out.splitlines(), captured.err
+
+
 async def test_check_in_the_sandbox_reads_no_key_and_says_nothing_is_sent(
-    fake_slack: FakeSlack, tmp_path: Path
+    fake_slack: FakeSlack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Sandbox and Socket Mode: SANDBOX said, the key not checked, the webhook secret unset."""
     env = base_env(
@@ -64,9 +75,8 @@ async def test_check_in_the_sandbox_reads_no_key_and_says_nothing_is_sent(
         MOBIZON_API_KEY="short",  # set with SMSBOT_SANDBOX=1: not read, so not refused
         SMSBOT_SANDBOX="1",
     )
-    code, out, _ = await run_cli(env, "check")
+    code, lines, _ = await _check(env, capsys)
     assert code == 0
-    lines = out.splitlines()
     assert (
         "Mobizon:        SANDBOX: the built-in Mobizon simulator; nothing is sent for real" in lines
     )
@@ -76,47 +86,61 @@ async def test_check_in_the_sandbox_reads_no_key_and_says_nothing_is_sent(
 
 
 async def test_check_exits_2_naming_a_refused_setting(
-    fake_slack: FakeSlack, tmp_path: Path, simulator: tuple[MobizonSimulator, str]
+    fake_slack: FakeSlack,
+    tmp_path: Path,
+    simulator: tuple[MobizonSimulator, str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A revoked Slack token and a wrong Mobizon key: both named, exit 2, neither value shown."""
     fake_slack.token_revoked = True
     wrong = "not-the-key-mobizon-knows-0123456789"
     env = _live_env(fake_slack, simulator[1], tmp_path, MOBIZON_API_KEY=wrong)
-    code, out, err = await run_cli(env, "check")
+    code, lines, err = await _check(env, capsys)
     assert code == 2
-    assert "Slack token:    refused: Slack refused SLACK_BOT_TOKEN (invalid_auth)" in out
-    assert "Mobizon key:    refused: Mobizon (" in out
-    assert "refused MOBIZON_API_KEY (code 8)" in out
-    assert out.splitlines()[-1] == "result: a setting was refused: serve would not start (exit 2)"
-    assert wrong not in out + err
-    _assert_no_secret(out, err)
+    assert lines[-3].startswith(
+        "Slack token:    refused: Slack refused SLACK_BOT_TOKEN (invalid_auth)"
+    )
+    assert lines[-2].startswith(
+        f"Mobizon key:    refused: Mobizon ({simulator[1]}) refused MOBIZON_API_KEY (code 8)"
+    )
+    assert lines[-1] == "result: a setting was refused: serve would not start (exit 2)"
+    assert wrong not in "\n".join(lines) + err
+    _assert_no_secret(*lines, err)
 
 
 async def test_check_exits_1_when_a_check_cannot_be_made(
-    fake_slack: FakeSlack, tmp_path: Path
+    fake_slack: FakeSlack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Mobizon refusing connections: "not confirmed" with the reason, exit 1, no traceback."""
+    """Mobizon refusing connections: "not confirmed" with the reason, exit 1."""
     env = _live_env(fake_slack, f"http://127.0.0.1:{refusing_port()}", tmp_path)
-    code, out, err = await run_cli(env, "check")
+    code, lines, _ = await _check(env, capsys)
     assert code == 1
-    assert (
+    assert lines[-2] == (
         "Mobizon key:    not confirmed: Mobizon could not be reached: 127.0.0.1 refused the "
         "connection"
-    ) in out.splitlines()
-    assert out.splitlines()[-1] == (
+    )
+    assert lines[-1] == (
         "result: a check could not be made (warning): serve would start and warn (exit 1)"
     )
-    assert "Traceback" not in err
 
 
-async def test_check_refuses_bad_settings_like_serve(tmp_path: Path) -> None:
+def test_check_refuses_bad_settings_like_serve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Settings smsbot cannot start with: the same sentences as serve on stderr, exit 2."""
     env = base_env("http://127.0.0.1:9/", tmp_path / "x.db", SLACK_BOT_TOKEN=f'"{BOT_TOKEN}"')
-    code, out, err = await run_cli(env, "check")
-    assert code == 2
-    assert out == ""
-    assert "SLACK_BOT_TOKEN is wrapped in quotes: remove the quotes around SLACK_BOT_TOKEN" in err
-    _assert_no_secret(err)
+    for name in [*os.environ]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["check"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert (
+        "SLACK_BOT_TOKEN is wrapped in quotes: remove the quotes around SLACK_BOT_TOKEN"
+        in captured.err
+    )
+    _assert_no_secret(captured.err)
 
 
 @pytest.fixture
@@ -174,3 +198,57 @@ async def test_a_wrong_mobizon_server_names_mobizon_api_url() -> None:
         await server.close()
     assert finding.outcome is Outcome.REFUSED
     assert finding.sentence.endswith("set MOBIZON_API_URL to https://api.mobizon.kz")
+
+
+async def test_slack_answers_are_judged_refused_or_not_confirmed(
+    fake_slack: FakeSlack, simulator: tuple[MobizonSimulator, str]
+) -> None:
+    """A revoked token and a URL that is not Slack are refused; rate limiting is not confirmed."""
+    settings = _settings(fake_slack.url.rstrip("/"), simulator[1])
+    fake_slack.fail_next("auth.test", "ratelimited")
+    limited = await check_slack(settings, deadline=2)
+    assert (limited.outcome, limited.sentence) == (
+        Outcome.UNCONFIRMED,
+        "Slack answered auth.test with ratelimited",
+    )
+    fake_slack.token_revoked = True
+    revoked = await check_slack(settings, deadline=2)
+    assert revoked.outcome is Outcome.REFUSED
+    assert "SLACK_BOT_TOKEN (invalid_auth)" in revoked.sentence
+    not_slack = await check_slack(_settings(simulator[1], simulator[1]), deadline=2)
+    assert not_slack.outcome is Outcome.REFUSED
+    assert not_slack.sentence.startswith(
+        f"{simulator[1]} does not answer as Slack's Web API (HTTP 404): check SLACK_API_URL"
+    )
+
+
+async def test_mobizon_answers_are_judged_refused_or_not_confirmed(
+    simulator: tuple[MobizonSimulator, str],
+) -> None:
+    """A blocked account is refused naming the key; a 502 page is an outage, not confirmed."""
+    sim, url = simulator
+    settings = _settings(url, url)
+    sim.fail_next(GET_BALANCE, 14)
+    blocked = await check_mobizon(settings, deadline=2)
+    assert blocked.outcome is Outcome.REFUSED
+    assert "the account of MOBIZON_API_KEY is blocked or deleted (code 14)" in blocked.sentence
+    sim.html_failure_next(status=502)
+    outage = await check_mobizon(settings, deadline=2)
+    assert (outage.outcome, outage.sentence) == (
+        Outcome.UNCONFIRMED,
+        "Mobizon failed with HTTP 502",
+    )
+    ok = await check_mobizon(settings, deadline=2)
+    assert ok.outcome is Outcome.OK
+    assert ok.found == {"balance": "10000.0000", "currency": "BRL"}
+
+
+async def test_a_server_that_is_not_mobizon_names_mobizon_api_url(fake_slack: FakeSlack) -> None:
+    """MOBIZON_API_URL at a server answering 404 pages: refused, naming MOBIZON_API_URL."""
+    not_mobizon = fake_slack.url.rstrip("/")
+    finding = await check_mobizon(_settings(not_mobizon, not_mobizon), deadline=2)
+    assert finding.outcome is Outcome.REFUSED
+    assert finding.sentence == (
+        f"{not_mobizon} does not answer as Mobizon's API (HTTP 404): check MOBIZON_API_URL "
+        "(your account's server, like https://api.mobizon.com.br)"
+    )

@@ -374,24 +374,6 @@ async def test_serve_stops_with_exit_2_when_mobizon_refuses_the_key(
     assert not (tmp_path / "x.db").exists()
 
 
-async def test_serve_stops_when_mobizon_api_url_is_not_mobizon(
-    fake_slack: FakeSlack, tmp_path: Path
-) -> None:
-    """MOBIZON_API_URL at a server that answers 404 pages: the refusal names MOBIZON_API_URL."""
-    not_mobizon = fake_slack.url.rstrip("/")
-    env = base_env(
-        fake_slack.url, tmp_path / "x.db", MOBIZON_API_KEY=MOBIZON_KEY, MOBIZON_API_URL=not_mobizon
-    )
-    code, _, err = await run_cli(env, "serve")
-    assert code == 2
-    [refusal] = [json.loads(line) for line in err.splitlines() if "cannot start" in line]
-    assert refusal["msg"].startswith(
-        f"smsbot cannot start: {not_mobizon} does not answer as Mobizon's API (HTTP 404): "
-        "check MOBIZON_API_URL"
-    )
-    assert MOBIZON_KEY not in err
-
-
 async def test_serve_starts_with_a_warning_when_a_check_cannot_be_made(
     fake_slack: FakeSlack, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
