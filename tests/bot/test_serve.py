@@ -333,44 +333,36 @@ async def test_live_serve_names_its_mobizon_and_checks_both_credentials(
         assert_clean_line(line)
 
 
-async def test_serve_stops_with_exit_2_when_slack_refuses_the_bot_token(
-    fake_slack: FakeSlack, tmp_path: Path
+async def test_serve_stops_with_exit_2_when_slack_or_mobizon_refuses_its_credential(
+    fake_slack: FakeSlack, tmp_path: Path, simulator: tuple[MobizonSimulator, str]
 ) -> None:
-    """A bot token Slack answers invalid_auth: one sentence naming SLACK_BOT_TOKEN, exit 2, no DB."""
+    """Slack answers invalid_auth, Mobizon code 8: a sentence naming each setting, exit 2, no DB."""
     other = "xoxb-a-token-slack-does-not-know-1234"
-    env = base_env(fake_slack.url, tmp_path / "x.db", SLACK_BOT_TOKEN=other)
+    wrong = "not-the-key-mobizon-knows-0123456789"
+    env = base_env(
+        fake_slack.url,
+        tmp_path / "x.db",
+        SLACK_BOT_TOKEN=other,
+        MOBIZON_API_KEY=wrong,
+        MOBIZON_API_URL=simulator[1],
+    )
     code, out, err = await run_cli(env, "serve")
     assert code == 2
     assert out == ""
     assert "Traceback" not in err
     assert other not in err
-    [refusal] = [json.loads(line) for line in err.splitlines() if "cannot start" in line]
-    assert refusal["level"] == "error"
-    assert refusal["msg"].startswith(
+    assert wrong not in err
+    refusals = [json.loads(line) for line in err.splitlines() if "cannot start" in line]
+    assert [r["level"] for r in refusals] == ["error", "error"]
+    assert refusals[0]["msg"].startswith(
         "smsbot cannot start: Slack refused SLACK_BOT_TOKEN (invalid_auth): copy the Bot User "
         "OAuth Token"
     )
-    assert not any("listening on" in line for line in err.splitlines())
-    assert not (tmp_path / "x.db").exists()
-
-
-async def test_serve_stops_with_exit_2_when_mobizon_refuses_the_key(
-    fake_slack: FakeSlack, tmp_path: Path, simulator: tuple[MobizonSimulator, str]
-) -> None:
-    """A key Mobizon answers code 8 (the simulator as Mobizon): a sentence naming the key, exit 2."""
-    wrong = "not-the-key-mobizon-knows-0123456789"
-    env = base_env(
-        fake_slack.url, tmp_path / "x.db", MOBIZON_API_KEY=wrong, MOBIZON_API_URL=simulator[1]
-    )
-    code, _, err = await run_cli(env, "serve")
-    assert code == 2
-    assert "Traceback" not in err
-    assert wrong not in err
-    [refusal] = [json.loads(line) for line in err.splitlines() if "cannot start" in line]
-    assert refusal["msg"] == (
+    assert refusals[1]["msg"] == (
         f"smsbot cannot start: Mobizon ({simulator[1]}) refused MOBIZON_API_KEY (code 8): copy "
         "the key again from Mobizon's panel (Settings → API); a revoked key stops working"
     )
+    assert not any("listening on" in line for line in err.splitlines())
     assert not (tmp_path / "x.db").exists()
 
 
