@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.environment import variables_help
 from bot.logs import configure_logging
+from bot.preflight import Outcome, exit_code, origin, report, run_checks
 from bot.settings import Mode, Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -49,14 +51,41 @@ def _amount(text: str) -> Decimal:
     return amount
 
 
+_EXIT_CODES = (
+    "exit codes: 0 every check passed; 1 a check could not be made (no connection, a timeout,\n"
+    "an outage: the setting may be right); 2 a setting is missing, malformed or refused."
+)
+
+
 def _parser() -> argparse.ArgumentParser:
+    version = f"smsbot {installed_version()}"
     parser = argparse.ArgumentParser(
         prog="smsbot",
         description="Send SMS from Slack through Mobizon and see delivery reported in the channel.",
+        epilog="`smsbot serve --help` lists the environment variables smsbot reads.",
     )
-    parser.add_argument("--version", action="version", version=f"smsbot {installed_version()}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run the Slack app (HTTP on HOST:PORT, or Socket Mode)")
+    parser.add_argument("--version", action="version", version=version)
+    # not required: ``smsbot`` alone prints this help
+    sub = parser.add_subparsers(dest="command", metavar="{serve,check,console,simulator}")
+    sub.add_parser(
+        "serve",
+        help="run the Slack app (HTTP on HOST:PORT, or Socket Mode)",
+        description="Run the Slack app. At start it says whether SMS are real (and through which "
+        "Mobizon) or simulated, and checks SLACK_BOT_TOKEN and MOBIZON_API_KEY: a refused one "
+        "stops it (exit 2); one that cannot be checked (no connection) is a warning.",
+        epilog=variables_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub.add_parser(
+        "check",
+        help="check the settings `serve` would use (Slack token, Mobizon key); say what it found",
+        description="Check the settings `smsbot serve` would start with, as it does at start: "
+        "the database, live or sandbox and which Mobizon, Slack's answer to SLACK_BOT_TOKEN, "
+        "Mobizon's to MOBIZON_API_KEY (with the balance), the webhook secret, HTTP or Socket "
+        "Mode. Nothing is sent and the database is not opened.",
+        epilog=f"{_EXIT_CODES}\n\n{variables_help()}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     con = sub.add_parser("console", help="drive the bot from this terminal, without Slack")
     con.add_argument(
         "--linger",
@@ -113,6 +142,8 @@ def _parser() -> argparse.ArgumentParser:
         dest="sender_names",
         help="a sender name of the account (repeat for more; default SMSBOT)",
     )
+    for command in sub.choices.values():
+        command.add_argument("--version", action="version", version=version)
     return parser
 
 
@@ -154,26 +185,16 @@ def _run_simulator(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command named on the command line; return the process exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     if args.command == "simulator":
         return _run_simulator(args)
-    mode: Mode = "console" if args.command == "console" else "http"
-    try:
-        settings = Settings.from_env(os.environ, mode=mode)
-    except SettingsError as err:
-        print(err, file=sys.stderr)  # noqa: T201  # start-up errors go to the operator's terminal
+    settings = _read_settings(args)
+    if settings is None:
         return 2
-    if args.command == "console":
-        if not args.live:
-            # real SMS cost money: a key exported in the shell is not enough to send them
-            settings = settings.sandboxed()
-        elif settings.sandbox:
-            print(  # noqa: T201  # start-up errors go to the operator's terminal
-                "smsbot cannot start: --live sends real SMS and needs MOBIZON_API_KEY "
-                "(and SMSBOT_SANDBOX unset).",
-                file=sys.stderr,
-            )
-            return 2
     from bot.simulator import DEFAULT_API_KEY  # noqa: PLC0415  # after the settings are read
 
     configure_logging(
@@ -181,26 +202,83 @@ def main(argv: Sequence[str] | None = None) -> int:
         secrets=(*settings.secrets(), DEFAULT_API_KEY) if settings.sandbox else settings.secrets(),
         fmt=settings.log_format,
         mask_numbers=not settings.show_full_numbers,
-        level=logging.WARNING if mode == "console" else logging.INFO,
+        level=logging.INFO if args.command == "serve" else logging.WARNING,
     )
     if args.command == "console":
-        from bot.console import run_console  # noqa: PLC0415  # only this command needs it
+        return _run_console(settings, linger=args.linger)
+    return asyncio.run(check(settings) if args.command == "check" else serve(settings))
 
-        try:
-            return asyncio.run(run_console(settings, linger=args.linger))
-        except KeyboardInterrupt:  # Ctrl-C while a command ran: asyncio.run cleaned up
-            return 130
-    return asyncio.run(serve(settings))
+
+def _run_console(settings: Settings, *, linger: float) -> int:
+    from bot.console import run_console  # noqa: PLC0415  # only this command needs it
+
+    try:
+        return asyncio.run(run_console(settings, linger=linger))
+    except KeyboardInterrupt:  # Ctrl-C while a command ran: asyncio.run cleaned up
+        return 130
+
+
+def _read_settings(args: argparse.Namespace) -> Settings | None:
+    """The settings of ``serve``, ``check`` or ``console``; ``None`` once refusals are printed."""
+    mode: Mode = "console" if args.command == "console" else "http"
+    # the console runs the simulator unless --live: a key exported in the shell is not enough
+    # to send real SMS (which cost money), and it is not even read
+    sandbox = args.command == "console" and not args.live
+    try:
+        settings = Settings.from_env(os.environ, mode=mode, sandbox=sandbox)
+    except SettingsError as err:
+        print(err, file=sys.stderr)  # noqa: T201  # start-up errors go to the operator's terminal
+        return None
+    if args.command == "console" and args.live and settings.sandbox:
+        print(  # noqa: T201  # start-up errors go to the operator's terminal
+            "smsbot cannot start: --live sends real SMS and needs MOBIZON_API_KEY "
+            "(and SMSBOT_SANDBOX unset).",
+            file=sys.stderr,
+        )
+        return None
+    return settings
+
+
+async def check(settings: Settings) -> int:
+    """``smsbot check``: run the start-up checks, print what they found; return the exit code."""
+    findings = await run_checks(settings)
+    for line in report(settings, findings):
+        print(line)  # noqa: T201  # the operator's terminal
+    return exit_code(findings)
+
+
+async def _start_checks(settings: Settings) -> bool:
+    """Say what this run talks to, run the start-up checks and log them; True when one refused."""
+    if not settings.sandbox:
+        host = origin(settings.mobizon_api_url)
+        logger.info(
+            "LIVE MODE: SMS go to Mobizon at %s and are sent for real (each one is billed)",
+            host,
+            extra={"mobizon": host, "live": True},
+        )
+    refused = False
+    for finding in await run_checks(settings):
+        if finding.outcome is Outcome.OK:
+            logger.info("%s", finding.sentence, extra=finding.found)
+        elif finding.outcome is Outcome.UNCONFIRMED:
+            logger.warning("start-up check not confirmed: %s; starting anyway", finding.sentence)
+        elif finding.outcome is Outcome.REFUSED:
+            logger.error("smsbot cannot start: %s", finding.sentence)
+            refused = True
+    return refused
 
 
 async def serve(settings: Settings) -> int:
     """Serve until SIGTERM or SIGINT, then shut down gracefully; return the exit code.
 
-    Shutting down: stop taking requests (HTTP and Socket Mode), let the sends in flight finish,
-    flush the outbox within a deadline, close the database.
+    Starting: say whether SMS are real, check the Slack token and the Mobizon key (a refusal
+    stops it with exit code 2). Shutting down: stop taking requests (HTTP and Socket Mode), let
+    the sends in flight finish, flush the outbox within a deadline, close the database.
     """
     from bot.app import create_app  # noqa: PLC0415  # imported after logging is set up
 
+    if await _start_checks(settings):
+        return 2
     runner = web.AppRunner(
         create_app(settings), handle_signals=False, shutdown_timeout=HTTP_SHUTDOWN_TIMEOUT
     )

@@ -13,22 +13,28 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 import tzlocal
 
+from bot.environment import (
+    CONSOLE_POLL_INTERVAL,
+    DEFAULT_DB,
+    DEFAULT_HOST,
+    DEFAULT_LANGUAGE,
+    DEFAULT_MOBIZON_API_URL,
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_PORT,
+    DEFAULT_REGION,
+    DEFAULT_SLACK_API_URL,
+    NAMES,
+    SANDBOX_POLL_INTERVAL,
+    quoted,
+    quotes_problem,
+)
+
 Mode = Literal["http", "socket", "console"]
 
-DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-DEFAULT_MOBIZON_API_URL = "https://api.mobizon.com.br"
-DEFAULT_DB = "smsbot.db"
-DEFAULT_POLL_INTERVAL = 30.0
-SANDBOX_POLL_INTERVAL = 5.0
-CONSOLE_POLL_INTERVAL = 1.0
-DEFAULT_REGION = "BR"
-DEFAULT_HOST = "0.0.0.0"  # noqa: S104  # the contract: serve on every interface by default
-DEFAULT_PORT = 3000
 #: ``SMSBOT_LANGUAGE``'s values (as people write them, any case, ``-`` or ``_``) and the locale
 #: each names, as the sentence catalogue names it. ``pt`` alone is Brazilian Portuguese, the one
 #: Portuguese smsbot speaks (``pt-PT`` is refused rather than silently served Brazilian).
 LANGUAGES = {"en": "en", "en-us": "en", "en-gb": "en", "pt-br": "pt_BR", "pt": "pt_BR"}
-DEFAULT_LANGUAGE = "en"
 #: Secrets are masked wherever they appear in logs: a very short one would garble every line.
 MIN_SECRET_LENGTH = 8
 
@@ -38,6 +44,28 @@ _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 def server_zone() -> tzinfo:
     """The server's own time zone (``TZ``, else the system's setting); UTC when none is set."""
     return tzlocal.get_localzone()
+
+
+class _Reader:
+    """Reads variables for :meth:`Settings.from_env`: trimmed, empty as unset, quotes refused."""
+
+    def __init__(self, env: Mapping[str, str], problems: list[str]) -> None:
+        self._env = env
+        self._problems = problems
+        self._quoted: set[str] = set()
+
+    def get(self, name: str) -> str | None:
+        """The value of ``name``, or ``None`` when unset or empty; a quoted value is a problem."""
+        if name not in NAMES:  # every variable read is listed, so --help lists it
+            raise KeyError(f"{name} is missing from bot.environment.VARIABLES")
+        value = self._env.get(name, "").strip()
+        if quoted(value):
+            if name not in self._quoted:
+                self._quoted.add(name)
+                self._problems.append(quotes_problem(name))
+            # checked no further: a second sentence about the quoted value would mislead
+            value = value[1:-1].strip()
+        return value or None
 
 
 class SettingsError(Exception):
@@ -112,18 +140,19 @@ class Settings:
         return not self.allowed_users or user_id in self.allowed_users
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], *, mode: Mode = "http") -> Settings:
+    def from_env(
+        cls, env: Mapping[str, str], *, mode: Mode = "http", sandbox: bool = False
+    ) -> Settings:
         """Read settings from ``env``; raise :class:`SettingsError` naming every bad variable.
 
         ``serve`` needs ``MOBIZON_API_KEY``, or ``SMSBOT_SANDBOX=1`` to run against the built-in
         simulator; the console runs the sandbox unless ``MOBIZON_API_KEY`` is set (the command
-        line drops the key without ``--live``). ``SMSBOT_SANDBOX=1`` wins over a key.
+        line asks for the sandbox with ``sandbox`` without ``--live``). ``SMSBOT_SANDBOX=1``
+        wins over a key, and in the sandbox the key is not read at all (only noted as set).
+        A value wrapped in quotes is refused, naming its variable.
         """
         problems: list[str] = []
-
-        def get(name: str) -> str | None:
-            value = env.get(name, "").strip()
-            return value or None
+        get = _Reader(env, problems).get
 
         bot_token = get("SLACK_BOT_TOKEN")
         signing_secret = get("SLACK_SIGNING_SECRET")
@@ -156,28 +185,27 @@ class Settings:
             problems.append("SMSBOT_LOG_FORMAT must be auto, json or text.")
             log_format = "auto"
 
-        for name in ("SLACK_SIGNING_SECRET", "MOBIZON_API_KEY", "MOBIZON_WEBHOOK_SECRET"):
-            value = get(name)
-            if value is not None and len(value) < MIN_SECRET_LENGTH:
-                problems.append(
-                    f"{name} is too short to be real (under {MIN_SECRET_LENGTH} characters); "
-                    "copy the whole value."
-                )
+        for name in ("SLACK_SIGNING_SECRET", "MOBIZON_WEBHOOK_SECRET"):
+            _check_length(name, get(name), problems)
 
-        zone = _zone(get("MOBIZON_TIMEZONE"), env, problems)
+        zone = _zone(get("MOBIZON_TIMEZONE"), get("TZ"), problems)
 
         show_full_numbers = _flag(
             get("SMSBOT_SHOW_FULL_NUMBERS"), "SMSBOT_SHOW_FULL_NUMBERS", problems
         )
-        api_key, ignored_api_key = _mobizon_key(
-            get("MOBIZON_API_KEY"), get("SMSBOT_SANDBOX"), mode, problems
-        )
+        sandboxed = _flag(get("SMSBOT_SANDBOX"), "SMSBOT_SANDBOX", problems) or sandbox
+        # in the sandbox the key is not read, only noted as set: it is never checked nor used
+        ignored_api_key = sandboxed and bool(env.get("MOBIZON_API_KEY", "").strip())
+        api_key = None if sandboxed else _mobizon_key(get("MOBIZON_API_KEY"), mode, problems)
 
         low_balance, alert_channel = _low_balance(
             get("SMSBOT_LOW_BALANCE"), get("SMSBOT_ALERT_CHANNEL"), problems
         )
 
         language = _language(get("SMSBOT_LANGUAGE"), problems)
+        webhook_secret = get("MOBIZON_WEBHOOK_SECRET")
+        db_path = get("SMSBOT_DB") or DEFAULT_DB
+        host = get("HOST") or DEFAULT_HOST
 
         if problems:
             raise SettingsError(problems)
@@ -197,13 +225,13 @@ class Settings:
             slack_api_url=slack_api_url,
             mobizon_api_key=api_key,
             mobizon_api_url=mobizon_api_url,
-            mobizon_webhook_secret=get("MOBIZON_WEBHOOK_SECRET"),
-            db_path=get("SMSBOT_DB") or DEFAULT_DB,
+            mobizon_webhook_secret=webhook_secret,
+            db_path=db_path,
             poll_interval=poll_interval,
             allowed_users=allowed,
             readers=readers,
             default_region=region,
-            host=get("HOST") or DEFAULT_HOST,
+            host=host,
             port=DEFAULT_PORT if port is None else port,
             show_full_numbers=show_full_numbers,
             log_format=log_format,  # type: ignore[arg-type]  # checked against the three values above
@@ -277,14 +305,14 @@ def _check_slack_tokens(
         )
 
 
-def _zone(value: str | None, env: Mapping[str, str], problems: list[str]) -> tzinfo:
+def _zone(value: str | None, server_tz: str | None, problems: list[str]) -> tzinfo:
     """Read MOBIZON_TIMEZONE as an IANA name (``America/Sao_Paulo``); unset, the server's zone."""
     if value is None:
         try:
             return server_zone()
         except (ZoneInfoNotFoundError, ValueError):
             problems.append(
-                f"MOBIZON_TIMEZONE is not set and the server's time zone (TZ “{env.get('TZ', '')}”)"
+                f"MOBIZON_TIMEZONE is not set and the server's time zone (TZ “{server_tz or ''}”)"
                 " is not one smsbot can read: set MOBIZON_TIMEZONE to your Mobizon account's "
                 "zone as an IANA name, like America/Sao_Paulo or Asia/Almaty."
             )
@@ -299,20 +327,25 @@ def _zone(value: str | None, env: Mapping[str, str], problems: list[str]) -> tzi
         return UTC
 
 
-def _mobizon_key(
-    key: str | None, sandbox_flag: str | None, mode: Mode, problems: list[str]
-) -> tuple[str | None, bool]:
-    """The Mobizon key in force (``None``: sandbox), and whether a key was set but ignored."""
-    sandbox = _flag(sandbox_flag, "SMSBOT_SANDBOX", problems)
-    if mode != "console" and key is None and not sandbox:
+def _check_length(name: str, value: str | None, problems: list[str]) -> None:
+    """Refuse a secret too short to be real: masking it would garble every log line."""
+    if value is not None and len(value) < MIN_SECRET_LENGTH:
+        problems.append(
+            f"{name} is too short to be real (under {MIN_SECRET_LENGTH} characters); "
+            "copy the whole value."
+        )
+
+
+def _mobizon_key(key: str | None, mode: Mode, problems: list[str]) -> str | None:
+    """The Mobizon key outside the sandbox (``None``: none set, refused outside the console)."""
+    if mode != "console" and key is None:
         # a typo in the key's name must not quietly "work" against the simulator
         problems.append(
             "MOBIZON_API_KEY is not set: give your Mobizon API key, or set SMSBOT_SANDBOX=1 "
             "to run against the built-in Mobizon simulator (nothing is sent for real)."
         )
-    if sandbox:
-        return None, key is not None
-    return key, False
+    _check_length("MOBIZON_API_KEY", key, problems)
+    return key
 
 
 def _allowed_users(

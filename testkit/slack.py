@@ -42,6 +42,8 @@ class FakeSlack:
     private_channels: set[str] = field(default_factory=set)
     deleted_channels: set[str] = field(default_factory=set)
     down: bool = False
+    #: Answer every call ``invalid_auth``, as Slack does once a token is revoked.
+    token_revoked: bool = False
     per_channel_interval: float | None = None
     #: The time its pacing and call records read (a test may share the notifier's clock).
     clock: Callable[[], float] = time.monotonic
@@ -149,7 +151,7 @@ class FakeSlack:
         self.calls.append(SlackCall(method, params, self.clock()))
         if self.down:
             return web.Response(status=503, text="Slack is down")
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        if self.token_revoked or request.headers.get("Authorization") != f"Bearer {self.token}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if self._failures[method]:
             status, error, retry_after = self._failures[method].pop(0)
@@ -243,7 +245,15 @@ class FakeSlack:
         }
 
     def _auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "smsbot"}
+        return {
+            "ok": True,
+            "url": "https://fake-team.slack.com/",
+            "team": "Fake Team",
+            "user": "smsbot",
+            "team_id": "T1",
+            "user_id": "UBOT",
+            "bot_id": "BBOT",
+        }
 
     def _channel_error(self, channel: str) -> dict[str, Any] | None:
         if channel in self.deleted_channels:

@@ -135,6 +135,21 @@ class ServeProcess:
                 await self._reader
 
 
+async def run_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """Run ``smsbot <args>`` to its end with ``env``; return its exit code, stdout and stderr."""
+    process = await asyncio.create_subprocess_exec(
+        str(SMSBOT),
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
 def command_body(text: str, slack_url: str, n: int = 1, **overrides: str) -> dict[str, str]:
     """A ``/sms`` slash-command payload as Slack posts it."""
     body = {

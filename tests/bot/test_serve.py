@@ -19,20 +19,26 @@ from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 from sqlite_utils import Database
 
-from bot.simulator import SEND_SMS, MobizonSimulator, SimulatorConfig, start_simulator
+from bot.simulator import (
+    GET_BALANCE,
+    SEND_SMS,
+    MobizonSimulator,
+    SimulatorConfig,
+    start_simulator,
+)
 from storage import delivery, messages, outbox
 from storage.schema import open_database
 from testkit.slack import FakeSlack
 from testkit.waiting import wait_until
 from tests.bot.serve_process import (
-    SMSBOT,
     ServeProcess,
     assert_clean_line,
     base_env,
     command_body,
     post_command,
+    run_cli,
 )
-from tests.conftest import MOBIZON_KEY, SECRETS
+from tests.conftest import MOBIZON_KEY, SECRETS, refusing_port
 
 
 @pytest.fixture
@@ -231,20 +237,6 @@ async def test_sigterm_flushes_the_outbox_before_exit(
     assert "was delivered" in str(reply["text"])
 
 
-async def _run_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        str(SMSBOT),
-        *args,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
-
-
 async def test_serve_refuses_missing_and_malformed_settings(tmp_path: Path) -> None:
     """Bad environment: exit 2 and one sentence per variable on stderr, no traceback, no secret."""
     env = base_env("http://127.0.0.1:9/", tmp_path / "x.db")
@@ -254,7 +246,7 @@ async def test_serve_refuses_missing_and_malformed_settings(tmp_path: Path) -> N
     env["PORT"] = "99999"
     env["SMSBOT_POLL_INTERVAL"] = "soon"
     env["MOBIZON_API_URL"] = "api.mobizon.com.br"
-    code, out, err = await _run_cli(env, "serve")
+    code, out, err = await run_cli(env, "serve")
     assert code == 2
     assert out == ""
     assert "Traceback" not in err
@@ -272,7 +264,7 @@ async def test_serve_without_a_key_needs_the_sandbox_asked_for(tmp_path: Path) -
     """No MOBIZON_API_KEY and no SMSBOT_SANDBOX=1: exit 2 with a sentence, nothing started."""
     env = base_env("http://127.0.0.1:9/", tmp_path / "x.db")
     del env["SMSBOT_SANDBOX"]
-    code, out, err = await _run_cli(env, "serve")
+    code, out, err = await run_cli(env, "serve")
     assert code == 2
     assert out == ""
     assert "MOBIZON_API_KEY is not set" in err
@@ -285,7 +277,7 @@ async def test_serve_refuses_http_mode_without_signing_secret(tmp_path: Path) ->
     """HTTP mode needs SLACK_SIGNING_SECRET: the refusal names it and how to find it."""
     env = base_env("http://127.0.0.1:9/", tmp_path / "x.db")
     del env["SLACK_SIGNING_SECRET"]
-    code, _, err = await _run_cli(env, "serve")
+    code, _, err = await run_cli(env, "serve")
     assert code == 2
     assert "SLACK_SIGNING_SECRET is not set" in err
     assert "Signing Secret" in err
@@ -300,7 +292,7 @@ async def test_serve_reports_a_port_in_use_in_one_sentence(
     port = blocker.sockets[0].getsockname()[1]
     try:
         env = base_env(fake_slack.url, tmp_path / "x.db", PORT=str(port))
-        code, _, err = await _run_cli(env, "serve")
+        code, _, err = await run_cli(env, "serve")
     finally:
         blocker.close()
         await blocker.wait_closed()
@@ -309,6 +301,101 @@ async def test_serve_reports_a_port_in_use_in_one_sentence(
     failure = [json.loads(line) for line in err.splitlines() if "could not start" in line]
     assert len(failure) == 1
     assert failure[0]["level"] == "error"
+
+
+async def test_live_serve_names_its_mobizon_and_checks_both_credentials(
+    fake_slack: FakeSlack, tmp_path: Path, simulator: tuple[MobizonSimulator, str]
+) -> None:
+    """Live serve says SMS are real and through which host, after Slack and Mobizon took both."""
+    sim, url = simulator
+    env = base_env(
+        fake_slack.url, tmp_path / "smsbot.db", MOBIZON_API_KEY=MOBIZON_KEY, MOBIZON_API_URL=url
+    )
+    serve = await ServeProcess.start(env)
+    code = await serve.stop()
+    assert code == 0
+    messages = [r["msg"] for r in serve.records]
+    live = next(r for r in serve.records if r["msg"].startswith("LIVE MODE"))
+    assert live["msg"] == (
+        f"LIVE MODE: SMS go to Mobizon at {url} and are sent for real (each one is billed)"
+    )
+    assert live["level"] == "info"
+    assert "Slack accepted SLACK_BOT_TOKEN: bot smsbot in workspace Fake Team (T1)" in messages
+    assert "Mobizon accepted MOBIZON_API_KEY: balance 10000.0000 BRL" in messages
+    # the checks come before the server takes requests
+    assert messages.index(live["msg"]) < next(
+        i for i, m in enumerate(messages) if "listening on" in m
+    )
+    assert len(fake_slack.called("auth.test")) == 1
+    assert sim.count(GET_BALANCE) == 1
+    assert [r for r in serve.records if r["level"] not in ("info", "debug")] == []
+    for line in serve.lines:
+        assert_clean_line(line)
+
+
+async def test_serve_stops_with_exit_2_when_slack_or_mobizon_refuses_its_credential(
+    fake_slack: FakeSlack, tmp_path: Path, simulator: tuple[MobizonSimulator, str]
+) -> None:
+    """Slack answers invalid_auth, Mobizon code 8: a sentence naming each setting, exit 2, no DB."""
+    other = "xoxb-a-token-slack-does-not-know-1234"
+    wrong = "not-the-key-mobizon-knows-0123456789"
+    env = base_env(
+        fake_slack.url,
+        tmp_path / "x.db",
+        SLACK_BOT_TOKEN=other,
+        MOBIZON_API_KEY=wrong,
+        MOBIZON_API_URL=simulator[1],
+    )
+    code, out, err = await run_cli(env, "serve")
+    assert code == 2
+    assert out == ""
+    assert "Traceback" not in err
+    assert other not in err
+    assert wrong not in err
+    refusals = [json.loads(line) for line in err.splitlines() if "cannot start" in line]
+    assert [r["level"] for r in refusals] == ["error", "error"]
+    assert refusals[0]["msg"].startswith(
+        "smsbot cannot start: Slack refused SLACK_BOT_TOKEN (invalid_auth): copy the Bot User "
+        "OAuth Token"
+    )
+    assert refusals[1]["msg"] == (
+        f"smsbot cannot start: Mobizon ({simulator[1]}) refused MOBIZON_API_KEY (code 8): copy "
+        "the key again from Mobizon's panel (Settings → API); a revoked key stops working"
+    )
+    assert not any("listening on" in line for line in err.splitlines())
+    assert not (tmp_path / "x.db").exists()
+
+
+async def test_serve_starts_with_a_warning_when_a_check_cannot_be_made(
+    fake_slack: FakeSlack, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    """Slack failing with 503 and Mobizon refusing connections at start: two warnings, serve runs."""
+    fake_slack.down = True
+    nowhere = f"http://127.0.0.1:{refusing_port()}"
+    env = base_env(
+        fake_slack.url,
+        tmp_path / "smsbot.db",
+        MOBIZON_API_KEY=MOBIZON_KEY,
+        MOBIZON_API_URL=nowhere,
+        SMSBOT_POLL_INTERVAL="3600",
+    )
+    serve = await ServeProcess.start(env)
+    try:
+        health = await session.get(serve.url + "healthz")
+        assert health.status == 200
+    finally:
+        code = await serve.stop()
+    assert code == 0
+    warnings = [r["msg"] for r in serve.records if r["level"] == "warning"]
+    slack = fake_slack.url.rstrip("/")
+    assert warnings == [
+        f"start-up check not confirmed: Slack ({slack}) failed with HTTP 503; starting anyway",
+        (
+            "start-up check not confirmed: Mobizon could not be reached: 127.0.0.1 refused the "
+            "connection; starting anyway"
+        ),
+    ]
+    assert not any(r["level"] == "error" for r in serve.records)
 
 
 DOCKERFILE = Path(__file__).resolve().parents[2] / "Dockerfile"

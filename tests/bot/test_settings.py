@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from bot.cli import main
+from bot.environment import VARIABLES
 from bot.settings import LANGUAGES, Settings, SettingsError
 from handlers import i18n
 from testkit.slack import BOT_TOKEN
@@ -252,3 +255,104 @@ def test_a_language_smsbot_does_not_speak_stops_start_up(value: str) -> None:
 def test_smsbot_language_offers_exactly_the_languages_smsbot_speaks() -> None:
     """SMSBOT_LANGUAGE's choices are the catalogue's languages a person's locale is matched to."""
     assert set(LANGUAGES.values()) == set(i18n.LANGUAGES)
+
+
+#: A good value of every variable smsbot reads (a new variable must be added here).
+GOOD_VALUES = {
+    "SLACK_BOT_TOKEN": BOT_TOKEN,
+    "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+    "SLACK_APP_TOKEN": APP_TOKEN,
+    "SLACK_API_URL": "https://slack.com/api/",
+    "MOBIZON_API_KEY": MOBIZON_KEY,
+    "SMSBOT_SANDBOX": "0",
+    "MOBIZON_API_URL": "https://api.mobizon.kz",
+    "MOBIZON_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    "MOBIZON_TIMEZONE": "America/Sao_Paulo",
+    "SMSBOT_DB": "/data/smsbot.db",
+    "SMSBOT_POLL_INTERVAL": "10",
+    "SMSBOT_ALLOWED_USERS": "U0123ABCD",
+    "SMSBOT_READERS": "U0456EFGH",
+    "SMSBOT_DEFAULT_REGION": "BR",
+    "HOST": "127.0.0.1",
+    "PORT": "8080",
+    "SMSBOT_LOG_FORMAT": "json",
+    "SMSBOT_SHOW_FULL_NUMBERS": "0",
+    "SMSBOT_LOW_BALANCE": "50",
+    "SMSBOT_ALERT_CHANNEL": "C0123456789",
+    "SMSBOT_LANGUAGE": "pt-BR",
+    "TZ": "America/Sao_Paulo",
+}
+
+
+def test_good_values_cover_every_variable() -> None:
+    """The table below tests every variable the settings read, and they are accepted as they are."""
+    assert set(GOOD_VALUES) == {variable.name for variable in VARIABLES}
+    assert Settings.from_env(GOOD_VALUES).socket_mode
+
+
+@pytest.mark.parametrize("quote", ['"', "'"])
+@pytest.mark.parametrize("name", sorted(GOOD_VALUES))
+def test_a_value_wrapped_in_quotes_is_refused_naming_its_variable(name: str, quote: str) -> None:
+    """`NAME="value"` (as docker --env-file passes it): one sentence about the quotes, no value."""
+    value = GOOD_VALUES[name]
+    problems = problems_of({**GOOD_VALUES, name: f"{quote}{value}{quote}"})
+    (problem,) = problems
+    assert problem == (
+        f"{name} is wrapped in quotes: remove the quotes around {name}; docker --env-file keeps "
+        "them as part of the value."
+    )
+    assert value not in str(SettingsError(problems))
+
+
+def test_quotes_only_on_one_side_or_inside_are_not_mistaken_for_wrapping() -> None:
+    """A quote that does not wrap the whole value is not a quoting mistake."""
+    for value in ("\"my db'.sqlite", '"', "it's.db", "'"):
+        assert Settings.from_env({**SANDBOX_ENV, "SMSBOT_DB": value}).db_path == value
+
+
+def test_in_the_sandbox_the_key_is_not_read() -> None:
+    """SMSBOT_SANDBOX=1 with a short or quoted key: accepted (the key is only noted as set)."""
+    for key in ("short", f'"{MOBIZON_KEY}"', "x"):
+        settings = Settings.from_env({**SANDBOX_ENV, "MOBIZON_API_KEY": key})
+        assert settings.sandbox
+        assert settings.mobizon_api_key is None
+        assert settings.ignored_api_key
+    console = Settings.from_env({"MOBIZON_API_KEY": "short"}, mode="console", sandbox=True)
+    assert console.sandbox
+    assert console.ignored_api_key
+    # outside the sandbox the same key is read, and refused
+    assert problems_of({**HTTP_ENV, "MOBIZON_API_KEY": "short"}) == [
+        "MOBIZON_API_KEY is too short to be real (under 8 characters); copy the whole value."
+    ]
+
+
+def _configuration_table() -> list[tuple[list[str], str]]:
+    """README's Configuration table: each row's variable names and its default cell."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        names = re.findall(r"`([A-Z][A-Z0-9_]+)`", cells[0]) if line.startswith("| `") else []
+        if names:
+            rows.append((names, cells[-1]))
+    return rows
+
+
+def test_serve_help_lists_every_variable_of_the_readme_with_its_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`smsbot serve --help` names each variable README's table names, with the same default."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", "--help"])
+    assert stopped.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    table = _configuration_table()
+    assert len(table) >= 20
+    for names, default in table:
+        literals = re.findall(r"`([^`]+)`", default) if default.startswith("`") else []
+        for index, name in enumerate(names):
+            [line] = [line for line in lines if line.split()[:1] == [name]]
+            assert "[default: " in line
+            if literals:
+                assert literals[min(index, len(literals) - 1)] in line.split("[default: ")[1]

@@ -32,3 +32,22 @@ def test_version_from_the_command_line() -> None:
     assert done.returncode == 0
     assert done.stdout.strip() == f"smsbot {importlib.metadata.version('smsbot')}"
     assert done.stderr == ""
+
+
+@pytest.mark.parametrize("command", ["serve", "check", "console", "simulator"])
+def test_every_command_answers_version(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`smsbot <command> --version` prints the version and exits 0, reading no settings."""
+    with pytest.raises(SystemExit) as stopped:
+        main([command, "--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out == f"smsbot {importlib.metadata.version('smsbot')}\n"
+
+
+def test_smsbot_alone_prints_its_help(capsys: pytest.CaptureFixture[str]) -> None:
+    """`smsbot` with no command prints the help, naming every command, and exits 0."""
+    assert main([]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("usage: smsbot ")
+    for command in ("serve", "check", "console", "simulator"):
+        assert f"    {command} " in captured.out
+    assert captured.err == ""
