@@ -177,7 +177,7 @@ async def check_mobizon(settings: Settings, *, deadline: float = CHECK_DEADLINE)
     client = MobizonClient(
         settings.mobizon_api_key or "",
         base_url=settings.mobizon_api_url,
-        timeouts=Timeouts(connect=deadline, total=deadline),
+        timeouts=Timeouts(connect=deadline, total=deadline, deadline=deadline),
         retry=RetryPolicy(attempts=1),  # one attempt: the deadline is short
         timezone=settings.mobizon_timezone,
     )
