@@ -151,6 +151,28 @@ async def test_a_second_console_run_in_the_same_folder_tracks_both_sms(tmp_path:
             assert finals == ["DELIVRD"]
 
 
+async def test_a_second_console_run_sees_the_first_runs_sms_and_balance(tmp_path: Path) -> None:
+    """Run again in the same folder: status, find and balance go on from the first run's sandbox."""
+    code, out, err = await run_console(
+        tmp_path, "/sms send +55 11 98765-4321 first\n", "--linger", "20"
+    )
+    assert code == 0, err
+    assert "was delivered. (sandbox)" in out
+    assert (tmp_path / "console.sandbox.json").is_file()  # beside console.db, as README says
+    script = "/sms status 6300284\n/sms find\n/sms balance\n"
+    code, out, err = await run_console(tmp_path, script, "--linger", "0")
+    assert code == 0, err
+    status, found, balance = (body for _, body in sections(out))
+    assert "not found at Mobizon" not in status
+    assert "6300284" in status
+    assert "DELIVRD (delivered)" in status
+    assert "1 found" in found
+    assert "6300284 to +55 11 98765-4321" in found
+    # the first run's segment stays spent: 10,000.00 less 0.06, as the spending total says
+    assert "Balance of the Mobizon account: 9,999.94 BRL" in balance
+    assert "today cost 0.06 BRL" in balance
+
+
 async def test_an_exported_key_is_ignored_without_live(tmp_path: Path) -> None:
     """MOBIZON_API_KEY in the shell, no --live: the sandbox runs and says it ignored the key."""
     code, out, err = await run_console(
