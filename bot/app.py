@@ -32,6 +32,8 @@ from storage.records import SmsRecord
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
+#: The logger of the sandbox's start-up warning (the console says the same in its own banner).
+SANDBOX_LOGGER = "bot.sandbox"
 
 #: At 1.0 a simulated SMS takes about 2 s from sending to its final status, so its Mobizon
 #: times (sent, updated) differ by seconds, as a real delivery's do.
@@ -119,7 +121,7 @@ async def _open_gateway(
     client = MobizonClient(
         config.api_key, base_url=url, on_request=runtime.metrics.gateway_request, timezone=zone
     )
-    logger.warning(
+    logging.getLogger(SANDBOX_LOGGER).warning(
         "SANDBOX MODE: SMS go to the built-in Mobizon simulator and nothing is sent for real%s",
         " (MOBIZON_API_KEY is set but ignored)." if settings.ignored_api_key else ".",
         extra={"first_message_id": config.first_message_id, "resumed": adopted},
