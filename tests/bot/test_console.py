@@ -42,6 +42,7 @@ async def test_console_send_status_find_help_and_delivery(tmp_path: Path) -> Non
     assert "Traceback" not in err
     first_line = out.splitlines()[0]
     assert first_line.startswith("smsbot console: SANDBOX")
+    assert "SANDBOX MODE" not in err  # the banner says it, in the reader's language
 
     shown = sections(out)
     headers = [header for header, _ in shown]
@@ -118,6 +119,8 @@ def test_block_kit_renders_as_text() -> None:
         "see the site at 12:30:45"
     )
     assert render_blocks([], "fallback *text*") == ["fallback text"]
+    # a person the console knows by name shows by it, as Slack shows names
+    assert mrkdwn_to_text("by <@UCONSOLE> and <@U2>", {"UCONSOLE": "ana"}) == "by @ana and @U2"
 
 
 async def test_a_second_console_run_in_the_same_folder_tracks_both_sms(tmp_path: Path) -> None:
@@ -290,7 +293,7 @@ def test_logs_go_through_the_prompt_proxy_while_it_is_up() -> None:
 
 
 async def test_console_cancels_a_scheduled_sms_and_shows_the_balance(tmp_path: Path) -> None:
-    """In the sandbox console: a scheduled SMS is cancelled (post edited) and the balance shown."""
+    """In the sandbox console: a scheduled SMS is cancelled (post edited, by name), balance shown."""
     at = (datetime.now(UTC) + timedelta(days=2)).replace(hour=14, minute=30)
     script = (
         f'/sms send --at "{at:%Y-%m-%d %H:%M}" +55 11 98765-4321 See you later\n'
@@ -303,6 +306,9 @@ async def test_console_cancels_a_scheduled_sms_and_shows_the_balance(tmp_path: P
     assert code == 0, err
     assert "SMS 6300284 is cancelled: it will not be sent." in out
     assert "SMS 6300284 to …4321: 🚫 cancelled by @ana" in out  # the post's edit, one line
+    # posts name the OS user typing at the console, not its made-up Slack id
+    assert "Sent by:       @ana" in out
+    assert "UCONSOLE" not in out
     # the cancelled SMS's cost was given back: the balance is whole and no cost is counted
     assert "Balance of the Mobizon account: 10,000.00 BRL" in out
     assert "today cost 0.00 BRL" in out
@@ -362,16 +368,6 @@ async def test_quit_words_leave_the_form_at_any_prompt(tmp_path: Path) -> None:
     assert "is not a phone number" not in out
     assert "bot posted" not in out
     assert "Send SMS from Slack" in out  # the console still read the next command
-
-
-async def test_posts_name_the_consoles_person(tmp_path: Path) -> None:
-    """A post names the OS user typing at the console, not the console's made-up Slack id."""
-    code, out, err = await run_console(
-        tmp_path, "/sms send +55 11 98765-4321 hi\n", "--linger", "0", env_extra=ANA
-    )
-    assert code == 0, err
-    assert "Sent by:       @ana" in out
-    assert "UCONSOLE" not in out
 
 
 async def test_the_compose_form_can_be_cancelled(tmp_path: Path) -> None:
