@@ -21,7 +21,7 @@ from bot.mobizon.client import MobizonClient
 from bot.mobizon.types import parse_timestamp
 from bot.runtime import RUNTIME, Core, Runtime, SlackSide
 from bot.settings import Settings
-from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator
+from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator, state_beside
 from bot.slack_client import make_slack_client
 from bot.slack_requests import BadSlackRequestError, refusal, to_bolt_request
 from bot.socket_mode import socket_mode
@@ -33,6 +33,8 @@ from storage.records import SmsRecord
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
+#: The logger of the sandbox's start-up warning (the console says the same in its own banner).
+SANDBOX_LOGGER = "bot.sandbox"
 
 #: At 1.0 a simulated SMS takes about 2 s from sending to its final status, so its Mobizon
 #: times (sent, updated) differ by seconds, as a real delivery's do.
@@ -114,15 +116,18 @@ async def _open_gateway(
         return client, None, None
     config = sandbox_config(*await store.read(messages.highest_ids))
     zone = settings.mobizon_timezone
+    # its messages, campaigns and balance live on beside the database, for the next run
     simulator, runner, url = await start_simulator(
-        config, clock=lambda: datetime.now(zone).replace(tzinfo=None)
+        config,
+        clock=lambda: datetime.now(zone).replace(tzinfo=None),
+        state_path=state_beside(settings.db_path),
     )
     earlier = await store.read(messages.pending_sandbox)
     adopted = adopt_earlier_sandbox_sms(simulator, earlier, zone)
     client = MobizonClient(
         config.api_key, base_url=url, on_request=runtime.metrics.gateway_request, timezone=zone
     )
-    logger.warning(
+    logging.getLogger(SANDBOX_LOGGER).warning(
         "SANDBOX MODE: SMS go to the built-in Mobizon simulator and nothing is sent for real%s",
         " (MOBIZON_API_KEY is set but ignored)." if settings.ignored_api_key else ".",
         extra={"first_message_id": config.first_message_id, "resumed": adopted},
@@ -133,8 +138,8 @@ async def _open_gateway(
 def sandbox_config(last_message: int | None, last_campaign: int | None) -> SimulatorConfig:
     """The sandbox simulator's set-up: its ids start above every id the database holds.
 
-    A simulator forgets its messages when the process ends, but the database keeps them: a new
-    run reusing their ids would attach its SMS's statuses to the earlier ones.
+    A simulator's state file may be gone while the database keeps its SMS: a new run reusing
+    their ids would attach its SMS's statuses to the earlier ones.
     """
     default = SimulatorConfig(speed=SANDBOX_SPEED)
     return replace(
@@ -147,7 +152,7 @@ def sandbox_config(last_message: int | None, last_campaign: int | None) -> Simul
 def adopt_earlier_sandbox_sms(
     simulator: MobizonSimulator, earlier: Sequence[SmsRecord], zone: tzinfo
 ) -> int:
-    """Give a new sandbox simulator the SMS an earlier one left pending; return how many.
+    """Give a sandbox simulator the pending SMS its state file lacks; return how many.
 
     Each resumes its simulated lifecycle from the moment it was sent, so it reaches a final
     status (at once, when it is older than a lifecycle) and its channel is told as usual.

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import itertools
 import json
 import logging
 import secrets
 import sys
-import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, TextIO
+from typing import TextIO
 from urllib.parse import urlencode
 
 import aiohttp
@@ -26,8 +26,9 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from bot import console_modal
-from bot.app import create_app
-from bot.console_text import EMOJI, render_blocks
+from bot.app import SANDBOX_LOGGER, create_app
+from bot.console_input import Input, PipedInput, TerminalInput
+from bot.console_slack import ConsoleSlack
 from bot.inflight import InFlight
 from bot.runtime import RUNTIME
 from bot.settings import Settings
@@ -35,9 +36,9 @@ from handlers import formats
 from handlers.i18n import N_, ngettext, use_locale
 from handlers.i18n import gettext as _
 from storage import account, messages, outbox
+from storage.records import SmsRecord
 
 CONSOLE_TOKEN = "xoxb-console-not-a-real-token"  # noqa: S105  # accepted only by the console's own fake
-PROMPT = "sms> "
 #: How long one command's listener may take before the next line is read anyway.
 LISTENER_WAIT = 30.0
 #: The console's own words, in every language smsbot speaks (as the ``/sms`` grammar's are).
@@ -50,111 +51,6 @@ HELP = N_(
     "`/sms` alone opens the compose form, asked field by field (`cancel` closes it).\n"
     "`next` / `previous` press the buttons under the last search; `quit` leaves."
 )
-
-
-@dataclass
-class ConsoleSlack:
-    """A stand-in for Slack's Web API and response URLs that prints what the bot posts."""
-
-    out: TextIO
-    messages: dict[str, dict[str, Any]] = field(default_factory=dict)
-    last_buttons: dict[str, str] = field(default_factory=dict)
-    #: How many messages it has shown (posts, edits, replies only the user sees).
-    shown: int = 0
-    _news: asyncio.Event = field(default_factory=asyncio.Event)
-    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    #: The modal the bot opened and the console has not filled yet (views.open, views.update).
-    open_view: dict[str, Any] | None = None
-    #: How many modals the bot has opened (an empty ack followed by a modal needs no more waiting).
-    opened: int = 0
-
-    def make_app(self) -> web.Application:
-        """The aiohttp application serving ``/api/<method>`` and ``/response/<id>``."""
-        app = web.Application()
-        app.router.add_post("/api/{method}", self._api)
-        app.router.add_post("/response/{id}", self._response)
-        return app
-
-    def show(self, title: str, body: dict[str, Any]) -> None:
-        """Print one message the bot posted, rendered from its blocks."""
-        blocks = body.get("blocks") or []
-        if isinstance(blocks, str):
-            blocks = json.loads(blocks)
-        for block in blocks:
-            if block.get("type") == "actions":
-                for element in block.get("elements", []):
-                    label = "next" if "next" in element.get("action_id", "") else "previous"
-                    self.last_buttons[label] = element.get("value", "")
-        lines = render_blocks(blocks, str(body.get("text", "")))
-        encoding = getattr(self.out, "encoding", None) or "utf-8"
-        lines = [_printable(line, encoding) for line in lines]
-        self.out.write(f"\n── {title} " + "─" * max(0, 60 - len(title)) + "\n")
-        self.out.write("\n".join(lines) + "\n")
-        self.out.flush()
-        self.shown += 1
-        self._news.set()
-
-    async def wait_beyond(self, shown: int, opened: int, timeout: float) -> None:  # noqa: ASYNC109
-        """Wait for more than ``shown`` messages or ``opened`` modals, or ``timeout`` seconds."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                while self.shown <= shown and self.opened == opened:
-                    self._news.clear()
-                    await self._news.wait()
-
-    async def _api(self, request: web.Request) -> web.Response:
-        method = request.match_info["method"]
-        if request.content_type == "application/json":
-            params = await request.json()
-        else:
-            params = dict(await request.post())
-        if method == "auth.test":
-            return web.json_response(
-                {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "TCONSOLE"}
-            )
-        if method == "chat.postMessage":
-            ts = f"{int(time.time())}.{next(self._ts):06d}"
-            self.messages[ts] = params
-            where = (
-                _("thread reply in #%(channel)s")
-                if params.get("thread_ts")
-                else _("bot posted in #%(channel)s")
-            )
-            self.show(where % {"channel": params.get("channel")}, params)
-            return web.json_response({"ok": True, "channel": params.get("channel"), "ts": ts})
-        if method in ("views.open", "views.update"):
-            return web.json_response({"ok": True, "view": self._view(method, params)})
-        if method == "chat.postEphemeral":
-            self.show(_("reply (only you see this)"), params)
-            return web.json_response({"ok": True})
-        if method == "chat.update":
-            self.show(
-                _("bot updated its message in #%(channel)s") % {"channel": params.get("channel")},
-                params,
-            )
-            return web.json_response(
-                {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
-            )
-        return web.json_response({"ok": True})
-
-    def _view(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        """Keep the modal the bot opened or updated; an update shows its new count."""
-        view = params.get("view")
-        view = json.loads(view) if isinstance(view, str) else dict(view or {})
-        view |= {"id": "VCONSOLE", "hash": f"h{next(self._ts)}"}
-        if method == "views.update":
-            for block in view.get("blocks", []):
-                if block.get("type") == "context":
-                    self.out.write("  " + render_blocks([block])[0] + "\n")
-        self.open_view = view
-        if method == "views.open":
-            self.opened += 1
-        self._news.set()
-        return view
-
-    async def _response(self, request: web.Request) -> web.Response:
-        self.show(_("reply (only you see this)"), await request.json())
-        return web.Response(text="ok")
 
 
 def console_settings(settings: Settings, slack_url: str) -> Settings:
@@ -215,7 +111,7 @@ class Console(console_modal.ModalFilling):
             "channel_id": self.channel_id,
             "channel_name": "console",
             "user_id": self.user_id,
-            "user_name": "you",
+            "user_name": self.slack.names.get(self.user_id, "you"),
             "command": "/sms",
             # Slack escapes these three before sending; the bot undoes it
             "text": text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
@@ -229,9 +125,18 @@ class Console(console_modal.ModalFilling):
         elif answer.strip():
             self._print_ack(answer)
         else:
-            # an empty ack: the listener answers later, in Slack; it may not have reached the
-            # gateway yet (so is not in ``inflight``): wait for its first message
-            await self.slack.wait_beyond(shown, opened, LISTENER_WAIT)
+            await self._answered(shown, opened)
+            return
+        await self._finish()
+
+    async def _answered(self, shown: int, opened: int | None = None) -> None:
+        """Wait for the answer of a request Slack acknowledged empty, then for its listeners.
+
+        The listener answers later, in Slack; it may not have reached the gateway yet (so is
+        not in ``inflight``): wait for its first message (or modal).
+        """
+        opened = self.slack.opened if opened is None else opened
+        await self.slack.wait_beyond(shown, opened, LISTENER_WAIT)
         await self._finish()
 
     def _print_ack(self, answer: str) -> None:
@@ -266,49 +171,6 @@ class Console(console_modal.ModalFilling):
         self.slack.last_buttons.clear()
         await self._post(urlencode({"payload": json.dumps(payload)}))
         await self._finish()
-
-
-def _read_lines(stream: TextIO) -> asyncio.Queue[str | None]:
-    """Lines of a piped ``stream`` as they come, then ``None`` at its end.
-
-    A daemon thread reads them: one blocked on a pipe that never closes must not keep the
-    process from ending after ``quit`` (an executor thread would be waited for at exit).
-    """
-    queue: asyncio.Queue[str | None] = asyncio.Queue()
-    loop = asyncio.get_running_loop()
-
-    def reader() -> None:
-        with contextlib.suppress(RuntimeError):  # the loop closed: nobody reads any more
-            for line in stream:
-                loop.call_soon_threadsafe(queue.put_nowait, line)
-            loop.call_soon_threadsafe(queue.put_nowait, None)
-
-    threading.Thread(target=reader, name="console stdin", daemon=True).start()
-    return queue
-
-
-async def _terminal_lines(out: TextIO) -> AsyncIterator[str]:
-    """Lines typed at a terminal, with line editing and history; ends on Ctrl-C or Ctrl-D.
-
-    Output printed meanwhile (delivery updates) goes through prompt_toolkit's stdout proxy,
-    which prints it above the prompt and redraws the prompt with what was being typed.
-    """
-    from prompt_toolkit import PromptSession  # noqa: PLC0415  # only a terminal needs it
-    from prompt_toolkit.history import InMemoryHistory  # noqa: PLC0415
-
-    session: PromptSession[str] = PromptSession(history=InMemoryHistory())
-    while True:
-        try:
-            yield await session.prompt_async(PROMPT)
-        except (EOFError, KeyboardInterrupt):  # Ctrl-D, Ctrl-C: leave
-            out.write("\n")
-            return
-
-
-async def _piped_lines(stream: TextIO) -> AsyncIterator[str]:
-    queue = _read_lines(stream)
-    while (line := await queue.get()) is not None:
-        yield line
 
 
 async def _settled(app: web.Application) -> bool:
@@ -350,7 +212,7 @@ async def _run_console(
     linger: float,
     announce: Callable[[str], None] | None,
 ) -> int:
-    slack = ConsoleSlack(out)
+    slack = ConsoleSlack(out, names={Console.user_id: person_name()})
     slack_runner = web.AppRunner(slack.make_app(), access_log=None)
     await slack_runner.setup()
     slack_site = web.TCPSite(slack_runner, "127.0.0.1", 0)
@@ -359,7 +221,9 @@ async def _run_console(
     bot_settings = console_settings(settings, slack_url)
     bot_app = create_app(bot_settings)
     bot_runner = web.AppRunner(bot_app, access_log=None)
-    await bot_runner.setup()
+    with _quiet(SANDBOX_LOGGER):  # the banner below says it, in the reader's language
+        await bot_runner.setup()
+    slack.find_sms = _sms_finder(bot_app)
     await web.TCPSite(bot_runner, "127.0.0.1", 0).start()
     interactive = stdin.isatty() and out.isatty()
     tell = announce or (lambda line: out.write(line + "\n"))
@@ -395,8 +259,8 @@ async def _run_console(
                     out,
                     inflight=bot_app[RUNTIME].inflight,
                 )
-                lines = _terminal_lines(out) if interactive else _piped_lines(stdin)
-                if await _session(console, lines, out) and not interactive:
+                source: Input = TerminalInput(out) if interactive else PipedInput(stdin, out)
+                if await _session(console, source, out) and not interactive:
                     # end of scripted input: let delivery tracking report what is still pending
                     await _wait_settled(bot_app, linger)
                 await _say_pending(bot_app, out)
@@ -406,9 +270,9 @@ async def _run_console(
     return 0
 
 
-async def _session(console: Console, lines: AsyncIterator[str], out: TextIO) -> bool:
+async def _session(console: Console, source: Input, out: TextIO) -> bool:
     """Run each line as a command; ``False`` when ``quit`` ended it, ``True`` at end of input."""
-    async for line in lines:
+    while (line := await source.command()) is not None:
         word = line.strip()
         if word.casefold() in QUIT_WORDS:
             return False
@@ -417,13 +281,7 @@ async def _session(console: Console, lines: AsyncIterator[str], out: TextIO) -> 
         elif word.startswith(("/sms", "sms ")):
             await console.command(word.removeprefix("sms "))
             if console.slack.open_view is not None:
-
-                async def ask(prompt: str) -> str | None:
-                    out.write(prompt + "\n")
-                    out.flush()
-                    return await anext(lines, None)
-
-                await console.fill_modal(ask)
+                await console.fill_modal(source.answer)
         elif word:
             out.write(_(HELP) + "\n")
             out.flush()
@@ -476,15 +334,40 @@ async def _wait_settled(app: web.Application, linger: float) -> None:
         await asyncio.sleep(0.2)
 
 
-def _printable(line: str, encoding: str) -> str:
-    """``line``, with emoji turned back into :shortcodes: when the terminal cannot show them."""
+def person_name() -> str:
+    """The console's person as the bot's posts name them: the OS user name, else "you".
+
+    Slack shows a person's name where the bot mentions them; the one typing at this console is
+    the OS user, and a name reads the same in every language and in a pasted transcript.
+    """
     try:
-        line.encode(encoding)
-    except (UnicodeEncodeError, LookupError):
-        for name, emoji in EMOJI.items():
-            line = line.replace(emoji, f":{name}:")
-        return line.encode(encoding, errors="replace").decode(encoding)
-    return line
+        return getpass.getuser() or _("you")
+    except (OSError, KeyError):  # no user name in the environment nor the password database
+        return _("you")
+
+
+def _sms_finder(app: web.Application) -> Callable[[str, str], Awaitable[SmsRecord | None]]:
+    """Finds the SMS of a channel post in the bot's database (``None`` before it is open)."""
+
+    async def find(channel: str, ts: str) -> SmsRecord | None:
+        core = app[RUNTIME].core
+        if core is None:
+            return None
+        return await core.store.read(messages.get_by_slack_post, channel, ts)
+
+    return find
+
+
+@contextlib.contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    """Let only errors through logger ``name`` for a while."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _site_url(runner: web.AppRunner) -> str:

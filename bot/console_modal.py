@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 from urllib.parse import urlencode
 
@@ -16,12 +16,19 @@ from handlers.grammar.lexing import match_date_time, to_datetime
 from handlers.grammar.usage import UsageError
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import unmarked
+from handlers.views import compose
 
 if TYPE_CHECKING:
     from bot.settings import Settings
 
-#: Typed at a field's prompt to close the modal without submitting it (in any language).
-CANCEL_WORDS = frozenset({"cancel", "cancelar"})
+#: Typed at a field's prompt to close the modal without submitting it (in any language); the
+#: console's own ``quit`` words do the same there, rather than being taken as a field's value.
+CANCEL_WORDS = frozenset({"cancel", "cancelar", "quit", "exit", "sair"})
+
+
+class FormInterruptedError(Exception):
+    """Ctrl-C at a field's prompt: the form closes, the console goes on."""
+
 
 Ask = Callable[[str], Awaitable[str | None]]
 
@@ -93,6 +100,26 @@ def element_value(  # noqa: PLR0911  # one answer per element type and case
     return {"type": "plain_text_input", "value": typed.replace("\\n", "\n") or None}
 
 
+def field_problem(
+    view: dict[str, Any],
+    values: dict[str, dict[str, Any]],
+    block_id: str,
+    *,
+    default_region: str,
+    now: datetime,
+) -> str | None:
+    """What the compose modal's own rules say against one field filled so far, if anything.
+
+    The fields not asked yet are read as empty: only ``block_id``'s sentence counts.
+    """
+    if view.get("callback_id") != compose.CALLBACK_ID:
+        return None
+    read = compose.read_submission(
+        {**view, "state": {"values": values}}, default_region=default_region, now=now
+    )
+    return None if isinstance(read, compose.Submission) else read.get(block_id)
+
+
 def action_of(block: dict[str, Any]) -> str:
     """The action id of an input block's element."""
     return str(block.get("element", {}).get("action_id", ""))
@@ -102,6 +129,8 @@ class _OpenView(Protocol):
     """The console's Slack stand-in, as the modal sees it: the view the bot opened."""
 
     open_view: dict[str, Any] | None
+    #: How many messages it has shown.
+    shown: int
 
 
 class ModalFilling:
@@ -120,6 +149,8 @@ class ModalFilling:
 
         async def _finish(self) -> None: ...
 
+        async def _answered(self, shown: int, opened: int | None = None) -> None: ...
+
     async def fill_modal(self, ask: Ask) -> None:
         """Show the modal the bot opened, ask for each field, and submit it as Slack would."""
         view = self.slack.open_view
@@ -135,7 +166,7 @@ class ModalFilling:
                     continue
                 if block_id in errors:
                     self.out.write(f"  ⚠️ {unmarked(errors[block_id])}\n")
-                value = await self._ask_field(block, ask)
+                value = await self._ask_field(view, values, block, ask)
                 if value is None:
                     self.slack.open_view = None
                     self.out.write(_("(the form was closed without sending)") + "\n")
@@ -143,23 +174,44 @@ class ModalFilling:
                 values[block_id] = {action_of(block): value}
                 if block.get("dispatch_action") and value.get("value"):
                     await self._typed(view, block, str(value["value"]))
+            shown = self.slack.shown
             errors = await self._submit(view, values)
             if not errors:
                 self.slack.open_view = None
-                await self._finish()
+                await self._answered(shown)  # the send's post, or why it was not sent
                 return
 
-    async def _ask_field(self, block: dict[str, Any], ask: Ask) -> dict[str, Any] | None:
-        """Ask for one field until it can be read; ``None`` when the modal is cancelled."""
+    async def _ask_field(
+        self,
+        view: dict[str, Any],
+        values: dict[str, dict[str, Any]],
+        block: dict[str, Any],
+        ask: Ask,
+    ) -> dict[str, Any] | None:
+        """Ask for one field until the form's rules take it; ``None`` when the form is left."""
         zone = self.settings.mobizon_timezone
         zone_name = str(getattr(zone, "key", "")) or _("the account's time zone")
         while True:
-            typed = await ask(field_prompt(block, zone_name))
+            try:
+                typed = await ask(field_prompt(block, zone_name))
+            except FormInterruptedError:
+                return None
             if typed is None or typed.strip().casefold() in CANCEL_WORDS:
                 return None
             value = element_value(block["element"], typed.strip(), zone)
             if not isinstance(value, str):
-                return value
+                block_id = str(block.get("block_id"))
+                filled = {**values, block_id: {action_of(block): value}}
+                problem = field_problem(
+                    view,
+                    filled,
+                    block_id,
+                    default_region=self.settings.default_region,
+                    now=datetime.now(zone).replace(microsecond=0),
+                )
+                if problem is None:
+                    return value
+                value = problem
             self.out.write(f"  {unmarked(value)}\n")
 
     async def _typed(self, view: dict[str, Any], block: dict[str, Any], text: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from handlers.mrkdwn import MARK
@@ -33,11 +34,12 @@ _SET_ASIDE = {char: chr(0xE000 + n) for n, char in enumerate("*_~`")}
 _PUT_BACK = str.maketrans({hidden: char for char, hidden in _SET_ASIDE.items()} | {MARK: None})
 
 
-def mrkdwn_to_text(text: str) -> str:
-    """Turn Slack mrkdwn into plain terminal text (mentions, links, entities, emphasis)."""
-    text = _MENTION.sub(
-        lambda m: f"{'@' if m.group(1) != '#' else '#'}{m.group(3) or m.group(2)}", text
-    )
+def mrkdwn_to_text(text: str, names: Mapping[str, str] | None = None) -> str:
+    """Turn Slack mrkdwn into plain terminal text (mentions, links, entities, emphasis).
+
+    A mention of a user in ``names`` shows that name, as Slack shows a person's name.
+    """
+    text = _MENTION.sub(lambda m: _mention(m, names or {}), text)
     text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
     text = _MARKED.sub(lambda m: _SET_ASIDE[m.group(1)], text)
     text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)
@@ -46,24 +48,32 @@ def mrkdwn_to_text(text: str) -> str:
     return html.unescape(text).translate(_PUT_BACK)
 
 
-def render_blocks(blocks: list[dict[str, Any]], fallback: str = "") -> list[str]:
+def _mention(match: re.Match[str], names: Mapping[str, str]) -> str:
+    kind, target, label = match.groups()
+    shown = label or (names.get(target) if kind == "@" else None) or target
+    return f"{'#' if kind == '#' else '@'}{shown}"
+
+
+def render_blocks(
+    blocks: list[dict[str, Any]], fallback: str = "", names: Mapping[str, str] | None = None
+) -> list[str]:
     """Render Block Kit as readable lines: sections, fields, context, and buttons."""
     lines: list[str] = []
     for block in blocks:
         kind = block.get("type")
         if kind == "section":
             if "text" in block:
-                lines.extend(mrkdwn_to_text(block["text"]["text"]).split("\n"))
+                lines.extend(mrkdwn_to_text(block["text"]["text"], names).split("\n"))
             for item in block.get("fields", []):
-                title, _, value = mrkdwn_to_text(item["text"]).partition("\n")
+                title, _, value = mrkdwn_to_text(item["text"], names).partition("\n")
                 lines.append(f"  {title + ':':<14} {value}")
         elif kind == "context":
             lines.extend(
-                "  " + mrkdwn_to_text(e.get("text", "")) for e in block.get("elements", [])
+                "  " + mrkdwn_to_text(e.get("text", ""), names) for e in block.get("elements", [])
             )
         elif kind == "actions":
             buttons = [f"[{e['text']['text']}]" for e in block.get("elements", [])]
             lines.append("  " + "  ".join(buttons))
     if not lines and fallback:
-        lines = mrkdwn_to_text(fallback).split("\n")
+        lines = mrkdwn_to_text(fallback, names).split("\n")
     return lines

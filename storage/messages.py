@@ -26,6 +26,7 @@ __all__ = [
     "count_pending",
     "get_by_message_id",
     "get_by_message_ids",
+    "get_by_slack_post",
     "get_sms",
     "highest_ids",
     "last_message_id_before",
@@ -68,6 +69,11 @@ def get_by_message_ids(db: Database, ids: Iterable[int]) -> dict[int, SmsRecord]
     )
     records = (sms_from_row(row) for row in rows)
     return {sms.message_id: sms for sms in records if sms.message_id is not None}
+
+
+def get_by_slack_post(db: Database, channel: str, ts: str) -> SmsRecord | None:
+    """Return the SMS whose channel post is ``ts`` in ``channel``, or ``None``."""
+    return _one(db, "SELECT * FROM sms WHERE slack_channel = ? AND slack_ts = ?", [channel, ts])
 
 
 def latest_in_channel(

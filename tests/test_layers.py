@@ -31,14 +31,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 }
 
 #: Upward imports that remain, each with its reason; the test fails if one disappears unnoticed.
-KNOWN: frozenset[tuple[str, str]] = frozenset(
-    {
-        # the simulator reads Mobizon's status names and their finality from storage.status
-        ("bot.simulator._account", "storage"),
-        ("bot.simulator._messages", "storage"),
-        ("bot.simulator._simulator", "storage"),
-    }
-)
+KNOWN: frozenset[tuple[str, str]] = frozenset()
 
 
 def _module(path: Path, root: Path) -> str:

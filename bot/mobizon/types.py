@@ -167,6 +167,32 @@ class Sort:
     descending: bool = False
 
 
+class MessageStatus(StrEnum):
+    """A message's ``status`` as Mobizon spells it (getSMSStatus, message/list, webhooks)."""
+
+    NEW = "NEW"
+    ENQUEUD = "ENQUEUD"
+    ACCEPTD = "ACCEPTD"
+    PDLIVRD = "PDLIVRD"
+    DELIVRD = "DELIVRD"
+    UNDELIV = "UNDELIV"
+    REJECTD = "REJECTD"
+    EXPIRED = "EXPIRED"
+    DELETED = "DELETED"
+
+
+#: The message statuses Mobizon never changes again.
+FINAL_MESSAGE_STATUSES = frozenset(
+    {
+        MessageStatus.DELIVRD,
+        MessageStatus.UNDELIV,
+        MessageStatus.REJECTD,
+        MessageStatus.EXPIRED,
+        MessageStatus.DELETED,
+    }
+)
+
+
 class ModerationStatus(StrEnum):
     """``moderationStatus`` of ``campaign/getinfo``; unknown values are kept as plain strings."""
 

@@ -8,8 +8,9 @@ time format, ``_messages`` holds messages and their lifecycle, ``_methods`` answ
 three Message methods, ``_account`` the account-level ones (balance, sender names, campaign
 info and delete, short links), ``_webhooks`` sends delivery reports, ``_config`` holds the
 configuration and the method names, ``_requests`` the HTTP side (checks, latency, faults),
-``_account_state`` the account (balance, campaigns, refunds), and ``_simulator`` ties them
-together (messages, their clock, webhooks).
+``_account_state`` the account (balance, campaigns, refunds), ``_state`` keeps all of it in a
+file across runs (the sandbox's, beside its database), and ``_simulator`` ties them together
+(messages, their clock, webhooks).
 """
 
 from bot.simulator._account import DELETE_DEADLINE
@@ -32,6 +33,7 @@ from bot.simulator._config import (
 from bot.simulator._form import PhpForm, PhpValue
 from bot.simulator._messages import MessageState, SimulatedMessage
 from bot.simulator._simulator import MobizonSimulator, run, start_simulator
+from bot.simulator._state import state_beside
 from bot.simulator._webhooks import WebhookAttempt, sign
 
 __all__ = [
@@ -59,4 +61,5 @@ __all__ = [
     "run",
     "sign",
     "start_simulator",
+    "state_beside",
 ]

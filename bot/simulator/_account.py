@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from bot.mobizon.types import MessageStatus
 from bot.simulator._form import PhpForm, PhpValue, as_mapping, as_text
 from bot.simulator._messages import (
     DECLINED,
@@ -21,10 +22,10 @@ from bot.simulator._messages import (
     RUNNING,
     SENT,
     SimulatedMessage,
+    is_final,
 )
 from bot.simulator._methods import Answer
 from bot.simulator._sms import format_timestamp
-from storage.status import DeliveryStatus, is_final
 
 #: A scheduled campaign can be deleted until this long before its start (Mobizon's rule).
 DELETE_DEADLINE = timedelta(minutes=5)
@@ -111,11 +112,11 @@ def common_status_at(message: SimulatedMessage, now: datetime) -> str:
     if message.declined_at(now):
         return DECLINED
     status = message.state_at(now).status
-    if status == DeliveryStatus.NEW:
+    if status == MessageStatus.NEW:
         return READY_FOR_SEND
     if is_final(status):
         return DONE
-    return RUNNING if status == DeliveryStatus.ENQUEUD else SENT
+    return RUNNING if status == MessageStatus.ENQUEUD else SENT
 
 
 def campaign_info(message: SimulatedMessage, now: datetime, currency: str) -> Answer:

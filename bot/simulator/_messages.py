@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from storage.status import DeliveryStatus, is_final
+from bot.mobizon.types import FINAL_MESSAGE_STATUSES, CommonStatus, MessageStatus, ModerationStatus
 
 # Seconds after sending starts at which each step happens, at speed 1.0.
 _ENQUEUED_AFTER = 0.2
@@ -16,17 +16,24 @@ _FINAL_AFTER = 2.0
 _MODERATION_SECONDS = 1.0
 
 #: Campaign statuses of Mobizon's ``campaign`` module that a single-message campaign passes.
-MODERATION = "MODERATION"
-DECLINED = "DECLINED"
-READY_FOR_SEND = "READY_FOR_SEND"
-AUTO_READY_FOR_SEND = "AUTO_READY_FOR_SEND"
-RUNNING = "RUNNING"
-SENT = "SENT"
-DONE = "DONE"
+MODERATION = ModerationStatus.MODERATION.value
+DECLINED = ModerationStatus.DECLINED.value
+READY_FOR_SEND = ModerationStatus.READY_FOR_SEND.value
+AUTO_READY_FOR_SEND = ModerationStatus.AUTO_READY_FOR_SEND.value
+RUNNING = CommonStatus.RUNNING.value
+SENT = CommonStatus.SENT.value
+DONE = CommonStatus.DONE.value
 #: Search-only campaign statuses (``criteria[campaignStatus]``): no campaign has them.
 NOT_YET_SENT = "NOT_YET_SENT"
 DEFERRED = "DEFERRED"
-_NOT_YET_SENT_STATUSES = frozenset({"NEW", MODERATION, READY_FOR_SEND, AUTO_READY_FOR_SEND})
+_NOT_YET_SENT_STATUSES = frozenset(
+    {MessageStatus.NEW.value, MODERATION, READY_FOR_SEND, AUTO_READY_FOR_SEND}
+)
+
+
+def is_final(status: str) -> bool:
+    """True when Mobizon never changes a message's ``status`` again."""
+    return status in FINAL_MESSAGE_STATUSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +135,11 @@ class SimulatedMessage:
         """Report the message's status and timestamps as of ``now``."""
         reached = [step for step in self.timeline if step[1] <= now]
         if not reached:
-            return MessageState(DeliveryStatus.NEW, None, None, self._waiting_campaign_status(now))
+            return MessageState(MessageStatus.NEW, None, None, self._waiting_campaign_status(now))
         status, updated_at = reached[-1]
         if is_final(status):
             campaign_status = DONE
-        elif status == DeliveryStatus.ENQUEUD:
+        elif status == MessageStatus.ENQUEUD:
             campaign_status = RUNNING
         else:
             campaign_status = SENT
@@ -154,7 +161,7 @@ class SimulatedMessage:
 
     def force(self, status: str, at: datetime) -> None:
         """Pin the message to ``status`` from ``at`` on, keeping the steps it took before."""
-        if status == DeliveryStatus.NEW:
+        if status == MessageStatus.NEW:
             self.timeline = ()
             return
         earlier = tuple(step for step in self.timeline if step[1] < at)
@@ -200,15 +207,15 @@ def _steps(begin: datetime, outcome: str, speed: float) -> tuple[tuple[str, date
         return begin + timedelta(seconds=seconds / speed)
 
     steps: tuple[tuple[str, datetime], ...]
-    if outcome == DeliveryStatus.REJECTD:
+    if outcome == MessageStatus.REJECTD:
         steps = (
-            (DeliveryStatus.ENQUEUD, after(_ENQUEUED_AFTER)),
+            (MessageStatus.ENQUEUD, after(_ENQUEUED_AFTER)),
             (outcome, after(_ACCEPTED_AFTER)),
         )
     else:
         steps = (
-            (DeliveryStatus.ENQUEUD, after(_ENQUEUED_AFTER)),
-            (DeliveryStatus.ACCEPTD, after(_ACCEPTED_AFTER)),
+            (MessageStatus.ENQUEUD, after(_ENQUEUED_AFTER)),
+            (MessageStatus.ACCEPTD, after(_ACCEPTED_AFTER)),
             (outcome, after(_FINAL_AFTER)),
         )
     return tuple((str(status), moment) for status, moment in steps)

@@ -21,9 +21,11 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from bot.simulator._config import (
+    CAMPAIGN_DELETE,
     GET_SMS_STATUS,
     LIST,
     MODULES,
+    SEND_SMS,
     RecordedRequest,
     SimulatorConfig,
     method_key,
@@ -53,6 +55,8 @@ _DEFAULT_MESSAGES = {
     999: "General service error.",
 }
 _RATE_LIMITED = 30
+#: The methods whose success changes what the gateway keeps (messages, campaigns, balance).
+_CHANGING = frozenset({SEND_SMS, CAMPAIGN_DELETE})
 _HTML_PAGE = (
     "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
     "<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n"
@@ -110,6 +114,9 @@ class RequestHandling:
             raise NotImplementedError
 
         def _webhook_lifetime(self, _app: web.Application) -> AsyncIterator[None]:
+            raise NotImplementedError
+
+        async def save_state(self) -> None:
             raise NotImplementedError
 
     # -- switches -------------------------------------------------------------------------
@@ -183,7 +190,11 @@ class RequestHandling:
         app = web.Application()
         app.router.add_route("*", "/service/{module}/{method}", self._handle)
         app.cleanup_ctx.append(self._webhook_lifetime)
+        app.on_cleanup.append(self._save_at_exit)
         return app
+
+    async def _save_at_exit(self, _app: web.Application) -> None:
+        await self.save_state()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         # any case, as Mobizon serves both message/sendsmsmessage and Message/SendSmsMessage
@@ -207,6 +218,8 @@ class RequestHandling:
         if fault is not None and fault.kind == "html":
             return _html_error(fault.status)
         answer = self._answer(module, method, query, params)
+        if key in _CHANGING and answer.code == 0:
+            await self.save_state()  # kept before the answer: what Mobizon took is never lost
         payload = json.dumps(answer.envelope()).encode()
         if fault is not None:
             return await _truncated(request, payload, close_connection=fault.close_connection)

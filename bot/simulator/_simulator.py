@@ -13,10 +13,12 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
 
+from bot.mobizon.types import MessageStatus
 from bot.simulator._account import (
     shorten_links,
 )
@@ -32,8 +34,8 @@ from bot.simulator._messages import MessageState, SimulatedMessage, plan_timelin
 from bot.simulator._methods import Answer, validate_send
 from bot.simulator._requests import RedactingAccessLogger, RequestHandling
 from bot.simulator._sms import format_timestamp, number_info, segment_count
+from bot.simulator._state import KeptState
 from bot.simulator._webhooks import WebhookAttempt, WebhookOutbox
-from storage.status import DeliveryStatus
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ logger = logging.getLogger(__name__)
 _WEBHOOK_TICK = 0.1
 
 
-class MobizonSimulator(RequestHandling, AccountState):
+class MobizonSimulator(RequestHandling, AccountState, KeptState):
     """A fake Mobizon gateway for tests, benchmarks and the bot's sandbox mode.
 
     It answers ``message/sendSmsMessage``, ``message/getSMSStatus`` and ``message/list``
@@ -49,7 +51,8 @@ class MobizonSimulator(RequestHandling, AccountState):
     numbers as strings, same codes), moves each
     message through ``NEW -> ENQUEUD -> ACCEPTD -> final`` on its own clock, records every
     request, and can be told to misbehave. Serve it with :meth:`make_app`, or use
-    :func:`start_simulator`. ``clock`` replaces ``datetime.now`` (naive local time).
+    :func:`start_simulator`. ``clock`` replaces ``datetime.now`` (naive local time). With
+    ``state_path`` it starts from the state kept in that file and keeps its state there.
     """
 
     def __init__(
@@ -57,6 +60,7 @@ class MobizonSimulator(RequestHandling, AccountState):
         config: SimulatorConfig = SimulatorConfig(),  # noqa: B008 - frozen, so shareable
         *,
         clock: Callable[[], datetime] | None = None,
+        state_path: Path | None = None,
     ) -> None:
         self._config = config
         self._clock = clock or _local_now
@@ -77,6 +81,7 @@ class MobizonSimulator(RequestHandling, AccountState):
         self._wakeup: asyncio.Event | None = None
         self._webhook_lock: asyncio.Lock | None = None
         self._created = self.now()
+        self._init_state(state_path)
 
     def __repr__(self) -> str:
         return f"<MobizonSimulator {len(self.messages)} messages, {len(self.requests)} requests>"
@@ -296,14 +301,14 @@ class MobizonSimulator(RequestHandling, AccountState):
         draw = self._outcomes.random()
         config = self._config
         for status, rate in (
-            (DeliveryStatus.UNDELIV, config.undelivered_rate),
-            (DeliveryStatus.REJECTD, config.rejected_rate),
-            (DeliveryStatus.EXPIRED, config.expired_rate),
+            (MessageStatus.UNDELIV, config.undelivered_rate),
+            (MessageStatus.REJECTD, config.rejected_rate),
+            (MessageStatus.EXPIRED, config.expired_rate),
         ):
             if draw < rate:
                 return status.value
             draw -= rate
-        return DeliveryStatus.DELIVRD.value
+        return MessageStatus.DELIVRD.value
 
     # -- webhooks -------------------------------------------------------------------------
 
@@ -390,13 +395,14 @@ async def start_simulator(
     host: str = "127.0.0.1",
     port: int = 0,
     clock: Callable[[], datetime] | None = None,
+    state_path: Path | None = None,
 ) -> tuple[MobizonSimulator, web.AppRunner, str]:
-    """Serve a new simulator on ``host:port`` (0: any free port).
+    """Serve a new simulator on ``host:port`` (0: any free port), its state kept in ``state_path``.
 
     Returns the simulator, the runner (the caller awaits ``runner.cleanup()``) and the
     base URL, e.g. ``http://127.0.0.1:40123``.
     """
-    simulator = MobizonSimulator(config, clock=clock)
+    simulator = MobizonSimulator(config, clock=clock, state_path=state_path)
     runner = web.AppRunner(simulator.make_app(), access_log_class=RedactingAccessLogger)
     await runner.setup()
     try:

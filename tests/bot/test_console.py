@@ -24,6 +24,8 @@ from tests.bot.conftest import run_console, sections
 from tests.bot.serve_process import SMSBOT
 from tests.conftest import MOBIZON_KEY
 
+#: The console's person, as the OS names them.
+ANA = {"LOGNAME": "ana", "USER": "ana"}
 SCRIPT = """\
 /sms help
 /sms send +55 11 98765-4321 Hello & <welcome> from the console
@@ -40,6 +42,7 @@ async def test_console_send_status_find_help_and_delivery(tmp_path: Path) -> Non
     assert "Traceback" not in err
     first_line = out.splitlines()[0]
     assert first_line.startswith("smsbot console: SANDBOX")
+    assert "SANDBOX MODE" not in err  # the banner says it, in the reader's language
 
     shown = sections(out)
     headers = [header for header, _ in shown]
@@ -68,14 +71,17 @@ async def test_console_send_status_find_help_and_delivery(tmp_path: Path) -> Non
     # the unknown line got the console's help
     assert "Type /sms commands as in Slack" in out.split("SMS found")[1]
 
-    # the delivery update arrives after the input ended: the message updated, then a thread reply
-    assert "bot updated its message in #CCONSOLE" in headers[4:]
-    final = dict(shown[4:])
-    assert "✅ DELIVRD (delivered)" in final["bot updated its message in #CCONSOLE"]
-    assert "was delivered. (sandbox)" in final["thread reply in #CCONSOLE"]
-    # once final, its cost is looked up and put on the post: the last edit shows it
-    assert headers[-1] == "bot updated its message in #CCONSOLE"
-    assert "cost 0.06 BRL" in shown[-1][1]
+    # the delivery updates arrive after the input ended: one line per change of the post, and
+    # the thread reply as one line; the post itself was printed once
+    assert "Type /sms commands as in Slack" in shown[-1][1]
+    updates = shown[-1][1].split("\n\n")[-1].splitlines()
+    assert all(line.startswith(("SMS 6300284 to …4321: ", "↳ ")) for line in updates)
+    assert any(line.startswith("SMS 6300284 to …4321: ✅ DELIVRD (delivered)") for line in updates)
+    assert "↳ ✅ SMS 6300284 to +55 11 98765-4321 was delivered. (sandbox)" in updates
+    # once final, its cost is looked up and put on the post: the last edit says it
+    assert updates[-1].endswith("cost 0.06 BRL")
+    assert len(headers) == 4
+    assert out.count("Mobizon ids:") == 1
 
     # rendered from Block Kit into text: no JSON, no Slack markup, no entities, no shortcodes
     for raw in ('"type"', "<@", "&amp;", "&lt;", ":white_check_mark:", ":test_tube:", "*Sandbox*"):
@@ -113,6 +119,8 @@ def test_block_kit_renders_as_text() -> None:
         "see the site at 12:30:45"
     )
     assert render_blocks([], "fallback *text*") == ["fallback text"]
+    # a person the console knows by name shows by it, as Slack shows names
+    assert mrkdwn_to_text("by <@UCONSOLE> and <@U2>", {"UCONSOLE": "ana"}) == "by @ana and @U2"
 
 
 async def test_a_second_console_run_in_the_same_folder_tracks_both_sms(tmp_path: Path) -> None:
@@ -149,6 +157,28 @@ async def test_a_second_console_run_in_the_same_folder_tracks_both_sms(tmp_path:
                 if row["status"] == "DELIVRD"
             ]
             assert finals == ["DELIVRD"]
+
+
+async def test_a_second_console_run_sees_the_first_runs_sms_and_balance(tmp_path: Path) -> None:
+    """Run again in the same folder: status, find and balance go on from the first run's sandbox."""
+    code, out, err = await run_console(
+        tmp_path, "/sms send +55 11 98765-4321 first\n", "--linger", "20"
+    )
+    assert code == 0, err
+    assert "was delivered. (sandbox)" in out
+    assert (tmp_path / "console.sandbox.json").is_file()  # beside console.db, as README says
+    script = "/sms status 6300284\n/sms find\n/sms balance\n"
+    code, out, err = await run_console(tmp_path, script, "--linger", "0")
+    assert code == 0, err
+    status, found, balance = (body for _, body in sections(out))
+    assert "not found at Mobizon" not in status
+    assert "6300284" in status
+    assert "DELIVRD (delivered)" in status
+    assert "1 found" in found
+    assert "6300284 to +55 11 98765-4321" in found
+    # the first run's segment stays spent: 10,000.00 less 0.06, as the spending total says
+    assert "Balance of the Mobizon account: 9,999.94 BRL" in balance
+    assert "today cost 0.06 BRL" in balance
 
 
 async def test_an_exported_key_is_ignored_without_live(tmp_path: Path) -> None:
@@ -263,7 +293,7 @@ def test_logs_go_through_the_prompt_proxy_while_it_is_up() -> None:
 
 
 async def test_console_cancels_a_scheduled_sms_and_shows_the_balance(tmp_path: Path) -> None:
-    """In the sandbox console: a scheduled SMS is cancelled (post edited) and the balance shown."""
+    """In the sandbox console: a scheduled SMS is cancelled (post edited, by name), balance shown."""
     at = (datetime.now(UTC) + timedelta(days=2)).replace(hour=14, minute=30)
     script = (
         f'/sms send --at "{at:%Y-%m-%d %H:%M}" +55 11 98765-4321 See you later\n'
@@ -271,11 +301,14 @@ async def test_console_cancels_a_scheduled_sms_and_shows_the_balance(tmp_path: P
         "/sms balance\n"
     )
     code, out, err = await run_console(
-        tmp_path, script, "--linger", "5", env_extra={"MOBIZON_TIMEZONE": "UTC"}
+        tmp_path, script, "--linger", "5", env_extra={"MOBIZON_TIMEZONE": "UTC", **ANA}
     )
     assert code == 0, err
     assert "SMS 6300284 is cancelled: it will not be sent." in out
-    assert "Status:        🚫 cancelled by @UCONSOLE" in out
+    assert "SMS 6300284 to …4321: 🚫 cancelled by @ana" in out  # the post's edit, one line
+    # posts name the OS user typing at the console, not its made-up Slack id
+    assert "Sent by:       @ana" in out
+    assert "UCONSOLE" not in out
     # the cancelled SMS's cost was given back: the balance is whole and no cost is counted
     assert "Balance of the Mobizon account: 10,000.00 BRL" in out
     assert "today cost 0.00 BRL" in out
@@ -283,16 +316,58 @@ async def test_console_cancels_a_scheduled_sms_and_shows_the_balance(tmp_path: P
 
 async def test_sms_alone_opens_the_compose_form_at_prompts(tmp_path: Path) -> None:
     """``/sms`` alone shows the modal as text, asks each field, re-asks a bad one, then sends."""
-    script = "/sms\n12\nHello from the form\n\n\n\n\n+55 11 98765-4321\nquit\n"
+    script = "/sms\n12\n+55 11 98765-4321\nHello from the form\n\n\n\n\nquit\n"
     code, out, err = await run_console(tmp_path, script, "--linger", "0")
     assert code == 0, err
     assert "Traceback" not in err
     assert "[Send an SMS]" in out
-    assert "Phone number: " in out
     assert "GSM-7 · 19 characters · 1 SMS segment" in out  # the live count, from views.update
-    assert out.count("Phone number: ") == 2  # the bad number was refused and asked again
+    # the bad number was refused as it was typed, with the sentence, and asked again
+    assert "Phone number: \n  “12” is" in out
+    assert out.count("Phone number: ") == 2
     posted = dict(sections(out))["bot posted in #CCONSOLE"]
     assert "> Hello from the form" in posted
+
+
+async def test_the_form_checks_each_field_as_it_is_typed(tmp_path: Path) -> None:
+    """Too long a text, a past schedule, a bad validity: each refused at once, asked again."""
+    script = (
+        "/sms\n+55 11 98765-4321\n" + "x" * 1600 + "\nChecked as typed\n\n"
+        "2020-01-01 10:00\n\n5\n90\n\n"
+    )
+    code, out, err = await run_console(tmp_path, script, "--linger", "0")
+    assert code == 0, err
+    asked = out.split("[Send an SMS]")[1]
+    assert (
+        "Message: \n  The text is 11 SMS segments long (1,600 GSM-7 characters); the limit is 10.\n"
+        "Message: \n" in asked
+    )
+    assert (
+        "empty to skip: \n  This time has passed; SMS can be scheduled 1 hour to 14 days ahead.\n"
+        "Send later [" in asked
+    )
+    assert "Validity (minutes), empty to skip: \n  Give whole minutes from 60 to 1440.\n" in asked
+    posted = dict(sections(out))["bot posted in #CCONSOLE"]
+    assert "> Checked as typed" in posted
+    assert "valid 90 min" in posted
+    assert "x" * 100 not in posted
+
+
+async def test_quit_words_leave_the_form_at_any_prompt(tmp_path: Path) -> None:
+    """quit, sair, exit and cancelar close the form at any question; the console goes on."""
+    script = (
+        "/sms\nquit\n"  # at the number: not taken as a number
+        "/sms\n+55 11 98765-4321\nsair\n"  # at the text: not sent as the text
+        "/sms\n+55 11 98765-4321\nhi\n\nexit\n"  # at the schedule
+        "/sms\n+55 11 98765-4321\nhi\n\n\n\ncancelar\n"  # at the last one
+        "/sms help\n"
+    )
+    code, out, err = await run_console(tmp_path, script, "--linger", "0")
+    assert code == 0, err
+    assert out.count("(the form was closed without sending)") == 4
+    assert "is not a phone number" not in out
+    assert "bot posted" not in out
+    assert "Send SMS from Slack" in out  # the console still read the next command
 
 
 async def test_the_compose_form_can_be_cancelled(tmp_path: Path) -> None:

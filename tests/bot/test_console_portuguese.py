@@ -124,3 +124,29 @@ async def test_the_portuguese_console_words_work_in_english_too(tmp_path: Path) 
     closed = text.index("(the form was closed without sending)")
     assert text.count("Send SMS from Slack") == 1  # the help between cancelar and sair
     assert text.index("Send SMS from Slack") > closed
+
+
+async def test_the_portuguese_console_checks_as_typed_and_prints_one_line_per_change(
+    tmp_path: Path,
+) -> None:
+    """pt-BR: a bad number refused as typed, one Portuguese line per edit, no English warning."""
+    script = "/sms\n12\nsair\n/sms enviar +55 11 98765-4321 Oi\n"
+    code, out, err = await run_console(
+        tmp_path,
+        script,
+        "--linger",
+        "20",
+        env_extra={"SMSBOT_LANGUAGE": "pt-BR", "LOGNAME": "ana", "USER": "ana"},
+    )
+    assert code == 0, err
+    assert out.startswith("Console do smsbot: SANDBOX, os SMS vão para o simulador embutido.")
+    assert "SANDBOX MODE" not in err  # the banner said it, in Portuguese
+    assert (
+        "Número de telefone: \n  “12” não é um número de telefone para o qual eu consiga enviar"
+    ) in out
+    assert "(o formulário foi fechado sem enviar)" in out
+    assert "Enviado por:   @ana" in out
+    lines = out.splitlines()
+    assert any(line.startswith("SMS 6300284 para …4321: ✅ DELIVRD (entregue)") for line in lines)
+    assert "↳ ✅ O SMS 6300284 para +55 11 98765-4321 foi entregue. (sandbox)" in lines
+    assert out.count("IDs no Mobizon:") == 1  # the post printed once, its edits one line each

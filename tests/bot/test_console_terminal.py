@@ -127,3 +127,19 @@ def test_the_console_recalls_lines_and_redraws_its_prompt(tmp_path: Path) -> Non
         # what was printed last, after the thread reply, is the prompt drawn again
         assert text.rstrip().endswith("sms>")
         assert terminal.seconds_to_exit("quit\r") < END_WITHIN
+
+
+def test_ctrl_c_in_the_form_returns_to_the_prompt(tmp_path: Path) -> None:
+    """Ctrl-C at a form's question closes the form; the console stays and takes the next command."""
+    with console_on_terminal(tmp_path) as terminal:
+        terminal.type("/sms\r")
+        terminal.wait_for("Phone number:")
+        terminal.type("+55 11\x03")  # Ctrl-C halfway through the number
+        terminal.wait_for("(the form was closed without sending)")
+        terminal.wait_for("sms>", count=2)
+        assert terminal.process.poll() is None
+        terminal.type("/sms help\r")
+        terminal.wait_for("Send SMS from Slack")
+        assert "bot posted" not in terminal.text()
+        assert "Traceback" not in terminal.text()
+        assert terminal.seconds_to_exit("quit\r") < END_WITHIN
