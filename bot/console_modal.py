@@ -12,6 +12,7 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 from urllib.parse import urlencode
 
+from handlers import formats
 from handlers.grammar.lexing import match_date_time, to_datetime
 from handlers.grammar.usage import UsageError
 from handlers.i18n import gettext as _
@@ -151,7 +152,7 @@ class ModalFilling:
     async def _ask_field(self, block: dict[str, Any], ask: Ask) -> dict[str, Any] | None:
         """Ask for one field until it can be read; ``None`` when the modal is cancelled."""
         zone = self.settings.mobizon_timezone
-        zone_name = str(getattr(zone, "key", "")) or _("the account's time zone")
+        zone_name = formats.zone_name(zone)
         while True:
             typed = await ask(field_prompt(block, zone_name))
             if typed is None or typed.strip().casefold() in CANCEL_WORDS:

@@ -28,6 +28,7 @@ from slack_sdk.models.views import View
 
 from bot.mobizon.types import OutgoingSms
 from bot.sending.segments import TooLongError, check_length, count_segments
+from handlers.formats import zone_name
 from handlers.grammar.send import (  # one rule for both surfaces
     _check_sender,
     _check_validity,
@@ -196,7 +197,7 @@ def compose_view(
             block_id=AT,
             label=_(say.AT_LABEL),
             optional=True,
-            hint=say.at_hint(_zone_name(zone)),
+            hint=say.at_hint(zone_name(zone)),
             element=DateTimePickerElement(action_id=action_id(AT)),
         ),
         InputBlock(
@@ -299,10 +300,6 @@ def _sender_block(names: Sequence[str]) -> InputBlock:
         hint=_(say.SENDER_HINT),
         element=PlainTextInputElement(action_id=action_id(SENDER), max_length=15),
     )
-
-
-def _zone_name(zone: tzinfo) -> str:
-    return str(getattr(zone, "key", None) or zone.tzname(datetime.now(UTC)) or "UTC")
 
 
 @dataclass(frozen=True, slots=True)
