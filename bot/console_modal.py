@@ -12,6 +12,7 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 from urllib.parse import urlencode
 
+from handlers import formats
 from handlers.grammar.lexing import match_date_time, to_datetime
 from handlers.grammar.usage import UsageError
 from handlers.i18n import gettext as _
@@ -190,7 +191,7 @@ class ModalFilling:
     ) -> dict[str, Any] | None:
         """Ask for one field until the form's rules take it; ``None`` when the form is left."""
         zone = self.settings.mobizon_timezone
-        zone_name = str(getattr(zone, "key", "")) or _("the account's time zone")
+        zone_name = formats.zone_name(zone)
         while True:
             try:
                 typed = await ask(field_prompt(block, zone_name))

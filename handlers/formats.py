@@ -13,17 +13,24 @@ alike, and copied text stays plain.
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_datetime, get_date_format, get_datetime_format, get_time_format
+from babel.core import get_global
+from babel.dates import (
+    format_datetime,
+    get_date_format,
+    get_datetime_format,
+    get_time_format,
+    get_timezone_name,
+)
 from babel.numbers import format_currency, format_decimal, is_currency
 
 from handlers.i18n import DEFAULT_LOCALE, current_locale
 from handlers.mrkdwn import verbatim
 
-__all__ = ["moment", "money", "number"]
+__all__ = ["moment", "money", "number", "zone_name"]
 
 #: English times: ISO-like, as smsbot always showed them.
 _ENGLISH_MOMENT = {True: "yyyy-MM-dd HH:mm:ss", False: "yyyy-MM-dd HH:mm"}
@@ -31,6 +38,8 @@ _ENGLISH_MOMENT = {True: "yyyy-MM-dd HH:mm:ss", False: "yyyy-MM-dd HH:mm"}
 _ENGLISH_MONEY = "#,##0.00 ¤¤"
 #: An amount in no known currency: at least two decimals, and every decimal it has.
 _PLAIN_AMOUNT = "#,##0.00"
+#: CLDR's territories of a zone that is no country's: unknown (``Etc/UTC``) and the world.
+_NO_COUNTRY = frozenset({"ZZ", "001"})
 _SPACES = str.maketrans({"\xa0": " ", "\u202f": " "})
 
 
@@ -103,3 +112,29 @@ def moment(value: datetime | None, *, seconds: bool = True) -> str:
     text = format_datetime(value, pattern, tzinfo=value.tzinfo, locale=locale).translate(_SPACES)
     zone = value.tzname()
     return f"{text} {zone}" if zone else text
+
+
+def zone_name(zone: tzinfo) -> str:
+    """A time zone as people call it: ``Brasilia Time``, ``horário de Brasília``, ``UTC``.
+
+    A zone of no country (``Etc/UTC``, ``Etc/GMT+3``, a fixed offset) is its offset from UTC:
+    ``UTC``, ``UTC-03:00``; one of no country whose offset changes keeps its name (``CET``).
+    """
+    key = str(getattr(zone, "key", "") or "")
+    canonical = get_global("zone_aliases").get(key, key)
+    if get_global("zone_territories").get(canonical, "ZZ") not in _NO_COUNTRY:
+        locale = _active()
+        name = str(get_timezone_name(zone, "long", locale=locale))
+        # "Horário de Brasília" is CLDR's stand-alone form; in a sentence it is lower case
+        if not _english(locale) and name[1:2].islower():
+            name = name[0].lower() + name[1:]
+        return name
+    winter, summer = (datetime(2026, month, 1, tzinfo=UTC).astimezone(zone) for month in (1, 7))
+    offset = winter.utcoffset()
+    if offset is None or offset != summer.utcoffset():
+        return key or str(winter.tzname() or "UTC")
+    if not offset:
+        return "UTC"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

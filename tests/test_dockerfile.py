@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import re
 import tomllib
+from asyncio.subprocess import DEVNULL
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import BotHarness, refusing_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,15 +49,64 @@ def test_dependencies_are_installed_before_the_code_is_copied() -> None:
     assert "--no-deps" in final_install
 
 
+def _health() -> str:
+    (health,) = [rest for keyword, rest in _instructions() if keyword == "HEALTHCHECK"]
+    return health
+
+
+def _seconds(option: str) -> int:
+    found = re.search(rf"--{option}=(\d+)s\b", _health())
+    assert found is not None, option
+    return int(found.group(1))
+
+
+def test_the_health_check_builds_on_docker_20_10() -> None:
+    """HEALTHCHECK uses only options Docker 20.10 knows (it refuses --start-interval, Docker 25's)."""
+    options = re.findall(r"--([a-z-]+)=", _health().split(" CMD ", 1)[0])
+    assert set(options) <= {"interval", "timeout", "start-period", "retries"}, options
+
+
 def test_health_turns_good_within_seconds_and_no_no_op_stopsignal() -> None:
-    """HEALTHCHECK probes every second while starting; SIGTERM is Docker's default, not restated."""
-    steps = _instructions()
-    (health,) = [rest for keyword, rest in steps if keyword == "HEALTHCHECK"]
-    interval = re.search(r"--start-interval=(\d+)s", health)
-    assert interval is not None
-    assert int(interval.group(1)) <= 2
-    assert "/healthz" in health
-    assert "STOPSIGNAL" not in [keyword for keyword, _ in steps]
+    """The first check comes one interval after start, so the interval is seconds; no STOPSIGNAL."""
+    assert _seconds("interval") <= 3  # healthy within 10 s of start, the app taking a few
+    assert _seconds("timeout") <= 5
+    assert _seconds("start-period") >= 30  # failures while starting do not count
+    assert "STOPSIGNAL" not in [keyword for keyword, _ in _instructions()]
+
+
+def _check_command() -> list[str]:
+    command = json.loads(_health().split(" CMD ", 1)[1])
+    assert isinstance(command, list)
+    return [str(part) for part in command]
+
+
+def test_the_check_starts_no_python() -> None:
+    """A check every two seconds runs bash alone (Debian slim has it; Python costs 50 times more)."""
+    command = _check_command()
+    assert command[:2] == ["bash", "-c"]
+    assert "python" not in " ".join(command)
+    assert "/healthz" in command[2]
+
+
+async def _run_check(port: int) -> int:
+    env = {"PATH": os.environ["PATH"], "PORT": str(port)}
+    process = await asyncio.create_subprocess_exec(
+        *_check_command(), env=env, stdout=DEVNULL, stderr=DEVNULL
+    )
+    return await asyncio.wait_for(process.wait(), timeout=10)
+
+
+async def test_the_check_passes_on_200_and_fails_on_503_or_no_answer(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Dockerfile's check, run against the real /healthz: 0 when healthy, else non-zero."""
+    port = int(urlsplit(bot.url).port or 0)
+    assert await _run_check(port) == 0
+    monkeypatch.setattr(bot.runtime.health, "scheduler", lambda: False)
+    async with bot.session.get(bot.url + "healthz") as response:
+        assert response.status == 503
+    assert await _run_check(port) != 0
+    assert await _run_check(refusing_port()) != 0
 
 
 def test_phone_numbers_come_without_carrier_data() -> None:

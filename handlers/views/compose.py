@@ -29,6 +29,7 @@ from slack_sdk.models.views import View
 from bot.mobizon.types import OutgoingSms
 from bot.sending.segments import TooLongError, count_segments
 from bot.sending.text import ControlCharacterError, check_text
+from handlers.formats import zone_name
 from handlers.grammar.send import (  # one rule for both surfaces
     _check_sender,
     _check_validity,
@@ -198,7 +199,7 @@ def compose_view(
             block_id=AT,
             label=_(say.AT_LABEL),
             optional=True,
-            hint=say.at_hint(_zone_name(zone)),
+            hint=say.at_hint(zone_name(zone)),
             element=DateTimePickerElement(action_id=action_id(AT)),
         ),
         InputBlock(
@@ -316,10 +317,6 @@ def _sender_block(names: Sequence[str]) -> InputBlock:
         hint=_(say.SENDER_HINT),
         element=PlainTextInputElement(action_id=action_id(SENDER), max_length=15),
     )
-
-
-def _zone_name(zone: tzinfo) -> str:
-    return str(getattr(zone, "key", None) or zone.tzname(datetime.now(UTC)) or "UTC")
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,6 +120,38 @@ def test_phone_numbers_keep_only_their_last_four_digits(json_lines: _Lines) -> N
     assert not full_number_in(json_lines.lines[0])
 
 
+@pytest.mark.parametrize("formatter", [JsonFormatter(), TextFormatter()])
+def test_a_number_inside_a_traceback_is_masked(formatter: logging.Formatter) -> None:
+    """An exception whose message carries a number is logged with that number masked."""
+    handler = _Lines(formatter)
+    log = logging.getLogger("smsbot.test.traceback")
+    log.addHandler(handler)
+    try:
+        _fail(ValueError("Mobizon refused +55 11 98765-4321 and 5511912345678"))
+    except ValueError:
+        log.exception("send failed")
+    finally:
+        log.removeHandler(handler)
+    [line] = handler.lines
+    assert "ValueError: Mobizon refused *********4321 and *********5678" in line
+    assert not full_number_in(line)
+
+
+@pytest.mark.parametrize(
+    ("written", "masked"),
+    [
+        ("1133334444", "******4444"),  # a São Paulo landline: 10 digits
+        ("(11) 3333-4444", "(******4444"),  # the mask starts at the first digit
+        ("+55 11 3333-4444", "********4444"),
+    ],
+)
+def test_a_ten_digit_landline_is_masked(json_lines: _Lines, written: str, masked: str) -> None:
+    """A landline number (10 digits, or 12 with the country code) keeps only its last 4 digits."""
+    logging.getLogger("smsbot.test").info("calling %s now", written)
+    entry = json.loads(json_lines.lines[0])
+    assert entry["msg"] == f"calling {masked} now"
+
+
 @pytest.mark.raw_logs
 def test_full_numbers_shown_when_configured() -> None:
     """With SMSBOT_SHOW_FULL_NUMBERS the mask is off (secrets are still removed)."""

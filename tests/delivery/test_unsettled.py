@@ -195,6 +195,28 @@ async def test_claims_of_this_process_are_left_alone(rig: Rig) -> None:
     assert rig.slack.calls == []
 
 
+async def test_without_a_start_given_the_process_starts_when_settling_is_made(
+    rig: Rig,
+    store: Store,
+    gateway: MobizonClient,
+    slack_client: AsyncWebClient,
+    session: aiohttp.ClientSession,
+) -> None:
+    """As serve builds it (no start time, no newest row): older claims are settled, newer ones not."""
+    before = datetime.now(UTC)
+    gone = rig.claim(at=before - timedelta(minutes=5), text="claimed before the start", n=1)
+    rig.sim.create_message(NUMBER, gone.text)
+    settler = UnsettledSends(store, gateway, SlackSettlingPosts(slack_client, store, session))
+    after = datetime.now(UTC)
+    ours = rig.claim(at=after + timedelta(seconds=30), text="claimed after the start", n=2)
+
+    settled = await settler.run_once(now=after + timedelta(minutes=1))
+
+    assert (settled, rig.state(gone).state) == (1, SendState.SENT)
+    assert rig.state(ours).state is SendState.CLAIMED  # may still be waiting for Mobizon
+    assert rig.sim.count(LIST) == 1  # only the gone process's claim was looked up
+
+
 async def test_mobizon_down_leaves_the_claim_for_the_next_cycle(rig: Rig) -> None:
     """When the lookup fails nothing is concluded; the next cycle settles the claim."""
     sms = rig.claim(at=STARTED - timedelta(minutes=5))

@@ -81,7 +81,7 @@ async def test_a_portuguese_reader_in_an_english_workspace(
     said = await answer(bot, 1)
     assert "*Saldo da conta do Mobizon*: R$ 1.234,50" in said
     assert (await bot.command("status", channel_id="C2"))[1] == ""
-    assert await answer(bot, 2) == "Nenhum SMS foi enviado deste canal ainda."
+    assert await answer(bot, 2) == "Nenhum SMS foi enviado neste canal ainda."
     # the channel is shared: its post is in the workspace's English, times as ever
     at = two_days_ahead(bot)
     post = await send_later(bot, at)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from bot.sending.segments import TooLongError, count_segments
 from handlers import account_words, blocks, formats
 from handlers.grammar.send import too_long
 from handlers.i18n import use_locale
+from handlers.views.compose import ComposeMeta, compose_view
 from handlers.views.compose_text import count_line
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -111,3 +113,37 @@ def test_the_people_facing_sentences_use_the_formats() -> None:
         assert blocks.characters(2_000) == "2,000 characters"
         assert "(2,000 GSM-7 characters)" in too_long(TooLongError(info))
         assert blocks.when(MOMENT) == "2026-11-30 14:30:05 -03"
+
+
+@pytest.mark.parametrize(
+    ("zone", "english", "portuguese"),
+    [
+        (ZoneInfo("Etc/UTC"), "UTC", "UTC"),  # a container's zone, when TZ is unset
+        (ZoneInfo("UTC"), "UTC", "UTC"),
+        (UTC, "UTC", "UTC"),
+        (SAO_PAULO, "Brasilia Time", "horário de Brasília"),
+        (ZoneInfo("Brazil/East"), "Brasilia Time", "horário de Brasília"),  # an alias
+        (ZoneInfo("America/Manaus"), "Amazon Time", "horário do Amazonas"),
+        (ZoneInfo("Etc/GMT+3"), "UTC-03:00", "UTC-03:00"),  # POSIX sign: three hours behind
+        (timezone(timedelta(hours=5, minutes=30)), "UTC+05:30", "UTC+05:30"),
+    ],
+)
+def test_a_zone_is_named_as_people_call_it(zone: tzinfo, english: str, portuguese: str) -> None:
+    """Etc/UTC reads UTC, America/Sao_Paulo horário de Brasília: never a tz database key."""
+    with use_locale("en"):
+        assert formats.zone_name(zone) == english
+    with use_locale("pt-BR"):
+        assert formats.zone_name(zone) == portuguese
+
+
+def test_the_compose_hint_names_the_accounts_zone_in_the_readers_language() -> None:
+    """The send-later hint says horário de Brasília in Portuguese, Brasilia Time in English."""
+
+    def hint(locale: str) -> str:
+        with use_locale(locale):
+            view = compose_view(meta=ComposeMeta("C1"), zone=SAO_PAULO, sender_names=["A"])
+            return json.dumps(view.to_dict(), ensure_ascii=False)
+
+    assert "the Mobizon account's time zone is Brasilia Time." in hint("en")
+    assert "o fuso horário da conta do Mobizon é o horário de Brasília." in hint("pt-BR")
+    assert "America/Sao_Paulo" not in hint("en") + hint("pt-BR")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
@@ -138,3 +139,17 @@ def test_pt_br_help_and_usage_lines_show_the_portuguese_command_words() -> None:
         assert usage_line("cancel") == "Uso: /sms cancelar ID"
     with use_locale("en"):
         assert _ENGLISH_WORDS.search(help_text())
+
+
+def test_pt_br_zero_takes_the_singular_as_cldr_says() -> None:
+    """Zero is CLDR's "one" in Portuguese (i = 0..1): 0 caractere, 0 segmento; English says 0 characters."""
+    rule = Locale.parse("pt_BR").plural_form
+    assert rule(0) == rule(1) == "one"
+    with use_locale("pt-BR"):
+        assert blocks.characters(0) == "0 caractere"
+        assert blocks.segments(0) == "0 segmento"
+        assert ngettext("%(count)s SMS segment", "%(count)s SMS segments", 0) % {"count": 0} == (
+            "0 segmento de SMS"
+        )
+    with use_locale("en"):
+        assert blocks.characters(0) == "0 characters"
