@@ -7,6 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 from handlers.grammar.slack_input import MARKUP, unescape_entities
+from handlers.mrkdwn import unmarked
 
 #: Looks up a user's or a channel's name by id; ``None`` when it cannot be found.
 NameLookup = Callable[[str], Awaitable[str | None]]
@@ -19,7 +20,10 @@ async def to_plain_text(text: str, *, user_name: NameLookup, channel_name: NameL
     the id stays when the name cannot be found); ``<!here>`` becomes ``@here``; a link becomes
     its address, or its label followed by the address in brackets when the label hides it (an
     SMS cannot hide a link); ``mailto:`` and ``tel:`` lose their scheme. Entities are undone last.
+    The marks smsbot put in outside text it showed (its own posts quote SMS texts) are removed, so
+    an SMS made from such a post is the text as typed.
     """
+    text = unmarked(text)
     users = {m.group(1)[1:] for m in MARKUP.finditer(text) if _is(m, "@") and not m.group(2)}
     channels = {m.group(1)[1:] for m in MARKUP.finditer(text) if _is(m, "#") and not m.group(2)}
     user_ids, channel_ids = sorted(users), sorted(channels)

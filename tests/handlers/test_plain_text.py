@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from handlers.mrkdwn import verbatim
 from handlers.shortcuts.plain_text import to_plain_text
 
 NAMES = {"U1": "ana", "C1": "support"}
@@ -33,6 +34,13 @@ async def lookup(item: str) -> str | None:
 async def test_markup_becomes_plain_text(slack: str, plain: str) -> None:
     """Mentions become names, links their URL or label, and entities are undone once."""
     assert await to_plain_text(slack, user_name=lookup, channel_name=lookup) == plain
+
+
+async def test_the_marks_of_smsbots_own_posts_do_not_reach_the_sms() -> None:
+    """An SMS made from smsbot's own post quoting outside text carries that text as typed."""
+    typed = "*50%* off _today_ ~only~ `now`"
+    assert verbatim(typed) != typed
+    assert await to_plain_text(verbatim(typed), user_name=lookup, channel_name=lookup) == typed
 
 
 async def test_each_name_is_looked_up_once() -> None:
