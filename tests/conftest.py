@@ -321,7 +321,7 @@ async def start_bot(
 
 
 @pytest.fixture
-async def bot(start_bot: Callable[..., Any], simulator: tuple[MobizonSimulator, str]) -> BotHarness:
+async def bot(simulator: tuple[MobizonSimulator, str], start_bot: Callable[..., Any]) -> BotHarness:
     """The bot wired to the fake Slack and the simulator (as if it were the real Mobizon)."""
     harness: BotHarness = await start_bot(simulator[1])
     return harness

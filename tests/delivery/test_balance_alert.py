@@ -28,7 +28,7 @@ def alerts(bot: BotHarness) -> list[str]:
 
 
 async def test_one_alert_on_drop_one_note_on_recovery_across_a_restart(
-    start_bot: Callable[..., Any], simulator: tuple[MobizonSimulator, str]
+    simulator: tuple[MobizonSimulator, str], start_bot: Callable[..., Any]
 ) -> None:
     """Below the threshold: one alert, none per cycle, none again after a restart; then one note."""
     sim, url = simulator
@@ -72,7 +72,7 @@ def test_alert_settings_go_together() -> None:
 
 
 async def test_the_running_bot_checks_the_balance_on_its_own(
-    start_bot: Callable[..., Any], simulator: tuple[MobizonSimulator, str]
+    simulator: tuple[MobizonSimulator, str], start_bot: Callable[..., Any]
 ) -> None:
     """Started with the balance already below SMSBOT_LOW_BALANCE, the bot alerts by itself, once."""
     sim, url = simulator

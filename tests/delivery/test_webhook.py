@@ -31,7 +31,7 @@ from tests.delivery.conftest import (
 
 @pytest.fixture
 async def signed_bot(
-    start_bot: Callable[..., Any], simulator: tuple[MobizonSimulator, str]
+    simulator: tuple[MobizonSimulator, str], start_bot: Callable[..., Any]
 ) -> BotHarness:
     """The bot with MOBIZON_WEBHOOK_SECRET set."""
     harness: BotHarness = await start_bot(simulator[1], mobizon_webhook_secret=WEBHOOK_SECRET)

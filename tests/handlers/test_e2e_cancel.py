@@ -30,7 +30,7 @@ def deletes(sim: MobizonSimulator) -> int:
 
 @pytest.fixture
 async def team_bot(
-    start_bot: Callable[..., Any], simulator: tuple[MobizonSimulator, str]
+    simulator: tuple[MobizonSimulator, str], start_bot: Callable[..., Any]
 ) -> BotHarness:
     """The bot with ten people who may each cancel any SMS (SMSBOT_ALLOWED_USERS)."""
     harness: BotHarness = await start_bot(simulator[1], allowed_users=frozenset(PEOPLE))

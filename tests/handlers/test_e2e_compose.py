@@ -183,7 +183,7 @@ async def test_bad_input_is_shown_on_its_field(
 
 
 async def test_submission_from_who_may_not_send_is_refused(
-    start_bot: Callable[..., Any], simulator: tuple[MobizonSimulator, str]
+    simulator: tuple[MobizonSimulator, str], start_bot: Callable[..., Any]
 ) -> None:
     """A submission from outside the allow-list is answered with an error and sends nothing."""
     bot: BotHarness = await start_bot(simulator[1], allowed_users=frozenset({"U1"}))
@@ -280,7 +280,7 @@ async def test_a_modal_slack_does_not_open_is_explained(bot: BotHarness) -> None
 
 
 async def test_a_refusal_after_a_template_shows_on_the_renamed_text(
-    start_bot: Callable[..., Any], simulator: tuple[MobizonSimulator, str]
+    simulator: tuple[MobizonSimulator, str], start_bot: Callable[..., Any]
 ) -> None:
     """Once a template renamed the message block, a refused submission's error names that block."""
     bot: BotHarness = await start_bot(simulator[1], allowed_users=frozenset({"U1"}))

@@ -20,7 +20,7 @@ SENDER, READER, OTHER = "U1", "U2", "U3"
 
 @pytest.fixture
 async def guarded(
-    start_bot: Callable[..., Any], simulator: tuple[MobizonSimulator, str]
+    simulator: tuple[MobizonSimulator, str], start_bot: Callable[..., Any]
 ) -> BotHarness:
     """The bot with one sender (U1) allowed and one read-only user (U2)."""
     harness: BotHarness = await start_bot(
