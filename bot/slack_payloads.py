@@ -197,6 +197,7 @@ _COMMON: dict[str, Check | _Optional] = {
     "function_data": ABSENT,
     "function_execution_id": ABSENT,
     "bot_access_token": ABSENT,
+    "workflow_step": ABSENT,
 }
 
 _BLOCK = _object({"block_id": optional(NAME), "type": optional(NAME)})
@@ -205,12 +206,16 @@ _VALUES = _mapping(_mapping(_object({"type": optional(NAME)}), most=10))
 _STATE = _object({"values": _VALUES})
 
 
+_MODAL = _text("modal", what="a modal")
+
+
 def _view(*, submitted: bool) -> Check:
     """A modal as a payload carries it; a submission's holds its callback id and state."""
     return _object(
         {
             "id": VIEW_ID,
-            "type": optional(NAME),
+            # smsbot opens modals alone; Bolt reads the type unguarded (a workflow step's too)
+            "type": _MODAL,
             "callback_id": NAME if submitted else optional(NAME),
             "hash": optional(NAME),
             "private_metadata": optional(VALUE),
