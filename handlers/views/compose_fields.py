@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from handlers.i18n import gettext as _
+from handlers.mrkdwn import unmarked
 from handlers.views import compose_text as say
 
 
@@ -41,7 +42,8 @@ class Fields:
             return ""
         if not isinstance(value, str):
             return self._unreadable(block_id, sentence)
-        return value
+        # text pasted from smsbot's own posts carries the marks that kept Slack from formatting it
+        return unmarked(value)
 
     def moment(self, block_id: str) -> int | None:
         """A date-time picker's Unix time, or None when nothing was picked."""

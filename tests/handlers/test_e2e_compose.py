@@ -12,6 +12,7 @@ import pytest
 
 from bot.simulator import MobizonSimulator
 from handlers import send_outcomes
+from handlers.mrkdwn import verbatim
 from handlers.views import compose_text as say
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
@@ -105,6 +106,17 @@ async def test_submit_sends_once_and_posts_in_the_channel(
         what="the second delivery to be taken for a duplicate",
     )
     assert sends(sim) == [wire_form([("recipient", NUMBER), ("text", "Your order is ready")])]
+
+
+async def test_text_pasted_from_a_post_is_sent_as_typed(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """Text copied from smsbot's own post (marked so Slack shows it as typed) is sent without marks."""
+    view = await open_modal(bot)
+    typed = "Promo *50%* off _today_"
+    assert await submit(bot, view, state(sms_phone=NUMBER, sms_text=verbatim(typed))) == (200, "")
+    await bot.slack.wait_for("chat.postMessage")
+    assert sends(sim) == [wire_form([("recipient", NUMBER), ("text", typed)])]
 
 
 async def test_every_field_reaches_mobizon(bot: BotHarness, sim: MobizonSimulator) -> None:
