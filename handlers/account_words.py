@@ -10,7 +10,10 @@ from decimal import Decimal
 from handlers import formats
 from handlers.i18n import N_
 from handlers.i18n import gettext as _
-from handlers.mrkdwn import escape, verbatim
+from handlers.mrkdwn import escape, escape_short, verbatim
+
+#: The characters of a moderator's comment shown (Mobizon sets no limit; a post has one).
+COMMENT_SHOWN = 500
 
 #: Where every refusal for lack of funds points (translated where shown: ``_(SEE_BALANCE)``).
 SEE_BALANCE = N_("Check the account's balance with `/sms balance`.")
@@ -162,7 +165,7 @@ def declined_note(comment: str | None) -> str:
     """On the post of an SMS Mobizon's moderators declined."""
     if comment:
         return _(":no_entry: declined by Mobizon's moderators, not sent: “%(comment)s”") % {
-            "comment": verbatim(comment)
+            "comment": escape_short(comment, COMMENT_SHOWN)
         }
     return _(":no_entry: declined by Mobizon's moderators, not sent")
 
@@ -174,7 +177,9 @@ def declined_reply(message_id: int | None, recipient: str, comment: str | None) 
         "not be sent."
     ) % {"id": message_id, "recipient": recipient}
     if comment:
-        said += " " + _("The moderator's comment: “%(comment)s”.") % {"comment": verbatim(comment)}
+        said += " " + _("The moderator's comment: “%(comment)s”.") % {
+            "comment": escape_short(comment, COMMENT_SHOWN)
+        }
     return said
 
 

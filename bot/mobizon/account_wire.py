@@ -50,10 +50,14 @@ def sender_names_pairs(page: int, page_size: int = SENDER_NAMES_PAGE_SIZE) -> Pa
     return [("pagination[currentPage]", str(page)), ("pagination[pageSize]", str(page_size))]
 
 
+#: An ISO 4217 code's shape: what Mobizon states is shown to people and used as a metric label.
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
 def _currency(value: object) -> str | None:
-    """Read an ISO 4217 code; blank or null gives ``None``."""
-    text = _text(value)
-    return text.strip().upper() if text and text.strip() else None
+    """Read an ISO 4217 code; blank, null or anything not shaped like a code gives ``None``."""
+    text = (_text(value) or "").strip().upper()
+    return text if _CURRENCY.fullmatch(text) else None
 
 
 def parse_balance(data: object) -> Balance:

@@ -188,6 +188,14 @@ def test_balance_needs_an_amount() -> None:
     assert parse_balance({"balance": 12.5, "currency": "brl"}) == Balance(Decimal("12.5"), "BRL")
 
 
+@pytest.mark.parametrize("currency", ["<!CHANNEL>*X*", "R$", "BRLX" * 1000, " ", None, 5])
+def test_a_currency_not_shaped_like_a_code_is_unknown(currency: object) -> None:
+    """A currency Mobizon states that is not three letters is not shown or counted: unknown."""
+    from bot.mobizon.account_wire import parse_balance  # noqa: PLC0415 - the function under test
+
+    assert parse_balance({"balance": "1", "currency": currency}).currency is None
+
+
 # -- sender names -------------------------------------------------------------------------
 
 
