@@ -19,6 +19,7 @@ from bot.mobizon.errors import (
     MobizonCampaignNotDeletableError,
     MobizonCampaignNotFoundError,
     MobizonError,
+    MobizonTimeoutError,
 )
 from bot.mobizon.types import ListCriteria, parse_timestamp
 from handlers import account_words as words
@@ -38,10 +39,25 @@ CANCEL_WAIT = 30.0
 CANCEL_POLL = 0.1
 #: Campaign ids asked per ``message/list`` page when adding up costs.
 COST_CHUNK = 100
+#: How long ``/sms balance`` waits for Mobizon in all: each call has its own deadline, and the
+#: costs may take several calls; past this the balance is answered without them.
+BALANCE_WITHIN = 15.0
 
 
-async def balance(svc: Services, respond: AsyncRespond, *, now: datetime | None = None) -> None:
-    """Answer ``/sms balance``: the balance, and what smsbot's SMS cost today and in 7 days."""
+async def balance(
+    svc: Services,
+    respond: AsyncRespond,
+    *,
+    now: datetime | None = None,
+    within: float | None = None,
+) -> None:
+    """Answer ``/sms balance``: the balance, and what smsbot's SMS cost today and in 7 days.
+
+    The answer comes within ``within`` seconds (:data:`BALANCE_WITHIN`): costs Mobizon has not
+    stated by then are left out.
+    """
+    within = BALANCE_WITHIN if within is None else within
+    until = asyncio.get_running_loop().time() + within
     try:
         found = await svc.gateway.get_balance()
     except MobizonError as err:
@@ -55,7 +71,13 @@ async def balance(svc: Services, respond: AsyncRespond, *, now: datetime | None 
     sent = await svc.store.read(account.sent_campaigns_since, week)
     today_ids = await svc.store.read(account.sent_campaigns_since, midnight)
     try:
-        costs = await _costs(svc, sent)
+        async with asyncio.timeout_at(until):
+            costs = await _costs(svc, sent)
+    except TimeoutError:
+        late = MobizonTimeoutError("costs past the answer's deadline", details={"seconds": within})
+        text = words.balance_text(found.amount, found.currency, None, None, describe(late))
+        await respond(text=text, response_type="ephemeral")
+        return
     except MobizonError as err:
         text = words.balance_text(found.amount, found.currency, None, None, describe(err))
         await respond(text=text, response_type="ephemeral")

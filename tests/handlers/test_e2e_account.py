@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from bot.simulator import MobizonSimulator
+from handlers.commands import account
 from storage import messages
 from tests.conftest import BotHarness
 from tests.handlers.conftest import answer, block_texts
@@ -43,6 +45,24 @@ async def test_balance_shows_amount_and_cost_of_todays_sms(
     assert "today cost 0.25 BRL" in said
     assert "last 7 days 0.25 BRL" in said
     assert 'smsbot_balance{currency="BRL"} 99.75' in bot.runtime.metrics.exposition().decode()
+
+
+async def test_balance_answers_in_time_when_the_costs_take_long(
+    bot: BotHarness, sim: MobizonSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Costs still coming when the command's time is up: the balance is answered without them."""
+    sim.set_balance("100")
+    await bot.command(f"send {NUMBER} hello")
+    await bot.slack.wait_for("chat.postMessage", 1)
+    monkeypatch.setattr(account, "BALANCE_WITHIN", 0.3)
+    sim.set_latency(1.5, method="message/list")
+    started = time.monotonic()
+    await bot.command("balance")
+    said = await answer(bot, 1)
+    assert time.monotonic() - started < 1.2
+    assert "99.94 BRL" in said
+    assert "Mobizon did not answer within 0.3 s." in said
+    sim.set_latency(0, method="message/list")
 
 
 async def test_cancel_a_scheduled_sms(bot: BotHarness, sim: MobizonSimulator) -> None:
