@@ -158,17 +158,19 @@ async def cancel(
     sms = await _claimed(svc, cmd.message_id, user_id, say, now=now)
     if sms is None or sms.campaign_id is None:
         return
-    cancelled = False
+    deleted = False
     try:
         answer = await _delete(svc, sms.campaign_id, cmd.message_id)
-        if answer is None:
+        deleted = answer is None
+        if deleted:
             logger.info("scheduled SMS cancelled", extra={"message_id": cmd.message_id})
             await svc.store.write_retrying(account.record_cancelled, cmd.message_id, user_id)
-            cancelled = True
     finally:
-        if not cancelled:  # Mobizon did not cancel it: the next cancel may try
+        # Mobizon did not cancel it: the next cancel may try. Once deleted, the claim stays
+        # (until it expires) even if the record failed, so nobody asks Mobizon again at once.
+        if not deleted:
             await svc.store.write_retrying(account.release_cancel, cmd.message_id, user_id)
-    if cancelled and svc.wake_notifier is not None:
+    if deleted and svc.wake_notifier is not None:
         svc.wake_notifier()
     await say(words.cancelled(cmd.message_id) if answer is None else answer)
 

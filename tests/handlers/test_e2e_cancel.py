@@ -119,3 +119,24 @@ async def test_a_cancelled_sms_reads_as_cancelled_in_status_and_find(
     assert f":no_entry_sign: *{message_id}* to " in found
     assert "· cancelled by <@U1> ·" in found
     assert "NEW" not in found
+
+
+async def test_a_delete_whose_record_failed_keeps_its_claim(
+    team_bot: BotHarness, sim: MobizonSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mobizon deleted the campaign but the record failed: the claim stays, Mobizon is not asked again."""
+    bot = team_bot
+    message_id = await send_scheduled(bot, sim)
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(account, "record_cancelled", broken)
+    monkeypatch.setattr(cancelling, "CANCEL_WAIT", 0.2)
+    await answered_later(bot, f"cancel {message_id}")
+    row = messages.get_by_message_id(bot.db, message_id)
+    assert row is not None
+    assert (row.cancelled_by, row.cancelling_by) == (None, "U1")
+    said = await answered_later(bot, f"cancel {message_id}", user_id="U2")
+    assert said == words.cancel_in_progress(message_id, "U1")
+    assert deletes(sim) == 1
