@@ -58,8 +58,9 @@ def field_prompt(block: dict[str, Any], zone_name: str) -> str:
     kind = element.get("type")
     extra = ""
     if kind == "static_select":
-        names = [str(o.get("value")) for o in element.get("options", [])]
-        extra = f" [{' | '.join(names)}]"
+        # the choices in words: "[SMSBOT]" alone read as a default the Enter key would take
+        names = ", ".join(str(o.get("value")) for o in element.get("options", []))
+        extra = " (" + _("one of: %(names)s") % {"names": names} + ")"
     elif kind == "datetimepicker":
         # how a date and time is typed in the reader's language (pt-BR: day first)
         typed_like = _("YYYY-MM-DD HH:MM")
@@ -67,7 +68,7 @@ def field_prompt(block: dict[str, Any], zone_name: str) -> str:
     elif kind == "conversations_select" and element.get("initial_conversation"):
         default = _("default %(channel)s") % {"channel": element["initial_conversation"]}
         extra = f" [{default}]"
-    optional = _(", empty to skip") if block.get("optional") else ""
+    optional = _(" (Enter to skip)") if block.get("optional") else ""
     return f"{label}{extra}{optional}: "
 
 

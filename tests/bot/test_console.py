@@ -343,10 +343,10 @@ async def test_the_form_checks_each_field_as_it_is_typed(tmp_path: Path) -> None
         "Message: \n" in asked
     )
     assert (
-        "empty to skip: \n  This time has passed; SMS can be scheduled 1 hour to 14 days ahead.\n"
+        " (Enter to skip): \n  This time has passed; SMS can be scheduled 1 hour to 14 days ahead.\n"
         "Send later [" in asked
     )
-    assert "Validity (minutes), empty to skip: \n  Give whole minutes from 60 to 1440.\n" in asked
+    assert "Validity (minutes) (Enter to skip): \n  Give whole minutes from 60 to 1440.\n" in asked
     posted = dict(sections(out))["bot posted in #CCONSOLE"]
     assert "> Checked as typed" in posted
     assert "valid 90 min" in posted

@@ -53,7 +53,8 @@ async def test_the_compose_form_at_prompts_speaks_portuguese(tmp_path: Path) -> 
     assert code == 0
     assert "• Remetente (opcional)" in text
     assert "Agendar envio [DD/MM/AAAA HH:MM, UTC] (Enter para pular): " in text
-    for english in ("optional", "empty to skip", "YYYY", "Etc/"):
+    assert "Remetente (opções: SMSBOT) (Enter para pular): " in text  # no [default] look
+    for english in ("optional", "Enter to skip", "one of", "YYYY", "Etc/"):
         assert english not in text
     assert f"agendado para {at:%d/%m/%Y} 14:30 UTC" in text
 
