@@ -500,3 +500,32 @@ def test_only_string_ids_reach_the_log_context() -> None:
         ContextFilter().filter(record)
     assert not hasattr(record, "user")
     assert getattr(record, "channel", None) == "C1"
+
+
+async def test_a_command_without_a_response_url_is_refused_at_the_edge(
+    bot: BotHarness, sim: MobizonSimulator, all_logs: KeepRecords
+) -> None:
+    """A signed command with nowhere to answer after its ack: 400, one WARNING, no traceback."""
+    body = bot.command_body("balance")
+    del body["response_url"]
+    status, _ = await bot.post_signed(urlencode(body))
+    assert status == 400
+    warnings = [r for r in all_logs.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in warnings] == ["slack request refused"]
+    assert not [r for r in all_logs.records if r.exc_info or r.exc_text]
+    assert sim.requests == []
+
+
+async def test_a_response_url_that_cannot_be_reached_is_a_warning(
+    bot: BotHarness, sim: MobizonSimulator, all_logs: KeepRecords
+) -> None:
+    """Slack's response URL unreachable after the ack: WARNINGs naming no URL, no ERROR, no traceback."""
+    dead = "http://127.0.0.1:9/commands/T1/1/secret-part"
+    assert await bot.command("balance", response_url=dead) == (200, "")
+    await wait_until(
+        lambda: any("could not be reached" in r.getMessage() for r in all_logs.records),
+        what="the unreachable response URL to be logged",
+    )
+    assert not [r for r in all_logs.records if r.levelno >= logging.ERROR]
+    assert not [r for r in all_logs.records if r.exc_info or r.exc_text]
+    assert not [line for line in bot_lines(all_logs.records) if "secret-part" in line]
