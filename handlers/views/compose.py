@@ -7,6 +7,7 @@ live count replaces the view (``views.update``).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -29,6 +30,7 @@ from slack_sdk.models.views import View
 from bot.mobizon.types import OutgoingSms
 from bot.sending.segments import TooLongError, count_segments
 from bot.sending.text import ControlCharacterError, check_text
+from bot.sending.types import Surface
 from handlers.formats import zone_name
 from handlers.grammar.send import (  # one rule for both surfaces
     _check_sender,
@@ -91,6 +93,11 @@ def text_block_id(view: Mapping[str, Any]) -> str:
     return next((b for b in [*values, *shown] if is_text_block(b)), TEXT)
 
 
+#: A conversation id as Slack writes one (a public or private channel, a direct message).
+_CHANNEL = re.compile(r"[CGD][A-Z0-9]{1,31}")
+_SURFACES = frozenset(s.value for s in Surface)
+
+
 @dataclass(frozen=True, slots=True)
 class ComposeMeta:
     """What travels in the modal's ``private_metadata``: where to post the SMS, and from where.
@@ -116,8 +123,8 @@ class ComposeMeta:
             return cls(None)
         channel, surface = data.get("channel"), data.get("surface")
         return cls(
-            channel if isinstance(channel, str) and channel else None,
-            surface if isinstance(surface, str) and surface else "modal",
+            channel if isinstance(channel, str) and _CHANNEL.fullmatch(channel) else None,
+            surface if surface in _SURFACES else Surface.MODAL.value,
         )
 
 

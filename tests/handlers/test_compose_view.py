@@ -23,6 +23,8 @@ def test_metadata_round_trip_and_garbage() -> None:
     assert ComposeMeta.load("not json") == ComposeMeta(None)
     assert ComposeMeta.load('["C1"]') == ComposeMeta(None)
     assert ComposeMeta.load('{"channel": 5}') == ComposeMeta(None)
+    forged = '{"channel": "C1 5511987654321\\nFAKE", "surface": "anything"}'
+    assert ComposeMeta.load(forged) == ComposeMeta(None, "modal")
 
 
 @pytest.mark.parametrize(

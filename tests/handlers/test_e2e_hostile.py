@@ -529,3 +529,25 @@ async def test_a_response_url_that_cannot_be_reached_is_a_warning(
     assert not [r for r in all_logs.records if r.levelno >= logging.ERROR]
     assert not [r for r in all_logs.records if r.exc_info or r.exc_text]
     assert not [line for line in bot_lines(all_logs.records) if "secret-part" in line]
+
+
+async def test_a_forged_channel_in_the_modals_metadata_posts_nowhere(
+    bot: BotHarness, sim: MobizonSimulator, all_logs: KeepRecords
+) -> None:
+    """private_metadata naming no channel id (text, a number): nothing sent, nothing of it logged."""
+    forged = json.dumps({"channel": f"C1 5511987654321 {TEXT_MARK}", "surface": "modal"})
+    view = {
+        "id": "V0001",
+        "type": "modal",
+        "callback_id": "sms_compose",
+        "private_metadata": forged,
+        "blocks": [],
+    }
+    status, answer = await submit(
+        bot, view, state(sms_phone="5511987654321", sms_text=f"hi {TEXT_MARK}")
+    )
+    assert status == 200
+    assert json.loads(answer)["response_action"] == "errors"
+    assert sim.requests == []
+    assert bot.slack.called("chat.postMessage") == []
+    assert not [line for line in bot_lines(all_logs.records) if TEXT_MARK in line]
