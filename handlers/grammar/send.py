@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -269,10 +270,20 @@ def _check_validity(value: str, _now: datetime, option: str) -> int:
 
 
 def _check_name(value: str, _now: datetime, option: str) -> str:
-    """Validate ``--name``: any non-blank campaign name."""
+    """Validate ``--name``: a non-blank campaign name, one line with no control character."""
     name = value.strip()
     if not name:
         raise _needs_value("name", option)
+    found = next((c for c in name if unicodedata.category(c) in {"Cc", "Cs"}), None)
+    if found is not None:
+        raise UsageError(
+            _(
+                "“--%(option)s” holds a control character (%(code)s); "
+                "a campaign name is one line of plain text."
+            )
+            % {"option": option, "code": f"U+{ord(found):04X}"},
+            usage_line("send"),
+        )
     return name
 
 

@@ -33,6 +33,7 @@ from bot.sending.text import ControlCharacterError, check_text
 from bot.sending.types import Surface
 from handlers.formats import zone_name
 from handlers.grammar.send import (  # one rule for both surfaces
+    _check_name,
     _check_sender,
     _check_validity,
     schedule_problem,
@@ -383,7 +384,7 @@ def read_submission(
     if VALIDITY in errors:
         # the form has no --validity option to quote: say what the field takes
         errors[VALIDITY] = _(say.VALIDITY_BAD)
-    campaign = fields.typed(NAME).strip() or None
+    campaign = _checked(fields.typed(NAME).strip(), NAME, _check_name, now, errors, option="name")
     at = _read_at(fields.moment(AT), now, errors)
     channel = ComposeMeta.load(view.get("private_metadata")).channel_id
     if CHANNEL in fields.values:
@@ -396,7 +397,7 @@ def read_submission(
         sender=sender if isinstance(sender, str) else None,
         schedule=at,
         validity=validity if isinstance(validity, int) else None,
-        campaign_name=campaign,
+        campaign_name=campaign if isinstance(campaign, str) else None,
     )
     return Submission(sms, channel)
 

@@ -52,6 +52,20 @@ async def test_the_modal_refuses_a_control_character_on_the_message(
     assert sends(sim) == []
 
 
+async def test_a_campaign_name_with_a_control_character_is_not_sent(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """A campaign name holding a control character: refused by the command and by the form."""
+    status, body = await bot.command(f'send --name "a\x01b" {NUMBER} hi')
+    assert status == 200
+    assert "control character (U+0001)" in shown(body)
+    view = await open_modal(bot)
+    values = state(sms_phone=NUMBER, sms_text="hi", sms_name="\x00bad")
+    _, answer = await submit(bot, view, values)
+    assert "control character (U+0000)" in json.loads(answer)["errors"]["sms_name"]
+    assert sends(sim) == []
+
+
 async def test_the_message_shortcut_text_meets_the_same_rule(
     bot: BotHarness, sim: MobizonSimulator
 ) -> None:

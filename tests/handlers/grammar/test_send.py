@@ -197,6 +197,14 @@ def test_send_text_with_a_control_character_is_refused(typed: str, code: str) ->
     assert error.usage == USAGE["send"]
 
 
+@pytest.mark.parametrize(("typed", "code"), [("a\x01b", "U+0001"), ("\x00bad", "U+0000")])
+def test_a_campaign_name_with_a_control_character_is_refused(typed: str, code: str) -> None:
+    """``--name`` holding a control character is refused, naming it: a name is one line of text."""
+    error = refusal(f'send --name "{typed}" {BR_MOBILE} hi')
+    assert f"control character ({code})" in error.sentence
+    assert error.usage == USAGE["send"]
+
+
 def test_send_text_keeps_line_breaks_and_tabs() -> None:
     """Newline and tab are text: a multi-line SMS is sent as typed."""
     assert send(f"send {BR_MOBILE} line one\n\tline two").text == "line one\n\tline two"
