@@ -283,7 +283,8 @@ _COMMAND = _object(
         "enterprise_id": optional(ENTERPRISE_ID),
         "api_app_id": optional(APP_ID),
         "trigger_id": optional(TRIGGER_ID),
-        "response_url": optional(URL),
+        # every command's answer after the ack goes there: Slack always sends one
+        "response_url": URL,
     }
 )
 

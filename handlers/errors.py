@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
@@ -46,8 +47,18 @@ async def report_unexpected(
             channel_id = str(channel.get("id") or "") if isinstance(channel, dict) else ""
             if user_id:
                 await tell(client, channel_id=channel_id, user_id=user_id, text=_(UNEXPECTED_ERROR))
+    except (aiohttp.ClientError, TimeoutError) as unreachable:
+        logger.warning(
+            "could not tell the user about an error: Slack could not be reached",
+            extra={"error": _kind(unreachable)},
+        )
     except Exception:  # the user is told nothing more; the process lives
         logger.exception("could not tell the user about an error")
+
+
+def _kind(error: BaseException) -> str:
+    """An error's type name: a network error's text may hold the URL it failed to reach."""
+    return type(error).__name__
 
 
 Listener = Callable[..., Awaitable[None]]
@@ -87,6 +98,12 @@ def reporting_errors(listener: Listener) -> Listener:
         ack: AsyncAck = kwargs["ack"]
         try:
             await listener(**kwargs)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            # Slack (its response URL, its Web API) could not be reached: not smsbot's bug, and
+            # telling the user would go the same way
+            logger.warning(
+                "Slack could not be reached to answer a request", extra={"error": _kind(error)}
+            )
         except Exception as error:  # logged with its traceback, the user told
             if ack.response is None:
                 logger.error(  # noqa: TRY400  # the error is passed: this runs outside its except block
