@@ -121,6 +121,7 @@ async def _open_gateway(
         config,
         clock=lambda: datetime.now(zone).replace(tzinfo=None),
         state_path=state_beside(settings.db_path),
+        timezone=zone,
     )
     earlier = await store.read(messages.pending_sandbox)
     adopted = adopt_earlier_sandbox_sms(simulator, earlier, zone)

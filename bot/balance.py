@@ -43,6 +43,8 @@ class BalanceWatch:
         self._threshold = threshold
         self._post = post
         self._on_balance = on_balance
+        # the state of an alert posted whose record a locked database refused: not posted again
+        self._unsaved: str | None = None
 
     async def run_once(self) -> str | None:
         """Look once; return ``"alert"`` or ``"recovered"`` when a message was posted."""
@@ -54,6 +56,9 @@ class BalanceWatch:
         if self._on_balance is not None:
             self._on_balance(balance)
         low = balance.amount < self._threshold
+        if self._unsaved is not None:
+            await self._store.write(account.set_state, account.LOW_BALANCE_KEY, self._unsaved)
+            self._unsaved = None
         raised = await self._store.read(account.get_state, account.LOW_BALANCE_KEY) == "low"
         if low == raised:
             return None
@@ -62,6 +67,8 @@ class BalanceWatch:
         except Exception:  # Slack failed: the next check tries again
             logger.warning("could not post the balance alert", exc_info=True)
             return None
-        await self._store.write(account.set_state, account.LOW_BALANCE_KEY, "low" if low else "ok")
+        self._unsaved = "low" if low else "ok"
+        await self._store.write(account.set_state, account.LOW_BALANCE_KEY, self._unsaved)
+        self._unsaved = None
         logger.info("balance alert posted", extra={"low": low})
         return "alert" if low else "recovered"

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from yarl import URL
 
+from bot.environment import DEFAULT_SLACK_API_URL
 from bot.mobizon.client import MobizonClient, RetryPolicy, Timeouts
 from bot.mobizon.errors import (
     MobizonAccountBlockedError,
@@ -119,7 +120,7 @@ async def check_slack(settings: Settings, *, deadline: float = CHECK_DEADLINE) -
             )
             answer = await client.auth_test()
     except SlackApiError as error:
-        return _slack_refusal(subject, where, error)
+        return _slack_refusal(subject, settings.slack_api_url, error)
     except TimeoutError:
         sentence = f"Slack ({where}) did not answer auth.test within {deadline:g} s"
         return Finding(subject, Outcome.UNCONFIRMED, sentence)
@@ -139,8 +140,9 @@ async def check_slack(settings: Settings, *, deadline: float = CHECK_DEADLINE) -
     return Finding(subject, Outcome.OK, sentence, found)
 
 
-def _slack_refusal(subject: str, where: str, error: SlackApiError) -> Finding:
+def _slack_refusal(subject: str, api_url: str, error: SlackApiError) -> Finding:
     """Judge a failed auth.test: the token refused, a wrong SLACK_API_URL, or an outage."""
+    where = origin(api_url)
     response = error.response
     status = getattr(response, "status_code", None) or getattr(response, "status", None)
     data = getattr(response, "data", None)
@@ -160,11 +162,21 @@ def _slack_refusal(subject: str, where: str, error: SlackApiError) -> Finding:
     ):
         sentence = f"Slack ({where}) failed with HTTP {status}"
         return Finding(subject, Outcome.UNCONFIRMED, sentence)
-    sentence = (
-        f"{where} does not answer as Slack's Web API (HTTP {status}): check SLACK_API_URL "
-        "(unset, it is https://slack.com/api/)"
+    sentence = f"{where} does not answer as Slack's Web API (HTTP {status}): " + check_api_url(
+        api_url
     )
     return Finding(subject, Outcome.REFUSED, sentence)
+
+
+def check_api_url(api_url: str) -> str:
+    """The advice about SLACK_API_URL when ``api_url`` does not answer as Slack.
+
+    Names the origin it is set to (never its path or credentials), or says it is Slack's own.
+    """
+    if api_url == DEFAULT_SLACK_API_URL:
+        # unset or set to this: either way it is Slack's own
+        return f"check SLACK_API_URL (it is Slack's own, {DEFAULT_SLACK_API_URL})"
+    return f"check SLACK_API_URL (set to {origin(api_url)}; unset, it is {DEFAULT_SLACK_API_URL})"
 
 
 async def check_mobizon(settings: Settings, *, deadline: float = CHECK_DEADLINE) -> Finding:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import datetime
@@ -34,6 +35,7 @@ from handlers.delivery_posts import SlackSettlingPosts
 from handlers.notifier import Notifier
 from handlers.posting import post_balance_alert
 from storage import messages
+from storage.store import is_busy
 
 logger = logging.getLogger(__name__)
 
@@ -119,12 +121,28 @@ def _shielded(
     """
 
     async def job() -> None:
-        task = asyncio.create_task(run(), name=name)
+        task = asyncio.create_task(_busy_is_a_warning(run, name), name=name)
         jobs.add(task)
         task.add_done_callback(jobs.discard)
         await asyncio.shield(task)
 
     return job
+
+
+async def _busy_is_a_warning(run: Callable[[], Coroutine[Any, Any, object]], name: str) -> None:
+    """Run ``run``; a database another process keeps locked ends it with one warning.
+
+    Nothing it did not write is lost: each job finds its work again in the database or at
+    Mobizon at its next run.
+    """
+    try:
+        await run()
+    except sqlite3.OperationalError as err:
+        if not is_busy(err):
+            raise
+        logger.warning(
+            "database busy, %s stopped; the next run tries again", name, extra={"job": name}
+        )
 
 
 def _schedule_balance_watch(
@@ -214,13 +232,17 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     async def cycle() -> None:
         try:
             await unsettled.run_once()
-        except Exception:  # a bug there must not stop status polling
+        except Exception as err:  # a bug there must not stop status polling
+            if is_busy(err):  # the rest would meet the same lock: the cycle stops, warned once
+                raise
             logger.exception("settling unsettled sends failed")
         await poller.run_once()
         for name, run_once in account_watches:
             try:
                 await run_once()
-            except Exception:  # a bug there must not stop status polling
+            except Exception as err:  # a bug there must not stop status polling
+                if is_busy(err):
+                    raise
                 logger.exception("an account watch failed", extra={"watch": name})
 
     scheduler = make_scheduler()

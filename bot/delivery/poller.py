@@ -106,9 +106,6 @@ class Poller:
         )
         for sms in overdue:
             gave_up += await self._store.write(delivery.give_up, sms.id, now=now) is not None
-        await self._store.write(
-            delivery.prune_webhook_events, older_than=WEBHOOK_EVENT_MEMORY, now=now
-        )
         self._adjust_backoff(failed=failed > 0, rate_limited=rate_limited)
         if (changed or gave_up) and self._on_change is not None:
             self._on_change()
@@ -122,6 +119,10 @@ class Poller:
         )
         if self._on_cycle is not None:
             self._on_cycle(report)
+        # last: housekeeping a locked database refuses must not keep the changes above untold
+        await self._store.write(
+            delivery.prune_webhook_events, older_than=WEBHOOK_EVENT_MEMORY, now=now
+        )
         return report
 
     async def _apply(

@@ -12,7 +12,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 import aiohttp
@@ -61,8 +61,12 @@ class MobizonSimulator(RequestHandling, AccountState, KeptState):
         *,
         clock: Callable[[], datetime] | None = None,
         state_path: Path | None = None,
+        timezone: tzinfo | None = None,
     ) -> None:
         self._config = config
+        # the zone the clock's naive wall time is in (None: this server's): the state file
+        # keeps instants, so a run in another zone reads the same moments
+        self._zone = timezone
         self._clock = clock or _local_now
         self._offset = timedelta()
         self._outcomes = random.Random(config.seed)
@@ -396,13 +400,14 @@ async def start_simulator(
     port: int = 0,
     clock: Callable[[], datetime] | None = None,
     state_path: Path | None = None,
+    timezone: tzinfo | None = None,
 ) -> tuple[MobizonSimulator, web.AppRunner, str]:
     """Serve a new simulator on ``host:port`` (0: any free port), its state kept in ``state_path``.
 
     Returns the simulator, the runner (the caller awaits ``runner.cleanup()``) and the
     base URL, e.g. ``http://127.0.0.1:40123``.
     """
-    simulator = MobizonSimulator(config, clock=clock, state_path=state_path)
+    simulator = MobizonSimulator(config, clock=clock, state_path=state_path, timezone=timezone)
     runner = web.AppRunner(simulator.make_app(), access_log_class=RedactingAccessLogger)
     await runner.setup()
     try:

@@ -17,7 +17,7 @@ import logging
 import os
 import random
 from dataclasses import fields
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,8 +27,11 @@ from bot.simulator._messages import SimulatedMessage
 
 logger = logging.getLogger(__name__)
 
-#: The layout of the file; a file of another version is set aside, not misread.
-STATE_VERSION = 1
+#: The layout of the file; a file of another version is set aside, not misread. Version 2
+#: writes moments with their offset (an earlier smsbot sets it aside rather than misread it);
+#: version 1 wrote naive wall times, still read as they are.
+STATE_VERSION = 2
+_READABLE_VERSIONS = (1, STATE_VERSION)
 _MOMENTS = frozenset({"created_at", "deferred_to", "moderated_until", "deleted_at"})
 
 
@@ -53,6 +56,7 @@ class KeptState:
     _uuids: random.Random
     _links: random.Random
     _created: datetime
+    _zone: tzinfo | None
 
     if TYPE_CHECKING:  # the simulator's own, found at run time on the subclass
 
@@ -103,19 +107,19 @@ class KeptState:
             "balance_base": str(self._balance_base),
             "charged": str(self._charged),
             "refunded": sorted(self._refunded),
-            "created": self._created.isoformat(),
+            "created": _instant(self._created, self._zone),
             "short_links": self.short_links,
-            "messages": [_message_data(message) for message in self.messages.values()],
+            "messages": [_message_data(message, self._zone) for message in self.messages.values()],
         }
 
     def _restore(self, data: dict[str, Any]) -> None:
         """Take over the state an earlier run of the simulator wrote."""
         try:
-            restored = [_message_from(item) for item in data["messages"]]
+            restored = [_message_from(item, self._zone) for item in data["messages"]]
             next_ids = int(data["next_message_id"]), int(data["next_campaign_id"])
             balance_base, charged = Decimal(data["balance_base"]), Decimal(data["charged"])
             refunded = {int(message_id) for message_id in data["refunded"]}
-            created = datetime.fromisoformat(data["created"])
+            created = _wall_time(data["created"], self._zone)
             short_links = {str(k): str(v) for k, v in dict(data["short_links"]).items()}
         except (KeyError, TypeError, ValueError, ArithmeticError) as error:
             raise StateFileError(f"a malformed entry: {type(error).__name__}") from error
@@ -159,7 +163,7 @@ def read_state(path: Path) -> dict[str, Any] | None:
         data = json.loads(text)
     except ValueError as error:
         raise StateFileError("not JSON") from error
-    if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+    if not isinstance(data, dict) or data.get("version") not in _READABLE_VERSIONS:
         raise StateFileError(f"not a version {STATE_VERSION} state")
     return data
 
@@ -178,29 +182,47 @@ def write_atomically(path: Path, text: str) -> None:
             temporary.unlink()
 
 
-def _message_data(message: SimulatedMessage) -> dict[str, Any]:
+def _instant(moment: datetime, zone: tzinfo | None) -> str:
+    """``moment``, naive wall time in ``zone`` (None: this server's), written with its offset."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone) if zone is not None else moment.astimezone()
+    return moment.isoformat()
+
+
+def _wall_time(text: str, zone: tzinfo | None) -> datetime:
+    """A moment read back as naive wall time in ``zone`` (None: this server's).
+
+    A file written before offsets were kept holds naive times: they are taken as they are.
+    """
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(zone).replace(tzinfo=None)
+
+
+def _message_data(message: SimulatedMessage, zone: tzinfo | None) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for item in fields(message):
         value = getattr(message, item.name)
         if isinstance(value, datetime):
-            value = value.isoformat()
+            value = _instant(value, zone)
         elif isinstance(value, Decimal):
             value = str(value)
         elif item.name == "timeline":
-            value = [[status, moment.isoformat()] for status, moment in value]
+            value = [[status, _instant(moment, zone)] for status, moment in value]
         data[item.name] = value
     return data
 
 
-def _message_from(data: dict[str, Any]) -> SimulatedMessage:
+def _message_from(data: dict[str, Any], zone: tzinfo | None) -> SimulatedMessage:
     values = dict(data)
     for name in _MOMENTS:
         if values.get(name) is not None:
-            values[name] = datetime.fromisoformat(values[name])
+            values[name] = _wall_time(values[name], zone)
     for name in ("id", "campaign_id", "segments"):
         values[name] = int(values[name])
     values["segment_price"] = Decimal(values["segment_price"])
     values["timeline"] = tuple(
-        (str(status), datetime.fromisoformat(moment)) for status, moment in values["timeline"]
+        (str(status), _wall_time(moment, zone)) for status, moment in values["timeline"]
     )
     return SimulatedMessage(**values)

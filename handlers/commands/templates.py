@@ -11,7 +11,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.mobizon.types import OutgoingSms
 from bot.sending.segments import TooLongError
-from bot.sending.text import ControlCharacterError, check_text
+from bot.sending.text import ControlCharacterError, check_text, find_control
 from handlers import send_outcomes
 from handlers.context import Services
 from handlers.grammar import (
@@ -22,7 +22,13 @@ from handlers.grammar import (
     UsageError,
 )
 from handlers.grammar.send import text_refused
-from handlers.grammar.templates import TemplateCommand, fill, template_send_usage
+from handlers.grammar.templates import (
+    TemplateCommand,
+    body_problem,
+    fill,
+    saved_body_refused,
+    template_send_usage,
+)
 from handlers.mrkdwn import escape, escape_short, unformatted, verbatim
 from handlers.views import compose_text as say
 from storage import templates
@@ -37,11 +43,35 @@ PAGE_SIZE = 20
 PREVIEW = 200
 #: How the list shows a line break of a template's text: every template stays on one line.
 LINE_BREAK = " ↵ "
+#: U+2400, where Unicode's pictures of the C0 controls (U+0000 to U+001F) begin.
+_CONTROL_PICTURES = 0x2400
+_C0_END = 0x20
+_DELETE, _DELETE_PICTURE = 0x7F, "\u2421"
 
 
 def preview(text: str) -> str:
-    """``text`` as the list shows it: on one line, line breaks marked ↵, cut, escaped."""
-    return escape_short(LINE_BREAK.join(text.splitlines()), PREVIEW)
+    """``text`` as the list shows it: on one line, line breaks marked ↵, cut, escaped.
+
+    A control character (in a template saved before they were refused) is shown as its
+    Unicode control picture (␀) or its code (U+0090), never as itself.
+    """
+    # cut one past the preview first: what is longer stays longer, so it is still marked cut
+    one_line = LINE_BREAK.join(text.splitlines())[: PREVIEW + 1]
+    return escape_short("".join(map(_visible, one_line)), PREVIEW)
+
+
+def _visible(char: str) -> str:
+    """``char`` itself, or the picture or code of a control character (tab is kept)."""
+    return char if find_control(char) is None else _picture(char)
+
+
+def _picture(char: str) -> str:
+    code = ord(char)
+    if code < _C0_END:
+        return chr(_CONTROL_PICTURES + code)
+    if code == _DELETE:
+        return _DELETE_PICTURE
+    return f"U+{code:04X}"
 
 
 def template_page(found: list[templates.Template], page: int) -> str:
@@ -144,6 +174,10 @@ async def template_sms(
     )
     if found is None:
         raise UsageError(say.template_unknown(unformatted(cmd.name)), template_send_usage())
+    # saved before today's limits: its placeholders are not worth asking for
+    problem = body_problem(found.text)
+    if problem is not None:
+        raise UsageError(saved_body_refused(found.name, problem), template_send_usage())
     text = fill(found.text, dict(cmd.values))
     try:
         check_text(text)

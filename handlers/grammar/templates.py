@@ -112,6 +112,14 @@ def body_problem(text: str) -> str | None:
     return None
 
 
+def saved_body_refused(name: str, problem: str) -> str:
+    """A template saved before today's limits is asked for; ``problem`` says how it breaks them."""
+    return _(
+        "The template %(name)s breaks today's limits: %(problem)s Remove it with "
+        "“/sms template remove %(name)s” and save it again within the limits to use it."
+    ) % {"name": name, "problem": problem}
+
+
 def value_problem(name: str, value: str) -> str | None:
     """Why ``value`` cannot fill placeholder ``name``, as a sentence; ``None`` when it can."""
     found = find_control(value)

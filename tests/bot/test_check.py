@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.cli import check, main
-from bot.preflight import Outcome, check_mobizon, check_slack
+from bot.preflight import Outcome, check_api_url, check_mobizon, check_slack
 from bot.settings import Settings
 from bot.simulator import GET_BALANCE, MobizonSimulator
 from testkit.slack import BOT_TOKEN, FakeSlack
@@ -217,8 +217,19 @@ async def test_slack_answers_are_judged_refused_or_not_confirmed(
     assert "SLACK_BOT_TOKEN (invalid_auth)" in revoked.sentence
     not_slack = await check_slack(_settings(simulator[1], simulator[1]), deadline=2)
     assert not_slack.outcome is Outcome.REFUSED
-    assert not_slack.sentence.startswith(
-        f"{simulator[1]} does not answer as Slack's Web API (HTTP 404): check SLACK_API_URL"
+    assert not_slack.sentence == (
+        f"{simulator[1]} does not answer as Slack's Web API (HTTP 404): check SLACK_API_URL "
+        f"(set to {simulator[1]}; unset, it is https://slack.com/api/)"
+    )
+
+
+def test_the_advice_about_slack_api_url_says_unset_only_of_slacks_own() -> None:
+    """SLACK_API_URL set: its origin, without path or credentials; Slack's own: said so."""
+    assert check_api_url("http://user:pw@127.0.0.1:18802/api/") == (
+        "check SLACK_API_URL (set to http://127.0.0.1:18802; unset, it is https://slack.com/api/)"
+    )
+    assert check_api_url("https://slack.com/api/") == (
+        "check SLACK_API_URL (it is Slack's own, https://slack.com/api/)"
     )
 
 

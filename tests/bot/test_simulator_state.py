@@ -7,9 +7,10 @@ import json
 import logging
 import os
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -25,9 +26,13 @@ CONFIG = SimulatorConfig(api_key=MOBIZON_KEY, balance=Decimal("10.0000"))
 
 
 @contextlib.asynccontextmanager
-async def serve(path: Path | None, now: datetime = T0) -> AsyncIterator[Account]:
+async def serve(
+    path: Path | None, now: datetime = T0, zone: tzinfo | None = None
+) -> AsyncIterator[Account]:
     """A fixed-clock simulator keeping its state in ``path``; cleaned up (and saved) after."""
-    sim, runner, url = await start_simulator(CONFIG, clock=lambda: now, state_path=path)
+    sim, runner, url = await start_simulator(
+        CONFIG, clock=lambda: now, state_path=path, timezone=zone
+    )
     try:
         async with aiohttp.ClientSession() as session:
             yield Account(sim, url, session)
@@ -62,6 +67,38 @@ async def test_a_second_run_continues_the_first(tmp_path: Path) -> None:
         assert int(again["campaignId"]) == int(scheduled["campaignId"]) + 1
         uuids = {m.uuid for m in second.sim.messages.values()}
         assert len(uuids) == 3  # the new run draws fresh ones
+
+
+async def test_a_run_in_another_zone_reads_the_same_instants(tmp_path: Path) -> None:
+    """Kept in Almaty and read in São Paulo, an SMS's times are the same instants, still delivered."""
+    path = tmp_path / "smsbot.sandbox.json"
+    almaty, sao_paulo = ZoneInfo("Asia/Almaty"), ZoneInfo("America/Sao_Paulo")
+    async with serve(path, T0, almaty) as first:
+        sent = await first.send("kept across zones")
+        message_id = int(sent["messageId"])
+        before = first.sim.messages[message_id]
+    kept = json.loads(path.read_text(encoding="utf-8"))["messages"][0]
+    assert datetime.fromisoformat(kept["created_at"]) == T0.replace(tzinfo=almaty)
+    later = T0.replace(tzinfo=almaty).astimezone(sao_paulo).replace(tzinfo=None)
+    async with serve(path, later + timedelta(minutes=1), sao_paulo) as second:
+        after = second.sim.messages[message_id]
+        assert after.created_at == later  # the same instant, as São Paulo's wall time
+        assert [(s, m.replace(tzinfo=sao_paulo)) for s, m in after.timeline] == [
+            (s, m.replace(tzinfo=almaty)) for s, m in before.timeline
+        ]
+        (status,) = await second.data("message/getSMSStatus", [("ids[0]", str(message_id))])
+        assert status["status"] == "DELIVRD"
+
+
+async def test_a_state_of_naive_times_is_read_as_before(tmp_path: Path) -> None:
+    """A file of naive wall times, as written before offsets were kept, is read as those times."""
+    path = tmp_path / "smsbot.sandbox.json"
+    async with serve(path, T0, ZoneInfo("Asia/Almaty")) as first:
+        message_id = int((await first.send("from an older file"))["messageId"])
+    data = json.loads(path.read_text(encoding="utf-8").replace("+05:00", ""))
+    path.write_text(json.dumps({**data, "version": 1}), encoding="utf-8")
+    async with serve(path, T0, ZoneInfo("America/Sao_Paulo")) as second:
+        assert second.sim.messages[message_id].created_at == T0
 
 
 async def test_without_a_state_path_the_simulator_forgets() -> None:

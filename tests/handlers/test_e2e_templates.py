@@ -170,3 +170,39 @@ async def test_a_value_with_a_control_character_sends_nothing(
     _, body = await bot.command(f"send --template ready {NUMBER} name=Ana\x00")
     assert "value of {name} holds a control character (U+0000" in shown(body)
     assert sends(sim) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            " ".join(f"{{p{n}}}" for n in range(150)),
+            "150 placeholders; a template may have at most 20",
+        ),
+        ("x" * 30_000, "197 SMS segments"),
+        ("Hi {name}\x00", "control character (U+0000, character 10)"),
+    ],
+    ids=["placeholders", "length", "nul"],
+)
+async def test_a_template_saved_before_the_limits_is_refused_as_such(
+    bot: BotHarness, sim: MobizonSimulator, text: str, said: str
+) -> None:
+    """A stored template breaking today's limits is refused saying how, not asking for values."""
+    templates.add_template(bot.db, team_id="T1", name="old", text=text, user_id="U1")
+    _, body = await bot.command(f"send --template old {NUMBER} name=Ana")
+    refused = shown(body)
+    assert refused.startswith("The template old breaks today's limits:")
+    assert said in refused
+    assert "“/sms template remove old”" in refused
+    assert "Give a value" not in refused
+    assert refused.rsplit("\n", 1)[-1].startswith("Usage: /sms send --template")
+    assert sends(sim) == []
+
+
+async def test_the_list_shows_a_stored_control_character_visibly(bot: BotHarness) -> None:
+    """A template stored with a NUL and a DEL is listed with their pictures, never the bytes."""
+    templates.add_template(bot.db, team_id="T1", name="old", text="Hi\x00 there\x7f", user_id="U1")
+    _, body = await bot.command("template list")
+    assert "\x00" not in body
+    assert "\x7f" not in body
+    assert shown(body).split("\n") == ["*Templates*", "• *old*: “Hi\u2400 there\u2421”"]
