@@ -183,7 +183,7 @@ async def check_mobizon(settings: Settings, *, deadline: float = CHECK_DEADLINE)
     """Ask Mobizon's ``user/getownbalance`` whether it takes ``MOBIZON_API_KEY`` (live only)."""
     subject = "Mobizon key"
     if settings.sandbox:
-        sentence = "not checked: the sandbox reads no MOBIZON_API_KEY"
+        sentence = "the sandbox reads no MOBIZON_API_KEY"
         return Finding(subject, Outcome.SKIPPED, sentence)
     where = origin(settings.mobizon_api_url)
     client = MobizonClient(

@@ -82,7 +82,7 @@ async def test_check_in_the_sandbox_reads_no_key_and_says_nothing_is_sent(
     )
     assert "Slack mode:     Socket Mode (SLACK_APP_TOKEN)" in lines
     assert "webhook secret: not set: unsigned Mobizon webhooks are accepted" in lines
-    assert "Mobizon key:    skipped: not checked: the sandbox reads no MOBIZON_API_KEY" in lines
+    assert "Mobizon key:    skipped: the sandbox reads no MOBIZON_API_KEY" in lines
 
 
 async def test_check_exits_2_naming_a_refused_setting(
