@@ -9,7 +9,9 @@ when told not to write one, so the controller writes them once here.
 from __future__ import annotations
 
 import compileall
+import importlib
 import py_compile
+import sys
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -19,6 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: The product's packages: imported by every worker and by every ``smsbot`` subprocess.
 PRODUCT = ("bot", "handlers", "storage", "testkit")
+
+#: What test modules import from the pytest plugins' packages, which pytest rewrites too.
+PLUGIN_IMPORTS = ("hypothesis", "hypothesis.strategies")
 
 
 def precompile(config: pytest.Config) -> None:
@@ -33,6 +38,34 @@ def precompile(config: pytest.Config) -> None:
                 _write_rewritten(path, config)
         else:
             py_compile.compile(str(path), doraise=False, quiet=1)
+    if rewrite:
+        _write_plugins(config)
+
+
+def _write_plugins(config: pytest.Config) -> None:
+    """Write the rewritten pycs of the plugins' modules, which each worker would rewrite too.
+
+    The plugins this process loaded were rewritten as they were imported; what the tests import
+    from their packages is imported here, with bytecode writing on, so pytest caches it itself.
+    Internal API, as in ``_write_rewritten``: without it, nothing is written.
+    """
+    try:
+        from _pytest.assertion.rewrite import assertstate_key  # noqa: PLC0415
+
+        hook = config.stash[assertstate_key].hook
+        rewritten = [] if hook is None else list(hook._rewritten_names.values())
+    except (ImportError, AttributeError, KeyError):
+        return
+    for path in rewritten:
+        if not path.is_relative_to(ROOT / "tests"):
+            _write_rewritten(path, config)
+    dont_write = sys.dont_write_bytecode
+    sys.dont_write_bytecode = False
+    try:
+        for name in PLUGIN_IMPORTS:
+            importlib.import_module(name)
+    finally:
+        sys.dont_write_bytecode = dont_write
 
 
 def _write_rewritten(path: Path, config: pytest.Config) -> None:
