@@ -31,6 +31,7 @@ from bot.simulator import DEFAULT_API_KEY, MobizonSimulator, SimulatorConfig, st
 from storage.schema import open_database
 from testkit.slack import BOT_TOKEN, FakeSlack
 from testkit.waiting import wait_until
+from tests.bytecode import precompile
 
 SIGNING_SECRET = "fake-signing-secret-1234567890abcdef"
 MOBIZON_KEY = "fake-mobizon-key-" + "9" * 23
@@ -50,6 +51,12 @@ FULL_NUMBER = re.compile(r"(?<![\w.])\d{10,}(?!\w|\.\d)")
 SPACED_NUMBER = re.compile(
     r"(?<![\w.:+\-])\+?\(?\d{1,5}\)?(?:[ .\-]\(?\d{1,5}\)?){2,}(?![\w:]|\.\d)"
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """As xdist's controller, compile the product and the tests once for all workers."""
+    if not hasattr(config, "workerinput") and getattr(config.option, "numprocesses", None):
+        precompile(config)
 
 
 def full_number_in(line: str) -> bool:

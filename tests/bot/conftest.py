@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import re
@@ -18,7 +19,9 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.test_utils import TestServer
 
+from bot import console
 from bot.mobizon.client import MobizonClient, RetryPolicy, Timeouts
+from bot.settings import Settings
 from tests.bot.serve_process import SMSBOT
 from tests.conftest import MOBIZON_KEY, refusing_port
 
@@ -200,6 +203,25 @@ async def run_console(
     out, err = await asyncio.wait_for(process.communicate(script.encode()), 90)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
+
+
+async def console_in_process(
+    tmp_path: Path, script: str, *, linger: float = 0, env_extra: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """Run the console in this process on ``script``, with the settings ``smsbot console`` reads.
+
+    The same run as :func:`run_console` without starting a process, for tests of what the
+    console does with its input rather than of the command line itself; return code and output.
+    """
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOBIZON_", "SMSBOT_"))
+    }
+    env["SMSBOT_DB"] = str(tmp_path / "console.db")
+    env.update(env_extra or {})
+    settings = Settings.from_env(env, mode="console", sandbox=True)
+    out = io.StringIO()
+    code = await console.run_console(settings, stdin=io.StringIO(script), out=out, linger=linger)
+    return code, out.getvalue()
 
 
 def sections(out: str) -> list[tuple[str, str]]:
