@@ -312,8 +312,15 @@ class MobizonClient(AccountMethods):
         careful = sending or writing
         worth_retrying = worth_retrying_send if careful else worth_retrying_read
         label = _label(module, method)
+        loop = asyncio.get_running_loop()
+        past = loop.time() + self._timeouts.deadline
         retrying = tenacity.AsyncRetrying(
-            stop=tenacity.stop_after_attempt(self._retry.attempts),
+            # the deadline's cancel can be lost when aiohttp's own timeout fires at the same
+            # moment (it turns the cancel into its TimeoutError): no try starts past it either
+            stop=tenacity.stop_any(
+                tenacity.stop_after_attempt(self._retry.attempts),
+                tenacity.stop_after_delay(self._timeouts.deadline),
+            ),
             wait=self._retry.wait,
             retry=tenacity.retry_if_exception(
                 lambda error: isinstance(error, MobizonError) and worth_retrying(error)
@@ -324,13 +331,17 @@ class MobizonClient(AccountMethods):
         )
         tried = _Tries()
         try:
-            async with asyncio.timeout(self._timeouts.deadline) as scope:
+            async with asyncio.timeout_at(past) as scope:
                 result: object = await retrying(
                     self._attempt, module, method, body, tried, sending=sending, send_lane=careful
                 )
         except TimeoutError:
             if not scope.expired():
                 raise
+        except MobizonTimeoutError:
+            if loop.time() < past:
+                raise
+            # no answer by the deadline, though its cancel was lost on the way: said as such
         else:
             return result
         # outside the except block: the error chains nothing
