@@ -131,8 +131,18 @@ async def start_fake_slack(fake: SlackT) -> tuple[SlackT, web.AppRunner]:
     return fake, runner
 
 
+#: Where a bench command's later answers would go: Slack always sends a response URL (smsbot
+#: refuses a command without one), and a send posts its outcome in the channel instead.
+NO_ANSWERS_URL = "http://127.0.0.1:9/commands/TBENCH/1/bench"
+
+
 def command_request(
-    text: str, *, trigger: str, channel: str = "C1", user: str = "U1", response_url: str = ""
+    text: str,
+    *,
+    trigger: str,
+    channel: str = "C1",
+    user: str = "U1",
+    response_url: str = NO_ANSWERS_URL,
 ) -> tuple[str, dict[str, str]]:
     """A ``/sms`` slash command body and the headers Slack signs it with."""
     body = urlencode(

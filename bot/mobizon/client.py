@@ -13,6 +13,7 @@ the API key.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -94,9 +95,10 @@ _USER_AGENT = "smsbot (+aiohttp)"
 class Timeouts:
     """How long to wait for Mobizon, in seconds: to connect, for one exchange, for a whole call.
 
-    ``deadline`` bounds a call from its start to its answer: the wait for a free lane, every
-    try and the waits between them. Whoever asked (a person in Slack, a poll cycle) has an
-    answer or an error within it, however Mobizon behaves.
+    ``deadline`` bounds a call from its start to its answer: every try and the waits between
+    them, and for a read the wait for a free lane too (a send's deadline starts once it has its
+    lane: queued sends go out late rather than not at all). Whoever asked has an answer or an
+    error within it, however Mobizon behaves.
     """
 
     connect: float = 5.0
@@ -310,8 +312,20 @@ class MobizonClient(AccountMethods):
         """
         body = wire.encode_form(pairs)
         careful = sending or writing
-        worth_retrying = worth_retrying_send if careful else worth_retrying_read
         label = _label(module, method)
+        # a send (or a deletion) waits for its lane before its deadline starts: queueing behind
+        # other sends is not Mobizon failing to answer, and a send refused for it would have to
+        # be typed again; a read's deadline includes the wait, so whoever asked hears in time
+        async with self._send_slots if careful else contextlib.nullcontext():
+            return await self._call_in_time(
+                module, method, body, label, sending=sending, careful=careful
+            )
+
+    async def _call_in_time(
+        self, module: str, method: str, body: bytes, label: str, *, sending: bool, careful: bool
+    ) -> object:
+        """:meth:`_call`'s tries within the call's deadline (a send holds its lane already)."""
+        worth_retrying = worth_retrying_send if careful else worth_retrying_read
         loop = asyncio.get_running_loop()
         past = loop.time() + self._timeouts.deadline
         retrying = tenacity.AsyncRetrying(
@@ -403,7 +417,8 @@ class MobizonClient(AccountMethods):
         """
         session = self._open_session()
         label = _label(module, method)
-        async with self._send_slots if send_lane else self._slots:
+        # a send's lane is held by its whole call (see _call); a read takes its lane per try
+        async with contextlib.nullcontext() if send_lane else self._slots:
             self._requests_made += 1
             tried.count += 1
             started = time.monotonic()

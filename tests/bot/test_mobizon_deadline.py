@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from collections.abc import Callable
@@ -63,18 +64,31 @@ async def test_a_send_at_the_deadline_is_an_unknown_outcome_never_retried(
     assert client.requests_made == 1
 
 
-async def test_a_send_still_waiting_for_its_lane_at_the_deadline_was_not_sent(
+async def test_a_send_waiting_for_its_lane_goes_out_after_the_deadline(
     simulator: tuple[MobizonSimulator, str], make_client: ClientFactory
 ) -> None:
-    """A send whose deadline passes while its lane is full never left: it was not sent."""
+    """A send queued behind others longer than the deadline is sent once its lane frees."""
     sim, url = simulator
     client = make_client(url, max_concurrency=1, timeouts=Timeouts(total=30.0, deadline=0.3))
     async with client._send_slots:  # the only send slot, taken for longer than the deadline
-        with pytest.raises(MobizonTimeoutError) as caught:
-            await client.send_sms(OutgoingSms("5511987654322", "waits for its lane"))
-    assert not caught.value.outcome_unknown
-    assert "was not sent" in str(caught.value)
-    assert sim.count(SEND_SMS) == 0
+        queued = asyncio.create_task(client.send_sms(OutgoingSms("5511987654322", "queued")))
+        await asyncio.sleep(0.5)
+        assert not queued.done()
+    sent = await queued
+    assert sent.message_id
+    assert sim.count(SEND_SMS) == 1
+
+
+async def test_a_read_waiting_for_its_lane_ends_at_the_deadline(
+    simulator: tuple[MobizonSimulator, str], make_client: ClientFactory
+) -> None:
+    """A read whose lane stays full past the deadline says so: whoever asked hears in time."""
+    sim, url = simulator
+    client = make_client(url, max_concurrency=1, timeouts=Timeouts(total=30.0, deadline=0.3))
+    async with client._slots:
+        with pytest.raises(MobizonTimeoutError):
+            await client.get_balance()
+    assert sim.requests == []
 
 
 async def test_balance_answers_within_the_deadline_when_mobizon_is_silent(
