@@ -26,7 +26,6 @@ from yarl import URL
 
 from bot.mobizon import wire
 from bot.mobizon.account import ACCOUNT_METHODS, AccountMethods
-from bot.mobizon.backoff import backoff, full_jitter
 from bot.mobizon.errors import (
     MobizonError,
     MobizonGatewayError,
@@ -43,6 +42,7 @@ from bot.mobizon.failures import (
     worth_retrying_read,
     worth_retrying_send,
 )
+from bot.mobizon.policy import DEFAULT_RETRY, DEFAULT_TIMEOUTS, RetryPolicy, Timeouts
 
 if TYPE_CHECKING:
     from datetime import tzinfo
@@ -89,60 +89,6 @@ REQUEST_METHODS: Final = frozenset(
 )
 _FORM = "application/x-www-form-urlencoded"
 _USER_AGENT = "smsbot (+aiohttp)"
-
-
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    """How long to wait for Mobizon, in seconds: to connect, for one exchange, for a whole call.
-
-    ``deadline`` bounds a call from its start to its answer: every try and the waits between
-    them, and for a read the wait for a free lane too (a send's deadline starts once it has its
-    lane: queued sends go out late rather than not at all). Whoever asked has an answer or an
-    error within it, however Mobizon behaves.
-    """
-
-    connect: float = 5.0
-    total: float = 10.0
-    #: A person waits for the answer: Mobizon answers in well under a second when well, and
-    #: 15 s leaves one slow exchange (``total``) plus a quick retry room within it.
-    deadline: float = 15.0
-
-    def __post_init__(self) -> None:
-        if min(self.connect, self.total, self.deadline) <= 0:
-            raise ValueError("Timeouts must be positive")
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How read calls retry: ``attempts`` in all, capped exponential backoff, full jitter.
-
-    Between two attempts the client waits :func:`~bot.mobizon.backoff.full_jitter`: up to
-    ``base_delay``, the limit doubling, capped at ``max_delay``.
-    Sends are retried only when the request provably never left this machine.
-    """
-
-    attempts: int = 4
-    base_delay: float = 0.5
-    max_delay: float = 8.0
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ValueError("RetryPolicy.attempts must be at least 1")
-        if self.base_delay < 0 or self.max_delay < 0:
-            raise ValueError("RetryPolicy delays must not be negative")
-
-    def backoff(self, retry_number: int) -> float:
-        """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
-        return backoff(retry_number, first=self.base_delay, cap=self.max_delay)
-
-    @property
-    def wait(self) -> tenacity.wait.wait_base:
-        """The same wait as :meth:`backoff`, for a tenacity retry loop."""
-        return full_jitter(first=self.base_delay, cap=self.max_delay)
-
-
-DEFAULT_TIMEOUTS: Final = Timeouts()
-DEFAULT_RETRY: Final = RetryPolicy()
 
 
 class MobizonClient(AccountMethods):
