@@ -21,6 +21,7 @@ from bot.mobizon.errors import (
     MobizonError,
     MobizonTimeoutError,
 )
+from bot.mobizon.policy import DEFAULT_TIMEOUTS
 from bot.mobizon.types import ListCriteria, parse_timestamp
 from handlers import account_words as words
 from handlers.context import Services
@@ -39,9 +40,9 @@ CANCEL_WAIT = 30.0
 CANCEL_POLL = 0.1
 #: Campaign ids asked per ``message/list`` page when adding up costs.
 COST_CHUNK = 100
-#: How long ``/sms balance`` waits for Mobizon in all: each call has its own deadline, and the
-#: costs may take several calls; past this the balance is answered without them.
-BALANCE_WITHIN = 15.0
+#: How long ``/sms balance`` waits for Mobizon in all: one call's deadline, though the costs may
+#: take several calls; past it the balance is answered without them.
+BALANCE_WITHIN = DEFAULT_TIMEOUTS.deadline
 
 
 async def balance(
