@@ -100,10 +100,12 @@ def reporting_errors(listener: Listener) -> Listener:
             await listener(**kwargs)
         except (aiohttp.ClientError, TimeoutError) as error:
             # Slack (its response URL, its Web API) could not be reached: not smsbot's bug, and
-            # telling the user would go the same way
+            # telling the user would go the same way; an unanswered request is still answered
             logger.warning(
                 "Slack could not be reached to answer a request", extra={"error": _kind(error)}
             )
+            if ack.response is None:
+                await _ack_unexpected(ack, kwargs.get("body"))
         except Exception as error:  # logged with its traceback, the user told
             if ack.response is None:
                 logger.error(  # noqa: TRY400  # the error is passed: this runs outside its except block
