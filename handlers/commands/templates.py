@@ -177,7 +177,7 @@ async def template_sms(
     # saved before today's limits: its placeholders are not worth asking for
     problem = body_problem(found.text)
     if problem is not None:
-        raise UsageError(saved_body_refused(found.name, problem), template_send_usage())
+        raise UsageError(saved_body_refused(verbatim(found.name), problem), template_send_usage())
     text = fill(found.text, dict(cmd.values))
     try:
         check_text(text)

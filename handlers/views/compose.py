@@ -7,7 +7,6 @@ live count replaces the view (``views.update``).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -45,7 +44,7 @@ from handlers.grammar.words import SEND_OPTIONS
 from handlers.i18n import gettext as _
 from handlers.phone import PhoneNumberError, parse_phone
 from handlers.views import compose_text as say
-from handlers.views.compose_fields import Fields
+from handlers.views.compose_fields import CONVERSATION_ID, Fields
 
 CALLBACK_ID = "sms_compose"
 
@@ -94,8 +93,6 @@ def text_block_id(view: Mapping[str, Any]) -> str:
     return next((b for b in [*values, *shown] if is_text_block(b)), TEXT)
 
 
-#: A conversation id as Slack writes one (a public or private channel, a direct message).
-_CHANNEL = re.compile(r"[CGD][A-Z0-9]{1,31}")
 _SURFACES = frozenset(s.value for s in Surface)
 
 
@@ -124,7 +121,7 @@ class ComposeMeta:
             return cls(None)
         channel, surface = data.get("channel"), data.get("surface")
         return cls(
-            channel if isinstance(channel, str) and _CHANNEL.fullmatch(channel) else None,
+            channel if isinstance(channel, str) and CONVERSATION_ID.fullmatch(channel) else None,
             surface if surface in _SURFACES else Surface.MODAL.value,
         )
 

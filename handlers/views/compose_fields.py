@@ -62,7 +62,7 @@ class Fields:
         if picked is None or picked == "":
             self.errors[block_id] = _(say.CHANNEL_MISSING)
             return None
-        if not isinstance(picked, str) or not _CONVERSATION.fullmatch(picked):
+        if not isinstance(picked, str) or not CONVERSATION_ID.fullmatch(picked):
             self._unreadable(block_id, say.CHOICE_UNREADABLE)
             return None
         return picked
@@ -90,4 +90,4 @@ _SELECTS = frozenset({"static_select", "external_select"})
 #: zone's datetime still holds it).
 _LAST = 32_503_680_000
 #: A channel, private channel or direct message id.
-_CONVERSATION = re.compile(r"[CGD][A-Z0-9]{1,31}")
+CONVERSATION_ID = re.compile(r"[CGD][A-Z0-9]{1,31}")
