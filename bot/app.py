@@ -39,7 +39,8 @@ SANDBOX_LOGGER = "bot.sandbox"
 #: At 1.0 a simulated SMS takes about 2 s from sending to its final status, so its Mobizon
 #: times (sent, updated) differ by seconds, as a real delivery's do.
 SANDBOX_SPEED = 1.0
-#: How long shutdown waits for sends in flight (each Mobizon call ends within 15 s).
+#: How long shutdown waits for sends in flight (each Mobizon call ends within 15 s of getting
+#: its connection; sends still queued for one past this are cut, their senders told by settling).
 INFLIGHT_DEADLINE = 25.0
 #: Seconds a request's body may take to arrive once its headers have: Slack's and Mobizon's are
 #: small and come at once (Slack wants its answer within 3 s); a slower one holds a connection.

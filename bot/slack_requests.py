@@ -181,11 +181,7 @@ async def to_bolt_request(
     return ReadBoltRequest(raw=text, body=body, query=request.query_string, headers=request.headers)
 
 
-#: Refusals' log lines when the caller keeps none of its own.
-_REFUSALS = LogThrottle()
-
-
-def log_refusal(err: BadSlackRequestError, throttle: LogThrottle = _REFUSALS) -> None:
+def log_refusal(err: BadSlackRequestError, throttle: LogThrottle) -> None:
     """A WARNING line for a refused request, naming only the reason.
 
     Each reason logs at most one line a minute (``throttle``); the next counts those left out.
@@ -198,7 +194,7 @@ def log_refusal(err: BadSlackRequestError, throttle: LogThrottle = _REFUSALS) ->
         logger.warning("slack request refused", extra=fields)
 
 
-def refusal(err: BadSlackRequestError, throttle: LogThrottle = _REFUSALS) -> web.Response:
+def refusal(err: BadSlackRequestError, throttle: LogThrottle) -> web.Response:
     """The answer to a refused request, after :func:`log_refusal`."""
     log_refusal(err, throttle)
     return web.json_response({"ok": False, "error": str(err)}, status=err.status)

@@ -40,9 +40,9 @@ class SocketMode(AsyncSocketModeHandler):
         app_token: str,
         *,
         web_client: AsyncWebClient,
-        log_throttle: LogThrottle | None = None,
+        log_throttle: LogThrottle,
     ) -> None:
-        self.log_throttle = log_throttle or LogThrottle()
+        self.log_throttle = log_throttle
         super().__init__(
             app, app_token, logger=logging.getLogger("slack_sdk.socket_mode"), web_client=web_client
         )
