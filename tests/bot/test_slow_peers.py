@@ -81,14 +81,20 @@ async def test_a_body_that_does_not_arrive_in_time_gets_408_and_a_closed_connect
     started = time.monotonic()
     writer.write(head.encode())
     sender = None if stalls else asyncio.create_task(trickle(writer))
+    answer: bytes | None = None
     try:
         answer = await asyncio.wait_for(reader.read(), timeout=SHORT_BODY_TIMEOUT + 3)
+    except ConnectionResetError:
+        # bytes still trickling in when the server closes make its kernel answer with a reset,
+        # which may discard the 408 before it is read: the connection was closed all the same
+        assert not stalls
     finally:
         if sender is not None:
             await sender
         writer.close()
     assert time.monotonic() - started < SHORT_BODY_TIMEOUT + 2
-    assert answer.startswith(b"HTTP/1.1 408 ")
-    assert b"Connection: close" in answer
+    if answer is not None:
+        assert answer.startswith(b"HTTP/1.1 408 ")
+        assert b"Connection: close" in answer
     warned = [r for r in caplog.records if r.getMessage().startswith("request body not received")]
     assert len(warned) == 1
