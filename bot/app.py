@@ -84,7 +84,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     """Open the database, then the gateway (the simulator first in sandbox mode), as one Core."""
     runtime = app[RUNTIME]
     # every SQLite call runs on the store's threads, never on the event loop
-    store = await Store.open(runtime.settings.db_path)
+    store = await Store.open(runtime.settings.database)
     try:
         gateway, simulator, runner = await _open_gateway(runtime, store)
         try:
@@ -261,6 +261,7 @@ async def healthz(request: web.Request) -> web.StreamResponse:
     body = {
         "status": "ok" if healthy else "starting",
         "sandbox": runtime.settings.sandbox,
+        "engine": runtime.settings.database.engine,
         **checks,
     }
     return web.json_response(body, status=200 if healthy else 503)

@@ -19,6 +19,7 @@ from bot.environment import variables_help
 from bot.logs import configure_logging
 from bot.preflight import Outcome, exit_code, origin, report, run_checks
 from bot.settings import Mode, Settings, SettingsError
+from storage.owner import DatabaseInUseError, own_database
 
 if TYPE_CHECKING:
     from bot.simulator import SimulatorConfig
@@ -213,9 +214,17 @@ def _run_console(settings: Settings, *, linger: float) -> int:
     from bot.console import run_console  # noqa: PLC0415  # only this command needs it
 
     try:
+        owner = own_database(settings.database)
+    except DatabaseInUseError as err:
+        print(f"smsbot cannot start: {err}", file=sys.stderr)  # noqa: T201  # the operator's terminal
+        return 2
+    try:
         return asyncio.run(run_console(settings, linger=linger))
     except KeyboardInterrupt:  # Ctrl-C while a command ran: asyncio.run cleaned up
         return 130
+    finally:
+        if owner is not None:
+            owner.release()
 
 
 def _read_settings(args: argparse.Namespace) -> Settings | None:
@@ -273,12 +282,27 @@ async def serve(settings: Settings) -> int:
 
     Starting: say whether SMS are real, check the Slack token and the Mobizon key (a refusal
     stops it with exit code 2). Shutting down: stop taking requests (HTTP and Socket Mode), let
-    the sends in flight finish, flush the outbox within a deadline, close the database.
+    the sends in flight finish, flush the outbox within a deadline, close the database. On a
+    SQLite file another process runs on, refused with exit code 2.
     """
-    from bot.app import create_app  # noqa: PLC0415  # imported after logging is set up
-
     if await _start_checks(settings):
         return 2
+    try:
+        owner = own_database(settings.database)
+    except DatabaseInUseError as err:
+        logger.error("smsbot cannot start: %s", err)  # noqa: TRY400  # the sentence is enough
+        return 2
+    try:
+        return await _serve(settings)
+    finally:
+        if owner is not None:
+            owner.release()
+
+
+async def _serve(settings: Settings) -> int:
+    """Serve (the database is this process's to use) until SIGTERM or SIGINT."""
+    from bot.app import create_app  # noqa: PLC0415  # imported after logging is set up
+
     runner = web.AppRunner(
         create_app(settings), handle_signals=False, shutdown_timeout=HTTP_SHUTDOWN_TIMEOUT
     )

@@ -45,7 +45,14 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("MOBIZON_API_URL", DEFAULT_MOBIZON_API_URL, "your account's Mobizon API server"),
     Variable("MOBIZON_WEBHOOK_SECRET", "unset", "the secret key set on the Mobizon webhook"),
     Variable("MOBIZON_TIMEZONE", "the server's zone", "the Mobizon account's IANA time zone"),
-    Variable("SMSBOT_DB", DEFAULT_DB, "the SQLite database file"),
+    Variable(
+        "SMSBOT_DB", DEFAULT_DB, "the SQLite database file (when SMSBOT_DATABASE_URL is unset)"
+    ),
+    Variable(
+        "SMSBOT_DATABASE_URL",
+        "sqlite:///$SMSBOT_DB",
+        "sqlite:///path/smsbot.db or postgresql://user:password@host:port/dbname",
+    ),
     Variable(
         "SMSBOT_POLL_INTERVAL",
         f"{DEFAULT_POLL_INTERVAL:g} ({SANDBOX_POLL_INTERVAL:g} in sandbox)",

@@ -30,6 +30,7 @@ from bot.mobizon.errors import (
     MobizonWrongServerError,
     Problem,
 )
+from storage.engine import DatabaseUrl
 
 if TYPE_CHECKING:
     from bot.mobizon.types import Balance
@@ -252,9 +253,19 @@ def exit_code(findings: tuple[Finding, ...]) -> int:
     return 1 if Outcome.UNCONFIRMED in outcomes else 0
 
 
+def _database_row(where: DatabaseUrl) -> str:
+    """The database line of the report: the engine and where, never a password."""
+    if where.engine == "postgresql":
+        return f"PostgreSQL at {where.safe()}"
+    if where.memory:
+        return "SQLite in memory (nothing kept)"
+    database = Path(where.address).resolve()
+    return f"SQLite at {database}" + ("" if database.exists() else " (not created yet)")
+
+
 def report(settings: Settings, findings: tuple[Finding, ...]) -> list[str]:
     """What ``smsbot check`` prints: the settings in force, then each check's finding."""
-    database = Path(settings.db_path).resolve()
+    where = settings.database
     if settings.sandbox:
         mobizon = "SANDBOX: the built-in Mobizon simulator; nothing is sent for real"
     else:
@@ -272,7 +283,7 @@ def report(settings: Settings, findings: tuple[Finding, ...]) -> list[str]:
         else "not set: unsigned Mobizon webhooks are accepted"
     )
     rows = [
-        ("database", f"SQLite at {database}" + ("" if database.exists() else " (not created yet)")),
+        ("database", _database_row(where)),
         ("Mobizon", mobizon),
         ("Slack mode", slack_mode),
         ("webhook secret", webhook),

@@ -28,6 +28,7 @@ from bot.environment import (
     quoted,
     quotes_problem,
 )
+from storage.engine import DatabaseUrl, DatabaseUrlError, parse_database_url
 
 Mode = Literal["http", "socket", "console"]
 
@@ -88,6 +89,8 @@ class Settings:
     mobizon_api_url: str = DEFAULT_MOBIZON_API_URL
     mobizon_webhook_secret: str | None = field(default=None, repr=False)
     db_path: str = DEFAULT_DB
+    #: ``SMSBOT_DATABASE_URL`` as given (it may hold a password); unset: SQLite at ``db_path``.
+    database_url: str | None = field(default=None, repr=False)
     poll_interval: float = DEFAULT_POLL_INTERVAL
     allowed_users: frozenset[str] = frozenset()
     readers: frozenset[str] = frozenset()
@@ -114,6 +117,11 @@ class Settings:
         return not self.mobizon_api_key
 
     @property
+    def database(self) -> DatabaseUrl:
+        """Where the database is: ``SMSBOT_DATABASE_URL``, else SQLite at ``SMSBOT_DB``."""
+        return parse_database_url(self.database_url or self.db_path)
+
+    @property
     def socket_mode(self) -> bool:
         """True when an app-level token is set: Slack is reached over Socket Mode."""
         return bool(self.slack_app_token)
@@ -126,6 +134,7 @@ class Settings:
             self.slack_app_token,
             self.mobizon_api_key,
             self.mobizon_webhook_secret,
+            self.database.password(),
         )
         return tuple(v for v in values if v)
 
@@ -205,6 +214,12 @@ class Settings:
         language = _language(get("SMSBOT_LANGUAGE"), problems)
         webhook_secret = get("MOBIZON_WEBHOOK_SECRET")
         db_path = get("SMSBOT_DB") or DEFAULT_DB
+        database_url = get("SMSBOT_DATABASE_URL")
+        if database_url is not None:
+            try:
+                parse_database_url(database_url)
+            except DatabaseUrlError as err:
+                problems.append(f"SMSBOT_DATABASE_URL: {err}")
         host = get("HOST") or DEFAULT_HOST
 
         if problems:
@@ -227,6 +242,7 @@ class Settings:
             mobizon_api_url=mobizon_api_url,
             mobizon_webhook_secret=webhook_secret,
             db_path=db_path,
+            database_url=database_url,
             poll_interval=poll_interval,
             allowed_users=allowed,
             readers=readers,

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import datetime
@@ -137,7 +136,7 @@ async def _busy_is_a_warning(run: Callable[[], Coroutine[Any, Any, object]], nam
     """
     try:
         await run()
-    except sqlite3.OperationalError as err:
+    except Exception as err:
         if not is_busy(err):
             raise
         logger.warning(

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+
 from storage import delivery
 from storage.delivery import AppliedUpdate, StatusUpdate, apply_status
+from storage.engine import chunks, dialect_insert, transactional
 from storage.outbox import NotificationKind, queue_notification
-from storage.schema import utc_ms_text, utc_text, write_transaction
+from storage.schema import utc_ms_text, utc_text
 from storage.status import DeliveryStatus
+from storage.tables import PENDING, account_state, sms
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from sqlalchemy import Connection as Database
 
 #: Outbox/history key of "Mobizon's moderators declined the SMS" (not a Mobizon status).
 DECLINED = "DECLINED"
@@ -32,6 +35,7 @@ CANCEL_CLAIM_LIFETIME = timedelta(minutes=2)
 LOW_BALANCE_KEY = "low_balance"
 
 
+@transactional
 def claim_cancel(
     db: Database, message_id: int, user_id: str, *, now: datetime | None = None
 ) -> bool:
@@ -41,26 +45,31 @@ def claim_cancel(
     the caller reads the SMS again to say who cancelled it, or is cancelling it.
     """
     moment = now or datetime.now(UTC)
-    with write_transaction(db):
-        claimed = db.execute(
-            "UPDATE sms SET cancelling_by = ?, cancelling_at = ? "
-            "WHERE message_id = ? AND cancelled_by IS NULL AND final_at IS NULL "
-            "AND (cancelling_by IS NULL OR cancelling_at < ?)",
-            [user_id, utc_ms_text(moment), message_id, utc_ms_text(moment - CANCEL_CLAIM_LIFETIME)],
-        ).rowcount
+    expired = utc_ms_text(moment - CANCEL_CLAIM_LIFETIME)
+    claimed = db.execute(
+        sa.update(sms)
+        .where(
+            sms.c.message_id == message_id,
+            sms.c.cancelled_by.is_(None),
+            sms.c.final_at.is_(None),
+            sa.or_(sms.c.cancelling_by.is_(None), sms.c.cancelling_at < expired),
+        )
+        .values(cancelling_by=user_id, cancelling_at=utc_ms_text(moment))
+    ).rowcount
     return bool(claimed)
 
 
+@transactional
 def release_cancel(db: Database, message_id: int, user_id: str) -> None:
     """Give up ``user_id``'s claim on cancelling ``message_id`` (Mobizon did not cancel it)."""
-    with write_transaction(db):
-        db.execute(
-            "UPDATE sms SET cancelling_by = NULL, cancelling_at = NULL "
-            "WHERE message_id = ? AND cancelling_by = ?",
-            [message_id, user_id],
-        )
+    db.execute(
+        sa.update(sms)
+        .where(sms.c.message_id == message_id, sms.c.cancelling_by == user_id)
+        .values(cancelling_by=None, cancelling_at=None)
+    )
 
 
+@transactional
 def record_cancelled(
     db: Database, message_id: int, user_id: str, *, now: datetime | None = None
 ) -> AppliedUpdate | None:
@@ -71,87 +80,109 @@ def record_cancelled(
     The cancel's claim ends with it.
     """
     moment = now or datetime.now(UTC)
-    with write_transaction(db):
-        db.execute(
-            "UPDATE sms SET cancelled_by = ?, cancelling_by = NULL, cancelling_at = NULL "
-            "WHERE message_id = ?",
-            [user_id, message_id],
-        )
-        return apply_status(
-            db,
-            StatusUpdate(message_id, DeliveryStatus.DELETED, None, source="command"),
-            now=moment,
-        )
+    db.execute(
+        sa.update(sms)
+        .where(sms.c.message_id == message_id)
+        .values(cancelled_by=user_id, cancelling_by=None, cancelling_at=None)
+    )
+    return apply_status(
+        db,
+        StatusUpdate(message_id, DeliveryStatus.DELETED, None, source="command"),
+        now=moment,
+    )
 
 
+#: Sent with a Mobizon id and campaign id: an SMS whose campaign can be asked about.
+_AT_MOBIZON = sa.and_(
+    sms.c.state == "sent", sms.c.message_id.is_not(None), sms.c.campaign_id.is_not(None)
+)
+
+
+def _mode(sandbox: bool | None) -> sa.ColumnElement[bool]:
+    return sa.true() if sandbox is None else sms.c.sandbox.is_(sandbox)
+
+
+@transactional
 def sent_campaigns_since(db: Database, since: datetime) -> dict[int, int]:
     """The SMS smsbot sent from ``since`` on, not cancelled nor declined: message → campaign."""
-    rows = db.query(
-        "SELECT message_id, campaign_id FROM sms WHERE state = 'sent' AND sent_at >= ? "
-        "AND message_id IS NOT NULL AND campaign_id IS NOT NULL "
-        # cancelled and declined SMS were never sent, and Mobizon gave their cost back
-        "AND cancelled_by IS NULL AND moderation IS NOT 'declined'",
-        [utc_text(since)],
+    rows = db.execute(
+        sa.select(sms.c.message_id, sms.c.campaign_id).where(
+            _AT_MOBIZON,
+            sms.c.sent_at >= utc_text(since),
+            # cancelled and declined SMS were never sent, and Mobizon gave their cost back
+            sms.c.cancelled_by.is_(None),
+            sa.or_(sms.c.moderation.is_(None), sms.c.moderation != "declined"),
+        )
     )
-    return {int(r["message_id"]): int(r["campaign_id"]) for r in rows}
+    return {int(message): int(campaign) for message, campaign in rows}
 
 
+@transactional
 def known_costs(db: Database, message_ids: list[int]) -> dict[int, Decimal]:
     """The costs already kept for ``message_ids`` (those with one)."""
-    rows = db.query(
-        "SELECT message_id, cost FROM sms WHERE cost IS NOT NULL "
-        "AND message_id IN (SELECT value FROM json_each(?))",
-        [json.dumps(message_ids)],
-    )
-    return {int(r["message_id"]): Decimal(r["cost"]) for r in rows}
-
-
-def get_state(db: Database, key: str) -> str | None:
-    """The kept value of ``key``, or ``None``."""
-    rows = list(db.query("SELECT value FROM account_state WHERE key = ?", [key]))
-    return str(rows[0]["value"]) if rows else None
-
-
-def set_state(db: Database, key: str, value: str, *, now: datetime | None = None) -> None:
-    """Keep ``value`` for ``key`` across restarts."""
-    with write_transaction(db):
-        db.execute(
-            "INSERT INTO account_state (key, value, updated_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
-            "updated_at = excluded.updated_at",
-            [key, value, utc_text(now)],
+    found: dict[int, Decimal] = {}
+    for chunk in chunks(message_ids):
+        rows = db.execute(
+            sa.select(sms.c.message_id, sms.c.cost).where(
+                sms.c.cost.is_not(None), sms.c.message_id.in_(chunk)
+            )
         )
-
-
-def awaiting_moderation(db: Database, *, sandbox: bool | None = None) -> dict[int, list[int]]:
-    """Tracked SMS sent awaiting moderation with no decision yet: campaign id → message ids."""
-    rows = db.query(
-        """
-        SELECT campaign_id, message_id FROM sms
-        WHERE state = 'sent' AND campaign_status = 1 AND moderation IS NULL
-          AND final_at IS NULL AND gave_up_at IS NULL
-          AND message_id IS NOT NULL AND campaign_id IS NOT NULL
-          AND (? IS NULL OR sandbox = ?)
-        ORDER BY id
-        """,
-        [sandbox, sandbox],
-    )
-    found: dict[int, list[int]] = {}
-    for row in rows:
-        found.setdefault(int(row["campaign_id"]), []).append(int(row["message_id"]))
+        found.update({int(message): Decimal(cost) for message, cost in rows})
     return found
 
 
+@transactional
+def get_state(db: Database, key: str) -> str | None:
+    """The kept value of ``key``, or ``None``."""
+    value = db.execute(sa.select(account_state.c.value).where(account_state.c.key == key)).scalar()
+    return None if value is None else str(value)
+
+
+@transactional
+def set_state(db: Database, key: str, value: str, *, now: datetime | None = None) -> None:
+    """Keep ``value`` for ``key`` across restarts."""
+    insert = dialect_insert(db, account_state).values(
+        key=key, value=value, updated_at=utc_text(now)
+    )
+    db.execute(
+        insert.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"value": insert.excluded.value, "updated_at": insert.excluded.updated_at},
+        )
+    )
+
+
+@transactional
+def awaiting_moderation(db: Database, *, sandbox: bool | None = None) -> dict[int, list[int]]:
+    """Tracked SMS sent awaiting moderation with no decision yet: campaign id → message ids."""
+    rows = db.execute(
+        sa.select(sms.c.campaign_id, sms.c.message_id)
+        .where(
+            PENDING,
+            _AT_MOBIZON,
+            sms.c.campaign_status == 1,
+            sms.c.moderation.is_(None),
+            _mode(sandbox),
+        )
+        .order_by(sms.c.id)
+    )
+    found: dict[int, list[int]] = {}
+    for campaign, message in rows:
+        found.setdefault(int(campaign), []).append(int(message))
+    return found
+
+
+@transactional
 def record_approved(db: Database, campaign_id: int, *, now: datetime | None = None) -> None:
     """Mobizon's moderators approved ``campaign_id``: its SMS are tracked as usual."""
-    with write_transaction(db):
-        db.execute(
-            "UPDATE sms SET moderation = 'approved', updated_at = ? "
-            "WHERE campaign_id = ? AND moderation IS NULL",
-            [utc_text(now), campaign_id],
-        )
+    db.execute(
+        sa.update(sms)
+        .where(sms.c.campaign_id == campaign_id, sms.c.moderation.is_(None))
+        .values(moderation="approved", updated_at=utc_text(now))
+    )
 
 
+@transactional
 def record_declined(
     db: Database, campaign_id: int, comment: str | None, *, now: datetime | None = None
 ) -> list[int]:
@@ -162,42 +193,46 @@ def record_declined(
     """
     moment = now or datetime.now(UTC)
     declined: list[int] = []
-    with write_transaction(db):
-        rows = list(
-            db.query(
-                "SELECT id, message_id FROM sms WHERE campaign_id = ? AND moderation IS NULL "
-                "AND state = 'sent' AND final_at IS NULL AND gave_up_at IS NULL "
-                "AND message_id IS NOT NULL",
-                [campaign_id],
-            )
+    rows = db.execute(
+        sa.select(sms.c.id, sms.c.message_id).where(
+            sms.c.campaign_id == campaign_id,
+            sms.c.moderation.is_(None),
+            PENDING,
+            sms.c.message_id.is_not(None),
         )
-        for row in rows:
-            db.execute(
-                "UPDATE sms SET moderation = 'declined', moderation_comment = ? WHERE id = ?",
-                [comment, row["id"]],
-            )
-            # tracking stops the way it does for an overdue SMS, under the decline's own name
-            if delivery.give_up(db, int(row["id"]), now=moment, status=DECLINED) is not None:
-                declined.append(int(row["message_id"]))
+    ).all()
+    for sms_id, message_id in rows:
+        db.execute(
+            sa.update(sms)
+            .where(sms.c.id == sms_id)
+            .values(moderation="declined", moderation_comment=comment)
+        )
+        # tracking stops the way it does for an overdue SMS, under the decline's own name
+        if delivery.give_up(db, int(sms_id), now=moment, status=DECLINED) is not None:
+            declined.append(int(message_id))
     return declined
 
 
+@transactional
 def costs_wanted(db: Database, *, limit: int = 100, sandbox: bool | None = None) -> dict[int, int]:
     """Final SMS whose cost is not known yet (and still worth asking): message → campaign id."""
-    rows = db.query(
-        """
-        SELECT message_id, campaign_id FROM sms
-        WHERE state = 'sent' AND cost IS NULL AND final_at IS NOT NULL AND cost_asks < ?
-          AND cancelled_by IS NULL
-          AND message_id IS NOT NULL AND campaign_id IS NOT NULL
-          AND (? IS NULL OR sandbox = ?)
-        ORDER BY id LIMIT ?
-        """,
-        [MAX_COST_ASKS, sandbox, sandbox, limit],
+    rows = db.execute(
+        sa.select(sms.c.message_id, sms.c.campaign_id)
+        .where(
+            _AT_MOBIZON,
+            sms.c.cost.is_(None),
+            sms.c.final_at.is_not(None),
+            sms.c.cost_asks < MAX_COST_ASKS,
+            sms.c.cancelled_by.is_(None),
+            _mode(sandbox),
+        )
+        .order_by(sms.c.id)
+        .limit(limit)
     )
-    return {int(r["message_id"]): int(r["campaign_id"]) for r in rows}
+    return {int(message): int(campaign) for message, campaign in rows}
 
 
+@transactional
 def record_costs(
     db: Database,
     asked: list[int],
@@ -214,23 +249,24 @@ def record_costs(
     moment = now or datetime.now(UTC)
     stamp = utc_text(moment)
     recorded = 0
-    with write_transaction(db):
-        for message_id in asked:
-            cost = costs.get(message_id)
-            if cost is None:
-                db.execute(
-                    "UPDATE sms SET cost_asks = cost_asks + 1 WHERE message_id = ?", [message_id]
-                )
-                continue
-            changed = db.execute(
-                "UPDATE sms SET cost = ?, currency = ?, cost_asks = cost_asks + 1, "
-                "updated_at = ? WHERE message_id = ? AND cost IS NULL",
-                [str(cost), currency, stamp, message_id],
-            ).rowcount
-            if not changed:  # already known (another lookup was first): nothing to edit
-                continue
-            queue_notification(
-                db, message_id, COST, NotificationKind.STATUS, moment, reply_owed=False
+    for message_id in asked:
+        cost = costs.get(message_id)
+        if cost is None:
+            db.execute(
+                sa.update(sms)
+                .where(sms.c.message_id == message_id)
+                .values(cost_asks=sms.c.cost_asks + 1)
             )
-            recorded += 1
+            continue
+        changed = db.execute(
+            sa.update(sms)
+            .where(sms.c.message_id == message_id, sms.c.cost.is_(None))
+            .values(
+                cost=str(cost), currency=currency, cost_asks=sms.c.cost_asks + 1, updated_at=stamp
+            )
+        ).rowcount
+        if not changed:  # already known (another lookup was first): nothing to edit
+            continue
+        queue_notification(db, message_id, COST, NotificationKind.STATUS, moment, reply_owed=False)
+        recorded += 1
     return recorded

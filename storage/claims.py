@@ -6,11 +6,15 @@ is written by :func:`storage.delivery.apply_status`, the one writer of statuses.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Executable, bindparam, select, update
+
 from storage import delivery
+from storage.engine import dialect_insert, transactional, write_transaction
 from storage.messages import get_sms
 from storage.records import (
     MAX_ERROR_LENGTH,
@@ -20,10 +24,11 @@ from storage.records import (
     SmsRecord,
     SmsStateError,
 )
-from storage.schema import MOBIZON_TS_FORMAT, utc_text, wall_text, write_transaction
+from storage.schema import MOBIZON_TS_FORMAT, utc_text, wall_text
+from storage.tables import sms as sms_table
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from sqlalchemy import Connection as Database
 
 
 def _existing(db: Database, sms_id: int) -> SmsRecord:
@@ -69,46 +74,47 @@ class NewSend:
     sandbox: bool = False
 
 
+@transactional
 def claim_send(db: Database, new: NewSend, *, now: datetime | None = None) -> SmsRecord | None:
     """Claim the send of one SMS; ``None`` when its ``trigger_id`` was already claimed.
 
     Call it before asking Mobizon: a command Slack delivers twice then sends one SMS, not two.
     """
     stamp = utc_text(now)
-    with write_transaction(db):
-        cursor = db.execute(
-            """
-            INSERT INTO sms (
-                trigger_id, team_id, channel_id, user_id, response_url, recipient, sender, text,
-                segments, encoding, name, deferred_to, validity, flash, state, created_at,
-                updated_at, sandbox
-            )
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?)
-            ON CONFLICT (trigger_id) DO NOTHING
-            """,
-            [
-                new.trigger_id,
-                new.team_id,
-                new.channel_id,
-                new.user_id,
-                new.response_url,
-                new.recipient,
-                new.sender,
-                new.text,
-                new.segments,
-                new.encoding,
-                new.name,
-                _deferred_text(new.deferred_to),
-                new.validity,
-                int(new.flash),
-                stamp,
-                stamp,
-                int(new.sandbox),
-            ],
-        )
-        if cursor.rowcount == 0:
-            return None
-        return get_sms(db, cursor.lastrowid or 0)
+    inserted = db.execute(
+        _claim_statement(db.dialect.name),
+        {
+            "trigger_id": new.trigger_id,
+            "team_id": new.team_id,
+            "channel_id": new.channel_id,
+            "user_id": new.user_id,
+            "response_url": new.response_url,
+            "recipient": new.recipient,
+            "sender": new.sender,
+            "text": new.text,
+            "segments": new.segments,
+            "encoding": new.encoding,
+            "name": new.name,
+            "deferred_to": _deferred_text(new.deferred_to),
+            "validity": new.validity,
+            "flash": new.flash,
+            "state": SendState.CLAIMED.value,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "sandbox": new.sandbox,
+        },
+    ).scalar()
+    return None if inserted is None else get_sms(db, inserted)
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Executable:
+    """The claim's insert for ``dialect``, built once (its values given as parameters)."""
+    return (
+        dialect_insert(dialect, sms_table)
+        .on_conflict_do_nothing(index_elements=["trigger_id"])
+        .returning(sms_table.c.id)
+    )
 
 
 def record_sent(
@@ -137,10 +143,7 @@ def record_sent(
     moment = now or datetime.now(UTC)
     stamp = utc_text(moment)
     with write_transaction(db):
-        holder = next(
-            db.query("SELECT id FROM sms WHERE message_id = ? AND id != ?", [message_id, sms_id]),
-            None,
-        )
+        holder = db.execute(_HOLDER, {"message_id": message_id, "sms_id": sms_id}).scalar()
         if holder is None:
             return _record_sent(
                 db,
@@ -150,9 +153,40 @@ def record_sent(
                 campaign_status=campaign_status,
                 moment=moment,
             )
-        _settle_collision(db, sms_id, message_id, holder["id"], stamp)
+        _settle_collision(db, sms_id, message_id, holder, stamp)
     # raised once the settlement is committed (raising inside would roll it back)
-    raise MessageIdTakenError(sms_id, message_id, holder["id"])
+    raise MessageIdTakenError(sms_id, message_id, holder)
+
+
+#: Send states from which an SMS may still become ``sent`` (its outcome found out later).
+_OPEN = (SendState.CLAIMED.value, SendState.UNKNOWN.value)
+
+#: Another SMS holding a message id (statements built once: values are parameters).
+_HOLDER = select(sms_table.c.id).where(
+    sms_table.c.message_id == bindparam("message_id"), sms_table.c.id != bindparam("sms_id")
+)
+_RECORD_SENT = (
+    update(sms_table)
+    .where(sms_table.c.id == bindparam("sms_id"), sms_table.c.state.in_(_OPEN))
+    .values(
+        state=SendState.SENT.value,
+        message_id=bindparam("new_message_id"),
+        campaign_id=bindparam("new_campaign_id"),
+        campaign_status=bindparam("new_campaign_status"),
+        error=None,
+        sent_at=bindparam("stamp"),
+        updated_at=bindparam("stamp"),
+    )
+)
+_SET_SLACK_MESSAGE = (
+    update(sms_table)
+    .where(sms_table.c.id == bindparam("sms_id"))
+    .values(
+        slack_channel=bindparam("channel"),
+        slack_ts=bindparam("ts"),
+        updated_at=bindparam("stamp"),
+    )
+)
 
 
 def _record_sent(
@@ -165,16 +199,17 @@ def _record_sent(
     moment: datetime,
 ) -> SmsRecord:
     stamp = utc_text(moment)
-    cursor = db.execute(
-        """
-        UPDATE sms
-        SET state = 'sent', message_id = ?, campaign_id = ?, campaign_status = ?,
-            error = NULL, sent_at = ?, updated_at = ?
-        WHERE id = ? AND state IN ('claimed', 'unknown')
-        """,
-        [message_id, campaign_id, campaign_status, stamp, stamp, sms_id],
-    )
-    if cursor.rowcount == 0:
+    changed = db.execute(
+        _RECORD_SENT,
+        {
+            "sms_id": sms_id,
+            "new_message_id": message_id,
+            "new_campaign_id": campaign_id,
+            "new_campaign_status": campaign_status,
+            "stamp": stamp,
+        },
+    ).rowcount
+    if changed == 0:
         current = _existing(db, sms_id)
         if current.state is SendState.SENT and current.message_id == message_id:
             return current
@@ -191,24 +226,31 @@ def _record_sent(
 
 def _settle_collision(db: Database, sms_id: int, message_id: int, holder: int, stamp: str) -> None:
     db.execute(
-        """
-        UPDATE sms SET state = 'unknown', error = ?, checked_at = ?, updated_at = ?
-        WHERE id = ? AND state IN ('claimed', 'unknown')
-        """,
-        [
-            f"sent as Mobizon message {message_id}, an id SMS {holder} already holds: not tracked",
-            stamp,
-            stamp,
-            sms_id,
-        ],
+        update(sms_table)
+        .where(sms_table.c.id == sms_id, sms_table.c.state.in_(_OPEN))
+        .values(
+            state=SendState.UNKNOWN.value,
+            error=(
+                f"sent as Mobizon message {message_id}, an id SMS {holder} already holds:"
+                " not tracked"
+            ),
+            checked_at=stamp,
+            updated_at=stamp,
+        )
     )
     delivery.give_up(db, holder, now=datetime.fromisoformat(stamp))
     db.execute(
-        "UPDATE sms SET error = ?, updated_at = ? WHERE id = ? AND state = 'sent'",
-        [f"Mobizon gave its message id {message_id} to a later SMS ({sms_id})", stamp, holder],
+        update(sms_table)
+        .where(sms_table.c.id == holder, sms_table.c.state == SendState.SENT.value)
+        .values(
+            error=f"Mobizon gave its message id {message_id} to a later SMS ({sms_id})",
+            detached=True,
+            updated_at=stamp,
+        )
     )
 
 
+@transactional
 def record_failed(
     db: Database,
     sms_id: int,
@@ -224,36 +266,41 @@ def record_failed(
     ``sent`` SMS. ``error`` must already be free of secrets; it is cut to a bounded length.
     """
     state = SendState.UNKNOWN if outcome_unknown else SendState.FAILED
-    with write_transaction(db):
-        cursor = db.execute(
-            "UPDATE sms SET state = ?, error = ?, updated_at = ? WHERE id = ? AND state != 'sent'",
-            [state.value, error[:MAX_ERROR_LENGTH], utc_text(now), sms_id],
-        )
-        if cursor.rowcount == 0:
-            current = _existing(db, sms_id)
-            raise SmsStateError(f"SMS {sms_id} is {current.state}; it cannot be marked {state}")
-        return _existing(db, sms_id)
+    changed = db.execute(
+        update(sms_table)
+        .where(sms_table.c.id == sms_id, sms_table.c.state != SendState.SENT.value)
+        .values(state=state.value, error=error[:MAX_ERROR_LENGTH], updated_at=utc_text(now))
+    ).rowcount
+    if changed == 0:
+        current = _existing(db, sms_id)
+        raise SmsStateError(f"SMS {sms_id} is {current.state}; it cannot be marked {state}")
+    return _existing(db, sms_id)
 
 
+@transactional
 def set_slack_message(
     db: Database, sms_id: int, *, channel: str, ts: str, now: datetime | None = None
 ) -> None:
     """Remember the bot's Slack message about this SMS, so status changes can update it."""
-    cursor = db.execute(
-        "UPDATE sms SET slack_channel = ?, slack_ts = ?, updated_at = ? WHERE id = ?",
-        [channel, ts, utc_text(now), sms_id],
-    )
-    if cursor.rowcount == 0:
+    changed = db.execute(
+        _SET_SLACK_MESSAGE,
+        {"sms_id": sms_id, "channel": channel, "ts": ts, "stamp": utc_text(now)},
+    ).rowcount
+    if changed == 0:
         raise SmsNotFoundError(f"SMS {sms_id} does not exist")
 
 
+@transactional
 def mark_checked(db: Database, sms_id: int, *, error: str, now: datetime | None = None) -> None:
     """Stop looking up an unsettled send (the lookup could not tell); its state becomes unknown."""
     stamp = utc_text(now)
     db.execute(
-        """
-        UPDATE sms SET state = 'unknown', error = ?, checked_at = ?, updated_at = ?
-        WHERE id = ? AND state IN ('claimed', 'unknown')
-        """,
-        [error[:MAX_ERROR_LENGTH], stamp, stamp, sms_id],
+        update(sms_table)
+        .where(sms_table.c.id == sms_id, sms_table.c.state.in_(_OPEN))
+        .values(
+            state=SendState.UNKNOWN.value,
+            error=error[:MAX_ERROR_LENGTH],
+            checked_at=stamp,
+            updated_at=stamp,
+        )
     )

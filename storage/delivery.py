@@ -6,20 +6,24 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal, get_args
 
+import sqlalchemy as sa
+
+from storage import tables
+from storage.engine import chunks, dialect_insert, transactional
 from storage.messages import PendingStatus, get_by_message_id
 from storage.outbox import NotificationKind, queue_notification
 from storage.records import SmsRecord
-from storage.schema import utc_text, write_transaction
+from storage.schema import utc_text
 from storage.status import is_final, should_apply
+from storage.tables import PENDING, sms
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from sqlalchemy import Connection as Database
 
 #: Who reported a status: Mobizon's webhook, the status poller, or a user's ``/sms status``.
 UpdateSource = Literal["webhook", "poll", "command"]
@@ -70,6 +74,7 @@ class StatusChange:
     recorded_at: datetime
 
 
+@transactional
 def apply_status(
     db: Database,
     update: StatusUpdate,
@@ -89,21 +94,18 @@ def apply_status(
     """
     _check_source(update)
     moment = now or datetime.now(UTC)
-    with write_transaction(db):
-        current = get_by_message_id(db, update.message_id)
-        if current is None or not _admits(
-            _Current(
-                current.id, current.status, current.status_ts, current.detached, current.sandbox
-            ),
-            update,
-            sandbox,
-        ):
-            return None
-        notification_id = _write_change(db, current.id, update, moment, notify=notify)
-        sms = get_by_message_id(db, update.message_id)
-    if sms is None:  # pragma: no cover - the row was read and updated in this transaction
+    current = get_by_message_id(db, update.message_id)
+    if current is None or not _admits(
+        _Current(current.id, current.status, current.status_ts, current.detached, current.sandbox),
+        update,
+        sandbox,
+    ):
+        return None
+    notification_id = _write_change(db, current.id, update, moment, notify=notify)
+    record = get_by_message_id(db, update.message_id)
+    if record is None:  # pragma: no cover - the row was read and updated in this transaction
         raise LookupError(f"message {update.message_id} vanished")
-    return AppliedUpdate(sms=sms, previous=current.status, notification_id=notification_id)
+    return AppliedUpdate(sms=record, previous=current.status, notification_id=notification_id)
 
 
 def apply_statuses(
@@ -138,18 +140,24 @@ def apply_statuses(
         ]
     if not batch:
         return []
+    return _apply_batch(db, batch, now=now, sandbox=sandbox)
+
+
+@transactional
+def _apply_batch(
+    db: Database, batch: list[StatusUpdate], *, now: datetime | None, sandbox: bool | None
+) -> list[int]:
     moment = now or datetime.now(UTC)
     changed: list[int] = []
-    with write_transaction(db):
-        currents = _currents(db, (update.message_id for update in batch))
-        for update in batch:
-            current = currents.get(update.message_id)
-            if current is None or not _admits(current, update, sandbox):
-                continue
-            _write_change(db, current.id, update, moment)
-            current.status = update.status
-            current.status_ts = update.status_ts or current.status_ts
-            changed.append(update.message_id)
+    currents = _currents(db, (update.message_id for update in batch))
+    for update in batch:
+        current = currents.get(update.message_id)
+        if current is None or not _admits(current, update, sandbox):
+            continue
+        _write_change(db, current.id, update, moment)
+        current.status = update.status
+        current.status_ts = update.status_ts or current.status_ts
+        changed.append(update.message_id)
     return changed
 
 
@@ -184,19 +192,39 @@ def _moves_forward(status: str | None, status_ts: str | None, update: StatusUpda
     return should_apply(status, status_ts, update.status, update.status_ts)
 
 
+#: What the status rule reads of the SMS a batch names, built once (the ids a parameter).
+_CURRENTS = sa.select(
+    sms.c.message_id, sms.c.id, sms.c.status, sms.c.status_ts, sms.c.detached, sms.c.sandbox
+).where(sms.c.message_id.in_(sa.bindparam("ids", expanding=True)))
+
+
 def _currents(db: Database, message_ids: Iterable[int]) -> dict[int, _Current]:
-    wanted = sorted({int(i) for i in message_ids})
-    rows = db.execute(
-        """
-        SELECT message_id, id, status, status_ts, state = 'sent' AND error IS NOT NULL, sandbox
-        FROM sms WHERE message_id IN (SELECT value FROM json_each(?))
-        """,
-        [json.dumps(wanted)],
-    ).fetchall()
-    return {
-        int(row[0]): _Current(int(row[1]), row[2], row[3], bool(row[4]), bool(row[5]))
-        for row in rows
-    }
+    found: dict[int, _Current] = {}
+    for chunk in chunks(message_ids):
+        rows = db.execute(_CURRENTS, {"ids": chunk})
+        for row in rows:
+            found[int(row[0])] = _Current(int(row[1]), row[2], row[3], bool(row[4]), bool(row[5]))
+    return found
+
+
+#: The status change, built once (every poll cycle and webhook runs it): parameters by name.
+_WRITE_CHANGE = (
+    sa.update(sms)
+    .where(sms.c.id == sa.bindparam("sms_id"))
+    .values(
+        status=sa.bindparam("new_status"),
+        status_ts=sa.func.coalesce(sa.bindparam("new_status_ts"), sms.c.status_ts),
+        segments=sa.func.coalesce(sa.bindparam("new_segments"), sms.c.segments),
+        start_send_ts=sa.func.coalesce(sa.bindparam("new_start_send_ts"), sms.c.start_send_ts),
+        updated_at=sa.bindparam("stamp"),
+        final_at=sa.case(
+            (sa.bindparam("final") == sa.true(), sa.bindparam("stamp")), else_=sms.c.final_at
+        ),
+    )
+)
+
+#: One status history row (values given as parameters, so the statement is built once).
+_HISTORY = sa.insert(tables.status_history)
 
 
 def _write_change(
@@ -206,23 +234,16 @@ def _write_change(
     final = is_final(update.status)
     stamp = utc_text(moment)
     db.execute(
-        """
-        UPDATE sms
-        SET status = ?, status_ts = coalesce(?, status_ts),
-            segments = coalesce(?, segments), start_send_ts = coalesce(?, start_send_ts),
-            updated_at = ?, final_at = CASE WHEN ? THEN ? ELSE final_at END
-        WHERE id = ?
-        """,
-        [
-            update.status,
-            update.status_ts,
-            update.segments,
-            update.start_send_ts,
-            stamp,
-            final,
-            stamp,
-            sms_id,
-        ],
+        _WRITE_CHANGE,
+        {
+            "sms_id": sms_id,
+            "new_status": update.status,
+            "new_status_ts": update.status_ts,
+            "new_segments": update.segments,
+            "new_start_send_ts": update.start_send_ts,
+            "stamp": stamp,
+            "final": final,
+        },
     )
     _record_history(
         db,
@@ -239,6 +260,7 @@ def _write_change(
     )
 
 
+@transactional
 def give_up(
     db: Database, sms_id: int, *, now: datetime | None = None, status: str = GAVE_UP
 ) -> AppliedUpdate | None:
@@ -250,28 +272,24 @@ def give_up(
     """
     moment = now or datetime.now(UTC)
     stamp = utc_text(moment)
-    with write_transaction(db):
-        cursor = db.execute(
-            """
-            UPDATE sms SET gave_up_at = ?, updated_at = ?
-            WHERE id = ? AND state = 'sent' AND final_at IS NULL AND gave_up_at IS NULL
-            """,
-            [stamp, stamp, sms_id],
-        )
-        if cursor.rowcount == 0:
-            return None
-        row = next(db.query("SELECT message_id FROM sms WHERE id = ?", [sms_id]))
-        message_id = int(row["message_id"])
-        _record_history(
-            db, message_id=message_id, status=status, status_ts=None, source="giveup", stamp=stamp
-        )
-        notification_id = queue_notification(
-            db, message_id, status, NotificationKind.GIVEUP, moment, reply_owed=True
-        )
-        sms = get_by_message_id(db, message_id)
-    if sms is None:  # pragma: no cover - the row was updated in this transaction
+    message_id = db.execute(
+        sa.update(sms)
+        .where(sms.c.id == sms_id, PENDING)
+        .values(gave_up_at=stamp, updated_at=stamp)
+        .returning(sms.c.message_id)
+    ).scalar()
+    if message_id is None:
+        return None
+    _record_history(
+        db, message_id=message_id, status=status, status_ts=None, source="giveup", stamp=stamp
+    )
+    notification_id = queue_notification(
+        db, message_id, status, NotificationKind.GIVEUP, moment, reply_owed=True
+    )
+    record = get_by_message_id(db, message_id)
+    if record is None:  # pragma: no cover - the row was updated in this transaction
         raise LookupError(f"SMS {sms_id} vanished")
-    return AppliedUpdate(sms=sms, previous=sms.status, notification_id=notification_id)
+    return AppliedUpdate(sms=record, previous=record.status, notification_id=notification_id)
 
 
 def _record_history(
@@ -284,26 +302,30 @@ def _record_history(
     stamp: str,
 ) -> None:
     db.execute(
-        """
-        INSERT INTO status_history (message_id, status, status_ts, source, recorded_at)
-        VALUES (?, ?, ?, ?, ?)
-        """,
-        [message_id, status, status_ts, source, stamp],
+        _HISTORY,
+        {
+            "message_id": message_id,
+            "status": status,
+            "status_ts": status_ts,
+            "source": source,
+            "recorded_at": stamp,
+        },
     )
 
 
+@transactional
 def record_webhook_event(db: Database, event_id: int, *, now: datetime | None = None) -> bool:
     """Remember a Mobizon webhook ``eventId``; ``False`` when it was seen before (a retry)."""
-    cursor = db.execute(
-        """
-        INSERT INTO webhook_events (event_id, received_at) VALUES (?, ?)
-        ON CONFLICT (event_id) DO NOTHING
-        """,
-        [event_id, utc_text(now)],
-    )
-    return cursor.rowcount == 1
+    inserted = db.execute(
+        dialect_insert(db, tables.webhook_events)
+        .values(event_id=event_id, received_at=utc_text(now))
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(tables.webhook_events.c.event_id)
+    ).scalar()
+    return inserted is not None
 
 
+@transactional
 def apply_webhook_event(
     db: Database,
     event_id: int,
@@ -321,40 +343,45 @@ def apply_webhook_event(
     ``received_at`` (default ``now``) is the time the event id is remembered from: what
     :func:`prune_webhook_events` counts from.
     """
-    with write_transaction(db):
-        if not record_webhook_event(db, event_id, now=received_at or now):
-            return False, None
-        return True, apply_status(db, update, now=now, sandbox=sandbox)
+    if not record_webhook_event(db, event_id, now=received_at or now):
+        return False, None
+    return True, apply_status(db, update, now=now, sandbox=sandbox)
 
 
+@transactional
 def webhook_event_seen(db: Database, event_id: int) -> bool:
     """Whether a Mobizon webhook ``eventId`` was already recorded."""
-    rows = db.execute("SELECT 1 FROM webhook_events WHERE event_id = ?", [event_id]).fetchall()
-    return bool(rows)
+    events = tables.webhook_events
+    return (
+        db.execute(sa.select(events.c.event_id).where(events.c.event_id == event_id)).first()
+        is not None
+    )
 
 
+@transactional
 def prune_webhook_events(
     db: Database, *, older_than: timedelta, now: datetime | None = None
 ) -> int:
     """Forget webhook events received more than ``older_than`` ago; returns how many."""
     cutoff = utc_text((now or datetime.now(UTC)) - older_than)
-    cursor = db.execute("DELETE FROM webhook_events WHERE received_at < ?", [cutoff])
-    return cursor.rowcount
+    events = tables.webhook_events
+    return db.execute(sa.delete(events).where(events.c.received_at < cutoff)).rowcount
 
 
+@transactional
 def status_history(db: Database, message_id: int) -> list[StatusChange]:
     """Every change applied to one SMS's status, in the order applied."""
-    rows = db.query(
-        "SELECT * FROM status_history WHERE message_id = ? ORDER BY id",
-        [message_id],
+    history = tables.status_history
+    rows = db.execute(
+        sa.select(history).where(history.c.message_id == message_id).order_by(history.c.id)
     )
     return [
         StatusChange(
-            message_id=row["message_id"],
-            status=row["status"],
-            status_ts=row["status_ts"],
-            source=row["source"],
-            recorded_at=datetime.fromisoformat(row["recorded_at"]),
+            message_id=row.message_id,
+            status=row.status,
+            status_ts=row.status_ts,
+            source=row.source,
+            recorded_at=datetime.fromisoformat(row.recorded_at),
         )
         for row in rows
     ]

@@ -6,17 +6,20 @@ writing a status :mod:`storage.delivery`.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
+from sqlalchemy import ColumnElement, Select, bindparam, false, func, or_, select, true
+
+from storage.engine import chunks, transactional
 from storage.records import SendState, SmsRecord, sms_from_row
-from storage.schema import utc_text, wall_text
+from storage.schema import MOBIZON_TS_FORMAT, utc_text, wall_text
+from storage.tables import PENDING, UNSETTLED, sms
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from sqlite_utils import Database
+    from sqlalchemy import Connection as Database
 
 __all__ = [
     "DEFAULT_VALIDITY_MINUTES",
@@ -42,56 +45,72 @@ __all__ = [
 DEFAULT_VALIDITY_MINUTES = 1440
 
 
-def _one(db: Database, sql: str, params: list[Any]) -> SmsRecord | None:
-    row = next(db.query(sql, params), None)
+def _records(db: Database, query: Select[tuple[object, ...]]) -> list[SmsRecord]:
+    return [sms_from_row(row) for row in db.execute(query).mappings()]
+
+
+def _one(db: Database, *where: ColumnElement[bool]) -> SmsRecord | None:
+    row = db.execute(select(sms).where(*where)).mappings().first()
     return None if row is None else sms_from_row(row)
 
 
+#: The two lookups every send, status and post makes, built once (the id as a parameter).
+_BY_ID = select(sms).where(sms.c.id == bindparam("sms_id"))
+_BY_MESSAGE_ID = select(sms).where(sms.c.message_id == bindparam("message_id"))
+_BY_MESSAGE_IDS = select(sms).where(sms.c.message_id.in_(bindparam("ids", expanding=True)))
+
+
+@transactional
 def get_sms(db: Database, sms_id: int) -> SmsRecord | None:
     """Return the SMS with local id ``sms_id``, or ``None``."""
-    return _one(db, "SELECT * FROM sms WHERE id = ?", [sms_id])
+    row = db.execute(_BY_ID, {"sms_id": sms_id}).mappings().first()
+    return None if row is None else sms_from_row(row)
 
 
+@transactional
 def get_by_message_id(db: Database, message_id: int) -> SmsRecord | None:
     """Return the SMS Mobizon knows as ``message_id``; ``None`` when the bot did not send it."""
-    return _one(db, "SELECT * FROM sms WHERE message_id = ?", [message_id])
+    row = db.execute(_BY_MESSAGE_ID, {"message_id": message_id}).mappings().first()
+    return None if row is None else sms_from_row(row)
 
 
+@transactional
 def get_by_message_ids(db: Database, ids: Iterable[int]) -> dict[int, SmsRecord]:
     """Return the SMS among Mobizon ``ids`` that the bot sent, keyed by message id."""
-    wanted = sorted({int(i) for i in ids})
-    if not wanted:
-        return {}
-    # One JSON parameter instead of one per id: no limit on how many ids are asked at once.
-    rows = db.query(
-        "SELECT * FROM sms WHERE message_id IN (SELECT value FROM json_each(?))",
-        [json.dumps(wanted)],
-    )
-    records = (sms_from_row(row) for row in rows)
-    return {sms.message_id: sms for sms in records if sms.message_id is not None}
+    found: dict[int, SmsRecord] = {}
+    for chunk in chunks(ids):  # bounded IN lists: no limit on how many ids are asked at once
+        for row in db.execute(_BY_MESSAGE_IDS, {"ids": chunk}).mappings():
+            record = sms_from_row(row)
+            if record.message_id is not None:
+                found[record.message_id] = record
+    return found
 
 
+@transactional
 def get_by_slack_post(db: Database, channel: str, ts: str) -> SmsRecord | None:
     """Return the SMS whose channel post is ``ts`` in ``channel``, or ``None``."""
-    return _one(db, "SELECT * FROM sms WHERE slack_channel = ? AND slack_ts = ?", [channel, ts])
+    return _one(db, sms.c.slack_channel == channel, sms.c.slack_ts == ts)
 
 
+@transactional
 def latest_in_channel(
     db: Database, *, team_id: str, channel_id: str, limit: int = 10
 ) -> list[SmsRecord]:
     """Return the SMS last sent from one Slack channel, newest first (``/sms status``)."""
-    rows = db.query(
-        """
-        SELECT * FROM sms
-        WHERE team_id = ? AND channel_id = ? AND state = 'sent'
-        ORDER BY id DESC
-        LIMIT ?
-        """,
-        [team_id, channel_id, limit],
+    return _records(
+        db,
+        select(sms)
+        .where(
+            sms.c.team_id == team_id,
+            sms.c.channel_id == channel_id,
+            sms.c.state == SendState.SENT.value,
+        )
+        .order_by(sms.c.id.desc())
+        .limit(limit),
     )
-    return [sms_from_row(row) for row in rows]
 
 
+@transactional
 def unsettled_sends(
     db: Database,
     *,
@@ -107,80 +126,77 @@ def unsettled_sends(
     process started); and ``unknown`` rows (a timeout, a 5xx) created since ``unknown_since``.
     Rows marked by :func:`mark_checked` are left out.
     """
-    rows = db.query(
-        """
-        SELECT * FROM sms
-        WHERE state IN ('claimed', 'unknown') AND message_id IS NULL AND checked_at IS NULL
-          AND ((state = 'claimed' AND (created_at < ? OR id <= ?))
-               OR (state = 'unknown' AND created_at >= ?))
-        ORDER BY created_at, id
-        """,
-        [
-            utc_text(claimed_before),
-            -1 if claimed_up_to is None else claimed_up_to,
-            utc_text(unknown_since),
-        ],
+    claimed = (sms.c.state == SendState.CLAIMED.value) & or_(
+        sms.c.created_at < utc_text(claimed_before),
+        sms.c.id <= (-1 if claimed_up_to is None else claimed_up_to),
     )
-    return [sms_from_row(row) for row in rows]
+    unknown = (sms.c.state == SendState.UNKNOWN.value) & (
+        sms.c.created_at >= utc_text(unknown_since)
+    )
+    return _records(
+        db,
+        select(sms).where(UNSETTLED, or_(claimed, unknown)).order_by(sms.c.created_at, sms.c.id),
+    )
 
 
+@transactional
 def last_sms_id(db: Database) -> int | None:
     """The id of the newest row of the ``sms`` table (``None`` when empty)."""
-    row = next(db.query("SELECT MAX(id) AS last FROM sms"), None)
-    return None if row is None or row["last"] is None else int(row["last"])
+    last = db.execute(select(func.max(sms.c.id))).scalar()
+    return None if last is None else int(last)
 
 
-def unsettled_like(db: Database, sms: SmsRecord) -> list[SmsRecord]:
+@transactional
+def unsettled_like(db: Database, record: SmsRecord) -> list[SmsRecord]:
     """Other sends of the same text to the same number whose outcome is not recorded either."""
-    rows = db.query(
-        """
-        SELECT * FROM sms
-        WHERE recipient = ? AND text = ? AND id != ?
-          AND state IN ('claimed', 'unknown') AND message_id IS NULL AND checked_at IS NULL
-        ORDER BY id
-        """,
-        [sms.recipient, sms.text, sms.id],
+    return _records(
+        db,
+        select(sms)
+        .where(
+            sms.c.recipient == record.recipient,
+            sms.c.text == record.text,
+            sms.c.id != record.id,
+            UNSETTLED,
+        )
+        .order_by(sms.c.id),
     )
-    return [sms_from_row(row) for row in rows]
 
 
+@transactional
 def last_message_id_before(db: Database, moment: datetime) -> int | None:
     """The highest Mobizon message id the bot recorded as sent before ``moment``.
 
     Mobizon numbers messages in order, so a message created after ``moment`` has a higher id:
     a lower bound when looking an SMS up after the fact.
     """
-    row = db.execute(
-        "SELECT max(message_id) FROM sms WHERE sent_at < ?", [utc_text(moment)]
-    ).fetchone()
-    return None if row is None or row[0] is None else int(row[0])
+    last = db.execute(
+        select(func.max(sms.c.message_id)).where(sms.c.sent_at < utc_text(moment))
+    ).scalar()
+    return None if last is None else int(last)
 
 
+@transactional
 def highest_ids(db: Database) -> tuple[int | None, int | None]:
     """The highest Mobizon message id and campaign id recorded, whatever the mode (``None``: none).
 
     A sandbox simulator starts its ids above them, so a new run never reuses an earlier one's.
     """
-    row = db.execute("SELECT max(message_id), max(campaign_id) FROM sms").fetchone()
-    if row is None:
-        return None, None
+    row = db.execute(select(func.max(sms.c.message_id), func.max(sms.c.campaign_id))).one()
     return (
         None if row[0] is None else int(row[0]),
         None if row[1] is None else int(row[1]),
     )
 
 
+@transactional
 def pending_sandbox(db: Database) -> list[SmsRecord]:
     """SMS sent to a sandbox simulator and still awaiting a final status, oldest first."""
-    rows = db.query(
-        """
-        SELECT * FROM sms
-        WHERE state = 'sent' AND final_at IS NULL AND gave_up_at IS NULL AND sandbox = 1
-          AND message_id IS NOT NULL
-        ORDER BY id
-        """
+    return _records(
+        db,
+        select(sms)
+        .where(PENDING, sms.c.sandbox.is_(True), sms.c.message_id.is_not(None))
+        .order_by(sms.c.id),
     )
-    return [sms_from_row(row) for row in rows]
 
 
 class PendingStatus(NamedTuple):
@@ -191,6 +207,26 @@ class PendingStatus(NamedTuple):
     status_ts: str | None
 
 
+def _mode(sandbox: bool | None) -> ColumnElement[bool]:
+    """Only the SMS sent in that mode (``sandbox`` set), else every SMS."""
+    if sandbox is None:
+        return ~false()
+    return sms.c.sandbox.is_(sandbox)
+
+
+#: What every poll cycle reads, built once: the wall time and the mode are parameters.
+_PENDING_STATUSES = (
+    select(sms.c.message_id, sms.c.status, sms.c.status_ts)
+    .where(
+        PENDING,
+        or_(sms.c.deferred_to.is_(None), sms.c.deferred_to <= bindparam("wall_now")),
+        or_(bindparam("any_mode") == true(), sms.c.sandbox == bindparam("mode")),
+    )
+    .order_by(sms.c.id)
+)
+
+
+@transactional
 def pending_statuses(
     db: Database, *, local_now: datetime | None = None, sandbox: bool | None = None
 ) -> list[PendingStatus]:
@@ -204,18 +240,13 @@ def pending_statuses(
     pending SMS, so it returns only what a cycle compares, not full records (bench/polling.py).
     """
     rows = db.execute(
-        """
-        SELECT message_id, status, status_ts FROM sms
-        WHERE state = 'sent' AND final_at IS NULL AND gave_up_at IS NULL
-          AND (deferred_to IS NULL OR deferred_to <= ?)
-          AND (? IS NULL OR sandbox = ?)
-        ORDER BY id
-        """,
-        [_local_wall_text(local_now), sandbox, sandbox],
-    ).fetchall()
-    return [PendingStatus(*row) for row in rows]
+        _PENDING_STATUSES,
+        {"wall_now": _local_wall_text(local_now), "any_mode": sandbox is None, "mode": sandbox},
+    ).all()
+    return [PendingStatus(int(row[0]), row[1], row[2]) for row in rows]
 
 
+@transactional
 def overdue(
     db: Database,
     *,
@@ -229,53 +260,46 @@ def overdue(
     1440 minutes) plus ``grace``. Deferred SMS are judged by ``local_now``'s wall time, now in the
     Mobizon account's zone (default: ``now`` in this machine's local zone), others by ``now``.
     """
-    wall_now = _local_wall_text(local_now if local_now is not None else now.astimezone())
-    # Validity is per row, so the date modifier ('+N seconds') is built in SQL from its column.
-    rows = db.query(
-        """
-        SELECT * FROM sms
-        WHERE state = 'sent' AND final_at IS NULL AND gave_up_at IS NULL
-          AND CASE
-              WHEN deferred_to IS NULL THEN datetime(
-                  sent_at,
-                  '+' || (coalesce(validity, :default_validity) * 60 + :grace_seconds) || ' seconds'
-              ) < datetime(:now)
-              ELSE datetime(
-                  deferred_to,
-                  '+' || (coalesce(validity, :default_validity) * 60 + :grace_seconds) || ' seconds'
-              ) < :wall_now
-          END
-        ORDER BY id
-        """,
-        {
-            "default_validity": DEFAULT_VALIDITY_MINUTES,
-            "grace_seconds": int(grace.total_seconds()),
-            "now": utc_text(now),
-            "wall_now": wall_now,
-        },
+    # to the second, as the times are stored
+    wall_now = (local_now if local_now is not None else now.astimezone()).replace(
+        tzinfo=None, microsecond=0
     )
-    return [sms_from_row(row) for row in rows]
+    utc_now = now.replace(microsecond=0)
+    # the deadline is per row (its validity, its kind of time): judged here, over the few
+    # columns of the pending rows, the same way on every engine
+    late: list[int] = []
+    rows = db.execute(
+        select(sms.c.id, sms.c.sent_at, sms.c.deferred_to, sms.c.validity)
+        .where(PENDING)
+        .order_by(sms.c.id)
+    )
+    for sms_id, sent_at, deferred_to, validity in rows:
+        allowed = timedelta(minutes=validity or DEFAULT_VALIDITY_MINUTES) + grace
+        if deferred_to is not None:
+            start = datetime.strptime(deferred_to, MOBIZON_TS_FORMAT)  # noqa: DTZ007  # a wall time
+            if start + allowed < wall_now:
+                late.append(sms_id)
+        elif sent_at is not None and datetime.fromisoformat(sent_at) + allowed < utc_now:
+            late.append(sms_id)
+    found: list[SmsRecord] = []
+    for chunk in chunks(late):
+        found.extend(_records(db, select(sms).where(sms.c.id.in_(chunk)).order_by(sms.c.id)))
+    return found
 
 
+@transactional
 def count_by_state(db: Database) -> dict[str, int]:
     """How many SMS are in each :class:`SendState` (every state present, zero when none)."""
-    counts = {state.value: 0 for state in SendState}
-    for row in db.query("SELECT state, count(*) AS n FROM sms GROUP BY state"):
-        counts[row["state"]] = row["n"]
-    return counts
+    found: dict[str, int] = dict(
+        db.execute(select(sms.c.state, func.count()).group_by(sms.c.state)).all()
+    )
+    return {state.value: int(found.get(state.value, 0)) for state in SendState}
 
 
+@transactional
 def count_pending(db: Database) -> int:
     """How many sent SMS still await a final status (deferred ones included)."""
-    row = next(
-        db.query(
-            """
-            SELECT count(*) AS n FROM sms
-            WHERE state = 'sent' AND final_at IS NULL AND gave_up_at IS NULL
-            """
-        )
-    )
-    return int(row["n"])
+    return int(db.execute(select(func.count()).select_from(sms).where(PENDING)).scalar_one())
 
 
 def _local_wall_text(local_now: datetime | None) -> str:

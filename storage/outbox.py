@@ -8,17 +8,22 @@ between re-sends, never loses.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
+import sqlalchemy as sa
+
+from storage.engine import dialect_insert, transactional
 from storage.messages import get_by_message_ids
 from storage.records import MAX_ERROR_LENGTH, SmsRecord
 from storage.schema import utc_ms_text
+from storage.tables import outbox, sms
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from sqlalchemy import Connection as Database
 
 
 class NotificationKind(StrEnum):
@@ -48,6 +53,7 @@ class Notification:
     created_at: datetime
 
 
+@transactional
 def queue_notification(
     db: Database,
     message_id: int,
@@ -59,20 +65,62 @@ def queue_notification(
 ) -> int | None:
     """Queue a notification due at once; its id, or ``None`` when one for (SMS, status) waits."""
     queued = utc_ms_text(moment)  # due at once; retries put it off to the millisecond
-    cursor = db.execute(
-        """
-        INSERT INTO outbox (
-            message_id, status, kind, created_at, attempts, next_attempt_at, update_done,
-            reply_done
-        )
-        VALUES (?, ?, ?, ?, 0, ?, 0, ?)
-        ON CONFLICT (message_id, status) DO NOTHING
-        """,
-        [message_id, status, kind.value, queued, queued, int(not reply_owed)],
+    inserted = db.execute(
+        _queue_statement(db.dialect.name),
+        {
+            "message_id": message_id,
+            "status": status,
+            "kind": kind.value,
+            "created_at": queued,
+            "attempts": 0,
+            "next_attempt_at": queued,
+            "update_done": False,
+            "reply_done": not reply_owed,
+        },
+    ).scalar()
+    return None if inserted is None else int(inserted)
+
+
+@functools.cache
+def _queue_statement(dialect: str) -> sa.Executable:
+    """The outbox row's insert for ``dialect``, built once (values given as parameters)."""
+    return (
+        dialect_insert(dialect, outbox)
+        .on_conflict_do_nothing(index_elements=["message_id", "status"])
+        .returning(outbox.c.id)
     )
-    return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
+#: The notification channel of an outbox row's SMS: its post's channel, else its sender.
+_CHANNEL = sa.func.coalesce(sa.func.nullif(sms.c.slack_channel, ""), sms.c.user_id)
+
+
+#: The notifier's reads, built once (the time, the limit and the channel are parameters).
+_DUE = (
+    sa.select(outbox)
+    .where(outbox.c.next_attempt_at <= sa.bindparam("now"))
+    .order_by(outbox.c.id)
+    .limit(sa.bindparam("limit"))
+)
+_DUE_IN_CHANNEL = (
+    sa.select(outbox)
+    .join(sms, sms.c.message_id == outbox.c.message_id)
+    .where(outbox.c.next_attempt_at <= sa.bindparam("now"), sa.bindparam("channel") == _CHANNEL)
+    .order_by(outbox.c.id)
+    .limit(sa.bindparam("limit"))
+)
+_DUE_CHANNEL = _CHANNEL.label("channel")
+_DUE_CHANNELS = (
+    sa.select(_DUE_CHANNEL)
+    .select_from(outbox.join(sms, sms.c.message_id == outbox.c.message_id))
+    .where(outbox.c.next_attempt_at <= sa.bindparam("now"))
+    .group_by(_DUE_CHANNEL)
+    .order_by(sa.func.min(outbox.c.id))
+)
+_FINISH = sa.delete(outbox).where(outbox.c.id == sa.bindparam("notification_id"))
+
+
+@transactional
 def due_notifications(
     db: Database, *, now: datetime | None = None, limit: int = 100, channel: str | None = None
 ) -> list[Notification]:
@@ -81,49 +129,25 @@ def due_notifications(
     With ``channel``, only the rows of that notification channel: the channel the SMS's message
     is in, or, for an SMS without one, its sender's user id (as :func:`due_channels` names them).
     """
-    if channel is None:
-        rows = list(
-            db.query(
-                "SELECT * FROM outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?",
-                [utc_ms_text(now), limit],
-            )
-        )
-    else:
-        rows = list(
-            db.query(
-                """
-                SELECT o.* FROM outbox AS o JOIN sms AS s ON s.message_id = o.message_id
-                WHERE o.next_attempt_at <= ?
-                    AND coalesce(nullif(s.slack_channel, ''), s.user_id) = ?
-                ORDER BY o.id LIMIT ?
-                """,
-                [utc_ms_text(now), channel, limit],
-            )
-        )
+    query = _DUE if channel is None else _DUE_IN_CHANNEL
+    params = {"now": utc_ms_text(now), "limit": limit, "channel": channel}
+    rows = list(db.execute(query, params).mappings())
     sms_by_message = get_by_message_ids(db, (row["message_id"] for row in rows))
     return [_notification(row, sms_by_message[row["message_id"]]) for row in rows]
 
 
+@transactional
 def due_channels(db: Database, *, now: datetime | None = None) -> list[str]:
     """Every notification channel with a due outbox row, the one with the oldest row first.
 
     A notification channel is the channel the SMS's message is in, or its sender's user id for
     an SMS never posted in a channel: the notifier paces and orders by it.
     """
-    rows = db.execute(
-        """
-        SELECT coalesce(nullif(s.slack_channel, ''), s.user_id) AS channel
-        FROM outbox AS o JOIN sms AS s ON s.message_id = o.message_id
-        WHERE o.next_attempt_at <= ?
-        GROUP BY channel
-        ORDER BY min(o.id)
-        """,
-        [utc_ms_text(now)],
-    ).fetchall()
+    rows = db.execute(_DUE_CHANNELS, {"now": utc_ms_text(now)})
     return [str(row[0]) for row in rows]
 
 
-def _notification(row: dict[str, Any], sms: SmsRecord) -> Notification:
+def _notification(row: sa.RowMapping, record: SmsRecord) -> Notification:
     return Notification(
         id=row["id"],
         message_id=row["message_id"],
@@ -133,30 +157,30 @@ def _notification(row: dict[str, Any], sms: SmsRecord) -> Notification:
         update_done=bool(row["update_done"]),
         reply_done=bool(row["reply_done"]),
         last_error=row["last_error"],
-        sms=sms,
+        sms=record,
         created_at=datetime.fromisoformat(row["created_at"]),
     )
 
 
-_STEP_DONE_SQL = {
-    "update": "UPDATE outbox SET update_done = 1 WHERE id = ?",
-    "reply": "UPDATE outbox SET reply_done = 1 WHERE id = ?",
-}
-
-
+@transactional
 def mark_step_done(db: Database, notification_id: int, step: Literal["update", "reply"]) -> None:
     """Record that Slack accepted one step, so a retry does not repeat it."""
-    sql = _STEP_DONE_SQL.get(step)
-    if sql is None:
+    if step == "update":
+        done = {"update_done": True}
+    elif step == "reply":
+        done = {"reply_done": True}
+    else:
         raise ValueError(f"unknown notification step {step!r}")
-    db.execute(sql, [notification_id])
+    db.execute(sa.update(outbox).where(outbox.c.id == notification_id).values(**done))
 
 
+@transactional
 def finish_notification(db: Database, notification_id: int) -> None:
     """Remove a notification once Slack accepted every step of it."""
-    db.execute("DELETE FROM outbox WHERE id = ?", [notification_id])
+    db.execute(_FINISH, {"notification_id": notification_id})
 
 
+@transactional
 def retry_notification(
     db: Database,
     notification_id: int,
@@ -170,21 +194,25 @@ def retry_notification(
     ``error`` must already be free of secrets; it is cut to a bounded length.
     """
     db.execute(
-        """
-        UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
-        WHERE id = ?
-        """,
-        [_not_before(delay, now), error[:MAX_ERROR_LENGTH], notification_id],
+        sa.update(outbox)
+        .where(outbox.c.id == notification_id)
+        .values(
+            attempts=outbox.c.attempts + 1,
+            next_attempt_at=_not_before(delay, now),
+            last_error=error[:MAX_ERROR_LENGTH],
+        )
     )
 
 
+@transactional
 def postpone_notification(
     db: Database, notification_id: int, *, delay: float, now: datetime | None = None
 ) -> None:
     """Put a notification off for ``delay`` seconds without counting a failed attempt."""
     db.execute(
-        "UPDATE outbox SET next_attempt_at = ? WHERE id = ?",
-        [_not_before(delay, now), notification_id],
+        sa.update(outbox)
+        .where(outbox.c.id == notification_id)
+        .values(next_attempt_at=_not_before(delay, now))
     )
 
 
@@ -196,6 +224,7 @@ def _not_before(delay: float, now: datetime | None) -> str:
     return utc_ms_text(moment)
 
 
+@transactional
 def outbox_size(db: Database) -> int:
     """How many notifications wait for Slack (due or not)."""
-    return int(next(db.query("SELECT count(*) AS n FROM outbox"))["n"])
+    return int(db.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one())

@@ -6,7 +6,7 @@ fields' own types (a flag, a state, a UTC time), so a new column is one field, n
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
@@ -98,16 +98,13 @@ class SmsRecord:
     #: Who is cancelling the SMS at Mobizon right now (``/sms cancel``), and since when.
     cancelling_by: str | None = None
     cancelling_at: datetime | None = None
+    #: A sent SMS whose Mobizon id was given to a later SMS: no status reported for it applies.
+    detached: bool = False
 
     @property
     def is_final(self) -> bool:
         """True once Mobizon reported a status it never changes again."""
         return self.final_at is not None
-
-    @property
-    def detached(self) -> bool:
-        """True for a sent SMS whose Mobizon id was given to another SMS: no status applies."""
-        return self.state is SendState.SENT and self.error is not None
 
     @property
     def is_pending(self) -> bool:
@@ -127,16 +124,17 @@ _COLUMNS = tuple((f.name, _CONVERTERS.get(str(f.type))) for f in fields(SmsRecor
 _LATER = frozenset(f.name for f in fields(SmsRecord) if f.default is not MISSING)
 
 
-def sms_from_row(row: dict[str, Any]) -> SmsRecord:
+def sms_from_row(row: Mapping[Any, Any]) -> SmsRecord:
     """Build an :class:`SmsRecord` from a ``SELECT * FROM sms`` row (extra columns ignored).
 
     A column added by a later migration may be missing (a row read while an older database is
     upgraded): its field keeps its default.
     """
+    values = dict(row)  # a plain dict: a result row's own key lookups cost far more
     return SmsRecord(
         **{
-            name: row[name] if convert is None else convert(row[name])
+            name: values[name] if convert is None else convert(values[name])
             for name, convert in _COLUMNS
-            if name in row or name not in _LATER
+            if name in values or name not in _LATER
         }
     )

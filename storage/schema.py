@@ -1,243 +1,191 @@
-"""The SQLite schema, its numbered migrations, and how a connection is opened and written to.
+"""The schema's migrations, how a database is opened, and the time formats stored.
 
-Use :func:`open_database` once at start-up; wrap every multi-statement write in
-:func:`write_transaction`.
+Use :func:`open_database` (or :meth:`storage.store.Store.open`) once at start-up: it brings the
+schema up to date with Alembic, under a lock, so replicas starting together apply each step once.
+The tables are :mod:`storage.tables`; transactions :mod:`storage.engine`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from contextlib import contextmanager
+import sqlite3
+import zlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from sqlalchemy import (
+    Column,
+    Connection,
+    Dialect,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    inspect,
+    text,
+)
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+from storage.engine import (
+    BUSY_TIMEOUT_MS,
+    DatabaseUrl,
+    make_engine,
+    parse_database_url,
+    write_transaction,
+)
+from storage.tables import metadata
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from alembic.config import Config
 
-#: Number of schema steps this code knows; equals the count of applied ``smsbot`` migrations.
-SCHEMA_VERSION = 6
-
-#: Milliseconds a writer waits for another connection's lock before giving up: long enough for
-#: another process's short writes, short enough that a ``/sms send`` whose claim cannot be
-#: written is refused ("not sent, try again") within a few seconds.
-BUSY_TIMEOUT_MS = 3000
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "MOBIZON_TS_FORMAT",
+    "SCHEMA_HEAD",
+    "migrate",
+    "open_database",
+    "parse_utc",
+    "schema_revision",
+    "utc_ms_text",
+    "utc_text",
+    "wall_text",
+    "write_transaction",
+]
 
 #: Mobizon's own timestamp format (``statusUpdateTs``, ``startSendTs``, ``deferredToTs``).
 MOBIZON_TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 
-migrations = Migrations("smsbot")
+#: The newest revision in ``storage/migrations/versions`` (a test holds the two together): a
+#: database already there is opened without loading Alembic at all.
+SCHEMA_HEAD = "0007"
 
+#: The revision a database made before Alembic is stamped with (the same schema, step 6).
+LEGACY_REVISION = "0006"
 
-@migrations(name="0001_initial")
-def _initial(db: Database) -> None:
-    for statement in _INITIAL_SCHEMA:
-        db.execute(statement)
+#: The table the releases before Alembic recorded their schema steps in (sqlite-utils').
+LEGACY_TABLE = "_sqlite_migrations"
 
+#: PostgreSQL advisory lock key held while migrating: one replica migrates, the others wait.
+_MIGRATION_LOCK = zlib.crc32(b"smsbot schema migrations")
 
-_INITIAL_SCHEMA = (
-    """
-    CREATE TABLE sms (
-        id INTEGER PRIMARY KEY,
-        trigger_id TEXT NOT NULL UNIQUE,
-        team_id TEXT NOT NULL,
-        channel_id TEXT NOT NULL,
-        user_id TEXT NOT NULL,
-        response_url TEXT,
-        recipient TEXT NOT NULL,
-        sender TEXT,
-        text TEXT NOT NULL,
-        segments INTEGER,
-        encoding TEXT,
-        name TEXT,
-        deferred_to TEXT,
-        validity INTEGER,
-        flash INTEGER NOT NULL DEFAULT 0 CHECK (flash IN (0, 1)),
-        state TEXT NOT NULL DEFAULT 'claimed'
-            CHECK (state IN ('claimed', 'sent', 'failed', 'unknown')),
-        error TEXT,
-        message_id INTEGER UNIQUE,
-        campaign_id INTEGER,
-        campaign_status INTEGER,
-        status TEXT,
-        status_ts TEXT,
-        start_send_ts TEXT,
-        slack_channel TEXT,
-        slack_ts TEXT,
-        created_at TEXT NOT NULL,
-        sent_at TEXT,
-        updated_at TEXT NOT NULL,
-        final_at TEXT,
-        gave_up_at TEXT,
-        sandbox INTEGER NOT NULL DEFAULT 0 CHECK (sandbox IN (0, 1))
-    )
-    """,
-    # Only the rows the poller still has to ask about: stays small however many SMS were sent.
-    """
-    CREATE INDEX sms_pending ON sms (id)
-    WHERE state = 'sent' AND final_at IS NULL AND gave_up_at IS NULL
-    """,
-    "CREATE INDEX sms_channel_latest ON sms (team_id, channel_id, state, id)",
-    """
-    CREATE TABLE status_history (
-        id INTEGER PRIMARY KEY,
-        message_id INTEGER NOT NULL REFERENCES sms (message_id),
-        status TEXT NOT NULL,
-        status_ts TEXT,
-        source TEXT NOT NULL CHECK (source IN ('webhook', 'poll', 'command', 'giveup')),
-        recorded_at TEXT NOT NULL
-    )
-    """,
-    "CREATE INDEX status_history_message ON status_history (message_id, id)",
-    """
-    CREATE TABLE outbox (
-        id INTEGER PRIMARY KEY,
-        message_id INTEGER NOT NULL REFERENCES sms (message_id),
-        status TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('status', 'giveup')),
-        created_at TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at TEXT NOT NULL,
-        update_done INTEGER NOT NULL DEFAULT 0 CHECK (update_done IN (0, 1)),
-        reply_done INTEGER NOT NULL DEFAULT 0 CHECK (reply_done IN (0, 1)),
-        last_error TEXT,
-        UNIQUE (message_id, status)
-    )
-    """,
-    "CREATE INDEX outbox_due ON outbox (next_attempt_at, id)",
-    """
-    CREATE TABLE webhook_events (
-        event_id INTEGER PRIMARY KEY,
-        received_at TEXT NOT NULL
-    )
-    """,
-    "CREATE INDEX webhook_events_received ON webhook_events (received_at)",
+#: Alembic's own record of the revision a database is at, as Alembic makes it.
+_VERSION = Table(
+    "alembic_version",
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
 )
 
 
-@migrations(name="0002_unsettled_sends")
-def _unsettled_sends(db: Database) -> None:
-    # sends whose outcome Mobizon never told us (a crash mid-send, a timeout) are looked up
-    # every poll cycle; ``checked_at`` marks those a lookup could not settle, so they stop
-    db.execute("ALTER TABLE sms ADD COLUMN checked_at TEXT")
-    db.execute(
-        "CREATE INDEX sms_unsettled ON sms (created_at) "
-        "WHERE state IN ('claimed', 'unknown') AND message_id IS NULL AND checked_at IS NULL"
-    )
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration for smsbot's migrations, run on ``connection``."""
+    from alembic.config import Config  # noqa: PLC0415  # loaded only when a schema changes
+
+    config = Config()
+    config.set_main_option("script_location", "storage:migrations")
+    config.attributes["connection"] = connection
+    return config
 
 
-@migrations(name="0003_outbox_milliseconds")
-def _outbox_milliseconds(db: Database) -> None:
-    # outbox times to the millisecond (utc_ms_text), so a retry put off by 50 ms is due after
-    # 50 ms, not after the next whole second; rows already queued keep their time, as .000
-    for column in ("created_at", "next_attempt_at"):
-        db.execute(
-            f"UPDATE outbox SET {column} = "  # noqa: S608  # the two column names above
-            f"strftime('%Y-%m-%dT%H:%M:%f', {column}) || '+00:00' "
-            f"WHERE {column} NOT LIKE '%.___+00:00'"
-        )
+#: The schema's statements per engine kind, compiled once (see :func:`_schema_ddl`).
+_DDL: dict[str, tuple[str, ...]] = {}
 
 
-@migrations(name="0004_account")
-def _account(db: Database) -> None:
-    # who cancelled a scheduled SMS with /sms cancel (its post says so)
-    db.execute("ALTER TABLE sms ADD COLUMN cancelled_by TEXT")
-    # what Mobizon's moderators decided about an SMS sent awaiting moderation, and why
-    db.execute(
-        "ALTER TABLE sms ADD COLUMN moderation TEXT "
-        "CHECK (moderation IS NULL OR moderation IN ('approved', 'declined'))"
-    )
-    db.execute("ALTER TABLE sms ADD COLUMN moderation_comment TEXT")
-    # what Mobizon charged for the SMS (its segUserBuy, decimal text) in the account's currency;
-    # ``cost_asks`` counts the lookups, which stop after a few when Mobizon states none
-    db.execute("ALTER TABLE sms ADD COLUMN cost TEXT")
-    db.execute("ALTER TABLE sms ADD COLUMN currency TEXT")
-    db.execute("ALTER TABLE sms ADD COLUMN cost_asks INTEGER NOT NULL DEFAULT 0")
-    # account-level facts kept across restarts, such as whether the low-balance alert is raised
-    db.execute(
-        "CREATE TABLE account_state (key TEXT PRIMARY KEY, value TEXT NOT NULL, "
-        "updated_at TEXT NOT NULL)"
-    )
+def _schema_ddl(dialect: Dialect) -> tuple[str, ...]:
+    """The statements that make the whole schema, and Alembic's version table, on ``dialect``.
 
-
-@migrations(name="0005_templates")
-def _templates(db: Database) -> None:
-    # saved SMS texts with {placeholders}, one set per Slack workspace
-    db.execute(
-        """
-        CREATE TABLE templates (
-            team_id TEXT NOT NULL,
-            name TEXT NOT NULL,
-            text TEXT NOT NULL,
-            created_by TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            PRIMARY KEY (team_id, name)
-        )
-        """
-    )
-
-
-@migrations(name="0006_cancel_claims")
-def _cancel_claims(db: Database) -> None:
-    # who is cancelling an SMS at Mobizon right now, and since when: one cancel at a time asks
-    # Mobizon, the others are told who cancelled it; a claim left by a dead process expires
-    db.execute("ALTER TABLE sms ADD COLUMN cancelling_by TEXT")
-    db.execute("ALTER TABLE sms ADD COLUMN cancelling_at TEXT")
-
-
-def open_database(path: str | os.PathLike[str]) -> Database:
-    """Open (or create) the bot's database at ``path`` and bring its schema up to date.
-
-    ``":memory:"`` gives a private in-memory database (tests). File databases run in WAL
-    mode so the webhook, the poller and a second process can read while one writes.
+    What ``metadata.create_all`` runs, compiled once per engine kind rather than at every new
+    database (the test suite makes thousands).
     """
-    db = Database(os.fspath(path))
+    if dialect.name not in _DDL:
+        _DDL[dialect.name] = _compile_ddl(dialect)
+    return _DDL[dialect.name]
+
+
+def _compile_ddl(dialect: Dialect) -> tuple[str, ...]:
+    statements: list[str] = []
+    for table in (*metadata.sorted_tables, _VERSION):
+        statements.append(str(CreateTable(table).compile(dialect=dialect)))
+        statements.extend(
+            str(CreateIndex(index).compile(dialect=dialect))
+            for index in sorted(table.indexes, key=lambda index: str(index.name))
+        )
+    return tuple(statements)
+
+
+def migrate(db: Connection) -> None:
+    """Bring the schema up to date, once, however many processes start together.
+
+    Under the lock (SQLite's write lock from ``BEGIN IMMEDIATE``, a PostgreSQL advisory
+    transaction lock), in one transaction: a new database gets the whole schema
+    (:data:`storage.tables.metadata`) stamped with the newest revision; an existing one runs the
+    Alembic revisions it lacks; a database made before Alembic is first brought to step 6 by
+    its own steps (:mod:`storage.legacy`) and stamped there.
+    """
+    with write_transaction(db):
+        if db.dialect.name == "postgresql":
+            db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        tables = set(inspect(db).get_table_names())
+        current = db.execute(_VERSION.select()).scalar() if _VERSION.name in tables else None
+        if current == SCHEMA_HEAD:
+            return
+        if current is None and not tables & set(metadata.tables):
+            for statement in _schema_ddl(db.dialect):
+                db.exec_driver_sql(statement)
+            db.execute(_VERSION.insert().values(version_num=SCHEMA_HEAD))
+            return
+        from alembic import command  # noqa: PLC0415  # loaded only when a schema changes
+
+        config = alembic_config(db)
+        if current is None and LEGACY_TABLE in tables:
+            command.stamp(config, LEGACY_REVISION)
+        command.upgrade(config, "head")
+
+
+def upgrade_legacy_file(path: str) -> None:
+    """Bring a SQLite file made before Alembic to schema step 6 (:mod:`storage.legacy`).
+
+    A new or current file is told apart with a glance at its tables, without loading the old
+    steps (nor sqlite-utils).
+    """
+    if not os.path.exists(path) or os.path.getsize(path) == 0:  # noqa: PTH110, PTH202
+        return
+    with contextlib.closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)) as conn:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (LEGACY_TABLE,)
+        ).fetchone()
+    if found is None:
+        return
+    from storage import legacy  # noqa: PLC0415  # only for a file made before Alembic
+
+    legacy.upgrade_legacy(path)
+
+
+def schema_revision(db: Connection) -> str | None:
+    """The Alembic revision ``db``'s schema is at (``None`` before any), as Alembic reads it."""
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415
+
+    return MigrationContext.configure(db).get_current_revision()
+
+
+def open_database(url: str | os.PathLike[str] | DatabaseUrl) -> Connection:
+    """Open (or create) the database at ``url`` (a URL or a SQLite path), schema up to date.
+
+    Closing the connection closes the database (its engine holds only this connection).
+    """
+    where = url if isinstance(url, DatabaseUrl) else parse_database_url(url)
+    if where.engine == "sqlite" and not where.memory:
+        upgrade_legacy_file(where.address)
+    engine = make_engine(where, keep=False)
+    db = engine.connect()
     try:
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
-        db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA synchronous = NORMAL")
-        if not db.memory:
-            db.enable_wal()
-        # Under the write lock, so two processes starting at once cannot both apply a step.
-        with write_transaction(db):
-            migrations.apply(db)
+        migrate(db)
     except BaseException:
         db.close()
+        engine.dispose()
         raise
     return db
-
-
-def schema_version(db: Database) -> int:
-    """How many ``smsbot`` schema steps have been applied to ``db``."""
-    return len(migrations.applied(db))
-
-
-@contextmanager
-def write_transaction(db: Database) -> Iterator[Database]:
-    """Run the block as one transaction that holds the write lock from its first statement.
-
-    Use it for every read-then-write: a plain deferred ``BEGIN`` (``db.atomic()``) that reads
-    first fails with "database is locked" when another connection commits in between, whereas
-    ``BEGIN IMMEDIATE`` waits (up to the busy timeout) and then sees the latest data.
-    Inside an open transaction it nests as a savepoint, like ``db.atomic()``.
-    """
-    if db.conn.in_transaction:
-        with db.atomic():
-            yield db
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.rollback()
-        raise
-    try:
-        db.execute("COMMIT")
-    except BaseException:
-        db.rollback()
-        raise
 
 
 def utc_text(now: datetime | None = None) -> str:

@@ -1,18 +1,19 @@
 """The database as the async app sees it: storage functions run on threads, never on the loop.
 
-SQLite calls block: a write can wait up to the busy timeout for another connection's lock. On
+Database calls block: a write can wait up to the busy timeout for another connection's lock. On
 the event loop that wait would hold up everything else (Slack's 3-second acks, ``/healthz``,
-webhooks). A :class:`Store` owns two connections, each on a thread of its own:
+webhooks). A :class:`Store` owns two connections (of one engine), each on a thread of its own:
 
 - the **writer** (one thread, so writes are serialised in the order they were asked), for every
   function that writes;
-- the **reader**, for plain reads: in WAL mode a read never waits for a writer, so status reads
-  and the notifier's look at the outbox go on while another process holds the write lock.
+- the **reader**, for plain reads: a read never waits for a writer (SQLite's WAL mode,
+  PostgreSQL's snapshots), so status reads and the notifier's look at the outbox go on while
+  another process holds the write lock.
 
-The storage functions stay synchronous and take a :class:`sqlite_utils.Database`:
-``await store.write(claims.claim_send, new)`` runs
-``claims.claim_send(<writer's Database>, new)`` on the writer thread.
-An in-memory database has one connection, so there both run on the writer.
+The storage functions stay synchronous and take a SQLAlchemy ``Connection``:
+``await store.write(claims.claim_send, new)`` runs ``claims.claim_send(<connection>, new)`` on
+the writer thread, in one transaction (committed when the function returns, rolled back when it
+raises). An in-memory database has one connection, so there both run on the writer.
 """
 
 from __future__ import annotations
@@ -21,14 +22,23 @@ import asyncio
 import functools
 import logging
 import os
-import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Concatenate, ParamSpec, TypeVar
 
-from sqlite_utils import Database
+from sqlalchemy import Connection, Engine
 
-from storage.schema import BUSY_TIMEOUT_MS, open_database
+from storage.engine import (
+    READ_ONLY,
+    DatabaseUrl,
+    EngineName,
+    is_busy,
+    make_engine,
+    parse_database_url,
+)
+from storage.schema import migrate, upgrade_legacy_file
+
+__all__ = ["RETRY_DELAYS", "Store", "is_busy"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,70 +49,84 @@ T = TypeVar("T")
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
-def is_busy(error: BaseException) -> bool:
-    """True for SQLite's "database is locked" (or busy): another connection kept the lock."""
-    if not isinstance(error, sqlite3.OperationalError):
-        return False
-    text = str(error).lower()
-    return "locked" in text or "busy" in text
-
-
 class Store:
     """Runs storage functions off the event loop; :meth:`open` it, :meth:`close` it."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = os.fspath(path)
-        self.memory = self.path == ":memory:"
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+    def __init__(self, url: str | os.PathLike[str] | DatabaseUrl) -> None:
+        self.url = url if isinstance(url, DatabaseUrl) else parse_database_url(url)
+        #: The SQLite file's path (``":memory:"`` in memory); for PostgreSQL its safe URL.
+        self.path = self.url.address if self.url.engine == "sqlite" else self.url.safe()
+        self.memory = self.url.memory
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
         self._reader = (
             self._writer
             if self.memory
-            else ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-reader")
+            else ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-reader")
         )
-        self._write_db: Database | None = None
-        self._read_db: Database | None = None
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> EngineName:
+        """The database engine: ``"sqlite"`` or ``"postgresql"``."""
+        return self.url.engine
 
     @classmethod
-    async def open(cls, path: str | os.PathLike[str]) -> Store:
-        """Open the database at ``path`` (migrations run on the writer thread) and its reader."""
-        store = cls(path)
+    async def open(cls, url: str | os.PathLike[str] | DatabaseUrl) -> Store:
+        """Open the database at ``url``: migrations run on the writer thread."""
+        store = cls(url)
         try:
-            store._write_db = await store._run(store._writer, open_database, store.path)
-            if store.memory:
-                store._read_db = store._write_db
-            else:
-                store._read_db = await store._run(store._reader, _open_reader, store.path)
+            store._engine = await store._run(store._writer, store._open_engine)
         except BaseException:
             await store.close()
             raise
         return store
 
+    def _open_engine(self) -> Engine:
+        """The engine of both threads' connections, the schema brought up to date on it.
+
+        One engine, so the SQL of each statement is compiled once for both threads.
+        """
+        if self.url.engine == "sqlite" and not self.memory:
+            upgrade_legacy_file(self.url.address)
+        engine = make_engine(self.url, connections=1 if self.memory else 2)
+        try:
+            with engine.connect() as db:
+                migrate(db)
+        except BaseException:
+            engine.dispose()
+            raise
+        return engine
+
     async def write(
-        self, fn: Callable[Concatenate[Database, P], T], /, *args: P.args, **kwargs: P.kwargs
+        self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run ``fn(db, *args, **kwargs)`` on the writer thread and return what it returns."""
-        if self._write_db is None:
+        """Run ``fn(db, *args, **kwargs)`` on the writer thread, in a transaction of its own."""
+        if self._engine is None:
             msg = "the database is closed"
             raise RuntimeError(msg)
-        return await self._run(self._writer, fn, self._write_db, *args, **kwargs)
+        return await self._run(
+            self._writer, _in_transaction, self._engine, fn, args, kwargs, read_only=False
+        )
 
     async def read(
-        self, fn: Callable[Concatenate[Database, P], T], /, *args: P.args, **kwargs: P.kwargs
+        self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run the read-only ``fn(db, *args, **kwargs)`` on the reader thread."""
-        if self._read_db is None:
+        if self._engine is None:
             msg = "the database is closed"
             raise RuntimeError(msg)
-        return await self._run(self._reader, fn, self._read_db, *args, **kwargs)
+        return await self._run(
+            self._reader, _in_transaction, self._engine, fn, args, kwargs, read_only=not self.memory
+        )
 
     async def write_retrying(
         self,
-        fn: Callable[Concatenate[Database, P], T],
+        fn: Callable[Concatenate[Connection, P], T],
         /,
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        """Like :meth:`write`, tried again after :data:`RETRY_DELAYS` while the database is locked.
+        """Like :meth:`write`, tried again after :data:`RETRY_DELAYS` while the database is busy.
 
         For a write that must not be lost, such as recording an SMS Mobizon already took.
         Any other error, or the lock still held after the last attempt, is raised.
@@ -110,7 +134,7 @@ class Store:
         for delay in RETRY_DELAYS:
             try:
                 return await self.write(fn, *args, **kwargs)
-            except sqlite3.OperationalError as err:
+            except Exception as err:
                 if not is_busy(err):
                     raise
                 logger.warning(
@@ -121,12 +145,10 @@ class Store:
         return await self.write(fn, *args, **kwargs)
 
     async def close(self) -> None:
-        """Close both connections on their own threads, then stop the threads."""
-        if self._read_db is not None and self._read_db is not self._write_db:
-            await self._run(self._reader, self._read_db.close)
-        if self._write_db is not None:
-            await self._run(self._writer, self._write_db.close)
-        self._read_db = self._write_db = None
+        """Close the connections on the writer thread, then stop the threads."""
+        if self._engine is not None:
+            await self._run(self._writer, self._engine.dispose)
+        self._engine = None
         self._reader.shutdown(wait=False)
         self._writer.shutdown(wait=False)
 
@@ -138,13 +160,24 @@ class Store:
         return await loop.run_in_executor(executor, functools.partial(fn, *args, **kwargs))
 
 
-def _open_reader(path: str) -> Database:
-    """A second connection for reads only (the writer already brought the schema up to date)."""
-    db = Database(path)
-    try:
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
-        db.execute("PRAGMA query_only = ON")
-    except BaseException:
-        db.close()
-        raise
-    return db
+def _in_transaction(
+    engine: Engine,
+    fn: Callable[..., T],
+    args: tuple[object, ...],
+    kwargs: dict[str, object],
+    *,
+    read_only: bool,
+) -> T:
+    """Run ``fn`` on a connection of ``engine``; commit what it left open when it returns.
+
+    A storage function commits its own transaction; what it raises rolls back only what it left
+    uncommitted (:func:`storage.claims.record_sent` commits a settlement, then raises). A reader's
+    connection begins its transactions deferred (:data:`~storage.engine.READ_ONLY`).
+    """
+    with engine.connect() as db:
+        if read_only:
+            db.execution_options(**{READ_ONLY: True})
+        result = fn(db, *args, **kwargs)
+        if db.in_transaction():
+            db.commit()
+        return result

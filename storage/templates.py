@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from storage.schema import utc_text, write_transaction
+import sqlalchemy as sa
+
+from storage.engine import dialect_insert, transactional
+from storage.schema import utc_text
+from storage.tables import templates
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from sqlalchemy import Connection as Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,44 +26,51 @@ class Template:
     created_at: str
 
 
+_COLUMNS = (
+    templates.c.team_id,
+    templates.c.name,
+    templates.c.text,
+    templates.c.created_by,
+    templates.c.created_at,
+)
+
+
+@transactional
 def add_template(db: Database, *, team_id: str, name: str, text: str, user_id: str) -> bool:
     """Save a template; ``False`` (nothing changed) when the workspace has one of that name."""
-    with write_transaction(db):
-        try:
-            db.execute(
-                "INSERT INTO templates (team_id, name, text, created_by, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [team_id, name.lower(), text, user_id, utc_text()],
-            )
-        except sqlite3.IntegrityError:
-            return False
-    return True
+    inserted = db.execute(
+        dialect_insert(db, templates)
+        .values(
+            team_id=team_id, name=name.lower(), text=text, created_by=user_id, created_at=utc_text()
+        )
+        .on_conflict_do_nothing(index_elements=["team_id", "name"])
+        .returning(templates.c.name)
+    ).scalar()
+    return inserted is not None
 
 
+@transactional
 def get_template(db: Database, *, team_id: str, name: str) -> Template | None:
     """The workspace's template called ``name``, or ``None``."""
     row = db.execute(
-        "SELECT team_id, name, text, created_by, created_at FROM templates "
-        "WHERE team_id = ? AND name = ?",
-        [team_id, name.lower()],
-    ).fetchone()
+        sa.select(*_COLUMNS).where(templates.c.team_id == team_id, templates.c.name == name.lower())
+    ).first()
     return None if row is None else Template(*row)
 
 
+@transactional
 def list_templates(db: Database, *, team_id: str) -> list[Template]:
     """The workspace's templates by name."""
     rows = db.execute(
-        "SELECT team_id, name, text, created_by, created_at FROM templates "
-        "WHERE team_id = ? ORDER BY name",
-        [team_id],
-    ).fetchall()
+        sa.select(*_COLUMNS).where(templates.c.team_id == team_id).order_by(templates.c.name)
+    )
     return [Template(*row) for row in rows]
 
 
+@transactional
 def remove_template(db: Database, *, team_id: str, name: str) -> bool:
     """Delete a template; ``False`` when there was none of that name."""
-    with write_transaction(db):
-        cursor = db.execute(
-            "DELETE FROM templates WHERE team_id = ? AND name = ?", [team_id, name.lower()]
-        )
-        return cursor.rowcount > 0
+    removed = db.execute(
+        sa.delete(templates).where(templates.c.team_id == team_id, templates.c.name == name.lower())
+    ).rowcount
+    return removed > 0

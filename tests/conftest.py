@@ -21,16 +21,17 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
-from sqlite_utils import Database
 
 from bot.app import create_app
 from bot.logs import JsonFormatter, TextFormatter, install_filters
 from bot.runtime import RUNTIME, Runtime
 from bot.settings import Settings
 from bot.simulator import DEFAULT_API_KEY, MobizonSimulator, SimulatorConfig, start_simulator
+from storage.engine import Database
 from storage.schema import open_database
 from testkit.slack import BOT_TOKEN, FakeSlack
 from testkit.waiting import wait_until
+from tests import postgres
 from tests.bytecode import precompile
 
 SIGNING_SECRET = "fake-signing-secret-1234567890abcdef"
@@ -54,9 +55,46 @@ SPACED_NUMBER = re.compile(
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """As xdist's controller, compile the product and the tests once for all workers."""
-    if not hasattr(config, "workerinput") and getattr(config.option, "numprocesses", None):
+    """As the controller, start the run's PostgreSQL server; as xdist's, compile once for all."""
+    if hasattr(config, "workerinput"):
+        return
+    postgres.start(config)
+    if getattr(config.option, "numprocesses", None):
         precompile(config)
+
+
+def pytest_configure_node(node: Any) -> None:
+    """As xdist's controller, tell each worker where the run's PostgreSQL server is."""
+    postgres.hand_over(node.config, node.workerinput)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """As the controller, stop the run's PostgreSQL server."""
+    if not hasattr(config, "workerinput"):
+        postgres.stop(config)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(pytestconfig: pytest.Config) -> str:
+    """The libpq URL of the run's PostgreSQL server (its ``postgres`` database)."""
+    return postgres.server_url(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """The PostgreSQL database of this test process, migrated once; tests empty it before use."""
+    url = postgres.create_database(postgres_server, "worker")
+    open_database(url).close()
+    yield url
+    postgres.drop_database(postgres_server, url)
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_server: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database of this test's own (no schema yet), dropped after it."""
+    url = postgres.create_database(postgres_server)
+    yield url
+    postgres.drop_database(postgres_server, url)
 
 
 def full_number_in(line: str) -> bool:

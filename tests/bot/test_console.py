@@ -13,18 +13,20 @@ import os
 import re
 import signal
 import sys
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from sqlite_utils import Database
 
 from bot import console
 from bot.console import _logs_through
 from bot.console_text import mrkdwn_to_text, render_blocks
 from bot.settings import Settings
 from bot.simulator import SimulatorConfig, start_simulator
+from storage.schema import open_database
+from testkit.database import run_sql
 from tests.bot.conftest import console_in_process, run_console, sections
 from tests.bot.serve_process import SMSBOT
 from tests.conftest import MOBIZON_KEY
@@ -146,8 +148,8 @@ async def test_a_second_console_run_in_the_same_folder_tracks_both_sms(tmp_path:
     assert "message 6300285" in out
     assert "✅ SMS 6300284 to +55 11 98765-4321 was delivered. (sandbox)" in out
     assert "✅ SMS 6300285 to +55 11 98765-4321 was delivered. (sandbox)" in out
-    with Database(tmp_path / "console.db") as db:
-        rows = list(db.query("SELECT message_id, text, state, status FROM sms ORDER BY id"))
+    with closing(open_database(tmp_path / "console.db")) as db:
+        rows = run_sql(db, "SELECT message_id, text, state, status FROM sms ORDER BY id")
         assert rows == [
             {"message_id": 6300284, "text": "first", "state": "sent", "status": "DELIVRD"},
             {"message_id": 6300285, "text": "second", "state": "sent", "status": "DELIVRD"},
@@ -156,8 +158,8 @@ async def test_a_second_console_run_in_the_same_folder_tracks_both_sms(tmp_path:
         for message_id in (6300284, 6300285):
             finals = [
                 row["status"]
-                for row in db.query(
-                    "SELECT status FROM status_history WHERE message_id = ?", [message_id]
+                for row in run_sql(
+                    db, "SELECT status FROM status_history WHERE message_id = :m", m=message_id
                 )
                 if row["status"] == "DELIVRD"
             ]

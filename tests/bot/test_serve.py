@@ -8,6 +8,7 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -16,7 +17,6 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
-from sqlite_utils import Database
 
 from bot.simulator import (
     GET_BALANCE,
@@ -27,6 +27,7 @@ from bot.simulator import (
 )
 from storage import delivery, messages, outbox
 from storage.schema import open_database
+from testkit.database import run_sql
 from testkit.slack import FakeSlack
 from testkit.waiting import wait_until
 from tests.bot.serve_process import (
@@ -54,7 +55,7 @@ def _block_text(params: dict[str, object]) -> str:
 async def test_sandbox_serve_delivers_end_to_end(
     fake_slack: FakeSlack, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
-    """With SMSBOT_SANDBOX=1, serve says SANDBOX once, sends to its simulator, and reports delivery."""
+    """Sandbox serve says SANDBOX once, sends, reports delivery; a second serve on its file exits 2."""
     real_mobizon: list[str] = []  # a gateway URL is configured, but no key: it must stay unused
 
     async def record(request: web.Request) -> web.Response:
@@ -91,8 +92,16 @@ async def test_sandbox_serve_delivers_end_to_end(
         update = fake_slack.called("chat.update")[-1].params
         assert "DELIVRD" in _block_text(update)
         assert "Sandbox" in _block_text(update)
-        health = await session.get(serve.url + "healthz")
-        assert (await health.json())["sandbox"] is True
+        health = await (await session.get(serve.url + "healthz")).json()
+        assert (health["sandbox"], health["engine"]) == (True, "sqlite")
+        # a second process on the same SQLite file is refused; the first goes on
+        second, _, stderr = await run_cli({**env, "PORT": "0"}, "serve")
+        assert second == 2
+        (refusal,) = [json.loads(line) for line in stderr.splitlines() if "cannot start" in line]
+        assert "another smsbot process is running on the SQLite database" in refusal["msg"]
+        assert "SMSBOT_DATABASE_URL" in refusal["msg"]
+        assert "PostgreSQL" in refusal["msg"]
+        assert (await session.get(serve.url + "healthz")).status == 200
     finally:
         code = await serve.stop()
         await gateway_server.close()
@@ -106,9 +115,9 @@ async def test_sandbox_serve_delivers_end_to_end(
     for line in serve.lines:
         json.loads(line)  # every line is one JSON object
         assert_clean_line(line)
-    with Database(tmp_path / "smsbot.db") as db:
-        row = next(db.query("SELECT state, status, sandbox FROM sms"))
-    assert row == {"state": "sent", "status": "DELIVRD", "sandbox": 1}
+    with closing(open_database(tmp_path / "smsbot.db")) as db:
+        (row,) = run_sql(db, "SELECT state, status, sandbox FROM sms")
+    assert dict(row) == {"state": "sent", "status": "DELIVRD", "sandbox": True}
 
 
 async def test_forged_commands_leave_no_number_in_serve_output(
@@ -170,8 +179,8 @@ async def test_sigterm_during_a_send_finishes_it_and_exits_0(
         await runner.cleanup()
     assert code == 0
     assert fake_slack.called("chat.postMessage")[0].params["channel"] == "C1"
-    with Database(db_path) as db:
-        row = next(db.query("SELECT state, message_id, slack_ts FROM sms"))
+    with closing(open_database(db_path)) as db:
+        (row,) = run_sql(db, "SELECT state, message_id, slack_ts FROM sms")
     assert row["state"] == "sent"
     assert row["message_id"] is not None
     assert row["slack_ts"] is not None
@@ -228,7 +237,7 @@ async def test_sigterm_flushes_the_outbox_before_exit(
     finally:
         await serve.kill()
     assert code == 0
-    with Database(db_path) as after:
+    with closing(open_database(db_path)) as after:
         assert outbox.outbox_size(after) == 0
     assert "DELIVRD" in _block_text(fake_slack.called("chat.update")[-1].params)
     reply = fake_slack.called("chat.postMessage")[-1].params
@@ -460,3 +469,32 @@ async def _run(command: list[str], env: dict[str, str]) -> tuple[int, str, str]:
     out, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
+
+
+async def test_serve_on_postgresql_sends_and_names_its_engine(
+    fake_slack: FakeSlack,
+    tmp_path: Path,
+    session: aiohttp.ClientSession,
+    fresh_postgres_url: str,
+) -> None:
+    """SMSBOT_DATABASE_URL on a Unix socket: schema made, an SMS sent and posted, a second refused."""
+    env = base_env(fake_slack.url, tmp_path / "unused.db", SMSBOT_DATABASE_URL=fresh_postgres_url)
+    serve = await ServeProcess.start(env)
+    try:
+        health = await (await session.get(serve.url + "healthz")).json()
+        assert (health["status"], health["engine"]) == ("ok", "postgresql")
+        status, _ = await post_command(
+            session, serve.url, command_body("send +55 11 98765-4321 hello", fake_slack.url)
+        )
+        assert status == 200
+        (post,) = await fake_slack.wait_for("chat.postMessage", timeout=20)
+        assert post.params["channel"] == "C1"
+        code, _, stderr = await run_cli({**env, "PORT": "0"}, "serve")
+        assert code == 2  # one process per database until replicas coordinate
+        assert "another smsbot process is running on the PostgreSQL database" in stderr
+    finally:
+        assert await serve.stop() == 0
+    assert not (tmp_path / "unused.db").exists()
+    with closing(open_database(fresh_postgres_url)) as db:
+        (row,) = run_sql(db, "SELECT state, slack_ts IS NOT NULL AS posted, sandbox FROM sms")
+    assert dict(row) == {"state": "sent", "posted": True, "sandbox": True}

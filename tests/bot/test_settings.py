@@ -58,6 +58,7 @@ def test_every_variable_is_read() -> None:
             "MOBIZON_API_URL": "https://api.mobizon.kz/",
             "MOBIZON_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "SMSBOT_DB": "/data/smsbot.db",
+            "SMSBOT_DATABASE_URL": "postgresql://smsbot:pg-password-1@db.internal:5432/smsbot",
             "SMSBOT_POLL_INTERVAL": "12.5",
             "SMSBOT_ALLOWED_USERS": " U0123ABCD, W0456EFGH ",
             "SMSBOT_READERS": "U0999ZZZZ ,",
@@ -79,7 +80,14 @@ def test_every_variable_is_read() -> None:
     assert settings.show_full_numbers is True
     assert settings.log_format == "text"
     assert (settings.host, settings.port) == ("127.0.0.1", 8080)
-    assert set(settings.secrets()) == {BOT_TOKEN, SIGNING_SECRET, MOBIZON_KEY, WEBHOOK_SECRET}
+    assert settings.database.safe() == "postgresql://smsbot@db.internal:5432/smsbot"
+    assert set(settings.secrets()) == {
+        BOT_TOKEN,
+        SIGNING_SECRET,
+        MOBIZON_KEY,
+        WEBHOOK_SECRET,
+        "pg-password-1",
+    }
 
 
 def test_an_app_token_turns_on_socket_mode_without_a_signing_secret() -> None:
@@ -269,6 +277,7 @@ GOOD_VALUES = {
     "MOBIZON_WEBHOOK_SECRET": WEBHOOK_SECRET,
     "MOBIZON_TIMEZONE": "America/Sao_Paulo",
     "SMSBOT_DB": "/data/smsbot.db",
+    "SMSBOT_DATABASE_URL": "sqlite:///data/smsbot.db",
     "SMSBOT_POLL_INTERVAL": "10",
     "SMSBOT_ALLOWED_USERS": "U0123ABCD",
     "SMSBOT_READERS": "U0456EFGH",
@@ -356,3 +365,25 @@ def test_serve_help_lists_every_variable_of_the_readme_with_its_default(
             assert "[default: " in line
             if literals:
                 assert literals[min(index, len(literals) - 1)] in line.split("[default: ")[1]
+
+
+def test_the_database_url_picks_the_engine_and_its_password_is_a_secret() -> None:
+    """SMSBOT_DATABASE_URL wins over SMSBOT_DB; a PostgreSQL password is redacted like a token."""
+    url = "postgresql://smsbot:pg-password-1@/smsbot?host=/var/run/postgresql"
+    settings = Settings.from_env({**SANDBOX_ENV, "SMSBOT_DB": "x.db", "SMSBOT_DATABASE_URL": url})
+    assert settings.database.engine == "postgresql"
+    assert "pg-password-1" in settings.secrets()
+    assert "pg-password-1" not in repr(settings)
+    assert "pg-password-1" not in settings.database.safe()
+    assert Settings.from_env({**SANDBOX_ENV, "SMSBOT_DB": "x.db"}).database.address == "x.db"
+    sqlite = Settings.from_env({**SANDBOX_ENV, "SMSBOT_DATABASE_URL": "sqlite:///data/s.db"})
+    assert (sqlite.database.engine, sqlite.database.address) == ("sqlite", "data/s.db")
+
+
+def test_a_database_url_of_another_engine_is_refused_with_the_forms_that_work() -> None:
+    """mysql://… is refused at start, naming the variable and the two forms smsbot takes."""
+    problems = problems_of({**SANDBOX_ENV, "SMSBOT_DATABASE_URL": "mysql://u:secret-pw@h/db"})
+    (problem,) = problems
+    assert problem.startswith("SMSBOT_DATABASE_URL: mysql:// is not a database smsbot runs on")
+    assert "postgresql://" in problem
+    assert "secret-pw" not in problem

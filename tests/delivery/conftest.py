@@ -14,13 +14,13 @@ from typing import Any
 import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlite_utils import Database
 
 from bot.simulator import sign
 from handlers.notifier import Notifier
 from handlers.pacing import Clock
 from storage.claims import NewSend, claim_send, record_sent, set_slack_message
 from storage.delivery import StatusUpdate, apply_status
+from storage.engine import Database
 from storage.messages import get_sms
 from storage.outbox import outbox_size
 from storage.records import SmsRecord

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 import bot.tracking
-import storage.schema
-import storage.store
+import storage.engine
 from bot.simulator import MobizonSimulator
 from storage import account
+from testkit.database import run_sql
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
 
@@ -37,8 +37,7 @@ async def test_a_locked_database_stops_each_job_run_with_one_warning_and_the_nex
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Poll cycle and balance check under another process's lock: warnings only, then they run."""
-    monkeypatch.setattr(storage.schema, "BUSY_TIMEOUT_MS", BUSY_MS)
-    monkeypatch.setattr(storage.store, "BUSY_TIMEOUT_MS", BUSY_MS)
+    monkeypatch.setattr(storage.engine, "BUSY_TIMEOUT_MS", BUSY_MS)
     monkeypatch.setattr(bot.tracking, "BALANCE_CHECK_SECONDS", 0.2)
     sim, url = simulator
     sim.set_balance("100")
@@ -47,8 +46,7 @@ async def test_a_locked_database_stops_each_job_run_with_one_warning_and_the_nex
     )
     await harness.first_poll_cycle_done()
     # an event id long past remembering: the poll cycle's pruning forgets it once it can write
-    harness.db.execute("INSERT INTO webhook_events VALUES (7, '2020-01-01T00:00:00Z')")
-    harness.db.conn.commit()
+    run_sql(harness.db, "INSERT INTO webhook_events VALUES (7, '2020-01-01T00:00:00Z')")
     holder = sqlite3.connect(harness.settings.db_path, isolation_level=None)
     try:
         holder.execute("BEGIN EXCLUSIVE")
@@ -68,7 +66,7 @@ async def test_a_locked_database_stops_each_job_run_with_one_warning_and_the_nex
         what="the alert's record once the lock is gone",
     )
     await wait_until(
-        lambda: harness.db.execute("SELECT count(*) FROM webhook_events").fetchone()[0] == 0,
+        lambda: run_sql(harness.db, "SELECT count(*) AS n FROM webhook_events")[0]["n"] == 0,
         what="the poll cycle's pruning once the lock is gone",
     )
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

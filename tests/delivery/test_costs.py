@@ -7,6 +7,7 @@ from bot.delivery.poller import Poller
 from bot.simulator import MobizonSimulator
 from storage import account
 from storage.messages import get_by_message_id
+from testkit.database import run_sql
 from tests.conftest import BotHarness
 from tests.delivery.conftest import channel_message, outbox_drained
 from tests.handlers.conftest import block_texts
@@ -50,8 +51,7 @@ async def test_balance_adds_kept_costs_without_asking_again(
     await bot.command(f"send {NUMBER} hello")
     await bot.slack.wait_for("chat.postMessage", 1)
     (message_id,) = sim.messages
-    bot.db.execute("UPDATE sms SET cost = '0.50' WHERE message_id = ?", [message_id])
-    bot.db.conn.commit()
+    run_sql(bot.db, "UPDATE sms SET cost = '0.50' WHERE message_id = :m", m=message_id)
     await bot.command("balance")
     responses = await bot.slack.wait_for_responses(1)
     assert "today cost 0.50 BRL" in str(responses[0].params["text"])

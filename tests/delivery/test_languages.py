@@ -12,7 +12,6 @@ from decimal import Decimal
 import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlite_utils import Database
 
 from bot.delivery.unsettled import NotSent
 from bot.mobizon.types import Balance
@@ -23,6 +22,7 @@ from handlers.languages import PeopleLanguages
 from handlers.notifier import Notifier
 from handlers.posting import post_balance_alert
 from storage.delivery import StatusUpdate, apply_status
+from storage.engine import Database
 from storage.store import Store
 from testkit.clock import FastForwardClock
 from testkit.slack import FakeSlack

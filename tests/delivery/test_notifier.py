@@ -6,11 +6,11 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlite_utils import Database
 
 from handlers.notifier_posts import REPLY_EVENT
 from storage import delivery, outbox
 from storage.claims import set_slack_message
+from storage.engine import Database
 from storage.messages import get_sms
 from storage.records import SmsRecord
 from storage.store import Store

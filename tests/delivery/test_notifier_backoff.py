@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from multidict import CIMultiDict
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlite_utils import Database
 
 from handlers import notifier as notifier_module
 from handlers.notifier import MAX_BACKOFF
 from handlers.slack_failures import retry_after
+from storage.engine import Database
 from storage.store import Store
 from testkit.clock import FastForwardClock
 from testkit.slack import FakeSlack

@@ -13,12 +13,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlite_utils import Database
 
 from bot.delivery.webhook import make_handler
 from handlers.notifier import Notifier
 from handlers.pacing import SystemClock
 from storage import outbox
+from storage.engine import Database
 from storage.records import SmsRecord
 from storage.store import Store
 from testkit.clock import FastForwardClock

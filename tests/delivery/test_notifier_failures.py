@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlite_utils import Database
 
 from handlers import blocks
 from handlers import notifier as notifier_module
 from handlers.slack_failures import PERMANENT_ATTEMPTS
 from storage import outbox
+from storage.engine import Database
 from storage.outbox import outbox_size
 from storage.records import SmsRecord
 from storage.store import Store

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlite_utils import Database
 
 from bot.delivery.poller import Poller
 from bot.mobizon.client import MobizonClient, RetryPolicy
@@ -16,6 +15,7 @@ from bot.mobizon.types import SmsStatus
 from bot.mobizon.wire import MAX_IDS_PER_STATUS_REQUEST
 from bot.simulator import GET_SMS_STATUS, MobizonSimulator
 from storage import delivery, outbox
+from storage.engine import Database
 from storage.messages import get_by_message_id
 from storage.schema import wall_text
 from storage.store import Store

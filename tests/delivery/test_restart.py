@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlite_utils import Database
 
 from bot.simulator import MobizonSimulator
+from storage.schema import open_database
+from testkit.database import run_sql
 from testkit.slack import FakeSlack
 from testkit.waiting import wait_until
 from tests.bot.serve_process import ServeProcess
@@ -20,24 +21,25 @@ pytestmark = pytest.mark.slow
 
 def final_row(db_path: Path) -> dict[str, Any] | None:
     """The outbox row of the SMS's final status, read as another process would."""
-    db = Database(db_path)
+    db = open_database(db_path)
     try:
         rows = list(
-            db.query(
+            run_sql(
+                db,
                 "SELECT outbox.* FROM outbox JOIN sms USING (message_id) "
-                "WHERE sms.final_at IS NOT NULL AND outbox.status = sms.status"
+                "WHERE sms.final_at IS NOT NULL AND outbox.status = sms.status",
             )
         )
     finally:
         db.close()
-    return rows[0] if rows else None
+    return dict(rows[0]) if rows else None
 
 
 def outbox_rows(db_path: Path) -> int:
     """How many notifications wait in the outbox."""
-    db = Database(db_path)
+    db = open_database(db_path)
     try:
-        return int(next(db.query("SELECT count(*) AS n FROM outbox"))["n"])
+        return int(run_sql(db, "SELECT count(*) AS n FROM outbox")[0]["n"])
     finally:
         db.close()
 

@@ -10,14 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlite_utils import Database
+from sqlalchemy import exc
 
 from storage import delivery, outbox
 from storage.delivery import GAVE_UP, StatusUpdate, apply_status
+from storage.engine import Database
 from storage.messages import get_by_message_id, pending_statuses
 from storage.outbox import NotificationKind
 from storage.schema import open_database
 from storage.status import should_apply
+from testkit.database import run_sql
 from tests.delivery.conftest import SeedSms
 
 #: The repository's root, for the tests that read the production code.
@@ -132,10 +134,11 @@ def test_sms_status_pair_is_queued_once(db: Database, seed_sms: SeedSms) -> None
     assert again is not None  # the status did change back ...
     assert again.notification_id is None  # ... but its notification already waits
     assert [n.status for n in outbox.due_notifications(db)] == ["UNKNOWN", "NEW"]
-    with pytest.raises(sqlite3.IntegrityError):
-        db.execute(
-            "INSERT INTO outbox (message_id, status, kind, created_at, next_attempt_at) "
-            "VALUES (7, 'UNKNOWN', 'status', 'x', 'x')"
+    with pytest.raises(exc.IntegrityError):
+        run_sql(
+            db,
+            "INSERT INTO outbox (message_id, status, kind, created_at, next_attempt_at,"
+            " update_done, reply_done) VALUES (7, 'UNKNOWN', 'status', 'x', 'x', false, false)",
         )
 
 
@@ -200,7 +203,7 @@ def test_a_short_retry_is_due_after_its_milliseconds_not_the_next_second(
 
 
 def _rows(db: Database, sql: str) -> list[tuple[Any, ...]]:
-    return [tuple(row) for row in db.execute(sql).fetchall()]
+    return [tuple(row.values()) for row in run_sql(db, sql)]
 
 
 def test_apply_statuses_writes_what_apply_status_writes_one_by_one(
@@ -262,12 +265,12 @@ def test_apply_statuses_with_nothing_new_since_seen_takes_no_write_lock(
     delivery.apply_statuses(db, [_update(1, "ACCEPTD", T2), _update(2, "ACCEPTD", T2)])
     seen = {row.message_id: row for row in pending_statuses(db)}
     steady = [_update(1, "ACCEPTD", T2), _update(2, "ENQUEUD", T1)]  # the same, and backwards
+    run_sql(db, "PRAGMA busy_timeout = 0")
     other = sqlite3.connect(path, timeout=0)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     try:
-        db.execute("PRAGMA busy_timeout = 0")
         assert delivery.apply_statuses(db, steady, seen=seen) == []
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
+        with pytest.raises(exc.OperationalError, match="locked"):
             delivery.apply_statuses(db, steady)  # without ``seen`` the rule is read under the lock
     finally:
         other.rollback()
@@ -288,18 +291,45 @@ def test_only_storage_delivery_judges_a_status() -> None:
     assert callers == {"storage/delivery.py"}
 
 
+def _status_writes(source: str) -> bool:
+    """Whether ``source`` sets ``sms.status``/``status_ts`` or inserts a status history row.
+
+    Reads the SQLAlchemy Core statements: ``update(sms…)….values(status=…)`` and
+    ``insert(…status_history)``, and any raw SQL doing the same.
+    """
+    if "INSERT INTO status_history" in source or re.search(
+        r"UPDATE\s+sms\s+SET[^;]*?(?<![\w.])status(_ts)?\s*=", source
+    ):
+        return True
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        if node.func.attr == "values" and {k.arg for k in node.keywords} & {"status", "status_ts"}:
+            chain = ast.unparse(node.func.value)
+            if re.search(r"update\(\s*sms(_table)?\s*\)", chain):
+                return True
+        if node.func.attr == "insert" and "status_history" in ast.unparse(node):
+            return True
+    return False
+
+
 def test_only_storage_delivery_writes_a_status_or_its_history() -> None:
     """No other module sets an SMS's status or adds a status history row (send recording too)."""
-    writers = set()
-    for folder in ("bot", "handlers", "storage"):
-        for path in (ROOT / folder).rglob("*.py"):
-            source = path.read_text(encoding="utf-8")
-            sets = re.findall(r"UPDATE\s+sms\s+SET(.*?)(?:WHERE|\"\"\")", source, flags=re.DOTALL)
-            if "INSERT INTO status_history" in source or any(
-                re.search(r"(?<![\w.])status(_ts)?\s*=", clause) for clause in sets
-            ):
-                writers.add(path.relative_to(ROOT).as_posix())
+    writers = {
+        path.relative_to(ROOT).as_posix()
+        for folder in ("bot", "handlers", "storage")
+        for path in (ROOT / folder).rglob("*.py")
+        if _status_writes(path.read_text(encoding="utf-8"))
+    }
     assert writers == {"storage/delivery.py"}
+
+
+def test_the_status_writer_check_sees_core_statements_and_raw_sql() -> None:
+    """The check above finds a status written either way, and not another column's update."""
+    assert _status_writes("db.execute(sa.update(sms).where(x).values(status='NEW'))")
+    assert _status_writes("db.execute(sa.insert(tables.status_history).values(status='NEW'))")
+    assert _status_writes('db.execute("UPDATE sms SET status_ts = ? WHERE id = ?")')
+    assert not _status_writes("db.execute(sa.update(sms).where(x).values(cost='1'))")
 
 
 def test_recording_a_send_writes_new_without_queueing_a_slack_update(

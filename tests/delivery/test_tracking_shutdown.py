@@ -10,11 +10,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from sqlite_utils import Database
 
 from bot.app import create_app
 from bot.simulator import GET_SMS_STATUS, MobizonSimulator
 from storage import account
+from storage.schema import open_database
+from testkit.database import run_sql
 from testkit.slack import FakeSlack
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness, SettingsFactory
@@ -44,10 +45,10 @@ async def test_a_poll_cycle_in_progress_finishes_before_the_database_closes(
     finally:
         await server.close()  # shutdown while Mobizon has not answered yet
 
-    db = Database(tmp_path / "smsbot.db")
+    db = open_database(tmp_path / "smsbot.db")
     try:
-        (row,) = db.query("SELECT status, final_at FROM sms")
-        sources = [r["source"] for r in db.query("SELECT source FROM status_history")]
+        (row,) = run_sql(db, "SELECT status, final_at FROM sms")
+        sources = [r["source"] for r in run_sql(db, "SELECT source FROM status_history")]
     finally:
         db.close()
     assert row["final_at"] is not None
@@ -79,7 +80,7 @@ async def test_a_balance_check_in_progress_finishes_before_the_database_closes(
         fake_slack.release_held()
         await closing
 
-    db = Database(tmp_path / "smsbot.db")
+    db = open_database(tmp_path / "smsbot.db")
     try:
         assert account.get_state(db, account.LOW_BALANCE_KEY) == "low"
     finally:

@@ -11,16 +11,18 @@ from typing import Any
 import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlite_utils import Database
 
 from bot.delivery.unsettled import LISTING_DELAY, UnsettledSends
 from bot.mobizon.client import MobizonClient, RetryPolicy
 from bot.simulator import LIST, SEND_SMS, MobizonSimulator
 from handlers.delivery_posts import RECOVERED_NOTE, SlackSettlingPosts
 from storage.claims import NewSend, claim_send, record_failed, record_sent
+from storage.engine import Database
 from storage.messages import get_sms
 from storage.records import SendState, SmsRecord
+from storage.schema import open_database
 from storage.store import Store
+from testkit.database import run_sql
 from testkit.slack import FakeSlack
 from testkit.waiting import wait_until
 from tests.bot.serve_process import ServeProcess, command_body, post_command
@@ -361,9 +363,11 @@ async def test_a_send_mobizon_will_not_search_for_is_reported_and_the_rest_go_on
 
 def stored_sms(db_path: Path) -> list[dict[str, Any]]:
     """The SMS rows, read as another process would."""
-    database = Database(db_path)
+    database = open_database(db_path)
     try:
-        return list(database.query("SELECT state, message_id, slack_ts FROM sms"))
+        return [
+            dict(row) for row in run_sql(database, "SELECT state, message_id, slack_ts FROM sms")
+        ]
     finally:
         database.close()
 

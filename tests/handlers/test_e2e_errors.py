@@ -15,6 +15,7 @@ from handlers import UNEXPECTED_ERROR, posting, send_outcomes
 from handlers.shortcuts import listeners as shortcut_listeners
 from storage import claims, messages, records
 from storage.delivery import StatusUpdate, apply_status
+from testkit.database import run_sql
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
 from tests.handlers.compose_kit import state, submit
@@ -32,7 +33,7 @@ async def failed_send(bot: BotHarness) -> tuple[str, records.SmsRecord]:
     (response,) = await bot.slack.wait_for_responses(1)
     assert response.params["response_type"] == "ephemeral"
     db = bot.db
-    (row,) = [records.sms_from_row(r) for r in db.query("SELECT * FROM sms")]
+    (row,) = [records.sms_from_row(r) for r in run_sql(db, "SELECT * FROM sms")]
     assert row.message_id is None
     assert messages.count_by_state(db)["sent"] == 0
     assert bot.slack.called("chat.postMessage") == []
@@ -162,7 +163,7 @@ async def test_unexpected_exception_during_send_leaves_no_dangling_claim(
     assert "/sms find to:5511987654321" in response.params["text"]
     assert "try again" not in response.params["text"]
     db = bot.db
-    (row,) = [records.sms_from_row(r) for r in db.query("SELECT * FROM sms")]
+    (row,) = [records.sms_from_row(r) for r in run_sql(db, "SELECT * FROM sms")]
     assert row.state is records.SendState.UNKNOWN
     assert bot.slack.called("chat.postMessage") == []
 
@@ -220,7 +221,7 @@ async def test_a_reused_message_id_never_updates_the_earlier_sms(
     assert "follows neither" in said
     assert sim.messages[first_id].text == "second"
     db = bot.db
-    first, second = [records.sms_from_row(r) for r in db.query("SELECT * FROM sms ORDER BY id")]
+    first, second = [records.sms_from_row(r) for r in run_sql(db, "SELECT * FROM sms ORDER BY id")]
     assert (first.message_id, first.text, first.gave_up_at is not None) == (first_id, "first", True)
     assert (second.state, second.message_id) == (records.SendState.UNKNOWN, None)
     # the second SMS is delivered at Mobizon; polling and the webhook's reports never reach the first

@@ -146,7 +146,7 @@ async def test_a_busy_database_is_told_when_saving_or_removing(bot: BotHarness) 
     assert "saved" in await answered_later(bot, "template add ready Hi")
     store = bot.runtime.core.store  # type: ignore[union-attr]
     # the writer gives up after 50 ms instead of 3 s, so the test stays fast
-    await store.write(lambda db: db.execute("PRAGMA busy_timeout = 50"))
+    await store.write(lambda db: db.exec_driver_sql("PRAGMA busy_timeout = 50"))
     other = sqlite3.connect(bot.settings.db_path, timeout=0)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     try:

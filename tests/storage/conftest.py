@@ -9,25 +9,60 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from storage.claims import NewSend, claim_send, record_sent
+from storage.engine import make_engine, parse_database_url
 from storage.records import SmsRecord
 from storage.schema import open_database
+from tests import postgres
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
-    from sqlite_utils import Database
+    from storage.engine import Database
 
 #: The fixed "now" rows are created at unless a test says otherwise (tests repeat it as T0).
 T0 = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
 
 
+#: The engines every storage test runs on.
+ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine the test runs on: each storage test runs once on each."""
+    return str(request.param)
+
+
 @pytest.fixture
-def db() -> Iterator[Database]:
-    """A fresh, migrated in-memory database."""
-    database = open_database(":memory:")
+def db(engine: str, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A fresh, migrated, empty database: in memory on SQLite, this worker's own on PostgreSQL."""
+    if engine == "sqlite":
+        database = open_database(":memory:")
+    else:
+        url = request.getfixturevalue("postgres_url")
+        postgres.empty_tables(url)
+        database = open_database(url)
     yield database
     database.close()
+    database.engine.dispose()
+
+
+@pytest.fixture
+def database_url(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a database that does not exist yet (SQLite) or has no schema (PostgreSQL)."""
+    if engine == "sqlite":
+        return f"sqlite:///{tmp_path / 'fresh.db'}"
+    return str(request.getfixturevalue("fresh_postgres_url"))
+
+
+@pytest.fixture
+def empty_database(database_url: str) -> Iterator[Database]:
+    """A connection to a database with no schema at all."""
+    engine = make_engine(parse_database_url(database_url), keep=False)
+    with engine.connect() as connection:
+        yield connection
+    engine.dispose()
 
 
 @pytest.fixture

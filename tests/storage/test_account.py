@@ -7,12 +7,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlite_utils import Database
-
 from handlers.commands.account import cancel_refusal
 from storage import account
+from storage.engine import Database
 from storage.messages import SmsRecord, get_by_message_id
 from storage.outbox import outbox_size
+from testkit.database import run_sql
 
 AT = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)
 
@@ -57,7 +57,7 @@ def test_a_decline_is_written_once_with_its_outbox_row(
 ) -> None:
     """A declined campaign's SMS stops being pending and gets one outbox row, written once."""
     sms = make_sms(db, message_id=7)
-    db.execute("UPDATE sms SET campaign_status = 1 WHERE message_id = 7")
+    run_sql(db, "UPDATE sms SET campaign_status = 1 WHERE message_id = 7")
     assert account.awaiting_moderation(db) == {sms.campaign_id: [7]}
     assert account.record_declined(db, sms.campaign_id or 0, "No links", now=AT) == [7]
     assert account.record_declined(db, sms.campaign_id or 0, "No links", now=AT) == []
@@ -107,9 +107,8 @@ def test_the_cost_windows_count_only_sms_sent_since_and_not_refunded(
     make_sms(db, message_id=3, now=now - timedelta(days=8))
     declined = make_sms(db, message_id=4, now=now - timedelta(hours=1))
     cancelled = make_sms(db, message_id=5, now=now - timedelta(hours=1))
-    db.execute("UPDATE sms SET moderation = 'declined' WHERE id = ?", [declined.id])
-    db.execute("UPDATE sms SET cancelled_by = 'U9' WHERE id = ?", [cancelled.id])
-    db.conn.commit()
+    run_sql(db, "UPDATE sms SET moderation = 'declined' WHERE id = :id", id=declined.id)
+    run_sql(db, "UPDATE sms SET cancelled_by = 'U9' WHERE id = :id", id=cancelled.id)
     midnight = now.replace(hour=0)
     assert set(account.sent_campaigns_since(db, midnight)) == {today.message_id}
     week = account.sent_campaigns_since(db, now - timedelta(days=7))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from sqlalchemy import event
 
 from storage.claims import NewSend, claim_send, record_failed, record_sent, set_slack_message
 from storage.delivery import StatusUpdate, apply_status, give_up, status_history
@@ -31,11 +32,12 @@ from storage.records import (
     SmsStateError,
     sms_from_row,
 )
+from testkit.database import run_sql
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from sqlite_utils import Database
+    from storage.engine import Database
 
     MakeSms = Callable[..., SmsRecord]
 
@@ -350,13 +352,21 @@ def test_count_by_state_lists_every_state(db: Database) -> None:
 
 def _query_plans(db: Database, call: Callable[[], object]) -> str:
     """Run ``call``, then EXPLAIN every SELECT it issued, exactly as issued."""
-    issued: list[tuple[str, object]] = []
-    with db.tracer(lambda sql, params: issued.append((sql, params))):
+    issued: list[tuple[str, Any]] = []
+
+    def trace(*args: Any) -> None:
+        issued.append((args[2], args[3]))  # the statement and its parameters, as sent
+
+    event.listen(db, "before_cursor_execute", trace)
+    try:
         call()
+    finally:
+        event.remove(db, "before_cursor_execute", trace)
     plans: list[str] = []
+    explain = "EXPLAIN QUERY PLAN" if db.dialect.name == "sqlite" else "EXPLAIN"
     for sql, params in issued:
         if sql.lstrip().upper().startswith("SELECT"):
-            rows = db.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()  # type: ignore[arg-type]  # params as the function passed them
+            rows = db.exec_driver_sql(f"{explain} {sql}", params).fetchall()
             plans.extend(str(row[-1]) for row in rows)
     assert plans, "the call issued no SELECT"
     return " | ".join(plans)
@@ -364,26 +374,25 @@ def _query_plans(db: Database, call: Callable[[], object]) -> str:
 
 def test_ten_thousand_pending_rows_use_indexes(db: Database) -> None:
     """With 10,000 pending SMS the hot queries are answered correctly through indexes."""
-    rows = [
-        {
-            "trigger_id": f"t{i}",
-            "team_id": "T1",
-            "channel_id": f"C{i % 7}",
-            "user_id": "U1",
-            "recipient": "5511987654321",
-            "text": "x",
-            "state": "sent" if i % 30 else "failed",
-            "final_at": None if i % 3 == 1 else "2026-01-15T12:05:00+00:00",
-            "message_id": 1_000_000 + i,
-            "status": "NEW",
-            "created_at": "2026-01-15T12:00:00+00:00",
-            "updated_at": "2026-01-15T12:00:00+00:00",
-            "sent_at": "2026-01-15T12:00:00+00:00",
-        }
-        for i in range(30_000)
-    ]
-    db.table("sms").insert_all(rows, batch_size=1000)
-    db.execute("ANALYZE")
+    # 30,000 rows made by the database itself (one statement, the same on both engines)
+    run_sql(
+        db,
+        """
+        WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 29999)
+        INSERT INTO sms (
+            trigger_id, team_id, channel_id, user_id, recipient, text, state, final_at,
+            message_id, status, created_at, updated_at, sent_at
+        )
+        SELECT
+            't' || i, 'T1', 'C' || (i % 7), 'U1', '5511987654321', 'x',
+            CASE WHEN i % 30 = 0 THEN 'failed' ELSE 'sent' END,
+            CASE WHEN i % 3 = 1 THEN NULL ELSE '2026-01-15T12:05:00+00:00' END,
+            1000000 + i, 'NEW', :at, :at, :at
+        FROM n
+        """,
+        at="2026-01-15T12:00:00+00:00",
+    )
+    run_sql(db, "ANALYZE")
 
     pending = pending_statuses(db, local_now=LOCAL_NOON)
     assert len(pending) == 10_000
@@ -393,18 +402,27 @@ def test_ten_thousand_pending_rows_use_indexes(db: Database) -> None:
     assert found.trigger_id == "t1"
 
     pending_plan = _query_plans(db, lambda: pending_statuses(db, local_now=LOCAL_NOON))
-    assert "USING INDEX sms_pending" in pending_plan
-    assert "TEMP B-TREE" not in pending_plan
     message_plan = _query_plans(db, lambda: get_by_message_id(db, 1_000_001))
-    assert "(message_id=?)" in message_plan
-    assert "SCAN" not in message_plan
     batch_plan = _query_plans(db, lambda: get_by_message_ids(db, range(1_000_000, 1_000_100)))
-    assert "(message_id=?)" in batch_plan
     channel_plan = _query_plans(
         db, lambda: latest_in_channel(db, team_id="T1", channel_id="C1", limit=10)
     )
-    assert "USING INDEX sms_channel_latest" in channel_plan
-    assert "TEMP B-TREE" not in channel_plan
+    if db.dialect.name == "sqlite":
+        assert "USING INDEX sms_pending" in pending_plan
+        assert "TEMP B-TREE" not in pending_plan
+        assert "(message_id=?)" in message_plan
+        assert "SCAN" not in message_plan
+        assert "(message_id=?)" in batch_plan
+        assert "USING INDEX sms_channel_latest" in channel_plan
+        assert "TEMP B-TREE" not in channel_plan
+    else:
+        assert "using sms_pending" in pending_plan
+        assert "Sort" not in pending_plan
+        assert "using sms_message_id_key" in message_plan
+        assert "Seq Scan" not in message_plan
+        assert "using sms_message_id_key" in batch_plan
+        assert "using sms_channel_latest" in channel_plan
+        assert "Sort" not in channel_plan
 
 
 def test_a_reused_message_id_tracks_neither_sms(db: Database, make_sms: MakeSms) -> None:
@@ -457,7 +475,7 @@ def test_every_record_field_is_read_from_its_column_by_its_type(db: Database) ->
     claimed = _claim(db)
     assert claimed is not None
     sent = record_sent(db, claimed.id, message_id=71, campaign_id=9, campaign_status=1, now=T0)
-    (row,) = db.query("SELECT * FROM sms")
+    (row,) = run_sql(db, "SELECT * FROM sms")
     columns = set(row)
     assert {f.name for f in dataclasses.fields(SmsRecord)} <= columns
     mapped = sms_from_row(row)

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlite_utils import Database
+from sqlalchemy import exc
 
 import storage.store
 from storage import claims, messages, records
+from storage.engine import Database
 from storage.store import Store, is_busy
 
 CLAIM: dict[str, Any] = {
@@ -96,8 +97,8 @@ async def test_a_read_passes_a_write_waiting_for_the_lock(store: Store) -> None:
 
 async def test_a_locked_write_fails_with_a_busy_error(store: Store) -> None:
     """A write that cannot get the lock within the busy timeout raises "database is locked"."""
-    await store.write(lambda db: db.execute("PRAGMA busy_timeout = 50"))
-    with write_lock(store.path), pytest.raises(sqlite3.OperationalError) as raised:
+    await store.write(lambda db: db.exec_driver_sql("PRAGMA busy_timeout = 50"))
+    with write_lock(store.path), pytest.raises(exc.OperationalError) as raised:
         await store.write(claims.claim_send, claims.NewSend(trigger_id="t1", **CLAIM))
     assert is_busy(raised.value)
     assert not is_busy(sqlite3.OperationalError("no such table: sms"))
@@ -107,7 +108,7 @@ async def test_write_retrying_outlasts_a_lock(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """write_retrying tries again while the lock is held and succeeds once it is released."""
-    await store.write(lambda db: db.execute("PRAGMA busy_timeout = 20"))
+    await store.write(lambda db: db.exec_driver_sql("PRAGMA busy_timeout = 20"))
     monkeypatch.setattr(storage.store, "RETRY_DELAYS", (0.05,) * 200)
     with write_lock(store.path) as release:
         task = asyncio.create_task(

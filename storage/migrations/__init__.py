@@ -1,0 +1,1 @@
+"""Alembic's migration environment and the numbered schema steps (``versions/``)."""

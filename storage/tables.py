@@ -1,0 +1,164 @@
+"""The schema as SQLAlchemy Core tables: one definition for SQLite and PostgreSQL.
+
+Times are UTC ISO-8601 text (:func:`storage.schema.utc_text`, to the second, or
+:func:`storage.schema.utc_ms_text` in the outbox, to the millisecond): one format per column,
+so a column sorts and compares as text on both engines exactly as it did on SQLite alone.
+Mobizon's own times (``status_ts``, ``start_send_ts``) and ``deferred_to`` are its
+``YYYY-MM-DD HH:MM:SS`` wall-clock text.
+
+:data:`PENDING` is the one definition of "sent and its delivery still tracked": the queries,
+the partial index the poller reads and :attr:`storage.records.SmsRecord.is_pending` use it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+    false,
+)
+
+metadata = MetaData()
+
+#: A row id: 64-bit on PostgreSQL, SQLite's own rowid (INTEGER PRIMARY KEY) there.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+sms = Table(
+    "sms",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("trigger_id", Text, nullable=False, unique=True),
+    Column("team_id", Text, nullable=False),
+    Column("channel_id", Text, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("response_url", Text),
+    Column("recipient", Text, nullable=False),
+    Column("sender", Text),
+    Column("text", Text, nullable=False),
+    Column("segments", Integer),
+    Column("encoding", Text),
+    Column("name", Text),
+    Column("deferred_to", Text),
+    Column("validity", Integer),
+    Column("flash", Boolean(name="sms_flash_bool"), nullable=False, server_default=false()),
+    Column("state", Text, nullable=False, server_default="claimed"),
+    Column("error", Text),
+    Column("message_id", BigInteger, unique=True),
+    Column("campaign_id", BigInteger),
+    Column("campaign_status", Integer),
+    Column("status", Text),
+    Column("status_ts", Text),
+    Column("start_send_ts", Text),
+    Column("slack_channel", Text),
+    Column("slack_ts", Text),
+    Column("created_at", Text, nullable=False),
+    Column("sent_at", Text),
+    Column("updated_at", Text, nullable=False),
+    Column("final_at", Text),
+    Column("gave_up_at", Text),
+    Column("sandbox", Boolean(name="sms_sandbox_bool"), nullable=False, server_default=false()),
+    Column("checked_at", Text),
+    Column("cancelled_by", Text),
+    Column("moderation", Text),
+    Column("moderation_comment", Text),
+    Column("cost", Text),
+    Column("currency", Text),
+    Column("cost_asks", Integer, nullable=False, server_default="0"),
+    Column("cancelling_by", Text),
+    Column("cancelling_at", Text),
+    # a sent SMS whose Mobizon id was given to a later SMS: no status reported for it applies
+    Column("detached", Boolean(name="sms_detached_bool"), nullable=False, server_default=false()),
+    CheckConstraint("state IN ('claimed', 'sent', 'failed', 'unknown')", name="sms_state"),
+    CheckConstraint(
+        "moderation IS NULL OR moderation IN ('approved', 'declined')", name="sms_moderation"
+    ),
+)
+
+#: Sent, and its delivery still tracked: no final status yet, not given up on.
+PENDING = and_(sms.c.state == "sent", sms.c.final_at.is_(None), sms.c.gave_up_at.is_(None))
+
+#: A send whose outcome Mobizon never told us, not yet settled by a lookup.
+UNSETTLED = and_(
+    sms.c.state.in_(("claimed", "unknown")),
+    sms.c.message_id.is_(None),
+    sms.c.checked_at.is_(None),
+)
+
+# Only the rows the poller still has to ask about: stays small however many SMS were sent.
+Index(
+    "sms_pending",
+    sms.c.id,
+    sqlite_where=PENDING,
+    postgresql_where=PENDING,
+)
+Index("sms_channel_latest", sms.c.team_id, sms.c.channel_id, sms.c.state, sms.c.id)
+Index("sms_unsettled", sms.c.created_at, sqlite_where=UNSETTLED, postgresql_where=UNSETTLED)
+
+status_history = Table(
+    "status_history",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("message_id", BigInteger, ForeignKey("sms.message_id"), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("status_ts", Text),
+    Column("source", Text, nullable=False),
+    Column("recorded_at", Text, nullable=False),
+    CheckConstraint(
+        "source IN ('webhook', 'poll', 'command', 'giveup')", name="status_history_source"
+    ),
+)
+Index("status_history_message", status_history.c.message_id, status_history.c.id)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("message_id", BigInteger, ForeignKey("sms.message_id"), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Text, nullable=False),
+    Column("update_done", Boolean(name="outbox_update_done_bool"), nullable=False),
+    Column("reply_done", Boolean(name="outbox_reply_done_bool"), nullable=False),
+    Column("last_error", Text),
+    UniqueConstraint("message_id", "status", name="outbox_message_status"),
+    CheckConstraint("kind IN ('status', 'giveup')", name="outbox_kind"),
+)
+Index("outbox_due", outbox.c.next_attempt_at, outbox.c.id)
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("event_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("received_at", Text, nullable=False),
+)
+Index("webhook_events_received", webhook_events.c.received_at)
+
+account_state = Table(
+    "account_state",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+)
+
+templates = Table(
+    "templates",
+    metadata,
+    Column("team_id", Text, primary_key=True),
+    Column("name", Text, primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+)
