@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, tzinfo
@@ -28,7 +30,7 @@ from bot.socket_mode import socket_mode
 from bot.tracking import delivery_tracking
 from handlers import register_listeners
 from handlers.context import Services
-from storage import messages, outbox
+from storage import messages, outbox, replicas
 from storage.records import SmsRecord
 from storage.store import Store
 
@@ -86,6 +88,14 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     # every SQLite call runs on the store's threads, never on the event loop
     store = await Store.open(runtime.settings.database)
     try:
+        # one of the replicas on this database from now on (on SQLite, the only one)
+        await store.write(
+            replicas.register,
+            runtime.replica_id,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            only_one=store.engine == "sqlite",
+        )
         gateway, simulator, runner = await _open_gateway(runtime, store)
         try:
             async with gateway:
@@ -98,6 +108,10 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
             if runner is not None:
                 await runner.cleanup()
     finally:
+        try:
+            await store.write(replicas.deregister, runtime.replica_id)
+        except Exception:  # noqa: BLE001  # its heartbeat stops all the same: the lease runs out
+            logger.warning("could not deregister this replica; its lease runs out instead")
         await store.close()
         logger.info("database closed")
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +34,11 @@ if TYPE_CHECKING:
     from storage.store import Store
 
 Probe = Callable[[], bool]
+
+
+def new_replica_id() -> str:
+    """A name for this process among the replicas: its host, its pid and a random tail."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 @dataclass
@@ -111,6 +119,8 @@ class Runtime:
     languages: PeopleLanguages | None = None
     #: The current time in UTC (webhook event ages); tests replace it.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    #: This process among the replicas on the database: its claims carry it.
+    replica_id: str = field(default_factory=new_replica_id)
 
     def started(self) -> Core:
         """The database and the gateway; :class:`NotStartedError` before they are open."""
@@ -135,6 +145,7 @@ class Runtime:
                 sandbox=settings.sandbox,
                 senders=self._sender_names(core),
                 on_sent=self.metrics.sms_send,
+                replica=self.replica_id,
             ),
             sender_names=self._sender_names(core).names,
             config=HandlerConfig(

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import datetime
@@ -33,7 +35,7 @@ from bot.slack_client import make_slack_client
 from handlers.delivery_posts import SlackSettlingPosts
 from handlers.notifier import Notifier
 from handlers.posting import post_balance_alert
-from storage import messages
+from storage import messages, replicas
 from storage.store import is_busy
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ FLUSH_DEADLINE = 5.0
 CYCLE_DEADLINE = 10.0
 POLL_JOB = "poll-statuses"
 BALANCE_JOB = "check-balance"
+HEARTBEAT_JOB = "replica-heartbeat"
 
 
 class _NoPerTickSkipLine(logging.Filter):
@@ -206,6 +209,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         on_cycle=runtime.metrics.poll_cycle,
         timezone=zone,
         sandbox=settings.sandbox,
+        replica=runtime.replica_id,
     )
     # read before the app serves anything: every row up to it is a claim of a process that is gone
     claimed_up_to = await core.store.read(messages.last_sms_id)
@@ -224,6 +228,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         on_change=notifier.wake,
         on_adopted=runtime.metrics.sms_sent.labels(outcome="sent").inc,
         unrecorded=runtime.unrecorded,
+        replica=runtime.replica_id,
     )
     account_watches = _account_watches(runtime, notifier)
     cycles: set[asyncio.Task[Any]] = set()
@@ -254,6 +259,14 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         coalesce=True,
         next_run_time=datetime.now().astimezone(),
     )
+    scheduler.add_job(
+        _shielded(cycles, functools.partial(_heartbeat, runtime), "heartbeat"),
+        "interval",
+        seconds=replicas.HEARTBEAT_EVERY.total_seconds(),
+        id=HEARTBEAT_JOB,
+        max_instances=1,
+        coalesce=True,
+    )
     _schedule_balance_watch(scheduler, runtime, slack, cycles)
     scheduler.start()
     task = asyncio.create_task(notifier.run(), name="notifier")
@@ -268,6 +281,23 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
             await session.close()
             runtime.tracking = None
             runtime.health.scheduler = None
+
+
+async def _heartbeat(runtime: Runtime) -> None:
+    """Say this replica is alive; register it again if it was taken for dead meanwhile."""
+    store = runtime.started().store
+    if not await store.write(replicas.heartbeat, runtime.replica_id):
+        logger.warning(
+            "this replica was taken for dead (no heartbeat for %s s); registered again",
+            int(replicas.LEASE.total_seconds()),
+        )
+        await store.write(
+            replicas.register,
+            runtime.replica_id,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            only_one=store.engine == "sqlite",
+        )
 
 
 async def _stop(

@@ -39,6 +39,10 @@ RECOVERED_NOTE = N_(
     ":arrows_counterclockwise: Mobizon's answer to this send was not recorded at the time "
     "(smsbot restarted or the answer was lost); Mobizon has this SMS, so it is tracked as usual."
 )
+RESENT_NOTE = N_(
+    ":arrows_counterclockwise: smsbot stopped before this SMS reached Mobizon; it was sent "
+    "when smsbot found the unfinished send a few minutes later, and is tracked as usual."
+)
 LATE_NOTE = N_(
     ":hourglass: smsbot's database was busy when Mobizon took this SMS, so it is posted late; "
     "it is tracked as usual."
@@ -78,6 +82,10 @@ class SlackSettlingPosts:
         """Post an SMS found at Mobizon after its answer was lost."""
         await self._post(sms, RECOVERED_NOTE)
 
+    async def post_resent(self, sms: SmsRecord) -> None:
+        """Post an SMS sent after the process that claimed it had stopped."""
+        await self._post(sms, RESENT_NOTE)
+
     async def _post(self, sms: SmsRecord, note: str) -> None:
         """Post ``sms`` in its channel with ``note`` under it, in the workspace language."""
         with use_locale(self._language):
@@ -103,11 +111,15 @@ class SlackSettlingPosts:
             await self._tell_not_sent(sms, why, now)
 
     async def _tell_not_sent(self, sms: SmsRecord, why: NotSent, now: datetime) -> None:
-        reason = (
-            _("smsbot restarted before Mobizon answered")
-            if why is NotSent.RESTARTED
-            else _("Mobizon's answer was lost")
-        )
+        reasons = {
+            NotSent.RESTARTED: _("smsbot restarted before Mobizon answered"),
+            NotSent.ANSWER_LOST: _("Mobizon's answer was lost"),
+            NotSent.REFUSED_ON_RESEND: _(
+                "smsbot stopped before it reached Mobizon, and Mobizon refused it when smsbot "
+                "sent it again"
+            ),
+        }
+        reason = reasons[why]
         await self._tell_sender(
             sms,
             _(

@@ -72,6 +72,9 @@ class NewSend:
     validity: int | None
     flash: bool
     sandbox: bool = False
+    shorten_links: bool = False
+    #: The replica that claims it (and sends it); ``None`` for a claim no replica holds.
+    claimed_by: str | None = None
 
 
 @transactional
@@ -102,6 +105,8 @@ def claim_send(db: Database, new: NewSend, *, now: datetime | None = None) -> Sm
             "created_at": stamp,
             "updated_at": stamp,
             "sandbox": new.sandbox,
+            "shorten_links": new.shorten_links,
+            "claimed_by": new.claimed_by,
         },
     ).scalar()
     return None if inserted is None else get_sms(db, inserted)
@@ -304,3 +309,25 @@ def mark_checked(db: Database, sms_id: int, *, error: str, now: datetime | None 
             updated_at=stamp,
         )
     )
+
+
+@transactional
+def take_over(db: Database, sms_id: int, *, seen: str | None, replica: str | None) -> bool:
+    """Make ``replica`` the holder of an interrupted claim; False when another got there first.
+
+    ``seen`` is the holder as read a moment ago (a replica that is gone, or none): the claim is
+    taken only if it is still that one's and still unsent, so of two replicas settling it at
+    once, one sends it.
+    """
+    holder = sms_table.c.claimed_by.is_(None) if seen is None else sms_table.c.claimed_by == seen
+    changed = db.execute(
+        update(sms_table)
+        .where(
+            sms_table.c.id == sms_id,
+            sms_table.c.state == SendState.CLAIMED.value,
+            sms_table.c.message_id.is_(None),
+            holder,
+        )
+        .values(claimed_by=replica if replica is not None else f"settler:{sms_id}")
+    ).rowcount
+    return bool(changed)

@@ -9,10 +9,22 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, bindparam, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 
 from storage.engine import chunks, transactional
 from storage.records import SendState, SmsRecord, sms_from_row
+from storage.replicas import live_ids
 from storage.schema import MOBIZON_TS_FORMAT, utc_text, wall_text
 from storage.tables import PENDING, UNSETTLED, sms
 
@@ -117,8 +129,13 @@ def unsettled_sends(
     claimed_before: datetime,
     unknown_since: datetime,
     claimed_up_to: int | None = None,
+    live_cutoff: str | None = None,
 ) -> list[SmsRecord]:
     """Sends whose outcome Mobizon never told us, oldest first: candidates for a lookup.
+
+    With ``live_cutoff`` (:func:`storage.replicas.lease_cutoff`), a claim that names its replica
+    is interrupted once that replica's heartbeat is older than the cutoff (or its row is gone);
+    claims naming none are judged by time, as below.
 
     ``claimed`` rows of a process that is gone (it died between the claim and Mobizon's
     answer): created before ``claimed_before``, or with a row id up to ``claimed_up_to`` (the
@@ -126,10 +143,19 @@ def unsettled_sends(
     process started); and ``unknown`` rows (a timeout, a 5xx) created since ``unknown_since``.
     Rows marked by :func:`mark_checked` are left out.
     """
-    claimed = (sms.c.state == SendState.CLAIMED.value) & or_(
+    by_time = or_(
         sms.c.created_at < utc_text(claimed_before),
         sms.c.id <= (-1 if claimed_up_to is None else claimed_up_to),
     )
+    if live_cutoff is None:
+        gone = by_time
+    else:
+        # a claim a replica holds is interrupted once that replica is gone
+        gone = or_(
+            and_(sms.c.claimed_by.is_(None), by_time),
+            sms.c.claimed_by.not_in(live_ids(live_cutoff)),
+        )
+    claimed = (sms.c.state == SendState.CLAIMED.value) & gone
     unknown = (sms.c.state == SendState.UNKNOWN.value) & (
         sms.c.created_at >= utc_text(unknown_since)
     )
@@ -242,6 +268,43 @@ def pending_statuses(
     rows = db.execute(
         _PENDING_STATUSES,
         {"wall_now": _local_wall_text(local_now), "any_mode": sandbox is None, "mode": sandbox},
+    ).all()
+    return [PendingStatus(int(row[0]), row[1], row[2]) for row in rows]
+
+
+@transactional
+def claim_pending_statuses(
+    db: Database,
+    *,
+    replica: str,
+    live_cutoff: str,
+    local_now: datetime | None = None,
+    sandbox: bool | None = None,
+) -> list[PendingStatus]:
+    """:func:`pending_statuses`, shared between replicas: those this replica polls.
+
+    A pending SMS is polled by one replica: the first to find it with no live poller takes it
+    (rows another replica is taking at the same moment are skipped, ``FOR UPDATE SKIP LOCKED``
+    on PostgreSQL), and keeps it while its heartbeat holds. So two replicas never ask about the
+    same SMS, and when one is gone the other polls all of them.
+    """
+    free = (
+        select(sms.c.id)
+        .where(
+            PENDING,
+            or_(sms.c.polled_by.is_(None), sms.c.polled_by.not_in(live_ids(live_cutoff))),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    db.execute(update(sms).where(sms.c.id.in_(free.scalar_subquery())).values(polled_by=replica))
+    rows = db.execute(
+        _PENDING_STATUSES.where(sms.c.polled_by == bindparam("replica")),
+        {
+            "wall_now": _local_wall_text(local_now),
+            "any_mode": sandbox is None,
+            "mode": sandbox,
+            "replica": replica,
+        },
     ).all()
     return [PendingStatus(int(row[0]), row[1], row[2]) for row in rows]
 

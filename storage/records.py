@@ -100,6 +100,11 @@ class SmsRecord:
     cancelling_at: datetime | None = None
     #: A sent SMS whose Mobizon id was given to a later SMS: no status reported for it applies.
     detached: bool = False
+    #: Whether Mobizon was asked to shorten the text's links.
+    shorten_links: bool = False
+    #: The replica whose claim it is, and the replica that polls its status.
+    claimed_by: str | None = None
+    polled_by: str | None = None
 
     @property
     def is_final(self) -> bool:

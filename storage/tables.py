@@ -78,6 +78,16 @@ sms = Table(
     Column("cancelling_at", Text),
     # a sent SMS whose Mobizon id was given to a later SMS: no status reported for it applies
     Column("detached", Boolean(name="sms_detached_bool"), nullable=False, server_default=false()),
+    # whether Mobizon is asked to shorten its links (kept so a send can be made again as asked)
+    Column(
+        "shorten_links",
+        Boolean(name="sms_shorten_links_bool"),
+        nullable=False,
+        server_default=false(),
+    ),
+    # the replica whose claim it is (it sends it), and the replica that polls its status
+    Column("claimed_by", Text),
+    Column("polled_by", Text),
     CheckConstraint("state IN ('claimed', 'sent', 'failed', 'unknown')", name="sms_state"),
     CheckConstraint(
         "moderation IS NULL OR moderation IN ('approved', 'declined')", name="sms_moderation"
@@ -161,4 +171,16 @@ templates = Table(
     Column("text", Text, nullable=False),
     Column("created_by", Text, nullable=False),
     Column("created_at", Text, nullable=False),
+)
+
+#: Each running smsbot process and when it last said it is alive: a replica whose heartbeat is
+#: older than the lease is gone, and its claims (sends, polling) are taken over.
+replicas = Table(
+    "replicas",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", Text, nullable=False),
+    Column("heartbeat_at", Text, nullable=False),
 )

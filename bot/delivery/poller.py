@@ -14,7 +14,7 @@ from bot.delivery.skipping import CycleSkipper
 from bot.mobizon.errors import MobizonError, MobizonRateLimitedError
 from bot.mobizon.types import SmsStatus, format_timestamp
 from bot.mobizon.wire import MAX_IDS_PER_STATUS_REQUEST
-from storage import delivery, messages
+from storage import delivery, messages, replicas
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -59,8 +59,12 @@ class Poller:
         on_cycle: Callable[[PollReport], None] | None = None,
         timezone: tzinfo | None = None,
         sandbox: bool | None = None,
+        replica: str | None = None,
     ) -> None:
         self._store = store
+        # with several replicas on one database, each SMS is polled by one of them: this one's
+        # are those it took (None: every pending SMS, the one process on the database)
+        self._replica = replica
         # the Mobizon account's zone: scheduled SMS are due, and overdue, by its wall time
         self._zone = timezone
         self._gateway = gateway
@@ -85,9 +89,18 @@ class Poller:
         started = time.perf_counter()
         now = self._clock()
         account_now = now.astimezone(self._zone)
-        pending = await self._store.read(
-            messages.pending_statuses, local_now=account_now, sandbox=self._sandbox
-        )
+        if self._replica is None:
+            pending = await self._store.read(
+                messages.pending_statuses, local_now=account_now, sandbox=self._sandbox
+            )
+        else:
+            pending = await self._store.write(
+                messages.claim_pending_statuses,
+                replica=self._replica,
+                live_cutoff=replicas.lease_cutoff(now),
+                local_now=account_now,
+                sandbox=self._sandbox,
+            )
         by_id = {row.message_id: row for row in pending}
         changed = failed = 0
         rate_limited = False

@@ -13,18 +13,21 @@ one, not already one of ours):
 
 - exactly one found: the SMS left. It is recorded as sent, so delivery tracking takes it from
   there, and its message is posted in the channel as ``/sms send`` would have.
-- none found, and the send is older than :data:`LISTING_DELAY`: it never reached Mobizon. The
-  sender is told it was not sent (through the command's ``response_url`` while Slack still
-  takes it, else a direct message); only once Slack accepted that is it marked failed.
+- none found, and the send is older than :data:`LISTING_DELAY`: it never reached Mobizon. An
+  interrupted claim younger than :data:`RESEND_LIMIT` is sent now, by this process (taken over
+  first, so only one replica sends it), and posted with a note. Otherwise the sender is told it
+  was not sent (through the command's ``response_url`` while Slack still takes it, else a
+  direct message); only once Slack accepted that is it marked failed.
 - several found: nothing can be told apart. The sender is told to check, and it is not looked
   up again.
 
-Only claims older than this process are interrupted ones (one process per database); a claim of
-this process may still be waiting for Mobizon. A claim of this process that Mobizon took but
-that could not be recorded (the database stayed locked) is handed over by the send path
+A claim is interrupted once the replica that holds it is gone (its heartbeat older than the
+lease, :mod:`storage.replicas`); a claim naming no replica, once it is older than this process.
+A claim of this process may still be waiting for Mobizon. A claim of this process that Mobizon
+took but that could not be recorded (the database stayed locked) is handed over by the send path
 (:class:`bot.sending.types.UnrecordedSends`) and recorded each cycle, with Mobizon's message id,
 before any lookup. Unknown sends are looked up for a day. A lookup
-that fails (Mobizon down) is tried again next cycle; nothing is ever re-sent.
+that fails (Mobizon down) is tried again next cycle; nothing found at Mobizon is sent again.
 """
 
 from __future__ import annotations
@@ -38,9 +41,16 @@ from typing import Protocol
 
 from bot.mobizon.errors import MobizonError, MobizonValidationError
 from bot.mobizon.gateway import SmsGateway
-from bot.mobizon.types import CampaignStatus, ListCriteria, MessageItem, Sort
+from bot.mobizon.types import (
+    TIMESTAMP_FORMAT,
+    CampaignStatus,
+    ListCriteria,
+    MessageItem,
+    OutgoingSms,
+    Sort,
+)
 from bot.sending.types import AcceptedSend, UnrecordedSends
-from storage import claims, messages
+from storage import claims, messages, replicas
 from storage.records import SendState, SmsRecord, SmsStateError
 from storage.store import Store, is_busy
 
@@ -50,6 +60,9 @@ logger = logging.getLogger(__name__)
 LISTING_DELAY = timedelta(minutes=2)
 #: How long a send with an unknown outcome is looked up before it is left as it is.
 UNKNOWN_WINDOW = timedelta(days=1)
+#: An interrupted send younger than this is sent by the process that finds it; an older one is
+#: told as not sent (an SMS sent late could do more harm than one not sent).
+RESEND_LIMIT = timedelta(minutes=10)
 #: Mobizon's list is searched newest first; this many candidates are looked at.
 LOOKUP_PAGE_SIZE = 25
 
@@ -59,6 +72,7 @@ class NotSent(enum.Enum):
 
     RESTARTED = "smsbot restarted before Mobizon answered"
     ANSWER_LOST = "Mobizon's answer was lost"
+    REFUSED_ON_RESEND = "Mobizon refused it when it was sent after a restart"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +107,9 @@ class SettlingPosts(Protocol):
     async def post_recovered(self, sms: SmsRecord) -> None:
         """Post an SMS found at Mobizon after its answer was lost."""
 
+    async def post_resent(self, sms: SmsRecord) -> None:
+        """Post an SMS sent by a process other than the one that claimed it (it had died)."""
+
     async def tell_not_sent(self, sms: SmsRecord, why: NotSent, now: datetime) -> None:
         """Tell the sender that the SMS never reached Mobizon; raises NoticeNotDelivered."""
 
@@ -114,8 +131,12 @@ class UnsettledSends:
         on_change: Callable[[], None] | None = None,
         unrecorded: UnrecordedSends | None = None,
         on_adopted: Callable[[], None] | None = None,
+        replica: str | None = None,
     ) -> None:
         self._store = store
+        # this process among the replicas: claims it holds are its own; another replica's are
+        # interrupted once that replica's heartbeat is gone
+        self._replica = replica
         self._unrecorded = unrecorded if unrecorded is not None else UnrecordedSends()
         self._gateway = gateway
         self._posts = posts
@@ -134,6 +155,7 @@ class UnsettledSends:
             claimed_before=self._started_at,
             claimed_up_to=self._claimed_up_to,
             unknown_since=moment - UNKNOWN_WINDOW,
+            live_cutoff=None if self._replica is None else replicas.lease_cutoff(moment),
         )
         for sms in unsettled:
             try:
@@ -203,6 +225,8 @@ class UnsettledSends:
 
     def _ours(self, sms: SmsRecord) -> bool:
         """Whether ``sms`` was claimed by this process (it may still be waiting for Mobizon)."""
+        if sms.claimed_by is not None and self._replica is not None:
+            return sms.claimed_by == self._replica
         if self._claimed_up_to is not None and sms.id <= self._claimed_up_to:
             return False
         return sms.created_at >= self._started_at
@@ -227,8 +251,16 @@ class UnsettledSends:
                 sms, CannotTell(at_mobizon=len(found), unanswered=len(others) + 1), now
             )
             return True
+        return await self._not_at_mobizon(sms, now)
+
+    async def _not_at_mobizon(self, sms: SmsRecord, now: datetime) -> bool:
+        """Settle a send Mobizon does not list: send it (a recent claim), or tell the sender."""
         if now - sms.created_at < LISTING_DELAY:
             return False  # Mobizon may not list a message this fresh yet: ask again next cycle
+        if sms.state is SendState.CLAIMED and now - sms.created_at < RESEND_LIMIT:
+            # it never left: the process that claimed it is gone, so this one sends it, once
+            await self._resend(sms)
+            return True
         why = NotSent.RESTARTED if sms.state is SendState.CLAIMED else NotSent.ANSWER_LOST
         await self._posts.tell_not_sent(sms, why, now)
         await self._store.write(
@@ -242,6 +274,60 @@ class UnsettledSends:
             extra={"sms_id": sms.id, "channel": sms.channel_id, "user": sms.user_id},
         )
         return True
+
+    async def _resend(self, sms: SmsRecord) -> None:
+        """Send a claim whose process died before Mobizon had it, then record and post it.
+
+        Taken first (a conditional update), so of two replicas settling at once one sends it.
+        Mobizon refusing it is recorded as failed and the sender told, as a send would be.
+        """
+        if not await self._store.write(
+            claims.take_over, sms.id, seen=sms.claimed_by, replica=self._replica
+        ):
+            return  # another replica took it first
+        outgoing = OutgoingSms(
+            recipient=sms.recipient,
+            text=sms.text,
+            sender=sms.sender,
+            schedule=(
+                None
+                if sms.deferred_to is None
+                else datetime.strptime(sms.deferred_to, TIMESTAMP_FORMAT)  # noqa: DTZ007  # wall time
+            ),
+            validity=sms.validity,
+            flash=sms.flash,
+            campaign_name=sms.name,
+            shorten_links=sms.shorten_links,
+        )
+        try:
+            sent = await self._gateway.send_sms(outgoing)
+        except MobizonError as err:
+            await self._store.write(
+                claims.record_failed,
+                sms.id,
+                error=str(err),
+                outcome_unknown=err.outcome_unknown,
+            )
+            logger.warning(
+                "an interrupted send was sent again and failed",
+                extra={"sms_id": sms.id, "outcome_unknown": err.outcome_unknown},
+            )
+            await self._posts.tell_not_sent(sms, NotSent.REFUSED_ON_RESEND, datetime.now(UTC))
+            return
+        recorded = await self._store.write_retrying(
+            claims.record_sent,
+            sms.id,
+            message_id=sent.message_id,
+            campaign_id=sent.campaign_id,
+            campaign_status=sent.campaign_status,
+        )
+        logger.info(
+            "an interrupted send was sent by this process",
+            extra={"sms_id": sent.message_id, "channel": sms.channel_id, "user": sms.user_id},
+        )
+        self._on_change()
+        self._on_adopted()
+        await self._posts.post_resent(recorded)
 
     async def _cannot_tell(self, sms: SmsRecord, why: CannotTell, now: datetime) -> None:
         await self._posts.tell_cannot_tell(sms, why, now)

@@ -52,7 +52,8 @@ class SendService:
 
     ``may_send`` says who may send; ``sandbox`` marks the claims of a sandbox run; ``on_sent`` is
     told each send Mobizon was asked, as it answered: ``sent``, ``failed``, or ``unknown`` when it
-    may or may not have sent it (a send that failed on smsbot's side is not told).
+    may or may not have sent it (a send that failed on smsbot's side is not told). ``replica``
+    names this process on the claims it makes: another replica takes them over if it dies.
     """
 
     def __init__(
@@ -65,6 +66,7 @@ class SendService:
         sandbox: bool = False,
         senders: SenderNames | None = None,
         on_sent: Callable[[str], None] = lambda _outcome: None,
+        replica: str | None = None,
     ) -> None:
         self._store = store
         self._gateway = gateway
@@ -73,6 +75,7 @@ class SendService:
         self._sandbox = sandbox
         self._senders = senders
         self._on_sent = on_sent
+        self._replica = replica
 
     def may_send(self, user_id: str) -> bool:
         """True when ``user_id`` may send SMS (the settings' rule, ``Settings.may_send``)."""
@@ -106,7 +109,8 @@ class SendService:
         try:
             # on the database's writer thread; None when the same request came before
             claim = await self._store.write(
-                claims.claim_send, new_send(sms, origin, sandbox=self._sandbox)
+                claims.claim_send,
+                new_send(sms, origin, sandbox=self._sandbox, claimed_by=self._replica),
             )
         except Exception as err:  # nothing went to Mobizon: the user may simply try again
             busy = is_busy(err)

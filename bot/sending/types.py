@@ -35,7 +35,9 @@ class Origin:
     response_url: str | None = None
 
 
-def new_send(sms: OutgoingSms, origin: Origin, *, sandbox: bool = False) -> NewSend:
+def new_send(
+    sms: OutgoingSms, origin: Origin, *, sandbox: bool = False, claimed_by: str | None = None
+) -> NewSend:
     """The claim storage records for ``sms`` sent from ``origin`` (storage's own value type)."""
     info = count_segments(sms.text)
     return NewSend(
@@ -54,6 +56,8 @@ def new_send(sms: OutgoingSms, origin: Origin, *, sandbox: bool = False) -> NewS
         validity=sms.validity,
         flash=sms.flash,
         sandbox=sandbox,
+        shorten_links=sms.shorten_links,
+        claimed_by=claimed_by,
     )
 
 

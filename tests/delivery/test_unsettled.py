@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,14 +13,15 @@ import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery.unsettled import LISTING_DELAY, UnsettledSends
+from bot.delivery.unsettled import LISTING_DELAY, RESEND_LIMIT, UnsettledSends
 from bot.mobizon.client import MobizonClient, RetryPolicy
 from bot.simulator import LIST, SEND_SMS, MobizonSimulator
-from handlers.delivery_posts import RECOVERED_NOTE, SlackSettlingPosts
+from handlers.delivery_posts import RECOVERED_NOTE, RESENT_NOTE, SlackSettlingPosts
 from storage.claims import NewSend, claim_send, record_failed, record_sent
 from storage.engine import Database
 from storage.messages import get_sms
 from storage.records import SendState, SmsRecord
+from storage.replicas import LEASE, heartbeat, register
 from storage.schema import open_database
 from storage.store import Store
 from testkit.database import run_sql
@@ -144,9 +146,9 @@ async def test_a_send_mobizon_received_is_tracked_and_posted_not_resent(rig: Rig
     assert rig.slack.responses == []
 
 
-async def test_a_send_mobizon_never_saw_is_reported_not_sent(rig: Rig) -> None:
-    """A claim Mobizon has no record of is reported through response_url and marked failed."""
-    sms = rig.claim(at=STARTED - LISTING_DELAY - timedelta(seconds=1))
+async def test_an_old_send_mobizon_never_saw_is_reported_not_sent(rig: Rig) -> None:
+    """A claim older than the resend limit that Mobizon has no record of is reported, not sent."""
+    sms = rig.claim(at=STARTED - RESEND_LIMIT - timedelta(minutes=1))
     rig.sim.create_message(NUMBER, "another text to the same number")
 
     settled = await rig.run()
@@ -159,6 +161,97 @@ async def test_a_send_mobizon_never_saw_is_reported_not_sent(rig: Rig) -> None:
     assert "your parcel is here" in notice.params["text"]
     assert rig.slack.called("chat.postMessage") == []
     assert rig.sim.count(SEND_SMS) == 0
+
+
+async def test_a_recent_send_that_never_reached_mobizon_is_sent_once_and_posted(
+    rig: Rig,
+) -> None:
+    """An interrupted claim Mobizon does not list, under the resend limit, is sent now, once."""
+    sms = rig.claim(at=STARTED - LISTING_DELAY - timedelta(seconds=1))
+
+    assert await rig.run() == 1
+    assert await rig.run(STARTED + timedelta(minutes=1)) == 0  # settled: not sent again
+
+    assert rig.sim.count(SEND_SMS) == 1
+    (message_id,) = rig.sim.messages
+    row = rig.state(sms)
+    assert (row.state, row.message_id) == (SendState.SENT, message_id)
+    assert rig.sim.messages[message_id].text == sms.text
+    (post,) = rig.slack.called("chat.postMessage")
+    assert post.params["channel"] == "C1"
+    assert RESENT_NOTE in str(post.params["blocks"])
+    assert rig.slack.responses == []
+
+
+async def test_two_replicas_settling_one_interrupted_claim_send_it_once(
+    rig: Rig,
+    store: Store,
+    gateway: MobizonClient,
+    slack_client: AsyncWebClient,
+    session: aiohttp.ClientSession,
+) -> None:
+    """Two settlers finding the same claim of a gone replica at once: one of them sends it."""
+    rig.claim(at=STARTED - LISTING_DELAY - timedelta(seconds=1))
+    posts = SlackSettlingPosts(slack_client, store, session)
+    settlers = [
+        UnsettledSends(store, gateway, posts, started_at=STARTED, replica=name)
+        for name in ("replica-a", "replica-b")
+    ]
+
+    results = await asyncio.gather(*(s.run_once(now=STARTED) for s in settlers))
+
+    assert all(results)  # both settled it: one by sending it, the other by finding it taken
+    assert rig.sim.count(SEND_SMS) == 1
+    assert len(rig.slack.called("chat.postMessage")) == 1
+
+
+async def test_a_claim_of_a_live_replica_is_left_and_of_a_gone_one_is_sent(
+    rig: Rig,
+    store: Store,
+    gateway: MobizonClient,
+    slack_client: AsyncWebClient,
+    session: aiohttp.ClientSession,
+) -> None:
+    """A claim is its replica's while that replica's heartbeat holds; after the lease, it is sent."""
+    settler = UnsettledSends(
+        store,
+        gateway,
+        SlackSettlingPosts(slack_client, store, session),
+        started_at=STARTED,
+        replica="survivor",
+    )
+    claimed_at = STARTED - LISTING_DELAY - timedelta(seconds=1)
+    register(rig.db, "other", host="h", pid=1, now=claimed_at)
+    claim_send(
+        rig.db,
+        NewSend(
+            trigger_id="held",
+            team_id="T1",
+            channel_id="C1",
+            user_id="U1",
+            response_url=None,
+            recipient=NUMBER,
+            text="held by another replica",
+            sender=None,
+            segments=1,
+            encoding="gsm7",
+            name=None,
+            deferred_to=None,
+            validity=None,
+            flash=False,
+            claimed_by="other",
+        ),
+        now=claimed_at,
+    )
+    heartbeat(rig.db, "other", now=STARTED)
+
+    assert await settler.run_once(now=STARTED + LEASE - timedelta(seconds=1)) == 0
+    assert rig.sim.count(LIST) == 0  # still its replica's: not even looked up
+
+    assert await settler.run_once(now=STARTED + LEASE + timedelta(seconds=1)) == 1
+    assert rig.sim.count(SEND_SMS) == 1
+    (row,) = run_sql(rig.db, "SELECT state, claimed_by FROM sms")
+    assert dict(row) == {"state": "sent", "claimed_by": "survivor"}
 
 
 async def test_a_fresh_claim_not_found_yet_waits_for_mobizon_to_list_it(rig: Rig) -> None:
@@ -221,7 +314,7 @@ async def test_without_a_start_given_the_process_starts_when_settling_is_made(
 
 async def test_mobizon_down_leaves_the_claim_for_the_next_cycle(rig: Rig) -> None:
     """When the lookup fails nothing is concluded; the next cycle settles the claim."""
-    sms = rig.claim(at=STARTED - timedelta(minutes=5))
+    sms = rig.claim(at=STARTED - RESEND_LIMIT - timedelta(minutes=1))
     rig.sim.fail_next(LIST, 999)
 
     assert await rig.run() == 0
@@ -250,7 +343,7 @@ async def test_a_message_another_sms_owns_is_not_adopted(rig: Rig, seed_sms: See
     """The same text to the same number sent earlier by the bot does not count as this send."""
     earlier = rig.sim.create_message(NUMBER, "your parcel is here")
     seed_sms(rig.db, earlier.id, text="your parcel is here", recipient=NUMBER)
-    sms = rig.claim(at=STARTED - timedelta(minutes=5), n=2)
+    sms = rig.claim(at=STARTED - RESEND_LIMIT - timedelta(minutes=1), n=2)
 
     assert await rig.run() == 1
 
@@ -265,7 +358,7 @@ async def test_an_older_identical_sms_is_not_taken_for_this_one(
     rig.sim.create_message(NUMBER, "your parcel is here")  # not the bot's, long ago
     later = rig.sim.create_message(NUMBER, "an SMS the bot sent afterwards")
     seed_sms(rig.db, later.id, sent_at=STARTED - timedelta(hours=1), recipient=NUMBER)
-    sms = rig.claim(at=STARTED - timedelta(minutes=5), n=2)
+    sms = rig.claim(at=STARTED - RESEND_LIMIT - timedelta(minutes=1), n=2)
 
     assert await rig.run() == 1
 

@@ -1,0 +1,71 @@
+"""Replicas on one database: heartbeats and leases, and pending SMS polled by one replica each."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from storage import replicas
+from storage.messages import claim_pending_statuses
+from storage.replicas import LEASE, deregister, heartbeat, lease_cutoff, live_replicas, register
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from storage.engine import Database
+    from storage.records import SmsRecord
+
+    MakeSms = Callable[..., SmsRecord]
+
+from tests.storage.conftest import T0
+
+
+def _polled_by(db: Database, replica: str, at: datetime) -> list[int]:
+    """The pending SMS ``replica`` polls in a cycle at ``at``."""
+    rows = claim_pending_statuses(db, replica=replica, live_cutoff=lease_cutoff(at))
+    return [row.message_id for row in rows]
+
+
+def test_a_replica_is_live_while_its_heartbeat_holds(db: Database) -> None:
+    """Registered and heartbeating: live; silent past the lease: not; deregistered: gone."""
+    register(db, "a", host="h1", pid=10, now=T0)
+    register(db, "b", host="h2", pid=20, now=T0)
+    assert [r.id for r in live_replicas(db, now=T0 + LEASE)] == ["a", "b"]
+    assert heartbeat(db, "a", now=T0 + timedelta(seconds=10))
+    assert [r.id for r in live_replicas(db, now=T0 + LEASE + timedelta(seconds=1))] == ["a"]
+    deregister(db, "a")
+    assert not heartbeat(db, "a", now=T0 + timedelta(seconds=20))  # taken for gone
+    assert [r.id for r in live_replicas(db, now=T0)] == ["b"]
+
+
+def test_only_one_forgets_every_other_replica(db: Database) -> None:
+    """A process that owns the database alone (SQLite) forgets the rows of earlier processes."""
+    register(db, "earlier", host="h", pid=1, now=T0)
+    register(db, "now", host="h", pid=2, now=T0, only_one=True)
+    assert [r.id for r in live_replicas(db, now=T0)] == ["now"]
+
+
+def test_each_pending_sms_is_polled_by_one_replica_until_it_is_gone(
+    db: Database, make_sms: MakeSms
+) -> None:
+    """The first replica takes every pending SMS; the other gets none until the first is gone."""
+    for message_id in (1, 2, 3):
+        make_sms(db, message_id=message_id)
+    register(db, "a", host="h", pid=1, now=T0)
+    register(db, "b", host="h", pid=2, now=T0)
+
+    assert _polled_by(db, "a", T0) == [1, 2, 3]
+    assert _polled_by(db, "b", T0) == []  # a polls them: asked once per cycle, not twice
+    make_sms(db, message_id=4)
+    assert _polled_by(db, "b", T0 + timedelta(seconds=1)) == [4]  # a new one: first come
+    assert _polled_by(db, "a", T0 + timedelta(seconds=2)) == [1, 2, 3]
+
+    heartbeat(db, "b", now=T0 + LEASE)  # a stops; b goes on
+    later = T0 + LEASE + timedelta(seconds=1)
+    assert _polled_by(db, "b", later) == [1, 2, 3, 4]
+    assert _polled_by(db, "a", later) == []  # a back from a pause: b keeps them while alive
+
+
+def test_the_lease_is_well_under_the_takeover_bound() -> None:
+    """A dead replica's work is taken within 30 s: the lease plus a heartbeat fit in it."""
+    assert timedelta(seconds=30) >= LEASE + replicas.HEARTBEAT_EVERY
