@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from storage import tables
 from storage.engine import chunks, dialect_insert, transactional
 from storage.messages import PendingStatus, get_by_message_id
-from storage.outbox import NotificationKind, queue_notification
+from storage.outbox import NotificationKind, queue_notification, queue_notifications
 from storage.records import SmsRecord
 from storage.schema import utc_text
 from storage.status import is_final, should_apply
@@ -148,16 +148,28 @@ def _apply_batch(
     db: Database, batch: list[StatusUpdate], *, now: datetime | None, sandbox: bool | None
 ) -> list[int]:
     moment = now or datetime.now(UTC)
+    stamp = utc_text(moment)
     changed: list[int] = []
+    changes: list[dict[str, object]] = []
+    history: list[dict[str, object]] = []
+    notifications: list[tuple[int, str, bool]] = []
     currents = _currents(db, (update.message_id for update in batch))
     for update in batch:
         current = currents.get(update.message_id)
         if current is None or not _admits(current, update, sandbox):
             continue
-        _write_change(db, current.id, update, moment)
+        # the rows _write_change writes, written below in one statement of each kind
+        final = is_final(update.status)
+        changes.append(_change_params(current.id, update, stamp, final=final))
+        history.append(_history_params(update, stamp))
+        notifications.append((update.message_id, update.status, final))
         current.status = update.status
         current.status_ts = update.status_ts or current.status_ts
         changed.append(update.message_id)
+    if changes:
+        db.execute(_WRITE_CHANGE, changes)
+        db.execute(_HISTORY, history)
+        queue_notifications(db, notifications, NotificationKind.STATUS, moment)
     return changed
 
 
@@ -227,32 +239,38 @@ _WRITE_CHANGE = (
 _HISTORY = sa.insert(tables.status_history)
 
 
+def _change_params(
+    sms_id: int, update: StatusUpdate, stamp: str, *, final: bool
+) -> dict[str, object]:
+    return {
+        "sms_id": sms_id,
+        "new_status": update.status,
+        "new_status_ts": update.status_ts,
+        "new_segments": update.segments,
+        "new_start_send_ts": update.start_send_ts,
+        "stamp": stamp,
+        "final": final,
+    }
+
+
+def _history_params(update: StatusUpdate, stamp: str) -> dict[str, object]:
+    return {
+        "message_id": update.message_id,
+        "status": update.status,
+        "status_ts": update.status_ts,
+        "source": update.source,
+        "recorded_at": stamp,
+    }
+
+
 def _write_change(
     db: Database, sms_id: int, update: StatusUpdate, moment: datetime, *, notify: bool = True
 ) -> int | None:
     """Write an admitted change: the status, its history row, its outbox row (its id, or None)."""
     final = is_final(update.status)
     stamp = utc_text(moment)
-    db.execute(
-        _WRITE_CHANGE,
-        {
-            "sms_id": sms_id,
-            "new_status": update.status,
-            "new_status_ts": update.status_ts,
-            "new_segments": update.segments,
-            "new_start_send_ts": update.start_send_ts,
-            "stamp": stamp,
-            "final": final,
-        },
-    )
-    _record_history(
-        db,
-        message_id=update.message_id,
-        status=update.status,
-        status_ts=update.status_ts,
-        source=update.source,
-        stamp=stamp,
-    )
+    db.execute(_WRITE_CHANGE, _change_params(sms_id, update, stamp, final=final))
+    db.execute(_HISTORY, _history_params(update, stamp))
     if not notify:
         return None
     return queue_notification(

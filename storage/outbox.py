@@ -81,14 +81,43 @@ def queue_notification(
     return None if inserted is None else int(inserted)
 
 
-@functools.cache
-def _queue_statement(dialect: str) -> sa.Executable:
-    """The outbox row's insert for ``dialect``, built once (values given as parameters)."""
-    return (
-        dialect_insert(dialect, outbox)
-        .on_conflict_do_nothing(index_elements=["message_id", "status"])
-        .returning(outbox.c.id)
+def queue_notifications(
+    db: Database,
+    notifications: list[tuple[int, str, bool]],
+    kind: NotificationKind,
+    moment: datetime,
+) -> None:
+    """Queue many notifications due at once: (message id, status, reply owed), in one statement.
+
+    What :func:`queue_notification` does for each, in order; a (SMS, status) already waiting is
+    skipped.
+    """
+    queued = utc_ms_text(moment)
+    db.execute(
+        _queue_statement(db.dialect.name, returning=False),
+        [
+            {
+                "message_id": message_id,
+                "status": status,
+                "kind": kind.value,
+                "created_at": queued,
+                "attempts": 0,
+                "next_attempt_at": queued,
+                "update_done": False,
+                "reply_done": not reply_owed,
+            }
+            for message_id, status, reply_owed in notifications
+        ],
     )
+
+
+@functools.cache
+def _queue_statement(dialect: str, *, returning: bool = True) -> sa.Executable:
+    """The outbox row's insert for ``dialect``, built once (values given as parameters)."""
+    statement = dialect_insert(dialect, outbox).on_conflict_do_nothing(
+        index_elements=["message_id", "status"]
+    )
+    return statement.returning(outbox.c.id) if returning else statement
 
 
 #: The notification channel of an outbox row's SMS: its post's channel, else its sender.
