@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, tzinfo
@@ -88,14 +86,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     # every SQLite call runs on the store's threads, never on the event loop
     store = await Store.open(runtime.settings.database)
     try:
-        # one of the replicas on this database from now on (on SQLite, the only one)
-        await store.write(
-            replicas.register,
-            runtime.replica_id,
-            host=socket.gethostname(),
-            pid=os.getpid(),
-            only_one=store.engine == "sqlite",
-        )
+        await runtime.register_replica(store)
         gateway, simulator, runner = await _open_gateway(runtime, store)
         try:
             async with gateway:

@@ -21,6 +21,7 @@ from bot.sending.types import UnrecordedSends
 from bot.settings import Settings
 from handlers.context import HandlerConfig, Services
 from handlers.languages import PeopleLanguages
+from storage import replicas
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
@@ -121,6 +122,16 @@ class Runtime:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     #: This process among the replicas on the database: its claims carry it.
     replica_id: str = field(default_factory=new_replica_id)
+
+    async def register_replica(self, store: Store) -> None:
+        """Record this process as one of the replicas on the database (on SQLite, the only one)."""
+        await store.write(
+            replicas.register,
+            self.replica_id,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            only_one=store.engine == "sqlite",
+        )
 
     def started(self) -> Core:
         """The database and the gateway; :class:`NotStartedError` before they are open."""

@@ -6,8 +6,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import os
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import datetime
@@ -291,13 +289,7 @@ async def _heartbeat(runtime: Runtime) -> None:
             "this replica was taken for dead (no heartbeat for %s s); registered again",
             int(replicas.LEASE.total_seconds()),
         )
-        await store.write(
-            replicas.register,
-            runtime.replica_id,
-            host=socket.gethostname(),
-            pid=os.getpid(),
-            only_one=store.engine == "sqlite",
-        )
+        await runtime.register_replica(store)
 
 
 async def _stop(

@@ -64,19 +64,9 @@ def queue_notification(
     reply_owed: bool,
 ) -> int | None:
     """Queue a notification due at once; its id, or ``None`` when one for (SMS, status) waits."""
-    queued = utc_ms_text(moment)  # due at once; retries put it off to the millisecond
     inserted = db.execute(
         _queue_statement(db.dialect.name),
-        {
-            "message_id": message_id,
-            "status": status,
-            "kind": kind.value,
-            "created_at": queued,
-            "attempts": 0,
-            "next_attempt_at": queued,
-            "update_done": False,
-            "reply_done": not reply_owed,
-        },
+        _queue_params(message_id, status, kind, utc_ms_text(moment), reply_owed=reply_owed),
     ).scalar()
     return None if inserted is None else int(inserted)
 
@@ -96,19 +86,26 @@ def queue_notifications(
     db.execute(
         _queue_statement(db.dialect.name, returning=False),
         [
-            {
-                "message_id": message_id,
-                "status": status,
-                "kind": kind.value,
-                "created_at": queued,
-                "attempts": 0,
-                "next_attempt_at": queued,
-                "update_done": False,
-                "reply_done": not reply_owed,
-            }
+            _queue_params(message_id, status, kind, queued, reply_owed=reply_owed)
             for message_id, status, reply_owed in notifications
         ],
     )
+
+
+def _queue_params(
+    message_id: int, status: str, kind: NotificationKind, queued: str, *, reply_owed: bool
+) -> dict[str, object]:
+    """An outbox row due at ``queued`` (retries put it off to the millisecond)."""
+    return {
+        "message_id": message_id,
+        "status": status,
+        "kind": kind.value,
+        "created_at": queued,
+        "attempts": 0,
+        "next_attempt_at": queued,
+        "update_done": False,
+        "reply_done": not reply_owed,
+    }
 
 
 @functools.cache

@@ -53,7 +53,13 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def claim(
-    db: Database, slack: FakeSlack, *, at: datetime, text: str = "your parcel is here", n: int = 1
+    db: Database,
+    slack: FakeSlack,
+    *,
+    at: datetime,
+    text: str = "your parcel is here",
+    n: int = 1,
+    claimed_by: str | None = None,
 ) -> SmsRecord:
     """A send claimed at ``at`` whose Mobizon answer was never recorded (the process died)."""
     claimed = claim_send(
@@ -73,6 +79,7 @@ def claim(
             deferred_to=None,
             validity=None,
             flash=False,
+            claimed_by=claimed_by,
         ),
         now=at,
     )
@@ -222,27 +229,7 @@ async def test_a_claim_of_a_live_replica_is_left_and_of_a_gone_one_is_sent(
     )
     claimed_at = STARTED - LISTING_DELAY - timedelta(seconds=1)
     register(rig.db, "other", host="h", pid=1, now=claimed_at)
-    claim_send(
-        rig.db,
-        NewSend(
-            trigger_id="held",
-            team_id="T1",
-            channel_id="C1",
-            user_id="U1",
-            response_url=None,
-            recipient=NUMBER,
-            text="held by another replica",
-            sender=None,
-            segments=1,
-            encoding="gsm7",
-            name=None,
-            deferred_to=None,
-            validity=None,
-            flash=False,
-            claimed_by="other",
-        ),
-        now=claimed_at,
-    )
+    claim(rig.db, rig.slack, at=claimed_at, text="held by another replica", claimed_by="other")
     heartbeat(rig.db, "other", now=STARTED)
 
     assert await settler.run_once(now=STARTED + LEASE - timedelta(seconds=1)) == 0
