@@ -199,6 +199,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         timezone=zone,
         language=settings.language,
         languages=languages,
+        replica=runtime.replica_id,
     )
     poller = Poller(
         core.store,

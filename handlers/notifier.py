@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -35,7 +34,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon.backoff import backoff
-from handlers import blocks, notifier_posts
+from handlers import blocks, notifier_outbox, notifier_posts
 from handlers.i18n import use_locale
 from handlers.languages import PeopleLanguages
 from handlers.pacing import PER_CHANNEL_INTERVAL, ChannelPacer, Clock, SystemClock
@@ -48,7 +47,7 @@ from handlers.slack_failures import (
     retry_after,
     transient,
 )
-from storage import account, outbox
+from storage import outbox
 from storage.records import SmsRecord
 from storage.store import Store
 
@@ -83,8 +82,12 @@ class Notifier:
         clock: Clock | None = None,
         language: str = "en",
         languages: PeopleLanguages | None = None,
+        replica: str | None = None,
     ) -> None:
         self._store = store
+        # with several replicas on one database, each channel is posted to by one of them
+        # (None: every channel, the one process on the database)
+        self._replica = replica
         self._language = language  # the workspace's: every channel post is in it
         self._languages = languages  # each sender's, for the outcomes sent to them directly
         self._clock: Clock = clock or SystemClock()
@@ -139,7 +142,9 @@ class Notifier:
 
     async def _start_channels(self, tasks: dict[str, asyncio.Task[int]]) -> None:
         """Start a task for every channel that has due rows and none running (``tasks``)."""
-        for channel in await self._store.read(outbox.due_channels, now=self._clock.now()):
+        for channel in await notifier_outbox.due_channels(
+            self._store, self._clock.now(), self._replica
+        ):
             if channel in tasks:
                 continue  # its task reads the outbox again after each batch: it finds new rows
             task = asyncio.create_task(self._channel_task(channel), name=f"notifier {channel}")
@@ -171,7 +176,7 @@ class Notifier:
         With ``deadline`` (a time of the clock's ``monotonic``) no row is started after it: for the
         flush at shutdown, once :meth:`run` has been cancelled.
         """
-        channels = await self._store.read(outbox.due_channels, now=self._clock.now())
+        channels = await notifier_outbox.due_channels(self._store, self._clock.now(), self._replica)
         results = await asyncio.gather(
             *(self._drain_channel(ch, deadline) for ch in channels), return_exceptions=True
         )
@@ -179,31 +184,6 @@ class Notifier:
             if isinstance(result, Exception):
                 logger.error("notifier drain failed", extra={"channel": channel}, exc_info=result)
         return sum(result for result in results if isinstance(result, int))
-
-    async def _settle_superseded(
-        self, due: list[outbox.Notification]
-    ) -> tuple[list[outbox.Notification], int]:
-        """Skip the ``chat.update`` of rows a later row of the same SMS will redo.
-
-        Every update shows the SMS as it is now, so only the newest row's update is needed.
-        A superseded row that owes no thread reply leaves the outbox without a Slack call;
-        the newest row, which carries the same update, stays until Slack accepts it.
-        """
-        # a cost's edit never supersedes a status's: that row's own edit must be tried first
-        newest = {note.message_id: note.id for note in due if note.status != account.COST}
-        kept: list[outbox.Notification] = []
-        done = 0
-        for row in due:
-            note = row
-            if note.id != newest.get(note.message_id, note.id) and not note.update_done:
-                await self._store.write(outbox.mark_step_done, note.id, "update")
-                note = dataclasses.replace(note, update_done=True)
-                if not notifier_posts.reply_owed(note):
-                    await self._store.write(outbox.finish_notification, note.id)
-                    done += 1
-                    continue
-            kept.append(note)
-        return kept, done
 
     async def _drain_channel(self, channel: str, deadline: float | None) -> int:
         """Deliver one channel's due rows in order; return how many left the outbox.
@@ -230,7 +210,7 @@ class Notifier:
             held = {note.id for note in due}
             self._in_flight |= held
             try:
-                due, settled = await self._settle_superseded(due)
+                due, settled = await notifier_outbox.settle_superseded(self._store, due)
                 done += settled
                 for note in due:
                     if deadline is not None and self._clock.monotonic() > deadline:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Executable, bindparam, select, update
+from sqlalchemy import delete as sa_delete
 
 from storage import delivery
 from storage.engine import dialect_insert, transactional, write_transaction
@@ -331,3 +332,15 @@ def take_over(db: Database, sms_id: int, *, seen: str | None, replica: str | Non
         .values(claimed_by=replica if replica is not None else f"settler:{sms_id}")
     ).rowcount
     return bool(changed)
+
+
+@transactional
+def release_claim(db: Database, sms_id: int) -> None:
+    """Forget a claim refused before anything was sent (an unknown sender name)."""
+    db.execute(
+        sa_delete(sms_table).where(
+            sms_table.c.id == sms_id,
+            sms_table.c.state == SendState.CLAIMED.value,
+            sms_table.c.message_id.is_(None),
+        )
+    )

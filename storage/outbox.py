@@ -19,10 +19,13 @@ import sqlalchemy as sa
 from storage.engine import dialect_insert, transactional
 from storage.messages import get_by_message_ids
 from storage.records import MAX_ERROR_LENGTH, SmsRecord
+from storage.replicas import live_ids
 from storage.schema import utc_ms_text
-from storage.tables import outbox, sms
+from storage.tables import channel_owners, outbox, sms
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from sqlalchemy import Connection as Database
 
 
@@ -254,3 +257,49 @@ def _not_before(delay: float, now: datetime | None) -> str:
 def outbox_size(db: Database) -> int:
     """How many notifications wait for Slack (due or not)."""
     return int(db.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one())
+
+
+@transactional
+def own_channels(
+    db: Database,
+    channels: list[str],
+    *,
+    replica: str,
+    live_cutoff: str,
+    now: datetime | None = None,
+) -> list[str]:
+    """Of ``channels``, those ``replica`` posts: its own, and those no live replica owns.
+
+    A channel without an owner, or whose owner's heartbeat is older than ``live_cutoff``
+    (:func:`storage.replicas.lease_cutoff`), becomes ``replica``'s. The order of ``channels``
+    is kept. So each channel's posts come from one replica at a time.
+    """
+    if not channels:
+        return []
+    stamp = utc_ms_text(now)
+    insert = dialect_insert(db, channel_owners)
+    for chunk in _text_chunks(channels):
+        rows = [{"channel": channel, "replica": replica, "since": stamp} for channel in chunk]
+        db.execute(
+            insert.on_conflict_do_update(
+                index_elements=["channel"],
+                set_={"replica": insert.excluded.replica, "since": insert.excluded.since},
+                where=channel_owners.c.replica.not_in(live_ids(live_cutoff)),
+            ),
+            rows,
+        )
+    mine: set[str] = set()
+    for chunk in _text_chunks(channels):
+        mine.update(
+            db.execute(
+                sa.select(channel_owners.c.channel).where(
+                    channel_owners.c.replica == replica, channel_owners.c.channel.in_(chunk)
+                )
+            ).scalars()
+        )
+    return [channel for channel in channels if channel in mine]
+
+
+def _text_chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -184,3 +184,13 @@ replicas = Table(
     Column("started_at", Text, nullable=False),
     Column("heartbeat_at", Text, nullable=False),
 )
+
+#: Which replica posts a notification channel's outbox rows: one at a time, so Slack's pace for
+#: the channel holds however many replicas run. Kept while the owner's heartbeat holds.
+channel_owners = Table(
+    "channel_owners",
+    metadata,
+    Column("channel", Text, primary_key=True),
+    Column("replica", Text, nullable=False),
+    Column("since", Text, nullable=False),
+)

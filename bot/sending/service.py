@@ -41,6 +41,15 @@ logger = logging.getLogger(__name__)
 FAILED_WHILE_SENDING = "smsbot failed while sending; the SMS may or may not have been sent"
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Claimed:
+    """A send recorded in the database and not sent yet: what :meth:`SendService.deliver` takes."""
+
+    sms: OutgoingSms
+    origin: Origin
+    record: records.SmsRecord
+
+
 class PostSent(Protocol):
     """Post a sent SMS where it came from; the reason it could not, or ``None`` once posted."""
 
@@ -83,6 +92,18 @@ class SendService:
 
     async def send(self, sms: OutgoingSms, origin: Origin, post: PostSent) -> Outcome:
         """Send ``sms`` for ``origin``; never raises for what can go wrong on the way."""
+        claimed = await self.claim(sms, origin)
+        if not isinstance(claimed, Claimed):
+            return claimed
+        return await self.deliver(claimed, post)
+
+    async def claim(self, sms: OutgoingSms, origin: Origin) -> Claimed | Outcome:
+        """Check and record the send of ``sms`` (the duplicate key taken); nothing is sent yet.
+
+        A surface that must answer quickly (a slash command's ack) claims first, so a command
+        it acknowledged is in the database, then has it :meth:`deliver`ed. Returns the outcome
+        instead when the send is refused or cannot be recorded.
+        """
         if not self.may_send(origin.user_id):
             return NotAllowed(origin.user_id)
         try:
@@ -90,25 +111,9 @@ class SendService:
             check_text(sms.text)
         except (ControlCharacterError, TooLongError) as err:
             return Unsendable(sms, err)
-        sender_unchecked = False
-        if sms.sender and self._senders is not None:
-            known, names = await self._senders.check(sms.sender)
-            if known is False:
-                return UnknownSender(sms, names)
-            # the names could not be fetched: sent anyway, Mobizon refuses an unknown sender
-            sender_unchecked = known is None
-        outcome = await self._send(sms, origin, post)
-        if sender_unchecked and isinstance(outcome, Sent):
-            return dataclasses.replace(outcome, sender_unchecked=True)
-        return outcome
-
-    async def _send(
-        self, sms: OutgoingSms, origin: Origin, post: PostSent
-    ) -> Outcome:  # one return per outcome
-        """Claim, send, record and post ``sms``."""
         try:
             # on the database's writer thread; None when the same request came before
-            claim = await self._store.write(
+            record = await self._store.write(
                 claims.claim_send,
                 new_send(sms, origin, sandbox=self._sandbox, claimed_by=self._replica),
             )
@@ -119,9 +124,37 @@ class SendService:
             else:
                 logger.exception("could not claim a send; nothing sent")
             return NotSaved(sms, busy=busy)
-        if claim is None:
+        if record is None:
             logger.info("duplicate send ignored", extra={"trigger_id": origin.duplicate_key})
             return Duplicate(origin.duplicate_key)
+        return Claimed(sms, origin, record)
+
+    async def release(self, claimed: Claimed | Outcome) -> None:
+        """Forget a claim that will not be delivered (its command was never acknowledged)."""
+        if isinstance(claimed, Claimed):
+            await self._store.write_retrying(claims.release_claim, claimed.record.id)
+
+    async def deliver(self, claimed: Claimed, post: PostSent) -> Outcome:
+        """Send a claimed SMS, record Mobizon's answer and have it posted; never raises."""
+        sms = claimed.sms
+        sender_unchecked = False
+        if sms.sender and self._senders is not None:
+            known, names = await self._senders.check(sms.sender)
+            if known is False:
+                # refused before anything left: the claim goes, as if never made
+                await self._store.write_retrying(claims.release_claim, claimed.record.id)
+                return UnknownSender(sms, names)
+            # the names could not be fetched: sent anyway, Mobizon refuses an unknown sender
+            sender_unchecked = known is None
+        outcome = await self._send(sms, claimed.origin, claimed.record, post)
+        if sender_unchecked and isinstance(outcome, Sent):
+            return dataclasses.replace(outcome, sender_unchecked=True)
+        return outcome
+
+    async def _send(
+        self, sms: OutgoingSms, origin: Origin, claim: records.SmsRecord, post: PostSent
+    ) -> Outcome:  # one return per outcome
+        """Send, record and post the claimed ``sms``."""
         try:
             sent = await self._gateway.send_sms(sms)
         except MobizonError as err:

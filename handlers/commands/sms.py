@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from datetime import datetime
@@ -13,7 +14,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon.errors import MobizonError
 from bot.mobizon.types import OutgoingSms
-from bot.sending.outcomes import Sent
+from bot.sending.outcomes import Outcome, Sent
+from bot.sending.service import Claimed
 from bot.sending.types import Origin, Surface
 from handlers import account_words, blocks, formats, send_outcomes
 from handlers.commands import account, templates
@@ -41,6 +43,9 @@ from storage import messages
 from storage.messages import SmsRecord
 
 LATEST_COUNT = 10
+
+#: Seconds a send's claim may take before the command is acknowledged anyway (Slack: 3 s).
+CLAIM_BEFORE_ACK = 0.5
 
 #: Told to whoever may not read the whole account's SMS.
 FIND_REFUSED = N_(
@@ -96,10 +101,11 @@ async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of com
     if isinstance(parsed, SendCommand) and not svc.sending.may_send(user_id):
         await ack(text=send_outcomes.not_allowed())
         return
-    await ack()
     if isinstance(parsed, SendCommand):
-        await send(svc, outgoing(parsed), origin(command), client, respond)
-    elif isinstance(parsed, StatusCommand):
+        await _send_command(ack, svc, parsed, command, client=client, respond=respond)
+        return
+    await ack()
+    if isinstance(parsed, StatusCommand):
         await status(svc, parsed, command, respond)
     elif isinstance(parsed, FindCommand):
         await find(svc, parsed, respond)
@@ -107,6 +113,32 @@ async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of com
         await account.balance(svc, respond)
     else:
         await account.cancel(svc, parsed, command, respond)
+
+
+async def _send_command(
+    ack: AsyncAck,
+    svc: Services,
+    parsed: SendCommand,
+    command: dict[str, Any],
+    *,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
+    """Claim the send, acknowledge the command, then send it and say what became of it.
+
+    Recorded before it is acknowledged: a process killed after the ack leaves a claim another
+    replica (or the next start) settles. Slack wants the ack within 3 s, so a database slower
+    than :data:`CLAIM_BEFORE_ACK` gets the ack first and the claim just after.
+    """
+    claiming = asyncio.ensure_future(svc.sending.claim(outgoing(parsed), origin(command)))
+    await asyncio.wait({claiming}, timeout=CLAIM_BEFORE_ACK)
+    try:
+        await ack()
+    except BaseException:
+        # Slack never heard the ack: the person is told it failed, so nothing is sent
+        await svc.sending.release(await claiming)
+        raise
+    await deliver(svc, await claiming, client, respond)
 
 
 def outgoing(cmd: SendCommand) -> OutgoingSms:
@@ -144,7 +176,17 @@ async def send(
     respond: AsyncRespond,
 ) -> None:
     """Send one SMS through the send service and tell the user what became of it."""
-    outcome = await svc.sending.send(sms, source, sms_poster(client, svc))
+    await deliver(svc, await svc.sending.claim(sms, source), client, respond)
+
+
+async def deliver(
+    svc: Services, claimed: Claimed | Outcome, client: AsyncWebClient, respond: AsyncRespond
+) -> None:
+    """Send a claimed SMS (or take the claim's refusal) and tell the user what became of it."""
+    if isinstance(claimed, Claimed):
+        outcome = await svc.sending.deliver(claimed, sms_poster(client, svc))
+    else:
+        outcome = claimed
     said = send_outcomes.render(outcome)
     if said is None:
         return

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from storage import replicas
 from storage.messages import claim_pending_statuses
+from storage.outbox import own_channels
 from storage.replicas import LEASE, deregister, heartbeat, lease_cutoff, live_replicas, register
 
 if TYPE_CHECKING:
@@ -69,3 +70,23 @@ def test_each_pending_sms_is_polled_by_one_replica_until_it_is_gone(
 def test_the_lease_is_well_under_the_takeover_bound() -> None:
     """A dead replica's work is taken within 30 s: the lease plus a heartbeat fit in it."""
     assert timedelta(seconds=30) >= LEASE + replicas.HEARTBEAT_EVERY
+
+
+def test_each_channel_is_posted_to_by_one_replica_until_it_is_gone(db: Database) -> None:
+    """A channel's outbox rows go to one replica at a time: the first to ask keeps it while alive."""
+    register(db, "a", host="h", pid=1, now=T0)
+    register(db, "b", host="h", pid=2, now=T0)
+    cutoff = lease_cutoff(T0)
+
+    assert own_channels(db, ["C1", "C2"], replica="a", live_cutoff=cutoff, now=T0) == ["C1", "C2"]
+    assert own_channels(db, ["C2", "C1", "C3"], replica="b", live_cutoff=cutoff, now=T0) == ["C3"]
+    assert own_channels(db, ["C3", "C1"], replica="a", live_cutoff=cutoff, now=T0) == ["C1"]
+
+    heartbeat(db, "b", now=T0 + LEASE)  # a stops; b goes on
+    later = lease_cutoff(T0 + LEASE + timedelta(seconds=1))
+    assert own_channels(db, ["C1", "C2", "C3"], replica="b", live_cutoff=later) == [
+        "C1",
+        "C2",
+        "C3",
+    ]
+    assert own_channels(db, ["C1"], replica="a", live_cutoff=later) == []

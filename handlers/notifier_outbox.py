@@ -1,0 +1,55 @@
+"""Which outbox rows the notifier takes: the channels this process posts to, superseded edits.
+
+Part of the notifier (:mod:`handlers.notifier`), which works the outbox through these steps: the
+one place in ``handlers`` that writes storage itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from handlers import notifier_posts
+from storage import account, outbox, replicas
+from storage.store import Store
+
+
+async def due_channels(store: Store, now: datetime, replica: str | None) -> list[str]:
+    """The channels with due rows this process posts to.
+
+    All of them; with ``replica``, those it owns (one replica per channel, so Slack's pace for
+    a channel holds however many replicas run).
+    """
+    channels = await store.read(outbox.due_channels, now=now)
+    if replica is None or not channels:
+        return channels
+    return await store.write(
+        outbox.own_channels, channels, replica=replica, live_cutoff=replicas.lease_cutoff(now)
+    )
+
+
+async def settle_superseded(
+    store: Store, due: list[outbox.Notification]
+) -> tuple[list[outbox.Notification], int]:
+    """Skip the ``chat.update`` of rows a later row of the same SMS will redo.
+
+    Every update shows the SMS as it is now, so only the newest row's update is needed.
+    A superseded row that owes no thread reply leaves the outbox without a Slack call;
+    the newest row, which carries the same update, stays until Slack accepts it.
+    Returns the rows still to deliver and how many left the outbox.
+    """
+    # a cost's edit never supersedes a status's: that row's own edit must be tried first
+    newest = {note.message_id: note.id for note in due if note.status != account.COST}
+    kept: list[outbox.Notification] = []
+    done = 0
+    for row in due:
+        note = row
+        if note.id != newest.get(note.message_id, note.id) and not note.update_done:
+            await store.write(outbox.mark_step_done, note.id, "update")
+            note = dataclasses.replace(note, update_done=True)
+            if not notifier_posts.reply_owed(note):
+                await store.write(outbox.finish_notification, note.id)
+                done += 1
+                continue
+        kept.append(note)
+    return kept, done

@@ -1,0 +1,30 @@
+"""A `/sms send` is in the database before Slack has its ack: a process killed then loses nothing."""
+
+from __future__ import annotations
+
+from bot.simulator import MobizonSimulator
+from testkit.database import run_sql
+from testkit.waiting import wait_until
+from tests.conftest import BotHarness
+
+PHONE = "+55 11 98765-4321"
+
+
+async def test_the_claim_is_recorded_before_the_ack_returns(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """When the ack reaches Slack, the send's claim is already a row, naming this replica."""
+    sim.hold()  # Mobizon takes its time: the send stays claimed after the ack
+    try:
+        assert await bot.command(f"send {PHONE} recorded first") == (200, "")
+        rows = run_sql(bot.db, "SELECT state, claimed_by, text FROM sms")
+        assert [dict(row) for row in rows] == [
+            {"state": "claimed", "claimed_by": bot.runtime.replica_id, "text": "recorded first"}
+        ]
+    finally:
+        sim.release()
+    await wait_until(
+        lambda: run_sql(bot.db, "SELECT state FROM sms")[0]["state"] == "sent",
+        what="the send to be recorded",
+    )
+    assert sim.count("sendSmsMessage") == 1
