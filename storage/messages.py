@@ -130,12 +130,14 @@ def unsettled_sends(
     unknown_since: datetime,
     claimed_up_to: int | None = None,
     live_cutoff: str | None = None,
+    replica: str | None = None,
 ) -> list[SmsRecord]:
     """Sends whose outcome Mobizon never told us, oldest first: candidates for a lookup.
 
     With ``live_cutoff`` (:func:`storage.replicas.lease_cutoff`), a claim that names its replica
     is interrupted once that replica's heartbeat is older than the cutoff (or its row is gone);
-    claims naming none are judged by time, as below.
+    claims naming none are judged by time, as below. With ``replica`` too, the ``unknown`` sends
+    are this replica's, those of replicas that are gone, and those naming none.
 
     ``claimed`` rows of a process that is gone (it died between the claim and Mobizon's
     answer): created before ``claimed_before``, or with a row id up to ``claimed_up_to`` (the
@@ -159,6 +161,13 @@ def unsettled_sends(
     unknown = (sms.c.state == SendState.UNKNOWN.value) & (
         sms.c.created_at >= utc_text(unknown_since)
     )
+    if live_cutoff is not None and replica is not None:
+        # each replica looks up its own unknown sends, and those of replicas that are gone
+        unknown &= or_(
+            sms.c.claimed_by.is_(None),
+            sms.c.claimed_by == replica,
+            sms.c.claimed_by.not_in(live_ids(live_cutoff)),
+        )
     return _records(
         db,
         select(sms).where(UNSETTLED, or_(claimed, unknown)).order_by(sms.c.created_at, sms.c.id),

@@ -156,6 +156,7 @@ class UnsettledSends:
             claimed_up_to=self._claimed_up_to,
             unknown_since=moment - UNKNOWN_WINDOW,
             live_cutoff=None if self._replica is None else replicas.lease_cutoff(moment),
+            replica=self._replica,
         )
         for sms in unsettled:
             try:
