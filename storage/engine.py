@@ -84,7 +84,10 @@ class DatabaseUrl:
         host = str(info.get("host") or "")
         port = f":{info['port']}" if info.get("port") else ""
         user = f"{info['user']}@" if info.get("user") else ""
-        return f"postgresql://{user}{host}{port}/{info.get('dbname') or ''}"
+        database = info.get("dbname") or ""
+        if host.startswith("/"):  # a Unix socket's folder: shown as libpq writes it
+            return f"postgresql://{user}/{database}?host={host}"
+        return f"postgresql://{user}{host}{port}/{database}"
 
 
 def _conninfo(address: str) -> dict[str, object]:
