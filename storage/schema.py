@@ -43,6 +43,7 @@ __all__ = [
     "BUSY_TIMEOUT_MS",
     "MOBIZON_TS_FORMAT",
     "SCHEMA_HEAD",
+    "SchemaTooNewError",
     "migrate",
     "open_database",
     "parse_utc",
@@ -114,6 +115,18 @@ def _compile_ddl(dialect: Dialect) -> tuple[str, ...]:
     return tuple(statements)
 
 
+class SchemaTooNewError(RuntimeError):
+    """The database was migrated by a newer release than this one; the message says what to do."""
+
+    def __init__(self, revision: str) -> None:
+        self.revision = revision
+        super().__init__(
+            f"the database's schema is at revision {revision}, which this release does not know "
+            f"(it knows up to {SCHEMA_HEAD}): a newer smsbot migrated it; run that release (or a "
+            "later one), or restore a backup made before the upgrade"
+        )
+
+
 def migrate(db: Connection) -> None:
     """Bring the schema up to date, once, however many processes start together.
 
@@ -136,8 +149,15 @@ def migrate(db: Connection) -> None:
             db.execute(_VERSION.insert().values(version_num=SCHEMA_HEAD))
             return
         from alembic import command  # noqa: PLC0415  # loaded only when a schema changes
+        from alembic.script import ScriptDirectory  # noqa: PLC0415
+        from alembic.util.exc import CommandError  # noqa: PLC0415
 
         config = alembic_config(db)
+        if current is not None:
+            try:
+                ScriptDirectory.from_config(config).get_revision(current)
+            except CommandError:
+                raise SchemaTooNewError(current) from None
         if current is None and LEGACY_TABLE in tables:
             command.stamp(config, LEGACY_REVISION)
         command.upgrade(config, "head")

@@ -14,6 +14,7 @@ from storage.engine import Database, make_engine, parse_database_url
 from storage.schema import (
     LEGACY_TABLE,
     SCHEMA_HEAD,
+    SchemaTooNewError,
     alembic_config,
     open_database,
     schema_revision,
@@ -260,3 +261,19 @@ def test_times_are_utc_iso_text() -> None:
     assert wall_text(T0) == "2026-01-15 12:00:00"
     with pytest.raises(ValueError, match="timezone-aware"):
         utc_text(T0.replace(tzinfo=None))
+
+
+def test_a_database_migrated_by_a_newer_release_is_refused_with_a_sentence(
+    database_url: str,
+) -> None:
+    """A revision this release does not know stops the start with what to do, not a traceback."""
+    open_database(database_url).close()
+    engine = make_engine(parse_database_url(database_url), keep=False)
+    with engine.connect() as db:
+        run_sql(db, "UPDATE alembic_version SET version_num = '0999'")
+    engine.dispose()
+    with pytest.raises(SchemaTooNewError) as refused:
+        open_database(database_url)
+    assert "revision 0999" in str(refused.value)
+    assert f"knows up to {SCHEMA_HEAD}" in str(refused.value)
+    assert "restore a backup" in str(refused.value)
