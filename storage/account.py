@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from storage import delivery
 from storage.delivery import AppliedUpdate, StatusUpdate, apply_status
-from storage.engine import chunks, dialect_insert, transactional
+from storage.engine import chunks, dialect_insert, reading, transactional
 from storage.outbox import NotificationKind, queue_notification
 from storage.schema import utc_ms_text, utc_text
 from storage.status import DeliveryStatus
@@ -102,7 +102,7 @@ def _mode(sandbox: bool | None) -> sa.ColumnElement[bool]:
     return sa.true() if sandbox is None else sms.c.sandbox.is_(sandbox)
 
 
-@transactional
+@reading
 def sent_campaigns_since(db: Database, since: datetime) -> dict[int, int]:
     """The SMS smsbot sent from ``since`` on, not cancelled nor declined: message → campaign."""
     rows = db.execute(
@@ -117,7 +117,7 @@ def sent_campaigns_since(db: Database, since: datetime) -> dict[int, int]:
     return {int(message): int(campaign) for message, campaign in rows}
 
 
-@transactional
+@reading
 def known_costs(db: Database, message_ids: list[int]) -> dict[int, Decimal]:
     """The costs already kept for ``message_ids`` (those with one)."""
     found: dict[int, Decimal] = {}
@@ -131,7 +131,7 @@ def known_costs(db: Database, message_ids: list[int]) -> dict[int, Decimal]:
     return found
 
 
-@transactional
+@reading
 def get_state(db: Database, key: str) -> str | None:
     """The kept value of ``key``, or ``None``."""
     value = db.execute(sa.select(account_state.c.value).where(account_state.c.key == key)).scalar()
@@ -152,7 +152,7 @@ def set_state(db: Database, key: str, value: str, *, now: datetime | None = None
     )
 
 
-@transactional
+@reading
 def awaiting_moderation(db: Database, *, sandbox: bool | None = None) -> dict[int, list[int]]:
     """Tracked SMS sent awaiting moderation with no decision yet: campaign id → message ids."""
     rows = db.execute(
@@ -213,7 +213,7 @@ def record_declined(
     return declined
 
 
-@transactional
+@reading
 def costs_wanted(db: Database, *, limit: int = 100, sandbox: bool | None = None) -> dict[int, int]:
     """Final SMS whose cost is not known yet (and still worth asking): message → campaign id."""
     rows = db.execute(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal, get_args
 import sqlalchemy as sa
 
 from storage import tables
-from storage.engine import chunks, dialect_insert, transactional
+from storage.engine import chunks, dialect_insert, reading, transactional
 from storage.messages import PendingStatus, get_by_message_id
 from storage.outbox import NotificationKind, queue_notification, queue_notifications
 from storage.records import SmsRecord
@@ -366,7 +366,7 @@ def apply_webhook_event(
     return True, apply_status(db, update, now=now, sandbox=sandbox)
 
 
-@transactional
+@reading
 def webhook_event_seen(db: Database, event_id: int) -> bool:
     """Whether a Mobizon webhook ``eventId`` was already recorded."""
     events = tables.webhook_events
@@ -386,7 +386,7 @@ def prune_webhook_events(
     return db.execute(sa.delete(events).where(events.c.received_at < cutoff)).rowcount
 
 
-@transactional
+@reading
 def status_history(db: Database, message_id: int) -> list[StatusChange]:
     """Every change applied to one SMS's status, in the order applied."""
     history = tables.status_history

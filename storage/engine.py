@@ -274,6 +274,29 @@ def transactional(
     return run
 
 
+def reading(fn: Callable[Concatenate[Connection, P], T]) -> Callable[Concatenate[Connection, P], T]:
+    """Like :func:`transactional`, for a function that only reads.
+
+    The transaction it opens begins deferred on SQLite (:data:`READ_ONLY`), so a read never
+    takes the write lock: in WAL mode it waits for no writer, and no writer waits for it.
+    """
+
+    @functools.wraps(fn)
+    def run(db: Connection, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        if db.in_transaction():
+            return fn(db, *args, **kwargs)
+        previous = db.get_execution_options().get(READ_ONLY, False)
+        db.execution_options(**{READ_ONLY: True})
+        try:
+            transaction = db.begin()
+        finally:
+            db.execution_options(**{READ_ONLY: previous})
+        with transaction:
+            return fn(db, *args, **kwargs)
+
+    return run
+
+
 @contextmanager
 def write_transaction(db: Connection) -> Iterator[Connection]:
     """Run the block as one transaction; inside an open one, as a savepoint.

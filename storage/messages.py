@@ -22,7 +22,7 @@ from sqlalchemy import (
     update,
 )
 
-from storage.engine import chunks, transactional
+from storage.engine import chunks, reading, transactional
 from storage.records import SendState, SmsRecord, sms_from_row
 from storage.replicas import live_ids
 from storage.schema import MOBIZON_TS_FORMAT, utc_text, wall_text
@@ -72,21 +72,21 @@ _BY_MESSAGE_ID = select(sms).where(sms.c.message_id == bindparam("message_id"))
 _BY_MESSAGE_IDS = select(sms).where(sms.c.message_id.in_(bindparam("ids", expanding=True)))
 
 
-@transactional
+@reading
 def get_sms(db: Database, sms_id: int) -> SmsRecord | None:
     """Return the SMS with local id ``sms_id``, or ``None``."""
     row = db.execute(_BY_ID, {"sms_id": sms_id}).mappings().first()
     return None if row is None else sms_from_row(row)
 
 
-@transactional
+@reading
 def get_by_message_id(db: Database, message_id: int) -> SmsRecord | None:
     """Return the SMS Mobizon knows as ``message_id``; ``None`` when the bot did not send it."""
     row = db.execute(_BY_MESSAGE_ID, {"message_id": message_id}).mappings().first()
     return None if row is None else sms_from_row(row)
 
 
-@transactional
+@reading
 def get_by_message_ids(db: Database, ids: Iterable[int]) -> dict[int, SmsRecord]:
     """Return the SMS among Mobizon ``ids`` that the bot sent, keyed by message id."""
     found: dict[int, SmsRecord] = {}
@@ -98,13 +98,13 @@ def get_by_message_ids(db: Database, ids: Iterable[int]) -> dict[int, SmsRecord]
     return found
 
 
-@transactional
+@reading
 def get_by_slack_post(db: Database, channel: str, ts: str) -> SmsRecord | None:
     """Return the SMS whose channel post is ``ts`` in ``channel``, or ``None``."""
     return _one(db, sms.c.slack_channel == channel, sms.c.slack_ts == ts)
 
 
-@transactional
+@reading
 def latest_in_channel(
     db: Database, *, team_id: str, channel_id: str, limit: int = 10
 ) -> list[SmsRecord]:
@@ -122,7 +122,7 @@ def latest_in_channel(
     )
 
 
-@transactional
+@reading
 def unsettled_sends(
     db: Database,
     *,
@@ -174,14 +174,14 @@ def unsettled_sends(
     )
 
 
-@transactional
+@reading
 def last_sms_id(db: Database) -> int | None:
     """The id of the newest row of the ``sms`` table (``None`` when empty)."""
     last = db.execute(select(func.max(sms.c.id))).scalar()
     return None if last is None else int(last)
 
 
-@transactional
+@reading
 def unsettled_like(db: Database, record: SmsRecord) -> list[SmsRecord]:
     """Other sends of the same text to the same number whose outcome is not recorded either."""
     return _records(
@@ -197,7 +197,7 @@ def unsettled_like(db: Database, record: SmsRecord) -> list[SmsRecord]:
     )
 
 
-@transactional
+@reading
 def last_message_id_before(db: Database, moment: datetime) -> int | None:
     """The highest Mobizon message id the bot recorded as sent before ``moment``.
 
@@ -210,7 +210,7 @@ def last_message_id_before(db: Database, moment: datetime) -> int | None:
     return None if last is None else int(last)
 
 
-@transactional
+@reading
 def highest_ids(db: Database) -> tuple[int | None, int | None]:
     """The highest Mobizon message id and campaign id recorded, whatever the mode (``None``: none).
 
@@ -223,7 +223,7 @@ def highest_ids(db: Database) -> tuple[int | None, int | None]:
     )
 
 
-@transactional
+@reading
 def pending_sandbox(db: Database) -> list[SmsRecord]:
     """SMS sent to a sandbox simulator and still awaiting a final status, oldest first."""
     return _records(
@@ -261,7 +261,7 @@ _PENDING_STATUSES = (
 )
 
 
-@transactional
+@reading
 def pending_statuses(
     db: Database, *, local_now: datetime | None = None, sandbox: bool | None = None
 ) -> list[PendingStatus]:
@@ -318,7 +318,7 @@ def claim_pending_statuses(
     return [PendingStatus(int(row[0]), row[1], row[2]) for row in rows]
 
 
-@transactional
+@reading
 def overdue(
     db: Database,
     *,
@@ -359,7 +359,7 @@ def overdue(
     return found
 
 
-@transactional
+@reading
 def count_by_state(db: Database) -> dict[str, int]:
     """How many SMS are in each :class:`SendState` (every state present, zero when none)."""
     found: dict[str, int] = dict(
@@ -368,7 +368,7 @@ def count_by_state(db: Database) -> dict[str, int]:
     return {state.value: int(found.get(state.value, 0)) for state in SendState}
 
 
-@transactional
+@reading
 def count_pending(db: Database) -> int:
     """How many sent SMS still await a final status (deferred ones included)."""
     return int(db.execute(select(func.count()).select_from(sms).where(PENDING)).scalar_one())

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 import sqlalchemy as sa
 
-from storage.engine import dialect_insert, transactional
+from storage.engine import dialect_insert, reading, transactional
 from storage.messages import get_by_message_ids
 from storage.records import MAX_ERROR_LENGTH, SmsRecord
 from storage.replicas import live_ids
@@ -149,7 +149,7 @@ _DUE_CHANNELS = (
 _FINISH = sa.delete(outbox).where(outbox.c.id == sa.bindparam("notification_id"))
 
 
-@transactional
+@reading
 def due_notifications(
     db: Database, *, now: datetime | None = None, limit: int = 100, channel: str | None = None
 ) -> list[Notification]:
@@ -165,7 +165,7 @@ def due_notifications(
     return [_notification(row, sms_by_message[row["message_id"]]) for row in rows]
 
 
-@transactional
+@reading
 def due_channels(db: Database, *, now: datetime | None = None) -> list[str]:
     """Every notification channel with a due outbox row, the one with the oldest row first.
 
@@ -253,7 +253,7 @@ def _not_before(delay: float, now: datetime | None) -> str:
     return utc_ms_text(moment)
 
 
-@transactional
+@reading
 def outbox_size(db: Database) -> int:
     """How many notifications wait for Slack (due or not)."""
     return int(db.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one())

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from storage.engine import transactional
+from storage.engine import reading, transactional
 from storage.schema import utc_ms_text
 from storage.tables import replicas
 
@@ -86,7 +86,7 @@ def live_ids(cutoff: str) -> sa.Select[tuple[str]]:
     return sa.select(replicas.c.id).where(replicas.c.heartbeat_at >= cutoff)
 
 
-@transactional
+@reading
 def live_replicas(db: Database, *, now: datetime | None = None) -> list[Replica]:
     """The replicas whose heartbeat holds, oldest first."""
     rows = db.execute(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from storage.engine import dialect_insert, transactional
+from storage.engine import dialect_insert, reading, transactional
 from storage.schema import utc_text
 from storage.tables import templates
 
@@ -49,7 +49,7 @@ def add_template(db: Database, *, team_id: str, name: str, text: str, user_id: s
     return inserted is not None
 
 
-@transactional
+@reading
 def get_template(db: Database, *, team_id: str, name: str) -> Template | None:
     """The workspace's template called ``name``, or ``None``."""
     row = db.execute(
@@ -58,7 +58,7 @@ def get_template(db: Database, *, team_id: str, name: str) -> Template | None:
     return None if row is None else Template(*row)
 
 
-@transactional
+@reading
 def list_templates(db: Database, *, team_id: str) -> list[Template]:
     """The workspace's templates by name."""
     rows = db.execute(

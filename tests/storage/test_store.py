@@ -16,7 +16,9 @@ from sqlalchemy import exc
 import storage.store
 from storage import claims, messages, records
 from storage.engine import Database
+from storage.schema import open_database
 from storage.store import Store, is_busy
+from testkit.database import run_sql
 
 CLAIM: dict[str, Any] = {
     "team_id": "T1",
@@ -120,3 +122,18 @@ async def test_write_retrying_outlasts_a_lock(
         claimed = await task
     assert claimed is not None
     assert claimed.state is records.SendState.CLAIMED
+
+
+def test_a_read_takes_no_write_lock_on_any_connection(tmp_path: Path) -> None:
+    """A storage read on a writer's connection answers while another process holds the write lock."""
+    path = str(tmp_path / "reads.db")
+    db = open_database(path)
+    try:
+        claims.claim_send(db, claims.NewSend(trigger_id="t1", **CLAIM))
+        run_sql(db, "PRAGMA busy_timeout = 50")
+        with write_lock(path):
+            assert messages.count_by_state(db)["claimed"] == 1  # no wait, no "locked"
+            with pytest.raises(exc.OperationalError, match="locked"):
+                claims.claim_send(db, claims.NewSend(trigger_id="t2", **CLAIM))
+    finally:
+        db.close()
