@@ -23,6 +23,8 @@ async def due_channels(store: Store, now: datetime, replica: str | None) -> list
     channels = await store.read(outbox.due_channels, now=now)
     if replica is None or not channels:
         return channels
+    if await store.read(outbox.owned_channels, channels, replica=replica) >= set(channels):
+        return channels  # all its own already: nothing to write
     return await store.write(
         outbox.own_channels, channels, replica=replica, live_cutoff=replicas.lease_cutoff(now)
     )

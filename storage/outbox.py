@@ -259,6 +259,21 @@ def outbox_size(db: Database) -> int:
     return int(db.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one())
 
 
+@reading
+def owned_channels(db: Database, channels: list[str], *, replica: str) -> set[str]:
+    """Of ``channels``, those ``replica`` owns already (a read: the steady state writes nothing)."""
+    mine: set[str] = set()
+    for chunk in _text_chunks(channels):
+        mine.update(
+            db.execute(
+                sa.select(channel_owners.c.channel).where(
+                    channel_owners.c.replica == replica, channel_owners.c.channel.in_(chunk)
+                )
+            ).scalars()
+        )
+    return mine
+
+
 @transactional
 def own_channels(
     db: Database,
@@ -288,15 +303,7 @@ def own_channels(
             ),
             rows,
         )
-    mine: set[str] = set()
-    for chunk in _text_chunks(channels):
-        mine.update(
-            db.execute(
-                sa.select(channel_owners.c.channel).where(
-                    channel_owners.c.replica == replica, channel_owners.c.channel.in_(chunk)
-                )
-            ).scalars()
-        )
+    mine = owned_channels(db, channels, replica=replica)
     return [channel for channel in channels if channel in mine]
 
 

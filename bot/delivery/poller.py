@@ -93,11 +93,20 @@ class Poller:
             pending = await self._store.read(
                 messages.pending_statuses, local_now=account_now, sandbox=self._sandbox
             )
-        else:
+        elif await self._store.read(
+            messages.unclaimed_pending, live_cutoff=replicas.lease_cutoff(now)
+        ):
             pending = await self._store.write(
                 messages.claim_pending_statuses,
                 replica=self._replica,
                 live_cutoff=replicas.lease_cutoff(now),
+                local_now=account_now,
+                sandbox=self._sandbox,
+            )
+        else:  # every pending SMS has its live poller: this one's are read, nothing written
+            pending = await self._store.read(
+                messages.polled_statuses,
+                replica=self._replica,
                 local_now=account_now,
                 sandbox=self._sandbox,
             )

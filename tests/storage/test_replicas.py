@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from storage import replicas
-from storage.messages import claim_pending_statuses
-from storage.outbox import own_channels
+from storage.messages import claim_pending_statuses, polled_statuses, unclaimed_pending
+from storage.outbox import own_channels, owned_channels
 from storage.replicas import LEASE, deregister, heartbeat, lease_cutoff, live_replicas, register
 
 if TYPE_CHECKING:
@@ -55,7 +55,10 @@ def test_each_pending_sms_is_polled_by_one_replica_until_it_is_gone(
     register(db, "a", host="h", pid=1, now=T0)
     register(db, "b", host="h", pid=2, now=T0)
 
+    assert unclaimed_pending(db, live_cutoff=lease_cutoff(T0))
     assert _polled_by(db, "a", T0) == [1, 2, 3]
+    assert not unclaimed_pending(db, live_cutoff=lease_cutoff(T0))  # a cycle now writes nothing
+    assert [row.message_id for row in polled_statuses(db, replica="a")] == [1, 2, 3]
     assert _polled_by(db, "b", T0) == []  # a polls them: asked once per cycle, not twice
     make_sms(db, message_id=4)
     assert _polled_by(db, "b", T0 + timedelta(seconds=1)) == [4]  # a new one: first come
@@ -81,6 +84,7 @@ def test_each_channel_is_posted_to_by_one_replica_until_it_is_gone(db: Database)
     assert own_channels(db, ["C1", "C2"], replica="a", live_cutoff=cutoff, now=T0) == ["C1", "C2"]
     assert own_channels(db, ["C2", "C1", "C3"], replica="b", live_cutoff=cutoff, now=T0) == ["C3"]
     assert own_channels(db, ["C3", "C1"], replica="a", live_cutoff=cutoff, now=T0) == ["C1"]
+    assert owned_channels(db, ["C1", "C2", "C3"], replica="a") == {"C1", "C2"}
 
     heartbeat(db, "b", now=T0 + LEASE)  # a stops; b goes on
     later = lease_cutoff(T0 + LEASE + timedelta(seconds=1))
