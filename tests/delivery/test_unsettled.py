@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -190,20 +190,28 @@ async def test_a_recent_send_that_never_reached_mobizon_is_sent_once_and_posted(
     assert rig.slack.responses == []
 
 
-async def test_two_replicas_settling_one_interrupted_claim_send_it_once(
-    rig: Rig,
+@pytest.fixture
+def replica_settler(
     store: Store,
     gateway: MobizonClient,
     slack_client: AsyncWebClient,
     session: aiohttp.ClientSession,
+) -> Callable[[str], UnsettledSends]:
+    """Settling as the replica named, started at ``STARTED``."""
+
+    def make(replica: str) -> UnsettledSends:
+        posts = SlackSettlingPosts(slack_client, store, session)
+        return UnsettledSends(store, gateway, posts, started_at=STARTED, replica=replica)
+
+    return make
+
+
+async def test_two_replicas_settling_one_interrupted_claim_send_it_once(
+    rig: Rig, replica_settler: Callable[[str], UnsettledSends]
 ) -> None:
     """Two settlers finding the same claim of a gone replica at once: one of them sends it."""
     rig.claim(at=STARTED - LISTING_DELAY - timedelta(seconds=1))
-    posts = SlackSettlingPosts(slack_client, store, session)
-    settlers = [
-        UnsettledSends(store, gateway, posts, started_at=STARTED, replica=name)
-        for name in ("replica-a", "replica-b")
-    ]
+    settlers = [replica_settler(name) for name in ("replica-a", "replica-b")]
 
     results = await asyncio.gather(*(s.run_once(now=STARTED) for s in settlers))
 
@@ -213,20 +221,10 @@ async def test_two_replicas_settling_one_interrupted_claim_send_it_once(
 
 
 async def test_a_claim_of_a_live_replica_is_left_and_of_a_gone_one_is_sent(
-    rig: Rig,
-    store: Store,
-    gateway: MobizonClient,
-    slack_client: AsyncWebClient,
-    session: aiohttp.ClientSession,
+    rig: Rig, replica_settler: Callable[[str], UnsettledSends]
 ) -> None:
     """A claim is its replica's while that replica's heartbeat holds; after the lease, it is sent."""
-    settler = UnsettledSends(
-        store,
-        gateway,
-        SlackSettlingPosts(slack_client, store, session),
-        started_at=STARTED,
-        replica="survivor",
-    )
+    settler = replica_settler("survivor")
     claimed_at = STARTED - LISTING_DELAY - timedelta(seconds=1)
     register(rig.db, "other", host="h", pid=1, now=claimed_at)
     claim(rig.db, rig.slack, at=claimed_at, text="held by another replica", claimed_by="other")
