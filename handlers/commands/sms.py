@@ -94,7 +94,7 @@ async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of com
     if isinstance(parsed, TemplateCommand | TemplateSendCommand):
 
         async def send_one(sms: OutgoingSms) -> None:
-            await send(svc, sms, origin(command), client, respond)
+            await claim_ack_deliver(ack, svc, sms, origin(command), client=client, respond=respond)
 
         await templates.handle(ack, parsed, command, svc, send_one=send_one, respond=respond)
         return
@@ -102,7 +102,9 @@ async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of com
         await ack(text=send_outcomes.not_allowed())
         return
     if isinstance(parsed, SendCommand):
-        await _send_command(ack, svc, parsed, command, client=client, respond=respond)
+        await claim_ack_deliver(
+            ack, svc, outgoing(parsed), origin(command), client=client, respond=respond
+        )
         return
     await ack()
     if isinstance(parsed, StatusCommand):
@@ -115,11 +117,11 @@ async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of com
         await account.cancel(svc, parsed, command, respond)
 
 
-async def _send_command(
+async def claim_ack_deliver(
     ack: AsyncAck,
     svc: Services,
-    parsed: SendCommand,
-    command: dict[str, Any],
+    sms: OutgoingSms,
+    source: Origin,
     *,
     client: AsyncWebClient,
     respond: AsyncRespond,
@@ -130,7 +132,7 @@ async def _send_command(
     replica (or the next start) settles. Slack wants the ack within 3 s, so a database slower
     than :data:`CLAIM_BEFORE_ACK` gets the ack first and the claim just after.
     """
-    claiming = asyncio.ensure_future(svc.sending.claim(outgoing(parsed), origin(command)))
+    claiming = asyncio.ensure_future(svc.sending.claim(sms, source))
     await asyncio.wait({claiming}, timeout=CLAIM_BEFORE_ACK)
     try:
         await ack()
@@ -166,17 +168,6 @@ def origin(command: dict[str, Any]) -> Origin:
         duplicate_key=command.get("trigger_id") or f"none:{uuid.uuid4()}",
         response_url=command.get("response_url"),
     )
-
-
-async def send(
-    svc: Services,
-    sms: OutgoingSms,
-    source: Origin,
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-) -> None:
-    """Send one SMS through the send service and tell the user what became of it."""
-    await deliver(svc, await svc.sending.claim(sms, source), client, respond)
 
 
 async def deliver(

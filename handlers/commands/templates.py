@@ -101,7 +101,10 @@ async def handle(
     send_one: Callable[[OutgoingSms], Awaitable[None]],
     respond: AsyncRespond,
 ) -> None:
-    """Answer a template command; a template send is acked first, then sent with ``send_one``."""
+    """Answer a template command; a template send goes to ``send_one``, which acks it.
+
+    ``send_one`` records the send, acknowledges the command, then sends it (as ``/sms send``).
+    """
     if isinstance(cmd, TemplateSendCommand):
         if not svc.sending.may_send(str(command["user_id"])):
             await ack(text=send_outcomes.not_allowed())
@@ -111,7 +114,6 @@ async def handle(
         except UsageError as err:
             await ack(text=escape(str(err)))
             return
-        await ack()
         await send_one(sms)
         return
     await manage(ack, cmd, command, svc, respond)
