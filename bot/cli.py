@@ -19,7 +19,6 @@ from bot.environment import variables_help
 from bot.logs import configure_logging
 from bot.preflight import Outcome, exit_code, origin, report, run_checks
 from bot.settings import Mode, Settings, SettingsError
-from storage.owner import DatabaseInUseError, own_database
 
 if TYPE_CHECKING:
     from bot.simulator import SimulatorConfig
@@ -212,6 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_console(settings: Settings, *, linger: float) -> int:
     from bot.console import run_console  # noqa: PLC0415  # only this command needs it
+    from storage.owner import DatabaseInUseError, own_database  # noqa: PLC0415
 
     try:
         owner = own_database(settings.database)
@@ -287,6 +287,8 @@ async def serve(settings: Settings) -> int:
     """
     if await _start_checks(settings):
         return 2
+    from storage.owner import DatabaseInUseError, own_database  # noqa: PLC0415  # loads SQLAlchemy
+
     try:
         owner = own_database(settings.database)
     except DatabaseInUseError as err:

@@ -30,7 +30,7 @@ from bot.mobizon.errors import (
     MobizonWrongServerError,
     Problem,
 )
-from storage.engine import DatabaseUrl
+from storage.url import DatabaseUrl
 
 if TYPE_CHECKING:
     from bot.mobizon.types import Balance

@@ -28,7 +28,7 @@ from bot.environment import (
     quoted,
     quotes_problem,
 )
-from storage.engine import DatabaseUrl, DatabaseUrlError, parse_database_url
+from storage.url import DatabaseUrl, DatabaseUrlError, parse_database_url
 
 Mode = Literal["http", "socket", "console"]
 

@@ -18,17 +18,17 @@ alone commits, and functions called inside :func:`write_transaction` commit toge
 from __future__ import annotations
 
 import functools
-import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Dialect, Engine, Table, create_engine, event, exc, pool, util
 from sqlalchemy.dialects import sqlite
+
+from storage.url import DatabaseUrl, DatabaseUrlError, EngineName, parse_database_url
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -41,94 +41,26 @@ BUSY_TIMEOUT_MS = 3000
 #: A connection, as every storage function takes it (its first argument).
 Database = Connection
 
-#: The engines smsbot runs on, as ``/healthz`` names them.
-EngineName = Literal["sqlite", "postgresql"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "READ_ONLY",
+    "Database",
+    "DatabaseUrl",
+    "DatabaseUrlError",
+    "EngineName",
+    "chunks",
+    "dialect_insert",
+    "is_busy",
+    "make_engine",
+    "parse_database_url",
+    "reading",
+    "transactional",
+    "write_transaction",
+]
 
 #: SQLSTATEs of PostgreSQL errors that mean "another transaction held what this one needed":
 #: lock_not_available, serialization_failure, deadlock_detected. Trying again is safe.
 _PG_BUSY_STATES = frozenset({"55P03", "40001", "40P01"})
-
-
-class DatabaseUrlError(ValueError):
-    """The database URL names no engine smsbot runs on; the message says which forms work."""
-
-
-@dataclass(frozen=True, slots=True)
-class DatabaseUrl:
-    """Where the database is: its engine and the address that engine's driver takes.
-
-    ``address`` is the SQLite file path (``":memory:"`` for a private in-memory database) or the
-    libpq URI exactly as given. :meth:`safe` is the form that may be shown or logged.
-    """
-
-    engine: EngineName
-    address: str
-
-    @property
-    def memory(self) -> bool:
-        """True for a private in-memory SQLite database."""
-        return self.engine == "sqlite" and self.address == ":memory:"
-
-    def password(self) -> str | None:
-        """The password written in a PostgreSQL URL, if any (to redact it from logs)."""
-        if self.engine != "postgresql":
-            return None
-        password = _conninfo(self.address).get("password")
-        return str(password) if password else None
-
-    def safe(self) -> str:
-        """The URL without its password or query (host, port and database name only)."""
-        if self.engine == "sqlite":
-            return "sqlite://" if self.memory else f"sqlite:///{self.address}"
-        info = _conninfo(self.address)
-        host = str(info.get("host") or "")
-        port = f":{info['port']}" if info.get("port") else ""
-        user = f"{info['user']}@" if info.get("user") else ""
-        database = info.get("dbname") or ""
-        if host.startswith("/"):  # a Unix socket's folder: shown as libpq writes it
-            return f"postgresql://{user}/{database}?host={host}"
-        return f"postgresql://{user}{host}{port}/{database}"
-
-
-def _conninfo(address: str) -> dict[str, object]:
-    """The parts of a libpq URI, read by libpq's own rules (psycopg); ValueError when unreadable."""
-    import psycopg  # noqa: PLC0415  # loaded only for PostgreSQL
-
-    try:
-        return dict(psycopg.conninfo.conninfo_to_dict(address))
-    except psycopg.ProgrammingError as err:
-        raise ValueError(str(err)) from err
-
-
-def parse_database_url(value: str | os.PathLike[str]) -> DatabaseUrl:
-    """Read a database URL, or a bare SQLite path, into a :class:`DatabaseUrl`."""
-    text = os.fspath(value)
-    if text in {":memory:", "sqlite://", "sqlite:///:memory:"}:
-        return DatabaseUrl("sqlite", ":memory:")
-    if text.startswith("sqlite:///"):
-        path = text.removeprefix("sqlite:///")
-        if not path:
-            raise DatabaseUrlError("sqlite:/// needs a file path after it: sqlite:///smsbot.db")
-        return DatabaseUrl("sqlite", path)
-    for scheme in ("postgresql://", "postgres://", "postgresql+psycopg://"):
-        if text.startswith(scheme):
-            address = "postgresql://" + text.removeprefix(scheme)
-            try:
-                _conninfo(address)
-            except ValueError as err:
-                raise DatabaseUrlError(
-                    "the PostgreSQL URL cannot be read as a libpq URI"
-                    " (postgresql://user:password@host:port/dbname)"
-                ) from err
-            return DatabaseUrl("postgresql", address)
-    if "://" in text:
-        scheme = text.split("://", 1)[0]
-        raise DatabaseUrlError(
-            f"{scheme}:// is not a database smsbot runs on: use sqlite:///path/smsbot.db or "
-            "postgresql://user:password@host:port/dbname"
-        )
-    return DatabaseUrl("sqlite", text)
-
 
 #: The execution option that marks a connection as a reader's: on SQLite its transactions begin
 #: deferred (a read never waits for a writer in WAL mode), not with the write lock.
