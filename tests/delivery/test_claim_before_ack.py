@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+import pytest
+
 from bot.simulator import MobizonSimulator
+from handlers.commands.sms import CLAIM_BEFORE_ACK
+from storage import claims
 from testkit.database import run_sql
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
@@ -11,9 +18,16 @@ PHONE = "+55 11 98765-4321"
 
 
 async def test_the_claim_is_recorded_before_the_ack_returns(
-    bot: BotHarness, sim: MobizonSimulator
+    bot: BotHarness, sim: MobizonSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """When the ack reaches Slack, the send's claim is already a row, naming this replica."""
+    """A claim that takes a while still lands before the ack: the row exists as the ack returns."""
+    real_claim = claims.claim_send
+
+    def slow_claim(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(CLAIM_BEFORE_ACK / 2)  # on the writer thread: a busy database, say
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(claims, "claim_send", slow_claim)
     sim.hold()  # Mobizon takes its time: the send stays claimed after the ack
     try:
         assert await bot.command(f"send {PHONE} recorded first") == (200, "")
