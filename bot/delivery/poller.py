@@ -14,7 +14,7 @@ from bot.delivery.skipping import CycleSkipper
 from bot.mobizon.errors import MobizonError, MobizonRateLimitedError
 from bot.mobizon.types import SmsStatus, format_timestamp
 from bot.mobizon.wire import MAX_IDS_PER_STATUS_REQUEST
-from storage import delivery, messages, replicas
+from storage import delivery, messages, polling, replicas, webhooks
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -94,10 +94,10 @@ class Poller:
                 messages.pending_statuses, local_now=account_now, sandbox=self._sandbox
             )
         elif await self._store.read(
-            messages.unclaimed_pending, live_cutoff=replicas.lease_cutoff(now)
+            polling.unclaimed_pending, live_cutoff=replicas.lease_cutoff(now)
         ):
             pending = await self._store.write(
-                messages.claim_pending_statuses,
+                polling.claim_pending_statuses,
                 replica=self._replica,
                 live_cutoff=replicas.lease_cutoff(now),
                 local_now=account_now,
@@ -105,7 +105,7 @@ class Poller:
             )
         else:  # every pending SMS has its live poller: this one's are read, nothing written
             pending = await self._store.read(
-                messages.polled_statuses,
+                polling.polled_statuses,
                 replica=self._replica,
                 local_now=account_now,
                 sandbox=self._sandbox,
@@ -143,7 +143,7 @@ class Poller:
             self._on_cycle(report)
         # last: housekeeping a locked database refuses must not keep the changes above untold
         await self._store.write(
-            delivery.prune_webhook_events, older_than=WEBHOOK_EVENT_MEMORY, now=now
+            webhooks.prune_webhook_events, older_than=WEBHOOK_EVENT_MEMORY, now=now
         )
         return report
 

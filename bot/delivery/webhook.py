@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.mobizon.types import parse_timestamp
-from storage import delivery
+from storage import delivery, webhooks
 from storage.store import Store, is_busy
 
 logger = logging.getLogger(__name__)
@@ -180,7 +180,7 @@ def make_handler(
         try:
             async with asyncio.timeout(WRITE_WAIT):
                 first_time, applied = await store().write(
-                    delivery.apply_webhook_event,
+                    webhooks.apply_webhook_event,
                     report.event_id,
                     delivery.StatusUpdate(
                         message_id=report.message_id,

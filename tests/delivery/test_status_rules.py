@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import exc
 
-from storage import delivery, outbox
+from storage import delivery, outbox, webhooks
 from storage.delivery import GAVE_UP, StatusUpdate, apply_status
 from storage.engine import Database
 from storage.messages import get_by_message_id, pending_statuses
@@ -161,17 +161,17 @@ def test_give_up_then_late_final_status(db: Database, seed_sms: SeedSms) -> None
 def test_webhook_event_and_status_are_recorded_together(db: Database, seed_sms: SeedSms) -> None:
     """An eventId applies its status once; the repeat is reported as seen and changes nothing."""
     seed_sms(db, 7)
-    first, applied = delivery.apply_webhook_event(db, 26, _update(7, "DELIVRD", T1, "webhook"))
+    first, applied = webhooks.apply_webhook_event(db, 26, _update(7, "DELIVRD", T1, "webhook"))
     assert first
     assert applied is not None
-    again, reapplied = delivery.apply_webhook_event(db, 26, _update(7, "DELIVRD", T1, "webhook"))
+    again, reapplied = webhooks.apply_webhook_event(db, 26, _update(7, "DELIVRD", T1, "webhook"))
     assert not again
     assert reapplied is None
-    assert delivery.webhook_event_seen(db, 26)
+    assert webhooks.webhook_event_seen(db, 26)
     assert outbox.outbox_size(db) == 1
     later = datetime.now(UTC) + timedelta(days=8)
-    assert delivery.prune_webhook_events(db, older_than=timedelta(days=7), now=later) == 1
-    assert not delivery.webhook_event_seen(db, 26)
+    assert webhooks.prune_webhook_events(db, older_than=timedelta(days=7), now=later) == 1
+    assert not webhooks.webhook_event_seen(db, 26)
 
 
 def test_retry_is_never_due_sooner_than_asked(db: Database, seed_sms: SeedSms) -> None:

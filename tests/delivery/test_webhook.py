@@ -14,7 +14,7 @@ from bot.delivery import poller as poller_module
 from bot.delivery.poller import Poller
 from bot.delivery.webhook import CLOCK_DRIFT, CLOCK_SKEW, EVENT_ID_MEMORY_FLOOR, MAX_EVENT_AGE
 from bot.simulator import MobizonSimulator
-from storage import delivery, outbox
+from storage import delivery, outbox, webhooks
 from storage.messages import get_by_message_id
 from storage.records import SmsRecord
 from tests.conftest import WEBHOOK_SECRET, BotHarness
@@ -77,7 +77,7 @@ async def test_bad_or_missing_sign_is_refused(
     assert answer == {"ok": False, "error": "bad sign"}
     assert status_of(signed_bot, 7) == "NEW"
     assert outbox.outbox_size(bot_db(signed_bot)) == 0
-    assert not delivery.webhook_event_seen(bot_db(signed_bot), 26)
+    assert not webhooks.webhook_event_seen(bot_db(signed_bot), 26)
 
 
 async def test_same_event_twice_notifies_once(signed_bot: BotHarness, seed_sms: SeedSms) -> None:
@@ -202,7 +202,7 @@ async def test_old_event_replayed_with_other_data_is_refused(
     assert status == 400
     assert answer["error"].startswith("event is too old")
     assert status_of(signed_bot, 7) == "NEW"
-    assert not delivery.webhook_event_seen(bot_db(signed_bot), 26)
+    assert not webhooks.webhook_event_seen(bot_db(signed_bot), 26)
 
 
 @pytest.mark.parametrize("offset_hours", [-12, -3, 0, 5, 14])

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from storage import replicas
-from storage.messages import claim_pending_statuses, polled_statuses, unclaimed_pending
 from storage.outbox import own_channels, owned_channels
+from storage.polling import claim_pending_statuses, polled_statuses, unclaimed_pending
 from storage.replicas import LEASE, deregister, heartbeat, lease_cutoff, live_replicas, register
 
 if TYPE_CHECKING:
