@@ -313,7 +313,7 @@ def mark_checked(db: Database, sms_id: int, *, error: str, now: datetime | None 
 
 
 @transactional
-def take_over(db: Database, sms_id: int, *, seen: str | None, replica: str | None) -> bool:
+def take_over(db: Database, sms_id: int, *, seen: str | None, replica: str) -> bool:
     """Make ``replica`` the holder of an interrupted claim; False when another got there first.
 
     ``seen`` is the holder as read a moment ago (a replica that is gone, or none): the claim is
@@ -329,7 +329,7 @@ def take_over(db: Database, sms_id: int, *, seen: str | None, replica: str | Non
             sms_table.c.message_id.is_(None),
             holder,
         )
-        .values(claimed_by=replica if replica is not None else f"settler:{sms_id}")
+        .values(claimed_by=replica)
     ).rowcount
     return bool(changed)
 

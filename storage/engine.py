@@ -32,6 +32,8 @@ from storage.url import DatabaseUrl, DatabaseUrlError, EngineName, parse_databas
 
 P = ParamSpec("P")
 T = TypeVar("T")
+#: A value an ``IN`` list holds: an id or a name.
+K = TypeVar("K", int, str)
 
 #: Milliseconds a writer waits for another connection's lock before giving up: long enough for
 #: another process's short writes, short enough that a ``/sms send`` whose claim cannot be
@@ -273,8 +275,8 @@ def dialect_insert(db: Connection | str, table: Table) -> sqlite.Insert:
     return sqlite.insert(table)
 
 
-def chunks(values: Iterable[int], size: int = 500) -> Iterator[list[int]]:
+def chunks(values: Iterable[K], size: int = 500) -> Iterator[list[K]]:
     """``values`` sorted and without repeats, ``size`` at a time: bounded ``IN`` lists."""
-    ordered = sorted({int(v) for v in values})
+    ordered = sorted(set(values))
     for start in range(0, len(ordered), size):
         yield ordered[start : start + size]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 import sqlalchemy as sa
 
-from storage.engine import dialect_insert, reading, transactional
+from storage.engine import chunks, dialect_insert, reading, transactional
 from storage.messages import get_by_message_ids
 from storage.records import MAX_ERROR_LENGTH, SmsRecord
 from storage.replicas import live_ids
@@ -24,8 +24,6 @@ from storage.schema import utc_ms_text
 from storage.tables import channel_owners, outbox, sms
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from sqlalchemy import Connection as Database
 
 
@@ -263,7 +261,7 @@ def outbox_size(db: Database) -> int:
 def owned_channels(db: Database, channels: list[str], *, replica: str) -> set[str]:
     """Of ``channels``, those ``replica`` owns already (a read: the steady state writes nothing)."""
     mine: set[str] = set()
-    for chunk in _text_chunks(channels):
+    for chunk in chunks(channels):
         mine.update(
             db.execute(
                 sa.select(channel_owners.c.channel).where(
@@ -293,7 +291,7 @@ def own_channels(
         return []
     stamp = utc_ms_text(now)
     insert = dialect_insert(db, channel_owners)
-    for chunk in _text_chunks(channels):
+    for chunk in chunks(channels):
         rows = [{"channel": channel, "replica": replica, "since": stamp} for channel in chunk]
         db.execute(
             insert.on_conflict_do_update(
@@ -305,8 +303,3 @@ def own_channels(
         )
     mine = owned_channels(db, channels, replica=replica)
     return [channel for channel in channels if channel in mine]
-
-
-def _text_chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]

@@ -282,7 +282,7 @@ class UnsettledSends:
         Taken first (a conditional update), so of two replicas settling at once one sends it.
         Mobizon refusing it is recorded as failed and the sender told, as a send would be.
         """
-        if not await self._store.write(
+        if self._replica is not None and not await self._store.write(
             claims.take_over, sms.id, seen=sms.claimed_by, replica=self._replica
         ):
             return  # another replica took it first
