@@ -117,7 +117,9 @@ async def test_sandbox_serve_delivers_end_to_end(
         assert_clean_line(line)
     with closing(open_database(tmp_path / "smsbot.db")) as db:
         (row,) = run_sql(db, "SELECT state, status, sandbox FROM sms")
+        replicas_left = run_sql(db, "SELECT count(*) AS n FROM replicas")[0]["n"]
     assert dict(row) == {"state": "sent", "status": "DELIVRD", "sandbox": True}
+    assert replicas_left == 0  # it deregistered as it stopped: its work is free at once
 
 
 async def test_forged_commands_leave_no_number_in_serve_output(
