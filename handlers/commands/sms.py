@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from datetime import datetime
@@ -15,9 +14,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.mobizon.errors import MobizonError
 from bot.mobizon.types import OutgoingSms
 from bot.sending.outcomes import Outcome, Sent
-from bot.sending.service import Claimed
 from bot.sending.types import Origin, Surface
-from handlers import account_words, blocks, formats, send_outcomes
+from handlers import account_words, blocks, claim_ack, formats, send_outcomes
 from handlers.commands import account, templates
 from handlers.context import Services, services
 from handlers.gateway_errors import describe
@@ -37,15 +35,11 @@ from handlers.grammar.templates import TemplateCommand
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
-from handlers.posting import sms_poster
 from handlers.views.listeners import handle_compose_command
 from storage import messages
 from storage.messages import SmsRecord
 
 LATEST_COUNT = 10
-
-#: Seconds a send's claim may take before the command is acknowledged anyway (Slack: 3 s).
-CLAIM_BEFORE_ACK = 0.5
 
 #: Told to whoever may not read the whole account's SMS.
 FIND_REFUSED = N_(
@@ -128,19 +122,17 @@ async def claim_ack_deliver(
 ) -> None:
     """Claim the send, acknowledge the command, then send it and say what became of it.
 
-    Recorded before it is acknowledged: a process killed after the ack leaves a claim another
-    replica (or the next start) settles. Slack wants the ack within 3 s, so a database slower
-    than :data:`CLAIM_BEFORE_ACK` gets the ack first and the claim just after.
+    The command's ack is empty whatever the claim says: a refusal is told after it, as every
+    outcome is (:func:`handlers.claim_ack.claim_ack_deliver`).
     """
-    claiming = asyncio.ensure_future(svc.sending.claim(sms, source))
-    await asyncio.wait({claiming}, timeout=CLAIM_BEFORE_ACK)
-    try:
+
+    async def acked(_refusal: Outcome | None) -> bool:
         await ack()
-    except BaseException:
-        # Slack never heard the ack: the person is told it failed, so nothing is sent
-        await svc.sending.release(await claiming)
-        raise
-    await deliver(svc, await claiming, client, respond)
+        return False
+
+    outcome = await claim_ack.claim_ack_deliver(acked, svc, sms, source, client=client)
+    if outcome is not None:
+        await tell_outcome(outcome, respond)
 
 
 def outgoing(cmd: SendCommand) -> OutgoingSms:
@@ -170,14 +162,8 @@ def origin(command: dict[str, Any]) -> Origin:
     )
 
 
-async def deliver(
-    svc: Services, claimed: Claimed | Outcome, client: AsyncWebClient, respond: AsyncRespond
-) -> None:
-    """Send a claimed SMS (or take the claim's refusal) and tell the user what became of it."""
-    if isinstance(claimed, Claimed):
-        outcome = await svc.sending.deliver(claimed, sms_poster(client, svc))
-    else:
-        outcome = claimed
+async def tell_outcome(outcome: Outcome, respond: AsyncRespond) -> None:
+    """Tell the user what became of their send, privately."""
     said = send_outcomes.render(outcome)
     if said is None:
         return

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.simulator import MobizonSimulator
-from handlers.commands.sms import CLAIM_BEFORE_ACK
+from handlers.claim_ack import CLAIM_BEFORE_ACK
 from storage import claims
 from testkit.database import run_sql
 from testkit.waiting import wait_until

@@ -1,0 +1,51 @@
+"""The order every surface sends in: claim the send, acknowledge the request, then deliver it.
+
+A send is recorded before Slack hears the ack: a process killed after the ack leaves a claim
+another replica (or the next start) settles, never a request nobody knows of. Slack wants the
+ack within 3 s, so a database slower than :data:`CLAIM_BEFORE_ACK` gets the ack first and the
+claim just after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.mobizon.types import OutgoingSms
+from bot.sending.outcomes import Outcome
+from bot.sending.service import Claimed
+from bot.sending.types import Origin
+from handlers.context import Services
+from handlers.posting import sms_poster
+
+#: Seconds a send's claim may take before the request is acknowledged anyway (Slack: 3 s).
+CLAIM_BEFORE_ACK = 0.5
+
+#: Acknowledges the request. It is given the claim's refusal when one came in time (``None``
+#: when the send is claimed, or its claim is still on its way) and returns True when its ack
+#: told that refusal (a modal's field error), so it is not told again.
+AckWith = Callable[[Outcome | None], Awaitable[bool]]
+
+
+async def claim_ack_deliver(
+    ack: AckWith, svc: Services, sms: OutgoingSms, source: Origin, *, client: AsyncWebClient
+) -> Outcome | None:
+    """Claim the send, acknowledge the request, then send it; the outcome to tell.
+
+    ``None`` when the ack told the claim's refusal already. When the ack raises, Slack never
+    heard it and the person is told the request failed: the claim is released, nothing is sent.
+    """
+    claiming = asyncio.ensure_future(svc.sending.claim(sms, source))
+    await asyncio.wait({claiming}, timeout=CLAIM_BEFORE_ACK)
+    early = claiming.result() if claiming.done() else None
+    try:
+        told = await ack(None if isinstance(early, Claimed) else early)
+    except BaseException:
+        await svc.sending.release(await claiming)
+        raise
+    claimed = await claiming
+    if not isinstance(claimed, Claimed):
+        return None if told else claimed
+    return await svc.sending.deliver(claimed, sms_poster(client, svc))
