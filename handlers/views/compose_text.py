@@ -5,9 +5,11 @@ The constants are English message ids (``N_``): show them as ``_(say.TITLE)``.
 
 from __future__ import annotations
 
+from bot.sending.outcomes import NotAllowed, NotSaved, Outcome, Unsendable
 from bot.sending.segments import MAX_SEGMENTS
-from handlers import formats
+from handlers import formats, send_outcomes
 from handlers.blocks import characters
+from handlers.grammar.send import text_refused
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
 
@@ -98,6 +100,26 @@ NOT_IN_CHANNEL = N_(
     "This modal came without a channel to post in, so nothing was sent. Open it again from a "
     "channel."
 )
+
+NOT_SAVED = N_("smsbot could not save this SMS, so nothing was sent. Press Send again in a moment.")
+NOT_SAVED_BUSY = N_(
+    "smsbot could not save this SMS (its database is busy), so nothing was sent. Press Send "
+    "again in a moment."
+)
+
+
+def claim_refused(outcome: Outcome) -> str | None:
+    """The field error for a send refused before anything was recorded; ``None`` for the rest.
+
+    A duplicate (Slack delivered the submission twice) is no refusal: the first one sends.
+    """
+    if isinstance(outcome, NotSaved):
+        return _(NOT_SAVED_BUSY) if outcome.busy else _(NOT_SAVED)
+    if isinstance(outcome, NotAllowed):
+        return send_outcomes.not_allowed(outcome)
+    if isinstance(outcome, Unsendable):
+        return text_refused(outcome.error)
+    return None
 
 
 def not_opened(error: str) -> str:

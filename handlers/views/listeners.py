@@ -13,12 +13,14 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.sending.outcomes import Outcome
 from bot.sending.types import Origin, Surface
 from handlers import send_outcomes
+from handlers.claim_ack import claim_ack_deliver
 from handlers.context import Services, services
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
-from handlers.posting import slack_error, sms_poster, tell
+from handlers.posting import slack_error, tell
 from handlers.views import compose_text as say
 from handlers.views.channel_check import channel_refusal
 from handlers.views.compose import (
@@ -166,7 +168,11 @@ async def handle_compose_submit(
     context: dict[str, Any],
     client: AsyncWebClient,
 ) -> None:
-    """Send the composed SMS once: errors shown in the modal, or the modal closes and it goes."""
+    """Send the composed SMS once: errors shown in the modal, or the modal closes and it goes.
+
+    The send is claimed before the modal closes (:func:`~handlers.claim_ack.claim_ack_deliver`):
+    a claim refused in time (the database could not save it) is a field error, the modal open.
+    """
     svc = services(context)
     view: dict[str, Any] = body.get("view") or {}
     user_id = str((body.get("user") or {}).get("id") or "")
@@ -188,7 +194,6 @@ async def handle_compose_submit(
         if refused is not None:
             await ack(response_action="errors", errors={CHANNEL: refused})
             return
-    await ack()
     surface = Surface(meta.surface) if meta.surface in set(Surface) else Surface.MODAL
     origin = Origin(
         team_id=str((body.get("team") or {}).get("id") or ""),
@@ -199,7 +204,16 @@ async def handle_compose_submit(
         duplicate_key=f"view:{view.get('id')}",
     )
 
-    outcome = await svc.sending.send(read.sms, origin, sms_poster(client, svc))
-    said = send_outcomes.render(outcome)
+    async def acked(refusal: Outcome | None) -> bool:
+        # a send refused before anything was recorded keeps the modal open, saying why
+        said = None if refusal is None else say.claim_refused(refusal)
+        if said is None:
+            await ack()  # the modal closes: the send is claimed, or told once its claim is
+            return False
+        await ack(response_action="errors", errors={text_id: said})
+        return True
+
+    outcome = await claim_ack_deliver(acked, svc, read.sms, origin, client=client)
+    said = None if outcome is None else send_outcomes.render(outcome)
     if said is not None:
         await tell(client, channel_id=read.channel_id, user_id=user_id, text=said)

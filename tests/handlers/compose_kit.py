@@ -1,4 +1,4 @@
-"""Signed modal payloads as Slack sends them: a submission and a keystroke in the compose modal."""
+"""Signed modal payloads as Slack sends them: the shortcuts that open compose, a submission, a keystroke."""
 
 from __future__ import annotations
 
@@ -80,5 +80,34 @@ async def choose_template(bot: BotHarness, view: dict[str, Any], name: str) -> t
                 "action_ts": "1700000001.000003",
             }
         ],
+    }
+    return await bot.post_payload(payload)
+
+
+async def message_shortcut(bot: BotHarness, text: str, *, user: str = "U1") -> tuple[int, str]:
+    """POST a signed ``message_action`` for a message in C7 holding ``text``."""
+    payload = {
+        "type": "message_action",
+        "callback_id": "send_as_sms",
+        "team": {"id": "T1", "domain": "acme"},
+        "user": {"id": user, "name": "ana"},
+        "channel": {"id": "C7", "name": "orders"},
+        "trigger_id": "1337.42.shortcut",
+        "response_url": f"{bot.slack.url}response/shortcut",
+        "message_ts": "1700000000.000100",
+        "message": {"type": "message", "text": text, "ts": "1700000000.000100", "user": "U2"},
+    }
+    return await bot.post_payload(payload)
+
+
+async def global_shortcut(bot: BotHarness, *, user: str = "U1") -> tuple[int, str]:
+    """POST a signed global ``shortcut`` payload."""
+    payload = {
+        "type": "shortcut",
+        "callback_id": "compose_sms",
+        "team": {"id": "T1", "domain": "acme"},
+        "user": {"id": user, "username": "ana"},
+        "trigger_id": "1337.42.global",
+        "action_ts": "1700000000.000200",
     }
     return await bot.post_payload(payload)

@@ -17,41 +17,12 @@ from handlers.views import channel_check
 from handlers.views import compose_text as say
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
-from tests.handlers.compose_kit import state, submit
+from tests.handlers.compose_kit import global_shortcut, message_shortcut, state, submit
 from tests.handlers.conftest import refused_url, sends, wire_form
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
 
 NUMBER = "5511987654321"
-
-
-async def message_shortcut(bot: BotHarness, text: str, *, user: str = "U1") -> tuple[int, str]:
-    """POST a signed ``message_action`` for a message in C7 holding ``text``."""
-    payload = {
-        "type": "message_action",
-        "callback_id": "send_as_sms",
-        "team": {"id": "T1", "domain": "acme"},
-        "user": {"id": user, "name": "ana"},
-        "channel": {"id": "C7", "name": "orders"},
-        "trigger_id": "1337.42.shortcut",
-        "response_url": f"{bot.slack.url}response/shortcut",
-        "message_ts": "1700000000.000100",
-        "message": {"type": "message", "text": text, "ts": "1700000000.000100", "user": "U2"},
-    }
-    return await bot.post_payload(payload)
-
-
-async def global_shortcut(bot: BotHarness, *, user: str = "U1") -> tuple[int, str]:
-    """POST a signed global ``shortcut`` payload."""
-    payload = {
-        "type": "shortcut",
-        "callback_id": "compose_sms",
-        "team": {"id": "T1", "domain": "acme"},
-        "user": {"id": user, "username": "ana"},
-        "trigger_id": "1337.42.global",
-        "action_ts": "1700000000.000200",
-    }
-    return await bot.post_payload(payload)
 
 
 def block(view: dict[str, Any], block_id: str) -> dict[str, Any]:

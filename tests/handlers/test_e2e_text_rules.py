@@ -15,10 +15,9 @@ from bot.simulator import MobizonSimulator
 from handlers.grammar.templates import MAX_PLACEHOLDERS
 from storage import templates
 from tests.conftest import BotHarness
-from tests.handlers.compose_kit import choose_template, state, submit
+from tests.handlers.compose_kit import choose_template, message_shortcut, state, submit
 from tests.handlers.conftest import sends, shown
 from tests.handlers.test_e2e_compose import inputs, open_modal
-from tests.handlers.test_e2e_shortcuts import message_shortcut
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
 
