@@ -8,7 +8,7 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -27,6 +27,7 @@ from bot.balance import BalanceWatch
 from bot.delivery.costs import CostLookup
 from bot.delivery.moderation import ModerationWatch
 from bot.delivery.poller import Poller
+from bot.delivery.turns import Turn
 from bot.delivery.unsettled import UnsettledSends
 from bot.runtime import RUNTIME, Runtime, Tracking
 from bot.slack_client import make_slack_client
@@ -43,6 +44,9 @@ FLUSH_DEADLINE = 5.0
 CYCLE_DEADLINE = 10.0
 POLL_JOB = "poll-statuses"
 BALANCE_JOB = "check-balance"
+#: The account jobs each poll cycle runs: one replica a cycle runs each (its turn).
+MODERATION_JOB = "watch-moderation"
+COSTS_JOB = "look-up-costs"
 HEARTBEAT_JOB = "replica-heartbeat"
 
 
@@ -97,17 +101,25 @@ def make_scheduler() -> AsyncIOScheduler:
 def _account_watches(
     runtime: Runtime, notifier: Notifier
 ) -> list[tuple[str, Callable[[], Awaitable[int]]]]:
-    """What each poll cycle also does: watch moderation, look up costs."""
+    """What each poll cycle also does, in one replica a cycle: watch moderation, look up costs."""
     core = runtime.started()
     sandbox = runtime.settings.sandbox
+    every = timedelta(seconds=runtime.settings.poll_interval)
     moderation = ModerationWatch(
         core.store,
         core.gateway,
         on_change=notifier.wake,
         on_declined=runtime.metrics.declined.inc,
         sandbox=sandbox,
+        turn=Turn(core.store, MODERATION_JOB, replica=runtime.replica_id, every=every),
     )
-    costs = CostLookup(core.store, core.gateway, on_change=notifier.wake, sandbox=sandbox)
+    costs = CostLookup(
+        core.store,
+        core.gateway,
+        on_change=notifier.wake,
+        sandbox=sandbox,
+        turn=Turn(core.store, COSTS_JOB, replica=runtime.replica_id, every=every),
+    )
     return [("moderation", moderation.run_once), ("costs", costs.run_once)]
 
 
@@ -167,7 +179,10 @@ def _schedule_balance_watch(
 
 
 def balance_watch(runtime: Runtime, slack: AsyncWebClient) -> BalanceWatch | None:
-    """The low-balance watch, posting to SMSBOT_ALERT_CHANNEL; ``None`` when not configured."""
+    """The low-balance watch, posting to SMSBOT_ALERT_CHANNEL; ``None`` when not configured.
+
+    One replica checks per interval (its turn), and a change is posted by the one that claims it.
+    """
     settings = runtime.settings
     threshold, channel = settings.low_balance, settings.alert_channel
     if threshold is None or channel is None:
@@ -177,8 +192,15 @@ def balance_watch(runtime: Runtime, slack: AsyncWebClient) -> BalanceWatch | Non
         post_balance_alert, slack, channel, threshold, language=settings.language
     )
     core = runtime.started()
+    every = timedelta(seconds=BALANCE_CHECK_SECONDS)
     return BalanceWatch(
-        core.store, core.gateway, threshold, post, on_balance=runtime.metrics.balance_seen
+        core.store,
+        core.gateway,
+        threshold,
+        post,
+        replica=runtime.replica_id,
+        turn=Turn(core.store, BALANCE_JOB, replica=runtime.replica_id, every=every),
+        on_balance=runtime.metrics.balance_seen,
     )
 
 

@@ -2,7 +2,8 @@
 
 Each poll cycle asks ``message/list`` about the campaigns of up to 100 final SMS whose cost is
 not known (``segUserBuy``); the account's currency comes from ``user/getownbalance`` once.
-An SMS whose cost Mobizon does not state is asked about a few times, then left.
+An SMS whose cost Mobizon does not state is asked about a few times, then left. With a
+:class:`~bot.delivery.turns.Turn`, one replica asks per cycle, not each of them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from bot.delivery.turns import Turn
 from bot.mobizon.errors import MobizonError
 from bot.mobizon.gateway import SmsGateway
 from bot.mobizon.types import ListCriteria
@@ -35,6 +37,7 @@ class CostLookup:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_change: Callable[[], None] | None = None,
         sandbox: bool | None = None,
+        turn: Turn | None = None,
     ) -> None:
         self._store = store
         self._gateway = gateway
@@ -43,12 +46,13 @@ class CostLookup:
         self._sandbox = sandbox
         self._currency: str | None = None
         self._currency_known = False
+        self._turn = turn
 
     async def run_once(self) -> int:
         """Ask about the final SMS whose cost is unknown; return how many costs were recorded."""
         wanted = await self._store.read(account.costs_wanted, limit=BATCH, sandbox=self._sandbox)
-        if not wanted:
-            return 0
+        if not wanted or (self._turn is not None and not await self._turn.take()):
+            return 0  # nothing to ask about, or another replica asks this cycle
         try:
             if not self._currency_known:
                 self._currency = (await self._gateway.get_balance()).currency

@@ -3,7 +3,8 @@
 Only campaigns sent awaiting moderation (``campaign_status`` 1) with no decision yet are asked
 about, once per poll cycle; code 30 (too many requests) makes it skip 1, 2, 4 … cycles. A
 declined campaign stops being tracked and its post is edited, with one thread reply, through
-the outbox (:func:`storage.account.record_declined`); an approved one is tracked as usual.
+the outbox (:func:`storage.account.record_declined`); an approved one is tracked as usual. With
+a :class:`~bot.delivery.turns.Turn`, one replica asks per cycle, not each of them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.delivery.skipping import CycleSkipper
+from bot.delivery.turns import Turn
 from bot.mobizon.errors import (
     MobizonError,
     MobizonGatewayError,
@@ -38,6 +40,7 @@ class ModerationWatch:
         on_change: Callable[[], None] | None = None,
         on_declined: Callable[[], None] | None = None,
         sandbox: bool | None = None,
+        turn: Turn | None = None,
     ) -> None:
         self._store = store
         self._gateway = gateway
@@ -46,12 +49,15 @@ class ModerationWatch:
         self._on_declined = on_declined
         self._sandbox = sandbox
         self._skipper = CycleSkipper()
+        self._turn = turn
 
     async def run_once(self) -> int:
         """Ask about every campaign awaiting moderation; return how many SMS were declined."""
         if self._skipper.skip_this_cycle():
             return 0
         waiting = await self._store.read(account.awaiting_moderation, sandbox=self._sandbox)
+        if not waiting or (self._turn is not None and not await self._turn.take()):
+            return 0  # nothing to ask about, or another replica asks this cycle
         declined = 0
         for campaign_id in waiting:
             try:

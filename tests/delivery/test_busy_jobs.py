@@ -47,10 +47,13 @@ async def test_a_locked_database_stops_each_job_run_with_one_warning_and_the_nex
     await harness.first_poll_cycle_done()
     # an event id long past remembering: the poll cycle's pruning forgets it once it can write
     run_sql(harness.db, "INSERT INTO webhook_events VALUES (7, '2020-01-01T00:00:00Z')")
+    harness.slack.held.add("chat.postMessage")  # the alert is posted; Slack's answer waits
+    sim.set_balance("10")
+    await harness.slack.wait_for("chat.postMessage")
     holder = sqlite3.connect(harness.settings.db_path, isolation_level=None)
     try:
         holder.execute("BEGIN EXCLUSIVE")
-        sim.set_balance("10")  # the alert is posted; its record meets the lock
+        harness.slack.release_held()  # the alert was posted; its record meets the lock
         await wait_until(
             lambda: (
                 busy_warnings(caplog, "poll cycle") >= 2

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 from bot.delivery.costs import CostLookup
 from bot.delivery.poller import Poller
+from bot.delivery.turns import Turn
 from bot.simulator import MobizonSimulator
-from storage import account
+from bot.tracking import COSTS_JOB
+from storage import account, replicas
 from storage.messages import get_by_message_id
 from testkit.database import run_sql
 from tests.conftest import BotHarness
@@ -56,3 +61,31 @@ async def test_balance_adds_kept_costs_without_asking_again(
     responses = await bot.slack.wait_for_responses(1)
     assert "today cost 0.50 BRL" in str(responses[0].params["text"])
     assert not any(r.module == "message" and r.method == "list" for r in sim.requests)
+
+
+async def test_two_replicas_ask_about_a_cost_once_a_cycle(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """Two replicas' cost lookups in one cycle: one asks message/list, not each of them."""
+    await bot.first_poll_cycle_done()  # its own cost lookup would race the ones below
+    sim.set_pricing("0.25", "BRL")
+    await bot.command(f"send {NUMBER} asked about once")
+    await bot.slack.wait_for("chat.postMessage", 1)
+    (message_id,) = sim.messages
+    core = bot.runtime.started()
+    sim.set_status(message_id, "DELIVRD")
+    await Poller(core.store, core.gateway).run_once()
+    await core.store.write(replicas.register, "other-replica", host="h", pid=1)
+    every = timedelta(seconds=30)
+    lookups = [
+        CostLookup(
+            core.store,
+            core.gateway,
+            turn=Turn(core.store, COSTS_JOB, replica=replica, every=every),
+        )
+        for replica in (bot.runtime.replica_id, "other-replica")
+    ]
+    recorded = await asyncio.gather(*(lookup.run_once() for lookup in lookups))
+    assert sorted(recorded) == [0, 1]
+    assert sum(r.module == "message" and r.method == "list" for r in sim.requests) == 1
+    assert account.costs_wanted(bot.db) == {}

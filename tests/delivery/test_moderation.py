@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from typing import Any
 
 from bot.delivery.moderation import ModerationWatch
+from bot.delivery.turns import Turn
 from bot.simulator import MobizonSimulator
-from storage import account
+from bot.tracking import MODERATION_JOB
+from storage import account, replicas
 from storage.messages import SmsRecord, get_by_message_id
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
@@ -142,3 +146,29 @@ async def test_mobizon_failing_stops_the_watch_for_the_cycle_and_backs_off(
     assert len(set(asked)) == 1  # one campaign asked about (with its retries), not each in turn
     await watcher.run_once()  # skipped
     assert getinfo_calls(sim) == len(asked)
+
+
+async def test_two_replicas_ask_about_a_held_campaign_once_a_cycle(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """Two replicas' watches in one cycle: one asks campaign/getinfo, not each of them."""
+    sms = await held_sms(bot, sim)
+    core = bot.runtime.started()
+    await core.store.write(replicas.register, "other-replica", host="h", pid=1)
+    every = timedelta(seconds=30)
+    watchers = [
+        ModerationWatch(
+            core.store,
+            core.gateway,
+            on_change=bot.runtime.wake_notifier,
+            turn=Turn(core.store, MODERATION_JOB, replica=replica, every=every),
+        )
+        for replica in (bot.runtime.replica_id, "other-replica")
+    ]
+    sim.moderate(sms.campaign_id or 0, approve=False, comment="Not allowed")
+    asked = getinfo_calls(sim)
+    declined = await asyncio.gather(*(watcher.run_once() for watcher in watchers))
+    assert sorted(declined) == [0, 1]
+    assert getinfo_calls(sim) == asked + 1
+    await outbox_drained(bot.db)
+    assert len(thread_replies(bot.slack, sms)) == 1
