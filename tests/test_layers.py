@@ -1,11 +1,16 @@
-"""Imports point one way (DESIGN.md, "Layout and the direction of imports")."""
+"""Imports point one way, without circles, and Slack code writes no storage itself.
+
+DESIGN.md, "Layout and the direction of imports". The code is read by :mod:`tests.layers`.
+Each rule has its list of known exceptions, each with its reason: removing an entry is all a
+change that fixes one has to do, and a test fails if an entry stops being true.
+"""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.layers import OURS, ROOT, circles, imports, modules, storage_references, within
+from tests.layers import storage_writers as writers
 
 #: Each layer, as module prefixes, and the prefixes of ours it must not import.
 FORBIDDEN: dict[str, tuple[str, ...]] = {
@@ -23,76 +28,131 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "bot.mobizon.wire",
         "bot.simulator",
     ),
-    "storage": ("bot", "handlers"),
-    "bot.mobizon": ("bot.sending", "bot.delivery", "bot.app", "bot.runtime", "handlers", "storage"),
     "bot.sending": ("handlers", "slack_sdk", "slack_bolt", "bot.delivery", "bot.app"),
     "bot.delivery": ("handlers", "slack_sdk", "slack_bolt", "bot.app"),
     "bot.simulator": ("storage", "handlers", "bot.sending", "bot.delivery", "bot.app"),
 }
 
-#: Upward imports that remain, each with its reason; the test fails if one disappears unnoticed.
-KNOWN: frozenset[tuple[str, str]] = frozenset()
+#: The gateway and storage import nothing of ours outside themselves.
+SELF_CONTAINED = ("bot.mobizon", "storage")
 
+#: Slack code writes storage only through the domain's services, except the notifier's steps
+#: through the outbox (it works the outbox rows, in Slack's order): these modules may write
+#: the functions of :data:`OUTBOX`, nothing else.
+OUTBOX_STEPS: dict[str, str] = {
+    "handlers.notifier": "marks an outbox row's steps done, retries or postpones it, removes it",
+    "handlers.notifier_outbox": "owns its channels' rows, finishes rows a later row supersedes",
+}
+OUTBOX = "storage.outbox"
 
-def _module(path: Path, root: Path) -> str:
-    parts = path.relative_to(root).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+#: Upward imports that remain, (module, forbidden prefix or import), each with its reason.
+KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 
+_CANCEL = (
+    "/sms cancel claims the SMS, records it cancelled and releases the claim from the Slack "
+    "listener (issue 20: a cancel service in the domain)"
+)
+_TEMPLATES = "/sms template add and remove save and delete a team's template from the listener"
+#: Slack code that writes storage itself today, (module, storage function), with the reason.
+KNOWN_WRITES: dict[tuple[str, str], str] = {
+    ("handlers.commands.account", "storage.account.claim_cancel"): _CANCEL,
+    ("handlers.commands.account", "storage.account.record_cancelled"): _CANCEL,
+    ("handlers.commands.account", "storage.account.release_cancel"): _CANCEL,
+    ("handlers.commands.templates", "storage.templates.add_template"): _TEMPLATES,
+    ("handlers.commands.templates", "storage.templates.remove_template"): _TEMPLATES,
+    ("handlers.posting", "storage.claims.set_slack_message"): (
+        "an SMS's first channel post records its ts itself, called back by the send service "
+        "(DESIGN.md: the first post becomes an outbox row the notifier records)"
+    ),
+}
 
-def _imports(path: Path, root: Path = ROOT) -> set[str]:
-    """The modules ``path`` imports, relative imports resolved against its package."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    package = _module(path, root).split(".")
-    if path.name != "__init__.py":
-        package = package[:-1]
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module)
-        elif isinstance(node, ast.ImportFrom):
-            base = package[: len(package) - (node.level - 1)]
-            if node.module:
-                found.add(".".join([*base, node.module]))
-            else:
-                found.update(".".join([*base, alias.name]) for alias in node.names)
-    return found
-
-
-def _within(name: str, prefix: str) -> bool:
-    return name == prefix or name.startswith(prefix + ".")
+#: Import circles (their modules, sorted), each with its reason.
+KNOWN_CIRCLES: dict[tuple[str, ...], str] = {
+    ("bot.runtime", "bot.socket_mode"): (
+        "socket_mode reads the process's RUNTIME; the runtime holds the SocketMode it starts "
+        "(a type-only import)"
+    ),
+    ("handlers.context", "handlers.languages", "handlers.posting"): (
+        "the languages import posting only for error_name; posting names the Services of "
+        "context (a type-only import), which hold the languages"
+    ),
+}
 
 
 def upward_imports(root: Path = ROOT) -> set[tuple[str, str]]:
-    """Every (module, forbidden prefix) pair where a module under ``root`` imports upward."""
+    """Every (module, forbidden prefix) pair where a module imports upward.
+
+    And every (module, import) pair where the gateway or storage imports one of our modules
+    outside itself.
+    """
     found: set[tuple[str, str]] = set()
-    for folder in ("bot", "handlers", "storage"):
-        for path in (root / folder).rglob("*.py"):
-            module = _module(path, root)
-            for layer, forbidden in FORBIDDEN.items():
-                if not _within(module, layer):
-                    continue
-                for name in _imports(path, root):
-                    for prefix in forbidden:
-                        if _within(name, prefix):
-                            found.add((module, prefix))
-    # bot.mobizon imports nothing of ours but itself (bot.mobizon.redact is a known exception)
-    for path in (root / "bot" / "mobizon").rglob("*.py"):
-        for name in _imports(path, root):
-            if _within(name, "bot") and not _within(name, "bot.mobizon"):
-                found.add((_module(path, root), name))
+    for module, path in modules(root).items():
+        names = imports(path, root)
+        for layer, forbidden in FORBIDDEN.items():
+            if within(module, layer):
+                found.update(
+                    (module, prefix)
+                    for name in names
+                    for prefix in forbidden
+                    if within(name, prefix)
+                )
+        for package in SELF_CONTAINED:
+            if within(module, package):
+                found.update(
+                    (module, name)
+                    for name in names
+                    if any(within(name, ours) for ours in OURS) and not within(name, package)
+                )
     return found
+
+
+def storage_writes(root: Path = ROOT) -> set[tuple[str, str]]:
+    """Every (Slack module, storage function that writes) pair where Slack code writes itself.
+
+    A module writes when it imports or names a writing storage function
+    (:func:`tests.layers.storage_writers`), such as one it hands to ``Store.write``.
+    """
+    storage_writers = writers(root)
+    return {
+        (module, function)
+        for module, path in modules(root, ("handlers",)).items()
+        for function in storage_references(path, root) & storage_writers
+    }
+
+
+def outside_the_outbox_steps(found: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """``found`` without the notifier's writes through the outbox (:data:`OUTBOX_STEPS`)."""
+    return {
+        (module, function)
+        for module, function in found
+        if not (module in OUTBOX_STEPS and within(function, OUTBOX))
+    }
 
 
 def test_no_import_runs_upward() -> None:
     """No module imports from a layer above its own, beyond the exceptions listed here."""
-    assert upward_imports() - KNOWN == set()
+    assert upward_imports() - KNOWN_UPWARD.keys() == set()
+
+
+def test_slack_code_writes_storage_only_through_the_domain() -> None:
+    """No handler writes storage itself but the notifier's outbox steps and the listed ones."""
+    assert outside_the_outbox_steps(storage_writes()) - KNOWN_WRITES.keys() == set()
+
+
+def test_no_import_circle() -> None:
+    """No module of bot/, handlers/ or storage/ imports itself back, beyond the listed circles."""
+    assert circles() - KNOWN_CIRCLES.keys() == set()
 
 
 def test_known_exceptions_still_exist() -> None:
-    """Each listed exception is still real, so the list shrinks as the code is fixed."""
-    assert upward_imports() >= KNOWN
+    """Each listed exception is still real, so the lists shrink as the code is fixed."""
+    assert upward_imports() >= KNOWN_UPWARD.keys()
+    assert storage_writes() >= KNOWN_WRITES.keys()
+    assert circles() >= KNOWN_CIRCLES.keys()
+    # the notifier's exception names modules that really write the outbox
+    assert {module for module, function in storage_writes() if within(function, OUTBOX)} >= set(
+        OUTBOX_STEPS
+    )
 
 
 def test_an_upward_import_is_caught(tmp_path: Path) -> None:
@@ -101,7 +161,7 @@ def test_an_upward_import_is_caught(tmp_path: Path) -> None:
         "storage": "from handlers import blocks\n",
         "storage/deeper": "from ...handlers import notifier\nfrom .. import schema\n",
         "bot/sending": "from slack_sdk.web.async_client import AsyncWebClient\n",
-        "bot/mobizon": "import bot.sending.service\n",
+        "bot/mobizon": "import bot.sending.service\nfrom . import types\nfrom bot.mobizon import wire\n",
         "handlers": "",
     }.items():
         (tmp_path / folder).mkdir(parents=True)
@@ -110,6 +170,101 @@ def test_an_upward_import_is_caught(tmp_path: Path) -> None:
         ("storage.probe", "handlers"),
         ("storage.deeper.probe", "handlers"),
         ("bot.sending.probe", "slack_sdk"),
-        ("bot.mobizon.probe", "bot.sending"),
         ("bot.mobizon.probe", "bot.sending.service"),
+    }
+
+
+def _tree(root: Path, files: dict[str, str]) -> None:
+    for name, source in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+
+
+#: A small storage package: one writer, one reader, writers found through what they call.
+_FAKE_STORAGE = {
+    "storage/engine.py": (
+        "def transactional(fn): return fn\n"
+        "def reading(fn): return fn\n"
+        "def write_transaction(db): ...\n"
+    ),
+    "storage/things.py": (
+        "from storage.engine import reading, transactional, write_transaction\n"
+        "from storage import engine\n"
+        "from sqlalchemy import Connection as Database\n"
+        "@transactional\ndef put(db, thing): ...\n"
+        "@engine.reading\ndef get(db, thing): ...\n"
+        "def put_all(db, things):\n    for thing in things: put(db, thing)\n"
+        "def settle(db):\n    with write_transaction(db): ...\n"
+        "def queue(db: Database, thing): db.execute(thing)\n"
+        "def key(thing): return str(thing)\n"
+    ),
+    "storage/again.py": "from storage.things import put as store_thing, get\n",
+    "storage/outbox.py": "from storage.engine import transactional\n@transactional\ndef done(db): ...\n",
+}
+
+
+def test_a_handler_that_writes_storage_is_caught(tmp_path: Path) -> None:
+    """Naming a writing storage function, however imported or passed, is a write; reads are not."""
+    _tree(
+        tmp_path,
+        {
+            **_FAKE_STORAGE,
+            "handlers/reads.py": (
+                "from storage import things\nfrom storage.again import get\n"
+                "async def show(store):\n"
+                "    await store.read(things.get, 1)\n    await store.read(get, 2)\n"
+                "    return things.key(3)\n"
+            ),
+            "handlers/writes.py": (
+                "from storage import things\n"
+                "async def keep(store):\n    await store.write(things.put, 1)\n"
+            ),
+            "handlers/reexported.py": "from storage.again import store_thing\n",
+            "handlers/deep/inside.py": (
+                "import storage.things\n"
+                "async def keep(store):\n"
+                "    from storage import things as t\n"
+                "    await store.write_retrying(storage.things.put_all, [1])\n"
+                "    await store.write(t.settle)\n    await store.write(t.queue, 2)\n"
+            ),
+            "handlers/notifier.py": (
+                "from storage import outbox, things\n"
+                "async def post(store):\n"
+                "    await store.write(outbox.done)\n    await store.write(things.put, 1)\n"
+            ),
+        },
+    )
+    assert outside_the_outbox_steps(storage_writes(tmp_path)) == {
+        ("handlers.writes", "storage.things.put"),
+        ("handlers.reexported", "storage.things.put"),
+        ("handlers.deep.inside", "storage.things.put_all"),
+        ("handlers.deep.inside", "storage.things.settle"),
+        ("handlers.deep.inside", "storage.things.queue"),
+        ("handlers.notifier", "storage.things.put"),
+    }
+
+
+def test_a_circle_is_caught(tmp_path: Path) -> None:
+    """A circle is found through type-only and deferred imports, and a one-way chain is not."""
+    _tree(
+        tmp_path,
+        {
+            "bot/__init__.py": "",
+            "bot/runner.py": "from bot.door import Door\nRUNNER = 1\n",
+            "bot/door.py": (
+                "from typing import TYPE_CHECKING\nimport bot\n"
+                "if TYPE_CHECKING:\n    from bot.runner import RUNNER\n"
+            ),
+            "handlers/a.py": "from handlers import b\n",
+            "handlers/b.py": "from .c import name\n",
+            "handlers/c.py": "def name():\n    from handlers.a import thing\n",
+            "storage/one.py": "from storage import two\n",
+            "storage/two.py": "from storage.three import x\n",
+            "storage/three.py": "from storage import x\n",
+        },
+    )
+    assert circles(tmp_path) == {
+        ("bot.door", "bot.runner"),
+        ("handlers.a", "handlers.b", "handlers.c"),
     }
