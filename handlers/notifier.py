@@ -37,6 +37,7 @@ from bot.mobizon.backoff import backoff
 from handlers import blocks, notifier_outbox, notifier_posts
 from handlers.i18n import use_locale
 from handlers.languages import PeopleLanguages
+from handlers.notifier_posts import outcome_key
 from handlers.pacing import PER_CHANNEL_INTERVAL, ChannelPacer, Clock, SystemClock
 from handlers.posting import open_direct_message, slack_error
 from handlers.slack_failures import (
@@ -281,7 +282,7 @@ class Notifier:
             self._on_posted(note)
         logger.info(
             "delivery update posted",
-            extra={"sms_id": sms.message_id, "channel": channel, "status": note.status},
+            extra={"sms_id": sms.message_id, "channel": channel, "status": outcome_key(note)},
         )
         return True
 
@@ -319,7 +320,7 @@ class Notifier:
                     "sms_id": note.sms.message_id,
                     "channel": channel,
                     "user": note.sms.user_id,
-                    "status": note.status,
+                    "status": outcome_key(note),
                     "error": error,
                     "attempts": note.attempts + 1,
                 },
@@ -376,7 +377,7 @@ class Notifier:
             if self._maybe_posted(note) and await self._already_replied(note):
                 logger.info(
                     "thread reply found in Slack already; not posted again",
-                    extra={"sms_id": sms.message_id, "status": note.status},
+                    extra={"sms_id": sms.message_id, "status": outcome_key(note)},
                 )
                 return
             await self._pacer.pace(sms.slack_channel)
@@ -389,7 +390,7 @@ class Notifier:
                     thread_ts=sms.slack_ts,
                     text=reply.text,
                     blocks=reply.blocks,
-                    metadata=notifier_posts.reply_metadata(note.message_id, note.status),
+                    metadata=notifier_posts.reply_metadata(note.message_id, outcome_key(note)),
                 )
             except SlackApiError as err:
                 if slack_error(err) not in GONE_ERRORS:
@@ -437,7 +438,7 @@ class Notifier:
             return False
         self._unsure.discard(note.id)
         return any(
-            notifier_posts.is_reply(message, note.message_id, note.status)
+            notifier_posts.is_reply(message, note.message_id, outcome_key(note))
             for message in answer.get("messages") or []
         )
 
@@ -460,7 +461,7 @@ class Notifier:
         ):
             logger.info(
                 "direct message found in Slack already; not sent again",
-                extra={"sms_id": sms.message_id, "status": note.status},
+                extra={"sms_id": sms.message_id, "status": outcome_key(note)},
             )
             return
         message = await notifier_posts.outcome_for_sender(
@@ -472,7 +473,7 @@ class Notifier:
             channel=dm,
             text=message.text,
             blocks=message.blocks,
-            metadata=notifier_posts.reply_metadata(note.message_id, note.status),
+            metadata=notifier_posts.reply_metadata(note.message_id, outcome_key(note)),
         )
 
     def _backoff(self, attempts: int) -> float:

@@ -10,7 +10,7 @@ import dataclasses
 from datetime import datetime
 
 from handlers import notifier_posts
-from storage import account, outbox, replicas
+from storage import outbox, replicas
 from storage.store import Store
 
 
@@ -30,6 +30,16 @@ async def due_channels(store: Store, now: datetime, replica: str | None) -> list
     )
 
 
+#: The kinds whose edit shows the SMS whole as it is now: a later one makes an earlier one's moot.
+_SUPERSEDING = frozenset(
+    {
+        outbox.NotificationKind.STATUS,
+        outbox.NotificationKind.DECLINED,
+        outbox.NotificationKind.GIVEUP,
+    }
+)
+
+
 async def settle_superseded(
     store: Store, due: list[outbox.Notification]
 ) -> tuple[list[outbox.Notification], int]:
@@ -40,12 +50,15 @@ async def settle_superseded(
     the newest row, which carries the same update, stays until Slack accepts it.
     Returns the rows still to deliver and how many left the outbox.
     """
-    # a cost's edit never supersedes a status's: that row's own edit must be tried first
-    newest = {note.message_id: note.id for note in due if note.status != account.COST}
+    # a cost's edit never supersedes another row's: that row's own edit must be tried first
+    newest = {note.message_id: note.id for note in due if note.kind in _SUPERSEDING}
     kept: list[outbox.Notification] = []
     done = 0
     for row in due:
         note = row
+        if note.kind is outbox.NotificationKind.POST:
+            kept.append(note)  # the SMS's first post: every later row edits what it posts
+            continue
         if note.id != newest.get(note.message_id, note.id) and not note.update_done:
             await store.write(outbox.mark_step_done, note.id, "update")
             note = dataclasses.replace(note, update_done=True)

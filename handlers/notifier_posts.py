@@ -22,8 +22,26 @@ from storage.records import SmsRecord
 REPLY_EVENT = "smsbot_final_status"
 
 
+#: What names the outcome of a row without a Mobizon status, as releases before outbox kinds
+#: wrote it in its reply's metadata: a reply posted by one of them is still found.
+_OUTCOME_KEYS = {
+    outbox.NotificationKind.POST: "POST",
+    outbox.NotificationKind.COST: "COST",
+    outbox.NotificationKind.DECLINED: "DECLINED",
+    outbox.NotificationKind.GIVEUP: "GAVEUP",
+}
+
+
+def outcome_key(note: outbox.Notification) -> str:
+    """What names the outcome a row reports, in its reply's metadata and the logs.
+
+    Mobizon's status for a ``status`` row, else a name for its kind.
+    """
+    return note.status or _OUTCOME_KEYS[note.kind]
+
+
 def reply_metadata(message_id: int, status: str) -> dict[str, Any]:
-    """The metadata of the outcome's post for (SMS, status)."""
+    """The metadata of the outcome's post for (SMS, outcome key)."""
     return {
         "event_type": REPLY_EVENT,
         "event_payload": {"message_id": message_id, "status": status},
@@ -31,7 +49,7 @@ def reply_metadata(message_id: int, status: str) -> dict[str, Any]:
 
 
 def is_reply(message: object, message_id: int, status: str) -> bool:
-    """Whether a message Slack returned is the outcome's post for (SMS, status)."""
+    """Whether a message Slack returned is the outcome's post for (SMS, outcome key)."""
     metadata = message.get("metadata") if isinstance(message, dict) else None
     if not isinstance(metadata, dict) or metadata.get("event_type") != REPLY_EVENT:
         return False
@@ -66,10 +84,14 @@ async def outcome_for_sender(
 
 
 def reply_owed(note: outbox.Notification) -> bool:
-    """A thread reply is owed for final statuses and give-ups, until Slack accepted it.
+    """A thread reply is owed for final statuses, give-ups and declines, until Slack took it.
 
-    A give-up whose SMS turned final meanwhile owes none: the final status's own row says more.
+    A give-up or decline whose SMS turned final meanwhile owes none: the final status's own row
+    says more.
     """
     if note.reply_done:
         return False
-    return not (note.kind is outbox.NotificationKind.GIVEUP and note.sms.is_final)
+    return not (note.kind in _GIVE_UPS and note.sms.is_final)
+
+
+_GIVE_UPS = frozenset({outbox.NotificationKind.GIVEUP, outbox.NotificationKind.DECLINED})

@@ -19,11 +19,6 @@ from storage.tables import PENDING, account_state, sms
 if TYPE_CHECKING:
     from sqlalchemy import Connection as Database
 
-#: Outbox/history key of "Mobizon's moderators declined the SMS" (not a Mobizon status).
-DECLINED = "DECLINED"
-
-#: Outbox key of "the SMS's cost is known": edits the post, no thread reply.
-COST = "COST"
 #: Lookups of an SMS's cost before giving up on it (Mobizon states none).
 MAX_COST_ASKS = 3
 
@@ -208,7 +203,8 @@ def record_declined(
             .values(moderation="declined", moderation_comment=comment)
         )
         # tracking stops the way it does for an overdue SMS, under the decline's own name
-        if delivery.give_up(db, int(sms_id), now=moment, status=DECLINED) is not None:
+        stopped = delivery.give_up(db, int(sms_id), now=moment, kind=NotificationKind.DECLINED)
+        if stopped is not None:
             declined.append(int(message_id))
     return declined
 
@@ -267,6 +263,6 @@ def record_costs(
         ).rowcount
         if not changed:  # already known (another lookup was first): nothing to edit
             continue
-        queue_notification(db, message_id, COST, NotificationKind.STATUS, moment, reply_owed=False)
+        queue_notification(db, message_id, NotificationKind.COST, moment)
         recorded += 1
     return recorded

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from storage import tables
 from storage.engine import chunks, reading, transactional
 from storage.messages import PendingStatus, get_by_message_id
-from storage.outbox import NotificationKind, queue_notification, queue_notifications
+from storage.outbox import NotificationKind, queue_notification, queue_statuses
 from storage.records import SmsRecord
 from storage.schema import utc_text
 from storage.status import is_final, should_apply
@@ -29,8 +29,11 @@ if TYPE_CHECKING:
 #: Who reported a status: Mobizon's webhook, the status poller, or a user's ``/sms status``.
 UpdateSource = Literal["webhook", "poll", "command"]
 
-#: Outbox/history key of "the bot stopped waiting for a final status" (not a Mobizon status).
-GAVE_UP = "GAVEUP"
+#: The status a give-up's history row names, by its kind: why tracking stopped (no final status
+#: in time, or a moderator's decline). Never an SMS's status nor an outbox row's: the history's
+#: source (``giveup``) marks it as none of Mobizon's.
+GIVE_UP_HISTORY = {NotificationKind.GIVEUP: "GAVEUP", NotificationKind.DECLINED: "DECLINED"}
+GAVE_UP = GIVE_UP_HISTORY[NotificationKind.GIVEUP]
 
 _SOURCES = frozenset(get_args(UpdateSource))
 
@@ -170,7 +173,7 @@ def _apply_batch(
     if changes:
         db.execute(_WRITE_CHANGE, changes)
         db.execute(_HISTORY, history)
-        queue_notifications(db, notifications, NotificationKind.STATUS, moment)
+        queue_statuses(db, notifications, moment)
     return changed
 
 
@@ -275,19 +278,29 @@ def _write_change(
     if not notify:
         return None
     return queue_notification(
-        db, update.message_id, update.status, NotificationKind.STATUS, moment, reply_owed=final
+        db,
+        update.message_id,
+        NotificationKind.STATUS,
+        moment,
+        status=update.status,
+        reply_owed=final,
     )
 
 
 @transactional
 def give_up(
-    db: Database, sms_id: int, *, now: datetime | None = None, status: str = GAVE_UP
+    db: Database,
+    sms_id: int,
+    *,
+    now: datetime | None = None,
+    kind: Literal[NotificationKind.GIVEUP, NotificationKind.DECLINED] = NotificationKind.GIVEUP,
 ) -> AppliedUpdate | None:
     """Stop tracking an overdue SMS and queue a "no final status came" notification.
 
     ``None`` when the SMS is not pending (final, already given up, never sent, or unknown).
-    A status Mobizon reports later is still applied. ``status`` names why tracking stopped
-    (``GAVE_UP``; a moderator's decline gives its own), in the history and the outbox row.
+    A status Mobizon reports later is still applied. ``kind`` says why tracking stopped
+    (``GIVEUP``; a moderator's decline is ``DECLINED``): the outbox row's kind, and in the
+    history :data:`GIVE_UP_HISTORY`'s name for it.
     """
     moment = now or datetime.now(UTC)
     stamp = utc_text(moment)
@@ -300,11 +313,14 @@ def give_up(
     if message_id is None:
         return None
     _record_history(
-        db, message_id=message_id, status=status, status_ts=None, source="giveup", stamp=stamp
+        db,
+        message_id=message_id,
+        status=GIVE_UP_HISTORY[kind],
+        status_ts=None,
+        source="giveup",
+        stamp=stamp,
     )
-    notification_id = queue_notification(
-        db, message_id, status, NotificationKind.GIVEUP, moment, reply_owed=True
-    )
+    notification_id = queue_notification(db, message_id, kind, moment, reply_owed=True)
     record = get_by_message_id(db, message_id)
     if record is None:  # pragma: no cover - the row was updated in this transaction
         raise LookupError(f"SMS {sms_id} vanished")

@@ -21,86 +21,115 @@ from storage.messages import get_by_message_ids
 from storage.records import MAX_ERROR_LENGTH, SmsRecord
 from storage.replicas import live_ids
 from storage.schema import utc_ms_text
-from storage.tables import channel_owners, outbox, sms
+from storage.tables import OUTBOX_ONCE, channel_owners, outbox, sms
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection as Database
 
 
 class NotificationKind(StrEnum):
-    """What an outbox row tells Slack about."""
+    """What an outbox row tells Slack about; the notifier dispatches on it."""
 
-    STATUS = "status"  # Mobizon reported a new status
+    POST = "post"  # the SMS's first message in its channel
+    STATUS = "status"  # Mobizon reported a new status (the row's status)
+    COST = "cost"  # the SMS's cost is known: its post is edited, no thread reply
+    DECLINED = "declined"  # Mobizon's moderators declined it: tracking stopped
     GIVEUP = "giveup"  # no final status came within the validity period
+
+
+class PostNote(StrEnum):
+    """Why an SMS's first post comes late, said under it (a ``post`` row's note)."""
+
+    LATE = "late"  # the database was busy when Mobizon took it: recorded later
+    RECOVERED = "recovered"  # Mobizon's answer was lost: found at Mobizon afterwards
+    RESENT = "resent"  # the process that claimed it stopped first: sent by another
 
 
 @dataclass(frozen=True, slots=True)
 class Notification:
-    """One outbox row to deliver to Slack: update the SMS's message, then reply in its thread.
+    """One outbox row to deliver to Slack, by its kind.
 
-    ``reply_done`` starts true for non-final statuses: a thread reply is owed only for final
-    statuses and give-ups.
+    A ``post`` row posts the SMS's message in its channel (``note`` said under it). The other
+    kinds update that message, then reply in its thread: ``reply_done`` starts true for rows
+    that owe no reply (a non-final status, a cost). ``status`` is Mobizon's, on ``status`` rows
+    only.
     """
 
     id: int
     message_id: int
-    status: str
     kind: NotificationKind
+    status: str | None
     attempts: int
     update_done: bool
     reply_done: bool
     last_error: str | None
     sms: SmsRecord
     created_at: datetime
+    note: PostNote | None = None
 
 
 @transactional
 def queue_notification(
     db: Database,
     message_id: int,
-    status: str,
     kind: NotificationKind,
     moment: datetime,
     *,
-    reply_owed: bool,
+    status: str | None = None,
+    reply_owed: bool = False,
+    note: PostNote | None = None,
 ) -> int | None:
-    """Queue a notification due at once; its id, or ``None`` when one for (SMS, status) waits."""
+    """Queue a notification due at once; its id, or ``None`` when the same one waits already.
+
+    The same one: a ``status`` row of the same (SMS, status), a row of another kind of the same
+    (SMS, kind). Only a ``status`` row has a ``status``; only a ``post`` row a ``note``.
+    """
     inserted = db.execute(
-        _queue_statement(db.dialect.name),
-        _queue_params(message_id, status, kind, utc_ms_text(moment), reply_owed=reply_owed),
+        _queue_statement(db.dialect.name, of_status=kind is NotificationKind.STATUS),
+        _queue_params(
+            message_id, kind, utc_ms_text(moment), status=status, reply_owed=reply_owed, note=note
+        ),
     ).scalar()
     return None if inserted is None else int(inserted)
 
 
-def queue_notifications(
-    db: Database,
-    notifications: list[tuple[int, str, bool]],
-    kind: NotificationKind,
-    moment: datetime,
+def queue_statuses(
+    db: Database, notifications: list[tuple[int, str, bool]], moment: datetime
 ) -> None:
-    """Queue many notifications due at once: (message id, status, reply owed), in one statement.
+    """Queue many ``status`` rows due at once: (message id, status, reply owed), in one statement.
 
     What :func:`queue_notification` does for each, in order; a (SMS, status) already waiting is
     skipped.
     """
     queued = utc_ms_text(moment)
     db.execute(
-        _queue_statement(db.dialect.name, returning=False),
+        _queue_statement(db.dialect.name, of_status=True, returning=False),
         [
-            _queue_params(message_id, status, kind, queued, reply_owed=reply_owed)
+            _queue_params(
+                message_id, NotificationKind.STATUS, queued, status=status, reply_owed=reply_owed
+            )
             for message_id, status, reply_owed in notifications
         ],
     )
 
 
 def _queue_params(
-    message_id: int, status: str, kind: NotificationKind, queued: str, *, reply_owed: bool
+    message_id: int,
+    kind: NotificationKind,
+    queued: str,
+    *,
+    status: str | None,
+    reply_owed: bool,
+    note: PostNote | None = None,
 ) -> dict[str, object]:
     """An outbox row due at ``queued`` (retries put it off to the millisecond)."""
+    if (kind is NotificationKind.STATUS) != (status is not None):
+        raise ValueError(f"a {kind} row has a status only if it is a status row: {status!r}")
     return {
         "message_id": message_id,
         "status": status,
         "kind": kind.value,
+        "note": None if note is None else note.value,
         "created_at": queued,
         "attempts": 0,
         "next_attempt_at": queued,
@@ -110,11 +139,19 @@ def _queue_params(
 
 
 @functools.cache
-def _queue_statement(dialect: str, *, returning: bool = True) -> sa.Executable:
-    """The outbox row's insert for ``dialect``, built once (values given as parameters)."""
-    statement = dialect_insert(dialect, outbox).on_conflict_do_nothing(
-        index_elements=["message_id", "status"]
-    )
+def _queue_statement(dialect: str, *, of_status: bool, returning: bool = True) -> sa.Executable:
+    """The outbox row's insert for ``dialect``, built once (values given as parameters).
+
+    ``of_status``: a ``status`` row, one per (SMS, status); a row of another kind is one per
+    (SMS, kind) (the partial unique index ``outbox_message_kind``).
+    """
+    insert = dialect_insert(dialect, outbox)
+    if of_status:
+        statement = insert.on_conflict_do_nothing(index_elements=["message_id", "status"])
+    else:
+        statement = insert.on_conflict_do_nothing(
+            index_elements=["message_id", "kind"], index_where=OUTBOX_ONCE
+        )
     return statement.returning(outbox.c.id) if returning else statement
 
 
@@ -178,8 +215,9 @@ def _notification(row: sa.RowMapping, record: SmsRecord) -> Notification:
     return Notification(
         id=row["id"],
         message_id=row["message_id"],
-        status=row["status"],
         kind=NotificationKind(row["kind"]),
+        status=row["status"],
+        note=None if row["note"] is None else PostNote(row["note"]),
         attempts=row["attempts"],
         update_done=bool(row["update_done"]),
         reply_done=bool(row["reply_done"]),

@@ -88,6 +88,8 @@ sms = Table(
     # the replica whose claim it is (it sends it), and the replica that polls its status
     Column("claimed_by", Text),
     Column("polled_by", Text),
+    # Slack's reason the SMS could not be posted in its channel (its updates go to its sender)
+    Column("post_error", Text),
     CheckConstraint("state IN ('claimed', 'sent', 'failed', 'unknown')", name="sms_state"),
     CheckConstraint(
         "moderation IS NULL OR moderation IN ('approved', 'declined')", name="sms_moderation"
@@ -129,12 +131,15 @@ status_history = Table(
 )
 Index("status_history_message", status_history.c.message_id, status_history.c.id)
 
+#: What an SMS's channel is owed (``kind``, :class:`storage.outbox.NotificationKind`): its first
+#: post, a status Mobizon reported, its cost, a moderator's decline, or "no final status in
+#: time". Only a ``status`` row has a status, Mobizon's; a ``post`` row's note says why it is late.
 outbox = Table(
     "outbox",
     metadata,
     Column("id", RowId, primary_key=True, autoincrement=True),
     Column("message_id", BigInteger, ForeignKey("sms.message_id"), nullable=False),
-    Column("status", Text, nullable=False),
+    Column("status", Text),
     Column("kind", Text, nullable=False),
     Column("created_at", Text, nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),
@@ -142,8 +147,22 @@ outbox = Table(
     Column("update_done", Boolean(name="outbox_update_done_bool"), nullable=False),
     Column("reply_done", Boolean(name="outbox_reply_done_bool"), nullable=False),
     Column("last_error", Text),
+    # what a ``post`` row says under the SMS (why it comes late), as a key the notifier words
+    Column("note", Text),
+    # one row per (SMS, status) waits; a row of another kind is once per SMS (the index below)
     UniqueConstraint("message_id", "status", name="outbox_message_status"),
-    CheckConstraint("kind IN ('status', 'giveup')", name="outbox_kind"),
+    CheckConstraint("kind IN ('post', 'status', 'cost', 'declined', 'giveup')", name="outbox_kind"),
+    CheckConstraint("(kind = 'status') = (status IS NOT NULL)", name="outbox_status_of_kind"),
+)
+#: The row of each kind other than ``status`` is written once per SMS while it waits.
+OUTBOX_ONCE = outbox.c.status.is_(None)
+Index(
+    "outbox_message_kind",
+    outbox.c.message_id,
+    outbox.c.kind,
+    unique=True,
+    sqlite_where=OUTBOX_ONCE,
+    postgresql_where=OUTBOX_ONCE,
 )
 Index("outbox_due", outbox.c.next_attempt_at, outbox.c.id)
 

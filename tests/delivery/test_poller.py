@@ -14,7 +14,7 @@ from bot.mobizon.client import MobizonClient, RetryPolicy
 from bot.mobizon.types import SmsStatus
 from bot.mobizon.wire import MAX_IDS_PER_STATUS_REQUEST
 from bot.simulator import GET_SMS_STATUS, MobizonSimulator
-from storage import delivery, outbox
+from storage import outbox
 from storage.engine import Database
 from storage.messages import get_by_message_id
 from storage.schema import wall_text
@@ -255,7 +255,8 @@ async def test_gives_up_only_after_validity_and_grace(
     report = await poller.run_once()
     assert report.gave_up == 2
     assert woke.is_set()
-    gave_up = {n.message_id for n in outbox.due_notifications(db) if n.status == delivery.GAVE_UP}
+    due = outbox.due_notifications(db)
+    gave_up = {n.message_id for n in due if n.kind is outbox.NotificationKind.GIVEUP}
     assert gave_up == {old.message_id, young.message_id}
     assert short.message_id not in gave_up  # 60 min validity + 30 min grace not over yet
 
