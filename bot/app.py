@@ -253,9 +253,16 @@ async def _body_too_slow(request: web.Request) -> web.StreamResponse:
 
 
 async def _inflight(app: web.Application) -> AsyncIterator[None]:
-    """On shutdown (requests no longer taken), let the sends in flight finish, within a deadline."""
+    """On shutdown (requests no longer taken), let the sends in flight finish, within a deadline.
+
+    A send finished no longer waits for its channel post: the outbox's flush (or the next start)
+    makes it, and its sender hears it comes later.
+    """
     yield
-    await app[RUNTIME].inflight.wait(INFLIGHT_DEADLINE)
+    runtime = app[RUNTIME]
+    if runtime.tracking is not None:
+        runtime.tracking.notifier.release_first_posts()
+    await runtime.inflight.wait(INFLIGHT_DEADLINE)
 
 
 async def healthz(request: web.Request) -> web.StreamResponse:

@@ -20,6 +20,7 @@ from bot.sending.service import SendService
 from bot.sending.types import UnrecordedSends
 from bot.settings import Settings
 from handlers.context import HandlerConfig, Services
+from handlers.first_posts import FirstPost, PostState
 from handlers.languages import PeopleLanguages
 from storage import replicas
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from bot.simulator import MobizonSimulator
     from bot.socket_mode import SocketMode
     from handlers.notifier import Notifier
+    from storage.records import SmsRecord
     from storage.store import Store
 
 Probe = Callable[[], bool]
@@ -168,6 +170,7 @@ class Runtime:
                 language=settings.language,
             ),
             wake_notifier=self.wake_notifier,
+            first_post=self.first_post,
             on_balance=self.metrics.balance_seen,
             languages=self.people_languages(),
         )
@@ -188,6 +191,12 @@ class Runtime:
         """Ask the notifier to drain now (a status was applied)."""
         if self.tracking is not None:
             self.tracking.notifier.wake()
+
+    async def first_post(self, sms: SmsRecord) -> FirstPost:
+        """Have the notifier make a sent SMS's channel post now; what came of it, in a while."""
+        if self.tracking is None:
+            return FirstPost(PostState.LATER)  # the outbox keeps it for the notifier
+        return await self.tracking.notifier.first_post(sms)
 
 
 RUNTIME = web.AppKey("runtime", Runtime)

@@ -237,14 +237,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     unsettled = UnsettledSends(
         core.store,
         core.gateway,
-        SlackSettlingPosts(
-            slack,
-            core.store,
-            session,
-            timezone=zone,
-            language=settings.language,
-            languages=languages,
-        ),
+        SlackSettlingPosts(slack, session, language=settings.language, languages=languages),
         claimed_up_to=claimed_up_to,
         on_change=notifier.wake,
         on_adopted=runtime.metrics.sms_sent.labels(outcome="sent").inc,

@@ -11,14 +11,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.mobizon.types import OutgoingSms
 from bot.sending.outcomes import Outcome
 from bot.sending.service import Claimed
 from bot.sending.types import Origin
 from handlers.context import Services
-from handlers.posting import sms_poster
 
 #: Seconds a send's claim may take before the request is acknowledged anyway (Slack: 3 s).
 CLAIM_BEFORE_ACK = 0.5
@@ -30,7 +27,7 @@ AckWith = Callable[[Outcome | None], Awaitable[bool]]
 
 
 async def claim_ack_deliver(
-    ack: AckWith, svc: Services, sms: OutgoingSms, source: Origin, *, client: AsyncWebClient
+    ack: AckWith, svc: Services, sms: OutgoingSms, source: Origin
 ) -> Outcome | None:
     """Claim the send, acknowledge the request, then send it; the outcome to tell.
 
@@ -48,4 +45,4 @@ async def claim_ack_deliver(
     claimed = await claiming
     if not isinstance(claimed, Claimed):
         return None if told else claimed
-    return await svc.sending.deliver(claimed, sms_poster(client, svc))
+    return await svc.sending.deliver(claimed)

@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.mobizon.gateway import SmsGateway
 from bot.mobizon.types import Balance
 from bot.sending.service import SendService
 from handlers.languages import PeopleLanguages
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from handlers.first_posts import FirstPost
+    from storage.records import SmsRecord
 
 CONTEXT_KEY = "smsbot"
 
@@ -54,6 +58,9 @@ class Services:
     config: HandlerConfig = field(default_factory=HandlerConfig)
     #: Asks the notifier to look at the outbox now (a status was applied).
     wake_notifier: Callable[[], None] | None = None
+    #: Asks the notifier to make a sent SMS's channel post now; what came of it, waited for a
+    #: bounded time (``None``: no notifier runs, the post comes later).
+    first_post: Callable[[SmsRecord], Awaitable[FirstPost]] | None = None
     #: Told every balance Mobizon states (the ``smsbot_balance`` gauge).
     on_balance: Callable[[Balance], None] | None = None
     #: The account's sender names (Mobizon's ``alphaname/list``, cached); ``None`` when they

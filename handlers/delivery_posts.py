@@ -1,8 +1,8 @@
-"""The Slack side of settling unsettled sends: channel messages and the sender's notices.
+"""The Slack side of settling unsettled sends: the sender's notices.
 
-A late or recovered SMS is posted in its channel, in the workspace language; the sender is told
-through the command's ``response_url`` while Slack takes it, else in a direct message, in their
-own language when Slack tells it (:mod:`handlers.languages`).
+The sender is told through the command's ``response_url`` while Slack takes it, else in a direct
+message, in their own language when Slack tells it (:mod:`handlers.languages`). A late or
+recovered SMS's channel post is an outbox row like any other (:mod:`handlers.first_posts`).
 
 Delivery tracking (:mod:`bot.delivery.unsettled`) calls it through its ``SettlingPosts``
 Protocol; a notice Slack did not take raises :class:`~bot.delivery.unsettled.NoticeNotDelivered`.
@@ -11,7 +11,7 @@ Protocol; a notice Slack did not take raises :class:`~bot.delivery.unsettled.Not
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 
 import aiohttp
 from slack_sdk.errors import SlackClientError
@@ -20,84 +20,36 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.delivery.unsettled import CannotTell, NoticeNotDelivered, NotSent
 from handlers import formats
-from handlers.i18n import N_, ngettext, use_locale
 from handlers.i18n import gettext as _
+from handlers.i18n import ngettext, use_locale
 from handlers.languages import BACKGROUND_WAIT, PeopleLanguages
 from handlers.mrkdwn import escape_short
 from handlers.phone import format_phone
-from handlers.posting import error_name, open_direct_message, post_sms_message
+from handlers.posting import error_name, open_direct_message
 from handlers.send_outcomes import find_before_resending
 from storage.records import SmsRecord
-from storage.store import Store
 
 logger = logging.getLogger(__name__)
 
 #: Slack takes ``response_url`` posts for 30 minutes; leave a margin.
 RESPONSE_URL_LIFETIME = timedelta(minutes=25)
 
-RECOVERED_NOTE = N_(
-    ":arrows_counterclockwise: Mobizon's answer to this send was not recorded at the time "
-    "(smsbot restarted or the answer was lost); Mobizon has this SMS, so it is tracked as usual."
-)
-RESENT_NOTE = N_(
-    ":arrows_counterclockwise: smsbot stopped before this SMS reached Mobizon; it was sent "
-    "when smsbot found the unfinished send a few minutes later, and is tracked as usual."
-)
-LATE_NOTE = N_(
-    ":hourglass: smsbot's database was busy when Mobizon took this SMS, so it is posted late; "
-    "it is tracked as usual."
-)
-
-
-def _note_block(note: str) -> dict[str, object]:
-    """A context block with one of the notes above, in the reader's language."""
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _(note)}]}
-
 
 class SlackSettlingPosts:
-    """Posts and notices of unsettled-send settling, in Slack."""
+    """The notices of unsettled-send settling, in Slack."""
 
     def __init__(
         self,
         slack: AsyncWebClient,
-        store: Store,
         session: aiohttp.ClientSession,
         *,
-        timezone: tzinfo | None = None,
         language: str = "en",
         languages: PeopleLanguages | None = None,
     ) -> None:
         self._slack = slack
-        self._store = store
         self._session = session
-        self._zone = timezone
-        self._language = language  # the workspace's: channel posts are in it
+        self._language = language  # the workspace's, for a sender whose own is not known
         self._languages = languages
-
-    async def post_recorded_late(self, sms: SmsRecord) -> None:
-        """Post an SMS recorded late (the database was busy) as ``/sms send`` would have."""
-        await self._post(sms, LATE_NOTE)
-
-    async def post_recovered(self, sms: SmsRecord) -> None:
-        """Post an SMS found at Mobizon after its answer was lost."""
-        await self._post(sms, RECOVERED_NOTE)
-
-    async def post_resent(self, sms: SmsRecord) -> None:
-        """Post an SMS sent after the process that claimed it had stopped."""
-        await self._post(sms, RESENT_NOTE)
-
-    async def _post(self, sms: SmsRecord, note: str) -> None:
-        """Post ``sms`` in its channel with ``note`` under it, in the workspace language."""
-        with use_locale(self._language):
-            extra = [_note_block(note)]
-        await post_sms_message(
-            self._slack,
-            self._store,
-            sms,
-            language=self._language,
-            extra_blocks=extra,
-            zone=self._zone,
-        )
 
     async def _sender_locale(self, sms: SmsRecord) -> str:
         """The language the sender is told in: their own, else the workspace's."""

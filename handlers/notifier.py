@@ -1,7 +1,9 @@
 """The notifier: drains the outbox into Slack, paced per channel, honouring Retry-After.
 
-It is the Slack side of delivery tracking: the domain applies statuses and writes outbox rows,
-and wakes it through a callable.
+It is the Slack side of delivery tracking: the domain records sends and applies statuses, writes
+outbox rows, and wakes it through a callable. It dispatches on a row's kind: a ``post`` row is the
+SMS's first channel message (:mod:`handlers.first_posts`; the SMS's later rows wait for it), every
+other kind edits that message and may reply in its thread.
 
 A row leaves the outbox only after Slack accepted every step of it (the ``chat.update`` of the
 SMS's message and, for a final status, one thread reply); each step is marked done as soon as
@@ -26,7 +28,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta, tzinfo
+from datetime import tzinfo
 from typing import Any, Literal
 
 import aiohttp
@@ -35,6 +37,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon.backoff import backoff
 from handlers import blocks, notifier_outbox, notifier_posts
+from handlers.first_posts import WAIT, FirstPost, FirstPosts, PostState
 from handlers.i18n import use_locale
 from handlers.languages import PeopleLanguages
 from handlers.notifier_posts import outcome_key
@@ -56,9 +59,6 @@ logger = logging.getLogger(__name__)
 
 #: Longest wait between two attempts of one notification, in seconds.
 MAX_BACKOFF = 300.0
-#: How long after the send a missing channel message is awaited before the sender gets a DM:
-#: the ``/sms send`` listener posts it right after Mobizon answers, maybe after a status arrived.
-POST_GRACE = timedelta(seconds=60)
 
 
 class Notifier:
@@ -77,7 +77,6 @@ class Notifier:
         batch: int = 50,
         idle_wait: float = 1.0,
         retry_base: float = 1.0,
-        post_grace: timedelta = POST_GRACE,
         on_posted: Callable[[outbox.Notification], None] | None = None,
         timezone: tzinfo | None = None,
         clock: Clock | None = None,
@@ -97,7 +96,6 @@ class Notifier:
         self._batch = batch
         self._idle_wait = idle_wait
         self._retry_base = retry_base
-        self._post_grace = post_grace
         self._wake = asyncio.Event()
         self._pacer = ChannelPacer(self._clock, per_channel_interval)
         self._on_posted = on_posted
@@ -106,11 +104,23 @@ class Notifier:
         self._started = started.replace(microsecond=started.microsecond // 1000 * 1000)
         self._unsure: set[int] = set()
         self._in_flight: set[int] = set()  # outbox rows a channel drain holds now
+        self._first = FirstPosts(store, slack, self._pacer, zone=timezone, unsure=self._unsure)
         self.rate_limited = 0
 
     def wake(self) -> None:
         """Ask for a drain now (a status was just applied)."""
         self._wake.set()
+
+    async def first_post(self, sms: SmsRecord, *, within: float = WAIT) -> FirstPost:
+        """Have ``sms``'s channel post made now; what came of it, within ``within`` seconds.
+
+        Once the process stops (:meth:`release_first_posts`), at once: it comes later.
+        """
+        return await self._first.wait(sms, within=within, wake=self.wake)
+
+    def release_first_posts(self) -> None:
+        """The process stops: no surface waits for a post any more (the outbox keeps them)."""
+        self._first.release()
 
     async def run(self) -> None:
         """Deliver forever, each channel with due rows on a task of its own.
@@ -224,20 +234,20 @@ class Notifier:
 
     async def _deliver(self, channel: str, note: outbox.Notification) -> bool:
         with use_locale(self._language):
-            return await self._deliver_row(channel, note)
+            delivered = await self._deliver_row(channel, note)
+        if not delivered and note.kind is outbox.NotificationKind.POST:
+            self._first.tell(note.message_id, FirstPost(PostState.LATER))
+        return delivered
 
     async def _deliver_row(self, channel: str, note: outbox.Notification) -> bool:
         sms = note.sms
-        if self._awaiting_channel_message(sms):
-            # the /sms send listener has not posted the SMS's message yet: wait for it
-            await self._store.write(
-                outbox.postpone_notification, note.id, delay=1.0, now=self._clock.now()
-            )
-            return False
-        step: Literal["update", "reply"] = "update"
+        step: Literal["post", "update", "reply"] = "update"
+        in_channel = True
         try:
-            in_channel = True
-            if not note.update_done:
+            if note.kind is outbox.NotificationKind.POST:
+                step = "post"
+                await self._first.post(note, maybe_posted=self._maybe_posted(note))
+            elif not note.update_done:
                 in_channel = await self._update(note)
                 await self._store.write(outbox.mark_step_done, note.id, "update")
             step = "reply"
@@ -286,18 +296,13 @@ class Notifier:
         )
         return True
 
-    def _awaiting_channel_message(self, sms: SmsRecord) -> bool:
-        if sms.slack_ts is not None or sms.sent_at is None:
-            return False
-        return self._clock.now() - sms.sent_at < self._post_grace
-
     async def _retry_later(
         self,
         channel: str,
         note: outbox.Notification,
         err: SlackApiError,
         *,
-        step: Literal["update", "reply"],
+        step: Literal["post", "update", "reply"],
     ) -> None:
         response = err.response
         error = slack_error(err)

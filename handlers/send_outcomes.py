@@ -23,6 +23,7 @@ from bot.sending.outcomes import (
     Unsendable,
 )
 from handlers import account_words, blocks
+from handlers.first_posts import FirstPost, PostState
 from handlers.gateway_errors import describe
 from handlers.grammar.send import text_refused
 from handlers.i18n import gettext as _
@@ -54,29 +55,29 @@ def not_allowed(_outcome: NotAllowed | None = None) -> str:
     )
 
 
-def sent(outcome: Sent) -> str | None:
+def sent(outcome: Sent, post: FirstPost) -> str | None:
     """Sent and posted in its channel: nothing more to say; otherwise where the updates go."""
-    said = _sent(outcome)
+    said = _sent(outcome, post)
     if not outcome.sender_unchecked:
         return said
     note = account_words.sender_unchecked(outcome.sms.sender or "")
     return note if said is None else f"{said}\n{note}"
 
 
-def _sent(outcome: Sent) -> str | None:
-    """What :func:`sent` says about the SMS itself."""
+def _sent(outcome: Sent, post: FirstPost) -> str | None:
+    """What :func:`sent` says about the SMS itself, by what came of its channel post."""
     sms = outcome.sms
-    if outcome.post_failed:
+    if post.state is PostState.LATER:
         return _(
-            ":white_check_mark: SMS %(id)s to %(phone)s was sent, but I could not post it in "
-            "this channel. Its delivery updates will come to you directly."
+            ":white_check_mark: SMS %(id)s to %(phone)s was sent. I have not posted it in this "
+            "channel yet; it will appear here, with its delivery updates, as soon as I can."
         ) % {"id": sms.message_id, "phone": format_phone(sms.recipient)}
-    if outcome.post_problem is not None:
+    if post.state is PostState.REFUSED:
         return _(
             "%(message)s\n:information_source: I could not post in this channel (%(problem)s). "
             "Invite me with `/invite @smsbot` so delivery updates appear here; until then I will "
             "send them to you directly."
-        ) % {"message": blocks.sms_message(sms).text, "problem": outcome.post_problem}
+        ) % {"message": blocks.sms_message(sms).text, "problem": post.problem}
     return None
 
 
@@ -151,11 +152,17 @@ def sent_id_reused(outcome: SentIdReused) -> str:
     ) % {"id": outcome.message_id, "phone": format_phone(recipient), "recipient": recipient}
 
 
-def render(outcome: Outcome) -> str | None:  # noqa: C901, PLR0911  # one case per outcome
-    """The ephemeral reply for ``outcome``; ``None`` when there is nothing to tell."""
+def render(  # noqa: C901, PLR0911  # one case per outcome
+    outcome: Outcome, post: FirstPost | None = None
+) -> str | None:
+    """The ephemeral reply for ``outcome``; ``None`` when there is nothing to tell.
+
+    ``post`` is what came of a sent SMS's channel post (:func:`handlers.first_posts.post_of`);
+    not known, it is said to come later.
+    """
     match outcome:
         case Sent():
-            return sent(outcome)
+            return sent(outcome, post or FirstPost(PostState.LATER))
         case Refused():
             return refused(outcome)
         case OutcomeUnknown():

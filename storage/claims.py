@@ -17,6 +17,7 @@ from sqlalchemy import delete as sa_delete
 from storage import delivery
 from storage.engine import dialect_insert, transactional, write_transaction
 from storage.messages import get_sms
+from storage.outbox import NotificationKind, PostNote, queue_notification
 from storage.records import (
     MAX_ERROR_LENGTH,
     MessageIdTakenError,
@@ -130,13 +131,15 @@ def record_sent(
     message_id: int,
     campaign_id: int,
     campaign_status: int,
+    note: PostNote | None = None,
     now: datetime | None = None,
 ) -> SmsRecord:
     """Mark a claimed SMS as accepted by Mobizon: state ``sent``, then status ``NEW``.
 
-    The status, its history row (source ``command``) and no outbox row (the channel message
-    is yet to be posted) are written by :func:`storage.delivery.apply_status`, in the same
-    transaction.
+    The status and its history row (source ``command``) are written by
+    :func:`storage.delivery.apply_status`, and the SMS's channel post is queued (an outbox row of
+    kind ``post``, said with ``note`` when it comes late), in the same transaction: the notifier
+    makes the post, and the statuses that follow wait for it.
 
     Also accepts an ``unknown`` SMS (its outcome found out later). Repeating the call with the
     same ``message_id`` changes nothing; raises :class:`SmsStateError` for any other conflict.
@@ -157,6 +160,7 @@ def record_sent(
                 message_id,
                 campaign_id=campaign_id,
                 campaign_status=campaign_status,
+                note=note,
                 moment=moment,
             )
         _settle_collision(db, sms_id, message_id, holder, stamp)
@@ -202,6 +206,7 @@ def _record_sent(
     *,
     campaign_id: int,
     campaign_status: int,
+    note: PostNote | None,
     moment: datetime,
 ) -> SmsRecord:
     stamp = utc_text(moment)
@@ -220,14 +225,17 @@ def _record_sent(
         if current.state is SendState.SENT and current.message_id == message_id:
             return current
         raise SmsStateError(f"SMS {sms_id} is {current.state}; it cannot be marked sent")
-    # the first status, by the one writer of statuses; nothing to tell Slack about yet
+    # the first status, by the one writer of statuses: the post about to be queued shows it
     delivery.apply_status(
         db,
         delivery.StatusUpdate(message_id, "NEW", None, source="command"),
         now=moment,
         notify=False,
     )
-    return _existing(db, sms_id)
+    record = _existing(db, sms_id)
+    if record.channel_id:
+        queue_notification(db, message_id, NotificationKind.POST, moment, note=note)
+    return record
 
 
 def _settle_collision(db: Database, sms_id: int, message_id: int, holder: int, stamp: str) -> None:

@@ -20,7 +20,7 @@ from storage.engine import chunks, dialect_insert, reading, transactional
 from storage.messages import get_by_message_ids
 from storage.records import MAX_ERROR_LENGTH, SmsRecord
 from storage.replicas import live_ids
-from storage.schema import utc_ms_text
+from storage.schema import utc_ms_text, utc_text
 from storage.tables import OUTBOX_ONCE, channel_owners, outbox, sms
 
 if TYPE_CHECKING:
@@ -155,21 +155,35 @@ def _queue_statement(dialect: str, *, of_status: bool, returning: bool = True) -
     return statement.returning(outbox.c.id) if returning else statement
 
 
-#: The notification channel of an outbox row's SMS: its post's channel, else its sender.
-_CHANNEL = sa.func.coalesce(sa.func.nullif(sms.c.slack_channel, ""), sms.c.user_id)
+#: The notification channel of an outbox row's SMS: its post's channel; while its post is owed,
+#: the channel it is owed in (its ``post`` row and the rows after it drain in order there); for
+#: an SMS Slack would not post, or one of no channel, its sender.
+_CHANNEL = sa.func.coalesce(
+    sa.func.nullif(sms.c.slack_channel, ""),
+    sa.case((sms.c.post_error.is_(None), sa.func.nullif(sms.c.channel_id, ""))),
+    sms.c.user_id,
+)
 
+
+_POST = outbox.alias("post")
+#: Due: its time has come, and its SMS's first post is not owed still (the post goes first, and
+#: every later row of the SMS edits or answers it).
+_DUE_NOW = sa.and_(
+    outbox.c.next_attempt_at <= sa.bindparam("now"),
+    ~sa.exists().where(
+        _POST.c.message_id == outbox.c.message_id,
+        _POST.c.kind == NotificationKind.POST.value,
+        _POST.c.status.is_(None),
+        _POST.c.id != outbox.c.id,
+    ),
+)
 
 #: The notifier's reads, built once (the time, the limit and the channel are parameters).
-_DUE = (
-    sa.select(outbox)
-    .where(outbox.c.next_attempt_at <= sa.bindparam("now"))
-    .order_by(outbox.c.id)
-    .limit(sa.bindparam("limit"))
-)
+_DUE = sa.select(outbox).where(_DUE_NOW).order_by(outbox.c.id).limit(sa.bindparam("limit"))
 _DUE_IN_CHANNEL = (
     sa.select(outbox)
     .join(sms, sms.c.message_id == outbox.c.message_id)
-    .where(outbox.c.next_attempt_at <= sa.bindparam("now"), sa.bindparam("channel") == _CHANNEL)
+    .where(_DUE_NOW, sa.bindparam("channel") == _CHANNEL)
     .order_by(outbox.c.id)
     .limit(sa.bindparam("limit"))
 )
@@ -177,7 +191,7 @@ _DUE_CHANNEL = _CHANNEL.label("channel")
 _DUE_CHANNELS = (
     sa.select(_DUE_CHANNEL)
     .select_from(outbox.join(sms, sms.c.message_id == outbox.c.message_id))
-    .where(outbox.c.next_attempt_at <= sa.bindparam("now"))
+    .where(_DUE_NOW)
     .group_by(_DUE_CHANNEL)
     .order_by(sa.func.min(outbox.c.id))
 )
@@ -190,8 +204,11 @@ def due_notifications(
 ) -> list[Notification]:
     """Outbox rows whose next attempt is due, oldest first, each with its SMS as it is now.
 
+    A row of an SMS whose first post is still owed is not due: it waits for the post.
+
     With ``channel``, only the rows of that notification channel: the channel the SMS's message
-    is in, or, for an SMS without one, its sender's user id (as :func:`due_channels` names them).
+    is in (or is to be posted in), or, for an SMS Slack would not post, its sender's user id (as
+    :func:`due_channels` names them).
     """
     query = _DUE if channel is None else _DUE_IN_CHANNEL
     params = {"now": utc_ms_text(now), "limit": limit, "channel": channel}
@@ -204,8 +221,9 @@ def due_notifications(
 def due_channels(db: Database, *, now: datetime | None = None) -> list[str]:
     """Every notification channel with a due outbox row, the one with the oldest row first.
 
-    A notification channel is the channel the SMS's message is in, or its sender's user id for
-    an SMS never posted in a channel: the notifier paces and orders by it.
+    A notification channel is the channel the SMS's message is in (or is to be posted in), or its
+    sender's user id for an SMS Slack would not post: the notifier orders by it, and each is
+    posted to by one replica at a time.
     """
     rows = db.execute(_DUE_CHANNELS, {"now": utc_ms_text(now)})
     return [str(row[0]) for row in rows]
@@ -225,6 +243,74 @@ def _notification(row: sa.RowMapping, record: SmsRecord) -> Notification:
         sms=record,
         created_at=datetime.fromisoformat(row["created_at"]),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class FirstPost:
+    """Where an SMS's first channel post stands: waiting (tried ``attempts`` times), or done.
+
+    Done, it was posted (``slack_ts``) or Slack would not take it (``post_error``).
+    """
+
+    waiting: bool
+    attempts: int
+    slack_ts: str | None
+    post_error: str | None
+
+
+_POST_ROW = sa.select(outbox.c.attempts).where(
+    outbox.c.message_id == sa.bindparam("message_id"),
+    outbox.c.kind == NotificationKind.POST.value,
+    OUTBOX_ONCE,
+)
+_POSTED = sa.select(sms.c.slack_ts, sms.c.post_error).where(
+    sms.c.message_id == sa.bindparam("message_id")
+)
+
+
+@reading
+def first_post(db: Database, message_id: int) -> FirstPost:
+    """Where the first channel post of SMS ``message_id`` stands, whichever replica makes it."""
+    attempts = db.execute(_POST_ROW, {"message_id": message_id}).scalar()
+    posted = db.execute(_POSTED, {"message_id": message_id}).one_or_none()
+    slack_ts, post_error = (None, None) if posted is None else posted
+    return FirstPost(attempts is not None, attempts or 0, slack_ts, post_error)
+
+
+_POSTED_IN = sa.update(sms).where(sms.c.id == sa.bindparam("sms_id"))
+
+
+@transactional
+def record_post(
+    db: Database,
+    notification_id: int,
+    sms_id: int,
+    *,
+    channel: str,
+    ts: str,
+    now: datetime | None = None,
+) -> None:
+    """The SMS's first post is in Slack: keep its message (updates edit it), its row done."""
+    db.execute(
+        _POSTED_IN.values(slack_channel=channel, slack_ts=ts, updated_at=utc_text(now)),
+        {"sms_id": sms_id},
+    )
+    db.execute(_FINISH, {"notification_id": notification_id})
+
+
+@transactional
+def refuse_post(
+    db: Database, notification_id: int, sms_id: int, *, error: str, now: datetime | None = None
+) -> None:
+    """Slack will not take the SMS's first post there: keep why (its updates go to its sender).
+
+    ``error`` is Slack's error name, cut to a bounded length; the post's row is done.
+    """
+    db.execute(
+        _POSTED_IN.values(post_error=error[:MAX_ERROR_LENGTH], updated_at=utc_text(now)),
+        {"sms_id": sms_id},
+    )
+    db.execute(_FINISH, {"notification_id": notification_id})
 
 
 @transactional

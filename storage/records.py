@@ -105,6 +105,8 @@ class SmsRecord:
     #: The replica whose claim it is, and the replica that polls its status.
     claimed_by: str | None = None
     polled_by: str | None = None
+    #: Slack's reason it would not take the SMS's channel post (its updates go to its sender).
+    post_error: str | None = None
 
     @property
     def is_final(self) -> bool:

@@ -42,6 +42,8 @@ SELF_CONTAINED = ("bot.mobizon", "storage")
 OUTBOX_STEPS: dict[str, str] = {
     "handlers.notifier": "marks an outbox row's steps done, retries or postpones it, removes it",
     "handlers.notifier_outbox": "owns its channels' rows, finishes rows a later row supersedes",
+    "handlers.first_posts": "records an SMS's first post (its message, or Slack's refusal) as "
+    "it finishes the post's row",
 }
 OUTBOX = "storage.outbox"
 
@@ -60,10 +62,6 @@ KNOWN_WRITES: dict[tuple[str, str], str] = {
     ("handlers.commands.account", "storage.account.release_cancel"): _CANCEL,
     ("handlers.commands.templates", "storage.templates.add_template"): _TEMPLATES,
     ("handlers.commands.templates", "storage.templates.remove_template"): _TEMPLATES,
-    ("handlers.posting", "storage.claims.set_slack_message"): (
-        "an SMS's first channel post records its ts itself, called back by the send service "
-        "(DESIGN.md: the first post becomes an outbox row the notifier records)"
-    ),
 }
 
 #: Import circles (their modules, sorted), each with its reason.
@@ -71,10 +69,6 @@ KNOWN_CIRCLES: dict[tuple[str, ...], str] = {
     ("bot.runtime", "bot.socket_mode"): (
         "socket_mode reads the process's RUNTIME; the runtime holds the SocketMode it starts "
         "(a type-only import)"
-    ),
-    ("handlers.context", "handlers.languages", "handlers.posting"): (
-        "the languages import posting only for error_name; posting names the Services of "
-        "context (a type-only import), which hold the languages"
     ),
 }
 

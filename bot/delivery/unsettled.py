@@ -11,13 +11,14 @@ Each poll cycle, :class:`UnsettledSends` looks every such SMS up in Mobizon's me
 (same number, same text, a message id Mobizon gave out after the bot's last SMS before this
 one, not already one of ours):
 
-- exactly one found: the SMS left. It is recorded as sent, so delivery tracking takes it from
-  there, and its message is posted in the channel as ``/sms send`` would have.
+- exactly one found: the SMS left. It is recorded as sent (taken over first, so only one
+  replica adopts it), so delivery tracking takes it from there, and its channel post is queued
+  as ``/sms send``'s is, with a note.
 - none found, and the send is older than :data:`LISTING_DELAY`: it never reached Mobizon. An
   interrupted claim younger than :data:`RESEND_LIMIT` is sent now, by this process (taken over
-  first, so only one replica sends it), and posted with a note. Otherwise the sender is told it
-  was not sent (through the command's ``response_url`` while Slack still takes it, else a
-  direct message); only once Slack accepted that is it marked failed.
+  first, so only one replica sends it), and its post queued with a note. Otherwise the sender
+  is told it was not sent (through the command's ``response_url`` while Slack still takes it,
+  else a direct message); only once Slack accepted that is it marked failed.
 - several found: nothing can be told apart. The sender is told to check, and it is not looked
   up again.
 
@@ -49,8 +50,9 @@ from bot.mobizon.types import (
     OutgoingSms,
     Sort,
 )
-from bot.sending.types import AcceptedSend, UnrecordedSends
+from bot.sending.types import UnrecordedSends
 from storage import claims, messages, replicas
+from storage.outbox import PostNote
 from storage.records import SendState, SmsRecord, SmsStateError
 from storage.store import Store, is_busy
 
@@ -99,16 +101,10 @@ class NoticeNotDelivered(Exception):  # noqa: N818  # a notice, not an error of 
 
 
 class SettlingPosts(Protocol):
-    """What settling tells people, through the surface that owns the sender (Slack)."""
+    """What settling tells senders, through the surface that owns them (Slack).
 
-    async def post_recorded_late(self, sms: SmsRecord) -> None:
-        """Post an SMS recorded late where it was sent from."""
-
-    async def post_recovered(self, sms: SmsRecord) -> None:
-        """Post an SMS found at Mobizon after its answer was lost."""
-
-    async def post_resent(self, sms: SmsRecord) -> None:
-        """Post an SMS sent by a process other than the one that claimed it (it had died)."""
+    The SMS it records as sent are posted in their channel through the outbox, like any send.
+    """
 
     async def tell_not_sent(self, sms: SmsRecord, why: NotSent, now: datetime) -> None:
         """Tell the sender that the SMS never reached Mobizon; raises NoticeNotDelivered."""
@@ -177,7 +173,7 @@ class UnsettledSends:
         return settled
 
     async def _record_accepted(self) -> int:
-        """Record the sends Mobizon took whose record failed in this process; post them.
+        """Record the sends Mobizon took whose record failed in this process, posts queued.
 
         Mobizon's message id is known, so no lookup is needed. Stops at the first write the
         locked database refuses (the rest wait for the next cycle).
@@ -191,6 +187,7 @@ class UnsettledSends:
                     message_id=accepted.message_id,
                     campaign_id=accepted.campaign_id,
                     campaign_status=accepted.campaign_status,
+                    note=PostNote.LATE,
                 )
             except Exception as err:
                 if is_busy(err):
@@ -212,17 +209,7 @@ class UnsettledSends:
                 extra={"sms_id": sms.message_id, "channel": sms.channel_id, "user": sms.user_id},
             )
             self._on_change()
-            await self._post_late(sms, accepted)
         return recorded
-
-    async def _post_late(self, sms: SmsRecord, accepted: AcceptedSend) -> None:
-        """Post a late-recorded SMS in its channel as ``/sms send`` would have; never raises."""
-        try:
-            await self._posts.post_recorded_late(sms)
-        except Exception:  # the notifier sends its updates to the sender directly
-            logger.exception(
-                "could not post a late-recorded SMS", extra={"sms_id": accepted.message_id}
-            )
 
     def _ours(self, sms: SmsRecord) -> bool:
         """Whether ``sms`` was claimed by this process (it may still be waiting for Mobizon)."""
@@ -277,7 +264,7 @@ class UnsettledSends:
         return True
 
     async def _resend(self, sms: SmsRecord) -> None:
-        """Send a claim whose process died before Mobizon had it, then record and post it.
+        """Send a claim whose process died before Mobizon had it, then record it (post queued).
 
         Taken first (a conditional update), so of two replicas settling at once one sends it.
         Mobizon refusing it is recorded as failed and the sender told, as a send would be.
@@ -315,12 +302,13 @@ class UnsettledSends:
             )
             await self._posts.tell_not_sent(sms, NotSent.REFUSED_ON_RESEND, datetime.now(UTC))
             return
-        recorded = await self._store.write_retrying(
+        await self._store.write_retrying(
             claims.record_sent,
             sms.id,
             message_id=sent.message_id,
             campaign_id=sent.campaign_id,
             campaign_status=sent.campaign_status,
+            note=PostNote.RESENT,
         )
         logger.info(
             "an interrupted send was sent by this process",
@@ -328,7 +316,6 @@ class UnsettledSends:
         )
         self._on_change()
         self._on_adopted()
-        await self._posts.post_resent(recorded)
 
     async def _cannot_tell(self, sms: SmsRecord, why: CannotTell, now: datetime) -> None:
         await self._posts.tell_cannot_tell(sms, why, now)
@@ -353,12 +340,13 @@ class UnsettledSends:
         return [item for item in candidates if item.id not in ours]
 
     async def _adopt(self, sms: SmsRecord, item: MessageItem) -> None:
-        recorded = await self._store.write(
+        await self._store.write(
             claims.record_sent,
             sms.id,
             message_id=item.id,
             campaign_id=item.campaign_id or 0,
             campaign_status=CampaignStatus.SENT,
+            note=PostNote.RECOVERED,
         )
         logger.info(
             "unsettled send found at Mobizon; tracking it",
@@ -366,5 +354,3 @@ class UnsettledSends:
         )
         self._on_change()
         self._on_adopted()  # a send that went out: smsbot_sms_sent_total{outcome="sent"}
-        # if Slack refuses it, the notifier sends this SMS's updates to the sender directly
-        await self._posts.post_recovered(recorded)

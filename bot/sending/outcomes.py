@@ -13,16 +13,12 @@ from storage.records import SmsRecord
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """Mobizon took the SMS, it is recorded, and the surface was asked to post it.
+    """Mobizon took the SMS and it is recorded, its channel post queued with it.
 
-    ``post_problem`` is the surface's reason when it could not post the SMS where it came from
-    (the updates then go to the sender directly); ``post_failed`` when posting raised.
     ``sender_unchecked`` when ``--from`` could not be checked against the account's names.
     """
 
     sms: SmsRecord
-    post_problem: str | None = None
-    post_failed: bool = False
     sender_unchecked: bool = False
 
 

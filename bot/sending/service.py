@@ -1,7 +1,8 @@
-"""The one send service: claim → send → record → post, and an :mod:`outcome <bot.sending.outcomes>`.
+"""The one send service: claim → send → record, and an :mod:`outcome <bot.sending.outcomes>`.
 
-Every surface calls it; none talks to the gateway or writes a send's state itself. Posting the
-sent SMS where it came from is the surface's: it passes a :class:`PostSent`.
+Every surface calls it; none talks to the gateway or writes a send's state itself. Recording a
+sent SMS queues its channel post in the outbox, which the notifier makes; the surface renders
+what the notifier reports of it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from typing import Protocol
 
 from bot.mobizon.errors import MobizonError
 from bot.mobizon.gateway import SmsGateway
@@ -50,14 +50,8 @@ class Claimed:
     record: records.SmsRecord
 
 
-class PostSent(Protocol):
-    """Post a sent SMS where it came from; the reason it could not, or ``None`` once posted."""
-
-    async def __call__(self, sms: records.SmsRecord, /) -> str | None: ...  # noqa: D102
-
-
 class SendService:
-    """Sends one SMS exactly once per duplicate key, records it, and has it posted.
+    """Sends one SMS exactly once per duplicate key and records it (its post queued with it).
 
     ``may_send`` says who may send; ``sandbox`` marks the claims of a sandbox run; ``on_sent`` is
     told each send Mobizon was asked, as it answered: ``sent``, ``failed``, or ``unknown`` when it
@@ -90,12 +84,12 @@ class SendService:
         """True when ``user_id`` may send SMS (the settings' rule, ``Settings.may_send``)."""
         return self._may_send(user_id)
 
-    async def send(self, sms: OutgoingSms, origin: Origin, post: PostSent) -> Outcome:
+    async def send(self, sms: OutgoingSms, origin: Origin) -> Outcome:
         """Send ``sms`` for ``origin``; never raises for what can go wrong on the way."""
         claimed = await self.claim(sms, origin)
         if not isinstance(claimed, Claimed):
             return claimed
-        return await self.deliver(claimed, post)
+        return await self.deliver(claimed)
 
     async def claim(self, sms: OutgoingSms, origin: Origin) -> Claimed | Outcome:
         """Check and record the send of ``sms`` (the duplicate key taken); nothing is sent yet.
@@ -134,8 +128,8 @@ class SendService:
         if isinstance(claimed, Claimed):
             await self._store.write_retrying(claims.release_claim, claimed.record.id)
 
-    async def deliver(self, claimed: Claimed, post: PostSent) -> Outcome:
-        """Send a claimed SMS, record Mobizon's answer and have it posted; never raises."""
+    async def deliver(self, claimed: Claimed) -> Outcome:
+        """Send a claimed SMS and record Mobizon's answer (its post queued); never raises."""
         sms = claimed.sms
         sender_unchecked = False
         if sms.sender and self._senders is not None:
@@ -146,15 +140,15 @@ class SendService:
                 return UnknownSender(sms, names)
             # the names could not be fetched: sent anyway, Mobizon refuses an unknown sender
             sender_unchecked = known is None
-        outcome = await self._send(sms, claimed.origin, claimed.record, post)
+        outcome = await self._send(sms, claimed.origin, claimed.record)
         if sender_unchecked and isinstance(outcome, Sent):
             return dataclasses.replace(outcome, sender_unchecked=True)
         return outcome
 
     async def _send(
-        self, sms: OutgoingSms, origin: Origin, claim: records.SmsRecord, post: PostSent
+        self, sms: OutgoingSms, origin: Origin, claim: records.SmsRecord
     ) -> Outcome:  # one return per outcome
-        """Send, record and post the claimed ``sms``."""
+        """Send and record the claimed ``sms``."""
         try:
             sent = await self._gateway.send_sms(sms)
         except MobizonError as err:
@@ -172,7 +166,7 @@ class SendService:
             await self._record_failed(claim, error=FAILED_WHILE_SENDING, outcome_unknown=True)
             return OutcomeUnknown(sms, error=None)
         self._on_sent("sent")
-        return await self._record(sms, origin, claim, sent, post)
+        return await self._record(sms, origin, claim, sent)
 
     async def _record(
         self,
@@ -180,9 +174,8 @@ class SendService:
         origin: Origin,
         claim: records.SmsRecord,
         sent: SentMessage,
-        post: PostSent,
     ) -> Outcome:
-        """Record what Mobizon took and have it posted; the SMS went out whatever happens here."""
+        """Record what Mobizon took, its post queued; the SMS went out whatever happens here."""
         try:
             # tried again while the database is locked
             record = await self._store.write_retrying(
@@ -222,15 +215,7 @@ class SendService:
                 "surface": origin.surface.value,
             },
         )
-        try:
-            problem = await post(record)
-        except Exception:
-            logger.exception(
-                "could not post the sent SMS's message",
-                extra={"sms_id": record.message_id, "channel": record.channel_id},
-            )
-            return Sent(record, post_failed=True)
-        return Sent(record, post_problem=problem)
+        return Sent(record)
 
     async def _record_failed(
         self, claim: records.SmsRecord, *, error: str, outcome_unknown: bool

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -13,11 +12,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon.errors import MobizonError
 from bot.mobizon.types import OutgoingSms
-from bot.sending.outcomes import Outcome, Sent
+from bot.sending.outcomes import Outcome
 from bot.sending.types import Origin, Surface
 from handlers import account_words, blocks, claim_ack, formats, send_outcomes
 from handlers.commands import account, templates
 from handlers.context import Services, services
+from handlers.first_posts import post_of
 from handlers.gateway_errors import describe
 from handlers.grammar import (
     BalanceCommand,
@@ -88,7 +88,7 @@ async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of com
     if isinstance(parsed, TemplateCommand | TemplateSendCommand):
 
         async def send_one(sms: OutgoingSms) -> None:
-            await claim_ack_deliver(ack, svc, sms, origin(command), client=client, respond=respond)
+            await claim_ack_deliver(ack, svc, sms, origin(command), respond=respond)
 
         await templates.handle(ack, parsed, command, svc, send_one=send_one, respond=respond)
         return
@@ -96,9 +96,7 @@ async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of com
         await ack(text=send_outcomes.not_allowed())
         return
     if isinstance(parsed, SendCommand):
-        await claim_ack_deliver(
-            ack, svc, outgoing(parsed), origin(command), client=client, respond=respond
-        )
+        await claim_ack_deliver(ack, svc, outgoing(parsed), origin(command), respond=respond)
         return
     await ack()
     if isinstance(parsed, StatusCommand):
@@ -117,7 +115,6 @@ async def claim_ack_deliver(
     sms: OutgoingSms,
     source: Origin,
     *,
-    client: AsyncWebClient,
     respond: AsyncRespond,
 ) -> None:
     """Claim the send, acknowledge the command, then send it and say what became of it.
@@ -130,9 +127,9 @@ async def claim_ack_deliver(
         await ack()
         return False
 
-    outcome = await claim_ack.claim_ack_deliver(acked, svc, sms, source, client=client)
+    outcome = await claim_ack.claim_ack_deliver(acked, svc, sms, source)
     if outcome is not None:
-        await tell_outcome(outcome, respond)
+        await tell_outcome(svc, outcome, respond)
 
 
 def outgoing(cmd: SendCommand) -> OutgoingSms:
@@ -162,15 +159,14 @@ def origin(command: dict[str, Any]) -> Origin:
     )
 
 
-async def tell_outcome(outcome: Outcome, respond: AsyncRespond) -> None:
-    """Tell the user what became of their send, privately."""
-    said = send_outcomes.render(outcome)
+async def tell_outcome(svc: Services, outcome: Outcome, respond: AsyncRespond) -> None:
+    """Tell the user what became of their send, privately.
+
+    Sent, its channel post is asked of the notifier, and what came of it told (nothing, once
+    posted: the post is the answer).
+    """
+    said = send_outcomes.render(outcome, await post_of(outcome, svc.first_post))
     if said is None:
-        return
-    if isinstance(outcome, Sent) and outcome.post_failed:
-        # the SMS went out and that was logged: a failing reply must not look like a failed send
-        with contextlib.suppress(Exception):
-            await respond(text=said, response_type="ephemeral")
         return
     await respond(text=said, response_type="ephemeral")
 

@@ -18,6 +18,7 @@ from bot.sending.types import Origin, Surface
 from handlers import send_outcomes
 from handlers.claim_ack import claim_ack_deliver
 from handlers.context import Services, services
+from handlers.first_posts import post_of
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
 from handlers.posting import slack_error, tell
@@ -213,7 +214,9 @@ async def handle_compose_submit(
         await ack(response_action="errors", errors={text_id: said})
         return True
 
-    outcome = await claim_ack_deliver(acked, svc, read.sms, origin, client=client)
-    said = None if outcome is None else send_outcomes.render(outcome)
+    outcome = await claim_ack_deliver(acked, svc, read.sms, origin)
+    if outcome is None:
+        return
+    said = send_outcomes.render(outcome, await post_of(outcome, svc.first_post))
     if said is not None:
         await tell(client, channel_id=read.channel_id, user_id=user_id, text=said)

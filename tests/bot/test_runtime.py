@@ -20,7 +20,6 @@ from bot.sending.types import Origin, Surface
 from bot.settings import Settings
 from bot.simulator import MobizonSimulator
 from bot.slack_client import make_slack_client
-from storage.records import SmsRecord
 from storage.store import Store
 from testkit.slack import FakeSlack
 from tests.conftest import MOBIZON_KEY
@@ -94,13 +93,10 @@ async def test_the_listeners_sends_are_counted_and_kept_in_flight(
     runtime = Runtime(make_settings(fake_slack, simulator[1]))
     seen: list[object] = []
 
-    async def post(_sms: SmsRecord, /) -> None:
-        return None
-
     async def send() -> None:
         origin = Origin("T1", "C1", "U1", Surface.SLASH_COMMAND, "t-1", "https://r.invalid/1")
         sending = runtime.services().sending
-        outcome = await sending.send(OutgoingSms("5511987654321", "hi"), origin, post)
+        outcome = await sending.send(OutgoingSms("5511987654321", "hi"), origin)
         seen.extend([type(outcome), asyncio.current_task() in runtime.inflight.tasks])
 
     store = await Store.open(tmp_path / "listener.db")

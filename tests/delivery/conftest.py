@@ -18,15 +18,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.simulator import sign
 from handlers.notifier import Notifier
 from handlers.pacing import Clock
-from storage.claims import NewSend, claim_send, record_sent, set_slack_message
+from storage.claims import NewSend, claim_send, record_sent
 from storage.delivery import StatusUpdate, apply_status
 from storage.engine import Database
 from storage.messages import get_sms
-from storage.outbox import outbox_size
+from storage.outbox import PostNote, outbox_size, record_post, refuse_post
 from storage.records import SmsRecord
-from storage.schema import open_database
+from storage.schema import open_database, write_transaction
 from storage.store import Store
 from testkit.clock import FastForwardClock
+from testkit.database import run_sql
 from testkit.slack import BOT_TOKEN, FakeSlack
 from testkit.waiting import wait_until
 from tests.bot.serve_process import ServeProcess, base_env, command_body, post_command
@@ -59,12 +60,25 @@ def post_original(slack: FakeSlack, channel: str, text: str = "SMS sent") -> str
     return ts
 
 
+def _post_settled(db: Database, sms: SmsRecord, slack: FakeSlack | None, channel: str) -> None:
+    """The notifier's work on the SMS's post row, done: posted in ``slack``, else refused."""
+    (row,) = run_sql(
+        db, "SELECT id FROM outbox WHERE message_id = :id AND kind = 'post'", id=sms.message_id
+    )
+    if slack is not None:
+        record_post(db, row["id"], sms.id, channel=channel, ts=post_original(slack, channel))
+    else:
+        refuse_post(db, row["id"], sms.id, error="not_in_channel")
+
+
 @pytest.fixture
 def seed_sms() -> SeedSms:
     """Record one SMS as sent: ``seed_sms(db, message_id, slack=fake, channel="C1", ...)``.
 
-    With ``slack`` its channel message exists in the fake and its ts is stored, as after a
-    successful ``/sms send``; ``sent_at`` backdates the send; other fields go to claim_send.
+    With ``slack`` its channel message exists in the fake and its ts is stored, as after the
+    notifier posted it; without, Slack refused its post (``not_in_channel``: its updates go to
+    its sender), or with ``post_owed`` its post waits in the outbox (said with ``note``).
+    ``sent_at`` backdates the send; other fields go to claim_send.
     """
     counter = itertools.count(1)
 
@@ -76,6 +90,8 @@ def seed_sms() -> SeedSms:
         channel: str = "C1",
         user: str = "U1",
         sent_at: datetime | None = None,
+        post_owed: bool = False,
+        note: PostNote | None = None,
         **fields: Any,
     ) -> SmsRecord:
         n = next(counter)
@@ -97,23 +113,23 @@ def seed_sms() -> SeedSms:
         }
         values.update(fields)
         when = sent_at or datetime.now(UTC)
-        claimed = claim_send(db, NewSend(**values), now=when)
-        assert claimed is not None
-        sms = record_sent(
-            db,
-            claimed.id,
-            message_id=message_id,
-            campaign_id=message_id + 1_000_000,
-            campaign_status=2,
-            now=when,
-        )
-        if slack is not None:
-            ts = post_original(slack, channel)
-            set_slack_message(db, sms.id, channel=channel, ts=ts)
-            found = get_sms(db, sms.id)
-            assert found is not None
-            sms = found
-        return sms
+        with write_transaction(db):  # one commit: seeding hundreds stays quick
+            claimed = claim_send(db, NewSend(**values), now=when)
+            assert claimed is not None
+            sms = record_sent(
+                db,
+                claimed.id,
+                message_id=message_id,
+                campaign_id=message_id + 1_000_000,
+                campaign_status=2,
+                note=note,
+                now=when,
+            )
+            if not post_owed:
+                _post_settled(db, sms, slack, channel)
+        found = get_sms(db, sms.id)
+        assert found is not None
+        return found
 
     return seed
 

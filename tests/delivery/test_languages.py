@@ -1,6 +1,6 @@
 """Background work: channel posts in the workspace language, a person's DM or notice in theirs.
 
-Background work has no request, so its language is set explicitly. The notifier, settling's posts and the balance alert against the fake Slack on a loopback port;
+Background work has no request, so its language is set explicitly. The notifier (settling's posts too), settling's notices and the balance alert against the fake Slack on a loopback port;
 the product's own pt_BR catalogue shows which language each text is in.
 """
 
@@ -23,6 +23,7 @@ from handlers.notifier import Notifier
 from handlers.posting import post_balance_alert
 from storage.delivery import StatusUpdate, apply_status
 from storage.engine import Database
+from storage.outbox import PostNote
 from storage.store import Store
 from testkit.clock import FastForwardClock
 from testkit.slack import FakeSlack
@@ -146,16 +147,17 @@ async def test_settling_posts_in_the_channel_in_the_workspace_language_and_tells
     fake_slack: FakeSlack,
     slack_client: AsyncWebClient,
     seed_sms: SeedSms,
+    clock: FastForwardClock,
 ) -> None:
     """A recovered SMS's post and note in the workspace's English; the pt-BR sender's notice in Portuguese."""
     fake_slack.user_locales["U7"] = "pt-BR"
-    sms = seed_sms(db, 7, user="U7")
+    sms = seed_sms(db, 7, user="U7", post_owed=True, note=PostNote.RECOVERED)
     async with aiohttp.ClientSession() as session:
         posts = SlackSettlingPosts(
-            slack_client, store, session, language="en", languages=PeopleLanguages("en")
+            slack_client, session, language="en", languages=PeopleLanguages("en")
         )
         with use_locale("pt_BR"):
-            await posts.post_recovered(sms)
+            await fast_notifier(store, slack_client, clock, language="en").drain()
         await posts.tell_not_sent(sms, NotSent.RESTARTED, datetime.now(UTC))
     post, notice = fake_slack.called("chat.postMessage")
     assert post.params["channel"] == "C1"

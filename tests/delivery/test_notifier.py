@@ -9,7 +9,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.notifier_posts import REPLY_EVENT
 from storage import delivery, outbox
-from storage.claims import set_slack_message
 from storage.engine import Database
 from storage.messages import get_sms
 from storage.records import SmsRecord
@@ -23,7 +22,6 @@ from tests.delivery.conftest import (
     direct_messages,
     fast_notifier,
     outbox_drained,
-    post_original,
     report,
     running,
     thread_replies,
@@ -230,7 +228,7 @@ async def test_message_gone_sends_the_outcome_to_the_sender(
     assert thread_replies(fake_slack, deleted) == []
 
 
-async def test_waits_for_the_channel_message_before_replying(
+async def test_a_status_waits_for_the_sms_post_then_replies_in_its_thread(
     db: Database,
     store: Store,
     fake_slack: FakeSlack,
@@ -238,17 +236,25 @@ async def test_waits_for_the_channel_message_before_replying(
     clock: FastForwardClock,
     seed_sms: SeedSms,
 ) -> None:
-    """A status that beats the /sms send listener's post waits for it, then replies in its thread."""
-    sms = seed_sms(db, 7)  # Mobizon accepted it; the channel message is not posted yet
+    """A status that beats the SMS's channel post waits behind it, then replies in its thread."""
+    sms = seed_sms(db, 7, post_owed=True)  # Mobizon accepted it; its post waits in the outbox
     report(db, 7, "DELIVRD")
+    fake_slack.fail_next("chat.postMessage", "internal_error")  # the post is tried again later
     async with running(fast_notifier(store, slack_client, clock)):
-        await wait_until(lambda: outbox.due_notifications(db) == [], what="the row to be put off")
-        set_slack_message(db, sms.id, channel="C1", ts=post_original(fake_slack, "C1"))
         await outbox_drained(db)
     now = get_sms(db, sms.id)
     assert now is not None
-    assert len(thread_replies(fake_slack, now)) == 1
+    assert now.slack_ts is not None
+    (reply,) = thread_replies(fake_slack, now)
+    assert "was delivered" in reply["text"]
     assert direct_messages(fake_slack) == []
+    chat = [(c.method, c.params.get("thread_ts")) for c in fake_slack.calls if "chat." in c.method]
+    assert chat == [
+        ("chat.postMessage", None),  # refused for now
+        ("chat.postMessage", None),  # the post
+        ("chat.update", None),  # the status it waited to edit
+        ("chat.postMessage", now.slack_ts),  # and its reply
+    ]
 
 
 async def test_never_posted_message_goes_to_the_sender(

@@ -49,9 +49,7 @@ async def test_a_permanently_refused_update_is_dropped_after_a_few_attempts(
     report(db, 7, "DELIVRD")
     assert outbox_size(db) == 1
     with caplog.at_level(logging.ERROR, logger="handlers.notifier"):
-        async with running(
-            fast_notifier(store, slack_client, clock, retry_base=0.01, post_grace=timedelta(0))
-        ):
+        async with running(fast_notifier(store, slack_client, clock, retry_base=0.01)):
             await outbox_drained(db)
             # the row goes first, then the error is logged
             await wait_until(
@@ -76,9 +74,7 @@ async def test_a_passing_refusal_is_retried_until_slack_takes_it(
     seed_sms(db, 8, channel="C1", user="U8")
     fake_slack.fail_next("chat.postMessage", "user_not_found", times=PERMANENT_ATTEMPTS - 1)
     report(db, 8, "DELIVRD")
-    async with running(
-        fast_notifier(store, slack_client, clock, retry_base=0.01, post_grace=timedelta(0))
-    ):
+    async with running(fast_notifier(store, slack_client, clock, retry_base=0.01)):
         await outbox_drained(db)
     (dm,) = direct_messages(fake_slack, "U8")
     assert "was delivered" in dm["text"]

@@ -16,7 +16,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.delivery.unsettled import LISTING_DELAY, RESEND_LIMIT, UnsettledSends
 from bot.mobizon.client import MobizonClient, RetryPolicy
 from bot.simulator import LIST, SEND_SMS, MobizonSimulator
-from handlers.delivery_posts import RECOVERED_NOTE, RESENT_NOTE, SlackSettlingPosts
+from handlers.delivery_posts import SlackSettlingPosts
+from handlers.first_posts import RECOVERED_NOTE, RESENT_NOTE
+from handlers.notifier import Notifier
 from storage.claims import NewSend, claim_send, record_failed, record_sent
 from storage.engine import Database
 from storage.messages import get_sms
@@ -24,12 +26,13 @@ from storage.records import SendState, SmsRecord
 from storage.replicas import LEASE, heartbeat, register
 from storage.schema import open_database
 from storage.store import Store
+from testkit.clock import FastForwardClock
 from testkit.database import run_sql
 from testkit.slack import FakeSlack
 from testkit.waiting import wait_until
 from tests.bot.serve_process import ServeProcess, command_body, post_command
 from tests.conftest import MOBIZON_KEY
-from tests.delivery.conftest import SeedSms, serve_env
+from tests.delivery.conftest import SeedSms, fast_notifier, serve_env
 
 NUMBER = "5511987654321"
 STARTED = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -89,12 +92,16 @@ def claim(
 
 @dataclass
 class Rig:
-    """The component under test, for a process started at ``STARTED``, and what it talks to."""
+    """The component under test, for a process started at ``STARTED``, and what it talks to.
+
+    ``notifier`` makes the channel posts settling queues.
+    """
 
     db: Database
     slack: FakeSlack
     sim: MobizonSimulator
     settler: UnsettledSends
+    notifier: Notifier
 
     def claim(self, *, at: datetime, text: str = "your parcel is here", n: int = 1) -> SmsRecord:
         """A send claimed at ``at`` whose Mobizon answer was never recorded."""
@@ -105,8 +112,10 @@ class Rig:
         return state(self.db, sms)
 
     async def run(self, now: datetime = STARTED) -> int:
-        """One settling pass at ``now``."""
-        return await self.settler.run_once(now=now)
+        """One settling pass at ``now``, then the notifier's drain of what it queued."""
+        settled = await self.settler.run_once(now=now)
+        await self.notifier.drain()
+        return settled
 
 
 @pytest.fixture
@@ -118,12 +127,14 @@ def rig(
     gateway: MobizonClient,
     slack_client: AsyncWebClient,
     session: aiohttp.ClientSession,
+    clock: FastForwardClock,
 ) -> Rig:
-    """UnsettledSends on a database, the fake Slack and the simulator."""
+    """UnsettledSends on a database, the fake Slack and the simulator, with a notifier."""
     settler = UnsettledSends(
-        store, gateway, SlackSettlingPosts(slack_client, store, session), started_at=STARTED
+        store, gateway, SlackSettlingPosts(slack_client, session), started_at=STARTED
     )
-    return Rig(db, fake_slack, simulator[0], settler)
+    notifier = fast_notifier(store, slack_client, clock)
+    return Rig(db, fake_slack, simulator[0], settler, notifier)
 
 
 def state(db: Database, sms: SmsRecord) -> SmsRecord:
@@ -200,7 +211,7 @@ def replica_settler(
     """Settling as the replica named, started at ``STARTED``."""
 
     def make(replica: str) -> UnsettledSends:
-        posts = SlackSettlingPosts(slack_client, store, session)
+        posts = SlackSettlingPosts(slack_client, session)
         return UnsettledSends(store, gateway, posts, started_at=STARTED, replica=replica)
 
     return make
@@ -214,6 +225,7 @@ async def test_two_replicas_settling_one_interrupted_claim_send_it_once(
     settlers = [replica_settler(name) for name in ("replica-a", "replica-b")]
 
     results = await asyncio.gather(*(s.run_once(now=STARTED) for s in settlers))
+    await rig.notifier.drain()
 
     assert all(results)  # both settled it: one by sending it, the other by finding it taken
     assert rig.sim.count(SEND_SMS) == 1
@@ -286,7 +298,7 @@ async def test_without_a_start_given_the_process_starts_when_settling_is_made(
     before = datetime.now(UTC)
     gone = rig.claim(at=before - timedelta(minutes=5), text="claimed before the start", n=1)
     rig.sim.create_message(NUMBER, gone.text)
-    settler = UnsettledSends(store, gateway, SlackSettlingPosts(slack_client, store, session))
+    settler = UnsettledSends(store, gateway, SlackSettlingPosts(slack_client, session))
     after = datetime.now(UTC)
     ours = rig.claim(at=after + timedelta(seconds=30), text="claimed after the start", n=2)
 
@@ -518,7 +530,7 @@ async def test_a_claim_in_the_second_the_process_started_is_judged_by_its_row(
     settler = UnsettledSends(
         store,
         gateway,
-        SlackSettlingPosts(slack_client, store, session),
+        SlackSettlingPosts(slack_client, session),
         started_at=started,
         claimed_up_to=sms.id if of_the_gone_process else sms.id - 1,
     )

@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.simulator import MobizonSimulator
-from handlers import UNEXPECTED_ERROR, posting, send_outcomes
+from handlers import UNEXPECTED_ERROR, send_outcomes
+from handlers.first_posts import FirstPosts
 from handlers.shortcuts import listeners as shortcut_listeners
 from storage import claims, messages, records
 from storage.delivery import StatusUpdate, apply_status
@@ -171,21 +172,33 @@ async def test_unexpected_exception_during_send_leaves_no_dangling_claim(
 async def test_a_sent_sms_whose_post_fails_is_reported_sent_not_retried(
     bot: BotHarness, sim: MobizonSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """When posting in the channel breaks after Mobizon took the SMS, the user hears it was sent."""
+    """When posting in the channel breaks after Mobizon took the SMS, the user hears it was sent.
+
+    The post is made later, once posting works again; the SMS is sent once.
+    """
 
     async def broken(*_args: object, **_kwargs: object) -> None:
         raise TimeoutError
 
-    monkeypatch.setattr(posting, "post_sms_message", broken)
+    monkeypatch.setattr(FirstPosts, "_post", broken)
     await bot.command(f"send {PHONE} hello")
     (response,) = await bot.slack.wait_for_responses(1)
     (message_id,) = sim.messages
     assert f"SMS {message_id} to +55 11 98765-4321 was sent" in response.params["text"]
+    assert "I have not posted it in this channel yet" in response.params["text"]
     assert "try again" not in response.params["text"]
     db = bot.db
     row = messages.get_by_message_id(db, message_id)
     assert row is not None
     assert row.state is records.SendState.SENT
+    monkeypatch.undo()
+    await wait_until(
+        lambda: getattr(messages.get_by_message_id(db, message_id), "slack_ts", None),
+        what="the post made once posting works again",
+    )
+    (post,) = bot.slack.called("chat.postMessage")
+    assert post.params["channel"] == "C1"
+    assert sim.count("sendSmsMessage") == 1
 
 
 async def test_a_sent_sms_that_cannot_be_recorded_is_reported_sent(

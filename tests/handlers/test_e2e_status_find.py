@@ -10,6 +10,7 @@ import pytest
 
 from bot.simulator import MobizonSimulator
 from bot.simulator._form import as_list
+from storage import messages
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
 from tests.handlers.conftest import (
@@ -67,11 +68,16 @@ async def test_status_without_ids_lists_this_channels_latest(
     bot: BotHarness, sim: MobizonSimulator
 ) -> None:
     """With no ids, the latest 10 SMS sent from this channel are shown, refreshed from Mobizon."""
+
+    def recorded() -> int:
+        return messages.count_by_state(bot.db)["sent"]
+
+    # one after the other, each recorded (its channel post, paced, may still be on its way)
     for n in range(12):
         await bot.command(f"send +55 11 98765-4321 number {n}")
-        await bot.slack.wait_for("chat.postMessage", n + 1)
+        await wait_until(lambda n=n: recorded() == n + 1, what=f"send {n} to be recorded")
     await bot.command("send +55 11 98765-4321 elsewhere", channel_id="C2")
-    await bot.slack.wait_for("chat.postMessage", 13)
+    await wait_until(lambda: recorded() == 13, what="the send elsewhere to be recorded")
     sent = sorted(sim.messages)
     in_c1, in_c2 = sent[:12], sent[12]
     newest = in_c1[-10:]

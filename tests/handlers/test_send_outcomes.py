@@ -15,12 +15,15 @@ from bot.sending.outcomes import (
     Outcome,
     OutcomeUnknown,
     Refused,
+    Sent,
     SentIdReused,
     SentNotRecorded,
     SentRecordedLater,
 )
 from handlers import send_outcomes
 from handlers.errors import UNEXPECTED_ERROR, reporting_errors
+from handlers.first_posts import FirstPost, PostState
+from tests.handlers.test_shown_status import record
 
 SMS = OutgoingSms("5511987654321", "hi")
 ADVICE = send_outcomes.check_before_resending(SMS.recipient)
@@ -60,6 +63,21 @@ def test_every_outcome_has_its_sentence() -> None:
     assert "Do not send it again" in (said["later"] or "")
     assert "no delivery updates will follow" in (said["not recorded"] or "")
     assert "follows neither" in (said["reused"] or "")
+
+
+def test_a_sent_sms_is_told_by_what_came_of_its_post() -> None:
+    """Posted: nothing to add; refused: Slack's reason and where updates go; not yet: it comes later."""
+    sent = Sent(record(message_id=7))
+    assert send_outcomes.render(sent, FirstPost(PostState.POSTED)) is None
+    refused = send_outcomes.render(sent, FirstPost(PostState.REFUSED, "not_in_channel"))
+    assert "I could not post in this channel (not_in_channel)" in (refused or "")
+    assert "/invite @smsbot" in (refused or "")
+    later = send_outcomes.render(sent, FirstPost(PostState.LATER))
+    assert "SMS 7 to +55 11 98765-4321 was sent" in (later or "")
+    assert "it will appear here" in (later or "")
+    assert send_outcomes.render(sent) == later  # not asked: said to come later
+    unchecked = Sent(record(message_id=7, sender="Shop"), sender_unchecked=True)
+    assert "“Shop”" in (send_outcomes.render(unchecked, FirstPost(PostState.POSTED)) or "")
 
 
 class Respond:

@@ -1,4 +1,4 @@
-"""The send service: claim → send → record → post, and the Outcome it returns."""
+"""The send service: claim → send → record (its post queued), and the Outcome it returns."""
 
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ from bot.sending.service import SendService
 from bot.sending.text import ControlCharacterError
 from bot.sending.types import Origin, Surface, UnrecordedSends, new_send
 from bot.simulator import MobizonSimulator
-from storage import messages
-from storage.records import SendState, SmsRecord
+from storage import messages, outbox
+from storage.records import SendState
 from storage.store import Store
 from tests.conftest import MOBIZON_KEY
 
@@ -47,22 +47,6 @@ AT = datetime(2026, 12, 24, 18, 30)  # noqa: DTZ001  # a wall time, as users wri
 def origin(key: str = "trigger-1", user: str = "U1") -> Origin:
     """A slash command's origin."""
     return Origin("T1", "C1", user, Surface.SLASH_COMMAND, key, "https://hooks.slack.invalid/r")
-
-
-class Posts:
-    """The surface's post: remembers what it was asked to post, or fails."""
-
-    def __init__(self, *, problem: str | None = None, fail: bool = False) -> None:
-        self.posted: list[SmsRecord] = []
-        self._problem = problem
-        self._fail = fail
-
-    async def __call__(self, sms: SmsRecord, /) -> str | None:
-        """Post ``sms``, or fail."""
-        if self._fail:
-            raise RuntimeError("the surface broke")
-        self.posted.append(sms)
-        return self._problem
 
 
 class FailingGateway:
@@ -130,19 +114,23 @@ def service(store: Store, gateway: SmsGateway, **options: object) -> SendService
     return SendService(store, gateway, unrecorded=UnrecordedSends(), **options)  # type: ignore[arg-type]
 
 
-async def test_a_send_is_claimed_sent_recorded_and_posted(
+async def test_a_send_is_claimed_sent_recorded_and_its_post_queued(
     store: Store, client: MobizonClient, simulator: tuple[MobizonSimulator, str]
 ) -> None:
-    """Every field of the OutgoingSms and Origin reaches Mobizon and the record; it is posted."""
+    """Every field of the OutgoingSms and Origin reaches Mobizon and the record; its post is queued."""
     at = (simulator[0].now() + timedelta(days=2)).replace(microsecond=0)
     sms = OutgoingSms(
         NUMBER, "hello", sender="Shop", schedule=at, validity=60, flash=True, campaign_name="x"
     )
-    posts = Posts()
-    outcome = await service(store, client, sandbox=True).send(sms, origin(), posts)
+    outcome = await service(store, client, sandbox=True).send(sms, origin())
     assert isinstance(outcome, Sent)
     record = outcome.sms
-    assert posts.posted == [record]
+    (post,) = await store.read(outbox.due_notifications)
+    assert (post.kind, post.message_id, post.note) == (
+        outbox.NotificationKind.POST,
+        record.message_id,
+        None,
+    )
     assert record.state is SendState.SENT
     assert (record.recipient, record.text, record.sender, record.name) == (
         NUMBER,
@@ -166,8 +154,8 @@ async def test_the_same_duplicate_key_sends_once(
     """A redelivered request (same duplicate key) is a Duplicate and sends nothing more."""
     svc = service(store, client)
     sms = OutgoingSms(NUMBER, "once")
-    first = await svc.send(sms, origin("k"), Posts())
-    second = await svc.send(sms, origin("k"), Posts())
+    first = await svc.send(sms, origin("k"))
+    second = await svc.send(sms, origin("k"))
     assert isinstance(first, Sent)
     assert second == Duplicate("k")
     assert len(simulator[0].messages) == 1
@@ -177,7 +165,7 @@ async def test_a_user_not_allowed_sends_nothing(store: Store) -> None:
     """A user the settings' rule refuses gets NotAllowed; nothing is claimed or sent."""
     gateway = FailingGateway(RuntimeError("must not be called"))
     svc = service(store, gateway, may_send=lambda user: user == "U1")
-    outcome = await svc.send(OutgoingSms(NUMBER, "no"), origin(user="U2"), Posts())
+    outcome = await svc.send(OutgoingSms(NUMBER, "no"), origin(user="U2"))
     assert outcome == NotAllowed("U2")
     assert gateway.sends == 0
     assert (await store.read(messages.count_by_state))["claimed"] == 0
@@ -187,10 +175,10 @@ async def test_a_refusal_and_a_bug_are_told_apart(store: Store) -> None:
     """Mobizon's refusal is Refused (failed); smsbot's own bug is OutcomeUnknown (unknown)."""
     refusal = MobizonValidationError(2, "bad", {"recipient": "wrong"}, sending=True)
     refused = await service(store, FailingGateway(refusal)).send(
-        OutgoingSms(NUMBER, "a"), origin("a"), Posts()
+        OutgoingSms(NUMBER, "a"), origin("a")
     )
     bug = await service(store, FailingGateway(KeyError("x"))).send(
-        OutgoingSms(NUMBER, "b"), origin("b"), Posts()
+        OutgoingSms(NUMBER, "b"), origin("b")
     )
     assert refused == Refused(OutgoingSms(NUMBER, "a"), refusal)
     assert bug == OutcomeUnknown(OutgoingSms(NUMBER, "b"), None)
@@ -201,20 +189,24 @@ async def test_a_refusal_and_a_bug_are_told_apart(store: Store) -> None:
 async def test_a_lost_answer_is_outcome_unknown(store: Store) -> None:
     """A gateway error that may have sent the SMS is OutcomeUnknown with its sentence."""
     lost = MobizonError("no answer; it may have been sent", outcome_unknown=True)
-    outcome = await service(store, FailingGateway(lost)).send(
-        OutgoingSms(NUMBER, "c"), origin(), Posts()
-    )
+    outcome = await service(store, FailingGateway(lost)).send(OutgoingSms(NUMBER, "c"), origin())
     assert outcome == OutcomeUnknown(OutgoingSms(NUMBER, "c"), lost)
 
 
-async def test_a_failing_post_still_says_sent(store: Store, client: MobizonClient) -> None:
-    """The SMS went out: a surface that cannot post gets Sent(post_failed), never an error."""
-    outcome = await service(store, client).send(
-        OutgoingSms(NUMBER, "d"), origin(), Posts(fail=True)
+async def test_only_a_sent_sms_has_a_post_queued(store: Store, client: MobizonClient) -> None:
+    """An SMS Mobizon refused is not posted: the outbox holds the post of the one sent only."""
+    refusal = MobizonValidationError(2, "bad", {"recipient": "wrong"}, sending=True)
+    refused = await service(store, FailingGateway(refusal)).send(
+        OutgoingSms(NUMBER, "a"), origin("a")
     )
-    assert isinstance(outcome, Sent)
-    assert outcome.post_failed
-    assert outcome.sms.state is SendState.SENT
+    sent = await service(store, client).send(OutgoingSms(NUMBER, "d"), origin("d"))
+    assert isinstance(refused, Refused)
+    assert isinstance(sent, Sent)
+    assert sent.sms.state is SendState.SENT
+    due = await store.read(outbox.due_notifications)
+    assert [(n.kind, n.message_id) for n in due] == [
+        (outbox.NotificationKind.POST, sent.sms.message_id)
+    ]
 
 
 def test_new_send_maps_every_field() -> None:
@@ -231,7 +223,7 @@ async def test_a_text_no_sms_may_carry_is_unsendable_and_never_claimed(
 ) -> None:
     """A control character or a text over the segment limit is Unsendable; nothing is claimed."""
     gateway = FailingGateway(RuntimeError("must not be called"))
-    outcome = await service(store, gateway).send(OutgoingSms(NUMBER, text), origin(), Posts())
+    outcome = await service(store, gateway).send(OutgoingSms(NUMBER, text), origin())
     assert isinstance(outcome, Unsendable)
     assert isinstance(outcome.error, ControlCharacterError | TooLongError)
     assert gateway.sends == 0

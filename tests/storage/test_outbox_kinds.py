@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -12,8 +12,10 @@ from sqlalchemy import exc
 
 from handlers.notifier import Notifier
 from storage import outbox
+from storage.claims import record_sent
+from storage.delivery import StatusUpdate, apply_status
 from storage.engine import make_engine, parse_database_url
-from storage.outbox import NotificationKind
+from storage.outbox import NotificationKind, PostNote
 from storage.schema import alembic_config
 from storage.store import Store
 from testkit.clock import FastForwardClock
@@ -154,3 +156,74 @@ def test_only_a_status_row_has_a_status(db: Database, make_sms: Callable[..., Sm
         outbox.queue_notification(db, 7, NotificationKind.STATUS, moment)
     with pytest.raises(exc.IntegrityError):
         run_sql(db, _OUTBOX, id=7, status="GAVEUP", kind="giveup", at=_AT, reply_done=False)
+
+
+def test_recording_a_send_queues_its_post_once_with_its_note(
+    db: Database, make_sms: Callable[..., SmsRecord]
+) -> None:
+    """A sent SMS's first post is an outbox row written with its record; recorded again, not twice."""
+    claimed = make_sms(db)
+    sent = record_sent(
+        db, claimed.id, message_id=7, campaign_id=1, campaign_status=2, note=PostNote.RECOVERED
+    )
+    again = record_sent(db, claimed.id, message_id=7, campaign_id=1, campaign_status=2)
+    assert again == sent
+    (post,) = outbox.due_notifications(db)
+    assert (post.kind, post.status, post.note, post.reply_done) == (
+        NotificationKind.POST,
+        None,
+        PostNote.RECOVERED,
+        True,
+    )
+    assert outbox.first_post(db, 7) == outbox.FirstPost(
+        waiting=True, attempts=0, slack_ts=None, post_error=None
+    )
+
+
+def test_an_sms_without_a_channel_has_no_post_queued(
+    db: Database, make_sms: Callable[..., SmsRecord]
+) -> None:
+    """An SMS with no channel to be posted in is recorded with no post row."""
+    make_sms(db, message_id=7, channel_id="")
+    assert outbox.outbox_size(db) == 0
+
+
+def test_an_sms_s_rows_wait_for_its_post(db: Database, make_sms: Callable[..., SmsRecord]) -> None:
+    """While its post row waits (even put off), no later row of the SMS is due; then they are."""
+    make_sms(db, message_id=7)
+    make_sms(db, message_id=8)
+    (post_7, _post_8) = outbox.due_notifications(db)
+    for message_id in (7, 8):
+        apply_status(db, StatusUpdate(message_id, "DELIVRD", None, source="poll"))
+    outbox.retry_notification(db, post_7.id, delay=0, error="ratelimited")
+    later = datetime.now(UTC) + timedelta(seconds=1)  # the retry is due again
+    due = outbox.due_notifications(db, now=later)
+    assert [(n.message_id, n.kind) for n in due] == [
+        (7, NotificationKind.POST),
+        (8, NotificationKind.POST),
+    ]
+    assert outbox.due_channels(db, now=later) == ["C1"]
+    outbox.record_post(db, post_7.id, post_7.sms.id, channel="C1", ts="1.0")
+    due = outbox.due_notifications(db, now=later)
+    assert [(n.message_id, n.kind) for n in due] == [
+        (8, NotificationKind.POST),
+        (7, NotificationKind.STATUS),
+    ]
+    assert outbox.first_post(db, 7) == outbox.FirstPost(
+        waiting=False, attempts=0, slack_ts="1.0", post_error=None
+    )
+
+
+def test_an_sms_slack_will_not_post_is_notified_to_its_sender(
+    db: Database, make_sms: Callable[..., SmsRecord]
+) -> None:
+    """Its post refused, an SMS's rows drain in its sender's notification channel, not the channel's."""
+    make_sms(db, message_id=7, channel_id="G1", user_id="U7")
+    (post,) = outbox.due_notifications(db)
+    assert outbox.due_channels(db) == ["G1"]
+    outbox.refuse_post(db, post.id, post.sms.id, error="not_in_channel")
+    apply_status(db, StatusUpdate(7, "DELIVRD", None, source="poll"))
+    assert outbox.due_channels(db) == ["U7"]
+    assert outbox.first_post(db, 7) == outbox.FirstPost(
+        waiting=False, attempts=0, slack_ts=None, post_error="not_in_channel"
+    )
