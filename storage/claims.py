@@ -321,19 +321,27 @@ def mark_checked(db: Database, sms_id: int, *, error: str, now: datetime | None 
 
 
 @transactional
-def take_over(db: Database, sms_id: int, *, seen: str | None, replica: str) -> bool:
-    """Make ``replica`` the holder of an interrupted claim; False when another got there first.
+def take_over(
+    db: Database,
+    sms_id: int,
+    *,
+    seen: str | None,
+    replica: str,
+    state: SendState = SendState.CLAIMED,
+) -> bool:
+    """Make ``replica`` the holder of an unsettled send; False when another got there first.
 
-    ``seen`` is the holder as read a moment ago (a replica that is gone, or none): the claim is
-    taken only if it is still that one's and still unsent, so of two replicas settling it at
-    once, one sends it.
+    ``seen`` is the holder as read a moment ago (a replica that is gone, or none) and ``state``
+    the send's state then (an interrupted claim, or a send whose answer was lost): it is taken
+    only if it is still that one's, in that state and without a Mobizon id, so of two replicas
+    settling it at once, one sends it (or adopts the SMS found at Mobizon).
     """
     holder = sms_table.c.claimed_by.is_(None) if seen is None else sms_table.c.claimed_by == seen
     changed = db.execute(
         update(sms_table)
         .where(
             sms_table.c.id == sms_id,
-            sms_table.c.state == SendState.CLAIMED.value,
+            sms_table.c.state == state.value,
             sms_table.c.message_id.is_(None),
             holder,
         )

@@ -269,9 +269,7 @@ class UnsettledSends:
         Taken first (a conditional update), so of two replicas settling at once one sends it.
         Mobizon refusing it is recorded as failed and the sender told, as a send would be.
         """
-        if self._replica is not None and not await self._store.write(
-            claims.take_over, sms.id, seen=sms.claimed_by, replica=self._replica
-        ):
+        if not await self._take_over(sms):
             return  # another replica took it first
         outgoing = OutgoingSms(
             recipient=sms.recipient,
@@ -317,6 +315,17 @@ class UnsettledSends:
         self._on_change()
         self._on_adopted()
 
+    async def _take_over(self, sms: SmsRecord) -> bool:
+        """Make the send this replica's if it is still as read; False when another took it.
+
+        Without replicas (one process), it is this process's already.
+        """
+        if self._replica is None:
+            return True
+        return await self._store.write(
+            claims.take_over, sms.id, seen=sms.claimed_by, replica=self._replica, state=sms.state
+        )
+
     async def _cannot_tell(self, sms: SmsRecord, why: CannotTell, now: datetime) -> None:
         await self._posts.tell_cannot_tell(sms, why, now)
         await self._store.write(
@@ -340,6 +349,12 @@ class UnsettledSends:
         return [item for item in candidates if item.id not in ours]
 
     async def _adopt(self, sms: SmsRecord, item: MessageItem) -> None:
+        """Record the send as the SMS found at Mobizon, its post queued with a note.
+
+        Taken first (a conditional update), so of two replicas settling at once one adopts it.
+        """
+        if not await self._take_over(sms):
+            return  # another replica adopted it first
         await self._store.write(
             claims.record_sent,
             sms.id,

@@ -6,8 +6,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from storage import replicas
+from storage.claims import record_failed, take_over
+from storage.messages import get_sms
 from storage.outbox import own_channels, owned_channels
 from storage.polling import claim_pending_statuses, polled_statuses, unclaimed_pending
+from storage.records import SendState
 from storage.replicas import LEASE, deregister, heartbeat, lease_cutoff, live_replicas, register
 
 if TYPE_CHECKING:
@@ -94,3 +97,21 @@ def test_each_channel_is_posted_to_by_one_replica_until_it_is_gone(db: Database)
         "C3",
     ]
     assert own_channels(db, ["C1"], replica="a", live_cutoff=later) == []
+
+
+def test_an_unsettled_send_is_taken_over_once_in_the_state_it_was_read(
+    db: Database, make_sms: MakeSms
+) -> None:
+    """A gone replica's send goes to the first replica that asks, in the state it read, only."""
+    claim = make_sms(db, claimed_by="gone")
+    assert take_over(db, claim.id, seen="gone", replica="a")
+    assert not take_over(db, claim.id, seen="gone", replica="b")  # a got there first
+    lost = make_sms(db, claimed_by="gone")
+    record_failed(db, lost.id, error="timed out", outcome_unknown=True)
+    assert not take_over(db, lost.id, seen="gone", replica="a")  # not a claim any more
+    assert take_over(db, lost.id, seen="gone", replica="b", state=SendState.UNKNOWN)
+    assert not take_over(db, lost.id, seen="gone", replica="a", state=SendState.UNKNOWN)
+    holders = {
+        sms.id: sms.claimed_by for sms in (get_sms(db, claim.id), get_sms(db, lost.id)) if sms
+    }
+    assert holders == {claim.id: "a", lost.id: "b"}
