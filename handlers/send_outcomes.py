@@ -9,6 +9,7 @@ catalogue (:mod:`handlers.i18n`); the gateway's failures are worded by
 from __future__ import annotations
 
 from bot.sending.outcomes import (
+    ClaimTakenOver,
     Duplicate,
     NotAllowed,
     NotSaved,
@@ -124,6 +125,15 @@ def not_saved(outcome: NotSaved) -> str:
     ) % {"phone": phone}
 
 
+def claim_taken_over(outcome: ClaimTakenOver) -> str:
+    """Another process took the send over while this one was held up: nothing sent from here."""
+    return _(
+        ":hourglass: SMS to %(phone)s: smsbot was held up, and another smsbot process has taken "
+        "this send over. Do not send it again: it will be posted here once sent, or you will be "
+        "told it was not."
+    ) % {"phone": format_phone(outcome.sms.recipient)}
+
+
 def sent_recorded_later(outcome: SentRecordedLater) -> str:
     """Sent; recorded and posted as soon as the database lets smsbot."""
     return _(
@@ -177,6 +187,8 @@ def render(  # noqa: C901, PLR0911  # one case per outcome
             return f":warning: {text_refused(outcome.error)}"
         case NotSaved():
             return not_saved(outcome)
+        case ClaimTakenOver():
+            return claim_taken_over(outcome)
         case SentRecordedLater():
             return sent_recorded_later(outcome)
         case SentNotRecorded():

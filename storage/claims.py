@@ -15,7 +15,7 @@ from sqlalchemy import Executable, bindparam, select, update
 from sqlalchemy import delete as sa_delete
 
 from storage import delivery
-from storage.engine import dialect_insert, transactional, write_transaction
+from storage.engine import dialect_insert, reading, transactional, write_transaction
 from storage.messages import get_sms
 from storage.outbox import NotificationKind, PostNote, queue_notification
 from storage.records import (
@@ -348,6 +348,25 @@ def take_over(
         .values(claimed_by=replica)
     ).rowcount
     return bool(changed)
+
+
+@reading
+def still_claimed(db: Database, sms_id: int, *, replica: str) -> bool:
+    """Whether ``replica`` still holds the unsent claim ``sms_id`` (one read by its key).
+
+    False once another replica took it over (this one was held up past its lease) or it was
+    settled meanwhile: the send must not go from here.
+    """
+    held = db.execute(_STILL_CLAIMED, {"sms_id": sms_id, "replica": replica}).scalar()
+    return held is not None
+
+
+_STILL_CLAIMED = select(sms_table.c.id).where(
+    sms_table.c.id == bindparam("sms_id"),
+    sms_table.c.claimed_by == bindparam("replica"),
+    sms_table.c.state == SendState.CLAIMED.value,
+    sms_table.c.message_id.is_(None),
+)
 
 
 @transactional

@@ -85,6 +85,16 @@ class NotSaved:
 
 
 @dataclass(frozen=True, slots=True)
+class ClaimTakenOver:
+    """Not sent from here: another process took the claim over while this one was held up.
+
+    That one sends it and has it posted, or tells the sender it was not sent.
+    """
+
+    sms: OutgoingSms
+
+
+@dataclass(frozen=True, slots=True)
 class SentRecordedLater:
     """Sent, but the database stayed locked: delivery tracking records and posts it later."""
 
@@ -117,6 +127,7 @@ Outcome = (
     | UnknownSender
     | Unsendable
     | NotSaved
+    | ClaimTakenOver
     | SentRecordedLater
     | SentNotRecorded
     | SentIdReused

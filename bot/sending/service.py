@@ -15,6 +15,7 @@ from bot.mobizon.errors import MobizonError
 from bot.mobizon.gateway import SmsGateway
 from bot.mobizon.types import OutgoingSms, SentMessage
 from bot.sending.outcomes import (
+    ClaimTakenOver,
     Duplicate,
     NotAllowed,
     NotSaved,
@@ -148,7 +149,13 @@ class SendService:
     async def _send(
         self, sms: OutgoingSms, origin: Origin, claim: records.SmsRecord
     ) -> Outcome:  # one return per outcome
-        """Send and record the claimed ``sms``."""
+        """Send and record the claimed ``sms``, if the claim is still this replica's."""
+        if not await self._still_ours(claim):
+            logger.warning(
+                "a claim was taken over while this replica was held up; not sent from here",
+                extra={"sms_id": claim.id, "user": claim.user_id},
+            )
+            return ClaimTakenOver(sms)
         try:
             sent = await self._gateway.send_sms(sms)
         except MobizonError as err:
@@ -167,6 +174,20 @@ class SendService:
             return OutcomeUnknown(sms, error=None)
         self._on_sent("sent")
         return await self._record(sms, origin, claim, sent)
+
+    async def _still_ours(self, claim: records.SmsRecord) -> bool:
+        """Whether this replica still holds ``claim``, read just before sending.
+
+        A replica held up longer than its lease may have had the claim taken over (then the
+        other one sends it). Without a replica id (one process), it is this process's.
+        """
+        if self._replica is None:
+            return True
+        try:
+            return await self._store.read(claims.still_claimed, claim.id, replica=self._replica)
+        except Exception:  # the database cannot tell: the claim was ours a moment ago
+            logger.exception("could not check a claim before sending", extra={"sms_id": claim.id})
+            return True
 
     async def _record(
         self,

@@ -9,6 +9,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from bot.mobizon.errors import MobizonError, MobizonValidationError
 from bot.mobizon.types import OutgoingSms
 from bot.sending.outcomes import (
+    ClaimTakenOver,
     Duplicate,
     NotAllowed,
     NotSaved,
@@ -53,6 +54,7 @@ def test_every_outcome_has_its_sentence() -> None:
         "later": SentRecordedLater(SMS, 7),
         "not recorded": SentNotRecorded(SMS, 7),
         "reused": SentIdReused(SMS, 7),
+        "taken over": ClaimTakenOver(SMS),
     }
     said = {kind: send_outcomes.render(outcome) for kind, outcome in outcomes.items()}
     assert send_outcomes.render(Duplicate("k")) is None
@@ -63,6 +65,7 @@ def test_every_outcome_has_its_sentence() -> None:
     assert "Do not send it again" in (said["later"] or "")
     assert "no delivery updates will follow" in (said["not recorded"] or "")
     assert "follows neither" in (said["reused"] or "")
+    assert "Do not send it again" in (said["taken over"] or "")
 
 
 def test_a_sent_sms_is_told_by_what_came_of_its_post() -> None:

@@ -23,6 +23,7 @@ from bot.mobizon.types import (
     Sort,
 )
 from bot.sending.outcomes import (
+    ClaimTakenOver,
     Duplicate,
     NotAllowed,
     OutcomeUnknown,
@@ -31,11 +32,12 @@ from bot.sending.outcomes import (
     Unsendable,
 )
 from bot.sending.segments import TooLongError
-from bot.sending.service import SendService
+from bot.sending.service import Claimed, SendService
 from bot.sending.text import ControlCharacterError
 from bot.sending.types import Origin, Surface, UnrecordedSends, new_send
 from bot.simulator import MobizonSimulator
-from storage import messages, outbox
+from handlers.send_outcomes import render
+from storage import claims, messages, outbox
 from storage.records import SendState
 from storage.store import Store
 from tests.conftest import MOBIZON_KEY
@@ -228,3 +230,34 @@ async def test_a_text_no_sms_may_carry_is_unsendable_and_never_claimed(
     assert isinstance(outcome.error, ControlCharacterError | TooLongError)
     assert gateway.sends == 0
     assert (await store.read(messages.count_by_state))["claimed"] == 0
+
+
+async def test_a_claim_taken_over_meanwhile_is_not_sent_from_here(store: Store) -> None:
+    """Held up past the lease, its claim taken over: checked just before sending, nothing goes."""
+    gateway = FailingGateway(RuntimeError("must not be called"))
+    svc = service(store, gateway, replica="slow")
+    claimed = await svc.claim(OutgoingSms(NUMBER, "late"), origin())
+    assert isinstance(claimed, Claimed)
+    assert await store.write(claims.take_over, claimed.record.id, seen="slow", replica="other")
+    outcome = await svc.deliver(claimed)
+    assert outcome == ClaimTakenOver(OutgoingSms(NUMBER, "late"))
+    assert gateway.sends == 0
+    row = await store.read(messages.get_sms, claimed.record.id)
+    assert row is not None
+    assert (row.state, row.claimed_by) == (SendState.CLAIMED, "other")  # the other one's to send
+    assert "another smsbot process has taken this send over" in (render(outcome) or "")
+
+
+async def test_a_claim_still_held_is_sent_and_one_without_a_replica_is_not_checked(
+    store: Store, client: MobizonClient
+) -> None:
+    """The check passes for the replica holding the claim; a process without replica id skips it."""
+    held = await service(store, client, replica="r1").send(OutgoingSms(NUMBER, "a"), origin("a"))
+    unnamed = service(store, client)
+    claimed = await unnamed.claim(OutgoingSms(NUMBER, "b"), origin("b"))
+    assert isinstance(claimed, Claimed)
+    # a claim naming no replica, taken by one: a process without replica id does not look
+    assert await store.write(claims.take_over, claimed.record.id, seen=None, replica="r2")
+    unchecked = await unnamed.deliver(claimed)
+    assert isinstance(held, Sent)
+    assert isinstance(unchecked, Sent)
