@@ -114,7 +114,7 @@ class FirstPosts:
             if found is not None:
                 await self._posted(note, *found)
             elif (error := await self._post(note)) is not None:
-                await self._store.write(outbox.refuse_post, note.id, sms.id, error=error)
+                await self._store.write(outbox.refuse_post, sms.id, error=error)
                 logger.warning(
                     "could not post the SMS message",
                     extra={"sms_id": sms.message_id, "channel": sms.channel_id, "error": error},
@@ -154,13 +154,23 @@ class FirstPosts:
                 done, _pending = await asyncio.wait({told}, timeout=min(LOOK_EVERY, left))
                 if done:
                     return told.result()
-                found = _as_told(await self._store.read(outbox.first_post, sms.message_id))
+                found = await self._look(sms.message_id)
                 if found is not None:
                     return found
             return FirstPost(PostState.LATER)
         finally:
             if self._waiting.get(sms.message_id) is told:
                 del self._waiting[sms.message_id]
+
+    async def _look(self, message_id: int) -> FirstPost | None:
+        """What the database says of the post; "later" when it cannot say (the SMS went out)."""
+        try:
+            return _as_told(await self._store.read(outbox.first_post, message_id))
+        except Exception:
+            logger.exception(
+                "could not read where an SMS's post stands", extra={"sms_id": message_id}
+            )
+            return FirstPost(PostState.LATER)
 
     async def _post(self, note: outbox.Notification) -> str | None:
         """Post the SMS's message and store its ts; Slack's error when it will not take it."""
@@ -196,9 +206,7 @@ class FirstPosts:
 
     async def _posted(self, note: outbox.Notification, channel: str, ts: str) -> None:
         # Slack has the post: its ts must be kept, or updates would go to a DM instead
-        await self._store.write_retrying(
-            outbox.record_post, note.id, note.sms.id, channel=channel, ts=ts
-        )
+        await self._store.write_retrying(outbox.record_post, note.sms.id, channel=channel, ts=ts)
         self._unsure.discard(note.id)
 
     async def _find(self, sms: SmsRecord) -> tuple[str, str] | None:
@@ -256,13 +264,13 @@ async def post_of(
 
 def _as_told(found: outbox.FirstPost) -> FirstPost | None:
     """What a waiting surface is told of a post as the database has it; ``None``: not tried yet."""
-    if found.waiting:
-        # one failed attempt is enough to tell: the outbox tries again at its own pace
-        return FirstPost(PostState.LATER) if found.attempts else None
     if found.slack_ts is not None:
         return FirstPost(PostState.POSTED)
     if found.post_error is not None:
         return FirstPost(PostState.REFUSED, found.post_error)
+    if found.waiting and not found.attempts:
+        return None
+    # one failed attempt is enough to tell: the outbox tries again at its own pace
     return FirstPost(PostState.LATER)
 
 

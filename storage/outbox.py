@@ -247,9 +247,10 @@ def _notification(row: sa.RowMapping, record: SmsRecord) -> Notification:
 
 @dataclass(frozen=True, slots=True)
 class FirstPost:
-    """Where an SMS's first channel post stands: waiting (tried ``attempts`` times), or done.
+    """Where an SMS's first channel post stands: its row waiting (tried ``attempts`` times).
 
-    Done, it was posted (``slack_ts``) or Slack would not take it (``post_error``).
+    Made, it was posted (``slack_ts``) or Slack would not take it (``post_error``), its row
+    maybe not finished yet.
     """
 
     waiting: bool
@@ -282,35 +283,28 @@ _POSTED_IN = sa.update(sms).where(sms.c.id == sa.bindparam("sms_id"))
 
 @transactional
 def record_post(
-    db: Database,
-    notification_id: int,
-    sms_id: int,
-    *,
-    channel: str,
-    ts: str,
-    now: datetime | None = None,
+    db: Database, sms_id: int, *, channel: str, ts: str, now: datetime | None = None
 ) -> None:
-    """The SMS's first post is in Slack: keep its message (updates edit it), its row done."""
+    """The SMS's first post is in Slack: keep its message, so updates edit it.
+
+    Its ``post`` row is finished after (:func:`finish_notification`), by whoever holds it.
+    """
     db.execute(
         _POSTED_IN.values(slack_channel=channel, slack_ts=ts, updated_at=utc_text(now)),
         {"sms_id": sms_id},
     )
-    db.execute(_FINISH, {"notification_id": notification_id})
 
 
 @transactional
-def refuse_post(
-    db: Database, notification_id: int, sms_id: int, *, error: str, now: datetime | None = None
-) -> None:
+def refuse_post(db: Database, sms_id: int, *, error: str, now: datetime | None = None) -> None:
     """Slack will not take the SMS's first post there: keep why (its updates go to its sender).
 
-    ``error`` is Slack's error name, cut to a bounded length; the post's row is done.
+    ``error`` is Slack's error name, cut to a bounded length. Its ``post`` row is finished after.
     """
     db.execute(
         _POSTED_IN.values(post_error=error[:MAX_ERROR_LENGTH], updated_at=utc_text(now)),
         {"sms_id": sms_id},
     )
-    db.execute(_FINISH, {"notification_id": notification_id})
 
 
 @transactional

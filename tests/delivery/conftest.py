@@ -22,7 +22,7 @@ from storage.claims import NewSend, claim_send, record_sent
 from storage.delivery import StatusUpdate, apply_status
 from storage.engine import Database
 from storage.messages import get_sms
-from storage.outbox import PostNote, outbox_size, record_post, refuse_post
+from storage.outbox import PostNote, finish_notification, outbox_size, record_post, refuse_post
 from storage.records import SmsRecord
 from storage.schema import open_database, write_transaction
 from storage.store import Store
@@ -66,9 +66,10 @@ def _post_settled(db: Database, sms: SmsRecord, slack: FakeSlack | None, channel
         db, "SELECT id FROM outbox WHERE message_id = :id AND kind = 'post'", id=sms.message_id
     )
     if slack is not None:
-        record_post(db, row["id"], sms.id, channel=channel, ts=post_original(slack, channel))
+        record_post(db, sms.id, channel=channel, ts=post_original(slack, channel))
     else:
-        refuse_post(db, row["id"], sms.id, error="not_in_channel")
+        refuse_post(db, sms.id, error="not_in_channel")
+    finish_notification(db, row["id"])
 
 
 @pytest.fixture

@@ -203,7 +203,10 @@ def test_an_sms_s_rows_wait_for_its_post(db: Database, make_sms: Callable[..., S
         (8, NotificationKind.POST),
     ]
     assert outbox.due_channels(db, now=later) == ["C1"]
-    outbox.record_post(db, post_7.id, post_7.sms.id, channel="C1", ts="1.0")
+    outbox.record_post(db, post_7.sms.id, channel="C1", ts="1.0")
+    assert outbox.first_post(db, 7).slack_ts == "1.0"  # made; its row not finished yet
+    assert [n.kind for n in outbox.due_notifications(db, now=later)] == [NotificationKind.POST] * 2
+    outbox.finish_notification(db, post_7.id)
     due = outbox.due_notifications(db, now=later)
     assert [(n.message_id, n.kind) for n in due] == [
         (8, NotificationKind.POST),
@@ -221,7 +224,8 @@ def test_an_sms_slack_will_not_post_is_notified_to_its_sender(
     make_sms(db, message_id=7, channel_id="G1", user_id="U7")
     (post,) = outbox.due_notifications(db)
     assert outbox.due_channels(db) == ["G1"]
-    outbox.refuse_post(db, post.id, post.sms.id, error="not_in_channel")
+    outbox.refuse_post(db, post.sms.id, error="not_in_channel")
+    outbox.finish_notification(db, post.id)
     apply_status(db, StatusUpdate(7, "DELIVRD", None, source="poll"))
     assert outbox.due_channels(db) == ["U7"]
     assert outbox.first_post(db, 7) == outbox.FirstPost(
