@@ -261,7 +261,7 @@ async def _inflight(app: web.Application) -> AsyncIterator[None]:
     yield
     runtime = app[RUNTIME]
     if runtime.tracking is not None:
-        runtime.tracking.notifier.release_first_posts()
+        runtime.tracking.notifier.first_posts.release()
     await runtime.inflight.wait(INFLIGHT_DEADLINE)
 
 

@@ -196,7 +196,7 @@ class Runtime:
         """Have the notifier make a sent SMS's channel post now; what came of it, in a while."""
         if self.tracking is None:
             return FirstPost(PostState.LATER)  # the outbox keeps it for the notifier
-        return await self.tracking.notifier.first_post(sms)
+        return await self.tracking.notifier.first_posts.wait(sms)
 
 
 RUNTIME = web.AppKey("runtime", Runtime)

@@ -92,6 +92,7 @@ class FirstPosts:
         *,
         zone: tzinfo | None,
         unsure: set[int],
+        wake: Callable[[], None],
     ) -> None:
         self._store = store
         self._slack = slack
@@ -99,6 +100,7 @@ class FirstPosts:
         self._zone = zone  # the Mobizon account's: a scheduled time is shown in it
         # the notifier's rows whose attempt may have reached Slack unseen
         self._unsure = unsure
+        self._wake = wake  # the notifier's: it looks at the outbox now
         self._waiting: dict[int, asyncio.Future[FirstPost]] = {}
         self._released = False
 
@@ -135,11 +137,12 @@ class FirstPosts:
         for message_id in list(self._waiting):
             self.tell(message_id, FirstPost(PostState.LATER))
 
-    async def wait(self, sms: SmsRecord, *, within: float, wake: Callable[[], None]) -> FirstPost:
-        """What came of ``sms``'s post, waiting at most ``within`` seconds; ``wake`` the notifier.
+    async def wait(self, sms: SmsRecord, *, within: float = WAIT) -> FirstPost:
+        """Have ``sms``'s post made now; what came of it, waiting at most ``within`` seconds.
 
         This process's notifier tells as it makes the post; the channel's owner may be another
-        replica, so the database is looked at meanwhile.
+        replica, so the database is looked at meanwhile. Once the process stops
+        (:meth:`release`), at once: it comes later.
         """
         if sms.message_id is None or not sms.channel_id:
             return FirstPost(PostState.REFUSED, "channel_not_found")
@@ -147,7 +150,7 @@ class FirstPosts:
             return FirstPost(PostState.LATER)  # the outbox's flush, or the next start, posts it
         loop = asyncio.get_running_loop()
         told = self._waiting.setdefault(sms.message_id, loop.create_future())
-        wake()
+        self._wake()
         deadline = loop.time() + within
         try:
             while (left := deadline - loop.time()) > 0:

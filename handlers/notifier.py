@@ -37,7 +37,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon.backoff import backoff
 from handlers import blocks, notifier_outbox, notifier_posts
-from handlers.first_posts import WAIT, FirstPost, FirstPosts, PostState
+from handlers.first_posts import FirstPost, FirstPosts, PostState
 from handlers.i18n import use_locale
 from handlers.languages import PeopleLanguages
 from handlers.notifier_posts import outcome_key
@@ -52,7 +52,6 @@ from handlers.slack_failures import (
     transient,
 )
 from storage import outbox
-from storage.records import SmsRecord
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -104,23 +103,15 @@ class Notifier:
         self._started = started.replace(microsecond=started.microsecond // 1000 * 1000)
         self._unsure: set[int] = set()
         self._in_flight: set[int] = set()  # outbox rows a channel drain holds now
-        self._first = FirstPosts(store, slack, self._pacer, zone=timezone, unsure=self._unsure)
+        #: The ``post`` rows' side: a surface asks it what came of a sent SMS's post.
+        self.first_posts = FirstPosts(
+            store, slack, self._pacer, zone=timezone, unsure=self._unsure, wake=self.wake
+        )
         self.rate_limited = 0
 
     def wake(self) -> None:
         """Ask for a drain now (a status was just applied)."""
         self._wake.set()
-
-    async def first_post(self, sms: SmsRecord, *, within: float = WAIT) -> FirstPost:
-        """Have ``sms``'s channel post made now; what came of it, within ``within`` seconds.
-
-        Once the process stops (:meth:`release_first_posts`), at once: it comes later.
-        """
-        return await self._first.wait(sms, within=within, wake=self.wake)
-
-    def release_first_posts(self) -> None:
-        """The process stops: no surface waits for a post any more (the outbox keeps them)."""
-        self._first.release()
 
     async def run(self) -> None:
         """Deliver forever, each channel with due rows on a task of its own.
@@ -236,7 +227,7 @@ class Notifier:
         with use_locale(self._language):
             delivered = await self._deliver_row(channel, note)
         if not delivered and note.kind is outbox.NotificationKind.POST:
-            self._first.tell(note.message_id, FirstPost(PostState.LATER))
+            self.first_posts.tell(note.message_id, FirstPost(PostState.LATER))
         return delivered
 
     async def _deliver_row(self, channel: str, note: outbox.Notification) -> bool:
@@ -246,7 +237,7 @@ class Notifier:
         try:
             if note.kind is outbox.NotificationKind.POST:
                 step = "post"
-                await self._first.post(note, maybe_posted=self._maybe_posted(note))
+                await self.first_posts.post(note, maybe_posted=self._maybe_posted(note))
             elif not note.update_done:
                 in_channel = await self._update(note)
                 await self._store.write(outbox.mark_step_done, note.id, "update")

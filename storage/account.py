@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from storage import delivery
 from storage.delivery import AppliedUpdate, StatusUpdate, apply_status
 from storage.engine import chunks, dialect_insert, reading, transactional
-from storage.outbox import NotificationKind, queue_notification
+from storage.outbox import NotificationKind
+from storage.outbox_queue import queue_notification
 from storage.schema import utc_ms_text, utc_text
 from storage.status import DeliveryStatus
 from storage.tables import PENDING, account_state, sms

@@ -17,7 +17,8 @@ from sqlalchemy import delete as sa_delete
 from storage import delivery
 from storage.engine import dialect_insert, reading, transactional, write_transaction
 from storage.messages import get_sms
-from storage.outbox import NotificationKind, PostNote, queue_notification
+from storage.outbox import NotificationKind, PostNote
+from storage.outbox_queue import queue_notification
 from storage.records import (
     MAX_ERROR_LENGTH,
     MessageIdTakenError,

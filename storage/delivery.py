@@ -1,7 +1,7 @@
 """Delivery tracking: the one place a status is written, with its history and outbox rows.
 
 :func:`apply_status` writes a status change, its history row and its outbox row
-(:mod:`storage.outbox`) in one transaction, and give-ups; Mobizon's webhook events are
+(:mod:`storage.outbox_queue`) in one transaction, and give-ups; Mobizon's webhook events are
 :mod:`storage.webhooks`.
 """
 
@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from storage import tables
 from storage.engine import chunks, reading, transactional
 from storage.messages import PendingStatus, get_by_message_id
-from storage.outbox import NotificationKind, queue_notification, queue_statuses
+from storage.outbox import NotificationKind
+from storage.outbox_queue import queue_notification, queue_statuses
 from storage.records import SmsRecord
 from storage.schema import utc_text
 from storage.status import is_final, should_apply

@@ -1,14 +1,12 @@
-"""The outbox: the Slack notifications a status change owes, kept until Slack took them.
+"""The outbox: what Slack is owed about each SMS, kept until Slack took it.
 
-:mod:`storage.delivery` queues a row with the change it reports (:func:`queue_notification`,
-in the change's transaction); the notifier reads :func:`due_notifications`, marks each step
-done as Slack accepts it, and deletes the row with :func:`finish_notification`. A crash in
-between re-sends, never loses.
+A change queues the row it owes in its own transaction (:mod:`storage.outbox_queue`); the
+notifier reads :func:`due_notifications`, marks each step done as Slack accepts it, and deletes
+the row with :func:`finish_notification`. A crash in between re-sends, never loses.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -66,93 +64,6 @@ class Notification:
     sms: SmsRecord
     created_at: datetime
     note: PostNote | None = None
-
-
-@transactional
-def queue_notification(
-    db: Database,
-    message_id: int,
-    kind: NotificationKind,
-    moment: datetime,
-    *,
-    status: str | None = None,
-    reply_owed: bool = False,
-    note: PostNote | None = None,
-) -> int | None:
-    """Queue a notification due at once; its id, or ``None`` when the same one waits already.
-
-    The same one: a ``status`` row of the same (SMS, status), a row of another kind of the same
-    (SMS, kind). Only a ``status`` row has a ``status``; only a ``post`` row a ``note``.
-    """
-    inserted = db.execute(
-        _queue_statement(db.dialect.name, of_status=kind is NotificationKind.STATUS),
-        _queue_params(
-            message_id, kind, utc_ms_text(moment), status=status, reply_owed=reply_owed, note=note
-        ),
-    ).scalar()
-    return None if inserted is None else int(inserted)
-
-
-def queue_statuses(
-    db: Database, notifications: list[tuple[int, str, bool]], moment: datetime
-) -> None:
-    """Queue many ``status`` rows due at once: (message id, status, reply owed), in one statement.
-
-    What :func:`queue_notification` does for each, in order; a (SMS, status) already waiting is
-    skipped.
-    """
-    queued = utc_ms_text(moment)
-    db.execute(
-        _queue_statement(db.dialect.name, of_status=True, returning=False),
-        [
-            _queue_params(
-                message_id, NotificationKind.STATUS, queued, status=status, reply_owed=reply_owed
-            )
-            for message_id, status, reply_owed in notifications
-        ],
-    )
-
-
-def _queue_params(
-    message_id: int,
-    kind: NotificationKind,
-    queued: str,
-    *,
-    status: str | None,
-    reply_owed: bool,
-    note: PostNote | None = None,
-) -> dict[str, object]:
-    """An outbox row due at ``queued`` (retries put it off to the millisecond)."""
-    if (kind is NotificationKind.STATUS) != (status is not None):
-        raise ValueError(f"a {kind} row has a status only if it is a status row: {status!r}")
-    return {
-        "message_id": message_id,
-        "status": status,
-        "kind": kind.value,
-        "note": None if note is None else note.value,
-        "created_at": queued,
-        "attempts": 0,
-        "next_attempt_at": queued,
-        "update_done": False,
-        "reply_done": not reply_owed,
-    }
-
-
-@functools.cache
-def _queue_statement(dialect: str, *, of_status: bool, returning: bool = True) -> sa.Executable:
-    """The outbox row's insert for ``dialect``, built once (values given as parameters).
-
-    ``of_status``: a ``status`` row, one per (SMS, status); a row of another kind is one per
-    (SMS, kind) (the partial unique index ``outbox_message_kind``).
-    """
-    insert = dialect_insert(dialect, outbox)
-    if of_status:
-        statement = insert.on_conflict_do_nothing(index_elements=["message_id", "status"])
-    else:
-        statement = insert.on_conflict_do_nothing(
-            index_elements=["message_id", "kind"], index_where=OUTBOX_ONCE
-        )
-    return statement.returning(outbox.c.id) if returning else statement
 
 
 #: The notification channel of an outbox row's SMS: its post's channel; while its post is owed,
@@ -346,18 +257,6 @@ def retry_notification(
             next_attempt_at=_not_before(delay, now),
             last_error=error[:MAX_ERROR_LENGTH],
         )
-    )
-
-
-@transactional
-def postpone_notification(
-    db: Database, notification_id: int, *, delay: float, now: datetime | None = None
-) -> None:
-    """Put a notification off for ``delay`` seconds without counting a failed attempt."""
-    db.execute(
-        sa.update(outbox)
-        .where(outbox.c.id == notification_id)
-        .values(next_attempt_at=_not_before(delay, now))
     )
 
 

@@ -300,7 +300,7 @@ def storage_writers(root: Path = ROOT) -> set[str]:
     A function writes when it is decorated ``@transactional``, opens ``write_transaction``, or
     calls a function that writes; one decorated ``@reading`` only reads. A public function that
     takes the connection and is marked neither way counts as writing: nothing says it only
-    reads (:func:`storage.outbox.queue_notifications` inserts in its caller's transaction).
+    reads (:func:`storage.outbox_queue.queue_statuses` inserts in its caller's transaction).
     Private helpers are judged by the functions that call them.
     """
     storage = _storage(root)

@@ -48,7 +48,7 @@ async def test_a_sender_waiting_for_the_post_hears_it_was_posted(
     sms = seed_sms(db, 7, post_owed=True)
     notifier = fast_notifier(store, slack_client, clock)
     async with running(notifier):
-        told = await notifier.first_post(sms, within=10)
+        told = await notifier.first_posts.wait(sms, within=10)
         await outbox_drained(db)
     assert told == FirstPost(PostState.POSTED)
     (post,) = fake_slack.called("chat.postMessage")
@@ -72,7 +72,7 @@ async def test_a_post_slack_refuses_is_told_with_why_and_the_updates_go_to_the_s
     sms = seed_sms(db, 7, channel="G1", post_owed=True)
     notifier = fast_notifier(store, slack_client, clock)
     async with running(notifier):
-        told = await notifier.first_post(sms, within=10)
+        told = await notifier.first_posts.wait(sms, within=10)
         assert told == FirstPost(PostState.REFUSED, "not_in_channel")
         assert now_of(db, sms).post_error == "not_in_channel"
         report(db, 7, "DELIVRD")
@@ -98,7 +98,7 @@ async def test_a_post_slack_cannot_take_now_is_told_to_come_later_at_once_and_ma
     async with running(notifier):
         loop = asyncio.get_running_loop()
         asked = loop.time()
-        told = await notifier.first_post(sms, within=60)
+        told = await notifier.first_posts.wait(sms, within=60)
         assert loop.time() - asked < 30
         assert told == FirstPost(PostState.LATER)
         fake_slack.down = False
@@ -123,7 +123,7 @@ async def test_the_post_another_replica_makes_is_told_from_the_database(
     owner = fast_notifier(store, slack_client, clock, replica="owner")
     other = fast_notifier(store, slack_client, clock, replica="other")  # never drains C1
     async with running(owner), running(other):
-        told = await other.first_post(sms, within=10)
+        told = await other.first_posts.wait(sms, within=10)
     assert told == FirstPost(PostState.POSTED)
     assert len(fake_slack.called("chat.postMessage")) == 1
     assert now_of(db, sms).slack_ts is not None
@@ -204,12 +204,12 @@ async def test_a_stopping_process_stops_waiting_for_posts(
     """Once the process stops, a surface waiting for its post hears at once that it comes later."""
     sms = seed_sms(db, 7, post_owed=True)
     notifier = fast_notifier(store, slack_client, clock)  # not running: nobody makes the post
-    waiting = asyncio.create_task(notifier.first_post(sms, within=60))
+    waiting = asyncio.create_task(notifier.first_posts.wait(sms, within=60))
     await asyncio.sleep(0)  # it starts waiting
     assert not waiting.done()
-    notifier.release_first_posts()
+    notifier.first_posts.release()
     assert await asyncio.wait_for(waiting, 5) == FirstPost(PostState.LATER)
-    assert await asyncio.wait_for(notifier.first_post(sms, within=60), 5) == FirstPost(
+    assert await asyncio.wait_for(notifier.first_posts.wait(sms, within=60), 5) == FirstPost(
         PostState.LATER
     )
     assert outbox.first_post(db, 7).waiting  # the outbox keeps it for the flush or the next start

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import exc
 
 from handlers.notifier import Notifier
-from storage import outbox
+from storage import outbox, outbox_queue
 from storage.claims import record_sent
 from storage.delivery import StatusUpdate, apply_status
 from storage.engine import make_engine, parse_database_url
@@ -134,9 +134,9 @@ def test_a_row_of_a_kind_without_status_waits_once_per_sms(
     """A cost row is queued once per SMS while it waits; status rows of the SMS are apart."""
     make_sms(db, message_id=7)
     moment = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
-    first = outbox.queue_notification(db, 7, NotificationKind.COST, moment)
-    again = outbox.queue_notification(db, 7, NotificationKind.COST, moment)
-    status = outbox.queue_notification(
+    first = outbox_queue.queue_notification(db, 7, NotificationKind.COST, moment)
+    again = outbox_queue.queue_notification(db, 7, NotificationKind.COST, moment)
+    status = outbox_queue.queue_notification(
         db, 7, NotificationKind.STATUS, moment, status="DELIVRD", reply_owed=True
     )
     assert first is not None
@@ -151,9 +151,9 @@ def test_only_a_status_row_has_a_status(db: Database, make_sms: Callable[..., Sm
     make_sms(db, message_id=7)
     moment = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
     with pytest.raises(ValueError, match="status"):
-        outbox.queue_notification(db, 7, NotificationKind.GIVEUP, moment, status="GAVEUP")
+        outbox_queue.queue_notification(db, 7, NotificationKind.GIVEUP, moment, status="GAVEUP")
     with pytest.raises(ValueError, match="status"):
-        outbox.queue_notification(db, 7, NotificationKind.STATUS, moment)
+        outbox_queue.queue_notification(db, 7, NotificationKind.STATUS, moment)
     with pytest.raises(exc.IntegrityError):
         run_sql(db, _OUTBOX, id=7, status="GAVEUP", kind="giveup", at=_AT, reply_done=False)
 

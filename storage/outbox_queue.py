@@ -1,0 +1,109 @@
+"""Queuing outbox rows: each change writes the row it owes Slack, in its own transaction.
+
+Recording a sent SMS queues its first post (:mod:`storage.claims`), a status change its
+``status`` row (:mod:`storage.delivery`), a give-up or decline, a cost (:mod:`storage.account`)
+theirs. The notifier's side of the rows is :mod:`storage.outbox`.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from storage.engine import dialect_insert, transactional
+from storage.outbox import NotificationKind, PostNote
+from storage.schema import utc_ms_text
+from storage.tables import OUTBOX_ONCE, outbox
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection as Database
+
+
+@transactional
+def queue_notification(
+    db: Database,
+    message_id: int,
+    kind: NotificationKind,
+    moment: datetime,
+    *,
+    status: str | None = None,
+    reply_owed: bool = False,
+    note: PostNote | None = None,
+) -> int | None:
+    """Queue a notification due at once; its id, or ``None`` when the same one waits already.
+
+    The same one: a ``status`` row of the same (SMS, status), a row of another kind of the same
+    (SMS, kind). Only a ``status`` row has a ``status``; only a ``post`` row a ``note``.
+    """
+    inserted = db.execute(
+        _queue_statement(db.dialect.name, of_status=kind is NotificationKind.STATUS),
+        _queue_params(
+            message_id, kind, utc_ms_text(moment), status=status, reply_owed=reply_owed, note=note
+        ),
+    ).scalar()
+    return None if inserted is None else int(inserted)
+
+
+def queue_statuses(
+    db: Database, notifications: list[tuple[int, str, bool]], moment: datetime
+) -> None:
+    """Queue many ``status`` rows due at once: (message id, status, reply owed), in one statement.
+
+    What :func:`queue_notification` does for each, in order; a (SMS, status) already waiting is
+    skipped.
+    """
+    queued = utc_ms_text(moment)
+    db.execute(
+        _queue_statement(db.dialect.name, of_status=True, returning=False),
+        [
+            _queue_params(
+                message_id, NotificationKind.STATUS, queued, status=status, reply_owed=reply_owed
+            )
+            for message_id, status, reply_owed in notifications
+        ],
+    )
+
+
+def _queue_params(
+    message_id: int,
+    kind: NotificationKind,
+    queued: str,
+    *,
+    status: str | None,
+    reply_owed: bool,
+    note: PostNote | None = None,
+) -> dict[str, object]:
+    """An outbox row due at ``queued`` (retries put it off to the millisecond)."""
+    if (kind is NotificationKind.STATUS) != (status is not None):
+        raise ValueError(f"a {kind} row has a status only if it is a status row: {status!r}")
+    return {
+        "message_id": message_id,
+        "status": status,
+        "kind": kind.value,
+        "note": None if note is None else note.value,
+        "created_at": queued,
+        "attempts": 0,
+        "next_attempt_at": queued,
+        "update_done": False,
+        "reply_done": not reply_owed,
+    }
+
+
+@functools.cache
+def _queue_statement(dialect: str, *, of_status: bool, returning: bool = True) -> sa.Executable:
+    """The outbox row's insert for ``dialect``, built once (values given as parameters).
+
+    ``of_status``: a ``status`` row, one per (SMS, status); a row of another kind is one per
+    (SMS, kind) (the partial unique index ``outbox_message_kind``).
+    """
+    insert = dialect_insert(dialect, outbox)
+    if of_status:
+        statement = insert.on_conflict_do_nothing(index_elements=["message_id", "status"])
+    else:
+        statement = insert.on_conflict_do_nothing(
+            index_elements=["message_id", "kind"], index_where=OUTBOX_ONCE
+        )
+    return statement.returning(outbox.c.id) if returning else statement
