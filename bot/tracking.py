@@ -8,7 +8,7 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -192,6 +192,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     slack = make_slack_client(settings, session, retry_rate_limits=False)
     zone = settings.mobizon_timezone
     languages = runtime.people_languages()
+    lease = timedelta(seconds=settings.replica_lease)
     notifier = Notifier(
         core.store,
         slack,
@@ -200,6 +201,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         language=settings.language,
         languages=languages,
         replica=runtime.replica_id,
+        lease=lease,
     )
     poller = Poller(
         core.store,
@@ -209,6 +211,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         timezone=zone,
         sandbox=settings.sandbox,
         replica=runtime.replica_id,
+        lease=lease,
     )
     # read before the app serves anything: every row up to it is a claim of a process that is gone
     claimed_up_to = await core.store.read(messages.last_sms_id)
@@ -228,6 +231,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         on_adopted=runtime.metrics.sms_sent.labels(outcome="sent").inc,
         unrecorded=runtime.unrecorded,
         replica=runtime.replica_id,
+        lease=lease,
     )
     account_watches = _account_watches(runtime, notifier)
     cycles: set[asyncio.Task[Any]] = set()
@@ -258,14 +262,8 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         coalesce=True,
         next_run_time=datetime.now().astimezone(),
     )
-    scheduler.add_job(
-        _shielded(cycles, functools.partial(_heartbeat, runtime), "heartbeat"),
-        "interval",
-        seconds=replicas.HEARTBEAT_EVERY.total_seconds(),
-        id=HEARTBEAT_JOB,
-        max_instances=1,
-        coalesce=True,
-    )
+
+    _schedule_heartbeat(scheduler, runtime, lease, notifier, cycles)
     _schedule_balance_watch(scheduler, runtime, slack, cycles)
     scheduler.start()
     task = asyncio.create_task(notifier.run(), name="notifier")
@@ -282,15 +280,64 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
             runtime.health.scheduler = None
 
 
-async def _heartbeat(runtime: Runtime) -> None:
-    """Say this replica is alive; register it again if it was taken for dead meanwhile."""
-    store = runtime.started().store
-    if not await store.write(replicas.heartbeat, runtime.replica_id):
-        logger.warning(
-            "this replica was taken for dead (no heartbeat for %s s); registered again",
-            int(replicas.LEASE.total_seconds()),
-        )
-        await runtime.register_replica(store)
+class Heartbeat:
+    """The replica's heartbeat job; it also notices another replica whose lease ran out.
+
+    The work of a replica that is gone (its claims, the SMS it polled, its channels' posts) is
+    taken over at once: the poll cycle (which settles claims and polls) runs now and the
+    notifier looks at the outbox, rather than at the next poll cycle. So a dead replica's work
+    waits its lease and one heartbeat at most, whatever ``SMSBOT_POLL_INTERVAL`` says.
+    """
+
+    def __init__(self, runtime: Runtime, lease: timedelta, *, on_gone: Callable[[], None]) -> None:
+        self._runtime = runtime
+        self._lease = lease
+        self._on_gone = on_gone
+        self._live: set[str] = set()  # the replicas live at the last beat
+
+    async def beat(self) -> None:
+        """Say this replica is alive (again, if it was taken for dead); notice the ones gone."""
+        runtime = self._runtime
+        store = runtime.started().store
+        if not await store.write(replicas.heartbeat, runtime.replica_id):
+            logger.warning(
+                "this replica was taken for dead (no heartbeat for %g s); registered again",
+                self._lease.total_seconds(),
+            )
+            await runtime.register_replica(store)
+        live = {r.id for r in await store.read(replicas.live_replicas, lease=self._lease)}
+        gone = self._live - live
+        self._live = live
+        if gone:
+            logger.info(
+                "%d replica(s) gone; taking over their work",
+                len(gone),
+                extra={"gone": sorted(gone)},
+            )
+            self._on_gone()
+
+
+def _schedule_heartbeat(
+    scheduler: AsyncIOScheduler,
+    runtime: Runtime,
+    lease: timedelta,
+    notifier: Notifier,
+    jobs: set[asyncio.Task[Any]],
+) -> None:
+    """Heartbeat every third of the lease; a replica found gone has its work taken over now."""
+
+    def take_over() -> None:  # the poll cycle settles its claims and polls its SMS
+        scheduler.modify_job(POLL_JOB, next_run_time=datetime.now().astimezone())
+        notifier.wake()  # and its channels' posts are taken
+
+    scheduler.add_job(
+        _shielded(jobs, Heartbeat(runtime, lease, on_gone=take_over).beat, "heartbeat"),
+        "interval",
+        seconds=replicas.heartbeat_every(lease).total_seconds(),
+        id=HEARTBEAT_JOB,
+        max_instances=1,
+        coalesce=True,
+    )
 
 
 async def _stop(
