@@ -19,6 +19,7 @@ from apscheduler.events import (
     EVENT_JOB_MAX_INSTANCES,
     JobEvent,
 )
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -42,6 +43,8 @@ FLUSH_DEADLINE = 5.0
 #: How long shutdown waits for a poll cycle in progress before closing the database under it.
 CYCLE_DEADLINE = 10.0
 POLL_JOB = "poll-statuses"
+#: The name of a running poll cycle's task.
+POLL_CYCLE = "poll cycle"
 BALANCE_JOB = "check-balance"
 HEARTBEAT_JOB = "replica-heartbeat"
 
@@ -254,7 +257,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
 
     scheduler = make_scheduler()
     scheduler.add_job(
-        _shielded(cycles, cycle, "poll cycle"),
+        _shielded(cycles, cycle, POLL_CYCLE),
         "interval",
         seconds=settings.poll_interval,
         id=POLL_JOB,
@@ -326,8 +329,16 @@ def _schedule_heartbeat(
 ) -> None:
     """Heartbeat every third of the lease; a replica found gone has its work taken over now."""
 
+    def poll_now(_: object = None) -> None:
+        with contextlib.suppress(JobLookupError):  # shut down meanwhile
+            scheduler.modify_job(POLL_JOB, next_run_time=datetime.now().astimezone())
+
     def take_over() -> None:  # the poll cycle settles its claims and polls its SMS
-        scheduler.modify_job(POLL_JOB, next_run_time=datetime.now().astimezone())
+        running = [task for task in jobs if task.get_name() == POLL_CYCLE]
+        if running:  # it may have read the claims before the lease ran out: once more after it
+            running[0].add_done_callback(poll_now)
+        else:
+            poll_now()
         notifier.wake()  # and its channels' posts are taken
 
     scheduler.add_job(
