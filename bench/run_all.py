@@ -25,6 +25,16 @@ QUICK: dict[str, list[str]] = {
     "drain": ["--statuses", "100"],
     "latency": ["--webhooks", "50", "--poll-interval", "2", "--changes", "10"],
     "memory": ["--stored", "20000", "--pending", "2000", "--seconds", "10"],
+    "replicas": [
+        "--commands",
+        "40",
+        "--lease",
+        "3",
+        "--poll-interval",
+        "2",
+        "--settle-within",
+        "15",
+    ],
 }
 
 

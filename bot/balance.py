@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from bot.delivery.turns import Turn
@@ -50,6 +50,7 @@ class BalanceWatch:
         *,
         replica: str,
         turn: Turn | None = None,
+        lease: timedelta = replicas.LEASE,
         on_balance: Callable[[Balance], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -59,6 +60,7 @@ class BalanceWatch:
         self._post = post
         self._replica = replica
         self._turn = turn
+        self._lease = lease
         self._on_balance = on_balance
         self._clock = clock
         # this replica's claim whose settling a locked database refused: (posting, value to keep)
@@ -81,7 +83,7 @@ class BalanceWatch:
         kept = await self._store.read(
             turns.kept_value,
             account.LOW_BALANCE_KEY,
-            live_cutoff=replicas.lease_cutoff(self._clock()),
+            live_cutoff=replicas.lease_cutoff(self._clock(), self._lease),
         )
         # a claim left by a replica that is gone (or by this one, its outcome lost) was perhaps
         # not posted: the change is posted again if still due, as after a restart

@@ -18,6 +18,10 @@ DEFAULT_REGION = "BR"
 DEFAULT_HOST = "0.0.0.0"  # noqa: S104  # the contract: serve on every interface by default
 DEFAULT_PORT = 3000
 DEFAULT_LANGUAGE = "en"
+#: Seconds a replica's heartbeat holds its work (storage.replicas.LEASE); it beats every third.
+DEFAULT_REPLICA_LEASE = 15.0
+#: The shortest lease taken: under it, a busy moment could pass a live replica for dead.
+MIN_REPLICA_LEASE = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,11 @@ VARIABLES: tuple[Variable, ...] = (
         "SMSBOT_POLL_INTERVAL",
         f"{DEFAULT_POLL_INTERVAL:g} ({SANDBOX_POLL_INTERVAL:g} in sandbox)",
         "seconds between status polls",
+    ),
+    Variable(
+        "SMSBOT_REPLICA_LEASE",
+        f"{DEFAULT_REPLICA_LEASE:g}",
+        "seconds without a heartbeat before a replica's work is taken over",
     ),
     Variable("SMSBOT_ALLOWED_USERS", "empty: everyone", "Slack user ids who may send, with commas"),
     Variable("SMSBOT_READERS", "empty", "Slack user ids who may read every channel's SMS"),

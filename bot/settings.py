@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -22,7 +23,9 @@ from bot.environment import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_PORT,
     DEFAULT_REGION,
+    DEFAULT_REPLICA_LEASE,
     DEFAULT_SLACK_API_URL,
+    MIN_REPLICA_LEASE,
     NAMES,
     SANDBOX_POLL_INTERVAL,
     quoted,
@@ -92,6 +95,8 @@ class Settings:
     #: ``SMSBOT_DATABASE_URL`` as given (it may hold a password); unset: SQLite at ``db_path``.
     database_url: str | None = field(default=None, repr=False)
     poll_interval: float = DEFAULT_POLL_INTERVAL
+    #: ``SMSBOT_REPLICA_LEASE``: seconds a replica's heartbeat holds its work; it beats every third.
+    replica_lease: float = DEFAULT_REPLICA_LEASE
     allowed_users: frozenset[str] = frozenset()
     readers: frozenset[str] = frozenset()
     default_region: str = DEFAULT_REGION
@@ -179,6 +184,12 @@ class Settings:
         ).rstrip("/")
 
         poll_interval = _number(get("SMSBOT_POLL_INTERVAL"), "SMSBOT_POLL_INTERVAL", problems)
+        replica_lease = _number(
+            get("SMSBOT_REPLICA_LEASE"),
+            "SMSBOT_REPLICA_LEASE",
+            problems,
+            at_least=MIN_REPLICA_LEASE,
+        )
         port = _port(get("PORT"), problems)
         allowed = _allowed_users(get("SMSBOT_ALLOWED_USERS") or "", problems)
         readers = _allowed_users(get("SMSBOT_READERS") or "", problems, name="SMSBOT_READERS")
@@ -244,6 +255,7 @@ class Settings:
             db_path=db_path,
             database_url=database_url,
             poll_interval=poll_interval,
+            replica_lease=DEFAULT_REPLICA_LEASE if replica_lease is None else replica_lease,
             allowed_users=allowed,
             readers=readers,
             default_region=region,
@@ -396,13 +408,19 @@ def _url(value: str, name: str, problems: list[str]) -> str:
     return value
 
 
-def _number(value: str | None, name: str, problems: list[str]) -> float | None:
+def _number(
+    value: str | None, name: str, problems: list[str], *, at_least: float | None = None
+) -> float | None:
+    """Seconds: more than 0, or (``at_least``) a finite number of at least that many."""
     if value is None:
         return None
     try:
         number = float(value)
     except ValueError:
         problems.append(f"{name} must be a number of seconds, not “{value}”.")
+        return None
+    if at_least is not None and not (math.isfinite(number) and number >= at_least):
+        problems.append(f"{name} must be at least {at_least:g} seconds, not “{value[:20]}”.")
         return None
     if not number > 0:
         problems.append(f"{name} must be more than 0 seconds.")

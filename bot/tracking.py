@@ -19,6 +19,7 @@ from apscheduler.events import (
     EVENT_JOB_MAX_INSTANCES,
     JobEvent,
 )
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -43,6 +44,8 @@ FLUSH_DEADLINE = 5.0
 #: How long shutdown waits for a poll cycle in progress before closing the database under it.
 CYCLE_DEADLINE = 10.0
 POLL_JOB = "poll-statuses"
+#: The name of a running poll cycle's task.
+POLL_CYCLE = "poll cycle"
 BALANCE_JOB = "check-balance"
 #: The account jobs each poll cycle runs: one replica a cycle runs each (its turn).
 MODERATION_JOB = "watch-moderation"
@@ -105,20 +108,21 @@ def _account_watches(
     core = runtime.started()
     sandbox = runtime.settings.sandbox
     every = timedelta(seconds=runtime.settings.poll_interval)
+    lease = timedelta(seconds=runtime.settings.replica_lease)
     moderation = ModerationWatch(
         core.store,
         core.gateway,
         on_change=notifier.wake,
         on_declined=runtime.metrics.declined.inc,
         sandbox=sandbox,
-        turn=Turn(core.store, MODERATION_JOB, replica=runtime.replica_id, every=every),
+        turn=Turn(core.store, MODERATION_JOB, replica=runtime.replica_id, every=every, lease=lease),
     )
     costs = CostLookup(
         core.store,
         core.gateway,
         on_change=notifier.wake,
         sandbox=sandbox,
-        turn=Turn(core.store, COSTS_JOB, replica=runtime.replica_id, every=every),
+        turn=Turn(core.store, COSTS_JOB, replica=runtime.replica_id, every=every, lease=lease),
     )
     return [("moderation", moderation.run_once), ("costs", costs.run_once)]
 
@@ -193,13 +197,15 @@ def balance_watch(runtime: Runtime, slack: AsyncWebClient) -> BalanceWatch | Non
     )
     core = runtime.started()
     every = timedelta(seconds=BALANCE_CHECK_SECONDS)
+    lease = timedelta(seconds=settings.replica_lease)
     return BalanceWatch(
         core.store,
         core.gateway,
         threshold,
         post,
         replica=runtime.replica_id,
-        turn=Turn(core.store, BALANCE_JOB, replica=runtime.replica_id, every=every),
+        turn=Turn(core.store, BALANCE_JOB, replica=runtime.replica_id, every=every, lease=lease),
+        lease=lease,
         on_balance=runtime.metrics.balance_seen,
     )
 
@@ -214,6 +220,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     slack = make_slack_client(settings, session, retry_rate_limits=False)
     zone = settings.mobizon_timezone
     languages = runtime.people_languages()
+    lease = timedelta(seconds=settings.replica_lease)
     notifier = Notifier(
         core.store,
         slack,
@@ -222,6 +229,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         language=settings.language,
         languages=languages,
         replica=runtime.replica_id,
+        lease=lease,
     )
     poller = Poller(
         core.store,
@@ -231,6 +239,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         timezone=zone,
         sandbox=settings.sandbox,
         replica=runtime.replica_id,
+        lease=lease,
     )
     # read before the app serves anything: every row up to it is a claim of a process that is gone
     claimed_up_to = await core.store.read(messages.last_sms_id)
@@ -243,6 +252,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         on_adopted=runtime.metrics.sms_sent.labels(outcome="sent").inc,
         unrecorded=runtime.unrecorded,
         replica=runtime.replica_id,
+        lease=lease,
     )
     account_watches = _account_watches(runtime, notifier)
     cycles: set[asyncio.Task[Any]] = set()
@@ -265,7 +275,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
 
     scheduler = make_scheduler()
     scheduler.add_job(
-        _shielded(cycles, cycle, "poll cycle"),
+        _shielded(cycles, cycle, POLL_CYCLE),
         "interval",
         seconds=settings.poll_interval,
         id=POLL_JOB,
@@ -273,14 +283,8 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         coalesce=True,
         next_run_time=datetime.now().astimezone(),
     )
-    scheduler.add_job(
-        _shielded(cycles, functools.partial(_heartbeat, runtime), "heartbeat"),
-        "interval",
-        seconds=replicas.HEARTBEAT_EVERY.total_seconds(),
-        id=HEARTBEAT_JOB,
-        max_instances=1,
-        coalesce=True,
-    )
+
+    _schedule_heartbeat(scheduler, runtime, lease, notifier, cycles)
     _schedule_balance_watch(scheduler, runtime, slack, cycles)
     scheduler.start()
     task = asyncio.create_task(notifier.run(), name="notifier")
@@ -297,15 +301,72 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
             runtime.health.scheduler = None
 
 
-async def _heartbeat(runtime: Runtime) -> None:
-    """Say this replica is alive; register it again if it was taken for dead meanwhile."""
-    store = runtime.started().store
-    if not await store.write(replicas.heartbeat, runtime.replica_id):
-        logger.warning(
-            "this replica was taken for dead (no heartbeat for %s s); registered again",
-            int(replicas.LEASE.total_seconds()),
-        )
-        await runtime.register_replica(store)
+class Heartbeat:
+    """The replica's heartbeat job; it also notices another replica whose lease ran out.
+
+    The work of a replica that is gone (its claims, the SMS it polled, its channels' posts) is
+    taken over at once: the poll cycle (which settles claims and polls) runs now and the
+    notifier looks at the outbox, rather than at the next poll cycle. So a dead replica's work
+    waits its lease and one heartbeat at most, whatever ``SMSBOT_POLL_INTERVAL`` says.
+    """
+
+    def __init__(self, runtime: Runtime, lease: timedelta, *, on_gone: Callable[[], None]) -> None:
+        self._runtime = runtime
+        self._lease = lease
+        self._on_gone = on_gone
+        self._live: set[str] = set()  # the replicas live at the last beat
+
+    async def beat(self) -> None:
+        """Say this replica is alive (again, if it was taken for dead); notice the ones gone."""
+        runtime = self._runtime
+        store = runtime.started().store
+        if not await store.write(replicas.heartbeat, runtime.replica_id):
+            logger.warning(
+                "this replica was taken for dead (no heartbeat for %g s); registered again",
+                self._lease.total_seconds(),
+            )
+            await runtime.register_replica(store)
+        live = {r.id for r in await store.read(replicas.live_replicas, lease=self._lease)}
+        gone = self._live - live
+        self._live = live
+        if gone:
+            logger.info(
+                "%d replica(s) gone; taking over their work",
+                len(gone),
+                extra={"gone": sorted(gone)},
+            )
+            self._on_gone()
+
+
+def _schedule_heartbeat(
+    scheduler: AsyncIOScheduler,
+    runtime: Runtime,
+    lease: timedelta,
+    notifier: Notifier,
+    jobs: set[asyncio.Task[Any]],
+) -> None:
+    """Heartbeat every third of the lease; a replica found gone has its work taken over now."""
+
+    def poll_now(_: object = None) -> None:
+        with contextlib.suppress(JobLookupError):  # shut down meanwhile
+            scheduler.modify_job(POLL_JOB, next_run_time=datetime.now().astimezone())
+
+    def take_over() -> None:  # the poll cycle settles its claims and polls its SMS
+        running = [task for task in jobs if task.get_name() == POLL_CYCLE]
+        if running:  # it may have read the claims before the lease ran out: once more after it
+            running[0].add_done_callback(poll_now)
+        else:
+            poll_now()
+        notifier.wake()  # and its channels' posts are taken
+
+    scheduler.add_job(
+        _shielded(jobs, Heartbeat(runtime, lease, on_gone=take_over).beat, "heartbeat"),
+        "interval",
+        seconds=replicas.heartbeat_every(lease).total_seconds(),
+        id=HEARTBEAT_JOB,
+        max_instances=1,
+        coalesce=True,
+    )
 
 
 async def _stop(

@@ -28,7 +28,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import tzinfo
+from datetime import timedelta, tzinfo
 from typing import Any, Literal
 
 import aiohttp
@@ -51,7 +51,7 @@ from handlers.slack_failures import (
     retry_after,
     transient,
 )
-from storage import outbox
+from storage import outbox, replicas
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -82,11 +82,12 @@ class Notifier:
         language: str = "en",
         languages: PeopleLanguages | None = None,
         replica: str | None = None,
+        lease: timedelta = replicas.LEASE,
     ) -> None:
         self._store = store
         # with several replicas on one database, each channel is posted to by one of them
-        # (None: every channel, the one process on the database)
-        self._replica = replica
+        # (None: every channel, the one process on the database), kept while its lease holds
+        self._replica, self._lease = replica, lease
         self._language = language  # the workspace's: every channel post is in it
         self._languages = languages  # each sender's, for the outcomes sent to them directly
         self._clock: Clock = clock or SystemClock()
@@ -145,7 +146,7 @@ class Notifier:
     async def _start_channels(self, tasks: dict[str, asyncio.Task[int]]) -> None:
         """Start a task for every channel that has due rows and none running (``tasks``)."""
         for channel in await notifier_outbox.due_channels(
-            self._store, self._clock.now(), self._replica
+            self._store, self._clock.now(), self._replica, self._lease
         ):
             if channel in tasks:
                 continue  # its task reads the outbox again after each batch: it finds new rows
@@ -178,7 +179,9 @@ class Notifier:
         With ``deadline`` (a time of the clock's ``monotonic``) no row is started after it: for the
         flush at shutdown, once :meth:`run` has been cancelled.
         """
-        channels = await notifier_outbox.due_channels(self._store, self._clock.now(), self._replica)
+        channels = await notifier_outbox.due_channels(
+            self._store, self._clock.now(), self._replica, self._lease
+        )
         results = await asyncio.gather(
             *(self._drain_channel(ch, deadline) for ch in channels), return_exceptions=True
         )

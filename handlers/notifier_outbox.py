@@ -7,18 +7,20 @@ one place in ``handlers`` that writes storage itself.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from handlers import notifier_posts
 from storage import outbox, replicas
 from storage.store import Store
 
 
-async def due_channels(store: Store, now: datetime, replica: str | None) -> list[str]:
+async def due_channels(
+    store: Store, now: datetime, replica: str | None, lease: timedelta = replicas.LEASE
+) -> list[str]:
     """The channels with due rows this process posts to.
 
     All of them; with ``replica``, those it owns (one replica per channel, so Slack's pace for
-    a channel holds however many replicas run).
+    a channel holds however many replicas run), and those of replicas whose ``lease`` ran out.
     """
     channels = await store.read(outbox.due_channels, now=now)
     if replica is None or not channels:
@@ -26,7 +28,10 @@ async def due_channels(store: Store, now: datetime, replica: str | None) -> list
     if await store.read(outbox.owned_channels, channels, replica=replica) >= set(channels):
         return channels  # all its own already: nothing to write
     return await store.write(
-        outbox.own_channels, channels, replica=replica, live_cutoff=replicas.lease_cutoff(now)
+        outbox.own_channels,
+        channels,
+        replica=replica,
+        live_cutoff=replicas.lease_cutoff(now, lease),
     )
 
 

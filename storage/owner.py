@@ -1,25 +1,20 @@
-"""One process at a time on a database: the lock ``smsbot serve`` and the console hold.
+"""One process at a time on a SQLite file: the lock ``smsbot serve`` and the console hold.
 
-A second process on the same database would take every claim for its own. On SQLite the first
-process holds an exclusive lock on ``<file>.lock`` beside the database for as long as it runs
-(the kernel releases it when the process ends, however it ends). On PostgreSQL it holds a
-session advisory lock on a connection of its own (the server releases it when the session
-ends, a killed process's too). A second process is refused at start.
+SQLite serves one process: a second one on the same file would take every claim for its own.
+The first process holds an exclusive lock on ``<file>.lock`` beside the database for as long as
+it runs (the kernel releases it when the process ends, however it ends), and a second one is
+refused at start with a sentence naming ``SMSBOT_DATABASE_URL`` and PostgreSQL. On PostgreSQL
+any number of processes run on one database: they coordinate through it
+(:mod:`storage.replicas`), so nothing is held here.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
-
-from storage.engine import DatabaseUrl, make_engine
-
-#: The PostgreSQL advisory lock key of "a smsbot process runs on this database".
-_OWNER_LOCK = 0x736D7362  # "smsb"
+from storage.url import DatabaseUrl
 
 
 class DatabaseInUseError(RuntimeError):
@@ -32,18 +27,12 @@ class FileOwner:
 
     path: str
     fd: int | None = None
-    session: Connection | None = field(default=None, repr=False)
-    _engine: Any = field(default=None, repr=False)
 
     def release(self) -> None:
         """Let another process run on the database."""
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
-        if self.session is not None:
-            self.session.close()
-            self._engine.dispose()
-            self.session = None
 
 
 def lock_path(url: DatabaseUrl) -> str:
@@ -52,14 +41,12 @@ def lock_path(url: DatabaseUrl) -> str:
 
 
 def own_database(url: DatabaseUrl) -> FileOwner | None:
-    """Become the one process on ``url``'s database; ``None`` in memory (nothing to share).
+    """Become the one process on ``url``'s SQLite file; ``None`` in memory or on PostgreSQL.
 
-    Raises :class:`DatabaseInUseError` while another process holds it.
+    Raises :class:`DatabaseInUseError` while another process holds the file.
     """
-    if url.memory:
-        return None
-    if url.engine == "postgresql":
-        return _own_postgres(url)
+    if url.memory or url.engine == "postgresql":
+        return None  # nothing to share, or replicas share it through the database itself
     path = lock_path(url)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -75,26 +62,3 @@ def own_database(url: DatabaseUrl) -> FileOwner | None:
         os.close(fd)
         raise
     return FileOwner(path=path, fd=fd)
-
-
-def _own_postgres(url: DatabaseUrl) -> FileOwner:
-    engine = make_engine(url, keep=False)
-    session = engine.connect()
-    try:
-        with session.begin():
-            held = session.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": _OWNER_LOCK}
-            ).scalar()
-    except BaseException:
-        session.close()
-        engine.dispose()
-        raise
-    if not held:
-        session.close()
-        engine.dispose()
-        raise DatabaseInUseError(
-            f"another smsbot process is running on the PostgreSQL database {url.safe()}; this "
-            "release runs one process per database (replicas coordinating through PostgreSQL "
-            "come next): stop the other one first."
-        )
-    return FileOwner(path=url.safe(), session=session, _engine=engine)

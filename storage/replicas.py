@@ -1,9 +1,11 @@
 """The replicas on one database: each registers, then heartbeats; a silent one is gone.
 
-A replica's claims (the sends it claimed, the SMS whose status it polls) are its own while its
-heartbeat is fresh; once it is older than the lease, any live replica takes them over. On SQLite
-one process owns the file (:mod:`storage.owner`), so a new process forgets every earlier row at
-once: those processes are gone.
+A replica's claims (the sends it claimed, the SMS whose status it polls, the channels it posts
+to) are its own while its heartbeat is fresh; once it is older than the lease, any live replica
+takes them over. The lease is :data:`LEASE` unless the operator sets ``SMSBOT_REPLICA_LEASE``;
+every function that judges a heartbeat takes it as ``lease``. On SQLite one process owns the
+file (:mod:`storage.owner`), so a new process forgets every earlier row at once: those
+processes are gone.
 """
 
 from __future__ import annotations
@@ -21,12 +23,18 @@ from storage.tables import replicas
 if TYPE_CHECKING:
     from sqlalchemy import Connection as Database
 
-#: How long a replica's heartbeat holds its claims: several heartbeats, well under the 30 s in
-#: which a dead replica's work must be taken over.
+#: How long a replica's heartbeat holds its claims by default: three heartbeats, well under the
+#: 30 s in which a dead replica's work must be taken over.
 LEASE = timedelta(seconds=15)
 
-#: How often a replica says it is alive.
-HEARTBEAT_EVERY = timedelta(seconds=5)
+
+def heartbeat_every(lease: timedelta = LEASE) -> timedelta:
+    """How often a replica says it is alive: a third of its lease (two may be late or lost)."""
+    return lease / 3
+
+
+#: How often a replica says it is alive under the default lease.
+HEARTBEAT_EVERY = heartbeat_every(LEASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +84,9 @@ def deregister(db: Database, replica_id: str) -> None:
     db.execute(sa.delete(replicas).where(replicas.c.id == replica_id))
 
 
-def lease_cutoff(now: datetime | None = None) -> str:
+def lease_cutoff(now: datetime | None = None, lease: timedelta = LEASE) -> str:
     """The stored time before which a heartbeat no longer holds its replica's claims."""
-    return utc_ms_text((now or datetime.now(UTC)) - LEASE)
+    return utc_ms_text((now or datetime.now(UTC)) - lease)
 
 
 def live_ids(cutoff: str) -> sa.Select[tuple[str]]:
@@ -87,11 +95,13 @@ def live_ids(cutoff: str) -> sa.Select[tuple[str]]:
 
 
 @reading
-def live_replicas(db: Database, *, now: datetime | None = None) -> list[Replica]:
+def live_replicas(
+    db: Database, *, now: datetime | None = None, lease: timedelta = LEASE
+) -> list[Replica]:
     """The replicas whose heartbeat holds, oldest first."""
     rows = db.execute(
         sa.select(replicas)
-        .where(replicas.c.heartbeat_at >= lease_cutoff(now))
+        .where(replicas.c.heartbeat_at >= lease_cutoff(now, lease))
         .order_by(replicas.c.started_at)
     )
     return [

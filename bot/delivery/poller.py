@@ -60,11 +60,13 @@ class Poller:
         timezone: tzinfo | None = None,
         sandbox: bool | None = None,
         replica: str | None = None,
+        lease: timedelta = replicas.LEASE,
     ) -> None:
         self._store = store
         # with several replicas on one database, each SMS is polled by one of them: this one's
-        # are those it took (None: every pending SMS, the one process on the database)
-        self._replica = replica
+        # are those it took (None: every pending SMS, the one process on the database), and
+        # those of replicas whose lease ran out
+        self._replica, self._lease = replica, lease
         # the Mobizon account's zone: scheduled SMS are due, and overdue, by its wall time
         self._zone = timezone
         self._gateway = gateway
@@ -94,12 +96,12 @@ class Poller:
                 messages.pending_statuses, local_now=account_now, sandbox=self._sandbox
             )
         elif await self._store.read(
-            polling.unclaimed_pending, live_cutoff=replicas.lease_cutoff(now)
+            polling.unclaimed_pending, live_cutoff=replicas.lease_cutoff(now, self._lease)
         ):
             pending = await self._store.write(
                 polling.claim_pending_statuses,
                 replica=self._replica,
-                live_cutoff=replicas.lease_cutoff(now),
+                live_cutoff=replicas.lease_cutoff(now, self._lease),
                 local_now=account_now,
                 sandbox=self._sandbox,
             )

@@ -25,18 +25,20 @@ class Turn:
         *,
         replica: str,
         every: timedelta,
+        lease: timedelta = replicas.LEASE,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
         self.job = job
         self._replica = replica
         self._every = every
+        self.lease = lease
         self._clock = clock
 
     async def take(self) -> bool:
         """True when this replica runs the job now; another's turn is found out by a read."""
         now = self._clock()
-        cutoff = replicas.lease_cutoff(now)
+        cutoff = replicas.lease_cutoff(now, self.lease)
         mine = self._replica
         if not await self._store.read(
             turns.turn_open, self.job, replica=mine, every=self._every, live_cutoff=cutoff, now=now

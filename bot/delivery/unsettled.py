@@ -128,11 +128,12 @@ class UnsettledSends:
         unrecorded: UnrecordedSends | None = None,
         on_adopted: Callable[[], None] | None = None,
         replica: str | None = None,
+        lease: timedelta = replicas.LEASE,
     ) -> None:
         self._store = store
         # this process among the replicas: claims it holds are its own; another replica's are
-        # interrupted once that replica's heartbeat is gone
-        self._replica = replica
+        # interrupted once that replica's heartbeat is older than ``lease``
+        self._replica, self._lease = replica, lease
         self._unrecorded = unrecorded if unrecorded is not None else UnrecordedSends()
         self._gateway = gateway
         self._posts = posts
@@ -146,12 +147,14 @@ class UnsettledSends:
         """Settle every unsettled send that can be settled now; return how many were."""
         moment = now or datetime.now(UTC)
         settled = await self._record_accepted()
+        # a claim of another replica is this one's to settle once that replica's lease ran out
+        live_cutoff = None if self._replica is None else replicas.lease_cutoff(moment, self._lease)
         unsettled = await self._store.read(
             messages.unsettled_sends,
             claimed_before=self._started_at,
             claimed_up_to=self._claimed_up_to,
             unknown_since=moment - UNKNOWN_WINDOW,
-            live_cutoff=None if self._replica is None else replicas.lease_cutoff(moment),
+            live_cutoff=live_cutoff,
             replica=self._replica,
         )
         for sms in unsettled:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import pytest
 
@@ -20,8 +21,27 @@ async def test_a_bot_registers_and_registers_again_once_taken_for_dead(
     assert [r.id for r in replicas.live_replicas(bot.db)] == [me]
 
     run_sql(bot.db, "DELETE FROM replicas")
+    heartbeat = tracking.Heartbeat(bot.runtime, replicas.LEASE, on_gone=lambda: None)
     with caplog.at_level(logging.WARNING):
-        await tracking._heartbeat(bot.runtime)
+        await heartbeat.beat()
 
     assert [r.id for r in replicas.live_replicas(bot.db)] == [me]
     assert any("taken for dead" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_heartbeat_takes_over_at_once_the_work_of_a_replica_whose_lease_ran_out(
+    bot: BotHarness,
+) -> None:
+    """A replica live at one beat and past its lease at the next is taken over once, at once."""
+    gone: list[int] = []
+    heartbeat = tracking.Heartbeat(bot.runtime, replicas.LEASE, on_gone=lambda: gone.append(1))
+    replicas.register(bot.db, "other", host="elsewhere", pid=1)
+    await heartbeat.beat()
+    assert gone == []  # both alive
+
+    silent_since = datetime.now(UTC) - replicas.LEASE - replicas.HEARTBEAT_EVERY
+    assert replicas.heartbeat(bot.db, "other", now=silent_since)
+    await heartbeat.beat()
+    assert gone == [1]
+    await heartbeat.beat()
+    assert gone == [1]  # taken over once, not at every beat

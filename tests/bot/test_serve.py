@@ -479,9 +479,10 @@ async def test_serve_on_postgresql_sends_and_names_its_engine(
     session: aiohttp.ClientSession,
     fresh_postgres_url: str,
 ) -> None:
-    """SMSBOT_DATABASE_URL on a Unix socket: schema made, an SMS sent and posted, a second refused."""
+    """SMSBOT_DATABASE_URL on a Unix socket: schema made, an SMS sent and posted, a second serves too."""
     env = base_env(fake_slack.url, tmp_path / "unused.db", SMSBOT_DATABASE_URL=fresh_postgres_url)
     serve = await ServeProcess.start(env)
+    second: ServeProcess | None = None
     try:
         health = await (await session.get(serve.url + "healthz")).json()
         assert (health["status"], health["engine"]) == ("ok", "postgresql")
@@ -491,10 +492,15 @@ async def test_serve_on_postgresql_sends_and_names_its_engine(
         assert status == 200
         (post,) = await fake_slack.wait_for("chat.postMessage", timeout=20)
         assert post.params["channel"] == "C1"
-        code, _, stderr = await run_cli({**env, "PORT": "0"}, "serve")
-        assert code == 2  # one process per database until replicas coordinate
-        assert "another smsbot process is running on the PostgreSQL database" in stderr
+        second = await ServeProcess.start(env)  # replicas share a PostgreSQL database
+        health = await (await session.get(second.url + "healthz")).json()
+        assert (health["status"], health["engine"]) == ("ok", "postgresql")
+        with closing(open_database(fresh_postgres_url)) as db:
+            assert run_sql(db, "SELECT count(*) AS n FROM replicas")[0]["n"] == 2
+        assert await second.stop() == 0
     finally:
+        if second is not None:
+            await second.kill()
         assert await serve.stop() == 0
     assert not (tmp_path / "unused.db").exists()
     with closing(open_database(fresh_postgres_url)) as db:

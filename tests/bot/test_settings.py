@@ -14,6 +14,7 @@ from bot.cli import main
 from bot.environment import VARIABLES
 from bot.settings import LANGUAGES, Settings, SettingsError
 from handlers import i18n
+from storage import replicas
 from testkit.slack import BOT_TOKEN
 from tests.conftest import MOBIZON_KEY, SIGNING_SECRET, WEBHOOK_SECRET
 
@@ -43,6 +44,7 @@ def test_defaults_follow_the_operator_contract() -> None:
     assert (settings.host, settings.port) == ("0.0.0.0", 3000)  # noqa: S104  # the contract's default
     assert settings.show_full_numbers is False
     assert settings.log_format == "auto"
+    assert settings.replica_lease == replicas.LEASE.total_seconds() == 15.0
     live = Settings.from_env({**HTTP_ENV, "MOBIZON_API_KEY": MOBIZON_KEY})
     assert not live.sandbox
     assert live.poll_interval == 30.0
@@ -60,6 +62,7 @@ def test_every_variable_is_read() -> None:
             "SMSBOT_DB": "/data/smsbot.db",
             "SMSBOT_DATABASE_URL": "postgresql://smsbot:pg-password-1@db.internal:5432/smsbot",
             "SMSBOT_POLL_INTERVAL": "12.5",
+            "SMSBOT_REPLICA_LEASE": " 2.5 ",
             "SMSBOT_ALLOWED_USERS": " U0123ABCD, W0456EFGH ",
             "SMSBOT_READERS": "U0999ZZZZ ,",
             "SMSBOT_DEFAULT_REGION": "kz",
@@ -74,6 +77,7 @@ def test_every_variable_is_read() -> None:
     assert settings.mobizon_webhook_secret == WEBHOOK_SECRET
     assert settings.db_path == "/data/smsbot.db"
     assert settings.poll_interval == 12.5
+    assert settings.replica_lease == 2.5
     assert settings.allowed_users == frozenset({"U0123ABCD", "W0456EFGH"})
     assert settings.readers == frozenset({"U0999ZZZZ"})
     assert settings.default_region == "KZ"
@@ -115,6 +119,7 @@ def test_every_problem_is_named_in_one_refusal() -> None:
             "SLACK_BOT_TOKEN": "xapp-wrong-kind",
             "SLACK_API_URL": "slack.com/api",
             "SMSBOT_POLL_INTERVAL": "-3",
+            "SMSBOT_REPLICA_LEASE": "soon",
             "PORT": "http",
             "SMSBOT_ALLOWED_USERS": "U0123ABCD,@ana",
             "SMSBOT_READERS": "bob",
@@ -129,6 +134,7 @@ def test_every_problem_is_named_in_one_refusal() -> None:
         "SLACK_SIGNING_SECRET",
         "SLACK_API_URL",
         "SMSBOT_POLL_INTERVAL",
+        "SMSBOT_REPLICA_LEASE",
         "PORT",
         "SMSBOT_ALLOWED_USERS",
         "SMSBOT_READERS",
@@ -279,6 +285,7 @@ GOOD_VALUES = {
     "SMSBOT_DB": "/data/smsbot.db",
     "SMSBOT_DATABASE_URL": "sqlite:///data/smsbot.db",
     "SMSBOT_POLL_INTERVAL": "10",
+    "SMSBOT_REPLICA_LEASE": "15",
     "SMSBOT_ALLOWED_USERS": "U0123ABCD",
     "SMSBOT_READERS": "U0456EFGH",
     "SMSBOT_DEFAULT_REGION": "BR",
@@ -387,3 +394,19 @@ def test_a_database_url_of_another_engine_is_refused_with_the_forms_that_work() 
     assert problem.startswith("SMSBOT_DATABASE_URL: mysql:// is not a database smsbot runs on")
     assert "postgresql://" in problem
     assert "secret-pw" not in problem
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "0.5", "-15", "inf", "nan", "15s"])
+def test_a_replica_lease_that_is_not_at_least_a_second_stops_start_up(value: str) -> None:
+    """SMSBOT_REPLICA_LEASE must be a number of seconds of at least 1: anything else is named."""
+    (problem,) = problems_of({**SANDBOX_ENV, "SMSBOT_REPLICA_LEASE": value})
+    assert problem.startswith("SMSBOT_REPLICA_LEASE must be ")
+    assert "seconds" in problem
+    assert f"“{value}”" in problem
+
+
+def test_a_replica_lease_of_a_second_or_more_is_taken() -> None:
+    """The shortest lease taken is 1 s (tests use a few); fractions are kept."""
+    for value, seconds in (("1", 1.0), ("2.5", 2.5), ("60", 60.0)):
+        settings = Settings.from_env({**SANDBOX_ENV, "SMSBOT_REPLICA_LEASE": value})
+        assert settings.replica_lease == seconds

@@ -11,7 +11,15 @@ from storage.messages import get_sms
 from storage.outbox import own_channels, owned_channels
 from storage.polling import claim_pending_statuses, polled_statuses, unclaimed_pending
 from storage.records import SendState
-from storage.replicas import LEASE, deregister, heartbeat, lease_cutoff, live_replicas, register
+from storage.replicas import (
+    LEASE,
+    deregister,
+    heartbeat,
+    heartbeat_every,
+    lease_cutoff,
+    live_replicas,
+    register,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -76,6 +84,27 @@ def test_each_pending_sms_is_polled_by_one_replica_until_it_is_gone(
 def test_the_lease_is_well_under_the_takeover_bound() -> None:
     """A dead replica's work is taken within 30 s: the lease plus a heartbeat fit in it."""
     assert timedelta(seconds=30) >= LEASE + replicas.HEARTBEAT_EVERY
+    assert replicas.HEARTBEAT_EVERY == heartbeat_every(LEASE) == timedelta(seconds=5)
+
+
+def test_a_shorter_lease_takes_a_silent_replica_for_gone_sooner(
+    db: Database, make_sms: MakeSms
+) -> None:
+    """With a 3 s lease a replica silent for 4 s is gone and its SMS polled by another; beats 1 s."""
+    short = timedelta(seconds=3)
+    assert heartbeat_every(short) == timedelta(seconds=1)
+    make_sms(db, message_id=1)
+    register(db, "a", host="h", pid=1, now=T0)
+    register(db, "b", host="h", pid=2, now=T0)
+    assert _polled_by(db, "a", T0) == [1]
+
+    later = T0 + timedelta(seconds=4)
+    heartbeat(db, "b", now=later)  # a stops; b goes on
+    assert [r.id for r in live_replicas(db, now=later)] == ["a", "b"]  # the default: 15 s
+    assert [r.id for r in live_replicas(db, now=later, lease=short)] == ["b"]
+    assert claim_pending_statuses(db, replica="b", live_cutoff=lease_cutoff(later)) == []
+    taken = claim_pending_statuses(db, replica="b", live_cutoff=lease_cutoff(later, short))
+    assert [row.message_id for row in taken] == [1]
 
 
 def test_each_channel_is_posted_to_by_one_replica_until_it_is_gone(db: Database) -> None:
