@@ -13,7 +13,7 @@ from bot.delivery.poller import Poller
 from bot.mobizon.client import MobizonClient, RetryPolicy
 from bot.mobizon.types import SmsStatus
 from bot.mobizon.wire import MAX_IDS_PER_STATUS_REQUEST
-from bot.simulator import GET_SMS_STATUS, MobizonSimulator
+from bot.simulator import GET_SMS_STATUS, MobizonSimulator, SimulatorConfig
 from storage import outbox
 from storage.engine import Database
 from storage.messages import get_by_message_id
@@ -56,6 +56,10 @@ def seed_from_simulator(
     return ids
 
 
+# the lifecycle slowed a thousandfold: none of the 250 ends while a loaded machine seeds them
+@pytest.mark.parametrize(
+    "simulator_config", [SimulatorConfig(api_key=MOBIZON_KEY, speed=0.001)], ids=["slow"]
+)
 async def test_250_pending_sms_take_three_requests_and_final_ones_are_not_asked_again(
     db: Database,
     store: Store,
