@@ -41,13 +41,12 @@ that fails (Mobizon down) is tried again next cycle; nothing found at Mobizon is
 
 from __future__ import annotations
 
-import enum
+import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
+from bot.delivery.settling import CannotTell, NoticeNotDelivered, NotSent, SettlingPosts
 from bot.mobizon.errors import MobizonError, MobizonValidationError
 from bot.mobizon.gateway import SendWithheld, SmsGateway
 from bot.mobizon.types import (
@@ -73,50 +72,6 @@ UNKNOWN_WINDOW = timedelta(days=1)
 RESEND_LIMIT = timedelta(minutes=10)
 #: Mobizon's list is searched newest first; this many candidates are looked at.
 LOOKUP_PAGE_SIZE = 25
-
-
-class NotSent(enum.Enum):
-    """Why an unsettled send never reached Mobizon (its value is the record's English note)."""
-
-    RESTARTED = "smsbot restarted before Mobizon answered"
-    ANSWER_LOST = "Mobizon's answer was lost"
-    REFUSED_ON_RESEND = "Mobizon refused it when it was sent after a restart"
-
-
-@dataclass(frozen=True, slots=True)
-class CannotTell:
-    """Why smsbot cannot tell whether an unsettled send left: data, worded by the surface."""
-
-    #: Mobizon refused to search for it (its text as a criterion)
-    search_refused: bool = False
-    #: SMS at Mobizon with its number and text, and sends of it with no answer recorded
-    at_mobizon: int = 0
-    unanswered: int = 0
-
-    def __str__(self) -> str:
-        if self.search_refused:
-            return "Mobizon would not search for it"
-        return (
-            f"Mobizon has {self.at_mobizon} recent SMS with this number and text and smsbot has "
-            f"{self.unanswered} sends of it with no answer recorded"
-        )
-
-
-class NoticeNotDelivered(Exception):  # noqa: N818  # a notice, not an error of ours
-    """A post or notice the surface could not deliver; tried again next cycle."""
-
-
-class SettlingPosts(Protocol):
-    """What settling tells senders, through the surface that owns them (Slack).
-
-    The SMS it records as sent are posted in their channel through the outbox, like any send.
-    """
-
-    async def tell_not_sent(self, sms: SmsRecord, why: NotSent, now: datetime) -> None:
-        """Tell the sender that the SMS never reached Mobizon; raises NoticeNotDelivered."""
-
-    async def tell_cannot_tell(self, sms: SmsRecord, why: CannotTell, now: datetime) -> None:
-        """Tell the sender whether it was sent cannot be told; raises NoticeNotDelivered."""
 
 
 class UnsettledSends:
@@ -163,23 +118,38 @@ class UnsettledSends:
             live_cutoff=live_cutoff,
             replica=self._replica,
         )
+        # nothing to look up for a claim that never left: sent side by side, as many at once as
+        # the gateway's send lanes take, so a dead replica's queue goes out within its takeover
+        fresh = [sms for sms in unsettled if never_left(sms)]
+        for done in await asyncio.gather(*(self._settle_logged(sms, moment) for sms in fresh)):
+            settled += done or 0
         for sms in unsettled:
-            try:
-                settled += await self._settle(sms, moment)
-            except MobizonError as err:
-                logger.warning(
-                    "could not look up an unsettled send; trying again next cycle",
-                    extra={"sms_id": sms.id, "error": str(err)},
-                )
+            if never_left(sms):
+                continue
+            done = await self._settle_logged(sms, moment)
+            if done is None:
                 return settled  # Mobizon is unwell: the others wait too
-            except NoticeNotDelivered as err:
-                logger.warning(
-                    "could not tell the sender about an unsettled send; trying again",
-                    extra={"sms_id": sms.id, "user": sms.user_id, "error": str(err)},
-                )
-            except SmsStateError:
-                logger.info("unsettled send settled meanwhile", extra={"sms_id": sms.id})
+            settled += done
         return settled
+
+    async def _settle_logged(self, sms: SmsRecord, now: datetime) -> int | None:
+        """Settle ``sms`` (1 when it was); ``None`` when Mobizon could not be asked about it."""
+        try:
+            return int(await self._settle(sms, now))
+        except MobizonError as err:
+            logger.warning(
+                "could not look up an unsettled send; trying again next cycle",
+                extra={"sms_id": sms.id, "error": str(err)},
+            )
+            return None
+        except NoticeNotDelivered as err:
+            logger.warning(
+                "could not tell the sender about an unsettled send; trying again",
+                extra={"sms_id": sms.id, "user": sms.user_id, "error": str(err)},
+            )
+        except SmsStateError:
+            logger.info("unsettled send settled meanwhile", extra={"sms_id": sms.id})
+        return 0
 
     async def _record_accepted(self) -> int:
         """Record the sends Mobizon took whose record failed in this process, posts queued.
@@ -229,7 +199,7 @@ class UnsettledSends:
         return sms.created_at >= self._started_at
 
     async def _settle(self, sms: SmsRecord, now: datetime) -> bool:
-        if sms.state is SendState.CLAIMED and sms.sending_at is None:
+        if never_left(sms):
             return await self._never_left(sms, now)
         others = await self._store.read(messages.unsettled_like, sms)
         if any(o.state is SendState.CLAIMED and self._ours(o) for o in others):
@@ -395,3 +365,8 @@ class UnsettledSends:
         )
         self._on_change()
         self._on_adopted()  # a send that went out: smsbot_sms_sent_total{outcome="sent"}
+
+
+def never_left(sms: SmsRecord) -> bool:
+    """A claim whose request never left: not marked as leaving (Mobizon cannot have it)."""
+    return sms.state is SendState.CLAIMED and sms.sending_at is None

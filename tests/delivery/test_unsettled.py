@@ -278,6 +278,22 @@ async def test_a_claim_that_never_left_is_sent_at_once_without_a_lookup(rig: Rig
     assert rig.slack.responses == []
 
 
+async def test_claims_that_never_left_are_sent_side_by_side(rig: Rig) -> None:
+    """A dead process's queue of unsent claims goes out together, not one Mobizon answer at a time."""
+    claims = [
+        rig.claim(at=STARTED - timedelta(seconds=5), text=f"queued {n}", n=n, left=False)
+        for n in range(3)
+    ]
+    rig.sim.hold()  # Mobizon takes each send and answers only once released
+    settling = asyncio.create_task(rig.run())
+    await wait_until(lambda: rig.sim.count(SEND_SMS) == 3, what="the three sends in flight at once")
+    rig.sim.release()
+
+    assert await settling == 3
+    assert [rig.state(sms).state for sms in claims] == [SendState.SENT] * 3
+    assert len(rig.slack.called("chat.postMessage")) == 3
+
+
 async def test_a_claim_that_never_left_past_the_resend_limit_is_told_not_sent(rig: Rig) -> None:
     """Older than the resend limit, a claim that never left is told as not sent, without a lookup."""
     sms = rig.claim(at=STARTED - RESEND_LIMIT - timedelta(seconds=1), left=False)
