@@ -119,14 +119,20 @@ class UnsettledSends:
             replica=self._replica,
         )
         # nothing to look up for a claim that never left: sent side by side, as many at once as
-        # the gateway's send lanes take, so a dead replica's queue goes out within its takeover
+        # the gateway's send lanes take, so a dead replica's queue goes out within its takeover;
+        # meanwhile the others are looked up (on the read lane), one after another
         fresh = [sms for sms in unsettled if never_left(sms)]
-        for done in await asyncio.gather(*(self._settle_logged(sms, moment) for sms in fresh)):
-            settled += done or 0
+        done = await asyncio.gather(
+            self._look_up_each([sms for sms in unsettled if not never_left(sms)], moment),
+            *(self._settle_logged(sms, moment) for sms in fresh),
+        )
+        return settled + sum(n or 0 for n in done)
+
+    async def _look_up_each(self, unsettled: list[SmsRecord], now: datetime) -> int:
+        """Settle sends that may be at Mobizon, in turn; stop when Mobizon is unwell."""
+        settled = 0
         for sms in unsettled:
-            if never_left(sms):
-                continue
-            done = await self._settle_logged(sms, moment)
+            done = await self._settle_logged(sms, now)
             if done is None:
                 return settled  # Mobizon is unwell: the others wait too
             settled += done
