@@ -126,6 +126,7 @@ class Held:
     """What the killed replica held when it died, and when the survivor had taken each over."""
 
     claims: dict[str, str]  # trigger id -> text: claimed, Mobizon's answer never recorded
+    marked: int  # of them, how many were marked as leaving (their request may have left)
     polled: list[int]  # message ids of the pending SMS it polled
     channels: list[str]
     settled_after: dict[str, float] = field(default_factory=dict)  # trigger id -> s after kill
@@ -214,15 +215,14 @@ async def burst(
 
 def held_by(url: str, replica: str) -> Held:
     """What ``replica`` held: its claims not answered, the SMS it polled, its channels."""
+    claims = rows(
+        url,
+        "SELECT trigger_id, text, sending_at FROM sms WHERE claimed_by = :r AND state = 'claimed'",
+        r=replica,
+    )
     return Held(
-        claims={
-            r["trigger_id"]: r["text"]
-            for r in rows(
-                url,
-                "SELECT trigger_id, text FROM sms WHERE claimed_by = :r AND state = 'claimed'",
-                r=replica,
-            )
-        },
+        claims={r["trigger_id"]: r["text"] for r in claims},
+        marked=sum(1 for r in claims if r["sending_at"] is not None),
         polled=[
             r["message_id"]
             for r in rows(
@@ -445,7 +445,7 @@ def report(run: Run, args: argparse.Namespace) -> None:
     print_table(
         [
             "replica seen gone",
-            "its claims (at Mobizon / never left)",
+            "its claims (at Mobizon / never left; marked leaving)",
             "claims settled: first, last",
             f"claims settled within {bound:.0f} s",
             "its pending SMS polled again: first, last",
@@ -455,7 +455,7 @@ def report(run: Run, args: argparse.Namespace) -> None:
         [
             [
                 "—" if run.gone_after is None else f"{run.gone_after:.1f}",
-                f"{len(held.claims)} ({reached} / {never})",
+                f"{len(held.claims)} ({reached} / {never}; {held.marked})",
                 f"{settled[0]:.1f}, {last}" if settled else "—",
                 f"{len(in_time)} of {len(held.claims)}",
                 f"{min(polled):.1f}, {max(polled):.1f} ({len(polled)} SMS)" if polled else "none",

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-from bot.mobizon.gateway import SmsGateway
+from bot.mobizon.gateway import BeforeRequest, SmsGateway
 from bot.mobizon.types import (
     Balance,
     CampaignInfo,
@@ -63,9 +63,11 @@ class TrackedGateway:
         self._gateway = gateway
         self._inflight = inflight
 
-    async def send_sms(self, sms: OutgoingSms) -> SentMessage:  # noqa: D102  # on MobizonClient
+    async def send_sms(  # noqa: D102  # on MobizonClient
+        self, sms: OutgoingSms, *, before_request: BeforeRequest | None = None
+    ) -> SentMessage:
         self._inflight.track_current()
-        return await self._gateway.send_sms(sms)
+        return await self._gateway.send_sms(sms, before_request=before_request)
 
     async def get_sms_status(self, ids: Iterable[int]) -> dict[int, SmsStatus]:  # noqa: D102
         self._inflight.track_current()

@@ -258,13 +258,14 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     cycles: set[asyncio.Task[Any]] = set()
 
     async def cycle() -> None:
-        try:
-            await unsettled.run_once()
-        except Exception as err:  # a bug there must not stop status polling
-            if is_busy(err):  # the rest would meet the same lock: the cycle stops, warned once
-                raise
-            logger.exception("settling unsettled sends failed")
-        await poller.run_once()
+        # polling first: settling may wait for Mobizon's send lanes (a dead replica's claims)
+        for what, step in (("status polling", poller.run_once), ("settling", unsettled.run_once)):
+            try:
+                await step()
+            except Exception as err:  # a bug in one must not stop the other, nor the watches
+                if is_busy(err):  # the rest would meet the same lock: the cycle stops, warned once
+                    raise
+                logger.exception("%s failed", what)
         for name, run_once in account_watches:
             try:
                 await run_once()

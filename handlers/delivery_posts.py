@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.delivery.unsettled import CannotTell, NoticeNotDelivered, NotSent
+from bot.delivery.settling import CannotTell, NoticeNotDelivered, NotSent
 from handlers import formats
 from handlers.i18n import gettext as _
 from handlers.i18n import ngettext, use_locale

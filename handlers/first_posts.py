@@ -53,7 +53,7 @@ RECOVERED_NOTE = N_(
 )
 RESENT_NOTE = N_(
     ":arrows_counterclockwise: smsbot stopped before this SMS reached Mobizon; it was sent "
-    "when smsbot found the unfinished send a few minutes later, and is tracked as usual."
+    "when smsbot found the unfinished send, and is tracked as usual."
 )
 LATE_NOTE = N_(
     ":hourglass: smsbot's database was busy when Mobizon took this SMS, so it is posted late; "

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Executable, bindparam, select, update
+from sqlalchemy import Executable, Text, bindparam, select, update
 from sqlalchemy import delete as sa_delete
 
 from storage import delivery
-from storage.engine import dialect_insert, reading, transactional, write_transaction
+from storage.engine import dialect_insert, transactional, write_transaction
 from storage.messages import get_sms
 from storage.outbox import NotificationKind, PostNote
 from storage.outbox_queue import queue_notification
@@ -327,17 +327,22 @@ def take_over(
     sms_id: int,
     *,
     seen: str | None,
-    replica: str,
+    replica: str | None,
     state: SendState = SendState.CLAIMED,
+    left: bool = False,
 ) -> bool:
     """Make ``replica`` the holder of an unsettled send; False when another got there first.
 
-    ``seen`` is the holder as read a moment ago (a replica that is gone, or none) and ``state``
-    the send's state then (an interrupted claim, or a send whose answer was lost): it is taken
-    only if it is still that one's, in that state and without a Mobizon id, so of two replicas
-    settling it at once, one sends it (or adopts the SMS found at Mobizon).
+    ``seen`` is the holder as read a moment ago (a replica that is gone, or none), ``state`` the
+    send's state then (an interrupted claim, or a send whose answer was lost) and ``left``
+    whether it was marked as leaving (:func:`start_sending`): it is taken only if it is still
+    that one's, in that state, as marked, and without a Mobizon id. So of two replicas settling
+    it at once one sends it (or adopts the SMS found at Mobizon), and a claim its holder marked
+    as leaving meanwhile is not taken as one that never left. ``replica`` is ``None`` for a
+    process without a replica id (one process, taking over the claims of its previous run).
     """
     holder = sms_table.c.claimed_by.is_(None) if seen is None else sms_table.c.claimed_by == seen
+    mark = sms_table.c.sending_at.is_not(None) if left else sms_table.c.sending_at.is_(None)
     changed = db.execute(
         update(sms_table)
         .where(
@@ -345,29 +350,56 @@ def take_over(
             sms_table.c.state == state.value,
             sms_table.c.message_id.is_(None),
             holder,
+            mark,
         )
         .values(claimed_by=replica)
     ).rowcount
     return bool(changed)
 
 
-@reading
-def still_claimed(db: Database, sms_id: int, *, replica: str) -> bool:
-    """Whether ``replica`` still holds the unsent claim ``sms_id`` (one read by its key).
+@transactional
+def start_sending(
+    db: Database,
+    sms_id: int,
+    *,
+    replica: str | None,
+    again: bool = False,
+    now: datetime | None = None,
+) -> bool:
+    """Mark the claim ``sms_id`` as leaving for Mobizon, just before its request goes.
 
-    False once another replica took it over (this one was held up past its lease) or it was
-    settled meanwhile: the send must not go from here.
+    The holder (``replica``; ``None`` for a process without a replica id) marks its unsent
+    claim once: False, and nothing may be sent, when the claim is no longer its own (another
+    replica took it over while this one was held up), was settled meanwhile, or is marked
+    already. A claim without the mark never left: whoever takes it over sends it at once.
+    ``again`` is for a claim marked before whose SMS Mobizon does not have (looked up after the
+    delay), sent again by the replica that took it over: its mark is replaced.
     """
-    held = db.execute(_STILL_CLAIMED, {"sms_id": sms_id, "replica": replica}).scalar()
-    return held is not None
+    statement = _SEND_AGAIN if again else _START_SENDING
+    changed = db.execute(
+        statement, {"sms_id": sms_id, "replica": replica, "stamp": utc_text(now)}
+    ).rowcount
+    return bool(changed)
 
 
-_STILL_CLAIMED = select(sms_table.c.id).where(
-    sms_table.c.id == bindparam("sms_id"),
-    sms_table.c.claimed_by == bindparam("replica"),
-    sms_table.c.state == SendState.CLAIMED.value,
-    sms_table.c.message_id.is_(None),
-)
+def _leaving(*, again: bool) -> Executable:
+    """The compare-and-set that marks a claim as leaving (built once; values as parameters)."""
+    mark = sms_table.c.sending_at
+    return (
+        update(sms_table)
+        .where(
+            sms_table.c.id == bindparam("sms_id"),
+            sms_table.c.state == SendState.CLAIMED.value,
+            sms_table.c.message_id.is_(None),
+            mark.is_not(None) if again else mark.is_(None),
+            sms_table.c.claimed_by.is_not_distinct_from(bindparam("replica", type_=Text)),
+        )
+        .values(sending_at=bindparam("stamp"))
+    )
+
+
+_START_SENDING = _leaving(again=False)
+_SEND_AGAIN = _leaving(again=True)
 
 
 @transactional

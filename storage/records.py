@@ -107,6 +107,8 @@ class SmsRecord:
     polled_by: str | None = None
     #: Slack's reason it would not take the SMS's channel post (its updates go to its sender).
     post_error: str | None = None
+    #: When its request was about to leave for Mobizon; ``None``: it never left.
+    sending_at: datetime | None = None
 
     @property
     def is_final(self) -> bool:

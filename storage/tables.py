@@ -88,6 +88,8 @@ sms = Table(
     # the replica whose claim it is (it sends it), and the replica that polls its status
     Column("claimed_by", Text),
     Column("polled_by", Text),
+    # when its request was about to leave for Mobizon: a claim without it never left
+    Column("sending_at", Text),
     # Slack's reason the SMS could not be posted in its channel (its updates go to its sender)
     Column("post_error", Text),
     CheckConstraint("state IN ('claimed', 'sent', 'failed', 'unknown')", name="sms_state"),

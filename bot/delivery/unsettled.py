@@ -3,24 +3,32 @@
 Two ways a send ends without Mobizon's answer on record:
 
 - **interrupted**: ``/sms send`` claims the send (state ``claimed``) before calling Mobizon and
-  records the answer after; a process killed in between leaves the claim behind.
+  records the answer after; a process killed in between leaves the claim behind. Once a
+  connection to Mobizon is free for the send, just before its request goes, the claim is marked
+  as leaving (``sending_at``): a claim without that mark never left.
 - **unknown**: the request left but no answer came back (a timeout, a 5xx, a bug); the sender
   was told it may or may not have gone out.
 
-Each poll cycle, :class:`UnsettledSends` looks every such SMS up in Mobizon's message list
-(same number, same text, a message id Mobizon gave out after the bot's last SMS before this
-one, not already one of ours):
+Each poll cycle, :class:`UnsettledSends` settles them. An interrupted claim that never left is
+not looked up: younger than :data:`RESEND_LIMIT` it is sent now, by this process (taken over
+first, so only one replica sends it), and its post queued with a note; older, its sender is
+told it was not sent. Every other send is looked up in Mobizon's message list (same number,
+same text, a message id Mobizon gave out after the bot's last SMS before this one, not already
+one of ours):
 
 - exactly one found: the SMS left. It is recorded as sent (taken over first, so only one
   replica adopts it), so delivery tracking takes it from there, and its channel post is queued
   as ``/sms send``'s is, with a note.
-- none found, and the send is older than :data:`LISTING_DELAY`: it never reached Mobizon. An
-  interrupted claim younger than :data:`RESEND_LIMIT` is sent now, by this process (taken over
-  first, so only one replica sends it), and its post queued with a note. Otherwise the sender
-  is told it was not sent (through the command's ``response_url`` while Slack still takes it,
-  else a direct message); only once Slack accepted that is it marked failed.
+- none found, and the send left more than :data:`LISTING_DELAY` ago: it never reached Mobizon.
+  An interrupted claim younger than :data:`RESEND_LIMIT` is sent again now, as above. Otherwise
+  the sender is told it was not sent (through the command's ``response_url`` while Slack still
+  takes it, else a direct message); only once Slack accepted that is it marked failed.
 - several found: nothing can be told apart. The sender is told to check, and it is not looked
   up again.
+
+A send of this process, or one it takes over, leaves only once marked as leaving by its holder
+(:func:`storage.claims.start_sending`), so a replica held up past its lease does not send a
+claim another took over, and a claim taken over as never left cannot have left meanwhile.
 
 A claim is interrupted once the replica that holds it is gone (its heartbeat older than the
 lease, :mod:`storage.replicas`); a claim naming no replica, once it is older than this process.
@@ -33,24 +41,21 @@ that fails (Mobizon down) is tried again next cycle; nothing found at Mobizon is
 
 from __future__ import annotations
 
-import enum
+import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
+from bot.delivery.settling import CannotTell, NoticeNotDelivered, NotSent, SettlingPosts
 from bot.mobizon.errors import MobizonError, MobizonValidationError
-from bot.mobizon.gateway import SmsGateway
+from bot.mobizon.gateway import SendWithheld, SmsGateway
 from bot.mobizon.types import (
-    TIMESTAMP_FORMAT,
     CampaignStatus,
     ListCriteria,
     MessageItem,
-    OutgoingSms,
     Sort,
 )
-from bot.sending.types import UnrecordedSends
+from bot.sending.types import UnrecordedSends, asked_sms
 from storage import claims, messages, replicas
 from storage.outbox import PostNote
 from storage.records import SendState, SmsRecord, SmsStateError
@@ -67,50 +72,6 @@ UNKNOWN_WINDOW = timedelta(days=1)
 RESEND_LIMIT = timedelta(minutes=10)
 #: Mobizon's list is searched newest first; this many candidates are looked at.
 LOOKUP_PAGE_SIZE = 25
-
-
-class NotSent(enum.Enum):
-    """Why an unsettled send never reached Mobizon (its value is the record's English note)."""
-
-    RESTARTED = "smsbot restarted before Mobizon answered"
-    ANSWER_LOST = "Mobizon's answer was lost"
-    REFUSED_ON_RESEND = "Mobizon refused it when it was sent after a restart"
-
-
-@dataclass(frozen=True, slots=True)
-class CannotTell:
-    """Why smsbot cannot tell whether an unsettled send left: data, worded by the surface."""
-
-    #: Mobizon refused to search for it (its text as a criterion)
-    search_refused: bool = False
-    #: SMS at Mobizon with its number and text, and sends of it with no answer recorded
-    at_mobizon: int = 0
-    unanswered: int = 0
-
-    def __str__(self) -> str:
-        if self.search_refused:
-            return "Mobizon would not search for it"
-        return (
-            f"Mobizon has {self.at_mobizon} recent SMS with this number and text and smsbot has "
-            f"{self.unanswered} sends of it with no answer recorded"
-        )
-
-
-class NoticeNotDelivered(Exception):  # noqa: N818  # a notice, not an error of ours
-    """A post or notice the surface could not deliver; tried again next cycle."""
-
-
-class SettlingPosts(Protocol):
-    """What settling tells senders, through the surface that owns them (Slack).
-
-    The SMS it records as sent are posted in their channel through the outbox, like any send.
-    """
-
-    async def tell_not_sent(self, sms: SmsRecord, why: NotSent, now: datetime) -> None:
-        """Tell the sender that the SMS never reached Mobizon; raises NoticeNotDelivered."""
-
-    async def tell_cannot_tell(self, sms: SmsRecord, why: CannotTell, now: datetime) -> None:
-        """Tell the sender whether it was sent cannot be told; raises NoticeNotDelivered."""
 
 
 class UnsettledSends:
@@ -157,23 +118,44 @@ class UnsettledSends:
             live_cutoff=live_cutoff,
             replica=self._replica,
         )
+        # nothing to look up for a claim that never left: sent side by side, as many at once as
+        # the gateway's send lanes take, so a dead replica's queue goes out within its takeover;
+        # meanwhile the others are looked up (on the read lane), one after another
+        fresh = [sms for sms in unsettled if never_left(sms)]
+        done = await asyncio.gather(
+            self._look_up_each([sms for sms in unsettled if not never_left(sms)], moment),
+            *(self._settle_logged(sms, moment) for sms in fresh),
+        )
+        return settled + sum(n or 0 for n in done)
+
+    async def _look_up_each(self, unsettled: list[SmsRecord], now: datetime) -> int:
+        """Settle sends that may be at Mobizon, in turn; stop when Mobizon is unwell."""
+        settled = 0
         for sms in unsettled:
-            try:
-                settled += await self._settle(sms, moment)
-            except MobizonError as err:
-                logger.warning(
-                    "could not look up an unsettled send; trying again next cycle",
-                    extra={"sms_id": sms.id, "error": str(err)},
-                )
+            done = await self._settle_logged(sms, now)
+            if done is None:
                 return settled  # Mobizon is unwell: the others wait too
-            except NoticeNotDelivered as err:
-                logger.warning(
-                    "could not tell the sender about an unsettled send; trying again",
-                    extra={"sms_id": sms.id, "user": sms.user_id, "error": str(err)},
-                )
-            except SmsStateError:
-                logger.info("unsettled send settled meanwhile", extra={"sms_id": sms.id})
+            settled += done
         return settled
+
+    async def _settle_logged(self, sms: SmsRecord, now: datetime) -> int | None:
+        """Settle ``sms`` (1 when it was); ``None`` when Mobizon could not be asked about it."""
+        try:
+            return int(await self._settle(sms, now))
+        except MobizonError as err:
+            logger.warning(
+                "could not look up an unsettled send; trying again next cycle",
+                extra={"sms_id": sms.id, "error": str(err)},
+            )
+            return None
+        except NoticeNotDelivered as err:
+            logger.warning(
+                "could not tell the sender about an unsettled send; trying again",
+                extra={"sms_id": sms.id, "user": sms.user_id, "error": str(err)},
+            )
+        except SmsStateError:
+            logger.info("unsettled send settled meanwhile", extra={"sms_id": sms.id})
+        return 0
 
     async def _record_accepted(self) -> int:
         """Record the sends Mobizon took whose record failed in this process, posts queued.
@@ -223,6 +205,8 @@ class UnsettledSends:
         return sms.created_at >= self._started_at
 
     async def _settle(self, sms: SmsRecord, now: datetime) -> bool:
+        if never_left(sms):
+            return await self._never_left(sms, now)
         others = await self._store.read(messages.unsettled_like, sms)
         if any(o.state is SendState.CLAIMED and self._ours(o) for o in others):
             # the same SMS is being sent right now (a retry by hand): its message would look
@@ -244,52 +228,62 @@ class UnsettledSends:
             return True
         return await self._not_at_mobizon(sms, now)
 
+    async def _never_left(self, sms: SmsRecord, now: datetime) -> bool:
+        """Settle a claim whose request never left: sent now, or told as not sent when old.
+
+        Not looked up (Mobizon cannot have it), so nothing waits for Mobizon to list it.
+        """
+        if now - sms.created_at < RESEND_LIMIT:
+            await self._resend(sms, now)
+        else:
+            await self._tell_not_sent(sms, NotSent.RESTARTED, now, "it never left for Mobizon")
+        return True
+
     async def _not_at_mobizon(self, sms: SmsRecord, now: datetime) -> bool:
         """Settle a send Mobizon does not list: send it (a recent claim), or tell the sender."""
-        if now - sms.created_at < LISTING_DELAY:
+        if now - (sms.sending_at or sms.created_at) < LISTING_DELAY:
             return False  # Mobizon may not list a message this fresh yet: ask again next cycle
         if sms.state is SendState.CLAIMED and now - sms.created_at < RESEND_LIMIT:
-            # it never left: the process that claimed it is gone, so this one sends it, once
-            await self._resend(sms)
+            # it never reached Mobizon: the process that claimed it is gone, so this one sends it
+            await self._resend(sms, now)
             return True
         why = NotSent.RESTARTED if sms.state is SendState.CLAIMED else NotSent.ANSWER_LOST
+        await self._tell_not_sent(sms, why, now, "Mobizon has no record of it")
+        return True
+
+    async def _tell_not_sent(self, sms: SmsRecord, why: NotSent, now: datetime, found: str) -> None:
+        """Tell the sender the SMS was not sent, then record it failed (``found``: how we know)."""
         await self._posts.tell_not_sent(sms, why, now)
         await self._store.write(
-            claims.record_failed,
-            sms.id,
-            error=f"{why.value}; Mobizon has no record of it",
-            outcome_unknown=False,
+            claims.record_failed, sms.id, error=f"{why.value}; {found}", outcome_unknown=False
         )
         logger.info(
             "unsettled send never reached Mobizon; sender told",
             extra={"sms_id": sms.id, "channel": sms.channel_id, "user": sms.user_id},
         )
-        return True
 
-    async def _resend(self, sms: SmsRecord) -> None:
+    async def _resend(self, sms: SmsRecord, now: datetime) -> None:
         """Send a claim whose process died before Mobizon had it, then record it (post queued).
 
-        Taken first (a conditional update), so of two replicas settling at once one sends it.
-        Mobizon refusing it is recorded as failed and the sender told, as a send would be.
+        Taken first (a conditional update), so of two replicas settling at once one sends it,
+        and marked as leaving by this process once its connection is free, so a death of this
+        one leaves it known as sent or not. Mobizon refusing it is recorded as failed and the
+        sender told, as a send would be.
         """
         if not await self._take_over(sms):
-            return  # another replica took it first
-        outgoing = OutgoingSms(
-            recipient=sms.recipient,
-            text=sms.text,
-            sender=sms.sender,
-            schedule=(
-                None
-                if sms.deferred_to is None
-                else datetime.strptime(sms.deferred_to, TIMESTAMP_FORMAT)  # noqa: DTZ007  # wall time
-            ),
-            validity=sms.validity,
-            flash=sms.flash,
-            campaign_name=sms.name,
-            shorten_links=sms.shorten_links,
-        )
+            return  # another replica took it first (or its holder marked it as leaving)
+        left = sms.sending_at is not None
+
+        async def leaving() -> bool:
+            return await self._store.write(
+                claims.start_sending, sms.id, replica=self._replica, again=left, now=now
+            )
+
         try:
-            sent = await self._gateway.send_sms(outgoing)
+            sent = await self._gateway.send_sms(asked_sms(sms), before_request=leaving)
+        except SendWithheld:
+            logger.info("an interrupted send was settled meanwhile", extra={"sms_id": sms.id})
+            return
         except MobizonError as err:
             await self._store.write(
                 claims.record_failed,
@@ -301,7 +295,8 @@ class UnsettledSends:
                 "an interrupted send was sent again and failed",
                 extra={"sms_id": sms.id, "outcome_unknown": err.outcome_unknown},
             )
-            await self._posts.tell_not_sent(sms, NotSent.REFUSED_ON_RESEND, datetime.now(UTC))
+            if not err.outcome_unknown:  # else looked up, then adopted or told
+                await self._posts.tell_not_sent(sms, NotSent.REFUSED_ON_RESEND, datetime.now(UTC))
             return
         await self._store.write_retrying(
             claims.record_sent,
@@ -319,14 +314,18 @@ class UnsettledSends:
         self._on_adopted()
 
     async def _take_over(self, sms: SmsRecord) -> bool:
-        """Make the send this replica's if it is still as read; False when another took it.
+        """Make the send this process's if it is still as read; False when another took it.
 
-        Without replicas (one process), it is this process's already.
+        As read: its holder, its state, and whether it was marked as leaving. Without replicas
+        (one process) it is this process's once taken from its previous run.
         """
-        if self._replica is None:
-            return True
         return await self._store.write(
-            claims.take_over, sms.id, seen=sms.claimed_by, replica=self._replica, state=sms.state
+            claims.take_over,
+            sms.id,
+            seen=sms.claimed_by,
+            replica=self._replica,
+            state=sms.state,
+            left=sms.sending_at is not None,
         )
 
     async def _cannot_tell(self, sms: SmsRecord, why: CannotTell, now: datetime) -> None:
@@ -372,3 +371,8 @@ class UnsettledSends:
         )
         self._on_change()
         self._on_adopted()  # a send that went out: smsbot_sms_sent_total{outcome="sent"}
+
+
+def never_left(sms: SmsRecord) -> bool:
+    """A claim whose request never left: not marked as leaving (Mobizon cannot have it)."""
+    return sms.state is SendState.CLAIMED and sms.sending_at is None

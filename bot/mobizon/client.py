@@ -42,6 +42,7 @@ from bot.mobizon.failures import (
     worth_retrying_read,
     worth_retrying_send,
 )
+from bot.mobizon.gateway import BeforeRequest, SendWithheld
 from bot.mobizon.policy import DEFAULT_RETRY, DEFAULT_TIMEOUTS, RetryPolicy, Timeouts
 
 if TYPE_CHECKING:
@@ -162,14 +163,19 @@ class MobizonClient(AccountMethods):
         """How many HTTP requests this client has started, retries included."""
         return self._requests_made
 
-    async def send_sms(self, sms: OutgoingSms) -> SentMessage:
+    async def send_sms(
+        self, sms: OutgoingSms, *, before_request: BeforeRequest | None = None
+    ) -> SentMessage:
         """Send one SMS (its recipient in international digits, no ``+``).
 
         Only the parameters ``sms`` sets are sent. Never repeated unless the request provably
         never left; a failure with ``outcome_unknown`` may still have sent the SMS.
+        ``before_request`` is awaited once, when the send holds its lane (its connection is
+        free), just before the request leaves: when it says False nothing is sent and
+        :class:`~bot.mobizon.gateway.SendWithheld` is raised; what it raises, nothing sent, too.
         """
         pairs = wire.send_sms_pairs(sms, zone=self._zone)
-        data = await self._call(_SEND, pairs, sending=True)
+        data = await self._call(_SEND, pairs, sending=True, before_request=before_request)
         try:
             return wire.parse_sent_message(data)
         except wire.MalformedAnswerError:
@@ -247,6 +253,7 @@ class MobizonClient(AccountMethods):
         sending: bool,
         module: str = _MESSAGE,
         writing: bool = False,
+        before_request: BeforeRequest | None = None,
     ) -> object:
         """Call ``module/method`` with retries per the policy; return the envelope's ``data``.
 
@@ -254,7 +261,7 @@ class MobizonClient(AccountMethods):
         what provably never left this machine (:func:`worth_retrying_send`), since a second
         send of an SMS that did go out would send it twice. ``writing`` (a change other than a
         send, such as a deletion) takes the send lane and its retry rule, with the reads'
-        wording in errors.
+        wording in errors. ``before_request`` (a send's) runs once its lane is held.
         """
         body = wire.encode_form(pairs)
         careful = sending or writing
@@ -263,6 +270,9 @@ class MobizonClient(AccountMethods):
         # other sends is not Mobizon failing to answer, and a send refused for it would have to
         # be typed again; a read's deadline includes the wait, so whoever asked hears in time
         async with self._send_slots if careful else contextlib.nullcontext():
+            # the lane is held: nothing waits between here and the request but the request
+            if before_request is not None and not await before_request():
+                raise SendWithheld
             return await self._call_in_time(
                 module, method, body, label, sending=sending, careful=careful
             )

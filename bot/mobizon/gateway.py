@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
 from bot.mobizon.types import (
@@ -17,11 +17,21 @@ from bot.mobizon.types import (
     Sort,
 )
 
+#: Awaited by a send once it holds its connection slot, just before its request leaves: False
+#: (nothing may be sent) stops the send with :class:`SendWithheld`.
+BeforeRequest = Callable[[], Awaitable[bool]]
+
+
+class SendWithheld(Exception):  # noqa: N818  # a decision of the caller, not an error
+    """The send's ``before_request`` said no: its request never left, nothing was sent."""
+
 
 class SmsGateway(Protocol):
     """The part of :class:`~bot.mobizon.client.MobizonClient` the rest of smsbot uses."""
 
-    async def send_sms(self, sms: OutgoingSms) -> SentMessage: ...  # noqa: D102  # on MobizonClient
+    async def send_sms(  # noqa: D102  # documented on MobizonClient
+        self, sms: OutgoingSms, *, before_request: BeforeRequest | None = None
+    ) -> SentMessage: ...
 
     async def get_sms_status(self, ids: Iterable[int]) -> dict[int, SmsStatus]: ...  # noqa: D102
 

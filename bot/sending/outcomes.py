@@ -78,7 +78,7 @@ class Unsendable:
 
 @dataclass(frozen=True, slots=True)
 class NotSaved:
-    """The send could not be claimed in the database, so nothing went to Mobizon."""
+    """The send could not be claimed (or marked as leaving) in the database: nothing was sent."""
 
     sms: OutgoingSms
     busy: bool

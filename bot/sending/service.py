@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 
 from bot.mobizon.errors import MobizonError
-from bot.mobizon.gateway import SmsGateway
+from bot.mobizon.gateway import SendWithheld, SmsGateway
 from bot.mobizon.types import OutgoingSms, SentMessage
 from bot.sending.outcomes import (
     ClaimTakenOver,
@@ -149,15 +149,18 @@ class SendService:
     async def _send(
         self, sms: OutgoingSms, origin: Origin, claim: records.SmsRecord
     ) -> Outcome:  # one return per outcome
-        """Send and record the claimed ``sms``, if the claim is still this replica's."""
-        if not await self._still_ours(claim):
-            logger.warning(
-                "a claim was taken over while this replica was held up; not sent from here",
-                extra={"sms_id": claim.id, "user": claim.user_id},
-            )
-            return ClaimTakenOver(sms)
+        """Send and record the claimed ``sms``, if the claim is still this process's.
+
+        Once a connection to Mobizon is free for it, the claim is marked as leaving
+        (:func:`storage.claims.start_sending`), and only then does the request go: a claim
+        another replica took over while this one was held up is not sent from here, and a claim
+        this process leaves unmarked (it died first) is known never to have left.
+        """
+        leaving = _Leaving(self._store, claim.id, self._replica)
         try:
-            sent = await self._gateway.send_sms(sms)
+            sent = await self._gateway.send_sms(sms, before_request=leaving.mark)
+        except SendWithheld:
+            return await self._withheld(sms, claim, leaving.error)
         except MobizonError as err:
             self._on_sent("unknown" if err.outcome_unknown else "failed")
             await self._record_failed(claim, error=str(err), outcome_unknown=err.outcome_unknown)
@@ -175,19 +178,23 @@ class SendService:
         self._on_sent("sent")
         return await self._record(sms, origin, claim, sent)
 
-    async def _still_ours(self, claim: records.SmsRecord) -> bool:
-        """Whether this replica still holds ``claim``, read just before sending.
-
-        A replica held up longer than its lease may have had the claim taken over (then the
-        other one sends it). Without a replica id (one process), it is this process's.
-        """
-        if self._replica is None:
-            return True
+    async def _withheld(
+        self, sms: OutgoingSms, claim: records.SmsRecord, error: Exception | None
+    ) -> Outcome:
+        """Nothing was sent: the claim was not this process's any more, or not marked."""
+        if error is None:
+            logger.warning(
+                "a claim was taken over while this replica was held up; not sent from here",
+                extra={"sms_id": claim.id, "user": claim.user_id},
+            )
+            return ClaimTakenOver(sms)
         try:
-            return await self._store.read(claims.still_claimed, claim.id, replica=self._replica)
-        except Exception:  # the database cannot tell: the claim was ours a moment ago
-            logger.exception("could not check a claim before sending", extra={"sms_id": claim.id})
-            return True
+            # the sender is told to send it again: the claim goes, or it would be sent later too
+            await self._store.write_retrying(claims.release_claim, claim.id)
+        except Exception:
+            # left unmarked: whoever settles it later sends it (or tells it was not sent)
+            logger.exception("could not release a claim never sent", extra={"sms_id": claim.id})
+        return NotSaved(sms, busy=is_busy(error))
 
     async def _record(
         self,
@@ -251,3 +258,33 @@ class SendService:
             )
         except Exception:
             logger.exception("could not record a failed send", extra={"sms_id": claim.id})
+
+
+class _Leaving:
+    """A send's mark as leaving, made once its connection is free (the gateway's hook).
+
+    ``error`` is what kept the database from marking it: then nothing is sent either.
+    """
+
+    def __init__(self, store: Store, sms_id: int, replica: str | None) -> None:
+        self._store, self._sms_id, self._replica = store, sms_id, replica
+        self.error: Exception | None = None
+
+    async def mark(self) -> bool:
+        """Mark the claim as leaving; False (nothing is sent) when not ours, or not marked."""
+        try:
+            return await self._store.write(
+                claims.start_sending, self._sms_id, replica=self._replica
+            )
+        except Exception as err:  # the database cannot say it left: it must not leave
+            self.error = err
+            if is_busy(err):
+                logger.warning(
+                    "could not mark a send as leaving: the database is locked; nothing sent",
+                    extra={"sms_id": self._sms_id},
+                )
+            else:
+                logger.exception(
+                    "could not mark a send as leaving; nothing sent", extra={"sms_id": self._sms_id}
+                )
+            return False

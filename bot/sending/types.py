@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.mobizon.types import OutgoingSms, format_timestamp
+from bot.mobizon.types import OutgoingSms, format_timestamp, parse_timestamp
 from bot.sending.segments import count_segments
 from storage.claims import NewSend
+from storage.records import SmsRecord
 
 
 class Surface(StrEnum):
@@ -58,6 +59,20 @@ def new_send(
         sandbox=sandbox,
         shorten_links=sms.shorten_links,
         claimed_by=claimed_by,
+    )
+
+
+def asked_sms(record: SmsRecord) -> OutgoingSms:
+    """The SMS a stored send asks for (what :func:`new_send` stored), to be sent as asked."""
+    return OutgoingSms(
+        recipient=record.recipient,
+        text=record.text,
+        sender=record.sender,
+        schedule=None if record.deferred_to is None else parse_timestamp(record.deferred_to),
+        validity=record.validity,
+        flash=record.flash,
+        campaign_name=record.name,
+        shorten_links=record.shorten_links,
     )
 
 

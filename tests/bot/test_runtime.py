@@ -13,6 +13,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 
 from bot.inflight import InFlight, TrackedGateway
 from bot.mobizon.client import MobizonClient
+from bot.mobizon.gateway import BeforeRequest
 from bot.mobizon.types import OutgoingSms, SentMessage
 from bot.runtime import Core, Health, NotStartedError, Runtime
 from bot.sending.outcomes import OutcomeUnknown, Sent
@@ -71,7 +72,12 @@ async def test_only_the_tracked_gateway_keeps_its_callers(
 class BrokenClient(MobizonClient):
     """A client whose send breaks on smsbot's side (a bug, not an answer of Mobizon)."""
 
-    async def send_sms(self, sms: OutgoingSms) -> SentMessage:  # noqa: ARG002
+    async def send_sms(
+        self,
+        sms: OutgoingSms,  # noqa: ARG002
+        *,
+        before_request: BeforeRequest | None = None,  # noqa: ARG002
+    ) -> SentMessage:
         """Break."""
         raise RuntimeError("a bug")
 

@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery.unsettled import NotSent
+from bot.delivery.settling import NotSent
 from bot.mobizon.types import Balance
 from handlers import delivery_posts, notifier_posts
 from handlers.delivery_posts import SlackSettlingPosts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ from bot.simulator import LIST, SEND_SMS, MobizonSimulator
 from handlers.delivery_posts import SlackSettlingPosts
 from handlers.first_posts import RECOVERED_NOTE, RESENT_NOTE
 from handlers.notifier import Notifier
-from storage.claims import NewSend, claim_send, record_failed, record_sent
+from storage.claims import NewSend, claim_send, record_failed, record_sent, start_sending
 from storage.engine import Database
 from storage.messages import get_sms
 from storage.records import SendState, SmsRecord
@@ -63,8 +64,13 @@ def claim(
     text: str = "your parcel is here",
     n: int = 1,
     claimed_by: str | None = None,
+    left: bool = True,
 ) -> SmsRecord:
-    """A send claimed at ``at`` whose Mobizon answer was never recorded (the process died)."""
+    """A send claimed at ``at`` whose Mobizon answer was never recorded (the process died).
+
+    ``left``: its request was marked as leaving (at ``at``), so it may be at Mobizon; without,
+    the process died before its request left.
+    """
     claimed = claim_send(
         db,
         NewSend(
@@ -87,6 +93,9 @@ def claim(
         now=at,
     )
     assert claimed is not None
+    if left:
+        assert start_sending(db, claimed.id, replica=claimed_by, now=at)
+        return state(db, claimed)
     return claimed
 
 
@@ -103,9 +112,11 @@ class Rig:
     settler: UnsettledSends
     notifier: Notifier
 
-    def claim(self, *, at: datetime, text: str = "your parcel is here", n: int = 1) -> SmsRecord:
-        """A send claimed at ``at`` whose Mobizon answer was never recorded."""
-        return claim(self.db, self.slack, at=at, text=text, n=n)
+    def claim(
+        self, *, at: datetime, text: str = "your parcel is here", n: int = 1, left: bool = True
+    ) -> SmsRecord:
+        """A send claimed at ``at`` whose Mobizon answer was never recorded (``left``: see claim)."""
+        return claim(self.db, self.slack, at=at, text=text, n=n, left=left)
 
     def state(self, sms: SmsRecord) -> SmsRecord:
         """The SMS as stored now."""
@@ -249,6 +260,127 @@ async def test_a_claim_of_a_live_replica_is_left_and_of_a_gone_one_is_sent(
     assert rig.sim.count(SEND_SMS) == 1
     (row,) = run_sql(rig.db, "SELECT state, claimed_by FROM sms")
     assert dict(row) == {"state": "sent", "claimed_by": "survivor"}
+
+
+async def test_a_claim_that_never_left_is_sent_at_once_without_a_lookup(rig: Rig) -> None:
+    """A previous run's claim not marked as leaving, seconds old: sent now, not looked up first."""
+    sms = rig.claim(at=STARTED - timedelta(seconds=5), left=False)
+
+    assert await rig.run() == 1
+
+    assert rig.sim.count(LIST) == 0
+    assert rig.sim.count(SEND_SMS) == 1
+    (message_id,) = rig.sim.messages
+    row = rig.state(sms)
+    assert (row.state, row.message_id, row.sending_at) == (SendState.SENT, message_id, STARTED)
+    (post,) = rig.slack.called("chat.postMessage")
+    assert RESENT_NOTE in str(post.params["blocks"])
+    assert rig.slack.responses == []
+
+
+async def test_claims_that_never_left_are_sent_side_by_side(rig: Rig) -> None:
+    """A dead process's queue of unsent claims goes out together, not one Mobizon answer at a time."""
+    claims = [
+        rig.claim(at=STARTED - timedelta(seconds=5), text=f"queued {n}", n=n, left=False)
+        for n in range(3)
+    ]
+    rig.sim.hold()  # Mobizon takes each send and answers only once released
+    settling = asyncio.create_task(rig.run())
+    await wait_until(lambda: rig.sim.count(SEND_SMS) == 3, what="the three sends in flight at once")
+    rig.sim.release()
+
+    assert await settling == 3
+    assert [rig.state(sms).state for sms in claims] == [SendState.SENT] * 3
+    assert len(rig.slack.called("chat.postMessage")) == 3
+
+
+async def test_a_claim_that_never_left_past_the_resend_limit_is_told_not_sent(rig: Rig) -> None:
+    """Older than the resend limit, a claim that never left is told as not sent, without a lookup."""
+    sms = rig.claim(at=STARTED - RESEND_LIMIT - timedelta(seconds=1), left=False)
+
+    assert await rig.run() == 1
+
+    assert rig.state(sms).state is SendState.FAILED
+    assert "never left" in (rig.state(sms).error or "")
+    (notice,) = rig.slack.responses
+    assert "was *not sent*" in notice.params["text"]
+    assert rig.sim.count(LIST) == rig.sim.count(SEND_SMS) == 0
+
+
+async def test_a_gone_replicas_claim_that_never_left_goes_at_once_and_one_that_left_waits(
+    rig: Rig, replica_settler: Callable[[str], UnsettledSends]
+) -> None:
+    """Once its replica is gone: the unmarked claim is sent at once; the marked one after the delay."""
+    settler = replica_settler("survivor")
+    claimed_at = STARTED - timedelta(seconds=20)
+    register(rig.db, "other", host="h", pid=1, now=claimed_at)
+    waiting = claim(
+        rig.db, rig.slack, at=claimed_at, text="waiting", n=1, claimed_by="other", left=False
+    )
+    leaving = claim(rig.db, rig.slack, at=claimed_at, text="leaving", n=2, claimed_by="other")
+    gone = claimed_at + LEASE + timedelta(seconds=1)
+
+    assert await settler.run_once(now=gone) == 1
+    await rig.notifier.drain()
+    assert [m.text for m in rig.sim.messages.values()] == ["waiting"]
+    assert rig.sim.count(LIST) == 1  # the one that left is looked up: not listed yet, it waits
+    assert (rig.state(waiting).state, rig.state(leaving).state) == (
+        SendState.SENT,
+        SendState.CLAIMED,
+    )
+    assert rig.state(waiting).claimed_by == "survivor"
+
+    assert await settler.run_once(now=claimed_at + LISTING_DELAY + timedelta(seconds=1)) == 1
+    assert sorted(m.text for m in rig.sim.messages.values()) == ["leaving", "waiting"]
+    assert rig.state(leaving).sending_at == claimed_at + LISTING_DELAY + timedelta(seconds=1)
+    assert rig.sim.count(SEND_SMS) == 2
+
+
+async def test_two_replicas_finding_a_claim_that_never_left_send_it_once(
+    rig: Rig, replica_settler: Callable[[str], UnsettledSends]
+) -> None:
+    """Two settlers take a gone replica's unmarked claim at once: one sends it, without lookups."""
+    rig.claim(at=STARTED - timedelta(seconds=5), left=False)
+    settlers = [replica_settler(name) for name in ("replica-a", "replica-b")]
+    for pid, name in enumerate(("replica-a", "replica-b")):
+        register(rig.db, name, host="h", pid=pid, now=STARTED)  # each sees the other alive
+
+    await asyncio.gather(*(s.run_once(now=STARTED) for s in settlers))
+    await rig.notifier.drain()
+
+    assert rig.sim.count(SEND_SMS) == 1
+    assert rig.sim.count(LIST) == 0
+    assert len(rig.slack.called("chat.postMessage")) == 1
+
+
+async def test_a_survivor_dying_while_it_sends_leaves_the_send_looked_up_not_doubled(
+    rig: Rig, replica_settler: Callable[[str], UnsettledSends]
+) -> None:
+    """The survivor marks its send before it leaves: if it dies too, the next one finds it at Mobizon."""
+    claimed_at = STARTED - timedelta(seconds=5)
+    register(rig.db, "first", host="h", pid=1, now=claimed_at - LEASE)
+    register(rig.db, "survivor", host="h", pid=2, now=STARTED)
+    sms = claim(rig.db, rig.slack, at=claimed_at, claimed_by="first", left=False)
+    rig.sim.hold()  # Mobizon takes the survivor's send and has not answered when it dies
+    survivor = asyncio.create_task(replica_settler("survivor").run_once(now=STARTED))
+    await wait_until(lambda: rig.sim.count(SEND_SMS) == 1, what="the survivor's send at Mobizon")
+    survivor.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await survivor
+    rig.sim.release()
+    await wait_until(lambda: len(rig.sim.messages) == 1, what="Mobizon to take the send")
+    assert (rig.state(sms).claimed_by, rig.state(sms).sending_at) == ("survivor", STARTED)
+
+    last = replica_settler("last")
+    assert await last.run_once(now=STARTED + LEASE + timedelta(seconds=1)) == 1
+    await rig.notifier.drain()
+
+    (message_id,) = rig.sim.messages
+    row = rig.state(sms)
+    assert (row.state, row.message_id, row.claimed_by) == (SendState.SENT, message_id, "last")
+    assert rig.sim.count(SEND_SMS) == 1
+    (post,) = rig.slack.called("chat.postMessage")
+    assert RECOVERED_NOTE in str(post.params["blocks"])
 
 
 async def test_a_fresh_claim_not_found_yet_waits_for_mobizon_to_list_it(rig: Rig) -> None:

@@ -18,7 +18,7 @@ from bot.mobizon.types import MessagePage
 from bot.simulator import SEND_SMS, MobizonSimulator
 from handlers.delivery_posts import SlackSettlingPosts
 from handlers.first_posts import RECOVERED_NOTE
-from storage.claims import NewSend, claim_send
+from storage.claims import NewSend, claim_send, start_sending
 from storage.engine import Database
 from storage.replicas import register
 from storage.schema import open_database
@@ -112,6 +112,8 @@ async def test_two_replicas_finding_a_gone_replicas_send_adopt_it_once_and_post_
         now=STARTED - timedelta(minutes=5),
     )
     assert claimed is not None
+    # its request left: it is looked up, not sent at once
+    assert start_sending(shared_db, claimed.id, replica="gone", now=STARTED - timedelta(minutes=5))
     found = sim.create_message(NUMBER, claimed.text)
     adopted: list[str] = []
     retry = RetryPolicy(attempts=1, base_delay=0, max_delay=0)

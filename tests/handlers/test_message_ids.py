@@ -7,7 +7,7 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.delivery.unsettled import CannotTell
+from bot.delivery.settling import CannotTell
 from bot.mobizon.errors import MobizonGatewayError
 from handlers import blocks
 from handlers.delivery_posts import cannot_tell_reason

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from bot.mobizon.client import MobizonClient
 from bot.mobizon.errors import MobizonError, MobizonValidationError
-from bot.mobizon.gateway import SmsGateway
+from bot.mobizon.gateway import BeforeRequest, SendWithheld, SmsGateway
 from bot.mobizon.types import (
     Balance,
     CampaignInfo,
@@ -26,6 +27,7 @@ from bot.sending.outcomes import (
     ClaimTakenOver,
     Duplicate,
     NotAllowed,
+    NotSaved,
     OutcomeUnknown,
     Refused,
     Sent,
@@ -35,7 +37,7 @@ from bot.sending.segments import TooLongError
 from bot.sending.service import Claimed, SendService
 from bot.sending.text import ControlCharacterError
 from bot.sending.types import Origin, Surface, UnrecordedSends, new_send
-from bot.simulator import MobizonSimulator
+from bot.simulator import SEND_SMS, MobizonSimulator
 from handlers.send_outcomes import render
 from storage import claims, messages, outbox
 from storage.records import SendState
@@ -52,14 +54,25 @@ def origin(key: str = "trigger-1", user: str = "U1") -> Origin:
 
 
 class FailingGateway:
-    """A gateway whose send raises ``error``; reads are never asked."""
+    """A gateway whose send raises ``error``; reads are never asked.
+
+    As the client does once a connection is free, it asks ``before_request`` first: a send
+    it refuses does not leave.
+    """
 
     def __init__(self, error: Exception) -> None:
         self.error = error
         self.sends = 0
 
-    async def send_sms(self, sms: OutgoingSms) -> SentMessage:  # noqa: ARG002
+    async def send_sms(
+        self,
+        sms: OutgoingSms,  # noqa: ARG002
+        *,
+        before_request: BeforeRequest | None = None,
+    ) -> SentMessage:
         """Fail."""
+        if before_request is not None and not await before_request():
+            raise SendWithheld
         self.sends += 1
         raise self.error
 
@@ -233,7 +246,7 @@ async def test_a_text_no_sms_may_carry_is_unsendable_and_never_claimed(
 
 
 async def test_a_claim_taken_over_meanwhile_is_not_sent_from_here(store: Store) -> None:
-    """Held up past the lease, its claim taken over: checked just before sending, nothing goes."""
+    """Held up past the lease, its claim taken over: its mark is refused, and nothing goes."""
     gateway = FailingGateway(RuntimeError("must not be called"))
     svc = service(store, gateway, replica="slow")
     claimed = await svc.claim(OutgoingSms(NUMBER, "late"), origin())
@@ -245,19 +258,46 @@ async def test_a_claim_taken_over_meanwhile_is_not_sent_from_here(store: Store) 
     row = await store.read(messages.get_sms, claimed.record.id)
     assert row is not None
     assert (row.state, row.claimed_by) == (SendState.CLAIMED, "other")  # the other one's to send
+    assert row.sending_at is None  # never left: the other one sends it at once
     assert "another smsbot process has taken this send over" in (render(outcome) or "")
 
 
-async def test_a_claim_still_held_is_sent_and_one_without_a_replica_is_not_checked(
-    store: Store, client: MobizonClient
+async def test_a_send_is_marked_as_leaving_by_its_holder_with_or_without_a_replica_id(
+    store: Store, client: MobizonClient, simulator: tuple[MobizonSimulator, str]
 ) -> None:
-    """The check passes for the replica holding the claim; a process without replica id skips it."""
+    """A replica's send and an unnamed process's are marked before they leave; a taken one is not."""
     held = await service(store, client, replica="r1").send(OutgoingSms(NUMBER, "a"), origin("a"))
     unnamed = service(store, client)
-    claimed = await unnamed.claim(OutgoingSms(NUMBER, "b"), origin("b"))
+    own = await unnamed.send(OutgoingSms(NUMBER, "b"), origin("b"))
+    claimed = await unnamed.claim(OutgoingSms(NUMBER, "c"), origin("c"))
     assert isinstance(claimed, Claimed)
-    # a claim naming no replica, taken by one: a process without replica id does not look
+    # a claim naming no replica, taken by one: the process without replica id is refused too
     assert await store.write(claims.take_over, claimed.record.id, seen=None, replica="r2")
-    unchecked = await unnamed.deliver(claimed)
+    taken = await unnamed.deliver(claimed)
     assert isinstance(held, Sent)
-    assert isinstance(unchecked, Sent)
+    assert isinstance(own, Sent)
+    assert taken == ClaimTakenOver(OutgoingSms(NUMBER, "c"))
+    for sent in (held.sms, own.sms):
+        assert sent.sending_at is not None
+        assert sent.sent_at is not None
+        assert sent.sending_at <= sent.sent_at
+    assert sorted(m.text for m in simulator[0].messages.values()) == ["a", "b"]
+
+
+async def test_a_send_the_database_will_not_mark_is_not_sent_and_its_claim_goes(
+    store: Store,
+    client: MobizonClient,
+    simulator: tuple[MobizonSimulator, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The mark cannot be written: nothing leaves, the sender is told to try again, no claim stays."""
+
+    def locked(*_args: object, **_kwargs: object) -> bool:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(claims, "start_sending", locked)
+    outcome = await service(store, client, replica="r1").send(OutgoingSms(NUMBER, "x"), origin())
+    assert outcome == NotSaved(OutgoingSms(NUMBER, "x"), busy=True)
+    assert simulator[0].count(SEND_SMS) == 0
+    assert (await store.read(messages.count_by_state))["claimed"] == 0  # not sent later either
+    assert "Nothing went to Mobizon" in (render(outcome) or "")
