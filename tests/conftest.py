@@ -95,8 +95,72 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         handler.setLevel(logging.CRITICAL + 1)
 
 
+#: The key of xdist's ``--dist`` in a worker's input (a worker's own options say "no").
+DIST_INPUT = "smsbot_dist"
+
+#: Modules whose tests take seconds each, mostly waiting (smsbot subprocesses, lock timeouts,
+#: Slack's pacing) or computing (property tests): with tests marked ``slow``, the long ones.
+LONG_MODULES = frozenset(
+    {
+        "tests/bot/test_console.py",
+        "tests/bot/test_console_portuguese.py",
+        "tests/bot/test_console_terminal.py",
+        "tests/bot/test_metrics.py",
+        "tests/bot/test_mobizon_lanes.py",
+        "tests/bot/test_serve.py",
+        "tests/bot/test_socket_mode.py",
+        "tests/delivery/test_end_to_end.py",
+        "tests/delivery/test_locked_database.py",
+        "tests/delivery/test_moderation.py",
+        "tests/delivery/test_tracking_shutdown.py",
+        "tests/handlers/grammar/test_properties.py",
+        "tests/handlers/test_e2e_cancel.py",
+    }
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """As an xdist worker under ``--dist worksteal``: each worker's share starts with long tests.
+
+    Worksteal gives each of the n workers one run of consecutive tests, and moves tests from
+    the end of a busy worker's run to an idle one. Left in file order, the long tests sit in
+    a few runs and end the suite late, one after another; spread at the head of every run they
+    start at once, and the short ones fill in around them. Only the order changes.
+    """
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None or workerinput.get(DIST_INPUT) != "worksteal":
+        return
+    items[:] = long_tests_first(items, int(workerinput["workercount"]))
+
+
+def _is_long(item: pytest.Item) -> bool:
+    return (
+        item.nodeid.split("::", 1)[0] in LONG_MODULES or item.get_closest_marker("slow") is not None
+    )
+
+
+def long_tests_first(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
+    """``items`` in the order that puts long tests at the head of each worker's first run.
+
+    The runs are cut as worksteal cuts them: worker k takes ``left // (workers - k)`` tests.
+    """
+    long = [item for item in items if _is_long(item)]
+    rest = iter([item for item in items if not _is_long(item)])
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for k in range(workers):
+        size = left // (workers - k)
+        left -= size
+        head = long[k::workers]
+        ordered += head + [item for _, item in zip(range(size - len(head)), rest, strict=False)]
+    ordered += rest
+    return ordered
+
+
 def pytest_configure_node(node: Any) -> None:
-    """As xdist's controller, tell each worker where the run's PostgreSQL server is."""
+    """As xdist's controller, tell each worker the run's ``--dist`` and its PostgreSQL server."""
+    node.workerinput[DIST_INPUT] = str(node.config.getoption("dist"))
     postgres.hand_over(node.config, node.workerinput)
 
 
