@@ -61,6 +61,9 @@ _BOLT_LOGGER.addFilter(_NoTokenSkippedWarning())
 def make_bolt_app(settings: Settings, client: AsyncWebClient, services: Services) -> AsyncApp:
     """The Bolt app with every listener registered; request signing stays verified."""
     app = AsyncApp(
+        # named here: Bolt otherwise names the app after its caller's file, from inspect.stack(),
+        # which reads the source of every frame on the stack (tens of milliseconds at start)
+        name="smsbot",
         client=client,
         signing_secret=settings.slack_signing_secret or "",
         logger=_BOLT_LOGGER,

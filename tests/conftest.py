@@ -7,7 +7,10 @@ import atexit
 import copy
 import json
 import logging
+import os
 import re
+import shutil
+import signal
 import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -56,15 +59,108 @@ SPACED_NUMBER = re.compile(
 
 def pytest_configure(config: pytest.Config) -> None:
     """As the controller, start the run's PostgreSQL server; as xdist's, compile once for all."""
+    _interrupt_without_asyncio()
     if hasattr(config, "workerinput"):
         return
+    # No test speaks TLS (every peer is on loopback, over HTTP): with no CA file to read, each
+    # process the run starts (xdist's workers, every smsbot) spares the ~40 ms aiohttp spends
+    # loading the system's certificates into two SSL contexts as it is imported.
+    os.environ["SSL_CERT_FILE"] = os.devnull
     postgres.start(config)
     if getattr(config.option, "numprocesses", None):
         precompile(config)
 
 
+def _interrupt_without_asyncio() -> None:
+    """Let Ctrl-C raise KeyboardInterrupt as Python's own handler does, from a handler of ours.
+
+    ``asyncio.Runner`` puts a SIGINT handler of its own around every ``run`` (pytest-asyncio
+    makes several at each test) only while Python's default one is installed; taking it back,
+    it asks for the handler in place, and ``signal`` formats that handler, and the task it holds,
+    into an error message it then drops: about 0.6 ms of each asynchronous test.
+    """
+
+    def interrupt(signum: int, frame: Any) -> None:
+        signal.default_int_handler(signum, frame)
+
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, interrupt)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With no ``--log-file``, pytest's log file handler formats every record for /dev/null: not."""
+    plugin = session.config.pluginmanager.get_plugin("logging-plugin")
+    handler = getattr(plugin, "log_file_handler", None)
+    if isinstance(handler, logging.FileHandler) and handler.baseFilename == os.devnull:
+        handler.setLevel(logging.CRITICAL + 1)
+
+
+#: The key of xdist's ``--dist`` in a worker's input (a worker's own options say "no").
+DIST_INPUT = "smsbot_dist"
+
+#: Modules whose tests take seconds each, mostly waiting (smsbot subprocesses, lock timeouts,
+#: Slack's pacing) or computing (property tests): with tests marked ``slow``, the long ones.
+LONG_MODULES = frozenset(
+    {
+        "tests/bot/test_console.py",
+        "tests/bot/test_console_portuguese.py",
+        "tests/bot/test_console_terminal.py",
+        "tests/bot/test_metrics.py",
+        "tests/bot/test_mobizon_lanes.py",
+        "tests/bot/test_serve.py",
+        "tests/bot/test_socket_mode.py",
+        "tests/delivery/test_end_to_end.py",
+        "tests/delivery/test_locked_database.py",
+        "tests/delivery/test_moderation.py",
+        "tests/delivery/test_tracking_shutdown.py",
+        "tests/handlers/grammar/test_properties.py",
+        "tests/handlers/test_e2e_cancel.py",
+    }
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """As an xdist worker under ``--dist worksteal``: each worker's share starts with long tests.
+
+    Worksteal gives each of the n workers one run of consecutive tests, and moves tests from
+    the end of a busy worker's run to an idle one. Left in file order, the long tests sit in
+    a few runs and end the suite late, one after another; spread at the head of every run they
+    start at once, and the short ones fill in around them. Only the order changes.
+    """
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None or workerinput.get(DIST_INPUT) != "worksteal":
+        return
+    items[:] = long_tests_first(items, int(workerinput["workercount"]))
+
+
+def _is_long(item: pytest.Item) -> bool:
+    return (
+        item.nodeid.split("::", 1)[0] in LONG_MODULES or item.get_closest_marker("slow") is not None
+    )
+
+
+def long_tests_first(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
+    """``items`` in the order that puts long tests at the head of each worker's first run.
+
+    The runs are cut as worksteal cuts them: worker k takes ``left // (workers - k)`` tests.
+    """
+    long = [item for item in items if _is_long(item)]
+    rest = iter([item for item in items if not _is_long(item)])
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for k in range(workers):
+        size = left // (workers - k)
+        left -= size
+        head = long[k::workers]
+        ordered += head + [item for _, item in zip(range(size - len(head)), rest, strict=False)]
+    ordered += rest
+    return ordered
+
+
 def pytest_configure_node(node: Any) -> None:
-    """As xdist's controller, tell each worker where the run's PostgreSQL server is."""
+    """As xdist's controller, tell each worker the run's ``--dist`` and its PostgreSQL server."""
+    node.workerinput[DIST_INPUT] = str(node.config.getoption("dist"))
     postgres.hand_over(node.config, node.workerinput)
 
 
@@ -87,6 +183,25 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
     open_database(url).close()
     yield url
     postgres.drop_database(postgres_server, url)
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, empty SQLite database file of this test process, made once.
+
+    :func:`copy_migrated` puts a copy where a test's bot or database is to be made: each is
+    spared the migration (a few milliseconds), and still opens, checks and uses the file as it
+    opens any existing one.
+    """
+    path = tmp_path_factory.mktemp("migrated") / "smsbot.db"
+    open_database(path).close()  # the last connection gone, the file holds it all (no WAL left)
+    return path
+
+
+def copy_migrated(template: Path, where: str | os.PathLike[str]) -> None:
+    """Copy the migrated database ``template`` to ``where``, unless something is there already."""
+    if not os.path.lexists(where):
+        shutil.copyfile(template, where)
 
 
 @pytest.fixture
@@ -140,12 +255,12 @@ def formatted_lines(
     """Each record as the app writes it, in JSON and in text, through the app's filters."""
     pipeline = logging.Handler()
     install_filters(pipeline, secrets=secrets)
+    formatters = (JsonFormatter(), TextFormatter())
     lines: list[str] = []
     for record in records:
-        for formatter in (JsonFormatter(), TextFormatter()):
-            clean = copy.copy(record)
-            pipeline.filter(clean)
-            lines.append(formatter.format(clean))
+        clean = copy.copy(record)
+        pipeline.filter(clean)  # as every handler of the app's filters it, once
+        lines.extend(formatter.format(copy.copy(clean)) for formatter in formatters)
     return lines
 
 
@@ -337,15 +452,21 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
 
 @pytest.fixture
 async def start_bot(
-    fake_slack: FakeSlack, make_settings: SettingsFactory
+    fake_slack: FakeSlack, make_settings: SettingsFactory, migrated_sqlite: Path
 ) -> AsyncIterator[Callable[..., Any]]:
-    """Start the bot on a loopback port with the given settings; everything is closed after."""
+    """Start the bot on a loopback port with the given settings; everything is closed after.
+
+    A SQLite database not there yet starts as a copy of the migrated one (``migrated_sqlite``).
+    """
     servers: list[TestServer] = []
     sessions: list[aiohttp.ClientSession] = []
     harnesses: list[BotHarness] = []
 
     async def start(mobizon_url: str | None, **overrides: Any) -> BotHarness:
         settings = make_settings(fake_slack, mobizon_url, **overrides)
+        where = settings.database
+        if where.engine == "sqlite" and not where.memory:
+            copy_migrated(migrated_sqlite, where.address)
         app = create_app(settings)
         server = TestServer(app, host="127.0.0.1", port=0)
         await server.start_server()

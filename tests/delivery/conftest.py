@@ -31,14 +31,15 @@ from testkit.database import run_sql
 from testkit.slack import BOT_TOKEN, FakeSlack
 from testkit.waiting import wait_until
 from tests.bot.serve_process import ServeProcess, base_env, command_body, post_command
-from tests.conftest import MOBIZON_KEY, WEBHOOK_SECRET, BotHarness
+from tests.conftest import MOBIZON_KEY, WEBHOOK_SECRET, BotHarness, copy_migrated
 
 SeedSms = Callable[..., SmsRecord]
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
+def db(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Database]:
     """A fresh, migrated database file (the test's own connection: storage calls run inline)."""
+    copy_migrated(migrated_sqlite, tmp_path / "delivery.db")
     database = open_database(tmp_path / "delivery.db")
     yield database
     database.close()

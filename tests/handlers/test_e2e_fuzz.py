@@ -155,25 +155,32 @@ def generated_mutations(count: int) -> list[tuple[str, str, object]]:
     return found
 
 
-MUTATIONS = generated_mutations(150)
+@pytest.fixture(scope="module")
+def mutation_cases() -> list[tuple[str, str, object]]:
+    """150 mutations, the same on every run, made where a test uses them (not at collection)."""
+    return generated_mutations(150)
 
 
-def test_mutations_cover_every_kind_and_odd_value() -> None:
+def test_mutations_cover_every_kind_and_odd_value(
+    mutation_cases: list[tuple[str, str, object]],
+) -> None:
     """The generated cases reach every payload kind, removals, objects and out-of-range numbers."""
-    assert {kind for kind, _, _ in MUTATIONS} == set(KINDS)
-    values = [value for _, _, value in MUTATIONS]
+    assert {kind for kind, _, _ in mutation_cases} == set(KINDS)
+    values = [value for _, _, value in mutation_cases]
     assert REMOVED in values
     assert any(isinstance(v, dict) for v in values)
     assert any(isinstance(v, float) for v in values)
-    assert len({(kind, path) for kind, path, _ in MUTATIONS}) > 60
+    assert len({(kind, path) for kind, path, _ in mutation_cases}) > 60
 
 
 async def test_mutated_payloads_never_crash_nor_log_their_text(
-    bot: BotHarness, caplog: pytest.LogCaptureFixture
+    bot: BotHarness,
+    caplog: pytest.LogCaptureFixture,
+    mutation_cases: list[tuple[str, str, object]],
 ) -> None:
     """Listed defects and 150 mutations: no 5xx, bad ones 400, ≤1 WARNING each, no traceback, no text."""
     cases = [(name, payload) for name, payload in BAD_PAYLOADS.items()]
-    cases += [(f"{k} {p} = {v!r}"[:120], changed(k, p, v)) for k, p, v in MUTATIONS]
+    cases += [(f"{k} {p} = {v!r}"[:120], changed(k, p, v)) for k, p, v in mutation_cases]
     refused = 0
     for name, payload in cases:
         before = len(caplog.records)

