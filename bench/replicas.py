@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import tempfile
 import time
 from collections import Counter
 from contextlib import closing
@@ -29,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import psycopg
 from _common import (
     MOBIZON_KEY,
     BotProcess,
     FakeSlack,
+    bench_databases,
     command_request,
     machine,
     print_table,
@@ -45,7 +44,6 @@ from sqlalchemy import text
 from bot.simulator import GET_SMS_STATUS, SEND_SMS, MobizonSimulator, SimulatorConfig
 from bot.simulator import start_simulator as start_mobizon
 from storage.schema import open_database
-from testkit.postgres import running_postgres
 from testkit.waiting import wait_until
 
 #: The commands not settled yet: neither sent, nor failed (its sender told), nor looked up and
@@ -145,19 +143,16 @@ class Held:
 
 
 async def serve_pair(
-    slack: FakeSlack, mobizon_url: str, database: str, args: argparse.Namespace, tmp: Path
+    slack: FakeSlack, mobizon_url: str, database: str, args: argparse.Namespace
 ) -> tuple[BotProcess, BotProcess]:
     """Two ``smsbot serve`` on one database, started together."""
     bots = tuple(
         BotProcess(
             slack_url=slack.url,
             mobizon_url=mobizon_url,
-            db_path=str(tmp / "unused.db"),
+            database=database,
             poll_interval=args.poll_interval,
-            extra_env={
-                "SMSBOT_DATABASE_URL": database,
-                "SMSBOT_REPLICA_LEASE": f"{args.lease:g}",
-            },
+            extra_env={"SMSBOT_REPLICA_LEASE": f"{args.lease:g}"},
         )
         for _ in range(2)
     )
@@ -294,16 +289,14 @@ class Run:
 
 async def run(args: argparse.Namespace) -> Run:
     """Start everything, fire the burst, kill a replica, wait for the outcome; what it left."""
-    with running_postgres() as server, tempfile.TemporaryDirectory(prefix="smsbot-bench-") as tmp:
-        with psycopg.connect(server.url(), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE replicas")
-        url = server.url("replicas")
+    with bench_databases("postgresql") as databases:
+        url = databases.new("replicas")
         slack, slack_runner = await start_fake_slack(FakeSlack())
         sim, sim_runner, sim_url = await start_mobizon(
             SimulatorConfig(api_key=MOBIZON_KEY, speed=0.001)  # pending until made final
         )
         sim.set_latency(args.latency, method=SEND_SMS)
-        bots = await serve_pair(slack, sim_url, url, args, Path(tmp))
+        bots = await serve_pair(slack, sim_url, url, args)
         try:
             ids = {r["pid"]: r["id"] for r in rows(url, "SELECT id, pid FROM replicas")}
             fired = await burst(bots, slack, args, url, ids)

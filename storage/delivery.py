@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, get_args
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from storage import tables
 from storage.engine import chunks, reading, transactional
@@ -22,6 +23,7 @@ from storage.outbox_queue import queue_notification, queue_statuses
 from storage.records import SmsRecord
 from storage.schema import utc_text
 from storage.status import is_final, should_apply
+from storage.status_writes import HISTORY, WRITE_CHANGE, write_changes
 from storage.tables import PENDING, sms
 
 if TYPE_CHECKING:
@@ -172,8 +174,7 @@ def _apply_batch(
         current.status_ts = update.status_ts or current.status_ts
         changed.append(update.message_id)
     if changes:
-        db.execute(_WRITE_CHANGE, changes)
-        db.execute(_HISTORY, history)
+        write_changes(db, changes, history)
         queue_statuses(db, notifications, moment)
     return changed
 
@@ -209,39 +210,27 @@ def _moves_forward(status: str | None, status_ts: str | None, update: StatusUpda
     return should_apply(status, status_ts, update.status, update.status_ts)
 
 
-#: What the status rule reads of the SMS a batch names, built once (the ids a parameter).
-_CURRENTS = sa.select(
+_CURRENT = sa.select(
     sms.c.message_id, sms.c.id, sms.c.status, sms.c.status_ts, sms.c.detached, sms.c.sandbox
-).where(sms.c.message_id.in_(sa.bindparam("ids", expanding=True)))
+)
+#: What the status rule reads of the SMS a batch names, built once (the ids a parameter): on
+#: SQLite a bounded ``IN`` list at a time, on PostgreSQL all of them in one array.
+_CURRENTS = _CURRENT.where(sms.c.message_id.in_(sa.bindparam("ids", expanding=True)))
+_CURRENTS_PG = _CURRENT.where(
+    sms.c.message_id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.BigInteger)))
+)
 
 
 def _currents(db: Database, message_ids: Iterable[int]) -> dict[int, _Current]:
     found: dict[int, _Current] = {}
-    for chunk in chunks(message_ids):
-        rows = db.execute(_CURRENTS, {"ids": chunk})
-        for row in rows:
+    if db.dialect.name == "postgresql":
+        groups, statement = [sorted(set(message_ids))], _CURRENTS_PG
+    else:
+        groups, statement = list(chunks(message_ids)), _CURRENTS
+    for ids in groups:
+        for row in db.execute(statement, {"ids": ids}):
             found[int(row[0])] = _Current(int(row[1]), row[2], row[3], bool(row[4]), bool(row[5]))
     return found
-
-
-#: The status change, built once (every poll cycle and webhook runs it): parameters by name.
-_WRITE_CHANGE = (
-    sa.update(sms)
-    .where(sms.c.id == sa.bindparam("sms_id"))
-    .values(
-        status=sa.bindparam("new_status"),
-        status_ts=sa.func.coalesce(sa.bindparam("new_status_ts"), sms.c.status_ts),
-        segments=sa.func.coalesce(sa.bindparam("new_segments"), sms.c.segments),
-        start_send_ts=sa.func.coalesce(sa.bindparam("new_start_send_ts"), sms.c.start_send_ts),
-        updated_at=sa.bindparam("stamp"),
-        final_at=sa.case(
-            (sa.bindparam("final") == sa.true(), sa.bindparam("stamp")), else_=sms.c.final_at
-        ),
-    )
-)
-
-#: One status history row (values given as parameters, so the statement is built once).
-_HISTORY = sa.insert(tables.status_history)
 
 
 def _change_params(
@@ -274,8 +263,8 @@ def _write_change(
     """Write an admitted change: the status, its history row, its outbox row (its id, or None)."""
     final = is_final(update.status)
     stamp = utc_text(moment)
-    db.execute(_WRITE_CHANGE, _change_params(sms_id, update, stamp, final=final))
-    db.execute(_HISTORY, _history_params(update, stamp))
+    db.execute(WRITE_CHANGE, _change_params(sms_id, update, stamp, final=final))
+    db.execute(HISTORY, _history_params(update, stamp))
     if not notify:
         return None
     return queue_notification(
@@ -338,7 +327,7 @@ def _record_history(
     stamp: str,
 ) -> None:
     db.execute(
-        _HISTORY,
+        HISTORY,
         {
             "message_id": message_id,
             "status": status,
