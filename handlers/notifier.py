@@ -28,7 +28,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 import aiohttp
@@ -102,6 +102,9 @@ class Notifier:
         # milliseconds are what the outbox stores: a row of this very millisecond counts as older
         started = self._clock.now()
         self._started = started.replace(microsecond=started.microsecond // 1000 * 1000)
+        # when this replica last took a channel: rows queued before may have been posted by
+        # the replica that owned it and died before recording it
+        self._taken = self._started
         self._unsure: set[int] = set()
         self._in_flight: set[int] = set()  # outbox rows a channel drain holds now
         #: The ``post`` rows' side: a surface asks it what came of a sent SMS's post.
@@ -146,7 +149,7 @@ class Notifier:
     async def _start_channels(self, tasks: dict[str, asyncio.Task[int]]) -> None:
         """Start a task for every channel that has due rows and none running (``tasks``)."""
         for channel in await notifier_outbox.due_channels(
-            self._store, self._clock.now(), self._replica, self._lease
+            self._store, self._clock.now(), self._replica, self._lease, self._channel_taken
         ):
             if channel in tasks:
                 continue  # its task reads the outbox again after each batch: it finds new rows
@@ -180,7 +183,7 @@ class Notifier:
         flush at shutdown, once :meth:`run` has been cancelled.
         """
         channels = await notifier_outbox.due_channels(
-            self._store, self._clock.now(), self._replica, self._lease
+            self._store, self._clock.now(), self._replica, self._lease, self._channel_taken
         )
         results = await asyncio.gather(
             *(self._drain_channel(ch, deadline) for ch in channels), return_exceptions=True
@@ -398,13 +401,18 @@ class Notifier:
                 return
         await self._direct_message(note)
 
+    def _channel_taken(self, moment: datetime) -> None:
+        """A channel became this replica's at ``moment`` (see :meth:`_maybe_posted`)."""
+        self._taken = max(self._taken, moment)
+
     def _maybe_posted(self, note: outbox.Notification) -> bool:
         """Whether an earlier attempt may have posted this reply without us learning of it.
 
-        True for rows queued before this process started (it may have been killed right after
-        Slack accepted the reply) and for rows whose reply attempt ended without Slack's answer.
+        True for rows queued before this process started or before it last took a channel
+        (the process or the replica that owned the channel may have been killed right after
+        Slack accepted the post) and for rows whose attempt ended without Slack's answer.
         """
-        return note.id in self._unsure or note.created_at <= self._started
+        return note.id in self._unsure or note.created_at <= self._taken
 
     async def _already_replied(self, note: outbox.Notification) -> bool:
         """Look in the SMS's thread for this reply (found by its message metadata)."""

@@ -7,6 +7,7 @@ one place in ``handlers`` that writes storage itself.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from handlers import notifier_posts
@@ -15,24 +16,34 @@ from storage.store import Store
 
 
 async def due_channels(
-    store: Store, now: datetime, replica: str | None, lease: timedelta = replicas.LEASE
+    store: Store,
+    now: datetime,
+    replica: str | None,
+    lease: timedelta = replicas.LEASE,
+    on_taken: Callable[[datetime], None] | None = None,
 ) -> list[str]:
     """The channels with due rows this process posts to.
 
     All of them; with ``replica``, those it owns (one replica per channel, so Slack's pace for
     a channel holds however many replicas run), and those of replicas whose ``lease`` ran out.
+    ``on_taken`` is told ``now`` when a channel becomes this replica's: a replica that owned it
+    before may have posted a row just before it died, without recording it.
     """
     channels = await store.read(outbox.due_channels, now=now)
     if replica is None or not channels:
         return channels
-    if await store.read(outbox.owned_channels, channels, replica=replica) >= set(channels):
+    owned = await store.read(outbox.owned_channels, channels, replica=replica)
+    if owned >= set(channels):
         return channels  # all its own already: nothing to write
-    return await store.write(
+    mine = await store.write(
         outbox.own_channels,
         channels,
         replica=replica,
         live_cutoff=replicas.lease_cutoff(now, lease),
     )
+    if on_taken is not None and not owned.issuperset(mine):
+        on_taken(now)
+    return mine
 
 
 #: The kinds whose edit shows the SMS whole as it is now: a later one makes an earlier one's moot.

@@ -178,6 +178,35 @@ async def test_a_post_made_before_a_crash_is_found_not_made_again(
     assert "was delivered" in reply["text"]
 
 
+async def test_a_post_a_gone_replica_made_is_found_by_the_replica_taking_its_channel(
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    clock: FastForwardClock,
+    seed_sms: SeedSms,
+) -> None:
+    """A replica started before the row, taking a dead owner's channel, finds its post first."""
+    long_ago = datetime.now(UTC) - timedelta(minutes=5)
+    register(db, "gone", host="h", pid=1, now=long_ago)
+    outbox.own_channels(db, ["C1"], replica="gone", live_cutoff=lease_cutoff(long_ago))
+    register(db, "alive", host="h", pid=2)
+    notifier = fast_notifier(store, slack_client, clock, replica="alive")  # started first
+    queued = clock.now() + timedelta(milliseconds=500)  # then the row, then the takeover
+    sms = seed_sms(db, 7, post_owed=True, claimed_by="gone", sent_at=queued)
+    clock.skipped += 1.0
+    ts = "1700000999.000999"  # the gone owner's post, made just before it died
+    fake_slack.messages[("C1", ts)] = {
+        "channel": "C1",
+        "text": "SMS 7",
+        "metadata": {"event_type": POST_EVENT, "event_payload": {"message_id": 7}},
+    }
+    async with running(notifier):
+        await outbox_drained(db)
+    assert fake_slack.called("chat.postMessage") == []
+    assert now_of(db, sms).slack_ts == ts
+
+
 async def test_a_late_post_says_why_under_it(
     db: Database,
     store: Store,
