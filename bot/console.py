@@ -61,6 +61,7 @@ def console_settings(settings: Settings, slack_url: str) -> Settings:
         slack_signing_secret=secrets.token_hex(16),
         slack_app_token=None,
         slack_api_url=slack_url + "api/",
+        slack_pacing=False,
         host="127.0.0.1",
         port=0,
     )

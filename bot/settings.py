@@ -88,6 +88,9 @@ class Settings:
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    #: Whether channel posts keep Slack's pace (about one a second per channel); the console's
+    #: Slack stand-in runs in this process and has no rate limit.
+    slack_pacing: bool = True
     mobizon_api_key: str | None = field(default=None, repr=False)
     mobizon_api_url: str = DEFAULT_MOBIZON_API_URL
     mobizon_webhook_secret: str | None = field(default=None, repr=False)

@@ -34,6 +34,7 @@ from bot.runtime import RUNTIME, Runtime, Tracking
 from bot.slack_client import make_slack_client
 from handlers.delivery_posts import SlackSettlingPosts
 from handlers.notifier import Notifier
+from handlers.pacing import PER_CHANNEL_INTERVAL
 from handlers.posting import post_balance_alert
 from storage import messages, replicas
 from storage.store import is_busy
@@ -230,6 +231,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         languages=languages,
         replica=runtime.replica_id,
         lease=lease,
+        per_channel_interval=PER_CHANNEL_INTERVAL if settings.slack_pacing else 0.0,
     )
     poller = Poller(
         core.store,
