@@ -1,6 +1,6 @@
 """Run every benchmark in turn and print their figures (issue 6).
 
-    python bench/run_all.py            # the issue's numbers: about 15 minutes on 2 cores
+    python bench/run_all.py            # the issue's numbers: about 30 minutes on 2 cores
     python bench/run_all.py --quick    # scaled down: about 2 minutes, for a smoke run
     python bench/run_all.py --only drain,memory
 
