@@ -8,7 +8,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 
@@ -31,12 +31,19 @@ if TYPE_CHECKING:
     from bot.delivery.poller import Poller
     from bot.mobizon.client import MobizonClient
     from bot.simulator import MobizonSimulator
-    from bot.socket_mode import SocketMode
     from handlers.notifier import Notifier
     from storage.records import SmsRecord
     from storage.store import Store
 
 Probe = Callable[[], bool]
+
+
+class SlackSocket(Protocol):
+    """The open Socket Mode connection, as the runtime holds it (:mod:`bot.socket_mode`)."""
+
+    def connected(self) -> bool:
+        """True while the WebSocket to Slack is open."""
+        ...
 
 
 def new_replica_id() -> str:
@@ -107,7 +114,7 @@ class Runtime:
     core: Core | None = None
     slack: SlackSide | None = None
     tracking: Tracking | None = None
-    socket_mode: SocketMode | None = None
+    socket_mode: SlackSocket | None = None
     metrics: Metrics = field(default_factory=Metrics)
     #: Slack listener tasks still working (a send in flight); shutdown waits for them.
     inflight: InFlight = field(default_factory=InFlight)

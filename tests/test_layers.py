@@ -65,12 +65,7 @@ KNOWN_WRITES: dict[tuple[str, str], str] = {
 }
 
 #: Import circles (their modules, sorted), each with its reason.
-KNOWN_CIRCLES: dict[tuple[str, ...], str] = {
-    ("bot.runtime", "bot.socket_mode"): (
-        "socket_mode reads the process's RUNTIME; the runtime holds the SocketMode it starts "
-        "(a type-only import)"
-    ),
-}
+KNOWN_CIRCLES: dict[tuple[str, ...], str] = {}
 
 
 def upward_imports(root: Path = ROOT) -> set[tuple[str, str]]:
