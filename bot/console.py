@@ -41,10 +41,6 @@ from storage.records import SmsRecord
 CONSOLE_TOKEN = "xoxb-console-not-a-real-token"  # noqa: S105  # accepted only by the console's own fake
 #: How long one command's listener may take before the next line is read anyway.
 LISTENER_WAIT = 30.0
-#: The console's own words, in every language smsbot speaks (as the ``/sms`` grammar's are).
-QUIT_WORDS = frozenset({"quit", "exit", "sair"})
-NEXT_WORDS = frozenset({"next", "próxima", "proxima"})
-PREVIOUS_WORDS = frozenset({"previous", "prev", "anterior"})
 #: English message id: show it as ``gettext(HELP)``.
 HELP = N_(
     "Type /sms commands as in Slack, e.g. `/sms send +55 11 98765-4321 hello` or `/sms help`;\n"
@@ -275,10 +271,11 @@ async def _session(console: Console, source: Input, out: TextIO) -> bool:
     """Run each line as a command; ``False`` when ``quit`` ended it, ``True`` at end of input."""
     while (line := await source.command()) is not None:
         word = line.strip()
-        if word.casefold() in QUIT_WORDS:
+        meaning = console_modal.CONSOLE_WORDS.meaning(word)
+        if meaning == "quit":
             return False
-        if word.casefold() in NEXT_WORDS | PREVIOUS_WORDS:
-            await console.press("next" if word.casefold() in NEXT_WORDS else "previous")
+        if meaning in {"next", "previous"}:
+            await console.press(meaning)
         elif word.startswith(("/sms", "sms ")):
             await console.command(word.removeprefix("sms "))
             if console.slack.open_view is not None:

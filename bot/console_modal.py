@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from handlers import formats
 from handlers.grammar.lexing import match_date_time, to_datetime
 from handlers.grammar.usage import UsageError
+from handlers.grammar.words import Words
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import unmarked
 from handlers.views import compose
@@ -22,9 +23,30 @@ from handlers.views import compose
 if TYPE_CHECKING:
     from bot.settings import Settings
 
+#: The console's own words, in every language smsbot speaks (as the ``/sms`` grammar's are;
+#: a test checks each language of the catalogue has them): each spelling and its meaning.
+CONSOLE_WORDS = Words(
+    {
+        "en": {
+            "quit": "quit",
+            "exit": "quit",
+            "next": "next",
+            "previous": "previous",
+            "prev": "previous",
+            "cancel": "cancel",
+        },
+        "pt": {
+            "sair": "quit",
+            "próxima": "next",
+            "proxima": "next",
+            "anterior": "previous",
+            "cancelar": "cancel",
+        },
+    }
+)
 #: Typed at a field's prompt to close the modal without submitting it (in any language); the
 #: console's own ``quit`` words do the same there, rather than being taken as a field's value.
-CANCEL_WORDS = frozenset({"cancel", "cancelar", "quit", "exit", "sair"})
+CANCEL_MEANINGS = frozenset({"cancel", "quit"})
 
 
 class FormInterruptedError(Exception):
@@ -198,7 +220,7 @@ class ModalFilling:
                 typed = await ask(field_prompt(block, zone_name))
             except FormInterruptedError:
                 return None
-            if typed is None or typed.strip().casefold() in CANCEL_WORDS:
+            if typed is None or CONSOLE_WORDS.meaning(typed.strip()) in CANCEL_MEANINGS:
                 return None
             value = element_value(block["element"], typed.strip(), zone)
             if not isinstance(value, str):

@@ -12,7 +12,7 @@ import pytest
 
 from bot.cli import main
 from bot.environment import VARIABLES
-from bot.settings import LANGUAGES, Settings, SettingsError
+from bot.settings import Settings, SettingsError
 from handlers import i18n
 from storage import replicas
 from testkit.slack import BOT_TOKEN
@@ -267,8 +267,13 @@ def test_a_language_smsbot_does_not_speak_stops_start_up(value: str) -> None:
 
 
 def test_smsbot_language_offers_exactly_the_languages_smsbot_speaks() -> None:
-    """SMSBOT_LANGUAGE's choices are the catalogue's languages a person's locale is matched to."""
-    assert set(LANGUAGES.values()) == set(i18n.LANGUAGES)
+    """SMSBOT_LANGUAGE takes each catalogue's language, and its refusal names every one."""
+    for locale in i18n.LANGUAGES:
+        tag = locale.replace("_", "-")
+        assert Settings.from_env({**SANDBOX_ENV, "SMSBOT_LANGUAGE": tag}).language == locale
+    (problem,) = problems_of({**SANDBOX_ENV, "SMSBOT_LANGUAGE": "es"})
+    for locale in i18n.LANGUAGES:
+        assert f"{locale.replace('_', '-')} (" in problem
 
 
 #: A good value of every variable smsbot reads (a new variable must be added here).

@@ -134,6 +134,39 @@ def test_a_translated_sentence_is_used_when_the_locale_is_set(portuguese: I18n) 
         assert gettext("No SMS to show.") == "No SMS to show."
 
 
+def test_the_languages_spoken_are_the_catalogues_plus_the_ids_language(
+    portuguese: I18n, tmp_path: Path
+) -> None:
+    """LANGUAGES is read from the catalogue directory: its compiled catalogues, and English."""
+    assert portuguese.available_locales == ("de", "en", "pt_BR")
+    assert i18n.available_locales(tmp_path) == ("de", "en", "pt_BR")
+    assert i18n.available_locales(tmp_path / "none") == ("en",)
+    assert i18n.LANGUAGES == I18n().available_locales == i18n.available_locales()
+    assert set(i18n.LANGUAGES) == {po.parts[-3] for po in PO_FILES} | {"en"}
+
+
+def test_a_workspace_language_names_one_of_the_catalogues() -> None:
+    """SMSBOT_LANGUAGE's reading: a locale, a language's region or one region's language."""
+    spoken = ("de", "en", "pt_BR")
+    for tag, locale in {
+        "DE": "de",
+        "de-AT": "de",
+        "en-US": "en",
+        "pt": "pt_BR",
+        "PT_br": "pt_BR",
+        "pt-PT": None,
+        "es": None,
+        "english": None,
+        "": None,
+    }.items():
+        assert i18n.workspace_locale(tag, spoken) == locale, tag
+    assert i18n.workspace_locale("pt", ("pt_BR", "pt_PT")) is None  # which one: not guessed
+    assert i18n.language_choices(spoken) == (
+        "de (German), en (English) or pt-BR (Brazilian Portuguese)"
+    )
+    assert i18n.language_choices(("en",)) == "en (English)"
+
+
 def test_fallback_goes_to_the_language_then_its_kin_then_the_default(portuguese: I18n) -> None:
     """de_AT uses the de catalogue; pt_PT has none but gets pt_BR's (not English); junk: English."""
     with use_i18n(portuguese):
