@@ -328,7 +328,7 @@ def create_app(
             lambda: _store(runtime),
             settings.mobizon_webhook_secret,
             runtime.wake_notifier,
-            clock=lambda: runtime.clock(),  # noqa: PLW0108  # read at each call: tests replace it
+            clock=lambda: runtime.clock.now(),  # noqa: PLW0108  # read at each call: tests replace it
             sandbox=settings.sandbox,
         ),
     )

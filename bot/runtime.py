@@ -7,11 +7,11 @@ import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 
+from bot.clock import SYSTEM_CLOCK, Clock
 from bot.inflight import InFlight, TrackedGateway
 from bot.logs import LogThrottle
 from bot.metrics import Metrics
@@ -127,8 +127,8 @@ class Runtime:
     sender_names: SenderNames | None = None
     #: Each person's Slack language, kept for an hour (their replies and DMs are in it).
     languages: PeopleLanguages | None = None
-    #: The current time in UTC (webhook event ages); tests replace it.
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    #: The process's time (webhook event ages); tests replace it.
+    clock: Clock = SYSTEM_CLOCK
     #: This process among the replicas on the database: its claims carry it.
     replica_id: str = field(default_factory=new_replica_id)
 

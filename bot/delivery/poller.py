@@ -7,9 +7,10 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 
+from bot.clock import SYSTEM_CLOCK, Clock
 from bot.delivery.skipping import CycleSkipper
 from bot.mobizon.errors import MobizonError, MobizonRateLimitedError
 from bot.mobizon.types import SmsStatus, format_timestamp
@@ -54,7 +55,7 @@ class Poller:
         gateway: StatusSource,
         *,
         grace: timedelta = GRACE,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = SYSTEM_CLOCK,
         on_change: Callable[[], None] | None = None,
         on_cycle: Callable[[PollReport], None] | None = None,
         timezone: tzinfo | None = None,
@@ -89,7 +90,7 @@ class Poller:
         if self._skipper.skip_this_cycle():
             return PollReport(0, 0, 0, 0, 0, 0.0, skipped=True)
         started = time.perf_counter()
-        now = self._clock()
+        now = self._clock.now()
         account_now = now.astimezone(self._zone)
         if self._replica is None:
             pending = await self._store.read(

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable
 
+from bot.clock import SYSTEM_CLOCK, Clock
 from bot.mobizon.errors import MobizonError
 from bot.mobizon.gateway import SmsGateway
 
@@ -33,11 +32,11 @@ class SenderNames:
         gateway: SmsGateway,
         *,
         refresh: float = REFRESH_SECONDS,
-        monotonic: Callable[[], float] = time.monotonic,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._gateway = gateway
         self._refresh = refresh
-        self._monotonic = monotonic
+        self._clock = clock
         self._names: tuple[str, ...] | None = None
         self._fetched_at = 0.0
         self._fetching: asyncio.Task[tuple[str, ...] | None] | None = None
@@ -48,7 +47,7 @@ class SenderNames:
         ``fresh`` asks Mobizon even when the cache is recent. When Mobizon cannot answer, the
         cached list is kept and returned: a stale list is better than none.
         """
-        recent = self._monotonic() - self._fetched_at < self._refresh
+        recent = self._clock.monotonic() - self._fetched_at < self._refresh
         if not fresh and self._names is not None and recent:
             return self._names
         if self._fetching is None:
@@ -63,7 +62,7 @@ class SenderNames:
             return self._names
         else:
             self._names = tuple(s.name for s in found)
-            self._fetched_at = self._monotonic()
+            self._fetched_at = self._clock.monotonic()
             return self._names
         finally:
             self._fetching = None

@@ -19,6 +19,7 @@ from storage.engine import Database
 from storage.messages import get_by_message_id
 from storage.schema import wall_text
 from storage.store import Store
+from testkit.clock import ManualClock
 from tests.conftest import MOBIZON_KEY
 from tests.delivery.conftest import SeedSms
 
@@ -128,11 +129,11 @@ async def test_scheduled_sms_is_not_asked_before_its_time(
     seed_sms(db, scheduled.id, deferred_to=wall_text(at))
     (now_id,) = seed_from_simulator(db, sim, seed_sms, 1)
 
-    await Poller(store, client, clock=lambda: now).run_once()
+    await Poller(store, client, clock=ManualClock(now)).run_once()
     assert asked_ids(sim) == [[now_id]]
 
     before = len(sim.requests)
-    await Poller(store, client, clock=lambda: now + timedelta(hours=2, minutes=1)).run_once()
+    await Poller(store, client, clock=ManualClock(now + timedelta(hours=2, minutes=1))).run_once()
     assert asked_ids(sim, before) == [[scheduled.id, now_id]]
 
 
@@ -151,7 +152,7 @@ async def test_scheduled_sms_is_due_and_overdue_by_the_account_zone(
     soon = seed_sms(db, 501, deferred_to="2026-11-30 18:00:00", validity=60)
     seed_sms(db, 502, deferred_to="2026-11-29 10:00:00", validity=60)
 
-    poller = Poller(store, client, clock=lambda: now, timezone=far_east)
+    poller = Poller(store, client, clock=ManualClock(now), timezone=far_east)
     report = await poller.run_once()
     assert asked_ids(sim) == [[502]]  # 17:00 in Almaty: only yesterday's is due
     assert report.gave_up == 1  # yesterday 10:00 + 60 min + grace is long gone
@@ -161,7 +162,7 @@ async def test_scheduled_sms_is_due_and_overdue_by_the_account_zone(
 
     later = now + timedelta(hours=1, minutes=1)  # 18:01 in Almaty
     before = len(sim.requests)
-    await Poller(store, client, clock=lambda: later, timezone=far_east).run_once()
+    await Poller(store, client, clock=ManualClock(later), timezone=far_east).run_once()
     assert asked_ids(sim, before) == [[501]]
 
 
@@ -253,7 +254,7 @@ async def test_gives_up_only_after_validity_and_grace(
     short = seed_sms(db, 503, sent_at=now - timedelta(minutes=61), validity=60)
     woke = asyncio.Event()
     poller = Poller(
-        store, client, clock=lambda: now, grace=timedelta(minutes=30), on_change=woke.set
+        store, client, clock=ManualClock(now), grace=timedelta(minutes=30), on_change=woke.set
     )
 
     report = await poller.run_once()

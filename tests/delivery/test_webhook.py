@@ -17,6 +17,7 @@ from bot.simulator import MobizonSimulator
 from storage import delivery, outbox, webhooks
 from storage.messages import get_by_message_id
 from storage.records import SmsRecord
+from testkit.clock import ManualClock
 from tests.conftest import WEBHOOK_SECRET, BotHarness
 from tests.delivery.conftest import (
     SeedSms,
@@ -223,9 +224,9 @@ async def test_an_hour_old_retry_is_accepted_with_an_injected_clock(
     seed_sms(bot_db(signed_bot), 7, slack=signed_bot.slack)
     created = datetime(2026, 1, 15, 11, 42, 28, tzinfo=UTC)
     body = event(26, 7, created=_stamp(created))
-    signed_bot.runtime.clock = lambda: created + timedelta(days=2, hours=15)
+    signed_bot.runtime.clock = ManualClock(created + timedelta(days=2, hours=15))
     assert (await post(signed_bot, body))[0] == 400
-    signed_bot.runtime.clock = lambda: created + timedelta(hours=1)
+    signed_bot.runtime.clock = ManualClock(created + timedelta(hours=1))
     assert (await post(signed_bot, body))[0] == 200
     assert status_of(signed_bot, 7) == "DELIVRD"
 
@@ -255,22 +256,22 @@ async def test_replay_at_the_last_acceptable_moment_after_pruning_is_a_duplicate
     # read in UTC-12, it is as old as allowed: the last moment any replay of it passes
     last_chance = stamp + MAX_EVENT_AGE + CLOCK_SKEW
     captured = event(26, 7, created=_stamp(stamp))
-    signed_bot.runtime.clock = lambda: first_seen - timedelta(seconds=1)
+    signed_bot.runtime.clock = ManualClock(first_seen - timedelta(seconds=1))
     assert (await post(signed_bot, captured))[1]["error"] == "eventCreateTs is in the future"
-    signed_bot.runtime.clock = lambda: first_seen
+    signed_bot.runtime.clock = ManualClock(first_seen)
     assert await post(signed_bot, captured) == (200, {"ok": True, "duplicate": False})
     await outbox_drained(bot_db(signed_bot))
     updates = len(signed_bot.slack.called("chat.update"))
     # the running bot's store and gateway, pruned as its poll cycle does, as of the last chance
     started = signed_bot.runtime.started()
-    cycle = Poller(started.store, started.gateway, clock=lambda: last_chance)
+    cycle = Poller(started.store, started.gateway, clock=ManualClock(last_chance))
     assert (await cycle.run_once()).asked == 0
     # ``sign`` does not cover ``data``: the captured event replayed about another SMS
     other = seed_sms(bot_db(signed_bot), 8, slack=signed_bot.slack, sent_at=last_chance)
     replay = {**captured, "data": {**captured["data"], "messageId": 8, "status": "UNDELIV"}}
-    signed_bot.runtime.clock = lambda: last_chance + timedelta(seconds=1)
+    signed_bot.runtime.clock = ManualClock(last_chance + timedelta(seconds=1))
     assert (await post(signed_bot, replay))[1]["error"].startswith("event is too old")
-    signed_bot.runtime.clock = lambda: last_chance
+    signed_bot.runtime.clock = ManualClock(last_chance)
     assert await post(signed_bot, replay) == (200, {"ok": True, "duplicate": remembered})
     await outbox_drained(bot_db(signed_bot))
     assert status_of(signed_bot, 8) == ("NEW" if remembered else "UNDELIV")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.mobizon.errors import MobizonGatewayError
 from bot.mobizon.types import SenderName
 from bot.sending.senders import REFRESH_SECONDS, SenderNames
+from testkit.clock import ManualClock
 
 
 class Names:
@@ -29,35 +31,28 @@ class Names:
         )
 
 
-class Clock:
-    """A monotonic clock moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        """The current reading."""
-        return self.now
+#: When each test's clock starts.
+START = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 async def test_a_fetched_list_is_trusted_for_an_hour_then_fetched_again() -> None:
     """Within the hour no new fetch; at the hour one fetch brings the new names."""
-    gateway, clock = Names("SHOP"), Clock()
-    cache = SenderNames(gateway, monotonic=clock)  # type: ignore[arg-type]
+    gateway, clock = Names("SHOP"), ManualClock(START)
+    cache = SenderNames(gateway, clock=clock)  # type: ignore[arg-type]
     assert await cache.names() == ("SHOP",)
     gateway.names = ("SHOP", "NEWS")
-    clock.now = REFRESH_SECONDS - 1
+    clock.at = START + timedelta(seconds=REFRESH_SECONDS - 1)
     assert await cache.names() == ("SHOP",)
     assert gateway.calls == 1
-    clock.now = REFRESH_SECONDS
+    clock.at = START + timedelta(seconds=REFRESH_SECONDS)
     assert await cache.names() == ("SHOP", "NEWS")
     assert gateway.calls == 2
 
 
 async def test_an_unknown_name_is_looked_up_once_more_fresh() -> None:
     """A name missing from the cached list triggers one fresh fetch (it may be new)."""
-    gateway, clock = Names("SHOP"), Clock()
-    cache = SenderNames(gateway, monotonic=clock)  # type: ignore[arg-type]
+    gateway, clock = Names("SHOP"), ManualClock(START)
+    cache = SenderNames(gateway, clock=clock)  # type: ignore[arg-type]
     assert await cache.check("SHOP") == (True, ("SHOP",))
     gateway.names = ("SHOP", "NEWS")
     assert await cache.check("NEWS") == (True, ("SHOP", "NEWS"))
@@ -68,21 +63,21 @@ async def test_an_unknown_name_is_looked_up_once_more_fresh() -> None:
 
 async def test_a_failed_fetch_keeps_the_stale_list_and_none_without_one() -> None:
     """Mobizon failing: the last list still answers; with none fetched yet, the check is unknown."""
-    gateway, clock = Names("SHOP"), Clock()
-    cache = SenderNames(gateway, monotonic=clock)  # type: ignore[arg-type]
+    gateway, clock = Names("SHOP"), ManualClock(START)
+    cache = SenderNames(gateway, clock=clock)  # type: ignore[arg-type]
     gateway.failing = True
     assert await cache.check("SHOP") == (None, ())
     gateway.failing = False
     assert await cache.names() == ("SHOP",)
     gateway.failing = True
-    clock.now = REFRESH_SECONDS * 2
+    clock.at = START + timedelta(seconds=REFRESH_SECONDS * 2)
     assert await cache.names() == ("SHOP",)
 
 
 async def test_an_unknown_name_during_an_outage_keeps_the_stale_list() -> None:
     """A misspelled --from while Mobizon fails: the cached names stay and still answer."""
-    gateway, clock = Names("SHOP"), Clock()
-    cache = SenderNames(gateway, monotonic=clock)  # type: ignore[arg-type]
+    gateway, clock = Names("SHOP"), ManualClock(START)
+    cache = SenderNames(gateway, clock=clock)  # type: ignore[arg-type]
     assert await cache.names() == ("SHOP",)
     gateway.failing = True
     assert await cache.check("SHPO") == (False, ("SHOP",))
