@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 from aiohttp import web
 
 from bot.clock import SYSTEM_CLOCK, Clock
-from bot.inflight import InFlight, TrackedGateway
+from bot.inflight import InFlight
 from bot.logs import LogThrottle
 from bot.metrics import Metrics
 from bot.sending.senders import SenderNames
@@ -116,7 +116,7 @@ class Runtime:
     tracking: Tracking | None = None
     socket_mode: SlackSocket | None = None
     metrics: Metrics = field(default_factory=Metrics)
-    #: Slack listener tasks still working (a send in flight); shutdown waits for them.
+    #: Slack listener tasks still working (a send in flight, say); shutdown waits for them.
     inflight: InFlight = field(default_factory=InFlight)
     #: Sends Mobizon took whose record waits for the database (see UnrecordedSends).
     unrecorded: UnrecordedSends = field(default_factory=UnrecordedSends)
@@ -153,13 +153,12 @@ class Runtime:
         """The services listeners receive through Bolt context."""
         core = self.started()
         settings = self.settings
-        gateway = TrackedGateway(core.gateway, self.inflight)
         return Services(
             store=core.store,
-            gateway=gateway,
+            gateway=core.gateway,
             sending=SendService(
                 core.store,
-                gateway,
+                core.gateway,
                 unrecorded=self.unrecorded,
                 may_send=settings.may_send,
                 sandbox=settings.sandbox,
@@ -180,6 +179,7 @@ class Runtime:
             first_post=self.first_post,
             on_balance=self.metrics.balance_seen,
             languages=self.people_languages(),
+            on_listener_start=self.inflight.track_current,
         )
 
     def people_languages(self) -> PeopleLanguages:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -68,6 +69,9 @@ class Services:
     sender_names: Callable[[], Awaitable[Sequence[str] | None]] | None = None
     #: Each person's language (their Slack locale, kept); ``None``: everyone gets the workspace's.
     languages: PeopleLanguages | None = None
+    #: Called first thing in each listener's own task (:func:`listener_started`): the process
+    #: tracks the task, so a graceful stop waits for the listener's work.
+    on_listener_start: Callable[[], None] | None = None
 
 
 def services(context: Mapping[str, Any]) -> Services:
@@ -77,3 +81,25 @@ def services(context: Mapping[str, Any]) -> Services:
         msg = "smsbot services are missing from the Bolt context"
         raise TypeError(msg)
     return found
+
+
+_on_listener_start: ContextVar[Callable[[], None] | None] = ContextVar(
+    "smsbot_on_listener_start", default=None
+)
+
+
+def watch_listeners(services: Services) -> None:
+    """Have the listeners of the rest of this request call ``services.on_listener_start``.
+
+    For the services middleware, in the request's task: Bolt starts each listener in a task
+    of its own once every middleware has returned, and that task copies this one's context
+    (as the active locale reaches it, :func:`handlers.i18n.set_locale`).
+    """
+    _on_listener_start.set(services.on_listener_start)
+
+
+def listener_started() -> None:
+    """Tell the process a listener's task is starting (the one listener wrapper calls it)."""
+    callback = _on_listener_start.get()
+    if callback is not None:
+        callback()
