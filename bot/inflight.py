@@ -6,15 +6,16 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-from bot.mobizon.gateway import BeforeRequest, SmsGateway
-from bot.mobizon.types import (
+from bot.mobizon import (
     Balance,
+    BeforeRequest,
     CampaignInfo,
     ListCriteria,
     MessagePage,
     OutgoingSms,
     SenderName,
     SentMessage,
+    SmsGateway,
     SmsStatus,
     Sort,
 )

@@ -12,8 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot.mobizon.errors import MobizonError
-from bot.mobizon.gateway import SmsGateway
+from bot.mobizon import MobizonError, SmsGateway
 
 logger = logging.getLogger(__name__)
 

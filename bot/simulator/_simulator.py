@@ -18,7 +18,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot.mobizon.types import MessageStatus
+from bot.mobizon import MessageStatus
 from bot.simulator._account import (
     shorten_links,
 )

@@ -9,9 +9,10 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from bot.mobizon.account_wire import parse_campaign_info
-from bot.mobizon.client import RetryPolicy
-from bot.mobizon.errors import (
+from bot.mobizon import (
+    Balance,
+    CampaignInfo,
+    CommonStatus,
     MobizonAuthError,
     MobizonCampaignDeleteUnknownError,
     MobizonCampaignNotDeletableError,
@@ -21,10 +22,13 @@ from bot.mobizon.errors import (
     MobizonNetworkError,
     MobizonNotFoundError,
     MobizonValidationError,
+    ModerationStatus,
+    OutgoingSms,
+    RetryPolicy,
     error_for,
     is_insufficient_funds,
 )
-from bot.mobizon.types import Balance, CampaignInfo, CommonStatus, ModerationStatus, OutgoingSms
+from bot.mobizon.account_wire import parse_campaign_info
 from bot.mobizon.wire import MalformedAnswerError
 from bot.simulator import (
     CAMPAIGN_DELETE,

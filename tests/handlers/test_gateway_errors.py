@@ -12,18 +12,16 @@ from aiohttp.client_reqrep import ConnectionKey
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 
-from bot.mobizon.client import (
-    MobizonClient,
-    Timeouts,
-)
-from bot.mobizon.errors import (
+from bot.mobizon import (
     MobizonAuthError,
     MobizonCampaignDeleteUnknownError,
     MobizonCampaignNotDeletableError,
     MobizonCampaignNotFoundError,
+    MobizonClient,
     MobizonError,
     MobizonGatewayError,
     Problem,
+    Timeouts,
     error_for,
 )
 from bot.mobizon.failures import broken_connection as _broken_connection

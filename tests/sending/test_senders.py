@@ -6,8 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.mobizon.errors import MobizonGatewayError
-from bot.mobizon.types import SenderName
+from bot.mobizon import MobizonGatewayError, SenderName
 from bot.sending.senders import REFRESH_SECONDS, SenderNames
 
 
