@@ -20,35 +20,38 @@ Mobizon's codes mean), ``_failures`` (what a failed request means), ``_problems`
 ``_api_data``, ``_backoff`` and ``_redact``.
 """
 
-from bot.mobizon.backoff import backoff
-from bot.mobizon.client import DEFAULT_BASE_URL, REQUEST_METHODS, MobizonClient, RequestObserver
-from bot.mobizon.errors import (
+from bot.mobizon._backoff import backoff
+from bot.mobizon._client import REQUEST_METHODS, MobizonClient
+from bot.mobizon._errors import (
+    MobizonCampaignDeleteUnknownError,
+    MobizonError,
+    MobizonGatewayError,
+    MobizonNetworkError,
+    MobizonTimeoutError,
+)
+from bot.mobizon._failures import OUTCOMES
+from bot.mobizon._gateway import BeforeRequest, SendWithheld, SmsGateway
+from bot.mobizon._policy import DEFAULT_RETRY, DEFAULT_TIMEOUTS, RetryPolicy, Timeouts
+from bot.mobizon._problems import Problem
+from bot.mobizon._redact import REDACTED, RedactingFilter, mask_phone, redact
+from bot.mobizon._refusals import (
     MobizonAccessDeniedError,
     MobizonAccountBlockedError,
     MobizonApiError,
     MobizonAuthError,
-    MobizonCampaignDeleteUnknownError,
     MobizonCampaignNotDeletableError,
     MobizonCampaignNotFoundError,
-    MobizonError,
-    MobizonGatewayError,
     MobizonLimitError,
     MobizonMalformedRequestError,
-    MobizonNetworkError,
     MobizonNotFoundError,
     MobizonRateLimitedError,
-    MobizonTimeoutError,
     MobizonValidationError,
     MobizonWrongServerError,
     error_for,
     is_insufficient_funds,
 )
-from bot.mobizon.failures import OUTCOMES
-from bot.mobizon.gateway import BeforeRequest, SendWithheld, SmsGateway
-from bot.mobizon.policy import DEFAULT_RETRY, DEFAULT_TIMEOUTS, RetryPolicy, Timeouts
-from bot.mobizon.problems import Problem
-from bot.mobizon.redact import REDACTED, RedactingFilter, mask_phone, redact
-from bot.mobizon.types import (
+from bot.mobizon._transport import DEFAULT_BASE_URL, RequestObserver
+from bot.mobizon._types import (
     FINAL_MESSAGE_STATUSES,
     PAGE_SIZES,
     SORT_FIELDS,
@@ -71,7 +74,7 @@ from bot.mobizon.types import (
     format_timestamp,
     parse_timestamp,
 )
-from bot.mobizon.wire import MAX_IDS_PER_STATUS_REQUEST
+from bot.mobizon._wire import MAX_IDS_PER_STATUS_REQUEST
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -32,8 +32,8 @@ from bot.mobizon import (
     Timeouts,
     error_for,
 )
-from bot.mobizon import errors as errors_module
-from bot.mobizon.failures import connect_failure
+from bot.mobizon import _errors as errors_module
+from bot.mobizon._failures import connect_failure
 from bot.simulator import SEND_SMS, MobizonSimulator
 from handlers.gateway_errors import describe
 from handlers.i18n import use_locale
