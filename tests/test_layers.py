@@ -33,6 +33,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "bot.cli",
         "bot.console",
         "bot.tracking",
+        "bot.scheduling",
         "bot.metrics",
         "bot.inflight",
         "bot.mobizon.MobizonClient",
