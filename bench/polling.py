@@ -40,7 +40,7 @@ import bot.delivery.poller
 import storage.delivery
 import storage.messages
 from bot.delivery.poller import Poller
-from bot.mobizon.client import MobizonClient
+from bot.mobizon import MobizonClient
 from storage.store import Store
 
 #: Requests in flight per cycle: the Poller's own limit (MobizonClient's default is also 4).

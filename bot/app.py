@@ -17,8 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.delivery.webhook import make_handler
 from bot.logs import bind_log_context
 from bot.metrics import METRICS, metrics_handler
-from bot.mobizon.client import MobizonClient
-from bot.mobizon.types import parse_timestamp
+from bot.mobizon import MobizonClient, parse_timestamp
 from bot.runtime import RUNTIME, Core, Runtime, SlackSide
 from bot.settings import Settings
 from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator, state_beside

@@ -20,9 +20,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from bot.delivery.turns import Turn
-from bot.mobizon.errors import MobizonError
-from bot.mobizon.gateway import SmsGateway
-from bot.mobizon.types import Balance
+from bot.mobizon import Balance, MobizonError, SmsGateway
 from storage import account, replicas, turns
 from storage.store import Store
 

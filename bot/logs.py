@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from bot.mobizon.redact import RedactingFilter, mask_phone, redact
+from bot.mobizon import RedactingFilter, mask_phone, redact
 
 # What people write between a number's digits (README: "+55 (11) 98765-4321", "11.98765.4321"),
 # plain or URL-encoded as a form body carries it: %20 space, %28 ( %29 ), %2B +, %2D -, %2E .

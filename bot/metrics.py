@@ -31,9 +31,7 @@ from babel.numbers import list_currencies
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 
-from bot.mobizon.client import REQUEST_METHODS
-from bot.mobizon.failures import OUTCOMES
-from bot.mobizon.types import Balance
+from bot.mobizon import OUTCOMES, REQUEST_METHODS, Balance
 from storage.status import DeliveryStatus
 
 if TYPE_CHECKING:

@@ -21,19 +21,21 @@ from slack_sdk.web.async_client import AsyncWebClient
 from yarl import URL
 
 from bot.environment import DEFAULT_SLACK_API_URL
-from bot.mobizon.client import MobizonClient, RetryPolicy, Timeouts
-from bot.mobizon.errors import (
+from bot.mobizon import (
     MobizonAccountBlockedError,
     MobizonAuthError,
+    MobizonClient,
     MobizonError,
     MobizonGatewayError,
     MobizonWrongServerError,
     Problem,
+    RetryPolicy,
+    Timeouts,
 )
 from storage.url import DatabaseUrl
 
 if TYPE_CHECKING:
-    from bot.mobizon.types import Balance
+    from bot.mobizon import Balance
     from bot.settings import Settings
 
 #: Seconds each check may take: start-up (and /healthz readiness) waits at most this long.

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
 
     from bot.delivery.poller import Poller
-    from bot.mobizon.client import MobizonClient
+    from bot.mobizon import MobizonClient
     from bot.simulator import MobizonSimulator
     from handlers.notifier import Notifier
     from storage.records import SmsRecord

@@ -7,18 +7,12 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from apscheduler.events import (
-    EVENT_JOB_ERROR,
-    EVENT_JOB_EXECUTED,
-    EVENT_JOB_MAX_INSTANCES,
-    JobEvent,
-)
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -31,6 +25,7 @@ from bot.delivery.poller import Poller
 from bot.delivery.turns import Turn
 from bot.delivery.unsettled import UnsettledSends
 from bot.runtime import RUNTIME, Runtime, Tracking
+from bot.scheduling import make_scheduler, shielded
 from bot.slack_client import make_slack_client
 from handlers.delivery_posts import SlackSettlingPosts
 from handlers.notifier import Notifier
@@ -52,54 +47,6 @@ BALANCE_JOB = "check-balance"
 MODERATION_JOB = "watch-moderation"
 COSTS_JOB = "look-up-costs"
 HEARTBEAT_JOB = "replica-heartbeat"
-
-
-class _NoPerTickSkipLine(logging.Filter):
-    """Drop APScheduler's WARNING for each run skipped while one runs: SkippedRuns tells."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "maximum number of running instances reached" not in str(record.msg)
-
-
-logging.getLogger("apscheduler.scheduler").addFilter(_NoPerTickSkipLine())
-
-
-class SkippedRuns:
-    """An APScheduler listener: skipped runs logged once as skipping starts, once as it ends.
-
-    A job still running at its next run time (a poll cycle waiting on a silent Mobizon) has that
-    run skipped, at every tick until it ends; APScheduler would log each one.
-    """
-
-    def __init__(self) -> None:
-        self._skipped: dict[str, int] = {}
-
-    def __call__(self, event: JobEvent) -> None:
-        """Count a skipped run, or close a stretch of them when the running instance ends."""
-        job = event.job_id
-        if event.code == EVENT_JOB_MAX_INSTANCES:
-            self._skipped[job] = self._skipped.get(job, 0) + 1
-            if self._skipped[job] == 1:
-                logger.warning(
-                    "%s is still running at its next run time; its runs are skipped until it ends",
-                    job,
-                    extra={"job": job},
-                )
-            return
-        skipped = self._skipped.pop(job, 0)
-        if skipped:
-            logger.warning(
-                "%s ended after %d scheduled runs were skipped", job, skipped, extra={"job": job}
-            )
-
-
-def make_scheduler() -> AsyncIOScheduler:
-    """An asyncio scheduler whose skipped runs are logged once a stretch, not once a tick."""
-    scheduler = AsyncIOScheduler()
-    scheduler.add_listener(
-        SkippedRuns(), EVENT_JOB_MAX_INSTANCES | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
-    )
-    return scheduler
 
 
 def _account_watches(
@@ -128,40 +75,6 @@ def _account_watches(
     return [("moderation", moderation.run_once), ("costs", costs.run_once)]
 
 
-def _shielded(
-    jobs: set[asyncio.Task[Any]], run: Callable[[], Coroutine[Any, Any, object]], name: str
-) -> Callable[[], Awaitable[None]]:
-    """``run`` as a scheduler job on a task of its own, kept in ``jobs``.
-
-    A scheduler shutting down cancels its jobs: this one it cannot cut between a Slack post and
-    its record. Shutdown waits for the tasks in ``jobs`` instead (:func:`_stop`).
-    """
-
-    async def job() -> None:
-        task = asyncio.create_task(_busy_is_a_warning(run, name), name=name)
-        jobs.add(task)
-        task.add_done_callback(jobs.discard)
-        await asyncio.shield(task)
-
-    return job
-
-
-async def _busy_is_a_warning(run: Callable[[], Coroutine[Any, Any, object]], name: str) -> None:
-    """Run ``run``; a database another process keeps locked ends it with one warning.
-
-    Nothing it did not write is lost: each job finds its work again in the database or at
-    Mobizon at its next run.
-    """
-    try:
-        await run()
-    except Exception as err:
-        if not is_busy(err):
-            raise
-        logger.warning(
-            "database busy, %s stopped; the next run tries again", name, extra={"job": name}
-        )
-
-
 def _schedule_balance_watch(
     scheduler: AsyncIOScheduler,
     runtime: Runtime,
@@ -173,7 +86,7 @@ def _schedule_balance_watch(
     if watch is None:
         return
     scheduler.add_job(
-        _shielded(jobs, watch.run_once, "balance check"),
+        shielded(jobs, watch.run_once, "balance check"),
         "interval",
         seconds=BALANCE_CHECK_SECONDS,
         id=BALANCE_JOB,
@@ -278,7 +191,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
 
     scheduler = make_scheduler()
     scheduler.add_job(
-        _shielded(cycles, cycle, POLL_CYCLE),
+        shielded(cycles, cycle, POLL_CYCLE),
         "interval",
         seconds=settings.poll_interval,
         id=POLL_JOB,
@@ -363,7 +276,7 @@ def _schedule_heartbeat(
         notifier.wake()  # and its channels' posts are taken
 
     scheduler.add_job(
-        _shielded(jobs, Heartbeat(runtime, lease, on_gone=take_over).beat, "heartbeat"),
+        shielded(jobs, Heartbeat(runtime, lease, on_gone=take_over).beat, "heartbeat"),
         "interval",
         seconds=replicas.heartbeat_every(lease).total_seconds(),
         id=HEARTBEAT_JOB,

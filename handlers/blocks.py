@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
-from bot.mobizon.types import MessageItem, MessagePage, SmsStatus, parse_timestamp
+from bot.mobizon import MessageItem, MessagePage, SmsStatus, parse_timestamp
 from bot.sending.segments import count_segments
 from handlers import account_words, formats
 from handlers.i18n import N_, ngettext

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from bot.mobizon.types import OutgoingSms
+from bot.mobizon import OutgoingSms
 from bot.sending.outcomes import Outcome
 from bot.sending.service import Claimed
 from bot.sending.types import Origin

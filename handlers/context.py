@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from bot.mobizon.gateway import SmsGateway
-from bot.mobizon.types import Balance
+from bot.mobizon import Balance, SmsGateway
 from bot.sending.service import SendService
 from handlers.languages import PeopleLanguages
 from storage.store import Store

@@ -35,7 +35,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.mobizon.backoff import backoff
+from bot.mobizon import backoff
 from handlers import blocks, notifier_outbox, notifier_posts
 from handlers.first_posts import FirstPost, FirstPosts, PostState
 from handlers.i18n import use_locale

@@ -14,9 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from bot.delivery.turns import Turn
-from bot.mobizon.errors import MobizonError
-from bot.mobizon.gateway import SmsGateway
-from bot.mobizon.types import ListCriteria
+from bot.mobizon import ListCriteria, MobizonError, SmsGateway
 from storage import account
 from storage.store import Store
 

@@ -15,13 +15,13 @@ from datetime import UTC, datetime
 
 from bot.delivery.skipping import CycleSkipper
 from bot.delivery.turns import Turn
-from bot.mobizon.errors import (
+from bot.mobizon import (
     MobizonError,
     MobizonGatewayError,
     MobizonNetworkError,
     MobizonRateLimitedError,
+    SmsGateway,
 )
-from bot.mobizon.gateway import SmsGateway
 from storage import account
 from storage.store import Store
 

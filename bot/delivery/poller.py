@@ -12,9 +12,13 @@ from typing import Protocol
 
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.delivery.skipping import CycleSkipper
-from bot.mobizon.errors import MobizonError, MobizonRateLimitedError
-from bot.mobizon.types import SmsStatus, format_timestamp
-from bot.mobizon.wire import MAX_IDS_PER_STATUS_REQUEST
+from bot.mobizon import (
+    MAX_IDS_PER_STATUS_REQUEST,
+    MobizonError,
+    MobizonRateLimitedError,
+    SmsStatus,
+    format_timestamp,
+)
 from storage import delivery, messages, polling, replicas, webhooks
 from storage.store import Store
 

@@ -47,12 +47,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.delivery.settling import CannotTell, NoticeNotDelivered, NotSent, SettlingPosts
-from bot.mobizon.errors import MobizonError, MobizonValidationError
-from bot.mobizon.gateway import SendWithheld, SmsGateway
-from bot.mobizon.types import (
+from bot.mobizon import (
     CampaignStatus,
     ListCriteria,
     MessageItem,
+    MobizonError,
+    MobizonValidationError,
+    SendWithheld,
+    SmsGateway,
     Sort,
 )
 from bot.sending.types import UnrecordedSends, asked_sms

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.mobizon.types import parse_timestamp
+from bot.mobizon import parse_timestamp
 from storage import delivery, webhooks
 from storage.store import Store, is_busy
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.mobizon.errors import MobizonError, is_insufficient_funds
-from bot.mobizon.types import OutgoingSms
+from bot.mobizon import MobizonError, OutgoingSms, is_insufficient_funds
 from bot.sending.segments import TooLongError
 from bot.sending.text import ControlCharacterError
 from storage.records import SmsRecord

@@ -11,8 +11,7 @@ import asyncio
 import logging
 
 from bot.clock import SYSTEM_CLOCK, Clock
-from bot.mobizon.errors import MobizonError
-from bot.mobizon.gateway import SmsGateway
+from bot.mobizon import MobizonError, SmsGateway
 
 logger = logging.getLogger(__name__)
 

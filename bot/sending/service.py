@@ -11,9 +11,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 
-from bot.mobizon.errors import MobizonError
-from bot.mobizon.gateway import SendWithheld, SmsGateway
-from bot.mobizon.types import OutgoingSms, SentMessage
+from bot.mobizon import MobizonError, OutgoingSms, SendWithheld, SentMessage, SmsGateway
 from bot.sending.outcomes import (
     ClaimTakenOver,
     Duplicate,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.mobizon.types import OutgoingSms, format_timestamp, parse_timestamp
+from bot.mobizon import OutgoingSms, format_timestamp, parse_timestamp
 from bot.sending.segments import count_segments
 from storage.claims import NewSend
 from storage.records import SmsRecord

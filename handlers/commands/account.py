@@ -14,15 +14,16 @@ from typing import Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.mobizon.errors import (
+from bot.mobizon import (
+    DEFAULT_TIMEOUTS,
+    ListCriteria,
     MobizonCampaignDeleteUnknownError,
     MobizonCampaignNotDeletableError,
     MobizonCampaignNotFoundError,
     MobizonError,
     MobizonTimeoutError,
+    parse_timestamp,
 )
-from bot.mobizon.policy import DEFAULT_TIMEOUTS
-from bot.mobizon.types import ListCriteria, parse_timestamp
 from handlers import account_words as words
 from handlers.context import Services
 from handlers.gateway_errors import describe

@@ -10,8 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.mobizon.errors import MobizonError
-from bot.mobizon.types import OutgoingSms
+from bot.mobizon import MobizonError, OutgoingSms
 from bot.sending.outcomes import Outcome
 from bot.sending.types import Origin, Surface
 from handlers import account_words, blocks, claim_ack, formats, send_outcomes

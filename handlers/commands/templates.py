@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.mobizon.types import OutgoingSms
+from bot.mobizon import OutgoingSms
 from bot.sending.segments import TooLongError
 from bot.sending.text import ControlCharacterError, check_text, find_control
 from handlers import send_outcomes

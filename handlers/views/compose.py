@@ -26,7 +26,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
-from bot.mobizon.types import OutgoingSms
+from bot.mobizon import OutgoingSms
 from bot.sending.segments import TooLongError, count_segments
 from bot.sending.text import ControlCharacterError, check_text
 from bot.sending.types import Surface

@@ -20,7 +20,7 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.test_utils import TestServer
 
 from bot import console
-from bot.mobizon.client import MobizonClient, RetryPolicy, Timeouts
+from bot.mobizon import MobizonClient, RetryPolicy, Timeouts
 from bot.settings import Settings
 from tests.bot.serve_process import SMSBOT
 from tests.conftest import MOBIZON_KEY, refusing_port

@@ -11,8 +11,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.metrics import CURRENCIES, STATUSES, Metrics, known_label
-from bot.mobizon.client import REQUEST_METHODS
-from bot.mobizon.types import Balance
+from bot.mobizon import REQUEST_METHODS, Balance
 from bot.simulator import GET_SMS_STATUS, SEND_SMS, MobizonSimulator
 from storage import messages
 from testkit.slack import FakeSlack

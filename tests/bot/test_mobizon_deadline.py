@@ -11,9 +11,7 @@ from typing import Any
 import pytest
 
 import bot.app
-from bot.mobizon.client import DEFAULT_TIMEOUTS, MobizonClient, Timeouts
-from bot.mobizon.errors import MobizonTimeoutError
-from bot.mobizon.types import OutgoingSms
+from bot.mobizon import DEFAULT_TIMEOUTS, MobizonClient, MobizonTimeoutError, OutgoingSms, Timeouts
 from bot.simulator import GET_SMS_STATUS, SEND_SMS, MobizonSimulator
 from tests.bot.conftest import ClientFactory
 from tests.conftest import BotHarness

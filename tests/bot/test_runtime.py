@@ -12,9 +12,7 @@ import pytest
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 
 from bot.inflight import InFlight
-from bot.mobizon.client import MobizonClient
-from bot.mobizon.gateway import BeforeRequest
-from bot.mobizon.types import OutgoingSms, SentMessage
+from bot.mobizon import BeforeRequest, MobizonClient, OutgoingSms, SentMessage
 from bot.runtime import Core, Health, NotStartedError, Runtime
 from bot.sending.outcomes import OutcomeUnknown, Sent
 from bot.sending.types import Origin, Surface

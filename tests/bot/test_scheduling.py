@@ -14,7 +14,7 @@ from apscheduler.events import (
     JobSubmissionEvent,
 )
 
-from bot.tracking import SkippedRuns, make_scheduler
+from bot.scheduling import SkippedRuns, make_scheduler
 from testkit.waiting import wait_until
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.delivery.poller import Poller
-from bot.mobizon.types import SmsStatus
+from bot.mobizon import SmsStatus
 from bot.simulator import GET_SMS_STATUS, MobizonSimulator
 from storage import delivery
 from storage.messages import get_by_message_id

@@ -14,7 +14,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.settling import NotSent
-from bot.mobizon.types import Balance
+from bot.mobizon import Balance
 from handlers import delivery_posts, notifier_posts
 from handlers.delivery_posts import SlackSettlingPosts
 from handlers.i18n import use_locale

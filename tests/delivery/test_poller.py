@@ -10,9 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.delivery.poller import Poller
-from bot.mobizon.client import MobizonClient, RetryPolicy
-from bot.mobizon.types import SmsStatus
-from bot.mobizon.wire import MAX_IDS_PER_STATUS_REQUEST
+from bot.mobizon import MAX_IDS_PER_STATUS_REQUEST, MobizonClient, RetryPolicy, SmsStatus
 from bot.simulator import GET_SMS_STATUS, MobizonSimulator, SimulatorConfig
 from storage import outbox
 from storage.engine import Database

@@ -15,7 +15,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.unsettled import LISTING_DELAY, RESEND_LIMIT, UnsettledSends
-from bot.mobizon.client import MobizonClient, RetryPolicy
+from bot.mobizon import MobizonClient, RetryPolicy
 from bot.simulator import LIST, SEND_SMS, MobizonSimulator
 from handlers.delivery_posts import SlackSettlingPosts
 from handlers.first_posts import RECOVERED_NOTE, RESENT_NOTE

@@ -13,8 +13,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.unsettled import UnsettledSends
-from bot.mobizon.client import MobizonClient, RetryPolicy
-from bot.mobizon.types import MessagePage
+from bot.mobizon import MessagePage, MobizonClient, RetryPolicy
 from bot.simulator import SEND_SMS, MobizonSimulator
 from handlers.delivery_posts import SlackSettlingPosts
 from handlers.first_posts import RECOVERED_NOTE

@@ -6,8 +6,7 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.mobizon.errors import MobizonError, MobizonValidationError
-from bot.mobizon.types import OutgoingSms
+from bot.mobizon import MobizonError, MobizonValidationError, OutgoingSms
 from bot.sending.outcomes import (
     ClaimTakenOver,
     Duplicate,

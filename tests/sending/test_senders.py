@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.mobizon.errors import MobizonGatewayError
-from bot.mobizon.types import SenderName
+from bot.mobizon import MobizonGatewayError, SenderName
 from bot.sending.senders import REFRESH_SECONDS, SenderNames
 from testkit.clock import ManualClock
 

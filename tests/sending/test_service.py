@@ -9,17 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from bot.mobizon.client import MobizonClient
-from bot.mobizon.errors import MobizonError, MobizonValidationError
-from bot.mobizon.gateway import BeforeRequest, SendWithheld, SmsGateway
-from bot.mobizon.types import (
+from bot.mobizon import (
     Balance,
+    BeforeRequest,
     CampaignInfo,
     ListCriteria,
     MessagePage,
+    MobizonClient,
+    MobizonError,
+    MobizonValidationError,
     OutgoingSms,
     SenderName,
+    SendWithheld,
     SentMessage,
+    SmsGateway,
     SmsStatus,
     Sort,
 )

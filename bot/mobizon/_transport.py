@@ -1,13 +1,10 @@
-"""The async Mobizon client: send SMS, read their statuses, list sent messages, and the account.
+"""The HTTP side of the Mobizon client: its session, two lanes, retries and a call's deadline.
 
-Besides the three Message methods it reads the balance (``user/getOwnBalance``), the sender
-names (``alphaname/list``) and a campaign (``campaign/getInfo``), and deletes a scheduled
-campaign (``campaign/delete``).
-
-One :class:`MobizonClient` per process, opened with ``async with`` (or closed with
-:meth:`MobizonClient.close`); it holds one ``aiohttp.ClientSession``. Every failure is a
-:class:`~bot.mobizon.errors.MobizonError` whose text people can read, and none carries
-the API key.
+:class:`Transport` holds the ``aiohttp.ClientSession`` and makes each call: ``module/method``
+with its form, tried per the :class:`~bot.mobizon.RetryPolicy` within the call's
+:class:`~bot.mobizon.Timeouts` deadline, each HTTP exchange judged by :mod:`bot.mobizon._failures`
+and Mobizon's codes by :func:`~bot.mobizon.error_for`. The client's Message methods
+(:mod:`bot.mobizon._client`) and account methods (:mod:`bot.mobizon._account`) are calls over it.
 """
 
 from __future__ import annotations
@@ -16,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Self
 
@@ -24,17 +21,14 @@ import aiohttp
 import tenacity
 from yarl import URL
 
-from bot.mobizon import wire
-from bot.mobizon.account import ACCOUNT_METHODS, AccountMethods
-from bot.mobizon.errors import (
+from bot.mobizon import _wire as wire
+from bot.mobizon._errors import (
     MobizonError,
     MobizonGatewayError,
     MobizonNetworkError,
     MobizonTimeoutError,
-    Problem,
-    error_for,
 )
-from bot.mobizon.failures import (
+from bot.mobizon._failures import (
     broken_connection,
     connect_failure,
     http_failure,
@@ -42,34 +36,19 @@ from bot.mobizon.failures import (
     worth_retrying_read,
     worth_retrying_send,
 )
-from bot.mobizon.gateway import BeforeRequest, SendWithheld
-from bot.mobizon.policy import DEFAULT_RETRY, DEFAULT_TIMEOUTS, RetryPolicy, Timeouts
+from bot.mobizon._gateway import BeforeRequest, SendWithheld
+from bot.mobizon._policy import DEFAULT_RETRY, DEFAULT_TIMEOUTS, RetryPolicy, Timeouts
+from bot.mobizon._problems import Problem
+from bot.mobizon._refusals import error_for
 
 if TYPE_CHECKING:
     from datetime import tzinfo
     from types import TracebackType
 
-    from bot.mobizon.types import (
-        ListCriteria,
-        MessagePage,
-        OutgoingSms,
-        SentMessage,
-        SmsStatus,
-        Sort,
-    )
+__all__ = ["DEFAULT_BASE_URL", "MESSAGE", "RequestObserver", "Transport"]
 
-__all__ = [
-    "DEFAULT_BASE_URL",
-    "DEFAULT_RETRY",
-    "DEFAULT_TIMEOUTS",
-    "REQUEST_METHODS",
-    "MobizonClient",
-    "RequestObserver",
-    "RetryPolicy",
-    "Timeouts",
-]
-
-_log = logging.getLogger(__name__)
+# the client's lines keep the logger name they have always had
+_log = logging.getLogger("bot.mobizon.client")
 
 DEFAULT_BASE_URL: Final = "https://api.mobizon.com.br"
 
@@ -80,28 +59,16 @@ DEFAULT_BASE_URL: Final = "https://api.mobizon.com.br"
 #: "alphaname/list", "campaign/getinfo", "campaign/delete").
 RequestObserver = Callable[[str, str, float], None]
 
-_MESSAGE = "message"
-_SEND = "sendsmsmessage"
-_STATUS = "getsmsstatus"
-_LIST = "list"
-#: Every ``method`` a :data:`RequestObserver` is called with.
-REQUEST_METHODS: Final = frozenset(
-    {_SEND, _STATUS, _LIST, *(f"{module}/{method}" for module, method in ACCOUNT_METHODS)}
-)
+#: The Message module: its methods are named bare in logs and metrics.
+MESSAGE = "message"
 _FORM = "application/x-www-form-urlencoded"
 _USER_AGENT = "smsbot (+aiohttp)"
 
 
-class MobizonClient(AccountMethods):
-    """Talks to one Mobizon account; safe to share between concurrent tasks.
+class Transport:
+    """The calls of one Mobizon account: sends and reads in separate lanes, retried in time.
 
-    Sends and reads take separate lanes of ``max_concurrency`` requests each, so a long status
-    poll never holds up a person's ``/sms send``.
-
-    ``on_request`` observes each HTTP attempt (see :data:`RequestObserver`); ``sleep``
-    waits between retries and exists so tests can skip the wait. ``timezone`` is the account's
-    time zone: aware times sent are converted into it, and times read come back aware in it
-    (without it, times are naive wall time both ways).
+    The constructor's parameters are :class:`~bot.mobizon.MobizonClient`'s.
     """
 
     def __init__(
@@ -136,9 +103,6 @@ class MobizonClient(AccountMethods):
         self._closed = False
         self._requests_made = 0
 
-    def __repr__(self) -> str:
-        return f"MobizonClient(base_url={self._base_url!r}, api_key='***')"
-
     async def __aenter__(self) -> Self:
         self._open_session()
         return self
@@ -163,95 +127,13 @@ class MobizonClient(AccountMethods):
         """How many HTTP requests this client has started, retries included."""
         return self._requests_made
 
-    async def send_sms(
-        self, sms: OutgoingSms, *, before_request: BeforeRequest | None = None
-    ) -> SentMessage:
-        """Send one SMS (its recipient in international digits, no ``+``).
-
-        Only the parameters ``sms`` sets are sent. Never repeated unless the request provably
-        never left; a failure with ``outcome_unknown`` may still have sent the SMS.
-        ``before_request`` is awaited once, when the send holds its lane (its connection is
-        free), just before the request leaves: when it says False nothing is sent and
-        :class:`~bot.mobizon.gateway.SendWithheld` is raised; what it raises, nothing sent, too.
-        """
-        pairs = wire.send_sms_pairs(sms, zone=self._zone)
-        data = await self._call(_SEND, pairs, sending=True, before_request=before_request)
-        try:
-            return wire.parse_sent_message(data)
-        except wire.MalformedAnswerError:
-            problem = "Mobizon accepted the SMS but its answer could not be read"
-        raise MobizonGatewayError(
-            problem, sending=True, outcome_unknown=True, reason=Problem.UNREADABLE_SENT
-        )
-
-    async def get_sms_status(self, ids: Iterable[int]) -> dict[int, SmsStatus]:
-        """Ask the current status of each message id; ids Mobizon doesn't know are absent.
-
-        Any number of ids: duplicates are dropped, the rest asked in batches of at most
-        100 with at most ``max_concurrency`` requests in flight. No ids, no request.
-        """
-        unique = list(dict.fromkeys(ids))
-        batches = [
-            unique[start : start + wire.MAX_IDS_PER_STATUS_REQUEST]
-            for start in range(0, len(unique), wire.MAX_IDS_PER_STATUS_REQUEST)
-        ]
-        tasks = [asyncio.ensure_future(self._status_batch(batch)) for batch in batches]
-        try:
-            answers = await asyncio.gather(*tasks)
-        except BaseException:
-            # Stop the other batches rather than leave them running against a closing client.
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
-        found = {status.id: status for answer in answers for status in answer}
-        return {message_id: found[message_id] for message_id in unique if message_id in found}
-
-    async def list_messages(
-        self,
-        criteria: ListCriteria | None = None,
-        *,
-        page: int = 0,
-        page_size: int = 25,
-        sort: Sort | None = None,
-        with_number_info: bool = False,
-    ) -> MessagePage:
-        """One page (0-based) of sent messages matching ``criteria``.
-
-        Raises ValueError, before any request, for a page size other than 25, 50 or 100,
-        a negative page or an unknown sort field.
-        """
-        pairs = wire.list_pairs(
-            criteria,
-            page=page,
-            page_size=page_size,
-            sort=sort,
-            with_number_info=with_number_info,
-            zone=self._zone,
-        )
-        data = await self._call(_LIST, pairs, sending=False)
-        try:
-            return wire.parse_message_page(data, page=page, page_size=page_size, zone=self._zone)
-        except wire.MalformedAnswerError:
-            problem = "Mobizon's list of messages could not be read"
-        raise MobizonGatewayError(problem, reason=Problem.UNREADABLE_LIST)
-
-    async def _status_batch(self, ids: list[int]) -> list[SmsStatus]:
-        """One getSMSStatus request of at most 100 ids."""
-        data = await self._call(_STATUS, wire.status_pairs(ids), sending=False)
-        try:
-            return wire.parse_statuses(data, self._zone)
-        except wire.MalformedAnswerError:
-            problem = "Mobizon's delivery statuses could not be read"
-        raise MobizonGatewayError(problem, reason=Problem.UNREADABLE_STATUSES)
-
     async def _call(
         self,
         method: str,
         pairs: wire.Pairs,
         *,
         sending: bool,
-        module: str = _MESSAGE,
+        module: str = MESSAGE,
         writing: bool = False,
         before_request: BeforeRequest | None = None,
     ) -> object:
@@ -465,4 +347,4 @@ class _Tries:
 
 def _label(module: str, method: str) -> str:
     """Name a method in logs and metrics: bare for the Message module, else ``module/method``."""
-    return method if module == _MESSAGE else f"{module}/{method}"
+    return method if module == MESSAGE else f"{module}/{method}"

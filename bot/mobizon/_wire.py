@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TypeAlias
 from urllib.parse import urlencode
 
-from bot.mobizon.types import (
+from bot.mobizon._types import (
     PAGE_SIZES,
     SORT_FIELDS,
     TIMESTAMP_FORMAT,
@@ -32,7 +32,7 @@ from bot.mobizon.types import (
     SmsStatus,
     Sort,
 )
-from bot.mobizon.types import format_timestamp as wall_timestamp
+from bot.mobizon._types import format_timestamp as wall_timestamp
 
 __all__ = [
     "MAX_IDS_PER_STATUS_REQUEST",

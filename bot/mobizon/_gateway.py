@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
-from bot.mobizon.types import (
+from bot.mobizon._types import (
     Balance,
     CampaignInfo,
     ListCriteria,
@@ -27,15 +27,15 @@ class SendWithheld(Exception):  # noqa: N818  # a decision of the caller, not an
 
 
 class SmsGateway(Protocol):
-    """The part of :class:`~bot.mobizon.client.MobizonClient` the rest of smsbot uses."""
+    """The part of :class:`~bot.mobizon.MobizonClient` the rest of smsbot uses."""
 
-    async def send_sms(  # noqa: D102  # documented on MobizonClient
+    async def send_sms(  # documented on MobizonClient
         self, sms: OutgoingSms, *, before_request: BeforeRequest | None = None
     ) -> SentMessage: ...
 
-    async def get_sms_status(self, ids: Iterable[int]) -> dict[int, SmsStatus]: ...  # noqa: D102
+    async def get_sms_status(self, ids: Iterable[int]) -> dict[int, SmsStatus]: ...
 
-    async def list_messages(  # noqa: D102  # documented on MobizonClient
+    async def list_messages(  # documented on MobizonClient
         self,
         criteria: ListCriteria | None = None,
         *,
@@ -45,10 +45,10 @@ class SmsGateway(Protocol):
         with_number_info: bool = False,
     ) -> MessagePage: ...
 
-    async def get_balance(self) -> Balance: ...  # noqa: D102  # on MobizonClient
+    async def get_balance(self) -> Balance: ...  # on MobizonClient
 
-    async def list_sender_names(self) -> tuple[SenderName, ...]: ...  # noqa: D102
+    async def list_sender_names(self) -> tuple[SenderName, ...]: ...
 
-    async def get_campaign_info(self, campaign_id: int) -> CampaignInfo: ...  # noqa: D102
+    async def get_campaign_info(self, campaign_id: int) -> CampaignInfo: ...
 
-    async def delete_campaign(self, campaign_id: int) -> None: ...  # noqa: D102
+    async def delete_campaign(self, campaign_id: int) -> None: ...

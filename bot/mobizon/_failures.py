@@ -1,6 +1,6 @@
 """What a failed Mobizon request means: worth retrying, maybe carried out, and its words.
 
-Pure judgements over :mod:`bot.mobizon.errors`, shared by the client's calls and its account
+Pure judgements over :mod:`bot.mobizon._errors`, shared by the client's calls and its account
 methods; none of the errors built here carries the URL, so none carries the API key.
 """
 
@@ -13,15 +13,14 @@ import socket
 import aiohttp
 from yarl import URL
 
-from bot.mobizon.errors import (
-    MobizonApiError,
+from bot.mobizon._errors import (
     MobizonError,
     MobizonGatewayError,
     MobizonNetworkError,
-    MobizonRateLimitedError,
     MobizonTimeoutError,
-    Problem,
 )
+from bot.mobizon._problems import Problem
+from bot.mobizon._refusals import MobizonApiError, MobizonRateLimitedError
 
 _HTTP_REDIRECT = range(300, 400)
 _HTTP_CLIENT_ERROR = range(400, 500)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from bot.mobizon.redact import redact
+from bot.mobizon._redact import redact
 
 
 def messages_of(value: object) -> list[str]:

@@ -1,6 +1,6 @@
 """Mobizon's wire format for the account: balance, sender names and campaigns.
 
-The same rules as :mod:`bot.mobizon.wire` (form pairs out, every known answer shape in), for
+The same rules as :mod:`bot.mobizon._wire` (form pairs out, every known answer shape in), for
 ``user/getOwnBalance``, ``alphaname/list``, ``campaign/getInfo`` and ``campaign/delete``.
 """
 
@@ -12,8 +12,8 @@ from datetime import tzinfo
 from decimal import Decimal
 from typing import TypeVar
 
-from bot.mobizon.types import Balance, CampaignCounters, CampaignInfo, SenderName
-from bot.mobizon.wire import (
+from bot.mobizon._types import Balance, CampaignCounters, CampaignInfo, SenderName
+from bot.mobizon._wire import (
     MalformedAnswerError,
     Pairs,
     _records,

@@ -7,7 +7,7 @@ from typing import Final
 
 import tenacity
 
-from bot.mobizon.backoff import backoff, full_jitter
+from bot.mobizon._backoff import backoff, full_jitter
 
 __all__ = ["DEFAULT_RETRY", "DEFAULT_TIMEOUTS", "RetryPolicy", "Timeouts"]
 
@@ -37,7 +37,7 @@ class Timeouts:
 class RetryPolicy:
     """How read calls retry: ``attempts`` in all, capped exponential backoff, full jitter.
 
-    Between two attempts the client waits :func:`~bot.mobizon.backoff.full_jitter`: up to
+    Between two attempts the client waits :func:`~bot.mobizon._backoff.full_jitter`: up to
     ``base_delay``, the limit doubling, capped at ``max_delay``.
     Sends are retried only when the request provably never left this machine.
     """

@@ -1,30 +1,33 @@
 """The client's account methods: balance, sender names, a campaign's state and its deletion.
 
-A mixin of :class:`~bot.mobizon.client.MobizonClient`: each method is one ``_call`` of the
-client (its lanes, retries and error words), read with :mod:`bot.mobizon.account_wire`.
+The layer of :class:`~bot.mobizon.MobizonClient` between its transport and its Message
+methods: each method is one ``_call`` of the transport (its lanes, retries and error words),
+read with :mod:`bot.mobizon._account_wire`.
 """
 
 from __future__ import annotations
 
-from datetime import tzinfo
 from typing import TYPE_CHECKING
 
-from bot.mobizon import account_wire
-from bot.mobizon.errors import (
+from bot.mobizon import _account_wire as account_wire
+from bot.mobizon._errors import (
     MobizonCampaignDeleteUnknownError,
-    MobizonCampaignNotDeletableError,
-    MobizonCampaignNotFoundError,
     MobizonError,
     MobizonGatewayError,
     MobizonNetworkError,
-    MobizonNotFoundError,
-    Problem,
 )
-from bot.mobizon.failures import may_have_taken_effect
-from bot.mobizon.wire import MalformedAnswerError, Pairs
+from bot.mobizon._failures import may_have_taken_effect
+from bot.mobizon._problems import Problem
+from bot.mobizon._refusals import (
+    MobizonCampaignNotDeletableError,
+    MobizonCampaignNotFoundError,
+    MobizonNotFoundError,
+)
+from bot.mobizon._transport import Transport
+from bot.mobizon._wire import MalformedAnswerError
 
 if TYPE_CHECKING:
-    from bot.mobizon.types import Balance, CampaignInfo, SenderName
+    from bot.mobizon._types import Balance, CampaignInfo, SenderName
 
 _BALANCE = ("user", "getownbalance")
 _SENDER_NAMES = ("alphaname", "list")
@@ -38,23 +41,8 @@ _NOT_DELETABLE = 10
 _MAX_SENDER_NAME_PAGES = 50
 
 
-class AccountMethods:
-    """The account's calls, over the client's ``_call`` and time zone."""
-
-    _zone: tzinfo | None
-
-    if TYPE_CHECKING:  # the client's own, found at run time on the subclass
-
-        async def _call(
-            self,
-            method: str,
-            pairs: Pairs,
-            *,
-            sending: bool,
-            module: str = "message",
-            writing: bool = False,
-        ) -> object:
-            raise NotImplementedError
+class AccountMethods(Transport):
+    """The account's calls, over the client's transport and time zone."""
 
     async def get_balance(self) -> Balance:
         """The account's balance and currency (``user/getOwnBalance``); a read, retried."""
