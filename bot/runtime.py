@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.inflight import InFlight, TrackedGateway
 from bot.logs import LogThrottle
 from bot.metrics import Metrics
+from bot.sending.account import account_services
 from bot.sending.senders import SenderNames
 from bot.sending.service import SendService
 from bot.sending.types import UnrecordedSends
@@ -149,7 +150,6 @@ class Runtime:
         gateway = TrackedGateway(core.gateway, self.inflight)
         return Services(
             store=core.store,
-            gateway=gateway,
             sending=SendService(
                 core.store,
                 gateway,
@@ -160,6 +160,16 @@ class Runtime:
                 on_sent=self.metrics.sms_send,
                 replica=self.replica_id,
             ),
+            account=account_services(
+                core.store,
+                gateway,
+                may_send=settings.may_send,
+                allowed_users=settings.allowed_users,
+                zone=settings.mobizon_timezone,
+                sandbox=settings.sandbox,
+                on_balance=self.metrics.balance_seen,
+                wake_notifier=self.wake_notifier,
+            ),
             sender_names=self._sender_names(core).names,
             config=HandlerConfig(
                 default_region=settings.default_region,
@@ -169,9 +179,7 @@ class Runtime:
                 timezone=settings.mobizon_timezone,
                 language=settings.language,
             ),
-            wake_notifier=self.wake_notifier,
             first_post=self.first_post,
-            on_balance=self.metrics.balance_seen,
             languages=self.people_languages(),
         )
 

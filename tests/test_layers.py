@@ -50,19 +50,8 @@ OUTBOX = "storage.outbox"
 #: Upward imports that remain, (module, forbidden prefix or import), each with its reason.
 KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 
-_CANCEL = (
-    "/sms cancel claims the SMS, records it cancelled and releases the claim from the Slack "
-    "listener (issue 20: a cancel service in the domain)"
-)
-_TEMPLATES = "/sms template add and remove save and delete a team's template from the listener"
 #: Slack code that writes storage itself today, (module, storage function), with the reason.
-KNOWN_WRITES: dict[tuple[str, str], str] = {
-    ("handlers.commands.account", "storage.account.claim_cancel"): _CANCEL,
-    ("handlers.commands.account", "storage.account.record_cancelled"): _CANCEL,
-    ("handlers.commands.account", "storage.account.release_cancel"): _CANCEL,
-    ("handlers.commands.templates", "storage.templates.add_template"): _TEMPLATES,
-    ("handlers.commands.templates", "storage.templates.remove_template"): _TEMPLATES,
-}
+KNOWN_WRITES: dict[tuple[str, str], str] = {}
 
 #: Import circles (their modules, sorted), each with its reason.
 KNOWN_CIRCLES: dict[tuple[str, ...], str] = {

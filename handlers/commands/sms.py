@@ -10,8 +10,8 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.mobizon.errors import MobizonError
 from bot.mobizon.types import OutgoingSms
+from bot.sending.lookups import AllHidden, LookupFailed, NoneSentHere, Statuses
 from bot.sending.outcomes import Outcome
 from bot.sending.types import Origin, Surface
 from handlers import account_words, blocks, claim_ack, formats, send_outcomes
@@ -36,10 +36,6 @@ from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
 from handlers.views.listeners import handle_compose_command
-from storage import messages
-from storage.messages import SmsRecord
-
-LATEST_COUNT = 10
 
 #: Told to whoever may not read the whole account's SMS.
 FIND_REFUSED = N_(
@@ -175,89 +171,75 @@ async def status(
     svc: Services, cmd: StatusCommand, command: dict[str, Any], respond: AsyncRespond
 ) -> None:
     """Answer ``/sms status``: the ids asked, or the latest SMS sent from this channel."""
-    ids = list(cmd.ids)
-    title = ngettext("Status of %(count)s SMS", "Status of %(count)s SMS", len(ids)) % {
-        "count": formats.number(len(ids))
+    outcome = await svc.account.lookups.statuses(
+        cmd.ids,
+        team_id=command.get("team_id"),
+        channel_id=command["channel_id"],
+        anywhere=svc.config.may_read_all(command["user_id"]),
+    )
+    title = ngettext("Status of %(count)s SMS", "Status of %(count)s SMS", len(cmd.ids)) % {
+        "count": formats.number(len(cmd.ids))
     }
-    hidden: list[int] = []
-    ours: dict[int, SmsRecord] | None = None
-    if ids and not svc.config.may_read_all(command["user_id"]):
-        # only what smsbot recorded as sent from this channel
-        ours = await svc.store.read(messages.get_by_message_ids, ids)
-        here = {
-            i
-            for i, sms in ours.items()
-            if sms.channel_id == command["channel_id"]
-            and sms.team_id == command.get("team_id", sms.team_id)
-        }
-        hidden = [i for i in ids if i not in here]
-        ids = [i for i in ids if i in here]
-        if not ids:
-            report = blocks.status_report([], [], title=title, hidden=hidden)
-            await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")
-            return
-    if not ids:
-        latest = await svc.store.read(
-            messages.latest_in_channel,
-            team_id=command.get("team_id", ""),
-            channel_id=command["channel_id"],
-            limit=LATEST_COUNT,
-        )
-        ids = [s.message_id for s in latest if s.message_id is not None]
-        if not ids:
+    match outcome:
+        case AllHidden(hidden):
+            report = blocks.status_report([], [], title=title, hidden=list(hidden))
+        case NoneSentHere():
             await respond(
                 text=_("No SMS has been sent from this channel yet."), response_type="ephemeral"
             )
             return
+        case LookupFailed(error):
+            await respond(
+                text=_(":warning: I could not get the status. %(why)s")
+                % {"why": escape(describe(error))},
+                response_type="ephemeral",
+            )
+            return
+        case Statuses():
+            report = _statuses_report(svc, outcome, title)
+    await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")
+
+
+def _statuses_report(svc: Services, found: Statuses, title: str) -> blocks.SlackMessage:
+    """The report of the statuses found (``title`` unless they are the channel's latest)."""
+    if found.latest:
+        shown = len(found.found) + len(found.missing)
         title = ngettext(
             "Latest %(count)s SMS sent from this channel",
             "Latest %(count)s SMS sent from this channel",
-            len(ids),
-        ) % {"count": formats.number(len(ids))}
-    try:
-        found = await svc.gateway.get_sms_status(ids)
-    except MobizonError as err:
-        await respond(
-            text=_(":warning: I could not get the status. %(why)s")
-            % {"why": escape(describe(err))},
-            response_type="ephemeral",
-        )
-        return
-    if ours is None:  # read once: the channel's check above has them already
-        ours = await svc.store.read(messages.get_by_message_ids, ids)
-    report = blocks.status_report(
-        [found[i] for i in ids if i in found],
-        [i for i in ids if i not in found],
+            shown,
+        ) % {"count": formats.number(shown)}
+    return blocks.status_report(
+        list(found.found),
+        list(found.missing),
         title=title,
         sandbox=svc.config.sandbox,
-        hidden=hidden,
+        hidden=list(found.hidden),
         costs={
             i: account_words.cost_note(sms.cost, sms.currency)
-            for i, sms in ours.items()
-            if i in ids and sms.cost is not None
+            for i, sms in found.records.items()
+            if sms.cost is not None
         },
-        settled=_this_mode(svc, ours),
+        settled=dict(found.settled),
     )
-    await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")
 
 
 async def find(
     svc: Services, cmd: FindCommand, respond: AsyncRespond, *, replace_original: bool = False
 ) -> None:
     """Answer ``/sms find`` (and its Previous/Next buttons) with one page of results."""
-    try:
-        page = await svc.gateway.list_messages(
-            cmd.criteria, page=cmd.wire_page, page_size=cmd.page_size, sort=cmd.sort
-        )
-    except MobizonError as err:
+    outcome = await svc.account.lookups.find(
+        cmd.criteria, page=cmd.wire_page, page_size=cmd.page_size, sort=cmd.sort
+    )
+    if isinstance(outcome, LookupFailed):
         await respond(
             text=_(":warning: I could not search the SMS. %(why)s")
-            % {"why": escape(describe(err))},
+            % {"why": escape(describe(outcome.error))},
             response_type="ephemeral",
             replace_original=replace_original,
         )
         return
-    ours = await svc.store.read(messages.get_by_message_ids, [i.id for i in page.items])
+    page = outcome.page
     previous_value = find_button_value(cmd, cmd.page - 1) if cmd.page > 1 else None
     next_value = find_button_value(cmd, cmd.page + 1) if cmd.page < page.page_count else None
     message = blocks.find_results(
@@ -266,7 +248,7 @@ async def find(
         previous_value=previous_value,
         next_value=next_value,
         sandbox=svc.config.sandbox,
-        settled=_this_mode(svc, ours),
+        settled=dict(outcome.settled),
     )
     await respond(
         text=message.text,
@@ -274,13 +256,3 @@ async def find(
         response_type="ephemeral",
         replace_original=replace_original,
     )
-
-
-def _this_mode(svc: Services, ours: dict[int, SmsRecord]) -> dict[int, SmsRecord]:
-    """The records of SMS smsbot sent to the Mobizon answering now (live, or the sandbox's).
-
-    Their kept final status (a cancel) is what a read shows: Mobizon keeps reporting ``NEW``
-    for a deleted campaign's message. A simulator's id can name a live message, so the other
-    mode's records say nothing of it.
-    """
-    return {i: sms for i, sms in ours.items() if sms.sandbox == svc.config.sandbox}
