@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon.types import OutgoingSms
 from bot.sending.lookups import AllHidden, LookupFailed, NoneSentHere, Statuses
-from bot.sending.outcomes import Outcome
+from bot.sending.outcomes import NotAllowed, Outcome, Unsendable
 from bot.sending.types import Origin, Surface
 from handlers import account_words, blocks, claim_ack, formats, send_outcomes
 from handlers.commands import account, templates
@@ -31,7 +31,9 @@ from handlers.grammar import (
     help_text,
     parse_command,
 )
-from handlers.grammar.templates import TemplateCommand
+from handlers.grammar.send import text_refused
+from handlers.grammar.templates import TemplateCommand, template_send_usage
+from handlers.grammar.usage import usage_line
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
@@ -84,15 +86,16 @@ async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of com
     if isinstance(parsed, TemplateCommand | TemplateSendCommand):
 
         async def send_one(sms: OutgoingSms) -> None:
-            await claim_ack_deliver(ack, svc, sms, origin(command), respond=respond)
+            await claim_ack_deliver(
+                ack, svc, sms, origin(command), respond=respond, usage=template_send_usage()
+            )
 
         await templates.handle(ack, parsed, command, svc, send_one=send_one, respond=respond)
         return
-    if isinstance(parsed, SendCommand) and not svc.sending.may_send(user_id):
-        await ack(text=send_outcomes.not_allowed())
-        return
     if isinstance(parsed, SendCommand):
-        await claim_ack_deliver(ack, svc, outgoing(parsed), origin(command), respond=respond)
+        await claim_ack_deliver(
+            ack, svc, outgoing(parsed), origin(command), respond=respond, usage=usage_line("send")
+        )
         return
     await ack()
     if isinstance(parsed, StatusCommand):
@@ -112,20 +115,37 @@ async def claim_ack_deliver(
     source: Origin,
     *,
     respond: AsyncRespond,
+    usage: str,
 ) -> None:
     """Claim the send, acknowledge the command, then send it and say what became of it.
 
-    The command's ack is empty whatever the claim says: a refusal is told after it, as every
+    The send service's refusal of who may send or of the text (made before anything is
+    written) is the ack, the text's with the command's ``usage`` line, as bad input is. The
+    ack is empty otherwise, whatever the claim says: other refusals are told after it, as every
     outcome is (:func:`handlers.claim_ack.claim_ack_deliver`).
     """
 
-    async def acked(_refusal: Outcome | None) -> bool:
-        await ack()
-        return False
+    async def acked(refusal: Outcome | None) -> bool:
+        said = refused_in_ack(refusal, usage)
+        if said is None:
+            await ack()
+            return False
+        await ack(text=said)
+        return True
 
     outcome = await claim_ack.claim_ack_deliver(acked, svc, sms, source)
     if outcome is not None:
         await tell_outcome(svc, outcome, respond)
+
+
+def refused_in_ack(refusal: Outcome | None, usage: str) -> str | None:
+    """What a command's ack tells of the send service's refusal, or ``None`` (told later)."""
+    if isinstance(refusal, NotAllowed):
+        return send_outcomes.not_allowed(refusal)
+    if isinstance(refusal, Unsendable):
+        # the sentence may quote what was typed: escaped, as any bad input
+        return escape(str(UsageError(text_refused(refusal.error), usage)))
+    return None
 
 
 def outgoing(cmd: SendCommand) -> OutgoingSms:

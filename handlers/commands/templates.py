@@ -11,7 +11,6 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.mobizon.types import OutgoingSms
 from bot.sending.outcomes import NotAllowed
-from bot.sending.segments import TooLongError
 from bot.sending.templates import (
     AddOutcome,
     RemoveOutcome,
@@ -21,7 +20,7 @@ from bot.sending.templates import (
     TemplateTaken,
     TemplateUnknown,
 )
-from bot.sending.text import ControlCharacterError, check_text, find_control
+from bot.sending.text import find_control
 from handlers import send_outcomes
 from handlers.context import Services
 from handlers.grammar import (
@@ -30,7 +29,6 @@ from handlers.grammar import (
     TemplateSendCommand,
     UsageError,
 )
-from handlers.grammar.send import text_refused
 from handlers.grammar.templates import (
     TemplateCommand,
     body_problem,
@@ -114,9 +112,6 @@ async def handle(
     ``send_one`` records the send, acknowledges the command, then sends it (as ``/sms send``).
     """
     if isinstance(cmd, TemplateSendCommand):
-        if not svc.sending.may_send(str(command["user_id"])):
-            await ack(text=send_outcomes.not_allowed())
-            return
         try:
             sms = await template_sms(cmd, command, svc)
         except UsageError as err:
@@ -199,9 +194,5 @@ async def template_sms(
     problem = body_problem(found.text)
     if problem is not None:
         raise UsageError(saved_body_refused(verbatim(found.name), problem), template_send_usage())
-    text = fill(found.text, dict(cmd.values))
-    try:
-        check_text(text)
-    except (ControlCharacterError, TooLongError) as err:
-        raise UsageError(text_refused(err), template_send_usage()) from err
-    return OutgoingSms(recipient=cmd.recipient, text=text)
+    # what every SMS text must be, the send service checks (bot.sending.text.check_text)
+    return OutgoingSms(recipient=cmd.recipient, text=fill(found.text, dict(cmd.values)))
