@@ -14,7 +14,8 @@ from bot.mobizon.types import OutgoingSms
 from bot.sending.lookups import AllHidden, LookupFailed, NoneSentHere, Statuses
 from bot.sending.outcomes import NotAllowed, Outcome, Unsendable
 from bot.sending.types import Origin, Surface
-from handlers import account_words, blocks, claim_ack, formats, send_outcomes
+from handlers import account_words, claim_ack, formats, lookup_blocks, send_outcomes
+from handlers.blocks import SlackMessage
 from handlers.commands import account, templates
 from handlers.context import Services, services
 from handlers.first_posts import post_of
@@ -202,7 +203,7 @@ async def status(
     }
     match outcome:
         case AllHidden(hidden):
-            report = blocks.status_report([], [], title=title, hidden=list(hidden))
+            report = lookup_blocks.status_report([], [], title=title, hidden=list(hidden))
         case NoneSentHere():
             await respond(
                 text=_("No SMS has been sent from this channel yet."), response_type="ephemeral"
@@ -220,7 +221,7 @@ async def status(
     await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")
 
 
-def _statuses_report(svc: Services, found: Statuses, title: str) -> blocks.SlackMessage:
+def _statuses_report(svc: Services, found: Statuses, title: str) -> SlackMessage:
     """The report of the statuses found (``title`` unless they are the channel's latest)."""
     if found.latest:
         shown = len(found.found) + len(found.missing)
@@ -229,7 +230,7 @@ def _statuses_report(svc: Services, found: Statuses, title: str) -> blocks.Slack
             "Latest %(count)s SMS sent from this channel",
             shown,
         ) % {"count": formats.number(shown)}
-    return blocks.status_report(
+    return lookup_blocks.status_report(
         list(found.found),
         list(found.missing),
         title=title,
@@ -262,7 +263,7 @@ async def find(
     page = outcome.page
     previous_value = find_button_value(cmd, cmd.page - 1) if cmd.page > 1 else None
     next_value = find_button_value(cmd, cmd.page + 1) if cmd.page < page.page_count else None
-    message = blocks.find_results(
+    message = lookup_blocks.find_results(
         page,
         people_page=cmd.page,
         previous_value=previous_value,
