@@ -14,8 +14,8 @@ from tests.layers import storage_writers as writers
 
 #: Each layer, as module prefixes, and the prefixes of ours it must not import.
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    # Slack code uses the domain and the gateway's types, errors and Protocol, never the process
-    # nor the gateway's client or wire format
+    # Slack code uses the domain and the gateway's types and errors, never the process nor the
+    # gateway itself (its Protocol, client or wire format): listeners call the domain's services
     "handlers": (
         "bot.app",
         "bot.runtime",
@@ -24,6 +24,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "bot.tracking",
         "bot.metrics",
         "bot.inflight",
+        "bot.mobizon.gateway",
         "bot.mobizon.client",
         "bot.mobizon.wire",
         "bot.simulator",
