@@ -136,8 +136,8 @@ class Lookups:
             return LookupFailed(err)
         if ours is None:  # read once: the channel's check above has them already
             ours = await self._store.read(messages.get_by_message_ids, asked)
-        if await self._apply(found, ours):
-            ours = await self._store.read(messages.get_by_message_ids, asked)
+        # what a record would say after this is what Mobizon just said: not read again
+        await self._apply(found, ours)
         records = {i: sms for i, sms in ours.items() if i in asked}
         return Statuses(
             found=tuple(found[i] for i in asked if i in found),
@@ -170,8 +170,8 @@ class Lookups:
         """
         return {i: sms for i, sms in ours.items() if sms.sandbox == self._sandbox}
 
-    async def _apply(self, found: Mapping[int, SmsStatus], ours: Mapping[int, SmsRecord]) -> bool:
-        """Apply what Mobizon said of smsbot's SMS; True when a status moved forward.
+    async def _apply(self, found: Mapping[int, SmsStatus], ours: Mapping[int, SmsRecord]) -> None:
+        """Apply what Mobizon said of smsbot's SMS; the notifier is woken when a status moved.
 
         What moves none of the statuses read forward is dropped without a write. A database
         that refuses the write loses nothing: the poller learns the same statuses.
@@ -191,7 +191,7 @@ class Lookups:
             if status.id in ours
         ]
         if not updates:
-            return False
+            return
         seen = {i: messages.PendingStatus(i, sms.status, sms.status_ts) for i, sms in ours.items()}
         try:
             applied = await self._store.write(
@@ -202,10 +202,9 @@ class Lookups:
                 "could not apply the statuses /sms status learned",
                 extra={"error": type(err).__name__},
             )
-            return False
+            return
         if applied and self._wake_notifier is not None:
             self._wake_notifier()
-        return bool(applied)
 
 
 def _ts(status: SmsStatus) -> str | None:

@@ -163,8 +163,10 @@ async def test_statuses_apply_what_mobizon_says_as_a_command(
     )
     assert isinstance(found, Statuses)
     assert [s.status for s in found.found] == ["DELIVRD"]
-    assert found.records[message_id].status == "DELIVRD"
     assert message_id in found.settled
+    stored = await store.read(messages.get_by_message_id, message_id)
+    assert stored is not None
+    assert (stored.status, stored.is_pending) == ("DELIVRD", False)
     history = await store.read(delivery.status_history, message_id)
     assert (history[-1].status, history[-1].source) == ("DELIVRD", "command")
     assert wakes.count == 1
