@@ -18,7 +18,7 @@ from handlers.grammar.usage import UsageError
 from handlers.grammar.words import Words
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import unmarked
-from handlers.views import compose
+from handlers.views import compose, compose_submission
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -138,10 +138,10 @@ def field_problem(
     """
     if view.get("callback_id") != compose.CALLBACK_ID:
         return None
-    read = compose.read_submission(
+    read = compose_submission.read_submission(
         {**view, "state": {"values": values}}, default_region=default_region, now=now
     )
-    return None if isinstance(read, compose.Submission) else read.get(block_id)
+    return None if isinstance(read, compose_submission.Submission) else read.get(block_id)
 
 
 def action_of(block: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ from bot.clock import SYSTEM_CLOCK, Clock
 from bot.inflight import InFlight
 from bot.logs import LogThrottle
 from bot.metrics import Metrics
+from bot.sending.account import account_services
 from bot.sending.senders import SenderNames
 from bot.sending.service import SendService
 from bot.sending.types import UnrecordedSends
@@ -155,7 +156,6 @@ class Runtime:
         settings = self.settings
         return Services(
             store=core.store,
-            gateway=core.gateway,
             sending=SendService(
                 core.store,
                 core.gateway,
@@ -166,6 +166,16 @@ class Runtime:
                 on_sent=self.metrics.sms_send,
                 replica=self.replica_id,
             ),
+            account=account_services(
+                core.store,
+                core.gateway,
+                may_send=settings.may_send,
+                allowed_users=settings.allowed_users,
+                zone=settings.mobizon_timezone,
+                sandbox=settings.sandbox,
+                on_balance=self.metrics.balance_seen,
+                wake_notifier=self.wake_notifier,
+            ),
             sender_names=self._sender_names(core).names,
             config=HandlerConfig(
                 default_region=settings.default_region,
@@ -175,9 +185,7 @@ class Runtime:
                 timezone=settings.mobizon_timezone,
                 language=settings.language,
             ),
-            wake_notifier=self.wake_notifier,
             first_post=self.first_post,
-            on_balance=self.metrics.balance_seen,
             languages=self.people_languages(),
             on_listener_start=self.inflight.track_current,
         )

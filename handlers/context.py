@@ -1,4 +1,4 @@
-"""What listeners receive through Bolt context: the database, the gateway, the send service."""
+"""What listeners receive through Bolt context: the database and the domain's services."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from bot.mobizon import Balance, SmsGateway
+from bot.sending.account import AccountServices
 from bot.sending.service import SendService
 from handlers.languages import PeopleLanguages
 from storage.store import Store
@@ -49,20 +49,16 @@ class HandlerConfig:
 class Services:
     """The objects a listener works with; set once per request by a middleware.
 
-    Sends go through ``sending`` only; ``gateway`` answers status and find.
+    Sends go through ``sending`` only; ``account`` cancels, looks up, and keeps templates.
     """
 
     store: Store
-    gateway: SmsGateway
     sending: SendService
+    account: AccountServices
     config: HandlerConfig = field(default_factory=HandlerConfig)
-    #: Asks the notifier to look at the outbox now (a status was applied).
-    wake_notifier: Callable[[], None] | None = None
     #: Asks the notifier to make a sent SMS's channel post now; what came of it, waited for a
     #: bounded time (``None``: no notifier runs, the post comes later).
     first_post: Callable[[SmsRecord], Awaitable[FirstPost]] | None = None
-    #: Told every balance Mobizon states (the ``smsbot_balance`` gauge).
-    on_balance: Callable[[Balance], None] | None = None
     #: The account's sender names (Mobizon's ``alphaname/list``, cached); ``None`` when they
     #: cannot be fetched.
     sender_names: Callable[[], Awaitable[Sequence[str] | None]] | None = None

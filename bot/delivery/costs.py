@@ -1,7 +1,8 @@
 """The cost lookup: once an SMS is final, ask Mobizon what it cost and show it on its post.
 
 Each poll cycle asks ``message/list`` about the campaigns of up to 100 final SMS whose cost is
-not known (``segUserBuy``); the account's currency comes from ``user/getownbalance`` once.
+not known (``segUserBuy``), through :func:`bot.sending.costs.stated_costs`; the account's
+currency comes from ``user/getownbalance`` once.
 An SMS whose cost Mobizon does not state is asked about a few times, then left. With a
 :class:`~bot.delivery.turns.Turn`, one replica asks per cycle, not each of them.
 """
@@ -11,10 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from bot.delivery.turns import Turn
-from bot.mobizon import ListCriteria, MobizonError, SmsGateway
+from bot.mobizon import MobizonError, SmsGateway
+from bot.sending.costs import stated_costs
 from storage import account
 from storage.store import Store
 
@@ -55,16 +56,10 @@ class CostLookup:
             if not self._currency_known:
                 self._currency = (await self._gateway.get_balance()).currency
                 self._currency_known = True
-            page = await self._gateway.list_messages(
-                ListCriteria(campaign_ids=tuple(sorted(set(wanted.values())))),
-                page_size=BATCH,
-            )
+            costs = await stated_costs(self._gateway, wanted)
         except MobizonError as err:
             logger.warning("cost lookup failed", extra={"error": str(err)})
             return 0
-        costs: dict[int, Decimal] = {
-            item.id: item.cost for item in page.items if item.id in wanted and item.cost is not None
-        }
         recorded = await self._store.write(
             account.record_costs, list(wanted), costs, self._currency, now=self._clock()
         )

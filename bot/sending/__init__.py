@@ -1,7 +1,10 @@
-"""The domain: what an SMS to send is, where it came from, and the one service that sends it.
+"""The domain: the SMS to send, where it came from, its send service, and the other services.
+
+The other services are those listeners call besides sending: cancel, lookups, balance, templates.
 
 It knows nothing of Slack: surfaces parse their input into an
 :class:`~bot.mobizon.OutgoingSms` and an :class:`~bot.sending.types.Origin`, call
 :class:`~bot.sending.service.SendService`, and render the :mod:`~bot.sending.outcomes` value they
-get back.
+get back; the other commands call :mod:`~bot.sending.account`'s services and render their values
+the same way. No surface holds the gateway.
 """

@@ -101,14 +101,14 @@ class SendService:
             return NotAllowed(origin.user_id)
         try:
             # surfaces check early for their own field errors; this is the rule every send meets
-            check_text(sms.text)
+            info = check_text(sms.text)
         except (ControlCharacterError, TooLongError) as err:
             return Unsendable(sms, err)
         try:
             # on the database's writer thread; None when the same request came before
             record = await self._store.write(
                 claims.claim_send,
-                new_send(sms, origin, sandbox=self._sandbox, claimed_by=self._replica),
+                new_send(sms, origin, info, sandbox=self._sandbox, claimed_by=self._replica),
             )
         except Exception as err:  # nothing went to Mobizon: the user may simply try again
             busy = is_busy(err)

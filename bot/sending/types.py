@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.mobizon import OutgoingSms, format_timestamp, parse_timestamp
-from bot.sending.segments import count_segments
+from bot.sending.segments import SegmentInfo
 from storage.claims import NewSend
 from storage.records import SmsRecord
 
@@ -37,10 +37,18 @@ class Origin:
 
 
 def new_send(
-    sms: OutgoingSms, origin: Origin, *, sandbox: bool = False, claimed_by: str | None = None
+    sms: OutgoingSms,
+    origin: Origin,
+    info: SegmentInfo,
+    *,
+    sandbox: bool = False,
+    claimed_by: str | None = None,
 ) -> NewSend:
-    """The claim storage records for ``sms`` sent from ``origin`` (storage's own value type)."""
-    info = count_segments(sms.text)
+    """The claim storage records for ``sms`` sent from ``origin`` (storage's own value type).
+
+    ``info`` is the text's count, made once by the check every send meets
+    (:func:`bot.sending.text.check_text`).
+    """
     return NewSend(
         trigger_id=origin.duplicate_key,
         team_id=origin.team_id,

@@ -27,13 +27,12 @@ from handlers.views.channel_check import channel_refusal
 from handlers.views.compose import (
     CHANNEL,
     ComposeMeta,
-    Submission,
     compose_view,
-    read_submission,
     text_block_id,
     with_count,
     with_template,
 )
+from handlers.views.compose_submission import Submission, read_submission
 from storage.templates import get_template, list_templates
 
 logger = logging.getLogger(__name__)

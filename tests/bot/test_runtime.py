@@ -93,7 +93,7 @@ def _services_with(on_listener_start: Callable[[], None] | None) -> Services:
     """Services carrying only the listener-start hook (the rest is never touched here)."""
     unused: Any = None
     return Services(
-        store=unused, gateway=unused, sending=unused, on_listener_start=on_listener_start
+        store=unused, sending=unused, account=unused, on_listener_start=on_listener_start
     )
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from bot.sending import cancel as cancelling
 from bot.simulator import MobizonSimulator
 from handlers import account_words as words
-from handlers.commands import account as cancelling
 from storage import account, messages
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness

@@ -19,7 +19,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.util import pathmatch
 
-from handlers import account_words, blocks, i18n
+from handlers import account_words, blocks, i18n, lookup_blocks
 from handlers.grammar import GENERAL_USAGE, UsageError, help_text, parse_command
 from handlers.i18n import (
     LOCALE_DIR,
@@ -120,11 +120,11 @@ def test_without_a_catalogue_the_english_id_is_the_sentence() -> None:
 def test_a_translated_sentence_is_used_when_the_locale_is_set(portuguese: I18n) -> None:
     """With pt-BR active (from the ContextVar), rendering code gets the Portuguese sentence."""
     with use_i18n(portuguese):
-        report = blocks.status_report([], [], title="Status")
+        report = lookup_blocks.status_report([], [], title="Status")
         assert "No SMS to show." in report.text
         with use_locale("pt-br") as name:
             assert name == "pt_BR"
-            assert "Nenhum SMS para mostrar." in blocks.status_report([], [], title="x").text
+            assert "Nenhum SMS para mostrar." in lookup_blocks.status_report([], [], title="x").text
             assert blocks.segments(1) == "1 segmento"
             assert blocks.segments(3) == "3 segmentos"
             assert blocks.segments(1_000_000) == "1.000.000 de segmentos"  # and its number
@@ -369,7 +369,7 @@ def test_help_and_status_words_come_from_the_catalogue(pseudo: I18n) -> None:
         assert help_text().startswith("⟦*Send SMS from Slack")
         assert blocks.status_words("DELIVRD") == "⟦DELIVRD (⟦delivered⟧)⟧"
         assert (
-            blocks.status_report([], [7], title="t").text
+            lookup_blocks.status_report([], [7], title="t").text
             == "t\n⟦:grey_question: *7*: not found at Mobizon⟧"
         )
 

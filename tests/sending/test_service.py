@@ -38,7 +38,7 @@ from bot.sending.outcomes import (
 )
 from bot.sending.segments import TooLongError
 from bot.sending.service import Claimed, SendService
-from bot.sending.text import ControlCharacterError
+from bot.sending.text import ControlCharacterError, check_text
 from bot.sending.types import Origin, Surface, UnrecordedSends, new_send
 from bot.simulator import SEND_SMS, MobizonSimulator
 from handlers.send_outcomes import render
@@ -229,7 +229,8 @@ async def test_only_a_sent_sms_has_a_post_queued(store: Store, client: MobizonCl
 
 def test_new_send_maps_every_field() -> None:
     """The one mapping to storage's claim carries the SMS, the origin and its segments."""
-    new = new_send(OutgoingSms(NUMBER, "olá", schedule=AT, campaign_name="n"), origin("t"))
+    sms = OutgoingSms(NUMBER, "olá", schedule=AT, campaign_name="n")
+    new = new_send(sms, origin("t"), check_text(sms.text))
     assert (new.trigger_id, new.name, new.deferred_to) == ("t", "n", "2026-12-24 18:30:00")
     assert (new.segments, new.encoding) == (1, "UCS-2")
     assert new.response_url == "https://hooks.slack.invalid/r"
