@@ -235,19 +235,21 @@ def test_an_import_behind_a_face_is_caught(tmp_path: Path) -> None:
 
 
 def test_a_handler_naming_the_gateway_client_is_caught(tmp_path: Path) -> None:
-    """A forbidden name of the gateway's face is caught however it is imported; others pass."""
+    """A forbidden name of the gateway's face (client, Protocol) is caught however imported; others pass."""
     _tree(
         tmp_path,
         {
             "bot/mobizon/__init__.py": "",
             "handlers/one.py": "from bot.mobizon import MobizonClient, OutgoingSms\n",
             "handlers/two.py": "from bot.mobizon import MobizonClient as Client\n",
-            "handlers/fine.py": "from bot.mobizon import MobizonError, SmsGateway\n",
+            "handlers/three.py": "from bot.mobizon import SmsGateway\n",
+            "handlers/fine.py": "from bot.mobizon import MobizonError, OutgoingSms\n",
         },
     )
     assert upward_imports(tmp_path) == {
         ("handlers.one", "bot.mobizon.MobizonClient"),
         ("handlers.two", "bot.mobizon.MobizonClient"),
+        ("handlers.three", "bot.mobizon.SmsGateway"),
     }
 
 
