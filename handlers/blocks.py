@@ -10,7 +10,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.mobizon import parse_timestamp
-from bot.sending.segments import count_segments
+from bot.sms.sending.segments import count_segments
 from handlers import account_words, formats
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _

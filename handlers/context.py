@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from bot.sending.account import AccountServices
-from bot.sending.service import SendService
+from bot.sms.sending.account import AccountServices
+from bot.sms.sending.service import SendService
 from handlers.languages import PeopleLanguages
 from storage.store import Store
 

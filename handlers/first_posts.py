@@ -25,7 +25,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sending.outcomes import Outcome, Sent
+from bot.sms.sending.outcomes import Outcome, Sent
 from handlers import blocks
 from handlers.i18n import N_
 from handlers.i18n import gettext as _

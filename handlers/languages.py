@@ -28,7 +28,7 @@ from cachetools import TLRUCache
 from slack_bolt.async_app import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.clock import SYSTEM_CLOCK, Clock
+from bot.sms.clock import SYSTEM_CLOCK, Clock
 from handlers.i18n import normalize_locale, set_locale, spoken_locale
 from handlers.posting import error_name
 

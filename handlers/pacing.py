@@ -1,4 +1,4 @@
-"""The pacing of posts to each channel, on the notifier's clock (:class:`bot.clock.Clock`).
+"""The pacing of posts to each channel, on the notifier's clock (:class:`bot.sms.clock.Clock`).
 
 Slack takes about one post per second per channel; :class:`ChannelPacer` hands out one slot
 per interval to each channel (a DM counts as one), and holds a channel back after a 429.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from bot.clock import Clock, SystemClock
+from bot.sms.clock import Clock, SystemClock
 
 # Clock and SystemClock stay importable from here: the notifier's time is the process's one
 __all__ = ["PER_CHANNEL_INTERVAL", "ChannelPacer", "Clock", "SystemClock"]

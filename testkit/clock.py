@@ -1,4 +1,4 @@
-"""Clocks for tests (:class:`bot.clock.Clock`): sleeps return at once, moving the time forward."""
+"""Clocks for tests (:class:`bot.sms.clock.Clock`): sleeps return at once, moving time on."""
 
 from __future__ import annotations
 

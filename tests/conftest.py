@@ -25,10 +25,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import create_app
-from bot.logs import JsonFormatter, TextFormatter, install_filters
-from bot.runtime import RUNTIME, Runtime
-from bot.settings import Settings
+from bot.process.app import create_app
+from bot.process.logs import JsonFormatter, TextFormatter, install_filters
+from bot.process.runtime import RUNTIME, Runtime
+from bot.process.settings import Settings
 from bot.simulator import DEFAULT_API_KEY, MobizonSimulator, SimulatorConfig, start_simulator
 from storage.engine import Database
 from storage.schema import open_database
@@ -109,10 +109,10 @@ LONG_MODULES = frozenset(
         "tests/bot/test_mobizon_lanes.py",
         "tests/bot/test_serve.py",
         "tests/bot/test_socket_mode.py",
-        "tests/delivery/test_end_to_end.py",
-        "tests/delivery/test_locked_database.py",
-        "tests/delivery/test_moderation.py",
-        "tests/delivery/test_tracking_shutdown.py",
+        "tests/sms/delivery/test_end_to_end.py",
+        "tests/sms/delivery/test_locked_database.py",
+        "tests/sms/delivery/test_moderation.py",
+        "tests/sms/delivery/test_tracking_shutdown.py",
         "tests/handlers/grammar/test_properties.py",
         "tests/handlers/test_e2e_cancel.py",
     }

@@ -25,25 +25,36 @@ from tests.layers import storage_writers as writers
 #: Each layer, as module prefixes, and the prefixes of ours (modules, or names of a package's
 #: face) it must not import.
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    # Slack code uses the domain and the gateway's types and errors, never the process nor the
-    # gateway itself (its Protocol, client or wire format): listeners call the domain's services
+    # Slack code uses the domain and the gateway's types and errors, never the process, the
+    # console nor the gateway itself (its Protocol, client or wire format): listeners call the
+    # domain's services
     "handlers": (
-        "bot.app",
-        "bot.runtime",
-        "bot.cli",
+        "bot.process",
         "bot.console",
-        "bot.tracking",
-        "bot.scheduling",
-        "bot.metrics",
-        "bot.inflight",
+        "bot.cli",
         "bot.mobizon.MobizonClient",
         "bot.mobizon.MAX_IDS_PER_STATUS_REQUEST",
         "bot.mobizon.SmsGateway",
         "bot.simulator",
     ),
-    "bot.sending": ("handlers", "slack_sdk", "slack_bolt", "bot.delivery", "bot.app"),
-    "bot.delivery": ("handlers", "slack_sdk", "slack_bolt", "bot.app"),
-    "bot.simulator": ("storage", "handlers", "bot.sending", "bot.delivery", "bot.app"),
+    # the domain knows nothing of Slack nor of the process that wires it
+    "bot.sms": (
+        "handlers",
+        "slack_sdk",
+        "slack_bolt",
+        "bot.process",
+        "bot.console",
+        "bot.cli",
+        "bot.simulator",
+    ),
+    # the send path does not reach into delivery tracking
+    "bot.sms.sending": ("bot.sms.delivery",),
+    # the process wires the domain, the gateway and Slack code; the console and the CLI wire it
+    "bot.process": ("bot.console", "bot.cli"),
+    # the console runs the process in a terminal; the CLI starts one or the other
+    "bot.console": ("bot.cli",),
+    # the simulator shares only the gateway's types
+    "bot.simulator": ("storage", "handlers", "bot.sms", "bot.process", "bot.console", "bot.cli"),
 }
 
 #: The gateway and storage import nothing of ours outside themselves.
@@ -194,8 +205,8 @@ def test_an_upward_import_is_caught(tmp_path: Path) -> None:
     for folder, source in {
         "storage": "from handlers import blocks\n",
         "storage/deeper": "from ...handlers import notifier\nfrom .. import schema\n",
-        "bot/sending": "from slack_sdk.web.async_client import AsyncWebClient\n",
-        "bot/mobizon": "import bot.sending.service\nfrom . import types\nfrom bot.mobizon import wire\n",
+        "bot/sms/sending": "from slack_sdk.web.async_client import AsyncWebClient\n",
+        "bot/mobizon": "import bot.sms.sending.service\nfrom . import types\nfrom bot.mobizon import wire\n",
         "handlers": "",
     }.items():
         (tmp_path / folder).mkdir(parents=True)
@@ -203,8 +214,8 @@ def test_an_upward_import_is_caught(tmp_path: Path) -> None:
     assert upward_imports(tmp_path) == {
         ("storage.probe", "handlers"),
         ("storage.deeper.probe", "handlers"),
-        ("bot.sending.probe", "slack_sdk"),
-        ("bot.mobizon.probe", "bot.sending.service"),
+        ("bot.sms.sending.probe", "slack_sdk"),
+        ("bot.mobizon.probe", "bot.sms.sending.service"),
     }
 
 
@@ -218,7 +229,7 @@ def test_an_import_behind_a_face_is_caught(tmp_path: Path) -> None:
             "bot/mobizon/_wire.py": "def encode(): ...\n",
             "bot/simulator/__init__.py": "from bot.mobizon import Client\n",
             "bot/simulator/_form.py": "",
-            "bot/delivery/poller.py": (
+            "bot/sms/delivery/poller.py": (
                 "from bot.mobizon import Client\nfrom bot.mobizon._wire import encode\n"
             ),
             "handlers/find.py": "from bot.mobizon import _client\nimport bot.simulator._form\n",
@@ -227,7 +238,7 @@ def test_an_import_behind_a_face_is_caught(tmp_path: Path) -> None:
         },
     )
     assert private_imports(tmp_path) == {
-        ("bot.delivery.poller", "bot.mobizon._wire"),
+        ("bot.sms.delivery.poller", "bot.mobizon._wire"),
         ("handlers.find", "bot.mobizon._client"),
         ("handlers.find", "bot.simulator._form"),
         ("tests.test_wire", "bot.mobizon._wire"),

@@ -10,8 +10,8 @@ from typing import Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.sending.balance import BalanceFound, BalanceOutcome
-from bot.sending.cancel import (
+from bot.sms.sending.balance import BalanceFound, BalanceOutcome
+from bot.sms.sending.cancel import (
     AlreadyCancelled,
     AlreadySent,
     CancelFailed,

@@ -11,9 +11,9 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon import OutgoingSms
-from bot.sending.lookups import AllHidden, LookupFailed, NoneSentHere, Statuses
-from bot.sending.outcomes import NotAllowed, Outcome, Unsendable
-from bot.sending.types import Origin, Surface
+from bot.sms.sending.lookups import AllHidden, LookupFailed, NoneSentHere, Statuses
+from bot.sms.sending.outcomes import NotAllowed, Outcome, Unsendable
+from bot.sms.sending.types import Origin, Surface
 from handlers import account_words, claim_ack, formats, lookup_blocks, send_outcomes
 from handlers.blocks import SlackMessage
 from handlers.commands import account, templates

@@ -10,8 +10,8 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.mobizon import OutgoingSms
-from bot.sending.outcomes import NotAllowed
-from bot.sending.templates import (
+from bot.sms.sending.outcomes import NotAllowed
+from bot.sms.sending.templates import (
     AddOutcome,
     RemoveOutcome,
     TemplateAdded,
@@ -20,7 +20,7 @@ from bot.sending.templates import (
     TemplateTaken,
     TemplateUnknown,
 )
-from bot.sending.text import find_control
+from bot.sms.sending.text import find_control
 from handlers import send_outcomes
 from handlers.context import Services
 from handlers.grammar import (
@@ -194,5 +194,5 @@ async def template_sms(
     problem = body_problem(found.text)
     if problem is not None:
         raise UsageError(saved_body_refused(verbatim(found.name), problem), template_send_usage())
-    # what every SMS text must be, the send service checks (bot.sending.text.check_text)
+    # what every SMS text must be, the send service checks (bot.sms.sending.text.check_text)
     return OutgoingSms(recipient=cmd.recipient, text=fill(found.text, dict(cmd.values)))

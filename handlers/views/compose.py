@@ -28,8 +28,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
-from bot.sending.segments import count_segments
-from bot.sending.types import Surface
+from bot.sms.sending.segments import count_segments
+from bot.sms.sending.types import Surface
 from handlers.formats import zone_name
 from handlers.grammar.templates import body_problem, placeholders
 from handlers.i18n import gettext as _
@@ -90,7 +90,7 @@ _SURFACES = frozenset(s.value for s in Surface)
 class ComposeMeta:
     """What travels in the modal's ``private_metadata``: where to post the SMS, and from where.
 
-    ``surface`` is the value of a :class:`~bot.sending.types.Surface`.
+    ``surface`` is the value of a :class:`~bot.sms.sending.types.Surface`.
     """
 
     channel_id: str | None

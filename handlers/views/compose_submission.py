@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.mobizon import OutgoingSms
-from bot.sending.segments import TooLongError
-from bot.sending.text import ControlCharacterError, check_text
+from bot.sms.sending.segments import TooLongError
+from bot.sms.sending.text import ControlCharacterError, check_text
 from handlers.grammar.send import (  # one rule for both surfaces
     _check_name,
     _check_sender,

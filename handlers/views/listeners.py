@@ -13,8 +13,8 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sending.outcomes import Outcome
-from bot.sending.types import Origin, Surface
+from bot.sms.sending.outcomes import Outcome
+from bot.sms.sending.types import Origin, Surface
 from handlers import send_outcomes
 from handlers.claim_ack import claim_ack_deliver
 from handlers.context import Services, services

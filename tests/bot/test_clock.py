@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from bot.clock import SYSTEM_CLOCK, Clock
+from bot.sms.clock import SYSTEM_CLOCK, Clock
 from testkit.clock import FastForwardClock, ManualClock
 
 

@@ -20,10 +20,10 @@ from typing import Any, cast
 
 import pytest
 
-from bot import console
-from bot.console import _logs_through
-from bot.console_text import mrkdwn_to_text, render_blocks
-from bot.settings import Settings
+from bot.console import session as console
+from bot.console.session import _logs_through
+from bot.console.text import mrkdwn_to_text, render_blocks
+from bot.process.settings import Settings
 from bot.simulator import SimulatorConfig, start_simulator
 from storage.schema import open_database
 from testkit.database import run_sql

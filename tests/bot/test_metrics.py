@@ -10,8 +10,8 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.metrics import CURRENCIES, STATUSES, Metrics, known_label
 from bot.mobizon import REQUEST_METHODS, Balance
+from bot.process.metrics import CURRENCIES, STATUSES, Metrics, known_label
 from bot.simulator import GET_SMS_STATUS, SEND_SMS, MobizonSimulator
 from storage import messages
 from testkit.slack import FakeSlack

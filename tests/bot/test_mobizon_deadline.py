@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-import bot.app
+import bot.process.app
 from bot.mobizon import DEFAULT_TIMEOUTS, MobizonClient, MobizonTimeoutError, OutgoingSms, Timeouts
 from bot.simulator import GET_SMS_STATUS, SEND_SMS, MobizonSimulator
 from tests.bot.conftest import ClientFactory
@@ -97,7 +97,7 @@ async def test_balance_answers_within_the_deadline_when_mobizon_is_silent(
     """``/sms balance`` against a Mobizon that never answers says so within the call's deadline."""
     sim, url = simulator
     monkeypatch.setattr(
-        bot.app, "MobizonClient", functools.partial(MobizonClient, timeouts=SLOW_EXCHANGE)
+        bot.process.app, "MobizonClient", functools.partial(MobizonClient, timeouts=SLOW_EXCHANGE)
     )
     harness: BotHarness = await start_bot(url)
     await harness.first_poll_cycle_done()

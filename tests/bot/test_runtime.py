@@ -11,14 +11,14 @@ import aiohttp
 import pytest
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 
-from bot.inflight import InFlight
 from bot.mobizon import BeforeRequest, MobizonClient, OutgoingSms, SentMessage
-from bot.runtime import Core, Health, NotStartedError, Runtime
-from bot.sending.outcomes import OutcomeUnknown, Sent
-from bot.sending.types import Origin, Surface
-from bot.settings import Settings
+from bot.process.inflight import InFlight
+from bot.process.runtime import Core, Health, NotStartedError, Runtime
+from bot.process.settings import Settings
+from bot.process.slack_client import make_slack_client
 from bot.simulator import SEND_SMS, MobizonSimulator
-from bot.slack_client import make_slack_client
+from bot.sms.sending.outcomes import OutcomeUnknown, Sent
+from bot.sms.sending.types import Origin, Surface
 from handlers.context import Services, watch_listeners
 from handlers.errors import reporting_errors
 from storage.store import Store

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.environment import VARIABLES
-from bot.settings import Settings, SettingsError
+from bot.process.environment import VARIABLES
+from bot.process.settings import Settings, SettingsError
 from handlers import i18n
 from storage import replicas
 from testkit.slack import BOT_TOKEN

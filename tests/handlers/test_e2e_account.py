@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.sending import balance as account
 from bot.simulator import MobizonSimulator
+from bot.sms.sending import balance as account
 from storage import messages
 from tests.conftest import BotHarness
 from tests.handlers.conftest import answer, block_texts

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.sending import cancel as cancelling
 from bot.simulator import MobizonSimulator
+from bot.sms.sending import cancel as cancelling
 from handlers import account_words as words
 from storage import account, messages
 from testkit.waiting import wait_until

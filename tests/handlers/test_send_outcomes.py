@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.mobizon import MobizonError, MobizonValidationError, OutgoingSms
-from bot.sending.outcomes import (
+from bot.sms.sending.outcomes import (
     ClaimTakenOver,
     Duplicate,
     NotAllowed,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from bot.sending.cancel import cancel_refusal
+from bot.sms.sending.cancel import cancel_refusal
 from handlers.commands.account import cancel_said
 from storage import account
 from storage.engine import Database

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.mobizon import PAGE_SIZES, SORT_FIELDS, ListCriteria, Sort
-from bot.sending.segments import MAX_SEGMENTS, count_segments
+from bot.sms.sending.segments import MAX_SEGMENTS, count_segments
 from handlers.grammar import (
     GENERAL_USAGE,
     USAGE,

@@ -8,7 +8,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 
-from bot import console_modal
+from bot.console import modal as console_modal
 from handlers import i18n
 from handlers.grammar import words
 from handlers.grammar.words import DAY_FIRST_LANGUAGES, Words

@@ -1,0 +1,286 @@
+"""The poller against the Mobizon simulator on a loopback port: batching, scheduling, backoff, giving up."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.mobizon import MAX_IDS_PER_STATUS_REQUEST, MobizonClient, RetryPolicy, SmsStatus
+from bot.simulator import GET_SMS_STATUS, MobizonSimulator, SimulatorConfig
+from bot.sms.delivery.poller import Poller
+from storage import outbox
+from storage.engine import Database
+from storage.messages import get_by_message_id
+from storage.schema import wall_text
+from storage.store import Store
+from testkit.clock import ManualClock
+from tests.conftest import MOBIZON_KEY
+from tests.sms.delivery.conftest import SeedSms
+
+
+@pytest.fixture
+async def client(simulator: tuple[MobizonSimulator, str]) -> AsyncIterator[MobizonClient]:
+    """A Mobizon client for the simulator that does not retry (the poller's backoff is tested)."""
+    async with MobizonClient(
+        MOBIZON_KEY, base_url=simulator[1], retry=RetryPolicy(attempts=1)
+    ) as gateway:
+        yield gateway
+
+
+def asked_ids(sim: MobizonSimulator, since: int = 0) -> list[list[int]]:
+    """The ids of each getSMSStatus request the simulator received, from request ``since`` on."""
+    batches = []
+    for request in sim.requests[since:]:
+        if request.method != GET_SMS_STATUS:
+            continue
+        ids = request.params["ids"]
+        assert isinstance(ids, dict)
+        batches.append([int(str(v)) for v in ids.values()])
+    return batches
+
+
+def seed_from_simulator(
+    db: Database, sim: MobizonSimulator, seed_sms: SeedSms, count: int, **fields: object
+) -> list[int]:
+    """Send ``count`` SMS through the simulator and record them as the bot's."""
+    ids = []
+    for n in range(count):
+        message = sim.create_message("5511987654321", f"hello {n}")
+        seed_sms(db, message.id, **fields)
+        ids.append(message.id)
+    return ids
+
+
+# the lifecycle slowed a thousandfold: none of the 250 ends while a loaded machine seeds them
+@pytest.mark.parametrize(
+    "simulator_config", [SimulatorConfig(api_key=MOBIZON_KEY, speed=0.001)], ids=["slow"]
+)
+async def test_250_pending_sms_take_three_requests_and_final_ones_are_not_asked_again(
+    db: Database,
+    store: Store,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """250 pending SMS are asked in 3 requests of at most 100 ids; once final, never again."""
+    sim, _url = simulator
+    ids = seed_from_simulator(db, sim, seed_sms, 250)
+    poller = Poller(store, client)
+
+    report = await poller.run_once()
+    first = asked_ids(sim)
+    assert sim.count(GET_SMS_STATUS) == 3
+    assert (report.asked, report.requests, report.failed_batches) == (250, 3, 0)
+    assert all(len(batch) <= MAX_IDS_PER_STATUS_REQUEST for batch in first)
+    assert sorted(i for batch in first for i in batch) == ids
+
+    sim.advance(3600)  # every message reaches its final status
+    before = len(sim.requests)
+    report = await poller.run_once()
+    assert sim.count(GET_SMS_STATUS) == 6
+    assert report.changed == 250
+    assert len(asked_ids(sim, before)) == 3
+    assert all(s is not None and s.is_final for s in (get_by_message_id(db, i) for i in ids))
+
+    report = await poller.run_once()
+    assert sim.count(GET_SMS_STATUS) == 6  # nothing left to ask
+    assert (report.asked, report.requests) == (0, 0)
+
+
+async def test_final_sms_drop_out_of_the_batches(
+    db: Database,
+    store: Store,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """Only the SMS still pending are asked about: final ones leave the next cycle's requests."""
+    sim, _url = simulator
+    ids = seed_from_simulator(db, sim, seed_sms, 5)
+    for message_id in ids[:2]:
+        sim.set_status(message_id, "DELIVRD")
+    poller = Poller(store, client)
+    await poller.run_once()
+    before = len(sim.requests)
+    await poller.run_once()
+    assert asked_ids(sim, before) == [ids[2:]]
+
+
+async def test_scheduled_sms_is_not_asked_before_its_time(
+    db: Database,
+    store: Store,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """An SMS sent with --at is left out of polls until its time comes, then asked."""
+    sim, _url = simulator
+    now = datetime.now(UTC)
+    at = now.astimezone() + timedelta(hours=2)
+    scheduled = sim.create_message(
+        "5511987654321", "later", deferred_to=at.replace(tzinfo=None, microsecond=0)
+    )
+    seed_sms(db, scheduled.id, deferred_to=wall_text(at))
+    (now_id,) = seed_from_simulator(db, sim, seed_sms, 1)
+
+    await Poller(store, client, clock=ManualClock(now)).run_once()
+    assert asked_ids(sim) == [[now_id]]
+
+    before = len(sim.requests)
+    await Poller(store, client, clock=ManualClock(now + timedelta(hours=2, minutes=1))).run_once()
+    assert asked_ids(sim, before) == [[scheduled.id, now_id]]
+
+
+async def test_scheduled_sms_is_due_and_overdue_by_the_account_zone(
+    db: Database,
+    store: Store,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """--at is the Mobizon account's wall time: the poller asks, and gives up, by that zone's clock."""
+    sim, _url = simulator
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    # 10:00 in Almaty (+05) is 05:00 UTC, long past; 18:00 in Almaty is 13:00 UTC
+    far_east = ZoneInfo("Asia/Almaty")
+    soon = seed_sms(db, 501, deferred_to="2026-11-30 18:00:00", validity=60)
+    seed_sms(db, 502, deferred_to="2026-11-29 10:00:00", validity=60)
+
+    poller = Poller(store, client, clock=ManualClock(now), timezone=far_east)
+    report = await poller.run_once()
+    assert asked_ids(sim) == [[502]]  # 17:00 in Almaty: only yesterday's is due
+    assert report.gave_up == 1  # yesterday 10:00 + 60 min + grace is long gone
+    still = get_by_message_id(db, soon.message_id or 0)
+    assert still is not None
+    assert still.gave_up_at is None
+
+    later = now + timedelta(hours=1, minutes=1)  # 18:01 in Almaty
+    before = len(sim.requests)
+    await Poller(store, client, clock=ManualClock(later), timezone=far_east).run_once()
+    assert asked_ids(sim, before) == [[501]]
+
+
+class CountingGateway:
+    """Wraps the client and records the ids of each getSMSStatus call made to it."""
+
+    def __init__(self, inner: MobizonClient) -> None:
+        self._inner = inner
+        self.calls: list[list[int]] = []
+
+    async def get_sms_status(self, ids: Iterable[int]) -> dict[int, SmsStatus]:
+        """Answer like Mobizon's getSMSStatus (see the class)."""
+        asked = list(ids)
+        self.calls.append(asked)
+        return await self._inner.get_sms_status(asked)
+
+
+async def test_the_client_alone_batches_status_ids(
+    db: Database,
+    store: Store,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """1,000 pending SMS reach the gateway in one call, which the client sends as 10 requests."""
+    sim, _url = simulator
+    ids = seed_from_simulator(db, sim, seed_sms, 1000)
+    gateway = CountingGateway(client)
+    report = await Poller(store, gateway).run_once()
+    assert [sorted(call) for call in gateway.calls] == [sorted(ids)]
+    assert report.requests == 10
+    assert sim.count(GET_SMS_STATUS) == 10
+
+
+async def test_rate_limit_backs_off_for_growing_numbers_of_cycles(
+    db: Database,
+    store: Store,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """Code 30 skips the next cycle, twice in a row skips two; success resets the backoff."""
+    sim, _url = simulator
+    seed_from_simulator(db, sim, seed_sms, 3)
+    sim.rate_limit_next(GET_SMS_STATUS, times=2)
+    poller = Poller(store, client)
+    outcomes = []
+    for _cycle in range(8):
+        report = await poller.run_once()
+        outcomes.append("skip" if report.skipped else "fail" if report.failed_batches else "ok")
+    assert outcomes == ["fail", "skip", "fail", "skip", "skip", "ok", "ok", "ok"]
+    assert sim.count(GET_SMS_STATUS) == 5
+
+
+async def test_gateway_errors_back_off_too(
+    db: Database,
+    store: Store,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """An HTML 502 page from the gateway counts as a failure: the next cycle is skipped."""
+    sim, _url = simulator
+    ids = seed_from_simulator(db, sim, seed_sms, 2)
+    sim.html_failure_next(status=502, method=GET_SMS_STATUS)
+    sim.set_status(ids[0], "DELIVRD")
+    poller = Poller(store, client)
+    assert (await poller.run_once()).failed_batches == 1
+    assert (await poller.run_once()).skipped
+    sim.advance(3600)
+    report = await poller.run_once()
+    assert (report.failed_batches, report.changed) == (0, 2)
+    sms = get_by_message_id(db, ids[0])
+    assert sms is not None
+    assert sms.status == "DELIVRD"
+
+
+async def test_gives_up_only_after_validity_and_grace(
+    db: Database,
+    store: Store,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """An SMS without a final status is given up after validity + grace, not before."""
+    now = datetime.now(UTC)
+    old = seed_sms(db, 501, sent_at=now - timedelta(hours=25, minutes=1))  # 24 h + 1 h grace
+    young = seed_sms(db, 502, sent_at=now - timedelta(hours=24, minutes=31))
+    short = seed_sms(db, 503, sent_at=now - timedelta(minutes=61), validity=60)
+    woke = asyncio.Event()
+    poller = Poller(
+        store, client, clock=ManualClock(now), grace=timedelta(minutes=30), on_change=woke.set
+    )
+
+    report = await poller.run_once()
+    assert report.gave_up == 2
+    assert woke.is_set()
+    due = outbox.due_notifications(db)
+    gave_up = {n.message_id for n in due if n.kind is outbox.NotificationKind.GIVEUP}
+    assert gave_up == {old.message_id, young.message_id}
+    assert short.message_id not in gave_up  # 60 min validity + 30 min grace not over yet
+
+    report = await poller.run_once()
+    assert report.gave_up == 0
+    assert report.asked == 1  # given-up SMS are no longer asked about
+
+
+async def test_a_poller_asks_only_about_sms_sent_in_its_mode(
+    db: Database,
+    store: Store,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """A sandbox poller never asks about live SMS, nor a live one about the sandbox's ids."""
+    sim, _url = simulator
+    (sandboxed,) = seed_from_simulator(db, sim, seed_sms, 1, sandbox=True)
+    (live,) = seed_from_simulator(db, sim, seed_sms, 1)
+    await Poller(store, client, sandbox=True).run_once()
+    assert asked_ids(sim) == [[sandboxed]]
+    before = len(sim.requests)
+    await Poller(store, client, sandbox=False).run_once()
+    assert asked_ids(sim, before) == [[live]]
