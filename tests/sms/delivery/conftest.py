@@ -7,6 +7,7 @@ import contextlib
 import itertools
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -234,6 +235,57 @@ def fast_notifier(
     values: dict[str, object] = {"idle_wait": 0.05, "retry_base": 0.2, "clock": clock}
     values.update(options)
     return Notifier(store, client, **values)  # type: ignore[arg-type]
+
+
+@dataclass
+class NotifierRig:
+    """What the notifier's tests share: a database, the fake Slack, its client, a fast clock."""
+
+    db: Database
+    store: Store
+    slack: FakeSlack
+    client: AsyncWebClient
+    clock: FastForwardClock
+    seed: SeedSms
+
+    def sms(self, message_id: int, **options: Any) -> SmsRecord:
+        """Record SMS ``message_id`` as sent, with :func:`seed_sms`'s options."""
+        return self.seed(self.db, message_id, **options)
+
+    def stored(self, sms: SmsRecord) -> SmsRecord:
+        """The SMS as stored now."""
+        found = get_sms(self.db, sms.id)
+        assert found is not None
+        return found
+
+    def notifier(self, **options: object) -> Notifier:
+        """A notifier on the fake Slack and the fast clock (:func:`fast_notifier`'s options)."""
+        return fast_notifier(self.store, self.client, self.clock, **options)
+
+    async def drain_all(self, notifier: Notifier | None = None) -> None:
+        """Run ``notifier`` (a new one unless given) until the outbox is empty."""
+        async with running(notifier or self.notifier()):
+            await outbox_drained(self.db)
+
+
+@pytest.fixture
+def rig(
+    db: Database,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack_client: AsyncWebClient,
+    clock: FastForwardClock,
+    seed_sms: SeedSms,
+) -> NotifierRig:
+    """The notifier's tests' database, fake Slack, client and clock (no notifier runs yet)."""
+    return NotifierRig(db, store, fake_slack, slack_client, clock, seed_sms)
+
+
+def posted_earlier(
+    slack: FakeSlack, channel: str, ts: str, metadata: dict[str, Any], **fields: Any
+) -> None:
+    """Put a message in Slack as an earlier process posted it, unrecorded: found by ``metadata``."""
+    slack.messages[(channel, ts)] = {"channel": channel, **fields, "metadata": metadata}
 
 
 def event(
