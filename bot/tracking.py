@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,7 +28,7 @@ from bot.scheduling import make_scheduler, shielded
 from bot.slack_client import make_slack_client
 from handlers.delivery_posts import SlackSettlingPosts
 from handlers.notifier import Notifier
-from handlers.pacing import PER_CHANNEL_INTERVAL
+from handlers.pacing import PER_CHANNEL_INTERVAL, Clock, SystemClock
 from handlers.posting import post_balance_alert
 from storage import messages, replicas
 from storage.store import is_busy
@@ -47,6 +46,9 @@ BALANCE_JOB = "check-balance"
 MODERATION_JOB = "watch-moderation"
 COSTS_JOB = "look-up-costs"
 HEARTBEAT_JOB = "replica-heartbeat"
+#: The notifier's clock (its pacing, its outbox times, the flush's deadline), when an app is given
+#: one before it starts: tests give a clock that skips the pacing's sleeps.
+NOTIFIER_CLOCK = web.AppKey[Clock]("notifier_clock")
 
 
 def _account_watches(
@@ -135,6 +137,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     zone = settings.mobizon_timezone
     languages = runtime.people_languages()
     lease = timedelta(seconds=settings.replica_lease)
+    clock = app.get(NOTIFIER_CLOCK) or SystemClock()
     notifier = Notifier(
         core.store,
         slack,
@@ -145,6 +148,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         replica=runtime.replica_id,
         lease=lease,
         per_channel_interval=PER_CHANNEL_INTERVAL if settings.slack_pacing else 0.0,
+        clock=clock,
     )
     poller = Poller(
         core.store,
@@ -210,7 +214,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         try:
-            await _stop(scheduler, cycles, task, notifier)
+            await _stop(scheduler, cycles, task, notifier, clock)
         finally:
             await session.close()
             runtime.tracking = None
@@ -290,6 +294,7 @@ async def _stop(
     cycles: set[asyncio.Task[Any]],
     notifier_task: asyncio.Task[None],
     notifier: Notifier,
+    clock: Clock,
 ) -> None:
     """Stop polling (letting a cycle in progress finish), then the notifier, then flush."""
     scheduler.pause()  # no new cycle; one in progress finishes (it uses the database)
@@ -306,7 +311,7 @@ async def _stop(
         await notifier_task
     try:
         await asyncio.wait_for(
-            notifier.drain(deadline=time.monotonic() + FLUSH_DEADLINE), FLUSH_DEADLINE + 1
+            notifier.drain(deadline=clock.monotonic() + FLUSH_DEADLINE), FLUSH_DEADLINE + 1
         )
     except TimeoutError:
         logger.warning("outbox not fully flushed at shutdown; the next start finishes it")

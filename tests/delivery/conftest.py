@@ -26,7 +26,6 @@ from storage.outbox import PostNote, finish_notification, outbox_size, record_po
 from storage.records import SmsRecord
 from storage.schema import open_database, write_transaction
 from storage.store import Store
-from testkit.clock import FastForwardClock
 from testkit.database import run_sql
 from testkit.slack import BOT_TOKEN, FakeSlack
 from testkit.waiting import wait_until
@@ -134,14 +133,6 @@ def seed_sms() -> SeedSms:
         return found
 
     return seed
-
-
-@pytest.fixture
-def clock(fake_slack: FakeSlack) -> FastForwardClock:
-    """A clock whose sleeps return at once, shared by the notifier and the fake Slack's pacing."""
-    fast = FastForwardClock()
-    fake_slack.clock = fast.monotonic
-    return fast
 
 
 @pytest.fixture
