@@ -38,13 +38,14 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon import backoff
+from bot.sms.clock import Clock, SystemClock
 from handlers import notifier_outbox, notifier_posts
 from handlers.first_posts import FirstPost, FirstPosts, PostState
 from handlers.i18n import use_locale
 from handlers.languages import PeopleLanguages
 from handlers.notifier_posts import outcome_key
 from handlers.notifier_updates import SmsUpdates
-from handlers.pacing import PER_CHANNEL_INTERVAL, ChannelPacer, Clock, SystemClock
+from handlers.pacing import PER_CHANNEL_INTERVAL, ChannelPacer
 from handlers.posting import slack_error
 from handlers.slack_failures import (
     HTTP_TOO_MANY_REQUESTS,

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from bot.sms.clock import Clock, SystemClock
-
-# Clock and SystemClock stay importable from here: the notifier's time is the process's one
-__all__ = ["PER_CHANNEL_INTERVAL", "ChannelPacer", "Clock", "SystemClock"]
+from bot.sms.clock import Clock
 
 #: Seconds between two posts to one channel. Slack allows about one per second and counts them
 #: as they arrive; with exactly 1.0 s, jitter on the way puts about half of them under 1 s apart

@@ -41,7 +41,9 @@ class ConsoleSlack:
     #: Each post as last shown, by ts.
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     last_buttons: dict[str, str] = field(default_factory=dict)
-    #: How many messages it has shown (posts, edits, replies only the user sees).
+    #: How many whole messages it has shown (posts, replies only the user sees): what answers a
+    #: command. A line about a message already shown (an edit, a thread reply) answers none:
+    #: delivery tracking prints them whenever they come, between one command and its answer too.
     shown: int = 0
     _news: asyncio.Event = field(default_factory=asyncio.Event)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -77,6 +79,7 @@ class ConsoleSlack:
         self.out.write(f"\n── {title} " + "─" * max(0, 60 - len(title)) + "\n")
         self.out.write("\n".join(lines) + "\n")
         self._after_block = True
+        self.shown += 1
         self._told()
 
     def say(self, line: str) -> None:
@@ -88,7 +91,6 @@ class ConsoleSlack:
 
     def _told(self) -> None:
         self.out.flush()
-        self.shown += 1
         self._news.set()
 
     async def wait_beyond(self, shown: int, opened: int, timeout: float) -> None:  # noqa: ASYNC109

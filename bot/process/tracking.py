@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.process.runtime import RUNTIME, Runtime, Tracking
 from bot.process.scheduling import make_scheduler, shielded
 from bot.process.slack_client import make_slack_client
+from bot.sms.clock import SYSTEM_CLOCK, Clock
 from bot.sms.delivery.balance_watch import CHECK_SECONDS as BALANCE_CHECK_SECONDS
 from bot.sms.delivery.balance_watch import BalanceWatch
 from bot.sms.delivery.costs import CostLookup
@@ -47,6 +47,9 @@ BALANCE_JOB = "check-balance"
 MODERATION_JOB = "watch-moderation"
 COSTS_JOB = "look-up-costs"
 HEARTBEAT_JOB = "replica-heartbeat"
+#: The notifier's clock (its pacing, its outbox times, the flush's deadline), when an app is given
+#: one before it starts: tests give a clock that skips the pacing's sleeps.
+NOTIFIER_CLOCK = web.AppKey[Clock]("notifier_clock")
 
 
 def _account_watches(
@@ -135,6 +138,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
     zone = settings.mobizon_timezone
     languages = runtime.people_languages()
     lease = timedelta(seconds=settings.replica_lease)
+    clock = app.get(NOTIFIER_CLOCK, SYSTEM_CLOCK)
     notifier = Notifier(
         core.store,
         slack,
@@ -145,6 +149,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         replica=runtime.replica_id,
         lease=lease,
         per_channel_interval=PER_CHANNEL_INTERVAL if settings.slack_pacing else 0.0,
+        clock=clock,
     )
     poller = Poller(
         core.store,
@@ -210,7 +215,7 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         try:
-            await _stop(scheduler, cycles, task, notifier)
+            await _stop(scheduler, cycles, task, notifier, clock)
         finally:
             await session.close()
             runtime.tracking = None
@@ -290,6 +295,7 @@ async def _stop(
     cycles: set[asyncio.Task[Any]],
     notifier_task: asyncio.Task[None],
     notifier: Notifier,
+    clock: Clock,
 ) -> None:
     """Stop polling (letting a cycle in progress finish), then the notifier, then flush."""
     scheduler.pause()  # no new cycle; one in progress finishes (it uses the database)
@@ -306,7 +312,7 @@ async def _stop(
         await notifier_task
     try:
         await asyncio.wait_for(
-            notifier.drain(deadline=time.monotonic() + FLUSH_DEADLINE), FLUSH_DEADLINE + 1
+            notifier.drain(deadline=clock.monotonic() + FLUSH_DEADLINE), FLUSH_DEADLINE + 1
         )
     except TimeoutError:
         logger.warning("outbox not fully flushed at shutdown; the next start finishes it")

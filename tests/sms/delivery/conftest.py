@@ -17,8 +17,8 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.simulator import sign
+from bot.sms.clock import Clock
 from handlers.notifier import Notifier
-from handlers.pacing import Clock
 from storage.claims import NewSend, claim_send, record_sent
 from storage.delivery import StatusUpdate, apply_status
 from storage.engine import Database
@@ -135,14 +135,6 @@ def seed_sms() -> SeedSms:
         return found
 
     return seed
-
-
-@pytest.fixture
-def clock(fake_slack: FakeSlack) -> FastForwardClock:
-    """A clock whose sleeps return at once, shared by the notifier and the fake Slack's pacing."""
-    fast = FastForwardClock()
-    fake_slack.clock = fast.monotonic
-    return fast
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.sms.clock import SystemClock
 from bot.sms.delivery.webhook import make_handler
 from handlers.notifier import Notifier
-from handlers.pacing import SystemClock
 from storage import outbox
 from storage.engine import Database
 from storage.records import SmsRecord
