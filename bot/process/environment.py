@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from handlers.i18n import DEFAULT_LOCALE, LANGUAGES
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_MOBIZON_API_URL = "https://api.mobizon.com.br"
 DEFAULT_DB = "smsbot.db"
@@ -17,7 +19,8 @@ CONSOLE_POLL_INTERVAL = 1.0
 DEFAULT_REGION = "BR"
 DEFAULT_HOST = "0.0.0.0"  # noqa: S104  # the contract: serve on every interface by default
 DEFAULT_PORT = 3000
-DEFAULT_LANGUAGE = "en"
+#: The catalogue's source language; the others are those with a compiled catalogue.
+DEFAULT_LANGUAGE = DEFAULT_LOCALE
 #: Seconds a replica's heartbeat holds its work (storage.replicas.LEASE); it beats every third.
 DEFAULT_REPLICA_LEASE = 15.0
 #: The shortest lease taken: under it, a busy moment could pass a live replica for dead.
@@ -76,7 +79,11 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("SMSBOT_SHOW_FULL_NUMBERS", "unset", "1: log phone numbers in full, not masked"),
     Variable("SMSBOT_LOW_BALANCE", "unset", "alert when the balance drops below this amount"),
     Variable("SMSBOT_ALERT_CHANNEL", "unset", "the channel id the low-balance alert goes to"),
-    Variable("SMSBOT_LANGUAGE", DEFAULT_LANGUAGE, "the workspace language, en or pt-BR"),
+    Variable(
+        "SMSBOT_LANGUAGE",
+        DEFAULT_LANGUAGE,
+        "the workspace language, " + " or ".join(code.replace("_", "-") for code in LANGUAGES),
+    ),
     Variable("TZ", "the system's", "the server's time zone (MOBIZON_TIMEZONE's default)"),
 )
 

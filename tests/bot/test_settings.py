@@ -415,3 +415,10 @@ def test_a_replica_lease_of_a_second_or_more_is_taken() -> None:
     for value, seconds in (("1", 1.0), ("2.5", 2.5), ("60", 60.0)):
         settings = Settings.from_env({**SANDBOX_ENV, "SMSBOT_REPLICA_LEASE": value})
         assert settings.replica_lease == seconds
+
+
+def test_the_help_names_every_catalogue_language_and_the_source_default() -> None:
+    """`serve --help`'s SMSBOT_LANGUAGE line names each catalogue's language; its default is English."""
+    (language,) = [variable for variable in VARIABLES if variable.name == "SMSBOT_LANGUAGE"]
+    assert all(code.replace("_", "-") in language.meaning for code in i18n.LANGUAGES)
+    assert language.default == i18n.DEFAULT_LOCALE == "en"
