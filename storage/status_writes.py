@@ -45,8 +45,11 @@ def _change_values(new: Mapping[str, sa.ColumnElement[Any]]) -> dict[str, object
     }
 
 
-def _unnest(columns: Mapping[str, Any]) -> sa.TableValuedAlias:
-    """Rows given as one array parameter per column, as a table (PostgreSQL's ``unnest``)."""
+def unnest_rows(columns: Mapping[str, Any]) -> sa.TableValuedAlias:
+    """Rows given as one array parameter per column, as a table (PostgreSQL's ``unnest``).
+
+    ``columns`` maps each column's name (its parameter's too) to its type.
+    """
     return (
         sa.func.unnest(
             *(sa.bindparam(name, type_=postgresql.ARRAY(kind)) for name, kind in columns.items())
@@ -66,7 +69,7 @@ WRITE_CHANGE = (
 #: One status history row (values given as parameters, so the statement is built once).
 HISTORY = sa.insert(status_history)
 
-_CHANGES = _unnest(CHANGE_COLUMNS)
+_CHANGES = unnest_rows(CHANGE_COLUMNS)
 #: Many status changes in one statement, one array per column (PostgreSQL).
 _WRITE_CHANGES = (
     sa.update(sms)
@@ -74,7 +77,7 @@ _WRITE_CHANGES = (
     .values(_change_values({name: _CHANGES.c[name] for name in CHANGE_COLUMNS}))
 )
 
-_HISTORY_ROWS = _unnest({name: status_history.c[name].type for name in HISTORY_COLUMNS})
+_HISTORY_ROWS = unnest_rows({name: status_history.c[name].type for name in HISTORY_COLUMNS})
 #: Many history rows in one statement, one array per column, in order (PostgreSQL).
 _WRITE_HISTORY = sa.insert(status_history).from_select(HISTORY_COLUMNS, sa.select(_HISTORY_ROWS))
 
@@ -99,8 +102,8 @@ def write_changes(
     for change in changes:
         earlier = merged.get(change["sms_id"])
         merged[change["sms_id"]] = change if earlier is None else _in_turn(earlier, change)
-    db.execute(_WRITE_CHANGES, _columns(list(merged.values()), CHANGE_COLUMNS) | {"stamp": stamp})
-    db.execute(_WRITE_HISTORY, _columns(history, HISTORY_COLUMNS))
+    db.execute(_WRITE_CHANGES, columns_of(list(merged.values()), CHANGE_COLUMNS) | {"stamp": stamp})
+    db.execute(_WRITE_HISTORY, columns_of(history, HISTORY_COLUMNS))
 
 
 def _in_turn(earlier: dict[str, object], later: dict[str, object]) -> dict[str, object]:
@@ -110,6 +113,6 @@ def _in_turn(earlier: dict[str, object], later: dict[str, object]) -> dict[str, 
     return merged
 
 
-def _columns(rows: list[dict[str, object]], names: Iterable[str]) -> dict[str, list[object]]:
+def columns_of(rows: list[dict[str, object]], names: Iterable[str]) -> dict[str, list[object]]:
     """The rows' values, one list per column."""
     return {name: [row[name] for row in rows] for name in names}
