@@ -69,8 +69,8 @@ class Poller:
     ) -> None:
         self._store = store
         # with several replicas on one database, each SMS is polled by one of them: this one's
-        # are those it took (None: every pending SMS, the one process on the database), and
-        # those of replicas whose lease ran out
+        # are those it took (None: every pending SMS, the one process on the database), about
+        # its share of them, some maybe taken over from replicas whose lease ran out
         self._replica, self._lease = replica, lease
         # the Mobizon account's zone: scheduled SMS are due, and overdue, by its wall time
         self._zone = timezone
@@ -104,7 +104,9 @@ class Poller:
                 messages.pending_statuses, local_now=account_now, sandbox=self._sandbox
             )
         elif await self._store.read(
-            polling.unclaimed_pending, live_cutoff=replicas.lease_cutoff(now, self._lease)
+            polling.unclaimed_pending,
+            replica=self._replica,
+            live_cutoff=replicas.lease_cutoff(now, self._lease),
         ):
             pending = await self._store.write(
                 polling.claim_pending_statuses,
@@ -113,7 +115,7 @@ class Poller:
                 local_now=account_now,
                 sandbox=self._sandbox,
             )
-        else:  # every pending SMS has its live poller: this one's are read, nothing written
+        else:  # every pending SMS has its live poller, this one its share: read, nothing written
             pending = await self._store.read(
                 polling.polled_statuses,
                 replica=self._replica,
