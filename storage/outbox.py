@@ -297,7 +297,7 @@ class ChannelShare:
     due: list[str]  # the due channels, the one with the oldest row first
     mine: frozenset[str]  # of them, those it owns
     unheld: list[str]  # of them, those no live replica owns, in the same order
-    idle: frozenset[str]  # channels it owns that have nothing due
+    idle: frozenset[str]  # channels it owns, for longer than a lease, that have nothing due
     live: int  # live replicas
 
     @property
@@ -320,16 +320,25 @@ class ChannelShare:
 def channel_share(
     db: Database, channels: list[str], *, replica: str, live_cutoff: str
 ) -> ChannelShare:
-    """Where ``replica`` stands among the posters of the due ``channels`` (a read)."""
+    """Where ``replica`` stands among the posters of the due ``channels`` (a read).
+
+    A channel it owns is idle when nothing of it is due and it took the channel longer ago than
+    ``live_cutoff`` (a lease ago): a channel changes hands at most once a lease.
+    """
     live = {str(replica_id) for replica_id in db.execute(live_ids(live_cutoff)).scalars()}
-    rows = db.execute(sa.select(channel_owners.c.channel, channel_owners.c.replica))
-    owners: dict[str, str] = {str(row.channel): str(row.replica) for row in rows}
+    rows = db.execute(sa.select(channel_owners))
+    owners: dict[str, str] = {}
+    idle: set[str] = set()
     due = set(channels)
+    for row in rows:
+        owners[row.channel] = row.replica
+        if row.replica == replica and row.channel not in due and row.since < live_cutoff:
+            idle.add(row.channel)
     return ChannelShare(
         due=channels,
         mine=frozenset(channel for channel in channels if owners.get(channel) == replica),
         unheld=[channel for channel in channels if owners.get(channel) not in live],
-        idle=frozenset(c for c, owner in owners.items() if owner == replica and c not in due),
+        idle=frozenset(idle),
         live=len(live),
     )
 
@@ -348,8 +357,8 @@ def own_channels(
     Its share is the due channels over the live replicas, rounded up: it takes channels without
     an owner, or whose owner's heartbeat is older than ``live_cutoff``
     (:func:`storage.replicas.lease_cutoff`), oldest due first, until it owns that many of them.
-    It lets go of the channels it owns that have nothing due (it has no row of theirs in
-    hand), so the next rows of a channel go to whichever replica has room. The order of
+    It lets go of the channels it took over a lease ago that have nothing due (it has no row of
+    theirs in hand), so the next rows of a channel go to whichever replica has room. The order of
     ``channels`` is kept. So each channel's posts come from one replica at a time, and live
     replicas post to about as many channels each.
     """

@@ -188,20 +188,26 @@ def test_live_replicas_split_the_due_channels(db: Database) -> None:
 
 
 def test_a_replica_lets_go_of_its_channels_with_nothing_due(db: Database) -> None:
-    """Channels whose rows are done go back to no one: the next burst is split afresh."""
+    """Channels done for, held over a lease, go back to no one: the next burst is split afresh."""
     register(db, "a", host="h", pid=1, now=T0)
     cutoff = lease_cutoff(T0)
     assert own_channels(db, ["C1", "C2"], replica="a", live_cutoff=cutoff, now=T0) == ["C1", "C2"]
-    register(db, "b", host="h", pid=2, now=T0)
+    soon = T0 + timedelta(seconds=1)
+    register(db, "b", host="h", pid=2, now=soon)
+    assert channel_share(db, ["C1"], replica="a", live_cutoff=lease_cutoff(soon)).settled
+    later = T0 + LEASE + timedelta(seconds=1)
+    for replica in ("a", "b"):
+        heartbeat(db, replica, now=later)
+    cutoff = lease_cutoff(later)
     # C1 is still due: a keeps it, even over its share; C2 is done: a lets it go
     share = channel_share(db, ["C1"], replica="a", live_cutoff=cutoff)
-    assert (share.mine, share.idle, share.settled) == ({"C1"}, {"C2"}, False)
-    assert own_channels(db, ["C1"], replica="a", live_cutoff=cutoff, now=T0) == ["C1"]
+    assert (set(share.mine), set(share.idle), share.settled) == ({"C1"}, {"C2"}, False)
+    assert own_channels(db, ["C1"], replica="a", live_cutoff=cutoff, now=later) == ["C1"]
     assert owned_channels(db, ["C1", "C2"], replica="a") == {"C1"}
-    assert own_channels(db, ["C2", "C1"], replica="b", live_cutoff=cutoff, now=T0) == ["C2"]
-    assert own_channels(db, [], replica="a", live_cutoff=cutoff, now=T0) == []
-    assert own_channels(db, ["C1", "C2"], replica="b", live_cutoff=cutoff, now=T0) == ["C2"]
-    assert own_channels(db, ["C1", "C2"], replica="a", live_cutoff=cutoff, now=T0) == ["C1"]
+    assert own_channels(db, ["C2", "C1"], replica="b", live_cutoff=cutoff, now=later) == ["C2"]
+    assert own_channels(db, [], replica="a", live_cutoff=cutoff, now=later) == []  # C1 done too
+    assert own_channels(db, ["C1", "C2"], replica="b", live_cutoff=cutoff, now=later) == ["C2"]
+    assert own_channels(db, ["C1", "C2"], replica="a", live_cutoff=cutoff, now=later) == ["C1"]
 
 
 def test_an_unsettled_send_is_taken_over_once_in_the_state_it_was_read(
