@@ -18,6 +18,7 @@ from bot.simulator import GET_SMS_STATUS, MobizonSimulator, SimulatorConfig
 from storage import outbox
 from storage.engine import Database
 from storage.messages import get_by_message_id
+from storage.replicas import register
 from storage.schema import wall_text
 from storage.store import Store
 from testkit.waiting import wait_until
@@ -386,3 +387,32 @@ async def test_a_poller_asks_only_about_sms_sent_in_its_mode(
     before = len(sim.requests)
     await Poller(store, client, sandbox=False).run_once()
     assert asked_ids(sim, before) == [[live]]
+
+
+async def test_two_replicas_poll_half_each_and_never_the_same_sms(
+    db: Database,
+    store: Store,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """A replica alone asks about all; with a second live, each asks about its half, once."""
+    sim, _url = simulator
+    ids = seed_from_simulator(db, sim, seed_sms, 10)
+    now = datetime.now(UTC)
+    register(db, "a", host="h", pid=1, now=now)
+    a, b = CountingGateway(client), CountingGateway(client)
+    first = Poller(store, a, replica="a", clock=lambda: now)
+    await first.run_once()
+    assert sorted(a.calls[0]) == ids  # alone: every pending SMS
+    register(db, "b", host="h", pid=2, now=now)
+    second = Poller(store, b, replica="b", clock=lambda: now)
+    for _interval in range(2):  # each interval: each SMS asked by one replica, half each
+        a.calls.clear()
+        b.calls.clear()
+        await first.run_once()
+        await second.run_once()
+        asked_a = [i for call in a.calls for i in call]
+        asked_b = [i for call in b.calls for i in call]
+        assert (len(asked_a), len(asked_b)) == (5, 5)
+        assert sorted(asked_a + asked_b) == ids
