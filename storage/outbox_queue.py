@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from storage.arrays import columns_of, unnest_rows
 from storage.engine import dialect_insert, transactional
 from storage.outbox import NotificationKind, PostNote
 from storage.schema import utc_ms_text
-from storage.status_writes import columns_of, unnest_rows
 from storage.tables import OUTBOX_ONCE, outbox
 
 if TYPE_CHECKING:

@@ -6,12 +6,12 @@ nothing else writes an SMS's status or its history.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
+from storage.arrays import columns_of, unnest_rows
 from storage.tables import sms, status_history
 
 if TYPE_CHECKING:
@@ -43,20 +43,6 @@ def _change_values(new: Mapping[str, sa.ColumnElement[Any]]) -> dict[str, object
             (new["final"] == sa.true(), sa.bindparam("stamp")), else_=sms.c.final_at
         ),
     }
-
-
-def unnest_rows(columns: Mapping[str, Any]) -> sa.TableValuedAlias:
-    """Rows given as one array parameter per column, as a table (PostgreSQL's ``unnest``).
-
-    ``columns`` maps each column's name (its parameter's too) to its type.
-    """
-    return (
-        sa.func.unnest(
-            *(sa.bindparam(name, type_=postgresql.ARRAY(kind)) for name, kind in columns.items())
-        )
-        .table_valued(*(sa.column(name, kind) for name, kind in columns.items()))
-        .render_derived("batch")
-    )
 
 
 #: One status change, built once (every poll cycle and webhook runs it): parameters by name.
@@ -111,8 +97,3 @@ def _in_turn(earlier: dict[str, object], later: dict[str, object]) -> dict[str, 
     merged = {name: earlier[name] if value is None else value for name, value in later.items()}
     merged["final"] = bool(earlier["final"] or later["final"])  # final_at is set once, to stamp
     return merged
-
-
-def columns_of(rows: list[dict[str, object]], names: Iterable[str]) -> dict[str, list[object]]:
-    """The rows' values, one list per column."""
-    return {name: [row[name] for row in rows] for name in names}
