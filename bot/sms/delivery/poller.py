@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -29,6 +30,10 @@ GRACE = timedelta(hours=1)
 #: Webhook event ids older than this are forgotten: far longer than the webhook accepts an
 #: event after it first came (``EVENT_ID_MEMORY_FLOOR``, about two days), so none is applied twice.
 WEBHOOK_EVENT_MEMORY = timedelta(days=7)
+#: Ids handed to the gateway in one call, whose answers are then written in one transaction:
+#: four requests' worth (the client's default lane), so a cycle's writes are a few dozen
+#: transactions, each written while the next requests are in flight.
+CHUNK = 4 * MAX_IDS_PER_STATUS_REQUEST
 
 
 class StatusSource(Protocol):
@@ -69,8 +74,8 @@ class Poller:
     ) -> None:
         self._store = store
         # with several replicas on one database, each SMS is polled by one of them: this one's
-        # are those it took (None: every pending SMS, the one process on the database), and
-        # those of replicas whose lease ran out
+        # are those it took (None: every pending SMS, the one process on the database), about
+        # its share of them, some maybe taken over from replicas whose lease ran out
         self._replica, self._lease = replica, lease
         # the Mobizon account's zone: scheduled SMS are due, and overdue, by its wall time
         self._zone = timezone
@@ -87,9 +92,12 @@ class Poller:
     async def run_once(self) -> PollReport:
         """Run one cycle (the scheduler's job); backs off after rate limits and gateway errors.
 
-        Every pending id goes to the gateway in one call: the client alone splits them into
-        getSMSStatus requests of at most 100 ids and bounds how many are in flight. A failed
-        request fails the cycle (the next one asks again, after the backoff).
+        The pending ids go to the gateway in calls of :data:`CHUNK` (the client splits each
+        into getSMSStatus requests of at most 100 ids and bounds how many are in flight, across
+        calls), and each call's answers are written as soon as they are in, while the next
+        requests are out. A failed request fails the cycle: what was written stays, the rest is
+        not asked (the next cycle asks again, after the backoff). When the cycle ends, its
+        writes are done.
         """
         if self._skipper.skip_this_cycle():
             return PollReport(0, 0, 0, 0, 0, 0.0, skipped=True)
@@ -101,7 +109,9 @@ class Poller:
                 messages.pending_statuses, local_now=account_now, sandbox=self._sandbox
             )
         elif await self._store.read(
-            polling.unclaimed_pending, live_cutoff=replicas.lease_cutoff(now, self._lease)
+            polling.unclaimed_pending,
+            replica=self._replica,
+            live_cutoff=replicas.lease_cutoff(now, self._lease),
         ):
             pending = await self._store.write(
                 polling.claim_pending_statuses,
@@ -110,7 +120,7 @@ class Poller:
                 local_now=account_now,
                 sandbox=self._sandbox,
             )
-        else:  # every pending SMS has its live poller: this one's are read, nothing written
+        else:  # every pending SMS has its live poller, this one its share: read, nothing written
             pending = await self._store.read(
                 polling.polled_statuses,
                 replica=self._replica,
@@ -120,15 +130,12 @@ class Poller:
         by_id = {row.message_id: row for row in pending}
         changed = failed = 0
         rate_limited = False
-        if by_id:
-            try:
-                result = await self._gateway.get_sms_status(list(by_id))
-            except MobizonError as error:
-                failed = 1
-                rate_limited = isinstance(error, MobizonRateLimitedError)
-                logger.warning("status poll failed", extra={"error": str(error)})
-            else:
-                changed = await self._apply(result, by_id, now)
+        try:
+            changed = await self._ask_and_apply(by_id, now)
+        except _AskError as failure:
+            changed, failed = failure.changed, 1
+            rate_limited = isinstance(failure.error, MobizonRateLimitedError)
+            logger.warning("status poll failed", extra={"error": str(failure.error)})
         gave_up = 0
         overdue = await self._store.read(
             messages.overdue, now=now, grace=self._grace, local_now=account_now
@@ -154,13 +161,39 @@ class Poller:
         )
         return report
 
+    async def _ask_and_apply(self, by_id: dict[int, messages.PendingStatus], now: datetime) -> int:
+        """Ask about ``by_id`` in chunks, all at once; write each chunk's answers as they come.
+
+        The gateway bounds the requests in flight; the writes go one after another, each in one
+        transaction (a status with its outbox row), so at most one is in progress. Raises
+        :class:`_AskError` (with what was written) when a request fails.
+        """
+        ids = list(by_id)
+        asks = [
+            asyncio.ensure_future(self._gateway.get_sms_status(ids[start : start + CHUNK]))
+            for start in range(0, len(ids), CHUNK)
+        ]
+        changed = 0
+        try:
+            for answered in asyncio.as_completed(asks):
+                try:
+                    result = await answered
+                except MobizonError as error:
+                    raise _AskError(error, changed) from error
+                changed += await self._apply(result, by_id, now)
+        finally:
+            for ask in asks:
+                ask.cancel()
+            await asyncio.gather(*asks, return_exceptions=True)
+        return changed
+
     async def _apply(
         self,
         result: dict[int, SmsStatus],
         by_id: dict[int, messages.PendingStatus],
         now: datetime,
     ) -> int:
-        """Apply the new statuses in one transaction (`delivery.apply_statuses`); count them.
+        """Apply one chunk's statuses in one transaction (`delivery.apply_statuses`); count them.
 
         The statuses read at the start of the cycle go along (``seen``): what moves none of them
         forward is dropped without a write (the steady state of a cycle).
@@ -191,6 +224,14 @@ class Poller:
             "status polling backs off",
             extra={"skip_cycles": self._skipper.failed(), "rate_limited": rate_limited},
         )
+
+
+class _AskError(Exception):
+    """A getSMSStatus request of the cycle failed (``error``); ``changed`` were written before."""
+
+    def __init__(self, error: MobizonError, changed: int) -> None:
+        super().__init__(str(error))
+        self.error, self.changed = error, changed
 
 
 def _ts(value: datetime | None) -> str | None:

@@ -62,15 +62,17 @@ def post_original(slack: FakeSlack, channel: str, text: str = "SMS sent") -> str
     return ts
 
 
-def _post_settled(db: Database, sms: SmsRecord, slack: FakeSlack | None, channel: str) -> None:
-    """The notifier's work on the SMS's post row, done: posted in ``slack``, else refused."""
+def _post_settled(
+    db: Database, sms: SmsRecord, slack: FakeSlack | None, channel: str, now: datetime
+) -> None:
+    """The notifier's work on the SMS's post row, done at ``now``: posted in ``slack``, else refused."""
     (row,) = run_sql(
         db, "SELECT id FROM outbox WHERE message_id = :id AND kind = 'post'", id=sms.message_id
     )
     if slack is not None:
-        record_post(db, sms.id, channel=channel, ts=post_original(slack, channel))
+        record_post(db, sms.id, channel=channel, ts=post_original(slack, channel), now=now)
     else:
-        refuse_post(db, sms.id, error="not_in_channel")
+        refuse_post(db, sms.id, error="not_in_channel", now=now)
     finish_notification(db, row["id"])
 
 
@@ -81,7 +83,8 @@ def seed_sms() -> SeedSms:
     With ``slack`` its channel message exists in the fake and its ts is stored, as after the
     notifier posted it; without, Slack refused its post (``not_in_channel``: its updates go to
     its sender), or with ``post_owed`` its post waits in the outbox (said with ``note``).
-    ``sent_at`` backdates the send; other fields go to claim_send.
+    ``sent_at`` backdates the send, and is when every seeding write says it happened (the
+    real clock's time when not given); other fields go to claim_send.
     """
     counter = itertools.count(1)
 
@@ -129,7 +132,7 @@ def seed_sms() -> SeedSms:
                 now=when,
             )
             if not post_owed:
-                _post_settled(db, sms, slack, channel)
+                _post_settled(db, sms, slack, channel, when)
         found = get_sms(db, sms.id)
         assert found is not None
         return found

@@ -9,15 +9,23 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.mobizon import MAX_IDS_PER_STATUS_REQUEST, MobizonClient, RetryPolicy, SmsStatus
+from bot.mobizon import (
+    MAX_IDS_PER_STATUS_REQUEST,
+    MobizonClient,
+    MobizonRateLimitedError,
+    RetryPolicy,
+    SmsStatus,
+)
 from bot.simulator import GET_SMS_STATUS, MobizonSimulator, SimulatorConfig
-from bot.sms.delivery.poller import Poller
+from bot.sms.delivery.poller import CHUNK, Poller
 from storage import outbox
 from storage.engine import Database
 from storage.messages import get_by_message_id
+from storage.replicas import register
 from storage.schema import wall_text
 from storage.store import Store
 from testkit.clock import ManualClock
+from testkit.waiting import wait_until
 from tests.conftest import MOBIZON_KEY
 from tests.sms.delivery.conftest import SeedSms
 
@@ -178,21 +186,120 @@ class CountingGateway:
         return await self._inner.get_sms_status(asked)
 
 
-async def test_the_client_alone_batches_status_ids(
+async def test_the_poller_hands_chunks_and_the_client_makes_requests_of_100(
     db: Database,
     store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
     seed_sms: SeedSms,
 ) -> None:
-    """1,000 pending SMS reach the gateway in one call, which the client sends as 10 requests."""
+    """1,000 pending SMS reach the gateway in calls of CHUNK ids, sent as 10 requests of 100."""
     sim, _url = simulator
     ids = seed_from_simulator(db, sim, seed_sms, 1000)
     gateway = CountingGateway(client)
     report = await Poller(store, gateway).run_once()
-    assert [sorted(call) for call in gateway.calls] == [sorted(ids)]
+    assert [len(call) for call in gateway.calls] == [CHUNK, CHUNK, 1000 - 2 * CHUNK]
+    assert sorted(i for call in gateway.calls for i in call) == sorted(ids)
     assert report.requests == 10
     assert sim.count(GET_SMS_STATUS) == 10
+
+
+class WritesFirstGateway(CountingGateway):
+    """Holds every call after the first until the first call's statuses are in the database."""
+
+    def __init__(self, inner: MobizonClient, db: Database) -> None:
+        super().__init__(inner)
+        self._db = db
+
+    async def get_sms_status(self, ids: Iterable[int]) -> dict[int, SmsStatus]:
+        """Answer like Mobizon's getSMSStatus, a later call only once the first is written."""
+        asked = list(ids)
+        self.calls.append(asked)
+        if len(self.calls) > 1:
+            await wait_until(self._first_written, within=10, what="the first chunk's writes")
+        return await self._inner.get_sms_status(asked)
+
+    def _first_written(self) -> bool:
+        first = [get_by_message_id(self._db, i) for i in self.calls[0]]
+        return all(sms is not None and sms.status == "DELIVRD" for sms in first)
+
+
+async def test_a_chunk_is_written_while_the_next_is_still_being_asked(
+    db: Database,
+    store: Store,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """The first chunk's statuses and outbox rows are written before later chunks are answered."""
+    sim, _url = simulator
+    ids = seed_from_simulator(db, sim, seed_sms, CHUNK + 10)
+    for message_id in ids:
+        sim.set_status(message_id, "DELIVRD")
+    gateway = WritesFirstGateway(client, db)
+    report = await Poller(store, gateway).run_once()
+    assert (report.changed, report.failed_batches) == (CHUNK + 10, 0)
+    assert [len(call) for call in gateway.calls] == [CHUNK, 10]
+    # the cycle's end means every write is done: each status with its outbox row
+    found = [get_by_message_id(db, message_id) for message_id in ids]
+    assert all(sms is not None and sms.status == "DELIVRD" for sms in found)
+    assert outbox.outbox_size(db) == CHUNK + 10
+
+
+class FailingLaterGateway(WritesFirstGateway):
+    """Fails every call after the first, once the first is written (a rate limit, say)."""
+
+    async def get_sms_status(self, ids: Iterable[int]) -> dict[int, SmsStatus]:
+        """The first call answered; later ones refused with code 30 once it is written."""
+        asked = list(ids)
+        self.calls.append(asked)
+        if len(self.calls) == 1:
+            return await self._inner.get_sms_status(asked)
+        await wait_until(self._first_written, within=10, what="the first chunk's writes")
+        raise MobizonRateLimitedError(30, "Too many requests", [])
+
+
+async def test_a_failed_chunk_fails_the_cycle_and_keeps_what_was_written(
+    db: Database,
+    store: Store,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """A rate-limited chunk fails the cycle (backoff); the chunk answered before stays written."""
+    sim, _url = simulator
+    ids = seed_from_simulator(db, sim, seed_sms, 2 * CHUNK + 1)
+    for message_id in ids:
+        sim.set_status(message_id, "DELIVRD")
+    gateway = FailingLaterGateway(client, db)
+    poller = Poller(store, gateway)
+    report = await poller.run_once()
+    assert (report.changed, report.failed_batches) == (CHUNK, 1)
+    assert outbox.outbox_size(db) == CHUNK
+    assert (await poller.run_once()).skipped  # the backoff, as for a whole failed cycle
+
+
+async def test_a_cycle_keeps_the_clients_limit_of_requests_in_flight(
+    db: Database,
+    store: Store,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """With every answer held, a 1,000-SMS cycle has 4 getSMSStatus requests out, no more."""
+    sim, _url = simulator
+    seed_from_simulator(db, sim, seed_sms, 1000)
+    sim.hold()
+    cycle = asyncio.create_task(Poller(store, client).run_once())
+    try:
+        await wait_until(lambda: sim.count(GET_SMS_STATUS) >= 4, what="4 requests out")
+        more = await wait_until(lambda: sim.count(GET_SMS_STATUS) > 4, within=0.5, fail=False)
+        assert not more
+        assert sim.count(GET_SMS_STATUS) == 4
+    finally:
+        sim.release()
+    report = await cycle
+    assert (report.requests, sim.count(GET_SMS_STATUS)) == (10, 10)
 
 
 async def test_rate_limit_backs_off_for_growing_numbers_of_cycles(
@@ -284,3 +391,32 @@ async def test_a_poller_asks_only_about_sms_sent_in_its_mode(
     before = len(sim.requests)
     await Poller(store, client, sandbox=False).run_once()
     assert asked_ids(sim, before) == [[live]]
+
+
+async def test_two_replicas_poll_half_each_and_never_the_same_sms(
+    db: Database,
+    store: Store,
+    simulator: tuple[MobizonSimulator, str],
+    client: MobizonClient,
+    seed_sms: SeedSms,
+) -> None:
+    """A replica alone asks about all; with a second live, each asks about its half, once."""
+    sim, _url = simulator
+    ids = seed_from_simulator(db, sim, seed_sms, 10)
+    now = datetime.now(UTC)
+    register(db, "a", host="h", pid=1, now=now)
+    a, b = CountingGateway(client), CountingGateway(client)
+    first = Poller(store, a, replica="a", clock=ManualClock(now))
+    await first.run_once()
+    assert sorted(a.calls[0]) == ids  # alone: every pending SMS
+    register(db, "b", host="h", pid=2, now=now)
+    second = Poller(store, b, replica="b", clock=ManualClock(now))
+    for _interval in range(2):  # each interval: each SMS asked by one replica, half each
+        a.calls.clear()
+        b.calls.clear()
+        await first.run_once()
+        await second.run_once()
+        asked_a = [i for call in a.calls for i in call]
+        asked_b = [i for call in b.calls for i in call]
+        assert (len(asked_a), len(asked_b)) == (5, 5)
+        assert sorted(asked_a + asked_b) == ids

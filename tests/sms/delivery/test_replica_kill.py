@@ -264,7 +264,8 @@ async def test_two_replicas_one_killed_mid_burst_lose_and_double_nothing(
     # the survivor took the dead replica's work over within its lease and a few heartbeats
     gone = datetime.fromisoformat(taken_over["ts"]) - burst.killed_wall.astimezone(UTC)
     assert gone.total_seconds() <= LEASE + HEARTBEAT + MARGIN, f"a replica gone after {gone}"
-    assert owners == {survivor_id}, "a channel still posted to by the dead replica"
+    # (the survivor lets go of its channels once nothing of them is due: the dead one's are gone)
+    assert owners <= {survivor_id}, "a channel still posted to by the dead replica"
     asked = status_lookups(sim)
     assert polled, "the dead replica polled nothing: the test proves no takeover of polling"
     for message_id in polled:

@@ -17,9 +17,10 @@ from storage.delivery import GAVE_UP, StatusUpdate, apply_status
 from storage.engine import Database
 from storage.messages import get_by_message_id, pending_statuses
 from storage.outbox import NotificationKind
-from storage.schema import open_database
+from storage.schema import open_database, utc_text
 from storage.status import should_apply
 from testkit.database import run_sql
+from testkit.slack import FakeSlack
 from tests.sms.delivery.conftest import SeedSms
 
 #: The repository's root, for the tests that read the production code.
@@ -242,6 +243,17 @@ def test_apply_statuses_writes_what_apply_status_writes_one_by_one(
     assert len(_rows(batched, "SELECT * FROM outbox")) == 4
     for db in databases:
         db.close()
+
+
+def test_seeding_writes_the_time_it_is_given_not_the_real_clocks(
+    db: Database, seed_sms: SeedSms, fake_slack: FakeSlack
+) -> None:
+    """A seeded SMS, posted or refused, says ``sent_at`` everywhere: rows seeded apart compare."""
+    sent_at = datetime(2026, 1, 15, 12, 0, 0, 999_000, tzinfo=UTC)
+    seed_sms(db, 1, sent_at=sent_at, slack=fake_slack)
+    seed_sms(db, 2, sent_at=sent_at)  # its post refused
+    rows = _rows(db, "SELECT created_at, sent_at, updated_at FROM sms ORDER BY id")
+    assert rows == [(utc_text(sent_at),) * 3] * 2
 
 
 def test_apply_statuses_rejects_an_unknown_source_before_writing(
