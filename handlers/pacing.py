@@ -33,6 +33,10 @@ class ChannelPacer:
         self._next_post[key] = slot + self._interval
         if slot > now:
             await self._clock.sleep(slot - now)
+            # woken late (a stalled loop or machine): the post leaves now, so the next one waits
+            # a whole interval from now, not from the slot that passed
+            woke = self._clock.monotonic()
+            self._next_post[key] = max(self._next_post[key], woke + self._interval)
 
     def hold(self, key: str, delay: float) -> None:
         """Post nothing to this channel for ``delay`` seconds (Slack's Retry-After)."""
