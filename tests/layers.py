@@ -160,9 +160,9 @@ def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
 
     Every import counts, wherever it stands: at module level, inside a function (a deferred
     import is how a circle is hidden, not how it is broken) and under ``if TYPE_CHECKING:``
-    (a type-only import is still a module depending on another: both circles issue 20 names,
-    ``bot.process.runtime`` ↔ ``bot.process.socket_mode`` and ``handlers.context`` → ``handlers.languages`` →
-    ``handlers.posting`` → ``handlers.context``, close only through such an import).
+    (a type-only import is still a module depending on another: the runtime's circle with
+    Socket Mode closed only through one, before the runtime described the connection it needs
+    with a Protocol of its own).
     """
     graph = {name: imports(path, root) for name, path in modules(root).items()}
     return {
