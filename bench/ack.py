@@ -21,6 +21,7 @@ import json
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -205,13 +206,76 @@ async def open_modals(
     return len(opens), max((c.at - started for c in opens), default=0.0)
 
 
+async def fresh_bursts(
+    session: aiohttp.ClientSession,
+    sizes: list[int],
+    bursts: list[Burst],
+    *,
+    urls: tuple[str, str],
+    new_database: Callable[[str], str],
+) -> int:
+    """Each burst, added to ``bursts``, on a fresh smsbot and database; the peak RSS (KiB).
+
+    No wait for the sends: the next burst does not share a process with the last one's.
+    """
+    slack_url, sim_url = urls
+    peak_rss = 0
+    for size in sizes:
+        bot = BotProcess(
+            slack_url=slack_url, mobizon_url=sim_url, database=new_database(f"ack{size}")
+        )
+        async with bot.running():
+            await burst(session, bot.url, 4, label=f"warm{size}", target="warm-up")
+            await asyncio.sleep(1)
+            bursts.append(await burst(session, bot.url, size, label=f"b{size}", target="smsbot"))
+            peak_rss = max(peak_rss, bot.vm_hwm_kib())
+    return peak_rss
+
+
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,500", help="burst sizes (default 100,500)")
     parser.add_argument("--latency", type=float, default=1.0, help="simulator latency (s)")
     parser.add_argument("--modal", type=int, default=100, help="modal-open burst size (0: none)")
+    parser.add_argument(
+        "--ack-only",
+        action="store_true",
+        help="acks only: each burst on a fresh smsbot and database, no wait for its sends",
+    )
     add_engine_option(parser)
     return parser.parse_args()
+
+
+def print_report(sizes: list[int], bursts: list[Burst], checks: list[list[object]]) -> None:
+    """The ack table, each size's ratio to the floor, and the loss check when it ran."""
+    print("\n## Ack latency (POST to full answer), bursts fired at once\n")
+    print_table(
+        ["target", "concurrent", "p50", "p99", "max", "commands/s", "non-200 / ≥3 s"],
+        [b.row() for b in sorted(bursts, key=lambda b: (b.size, b.target))],
+    )
+    print("\n## Ratio to the floor\n")
+    ratio_rows = []
+    for size in sizes:
+        floor_b = next(b for b in bursts if b.size == size and b.target == "bare Bolt (floor)")
+        bot_b = next(b for b in bursts if b.size == size and b.target == "smsbot")
+        p99_floor = percentile(floor_b.latencies, 99)
+        p99_bot = percentile(bot_b.latencies, 99)
+        ratio_rows.append([size, f"{p99_bot / p99_floor:.2f}x", f"{max(bot_b.latencies):.2f} s"])
+    print_table(["concurrent", "smsbot p99 / floor p99", "smsbot slowest ack"], ratio_rows)
+    if checks:
+        print("\n## No SMS lost or doubled (simulator sends, channel posts, database rows)\n")
+        print_table(
+            [
+                "commands",
+                "SMS sent",
+                "sends lost / doubled",
+                "posted",
+                "posts lost / doubled",
+                "database",
+                "all sent+posted after",
+            ],
+            checks,
+        )
 
 
 async def main() -> None:
@@ -258,68 +322,47 @@ async def main() -> None:
                         for size in sizes
                     ]
                 )
-            bot = BotProcess(slack_url=slack.url, mobizon_url=sim_url, database=database)
-            async with bot.running():
-                await burst(session, bot.url, 4, label="warm", target="warm-up")
-                await check_delivery(
-                    simulator,
-                    slack=slack,
-                    database=database,
-                    size=4,
-                    label="warm",
-                    latency=args.latency,
+            if args.ack_only:
+                peak_rss = await fresh_bursts(
+                    session, sizes, bursts, urls=(slack.url, sim_url), new_database=databases.new
                 )
-                for size in sizes:
-                    bursts.append(
-                        await burst(session, bot.url, size, label=f"b{size}", target="smsbot")
+            else:
+                bot = BotProcess(slack_url=slack.url, mobizon_url=sim_url, database=database)
+                async with bot.running():
+                    await burst(session, bot.url, 4, label="warm", target="warm-up")
+                    await check_delivery(
+                        simulator,
+                        slack=slack,
+                        database=database,
+                        size=4,
+                        label="warm",
+                        latency=args.latency,
                     )
-                    checks.append(
-                        await check_delivery(
-                            simulator,
-                            slack=slack,
-                            database=database,
-                            size=size,
-                            label=f"b{size}",
-                            latency=args.latency,
+                    for size in sizes:
+                        bursts.append(
+                            await burst(session, bot.url, size, label=f"b{size}", target="smsbot")
                         )
-                    )
-                    print(f"(smsbot burst of {size} done)", flush=True)
-                if args.modal:
-                    modal_open = await open_modals(session, bot.url, slack, args.modal, bursts)
-                peak_rss = bot.vm_hwm_kib()
+                        checks.append(
+                            await check_delivery(
+                                simulator,
+                                slack=slack,
+                                database=database,
+                                size=size,
+                                label=f"b{size}",
+                                latency=args.latency,
+                            )
+                        )
+                        print(f"(smsbot burst of {size} done)", flush=True)
+                    if args.modal:
+                        modal_open = await open_modals(session, bot.url, slack, args.modal, bursts)
+                    peak_rss = bot.vm_hwm_kib()
         finally:
             await session.close()
             await sim_runner.cleanup()
             await slack_runner.cleanup()
 
-    print("\n## Ack latency (POST to full answer), bursts fired at once\n")
-    print_table(
-        ["target", "concurrent", "p50", "p99", "max", "commands/s", "non-200 / ≥3 s"],
-        [b.row() for b in sorted(bursts, key=lambda b: (b.size, b.target))],
-    )
-    print("\n## Ratio to the floor\n")
-    ratio_rows = []
-    for size in sizes:
-        floor_b = next(b for b in bursts if b.size == size and b.target == "bare Bolt (floor)")
-        bot_b = next(b for b in bursts if b.size == size and b.target == "smsbot")
-        p99_floor = percentile(floor_b.latencies, 99)
-        p99_bot = percentile(bot_b.latencies, 99)
-        ratio_rows.append([size, f"{p99_bot / p99_floor:.2f}x", f"{max(bot_b.latencies):.2f} s"])
-    print_table(["concurrent", "smsbot p99 / floor p99", "smsbot slowest ack"], ratio_rows)
-    print("\n## No SMS lost or doubled (simulator sends, channel posts, database rows)\n")
-    print_table(
-        [
-            "commands",
-            "SMS sent",
-            "sends lost / doubled",
-            "posted",
-            "posts lost / doubled",
-            "database",
-            "all sent+posted after",
-        ],
-        checks,
-    )
-    if args.modal:
+    print_report(sizes, bursts, checks)
+    if args.modal and not args.ack_only:
         print(
             f"\n## /sms alone: {modal_open[0]} of {args.modal} modals asked of Slack "
             f"(views.open), the last {modal_open[1]:.2f} s after the burst began (limit 3 s)"
