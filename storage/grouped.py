@@ -84,6 +84,11 @@ class WriteGroup(Generic[A, R]):
         try:
             while self._waiting:
                 turn, self._waiting = self._waiting[:MOST], self._waiting[MOST:]
+                # a caller that stopped waiting before its turn is not written (as a call to
+                # the writer cancelled before it ran is not)
+                turn = [(item, answer) for item, answer in turn if not answer.done()]
+                if not turn:
+                    continue
                 try:
                     written = await self._write([item for item, _ in turn])
                 except Exception as err:  # noqa: BLE001  # the writer was not reached (a closed store)

@@ -168,3 +168,20 @@ def test_one_claim_alone_is_one_insert_in_one_transaction(db: Database) -> None:
     assert claim_send(db, new("solo"), now=T0) is not None
     assert not db.in_transaction()
     assert [s for s in statements if s != "BEGIN"] == ["INSERT"]
+
+
+async def test_a_claim_whose_caller_stopped_waiting_is_not_written(store: Store) -> None:
+    """A claim still queued when its caller is cancelled is dropped; the others are written."""
+    writer = Writer(store)
+    holding = await writer.busy()
+    first = asyncio.create_task(store.write(claims.claim_send, new("first")))
+    await asyncio.sleep(0.05)  # its turn has gone to the writer, behind the busy write
+    queued = [asyncio.create_task(store.write(claims.claim_send, new(k))) for k in "abc"]
+    await asyncio.sleep(0.05)
+    queued[1].cancel()
+    writer.release.set()
+    await holding
+    assert await first is not None
+    assert [getattr(await queued[i], "trigger_id", None) for i in (0, 2)] == ["a", "c"]
+    assert queued[1].cancelled()
+    assert sorted(await store.read(keys)) == ["a", "c", "first"]
