@@ -36,15 +36,15 @@ from _common import (
     seed_database,
 )
 
-import bot.delivery.poller
+import bot.sms.delivery.poller
 import storage.delivery
 import storage.messages
-from bot.delivery.poller import Poller
-from bot.mobizon.client import MobizonClient
+from bot.mobizon import MobizonClient
+from bot.sms.delivery.poller import Poller
 from storage.store import Store
 
 #: Requests in flight per cycle: the Poller's own limit (MobizonClient's default is also 4).
-CLIENT_CONCURRENCY = int(getattr(bot.delivery.poller, "CONCURRENCY", 4))
+CLIENT_CONCURRENCY = int(getattr(bot.sms.delivery.poller, "CONCURRENCY", 4))
 
 
 class StorageTimer:

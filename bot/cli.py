@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.environment import variables_help
-from bot.logs import configure_logging
-from bot.preflight import Outcome, exit_code, origin, report, run_checks
-from bot.settings import Mode, Settings, SettingsError
+from bot.process.environment import variables_help
+from bot.process.logs import configure_logging
+from bot.process.preflight import Outcome, exit_code, origin, report, run_checks
+from bot.process.settings import Mode, Settings, SettingsError
 
 if TYPE_CHECKING:
     from bot.simulator import SimulatorConfig
@@ -210,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_console(settings: Settings, *, linger: float) -> int:
-    from bot.console import run_console  # noqa: PLC0415  # only this command needs it
+    from bot.console.session import run_console  # noqa: PLC0415  # only this command needs it
     from storage.owner import DatabaseInUseError, own_database  # noqa: PLC0415
 
     try:
@@ -303,7 +303,7 @@ async def serve(settings: Settings) -> int:
 
 async def _serve(settings: Settings) -> int:
     """Serve (the database is this process's to use) until SIGTERM or SIGINT."""
-    from bot.app import create_app  # noqa: PLC0415  # imported after logging is set up
+    from bot.process.app import create_app  # noqa: PLC0415  # imported after logging is set up
 
     runner = web.AppRunner(
         create_app(settings), handle_signals=False, shutdown_timeout=HTTP_SHUTDOWN_TIMEOUT

@@ -12,7 +12,7 @@ from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.response import BoltResponse
 
 from handlers import actions, commands, shortcuts, views
-from handlers.context import CONTEXT_KEY, Services
+from handlers.context import CONTEXT_KEY, Services, watch_listeners
 from handlers.errors import UNEXPECTED_ERROR, report_unexpected
 from handlers.languages import PeopleLanguages, language_middleware
 
@@ -33,6 +33,7 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
         next: Callable[[], Awaitable[None]],  # noqa: A002  # Bolt passes it by this name
     ) -> None:
         context[CONTEXT_KEY] = services
+        watch_listeners(services)  # each listener's task is tracked from its start
         await next()
 
     app.middleware(provide_services)

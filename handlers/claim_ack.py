@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from bot.mobizon.types import OutgoingSms
-from bot.sending.outcomes import Outcome
-from bot.sending.service import Claimed
-from bot.sending.types import Origin
+from bot.mobizon import OutgoingSms
+from bot.sms.sending.outcomes import Outcome
+from bot.sms.sending.service import Claimed
+from bot.sms.sending.types import Origin
 from handlers.context import Services
 
 #: Seconds a send's claim may take before the request is acknowledged anyway (Slack: 3 s).

@@ -1,15 +1,15 @@
-"""What listeners receive through Bolt context: the database, the gateway, the send service."""
+"""What listeners receive through Bolt context: the database and the domain's services."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from bot.mobizon.gateway import SmsGateway
-from bot.mobizon.types import Balance
-from bot.sending.service import SendService
+from bot.sms.sending.account import AccountServices
+from bot.sms.sending.service import SendService
 from handlers.languages import PeopleLanguages
 from storage.store import Store
 
@@ -49,25 +49,24 @@ class HandlerConfig:
 class Services:
     """The objects a listener works with; set once per request by a middleware.
 
-    Sends go through ``sending`` only; ``gateway`` answers status and find.
+    Sends go through ``sending`` only; ``account`` cancels, looks up, and keeps templates.
     """
 
     store: Store
-    gateway: SmsGateway
     sending: SendService
+    account: AccountServices
     config: HandlerConfig = field(default_factory=HandlerConfig)
-    #: Asks the notifier to look at the outbox now (a status was applied).
-    wake_notifier: Callable[[], None] | None = None
     #: Asks the notifier to make a sent SMS's channel post now; what came of it, waited for a
     #: bounded time (``None``: no notifier runs, the post comes later).
     first_post: Callable[[SmsRecord], Awaitable[FirstPost]] | None = None
-    #: Told every balance Mobizon states (the ``smsbot_balance`` gauge).
-    on_balance: Callable[[Balance], None] | None = None
     #: The account's sender names (Mobizon's ``alphaname/list``, cached); ``None`` when they
     #: cannot be fetched.
     sender_names: Callable[[], Awaitable[Sequence[str] | None]] | None = None
     #: Each person's language (their Slack locale, kept); ``None``: everyone gets the workspace's.
     languages: PeopleLanguages | None = None
+    #: Called first thing in each listener's own task (:func:`listener_started`): the process
+    #: tracks the task, so a graceful stop waits for the listener's work.
+    on_listener_start: Callable[[], None] | None = None
 
 
 def services(context: Mapping[str, Any]) -> Services:
@@ -77,3 +76,25 @@ def services(context: Mapping[str, Any]) -> Services:
         msg = "smsbot services are missing from the Bolt context"
         raise TypeError(msg)
     return found
+
+
+_on_listener_start: ContextVar[Callable[[], None] | None] = ContextVar(
+    "smsbot_on_listener_start", default=None
+)
+
+
+def watch_listeners(services: Services) -> None:
+    """Have the listeners of the rest of this request call ``services.on_listener_start``.
+
+    For the services middleware, in the request's task: Bolt starts each listener in a task
+    of its own once every middleware has returned, and that task copies this one's context
+    (as the active locale reaches it, :func:`handlers.i18n.set_locale`).
+    """
+    _on_listener_start.set(services.on_listener_start)
+
+
+def listener_started() -> None:
+    """Tell the process a listener's task is starting (the one listener wrapper calls it)."""
+    callback = _on_listener_start.get()
+    if callback is not None:
+        callback()

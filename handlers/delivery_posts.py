@@ -4,8 +4,9 @@ The sender is told through the command's ``response_url`` while Slack takes it, 
 message, in their own language when Slack tells it (:mod:`handlers.languages`). A late or
 recovered SMS's channel post is an outbox row like any other (:mod:`handlers.first_posts`).
 
-Delivery tracking (:mod:`bot.delivery.unsettled`) calls it through its ``SettlingPosts``
-Protocol; a notice Slack did not take raises :class:`~bot.delivery.unsettled.NoticeNotDelivered`.
+Delivery tracking (:mod:`bot.sms.delivery.unsettled`) calls it through its ``SettlingPosts``
+Protocol; a notice Slack did not take raises
+:class:`~bot.sms.delivery.unsettled.NoticeNotDelivered`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.delivery.settling import CannotTell, NoticeNotDelivered, NotSent
+from bot.sms.delivery.settling import CannotTell, NoticeNotDelivered, NotSent
 from handlers import formats
 from handlers.i18n import gettext as _
 from handlers.i18n import ngettext, use_locale

@@ -12,6 +12,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.context import listener_started
 from handlers.i18n import N_
 from handlers.i18n import gettext as _
 from handlers.posting import tell
@@ -91,10 +92,14 @@ def reporting_errors(listener: Listener) -> Listener:
     escapes a listener, and the user's command is then answered 404 after 3 s). Bolt reads the
     listener's own argument names through the wrapper; it must take ``ack``, and ``respond``
     or ``client`` and ``body`` to tell the user after the ack.
+
+    The one wrapper around every listener is also where the process learns a listener's task
+    has started (:func:`~handlers.context.listener_started`): a graceful stop waits for it.
     """
 
     @functools.wraps(listener)
     async def wrapped(**kwargs: Any) -> None:  # noqa: ANN401  # Bolt passes what the listener names
+        listener_started()  # a graceful stop waits for this task from here on
         ack: AsyncAck = kwargs["ack"]
         try:
             await listener(**kwargs)

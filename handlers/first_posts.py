@@ -25,10 +25,11 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sending.outcomes import Outcome, Sent
+from bot.sms.sending.outcomes import Outcome, Sent
 from handlers import blocks
 from handlers.i18n import N_
 from handlers.i18n import gettext as _
+from handlers.notifier_earlier import earlier_posts
 from handlers.pacing import ChannelPacer
 from handlers.posting import slack_error
 from handlers.slack_failures import transient
@@ -214,27 +215,23 @@ class FirstPosts:
 
     async def _find(self, sms: SmsRecord) -> tuple[str, str] | None:
         """The channel and ts of the SMS's post, when an earlier attempt made it unseen."""
-        try:
-            answer = await self._slack.conversations_history(
+        found = await earlier_posts(
+            lambda: self._slack.conversations_history(
                 channel=sms.channel_id, include_all_metadata=True, limit=200
-            )
-        except SlackApiError as err:
-            if transient(err):
-                raise  # Slack is unwell: look again later rather than risk a second post
-            # e.g. missing_scope, not_in_channel: post, accepting a rare duplicate
-            logger.info(
-                "could not look for an earlier post of the SMS; posting it",
-                extra={"sms_id": sms.message_id, "error": slack_error(err)},
-            )
+            ),
+            lambda message: (
+                _is_post(message, sms.message_id) and isinstance(message.get("ts"), str)
+            ),
+            sms_id=sms.message_id,
+            what="the SMS",
+        )
+        if not found:
             return None
-        for message in answer.get("messages") or []:
-            if _is_post(message, sms.message_id) and isinstance(message.get("ts"), str):
-                logger.info(
-                    "the SMS's post was found in Slack already; not posted again",
-                    extra={"sms_id": sms.message_id, "channel": sms.channel_id},
-                )
-                return sms.channel_id, str(message["ts"])
-        return None
+        logger.info(
+            "the SMS's post was found in Slack already; not posted again",
+            extra={"sms_id": sms.message_id, "channel": sms.channel_id},
+        )
+        return sms.channel_id, str(found[0]["ts"])
 
     async def _join(self, channel: str) -> bool:
         """Join a public channel; False for private channels and DMs, where only an invite helps."""

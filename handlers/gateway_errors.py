@@ -2,7 +2,7 @@
 
 The gateway (``bot/mobizon``) raises exceptions that hold data: the response ``code``,
 Mobizon's own ``api_message`` (shown as Mobizon wrote it, never translated), which
-:class:`~bot.mobizon.errors.Problem` occurred with its ``details``, ``sending`` and
+:class:`~bot.mobizon.Problem` occurred with its ``details``, ``sending`` and
 ``outcome_unknown`` (whether the SMS may have gone out). :func:`describe` words them through
 the sentence catalogue, in the active locale. Mobizon's own words in it are already
 :func:`~handlers.mrkdwn.unformatted` (shown as typed); escape the whole before Slack renders it
@@ -11,7 +11,7 @@ the sentence catalogue, in the active locale. Mobizon's own words in it are alre
 
 from __future__ import annotations
 
-from bot.mobizon.errors import (
+from bot.mobizon import (
     MobizonAccessDeniedError,
     MobizonAccountBlockedError,
     MobizonApiError,

@@ -36,8 +36,10 @@ __all__ = [
     "LOCALE_DIR",
     "N_",
     "I18n",
+    "available_locales",
     "current_locale",
     "gettext",
+    "language_choices",
     "lazy_gettext",
     "ngettext",
     "normalize_locale",
@@ -45,6 +47,7 @@ __all__ = [
     "spoken_locale",
     "use_i18n",
     "use_locale",
+    "workspace_locale",
 ]
 
 #: The gettext domain: the catalogue files are ``smsbot.pot``, ``smsbot.po`` and ``smsbot.mo``.
@@ -53,9 +56,28 @@ DOMAIN: Final = "smsbot"
 LOCALE_DIR: Final = Path(__file__).parent / "locale"
 #: The language of the message ids.
 DEFAULT_LOCALE: Final = "en"
-#: The languages smsbot speaks, as the catalogue names them: ``SMSBOT_LANGUAGE``'s choices, and
-#: what a person's Slack language is matched against.
-LANGUAGES: Final = ("en", "pt_BR")
+
+
+def _catalogue_files(path: Path, domain: str) -> dict[str, Path]:
+    """Each locale that has a compiled catalogue in ``path``, and its ``.mo`` file."""
+    return {mo.parent.parent.name: mo for mo in sorted(path.glob(f"*/LC_MESSAGES/{domain}.mo"))}
+
+
+def available_locales(
+    path: Path = LOCALE_DIR, *, domain: str = DOMAIN, default: str = DEFAULT_LOCALE
+) -> tuple[str, ...]:
+    """The locales that have a compiled catalogue in ``path``, plus ``default``, sorted.
+
+    As aiogram's ``I18n.available_locales``: a language is spoken once its catalogue is there
+    (the message ids' own language needs none).
+    """
+    return tuple(sorted({default, *_catalogue_files(path, domain)}))
+
+
+#: The languages smsbot speaks, as the catalogue names them (the one list, read from the
+#: catalogue directory): ``SMSBOT_LANGUAGE``'s choices, and what a person's Slack language is
+#: matched against. The ``/sms`` grammar and the console have words for each.
+LANGUAGES: Final = available_locales()
 
 
 @functools.lru_cache(maxsize=256)  # every sentence asks: Babel's parse costs more than the lookup
@@ -89,6 +111,39 @@ def spoken_locale(tag: str | None) -> str | None:
     return next((known for known in LANGUAGES if known.split("_", 1)[0] == language), None)
 
 
+def workspace_locale(tag: str, languages: tuple[str, ...] = LANGUAGES) -> str | None:
+    """The locale of ``languages`` that ``tag`` names as a workspace language; ``None`` if none.
+
+    Stricter than :func:`spoken_locale`, since the operator chooses it: a locale itself
+    (``pt-BR``, ``pt_br``, ``EN``), a variant of a language spoken without a region (``en-US``
+    gives ``en``), or a bare language spoken in one region only (``pt`` gives ``pt_BR``). A
+    region of its own (``pt-PT``) is refused rather than silently served another's.
+    """
+    try:
+        parsed = Locale.parse(tag.strip().replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return None
+    if parsed.script or parsed.variant:
+        return None  # en-Latn, en-US-POSIX: not a way people name a language
+    name, language = str(parsed), parsed.language
+    if name in languages:
+        return name
+    if language in languages:
+        return language
+    kin = [known for known in languages if known.split("_", 1)[0] == language]
+    return kin[0] if parsed.territory is None and len(kin) == 1 else None
+
+
+def language_choices(languages: tuple[str, ...] = LANGUAGES) -> str:
+    """``languages`` as an operator writes and reads them: ``en (English) or pt-BR (…)``."""
+    english = Locale.parse(DEFAULT_LOCALE)
+    named = [
+        f"{locale.replace('_', '-')} ({english.languages.get(locale) or locale})"
+        for locale in languages
+    ]
+    return " or ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
+
+
 class I18n:
     """The compiled catalogues of one directory, and the lookup with its fallback.
 
@@ -103,14 +158,19 @@ class I18n:
         self.domain = domain
         self.default = normalize_locale(default)
         self._catalogues: dict[str, _gettext.NullTranslations] = {}
-        for mo in sorted(path.glob(f"*/LC_MESSAGES/{domain}.mo")):
+        for locale, mo in _catalogue_files(path, domain).items():
             with mo.open("rb") as handle:
-                self._catalogues[mo.parent.parent.name] = _gettext.GNUTranslations(handle)
+                self._catalogues[locale] = _gettext.GNUTranslations(handle)
 
     @property
     def available(self) -> tuple[str, ...]:
         """The locales that have a compiled catalogue, sorted."""
         return tuple(sorted(self._catalogues))
+
+    @property
+    def available_locales(self) -> tuple[str, ...]:
+        """The locales spoken: those with a catalogue, plus the default (the ids' language)."""
+        return tuple(sorted({self.default, *self._catalogues}))
 
     def resolve(self, locale: str | None) -> str:
         """The locale whose catalogue serves ``locale``.

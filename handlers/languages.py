@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -29,6 +28,7 @@ from cachetools import TLRUCache
 from slack_bolt.async_app import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.sms.clock import SYSTEM_CLOCK, Clock
 from handlers.i18n import normalize_locale, set_locale, spoken_locale
 from handlers.posting import error_name
 
@@ -61,8 +61,8 @@ class _Known:
 class PeopleLanguages:
     """Each person's language, from their Slack locale, kept an hour; the workspace's otherwise.
 
-    ``workspace`` is ``SMSBOT_LANGUAGE`` as a catalogue name (``en``, ``pt_BR``). ``clock`` is
-    the monotonic time the cache expires entries by (tests move it).
+    ``workspace`` is ``SMSBOT_LANGUAGE`` as a catalogue name (``en``, ``pt_BR``). ``clock``'s
+    monotonic time is what the cache expires entries by (tests move it).
     """
 
     def __init__(
@@ -73,7 +73,7 @@ class PeopleLanguages:
         keep: float = KEEP_SECONDS,
         keep_failed: float = KEEP_FAILED_SECONDS,
         max_people: int = MAX_PEOPLE,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.workspace = normalize_locale(workspace)
         self._wait = wait
@@ -81,7 +81,7 @@ class PeopleLanguages:
         def expires(_user: str, known: _Known, now: float) -> float:
             return now + (keep_failed if known.failed else keep)
 
-        self._known: TLRUCache[str, _Known, float] = TLRUCache(max_people, expires, clock)
+        self._known: TLRUCache[str, _Known, float] = TLRUCache(max_people, expires, clock.monotonic)
         self._pending: dict[str, asyncio.Task[_Known]] = {}
         #: How many times Slack was asked (``users.info``), for tests and figures.
         self.lookups = 0

@@ -1,17 +1,19 @@
 """The notifier: drains the outbox into Slack, paced per channel, honouring Retry-After.
 
 It is the Slack side of delivery tracking: the domain records sends and applies statuses, writes
-outbox rows, and wakes it through a callable. It dispatches on a row's kind: a ``post`` row is the
-SMS's first channel message (:mod:`handlers.first_posts`; the SMS's later rows wait for it), every
-other kind edits that message and may reply in its thread.
+outbox rows, and wakes it through a callable. This module is its loop and the outbox steps it
+records: which rows are due, in which channel's task, and what comes of each attempt (a step
+done, the row finished, retried after a backoff or a 429's Retry-After, or dropped after Slack
+refused it for good). It dispatches on a row's kind: a ``post`` row is the SMS's first channel
+message (:mod:`handlers.first_posts`; the SMS's later rows wait for it), every other kind edits
+that message and may reply in its thread or to its sender (:mod:`handlers.notifier_updates`).
 
 A row leaves the outbox only after Slack accepted every step of it (the ``chat.update`` of the
 SMS's message and, for a final status, one thread reply); each step is marked done as soon as
 Slack accepts it, so a crash re-sends at most the step that was in flight. The edit is harmless
-to repeat; the thread reply carries message metadata, and a reply that may have reached Slack
-unseen (a row older than this process, or an attempt that got no answer) is first looked up in
-the thread (``conversations.replies``, which needs the ``channels:history`` / ``groups:history``
-scopes; without them the reply is posted, and a duplicate stays possible in that narrow case).
+to repeat; a post that may have reached Slack unseen (a row older than this process or than its
+taking the channel, or an attempt that got no answer: :meth:`Notifier._maybe_posted`) is first
+looked for by its message metadata (:mod:`handlers.notifier_earlier`).
 
 Its channel posts are in the workspace language, set explicitly (there is no request); an outcome
 sent to its sender directly is in the sender's own (:func:`notifier_posts.outcome_for_sender`).
@@ -27,29 +29,29 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
-from typing import Any, Literal
+from typing import Literal
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.mobizon.backoff import backoff
-from handlers import blocks, notifier_outbox, notifier_posts
+from bot.mobizon import backoff
+from bot.sms.clock import Clock, SystemClock
+from handlers import notifier_outbox, notifier_posts
 from handlers.first_posts import FirstPost, FirstPosts, PostState
 from handlers.i18n import use_locale
 from handlers.languages import PeopleLanguages
 from handlers.notifier_posts import outcome_key
-from handlers.pacing import PER_CHANNEL_INTERVAL, ChannelPacer, Clock, SystemClock
-from handlers.posting import open_direct_message, slack_error
+from handlers.notifier_updates import SmsUpdates
+from handlers.pacing import PER_CHANNEL_INTERVAL, ChannelPacer
+from handlers.posting import slack_error
 from handlers.slack_failures import (
-    GONE_ERRORS,
     HTTP_TOO_MANY_REQUESTS,
     PERMANENT_ATTEMPTS,
     PERMANENT_ERRORS,
     retry_after,
-    transient,
 )
 from storage import outbox, replicas
 from storage.store import Store
@@ -110,6 +112,16 @@ class Notifier:
         #: The ``post`` rows' side: a surface asks it what came of a sent SMS's post.
         self.first_posts = FirstPosts(
             store, slack, self._pacer, zone=timezone, unsure=self._unsure, wake=self.wake
+        )
+        # every other row's side: the edit of the SMS's message, the outcome's reply or DM
+        self._updates = SmsUpdates(
+            self._slack,
+            self._pacer,
+            zone=self._zone,
+            language=self._language,
+            languages=self._languages,
+            unsure=self._unsure,
+            maybe_posted=self._maybe_posted,
         )
         self.rate_limited = 0
 
@@ -245,11 +257,11 @@ class Notifier:
                 step = "post"
                 await self.first_posts.post(note, maybe_posted=self._maybe_posted(note))
             elif not note.update_done:
-                in_channel = await self._update(note)
+                in_channel = await self._updates.update(note)
                 await self._store.write(outbox.mark_step_done, note.id, "update")
             step = "reply"
             if notifier_posts.reply_owed(note):
-                await self._reply(note, in_channel=in_channel)
+                await self._updates.reply(note, in_channel=in_channel)
                 await self._store.write(outbox.mark_step_done, note.id, "reply")
                 self._unsure.discard(note.id)
         except SlackApiError as err:
@@ -347,60 +359,6 @@ class Notifier:
             },
         )
 
-    async def _update(self, note: outbox.Notification) -> bool:
-        """Edit the SMS's channel message to show its status now; ``False`` when it is gone."""
-        sms = note.sms
-        if not (sms.slack_channel and sms.slack_ts):
-            return False  # never posted in the channel: the final outcome goes to the sender
-        message = blocks.sms_message(sms, zone=self._zone)
-        await self._pacer.pace(sms.slack_channel)
-        try:
-            await self._slack.chat_update(
-                channel=sms.slack_channel,
-                ts=sms.slack_ts,
-                text=message.text,
-                blocks=message.blocks,
-            )
-        except SlackApiError as err:
-            if slack_error(err) not in GONE_ERRORS:
-                raise
-            logger.info(
-                "the SMS's channel message is gone; not updated",
-                extra={"sms_id": sms.message_id, "error": slack_error(err)},
-            )
-            return False
-        return True
-
-    async def _reply(self, note: outbox.Notification, *, in_channel: bool) -> None:
-        """Post the final outcome in the SMS's thread, or to its sender when that is gone."""
-        sms = note.sms
-        reply = blocks.final_reply(sms)
-        if in_channel and sms.slack_channel and sms.slack_ts:
-            if self._maybe_posted(note) and await self._already_replied(note):
-                logger.info(
-                    "thread reply found in Slack already; not posted again",
-                    extra={"sms_id": sms.message_id, "status": outcome_key(note)},
-                )
-                return
-            await self._pacer.pace(sms.slack_channel)
-            # unsure from here until the reply step is recorded done: an attempt that ends any
-            # other way (an error after Slack acted, a crash, a failed write) looks first
-            self._unsure.add(note.id)
-            try:
-                await self._slack.chat_postMessage(
-                    channel=sms.slack_channel,
-                    thread_ts=sms.slack_ts,
-                    text=reply.text,
-                    blocks=reply.blocks,
-                    metadata=notifier_posts.reply_metadata(note.message_id, outcome_key(note)),
-                )
-            except SlackApiError as err:
-                if slack_error(err) not in GONE_ERRORS:
-                    raise
-            else:
-                return
-        await self._direct_message(note)
-
     def _channel_taken(self, moment: datetime) -> None:
         """A channel became this replica's at ``moment`` (see :meth:`_maybe_posted`)."""
         self._taken = max(self._taken, moment)
@@ -413,75 +371,6 @@ class Notifier:
         Slack accepted the post) and for rows whose attempt ended without Slack's answer.
         """
         return note.id in self._unsure or note.created_at <= self._taken
-
-    async def _already_replied(self, note: outbox.Notification) -> bool:
-        """Look in the SMS's thread for this reply (found by its message metadata)."""
-        sms = note.sms
-        return await self._already_posted(
-            note,
-            lambda: self._slack.conversations_replies(
-                channel=sms.slack_channel or "",
-                ts=sms.slack_ts or "",
-                include_all_metadata=True,
-                limit=200,
-            ),
-        )
-
-    async def _already_posted(
-        self, note: outbox.Notification, fetch: Callable[[], Awaitable[Any]]
-    ) -> bool:
-        """Whether the messages ``fetch`` reads hold this outcome (found by its metadata)."""
-        sms = note.sms
-        try:
-            answer = await fetch()
-        except SlackApiError as err:
-            if transient(err):
-                raise  # Slack is unwell: look again later rather than risk a second post
-            # e.g. missing_scope (channels:history not granted): post, accepting a rare duplicate
-            logger.info(
-                "could not look for an earlier post of the outcome; posting it",
-                extra={"sms_id": sms.message_id, "error": slack_error(err)},
-            )
-            return False
-        self._unsure.discard(note.id)
-        return any(
-            notifier_posts.is_reply(message, note.message_id, outcome_key(note))
-            for message in answer.get("messages") or []
-        )
-
-    async def _direct_message(self, note: outbox.Notification) -> None:
-        """Send the outcome to the SMS's sender, once: a DM that may have gone is looked for.
-
-        Like the thread reply, the DM carries message metadata; a row older than this process
-        (or whose last attempt got no answer) is first looked up in the DM's recent history
-        (``conversations.history``, which needs ``im:history``; without it the DM is sent).
-        """
-        sms = note.sms
-        dm = await open_direct_message(self._slack, sms.user_id)
-        if self._maybe_posted(note) and await self._already_posted(
-            note,
-            lambda: self._slack.conversations_history(
-                channel=dm,
-                include_all_metadata=True,
-                limit=200,
-            ),
-        ):
-            logger.info(
-                "direct message found in Slack already; not sent again",
-                extra={"sms_id": sms.message_id, "status": outcome_key(note)},
-            )
-            return
-        message = await notifier_posts.outcome_for_sender(
-            sms, self._slack, self._languages, workspace=self._language
-        )
-        await self._pacer.pace(dm)
-        self._unsure.add(note.id)
-        await self._slack.chat_postMessage(
-            channel=dm,
-            text=message.text,
-            blocks=message.blocks,
-            metadata=notifier_posts.reply_metadata(note.message_id, outcome_key(note)),
-        )
 
     def _backoff(self, attempts: int) -> float:
         """Seconds before the next try of a row that failed ``attempts + 1`` times in all."""

@@ -25,23 +25,22 @@ async def due_channels(
     """The channels with due rows this process posts to.
 
     All of them; with ``replica``, those it owns (one replica per channel, so Slack's pace for
-    a channel holds however many replicas run), and those of replicas whose ``lease`` ran out.
+    a channel holds however many replicas run), and about its share of those no live replica
+    owns, a dead one's included (``lease``). Channels it owns that have nothing due are let go.
     ``on_taken`` is told ``now`` when a channel becomes this replica's: a replica that owned it
     before may have posted a row just before it died, without recording it.
     """
     channels = await store.read(outbox.due_channels, now=now)
-    if replica is None or not channels:
+    if replica is None:
         return channels
-    owned = await store.read(outbox.owned_channels, channels, replica=replica)
-    if owned >= set(channels):
-        return channels  # all its own already: nothing to write
+    cutoff = replicas.lease_cutoff(now, lease)
+    share = await store.read(outbox.channel_share, channels, replica=replica, live_cutoff=cutoff)
+    if share.settled:  # nothing to take or let go of: nothing to write
+        return [channel for channel in channels if channel in share.mine]
     mine = await store.write(
-        outbox.own_channels,
-        channels,
-        replica=replica,
-        live_cutoff=replicas.lease_cutoff(now, lease),
+        outbox.own_channels, channels, replica=replica, live_cutoff=cutoff, now=now
     )
-    if on_taken is not None and not owned.issuperset(mine):
+    if on_taken is not None and not share.mine.issuperset(mine):
         on_taken(now)
     return mine
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.mobizon.types import Balance
+from bot.mobizon import Balance
 from handlers import account_words
 from handlers.i18n import use_locale
 

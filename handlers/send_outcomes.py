@@ -1,14 +1,14 @@
 """The sentences a send's outcome is told in: one function per outcome, one wording of each advice.
 
 Every surface that sends (the slash command, and the console which runs it) renders the
-:mod:`bot.sending.outcomes` value it gets back with :func:`render`. Every sentence comes from the
-catalogue (:mod:`handlers.i18n`); the gateway's failures are worded by
+:mod:`bot.sms.sending.outcomes` value it gets back with :func:`render`. Every sentence comes from
+the catalogue (:mod:`handlers.i18n`); the gateway's failures are worded by
 :func:`handlers.gateway_errors.describe`.
 """
 
 from __future__ import annotations
 
-from bot.sending.outcomes import (
+from bot.sms.sending.outcomes import (
     ClaimTakenOver,
     Duplicate,
     NotAllowed,

@@ -7,6 +7,7 @@ the row with :func:`finish_notification`. A crash in between re-sends, never los
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -289,6 +290,59 @@ def owned_channels(db: Database, channels: list[str], *, replica: str) -> set[st
     return mine
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelShare:
+    """How the due channels stand for one replica (:func:`channel_share`)."""
+
+    due: list[str]  # the due channels, the one with the oldest row first
+    mine: frozenset[str]  # of them, those it owns
+    unheld: list[str]  # of them, those no live replica owns, in the same order
+    idle: frozenset[str]  # channels it owns, for longer than a lease, that have nothing due
+    live: int  # live replicas
+
+    @property
+    def share(self) -> int:
+        """How many due channels it posts to: the due ones over the live replicas, rounded up."""
+        return math.ceil(len(self.due) / max(1, self.live))
+
+    @property
+    def to_take(self) -> list[str]:
+        """The unheld channels it takes now, oldest due first."""
+        return self.unheld[: max(0, self.share - len(self.mine))]
+
+    @property
+    def settled(self) -> bool:
+        """Nothing to write: no channel to take, none to let go of."""
+        return not self.to_take and not self.idle
+
+
+@reading
+def channel_share(
+    db: Database, channels: list[str], *, replica: str, live_cutoff: str
+) -> ChannelShare:
+    """Where ``replica`` stands among the posters of the due ``channels`` (a read).
+
+    A channel it owns is idle when nothing of it is due and it took the channel longer ago than
+    ``live_cutoff`` (a lease ago): a channel changes hands at most once a lease.
+    """
+    live = {str(replica_id) for replica_id in db.execute(live_ids(live_cutoff)).scalars()}
+    rows = db.execute(sa.select(channel_owners))
+    owners: dict[str, str] = {}
+    idle: set[str] = set()
+    due = set(channels)
+    for row in rows:
+        owners[row.channel] = row.replica
+        if row.replica == replica and row.channel not in due and row.since < live_cutoff:
+            idle.add(row.channel)
+    return ChannelShare(
+        due=channels,
+        mine=frozenset(channel for channel in channels if owners.get(channel) == replica),
+        unheld=[channel for channel in channels if owners.get(channel) not in live],
+        idle=frozenset(idle),
+        live=len(live),
+    )
+
+
 @transactional
 def own_channels(
     db: Database,
@@ -298,17 +352,26 @@ def own_channels(
     live_cutoff: str,
     now: datetime | None = None,
 ) -> list[str]:
-    """Of ``channels``, those ``replica`` posts: its own, and those no live replica owns.
+    """Of the due ``channels``, those ``replica`` posts: its own, and about its share of the rest.
 
-    A channel without an owner, or whose owner's heartbeat is older than ``live_cutoff``
-    (:func:`storage.replicas.lease_cutoff`), becomes ``replica``'s. The order of ``channels``
-    is kept. So each channel's posts come from one replica at a time.
+    Its share is the due channels over the live replicas, rounded up: it takes channels without
+    an owner, or whose owner's heartbeat is older than ``live_cutoff``
+    (:func:`storage.replicas.lease_cutoff`), oldest due first, until it owns that many of them.
+    It lets go of the channels it took over a lease ago that have nothing due (it has no row of
+    theirs in hand), so the next rows of a channel go to whichever replica has room. The order of
+    ``channels`` is kept. So each channel's posts come from one replica at a time, and live
+    replicas post to about as many channels each.
     """
-    if not channels:
-        return []
+    share = channel_share(db, channels, replica=replica, live_cutoff=live_cutoff)
+    for chunk in chunks(share.idle):
+        db.execute(
+            sa.delete(channel_owners).where(
+                channel_owners.c.replica == replica, channel_owners.c.channel.in_(chunk)
+            )
+        )
     stamp = utc_ms_text(now)
     insert = dialect_insert(db, channel_owners)
-    for chunk in chunks(channels):
+    for chunk in chunks(share.to_take):
         rows = [{"channel": channel, "replica": replica, "since": stamp} for channel in chunk]
         db.execute(
             insert.on_conflict_do_update(
@@ -318,5 +381,5 @@ def own_channels(
             ),
             rows,
         )
-    mine = owned_channels(db, channels, replica=replica)
+    mine = owned_channels(db, channels, replica=replica) if channels else set()
     return [channel for channel in channels if channel in mine]

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
+from storage.arrays import columns_of, unnest_rows
 from storage.engine import dialect_insert, transactional
 from storage.outbox import NotificationKind, PostNote
 from storage.schema import utc_ms_text
@@ -53,9 +55,16 @@ def queue_statuses(
     """Queue many ``status`` rows due at once: (message id, status, reply owed), in one statement.
 
     What :func:`queue_notification` does for each, in order; a (SMS, status) already waiting is
-    skipped.
+    skipped. SQLite runs one insert per row in process; PostgreSQL gets the rows as arrays.
     """
     queued = utc_ms_text(moment)
+    if db.dialect.name == "postgresql" and len(notifications) > 1:
+        rows = [
+            {"message_id": message_id, "status": status, "reply_done": not reply_owed}
+            for message_id, status, reply_owed in notifications
+        ]
+        db.execute(_QUEUE_STATUSES, columns_of(rows, _STATUS_ROW) | {"queued": queued})
+        return
     db.execute(
         _queue_statement(db.dialect.name, of_status=True, returning=False),
         [
@@ -65,6 +74,45 @@ def queue_statuses(
             for message_id, status, reply_owed in notifications
         ],
     )
+
+
+#: What varies between the ``status`` rows of one moment, with its type.
+_STATUS_ROW: dict[str, sa.types.TypeEngine[Any]] = {
+    "message_id": sa.BigInteger(),
+    "status": sa.Text(),
+    "reply_done": sa.Boolean(),
+}
+_STATUS_ROWS = unnest_rows(_STATUS_ROW)
+#: Many ``status`` rows due at one moment in one statement, one array per varying column, in
+#: order (PostgreSQL): the rows :func:`_queue_params` gives, a (SMS, status) waiting skipped.
+_QUEUE_STATUSES = (
+    postgresql.insert(outbox)
+    .from_select(
+        [
+            "message_id",
+            "status",
+            "kind",
+            "note",
+            "created_at",
+            "attempts",
+            "next_attempt_at",
+            "update_done",
+            "reply_done",
+        ],
+        sa.select(
+            _STATUS_ROWS.c.message_id,
+            _STATUS_ROWS.c.status,
+            sa.literal(NotificationKind.STATUS.value, sa.Text()),
+            sa.null(),
+            sa.bindparam("queued", type_=sa.Text()),
+            sa.literal(0, sa.Integer()),
+            sa.bindparam("queued", type_=sa.Text()),
+            sa.false(),
+            _STATUS_ROWS.c.reply_done,
+        ),
+    )
+    .on_conflict_do_nothing(index_elements=["message_id", "status"])
+)
 
 
 def _queue_params(

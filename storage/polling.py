@@ -1,15 +1,21 @@
 """Pending SMS shared between replicas: each is polled by one live replica at a time.
 
-The first replica to find a pending SMS with no live poller takes it and keeps it while its
-heartbeat holds (:mod:`storage.replicas`); a steady poll cycle only reads.
+A replica polls the pending SMS it took, and keeps them while its heartbeat holds
+(:mod:`storage.replicas`). It takes about its share: the pending SMS divided by the live
+replicas, rounded up. It takes those with no live poller up to its share, and lets go of what
+it holds beyond its share (another replica takes them in its next cycle, so none is asked
+twice in one interval). A replica alone, or the last one live, polls every pending SMS. A
+steady poll cycle only reads.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from storage.engine import reading, transactional
 from storage.messages import _PENDING_STATUSES, PendingStatus, _local_wall_text
@@ -17,27 +23,59 @@ from storage.replicas import live_ids
 from storage.tables import PENDING, sms
 
 if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
     from sqlalchemy import Connection as Database
 
 
-@reading
-def unclaimed_pending(db: Database, *, live_cutoff: str) -> bool:
-    """Whether some pending SMS has no live poller (:func:`claim_pending_statuses` would take it).
+@dataclass(frozen=True, slots=True)
+class PollShare:
+    """How the pending SMS stand for one replica: all of them, its own, and those unheld."""
 
-    A read: in the steady state every pending SMS has its live poller, and a poll cycle then
-    writes nothing.
+    pending: int
+    mine: int
+    unheld: int
+    live: int
+
+    @property
+    def share(self) -> int:
+        """How many the replica polls: the pending SMS over the live replicas, rounded up."""
+        return math.ceil(self.pending / max(1, self.live))
+
+    @property
+    def to_take(self) -> int:
+        """How many unheld SMS it takes now."""
+        return min(self.unheld, max(0, self.share - self.mine))
+
+    @property
+    def to_let_go(self) -> int:
+        """How many of its own it lets go of now."""
+        return max(0, self.mine - self.share)
+
+
+def _unheld(live_cutoff: str) -> ColumnElement[bool]:
+    """Pending SMS no live replica polls: never taken, let go, or their poller's lease ran out."""
+    return or_(sms.c.polled_by.is_(None), sms.c.polled_by.not_in(live_ids(live_cutoff)))
+
+
+@reading
+def poll_share(db: Database, *, replica: str, live_cutoff: str) -> PollShare:
+    """Where ``replica`` stands among the live replicas' pollers (a read)."""
+    mine = func.count().filter(sms.c.polled_by == replica)
+    unheld = func.count().filter(_unheld(live_cutoff))
+    pending, own, free = db.execute(select(func.count(), mine, unheld).where(PENDING)).one()
+    live = db.execute(select(func.count()).select_from(live_ids(live_cutoff).subquery())).scalar()
+    return PollShare(int(pending), int(own), int(free), int(live or 0))
+
+
+@reading
+def unclaimed_pending(db: Database, *, replica: str, live_cutoff: str) -> bool:
+    """Whether :func:`claim_pending_statuses` would take or let go of a pending SMS.
+
+    A read: in the steady state every pending SMS has its live poller, each replica holds its
+    share, and a poll cycle then writes nothing.
     """
-    return (
-        db.execute(
-            select(sms.c.id)
-            .where(
-                PENDING,
-                or_(sms.c.polled_by.is_(None), sms.c.polled_by.not_in(live_ids(live_cutoff))),
-            )
-            .limit(1)
-        ).first()
-        is not None
-    )
+    share = poll_share(db, replica=replica, live_cutoff=live_cutoff)
+    return share.to_take > 0 or share.to_let_go > 0
 
 
 @reading
@@ -68,18 +106,30 @@ def claim_pending_statuses(
 ) -> list[PendingStatus]:
     """:func:`pending_statuses`, shared between replicas: those this replica polls.
 
-    A pending SMS is polled by one replica: the first to find it with no live poller takes it
-    (rows another replica is taking at the same moment are skipped, ``FOR UPDATE SKIP LOCKED``
-    on PostgreSQL), and keeps it while its heartbeat holds. So two replicas never ask about the
-    same SMS, and when one is gone the other polls all of them.
+    A pending SMS is polled by one replica. A replica takes those with no live poller, oldest
+    first, up to its share (rows another replica is taking at the same moment are skipped,
+    ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), and lets go of its newest beyond its share. So
+    two replicas never ask about the same SMS, they ask about about as many each, and when one
+    is gone the others poll all of them.
     """
-    free = (
-        select(sms.c.id)
-        .where(
-            PENDING,
-            or_(sms.c.polled_by.is_(None), sms.c.polled_by.not_in(live_ids(live_cutoff))),
+    share = poll_share(db, replica=replica, live_cutoff=live_cutoff)
+    if share.to_let_go:
+        newest = (
+            select(sms.c.id)
+            .where(PENDING, sms.c.polled_by == replica)
+            .order_by(sms.c.id.desc())
+            .limit(share.to_let_go)
         )
-        .with_for_update(skip_locked=True)
-    )
-    db.execute(update(sms).where(sms.c.id.in_(free.scalar_subquery())).values(polled_by=replica))
+        db.execute(update(sms).where(sms.c.id.in_(newest.scalar_subquery())).values(polled_by=None))
+    elif share.to_take:
+        free = (
+            select(sms.c.id)
+            .where(PENDING, _unheld(live_cutoff))
+            .order_by(sms.c.id)
+            .limit(share.to_take)
+            .with_for_update(skip_locked=True)
+        )
+        db.execute(
+            update(sms).where(sms.c.id.in_(free.scalar_subquery())).values(polled_by=replica)
+        )
     return polled_statuses(db, replica=replica, local_now=local_now, sandbox=sandbox)

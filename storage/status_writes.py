@@ -6,12 +6,12 @@ nothing else writes an SMS's status or its history.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
+from storage.arrays import columns_of, unnest_rows
 from storage.tables import sms, status_history
 
 if TYPE_CHECKING:
@@ -45,17 +45,6 @@ def _change_values(new: Mapping[str, sa.ColumnElement[Any]]) -> dict[str, object
     }
 
 
-def _unnest(columns: Mapping[str, Any]) -> sa.TableValuedAlias:
-    """Rows given as one array parameter per column, as a table (PostgreSQL's ``unnest``)."""
-    return (
-        sa.func.unnest(
-            *(sa.bindparam(name, type_=postgresql.ARRAY(kind)) for name, kind in columns.items())
-        )
-        .table_valued(*(sa.column(name, kind) for name, kind in columns.items()))
-        .render_derived("batch")
-    )
-
-
 #: One status change, built once (every poll cycle and webhook runs it): parameters by name.
 WRITE_CHANGE = (
     sa.update(sms)
@@ -66,7 +55,7 @@ WRITE_CHANGE = (
 #: One status history row (values given as parameters, so the statement is built once).
 HISTORY = sa.insert(status_history)
 
-_CHANGES = _unnest(CHANGE_COLUMNS)
+_CHANGES = unnest_rows(CHANGE_COLUMNS)
 #: Many status changes in one statement, one array per column (PostgreSQL).
 _WRITE_CHANGES = (
     sa.update(sms)
@@ -74,7 +63,7 @@ _WRITE_CHANGES = (
     .values(_change_values({name: _CHANGES.c[name] for name in CHANGE_COLUMNS}))
 )
 
-_HISTORY_ROWS = _unnest({name: status_history.c[name].type for name in HISTORY_COLUMNS})
+_HISTORY_ROWS = unnest_rows({name: status_history.c[name].type for name in HISTORY_COLUMNS})
 #: Many history rows in one statement, one array per column, in order (PostgreSQL).
 _WRITE_HISTORY = sa.insert(status_history).from_select(HISTORY_COLUMNS, sa.select(_HISTORY_ROWS))
 
@@ -99,8 +88,8 @@ def write_changes(
     for change in changes:
         earlier = merged.get(change["sms_id"])
         merged[change["sms_id"]] = change if earlier is None else _in_turn(earlier, change)
-    db.execute(_WRITE_CHANGES, _columns(list(merged.values()), CHANGE_COLUMNS) | {"stamp": stamp})
-    db.execute(_WRITE_HISTORY, _columns(history, HISTORY_COLUMNS))
+    db.execute(_WRITE_CHANGES, columns_of(list(merged.values()), CHANGE_COLUMNS) | {"stamp": stamp})
+    db.execute(_WRITE_HISTORY, columns_of(history, HISTORY_COLUMNS))
 
 
 def _in_turn(earlier: dict[str, object], later: dict[str, object]) -> dict[str, object]:
@@ -108,8 +97,3 @@ def _in_turn(earlier: dict[str, object], later: dict[str, object]) -> dict[str, 
     merged = {name: earlier[name] if value is None else value for name, value in later.items()}
     merged["final"] = bool(earlier["final"] or later["final"])  # final_at is set once, to stamp
     return merged
-
-
-def _columns(rows: list[dict[str, object]], names: Iterable[str]) -> dict[str, list[object]]:
-    """The rows' values, one list per column."""
-    return {name: [row[name] for row in rows] for name in names}

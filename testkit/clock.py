@@ -1,4 +1,4 @@
-"""A clock for the notifier whose sleeps return at once, moving its time forward instead."""
+"""Clocks for tests (:class:`bot.sms.clock.Clock`): sleeps return at once, moving time on."""
 
 from __future__ import annotations
 
@@ -32,4 +32,32 @@ class FastForwardClock:
         """Skip ``seconds`` and let other tasks run once."""
         self.sleeps.append(seconds)
         self.skipped += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+class ManualClock:
+    """A clock that moves only when the test moves it: :attr:`at` is its time.
+
+    ``monotonic`` counts seconds along ``at``, so moving ``at`` (or :meth:`advance`) moves both;
+    ``sleep(s)`` advances ``s`` at once.
+    """
+
+    def __init__(self, at: datetime | None = None) -> None:
+        self.at = at or datetime(2026, 1, 1, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        """The time set."""
+        return self.at
+
+    def monotonic(self) -> float:
+        """Seconds since the epoch of :attr:`at` (never goes back unless the test sets it so)."""
+        return self.at.timestamp()
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock ``seconds`` forward."""
+        self.at += timedelta(seconds=seconds)
+
+    async def sleep(self, seconds: float) -> None:
+        """Advance ``seconds`` and let other tasks run once."""
+        self.advance(max(0.0, seconds))
         await asyncio.sleep(0)

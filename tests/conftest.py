@@ -25,13 +25,15 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import create_app
-from bot.logs import JsonFormatter, TextFormatter, install_filters
-from bot.runtime import RUNTIME, Runtime
-from bot.settings import Settings
+from bot.process.app import create_app
+from bot.process.logs import JsonFormatter, TextFormatter, install_filters
+from bot.process.runtime import RUNTIME, Runtime
+from bot.process.settings import Settings
+from bot.process.tracking import NOTIFIER_CLOCK
 from bot.simulator import DEFAULT_API_KEY, MobizonSimulator, SimulatorConfig, start_simulator
 from storage.engine import Database
 from storage.schema import open_database
+from testkit.clock import FastForwardClock
 from testkit.slack import BOT_TOKEN, FakeSlack
 from testkit.waiting import wait_until
 from tests import postgres
@@ -109,10 +111,10 @@ LONG_MODULES = frozenset(
         "tests/bot/test_mobizon_lanes.py",
         "tests/bot/test_serve.py",
         "tests/bot/test_socket_mode.py",
-        "tests/delivery/test_end_to_end.py",
-        "tests/delivery/test_locked_database.py",
-        "tests/delivery/test_moderation.py",
-        "tests/delivery/test_tracking_shutdown.py",
+        "tests/sms/delivery/test_end_to_end.py",
+        "tests/sms/delivery/test_locked_database.py",
+        "tests/sms/delivery/test_moderation.py",
+        "tests/sms/delivery/test_tracking_shutdown.py",
         "tests/handlers/grammar/test_properties.py",
         "tests/handlers/test_e2e_cancel.py",
     }
@@ -310,6 +312,19 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
+def clock(fake_slack: FakeSlack) -> FastForwardClock:
+    """A clock whose sleeps return at once, shared by the notifier and the fake Slack's pacing.
+
+    The bots ``start_bot`` starts run their notifier on it: their posts are paced as Slack asks
+    (on this clock) without the test waiting through the pacing, nor through the outbox's
+    flush at their stop.
+    """
+    fast = FastForwardClock()
+    fake_slack.clock = fast.monotonic
+    return fast
+
+
+@pytest.fixture
 def simulator_config() -> SimulatorConfig:
     """The simulator's settings; override in a test module to change them."""
     return SimulatorConfig(api_key=MOBIZON_KEY, speed=1.0)
@@ -452,11 +467,15 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
 
 @pytest.fixture
 async def start_bot(
-    fake_slack: FakeSlack, make_settings: SettingsFactory, migrated_sqlite: Path
+    fake_slack: FakeSlack,
+    make_settings: SettingsFactory,
+    migrated_sqlite: Path,
+    clock: FastForwardClock,
 ) -> AsyncIterator[Callable[..., Any]]:
     """Start the bot on a loopback port with the given settings; everything is closed after.
 
     A SQLite database not there yet starts as a copy of the migrated one (``migrated_sqlite``).
+    The bot's notifier runs on ``clock``: its pacing is kept, its sleeps skipped.
     """
     servers: list[TestServer] = []
     sessions: list[aiohttp.ClientSession] = []
@@ -468,6 +487,7 @@ async def start_bot(
         if where.engine == "sqlite" and not where.memory:
             copy_migrated(migrated_sqlite, where.address)
         app = create_app(settings)
+        app[NOTIFIER_CLOCK] = clock
         server = TestServer(app, host="127.0.0.1", port=0)
         await server.start_server()
         servers.append(server)

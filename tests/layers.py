@@ -3,6 +3,8 @@
 What :mod:`tests.test_layers` checks is built here from the source, without importing it:
 
 - :func:`imports`: every module a file imports (wherever the import stands);
+- :func:`imported_names`: every name a file imports, as an absolute dotted name;
+- :func:`private_imports`: imports of a faced package's private modules from outside it;
 - :func:`circles`: the import circles between our modules;
 - :func:`storage_writers`: the storage functions that write, from their decorators;
 - :func:`storage_references`: the storage functions a module names.
@@ -21,6 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "storage")
 #: Our top-level packages: an import of one of these is an import of ours.
 OURS = ("bot", "handlers", "storage", "testkit")
+
+#: The packages with one public face (their ``__init__``) over private modules.
+FACES = ("bot.mobizon", "bot.simulator")
+#: Every folder of ours whose code may import a faced package: the face rule reads them all.
+EVERYWHERE = ("bot", "handlers", "storage", "testkit", "tests", "bench", "scripts")
 
 #: The decorators that say what a storage function does (:mod:`storage.engine`).
 TRANSACTIONAL = "storage.engine.transactional"
@@ -112,6 +119,36 @@ def imports(path: Path, root: Path = ROOT) -> set[str]:
     return found
 
 
+def imported_names(path: Path, root: Path = ROOT) -> set[str]:
+    """Every name ``path`` imports, absolute: ``from a.b import c`` gives ``a.b.c``.
+
+    Unlike :func:`imports`, a name that is not a module (a class, a constant) is kept whole, so
+    a rule can forbid one name of a package's face.
+    """
+    return set(_namespace(path, root).values()) | imports(path, root)
+
+
+def private_imports(root: Path = ROOT, faces: tuple[str, ...] = FACES) -> set[tuple[str, str]]:
+    """Every (module, private module) pair where code outside a faced package imports past it.
+
+    A package of :data:`FACES` is used through its ``__init__`` only: from outside it, importing
+    any of its modules (``from bot.mobizon._client import X``, ``from bot.mobizon import
+    _client``, ``import bot.simulator._form``) is reaching behind the face. Its own modules import
+    each other freely.
+    """
+    found: set[tuple[str, str]] = set()
+    for module, path in modules(root, EVERYWHERE).items():
+        for face in faces:
+            if within(module, face):
+                continue
+            found.update(
+                (module, name)
+                for name in imports(path, root)
+                if within(name, face) and name != face
+            )
+    return found
+
+
 def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
     """Which of our modules in ``bot``, ``handlers`` and ``storage`` each of them imports.
 
@@ -124,7 +161,7 @@ def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
     Every import counts, wherever it stands: at module level, inside a function (a deferred
     import is how a circle is hidden, not how it is broken) and under ``if TYPE_CHECKING:``
     (a type-only import is still a module depending on another: both circles issue 20 names,
-    ``bot.runtime`` ↔ ``bot.socket_mode`` and ``handlers.context`` → ``handlers.languages`` →
+    ``bot.process.runtime`` ↔ ``bot.process.socket_mode`` and ``handlers.context`` → ``handlers.languages`` →
     ``handlers.posting`` → ``handlers.context``, close only through such an import).
     """
     graph = {name: imports(path, root) for name, path in modules(root).items()}

@@ -1,4 +1,4 @@
-"""Imports point one way, without circles, and Slack code writes no storage itself.
+"""Imports point one way, without circles, through faces, and Slack code writes no storage itself.
 
 DESIGN.md, "Layout and the direction of imports". The code is read by :mod:`tests.layers`.
 Each rule has its list of known exceptions, each with its reason: removing an entry is all a
@@ -9,28 +9,52 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.layers import OURS, ROOT, circles, imports, modules, storage_references, within
+from tests.layers import (
+    OURS,
+    ROOT,
+    circles,
+    imported_names,
+    imports,
+    modules,
+    private_imports,
+    storage_references,
+    within,
+)
 from tests.layers import storage_writers as writers
 
-#: Each layer, as module prefixes, and the prefixes of ours it must not import.
+#: Each layer, as module prefixes, and the prefixes of ours (modules, or names of a package's
+#: face) it must not import.
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    # Slack code uses the domain and the gateway's types, errors and Protocol, never the process
-    # nor the gateway's client or wire format
+    # Slack code uses the domain and the gateway's types and errors, never the process, the
+    # console nor the gateway itself (its Protocol, client or wire format): listeners call the
+    # domain's services
     "handlers": (
-        "bot.app",
-        "bot.runtime",
-        "bot.cli",
+        "bot.process",
         "bot.console",
-        "bot.tracking",
-        "bot.metrics",
-        "bot.inflight",
-        "bot.mobizon.client",
-        "bot.mobizon.wire",
+        "bot.cli",
+        "bot.mobizon.MobizonClient",
+        "bot.mobizon.MAX_IDS_PER_STATUS_REQUEST",
+        "bot.mobizon.SmsGateway",
         "bot.simulator",
     ),
-    "bot.sending": ("handlers", "slack_sdk", "slack_bolt", "bot.delivery", "bot.app"),
-    "bot.delivery": ("handlers", "slack_sdk", "slack_bolt", "bot.app"),
-    "bot.simulator": ("storage", "handlers", "bot.sending", "bot.delivery", "bot.app"),
+    # the domain knows nothing of Slack nor of the process that wires it
+    "bot.sms": (
+        "handlers",
+        "slack_sdk",
+        "slack_bolt",
+        "bot.process",
+        "bot.console",
+        "bot.cli",
+        "bot.simulator",
+    ),
+    # the send path does not reach into delivery tracking
+    "bot.sms.sending": ("bot.sms.delivery",),
+    # the process wires the domain, the gateway and Slack code; the console and the CLI wire it
+    "bot.process": ("bot.console", "bot.cli"),
+    # the console runs the process in a terminal; the CLI starts one or the other
+    "bot.console": ("bot.cli",),
+    # the simulator shares only the gateway's types
+    "bot.simulator": ("storage", "handlers", "bot.sms", "bot.process", "bot.console", "bot.cli"),
 }
 
 #: The gateway and storage import nothing of ours outside themselves.
@@ -47,30 +71,46 @@ OUTBOX_STEPS: dict[str, str] = {
 }
 OUTBOX = "storage.outbox"
 
+#: Tests that import a faced package's private module, (test module, private module), with the
+#: reason: each checks a piece the face does not show. Production code never does.
+TESTS_BEHIND_A_FACE: dict[tuple[str, str], str] = {
+    ("tests.bot.test_mobizon_errors", "bot.mobizon._errors"): (
+        "reads the errors module's docstring, which draws the whole exception tree"
+    ),
+    ("tests.bot.test_mobizon_errors", "bot.mobizon._failures"): (
+        "builds a refused connection's error as the client does, to word it"
+    ),
+    ("tests.handlers.test_gateway_errors", "bot.mobizon._failures"): (
+        "builds every connection and HTTP failure as the client does, to word each one"
+    ),
+    ("tests.bot.test_mobizon_account", "bot.mobizon._account_wire"): (
+        "reads balance and campaign answers Mobizon may send but the simulator does not"
+    ),
+    ("tests.bot.test_mobizon_account", "bot.mobizon._wire"): (
+        "expects the wire format's MalformedAnswerError from those answers"
+    ),
+    ("tests.bot.test_simulator", "bot.simulator._webhooks"): (
+        "drives the webhook outbox directly against a receiver"
+    ),
+    ("tests.bot.test_simulator_numbers", "bot.simulator._sms"): (
+        "clears the cache of the phone number lookup between cases"
+    ),
+    ("tests.bot.test_simulator_state", "bot.simulator._state"): (
+        "writes the state file half-way to show the atomic write"
+    ),
+    ("tests.handlers.test_e2e_status_find", "bot.simulator._form"): (
+        "decodes the ids of the status requests the simulator recorded"
+    ),
+}
+
 #: Upward imports that remain, (module, forbidden prefix or import), each with its reason.
 KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 
-_CANCEL = (
-    "/sms cancel claims the SMS, records it cancelled and releases the claim from the Slack "
-    "listener (issue 20: a cancel service in the domain)"
-)
-_TEMPLATES = "/sms template add and remove save and delete a team's template from the listener"
 #: Slack code that writes storage itself today, (module, storage function), with the reason.
-KNOWN_WRITES: dict[tuple[str, str], str] = {
-    ("handlers.commands.account", "storage.account.claim_cancel"): _CANCEL,
-    ("handlers.commands.account", "storage.account.record_cancelled"): _CANCEL,
-    ("handlers.commands.account", "storage.account.release_cancel"): _CANCEL,
-    ("handlers.commands.templates", "storage.templates.add_template"): _TEMPLATES,
-    ("handlers.commands.templates", "storage.templates.remove_template"): _TEMPLATES,
-}
+KNOWN_WRITES: dict[tuple[str, str], str] = {}
 
 #: Import circles (their modules, sorted), each with its reason.
-KNOWN_CIRCLES: dict[tuple[str, ...], str] = {
-    ("bot.runtime", "bot.socket_mode"): (
-        "socket_mode reads the process's RUNTIME; the runtime holds the SocketMode it starts "
-        "(a type-only import)"
-    ),
-}
+KNOWN_CIRCLES: dict[tuple[str, ...], str] = {}
 
 
 def upward_imports(root: Path = ROOT) -> set[tuple[str, str]]:
@@ -82,11 +122,12 @@ def upward_imports(root: Path = ROOT) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for module, path in modules(root).items():
         names = imports(path, root)
+        named = imported_names(path, root)  # and names of a face
         for layer, forbidden in FORBIDDEN.items():
             if within(module, layer):
                 found.update(
                     (module, prefix)
-                    for name in names
+                    for name in named
                     for prefix in forbidden
                     if within(name, prefix)
                 )
@@ -128,6 +169,15 @@ def test_no_import_runs_upward() -> None:
     assert upward_imports() - KNOWN_UPWARD.keys() == set()
 
 
+def test_faced_packages_are_used_through_their_face() -> None:
+    """Outside bot.mobizon and bot.simulator, nothing imports their private modules.
+
+    Tests may, each listed with its reason.
+    """
+    assert private_imports() - TESTS_BEHIND_A_FACE.keys() == set()
+    assert all(within(module, "tests") for module, _ in TESTS_BEHIND_A_FACE)
+
+
 def test_slack_code_writes_storage_only_through_the_domain() -> None:
     """No handler writes storage itself but the notifier's outbox steps and the listed ones."""
     assert outside_the_outbox_steps(storage_writes()) - KNOWN_WRITES.keys() == set()
@@ -143,6 +193,7 @@ def test_known_exceptions_still_exist() -> None:
     assert upward_imports() >= KNOWN_UPWARD.keys()
     assert storage_writes() >= KNOWN_WRITES.keys()
     assert circles() >= KNOWN_CIRCLES.keys()
+    assert private_imports() >= TESTS_BEHIND_A_FACE.keys()
     # the notifier's exception names modules that really write the outbox
     assert {module for module, function in storage_writes() if within(function, OUTBOX)} >= set(
         OUTBOX_STEPS
@@ -154,8 +205,8 @@ def test_an_upward_import_is_caught(tmp_path: Path) -> None:
     for folder, source in {
         "storage": "from handlers import blocks\n",
         "storage/deeper": "from ...handlers import notifier\nfrom .. import schema\n",
-        "bot/sending": "from slack_sdk.web.async_client import AsyncWebClient\n",
-        "bot/mobizon": "import bot.sending.service\nfrom . import types\nfrom bot.mobizon import wire\n",
+        "bot/sms/sending": "from slack_sdk.web.async_client import AsyncWebClient\n",
+        "bot/mobizon": "import bot.sms.sending.service\nfrom . import types\nfrom bot.mobizon import wire\n",
         "handlers": "",
     }.items():
         (tmp_path / folder).mkdir(parents=True)
@@ -163,8 +214,53 @@ def test_an_upward_import_is_caught(tmp_path: Path) -> None:
     assert upward_imports(tmp_path) == {
         ("storage.probe", "handlers"),
         ("storage.deeper.probe", "handlers"),
-        ("bot.sending.probe", "slack_sdk"),
-        ("bot.mobizon.probe", "bot.sending.service"),
+        ("bot.sms.sending.probe", "slack_sdk"),
+        ("bot.mobizon.probe", "bot.sms.sending.service"),
+    }
+
+
+def test_an_import_behind_a_face_is_caught(tmp_path: Path) -> None:
+    """Importing a faced package's private module is caught from anywhere outside it, not inside."""
+    _tree(
+        tmp_path,
+        {
+            "bot/mobizon/__init__.py": "from bot.mobizon._client import Client\n",
+            "bot/mobizon/_client.py": "from bot.mobizon._wire import encode\n",
+            "bot/mobizon/_wire.py": "def encode(): ...\n",
+            "bot/simulator/__init__.py": "from bot.mobizon import Client\n",
+            "bot/simulator/_form.py": "",
+            "bot/sms/delivery/poller.py": (
+                "from bot.mobizon import Client\nfrom bot.mobizon._wire import encode\n"
+            ),
+            "handlers/find.py": "from bot.mobizon import _client\nimport bot.simulator._form\n",
+            "handlers/ok.py": "import bot.mobizon\nfrom bot.simulator import MobizonSimulator\n",
+            "tests/test_wire.py": "from bot.mobizon._wire import encode\n",
+        },
+    )
+    assert private_imports(tmp_path) == {
+        ("bot.sms.delivery.poller", "bot.mobizon._wire"),
+        ("handlers.find", "bot.mobizon._client"),
+        ("handlers.find", "bot.simulator._form"),
+        ("tests.test_wire", "bot.mobizon._wire"),
+    }
+
+
+def test_a_handler_naming_the_gateway_client_is_caught(tmp_path: Path) -> None:
+    """A forbidden name of the gateway's face (client, Protocol) is caught however imported; others pass."""
+    _tree(
+        tmp_path,
+        {
+            "bot/mobizon/__init__.py": "",
+            "handlers/one.py": "from bot.mobizon import MobizonClient, OutgoingSms\n",
+            "handlers/two.py": "from bot.mobizon import MobizonClient as Client\n",
+            "handlers/three.py": "from bot.mobizon import SmsGateway\n",
+            "handlers/fine.py": "from bot.mobizon import MobizonError, OutgoingSms\n",
+        },
+    )
+    assert upward_imports(tmp_path) == {
+        ("handlers.one", "bot.mobizon.MobizonClient"),
+        ("handlers.two", "bot.mobizon.MobizonClient"),
+        ("handlers.three", "bot.mobizon.SmsGateway"),
     }
 
 

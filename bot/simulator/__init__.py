@@ -9,8 +9,8 @@ three Message methods, ``_account`` the account-level ones (balance, sender name
 info and delete, short links), ``_webhooks`` sends delivery reports, ``_config`` holds the
 configuration and the method names, ``_requests`` the HTTP side (checks, latency, faults),
 ``_account_state`` the account (balance, campaigns, refunds), ``_state`` keeps all of it in a
-file across runs (the sandbox's, beside its database), and ``_simulator`` ties them together
-(messages, their clock, webhooks).
+file across runs (the sandbox's, beside its database), ``_simulator`` ties them together
+(messages, their clock, webhooks), and ``_serve`` serves one on a port.
 """
 
 from bot.simulator._account import DELETE_DEADLINE
@@ -32,7 +32,8 @@ from bot.simulator._config import (
 )
 from bot.simulator._form import PhpForm, PhpValue
 from bot.simulator._messages import MessageState, SimulatedMessage
-from bot.simulator._simulator import MobizonSimulator, run, start_simulator
+from bot.simulator._serve import run, start_simulator
+from bot.simulator._simulator import MobizonSimulator
 from bot.simulator._state import state_beside
 from bot.simulator._webhooks import WebhookAttempt, sign
 

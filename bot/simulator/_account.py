@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from bot.mobizon.types import MessageStatus
+from bot.mobizon import MessageStatus
 from bot.simulator._form import PhpForm, PhpValue, as_mapping, as_text
 from bot.simulator._messages import (
     DECLINED,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from bot.mobizon.types import FINAL_MESSAGE_STATUSES, CommonStatus, MessageStatus, ModerationStatus
+from bot.mobizon import FINAL_MESSAGE_STATUSES, CommonStatus, MessageStatus, ModerationStatus
 
 # Seconds after sending starts at which each step happens, at speed 1.0.
 _ENQUEUED_AFTER = 0.2

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from bot.mobizon.types import PAGE_SIZES
+from bot.mobizon import PAGE_SIZES
 from bot.simulator._form import PhpForm, PhpValue, as_list, as_mapping, as_text
 from bot.simulator._messages import MessageState, SimulatedMessage
 from bot.simulator._sms import format_timestamp, parse_timestamp

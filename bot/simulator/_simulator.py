@@ -7,8 +7,6 @@ import contextlib
 import heapq
 import logging
 import random
-import signal
-import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
@@ -18,7 +16,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot.mobizon.types import MessageStatus
+from bot.mobizon import MessageStatus
 from bot.simulator._account import (
     shorten_links,
 )
@@ -32,7 +30,7 @@ from bot.simulator._config import (
 from bot.simulator._form import PhpForm
 from bot.simulator._messages import MessageState, SimulatedMessage, plan_timeline
 from bot.simulator._methods import Answer, validate_send
-from bot.simulator._requests import RedactingAccessLogger, RequestHandling
+from bot.simulator._requests import RequestHandling
 from bot.simulator._sms import format_timestamp, number_info, segment_count
 from bot.simulator._state import KeptState
 from bot.simulator._webhooks import WebhookAttempt, WebhookOutbox
@@ -51,8 +49,9 @@ class MobizonSimulator(RequestHandling, AccountState, KeptState):
     numbers as strings, same codes), moves each
     message through ``NEW -> ENQUEUD -> ACCEPTD -> final`` on its own clock, records every
     request, and can be told to misbehave. Serve it with :meth:`make_app`, or use
-    :func:`start_simulator`. ``clock`` replaces ``datetime.now`` (naive local time). With
-    ``state_path`` it starts from the state kept in that file and keeps its state there.
+    :func:`~bot.simulator.start_simulator`. ``clock`` replaces ``datetime.now`` (naive local
+    time). With ``state_path`` it starts from the state kept in that file and keeps its state
+    there.
     """
 
     def __init__(
@@ -391,54 +390,6 @@ class MobizonSimulator(RequestHandling, AccountState, KeptState):
     def _wake_webhooks(self) -> None:
         if self._wakeup is not None:
             self._wakeup.set()
-
-
-async def start_simulator(
-    config: SimulatorConfig,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    clock: Callable[[], datetime] | None = None,
-    state_path: Path | None = None,
-    timezone: tzinfo | None = None,
-) -> tuple[MobizonSimulator, web.AppRunner, str]:
-    """Serve a new simulator on ``host:port`` (0: any free port), its state kept in ``state_path``.
-
-    Returns the simulator, the runner (the caller awaits ``runner.cleanup()``) and the
-    base URL, e.g. ``http://127.0.0.1:40123``.
-    """
-    simulator = MobizonSimulator(config, clock=clock, state_path=state_path, timezone=timezone)
-    runner = web.AppRunner(simulator.make_app(), access_log_class=RedactingAccessLogger)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, host, port).start()
-    except OSError:
-        await runner.cleanup()
-        raise
-    bound_host, bound_port = runner.addresses[0][:2]
-    shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
-    return simulator, runner, f"http://{shown_host}:{bound_port}"
-
-
-def run(host: str, port: int, config: SimulatorConfig) -> None:
-    """Serve the simulator until SIGINT or SIGTERM; print one line with its URL and key."""
-    asyncio.run(_serve(host, port, config))
-
-
-async def _serve(host: str, port: int, config: SimulatorConfig) -> None:
-    _simulator, runner, url = await start_simulator(config, host=host, port=port)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        sys.stdout.write(f"Mobizon simulator on {url} (API key {config.api_key})\n")
-        sys.stdout.flush()
-        await stop.wait()
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
-        await runner.cleanup()
 
 
 def _local_now() -> datetime:

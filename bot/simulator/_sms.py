@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import phonenumbers
 
-from bot.mobizon.types import TIMESTAMP_FORMAT
+from bot.mobizon import TIMESTAMP_FORMAT
 
 #: Mobizon's timestamp format (``startSendTs``, ``statusUpdateTs``, ``deferredToTs``).
 

@@ -3,8 +3,8 @@
 from slack_bolt.async_app import AsyncApp
 
 from handlers.actions.find_pages import handle_find_page
-from handlers.blocks import FIND_NEXT, FIND_PREVIOUS
 from handlers.errors import reporting_errors
+from handlers.lookup_blocks import FIND_NEXT, FIND_PREVIOUS
 
 
 def register(app: AsyncApp) -> None:

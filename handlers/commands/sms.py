@@ -10,11 +10,12 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.mobizon.errors import MobizonError
-from bot.mobizon.types import OutgoingSms
-from bot.sending.outcomes import Outcome
-from bot.sending.types import Origin, Surface
-from handlers import account_words, blocks, claim_ack, formats, send_outcomes
+from bot.mobizon import OutgoingSms
+from bot.sms.sending.lookups import AllHidden, LookupFailed, NoneSentHere, Statuses
+from bot.sms.sending.outcomes import NotAllowed, Outcome, Unsendable
+from bot.sms.sending.types import Origin, Surface
+from handlers import account_words, claim_ack, formats, lookup_blocks, send_outcomes
+from handlers.blocks import SlackMessage
 from handlers.commands import account, templates
 from handlers.context import Services, services
 from handlers.first_posts import post_of
@@ -31,15 +32,13 @@ from handlers.grammar import (
     help_text,
     parse_command,
 )
-from handlers.grammar.templates import TemplateCommand
+from handlers.grammar.send import text_refused
+from handlers.grammar.templates import TemplateCommand, template_send_usage
+from handlers.grammar.usage import usage_line
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import escape
 from handlers.views.listeners import handle_compose_command
-from storage import messages
-from storage.messages import SmsRecord
-
-LATEST_COUNT = 10
 
 #: Told to whoever may not read the whole account's SMS.
 FIND_REFUSED = N_(
@@ -88,15 +87,16 @@ async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of com
     if isinstance(parsed, TemplateCommand | TemplateSendCommand):
 
         async def send_one(sms: OutgoingSms) -> None:
-            await claim_ack_deliver(ack, svc, sms, origin(command), respond=respond)
+            await claim_ack_deliver(
+                ack, svc, sms, origin(command), respond=respond, usage=template_send_usage()
+            )
 
         await templates.handle(ack, parsed, command, svc, send_one=send_one, respond=respond)
         return
-    if isinstance(parsed, SendCommand) and not svc.sending.may_send(user_id):
-        await ack(text=send_outcomes.not_allowed())
-        return
     if isinstance(parsed, SendCommand):
-        await claim_ack_deliver(ack, svc, outgoing(parsed), origin(command), respond=respond)
+        await claim_ack_deliver(
+            ack, svc, outgoing(parsed), origin(command), respond=respond, usage=usage_line("send")
+        )
         return
     await ack()
     if isinstance(parsed, StatusCommand):
@@ -116,20 +116,37 @@ async def claim_ack_deliver(
     source: Origin,
     *,
     respond: AsyncRespond,
+    usage: str,
 ) -> None:
     """Claim the send, acknowledge the command, then send it and say what became of it.
 
-    The command's ack is empty whatever the claim says: a refusal is told after it, as every
+    The send service's refusal of who may send or of the text (made before anything is
+    written) is the ack, the text's with the command's ``usage`` line, as bad input is. The
+    ack is empty otherwise, whatever the claim says: other refusals are told after it, as every
     outcome is (:func:`handlers.claim_ack.claim_ack_deliver`).
     """
 
-    async def acked(_refusal: Outcome | None) -> bool:
-        await ack()
-        return False
+    async def acked(refusal: Outcome | None) -> bool:
+        said = refused_in_ack(refusal, usage)
+        if said is None:
+            await ack()
+            return False
+        await ack(text=said)
+        return True
 
     outcome = await claim_ack.claim_ack_deliver(acked, svc, sms, source)
     if outcome is not None:
         await tell_outcome(svc, outcome, respond)
+
+
+def refused_in_ack(refusal: Outcome | None, usage: str) -> str | None:
+    """What a command's ack tells of the send service's refusal, or ``None`` (told later)."""
+    if isinstance(refusal, NotAllowed):
+        return send_outcomes.not_allowed(refusal)
+    if isinstance(refusal, Unsendable):
+        # the sentence may quote what was typed: escaped, as any bad input
+        return escape(str(UsageError(text_refused(refusal.error), usage)))
+    return None
 
 
 def outgoing(cmd: SendCommand) -> OutgoingSms:
@@ -175,98 +192,84 @@ async def status(
     svc: Services, cmd: StatusCommand, command: dict[str, Any], respond: AsyncRespond
 ) -> None:
     """Answer ``/sms status``: the ids asked, or the latest SMS sent from this channel."""
-    ids = list(cmd.ids)
-    title = ngettext("Status of %(count)s SMS", "Status of %(count)s SMS", len(ids)) % {
-        "count": formats.number(len(ids))
+    outcome = await svc.account.lookups.statuses(
+        cmd.ids,
+        team_id=command.get("team_id"),
+        channel_id=command["channel_id"],
+        anywhere=svc.config.may_read_all(command["user_id"]),
+    )
+    title = ngettext("Status of %(count)s SMS", "Status of %(count)s SMS", len(cmd.ids)) % {
+        "count": formats.number(len(cmd.ids))
     }
-    hidden: list[int] = []
-    ours: dict[int, SmsRecord] | None = None
-    if ids and not svc.config.may_read_all(command["user_id"]):
-        # only what smsbot recorded as sent from this channel
-        ours = await svc.store.read(messages.get_by_message_ids, ids)
-        here = {
-            i
-            for i, sms in ours.items()
-            if sms.channel_id == command["channel_id"]
-            and sms.team_id == command.get("team_id", sms.team_id)
-        }
-        hidden = [i for i in ids if i not in here]
-        ids = [i for i in ids if i in here]
-        if not ids:
-            report = blocks.status_report([], [], title=title, hidden=hidden)
-            await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")
-            return
-    if not ids:
-        latest = await svc.store.read(
-            messages.latest_in_channel,
-            team_id=command.get("team_id", ""),
-            channel_id=command["channel_id"],
-            limit=LATEST_COUNT,
-        )
-        ids = [s.message_id for s in latest if s.message_id is not None]
-        if not ids:
+    match outcome:
+        case AllHidden(hidden):
+            report = lookup_blocks.status_report([], [], title=title, hidden=list(hidden))
+        case NoneSentHere():
             await respond(
                 text=_("No SMS has been sent from this channel yet."), response_type="ephemeral"
             )
             return
+        case LookupFailed(error):
+            await respond(
+                text=_(":warning: I could not get the status. %(why)s")
+                % {"why": escape(describe(error))},
+                response_type="ephemeral",
+            )
+            return
+        case Statuses():
+            report = _statuses_report(svc, outcome, title)
+    await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")
+
+
+def _statuses_report(svc: Services, found: Statuses, title: str) -> SlackMessage:
+    """The report of the statuses found (``title`` unless they are the channel's latest)."""
+    if found.latest:
+        shown = len(found.found) + len(found.missing)
         title = ngettext(
             "Latest %(count)s SMS sent from this channel",
             "Latest %(count)s SMS sent from this channel",
-            len(ids),
-        ) % {"count": formats.number(len(ids))}
-    try:
-        found = await svc.gateway.get_sms_status(ids)
-    except MobizonError as err:
-        await respond(
-            text=_(":warning: I could not get the status. %(why)s")
-            % {"why": escape(describe(err))},
-            response_type="ephemeral",
-        )
-        return
-    if ours is None:  # read once: the channel's check above has them already
-        ours = await svc.store.read(messages.get_by_message_ids, ids)
-    report = blocks.status_report(
-        [found[i] for i in ids if i in found],
-        [i for i in ids if i not in found],
+            shown,
+        ) % {"count": formats.number(shown)}
+    return lookup_blocks.status_report(
+        list(found.found),
+        list(found.missing),
         title=title,
         sandbox=svc.config.sandbox,
-        hidden=hidden,
+        hidden=list(found.hidden),
         costs={
             i: account_words.cost_note(sms.cost, sms.currency)
-            for i, sms in ours.items()
-            if i in ids and sms.cost is not None
+            for i, sms in found.records.items()
+            if sms.cost is not None
         },
-        settled=_this_mode(svc, ours),
+        settled=dict(found.settled),
     )
-    await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")
 
 
 async def find(
     svc: Services, cmd: FindCommand, respond: AsyncRespond, *, replace_original: bool = False
 ) -> None:
     """Answer ``/sms find`` (and its Previous/Next buttons) with one page of results."""
-    try:
-        page = await svc.gateway.list_messages(
-            cmd.criteria, page=cmd.wire_page, page_size=cmd.page_size, sort=cmd.sort
-        )
-    except MobizonError as err:
+    outcome = await svc.account.lookups.find(
+        cmd.criteria, page=cmd.wire_page, page_size=cmd.page_size, sort=cmd.sort
+    )
+    if isinstance(outcome, LookupFailed):
         await respond(
             text=_(":warning: I could not search the SMS. %(why)s")
-            % {"why": escape(describe(err))},
+            % {"why": escape(describe(outcome.error))},
             response_type="ephemeral",
             replace_original=replace_original,
         )
         return
-    ours = await svc.store.read(messages.get_by_message_ids, [i.id for i in page.items])
+    page = outcome.page
     previous_value = find_button_value(cmd, cmd.page - 1) if cmd.page > 1 else None
     next_value = find_button_value(cmd, cmd.page + 1) if cmd.page < page.page_count else None
-    message = blocks.find_results(
+    message = lookup_blocks.find_results(
         page,
         people_page=cmd.page,
         previous_value=previous_value,
         next_value=next_value,
         sandbox=svc.config.sandbox,
-        settled=_this_mode(svc, ours),
+        settled=dict(outcome.settled),
     )
     await respond(
         text=message.text,
@@ -274,13 +277,3 @@ async def find(
         response_type="ephemeral",
         replace_original=replace_original,
     )
-
-
-def _this_mode(svc: Services, ours: dict[int, SmsRecord]) -> dict[int, SmsRecord]:
-    """The records of SMS smsbot sent to the Mobizon answering now (live, or the sandbox's).
-
-    Their kept final status (a cancel) is what a read shows: Mobizon keeps reporting ``NEW``
-    for a deleted campaign's message. A simulator's id can name a live message, so the other
-    mode's records say nothing of it.
-    """
-    return {i: sms for i, sms in ours.items() if sms.sandbox == svc.config.sandbox}

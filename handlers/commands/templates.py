@@ -9,19 +9,26 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.mobizon.types import OutgoingSms
-from bot.sending.segments import TooLongError
-from bot.sending.text import ControlCharacterError, check_text, find_control
+from bot.mobizon import OutgoingSms
+from bot.sms.sending.outcomes import NotAllowed
+from bot.sms.sending.templates import (
+    AddOutcome,
+    RemoveOutcome,
+    TemplateAdded,
+    TemplateRemoved,
+    TemplatesBusy,
+    TemplateTaken,
+    TemplateUnknown,
+)
+from bot.sms.sending.text import find_control
 from handlers import send_outcomes
 from handlers.context import Services
 from handlers.grammar import (
     TemplateAddCommand,
     TemplateListCommand,
-    TemplateRemoveCommand,
     TemplateSendCommand,
     UsageError,
 )
-from handlers.grammar.send import text_refused
 from handlers.grammar.templates import (
     TemplateCommand,
     body_problem,
@@ -32,7 +39,6 @@ from handlers.grammar.templates import (
 from handlers.mrkdwn import escape, escape_short, unformatted, verbatim
 from handlers.views import compose_text as say
 from storage import templates
-from storage.store import is_busy
 
 logger = logging.getLogger(__name__)
 
@@ -106,9 +112,6 @@ async def handle(
     ``send_one`` records the send, acknowledges the command, then sends it (as ``/sms send``).
     """
     if isinstance(cmd, TemplateSendCommand):
-        if not svc.sending.may_send(str(command["user_id"])):
-            await ack(text=send_outcomes.not_allowed())
-            return
         try:
             sms = await template_sms(cmd, command, svc)
         except UsageError as err:
@@ -137,34 +140,45 @@ async def manage(
         found = await svc.store.read(templates.list_templates, team_id=team_id)
         await ack(text=template_page(found, cmd.page))
         return
-    if not svc.sending.may_send(user_id):
+    if not svc.account.templates.may_manage(user_id):
+        # answered in the ack, as every refusal made before anything is written
         await ack(text=send_outcomes.not_allowed())
         return
     await ack()
-    try:
-        said = await _write(cmd, svc, team_id=team_id, user_id=user_id)
-    except Exception as err:
-        if not is_busy(err):
-            raise
-        # another process kept the write lock past the busy timeout: nothing changed
-        logger.warning("could not write a template: the database is locked")
-        said = say.template_busy(adding=isinstance(cmd, TemplateAddCommand))
+    keeping = svc.account.templates
+    if isinstance(cmd, TemplateAddCommand):
+        added = await keeping.add(team_id=team_id, name=cmd.name, text=cmd.text, user_id=user_id)
+        said = added_said(added)
+    else:
+        removed = await keeping.remove(team_id=team_id, name=cmd.name, user_id=user_id)
+        said = removed_said(removed)
     await respond(text=said, response_type="ephemeral")
 
 
-async def _write(
-    cmd: TemplateAddCommand | TemplateRemoveCommand, svc: Services, *, team_id: str, user_id: str
-) -> str:
-    """Save or remove a template; what the person is told."""
-    if isinstance(cmd, TemplateAddCommand):
-        added = await svc.store.write(
-            templates.add_template, team_id=team_id, name=cmd.name, text=cmd.text, user_id=user_id
-        )
-        shown = verbatim(cmd.name)
-        return say.template_added(shown) if added else say.template_taken(shown)
-    removed = await svc.store.write(templates.remove_template, team_id=team_id, name=cmd.name)
-    shown = verbatim(cmd.name)
-    return say.template_removed(shown) if removed else say.template_unknown(shown)
+def added_said(outcome: AddOutcome) -> str:
+    """What saving a template tells."""
+    match outcome:
+        case TemplateAdded(name):
+            return say.template_added(verbatim(name))
+        case TemplateTaken(name):
+            return say.template_taken(verbatim(name))
+        case TemplatesBusy(_, adding):
+            return say.template_busy(adding=adding)
+        case NotAllowed():
+            return send_outcomes.not_allowed(outcome)
+
+
+def removed_said(outcome: RemoveOutcome) -> str:
+    """What removing a template tells."""
+    match outcome:
+        case TemplateRemoved(name):
+            return say.template_removed(verbatim(name))
+        case TemplateUnknown(name):
+            return say.template_unknown(verbatim(name))
+        case TemplatesBusy(_, adding):
+            return say.template_busy(adding=adding)
+        case NotAllowed():
+            return send_outcomes.not_allowed(outcome)
 
 
 async def template_sms(
@@ -180,9 +194,5 @@ async def template_sms(
     problem = body_problem(found.text)
     if problem is not None:
         raise UsageError(saved_body_refused(verbatim(found.name), problem), template_send_usage())
-    text = fill(found.text, dict(cmd.values))
-    try:
-        check_text(text)
-    except (ControlCharacterError, TooLongError) as err:
-        raise UsageError(text_refused(err), template_send_usage()) from err
-    return OutgoingSms(recipient=cmd.recipient, text=text)
+    # what every SMS text must be, the send service checks (bot.sms.sending.text.check_text)
+    return OutgoingSms(recipient=cmd.recipient, text=fill(found.text, dict(cmd.values)))

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.mobizon.types import PAGE_SIZES, ListCriteria, Sort
+from bot.mobizon import PAGE_SIZES, ListCriteria, Sort
 
 DEFAULT_SORT = Sort("startSendTs", descending=True)
 

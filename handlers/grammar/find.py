@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.mobizon.types import PAGE_SIZES, ListCriteria, Sort
+from bot.mobizon import PAGE_SIZES, ListCriteria, Sort
 from handlers import formats
 from handlers.grammar.commands import DEFAULT_SORT, FindCommand
 from handlers.grammar.lexing import (

@@ -7,8 +7,8 @@ import unicodedata
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from bot.sending.segments import TooLongError
-from bot.sending.text import ControlCharacterError, check_text
+from bot.sms.sending.segments import TooLongError
+from bot.sms.sending.text import ControlCharacterError
 from handlers import formats
 from handlers.grammar.commands import SendCommand
 from handlers.grammar.lexing import (
@@ -132,10 +132,7 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
             % {"phone": format_phone(recipient)},
             usage,
         )
-    try:
-        check_text(text)
-    except (ControlCharacterError, TooLongError) as error:
-        raise UsageError(text_refused(error), usage) from error
+    # what every SMS text must be, the send service checks (bot.sms.sending.text.check_text)
     return SendCommand(
         recipient=recipient,
         text=text,
@@ -318,7 +315,7 @@ def control_character(error: ControlCharacterError) -> str:
 
 
 def text_refused(error: ControlCharacterError | TooLongError) -> str:
-    """Why a text cannot be sent, for either rule of :func:`bot.sending.text.check_text`."""
+    """Why a text cannot be sent, for either rule of :func:`bot.sms.sending.text.check_text`."""
     if isinstance(error, ControlCharacterError):
         return control_character(error)
     return too_long(error)

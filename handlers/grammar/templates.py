@@ -14,8 +14,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.sending.segments import MAX_SEGMENTS, count_segments, max_length
-from bot.sending.text import find_control
+from bot.sms.sending.segments import MAX_SEGMENTS, count_segments, max_length
+from bot.sms.sending.text import find_control
 from handlers import formats
 from handlers.grammar.lexing import is_quote, read_quoted, skip_space, token_end
 from handlers.grammar.usage import UsageError, usage_line

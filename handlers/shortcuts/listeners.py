@@ -10,7 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sending.types import Surface
+from bot.sms.sending.types import Surface
 from handlers import send_outcomes
 from handlers.context import services
 from handlers.posting import open_direct_message, tell

@@ -5,8 +5,8 @@ The constants are English message ids (``N_``): show them as ``_(say.TITLE)``.
 
 from __future__ import annotations
 
-from bot.sending.outcomes import NotAllowed, NotSaved, Outcome, Unsendable
-from bot.sending.segments import MAX_SEGMENTS
+from bot.sms.sending.outcomes import NotAllowed, NotSaved, Outcome, Unsendable
+from bot.sms.sending.segments import MAX_SEGMENTS
 from handlers import formats, send_outcomes
 from handlers.blocks import characters
 from handlers.grammar.send import text_refused

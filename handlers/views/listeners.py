@@ -13,8 +13,8 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sending.outcomes import Outcome
-from bot.sending.types import Origin, Surface
+from bot.sms.sending.outcomes import Outcome
+from bot.sms.sending.types import Origin, Surface
 from handlers import send_outcomes
 from handlers.claim_ack import claim_ack_deliver
 from handlers.context import Services, services
@@ -27,13 +27,12 @@ from handlers.views.channel_check import channel_refusal
 from handlers.views.compose import (
     CHANNEL,
     ComposeMeta,
-    Submission,
     compose_view,
-    read_submission,
     text_block_id,
     with_count,
     with_template,
 )
+from handlers.views.compose_submission import Submission, read_submission
 from storage.templates import get_template, list_templates
 
 logger = logging.getLogger(__name__)

@@ -19,9 +19,9 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.test_utils import TestServer
 
-from bot import console
-from bot.mobizon.client import MobizonClient, RetryPolicy, Timeouts
-from bot.settings import Settings
+from bot.console import session as console
+from bot.mobizon import MobizonClient, RetryPolicy, Timeouts
+from bot.process.settings import Settings
 from tests.bot.serve_process import SMSBOT
 from tests.conftest import MOBIZON_KEY, refusing_port
 

@@ -7,8 +7,7 @@ import random
 import pytest
 import tenacity
 
-from bot.mobizon.backoff import backoff
-from bot.mobizon.client import RetryPolicy
+from bot.mobizon import RetryPolicy, backoff
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.cli import check, main
-from bot.preflight import Outcome, check_api_url, check_mobizon, check_slack
-from bot.settings import Settings
+from bot.process.preflight import Outcome, check_api_url, check_mobizon, check_slack
+from bot.process.settings import Settings
 from bot.simulator import GET_BALANCE, MobizonSimulator
 from testkit.slack import BOT_TOKEN, FakeSlack
 from tests.bot.serve_process import base_env, run_cli

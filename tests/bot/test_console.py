@@ -20,10 +20,11 @@ from typing import Any, cast
 
 import pytest
 
-from bot import console
-from bot.console import _logs_through
-from bot.console_text import mrkdwn_to_text, render_blocks
-from bot.settings import Settings
+from bot.console import session as console
+from bot.console.session import _logs_through
+from bot.console.slack import ConsoleSlack
+from bot.console.text import mrkdwn_to_text, render_blocks
+from bot.process.settings import Settings
 from bot.simulator import SimulatorConfig, start_simulator
 from storage.schema import open_database
 from testkit.database import run_sql
@@ -78,11 +79,15 @@ async def test_console_send_status_find_help_and_delivery(tmp_path: Path) -> Non
     # the unknown line got the console's help
     assert "Type /sms commands as in Slack" in out.split("SMS found")[1]
 
-    # the delivery updates arrive after the input ended: one line per change of the post, and
-    # the thread reply as one line; the post itself was printed once
+    # the delivery updates: one line per change of the post, and the thread reply as one line;
+    # the post itself was printed once. Each is printed as it comes: an early one (ENQUEUD) may
+    # come while the input is still read, before the help the last line got; after that help,
+    # the input ended, the console prints nothing but them.
     assert "Type /sms commands as in Slack" in shown[-1][1]
-    updates = shown[-1][1].split("\n\n")[-1].splitlines()
-    assert all(line.startswith(("SMS 6300284 to …4321: ", "↳ ")) for line in updates)
+    update_line = ("SMS 6300284 to …4321: ", "↳ ")
+    after_input = shown[-1][1].split(console.HELP, 1)[1].splitlines()
+    assert all(line.startswith(update_line) for line in after_input if line)
+    updates = [line for line in out.splitlines() if line.startswith(update_line)]
     assert any(line.startswith("SMS 6300284 to …4321: ✅ DELIVRD (delivered)") for line in updates)
     assert "↳ ✅ SMS 6300284 to +55 11 98765-4321 was delivered. (sandbox)" in updates
     # once final, its cost is looked up and put on the post: the last edit says it
@@ -411,3 +416,18 @@ async def test_the_consoles_own_lines_are_in_smsbot_language(tmp_path: Path) -> 
     )
     assert code == 0
     assert "── o bot publicou em #CCONSOLE" in out.getvalue()
+
+
+async def test_an_edit_printed_meanwhile_is_no_answer_to_a_command() -> None:
+    """A delivery update printed while a command waits for its answer is not taken for it."""
+    slack = ConsoleSlack(io.StringIO())
+    answered = asyncio.create_task(slack.wait_beyond(slack.shown, slack.opened, 30))
+    await asyncio.sleep(0)
+    slack.say("SMS 6300284 to …4321: 📤 ENQUEUD (queued for sending)")
+    slack.say("↳ ✅ SMS 6300284 to +55 11 98765-4321 was delivered. (sandbox)")
+    for _ in range(5):  # let the waiting task see both lines
+        await asyncio.sleep(0)
+    assert not answered.done()
+    slack.show("reply (only you see this)", {"text": "Status of 1 SMS"})
+    await asyncio.wait_for(answered, 5)
+    assert slack.shown == 1

@@ -6,8 +6,8 @@ import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot import console
-from bot.settings import Settings
+from bot.console import session as console
+from bot.process.settings import Settings
 from tests.bot.conftest import console_in_process, run_console, sections
 
 SCRIPT = """\

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.console_text import mrkdwn_to_text, render_blocks
+from bot.console.text import mrkdwn_to_text, render_blocks
 from handlers.mrkdwn import MARK, verbatim
 
 FORMATTED = "*x* _y_ ~z~ `w` :rage: > q"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from bot import console
-from bot.settings import Settings
+from bot.console import session as console
+from bot.process.settings import Settings
 
 
 async def test_a_control_character_typed_in_the_console_is_not_sent(tmp_path: Path) -> None:

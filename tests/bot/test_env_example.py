@@ -12,7 +12,7 @@ READ_ELSEWHERE = {"TZ", "MOBIZON_TIMEZONE", "SMSBOT_READERS"}
 
 def test_env_example_lists_every_variable_with_a_comment() -> None:
     """Each variable the settings read appears once in .env.example, right under its comment."""
-    settings_source = (ROOT / "bot" / "settings.py").read_text()
+    settings_source = (ROOT / "bot" / "process" / "settings.py").read_text()
     read = set(re.findall(r'get\("([A-Z_]+)"\)', settings_source)) | READ_ELSEWHERE
     assert {"MOBIZON_API_KEY", "SMSBOT_SANDBOX", "SLACK_BOT_TOKEN"} <= read
     lines = (ROOT / ".env.example").read_text().splitlines()

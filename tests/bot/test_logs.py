@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.logs import (
+from bot.process.logs import (
     JsonFormatter,
     LogThrottle,
     TextFormatter,

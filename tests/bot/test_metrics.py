@@ -10,9 +10,8 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.metrics import CURRENCIES, STATUSES, Metrics, known_label
-from bot.mobizon.client import REQUEST_METHODS
-from bot.mobizon.types import Balance
+from bot.mobizon import REQUEST_METHODS, Balance
+from bot.process.metrics import CURRENCIES, STATUSES, Metrics, known_label
 from bot.simulator import GET_SMS_STATUS, SEND_SMS, MobizonSimulator
 from storage import messages
 from testkit.slack import FakeSlack
@@ -64,12 +63,16 @@ async def test_metrics_expose_each_series_after_a_send(
     (message_id,) = simulator[0].messages
 
     async def observed() -> bool:
-        samples = (await scrape(bot))[1]
         # the SMS's cost, looked up once it is final (it may be after the reply was posted),
-        # edits its post through the outbox too: the outbox is empty for good once it is kept
+        # edits its post through the outbox too: the outbox is empty for good once it is kept.
+        # The cost is read before the scrape: read after, it could be kept (and its edit queued)
+        # between the two, and an empty outbox be taken for one with that edit posted.
         sms = messages.get_by_message_id(bot.db, message_id)
         costed = sms is not None and sms.cost is not None
-        return costed and delivered in samples and value(samples, "smsbot_outbox_size") == 0
+        if not costed:
+            return False
+        samples = (await scrape(bot))[1]
+        return delivered in samples and value(samples, "smsbot_outbox_size") == 0
 
     await until(observed, within=20)
     content_type, samples = await scrape(bot)

@@ -9,9 +9,10 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from bot.mobizon.account_wire import parse_campaign_info
-from bot.mobizon.client import RetryPolicy
-from bot.mobizon.errors import (
+from bot.mobizon import (
+    Balance,
+    CampaignInfo,
+    CommonStatus,
     MobizonAuthError,
     MobizonCampaignDeleteUnknownError,
     MobizonCampaignNotDeletableError,
@@ -21,11 +22,14 @@ from bot.mobizon.errors import (
     MobizonNetworkError,
     MobizonNotFoundError,
     MobizonValidationError,
+    ModerationStatus,
+    OutgoingSms,
+    RetryPolicy,
     error_for,
     is_insufficient_funds,
 )
-from bot.mobizon.types import Balance, CampaignInfo, CommonStatus, ModerationStatus, OutgoingSms
-from bot.mobizon.wire import MalformedAnswerError
+from bot.mobizon._account_wire import parse_campaign_info
+from bot.mobizon._wire import MalformedAnswerError
 from bot.simulator import (
     CAMPAIGN_DELETE,
     CAMPAIGN_INFO,
@@ -181,7 +185,7 @@ async def test_unreadable_balance_is_a_gateway_error(
 
 def test_balance_needs_an_amount() -> None:
     """parse_balance refuses an answer without ``balance`` and keeps the amount exact."""
-    from bot.mobizon.account_wire import parse_balance  # noqa: PLC0415 - the function under test
+    from bot.mobizon._account_wire import parse_balance  # noqa: PLC0415 - the function under test
 
     with pytest.raises(MalformedAnswerError):
         parse_balance({"currency": "BRL"})
@@ -191,7 +195,7 @@ def test_balance_needs_an_amount() -> None:
 @pytest.mark.parametrize("currency", ["<!CHANNEL>*X*", "R$", "BRLX" * 1000, " ", None, 5])
 def test_a_currency_not_shaped_like_a_code_is_unknown(currency: object) -> None:
     """A currency Mobizon states that is not three letters is not shown or counted: unknown."""
-    from bot.mobizon.account_wire import parse_balance  # noqa: PLC0415 - the function under test
+    from bot.mobizon._account_wire import parse_balance  # noqa: PLC0415 - the function under test
 
     assert parse_balance({"balance": "1", "currency": currency}).currency is None
 

@@ -11,15 +11,20 @@ import pytest
 from aiohttp import web
 from yarl import URL
 
-from bot.mobizon.client import DEFAULT_RETRY, DEFAULT_TIMEOUTS, MobizonClient, RetryPolicy, Timeouts
-from bot.mobizon.errors import (
+from bot.mobizon import (
+    DEFAULT_RETRY,
+    DEFAULT_TIMEOUTS,
+    ListCriteria,
     MobizonAuthError,
+    MobizonClient,
     MobizonError,
     MobizonGatewayError,
     MobizonNetworkError,
     MobizonTimeoutError,
+    OutgoingSms,
+    RetryPolicy,
+    Timeouts,
 )
-from bot.mobizon.types import ListCriteria, OutgoingSms
 from bot.simulator import GET_SMS_STATUS, LIST, SEND_SMS, MobizonSimulator, SimulatorConfig
 from bot.simulator import start_simulator as serve_simulator
 from tests.bot.conftest import (

@@ -10,10 +10,8 @@ from typing import Any
 
 import pytest
 
-import bot.app
-from bot.mobizon.client import DEFAULT_TIMEOUTS, MobizonClient, Timeouts
-from bot.mobizon.errors import MobizonTimeoutError
-from bot.mobizon.types import OutgoingSms
+import bot.process.app
+from bot.mobizon import DEFAULT_TIMEOUTS, MobizonClient, MobizonTimeoutError, OutgoingSms, Timeouts
 from bot.simulator import GET_SMS_STATUS, SEND_SMS, MobizonSimulator
 from tests.bot.conftest import ClientFactory
 from tests.conftest import BotHarness
@@ -99,7 +97,7 @@ async def test_balance_answers_within_the_deadline_when_mobizon_is_silent(
     """``/sms balance`` against a Mobizon that never answers says so within the call's deadline."""
     sim, url = simulator
     monkeypatch.setattr(
-        bot.app, "MobizonClient", functools.partial(MobizonClient, timeouts=SLOW_EXCHANGE)
+        bot.process.app, "MobizonClient", functools.partial(MobizonClient, timeouts=SLOW_EXCHANGE)
     )
     harness: BotHarness = await start_bot(url)
     await harness.first_poll_cycle_done()

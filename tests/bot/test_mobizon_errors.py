@@ -11,9 +11,7 @@ import aiohttp
 import pytest
 from aiohttp.client_reqrep import ConnectionKey
 
-from bot.mobizon import errors as errors_module
-from bot.mobizon.client import RetryPolicy, Timeouts
-from bot.mobizon.errors import (
+from bot.mobizon import (
     MobizonAccessDeniedError,
     MobizonAccountBlockedError,
     MobizonApiError,
@@ -28,11 +26,14 @@ from bot.mobizon.errors import (
     MobizonTimeoutError,
     MobizonValidationError,
     MobizonWrongServerError,
+    OutgoingSms,
     Problem,
+    RetryPolicy,
+    Timeouts,
     error_for,
 )
-from bot.mobizon.failures import connect_failure
-from bot.mobizon.types import OutgoingSms
+from bot.mobizon import _errors as errors_module
+from bot.mobizon._failures import connect_failure
 from bot.simulator import SEND_SMS, MobizonSimulator
 from handlers.gateway_errors import describe
 from handlers.i18n import use_locale

@@ -9,9 +9,7 @@ import asyncio
 
 import pytest
 
-from bot.mobizon.client import MobizonClient
-from bot.mobizon.gateway import BeforeRequest, SendWithheld
-from bot.mobizon.types import OutgoingSms
+from bot.mobizon import BeforeRequest, MobizonClient, OutgoingSms, SendWithheld
 from bot.simulator import GET_SMS_STATUS, SEND_SMS, MobizonSimulator
 from testkit.waiting import wait_until
 from tests.conftest import MOBIZON_KEY

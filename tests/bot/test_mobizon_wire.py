@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from bot.mobizon.types import ListCriteria, MessageItem, OutgoingSms, SmsStatus, Sort
+from bot.mobizon import ListCriteria, MessageItem, OutgoingSms, SmsStatus, Sort
 from bot.simulator import MobizonSimulator
 from tests.bot.conftest import CaptureGateway, ClientFactory, Reply, wall
 from tests.conftest import MOBIZON_KEY

@@ -9,7 +9,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 from yarl import URL
 
-from bot.mobizon.redact import REDACTED, RedactingFilter, mask_phone, redact
+from bot.mobizon import REDACTED, RedactingFilter, mask_phone, redact
 
 KEY = "k3y+with/special=chars&more? and%percent"
 

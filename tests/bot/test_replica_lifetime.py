@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import tracking
+from bot.process import tracking
 from storage import replicas
 from testkit.database import run_sql
 from tests.conftest import BotHarness

@@ -11,19 +11,20 @@ import aiohttp
 import pytest
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 
-from bot.inflight import InFlight, TrackedGateway
-from bot.mobizon.client import MobizonClient
-from bot.mobizon.gateway import BeforeRequest
-from bot.mobizon.types import OutgoingSms, SentMessage
-from bot.runtime import Core, Health, NotStartedError, Runtime
-from bot.sending.outcomes import OutcomeUnknown, Sent
-from bot.sending.types import Origin, Surface
-from bot.settings import Settings
-from bot.simulator import MobizonSimulator
-from bot.slack_client import make_slack_client
+from bot.mobizon import BeforeRequest, MobizonClient, OutgoingSms, SentMessage
+from bot.process.inflight import InFlight
+from bot.process.runtime import Core, Health, NotStartedError, Runtime
+from bot.process.settings import Settings
+from bot.process.slack_client import make_slack_client
+from bot.simulator import SEND_SMS, MobizonSimulator
+from bot.sms.sending.outcomes import OutcomeUnknown, Sent
+from bot.sms.sending.types import Origin, Surface
+from handlers.context import Services, watch_listeners
+from handlers.errors import reporting_errors
 from storage.store import Store
 from testkit.slack import FakeSlack
-from tests.conftest import MOBIZON_KEY
+from testkit.waiting import wait_until
+from tests.conftest import MOBIZON_KEY, BotHarness
 
 SEND_OUTCOMES = ("sent", "failed", "unknown")
 
@@ -50,23 +51,50 @@ def test_health_names_each_probe_it_watches() -> None:
     assert health.checks() == {"scheduler": True, "slack_socket": False}
 
 
-async def test_only_the_tracked_gateway_keeps_its_callers(
-    simulator: tuple[MobizonSimulator, str],
+async def test_a_listener_is_in_flight_from_its_start_to_its_end(
+    bot: BotHarness, sim: MobizonSimulator
 ) -> None:
-    """A send through the tracked wrapper keeps its task for shutdown; one to the bare client not."""
+    """A /sms send's listener task is kept while Mobizon answers, for shutdown, then let go."""
+    sim.hold()  # Mobizon takes the send and answers only once released
+    try:
+        status, _ = await bot.command("send 5511987654321 hi")
+        assert status == 200
+        await wait_until(lambda: sim.count(SEND_SMS) == 1)
+        pending = [task for task in bot.runtime.inflight.tasks if not task.done()]
+        assert len(pending) == 1
+    finally:
+        sim.release()
+    await wait_until(lambda: not bot.runtime.inflight.tasks, what="the listener let go")
+    assert pending[0].done()
+    assert not pending[0].cancelled()
+
+
+async def test_only_a_listeners_task_is_kept() -> None:
+    """The wrapper tracks the listener's own task when the request is watched; nothing else."""
     inflight = InFlight()
-    async with MobizonClient(MOBIZON_KEY, base_url=simulator[1]) as client:
-        await asyncio.create_task(client.send_sms(OutgoingSms("5511987654321", "a")))
-        assert inflight.tasks == set()
-        tracked = TrackedGateway(client, inflight)
-        seen: list[bool] = []
+    seen: list[bool] = []
 
-        async def send() -> None:
-            await tracked.send_sms(OutgoingSms("5511987654321", "b"))
-            seen.append(asyncio.current_task() in inflight.tasks)
+    async def listener(ack: object) -> None:  # Bolt passes it
+        seen.append(asyncio.current_task() in inflight.tasks)
 
-        await asyncio.create_task(send())
-    assert seen == [True]
+    async def request(watched: bool) -> None:  # the services middleware, then Bolt's listener
+        hook = inflight.track_current if watched else None
+        watch_listeners(_services_with(hook))
+        await asyncio.ensure_future(reporting_errors(listener)(ack=None))  # as Bolt does
+        seen.append(asyncio.current_task() in inflight.tasks)  # the request's own task: never
+
+    await asyncio.create_task(request(watched=False))
+    await asyncio.create_task(request(watched=True))
+    assert seen == [False, False, True, False]
+    assert inflight.tasks == set()  # finished tasks are let go
+
+
+def _services_with(on_listener_start: Callable[[], None] | None) -> Services:
+    """Services carrying only the listener-start hook (the rest is never touched here)."""
+    unused: Any = None
+    return Services(
+        store=unused, sending=unused, account=unused, on_listener_start=on_listener_start
+    )
 
 
 class BrokenClient(MobizonClient):
@@ -99,11 +127,15 @@ async def test_the_listeners_sends_are_counted_and_kept_in_flight(
     runtime = Runtime(make_settings(fake_slack, simulator[1]))
     seen: list[object] = []
 
-    async def send() -> None:
+    async def listener(ack: object) -> None:  # Bolt passes it
         origin = Origin("T1", "C1", "U1", Surface.SLASH_COMMAND, "t-1", "https://r.invalid/1")
         sending = runtime.services().sending
         outcome = await sending.send(OutgoingSms("5511987654321", "hi"), origin)
         seen.extend([type(outcome), asyncio.current_task() in runtime.inflight.tasks])
+
+    async def send() -> None:  # the request: the services middleware, then the listener's task
+        watch_listeners(runtime.services())
+        await asyncio.ensure_future(reporting_errors(listener)(ack=None))  # as Bolt does
 
     store = await Store.open(tmp_path / "listener.db")
     try:

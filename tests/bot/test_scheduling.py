@@ -14,7 +14,7 @@ from apscheduler.events import (
     JobSubmissionEvent,
 )
 
-from bot.tracking import SkippedRuns, make_scheduler
+from bot.process.scheduling import SkippedRuns, make_scheduler
 from testkit.waiting import wait_until
 
 
@@ -31,7 +31,7 @@ def test_a_stretch_of_skipped_runs_is_two_lines() -> None:
     """Five skips of one job: one line as skipping starts, one with the count as the job ends."""
     now = datetime.now(UTC)
     runs = SkippedRuns()
-    logger = logging.getLogger("bot.tracking")
+    logger = logging.getLogger("bot.process.tracking")
     with pytest.MonkeyPatch.context() as patch:
         said: list[str] = []
         patch.setattr(logger, "warning", lambda msg, *args, **_: said.append(msg % args))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sending.segments import (
+from bot.sms.sending.segments import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     MAX_SEGMENTS,

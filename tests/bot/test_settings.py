@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.environment import VARIABLES
-from bot.settings import LANGUAGES, Settings, SettingsError
+from bot.process.environment import VARIABLES
+from bot.process.settings import Settings, SettingsError
 from handlers import i18n
 from storage import replicas
 from testkit.slack import BOT_TOKEN
@@ -267,8 +267,13 @@ def test_a_language_smsbot_does_not_speak_stops_start_up(value: str) -> None:
 
 
 def test_smsbot_language_offers_exactly_the_languages_smsbot_speaks() -> None:
-    """SMSBOT_LANGUAGE's choices are the catalogue's languages a person's locale is matched to."""
-    assert set(LANGUAGES.values()) == set(i18n.LANGUAGES)
+    """SMSBOT_LANGUAGE takes each catalogue's language, and its refusal names every one."""
+    for locale in i18n.LANGUAGES:
+        tag = locale.replace("_", "-")
+        assert Settings.from_env({**SANDBOX_ENV, "SMSBOT_LANGUAGE": tag}).language == locale
+    (problem,) = problems_of({**SANDBOX_ENV, "SMSBOT_LANGUAGE": "es"})
+    for locale in i18n.LANGUAGES:
+        assert f"{locale.replace('_', '-')} (" in problem
 
 
 #: A good value of every variable smsbot reads (a new variable must be added here).
@@ -410,3 +415,10 @@ def test_a_replica_lease_of_a_second_or_more_is_taken() -> None:
     for value, seconds in (("1", 1.0), ("2.5", 2.5), ("60", 60.0)):
         settings = Settings.from_env({**SANDBOX_ENV, "SMSBOT_REPLICA_LEASE": value})
         assert settings.replica_lease == seconds
+
+
+def test_the_help_names_every_catalogue_language_and_the_source_default() -> None:
+    """`serve --help`'s SMSBOT_LANGUAGE line names each catalogue's language; its default is English."""
+    (language,) = [variable for variable in VARIABLES if variable.name == "SMSBOT_LANGUAGE"]
+    assert all(code.replace("_", "-") in language.meaning for code in i18n.LANGUAGES)
+    assert language.default == i18n.DEFAULT_LOCALE == "en"

@@ -21,9 +21,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.mobizon.client import RetryPolicy, Timeouts
-from bot.mobizon.errors import MobizonTimeoutError
-from bot.mobizon.types import ListCriteria, OutgoingSms, Sort
+from bot.mobizon import ListCriteria, MobizonTimeoutError, OutgoingSms, RetryPolicy, Sort, Timeouts
 from bot.simulator import (
     DEFAULT_API_KEY,
     GET_SMS_STATUS,

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from bot.mobizon.types import FINAL_MESSAGE_STATUSES, MessageStatus
+from bot.mobizon import FINAL_MESSAGE_STATUSES, MessageStatus
 from bot.simulator import SimulatorConfig, start_simulator, state_beside
 from bot.simulator._state import write_atomically
 from storage.status import FINAL_STATUSES, DeliveryStatus

@@ -18,7 +18,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
-from bot.slack_requests import ReadBoltRequest, read_body
+from bot.process.slack_requests import ReadBoltRequest, read_body
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The upstream-ready report of Bolt's ``payload`` bug, with its reproduction.
@@ -87,7 +87,7 @@ def signed(raw: str, *, secret: str = SECRET) -> dict[str, str]:
 
 
 def read_request(raw: str, headers: dict[str, str]) -> ReadBoltRequest:
-    """The request :mod:`bot.slack_requests` hands Bolt for ``raw``."""
+    """The request :mod:`bot.process.slack_requests` hands Bolt for ``raw``."""
     _, body = read_body(raw.encode(), FORM)
     return ReadBoltRequest(raw=raw, body=body, query="page=1", headers=headers)
 

@@ -10,8 +10,8 @@ import time
 import pytest
 from yarl import URL
 
-from bot import app as app_module
-from bot.logs import LogThrottle
+from bot.process import app as app_module
+from bot.process.logs import LogThrottle
 from tests.conftest import BotHarness
 
 #: The body timeout the tests run with: short, so nothing waits through the real one.

@@ -15,10 +15,10 @@ import pytest
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 
-from bot.app import create_app
-from bot.runtime import RUNTIME
+from bot.process.app import create_app
+from bot.process.runtime import RUNTIME
+from bot.process.socket_mode import SocketModeStartError
 from bot.simulator import MobizonSimulator
-from bot.socket_mode import SocketModeStartError
 from testkit.slack import FakeSlack
 from testkit.waiting import wait_until
 from tests.bot.serve_process import SMSBOT, ServeProcess, assert_clean_line, base_env

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from bot.simulator import MobizonSimulator
-from handlers.commands import account
+from bot.sms.sending import balance as account
 from storage import messages
 from tests.conftest import BotHarness
 from tests.handlers.conftest import answer, block_texts

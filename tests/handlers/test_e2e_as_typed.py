@@ -10,9 +10,9 @@ from bot.simulator import MobizonSimulator
 from handlers.grammar import USAGE
 from storage.messages import get_by_message_id
 from tests.conftest import BotHarness
-from tests.delivery.conftest import channel_message, outbox_drained, thread_replies
-from tests.delivery.test_moderation import held_sms, watch
 from tests.handlers.conftest import answer, shown
+from tests.sms.delivery.conftest import channel_message, outbox_drained, thread_replies
+from tests.sms.delivery.test_moderation import held_sms, watch
 
 NUMBER = "5511987654321"
 SHOWN_NUMBER = "+55 11 98765-4321"

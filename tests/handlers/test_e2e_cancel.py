@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from bot.simulator import MobizonSimulator
+from bot.sms.sending import cancel as cancelling
 from handlers import account_words as words
-from handlers.commands import account as cancelling
 from storage import account, messages
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness

@@ -15,9 +15,9 @@ from urllib.parse import quote, quote_plus, unquote_plus, urlencode
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.logs import ContextFilter, log_context
+from bot.process.logs import ContextFilter, log_context
+from bot.process.slack_requests import ReadBoltRequest, read_body
 from bot.simulator import MobizonSimulator
-from bot.slack_requests import ReadBoltRequest, read_body
 from handlers import UNEXPECTED_ERROR
 from handlers.views import listeners
 from testkit.waiting import wait_until

@@ -10,10 +10,11 @@ import pytest
 
 from bot.simulator import MobizonSimulator
 from bot.simulator._form import as_list
-from storage import messages
+from storage import delivery, messages
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
 from tests.handlers.conftest import (
+    answered_later,
     block_kit_problems,
     block_texts,
     buttons,
@@ -341,3 +342,20 @@ async def test_find_results_from_outside_are_escaped(
         assert live not in shown, shown
     assert "&lt;!channel&gt;" in shown
     assert "(unknown)" in shown
+
+
+async def test_status_freshens_the_channel_post(bot: BotHarness, sim: MobizonSimulator) -> None:
+    """What ``/sms status`` learns edits the SMS's post and answers its thread, before any poll."""
+    await bot.first_poll_cycle_done()  # the next poll is an hour away
+    await bot.command(f"send {NUMBER} hello")
+    await bot.slack.wait_for("chat.postMessage", 1)
+    (message_id,) = sim.messages
+    sim.set_status(message_id, "DELIVRD")
+    said = await answered_later(bot, f"status {message_id}")
+    assert "DELIVRD" in said
+    updates = await bot.slack.wait_for("chat.update", 1)
+    assert "DELIVRD" in block_texts(updates[-1].params["blocks"])
+    replies = await bot.slack.wait_for("chat.postMessage", 2)
+    assert "was delivered" in str(replies[-1].params["text"])
+    history = delivery.status_history(bot.db, message_id)
+    assert [(h.status, h.source) for h in history][-1] == ("DELIVRD", "command")

@@ -16,7 +16,7 @@ from handlers.grammar.templates import MAX_PLACEHOLDERS
 from storage import templates
 from tests.conftest import BotHarness
 from tests.handlers.compose_kit import choose_template, message_shortcut, state, submit
-from tests.handlers.conftest import sends, shown
+from tests.handlers.conftest import answered_later, sends, shown
 from tests.handlers.test_e2e_compose import inputs, open_modal
 
 pytestmark = pytest.mark.usefixtures("secret_guard")
@@ -35,6 +35,41 @@ async def test_a_nul_typed_as_percent_00_is_not_sent(
     assert status == 200
     assert "control character (U+0000, character 1)" in said
     assert said.rsplit("\n", 1)[-1].startswith("Usage: /sms send")
+    assert sends(sim) == []
+
+
+#: Texts the send service refuses, and what the refusal names: too many segments, a control character.
+REFUSED_TEXTS = [
+    ("a" * 1531, "is 11 SMS segments long"),
+    ("ç" * 671, "is 11 SMS segments long"),
+    ("€" * 1000, "is 14 SMS segments long"),
+    ("hi\x07 you", "control character (U+0007"),
+]
+
+
+async def test_the_send_service_refusal_of_a_text_is_the_commands_answer(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """A text over 10 segments or holding a control character: the ack names why, then usage."""
+    for text, fragment in REFUSED_TEXTS:
+        status, body = await bot.command(f"send {NUMBER} {text}")
+        said = shown(body)
+        assert status == 200
+        assert fragment in said
+        assert said.rsplit("\n", 1)[-1].startswith("Usage: /sms send")
+    assert sends(sim) == []
+    assert not bot.slack.called("chat.postMessage")
+
+
+async def test_a_filled_template_too_long_is_refused_with_its_usage(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """A template whose filled text is over 10 segments is refused with the template usage line."""
+    await answered_later(bot, "template add long Hi {name}")
+    _, body = await bot.command(f"send --template long {NUMBER} name={'a' * 1530}")
+    said = shown(body)
+    assert "is 11 SMS segments long" in said
+    assert said.rsplit("\n", 1)[-1].startswith("Usage: /sms send --template")
     assert sends(sim) == []
 
 

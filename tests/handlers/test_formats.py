@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.sending.segments import TooLongError, count_segments
+from bot.sms.sending.segments import TooLongError, count_segments
 from handlers import account_words, blocks, formats
 from handlers.grammar.send import too_long
 from handlers.i18n import use_locale

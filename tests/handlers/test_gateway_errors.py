@@ -12,23 +12,21 @@ from aiohttp.client_reqrep import ConnectionKey
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 
-from bot.mobizon.client import (
-    MobizonClient,
-    Timeouts,
-)
-from bot.mobizon.errors import (
+from bot.mobizon import (
     MobizonAuthError,
     MobizonCampaignDeleteUnknownError,
     MobizonCampaignNotDeletableError,
     MobizonCampaignNotFoundError,
+    MobizonClient,
     MobizonError,
     MobizonGatewayError,
     Problem,
+    Timeouts,
     error_for,
 )
-from bot.mobizon.failures import broken_connection as _broken_connection
-from bot.mobizon.failures import connect_failure as _connect_failure
-from bot.mobizon.failures import http_failure as _http_failure
+from bot.mobizon._failures import broken_connection as _broken_connection
+from bot.mobizon._failures import connect_failure as _connect_failure
+from bot.mobizon._failures import http_failure as _http_failure
 from handlers import gateway_errors, i18n
 from handlers.gateway_errors import describe
 from handlers.i18n import I18n, use_i18n, use_locale

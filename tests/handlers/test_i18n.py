@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import fnmatch
 import io
@@ -19,7 +20,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.util import pathmatch
 
-from handlers import account_words, blocks, i18n
+from handlers import account_words, blocks, i18n, lookup_blocks
 from handlers.grammar import GENERAL_USAGE, UsageError, help_text, parse_command
 from handlers.i18n import (
     LOCALE_DIR,
@@ -120,11 +121,11 @@ def test_without_a_catalogue_the_english_id_is_the_sentence() -> None:
 def test_a_translated_sentence_is_used_when_the_locale_is_set(portuguese: I18n) -> None:
     """With pt-BR active (from the ContextVar), rendering code gets the Portuguese sentence."""
     with use_i18n(portuguese):
-        report = blocks.status_report([], [], title="Status")
+        report = lookup_blocks.status_report([], [], title="Status")
         assert "No SMS to show." in report.text
         with use_locale("pt-br") as name:
             assert name == "pt_BR"
-            assert "Nenhum SMS para mostrar." in blocks.status_report([], [], title="x").text
+            assert "Nenhum SMS para mostrar." in lookup_blocks.status_report([], [], title="x").text
             assert blocks.segments(1) == "1 segmento"
             assert blocks.segments(3) == "3 segmentos"
             assert blocks.segments(1_000_000) == "1.000.000 de segmentos"  # and its number
@@ -132,6 +133,39 @@ def test_a_translated_sentence_is_used_when_the_locale_is_set(portuguese: I18n) 
                 parse_command("bogus", default_region="BR", now=NOW)
             assert caught.value.usage == "Uso: /sms send [OPÇÕES] TELEFONE TEXTO…"
         assert gettext("No SMS to show.") == "No SMS to show."
+
+
+def test_the_languages_spoken_are_the_catalogues_plus_the_ids_language(
+    portuguese: I18n, tmp_path: Path
+) -> None:
+    """LANGUAGES is read from the catalogue directory: its compiled catalogues, and English."""
+    assert portuguese.available_locales == ("de", "en", "pt_BR")
+    assert i18n.available_locales(tmp_path) == ("de", "en", "pt_BR")
+    assert i18n.available_locales(tmp_path / "none") == ("en",)
+    assert i18n.LANGUAGES == I18n().available_locales == i18n.available_locales()
+    assert set(i18n.LANGUAGES) == {po.parts[-3] for po in PO_FILES} | {"en"}
+
+
+def test_a_workspace_language_names_one_of_the_catalogues() -> None:
+    """SMSBOT_LANGUAGE's reading: a locale, a language's region or one region's language."""
+    spoken = ("de", "en", "pt_BR")
+    for tag, locale in {
+        "DE": "de",
+        "de-AT": "de",
+        "en-US": "en",
+        "pt": "pt_BR",
+        "PT_br": "pt_BR",
+        "pt-PT": None,
+        "es": None,
+        "english": None,
+        "": None,
+    }.items():
+        assert i18n.workspace_locale(tag, spoken) == locale, tag
+    assert i18n.workspace_locale("pt", ("pt_BR", "pt_PT")) is None  # which one: not guessed
+    assert i18n.language_choices(spoken) == (
+        "de (German), en (English) or pt-BR (Brazilian Portuguese)"
+    )
+    assert i18n.language_choices(("en",)) == "en (English)"
 
 
 def test_fallback_goes_to_the_language_then_its_kin_then_the_default(portuguese: I18n) -> None:
@@ -336,7 +370,7 @@ def test_help_and_status_words_come_from_the_catalogue(pseudo: I18n) -> None:
         assert help_text().startswith("⟦*Send SMS from Slack")
         assert blocks.status_words("DELIVRD") == "⟦DELIVRD (⟦delivered⟧)⟧"
         assert (
-            blocks.status_report([], [7], title="t").text
+            lookup_blocks.status_report([], [7], title="t").text
             == "t\n⟦:grey_question: *7*: not found at Mobizon⟧"
         )
 
@@ -363,9 +397,22 @@ def test_every_module_that_translates_is_extracted() -> None:
         path.relative_to(ROOT).as_posix()
         for folder in ("bot", "handlers", "storage")
         for path in (ROOT / folder).rglob("*.py")
-        if "from handlers.i18n import" in path.read_text(encoding="utf-8")
-        and path.name != "i18n.py"
+        if _imports_a_translation_function(path) and path.name != "i18n.py"
     ]
     missed = [path for path in translating if not any(pathmatch(p, path) for p in patterns)]
     assert translating
     assert missed == []
+
+
+_TRANSLATING = frozenset({"gettext", "ngettext", "lazy_gettext", "N_"})
+
+
+def _imports_a_translation_function(path: Path) -> bool:
+    """Whether ``path`` imports one of the catalogue's lookup functions (not only its lists)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "handlers.i18n"
+        and any(alias.name in _TRANSLATING for alias in node.names)
+        for node in ast.walk(tree)
+    )

@@ -13,23 +13,13 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.languages import KEEP_FAILED_SECONDS, KEEP_SECONDS, PeopleLanguages
+from testkit.clock import ManualClock
 from testkit.slack import BOT_TOKEN, FakeSlack
 
 #: How long these tests let a request wait for Slack's answer: the loopback fake answers at once,
 #: but on a loaded machine not always within the product's LOOKUP_WAIT. They are about which
 #: language is chosen and how often Slack is asked; the slow-lookup tests keep a short wait.
 PATIENT = 20.0
-
-
-class Clock:
-    """A monotonic clock a test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        """The time now."""
-        return self.now
 
 
 @pytest.fixture
@@ -82,17 +72,17 @@ async def test_one_lookup_per_person_an_hour_however_many_ask_at_once(
 ) -> None:
     """Fifty requests of one person at once ask Slack once; the answer is kept for an hour."""
     fake_slack.user_locales |= {"U1": "pt-BR", "U2": "en-US"}
-    clock = Clock()
+    clock = ManualClock()
     languages = PeopleLanguages("en", wait=PATIENT, clock=clock)
     found = await asyncio.gather(*(languages.locale_of("U1", client) for _ in range(50)))
     assert set(found) == {"pt_BR"}
     assert await languages.locale_of("U2", client) == "en"
     assert len(fake_slack.called("users.info")) == 2
-    clock.now += KEEP_SECONDS - 1
+    clock.advance(KEEP_SECONDS - 1)
     assert await languages.locale_of("U1", client) == "pt_BR"
     assert len(fake_slack.called("users.info")) == 2
     fake_slack.user_locales["U1"] = "en-US"  # the person changed their Slack language
-    clock.now += 2
+    clock.advance(2)
     assert await languages.locale_of("U1", client) == "en"
     assert len(fake_slack.called("users.info")) == 3
     assert languages.lookups == 3
@@ -104,12 +94,12 @@ async def test_a_failed_lookup_gives_the_workspace_language_and_is_asked_again_l
     """missing_scope or Slack down: the workspace's language, not asked on every request."""
     fake_slack.user_locales["U1"] = "pt-BR"
     fake_slack.fail_next("users.info", "missing_scope")
-    clock = Clock()
+    clock = ManualClock()
     languages = PeopleLanguages("en", wait=PATIENT, clock=clock)
     assert await languages.locale_of("U1", client) == "en"
     assert await languages.locale_of("U1", client) == "en"
     assert len(fake_slack.called("users.info")) == 1
-    clock.now += KEEP_FAILED_SECONDS + 1
+    clock.advance(KEEP_FAILED_SECONDS + 1)
     assert await languages.locale_of("U1", client) == "pt_BR"
     fake_slack.down = True  # Slack answers 503 from now on
     assert await PeopleLanguages("en", wait=PATIENT).locale_of("U1", client) == "en"

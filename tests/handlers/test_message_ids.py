@@ -7,8 +7,8 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.delivery.settling import CannotTell
-from bot.mobizon.errors import MobizonGatewayError
+from bot.mobizon import MobizonGatewayError
+from bot.sms.delivery.settling import CannotTell
 from handlers import blocks
 from handlers.delivery_posts import cannot_tell_reason
 from handlers.gateway_errors import describe

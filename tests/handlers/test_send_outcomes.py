@@ -6,9 +6,8 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.mobizon.errors import MobizonError, MobizonValidationError
-from bot.mobizon.types import OutgoingSms
-from bot.sending.outcomes import (
+from bot.mobizon import MobizonError, MobizonValidationError, OutgoingSms
+from bot.sms.sending.outcomes import (
     ClaimTakenOver,
     Duplicate,
     NotAllowed,

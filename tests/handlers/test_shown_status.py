@@ -6,7 +6,7 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
-from handlers.blocks import shown_status
+from handlers.lookup_blocks import shown_status
 from storage.records import SendState, SmsRecord
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

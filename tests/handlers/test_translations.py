@@ -11,7 +11,7 @@ from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from handlers import account_words, blocks, i18n
+from handlers import account_words, blocks, i18n, lookup_blocks
 from handlers.grammar import UsageError, help_text, parse_command
 from handlers.grammar.usage import GENERAL_USAGE, USAGE, usage_line
 from handlers.i18n import gettext, ngettext, use_locale
@@ -96,7 +96,7 @@ def test_pt_br_renders_real_sentences_in_portuguese() -> None:
     """With pt-BR active, the installed catalogue gives Portuguese sentences and plural forms."""
     with use_locale("pt-BR"):
         assert gettext("No SMS to show.") == "Nenhum SMS para mostrar."
-        assert "Nenhum SMS para mostrar." in blocks.status_report([], [], title="t").text
+        assert "Nenhum SMS para mostrar." in lookup_blocks.status_report([], [], title="t").text
         assert account_words.cancelled(7) == "O SMS 7 foi cancelado: ele não será enviado."
         assert blocks.status_words("DELIVRD") == "DELIVRD (entregue)"
         # plurals: Portuguese has one (0 and 1), many (whole millions) and other

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from handlers.commands.account import cancel_refusal
+from bot.sms.sending.cancel import cancel_refusal
+from handlers.commands.account import cancel_said
 from storage import account
 from storage.engine import Database
 from storage.messages import SmsRecord, get_by_message_id
@@ -23,8 +24,9 @@ def scheduled(db: Database, make_sms: Callable[..., SmsRecord]) -> SmsRecord:
 
 
 def refusal(sms: SmsRecord | None, *, now: datetime, user: str = "U1") -> str | None:
-    """The refusal for ``user`` cancelling ``sms`` at ``now``; admins: U9."""
-    return cancel_refusal(sms, 7, user, allowed_users=frozenset({"U9"}), zone=UTC, now=now)
+    """The refusal for ``user`` cancelling ``sms`` at ``now``, as told; admins: U9."""
+    refused = cancel_refusal(sms, 7, user, allowed_users=frozenset({"U9"}), zone=UTC, now=now)
+    return None if refused is None else cancel_said(refused)
 
 
 def test_cancel_is_allowed_until_5_minutes_before(

@@ -8,8 +8,13 @@ from typing import TYPE_CHECKING
 from storage import replicas
 from storage.claims import record_failed, take_over
 from storage.messages import get_sms
-from storage.outbox import own_channels, owned_channels
-from storage.polling import claim_pending_statuses, polled_statuses, unclaimed_pending
+from storage.outbox import channel_share, own_channels, owned_channels
+from storage.polling import (
+    claim_pending_statuses,
+    poll_share,
+    polled_statuses,
+    unclaimed_pending,
+)
 from storage.records import SendState
 from storage.replicas import (
     LEASE,
@@ -60,25 +65,62 @@ def test_only_one_forgets_every_other_replica(db: Database) -> None:
 def test_each_pending_sms_is_polled_by_one_replica_until_it_is_gone(
     db: Database, make_sms: MakeSms
 ) -> None:
-    """The first replica takes every pending SMS; the other gets none until the first is gone."""
+    """Two live replicas take about half each, never the same SMS; one gone, the other has all."""
     for message_id in (1, 2, 3):
         make_sms(db, message_id=message_id)
     register(db, "a", host="h", pid=1, now=T0)
     register(db, "b", host="h", pid=2, now=T0)
 
-    assert unclaimed_pending(db, live_cutoff=lease_cutoff(T0))
-    assert _polled_by(db, "a", T0) == [1, 2, 3]
-    assert not unclaimed_pending(db, live_cutoff=lease_cutoff(T0))  # a cycle now writes nothing
-    assert [row.message_id for row in polled_statuses(db, replica="a")] == [1, 2, 3]
-    assert _polled_by(db, "b", T0) == []  # a polls them: asked once per cycle, not twice
+    assert unclaimed_pending(db, replica="a", live_cutoff=lease_cutoff(T0))
+    assert _polled_by(db, "a", T0) == [1, 2]  # its share: 3 over 2 live replicas, rounded up
+    assert not unclaimed_pending(db, replica="a", live_cutoff=lease_cutoff(T0))  # nothing to write
+    assert [row.message_id for row in polled_statuses(db, replica="a")] == [1, 2]
+    assert _polled_by(db, "b", T0) == [3]  # the rest: asked once per cycle, not twice
+    assert not unclaimed_pending(db, replica="b", live_cutoff=lease_cutoff(T0))
     make_sms(db, message_id=4)
-    assert _polled_by(db, "b", T0 + timedelta(seconds=1)) == [4]  # a new one: first come
-    assert _polled_by(db, "a", T0 + timedelta(seconds=2)) == [1, 2, 3]
+    assert _polled_by(db, "a", T0 + timedelta(seconds=1)) == [1, 2]  # a holds its share
+    assert _polled_by(db, "b", T0 + timedelta(seconds=1)) == [3, 4]  # a new one: b's share
 
     heartbeat(db, "b", now=T0 + LEASE)  # a stops; b goes on
     later = T0 + LEASE + timedelta(seconds=1)
     assert _polled_by(db, "b", later) == [1, 2, 3, 4]
     assert _polled_by(db, "a", later) == []  # a back from a pause: b keeps them while alive
+
+
+def test_a_replica_lets_go_of_more_than_its_share_for_the_other_to_take(
+    db: Database, make_sms: MakeSms
+) -> None:
+    """A replica that was alone keeps half once another is live; the other takes the rest."""
+    for message_id in range(1, 11):
+        make_sms(db, message_id=message_id)
+    register(db, "a", host="h", pid=1, now=T0)
+    assert _polled_by(db, "a", T0) == list(range(1, 11))  # alone: every pending SMS
+    register(db, "b", host="h", pid=2, now=T0 + timedelta(seconds=1))
+    later = T0 + timedelta(seconds=2)
+    assert unclaimed_pending(db, replica="a", live_cutoff=lease_cutoff(later))
+    assert _polled_by(db, "a", later) == [1, 2, 3, 4, 5]  # lets go of its newest five
+    assert _polled_by(db, "b", later) == [6, 7, 8, 9, 10]
+    for replica in ("a", "b"):  # now both hold their share: a cycle writes nothing
+        assert not unclaimed_pending(db, replica=replica, live_cutoff=lease_cutoff(later))
+    share = poll_share(db, replica="a", live_cutoff=lease_cutoff(later))
+    assert (share.pending, share.mine, share.unheld, share.live, share.share) == (10, 5, 0, 2, 5)
+
+
+def test_a_dead_replicas_share_is_split_between_the_live_ones(
+    db: Database, make_sms: MakeSms
+) -> None:
+    """Three replicas hold a third each; one gone, each of the other two takes half of its SMS."""
+    for message_id in range(1, 10):
+        make_sms(db, message_id=message_id)
+    for pid, replica in enumerate("abc"):
+        register(db, replica, host="h", pid=pid, now=T0)
+    assert [_polled_by(db, replica, T0) for replica in "abc"] == [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    for replica in "ab":  # c stops; a and b go on
+        heartbeat(db, replica, now=T0 + LEASE)
+    later = T0 + LEASE + timedelta(seconds=1)
+    polled = {replica: _polled_by(db, replica, later) for replica in "ab"}
+    assert polled == {"a": [1, 2, 3, 7, 8], "b": [4, 5, 6, 9]}
+    assert _polled_by(db, "a", later) == [1, 2, 3, 7, 8]  # settled: the same next cycle
 
 
 def test_the_lease_is_well_under_the_takeover_bound() -> None:
@@ -108,15 +150,18 @@ def test_a_shorter_lease_takes_a_silent_replica_for_gone_sooner(
 
 
 def test_each_channel_is_posted_to_by_one_replica_until_it_is_gone(db: Database) -> None:
-    """A channel's outbox rows go to one replica at a time: the first to ask keeps it while alive."""
+    """A channel's outbox rows go to one replica at a time: its owner keeps it while alive."""
     register(db, "a", host="h", pid=1, now=T0)
     register(db, "b", host="h", pid=2, now=T0)
     cutoff = lease_cutoff(T0)
 
-    assert own_channels(db, ["C1", "C2"], replica="a", live_cutoff=cutoff, now=T0) == ["C1", "C2"]
-    assert own_channels(db, ["C2", "C1", "C3"], replica="b", live_cutoff=cutoff, now=T0) == ["C3"]
-    assert own_channels(db, ["C3", "C1"], replica="a", live_cutoff=cutoff, now=T0) == ["C1"]
-    assert owned_channels(db, ["C1", "C2", "C3"], replica="a") == {"C1", "C2"}
+    assert own_channels(db, ["C1", "C2"], replica="a", live_cutoff=cutoff, now=T0) == ["C1"]
+    assert own_channels(db, ["C2", "C1", "C3"], replica="b", live_cutoff=cutoff, now=T0) == [
+        "C2",
+        "C3",
+    ]
+    assert own_channels(db, ["C3", "C1", "C2"], replica="a", live_cutoff=cutoff, now=T0) == ["C1"]
+    assert owned_channels(db, ["C1", "C2", "C3"], replica="a") == {"C1"}
 
     heartbeat(db, "b", now=T0 + LEASE)  # a stops; b goes on
     later = lease_cutoff(T0 + LEASE + timedelta(seconds=1))
@@ -126,6 +171,43 @@ def test_each_channel_is_posted_to_by_one_replica_until_it_is_gone(db: Database)
         "C3",
     ]
     assert own_channels(db, ["C1"], replica="a", live_cutoff=later) == []
+
+
+def test_live_replicas_split_the_due_channels(db: Database) -> None:
+    """Ten due channels, two live replicas: each takes five, whichever looks first."""
+    register(db, "a", host="h", pid=1, now=T0)
+    register(db, "b", host="h", pid=2, now=T0)
+    cutoff = lease_cutoff(T0)
+    due = [f"C{n}" for n in range(10)]
+    share = channel_share(db, due, replica="a", live_cutoff=cutoff)
+    assert (share.share, share.to_take, share.settled) == (5, due[:5], False)
+    assert own_channels(db, due, replica="a", live_cutoff=cutoff, now=T0) == due[:5]
+    assert own_channels(db, due, replica="b", live_cutoff=cutoff, now=T0) == due[5:]
+    for replica in ("a", "b"):  # each holds its share: the next look writes nothing
+        assert channel_share(db, due, replica=replica, live_cutoff=cutoff).settled
+
+
+def test_a_replica_lets_go_of_its_channels_with_nothing_due(db: Database) -> None:
+    """Channels done for, held over a lease, go back to no one: the next burst is split afresh."""
+    register(db, "a", host="h", pid=1, now=T0)
+    cutoff = lease_cutoff(T0)
+    assert own_channels(db, ["C1", "C2"], replica="a", live_cutoff=cutoff, now=T0) == ["C1", "C2"]
+    soon = T0 + timedelta(seconds=1)
+    register(db, "b", host="h", pid=2, now=soon)
+    assert channel_share(db, ["C1"], replica="a", live_cutoff=lease_cutoff(soon)).settled
+    later = T0 + LEASE + timedelta(seconds=1)
+    for replica in ("a", "b"):
+        heartbeat(db, replica, now=later)
+    cutoff = lease_cutoff(later)
+    # C1 is still due: a keeps it, even over its share; C2 is done: a lets it go
+    share = channel_share(db, ["C1"], replica="a", live_cutoff=cutoff)
+    assert (set(share.mine), set(share.idle), share.settled) == ({"C1"}, {"C2"}, False)
+    assert own_channels(db, ["C1"], replica="a", live_cutoff=cutoff, now=later) == ["C1"]
+    assert owned_channels(db, ["C1", "C2"], replica="a") == {"C1"}
+    assert own_channels(db, ["C2", "C1"], replica="b", live_cutoff=cutoff, now=later) == ["C2"]
+    assert own_channels(db, [], replica="a", live_cutoff=cutoff, now=later) == []  # C1 done too
+    assert own_channels(db, ["C1", "C2"], replica="b", live_cutoff=cutoff, now=later) == ["C2"]
+    assert own_channels(db, ["C1", "C2"], replica="a", live_cutoff=cutoff, now=later) == ["C1"]
 
 
 def test_an_unsettled_send_is_taken_over_once_in_the_state_it_was_read(

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from storage.delivery import StatusUpdate, UpdateSource, apply_status, apply_statuses
+from storage.outbox import NotificationKind
+from storage.outbox_queue import queue_notification, queue_statuses
 from storage.status_writes import write_changes
 from testkit.database import run_sql
 
@@ -56,7 +58,13 @@ _WRITTEN = tuple(
             "message_id",
         ),
         ("message_id, status, status_ts, source, recorded_at FROM status_history", "id"),
-        ("message_id, status, kind, next_attempt_at, reply_done FROM outbox", "id"),
+        (
+            (
+                "message_id, status, kind, note, created_at, attempts, next_attempt_at,"
+                " update_done, reply_done, last_error FROM outbox"
+            ),
+            "id",
+        ),
     )
 )
 
@@ -102,3 +110,25 @@ def test_a_batch_of_changes_is_written_at_one_moment(db: Database) -> None:
     with pytest.raises(ValueError, match="one moment"):
         write_changes(db, changes, [history, history])
     assert run_sql(db, "SELECT count(*) AS n FROM status_history")[0]["n"] == 0
+
+
+def test_status_rows_queued_together_are_those_queued_one_by_one(
+    db: Database, make_sms: Callable[..., SmsRecord]
+) -> None:
+    """queue_statuses writes, in order, the rows queue_notification writes; waiting ones skipped."""
+    for message_id in (1, 2, 3, 101, 102, 103):
+        make_sms(db, message_id=message_id)
+    rows = [(1, "ACCEPTD", False), (2, "DELIVRD", True), (3, "UNDELIV", True)]
+    for offset in (0, BATCH):  # an earlier moment's rows for SMS 1 already wait, on each side
+        queue_notification(db, 1 + offset, NotificationKind.STATUS, NOW, status="ACCEPTD")
+    for message_id, status, reply_owed in rows:
+        queue_notification(
+            db, message_id, NotificationKind.STATUS, NOW, status=status, reply_owed=reply_owed
+        )
+    queue_statuses(db, [(m + BATCH, status, owed) for m, status, owed in rows], NOW)
+    assert _rows(db, _WRITTEN[2], BATCH) == _rows(db, _WRITTEN[2], 0)
+    assert [row[:2] for row in _rows(db, _WRITTEN[2], BATCH) if row[2] == "status"] == [
+        (1, "ACCEPTD"),
+        (2, "DELIVRD"),
+        (3, "UNDELIV"),
+    ]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from bot.mobizon.types import PAGE_SIZES, SORT_FIELDS, ListCriteria, Sort
+from bot.mobizon import PAGE_SIZES, SORT_FIELDS, ListCriteria, Sort
 from handlers.grammar import (
     FindCommand,
 )

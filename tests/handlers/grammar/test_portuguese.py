@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.mobizon.types import ListCriteria, Sort
+from bot.mobizon import ListCriteria, Sort
 from handlers.grammar import (
     USAGE,
     BalanceCommand,

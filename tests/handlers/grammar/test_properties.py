@@ -11,8 +11,8 @@ from typing import get_args
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.mobizon.types import PAGE_SIZES, SORT_FIELDS, ListCriteria, Sort
-from bot.sending.segments import MAX_SEGMENTS, count_segments
+from bot.mobizon import PAGE_SIZES, SORT_FIELDS, ListCriteria, Sort
+from bot.sms.sending.segments import MAX_SEGMENTS, count_segments
 from handlers.grammar import (
     GENERAL_USAGE,
     USAGE,

@@ -178,25 +178,6 @@ def test_send_text_of_ten_segments_passes() -> None:
     assert len(send(f"send {BR_MOBILE} " + "a" * 1530).text) == 1530
 
 
-@pytest.mark.parametrize(
-    ("text", "count"),
-    [("a" * 1531, "11"), ("ç" * 671, "11"), ("€" * 1000, "14")],
-)
-def test_send_text_over_ten_segments_is_refused(text: str, count: str) -> None:
-    """A text over 10 segments is refused with a sentence naming the segment count."""
-    error = refusal(f"send {BR_MOBILE} {text}")
-    assert f"is {count} SMS segments long" in error.sentence
-    assert error.usage == USAGE["send"]
-
-
-@pytest.mark.parametrize(("typed", "code"), [("\x00", "U+0000"), ("hi\x07 you", "U+0007")])
-def test_send_text_with_a_control_character_is_refused(typed: str, code: str) -> None:
-    """A text holding a control character (a NUL typed as %00) is refused, naming it."""
-    error = refusal(f"send {BR_MOBILE} {typed}")
-    assert f"control character ({code}" in error.sentence
-    assert error.usage == USAGE["send"]
-
-
 @pytest.mark.parametrize(("typed", "code"), [("a\x01b", "U+0001"), ("\x00bad", "U+0000")])
 def test_a_campaign_name_with_a_control_character_is_refused(typed: str, code: str) -> None:
     """``--name`` holding a control character is refused, naming it: a name is one line of text."""

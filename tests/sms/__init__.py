@@ -1,0 +1,1 @@
+"""Tests of the SMS domain: sends and delivery tracking."""
