@@ -18,10 +18,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 from _common import (
@@ -56,9 +59,11 @@ class Burst:
     latencies: list[float]
     seconds: float
     statuses: Counter[int]
+    #: The server's CPU time (all its threads) from the gate to the last answer, per command.
+    cpu_ms: float | None = None
 
     def row(self) -> list[object]:
-        """One table row: target, concurrency, p50, p99, max, commands/s, non-200 answers."""
+        """One table row: target, concurrency, p50, p99, max, commands/s, non-200 answers, CPU."""
         p50, p99, worst = stats_ms(self.latencies)
         bad = sum(n for status, n in self.statuses.items() if status != 200)
         slow = sum(1 for x in self.latencies if x >= SLACK_ACK_LIMIT)
@@ -70,6 +75,7 @@ class Burst:
             worst,
             f"{self.size / self.seconds:.0f}",
             f"{bad} / {slow}",
+            "" if self.cpu_ms is None else f"{self.cpu_ms:.2f} ms",
         ]
 
 
@@ -81,8 +87,12 @@ async def burst(
     label: str,
     target: str,
     modal: bool = False,
+    pid: int | None = None,
 ) -> Burst:
-    """POST ``size`` signed commands at once; time each from its POST to its full answer."""
+    """POST ``size`` signed commands at once; time each from its POST to its full answer.
+
+    With the server's ``pid``, also its CPU time over the burst (``/proc/<pid>/stat``).
+    """
     requests = [
         command_request(
             "" if modal else f"send +55 11 98765-4321 bench {label} {i}",
@@ -102,17 +112,26 @@ async def burst(
 
     tasks = [asyncio.create_task(one(body, headers)) for body, headers in requests]
     await asyncio.sleep(0.05)  # every task waits at the gate
+    cpu_before = None if pid is None else cpu_seconds(pid)
     started = time.perf_counter()
     go.set()
     results = await asyncio.gather(*tasks)
     seconds = time.perf_counter() - started
+    cpu = None if pid is None or cpu_before is None else cpu_seconds(pid) - cpu_before
     return Burst(
         target=target,
         size=size,
         latencies=[latency for latency, _ in results],
         seconds=seconds,
         statuses=Counter(status for _, status in results),
+        cpu_ms=None if cpu is None else cpu * 1000 / size,
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds process ``pid`` has used so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def posted_message_ids(slack: FakeSlack) -> Counter[int]:
@@ -205,13 +224,139 @@ async def open_modals(
     return len(opens), max((c.at - started for c in opens), default=0.0)
 
 
+async def fresh_bursts(
+    session: aiohttp.ClientSession,
+    sizes: list[int],
+    bursts: list[Burst],
+    *,
+    floor: BotProcess,
+    urls: tuple[str, str],
+    new_database: Callable[[str], str],
+) -> int:
+    """Each size's floor burst, then its smsbot burst on a fresh smsbot; the peak RSS (KiB).
+
+    The two bursts of a size go one right after the other, so both meet the same load on a
+    shared machine. No wait for the sends: each smsbot burst has a process and database of its
+    own.
+    """
+    slack_url, sim_url = urls
+    peak_rss = 0
+    for size in sizes:
+        bot = BotProcess(
+            slack_url=slack_url, mobizon_url=sim_url, database=new_database(f"ack{size}")
+        )
+        async with bot.running():
+            await burst(session, bot.url, 4, label=f"warm{size}", target="warm-up")
+            await asyncio.sleep(1)
+            bursts.append(
+                await burst(
+                    session,
+                    floor.url,
+                    size,
+                    label=f"floor{size}",
+                    target="bare Bolt (floor)",
+                    pid=floor.pid,
+                )
+            )
+            bursts.append(
+                await burst(session, bot.url, size, label=f"b{size}", target="smsbot", pid=bot.pid)
+            )
+            peak_rss = max(peak_rss, bot.vm_hwm_kib())
+    return peak_rss
+
+
+async def one_bot(
+    session: aiohttp.ClientSession,
+    sizes: list[int],
+    bursts: list[Burst],
+    checks: list[list[object]],
+    *,
+    bot: BotProcess,
+    database: str,
+    simulator: MobizonSimulator,
+    slack: FakeSlack,
+    args: argparse.Namespace,
+) -> tuple[int, tuple[int, float]]:
+    """Every burst on one smsbot, each sent and posted before the next; peak RSS, modals."""
+    modal_open = (0, 0.0)
+    async with bot.running():
+        await burst(session, bot.url, 4, label="warm", target="warm-up")
+        await check_delivery(
+            simulator, slack=slack, database=database, size=4, label="warm", latency=args.latency
+        )
+        for size in sizes:
+            bursts.append(
+                await burst(session, bot.url, size, label=f"b{size}", target="smsbot", pid=bot.pid)
+            )
+            checks.append(
+                await check_delivery(
+                    simulator,
+                    slack=slack,
+                    database=database,
+                    size=size,
+                    label=f"b{size}",
+                    latency=args.latency,
+                )
+            )
+            print(f"(smsbot burst of {size} done)", flush=True)
+        if args.modal:
+            modal_open = await open_modals(session, bot.url, slack, args.modal, bursts)
+        return bot.vm_hwm_kib(), modal_open
+
+
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,500", help="burst sizes (default 100,500)")
     parser.add_argument("--latency", type=float, default=1.0, help="simulator latency (s)")
     parser.add_argument("--modal", type=int, default=100, help="modal-open burst size (0: none)")
+    parser.add_argument(
+        "--ack-only",
+        action="store_true",
+        help="acks only: each burst on a fresh smsbot and database, no wait for its sends",
+    )
     add_engine_option(parser)
     return parser.parse_args()
+
+
+def print_report(sizes: list[int], bursts: list[Burst], checks: list[list[object]]) -> None:
+    """The ack table, each size's ratio to the floor, and the loss check when it ran."""
+    print("\n## Ack latency (POST to full answer), bursts fired at once\n")
+    print_table(
+        [
+            "target",
+            "concurrent",
+            "p50",
+            "p99",
+            "max",
+            "commands/s",
+            "non-200 / ≥3 s",
+            "server CPU / command",
+        ],
+        [b.row() for b in sorted(bursts, key=lambda b: (b.size, b.target))],
+    )
+    print("\n## Ratio to the floor\n")
+    ratio_rows = []
+    for size in sizes:
+        floor_b = next(b for b in bursts if b.size == size and b.target == "bare Bolt (floor)")
+        bot_b = next(b for b in bursts if b.size == size and b.target == "smsbot")
+        p99_floor = percentile(floor_b.latencies, 99)
+        p99_bot = percentile(bot_b.latencies, 99)
+        ratio_rows.append([size, f"{p99_bot / p99_floor:.2f}x", f"{max(bot_b.latencies):.2f} s"])
+    print_table(["concurrent", "smsbot p99 / floor p99", "smsbot slowest ack"], ratio_rows)
+    if checks:
+        print("\n## No SMS lost or doubled (simulator sends, channel posts, database rows)\n")
+        print_table(
+            [
+                "commands",
+                "SMS sent",
+                "sends lost / doubled",
+                "posted",
+                "posts lost / doubled",
+                "database",
+                "all sent+posted after",
+            ],
+            checks,
+        )
 
 
 async def main() -> None:
@@ -246,80 +391,49 @@ async def main() -> None:
             )
             async with floor.running():
                 await burst(session, floor.url, 5, label="floor-warm", target="warm-up")
-                bursts.extend(
-                    [
-                        await burst(
-                            session,
-                            floor.url,
-                            size,
-                            label=f"floor{size}",
-                            target="bare Bolt (floor)",
-                        )
-                        for size in sizes
-                    ]
-                )
-            bot = BotProcess(slack_url=slack.url, mobizon_url=sim_url, database=database)
-            async with bot.running():
-                await burst(session, bot.url, 4, label="warm", target="warm-up")
-                await check_delivery(
-                    simulator,
-                    slack=slack,
+                if args.ack_only:
+                    peak_rss = await fresh_bursts(
+                        session,
+                        sizes,
+                        bursts,
+                        floor=floor,
+                        urls=(slack.url, sim_url),
+                        new_database=databases.new,
+                    )
+                else:
+                    bursts.extend(
+                        [
+                            await burst(
+                                session,
+                                floor.url,
+                                size,
+                                label=f"floor{size}",
+                                target="bare Bolt (floor)",
+                                pid=floor.pid,
+                            )
+                            for size in sizes
+                        ]
+                    )
+            if not args.ack_only:
+                bot = BotProcess(slack_url=slack.url, mobizon_url=sim_url, database=database)
+                peak_rss, modal_open = await one_bot(
+                    session,
+                    sizes,
+                    bursts,
+                    checks,
+                    bot=bot,
                     database=database,
-                    size=4,
-                    label="warm",
-                    latency=args.latency,
+                    simulator=simulator,
+                    slack=slack,
+                    args=args,
                 )
-                for size in sizes:
-                    bursts.append(
-                        await burst(session, bot.url, size, label=f"b{size}", target="smsbot")
-                    )
-                    checks.append(
-                        await check_delivery(
-                            simulator,
-                            slack=slack,
-                            database=database,
-                            size=size,
-                            label=f"b{size}",
-                            latency=args.latency,
-                        )
-                    )
-                    print(f"(smsbot burst of {size} done)", flush=True)
-                if args.modal:
-                    modal_open = await open_modals(session, bot.url, slack, args.modal, bursts)
-                peak_rss = bot.vm_hwm_kib()
         finally:
             await session.close()
             await sim_runner.cleanup()
             await slack_runner.cleanup()
 
-    print("\n## Ack latency (POST to full answer), bursts fired at once\n")
-    print_table(
-        ["target", "concurrent", "p50", "p99", "max", "commands/s", "non-200 / ≥3 s"],
-        [b.row() for b in sorted(bursts, key=lambda b: (b.size, b.target))],
-    )
-    print("\n## Ratio to the floor\n")
-    ratio_rows = []
-    for size in sizes:
-        floor_b = next(b for b in bursts if b.size == size and b.target == "bare Bolt (floor)")
-        bot_b = next(b for b in bursts if b.size == size and b.target == "smsbot")
-        p99_floor = percentile(floor_b.latencies, 99)
-        p99_bot = percentile(bot_b.latencies, 99)
-        ratio_rows.append([size, f"{p99_bot / p99_floor:.2f}x", f"{max(bot_b.latencies):.2f} s"])
-    print_table(["concurrent", "smsbot p99 / floor p99", "smsbot slowest ack"], ratio_rows)
-    print("\n## No SMS lost or doubled (simulator sends, channel posts, database rows)\n")
-    print_table(
-        [
-            "commands",
-            "SMS sent",
-            "sends lost / doubled",
-            "posted",
-            "posts lost / doubled",
-            "database",
-            "all sent+posted after",
-        ],
-        checks,
-    )
-    if args.modal:
+    print_report(sizes, bursts, checks)
+    if args.modal and not args.ack_only:
         print(
             f"\n## /sms alone: {modal_open[0]} of {args.modal} modals asked of Slack "
             f"(views.open), the last {modal_open[1]:.2f} s after the burst began (limit 3 s)"

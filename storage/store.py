@@ -14,6 +14,11 @@ The storage functions stay synchronous and take a SQLAlchemy ``Connection``:
 ``await store.write(claims.claim_send, new)`` runs ``claims.claim_send(<connection>, new)`` on
 the writer thread, in one transaction (committed when the function returns, rolled back when it
 raises). An in-memory database has one connection, so there both run on the writer.
+
+A write with a grouped form (:mod:`storage.grouped`: ``claim_send``'s is ``claim_sends``) is
+group-committed: its calls that arrive while the writer is busy are written together in the
+writer's next transaction, each caller still given its own answer. A burst of claims is then a
+few transactions, not one per claim each waiting for the last.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import logging
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from sqlalchemy import Connection, Engine
 
@@ -36,6 +41,7 @@ from storage.engine import (
     make_engine,
     parse_database_url,
 )
+from storage.grouped import WriteGroup, Written, grouped_form, write_together
 from storage.schema import migrate, upgrade_legacy_file
 
 __all__ = ["RETRY_DELAYS", "Store", "is_busy"]
@@ -64,6 +70,8 @@ class Store:
             else ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-reader")
         )
         self._engine: Engine | None = None
+        #: The calls waiting for the writer, of each write that has a grouped form.
+        self._groups: dict[Callable[..., Any], WriteGroup[Any, Any]] = {}
 
     @property
     def engine(self) -> EngineName:
@@ -100,13 +108,32 @@ class Store:
     async def write(
         self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run ``fn(db, *args, **kwargs)`` on the writer thread, in a transaction of its own."""
+        """Run ``fn(db, *args, **kwargs)`` on the writer thread, in a transaction of its own.
+
+        A call of a write that has a grouped form, given one argument, may share its transaction
+        with other calls of it that waited for the writer too; its answer is its own.
+        """
         if self._engine is None:
             msg = "the database is closed"
             raise RuntimeError(msg)
+        many = grouped_form(fn)
+        if many is not None and len(args) == 1 and not kwargs:
+            group = self._groups.get(fn)
+            if group is None:
+                group = self._groups[fn] = WriteGroup(functools.partial(self._together, fn, many))
+            return cast("T", await group.submit(args[0]))
         return await self._run(
             self._writer, _in_transaction, self._engine, fn, args, kwargs, read_only=False
         )
+
+    async def _together(
+        self, one: Callable[..., Any], many: Callable[..., list[Any]], items: list[Any]
+    ) -> list[Written[Any]]:
+        """Write ``items`` together on the writer thread; each one's answer (or error)."""
+        if self._engine is None:
+            msg = "the database is closed"
+            raise RuntimeError(msg)
+        return await self._run(self._writer, write_together, self._engine, one, many, items)
 
     async def read(
         self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
