@@ -10,7 +10,6 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.mobizon import parse_timestamp
-from bot.sms.sending.segments import count_segments
 from handlers import account_words, formats
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
@@ -148,13 +147,14 @@ def sms_message(sms: SmsRecord, *, zone: tzinfo | None = None) -> SlackMessage:
     recipient = format_phone(sms.recipient)
     awaiting = sms.campaign_status == 1 and sms.moderation is None
     status_line = _status_line(sms)
-    # counted as Mobizon counts for segments: GSM-7 septets or UTF-16 units, as /sms send does
-    length = count_segments(sms.text).length
-    segment_count = _("%(segments)s (%(encoding)s, %(characters)s)") % {
-        "segments": sms.segments if sms.segments is None else formats.number(sms.segments),
-        "encoding": sms.encoding,
-        "characters": characters(length),
-    }
+    segments = sms.segments if sms.segments is None else formats.number(sms.segments)
+    # the length the send counted (GSM-7 septets or UTF-16 units); none kept before schema 0012
+    segment_count = (
+        _("%(segments)s (%(encoding)s)") % {"segments": segments, "encoding": sms.encoding}
+        if sms.length is None
+        else _("%(segments)s (%(encoding)s, %(characters)s)")
+        % {"segments": segments, "encoding": sms.encoding, "characters": characters(sms.length)}
+    )
     sender = verbatim(sms.sender) if sms.sender else _(_DEFAULT_SENDER)
     ids = {"message": sms.message_id, "campaign": sms.campaign_id}
     fields = [

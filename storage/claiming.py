@@ -56,6 +56,8 @@ class NewSend:
     shorten_links: bool = False
     #: The replica that claims it (and sends it); ``None`` for a claim no replica holds.
     claimed_by: str | None = None
+    #: the text's length in its encoding's units, as the send counted it
+    length: int | None = None
 
 
 def _deferred_text(deferred_to: datetime | str | None) -> str | None:
@@ -80,6 +82,7 @@ _CLAIM_COLUMNS = (
     "text",
     "segments",
     "encoding",
+    "length",
     "name",
     "deferred_to",
     "validity",
@@ -106,6 +109,7 @@ def _claim_values(new: NewSend, stamp: str) -> dict[str, Any]:
         "text": new.text,
         "segments": new.segments,
         "encoding": new.encoding,
+        "length": new.length,
         "name": new.name,
         "deferred_to": _deferred_text(new.deferred_to),
         "validity": new.validity,

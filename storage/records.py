@@ -109,6 +109,8 @@ class SmsRecord:
     post_error: str | None = None
     #: When its request was about to leave for Mobizon; ``None``: it never left.
     sending_at: datetime | None = None
+    #: the text's length in its encoding's units, as the send counted it (``None`` before 0012)
+    length: int | None = None
 
     @property
     def is_final(self) -> bool:

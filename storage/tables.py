@@ -47,6 +47,8 @@ sms = Table(
     Column("text", Text, nullable=False),
     Column("segments", Integer),
     Column("encoding", Text),
+    #: the text's length as the send counted it (GSM-7 septets or UTF-16 units); none before 0012
+    Column("length", Integer),
     Column("name", Text),
     Column("deferred_to", Text),
     Column("validity", Integer),

@@ -1,4 +1,4 @@
-"""How a read words an SMS's status: Mobizon's, unless smsbot kept a final one (pure)."""
+"""How a read words an SMS's status (Mobizon's, unless smsbot kept a final one), and its counts (pure)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
+from handlers.blocks import sms_message
 from handlers.lookup_blocks import shown_status
 from storage.records import SendState, SmsRecord
+from tests.handlers.conftest import block_texts
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -43,3 +45,11 @@ def test_a_kept_final_status_wins_over_mobizons_stale_one() -> None:
     tracking = record(status="NEW")
     assert shown_status("ACCEPTD", tracking, code=True) == (":outbox_tray:", "ACCEPTD")
     assert shown_status("ACCEPTD", None, code=True) == (":outbox_tray:", "ACCEPTD")
+
+
+def test_the_post_shows_the_length_the_send_counted_and_none_for_older_rows() -> None:
+    """The post's character count is the stored one (not a recount); a pre-0012 row shows none."""
+    counted = block_texts(sms_message(record(segments=1, encoding="GSM-7", length=42)).blocks)
+    older = block_texts(sms_message(record(segments=1, encoding="GSM-7")).blocks)
+    assert "*Segments*\n1 (GSM-7, 42 characters)" in counted  # "hi" would recount to 2
+    assert "*Segments*\n1 (GSM-7)" in older

@@ -60,6 +60,7 @@ def new_send(
         sender=sms.sender,
         segments=info.segments,
         encoding=info.encoding,
+        length=info.length,
         name=sms.campaign_name,
         deferred_to=None if sms.schedule is None else format_timestamp(sms.schedule),
         validity=sms.validity,
