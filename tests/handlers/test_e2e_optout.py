@@ -140,3 +140,23 @@ async def test_the_compose_modal_refuses_a_listed_number(
     assert told.params["text"] == refused_here()
     assert sends(sim) == []
     assert bot.slack.called("chat.postMessage") == []
+
+
+async def test_a_portuguese_reader_keeps_the_list_in_portuguese(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """A pt-BR user: the words descadastrar, adicionar, listar; answers and refusals in Portuguese."""
+    bot.slack.user_locales["U1"] = "pt-BR"
+    said = await answered_later(bot, "descadastrar adicionar (11) 98765-4321")
+    assert said.endswith(
+        f"{SHOWN} agora está na lista de descadastro: o smsbot não envia SMS para ele."
+    )
+    _, body = await bot.command("descadastrar listar")
+    assert shown(body).startswith(
+        "*Lista de descadastro: 1 número*\n• +55 11 98765-4321, adicionado"
+    )
+    _, body = await bot.command("descadastrar adicionar 12345")
+    assert shown(body).split("\n")[-1].startswith("Uso: /sms descadastrar adicionar TELEFONE")
+    _, body = await bot.command("enviar +55 11 98765-4321 Promoção hoje")
+    assert "*não foi enviado*: o número está na lista de descadastro" in shown(body)
+    assert sends(sim) == []
