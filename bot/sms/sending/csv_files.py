@@ -1,9 +1,10 @@
 """A CSV file of recipients, from its bytes to its rows and its number column (pure functions).
 
-- Text: UTF-8, with or without a byte order mark, else Windows-1252. Bytes that are neither, a NUL
-  byte, or a control character other than tab, line breaks and form feed mean the file is not text.
-- Separator: comma or semicolon (Brazilian spreadsheets export ``;``), the one that splits the
-  first rows into the same number of fields, more than one, most often; a tie is a comma. Fields
+- Text: UTF-8, with or without a byte order mark, else Windows-1252. Bytes that are neither, or
+  a control character other than tab and line breaks (a NUL byte…), mean the file is not text.
+- Separator: comma or semicolon (Brazilian spreadsheets export ``;``): the one that splits more
+  of the first rows into several fields, then more of them as wide as the first; a tie is a
+  comma. Fields
   may be quoted (``"Silva, Ana"``), quotes doubled inside.
 - Rows are numbered as a spreadsheet numbers them: the first record of the file is row 1 (a
   quoted field's line breaks do not start a row). Blank rows (nothing but spaces and
@@ -38,7 +39,8 @@ SEPARATORS = (",", ";")
 
 #: A row whose cells hold only these is blank, whichever separator split it.
 _BLANK = " \t\r\n" + "".join(SEPARATORS)
-_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+#: Control characters an SMS cannot carry (all but tab and line breaks): the file is not text.
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class CsvRowError(ValueError):
@@ -113,22 +115,20 @@ def number_column(table: Table, default_region: str) -> int | None:
     return None
 
 
-def _fit(text: str, separator: str) -> tuple[bool, int, int, int]:
+def _fit(text: str, separator: str) -> tuple[int, int, int]:
     """How well ``separator`` splits the first rows, best highest.
 
-    More than one field first, then rows as wide as the first, then the first row's width; a tie
-    goes to the earlier of :data:`SEPARATORS`.
+    First the rows it splits into more than one field, then the rows as wide as the first; a
+    tie goes to the earlier of :data:`SEPARATORS`.
     """
     rank = -SEPARATORS.index(separator)
     try:
         sample = _rows(text, separator, limit=SAMPLE_ROWS)
     except CsvRowError:
-        return (False, 0, 0, rank)
-    if not sample:
-        return (False, 0, 0, rank)
-    width = len(sample[0].cells)
-    same = sum(len(row.cells) == width for row in sample[1:])
-    return (width > 1, same, width, rank)
+        return (0, 0, rank)
+    split = sum(len(row.cells) > 1 for row in sample)
+    same = sum(len(row.cells) == len(sample[0].cells) for row in sample)
+    return (split, same, rank)
 
 
 def _rows(text: str, separator: str, limit: int | None = None) -> list[Row]:

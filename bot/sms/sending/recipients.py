@@ -3,8 +3,9 @@
 :func:`read_list` reads ``5511987654321, +55 11 91234-5678`` (commas, spaces after them) or one
 number per line; :func:`read_csv` reads a file's bytes by the rules of
 :mod:`~bot.sms.sending.csv_files`, each column other than the number's filling the text's
-``{placeholders}`` (:mod:`~bot.sms.sending.placeholders`). Every number is read as a single
-send reads its number (:func:`~bot.sms.phones.read_number`, in the default region).
+``{placeholders}`` (:mod:`~bot.sms.sending.placeholders`; of two columns whose names match
+alike, the first fills it). Every number is read as a single send reads its number
+(:func:`~bot.sms.phones.read_number`, in the default region).
 
 Either answers :class:`Recipients` (who gets the text, in order, and who was left out, why, and
 in which row) or one refusal value, checked in this order: the file is not text
@@ -89,8 +90,8 @@ class Recipients:
     """Who gets the text, in the order given, and who was left out, in row order.
 
     ``entries`` counts the rows (or list items) read; ``columns`` are the file's column names,
-    ``number_column`` the number's (``None`` for a list or a file without a header);
-    ``placeholders`` the keys of the text's placeholders, each once.
+    ``number_column`` the number's (``None`` for a list, a file without a header, or a column
+    without a name); ``placeholders`` the keys of the text's placeholders, each once.
     """
 
     recipients: tuple[Recipient, ...]
@@ -173,12 +174,12 @@ def read_list(
     excluded: Collection[str] = frozenset(),
 ) -> Reading:
     """The recipients of the typed list ``typed`` for ``text`` (which can hold no placeholder)."""
-    template = PlaceholderText.of(text)
-    if template.names:
-        return MissingPlaceholders(template.names)
     items = split_list(typed)
     if not items:
         return NoEntries()
+    template = PlaceholderText.of(text)
+    if template.names:
+        return MissingPlaceholders(template.names)
     no_values: dict[str, str] = {}
     rows = ((row, item, no_values) for row, item in enumerate(items, start=1))
     return _collect(rows, len(items), _Rules(template, default_region, limit, excluded))
@@ -215,13 +216,13 @@ def read_csv(
     result = _collect(rows, len(table.rows), _Rules(template, default_region, limit, excluded))
     if not isinstance(result, Recipients):
         return result
-    header = table.header[number_at] if table.header else None
+    header = table.header[number_at] if number_at < len(table.header) else ""
     return Recipients(
         result.recipients,
         result.left_out,
         result.entries,
         column_names(table.header),
-        header,
+        header or None,
         template.keys,
     )
 

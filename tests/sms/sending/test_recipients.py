@@ -148,6 +148,13 @@ def test_either_separator_is_detected(separator: str) -> None:
     assert [r.text for r in recipients_of(reading).recipients] == ["Oi Ana", "Oi Bia"]
 
 
+def test_a_one_column_header_does_not_hide_the_separator() -> None:
+    """A header of one name over rows of two fields is still split by the rows' separator."""
+    reading = recipients_of(csv_reading(f"nome\nAna,{ANA}\nBia,{BIA}\n"))
+    assert [r.number for r in reading.recipients] == [ANA, BIA]
+    assert reading.number_column is None
+
+
 def test_commas_inside_a_semicolon_file_stay_in_their_field() -> None:
     """A Brazilian export with commas in its values is still split at the semicolons."""
     text = f"nome;telefone;valor\nSilva, Ana;{ANA};1,50\nSouza, Bia;{BIA};2,00\n"
@@ -212,6 +219,13 @@ def test_the_first_named_column_wins() -> None:
     reading = recipients_of(csv_reading(text, "{telefone}"))
     assert reading.number_column == "celular"
     assert [(r.number, r.text) for r in reading.recipients] == [(ANA, BIA)]
+
+
+def test_of_two_columns_named_alike_the_first_fills_the_placeholder() -> None:
+    """Two headers with the same key: the first column's values fill the placeholder."""
+    text = f"Nome,phone,NOME\nAna,{ANA},Bia\n"
+    reading = recipients_of(csv_reading(text, "{nome}"))
+    assert [r.text for r in reading.recipients] == ["Ana"]
 
 
 def test_without_a_named_column_the_first_holding_numbers_is_used() -> None:
@@ -331,6 +345,8 @@ def test_rows_left_out_carry_their_reason_and_row_number() -> None:
         "phone\n5511987654321\n".encode("utf-16"),
         b"phone\n\x81\x8d\n",
         b"phone\n5511987654321\x07\n",
+        "phone\n5511987654321\x85\n".encode(),
+        b"phone\n5511987654321\x0c\n",
     ],
 )
 def test_a_file_that_is_not_text_is_refused(data: bytes) -> None:
