@@ -1,8 +1,8 @@
 """Phone numbers as people paste them, turned into the international digits Mobizon wants.
 
-Pure functions over the ``phonenumbers`` library: :func:`parse_phone` finds the number at the
-start of some text (``+55 (11) 98765-4321 your order is ready``) and :func:`format_phone` shows
-stored digits back to people.
+:func:`parse_phone` finds the number at the start of some text (``+55 (11) 98765-4321 your order
+is ready``) and says in words why it cannot; the reading itself, and :func:`format_phone` (which
+shows stored digits back to people), are the domain's, in :mod:`bot.sms.phones`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-import phonenumbers
-
+from bot.sms.phones import format_phone, phone_looking_run, valid_readings
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import short
 
@@ -21,11 +20,9 @@ if TYPE_CHECKING:
 #: Shown in error sentences as the shape a number should have.
 EXAMPLE_NUMBER = "+55 11 98765-4321"
 
-# A token can be part of a number only if it is made of these characters and holds a digit.
-_PHONE_TOKEN = re.compile(r"[0-9+().\-]*[0-9][0-9+().\-]*")
+__all__ = ["EXAMPLE_NUMBER", "PhoneNumberError", "format_phone", "parse_phone"]
+
 _TOKEN = re.compile(r"\S+")
-# No valid number is written in more pieces than this; bounds the work on long texts.
-_MAX_NUMBER_TOKENS = 10
 
 
 class PhoneNumberError(ValueError):
@@ -68,13 +65,13 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
     else:
         spans = []
         tokens = source
-    run = _phone_looking_run(tokens)
-    if run and len(whole := _valid_readings(run[0], default_region)) == 1:
+    run = phone_looking_run(tokens)
+    if run and len(whole := valid_readings(run[0], default_region)) == 1:
         # a number written in one piece ends there, even if the text starts with digits
         return whole[0], spans[0][1] if spans else 1
     for count in range(len(run), 0, -1):
         candidate = " ".join(run[:count])
-        readings = _valid_readings(candidate, default_region)
+        readings = valid_readings(candidate, default_region)
         if len(readings) > 1:
             first, second = (format_phone(digits) for digits in readings)
             raise PhoneNumberError(
@@ -95,7 +92,7 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
                 (
                     (c, found[0])
                     for c in range(count - 1, 1, -1)
-                    if (found := _valid_readings(" ".join(run[:c]), default_region))
+                    if (found := valid_readings(" ".join(run[:c]), default_region))
                 ),
                 None,
             )
@@ -127,52 +124,3 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
         )
         % {"typed": short(shown), "example": EXAMPLE_NUMBER}
     )
-
-
-def format_phone(digits: str) -> str:
-    """Show international ``digits`` the way people read them (``"+55 11 98765-4321"``).
-
-    Digits that do not parse as a number are shown as ``+`` and the digits unchanged.
-    """
-    try:
-        number = phonenumbers.parse("+" + digits, None)
-    except phonenumbers.NumberParseException:
-        return "+" + digits
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
-
-
-def _phone_looking_run(tokens: Sequence[str]) -> list[str]:
-    """Return the leading tokens that could be pieces of a phone number."""
-    run: list[str] = []
-    for token in tokens[:_MAX_NUMBER_TOKENS]:
-        if not _PHONE_TOKEN.fullmatch(token):
-            break
-        run.append(token)
-    return run
-
-
-def _valid_readings(candidate: str, default_region: str) -> list[str]:
-    """Return the distinct E.164 digits ``candidate`` validly reads as (none, one or two).
-
-    With ``+`` only the international reading counts; bare digits are read both as
-    international and as national in ``default_region``; a leading parenthesis means a
-    national area code, so such a candidate is read only as national.
-    """
-    attempts: list[tuple[str, str | None]] = []
-    if candidate.startswith("+"):
-        attempts.append((candidate, None))
-    else:
-        if candidate[0].isdigit():
-            attempts.append(("+" + candidate, None))
-        attempts.append((candidate, default_region.upper()))
-    readings: list[str] = []
-    for text, region in attempts:
-        try:
-            number = phonenumbers.parse(text, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(number):
-            e164 = str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
-            if e164.removeprefix("+") not in readings:
-                readings.append(e164.removeprefix("+"))
-    return readings
