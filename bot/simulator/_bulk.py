@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from bot.simulator import _bulk_methods as bulk
 from bot.simulator._account import campaign_id_of, not_found, shorten_links
+from bot.simulator._account_state import AccountState
 from bot.simulator._bulk_info import bulk_campaign_info, bulk_delete_refusal
 from bot.simulator._bulk_methods import BulkCampaign
 from bot.simulator._config import (
@@ -25,7 +26,6 @@ from bot.simulator._config import (
     CAMPAIGN_DELETE,
     CAMPAIGN_INFO,
     CAMPAIGN_SEND,
-    SimulatorConfig,
 )
 from bot.simulator._form import PhpForm
 from bot.simulator._messages import SimulatedMessage, plan_timeline
@@ -39,41 +39,41 @@ _NOT_ALL_ADDED = "Not every recipient was added to the campaign."
 _NONE_ADDED = "No recipient was added to the campaign."
 
 
-class BulkCampaigns:
-    """Campaigns of many recipients; the messages and the money are its subclass's."""
+class BulkCampaigns(AccountState):
+    """Campaigns of many recipients, beside the account's; the messages are its subclass's."""
 
-    _config: SimulatorConfig
-    messages: dict[int, SimulatedMessage]
     _next_message_id: int
     _next_campaign_id: int
     _uuids: random.Random
-    _charged: Decimal
-    _refunds_due: list[tuple[datetime, int]]
 
     if TYPE_CHECKING:  # the simulator's own, found at run time on the subclass
 
-        @property
-        def balance(self) -> Decimal:
-            raise NotImplementedError
-
         def _draw_outcome(self) -> str:
-            raise NotImplementedError
-
-        def _queue_final(self, message: SimulatedMessage) -> None:
-            raise NotImplementedError
-
-        def _wake_webhooks(self) -> None:
-            raise NotImplementedError
-
-        def _refund(self, message: SimulatedMessage) -> None:
-            raise NotImplementedError
-
-        def _short_link(self, link: str) -> str:
             raise NotImplementedError
 
     def _init_bulk(self) -> None:
         #: Every campaign made by ``campaign/create``, by id.
         self.bulk_campaigns: dict[int, BulkCampaign] = {}
+
+    def moderate(self, campaign_id: int, *, approve: bool, comment: str | None = None) -> None:
+        """Decide a campaign waiting in moderation now, as a single send's (see the account's).
+
+        A campaign of many is decided for every message: approved they go out, declined never.
+        """
+        campaign = self.bulk_campaigns.get(campaign_id)
+        if campaign is None:
+            super().moderate(campaign_id, approve=approve, comment=comment)
+            return
+        now = self.now()
+        messages = [self.messages[message_id] for message_id in campaign.message_ids]
+        if not messages or not messages[0].moderation_pending(now):
+            raise ValueError(f"campaign {campaign_id} is not waiting in moderation")
+        for message in messages:
+            message.decide(approve=approve, comment=comment, at=now)
+            if not approve:
+                self._refund(message)
+            self._queue_final(message)
+        self._wake_webhooks()
 
     def _bulk_answer(self, key: str, params: PhpForm, now: datetime) -> Answer | None:
         """Answer a campaign method for these campaigns; ``None`` when it is not one of theirs.

@@ -230,3 +230,22 @@ async def test_campaign_messages_are_reported_to_webhooks(gw: Campaigns) -> None
     assert {(report["campaignId"], report["status"]) for report in reports} == {
         (campaign_id, "DELIVRD")
     }
+
+
+async def test_a_campaign_of_many_is_moderated_as_one(gw: Campaigns) -> None:
+    """Held for moderation then declined: every message stays NEW, getinfo gives the comment."""
+    gw.sim.set_moderation(True)
+    gw.sim.set_moderation_timeline(None)
+    campaign_id = await gw.create("Aviso")
+    pairs = [("id", str(campaign_id)), ("recipients[0]", "5511900000001")]
+    pairs.append(("recipients[1]", "5511900000002"))
+    rows = (await gw.call("addrecipients", pairs))["data"]
+    assert (await gw.call("send", [("id", str(campaign_id))]))["data"] == 1
+    held = (await gw.call("getinfo", [("id", str(campaign_id))]))["data"]
+    assert (held["moderationStatus"], held["commonStatus"]) == ("MODERATION", "MODERATION")
+    gw.sim.moderate(campaign_id, approve=False, comment="Texto proibido")
+    gw.sim.advance(60)
+    declined = (await gw.call("getinfo", [("id", str(campaign_id))]))["data"]
+    assert (declined["commonStatus"], declined["globalComment"]) == ("DECLINED", "Texto proibido")
+    assert {gw.sim.state(int(row["messageId"])).status for row in rows} == {"NEW"}
+    assert gw.sim.balance == Decimal("10000.0000")
