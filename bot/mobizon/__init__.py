@@ -8,19 +8,34 @@ Everything the rest of smsbot uses is imported from here, never from the modules
   reports per HTTP attempt);
 - the SMS to send and the typed answers (:class:`OutgoingSms`, :class:`SmsStatus`,
   :class:`MessagePage`, :class:`Balance`, ...), Mobizon's statuses and its timestamp format;
+- a send to many as a campaign (:class:`NewCampaign`, :class:`CampaignRecipient`, each
+  recipient's row :class:`AddedRecipient` with its :class:`RecipientProblem`,
+  :class:`RecipientsAdded`, :class:`CampaignSent`) and the limits of one request;
 - every failure, as one exception tree under :class:`MobizonError`, with the :class:`Problem`
   a failure without a code carries;
 - the one full-jitter :func:`backoff`, and the redaction of secrets and phone numbers in logs.
 
 The modules are private: ``_types`` (values), ``_gateway`` (the Protocol), ``_client`` (the
 Message methods) over ``_transport`` (lanes, retries, deadline, one HTTP exchange) and
-``_account`` (the account methods), ``_policy`` (timeouts and retries), ``_wire`` and
-``_account_wire`` (the wire format), ``_errors`` (the exception tree) with ``_refusals`` (what
+``_account`` (the account methods) and ``_campaign`` (sends to many, with their values in
+``_campaign_types``), ``_policy`` (timeouts and retries), ``_wire``, ``_account_wire`` and
+``_campaign_wire`` (the wire format), ``_errors`` (the exception tree) with ``_refusals`` (what
 Mobizon's codes mean), ``_failures`` (what a failed request means), ``_problems``,
 ``_api_data``, ``_backoff`` and ``_redact``.
 """
 
 from bot.mobizon._backoff import backoff
+from bot.mobizon._campaign_types import (
+    RECIPIENT_CODES,
+    AddedRecipient,
+    CampaignRecipient,
+    CampaignSent,
+    CampaignType,
+    NewCampaign,
+    RecipientProblem,
+    RecipientsAdded,
+)
+from bot.mobizon._campaign_wire import MAX_FORM_FIELDS, MAX_RECIPIENTS_PER_REQUEST
 from bot.mobizon._client import REQUEST_METHODS, MobizonClient
 from bot.mobizon._errors import (
     MobizonCampaignDeleteUnknownError,
@@ -81,18 +96,25 @@ __all__ = [
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUTS",
     "FINAL_MESSAGE_STATUSES",
+    "MAX_FORM_FIELDS",
     "MAX_IDS_PER_STATUS_REQUEST",
+    "MAX_RECIPIENTS_PER_REQUEST",
     "OUTCOMES",
     "PAGE_SIZES",
+    "RECIPIENT_CODES",
     "REDACTED",
     "REQUEST_METHODS",
     "SORT_FIELDS",
     "TIMESTAMP_FORMAT",
+    "AddedRecipient",
     "Balance",
     "BeforeRequest",
     "CampaignCounters",
     "CampaignInfo",
+    "CampaignRecipient",
+    "CampaignSent",
     "CampaignStatus",
+    "CampaignType",
     "CommonStatus",
     "ListCriteria",
     "MessageItem",
@@ -117,8 +139,11 @@ __all__ = [
     "MobizonValidationError",
     "MobizonWrongServerError",
     "ModerationStatus",
+    "NewCampaign",
     "OutgoingSms",
     "Problem",
+    "RecipientProblem",
+    "RecipientsAdded",
     "RedactingFilter",
     "RequestObserver",
     "RetryPolicy",

@@ -1,8 +1,9 @@
 """The async Mobizon client: send SMS, read their statuses, list sent messages, and the account.
 
 Besides the three Message methods it reads the balance (``user/getOwnBalance``), the sender
-names (``alphaname/list``) and a campaign (``campaign/getInfo``), and deletes a scheduled
-campaign (``campaign/delete``).
+names (``alphaname/list``) and a campaign (``campaign/getInfo``), deletes a scheduled
+campaign (``campaign/delete``), and sends to many as one campaign (``campaign/create``,
+``campaign/addRecipients``, ``campaign/send``).
 
 One :class:`MobizonClient` per process, opened with ``async with`` (or closed with
 :meth:`MobizonClient.close`); it holds one ``aiohttp.ClientSession``. Every failure is a
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 
 from bot.mobizon import _wire as wire
 from bot.mobizon._account import ACCOUNT_METHODS, AccountMethods
+from bot.mobizon._campaign import CAMPAIGN_METHODS, CampaignMethods
 from bot.mobizon._errors import MobizonGatewayError
 from bot.mobizon._problems import Problem
 
@@ -39,11 +41,16 @@ _STATUS = "getsmsstatus"
 _LIST = "list"
 #: Every ``method`` a :data:`~bot.mobizon.RequestObserver` is called with.
 REQUEST_METHODS: Final = frozenset(
-    {_SEND, _STATUS, _LIST, *(f"{module}/{method}" for module, method in ACCOUNT_METHODS)}
+    {
+        _SEND,
+        _STATUS,
+        _LIST,
+        *(f"{module}/{method}" for module, method in (*ACCOUNT_METHODS, *CAMPAIGN_METHODS)),
+    }
 )
 
 
-class MobizonClient(AccountMethods):
+class MobizonClient(CampaignMethods, AccountMethods):
     """Talks to one Mobizon account; safe to share between concurrent tasks.
 
     Sends and reads take separate lanes of ``max_concurrency`` requests each, so a long status

@@ -136,6 +136,7 @@ class Transport:
         module: str = MESSAGE,
         writing: bool = False,
         before_request: BeforeRequest | None = None,
+        answered: frozenset[int] = frozenset(),
     ) -> object:
         """Call ``module/method`` with retries per the policy; return the envelope's ``data``.
 
@@ -144,6 +145,8 @@ class Transport:
         send of an SMS that did go out would send it twice. ``writing`` (a change other than a
         send, such as a deletion) takes the send lane and its retry rule, with the reads'
         wording in errors. ``before_request`` (a send's) runs once its lane is held.
+        ``answered`` names codes besides 0 whose ``data`` is an answer, not a failure (such as
+        ``campaign/addrecipients``' 98 and 99: some or no recipients added, each row saying why).
         """
         body = wire.encode_form(pairs)
         careful = sending or writing
@@ -156,11 +159,19 @@ class Transport:
             if before_request is not None and not await before_request():
                 raise SendWithheld
             return await self._call_in_time(
-                module, method, body, label, sending=sending, careful=careful
+                module, method, body, label, sending=sending, careful=careful, answered=answered
             )
 
     async def _call_in_time(
-        self, module: str, method: str, body: bytes, label: str, *, sending: bool, careful: bool
+        self,
+        module: str,
+        method: str,
+        body: bytes,
+        label: str,
+        *,
+        sending: bool,
+        careful: bool,
+        answered: frozenset[int],
     ) -> object:
         """:meth:`_call`'s tries within the call's deadline (a send holds its lane already)."""
         worth_retrying = worth_retrying_send if careful else worth_retrying_read
@@ -185,7 +196,14 @@ class Transport:
         try:
             async with asyncio.timeout_at(past) as scope:
                 result: object = await retrying(
-                    self._attempt, module, method, body, tried, sending=sending, send_lane=careful
+                    self._attempt,
+                    module,
+                    method,
+                    body,
+                    tried,
+                    sending=sending,
+                    send_lane=careful,
+                    answered=answered,
                 )
         except TimeoutError:
             if not scope.expired():
@@ -247,6 +265,7 @@ class Transport:
         *,
         sending: bool,
         send_lane: bool,
+        answered: frozenset[int] = frozenset(),
     ) -> object:
         """One HTTP exchange; aiohttp's errors become ours here, outside any ``except``.
 
@@ -285,7 +304,7 @@ class Transport:
                 envelope = wire.decode_envelope(raw)
                 if envelope is None:
                     failure = http_failure(status, location, raw, sending=sending)
-                elif envelope.code != 0:
+                elif envelope.code != 0 and envelope.code not in answered:
                     # Mobizon's text and data are shown to people and stored: make sure neither
                     # can echo the key back
                     failure = error_for(

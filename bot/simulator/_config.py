@@ -24,9 +24,14 @@ SENDER_NAMES = "alphaname/list"
 CAMPAIGN_INFO = "campaign/getinfo"
 CAMPAIGN_DELETE = "campaign/delete"
 ACCOUNT_METHODS = (GET_BALANCE, SENDER_NAMES, CAMPAIGN_INFO, CAMPAIGN_DELETE)
+#: The methods of a send to many, as ``module/method`` lowercased.
+CAMPAIGN_CREATE = "campaign/create"
+CAMPAIGN_ADD_RECIPIENTS = "campaign/addrecipients"
+CAMPAIGN_SEND = "campaign/send"
+CAMPAIGN_METHODS = (CAMPAIGN_CREATE, CAMPAIGN_ADD_RECIPIENTS, CAMPAIGN_SEND)
 #: Each module the simulator answers, with its methods.
 MODULES: dict[str, tuple[str, ...]] = {"message": MESSAGE_METHODS}
-for _name in ACCOUNT_METHODS:
+for _name in (*ACCOUNT_METHODS, *CAMPAIGN_METHODS):
     _module, _method = _name.split("/")
     MODULES[_module] = (*MODULES.get(_module, ()), _method)
 
@@ -56,7 +61,8 @@ class SimulatorConfig:
     or declined; a send the balance cannot pay for is refused with
     ``insufficient_funds_code`` and ``insufficient_funds_message``), ``sender_names`` (the
     first is the default) for ``alphaname/list``, and ``short_link_base`` for the links
-    ``params[shortenLinks]=1`` makes.
+    ``params[shortenLinks]=1`` makes. Numbers on ``stop_list`` (international digits) are
+    refused by ``campaign/addrecipients`` with row code 5, as Mobizon's stop list does.
     """
 
     api_key: str = field(default=DEFAULT_API_KEY, repr=False)
@@ -81,6 +87,7 @@ class SimulatorConfig:
     short_link_base: str = "https://mbz.io"
     insufficient_funds_code: int = INSUFFICIENT_FUNDS_CODE
     insufficient_funds_message: str = INSUFFICIENT_FUNDS_MESSAGE
+    stop_list: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.speed > 0:
@@ -131,7 +138,7 @@ def method_name(method: str) -> str:
     name = method.lower()
     if "/" in name:
         name = method_key(*split_name(name))
-    if name not in MESSAGE_METHODS and name not in ACCOUNT_METHODS:
-        known = (*MESSAGE_METHODS, *ACCOUNT_METHODS)
+    known = (*MESSAGE_METHODS, *ACCOUNT_METHODS, *CAMPAIGN_METHODS)
+    if name not in known:
         raise ValueError(f"unknown Mobizon method {method!r}; one of {known}")
     return name

@@ -21,7 +21,10 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from bot.simulator._config import (
+    CAMPAIGN_ADD_RECIPIENTS,
+    CAMPAIGN_CREATE,
     CAMPAIGN_DELETE,
+    CAMPAIGN_SEND,
     GET_SMS_STATUS,
     LIST,
     MODULES,
@@ -56,7 +59,9 @@ _DEFAULT_MESSAGES = {
 }
 _RATE_LIMITED = 30
 #: The methods whose success changes what the gateway keeps (messages, campaigns, balance).
-_CHANGING = frozenset({SEND_SMS, CAMPAIGN_DELETE})
+_CHANGING = frozenset(
+    {SEND_SMS, CAMPAIGN_DELETE, CAMPAIGN_CREATE, CAMPAIGN_ADD_RECIPIENTS, CAMPAIGN_SEND}
+)
 _HTML_PAGE = (
     "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
     "<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n"
@@ -108,6 +113,9 @@ class RequestHandling:
             raise NotImplementedError
 
         def _account_answer(self, key: str, params: PhpForm, now: datetime) -> Answer:
+            raise NotImplementedError
+
+        def _bulk_answer(self, key: str, params: PhpForm, now: datetime) -> Answer | None:
             raise NotImplementedError
 
         def _send(self, params: PhpForm, now: datetime) -> Answer:
@@ -253,7 +261,9 @@ class RequestHandling:
             return refusal
         now = self.now()
         if module != "message":
-            return self._account_answer(method_key(module, method), params, now)
+            key = method_key(module, method)
+            answer = self._bulk_answer(key, params, now)
+            return self._account_answer(key, params, now) if answer is None else answer
         if method == GET_SMS_STATUS:
             return report_statuses(params, self.messages, now)
         if method == LIST:

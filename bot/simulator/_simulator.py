@@ -21,6 +21,7 @@ from bot.simulator._account import (
     shorten_links,
 )
 from bot.simulator._account_state import AccountState
+from bot.simulator._bulk import BulkCampaigns
 from bot.simulator._config import (
     ACCOUNT_MODULES,
     SimulatorConfig,
@@ -41,17 +42,17 @@ logger = logging.getLogger(__name__)
 _WEBHOOK_TICK = 0.1
 
 
-class MobizonSimulator(RequestHandling, AccountState, KeptState):
+class MobizonSimulator(RequestHandling, BulkCampaigns, AccountState, KeptState):
     """A fake Mobizon gateway for tests, benchmarks and the bot's sandbox mode.
 
     It answers ``message/sendSmsMessage``, ``message/getSMSStatus`` and ``message/list``
-    like the real service (any case of module and method, form or JSON bodies, same envelope,
-    numbers as strings, same codes), moves each
-    message through ``NEW -> ENQUEUD -> ACCEPTD -> final`` on its own clock, records every
-    request, and can be told to misbehave. Serve it with :meth:`make_app`, or use
-    :func:`~bot.simulator.start_simulator`. ``clock`` replaces ``datetime.now`` (naive local
-    time). With ``state_path`` it starts from the state kept in that file and keeps its state
-    there.
+    (and the account's and a send to many's campaign methods) like the real service (any
+    case of module and method, form or JSON bodies, same envelope, numbers as strings, same
+    codes), moves each message through ``NEW -> ENQUEUD -> ACCEPTD -> final`` on its own
+    clock, records every request, and can be told to misbehave. Serve it with
+    :meth:`make_app`, or use :func:`~bot.simulator.start_simulator`. ``clock`` replaces
+    ``datetime.now`` (naive local time). With ``state_path`` it starts from the state kept in
+    that file and keeps its state there.
     """
 
     def __init__(
@@ -76,6 +77,7 @@ class MobizonSimulator(RequestHandling, AccountState, KeptState):
         self.messages: dict[int, SimulatedMessage] = {}
         self._init_requests(config)
         self._init_account(config)
+        self._init_bulk()
         self._outbox = WebhookOutbox(config.webhook_url, config.webhook_secret)
         self._webhook_since = self.now()
         self._final_queue: list[tuple[datetime, int]] = []
