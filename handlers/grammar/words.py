@@ -167,6 +167,7 @@ SEND_OPTIONS = Words(
             "flash": "flash",
             "name": "name",
             "shorten-links": "shorten-links",
+            "gsm": "gsm",
             "template": "template",
         },
         "pt": {
@@ -176,6 +177,7 @@ SEND_OPTIONS = Words(
             "flash": "flash",
             "nome": "name",
             "encurtar-links": "shorten-links",
+            "sem-acentos": "gsm",
             "modelo": "template",
         },
     }
