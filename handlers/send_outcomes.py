@@ -13,6 +13,7 @@ from bot.sms.sending.outcomes import (
     Duplicate,
     NotAllowed,
     NotSaved,
+    OptedOut,
     Outcome,
     OutcomeUnknown,
     Refused,
@@ -54,6 +55,15 @@ def not_allowed(_outcome: NotAllowed | None = None) -> str:
         "SMSBOT_ALLOWED_USERS. `/sms status` stays open to you for the SMS sent from this "
         "channel."
     )
+
+
+def opted_out(outcome: OptedOut) -> str:
+    """The number is on the opt-out list: nothing was sent."""
+    return _(
+        ":no_entry_sign: SMS to %(phone)s was *not sent*: the number is on the opt-out list "
+        "(it asked not to get SMS). Take it off with `/sms optout remove +%(digits)s` only if "
+        "its owner asks for SMS again."
+    ) % {"phone": format_phone(outcome.sms.recipient), "digits": outcome.sms.recipient}
 
 
 def sent(outcome: Sent, post: FirstPost) -> str | None:
@@ -162,7 +172,7 @@ def sent_id_reused(outcome: SentIdReused) -> str:
     ) % {"id": outcome.message_id, "phone": format_phone(recipient), "recipient": recipient}
 
 
-def render(  # noqa: C901, PLR0911  # one case per outcome
+def render(  # noqa: C901, PLR0911, PLR0912  # one case per outcome
     outcome: Outcome, post: FirstPost | None = None
 ) -> str | None:
     """The ephemeral reply for ``outcome``; ``None`` when there is nothing to tell.
@@ -185,6 +195,8 @@ def render(  # noqa: C901, PLR0911  # one case per outcome
             return account_words.unknown_sender(outcome.sms.sender or "", outcome.names)
         case Unsendable():
             return f":warning: {text_refused(outcome.error)}"
+        case OptedOut():
+            return opted_out(outcome)
         case NotSaved():
             return not_saved(outcome)
         case ClaimTakenOver():

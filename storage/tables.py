@@ -196,6 +196,16 @@ templates = Table(
     Column("created_at", Text, nullable=False),
 )
 
+#: The numbers that asked not to get SMS (the opt-out list): every send to one is refused. A
+#: number is international digits without ``+``, as ``sms.recipient``; who added it, and when.
+optouts = Table(
+    "optouts",
+    metadata,
+    Column("recipient", Text, primary_key=True),
+    Column("added_by", Text, nullable=False),
+    Column("added_at", Text, nullable=False),
+)
+
 #: Each running smsbot process and when it last said it is alive: a replica whose heartbeat is
 #: older than the lease is gone, and its claims (sends, polling) are taken over.
 replicas = Table(

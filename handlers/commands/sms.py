@@ -12,11 +12,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon import OutgoingSms
 from bot.sms.sending.lookups import AllHidden, LookupFailed, NoneSentHere, Statuses
-from bot.sms.sending.outcomes import NotAllowed, Outcome, Unsendable
+from bot.sms.sending.outcomes import NotAllowed, OptedOut, Outcome, Unsendable
 from bot.sms.sending.types import Origin, Surface
 from handlers import account_words, claim_ack, formats, lookup_blocks, send_outcomes
 from handlers.blocks import SlackMessage
-from handlers.commands import account, templates
+from handlers.commands import account, optout, templates
 from handlers.context import Services, services
 from handlers.first_posts import post_of
 from handlers.gateway_errors import describe
@@ -24,6 +24,9 @@ from handlers.grammar import (
     BalanceCommand,
     FindCommand,
     HelpCommand,
+    OptOutAddCommand,
+    OptOutListCommand,
+    OptOutRemoveCommand,
     SendCommand,
     StatusCommand,
     TemplateSendCommand,
@@ -93,6 +96,9 @@ async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of com
 
         await templates.handle(ack, parsed, command, svc, send_one=send_one, respond=respond)
         return
+    if isinstance(parsed, OptOutAddCommand | OptOutListCommand | OptOutRemoveCommand):
+        await optout.handle(ack, parsed, command, svc, respond)
+        return
     if isinstance(parsed, SendCommand):
         await claim_ack_deliver(
             ack, svc, outgoing(parsed), origin(command), respond=respond, usage=usage_line("send")
@@ -143,6 +149,8 @@ def refused_in_ack(refusal: Outcome | None, usage: str) -> str | None:
     """What a command's ack tells of the send service's refusal, or ``None`` (told later)."""
     if isinstance(refusal, NotAllowed):
         return send_outcomes.not_allowed(refusal)
+    if isinstance(refusal, OptedOut):
+        return send_outcomes.opted_out(refusal)
     if isinstance(refusal, Unsendable):
         # the sentence may quote what was typed: escaped, as any bad input
         return escape(str(UsageError(text_refused(refusal.error), usage)))

@@ -9,6 +9,7 @@
     /sms status [ID …]
     /sms find [FIELD:VALUE …]
     /sms template add NAME TEXT | list | remove NAME
+    /sms optout add PHONE | list | remove PHONE
     /sms send --template NAME PHONE [KEY=VALUE …]
     /sms balance
     /sms cancel ID
@@ -22,8 +23,8 @@ the usage line) for every bad input, so nothing unchecked reaches Mobizon.
 
 One module per concern: ``usage`` (usage lines, help, :class:`UsageError`), ``commands`` (the
 typed commands), ``slack_input`` (undoing Slack's escaping of what was typed), ``lexing`` (words,
-quotes, dates), ``send``, ``status`` and ``find`` (one parser each), ``find_buttons`` (the
-Previous/Next buttons' value).
+quotes, dates), ``send``, ``status``, ``find``, ``templates`` and ``optout`` (one parser each),
+``find_buttons`` (the Previous/Next buttons' value).
 """
 
 from __future__ import annotations
@@ -37,11 +38,16 @@ from handlers.grammar.commands import (
     Command,
     FindCommand,
     HelpCommand,
+    OptOutAddCommand,
+    OptOutCommand,
+    OptOutListCommand,
+    OptOutRemoveCommand,
     SendCommand,
     StatusCommand,
 )
 from handlers.grammar.find import parse_find
 from handlers.grammar.find_buttons import find_button_value, parse_find_button
+from handlers.grammar.optout import parse_optout
 from handlers.grammar.send import parse_send
 from handlers.grammar.slack_input import unescape_slack_input
 from handlers.grammar.status import parse_balance, parse_cancel, parse_status
@@ -81,6 +87,10 @@ __all__ = [
     "Command",
     "FindCommand",
     "HelpCommand",
+    "OptOutAddCommand",
+    "OptOutCommand",
+    "OptOutListCommand",
+    "OptOutRemoveCommand",
     "SendCommand",
     "StatusCommand",
     "TemplateAddCommand",
@@ -96,8 +106,8 @@ __all__ = [
     "usage_line",
 ]
 
-#: Every command :func:`parse_command` returns: the typed commands and the template ones.
-AnyCommand = Command | TemplateCommand | TemplateSendCommand
+#: Every command :func:`parse_command` returns: the typed commands, the template and opt-out ones.
+AnyCommand = Command | TemplateCommand | TemplateSendCommand | OptOutCommand
 
 _FIRST_WORD = re.compile(r"\s*(\S*)")
 
@@ -119,6 +129,8 @@ def parse_command(text: str, *, default_region: str, now: datetime) -> AnyComman
         return HelpCommand()
     if subcommand == "template":
         return parse_template(rest)
+    if subcommand == "optout":
+        return parse_optout(rest, default_region=default_region)
     if subcommand == "send" and is_template_send(rest):
         return parse_template_send(rest, default_region=default_region)
     if subcommand == "send":
@@ -133,8 +145,8 @@ def parse_command(text: str, *, default_region: str, now: datetime) -> AnyComman
         return parse_cancel(rest)
     raise UsageError(
         _(
-            "I don't know the command “%(word)s”; use send, status, find, template, balance, "
-            "cancel or help, or /sms alone for the compose form."
+            "I don't know the command “%(word)s”; use send, status, find, template, optout, "
+            "balance, cancel or help, or /sms alone for the compose form."
         )
         % {"word": short(word)},
         general_usage(),

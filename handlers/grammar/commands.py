@@ -76,4 +76,27 @@ class CancelCommand:
     message_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class OptOutAddCommand:
+    """``/sms optout add``: put ``recipient`` (international digits) on the opt-out list."""
+
+    recipient: str
+
+
+@dataclass(frozen=True, slots=True)
+class OptOutRemoveCommand:
+    """``/sms optout remove``: take ``recipient`` (international digits) off the opt-out list."""
+
+    recipient: str
+
+
+@dataclass(frozen=True, slots=True)
+class OptOutListCommand:
+    """``/sms optout list``: the opt-out list's numbers on ``page`` (from 1)."""
+
+    page: int = 1
+
+
+OptOutCommand = OptOutAddCommand | OptOutRemoveCommand | OptOutListCommand
+
 Command = HelpCommand | SendCommand | StatusCommand | FindCommand | BalanceCommand | CancelCommand

@@ -20,6 +20,9 @@ USAGE: dict[str, str] = {
         "Usage: /sms template add NAME TEXT | /sms template list [page:N]"
         " | /sms template remove NAME"
     ),
+    "optout": N_(
+        "Usage: /sms optout add PHONE | /sms optout list [page:N] | /sms optout remove PHONE"
+    ),
     "send --template": N_("Usage: /sms send --template NAME PHONE [KEY=VALUE …]"),
     "find": N_(
         "Usage: /sms find [FIELD:VALUE …] with fields to, from, text, status, campaign, group,"
@@ -30,8 +33,8 @@ USAGE: dict[str, str] = {
 #: One usage line naming every form, for an unknown subcommand.
 GENERAL_USAGE = N_(
     "Usage: /sms (the compose form) | /sms send [OPTIONS] PHONE TEXT… | /sms status [ID …]"
-    " | /sms find [FIELD:VALUE …] | /sms template add|list|remove | /sms balance"
-    " | /sms cancel ID | /sms help"
+    " | /sms find [FIELD:VALUE …] | /sms template add|list|remove"
+    " | /sms optout add|list|remove | /sms balance | /sms cancel ID | /sms help"
 )
 
 #: The full help, in Slack mrkdwn (the English message id: show it through :func:`help_text`).
@@ -85,6 +88,11 @@ the largest or newest first (default `-sent`)
 `/sms template add ready Hi {name}, order {order} is ready`
 `/sms template list`   `/sms template remove ready`
 `/sms send --template ready +55 11 98765-4321 name=Ana order="A 17"`
+
+*Opt-out list*: numbers that asked not to get SMS. No SMS is sent to a number on it; \
+adding, removing and listing are for who may send:
+`/sms optout add +55 11 98765-4321`
+`/sms optout list`   `/sms optout remove +55 11 98765-4321`
 
 *Balance* of the Mobizon account, and what the SMS sent through smsbot cost today and in the \
 last 7 days: `/sms balance`

@@ -20,6 +20,7 @@ from handlers.i18n import DEFAULT_LOCALE, current_locale
 
 __all__ = [
     "FIND_FIELDS",
+    "OPTOUT_ACTIONS",
     "SEND_OPTIONS",
     "SORT_KEYS",
     "STATUS_WORDS",
@@ -128,6 +129,8 @@ SUBCOMMANDS = Words(
             "balance": "balance",
             "cancel": "cancel",
             "template": "template",
+            "optout": "optout",
+            "opt-out": "optout",
         },
         "pt": {
             "enviar": "send",
@@ -137,6 +140,7 @@ SUBCOMMANDS = Words(
             "saldo": "balance",
             "cancelar": "cancel",
             "modelo": "template",
+            "descadastrar": "optout",
         },
     }
 )
@@ -149,7 +153,15 @@ TEMPLATE_ACTIONS = Words(
     }
 )
 
-#: ``/sms template list WORD:value``.
+#: ``/sms optout WORD``.
+OPTOUT_ACTIONS = Words(
+    {
+        "en": {"add": "add", "list": "list", "remove": "remove"},
+        "pt": {"adicionar": "add", "listar": "list", "remover": "remove"},
+    }
+)
+
+#: ``/sms template list WORD:value`` and ``/sms optout list WORD:value``.
 TEMPLATE_LIST_FIELDS = Words(
     {
         "en": {"page": "page"},

@@ -14,18 +14,20 @@ from bot.mobizon import Balance, SmsGateway
 from bot.sms.sending.balance import BalanceService
 from bot.sms.sending.cancel import CancelService
 from bot.sms.sending.lookups import Lookups
+from bot.sms.sending.optouts import OptOutService
 from bot.sms.sending.templates import TemplateService
 from storage.store import Store
 
 
 @dataclass(frozen=True, slots=True)
 class AccountServices:
-    """Cancel a scheduled SMS, look SMS up, the balance and costs, a team's templates."""
+    """Cancel a scheduled SMS, look SMS up, the balance and costs, templates, the opt-out list."""
 
     cancels: CancelService
     lookups: Lookups
     balance: BalanceService
     templates: TemplateService
+    optouts: OptOutService
 
 
 def account_services(
@@ -41,7 +43,8 @@ def account_services(
 ) -> AccountServices:
     """The services over one database and one gateway.
 
-    ``may_send`` is the send service's rule (who may send, and so manage templates);
+    ``may_send`` is the send service's rule (who may send, and so keep templates and the
+    opt-out list);
     ``allowed_users`` may cancel anyone's SMS; ``zone`` is the Mobizon account's; ``sandbox``
     the mode of the gateway; ``on_balance`` is told each balance Mobizon states;
     ``wake_notifier`` is told when a change is queued for the channel posts.
@@ -60,4 +63,5 @@ def account_services(
             wake_notifier=wake_notifier,
         ),
         templates=TemplateService(store, may_send=may_send),
+        optouts=OptOutService(store, may_send=may_send),
     )

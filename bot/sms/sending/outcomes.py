@@ -76,6 +76,13 @@ class Unsendable:
 
 
 @dataclass(frozen=True, slots=True)
+class OptedOut:
+    """The number is on the opt-out list: refused before anything was recorded or sent."""
+
+    sms: OutgoingSms
+
+
+@dataclass(frozen=True, slots=True)
 class NotSaved:
     """The send could not be claimed (or marked as leaving) in the database: nothing was sent."""
 
@@ -125,6 +132,7 @@ Outcome = (
     | NotAllowed
     | UnknownSender
     | Unsendable
+    | OptedOut
     | NotSaved
     | ClaimTakenOver
     | SentRecordedLater

@@ -38,6 +38,7 @@ def test_help_text_names_every_option_and_find_field() -> None:
         "status",
         "find",
         "template",
+        "optout",
         "balance",
         "cancel",
     }
