@@ -34,6 +34,10 @@ CONSOLE_WORDS = Words(
             "previous": "previous",
             "prev": "previous",
             "cancel": "cancel",
+            "yes": "yes",
+            "y": "yes",
+            "no": "no",
+            "n": "no",
         },
         "pt": {
             "sair": "quit",
@@ -41,6 +45,11 @@ CONSOLE_WORDS = Words(
             "proxima": "next",
             "anterior": "previous",
             "cancelar": "cancel",
+            "sim": "yes",
+            "s": "yes",
+            "não": "no",
+            "nao": "no",
+            "n": "no",
         },
     }
 )
@@ -83,6 +92,10 @@ def field_prompt(block: dict[str, Any], zone_name: str) -> str:
         # the choices in words: "[SMSBOT]" alone read as a default the Enter key would take
         names = ", ".join(str(o.get("value")) for o in element.get("options", []))
         extra = " (" + _("one of: %(names)s") % {"names": names} + ")"
+    elif kind == "checkboxes":
+        # each choice by its words, answered yes or no: "Send without accents: yes/no"
+        names = ", ".join(_text(o.get("text")) for o in element.get("options", []))
+        extra = f" ({names}: {CONSOLE_WORDS.word('yes')}/{CONSOLE_WORDS.word('no')})"
     elif kind == "datetimepicker":
         # how a date and time is typed in the reader's language (pt-BR: day first)
         typed_like = _("YYYY-MM-DD HH:MM")
@@ -106,6 +119,8 @@ def element_value(  # noqa: PLR0911  # one answer per element type and case
         if typed not in values:
             return _("Choose one of %(values)s.") % {"values": ", ".join(values)}
         return {"type": kind, "selected_option": {"value": typed}}
+    if kind == "checkboxes":
+        return _ticked(element, typed)
     if kind == "datetimepicker":
         if not typed:
             return {"type": kind, "selected_date_time": None}
@@ -122,6 +137,18 @@ def element_value(  # noqa: PLR0911  # one answer per element type and case
         return {"type": kind, "selected_conversation": chosen}
     # plain text; "\n" typed stands for a line break
     return {"type": "plain_text_input", "value": typed.replace("\\n", "\n") or None}
+
+
+def _ticked(element: dict[str, Any], typed: str) -> dict[str, Any] | str:
+    """A checkbox group answered yes (every choice ticked) or no (Enter: none)."""
+    answer = CONSOLE_WORDS.meaning(typed) if typed else "no"
+    if answer not in {"yes", "no"}:
+        return _("Answer %(yes)s or %(no)s.") % {
+            "yes": CONSOLE_WORDS.word("yes"),
+            "no": CONSOLE_WORDS.word("no"),
+        }
+    chosen = element.get("options", []) if answer == "yes" else []
+    return {"type": "checkboxes", "selected_options": list(chosen)}
 
 
 def field_problem(
@@ -147,6 +174,24 @@ def field_problem(
 def action_of(block: dict[str, Any]) -> str:
     """The action id of an input block's element."""
     return str(block.get("element", {}).get("action_id", ""))
+
+
+def _inputs(view: dict[str, Any]) -> list[dict[str, Any]]:
+    return [b for b in view.get("blocks", []) if b.get("type") == "input"]
+
+
+def _next_field(
+    view: dict[str, Any],
+    values: dict[str, dict[str, Any]],
+    errors: dict[str, str],
+    asked: set[str],
+) -> dict[str, Any] | None:
+    """The next input to ask this round: one not answered yet, or one the bot refused."""
+    for block in _inputs(view):
+        block_id = str(block.get("block_id"))
+        if block_id not in asked and (block_id not in values or block_id in errors):
+            return block
+    return None
 
 
 class _OpenView(Protocol):
@@ -184,10 +229,11 @@ class ModalFilling:
         values: dict[str, dict[str, Any]] = {}
         errors: dict[str, str] = {}
         while True:
-            for block in [b for b in view.get("blocks", []) if b.get("type") == "input"]:
+            asked: set[str] = set()
+            # the view is read again after each answer: typing may add a field (or take one)
+            while (block := _next_field(view, values, errors, asked)) is not None:
                 block_id = str(block.get("block_id"))
-                if block_id in values and block_id not in errors:
-                    continue
+                asked.add(block_id)
                 if block_id in errors:
                     self.out.write(f"  ⚠️ {unmarked(errors[block_id])}\n")
                 value = await self._ask_field(view, values, block, ask)
@@ -198,8 +244,11 @@ class ModalFilling:
                 values[block_id] = {action_of(block): value}
                 if block.get("dispatch_action") and value.get("value"):
                     await self._typed(view, block, str(value["value"]))
+                    view = self.slack.open_view or view
             shown = self.slack.shown
-            errors = await self._submit(view, values)
+            present = {str(b.get("block_id")) for b in _inputs(view)}
+            # as Slack does, only the fields the view still shows are submitted
+            errors = await self._submit(view, {k: v for k, v in values.items() if k in present})
             if not errors:
                 self.slack.open_view = None
                 await self._answered(shown)  # the send's post, or why it was not sent

@@ -164,7 +164,9 @@ class ConsoleSlack:
         if method == "views.update":
             for block in view.get("blocks", []):
                 if block.get("type") == "context":
-                    self.out.write("  " + render_blocks([block])[0] + "\n")
+                    # a count of two lines (with the count without accents) stays indented
+                    shown = render_blocks([block])[0].replace("\n", "\n    ")
+                    self.out.write("  " + shown + "\n")
         self.open_view = view
         if method == "views.open":
             self.opened += 1

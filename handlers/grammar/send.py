@@ -7,8 +7,9 @@ import unicodedata
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from bot.sms.sending.gsm_spelling import gsm7_spelling, without_gsm7
 from bot.sms.sending.segments import TooLongError
-from bot.sms.sending.text import ControlCharacterError
+from bot.sms.sending.text import ControlCharacterError, find_control
 from handlers import formats
 from handlers.grammar.commands import SendCommand
 from handlers.grammar.lexing import (
@@ -34,8 +35,8 @@ if TYPE_CHECKING:
 
 # Slack and macOS autocorrect turn "--" into an em or en dash.
 _OPTION = re.compile("(?:--|\u2014|\u2013)([^\\s=]*)")
-_OPTIONS = ("from", "at", "validity", "flash", "name", "shorten-links")
-_FLAGS = ("flash", "shorten-links")
+_OPTIONS = ("from", "at", "validity", "flash", "name", "shorten-links", "gsm")
+_FLAGS = ("flash", "shorten-links", "gsm")
 _OPTION_NEEDS = {
     "from": N_("“--%(option)s” needs a value: the sender name."),
     "at": N_("“--%(option)s” needs a value: a date and time like %(example)s."),
@@ -82,6 +83,7 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
     """Parse what follows ``send``: options, the number, then the text verbatim."""
     usage = usage_line("send")
     options: dict[str, Any] = {}
+    shown: dict[str, str] = {}  # each option as sentences name it
     pos = skip_space(rest, 0)
     while option := _OPTION.match(rest, pos):
         typed = option.group(1)
@@ -101,6 +103,7 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
                 % {"option": SEND_OPTIONS.shown(typed, name)},
                 usage,
             )
+        shown[name] = SEND_OPTIONS.shown(typed, name)
         pos = option.end()
         inline = rest.startswith("=", pos)
         if name in _FLAGS:
@@ -132,6 +135,8 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
             % {"phone": format_phone(recipient)},
             usage,
         )
+    if options.get("gsm"):
+        text = _without_accents(text, shown["gsm"])
     # what every SMS text must be, the send service checks (bot.sms.sending.text.check_text)
     return SendCommand(
         recipient=recipient,
@@ -143,6 +148,29 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
         name=options.get("name"),
         shorten_links=options.get("shorten-links", False),
     )
+
+
+def _without_accents(text: str, option: str) -> str:
+    """``--gsm``: the text's GSM-7 spelling (itself when it is GSM-7), or a refusal saying why.
+
+    A text holding a control character is left for the send service to refuse in its words.
+    """
+    if find_control(text) is not None:
+        return text
+    spelt = gsm7_spelling(text)
+    if spelt is not None:
+        return spelt
+    character = without_gsm7(text) or "?"
+    raise UsageError(no_plain_form(character, option), usage_line("send"))
+
+
+def no_plain_form(character: str, option: str) -> str:
+    """Why ``--option`` cannot send a text without accents: ``character`` has no GSM-7 form."""
+    return _(
+        "“--%(option)s” cannot send this text without accents: “%(character)s” (%(code)s) has "
+        "no plain form an SMS of 160 characters can carry. Remove it, or leave out "
+        "“--%(option)s”."
+    ) % {"character": character, "code": f"U+{ord(character):04X}", "option": option}
 
 
 def _read_value(text: str, pos: int, name: str, typed: str) -> tuple[str, int]:

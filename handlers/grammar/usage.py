@@ -11,7 +11,7 @@ USAGE: dict[str, str] = {
     "help": N_("Usage: /sms help"),
     "send": N_(
         'Usage: /sms send [--from SENDER] [--at "YYYY-MM-DD HH:MM"] [--validity MINUTES]'
-        " [--flash] [--name NAME] [--shorten-links] PHONE TEXT…"
+        " [--flash] [--name NAME] [--shorten-links] [--gsm] PHONE TEXT…"
     ),
     "status": N_("Usage: /sms status [ID …]"),
     "balance": N_("Usage: /sms balance"),
@@ -42,8 +42,9 @@ HELP_TEXT = N_("""\
 *Send SMS from Slack with `/sms`*
 
 *Compose*: `/sms` alone opens a form (phone, message with a live segment count, sender, send \
-later, validity, campaign name); the message shortcut *Send as SMS* opens it with a message's \
-text, the global shortcut *Send an SMS* from anywhere.
+later, validity, campaign name); when accents make a message take more segments, it shows the \
+count without them and offers to send it so; the message shortcut *Send as SMS* opens it with \
+a message's text, the global shortcut *Send an SMS* from anywhere.
 
 *Send* an SMS. Options go before the number; everything after the number is the text, exactly \
 as typed (at most 10 SMS segments):
@@ -58,6 +59,9 @@ the Mobizon account
 • `--flash`: show the SMS on the screen without saving it
 • `--name NAME`: the campaign name
 • `--shorten-links`: Mobizon replaces the links in the text with short ones
+• `--gsm`: send the text without accents (ã→a, ç→c, curly quotes and dashes plain; é, à, ü and \
+ñ stay), so an SMS segment holds 160 characters instead of 70; refused when a character, such \
+as an emoji, has no plain form
 A number without a country code is read in the bot's default region; put its area code in \
 parentheses, like `(11) 98765-4321`, so it cannot be mistaken for a country code.
 

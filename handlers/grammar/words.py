@@ -179,6 +179,7 @@ SEND_OPTIONS = Words(
             "flash": "flash",
             "name": "name",
             "shorten-links": "shorten-links",
+            "gsm": "gsm",
             "template": "template",
         },
         "pt": {
@@ -188,6 +189,7 @@ SEND_OPTIONS = Words(
             "flash": "flash",
             "nome": "name",
             "encurtar-links": "shorten-links",
+            "sem-acentos": "gsm",
             "modelo": "template",
         },
     }

@@ -16,6 +16,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
+    CheckboxesElement,
     ContextBlock,
     ConversationSelectElement,
     DateTimePickerElement,
@@ -28,6 +29,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
+from bot.sms.sending.gsm_spelling import gsm7_spelling
 from bot.sms.sending.segments import count_segments
 from bot.sms.sending.types import Surface
 from handlers.formats import zone_name
@@ -47,6 +49,10 @@ NAME = "sms_name"
 CHANNEL = "sms_channel"
 COUNT = "sms_count"
 TEMPLATE = "sms_template"
+#: The "send without accents" checkbox, offered where a text needs UCS-2 and has a GSM-7 spelling.
+GSM = "sms_gsm"
+#: The value of its one option.
+GSM_CHOSEN = "gsm"
 #: A placeholder's input: this prefix and the placeholder's name.
 PLACEHOLDER_PREFIX = "sms_ph."
 #: The message block's id after a template filled it: ``sms_text~2`` (a new id makes Slack
@@ -116,12 +122,45 @@ class ComposeMeta:
         )
 
 
+def without_accents(text: str) -> str | None:
+    """The GSM-7 spelling the modal offers for ``text``: only where the text needs UCS-2."""
+    if not text or count_segments(text).encoding == "GSM-7":
+        return None
+    return gsm7_spelling(text)
+
+
 def count_text(text: str) -> str:
-    """The live count shown under the message input."""
+    """The live count shown under the message; with the count without accents where offered."""
     if not text:
         return _(say.EMPTY_COUNT)
     info = count_segments(text)
-    return say.count_line(info.encoding, info.length, info.segments)
+    line = say.count_line(info.encoding, info.length, info.segments)
+    spelt = without_accents(text)
+    if spelt is not None:
+        plain = count_segments(spelt)
+        line += "\n" + say.without_accents_line(plain.length, plain.segments)
+    return line
+
+
+def gsm_block() -> InputBlock:
+    """The "send without accents" checkbox; unticked, the text is sent as typed."""
+    return InputBlock(
+        block_id=GSM,
+        label=_(say.GSM_LABEL),
+        optional=True,
+        element=CheckboxesElement(
+            action_id=action_id(GSM),
+            options=[Option(value=GSM_CHOSEN, text=_(say.GSM_OPTION))],
+        ),
+    )
+
+
+def _count_blocks(text: str) -> list[dict[str, Any]]:
+    """The count of ``text``, and the choice to send it without accents where there is one."""
+    blocks = [count_block(text).to_dict()]
+    if without_accents(text) is not None:
+        blocks.append(gsm_block().to_dict())
+    return blocks
 
 
 def compose_view(
@@ -188,7 +227,7 @@ def compose_view(
                 ),
             ),
         ),
-        count_block(text),
+        *_count_blocks(text),
         _sender_block(sender_names),
         InputBlock(
             block_id=AT,
@@ -232,21 +271,27 @@ def count_block(text: str, *, line: str | None = None) -> ContextBlock:
 def with_count(view: Mapping[str, Any], text: str) -> dict[str, Any]:
     """``view`` as Slack sent it, ready for ``views.update`` with the count of ``text``.
 
-    Only the count block changes; every input keeps its ids, so Slack keeps what was typed.
+    The count changes, and the choice to send without accents comes or goes with the text;
+    every input keeps its ids, so Slack keeps what was typed (and whether the choice is ticked).
     """
-    return _with_count_line(view, count_text(text))
+    return _with_count_blocks(view, _count_blocks(text))
 
 
 def with_note(view: Mapping[str, Any], note: str) -> dict[str, Any]:
     """``view`` as Slack sent it with ``note`` where the count is; every input kept."""
-    return _with_count_line(view, note)
+    blocks = [count_block("", line=note).to_dict()]
+    if any(block.get("block_id") == GSM for block in view.get("blocks", [])):
+        blocks.append(gsm_block().to_dict())
+    return _with_count_blocks(view, blocks)
 
 
-def _with_count_line(view: Mapping[str, Any], line: str) -> dict[str, Any]:
-    blocks = [
-        count_block("", line=line).to_dict() if block.get("block_id") == COUNT else dict(block)
-        for block in view.get("blocks", [])
-    ]
+def _with_count_blocks(view: Mapping[str, Any], counted: list[dict[str, Any]]) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = []
+    for block in view.get("blocks", []):
+        if block.get("block_id") == COUNT:
+            blocks += counted
+        elif block.get("block_id") != GSM:
+            blocks.append(dict(block))
     keep = ("type", "callback_id", "title", "submit", "close", "private_metadata")
     return {key: view[key] for key in keep if key in view} | {"blocks": blocks}
 
@@ -272,13 +317,13 @@ def with_template(view: Mapping[str, Any], text: str) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = []
     for block in view.get("blocks", []):
         block_id = str(block.get("block_id", ""))
-        if block_id.startswith(PLACEHOLDER_PREFIX):
+        if block_id.startswith(PLACEHOLDER_PREFIX) or block_id == GSM:
             continue
         if is_text_block(block_id):
             element = {**block["element"], "initial_value": text[:_MAX_INPUT]}
             blocks.append({**block, "block_id": f"{TEXT}{_VERSION}{version}", "element": element})
         elif block_id == COUNT:
-            blocks.append(count_block(text).to_dict())
+            blocks += _count_blocks(text)
             blocks += [placeholder_block(name).to_dict() for name in placeholders(text)]
         else:
             blocks.append(dict(block))

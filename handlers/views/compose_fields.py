@@ -45,6 +45,18 @@ class Fields:
         # text pasted from smsbot's own posts carries the marks that kept Slack from formatting it
         return unmarked(value)
 
+    def ticked(self, block_id: str) -> frozenset[str]:
+        """The values of a checkbox group's ticked options (none when nothing is ticked)."""
+        chosen = self.entry(block_id).get("selected_options")
+        if chosen is None:
+            return frozenset()
+        if not isinstance(chosen, list) or not all(
+            isinstance(option, dict) and isinstance(option.get("value"), str) for option in chosen
+        ):
+            self._unreadable(block_id, say.CHOICE_UNREADABLE)
+            return frozenset()
+        return frozenset(str(option["value"]) for option in chosen)
+
     def moment(self, block_id: str) -> int | None:
         """A date-time picker's Unix time, or None when nothing was picked."""
         chosen = self.entry(block_id).get("selected_date_time")

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.mobizon import OutgoingSms
+from bot.sms.sending.gsm_spelling import gsm7_spelling, without_gsm7
 from bot.sms.sending.segments import TooLongError
-from bot.sms.sending.text import ControlCharacterError, check_text
+from bot.sms.sending.text import ControlCharacterError, check_text, find_control
 from handlers.grammar.send import (  # one rule for both surfaces
     _check_name,
     _check_sender,
@@ -30,6 +31,8 @@ from handlers.views import compose_text as say
 from handlers.views.compose import (
     AT,
     CHANNEL,
+    GSM,
+    GSM_CHOSEN,
     NAME,
     PHONE,
     PLACEHOLDER_PREFIX,
@@ -82,11 +85,13 @@ def read_submission(
     _check_values(filled, errors)
     if filled and not any(b.startswith(PLACEHOLDER_PREFIX) for b in errors):
         text = PLACEHOLDER.sub(lambda m: filled.get(m.group(1), m.group(0)), text)
+    plain = GSM_CHOSEN in fields.ticked(GSM)  # "send without accents" ticked
     if text_id in errors:  # unreadable: said so
         pass
     elif not text.strip():
         errors[text_id] = _(say.TEXT_EMPTY)
     else:
+        text = _without_accents(text, errors) if plain else text
         try:
             check_text(text)
         except (ControlCharacterError, TooLongError) as err:
@@ -116,6 +121,20 @@ def read_submission(
         campaign_name=campaign if isinstance(campaign, str) else None,
     )
     return Submission(sms, channel)
+
+
+def _without_accents(text: str, errors: dict[str, str]) -> str:
+    """The GSM-7 spelling of ``text`` (itself when GSM-7), or an error on the checkbox.
+
+    A text holding a control character is kept, for the text rule to refuse on the message.
+    """
+    if find_control(text) is not None:
+        return text
+    spelt = gsm7_spelling(text)
+    if spelt is None:
+        errors[GSM] = say.no_plain_form(without_gsm7(text) or "?")
+        return text
+    return spelt
 
 
 def _read_phone(typed: str, region: str, errors: dict[str, str]) -> str | None:

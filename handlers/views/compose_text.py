@@ -58,9 +58,9 @@ def at_hint(zone_name: str) -> str:
     ) % {"zone": zone_name}
 
 
-def count_line(encoding: str, length: int, segments: int) -> str:
-    """The live count under the message: encoding, characters, segments, and any warning."""
-    line = " · ".join(
+def _count(encoding: str, length: int, segments: int) -> str:
+    """Encoding, characters and segments: ``UCS-2 · 98 characters · 2 SMS segments``."""
+    return " · ".join(
         [
             encoding,
             characters(length),
@@ -68,6 +68,11 @@ def count_line(encoding: str, length: int, segments: int) -> str:
             % {"count": formats.number(segments)},
         ]
     )
+
+
+def count_line(encoding: str, length: int, segments: int) -> str:
+    """The live count under the message: encoding, characters, segments, and any warning."""
+    line = _count(encoding, length, segments)
     if segments > MAX_SEGMENTS:
         return _(
             ":no_entry: %(line)s: over the limit of %(limit)s; shorten the text to send it."
@@ -78,6 +83,24 @@ def count_line(encoding: str, length: int, segments: int) -> str:
             "limit": MAX_SEGMENTS,
         }
     return line
+
+
+def without_accents_line(length: int, segments: int) -> str:
+    """Under the count, the count of the text's GSM-7 spelling (sent when the person ticks it)."""
+    return _("Without accents: %(line)s") % {"line": _count("GSM-7", length, segments)}
+
+
+#: The choice offered where a text needs UCS-2 and has a GSM-7 spelling.
+GSM_LABEL = N_("Fewer segments")
+GSM_OPTION = N_("Send without accents")
+
+
+def no_plain_form(character: str) -> str:
+    """Why a text cannot go without accents as ticked: ``character`` has no GSM-7 form."""
+    return _(
+        "This text cannot be sent without accents: “%(character)s” (%(code)s) has no plain "
+        "form an SMS of 160 characters can carry. Remove it, or untick “%(option)s”."
+    ) % {"character": character, "code": f"U+{ord(character):04X}", "option": _(GSM_OPTION)}
 
 
 EMPTY_COUNT = N_("Type the message to see how many SMS segments it takes.")

@@ -42,7 +42,8 @@ async def test_console_reads_portuguese_words(tmp_path: Path) -> None:
 async def test_the_compose_form_at_prompts_speaks_portuguese(tmp_path: Path) -> None:
     """pt-BR: the form's own words are Portuguese and its schedule is typed day first."""
     at = (datetime.now(UTC) + timedelta(days=2)).replace(hour=14, minute=30)
-    script = f"/sms\n+55 11 98765-4321\nOlá do formulário\n\n{at:%d/%m/%Y} 14:30\n\n\n"
+    # accented text: Enter at "send without accents" keeps them
+    script = f"/sms\n+55 11 98765-4321\nOlá do formulário\n\n\n{at:%d/%m/%Y} 14:30\n\n\n"
     env = {"SMSBOT_DB": str(tmp_path / "c.db"), "SMSBOT_LANGUAGE": "pt-BR", "TZ": "UTC"}
     env["MOBIZON_TIMEZONE"] = "Etc/UTC"  # a container's zone: shown as people say it
     settings = Settings.from_env(env, mode="console").sandboxed()

@@ -64,3 +64,36 @@ def test_the_text_block_id_follows_a_chosen_template() -> None:
     assert text_block_id(chosen) == "sms_text~1"
     assert text_block_id(with_template(chosen, "Bye")) == "sms_text~2"
     assert text_block_id({"state": {"values": {"sms_text~3": {}}}}) == "sms_text~3"
+
+
+def _ids(view: dict[str, object]) -> list[str]:
+    blocks = view["blocks"]
+    assert isinstance(blocks, list)
+    return [str(b["block_id"]) for b in blocks]
+
+
+def test_the_choice_without_accents_comes_and_goes_with_the_text() -> None:
+    """Accented text adds the checkbox right after the count; plain or emoji text takes it away."""
+    view = compose_view(meta=ComposeMeta("C1"), zone=UTC, sender_names=["A"]).to_dict()
+    assert "sms_gsm" not in _ids(view)
+    accented = with_count(view, "Promoção de verão")
+    ids = _ids(accented)
+    assert ids[ids.index("sms_count") + 1] == "sms_gsm"
+    assert "Without accents: GSM-7 · 17 characters · 1 SMS segment" in count_text(
+        "Promoção de verão"
+    )
+    again = with_count(accented, "Promoção de verão!")
+    assert _ids(again).count("sms_gsm") == 1
+    assert "sms_gsm" not in _ids(with_count(accented, "Plain, café"))
+    assert "sms_gsm" not in _ids(with_count(accented, "Promoção \U0001f600"))
+    assert "Without accents" not in count_text("Promoção \U0001f600")
+
+
+def test_a_shortcut_or_template_with_accents_offers_the_choice() -> None:
+    """A modal opened with accented text, or filled from such a template, offers it at once."""
+    opened = compose_view(meta=ComposeMeta("C1"), zone=UTC, text="Atenção").to_dict()
+    assert "sms_gsm" in _ids(opened)
+    plain = compose_view(meta=ComposeMeta("C1"), zone=UTC).to_dict()
+    filled = with_template(plain, "Olá {nome}")
+    assert _ids(filled).count("sms_gsm") == 1
+    assert "sms_gsm" not in _ids(with_template(filled, "Hi {name}"))

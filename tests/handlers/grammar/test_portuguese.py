@@ -621,7 +621,7 @@ def test_a_language_without_words_of_its_own_echoes_as_typed(ids_only: I18n) -> 
             f"enviar --preço 1 {BR_MOBILE} oi",
             (
                 "“--preço” is not an option of /sms send; the options are --de, --agendar, "
-                "--validade, --flash, --nome, --encurtar-links."
+                "--validade, --flash, --nome, --encurtar-links, --sem-acentos."
             ),
         ),
     ],
@@ -646,7 +646,7 @@ def test_refusals_name_options_in_portuguese(pt: str, typed: str, sentence: str 
             f"send --price 1 {BR_MOBILE} hi",
             (
                 "“--price” is not an option of /sms send; the options are --from, --at, "
-                "--validity, --flash, --name, --shorten-links."
+                "--validity, --flash, --name, --shorten-links, --gsm."
             ),
         ),
     ],
