@@ -109,8 +109,11 @@ async def test_sandbox_serve_delivers_end_to_end(
     assert real_mobizon == []
     sandbox_lines = [r for r in serve.records if "SANDBOX MODE" in r["msg"]]
     assert len(sandbox_lines) == 1
-    # that one clear line is the only warning of a healthy run
-    assert [r for r in serve.records if r["level"] != "info"] == sandbox_lines
+    # that one clear line is the only warning of a healthy run; a machine too busy to run the
+    # 0.5 s poll cycle on time may add the scheduler's note of skipped runs, nothing else
+    slow_machine = [r for r in serve.records if r.get("job") and "skipped" in r["msg"]]
+    warnings = [r for r in serve.records if r["level"] != "info" and r not in slow_machine]
+    assert warnings == sandbox_lines
     assert serve.records, "serve logged nothing"
     for line in serve.lines:
         json.loads(line)  # every line is one JSON object
