@@ -69,12 +69,14 @@ class ServeProcess:
     _reader: asyncio.Task[None] | None = None
 
     @classmethod
-    async def start(cls, env: dict[str, str], *args: str) -> ServeProcess:
+    async def start(
+        cls, env: dict[str, str], *args: str, cwd: str | os.PathLike[str] | None = None
+    ) -> ServeProcess:
         """Start ``smsbot serve`` and wait until it says where it listens.
 
         It is forked from a process that imported smsbot already (:mod:`tests.bot.forked`).
         """
-        process = await start_smsbot("serve", *args, env=env)
+        process = await start_smsbot("serve", *args, env=env, cwd=cwd)
         serve = cls(process)
         serve._reader = asyncio.create_task(serve._read())
         listening = await serve.wait_for_log(lambda r: "listening on" in r["msg"], within=30)
