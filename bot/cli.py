@@ -11,17 +11,14 @@ import signal
 import sys
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING
-
-from aiohttp import web
-
-from bot.process.environment import variables_help
-from bot.process.logs import configure_logging
-from bot.process.preflight import Outcome, exit_code, origin, report, run_checks
-from bot.process.settings import Mode, Settings, SettingsError
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from bot.process.settings import Mode, Settings
     from bot.simulator import SimulatorConfig
+
+# Each command imports its own machinery when it runs (``--version`` and a refused setting need
+# none of aiohttp, Bolt, the listeners or SQLAlchemy): the imports are the most of a short run.
 
 logger = logging.getLogger("bot.cli")
 
@@ -57,6 +54,27 @@ _EXIT_CODES = (
 )
 
 
+class _Command(argparse.ArgumentParser):
+    """A command; with ``variables``, its help ends with the environment variables smsbot reads.
+
+    The table is made when the help is shown, not each time the command line is read.
+    """
+
+    def __init__(self, *args: Any, variables: bool = False, **kwargs: Any) -> None:  # noqa: ANN401  # argparse's own
+        super().__init__(*args, **kwargs)
+        self._variables = variables
+        self._epilog = self.epilog
+
+    def format_help(self) -> str:
+        """The help, with the table of every variable read (:mod:`bot.process.environment`)."""
+        if self._variables:
+            from bot.process.environment import variables_help  # noqa: PLC0415  # help only
+
+            parts = (self._epilog, variables_help())
+            self.epilog = "\n\n".join(part for part in parts if part)
+        return super().format_help()
+
+
 def _parser() -> argparse.ArgumentParser:
     version = f"smsbot {installed_version()}"
     parser = argparse.ArgumentParser(
@@ -66,15 +84,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=version)
     # not required: ``smsbot`` alone prints this help
-    sub = parser.add_subparsers(dest="command", metavar="{serve,check,console,simulator}")
+    sub = parser.add_subparsers(
+        dest="command", metavar="{serve,check,console,simulator}", parser_class=_Command
+    )
     sub.add_parser(
         "serve",
         help="run the Slack app (HTTP on HOST:PORT, or Socket Mode)",
         description="Run the Slack app. At start it says whether SMS are real (and through which "
         "Mobizon) or simulated, and checks SLACK_BOT_TOKEN and MOBIZON_API_KEY: a refused one "
         "stops it (exit 2); one that cannot be checked (no connection) is a warning.",
-        epilog=variables_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        variables=True,
     )
     sub.add_parser(
         "check",
@@ -83,8 +103,9 @@ def _parser() -> argparse.ArgumentParser:
         "the database, live or sandbox and which Mobizon, Slack's answer to SLACK_BOT_TOKEN, "
         "Mobizon's to MOBIZON_API_KEY (with the balance), the webhook secret, HTTP or Socket "
         "Mode. Nothing is sent and the database is not opened.",
-        epilog=f"{_EXIT_CODES}\n\n{variables_help()}",
+        epilog=_EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        variables=True,
     )
     con = sub.add_parser("console", help="drive the bot from this terminal, without Slack")
     con.add_argument(
@@ -170,6 +191,7 @@ def simulator_config(args: argparse.Namespace, webhook_secret: str | None) -> Si
 
 def _run_simulator(args: argparse.Namespace) -> int:
     """``smsbot simulator``: a standalone fake Mobizon until interrupted."""
+    from bot.process.logs import configure_logging  # noqa: PLC0415
     from bot.simulator import run  # noqa: PLC0415  # only this command needs it
 
     secret = args.webhook_secret or os.environ.get("MOBIZON_WEBHOOK_SECRET") or None
@@ -195,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = _read_settings(args)
     if settings is None:
         return 2
-    from bot.simulator import DEFAULT_API_KEY  # noqa: PLC0415  # after the settings are read
+    from bot.process.logs import configure_logging  # noqa: PLC0415  # after the settings are read
+    from bot.simulator import DEFAULT_API_KEY  # noqa: PLC0415
 
     configure_logging(
         # the sandbox simulator's key is not secret, but it stays out of logs all the same
@@ -229,6 +252,8 @@ def _run_console(settings: Settings, *, linger: float) -> int:
 
 def _read_settings(args: argparse.Namespace) -> Settings | None:
     """The settings of ``serve``, ``check`` or ``console``; ``None`` once refusals are printed."""
+    from bot.process.settings import Settings, SettingsError  # noqa: PLC0415
+
     mode: Mode = "console" if args.command == "console" else "http"
     # the console runs the simulator unless --live: a key exported in the shell is not enough
     # to send real SMS (which cost money), and it is not even read
@@ -250,6 +275,8 @@ def _read_settings(args: argparse.Namespace) -> Settings | None:
 
 async def check(settings: Settings) -> int:
     """``smsbot check``: run the start-up checks, print what they found; return the exit code."""
+    from bot.process.preflight import exit_code, report, run_checks  # noqa: PLC0415
+
     findings = await run_checks(settings)
     for line in report(settings, findings):
         print(line)  # noqa: T201  # the operator's terminal
@@ -258,6 +285,8 @@ async def check(settings: Settings) -> int:
 
 async def _start_checks(settings: Settings) -> bool:
     """Say what this run talks to, run the start-up checks and log them; True when one refused."""
+    from bot.process.preflight import Outcome, origin, run_checks  # noqa: PLC0415
+
     if not settings.sandbox:
         host = origin(settings.mobizon_api_url)
         logger.info(
@@ -303,6 +332,8 @@ async def serve(settings: Settings) -> int:
 
 async def _serve(settings: Settings) -> int:
     """Serve (the database is this process's to use) until SIGTERM or SIGINT."""
+    from aiohttp import web  # noqa: PLC0415
+
     from bot.process.app import create_app  # noqa: PLC0415  # imported after logging is set up
 
     runner = web.AppRunner(

@@ -41,6 +41,7 @@ SERVER_SETTINGS = {
     "synchronous_commit": "off",
     "full_page_writes": "off",
     "TimeZone": "UTC",
+    "autovacuum": "off",  # its workers would visit every database the tests make, for nothing
 }
 
 #: The line of ``postmaster.pid`` (0-based) where the server writes its status, "ready" once it is.

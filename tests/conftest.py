@@ -208,10 +208,10 @@ def copy_migrated(template: Path, where: str | os.PathLike[str]) -> None:
 
 @pytest.fixture
 def fresh_postgres_url(postgres_server: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database of this test's own (no schema yet), dropped after it."""
-    url = postgres.create_database(postgres_server)
+    """An empty PostgreSQL database of this test's own (no schema yet), emptied after it."""
+    url = postgres.take_database(postgres_server)
     yield url
-    postgres.drop_database(postgres_server, url)
+    postgres.give_back(postgres_server, url)
 
 
 def full_number_in(line: str) -> bool:

@@ -4,7 +4,8 @@ The controller (xdist's, or the one pytest process) makes and starts the server 
 the run begins (``testkit.postgres.BackgroundPostgres``): workers start meanwhile, and the first
 test that needs PostgreSQL waits for it. Each worker works in its own database on it, migrated
 once; a test's rows are removed before the next test (``DELETE`` on a kept connection, about a
-millisecond), and a test that needs a database nobody migrated yet gets a new one.
+millisecond), and a test that needs a database nobody migrated yet gets an empty one: a new one,
+or one an earlier test of the worker used, emptied (:func:`take_database`, :func:`give_back`).
 """
 
 from __future__ import annotations
@@ -85,6 +86,65 @@ def drop_database(server: str, url: str) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(str(name)))
         )
+
+
+#: Databases of this test process that earlier tests used and :func:`give_back` emptied.
+_SPARE: list[str] = []
+
+#: What an emptied database is made of, as ``CREATE DATABASE`` makes it: its ``public`` schema,
+#: owned by the database's owner, and the system's schemas.
+_EMPTIED = (
+    "DROP SCHEMA IF EXISTS public CASCADE",
+    "CREATE SCHEMA public AUTHORIZATION pg_database_owner",
+    "GRANT USAGE ON SCHEMA public TO PUBLIC",
+)
+
+#: Anything in a database besides what ``CREATE DATABASE`` makes: then it is dropped, not reused.
+_LEFT_OVER = """
+SELECT (SELECT count(*) FROM pg_namespace WHERE nspname <> 'public'
+            AND nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema')
+     + (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public')
+     + (SELECT count(*) FROM pg_db_role_setting WHERE setdatabase = (
+            SELECT oid FROM pg_database WHERE datname = current_database()))
+     + (SELECT count(*) FROM pg_extension WHERE extname <> 'plpgsql')
+     + (SELECT count(*) FROM pg_event_trigger)
+     + (SELECT count(*) FROM pg_largeobject_metadata)
+"""
+
+
+def take_database(server: str) -> str:
+    """An empty database (no schema yet) on the server, this test's until :func:`give_back`.
+
+    ``CREATE DATABASE`` costs the server about 0.2 CPU-s (it copies ``template1``); emptying
+    one an earlier test used costs it about 0.02.
+    """
+    return _SPARE.pop() if _SPARE else create_database(server)
+
+
+def give_back(server: str, url: str) -> None:
+    """Empty ``url`` for the next test that takes one: its sessions ended, its schema dropped.
+
+    A database that still holds anything ``CREATE DATABASE`` would not have made is dropped.
+    """
+    import psycopg  # noqa: PLC0415  # only once a test asks for PostgreSQL
+
+    _forget_cleaner(url)
+    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in _EMPTIED:
+            conn.execute(statement)
+        row = conn.execute(_LEFT_OVER).fetchone()
+    if row is None or row[0]:
+        drop_database(server, url)
+    else:
+        _SPARE.append(url)
 
 
 #: The connection :func:`empty_tables` uses, by database URL: one per worker's database, kept.

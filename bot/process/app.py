@@ -25,8 +25,8 @@ from bot.process.socket_mode import socket_mode
 from bot.process.tracking import delivery_tracking
 from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator, state_beside
 from bot.sms.delivery.webhook import make_handler
-from handlers import register_listeners
 from handlers.context import Services
+from handlers.registry import register_listeners
 from storage import messages, outbox, replicas
 from storage.records import SmsRecord
 from storage.store import Store

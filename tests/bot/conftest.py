@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestServer
 from bot.console import session as console
 from bot.mobizon import MobizonClient, RetryPolicy, Timeouts
 from bot.process.settings import Settings
-from tests.bot.serve_process import SMSBOT
+from tests.bot.forked import start_smsbot
 from tests.conftest import MOBIZON_KEY, refusing_port
 
 #: What a successful answer of each method holds when a test queued nothing else.
@@ -183,23 +183,17 @@ def free_port() -> int:
 async def run_console(
     tmp_path: Path, script: str, *args: str, env_extra: dict[str, str] | None = None
 ) -> tuple[int, str, str]:
-    """Run ``smsbot console`` in ``tmp_path`` with ``script`` on stdin; return code, out, err."""
+    """Run ``smsbot console`` in ``tmp_path`` with ``script`` on stdin; return code, out, err.
+
+    The process is forked from one that imported smsbot already (:mod:`tests.bot.forked`).
+    """
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOBIZON_", "SMSBOT_"))
     }
     env["SMSBOT_DB"] = str(tmp_path / "console.db")
     env["PYTHONIOENCODING"] = "utf-8"
     env.update(env_extra or {})
-    process = await asyncio.create_subprocess_exec(
-        str(SMSBOT),
-        "console",
-        *args,
-        cwd=tmp_path,
-        env=env,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_smsbot("console", *args, env=env, cwd=tmp_path, stdin=True)
     out, err = await asyncio.wait_for(process.communicate(script.encode()), 90)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()

@@ -19,6 +19,7 @@ import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
 from testkit.slack import BOT_TOKEN
+from tests.bot.forked import ForkedProcess, start_smsbot
 from tests.conftest import ALL_SECRETS, SIGNING_SECRET, full_number_in
 
 #: The console script the package installs, next to this Python.
@@ -61,24 +62,21 @@ def assert_clean_line(line: str) -> None:
 class ServeProcess:
     """A running ``smsbot serve``: its log records (parsed JSON) and its URL once listening."""
 
-    process: asyncio.subprocess.Process
+    process: ForkedProcess
     lines: list[str] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
     _reader: asyncio.Task[None] | None = None
 
     @classmethod
-    async def start(cls, env: dict[str, str], *args: str) -> ServeProcess:
-        """Start ``smsbot serve`` and wait until it says where it listens."""
-        process = await asyncio.create_subprocess_exec(
-            str(SMSBOT),
-            "serve",
-            *args,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+    async def start(
+        cls, env: dict[str, str], *args: str, cwd: str | os.PathLike[str] | None = None
+    ) -> ServeProcess:
+        """Start ``smsbot serve`` and wait until it says where it listens.
+
+        It is forked from a process that imported smsbot already (:mod:`tests.bot.forked`).
+        """
+        process = await start_smsbot("serve", *args, env=env, cwd=cwd)
         serve = cls(process)
         serve._reader = asyncio.create_task(serve._read())
         listening = await serve.wait_for_log(lambda r: "listening on" in r["msg"], within=30)

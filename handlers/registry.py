@@ -1,0 +1,71 @@
+"""Every Slack listener registered on the app, with the middlewares and Bolt's error handler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.response import BoltResponse
+
+from handlers import actions, commands, shortcuts, views
+from handlers.context import CONTEXT_KEY, Services, watch_listeners
+from handlers.errors import report_unexpected
+from handlers.languages import PeopleLanguages, language_middleware
+
+__all__ = ["handle_error", "register_listeners"]
+
+logger = logging.getLogger("handlers")
+
+
+def register_listeners(app: AsyncApp, services: Services) -> None:
+    """Register every listener, the services and language middlewares and the error handler.
+
+    The language middleware sets the active locale for the rest of each request: the person's
+    Slack language when smsbot speaks it, else the workspace's (:mod:`handlers.languages`).
+    """
+
+    async def provide_services(
+        context: dict[str, Any],
+        next: Callable[[], Awaitable[None]],  # noqa: A002  # Bolt passes it by this name
+    ) -> None:
+        context[CONTEXT_KEY] = services
+        watch_listeners(services)  # each listener's task is tracked from its start
+        await next()
+
+    app.middleware(provide_services)
+    languages = services.languages or PeopleLanguages(services.config.language)
+    app.middleware(language_middleware(languages))
+    app.error(handle_error)
+    commands.register(app)
+    actions.register(app)
+    views.register(app)
+    shortcuts.register(app)
+
+
+async def handle_error(
+    error: Exception, body: dict[str, Any], respond: AsyncRespond | None
+) -> BoltResponse | None:
+    """Bolt's error handler: an exception a listener let through (before its ack, or a bug).
+
+    Listeners are registered through :func:`~handlers.errors.reporting_errors`, which answers
+    their errors itself: Bolt's runner resets the ack when an exception escapes a listener, and
+    if that happens within its 10 ms polling step, the user's command is answered 404 after 3 s
+    instead of being acknowledged. What still reaches here comes from a middleware, or is a
+    request no listener takes: that one is a WARNING naming its type (Bolt's own line quotes the
+    payload's callback ids and typed values), answered 404, or 200 empty for a modal submission.
+
+    A modal submission is always answered with nothing (Slack closes the modal), never the plain
+    text or empty 500 Slack cannot read.
+    """
+    kind = body.get("type") if isinstance(body.get("type"), str) else None
+    if isinstance(error, BoltUnhandledRequestError):
+        logger.warning("no listener takes this Slack request", extra={"payload_type": kind})
+    else:
+        await report_unexpected(error, respond if body.get("response_url") else None)
+    if kind == "view_submission":
+        return BoltResponse(status=200, body="")
+    return None
