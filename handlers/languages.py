@@ -22,6 +22,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Final
 
 from cachetools import TLRUCache
@@ -29,7 +31,8 @@ from slack_bolt.async_app import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sms.clock import SYSTEM_CLOCK, Clock
-from handlers.i18n import normalize_locale, set_locale, spoken_locale
+from handlers.formats import moment, money, number
+from handlers.i18n import LANGUAGES, normalize_locale, set_locale, spoken_locale, use_locale
 from handlers.posting import error_name
 
 logger = logging.getLogger(__name__)
@@ -163,3 +166,17 @@ def language_middleware(languages: PeopleLanguages) -> Middleware:
         await next()
 
     return choose_language
+
+
+def read_locale_data(languages: tuple[str, ...] = LANGUAGES) -> None:
+    """Have Babel read the data of each language smsbot speaks now, not at its first use.
+
+    Babel reads a locale's CLDR tables the first time a number, an amount or a time is shown in
+    it: tens of milliseconds on the event loop, which at start hold up no one.
+    """
+    sample = datetime(2026, 1, 1, tzinfo=UTC)
+    for name in languages:
+        with use_locale(name):
+            number(1)
+            money(Decimal(1), "BRL")
+            moment(sample)

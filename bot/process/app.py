@@ -28,6 +28,7 @@ from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator, st
 from bot.sms.delivery.webhook import make_handler
 from handlers import register_listeners
 from handlers.context import Services
+from handlers.languages import read_locale_data
 from storage import messages, outbox, replicas
 from storage.records import SmsRecord
 from storage.store import Store
@@ -263,7 +264,9 @@ async def startup_heap_frozen(_app: web.Application) -> AsyncIterator[None]:
     one falling due in a burst of commands held every ack up behind it. Collected once here
     (start-up's garbage is not kept), then frozen (``gc.freeze``): later passes look only at
     what requests made. Given by ``smsbot serve`` as its last lifetime; unfrozen at shutdown.
+    Babel's locale data, read at a first use, is read before (:func:`read_locale_data`).
     """
+    read_locale_data()
     gc.collect()
     gc.freeze()
     try:

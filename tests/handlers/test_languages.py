@@ -10,9 +10,16 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from babel import localedata
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.languages import KEEP_FAILED_SECONDS, KEEP_SECONDS, PeopleLanguages
+from handlers.i18n import current_locale
+from handlers.languages import (
+    KEEP_FAILED_SECONDS,
+    KEEP_SECONDS,
+    PeopleLanguages,
+    read_locale_data,
+)
 from testkit.clock import ManualClock
 from testkit.slack import BOT_TOKEN, FakeSlack
 
@@ -143,3 +150,12 @@ async def test_the_people_remembered_are_bounded(
     for user in ("U1", "U2", "U3", "U1"):
         assert await languages.locale_of(user, client) == "pt_BR"
     assert [c.params["user"] for c in fake_slack.called("users.info")] == ["U1", "U2", "U3", "U1"]
+
+
+def test_locale_data_is_read_at_start_and_the_active_language_kept() -> None:
+    """read_locale_data leaves each language's Babel data read, the request's locale as it was."""
+    localedata._cache.pop("pt_BR", None)  # read again, as in a process that just started
+    before = current_locale()
+    read_locale_data(("pt_BR",))
+    assert "pt_BR" in localedata._cache
+    assert current_locale() == before
