@@ -12,7 +12,10 @@ from datetime import datetime, tzinfo
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon import MobizonClient, parse_timestamp
@@ -73,15 +76,27 @@ def make_bolt_app(settings: Settings, client: AsyncWebClient, services: Services
         # and typed values from the payload
         raise_error_for_unhandled_request=True,
     )
-    app.middleware(_log_fields)
+    app.middleware(_LogFields())
     register_listeners(app, services)
     return app
 
 
-async def _log_fields(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:  # noqa: A002  # Bolt passes it by this name
-    """Every log line of a Slack request (and of its listener task) names its channel and user."""
-    bind_log_context(channel=context.channel_id, user=context.user_id)
-    await next()
+class _LogFields(AsyncMiddleware):
+    """Every log line of a Slack request (and of its listener task) names its channel and user.
+
+    A Bolt middleware class: for a function middleware Bolt builds every argument it could be
+    given, on every request.
+    """
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,  # noqa: ARG002  # Bolt passes it
+        next: Callable[[], Awaitable[BoltResponse]],  # noqa: A002  # Bolt passes it by this name
+    ) -> BoltResponse | None:
+        bind_log_context(channel=req.context.channel_id, user=req.context.user_id)
+        return await next()
 
 
 async def _core(app: web.Application) -> AsyncIterator[None]:
