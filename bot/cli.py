@@ -334,10 +334,12 @@ async def _serve(settings: Settings) -> int:
     """Serve (the database is this process's to use) until SIGTERM or SIGINT."""
     from aiohttp import web  # noqa: PLC0415
 
-    from bot.process.app import create_app  # noqa: PLC0415  # imported after logging is set up
+    from bot.process.app import create_app, startup_heap_frozen  # noqa: PLC0415  # after logging
 
     runner = web.AppRunner(
-        create_app(settings), handle_signals=False, shutdown_timeout=HTTP_SHUTDOWN_TIMEOUT
+        create_app(settings, extra_lifetimes=(startup_heap_frozen,)),
+        handle_signals=False,
+        shutdown_timeout=HTTP_SHUTDOWN_TIMEOUT,
     )
     try:
         await runner.setup()

@@ -22,14 +22,19 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Final
 
 from cachetools import TLRUCache
-from slack_bolt.async_app import AsyncBoltContext
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sms.clock import SYSTEM_CLOCK, Clock
-from handlers.i18n import normalize_locale, set_locale, spoken_locale
+from handlers.formats import moment, money, number
+from handlers.i18n import LANGUAGES, normalize_locale, set_locale, spoken_locale, use_locale
 from handlers.posting import error_name
 
 logger = logging.getLogger(__name__)
@@ -139,27 +144,51 @@ class PeopleLanguages:
             await asyncio.wait(pending)
 
 
-Middleware = Callable[[AsyncBoltContext, Callable[[], Awaitable[None]]], Awaitable[None]]
-
-
-def language_middleware(languages: PeopleLanguages) -> Middleware:
+def language_middleware(languages: PeopleLanguages) -> AsyncMiddleware:
     """A Bolt middleware setting the locale of the rest of the request, its listeners' tasks too.
 
     The person's language (:meth:`PeopleLanguages.locale_of`), else the workspace's.
     """
+    return _ChooseLanguage(languages)
 
-    async def choose_language(
-        context: AsyncBoltContext,
-        next: Callable[[], Awaitable[None]],  # noqa: A002  # Bolt passes it by this name
-    ) -> None:
+
+class _ChooseLanguage(AsyncMiddleware):
+    """:func:`language_middleware`: a Bolt middleware class, so Bolt builds no keyword arguments.
+
+    (A function middleware has Bolt build every argument it could be given, on every request.)
+    """
+
+    def __init__(self, languages: PeopleLanguages) -> None:
+        self._languages = languages
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,  # noqa: ARG002  # Bolt passes it
+        next: Callable[[], Awaitable[BoltResponse]],  # noqa: A002  # Bolt passes it by this name
+    ) -> BoltResponse | None:
+        context = req.context
         client = context.client
         if client is None:
-            locale = languages.workspace
+            locale = self._languages.workspace
         else:
-            locale = await languages.locale_of(context.user_id, client)
+            locale = await self._languages.locale_of(context.user_id, client)
         # for the rest of the request's task: Bolt runs the listeners once every middleware has
         # returned, and the listener's own task (after the ack) copies it
         set_locale(locale)
-        await next()
+        return await next()
 
-    return choose_language
+
+def read_locale_data(languages: tuple[str, ...] = LANGUAGES) -> None:
+    """Have Babel read the data of each language smsbot speaks now, not at its first use.
+
+    Babel reads a locale's CLDR tables the first time a number, an amount or a time is shown in
+    it: tens of milliseconds on the event loop, which at start hold up no one.
+    """
+    sample = datetime(2026, 1, 1, tzinfo=UTC)
+    for name in languages:
+        with use_locale(name):
+            number(1)
+            money(Decimal(1), "BRL")
+            moment(sample)

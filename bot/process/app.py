@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -11,7 +12,10 @@ from datetime import datetime, tzinfo
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon import MobizonClient, parse_timestamp
@@ -26,6 +30,7 @@ from bot.process.tracking import delivery_tracking
 from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator, state_beside
 from bot.sms.delivery.webhook import make_handler
 from handlers.context import Services
+from handlers.languages import read_locale_data
 from handlers.registry import register_listeners
 from storage import messages, outbox, replicas
 from storage.records import SmsRecord
@@ -71,15 +76,27 @@ def make_bolt_app(settings: Settings, client: AsyncWebClient, services: Services
         # and typed values from the payload
         raise_error_for_unhandled_request=True,
     )
-    app.middleware(_log_fields)
+    app.middleware(_LogFields())
     register_listeners(app, services)
     return app
 
 
-async def _log_fields(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:  # noqa: A002  # Bolt passes it by this name
-    """Every log line of a Slack request (and of its listener task) names its channel and user."""
-    bind_log_context(channel=context.channel_id, user=context.user_id)
-    await next()
+class _LogFields(AsyncMiddleware):
+    """Every log line of a Slack request (and of its listener task) names its channel and user.
+
+    A Bolt middleware class: for a function middleware Bolt builds every argument it could be
+    given, on every request.
+    """
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,  # noqa: ARG002  # Bolt passes it
+        next: Callable[[], Awaitable[BoltResponse]],  # noqa: A002  # Bolt passes it by this name
+    ) -> BoltResponse | None:
+        bind_log_context(channel=req.context.channel_id, user=req.context.user_id)
+        return await next()
 
 
 async def _core(app: web.Application) -> AsyncIterator[None]:
@@ -252,6 +269,25 @@ async def _body_too_slow(request: web.Request) -> web.StreamResponse:
     await response.write_eof()
     request.protocol.force_close()  # the answer is written; the rest of the body is not awaited
     return response
+
+
+async def startup_heap_frozen(_app: web.Application) -> AsyncIterator[None]:
+    """Keep what start-up built out of the garbage collector's full passes while serving.
+
+    The modules, the Bolt app, the catalogues, SQLAlchemy's tables and phonenumbers' metadata
+    live as long as the process, yet each full collection walked all of them on the event loop:
+    one falling due in a burst of commands held every ack up behind it. Collected once here
+    (start-up's garbage is not kept), then frozen (``gc.freeze``): later passes look only at
+    what requests made. Given by ``smsbot serve`` as its last lifetime; unfrozen at shutdown.
+    Babel's locale data, read at a first use, is read before (:func:`read_locale_data`).
+    """
+    read_locale_data()
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 async def _inflight(app: web.Application) -> AsyncIterator[None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import time
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.process.logs import ContextFilter
 from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator
 from handlers.grammar import HELP_TEXT
 from storage import messages, records
@@ -408,3 +410,37 @@ async def test_the_post_does_not_name_a_sender_it_does_not_know(bot: BotHarness)
     await bot.command("send +55 11 98765-4321 hello")
     posted = block_texts((await sent_message(bot))["blocks"])
     assert "*From*\nthe Mobizon account's default sender" in posted
+
+
+class _ContextLines(logging.Handler):
+    """Keeps the channel and user the log context gives each line logged while it is installed."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.addFilter(ContextFilter())
+        self.fields: list[tuple[str | None, str | None, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        fields = (getattr(record, "channel", None), getattr(record, "user", None), record.name)
+        self.fields.append(fields)
+
+
+async def test_a_commands_log_lines_name_its_channel_and_user(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """The lines its listener logs, after the ack too, carry the command's channel and user."""
+    lines = _ContextLines()
+    logger = logging.getLogger("bot.sms")
+    logger.addHandler(lines)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        status, _ = await bot.command("send " + SHOWN + " Your order is ready")
+        assert status == 200
+        await sent_message(bot)
+        await wait_until(lambda: bool(lines.fields))
+    finally:
+        logger.removeHandler(lines)
+        logger.setLevel(level)
+    assert lines.fields
+    assert {(channel, user) for channel, user, _name in lines.fields} == {("C1", "U1")}

@@ -7,12 +7,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.languages import KEEP_FAILED_SECONDS, KEEP_SECONDS, PeopleLanguages
+from handlers import languages as languages_module
+from handlers.i18n import current_locale
+from handlers.languages import (
+    KEEP_FAILED_SECONDS,
+    KEEP_SECONDS,
+    PeopleLanguages,
+    read_locale_data,
+)
 from testkit.clock import ManualClock
 from testkit.slack import BOT_TOKEN, FakeSlack
 
@@ -143,3 +151,24 @@ async def test_the_people_remembered_are_bounded(
     for user in ("U1", "U2", "U3", "U1"):
         assert await languages.locale_of(user, client) == "pt_BR"
     assert [c.params["user"] for c in fake_slack.called("users.info")] == ["U1", "U2", "U3", "U1"]
+
+
+def test_locale_data_is_read_at_start_and_the_active_language_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """read_locale_data formats in each language it is given, then leaves the locale as it was."""
+    shown: list[tuple[str, str]] = []
+    for name in ("number", "money", "moment"):
+        real = getattr(languages_module, name)
+
+        def record(*args: object, _name: str = name, _real: Any = real) -> str:
+            shown.append((_name, current_locale()))
+            return str(_real(*args))
+
+        monkeypatch.setattr(languages_module, name, record)
+    before = current_locale()
+    read_locale_data(("en", "pt_BR"))
+    assert shown == [
+        (kind, locale) for locale in ("en", "pt_BR") for kind in ("number", "money", "moment")
+    ]
+    assert current_locale() == before
