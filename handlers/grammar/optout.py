@@ -21,8 +21,9 @@ from handlers.grammar.commands import (
     OptOutRemoveCommand,
 )
 from handlers.grammar.lexing import skip_space, token_end
+from handlers.grammar.templates import list_page
 from handlers.grammar.usage import UsageError, usage_line
-from handlers.grammar.words import OPTOUT_ACTIONS, TEMPLATE_LIST_FIELDS
+from handlers.grammar.words import OPTOUT_ACTIONS
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import short
 from handlers.phone import PhoneNumberError, parse_phone
@@ -77,20 +78,6 @@ def parse_optout(rest: str, *, default_region: str) -> OptOutCommand:
 
 
 def _list_page(typed: str) -> int:
-    """The page ``/sms optout list`` asks for: nothing (the first) or ``page:N``."""
-    if not typed:
-        return 1
-    found = _LIST_PAGE.fullmatch(typed)
-    if found is None or TEMPLATE_LIST_FIELDS.meaning(found.group(1)) != "page":
-        raise UsageError(
-            _("“/sms optout list” takes only a page after it, like %(example)s.")
-            % {"example": f"{TEMPLATE_LIST_FIELDS.word('page')}:2"},
-            optout_usage(),
-        )
-    if _PAGE.fullmatch(found.group(2)) is None:
-        raise UsageError(
-            _("“%(field)s:%(value)s” must be a page number from 1.")
-            % {"field": short(found.group(1)), "value": short(found.group(2))},
-            optout_usage(),
-        )
-    return int(found.group(2))
+    """The page ``/sms optout list`` asks for."""
+    only_a_page = _("“/sms optout list” takes only a page after it, like %(example)s.")
+    return list_page(typed, only_a_page, optout_usage())

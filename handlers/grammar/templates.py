@@ -225,24 +225,30 @@ def parse_template(rest: str) -> TemplateCommand:
     return TemplateAddCommand(name, text)
 
 
-def _list_page(typed: str) -> int:
-    """The page ``/sms template list`` asks for: nothing (the first) or ``page:N``."""
+def list_page(typed: str, only_a_page: str, usage: str) -> int:
+    """The page a list command asks for: nothing (the first) or ``page:N`` (any language's word).
+
+    ``only_a_page`` is the command's sentence for anything else, with ``%(example)s`` in it.
+    """
     if not typed:
         return 1
     found = _LIST_PAGE.fullmatch(typed)
     if found is None or TEMPLATE_LIST_FIELDS.meaning(found.group(1)) != "page":
-        raise UsageError(
-            _("“/sms template list” takes only a page after it, like %(example)s.")
-            % {"example": f"{TEMPLATE_LIST_FIELDS.word('page')}:2"},
-            template_usage(),
-        )
+        example = f"{TEMPLATE_LIST_FIELDS.word('page')}:2"
+        raise UsageError(only_a_page % {"example": example}, usage)
     if _PAGE.fullmatch(found.group(2)) is None:
         raise UsageError(
             _("“%(field)s:%(value)s” must be a page number from 1.")
             % {"field": short(found.group(1)), "value": short(found.group(2))},
-            template_usage(),
+            usage,
         )
     return int(found.group(2))
+
+
+def _list_page(typed: str) -> int:
+    """The page ``/sms template list`` asks for."""
+    only_a_page = _("“/sms template list” takes only a page after it, like %(example)s.")
+    return list_page(typed, only_a_page, template_usage())
 
 
 def is_template_send(rest: str) -> bool:
