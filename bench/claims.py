@@ -14,34 +14,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from dataclasses import replace
 
 from _common import add_engine_option, bench_databases, machine, print_table, stats_ms
 
 from storage.claims import NewSend, claim_send
 from storage.store import Store
-
-NEW = NewSend(
-    trigger_id="",
-    team_id="T1",
-    channel_id="C1",
-    user_id="U1",
-    response_url=None,
-    recipient="5511987654321",
-    text="bench",
-    sender=None,
-    segments=1,
-    encoding="GSM-7",
-    name=None,
-    deferred_to=None,
-    validity=None,
-    flash=False,
-)
+from testkit.claims import new_send
 
 
 async def claim_burst(store: Store, size: int, label: str) -> tuple[list[float], float, int]:
     """Claim ``size`` sends at once: each claim's latency, the whole burst's, duplicates refused."""
-    news = [replace(NEW, trigger_id=f"{label}.{i}", text=f"bench {i}") for i in range(size)]
+    news = [new_send(f"{label}.{i}") for i in range(size)]
     started = time.perf_counter()
 
     async def one(new: NewSend) -> float:

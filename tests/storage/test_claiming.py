@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import event, exc
 
 from storage import claims
-from storage.claiming import NewSend, claim_send, claim_sends
+from storage.claiming import claim_send, claim_sends
 from storage.messages import count_by_state, get_sms
 from storage.store import Store
+from testkit.claims import new_send
 from testkit.database import run_sql
 from tests import postgres
 from tests.conftest import copy_migrated
@@ -29,28 +29,6 @@ if TYPE_CHECKING:
 
     from storage.engine import Database
 
-NEW = NewSend(
-    trigger_id="t0",
-    team_id="T1",
-    channel_id="C1",
-    user_id="U1",
-    response_url=None,
-    recipient="5511987654321",
-    text="hello",
-    sender=None,
-    segments=1,
-    encoding="GSM-7",
-    name=None,
-    deferred_to=None,
-    validity=None,
-    flash=False,
-)
-
-
-def new(trigger_id: str, **fields: Any) -> NewSend:
-    """A claim keyed ``trigger_id``."""
-    return replace(NEW, **{"trigger_id": trigger_id, "text": f"text of {trigger_id}", **fields})
-
 
 def keys(db: Database) -> list[str]:
     """The claimed keys, in the order of their rows."""
@@ -59,8 +37,8 @@ def keys(db: Database) -> list[str]:
 
 def test_a_batch_records_all_but_a_duplicate_which_alone_is_refused(db: Database) -> None:
     """In one batch, a key claimed before is refused (None); every other row is recorded."""
-    assert claim_send(db, new("old"), now=T0) is not None
-    answers = claim_sends(db, [new("a"), new("old"), new("b")], now=T0)
+    assert claim_send(db, new_send("old"), now=T0) is not None
+    answers = claim_sends(db, [new_send("a"), new_send("old"), new_send("b")], now=T0)
     assert [None if a is None else a.trigger_id for a in answers] == ["a", None, "b"]
     assert keys(db) == ["old", "a", "b"]
     for answer in answers:
@@ -69,7 +47,7 @@ def test_a_batch_records_all_but_a_duplicate_which_alone_is_refused(db: Database
 
 def test_a_key_twice_in_one_batch_is_claimed_by_its_first(db: Database) -> None:
     """A key given twice in a batch is one row, the first's: the second is told it is a duplicate."""
-    answers = claim_sends(db, [new("x"), new("x", text="second"), new("y")], now=T0)
+    answers = claim_sends(db, [new_send("x"), new_send("x", text="second"), new_send("y")], now=T0)
     assert answers[0] is not None
     assert answers[0].text == "text of x"
     assert answers[1] is None
@@ -120,10 +98,10 @@ class Writer:
 
 async def test_claims_waiting_for_the_writer_go_in_one_transaction(store: Store) -> None:
     """Claims asked while the writer is busy are written together, each told its own answer."""
-    assert await store.write(claims.claim_send, new("old")) is not None
+    assert await store.write(claims.claim_send, new_send("old")) is not None
     writer = Writer(store)
     holding = await writer.busy()
-    asked = [new(f"k{i}") for i in range(20)] + [new("old"), new("k3")]
+    asked = [new_send(f"k{i}") for i in range(20)] + [new_send("old"), new_send("k3")]
     answers = [asyncio.create_task(store.write(claims.claim_send, one)) for one in asked]
     await asyncio.sleep(0.05)
     assert not any(answer.done() for answer in answers)  # all wait for the writer
@@ -143,7 +121,7 @@ async def test_a_claim_the_database_refuses_fails_alone(store: Store) -> None:
     """A row the database refuses fails its own caller only; the claims written with it stand."""
     writer = Writer(store)
     holding = await writer.busy()
-    asked = [new("a"), new("b"), new("bad", channel_id=None), new("c")]
+    asked = [new_send("a"), new_send("b"), new_send("bad", channel_id=None), new_send("c")]
     answers = [
         asyncio.create_task(store.write(claims.claim_send, one), name=one.trigger_id)
         for one in asked
@@ -165,7 +143,7 @@ def test_one_claim_alone_is_one_insert_in_one_transaction(db: Database) -> None:
         statements.append(statement.split(maxsplit=1)[0].upper())
 
     event.listen(db, "before_cursor_execute", seen)
-    assert claim_send(db, new("solo"), now=T0) is not None
+    assert claim_send(db, new_send("solo"), now=T0) is not None
     assert not db.in_transaction()
     assert [s for s in statements if s != "BEGIN"] == ["INSERT"]
 
@@ -174,9 +152,9 @@ async def test_a_claim_whose_caller_stopped_waiting_is_not_written(store: Store)
     """A claim still queued when its caller is cancelled is dropped; the others are written."""
     writer = Writer(store)
     holding = await writer.busy()
-    first = asyncio.create_task(store.write(claims.claim_send, new("first")))
+    first = asyncio.create_task(store.write(claims.claim_send, new_send("first")))
     await asyncio.sleep(0.05)  # its turn has gone to the writer, behind the busy write
-    queued = [asyncio.create_task(store.write(claims.claim_send, new(k))) for k in "abc"]
+    queued = [asyncio.create_task(store.write(claims.claim_send, new_send(k))) for k in "abc"]
     await asyncio.sleep(0.05)
     queued[1].cancel()
     writer.release.set()
