@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
-from bot.mobizon._campaign_types import (
-    AddedRecipient,
-    CampaignRecipient,
-    CampaignSent,
-    NewCampaign,
-    RecipientsAdded,
-)
 from bot.mobizon._types import (
     Balance,
     CampaignInfo,
@@ -59,15 +52,3 @@ class SmsGateway(Protocol):
     async def get_campaign_info(self, campaign_id: int) -> CampaignInfo: ...
 
     async def delete_campaign(self, campaign_id: int) -> None: ...
-
-    async def create_campaign(self, campaign: NewCampaign) -> int: ...
-
-    async def add_campaign_recipients(  # documented on MobizonClient
-        self, campaign_id: int, recipients: Sequence[CampaignRecipient], *, template: bool
-    ) -> tuple[AddedRecipient, ...]: ...
-
-    async def add_recipients_in_chunks(  # documented on MobizonClient
-        self, campaign_id: int, recipients: Sequence[CampaignRecipient], *, template: bool
-    ) -> RecipientsAdded: ...
-
-    async def send_campaign(self, campaign_id: int) -> CampaignSent: ...

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.mobizon import (
-    AddedRecipient,
     Balance,
     BeforeRequest,
     CampaignInfo,
-    CampaignRecipient,
-    CampaignSent,
     ListCriteria,
     MessagePage,
     MobizonClient,
     MobizonError,
     MobizonValidationError,
-    NewCampaign,
     OutgoingSms,
-    RecipientsAdded,
     SenderName,
     SendWithheld,
     SentMessage,
@@ -113,26 +108,6 @@ class FailingGateway:
         raise NotImplementedError
 
     async def delete_campaign(self, campaign_id: int) -> None:
-        """Not asked."""
-        raise NotImplementedError
-
-    async def create_campaign(self, campaign: NewCampaign) -> int:
-        """Not asked."""
-        raise NotImplementedError
-
-    async def add_campaign_recipients(
-        self, campaign_id: int, recipients: Sequence[CampaignRecipient], *, template: bool
-    ) -> tuple[AddedRecipient, ...]:
-        """Not asked."""
-        raise NotImplementedError
-
-    async def add_recipients_in_chunks(
-        self, campaign_id: int, recipients: Sequence[CampaignRecipient], *, template: bool
-    ) -> RecipientsAdded:
-        """Not asked."""
-        raise NotImplementedError
-
-    async def send_campaign(self, campaign_id: int) -> CampaignSent:
         """Not asked."""
         raise NotImplementedError
 
