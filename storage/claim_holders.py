@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection as Database
 
 #: Send states from which an SMS may still become ``sent`` (its outcome found out later).
-_OPEN = (SendState.CLAIMED.value, SendState.UNKNOWN.value)
+#: The states of a send not yet settled: claimed, or its answer lost.
+OPEN_STATES = (SendState.CLAIMED.value, SendState.UNKNOWN.value)
 
 
 @transactional
@@ -33,7 +34,7 @@ def mark_checked(db: Database, sms_id: int, *, error: str, now: datetime | None 
     stamp = utc_text(now)
     db.execute(
         update(sms_table)
-        .where(sms_table.c.id == sms_id, sms_table.c.state.in_(_OPEN))
+        .where(sms_table.c.id == sms_id, sms_table.c.state.in_(OPEN_STATES))
         .values(
             state=SendState.UNKNOWN.value,
             error=error[:MAX_ERROR_LENGTH],

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Executable, bindparam, column, func, select
+from sqlalchemy import Executable, select
 from sqlalchemy.dialects import postgresql
 
+from storage.arrays import columns_of, unnest_rows
 from storage.engine import dialect_insert, transactional
 from storage.grouped import grouped
 from storage.records import SendState, SmsRecord, sms_from_row
@@ -141,7 +142,7 @@ def claim_sends(
     rows = [_claim_values(new, stamp) for new in first.values()]
     if db.dialect.name == "postgresql":
         # one statement for the server, the rows as one array per column
-        columns = {name: [row[name] for row in rows] for name in _CLAIM_COLUMNS}
+        columns = columns_of(rows, _CLAIM_COLUMNS)
         result = db.execute(_CLAIMS_AS_ARRAYS, columns)
     else:
         # SQLAlchemy writes the rows as one multi-row INSERT (its "insertmanyvalues")
@@ -175,16 +176,7 @@ def _claim_statement(dialect: str) -> Executable:
     )
 
 
-_CLAIM_ROWS = (
-    func.unnest(
-        *(
-            bindparam(name, type_=postgresql.ARRAY(sms_table.c[name].type))
-            for name in _CLAIM_COLUMNS
-        )
-    )
-    .table_valued(*(column(name, sms_table.c[name].type) for name in _CLAIM_COLUMNS))
-    .render_derived("claim")
-)
+_CLAIM_ROWS = unnest_rows({name: sms_table.c[name].type for name in _CLAIM_COLUMNS})
 
 #: Many claims in one statement, one array parameter per column (PostgreSQL), in their order.
 _CLAIMS_AS_ARRAYS = (

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, select, update
 
 from storage import delivery
-from storage.claim_holders import mark_checked, release_claim, start_sending, take_over
+from storage.claim_holders import (
+    OPEN_STATES,
+    mark_checked,
+    release_claim,
+    start_sending,
+    take_over,
+)
 from storage.claiming import NewSend, claim_send, claim_sends
 from storage.engine import transactional, write_transaction
 from storage.messages import get_sms
@@ -102,7 +108,6 @@ def record_sent(
 
 
 #: Send states from which an SMS may still become ``sent`` (its outcome found out later).
-_OPEN = (SendState.CLAIMED.value, SendState.UNKNOWN.value)
 
 #: Another SMS holding a message id (statements built once: values are parameters).
 _HOLDER = select(sms_table.c.id).where(
@@ -110,7 +115,7 @@ _HOLDER = select(sms_table.c.id).where(
 )
 _RECORD_SENT = (
     update(sms_table)
-    .where(sms_table.c.id == bindparam("sms_id"), sms_table.c.state.in_(_OPEN))
+    .where(sms_table.c.id == bindparam("sms_id"), sms_table.c.state.in_(OPEN_STATES))
     .values(
         state=SendState.SENT.value,
         message_id=bindparam("new_message_id"),
@@ -174,7 +179,7 @@ def _record_sent(
 def _settle_collision(db: Database, sms_id: int, message_id: int, holder: int, stamp: str) -> None:
     db.execute(
         update(sms_table)
-        .where(sms_table.c.id == sms_id, sms_table.c.state.in_(_OPEN))
+        .where(sms_table.c.id == sms_id, sms_table.c.state.in_(OPEN_STATES))
         .values(
             state=SendState.UNKNOWN.value,
             error=(

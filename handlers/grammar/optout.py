@@ -12,8 +12,6 @@ region for one written without a country code) and kept as international digits.
 
 from __future__ import annotations
 
-import re
-
 from handlers.grammar.commands import (
     OptOutAddCommand,
     OptOutCommand,
@@ -27,9 +25,6 @@ from handlers.grammar.words import OPTOUT_ACTIONS
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import short
 from handlers.phone import PhoneNumberError, parse_phone
-
-_LIST_PAGE = re.compile(r"([^\s:]+):(\S*)")
-_PAGE = re.compile(r"[1-9][0-9]{0,5}")
 
 
 def optout_usage() -> str:
