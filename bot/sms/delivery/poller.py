@@ -16,10 +16,10 @@ from bot.mobizon import (
     MobizonError,
     MobizonRateLimitedError,
     SmsStatus,
-    format_timestamp,
 )
 from bot.sms.clock import SYSTEM_CLOCK, Clock
 from bot.sms.delivery.skipping import CycleSkipper
+from bot.sms.statuses import status_update
 from storage import delivery, messages, polling, replicas, webhooks
 from storage.store import Store
 
@@ -198,17 +198,7 @@ class Poller:
         The statuses read at the start of the cycle go along (``seen``): what moves none of them
         forward is dropped without a write (the steady state of a cycle).
         """
-        updates = [
-            delivery.StatusUpdate(
-                message_id=status.id,
-                status=status.status,
-                status_ts=_ts(status.status_updated_at),
-                segments=status.segments,
-                start_send_ts=_ts(status.start_send_at),
-                source="poll",
-            )
-            for status in result.values()
-        ]
+        updates = [status_update(status, "poll") for status in result.values()]
         if not updates:
             return 0
         applied = await self._store.write(
@@ -232,7 +222,3 @@ class _AskError(Exception):
     def __init__(self, error: MobizonError, changed: int) -> None:
         super().__init__(str(error))
         self.error, self.changed = error, changed
-
-
-def _ts(value: datetime | None) -> str | None:
-    return None if value is None else format_timestamp(value)

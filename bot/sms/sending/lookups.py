@@ -18,8 +18,8 @@ from bot.mobizon import (
     SmsGateway,
     SmsStatus,
     Sort,
-    format_timestamp,
 )
+from bot.sms.statuses import status_update
 from storage import delivery, messages
 from storage.records import SmsRecord
 from storage.store import Store
@@ -183,18 +183,7 @@ class Lookups:
         that refuses the write loses nothing: the poller learns the same statuses.
         """
         updates = [
-            delivery.StatusUpdate(
-                message_id=status.id,
-                status=status.status,
-                status_ts=_ts(status),
-                segments=status.segments,
-                start_send_ts=(
-                    None if status.start_send_at is None else format_timestamp(status.start_send_at)
-                ),
-                source="command",
-            )
-            for status in found.values()
-            if status.id in ours
+            status_update(status, "command") for status in found.values() if status.id in ours
         ]
         if not updates:
             return
@@ -211,9 +200,3 @@ class Lookups:
             return
         if applied and self._wake_notifier is not None:
             self._wake_notifier()
-
-
-def _ts(status: SmsStatus) -> str | None:
-    """Mobizon's time of the status, as the status writer keeps it."""
-    moment = status.status_updated_at
-    return None if moment is None else format_timestamp(moment)
