@@ -27,8 +27,9 @@ async def due_channels(
     All of them; with ``replica``, those it owns (one replica per channel, so Slack's pace for
     a channel holds however many replicas run), and about its share of those no live replica
     owns, a dead one's included (``lease``). Channels it owns that have nothing due are let go.
-    ``on_taken`` is told ``now`` when a channel becomes this replica's: a replica that owned it
-    before may have posted a row just before it died, without recording it.
+    ``on_taken`` is told ``now`` when a channel becomes this replica's from a replica that is
+    gone: that one may have posted a row just before it died, without recording it. A channel
+    taken from no owner (never owned, or let go when it had nothing due) holds no such row.
     """
     channels = await store.read(outbox.due_channels, now=now)
     if replica is None:
@@ -40,7 +41,7 @@ async def due_channels(
     mine = await store.write(
         outbox.own_channels, channels, replica=replica, live_cutoff=cutoff, now=now
     )
-    if on_taken is not None and not share.mine.issuperset(mine):
+    if on_taken is not None and share.orphaned.intersection(mine).difference(share.mine):
         on_taken(now)
     return mine
 

@@ -299,6 +299,9 @@ class ChannelShare:
     unheld: list[str]  # of them, those no live replica owns, in the same order
     idle: frozenset[str]  # channels it owns, for longer than a lease, that have nothing due
     live: int  # live replicas
+    #: of the unheld, those a replica owns that is no longer live (it may have posted a row and
+    #: died before recording it); the others had no owner, or one that let them go idle
+    orphaned: frozenset[str] = frozenset()
 
     @property
     def share(self) -> int:
@@ -340,6 +343,9 @@ def channel_share(
         unheld=[channel for channel in channels if owners.get(channel) not in live],
         idle=frozenset(idle),
         live=len(live),
+        orphaned=frozenset(
+            channel for channel in channels if owners.get(channel) not in (None, replica, *live)
+        ),
     )
 
 

@@ -173,6 +173,16 @@ def test_each_channel_is_posted_to_by_one_replica_until_it_is_gone(db: Database)
     assert own_channels(db, ["C1"], replica="a", live_cutoff=later) == []
 
 
+def test_only_a_gone_owners_channels_are_orphaned(db: Database) -> None:
+    """Of the channels a replica may take, only those a gone replica owned may hold its posts."""
+    register(db, "gone", host="h", pid=1, now=T0)
+    assert own_channels(db, ["C1"], replica="gone", live_cutoff=lease_cutoff(T0), now=T0) == ["C1"]
+    later = T0 + LEASE + timedelta(seconds=1)
+    register(db, "a", host="h", pid=2, now=later)
+    share = channel_share(db, ["C1", "C2"], replica="a", live_cutoff=lease_cutoff(later))
+    assert (share.unheld, share.orphaned) == (["C1", "C2"], frozenset({"C1"}))
+
+
 def test_live_replicas_split_the_due_channels(db: Database) -> None:
     """Ten due channels, two live replicas: each takes five, whichever looks first."""
     register(db, "a", host="h", pid=1, now=T0)

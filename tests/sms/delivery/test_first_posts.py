@@ -141,6 +141,20 @@ async def test_a_post_a_gone_replica_made_is_found_by_the_replica_taking_its_cha
     assert rig.stored(sms).slack_ts == ts
 
 
+async def test_a_channel_taken_from_no_owner_is_posted_to_without_looking_back(
+    rig: NotifierRig,
+) -> None:
+    """A replica taking a channel nobody held (never owned, or let go idle) posts without a lookup."""
+    register(rig.db, "alive", host="h", pid=2)
+    notifier = rig.notifier(replica="alive")  # started first
+    queued = rig.clock.now() + timedelta(milliseconds=500)  # then the row, then the take
+    rig.sms(7, post_owed=True, claimed_by="alive", sent_at=queued)
+    rig.clock.skipped += 1.0
+    await rig.drain_all(notifier)
+    assert len(rig.slack.called("chat.postMessage")) == 1
+    assert rig.slack.called("conversations.history") == []
+
+
 async def test_a_late_post_says_why_under_it(rig: NotifierRig) -> None:
     """The note a post row carries (recorded late, found, sent again) is said under the post."""
     rig.sms(7, post_owed=True, note=outbox.PostNote.LATE)
