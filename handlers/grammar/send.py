@@ -7,9 +7,9 @@ import unicodedata
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from bot.sms.sending.gsm_spelling import gsm7_spelling, without_gsm7
+from bot.sms.sending.gsm_spelling import spelt_to_send
 from bot.sms.sending.segments import TooLongError
-from bot.sms.sending.text import ControlCharacterError, find_control
+from bot.sms.sending.text import ControlCharacterError
 from handlers import formats
 from handlers.grammar.commands import SendCommand
 from handlers.grammar.lexing import (
@@ -155,13 +155,10 @@ def _without_accents(text: str, option: str) -> str:
 
     A text holding a control character is left for the send service to refuse in its words.
     """
-    if find_control(text) is not None:
-        return text
-    spelt = gsm7_spelling(text)
-    if spelt is not None:
+    spelt = spelt_to_send(text)
+    if isinstance(spelt, str):
         return spelt
-    character = without_gsm7(text) or "?"
-    raise UsageError(no_plain_form(character, option), usage_line("send"))
+    raise UsageError(no_plain_form(spelt.character, option), usage_line("send"))
 
 
 def no_plain_form(character: str, option: str) -> str:

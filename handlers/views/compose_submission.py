@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.mobizon import OutgoingSms
-from bot.sms.sending.gsm_spelling import gsm7_spelling, without_gsm7
+from bot.sms.sending.gsm_spelling import NoPlainForm, spelt_to_send
 from bot.sms.sending.segments import TooLongError
-from bot.sms.sending.text import ControlCharacterError, check_text, find_control
+from bot.sms.sending.text import ControlCharacterError, check_text
 from handlers.grammar.send import (  # one rule for both surfaces
     _check_name,
     _check_sender,
@@ -128,11 +128,9 @@ def _without_accents(text: str, errors: dict[str, str]) -> str:
 
     A text holding a control character is kept, for the text rule to refuse on the message.
     """
-    if find_control(text) is not None:
-        return text
-    spelt = gsm7_spelling(text)
-    if spelt is None:
-        errors[GSM] = say.no_plain_form(without_gsm7(text) or "?")
+    spelt = spelt_to_send(text)
+    if isinstance(spelt, NoPlainForm):
+        errors[GSM] = say.no_plain_form(spelt.character)
         return text
     return spelt
 

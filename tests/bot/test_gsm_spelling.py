@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from bot.sms.sending.gsm_spelling import gsm7_spelling, without_gsm7
+from bot.sms.sending.gsm_spelling import NoPlainForm, gsm7_spelling, spelt_to_send, without_gsm7
 from bot.sms.sending.segments import GSM7_BASIC, GSM7_EXTENSION, count_segments
 
 #: 98 characters of accented Portuguese.
@@ -101,3 +101,10 @@ def test_every_character_of_a_spellable_text_has_a_form() -> None:
     """``without_gsm7`` names nothing in a text that has a GSM-7 spelling."""
     assert without_gsm7(PORTUGUESE) is None
     assert without_gsm7("plain") is None
+
+
+def test_what_send_without_accents_sends() -> None:
+    """The spelling to send; a character without a plain form named; control characters kept."""
+    assert spelt_to_send("Olá, ação") == "Ola, acao"
+    assert spelt_to_send("Olá 😀") == NoPlainForm("😀")
+    assert spelt_to_send("Olá\x07") == "Olá\x07"  # the send's text rule refuses it in its words

@@ -11,8 +11,10 @@ the person sending chooses.
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 
 from bot.sms.sending.segments import GSM7_BASIC, GSM7_EXTENSION
+from bot.sms.sending.text import find_control
 
 _GSM7 = GSM7_BASIC | GSM7_EXTENSION
 
@@ -97,3 +99,24 @@ def _plain(char: str) -> str | None:
     # a compatibility form may hold only GSM-7 characters (º → o, ﬁ → fi) or not (½)
     parts = [c if c in _GSM7 else _PLAIN.get(c) for c in base]
     return None if any(p is None for p in parts) else "".join(p for p in parts if p is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class NoPlainForm:
+    """A text asked to be sent without accents holds ``character``, which has no GSM-7 form."""
+
+    character: str
+
+
+def spelt_to_send(text: str) -> str | NoPlainForm:
+    """What "send without accents" sends: the GSM-7 spelling, or why there is none.
+
+    A text holding a control character comes back as it is, for the send's text rule to refuse
+    in its own words.
+    """
+    if find_control(text) is not None:
+        return text
+    spelt = gsm7_spelling(text)
+    if spelt is not None:
+        return spelt
+    return NoPlainForm(without_gsm7(text) or "?")
