@@ -7,7 +7,6 @@ the row with :func:`finish_notification`. A crash in between re-sends, never los
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 from storage.engine import chunks, dialect_insert, reading, transactional
 from storage.messages import get_by_message_ids
 from storage.records import MAX_ERROR_LENGTH, SmsRecord
-from storage.replicas import live_ids
+from storage.replicas import fair_share, live_ids
 from storage.schema import utc_ms_text, utc_text
 from storage.tables import OUTBOX_ONCE, channel_owners, outbox, sms
 
@@ -306,7 +305,7 @@ class ChannelShare:
     @property
     def share(self) -> int:
         """How many due channels it posts to: the due ones over the live replicas, rounded up."""
-        return math.ceil(len(self.due) / max(1, self.live))
+        return fair_share(len(self.due), self.live)
 
     @property
     def to_take(self) -> list[str]:

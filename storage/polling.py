@@ -10,7 +10,6 @@ steady poll cycle only reads.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -19,7 +18,7 @@ from sqlalchemy import bindparam, func, or_, select, update
 
 from storage.engine import reading, transactional
 from storage.messages import _PENDING_STATUSES, PendingStatus, _local_wall_text
-from storage.replicas import live_ids
+from storage.replicas import fair_share, live_ids
 from storage.tables import PENDING, sms
 
 if TYPE_CHECKING:
@@ -39,7 +38,7 @@ class PollShare:
     @property
     def share(self) -> int:
         """How many the replica polls: the pending SMS over the live replicas, rounded up."""
-        return math.ceil(self.pending / max(1, self.live))
+        return fair_share(self.pending, self.live)
 
     @property
     def to_take(self) -> int:

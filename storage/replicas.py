@@ -10,6 +10,7 @@ processes are gone.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -87,6 +88,11 @@ def deregister(db: Database, replica_id: str) -> None:
 def lease_cutoff(now: datetime | None = None, lease: timedelta = LEASE) -> str:
     """The stored time before which a heartbeat no longer holds its replica's claims."""
     return utc_ms_text((now or datetime.now(UTC)) - lease)
+
+
+def fair_share(count: int, live: int) -> int:
+    """A replica's share of ``count`` pieces of work among ``live`` replicas, rounded up."""
+    return math.ceil(count / max(1, live))
 
 
 def live_ids(cutoff: str) -> sa.Select[tuple[str]]:
