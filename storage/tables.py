@@ -94,6 +94,9 @@ sms = Table(
     Column("sending_at", Text),
     # Slack's reason the SMS could not be posted in its channel (its updates go to its sender)
     Column("post_error", Text),
+    # the send to many it is one recipient of (``campaigns.id``): its channel hears of it only
+    # through the campaign's one message, never by a post or reply of its own
+    Column("campaign", RowId, ForeignKey("campaigns.id")),
     CheckConstraint("state IN ('claimed', 'sent', 'failed', 'unknown')", name="sms_state"),
     CheckConstraint(
         "moderation IS NULL OR moderation IN ('approved', 'declined')", name="sms_moderation"
@@ -117,8 +120,95 @@ Index(
     sqlite_where=PENDING,
     postgresql_where=PENDING,
 )
+Index(
+    "sms_campaign",
+    sms.c.campaign,
+    sqlite_where=sms.c.campaign.isnot(None),
+    postgresql_where=sms.c.campaign.isnot(None),
+)
 Index("sms_channel_latest", sms.c.team_id, sms.c.channel_id, sms.c.state, sms.c.id)
 Index("sms_unsettled", sms.c.created_at, sqlite_where=UNSETTLED, postgresql_where=UNSETTLED)
+
+#: A send to many: one Mobizon campaign, its recipients (:data:`campaign_recipients`) and, once
+#: Mobizon added them, their SMS rows (``sms.campaign``). ``state`` is its life:
+#: ``preview`` (waiting for its asker to confirm, until ``expires_at``), ``confirmed`` (to be
+#: sent; the duplicate key taken), ``sending`` (``claimed_by`` is creating and filling the Mobizon
+#: campaign ``mobizon_id``), ``sent`` (``campaign/send`` answered), ``failed`` (nothing went;
+#: ``error`` says why), ``cancelled`` (its asker cancelled the preview, or ``/sms cancel``).
+#: ``slack_ts`` is its one message in ``slack_channel``; ``changed_at`` is when one of its SMS
+#: last changed and ``reported_at`` when the message last showed it; ``summary_ts`` the reply
+#: that closed it.
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("trigger_id", Text, nullable=False, unique=True),
+    Column("team_id", Text, nullable=False),
+    Column("channel_id", Text, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("response_url", Text),
+    Column("text", Text, nullable=False),
+    Column("template", Boolean(name="campaigns_template_bool"), nullable=False),
+    Column("sender", Text),
+    Column("name", Text),
+    Column("deferred_to", Text),
+    Column("validity", Integer),
+    Column("flash", Boolean(name="campaigns_flash_bool"), nullable=False, server_default=false()),
+    Column(
+        "shorten_links",
+        Boolean(name="campaigns_shorten_links_bool"),
+        nullable=False,
+        server_default=false(),
+    ),
+    Column(
+        "sandbox", Boolean(name="campaigns_sandbox_bool"), nullable=False, server_default=false()
+    ),
+    # where the recipients came from: a file's name, or none for a typed list
+    Column("source", Text),
+    # how many will receive it, how many rows were left out, and the segments over recipients
+    Column("recipients", Integer, nullable=False),
+    Column("left_out", Integer, nullable=False, server_default="0"),
+    Column("segments_min", Integer, nullable=False),
+    Column("segments_max", Integer, nullable=False),
+    Column("segments_total", Integer, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("expires_at", Text),
+    Column("confirmed_at", Text),
+    Column("claimed_by", Text),
+    Column("mobizon_id", BigInteger, unique=True),
+    Column("mobizon_status", Integer),
+    Column("sent_at", Text),
+    Column("error", Text),
+    Column("slack_channel", Text),
+    Column("slack_ts", Text),
+    Column("changed_at", Text),
+    Column("reported_at", Text),
+    Column("summary_ts", Text),
+    Column("created_at", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    CheckConstraint(
+        "state IN ('preview', 'confirmed', 'sending', 'sent', 'failed', 'cancelled')",
+        name="campaigns_state",
+    ),
+)
+Index("campaigns_reporting", campaigns.c.state, campaigns.c.summary_ts)
+
+#: A campaign's recipients, in the order given: the ``row`` people see (a file's spreadsheet
+#: row, a list's position), the number in international digits, its text with placeholders
+#: filled and their values (JSON, for a template campaign). ``code`` is Mobizon's answer for
+#: the row once added (0: added, its SMS is ``sms_id``; else why not), none before.
+campaign_recipients = Table(
+    "campaign_recipients",
+    metadata,
+    Column("campaign", RowId, ForeignKey("campaigns.id"), primary_key=True),
+    Column("row", Integer, primary_key=True),
+    Column("number", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("segments", Integer, nullable=False),
+    Column("placeholder_values", Text),
+    Column("code", Integer),
+    Column("sms_id", RowId, ForeignKey("sms.id")),
+)
 
 status_history = Table(
     "status_history",
