@@ -148,6 +148,13 @@ class Confirmed:
 
 
 @dataclass(frozen=True, slots=True)
+class Cancelled:
+    """The asker cancelled the preview of ``campaign_id``: nothing is sent."""
+
+    campaign_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class NotYours:
     """Only ``user_id``, who asked for the campaign, may confirm or cancel it."""
 
