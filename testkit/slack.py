@@ -70,6 +70,12 @@ class FakeSlack:
     #: without ``im:read``, no direct message.
     channel_members: dict[str, list[str]] = field(default_factory=dict)
     _release: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Files ``files.info`` answers, by id (:meth:`add_file`), and their bytes, served at their
+    #: ``url_private`` to the bot token only; a file not ``shared`` is found by no one.
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    file_bytes: dict[str, bytes] = field(default_factory=dict)
+    #: Each download of a file's bytes: its id, and whether the bot token came with it.
+    downloads: list[tuple[str, bool]] = field(default_factory=list)
 
     def fail_next(self, method: str, error: str, *, times: int = 1) -> None:
         """Answer ``{"ok": false, "error": error}`` to the next ``times`` calls of ``method``."""
@@ -126,7 +132,46 @@ class FakeSlack:
         # slack_sdk sends a few methods as GET (conversations.replies)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response)
+        app.router.add_get("/files-pri/{id}/{name}", self._file)
         return app
+
+    def add_file(
+        self, name: str, data: bytes, *, filetype: str = "csv", shared: bool = True
+    ) -> dict[str, Any]:
+        """Keep a file as Slack would after an upload; its object as ``files.info`` gives it."""
+        file_id = f"F{len(self.files) + 1:04d}"
+        url = f"{self.url}files-pri/{file_id}/{name}"
+        info = {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "filetype": filetype,
+            "mimetype": "text/csv" if filetype == "csv" else "application/octet-stream",
+            "size": len(data),
+            "url_private": url,
+            "url_private_download": url + "?download=1",
+            "shared": shared,
+        }
+        self.files[file_id] = info
+        self.file_bytes[file_id] = data
+        return info
+
+    def _files_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        info = self.files.get(str(params.get("file", "")))
+        if info is None or not info["shared"]:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "file": info}
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        file_id = request.match_info["id"]
+        authorized = request.headers.get("Authorization") == f"Bearer {self.token}"
+        self.downloads.append((file_id, authorized))
+        info = self.files.get(file_id)
+        if info is None or not info["shared"]:
+            return web.Response(status=404, text="not found")
+        if not authorized:  # as Slack: the sign-in page, not the file
+            return web.Response(status=200, text="<html>sign in</html>", content_type="text/html")
+        return web.Response(body=self.file_bytes[file_id], content_type="text/csv")
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
         # slack_sdk sends some methods' arguments (conversations.join, auth.test) in the query
