@@ -9,6 +9,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 
@@ -163,3 +164,12 @@ def campaign_from_row(row: Any) -> CampaignRecord:  # noqa: ANN401  # a Row of `
 
 
 _FLAGS = frozenset({"template", "flash", "shorten_links", "sandbox"})
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentCost:
+    """What one segment cost, on average, over ``sample`` recent SMS, in ``currency``."""
+
+    per_segment: Decimal
+    currency: str
+    sample: int

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -31,6 +32,7 @@ from storage.campaign_records import (
     NewCampaign,
     NewRecipient,
     Refusal,
+    SegmentCost,
     campaign_from_row,
 )
 from storage.campaign_sms import record_chunk
@@ -52,11 +54,14 @@ __all__ = [
     "NewCampaign",
     "NewRecipient",
     "Refusal",
+    "SegmentCost",
+    "campaign_by_trigger",
     "campaign_recipients_of",
     "cancel_campaign",
     "confirm_campaign",
     "create_campaign",
     "get_campaign",
+    "recent_segment_cost",
     "record_campaign_failed",
     "record_campaign_sent",
     "record_chunk",
@@ -151,6 +156,42 @@ def get_campaign(db: Database, campaign_id: int) -> CampaignRecord | None:
     """The campaign ``campaign_id``, or ``None``."""
     row = db.execute(sa.select(campaigns).where(campaigns.c.id == campaign_id)).first()
     return None if row is None else campaign_from_row(row)
+
+
+@reading
+def campaign_by_trigger(db: Database, trigger_id: str) -> CampaignRecord | None:
+    """The campaign stored under the duplicate key ``trigger_id``, or ``None``."""
+    row = db.execute(sa.select(campaigns).where(campaigns.c.trigger_id == trigger_id)).first()
+    return None if row is None else campaign_from_row(row)
+
+
+#: How many of the latest SMS with a known cost the price of a segment is taken from.
+RECENT_COSTS = 50
+
+
+@reading
+def recent_segment_cost(
+    db: Database, *, sandbox: bool | None = None, limit: int = RECENT_COSTS
+) -> SegmentCost | None:
+    """What a segment cost, on average, over the latest SMS whose cost is known.
+
+    Only the SMS in the currency of the latest (``sandbox`` picks the mode's); ``None`` when no
+    cost is known yet.
+    """
+    mode = sa.true() if sandbox is None else sms_table.c.sandbox.is_(sandbox)
+    rows = db.execute(
+        sa.select(sms_table.c.cost, sms_table.c.currency, sms_table.c.segments)
+        .where(sms_table.c.cost.is_not(None), sms_table.c.segments > 0, mode)
+        .order_by(sms_table.c.id.desc())
+        .limit(limit)
+    ).all()
+    if not rows:
+        return None
+    currency = rows[0].currency
+    same = [row for row in rows if row.currency == currency]
+    total = sum((Decimal(row.cost) for row in same), Decimal(0))
+    segments = sum(int(row.segments) for row in same)
+    return SegmentCost(total / segments, currency or "", len(same))
 
 
 @reading
