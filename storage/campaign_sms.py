@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from storage import delivery
 from storage.arrays import columns_of, unnest_rows
 from storage.campaign_records import CampaignRecord, ChunkRow, campaign_from_row
 from storage.engine import dialect_insert, transactional
 from storage.schema import utc_ms_text, utc_text
-from storage.tables import campaign_recipients, campaigns, status_history
+from storage.tables import campaign_recipients, campaigns
 from storage.tables import sms as sms_table
 
 if TYPE_CHECKING:
@@ -45,7 +46,6 @@ _SMS_COLUMNS = (
     "state",
     "message_id",
     "campaign_id",
-    "status",
     "created_at",
     "sent_at",
     "updated_at",
@@ -65,11 +65,6 @@ _SMS_INSERT = (
     dialect_insert("sqlite", sms_table)
     .on_conflict_do_nothing()
     .returning(sms_table.c.id, sms_table.c.trigger_id)
-)
-_HISTORY_COLUMNS = ("message_id", "status", "status_ts", "source", "recorded_at")
-_HISTORY_ROWS = unnest_rows({name: status_history.c[name].type for name in _HISTORY_COLUMNS})
-_HISTORY_AS_ARRAYS = postgresql.insert(status_history).from_select(
-    _HISTORY_COLUMNS, sa.select(_HISTORY_ROWS)
 )
 _SET_CODE = (
     sa.update(campaign_recipients)
@@ -119,7 +114,7 @@ def record_chunk(
         for row in rows
         if row.code == 0 and row.message_id is not None and row.row in recipients
     ]
-    inserted = _insert_sms(db, sms_rows)
+    inserted = _insert_sms(db, sms_rows, moment)
     by_trigger = _sms_ids(db, [values["trigger_id"] for values in sms_rows])
     db.execute(
         _SET_CODE,
@@ -168,7 +163,6 @@ def _sms_values(
         "state": "sent",
         "message_id": row.message_id,
         "campaign_id": campaign.mobizon_id,
-        "status": "NEW",
         "created_at": stamp,
         "sent_at": stamp,
         "updated_at": stamp,
@@ -179,8 +173,12 @@ def _sms_values(
     }
 
 
-def _insert_sms(db: Database, rows: list[dict[str, object]]) -> int:
-    """Insert the SMS rows (one taken before is skipped) and their ``NEW`` history rows."""
+def _insert_sms(db: Database, rows: list[dict[str, object]], moment: datetime) -> int:
+    """Insert the SMS rows (one taken before is skipped), then their first status, ``NEW``.
+
+    The status and its history row are written by the one writer of statuses
+    (:func:`storage.delivery.apply_statuses`), as a single send's are.
+    """
     if not rows:
         return 0
     if db.dialect.name == "postgresql":
@@ -188,21 +186,12 @@ def _insert_sms(db: Database, rows: list[dict[str, object]]) -> int:
     else:
         written = db.execute(_SMS_INSERT, rows).all()
     made = {trigger for _id, trigger in written}
-    history = [
-        {
-            "message_id": values["message_id"],
-            "status": "NEW",
-            "status_ts": None,
-            "source": "command",
-            "recorded_at": values["sent_at"],
-        }
+    firsts = [
+        delivery.StatusUpdate(int(str(values["message_id"])), "NEW", None, source="command")
         for values in rows
         if values["trigger_id"] in made
     ]
-    if history and db.dialect.name == "postgresql":
-        db.execute(_HISTORY_AS_ARRAYS, columns_of(history, _HISTORY_COLUMNS))
-    elif history:
-        db.execute(sa.insert(status_history), history)
+    delivery.apply_statuses(db, firsts, now=moment)
     return len(made)
 
 
