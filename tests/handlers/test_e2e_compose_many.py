@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from typing import Any
 
 import pytest
@@ -10,6 +11,9 @@ import pytest
 from bot.simulator import MobizonSimulator
 from handlers.i18n import gettext as _
 from handlers.views import compose_text as say
+from storage.schema import open_database
+from testkit.database import run_sql
+from testkit.waiting import wait_until
 from tests.conftest import BotHarness
 from tests.handlers.compose_kit import message_shortcut, state, submit
 from tests.handlers.conftest import block_texts, buttons, click, sends
@@ -213,3 +217,38 @@ async def test_the_shortcut_on_a_message_without_a_csv_is_unchanged(bot: BotHarn
     view = bot.slack.views["V0001"]
     assert json.loads(view["private_metadata"]) == {"channel": "C7", "surface": "message_shortcut"}
     assert all(b.get("block_id") != "sms_file_note" for b in view["blocks"])
+
+
+async def test_a_submission_slack_delivers_twice_previews_once(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """The same view submitted twice: one campaign prepared, one preview, nothing more said."""
+    info = bot.slack.add_file("clientes.csv", CSV)
+    view = await open_modal(bot)
+    values = state(sms_file=chosen(info["id"]), sms_text="Olá {nome}")
+    assert await submit(bot, view, values) == (200, "")
+    await preview(bot)
+    assert await submit(bot, view, values) == (200, "")
+    await bot.slack.wait_for("files.info", 2)
+    inflight = bot.runtime.inflight
+    await wait_until(lambda: not inflight.tasks, what="the second submission's listener")
+    assert len(bot.slack.called("chat.postEphemeral")) == 1
+    with closing(open_database(bot.settings.db_path)) as db:
+        assert len(run_sql(db, "SELECT id FROM campaigns")) == 1
+
+
+async def test_a_file_chosen_in_the_form_replaces_the_messages(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """After the shortcut chose a message's file, a file chosen in the form is the one read."""
+    first = bot.slack.add_file("antigo.csv", CSV)
+    second = bot.slack.add_file("novo.csv", b"telefone,nome\n5511955554444,Carla\n")
+    files = [{"id": first["id"], "name": "antigo.csv", "filetype": "csv"}]
+    assert await message_shortcut(bot, "Olá {nome}", files=files) == (200, "")
+    await bot.slack.wait_for("views.open")
+    view = bot.slack.views["V0001"]
+    values = state(sms_file=chosen(second["id"]), sms_text="Olá {nome}")
+    assert await submit(bot, view, values) == (200, "")
+    told = await preview(bot)
+    assert "Olá Carla" in block_texts(told["blocks"])
+    assert bot.slack.downloads == [(second["id"], True)]
