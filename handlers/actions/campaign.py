@@ -46,7 +46,7 @@ async def handle_confirm(
     context: dict[str, Any],
     respond: AsyncRespond,
 ) -> None:
-    """ "Send to N": confirm the campaign (its asker, once, in time), then run it.
+    """Confirm the campaign on "Send to N" (its asker, once, in time), then run it.
 
     Registered through :func:`~handlers.errors.reporting_errors`, which answers what escapes.
     """
@@ -82,7 +82,7 @@ async def handle_cancel(
     context: dict[str, Any],
     respond: AsyncRespond,
 ) -> None:
-    """ "Cancel": cancel the preview (its asker, before it is decided); nothing is sent.
+    """Cancel the preview on "Cancel" (its asker, before it is decided); nothing is sent.
 
     Registered through :func:`~handlers.errors.reporting_errors`, which answers what escapes.
     """
