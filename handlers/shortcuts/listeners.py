@@ -85,7 +85,8 @@ async def handle_message_shortcut(
 
 def attached_csv(message: dict[str, Any]) -> tuple[str, str] | None:
     """The id and name of the first CSV file attached to ``message``, if it has one."""
-    for found in message.get("files") or ():
+    files = message.get("files")
+    for found in files if isinstance(files, list) else ():
         if isinstance(found, dict) and isinstance(found.get("id"), str) and is_csv(found):
             if FILE_ID.fullmatch(found["id"]) is None:
                 continue

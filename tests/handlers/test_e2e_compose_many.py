@@ -209,9 +209,18 @@ async def test_the_shortcut_on_a_message_with_a_csv_opens_the_modal_with_it(
     assert "Olá Ana" in block_texts(told["blocks"])
 
 
-async def test_the_shortcut_on_a_message_without_a_csv_is_unchanged(bot: BotHarness) -> None:
-    """A message whose only file is an image opens the modal as before: no file chosen."""
-    files = [{"id": "F0042", "name": "photo.png", "filetype": "png"}]
+@pytest.mark.parametrize(
+    "files",
+    [
+        [{"id": "F0042", "name": "photo.png", "filetype": "png"}],
+        [{"id": "not an id", "name": "x.csv", "filetype": "csv"}, "F0043"],
+    ],
+    ids=["an-image", "unreadable"],
+)
+async def test_the_shortcut_on_a_message_without_a_csv_is_unchanged(
+    bot: BotHarness, files: list[Any]
+) -> None:
+    """A message with no CSV file it can read opens the modal as before: no file chosen."""
     assert await message_shortcut(bot, "hello", files=files) == (200, "")
     await bot.slack.wait_for("views.open")
     view = bot.slack.views["V0001"]
