@@ -393,3 +393,18 @@ def campaign_cost(db: Database, campaign_id: int) -> CampaignCost:
         sums[currency] = sums.get(currency, Decimal(0)) + amount
         amounts[currency] += 1
     return CampaignCost(amounts=sums, known=sum(amounts.values()), charged=charged)
+
+
+@reading
+def declined_comment(db: Database, campaign_id: int) -> str | None:
+    """The moderator's comment on campaign ``campaign_id``'s declined SMS, if any said one."""
+    comment = db.execute(
+        sa.select(sms.c.moderation_comment)
+        .where(
+            sms.c.campaign == campaign_id,
+            sms.c.moderation == "declined",
+            sms.c.moderation_comment.is_not(None),
+        )
+        .limit(1)
+    ).scalar()
+    return None if comment is None else str(comment)

@@ -175,3 +175,10 @@ def campaign_row(db: Database, campaign_id: int) -> dict[str, object]:
     """The campaign's row as stored."""
     row = db.execute(sa.select(campaigns).where(campaigns.c.id == campaign_id)).mappings().one()
     return dict(row)
+
+
+@transactional
+def set_statuses(db: Database, sms_ids: Sequence[int], status: str, *, now: datetime = T0) -> None:
+    """:func:`set_status` for each of ``sms_ids``, in one transaction."""
+    for sms_id in sms_ids:
+        set_status(db, sms_id, status, now=now)
