@@ -165,13 +165,13 @@ def campaign_message(report: CampaignReport) -> SlackMessage:
 def cost_words(cost: CampaignCost) -> str:
     """The campaign's cost as Mobizon stated it, what is known of it so far, or that none is."""
     if not cost.amounts:
-        return _("cost not known yet")
+        return _("Cost not known yet.")
     amount = " + ".join(
         formats.money(total, currency) for currency, total in sorted(cost.amounts.items(), key=str)
     )
     if cost.complete:
-        return _("cost %(amount)s") % {"amount": amount}
-    return _("cost so far %(amount)s (%(known)s of %(charged)s SMS known)") % {
+        return _("Cost: %(amount)s.") % {"amount": amount}
+    return _("Cost so far: %(amount)s (%(known)s of %(charged)s SMS known).") % {
         "amount": amount,
         "known": formats.number(cost.known),
         "charged": formats.number(cost.charged),
@@ -213,7 +213,7 @@ def summary_reply(
                 "reasons": _by_code(counts.not_added),
             }
         )
-    lines.append(_("The campaign's %(cost)s.") % {"cost": cost_words(cost)})
+    lines.append(cost_words(cost))
     text = "\n".join(lines)
     if report.sandbox:
         text = _("%(text)s (sandbox)") % {"text": text}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,9 @@ from testkit.campaigns import (
     set_statuses,
 )
 from testkit.slack import BOT_TOKEN, FakeSlack
+from testkit.waiting import wait_until
 from tests import postgres
+from tests.conftest import BotHarness
 from tests.handlers.conftest import block_texts
 
 
@@ -155,7 +157,7 @@ async def test_the_summary_is_posted_once_with_the_percent_the_reasons_and_the_c
     assert "REJECTD (rejected by the carrier" in said
     assert "declined by Mobizon's moderators: “links are not allowed”" in said
     assert "Not added by Mobizon: 1 (1 on Mobizon's stop list)" in said
-    assert "cost not known yet" in said
+    assert "Cost not known yet." in said
     assert fake_slack.shared_files() == []  # 4 not reached: no file
     for later in (10, 20, 30):
         await reporter.report_due(at(later))
@@ -174,14 +176,14 @@ async def test_a_cost_stated_after_the_summary_edits_it(
     reporter = CampaignReporter(store, slack)
     await reporter.report_due(at(0))
     _, summary = posts(fake_slack)
-    assert "cost not known yet" in texts(summary)
+    assert "Cost not known yet." in texts(summary)
     await store.write(set_cost, made.sms_ids[0], "0.0625", now=at(1))
     await store.write(set_cost, made.sms_ids[1], "0.0625", now=at(2))
     await reporter.report_due(at(6))
     edits = [call.params for call in fake_slack.called("chat.update")]
     summary_ts = (await store.read(campaign_row, made.id))["summary_ts"]
     (summary_edit,) = [edit for edit in edits if edit["ts"] == summary_ts]
-    assert "cost 0.125 BRL" in texts(summary_edit)
+    assert "Cost: 0.125 BRL." in texts(summary_edit)
     assert len(posts(fake_slack)) == 2
 
 
@@ -335,3 +337,18 @@ async def test_two_replicas_on_one_database_edit_once_an_interval(
             await store.close()
     assert len(posts(fake_slack)) == 1
     assert len(fake_slack.called("chat.update")) == 6  # at 5, 10, … 30 s
+
+
+async def test_the_running_bot_reports_a_campaign_and_no_recipient_on_its_own(
+    start_bot: Callable[..., Any],
+) -> None:
+    """The process's reporter job posts the message and its summary: two posts for six SMS."""
+    bot: BotHarness = await start_bot(None)
+    made = make_campaign(bot.db, numbers(6))
+    set_statuses(bot.db, made.sms_ids, "DELIVRD")
+    fake = bot.slack
+    await wait_until(lambda: len(posts(fake)) >= 2, what="the campaign's message and summary")
+    message, summary = posts(fake)
+    assert message["metadata"]["event_payload"] == {"campaign": made.id}
+    assert summary["thread_ts"] == campaign_row(bot.db, made.id)["slack_ts"]
+    assert "Delivered 6 of 6 (100%)" in texts(summary)
