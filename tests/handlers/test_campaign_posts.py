@@ -37,7 +37,7 @@ from testkit.slack import BOT_TOKEN, FakeSlack
 from testkit.waiting import wait_until
 from tests import postgres
 from tests.conftest import BotHarness
-from tests.handlers.conftest import block_texts
+from tests.handlers.conftest import block_kit_problems, block_texts
 
 
 @pytest.fixture
@@ -97,6 +97,20 @@ async def test_the_message_is_posted_once_with_who_sent_what_and_the_counts(
     assert row["slack_channel"] == "C1"
     assert await reporter.report_due(at(10)) == 0  # nothing changed
     assert len(fake_slack.calls) == 1
+
+
+async def test_a_long_text_of_markup_keeps_the_message_within_block_kit_limits(
+    fake_slack: FakeSlack, slack: AsyncWebClient, store: Store
+) -> None:
+    """A 1,600-character text of entities and marks is cut and escaped: Slack would take it."""
+    made = await store.write(make_campaign, numbers(12), codes=list(range(12)), text="&<*\n" * 400)
+    await store.write(set_statuses, made.sms_ids[:1], "UNDELIV", now=at(-1))
+    reporter = CampaignReporter(store, slack)
+    await reporter.report_due(at(0))
+    message, summary = posts(fake_slack)
+    assert block_kit_problems(message["blocks"]) == []
+    assert block_kit_problems(summary["blocks"]) == []
+    assert "…" in texts(message)
 
 
 async def test_edits_come_at_most_once_an_interval_while_a_thousand_statuses_arrive(
