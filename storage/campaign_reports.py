@@ -17,7 +17,7 @@ step tries again.
 
 from __future__ import annotations
 
-from collections import Counter
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -73,13 +73,14 @@ _OUTCOMES = (
     .where(sms.c.campaign == sa.bindparam("campaign"))
     .group_by(_OUTCOME)
 )
+_NOT_ADDED_ROW = sa.and_(
+    campaign_recipients.c.campaign == sa.bindparam("campaign"),
+    campaign_recipients.c.code.is_not(None),
+    campaign_recipients.c.code != 0,
+)
 _NOT_ADDED = (
     sa.select(campaign_recipients.c.code, sa.func.count().label("many"))
-    .where(
-        campaign_recipients.c.campaign == sa.bindparam("campaign"),
-        campaign_recipients.c.code.is_not(None),
-        campaign_recipients.c.code != 0,
-    )
+    .where(_NOT_ADDED_ROW)
     .group_by(campaign_recipients.c.code)
 )
 
@@ -151,15 +152,11 @@ class CampaignReport:
     """
 
     id: int
-    team_id: str
     channel_id: str
     user_id: str
     text: str
-    template: bool
     sender: str | None
-    name: str | None
     sandbox: bool
-    source: str | None
     recipients: int
     left_out: int
     state: str
@@ -245,15 +242,11 @@ def claim_report(
         return None
     return CampaignReport(
         id=int(taken.id),
-        team_id=taken.team_id,
         channel_id=taken.channel_id,
         user_id=taken.user_id,
         text=taken.text,
-        template=bool(taken.template),
         sender=taken.sender,
-        name=taken.name,
         sandbox=bool(taken.sandbox),
-        source=taken.source,
         recipients=int(taken.recipients),
         left_out=int(taken.left_out),
         state=taken.state,
@@ -323,12 +316,7 @@ class Unreached:
     code: int | None = None
 
 
-_FAILED_OUTCOMES = (
-    *(s.value for s in FAILED_STATUSES),
-    DECLINED,
-    CANCELLED,
-    GAVE_UP,
-)
+_FAILED_OUTCOMES = (*(s.value for s in FAILED_STATUSES), DECLINED, CANCELLED, GAVE_UP)
 
 
 @reading
@@ -342,11 +330,8 @@ def unreached(db: Database, campaign_id: int) -> list[Unreached]:
     )
     found = [Unreached(int(row.row), row.number, str(row.outcome)) for row in failed]
     not_added = db.execute(
-        sa.select(recipient.c.row, recipient.c.number, recipient.c.code).where(
-            recipient.c.campaign == campaign_id,
-            recipient.c.code.is_not(None),
-            recipient.c.code != 0,
-        )
+        sa.select(recipient.c.row, recipient.c.number, recipient.c.code).where(_NOT_ADDED_ROW),
+        {"campaign": campaign_id},
     )
     found.extend(Unreached(int(row.row), row.number, None, int(row.code)) for row in not_added)
     return sorted(found, key=lambda one: one.row)
@@ -381,18 +366,15 @@ def campaign_cost(db: Database, campaign_id: int) -> CampaignCost:
     charged = int(
         db.execute(sa.select(sa.func.count()).select_from(sms).where(charged_only)).scalar_one()
     )
-    amounts: Counter[str | None] = Counter()
     sums: dict[str | None, Decimal] = {}
+    known = 0
     for cost, currency in db.execute(
         sa.select(sms.c.cost, sms.c.currency).where(charged_only, sms.c.cost.is_not(None))
     ):
-        try:
-            amount = Decimal(str(cost))
-        except InvalidOperation:
-            continue
-        sums[currency] = sums.get(currency, Decimal(0)) + amount
-        amounts[currency] += 1
-    return CampaignCost(amounts=sums, known=sum(amounts.values()), charged=charged)
+        with contextlib.suppress(InvalidOperation):
+            sums[currency] = sums.get(currency, Decimal(0)) + Decimal(str(cost))
+            known += 1
+    return CampaignCost(amounts=sums, known=known, charged=charged)
 
 
 @reading
