@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from storage.engine import reading, transactional
-from storage.schema import utc_text
+from storage.schema import utc_ms_text
 from storage.status import DeliveryStatus
 from storage.tables import PENDING, campaign_recipients, campaigns, sms
 
@@ -210,7 +210,7 @@ def due_reports(
     """
     rows = db.execute(
         sa.select(campaigns.c.id, campaigns.c.reported_at, campaigns.c.slack_ts)
-        .where(_due(utc_text(now - interval)))
+        .where(_due(utc_ms_text(now - interval)))
         .order_by(sa.func.coalesce(campaigns.c.reported_at, ""), campaigns.c.id)
         .limit(limit)
     )
@@ -226,7 +226,7 @@ def claim_report(
     A compare-and-set: ``None`` when another replica took it since ``due`` was read, or it is
     no longer due. Counts are read in the same transaction.
     """
-    stamp = utc_text(now)
+    stamp = utc_ms_text(now)
     seen = (
         campaigns.c.reported_at.is_(None)
         if due.reported_at is None
@@ -234,7 +234,7 @@ def claim_report(
     )
     taken = db.execute(
         sa.update(campaigns)
-        .where(campaigns.c.id == due.id, seen, _due(utc_text(now - interval)))
+        .where(campaigns.c.id == due.id, seen, _due(utc_ms_text(now - interval)))
         .values(reported_at=stamp)
         .returning(*campaigns.c)
     ).one_or_none()

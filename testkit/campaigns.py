@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from storage.engine import Database, transactional
-from storage.schema import utc_text
+from storage.schema import utc_ms_text, utc_text
 from storage.status import is_final
 from storage.tables import campaign_recipients, campaigns, sms
 
@@ -140,7 +140,7 @@ def set_status(db: Database, sms_id: int, status: str, *, now: datetime = T0) ->
     if is_final(status):
         values["final_at"] = stamp
     db.execute(sa.update(sms).where(sms.c.id == sms_id).values(**values))
-    _changed(db, sms_id, stamp)
+    _changed(db, sms_id, utc_ms_text(now))
 
 
 @transactional
@@ -151,7 +151,7 @@ def give_up(db: Database, sms_id: int, *, declined: str | None = None, now: date
     if declined is not None:
         values |= {"moderation": "declined", "moderation_comment": declined}
     db.execute(sa.update(sms).where(sms.c.id == sms_id).values(**values))
-    _changed(db, sms_id, stamp)
+    _changed(db, sms_id, utc_ms_text(now))
 
 
 @transactional
@@ -159,9 +159,8 @@ def set_cost(
     db: Database, sms_id: int, cost: str, currency: str | None = "BRL", *, now: datetime = T0
 ) -> None:
     """Mobizon stated the SMS's cost."""
-    stamp = utc_text(now)
     db.execute(sa.update(sms).where(sms.c.id == sms_id).values(cost=cost, currency=currency))
-    _changed(db, sms_id, stamp)
+    _changed(db, sms_id, utc_ms_text(now))
 
 
 @transactional
