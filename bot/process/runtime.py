@@ -176,6 +176,7 @@ class Runtime:
                 sandbox=settings.sandbox,
                 on_balance=self.metrics.balance_seen,
                 wake_notifier=self.wake_notifier,
+                clock=self.clock,
             ),
             campaigns=CampaignService(
                 core.store,
