@@ -74,6 +74,10 @@ set) first shows you a preview: how many get it, which numbers are left out and 
 (unreadable, repeated, on the opt-out list), the segments, the cost, and the first SMS. \
 Nothing is sent until you press *Send to N*; *Cancel* sends nothing. The channel gets one \
 message for the whole send, with its delivery counts.
+In the form (`/sms` alone), type several numbers, one per line or separated by commas, or choose \
+a CSV file: the number column is the one named `phone`, `telefone`, `celular`, `numero` or `to`, \
+and every other column fills the `{placeholder}` of its name in the text, per recipient. The \
+message shortcut *Send as SMS* on a message with a CSV file opens the form with that file.
 
 *Status* of SMS by id; with no id, the latest SMS sent from this channel:
 `/sms status`   `/sms status 6300284`   `/sms status 6300284, 6300285 6300290`
@@ -107,8 +111,9 @@ adding, removing and listing are for who may send:
 *Balance* of the Mobizon account, and what the SMS sent through smsbot cost today and in the \
 last 7 days: `/sms balance`
 
-*Cancel* a scheduled SMS by its id, until 5 minutes before its time (its sender or an allowed \
-user): `/sms cancel 6300284`
+*Cancel* a scheduled SMS by its id, or a scheduled send to many by its campaign id (shown on \
+its message), until 5 minutes before its time (its sender or an allowed user): \
+`/sms cancel 6300284`
 
 A new SMS may wait for Mobizon's moderators: its post says "awaiting moderation", and if they \
 decline it the post says so with their comment.
