@@ -24,15 +24,17 @@ from bot.simulator import (
     CAMPAIGN_ADD_RECIPIENTS,
     CAMPAIGN_CREATE,
     CAMPAIGN_DELETE,
+    CAMPAIGN_INFO,
     CAMPAIGN_SEND,
     MobizonSimulator,
 )
-from bot.sms.delivery.campaign_recovery import TOO_LATE, CampaignRecovery
+from bot.sms.delivery.campaign_recovery import TOO_LATE, CampaignNotSentWhy, CampaignRecovery
 from bot.sms.delivery.unsettled import RESEND_LIMIT
 from bot.sms.sending.campaign_types import CampaignRequest, Prepared
 from bot.sms.sending.campaigns import CampaignLimits, CampaignService
 from bot.sms.sending.types import Origin, Surface
-from handlers.campaign_notices import SlackCampaignNotices
+from handlers.campaign_notices import SlackCampaignNotices, not_sent_text
+from handlers.i18n import use_locale
 from storage import campaigns, replicas
 from storage.campaign_records import CampaignRecord
 from storage.engine import Database
@@ -321,3 +323,31 @@ async def test_a_live_replicas_campaign_is_never_taken(rig: Rig) -> None:
     assert rig.sim.count(CAMPAIGN_DELETE) == 0
     assert rig.sim.count(CAMPAIGN_SEND) == 0
     assert rig.slack.responses == []
+
+
+async def test_a_campaign_mobizon_cannot_tell_about_is_handed_back_and_settled_next_step(
+    rig: Rig,
+) -> None:
+    """``campaign/getinfo`` fails: nothing is decided, the gone holder keeps it, the next step sends it."""
+    campaign_id = await rig.left_by_dead(3, kill="send_campaign", before=True)
+    await rig.later(LEASE + timedelta(seconds=1))
+    rig.sim.fail_next(CAMPAIGN_INFO, 999)
+    assert await rig.recovery().run_once() == 0
+    waiting = await rig.campaign(campaign_id)
+    assert (waiting.state, waiting.claimed_by) == ("sending", "dead")
+    assert (rig.sim.count(CAMPAIGN_DELETE), rig.sim.count(CAMPAIGN_SEND)) == (0, 0)
+    assert await rig.recovery().run_once() == 1
+    done = await rig.campaign(campaign_id)
+    assert (done.state, done.claimed_by) == ("sent", "live")
+    assert rig.sent_at_mobizon() == Counter(NUMBERS[:3])
+
+
+async def test_the_asker_is_told_in_portuguese(rig: Rig) -> None:
+    """The notice goes through the catalogue: pt-BR says nothing was sent, with its plural."""
+    campaign_id = await rig.left_by_dead(3, kill="create_campaign", before=True)
+    campaign = await rig.campaign(campaign_id)
+    with use_locale("pt_BR"):
+        text = not_sent_text(campaign, CampaignNotSentWhy.TOO_LATE)
+    assert text.startswith(":warning: Seu envio para 3 números *não foi enviado*")
+    assert "Nada foi enviado" in text
+    assert text.endswith("> Pedido pronto")
