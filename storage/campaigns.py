@@ -36,6 +36,7 @@ from storage.campaign_records import (
     campaign_from_row,
 )
 from storage.campaign_sms import record_chunk
+from storage.campaign_takeover import ANY_HOLDER, AnyHolder, held_by
 from storage.engine import dialect_insert, reading, transactional
 from storage.records import MAX_ERROR_LENGTH
 from storage.schema import utc_ms_text, utc_text
@@ -304,17 +305,27 @@ def record_mobizon_id(
 
 @transactional
 def record_campaign_sent(
-    db: Database, campaign_id: int, mobizon_status: int, *, now: datetime | None = None
+    db: Database,
+    campaign_id: int,
+    mobizon_status: int,
+    *,
+    holder: str | AnyHolder | None = ANY_HOLDER,
+    now: datetime | None = None,
 ) -> bool:
     """Mobizon took ``campaign/send``: state ``sent``, its status on the campaign and its SMS.
 
-    ``False`` (nothing changed) when the campaign was not ``sending``.
+    ``False`` (nothing changed) when the campaign was not ``sending`` (or, given ``holder``,
+    another replica took it over).
     """
     moment = now or datetime.now(UTC)
     stamp = utc_text(moment)
     changed = db.execute(
         sa.update(campaigns)
-        .where(campaigns.c.id == campaign_id, campaigns.c.state == CampaignState.SENDING.value)
+        .where(
+            campaigns.c.id == campaign_id,
+            campaigns.c.state == CampaignState.SENDING.value,
+            held_by(holder),
+        )
         .values(
             state=CampaignState.SENT.value,
             mobizon_status=mobizon_status,
@@ -341,6 +352,7 @@ def record_campaign_failed(
     *,
     error: str,
     never_sent: bool = True,
+    holder: str | AnyHolder | None = ANY_HOLDER,
     now: datetime | None = None,
 ) -> bool:
     """The campaign could not be sent: state ``failed`` with ``error`` (free of secrets).
@@ -348,7 +360,8 @@ def record_campaign_failed(
     With ``never_sent`` (``campaign/send`` was never taken) the SMS rows of the recipients
     Mobizon added before it failed are ``failed`` too, so nothing tracks them; without it (the
     send's outcome is unknown) they stay tracked: their statuses tell. ``False`` when it was
-    already ``sent``, ``failed`` or ``cancelled``.
+    already ``sent``, ``failed`` or ``cancelled``, or (given ``holder``, the replica running it)
+    another replica took it over.
     """
     moment = now or datetime.now(UTC)
     stamp = utc_text(moment)
@@ -363,6 +376,7 @@ def record_campaign_failed(
                     CampaignState.SENDING.value,
                 )
             ),
+            held_by(holder),
         )
         .values(
             state=CampaignState.FAILED.value,

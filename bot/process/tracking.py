@@ -26,11 +26,13 @@ from bot.process.slack_client import make_slack_client
 from bot.sms.clock import SYSTEM_CLOCK, Clock
 from bot.sms.delivery.balance_watch import CHECK_SECONDS as BALANCE_CHECK_SECONDS
 from bot.sms.delivery.balance_watch import BalanceWatch
+from bot.sms.delivery.campaign_recovery import CampaignRecovery
 from bot.sms.delivery.costs import CostLookup
 from bot.sms.delivery.moderation import ModerationWatch
 from bot.sms.delivery.poller import Poller
 from bot.sms.delivery.turns import Turn
 from bot.sms.delivery.unsettled import UnsettledSends
+from handlers.campaign_notices import SlackCampaignNotices
 from handlers.campaign_posts import STEP_SECONDS as CAMPAIGN_STEP_SECONDS
 from handlers.campaign_posts import CampaignReporter
 from handlers.delivery_posts import SlackSettlingPosts
@@ -55,6 +57,8 @@ COSTS_JOB = "look-up-costs"
 HEARTBEAT_JOB = "replica-heartbeat"
 #: Each campaign's one message: posted, edited with its counts, summed up.
 CAMPAIGN_JOB = "report-campaigns"
+#: Sends to many a stopped replica left: taken over, sent once or their askers told.
+CAMPAIGN_RECOVERY_JOB = "recover-campaigns"
 #: The notifier's clock (its pacing, its outbox times, the flush's deadline), when an app is given
 #: one before it starts: tests give a clock that skips the pacing's sleeps.
 NOTIFIER_CLOCK = web.AppKey[Clock]("notifier_clock")
@@ -213,14 +217,12 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         next_run_time=datetime.now().astimezone(),
     )
 
-    reporter = CampaignReporter(core.store, slack, language=settings.language, clock=clock)
-    scheduler.add_job(
-        shielded(cycles, reporter.report_due, CAMPAIGN_JOB),
-        "interval",
-        seconds=CAMPAIGN_STEP_SECONDS,
-        id=CAMPAIGN_JOB,
-        max_instances=1,
-        coalesce=True,
+    _schedule_campaign_jobs(
+        scheduler,
+        runtime,
+        CampaignReporter(core.store, slack, language=settings.language, clock=clock),
+        SlackCampaignNotices(slack, session, language=settings.language, languages=languages),
+        cycles,
     )
     _schedule_heartbeat(scheduler, runtime, lease, notifier, cycles)
     _schedule_balance_watch(scheduler, runtime, slack, cycles)
@@ -237,6 +239,46 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
             await session.close()
             runtime.tracking = None
             runtime.health.scheduler = None
+
+
+def _schedule_campaign_jobs(
+    scheduler: AsyncIOScheduler,
+    runtime: Runtime,
+    reporter: CampaignReporter,
+    notices: SlackCampaignNotices,
+    jobs: set[asyncio.Task[Any]],
+) -> None:
+    """Report each campaign's one message every step; take over the gone replicas' campaigns.
+
+    The takeover (and settling) of sends to many runs every heartbeat, in every replica.
+    """
+    scheduler.add_job(
+        shielded(jobs, reporter.report_due, CAMPAIGN_JOB),
+        "interval",
+        seconds=CAMPAIGN_STEP_SECONDS,
+        id=CAMPAIGN_JOB,
+        max_instances=1,
+        coalesce=True,
+    )
+    core = runtime.started()
+    lease = timedelta(seconds=runtime.settings.replica_lease)
+    recovery = CampaignRecovery(
+        core.store,
+        core.gateway,
+        notices,
+        replica=runtime.replica_id,
+        lease=lease,
+        clock=runtime.clock,  # the wall time heartbeats and campaigns are stamped with
+    )
+    scheduler.add_job(
+        shielded(jobs, recovery.run_once, CAMPAIGN_RECOVERY_JOB),
+        "interval",
+        seconds=replicas.heartbeat_every(lease).total_seconds(),
+        id=CAMPAIGN_RECOVERY_JOB,
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now().astimezone(),
+    )
 
 
 class Heartbeat:

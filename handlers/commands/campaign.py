@@ -107,10 +107,15 @@ def _with_usage(refusal: PrepareRefusal, told: str) -> str:
 
 
 async def _forget(svc: Services, prepared: Prepared | PrepareRefusal, user_id: str) -> None:
-    """Slack never heard the ack: a preview nobody will see is cancelled (nothing was sent).
+    """Slack never heard the ack: the campaign is cancelled, so nothing is ever sent of it.
 
-    A campaign that needed no confirmation is left unsent: the person, told the command failed,
-    may send it again.
+    A preview nobody will see is cancelled as its asker would; one that needed no confirmation
+    (stored confirmed) is withdrawn, so no replica runs it later: the person, told the command
+    failed, may send it again.
     """
-    if isinstance(prepared, Prepared) and prepared.needs_confirmation:
+    if not isinstance(prepared, Prepared):
+        return
+    if prepared.needs_confirmation:
         await campaign_service(svc).cancel(prepared.campaign_id, user_id)
+    else:
+        await campaign_service(svc).withdraw(prepared.campaign_id)

@@ -108,15 +108,23 @@ class CampaignRun:
         except Exception:
             logger.exception("could not take a campaign to send", extra={"campaign": campaign_id})
             return CampaignNotSent(campaign_id, error=None)
+        return await self.run_taken(taken)
+
+    async def run_taken(self, taken: campaigns.CampaignRecord) -> RunOutcome:
+        """Send ``taken``, a ``sending`` campaign this replica holds with no Mobizon campaign.
+
+        What :meth:`run` does once it took the campaign; a replica that took over a campaign a
+        dead one left (:mod:`bot.sms.delivery.campaign_recovery`) runs it so. Never raises.
+        """
         attempt = _Attempt(taken)
         try:
             return await self._send(attempt)
         except Exception:
             logger.exception(
-                "unexpected error while sending a campaign", extra={"campaign": campaign_id}
+                "unexpected error while sending a campaign", extra={"campaign": taken.id}
             )
             await self._failed(attempt, FAILED_WHILE_RUNNING, never_sent=not attempt.send_asked)
-            return CampaignNotSent(campaign_id, error=None, outcome_unknown=attempt.send_asked)
+            return CampaignNotSent(taken.id, error=None, outcome_unknown=attempt.send_asked)
 
     async def _send(self, attempt: _Attempt) -> RunOutcome:
         campaign = attempt.campaign
@@ -163,7 +171,11 @@ class CampaignRun:
                 return CampaignNotSent(campaign.id, error=err, outcome_unknown=True)
             return await self._refused(attempt, err)
         await self._store.write_retrying(
-            campaigns.record_campaign_sent, campaign.id, sent.status, now=self._clock.now()
+            campaigns.record_campaign_sent,
+            campaign.id,
+            sent.status,
+            holder=self._replica,
+            now=self._clock.now(),
         )
         logger.info(
             "campaign sent",
@@ -263,6 +275,7 @@ class CampaignRun:
                 attempt.campaign.id,
                 error=error,
                 never_sent=never_sent,
+                holder=self._replica,
                 now=self._clock.now(),
             )
         except Exception:

@@ -50,7 +50,7 @@ from bot.sms.sending.recipients import (
 )
 from bot.sms.sending.segments import SegmentInfo, TooLongError
 from bot.sms.sending.text import ControlCharacterError, check_text
-from storage import campaigns, optouts
+from storage import campaign_takeover, campaigns, optouts
 from storage.store import Store, is_busy
 
 logger = logging.getLogger(__name__)
@@ -211,6 +211,20 @@ class CampaignService:
             logger.info("campaign cancelled", extra={"campaign": campaign_id})
             return Cancelled(decided.id)
         return decided
+
+    async def withdraw(self, campaign_id: int) -> bool:
+        """Cancel a confirmed campaign nobody ran yet (its command was never acknowledged).
+
+        So no replica runs it later; ``False`` when it was taken meanwhile or could not be
+        recorded (logged).
+        """
+        try:
+            return await self._store.write_retrying(
+                campaign_takeover.withdraw_campaign, campaign_id, now=self._clock.now()
+            )
+        except Exception:
+            logger.exception("could not withdraw a campaign", extra={"campaign": campaign_id})
+            return False
 
     async def run(self, campaign_id: int) -> RunOutcome:
         """Send the confirmed campaign ``campaign_id`` through Mobizon, once; never raises."""

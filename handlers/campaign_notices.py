@@ -1,0 +1,111 @@
+"""The Slack side of taking over sends to many a stopped process left: the asker's notices.
+
+The asker is told through the command's ``response_url`` while Slack takes it, else in a direct
+message, in their own language when Slack tells it (:mod:`handlers.languages`). Campaign recovery
+(:mod:`bot.sms.delivery.campaign_recovery`) calls it through its ``CampaignNotices`` Protocol; a
+notice Slack did not take raises :class:`~bot.sms.delivery.settling.NoticeNotDelivered`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import aiohttp
+from slack_sdk.errors import SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.sms.delivery.campaign_recovery import CampaignNotSentWhy
+from bot.sms.delivery.settling import NoticeNotDelivered
+from handlers import formats
+from handlers.delivery_posts import RESPONSE_URL_LIFETIME
+from handlers.i18n import gettext as _
+from handlers.i18n import ngettext, use_locale
+from handlers.languages import BACKGROUND_WAIT, PeopleLanguages
+from handlers.mrkdwn import escape_short
+from handlers.posting import error_name, open_direct_message
+from storage.campaign_records import CampaignRecord
+
+logger = logging.getLogger(__name__)
+
+
+class SlackCampaignNotices:
+    """The notices of campaign recovery, in Slack."""
+
+    def __init__(
+        self,
+        slack: AsyncWebClient,
+        session: aiohttp.ClientSession,
+        *,
+        language: str = "en",
+        languages: PeopleLanguages | None = None,
+    ) -> None:
+        self._slack = slack
+        self._session = session
+        self._language = language  # the workspace's, for an asker whose own is not known
+        self._languages = languages
+
+    async def tell_campaign_not_sent(
+        self, campaign: CampaignRecord, why: CampaignNotSentWhy, now: datetime
+    ) -> None:
+        """Tell the asker that nothing of the campaign was sent, and to send it again."""
+        locale = self._language
+        if self._languages is not None:
+            locale = await self._languages.locale_of(
+                campaign.user_id, self._slack, wait=BACKGROUND_WAIT
+            )
+        with use_locale(locale):
+            text = not_sent_text(campaign, why)
+        try:
+            await self._tell(campaign, text, now)
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as err:
+            raise NoticeNotDelivered(error_name(err)) from err
+
+    async def _tell(self, campaign: CampaignRecord, text: str, now: datetime) -> None:
+        created = datetime.fromisoformat(campaign.created_at)
+        if campaign.response_url and now - created < RESPONSE_URL_LIFETIME:
+            webhook = AsyncWebhookClient(
+                campaign.response_url, timeout=10, session=self._session, retry_handlers=[]
+            )
+            answer = await webhook.send(
+                text=text, response_type="ephemeral", replace_original=False
+            )
+            if answer.status_code < 300:  # noqa: PLR2004  # any 2xx: Slack took it
+                return
+            logger.info(
+                "response_url refused the notice; sending a direct message",
+                extra={"campaign": campaign.id, "status": answer.status_code},
+            )
+        dm = await open_direct_message(self._slack, campaign.user_id)
+        await self._slack.chat_postMessage(channel=dm, text=text)
+
+
+def not_sent_text(campaign: CampaignRecord, why: CampaignNotSentWhy) -> str:
+    """The sentence that tells the asker nothing of ``campaign`` was sent, in the active locale."""
+    count = campaign.recipients
+    if why is CampaignNotSentWhy.TOO_LATE:
+        said = ngettext(
+            ":warning: Your send to %(count)s number was *not sent*: smsbot stopped before it "
+            "went out, and it is now too late to send it. Nothing was sent. Send it again if it "
+            "is still needed:",
+            ":warning: Your send to %(count)s numbers was *not sent*: smsbot stopped before it "
+            "went out, and it is now too late to send it. Nothing was sent. Send it again if it "
+            "is still needed:",
+            count,
+        )
+    else:
+        said = ngettext(
+            ":warning: Your send to %(count)s number was *not sent*: smsbot stopped before it "
+            "went out, and Mobizon refused it when smsbot sent it again. Nothing was sent. Send "
+            "it again if it is still needed:",
+            ":warning: Your send to %(count)s numbers was *not sent*: smsbot stopped before it "
+            "went out, and Mobizon refused it when smsbot sent it again. Nothing was sent. Send "
+            "it again if it is still needed:",
+            count,
+        )
+    text = said % {"count": formats.number(count)}
+    text += "\n> " + escape_short(" ".join(campaign.text.split()), 200)
+    if campaign.sandbox:
+        text += " " + _("(sandbox)")
+    return text
