@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
+# Importing and collecting the suite builds a heap of a few hundred thousand objects that live
+# as long as the process; the collector's full passes walked it again and again as it grew. Off
+# until the tests are collected, then that heap is frozen (pytest_collection_finish).
+gc.disable()
+
 import asyncio
 import atexit
 import copy
@@ -64,6 +71,8 @@ def pytest_configure(config: pytest.Config) -> None:
     _interrupt_without_asyncio()
     if hasattr(config, "workerinput"):
         return
+    if getattr(config.option, "numprocesses", None):
+        gc.enable()  # xdist's controller collects no tests: only its workers do
     # No test speaks TLS (every peer is on loopback, over HTTP): with no CA file to read, each
     # process the run starts (xdist's workers, every smsbot) spares the ~40 ms aiohttp spends
     # loading the system's certificates into two SSL contexts as it is imported.
@@ -95,6 +104,18 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     handler = getattr(plugin, "log_file_handler", None)
     if isinstance(handler, logging.FileHandler) and handler.baseFilename == os.devnull:
         handler.setLevel(logging.CRITICAL + 1)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The tests are collected: what was imported and built for them is kept out of full passes.
+
+    Collected once (collection's garbage is not kept), then frozen (``gc.freeze``): the
+    collector, on again, looks only at what the tests make, and pytest's last passes at exit
+    are short. (``smsbot serve`` freezes its own start-up heap the same way.)
+    """
+    gc.collect()
+    gc.freeze()
+    gc.enable()
 
 
 #: The key of xdist's ``--dist`` in a worker's input (a worker's own options say "no").
