@@ -129,11 +129,25 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
     Collected once (collection's garbage is not kept), then frozen (``gc.freeze``): the
     collector, on again, looks only at what the tests make, and pytest's last passes at exit
-    are short. (``smsbot serve`` freezes its own start-up heap the same way.)
+    are short (and so again after each module: ``pytest_runtest_teardown``). ``smsbot serve``
+    freezes its own start-up heap the same way.
     """
     gc.collect()
     gc.freeze()
     gc.enable()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After a module's last test (its fixtures gone): its garbage collected, what lives frozen.
+
+    What lives on is the process's (caches, the modules' own state): the full passes that the
+    next modules' tests set off then look only at what those tests make, not at everything the
+    worker made before them.
+    """
+    if nextitem is None or nextitem.path != item.path:
+        gc.collect()
+        gc.freeze()
 
 
 #: The key of xdist's ``--dist`` in a worker's input (a worker's own options say "no").
