@@ -9,6 +9,7 @@ from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from bot.sms.sending.account import AccountServices
+from bot.sms.sending.campaigns import CampaignService
 from bot.sms.sending.service import SendService
 from handlers.languages import PeopleLanguages
 from storage.store import Store
@@ -64,6 +65,8 @@ class Services:
     sender_names: Callable[[], Awaitable[Sequence[str] | None]] | None = None
     #: Each person's language (their Slack locale, kept); ``None``: everyone gets the workspace's.
     languages: PeopleLanguages | None = None
+    #: Sends to many: prepared, confirmed and run (``None`` where no campaign can be sent).
+    campaigns: CampaignService | None = None
     #: Called first thing in each listener's own task (:func:`listener_started`): the process
     #: tracks the task, so a graceful stop waits for the listener's work.
     on_listener_start: Callable[[], None] | None = None

@@ -193,11 +193,11 @@ class FirstPosts:
 
     async def _post_once(self, note: outbox.Notification, payload: dict[str, Any]) -> str | None:
         sms = note.sms
-        await self._pacer.pace(sms.channel_id)
         # unsure from here until its ts is stored: an attempt ending any other way looks first
-        self._unsure.add(note.id)
         try:
-            response = await self._slack.chat_postMessage(channel=sms.channel_id, **payload)
+            async with self._pacer.slot(sms.channel_id):
+                self._unsure.add(note.id)
+                response = await self._slack.chat_postMessage(channel=sms.channel_id, **payload)
         except SlackApiError as err:
             if transient(err):
                 raise

@@ -63,14 +63,14 @@ class SmsUpdates:
         if not (sms.slack_channel and sms.slack_ts):
             return False  # never posted in the channel: the final outcome goes to the sender
         message = blocks.sms_message(sms, zone=self._zone)
-        await self._pacer.pace(sms.slack_channel)
         try:
-            await self._slack.chat_update(
-                channel=sms.slack_channel,
-                ts=sms.slack_ts,
-                text=message.text,
-                blocks=message.blocks,
-            )
+            async with self._pacer.slot(sms.slack_channel):
+                await self._slack.chat_update(
+                    channel=sms.slack_channel,
+                    ts=sms.slack_ts,
+                    text=message.text,
+                    blocks=message.blocks,
+                )
         except SlackApiError as err:
             if slack_error(err) not in GONE_ERRORS:
                 raise
@@ -92,18 +92,18 @@ class SmsUpdates:
                     extra={"sms_id": sms.message_id, "status": outcome_key(note)},
                 )
                 return
-            await self._pacer.pace(sms.slack_channel)
             # unsure from here until the reply step is recorded done: an attempt that ends any
             # other way (an error after Slack acted, a crash, a failed write) looks first
-            self._unsure.add(note.id)
             try:
-                await self._slack.chat_postMessage(
-                    channel=sms.slack_channel,
-                    thread_ts=sms.slack_ts,
-                    text=reply.text,
-                    blocks=reply.blocks,
-                    metadata=notifier_posts.reply_metadata(note.message_id, outcome_key(note)),
-                )
+                async with self._pacer.slot(sms.slack_channel):
+                    self._unsure.add(note.id)
+                    await self._slack.chat_postMessage(
+                        channel=sms.slack_channel,
+                        thread_ts=sms.slack_ts,
+                        text=reply.text,
+                        blocks=reply.blocks,
+                        metadata=notifier_posts.reply_metadata(note.message_id, outcome_key(note)),
+                    )
             except SlackApiError as err:
                 if slack_error(err) not in GONE_ERRORS:
                     raise
@@ -163,11 +163,11 @@ class SmsUpdates:
         message = await notifier_posts.outcome_for_sender(
             sms, self._slack, self._languages, workspace=self._language
         )
-        await self._pacer.pace(dm)
-        self._unsure.add(note.id)
-        await self._slack.chat_postMessage(
-            channel=dm,
-            text=message.text,
-            blocks=message.blocks,
-            metadata=notifier_posts.reply_metadata(note.message_id, outcome_key(note)),
-        )
+        async with self._pacer.slot(dm):
+            self._unsure.add(note.id)
+            await self._slack.chat_postMessage(
+                channel=dm,
+                text=message.text,
+                blocks=message.blocks,
+                metadata=notifier_posts.reply_metadata(note.message_id, outcome_key(note)),
+            )

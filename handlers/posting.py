@@ -10,7 +10,9 @@ A channel is shared: what is posted in one is in the workspace language, passed 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -44,20 +46,30 @@ async def open_direct_message(client: AsyncWebClient, user_id: str) -> str:
     return dm if isinstance(dm, str) and dm else user_id
 
 
-async def tell(client: AsyncWebClient, *, channel_id: str, user_id: str, text: str) -> None:
+async def tell(
+    client: AsyncWebClient,
+    *,
+    channel_id: str,
+    user_id: str,
+    text: str,
+    blocks: Sequence[dict[str, Any]] | None = None,
+) -> None:
     """Tell the user privately in the channel, or in a direct message when that fails.
 
-    Without a channel (a modal's submission), straight in a direct message.
+    Without a channel (a modal's submission), straight in a direct message. ``blocks``, when
+    given, are what Slack shows (``text`` is the notification's).
     """
     if channel_id:
         try:
-            await client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+            await client.chat_postEphemeral(
+                channel=channel_id, user=user_id, text=text, blocks=blocks
+            )
         except SlackApiError:
             pass
         else:
             return
     with contextlib.suppress(SlackApiError):
-        await client.chat_postMessage(channel=user_id, text=text)
+        await client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
 
 
 async def post_balance_alert(

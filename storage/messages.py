@@ -107,7 +107,10 @@ def get_by_slack_post(db: Database, channel: str, ts: str) -> SmsRecord | None:
 def latest_in_channel(
     db: Database, *, team_id: str, channel_id: str, limit: int = 10
 ) -> list[SmsRecord]:
-    """Return the SMS last sent from one Slack channel, newest first (``/sms status``)."""
+    """Return the SMS last sent from one Slack channel, newest first (``/sms status``).
+
+    A send to many's recipients are not among them: its one message in the channel tells them.
+    """
     return _records(
         db,
         select(sms)
@@ -115,6 +118,7 @@ def latest_in_channel(
             sms.c.team_id == team_id,
             sms.c.channel_id == channel_id,
             sms.c.state == SendState.SENT.value,
+            sms.c.campaign.is_(None),
         )
         .order_by(sms.c.id.desc())
         .limit(limit),

@@ -3,6 +3,10 @@
 Recording a sent SMS queues its first post (:mod:`storage.claims`), a status change its
 ``status`` row (:mod:`storage.delivery`), a give-up or decline, a cost (:mod:`storage.account`)
 theirs. The notifier's side of the rows is :mod:`storage.outbox`.
+
+An SMS sent as one recipient of a campaign (``sms.campaign`` set) never gets an outbox row:
+its campaign's ``changed_at`` is set to the moment instead, in the same transaction, and the
+campaign's one message tells of it (:func:`campaign_changes`).
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from storage.arrays import columns_of, unnest_rows
-from storage.engine import dialect_insert, transactional
+from storage.engine import chunks, dialect_insert, transactional
 from storage.outbox import NotificationKind, PostNote
 from storage.schema import utc_ms_text
-from storage.tables import OUTBOX_ONCE, outbox
+from storage.tables import OUTBOX_ONCE, campaigns, outbox, sms
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection as Database
@@ -39,7 +43,10 @@ def queue_notification(
 
     The same one: a ``status`` row of the same (SMS, status), a row of another kind of the same
     (SMS, kind). Only a ``status`` row has a ``status``; only a ``post`` row a ``note``.
+    ``None`` too for a campaign's SMS: its campaign's ``changed_at`` is set instead.
     """
+    if campaign_changes(db, [message_id], moment):
+        return None
     inserted = db.execute(
         _queue_statement(db.dialect.name, of_status=kind is NotificationKind.STATUS),
         _queue_params(
@@ -57,6 +64,13 @@ def queue_statuses(
     What :func:`queue_notification` does for each, in order; a (SMS, status) already waiting is
     skipped. SQLite runs one insert per row in process; PostgreSQL gets the rows as arrays.
     """
+    of_campaigns = campaign_changes(
+        db, [message_id for message_id, _s, _r in notifications], moment
+    )
+    if of_campaigns:
+        notifications = [n for n in notifications if n[0] not in of_campaigns]
+        if not notifications:
+            return
     queued = utc_ms_text(moment)
     if db.dialect.name == "postgresql" and len(notifications) > 1:
         rows = [
@@ -74,6 +88,42 @@ def queue_statuses(
             for message_id, status, reply_owed in notifications
         ],
     )
+
+
+#: The campaign SMS among some message ids (statements built once: the ids a parameter).
+_OF_CAMPAIGNS = sa.select(sms.c.message_id, sms.c.campaign).where(
+    sms.c.campaign.is_not(None), sms.c.message_id.in_(sa.bindparam("ids", expanding=True))
+)
+_OF_CAMPAIGNS_PG = sa.select(sms.c.message_id, sms.c.campaign).where(
+    sms.c.campaign.is_not(None),
+    sms.c.message_id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.BigInteger))),
+)
+_CAMPAIGNS_CHANGED = (
+    sa.update(campaigns)
+    .where(campaigns.c.id.in_(sa.bindparam("campaign_ids", expanding=True)))
+    .values(changed_at=sa.bindparam("changed"))
+)
+
+
+def campaign_changes(db: Database, message_ids: list[int], moment: datetime) -> set[int]:
+    """Those of ``message_ids`` sent as a campaign's recipients, their campaigns marked changed.
+
+    Each such campaign's ``changed_at`` becomes ``moment`` (to the millisecond): what the
+    campaign's message reports is newer than it shows. The SMS given are owed no outbox row.
+    """
+    found: dict[int, int] = {}
+    if db.dialect.name == "postgresql":
+        groups, statement = [sorted(set(message_ids))], _OF_CAMPAIGNS_PG
+    else:
+        groups, statement = list(chunks(message_ids)), _OF_CAMPAIGNS
+    for ids in groups:
+        found.update({int(m): int(c) for m, c in db.execute(statement, {"ids": ids})})
+    if found:
+        db.execute(
+            _CAMPAIGNS_CHANGED,
+            {"campaign_ids": sorted(set(found.values())), "changed": utc_ms_text(moment)},
+        )
+    return set(found)
 
 
 #: What varies between the ``status`` rows of one moment, with its type.

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from testkit.slack_files import SlackFilesToRead
 from testkit.waiting import wait_until
 
 BOT_TOKEN = "xoxb-fake-bot-token-0000"
@@ -31,7 +32,7 @@ class SlackCall:
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(SlackFilesToRead):
     """Slack's Web API (``/api/<method>``) and response URLs (``/response/<id>``), recorded."""
 
     token: str = BOT_TOKEN
@@ -69,6 +70,10 @@ class FakeSlack:
     #: not listed has :data:`DEFAULT_MEMBERS`. The bot sees no private channel it is not in and,
     #: without ``im:read``, no direct message.
     channel_members: dict[str, list[str]] = field(default_factory=dict)
+    #: Files uploaded (``files.getUploadURLExternal``, the upload URL), by file id: ``filename``,
+    #: ``length``, the ``content`` bytes, and once ``files.completeUploadExternal`` shared it,
+    #: its ``title``, ``channel`` and ``thread_ts``.
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
     _release: asyncio.Event = field(default_factory=asyncio.Event)
 
     def fail_next(self, method: str, error: str, *, times: int = 1) -> None:
@@ -126,6 +131,8 @@ class FakeSlack:
         # slack_sdk sends a few methods as GET (conversations.replies)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{id}/{name}", self._file)
         return app
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
@@ -144,6 +151,18 @@ class FakeSlack:
     async def _response(self, request: web.Request) -> web.Response:
         self.responses.append(SlackCall("response_url", await request.json(), self.clock()))
         return web.Response(text="ok")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL ``files.getUploadURLExternal`` gave: it takes the file's bytes."""
+        file = self.files.get(request.match_info["file_id"])
+        if file is None:
+            return web.Response(status=404, text="unknown file")
+        file["content"] = await request.read()
+        return web.Response(text=f"OK - {len(file['content'])}")
+
+    def shared_files(self) -> list[dict[str, Any]]:
+        """The files shared in a channel (``files.completeUploadExternal``), oldest first."""
+        return [file for file in self.files.values() if "channel" in file]
 
     async def _api(self, request: web.Request) -> web.Response:  # noqa: PLR0911  # one answer per case
         method = request.match_info["method"]
@@ -290,6 +309,31 @@ class FakeSlack:
             return paced
         self.messages[key] = {**self.messages[key], **params}
         return {"ok": True, "channel": channel, "ts": key[1]}
+
+    def _files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        if not params.get("filename") or not str(params.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{len(self.files) + 1:05d}"
+        self.files[file_id] = {"filename": params["filename"], "length": int(params["length"])}
+        return {"ok": True, "upload_url": f"{self.url}upload/{file_id}", "file_id": file_id}
+
+    def _files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        listed = params.get("files")
+        files = json.loads(listed) if isinstance(listed, str) else listed
+        channel = str(params.get("channel_id") or "")
+        error = self._channel_error(channel) if channel else None
+        if error:
+            return error
+        shared = []
+        for entry in files or []:
+            file = self.files.get(str(entry.get("id")))
+            if file is None or "content" not in file:
+                return {"ok": False, "error": "file_not_found"}
+            if channel:
+                file |= {"channel": channel, "thread_ts": params.get("thread_ts") or None}
+            file["title"] = entry.get("title")
+            shared.append({"id": entry["id"], "title": file["title"], "name": file["filename"]})
+        return {"ok": True, "files": shared}
 
     def _conversations_join(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel", ""))

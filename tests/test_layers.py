@@ -70,6 +70,13 @@ OUTBOX_STEPS: dict[str, str] = {
     "it finishes the post's row",
 }
 OUTBOX = "storage.outbox"
+#: Likewise the campaign reporter's steps through a campaign's one message (it is the outbox of
+#: a send to many): these modules may write the functions of :data:`CAMPAIGN_REPORTS`.
+CAMPAIGN_REPORT_STEPS: dict[str, str] = {
+    "handlers.campaign_posts": "claims a campaign's message for a step, records its ts and its "
+    "summary's as Slack takes them, gives the claim back when Slack refuses",
+}
+CAMPAIGN_REPORTS = "storage.campaign_reports"
 
 #: Tests that import a faced package's private module, (test module, private module), with the
 #: reason: each checks a piece the face does not show. Production code never does.
@@ -156,11 +163,15 @@ def storage_writes(root: Path = ROOT) -> set[tuple[str, str]]:
 
 
 def outside_the_outbox_steps(found: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    """``found`` without the notifier's writes through the outbox (:data:`OUTBOX_STEPS`)."""
+    """``found`` without the notifier's writes through the outbox (:data:`OUTBOX_STEPS`).
+
+    Nor the campaign reporter's through a campaign's message (:data:`CAMPAIGN_REPORT_STEPS`).
+    """
     return {
         (module, function)
         for module, function in found
         if not (module in OUTBOX_STEPS and within(function, OUTBOX))
+        and not (module in CAMPAIGN_REPORT_STEPS and within(function, CAMPAIGN_REPORTS))
     }
 
 
@@ -198,6 +209,9 @@ def test_known_exceptions_still_exist() -> None:
     assert {module for module, function in storage_writes() if within(function, OUTBOX)} >= set(
         OUTBOX_STEPS
     )
+    assert {
+        module for module, function in storage_writes() if within(function, CAMPAIGN_REPORTS)
+    } >= set(CAMPAIGN_REPORT_STEPS)
 
 
 def test_an_upward_import_is_caught(tmp_path: Path) -> None:

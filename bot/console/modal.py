@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 from urllib.parse import urlencode
 
@@ -18,6 +19,7 @@ from handlers.grammar.usage import UsageError
 from handlers.grammar.words import Words
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import unmarked
+from handlers.slack_files import MAX_BYTES
 from handlers.views import compose, compose_submission
 
 if TYPE_CHECKING:
@@ -69,13 +71,18 @@ def _text(node: object) -> str:
     return unmarked(str(node.get("text", "")) if isinstance(node, dict) else str(node or ""))
 
 
+def _skippable(block: dict[str, Any]) -> bool:
+    """True for an optional field; not the number, which left empty asks for a CSV file."""
+    return bool(block.get("optional")) and block.get("block_id") != compose.PHONE
+
+
 def render_view(view: dict[str, Any]) -> list[str]:
     """The view's title, then one line per block: inputs with their label, context as text."""
     lines = [f"[{_text(view.get('title'))}]"]
     for block in view.get("blocks", []):
         kind = block.get("type")
         if kind == "input":
-            optional = " " + _("(optional)") if block.get("optional") else ""
+            optional = " " + _("(optional)") if _skippable(block) else ""
             lines.append(f"• {_text(block.get('label'))}{optional}")
         elif kind == "context":
             lines.extend("  " + _text(e) for e in block.get("elements", []))
@@ -100,10 +107,13 @@ def field_prompt(block: dict[str, Any], zone_name: str) -> str:
         # how a date and time is typed in the reader's language (pt-BR: day first)
         typed_like = _("YYYY-MM-DD HH:MM")
         extra = f" [{typed_like}, {zone_name}]"
+    elif kind == "file_input":
+        # where Slack takes a file, the console takes a path
+        extra = " (" + _("a path on this computer") + ")"
     elif kind == "conversations_select" and element.get("initial_conversation"):
         default = _("default %(channel)s") % {"channel": element["initial_conversation"]}
         extra = f" [{default}]"
-    optional = _(" (Enter to skip)") if block.get("optional") else ""
+    optional = _(" (Enter to skip)") if _skippable(block) and kind != "file_input" else ""
     return f"{label}{extra}{optional}: "
 
 
@@ -168,7 +178,11 @@ def field_problem(
     read = compose_submission.read_submission(
         {**view, "state": {"values": values}}, default_region=default_region, now=now
     )
-    return None if isinstance(read, compose_submission.Submission) else read.get(block_id)
+    return read.get(block_id) if isinstance(read, dict) else None
+
+
+def _has_file_input(view: dict[str, Any]) -> bool:
+    return any(b.get("element", {}).get("type") == "file_input" for b in _inputs(view))
 
 
 def action_of(block: dict[str, Any]) -> str:
@@ -186,9 +200,16 @@ def _next_field(
     errors: dict[str, str],
     asked: set[str],
 ) -> dict[str, Any] | None:
-    """The next input to ask this round: one not answered yet, or one the bot refused."""
+    """The next input to ask this round: one not answered yet, or one the bot refused.
+
+    The CSV file is asked only when no number was given.
+    """
     for block in _inputs(view):
         block_id = str(block.get("block_id"))
+        if block_id == compose.FILE and values.get(compose.PHONE, {}).get(
+            compose.action_id(compose.PHONE), {}
+        ).get("value"):
+            continue
         if block_id not in asked and (block_id not in values or block_id in errors):
             return block
     return None
@@ -200,6 +221,10 @@ class _OpenView(Protocol):
     open_view: dict[str, Any] | None
     #: How many messages it has shown.
     shown: int
+
+    def add_file(self, name: str, data: bytes) -> str:
+        """Keep a file given by path as Slack keeps an upload; its id."""
+        ...
 
 
 class ModalFilling:
@@ -271,9 +296,17 @@ class ModalFilling:
                 return None
             if typed is None or CONSOLE_WORDS.meaning(typed.strip()) in CANCEL_MEANINGS:
                 return None
+            block_id = str(block.get("block_id"))
+            if block_id == compose.PHONE and not typed.strip() and _has_file_input(view):
+                return {"type": "plain_text_input", "value": None}  # the CSV file is asked next
+            if block.get("element", {}).get("type") == "file_input":
+                chosen = self._file_value(view, values, typed.strip())
+                if not isinstance(chosen, str):
+                    return chosen
+                self.out.write(f"  {unmarked(chosen)}\n")
+                continue
             value = element_value(block["element"], typed.strip(), zone)
             if not isinstance(value, str):
-                block_id = str(block.get("block_id"))
                 filled = {**values, block_id: {action_of(block): value}}
                 problem = field_problem(
                     view,
@@ -286,6 +319,29 @@ class ModalFilling:
                     return value
                 value = problem
             self.out.write(f"  {unmarked(value)}\n")
+
+    def _file_value(
+        self, view: dict[str, Any], values: dict[str, dict[str, Any]], typed: str
+    ) -> dict[str, Any] | str:
+        """The file input's state for the CSV file at path ``typed``, or why it cannot be had."""
+        if not typed:
+            # no number and no file: the form's own sentence says what it needs
+            problem = field_problem(
+                view,
+                values,
+                compose.PHONE,
+                default_region=self.settings.default_region,
+                now=datetime.now(self.settings.mobizon_timezone).replace(microsecond=0),
+            )
+            return problem or {"type": "file_input", "files": []}
+        path = Path(typed).expanduser()
+        try:
+            with path.open("rb") as given:
+                data = given.read(MAX_BYTES + 1)  # more is refused by the bot, as from Slack
+        except OSError:
+            return _("There is no file to read at %(path)s.") % {"path": typed}
+        file_id = self.slack.add_file(path.name, data)
+        return {"type": "file_input", "files": [{"id": file_id, "name": path.name}]}
 
     async def _typed(self, view: dict[str, Any], block: dict[str, Any], text: str) -> None:
         """Tell the bot what was typed in a dispatching input, as Slack does (the live count)."""

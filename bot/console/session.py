@@ -26,6 +26,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from bot.console import modal as console_modal
+from bot.console.previews import PreviewConfirming
 from bot.console.prompts import Input, PipedInput, TerminalInput
 from bot.console.slack import ConsoleSlack
 from bot.process.app import SANDBOX_LOGGER, create_app
@@ -44,7 +45,8 @@ LISTENER_WAIT = 30.0
 #: English message id: show it as ``gettext(HELP)``.
 HELP = N_(
     "Type /sms commands as in Slack, e.g. `/sms send +55 11 98765-4321 hello` or `/sms help`;\n"
-    "`/sms` alone opens the compose form, asked field by field (`cancel` closes it).\n"
+    "`/sms` alone opens the compose form, asked field by field (`cancel` closes it; leave the\n"
+    "number empty to give a CSV file's path and send to its numbers).\n"
     "`next` / `previous` press the buttons under the last search; `quit` leaves."
 )
 
@@ -64,7 +66,7 @@ def console_settings(settings: Settings, slack_url: str) -> Settings:
 
 
 @dataclass
-class Console(console_modal.ModalFilling):
+class Console(console_modal.ModalFilling, PreviewConfirming):
     """Reads commands, posts them to the bot signed as Slack does, and prints the answers."""
 
     settings: Settings
@@ -280,6 +282,7 @@ async def _session(console: Console, source: Input, out: TextIO) -> bool:
             await console.command(word.removeprefix("sms "))
             if console.slack.open_view is not None:
                 await console.fill_modal(source.answer)
+            await console.confirm_preview(source.answer)  # a send to many's, when one was shown
         elif word:
             out.write(_(HELP) + "\n")
             out.flush()

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from aiohttp import web
 
 from bot.console.text import EMOJI, render_blocks
+from handlers.campaign_preview import CANCEL_ACTION, CONFIRM_ACTION
 from handlers.i18n import gettext as _
 from storage.records import SmsRecord
 
@@ -25,6 +26,8 @@ from storage.records import SmsRecord
 FindSms = Callable[[str, str], Awaitable[SmsRecord | None]]
 #: How a thread reply is marked: it belongs to the post above.
 THREAD_MARK = "↳ "
+#: The buttons of a send to many's preview: confirm it, or cancel it.
+PREVIEW_ACTIONS = (CONFIRM_ACTION, CANCEL_ACTION)
 #: How many of a number's last digits the one-line edits show.
 _NUMBER_END = 4
 
@@ -53,12 +56,26 @@ class ConsoleSlack:
     opened: int = 0
     #: True after a whole message was printed: the next one-line print starts apart from it.
     _after_block: bool = False
+    #: The buttons of the last preview of a send to many, by action id, with their values and
+    #: labels; cleared once pressed.
+    preview_buttons: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: Files given by path (a CSV where Slack takes a file), by id: their names and bytes.
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+
+    def add_file(self, name: str, data: bytes) -> str:
+        """Keep a file read from disk as Slack keeps an upload; its id, for ``files.info``."""
+        file_id = f"FCONSOLE{len(self.files) + 1}"
+        self.files[file_id] = (name, data)
+        return file_id
 
     def make_app(self) -> web.Application:
         """The aiohttp application serving ``/api/<method>`` and ``/response/<id>``."""
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        # slack_sdk sends a few methods as GET (files.info)
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response)
+        app.router.add_get("/files/{id}", self._file)
         return app
 
     def render(self, body: dict[str, Any]) -> list[str]:
@@ -67,7 +84,12 @@ class ConsoleSlack:
         for block in blocks:
             if block.get("type") == "actions":
                 for element in block.get("elements", []):
-                    label = "next" if "next" in element.get("action_id", "") else "previous"
+                    action = str(element.get("action_id", ""))
+                    if action in PREVIEW_ACTIONS:
+                        label = str((element.get("text") or {}).get("text", ""))
+                        self.preview_buttons[action] = (str(element.get("value", "")), label)
+                        continue
+                    label = "next" if "next" in action else "previous"
                     self.last_buttons[label] = element.get("value", "")
         lines = render_blocks(blocks, str(body.get("text", "")), names=self.names)
         encoding = getattr(self.out, "encoding", None) or "utf-8"
@@ -101,12 +123,14 @@ class ConsoleSlack:
                     self._news.clear()
                     await self._news.wait()
 
-    async def _api(self, request: web.Request) -> web.Response:
+    async def _api(self, request: web.Request) -> web.Response:  # noqa: PLR0911  # one answer per method
         method = request.match_info["method"]
         if request.content_type == "application/json":
             params = await request.json()
         else:
-            params = dict(await request.post())
+            params = dict(request.query) | dict(await request.post())
+        if method == "files.info":
+            return web.json_response(self._file_info(request, str(params.get("file", ""))))
         if method == "auth.test":
             return web.json_response(
                 {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "TCONSOLE"}
@@ -172,6 +196,21 @@ class ConsoleSlack:
             self.opened += 1
         self._news.set()
         return view
+
+    def _file_info(self, request: web.Request, file_id: str) -> dict[str, Any]:
+        if file_id not in self.files:
+            return {"ok": False, "error": "file_not_found"}
+        name, data = self.files[file_id]
+        url = f"{request.url.origin()}/files/{file_id}"
+        csv = name.lower().endswith(".csv")
+        info = {"id": file_id, "name": name, "size": len(data), "url_private": url}
+        return {"ok": True, "file": info | {"filetype": "csv" if csv else "binary"}}
+
+    async def _file(self, request: web.Request) -> web.Response:
+        found = self.files.get(request.match_info["id"])
+        if found is None:
+            return web.Response(status=404)
+        return web.Response(body=found[1], content_type="text/csv")
 
     async def _response(self, request: web.Request) -> web.Response:
         self.show(_("reply (only you see this)"), await request.json())

@@ -35,7 +35,11 @@ from bot.mobizon._campaign_types import (
     RecipientProblem,
     RecipientsAdded,
 )
-from bot.mobizon._campaign_wire import MAX_FORM_FIELDS, MAX_RECIPIENTS_PER_REQUEST
+from bot.mobizon._campaign_wire import (
+    MAX_FORM_FIELDS,
+    MAX_RECIPIENTS_PER_REQUEST,
+    recipient_chunks,
+)
 from bot.mobizon._client import REQUEST_METHODS, MobizonClient
 from bot.mobizon._errors import (
     MobizonCampaignDeleteUnknownError,
@@ -160,5 +164,6 @@ __all__ = [
     "is_insufficient_funds",
     "mask_phone",
     "parse_timestamp",
+    "recipient_chunks",
     "redact",
 ]

@@ -25,6 +25,10 @@ DEFAULT_LANGUAGE = DEFAULT_LOCALE
 DEFAULT_REPLICA_LEASE = 15.0
 #: The shortest lease taken: under it, a busy moment could pass a live replica for dead.
 MIN_REPLICA_LEASE = 1.0
+#: A typed list of more recipients than this gets a preview to confirm (a file always does).
+DEFAULT_CONFIRM_ABOVE = 10
+#: The most recipients one send to many may have.
+DEFAULT_MAX_RECIPIENTS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,16 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("SMSBOT_ALLOWED_USERS", "empty: everyone", "Slack user ids who may send, with commas"),
     Variable("SMSBOT_READERS", "empty", "Slack user ids who may read every channel's SMS"),
     Variable("SMSBOT_DEFAULT_REGION", DEFAULT_REGION, "region of numbers without a country code"),
+    Variable(
+        "SMSBOT_CONFIRM_ABOVE",
+        str(DEFAULT_CONFIRM_ABOVE),
+        "a send to more numbers than this is previewed and confirmed first (0: every send to many)",
+    ),
+    Variable(
+        "SMSBOT_MAX_RECIPIENTS",
+        str(DEFAULT_MAX_RECIPIENTS),
+        "the most recipients one send to many may have",
+    ),
     Variable("HOST", DEFAULT_HOST, "address the HTTP server listens on"),
     Variable("PORT", str(DEFAULT_PORT), "port the HTTP server listens on"),
     Variable("SMSBOT_LOG_FORMAT", "auto", "json, text, or auto (text on a terminal)"),

@@ -17,6 +17,7 @@ from bot.process.metrics import Metrics
 from bot.process.settings import Settings
 from bot.sms.clock import SYSTEM_CLOCK, Clock
 from bot.sms.sending.account import account_services
+from bot.sms.sending.campaigns import CampaignLimits, CampaignService
 from bot.sms.sending.senders import SenderNames
 from bot.sms.sending.service import SendService
 from bot.sms.sending.types import UnrecordedSends
@@ -175,6 +176,19 @@ class Runtime:
                 sandbox=settings.sandbox,
                 on_balance=self.metrics.balance_seen,
                 wake_notifier=self.wake_notifier,
+                clock=self.clock,
+            ),
+            campaigns=CampaignService(
+                core.store,
+                core.gateway,
+                default_region=settings.default_region,
+                may_send=settings.may_send,
+                sandbox=settings.sandbox,
+                replica=self.replica_id,
+                limits=CampaignLimits(
+                    confirm_above=settings.confirm_above, max_recipients=settings.max_recipients
+                ),
+                clock=self.clock,
             ),
             sender_names=self._sender_names(core).names,
             config=HandlerConfig(

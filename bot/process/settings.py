@@ -13,9 +13,11 @@ import phonenumbers
 from bot.process import settings_values as read
 from bot.process.environment import (
     CONSOLE_POLL_INTERVAL,
+    DEFAULT_CONFIRM_ABOVE,
     DEFAULT_DB,
     DEFAULT_HOST,
     DEFAULT_LANGUAGE,
+    DEFAULT_MAX_RECIPIENTS,
     DEFAULT_MOBIZON_API_URL,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_PORT,
@@ -77,6 +79,10 @@ class Settings:
     #: ``SMSBOT_LANGUAGE``: the workspace language (``en`` or ``pt_BR``), used for everything
     #: posted in a channel, and for a person whose Slack language smsbot does not speak.
     language: str = DEFAULT_LANGUAGE
+    #: ``SMSBOT_CONFIRM_ABOVE``: a typed list of more recipients is previewed and confirmed first.
+    confirm_above: int = DEFAULT_CONFIRM_ABOVE
+    #: ``SMSBOT_MAX_RECIPIENTS``: the most recipients one send to many may have.
+    max_recipients: int = DEFAULT_MAX_RECIPIENTS
 
     @property
     def sandbox(self) -> bool:
@@ -185,6 +191,12 @@ class Settings:
         )
 
         language = read.language(get("SMSBOT_LANGUAGE"), problems)
+        confirm_above = read.count(
+            get("SMSBOT_CONFIRM_ABOVE"), "SMSBOT_CONFIRM_ABOVE", problems, at_least=0
+        )
+        max_recipients = read.count(
+            get("SMSBOT_MAX_RECIPIENTS"), "SMSBOT_MAX_RECIPIENTS", problems, at_least=1
+        )
         webhook_secret = get("MOBIZON_WEBHOOK_SECRET")
         db_path = get("SMSBOT_DB") or DEFAULT_DB
         database_url = get("SMSBOT_DATABASE_URL")
@@ -230,4 +242,6 @@ class Settings:
             low_balance=low_balance,
             alert_channel=alert_channel,
             language=language,
+            confirm_above=DEFAULT_CONFIRM_ABOVE if confirm_above is None else confirm_above,
+            max_recipients=DEFAULT_MAX_RECIPIENTS if max_recipients is None else max_recipients,
         )

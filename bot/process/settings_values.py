@@ -224,3 +224,15 @@ def port(value: str | None, problems: list[str]) -> int | None:
         problems.append(f"PORT must be a port number from 0 to 65535, not “{value}”.")
         return None
     return int(value)
+
+
+def count(value: str | None, name: str, problems: list[str], *, at_least: int) -> int | None:
+    """A whole number of at least ``at_least``; unset, ``None`` (the default)."""
+    if value is None:
+        return None
+    if not value.isdigit() or int(value) < at_least:
+        problems.append(
+            f"{name} must be a whole number of at least {at_least}, not “{value[:20]}”."
+        )
+        return None
+    return int(value)

@@ -1,4 +1,8 @@
-"""Delivery tracking's lifetime: the poll job on an APScheduler, and the notifier task."""
+"""Delivery tracking's lifetime: the poll job on an APScheduler, and the notifier task.
+
+The campaign reporter's step (each send to many's one message) is a job on the same scheduler,
+stopped with it.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ from bot.sms.delivery.moderation import ModerationWatch
 from bot.sms.delivery.poller import Poller
 from bot.sms.delivery.turns import Turn
 from bot.sms.delivery.unsettled import UnsettledSends
+from handlers.campaign_posts import STEP_SECONDS as CAMPAIGN_STEP_SECONDS
+from handlers.campaign_posts import CampaignReporter
 from handlers.delivery_posts import SlackSettlingPosts
 from handlers.notifier import Notifier
 from handlers.pacing import PER_CHANNEL_INTERVAL
@@ -47,6 +53,8 @@ BALANCE_JOB = "check-balance"
 MODERATION_JOB = "watch-moderation"
 COSTS_JOB = "look-up-costs"
 HEARTBEAT_JOB = "replica-heartbeat"
+#: Each campaign's one message: posted, edited with its counts, summed up.
+CAMPAIGN_JOB = "report-campaigns"
 #: The notifier's clock (its pacing, its outbox times, the flush's deadline), when an app is given
 #: one before it starts: tests give a clock that skips the pacing's sleeps.
 NOTIFIER_CLOCK = web.AppKey[Clock]("notifier_clock")
@@ -205,6 +213,15 @@ async def delivery_tracking(app: web.Application) -> AsyncIterator[None]:
         next_run_time=datetime.now().astimezone(),
     )
 
+    reporter = CampaignReporter(core.store, slack, language=settings.language, clock=clock)
+    scheduler.add_job(
+        shielded(cycles, reporter.report_due, CAMPAIGN_JOB),
+        "interval",
+        seconds=CAMPAIGN_STEP_SECONDS,
+        id=CAMPAIGN_JOB,
+        max_instances=1,
+        coalesce=True,
+    )
     _schedule_heartbeat(scheduler, runtime, lease, notifier, cycles)
     _schedule_balance_watch(scheduler, runtime, slack, cycles)
     scheduler.start()

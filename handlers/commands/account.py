@@ -26,6 +26,7 @@ from bot.sms.sending.cancel import (
     TooLate,
 )
 from handlers import account_words as words
+from handlers import campaign_cancel_words
 from handlers.context import Services
 from handlers.gateway_errors import describe
 from handlers.grammar import CancelCommand
@@ -63,6 +64,8 @@ async def cancel(
 
 def cancel_said(outcome: CancelOutcome) -> str:  # noqa: C901, PLR0911  # one sentence per outcome
     """What a cancel tells."""
+    if outcome.campaign:
+        return campaign_cancel_said(outcome)
     match outcome:
         case Cancelled(message_id):
             return words.cancelled(message_id)
@@ -86,3 +89,31 @@ def cancel_said(outcome: CancelOutcome) -> str:  # noqa: C901, PLR0911  # one se
             return words.cancel_unknown(message_id)
         case CancelFailed(message_id, error):
             return words.cancel_failed(message_id, describe(error))
+
+
+def campaign_cancel_said(outcome: CancelOutcome) -> str:  # noqa: C901, PLR0911  # one per outcome
+    """What a cancel of a send to many (by its Mobizon campaign id) tells."""
+    said = campaign_cancel_words
+    match outcome:
+        case Cancelled(campaign_id):
+            return said.cancelled(campaign_id)
+        case NotYours(campaign_id, sender):
+            return said.not_yours(campaign_id, sender)
+        case AlreadyCancelled(campaign_id, by):
+            return said.already_cancelled(campaign_id, by)
+        case NotScheduled(campaign_id):
+            return said.not_scheduled(campaign_id)
+        case AlreadySent(campaign_id):
+            return said.already_sent(campaign_id)
+        case TooLate(campaign_id):
+            return said.too_late(campaign_id)
+        case InProgress(campaign_id, holder):
+            return said.in_progress(campaign_id, holder)
+        case Gone(campaign_id):
+            return said.gone(campaign_id)
+        case DeleteUnknown(campaign_id):
+            return said.unknown(campaign_id)
+        case CancelFailed(campaign_id, error):
+            return said.failed(campaign_id, describe(error))
+        case NotOurs(campaign_id):
+            return words.cancel_not_ours(campaign_id)

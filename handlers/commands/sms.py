@@ -16,7 +16,7 @@ from bot.sms.sending.outcomes import NotAllowed, OptedOut, Outcome, Unsendable
 from bot.sms.sending.types import Origin, Surface
 from handlers import account_words, claim_ack, formats, lookup_blocks, send_outcomes
 from handlers.blocks import SlackMessage
-from handlers.commands import account, optout, templates
+from handlers.commands import account, campaign, optout, templates
 from handlers.context import Services, services
 from handlers.first_posts import post_of
 from handlers.gateway_errors import describe
@@ -28,6 +28,7 @@ from handlers.grammar import (
     OptOutListCommand,
     OptOutRemoveCommand,
     SendCommand,
+    SendManyCommand,
     StatusCommand,
     TemplateSendCommand,
     UsageError,
@@ -51,7 +52,7 @@ FIND_REFUSED = N_(
 )
 
 
-async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of command
+async def handle_sms(  # noqa: C901, PLR0911, PLR0912  # one early answer per kind of command
     ack: AsyncAck,
     command: dict[str, Any],
     context: dict[str, Any],
@@ -103,6 +104,9 @@ async def handle_sms(  # noqa: C901, PLR0911  # one early answer per kind of com
         await claim_ack_deliver(
             ack, svc, outgoing(parsed), origin(command), respond=respond, usage=usage_line("send")
         )
+        return
+    if isinstance(parsed, SendManyCommand):
+        await campaign.send_many(ack, parsed, origin(command), svc, respond)
         return
     await ack()
     if isinstance(parsed, StatusCommand):

@@ -5,7 +5,7 @@
     /sms
     /sms help
     /sms send [--from SENDER] [--at "YYYY-MM-DD HH:MM"] [--validity MINUTES] [--flash]
-              [--name NAME] PHONE TEXT…
+              [--name NAME] PHONE[, PHONE…] TEXT…
     /sms status [ID …]
     /sms find [FIELD:VALUE …]
     /sms template add NAME TEXT | list | remove NAME
@@ -17,9 +17,10 @@
 Every word has a Portuguese twin, accepted whatever the reader's language (``/sms enviar``,
 ``/sms buscar para:5511``); :mod:`handlers.grammar.words` holds them, one table per kind.
 
-:func:`parse_command` returns a :class:`HelpCommand`, :class:`SendCommand`,
-:class:`StatusCommand` or :class:`FindCommand`, and raises :class:`UsageError` (a sentence and
-the usage line) for every bad input, so nothing unchecked reaches Mobizon.
+:func:`parse_command` returns a :class:`HelpCommand`, :class:`SendCommand` (or
+:class:`SendManyCommand` for a list of numbers), :class:`StatusCommand` or :class:`FindCommand`,
+and raises :class:`UsageError` (a sentence and the usage line) for every bad input, so nothing
+unchecked reaches Mobizon.
 
 One module per concern: ``usage`` (usage lines, help, :class:`UsageError`), ``commands`` (the
 typed commands), ``slack_input`` (undoing Slack's escaping of what was typed), ``lexing`` (words,
@@ -43,6 +44,7 @@ from handlers.grammar.commands import (
     OptOutListCommand,
     OptOutRemoveCommand,
     SendCommand,
+    SendManyCommand,
     StatusCommand,
 )
 from handlers.grammar.find import parse_find
@@ -92,6 +94,7 @@ __all__ = [
     "OptOutListCommand",
     "OptOutRemoveCommand",
     "SendCommand",
+    "SendManyCommand",
     "StatusCommand",
     "TemplateAddCommand",
     "TemplateListCommand",

@@ -36,6 +36,31 @@ class SendCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class SendManyCommand:
+    """``/sms send`` to a list of numbers separated by commas: one send to many (a campaign).
+
+    ``recipients`` are the list's items as typed (blanks between commas dropped, each item's
+    spaces made single), in order: the campaign service reads them, and numbers the rows from
+    1, so an unreadable or repeated one is left out and told by its row. ``text`` and the
+    options are as :class:`SendCommand` has them, for every recipient.
+    """
+
+    recipients: tuple[str, ...]
+    text: str
+    sender: str | None = None
+    at: datetime | None = None
+    validity: int | None = None
+    flash: bool = False
+    name: str | None = None
+    shorten_links: bool = False
+
+    @property
+    def typed(self) -> str:
+        """The list as the campaign service reads it: the items separated by commas."""
+        return ", ".join(self.recipients)
+
+
+@dataclass(frozen=True, slots=True)
 class StatusCommand:
     """``/sms status``: message ids in the order given; empty means the channel's latest SMS."""
 
@@ -99,4 +124,12 @@ class OptOutListCommand:
 
 OptOutCommand = OptOutAddCommand | OptOutRemoveCommand | OptOutListCommand
 
-Command = HelpCommand | SendCommand | StatusCommand | FindCommand | BalanceCommand | CancelCommand
+Command = (
+    HelpCommand
+    | SendCommand
+    | SendManyCommand
+    | StatusCommand
+    | FindCommand
+    | BalanceCommand
+    | CancelCommand
+)

@@ -1,4 +1,4 @@
-"""``/sms send``: options, the number, then the text exactly as typed."""
+"""``/sms send``: options, the number (or a list of numbers), then the text exactly as typed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bot.sms.sending.gsm_spelling import spelt_to_send
 from bot.sms.sending.segments import TooLongError
 from bot.sms.sending.text import ControlCharacterError
 from handlers import formats
-from handlers.grammar.commands import SendCommand
+from handlers.grammar.commands import SendCommand, SendManyCommand
 from handlers.grammar.lexing import (
     TIME,
     is_date,
@@ -22,6 +22,7 @@ from handlers.grammar.lexing import (
     to_datetime,
     token_end,
 )
+from handlers.grammar.send_list import split_recipients
 from handlers.grammar.usage import UsageError, usage_line
 from handlers.grammar.words import SEND_OPTIONS, reader_day_first
 from handlers.i18n import N_
@@ -79,8 +80,12 @@ def schedule_problem(at: datetime, now: datetime) -> Literal["past", "soon", "la
     return None
 
 
-def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
-    """Parse what follows ``send``: options, the number, then the text verbatim."""
+def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand | SendManyCommand:
+    """Parse what follows ``send``: options, the number (or a list of them), then the text.
+
+    The text is kept verbatim; where a list ends and the text begins,
+    :mod:`handlers.grammar.send_list` says.
+    """
     usage = usage_line("send")
     options: dict[str, Any] = {}
     shown: dict[str, str] = {}  # each option as sentences name it
@@ -123,31 +128,47 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand:
     remainder = rest[pos:]
     if not remainder.strip():
         raise UsageError(_("Give the phone number and the text to send."), usage)
-    try:
-        recipient, end = parse_phone(remainder, default_region)
-    except PhoneNumberError as error:
-        raise UsageError(error.sentence, usage) from error
-    # Only the whitespace run between number and text goes; the text is kept as typed.
-    text = remainder[end:].lstrip()
-    if not text.strip():
-        raise UsageError(
-            _("Give the text to send after the number %(phone)s.")
-            % {"phone": format_phone(recipient)},
-            usage,
-        )
+    recipients, text = _recipients_and_text(remainder, default_region)
     if options.get("gsm"):
         text = _without_accents(text, shown["gsm"])
+    chosen = {
+        "sender": options.get("from"),
+        "at": options.get("at"),
+        "validity": options.get("validity"),
+        "flash": options.get("flash", False),
+        "name": options.get("name"),
+        "shorten_links": options.get("shorten-links", False),
+    }
     # what every SMS text must be, the send service checks (bot.sms.sending.text.check_text)
-    return SendCommand(
-        recipient=recipient,
-        text=text,
-        sender=options.get("from"),
-        at=options.get("at"),
-        validity=options.get("validity"),
-        flash=options.get("flash", False),
-        name=options.get("name"),
-        shorten_links=options.get("shorten-links", False),
-    )
+    if isinstance(recipients, tuple):
+        return SendManyCommand(recipients=recipients, text=text, **chosen)
+    return SendCommand(recipient=recipients, text=text, **chosen)
+
+
+def _recipients_and_text(remainder: str, default_region: str) -> tuple[str | tuple[str, ...], str]:
+    """The number (digits) or list of numbers (as typed) ``remainder`` starts with, and the text.
+
+    Refuses a number that cannot be read, and a text that is missing.
+    """
+    usage = usage_line("send")
+    listed = split_recipients(remainder, default_region)
+    recipients: str | tuple[str, ...]
+    if listed is not None:
+        recipients, text = listed
+        last = short(recipients[-1])
+    else:
+        try:
+            recipients, end = parse_phone(remainder, default_region)
+        except PhoneNumberError as error:
+            raise UsageError(error.sentence, usage) from error
+        # Only the whitespace run between number and text goes; the text is kept as typed.
+        text = remainder[end:].lstrip()
+        last = format_phone(recipients)
+    if not text.strip():
+        raise UsageError(
+            _("Give the text to send after the number %(phone)s.") % {"phone": last}, usage
+        )
+    return recipients, text
 
 
 def _without_accents(text: str, option: str) -> str:

@@ -11,7 +11,7 @@ USAGE: dict[str, str] = {
     "help": N_("Usage: /sms help"),
     "send": N_(
         'Usage: /sms send [--from SENDER] [--at "YYYY-MM-DD HH:MM"] [--validity MINUTES]'
-        " [--flash] [--name NAME] [--shorten-links] [--gsm] PHONE TEXT…"
+        " [--flash] [--name NAME] [--shorten-links] [--gsm] PHONE[, PHONE…] TEXT…"
     ),
     "status": N_("Usage: /sms status [ID …]"),
     "balance": N_("Usage: /sms balance"),
@@ -32,7 +32,8 @@ USAGE: dict[str, str] = {
 
 #: One usage line naming every form, for an unknown subcommand.
 GENERAL_USAGE = N_(
-    "Usage: /sms (the compose form) | /sms send [OPTIONS] PHONE TEXT… | /sms status [ID …]"
+    "Usage: /sms (the compose form) | /sms send [OPTIONS] PHONE[, PHONE…] TEXT…"
+    " | /sms status [ID …]"
     " | /sms find [FIELD:VALUE …] | /sms template add|list|remove"
     " | /sms optout add|list|remove | /sms balance | /sms cancel ID | /sms help"
 )
@@ -64,6 +65,19 @@ the Mobizon account
 as an emoji, has no plain form
 A number without a country code is read in the bot's default region; put its area code in \
 parentheses, like `(11) 98765-4321`, so it cannot be mistaken for a country code.
+
+*Send to many*: numbers separated by commas, the text after the last one; every option \
+applies to each SMS:
+`/sms send +55 11 98765-4321, 5511912345678, (11) 91234-5678 Your order is ready`
+A short list is sent at once. A longer one (more than SMSBOT_CONFIRM_ABOVE numbers, 10 unless \
+set) first shows you a preview: how many get it, which numbers are left out and why \
+(unreadable, repeated, on the opt-out list), the segments, the cost, and the first SMS. \
+Nothing is sent until you press *Send to N*; *Cancel* sends nothing. The channel gets one \
+message for the whole send, with its delivery counts.
+In the form (`/sms` alone), type several numbers, one per line or separated by commas, or choose \
+a CSV file: the number column is the one named `phone`, `telefone`, `celular`, `numero` or `to`, \
+and every other column fills the `{placeholder}` of its name in the text, per recipient. The \
+message shortcut *Send as SMS* on a message with a CSV file opens the form with that file.
 
 *Status* of SMS by id; with no id, the latest SMS sent from this channel:
 `/sms status`   `/sms status 6300284`   `/sms status 6300284, 6300285 6300290`
@@ -97,8 +111,9 @@ adding, removing and listing are for who may send:
 *Balance* of the Mobizon account, and what the SMS sent through smsbot cost today and in the \
 last 7 days: `/sms balance`
 
-*Cancel* a scheduled SMS by its id, until 5 minutes before its time (its sender or an allowed \
-user): `/sms cancel 6300284`
+*Cancel* a scheduled SMS by its id, or a scheduled send to many by its campaign id (shown on \
+its message), until 5 minutes before its time (its sender or an allowed user): \
+`/sms cancel 6300284`
 
 A new SMS may wait for Mobizon's moderators: its post says "awaiting moderation", and if they \
 decline it the post says so with their comment.

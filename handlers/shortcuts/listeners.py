@@ -15,7 +15,9 @@ from handlers import send_outcomes
 from handlers.context import services
 from handlers.posting import open_direct_message, tell
 from handlers.shortcuts.plain_text import to_plain_text
+from handlers.slack_files import is_csv
 from handlers.views.compose import ComposeMeta
+from handlers.views.compose_fields import FILE_ID
 from handlers.views.listeners import not_opened, open_compose
 
 logger = logging.getLogger(__name__)
@@ -30,7 +32,10 @@ NAME_WAIT = 1.0
 async def handle_message_shortcut(
     ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
 ) -> None:
-    """Open the compose modal with the message's text, posting to the message's channel."""
+    """Open the compose modal with the message's text, posting to the message's channel.
+
+    A message with a CSV file attached opens it with that file chosen (a send to many).
+    """
     await ack()
     svc = services(context)
     user_id = str((body.get("user") or {}).get("id") or "")
@@ -38,7 +43,9 @@ async def handle_message_shortcut(
     if not svc.sending.may_send(user_id):
         await tell(client, channel_id=channel_id, user_id=user_id, text=send_outcomes.not_allowed())
         return
-    raw = str((body.get("message") or {}).get("text") or "")
+    message = body.get("message") or {}
+    raw = str(message.get("text") or "")
+    attached = attached_csv(message)
 
     async def user_name(user: str) -> str | None:
         try:
@@ -62,13 +69,29 @@ async def handle_message_shortcut(
         svc,
         client,
         trigger_id=str(body.get("trigger_id") or ""),
-        meta=ComposeMeta(channel_id or None, Surface.MESSAGE_SHORTCUT.value),
+        meta=ComposeMeta(
+            channel_id or None,
+            Surface.MESSAGE_SHORTCUT.value,
+            file_id=attached[0] if attached else None,
+            file_name=attached[1] if attached else None,
+        ),
         team_id=str((body.get("team") or {}).get("id") or ""),
         # the names are looked up while the sender names are: Slack's trigger lasts 3 seconds
         text=to_plain_text(raw, user_name=user_name, channel_name=channel_name),
     )
     if error is not None:
         await tell(client, channel_id=channel_id, user_id=user_id, text=not_opened(error))
+
+
+def attached_csv(message: dict[str, Any]) -> tuple[str, str] | None:
+    """The id and name of the first CSV file attached to ``message``, if it has one."""
+    files = message.get("files")
+    for found in files if isinstance(files, list) else ():
+        if isinstance(found, dict) and isinstance(found.get("id"), str) and is_csv(found):
+            if FILE_ID.fullmatch(found["id"]) is None:
+                continue
+            return found["id"], str(found.get("name") or found.get("title") or found["id"])
+    return None
 
 
 async def handle_global_shortcut(

@@ -35,12 +35,18 @@ from bot.sms.sending.types import Surface
 from handlers.formats import zone_name
 from handlers.grammar.templates import body_problem, placeholders
 from handlers.i18n import gettext as _
+from handlers.views import compose_fields, compose_recipients
 from handlers.views import compose_text as say
-from handlers.views.compose_fields import CONVERSATION_ID
+from handlers.views.compose_fields import CONVERSATION_ID, FILE_ID
+from handlers.views.compose_recipients import recipient_blocks
 
 CALLBACK_ID = "sms_compose"
 
-PHONE = "sms_phone"
+#: The number (or numbers) and the CSV file (:mod:`handlers.views.compose_recipients`).
+PHONE = compose_recipients.PHONE
+FILE = compose_recipients.FILE
+#: The action id of the input in a block: its block id with a suffix.
+action_id = compose_fields.action_id
 TEXT = "sms_text"
 SENDER = "sms_sender"
 AT = "sms_at"
@@ -59,16 +65,8 @@ PLACEHOLDER_PREFIX = "sms_ph."
 #: show the template's text instead of keeping what was typed).
 _VERSION = "~"
 
-#: Each input's action id is its block id with this suffix.
-_ACTION = "_input"
-
 #: Slack's limit on a plain-text input (the SMS limit of 10 segments is checked on submit).
 _MAX_INPUT = 3000
-
-
-def action_id(block_id: str) -> str:
-    """The action id of the input in block ``block_id``."""
-    return block_id + _ACTION
 
 
 #: The action id the message input dispatches on each character (the live count).
@@ -96,15 +94,22 @@ _SURFACES = frozenset(s.value for s in Surface)
 class ComposeMeta:
     """What travels in the modal's ``private_metadata``: where to post the SMS, and from where.
 
-    ``surface`` is the value of a :class:`~bot.sms.sending.types.Surface`.
+    ``surface`` is the value of a :class:`~bot.sms.sending.types.Surface`. ``file_id`` and
+    ``file_name`` are a CSV file chosen before the modal opened (the message shortcut on a
+    message with one): Slack's file input takes no initial file, so the modal carries it here.
     """
 
     channel_id: str | None
     surface: str = "modal"
+    file_id: str | None = None
+    file_name: str | None = None
 
     def dump(self) -> str:
         """The metadata as the modal carries it."""
-        return json.dumps({"channel": self.channel_id, "surface": self.surface})
+        data: dict[str, object] = {"channel": self.channel_id, "surface": self.surface}
+        if self.file_id is not None:
+            data["file"] = {"id": self.file_id, "name": (self.file_name or "")[:200]}
+        return json.dumps(data)
 
     @classmethod
     def load(cls, raw: str | None) -> ComposeMeta:
@@ -116,9 +121,16 @@ class ComposeMeta:
         if not isinstance(data, dict):
             return cls(None)
         channel, surface = data.get("channel"), data.get("surface")
+        chosen = data.get("file")
+        file_id, name = (
+            (chosen.get("id"), chosen.get("name")) if isinstance(chosen, dict) else ("", "")
+        )
+        has_file = isinstance(file_id, str) and FILE_ID.fullmatch(file_id) is not None
         return cls(
             channel if isinstance(channel, str) and CONVERSATION_ID.fullmatch(channel) else None,
             surface if surface in _SURFACES else Surface.MODAL.value,
+            file_id if has_file else None,
+            str(name) if has_file and isinstance(name, str) else None,
         )
 
 
@@ -205,13 +217,7 @@ def compose_view(
             )
         )
     blocks += [
-        InputBlock(
-            block_id=PHONE,
-            label=_(say.PHONE_LABEL),
-            element=PlainTextInputElement(
-                action_id=action_id(PHONE), placeholder=_(say.PHONE_PLACEHOLDER), max_length=64
-            ),
-        ),
+        *recipient_blocks(meta.file_id, meta.file_name),
         InputBlock(
             block_id=TEXT,
             label=_(say.TEXT_LABEL),

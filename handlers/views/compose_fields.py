@@ -10,6 +10,14 @@ from handlers.i18n import gettext as _
 from handlers.mrkdwn import unmarked
 from handlers.views import compose_text as say
 
+#: Each input's action id is its block id with this suffix.
+_ACTION = "_input"
+
+
+def action_id(block_id: str) -> str:
+    """The action id of the input in block ``block_id``."""
+    return block_id + _ACTION
+
 
 class Fields:
     """A submitted view's ``state.values``, read field by field.
@@ -79,6 +87,18 @@ class Fields:
             return None
         return picked
 
+    def file_id(self, block_id: str) -> str | None:
+        """The id of the one file chosen in a file input, or None when none was."""
+        files = self.entry(block_id).get("files")
+        if files is None or files == []:
+            return None
+        first = files[0] if isinstance(files, list) else None
+        found = first.get("id") if isinstance(first, dict) else None
+        if not isinstance(found, str) or not FILE_ID.fullmatch(found):
+            self._unreadable(block_id, say.CHOICE_UNREADABLE)
+            return None
+        return found
+
     def _unreadable(self, block_id: str, sentence: str) -> str:
         self.errors[block_id] = _(sentence)
         return ""
@@ -103,3 +123,5 @@ _SELECTS = frozenset({"static_select", "external_select"})
 _LAST = 32_503_680_000
 #: A channel, private channel or direct message id.
 CONVERSATION_ID = re.compile(r"[CGD][A-Z0-9]{1,31}")
+#: A Slack file id.
+FILE_ID = re.compile(r"F[A-Z0-9]{1,31}")

@@ -12,9 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.mobizon import OutgoingSms
+from bot.sms.sending.campaign_types import CampaignOptions
 from bot.sms.sending.gsm_spelling import NoPlainForm, spelt_to_send
+from bot.sms.sending.placeholders import PlaceholderText
+from bot.sms.sending.recipients import MissingPlaceholders
 from bot.sms.sending.segments import TooLongError
 from bot.sms.sending.text import ControlCharacterError, check_text
+from handlers.campaign_answers import prepare_refused
 from handlers.grammar.send import (  # one rule for both surfaces
     _check_name,
     _check_sender,
@@ -26,7 +30,6 @@ from handlers.grammar.templates import PLACEHOLDER, value_problem
 from handlers.grammar.usage import UsageError
 from handlers.grammar.words import SEND_OPTIONS
 from handlers.i18n import gettext as _
-from handlers.phone import PhoneNumberError, parse_phone
 from handlers.views import compose_text as say
 from handlers.views.compose import (
     AT,
@@ -34,7 +37,6 @@ from handlers.views.compose import (
     GSM,
     GSM_CHOSEN,
     NAME,
-    PHONE,
     PLACEHOLDER_PREFIX,
     SENDER,
     TEXT_ACTION,
@@ -44,6 +46,7 @@ from handlers.views.compose import (
     text_block_id,
 )
 from handlers.views.compose_fields import Fields
+from handlers.views.compose_recipients import ManyRecipients, read_recipients
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,19 @@ class Submission:
     """A valid submission: the SMS to send and the channel to post it in."""
 
     sms: OutgoingSms
+    channel_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ManySubmission:
+    """A valid send to many: its text, where its recipients come from, its options and channel.
+
+    The recipients are read (a file fetched from Slack) once the modal has closed.
+    """
+
+    text: str
+    recipients: ManyRecipients
+    options: CampaignOptions
     channel_id: str | None
 
 
@@ -66,15 +82,24 @@ def _check_values(filled: Mapping[str, str], errors: dict[str, str]) -> None:
 
 def read_submission(
     view: Mapping[str, Any], *, default_region: str, now: datetime
-) -> Submission | dict[str, str]:
+) -> Submission | ManySubmission | dict[str, str]:
     """The SMS a submitted compose modal asks for, or the errors to show by block id.
 
-    ``now`` is aware, in the Mobizon account's zone: a chosen time is sent in that zone.
+    One number and no file is a :class:`Submission`; many numbers or a CSV file a
+    :class:`ManySubmission`. ``now`` is aware, in the Mobizon account's zone: a chosen time is
+    sent in that zone.
     """
     state = view.get("state")
     errors: dict[str, str] = {}
     fields = Fields(state.get("values") if isinstance(state, dict) else None, errors, action_id)
-    recipient = _read_phone(fields.typed(PHONE), default_region, errors)
+    meta = ComposeMeta.load(view.get("private_metadata"))
+    recipient = read_recipients(
+        fields,
+        chosen_id=meta.file_id,
+        chosen_name=meta.file_name,
+        region=default_region,
+        errors=errors,
+    )
     text_id = text_block_id(view)
     text = fields.typed(text_id, TEXT_ACTION)
     filled = {
@@ -107,9 +132,17 @@ def read_submission(
         errors[VALIDITY] = _(say.VALIDITY_BAD)
     campaign = _checked(fields.typed(NAME).strip(), NAME, _check_name, now, errors, option="name")
     at = _read_at(fields.moment(AT), now, errors)
-    channel = ComposeMeta.load(view.get("private_metadata")).channel_id
+    channel = meta.channel_id
     if CHANNEL in fields.values:
         channel = fields.conversation(CHANNEL)
+    if isinstance(recipient, ManyRecipients):
+        options = CampaignOptions(
+            sender=sender if isinstance(sender, str) else None,
+            schedule=at,
+            validity=validity if isinstance(validity, int) else None,
+            name=campaign if isinstance(campaign, str) else None,
+        )
+        return _many(ManySubmission(text, recipient, options, channel), text_id, errors)
     if errors or recipient is None:
         return errors
     sms = OutgoingSms(
@@ -123,6 +156,16 @@ def read_submission(
     return Submission(sms, channel)
 
 
+def _many(
+    many: ManySubmission, text_id: str, errors: dict[str, str]
+) -> ManySubmission | dict[str, str]:
+    """A send to many, or the errors: a typed list cannot fill the text's placeholders."""
+    unfilled = PlaceholderText.of(many.text).names
+    if many.recipients.typed is not None and unfilled and text_id not in errors:
+        errors[text_id] = prepare_refused(MissingPlaceholders(unfilled)) or ""
+    return errors or many
+
+
 def _without_accents(text: str, errors: dict[str, str]) -> str:
     """The GSM-7 spelling of ``text`` (itself when GSM-7), or an error on the checkbox.
 
@@ -133,21 +176,6 @@ def _without_accents(text: str, errors: dict[str, str]) -> str:
         errors[GSM] = say.no_plain_form(spelt.character)
         return text
     return spelt
-
-
-def _read_phone(typed: str, region: str, errors: dict[str, str]) -> str | None:
-    if not typed.strip():
-        errors.setdefault(PHONE, _(say.PHONE_EMPTY))  # an unreadable one was said so
-        return None
-    try:
-        recipient, end = parse_phone(typed.strip(), region)
-    except PhoneNumberError as err:
-        errors[PHONE] = err.sentence
-        return None
-    if typed.strip()[end:].strip():
-        errors[PHONE] = _(say.PHONE_TRAILING)
-        return None
-    return recipient
 
 
 def _checked(

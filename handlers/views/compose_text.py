@@ -12,6 +12,7 @@ from handlers.blocks import characters
 from handlers.grammar.send import text_refused
 from handlers.i18n import N_, ngettext
 from handlers.i18n import gettext as _
+from handlers.mrkdwn import escape
 
 TITLE = N_("Send an SMS")
 SUBMIT = N_("Send")
@@ -19,6 +20,15 @@ CLOSE = N_("Cancel")
 
 PHONE_LABEL = N_("Phone number")
 PHONE_PLACEHOLDER = N_("+55 11 98765-4321")
+PHONE_HINT = N_(
+    "One number, or several: one per line or separated by commas. Leave it empty to send to "
+    "the numbers of a CSV file."
+)
+FILE_LABEL = N_("CSV file (send to many)")
+FILE_HINT = N_(
+    "A header row and a column of phone numbers; every other column fills the {placeholder} of "
+    "its name in the message. You see a preview before anything is sent."
+)
 TEXT_LABEL = N_("Message")
 TEXT_PLACEHOLDER = N_("The text of the SMS")
 SENDER_LABEL = N_("Sender")
@@ -103,10 +113,21 @@ def no_plain_form(character: str) -> str:
     ) % {"character": character, "code": f"U+{ord(character):04X}", "option": _(GSM_OPTION)}
 
 
+def file_chosen(name: str) -> str:
+    """Under the file input: the file of the message the shortcut was used on is chosen."""
+    return _(
+        ":page_facing_up: *%(name)s*, attached to the message, is chosen. Choose another file "
+        "above to send to it instead."
+    ) % {"name": escape(name)}
+
+
 EMPTY_COUNT = N_("Type the message to see how many SMS segments it takes.")
 
 TEXT_EMPTY = N_("Write the text to send.")
-PHONE_EMPTY = N_("Give the phone number to send to.")
+PHONE_OR_FILE_EMPTY = N_("Give the phone numbers to send to, or choose a CSV file.")
+NUMBERS_AND_FILE = N_("Give either phone numbers or a CSV file, not both.")
+
+
 PHONE_TRAILING = N_("Give only the phone number here; the text goes in Message.")
 CHANNEL_MISSING = N_("Choose where to post the SMS.")
 #: A field whose value Slack sent in a form smsbot cannot read (a text input, a select, a picker).

@@ -32,7 +32,8 @@ from handlers.views.compose import (
     with_count,
     with_template,
 )
-from handlers.views.compose_submission import Submission, read_submission
+from handlers.views.compose_many import send_to_many
+from handlers.views.compose_submission import ManySubmission, read_submission
 from storage.templates import get_template, list_templates
 
 logger = logging.getLogger(__name__)
@@ -162,6 +163,19 @@ async def handle_template_chosen(
         logger.info("compose template not shown", extra={"error": slack_error(err)})
 
 
+async def _channel_errors(
+    client: AsyncWebClient, channel_id: str | None, meta: ComposeMeta, user_id: str, text_id: str
+) -> dict[str, str] | None:
+    """The field error when the submission has no channel, or one its sender may not post in."""
+    if channel_id is None:
+        return {text_id: _(say.NOT_IN_CHANNEL)}
+    if meta.channel_id is None:  # picked in the form: any public channel is listed there
+        refused = await channel_refusal(client, channel_id=channel_id, user_id=user_id)
+        if refused is not None:
+            return {CHANNEL: refused}
+    return None
+
+
 async def handle_compose_submit(
     ack: AsyncAck,
     body: dict[str, Any],
@@ -182,18 +196,15 @@ async def handle_compose_submit(
         return
     now = datetime.now(svc.config.timezone).replace(microsecond=0)
     read = read_submission(view, default_region=svc.config.default_region, now=now)
-    if not isinstance(read, Submission):
+    if isinstance(read, dict):
         await ack(response_action="errors", errors=read)
         return
-    if read.channel_id is None:
-        await ack(response_action="errors", errors={text_id: _(say.NOT_IN_CHANNEL)})
-        return
     meta = ComposeMeta.load(view.get("private_metadata"))
-    if meta.channel_id is None:  # picked in the form: any public channel is listed there
-        refused = await channel_refusal(client, channel_id=read.channel_id, user_id=user_id)
-        if refused is not None:
-            await ack(response_action="errors", errors={CHANNEL: refused})
-            return
+    refused = await _channel_errors(client, read.channel_id, meta, user_id, text_id)
+    if refused is not None:
+        await ack(response_action="errors", errors=refused)
+        return
+    assert read.channel_id is not None  # noqa: S101  # for the type checker: refused above
     surface = Surface(meta.surface) if meta.surface in set(Surface) else Surface.MODAL
     origin = Origin(
         team_id=str((body.get("team") or {}).get("id") or ""),
@@ -203,6 +214,11 @@ async def handle_compose_submit(
         # a submission Slack delivers twice carries the same view
         duplicate_key=f"view:{view.get('id')}",
     )
+    if isinstance(read, ManySubmission):
+        # Slack waits 3 seconds for the answer: the modal closes now, the file is read after
+        await ack()
+        await send_to_many(svc, client, read, origin)
+        return
 
     async def acked(refusal: Outcome | None) -> bool:
         # a send refused before anything was recorded keeps the modal open, saying why

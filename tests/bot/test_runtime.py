@@ -13,11 +13,13 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 
 from bot.mobizon import BeforeRequest, MobizonClient, OutgoingSms, SentMessage
 from bot.process.inflight import InFlight
-from bot.process.runtime import Core, Health, NotStartedError, Runtime
+from bot.process.runtime import RUNTIME, Core, Health, NotStartedError, Runtime
 from bot.process.settings import Settings
 from bot.process.slack_client import make_slack_client
 from bot.simulator import SEND_SMS, MobizonSimulator
+from bot.sms.sending.campaign_types import CampaignRequest, Prepared
 from bot.sms.sending.outcomes import OutcomeUnknown, Sent
+from bot.sms.sending.recipients import TooManyRecipients
 from bot.sms.sending.types import Origin, Surface
 from handlers.context import Services, watch_listeners
 from handlers.errors import reporting_errors
@@ -176,3 +178,22 @@ async def test_one_construction_two_retry_rules(
     assert kinds == [AsyncRateLimitErrorRetryHandler]
     assert notifier.retry_handlers == []
     assert listeners.base_url == notifier.base_url == settings.slack_api_url
+
+
+async def test_the_campaign_service_is_wired_with_the_settings_limits(
+    start_bot: Callable[..., Any], simulator: tuple[MobizonSimulator, str]
+) -> None:
+    """Listeners' campaign service takes SMSBOT_CONFIRM_ABOVE and SMSBOT_MAX_RECIPIENTS."""
+    harness: BotHarness = await start_bot(simulator[1], confirm_above=2, max_recipients=3)
+    campaigns = harness.app[RUNTIME].services().campaigns
+    assert campaigns is not None
+    numbers = [f"55119{n:08d}" for n in range(4)]
+
+    def request(count: int, key: str) -> CampaignRequest:
+        origin = Origin("T1", "C1", "U1", Surface.SLASH_COMMAND, key, "https://r.invalid/1")
+        return CampaignRequest("Oi", origin, typed=", ".join(numbers[:count]))
+
+    assert await campaigns.prepare(request(4, "t-1")) == TooManyRecipients(4, 3)
+    prepared = await campaigns.prepare(request(3, "t-2"))
+    assert isinstance(prepared, Prepared)
+    assert prepared.needs_confirmation

@@ -294,6 +294,8 @@ GOOD_VALUES = {
     "SMSBOT_ALLOWED_USERS": "U0123ABCD",
     "SMSBOT_READERS": "U0456EFGH",
     "SMSBOT_DEFAULT_REGION": "BR",
+    "SMSBOT_CONFIRM_ABOVE": "20",
+    "SMSBOT_MAX_RECIPIENTS": "5000",
     "HOST": "127.0.0.1",
     "PORT": "8080",
     "SMSBOT_LOG_FORMAT": "json",
@@ -415,6 +417,35 @@ def test_a_replica_lease_of_a_second_or_more_is_taken() -> None:
     for value, seconds in (("1", 1.0), ("2.5", 2.5), ("60", 60.0)):
         settings = Settings.from_env({**SANDBOX_ENV, "SMSBOT_REPLICA_LEASE": value})
         assert settings.replica_lease == seconds
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SMSBOT_CONFIRM_ABOVE", "-1"),
+        ("SMSBOT_CONFIRM_ABOVE", "ten"),
+        ("SMSBOT_CONFIRM_ABOVE", "2.5"),
+        ("SMSBOT_MAX_RECIPIENTS", "0"),
+        ("SMSBOT_MAX_RECIPIENTS", "10k"),
+    ],
+)
+def test_a_send_to_many_limit_that_is_not_a_whole_number_stops_start_up(
+    name: str, value: str
+) -> None:
+    """The confirmation threshold (0 or more) and the recipient limit (1 or more) are counts."""
+    (problem,) = problems_of({**SANDBOX_ENV, name: value})
+    assert problem.startswith(f"{name} must be a whole number of at least ")
+    assert f"“{value}”" in problem
+
+
+def test_the_send_to_many_limits_are_read_with_their_defaults() -> None:
+    """Unset: 10 and 10,000; set: as given (0 previews every send to many)."""
+    defaults = Settings.from_env(SANDBOX_ENV)
+    assert (defaults.confirm_above, defaults.max_recipients) == (10, 10_000)
+    given = Settings.from_env(
+        {**SANDBOX_ENV, "SMSBOT_CONFIRM_ABOVE": "0", "SMSBOT_MAX_RECIPIENTS": "250"}
+    )
+    assert (given.confirm_above, given.max_recipients) == (0, 250)
 
 
 def test_the_help_names_every_catalogue_language_and_the_source_default() -> None:

@@ -84,8 +84,18 @@ async def choose_template(bot: BotHarness, view: dict[str, Any], name: str) -> t
     return await bot.post_payload(payload)
 
 
-async def message_shortcut(bot: BotHarness, text: str, *, user: str = "U1") -> tuple[int, str]:
-    """POST a signed ``message_action`` for a message in C7 holding ``text``."""
+async def message_shortcut(
+    bot: BotHarness, text: str, *, user: str = "U1", files: list[dict[str, Any]] | None = None
+) -> tuple[int, str]:
+    """POST a signed ``message_action`` for a message in C7 holding ``text`` (and ``files``)."""
+    message: dict[str, Any] = {
+        "type": "message",
+        "text": text,
+        "ts": "1700000000.000100",
+        "user": "U2",
+    }
+    if files is not None:
+        message["files"] = files
     payload = {
         "type": "message_action",
         "callback_id": "send_as_sms",
@@ -95,7 +105,7 @@ async def message_shortcut(bot: BotHarness, text: str, *, user: str = "U1") -> t
         "trigger_id": "1337.42.shortcut",
         "response_url": f"{bot.slack.url}response/shortcut",
         "message_ts": "1700000000.000100",
-        "message": {"type": "message", "text": text, "ts": "1700000000.000100", "user": "U2"},
+        "message": message,
     }
     return await bot.post_payload(payload)
 

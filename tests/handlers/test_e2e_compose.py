@@ -22,7 +22,7 @@ from tests.handlers.conftest import answered_later, refused_url, sends, wire_for
 pytestmark = pytest.mark.usefixtures("secret_guard")
 
 NUMBER = "5511987654321"
-INPUTS = ["sms_phone", "sms_text", "sms_sender", "sms_at", "sms_validity", "sms_name"]
+INPUTS = ["sms_phone", "sms_file", "sms_text", "sms_sender", "sms_at", "sms_validity", "sms_name"]
 
 
 def inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -33,6 +33,8 @@ def test_manifest_asks_for_the_bot_scopes() -> None:
 
     channels:read and groups:read let the global shortcut check that its sender is in the channel
     picked (conversations.members); no im:read, since the sender's DM with smsbot is known.
+    files:read reads a send to many's CSV file (the compose modal's, or a message's).
+    files:write uploads a send to many's unreached recipients as a CSV in its summary's thread.
     """
     scopes = load()["oauth_config"]["scopes"]["bot"]
     assert set(scopes) == {
@@ -47,6 +49,8 @@ def test_manifest_asks_for_the_bot_scopes() -> None:
         "users:read",
         "channels:read",
         "groups:read",
+        "files:read",
+        "files:write",
     }
 
 

@@ -42,3 +42,38 @@ async def test_a_post_woken_late_pushes_the_next_one_a_whole_interval_after_it()
     clock.stall = 0.0
     await pacer.pace("C1")
     assert clock.monotonic() - second >= 1.0
+
+
+async def test_a_post_answered_late_holds_the_next_one_until_a_second_after_its_answer() -> None:
+    """A slow answer (the post may have reached Slack late) moves the next slot after it."""
+    clock = ManualClock()
+    pacer = ChannelPacer(clock, interval=1.04)
+    start = clock.monotonic()
+    async with pacer.slot("C1"):
+        await clock.sleep(0.3)  # the request took 0.3 s to be answered
+    async with pacer.slot("C1"):
+        second = clock.monotonic() - start
+    assert abs(second - 1.3) < 1e-6  # 1.0 after the answer, not 1.04 after the slot
+
+
+async def test_a_quick_answer_leaves_the_interval_in_charge() -> None:
+    """Answered at once, posts stay one interval apart: the answer's wait is the shorter one."""
+    clock = ManualClock()
+    pacer = ChannelPacer(clock, interval=1.04)
+    start = clock.monotonic()
+    for _ in range(2):
+        async with pacer.slot("C1"):
+            await clock.sleep(0.01)
+    assert abs(clock.monotonic() - start - 1.05) < 1e-6
+
+
+async def test_a_pacer_that_does_not_pace_waits_for_no_answer() -> None:
+    """With no interval (test bots), a post after a slow answer goes at once."""
+    clock = ManualClock()
+    pacer = ChannelPacer(clock, interval=0.0)
+    async with pacer.slot("C1"):
+        await clock.sleep(0.3)
+    before = clock.monotonic()
+    async with pacer.slot("C1"):
+        pass
+    assert clock.monotonic() == before

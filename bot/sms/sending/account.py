@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, tzinfo
 
 from bot.mobizon import Balance, SmsGateway
+from bot.sms.clock import SYSTEM_CLOCK, Clock
 from bot.sms.sending.balance import BalanceService
 from bot.sms.sending.cancel import CancelService
 from bot.sms.sending.lookups import Lookups
@@ -40,6 +41,7 @@ def account_services(
     sandbox: bool = False,
     on_balance: Callable[[Balance], None] | None = None,
     wake_notifier: Callable[[], None] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> AccountServices:
     """The services over one database and one gateway.
 
@@ -47,11 +49,17 @@ def account_services(
     opt-out list);
     ``allowed_users`` may cancel anyone's SMS; ``zone`` is the Mobizon account's; ``sandbox``
     the mode of the gateway; ``on_balance`` is told each balance Mobizon states;
-    ``wake_notifier`` is told when a change is queued for the channel posts.
+    ``wake_notifier`` is told when a change is queued for the channel posts; ``clock`` is the
+    process's.
     """
     return AccountServices(
         cancels=CancelService(
-            store, gateway, allowed_users=allowed_users, zone=zone, wake_notifier=wake_notifier
+            store,
+            gateway,
+            allowed_users=allowed_users,
+            zone=zone,
+            wake_notifier=wake_notifier,
+            clock=clock,
         ),
         lookups=Lookups(store, gateway, sandbox=sandbox, wake_notifier=wake_notifier),
         balance=BalanceService(

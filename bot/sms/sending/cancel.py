@@ -3,11 +3,16 @@
 One cancel at a time asks Mobizon (a claim in the database, across processes); the others wait
 for its outcome. What became of a cancel is one of :data:`CancelOutcome`'s values, which each
 surface words for people.
+
+A send to many is cancelled by its Mobizon campaign id (the id its channel message shows):
+when no SMS has the id as its message id, the send to many of that campaign is cancelled
+whole, by the same rules, read from its first SMS (:mod:`storage.campaign_cancels`). Each
+value then has ``campaign`` set, and its id is the campaign's.
 """
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +26,8 @@ from bot.mobizon import (
     SmsGateway,
     parse_timestamp,
 )
-from storage import account, messages
+from bot.sms.clock import SYSTEM_CLOCK, Clock
+from storage import account, campaign_cancels, messages
 from storage.records import SmsRecord
 from storage.store import Store
 
@@ -40,6 +46,7 @@ class Cancelled:
     """Mobizon deleted the campaign: the SMS is recorded cancelled and its post edited."""
 
     message_id: int
+    campaign: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +54,7 @@ class NotOurs:
     """No SMS smsbot sent has this id (or it has no campaign to delete)."""
 
     message_id: int
+    campaign: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,7 @@ class NotYours:
 
     message_id: int
     sender: str
+    campaign: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +72,7 @@ class AlreadyCancelled:
 
     message_id: int
     by: str
+    campaign: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +80,7 @@ class NotScheduled:
     """It was sent at once: nothing is left to cancel."""
 
     message_id: int
+    campaign: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +88,7 @@ class AlreadySent:
     """Its time has come (or it is final): it has been sent."""
 
     message_id: int
+    campaign: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +96,7 @@ class TooLate:
     """Within :data:`CANCEL_LEAD` of its time (or Mobizon says so): no longer deletable."""
 
     message_id: int
+    campaign: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +105,7 @@ class InProgress:
 
     message_id: int
     holder: str
+    campaign: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +113,7 @@ class Gone:
     """Mobizon no longer has the campaign."""
 
     message_id: int
+    campaign: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +121,7 @@ class DeleteUnknown:
     """Mobizon answered the delete without saying whether it deleted the campaign."""
 
     message_id: int
+    campaign: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +130,7 @@ class CancelFailed:
 
     message_id: int
     error: MobizonError
+    campaign: bool = False
 
 
 #: Why a cancel is refused before Mobizon is asked.
@@ -156,7 +173,8 @@ class CancelService:
     """Cancels scheduled SMS at Mobizon for the people who may.
 
     ``allowed_users`` may cancel anyone's SMS (others only their own); ``zone`` is the Mobizon
-    account's; ``wake_notifier`` is told when a cancel was recorded (its post is to be edited).
+    account's; ``wake_notifier`` is told when a cancel was recorded (its post is to be edited);
+    ``clock`` gives the time and the waits.
     """
 
     def __init__(
@@ -167,8 +185,10 @@ class CancelService:
         allowed_users: frozenset[str] = frozenset(),
         zone: tzinfo = UTC,
         wake_notifier: Callable[[], None] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._store = store
+        self._clock = clock
         self._gateway = gateway
         self._allowed_users = allowed_users
         self._zone = zone
@@ -179,75 +199,107 @@ class CancelService:
     ) -> CancelOutcome:
         """Cancel SMS ``message_id`` for ``user_id``: delete its campaign at Mobizon, record it.
 
-        While another cancel holds the claim, its outcome is waited for and told.
+        No SMS with that id: the send to many whose Mobizon campaign it is, whole. While another
+        cancel holds the claim, its outcome is waited for and told.
         """
         claimed = await self._claimed(message_id, user_id, now=now)
-        if not isinstance(claimed, SmsRecord):
+        if not isinstance(claimed, _Claim):
             return claimed
-        if claimed.campaign_id is None:  # pragma: no cover - refused by cancel_refusal
-            return NotOurs(message_id)
+        lead = claimed.sms
+        if lead.campaign_id is None or lead.message_id is None:  # pragma: no cover - refused
+            return NotOurs(message_id, campaign=claimed.campaign)
         deleted = False
         try:
-            outcome = await self._delete(claimed.campaign_id, message_id)
+            outcome = await self._delete(lead.campaign_id, message_id, campaign=claimed.campaign)
             deleted = isinstance(outcome, Cancelled)
             if deleted:
-                logger.info("scheduled SMS cancelled", extra={"message_id": message_id})
-                await self._store.write_retrying(account.record_cancelled, message_id, user_id)
+                await self._record(message_id, user_id, campaign=claimed.campaign)
         finally:
             # Mobizon did not cancel it: the next cancel may try. Once deleted, the claim stays
             # (until it expires) even if the record failed, so nobody asks Mobizon again at once.
             if not deleted:
-                await self._store.write_retrying(account.release_cancel, message_id, user_id)
+                await self._store.write_retrying(account.release_cancel, lead.message_id, user_id)
         if deleted and self._wake_notifier is not None:
             self._wake_notifier()
         return outcome
 
+    async def _record(self, asked: int, user_id: str, *, campaign: bool) -> None:
+        """Record the cancel: the SMS, or every SMS of the send to many, DELETED by ``user_id``."""
+        if campaign:
+            logger.info("scheduled send to many cancelled", extra={"campaign_id": asked})
+            await self._store.write_retrying(
+                campaign_cancels.record_campaign_cancelled, asked, user_id, now=self._clock.now()
+            )
+        else:
+            logger.info("scheduled SMS cancelled", extra={"message_id": asked})
+            await self._store.write_retrying(
+                account.record_cancelled, asked, user_id, now=self._clock.now()
+            )
+
+    async def _lookup(self, asked: int) -> _Claim | None:
+        """The SMS ``asked`` names, else the first of the send to many it is the campaign of."""
+        sms = await self._store.read(messages.get_by_message_id, asked)
+        if sms is not None:
+            return _Claim(sms, campaign=False)
+        lead = await self._store.read(campaign_cancels.campaign_lead, asked)
+        return None if lead is None else _Claim(lead, campaign=True)
+
     async def _claimed(
         self, message_id: int, user_id: str, *, now: datetime | None
-    ) -> SmsRecord | CancelRefusal | InProgress:
+    ) -> _Claim | CancelRefusal | InProgress:
         """The SMS once ``user_id`` holds the claim to cancel it; else why not.
 
         While another cancel holds the claim, its outcome is waited for (up to
         :data:`CANCEL_WAIT`) and the SMS looked at again: cancelled, it is "already cancelled
         by" whoever did.
         """
-        loop = asyncio.get_running_loop()
-        give_up_at = loop.time() + CANCEL_WAIT
+        give_up_at = self._clock.monotonic() + CANCEL_WAIT
         while True:
-            sms = await self._store.read(messages.get_by_message_id, message_id)
+            found = await self._lookup(message_id)
             refused = cancel_refusal(
-                sms,
+                None if found is None else found.sms,
                 message_id,
                 user_id,
                 allowed_users=self._allowed_users,
                 zone=self._zone,
-                now=now or datetime.now(UTC),
+                now=now or self._clock.now(),
             )
-            if refused is not None or sms is None:
-                return refused or NotOurs(message_id)
-            moment = datetime.now(UTC)
+            if refused is not None or found is None:
+                refused = refused or NotOurs(message_id)
+                return dataclasses.replace(refused, campaign=found is not None and found.campaign)
+            moment = self._clock.now()
+            sms = found.sms
             holder = sms.cancelling_by
             live = sms.cancelling_at is not None and (
                 moment - sms.cancelling_at < account.CANCEL_CLAIM_LIFETIME
             )
             if holder is None or not live:
-                if await self._store.write(account.claim_cancel, message_id, user_id, now=moment):
-                    return sms
-            elif loop.time() >= give_up_at:
-                return InProgress(message_id, holder)
+                claim_on = message_id if sms.message_id is None else sms.message_id
+                if await self._store.write(account.claim_cancel, claim_on, user_id, now=moment):
+                    return found
+            elif self._clock.monotonic() >= give_up_at:
+                return InProgress(message_id, holder, campaign=found.campaign)
             else:
-                await asyncio.sleep(CANCEL_POLL)
+                await self._clock.sleep(CANCEL_POLL)
 
-    async def _delete(self, campaign_id: int, message_id: int) -> CancelOutcome:
+    async def _delete(self, campaign_id: int, message_id: int, *, campaign: bool) -> CancelOutcome:
         """Delete the campaign at Mobizon: :class:`Cancelled`, or why it was not."""
         try:
             await self._gateway.delete_campaign(campaign_id)
         except MobizonCampaignNotDeletableError:
-            return TooLate(message_id)
+            return TooLate(message_id, campaign=campaign)
         except MobizonCampaignNotFoundError:
-            return Gone(message_id)
+            return Gone(message_id, campaign=campaign)
         except MobizonCampaignDeleteUnknownError:
-            return DeleteUnknown(message_id)
+            return DeleteUnknown(message_id, campaign=campaign)
         except MobizonError as err:
-            return CancelFailed(message_id, err)
-        return Cancelled(message_id)
+            return CancelFailed(message_id, err, campaign=campaign)
+        return Cancelled(message_id, campaign=campaign)
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """The SMS a cancel is about, and whether it stands for its whole send to many."""
+
+    sms: SmsRecord
+    campaign: bool

@@ -1,0 +1,104 @@
+"""The preview's buttons: "Send to N" confirms the campaign and runs it; "Cancel" cancels it.
+
+Both acknowledge the click first (Slack wants it within 3 s), then ask the campaign service,
+which lets only the asker decide, once, before the preview expires. What happened replaces the
+preview; a click that did nothing (another person's, a second one, a late one) is told to whoever
+clicked, in a message of its own, and the preview stays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.sms.sending.campaign_types import Cancelled, Confirmed
+from handlers import campaign_answers
+from handlers.campaign_preview import campaign_id_of
+from handlers.commands.campaign import campaign_service
+from handlers.context import services
+from handlers.i18n import gettext as _
+
+__all__ = ["handle_cancel", "handle_confirm"]
+
+
+def _clicked(action: dict[str, Any], body: dict[str, Any]) -> tuple[int | None, str]:
+    """The campaign id the button carries and who clicked it."""
+    user = body.get("user")
+    user_id = str(user.get("id") or "") if isinstance(user, dict) else ""
+    return campaign_id_of(action.get("value")), user_id
+
+
+async def _not_a_campaign(respond: AsyncRespond) -> None:
+    """The button carried no campaign id (nothing Slack sends for our buttons)."""
+    await respond(
+        text=_("This button names no send I know; nothing was done."),
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+async def handle_confirm(
+    ack: AsyncAck,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    context: dict[str, Any],
+    respond: AsyncRespond,
+) -> None:
+    """Confirm the campaign on "Send to N" (its asker, once, in time), then run it.
+
+    Registered through :func:`~handlers.errors.reporting_errors`, which answers what escapes.
+    """
+    await ack()
+    campaign_id, user_id = _clicked(action, body)
+    if campaign_id is None:
+        await _not_a_campaign(respond)
+        return
+    campaigns = campaign_service(services(context))
+    decided = await campaigns.confirm(campaign_id, user_id)
+    if not isinstance(decided, Confirmed):
+        await respond(
+            text=campaign_answers.confirm_refused(decided),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
+    await respond(
+        text=campaign_answers.confirmed(decided.recipients),
+        response_type="ephemeral",
+        replace_original=True,
+    )
+    outcome = await campaigns.run(decided.campaign_id)
+    await respond(
+        text=campaign_answers.ran(outcome), response_type="ephemeral", replace_original=True
+    )
+
+
+async def handle_cancel(
+    ack: AsyncAck,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    context: dict[str, Any],
+    respond: AsyncRespond,
+) -> None:
+    """Cancel the preview on "Cancel" (its asker, before it is decided); nothing is sent.
+
+    Registered through :func:`~handlers.errors.reporting_errors`, which answers what escapes.
+    """
+    await ack()
+    campaign_id, user_id = _clicked(action, body)
+    if campaign_id is None:
+        await _not_a_campaign(respond)
+        return
+    decided = await campaign_service(services(context)).cancel(campaign_id, user_id)
+    if not isinstance(decided, Cancelled):
+        await respond(
+            text=campaign_answers.confirm_refused(decided),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
+    await respond(
+        text=campaign_answers.cancelled(), response_type="ephemeral", replace_original=True
+    )
