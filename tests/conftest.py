@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
+# Importing and collecting the suite builds a heap of a few hundred thousand objects that live
+# as long as the process; the collector's full passes walked it again and again as it grew. Off
+# until the tests are collected, then that heap is frozen (pytest_collection_finish).
+gc.disable()
+
 import asyncio
 import atexit
 import copy
@@ -64,13 +71,33 @@ def pytest_configure(config: pytest.Config) -> None:
     _interrupt_without_asyncio()
     if hasattr(config, "workerinput"):
         return
+    if getattr(config.option, "numprocesses", None):
+        gc.enable()  # xdist's controller collects no tests: only its workers do
     # No test speaks TLS (every peer is on loopback, over HTTP): with no CA file to read, each
     # process the run starts (xdist's workers, every smsbot) spares the ~40 ms aiohttp spends
     # loading the system's certificates into two SSL contexts as it is imported.
     os.environ["SSL_CERT_FILE"] = os.devnull
+    _temporary_files_in_memory()
     postgres.start(config)
     if getattr(config.option, "numprocesses", None):
         precompile(config)
+
+
+#: A file system in memory, where the run's temporary folders go when it is there (pytest makes
+#: its folders there private to the user, and checks their owner).
+MEMORY_FILES = Path("/dev/shm")  # noqa: S108
+
+
+def _temporary_files_in_memory() -> None:
+    """Put the run's ``tmp_path`` folders in memory, unless told where (``PYTEST_DEBUG_TEMPROOT``).
+
+    Most tests write a database or two under ``tmp_path`` (a copy of the migrated one, its WAL),
+    and pytest removes the folders of older runs as a run ends: thousands of files made and
+    deleted on a disk cost seconds of system time, in memory a fraction of it. As pytest
+    makes them there, the folders are private to the run's user; no test depends on the disk.
+    """
+    if os.access(MEMORY_FILES, os.W_OK | os.X_OK):
+        os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(MEMORY_FILES))
 
 
 def _interrupt_without_asyncio() -> None:
@@ -95,6 +122,32 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     handler = getattr(plugin, "log_file_handler", None)
     if isinstance(handler, logging.FileHandler) and handler.baseFilename == os.devnull:
         handler.setLevel(logging.CRITICAL + 1)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The tests are collected: what was imported and built for them is kept out of full passes.
+
+    Collected once (collection's garbage is not kept), then frozen (``gc.freeze``): the
+    collector, on again, looks only at what the tests make, and pytest's last passes at exit
+    are short (and so again after each module: ``pytest_runtest_teardown``). ``smsbot serve``
+    freezes its own start-up heap the same way.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.enable()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After a module's last test (its fixtures gone): its garbage collected, what lives frozen.
+
+    What lives on is the process's (caches, the modules' own state): the full passes that the
+    next modules' tests set off then look only at what those tests make, not at everything the
+    worker made before them.
+    """
+    if nextitem is None or nextitem.path != item.path:
+        gc.collect()
+        gc.freeze()
 
 
 #: The key of xdist's ``--dist`` in a worker's input (a worker's own options say "no").

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,10 +60,21 @@ def modules(root: Path = ROOT, packages: tuple[str, ...] = PACKAGES) -> dict[str
     }
 
 
-@functools.cache
 def _parse(path: Path) -> ast.Module:
-    """The syntax tree of ``path``, read once (the files do not change while tests run)."""
-    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    """The syntax tree of ``path``, made with the garbage collector paused.
+
+    A tree is tens of thousands of new objects, none of them garbage, and the passes they set
+    off cost more than the parsing itself. No tree is kept: what the rules need of a file is
+    worked out once (:func:`_imports_of`, :func:`storage_references`), and a process that kept
+    every tree would walk them all again at each full pass until it ends.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _import_statements(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
@@ -107,16 +119,36 @@ def imports(path: Path, root: Path = ROOT) -> set[str]:
     is a name in it); ``import a.b`` imports ``a.b``. Every import statement counts: at module
     level, inside a function and under ``if TYPE_CHECKING:``.
     """
+    return set(_imports_of(path, root)[0])
+
+
+@functools.cache
+def _imports_of(path: Path, root: Path) -> tuple[frozenset[str], dict[str, str]]:
+    """:func:`imports` and :func:`_namespace` of ``path``, worked out once a file.
+
+    The files do not change while tests run, and the rules ask for each file's several times.
+    Never changed: the functions that give them give copies.
+    """
     known = _known(root)
     package = _package(path, root)
     found: set[str] = set()
+    names: dict[str, str] = {}
     for node in _import_statements(_parse(path)):
         if isinstance(node, ast.Import):
             found.update(_import_targets(node, package))
+            for alias in node.names:
+                if alias.asname:
+                    names[alias.asname] = alias.name
+                else:  # ``import a.b`` binds ``a``
+                    top = alias.name.partition(".")[0]
+                    names[top] = top
         elif isinstance(node, ast.ImportFrom):
-            for target in _import_targets(node, package):
+            targets = list(_import_targets(node, package))
+            for target in targets:
                 found.add(target if target in known else target.rpartition(".")[0])
-    return found
+            for alias, target in zip(node.names, targets, strict=True):
+                names[alias.asname or alias.name] = target
+    return frozenset(found), names
 
 
 def imported_names(path: Path, root: Path = ROOT) -> set[str]:
@@ -214,20 +246,7 @@ def circles(root: Path = ROOT) -> set[tuple[str, ...]]:
 
 def _namespace(path: Path, root: Path) -> dict[str, str]:
     """What each name imported anywhere in ``path`` stands for, as an absolute dotted name."""
-    package = _package(path, root)
-    names: dict[str, str] = {}
-    for node in _import_statements(_parse(path)):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    names[alias.asname] = alias.name
-                else:  # ``import a.b`` binds ``a``
-                    top = alias.name.partition(".")[0]
-                    names[top] = top
-        elif isinstance(node, ast.ImportFrom):
-            for alias, target in zip(node.names, _import_targets(node, package), strict=True):
-                names[alias.asname or alias.name] = target
-    return names
+    return dict(_imports_of(path, root)[1])
 
 
 def _dotted(node: ast.expr) -> str | None:
@@ -366,7 +385,13 @@ def storage_references(path: Path, root: Path = ROOT) -> set[str]:
     Importing a function counts as using it, and so does passing it to ``Store.write``
     (``store.write(outbox.mark_step_done, …)`` names ``storage.outbox.mark_step_done``).
     """
+    return set(_storage_references(path, root))
+
+
+@functools.cache
+def _storage_references(path: Path, root: Path) -> frozenset[str]:
+    """:func:`storage_references`, worked out once a file."""
     storage = _storage(root)
     namespace = _namespace(path, root)
     named = set(namespace.values()) | _references(_parse(path), namespace, {})
-    return {storage.resolve(name) for name in named if within(name, "storage")}
+    return frozenset(storage.resolve(name) for name in named if within(name, "storage"))

@@ -12,8 +12,8 @@ the fork's intermediate parent exits at once), so the test waits for it, and kil
 own child.
 
 What such a process does not prove, that the installed ``smsbot`` script starts the program,
-the tests that run the script itself prove (``--version``, ``check``, refused settings, the
-terminal console, Socket Mode's refused token).
+the tests that run the script itself prove (``--version``, ``check``, refused settings, a
+console on a terminal, Socket Mode's refused token).
 """
 
 from __future__ import annotations
@@ -119,9 +119,23 @@ class _Zygote:
         self.lock = threading.Lock()
         atexit.register(self.close)
 
-    def fork(self, argv: list[str], env: dict[str, str], cwd: str, fds: list[int]) -> int:
-        """Fork a process running ``smsbot argv`` on ``fds`` (stdin, stdout, stderr); its pid."""
-        request = json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode()
+    def fork(
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        cwd: str,
+        fds: list[int],
+        *,
+        new_session: bool = False,
+    ) -> int:
+        """Fork a process running ``smsbot argv`` on ``fds`` (stdin, stdout, stderr); its pid.
+
+        ``new_session``: it calls ``setsid`` first, as a process started with
+        ``start_new_session``.
+        """
+        request = json.dumps(
+            {"argv": argv, "env": env, "cwd": cwd, "new_session": new_session}
+        ).encode()
         with self.lock:
             socket.send_fds(self.socket, [request], fds)
             answer = self.socket.recv(64)
@@ -172,6 +186,19 @@ async def start_smsbot(
         )
         process.stdin = asyncio.StreamWriter(transport, protocol, None, loop)
     return process
+
+
+def fork_smsbot(
+    *args: str, env: dict[str, str], cwd: str | os.PathLike[str], fds: tuple[int, int, int]
+) -> int:
+    """Start ``smsbot args`` (forked from the zygote) on ``fds`` (its stdin, stdout, stderr).
+
+    As ``subprocess.Popen(..., start_new_session=True)`` starts it: in a session of its own.
+    Returns its pid; it is this process's child (wait for it with ``os.waitpid``).
+    """
+    if not _ZYGOTE:
+        _ZYGOTE.append(_Zygote())
+    return _ZYGOTE[0].fork(["smsbot", *args], env, str(cwd), list(fds), new_session=True)
 
 
 async def _reader(loop: asyncio.AbstractEventLoop, fd: int) -> asyncio.StreamReader:
@@ -227,6 +254,8 @@ def _run(request: dict[str, object], fds: list[int]) -> None:
     argv = request["argv"]
     assert isinstance(env, dict)
     assert isinstance(argv, list)
+    if request.get("new_session"):
+        os.setsid()
     os.chdir(str(request["cwd"]))
     os.environ.clear()
     os.environ.update(env)

@@ -133,6 +133,19 @@ class ServeProcess:
                 await self._reader
 
 
+async def run_forked(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """:func:`run_cli`'s run, forked from a process that imported smsbot already.
+
+    The same exit code and output (``tests/bot/test_forked.py``) without the interpreter's
+    start and smsbot's imports: for the tests whose point is what ``smsbot`` does, not that the
+    installed script starts it.
+    """
+    process = await start_smsbot(*args, env=env)
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
 async def run_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     """Run ``smsbot <args>`` to its end with ``env``; return its exit code, stdout and stderr."""
     process = await asyncio.create_subprocess_exec(

@@ -29,7 +29,7 @@ from bot.simulator import SimulatorConfig, start_simulator
 from storage.schema import open_database
 from testkit.database import run_sql
 from tests.bot.conftest import console_in_process, run_console, sections
-from tests.bot.serve_process import SMSBOT
+from tests.bot.forked import ForkedProcess, start_smsbot
 from tests.conftest import MOBIZON_KEY
 
 #: The console's person, as the OS names them.
@@ -243,18 +243,11 @@ async def test_live_sends_through_the_configured_gateway(tmp_path: Path) -> None
     assert "was delivered." in out, err
 
 
-async def _console_with_open_stdin(tmp_path: Path) -> asyncio.subprocess.Process:
+async def _console_with_open_stdin(tmp_path: Path) -> ForkedProcess:
+    """``smsbot console`` on pipes, forked (:mod:`tests.bot.forked`), once its banner is out."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOBIZON_"))}
     env["SMSBOT_DB"] = str(tmp_path / "console.db")
-    process = await asyncio.create_subprocess_exec(
-        str(SMSBOT),
-        "console",
-        cwd=tmp_path,
-        env=env,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_smsbot("console", env=env, cwd=tmp_path, stdin=True)
     assert process.stdout is not None
     await asyncio.wait_for(process.stdout.readline(), 60)  # the banner: it is up
     return process

@@ -1,4 +1,9 @@
-"""``smsbot console`` on a pseudo-terminal: it ends on quit, Ctrl-C and Ctrl-D, edits and recalls lines."""
+"""``smsbot console`` on a pseudo-terminal: it ends on quit, Ctrl-C and Ctrl-D, edits and recalls lines.
+
+The console that recalls lines and takes a send to its delivery is the installed ``smsbot``
+script, started; the others are forked from a process that imported smsbot already
+(:mod:`tests.bot.forked`), on a terminal of their own just the same.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,18 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
+from tests.bot.forked import fork_smsbot
 from tests.bot.serve_process import SMSBOT
 
 #: The issue asks for an end "within a second"; this bound leaves room for a loaded machine.
@@ -22,11 +30,58 @@ END_WITHIN = 3.0
 _ESCAPES = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 
 
+class Process(Protocol):
+    """What the tests use of a console process: ``subprocess.Popen``'s poll, kill and wait."""
+
+    @property
+    def returncode(self) -> int | None:
+        """Its exit code once it ended and was waited for."""
+
+    def poll(self) -> int | None:
+        """Its exit code if it ended, else None."""
+
+    def kill(self) -> None:
+        """SIGKILL."""
+
+    def wait(self) -> int:
+        """Wait for it to end; its exit code."""
+
+
+@dataclass
+class ForkedConsole:
+    """A console forked from the zygote (this process's child), seen as ``Popen`` shows one."""
+
+    pid: int
+    returncode: int | None = None
+
+    def _reap(self, options: int) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, options)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def poll(self) -> int | None:
+        """Its exit code if it ended, else None."""
+        return self._reap(os.WNOHANG)
+
+    def kill(self) -> None:
+        """SIGKILL (it is not reaped yet, so the pid is still its own)."""
+        if self.returncode is None:
+            os.kill(self.pid, signal.SIGKILL)
+
+    def wait(self) -> int:
+        """Wait for it to end; its exit code."""
+        code = self._reap(0)
+        assert code is not None
+        return code
+
+
 @dataclass
 class Terminal:
     """A console process whose stdin, stdout and stderr are one pseudo-terminal."""
 
-    process: subprocess.Popen[bytes]
+    process: Process
     master: int
     output: bytearray = field(default_factory=bytearray)
 
@@ -69,21 +124,30 @@ class Terminal:
 
 
 @contextmanager
-def console_on_terminal(folder: Path) -> Iterator[Terminal]:
-    """Start ``smsbot console`` in ``folder`` on a fresh pseudo-terminal; kill it if left running."""
+def console_on_terminal(folder: Path, *, script: bool = False) -> Iterator[Terminal]:
+    """Start ``smsbot console`` in ``folder`` on a fresh pseudo-terminal; kill it if left running.
+
+    ``script``: the installed script, started; else forked (:mod:`tests.bot.forked`).
+    """
     master, slave = pty.openpty()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOBIZON_"))}
     # no cursor position requests: a real terminal answers them, this test does not
     env.update(SMSBOT_DB=str(folder / "console.db"), TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
-    process = subprocess.Popen(
-        [str(SMSBOT), "console"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        cwd=folder,
-        start_new_session=True,
-    )
+    process: Process
+    if script:
+        process = subprocess.Popen(
+            [str(SMSBOT), "console"],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            cwd=folder,
+            start_new_session=True,
+        )
+    else:
+        process = ForkedConsole(
+            fork_smsbot("console", env=env, cwd=folder, fds=(slave, slave, slave))
+        )
     os.close(slave)
     terminal = Terminal(process, master)
     try:
@@ -112,7 +176,7 @@ def test_the_console_ends_at_once_on_a_terminal(tmp_path: Path, keys: str, what:
 
 def test_the_console_recalls_lines_and_redraws_its_prompt(tmp_path: Path) -> None:
     """Up-arrow recalls the last line; after a delivery update prints, the prompt comes back."""
-    with console_on_terminal(tmp_path) as terminal:
+    with console_on_terminal(tmp_path, script=True) as terminal:
         terminal.type("/sms help\r")
         terminal.wait_for("Send SMS from Slack")
         terminal.type("\x1b[A\r")  # up arrow: the same line again

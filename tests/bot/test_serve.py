@@ -37,6 +37,7 @@ from tests.bot.serve_process import (
     command_body,
     post_command,
     run_cli,
+    run_forked,
 )
 from tests.conftest import MOBIZON_KEY, SECRETS, refusing_port
 
@@ -95,7 +96,7 @@ async def test_sandbox_serve_delivers_end_to_end(
         health = await (await session.get(serve.url + "healthz")).json()
         assert (health["sandbox"], health["engine"]) == (True, "sqlite")
         # a second process on the same SQLite file is refused; the first goes on
-        second, _, stderr = await run_cli({**env, "PORT": "0"}, "serve")
+        second, _, stderr = await run_forked({**env, "PORT": "0"}, "serve")
         assert second == 2
         (refusal,) = [json.loads(line) for line in stderr.splitlines() if "cannot start" in line]
         assert "another smsbot process is running on the SQLite database" in refusal["msg"]
@@ -277,7 +278,7 @@ async def test_serve_without_a_key_needs_the_sandbox_asked_for(tmp_path: Path) -
     """No MOBIZON_API_KEY and no SMSBOT_SANDBOX=1: exit 2 with a sentence, nothing started."""
     env = base_env("http://127.0.0.1:9/", tmp_path / "x.db")
     del env["SMSBOT_SANDBOX"]
-    code, out, err = await run_cli(env, "serve")
+    code, out, err = await run_forked(env, "serve")
     assert code == 2
     assert out == ""
     assert "MOBIZON_API_KEY is not set" in err
@@ -290,7 +291,7 @@ async def test_serve_refuses_http_mode_without_signing_secret(tmp_path: Path) ->
     """HTTP mode needs SLACK_SIGNING_SECRET: the refusal names it and how to find it."""
     env = base_env("http://127.0.0.1:9/", tmp_path / "x.db")
     del env["SLACK_SIGNING_SECRET"]
-    code, _, err = await run_cli(env, "serve")
+    code, _, err = await run_forked(env, "serve")
     assert code == 2
     assert "SLACK_SIGNING_SECRET is not set" in err
     assert "Signing Secret" in err
@@ -305,7 +306,7 @@ async def test_serve_reports_a_port_in_use_in_one_sentence(
     port = blocker.sockets[0].getsockname()[1]
     try:
         env = base_env(fake_slack.url, tmp_path / "x.db", PORT=str(port))
-        code, _, err = await run_cli(env, "serve")
+        code, _, err = await run_forked(env, "serve")
     finally:
         blocker.close()
         await blocker.wait_closed()
@@ -359,7 +360,7 @@ async def test_serve_stops_with_exit_2_when_slack_or_mobizon_refuses_its_credent
         MOBIZON_API_KEY=wrong,
         MOBIZON_API_URL=simulator[1],
     )
-    code, out, err = await run_cli(env, "serve")
+    code, out, err = await run_forked(env, "serve")
     assert code == 2
     assert out == ""
     assert "Traceback" not in err

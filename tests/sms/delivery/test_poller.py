@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,7 +25,9 @@ from storage.messages import get_by_message_id
 from storage.replicas import register
 from storage.schema import wall_text
 from storage.store import Store
+from testkit.claims import new_send
 from testkit.clock import ManualClock
+from testkit.sent import record_sent_many
 from testkit.waiting import wait_until
 from tests.conftest import MOBIZON_KEY
 from tests.sms.delivery.conftest import SeedSms
@@ -52,14 +55,18 @@ def asked_ids(sim: MobizonSimulator, since: int = 0) -> list[list[int]]:
 
 
 def seed_from_simulator(
-    db: Database, sim: MobizonSimulator, seed_sms: SeedSms, count: int, **fields: object
+    db: Database, sim: MobizonSimulator, count: int, **fields: Any
 ) -> list[int]:
-    """Send ``count`` SMS through the simulator and record them as the bot's."""
-    ids = []
-    for n in range(count):
-        message = sim.create_message("5511987654321", f"hello {n}")
-        seed_sms(db, message.id, **fields)
-        ids.append(message.id)
+    """Send ``count`` SMS through the simulator and record them as the bot's, in one transaction.
+
+    Each is left as :func:`seed_sms` leaves one (sent now, its channel post refused).
+    """
+    ids = [sim.create_message("5511987654321", f"hello {n}").id for n in range(count)]
+    sends = [
+        new_send(f"seed-{n}-{i}", text=f"hello {n}", encoding="gsm7", **fields)
+        for n, i in enumerate(ids)
+    ]
+    record_sent_many(db, sends, ids, now=datetime.now(UTC))
     return ids
 
 
@@ -72,11 +79,10 @@ async def test_250_pending_sms_take_three_requests_and_final_ones_are_not_asked_
     store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
-    seed_sms: SeedSms,
 ) -> None:
     """250 pending SMS are asked in 3 requests of at most 100 ids; once final, never again."""
     sim, _url = simulator
-    ids = seed_from_simulator(db, sim, seed_sms, 250)
+    ids = seed_from_simulator(db, sim, 250)
     poller = Poller(store, client)
 
     report = await poller.run_once()
@@ -104,11 +110,10 @@ async def test_final_sms_drop_out_of_the_batches(
     store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
-    seed_sms: SeedSms,
 ) -> None:
     """Only the SMS still pending are asked about: final ones leave the next cycle's requests."""
     sim, _url = simulator
-    ids = seed_from_simulator(db, sim, seed_sms, 5)
+    ids = seed_from_simulator(db, sim, 5)
     for message_id in ids[:2]:
         sim.set_status(message_id, "DELIVRD")
     poller = Poller(store, client)
@@ -133,7 +138,7 @@ async def test_scheduled_sms_is_not_asked_before_its_time(
         "5511987654321", "later", deferred_to=at.replace(tzinfo=None, microsecond=0)
     )
     seed_sms(db, scheduled.id, deferred_to=wall_text(at))
-    (now_id,) = seed_from_simulator(db, sim, seed_sms, 1)
+    (now_id,) = seed_from_simulator(db, sim, 1)
 
     await Poller(store, client, clock=ManualClock(now)).run_once()
     assert asked_ids(sim) == [[now_id]]
@@ -191,11 +196,10 @@ async def test_the_poller_hands_chunks_and_the_client_makes_requests_of_100(
     store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
-    seed_sms: SeedSms,
 ) -> None:
     """1,000 pending SMS reach the gateway in calls of CHUNK ids, sent as 10 requests of 100."""
     sim, _url = simulator
-    ids = seed_from_simulator(db, sim, seed_sms, 1000)
+    ids = seed_from_simulator(db, sim, 1000)
     gateway = CountingGateway(client)
     report = await Poller(store, gateway).run_once()
     assert [len(call) for call in gateway.calls] == [CHUNK, CHUNK, 1000 - 2 * CHUNK]
@@ -229,11 +233,10 @@ async def test_a_chunk_is_written_while_the_next_is_still_being_asked(
     store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
-    seed_sms: SeedSms,
 ) -> None:
     """The first chunk's statuses and outbox rows are written before later chunks are answered."""
     sim, _url = simulator
-    ids = seed_from_simulator(db, sim, seed_sms, CHUNK + 10)
+    ids = seed_from_simulator(db, sim, CHUNK + 10)
     for message_id in ids:
         sim.set_status(message_id, "DELIVRD")
     gateway = WritesFirstGateway(client, db)
@@ -264,11 +267,10 @@ async def test_a_failed_chunk_fails_the_cycle_and_keeps_what_was_written(
     store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
-    seed_sms: SeedSms,
 ) -> None:
     """A rate-limited chunk fails the cycle (backoff); the chunk answered before stays written."""
     sim, _url = simulator
-    ids = seed_from_simulator(db, sim, seed_sms, 2 * CHUNK + 1)
+    ids = seed_from_simulator(db, sim, 2 * CHUNK + 1)
     for message_id in ids:
         sim.set_status(message_id, "DELIVRD")
     gateway = FailingLaterGateway(client, db)
@@ -284,11 +286,10 @@ async def test_a_cycle_keeps_the_clients_limit_of_requests_in_flight(
     store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
-    seed_sms: SeedSms,
 ) -> None:
     """With every answer held, a 1,000-SMS cycle has 4 getSMSStatus requests out, no more."""
     sim, _url = simulator
-    seed_from_simulator(db, sim, seed_sms, 1000)
+    seed_from_simulator(db, sim, 1000)
     sim.hold()
     cycle = asyncio.create_task(Poller(store, client).run_once())
     try:
@@ -307,11 +308,10 @@ async def test_rate_limit_backs_off_for_growing_numbers_of_cycles(
     store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
-    seed_sms: SeedSms,
 ) -> None:
     """Code 30 skips the next cycle, twice in a row skips two; success resets the backoff."""
     sim, _url = simulator
-    seed_from_simulator(db, sim, seed_sms, 3)
+    seed_from_simulator(db, sim, 3)
     sim.rate_limit_next(GET_SMS_STATUS, times=2)
     poller = Poller(store, client)
     outcomes = []
@@ -327,11 +327,10 @@ async def test_gateway_errors_back_off_too(
     store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
-    seed_sms: SeedSms,
 ) -> None:
     """An HTML 502 page from the gateway counts as a failure: the next cycle is skipped."""
     sim, _url = simulator
-    ids = seed_from_simulator(db, sim, seed_sms, 2)
+    ids = seed_from_simulator(db, sim, 2)
     sim.html_failure_next(status=502, method=GET_SMS_STATUS)
     sim.set_status(ids[0], "DELIVRD")
     poller = Poller(store, client)
@@ -380,12 +379,11 @@ async def test_a_poller_asks_only_about_sms_sent_in_its_mode(
     store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
-    seed_sms: SeedSms,
 ) -> None:
     """A sandbox poller never asks about live SMS, nor a live one about the sandbox's ids."""
     sim, _url = simulator
-    (sandboxed,) = seed_from_simulator(db, sim, seed_sms, 1, sandbox=True)
-    (live,) = seed_from_simulator(db, sim, seed_sms, 1)
+    (sandboxed,) = seed_from_simulator(db, sim, 1, sandbox=True)
+    (live,) = seed_from_simulator(db, sim, 1)
     await Poller(store, client, sandbox=True).run_once()
     assert asked_ids(sim) == [[sandboxed]]
     before = len(sim.requests)
@@ -398,11 +396,10 @@ async def test_two_replicas_poll_half_each_and_never_the_same_sms(
     store: Store,
     simulator: tuple[MobizonSimulator, str],
     client: MobizonClient,
-    seed_sms: SeedSms,
 ) -> None:
     """A replica alone asks about all; with a second live, each asks about its half, once."""
     sim, _url = simulator
-    ids = seed_from_simulator(db, sim, seed_sms, 10)
+    ids = seed_from_simulator(db, sim, 10)
     now = datetime.now(UTC)
     register(db, "a", host="h", pid=1, now=now)
     a, b = CountingGateway(client), CountingGateway(client)
