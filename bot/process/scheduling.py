@@ -65,8 +65,14 @@ class SkippedRuns:
 
 
 def make_scheduler() -> AsyncIOScheduler:
-    """An asyncio scheduler whose skipped runs are logged once a stretch, not once a tick."""
-    scheduler = AsyncIOScheduler()
+    """An asyncio scheduler whose skipped runs are logged once a stretch, not once a tick.
+
+    A run the event loop reaches late (a busy machine, a long burst) still runs, however late,
+    once (its jobs coalesce): APScheduler's default would drop a run more than a second late,
+    with a warning, and the step it stands for (a poll cycle, a heartbeat) would wait a whole
+    interval more.
+    """
+    scheduler = AsyncIOScheduler(job_defaults={"misfire_grace_time": None})
     scheduler.add_listener(
         SkippedRuns(), EVENT_JOB_MAX_INSTANCES | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
     )

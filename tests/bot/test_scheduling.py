@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from apscheduler.events import (
@@ -76,3 +76,25 @@ async def test_a_job_outlasting_its_interval_logs_its_skips_once(
         f"slow ended after {ended[0]} scheduled runs were skipped",
     ]
     assert not [line for line in lines if "maximum number of running" in line]
+
+
+async def test_a_run_reached_late_still_runs_without_a_missed_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A run whose time passed seconds ago (a stalled loop) runs once instead of being dropped."""
+    ran = asyncio.Event()
+
+    async def job() -> None:
+        ran.set()
+
+    scheduler = make_scheduler()
+    late = datetime.now().astimezone() - timedelta(seconds=5)
+    scheduler.add_job(job, "interval", seconds=60, id="late", coalesce=True, next_run_time=late)
+    with caplog.at_level(logging.WARNING, logger="apscheduler"):
+        scheduler.start()
+        try:
+            await asyncio.wait_for(ran.wait(), timeout=10)
+        finally:
+            scheduler.shutdown(wait=False)
+    assert ran.is_set()
+    assert not [r for r in caplog.records if "was missed by" in r.getMessage()]
