@@ -27,7 +27,7 @@ from testkit.database import run_sql
 from testkit.waiting import wait_until
 from tests.conftest import MOBIZON_KEY, BotHarness, KeepRecords
 from tests.handlers.compose_kit import state, submit
-from tests.handlers.conftest import block_texts, buttons, click
+from tests.handlers.conftest import block_kit_problems, block_texts, buttons, click
 from tests.handlers.test_e2e_hostile import TEXT_MARK, all_logs, bot_lines, personal_data_in
 
 __all__ = ["all_logs"]  # the fixture, shared with the other hostile tests
@@ -299,6 +299,21 @@ async def test_markup_in_a_placeholder_name_is_escaped_in_the_refusal(
     assert "“{outro}”" in said
     assert "&lt;!channel&gt;" in said
     assert markup_left_raw(said) == []
+    assert campaign_requests(sim) == []
+
+
+async def test_rows_left_out_full_of_markup_keep_the_preview_within_block_kit(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """Twenty unreadable cells of “<” and “&” (each escaped 4 or 5 times longer): a preview Slack takes."""
+    hostile = [["<" * 60 if n % 2 else "&" * 60, "x"] for n in range(20)]
+    preview = await file_preview(
+        bot, csv_of(["telefone", "nome"], [[TWELVE[0], "Ana"], *hostile]), "Oi"
+    )
+    assert block_kit_problems(preview["blocks"]) == []
+    shown = block_texts(preview["blocks"])
+    assert "*Left out: 20 rows*" in shown
+    assert "more rows." in shown
     assert campaign_requests(sim) == []
 
 
