@@ -6,13 +6,16 @@ the workspace the send was asked in: the same user id in a click from another wo
 nothing. "Send to N" also needs the asker to still be allowed to send (``SMSBOT_ALLOWED_USERS``
 may have changed since the preview). What happened replaces the preview; a click that did
 nothing (another person's, a second one, a late one) is told to whoever clicked, in a message of
-its own, and the preview stays.
+its own, and the preview stays. A confirmed campaign is run even when Slack could not be told it
+was confirmed: nothing else would send it.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import aiohttp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
@@ -25,6 +28,8 @@ from handlers.i18n import gettext as _
 from storage.campaigns import get_campaign
 
 __all__ = ["handle_cancel", "handle_confirm"]
+
+logger = logging.getLogger(__name__)
 
 
 def _clicked(action: dict[str, Any], body: dict[str, Any]) -> tuple[int | None, str]:
@@ -100,11 +105,17 @@ async def handle_confirm(
             replace_original=False,
         )
         return
-    await respond(
-        text=campaign_answers.confirmed(decided.recipients),
-        response_type="ephemeral",
-        replace_original=True,
-    )
+    try:
+        await respond(
+            text=campaign_answers.confirmed(decided.recipients),
+            response_type="ephemeral",
+            replace_original=True,
+        )
+    except (aiohttp.ClientError, TimeoutError) as err:  # confirmed: it is sent all the same
+        logger.warning(
+            "slack could not be told a campaign was confirmed; sending it",
+            extra={"campaign": decided.campaign_id, "error": type(err).__name__},
+        )
     outcome = await campaigns.run(decided.campaign_id)
     await respond(
         text=campaign_answers.ran(outcome), response_type="ephemeral", replace_original=True

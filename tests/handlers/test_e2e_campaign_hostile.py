@@ -27,7 +27,7 @@ from testkit.database import run_sql
 from testkit.waiting import wait_until
 from tests.conftest import MOBIZON_KEY, BotHarness, KeepRecords
 from tests.handlers.compose_kit import state, submit
-from tests.handlers.conftest import block_kit_problems, block_texts, buttons, click
+from tests.handlers.conftest import block_kit_problems, block_texts, buttons, click, refused_url
 from tests.handlers.test_e2e_hostile import TEXT_MARK, all_logs, bot_lines, personal_data_in
 
 __all__ = ["all_logs"]  # the fixture, shared with the other hostile tests
@@ -237,6 +237,20 @@ async def test_confirm_racing_cancel_has_one_winner(bot: BotHarness, sim: Mobizo
         assert "This send was confirmed already; it is sent once, not again." in answers
         assert "Cancelled; nothing was sent." not in answers
         assert campaign_calls(sim, "send") == 1
+
+
+async def test_a_confirm_whose_response_url_fails_still_sends(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """Slack's response URL unreachable at the click: the confirmed campaign is still sent, once."""
+    preview = await command_preview(bot, "send " + ", ".join(TWELVE[:11]) + " Oi")
+    payload = click_payload(bot, buttons(preview["blocks"])[CONFIRM_ACTION], team="T1")
+    payload["response_url"] = refused_url() + "/response/gone"
+    assert (await bot.post_payload(payload))[0] == 200
+    await settled(bot)
+    (row,) = campaign_rows(bot)
+    assert row.state == "sent"
+    assert campaign_calls(sim, "send") == 1
 
 
 async def test_a_preview_survives_a_restart(
