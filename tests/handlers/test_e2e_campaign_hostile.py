@@ -448,7 +448,7 @@ async def run_to_summary(
 async def test_summary_counts_add_up_and_the_csv_runs_no_formula(
     bot: BotHarness, sim: MobizonSimulator, clock: FastForwardClock
 ) -> None:
-    """Hostile cells end in a summary whose counts add up, and a CSV with no live formula or markup."""
+    """Hostile cells: a summary whose counts add up (left out too), a CSV with no live formula."""
     assert await bot.command(f"optout add {TWELVE[0]}") == (200, "")
     await bot.slack.wait_for_responses(1)
     rows = [[number, FORMULAS[i % len(FORMULAS)]] for i, number in enumerate(TWELVE)]
@@ -461,6 +461,7 @@ async def test_summary_counts_add_up_and_the_csv_runs_no_formula(
     assert row.recipients == 11
     assert "Delivered 5 of 11 (45%)." in summary
     assert "Not added by Mobizon: 6 (6 on Mobizon's stop list)." in summary
+    assert "Left out before sending (opt-out list, repeated or unreadable numbers): 3." in summary
     assert "*Left out before sending*\n3" in message
     assert "on Mobizon's stop list" in message
     assert markup_left_raw(message) == []
