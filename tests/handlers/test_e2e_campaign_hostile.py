@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from contextlib import closing
 from typing import Any
 from urllib.parse import urlencode
@@ -463,6 +464,11 @@ async def test_summary_counts_add_up_and_the_csv_runs_no_formula(
     assert "Not added by Mobizon: 6 (6 on Mobizon's stop list)." in summary
     assert "Left out before sending (opt-out list, repeated or unreadable numbers): 3." in summary
     assert "*Left out before sending*\n3" in message
+    counted = re.search(
+        r"waiting (\d+) · sent (\d+) · delivered (\d+) · failed (\d+) · not added (\d+)", message
+    )
+    assert counted is not None
+    assert [int(n) for n in counted.groups()] == [0, 0, 5, 0, 6]
     assert "on Mobizon's stop list" in message
     assert markup_left_raw(message) == []
     assert markup_left_raw(summary) == []
