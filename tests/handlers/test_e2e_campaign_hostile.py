@@ -332,6 +332,19 @@ async def test_rows_left_out_full_of_markup_keep_the_preview_within_block_kit(
     assert campaign_requests(sim) == []
 
 
+async def test_a_file_of_thousands_of_columns_is_refused_in_a_message_slack_takes(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """3,000 columns and a placeholder none fills: the refusal names a few, counts the rest, stays short."""
+    header = ["telefone", *(f"coluna{n}" for n in range(1, 3000))]
+    said = await send_file(bot, csv_of(header, [[TWELVE[0], *["x"] * 2999]]), "Oi {nome}")
+    assert "No column of the file fills the placeholder “{nome}”" in said
+    assert "“coluna1”" in said
+    assert "and 2,979 more" in said
+    assert len(said) < 4000
+    assert campaign_requests(sim) == []
+
+
 async def test_a_file_over_the_limit_is_refused_with_the_number_and_nothing_stored(
     bot: BotHarness, sim: MobizonSimulator
 ) -> None:
