@@ -28,7 +28,14 @@ from testkit.database import run_sql
 from testkit.waiting import wait_until
 from tests.conftest import MOBIZON_KEY, BotHarness, KeepRecords
 from tests.handlers.compose_kit import state, submit
-from tests.handlers.conftest import block_kit_problems, block_texts, buttons, click, refused_url
+from tests.handlers.conftest import (
+    block_kit_problems,
+    block_texts,
+    buttons,
+    click,
+    refused_url,
+    sends,
+)
 from tests.handlers.test_e2e_hostile import TEXT_MARK, all_logs, bot_lines, personal_data_in
 
 __all__ = ["all_logs"]  # the fixture, shared with the other hostile tests
@@ -398,6 +405,23 @@ async def test_250_typed_numbers_fit_one_command(bot: BotHarness, sim: MobizonSi
     assert campaign_calls(sim, "addrecipients") == 1
     (campaign,) = sim.bulk_campaigns.values()
     assert len(campaign.numbers) == 250
+
+
+async def test_a_mistyped_number_after_the_list_is_refused_not_sent_as_text(
+    bot: BotHarness, sim: MobizonSimulator
+) -> None:
+    """A third number typed with letters (O for 0) is refused: its digits and the next number never become the SMS."""
+    typo = TWELVE[2][:-3] + "OO" + TWELVE[2][-1]
+    text = f"send {TWELVE[0]}, {TWELVE[1]}, {typo}, {TWELVE[3]} Oi"
+    status, body = await bot.command(text)
+    said = body or str((await bot.slack.wait_for_responses(1))[0].params["text"])
+    assert status == 200
+    assert typo in said
+    assert "If that is the text, remove the comma before it." in said
+    await settled(bot)
+    assert campaign_rows(bot) == []
+    assert campaign_requests(sim) == []
+    assert sends(sim) == []
 
 
 async def test_opted_out_and_stop_listed_numbers_are_named_as_such(
