@@ -45,6 +45,7 @@ from handlers.mrkdwn import escape, escape_short
 from handlers.phone import format_phone
 
 __all__ = [
+    "NAMES_SHOWN",
     "REFUSED_SHOWN",
     "cancelled",
     "confirm_refused",
@@ -55,6 +56,8 @@ __all__ = [
 
 #: How many numbers Mobizon did not add are named one by one, for each reason.
 REFUSED_SHOWN = 5
+#: How many column or placeholder names a refusal names; the rest are counted.
+NAMES_SHOWN = 20
 
 #: What each reason Mobizon gives for not adding a recipient means, for people.
 _PROBLEMS: dict[RecipientProblem, str] = {
@@ -145,8 +148,18 @@ def _missing_placeholders(refusal: MissingPlaceholders) -> str:
 
 
 def _names(names: tuple[str, ...]) -> str:
-    """Names as typed, each quoted and escaped, joined by commas (``—`` when there are none)."""
-    return ", ".join(f"“{escape_short(name, 40)}”" for name in names) or "—"
+    """Names as typed, each quoted and escaped, joined by commas (``—`` when there are none).
+
+    A file may have thousands of columns: the first :data:`NAMES_SHOWN` are named, the rest
+    counted, so the sentence stays one Slack takes.
+    """
+    shown = ", ".join(f"“{escape_short(name, 40)}”" for name in names[:NAMES_SHOWN]) or "—"
+    if len(names) > NAMES_SHOWN:
+        shown = _("%(shown)s and %(more)s more") % {
+            "shown": shown,
+            "more": formats.number(len(names) - NAMES_SHOWN),
+        }
+    return shown
 
 
 def _not_saved(*, busy: bool) -> str:

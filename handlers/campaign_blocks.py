@@ -181,7 +181,7 @@ def cost_words(cost: CampaignCost) -> str:
 def summary_reply(
     report: CampaignReport, cost: CampaignCost, *, comment: str | None = None
 ) -> SlackMessage:
-    """The one thread reply that closes the campaign: delivered, failed and why, not added, cost.
+    """The thread reply closing the campaign: delivered, failed and why, not added, left out, cost.
 
     ``comment`` is the moderator's, when Mobizon's moderators declined it.
     """
@@ -212,6 +212,11 @@ def summary_reply(
                 "count": formats.number(counts.not_added_count),
                 "reasons": _by_code(counts.not_added),
             }
+        )
+    if report.left_out:
+        lines.append(
+            _("Left out before sending (opt-out list, repeated or unreadable numbers): %(count)s.")
+            % {"count": formats.number(report.left_out)}
         )
     lines.append(cost_words(cost))
     text = "\n".join(lines)

@@ -38,6 +38,9 @@ CANCEL_ACTION = "campaign_cancel"
 BUTTONS_BLOCK = "campaign_preview"
 #: How many left-out rows are listed one by one; the rest are counted.
 LEFT_OUT_SHOWN = 15
+# The left-out rows' lines stop within this many characters (a section holds at most 3,000, and
+# a typed value escaped for mrkdwn may be several times longer than as typed).
+_LEFT_OUT_BUDGET = 2700
 # The first SMS is quoted up to this many characters (a section holds at most 3,000).
 _QUOTE_CHARACTERS = 1200
 _QUOTE_BUDGET = 2500
@@ -157,9 +160,16 @@ def left_out_summary(left_out: tuple[LeftOut, ...]) -> str:
 
 
 def left_out_lines(left_out: tuple[LeftOut, ...]) -> list[str]:
-    """One line per row left out (the first :data:`LEFT_OUT_SHOWN`), then how many more."""
-    lines = [f"• {_left_out_line(entry)}" for entry in left_out[:LEFT_OUT_SHOWN]]
-    more = len(left_out) - LEFT_OUT_SHOWN
+    """One line per row left out (the first :data:`LEFT_OUT_SHOWN` that fit), then how many more."""
+    lines: list[str] = []
+    size = 0
+    for entry in left_out[:LEFT_OUT_SHOWN]:
+        line = f"• {_left_out_line(entry)}"
+        size += len(line) + 1
+        if size > _LEFT_OUT_BUDGET:
+            break
+        lines.append(line)
+    more = len(left_out) - len(lines)
     if more > 0:
         lines.append(
             ngettext("…and %(count)s more row.", "…and %(count)s more rows.", more)

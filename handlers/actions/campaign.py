@@ -1,26 +1,35 @@
 """The preview's buttons: "Send to N" confirms the campaign and runs it; "Cancel" cancels it.
 
 Both acknowledge the click first (Slack wants it within 3 s), then ask the campaign service,
-which lets only the asker decide, once, before the preview expires. What happened replaces the
-preview; a click that did nothing (another person's, a second one, a late one) is told to whoever
-clicked, in a message of its own, and the preview stays.
+which lets only the asker decide, once, before the preview expires. The asker is the person of
+the workspace the send was asked in: the same user id in a click from another workspace decides
+nothing. "Send to N" also needs the asker to still be allowed to send (``SMSBOT_ALLOWED_USERS``
+may have changed since the preview). What happened replaces the preview; a click that did
+nothing (another person's, a second one, a late one) is told to whoever clicked, in a message of
+its own, and the preview stays. A confirmed campaign is run even when Slack could not be told it
+was confirmed: nothing else would send it.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import aiohttp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.sms.sending.campaign_types import Cancelled, Confirmed
-from handlers import campaign_answers
+from bot.sms.sending.campaign_types import Cancelled, Confirmed, NotYours
+from handlers import campaign_answers, send_outcomes
 from handlers.campaign_preview import campaign_id_of
 from handlers.commands.campaign import campaign_service
-from handlers.context import services
+from handlers.context import Services, services
 from handlers.i18n import gettext as _
+from storage.campaigns import get_campaign
 
 __all__ = ["handle_cancel", "handle_confirm"]
+
+logger = logging.getLogger(__name__)
 
 
 def _clicked(action: dict[str, Any], body: dict[str, Any]) -> tuple[int | None, str]:
@@ -28,6 +37,30 @@ def _clicked(action: dict[str, Any], body: dict[str, Any]) -> tuple[int | None, 
     user = body.get("user")
     user_id = str(user.get("id") or "") if isinstance(user, dict) else ""
     return campaign_id_of(action.get("value")), user_id
+
+
+def _team(body: dict[str, Any]) -> str:
+    """The workspace the click came from (``""`` when Slack did not say)."""
+    team = body.get("team")
+    return str(team.get("id") or "") if isinstance(team, dict) else ""
+
+
+async def _other_workspace(
+    svc: Services, campaign_id: int, body: dict[str, Any], respond: AsyncRespond
+) -> bool:
+    """Whether the click comes from another workspace than the send's (told so: nothing done)."""
+    team = _team(body)
+    if not team:
+        return False
+    campaign = await svc.store.read(get_campaign, campaign_id)
+    if campaign is None or not campaign.team_id or campaign.team_id == team:
+        return False
+    await respond(
+        text=campaign_answers.confirm_refused(NotYours(campaign.user_id)),
+        response_type="ephemeral",
+        replace_original=False,
+    )
+    return True
 
 
 async def _not_a_campaign(respond: AsyncRespond) -> None:
@@ -55,7 +88,15 @@ async def handle_confirm(
     if campaign_id is None:
         await _not_a_campaign(respond)
         return
-    campaigns = campaign_service(services(context))
+    svc = services(context)
+    if not svc.sending.may_send(user_id):
+        await respond(
+            text=send_outcomes.not_allowed(), response_type="ephemeral", replace_original=False
+        )
+        return
+    if await _other_workspace(svc, campaign_id, body, respond):
+        return
+    campaigns = campaign_service(svc)
     decided = await campaigns.confirm(campaign_id, user_id)
     if not isinstance(decided, Confirmed):
         await respond(
@@ -64,11 +105,17 @@ async def handle_confirm(
             replace_original=False,
         )
         return
-    await respond(
-        text=campaign_answers.confirmed(decided.recipients),
-        response_type="ephemeral",
-        replace_original=True,
-    )
+    try:
+        await respond(
+            text=campaign_answers.confirmed(decided.recipients),
+            response_type="ephemeral",
+            replace_original=True,
+        )
+    except (aiohttp.ClientError, TimeoutError) as err:  # confirmed: it is sent all the same
+        logger.warning(
+            "slack could not be told a campaign was confirmed; sending it",
+            extra={"campaign": decided.campaign_id, "error": type(err).__name__},
+        )
     outcome = await campaigns.run(decided.campaign_id)
     await respond(
         text=campaign_answers.ran(outcome), response_type="ephemeral", replace_original=True
@@ -91,7 +138,10 @@ async def handle_cancel(
     if campaign_id is None:
         await _not_a_campaign(respond)
         return
-    decided = await campaign_service(services(context)).cancel(campaign_id, user_id)
+    svc = services(context)
+    if await _other_workspace(svc, campaign_id, body, respond):
+        return
+    decided = await campaign_service(svc).cancel(campaign_id, user_id)
     if not isinstance(decided, Cancelled):
         await respond(
             text=campaign_answers.confirm_refused(decided),

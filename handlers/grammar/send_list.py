@@ -11,7 +11,9 @@ commas and start with digits, so the list is read one comma at a time:
 - After the last item's comma comes the last number, and after it the text, read as a single
   send reads its number (:func:`~handlers.phone.parse_phone`).
 - A comma after the last number (``a, b, Olá``) ends the list: the text follows it, unless it
-  starts like a number that cannot be read, which is refused rather than sent as text.
+  starts like a number that cannot be read (a number's pieces, or a word starting as a number
+  with eight or more digits, such as ``551198765OO12`` mistyped with letters), which is refused
+  rather than sent as text.
 - Blanks between commas (``a,, b``) are dropped.
 
 A single number followed by a comma is no list: it is read as a single send reads it, exactly
@@ -26,6 +28,9 @@ from handlers.i18n import gettext as _
 from handlers.phone import PhoneNumberError, parse_phone
 
 __all__ = ["split_recipients"]
+
+#: A word with this many digits after a list's comma is a number mistyped, never the text.
+_MISTYPED_DIGITS = 8
 
 
 def split_recipients(remainder: str, default_region: str) -> tuple[tuple[str, ...], str] | None:
@@ -49,7 +54,7 @@ def split_recipients(remainder: str, default_region: str) -> tuple[tuple[str, ..
     try:
         _number, end = parse_phone(last, default_region)
     except PhoneNumberError as error:
-        if not phone_looking_run(last.split()[:1]):
+        if not phone_looking_run(last.split()[:1]) and not _mistyped_number(last):
             if len(items) < 2:  # noqa: PLR2004  # one number, a comma and words: no list
                 return None
             return tuple(items), last.lstrip()  # the list ended with a comma; the text follows
@@ -61,6 +66,17 @@ def split_recipients(remainder: str, default_region: str) -> tuple[tuple[str, ..
         raise UsageError(sentence, usage_line("send")) from error
     items.append(" ".join(last[:end].split()))
     return tuple(items), last[end:].lstrip()
+
+
+def _mistyped_number(text: str) -> bool:
+    """Whether ``text`` starts with a word that starts as a number and holds many digits.
+
+    ``551198765OO12`` or ``+5511987650O12``: a number mistyped; ``Pedido#12345678`` is text.
+    """
+    first = text.split(maxsplit=1)[:1]
+    if not first or not (first[0][:1].isdigit() or first[0][:1] in "+("):
+        return False
+    return sum(char.isdigit() for char in first[0]) >= _MISTYPED_DIGITS
 
 
 def _single_send(remainder: str, default_region: str) -> bool:

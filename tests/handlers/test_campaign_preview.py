@@ -139,6 +139,24 @@ def test_many_rows_left_out_are_counted_past_the_first_few() -> None:
     assert block_kit_problems(message.blocks) == []
 
 
+@pytest.mark.parametrize("locale", ["en", "pt_BR"])
+@pytest.mark.parametrize("reason", [LeftOutReason.UNREADABLE, LeftOutReason.AMBIGUOUS])
+def test_rows_left_out_as_markup_fit_their_section(locale: str, reason: LeftOutReason) -> None:
+    """Rows typed as “&” and “<” (escaped five and four times longer) still fit one section, counted."""
+    readings = ("5551987654321", "51987654321") if reason is LeftOutReason.AMBIGUOUS else ()
+    many = tuple(
+        LeftOut(10_000 + n, reason, ("&" if n % 2 else "<") * 60, readings=readings)
+        for n in range(20)
+    )
+    with use_locale(locale):
+        message = preview_message(replace(PREPARED, preview=replace(PREVIEW, left_out=many)))
+    assert block_kit_problems(message.blocks) == []
+    lines = message.blocks[1]["text"]["text"].split("\n")
+    named = sum(line.startswith("• ") for line in lines)
+    assert 0 < named < LEFT_OUT_SHOWN
+    assert f"{20 - named} " in lines[-1]
+
+
 def test_a_long_first_sms_fits_its_section() -> None:
     """A text of 1,530 characters of markup still fits one section, cut and marked."""
     preview = replace(PREVIEW, first_text="&<>" * 510)

@@ -128,6 +128,21 @@ def test_a_trailing_comma_before_digits_is_refused() -> None:
     assert error.usage == USAGE["send"]
 
 
+@pytest.mark.parametrize("typo", ["551198765OO12", "+5511987650O12", "(11)98765-OO12"])
+def test_a_number_mistyped_with_letters_after_the_list_is_refused(typo: str) -> None:
+    """`a, b, 551198765OO12, c Hi`: the mistyped number (and c) never become the SMS's text."""
+    error = refusal(f"send {BR_MOBILE}, {OTHER}, {typo}, 5511987650003 Hi")
+    assert error.sentence.startswith(f"“{typo}")
+    assert error.sentence.endswith("If that is the text, remove the comma before it.")
+
+
+def test_a_word_with_digits_after_the_list_is_still_text() -> None:
+    """`a, b, Pedido#12345678 pronto`: a word that does not start as a number is the text."""
+    command = many(f"send {BR_MOBILE}, {OTHER}, Pedido#12345678 pronto")
+    assert command.recipients == (BR_MOBILE, OTHER)
+    assert command.text == "Pedido#12345678 pronto"
+
+
 @pytest.mark.parametrize("typed", [f"send {BR_MOBILE}, {OTHER}", f"send {BR_MOBILE}, {OTHER},"])
 def test_a_list_without_text_is_refused(typed: str) -> None:
     """A list with nothing after it asks for the text, naming the last number."""
