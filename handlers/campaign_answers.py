@@ -274,6 +274,9 @@ def _refused_number(row: AddedRecipient) -> str:
 
 def _not_sent(outcome: CampaignNotSent) -> str:
     """Nothing was sent, or (``outcome_unknown``) Mobizon may have started it anyway."""
+    if outcome.refused and outcome.error is None:
+        none_added = _(":warning: The send was *not sent*: Mobizon added none of the numbers.")
+        return f"{none_added}\n{_refused_rows(outcome.refused)}"
     if outcome.error is None:
         why = _("something went wrong on smsbot's side.")
     else:

@@ -158,7 +158,7 @@ class CampaignRun:
             )
             await self._delete(attempt)
             await self._failed(attempt, NONE_ADDED, never_sent=True)
-            return CampaignNotSent(campaign.id, error=None)
+            return CampaignNotSent(campaign.id, error=None, refused=tuple(attempt.refused))
         attempt.send_asked = True
         try:
             sent = await self._gateway.send_campaign(attempt.mobizon_id)

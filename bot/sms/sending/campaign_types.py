@@ -209,12 +209,14 @@ class CampaignNotSent:
     """Nothing was sent: Mobizon refused the campaign, or it could not be filled or started.
 
     ``outcome_unknown`` is true when Mobizon may have started it anyway (a request's answer was
-    lost); ``error`` is Mobizon's, or ``None`` when smsbot itself failed.
+    lost); ``error`` is Mobizon's, or ``None`` when smsbot itself failed or Mobizon added none
+    of the recipients: then ``refused`` holds every row, each with its code (5: its stop list).
     """
 
     campaign_id: int
     error: MobizonError | None
     outcome_unknown: bool = False
+    refused: tuple[AddedRecipient, ...] = ()
 
 
 #: What running a confirmed campaign came to.
