@@ -64,6 +64,9 @@ from testkit.waiting import wait_until
 SLACK_ACK_LIMIT = 3.0
 PREVIEW_LIMIT = 3.0
 RSS_LIMIT_MB = 50.0
+#: An edit is timed here when Slack took it, not when the reporter claimed it (its interval's
+#: clock): a step's database work and a loaded machine move it by up to this much.
+JITTER = 1.0
 #: Mobizon's limit of form fields in one ``campaign/addrecipients`` request.
 FIELDS_PER_REQUEST = 1000
 CAMPAIGN_CHANNEL = "CCAMPAIGN"
@@ -541,13 +544,14 @@ def report(args: argparse.Namespace, run: Run, slack: RecordingSlack, spans: lis
             "",
         ],
         [
-            "campaign message edits while they arrived",
+            "campaign message edits while they arrived (as Slack took them)",
             (
                 f"{len(edits_during)} (in all {len(edits)}); apart: min "
-                f"{min(spacing, default=math.nan):.1f} s, median {median_gap:.1f} s"
+                f"{min(spacing, default=math.nan):.1f} s, median {median_gap:.1f} s; "
+                f"all edits min {min(gaps(edits), default=math.nan):.1f} s"
             ),
-            f">= {interval:.0f} s apart",
-            met(bool(spacing) and min(spacing) >= interval - 0.05),
+            f"one per {interval:.0f} s (± {JITTER:.0f} s: claimed at a step, taken later)",
+            met(bool(spacing) and min(gaps(edits)) >= interval - JITTER),
         ],
         ["summary replies in its thread", len(replies), "1", met(len(replies) == 1)],
         ["summary after the last status", f"{run.summary_after:.1f} s", "-", ""],
