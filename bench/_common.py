@@ -66,6 +66,7 @@ __all__ = [
     "command_request",
     "free_port",
     "machine",
+    "payload_request",
     "percentile",
     "print_table",
     "proc_status_kib",
@@ -172,6 +173,19 @@ def command_request(
             "trigger_id": trigger,
         }
     )
+    ts = str(int(time.time()))
+    signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body) or ""
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature,
+    }
+    return body, headers
+
+
+def payload_request(payload: dict[str, object]) -> tuple[str, dict[str, str]]:
+    """An interactivity payload's body (a click, a view submission) and its signed headers."""
+    body = urlencode({"payload": json.dumps(payload)})
     ts = str(int(time.time()))
     signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body) or ""
     headers = {

@@ -25,6 +25,7 @@ QUICK: dict[str, list[str]] = {
     "drain": ["--statuses", "100"],
     "latency": ["--webhooks", "50", "--poll-interval", "2", "--changes", "10"],
     "memory": ["--stored", "20000", "--pending", "2000", "--seconds", "10"],
+    "campaign": ["--rows", "1000", "--status-seconds", "10", "--singles", "3"],
     "replicas": [
         "--commands",
         "40",

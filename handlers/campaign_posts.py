@@ -94,6 +94,9 @@ class CampaignReporter:
         self._held: dict[str, datetime] = {}
         #: summaries posted whose CSV file Slack has not taken yet
         self._csv_owed: dict[int, _CsvOwed] = {}
+        #: what each campaign's message showed when Slack last took it, until its summary is
+        #: posted: a step that would show the same (its summary refused) does not edit it again
+        self._shown: dict[int, SlackMessage] = {}
 
     async def report_due(self, now: datetime | None = None) -> int:
         """Post or edit every campaign message due at ``now``; return how many Slack took."""
@@ -148,12 +151,14 @@ class CampaignReporter:
         """Post the campaign's message, or edit it; its channel and ts."""
         message = campaign_message(report)
         if report.slack_ts is not None and report.slack_channel is not None:
-            await self._slack.chat_update(
-                channel=report.slack_channel,
-                ts=report.slack_ts,
-                text=message.text,
-                blocks=message.blocks,
-            )
+            if self._shown.get(report.id) != message:
+                await self._slack.chat_update(
+                    channel=report.slack_channel,
+                    ts=report.slack_ts,
+                    text=message.text,
+                    blocks=message.blocks,
+                )
+                self._shown[report.id] = message
             return report.slack_channel, report.slack_ts
         found = await self._earlier_message(report) if report.previous is not None else None
         if found is not None:
@@ -164,6 +169,7 @@ class CampaignReporter:
             await self._slack.chat_update(
                 channel=channel, ts=ts, text=message.text, blocks=message.blocks
             )
+            self._shown[report.id] = message
             return found
         answer = await self._joining(
             report.channel_id,
@@ -175,6 +181,7 @@ class CampaignReporter:
             ),
         )
         channel, ts = str(answer["channel"]), str(answer["ts"])
+        self._shown[report.id] = message
         await self._store.write(campaign_reports.record_message, report.id, channel=channel, ts=ts)
         logger.info("campaign message posted", extra={"campaign": report.id, "channel": channel})
         return channel, ts
@@ -214,6 +221,7 @@ class CampaignReporter:
         )
         if found:
             await self._store.write(campaign_reports.record_summary, report.id, str(found[0]["ts"]))
+            self._shown.pop(report.id, None)
             return  # its CSV went with it, or is lost with the process that posted it
         answer = await self._slack.chat_postMessage(
             channel=channel,
@@ -223,6 +231,7 @@ class CampaignReporter:
             metadata=_metadata(SUMMARY_EVENT, report.id),
         )
         await self._store.write(campaign_reports.record_summary, report.id, str(answer["ts"]))
+        self._shown.pop(report.id, None)
         logger.info("campaign summary posted", extra={"campaign": report.id, "channel": channel})
         unreached = report.counts.failed + report.counts.not_added_count
         if unreached > CSV_ABOVE:

@@ -265,6 +265,27 @@ async def test_a_refused_post_is_tried_again_at_the_next_step_and_made_once(
     assert len(fake_slack.messages) == 1
 
 
+async def test_a_summary_slack_paces_is_posted_next_without_editing_the_message_again(
+    fake_slack: FakeSlack, slack: AsyncWebClient, store: Store
+) -> None:
+    """The final edit went, the summary got a 429: the next step posts the summary alone."""
+    made = await store.write(make_campaign, numbers(3))
+    reporter = CampaignReporter(store, slack)
+    await reporter.report_due(at(0))
+    await store.write(set_statuses, made.sms_ids, "DELIVRD", now=at(1))
+    fake_slack.rate_limit_next("chat.postMessage", retry_after=1)
+    assert await reporter.report_due(at(6)) == 0
+    assert len(fake_slack.called("chat.update")) == 1
+    for later in (8, 9, 20):
+        await reporter.report_due(at(later))
+    assert len(fake_slack.called("chat.update")) == 1
+    message, refused, summary = posts(fake_slack)  # the 429 is recorded as a call
+    assert "thread_ts" not in message
+    assert refused["thread_ts"] == summary["thread_ts"] is not None
+    assert len(fake_slack.messages) == 2
+    assert (await store.read(campaign_row, made.id))["summary_ts"] is not None
+
+
 async def test_a_post_whose_answer_was_lost_is_found_in_the_channel_not_posted_again(
     fake_slack: FakeSlack, slack: AsyncWebClient, store: Store
 ) -> None:
