@@ -140,6 +140,8 @@ def campaign_message(report: CampaignReport) -> SlackMessage:
     context = [f"`{progress}`", counts_line(counts)]
     if report.state == "sending":
         context.append(_(":hourglass_flowing_sand: adding the recipients at Mobizon…"))
+    elif report.state == "failed":
+        context.append(_(":warning: not sent: its sender was told why"))
     elif report.finished:
         context.append(_(":checkered_flag: every SMS is final"))
     if report.sandbox:

@@ -185,7 +185,11 @@ class DueReport:
 
 def _due(cutoff: str) -> sa.ColumnElement[bool]:
     return sa.and_(
-        campaigns.c.state.in_(REPORTED_STATES),
+        sa.or_(
+            campaigns.c.state.in_(REPORTED_STATES),
+            # failed once its message was up: edited once more, to say it was not sent
+            sa.and_(campaigns.c.state == "failed", campaigns.c.slack_ts.is_not(None)),
+        ),
         sa.or_(campaigns.c.reported_at.is_(None), campaigns.c.reported_at <= cutoff),
         sa.or_(
             campaigns.c.slack_ts.is_(None),

@@ -30,6 +30,7 @@ from testkit.campaigns import (
     make_campaign,
     numbers,
     set_cost,
+    set_state,
     set_status,
     set_statuses,
 )
@@ -321,6 +322,25 @@ async def test_a_campaign_still_sending_is_shown_but_not_summed_up(
     await reporter.report_due(at(0))
     (message,) = posts(fake_slack)
     assert "adding the recipients" in texts(message)
+
+
+async def test_a_campaign_that_fails_after_its_message_is_edited_once_to_say_so(
+    fake_slack: FakeSlack, slack: AsyncWebClient, store: Store
+) -> None:
+    """A campaign failed after its message was up: one more edit says it was not sent, no summary."""
+    made = await store.write(make_campaign, numbers(2), state="sending")
+    reporter = CampaignReporter(store, slack)
+    await reporter.report_due(at(0))
+    (message,) = posts(fake_slack)
+    assert "not sent" not in texts(message)
+    await store.write(set_state, made.id, "failed")
+    await store.write(set_statuses, made.sms_ids, "DELIVRD", now=at(1))  # a change after it
+    await reporter.report_due(at(EDIT_INTERVAL.total_seconds() + 2))
+    edits = [call.params for call in fake_slack.called("chat.update")]
+    assert len(edits) == 1
+    assert "not sent" in texts(edits[0])
+    await reporter.report_due(at(3 * EDIT_INTERVAL.total_seconds()))
+    assert len(posts(fake_slack)) == 1  # no summary of a send that never went
 
 
 async def test_the_message_is_in_the_workspace_language(
