@@ -14,17 +14,16 @@ from datetime import datetime
 import aiohttp
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.sms.delivery.campaign_recovery import CampaignNotSentWhy
 from bot.sms.delivery.settling import NoticeNotDelivered
 from handlers import formats
-from handlers.delivery_posts import RESPONSE_URL_LIFETIME
+from handlers.delivery_posts import Asker, tell_asker
 from handlers.i18n import gettext as _
 from handlers.i18n import ngettext, use_locale
 from handlers.languages import BACKGROUND_WAIT, PeopleLanguages
 from handlers.mrkdwn import escape_short
-from handlers.posting import error_name, open_direct_message
+from handlers.posting import error_name
 from storage.campaign_records import CampaignRecord
 
 logger = logging.getLogger(__name__)
@@ -63,22 +62,12 @@ class SlackCampaignNotices:
             raise NoticeNotDelivered(error_name(err)) from err
 
     async def _tell(self, campaign: CampaignRecord, text: str, now: datetime) -> None:
-        created = datetime.fromisoformat(campaign.created_at)
-        if campaign.response_url and now - created < RESPONSE_URL_LIFETIME:
-            webhook = AsyncWebhookClient(
-                campaign.response_url, timeout=10, session=self._session, retry_handlers=[]
-            )
-            answer = await webhook.send(
-                text=text, response_type="ephemeral", replace_original=False
-            )
-            if answer.status_code < 300:  # noqa: PLR2004  # any 2xx: Slack took it
-                return
-            logger.info(
-                "response_url refused the notice; sending a direct message",
-                extra={"campaign": campaign.id, "status": answer.status_code},
-            )
-        dm = await open_direct_message(self._slack, campaign.user_id)
-        await self._slack.chat_postMessage(channel=dm, text=text)
+        asker = Asker(
+            campaign.user_id, campaign.response_url, datetime.fromisoformat(campaign.created_at)
+        )
+        await tell_asker(
+            self._slack, self._session, asker, text, now, log_extra={"campaign": campaign.id}
+        )
 
 
 def not_sent_text(campaign: CampaignRecord, why: CampaignNotSentWhy) -> str:

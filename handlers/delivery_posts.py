@@ -12,6 +12,7 @@ Protocol; a notice Slack did not take raises
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiohttp
@@ -111,21 +112,14 @@ class SlackSettlingPosts:
     async def _tell(self, sms: SmsRecord, text: str, now: datetime) -> None:
         if sms.sandbox:
             text += " " + _("(sandbox)")
-        if sms.response_url and now - sms.created_at < RESPONSE_URL_LIFETIME:
-            webhook = AsyncWebhookClient(
-                sms.response_url, timeout=10, session=self._session, retry_handlers=[]
-            )
-            answer = await webhook.send(
-                text=text, response_type="ephemeral", replace_original=False
-            )
-            if answer.status_code < 300:  # noqa: PLR2004  # any 2xx: Slack took it
-                return
-            logger.info(
-                "response_url refused the notice; sending a direct message",
-                extra={"sms_id": sms.id, "status": answer.status_code},
-            )
-        dm = await open_direct_message(self._slack, sms.user_id)
-        await self._slack.chat_postMessage(channel=dm, text=text)
+        await tell_asker(
+            self._slack,
+            self._session,
+            Asker(sms.user_id, sms.response_url, sms.created_at),
+            text,
+            now,
+            log_extra={"sms_id": sms.id},
+        )
 
 
 def cannot_tell_reason(why: CannotTell) -> str:
@@ -146,3 +140,41 @@ def cannot_tell_reason(why: CannotTell) -> str:
         "at_mobizon": at_mobizon,
         "unanswered": unanswered,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Asker:
+    """Who asked for a send: their user id, and the send's response_url and when it was made."""
+
+    user_id: str
+    response_url: str | None
+    asked_at: datetime
+
+
+async def tell_asker(
+    slack: AsyncWebClient,
+    session: aiohttp.ClientSession | None,
+    asker: Asker,
+    text: str,
+    now: datetime,
+    *,
+    log_extra: dict[str, object],
+) -> None:
+    """Tell the person who asked for a send, through its response_url or by direct message.
+
+    The response_url while Slack takes it, else (or when it refuses) a direct message. Raises
+    what Slack's or the connection's failure raised.
+    """
+    if asker.response_url and now - asker.asked_at < RESPONSE_URL_LIFETIME:
+        webhook = AsyncWebhookClient(
+            asker.response_url, timeout=10, session=session, retry_handlers=[]
+        )
+        answer = await webhook.send(text=text, response_type="ephemeral", replace_original=False)
+        if answer.status_code < 300:  # noqa: PLR2004  # any 2xx: Slack took it
+            return
+        logger.info(
+            "response_url refused the notice; sending a direct message",
+            extra={**log_extra, "status": answer.status_code},
+        )
+    dm = await open_direct_message(slack, asker.user_id)
+    await slack.chat_postMessage(channel=dm, text=text)
