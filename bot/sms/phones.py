@@ -9,6 +9,7 @@ a number; :func:`read_number` reads a whole piece of text (a list item, a CSV ce
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,12 @@ def phone_looking_run(tokens: Sequence[str]) -> list[str]:
     return run
 
 
+#: How many numbers' readings and displays are kept: a command reads its number, checks it and
+#: shows it back (three parses of one number without the cache), and a burst repeats numbers.
+_CACHED_NUMBERS = 4096
+
+
+@functools.lru_cache(maxsize=_CACHED_NUMBERS)
 def valid_readings(candidate: str, default_region: str) -> tuple[str, ...]:
     """Return the distinct E.164 digits ``candidate`` validly reads as (none, one or two).
 
@@ -76,6 +83,7 @@ def read_number(text: str, default_region: str) -> tuple[str, ...]:
     return valid_readings(" ".join(run), default_region)
 
 
+@functools.lru_cache(maxsize=_CACHED_NUMBERS)
 def format_phone(digits: str) -> str:
     """Show international ``digits`` the way people read them (``"+55 11 98765-4321"``).
 

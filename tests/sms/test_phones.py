@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 
 from bot.sms.phones import format_phone, read_number, valid_readings
@@ -46,3 +47,27 @@ def test_format_phone_shows_digits_as_people_read_them() -> None:
     """Stored digits are shown in international form; digits that do not parse keep a +."""
     assert format_phone(BR_MOBILE) == "+55 11 98765-4321"
     assert format_phone("999") == "+999"
+
+
+def test_a_number_read_again_is_not_parsed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command's number, read, checked and shown, is parsed by phonenumbers once each way."""
+    parsed: list[str] = []
+    real_parse = phonenumbers.parse
+
+    def counting_parse(number: str, region: str | None = None) -> phonenumbers.PhoneNumber:
+        parsed.append(number)
+        return real_parse(number, region)
+
+    monkeypatch.setattr(phonenumbers, "parse", counting_parse)
+    valid_readings.cache_clear()
+    format_phone.cache_clear()
+    unusual = "+55 11 98765-4399"
+    first = valid_readings(unusual, "BR")
+    assert first == ("5511987654399",)
+    reads = len(parsed)
+    assert reads >= 1
+    assert valid_readings(unusual, "BR") == first
+    shown = format_phone("5511987654399")
+    after_show = len(parsed)
+    assert format_phone("5511987654399") == shown == "+55 11 98765-4399"
+    assert len(parsed) == after_show == reads + 1
