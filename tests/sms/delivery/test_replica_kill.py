@@ -15,7 +15,6 @@ import signal
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ import aiohttp
 import pytest
 
 from bot.simulator import GET_SMS_STATUS, SEND_SMS, MobizonSimulator, SimulatorConfig
-from storage.schema import open_database
+from storage.engine import make_engine, parse_database_url
 from testkit.database import run_sql
 from testkit.slack import FakeSlack
 from testkit.waiting import wait_until
@@ -99,9 +98,18 @@ class Burst:
 
 
 def rows(url: str, statement: str, **params: object) -> list[dict[str, Any]]:
-    """Rows of one statement, read as another process would."""
-    with closing(open_database(url)) as db:
-        return [dict(row) for row in run_sql(db, statement, **params)]
+    """Rows of one statement, read as another process would (on a connection of its own).
+
+    The replicas migrated the database as they started: a plain connection, not
+    ``open_database``'s, which checks the schema under a lock at each of the many reads the
+    test's waits make (every 10 ms).
+    """
+    engine = make_engine(parse_database_url(url), keep=False)
+    try:
+        with engine.connect() as db:
+            return [dict(row) for row in run_sql(db, statement, **params)]
+    finally:
+        engine.dispose()
 
 
 def status_lookups(sim: MobizonSimulator) -> dict[int, list[datetime]]:
