@@ -14,7 +14,7 @@ import json
 import signal
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import Engine
 
 from bot.simulator import GET_SMS_STATUS, SEND_SMS, MobizonSimulator, SimulatorConfig
 from storage.engine import make_engine, parse_database_url
@@ -97,19 +98,31 @@ class Burst:
             self.refused.append(n)
 
 
+#: The engine :func:`rows` reads through, by database URL: one kept connection, closed after
+#: the test (``_readers_closed``).
+_READERS: dict[str, Engine] = {}
+
+
+@pytest.fixture(autouse=True)
+def _readers_closed() -> Iterator[None]:
+    """The test's reading connections are closed after it, before its database is given back."""
+    yield
+    while _READERS:
+        _READERS.popitem()[1].dispose()
+
+
 def rows(url: str, statement: str, **params: object) -> list[dict[str, Any]]:
     """Rows of one statement, read as another process would (on a connection of its own).
 
-    The replicas migrated the database as they started: a plain connection, not
-    ``open_database``'s, which checks the schema under a lock at each of the many reads the
-    test's waits make (every 10 ms).
+    The replicas migrated the database as they started: one plain connection, kept, not an
+    ``open_database`` at each of the many reads the test's waits make (every 10 ms), which
+    connected and checked the schema under a lock each time.
     """
-    engine = make_engine(parse_database_url(url), keep=False)
-    try:
-        with engine.connect() as db:
-            return [dict(row) for row in run_sql(db, statement, **params)]
-    finally:
-        engine.dispose()
+    engine = _READERS.get(url)
+    if engine is None:
+        engine = _READERS[url] = make_engine(parse_database_url(url))
+    with engine.connect() as db:
+        return [dict(row) for row in run_sql(db, statement, **params)]
 
 
 def status_lookups(sim: MobizonSimulator) -> dict[int, list[datetime]]:
