@@ -22,11 +22,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import Engine
 
 from bot.simulator import GET_SMS_STATUS, SEND_SMS, MobizonSimulator, SimulatorConfig
-from storage.engine import make_engine, parse_database_url
-from testkit.database import run_sql
+from testkit.database import Readers
 from testkit.slack import FakeSlack
 from testkit.waiting import wait_until
 from tests.bot.serve_process import (
@@ -98,31 +96,20 @@ class Burst:
             self.refused.append(n)
 
 
-#: The engine :func:`rows` reads through, by database URL: one kept connection, closed after
-#: the test (``_readers_closed``).
-_READERS: dict[str, Engine] = {}
+#: The test's reads of the replicas' database (``rows``), closed after it.
+READERS = Readers()
 
 
 @pytest.fixture(autouse=True)
 def _readers_closed() -> Iterator[None]:
-    """The test's reading connections are closed after it, before its database is given back."""
+    """The test's reading connection is closed after it, before its database is given back."""
     yield
-    while _READERS:
-        _READERS.popitem()[1].dispose()
+    READERS.close()
 
 
 def rows(url: str, statement: str, **params: object) -> list[dict[str, Any]]:
-    """Rows of one statement, read as another process would (on a connection of its own).
-
-    The replicas migrated the database as they started: one plain connection, kept, not an
-    ``open_database`` at each of the many reads the test's waits make (every 10 ms), which
-    connected and checked the schema under a lock each time.
-    """
-    engine = _READERS.get(url)
-    if engine is None:
-        engine = _READERS[url] = make_engine(parse_database_url(url))
-    with engine.connect() as db:
-        return [dict(row) for row in run_sql(db, statement, **params)]
+    """Rows of one statement, read as another process would (on a kept connection of its own)."""
+    return READERS.rows(url, statement, **params)
 
 
 def status_lookups(sim: MobizonSimulator) -> dict[int, list[datetime]]:
