@@ -409,7 +409,10 @@ _TRANSLATING = frozenset({"gettext", "ngettext", "lazy_gettext", "N_"})
 
 def _imports_a_translation_function(path: Path) -> bool:
     """Whether ``path`` imports one of the catalogue's lookup functions (not only its lists)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    source = path.read_text(encoding="utf-8")
+    if "handlers.i18n" not in source:
+        return False  # no import from it: not parsed
+    tree = ast.parse(source)
     return any(
         isinstance(node, ast.ImportFrom)
         and node.module == "handlers.i18n"

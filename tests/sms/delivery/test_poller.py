@@ -21,7 +21,7 @@ from bot.simulator import GET_SMS_STATUS, MobizonSimulator, SimulatorConfig
 from bot.sms.delivery.poller import CHUNK, Poller
 from storage import outbox
 from storage.engine import Database
-from storage.messages import get_by_message_id
+from storage.messages import get_by_message_id, get_by_message_ids
 from storage.replicas import register
 from storage.schema import wall_text
 from storage.store import Store
@@ -224,8 +224,11 @@ class WritesFirstGateway(CountingGateway):
         return await self._inner.get_sms_status(asked)
 
     def _first_written(self) -> bool:
-        first = [get_by_message_id(self._db, i) for i in self.calls[0]]
-        return all(sms is not None and sms.status == "DELIVRD" for sms in first)
+        # one read of the whole chunk: the wait asks every 10 ms
+        first = get_by_message_ids(self._db, self.calls[0])
+        return all(
+            (sms := first.get(i)) is not None and sms.status == "DELIVRD" for i in self.calls[0]
+        )
 
 
 async def test_a_chunk_is_written_while_the_next_is_still_being_asked(

@@ -14,8 +14,7 @@ import json
 import signal
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import closing
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,8 +24,7 @@ import aiohttp
 import pytest
 
 from bot.simulator import GET_SMS_STATUS, SEND_SMS, MobizonSimulator, SimulatorConfig
-from storage.schema import open_database
-from testkit.database import run_sql
+from testkit.database import Readers
 from testkit.slack import FakeSlack
 from testkit.waiting import wait_until
 from tests.bot.serve_process import (
@@ -98,10 +96,20 @@ class Burst:
             self.refused.append(n)
 
 
+#: The test's reads of the replicas' database (``rows``), closed after it.
+READERS = Readers()
+
+
+@pytest.fixture(autouse=True)
+def _readers_closed() -> Iterator[None]:
+    """The test's reading connection is closed after it, before its database is given back."""
+    yield
+    READERS.close()
+
+
 def rows(url: str, statement: str, **params: object) -> list[dict[str, Any]]:
-    """Rows of one statement, read as another process would."""
-    with closing(open_database(url)) as db:
-        return [dict(row) for row in run_sql(db, statement, **params)]
+    """Rows of one statement, read as another process would (on a kept connection of its own)."""
+    return READERS.rows(url, statement, **params)
 
 
 def status_lookups(sim: MobizonSimulator) -> dict[int, list[datetime]]:

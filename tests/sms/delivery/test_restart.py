@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.simulator import MobizonSimulator
-from storage.schema import open_database
-from testkit.database import run_sql
+from testkit.database import Readers
 from testkit.slack import FakeSlack
 from testkit.waiting import wait_until
 from tests.bot.serve_process import ServeProcess
@@ -19,29 +19,30 @@ from tests.sms.delivery.conftest import serve_and_send, serve_env
 pytestmark = pytest.mark.slow
 
 
+#: The test's reads of the database ``smsbot serve`` writes, closed after each test.
+READERS = Readers()
+
+
+@pytest.fixture(autouse=True)
+def _readers_closed() -> Iterator[None]:
+    """The test's reading connection is closed after it."""
+    yield
+    READERS.close()
+
+
 def final_row(db_path: Path) -> dict[str, Any] | None:
     """The outbox row of the SMS's final status, read as another process would."""
-    db = open_database(db_path)
-    try:
-        rows = list(
-            run_sql(
-                db,
-                "SELECT outbox.* FROM outbox JOIN sms USING (message_id) "
-                "WHERE sms.final_at IS NOT NULL AND outbox.status = sms.status",
-            )
-        )
-    finally:
-        db.close()
-    return dict(rows[0]) if rows else None
+    rows = READERS.rows(
+        db_path,
+        "SELECT outbox.* FROM outbox JOIN sms USING (message_id) "
+        "WHERE sms.final_at IS NOT NULL AND outbox.status = sms.status",
+    )
+    return rows[0] if rows else None
 
 
 def outbox_rows(db_path: Path) -> int:
     """How many notifications wait in the outbox."""
-    db = open_database(db_path)
-    try:
-        return int(run_sql(db, "SELECT count(*) AS n FROM outbox")[0]["n"])
-    finally:
-        db.close()
+    return int(READERS.rows(db_path, "SELECT count(*) AS n FROM outbox")[0]["n"])
 
 
 def freeze(sim: MobizonSimulator) -> None:

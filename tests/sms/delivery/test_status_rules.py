@@ -296,8 +296,10 @@ def test_only_storage_delivery_judges_a_status() -> None:
     callers = set()
     for folder in ("bot", "handlers", "storage"):
         for path in (ROOT / folder).rglob("*.py"):
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            for node in ast.walk(tree):
+            source = path.read_text(encoding="utf-8")
+            if "should_apply" not in source:
+                continue  # no name to find: not parsed
+            for node in ast.walk(ast.parse(source)):
                 if isinstance(node, ast.Name) and node.id == "should_apply":
                     callers.add(path.relative_to(ROOT).as_posix())
     assert callers == {"storage/delivery.py"}
@@ -313,6 +315,8 @@ def _status_writes(source: str) -> bool:
         r"UPDATE\s+sms\s+SET[^;]*?(?<![\w.])status(_ts)?\s*=", source
     ):
         return True
+    if "status_history" not in source and not re.search(r"\bstatus(_ts)?\s*=", source):
+        return False  # neither statement can be there: not parsed
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
