@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import phonenumbers
 
@@ -57,11 +58,22 @@ def _operator(number: phonenumbers.PhoneNumber) -> str | None:
     (about 48 MB the bot never uses): the simulator then reports no operator, as Mobizon does
     for numbers it cannot place. With the full ``phonenumbers`` installed, it names one.
     """
+    name_for_number = _carrier_names()
+    return None if name_for_number is None else name_for_number(number, "en") or None
+
+
+@cache
+def _carrier_names() -> Callable[[phonenumbers.PhoneNumber, str], str] | None:
+    """Phonenumbers' ``carrier.name_for_number``, or ``None`` without the carrier data.
+
+    Looked for once: an import that failed would otherwise be tried again for every number.
+    """
     try:
         from phonenumbers import carrier  # noqa: PLC0415  # absent from phonenumberslite
     except ImportError:
         return None
-    return carrier.name_for_number(number, "en") or None
+    names: Callable[[phonenumbers.PhoneNumber, str], str] = carrier.name_for_number
+    return names
 
 
 def format_timestamp(moment: datetime | None) -> str | None:
