@@ -10,6 +10,9 @@ from typing import Literal, overload
 
 Predicate = Callable[[], object] | Callable[[], Awaitable[object]]
 
+#: The longest pause between two polls of one wait.
+LONGEST_INTERVAL = 0.05
+
 
 @overload
 async def wait_until(
@@ -41,13 +44,17 @@ async def wait_until(
     interval: float = 0.01,
     fail: bool = True,
 ) -> bool:
-    """Poll ``predicate()`` (plain or async) every ``interval`` seconds until it is true.
+    """Poll ``predicate()`` (plain or async) until it is true, first every ``interval`` seconds.
 
-    After ``within`` seconds: raise AssertionError naming ``what`` (a test fails), or, with
+    The polls space out as the wait goes on (by half again each time, up to
+    :data:`LONGEST_INTERVAL`): a short wait is seen within a poll or two, and a long one (a
+    process starting, a lease running out) costs a few polls a second, not a hundred. After
+    ``within`` seconds: raise AssertionError naming ``what`` (a test fails), or, with
     ``fail=False``, return ``False`` (a benchmark reports it). Deadlines are generous: they
     only bound a broken run, the usual wait is a few polls.
     """
     deadline = time.monotonic() + within
+    delay = interval
     while True:
         result = predicate()
         if inspect.isawaitable(result):
@@ -59,4 +66,5 @@ async def wait_until(
                 return False
             msg = f"timed out after {within:g} s waiting for {what}"
             raise AssertionError(msg)
-        await asyncio.sleep(interval)
+        await asyncio.sleep(delay)
+        delay = max(interval, min(delay * 1.5, LONGEST_INTERVAL))
