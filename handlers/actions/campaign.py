@@ -55,21 +55,46 @@ async def _other_workspace(
     campaign = await svc.store.read(get_campaign, campaign_id)
     if campaign is None or not campaign.team_id or campaign.team_id == team:
         return False
-    await respond(
-        text=campaign_answers.confirm_refused(NotYours(campaign.user_id)),
-        response_type="ephemeral",
-        replace_original=False,
-    )
+    await _told(respond, campaign_answers.confirm_refused(NotYours(campaign.user_id)))
     return True
+
+
+async def _told(respond: AsyncRespond, text: str) -> None:
+    """Tell whoever clicked, in a message of its own: the preview stays as it is."""
+    await respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+async def _click(
+    ack: AsyncAck,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    context: dict[str, Any],
+    respond: AsyncRespond,
+    *,
+    to_send: bool,
+) -> tuple[Services, int, str] | None:
+    """Acknowledge the click; the services, the campaign and who clicked, or ``None`` (told why).
+
+    Nothing is decided for a button with no campaign, a click from another workspace, nor, for
+    ``to_send``, by someone no longer allowed to send.
+    """
+    await ack()
+    campaign_id, user_id = _clicked(action, body)
+    if campaign_id is None:
+        await _not_a_campaign(respond)
+        return None
+    svc = services(context)
+    if to_send and not svc.sending.may_send(user_id):
+        await _told(respond, send_outcomes.not_allowed())
+        return None
+    if await _other_workspace(svc, campaign_id, body, respond):
+        return None
+    return svc, campaign_id, user_id
 
 
 async def _not_a_campaign(respond: AsyncRespond) -> None:
     """The button carried no campaign id (nothing Slack sends for our buttons)."""
-    await respond(
-        text=_("This button names no send I know; nothing was done."),
-        response_type="ephemeral",
-        replace_original=False,
-    )
+    await _told(respond, _("This button names no send I know; nothing was done."))
 
 
 async def handle_confirm(
@@ -83,27 +108,14 @@ async def handle_confirm(
 
     Registered through :func:`~handlers.errors.reporting_errors`, which answers what escapes.
     """
-    await ack()
-    campaign_id, user_id = _clicked(action, body)
-    if campaign_id is None:
-        await _not_a_campaign(respond)
+    clicked = await _click(ack, action, body, context, respond, to_send=True)
+    if clicked is None:
         return
-    svc = services(context)
-    if not svc.sending.may_send(user_id):
-        await respond(
-            text=send_outcomes.not_allowed(), response_type="ephemeral", replace_original=False
-        )
-        return
-    if await _other_workspace(svc, campaign_id, body, respond):
-        return
+    svc, campaign_id, user_id = clicked
     campaigns = campaign_service(svc)
     decided = await campaigns.confirm(campaign_id, user_id)
     if not isinstance(decided, Confirmed):
-        await respond(
-            text=campaign_answers.confirm_refused(decided),
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        await _told(respond, campaign_answers.confirm_refused(decided))
         return
     try:
         await respond(
@@ -133,21 +145,13 @@ async def handle_cancel(
 
     Registered through :func:`~handlers.errors.reporting_errors`, which answers what escapes.
     """
-    await ack()
-    campaign_id, user_id = _clicked(action, body)
-    if campaign_id is None:
-        await _not_a_campaign(respond)
+    clicked = await _click(ack, action, body, context, respond, to_send=False)
+    if clicked is None:
         return
-    svc = services(context)
-    if await _other_workspace(svc, campaign_id, body, respond):
-        return
+    svc, campaign_id, user_id = clicked
     decided = await campaign_service(svc).cancel(campaign_id, user_id)
     if not isinstance(decided, Cancelled):
-        await respond(
-            text=campaign_answers.confirm_refused(decided),
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        await _told(respond, campaign_answers.confirm_refused(decided))
         return
     await respond(
         text=campaign_answers.cancelled(), response_type="ephemeral", replace_original=True
