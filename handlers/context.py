@@ -72,6 +72,14 @@ class Services:
     on_listener_start: Callable[[], None] | None = None
 
 
+def campaign_service(svc: Services) -> CampaignService:
+    """The campaign service the process wired for listeners (every process wires one)."""
+    if svc.campaigns is None:
+        msg = "the campaign service is not wired for listeners"
+        raise RuntimeError(msg)  # a bug: reporting_errors answers it
+    return svc.campaigns
+
+
 def services(context: Mapping[str, Any]) -> Services:
     """Return the services a middleware put in Bolt's ``context``."""
     found = context[CONTEXT_KEY]

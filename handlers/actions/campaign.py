@@ -22,8 +22,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from bot.sms.sending.campaign_types import Cancelled, Confirmed, NotYours
 from handlers import campaign_answers, send_outcomes
 from handlers.campaign_preview import campaign_id_of
-from handlers.commands.campaign import campaign_service
-from handlers.context import Services, services
+from handlers.context import Services, campaign_service, services
 from handlers.i18n import gettext as _
 from storage.campaigns import get_campaign
 

@@ -23,24 +23,15 @@ from bot.sms.sending.campaign_types import (
     Prepared,
     PrepareRefusal,
 )
-from bot.sms.sending.campaigns import CampaignService
 from bot.sms.sending.types import Origin
 from handlers import campaign_answers
 from handlers.campaign_preview import preview_message
 from handlers.claim_ack import CLAIM_BEFORE_ACK
-from handlers.context import Services
+from handlers.context import Services, campaign_service
 from handlers.grammar import SendManyCommand, usage_line
 from handlers.mrkdwn import escape
 
-__all__ = ["campaign_request", "campaign_service", "refused_in_ack", "send_many"]
-
-
-def campaign_service(svc: Services) -> CampaignService:
-    """The campaign service the process wired for listeners."""
-    if svc.campaigns is None:
-        msg = "the campaign service is not wired for listeners"
-        raise RuntimeError(msg)  # a bug: reporting_errors answers it
-    return svc.campaigns
+__all__ = ["campaign_request", "refused_in_ack", "send_many"]
 
 
 def campaign_request(cmd: SendManyCommand, origin: Origin) -> CampaignRequest:

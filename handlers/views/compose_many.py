@@ -16,7 +16,7 @@ from bot.sms.sending.campaign_types import CampaignRequest, Prepared
 from bot.sms.sending.types import Origin
 from handlers.campaign_answers import prepare_refused, ran
 from handlers.campaign_preview import preview_message
-from handlers.context import Services
+from handlers.context import Services, campaign_service
 from handlers.posting import tell
 from handlers.slack_files import FileRefused, read_csv_file, refused_sentence
 from handlers.views.compose_submission import ManySubmission
@@ -46,10 +46,7 @@ async def send_to_many(
         source=source,
         options=many.options,
     )
-    campaigns = svc.campaigns
-    if campaigns is None:  # a bug: reporting_errors answers it
-        msg = "the campaign service is not wired for listeners"
-        raise RuntimeError(msg)
+    campaigns = campaign_service(svc)
     prepared = await campaigns.prepare(request)
     if not isinstance(prepared, Prepared):
         said = prepare_refused(prepared)
