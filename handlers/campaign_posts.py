@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,7 +35,7 @@ from handlers.i18n import use_locale
 from handlers.notifier_earlier import earlier_posts
 from handlers.posting import error_name, slack_error
 from handlers.slack_failures import HTTP_TOO_MANY_REQUESTS, retry_after, transient
-from storage import campaign_reports
+from storage import campaign_files, campaign_reports
 from storage.campaign_reports import CampaignReport
 from storage.store import Store
 
@@ -57,12 +56,6 @@ MAX_HOLD = 300.0
 _JOINABLE = frozenset({"not_in_channel", "channel_not_found"})
 
 _SlackCall = Callable[[], Awaitable[Any]]
-
-
-@dataclass(frozen=True, slots=True)
-class _CsvOwed:
-    channel: str
-    thread_ts: str
 
 
 class CampaignReporter:
@@ -92,8 +85,6 @@ class CampaignReporter:
         self._refused: dict[int, tuple[int, datetime]] = {}
         #: channels Slack asked to wait (429), until when
         self._held: dict[str, datetime] = {}
-        #: summaries posted whose CSV file Slack has not taken yet
-        self._csv_owed: dict[int, _CsvOwed] = {}
         #: what each campaign's message showed when Slack last took it, until its summary is
         #: posted: a step that would show the same (its summary refused) does not edit it again
         self._shown: dict[int, SlackMessage] = {}
@@ -101,8 +92,8 @@ class CampaignReporter:
     async def report_due(self, now: datetime | None = None) -> int:
         """Post or edit every campaign message due at ``now``; return how many Slack took."""
         now = now or self._clock.now()
-        for campaign_id, owed in list(self._csv_owed.items()):
-            await self._upload(campaign_id, owed)
+        for owed in await self._store.write(campaign_files.take_owed_csvs, now=now):
+            await self._upload(owed, now)
         due = await self._store.read(
             campaign_reports.due_reports, now=now, interval=self._interval, limit=self._batch
         )
@@ -132,7 +123,7 @@ class CampaignReporter:
         try:
             channel, ts = await self._message(report)
             if report.finished:
-                await self._summary(report, channel, ts)
+                await self._summary(report, channel, ts, now)
         except SlackApiError as err:
             await self._refused_now(report, now, slack_error(err), err)
             return False
@@ -203,7 +194,7 @@ class CampaignReporter:
         )
         return report.channel_id, str(found[0]["ts"])
 
-    async def _summary(self, report: CampaignReport, channel: str, ts: str) -> None:
+    async def _summary(self, report: CampaignReport, channel: str, ts: str, now: datetime) -> None:
         """Post the closing reply in the message's thread (or edit it), and the CSV when owed."""
         reply = await self._summary_message(report)
         if report.summary_ts is not None:
@@ -230,12 +221,19 @@ class CampaignReporter:
             blocks=reply.blocks,
             metadata=_metadata(SUMMARY_EVENT, report.id),
         )
-        await self._store.write(campaign_reports.record_summary, report.id, str(answer["ts"]))
+        unreached = report.counts.failed + report.counts.not_added_count
+        # the CSV is owed in the same write: any replica's next step uploads it
+        await self._store.write(
+            campaign_reports.record_summary,
+            report.id,
+            str(answer["ts"]),
+            csv_owed_from=now if unreached > CSV_ABOVE else None,
+        )
         self._shown.pop(report.id, None)
         logger.info("campaign summary posted", extra={"campaign": report.id, "channel": channel})
-        unreached = report.counts.failed + report.counts.not_added_count
         if unreached > CSV_ABOVE:
-            await self._upload(report.id, _CsvOwed(channel, ts))
+            for owed in await self._store.write(campaign_files.take_owed_csvs, now=now):
+                await self._upload(owed, now)
 
     async def _summary_message(self, report: CampaignReport) -> SlackMessage:
         cost = await self._store.read(campaign_reports.campaign_cost, report.id)
@@ -244,9 +242,9 @@ class CampaignReporter:
             comment = await self._store.read(campaign_reports.declined_comment, report.id)
         return summary_reply(report, cost, comment=comment)
 
-    async def _upload(self, campaign_id: int, owed: _CsvOwed) -> None:
-        """The unreached recipients as a CSV file in the summary's thread; kept owed on failure."""
-        self._csv_owed[campaign_id] = owed
+    async def _upload(self, owed: campaign_files.OwedCsv, now: datetime) -> None:
+        """The unreached recipients as a CSV file in the summary's thread; owed again on failure."""
+        campaign_id = owed.campaign_id
         rows = await self._store.read(campaign_reports.unreached, campaign_id)
         comment = await self._store.read(campaign_reports.declined_comment, campaign_id)
         with use_locale(self._language):
@@ -265,8 +263,9 @@ class CampaignReporter:
                 "slack did not take a campaign's CSV file; tried again later",
                 extra={"campaign": campaign_id, "error": error_name(err)},
             )
+            await self._store.write(campaign_files.put_off, campaign_id, until=now)
             return
-        del self._csv_owed[campaign_id]
+        await self._store.write(campaign_files.uploaded, campaign_id)
         logger.info("campaign CSV uploaded", extra={"campaign": campaign_id, "rows": len(rows)})
 
     async def _joining(self, channel: str, post: _SlackCall) -> Any:  # noqa: ANN401  # Slack's answer

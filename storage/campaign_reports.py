@@ -288,9 +288,14 @@ def record_message(db: Database, campaign_id: int, *, channel: str, ts: str) -> 
 
 
 @transactional
-def record_summary(db: Database, campaign_id: int, ts: str) -> None:
-    """Slack took the campaign's summary reply (``ts``, in its message's thread)."""
-    db.execute(sa.update(campaigns).where(campaigns.c.id == campaign_id).values(summary_ts=ts))
+def record_summary(
+    db: Database, campaign_id: int, ts: str, *, csv_owed_from: datetime | None = None
+) -> None:
+    """Slack took the summary reply ``ts``; with ``csv_owed_from``, its CSV is owed from then."""
+    values: dict[str, object] = {"summary_ts": ts}
+    if csv_owed_from is not None:
+        values["csv_due_at"] = utc_ms_text(csv_owed_from)
+    db.execute(sa.update(campaigns).where(campaigns.c.id == campaign_id).values(**values))
 
 
 @transactional

@@ -137,7 +137,7 @@ Index("sms_unsettled", sms.c.created_at, sqlite_where=UNSETTLED, postgresql_wher
 #: ``error`` says why), ``cancelled`` (its asker cancelled the preview, or ``/sms cancel``).
 #: ``slack_ts`` is its one message in ``slack_channel``; ``changed_at`` is when one of its SMS
 #: last changed and ``reported_at`` when the message last showed it; ``summary_ts`` the reply
-#: that closed it.
+#: that closed it, ``csv_due_at`` when its CSV of the recipients not reached is still owed.
 campaigns = Table(
     "campaigns",
     metadata,
@@ -184,6 +184,9 @@ campaigns = Table(
     Column("changed_at", Text),
     Column("reported_at", Text),
     Column("summary_ts", Text),
+    # the unreached recipients' CSV is owed in the summary's thread: when it may next be tried
+    # (a replica taking it puts this off by a lease), none once uploaded or never owed
+    Column("csv_due_at", Text),
     Column("created_at", Text, nullable=False),
     Column("updated_at", Text, nullable=False),
     CheckConstraint(

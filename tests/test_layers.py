@@ -74,9 +74,10 @@ OUTBOX = "storage.outbox"
 #: a send to many): these modules may write the functions of :data:`CAMPAIGN_REPORTS`.
 CAMPAIGN_REPORT_STEPS: dict[str, str] = {
     "handlers.campaign_posts": "claims a campaign's message for a step, records its ts and its "
-    "summary's as Slack takes them, gives the claim back when Slack refuses",
+    "summary's as Slack takes them, gives the claim back when Slack refuses; takes an owed CSV "
+    "of the recipients not reached and records it uploaded",
 }
-CAMPAIGN_REPORTS = "storage.campaign_reports"
+CAMPAIGN_REPORTS = ("storage.campaign_reports", "storage.campaign_files")
 
 #: Tests that import a faced package's private module, (test module, private module), with the
 #: reason: each checks a piece the face does not show. Production code never does.
@@ -171,7 +172,10 @@ def outside_the_outbox_steps(found: set[tuple[str, str]]) -> set[tuple[str, str]
         (module, function)
         for module, function in found
         if not (module in OUTBOX_STEPS and within(function, OUTBOX))
-        and not (module in CAMPAIGN_REPORT_STEPS and within(function, CAMPAIGN_REPORTS))
+        and not (
+            module in CAMPAIGN_REPORT_STEPS
+            and any(within(function, steps) for steps in CAMPAIGN_REPORTS)
+        )
     }
 
 
@@ -210,7 +214,9 @@ def test_known_exceptions_still_exist() -> None:
         OUTBOX_STEPS
     )
     assert {
-        module for module, function in storage_writes() if within(function, CAMPAIGN_REPORTS)
+        module
+        for module, function in storage_writes()
+        if any(within(function, steps) for steps in CAMPAIGN_REPORTS)
     } >= set(CAMPAIGN_REPORT_STEPS)
 
 

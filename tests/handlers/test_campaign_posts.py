@@ -252,6 +252,26 @@ async def test_a_file_slack_refused_is_uploaded_at_the_next_step(
     assert len(posts(fake_slack)) == 2
 
 
+async def test_a_csv_owed_by_a_reporter_that_is_gone_is_uploaded_by_another(
+    fake_slack: FakeSlack, slack: AsyncWebClient, store: Store
+) -> None:
+    """The CSV is owed in the database: a second reporter (another replica) uploads it, once."""
+    made = await store.write(make_campaign, numbers(6))
+    await store.write(set_statuses, made.sms_ids, "EXPIRED", now=at(-1))
+    fake_slack.fail_next("files.completeUploadExternal", "internal_error")
+    await CampaignReporter(store, slack).report_due(at(0))  # then this replica is gone
+    assert fake_slack.shared_files() == []
+    assert (await store.read(campaign_row, made.id))["csv_due_at"] is not None
+    other = CampaignReporter(store, slack)
+    await other.report_due(at(1))
+    assert len(fake_slack.shared_files()) == 1
+    assert (await store.read(campaign_row, made.id))["csv_due_at"] is None
+    await other.report_due(at(2))
+    await CampaignReporter(store, slack).report_due(at(3))
+    assert len(fake_slack.shared_files()) == 1
+    assert len(posts(fake_slack)) == 2
+
+
 async def test_a_refused_post_is_tried_again_at_the_next_step_and_made_once(
     fake_slack: FakeSlack, slack: AsyncWebClient, store: Store
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from storage import campaign_files
 from storage.campaign_reports import (
     CampaignReport,
     campaign_cost,
@@ -199,3 +200,17 @@ def test_the_cost_is_the_sum_of_the_recorded_costs_and_says_when_some_are_missin
     assert (cost.known, cost.charged, cost.complete) == (2, 3, False)
     set_cost(db, four, "0.0625")
     assert campaign_cost(db, made.id).complete
+
+
+def test_an_owed_csv_is_taken_by_one_replica_and_due_again_after_its_lease(db: Database) -> None:
+    """A CSV owed with the summary goes to one taker; untaken after the lease, or until uploaded."""
+    made = make_campaign(db, numbers(2))
+    record_message(db, made.id, channel="C1", ts="1.1")
+    record_summary(db, made.id, "1.2", csv_owed_from=T0)
+    first = campaign_files.take_owed_csvs(db, now=T0)
+    assert [(o.campaign_id, o.channel, o.thread_ts) for o in first] == [(made.id, "C1", "1.1")]
+    assert campaign_files.take_owed_csvs(db, now=T0 + timedelta(seconds=1)) == []
+    later = T0 + campaign_files.CSV_LEASE + timedelta(seconds=1)
+    assert [o.campaign_id for o in campaign_files.take_owed_csvs(db, now=later)] == [made.id]
+    campaign_files.uploaded(db, made.id)
+    assert campaign_files.take_owed_csvs(db, now=later + campaign_files.CSV_LEASE * 2) == []

@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("changed_at", sa.Text),
         sa.Column("reported_at", sa.Text),
         sa.Column("summary_ts", sa.Text),
+        sa.Column("csv_due_at", sa.Text),
         sa.Column("created_at", sa.Text, nullable=False),
         sa.Column("updated_at", sa.Text, nullable=False),
         sa.CheckConstraint(
