@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from storage import delivery
+from storage.campaign_records import SegmentCost
 from storage.delivery import AppliedUpdate, StatusUpdate, apply_status
 from storage.engine import chunks, dialect_insert, reading, transactional
 from storage.outbox import NotificationKind
@@ -267,3 +268,32 @@ def record_costs(
         queue_notification(db, message_id, NotificationKind.COST, moment)
         recorded += 1
     return recorded
+
+
+#: How many of the latest SMS with a known cost the price of a segment is taken from.
+RECENT_COSTS = 50
+
+
+@reading
+def recent_segment_cost(
+    db: Database, *, sandbox: bool | None = None, limit: int = RECENT_COSTS
+) -> SegmentCost | None:
+    """What a segment cost, on average, over the latest SMS whose cost is known.
+
+    Only the SMS in the currency of the latest (``sandbox`` picks the mode's); ``None`` when no
+    cost is known yet.
+    """
+    mode = sa.true() if sandbox is None else sms.c.sandbox.is_(sandbox)
+    rows = db.execute(
+        sa.select(sms.c.cost, sms.c.currency, sms.c.segments)
+        .where(sms.c.cost.is_not(None), sms.c.segments > 0, mode)
+        .order_by(sms.c.id.desc())
+        .limit(limit)
+    ).all()
+    if not rows:
+        return None
+    currency = rows[0].currency
+    same = [row for row in rows if row.currency == currency]
+    total = sum((Decimal(row.cost) for row in same), Decimal(0))
+    segments = sum(int(row.segments) for row in same)
+    return SegmentCost(total / segments, currency or "", len(same))

@@ -11,8 +11,7 @@ and its summary not posted; never sooner than ``interval`` after it was last sho
 takes one with :func:`claim_report`, a compare-and-set on ``reported_at`` that also reads its
 counts: across replicas a campaign's message is edited once an interval, by whichever replica
 won. What Slack took is recorded as soon as it answers (:func:`record_message`,
-:func:`record_summary`); a refusal gives the claim back (:func:`release_report`), so the next
-step tries again.
+:func:`record_summary`); a refusal gives the claim back (:func:`release_report`).
 """
 
 from __future__ import annotations

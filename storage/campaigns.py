@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -62,7 +61,6 @@ __all__ = [
     "confirm_campaign",
     "create_campaign",
     "get_campaign",
-    "recent_segment_cost",
     "record_campaign_failed",
     "record_campaign_sent",
     "record_chunk",
@@ -166,35 +164,6 @@ def campaign_by_trigger(db: Database, trigger_id: str) -> CampaignRecord | None:
     return None if row is None else campaign_from_row(row)
 
 
-#: How many of the latest SMS with a known cost the price of a segment is taken from.
-RECENT_COSTS = 50
-
-
-@reading
-def recent_segment_cost(
-    db: Database, *, sandbox: bool | None = None, limit: int = RECENT_COSTS
-) -> SegmentCost | None:
-    """What a segment cost, on average, over the latest SMS whose cost is known.
-
-    Only the SMS in the currency of the latest (``sandbox`` picks the mode's); ``None`` when no
-    cost is known yet.
-    """
-    mode = sa.true() if sandbox is None else sms_table.c.sandbox.is_(sandbox)
-    rows = db.execute(
-        sa.select(sms_table.c.cost, sms_table.c.currency, sms_table.c.segments)
-        .where(sms_table.c.cost.is_not(None), sms_table.c.segments > 0, mode)
-        .order_by(sms_table.c.id.desc())
-        .limit(limit)
-    ).all()
-    if not rows:
-        return None
-    currency = rows[0].currency
-    same = [row for row in rows if row.currency == currency]
-    total = sum((Decimal(row.cost) for row in same), Decimal(0))
-    segments = sum(int(row.segments) for row in same)
-    return SegmentCost(total / segments, currency or "", len(same))
-
-
 @reading
 def campaign_recipients_of(db: Database, campaign_id: int) -> list[CampaignRecipientRow]:
     """The recipients of ``campaign_id``, in row order."""
@@ -223,8 +192,14 @@ def _decide(
     user_id: str,
     to: CampaignState,
     moment: datetime,
+    *,
+    team_id: str | None,
 ) -> CampaignRecord | DecisionRefused:
-    """Move a preview to ``to`` if ``user_id`` asked for it and it has not expired."""
+    """Move a preview to ``to`` if ``user_id`` asked for it and it has not expired.
+
+    ``team_id`` is the workspace the decision comes from: the same user id in another
+    workspace is another person (``None``: not said, as the console).
+    """
     stamp = utc_text(moment)
     values: dict[str, object] = {"state": to.value, "updated_at": stamp}
     if to is CampaignState.CONFIRMED:
@@ -235,6 +210,7 @@ def _decide(
             campaigns.c.id == campaign_id,
             campaigns.c.state == CampaignState.PREVIEW.value,
             campaigns.c.user_id == user_id,
+            _same_team(team_id),
             sa.or_(campaigns.c.expires_at.is_(None), campaigns.c.expires_at > stamp),
         )
         .values(values)
@@ -245,16 +221,28 @@ def _decide(
     current = get_campaign(db, campaign_id)
     if current is None:
         return DecisionRefused(Refusal.MISSING, None)
-    if current.user_id != user_id:
+    if current.user_id != user_id or (team_id and current.team_id and current.team_id != team_id):
         return DecisionRefused(Refusal.NOT_YOURS, current)
     if current.state != CampaignState.PREVIEW.value:
         return DecisionRefused(Refusal.DECIDED, current)
     return DecisionRefused(Refusal.EXPIRED, current)
 
 
+def _same_team(team_id: str | None) -> sa.ColumnElement[bool]:
+    """The campaign was asked in ``team_id`` (any workspace when it is not said)."""
+    if not team_id:
+        return sa.true()
+    return sa.or_(campaigns.c.team_id == team_id, campaigns.c.team_id == "")
+
+
 @transactional
 def confirm_campaign(
-    db: Database, campaign_id: int, user_id: str, *, now: datetime | None = None
+    db: Database,
+    campaign_id: int,
+    user_id: str,
+    *,
+    team_id: str | None = None,
+    now: datetime | None = None,
 ) -> CampaignRecord | DecisionRefused:
     """Confirm a preview, once, by its asker, before it expires: the campaign now, or why not.
 
@@ -262,15 +250,24 @@ def confirm_campaign(
     it was decided (:attr:`Refusal.DECIDED`). Someone else's is :attr:`Refusal.NOT_YOURS`, one
     past ``expires_at`` :attr:`Refusal.EXPIRED` (it stays a preview, never sent).
     """
-    return _decide(db, campaign_id, user_id, CampaignState.CONFIRMED, now or datetime.now(UTC))
+    return _decide(
+        db, campaign_id, user_id, CampaignState.CONFIRMED, now or datetime.now(UTC), team_id=team_id
+    )
 
 
 @transactional
 def cancel_campaign(
-    db: Database, campaign_id: int, user_id: str, *, now: datetime | None = None
+    db: Database,
+    campaign_id: int,
+    user_id: str,
+    *,
+    team_id: str | None = None,
+    now: datetime | None = None,
 ) -> CampaignRecord | DecisionRefused:
     """Cancel a preview (state ``cancelled``), by the rules of :func:`confirm_campaign`."""
-    return _decide(db, campaign_id, user_id, CampaignState.CANCELLED, now or datetime.now(UTC))
+    return _decide(
+        db, campaign_id, user_id, CampaignState.CANCELLED, now or datetime.now(UTC), team_id=team_id
+    )
 
 
 @transactional

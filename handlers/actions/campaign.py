@@ -19,12 +19,11 @@ import aiohttp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.sms.sending.campaign_types import Cancelled, Confirmed, NotYours
+from bot.sms.sending.campaign_types import Cancelled, Confirmed
 from handlers import campaign_answers, send_outcomes
 from handlers.campaign_preview import campaign_id_of
 from handlers.context import Services, campaign_service, services
 from handlers.i18n import gettext as _
-from storage.campaigns import get_campaign
 
 __all__ = ["handle_cancel", "handle_confirm"]
 
@@ -44,20 +43,6 @@ def _team(body: dict[str, Any]) -> str:
     return str(team.get("id") or "") if isinstance(team, dict) else ""
 
 
-async def _other_workspace(
-    svc: Services, campaign_id: int, body: dict[str, Any], respond: AsyncRespond
-) -> bool:
-    """Whether the click comes from another workspace than the send's (told so: nothing done)."""
-    team = _team(body)
-    if not team:
-        return False
-    campaign = await svc.store.read(get_campaign, campaign_id)
-    if campaign is None or not campaign.team_id or campaign.team_id == team:
-        return False
-    await _told(respond, campaign_answers.confirm_refused(NotYours(campaign.user_id)))
-    return True
-
-
 async def _told(respond: AsyncRespond, text: str) -> None:
     """Tell whoever clicked, in a message of its own: the preview stays as it is."""
     await respond(text=text, response_type="ephemeral", replace_original=False)
@@ -74,8 +59,8 @@ async def _click(
 ) -> tuple[Services, int, str] | None:
     """Acknowledge the click; the services, the campaign and who clicked, or ``None`` (told why).
 
-    Nothing is decided for a button with no campaign, a click from another workspace, nor, for
-    ``to_send``, by someone no longer allowed to send.
+    Nothing is decided for a button with no campaign, nor, for ``to_send``, by someone no
+    longer allowed to send (the service refuses a click from another workspace).
     """
     await ack()
     campaign_id, user_id = _clicked(action, body)
@@ -85,8 +70,6 @@ async def _click(
     svc = services(context)
     if to_send and not svc.sending.may_send(user_id):
         await _told(respond, send_outcomes.not_allowed())
-        return None
-    if await _other_workspace(svc, campaign_id, body, respond):
         return None
     return svc, campaign_id, user_id
 
@@ -112,7 +95,7 @@ async def handle_confirm(
         return
     svc, campaign_id, user_id = clicked
     campaigns = campaign_service(svc)
-    decided = await campaigns.confirm(campaign_id, user_id)
+    decided = await campaigns.confirm(campaign_id, user_id, team_id=_team(body))
     if not isinstance(decided, Confirmed):
         await _told(respond, campaign_answers.confirm_refused(decided))
         return
@@ -148,7 +131,7 @@ async def handle_cancel(
     if clicked is None:
         return
     svc, campaign_id, user_id = clicked
-    decided = await campaign_service(svc).cancel(campaign_id, user_id)
+    decided = await campaign_service(svc).cancel(campaign_id, user_id, team_id=_team(body))
     if not isinstance(decided, Cancelled):
         await _told(respond, campaign_answers.confirm_refused(decided))
         return

@@ -88,6 +88,21 @@ def test_a_campaign_that_needs_no_confirmation_is_stored_confirmed(db: Database)
     assert campaigns.take_for_sending(db, record.id, "replica-b", now=T0) is None
 
 
+def test_the_askers_user_id_from_another_workspace_decides_nothing(db: Database) -> None:
+    """The same user id clicking from another workspace is another person: refused, still a preview."""
+    record = created(db)
+    for decide in (campaigns.confirm_campaign, campaigns.cancel_campaign):
+        refused = decide(db, record.id, "U1", team_id="T9", now=T0)
+        assert isinstance(refused, campaigns.DecisionRefused)
+        assert refused.reason is Refusal.NOT_YOURS
+    still = campaigns.get_campaign(db, record.id)
+    assert still is not None
+    assert still.state == "preview"
+    confirmed = campaigns.confirm_campaign(db, record.id, "U1", team_id="T1", now=T0)
+    assert isinstance(confirmed, campaigns.CampaignRecord)
+    assert confirmed.state == "confirmed"
+
+
 def test_a_preview_is_confirmed_once_by_its_asker_before_it_expires(db: Database) -> None:
     """Another user, a second confirm, a confirm after expiry: each refused, saying why."""
     record = created(db)

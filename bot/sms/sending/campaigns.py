@@ -50,7 +50,7 @@ from bot.sms.sending.recipients import (
 )
 from bot.sms.sending.segments import SegmentInfo, TooLongError
 from bot.sms.sending.text import ControlCharacterError, check_text
-from storage import campaign_takeover, campaigns, optouts
+from storage import account, campaign_takeover, campaigns, optouts
 from storage.store import Store, is_busy
 
 logger = logging.getLogger(__name__)
@@ -191,22 +191,29 @@ class CampaignService:
     async def _segment_cost(self) -> campaigns.SegmentCost | None:
         """What a segment cost lately; ``None`` when unknown or unreadable (no estimate then)."""
         try:
-            return await self._store.read(campaigns.recent_segment_cost, sandbox=self._sandbox)
+            return await self._store.read(account.recent_segment_cost, sandbox=self._sandbox)
         except Exception:  # an estimate is no reason to refuse
             logger.exception("could not read recent SMS costs; no estimate")
             return None
 
-    async def confirm(self, campaign_id: int, user_id: str) -> Confirmed | ConfirmRefusal:
-        """Confirm the preview ``campaign_id`` for ``user_id``: once, by its asker, in time."""
-        decided = await self._decide(campaigns.confirm_campaign, campaign_id, user_id)
+    async def confirm(
+        self, campaign_id: int, user_id: str, *, team_id: str | None = None
+    ) -> Confirmed | ConfirmRefusal:
+        """Confirm the preview ``campaign_id`` for ``user_id``: once, by its asker, in time.
+
+        ``team_id`` is the clicker's workspace: the asker's user id from another is refused.
+        """
+        decided = await self._decide(campaigns.confirm_campaign, campaign_id, user_id, team_id)
         if isinstance(decided, campaigns.CampaignRecord):
             logger.info("campaign confirmed", extra={"campaign": campaign_id})
             return Confirmed(decided.id, decided.recipients)
         return decided
 
-    async def cancel(self, campaign_id: int, user_id: str) -> Cancelled | ConfirmRefusal:
+    async def cancel(
+        self, campaign_id: int, user_id: str, *, team_id: str | None = None
+    ) -> Cancelled | ConfirmRefusal:
         """Cancel the preview ``campaign_id`` for ``user_id``, by the rules of :meth:`confirm`."""
-        decided = await self._decide(campaigns.cancel_campaign, campaign_id, user_id)
+        decided = await self._decide(campaigns.cancel_campaign, campaign_id, user_id, team_id)
         if isinstance(decided, campaigns.CampaignRecord):
             logger.info("campaign cancelled", extra={"campaign": campaign_id})
             return Cancelled(decided.id)
@@ -267,9 +274,12 @@ class CampaignService:
         decide: Callable[..., campaigns.CampaignRecord | campaigns.DecisionRefused],
         campaign_id: int,
         user_id: str,
+        team_id: str | None,
     ) -> campaigns.CampaignRecord | ConfirmRefusal:
         try:
-            decided = await self._store.write(decide, campaign_id, user_id, now=self._clock.now())
+            decided = await self._store.write(
+                decide, campaign_id, user_id, team_id=team_id, now=self._clock.now()
+            )
         except Exception as err:
             if not is_busy(err):
                 logger.exception("could not record a campaign's decision")
