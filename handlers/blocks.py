@@ -85,19 +85,20 @@ def status_words(status: str | None, *, awaiting_moderation: bool = False) -> st
     return words
 
 
-def _quote(text: str) -> str:
+def quote(text: str, *, characters: int = _TEXT_PREVIEW, budget: int = _QUOTE_BUDGET) -> str:
     """Quote an SMS text for mrkdwn: as typed, every line marked, short enough for one section.
 
-    Escaping can make a text five times longer (``&`` -> ``&amp;``), so the cut is made on the
-    escaped text, between characters, never inside an entity or beside a lone mark.
+    At most ``characters`` of ``text`` and ``budget`` characters of mrkdwn: escaping can make a
+    text five times longer (``&`` -> ``&amp;``), so the cut is made on the escaped text, between
+    characters, never inside an entity or beside a lone mark.
     """
-    shown = text[:_TEXT_PREVIEW]
+    shown = text[:characters]
     cut = len(shown) < len(text)
     parts = ["> "]
     size = len(parts[0])
     for char, escaped in zip(shown, verbatim_pieces(shown), strict=True):
         piece = "\n> " if char == "\n" else escaped
-        if size + len(piece) > _QUOTE_BUDGET:
+        if size + len(piece) > budget:
             cut = True
             break
         parts.append(piece)
@@ -170,7 +171,7 @@ def sms_message(sms: SmsRecord, *, zone: tzinfo | None = None) -> SlackMessage:
     blocks: list[Block] = [
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": f"{title}\n{_quote(sms.text)}"},
+            "text": {"type": "mrkdwn", "text": f"{title}\n{quote(sms.text)}"},
         },
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
     ]

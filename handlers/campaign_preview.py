@@ -16,7 +16,7 @@ from handlers import blocks, formats
 from handlers.blocks import Block, SlackMessage, mrkdwn_object
 from handlers.i18n import gettext as _
 from handlers.i18n import ngettext
-from handlers.mrkdwn import escape_short, verbatim_pieces
+from handlers.mrkdwn import escape_short
 from handlers.phone import format_phone
 
 __all__ = [
@@ -205,25 +205,8 @@ def _left_out_line(entry: LeftOut) -> str:
 def _first_sms(preview: Preview) -> str:
     """The first recipient's number and its text as it will be sent, quoted."""
     title = _("*The first SMS, to %(phone)s:*") % {"phone": format_phone(preview.first_number)}
-    return f"{title}\n{_quote(preview.first_text)}"
-
-
-def _quote(text: str) -> str:
-    """``text`` as a mrkdwn quote, every line marked, cut to fit a section."""
-    shown = text[:_QUOTE_CHARACTERS]
-    cut = len(shown) < len(text)
-    parts = ["> "]
-    size = 2
-    for char, escaped in zip(shown, verbatim_pieces(shown), strict=True):
-        piece = "\n> " if char == "\n" else escaped
-        if size + len(piece) > _QUOTE_BUDGET:
-            cut = True
-            break
-        parts.append(piece)
-        size += len(piece)
-    if cut:
-        parts.append("…")
-    return "".join(parts)
+    shown = blocks.quote(preview.first_text, characters=_QUOTE_CHARACTERS, budget=_QUOTE_BUDGET)
+    return f"{title}\n{shown}"
 
 
 def _buttons(prepared: Prepared) -> Block:
