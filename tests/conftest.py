@@ -33,7 +33,7 @@ from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 
 from bot.process.app import create_app
-from bot.process.logs import JsonFormatter, TextFormatter, install_filters
+from bot.process.logs import QUIET_LOGGERS, JsonFormatter, TextFormatter, install_filters
 from bot.process.runtime import RUNTIME, Runtime
 from bot.process.settings import Settings
 from bot.process.tracking import NOTIFIER_CLOCK
@@ -69,6 +69,7 @@ SPACED_NUMBER = re.compile(
 def pytest_configure(config: pytest.Config) -> None:
     """As the controller, start the run's PostgreSQL server; as xdist's, compile once for all."""
     _interrupt_without_asyncio()
+    _quiet_loggers_as_the_app_has_them()
     if hasattr(config, "workerinput"):
         return
     if getattr(config.option, "numprocesses", None):
@@ -98,6 +99,17 @@ def _temporary_files_in_memory() -> None:
     """
     if os.access(MEMORY_FILES, os.W_OK | os.X_OK):
         os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(MEMORY_FILES))
+
+
+def _quiet_loggers_as_the_app_has_them() -> None:
+    """APScheduler's and aiohttp's access lines from WARNING up, as ``configure_logging`` sets them.
+
+    The app never writes their INFO lines (a dozen per bot started and one per HTTP request):
+    the suite-wide log check need not make and format them either. A test that looks at them
+    lowers the level itself (``tests/handlers/test_e2e_hostile.py``).
+    """
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _interrupt_without_asyncio() -> None:

@@ -45,8 +45,8 @@ _STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asc
 #: Fields every log record of the current request (or listener task) carries: channel, user.
 _CONTEXT: ContextVar[dict[str, str]] = ContextVar("smsbot_log_context", default={})  # noqa: B039  # never mutated, only replaced
 
-#: Loggers that speak too much at INFO for a long-running service.
-_QUIET = ("aiohttp.access", "apscheduler")
+#: Loggers that speak too much at INFO for a long-running service: WARNING and up only.
+QUIET_LOGGERS = ("aiohttp.access", "apscheduler")
 
 
 #: Seconds between two lines of the same repeated warning (a flood of refused requests).
@@ -259,7 +259,7 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for name in _QUIET:
+    for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
     return handler
 

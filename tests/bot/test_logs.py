@@ -59,14 +59,15 @@ def restore_root() -> Iterator[None]:
     """Put the root logger's handlers and level back after a test that reconfigures it."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    quiet = {name: logging.getLogger(name).level for name in ("aiohttp.access", "apscheduler")}
     yield
     for handler in list(root.handlers):
         root.removeHandler(handler)
     for handler in handlers:
         root.addHandler(handler)
     root.setLevel(level)
-    for name in ("aiohttp.access", "apscheduler"):
-        logging.getLogger(name).setLevel(logging.NOTSET)
+    for name, quiet_level in quiet.items():
+        logging.getLogger(name).setLevel(quiet_level)
 
 
 def test_a_json_line_per_event_even_with_a_traceback(json_lines: _Lines) -> None:
@@ -208,6 +209,7 @@ def test_json_off_a_terminal_and_text_on_one(monkeypatch: pytest.MonkeyPatch) ->
 
     for stream, is_json in ((io.StringIO(), True), (Tty(), False)):
         monkeypatch.setattr("sys.stderr", stream)
+        logging.getLogger("apscheduler").setLevel(logging.NOTSET)  # quieted by what follows
         handler = configure_logging(secrets=SECRETS, fmt="auto")
         assert isinstance(handler.formatter, JsonFormatter if is_json else TextFormatter)
         logging.getLogger("smsbot.test").info("hello", extra={"sms_id": 1})

@@ -15,7 +15,7 @@ from urllib.parse import quote, quote_plus, unquote_plus, urlencode
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.process.logs import ContextFilter, log_context
+from bot.process.logs import QUIET_LOGGERS, ContextFilter, log_context
 from bot.process.slack_requests import ReadBoltRequest, read_body
 from bot.simulator import MobizonSimulator
 from handlers import UNEXPECTED_ERROR
@@ -51,14 +51,17 @@ def all_logs() -> Iterator[KeepRecords]:
     """Every record at every level, DEBUG included, while the test runs."""
     keep = KeepRecords(level=logging.DEBUG)
     root = logging.getLogger()
-    level = root.level
+    quiet = [logging.getLogger(name) for name in QUIET_LOGGERS]  # the app's WARNING, lowered
+    levels = [logger.level for logger in (root, *quiet)]
     root.addHandler(keep)
-    root.setLevel(logging.DEBUG)
+    for logger in (root, *quiet):
+        logger.setLevel(logging.DEBUG)
     try:
         yield keep
     finally:
         root.removeHandler(keep)
-        root.setLevel(level)
+        for logger, level in zip((root, *quiet), levels, strict=True):
+            logger.setLevel(level)
 
 
 _FAKE_PATHS = re.compile(r"\"POST /(?:response|api|service)/")
