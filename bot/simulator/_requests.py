@@ -101,6 +101,7 @@ class RequestHandling:
         self._latency: dict[str | None, float] = {None: config.latency}
         self._released = asyncio.Event()  # cleared by hold(): answers wait for release()
         self._released.set()
+        self._held: dict[str, asyncio.Event] = {}  # hold(method=...): that method's answers wait
         self._forced: defaultdict[str, deque[Answer]] = defaultdict(deque)
         self._rate_limited: defaultdict[str, int] = defaultdict(int)
         self._max_per_second: dict[str, float] = {}
@@ -135,16 +136,27 @@ class RequestHandling:
             raise ValueError("latency cannot be negative")
         self._latency[method_name(method) if method else None] = seconds
 
-    def hold(self) -> None:
-        """Hold every answer from now on (the request is recorded, not acted on) until released.
+    def hold(self, *, method: str | None = None) -> None:
+        """Hold answers from now on (the request is recorded, not acted on) until released.
 
-        For tests that need Mobizon "still thinking" without sleeping through a latency.
+        Every answer, or only ``method``'s. For tests that need Mobizon "still thinking"
+        without sleeping through a latency.
         """
-        self._released.clear()
+        if method is None:
+            self._released.clear()
+        else:
+            self._held.setdefault(method_name(method), asyncio.Event())
 
-    def release(self) -> None:
-        """Let held answers, and later ones, go out."""
-        self._released.set()
+    def release(self, *, method: str | None = None) -> None:
+        """Let held answers, and later ones, go out: ``method``'s, or every one held."""
+        if method is None:
+            self._released.set()
+            held = list(self._held.values())
+            self._held.clear()
+        else:
+            held = [event] if (event := self._held.pop(method_name(method), None)) else []
+        for event in held:
+            event.set()
 
     def fail_next(
         self,
@@ -218,6 +230,8 @@ class RequestHandling:
         if delay > 0:
             await asyncio.sleep(delay)
         await self._released.wait()
+        if (held := self._held.get(key)) is not None:
+            await held.wait()
         fault = self._take_fault(key)
         if fault is not None and fault.kind == "drop":
             if request.transport is not None:

@@ -181,11 +181,16 @@ def free_port() -> int:
 
 
 async def run_console(
-    tmp_path: Path, script: str, *args: str, env_extra: dict[str, str] | None = None
+    tmp_path: Path,
+    script: str,
+    *args: str,
+    env_extra: dict[str, str] | None = None,
+    quick: bool = False,
 ) -> tuple[int, str, str]:
     """Run ``smsbot console`` in ``tmp_path`` with ``script`` on stdin; return code, out, err.
 
-    The process is forked from one that imported smsbot already (:mod:`tests.bot.forked`).
+    The process is forked from one that imported smsbot already (:mod:`tests.bot.forked`);
+    ``quick``: its sandbox's SMS are delivered faster (same module).
     """
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOBIZON_", "SMSBOT_"))
@@ -193,7 +198,7 @@ async def run_console(
     env["SMSBOT_DB"] = str(tmp_path / "console.db")
     env["PYTHONIOENCODING"] = "utf-8"
     env.update(env_extra or {})
-    process = await start_smsbot("console", *args, env=env, cwd=tmp_path, stdin=True)
+    process = await start_smsbot("console", *args, env=env, cwd=tmp_path, stdin=True, quick=quick)
     out, err = await asyncio.wait_for(process.communicate(script.encode()), 90)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()

@@ -14,6 +14,11 @@ own child.
 What such a process does not prove, that the installed ``smsbot`` script starts the program,
 the tests that run the script itself prove (``--version``, ``check``, refused settings, a
 console on a terminal, Socket Mode's refused token).
+
+A test that proves what the process does with SMS, not how fast, may ask for a *quick* one
+(``quick=True``): its notifier paces Slack's posts on a clock whose sleeps return at once (as
+the bots the in-process tests start), and its sandbox's simulated SMS reach their final status
+:data:`QUICK_SANDBOX_SPEED` times faster. Nothing else differs.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ PRELOADED = (
     "storage.schema",
     "aiohttp.web",
 )
+
+#: How much faster a quick process's sandbox runs its simulated SMS (final after 0.5 s, not 2 s).
+QUICK_SANDBOX_SPEED = 4.0
 
 #: Linux's prctl option that makes orphaned descendants this process's children.
 PR_SET_CHILD_SUBREAPER = 36
@@ -127,14 +135,15 @@ class _Zygote:
         fds: list[int],
         *,
         new_session: bool = False,
+        quick: bool = False,
     ) -> int:
         """Fork a process running ``smsbot argv`` on ``fds`` (stdin, stdout, stderr); its pid.
 
         ``new_session``: it calls ``setsid`` first, as a process started with
-        ``start_new_session``.
+        ``start_new_session``. ``quick``: see the module's docstring.
         """
         request = json.dumps(
-            {"argv": argv, "env": env, "cwd": cwd, "new_session": new_session}
+            {"argv": argv, "env": env, "cwd": cwd, "new_session": new_session, "quick": quick}
         ).encode()
         with self.lock:
             socket.send_fds(self.socket, [request], fds)
@@ -157,11 +166,16 @@ _ZYGOTE: list[_Zygote] = []
 
 
 async def start_smsbot(
-    *args: str, env: dict[str, str], cwd: str | os.PathLike[str] | None = None, stdin: bool = False
+    *args: str,
+    env: dict[str, str],
+    cwd: str | os.PathLike[str] | None = None,
+    stdin: bool = False,
+    quick: bool = False,
 ) -> ForkedProcess:
     """Start ``smsbot args`` (forked from the zygote) with pipes for stdout and stderr.
 
     ``stdin``: a pipe for its input; else it reads /dev/null, as a started one given DEVNULL.
+    ``quick``: its pacing on a clock that skips its sleeps, its sandbox faster (module docstring).
     """
     if not _ZYGOTE:
         _ZYGOTE.append(_Zygote())
@@ -173,7 +187,9 @@ async def start_smsbot(
     else:
         in_r, in_w = os.open(os.devnull, os.O_RDONLY), -1
     try:
-        pid = _ZYGOTE[0].fork(["smsbot", *args], env, str(cwd or Path.cwd()), [in_r, out_w, err_w])
+        pid = _ZYGOTE[0].fork(
+            ["smsbot", *args], env, str(cwd or Path.cwd()), [in_r, out_w, err_w], quick=quick
+        )
     finally:
         for fd in (in_r, out_w, err_w):
             os.close(fd)
@@ -268,6 +284,8 @@ def _run(request: dict[str, object], fds: list[int]) -> None:
 
     code = 1
     try:
+        if request.get("quick"):
+            _quicken()
         code = main(argv[1:])
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
@@ -283,6 +301,21 @@ def _run(request: dict[str, object], fds: list[int]) -> None:
         traceback.print_exc()
     _finish()
     os._exit(code)
+
+
+def _quicken() -> None:
+    """Pace Slack's posts on a clock that skips its sleeps; run the sandbox's SMS faster."""
+    import bot.process.app  # noqa: PLC0415  # imported by the zygote already
+    import bot.process.tracking  # noqa: PLC0415
+    from testkit.clock import FastForwardClock  # noqa: PLC0415
+
+    # each name is checked: a renamed one must fail here, not leave the process slow
+    for module, name, value in (
+        (bot.process.tracking, "SYSTEM_CLOCK", FastForwardClock()),
+        (bot.process.app, "SANDBOX_SPEED", QUICK_SANDBOX_SPEED),
+    ):
+        assert hasattr(module, name), f"{module.__name__}.{name} is gone"
+        setattr(module, name, value)
 
 
 def _finish() -> None:

@@ -70,13 +70,18 @@ class ServeProcess:
 
     @classmethod
     async def start(
-        cls, env: dict[str, str], *args: str, cwd: str | os.PathLike[str] | None = None
+        cls,
+        env: dict[str, str],
+        *args: str,
+        cwd: str | os.PathLike[str] | None = None,
+        quick: bool = False,
     ) -> ServeProcess:
         """Start ``smsbot serve`` and wait until it says where it listens.
 
-        It is forked from a process that imported smsbot already (:mod:`tests.bot.forked`).
+        It is forked from a process that imported smsbot already (:mod:`tests.bot.forked`);
+        ``quick``: its Slack pacing skips its sleeps, its sandbox runs faster (same module).
         """
-        process = await start_smsbot("serve", *args, env=env, cwd=cwd)
+        process = await start_smsbot("serve", *args, env=env, cwd=cwd, quick=quick)
         serve = cls(process)
         serve._reader = asyncio.create_task(serve._read())
         listening = await serve.wait_for_log(lambda r: "listening on" in r["msg"], within=30)

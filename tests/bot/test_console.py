@@ -45,7 +45,7 @@ what is this
 
 async def test_console_send_status_find_help_and_delivery(tmp_path: Path) -> None:
     """Through stdin: help, a send, its status, a search, then the delivery update, all readable."""
-    code, out, err = await run_console(tmp_path, SCRIPT, "--linger", "20")
+    code, out, err = await run_console(tmp_path, SCRIPT, "--linger", "20", quick=True)
     assert code == 0, err
     assert "Traceback" not in err
     first_line = out.splitlines()[0]
@@ -145,7 +145,7 @@ async def test_a_second_console_run_in_the_same_folder_tracks_both_sms(tmp_path:
     assert "message 6300284" in out
     assert "1 SMS still awaits a final status" in out
     code, out, err = await run_console(
-        tmp_path, "/sms send +55 11 98765-4321 second\n", "--linger", "20"
+        tmp_path, "/sms send +55 11 98765-4321 second\n", "--linger", "20", quick=True
     )
     assert code == 0, err
     assert "could not record" not in out
@@ -174,7 +174,7 @@ async def test_a_second_console_run_in_the_same_folder_tracks_both_sms(tmp_path:
 async def test_a_second_console_run_sees_the_first_runs_sms_and_balance(tmp_path: Path) -> None:
     """Run again in the same folder: status, find and balance go on from the first run's sandbox."""
     code, out, err = await run_console(
-        tmp_path, "/sms send +55 11 98765-4321 first\n", "--linger", "20"
+        tmp_path, "/sms send +55 11 98765-4321 first\n", "--linger", "20", quick=True
     )
     assert code == 0, err
     assert "was delivered. (sandbox)" in out
@@ -205,6 +205,7 @@ async def test_an_exported_key_is_ignored_without_live(tmp_path: Path) -> None:
             # were the key used, the send would fail: nothing listens there
             "MOBIZON_API_URL": "http://127.0.0.1:9",
         },
+        quick=True,
     )
     assert code == 0, err
     assert out.startswith("smsbot console: SANDBOX")

@@ -138,6 +138,7 @@ async def test_the_portuguese_console_checks_as_typed_and_prints_one_line_per_ch
         "--linger",
         "20",
         env_extra={"SMSBOT_LANGUAGE": "pt-BR", "LOGNAME": "ana", "USER": "ana"},
+        quick=True,
     )
     assert code == 0, err
     assert out.startswith("Console do smsbot: SANDBOX, os SMS vão para o simulador embutido.")

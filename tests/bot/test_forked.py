@@ -7,8 +7,13 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
+
+import bot.process.app
+import bot.process.tracking
+from testkit.clock import FastForwardClock
 from testkit.slack import FakeSlack
-from tests.bot.forked import start_smsbot
+from tests.bot.forked import QUICK_SANDBOX_SPEED, _quicken, start_smsbot
 from tests.bot.serve_process import ServeProcess, base_env, run_cli
 
 
@@ -43,3 +48,16 @@ async def test_a_forked_serve_is_this_processs_child_in_the_given_folder_and_env
         assert await asyncio.wait_for(process.wait(), 60) == 0
     finally:
         await serve.kill()
+
+
+def test_a_quick_smsbot_paces_on_a_skipping_clock_and_runs_its_sandbox_faster(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What ``quick=True`` changes in the forked process exists: the notifier's clock, the speed."""
+    # kept as they are, so the test's process gets them back after
+    tracking = vars(bot.process.tracking)
+    monkeypatch.setattr(bot.process.tracking, "SYSTEM_CLOCK", tracking["SYSTEM_CLOCK"])
+    monkeypatch.setattr(bot.process.app, "SANDBOX_SPEED", bot.process.app.SANDBOX_SPEED)
+    _quicken()
+    assert isinstance(tracking["SYSTEM_CLOCK"], FastForwardClock)
+    assert bot.process.app.SANDBOX_SPEED == QUICK_SANDBOX_SPEED > 1

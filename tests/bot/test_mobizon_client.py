@@ -72,7 +72,7 @@ async def test_send_that_timed_out_was_made_once(
 ) -> None:
     """A send that timed out is not repeated: the simulator counted exactly one request."""
     sim, url = simulator
-    sim.set_latency(1.0, method=SEND_SMS)
+    sim.hold(method=SEND_SMS)  # taken, answered only once the test is over
     client = make_client(url, timeouts=Timeouts(connect=2.0, total=0.2))
     with pytest.raises(MobizonTimeoutError) as caught:
         await client.send_sms(OutgoingSms("5511987654321", "only once"))
@@ -342,7 +342,7 @@ async def test_api_key_never_in_logs_or_errors(
         sent = await client.send_sms(OutgoingSms("5511987654321", "fine"))
         await client.get_sms_status([sent.message_id])
         await client.list_messages(ListCriteria(recipient="5511"))
-        sim.set_latency(1.5, method=LIST)
+        sim.hold(method=LIST)  # answered only once the test is over: the impatient one times out
         sim.html_failure_next(times=10, status=502, method=GET_SMS_STATUS)
         sim.drop_connection_next(times=10, method=SEND_SMS)
         attempts: list[Callable[[], Awaitable[object]]] = [
@@ -367,6 +367,7 @@ async def test_api_key_never_in_logs_or_errors(
             await client.send_sms(OutgoingSms("5511987654321", "echo"))
         errors += [cut.value, echoed.value]
     finally:
+        sim.release()
         await runner.cleanup()
     kinds = {type(error).__name__ for error in errors}
     assert kinds == {

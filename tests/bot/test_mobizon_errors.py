@@ -367,7 +367,7 @@ async def test_timeout_is_a_clear_error(
 ) -> None:
     """An answer slower than the total timeout raises MobizonTimeoutError naming the limit."""
     sim, url = simulator
-    sim.set_latency(2.0)
+    sim.hold()  # no answer until the test is over: slower than any timeout
     client = make_client(url, retry=ONE_TRY, timeouts=Timeouts(connect=2.0, total=0.25))
     with pytest.raises(MobizonTimeoutError) as caught:
         await client.get_sms_status([1])

@@ -20,10 +20,10 @@ async def test_a_send_is_not_queued_behind_a_long_status_poll(
 ) -> None:
     """With every read slot busy on slow status calls, a send still goes out and returns first."""
     sim, url = simulator
-    # each read takes long enough that the send's own round trip fits in it on a loaded machine
-    sim.set_latency(3.0, method=GET_SMS_STATUS)
+    # the status reads are answered only once the send is back, however long it takes
+    sim.hold(method=GET_SMS_STATUS)
     async with MobizonClient(MOBIZON_KEY, base_url=url, max_concurrency=2) as client:
-        # 400 ids: 4 requests through 2 read slots, so two rounds of 3 s each
+        # 400 ids: 4 requests through 2 read slots, so two rounds
         poll = asyncio.create_task(client.get_sms_status(range(1, 401)))
         await wait_until(lambda: sim.count(GET_SMS_STATUS) == 2)  # both read slots taken
 
@@ -32,7 +32,9 @@ async def test_a_send_is_not_queued_behind_a_long_status_poll(
         assert not poll.done()
         assert sim.count(GET_SMS_STATUS) == 2  # the first round of reads is still in flight
         assert sent.message_id in sim.messages
+        sim.release(method=GET_SMS_STATUS)
         assert await poll == {}
+        assert sim.count(GET_SMS_STATUS) == 4
     assert sim.count(SEND_SMS) == 1
 
 

@@ -73,7 +73,7 @@ async def test_sandbox_serve_delivers_end_to_end(
         SMSBOT_POLL_INTERVAL="0.5",
         MOBIZON_API_URL=str(gateway_server.make_url("")).rstrip("/"),
     )
-    serve = await ServeProcess.start(env)
+    serve = await ServeProcess.start(env, quick=True)
     try:
         status, _ = await post_command(
             session,
@@ -213,7 +213,7 @@ async def test_sigterm_flushes_the_outbox_before_exit(
         MOBIZON_API_URL=simulator[1],
         SMSBOT_POLL_INTERVAL="3600",  # only this test applies statuses
     )
-    serve = await ServeProcess.start(env)
+    serve = await ServeProcess.start(env, quick=True)
     try:
         await post_command(
             session, serve.url, command_body("send 5511987654321 flush", fake_slack.url)

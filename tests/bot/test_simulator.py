@@ -691,9 +691,9 @@ async def test_unsigned_webhook_without_secret(receiver: Receiver, config: Simul
 
 async def test_latency_switch_delays_one_method(gw: Gateway, make_client: ClientFactory) -> None:
     """A latency on list makes a short-timeout list fail while status still answers in time."""
-    gw.sim.set_latency(2.5, method=LIST)
+    gw.sim.set_latency(1.0, method=LIST)  # two and a half times the client's total timeout
     client = make_client(
-        gw.url, timeouts=Timeouts(connect=1.0, total=1.0), retry=RetryPolicy(attempts=1)
+        gw.url, timeouts=Timeouts(connect=1.0, total=0.4), retry=RetryPolicy(attempts=1)
     )
     assert await client.get_sms_status([1]) == {}
     with pytest.raises(MobizonTimeoutError):
@@ -815,4 +815,24 @@ async def test_held_answers_wait_for_release(gw: Gateway, make_client: ClientFac
         await asyncio.sleep(0.01)
     assert not asked.done()
     gw.sim.release()
+    assert await asked == {}
+
+
+async def test_a_held_method_waits_while_others_answer(
+    gw: Gateway, make_client: ClientFactory
+) -> None:
+    """hold(method=...) keeps back only that method's answers, until released (by name or all)."""
+    client = make_client(gw.url)
+    gw.sim.hold(method="getSmsStatus")
+    asked = asyncio.create_task(client.get_sms_status([1]))
+    await wait_until(lambda: gw.sim.count("getSmsStatus") == 1, what="the request")
+    assert (await client.list_messages()).total == 0  # another method answers meanwhile
+    assert not asked.done()
+    gw.sim.release(method="getSmsStatus")
+    assert await asked == {}
+    gw.sim.hold(method="getSmsStatus")
+    asked = asyncio.create_task(client.get_sms_status([1]))
+    await wait_until(lambda: gw.sim.count("getSmsStatus") == 2, what="the second request")
+    assert not asked.done()
+    gw.sim.release()  # releasing everything releases a held method too
     assert await asked == {}

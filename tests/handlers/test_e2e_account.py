@@ -55,14 +55,14 @@ async def test_balance_answers_in_time_when_the_costs_take_long(
     await bot.command(f"send {NUMBER} hello")
     await bot.slack.wait_for("chat.postMessage", 1)
     monkeypatch.setattr(account, "BALANCE_WITHIN", 0.3)
-    sim.set_latency(1.5, method="message/list")
+    sim.hold(method="message/list")  # the costs come only once the answer is checked
     started = time.monotonic()
     await bot.command("balance")
     said = await answer(bot, 1)
     assert time.monotonic() - started < 1.2
     assert "99.94 BRL" in said
     assert "Mobizon did not answer within 0.3 s." in said
-    sim.set_latency(0, method="message/list")
+    sim.release(method="message/list")
 
 
 async def test_cancel_a_scheduled_sms(bot: BotHarness, sim: MobizonSimulator) -> None:

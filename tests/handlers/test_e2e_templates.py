@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import storage.engine
 from bot.simulator import MobizonSimulator
 from handlers import send_outcomes
 from handlers.commands.templates import PAGE_SIZE
@@ -141,12 +142,16 @@ async def test_the_list_is_paged_within_slacks_limits(bot: BotHarness) -> None:
     assert "no page 3" in shown(third)
 
 
-async def test_a_busy_database_is_told_when_saving_or_removing(bot: BotHarness) -> None:
+async def test_a_busy_database_is_told_when_saving_or_removing(
+    start_bot: Callable[..., Any],
+    simulator: tuple[MobizonSimulator, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Another connection holding the write lock past the busy timeout: told busy, not an error."""
+    # the bot's connections (all of them: the writer may take either) give up after 50 ms, not 3 s
+    monkeypatch.setattr(storage.engine, "BUSY_TIMEOUT_MS", 50)
+    bot: BotHarness = await start_bot(simulator[1])
     assert "saved" in await answered_later(bot, "template add ready Hi")
-    store = bot.runtime.core.store  # type: ignore[union-attr]
-    # the writer gives up after 50 ms instead of 3 s, so the test stays fast
-    await store.write(lambda db: db.exec_driver_sql("PRAGMA busy_timeout = 50"))
     other = sqlite3.connect(bot.settings.db_path, timeout=0)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     try:

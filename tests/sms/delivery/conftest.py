@@ -202,9 +202,14 @@ def serve_env(slack: FakeSlack, mobizon_url: str, db_path: Path) -> dict[str, st
     )
 
 
-async def serve_and_send(env: dict[str, str], slack: FakeSlack, text: str) -> ServeProcess:
-    """Start ``smsbot serve`` and have it take ``/sms send +55 11 98765-4321 <text>``."""
-    process = await ServeProcess.start(env)
+async def serve_and_send(
+    env: dict[str, str], slack: FakeSlack, text: str, *, quick: bool = False
+) -> ServeProcess:
+    """Start ``smsbot serve`` and have it take ``/sms send +55 11 98765-4321 <text>``.
+
+    ``quick``: its Slack pacing skips its sleeps (:mod:`tests.bot.forked`).
+    """
+    process = await ServeProcess.start(env, quick=quick)
     try:
         async with aiohttp.ClientSession() as session:
             body = command_body(f"send +55 11 98765-4321 {text}", slack.url)

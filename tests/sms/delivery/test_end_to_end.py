@@ -93,6 +93,7 @@ async def test_sms_from_slack_is_reported_once_with_webhooks_and_polling_on(
 ) -> None:
     """/sms send, then Mobizon's webhook and a 0.3 s poll both see DELIVRD: one thread reply."""
     sim, url = simulator
+    sim.set_speed(2.0)  # final after 1 s: some three polls of the SMS while it is pending
     bot: BotHarness = await start_bot(url, mobizon_webhook_secret=WEBHOOK_SECRET, poll_interval=0.3)
     sim.configure_webhook(bot.url + "mobizon/webhook", WEBHOOK_SECRET)
     status, _body = await bot.command("send +55 11 98765-4321 hello from the channel")

@@ -95,7 +95,7 @@ async def test_sigkill_between_status_change_and_slack_post(
     assert replies(fake_slack) == []
 
     fake_slack.clear_failures(refused)
-    second = await ServeProcess.start(env)
+    second = await ServeProcess.start(env, quick=True)
     try:
         await wait_until(lambda: outbox_rows(db_path) == 0, what="the outbox to drain")
         await second.stop()
@@ -134,7 +134,7 @@ async def test_sigkill_after_slack_took_the_reply_before_it_was_recorded(
         fake_slack.release_held()
         await first.kill()
 
-    second = await ServeProcess.start(env)
+    second = await ServeProcess.start(env, quick=True)
     try:
         await wait_until(lambda: outbox_rows(db_path) == 0, what="the outbox to drain")
         await second.stop()

@@ -9,12 +9,15 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.process.app import create_app
+from bot.process.tracking import NOTIFIER_CLOCK
 from bot.simulator import GET_SMS_STATUS, MobizonSimulator
 from storage import account
 from storage.schema import open_database
+from testkit.clock import FastForwardClock
 from testkit.database import run_sql
 from testkit.slack import FakeSlack
 from testkit.waiting import wait_until
@@ -26,12 +29,20 @@ async def test_a_poll_cycle_in_progress_finishes_before_the_database_closes(
     fake_slack: FakeSlack,
     simulator: tuple[MobizonSimulator, str],
     make_settings: SettingsFactory,
+    clock: FastForwardClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Stopped while Mobizon is answering a status poll, the bot still records that answer."""
     sim, url = simulator
     settings = make_settings(fake_slack, url, poll_interval=0.3)
-    server = TestServer(create_app(settings), host="127.0.0.1", port=0)
+    app = create_app(settings)
+    app[NOTIFIER_CLOCK] = clock  # Slack's pacing kept, not waited through
+
+    async def answer_the_poll(_app: web.Application) -> None:
+        sim.release(method=GET_SMS_STATUS)  # Mobizon answers only once the shutdown has begun
+
+    app.on_shutdown.append(answer_the_poll)
+    server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()
     try:
         async with aiohttp.ClientSession() as session:
@@ -39,7 +50,7 @@ async def test_a_poll_cycle_in_progress_finishes_before_the_database_closes(
             await bot.command("send +55 11 98765-4321 stop while polling")
             await fake_slack.wait_for("chat.postMessage")
         sim.advance(60)  # Mobizon has a final status for it by now
-        sim.set_latency(1.0, method=GET_SMS_STATUS)
+        sim.hold(method=GET_SMS_STATUS)
         asked = sim.count(GET_SMS_STATUS)
         await wait_until(lambda: sim.count(GET_SMS_STATUS) > asked)  # a poll is in flight
     finally:

@@ -618,7 +618,7 @@ async def test_sigkill_while_mobizon_answers_is_settled_after_restart(
     sim.release()
     await wait_until(lambda: len(sim.messages) == 1, what="Mobizon to finish the send")
 
-    second = await ServeProcess.start(env)
+    second = await ServeProcess.start(env, quick=True)
     try:
         await wait_until(
             lambda: any(p.get("thread_ts") for p in fake_slack.messages.values()),
