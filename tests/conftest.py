@@ -165,23 +165,23 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 #: The key of xdist's ``--dist`` in a worker's input (a worker's own options say "no").
 DIST_INPUT = "smsbot_dist"
 
-#: Modules whose tests take seconds each, mostly waiting (smsbot subprocesses, lock timeouts,
-#: Slack's pacing) or computing (property tests): with tests marked ``slow``, the long ones.
+#: Modules whose tests take seconds each, mostly waiting (smsbot subprocesses, consoles, lock
+#: timeouts, Slack's pacing) or computing (property tests, fuzzing): with the tests marked
+#: ``slow`` (SIGKILL and restart), the long ones.
 LONG_MODULES = frozenset(
     {
         "tests/bot/test_console.py",
         "tests/bot/test_console_portuguese.py",
         "tests/bot/test_console_terminal.py",
         "tests/bot/test_metrics.py",
-        "tests/bot/test_mobizon_lanes.py",
         "tests/bot/test_serve.py",
         "tests/bot/test_socket_mode.py",
         "tests/sms/delivery/test_end_to_end.py",
         "tests/sms/delivery/test_locked_database.py",
         "tests/sms/delivery/test_moderation.py",
-        "tests/sms/delivery/test_tracking_shutdown.py",
         "tests/handlers/grammar/test_properties.py",
         "tests/handlers/test_e2e_cancel.py",
+        "tests/handlers/test_e2e_fuzz.py",
     }
 )
 
@@ -201,18 +201,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = long_tests_first(items, int(workerinput["workercount"]))
 
 
+def _is_slow(item: pytest.Item) -> bool:
+    return item.get_closest_marker("slow") is not None
+
+
 def _is_long(item: pytest.Item) -> bool:
-    return (
-        item.nodeid.split("::", 1)[0] in LONG_MODULES or item.get_closest_marker("slow") is not None
-    )
+    return item.nodeid.split("::", 1)[0] in LONG_MODULES or _is_slow(item)
 
 
 def long_tests_first(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
     """``items`` in the order that puts long tests at the head of each worker's first run.
 
     The runs are cut as worksteal cuts them: worker k takes ``left // (workers - k)`` tests.
+    The ``slow`` ones come first (they wait on subprocesses most of their time: begun first,
+    their waits overlap the other workers' start).
     """
-    long = [item for item in items if _is_long(item)]
+    long = sorted((item for item in items if _is_long(item)), key=lambda item: not _is_slow(item))
     rest = iter([item for item in items if not _is_long(item)])
     ordered: list[pytest.Item] = []
     left = len(items)

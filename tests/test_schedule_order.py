@@ -51,3 +51,10 @@ def test_each_workers_first_run_starts_with_its_share_of_the_long_tests() -> Non
         not any(n.startswith(QUICK) for n in run[:count])
         for run, count in zip(runs, long_at_head, strict=True)
     )
+
+
+def test_the_slow_tests_start_first() -> None:
+    """A test marked ``slow`` (mostly waiting on subprocesses) is the first of a worker's run."""
+    before, after = _ordered(4)
+    assert before.index("tests/test_other.py::test_killed") == len(before) - 1
+    assert after[0] == "tests/test_other.py::test_killed"
