@@ -9,6 +9,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from handlers import actions, commands, shortcuts, views
@@ -27,16 +29,7 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
     The language middleware sets the active locale for the rest of each request: the person's
     Slack language when smsbot speaks it, else the workspace's (:mod:`handlers.languages`).
     """
-
-    async def provide_services(
-        context: dict[str, Any],
-        next: Callable[[], Awaitable[None]],  # noqa: A002  # Bolt passes it by this name
-    ) -> None:
-        context[CONTEXT_KEY] = services
-        watch_listeners(services)  # each listener's task is tracked from its start
-        await next()
-
-    app.middleware(provide_services)
+    app.middleware(_ProvideServices(services))
     languages = services.languages or PeopleLanguages(services.config.language)
     app.middleware(language_middleware(languages))
     app.error(handle_error)
@@ -44,6 +37,28 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
     actions.register(app)
     views.register(app)
     shortcuts.register(app)
+
+
+class _ProvideServices(AsyncMiddleware):
+    """Put the services in each request's Bolt context, and track its listeners' tasks.
+
+    A Bolt middleware class: for a function middleware Bolt builds every keyword argument it
+    could be given, on every request.
+    """
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,  # noqa: ARG002  # Bolt passes it
+        next: Callable[[], Awaitable[BoltResponse]],  # noqa: A002  # Bolt passes it by this name
+    ) -> BoltResponse | None:
+        req.context[CONTEXT_KEY] = self._services
+        watch_listeners(self._services)  # each listener's task is tracked from its start
+        return await next()
 
 
 async def handle_error(

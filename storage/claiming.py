@@ -5,6 +5,10 @@ of the request that asked for it: a command Slack delivers twice claims once. Cl
 together are written in one statement and one transaction (:func:`claim_sends`, which
 :class:`~storage.store.Store` uses for the calls of :func:`claim_send` waiting for its writer),
 each still told its own answer: its row, or ``None`` when its key was taken.
+
+A send claims through :func:`claim_send_unless_opted_out`: the opt-out list is read in the
+claim's own transaction (once for all the claims written together), so a burst of commands is
+one trip to the database each, not a read and then a write.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sqlalchemy.dialects import postgresql
 from storage.arrays import columns_of, unnest_rows
 from storage.engine import dialect_insert, transactional
 from storage.grouped import grouped
+from storage.optouts import opted_out_among
 from storage.records import SendState, SmsRecord, sms_from_row
 from storage.schema import MOBIZON_TS_FORMAT, utc_text, wall_text
 from storage.tables import sms as sms_table
@@ -185,3 +190,41 @@ _CLAIMS_AS_ARRAYS = (
     .on_conflict_do_nothing(index_elements=["trigger_id"])
     .returning(*sms_table.c)
 )
+
+
+@dataclass(frozen=True, slots=True)
+class OptedOutNumber:
+    """A claim not made: its recipient is on the opt-out list, and nothing was written."""
+
+    recipient: str
+
+
+@transactional
+def claim_sends_unless_opted_out(
+    db: Database, news: Sequence[NewSend], *, now: datetime | None = None
+) -> list[SmsRecord | OptedOutNumber | None]:
+    """:func:`claim_sends`, except a send to a number on the opt-out list, which claims nothing.
+
+    The list is read in the same transaction, before the claims are written: such a send is
+    answered :class:`OptedOutNumber` whether or not its key was claimed before, and leaves its
+    key free (as a send refused before claiming did).
+    """
+    listed = opted_out_among(db, {new.recipient for new in news}) if news else set()
+    claimed = iter(claim_sends(db, [new for new in news if new.recipient not in listed], now=now))
+    return [
+        OptedOutNumber(new.recipient) if new.recipient in listed else next(claimed) for new in news
+    ]
+
+
+@grouped(claim_sends_unless_opted_out)
+@transactional
+def claim_send_unless_opted_out(
+    db: Database, new: NewSend, *, now: datetime | None = None
+) -> SmsRecord | OptedOutNumber | None:
+    """Claim the send of one SMS unless its number is on the opt-out list (then nothing is written).
+
+    ``None`` when its ``trigger_id`` was already claimed; :class:`OptedOutNumber` when its
+    recipient is on the list. Group-committed like :func:`claim_send`.
+    """
+    (answer,) = claim_sends_unless_opted_out(db, [new], now=now)
+    return answer

@@ -23,7 +23,14 @@ from storage.claim_holders import (
     start_sending,
     take_over,
 )
-from storage.claiming import NewSend, claim_send, claim_sends
+from storage.claiming import (
+    NewSend,
+    OptedOutNumber,
+    claim_send,
+    claim_send_unless_opted_out,
+    claim_sends,
+    claim_sends_unless_opted_out,
+)
 from storage.engine import transactional, write_transaction
 from storage.messages import get_sms
 from storage.outbox import NotificationKind, PostNote
@@ -44,8 +51,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NewSend",
+    "OptedOutNumber",
     "claim_send",
+    "claim_send_unless_opted_out",
     "claim_sends",
+    "claim_sends_unless_opted_out",
     "mark_checked",
     "record_failed",
     "record_sent",

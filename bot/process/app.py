@@ -63,7 +63,13 @@ _BOLT_LOGGER.addFilter(_NoTokenSkippedWarning())
 
 
 def make_bolt_app(settings: Settings, client: AsyncWebClient, services: Services) -> AsyncApp:
-    """The Bolt app with every listener registered; request signing stays verified."""
+    """The Bolt app with every listener registered.
+
+    Request signing is verified once, before Bolt (:func:`slack_events`, with
+    :func:`bot.process.slack_requests.verify_signature`: the same 5-minute window, over the raw
+    bytes): Bolt's own check of the same signature would only repeat it on every request. The
+    only other way in is Socket Mode, where Slack signs nothing and Bolt checks nothing.
+    """
     app = AsyncApp(
         # named here: Bolt otherwise names the app after its caller's file, from inspect.stack(),
         # which reads the source of every frame on the stack (tens of milliseconds at start)
@@ -71,7 +77,7 @@ def make_bolt_app(settings: Settings, client: AsyncWebClient, services: Services
         client=client,
         signing_secret=settings.slack_signing_secret or "",
         logger=_BOLT_LOGGER,
-        request_verification_enabled=True,
+        request_verification_enabled=False,
         # a request no listener takes goes to our error handler: Bolt's own warning quotes ids
         # and typed values from the payload
         raise_error_for_unhandled_request=True,

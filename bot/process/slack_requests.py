@@ -17,7 +17,8 @@ its text says, a form whose ``payload`` field is a JSON object is an interactivi
 anything else unreadable is answered 400. A command or payload whose fields are not of the
 shapes Slack sends (:mod:`bot.process.slack_payloads`) is answered 400 too, before Bolt builds its
 context
-from them. Bolt then gets the body already read (and checks the signature again, which passes).
+from them. Bolt then gets the body already read; it does not check the signature again (its
+own check is off: ``bot.process.app.make_bolt_app``).
 """
 
 from __future__ import annotations

@@ -18,7 +18,12 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
-from bot.process.slack_requests import ReadBoltRequest, read_body
+from bot.process.slack_requests import (
+    BadSlackRequestError,
+    ReadBoltRequest,
+    read_body,
+    verify_signature,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The upstream-ready report of Bolt's ``payload`` bug, with its reproduction.
@@ -113,22 +118,55 @@ def test_a_read_request_is_the_request_bolt_builds(name: str) -> None:
     assert ours.context.response_url is not None
 
 
-async def test_bolt_still_checks_the_signature_of_a_read_request() -> None:
-    """Bolt's own signature check runs on the request (it is no Socket Mode one) and holds."""
+def signed_at(raw: str, stamp: str, *, secret: str = SECRET) -> dict[str, str]:
+    """The headers of ``raw`` signed with ``secret`` and stamped ``stamp``."""
+    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=raw) or ""
+    return {
+        "Content-Type": FORM,
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": signature,
+    }
+
+
+def checked_by_us(raw: str, headers: dict[str, str]) -> int:
+    """The status our one check gives a request: 200 (passed on to Bolt) or the refusal's."""
+    try:
+        verify_signature(SECRET, raw.encode(), headers)
+    except BadSlackRequestError as err:
+        return err.status
+    return 200
+
+
+async def test_our_one_signature_check_refuses_all_that_bolts_own_would() -> None:
+    """Bolt's check is off in the app: ours refuses every request Bolt's refuses, passes the rest."""
     raw = BODIES["a slash command"]
+    now = int(time.time())
+    cases = {
+        "signed now": signed(raw),
+        "another secret": signed(raw, secret="another-secret-0123456789"),
+        "tampered body": {
+            **signed(raw),
+            "X-Slack-Signature": signed(raw + "x")["X-Slack-Signature"],
+        },
+        "six minutes old": signed_at(raw, str(now - 6 * 60)),
+        "six minutes ahead": signed_at(raw, str(now + 6 * 60)),
+        "no signature": {"Content-Type": FORM, "X-Slack-Request-Timestamp": str(now)},
+        "no timestamp": {k: v for k, v in signed(raw).items() if k != "X-Slack-Request-Timestamp"},
+    }
     verification = AsyncRequestVerification(signing_secret=SECRET)
     passed = BoltResponse(status=200, body="passed on")
 
     async def next_() -> BoltResponse:
         return passed
 
-    answers = []
-    for headers in (signed(raw), signed(raw, secret="another-secret-0123456789")):
-        answer = await verification.async_process(
+    for name, headers in cases.items():
+        bolts = await verification.async_process(
             req=read_request(raw, headers), resp=BoltResponse(status=200), next=next_
         )
-        answers.append(answer.status)
-    assert answers == [200, 401]
+        ours = checked_by_us(raw, headers)
+        assert (name, ours) == (name, 200 if name == "signed now" else 401)
+        assert (name, bolts.status) == (name, ours)
+    assert checked_by_us(raw, signed_at(raw, "1e9")) == 401  # not a whole number of seconds
 
 
 def test_bolt_still_misreads_a_command_that_says_payload() -> None:

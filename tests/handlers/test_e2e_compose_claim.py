@@ -88,13 +88,13 @@ async def test_the_claim_is_recorded_before_the_modal_closes(
 ) -> None:
     """A claim that takes a while still lands before the ack: the row exists as the ack returns."""
     view, values = await open_by(bot, path)
-    real_claim = claims.claim_send
+    real_claim = claims.claim_send_unless_opted_out
 
     def slow_claim(*args: Any, **kwargs: Any) -> Any:
         time.sleep(0.25)  # on the writer thread: a busy database, say
         return real_claim(*args, **kwargs)
 
-    monkeypatch.setattr(claims, "claim_send", slow_claim)
+    monkeypatch.setattr(claims, "claim_send_unless_opted_out", slow_claim)
     # the bound, well within Slack's 3 s, so that a loaded machine still claims within it
     monkeypatch.setattr(claim_ack, "CLAIM_BEFORE_ACK", 2.0)
     sim.hold()  # Mobizon takes its time: the send stays claimed after the ack
@@ -120,7 +120,7 @@ async def test_a_failed_ack_releases_the_claim(
 ) -> None:
     """An ack that fails after the claim: the claim is forgotten, nothing sent, the modal says so."""
     view, values = await open_by(bot, path)
-    real_claim = claims.claim_send
+    real_claim = claims.claim_send_unless_opted_out
     claimed: list[object] = []
 
     def counted_claim(*args: Any, **kwargs: Any) -> Any:
@@ -136,7 +136,7 @@ async def test_a_failed_ack_releases_the_claim(
             raise RuntimeError(msg)
         return await real_ack(self, *args, **kwargs)
 
-    monkeypatch.setattr(claims, "claim_send", counted_claim)
+    monkeypatch.setattr(claims, "claim_send_unless_opted_out", counted_claim)
     monkeypatch.setattr(AsyncAck, "__call__", failing_ack)
     status, body = await submit(bot, view, values)
     assert status == 200
@@ -153,14 +153,14 @@ async def test_a_database_slower_than_the_rule_still_closes_the_modal_in_time(
 ) -> None:
     """A claim held until after the ack: the modal closes within Slack's 3 s, then it is sent."""
     view, values = await open_by(bot, path)
-    real_claim = claims.claim_send
+    real_claim = claims.claim_send_unless_opted_out
     held = threading.Event()
 
     def held_claim(*args: Any, **kwargs: Any) -> Any:
         held.wait(HELD_AT_MOST)  # on the writer thread: a database that does not answer
         return real_claim(*args, **kwargs)
 
-    monkeypatch.setattr(claims, "claim_send", held_claim)
+    monkeypatch.setattr(claims, "claim_send_unless_opted_out", held_claim)
     try:
         async with asyncio.timeout(SLACK_ACK_WINDOW):
             assert await submit(bot, view, values) == (200, "")
@@ -176,18 +176,18 @@ async def test_a_claim_the_database_cannot_save_keeps_the_modal_open(
 ) -> None:
     """A claim refused (the database locked): the modal stays open saying nothing was sent; again sends."""
     view, values = await open_by(bot, path)
-    real_claim = claims.claim_send
+    real_claim = claims.claim_send_unless_opted_out
 
     def locked_claim(*_args: Any, **_kwargs: Any) -> Any:
         raise sqlite3.OperationalError("database is locked")
 
-    monkeypatch.setattr(claims, "claim_send", locked_claim)
+    monkeypatch.setattr(claims, "claim_send_unless_opted_out", locked_claim)
     status, body = await submit(bot, view, values)
     assert status == 200
     assert field_errors(body) == {"sms_text": _(say.NOT_SAVED_BUSY)}
     assert rows(bot) == []
     assert sends(sim) == []
-    monkeypatch.setattr(claims, "claim_send", real_claim)
+    monkeypatch.setattr(claims, "claim_send_unless_opted_out", real_claim)
     assert await submit(bot, view, values) == (200, "")  # the same modal, submitted again
     await sent_once(bot, sim, PATHS[path])
     assert bot.slack.called("chat.postEphemeral") == []  # said in the modal, not again
@@ -203,7 +203,7 @@ async def test_a_claim_failing_otherwise_says_nothing_was_sent(
         msg = "disk I/O error"
         raise sqlite3.OperationalError(msg)
 
-    monkeypatch.setattr(claims, "claim_send", broken_claim)
+    monkeypatch.setattr(claims, "claim_send_unless_opted_out", broken_claim)
     status, body = await submit(bot, view, values)
     assert status == 200
     assert field_errors(body) == {"sms_text": _(say.NOT_SAVED)}
@@ -221,7 +221,7 @@ async def test_a_claim_refused_after_a_slow_ack_is_told_privately(
         held.wait(HELD_AT_MOST)
         raise sqlite3.OperationalError("database is locked")
 
-    monkeypatch.setattr(claims, "claim_send", held_locked_claim)
+    monkeypatch.setattr(claims, "claim_send_unless_opted_out", held_locked_claim)
     try:
         assert await submit(bot, view, values) == (200, "")
     finally:

@@ -14,8 +14,15 @@ import pytest
 from sqlalchemy import event, exc
 
 from storage import claims
-from storage.claiming import claim_send, claim_sends
+from storage.claiming import (
+    OptedOutNumber,
+    claim_send,
+    claim_send_unless_opted_out,
+    claim_sends,
+    claim_sends_unless_opted_out,
+)
 from storage.messages import count_by_state, get_sms
+from storage.optouts import add_optout, remove_optout
 from storage.store import Store
 from testkit.claims import new_send
 from testkit.database import run_sql
@@ -163,3 +170,48 @@ async def test_a_claim_whose_caller_stopped_waiting_is_not_written(store: Store)
     assert [getattr(await queued[i], "trigger_id", None) for i in (0, 2)] == ["a", "c"]
     assert queued[1].cancelled()
     assert sorted(await store.read(keys)) == ["a", "c", "first"]
+
+
+LISTED = "5511912340000"
+
+
+def test_a_send_to_a_listed_number_claims_nothing_and_leaves_its_key_free(db: Database) -> None:
+    """In a batch, a number on the opt-out list is refused and unwritten; the others are claimed."""
+    add_optout(db, recipient=LISTED, user_id="U1")
+    asked = [new_send("a"), new_send("out", recipient=LISTED), new_send("b")]
+    answers = claim_sends_unless_opted_out(db, asked, now=T0)
+    assert answers[1] == OptedOutNumber(LISTED)
+    assert [getattr(a, "trigger_id", None) for a in answers] == ["a", None, "b"]
+    assert keys(db) == ["a", "b"]
+    remove_optout(db, recipient=LISTED)
+    again = claim_send_unless_opted_out(db, new_send("out", recipient=LISTED), now=T0)
+    assert getattr(again, "trigger_id", None) == "out"  # its key was not taken by the refusal
+
+
+def test_the_list_is_read_before_the_duplicate_key(db: Database) -> None:
+    """A key claimed before, its number listed since: told opted out, as the list comes first."""
+    assert claim_send_unless_opted_out(db, new_send("k", recipient=LISTED), now=T0) is not None
+    add_optout(db, recipient=LISTED, user_id="U1")
+    answer = claim_send_unless_opted_out(db, new_send("k", recipient=LISTED), now=T0)
+    assert answer == OptedOutNumber(LISTED)
+    assert claim_sends_unless_opted_out(db, [], now=T0) == []
+
+
+async def test_checked_claims_waiting_for_the_writer_go_in_one_transaction(store: Store) -> None:
+    """Checked claims asked while the writer is busy are one transaction, each its own answer."""
+    await store.write(add_optout, recipient=LISTED, user_id="U1")
+    writer = Writer(store)
+    holding = await writer.busy()
+    asked = [new_send("a"), new_send("out", recipient=LISTED), new_send("b"), new_send("a")]
+    answers = [
+        asyncio.create_task(store.write(claims.claim_send_unless_opted_out, one)) for one in asked
+    ]
+    await asyncio.sleep(0.05)
+    assert not any(answer.done() for answer in answers)  # all wait for the writer
+    writer.release.set()
+    await holding
+    got = await asyncio.gather(*answers)
+    assert got[1] == OptedOutNumber(LISTED)
+    assert [getattr(g, "trigger_id", None) for g in got] == ["a", None, "b", None]
+    assert writer.commits == 1
+    assert (await store.read(count_by_state))["claimed"] == 2

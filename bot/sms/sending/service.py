@@ -32,7 +32,7 @@ from bot.sms.sending.segments import TooLongError
 from bot.sms.sending.senders import SenderNames
 from bot.sms.sending.text import ControlCharacterError, check_text
 from bot.sms.sending.types import AcceptedSend, Origin, UnrecordedSends, new_send
-from storage import claims, optouts, records
+from storage import claims, records
 from storage.store import Store, is_busy
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,9 @@ class SendService:
 
         A surface that must answer quickly (a slash command's ack) claims first, so a command
         it acknowledged is in the database, then has it :meth:`deliver`ed. Returns the outcome
-        instead when the send is refused or cannot be recorded.
+        instead when the send is refused or cannot be recorded. A number on the opt-out list is
+        refused by the claim itself (:func:`storage.claims.claim_send_unless_opted_out`), before
+        anything is written.
         """
         if not self.may_send(origin.user_id):
             return NotAllowed(origin.user_id)
@@ -105,13 +107,11 @@ class SendService:
             info = check_text(sms.text)
         except (ControlCharacterError, TooLongError) as err:
             return Unsendable(sms, err)
-        refused = await self._opted_out(sms)
-        if refused is not None:
-            return refused
         try:
-            # on the database's writer thread; None when the same request came before
+            # on the database's writer thread, the opt-out list read in the claim's transaction;
+            # None when the same request came before
             record = await self._store.write(
-                claims.claim_send,
+                claims.claim_send_unless_opted_out,
                 new_send(sms, origin, info, sandbox=self._sandbox, claimed_by=self._replica),
             )
         except Exception as err:  # nothing went to Mobizon: the user may simply try again
@@ -121,26 +121,12 @@ class SendService:
             else:
                 logger.exception("could not claim a send; nothing sent")
             return NotSaved(sms, busy=busy)
+        if isinstance(record, claims.OptedOutNumber):
+            return OptedOut(sms)
         if record is None:
             logger.info("duplicate send ignored", extra={"trigger_id": origin.duplicate_key})
             return Duplicate(origin.duplicate_key)
         return Claimed(sms, origin, record)
-
-    async def _opted_out(self, sms: OutgoingSms) -> OptedOut | NotSaved | None:
-        """The refusal of a send to a number on the opt-out list, made before anything is written.
-
-        ``None`` when the number is not on it; when the list cannot be read, nothing is sent.
-        """
-        try:
-            listed = await self._store.read(optouts.is_opted_out, sms.recipient)
-        except Exception as err:  # nothing recorded nor sent: the user may simply try again
-            busy = is_busy(err)
-            if busy:
-                logger.warning("could not read the opt-out list: the database is locked")
-            else:
-                logger.exception("could not read the opt-out list; nothing sent")
-            return NotSaved(sms, busy=busy)
-        return OptedOut(sms) if listed else None
 
     async def release(self, claimed: Claimed | Outcome) -> None:
         """Forget a claim that will not be delivered (its command was never acknowledged)."""

@@ -21,13 +21,13 @@ async def test_the_claim_is_recorded_before_the_ack_returns(
     bot: BotHarness, sim: MobizonSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A claim that takes a while still lands before the ack: the row exists as the ack returns."""
-    real_claim = claims.claim_send
+    real_claim = claims.claim_send_unless_opted_out
 
     def slow_claim(*args: Any, **kwargs: Any) -> Any:
         time.sleep(CLAIM_BEFORE_ACK / 2)  # on the writer thread: a busy database, say
         return real_claim(*args, **kwargs)
 
-    monkeypatch.setattr(claims, "claim_send", slow_claim)
+    monkeypatch.setattr(claims, "claim_send_unless_opted_out", slow_claim)
     sim.hold()  # Mobizon takes its time: the send stays claimed after the ack
     try:
         assert await bot.command(f"send {PHONE} recorded first") == (200, "")
