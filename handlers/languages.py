@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -29,12 +28,12 @@ from typing import Any, Final
 from cachetools import TLRUCache
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sms.clock import SYSTEM_CLOCK, Clock
 from handlers.formats import moment, money, number
 from handlers.i18n import LANGUAGES, normalize_locale, set_locale, spoken_locale, use_locale
+from handlers.middleware import RequestStep
 from handlers.posting import error_name
 
 logger = logging.getLogger(__name__)
@@ -152,22 +151,14 @@ def language_middleware(languages: PeopleLanguages) -> AsyncMiddleware:
     return _ChooseLanguage(languages)
 
 
-class _ChooseLanguage(AsyncMiddleware):
-    """:func:`language_middleware`: a Bolt middleware class, so Bolt builds no keyword arguments.
-
-    (A function middleware has Bolt build every argument it could be given, on every request.)
-    """
+class _ChooseLanguage(RequestStep):
+    """:func:`language_middleware`."""
 
     def __init__(self, languages: PeopleLanguages) -> None:
         self._languages = languages
 
-    async def async_process(
-        self,
-        *,
-        req: AsyncBoltRequest,
-        resp: BoltResponse,  # noqa: ARG002  # Bolt passes it
-        next: Callable[[], Awaitable[BoltResponse]],  # noqa: A002  # Bolt passes it by this name
-    ) -> BoltResponse | None:
+    async def before(self, req: AsyncBoltRequest) -> None:
+        """The person's language (else the workspace's) set for the rest of the request."""
         context = req.context
         client = context.client
         if client is None:
@@ -177,7 +168,6 @@ class _ChooseLanguage(AsyncMiddleware):
         # for the rest of the request's task: Bolt runs the listeners once every middleware has
         # returned, and the listener's own task (after the ack) copies it
         set_locale(locale)
-        return await next()
 
 
 def read_locale_data(languages: tuple[str, ...] = LANGUAGES) -> None:

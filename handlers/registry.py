@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.error import BoltUnhandledRequestError
-from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
@@ -17,6 +15,7 @@ from handlers import actions, commands, shortcuts, views
 from handlers.context import CONTEXT_KEY, Services, watch_listeners
 from handlers.errors import report_unexpected
 from handlers.languages import PeopleLanguages, language_middleware
+from handlers.middleware import RequestStep
 
 __all__ = ["handle_error", "register_listeners"]
 
@@ -39,26 +38,16 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
     shortcuts.register(app)
 
 
-class _ProvideServices(AsyncMiddleware):
-    """Put the services in each request's Bolt context, and track its listeners' tasks.
-
-    A Bolt middleware class: for a function middleware Bolt builds every keyword argument it
-    could be given, on every request.
-    """
+class _ProvideServices(RequestStep):
+    """Put the services in each request's Bolt context, and track its listeners' tasks."""
 
     def __init__(self, services: Services) -> None:
         self._services = services
 
-    async def async_process(
-        self,
-        *,
-        req: AsyncBoltRequest,
-        resp: BoltResponse,  # noqa: ARG002  # Bolt passes it
-        next: Callable[[], Awaitable[BoltResponse]],  # noqa: A002  # Bolt passes it by this name
-    ) -> BoltResponse | None:
+    async def before(self, req: AsyncBoltRequest) -> None:
+        """The services in the context; each listener's task tracked from its start."""
         req.context[CONTEXT_KEY] = self._services
-        watch_listeners(self._services)  # each listener's task is tracked from its start
-        return await next()
+        watch_listeners(self._services)
 
 
 async def handle_error(

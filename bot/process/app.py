@@ -13,9 +13,7 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon import MobizonClient, parse_timestamp
@@ -31,6 +29,7 @@ from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator, st
 from bot.sms.delivery.webhook import make_handler
 from handlers.context import Services
 from handlers.languages import read_locale_data
+from handlers.middleware import RequestStep
 from handlers.registry import register_listeners
 from storage import messages, outbox, replicas
 from storage.records import SmsRecord
@@ -87,22 +86,12 @@ def make_bolt_app(settings: Settings, client: AsyncWebClient, services: Services
     return app
 
 
-class _LogFields(AsyncMiddleware):
-    """Every log line of a Slack request (and of its listener task) names its channel and user.
+class _LogFields(RequestStep):
+    """Every log line of a Slack request (and of its listener task) names its channel and user."""
 
-    A Bolt middleware class: for a function middleware Bolt builds every argument it could be
-    given, on every request.
-    """
-
-    async def async_process(
-        self,
-        *,
-        req: AsyncBoltRequest,
-        resp: BoltResponse,  # noqa: ARG002  # Bolt passes it
-        next: Callable[[], Awaitable[BoltResponse]],  # noqa: A002  # Bolt passes it by this name
-    ) -> BoltResponse | None:
+    async def before(self, req: AsyncBoltRequest) -> None:
+        """The request's channel and user bound to its log lines."""
         bind_log_context(channel=req.context.channel_id, user=req.context.user_id)
-        return await next()
 
 
 async def _core(app: web.Application) -> AsyncIterator[None]:
