@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql
 from storage import delivery
 from storage.arrays import columns_of, unnest_rows
 from storage.campaign_records import CampaignRecord, ChunkRow, campaign_from_row
+from storage.claiming import CLAIM_COLUMNS
 from storage.engine import dialect_insert, transactional
 from storage.schema import utc_ms_text, utc_text
 from storage.tables import campaign_recipients, campaigns
@@ -26,34 +27,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection as Database
 
 
-#: The columns of a recipient's SMS row, in the order of its insert.
-_SMS_COLUMNS = (
-    "trigger_id",
-    "team_id",
-    "channel_id",
-    "user_id",
-    "response_url",
-    "recipient",
-    "sender",
-    "text",
-    "segments",
-    "encoding",
-    "length",
-    "name",
-    "deferred_to",
-    "validity",
-    "flash",
-    "state",
-    "message_id",
-    "campaign_id",
-    "created_at",
-    "sent_at",
-    "updated_at",
-    "sandbox",
-    "shorten_links",
-    "claimed_by",
-    "campaign",
-)
+#: The columns of a recipient's SMS row, in the order of its insert: a claim's, and what Mobizon's
+#: answer and the campaign add.
+_SMS_COLUMNS = (*CLAIM_COLUMNS, "message_id", "campaign_id", "sent_at", "campaign")
 _SMS_ROWS = unnest_rows({name: sms_table.c[name].type for name in _SMS_COLUMNS})
 _SMS_AS_ARRAYS = (
     postgresql.insert(sms_table)

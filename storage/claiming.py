@@ -76,8 +76,8 @@ def _deferred_text(deferred_to: datetime | str | None) -> str | None:
     return deferred_to
 
 
-#: The columns a claim writes, in the order of its insert.
-_CLAIM_COLUMNS = (
+#: The columns a claim writes, in the order of its insert (a campaign's SMS rows write them too).
+CLAIM_COLUMNS = (
     "trigger_id",
     "team_id",
     "channel_id",
@@ -147,7 +147,7 @@ def claim_sends(
     rows = [_claim_values(new, stamp) for new in first.values()]
     if db.dialect.name == "postgresql":
         # one statement for the server, the rows as one array per column
-        columns = columns_of(rows, _CLAIM_COLUMNS)
+        columns = columns_of(rows, CLAIM_COLUMNS)
         result = db.execute(_CLAIMS_AS_ARRAYS, columns)
     else:
         # SQLAlchemy writes the rows as one multi-row INSERT (its "insertmanyvalues")
@@ -181,12 +181,12 @@ def _claim_statement(dialect: str) -> Executable:
     )
 
 
-_CLAIM_ROWS = unnest_rows({name: sms_table.c[name].type for name in _CLAIM_COLUMNS})
+_CLAIM_ROWS = unnest_rows({name: sms_table.c[name].type for name in CLAIM_COLUMNS})
 
 #: Many claims in one statement, one array parameter per column (PostgreSQL), in their order.
 _CLAIMS_AS_ARRAYS = (
     postgresql.insert(sms_table)
-    .from_select(_CLAIM_COLUMNS, select(_CLAIM_ROWS))
+    .from_select(CLAIM_COLUMNS, select(_CLAIM_ROWS))
     .on_conflict_do_nothing(index_elements=["trigger_id"])
     .returning(*sms_table.c)
 )
