@@ -13,15 +13,13 @@ from datetime import datetime
 
 import aiohttp
 from slack_sdk.errors import SlackClientError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sms.delivery.campaign_recovery import CampaignNotSentWhy
 from bot.sms.delivery.settling import NoticeNotDelivered
 from handlers import formats
-from handlers.delivery_posts import Asker, tell_asker
+from handlers.delivery_posts import Asker, AskerNotices, tell_asker
 from handlers.i18n import gettext as _
 from handlers.i18n import ngettext, use_locale
-from handlers.languages import BACKGROUND_WAIT, PeopleLanguages
 from handlers.mrkdwn import escape_short
 from handlers.posting import error_name
 from storage.campaign_records import CampaignRecord
@@ -29,31 +27,14 @@ from storage.campaign_records import CampaignRecord
 logger = logging.getLogger(__name__)
 
 
-class SlackCampaignNotices:
+class SlackCampaignNotices(AskerNotices):
     """The notices of campaign recovery, in Slack."""
-
-    def __init__(
-        self,
-        slack: AsyncWebClient,
-        session: aiohttp.ClientSession,
-        *,
-        language: str = "en",
-        languages: PeopleLanguages | None = None,
-    ) -> None:
-        self._slack = slack
-        self._session = session
-        self._language = language  # the workspace's, for an asker whose own is not known
-        self._languages = languages
 
     async def tell_campaign_not_sent(
         self, campaign: CampaignRecord, why: CampaignNotSentWhy, now: datetime
     ) -> None:
         """Tell the asker that nothing of the campaign was sent, and to send it again."""
-        locale = self._language
-        if self._languages is not None:
-            locale = await self._languages.locale_of(
-                campaign.user_id, self._slack, wait=BACKGROUND_WAIT
-            )
+        locale = await self._locale_of(campaign.user_id)
         with use_locale(locale):
             text = not_sent_text(campaign, why)
         try:

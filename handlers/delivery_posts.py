@@ -37,8 +37,8 @@ logger = logging.getLogger(__name__)
 RESPONSE_URL_LIFETIME = timedelta(minutes=25)
 
 
-class SlackSettlingPosts:
-    """The notices of unsettled-send settling, in Slack."""
+class AskerNotices:
+    """Notices to the person who asked for a send, in Slack, in their language."""
 
     def __init__(
         self,
@@ -50,14 +50,22 @@ class SlackSettlingPosts:
     ) -> None:
         self._slack = slack
         self._session = session
-        self._language = language  # the workspace's, for a sender whose own is not known
+        self._language = language  # the workspace's, for an asker whose own is not known
         self._languages = languages
+
+    async def _locale_of(self, user_id: str) -> str:
+        """The language ``user_id`` is told in: their own, else the workspace's."""
+        if self._languages is None:
+            return self._language
+        return await self._languages.locale_of(user_id, self._slack, wait=BACKGROUND_WAIT)
+
+
+class SlackSettlingPosts(AskerNotices):
+    """The notices of unsettled-send settling, in Slack."""
 
     async def _sender_locale(self, sms: SmsRecord) -> str:
         """The language the sender is told in: their own, else the workspace's."""
-        if self._languages is None:
-            return self._language
-        return await self._languages.locale_of(sms.user_id, self._slack, wait=BACKGROUND_WAIT)
+        return await self._locale_of(sms.user_id)
 
     async def tell_not_sent(self, sms: SmsRecord, why: NotSent, now: datetime) -> None:
         """Tell the sender the SMS never reached Mobizon."""
