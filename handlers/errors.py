@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -10,6 +11,7 @@ from typing import Any
 import aiohttp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import listener_started
@@ -84,6 +86,30 @@ async def _ack_unexpected(ack: AsyncAck, body: object) -> None:
     await ack(response_action="errors", errors={first: _(UNEXPECTED_ERROR)})
 
 
+def _answer(answered: asyncio.Future[None]) -> None:
+    if not answered.done():
+        answered.set_result(None)
+
+
+class _Acking:
+    """The listener's ``ack``: Bolt's, which also lets the request be answered once called."""
+
+    def __init__(self, ack: AsyncAck, answered: asyncio.Future[None]) -> None:
+        self._ack = ack
+        self._answered = answered
+
+    @property
+    def response(self) -> BoltResponse | None:
+        """The ack's answer, once given (as Bolt's ``ack.response``)."""
+        return self._ack.response
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:  # noqa: ANN401  # Bolt's ack
+        """Acknowledge as Bolt's ``ack`` does; then the request's answer goes out."""
+        response = await self._ack(*args, **kwargs)
+        _answer(self._answered)
+        return response
+
+
 def reporting_errors(listener: Listener) -> Listener:
     """Wrap a listener so that an exception it lets through is answered, never reaches Bolt.
 
@@ -99,8 +125,17 @@ def reporting_errors(listener: Listener) -> Listener:
 
     @functools.wraps(listener)
     async def wrapped(**kwargs: Any) -> None:  # noqa: ANN401  # Bolt passes what the listener names
+        # Bolt answers the request once this returns: at the listener's ack (or its end, or its
+        # failure), while the listener runs on in a task of its own
+        answered = asyncio.get_running_loop().create_future()
+        run = asyncio.create_task(_answering(answered, kwargs))
+        run.add_done_callback(lambda _run: _answer(answered))
+        await answered
+
+    async def _answering(answered: asyncio.Future[None], kwargs: dict[str, Any]) -> None:
         listener_started()  # a graceful stop waits for this task from here on
         ack: AsyncAck = kwargs["ack"]
+        kwargs = {**kwargs, "ack": _Acking(ack, answered)}
         try:
             await listener(**kwargs)
         except (aiohttp.ClientError, TimeoutError) as error:

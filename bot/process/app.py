@@ -77,6 +77,10 @@ def make_bolt_app(settings: Settings, client: AsyncWebClient, services: Services
         signing_secret=settings.slack_signing_secret or "",
         logger=_BOLT_LOGGER,
         request_verification_enabled=False,
+        # the request's answer goes out as its listener returns (at its ack: the one listener
+        # wrapper, handlers.errors.reporting_errors, returns there and lets the rest run on),
+        # not once Bolt's runner, waking every 10 ms, sees the ack
+        process_before_response=True,
         # a request no listener takes goes to our error handler: Bolt's own warning quotes ids
         # and typed values from the payload
         raise_error_for_unhandled_request=True,
