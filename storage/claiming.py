@@ -14,7 +14,7 @@ one trip to the database each, not a read and then a write.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,7 @@ from storage.arrays import columns_of, unnest_rows
 from storage.engine import dialect_insert, transactional
 from storage.grouped import grouped
 from storage.optouts import opted_out_among
-from storage.records import SendState, SmsRecord, sms_from_row
+from storage.records import SendState, SmsRecord
 from storage.schema import MOBIZON_TS_FORMAT, utc_text, wall_text
 from storage.tables import sms as sms_table
 
@@ -144,7 +144,8 @@ def claim_sends(
     first: dict[str, NewSend] = {}
     for new in news:
         first.setdefault(new.trigger_id, new)
-    rows = [_claim_values(new, stamp) for new in first.values()]
+    rows_by_key = {key: _claim_values(new, stamp) for key, new in first.items()}
+    rows = list(rows_by_key.values())
     if db.dialect.name == "postgresql":
         # one statement for the server, the rows as one array per column
         columns = columns_of(rows, CLAIM_COLUMNS)
@@ -152,7 +153,11 @@ def claim_sends(
     else:
         # SQLAlchemy writes the rows as one multi-row INSERT (its "insertmanyvalues")
         result = db.execute(_claim_statement("sqlite"), rows)
-    claimed = {row["trigger_id"]: sms_from_row(row) for row in result.mappings()}
+    written = datetime.fromisoformat(stamp)
+    claimed = {
+        trigger_id: _claimed_record(sms_id, rows_by_key[trigger_id], written)
+        for sms_id, trigger_id in result
+    }
     # a key given twice in ``news`` is claimed by its first: the later ones are duplicates
     return [
         claimed.pop(new.trigger_id, None) if first.get(new.trigger_id) is new else None
@@ -177,7 +182,7 @@ def _claim_statement(dialect: str) -> Executable:
     return (
         dialect_insert(dialect, sms_table)
         .on_conflict_do_nothing(index_elements=["trigger_id"])
-        .returning(*sms_table.c)
+        .returning(sms_table.c.id, sms_table.c.trigger_id)
     )
 
 
@@ -188,8 +193,34 @@ _CLAIMS_AS_ARRAYS = (
     postgresql.insert(sms_table)
     .from_select(CLAIM_COLUMNS, select(_CLAIM_ROWS))
     .on_conflict_do_nothing(index_elements=["trigger_id"])
-    .returning(*sms_table.c)
+    .returning(sms_table.c.id, sms_table.c.trigger_id)
 )
+
+
+#: What a claimed row holds in the fields no claim writes: the table's defaults (empty; false).
+_UNWRITTEN: dict[str, Any] = {
+    f.name: f.default if f.default is not MISSING else (False if f.type == "bool" else None)
+    for f in fields(SmsRecord)
+    if f.name != "id" and f.name not in CLAIM_COLUMNS
+}
+
+
+def _claimed_record(sms_id: int, values: dict[str, Any], written: datetime) -> SmsRecord:
+    """The record of the row a claim just wrote, from the ``values`` it wrote.
+
+    Not read back: a burst's claims are many, and each row read back would be converted column
+    by column (most of a claim's time on the writer thread).
+    """
+    return SmsRecord(
+        **{
+            **_UNWRITTEN,
+            **values,
+            "id": sms_id,
+            "state": SendState.CLAIMED,
+            "created_at": written,
+            "updated_at": written,
+        }
+    )
 
 
 @dataclass(frozen=True, slots=True)

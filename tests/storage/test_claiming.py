@@ -52,6 +52,30 @@ def test_a_batch_records_all_but_a_duplicate_which_alone_is_refused(db: Database
         assert answer is None or answer == get_sms(db, answer.id)  # the whole row, as stored
 
 
+def test_a_claims_record_is_its_row_as_stored_with_every_field_given(db: Database) -> None:
+    """The record a claim answers (built from what it wrote) equals its row read back, field by field."""
+    given = new_send(
+        "full",
+        response_url="https://hooks.slack.com/commands/T1/1/x",
+        sender="ACME",
+        segments=2,
+        encoding="UCS-2",
+        length=90,
+        name="spring",
+        deferred_to="2026-12-24 09:30:00",
+        validity=720,
+        flash=True,
+        sandbox=True,
+        shorten_links=True,
+        claimed_by="replica-1",
+    )
+    (claimed,) = claim_sends(db, [given], now=T0)
+    assert claimed is not None
+    assert claimed == get_sms(db, claimed.id)
+    assert (claimed.flash, claimed.sandbox, claimed.shorten_links) == (True, True, True)
+    assert claimed.deferred_to == "2026-12-24 09:30:00"
+
+
 def test_a_key_twice_in_one_batch_is_claimed_by_its_first(db: Database) -> None:
     """A key given twice in a batch is one row, the first's: the second is told it is a duplicate."""
     answers = claim_sends(db, [new_send("x"), new_send("x", text="second"), new_send("y")], now=T0)
