@@ -452,6 +452,12 @@ class BotProcess:
                 await self.process.wait()
         self._log.close()
 
+    async def kill(self) -> None:
+        """SIGKILL the child, its work left undone (a burst measured for its acks alone)."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[BotProcess]:
         """Start on entry, stop on exit."""
