@@ -68,13 +68,18 @@ def is_opted_out(db: Database, recipient: str) -> bool:
     return found.first() is not None
 
 
+#: Which of some numbers are on the list: built once (every claim asks it, in its transaction).
+_LISTED = sa.select(optouts.c.recipient).where(
+    optouts.c.recipient.in_(sa.bindparam("recipients", expanding=True))
+)
+
+
 @reading
 def opted_out_among(db: Database, recipients: Iterable[str]) -> set[str]:
     """Those of ``recipients`` on the list (asked in bounded batches, however many)."""
     found: set[str] = set()
     for batch in chunks(recipients):
-        rows = db.execute(sa.select(optouts.c.recipient).where(optouts.c.recipient.in_(batch)))
-        found.update(row.recipient for row in rows)
+        found.update(db.execute(_LISTED, {"recipients": batch}).scalars())
     return found
 
 
