@@ -114,13 +114,17 @@ def reporting_errors(listener: Listener) -> Listener:
     """Wrap a listener so that an exception it lets through is answered, never reaches Bolt.
 
     Before the ack, the user gets :data:`UNEXPECTED_ERROR` as the ack's text; after it, it is
-    reported with :func:`report_unexpected` (Bolt's runner resets an ack when an exception
-    escapes a listener, and the user's command is then answered 404 after 3 s). Bolt reads the
-    listener's own argument names through the wrapper; it must take ``ack``, and ``respond``
-    or ``client`` and ``body`` to tell the user after the ack.
+    reported with :func:`report_unexpected` (an exception reaching Bolt's runner is answered
+    500, a failure the user cannot read). Bolt reads the listener's own argument names through
+    the wrapper; it must take ``ack``, and ``respond`` or ``client`` and ``body`` to tell the
+    user after the ack.
 
-    The one wrapper around every listener is also where the process learns a listener's task
-    has started (:func:`~handlers.context.listener_started`): a graceful stop waits for it.
+    Bolt answers each request once its listener returns (``process_before_response``, set in
+    :func:`bot.process.app.make_bolt_app`): the wrapper returns at the listener's ack (or its
+    end) while the listener runs on in a task of its own, so the answer leaves as the ack is
+    given, not when Bolt's runner, waking every 10 ms, would have seen it. That task is where
+    the process learns a listener has started (:func:`~handlers.context.listener_started`): a
+    graceful stop waits for it.
     """
 
     @functools.wraps(listener)

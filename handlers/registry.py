@@ -56,11 +56,11 @@ async def handle_error(
     """Bolt's error handler: an exception a listener let through (before its ack, or a bug).
 
     Listeners are registered through :func:`~handlers.errors.reporting_errors`, which answers
-    their errors itself: Bolt's runner resets the ack when an exception escapes a listener, and
-    if that happens within its 10 ms polling step, the user's command is answered 404 after 3 s
-    instead of being acknowledged. What still reaches here comes from a middleware, or is a
-    request no listener takes: that one is a WARNING naming its type (Bolt's own line quotes the
-    payload's callback ids and typed values), answered 404, or 200 empty for a modal submission.
+    their errors itself: Bolt's runner answers 500 when an exception escapes a listener before
+    the request is answered, and Slack shows the user a failure instead of the listener's own
+    sentence. What still reaches here comes from a middleware, or is a request no listener
+    takes: that one is a WARNING naming its type (Bolt's own line quotes the payload's callback
+    ids and typed values), answered 404, or 200 empty for a modal submission.
 
     A modal submission is always answered with nothing (Slack closes the modal), never the plain
     text or empty 500 Slack cannot read.
