@@ -86,6 +86,11 @@ async def _ack_unexpected(ack: AsyncAck, body: object) -> None:
     await ack(response_action="errors", errors={first: _(UNEXPECTED_ERROR)})
 
 
+#: The listeners' tasks still running after their request was answered. The event loop keeps
+#: only weak references to tasks: held here until done, whether or not a graceful stop tracks them.
+_RUNNING: set[asyncio.Task[None]] = set()
+
+
 def _answer(answered: asyncio.Future[None]) -> None:
     if not answered.done():
         answered.set_result(None)
@@ -133,6 +138,8 @@ def reporting_errors(listener: Listener) -> Listener:
         # failure), while the listener runs on in a task of its own
         answered = asyncio.get_running_loop().create_future()
         run = asyncio.create_task(_answering(answered, kwargs))
+        _RUNNING.add(run)
+        run.add_done_callback(_RUNNING.discard)
         run.add_done_callback(lambda _run: _answer(answered))
         await answered
 
