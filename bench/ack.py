@@ -9,8 +9,12 @@ command is in one channel, whose first posts the notifier paces at one per 1.05 
 minutes for 500). Last, a burst of ``/sms`` alone (the compose modal, issue 12): its acks, and
 how long until Slack was asked to open each modal (``views.open``, which Slack takes within 3 s
 of the command). ``--engine postgresql`` runs smsbot on a PostgreSQL server started for the run.
+``--ack-only`` measures the acks alone, in rounds on fresh processes, with a third one beside the
+floor and smsbot: the floor that records each command's claim before its ack, as smsbot must
+(``_floor_claim.py``), to tell the cost of that record from the cost of the rest of smsbot.
 
     python bench/ack.py [--sizes 100,500] [--latency 1.0] [--modal 100] [--engine sqlite|postgresql]
+    python bench/ack.py --ack-only [--rounds 10] [--sizes 100,500] [--engine sqlite|postgresql]
 """
 
 from __future__ import annotations
@@ -49,6 +53,11 @@ from testkit.waiting import wait_until
 SLACK_ACK_LIMIT = 3.0
 #: The issue's bound on smsbot's ack p99 over the bare Bolt floor's.
 RATIO_TARGET = 1.5
+#: The targets of ``--ack-only``'s rounds, and the floor that claims (``bench/_floor_claim.py``).
+FLOOR = "bare Bolt (floor)"
+CLAIMING = "floor + claim"
+SMSBOT = "smsbot"
+CLAIM_FLOOR = "bench/_floor_claim.py"
 _MESSAGE_ID = re.compile(r"message (\d+) · campaign")
 
 
@@ -219,13 +228,15 @@ async def open_modals(
     return len(opens), max((c.at - started for c in opens), default=0.0)
 
 
-def floor_process(slack_url: str, sim_url: str, database: str) -> BotProcess:
-    """The bare Bolt app (``bench/_floor_bolt.py``) as a process, on the same fakes."""
+def floor_process(
+    slack_url: str, sim_url: str, database: str, *, script: str = "bench/_floor_bolt.py"
+) -> BotProcess:
+    """The bare Bolt app (``bench/_floor_bolt.py``, or ``script``) as a process, on the fakes."""
     return BotProcess(
         slack_url=slack_url,
         mobizon_url=sim_url,
         database=database,
-        argv=("bench/_floor_bolt.py",),
+        argv=(script,),
         extra_env={"SLACK_API_URL": slack_url + "api/"},
     )
 
@@ -239,15 +250,16 @@ async def fresh_bursts(
     new_database: Callable[[str], str],
     rounds: int = 1,
 ) -> int:
-    """Each size's rounds, each on a fresh floor and a fresh smsbot; smsbot's peak RSS (KiB).
+    """Each size's rounds, each on fresh processes; smsbot's peak RSS (KiB).
 
-    Both processes of a round start together and first take the same warm-up, a burst of the
-    same size, not measured (a process just started runs a burst about twice as slowly as one
-    that has served a few: Python specialises its code as it runs it; a floor long warm against a
+    The three processes of a round (the bare floor, the floor that claims each command before
+    its ack, smsbot) start together and first take the same warm-up, a burst of the same size,
+    not measured (a process just started runs a burst about twice as slowly as one that has
+    served a few: Python specialises its code as it runs it; a floor long warm against a
     smsbot just started measured the start, not the app). Then each takes one burst, one right
-    after the other, so both meet the same load on a shared machine, the floor first in even
-    rounds and smsbot first in odd ones. No wait for the sends: the processes are killed after
-    their bursts, and each smsbot has a database of its own.
+    after the other, so all meet the same load on a shared machine, each first in turn and the
+    order reversed every other round. No wait for the sends: the processes are killed after
+    their bursts; each smsbot and each claiming floor has a database of its own.
     """
     slack_url, sim_url = urls
     peak_rss = 0
@@ -255,22 +267,28 @@ async def fresh_bursts(
         for turn in range(rounds):
             database = new_database(f"ack{size}r{turn}")
             floor = floor_process(slack_url, sim_url, database)
+            claiming = floor_process(
+                slack_url, sim_url, new_database(f"claim{size}r{turn}"), script=CLAIM_FLOOR
+            )
             bot = BotProcess(slack_url=slack_url, mobizon_url=sim_url, database=database)
-            async with floor.running(), bot.running():
-                for process in (floor, bot):  # the warm-up: a burst of the same size
+            async with floor.running(), claiming.running(), bot.running():
+                processes = [(floor, FLOOR), (claiming, CLAIMING), (bot, SMSBOT)]
+                for process, _ in processes:  # the warm-up: a burst of the same size
                     await burst(session, process.url, size, label=f"w{size}r{turn}", target="warm")
                 await asyncio.sleep(1)
-                pair = [(floor, "bare Bolt (floor)"), (bot, "smsbot")]
-                for process, target in pair if turn % 2 == 0 else reversed(pair):
-                    label = f"{'floor' if process is floor else 'b'}{size}r{turn}"
+                # each takes the first place in turn, and the order runs both ways
+                shift = turn % len(processes)
+                order = processes[shift:] + processes[:shift]
+                for process, target in order if turn % 2 == 0 else reversed(order):
+                    label = f"{target.split()[0]}{size}r{turn}"
                     bursts.append(
                         await burst(
                             session, process.url, size, label=label, target=target, pid=process.pid
                         )
                     )
                 peak_rss = max(peak_rss, bot.vm_hwm_kib())
-                await bot.kill()  # its sends are not waited for (a graceful stop would)
-                await floor.kill()
+                for process, _ in processes:  # the sends are not waited for (a stop would)
+                    await process.kill()
     return peak_rss
 
 
@@ -327,8 +345,8 @@ def _arguments() -> argparse.Namespace:
         "--rounds",
         type=int,
         default=10,
-        help="with --ack-only: rounds per size, each a floor burst then a fresh smsbot's "
-        "(default 10; their latencies are pooled)",
+        help="with --ack-only: rounds per size, each a burst on a fresh floor, a fresh floor "
+        "that claims and a fresh smsbot (default 10; their latencies are pooled)",
     )
     add_engine_option(parser)
     return parser.parse_args()
@@ -354,26 +372,35 @@ def pooled_row(size: int, target: str, of: list[Burst]) -> list[object]:
     ]
 
 
-def ratio_row(size: int, bursts: list[Burst]) -> list[object]:
-    """Smsbot's p99 over the floor's at ``size``: pooled, and each round's (its median, range)."""
-    floors = [b for b in bursts if b.size == size and b.target == "bare Bolt (floor)"]
-    bots = [b for b in bursts if b.size == size and b.target == "smsbot"]
-    pooled = percentile([x for b in bots for x in b.latencies], 99) / percentile(
-        [x for b in floors for x in b.latencies], 99
+def ratio_row(size: int, bursts: list[Burst], target: str, base: str) -> list[object]:
+    """``target``'s p99 over ``base``'s at ``size``: pooled, and each round's (median, range)."""
+    bases = [b for b in bursts if b.size == size and b.target == base]
+    tops = [b for b in bursts if b.size == size and b.target == target]
+    pooled = percentile([x for b in tops for x in b.latencies], 99) / percentile(
+        [x for b in bases for x in b.latencies], 99
     )
     rounds = [
-        percentile(bot.latencies, 99) / percentile(floor_b.latencies, 99)
-        for floor_b, bot in zip(floors, bots, strict=True)
+        percentile(top.latencies, 99) / percentile(under.latencies, 99)
+        for under, top in zip(bases, tops, strict=True)
     ]
     within = sum(1 for r in rounds if r <= RATIO_TARGET)
     return [
+        f"{target} / {base}",
         size,
         f"{pooled:.2f}x",
         f"{statistics.median(rounds):.2f}x",
         f"{min(rounds):.2f} to {max(rounds):.2f}x",
         f"{within} of {len(rounds)}",
-        f"{max(x for b in bots for x in b.latencies):.2f} s",
+        f"{max(x for b in tops for x in b.latencies):.2f} s",
     ]
+
+
+def ratio_rows(sizes: list[int], bursts: list[Burst]) -> list[list[object]]:
+    """Each size's smsbot over the floor; with the claiming floor, also the two parts of that."""
+    pairs = [(SMSBOT, FLOOR)]
+    if any(b.target == CLAIMING for b in bursts):
+        pairs += [(CLAIMING, FLOOR), (SMSBOT, CLAIMING)]
+    return [ratio_row(size, bursts, target, base) for target, base in pairs for size in sizes]
 
 
 def print_report(sizes: list[int], bursts: list[Burst], checks: list[list[object]]) -> None:
@@ -399,14 +426,15 @@ def print_report(sizes: list[int], bursts: list[Burst], checks: list[list[object
     print("\n## Ratio to the floor (target: smsbot p99 within 1.5x the floor's)\n")
     print_table(
         [
+            "p99 of",
             "concurrent",
             "p99 / floor p99, rounds pooled",
             "each round's: median",
             "range",
             "rounds within 1.5x",
-            "smsbot slowest ack",
+            "slowest ack",
         ],
-        [ratio_row(size, bursts) for size in sizes],
+        ratio_rows(sizes, bursts),
     )
     if checks:
         print("\n## No SMS lost or doubled (simulator sends, channel posts, database rows)\n")
@@ -467,7 +495,7 @@ async def main() -> None:
                                 floor.url,
                                 size,
                                 label=f"floor{size}",
-                                target="bare Bolt (floor)",
+                                target=FLOOR,
                                 pid=floor.pid,
                             )
                             for size in sizes
