@@ -276,22 +276,39 @@ async def _body_too_slow(request: web.Request) -> web.StreamResponse:
     return response
 
 
+#: Objects the garbage collector's youngest generation takes while serving before a pass (CPython's
+#: default is 700). A burst's requests each wait for their claim's transaction before their ack,
+#: a hundred at once, and each holds about a hundred objects meanwhile; with 700, a pass fell due
+#: every few requests and each walked every waiting request again, promoting them to be walked
+#: once more by the middle generation's passes. Most of a request's objects are freed by their
+#: last reference going, before any pass: a larger young generation lets them go unwalked. Over
+#: 1,500 commands in 100-command bursts the collector's time went from 177 to 92 ms
+#: (``bench/RESULTS.md`` section 9); a pass, now rarer, walks up to this many objects (tens of
+#: milliseconds, once every few hundred commands).
+YOUNG_GENERATION = 50_000
+
+
 async def startup_heap_frozen(_app: web.Application) -> AsyncIterator[None]:
-    """Keep what start-up built out of the garbage collector's full passes while serving.
+    """Keep what start-up built out of the garbage collector's passes while serving.
 
     The modules, the Bolt app, the catalogues, SQLAlchemy's tables and phonenumbers' metadata
     live as long as the process, yet each full collection walked all of them on the event loop:
     one falling due in a burst of commands held every ack up behind it. Collected once here
     (start-up's garbage is not kept), then frozen (``gc.freeze``): later passes look only at
-    what requests made. Given by ``smsbot serve`` as its last lifetime; unfrozen at shutdown.
-    Babel's locale data, read at a first use, is read before (:func:`read_locale_data`).
+    what requests made, and the youngest generation takes :data:`YOUNG_GENERATION` objects
+    before a pass. Given by ``smsbot serve`` as its last lifetime; unfrozen and the collector's
+    thresholds restored at shutdown. Babel's locale data, read at a first use, is read before
+    (:func:`read_locale_data`).
     """
     read_locale_data()
     gc.collect()
     gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(YOUNG_GENERATION, *thresholds[1:])
     try:
         yield
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
 
 

@@ -1,4 +1,4 @@
-"""``smsbot serve``'s last lifetime: start-up's objects frozen out of full collections."""
+"""``smsbot serve``'s last lifetime: start-up's objects frozen out of collections, a larger young one."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.process.app import startup_heap_frozen
+from bot.process.app import YOUNG_GENERATION, startup_heap_frozen
 
 
 class _Node:
@@ -25,6 +25,7 @@ async def _ok(_request: web.Request) -> web.Response:
 
 async def test_start_up_garbage_is_collected_and_the_rest_frozen_until_shutdown() -> None:
     """Garbage left at start is freed, what lives is frozen while serving, thawed at shutdown."""
+    before = gc.get_threshold()
     first, second = _Node(), _Node()
     first.other, second.other = second, first
     garbage = weakref.ref(first)
@@ -51,3 +52,22 @@ async def test_start_up_garbage_is_collected_and_the_rest_frozen_until_shutdown(
         await server.close()
     assert gc.get_freeze_count() == 0
     assert any(o is kept for o in gc.get_objects())
+    assert gc.get_threshold() == before
+
+
+async def test_the_young_generation_takes_more_objects_while_serving() -> None:
+    """While serving, a collection falls due after YOUNG_GENERATION new objects, not 700."""
+    before = gc.get_threshold()
+    app = web.Application()
+    app.cleanup_ctx.append(startup_heap_frozen)
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        assert gc.get_threshold() == (YOUNG_GENERATION, *before[1:])
+        assert before[0] < YOUNG_GENERATION
+        gc.collect()
+        made = [[n] for n in range(before[0] * 2)]  # twice the old threshold: no pass yet
+        assert gc.get_count()[0] >= len(made)
+    finally:
+        await server.close()
+    assert gc.get_threshold() == before
