@@ -18,17 +18,16 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
+from _floor_bolt import bolt_app, run, served
 from aiohttp import web
-from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_sdk.web.async_client import AsyncWebClient
 
 from storage.claiming import NewSend
 from storage.claims import claim_send_unless_opted_out
 from storage.store import Store
+from testkit.claims import new_send
 
 STORE = web.AppKey("store", Store)
-
 
 #: The number every command of ``ack.py`` names (``+55 11 98765-4321``), as smsbot stores it.
 RECIPIENT = "+5511987654321"
@@ -41,39 +40,25 @@ def claim_of(command: dict[str, Any]) -> NewSend:
     command of the benchmark names the same one.
     """
     text = str(command["text"])
-    return NewSend(
-        trigger_id=command["trigger_id"],
+    return new_send(
+        command["trigger_id"],
         team_id=command["team_id"],
         channel_id=command["channel_id"],
         user_id=command["user_id"],
         response_url=command.get("response_url"),
         recipient=RECIPIENT,
         text=text,
-        sender=None,
-        segments=1,
-        encoding="GSM-7",
-        name=None,
-        deferred_to=None,
-        validity=None,
-        flash=False,
         length=len(text),
     )
 
 
 def build() -> web.Application:
     """The bare app with a claim: one command listener that claims, then calls ``ack()``."""
-    client = AsyncWebClient(
-        token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"]
-    )
     # answered when the listener returns, as smsbot's requests are (it returns at its ack): with
     # Bolt's default, each request waiting for its claim would wake every 10 ms to look for the
     # ack, which smsbot does not pay, and the difference would not be the claim's alone
-    app = AsyncApp(
-        client=client,
-        signing_secret=os.environ["SLACK_SIGNING_SECRET"],
-        process_before_response=True,
-    )
-    web_app = app.web_app(path="/slack/events", port=int(os.environ["PORT"]))
+    app = bolt_app(process_before_response=True)
+    web_app = served(app)
 
     async def store_open(opened: web.Application) -> AsyncIterator[None]:
         url = os.environ.get("SMSBOT_DATABASE_URL") or os.environ["SMSBOT_DB"]
@@ -88,13 +73,8 @@ def build() -> web.Application:
         await web_app[STORE].write(claim_send_unless_opted_out, claim_of(command))
         await ack()
 
-    async def healthz(_request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
-
-    web_app.router.add_get("/healthz", healthz)
     return web_app
 
 
 if __name__ == "__main__":
-    # the listen backlog of smsbot serve and the bare floor (see _floor_bolt.py)
-    web.run_app(build(), host="127.0.0.1", port=int(os.environ["PORT"]), print=None, backlog=1024)
+    run(build())
