@@ -33,16 +33,31 @@ async def claim_ack_deliver(
 
     ``None`` when the ack told the claim's refusal already. When the ack raises, Slack never
     heard it and the person is told the request failed: the claim is released, nothing is sent.
+
+    The claim is awaited here, not in a task of its own: a timer gives the ack first (in a task)
+    only when the claim outlasts :data:`CLAIM_BEFORE_ACK`. Each command of a burst then costs
+    its event loop one timer, not a task, a waiter and their callbacks.
     """
-    claiming = asyncio.ensure_future(svc.sending.claim(sms, source))
-    await asyncio.wait({claiming}, timeout=CLAIM_BEFORE_ACK)
-    early = claiming.result() if claiming.done() else None
+    loop = asyncio.get_running_loop()
+    early: asyncio.Future[bool] | None = None
+
+    def ack_first() -> None:
+        nonlocal early
+        early = asyncio.ensure_future(ack(None))  # the claim still on its way: nothing to tell
+
+    timer = loop.call_later(CLAIM_BEFORE_ACK, ack_first)
     try:
-        told = await ack(None if isinstance(early, Claimed) else early)
+        claimed = await svc.sending.claim(sms, source)
+    finally:
+        timer.cancel()
+    try:
+        if early is None:
+            told = await ack(None if isinstance(claimed, Claimed) else claimed)
+        else:
+            told = await early
     except BaseException:
-        await svc.sending.release(await claiming)
+        await svc.sending.release(claimed)
         raise
-    claimed = await claiming
     if not isinstance(claimed, Claimed):
         return None if told else claimed
     return await svc.sending.deliver(claimed)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot.simulator import MobizonSimulator
+from handlers import claim_ack
 from handlers.claim_ack import CLAIM_BEFORE_ACK
 from storage import claims
 from testkit.database import run_sql
@@ -39,6 +40,27 @@ async def test_the_claim_is_recorded_before_the_ack_returns(
         sim.release()
     await wait_until(
         lambda: run_sql(bot.db, "SELECT state FROM sms")[0]["state"] == "sent",
+        what="the send to be recorded",
+    )
+    assert sim.count("sendSmsMessage") == 1
+
+
+async def test_a_claim_slower_than_its_bound_is_acked_first_then_sent_once(
+    bot: BotHarness, sim: MobizonSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim past CLAIM_BEFORE_ACK: Slack has its ack before the row exists, the SMS goes once."""
+    real_claim = claims.claim_send_unless_opted_out
+
+    def slow_claim(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)  # on the writer thread: a database slower than the bound
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(claims, "claim_send_unless_opted_out", slow_claim)
+    monkeypatch.setattr(claim_ack, "CLAIM_BEFORE_ACK", 0.05)
+    assert await bot.command(f"send {PHONE} acked first") == (200, "")
+    assert run_sql(bot.db, "SELECT state FROM sms") == []
+    await wait_until(
+        lambda: [row["state"] for row in run_sql(bot.db, "SELECT state FROM sms")] == ["sent"],
         what="the send to be recorded",
     )
     assert sim.count("sendSmsMessage") == 1
