@@ -334,10 +334,11 @@ async def _serve(settings: Settings) -> int:
     """Serve (the database is this process's to use) until SIGTERM or SIGINT."""
     from aiohttp import web  # noqa: PLC0415
 
-    from bot.process.app import create_app, startup_heap_frozen  # noqa: PLC0415  # after logging
+    from bot.process.app import create_app  # noqa: PLC0415  # after logging
+    from bot.process.collector import quiet_collection  # noqa: PLC0415  # after logging
 
     runner = web.AppRunner(
-        create_app(settings, extra_lifetimes=(startup_heap_frozen,)),
+        create_app(settings, extra_lifetimes=(quiet_collection(),)),
         handle_signals=False,
         shutdown_timeout=HTTP_SHUTDOWN_TIMEOUT,
     )

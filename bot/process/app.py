@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -17,6 +16,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon import MobizonClient, parse_timestamp
+from bot.process.collector import REQUESTS, InFlightRequests, counting_requests
 from bot.process.logs import bind_log_context
 from bot.process.metrics import METRICS, metrics_handler
 from bot.process.runtime import RUNTIME, Core, Runtime, SlackSide
@@ -28,7 +28,6 @@ from bot.process.tracking import delivery_tracking
 from bot.simulator import MobizonSimulator, SimulatorConfig, start_simulator, state_beside
 from bot.sms.delivery.webhook import make_handler
 from handlers.context import Services
-from handlers.languages import read_locale_data
 from handlers.middleware import RequestStep
 from handlers.registry import register_listeners
 from storage import messages, outbox, replicas
@@ -276,42 +275,6 @@ async def _body_too_slow(request: web.Request) -> web.StreamResponse:
     return response
 
 
-#: Objects the garbage collector's youngest generation takes while serving before a pass (CPython's
-#: default is 700). A burst's requests each wait for their claim's transaction before their ack,
-#: a hundred at once, and each holds about a hundred objects meanwhile; with 700, a pass fell due
-#: every few requests and each walked every waiting request again, promoting them to be walked
-#: once more by the middle generation's passes. Most of a request's objects are freed by their
-#: last reference going, before any pass: a larger young generation lets them go unwalked. Over
-#: 1,500 commands in 100-command bursts the collector's time went from 177 to 92 ms
-#: (``bench/RESULTS.md`` section 9); a pass, now rarer, walks up to this many objects (tens of
-#: milliseconds, once every few hundred commands).
-YOUNG_GENERATION = 50_000
-
-
-async def startup_heap_frozen(_app: web.Application) -> AsyncIterator[None]:
-    """Keep what start-up built out of the garbage collector's passes while serving.
-
-    The modules, the Bolt app, the catalogues, SQLAlchemy's tables and phonenumbers' metadata
-    live as long as the process, yet each full collection walked all of them on the event loop:
-    one falling due in a burst of commands held every ack up behind it. Collected once here
-    (start-up's garbage is not kept), then frozen (``gc.freeze``): later passes look only at
-    what requests made, and the youngest generation takes :data:`YOUNG_GENERATION` objects
-    before a pass. Given by ``smsbot serve`` as its last lifetime; unfrozen and the collector's
-    thresholds restored at shutdown. Babel's locale data, read at a first use, is read before
-    (:func:`read_locale_data`).
-    """
-    read_locale_data()
-    gc.collect()
-    gc.freeze()
-    thresholds = gc.get_threshold()
-    gc.set_threshold(YOUNG_GENERATION, *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
-
-
 async def _inflight(app: web.Application) -> AsyncIterator[None]:
     """On shutdown (requests no longer taken), let the sends in flight finish, within a deadline.
 
@@ -360,7 +323,8 @@ def create_app(
     settings: Settings, *, extra_lifetimes: tuple[Lifetime, ...] = ()
 ) -> web.Application:
     """Build the aiohttp application: routes plus resources opened and closed with it."""
-    app = web.Application(middlewares=[read_body_in_time])
+    app = web.Application(middlewares=[counting_requests, read_body_in_time])
+    app[REQUESTS] = InFlightRequests()
     runtime = Runtime(settings=settings)
     app[RUNTIME] = runtime
     app[METRICS] = runtime.metrics
