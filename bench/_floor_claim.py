@@ -5,7 +5,7 @@ acknowledged (issue 19: "a command is durably recorded before it is acknowledged
 same storage as smsbot (:class:`storage.store.Store`: the claim group-committed on its writer
 thread, the opt-out list read in the claim's transaction), the request answered at the ack as
 smsbot's are (Bolt's ``process_before_response``), its garbage collected as ``smsbot serve``'s is
-(:mod:`bot.process.collector`: start-up's heap frozen, passes left for quiet moments). No
+(:mod:`bot.process.quiet`: start-up's heap frozen, passes left for quiet moments). No
 grammar, no phone number, no language, no delivery after the ack. Between the bare floor
 (``_floor_bolt.py``) and smsbot it tells what the durable record costs and what the rest of
 smsbot's path costs.
@@ -24,7 +24,7 @@ from _floor_bolt import bolt_app, run, served
 from aiohttp import web
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.process.collector import (
+from bot.process.quiet import (
     REQUESTS,
     InFlightRequests,
     counting_requests,

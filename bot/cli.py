@@ -335,7 +335,7 @@ async def _serve(settings: Settings) -> int:
     from aiohttp import web  # noqa: PLC0415
 
     from bot.process.app import create_app  # noqa: PLC0415  # after logging
-    from bot.process.collector import quiet_collection  # noqa: PLC0415  # after logging
+    from bot.process.quiet import quiet_collection  # noqa: PLC0415  # after logging
 
     runner = web.AppRunner(
         create_app(settings, extra_lifetimes=(quiet_collection(),)),

@@ -36,7 +36,8 @@ async def claim_ack_deliver(
 
     The claim is awaited here, not in a task of its own: a timer gives the ack first (in a task)
     only when the claim outlasts :data:`CLAIM_BEFORE_ACK`. Each command of a burst then costs
-    its event loop one timer, not a task, a waiter and their callbacks.
+    its event loop one timer, not a task, a waiter and their callbacks. The send leaves once
+    no other request waits for its answer (:attr:`Services.after_acks`, bounded).
     """
     loop = asyncio.get_running_loop()
     early: asyncio.Future[bool] | None = None
@@ -60,4 +61,6 @@ async def claim_ack_deliver(
         raise
     if not isinstance(claimed, Claimed):
         return None if told else claimed
+    if svc.after_acks is not None:
+        await svc.after_acks()  # the acks of a burst first: each waits on this process's CPU
     return await svc.sending.deliver(claimed)

@@ -70,6 +70,9 @@ class Services:
     #: Called first thing in each listener's own task (:func:`listener_started`): the process
     #: tracks the task, so a graceful stop waits for the listener's work.
     on_listener_start: Callable[[], None] | None = None
+    #: Waits, a bounded time, until no request to the process waits for its answer: a send
+    #: acknowledged in a burst of commands goes to Mobizon once the burst's acks are out.
+    after_acks: Callable[[], Awaitable[None]] | None = None
 
 
 def campaign_service(svc: Services) -> CampaignService:

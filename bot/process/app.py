@@ -16,9 +16,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mobizon import MobizonClient, parse_timestamp
-from bot.process.collector import REQUESTS, InFlightRequests, counting_requests
 from bot.process.logs import bind_log_context
 from bot.process.metrics import METRICS, metrics_handler
+from bot.process.quiet import REQUESTS, counting_requests
 from bot.process.runtime import RUNTIME, Core, Runtime, SlackSide
 from bot.process.settings import Settings
 from bot.process.slack_client import make_slack_client
@@ -324,8 +324,8 @@ def create_app(
 ) -> web.Application:
     """Build the aiohttp application: routes plus resources opened and closed with it."""
     app = web.Application(middlewares=[counting_requests, read_body_in_time])
-    app[REQUESTS] = InFlightRequests()
     runtime = Runtime(settings=settings)
+    app[REQUESTS] = runtime.requests
     app[RUNTIME] = runtime
     app[METRICS] = runtime.metrics
     runtime.metrics.watch_database(lambda: _database_gauges(runtime))

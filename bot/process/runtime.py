@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.process.inflight import InFlight
 from bot.process.logs import LogThrottle
 from bot.process.metrics import Metrics
+from bot.process.quiet import InFlightRequests
 from bot.process.settings import Settings
 from bot.sms.clock import SYSTEM_CLOCK, Clock
 from bot.sms.sending.account import account_services
@@ -120,6 +121,8 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     #: Slack listener tasks still working (a send in flight, say); shutdown waits for them.
     inflight: InFlight = field(default_factory=InFlight)
+    #: HTTP requests waiting for their answer: a send's request to Mobizon waits for the acks.
+    requests: InFlightRequests = field(default_factory=InFlightRequests)
     #: Sends Mobizon took whose record waits for the database (see UnrecordedSends).
     unrecorded: UnrecordedSends = field(default_factory=UnrecordedSends)
     health: Health = field(default_factory=Health)
@@ -202,6 +205,7 @@ class Runtime:
             first_post=self.first_post,
             languages=self.people_languages(),
             on_listener_start=self.inflight.track_current,
+            after_acks=self.requests.quiet,
         )
 
     def people_languages(self) -> PeopleLanguages:

@@ -11,7 +11,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.process.collector import (
+from bot.process.quiet import (
     REQUESTS,
     YOUNG_GENERATION,
     InFlightRequests,

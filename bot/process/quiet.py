@@ -1,22 +1,25 @@
-"""The garbage collector while ``smsbot serve`` serves: its passes wait for a quiet moment.
+"""Quiet moments: the HTTP requests waiting for their answer, and the work that waits for none.
 
-CPython collects its youngest generation whenever 700 new objects are alive since its last
-pass, wherever that falls. In a burst of commands each request waits for its claim's
-transaction before its ack, hundreds at once: a pass then walks every waiting request's objects
-(and moves them on, to be walked again by the middle generation's passes), and the collector's
-time falls on every ack of the burst.
+A burst of commands is hundreds of requests at once, each waiting for its claim's transaction
+before its ack. Work that is not an ack but falls inside the burst is paid by every ack of it.
+Two kinds of it wait here for the requests in flight (:data:`REQUESTS`, counted by
+:func:`counting_requests`) to be answered:
 
-While serving (:func:`quiet_collection`, ``smsbot serve``'s last lifetime):
+- **A send's request to Mobizon** (:meth:`InFlightRequests.quiet`, waited for between a send's
+  ack and its delivery): it leaves once the acks are out, or after :data:`ACKS_FIRST` seconds
+  under a load that never lets up. A lone command's SMS leaves at once.
+- **The garbage collector's passes** (:func:`quiet_collection`, ``smsbot serve``'s last
+  lifetime). CPython collects its youngest generation whenever 700 new objects are alive since
+  its last pass, wherever that falls: in a burst, a pass walks every waiting request's objects
+  (and moves them on, to be walked again by the middle generation's passes). While serving,
+  start-up's objects are collected once, then frozen (``gc.freeze``: no pass walks the modules,
+  the Bolt app, the catalogues or phonenumbers' metadata again); every :data:`QUIET_LOOK`
+  seconds, with no request in flight, the generations due by CPython's own thresholds are
+  collected; and the collector's own passes fall due only after :data:`YOUNG_GENERATION` new
+  objects, a bound for a load that never lets up.
 
-- start-up's objects are collected once, then frozen (``gc.freeze``): no pass walks the
-  modules, the Bolt app, the catalogues or phonenumbers' metadata again;
-- every :data:`QUIET_LOOK` seconds, when no HTTP request is waiting for its answer (counted by
-  :func:`counting_requests`), the generations due by CPython's own thresholds are collected: a
-  burst's garbage after its last answer, not in the middle of it;
-- the collector's own passes fall due only after :data:`YOUNG_GENERATION` new objects: a bound
-  for a load that never lets up, when no look finds the server quiet.
-
-Socket Mode's requests do not come over HTTP: there every look collects what is due.
+Socket Mode's requests do not come over HTTP: there, sends leave at once and every look
+collects what is due.
 """
 
 from __future__ import annotations
@@ -25,13 +28,14 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
 from handlers.languages import read_locale_data
 
 __all__ = [
+    "ACKS_FIRST",
     "QUIET_LOOK",
     "REQUESTS",
     "YOUNG_GENERATION",
@@ -41,22 +45,52 @@ __all__ = [
     "quiet_collection",
 ]
 
+#: Seconds a send's request to Mobizon waits at most for the requests in flight to be answered.
+ACKS_FIRST = 1.0
+
 #: Seconds between looks for a moment with no request waiting for its answer.
 QUIET_LOOK = 0.25
 
 #: New objects the youngest generation takes before the collector's own pass while serving
 #: (CPython's default is 700): a pass that falls due in a burst walks every waiting request's
 #: objects, so it is left for a quiet moment (:class:`QuietCollector`) unless this many pile up
-#: first, as under a load that never lets up. A burst of 500 commands leaves about a hundred
-#: thousand (``bench/RESULTS.md`` section 9).
+#: first, as under a load that never lets up (a burst of 500 commands stays well under it).
 YOUNG_GENERATION = 200_000
 
 
 @dataclass(slots=True)
 class InFlightRequests:
-    """The HTTP requests taken and not yet answered."""
+    """The HTTP requests taken and not yet answered, and whoever waits for there to be none."""
 
     count: int = 0
+    _waiting: list[asyncio.Future[None]] = field(default_factory=list, init=False, repr=False)
+
+    def started(self) -> None:
+        """A request was taken."""
+        self.count += 1
+
+    def answered(self) -> None:
+        """A request has its answer: with none left in flight, every waiter goes on."""
+        self.count -= 1
+        if self.count or not self._waiting:
+            return
+        waiting, self._waiting = self._waiting, []
+        for waiter in waiting:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def quiet(self, within: float | None = None) -> None:
+        """Return once no request is in flight, or after ``within`` seconds (:data:`ACKS_FIRST`)."""
+        if not self.count:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        try:
+            async with asyncio.timeout(ACKS_FIRST if within is None else within):
+                await waiter
+        except TimeoutError:
+            with contextlib.suppress(ValueError):  # gone already if the quiet came meanwhile
+                self._waiting.remove(waiter)
 
 
 #: The process's count of requests in flight, kept by :func:`counting_requests`.
@@ -69,11 +103,11 @@ async def counting_requests(
 ) -> web.StreamResponse:
     """Count the request in :data:`REQUESTS` until its handler has its answer."""
     requests = request.app[REQUESTS]
-    requests.count += 1
+    requests.started()
     try:
         return await handler(request)
     finally:
-        requests.count -= 1
+        requests.answered()
 
 
 class QuietCollector:

@@ -1,0 +1,100 @@
+"""Sends acknowledged in a burst leave once the burst's requests are answered, within a bound."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from yarl import URL
+
+from bot.process import app as app_module
+from bot.process import quiet
+from bot.process.quiet import InFlightRequests
+from bot.simulator import MobizonSimulator
+from testkit.waiting import wait_until
+from tests.conftest import BotHarness
+
+PHONE = "+55 11 98765-4321"
+
+
+async def test_quiet_returns_at_once_with_no_request_in_flight() -> None:
+    """With nothing in flight there is nothing to wait for."""
+    requests = InFlightRequests()
+    await asyncio.wait_for(requests.quiet(within=60), 1)
+    assert requests.count == 0
+
+
+async def test_quiet_waits_for_the_last_request_in_flight_to_be_answered() -> None:
+    """A waiter goes on when the last of the requests in flight is answered, not before."""
+    requests = InFlightRequests()
+    requests.started()
+    requests.started()
+    waiting = asyncio.ensure_future(requests.quiet(within=60))
+    await asyncio.sleep(0.01)
+    requests.answered()
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    requests.answered()
+    await asyncio.wait_for(waiting, 1)
+    assert requests.count == 0
+
+
+async def test_quiet_stops_waiting_after_its_bound() -> None:
+    """Under a load that never lets up, a waiter goes on after its bound and is forgotten."""
+    requests = InFlightRequests()
+    requests.started()
+    started = time.monotonic()
+    await asyncio.wait_for(requests.quiet(within=0.05), 1)
+    assert time.monotonic() - started >= 0.05
+    assert requests._waiting == []  # no waiter left behind to leak
+
+
+async def _held_request(bot: BotHarness) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A webhook request whose body stops after 3 of its 1000 bytes: in flight until finished."""
+    url = URL(bot.url)
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    writer.write(
+        f"POST /mobizon/webhook HTTP/1.1\r\nHost: {url.host}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\nabc".encode()
+    )
+    await writer.drain()
+    await wait_until(lambda: bot.runtime.requests.count == 1, what="the request to be taken")
+    return reader, writer
+
+
+async def test_a_send_leaves_once_the_request_in_flight_is_answered(
+    bot: BotHarness, sim: MobizonSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An acknowledged send waits while another request waits for its answer, then leaves."""
+    monkeypatch.setattr(app_module, "BODY_READ_TIMEOUT", 30.0)
+    monkeypatch.setattr(quiet, "ACKS_FIRST", 30.0)
+    reader, writer = await _held_request(bot)
+    try:
+        assert await bot.command(f"send {PHONE} after the acks") == (200, "")
+        await asyncio.sleep(0.3)
+        assert sim.count("sendSmsMessage") == 0
+        writer.write(b"x" * 997)  # the rest of the body: the request is answered
+        await writer.drain()
+        assert (await asyncio.wait_for(reader.readline(), 5)).startswith(b"HTTP/1.1 ")
+        await wait_until(lambda: sim.count("sendSmsMessage") == 1, what="the send to leave")
+    finally:
+        writer.close()
+    assert bot.runtime.requests.count == 0
+
+
+async def test_a_send_waits_for_the_requests_in_flight_at_most_its_bound(
+    bot: BotHarness, sim: MobizonSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request that never finishes holds an acknowledged send back only ACKS_FIRST seconds."""
+    monkeypatch.setattr(app_module, "BODY_READ_TIMEOUT", 30.0)
+    monkeypatch.setattr(quiet, "ACKS_FIRST", 0.2)
+    _reader, writer = await _held_request(bot)
+    try:
+        started = time.monotonic()
+        assert await bot.command(f"send {PHONE} within the bound") == (200, "")
+        await wait_until(lambda: sim.count("sendSmsMessage") == 1, what="the send to leave")
+        assert time.monotonic() - started >= 0.2
+        assert bot.runtime.requests.count == 1  # still held: the send did not wait for it
+    finally:
+        writer.close()
