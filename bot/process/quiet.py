@@ -54,7 +54,7 @@ QUIET_LOOK = 0.25
 #: New objects the youngest generation takes before the collector's own pass while serving
 #: (CPython's default is 700): a pass that falls due in a burst walks every waiting request's
 #: objects, so it is left for a quiet moment (:class:`QuietCollector`) unless this many pile up
-#: first, as under a load that never lets up (a burst of 500 commands stays well under it).
+#: first, as under a load that never lets up (a burst of 500 commands leaves about 36,000).
 YOUNG_GENERATION = 200_000
 
 
