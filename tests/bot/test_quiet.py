@@ -50,8 +50,15 @@ async def test_quiet_stops_waiting_after_its_bound() -> None:
     assert requests._waiting == []  # no waiter left behind to leak
 
 
-async def _held_request(bot: BotHarness) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """A webhook request whose body stops after 3 of its 1000 bytes: in flight until finished."""
+async def _held_request(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch, *, acks_first: float
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A webhook request whose body stops after 3 of its 1000 bytes: in flight until finished.
+
+    The body may take 30 s; a send waits ``acks_first`` seconds at most for such a request.
+    """
+    monkeypatch.setattr(app_module, "BODY_READ_TIMEOUT", 30.0)
+    monkeypatch.setattr(quiet, "ACKS_FIRST", acks_first)
     url = URL(bot.url)
     reader, writer = await asyncio.open_connection(url.host, url.port)
     writer.write(
@@ -67,9 +74,7 @@ async def test_a_send_leaves_once_the_request_in_flight_is_answered(
     bot: BotHarness, sim: MobizonSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An acknowledged send waits while another request waits for its answer, then leaves."""
-    monkeypatch.setattr(app_module, "BODY_READ_TIMEOUT", 30.0)
-    monkeypatch.setattr(quiet, "ACKS_FIRST", 30.0)
-    reader, writer = await _held_request(bot)
+    reader, writer = await _held_request(bot, monkeypatch, acks_first=30.0)
     try:
         assert await bot.command(f"send {PHONE} after the acks") == (200, "")
         await asyncio.sleep(0.3)
@@ -87,9 +92,7 @@ async def test_a_send_waits_for_the_requests_in_flight_at_most_its_bound(
     bot: BotHarness, sim: MobizonSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A request that never finishes holds an acknowledged send back only ACKS_FIRST seconds."""
-    monkeypatch.setattr(app_module, "BODY_READ_TIMEOUT", 30.0)
-    monkeypatch.setattr(quiet, "ACKS_FIRST", 0.2)
-    _reader, writer = await _held_request(bot)
+    _reader, writer = await _held_request(bot, monkeypatch, acks_first=0.2)
     try:
         started = time.monotonic()
         assert await bot.command(f"send {PHONE} within the bound") == (200, "")
