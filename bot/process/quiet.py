@@ -117,20 +117,19 @@ class QuietCollector:
         self._requests = requests
         self._thresholds = thresholds
 
-    def look(self) -> int | None:
-        """Collect the oldest generation due, if no request is in flight: which one, or ``None``.
+    def look(self) -> None:
+        """Collect the oldest generation due, if no request is in flight.
 
         A generation is due as CPython counts: the youngest after ``thresholds[0]`` new objects,
         an older one after ``thresholds[n]`` passes of the one before it.
         """
         if self._requests.count:
-            return None
+            return
         counts = gc.get_count()
         for generation in (2, 1, 0):
             if counts[generation] >= self._thresholds[generation]:
                 gc.collect(generation)
-                return generation
-        return None
+                return
 
     async def run(self, every: float) -> None:
         """Look every ``every`` seconds, until cancelled."""
@@ -144,7 +143,8 @@ def quiet_collection(
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     """The lifetime that keeps the collector's passes out of bursts (see the module's text).
 
-    Given by ``smsbot serve`` as its last lifetime. At shutdown the looks stop, start-up's heap
+    Given by ``smsbot serve`` as its last lifetime; an app without :data:`REQUESTS` counts no
+    requests, so every look collects what is due. At shutdown the looks stop, start-up's heap
     is unfrozen and the collector's thresholds are restored. Babel's locale data, read at a
     first use, is read before the freeze (:func:`read_locale_data`).
     """
