@@ -43,10 +43,11 @@ def db(engine: str, request: pytest.FixtureRequest) -> Iterator[Database]:
         url = request.getfixturevalue("postgres_url")
         postgres.empty_tables(url)
         # migrated once for the worker: a plain connection, as open_database gives after migrating
-        database = make_engine(parse_database_url(url), keep=False).connect()
+        database = postgres.kept_engine(url).connect()
     yield database
     database.close()
-    database.engine.dispose()
+    if engine == "sqlite":
+        database.engine.dispose()
 
 
 @pytest.fixture

@@ -32,8 +32,9 @@ BR_MOBILE = "5511987654321"
 COMMANDS = get_args(AnyCommand)
 USAGE_LINES = {*USAGE.values(), GENERAL_USAGE}
 
+#: Twice Hypothesis's default number of examples per property, each run a new draw (no database).
 PROPERTY = settings(
-    max_examples=400,
+    max_examples=200,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
