@@ -16,7 +16,8 @@ from sqlalchemy.dialects import postgresql
 
 from storage import delivery
 from storage.arrays import columns_of, unnest_rows
-from storage.campaign_records import CampaignRecord, ChunkRow, campaign_from_row
+from storage.campaign_records import CampaignRecord, CampaignState, ChunkRow, campaign_from_row
+from storage.campaign_takeover import ANY_HOLDER, AnyHolder, NotHeldError
 from storage.claiming import CLAIM_COLUMNS
 from storage.engine import dialect_insert, transactional
 from storage.schema import utc_ms_text, utc_text
@@ -54,7 +55,13 @@ _SET_CODE = (
 
 @transactional
 def record_chunk(
-    db: Database, campaign_id: int, rows: Sequence[ChunkRow], *, now: datetime | None = None
+    db: Database,
+    campaign_id: int,
+    rows: Sequence[ChunkRow],
+    *,
+    holder: str | AnyHolder | None = ANY_HOLDER,
+    mobizon_id: int | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Record one ``addrecipients`` answer: an SMS row for each recipient added, every row's code.
 
@@ -63,13 +70,27 @@ def record_chunk(
     ``"<campaign's trigger_id>#<row>"``; it never gets an outbox row (the campaign's one message
     tells of it). Recording the same answer again adds nothing. Returns how many SMS rows were
     written.
+
+    Given ``holder`` (the replica running the campaign) and ``mobizon_id`` (the Mobizon campaign
+    it fills), raises :class:`~storage.campaign_takeover.NotHeldError` and writes nothing when
+    the campaign is no longer ``sending``, another replica took it over, or it runs from another
+    Mobizon campaign now. The campaign's row is locked as it is read, so a takeover waits for
+    this write or comes before it.
     """
     moment = now or datetime.now(UTC)
     stamp = utc_text(moment)
-    found = db.execute(sa.select(campaigns).where(campaigns.c.id == campaign_id)).first()
+    query = sa.select(campaigns).where(campaigns.c.id == campaign_id)
+    fenced = holder is not ANY_HOLDER or mobizon_id is not None
+    found = db.execute(query.with_for_update() if fenced else query).first()
     if found is None:
         raise LookupError(f"campaign {campaign_id} does not exist")
     campaign = campaign_from_row(found)
+    if fenced and (
+        campaign.state != CampaignState.SENDING
+        or (holder is not ANY_HOLDER and campaign.claimed_by != holder)
+        or (mobizon_id is not None and campaign.mobizon_id != mobizon_id)
+    ):
+        raise NotHeldError(campaign_id)
     wanted = {row.row: row for row in rows}
     recipients: dict[int, tuple[str, str, int]] = {
         int(row.row): (row.number, row.text, int(row.segments))

@@ -13,6 +13,11 @@ A Mobizon campaign that was created but never sent is deleted at Mobizon and for
 cannot finish now gives the campaign back (:func:`hand_back`) so a later step tries again.
 :func:`withdraw_campaign` cancels a confirmed campaign whose command Slack never heard
 acknowledged, so it is never run later.
+
+The holder's own writes as it runs a campaign name it (:func:`record_mobizon_id`,
+:func:`still_running` before ``campaign/send``, :func:`storage.campaign_sms.record_chunk`): a
+replica that stalled past its lease and comes back after a takeover writes nothing more, and
+stops (:class:`NotHeldError`).
 """
 
 from __future__ import annotations
@@ -37,10 +42,13 @@ if TYPE_CHECKING:
 __all__ = [
     "ANY_HOLDER",
     "AnyHolder",
+    "NotHeldError",
     "abandoned_campaigns",
     "detach_mobizon_campaign",
     "hand_back",
     "held_by",
+    "record_mobizon_id",
+    "still_running",
     "take_over_campaign",
     "withdraw_campaign",
 ]
@@ -55,11 +63,81 @@ class AnyHolder(enum.Enum):
 ANY_HOLDER: Final = AnyHolder.ANY
 
 
+class NotHeldError(Exception):
+    """A write of a run refused: the campaign is no longer the writer's (taken over, or decided).
+
+    A replica that stalled past its lease (a pause, the database out of its reach) and comes
+    back must not go on with a campaign another replica took over: each write of its run names
+    the holder it expects, and the Mobizon campaign it is filling, and nothing is written when
+    either changed.
+    """
+
+    def __init__(self, campaign_id: int) -> None:
+        super().__init__(f"campaign {campaign_id} is no longer this replica's to run")
+        self.campaign_id = campaign_id
+
+
 def held_by(holder: str | AnyHolder | None) -> sa.ColumnElement[bool]:
     """The campaign is held by ``holder`` (``None``: by no replica); always, for ANY_HOLDER."""
     if holder is ANY_HOLDER:
         return sa.true()
     return campaigns.c.claimed_by.is_not_distinct_from(sa.literal(holder, sa.Text))
+
+
+@transactional
+def record_mobizon_id(
+    db: Database,
+    campaign_id: int,
+    mobizon_id: int,
+    *,
+    holder: str | AnyHolder | None = ANY_HOLDER,
+    now: datetime | None = None,
+) -> bool:
+    """Keep the id of the Mobizon campaign a ``sending`` campaign was created as.
+
+    ``False`` (nothing written) when the campaign is not ``sending``, holds another Mobizon
+    campaign already, or (given ``holder``, the replica running it) another replica took it over:
+    the Mobizon campaign just created is then no one's, and its creator deletes it unsent.
+    """
+    changed = db.execute(
+        sa.update(campaigns)
+        .where(
+            campaigns.c.id == campaign_id,
+            campaigns.c.state == CampaignState.SENDING.value,
+            sa.or_(campaigns.c.mobizon_id.is_(None), campaigns.c.mobizon_id == mobizon_id),
+            held_by(holder),
+        )
+        .values(mobizon_id=mobizon_id, updated_at=utc_text(now))
+    ).rowcount
+    return bool(changed)
+
+
+@transactional
+def still_running(
+    db: Database,
+    campaign_id: int,
+    mobizon_id: int,
+    *,
+    holder: str | None,
+    now: datetime | None = None,
+) -> bool:
+    """Whether ``holder`` still runs the campaign from Mobizon's ``mobizon_id`` (then touched).
+
+    Asked right before ``campaign/send``: a replica that lost the campaign while it filled
+    Mobizon's does not send it. The row is updated, not only read, so a takeover at the same
+    moment comes before or after, never between.
+    """
+    changed = db.execute(
+        sa.update(campaigns)
+        .where(
+            campaigns.c.id == campaign_id,
+            campaigns.c.state == CampaignState.SENDING.value,
+            campaigns.c.mobizon_id == mobizon_id,
+            held_by(holder),
+        )
+        .values(updated_at=utc_text(now))
+    ).rowcount
+    return bool(changed)
 
 
 @reading

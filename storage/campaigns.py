@@ -35,7 +35,13 @@ from storage.campaign_records import (
     campaign_from_row,
 )
 from storage.campaign_sms import record_chunk
-from storage.campaign_takeover import ANY_HOLDER, AnyHolder, held_by
+from storage.campaign_takeover import (
+    ANY_HOLDER,
+    AnyHolder,
+    held_by,
+    record_mobizon_id,
+    still_running,
+)
 from storage.engine import dialect_insert, reading, transactional
 from storage.records import MAX_ERROR_LENGTH
 from storage.schema import utc_ms_text, utc_text
@@ -65,6 +71,7 @@ __all__ = [
     "record_campaign_sent",
     "record_chunk",
     "record_mobizon_id",
+    "still_running",
     "take_for_sending",
 ]
 
@@ -286,18 +293,6 @@ def take_for_sending(
         .returning(*campaigns.c)
     ).first()
     return None if row is None else campaign_from_row(row)
-
-
-@transactional
-def record_mobizon_id(
-    db: Database, campaign_id: int, mobizon_id: int, *, now: datetime | None = None
-) -> None:
-    """Keep the id of the Mobizon campaign a ``sending`` campaign was created as."""
-    db.execute(
-        sa.update(campaigns)
-        .where(campaigns.c.id == campaign_id)
-        .values(mobizon_id=mobizon_id, updated_at=utc_text(now))
-    )
 
 
 @transactional

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import pytest
+
 from storage import campaign_takeover, campaigns, replicas
 from storage.campaigns import ChunkRow
 from storage.messages import get_by_message_id
@@ -134,3 +136,40 @@ def test_a_confirmed_campaign_is_withdrawn_once_and_a_taken_one_never(db: Databa
     taken = held(db, "me", trigger="b")
     assert not campaign_takeover.withdraw_campaign(db, taken, now=T0)
     assert campaigns.get_campaign(db, taken).state == "sending"  # type: ignore[union-attr]
+
+
+def test_a_writer_that_lost_the_campaign_cannot_go_on_filling_it(db: Database) -> None:
+    """After a takeover the old holder records no Mobizon id, no chunk, and may not send."""
+    campaign_id = held(db, "stalled", trigger="a")
+    assert not campaigns.record_mobizon_id(db, campaign_id, 900, holder="other", now=NOW)
+    assert campaigns.record_mobizon_id(db, campaign_id, 900, holder="stalled", now=NOW)
+    assert not campaigns.record_mobizon_id(db, campaign_id, 901, holder="stalled", now=NOW)
+    assert campaigns.still_running(db, campaign_id, 900, holder="stalled", now=NOW)
+    assert not campaigns.still_running(db, campaign_id, 901, holder="stalled", now=NOW)
+    taken = campaign_takeover.take_over_campaign(
+        db, campaign_id, seen="stalled", replica="survivor", now=NOW
+    )
+    assert taken is not None
+    assert not campaigns.still_running(db, campaign_id, 900, holder="stalled", now=NOW)
+    with pytest.raises(campaign_takeover.NotHeldError):
+        campaigns.record_chunk(
+            db, campaign_id, [ChunkRow(2, 0, 5001)], holder="stalled", mobizon_id=900, now=NOW
+        )
+    assert get_by_message_id(db, 5001) is None
+    assert [r.code for r in campaigns.campaign_recipients_of(db, campaign_id)] == [None] * 3
+    fresh = campaign_takeover.detach_mobizon_campaign(
+        db, campaign_id, replica="survivor", error="deleted", now=NOW
+    )
+    assert fresh is not None
+    assert not campaigns.record_mobizon_id(db, campaign_id, 900, holder="stalled", now=NOW)
+    assert campaigns.record_mobizon_id(db, campaign_id, 902, holder="survivor", now=NOW)
+    with pytest.raises(campaign_takeover.NotHeldError):  # the survivor's, from another campaign
+        campaigns.record_chunk(
+            db, campaign_id, [ChunkRow(2, 0, 5001)], holder="survivor", mobizon_id=900, now=NOW
+        )
+    assert (
+        campaigns.record_chunk(
+            db, campaign_id, [ChunkRow(2, 0, 6001)], holder="survivor", mobizon_id=902, now=NOW
+        )
+        == 1
+    )

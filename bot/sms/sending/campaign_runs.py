@@ -5,6 +5,11 @@ creates the Mobizon campaign (type 3 when its text has placeholders), adds its r
 request after another (at most 500 and 1,000 form fields each), recording each answer as it
 comes (an SMS row per recipient added, the code of every row), then sends it. A failure before
 Mobizon started sending deletes the Mobizon campaign and marks ours ``failed``; nothing raises.
+
+Each write of a run names this replica and the Mobizon campaign it fills, and ``campaign/send``
+is asked only once the database says both still hold: a replica that stalled past its lease
+while another took the campaign over stops at its next step, deletes the Mobizon campaign it
+never sent, and answers :class:`AlreadyDecided` (the other replica runs it, from its own).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from bot.sms.sending.campaign_types import (
 from bot.sms.sending.placeholders import PlaceholderText
 from bot.sms.sending.segments import SegmentInfo, count_segments
 from storage import campaigns
+from storage.campaign_takeover import NotHeldError
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -119,6 +125,8 @@ class CampaignRun:
         attempt = _Attempt(taken)
         try:
             return await self._send(attempt)
+        except NotHeldError:
+            return await self._lost(attempt)
         except Exception:
             logger.exception(
                 "unexpected error while sending a campaign", extra={"campaign": taken.id}
@@ -145,9 +153,14 @@ class CampaignRun:
             attempt.mobizon_id = await self._gateway.create_campaign(order)
         except MobizonError as err:
             return await self._refused(attempt, err)
-        await self._store.write_retrying(
-            campaigns.record_mobizon_id, campaign.id, attempt.mobizon_id, now=self._clock.now()
-        )
+        if not await self._store.write_retrying(
+            campaigns.record_mobizon_id,
+            campaign.id,
+            attempt.mobizon_id,
+            holder=self._replica,
+            now=self._clock.now(),
+        ):
+            raise NotHeldError(campaign.id)
         stored = await self._store.read(campaigns.campaign_recipients_of, campaign.id)
         failure = await self._add(attempt, stored, names)
         if failure is not None:
@@ -159,6 +172,14 @@ class CampaignRun:
             await self._delete(attempt)
             await self._failed(attempt, NONE_ADDED, never_sent=True)
             return CampaignNotSent(campaign.id, error=None, refused=tuple(attempt.refused))
+        if not await self._store.write_retrying(
+            campaigns.still_running,
+            campaign.id,
+            attempt.mobizon_id,
+            holder=self._replica,
+            now=self._clock.now(),
+        ):
+            raise NotHeldError(campaign.id)
         attempt.send_asked = True
         try:
             sent = await self._gateway.send_campaign(attempt.mobizon_id)
@@ -242,9 +263,34 @@ class CampaignRun:
                 else:
                     attempt.refused.append(added)
             await self._store.write_retrying(
-                campaigns.record_chunk, attempt.campaign.id, recorded, now=self._clock.now()
+                campaigns.record_chunk,
+                attempt.campaign.id,
+                recorded,
+                holder=self._replica,
+                mobizon_id=attempt.mobizon_id,
+                now=self._clock.now(),
             )
         return None
+
+    async def _lost(self, attempt: _Attempt) -> RunOutcome:
+        """Another replica took the campaign over while this one filled Mobizon's: stop, unsent.
+
+        This replica stalled past its lease (a pause, or the database out of its reach) and the
+        other runs the campaign now, from a Mobizon campaign of its own: the one made here was
+        never sent, and is deleted so it never is.
+        """
+        logger.warning(
+            "another replica took over a campaign this one was running; its Mobizon campaign,"
+            " never sent, is deleted",
+            extra={"campaign": attempt.campaign.id},
+        )
+        if not attempt.send_asked:
+            await self._delete(attempt)
+        try:
+            current = await self._store.read(campaigns.get_campaign, attempt.campaign.id)
+        except Exception:  # noqa: BLE001  # the answer only names its state
+            current = None
+        return AlreadyDecided(current.state if current is not None else attempt.campaign.state)
 
     async def _refused(self, attempt: _Attempt, err: MobizonError) -> CampaignNotSent:
         """Mobizon refused a step before sending: its campaign deleted, ours failed."""

@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
 import sqlalchemy as sa
 
-from bot.mobizon import AddedRecipient, CampaignRecipient, MobizonClient
+from bot.mobizon import AddedRecipient, CampaignRecipient, MobizonClient, NewCampaign
 from bot.simulator import (
     CAMPAIGN_ADD_RECIPIENTS,
     CAMPAIGN_CREATE,
@@ -40,7 +41,7 @@ from bot.sms.sending.campaign_types import (
 from bot.sms.sending.campaigns import CampaignLimits, CampaignService
 from bot.sms.sending.recipients import LeftOutReason, MissingPlaceholders, TooManyRecipients
 from bot.sms.sending.types import Origin, Surface
-from storage import campaigns, optouts
+from storage import campaign_takeover, campaigns, optouts
 from storage.engine import Database
 from storage.messages import get_by_message_id
 from storage.store import Store
@@ -451,3 +452,114 @@ async def test_two_runs_at_once_send_once(
         "CampaignStarted",
     ]
     assert (sim.count(CAMPAIGN_CREATE), sim.count(CAMPAIGN_SEND)) == (1, 1)
+
+
+async def taken_over(store: Store, campaign_id: int) -> None:
+    """Another replica takes the campaign over, as one does when this replica's lease lapsed."""
+    taken = await store.write(
+        campaign_takeover.take_over_campaign,
+        campaign_id,
+        seen="replica-a",
+        replica="replica-b",
+    )
+    assert taken is not None
+
+
+def sms_rows_of(db: Database, campaign_id: int) -> int:
+    """How many SMS rows belong to campaign ``campaign_id``."""
+    query = sa.select(sa.func.count()).select_from(sms).where(sms.c.campaign == campaign_id)
+    return int(db.execute(query).scalar_one())
+
+
+async def test_a_run_taken_over_between_two_chunks_stops_and_deletes_its_mobizon_campaign(
+    store: Store,
+    client: MobizonClient,
+    clock: ManualClock,
+    simulator: tuple[MobizonSimulator, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A replica that stalled past its lease after a chunk records nothing more and sends nothing."""
+    sim = simulator[0]
+    campaigns_service = service(store, client, clock)
+    prepared = await campaigns_service.prepare(typed(", ".join(numbers(600))))
+    assert isinstance(prepared, Prepared)
+    await campaigns_service.confirm(prepared.campaign_id, "U1")
+    original = client.add_campaign_recipients
+
+    async def then_stalled(
+        campaign_id: int, recipients: Sequence[CampaignRecipient], *, template: bool
+    ) -> tuple[AddedRecipient, ...]:
+        answer = await original(campaign_id, recipients, template=template)
+        await taken_over(store, prepared.campaign_id)
+        return answer
+
+    monkeypatch.setattr(client, "add_campaign_recipients", then_stalled)
+    outcome = await campaigns_service.run(prepared.campaign_id)
+    assert outcome == AlreadyDecided("sending")
+    assert (sim.count(CAMPAIGN_ADD_RECIPIENTS), sim.count(CAMPAIGN_SEND)) == (1, 0)
+    assert sim.count(CAMPAIGN_DELETE) == 1
+    stored = await store.read(campaigns.get_campaign, prepared.campaign_id)
+    assert stored is not None
+    assert (stored.state, stored.claimed_by) == ("sending", "replica-b")
+    assert stored.mobizon_id is not None
+    assert sim.bulk_campaigns[stored.mobizon_id].deleted_at is not None
+    assert await store.read(sms_rows_of, prepared.campaign_id) == 0
+    rows = await store.read(campaigns.campaign_recipients_of, prepared.campaign_id)
+    assert {row.code for row in rows} == {None}
+
+
+async def test_a_run_taken_over_before_it_recorded_its_mobizon_campaign_deletes_it(
+    store: Store,
+    client: MobizonClient,
+    clock: ManualClock,
+    simulator: tuple[MobizonSimulator, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The Mobizon campaign made as the lease lapsed is nobody's: deleted, never filled nor sent."""
+    sim = simulator[0]
+    campaigns_service = service(store, client, clock)
+    prepared = await campaigns_service.prepare(typed(", ".join(numbers(3))))
+    assert isinstance(prepared, Prepared)
+    original = client.create_campaign
+
+    async def then_stalled(campaign: NewCampaign) -> int:
+        made = await original(campaign)
+        await taken_over(store, prepared.campaign_id)
+        return made
+
+    monkeypatch.setattr(client, "create_campaign", then_stalled)
+    assert await campaigns_service.run(prepared.campaign_id) == AlreadyDecided("sending")
+    assert (sim.count(CAMPAIGN_CREATE), sim.count(CAMPAIGN_DELETE)) == (1, 1)
+    assert (sim.count(CAMPAIGN_ADD_RECIPIENTS), sim.count(CAMPAIGN_SEND)) == (0, 0)
+    stored = await store.read(campaigns.get_campaign, prepared.campaign_id)
+    assert stored is not None
+    assert (stored.mobizon_id, stored.claimed_by) == (None, "replica-b")
+
+
+async def test_a_run_taken_over_after_its_last_chunk_does_not_send(
+    store: Store,
+    client: MobizonClient,
+    clock: ManualClock,
+    simulator: tuple[MobizonSimulator, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Filled, then the lease lapsed before ``campaign/send``: not sent, deleted, left to the other."""
+    sim = simulator[0]
+    campaigns_service = service(store, client, clock)
+    prepared = await campaigns_service.prepare(typed(", ".join(numbers(3))))
+    assert isinstance(prepared, Prepared)
+    original = store.write_retrying
+
+    async def stalled_before_sending(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if fn is campaigns.still_running:
+            await taken_over(store, prepared.campaign_id)
+        return await original(fn, *args, **kwargs)
+
+    monkeypatch.setattr(store, "write_retrying", stalled_before_sending)
+    assert await campaigns_service.run(prepared.campaign_id) == AlreadyDecided("sending")
+    assert (sim.count(CAMPAIGN_ADD_RECIPIENTS), sim.count(CAMPAIGN_SEND)) == (1, 0)
+    assert sim.count(CAMPAIGN_DELETE) == 1
+    stored = await store.read(campaigns.get_campaign, prepared.campaign_id)
+    assert stored is not None
+    assert stored.claimed_by == "replica-b"
+    assert await store.read(sms_rows_of, prepared.campaign_id) == 3
