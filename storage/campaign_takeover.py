@@ -233,12 +233,16 @@ def detach_mobizon_campaign(
     campaign. ``None`` (nothing changed) when the campaign is not ``replica``'s.
     """
     stamp = utc_text(now)
+    # the campaign's row locked first, as every write of a run locks it: never a deadlock with
+    # a chunk the old holder records at the same moment (it waits, then finds it lost the run)
     current = db.execute(
-        sa.select(campaigns).where(
+        sa.select(campaigns)
+        .where(
             campaigns.c.id == campaign_id,
             campaigns.c.state == CampaignState.SENDING.value,
             held_by(replica),
         )
+        .with_for_update()
     ).first()
     if current is None:
         return None

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
+import sqlalchemy as sa
 
 from storage import campaign_takeover, campaigns, replicas
 from storage.campaigns import ChunkRow
+from storage.engine import make_engine, parse_database_url
 from storage.messages import get_by_message_id
+from storage.tables import campaign_recipients
+from storage.tables import campaigns as campaigns_table
 from storage.tables import sms as sms_table
+from tests import postgres
 from tests.storage.conftest import T0
 from tests.storage.test_campaigns import created, new_campaign
 
@@ -173,3 +180,52 @@ def test_a_writer_that_lost_the_campaign_cannot_go_on_filling_it(db: Database) -
         )
         == 1
     )
+
+
+def test_on_postgresql_a_detach_waits_for_a_chunk_being_recorded_without_deadlock(
+    postgres_url: str,
+) -> None:
+    """Detaching locks the campaign's row first, as recording a chunk does: it waits, no deadlock."""
+    postgres.empty_tables(postgres_url)
+    engine = make_engine(parse_database_url(postgres_url), keep=False, connections=3)
+    with engine.connect() as setup:
+        campaign_id = held(setup, "stalled", trigger="a", mobizon_id=900)
+        campaign_takeover.take_over_campaign(
+            setup, campaign_id, seen="stalled", replica="survivor", now=NOW
+        )
+        setup.commit()
+    detached: list[object] = []
+    with engine.connect() as chunk, engine.connect() as survivor:
+        # a chunk write as the stalled replica makes it: the campaign's row first, then its rows
+        chunk.execute(
+            sa.select(campaigns_table.c.id)
+            .where(campaigns_table.c.id == campaign_id)
+            .with_for_update()
+        )
+
+        def detach() -> None:
+            detached.append(
+                campaign_takeover.detach_mobizon_campaign(
+                    survivor, campaign_id, replica="survivor", error="deleted", now=NOW
+                )
+            )
+
+        thread = threading.Thread(target=detach)
+        thread.start()
+        waiting = sa.text(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        deadline = time.monotonic() + 5
+        while chunk.execute(waiting).scalar_one() == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        chunk.execute(
+            sa.update(campaign_recipients).where(campaign_recipients.c.campaign == campaign_id),
+            {"code": 0},
+        )
+        chunk.commit()
+        thread.join(5)
+    engine.dispose()
+    assert not thread.is_alive()
+    assert len(detached) == 1
+    assert detached[0] is not None
