@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from bot.mobizon import (
@@ -153,14 +153,7 @@ class CampaignRun:
             attempt.mobizon_id = await self._gateway.create_campaign(order)
         except MobizonError as err:
             return await self._refused(attempt, err)
-        if not await self._store.write_retrying(
-            campaigns.record_mobizon_id,
-            campaign.id,
-            attempt.mobizon_id,
-            holder=self._replica,
-            now=self._clock.now(),
-        ):
-            raise NotHeldError(campaign.id)
+        await self._holding(campaigns.record_mobizon_id, campaign.id, attempt.mobizon_id)
         stored = await self._store.read(campaigns.campaign_recipients_of, campaign.id)
         failure = await self._add(attempt, stored, names)
         if failure is not None:
@@ -172,14 +165,7 @@ class CampaignRun:
             await self._delete(attempt)
             await self._failed(attempt, NONE_ADDED, never_sent=True)
             return CampaignNotSent(campaign.id, error=None, refused=tuple(attempt.refused))
-        if not await self._store.write_retrying(
-            campaigns.still_running,
-            campaign.id,
-            attempt.mobizon_id,
-            holder=self._replica,
-            now=self._clock.now(),
-        ):
-            raise NotHeldError(campaign.id)
+        await self._holding(campaigns.still_running, campaign.id, attempt.mobizon_id)
         attempt.send_asked = True
         try:
             sent = await self._gateway.send_campaign(attempt.mobizon_id)
@@ -271,6 +257,13 @@ class CampaignRun:
                 now=self._clock.now(),
             )
         return None
+
+    async def _holding(self, write: Callable[..., bool], campaign_id: int, mobizon_id: int) -> None:
+        """``write`` as this replica, the holder; :class:`NotHeldError` when it holds no longer."""
+        if not await self._store.write_retrying(
+            write, campaign_id, mobizon_id, holder=self._replica, now=self._clock.now()
+        ):
+            raise NotHeldError(campaign_id)
 
     async def _lost(self, attempt: _Attempt) -> RunOutcome:
         """Another replica took the campaign over while this one filled Mobizon's: stop, unsent.

@@ -454,6 +454,17 @@ async def test_two_runs_at_once_send_once(
     assert (sim.count(CAMPAIGN_CREATE), sim.count(CAMPAIGN_SEND)) == (1, 1)
 
 
+async def confirmed(
+    store: Store, client: MobizonClient, clock: ManualClock, count: int
+) -> tuple[CampaignService, Prepared]:
+    """The service, and a campaign of ``count`` typed numbers prepared and confirmed by its asker."""
+    campaigns_service = service(store, client, clock)
+    prepared = await campaigns_service.prepare(typed(", ".join(numbers(count))))
+    assert isinstance(prepared, Prepared)
+    await campaigns_service.confirm(prepared.campaign_id, "U1")
+    return campaigns_service, prepared
+
+
 async def taken_over(store: Store, campaign_id: int) -> None:
     """Another replica takes the campaign over, as one does when this replica's lease lapsed."""
     taken = await store.write(
@@ -480,10 +491,7 @@ async def test_a_run_taken_over_between_two_chunks_stops_and_deletes_its_mobizon
 ) -> None:
     """A replica that stalled past its lease after a chunk records nothing more and sends nothing."""
     sim = simulator[0]
-    campaigns_service = service(store, client, clock)
-    prepared = await campaigns_service.prepare(typed(", ".join(numbers(600))))
-    assert isinstance(prepared, Prepared)
-    await campaigns_service.confirm(prepared.campaign_id, "U1")
+    campaigns_service, prepared = await confirmed(store, client, clock, 600)
     original = client.add_campaign_recipients
 
     async def then_stalled(
@@ -517,9 +525,7 @@ async def test_a_run_taken_over_before_it_recorded_its_mobizon_campaign_deletes_
 ) -> None:
     """The Mobizon campaign made as the lease lapsed is nobody's: deleted, never filled nor sent."""
     sim = simulator[0]
-    campaigns_service = service(store, client, clock)
-    prepared = await campaigns_service.prepare(typed(", ".join(numbers(3))))
-    assert isinstance(prepared, Prepared)
+    campaigns_service, prepared = await confirmed(store, client, clock, 3)
     original = client.create_campaign
 
     async def then_stalled(campaign: NewCampaign) -> int:
@@ -545,9 +551,7 @@ async def test_a_run_taken_over_after_its_last_chunk_does_not_send(
 ) -> None:
     """Filled, then the lease lapsed before ``campaign/send``: not sent, deleted, left to the other."""
     sim = simulator[0]
-    campaigns_service = service(store, client, clock)
-    prepared = await campaigns_service.prepare(typed(", ".join(numbers(3))))
-    assert isinstance(prepared, Prepared)
+    campaigns_service, prepared = await confirmed(store, client, clock, 3)
     original = store.write_retrying
 
     async def stalled_before_sending(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
