@@ -16,8 +16,8 @@ from sqlalchemy.dialects import postgresql
 
 from storage import delivery
 from storage.arrays import columns_of, unnest_rows
-from storage.campaign_records import CampaignRecord, CampaignState, ChunkRow, campaign_from_row
-from storage.campaign_takeover import ANY_HOLDER, AnyHolder, NotHeldError
+from storage.campaign_records import CampaignRecord, ChunkRow, campaign_from_row
+from storage.campaign_takeover import ANY_HOLDER, AnyHolder, NotHeldError, running
 from storage.claiming import CLAIM_COLUMNS
 from storage.engine import dialect_insert, transactional
 from storage.schema import utc_ms_text, utc_text
@@ -79,18 +79,17 @@ def record_chunk(
     """
     moment = now or datetime.now(UTC)
     stamp = utc_text(moment)
-    query = sa.select(campaigns).where(campaigns.c.id == campaign_id)
     fenced = holder is not ANY_HOLDER or mobizon_id is not None
+    held = running(campaign_id, holder)
+    if mobizon_id is not None:
+        held = sa.and_(held, campaigns.c.mobizon_id == mobizon_id)
+    query = sa.select(campaigns, held.label("held")).where(campaigns.c.id == campaign_id)
     found = db.execute(query.with_for_update() if fenced else query).first()
     if found is None:
         raise LookupError(f"campaign {campaign_id} does not exist")
-    campaign = campaign_from_row(found)
-    if fenced and (
-        campaign.state != CampaignState.SENDING
-        or (holder is not ANY_HOLDER and campaign.claimed_by != holder)
-        or (mobizon_id is not None and campaign.mobizon_id != mobizon_id)
-    ):
+    if fenced and not found.held:
         raise NotHeldError(campaign_id)
+    campaign = campaign_from_row(found)
     wanted = {row.row: row for row in rows}
     recipients: dict[int, tuple[str, str, int]] = {
         int(row.row): (row.number, row.text, int(row.segments))

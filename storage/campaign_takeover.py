@@ -48,6 +48,7 @@ __all__ = [
     "hand_back",
     "held_by",
     "record_mobizon_id",
+    "running",
     "still_running",
     "take_over_campaign",
     "withdraw_campaign",
@@ -84,6 +85,15 @@ def held_by(holder: str | AnyHolder | None) -> sa.ColumnElement[bool]:
     return campaigns.c.claimed_by.is_not_distinct_from(sa.literal(holder, sa.Text))
 
 
+def running(campaign_id: int, holder: str | AnyHolder | None) -> sa.ColumnElement[bool]:
+    """Campaign ``campaign_id`` is ``sending`` and held by ``holder`` (:func:`held_by`)."""
+    return sa.and_(
+        campaigns.c.id == campaign_id,
+        campaigns.c.state == CampaignState.SENDING.value,
+        held_by(holder),
+    )
+
+
 @transactional
 def record_mobizon_id(
     db: Database,
@@ -102,10 +112,8 @@ def record_mobizon_id(
     changed = db.execute(
         sa.update(campaigns)
         .where(
-            campaigns.c.id == campaign_id,
-            campaigns.c.state == CampaignState.SENDING.value,
+            running(campaign_id, holder),
             sa.or_(campaigns.c.mobizon_id.is_(None), campaigns.c.mobizon_id == mobizon_id),
-            held_by(holder),
         )
         .values(mobizon_id=mobizon_id, updated_at=utc_text(now))
     ).rowcount
@@ -130,10 +138,8 @@ def still_running(
     changed = db.execute(
         sa.update(campaigns)
         .where(
-            campaigns.c.id == campaign_id,
-            campaigns.c.state == CampaignState.SENDING.value,
+            running(campaign_id, holder),
             campaigns.c.mobizon_id == mobizon_id,
-            held_by(holder),
         )
         .values(updated_at=utc_text(now))
     ).rowcount
@@ -185,11 +191,7 @@ def take_over_campaign(
     """
     row = db.execute(
         sa.update(campaigns)
-        .where(
-            campaigns.c.id == campaign_id,
-            campaigns.c.state == CampaignState.SENDING.value,
-            held_by(seen),
-        )
+        .where(running(campaign_id, seen))
         .values(claimed_by=replica, updated_at=utc_text(now))
         .returning(*campaigns.c)
     ).first()
@@ -204,13 +206,7 @@ def hand_back(db: Database, campaign_id: int, *, replica: str | None, to: str | 
     it is no longer ``replica``'s.
     """
     changed = db.execute(
-        sa.update(campaigns)
-        .where(
-            campaigns.c.id == campaign_id,
-            campaigns.c.state == CampaignState.SENDING.value,
-            held_by(replica),
-        )
-        .values(claimed_by=to)
+        sa.update(campaigns).where(running(campaign_id, replica)).values(claimed_by=to)
     ).rowcount
     return bool(changed)
 
@@ -236,13 +232,7 @@ def detach_mobizon_campaign(
     # the campaign's row locked first, as every write of a run locks it: never a deadlock with
     # a chunk the old holder records at the same moment (it waits, then finds it lost the run)
     current = db.execute(
-        sa.select(campaigns)
-        .where(
-            campaigns.c.id == campaign_id,
-            campaigns.c.state == CampaignState.SENDING.value,
-            held_by(replica),
-        )
-        .with_for_update()
+        sa.select(campaigns).where(running(campaign_id, replica)).with_for_update()
     ).first()
     if current is None:
         return None

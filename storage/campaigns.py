@@ -40,6 +40,7 @@ from storage.campaign_takeover import (
     AnyHolder,
     held_by,
     record_mobizon_id,
+    running,
     still_running,
 )
 from storage.engine import dialect_insert, reading, transactional
@@ -313,11 +314,7 @@ def record_campaign_sent(
     stamp = utc_text(moment)
     changed = db.execute(
         sa.update(campaigns)
-        .where(
-            campaigns.c.id == campaign_id,
-            campaigns.c.state == CampaignState.SENDING.value,
-            held_by(holder),
-        )
+        .where(running(campaign_id, holder))
         .values(
             state=CampaignState.SENT.value,
             mobizon_status=mobizon_status,
