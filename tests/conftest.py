@@ -32,7 +32,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 
-from bot.process.app import create_app
+from bot.process.app import GATEWAY_SLEEP, create_app
 from bot.process.logs import QUIET_LOGGERS, JsonFormatter, TextFormatter, install_filters
 from bot.process.runtime import RUNTIME, Runtime
 from bot.process.settings import Settings
@@ -544,8 +544,10 @@ async def start_bot(
     """Start the bot on a loopback port with the given settings; everything is closed after.
 
     A SQLite database not there yet starts as a copy of the migrated one (``migrated_sqlite``).
-    The bot's notifier runs on ``clock``: its pacing is kept, its sleeps skipped.
+    The bot's notifier runs on ``clock``: its pacing is kept, its sleeps skipped. The Mobizon
+    client's waits between the tries of a call are skipped too, on a clock of their own.
     """
+    gateway_clock = FastForwardClock()
     servers: list[TestServer] = []
     sessions: list[aiohttp.ClientSession] = []
     harnesses: list[BotHarness] = []
@@ -557,6 +559,7 @@ async def start_bot(
             copy_migrated(migrated_sqlite, where.address)
         app = create_app(settings)
         app[NOTIFIER_CLOCK] = clock
+        app[GATEWAY_SLEEP] = gateway_clock.sleep
         server = TestServer(app, host="127.0.0.1", port=0)
         await server.start_server()
         servers.append(server)

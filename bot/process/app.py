@@ -97,6 +97,11 @@ class _LogFields(RequestStep):
         bind_log_context(channel=req.context.channel_id, user=req.context.user_id)
 
 
+#: How the Mobizon client waits between the tries of a call, when an app is given one before it
+#: starts (the default is ``asyncio.sleep``): tests give one that skips the back-off's waits.
+GATEWAY_SLEEP = web.AppKey[Callable[[float], Awaitable[None]]]("gateway_sleep")
+
+
 async def _core(app: web.Application) -> AsyncIterator[None]:
     """Open the database, then the gateway (the simulator first in sandbox mode), as one Core."""
     runtime = app[RUNTIME]
@@ -104,7 +109,9 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     store = await Store.open(runtime.settings.database)
     try:
         await runtime.register_replica(store)
-        gateway, simulator, runner = await _open_gateway(runtime, store)
+        gateway, simulator, runner = await _open_gateway(
+            runtime, store, sleep=app.get(GATEWAY_SLEEP, asyncio.sleep)
+        )
         try:
             async with gateway:
                 runtime.core = Core(store, gateway, simulator)
@@ -125,9 +132,12 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _open_gateway(
-    runtime: Runtime, store: Store
+    runtime: Runtime, store: Store, *, sleep: Callable[[float], Awaitable[None]]
 ) -> tuple[MobizonClient, MobizonSimulator | None, web.AppRunner | None]:
-    """The Mobizon client; in sandbox mode, against a simulator started here (and its runner)."""
+    """The Mobizon client; in sandbox mode, against a simulator started here (and its runner).
+
+    ``sleep`` is how the client waits between the tries of a call.
+    """
     settings = runtime.settings
     if not settings.sandbox:
         client = MobizonClient(
@@ -135,6 +145,7 @@ async def _open_gateway(
             base_url=settings.mobizon_api_url,
             on_request=runtime.metrics.gateway_request,
             timezone=settings.mobizon_timezone,
+            sleep=sleep,
         )
         return client, None, None
     config = sandbox_config(*await store.read(messages.highest_ids))
@@ -149,7 +160,11 @@ async def _open_gateway(
     earlier = await store.read(messages.pending_sandbox)
     adopted = adopt_earlier_sandbox_sms(simulator, earlier, zone)
     client = MobizonClient(
-        config.api_key, base_url=url, on_request=runtime.metrics.gateway_request, timezone=zone
+        config.api_key,
+        base_url=url,
+        on_request=runtime.metrics.gateway_request,
+        timezone=zone,
+        sleep=sleep,
     )
     logging.getLogger(SANDBOX_LOGGER).warning(
         "SANDBOX MODE: SMS go to the built-in Mobizon simulator and nothing is sent for real%s",
