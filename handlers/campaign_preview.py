@@ -8,7 +8,7 @@ campaign's id. What was left out is worded here too, for the answer of a list se
 
 from __future__ import annotations
 
-from bot.sms.sending.campaign_types import CostEstimate, Prepared, Preview
+from bot.sms.sending.campaign_types import CampaignOptions, CostEstimate, Prepared, Preview
 from bot.sms.sending.gsm_spelling import gsm7_spelling
 from bot.sms.sending.recipients import LeftOut, LeftOutReason
 from bot.sms.sending.segments import count_segments
@@ -27,6 +27,7 @@ __all__ = [
     "left_out_lines",
     "left_out_summary",
     "numbers",
+    "options_line",
     "preview_message",
 ]
 
@@ -41,6 +42,8 @@ LEFT_OUT_SHOWN = 15
 # The left-out rows' lines stop within this many characters (a section holds at most 3,000, and
 # a typed value escaped for mrkdwn may be several times longer than as typed).
 _LEFT_OUT_BUDGET = 2700
+# A campaign's name is shown up to this many characters (as an SMS's post shows it).
+_NAME_SHOWN = 100
 # The first SMS is quoted up to this many characters (a section holds at most 3,000).
 _QUOTE_CHARACTERS = 1200
 _QUOTE_BUDGET = 2500
@@ -73,6 +76,9 @@ def preview_message(prepared: Prepared, *, typed_text: str | None = None) -> Sla
         "numbers": numbers(preview.recipients)
     }
     lines = [title, _given(preview), _segments_line(preview), _cost_line(preview.cost)]
+    options = options_line(preview.options)
+    if options is not None:
+        lines.append(options)
     hint = _without_accents_hint(preview, typed_text)
     if hint is not None:
         lines.append(hint)
@@ -130,6 +136,31 @@ def _cost_line(cost: CostEstimate | None) -> str:
         "total": formats.money(cost.total, cost.currency),
         "per_segment": formats.money(cost.per_segment, cost.currency),
     }
+
+
+def options_line(options: CampaignOptions) -> str | None:
+    """What every SMS goes with (its sender, time, validity, flash, name, short links), or ``None``.
+
+    Worded as each SMS's own post words them, so the preview names what the posts will show.
+    """
+    said: list[str] = []
+    if options.sender:
+        said.append(_("from %(sender)s") % {"sender": escape_short(options.sender)})
+    if options.schedule is not None:
+        said.append(
+            _("scheduled for %(time)s") % {"time": formats.moment(options.schedule, seconds=False)}
+        )
+    if options.validity:
+        said.append(_("valid %(minutes)s min") % {"minutes": options.validity})
+    if options.flash:
+        said.append(_("flash SMS"))
+    if options.name:
+        said.append(_("campaign “%(name)s”") % {"name": escape_short(options.name, _NAME_SHOWN)})
+    if options.shorten_links:
+        said.append(_("links shortened"))
+    if not said:
+        return None
+    return _("Options: %(options)s.") % {"options": " · ".join(said)}
 
 
 def _without_accents_hint(preview: Preview, typed_text: str | None) -> str | None:

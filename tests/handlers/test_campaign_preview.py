@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,6 +17,7 @@ from bot.sms.sending.campaign_types import (
     CampaignNotAllowed,
     CampaignNotSaved,
     CampaignNotSent,
+    CampaignOptions,
     CampaignStarted,
     CostEstimate,
     Expired,
@@ -43,9 +45,11 @@ from handlers.campaign_preview import (
     CONFIRM_ACTION,
     LEFT_OUT_SHOWN,
     campaign_id_of,
+    options_line,
     preview_message,
 )
 from handlers.i18n import use_locale
+from handlers.mrkdwn import escape_short
 from tests.handlers.conftest import block_kit_problems, block_texts, buttons
 
 LEFT_OUT = (
@@ -186,6 +190,44 @@ def test_the_preview_speaks_portuguese() -> None:
     assert "R$ 1,20" in shown
     assert buttons(message.blocks)[CONFIRM_ACTION]["text"]["text"] == "Enviar para 12"
     assert buttons(message.blocks)[CANCEL_ACTION]["text"]["text"] == "Cancelar"
+
+
+#: Every option a send to many takes, as a surface reads them.
+EVERY_OPTION = CampaignOptions(
+    sender="MyShop",
+    schedule=datetime(2026, 12, 8, 9, 30, tzinfo=ZoneInfo("America/Sao_Paulo")),
+    validity=120,
+    flash=True,
+    name="Natal *2026*",
+    shorten_links=True,
+)
+
+
+def test_the_preview_names_every_option_each_sms_goes_with() -> None:
+    """What is confirmed is what is sent: sender, time (in its zone), validity, flash, name, links."""
+    message = preview_message(replace(PREPARED, preview=replace(PREVIEW, options=EVERY_OPTION)))
+    shown = block_texts(message.blocks)
+    assert (
+        "Options: from MyShop · scheduled for 2026-12-08 09:30 -03 · valid 120 min · flash SMS"
+        f" · campaign “{escape_short('Natal *2026*', 100)}” · links shortened."
+    ) in shown
+    assert "*2026*" not in shown  # the name's markup characters are escaped, not read as bold
+    assert block_kit_problems(message.blocks) == []
+
+
+def test_a_preview_without_options_has_no_options_line() -> None:
+    """No option given: no line about them (the default sender and sent at once go unsaid)."""
+    assert options_line(CampaignOptions()) is None
+    assert "Options:" not in block_texts(preview_message(PREPARED).blocks)
+
+
+def test_the_options_speak_portuguese() -> None:
+    """In pt-BR: the sender, the time as Brazilians write it, and the shortened links."""
+    with use_locale("pt_BR"):
+        line = options_line(EVERY_OPTION)
+    assert line is not None
+    assert line.startswith("Opções: remetente MyShop · agendado para 08/12/2026 09:30 -03")
+    assert line.endswith("links encurtados.")
 
 
 REFUSALS: list[tuple[PrepareRefusal, str]] = [

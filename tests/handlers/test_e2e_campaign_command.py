@@ -8,7 +8,7 @@ nothing; a redelivered command makes no second campaign.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -119,6 +119,21 @@ async def test_twelve_numbers_are_previewed_and_sent_only_when_confirmed(
     assert "on Mobizon's stop list (code 5): +55 11 98765-4302" in outcome["text"]
     assert len(campaign_calls(sim, "create")) == 1
     assert sends(sim) == []
+
+
+async def test_the_preview_names_the_options_every_sms_goes_with(bot: BotHarness) -> None:
+    """A list sent with --from, --at and --flash: the preview says so before the click."""
+    zone = bot.settings.mobizon_timezone
+    at = (datetime.now(zone) + timedelta(days=2)).replace(hour=9, minute=30, second=0)
+    preview = await told_after_ack(
+        bot,
+        f'send --from MyShop --at "{at:%Y-%m-%d %H:%M}" --flash ' + ", ".join(TWELVE) + " Oi",
+    )
+    shown_preview = block_texts(preview["blocks"])
+    assert (
+        f"Options: from MyShop · scheduled for {at:%Y-%m-%d %H:%M} {at.tzname()} · flash SMS."
+        in shown_preview
+    )
 
 
 async def test_a_click_by_someone_else_sends_nothing(

@@ -66,7 +66,8 @@ class Preview:
     placeholders are filled) and ``segments_total`` the sum over recipients. ``cost`` is
     ``None`` when no SMS cost is known yet. ``first_number``/``first_text`` are the first
     recipient's number and rendered text. ``expires_at`` is when an unconfirmed preview can no
-    longer be confirmed (``None`` when it needs no confirmation).
+    longer be confirmed (``None`` when it needs no confirmation). ``options`` are what every SMS
+    goes with (sender, schedule, validity…), shown so that what is confirmed is what is sent.
     """
 
     recipients: int
@@ -81,6 +82,7 @@ class Preview:
     source: str | None
     placeholders: tuple[str, ...]
     expires_at: datetime | None
+    options: CampaignOptions = CampaignOptions()
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,6 +164,7 @@ class CampaignService:
                 source=request.source,
                 placeholders=read.placeholders,
                 expires_at=expires_at,
+                options=request.options,
             ),
             needs_confirmation,
         )
