@@ -43,7 +43,8 @@ STATUS_MEANINGS: dict[str, str] = {
 _TEXT_PREVIEW = 600
 # A section's text holds at most 3,000 characters; the quoted SMS leaves room for its title.
 _QUOTE_BUDGET = 2800
-_NAME_PREVIEW = 100
+#: A campaign's name is shown up to this many characters (an SMS's post, a send to many's preview).
+NAME_SHOWN = 100
 
 # smsbot does not know which name Mobizon picks when no --from is given; it says so
 _DEFAULT_SENDER = N_("the Mobizon account's default sender")
@@ -215,7 +216,7 @@ def _extras(sms: SmsRecord, zone: tzinfo | None) -> list[str]:
     if sms.cost is not None:
         extras.append(account_words.cost_note(sms.cost, sms.currency))
     if sms.name:
-        extras.append(_("campaign “%(name)s”") % {"name": escape_short(sms.name, _NAME_PREVIEW)})
+        extras.append(_("campaign “%(name)s”") % {"name": escape_short(sms.name, NAME_SHOWN)})
     return extras
 
 

@@ -8,6 +8,8 @@ campaign's id. What was left out is worded here too, for the answer of a list se
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from bot.sms.sending.campaign_types import CampaignOptions, CostEstimate, Prepared, Preview
 from bot.sms.sending.gsm_spelling import gsm7_spelling
 from bot.sms.sending.recipients import LeftOut, LeftOutReason
@@ -42,8 +44,6 @@ LEFT_OUT_SHOWN = 15
 # The left-out rows' lines stop within this many characters (a section holds at most 3,000, and
 # a typed value escaped for mrkdwn may be several times longer than as typed).
 _LEFT_OUT_BUDGET = 2700
-# A campaign's name is shown up to this many characters (as an SMS's post shows it).
-_NAME_SHOWN = 100
 # The first SMS is quoted up to this many characters (a section holds at most 3,000).
 _QUOTE_CHARACTERS = 1200
 _QUOTE_BUDGET = 2500
@@ -64,12 +64,15 @@ def campaign_id_of(value: object) -> int | None:
     return None
 
 
-def preview_message(prepared: Prepared, *, typed_text: str | None = None) -> SlackMessage:
+def preview_message(
+    prepared: Prepared, *, typed_text: str | None = None, zone: tzinfo | None = None
+) -> SlackMessage:
     """The preview of the prepared campaign, with its "Send to N" and "Cancel" buttons.
 
     ``typed_text`` is the text of a typed list (the same for every recipient) when it was not
     asked to go without accents: when a spelling without accents takes fewer segments, the
-    preview says so and how to choose it.
+    preview says so and how to choose it. ``zone`` is the Mobizon account's time zone, which the
+    time to confirm by is shown in, as the scheduled time is.
     """
     preview = prepared.preview
     title = _("*Preview: this SMS goes to %(numbers)s.* Nothing is sent until you confirm.") % {
@@ -83,9 +86,10 @@ def preview_message(prepared: Prepared, *, typed_text: str | None = None) -> Sla
     if hint is not None:
         lines.append(hint)
     if preview.expires_at is not None:
+        expires = preview.expires_at if zone is None else preview.expires_at.astimezone(zone)
         lines.append(
             _("Confirm by %(time)s; after that the preview expires and nothing is sent.")
-            % {"time": formats.moment(preview.expires_at, seconds=False)}
+            % {"time": formats.moment(expires, seconds=False)}
         )
     body: list[Block] = [{"type": "section", "text": mrkdwn_object("\n".join(lines))}]
     if preview.left_out:
@@ -155,7 +159,9 @@ def options_line(options: CampaignOptions) -> str | None:
     if options.flash:
         said.append(_("flash SMS"))
     if options.name:
-        said.append(_("campaign “%(name)s”") % {"name": escape_short(options.name, _NAME_SHOWN)})
+        said.append(
+            _("campaign “%(name)s”") % {"name": escape_short(options.name, blocks.NAME_SHOWN)}
+        )
     if options.shorten_links:
         said.append(_("links shortened"))
     if not said:

@@ -75,7 +75,7 @@ async def send_many(
             await respond(text=_with_usage(prepared, told), response_type="ephemeral")
         return
     if prepared.needs_confirmation:
-        message = preview_message(prepared, typed_text=cmd.text)
+        message = preview_message(prepared, typed_text=cmd.text, zone=svc.config.timezone)
         await respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
         return
     outcome = await campaign_service(svc).run(prepared.campaign_id)

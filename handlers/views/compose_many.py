@@ -54,7 +54,7 @@ async def send_to_many(
             await _tell(client, origin, said)
         return
     if prepared.needs_confirmation:
-        message = preview_message(prepared)
+        message = preview_message(prepared, zone=svc.config.timezone)
         await tell(
             client,
             channel_id=origin.channel_id,

@@ -11,6 +11,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -121,19 +122,21 @@ async def test_twelve_numbers_are_previewed_and_sent_only_when_confirmed(
     assert sends(sim) == []
 
 
-async def test_the_preview_names_the_options_every_sms_goes_with(bot: BotHarness) -> None:
-    """A list sent with --from, --at and --flash: the preview says so before the click."""
-    zone = bot.settings.mobizon_timezone
+async def test_the_preview_names_the_options_every_sms_goes_with(
+    start_bot: Any, simulator: tuple[MobizonSimulator, str]
+) -> None:
+    """A list sent with --from, --at and --flash: the preview says so, in the account's zone."""
+    zone = ZoneInfo("America/Sao_Paulo")  # not this machine's zone: a time shown in UTC would fail
+    bot: BotHarness = await start_bot(simulator[1], mobizon_timezone=zone)
     at = (datetime.now(zone) + timedelta(days=2)).replace(hour=9, minute=30, second=0)
     preview = await told_after_ack(
         bot,
         f'send --from MyShop --at "{at:%Y-%m-%d %H:%M}" --flash ' + ", ".join(TWELVE) + " Oi",
     )
     shown_preview = block_texts(preview["blocks"])
-    assert (
-        f"Options: from MyShop · scheduled for {at:%Y-%m-%d %H:%M} {at.tzname()} · flash SMS."
-        in shown_preview
-    )
+    assert "Options: from MyShop · scheduled for " in shown_preview
+    assert f"scheduled for {at:%Y-%m-%d %H:%M} -03 · flash SMS." in shown_preview
+    assert "-03; after that the preview expires" in shown_preview  # the time to confirm by too
 
 
 async def test_a_click_by_someone_else_sends_nothing(

@@ -14,6 +14,7 @@ from bot.simulator import MobizonSimulator
 from handlers import send_outcomes
 from handlers.mrkdwn import verbatim
 from handlers.views import compose_text as say
+from handlers.views import listeners
 from testkit.waiting import wait_until
 from tests.conftest import BotHarness
 from tests.handlers.compose_kit import choose_template, keystroke, state, submit
@@ -79,6 +80,20 @@ async def test_sender_is_free_text_when_mobizon_does_not_list_names(
     bot: BotHarness = await start_bot(refused_url())
     view = await open_modal(bot)
     assert inputs(view)["sms_sender"]["element"]["type"] == "plain_text_input"
+
+
+async def test_sender_is_free_text_when_mobizon_is_slow_to_list_names(
+    bot: BotHarness, sim: MobizonSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sender names not answered within SENDER_NAMES_WAIT: the modal opens with a text input."""
+    monkeypatch.setattr(listeners, "SENDER_NAMES_WAIT", 0.1)
+    sim.hold(method="alphaname/list")
+    try:
+        view = await open_modal(bot)
+        assert inputs(view)["sms_sender"]["element"]["type"] == "plain_text_input"
+        assert sim.count("alphaname/list") == 1  # asked, and not answered in time
+    finally:
+        sim.release(method="alphaname/list")
 
 
 async def test_not_opened_for_who_may_not_send(start_bot: Callable[..., Any]) -> None:
