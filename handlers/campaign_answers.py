@@ -8,6 +8,7 @@ from the catalogue; Mobizon's failures are worded by :func:`handlers.gateway_err
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, tzinfo
 
 from bot.mobizon import AddedRecipient, RecipientProblem
 from bot.sms.sending.campaign_types import (
@@ -174,8 +175,14 @@ def _not_saved(*, busy: bool) -> str:
     )
 
 
-def confirm_refused(refusal: ConfirmRefusal) -> str:  # noqa: PLR0911  # one case per refusal
-    """Why a click on "Send to N" or "Cancel" did nothing (nothing more is sent)."""
+def confirm_refused(  # noqa: PLR0911  # one case per refusal
+    refusal: ConfirmRefusal, *, zone: tzinfo | None = None
+) -> str:
+    """Why a click on "Send to N" or "Cancel" did nothing (nothing more is sent).
+
+    ``zone`` is the Mobizon account's time zone, which an expiry is shown in (as the preview
+    showed the time to confirm by).
+    """
     match refusal:
         case NotYours(user_id=user_id):
             return _(
@@ -186,7 +193,12 @@ def confirm_refused(refusal: ConfirmRefusal) -> str:  # noqa: PLR0911  # one cas
             return _(
                 "This preview expired at %(time)s, so nothing was sent. Send the command again "
                 "for a new preview."
-            ) % {"time": formats.moment(expires_at, seconds=False)}
+            ) % {"time": formats.moment(_in_zone(expires_at, zone), seconds=False)}
+        case AlreadyDecided(taken_over=True):
+            return _(
+                "This send was taken over by another smsbot process while this one was held up; "
+                "it goes out once, from there, and its progress is posted in the channel."
+            )
         case AlreadyDecided(state="cancelled"):
             return _("This send was cancelled already; nothing was sent.")
         case AlreadyDecided(state="failed"):
@@ -207,6 +219,10 @@ def confirmed(recipients: int) -> str:
 def cancelled() -> str:
     """The preview was cancelled."""
     return _("Cancelled; nothing was sent.")
+
+
+def _in_zone(moment: datetime, zone: tzinfo | None) -> datetime:
+    return moment if zone is None else moment.astimezone(zone)
 
 
 def ran(outcome: RunOutcome, left_out: tuple[LeftOut, ...] = ()) -> str:

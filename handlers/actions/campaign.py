@@ -97,7 +97,7 @@ async def handle_confirm(
     campaigns = campaign_service(svc)
     decided = await campaigns.confirm(campaign_id, user_id, team_id=_team(body))
     if not isinstance(decided, Confirmed):
-        await _told(respond, campaign_answers.confirm_refused(decided))
+        await _told(respond, campaign_answers.confirm_refused(decided, zone=svc.config.timezone))
         return
     try:
         await respond(
@@ -133,7 +133,7 @@ async def handle_cancel(
     svc, campaign_id, user_id = clicked
     decided = await campaign_service(svc).cancel(campaign_id, user_id, team_id=_team(body))
     if not isinstance(decided, Cancelled):
-        await _told(respond, campaign_answers.confirm_refused(decided))
+        await _told(respond, campaign_answers.confirm_refused(decided, zone=svc.config.timezone))
         return
     await respond(
         text=campaign_answers.cancelled(), response_type="ephemeral", replace_original=True

@@ -295,6 +295,24 @@ def test_each_refused_confirmation_says_why() -> None:
     assert "cannot find" in said["missing"]
 
 
+def test_a_run_lost_to_another_process_says_it_goes_out_from_there() -> None:
+    """The clicker whose process lost the run is told another sends it once, in both languages."""
+    lost = AlreadyDecided("sending", taken_over=True)
+    said = campaign_answers.confirm_refused(lost)
+    assert said.startswith("This send was taken over by another smsbot process")
+    assert "it goes out once" in said
+    assert "confirmed already" not in said
+    with use_locale("pt_BR"):
+        assert campaign_answers.ran(lost).startswith(":warning: Este envio foi assumido")
+
+
+def test_an_expiry_is_told_in_the_accounts_zone() -> None:
+    """A late click hears the expiry in the Mobizon account's zone, as the preview showed it."""
+    expired = Expired(datetime(2026, 11, 25, 12, 15, tzinfo=UTC))
+    said = campaign_answers.confirm_refused(expired, zone=ZoneInfo("America/Sao_Paulo"))
+    assert "expired at 2026-11-25 09:15 -03" in said
+
+
 def test_a_started_campaign_says_how_many_and_what_mobizon_refused() -> None:
     """Sending to N, and Mobizon's refused rows by reason (code 5: its stop list)."""
     refused = tuple(AddedRecipient(None, 5, None, f"55119123400{n:02d}") for n in range(7))

@@ -283,7 +283,8 @@ class CampaignRun:
             current = await self._store.read(campaigns.get_campaign, attempt.campaign.id)
         except Exception:  # noqa: BLE001  # the answer only names its state
             current = None
-        return AlreadyDecided(current.state if current is not None else attempt.campaign.state)
+        state = current.state if current is not None else attempt.campaign.state
+        return AlreadyDecided(state, taken_over=True)
 
     async def _refused(self, attempt: _Attempt, err: MobizonError) -> CampaignNotSent:
         """Mobizon refused a step before sending: its campaign deleted, ours failed."""

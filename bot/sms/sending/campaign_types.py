@@ -175,10 +175,12 @@ class AlreadyDecided:
     """The campaign was confirmed or cancelled before (a second click): nothing more is done.
 
     ``state`` is its state now (``confirmed``, ``sending``, ``sent``, ``failed``,
-    ``cancelled``).
+    ``cancelled``). ``taken_over`` when this process was running it and another took it over
+    (this one stalled past its lease): the other sends it, once.
     """
 
     state: str
+    taken_over: bool = False
 
 
 @dataclass(frozen=True, slots=True)

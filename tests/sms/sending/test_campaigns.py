@@ -503,7 +503,7 @@ async def test_a_run_taken_over_between_two_chunks_stops_and_deletes_its_mobizon
 
     monkeypatch.setattr(client, "add_campaign_recipients", then_stalled)
     outcome = await campaigns_service.run(prepared.campaign_id)
-    assert outcome == AlreadyDecided("sending")
+    assert outcome == AlreadyDecided("sending", taken_over=True)
     assert (sim.count(CAMPAIGN_ADD_RECIPIENTS), sim.count(CAMPAIGN_SEND)) == (1, 0)
     assert sim.count(CAMPAIGN_DELETE) == 1
     stored = await store.read(campaigns.get_campaign, prepared.campaign_id)
@@ -534,7 +534,9 @@ async def test_a_run_taken_over_before_it_recorded_its_mobizon_campaign_deletes_
         return made
 
     monkeypatch.setattr(client, "create_campaign", then_stalled)
-    assert await campaigns_service.run(prepared.campaign_id) == AlreadyDecided("sending")
+    assert await campaigns_service.run(prepared.campaign_id) == AlreadyDecided(
+        "sending", taken_over=True
+    )
     assert (sim.count(CAMPAIGN_CREATE), sim.count(CAMPAIGN_DELETE)) == (1, 1)
     assert (sim.count(CAMPAIGN_ADD_RECIPIENTS), sim.count(CAMPAIGN_SEND)) == (0, 0)
     stored = await store.read(campaigns.get_campaign, prepared.campaign_id)
@@ -560,7 +562,9 @@ async def test_a_run_taken_over_after_its_last_chunk_does_not_send(
         return await original(fn, *args, **kwargs)
 
     monkeypatch.setattr(store, "write_retrying", stalled_before_sending)
-    assert await campaigns_service.run(prepared.campaign_id) == AlreadyDecided("sending")
+    assert await campaigns_service.run(prepared.campaign_id) == AlreadyDecided(
+        "sending", taken_over=True
+    )
     assert (sim.count(CAMPAIGN_ADD_RECIPIENTS), sim.count(CAMPAIGN_SEND)) == (1, 0)
     assert sim.count(CAMPAIGN_DELETE) == 1
     stored = await store.read(campaigns.get_campaign, prepared.campaign_id)
