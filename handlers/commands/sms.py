@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -92,7 +93,7 @@ async def handle_sms(  # noqa: C901, PLR0911, PLR0912  # one early answer per ki
 
         async def send_one(sms: OutgoingSms) -> None:
             await claim_ack_deliver(
-                ack, svc, sms, origin(command), respond=respond, usage=template_send_usage()
+                ack, svc, sms, origin(command), respond=respond, usage=template_send_usage
             )
 
         await templates.handle(ack, parsed, command, svc, send_one=send_one, respond=respond)
@@ -102,7 +103,7 @@ async def handle_sms(  # noqa: C901, PLR0911, PLR0912  # one early answer per ki
         return
     if isinstance(parsed, SendCommand):
         await claim_ack_deliver(
-            ack, svc, outgoing(parsed), origin(command), respond=respond, usage=usage_line("send")
+            ack, svc, outgoing(parsed), origin(command), respond=respond, usage=_send_usage
         )
         return
     if isinstance(parsed, SendManyCommand):
@@ -126,12 +127,13 @@ async def claim_ack_deliver(
     source: Origin,
     *,
     respond: AsyncRespond,
-    usage: str,
+    usage: Callable[[], str],
 ) -> None:
     """Claim the send, acknowledge the command, then send it and say what became of it.
 
     The send service's refusal of who may send or of the text (made before anything is
-    written) is the ack, the text's with the command's ``usage`` line, as bad input is. The
+    written) is the ack, the text's with the command's usage line (``usage`` words it, only
+    when a refusal needs it), as bad input is. The
     ack is empty otherwise, whatever the claim says: other refusals are told after it, as every
     outcome is (:func:`handlers.claim_ack.claim_ack_deliver`).
     """
@@ -149,16 +151,24 @@ async def claim_ack_deliver(
         await tell_outcome(svc, outcome, respond)
 
 
-def refused_in_ack(refusal: Outcome | None, usage: str) -> str | None:
-    """What a command's ack tells of the send service's refusal, or ``None`` (told later)."""
+def refused_in_ack(refusal: Outcome | None, usage: Callable[[], str]) -> str | None:
+    """What a command's ack tells of the send service's refusal, or ``None`` (told later).
+
+    ``usage`` words the command's usage line, for a refused text.
+    """
     if isinstance(refusal, NotAllowed):
         return send_outcomes.not_allowed(refusal)
     if isinstance(refusal, OptedOut):
         return send_outcomes.opted_out(refusal)
     if isinstance(refusal, Unsendable):
         # the sentence may quote what was typed: escaped, as any bad input
-        return escape(str(UsageError(text_refused(refusal.error), usage)))
+        return escape(str(UsageError(text_refused(refusal.error), usage())))
     return None
+
+
+def _send_usage() -> str:
+    """The usage line of ``/sms send``, in the active locale."""
+    return usage_line("send")
 
 
 def outgoing(cmd: SendCommand) -> OutgoingSms:

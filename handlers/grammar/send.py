@@ -86,7 +86,6 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand 
     The text is kept verbatim; where a list ends and the text begins,
     :mod:`handlers.grammar.send_list` says.
     """
-    usage = usage_line("send")
     options: dict[str, Any] = {}
     shown: dict[str, str] = {}  # each option as sentences name it
     pos = skip_space(rest, 0)
@@ -100,13 +99,13 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand 
                     "option": short("--" + option.group(1)),
                     "options": ", ".join("--" + SEND_OPTIONS.word(o) for o in _OPTIONS),
                 },
-                usage,
+                usage_line("send"),
             )
         if name in options:
             raise UsageError(
                 _("“--%(option)s” is given twice; give each option once.")
                 % {"option": SEND_OPTIONS.shown(typed, name)},
-                usage,
+                usage_line("send"),
             )
         shown[name] = SEND_OPTIONS.shown(typed, name)
         pos = option.end()
@@ -116,7 +115,7 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand 
                 raise UsageError(
                     _("“--%(option)s” takes no value.")
                     % {"option": SEND_OPTIONS.shown(typed, name)},
-                    usage,
+                    usage_line("send"),
                 )
             options[name] = True
         else:
@@ -127,7 +126,7 @@ def parse_send(rest: str, *, default_region: str, now: datetime) -> SendCommand 
 
     remainder = rest[pos:]
     if not remainder.strip():
-        raise UsageError(_("Give the phone number and the text to send."), usage)
+        raise UsageError(_("Give the phone number and the text to send."), usage_line("send"))
     recipients, text = _recipients_and_text(remainder, default_region)
     if options.get("gsm"):
         text = _without_accents(text, shown["gsm"])
@@ -150,7 +149,6 @@ def _recipients_and_text(remainder: str, default_region: str) -> tuple[str | tup
 
     Refuses a number that cannot be read, and a text that is missing.
     """
-    usage = usage_line("send")
     listed = split_recipients(remainder, default_region)
     recipients: str | tuple[str, ...]
     if listed is not None:
@@ -160,13 +158,14 @@ def _recipients_and_text(remainder: str, default_region: str) -> tuple[str | tup
         try:
             recipients, end = parse_phone(remainder, default_region)
         except PhoneNumberError as error:
-            raise UsageError(error.sentence, usage) from error
+            raise UsageError(error.sentence, usage_line("send")) from error
         # Only the whitespace run between number and text goes; the text is kept as typed.
         text = remainder[end:].lstrip()
         last = format_phone(recipients)
     if not text.strip():
         raise UsageError(
-            _("Give the text to send after the number %(phone)s.") % {"phone": last}, usage
+            _("Give the text to send after the number %(phone)s.") % {"phone": last},
+            usage_line("send"),
         )
     return recipients, text
 
