@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.sms.sending.segments import (
     GSM7_BASIC,
@@ -12,6 +14,7 @@ from bot.sms.sending.segments import (
     TooLongError,
     check_length,
     count_segments,
+    counted_by_character,
 )
 from handlers.grammar.send import too_long
 
@@ -138,3 +141,17 @@ def test_more_than_ten_segments_is_refused_naming_the_count(text: str, sentence:
     assert too_long(caught.value) == sentence
     assert caught.value.info == count_segments(text)
     assert caught.value.limit == 10
+
+
+#: Characters of every kind the count tells apart: GSM-7's basic table and its extension, other
+#: characters of the Basic Multilingual Plane, characters beyond it, and a line break.
+_KINDS = st.sampled_from(
+    ["a", "é", "\n", "{", "€", "^", "ç", "ã", "Ω", "ę", "世", EMOJI, "\U00010348"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_KINDS, max_size=400).map("".join))
+def test_the_shortcuts_count_as_character_by_character(text: str) -> None:
+    """Whatever the mix and length, the count equals the one made character by character."""
+    assert count_segments(text) == counted_by_character(text)

@@ -21,10 +21,12 @@ GSM7_BASIC = frozenset(
 )
 #: GSM 03.38 extension table: each is sent as ESC plus a septet, so it counts twice.
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+_GSM7 = GSM7_BASIC | GSM7_EXTENSION
 
 _GSM7_SINGLE, _GSM7_PART = 160, 153
 _UCS2_SINGLE, _UCS2_PART = 70, 67
 _BMP_LIMIT = 0xFFFF
+_BMP_TOP = chr(_BMP_LIMIT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +60,28 @@ def count_segments(text: str) -> SegmentInfo:
     The empty text counts as 0 segments: nothing would be sent (the ``/sms`` grammar never
     lets an empty text through).
     """
+    # the common texts first, without a look at each character: every character one unit
+    if GSM7_BASIC.issuperset(text):
+        return SegmentInfo("GSM-7", len(text), _parts(len(text), _GSM7_SINGLE, _GSM7_PART))
+    if not _GSM7.issuperset(text) and max(text) <= _BMP_TOP:
+        return SegmentInfo("UCS-2", len(text), _parts(len(text), _UCS2_SINGLE, _UCS2_PART))
+    return counted_by_character(text)
+
+
+def counted_by_character(text: str) -> SegmentInfo:
+    """:func:`count_segments` worked out character by character (what its shortcuts must equal)."""
     if all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text):
         units = [2 if char in GSM7_EXTENSION else 1 for char in text]
         return SegmentInfo("GSM-7", sum(units), _pack(units, _GSM7_SINGLE, _GSM7_PART))
     units = [2 if ord(char) > _BMP_LIMIT else 1 for char in text]
     return SegmentInfo("UCS-2", sum(units), _pack(units, _UCS2_SINGLE, _UCS2_PART))
+
+
+def _parts(units: int, single: int, part: int) -> int:
+    """The parts ``units`` characters of one unit each take (what :func:`_pack` counts for them)."""
+    if units <= single:
+        return 1 if units else 0
+    return -(-units // part)
 
 
 def check_length(text: str) -> SegmentInfo:

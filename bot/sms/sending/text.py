@@ -44,6 +44,8 @@ class ControlCharacterError(ValueError):
 
 def find_control(text: str) -> ControlCharacter | None:
     """The first control character of ``text`` other than line breaks and tab, or ``None``."""
+    if text.isprintable():  # no control character nor surrogate (a look at each, in C)
+        return None
     for position, char in enumerate(text, start=1):
         if char not in ALLOWED_CONTROLS and unicodedata.category(char) in _REFUSED_CATEGORIES:
             return ControlCharacter(char, position)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.sms.sending.segments import MAX_SEGMENTS, TooLongError, count_segments, max_length
 from bot.sms.sending.text import ControlCharacter, ControlCharacterError, check_text, find_control
@@ -58,3 +62,18 @@ def test_the_longest_text_of_each_encoding_fits_the_limit() -> None:
         longest = max_length(encoding)  # type: ignore[arg-type]
         assert count_segments(char * longest).segments == MAX_SEGMENTS
         assert count_segments(char * (longest + 1)).segments == MAX_SEGMENTS + 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_the_printable_shortcut_finds_what_a_look_at_each_character_finds(text: str) -> None:
+    """Any text: the control character or surrogate found is the first its category names."""
+    first = next(
+        (
+            ControlCharacter(char, position)
+            for position, char in enumerate(text, start=1)
+            if char not in "\n\r\t" and unicodedata.category(char) in {"Cc", "Cs"}
+        ),
+        None,
+    )
+    assert find_control(text) == first
