@@ -8,9 +8,10 @@ shows stored digits back to people), are the domain's, in :mod:`bot.sms.phones`.
 from __future__ import annotations
 
 import re
+from itertools import islice
 from typing import TYPE_CHECKING
 
-from bot.sms.phones import format_phone, phone_looking_run, valid_readings
+from bot.sms.phones import MAX_NUMBER_TOKENS, format_phone, phone_looking_run, valid_readings
 from handlers.i18n import gettext as _
 from handlers.mrkdwn import short
 
@@ -60,7 +61,9 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
     longest valid run is ambiguous.
     """
     if isinstance(source, str):
-        spans = [(match.group(), match.end()) for match in _TOKEN.finditer(source)]
+        # only a number's pieces are read: the tokens past them are the text, not looked at
+        pieces = islice(_TOKEN.finditer(source), MAX_NUMBER_TOKENS)
+        spans = [(match.group(), match.end()) for match in pieces]
         tokens: Sequence[str] = [token for token, _end in spans]
     else:
         spans = []
