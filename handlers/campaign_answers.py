@@ -8,7 +8,7 @@ from the catalogue; Mobizon's failures are worded by :func:`handlers.gateway_err
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 
 from bot.mobizon import AddedRecipient, RecipientProblem
 from bot.sms.sending.campaign_types import (
@@ -193,16 +193,17 @@ def confirm_refused(  # noqa: PLR0911  # one case per refusal
             return _(
                 "This preview expired at %(time)s, so nothing was sent. Send the command again "
                 "for a new preview."
-            ) % {"time": formats.moment(_in_zone(expires_at, zone), seconds=False)}
-        case AlreadyDecided(taken_over=True):
-            return _(
-                "This send was taken over by another smsbot process while this one was held up; "
-                "it goes out once, from there, and its progress is posted in the channel."
-            )
+            ) % {"time": formats.moment(expires_at, seconds=False, zone=zone)}
         case AlreadyDecided(state="cancelled"):
             return _("This send was cancelled already; nothing was sent.")
         case AlreadyDecided(state="failed"):
             return _("This send was tried already and failed; it is not tried again from here.")
+        case AlreadyDecided(taken_over=True):
+            # still going, or gone out: the other process sends it (a failed one is told above)
+            return _(
+                "This send was taken over by another smsbot process while this one was held up; "
+                "it goes out once, from there, and its progress is posted in the channel."
+            )
         case AlreadyDecided():
             return _("This send was confirmed already; it is sent once, not again.")
         case CampaignMissing():
@@ -219,10 +220,6 @@ def confirmed(recipients: int) -> str:
 def cancelled() -> str:
     """The preview was cancelled."""
     return _("Cancelled; nothing was sent.")
-
-
-def _in_zone(moment: datetime, zone: tzinfo | None) -> datetime:
-    return moment if zone is None else moment.astimezone(zone)
 
 
 def ran(outcome: RunOutcome, left_out: tuple[LeftOut, ...] = ()) -> str:

@@ -86,10 +86,9 @@ def preview_message(
     if hint is not None:
         lines.append(hint)
     if preview.expires_at is not None:
-        expires = preview.expires_at if zone is None else preview.expires_at.astimezone(zone)
         lines.append(
             _("Confirm by %(time)s; after that the preview expires and nothing is sent.")
-            % {"time": formats.moment(expires, seconds=False)}
+            % {"time": formats.moment(preview.expires_at, seconds=False, zone=zone)}
         )
     body: list[Block] = [{"type": "section", "text": mrkdwn_object("\n".join(lines))}]
     if preview.left_out:

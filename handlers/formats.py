@@ -99,19 +99,22 @@ def _moment_pattern(locale: Locale, *, seconds: bool) -> str:
     return both.replace("{1}", date).replace("{0}", time)
 
 
-def moment(value: datetime | None, *, seconds: bool = True) -> str:
+def moment(value: datetime | None, *, seconds: bool = True, zone: tzinfo | None = None) -> str:
     """A time for people, in its own zone, named when known: ``2026-12-01 14:30:05 -03``.
 
-    Brazilian Portuguese: ``01/12/2026 14:30:05 -03``. ``—`` when there is no time.
+    Brazilian Portuguese: ``01/12/2026 14:30:05 -03``. ``—`` when there is no time. Given
+    ``zone`` (the Mobizon account's), an aware time is shown in it instead.
     """
     if value is None:
         return "—"
+    if zone is not None and value.tzinfo is not None:
+        value = value.astimezone(zone)
     locale = _active()
     pattern = _moment_pattern(locale, seconds=seconds)
-    # shown in the time's own zone (a naive time as it is): never converted
+    # shown in its own zone (the one given above, if any; a naive time as it is)
     text = format_datetime(value, pattern, tzinfo=value.tzinfo, locale=locale).translate(_SPACES)
-    zone = value.tzname()
-    return f"{text} {zone}" if zone else text
+    name = value.tzname()
+    return f"{text} {name}" if name else text
 
 
 def zone_name(zone: tzinfo) -> str:

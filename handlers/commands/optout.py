@@ -153,5 +153,5 @@ def _entry(entry: OptOut, zone: tzinfo) -> str:
     return _("• %(phone)s, added by <@%(user)s> on %(when)s") % {
         "phone": format_phone(entry.recipient),
         "user": entry.added_by,
-        "when": formats.moment(added.astimezone(zone) if added else None, seconds=False),
+        "when": formats.moment(added, seconds=False, zone=zone),
     }

@@ -304,6 +304,8 @@ def test_a_run_lost_to_another_process_says_it_goes_out_from_there() -> None:
     assert "confirmed already" not in said
     with use_locale("pt_BR"):
         assert campaign_answers.ran(lost).startswith(":warning: Este envio foi assumido")
+    failed_since = AlreadyDecided("failed", taken_over=True)  # too late, failed by the other
+    assert campaign_answers.confirm_refused(failed_since).startswith("This send was tried already")
 
 
 def test_an_expiry_is_told_in_the_accounts_zone() -> None:

@@ -147,3 +147,13 @@ def test_the_compose_hint_names_the_accounts_zone_in_the_readers_language() -> N
     assert "the Mobizon account's time zone is Brasilia Time." in hint("en")
     assert "o fuso horário da conta do Mobizon é o horário de Brasília." in hint("pt-BR")
     assert "America/Sao_Paulo" not in hint("en") + hint("pt-BR")
+
+
+def test_a_moment_given_a_zone_is_shown_in_it_and_a_naive_one_as_it_is() -> None:
+    """An aware time is converted to the account's zone when one is given; a wall time is not."""
+    zone = ZoneInfo("America/Sao_Paulo")
+    aware = datetime(2026, 11, 25, 12, 15, tzinfo=UTC)
+    assert formats.moment(aware, seconds=False, zone=zone) == "2026-11-25 09:15 -03"
+    assert formats.moment(aware, seconds=False) == "2026-11-25 12:15 UTC"
+    naive = datetime(2026, 11, 25, 12, 15)  # noqa: DTZ001  # a wall time, no zone by design
+    assert formats.moment(naive, seconds=False, zone=zone) == "2026-11-25 12:15"
