@@ -40,6 +40,12 @@ K = TypeVar("K", int, str)
 #: written is refused ("not sent, try again") within a few seconds.
 BUSY_TIMEOUT_MS = 3000
 
+#: Seconds a pooled PostgreSQL connection may sit unused before its next use pings the server
+#: first. A connection in steady use (a burst's claims, a poll cycle) is not pinged: a ping is a
+#: round trip, a fifth of a claim's. One idle for longer is (a server restarted, a proxy that
+#: closes idle connections): when the ping fails, the pool connects afresh instead.
+PING_AFTER_IDLE = 1.0
+
 #: A connection, as every storage function takes it (its first argument).
 Database = Connection
 
@@ -181,12 +187,43 @@ def _postgres_engine(url: DatabaseUrl, *, keep: bool, connections: int) -> Engin
 
     # the libpq URI goes to psycopg as written: every form libpq takes works, and the password
     # never passes through SQLAlchemy's URL (its repr, its errors)
-    return create_engine(
+    engine = create_engine(
         "postgresql+psycopg://",
         creator=connect,
         **_pool_options(keep=keep, connections=connections),
-        pool_pre_ping=keep,
     )
+    if keep:
+        _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection as it is taken, when it sat unused for :data:`PING_AFTER_IDLE`.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout. A dead connection found by the ping
+    is replaced (the pool connects afresh, as its ``checkout`` event's contract says); one that
+    dies while in use fails that one operation and has the pool's other connections replaced.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: object, record: pool.ConnectionPoolEntry) -> None:
+        record.info["returned"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _taken(
+        dbapi_connection: Any,  # noqa: ANN401  # the driver's connection
+        record: pool.ConnectionPoolEntry,
+        _proxy: object,
+    ) -> None:
+        returned = record.info.get("returned")
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE:
+            return  # just connected, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise exc.DisconnectionError from error
+            raise
 
 
 def transactional(
