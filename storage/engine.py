@@ -176,9 +176,13 @@ def _enable_wal(cursor: sqlite3.Cursor) -> None:
 
 def _postgres_engine(url: DatabaseUrl, *, keep: bool, connections: int) -> Engine:
     import psycopg  # noqa: PLC0415  # loaded only for PostgreSQL
+    from psycopg.types.array import ListBinaryDumper  # noqa: PLC0415  # as psycopg
 
     def connect() -> psycopg.Connection[Any]:
         connection = psycopg.connect(url.address)
+        # lists (the array parameters of batch writes, storage.arrays) go in PostgreSQL's binary
+        # format: no element quoted and escaped in Python, as the text format does
+        connection.adapters.register_dumper(list, ListBinaryDumper)
         with connection.cursor() as cursor:
             cursor.execute(f"SET lock_timeout = {BUSY_TIMEOUT_MS:d}")
             cursor.execute("SET TIME ZONE 'UTC'")
