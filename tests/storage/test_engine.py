@@ -31,6 +31,13 @@ def _server_pid(engine: Engine) -> int:
         return int(db.execute(text("SELECT pg_backend_pid()")).scalar_one())
 
 
+def _terminate(url: str, pid: int) -> None:
+    """End the server process ``pid`` as an administrator (or a restart) would, and wait for it."""
+    with psycopg.connect(url, autocommit=True) as admin:
+        ended = admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,)).fetchone()
+    assert ended == (True,)
+
+
 def _count_pings(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Count the pings of ``engine``'s connections (once it has connected)."""
     pings: list[object] = []
@@ -66,29 +73,28 @@ def test_a_connection_idle_longer_is_pinged_and_kept_when_alive(
     assert len(pings) == 1
 
 
+@pytest.fixture
+def dropped(pooled: Engine, postgres_url: str) -> int:
+    """The server process of ``pooled``'s one connection, ended while the connection sat in the pool."""
+    pid = _server_pid(pooled)
+    _terminate(postgres_url, pid)
+    return pid
+
+
 def test_a_connection_the_server_closed_while_idle_is_replaced(
-    pooled: Engine, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    pooled: Engine, dropped: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A pooled connection the server dropped fails its ping: the next use gets a new one."""
     monkeypatch.setattr(storage.engine, "PING_AFTER_IDLE", 0.0)
-    first = _server_pid(pooled)
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        assert admin.execute("SELECT pg_terminate_backend(%s, 10000)", (first,)).fetchone() == (
-            True,
-        )
-    second = _server_pid(pooled)
-    assert second != first
+    assert _server_pid(pooled) != dropped
 
 
 def test_without_the_ping_a_dropped_connection_fails_one_use(
-    pooled: Engine, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    pooled: Engine, dropped: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What the ping saves: a connection dropped within PING_AFTER_IDLE fails once, then heals."""
     monkeypatch.setattr(storage.engine, "PING_AFTER_IDLE", 60.0)
-    first = _server_pid(pooled)
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s, 10000)", (first,))
     with pytest.raises(exc.DBAPIError) as failed:
         _server_pid(pooled)
     assert failed.value.connection_invalidated
-    assert _server_pid(pooled) != first
+    assert _server_pid(pooled) != dropped
