@@ -1,22 +1,27 @@
 """Jobs on an APScheduler: skipped runs logged once a stretch, each run shielded from shutdown.
 
 Delivery tracking (:mod:`bot.process.tracking`) schedules its poll cycle, balance check and
-heartbeat here: :func:`make_scheduler` and :func:`shielded`.
+heartbeat here: :func:`make_scheduler` and :func:`shielded`; :class:`RunSoon` runs a job now
+rather than at its next tick (the poll cycle, when a replica is found gone).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
 from typing import Any
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
     EVENT_JOB_EXECUTED,
     EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_SUBMITTED,
     JobEvent,
 )
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from storage.store import is_busy
@@ -77,6 +82,43 @@ def make_scheduler() -> AsyncIOScheduler:
         SkippedRuns(), EVENT_JOB_MAX_INSTANCES | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
     )
     return scheduler
+
+
+class RunSoon:
+    """Run a scheduler job of one instance now, or as soon as the run in progress has ended.
+
+    Asking APScheduler for a run while one is in progress loses it: the run is skipped, the job's
+    one instance still counted until the scheduler has seen the running one end, which is some
+    turns of the event loop after its task did. So a run asked for while one is in progress (or
+    just ending) is asked for again when the scheduler reports that run's end, until a run
+    starts after the request: that one reads the world as it is now.
+    """
+
+    def __init__(self, scheduler: AsyncIOScheduler, job_id: str) -> None:
+        self._scheduler = scheduler
+        self._job_id = job_id
+        self._wanted = False
+        scheduler.add_listener(
+            self._on_event, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+        )
+
+    def __call__(self, *, running: bool) -> None:
+        """Have the job run soon; ``running`` when a run of it is known to be in progress."""
+        self._wanted = True
+        if not running:  # else its end asks (asking now would log a skipped run)
+            self._now()
+
+    def _on_event(self, event: JobEvent) -> None:
+        if event.job_id != self._job_id:
+            return
+        if event.code == EVENT_JOB_SUBMITTED:
+            self._wanted = False  # a run started after the request: the one asked for
+        elif self._wanted:  # a run ended, and none has started since the request
+            self._now()
+
+    def _now(self) -> None:
+        with contextlib.suppress(JobLookupError):  # shut down meanwhile
+            self._scheduler.modify_job(self._job_id, next_run_time=datetime.now().astimezone())
 
 
 def shielded(

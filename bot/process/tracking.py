@@ -16,12 +16,11 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.process.runtime import RUNTIME, Runtime, Tracking
-from bot.process.scheduling import make_scheduler, shielded
+from bot.process.scheduling import RunSoon, make_scheduler, shielded
 from bot.process.slack_client import make_slack_client
 from bot.sms.clock import SYSTEM_CLOCK, Clock
 from bot.sms.delivery.balance_watch import CHECK_SECONDS as BALANCE_CHECK_SECONDS
@@ -326,17 +325,11 @@ def _schedule_heartbeat(
     jobs: set[asyncio.Task[Any]],
 ) -> None:
     """Heartbeat every third of the lease; a replica found gone has its work taken over now."""
-
-    def poll_now(_: object = None) -> None:
-        with contextlib.suppress(JobLookupError):  # shut down meanwhile
-            scheduler.modify_job(POLL_JOB, next_run_time=datetime.now().astimezone())
+    poll_soon = RunSoon(scheduler, POLL_JOB)
 
     def take_over() -> None:  # the poll cycle settles its claims and polls its SMS
-        running = [task for task in jobs if task.get_name() == POLL_CYCLE]
-        if running:  # it may have read the claims before the lease ran out: once more after it
-            running[0].add_done_callback(poll_now)
-        else:
-            poll_now()
+        # a cycle in progress may have read the claims before the lease ran out: once more after
+        poll_soon(running=any(task.get_name() == POLL_CYCLE for task in jobs))
         notifier.wake()  # and its channels' posts are taken
 
     scheduler.add_job(

@@ -1,10 +1,11 @@
-"""A scheduled job that outlasts its interval: its skipped runs are logged once, not at every tick."""
+"""Scheduled jobs: skipped runs logged once, not at every tick; a run asked for soon is never lost."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from apscheduler.events import (
@@ -14,7 +15,7 @@ from apscheduler.events import (
     JobSubmissionEvent,
 )
 
-from bot.process.scheduling import SkippedRuns, make_scheduler
+from bot.process.scheduling import RunSoon, SkippedRuns, make_scheduler, shielded
 from testkit.waiting import wait_until
 
 
@@ -98,3 +99,77 @@ async def test_a_run_reached_late_still_runs_without_a_missed_warning(
             scheduler.shutdown(wait=False)
     assert ran.is_set()
     assert not [r for r in caplog.records if "was missed by" in r.getMessage()]
+
+
+class _Cycles:
+    """A job of one instance on an hour's interval, run once at start; each run can be held."""
+
+    def __init__(self) -> None:
+        self.scheduler = make_scheduler()
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.runs = 0
+        self.release = asyncio.Event()
+        self.soon = RunSoon(self.scheduler, "poll")
+        self.scheduler.add_job(
+            shielded(self.tasks, self._run, "poll cycle"),
+            "interval",
+            seconds=3600,
+            id="poll",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
+
+    async def _run(self) -> None:
+        self.runs += 1
+        await self.release.wait()
+
+    def running(self) -> asyncio.Task[Any]:
+        """The task of the run in progress."""
+        (task,) = self.tasks
+        return task
+
+
+async def test_a_run_asked_for_while_none_runs_starts_at_once() -> None:
+    """RunSoon with nothing in progress: the job runs now, not at its next tick an hour away."""
+    cycles = _Cycles()
+    cycles.release.set()
+    cycles.scheduler.start()
+    try:
+        await wait_until(lambda: cycles.runs == 1 and not cycles.tasks, what="the first run")
+        cycles.soon(running=False)
+        await wait_until(lambda: cycles.runs == 2, within=2, what="the run asked for")
+    finally:
+        cycles.scheduler.shutdown(wait=False)
+
+
+async def test_a_run_asked_for_during_a_run_follows_it_once() -> None:
+    """Asked while a run is held: one more run right after it ends, and no third."""
+    cycles = _Cycles()
+    cycles.scheduler.start()
+    try:
+        await wait_until(lambda: cycles.runs == 1, what="the first run")
+        cycles.soon(running=True)
+        cycles.release.set()
+        await wait_until(lambda: cycles.runs == 2, within=2, what="the run asked for")
+        await asyncio.sleep(0.2)
+        assert cycles.runs == 2
+    finally:
+        cycles.scheduler.shutdown(wait=False)
+
+
+async def test_a_run_asked_for_as_a_run_ends_is_not_lost() -> None:
+    """Asked as the run's task ends, before APScheduler has counted it ended: it still runs.
+
+    APScheduler would skip a run asked for then (its one instance still counted), and a replica
+    found gone while a poll cycle ended would have its work wait a whole poll interval.
+    """
+    cycles = _Cycles()
+    cycles.scheduler.start()
+    try:
+        await wait_until(lambda: cycles.runs == 1, what="the first run")
+        cycles.running().add_done_callback(lambda _task: cycles.soon(running=False))
+        cycles.release.set()
+        await wait_until(lambda: cycles.runs == 2, within=2, what="the run asked for")
+    finally:
+        cycles.scheduler.shutdown(wait=False)
