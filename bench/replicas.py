@@ -305,9 +305,6 @@ async def run(args: argparse.Namespace) -> Run:
             print(f"burst fired; the killed replica left {len(held.claims)} claims", flush=True)
             await held.watch(url, fired, args.settle_within)
             settled_after = fired.since_kill()
-            gone = next(
-                (r for r in log_records(survivor) if "taking over" in str(r.get("msg"))), None
-            )
             print(f"settled {settled_after:.1f} s after the kill; final statuses now", flush=True)
             for message_id in list(sim.messages):
                 sim.set_status(message_id, "DELIVRD")
@@ -322,6 +319,11 @@ async def run(args: argparse.Namespace) -> Run:
                 fail=False,
             )
             owners = Counter(r["replica"] for r in rows(url, "SELECT replica FROM channel_owners"))
+            # read last: the survivor's poll cycle may settle the claims (the lease run out)
+            # before its heartbeat notices the replica gone
+            gone = next(
+                (r for r in log_records(survivor) if "taking over" in str(r.get("msg"))), None
+            )
             sms = rows(url, "SELECT * FROM sms ORDER BY id")
         finally:
             for bot in reversed(bots):
