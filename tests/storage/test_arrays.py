@@ -11,6 +11,8 @@ from storage.arrays import columns_of, unnest_rows
 from tests import postgres
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from sqlalchemy import Connection
 
 COLUMNS = {
@@ -37,10 +39,10 @@ AWKWARD = [
 
 
 @pytest.fixture
-def pg(postgres_url: str) -> Connection:
-    """A connection to this worker's PostgreSQL database, as storage opens it."""
-    postgres.empty_tables(postgres_url)
-    return postgres.kept_engine(postgres_url).connect()
+def pg(postgres_url: str) -> Iterator[Connection]:
+    """A connection to this worker's PostgreSQL database, as storage opens it (nothing is written)."""
+    with postgres.kept_engine(postgres_url).connect() as connection:
+        yield connection
 
 
 def _round_trip(db: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
