@@ -60,10 +60,18 @@ YOUNG_GENERATION = 200_000
 
 @dataclass(slots=True)
 class InFlightRequests:
-    """The HTTP requests taken and not yet answered, and whoever waits for there to be none."""
+    """The HTTP requests taken and not yet answered, and whoever waits for there to be none.
+
+    The waiters of one busy spell share one timer, armed by the first of them: each waiter goes
+    on when the last request is answered, or when that timer ends (at most :data:`ACKS_FIRST`
+    seconds after it began waiting). A timer of its own for each of a burst's sends would be
+    hundreds of entries in the event loop's heap, each pushed and cancelled while the burst's
+    acks wait for the same loop.
+    """
 
     count: int = 0
     _waiting: list[asyncio.Future[None]] = field(default_factory=list, init=False, repr=False)
+    _bound: asyncio.TimerHandle | None = field(default=None, init=False, repr=False)
 
     def started(self) -> None:
         """A request was taken."""
@@ -72,25 +80,29 @@ class InFlightRequests:
     def answered(self) -> None:
         """A request has its answer: with none left in flight, every waiter goes on."""
         self.count -= 1
-        if self.count or not self._waiting:
-            return
-        waiting, self._waiting = self._waiting, []
-        for waiter in waiting:
-            if not waiter.done():
-                waiter.set_result(None)
+        if not self.count and self._waiting:
+            self._release()
 
-    async def quiet(self, within: float | None = None) -> None:
-        """Return once no request is in flight, or after ``within`` seconds (:data:`ACKS_FIRST`)."""
+    async def quiet(self) -> None:
+        """Return once no request is in flight, or at most :data:`ACKS_FIRST` seconds later."""
         if not self.count:
             return
-        waiter = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
         self._waiting.append(waiter)
-        try:
-            async with asyncio.timeout(ACKS_FIRST if within is None else within):
-                await waiter
-        except TimeoutError:
-            with contextlib.suppress(ValueError):  # gone already if the quiet came meanwhile
-                self._waiting.remove(waiter)
+        if self._bound is None:
+            self._bound = loop.call_later(ACKS_FIRST, self._release)
+        await waiter
+
+    def _release(self) -> None:
+        """Every waiter goes on, in the order they came; the spell's timer is done."""
+        if self._bound is not None:
+            self._bound.cancel()
+            self._bound = None
+        waiting, self._waiting = self._waiting, []
+        for waiter in waiting:
+            if not waiter.done():  # a waiter cancelled meanwhile is only forgotten
+                waiter.set_result(None)
 
 
 #: The process's count of requests in flight, kept by :func:`counting_requests`.

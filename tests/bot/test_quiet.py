@@ -21,7 +21,7 @@ PHONE = "+55 11 98765-4321"
 async def test_quiet_returns_at_once_with_no_request_in_flight() -> None:
     """With nothing in flight there is nothing to wait for."""
     requests = InFlightRequests()
-    await asyncio.wait_for(requests.quiet(within=60), 1)
+    await asyncio.wait_for(requests.quiet(), 1)
     assert requests.count == 0
 
 
@@ -30,7 +30,7 @@ async def test_quiet_waits_for_the_last_request_in_flight_to_be_answered() -> No
     requests = InFlightRequests()
     requests.started()
     requests.started()
-    waiting = asyncio.ensure_future(requests.quiet(within=60))
+    waiting = asyncio.ensure_future(requests.quiet())
     await asyncio.sleep(0.01)
     requests.answered()
     await asyncio.sleep(0.01)
@@ -40,14 +40,58 @@ async def test_quiet_waits_for_the_last_request_in_flight_to_be_answered() -> No
     assert requests.count == 0
 
 
-async def test_quiet_stops_waiting_after_its_bound() -> None:
+async def test_quiet_stops_waiting_after_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     """Under a load that never lets up, a waiter goes on after its bound and is forgotten."""
+    monkeypatch.setattr(quiet, "ACKS_FIRST", 0.05)
     requests = InFlightRequests()
     requests.started()
     started = time.monotonic()
-    await asyncio.wait_for(requests.quiet(within=0.05), 1)
+    await asyncio.wait_for(requests.quiet(), 1)
     assert time.monotonic() - started >= 0.05
     assert requests._waiting == []  # no waiter left behind to leak
+    assert requests._bound is None
+
+
+async def test_the_waiters_of_one_busy_spell_share_one_timer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A burst's sends arm one timer between them, not one each, and all go on at its end."""
+    monkeypatch.setattr(quiet, "ACKS_FIRST", 0.05)
+    requests = InFlightRequests()
+    requests.started()
+    first = asyncio.ensure_future(requests.quiet())
+    await asyncio.sleep(0)
+    bound = requests._bound
+    assert bound is not None
+    later = [asyncio.ensure_future(requests.quiet()) for _ in range(3)]
+    await asyncio.sleep(0)
+    assert requests._bound is bound
+    await asyncio.wait_for(asyncio.gather(first, *later), 1)
+    assert requests._bound is None
+    assert requests.count == 1  # the request is still in flight: the bound let them go
+    # the next spell arms a timer of its own
+    again = asyncio.ensure_future(requests.quiet())
+    await asyncio.sleep(0)
+    assert requests._bound is not None
+    assert requests._bound is not bound
+    requests.answered()
+    await asyncio.wait_for(again, 1)
+    assert requests._bound is None
+
+
+async def test_a_cancelled_waiter_leaves_the_others_to_go_on() -> None:
+    """A send cancelled while it waits (a stop, say) is forgotten; the rest go on at the quiet."""
+    requests = InFlightRequests()
+    requests.started()
+    cancelled = asyncio.ensure_future(requests.quiet())
+    waiting = asyncio.ensure_future(requests.quiet())
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    await asyncio.sleep(0)
+    requests.answered()
+    await asyncio.wait_for(waiting, 1)
+    assert cancelled.cancelled()
+    assert requests._waiting == []
 
 
 async def _held_request(
