@@ -256,7 +256,9 @@ async def fresh_bursts(
     *,
     urls: tuple[str, str],
     new_database: Callable[[str], str],
+    simulator: MobizonSimulator,
     rounds: int = 1,
+    sends_during: bool = False,
 ) -> int:
     """Each size's rounds, each on fresh processes; smsbot's peak RSS (KiB).
 
@@ -268,7 +270,33 @@ async def fresh_bursts(
     after the other, so all meet the same load on a shared machine, each first in turn and the
     order reversed every other round. No wait for the sends: the processes are killed after
     their bursts; each smsbot and each claiming floor has a database of its own.
+
+    The simulator holds every ``sendSmsMessage`` meanwhile (unless ``sends_during``): smsbot,
+    like both floors, meets its measured burst with nothing else to do. Otherwise the warm-up's
+    SMS leave four at a time while the rounds run, and each that comes back (its record, its
+    channel post) takes the process's CPU from whichever burst it falls in: work only smsbot
+    has, from commands that are not the ones measured.
     """
+    if not sends_during:
+        simulator.hold(method=SEND_SMS)
+    try:
+        return await _rounds(
+            session, sizes, bursts, urls=urls, new_database=new_database, rounds=rounds
+        )
+    finally:
+        simulator.release(method=SEND_SMS)
+
+
+async def _rounds(
+    session: aiohttp.ClientSession,
+    sizes: list[int],
+    bursts: list[Burst],
+    *,
+    urls: tuple[str, str],
+    new_database: Callable[[str], str],
+    rounds: int,
+) -> int:
+    """:func:`fresh_bursts`'s rounds; smsbot's peak RSS (KiB)."""
     slack_url, sim_url = urls
     peak_rss = 0
     for size in sizes:
@@ -355,6 +383,12 @@ def _arguments() -> argparse.Namespace:
         default=10,
         help="with --ack-only: rounds per size, each a burst on a fresh floor, a fresh floor "
         "that claims and a fresh smsbot (default 10; their latencies are pooled)",
+    )
+    parser.add_argument(
+        "--sends-during",
+        action="store_true",
+        help="with --ack-only: let the warm-up's SMS go to the simulator while the rounds run "
+        "(by default it holds them, so no process has other work during its measured burst)",
     )
     add_engine_option(parser)
     return parser.parse_args()
@@ -490,7 +524,9 @@ async def main() -> None:
                     bursts,
                     urls=(slack.url, sim_url),
                     new_database=databases.new,
+                    simulator=simulator,
                     rounds=args.rounds,
+                    sends_during=args.sends_during,
                 )
             else:
                 floor = floor_process(slack.url, sim_url, database)

@@ -278,7 +278,7 @@ class Run:
     sms: list[dict[str, Any]]  # every row, as it ended
     gone_after: float | None  # s from the kill to the survivor's "taking over"
     settled_after: float  # s from the kill until every acknowledged command was settled
-    owners: Counter[str]
+    owners: Counter[str]  # channels' owners as the dead replica's claims were settled
     survivor: str
     asked: dict[int, list[datetime]]
     at_mobizon: Counter[str]
@@ -305,6 +305,9 @@ async def run(args: argparse.Namespace) -> Run:
             print(f"burst fired; the killed replica left {len(held.claims)} claims", flush=True)
             await held.watch(url, fired, args.settle_within)
             settled_after = fired.since_kill()
+            # read now: a replica lets go of a channel once nothing in it is due, so once the
+            # run is drained no channel has an owner
+            owners = Counter(r["replica"] for r in rows(url, "SELECT replica FROM channel_owners"))
             print(f"settled {settled_after:.1f} s after the kill; final statuses now", flush=True)
             for message_id in list(sim.messages):
                 sim.set_status(message_id, "DELIVRD")
@@ -318,7 +321,6 @@ async def run(args: argparse.Namespace) -> Run:
                 interval=0.5,
                 fail=False,
             )
-            owners = Counter(r["replica"] for r in rows(url, "SELECT replica FROM channel_owners"))
             # read last: the survivor's poll cycle may settle the claims (the lease run out)
             # before its heartbeat notices the replica gone
             gone = next(
@@ -444,7 +446,7 @@ def report(run: Run, args: argparse.Namespace) -> None:
             "claims settled: first, last",
             f"claims settled within {bound:.0f} s",
             "its pending SMS polled again: first, last",
-            "channels it posted to, now the survivor's",
+            "channels it owned; of those owned as its claims settled, the survivor's",
             "lookups per SMS per poll interval, most",
         ],
         [
