@@ -67,7 +67,7 @@ def poll_share(db: Database, *, replica: str, live_cutoff: str) -> PollShare:
 
 
 @reading
-def unclaimed_pending(db: Database, *, replica: str, live_cutoff: str) -> bool:
+def poll_share_would_change(db: Database, *, replica: str, live_cutoff: str) -> bool:
     """Whether :func:`claim_pending_statuses` would take or let go of a pending SMS.
 
     A read: in the steady state every pending SMS has its live poller, each replica holds its

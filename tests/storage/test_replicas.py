@@ -12,8 +12,8 @@ from storage.outbox import channel_share, own_channels, owned_channels
 from storage.polling import (
     claim_pending_statuses,
     poll_share,
+    poll_share_would_change,
     polled_statuses,
-    unclaimed_pending,
 )
 from storage.records import SendState
 from storage.replicas import (
@@ -71,12 +71,14 @@ def test_each_pending_sms_is_polled_by_one_replica_until_it_is_gone(
     register(db, "a", host="h", pid=1, now=T0)
     register(db, "b", host="h", pid=2, now=T0)
 
-    assert unclaimed_pending(db, replica="a", live_cutoff=lease_cutoff(T0))
+    assert poll_share_would_change(db, replica="a", live_cutoff=lease_cutoff(T0))
     assert _polled_by(db, "a", T0) == [1, 2]  # its share: 3 over 2 live replicas, rounded up
-    assert not unclaimed_pending(db, replica="a", live_cutoff=lease_cutoff(T0))  # nothing to write
+    assert not poll_share_would_change(
+        db, replica="a", live_cutoff=lease_cutoff(T0)
+    )  # nothing to write
     assert [row.message_id for row in polled_statuses(db, replica="a")] == [1, 2]
     assert _polled_by(db, "b", T0) == [3]  # the rest: asked once per cycle, not twice
-    assert not unclaimed_pending(db, replica="b", live_cutoff=lease_cutoff(T0))
+    assert not poll_share_would_change(db, replica="b", live_cutoff=lease_cutoff(T0))
     make_sms(db, message_id=4)
     assert _polled_by(db, "a", T0 + timedelta(seconds=1)) == [1, 2]  # a holds its share
     assert _polled_by(db, "b", T0 + timedelta(seconds=1)) == [3, 4]  # a new one: b's share
@@ -97,11 +99,11 @@ def test_a_replica_lets_go_of_more_than_its_share_for_the_other_to_take(
     assert _polled_by(db, "a", T0) == list(range(1, 11))  # alone: every pending SMS
     register(db, "b", host="h", pid=2, now=T0 + timedelta(seconds=1))
     later = T0 + timedelta(seconds=2)
-    assert unclaimed_pending(db, replica="a", live_cutoff=lease_cutoff(later))
+    assert poll_share_would_change(db, replica="a", live_cutoff=lease_cutoff(later))
     assert _polled_by(db, "a", later) == [1, 2, 3, 4, 5]  # lets go of its newest five
     assert _polled_by(db, "b", later) == [6, 7, 8, 9, 10]
     for replica in ("a", "b"):  # now both hold their share: a cycle writes nothing
-        assert not unclaimed_pending(db, replica=replica, live_cutoff=lease_cutoff(later))
+        assert not poll_share_would_change(db, replica=replica, live_cutoff=lease_cutoff(later))
     share = poll_share(db, replica="a", live_cutoff=lease_cutoff(later))
     assert (share.pending, share.mine, share.unheld, share.live, share.share) == (10, 5, 0, 2, 5)
 

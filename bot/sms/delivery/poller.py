@@ -109,7 +109,7 @@ class Poller:
                 messages.pending_statuses, local_now=account_now, sandbox=self._sandbox
             )
         elif await self._store.read(
-            polling.unclaimed_pending,
+            polling.poll_share_would_change,
             replica=self._replica,
             live_cutoff=replicas.lease_cutoff(now, self._lease),
         ):
