@@ -279,53 +279,53 @@ async def fresh_bursts(
     """
     if not sends_during:
         simulator.hold(method=SEND_SMS)
+    peak_rss = 0
     try:
-        return await _rounds(
-            session, sizes, bursts, urls=urls, new_database=new_database, rounds=rounds
-        )
+        for size in sizes:
+            for turn in range(rounds):
+                databases = (new_database(f"ack{size}r{turn}"), new_database(f"claim{size}r{turn}"))
+                rss = await _round(session, size, turn, bursts, urls=urls, databases=databases)
+                peak_rss = max(peak_rss, rss)
     finally:
         simulator.release(method=SEND_SMS)
+    return peak_rss
 
 
-async def _rounds(
+async def _round(
     session: aiohttp.ClientSession,
-    sizes: list[int],
+    size: int,
+    turn: int,
     bursts: list[Burst],
     *,
     urls: tuple[str, str],
-    new_database: Callable[[str], str],
-    rounds: int,
+    databases: tuple[str, str],
 ) -> int:
-    """:func:`fresh_bursts`'s rounds; smsbot's peak RSS (KiB)."""
+    """One round of :func:`fresh_bursts` (its bursts added to ``bursts``); smsbot's peak RSS.
+
+    ``databases``: smsbot's (the bare floor opens none), then the claiming floor's.
+    """
     slack_url, sim_url = urls
-    peak_rss = 0
-    for size in sizes:
-        for turn in range(rounds):
-            database = new_database(f"ack{size}r{turn}")
-            floor = floor_process(slack_url, sim_url, database)
-            claiming = floor_process(
-                slack_url, sim_url, new_database(f"claim{size}r{turn}"), script=CLAIM_FLOOR
+    database, claims = databases
+    floor = floor_process(slack_url, sim_url, database)
+    claiming = floor_process(slack_url, sim_url, claims, script=CLAIM_FLOOR)
+    bot = BotProcess(slack_url=slack_url, mobizon_url=sim_url, database=database)
+    async with floor.running(), claiming.running(), bot.running():
+        processes = [(floor, FLOOR), (claiming, CLAIMING), (bot, SMSBOT)]
+        for process, _ in processes:  # the warm-up: a burst of the same size
+            await burst(session, process.url, size, label=f"w{size}r{turn}", target="warm")
+        await asyncio.sleep(1)
+        # each takes the first place in turn, and the order runs both ways
+        shift = turn % len(processes)
+        order = processes[shift:] + processes[:shift]
+        for process, target in order if turn % 2 == 0 else reversed(order):
+            label = f"{target.split()[0]}{size}r{turn}"
+            bursts.append(
+                await burst(session, process.url, size, label=label, target=target, pid=process.pid)
             )
-            bot = BotProcess(slack_url=slack_url, mobizon_url=sim_url, database=database)
-            async with floor.running(), claiming.running(), bot.running():
-                processes = [(floor, FLOOR), (claiming, CLAIMING), (bot, SMSBOT)]
-                for process, _ in processes:  # the warm-up: a burst of the same size
-                    await burst(session, process.url, size, label=f"w{size}r{turn}", target="warm")
-                await asyncio.sleep(1)
-                # each takes the first place in turn, and the order runs both ways
-                shift = turn % len(processes)
-                order = processes[shift:] + processes[:shift]
-                for process, target in order if turn % 2 == 0 else reversed(order):
-                    label = f"{target.split()[0]}{size}r{turn}"
-                    bursts.append(
-                        await burst(
-                            session, process.url, size, label=label, target=target, pid=process.pid
-                        )
-                    )
-                peak_rss = max(peak_rss, bot.vm_hwm_kib())
-                for process, _ in processes:  # the sends are not waited for (a stop would)
-                    await process.kill()
-    return peak_rss
+        rss = bot.vm_hwm_kib()
+        for process, _ in processes:  # the sends are not waited for (a stop would)
+            await process.kill()
+    return rss
 
 
 async def one_bot(
