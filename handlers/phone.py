@@ -7,8 +7,6 @@ shows stored digits back to people), are the domain's, in :mod:`bot.sms.phones`.
 
 from __future__ import annotations
 
-import re
-from itertools import islice
 from typing import TYPE_CHECKING
 
 from bot.sms.phones import MAX_NUMBER_TOKENS, format_phone, phone_looking_run, valid_readings
@@ -22,8 +20,6 @@ if TYPE_CHECKING:
 EXAMPLE_NUMBER = "+55 11 98765-4321"
 
 __all__ = ["EXAMPLE_NUMBER", "PhoneNumberError", "format_phone", "parse_phone"]
-
-_TOKEN = re.compile(r"\S+")
 
 
 class PhoneNumberError(ValueError):
@@ -60,18 +56,16 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
     Raises :class:`PhoneNumberError` when no leading run is a valid number, or when the
     longest valid run is ambiguous.
     """
+    text: str | None = None
+    tokens: Sequence[str] = source
     if isinstance(source, str):
+        text = source
         # only a number's pieces are read: the tokens past them are the text, not looked at
-        pieces = islice(_TOKEN.finditer(source), MAX_NUMBER_TOKENS)
-        spans = [(match.group(), match.end()) for match in pieces]
-        tokens: Sequence[str] = [token for token, _end in spans]
-    else:
-        spans = []
-        tokens = source
+        tokens = source.split(None, MAX_NUMBER_TOKENS)[:MAX_NUMBER_TOKENS]
     run = phone_looking_run(tokens)
     if run and len(whole := valid_readings(run[0], default_region)) == 1:
         # a number written in one piece ends there, even if the text starts with digits
-        return whole[0], spans[0][1] if spans else 1
+        return whole[0], _used(text, run, 1)
     for count in range(len(run), 0, -1):
         candidate = " ".join(run[:count])
         readings = valid_readings(candidate, default_region)
@@ -91,14 +85,7 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
                 }
             )
         if readings:
-            shorter = next(
-                (
-                    (c, found[0])
-                    for c in range(count - 1, 1, -1)
-                    if (found := valid_readings(" ".join(run[:c]), default_region))
-                ),
-                None,
-            )
+            shorter = _shorter_reading(run, count, default_region)
             if shorter is not None:
                 # "+49 30 1234567 8 Uhr": a longer number, or a shorter one and "8 Uhr"?
                 rest = " ".join(run[shorter[0] : count])
@@ -114,7 +101,7 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
                         "rest": short(rest),
                     }
                 )
-            return readings[0], spans[count - 1][1] if spans else count
+            return readings[0], _used(text, run, count)
     shown = " ".join(run) if run else (tokens[0] if tokens else "")
     if not shown:
         raise PhoneNumberError(
@@ -127,3 +114,26 @@ def parse_phone(source: str | Sequence[str], default_region: str) -> tuple[str, 
         )
         % {"typed": short(shown), "example": EXAMPLE_NUMBER}
     )
+
+
+def _shorter_reading(run: Sequence[str], count: int, default_region: str) -> tuple[int, str] | None:
+    """The longest run of fewer than ``count`` tokens (at least two) that reads as a number."""
+    for shorter in range(count - 1, 1, -1):
+        found = valid_readings(" ".join(run[:shorter]), default_region)
+        if found:
+            return shorter, found[0]
+    return None
+
+
+def _used(text: str | None, run: Sequence[str], count: int) -> int:
+    """How much of the source the first ``count`` tokens of ``run`` use.
+
+    The offset just past them in ``text``; their number when the source was given as tokens.
+    """
+    if text is None:
+        return count
+    end = 0
+    for token in run[:count]:
+        # only whitespace lies between one token and the next, and a token holds none
+        end = text.index(token, end) + len(token)
+    return end

@@ -260,14 +260,11 @@ async def read_body_in_time(
     answered 408 and its connection closed. A body declared too large is left to the handler's
     own refusal, unread.
     """
-    declared = request.content_length
     # a body that came whole with the headers (as Slack's small ones do) needs no timer
-    arrived = request.content.is_eof()
-    if (
-        not arrived
-        and request.body_exists
-        and (declared is None or declared <= request.client_max_size)
-    ):
+    if request.content.is_eof():
+        return await handler(request)
+    declared = request.content_length
+    if request.body_exists and (declared is None or declared <= request.client_max_size):
         try:
             async with asyncio.timeout(BODY_READ_TIMEOUT):
                 await request.read()  # kept by aiohttp: the handler's read() returns it

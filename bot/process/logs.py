@@ -48,6 +48,11 @@ _CONTEXT: ContextVar[dict[str, str]] = ContextVar("smsbot_log_context", default=
 #: Loggers that speak too much at INFO for a long-running service: WARNING and up only.
 QUIET_LOGGERS = ("aiohttp.access", "apscheduler")
 
+#: Bolt's logger, given the configured level itself: Bolt words a DEBUG line for each
+#: middleware and listener of every request whenever its logger's own level is unset (it reads
+#: ``logger.level``, not the level in effect), only for the line to be dropped.
+BOLT_LOGGER = "slack_bolt"
+
 
 #: Seconds between two lines of the same repeated warning (a flood of refused requests).
 REPEAT_WARNING_SECONDS = 60.0
@@ -261,6 +266,7 @@ def configure_logging(
     root.setLevel(level)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
+    logging.getLogger(BOLT_LOGGER).setLevel(level)
     return handler
 
 

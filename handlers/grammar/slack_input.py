@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from handlers.mrkdwn import unmarked
+from handlers.mrkdwn import MARK, unmarked
 
 #: Slack's link and mention markup: ``<target>`` or ``<target|label>``.
 MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
@@ -21,6 +21,8 @@ def unescape_slack_input(text: str) -> str:
     smsbot puts beside outside text's formatting characters are dropped, so a sender or
     template name copied from one of its messages reads as typed.
     """
+    if "<" not in text and "&" not in text and MARK not in text:
+        return text  # most commands: nothing Slack escaped, no mark of ours
     return unescape_entities(MARKUP.sub(_undo_markup, unmarked(text)))
 
 

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from bot.process.logs import (
+    BOLT_LOGGER,
+    QUIET_LOGGERS,
     JsonFormatter,
     LogThrottle,
     TextFormatter,
@@ -56,10 +58,10 @@ def json_lines() -> Iterator[_Lines]:
 
 @pytest.fixture
 def restore_root() -> Iterator[None]:
-    """Put the root logger's handlers and level back after a test that reconfigures it."""
+    """Put the root logger's handlers and levels back after a test that reconfigures them."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    quiet = {name: logging.getLogger(name).level for name in ("aiohttp.access", "apscheduler")}
+    quiet = {name: logging.getLogger(name).level for name in (*QUIET_LOGGERS, BOLT_LOGGER)}
     yield
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -219,6 +221,8 @@ def test_json_off_a_terminal_and_text_on_one(monkeypatch: pytest.MonkeyPatch) ->
         else:
             assert line.endswith("INFO    smsbot.test: hello [sms_id=1]")
         assert logging.getLogger("apscheduler").level == logging.WARNING
+        # Bolt's own level, not an unset one, so it words no DEBUG line it would drop
+        assert logging.getLogger(BOLT_LOGGER).level == logging.INFO
 
 
 def test_bolt_and_slack_sdk_body_lines_lose_the_body() -> None:

@@ -8,9 +8,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from slack_bolt.middleware.request_verification.async_request_verification import (
     AsyncRequestVerification,
 )
@@ -22,6 +24,7 @@ from bot.process.slack_requests import (
     BadSlackRequestError,
     ReadBoltRequest,
     read_body,
+    read_form,
     verify_signature,
 )
 
@@ -116,6 +119,64 @@ def test_a_read_request_is_the_request_bolt_builds(name: str) -> None:
     assert dict(ours.context) == dict(bolts.context)
     assert ours.context.user_id == "U1"
     assert ours.context.response_url is not None
+
+
+#: Form bodies made of what a form reader must get right: separators, ``+``, escapes (whole,
+#: cut short, not hex, not UTF-8, split multi-byte), characters sent unescaped.
+FORM_BODIES = st.lists(
+    st.sampled_from(
+        [
+            "a",
+            "Z",
+            "1",
+            "=",
+            "&",
+            "+",
+            " ",
+            "%",
+            "%2",
+            "%2B",
+            "%2b",
+            "%26",
+            "%3D",
+            "%zz",
+            "%C3",
+            "%A9",
+            "%C3%A9",
+            "%FF",
+            "%E2%80",
+            "é",
+            "ü",
+            "\u2014",
+            "%25",
+            "&&",
+            "==",
+        ]
+    ),
+    max_size=30,
+).map("".join)
+
+
+def read_as_the_standard_library_does(text: str) -> dict[str, str] | str:
+    """``dict(parse_qsl(…))`` of ``text`` as :func:`read_body` once read it, or its error's name."""
+    try:
+        return dict(parse_qsl(text, keep_blank_values=True, errors="strict"))
+    except UnicodeDecodeError as err:
+        return type(err).__name__
+
+
+@settings(max_examples=300, deadline=None)
+@given(FORM_BODIES)
+@example(BODIES["a slash command"])
+@example("text=send+%2B55+11+98765-4321+ol%C3%A1&text=again&blank=&bare&&=v")
+@example("bad=%C3%28")
+def test_form_bodies_read_as_the_standard_library_reads_them(text: str) -> None:
+    """The form reader gives parse_qsl's fields (last value of a name) and refuses what it does."""
+    try:
+        ours: dict[str, str] | str = read_form(text)
+    except UnicodeDecodeError as err:
+        ours = type(err).__name__
+    assert ours == read_as_the_standard_library_does(text)
 
 
 def signed_at(raw: str, stamp: str, *, secret: str = SECRET) -> dict[str, str]:

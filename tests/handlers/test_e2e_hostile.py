@@ -15,7 +15,7 @@ from urllib.parse import quote, quote_plus, unquote_plus, urlencode
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.process.logs import QUIET_LOGGERS, ContextFilter, log_context
+from bot.process.logs import BOLT_LOGGER, QUIET_LOGGERS, ContextFilter, log_context
 from bot.process.slack_requests import ReadBoltRequest, read_body
 from bot.simulator import MobizonSimulator
 from handlers import UNEXPECTED_ERROR
@@ -51,7 +51,8 @@ def all_logs() -> Iterator[KeepRecords]:
     """Every record at every level, DEBUG included, while the test runs."""
     keep = KeepRecords(level=logging.DEBUG)
     root = logging.getLogger()
-    quiet = [logging.getLogger(name) for name in QUIET_LOGGERS]  # the app's WARNING, lowered
+    # the app's WARNING (and Bolt's INFO), lowered
+    quiet = [logging.getLogger(name) for name in (*QUIET_LOGGERS, BOLT_LOGGER)]
     levels = [logger.level for logger in (root, *quiet)]
     root.addHandler(keep)
     for logger in (root, *quiet):

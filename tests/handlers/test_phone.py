@@ -65,6 +65,15 @@ def test_national_number_ends_before_a_number_in_the_text() -> None:
     assert text[end:] == " 2 boxes, 30 kg"
 
 
+@pytest.mark.parametrize("space", [" ", "  ", "\t", "\u00a0", "\u2003", "\n", " \t "])
+def test_the_text_starts_just_past_the_number_whatever_the_spaces(space: str) -> None:
+    """Pieces split by tabs, no-break or em spaces: the offset is just past the number's end."""
+    text = f"{space}+55{space}11{space}98765-4321{space}11 units{space}ready"
+    digits, end = parse_phone(text, "BR")
+    assert digits == BR_MOBILE
+    assert text[end:] == f"{space}11 units{space}ready"
+
+
 def test_tokens_in_count_of_tokens_out() -> None:
     """Given tokens, parse_phone says how many of them the number used."""
     assert parse_phone(["+55", "11", "98765-4321", "100", "units"], "BR") == (BR_MOBILE, 3)

@@ -5,9 +5,16 @@ from __future__ import annotations
 import html
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from handlers.grammar.slack_input import unescape_slack_input
-from handlers.mrkdwn import escape, verbatim
+from handlers.grammar.slack_input import (
+    MARKUP,
+    _undo_markup,
+    unescape_entities,
+    unescape_slack_input,
+)
+from handlers.mrkdwn import escape, unmarked, verbatim
 
 
 @pytest.mark.parametrize(
@@ -52,3 +59,17 @@ def test_text_copied_from_a_message_reads_as_typed(typed: str) -> None:
 def test_a_soft_hyphen_someone_typed_is_kept() -> None:
     """Only the marks smsbot puts in are dropped: a soft hyphen typed elsewhere stays."""
     assert unescape_slack_input("co\u00adpy \u00ad") == "co\u00adpy \u00ad"
+
+
+#: Texts made of Slack's markup and entities, smsbot's marks and plain characters.
+PIECES = st.sampled_from(
+    ["a", " ", "<", ">", "|", "&", "amp;", "lt;", "\u00ad", "_", "@", "tel:", "é"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES, max_size=20).map("".join))
+def test_text_with_nothing_to_undo_is_returned_as_it_came(text: str) -> None:
+    """The short way for text with no markup, entity or mark reads as the whole reading does."""
+    whole = unescape_entities(MARKUP.sub(_undo_markup, unmarked(text)))
+    assert unescape_slack_input(text) == whole
