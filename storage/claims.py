@@ -174,13 +174,14 @@ def _record_sent(
             return current
         raise SmsStateError(f"SMS {sms_id} is {current.state}; it cannot be marked sent")
     # the first status, by the one writer of statuses: the post about to be queued shows it
-    delivery.apply_status(
+    applied = delivery.apply_status(
         db,
         delivery.StatusUpdate(message_id, "NEW", None, source="command"),
         now=moment,
         notify=False,
     )
-    record = _existing(db, sms_id)
+    # the row as the status left it (read once there), else as the send left it
+    record = applied.sms if applied is not None else _existing(db, sms_id)
     if record.channel_id:
         queue_notification(db, message_id, NotificationKind.POST, moment, note=note)
     return record

@@ -7,10 +7,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -101,12 +101,10 @@ def apply_status(
     """
     _check_source(update)
     moment = now or datetime.now(UTC)
-    current = get_by_message_id(db, update.message_id)
-    if current is None or not _admits(
-        _Current(current.id, current.status, current.status_ts, current.detached, current.sandbox),
-        update,
-        sandbox,
-    ):
+    # what the rule reads, not the whole row: the row is read once, as the change left it
+    found = db.execute(_CURRENT_ONE, {"message_id": update.message_id}).first()
+    current = None if found is None else _current_of(found)
+    if current is None or not _admits(current, update, sandbox):
         return None
     notification_id = _write_change(db, current.id, update, moment, notify=notify)
     record = get_by_message_id(db, update.message_id)
@@ -221,6 +219,15 @@ _CURRENTS_PG = _CURRENT.where(
 )
 
 
+#: What the status rule reads of the SMS one update names.
+_CURRENT_ONE = _CURRENT.where(sms.c.message_id == sa.bindparam("message_id"))
+
+
+def _current_of(row: Sequence[Any]) -> _Current:
+    """The rule's view of an SMS from a row of :data:`_CURRENT` (its message id first)."""
+    return _Current(int(row[1]), row[2], row[3], bool(row[4]), bool(row[5]))
+
+
 def _currents(db: Database, message_ids: Iterable[int]) -> dict[int, _Current]:
     found: dict[int, _Current] = {}
     if db.dialect.name == "postgresql":
@@ -229,7 +236,7 @@ def _currents(db: Database, message_ids: Iterable[int]) -> dict[int, _Current]:
         groups, statement = list(chunks(message_ids)), _CURRENTS
     for ids in groups:
         for row in db.execute(statement, {"ids": ids}):
-            found[int(row[0])] = _Current(int(row[1]), row[2], row[3], bool(row[4]), bool(row[5]))
+            found[int(row[0])] = _current_of(row)
     return found
 
 
